@@ -1,0 +1,71 @@
+//! `infra check`: analyse a module and report its diagnostics.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use infra_compiler::{Analysis, FsLoader};
+
+use crate::{json, render, Output, EXIT_ERRORS, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The module directory to check
+    #[arg(value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+
+    /// How to print diagnostics: `human` (to stderr) or `json` (to stdout)
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    format: CheckFormat,
+
+    /// Fail (exit 1) when there are warnings, not only errors
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    /// Rendered diagnostics and a summary line, on stderr
+    Human,
+    /// One JSON document on stdout (see docs/cli.md)
+    Json,
+}
+
+pub fn run(args: &CheckArgs, out: Output) -> u8 {
+    let analysis = analyze(&args.dir);
+    let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = analysis.diagnostics.len() - errors;
+    let failed = errors > 0 || (args.deny_warnings && warnings > 0);
+    match args.format {
+        CheckFormat::Json => {
+            println!("{}", json::to_string(&json::document(&analysis.diagnostics, &analysis.sources)));
+        }
+        CheckFormat::Human => {
+            render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
+            render::print_summary(out, !failed, &summary(&analysis, errors, warnings, failed));
+        }
+    }
+    if failed {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Analyses the module in `dir` with the built-in providers and functions.
+pub fn analyze(dir: &std::path::Path) -> Analysis {
+    infra_compiler::analyze(dir, &FsLoader, infra_stdlib::builtin())
+}
+
+fn summary(analysis: &Analysis, errors: usize, warnings: usize, failed: bool) -> String {
+    if failed && errors == 0 {
+        return format!("{} (denied by --deny-warnings)", render::plural(warnings, "warning"));
+    }
+    if failed {
+        return render::count_summary(errors, warnings);
+    }
+    let mut text = format!("{} checked", render::plural(analysis.sources.len(), "file"));
+    if warnings > 0 {
+        text.push_str(&format!(", {}", render::plural(warnings, "warning")));
+    }
+    text
+}

@@ -1,0 +1,126 @@
+//! `infra explain`: the long explanation of a diagnostic code, from `docs/errors/CODE.md`.
+//!
+//! The explanations are compiled into the binary so `infra explain` works anywhere. A test
+//! checks that this table and the compiler's list of codes agree.
+
+use clap::Args;
+use infra_compiler::diagnostic::codes;
+
+use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The code to explain, such as E0201 (case does not matter)
+    #[arg(value_name = "CODE", required_unless_present = "list", conflicts_with = "list")]
+    code: Option<String>,
+
+    /// List every code with its title
+    #[arg(long)]
+    list: bool,
+}
+
+/// Every code with its explanation, in code order.
+const EXPLANATIONS: &[(&str, &str)] = &[
+    ("E0001", include_str!("../../docs/errors/E0001.md")),
+    ("E0002", include_str!("../../docs/errors/E0002.md")),
+    ("E0003", include_str!("../../docs/errors/E0003.md")),
+    ("E0100", include_str!("../../docs/errors/E0100.md")),
+    ("E0101", include_str!("../../docs/errors/E0101.md")),
+    ("E0102", include_str!("../../docs/errors/E0102.md")),
+    ("E0103", include_str!("../../docs/errors/E0103.md")),
+    ("E0104", include_str!("../../docs/errors/E0104.md")),
+    ("E0105", include_str!("../../docs/errors/E0105.md")),
+    ("E0106", include_str!("../../docs/errors/E0106.md")),
+    ("E0107", include_str!("../../docs/errors/E0107.md")),
+    ("E0108", include_str!("../../docs/errors/E0108.md")),
+    ("E0109", include_str!("../../docs/errors/E0109.md")),
+    ("E0200", include_str!("../../docs/errors/E0200.md")),
+    ("E0201", include_str!("../../docs/errors/E0201.md")),
+    ("E0202", include_str!("../../docs/errors/E0202.md")),
+    ("E0203", include_str!("../../docs/errors/E0203.md")),
+    ("E0204", include_str!("../../docs/errors/E0204.md")),
+    ("E0205", include_str!("../../docs/errors/E0205.md")),
+    ("E0206", include_str!("../../docs/errors/E0206.md")),
+    ("E0207", include_str!("../../docs/errors/E0207.md")),
+    ("E0208", include_str!("../../docs/errors/E0208.md")),
+    ("E0209", include_str!("../../docs/errors/E0209.md")),
+    ("E0210", include_str!("../../docs/errors/E0210.md")),
+    ("E0211", include_str!("../../docs/errors/E0211.md")),
+    ("E0212", include_str!("../../docs/errors/E0212.md")),
+    ("E0213", include_str!("../../docs/errors/E0213.md")),
+    ("E0300", include_str!("../../docs/errors/E0300.md")),
+    ("E0301", include_str!("../../docs/errors/E0301.md")),
+    ("E0302", include_str!("../../docs/errors/E0302.md")),
+    ("E0303", include_str!("../../docs/errors/E0303.md")),
+    ("E0304", include_str!("../../docs/errors/E0304.md")),
+    ("E0305", include_str!("../../docs/errors/E0305.md")),
+    ("E0306", include_str!("../../docs/errors/E0306.md")),
+    ("E0307", include_str!("../../docs/errors/E0307.md")),
+    ("E0400", include_str!("../../docs/errors/E0400.md")),
+    ("E0401", include_str!("../../docs/errors/E0401.md")),
+    ("E0402", include_str!("../../docs/errors/E0402.md")),
+    ("E0403", include_str!("../../docs/errors/E0403.md")),
+    ("E0404", include_str!("../../docs/errors/E0404.md")),
+    ("E0405", include_str!("../../docs/errors/E0405.md")),
+    ("E0500", include_str!("../../docs/errors/E0500.md")),
+    ("W0001", include_str!("../../docs/errors/W0001.md")),
+    ("W0002", include_str!("../../docs/errors/W0002.md")),
+];
+
+pub fn run(args: &ExplainArgs, out: Output) -> u8 {
+    if args.list {
+        print!("{}", list());
+        return EXIT_OK;
+    }
+    let code = args.code.as_deref().unwrap_or_default();
+    match explanation(code) {
+        Some(text) => {
+            print!("{text}");
+            EXIT_OK
+        }
+        None => {
+            render::print_error(out, &format!("`{code}` is not an Infra diagnostic code"));
+            eprintln!("  codes look like `E0201` or `W0001`; run `infra explain --list` to see them all");
+            EXIT_ERRORS
+        }
+    }
+}
+
+/// The explanation of `code`, matched without regard to case.
+pub fn explanation(code: &str) -> Option<&'static str> {
+    let code = code.trim();
+    EXPLANATIONS.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, text)| *text)
+}
+
+/// `CODE  title` lines for `--list`.
+fn list() -> String {
+    codes::ALL.iter().map(|(code, title)| format!("{code}  {title}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_compiler_code_is_explained_and_nothing_else() {
+        let table: Vec<&str> = EXPLANATIONS.iter().map(|(code, _)| *code).collect();
+        let compiler: Vec<&str> = codes::ALL.iter().map(|(code, _)| code.as_str()).collect();
+        assert_eq!(table, compiler);
+    }
+
+    #[test]
+    fn every_explanation_starts_with_its_code_and_title() {
+        for (code, title) in codes::ALL {
+            let text = explanation(code.as_str()).unwrap_or_default();
+            let heading = format!("# {code}: {title}\n");
+            assert!(text.starts_with(&heading), "docs/errors/{code}.md should start with `{heading}`");
+            assert!(code.as_str().starts_with("E000") || text.contains("```infra"), "{code} has no example");
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert!(explanation("e0201").is_some());
+        assert!(explanation("E9999").is_none());
+    }
+}

@@ -1,0 +1,218 @@
+//! `infra fmt`: rewrite `.infra` files in the canonical style, or report which would change.
+//!
+//! A file that does not parse is never touched: its diagnostics are printed and the run
+//! fails with exit 1, while the other files are still formatted. Files are replaced by
+//! writing a temporary file beside them and renaming it over the original, so an
+//! interrupted run never leaves a half-written source file.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use infra_compiler::diagnostic::codes;
+use infra_compiler::{Diagnostic, SourceMap};
+
+use crate::{paths, render, Output, EXIT_ERRORS, EXIT_OK, EXIT_UNFORMATTED};
+
+#[derive(Args, Debug)]
+pub struct FmtArgs {
+    /// Files or directories to format; directories are searched recursively for `*.infra`,
+    /// skipping hidden directories and `target`
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+
+    /// Write nothing; list files that are not formatted and exit 3 if there are any
+    #[arg(long)]
+    check: bool,
+
+    /// Write nothing; print a unified diff of the changes formatting would make
+    #[arg(long)]
+    diff: bool,
+}
+
+/// What happened across all files.
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    changed: Vec<PathBuf>,
+    failed: usize,
+}
+
+pub fn run(args: &FmtArgs, out: Output) -> u8 {
+    let mut sources = SourceMap::new();
+    let mut tally = Tally::default();
+    for path in collect_files(&args.paths, out, &mut tally) {
+        tally.files += 1;
+        match format_file(&path, &mut sources) {
+            Ok(None) => {}
+            Ok(Some((old, new))) => {
+                if let Err(diagnostic) = apply_change(args, out, &path, &old, &new) {
+                    render::print_diagnostics(out, &[diagnostic], &sources);
+                    tally.failed += 1;
+                }
+                tally.changed.push(path);
+            }
+            Err(diagnostics) => {
+                render::print_diagnostics(out, &diagnostics, &sources);
+                tally.failed += 1;
+            }
+        }
+    }
+    finish(args, out, &tally)
+}
+
+/// Shows, or writes, the change formatting makes to one file.
+fn apply_change(args: &FmtArgs, out: Output, path: &Path, old: &str, new: &str) -> Result<(), Diagnostic> {
+    if args.diff {
+        print!("{}", unified_diff(&paths::display(path), old, new, out.stdout_color));
+    }
+    if args.check || args.diff {
+        return Ok(());
+    }
+    write_atomically(path, new).map_err(|err| {
+        Diagnostic::error(codes::READ_FAILED, format!("cannot write `{}`: {err}", paths::display(path)))
+    })
+}
+
+fn finish(args: &FmtArgs, out: Output, tally: &Tally) -> u8 {
+    if args.check && !args.diff {
+        for path in &tally.changed {
+            println!("{}", paths::display(path));
+        }
+    }
+    if tally.failed > 0 {
+        let text = format!("{} could not be formatted", render::plural(tally.failed, "file"));
+        render::print_summary(out, false, &text);
+        return EXIT_ERRORS;
+    }
+    if !args.check {
+        return EXIT_OK;
+    }
+    if tally.changed.is_empty() {
+        let text = format!("{} already formatted", render::plural(tally.files, "file"));
+        render::print_summary(out, true, &text);
+        return EXIT_OK;
+    }
+    let text = format!(
+        "{} of {} would be reformatted; run `infra fmt` to fix",
+        tally.changed.len(),
+        render::plural(tally.files, "file")
+    );
+    render::print_summary(out, false, &text);
+    EXIT_UNFORMATTED
+}
+
+/// The files named by `paths`, with directories expanded, each once. A path that cannot
+/// be read is reported and counted as a failure.
+fn collect_files(paths: &[PathBuf], out: Output, tally: &mut Tally) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut seen = HashSet::new();
+    for path in paths {
+        let found = if path.is_dir() { paths::infra_files_under(path) } else { fs::metadata(path).map(|_| vec![path.clone()]) };
+        match found {
+            Ok(found) => files.extend(found.into_iter().filter(|f| seen.insert(f.clone()))),
+            Err(err) => {
+                let message = format!("cannot read `{}`: {err}", paths::display(path));
+                render::print_diagnostics(out, &[Diagnostic::error(codes::READ_FAILED, message)], &SourceMap::new());
+                tally.failed += 1;
+            }
+        }
+    }
+    files
+}
+
+/// Formats one file: `Ok(None)` when it is already formatted, `Ok(Some((old, new)))` when
+/// formatting changes it, and the diagnostics when it cannot be read or parsed.
+type Formatted = Option<(String, String)>;
+
+fn format_file(path: &Path, sources: &mut SourceMap) -> Result<Formatted, Vec<Diagnostic>> {
+    let bytes = fs::read(path).map_err(|err| {
+        vec![Diagnostic::error(codes::READ_FAILED, format!("cannot read `{}`: {err}", paths::display(path)))]
+    })?;
+    let text = decode(path, bytes).map_err(|d| vec![d])?;
+    let file = sources.add(path.to_path_buf(), text.clone());
+    let formatted = infra_compiler::fmt::format_source(file, &text)?;
+    Ok((formatted != text).then_some((text, formatted)))
+}
+
+/// The text of a file, or E0001 naming the file and the offset of the first invalid byte.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|err| {
+        let offset = err.utf8_error().valid_up_to();
+        let line = err.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        Diagnostic::error(
+            codes::INVALID_UTF8,
+            format!("`{}` is not valid UTF-8: invalid byte at offset {offset} (line {line})", paths::display(path)),
+        )
+        .with_help("save the file as UTF-8")
+    })
+}
+
+/// A unified diff (`--- a/PATH`, `+++ b/PATH`) with three lines of context.
+pub fn unified_diff(name: &str, old: &str, new: &str, color: bool) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff.unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string();
+    if !color {
+        return text;
+    }
+    text.lines()
+        .map(|line| {
+            let sgr = match line.as_bytes().first() {
+                _ if line.starts_with("---") || line.starts_with("+++") => "1",
+                Some(b'+') => "32",
+                Some(b'-') => "31",
+                Some(b'@') => "36",
+                _ => return format!("{line}\n"),
+            };
+            format!("{}\n", render::paint(line, sgr, true))
+        })
+        .collect()
+}
+
+/// Replaces `path` with `text` through a temporary file in the same directory and a rename,
+/// keeping the original's permissions. A symlink is followed, so its target is rewritten.
+fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+    let target = fs::canonicalize(path)?;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.infra-fmt.tmp", std::process::id()));
+    let result = write_new(&temp, text)
+        .and_then(|()| fs::set_permissions(&temp, fs::metadata(&target)?.permissions()))
+        .and_then(|()| fs::rename(&temp, &target));
+    if result.is_err() {
+        // Best effort: the temporary file is ours and useless now.
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn write_new(path: &Path, text: &str) -> io::Result<()> {
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_names_file_and_offset() {
+        let bytes = b"let a = 1\nlet b = \"\xff\"\n".to_vec();
+        let diagnostic = decode(Path::new("bad.infra"), bytes).err();
+        let message = diagnostic.map(|d| (d.code, d.message));
+        assert_eq!(
+            message,
+            Some((codes::INVALID_UTF8, "`bad.infra` is not valid UTF-8: invalid byte at offset 19 (line 2)".to_string()))
+        );
+    }
+
+    #[test]
+    fn diff_has_git_style_headers() {
+        let diff = unified_diff("main.infra", "let a=1\n", "let a = 1\n", false);
+        assert!(diff.starts_with("--- a/main.infra\n+++ b/main.infra\n@@"), "{diff}");
+        assert!(diff.contains("-let a=1\n+let a = 1\n"), "{diff}");
+    }
+}

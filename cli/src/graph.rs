@@ -1,0 +1,110 @@
+//! `infra graph`: print the root module's dependency graph as DOT or SVG.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use infra_compiler::graph::{DependencyGraph, NodeKind};
+
+use crate::{check, dot, render, svg, Output, EXIT_ERRORS, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// The module directory whose graph to print
+    #[arg(value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+
+    /// Graphviz DOT text, or an SVG drawing made without Graphviz
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    /// Graphviz DOT, for `dot -Tpng` and friends
+    Dot,
+    /// A standalone SVG image
+    Svg,
+}
+
+pub fn run(args: &GraphArgs, out: Output) -> u8 {
+    let analysis = check::analyze(&args.dir);
+    if analysis.has_errors() {
+        let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = analysis.diagnostics.len() - errors;
+        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
+        render::print_summary(out, false, &render::count_summary(errors, warnings));
+        return EXIT_ERRORS;
+    }
+    let view = GraphView::new(&analysis.graph);
+    match args.format {
+        GraphFormat::Dot => print!("{}", dot::render(&view)),
+        GraphFormat::Svg => print!("{}", svg::render(&view)),
+    }
+    EXIT_OK
+}
+
+/// The graph as the drawings need it: nodes in index order, and each dependency once
+/// however many references make it (the compiler keeps one edge per reference).
+#[derive(Debug, Default)]
+pub struct GraphView {
+    pub nodes: Vec<ViewNode>,
+    /// `(a, b)`: node `a` depends on node `b`. Sorted, without duplicates.
+    pub edges: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ViewNode {
+    pub kind: NodeKind,
+    pub label: String,
+}
+
+impl GraphView {
+    pub fn new(graph: &DependencyGraph) -> GraphView {
+        let nodes = graph
+            .graph
+            .node_indices()
+            .map(|index| {
+                let node = graph.node(index);
+                ViewNode { kind: node.kind, label: node.label.clone() }
+            })
+            .collect();
+        let mut edges: Vec<(usize, usize)> =
+            graph.graph.raw_edges().iter().map(|e| (e.source().index(), e.target().index())).collect();
+        edges.sort_unstable();
+        edges.dedup();
+        GraphView { nodes, edges }
+    }
+}
+
+/// The fill colour of a node in both drawings, so a kind looks the same everywhere.
+pub fn kind_color(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Input => "#dbeafe",
+        NodeKind::Let => "#f1f5f9",
+        NodeKind::Resource => "#fef3c7",
+        NodeKind::Data => "#dcfce7",
+        NodeKind::Module => "#ede9fe",
+        NodeKind::Output => "#fce7f3",
+        NodeKind::Provider => "#ffedd5",
+        NodeKind::Check => "#fee2e2",
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// `input count <- let prefix <- resource a <- output names`, plus `a -> count`.
+    pub fn sample() -> GraphView {
+        let node = |kind, label: &str| ViewNode { kind, label: label.to_string() };
+        GraphView {
+            nodes: vec![
+                node(NodeKind::Input, "input count"),
+                node(NodeKind::Let, "let prefix"),
+                node(NodeKind::Resource, "resource null.resource a"),
+                node(NodeKind::Output, "output names"),
+            ],
+            edges: vec![(1, 0), (2, 0), (2, 1), (3, 2)],
+        }
+    }
+}

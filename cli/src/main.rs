@@ -1,0 +1,140 @@
+//! The `infra` command: parses flags, picks a command and turns its outcome into an exit code.
+//!
+//! Everything here is plumbing. Each command lives in its own module and returns an
+//! [`ExitCode`]; rendering lives in `render`, `json`, `dot` and `svg`. The command line is
+//! described for users in `docs/cli.md`.
+
+mod check;
+mod dot;
+mod explain;
+mod format;
+mod graph;
+mod json;
+mod paths;
+mod render;
+mod svg;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit status when everything is fine.
+pub const EXIT_OK: u8 = 0;
+/// Exit status when the input has errors (or could not be read).
+pub const EXIT_ERRORS: u8 = 1;
+// Exit status 2 (a command line clap rejects) is clap's own; see docs/cli.md.
+/// Exit status of `infra fmt --check` when some file is not formatted.
+pub const EXIT_UNFORMATTED: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "infra",
+    version,
+    about = "Infra: infrastructure as code, checked before it runs",
+    propagate_version = true
+)]
+struct Cli {
+    /// Change to DIR before doing anything else
+    #[arg(short = 'C', long = "dir", value_name = "DIR", global = true)]
+    dir: Option<PathBuf>,
+
+    /// When to use colours in output (NO_COLOR is honoured by `auto`)
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse and type-check a module and report every problem found
+    Check(check::CheckArgs),
+    /// Rewrite .infra files in the canonical style
+    Fmt(format::FmtArgs),
+    /// Print a module's dependency graph as Graphviz DOT or SVG
+    Graph(graph::GraphArgs),
+    /// Explain a diagnostic code such as E0201
+    Explain(explain::ExplainArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set
+    Auto,
+    /// Always colour, even when piped
+    Always,
+    /// Never colour
+    Never,
+}
+
+/// Output settings every command shares.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    /// Whether diagnostics and summaries written to stderr may use colour.
+    pub stderr_color: bool,
+    /// Whether text written to stdout (diffs) may use colour.
+    pub stdout_color: bool,
+}
+
+impl Output {
+    fn new(choice: ColorChoice) -> Output {
+        Output {
+            stderr_color: use_color(choice, std::io::stderr().is_terminal()),
+            stdout_color: use_color(choice, std::io::stdout().is_terminal()),
+        }
+    }
+}
+
+/// `auto` colours only a terminal, and only when neither `NO_COLOR` (https://no-color.org)
+/// nor `TERM=dumb` asks otherwise; `always` and `never` override both.
+fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+            is_terminal && !no_color && !dumb
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(dir) = &cli.dir {
+        if let Err(err) = std::env::set_current_dir(dir) {
+            let out = Output::new(cli.color);
+            render::print_error(out, &format!("cannot change to directory `{}`: {err}", dir.display()));
+            return ExitCode::from(EXIT_ERRORS);
+        }
+    }
+    let out = Output::new(cli.color);
+    let code = match &cli.command {
+        Command::Check(args) => check::run(args, out),
+        Command::Fmt(args) => format::run(args, out),
+        Command::Graph(args) => graph::run(args, out),
+        Command::Explain(args) => explain::run(args, out),
+    };
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn never_and_always_override_the_terminal() {
+        assert!(!use_color(ColorChoice::Never, true));
+        assert!(use_color(ColorChoice::Always, false));
+        assert!(!use_color(ColorChoice::Auto, false));
+    }
+}

@@ -1,0 +1,88 @@
+//! Every diagnostic code the compiler emits, with a one-line title.
+//!
+//! Each code has a longer explanation in `docs/errors/<CODE>.md`, printed by
+//! `infra explain CODE`. A test checks the two lists agree.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code(pub &'static str);
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $title:literal;)*) => {
+        $(pub const $name: Code = Code($code);)*
+        /// Every code with its title, in code order.
+        pub const ALL: &[(Code, &str)] = &[$(($name, $title),)*];
+    };
+}
+
+codes! {
+    // Loading: E00xx
+    INVALID_UTF8 = "E0001", "source file is not valid UTF-8";
+    READ_FAILED = "E0002", "source file or directory cannot be read";
+    NO_SOURCE_FILES = "E0003", "directory has no `.infra` files";
+    // Syntax: E01xx
+    SYNTAX = "E0100", "syntax error";
+    UNTERMINATED_STRING = "E0101", "unterminated string";
+    UNTERMINATED_HEREDOC = "E0102", "unterminated heredoc";
+    UNTERMINATED_COMMENT = "E0103", "unterminated block comment";
+    TOO_DEEP = "E0104", "nesting too deep";
+    INVALID_ESCAPE = "E0105", "invalid escape sequence";
+    INVALID_NUMBER = "E0106", "invalid number literal";
+    DUPLICATE_ATTRIBUTE = "E0107", "attribute set twice";
+    UNKNOWN_TYPE = "E0108", "unknown type";
+    INVALID_ITEM_BODY = "E0109", "setting not allowed here";
+    // Names and modules: E02xx
+    DUPLICATE_NAME = "E0200", "name declared twice";
+    UNDEFINED_NAME = "E0201", "undefined name";
+    RECURSIVE_FUNCTION = "E0202", "recursive function";
+    MODULE_NOT_FOUND = "E0203", "module directory not found";
+    MISSING_MODULE_INPUT = "E0204", "required module input missing";
+    UNKNOWN_MODULE_INPUT = "E0205", "unknown module input";
+    UNKNOWN_MODULE_OUTPUT = "E0206", "unknown module output";
+    MODULE_CYCLE = "E0207", "module calls itself";
+    UNKNOWN_PROVIDER_CONFIG = "E0208", "unknown provider configuration";
+    UNKNOWN_FUNCTION = "E0209", "unknown function";
+    WRONG_ARGUMENT_COUNT = "E0210", "wrong number of arguments";
+    INVALID_ADDRESS = "E0211", "invalid address";
+    DUPLICATE_STATE = "E0212", "more than one `state` block";
+    NOT_A_VALUE = "E0213", "name is not a value";
+    // Types: E03xx
+    TYPE_MISMATCH = "E0300", "type mismatch";
+    INVALID_OPERAND = "E0301", "invalid operand";
+    INVALID_DEFAULT = "E0302", "input default does not match its type";
+    INVALID_RETURN = "E0303", "function body does not match its return type";
+    INVALID_ARGUMENT = "E0304", "argument has the wrong type";
+    CONDITION_NOT_BOOL = "E0305", "condition is not a bool";
+    NO_SUCH_ATTRIBUTE = "E0306", "value has no such attribute";
+    NOT_INDEXABLE = "E0307", "value cannot be indexed";
+    // Schemas: E04xx
+    UNKNOWN_RESOURCE_TYPE = "E0400", "unknown resource type";
+    UNKNOWN_ATTRIBUTE = "E0401", "unknown attribute";
+    MISSING_ATTRIBUTE = "E0402", "required attribute missing";
+    COMPUTED_ATTRIBUTE = "E0403", "computed attribute cannot be set";
+    UNKNOWN_BLOCK = "E0404", "unknown nested block";
+    UNKNOWN_PROVIDER = "E0405", "unknown provider";
+    // Graph: E05xx
+    DEPENDENCY_CYCLE = "E0500", "dependency cycle";
+    // Warnings: W0xxx
+    UNUSED = "W0001", "declared but never used";
+    SHADOWED = "W0002", "binding shadows a declaration";
+}
+
+/// The title of a code, if it is one of ours.
+pub fn title(code: &str) -> Option<&'static str> {
+    ALL.iter().find(|(c, _)| c.0.eq_ignore_ascii_case(code)).map(|(_, t)| *t)
+}

@@ -1,0 +1,58 @@
+//! The Infra language front end: parsing, name resolution, type checking, the
+//! dependency graph and the formatter.
+//!
+//! The compiler does no I/O of its own: source files come through a [`Loader`], and
+//! results are plain data (syntax trees, side tables, [`Diagnostic`]s) that the CLI and
+//! the language server render.
+
+pub mod check;
+pub mod diagnostic;
+pub mod fmt;
+pub mod graph;
+pub mod loader;
+pub mod resolve;
+pub mod schema;
+pub mod span;
+pub mod syntax;
+pub mod types;
+
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, Label, Severity};
+pub use loader::{FsLoader, Loader};
+pub use schema::Schemas;
+pub use span::{FileId, SourceMap, Span};
+
+/// Everything `infra check` knows about a root module and the modules it calls.
+pub struct Analysis {
+    pub sources: SourceMap,
+    /// Every module, the root first.
+    pub modules: Vec<resolve::Module>,
+    /// The root module's dependency graph.
+    pub graph: graph::DependencyGraph,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Loads, parses, resolves and checks the module in `root_dir` and every module it calls.
+pub fn analyze(root_dir: &Path, loader: &dyn Loader, schemas: &dyn Schemas) -> Analysis {
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let modules = resolve::load_modules(root_dir, loader, &mut sources, &mut diagnostics);
+    let root_graph = match modules.first() {
+        Some(root) => {
+            let tables = check::check_modules(&modules, schemas, &mut diagnostics);
+            graph::build(&modules, root, &tables, &mut diagnostics)
+        }
+        None => graph::DependencyGraph::default(),
+    };
+    diagnostic::sort(&mut diagnostics);
+    diagnostics.dedup();
+    Analysis { sources, modules, graph: root_graph, diagnostics }
+}

@@ -1,0 +1,39 @@
+//! How the compiler reads source: through a [`Loader`] it is handed, so the language
+//! server can serve unsaved buffers and tests can serve files from memory.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub trait Loader {
+    /// The `.infra` files directly inside `dir`, sorted by name.
+    fn list_sources(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
+    /// The bytes of one file.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Whether `path` is an existing directory.
+    fn is_dir(&self, path: &Path) -> bool;
+}
+
+/// Reads from the file system.
+pub struct FsLoader;
+
+impl Loader for FsLoader {
+    fn list_sources(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "infra") && path.is_file() {
+                files.push(path);
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+}

@@ -1,0 +1,223 @@
+//! What the checker needs to know about providers and functions, without knowing who
+//! provides them: the [`Schemas`] trait and the schema data it hands out.
+//!
+//! `stdlib` implements [`Schemas`] for the built-in providers and functions; cloud
+//! providers add theirs the same way.
+
+use std::collections::BTreeMap;
+
+use crate::types::Type;
+
+/// One attribute of a resource, data source, provider configuration or nested block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttributeSchema {
+    pub name: String,
+    pub ty: Type,
+    pub description: String,
+    /// Must be set in configuration.
+    pub required: bool,
+    /// Set by the provider. An attribute may be optional *and* computed (the provider
+    /// fills it in when the configuration leaves it out); computed-only attributes
+    /// cannot be set.
+    pub computed: bool,
+    /// Changing it replaces the resource instead of updating it in place.
+    pub force_new: bool,
+    /// Redacted in plans, outputs and logs.
+    pub sensitive: bool,
+    /// Configuration may set it (true for required and optional attributes, and for
+    /// optional-and-computed ones).
+    pub settable: bool,
+}
+
+impl AttributeSchema {
+    fn new(name: &str, ty: Type, description: &str) -> AttributeSchema {
+        AttributeSchema {
+            name: name.to_string(),
+            ty,
+            description: description.to_string(),
+            required: false,
+            computed: false,
+            force_new: false,
+            sensitive: false,
+            settable: true,
+        }
+    }
+
+    pub fn required(name: &str, ty: Type, description: &str) -> AttributeSchema {
+        AttributeSchema { required: true, ..AttributeSchema::new(name, ty, description) }
+    }
+
+    pub fn optional(name: &str, ty: Type, description: &str) -> AttributeSchema {
+        AttributeSchema::new(name, ty, description)
+    }
+
+    pub fn computed(name: &str, ty: Type, description: &str) -> AttributeSchema {
+        AttributeSchema { computed: true, settable: false, ..AttributeSchema::new(name, ty, description) }
+    }
+
+    pub fn force_new(mut self) -> AttributeSchema {
+        self.force_new = true;
+        self
+    }
+
+    pub fn sensitive(mut self) -> AttributeSchema {
+        self.sensitive = true;
+        self
+    }
+
+    /// Optional in configuration, filled in by the provider when left out.
+    pub fn also_computed(mut self) -> AttributeSchema {
+        self.computed = true;
+        self
+    }
+
+    /// True when configuration may not set it.
+    pub fn is_computed_only(&self) -> bool {
+        self.computed && !self.settable
+    }
+}
+
+/// The body of a resource kind, data source, provider configuration or nested block.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Schema {
+    pub description: String,
+    pub attributes: Vec<AttributeSchema>,
+    pub blocks: Vec<BlockSchema>,
+}
+
+impl Schema {
+    pub fn attribute(&self, name: &str) -> Option<&AttributeSchema> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    pub fn block(&self, name: &str) -> Option<&BlockSchema> {
+        self.blocks.iter().find(|b| b.name == name)
+    }
+
+    /// The object type of an instance: every attribute, set or computed.
+    pub fn instance_type(&self) -> Type {
+        let mut fields: Vec<(&str, Type)> =
+            self.attributes.iter().map(|a| (a.name.as_str(), a.ty.clone())).collect();
+        for block in &self.blocks {
+            let ty = block.schema.instance_type();
+            fields.push((block.name.as_str(), if block.repeated { Type::list(ty) } else { ty }));
+        }
+        Type::object(fields)
+    }
+}
+
+/// A nested block such as `ingress { ... }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockSchema {
+    pub name: String,
+    pub description: String,
+    pub schema: Schema,
+    /// Whether the block may appear more than once (and take a `for` clause).
+    pub repeated: bool,
+}
+
+/// Everything a provider declares.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ProviderSchema {
+    pub name: String,
+    pub description: String,
+    /// The body of `provider NAME { ... }`.
+    pub config: Schema,
+    /// Managed resource kinds by kind name (`file` for `local.file`).
+    pub resources: BTreeMap<String, Schema>,
+    /// Data source kinds by kind name.
+    pub data_sources: BTreeMap<String, Schema>,
+}
+
+/// A parameter of a built-in function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSignature {
+    pub name: String,
+    pub ty: Type,
+}
+
+/// How a function's result type follows from its arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Returns {
+    Type(Type),
+    /// The type of argument N.
+    SameAs(usize),
+    /// The element type of argument N (a collection).
+    ElementOf(usize),
+}
+
+/// The signature of a built-in function; its implementation lives in `stdlib`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionSignature {
+    pub name: String,
+    pub params: Vec<ParamSignature>,
+    /// Trailing parameters that may be omitted.
+    pub optional_params: usize,
+    /// A last parameter that takes any number of arguments.
+    pub variadic: Option<ParamSignature>,
+    pub returns: Returns,
+    pub description: String,
+    /// Only allowed inside resource bodies (non-deterministic results such as `bcrypt`).
+    pub resource_only: bool,
+}
+
+impl FunctionSignature {
+    pub fn min_args(&self) -> usize {
+        self.params.len() - self.optional_params
+    }
+
+    pub fn max_args(&self) -> Option<usize> {
+        if self.variadic.is_some() {
+            None
+        } else {
+            Some(self.params.len())
+        }
+    }
+
+    /// `name(a: string, b: number, rest...: any): string`, for hover and help texts.
+    pub fn display(&self) -> String {
+        let mut params: Vec<String> = self
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let opt = if i >= self.min_args() { "?" } else { "" };
+                format!("{}{opt}: {}", p.name, p.ty)
+            })
+            .collect();
+        if let Some(v) = &self.variadic {
+            params.push(format!("{}...: {}", v.name, v.ty));
+        }
+        let returns = match &self.returns {
+            Returns::Type(t) => t.to_string(),
+            Returns::SameAs(_) | Returns::ElementOf(_) => "any".to_string(),
+        };
+        format!("{}({}): {}", self.name, params.join(", "), returns)
+    }
+}
+
+/// The source of provider and function schemas the checker is handed.
+pub trait Schemas {
+    fn provider(&self, name: &str) -> Option<&ProviderSchema>;
+    fn provider_names(&self) -> Vec<&str>;
+    fn function(&self, name: &str) -> Option<&FunctionSignature>;
+    fn function_names(&self) -> Vec<&str>;
+}
+
+/// No providers and no functions; for tests of the syntax-only phases.
+pub struct NoSchemas;
+
+impl Schemas for NoSchemas {
+    fn provider(&self, _: &str) -> Option<&ProviderSchema> {
+        None
+    }
+    fn provider_names(&self) -> Vec<&str> {
+        Vec::new()
+    }
+    fn function(&self, _: &str) -> Option<&FunctionSignature> {
+        None
+    }
+    fn function_names(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}

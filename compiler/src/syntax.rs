@@ -1,0 +1,8 @@
+//! Parsing: source text to [`ast`] with spans, with per-item error recovery.
+
+pub mod ast;
+pub mod lexical;
+mod lower;
+mod parser;
+
+pub use parser::{parse_file, Parsed};

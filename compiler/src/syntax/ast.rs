@@ -1,0 +1,555 @@
+//! The syntax tree. Every node carries the [`Span`] it was parsed from.
+//!
+//! The tree is purely syntactic: names are not resolved and nothing is typed here.
+//! Semantic results live in side tables built by `resolve` and `check`.
+
+use crate::span::{FileId, Span};
+
+/// An identifier with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// One parsed `.infra` file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceFileAst {
+    pub file: FileId,
+    pub items: Vec<Item>,
+    /// Every comment in the file, in source order (the formatter re-attaches them).
+    pub comments: Vec<Comment>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentKind {
+    /// `# ...` or `// ...` to end of line.
+    Line,
+    /// `/* ... */`.
+    Block,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub kind: CommentKind,
+    pub span: Span,
+}
+
+/// A top-level declaration or statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Input(Input),
+    Let(Let),
+    Fn(FnDecl),
+    Provider(Provider),
+    Resource(Resource),
+    Module(ModuleCall),
+    Output(Output),
+    Check(Check),
+    Moved(Moved),
+    Import(Import),
+    State(StateBlock),
+}
+
+impl Item {
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Input(x) => x.span,
+            Item::Let(x) => x.span,
+            Item::Fn(x) => x.span,
+            Item::Provider(x) => x.span,
+            Item::Resource(x) => x.span,
+            Item::Module(x) => x.span,
+            Item::Output(x) => x.span,
+            Item::Check(x) => x.span,
+            Item::Moved(x) => x.span,
+            Item::Import(x) => x.span,
+            Item::State(x) => x.span,
+        }
+    }
+
+    /// The name this item declares in the module namespace, if it declares one.
+    /// Provider configurations live in their own namespace; see [`Provider::config_name`].
+    pub fn declared_name(&self) -> Option<&Ident> {
+        match self {
+            Item::Input(x) => Some(&x.name),
+            Item::Let(x) => Some(&x.name),
+            Item::Fn(x) => Some(&x.name),
+            Item::Resource(x) => Some(&x.name),
+            Item::Module(x) => Some(&x.name),
+            Item::Output(x) => Some(&x.name),
+            Item::Provider(_) | Item::Check(_) | Item::Moved(_) | Item::Import(_) | Item::State(_) => {
+                None
+            }
+        }
+    }
+
+    /// The keyword that starts this item.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Item::Input(_) => "input",
+            Item::Let(_) => "let",
+            Item::Fn(_) => "fn",
+            Item::Provider(_) => "provider",
+            Item::Resource(r) => match r.mode {
+                ResourceMode::Managed => "resource",
+                ResourceMode::Data => "data",
+            },
+            Item::Module(_) => "module",
+            Item::Output(_) => "output",
+            Item::Check(_) => "check",
+            Item::Moved(_) => "moved",
+            Item::Import(_) => "import",
+            Item::State(_) => "state",
+        }
+    }
+}
+
+/// `input NAME [: TYPE] [= DEFAULT] [{ BODY }]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    pub name: Ident,
+    pub ty: Option<TypeExpr>,
+    pub default: Option<Expr>,
+    pub body: Option<Body>,
+    pub span: Span,
+}
+
+/// `let NAME = EXPR`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Let {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `fn NAME(PARAM: TYPE, ...) [: TYPE] = EXPR`
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub return_type: Option<TypeExpr>,
+    pub body: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub span: Span,
+}
+
+/// `provider TYPE [as ALIAS] [REPEAT] { BODY }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provider {
+    pub provider: Ident,
+    pub alias: Option<Ident>,
+    pub repeat: Option<Repeat>,
+    pub body: Body,
+    pub span: Span,
+}
+
+impl Provider {
+    /// The name resources use to pick this configuration: the alias, or the provider
+    /// type for the default configuration.
+    pub fn config_name(&self) -> &Ident {
+        self.alias.as_ref().unwrap_or(&self.provider)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceMode {
+    Managed,
+    Data,
+}
+
+/// `resource PROVIDER.KIND NAME [REPEAT] { BODY }` or the same with `data`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    pub mode: ResourceMode,
+    pub ty: ResourceType,
+    pub name: Ident,
+    pub repeat: Option<Repeat>,
+    pub body: Body,
+    pub span: Span,
+}
+
+/// `PROVIDER.KIND`, as in `aws.instance`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceType {
+    pub provider: Ident,
+    pub kind: Ident,
+    pub span: Span,
+}
+
+/// `module NAME "SOURCE" [REPEAT] { BODY }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModuleCall {
+    pub name: Ident,
+    pub source: StringLit,
+    pub repeat: Option<Repeat>,
+    pub body: Body,
+    pub span: Span,
+}
+
+/// A plain string literal without interpolation, such as a module source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StringLit {
+    pub value: String,
+    pub span: Span,
+}
+
+/// `output NAME = EXPR [{ BODY }]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    pub name: Ident,
+    pub value: Expr,
+    pub body: Option<Body>,
+    pub span: Span,
+}
+
+/// `check CONDITION, MESSAGE` at top level or in an input body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    pub condition: Expr,
+    pub message: Expr,
+    pub span: Span,
+}
+
+/// `moved FROM -> TO`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
+    pub span: Span,
+}
+
+/// `import ADDRESS from EXPR`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Import {
+    pub to: Address,
+    pub id: Expr,
+    pub span: Span,
+}
+
+/// `state BACKEND { BODY }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateBlock {
+    pub backend: Ident,
+    pub body: Body,
+    pub span: Span,
+}
+
+/// An instance address such as `web[0]` or `env["prod"].web[0]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Address {
+    pub steps: Vec<AddressStep>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddressStep {
+    pub name: Ident,
+    pub key: Option<Expr>,
+    pub span: Span,
+}
+
+/// A repetition clause on a declaration or nested block.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Repeat {
+    /// `for [KEY_VAR,] VALUE_VAR in COLLECTION [key KEY]`
+    For(ForClause),
+    /// `if CONDITION`
+    If { condition: Expr, span: Span },
+}
+
+impl Repeat {
+    pub fn span(&self) -> Span {
+        match self {
+            Repeat::For(f) => f.span,
+            Repeat::If { span, .. } => *span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForClause {
+    /// The first of two variables: index for lists, key for maps.
+    pub key_var: Option<Ident>,
+    pub value_var: Ident,
+    pub collection: Expr,
+    /// An explicit instance key: `key EXPR`.
+    pub key: Option<Expr>,
+    pub span: Span,
+}
+
+/// The contents of `{ ... }` after a declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Body {
+    pub items: Vec<BodyItem>,
+    pub span: Span,
+}
+
+impl Body {
+    pub fn attributes(&self) -> impl Iterator<Item = &Attribute> {
+        self.items.iter().filter_map(|i| match i {
+            BodyItem::Attribute(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes().find(|a| a.name.name == name)
+    }
+
+    pub fn blocks(&self) -> impl Iterator<Item = &Block> {
+        self.items.iter().filter_map(|i| match i {
+            BodyItem::Block(b) => Some(b),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BodyItem {
+    Attribute(Attribute),
+    Block(Block),
+    Check(Check),
+    /// `...`: an elided body in a sketch. It parses so sketches can be formatted and
+    /// read, and the checker reports it.
+    Placeholder(Span),
+}
+
+impl BodyItem {
+    pub fn span(&self) -> Span {
+        match self {
+            BodyItem::Attribute(a) => a.span,
+            BodyItem::Block(b) => b.span,
+            BodyItem::Check(c) => c.span,
+            BodyItem::Placeholder(span) => *span,
+        }
+    }
+}
+
+/// `NAME = EXPR`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribute {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `NAME [REPEAT] { BODY }`, such as `lifecycle { ... }` or `ingress for p in ports { ... }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub name: Ident,
+    pub repeat: Option<Repeat>,
+    pub body: Body,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Null,
+    Bool(bool),
+    Number(f64),
+    /// A quoted string, possibly with `${}` interpolations.
+    Template(Template),
+    /// `<<EOT` or `<<-EOT` (when `indent` is true) heredoc.
+    Heredoc { marker: String, indent: bool, template: Template },
+    List(Vec<Expr>),
+    Object(Vec<ObjectItem>),
+    Name(Ident),
+    GetAttr { target: Box<Expr>, name: Ident },
+    Index { target: Box<Expr>, index: Box<Expr> },
+    /// `target[*]` followed by attribute and index steps applied to every element.
+    Splat { target: Box<Expr>, steps: Vec<SplatStep> },
+    Call { function: Ident, args: Vec<Expr> },
+    Unary { op: Spanned<UnaryOp>, operand: Box<Expr> },
+    Binary { op: Spanned<BinaryOp>, lhs: Box<Expr>, rhs: Box<Expr> },
+    Conditional { condition: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    /// `[for k, v in xs : body if filter]`
+    ForList { binding: ForBinding, body: Box<Expr>, filter: Option<Box<Expr>> },
+    /// `{for k, v in xs : key => value if filter}`; `group` is the `...` suffix.
+    ForObject {
+        binding: ForBinding,
+        key: Box<Expr>,
+        value: Box<Expr>,
+        group: bool,
+        filter: Option<Box<Expr>>,
+    },
+    Paren(Box<Expr>),
+    /// Placeholder for an expression that failed to lower; a diagnostic was reported.
+    Error,
+}
+
+pub use crate::span::Spanned;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForBinding {
+    pub key_var: Option<Ident>,
+    pub value_var: Ident,
+    pub collection: Box<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SplatStep {
+    Attr(Ident),
+    Index(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectItem {
+    pub key: ObjectKey,
+    pub value: Expr,
+    /// True when written `key: value` rather than `key = value`.
+    pub colon: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ObjectKey {
+    /// A bare identifier key: `{ name = 1 }`.
+    Ident(Ident),
+    /// A quoted or parenthesised key: `{ "a b" = 1, (k) = 2 }`.
+    Expr(Expr),
+}
+
+impl ObjectKey {
+    pub fn span(&self) -> Span {
+        match self {
+            ObjectKey::Ident(i) => i.span,
+            ObjectKey::Expr(e) => e.span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+impl Template {
+    /// The string when the template has no interpolation.
+    pub fn as_literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Literal(s) => out.push_str(&s.node),
+                TemplatePart::Interpolation(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TemplatePart {
+    /// Literal text with escapes already decoded.
+    Literal(Spanned<String>),
+    Interpolation(Expr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinaryOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "||",
+            BinaryOp::And => "&&",
+            BinaryOp::Eq => "==",
+            BinaryOp::NotEq => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+
+    /// Binding strength; higher binds tighter.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinaryOp::Or => 1,
+            BinaryOp::And => 2,
+            BinaryOp::Eq | BinaryOp::NotEq => 3,
+            BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => 4,
+            BinaryOp::Add | BinaryOp::Sub => 5,
+            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => 6,
+        }
+    }
+}
+
+impl UnaryOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "-",
+            UnaryOp::Not => "!",
+        }
+    }
+}
+
+/// A type written in source: `string`, `list(number)`, `object({ a = string })`, ...
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeExpr {
+    pub kind: TypeExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeExprKind {
+    String,
+    Number,
+    Bool,
+    Any,
+    List(Box<TypeExpr>),
+    Set(Box<TypeExpr>),
+    Map(Box<TypeExpr>),
+    Object(Vec<ObjectTypeField>),
+    Tuple(Vec<TypeExpr>),
+    /// A type name that is not one of ours; reported as E0108.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectTypeField {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    /// `optional(T)` or `optional(T, default)`.
+    pub optional: bool,
+    pub default: Option<Expr>,
+    pub span: Span,
+}

@@ -1,0 +1,401 @@
+//! Lowering of expressions, string templates and heredocs.
+
+use pest::iterators::Pair;
+
+use super::{next, nth, unexpected_rule, Lower};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::span::{Span, Spanned};
+use crate::syntax::ast::*;
+use crate::syntax::parser::Rule;
+
+/// The longest run of operators, prefix operators or postfix steps in one expression.
+/// Each step nests the tree one level deeper, and later passes recurse over it.
+const MAX_CHAIN: usize = 256;
+
+impl Lower<'_> {
+    /// The single expression inside a wrapper rule such as `default_value`.
+    pub(super) fn single_expr(&mut self, pair: Pair<Rule>) -> Expr {
+        self.expr(next(&mut pair.into_inner()))
+    }
+
+    pub(super) fn expr(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let condition = self.binary_expr(next(&mut inner));
+        let Some(conditional) = inner.next() else { return condition };
+        let mut branches = conditional.into_inner();
+        let then = self.expr(next(&mut branches));
+        let otherwise = self.expr(next(&mut branches));
+        let kind = ExprKind::Conditional {
+            condition: Box::new(condition),
+            then: Box::new(then),
+            otherwise: Box::new(otherwise),
+        };
+        Expr { kind, span }
+    }
+
+    /// Groups `a op b op c ...` by precedence (all operators are left-associative),
+    /// without recursion.
+    fn binary_expr(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut operands: Vec<Expr> = Vec::new();
+        let mut operators: Vec<Spanned<BinaryOp>> = Vec::new();
+        let mut n_operators = 0;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::unary_expr => operands.push(self.unary_expr(part)),
+                Rule::binary_op => {
+                    n_operators += 1;
+                    let op = Spanned { node: binary_op(part.as_str()), span: self.span(&part) };
+                    while operators.last().is_some_and(|top| top.node.precedence() >= op.node.precedence()) {
+                        reduce(&mut operands, &mut operators);
+                    }
+                    operators.push(op);
+                }
+                rule => unexpected_rule(rule),
+            }
+        }
+        if n_operators > MAX_CHAIN {
+            return self.too_long(span);
+        }
+        while !operators.is_empty() {
+            reduce(&mut operands, &mut operators);
+        }
+        operands.pop().unwrap_or_else(|| unexpected_rule(Rule::binary_expr))
+    }
+
+    fn too_long(&mut self, span: Span) -> Expr {
+        self.error(
+            Diagnostic::error(codes::TOO_DEEP, "expression too long")
+                .with_label(span, format!("more than {MAX_CHAIN} operators or steps in one expression"))
+                .with_help("split the expression into `let` declarations"),
+        );
+        Expr { kind: ExprKind::Error, span }
+    }
+
+    fn unary_expr(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut ops = Vec::new();
+        let mut operand = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::prefix_op => {
+                    let op = if part.as_str() == "!" { UnaryOp::Not } else { UnaryOp::Neg };
+                    ops.push(Spanned { node: op, span: self.span(&part) });
+                }
+                Rule::postfix_expr => operand = Some(self.postfix_expr(part)),
+                rule => unexpected_rule(rule),
+            }
+        }
+        if ops.len() > MAX_CHAIN {
+            return self.too_long(span);
+        }
+        let mut expr = operand.unwrap_or_else(|| unexpected_rule(Rule::unary_expr));
+        while let Some(op) = ops.pop() {
+            let span = op.span.to(expr.span);
+            expr = Expr { kind: ExprKind::Unary { op, operand: Box::new(expr) }, span };
+        }
+        expr
+    }
+
+    fn postfix_expr(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let mut expr = self.primary(next(&mut inner));
+        let steps: Vec<Pair<Rule>> = inner.collect();
+        if steps.len() > MAX_CHAIN {
+            return self.too_long(span);
+        }
+        for step in steps {
+            let step_span = self.span(&step);
+            let whole = expr.span.to(step_span);
+            if let ExprKind::Splat { steps, .. } = &mut expr.kind {
+                match step.as_rule() {
+                    Rule::get_attr => steps.push(SplatStep::Attr(self.ident(nth(step, 0)))),
+                    Rule::index => steps.push(SplatStep::Index(self.expr(nth(step, 0)))),
+                    // `a[*][*]`: a splat over the result of a splat.
+                    Rule::splat => {
+                        let target = Box::new(expr);
+                        expr = Expr { kind: ExprKind::Splat { target, steps: Vec::new() }, span: whole };
+                        continue;
+                    }
+                    rule => unexpected_rule(rule),
+                }
+                expr.span = whole;
+                continue;
+            }
+            let target = Box::new(expr);
+            let kind = match step.as_rule() {
+                Rule::get_attr => ExprKind::GetAttr { target, name: self.ident(nth(step, 0)) },
+                Rule::index => ExprKind::Index { target, index: Box::new(self.expr(nth(step, 0))) },
+                Rule::splat => ExprKind::Splat { target, steps: Vec::new() },
+                rule => unexpected_rule(rule),
+            };
+            expr = Expr { kind, span: whole };
+        }
+        expr
+    }
+
+    fn primary(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::number => self.number(&pair),
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::kw_null => ExprKind::Null,
+            Rule::template_string => ExprKind::Template(self.template_string(pair)),
+            Rule::heredoc => self.heredoc(pair),
+            Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+            Rule::object => ExprKind::Object(pair.into_inner().map(|p| self.object_item(p)).collect()),
+            Rule::for_list => self.for_list(pair),
+            Rule::for_object => self.for_object(pair),
+            Rule::call => self.call(pair),
+            Rule::variable => ExprKind::Name(self.ident(nth(pair, 0))),
+            Rule::paren => ExprKind::Paren(Box::new(self.expr(nth(pair, 0)))),
+            rule => unexpected_rule(rule),
+        };
+        Expr { kind, span }
+    }
+
+    fn number(&mut self, pair: &Pair<Rule>) -> ExprKind {
+        match pair.as_str().parse::<f64>() {
+            Ok(n) if n.is_finite() => ExprKind::Number(n),
+            _ => {
+                let span = self.span(pair);
+                self.error(
+                    Diagnostic::error(codes::INVALID_NUMBER, "number literal out of range")
+                        .with_label(span, "too large to represent")
+                        .with_help("numbers are 64-bit floating point; the largest is about 1.8e308"),
+                );
+                ExprKind::Error
+            }
+        }
+    }
+
+    fn call(&mut self, pair: Pair<Rule>) -> ExprKind {
+        let mut inner = pair.into_inner();
+        let function = self.ident(next(&mut inner));
+        let args = inner.map(|p| self.expr(p)).collect();
+        ExprKind::Call { function, args }
+    }
+
+    fn object_item(&mut self, pair: Pair<Rule>) -> ObjectItem {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let key_pair = next(&mut inner);
+        let key = match key_pair.as_rule() {
+            Rule::name => ObjectKey::Ident(self.ident(key_pair)),
+            Rule::template_string | Rule::paren => ObjectKey::Expr(self.primary(key_pair)),
+            rule => unexpected_rule(rule),
+        };
+        let colon = next(&mut inner).as_rule() == Rule::object_colon;
+        let value = self.expr(next(&mut inner));
+        ObjectItem { key, value, colon, span }
+    }
+
+    fn for_binding(&mut self, pair: Pair<Rule>) -> ForBinding {
+        let mut names = Vec::new();
+        let mut collection = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::ident => names.push(self.ident(part)),
+                Rule::kw_in => {}
+                Rule::expr => collection = Some(self.expr(part)),
+                rule => unexpected_rule(rule),
+            }
+        }
+        let value_var = names.pop().unwrap_or_else(|| unexpected_rule(Rule::for_binding));
+        let collection = collection.unwrap_or_else(|| unexpected_rule(Rule::for_binding));
+        ForBinding { key_var: names.pop(), value_var, collection: Box::new(collection) }
+    }
+
+    fn for_list(&mut self, pair: Pair<Rule>) -> ExprKind {
+        let mut inner = pair.into_inner().skip(1);
+        let binding = self.for_binding(next(&mut inner));
+        let body = Box::new(self.expr(next(&mut inner)));
+        let filter = inner.next().map(|p| Box::new(self.expr(nth(p, 1))));
+        ExprKind::ForList { binding, body, filter }
+    }
+
+    fn for_object(&mut self, pair: Pair<Rule>) -> ExprKind {
+        let mut inner = pair.into_inner().skip(1);
+        let binding = self.for_binding(next(&mut inner));
+        let key = Box::new(self.expr(next(&mut inner)));
+        let value = Box::new(self.expr(next(&mut inner)));
+        let mut group = false;
+        let mut filter = None;
+        for part in inner {
+            match part.as_rule() {
+                Rule::ellipsis => group = true,
+                Rule::for_filter => filter = Some(Box::new(self.expr(nth(part, 1)))),
+                rule => unexpected_rule(rule),
+            }
+        }
+        ExprKind::ForObject { binding, key, value, group, filter }
+    }
+
+    pub(super) fn template_string(&mut self, pair: Pair<Rule>) -> Template {
+        let mut parts = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::string_literal => {
+                    let span = self.span(&part);
+                    let text = self.unescape(part.as_str(), span);
+                    parts.push(TemplatePart::Literal(Spanned { node: text, span }));
+                }
+                Rule::interpolation => parts.push(TemplatePart::Interpolation(self.expr(nth(part, 0)))),
+                rule => unexpected_rule(rule),
+            }
+        }
+        Template { parts }
+    }
+
+    /// Decodes `\n`, `\r`, `\t`, `\"`, `\\`, `\uXXXX`, `\UXXXXXXXX` and `$${`.
+    fn unescape(&mut self, raw: &str, span: Span) -> String {
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    let Some((_, escape)) = chars.next() else { break };
+                    let decoded = match escape {
+                        'n' => Some('\n'),
+                        'r' => Some('\r'),
+                        't' => Some('\t'),
+                        '"' => Some('"'),
+                        '\\' => Some('\\'),
+                        'u' | 'U' => {
+                            let len = if escape == 'u' { 4 } else { 8 };
+                            let digits: String = (0..len).filter_map(|_| chars.next_if(|(_, c)| c.is_ascii_hexdigit())).map(|(_, c)| c).collect();
+                            u32::from_str_radix(&digits, 16).ok().filter(|_| digits.len() == len).and_then(char::from_u32)
+                        }
+                        _ => None,
+                    };
+                    match decoded {
+                        Some(c) => out.push(c),
+                        None => {
+                            let start = span.start as usize + i;
+                            let end = start + 1 + escape.len_utf8();
+                            self.invalid_escape(Span::new(span.file, start, end));
+                        }
+                    }
+                }
+                '$' if raw[i..].starts_with("$${") => {
+                    out.push_str("${");
+                    chars.next();
+                    chars.next();
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    fn invalid_escape(&mut self, span: Span) {
+        self.error(
+            Diagnostic::error(codes::INVALID_ESCAPE, "invalid escape sequence")
+                .with_label(span, "not a known escape")
+                .with_help("valid escapes are \\n \\r \\t \\\" \\\\ \\uXXXX and \\UXXXXXXXX; write `\\\\` for a backslash"),
+        );
+    }
+
+    fn heredoc(&mut self, pair: Pair<Rule>) -> ExprKind {
+        let mut indent = false;
+        let mut marker = String::new();
+        let mut lines: Vec<Vec<TemplatePart>> = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::heredoc_indent => indent = true,
+                Rule::heredoc_marker => marker = part.as_str().to_string(),
+                Rule::heredoc_line => lines.push(self.heredoc_line(part)),
+                rule => unexpected_rule(rule),
+            }
+        }
+        if indent {
+            strip_indent(&mut lines);
+        }
+        let mut parts: Vec<TemplatePart> = Vec::new();
+        for part in lines.into_iter().flatten() {
+            match (parts.last_mut(), part) {
+                (Some(TemplatePart::Literal(last)), TemplatePart::Literal(next)) => {
+                    last.node.push_str(&next.node);
+                    last.span = last.span.to(next.span);
+                }
+                (_, part) => parts.push(part),
+            }
+        }
+        ExprKind::Heredoc { marker, indent, template: Template { parts } }
+    }
+
+    /// One heredoc line, its newline included in the last literal part.
+    fn heredoc_line(&mut self, pair: Pair<Rule>) -> Vec<TemplatePart> {
+        let line_span = self.span(&pair);
+        let mut parts = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::heredoc_literal => {
+                    let text = part.as_str().trim_end_matches('\r').replace("$${", "${");
+                    parts.push(TemplatePart::Literal(Spanned { node: text, span: self.span(&part) }));
+                }
+                Rule::interpolation => parts.push(TemplatePart::Interpolation(self.expr(nth(part, 0)))),
+                rule => unexpected_rule(rule),
+            }
+        }
+        let newline = Span { start: line_span.end.saturating_sub(1), ..line_span };
+        match parts.last_mut() {
+            Some(TemplatePart::Literal(last)) => {
+                last.node.push('\n');
+                last.span = last.span.to(newline);
+            }
+            _ => parts.push(TemplatePart::Literal(Spanned { node: "\n".to_string(), span: newline })),
+        }
+        parts
+    }
+}
+
+/// For `<<-`: removes the smallest indentation shared by all non-blank lines.
+fn strip_indent(lines: &mut [Vec<TemplatePart>]) {
+    let indent_of = |line: &Vec<TemplatePart>| -> Option<usize> {
+        match line.first() {
+            Some(TemplatePart::Literal(s)) if s.node.trim().is_empty() && line.len() == 1 => None,
+            Some(TemplatePart::Literal(s)) => Some(s.node.len() - s.node.trim_start_matches([' ', '\t']).len()),
+            _ => Some(0),
+        }
+    };
+    let Some(min) = lines.iter().filter_map(indent_of).min() else { return };
+    for line in lines.iter_mut() {
+        if let Some(TemplatePart::Literal(first)) = line.first_mut() {
+            let strip = min.min(first.node.len() - first.node.trim_start_matches([' ', '\t']).len());
+            first.node.drain(..strip);
+            first.span.start += u32::try_from(strip).unwrap_or(0);
+        }
+    }
+}
+
+fn binary_op(text: &str) -> BinaryOp {
+    match text {
+        "||" => BinaryOp::Or,
+        "&&" => BinaryOp::And,
+        "==" => BinaryOp::Eq,
+        "!=" => BinaryOp::NotEq,
+        "<" => BinaryOp::Lt,
+        "<=" => BinaryOp::LtEq,
+        ">" => BinaryOp::Gt,
+        ">=" => BinaryOp::GtEq,
+        "+" => BinaryOp::Add,
+        "-" => BinaryOp::Sub,
+        "*" => BinaryOp::Mul,
+        "/" => BinaryOp::Div,
+        "%" => BinaryOp::Rem,
+        _ => unexpected_rule(Rule::binary_op),
+    }
+}
+
+/// Pops two operands and one operator and pushes the combined expression.
+fn reduce(operands: &mut Vec<Expr>, operators: &mut Vec<Spanned<BinaryOp>>) {
+    let (Some(op), Some(rhs), Some(lhs)) = (operators.pop(), operands.pop(), operands.pop()) else {
+        unexpected_rule(Rule::binary_expr)
+    };
+    let span = lhs.span.to(rhs.span);
+    operands.push(Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span });
+}

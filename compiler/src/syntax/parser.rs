@@ -1,0 +1,231 @@
+//! Drives pest over a file, one top-level item chunk at a time, and turns its errors
+//! and the lexical scan's problems into diagnostics.
+
+use pest::Parser as _;
+
+use crate::diagnostic::{codes, Diagnostic};
+use crate::span::{FileId, Span};
+use crate::syntax::ast::{Comment, CommentKind, SourceFileAst};
+use crate::syntax::lexical::{self, Problem, ProblemKind};
+use crate::syntax::lower::Lower;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "syntax/grammar.pest"]
+pub(crate) struct InfraParser;
+
+/// A parsed file: the syntax tree of every item that parsed, and the diagnostics of
+/// those that did not.
+#[derive(Debug)]
+pub struct Parsed {
+    pub ast: SourceFileAst,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses one file. Never panics; every problem becomes a diagnostic.
+///
+/// The file is split at top-level item boundaries (see [`lexical::Scan::item_starts`])
+/// and each chunk is parsed on its own, so a syntax error in one item leaves the others
+/// parsed and checked.
+pub fn parse_file(file: FileId, text: &str) -> Parsed {
+    let scan = lexical::scan(text);
+    let mut diagnostics = Vec::new();
+    let mut items = Vec::new();
+    let mut starts = scan.item_starts.clone();
+    starts.push(text.len());
+    for window in starts.windows(2) {
+        let (start, end) = (window[0], window[1]);
+        let problems: Vec<&Problem> = scan.problems.iter().filter(|p| p.start >= start && p.start < end).collect();
+        if !problems.is_empty() {
+            diagnostics.extend(problems.into_iter().map(|p| problem_diagnostic(file, text, p)));
+            continue;
+        }
+        let chunk = &text[start..end];
+        match InfraParser::parse(Rule::file, chunk) {
+            Ok(mut pairs) => {
+                let mut lower = Lower::new(file, start, &mut diagnostics);
+                if let Some(pair) = pairs.next() {
+                    items.extend(lower.file(pair));
+                }
+            }
+            Err(error) => diagnostics.push(syntax_error(file, text, start, &error)),
+        }
+    }
+    let comments = scan
+        .comments
+        .iter()
+        .map(|c| Comment {
+            kind: if c.block { CommentKind::Block } else { CommentKind::Line },
+            span: Span::new(file, c.start, c.end),
+        })
+        .collect();
+    let ast = SourceFileAst { file, items, comments, span: Span::new(file, 0, text.len()) };
+    Parsed { ast, diagnostics }
+}
+
+fn problem_diagnostic(file: FileId, text: &str, problem: &Problem) -> Diagnostic {
+    let span = Span::new(file, problem.start, problem.end.min(text.len()));
+    match problem.kind {
+        ProblemKind::UnterminatedString => Diagnostic::error(codes::UNTERMINATED_STRING, "unterminated string")
+            .with_label(span, "this string is never closed")
+            .with_help("close the string with `\"` on the same line; use a heredoc (`<<EOT`) for text over several lines"),
+        ProblemKind::UnterminatedHeredoc => {
+            let marker = text.get(problem.start..problem.end).unwrap_or("").trim_start_matches(['<', '-']);
+            Diagnostic::error(codes::UNTERMINATED_HEREDOC, "unterminated heredoc")
+                .with_label(span, "this heredoc is never closed")
+                .with_help(format!("end the heredoc with a line holding only `{marker}`"))
+        }
+        ProblemKind::UnterminatedComment => Diagnostic::error(codes::UNTERMINATED_COMMENT, "unterminated block comment")
+            .with_label(span, "this comment is never closed")
+            .with_help("close the comment with `*/`"),
+        ProblemKind::TooDeep => Diagnostic::error(codes::TOO_DEEP, "nesting too deep")
+            .with_label(span, format!("more than {} levels deep here", lexical::MAX_NESTING))
+            .with_help("split the expression into `let` declarations"),
+    }
+}
+
+fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Error<Rule>) -> Diagnostic {
+    let (start, end) = match error.location {
+        pest::error::InputLocation::Pos(p) => (p, p),
+        pest::error::InputLocation::Span((s, e)) => (s, e),
+    };
+    let (start, end) = (base + start, base + end);
+    let found = found_token(text, start);
+    let end = if end > start { end } else { start + found.len().max(usize::from(start < text.len())) };
+    let span = Span::new(file, start, end.min(text.len()));
+    let expected = expected_list(error);
+    let message = match (&expected, found.is_empty()) {
+        (Some(expected), false) => format!("expected {expected}, found `{found}`"),
+        (Some(expected), true) => format!("expected {expected}, found end of file"),
+        (None, false) => format!("unexpected `{found}`"),
+        (None, true) => "unexpected end of file".to_string(),
+    };
+    let label = if found.is_empty() { "file ends here".to_string() } else { "unexpected here".to_string() };
+    let mut diagnostic = Diagnostic::error(codes::SYNTAX, message).with_label(span, label);
+    if let Some(help) = syntax_help(&found) {
+        diagnostic = diagnostic.with_help(help);
+    }
+    diagnostic
+}
+
+/// The word, number or punctuation character at `offset`.
+fn found_token(text: &str, offset: usize) -> &str {
+    let rest = text.get(offset..).unwrap_or("");
+    let word_len = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    if word_len > 0 {
+        return &rest[..word_len];
+    }
+    let first = rest.chars().next().map_or(0, char::len_utf8);
+    let found = &rest[..first];
+    if found.trim().is_empty() { "" } else { found }
+}
+
+fn syntax_help(found: &str) -> Option<&'static str> {
+    match found {
+        "variable" | "resource_type" => None,
+        ";" => Some("statements end at the end of the line; remove the `;`"),
+        ":" => Some("attributes are set with `=`: `name = value`"),
+        _ => None,
+    }
+}
+
+/// "`=`, `{` or an expression", from pest's record of what it tried at the error.
+fn expected_list(error: &pest::error::Error<Rule>) -> Option<String> {
+    let mut expected: Vec<String> = Vec::new();
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(name) = describe_rule(*rule) {
+                if !expected.contains(&name.to_string()) {
+                    expected.push(name.to_string());
+                }
+            }
+        }
+    }
+    if let Some(attempts) = error.parse_attempts() {
+        for token in attempts.expected_tokens() {
+            let name = format!("`{token}`");
+            if !expected.contains(&name) && !name.trim_matches('`').trim().is_empty() {
+                expected.push(name);
+            }
+        }
+    }
+    expected.sort();
+    match expected.len() {
+        0 => None,
+        1 => Some(expected.remove(0)),
+        n => {
+            let last = expected.remove(n - 1);
+            Some(format!("{} or {last}", expected.join(", ")))
+        }
+    }
+}
+
+fn describe_rule(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::input_item
+        | Rule::let_item
+        | Rule::fn_item
+        | Rule::provider_item
+        | Rule::resource_item
+        | Rule::data_item
+        | Rule::module_item
+        | Rule::output_item
+        | Rule::check_item
+        | Rule::moved_item
+        | Rule::import_item
+        | Rule::state_item
+        | Rule::kw_input
+        | Rule::kw_let
+        | Rule::kw_fn
+        | Rule::kw_provider
+        | Rule::kw_resource
+        | Rule::kw_data
+        | Rule::kw_module
+        | Rule::kw_output
+        | Rule::kw_check
+        | Rule::kw_moved
+        | Rule::kw_import
+        | Rule::kw_state => "a declaration",
+        Rule::ident | Rule::name | Rule::variable | Rule::heredoc_marker => "a name",
+        Rule::resource_type => "a resource type such as `local.file`",
+        Rule::expr
+        | Rule::binary_expr
+        | Rule::unary_expr
+        | Rule::postfix_expr
+        | Rule::number
+        | Rule::template_string
+        | Rule::heredoc
+        | Rule::list
+        | Rule::object
+        | Rule::call
+        | Rule::paren
+        | Rule::for_list
+        | Rule::for_object
+        | Rule::kw_true
+        | Rule::kw_false
+        | Rule::kw_null
+        | Rule::prefix_op => "an expression",
+        Rule::binary_op => "an operator",
+        Rule::type_expr | Rule::primitive_type | Rule::collection_type | Rule::object_type | Rule::tuple_type => {
+            "a type"
+        }
+        Rule::body => "`{`",
+        Rule::attribute | Rule::block | Rule::check_stmt => "an attribute or block",
+        Rule::default_value | Rule::object_eq => "`=`",
+        Rule::object_colon => "`:`",
+        Rule::for_clause | Rule::kw_for => "`for`",
+        Rule::if_clause | Rule::kw_if | Rule::for_filter => "`if`",
+        Rule::kw_in => "`in`",
+        Rule::kw_from => "`from`",
+        Rule::kw_as | Rule::provider_alias => "`as`",
+        Rule::key_clause | Rule::kw_key => "`key`",
+        Rule::conditional => "`?`",
+        Rule::get_attr => "`.`",
+        Rule::index | Rule::splat => "`[`",
+        Rule::return_type => "`:`",
+        Rule::address | Rule::address_step => "an address such as `web[0]`",
+        Rule::object_item => "an object entry",
+        Rule::ellipsis => "`...`",
+        _ => return None,
+    })
+}

@@ -1,0 +1,334 @@
+//! Tests of the promises users and the checker rely on in the built-in schemas and signatures.
+
+use infra_compiler::schema::{AttributeSchema, Returns, Schema, Schemas};
+use infra_compiler::types::Type;
+use infra_stdlib::{builtin, Stdlib};
+
+/// Every built-in function. A function leaving this list breaks configurations that call it,
+/// so removing one must be a deliberate edit here.
+const FUNCTION_NAMES: &[&str] = &[
+    "abs",
+    "abspath",
+    "alltrue",
+    "anytrue",
+    "base64decode",
+    "base64encode",
+    "bcrypt",
+    "can",
+    "ceil",
+    "chomp",
+    "chunklist",
+    "cidrhost",
+    "cidrnetmask",
+    "cidrsubnet",
+    "cidrsubnets",
+    "coalesce",
+    "compact",
+    "concat",
+    "contains",
+    "distinct",
+    "element",
+    "endswith",
+    "env",
+    "file",
+    "fileexists",
+    "flatten",
+    "floor",
+    "format",
+    "indent",
+    "index",
+    "join",
+    "jsondecode",
+    "jsonencode",
+    "keys",
+    "length",
+    "lookup",
+    "lower",
+    "max",
+    "md5",
+    "merge",
+    "min",
+    "one",
+    "parseint",
+    "pow",
+    "range",
+    "regex",
+    "regexall",
+    "replace",
+    "reverse",
+    "setintersection",
+    "setsubtract",
+    "setunion",
+    "sha1",
+    "sha256",
+    "sha512",
+    "signum",
+    "slice",
+    "sort",
+    "split",
+    "startswith",
+    "strcontains",
+    "strrev",
+    "substr",
+    "sum",
+    "templatefile",
+    "title",
+    "tobool",
+    "tolist",
+    "tomap",
+    "tonumber",
+    "toset",
+    "tostring",
+    "transpose",
+    "trim",
+    "trimprefix",
+    "trimspace",
+    "trimsuffix",
+    "try",
+    "upper",
+    "urlencode",
+    "values",
+    "yamldecode",
+    "yamlencode",
+    "zipmap",
+];
+
+/// Every resource kind and data source, named `provider.kind` or `data provider.kind`.
+fn all_kinds(stdlib: &Stdlib) -> Vec<(String, &Schema)> {
+    let mut kinds = Vec::new();
+    for name in stdlib.provider_names() {
+        let provider = stdlib.provider(name).expect("a listed provider exists");
+        for (kind, schema) in &provider.resources {
+            kinds.push((format!("{name}.{kind}"), schema));
+        }
+        for (kind, schema) in &provider.data_sources {
+            kinds.push((format!("data {name}.{kind}"), schema));
+        }
+    }
+    kinds
+}
+
+fn attribute<'a>(
+    stdlib: &'a Stdlib,
+    provider: &str,
+    kind: &str,
+    name: &str,
+) -> &'a AttributeSchema {
+    let provider = stdlib.provider(provider).expect("provider exists");
+    let schema = provider.resources.get(kind).expect("resource kind exists");
+    schema.attribute(name).expect("attribute exists")
+}
+
+#[test]
+fn provider_names_are_sorted_and_complete() {
+    let names = builtin().provider_names();
+    assert_eq!(names, ["exec", "local", "null", "random", "time", "tls"]);
+}
+
+#[test]
+fn function_names_match_the_list() {
+    let names = builtin().function_names();
+    assert_eq!(names, FUNCTION_NAMES);
+}
+
+#[test]
+fn every_kind_has_a_computed_string_id() {
+    let stdlib = Stdlib::new();
+    for (kind, schema) in all_kinds(&stdlib) {
+        let id = schema
+            .attribute("id")
+            .unwrap_or_else(|| panic!("`{kind}` has no `id`"));
+        assert!(id.is_computed_only(), "`{kind}.id` is not computed-only");
+        assert_eq!(id.ty, Type::String, "`{kind}.id` is not a string");
+    }
+}
+
+#[test]
+fn expected_kinds_exist() {
+    let stdlib = Stdlib::new();
+    let kinds: Vec<String> = all_kinds(&stdlib)
+        .into_iter()
+        .map(|(kind, _)| kind)
+        .collect();
+    let expected = [
+        "exec.command",
+        "data exec.json",
+        "local.file",
+        "data local.file",
+        "null.resource",
+        "random.id",
+        "random.integer",
+        "random.password",
+        "time.sleep",
+        "tls.private_key",
+    ];
+    assert_eq!(kinds, expected);
+}
+
+#[test]
+fn random_password_result_is_sensitive() {
+    let result = attribute(builtin(), "random", "password", "result");
+    assert!(result.sensitive && result.is_computed_only());
+}
+
+#[test]
+fn local_file_path_is_required_and_forces_replacement() {
+    let path = attribute(builtin(), "local", "file", "path");
+    assert!(path.required && path.force_new && !path.computed);
+    let mode = attribute(builtin(), "local", "file", "mode");
+    assert!(mode.settable && mode.computed && !mode.required);
+}
+
+#[test]
+fn tls_private_keys_are_sensitive_and_public_key_is_not() {
+    let stdlib = builtin();
+    for name in ["private_key_pem", "private_key_openssh"] {
+        let key = attribute(stdlib, "tls", "private_key", name);
+        assert!(
+            key.sensitive && key.is_computed_only(),
+            "`tls.private_key.{name}`"
+        );
+    }
+    assert!(!attribute(stdlib, "tls", "private_key", "public_key_openssh").sensitive);
+}
+
+#[test]
+fn triggers_and_keepers_force_replacement() {
+    let stdlib = Stdlib::new();
+    for (kind, schema) in all_kinds(&stdlib) {
+        for attribute in &schema.attributes {
+            if attribute.name == "triggers" || attribute.name == "keepers" {
+                assert!(
+                    attribute.force_new,
+                    "`{kind}.{}` does not force replacement",
+                    attribute.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn schemas_are_well_formed() {
+    let stdlib = Stdlib::new();
+    for name in stdlib.provider_names() {
+        let provider = stdlib.provider(name).expect("a listed provider exists");
+        assert_eq!(provider.name, name);
+        assert_sentence(&provider.description, name);
+    }
+    for (kind, schema) in all_kinds(&stdlib) {
+        assert_sentence(&schema.description, &kind);
+        for (i, attribute) in schema.attributes.iter().enumerate() {
+            let what = format!("{kind}.{}", attribute.name);
+            assert_sentence(&attribute.description, &what);
+            assert!(
+                !(attribute.required && attribute.computed),
+                "`{what}` is required and computed"
+            );
+            let later = &schema.attributes[i + 1..];
+            assert!(
+                later.iter().all(|a| a.name != attribute.name),
+                "`{what}` is declared twice"
+            );
+        }
+    }
+}
+
+#[test]
+fn arities() {
+    let stdlib = builtin();
+    let arity = |name: &str| {
+        let function = stdlib.function(name).expect("function exists");
+        (function.min_args(), function.max_args())
+    };
+    assert_eq!(arity("lookup"), (2, Some(3)));
+    assert_eq!(arity("range"), (1, Some(3)));
+    assert_eq!(arity("format"), (1, None));
+    assert_eq!(arity("env"), (1, Some(2)));
+    assert_eq!(arity("cidrsubnet"), (3, Some(3)));
+    assert_eq!(arity("cidrsubnets"), (1, None));
+    assert_eq!(arity("merge"), (0, None));
+    assert_eq!(arity("length"), (1, Some(1)));
+    // These need at least one argument; the checker catches a call with none.
+    for name in [
+        "min",
+        "max",
+        "concat",
+        "coalesce",
+        "setunion",
+        "setintersection",
+        "try",
+    ] {
+        assert_eq!(arity(name), (1, None), "`{name}`");
+    }
+}
+
+#[test]
+fn signatures_are_well_formed() {
+    let stdlib = Stdlib::new();
+    for name in stdlib.function_names() {
+        let function = stdlib.function(name).expect("a listed function exists");
+        assert_eq!(function.name, name);
+        assert_sentence(&function.description, name);
+        // `min_args` would underflow otherwise.
+        assert!(
+            function.optional_params <= function.params.len(),
+            "`{name}` has too many optional parameters"
+        );
+        if let Returns::SameAs(i) | Returns::ElementOf(i) = function.returns {
+            assert!(
+                i < function.params.len(),
+                "`{name}` returns the type of a missing parameter"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_bcrypt_is_resource_only() {
+    let stdlib = builtin();
+    let resource_only: Vec<&str> = stdlib
+        .function_names()
+        .into_iter()
+        .filter(|name| stdlib.function(name).is_some_and(|f| f.resource_only))
+        .collect();
+    assert_eq!(resource_only, ["bcrypt"]);
+}
+
+#[test]
+fn signatures_display_for_hovers() {
+    let display = |name: &str| builtin().function(name).expect("function exists").display();
+    assert_eq!(
+        display("lookup"),
+        "lookup(map: map(any), key: string, default?: any): any"
+    );
+    assert_eq!(
+        display("format"),
+        "format(format: string, args...: any): string"
+    );
+    assert_eq!(
+        display("range"),
+        "range(start: number, limit?: number, step?: number): list(number)"
+    );
+}
+
+#[test]
+fn builtin_is_shared() {
+    assert!(std::ptr::eq(builtin(), builtin()));
+    assert_eq!(
+        builtin().function_names(),
+        Stdlib::default().function_names()
+    );
+}
+
+/// Descriptions show in editor hovers as one sentence.
+fn assert_sentence(description: &str, what: &str) {
+    assert!(
+        description.ends_with('.'),
+        "the description of `{what}` is not a sentence: {description:?}"
+    );
+    assert!(
+        description.starts_with(|c: char| c.is_uppercase()),
+        "the description of `{what}` is not capitalised"
+    );
+}
