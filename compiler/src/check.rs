@@ -1,5 +1,256 @@
-//! placeholder
-use crate::{Diagnostic, Schemas};
-use crate::resolve::Module;
-pub struct Tables;
-pub fn check_modules(_: &[Module], _: &dyn Schemas, _: &mut Vec<Diagnostic>) -> Tables { Tables }
+//! Name resolution inside expressions and type checking, in one walk per module.
+//!
+//! For every item the checker resolves each name (local `for` bindings and `fn`
+//! parameters first, then the module namespace), records the reference in a side
+//! table (the dependency graph and the language server read it), computes expression
+//! types and checks bodies against provider schemas. All errors are collected; nothing
+//! stops at the first.
+
+mod body;
+mod expr;
+mod items;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{codes, Diagnostic};
+use crate::resolve::{DeclKind, ItemId, Module};
+use crate::schema::Schemas;
+use crate::span::Span;
+use crate::syntax::ast::{Item, TypeExpr, TypeExprKind};
+use crate::types::{ObjectField, Type};
+
+/// What a reference points at.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// A declaration in the module namespace.
+    Decl(String),
+    /// A provider configuration (`provider = west`, or the default one a resource uses).
+    Provider(String),
+}
+
+/// One use of a declaration by an item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub from: ItemId,
+    pub target: Target,
+    /// Where the reference is written; for implicit provider references, the resource type.
+    pub span: Span,
+}
+
+/// Side tables for one module.
+#[derive(Debug, Default)]
+pub struct ModuleTables {
+    pub references: Vec<Reference>,
+    /// The type of each value declaration, by name.
+    pub decl_types: HashMap<String, Type>,
+}
+
+/// Side tables for every module, indexed like the module list.
+#[derive(Debug, Default)]
+pub struct Tables {
+    pub modules: Vec<ModuleTables>,
+}
+
+/// Checks every module; diagnostics are appended to `diagnostics`.
+pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mut Vec<Diagnostic>) -> Tables {
+    let mut tables = Tables::default();
+    for module in modules {
+        let mut checker = Checker::new(modules, module, schemas);
+        checker.check_module();
+        diagnostics.append(&mut checker.diagnostics);
+        tables.modules.push(checker.tables);
+    }
+    tables
+}
+
+/// A local binding: a `for` variable or a `fn` parameter.
+struct Local {
+    name: String,
+    ty: Type,
+}
+
+pub(crate) struct Checker<'a> {
+    modules: &'a [Module],
+    module: &'a Module,
+    schemas: &'a dyn Schemas,
+    diagnostics: Vec<Diagnostic>,
+    tables: ModuleTables,
+    /// The item whose expressions are being walked.
+    current: ItemId,
+    locals: Vec<Local>,
+    /// Inside a `fn` body, only parameters and functions may be used.
+    in_fn: Option<String>,
+    /// Declarations whose type is being computed, to stop on cycles (reported by `graph`).
+    typing: HashSet<String>,
+    used: HashSet<String>,
+    /// Calls between user functions: caller, callee, call span.
+    fn_calls: Vec<(String, String, Span)>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(modules: &'a [Module], module: &'a Module, schemas: &'a dyn Schemas) -> Checker<'a> {
+        Checker {
+            modules,
+            module,
+            schemas,
+            diagnostics: Vec::new(),
+            tables: ModuleTables::default(),
+            current: ItemId { file: 0, item: 0 },
+            locals: Vec::new(),
+            in_fn: None,
+            typing: HashSet::new(),
+            used: HashSet::new(),
+            fn_calls: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn check_module(&mut self) {
+        let module = self.module;
+        for (id, item) in module.items() {
+            self.current = id;
+            self.check_item(item);
+        }
+        self.report_recursion();
+        self.report_unused();
+    }
+
+    /// Runs `f` without keeping its diagnostics or references: used to compute the
+    /// type of a declaration out of order, before its own walk reports on it.
+    fn quietly<T>(&mut self, item: ItemId, f: impl FnOnce(&mut Self) -> T) -> T {
+        let diagnostics = std::mem::take(&mut self.diagnostics);
+        let n_references = self.tables.references.len();
+        let n_fn_calls = self.fn_calls.len();
+        let current = std::mem::replace(&mut self.current, item);
+        let locals = std::mem::take(&mut self.locals);
+        let in_fn = self.in_fn.take();
+        let result = f(self);
+        self.diagnostics = diagnostics;
+        self.tables.references.truncate(n_references);
+        self.fn_calls.truncate(n_fn_calls);
+        self.current = current;
+        self.locals = locals;
+        self.in_fn = in_fn;
+        result
+    }
+
+    /// The type of a value declaration, computed on first use.
+    fn decl_type(&mut self, name: &str) -> Type {
+        if let Some(ty) = self.tables.decl_types.get(name) {
+            return ty.clone();
+        }
+        let Some(decl) = self.module.decl(name).copied() else { return Type::Any };
+        if !self.typing.insert(name.to_string()) {
+            return Type::Any;
+        }
+        let module = self.module;
+        let ty = self.quietly(decl.item, |checker| checker.compute_decl_type(module.item(decl.item)));
+        self.typing.remove(name);
+        self.tables.decl_types.insert(name.to_string(), ty.clone());
+        ty
+    }
+
+    fn compute_decl_type(&mut self, item: &Item) -> Type {
+        match item {
+            Item::Input(input) => input.ty.as_ref().map_or(Type::Any, lower_type),
+            Item::Let(decl) => self.expr(&decl.value),
+            Item::Resource(resource) => {
+                let instance = self.resource_schema(resource, false).map_or(Type::Any, |s| s.instance_type());
+                self.repeated_type(resource.repeat.as_ref(), instance)
+            }
+            Item::Module(call) => {
+                let outputs = self.module_outputs(&call.name.name);
+                let instance = match outputs {
+                    Some(names) => Type::object(names.iter().map(|n| (n.as_str(), Type::Any))),
+                    None => Type::Any,
+                };
+                self.repeated_type(call.repeat.as_ref(), instance)
+            }
+            _ => Type::Any,
+        }
+    }
+
+    /// The output names of the module a call loads, if it loaded.
+    fn module_outputs(&self, call: &str) -> Option<Vec<String>> {
+        let child = &self.modules[*self.module.calls.get(call)?];
+        Some(
+            child
+                .decls
+                .iter()
+                .filter(|(_, d)| d.kind == DeclKind::Output)
+                .map(|(name, _)| name.clone())
+                .collect(),
+        )
+    }
+
+    fn report_unused(&mut self) {
+        let module = self.module;
+        for (name, decl) in &module.decls {
+            let reportable = matches!(decl.kind, DeclKind::Let | DeclKind::Fn);
+            if reportable && !name.starts_with('_') && !self.used.contains(name) {
+                self.diagnostics.push(
+                    Diagnostic::warning(codes::UNUSED, format!("the {} `{name}` is never used", decl.kind.as_str()))
+                        .with_label(decl.name_span, "declared here")
+                        .with_help(format!("remove it, or rename it to `_{name}` to keep it")),
+                );
+            }
+        }
+    }
+
+    /// Recursive functions are an error: the language stays total and plans terminate.
+    fn report_recursion(&mut self) {
+        let mut graph: petgraph::graphmap::DiGraphMap<&str, ()> = petgraph::graphmap::DiGraphMap::new();
+        for (caller, callee, _) in &self.fn_calls {
+            graph.add_edge(caller.as_str(), callee.as_str(), ());
+        }
+        let mut reports = Vec::new();
+        for component in petgraph::algo::tarjan_scc(&graph) {
+            let cyclic = component.len() > 1 || graph.contains_edge(component[0], component[0]);
+            if !cyclic {
+                continue;
+            }
+            let names: Vec<String> = component.iter().rev().map(|n| format!("`{n}`")).collect();
+            let mut diagnostic = Diagnostic::error(
+                codes::RECURSIVE_FUNCTION,
+                format!("recursive function{}: {}", if names.len() > 1 { "s" } else { "" }, names.join(", ")),
+            );
+            let mut primary = true;
+            for (caller, callee, span) in &self.fn_calls {
+                if component.contains(&caller.as_str()) && component.contains(&callee.as_str()) {
+                    let message = format!("`{caller}` calls `{callee}` here");
+                    diagnostic = if primary {
+                        diagnostic.with_label(*span, message)
+                    } else {
+                        diagnostic.with_secondary(*span, message)
+                    };
+                    primary = false;
+                }
+            }
+            reports.push(diagnostic.with_help("functions cannot call themselves; use `for` expressions over collections instead"));
+        }
+        self.diagnostics.extend(reports);
+    }
+}
+
+/// The semantic type of a written type.
+pub fn lower_type(ty: &TypeExpr) -> Type {
+    match &ty.kind {
+        TypeExprKind::String => Type::String,
+        TypeExprKind::Number => Type::Number,
+        TypeExprKind::Bool => Type::Bool,
+        TypeExprKind::Any | TypeExprKind::Error => Type::Any,
+        TypeExprKind::List(t) => Type::list(lower_type(t)),
+        TypeExprKind::Set(t) => Type::set(lower_type(t)),
+        TypeExprKind::Map(t) => Type::map(lower_type(t)),
+        TypeExprKind::Tuple(items) => Type::Tuple(items.iter().map(lower_type).collect()),
+        TypeExprKind::Object(fields) => Type::Object(
+            fields
+                .iter()
+                .map(|f| (f.name.name.clone(), ObjectField { ty: lower_type(&f.ty), optional: f.optional }))
+                .collect(),
+        ),
+    }
+}

@@ -3,7 +3,14 @@
 //! An edge `a -> b` means "`a` depends on `b`": `b` must be evaluated (or applied)
 //! first. Edges come from references in expressions and from `depends_on`.
 
+use std::collections::HashMap;
+
 use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::check::{Tables, Target};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::resolve::{ItemId, Module};
+use crate::syntax::ast::{Item, ResourceMode};
 
 use crate::span::Span;
 
@@ -62,4 +69,106 @@ impl DependencyGraph {
         &self.graph[index]
     }
 }
-pub fn build(_: &[crate::resolve::Module], _: &crate::resolve::Module, _: &crate::check::Tables, _: &mut Vec<crate::Diagnostic>) -> DependencyGraph { DependencyGraph::default() }
+
+/// Builds the graph of `root` (the first module) from the references the checker
+/// recorded, and reports every cycle.
+pub fn build(modules: &[Module], root: &Module, tables: &Tables, diagnostics: &mut Vec<Diagnostic>) -> DependencyGraph {
+    let _ = modules;
+    let mut graph = DependencyGraph::default();
+    let mut by_item: HashMap<ItemId, NodeIndex> = HashMap::new();
+    let mut by_decl: HashMap<&str, NodeIndex> = HashMap::new();
+    let mut by_provider: HashMap<&str, NodeIndex> = HashMap::new();
+    for (id, item) in root.items() {
+        let Some(node) = node_for(item) else { continue };
+        let index = graph.graph.add_node(node);
+        by_item.insert(id, index);
+        match item {
+            Item::Provider(p) => {
+                by_provider.insert(p.config_name().name.as_str(), index);
+            }
+            _ => {
+                if let Some(name) = item.declared_name() {
+                    by_decl.insert(name.name.as_str(), index);
+                }
+            }
+        }
+    }
+    let Some(table) = tables.modules.first() else { return graph };
+    for reference in &table.references {
+        let Some(&from) = by_item.get(&reference.from) else { continue };
+        let to = match &reference.target {
+            Target::Decl(name) => by_decl.get(name.as_str()),
+            Target::Provider(name) => by_provider.get(name.as_str()),
+        };
+        let Some(&to) = to else { continue };
+        // An input's own `check`s mention the input itself; that is not a dependency.
+        if from == to && graph.graph[from].kind == NodeKind::Input {
+            continue;
+        }
+        if graph.graph.find_edge(from, to).is_none() {
+            graph.graph.add_edge(from, to, Edge { span: reference.span });
+        }
+    }
+    report_cycles(&graph, table, &by_item, diagnostics);
+    graph
+}
+
+fn node_for(item: &Item) -> Option<Node> {
+    let (kind, name, label) = match item {
+        Item::Input(x) => (NodeKind::Input, x.name.name.clone(), format!("input {}", x.name.name)),
+        Item::Let(x) => (NodeKind::Let, x.name.name.clone(), format!("let {}", x.name.name)),
+        Item::Resource(x) => {
+            let kind = if x.mode == ResourceMode::Data { NodeKind::Data } else { NodeKind::Resource };
+            let label = format!("{} {}.{} {}", kind.as_str(), x.ty.provider.name, x.ty.kind.name, x.name.name);
+            (kind, x.name.name.clone(), label)
+        }
+        Item::Module(x) => (NodeKind::Module, x.name.name.clone(), format!("module {}", x.name.name)),
+        Item::Output(x) => (NodeKind::Output, x.name.name.clone(), format!("output {}", x.name.name)),
+        Item::Provider(x) => {
+            let name = x.config_name().name.clone();
+            let label = match &x.alias {
+                Some(alias) => format!("provider {} as {}", x.provider.name, alias.name),
+                None => format!("provider {}", x.provider.name),
+            };
+            (NodeKind::Provider, name, label)
+        }
+        Item::Check(x) => {
+            let name = format!("check@{}", x.span.start);
+            (NodeKind::Check, name.clone(), "check".to_string())
+        }
+        Item::Fn(_) | Item::Moved(_) | Item::Import(_) | Item::State(_) => return None,
+    };
+    Some(Node { kind, name, label, span: item.span() })
+}
+
+/// Every strongly connected component with more than one node, or with a self edge,
+/// is a cycle. The diagnostic names each declaration on it and labels each reference
+/// that closes it.
+fn report_cycles(graph: &DependencyGraph, table: &crate::check::ModuleTables, by_item: &HashMap<ItemId, NodeIndex>, diagnostics: &mut Vec<Diagnostic>) {
+    let _ = (table, by_item);
+    let mut components = petgraph::algo::tarjan_scc(&graph.graph);
+    components.sort_by_key(|c| c.iter().map(|n| graph.graph[*n].span).min());
+    for mut component in components {
+        let cyclic = component.len() > 1 || graph.graph.find_edge(component[0], component[0]).is_some();
+        if !cyclic {
+            continue;
+        }
+        component.sort_by_key(|n| graph.graph[*n].span);
+        let names: Vec<String> = component.iter().map(|n| format!("`{}`", graph.graph[*n].name)).collect();
+        let mut diagnostic = Diagnostic::error(codes::DEPENDENCY_CYCLE, format!("dependency cycle between {}", names.join(", ")));
+        let mut edges: Vec<(NodeIndex, NodeIndex, Edge)> = Vec::new();
+        for &from in &component {
+            for &to in &component {
+                if let Some(edge) = graph.graph.find_edge(from, to) {
+                    edges.push((from, to, graph.graph[edge]));
+                }
+            }
+        }
+        edges.sort_by_key(|(_, _, e)| e.span);
+        for (i, (from, to, edge)) in edges.iter().enumerate() {
+            let message = format!("`{}` uses `{}` here", graph.graph[*from].name, graph.graph[*to].name);
+            diagnostic = if i == 0 { diagnostic.with_label(edge.span, message) } else { diagnostic.with_secondary(edge.span, message) };
+        }
+        diagnostics.push(diagnostic.with_help("break the cycle: a value cannot depend on itself, directly or through others"));
+    }
+}

@@ -1,16 +1,317 @@
-//! placeholder
-use std::path::{Path, PathBuf};
-use crate::{Diagnostic, Loader, SourceMap};
-use crate::syntax::ast::SourceFileAst;
-pub struct Module { pub dir: PathBuf, pub files: Vec<SourceFileAst> }
-pub fn load_modules(root: &Path, loader: &dyn Loader, sources: &mut SourceMap, diagnostics: &mut Vec<Diagnostic>) -> Vec<Module> {
-    let mut files = Vec::new();
-    for path in loader.list_sources(root).unwrap_or_default() {
-        let text = String::from_utf8(loader.read(&path).unwrap_or_default()).unwrap_or_default();
-        let id = sources.add(path, text.clone());
-        let parsed = crate::syntax::parse_file(id, &text);
-        diagnostics.extend(parsed.diagnostics);
-        files.push(parsed.ast);
+//! Loading modules and building their namespaces.
+//!
+//! A module is a directory; all its `*.infra` files form one namespace. Local module
+//! calls (`module net "./network" { ... }`) are loaded recursively. This phase reports
+//! unreadable files, invalid UTF-8, empty directories, duplicate names, missing module
+//! directories and module cycles. Names inside expressions are resolved by `check`,
+//! which walks every expression once for names and types together.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{codes, Diagnostic};
+use crate::loader::Loader;
+use crate::span::{SourceMap, Span};
+use crate::syntax::ast::{Item, ResourceMode, SourceFileAst};
+use crate::syntax::parse_file;
+
+/// Identifies an item of a module: the index of its file and of the item in that file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemId {
+    pub file: usize,
+    pub item: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeclKind {
+    Input,
+    Let,
+    Fn,
+    Resource,
+    Data,
+    Module,
+    Output,
+}
+
+impl DeclKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeclKind::Input => "input",
+            DeclKind::Let => "let",
+            DeclKind::Fn => "function",
+            DeclKind::Resource => "resource",
+            DeclKind::Data => "data source",
+            DeclKind::Module => "module",
+            DeclKind::Output => "output",
+        }
     }
-    vec![Module { dir: root.to_path_buf(), files }]
+}
+
+/// A name declared in a module's namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decl {
+    pub kind: DeclKind,
+    pub item: ItemId,
+    /// The span of the declared name.
+    pub name_span: Span,
+}
+
+/// A provider configuration: `provider aws { }` is named `aws`, `provider aws as west`
+/// is named `west`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderConfig {
+    /// The provider type, such as `aws`.
+    pub provider: String,
+    pub item: ItemId,
+    pub name_span: Span,
+    pub repeated: bool,
+}
+
+#[derive(Debug)]
+pub struct Module {
+    pub dir: PathBuf,
+    pub files: Vec<SourceFileAst>,
+    /// The module namespace, in declaration order.
+    pub decls: IndexMap<String, Decl>,
+    /// Provider configurations by name.
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// Module calls by call name, to the index of the called module in the module list.
+    pub calls: BTreeMap<String, usize>,
+}
+
+impl Module {
+    pub fn item(&self, id: ItemId) -> &Item {
+        &self.files[id.file].items[id.item]
+    }
+
+    /// Every item with its id, in file and source order.
+    pub fn items(&self) -> impl Iterator<Item = (ItemId, &Item)> {
+        self.files.iter().enumerate().flat_map(|(file, ast)| {
+            ast.items.iter().enumerate().map(move |(item, it)| (ItemId { file, item }, it))
+        })
+    }
+
+    pub fn decl(&self, name: &str) -> Option<&Decl> {
+        self.decls.get(name)
+    }
+}
+
+struct Loading<'a> {
+    loader: &'a dyn Loader,
+    sources: &'a mut SourceMap,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    modules: Vec<Module>,
+    by_dir: HashMap<PathBuf, usize>,
+    /// Directories being loaded, outermost first, for cycle detection.
+    stack: Vec<PathBuf>,
+}
+
+/// Loads the root module in `root_dir` and every module it calls, the root first.
+/// Returns no modules when the root cannot be read.
+pub fn load_modules(
+    root_dir: &Path,
+    loader: &dyn Loader,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Module> {
+    let mut loading =
+        Loading { loader, sources, diagnostics, modules: Vec::new(), by_dir: HashMap::new(), stack: Vec::new() };
+    loading.load(&normalize(root_dir));
+    loading.modules
+}
+
+impl Loading<'_> {
+    fn load(&mut self, dir: &Path) -> Option<usize> {
+        if let Some(&index) = self.by_dir.get(dir) {
+            return Some(index);
+        }
+        let files = self.read_sources(dir)?;
+        let (decls, providers) = self.namespace(&files);
+        let index = self.modules.len();
+        self.modules.push(Module { dir: dir.to_path_buf(), files, decls, providers, calls: BTreeMap::new() });
+        self.by_dir.insert(dir.to_path_buf(), index);
+        self.stack.push(dir.to_path_buf());
+        let calls = self.load_calls(index);
+        self.modules[index].calls = calls;
+        self.stack.pop();
+        Some(index)
+    }
+
+    fn read_sources(&mut self, dir: &Path) -> Option<Vec<SourceFileAst>> {
+        let paths = match self.loader.list_sources(dir) {
+            Ok(paths) => paths,
+            Err(error) => {
+                self.diagnostics.push(
+                    Diagnostic::error(codes::READ_FAILED, format!("cannot read directory `{}`: {error}", dir.display()))
+                        .with_help("check the path and its permissions"),
+                );
+                return None;
+            }
+        };
+        if paths.is_empty() {
+            self.diagnostics.push(
+                Diagnostic::error(codes::NO_SOURCE_FILES, format!("no `.infra` files in `{}`", dir.display()))
+                    .with_help("a module is a directory of `.infra` files; pass the directory that holds them"),
+            );
+            return None;
+        }
+        Some(paths.into_iter().filter_map(|path| self.read_file(path)).collect())
+    }
+
+    fn read_file(&mut self, path: PathBuf) -> Option<SourceFileAst> {
+        let bytes = match self.loader.read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.diagnostics.push(
+                    Diagnostic::error(codes::READ_FAILED, format!("cannot read `{}`: {error}", path.display()))
+                        .with_help("check the file's permissions"),
+                );
+                return None;
+            }
+        };
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                let id = self.sources.add(path, text);
+                let parsed = parse_file(id, &self.sources.get(id).text);
+                self.diagnostics.extend(parsed.diagnostics);
+                Some(parsed.ast)
+            }
+            Err(error) => {
+                let offset = error.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+                let display = path.display().to_string();
+                let id = self.sources.add(path, text);
+                // The lossy text keeps every valid byte in place up to the first bad one.
+                let span = Span::new(id, offset, offset + 1);
+                self.diagnostics.push(
+                    Diagnostic::error(codes::INVALID_UTF8, format!("`{display}` is not valid UTF-8 at byte {offset}"))
+                        .with_label(span, "invalid byte here")
+                        .with_help("source files must be UTF-8; re-save the file as UTF-8"),
+                );
+                None
+            }
+        }
+    }
+
+    fn namespace(&mut self, files: &[SourceFileAst]) -> (IndexMap<String, Decl>, BTreeMap<String, ProviderConfig>) {
+        let mut decls: IndexMap<String, Decl> = IndexMap::new();
+        let mut providers: BTreeMap<String, ProviderConfig> = BTreeMap::new();
+        for (file, ast) in files.iter().enumerate() {
+            for (item_index, item) in ast.items.iter().enumerate() {
+                let id = ItemId { file, item: item_index };
+                if let Item::Provider(p) = item {
+                    let name = p.config_name();
+                    if let Some(previous) = providers.get(&name.name) {
+                        self.diagnostics.push(duplicate("provider configuration", &name.name, name.span, previous.name_span));
+                    } else {
+                        let config = ProviderConfig {
+                            provider: p.provider.name.clone(),
+                            item: id,
+                            name_span: name.span,
+                            repeated: p.repeat.is_some(),
+                        };
+                        providers.insert(name.name.clone(), config);
+                    }
+                    continue;
+                }
+                let Some(name) = item.declared_name() else { continue };
+                if let Some(previous) = decls.get(&name.name) {
+                    self.diagnostics.push(duplicate("name", &name.name, name.span, previous.name_span));
+                    continue;
+                }
+                decls.insert(name.name.clone(), Decl { kind: decl_kind(item), item: id, name_span: name.span });
+            }
+        }
+        (decls, providers)
+    }
+
+    fn load_calls(&mut self, index: usize) -> BTreeMap<String, usize> {
+        let dir = self.modules[index].dir.clone();
+        let calls: Vec<(String, String, Span)> = self.modules[index]
+            .items()
+            .filter_map(|(_, item)| match item {
+                Item::Module(call) => Some((call.name.name.clone(), call.source.value.clone(), call.source.span)),
+                _ => None,
+            })
+            .collect();
+        let mut resolved = BTreeMap::new();
+        for (name, source, span) in calls {
+            if let Some(child) = self.load_call(&dir, &source, span) {
+                resolved.insert(name, child);
+            }
+        }
+        resolved
+    }
+
+    fn load_call(&mut self, dir: &Path, source: &str, span: Span) -> Option<usize> {
+        if !(source.starts_with("./") || source.starts_with("../")) {
+            self.diagnostics.push(
+                Diagnostic::error(codes::MODULE_NOT_FOUND, format!("module source `{source}` is not a local path"))
+                    .with_label(span, "expected a path such as `./network`")
+                    .with_help("module sources are directories relative to the calling module and start with `./` or `../`"),
+            );
+            return None;
+        }
+        let path = normalize(&dir.join(source));
+        if self.stack.contains(&path) {
+            let chain: Vec<String> = self.stack.iter().chain([&path]).map(|p| format!("`{}`", p.display())).collect();
+            self.diagnostics.push(
+                Diagnostic::error(codes::MODULE_CYCLE, "module calls itself")
+                    .with_label(span, "this call closes the cycle")
+                    .with_note(format!("the cycle: {}", chain.join(" -> ")))
+                    .with_help("a module cannot call itself, directly or through other modules"),
+            );
+            return None;
+        }
+        if !self.loader.is_dir(&path) {
+            self.diagnostics.push(
+                Diagnostic::error(codes::MODULE_NOT_FOUND, format!("module directory `{}` not found", path.display()))
+                    .with_label(span, "no such directory")
+                    .with_help("module sources are relative to the directory of the calling module"),
+            );
+            return None;
+        }
+        self.load(&path)
+    }
+}
+
+fn decl_kind(item: &Item) -> DeclKind {
+    match item {
+        Item::Input(_) => DeclKind::Input,
+        Item::Let(_) => DeclKind::Let,
+        Item::Fn(_) => DeclKind::Fn,
+        Item::Resource(r) if r.mode == ResourceMode::Data => DeclKind::Data,
+        Item::Resource(_) => DeclKind::Resource,
+        Item::Module(_) => DeclKind::Module,
+        _ => DeclKind::Output,
+    }
+}
+
+fn duplicate(what: &str, name: &str, span: Span, previous: Span) -> Diagnostic {
+    Diagnostic::error(codes::DUPLICATE_NAME, format!("the {what} `{name}` is declared twice"))
+        .with_label(span, "declared again here")
+        .with_secondary(previous, "first declared here")
+        .with_help("every declaration in a module needs its own name; rename one of them")
+}
+
+/// Removes `.` and resolves `..` lexically, so one directory has one key.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }

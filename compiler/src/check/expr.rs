@@ -1,0 +1,448 @@
+//! Resolving names and computing types of expressions.
+
+use std::collections::BTreeMap;
+
+use super::{Checker, Target};
+use crate::diagnostic::{codes, suggest, Diagnostic};
+use crate::resolve::DeclKind;
+use crate::schema::Returns;
+use crate::syntax::ast::*;
+use crate::types::{unify, unify_all, ObjectField, Type};
+
+impl Checker<'_> {
+    pub(super) fn lookup_local(&self, name: &str) -> Option<&Type> {
+        self.locals.iter().rev().find(|l| l.name == name).map(|l| &l.ty)
+    }
+
+    /// The type of `expr`, reporting every name and type error inside it.
+    pub(super) fn expr(&mut self, expr: &Expr) -> Type {
+        match &expr.kind {
+            ExprKind::Null => Type::Null,
+            ExprKind::Bool(_) => Type::Bool,
+            ExprKind::Number(_) => Type::Number,
+            ExprKind::Error => Type::Any,
+            ExprKind::Template(template) | ExprKind::Heredoc { template, .. } => self.template(template),
+            ExprKind::List(items) => Type::Tuple(items.iter().map(|e| self.expr(e)).collect()),
+            ExprKind::Object(items) => self.object(items),
+            ExprKind::Name(name) => self.name(name),
+            ExprKind::GetAttr { target, name } => self.get_attr(target, name),
+            ExprKind::Index { target, index } => self.index(target, index),
+            ExprKind::Splat { target, steps } => self.splat(target, steps),
+            ExprKind::Call { function, args } => self.call(expr, function, args),
+            ExprKind::Unary { op, operand } => self.unary(op.node, operand),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(op.node, lhs, rhs),
+            ExprKind::Conditional { condition, then, otherwise } => {
+                let ty = self.expr(condition);
+                self.expect_condition(condition, &ty);
+                let a = self.expr(then);
+                let b = self.expr(otherwise);
+                unify(&a, &b)
+            }
+            ExprKind::ForList { binding, body, filter } => {
+                let mark = self.for_binding(binding);
+                self.filter(filter.as_deref());
+                let ty = self.expr(body);
+                self.locals.truncate(mark);
+                Type::list(ty)
+            }
+            ExprKind::ForObject { binding, key, value, group, filter } => {
+                let mark = self.for_binding(binding);
+                self.filter(filter.as_deref());
+                let key_ty = self.expr(key);
+                self.expect_type(key, &key_ty, &Type::String);
+                let value_ty = self.expr(value);
+                self.locals.truncate(mark);
+                Type::map(if *group { Type::list(value_ty) } else { value_ty })
+            }
+            ExprKind::Paren(inner) => self.expr(inner),
+        }
+    }
+
+    fn for_binding(&mut self, binding: &ForBinding) -> usize {
+        let collection = self.expr(&binding.collection);
+        let (key_ty, value_ty) = self.iteration_types(&binding.collection, &collection);
+        let mark = self.locals.len();
+        if let Some(key_var) = &binding.key_var {
+            self.bind(key_var, key_ty);
+        }
+        self.bind(&binding.value_var, value_ty);
+        mark
+    }
+
+    fn filter(&mut self, filter: Option<&Expr>) {
+        if let Some(filter) = filter {
+            let ty = self.expr(filter);
+            self.expect_condition(filter, &ty);
+        }
+    }
+
+    fn template(&mut self, template: &Template) -> Type {
+        for part in &template.parts {
+            let TemplatePart::Interpolation(expr) = part else { continue };
+            let ty = self.expr(expr);
+            if ty.is_collection() {
+                self.error(
+                    Diagnostic::error(codes::TYPE_MISMATCH, format!("cannot interpolate a `{ty}` into a string"))
+                        .with_label(expr.span, format!("this is a `{ty}`"))
+                        .with_help("join the elements with `join(\",\", ...)` or encode them with `jsonencode(...)`"),
+                );
+            }
+        }
+        Type::String
+    }
+
+    fn object(&mut self, items: &[ObjectItem]) -> Type {
+        let mut fields = BTreeMap::new();
+        let mut seen: Vec<Ident> = Vec::new();
+        let mut literal_keys = true;
+        for item in items {
+            let key = match &item.key {
+                ObjectKey::Ident(ident) => Some(ident.clone()),
+                ObjectKey::Expr(expr) => {
+                    let ty = self.expr(expr);
+                    self.expect_type(expr, &ty, &Type::String);
+                    match &expr.kind {
+                        ExprKind::Template(t) => t.as_literal().map(|name| Ident { name, span: expr.span }),
+                        _ => None,
+                    }
+                }
+            };
+            let ty = self.expr(&item.value);
+            match key {
+                Some(key) => {
+                    self.check_duplicate(&mut seen, &key);
+                    fields.insert(key.name, ObjectField { ty, optional: false });
+                }
+                None => literal_keys = false,
+            }
+        }
+        if literal_keys {
+            Type::Object(fields)
+        } else {
+            Type::map(unify_all(fields.into_values().map(|f| f.ty)))
+        }
+    }
+
+    fn name(&mut self, name: &Ident) -> Type {
+        if let Some(ty) = self.lookup_local(&name.name) {
+            return ty.clone();
+        }
+        let Some(decl) = self.module.decl(&name.name).copied() else {
+            if let Some(config) = self.module.providers.get(&name.name) {
+                let span = config.name_span;
+                self.error(
+                    Diagnostic::error(codes::NOT_A_VALUE, format!("`{}` is a provider configuration, not a value", name.name))
+                        .with_label(name.span, "used as a value here")
+                        .with_secondary(span, "declared here")
+                        .with_help(format!("select it in a resource with `provider = {}`", name.name)),
+                );
+                return Type::Any;
+            }
+            self.undefined(name);
+            return Type::Any;
+        };
+        self.used.insert(name.name.clone());
+        if let Some(function) = &self.in_fn {
+            let function = function.clone();
+            self.error(
+                Diagnostic::error(codes::NOT_A_VALUE, format!("function `{function}` cannot use `{}`", name.name))
+                    .with_label(name.span, format!("a {} of the module", decl.kind.as_str()))
+                    .with_help("functions only see their parameters; pass the value as an argument"),
+            );
+            return Type::Any;
+        }
+        match decl.kind {
+            DeclKind::Fn => {
+                self.error(
+                    Diagnostic::error(codes::NOT_A_VALUE, format!("`{}` is a function, not a value", name.name))
+                        .with_label(name.span, "used as a value here")
+                        .with_help(format!("call it: `{}(...)`", name.name)),
+                );
+                Type::Any
+            }
+            DeclKind::Output => {
+                self.error(
+                    Diagnostic::error(codes::NOT_A_VALUE, format!("`{}` is an output, not a value", name.name))
+                        .with_label(name.span, "used as a value here")
+                        .with_help("outputs are read by the caller of a module; reference the value the output is built from"),
+                );
+                Type::Any
+            }
+            _ => {
+                self.reference(Target::Decl(name.name.clone()), name.span);
+                self.decl_type(&name.name)
+            }
+        }
+    }
+
+    pub(super) fn undefined(&mut self, name: &Ident) {
+        let mut candidates: Vec<&str> = self.locals.iter().map(|l| l.name.as_str()).collect();
+        if self.in_fn.is_none() {
+            candidates.extend(self.module.decls.keys().map(String::as_str));
+        }
+        let help = suggest(&name.name, candidates)
+            .unwrap_or_else(|| "declare it with `let`, `input`, `resource`, `data` or `module`".to_string());
+        self.error(
+            Diagnostic::error(codes::UNDEFINED_NAME, format!("undefined name `{}`", name.name))
+                .with_label(name.span, "not found in this module")
+                .with_help(help),
+        );
+    }
+
+    fn get_attr(&mut self, target: &Expr, name: &Ident) -> Type {
+        let target_ty = self.expr(target);
+        attribute_of(&target_ty, &name.name).unwrap_or_else(|| {
+            self.no_such_attribute(target, &target_ty, name);
+            Type::Any
+        })
+    }
+
+    fn no_such_attribute(&mut self, target: &Expr, target_ty: &Type, name: &Ident) {
+        let candidates: Vec<String> = match target_ty {
+            Type::Object(fields) => fields.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let suggestion = suggest(&name.name, candidates.iter().map(String::as_str));
+        let (code, message) = match self.described(target) {
+            Some((DeclKind::Module, module)) => {
+                (codes::UNKNOWN_MODULE_OUTPUT, format!("module `{module}` has no output `{}`", name.name))
+            }
+            Some((_, described)) => (codes::NO_SUCH_ATTRIBUTE, format!("{described} has no attribute `{}`", name.name)),
+            None => (codes::NO_SUCH_ATTRIBUTE, format!("a `{target_ty}` has no attribute `{}`", name.name)),
+        };
+        let help = suggestion.unwrap_or_else(|| match target_ty {
+            Type::Object(_) => format!("the attributes are {}", super::items::list(&candidates)),
+            Type::List(_) | Type::Tuple(_) | Type::Set(_) => "pick an element first (`x[0].attr`) or use a splat (`x[*].attr`)".to_string(),
+            _ => "only objects and maps have attributes".to_string(),
+        });
+        self.error(
+            Diagnostic::error(code, message).with_label(name.span, "unknown attribute").with_help(help),
+        );
+    }
+
+    /// Describes what an attribute access is applied to, for messages:
+    /// "`web` (`aws.instance`)" or the module call name.
+    fn described(&self, target: &Expr) -> Option<(DeclKind, String)> {
+        let root = match &target.kind {
+            ExprKind::Name(n) => n,
+            ExprKind::Index { target, .. } => match &target.kind {
+                ExprKind::Name(n) => n,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        if self.lookup_local(&root.name).is_some() {
+            return None;
+        }
+        let decl = self.module.decl(&root.name)?;
+        match self.module.item(decl.item) {
+            Item::Resource(r) => Some((decl.kind, format!("`{}` (`{}.{}`)", root.name, r.ty.provider.name, r.ty.kind.name))),
+            Item::Module(_) => Some((DeclKind::Module, root.name.clone())),
+            _ => None,
+        }
+    }
+
+    fn index(&mut self, target: &Expr, index: &Expr) -> Type {
+        let target_ty = self.expr(target);
+        let index_ty = self.expr(index);
+        let (key_ty, element) = match &target_ty {
+            Type::Any | Type::Null => return Type::Any,
+            Type::List(t) | Type::Set(t) => (Type::Number, (**t).clone()),
+            Type::Tuple(items) => {
+                let element = match &index.kind {
+                    ExprKind::Number(n) if n.fract() == 0.0 && *n >= 0.0 => {
+                        items.get(*n as usize).cloned().unwrap_or(Type::Any)
+                    }
+                    _ => unify_all(items.iter().cloned()),
+                };
+                (Type::Number, element)
+            }
+            Type::Map(t) => (Type::String, (**t).clone()),
+            Type::Object(fields) => {
+                let element = match &index.kind {
+                    ExprKind::Template(t) => t.as_literal().and_then(|k| fields.get(&k)).map(|f| f.ty.clone()),
+                    _ => None,
+                };
+                (Type::String, element.unwrap_or_else(|| target_ty.element().unwrap_or(Type::Any)))
+            }
+            other => {
+                self.error(
+                    Diagnostic::error(codes::NOT_INDEXABLE, format!("a `{other}` cannot be indexed"))
+                        .with_label(target.span, format!("this is a `{other}`"))
+                        .with_help("only lists, tuples, sets, maps and objects can be indexed"),
+                );
+                return Type::Any;
+            }
+        };
+        if !index_ty.fits(&key_ty) {
+            self.error(
+                Diagnostic::error(codes::TYPE_MISMATCH, format!("index must be a `{key_ty}`, found `{index_ty}`"))
+                    .with_label(index.span, format!("this is a `{index_ty}`"))
+                    .with_help(if key_ty == Type::Number { "lists are indexed by position: `x[0]`" } else { "maps are indexed by key: `x[\"key\"]`" }),
+            );
+        }
+        element
+    }
+
+    fn splat(&mut self, target: &Expr, steps: &[SplatStep]) -> Type {
+        let target_ty = self.expr(target);
+        let mut element = match &target_ty {
+            Type::List(_) | Type::Set(_) | Type::Tuple(_) | Type::Map(_) => target_ty.element().unwrap_or(Type::Any),
+            // A splat over a single value treats it as a list of one (null as empty).
+            other => other.clone(),
+        };
+        for step in steps {
+            element = match step {
+                SplatStep::Attr(name) => attribute_of(&element, &name.name).unwrap_or_else(|| {
+                    self.no_such_attribute(target, &element, name);
+                    Type::Any
+                }),
+                SplatStep::Index(index) => {
+                    self.expr(index);
+                    element.element().unwrap_or(Type::Any)
+                }
+            };
+        }
+        Type::list(element)
+    }
+
+    fn call(&mut self, call: &Expr, function: &Ident, args: &[Expr]) -> Type {
+        let arg_types: Vec<Type> = args.iter().map(|a| self.expr(a)).collect();
+        if let Some(decl) = self.module.decl(&function.name).copied() {
+            if decl.kind == DeclKind::Fn {
+                return self.user_call(call, function, args, &arg_types, decl.item);
+            }
+        }
+        let Some(signature) = self.schemas.function(&function.name).cloned() else {
+            let mut names: Vec<&str> = self.schemas.function_names();
+            names.extend(self.module.decls.iter().filter(|(_, d)| d.kind == DeclKind::Fn).map(|(n, _)| n.as_str()));
+            let help = suggest(&function.name, names)
+                .unwrap_or_else(|| "see docs/functions.md for the functions, or declare one with `fn`".to_string());
+            self.error(
+                Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("unknown function `{}`", function.name))
+                    .with_label(function.span, "no such function")
+                    .with_help(help),
+            );
+            return Type::Any;
+        };
+        let too_few = args.len() < signature.min_args();
+        let too_many = signature.max_args().is_some_and(|max| args.len() > max);
+        if too_few || too_many {
+            let expected = match signature.max_args() {
+                Some(max) if max == signature.min_args() => format!("{max}"),
+                Some(max) => format!("{} to {max}", signature.min_args()),
+                None => format!("at least {}", signature.min_args()),
+            };
+            self.error(
+                Diagnostic::error(codes::WRONG_ARGUMENT_COUNT, format!("`{}` takes {expected} argument{}, found {}", function.name, if expected == "1" { "" } else { "s" }, args.len()))
+                    .with_label(call.span, "called here")
+                    .with_help(format!("the signature is `{}`", signature.display())),
+            );
+        }
+        for (i, (arg, ty)) in args.iter().zip(&arg_types).enumerate() {
+            let param = signature.params.get(i).or(signature.variadic.as_ref());
+            if let Some(param) = param {
+                if !ty.fits(&param.ty) {
+                    self.error(
+                        Diagnostic::error(codes::INVALID_ARGUMENT, format!("argument `{}` of `{}` must be a `{}`, found `{ty}`", param.name, function.name, param.ty))
+                            .with_label(arg.span, format!("this is a `{ty}`"))
+                            .with_help(format!("the signature is `{}`", signature.display())),
+                    );
+                }
+            }
+        }
+        match signature.returns {
+            Returns::Type(ty) => ty,
+            Returns::SameAs(i) => arg_types.get(i).cloned().unwrap_or(Type::Any),
+            Returns::ElementOf(i) => arg_types.get(i).and_then(Type::element).unwrap_or(Type::Any),
+        }
+    }
+
+    fn user_call(&mut self, call: &Expr, function: &Ident, args: &[Expr], arg_types: &[Type], item: crate::resolve::ItemId) -> Type {
+        self.used.insert(function.name.clone());
+        if let Some(caller) = &self.in_fn {
+            self.fn_calls.push((caller.clone(), function.name.clone(), function.span));
+        }
+        let Item::Fn(decl) = self.module.item(item) else { return Type::Any };
+        if args.len() != decl.params.len() {
+            let params: Vec<String> = decl.params.iter().map(|p| p.name.name.clone()).collect();
+            self.error(
+                Diagnostic::error(codes::WRONG_ARGUMENT_COUNT, format!("`{}` takes {} argument{}, found {}", function.name, params.len(), if params.len() == 1 { "" } else { "s" }, args.len()))
+                    .with_label(call.span, "called here")
+                    .with_secondary(decl.name.span, "declared here")
+                    .with_help(format!("pass {}", super::items::list(&params))),
+            );
+        }
+        for ((arg, ty), param) in args.iter().zip(arg_types).zip(&decl.params) {
+            let expected = super::lower_type(&param.ty);
+            if !ty.fits(&expected) {
+                self.error(
+                    Diagnostic::error(codes::INVALID_ARGUMENT, format!("argument `{}` of `{}` must be a `{expected}`, found `{ty}`", param.name.name, function.name))
+                        .with_label(arg.span, format!("this is a `{ty}`"))
+                        .with_secondary(param.span, "parameter declared here")
+                        .with_help(format!("pass a `{expected}`")),
+                );
+            }
+        }
+        decl.return_type.as_ref().map_or(Type::Any, super::lower_type)
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: &Expr) -> Type {
+        let ty = self.expr(operand);
+        let expected = match op {
+            UnaryOp::Neg => Type::Number,
+            UnaryOp::Not => Type::Bool,
+        };
+        if !ty.fits(&expected) {
+            self.invalid_operand(op.as_str(), operand, &ty, &expected);
+        }
+        expected
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Type {
+        let lhs_ty = self.expr(lhs);
+        let rhs_ty = self.expr(rhs);
+        let (operand, result) = match op {
+            BinaryOp::Or | BinaryOp::And => (Some(Type::Bool), Type::Bool),
+            BinaryOp::Eq | BinaryOp::NotEq => (None, Type::Bool),
+            BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => (Some(Type::Number), Type::Bool),
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
+                (Some(Type::Number), Type::Number)
+            }
+        };
+        if let Some(expected) = operand {
+            // Strings convert to numbers implicitly only when they are literals of
+            // unknown type; a `string` operand is always an error, as `+` is not
+            // concatenation (use a template).
+            for (expr, ty) in [(lhs, &lhs_ty), (rhs, &rhs_ty)] {
+                if !matches!(ty, Type::Any | Type::Null) && *ty != expected {
+                    self.invalid_operand(op.as_str(), expr, ty, &expected);
+                }
+            }
+        }
+        result
+    }
+
+    fn invalid_operand(&mut self, op: &str, expr: &Expr, ty: &Type, expected: &Type) {
+        let help = if op == "+" && *ty == Type::String {
+            "`+` adds numbers; join strings with a template: `\"${a}${b}\"`".to_string()
+        } else {
+            format!("`{op}` takes `{expected}` operands")
+        };
+        self.error(
+            Diagnostic::error(codes::INVALID_OPERAND, format!("`{op}` cannot be applied to a `{ty}`"))
+                .with_label(expr.span, format!("this is a `{ty}`"))
+                .with_help(help),
+        );
+    }
+}
+
+/// The type of attribute `name` of a value of type `ty`; `None` when it has none.
+fn attribute_of(ty: &Type, name: &str) -> Option<Type> {
+    match ty {
+        Type::Any | Type::Null => Some(Type::Any),
+        Type::Object(fields) => fields.get(name).map(|f| f.ty.clone()),
+        Type::Map(element) => Some((**element).clone()),
+        _ => None,
+    }
+}
