@@ -54,6 +54,7 @@ pub struct Tables {
 /// Checks every module; diagnostics are appended to `diagnostics`.
 pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mut Vec<Diagnostic>) -> Tables {
     let mut tables = Tables::default();
+    report_state_blocks(modules, diagnostics);
     for module in modules {
         let mut checker = Checker::new(modules, module, schemas);
         checker.check_module();
@@ -61,6 +62,32 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
         tables.modules.push(checker.tables);
     }
     tables
+}
+
+/// The root module may have one `state` block; called modules none.
+fn report_state_blocks(modules: &[Module], diagnostics: &mut Vec<Diagnostic>) {
+    for (index, module) in modules.iter().enumerate() {
+        let mut first: Option<Span> = None;
+        for (_, item) in module.items() {
+            let Item::State(state) = item else { continue };
+            if index > 0 {
+                diagnostics.push(
+                    Diagnostic::error(codes::DUPLICATE_STATE, "`state` in a called module")
+                        .with_label(state.span, "only the root module chooses where state is kept")
+                        .with_help("move the `state` block to the root module"),
+                );
+            } else if let Some(first) = first {
+                diagnostics.push(
+                    Diagnostic::error(codes::DUPLICATE_STATE, "more than one `state` block")
+                        .with_label(state.span, "second `state` block")
+                        .with_secondary(first, "first `state` block")
+                        .with_help("a configuration keeps its state in one place; remove one of them"),
+                );
+            } else {
+                first = Some(state.span);
+            }
+        }
+    }
 }
 
 /// A local binding: a `for` variable or a `fn` parameter.

@@ -47,7 +47,10 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
                     items.extend(lower.file(pair));
                 }
             }
-            Err(error) => diagnostics.push(syntax_error(file, text, start, &error)),
+            Err(error) => {
+                let error = detailed_error(chunk).unwrap_or(error);
+                diagnostics.push(syntax_error(file, text, start, &error));
+            }
         }
     }
     let comments = scan
@@ -60,6 +63,15 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
         .collect();
     let ast = SourceFileAst { file, items, comments, span: Span::new(file, 0, text.len()) };
     Parsed { ast, diagnostics }
+}
+
+/// Parses a failing chunk again with pest's error tracking on, which records the
+/// literal tokens it expected. Tracking costs time, so it is off for the first try.
+fn detailed_error(chunk: &str) -> Option<pest::error::Error<Rule>> {
+    pest::set_error_detail(true);
+    let result = InfraParser::parse(Rule::file, chunk);
+    pest::set_error_detail(false);
+    result.err()
 }
 
 fn problem_diagnostic(file: FileId, text: &str, problem: &Problem) -> Diagnostic {
@@ -141,14 +153,21 @@ fn expected_list(error: &pest::error::Error<Rule>) -> Option<String> {
         }
     }
     if let Some(attempts) = error.parse_attempts() {
+        let has_expression = expected.iter().any(|e| e == "an expression");
+        let has_operator = expected.iter().any(|e| e == "an operator");
         for token in attempts.expected_tokens() {
+            let token = token.to_string();
+            if !structural_token(&token, has_expression, has_operator) {
+                continue;
+            }
             let name = format!("`{token}`");
-            if !expected.contains(&name) && !name.trim_matches('`').trim().is_empty() {
+            if !expected.contains(&name) {
                 expected.push(name);
             }
         }
     }
-    expected.sort();
+    // Tokens first, then descriptions such as "an expression".
+    expected.sort_by_key(|e| (!e.starts_with('`'), e.clone()));
     match expected.len() {
         0 => None,
         1 => Some(expected.remove(0)),
@@ -156,6 +175,18 @@ fn expected_list(error: &pest::error::Error<Rule>) -> Option<String> {
             let last = expected.remove(n - 1);
             Some(format!("{} or {last}", expected.join(", ")))
         }
+    }
+}
+
+/// Whether a literal token pest expected is worth naming: closing brackets and
+/// separators are, while the tokens that start an expression or continue one are
+/// summarised as "an expression" or "an operator".
+fn structural_token(token: &str, has_expression: bool, has_operator: bool) -> bool {
+    match token {
+        "," | "]" | ")" | "}" | "=" | ":" | "->" | "=>" => true,
+        "{" | "[" | "(" => !has_expression && !has_operator,
+        "." | "?" => !has_operator,
+        _ => false,
     }
 }
 
@@ -219,9 +250,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::kw_from => "`from`",
         Rule::kw_as | Rule::provider_alias => "`as`",
         Rule::key_clause | Rule::kw_key => "`key`",
-        Rule::conditional => "`?`",
-        Rule::get_attr => "`.`",
-        Rule::index | Rule::splat => "`[`",
+        // Continuations of an expression are summarised by "an operator".
+        Rule::conditional | Rule::get_attr | Rule::index | Rule::splat => return None,
         Rule::return_type => "`:`",
         Rule::address | Rule::address_step => "an address such as `web[0]`",
         Rule::object_item => "an object entry",
