@@ -19,7 +19,7 @@ pub mod types;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
-pub use loader::{FsLoader, Loader};
+pub use loader::{FsLoader, Loader, MemoryLoader};
 pub use schema::Schemas;
 pub use span::{FileId, SourceMap, Span};
 

@@ -37,3 +37,38 @@ impl Loader for FsLoader {
         path.is_dir()
     }
 }
+
+/// Serves files from memory: for tests, and for editors with unsaved buffers.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryLoader {
+    files: std::collections::BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl MemoryLoader {
+    pub fn new() -> MemoryLoader {
+        MemoryLoader::default()
+    }
+
+    pub fn insert(&mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) {
+        self.files.insert(path.into(), contents.into());
+    }
+}
+
+impl Loader for MemoryLoader {
+    fn list_sources(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        Ok(self
+            .files
+            .keys()
+            .filter(|p| p.parent() == Some(dir) && p.extension().is_some_and(|e| e == "infra"))
+            .cloned()
+            .collect())
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.files.get(path).cloned().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.files.keys().any(|p| p.starts_with(path) && p != path)
+    }
+}

@@ -60,7 +60,8 @@ enum Frame {
 }
 
 pub fn scan(text: &str) -> Scan {
-    let mut scanner = Scanner { text: text.as_bytes(), pos: 0, stack: Vec::new(), out: Scan::default() };
+    let mut scanner =
+        Scanner { text: text.as_bytes(), pos: 0, stack: Vec::new(), root_questions: 0, stopped: false, out: Scan::default() };
     scanner.out.item_starts.push(0);
     scanner.run();
     scanner.out
@@ -70,23 +71,29 @@ struct Scanner<'a> {
     text: &'a [u8],
     pos: usize,
     stack: Vec<Frame>,
+    /// Conditional operators at top level, outside any bracket.
+    root_questions: usize,
+    /// Set when scanning gave up (nesting too deep); nothing after is reported.
+    stopped: bool,
     out: Scan,
 }
 
 impl Scanner<'_> {
     fn run(&mut self) {
-        while self.pos < self.text.len() {
+        while self.pos < self.text.len() && !self.stopped {
             match self.stack.last() {
                 Some(Frame::String { .. }) => self.string_char(),
                 Some(Frame::Heredoc { .. }) => self.heredoc_line(),
                 _ => {
                     if !self.code_char() {
-                        return;
+                        self.stopped = true;
                     }
                 }
             }
         }
-        self.finish();
+        if !self.stopped {
+            self.finish();
+        }
     }
 
     fn at(&self, s: &str) -> bool {
@@ -153,6 +160,7 @@ impl Scanner<'_> {
     }
 
     fn too_deep(&mut self, start: usize) {
+        self.stopped = true;
         self.out.problems.push(Problem { kind: ProblemKind::TooDeep, start, end: start + 1 });
     }
 
@@ -162,7 +170,10 @@ impl Scanner<'_> {
                 *questions += 1;
                 *questions
             }
-            _ => 0,
+            _ => {
+                self.root_questions += 1;
+                self.root_questions
+            }
         };
         if count > MAX_NESTING {
             self.too_deep(start);
@@ -172,6 +183,9 @@ impl Scanner<'_> {
     }
 
     fn reset_questions(&mut self) {
+        if self.stack.is_empty() {
+            self.root_questions = 0;
+        }
         if let Some(Frame::Bracket { questions } | Frame::Interpolation { questions }) = self.stack.last_mut() {
             *questions = 0;
         }
@@ -192,6 +206,7 @@ impl Scanner<'_> {
         });
         if starts_item {
             self.stack.clear();
+            self.root_questions = 0;
             self.out.item_starts.push(self.pos);
         }
     }

@@ -16,6 +16,8 @@ use crate::syntax::parser::Rule;
 pub(crate) struct Lower<'d> {
     file: FileId,
     base: usize,
+    /// Depth of the expression tree being built; see `expr::MAX_EXPR_DEPTH`.
+    depth: usize,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -28,7 +30,7 @@ fn unexpected_rule(rule: Rule) -> ! {
 
 impl<'d> Lower<'d> {
     pub(crate) fn new(file: FileId, base: usize, diagnostics: &'d mut Vec<Diagnostic>) -> Lower<'d> {
-        Lower { file, base, diagnostics }
+        Lower { file, base, depth: 0, diagnostics }
     }
 
     fn span(&self, pair: &Pair<Rule>) -> Span {

@@ -8,9 +8,10 @@ use crate::span::{Span, Spanned};
 use crate::syntax::ast::*;
 use crate::syntax::parser::Rule;
 
-/// The longest run of operators, prefix operators or postfix steps in one expression.
-/// Each step nests the tree one level deeper, and later passes recurse over it.
-const MAX_CHAIN: usize = 256;
+/// The deepest expression tree lowering builds. Operators, prefix operators and
+/// postfix steps each nest the tree one level deeper than the source's brackets show,
+/// and every later pass recurses over the tree, so the budget counts them all.
+pub const MAX_EXPR_DEPTH: usize = 256;
 
 impl Lower<'_> {
     /// The single expression inside a wrapper rule such as `default_value`.
@@ -20,6 +21,29 @@ impl Lower<'_> {
 
     pub(super) fn expr(&mut self, pair: Pair<Rule>) -> Expr {
         let span = self.span(&pair);
+        if !self.enter(1) {
+            return self.too_deep(span);
+        }
+        let expr = self.expr_inner(pair, span);
+        self.leave(1);
+        expr
+    }
+
+    /// Adds `levels` to the depth of the tree being built; false when over budget.
+    fn enter(&mut self, levels: usize) -> bool {
+        self.depth += levels;
+        if self.depth > MAX_EXPR_DEPTH {
+            self.depth -= levels;
+            return false;
+        }
+        true
+    }
+
+    fn leave(&mut self, levels: usize) {
+        self.depth -= levels;
+    }
+
+    fn expr_inner(&mut self, pair: Pair<Rule>, span: Span) -> Expr {
         let mut inner = pair.into_inner();
         let condition = self.binary_expr(next(&mut inner));
         let Some(conditional) = inner.next() else { return condition };
@@ -38,14 +62,22 @@ impl Lower<'_> {
     /// without recursion.
     fn binary_expr(&mut self, pair: Pair<Rule>) -> Expr {
         let span = self.span(&pair);
+        let n_operators = pair.clone().into_inner().filter(|p| p.as_rule() == Rule::binary_op).count();
+        if !self.enter(n_operators) {
+            return self.too_deep(span);
+        }
+        let expr = self.binary_expr_inner(pair);
+        self.leave(n_operators);
+        expr
+    }
+
+    fn binary_expr_inner(&mut self, pair: Pair<Rule>) -> Expr {
         let mut operands: Vec<Expr> = Vec::new();
         let mut operators: Vec<Spanned<BinaryOp>> = Vec::new();
-        let mut n_operators = 0;
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::unary_expr => operands.push(self.unary_expr(part)),
                 Rule::binary_op => {
-                    n_operators += 1;
                     let op = Spanned { node: binary_op(part.as_str()), span: self.span(&part) };
                     while operators.last().is_some_and(|top| top.node.precedence() >= op.node.precedence()) {
                         reduce(&mut operands, &mut operators);
@@ -55,19 +87,16 @@ impl Lower<'_> {
                 rule => unexpected_rule(rule),
             }
         }
-        if n_operators > MAX_CHAIN {
-            return self.too_long(span);
-        }
         while !operators.is_empty() {
             reduce(&mut operands, &mut operators);
         }
         operands.pop().unwrap_or_else(|| unexpected_rule(Rule::binary_expr))
     }
 
-    fn too_long(&mut self, span: Span) -> Expr {
+    fn too_deep(&mut self, span: Span) -> Expr {
         self.error(
-            Diagnostic::error(codes::TOO_DEEP, "expression too long")
-                .with_label(span, format!("more than {MAX_CHAIN} operators or steps in one expression"))
+            Diagnostic::error(codes::TOO_DEEP, "expression nested too deeply")
+                .with_label(span, format!("more than {MAX_EXPR_DEPTH} levels of operators, steps and brackets"))
                 .with_help("split the expression into `let` declarations"),
         );
         Expr { kind: ExprKind::Error, span }
@@ -75,6 +104,16 @@ impl Lower<'_> {
 
     fn unary_expr(&mut self, pair: Pair<Rule>) -> Expr {
         let span = self.span(&pair);
+        let n_ops = pair.clone().into_inner().filter(|p| p.as_rule() == Rule::prefix_op).count();
+        if !self.enter(n_ops) {
+            return self.too_deep(span);
+        }
+        let expr = self.unary_expr_inner(pair);
+        self.leave(n_ops);
+        expr
+    }
+
+    fn unary_expr_inner(&mut self, pair: Pair<Rule>) -> Expr {
         let mut ops = Vec::new();
         let mut operand = None;
         for part in pair.into_inner() {
@@ -87,9 +126,6 @@ impl Lower<'_> {
                 rule => unexpected_rule(rule),
             }
         }
-        if ops.len() > MAX_CHAIN {
-            return self.too_long(span);
-        }
         let mut expr = operand.unwrap_or_else(|| unexpected_rule(Rule::unary_expr));
         while let Some(op) = ops.pop() {
             let span = op.span.to(expr.span);
@@ -101,11 +137,19 @@ impl Lower<'_> {
     fn postfix_expr(&mut self, pair: Pair<Rule>) -> Expr {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
-        let mut expr = self.primary(next(&mut inner));
+        let primary = next(&mut inner);
         let steps: Vec<Pair<Rule>> = inner.collect();
-        if steps.len() > MAX_CHAIN {
-            return self.too_long(span);
+        let n_steps = steps.len();
+        if !self.enter(n_steps) {
+            return self.too_deep(span);
         }
+        let expr = self.primary(primary);
+        let expr = self.postfix_steps(expr, steps);
+        self.leave(n_steps);
+        expr
+    }
+
+    fn postfix_steps(&mut self, mut expr: Expr, steps: Vec<Pair<Rule>>) -> Expr {
         for step in steps {
             let step_span = self.span(&step);
             let whole = expr.span.to(step_span);

@@ -1,0 +1,145 @@
+//! No input makes the front end panic, hang or overflow the stack: hostile inputs,
+//! limits, and a property test over random and mutated programs.
+
+use infra_compiler::{analyze, Analysis, MemoryLoader};
+use proptest::prelude::*;
+
+/// Checks `text` as the only file of a module, on a thread with the default 2 MiB
+/// stack that test threads (and many embedders) get.
+fn check(text: impl Into<Vec<u8>>) -> Vec<String> {
+    let text = text.into();
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let mut loader = MemoryLoader::new();
+            loader.insert("m/main.infra", text);
+            let analysis: Analysis = analyze(std::path::Path::new("m"), &loader, infra_stdlib::builtin());
+            analysis.diagnostics.iter().map(|d| d.code.to_string()).collect()
+        })
+        .expect("spawn")
+        .join()
+        .expect("the checker panicked")
+}
+
+fn nested(open: &str, inner: &str, close: &str, depth: usize) -> String {
+    format!("let _a = {}{inner}{}\n", open.repeat(depth), close.repeat(depth))
+}
+
+#[test]
+fn ten_thousand_deep_nesting_is_an_error_not_a_crash() {
+    for (open, close) in [("[", "]"), ("(", ")"), ("{ a = ", " }"), ("\"${", "}\""), ("f(", ")")] {
+        let codes = check(nested(open, "1", close, 10_000));
+        assert!(codes.contains(&"E0104".to_string()), "{open}: {codes:?}");
+    }
+    let codes = check(format!("let _a = {}2\n", "true ? 1 : ".repeat(10_000)));
+    assert_eq!(codes, ["E0104"]);
+    let codes = check(format!("resource null.resource r {{\n{}{}}}\n", "b {\n".repeat(10_000), "}\n".repeat(10_000)));
+    assert_eq!(codes, ["E0104"]);
+}
+
+#[test]
+fn long_operator_chains_are_an_error_not_a_crash() {
+    for text in [
+        format!("let _a = {}\n", vec!["1"; 10_000].join(" + ")),
+        format!("let _a = {}true\n", "!".repeat(10_000)),
+        format!("let _a = x{}\nlet x = 1\n", ".y".repeat(10_000)),
+        // Chains inside brackets must not multiply past the budget.
+        format!("let _a = {}1{}\n", "(1 + 1 + 1 + 1 + 1 + 1 + ".repeat(60), ")".repeat(60)),
+    ] {
+        assert!(check(text).contains(&"E0104".to_string()));
+    }
+}
+
+#[test]
+fn nesting_just_under_the_limits_checks_clean() {
+    assert_eq!(check(nested("[", "1", "]", 60)), Vec::<String>::new());
+    assert_eq!(check(format!("let _a = {}2\n", "true ? 1 : ".repeat(60))), Vec::<String>::new());
+    assert_eq!(check(format!("let _a = {}\n", vec!["1"; 200].join(" + "))), Vec::<String>::new());
+}
+
+#[test]
+fn unterminated_constructs_are_reported_once_each() {
+    assert_eq!(check("let _a = \"abc\n"), ["E0101"]);
+    assert_eq!(check("let _a = <<EOT\nabc\n"), ["E0102"]);
+    assert_eq!(check("let _a = 1 /* abc\n"), ["E0103"]);
+    assert_eq!(check("let _a = \"abc ${ 1 \nlet _b = 2\n"), ["E0101"]);
+}
+
+#[test]
+fn invalid_utf8_names_the_byte_offset() {
+    let mut loader = MemoryLoader::new();
+    loader.insert("m/main.infra", b"let a = \"caf\xe9\"\n".to_vec());
+    let analysis = analyze(std::path::Path::new("m"), &loader, infra_stdlib::builtin());
+    let diagnostic = &analysis.diagnostics[0];
+    assert_eq!(diagnostic.code.as_str(), "E0001");
+    assert!(diagnostic.message.contains("byte 12"), "{}", diagnostic.message);
+    assert_eq!(diagnostic.primary_span().map(|s| s.start), Some(12));
+}
+
+#[test]
+fn empty_inputs() {
+    assert_eq!(check(""), Vec::<String>::new());
+    assert_eq!(check("# only a comment\n"), Vec::<String>::new());
+    let loader = MemoryLoader::new();
+    let analysis = analyze(std::path::Path::new("empty"), &loader, infra_stdlib::builtin());
+    assert_eq!(analysis.diagnostics[0].code.as_str(), "E0003");
+}
+
+const SEED_PROGRAM: &str = r#"
+input count: number = 2 {
+  description = "How many"
+  check count >= 1, "at least one"
+}
+let prefix = "web-${count}"
+fn double(x: number): number = x * 2
+resource local.file f for i in range(count) {
+  path    = "out/${prefix}-${i}.txt"
+  content = <<-EOT
+    value ${double(i)}
+    EOT
+  lifecycle { prevent_destroy = i > 0 }
+}
+output paths = [for x in f : x.path if x.size > 0]
+output m = { for k, v in { a = 1 } : k => v... }
+"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        check(bytes);
+    }
+
+    #[test]
+    fn random_token_soup_never_panics(tokens in proptest::collection::vec(
+        prop::sample::select(vec![
+            "{", "}", "[", "]", "(", ")", "\"", "${", "<<EOT\n", "\nEOT\n", "=", "==", "?", ":", ",", ".",
+            "[*]", "for", "in", "if", "key", "resource", "let", "input", "x", "1", "1e3", "\n", " ", "#",
+            "/*", "*/", "...", "local.file", "-", "!", "+", "=>",
+        ]), 0..80)) {
+        check(tokens.concat());
+    }
+
+    #[test]
+    fn mutated_programs_never_panic(
+        edits in proptest::collection::vec((0..SEED_PROGRAM.len(), 0..4usize, any::<char>()), 1..6)
+    ) {
+        let mut text: Vec<char> = SEED_PROGRAM.chars().collect();
+        for (at, op, c) in edits {
+            let at = at.min(text.len());
+            match op {
+                0 if at < text.len() => { text.remove(at); }
+                1 => text.insert(at, c),
+                2 if at < text.len() => text[at] = c,
+                _ => text.truncate(at),
+            }
+        }
+        check(text.into_iter().collect::<String>());
+    }
+}
+
+#[test]
+fn seed_program_checks_clean() {
+    assert_eq!(check(SEED_PROGRAM), Vec::<String>::new());
+}
