@@ -268,8 +268,9 @@ impl Scanner<'_> {
             let line = &self.text[self.pos..line_end];
             let indent = line.iter().take_while(|c| **c == b' ' || **c == b'\t').count();
             let trimmed = &line[indent..];
+            // The closing marker stands alone on its line.
             let closes = trimmed.starts_with(marker.as_bytes())
-                && trimmed.get(marker.len()).is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'));
+                && trimmed[marker.len()..].iter().all(|c| matches!(c, b' ' | b'\t' | b'\r'));
             if closes {
                 self.pos += indent + marker.len();
                 self.stack.pop();
