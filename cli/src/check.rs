@@ -11,7 +11,7 @@ use crate::{json, render, Output, EXIT_ERRORS, EXIT_OK};
 pub struct CheckArgs {
     /// The module directory to check
     #[arg(value_name = "DIR", default_value = ".")]
-    dir: PathBuf,
+    module_dir: PathBuf,
 
     /// How to print diagnostics: `human` (to stderr) or `json` (to stdout)
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
@@ -31,13 +31,14 @@ enum CheckFormat {
 }
 
 pub fn run(args: &CheckArgs, out: Output) -> u8 {
-    let analysis = analyze(&args.dir);
+    let analysis = analyze(&args.module_dir);
     let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = analysis.diagnostics.len() - errors;
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);
     match args.format {
         CheckFormat::Json => {
-            println!("{}", json::to_string(&json::document(&analysis.diagnostics, &analysis.sources)));
+            let document = json::document(&analysis.diagnostics, &analysis.sources);
+            render::to_stdout(&format!("{}\n", json::to_string(&document)));
         }
         CheckFormat::Human => {
             render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
@@ -58,7 +59,10 @@ pub fn analyze(dir: &std::path::Path) -> Analysis {
 
 fn summary(analysis: &Analysis, errors: usize, warnings: usize, failed: bool) -> String {
     if failed && errors == 0 {
-        return format!("{} (denied by --deny-warnings)", render::plural(warnings, "warning"));
+        return format!(
+            "{} (denied by --deny-warnings)",
+            render::plural(warnings, "warning")
+        );
     }
     if failed {
         return render::count_summary(errors, warnings);

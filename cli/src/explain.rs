@@ -11,7 +11,11 @@ use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
     /// The code to explain, such as E0201 (case does not matter)
-    #[arg(value_name = "CODE", required_unless_present = "list", conflicts_with = "list")]
+    #[arg(
+        value_name = "CODE",
+        required_unless_present = "list",
+        conflicts_with = "list"
+    )]
     code: Option<String>,
 
     /// List every code with its title
@@ -48,6 +52,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0211", include_str!("../../docs/errors/E0211.md")),
     ("E0212", include_str!("../../docs/errors/E0212.md")),
     ("E0213", include_str!("../../docs/errors/E0213.md")),
+    ("E0214", include_str!("../../docs/errors/E0214.md")),
     ("E0300", include_str!("../../docs/errors/E0300.md")),
     ("E0301", include_str!("../../docs/errors/E0301.md")),
     ("E0302", include_str!("../../docs/errors/E0302.md")),
@@ -69,18 +74,20 @@ const EXPLANATIONS: &[(&str, &str)] = &[
 
 pub fn run(args: &ExplainArgs, out: Output) -> u8 {
     if args.list {
-        print!("{}", list());
+        render::to_stdout(&list());
         return EXIT_OK;
     }
     let code = args.code.as_deref().unwrap_or_default();
     match explanation(code) {
         Some(text) => {
-            print!("{text}");
+            render::to_stdout(text);
             EXIT_OK
         }
         None => {
             render::print_error(out, &format!("`{code}` is not an Infra diagnostic code"));
-            eprintln!("  codes look like `E0201` or `W0001`; run `infra explain --list` to see them all");
+            render::to_stderr(
+                "  codes look like `E0201` or `W0001`; run `infra explain --list` to see them all\n",
+            );
             EXIT_ERRORS
         }
     }
@@ -89,12 +96,18 @@ pub fn run(args: &ExplainArgs, out: Output) -> u8 {
 /// The explanation of `code`, matched without regard to case.
 pub fn explanation(code: &str) -> Option<&'static str> {
     let code = code.trim();
-    EXPLANATIONS.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, text)| *text)
+    EXPLANATIONS
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, text)| *text)
 }
 
 /// `CODE  title` lines for `--list`.
 fn list() -> String {
-    codes::ALL.iter().map(|(code, title)| format!("{code}  {title}\n")).collect()
+    codes::ALL
+        .iter()
+        .map(|(code, title)| format!("{code}  {title}\n"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -113,8 +126,14 @@ mod tests {
         for (code, title) in codes::ALL {
             let text = explanation(code.as_str()).unwrap_or_default();
             let heading = format!("# {code}: {title}\n");
-            assert!(text.starts_with(&heading), "docs/errors/{code}.md should start with `{heading}`");
-            assert!(code.as_str().starts_with("E000") || text.contains("```infra"), "{code} has no example");
+            assert!(
+                text.starts_with(&heading),
+                "docs/errors/{code}.md should start with `{heading}`"
+            );
+            assert!(
+                code.as_str().starts_with("E000") || text.contains("```infra"),
+                "{code} has no example"
+            );
         }
     }
 

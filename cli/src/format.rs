@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use infra_compiler::diagnostic::codes;
-use infra_compiler::{Diagnostic, SourceMap};
+use infra_compiler::{Diagnostic, FileId, SourceMap, Span};
 
 use crate::{paths, render, Output, EXIT_ERRORS, EXIT_OK, EXIT_UNFORMATTED};
 
@@ -64,26 +64,43 @@ pub fn run(args: &FmtArgs, out: Output) -> u8 {
 }
 
 /// Shows, or writes, the change formatting makes to one file.
-fn apply_change(args: &FmtArgs, out: Output, path: &Path, old: &str, new: &str) -> Result<(), Diagnostic> {
+fn apply_change(
+    args: &FmtArgs,
+    out: Output,
+    path: &Path,
+    old: &str,
+    new: &str,
+) -> Result<(), Diagnostic> {
     if args.diff {
-        print!("{}", unified_diff(&paths::display(path), old, new, out.stdout_color));
+        render::to_stdout(&unified_diff(
+            &paths::display(path),
+            old,
+            new,
+            out.stdout_color,
+        ));
     }
     if args.check || args.diff {
         return Ok(());
     }
     write_atomically(path, new).map_err(|err| {
-        Diagnostic::error(codes::READ_FAILED, format!("cannot write `{}`: {err}", paths::display(path)))
+        Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot write `{}`: {err}", paths::display(path)),
+        )
     })
 }
 
 fn finish(args: &FmtArgs, out: Output, tally: &Tally) -> u8 {
     if args.check && !args.diff {
         for path in &tally.changed {
-            println!("{}", paths::display(path));
+            render::to_stdout(&format!("{}\n", paths::display(path)));
         }
     }
     if tally.failed > 0 {
-        let text = format!("{} could not be formatted", render::plural(tally.failed, "file"));
+        let text = format!(
+            "{} could not be formatted",
+            render::plural(tally.failed, "file")
+        );
         render::print_summary(out, false, &text);
         return EXIT_ERRORS;
     }
@@ -110,12 +127,25 @@ fn collect_files(paths: &[PathBuf], out: Output, tally: &mut Tally) -> Vec<PathB
     let mut files = Vec::new();
     let mut seen = HashSet::new();
     for path in paths {
-        let found = if path.is_dir() { paths::infra_files_under(path) } else { fs::metadata(path).map(|_| vec![path.clone()]) };
+        let found = if path.is_dir() {
+            paths::infra_files_under(path)
+        } else {
+            fs::metadata(path).map(|_| vec![path.clone()])
+        };
         match found {
-            Ok(found) => files.extend(found.into_iter().filter(|f| seen.insert(f.clone()))),
+            // Compared canonically, so `./a.infra`, `a.infra` and a symlink to it are one file.
+            Ok(found) => files.extend(
+                found
+                    .into_iter()
+                    .filter(|f| seen.insert(fs::canonicalize(f).unwrap_or_else(|_| f.clone()))),
+            ),
             Err(err) => {
                 let message = format!("cannot read `{}`: {err}", paths::display(path));
-                render::print_diagnostics(out, &[Diagnostic::error(codes::READ_FAILED, message)], &SourceMap::new());
+                render::print_diagnostics(
+                    out,
+                    &[Diagnostic::error(codes::READ_FAILED, message)],
+                    &SourceMap::new(),
+                );
                 tally.failed += 1;
             }
         }
@@ -123,37 +153,55 @@ fn collect_files(paths: &[PathBuf], out: Output, tally: &mut Tally) -> Vec<PathB
     files
 }
 
-/// Formats one file: `Ok(None)` when it is already formatted, `Ok(Some((old, new)))` when
-/// formatting changes it, and the diagnostics when it cannot be read or parsed.
+/// The text of a file before and after formatting, when formatting changes it.
 type Formatted = Option<(String, String)>;
 
+/// Formats one file: `Ok(None)` when it is already formatted, `Ok(Some((old, new)))` when
+/// formatting changes it, and the diagnostics when it cannot be read or parsed.
 fn format_file(path: &Path, sources: &mut SourceMap) -> Result<Formatted, Vec<Diagnostic>> {
     let bytes = fs::read(path).map_err(|err| {
-        vec![Diagnostic::error(codes::READ_FAILED, format!("cannot read `{}`: {err}", paths::display(path)))]
+        let message = format!("cannot read `{}`: {err}", paths::display(path));
+        vec![Diagnostic::error(codes::READ_FAILED, message)]
     })?;
-    let text = decode(path, bytes).map_err(|d| vec![d])?;
-    let file = sources.add(path.to_path_buf(), text.clone());
+    let (file, text) = decode(path, bytes, sources).map_err(|d| vec![d])?;
     let formatted = infra_compiler::fmt::format_source(file, &text)?;
     Ok((formatted != text).then_some((text, formatted)))
 }
 
-/// The text of a file, or E0001 naming the file and the offset of the first invalid byte.
-fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
-    String::from_utf8(bytes).map_err(|err| {
-        let offset = err.utf8_error().valid_up_to();
-        let line = err.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-        Diagnostic::error(
-            codes::INVALID_UTF8,
-            format!("`{}` is not valid UTF-8: invalid byte at offset {offset} (line {line})", paths::display(path)),
-        )
-        .with_help("save the file as UTF-8")
-    })
+/// Adds the file to `sources`. When it is not UTF-8, E0001 names the file and points at the
+/// first invalid byte, the way `infra check` reports it.
+fn decode(
+    path: &Path,
+    bytes: Vec<u8>,
+    sources: &mut SourceMap,
+) -> Result<(FileId, String), Diagnostic> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((sources.add(path.to_path_buf(), text.clone()), text)),
+        Err(err) => {
+            let offset = err.utf8_error().valid_up_to();
+            // The lossy text keeps every byte before the first invalid one in place, so the
+            // offset is right in it too.
+            let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
+            let file = sources.add(path.to_path_buf(), lossy);
+            let message = format!(
+                "`{}` is not valid UTF-8 at byte {offset}",
+                paths::display(path)
+            );
+            Err(Diagnostic::error(codes::INVALID_UTF8, message)
+                .with_label(Span::new(file, offset, offset + 1), "invalid byte here")
+                .with_help("source files must be UTF-8; re-save the file as UTF-8"))
+        }
+    }
 }
 
 /// A unified diff (`--- a/PATH`, `+++ b/PATH`) with three lines of context.
 pub fn unified_diff(name: &str, old: &str, new: &str, color: bool) -> String {
     let diff = similar::TextDiff::from_lines(old, new);
-    let text = diff.unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string();
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string();
     if !color {
         return text;
     }
@@ -176,7 +224,10 @@ pub fn unified_diff(name: &str, old: &str, new: &str, color: bool) -> String {
 fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let target = fs::canonicalize(path)?;
     let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.infra-fmt.tmp", std::process::id()));
     let result = write_new(&temp, text)
         .and_then(|()| fs::set_permissions(&temp, fs::metadata(&target)?.permissions()))
@@ -189,7 +240,10 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
 }
 
 fn write_new(path: &Path, text: &str) -> io::Result<()> {
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
@@ -201,18 +255,32 @@ mod tests {
     #[test]
     fn invalid_utf8_names_file_and_offset() {
         let bytes = b"let a = 1\nlet b = \"\xff\"\n".to_vec();
-        let diagnostic = decode(Path::new("bad.infra"), bytes).err();
-        let message = diagnostic.map(|d| (d.code, d.message));
+        let mut sources = SourceMap::new();
+        let diagnostic = decode(Path::new("bad.infra"), bytes, &mut sources).err();
+        let summary = diagnostic.map(|d| {
+            (
+                d.code,
+                d.message.clone(),
+                d.primary_span().map(|s| s.range()),
+            )
+        });
         assert_eq!(
-            message,
-            Some((codes::INVALID_UTF8, "`bad.infra` is not valid UTF-8: invalid byte at offset 19 (line 2)".to_string()))
+            summary,
+            Some((
+                codes::INVALID_UTF8,
+                "`bad.infra` is not valid UTF-8 at byte 19".to_string(),
+                Some(19..20)
+            ))
         );
     }
 
     #[test]
     fn diff_has_git_style_headers() {
         let diff = unified_diff("main.infra", "let a=1\n", "let a = 1\n", false);
-        assert!(diff.starts_with("--- a/main.infra\n+++ b/main.infra\n@@"), "{diff}");
+        assert!(
+            diff.starts_with("--- a/main.infra\n+++ b/main.infra\n@@"),
+            "{diff}"
+        );
         assert!(diff.contains("-let a=1\n+let a = 1\n"), "{diff}");
     }
 }

@@ -11,7 +11,7 @@ use crate::{check, dot, render, svg, Output, EXIT_ERRORS, EXIT_OK};
 pub struct GraphArgs {
     /// The module directory whose graph to print
     #[arg(value_name = "DIR", default_value = ".")]
-    dir: PathBuf,
+    module_dir: PathBuf,
 
     /// Graphviz DOT text, or an SVG drawing made without Graphviz
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
@@ -27,7 +27,7 @@ enum GraphFormat {
 }
 
 pub fn run(args: &GraphArgs, out: Output) -> u8 {
-    let analysis = check::analyze(&args.dir);
+    let analysis = check::analyze(&args.module_dir);
     if analysis.has_errors() {
         let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = analysis.diagnostics.len() - errors;
@@ -37,8 +37,8 @@ pub fn run(args: &GraphArgs, out: Output) -> u8 {
     }
     let view = GraphView::new(&analysis.graph);
     match args.format {
-        GraphFormat::Dot => print!("{}", dot::render(&view)),
-        GraphFormat::Svg => print!("{}", svg::render(&view)),
+        GraphFormat::Dot => render::to_stdout(&dot::render(&view)),
+        GraphFormat::Svg => render::to_stdout(&svg::render(&view)),
     }
     EXIT_OK
 }
@@ -65,11 +65,18 @@ impl GraphView {
             .node_indices()
             .map(|index| {
                 let node = graph.node(index);
-                ViewNode { kind: node.kind, label: node.label.clone() }
+                ViewNode {
+                    kind: node.kind,
+                    label: node.label.clone(),
+                }
             })
             .collect();
-        let mut edges: Vec<(usize, usize)> =
-            graph.graph.raw_edges().iter().map(|e| (e.source().index(), e.target().index())).collect();
+        let mut edges: Vec<(usize, usize)> = graph
+            .graph
+            .raw_edges()
+            .iter()
+            .map(|e| (e.source().index(), e.target().index()))
+            .collect();
         edges.sort_unstable();
         edges.dedup();
         GraphView { nodes, edges }
@@ -96,7 +103,10 @@ pub mod tests {
 
     /// `input count <- let prefix <- resource a <- output names`, plus `a -> count`.
     pub fn sample() -> GraphView {
-        let node = |kind, label: &str| ViewNode { kind, label: label.to_string() };
+        let node = |kind, label: &str| ViewNode {
+            kind,
+            label: label.to_string(),
+        };
         GraphView {
             nodes: vec![
                 node(NodeKind::Input, "input count"),

@@ -1,7 +1,7 @@
 //! The `infra` command: parses flags, picks a command and turns its outcome into an exit code.
 //!
-//! Everything here is plumbing. Each command lives in its own module and returns an
-//! [`ExitCode`]; rendering lives in `render`, `json`, `dot` and `svg`. The command line is
+//! Everything here is plumbing. Each command lives in its own module and returns its
+//! exit status; rendering lives in `render`, `json`, `dot` and `svg`. The command line is
 //! described for users in `docs/cli.md`.
 
 mod check;
@@ -38,9 +38,9 @@ pub const EXIT_UNFORMATTED: u8 = 3;
 struct Cli {
     /// Change to DIR before doing anything else
     #[arg(short = 'C', long = "dir", value_name = "DIR", global = true)]
-    dir: Option<PathBuf>,
+    chdir: Option<PathBuf>,
 
-    /// When to use colours in output (NO_COLOR is honoured by `auto`)
+    /// When to colour output; `auto` colours a terminal unless NO_COLOR is set
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
 
@@ -62,11 +62,8 @@ enum Command {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// Colour when writing to a terminal and NO_COLOR is not set
     Auto,
-    /// Always colour, even when piped
     Always,
-    /// Never colour
     Never,
 }
 
@@ -104,10 +101,13 @@ fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(dir) = &cli.dir {
+    if let Some(dir) = &cli.chdir {
         if let Err(err) = std::env::set_current_dir(dir) {
             let out = Output::new(cli.color);
-            render::print_error(out, &format!("cannot change to directory `{}`: {err}", dir.display()));
+            render::print_error(
+                out,
+                &format!("cannot change to directory `{}`: {err}", dir.display()),
+            );
             return ExitCode::from(EXIT_ERRORS);
         }
     }
@@ -129,6 +129,23 @@ mod tests {
     #[test]
     fn command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// Regression: `-C DIR` and the `DIR` argument of `check` and `graph` once shared an
+    /// argument id, which hid `-C` from those commands' help.
+    #[test]
+    fn global_dir_and_module_dir_are_distinct() {
+        let cli = Cli::try_parse_from(["infra", "graph", "-C", "outer", "inner"]);
+        let Ok(Cli {
+            chdir,
+            command: Command::Graph(args),
+            ..
+        }) = cli
+        else {
+            panic!("does not parse: {cli:?}");
+        };
+        assert_eq!(chdir, Some(PathBuf::from("outer")));
+        assert!(format!("{args:?}").contains("\"inner\""), "{args:?}");
     }
 
     #[test]

@@ -12,8 +12,8 @@ use std::io::Write;
 use infra_compiler::span::SourceFile;
 use infra_compiler::{Diagnostic, FileId, Severity, SourceMap, Span};
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode,
-    SourceSpan, SpanContents,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
 };
 
 use crate::{paths, Output};
@@ -21,15 +21,15 @@ use crate::{paths, Output};
 /// The width of the colourless rendering, fixed so snapshots do not depend on the terminal.
 pub const PLAIN_WIDTH: usize = 100;
 
-/// Renders one diagnostic. Labels in the primary label's file are drawn on its excerpt;
-/// labels in other files (the other declaration of a duplicate name, say) follow as
-/// "related" excerpts of their own.
+/// Renders one diagnostic: code, message, an excerpt per file its labels point into (the
+/// primary label's file first), help and notes.
 pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let report = Report::new(diagnostic, sources);
     let handler = if color {
         GraphicalReportHandler::new_themed(GraphicalTheme::unicode()).with_width(terminal_width())
     } else {
-        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(PLAIN_WIDTH)
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(PLAIN_WIDTH)
     };
     let mut text = String::new();
     if handler.render_report(&mut text, &report).is_err() {
@@ -52,17 +52,37 @@ pub fn print_diagnostics(out: Output, diagnostics: &[Diagnostic], sources: &Sour
     }
 }
 
+/// Writes to stdout. A closed pipe (`infra graph | head -1`) is not worth reporting, and
+/// `print!` would panic on it.
+pub fn to_stdout(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Writes to stderr, ignoring a closed stream as [`to_stdout`] does.
+pub fn to_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// `error: MESSAGE` on stderr, for failures that are not about a span of source.
 pub fn print_error(out: Output, message: &str) {
-    eprintln!("{}: {message}", paint("error", "1;31", out.stderr_color));
+    to_stderr(&format!(
+        "{}: {message}\n",
+        paint("error", "1;31", out.stderr_color)
+    ));
 }
 
 /// The closing line of a command: `error: 2 errors, 1 warning` or `ok: 3 files checked`.
 pub fn print_summary(out: Output, ok: bool, text: &str) {
     if ok {
-        eprintln!("{}: {text}", paint("ok", "1;32", out.stderr_color));
+        to_stderr(&format!(
+            "{}: {text}\n",
+            paint("ok", "1;32", out.stderr_color)
+        ));
     } else {
-        eprintln!("{}: {text}", paint("error", "1;31", out.stderr_color));
+        to_stderr(&format!(
+            "{}: {text}\n",
+            paint("error", "1;31", out.stderr_color)
+        ));
     }
 }
 
@@ -94,7 +114,11 @@ pub fn paint(text: &str, sgr: &str, color: bool) -> String {
 
 /// The terminal width for coloured output, from `COLUMNS` when the shell exports it.
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w| w >= 40).unwrap_or(PLAIN_WIDTH)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w| w >= 40)
+        .unwrap_or(PLAIN_WIDTH)
 }
 
 /// The file a span points into, if the source map has it.
@@ -110,9 +134,8 @@ struct Report {
     severity: miette::Severity,
     message: String,
     help: Option<String>,
-    source: Option<FileSource>,
+    source: ModuleSource,
     labels: Vec<LabeledSpan>,
-    related: Vec<Report>,
 }
 
 impl Report {
@@ -121,70 +144,35 @@ impl Report {
             Severity::Error => (miette::Severity::Error, "error"),
             Severity::Warning => (miette::Severity::Warning, "warning"),
         };
-        let primary_file = diagnostic.primary_span().map(|span| span.file);
-        let mut report = Report {
+        let mut source = ModuleSource::default();
+        // The primary label's file goes first, so its excerpt is drawn first.
+        if let Some(span) = diagnostic.primary_span() {
+            source.add(sources, span.file, diagnostic);
+        }
+        let labels = diagnostic
+            .labels
+            .iter()
+            .filter_map(|label| {
+                let span = source
+                    .add(sources, label.span.file, diagnostic)?
+                    .span(label.span);
+                let message = (!label.message.is_empty()).then(|| label.message.clone());
+                Some(if label.primary {
+                    LabeledSpan::new_primary_with_span(message, span)
+                } else {
+                    LabeledSpan::new_with_span(message, span)
+                })
+            })
+            .collect();
+        Report {
             code: format!("{word}[{}]", diagnostic.code),
             severity,
             message: diagnostic.message.clone(),
             help: diagnostic.help.clone(),
-            source: primary_file.and_then(|file| FileSource::new(sources, file)),
-            labels: Vec::new(),
-            related: Vec::new(),
-        };
-        for label in &diagnostic.labels {
-            let Some(file) = source_file(sources, label.span.file) else { continue };
-            let labeled = labeled_span(file, label.span, &label.message, label.primary);
-            if Some(label.span.file) == primary_file {
-                report.labels.push(labeled);
-            } else {
-                report.related_in(sources, label.span.file).labels.push(labeled);
-            }
+            source,
+            labels,
         }
-        report
     }
-
-    /// The related report holding labels for `file`, created on first use.
-    fn related_in(&mut self, sources: &SourceMap, file: FileId) -> &mut Report {
-        let source = FileSource::new(sources, file);
-        let name = source.as_ref().map(|s| s.name.clone()).unwrap_or_default();
-        let index = match self.related.iter().position(|r| r.source.as_ref().map(|s| &s.name) == Some(&name)) {
-            Some(index) => index,
-            None => {
-                self.related.push(Report {
-                    code: String::new(),
-                    severity: miette::Severity::Advice,
-                    message: format!("related: `{name}`"),
-                    help: None,
-                    source,
-                    labels: Vec::new(),
-                    related: Vec::new(),
-                });
-                self.related.len() - 1
-            }
-        };
-        &mut self.related[index]
-    }
-}
-
-/// A miette label for a span, clamped to the text so a stale span cannot break rendering.
-fn labeled_span(file: &SourceFile, span: Span, message: &str, primary: bool) -> LabeledSpan {
-    let start = floor_char_boundary(&file.text, span.start as usize);
-    let end = floor_char_boundary(&file.text, (span.end as usize).max(start));
-    let label = (!message.is_empty()).then(|| message.to_string());
-    let source_span = SourceSpan::from(start..end);
-    if primary {
-        LabeledSpan::new_primary_with_span(label, source_span)
-    } else {
-        LabeledSpan::new_with_span(label, source_span)
-    }
-}
-
-fn floor_char_boundary(text: &str, offset: usize) -> usize {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
 }
 
 impl fmt::Display for Report {
@@ -203,7 +191,7 @@ impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+        Some(Box::new(&self.code))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -211,58 +199,123 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
+        (!self.source.files.is_empty()).then_some(&self.source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.labels.is_empty() || self.source.is_none() {
-            return None;
-        }
-        Some(Box::new(self.labels.iter().cloned()))
-    }
-
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = _>>)
     }
 }
 
-/// One source file under its display name.
+/// The files a diagnostic's labels point into, laid end to end in one offset space.
 ///
-/// This is miette's `NamedSource` with one difference: miette counts the column of the
-/// excerpt header in bytes, the compiler (and `--format json`) in characters. Reporting the
-/// character column keeps `file:line:col` identical in both outputs on non-ASCII lines.
-struct FileSource {
-    name: String,
-    text: String,
+/// miette draws a diagnostic against a single source, but a diagnostic's labels may be in
+/// several files (the two declarations of a duplicate name). Each file gets its own range
+/// of offsets, and [`SourceCode::read_span`] answers with the name of the file a span falls
+/// in, so every excerpt is headed by its own `file:line:col`.
+#[derive(Default)]
+struct ModuleSource {
+    files: Vec<VirtualFile>,
 }
 
-impl FileSource {
-    fn new(sources: &SourceMap, file: FileId) -> Option<FileSource> {
-        let file = source_file(sources, file)?;
-        Some(FileSource { name: paths::display(&file.path), text: file.text.clone() })
+struct VirtualFile {
+    id: FileId,
+    name: String,
+    /// The file's text, plus one space when a label sits at the very end of the file (where
+    /// a syntax error says "file ends here"): miette draws no label past the last character.
+    text: String,
+    /// The length of the file's own text, without that space.
+    len: usize,
+    /// Where the file starts in the shared offset space.
+    base: usize,
+}
+
+impl ModuleSource {
+    /// The file's entry, added on first use; `None` when the source map does not have it.
+    fn add(
+        &mut self,
+        sources: &SourceMap,
+        id: FileId,
+        diagnostic: &Diagnostic,
+    ) -> Option<&VirtualFile> {
+        if let Some(index) = self.files.iter().position(|f| f.id == id) {
+            return self.files.get(index);
+        }
+        let file = source_file(sources, id)?;
+        let len = file.text.len();
+        let at_end = diagnostic
+            .labels
+            .iter()
+            .any(|l| l.span.file == id && l.span.end as usize >= len);
+        let text = if at_end {
+            format!("{} ", file.text)
+        } else {
+            file.text.clone()
+        };
+        // A gap of one offset keeps the end of one file from touching the start of the next.
+        let base = self.files.last().map_or(0, |f| f.base + f.text.len() + 1);
+        self.files.push(VirtualFile {
+            id,
+            name: paths::display(&file.path),
+            text,
+            len,
+            base,
+        });
+        self.files.last()
     }
 }
 
-impl SourceCode for FileSource {
+impl VirtualFile {
+    /// A compiler span as a span in the shared offset space, clamped to the file's text so
+    /// a stale span cannot break rendering.
+    fn span(&self, span: Span) -> SourceSpan {
+        let text = &self.text[..self.len];
+        let start = floor_char_boundary(text, span.start as usize);
+        let end = floor_char_boundary(text, (span.end as usize).max(start));
+        SourceSpan::from(self.base + start..self.base + end)
+    }
+}
+
+impl SourceCode for ModuleSource {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let contents = self.text.read_span(span, context_lines_before, context_lines_after)?;
-        let column = if contents.column() == 0 { 0 } else { char_column(&self.text, span.offset()) };
+        let start = span.offset();
+        let end = start + span.len();
+        // A span crossing from one file into the next is refused, which keeps miette from
+        // merging excerpts of different files into one.
+        let file = self
+            .files
+            .iter()
+            .find(|f| f.base <= start && end <= f.base + f.text.len())
+            .ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new((start - file.base).into(), span.len());
+        let contents = file
+            .text
+            .read_span(&local, context_lines_before, context_lines_after)?;
+        let column = if contents.column() == 0 {
+            0
+        } else {
+            char_column(&file.text, local.offset())
+        };
+        let shifted = SourceSpan::new(
+            (contents.span().offset() + file.base).into(),
+            contents.span().len(),
+        );
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            file.name.clone(),
             contents.data(),
-            *contents.span(),
+            shifted,
             contents.line(),
             column,
             contents.line_count(),
@@ -270,7 +323,17 @@ impl SourceCode for FileSource {
     }
 }
 
-/// Zero-based column of a byte offset, in characters.
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Zero-based column of a byte offset, in characters. miette counts the column in its
+/// excerpt headers in bytes; the compiler and `--format json` count characters, and the
+/// two must agree on non-ASCII lines.
 fn char_column(text: &str, offset: usize) -> usize {
     let offset = floor_char_boundary(text, offset);
     let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
@@ -293,17 +356,24 @@ mod tests {
     fn plain_rendering_shows_code_location_excerpt_and_help() {
         let text = "let x = undefined_name\n";
         let (sources, file) = one_file(text);
-        let diagnostic = Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `undefined_name`")
-            .with_label(Span::new(file, 8, 22), "not declared in this module")
-            .with_help("declare it with `let undefined_name = ...`")
-            .with_note("names are module-wide");
+        let diagnostic =
+            Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `undefined_name`")
+                .with_label(Span::new(file, 8, 22), "not declared in this module")
+                .with_help("declare it with `let undefined_name = ...`")
+                .with_note("names are module-wide");
         let rendered = render(&diagnostic, &sources, false);
         assert!(rendered.contains("error[E0201]"), "{rendered}");
         assert!(rendered.contains("main.infra:1:9"), "{rendered}");
         assert!(rendered.contains("let x = undefined_name"), "{rendered}");
-        assert!(rendered.contains("not declared in this module"), "{rendered}");
+        assert!(
+            rendered.contains("not declared in this module"),
+            "{rendered}"
+        );
         assert!(rendered.contains("help: declare it"), "{rendered}");
-        assert!(rendered.contains("note: names are module-wide"), "{rendered}");
+        assert!(
+            rendered.contains("note: names are module-wide"),
+            "{rendered}"
+        );
         assert!(!rendered.contains('\x1b'), "{rendered}");
     }
 
@@ -319,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn labels_in_other_files_are_rendered_as_related_excerpts() {
+    fn labels_in_other_files_get_excerpts_of_their_own() {
         let mut sources = SourceMap::new();
         let a = sources.add(PathBuf::from("a.infra"), "let x = 1\n".to_string());
         let b = sources.add(PathBuf::from("b.infra"), "let x = 2\n".to_string());
@@ -330,6 +400,21 @@ mod tests {
         assert!(rendered.contains("b.infra:1:5"), "{rendered}");
         assert!(rendered.contains("a.infra:1:5"), "{rendered}");
         assert!(rendered.contains("first declared here"), "{rendered}");
+        let primary = rendered.find("b.infra:1:5").unwrap_or(usize::MAX);
+        assert!(
+            primary < rendered.find("a.infra:1:5").unwrap_or(0),
+            "primary file first: {rendered}"
+        );
+    }
+
+    #[test]
+    fn a_span_at_the_end_of_the_file_is_drawn() {
+        let (sources, file) = one_file("resource null.resource a {\n");
+        let diagnostic = Diagnostic::error(codes::SYNTAX, "expected `}`")
+            .with_label(Span::new(file, 27, 27), "file ends here");
+        let rendered = render(&diagnostic, &sources, false);
+        assert!(rendered.contains("main.infra:2:1"), "{rendered}");
+        assert!(rendered.contains("file ends here"), "{rendered}");
     }
 
     #[test]
@@ -340,6 +425,41 @@ mod tests {
             .with_secondary(Span::new(FileId(9), 0, 1), "nowhere");
         let rendered = render(&diagnostic, &sources, false);
         assert!(rendered.contains("syntax error"), "{rendered}");
+    }
+
+    /// The colourless rendering is what users see in CI logs and what tests compare, so its
+    /// exact shape is pinned here with diagnostics built by hand (not by the compiler, whose
+    /// wording changes independently).
+    #[test]
+    fn plain_rendering_snapshot() {
+        let mut sources = SourceMap::new();
+        let a = sources.add(
+            PathBuf::from("a.infra"),
+            "let web = 1\noutput o = web\n".to_string(),
+        );
+        let b = sources.add(
+            PathBuf::from("b.infra"),
+            "# second file\nresource null.resource web {\n}\n".to_string(),
+        );
+        let diagnostics = [
+            Diagnostic::error(codes::DUPLICATE_NAME, "the name `web` is declared twice")
+                .with_label(Span::new(b, 37, 40), "declared again here")
+                .with_secondary(Span::new(a, 4, 7), "first declared here")
+                .with_help("every declaration in a module needs its own name; rename one of them")
+                .with_note("inputs, lets, functions, resources and modules share one namespace"),
+            Diagnostic::warning(codes::UNUSED, "the let `web` is never used")
+                .with_label(Span::new(a, 4, 7), "declared here")
+                .with_help("remove it, or rename it to `_web` to keep it"),
+            Diagnostic::error(
+                codes::READ_FAILED,
+                "cannot read `gone.infra`: No such file or directory",
+            ),
+        ];
+        let rendered: Vec<String> = diagnostics
+            .iter()
+            .map(|d| render(d, &sources, false))
+            .collect();
+        insta::assert_snapshot!(rendered.join("\n"));
     }
 
     #[test]

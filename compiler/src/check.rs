@@ -107,6 +107,8 @@ pub(crate) struct Checker<'a> {
     locals: Vec<Local>,
     /// Inside a `fn` body, only parameters and functions may be used.
     in_fn: Option<String>,
+    /// Inside a managed resource's body, where non-deterministic functions are allowed.
+    in_resource: bool,
     /// Declarations whose type is being computed, to stop on cycles (reported by `graph`).
     typing: HashSet<String>,
     used: HashSet<String>,
@@ -125,6 +127,7 @@ impl<'a> Checker<'a> {
             current: ItemId { file: 0, item: 0 },
             locals: Vec::new(),
             in_fn: None,
+            in_resource: false,
             typing: HashSet::new(),
             used: HashSet::new(),
             fn_calls: Vec::new(),

@@ -83,12 +83,13 @@ pub fn build(modules: &[Module], root: &Module, tables: &Tables, diagnostics: &m
         let index = graph.graph.add_node(node);
         by_item.insert(id, index);
         match item {
+            // A duplicate declaration was reported by `resolve`; the first one keeps the name.
             Item::Provider(p) => {
-                by_provider.insert(p.config_name().name.as_str(), index);
+                by_provider.entry(p.config_name().name.as_str()).or_insert(index);
             }
             _ => {
                 if let Some(name) = item.declared_name() {
-                    by_decl.insert(name.name.as_str(), index);
+                    by_decl.entry(name.name.as_str()).or_insert(index);
                 }
             }
         }

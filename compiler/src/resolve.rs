@@ -246,6 +246,10 @@ impl Loading<'_> {
     }
 
     fn load_call(&mut self, dir: &Path, source: &str, span: Span) -> Option<usize> {
+        // A source with an interpolation was reported by the parser.
+        if source.contains("${") {
+            return None;
+        }
         if !(source.starts_with("./") || source.starts_with("../")) {
             self.diagnostics.push(
                 Diagnostic::error(codes::MODULE_NOT_FOUND, format!("module source `{source}` is not a local path"))

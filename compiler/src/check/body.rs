@@ -79,11 +79,17 @@ impl Checker<'_> {
             None | Some(Repeat::If { .. }) => instance,
             Some(Repeat::For(clause)) if clause.key.is_some() => Type::map(instance),
             Some(Repeat::For(clause)) => {
+                // Instances are keyed by index only when the collection is a list, set
+                // or tuple of something other than strings. When the element type is
+                // not known, a map is the permissive choice: it is indexed by strings,
+                // and numbers convert to strings.
                 let collection = self.expr(&clause.collection);
                 match collection {
-                    Type::Map(_) | Type::Object(_) => Type::map(instance),
-                    ref c if c.element() == Some(Type::String) => Type::map(instance),
-                    _ => Type::list(instance),
+                    Type::List(_) | Type::Set(_) | Type::Tuple(_) => match collection.element() {
+                        Some(Type::String | Type::Any) | None => Type::map(instance),
+                        Some(_) => Type::list(instance),
+                    },
+                    _ => Type::map(instance),
                 }
             }
         }
@@ -157,7 +163,7 @@ impl Checker<'_> {
                 .iter()
                 .filter(|a| a.settable)
                 .map(|a| a.name.as_str())
-                .chain(meta.iter().copied())
+                .chain(meta.iter().copied().filter(|m| *m != "lifecycle"))
                 .collect();
             let help = suggest(name, candidates.iter().copied())
                 .unwrap_or_else(|| format!("{what} accepts {}", list(&candidates)));
@@ -194,7 +200,9 @@ impl Checker<'_> {
                 .chain(meta.iter().copied().filter(|m| *m == "lifecycle"))
                 .collect();
             let help = suggest(name, candidates.iter().copied()).unwrap_or_else(|| {
-                if candidates.is_empty() {
+                if name == "lifecycle" {
+                    format!("only managed resources have a `lifecycle`; {what} is read, never created or destroyed")
+                } else if candidates.is_empty() {
                     format!("{what} takes no nested blocks; if `{name}` is an attribute, write `{name} = {{ ... }}`")
                 } else {
                     format!("{what} takes the blocks {}", list(&candidates))
@@ -264,9 +272,7 @@ impl Checker<'_> {
         match &value.kind {
             ExprKind::List(items) => {
                 for item in items {
-                    if !matches!(item.kind, ExprKind::Name(_) | ExprKind::GetAttr { .. } | ExprKind::Index { .. }) {
-                        self.expr(item);
-                    } else if !self.is_attribute_path(item) {
+                    if !self.is_attribute_path(item) {
                         self.expr(item);
                     }
                 }
@@ -381,6 +387,9 @@ impl Checker<'_> {
             match entry {
                 BodyItem::Attribute(a) if a.name.name == "depends_on" && meta.contains(&"depends_on") => {
                     self.check_depends_on(&a.value);
+                }
+                BodyItem::Attribute(a) if a.name.name == "providers" && meta.contains(&"providers") => {
+                    self.check_providers_map(&a.value);
                 }
                 BodyItem::Attribute(a) if a.name.name == "provider" && meta.contains(&"provider") => {
                     self.check_provider_ref(&a.value, None);

@@ -210,7 +210,9 @@ impl Checker<'_> {
             Some((_, described)) => (codes::NO_SUCH_ATTRIBUTE, format!("{described} has no attribute `{}`", name.name)),
             None => (codes::NO_SUCH_ATTRIBUTE, format!("a `{target_ty}` has no attribute `{}`", name.name)),
         };
+        let is_module = code == codes::UNKNOWN_MODULE_OUTPUT;
         let help = suggestion.unwrap_or_else(|| match target_ty {
+            Type::Object(_) if is_module => format!("the module's outputs are {}", super::items::list(&candidates)),
             Type::Object(_) => format!("the attributes are {}", super::items::list(&candidates)),
             Type::List(_) | Type::Tuple(_) | Type::Set(_) => "pick an element first (`x[0].attr`) or use a splat (`x[*].attr`)".to_string(),
             _ => "only objects and maps have attributes".to_string(),
@@ -243,6 +245,7 @@ impl Checker<'_> {
     }
 
     fn index(&mut self, target: &Expr, index: &Expr) -> Type {
+        self.check_single_instance(target);
         let target_ty = self.expr(target);
         let index_ty = self.expr(index);
         let (key_ty, element) = match &target_ty {
@@ -282,6 +285,29 @@ impl Checker<'_> {
             );
         }
         element
+    }
+
+    /// `web[0]` where `web` has no `for` clause: it has exactly one instance.
+    fn check_single_instance(&mut self, target: &Expr) {
+        let ExprKind::Name(name) = &target.kind else { return };
+        if self.lookup_local(&name.name).is_some() {
+            return;
+        }
+        let Some(decl) = self.module.decl(&name.name) else { return };
+        let repeat = match self.module.item(decl.item) {
+            Item::Resource(r) => &r.repeat,
+            Item::Module(m) => &m.repeat,
+            _ => return,
+        };
+        if matches!(repeat, Some(Repeat::For(_))) {
+            return;
+        }
+        let kind = decl.kind.as_str();
+        self.error(
+            Diagnostic::error(codes::NOT_INDEXABLE, format!("the {kind} `{}` has a single instance and cannot be indexed", name.name))
+                .with_label(target.span, "not repeated with `for`")
+                .with_help(format!("refer to it directly, as `{}.<attribute>`", name.name)),
+        );
     }
 
     fn splat(&mut self, target: &Expr, steps: &[SplatStep]) -> Type {
@@ -325,6 +351,13 @@ impl Checker<'_> {
             );
             return Type::Any;
         };
+        if signature.resource_only && !self.in_resource {
+            self.error(
+                Diagnostic::error(codes::RESOURCE_ONLY_FUNCTION, format!("`{}` is only allowed in resource bodies", function.name))
+                    .with_label(function.span, "called outside a resource")
+                    .with_help(format!("`{}` gives a different result each time; call it in a resource attribute, whose value is kept in state", function.name)),
+            );
+        }
         let too_few = args.len() < signature.min_args();
         let too_many = signature.max_args().is_some_and(|max| args.len() > max);
         if too_few || too_many {

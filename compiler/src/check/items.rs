@@ -35,6 +35,9 @@ impl Checker<'_> {
     }
 
     fn check_input(&mut self, input: &Input) {
+        if let Some(ty) = &input.ty {
+            self.check_type_defaults(ty);
+        }
         let declared = input.ty.as_ref().map_or(Type::Any, lower_type);
         if let Some(default) = &input.default {
             let ty = self.expr(default);
@@ -52,7 +55,35 @@ impl Checker<'_> {
         }
     }
 
+    /// The defaults in `optional(T, default)` fields are expressions: resolve and type them.
+    fn check_type_defaults(&mut self, ty: &TypeExpr) {
+        match &ty.kind {
+            TypeExprKind::List(t) | TypeExprKind::Set(t) | TypeExprKind::Map(t) => self.check_type_defaults(t),
+            TypeExprKind::Tuple(items) => items.iter().for_each(|t| self.check_type_defaults(t)),
+            TypeExprKind::Object(fields) => {
+                for field in fields {
+                    self.check_type_defaults(&field.ty);
+                    let Some(default) = &field.default else { continue };
+                    let actual = self.expr(default);
+                    let expected = lower_type(&field.ty);
+                    if !actual.fits(&expected) {
+                        self.error(
+                            Diagnostic::error(codes::INVALID_DEFAULT, format!("the default of `{}` does not match its type", field.name.name))
+                                .with_label(default.span, format!("this is a `{actual}`"))
+                                .with_secondary(field.ty.span, format!("`{}` is declared `{expected}`", field.name.name))
+                                .with_help("change the default or the declared type"),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn check_fn(&mut self, decl: &FnDecl) {
+        for ty in decl.params.iter().map(|p| &p.ty).chain(decl.return_type.as_ref()) {
+            self.check_type_defaults(ty);
+        }
         self.in_fn = Some(decl.name.name.clone());
         let mark = self.locals.len();
         for param in &decl.params {
@@ -121,8 +152,13 @@ impl Checker<'_> {
             let names: Vec<String> = kinds.keys().map(|k| format!("{}.{k}", ty.provider.name)).collect();
             let written = format!("{}.{}", ty.provider.name, ty.kind.name);
             let what = if resource.mode == ResourceMode::Data { "data source" } else { "resource type" };
-            let help = suggest(&written, names.iter().map(String::as_str))
-                .unwrap_or_else(|| format!("`{}` has: {}", ty.provider.name, list(&names)));
+            let help = suggest(&written, names.iter().map(String::as_str)).unwrap_or_else(|| {
+                if names.is_empty() {
+                    format!("provider `{}` has no {what}s", ty.provider.name)
+                } else {
+                    format!("`{}` has {}", ty.provider.name, list(&names))
+                }
+            });
             self.error(
                 Diagnostic::error(codes::UNKNOWN_RESOURCE_TYPE, format!("unknown {what} `{written}`"))
                     .with_label(ty.span, format!("`{}` has no such {what}", ty.provider.name))
@@ -144,10 +180,12 @@ impl Checker<'_> {
             meta.push("lifecycle");
         }
         let what = format!("`{}.{}`", resource.ty.provider.name, resource.ty.kind.name);
+        self.in_resource = resource.mode == ResourceMode::Managed;
         match schema {
             Some(schema) => self.check_schema_body(&resource.body, &schema, &what, resource.name.span, &meta),
             None => self.check_free_body(&resource.body, &meta),
         }
+        self.in_resource = false;
         self.locals.truncate(mark);
     }
 
@@ -183,7 +221,11 @@ impl Checker<'_> {
                         _ => self.check_module_input(call, attribute, inputs),
                     }
                 }
-                other => self.not_allowed(other, "a module call", &["inputs of the module", "depends_on", "providers"]),
+                other => {
+                    let mut allowed: Vec<&str> = inputs.iter().map(|(n, _, _)| n.as_str()).collect();
+                    allowed.extend(["depends_on", "providers"]);
+                    self.not_allowed(other, "in a module call", &allowed);
+                }
             }
         }
         let missing: Vec<&str> =
@@ -216,7 +258,7 @@ impl Checker<'_> {
     }
 
     /// `providers = { aws = west }`: values name provider configurations.
-    fn check_providers_map(&mut self, value: &Expr) {
+    pub(super) fn check_providers_map(&mut self, value: &Expr) {
         let ExprKind::Object(items) = &value.kind else {
             self.error(
                 Diagnostic::error(codes::TYPE_MISMATCH, "`providers` must be an object")

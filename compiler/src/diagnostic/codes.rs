@@ -59,6 +59,7 @@ codes! {
     INVALID_ADDRESS = "E0211", "invalid address";
     DUPLICATE_STATE = "E0212", "more than one `state` block";
     NOT_A_VALUE = "E0213", "name is not a value";
+    RESOURCE_ONLY_FUNCTION = "E0214", "function only allowed in resource bodies";
     // Types: E03xx
     TYPE_MISMATCH = "E0300", "type mismatch";
     INVALID_OPERAND = "E0301", "invalid operand";

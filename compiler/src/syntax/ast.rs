@@ -260,7 +260,7 @@ pub struct AddressStep {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Repeat {
     /// `for [KEY_VAR,] VALUE_VAR in COLLECTION [key KEY]`
-    For(ForClause),
+    For(Box<ForClause>),
     /// `if CONDITION`
     If { condition: Expr, span: Span },
 }

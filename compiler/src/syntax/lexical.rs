@@ -349,7 +349,8 @@ impl Scanner<'_> {
                     self.out.problems.push(Problem { kind: ProblemKind::UnterminatedString, start, end });
                 }
                 Frame::Heredoc { start, marker, .. } => {
-                    let end = start + 2 + marker.len();
+                    let dash = usize::from(self.text.get(start + 2) == Some(&b'-'));
+                    let end = start + 2 + dash + marker.len();
                     self.out.problems.push(Problem { kind: ProblemKind::UnterminatedHeredoc, start, end });
                 }
                 Frame::Bracket { .. } | Frame::Interpolation { .. } => {}

@@ -186,14 +186,17 @@ impl<'d> Lower<'d> {
     /// A quoted string that must not contain interpolations.
     fn string_lit(&mut self, pair: Pair<Rule>) -> StringLit {
         let span = self.span(&pair);
+        let raw = pair.as_str().trim_matches('"').to_string();
         let template = self.template_string(pair);
+        // The raw text (with its `${`) is kept so later phases can tell this source was
+        // already reported and skip it.
         let value = template.as_literal().unwrap_or_else(|| {
             self.error(
                 Diagnostic::error(codes::SYNTAX, "module source cannot contain `${}` interpolation")
                     .with_label(span, "must be a plain string")
                     .with_help("module sources are resolved before anything is evaluated; write the path literally"),
             );
-            String::new()
+            raw
         });
         StringLit { value, span }
     }
@@ -256,7 +259,7 @@ impl<'d> Lower<'d> {
 
     fn repeat(&mut self, pair: Pair<Rule>) -> Repeat {
         match pair.as_rule() {
-            Rule::for_clause => Repeat::For(self.for_clause(pair)),
+            Rule::for_clause => Repeat::For(Box::new(self.for_clause(pair))),
             Rule::if_clause => {
                 let span = self.span(&pair);
                 let condition = self.expr(nth(pair, 1));

@@ -100,6 +100,11 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
         pest::error::InputLocation::Pos(p) => (p, p),
         pest::error::InputLocation::Span((s, e)) => (s, e),
     };
+    // pest places the error at the start of the last rule it tried; with error detail on
+    // it also records the furthest position any token was tried at, which is where the
+    // missing `=` or `)` belongs.
+    let furthest = error.parse_attempts().map_or(0, |a| a.max_position);
+    let (start, end) = if furthest > start { (furthest, furthest) } else { (start, end) };
     let (start, end) = (base + start, base + end);
     let found = found_token(text, start);
     let end = if end > start { end } else { start + found.len().max(usize::from(start < text.len())) };
@@ -112,11 +117,7 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
         (None, true) => "unexpected end of file".to_string(),
     };
     let label = if found.is_empty() { "file ends here".to_string() } else { "unexpected here".to_string() };
-    let mut diagnostic = Diagnostic::error(codes::SYNTAX, message).with_label(span, label);
-    if let Some(help) = syntax_help(&found) {
-        diagnostic = diagnostic.with_help(help);
-    }
-    diagnostic
+    Diagnostic::error(codes::SYNTAX, message).with_label(span, label).with_help(syntax_help(found, expected.as_deref()))
 }
 
 /// The word, number or punctuation character at `offset`.
@@ -131,13 +132,26 @@ fn found_token(text: &str, offset: usize) -> &str {
     if found.trim().is_empty() { "" } else { found }
 }
 
-fn syntax_help(found: &str) -> Option<&'static str> {
-    match found {
-        "variable" | "resource_type" => None,
-        ";" => Some("statements end at the end of the line; remove the `;`"),
-        ":" => Some("attributes are set with `=`: `name = value`"),
-        _ => None,
-    }
+fn syntax_help(found: &str, expected: Option<&str>) -> String {
+    let expected = expected.unwrap_or("");
+    let help = match found {
+        ";" => "statements end at the end of the line; remove the `;`",
+        ":" if expected.contains("`=`") => "attributes are set with `=`: `name = value`",
+        _ if expected.contains("`]`") => "a list is still open: close it with `]`, or separate elements with `,`",
+        _ if expected.contains("`)`") => "a `(` is still open: close it with `)`, or separate arguments with `,`",
+        _ if expected.contains("`}`") => "a `{` is still open: close it with `}`",
+        _ if expected.starts_with("an expression") => {
+            "a value is missing here: a number, a string, a list, an object, a name or a call"
+        }
+        _ if expected.contains("a declaration") => {
+            "a file holds declarations: `input`, `let`, `fn`, `provider`, `resource`, `data`, `module`, `output`, `check`, `moved`, `import` or `state`"
+        }
+        _ if expected.contains("`=`") => "attributes are set with `=`: `name = value`",
+        _ if expected.contains("`->`") => "a move is written `moved FROM -> TO`",
+        _ if expected == "`:`" => "a type follows `:`, as in `count: number`",
+        _ => "see docs/language.md for the syntax of each declaration",
+    };
+    help.to_string()
 }
 
 /// "`=`, `{` or an expression", from pest's record of what it tried at the error.
