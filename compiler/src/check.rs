@@ -91,9 +91,9 @@ fn report_state_blocks(modules: &[Module], diagnostics: &mut Vec<Diagnostic>) {
 }
 
 /// A local binding: a `for` variable or a `fn` parameter.
-struct Local {
-    name: String,
-    ty: Type,
+pub(crate) struct Local {
+    pub(crate) name: String,
+    pub(crate) ty: Type,
 }
 
 pub(crate) struct Checker<'a> {

@@ -210,7 +210,8 @@ impl Loading<'_> {
                             provider: p.provider.name.clone(),
                             item: id,
                             name_span: name.span,
-                            repeated: p.repeat.is_some(),
+                            // `if` gives zero or one configuration, used by its plain name.
+                            repeated: matches!(p.repeat, Some(crate::syntax::ast::Repeat::For(_))),
                         };
                         providers.insert(name.name.clone(), config);
                     }

@@ -119,13 +119,20 @@ impl Checker<'_> {
     /// meta-arguments allowed besides the schema's attributes.
     pub(super) fn check_schema_body(&mut self, body: &Body, schema: &Schema, what: &str, name_span: Span, meta: &[&str]) {
         let mut seen: Vec<Ident> = Vec::new();
+        let mut seen_blocks: Vec<Ident> = Vec::new();
         for entry in &body.items {
             match entry {
                 BodyItem::Attribute(attribute) => {
                     self.check_duplicate(&mut seen, &attribute.name);
                     self.check_schema_attribute(attribute, schema, what, meta);
                 }
-                BodyItem::Block(block) => self.check_schema_block(block, schema, what, meta),
+                BodyItem::Block(block) => {
+                    let repeated = schema.block(&block.name.name).is_some_and(|b| b.repeated);
+                    if !repeated {
+                        self.check_duplicate(&mut seen_blocks, &block.name);
+                    }
+                    self.check_schema_block(block, schema, what, meta);
+                }
                 other => self.not_allowed(other, &format!("in {what}"), &[]),
             }
         }

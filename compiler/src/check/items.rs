@@ -86,8 +86,10 @@ impl Checker<'_> {
         }
         self.in_fn = Some(decl.name.name.clone());
         let mark = self.locals.len();
+        // A function body sees only its parameters, so a parameter named like a module
+        // declaration hides nothing: bind without the shadowing warning.
         for param in &decl.params {
-            self.bind(&param.name, lower_type(&param.ty));
+            self.locals.push(super::Local { name: param.name.name.clone(), ty: lower_type(&param.ty) });
         }
         let ty = self.expr(&decl.body);
         self.locals.truncate(mark);
@@ -275,10 +277,8 @@ impl Checker<'_> {
     fn check_output(&mut self, output: &Output) {
         self.expr(&output.value);
         if let Some(body) = &output.body {
-            self.check_meta_body(body, &[("description", Type::String), ("sensitive", Type::Bool)], false);
-            if let Some(depends_on) = body.attribute("depends_on") {
-                self.check_depends_on(&depends_on.value);
-            }
+            let allowed = [("description", Type::String), ("sensitive", Type::Bool), ("depends_on", Type::Any)];
+            self.check_meta_body(body, &allowed, false);
         }
     }
 
@@ -297,10 +297,14 @@ impl Checker<'_> {
             match entry {
                 BodyItem::Attribute(attribute) => {
                     self.check_duplicate(&mut seen, &attribute.name);
+                    let allowed_here = allowed.iter().find(|(n, _)| *n == attribute.name.name);
+                    if allowed_here.is_some() && attribute.name.name == "depends_on" {
+                        self.check_depends_on(&attribute.value);
+                        continue;
+                    }
                     let ty = self.expr(&attribute.value);
-                    match allowed.iter().find(|(n, _)| *n == attribute.name.name) {
+                    match allowed_here {
                         Some((_, expected)) => self.expect_type(&attribute.value, &ty, expected),
-                        None if attribute.name.name == "depends_on" => {}
                         None => {
                             let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
                             self.not_allowed(entry, "here", &names);

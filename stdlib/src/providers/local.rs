@@ -22,7 +22,7 @@ fn file_resource() -> Schema {
             AttributeSchema::required(
                 "path",
                 Type::String,
-                "Where to write the file; changing it replaces the file.",
+                "Where to write the file, relative to the module's directory; changing it replaces the file.",
             )
             .force_new(),
             AttributeSchema::optional(
@@ -33,7 +33,7 @@ fn file_resource() -> Schema {
             AttributeSchema::optional(
                 "source",
                 Type::String,
-                "A file to copy; set this or `content`.",
+                "A file to copy, relative to the module's directory; set this or `content`.",
             ),
             AttributeSchema::optional(
                 "mode",
@@ -51,7 +51,7 @@ fn file_data() -> Schema {
         "Reads a file on the local machine.",
         "The SHA-1 hash of the file's content, in hexadecimal.",
         vec![
-            AttributeSchema::required("path", Type::String, "The path of the file to read."),
+            AttributeSchema::required("path", Type::String, "The path of the file to read, relative to the module's directory."),
             AttributeSchema::computed(
                 "content",
                 Type::String,
