@@ -59,10 +59,7 @@ pub fn analyze(dir: &std::path::Path) -> Analysis {
 
 fn summary(analysis: &Analysis, errors: usize, warnings: usize, failed: bool) -> String {
     if failed && errors == 0 {
-        return format!(
-            "{} (denied by --deny-warnings)",
-            render::plural(warnings, "warning")
-        );
+        return format!("{} (denied by --deny-warnings)", render::plural(warnings, "warning"));
     }
     if failed {
         return render::count_summary(errors, warnings);

@@ -11,9 +11,7 @@ use crate::graph::{kind_color, GraphView};
 pub fn render(view: &GraphView) -> String {
     let mut text = String::from("digraph infra {\n");
     text.push_str("  rankdir = \"BT\";\n");
-    text.push_str(
-        "  node [shape = \"box\", style = \"rounded,filled\", fontname = \"monospace\"];\n",
-    );
+    text.push_str("  node [shape = \"box\", style = \"rounded,filled\", fontname = \"monospace\"];\n");
     for (index, node) in view.nodes.iter().enumerate() {
         // Writing to a `String` cannot fail.
         let _ = writeln!(
@@ -54,14 +52,8 @@ mod tests {
     fn nodes_and_edges_are_listed_in_order() {
         let dot = render(&sample());
         assert!(dot.starts_with("digraph infra {\n"), "{dot}");
-        assert!(
-            dot.contains("n2 [label = \"resource null.resource a\", fillcolor = \"#fef3c7\"];"),
-            "{dot}"
-        );
-        assert!(
-            dot.contains("  n1 -> n0;\n  n2 -> n0;\n  n2 -> n1;\n  n3 -> n2;\n}"),
-            "{dot}"
-        );
+        assert!(dot.contains("n2 [label = \"resource null.resource a\", fillcolor = \"#fef3c7\"];"), "{dot}");
+        assert!(dot.contains("  n1 -> n0;\n  n2 -> n0;\n  n2 -> n1;\n  n3 -> n2;\n}"), "{dot}");
     }
 
     #[test]

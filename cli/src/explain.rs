@@ -11,11 +11,7 @@ use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
     /// The code to explain, such as E0201 (case does not matter)
-    #[arg(
-        value_name = "CODE",
-        required_unless_present = "list",
-        conflicts_with = "list"
-    )]
+    #[arg(value_name = "CODE", required_unless_present = "list", conflicts_with = "list")]
     code: Option<String>,
 
     /// List every code with its title
@@ -85,9 +81,7 @@ pub fn run(args: &ExplainArgs, out: Output) -> u8 {
         }
         None => {
             render::print_error(out, &format!("`{code}` is not an Infra diagnostic code"));
-            render::to_stderr(
-                "  codes look like `E0201` or `W0001`; run `infra explain --list` to see them all\n",
-            );
+            render::to_stderr("  codes look like `E0201` or `W0001`; run `infra explain --list` to see them all\n");
             EXIT_ERRORS
         }
     }
@@ -96,18 +90,12 @@ pub fn run(args: &ExplainArgs, out: Output) -> u8 {
 /// The explanation of `code`, matched without regard to case.
 pub fn explanation(code: &str) -> Option<&'static str> {
     let code = code.trim();
-    EXPLANATIONS
-        .iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(code))
-        .map(|(_, text)| *text)
+    EXPLANATIONS.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, text)| *text)
 }
 
 /// `CODE  title` lines for `--list`.
 fn list() -> String {
-    codes::ALL
-        .iter()
-        .map(|(code, title)| format!("{code}  {title}\n"))
-        .collect()
+    codes::ALL.iter().map(|(code, title)| format!("{code}  {title}\n")).collect()
 }
 
 #[cfg(test)]
@@ -126,14 +114,8 @@ mod tests {
         for (code, title) in codes::ALL {
             let text = explanation(code.as_str()).unwrap_or_default();
             let heading = format!("# {code}: {title}\n");
-            assert!(
-                text.starts_with(&heading),
-                "docs/errors/{code}.md should start with `{heading}`"
-            );
-            assert!(
-                code.as_str().starts_with("E000") || text.contains("```infra"),
-                "{code} has no example"
-            );
+            assert!(text.starts_with(&heading), "docs/errors/{code}.md should start with `{heading}`");
+            assert!(code.as_str().starts_with("E000") || text.contains("```infra"), "{code} has no example");
         }
     }
 

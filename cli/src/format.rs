@@ -64,30 +64,15 @@ pub fn run(args: &FmtArgs, out: Output) -> u8 {
 }
 
 /// Shows, or writes, the change formatting makes to one file.
-fn apply_change(
-    args: &FmtArgs,
-    out: Output,
-    path: &Path,
-    old: &str,
-    new: &str,
-) -> Result<(), Diagnostic> {
+fn apply_change(args: &FmtArgs, out: Output, path: &Path, old: &str, new: &str) -> Result<(), Diagnostic> {
     if args.diff {
-        render::to_stdout(&unified_diff(
-            &paths::display(path),
-            old,
-            new,
-            out.stdout_color,
-        ));
+        render::to_stdout(&unified_diff(&paths::display(path), old, new, out.stdout_color));
     }
     if args.check || args.diff {
         return Ok(());
     }
-    write_atomically(path, new).map_err(|err| {
-        Diagnostic::error(
-            codes::READ_FAILED,
-            format!("cannot write `{}`: {err}", paths::display(path)),
-        )
-    })
+    write_atomically(path, new)
+        .map_err(|err| Diagnostic::error(codes::READ_FAILED, format!("cannot write `{}`: {err}", paths::display(path))))
 }
 
 fn finish(args: &FmtArgs, out: Output, tally: &Tally) -> u8 {
@@ -97,10 +82,7 @@ fn finish(args: &FmtArgs, out: Output, tally: &Tally) -> u8 {
         }
     }
     if tally.failed > 0 {
-        let text = format!(
-            "{} could not be formatted",
-            render::plural(tally.failed, "file")
-        );
+        let text = format!("{} could not be formatted", render::plural(tally.failed, "file"));
         render::print_summary(out, false, &text);
         return EXIT_ERRORS;
     }
@@ -127,25 +109,15 @@ fn collect_files(paths: &[PathBuf], out: Output, tally: &mut Tally) -> Vec<PathB
     let mut files = Vec::new();
     let mut seen = HashSet::new();
     for path in paths {
-        let found = if path.is_dir() {
-            paths::infra_files_under(path)
-        } else {
-            fs::metadata(path).map(|_| vec![path.clone()])
-        };
+        let found =
+            if path.is_dir() { paths::infra_files_under(path) } else { fs::metadata(path).map(|_| vec![path.clone()]) };
         match found {
             // Compared canonically, so `./a.infra`, `a.infra` and a symlink to it are one file.
-            Ok(found) => files.extend(
-                found
-                    .into_iter()
-                    .filter(|f| seen.insert(fs::canonicalize(f).unwrap_or_else(|_| f.clone()))),
-            ),
+            Ok(found) => files
+                .extend(found.into_iter().filter(|f| seen.insert(fs::canonicalize(f).unwrap_or_else(|_| f.clone())))),
             Err(err) => {
                 let message = format!("cannot read `{}`: {err}", paths::display(path));
-                render::print_diagnostics(
-                    out,
-                    &[Diagnostic::error(codes::READ_FAILED, message)],
-                    &SourceMap::new(),
-                );
+                render::print_diagnostics(out, &[Diagnostic::error(codes::READ_FAILED, message)], &SourceMap::new());
                 tally.failed += 1;
             }
         }
@@ -170,11 +142,7 @@ fn format_file(path: &Path, sources: &mut SourceMap) -> Result<Formatted, Vec<Di
 
 /// Adds the file to `sources`. When it is not UTF-8, E0001 names the file and points at the
 /// first invalid byte, the way `infra check` reports it.
-fn decode(
-    path: &Path,
-    bytes: Vec<u8>,
-    sources: &mut SourceMap,
-) -> Result<(FileId, String), Diagnostic> {
+fn decode(path: &Path, bytes: Vec<u8>, sources: &mut SourceMap) -> Result<(FileId, String), Diagnostic> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok((sources.add(path.to_path_buf(), text.clone()), text)),
         Err(err) => {
@@ -183,10 +151,7 @@ fn decode(
             // offset is right in it too.
             let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let file = sources.add(path.to_path_buf(), lossy);
-            let message = format!(
-                "`{}` is not valid UTF-8 at byte {offset}",
-                paths::display(path)
-            );
+            let message = format!("`{}` is not valid UTF-8 at byte {offset}", paths::display(path));
             Err(Diagnostic::error(codes::INVALID_UTF8, message)
                 .with_label(Span::new(file, offset, offset + 1), "invalid byte here")
                 .with_help("source files must be UTF-8; re-save the file as UTF-8"))
@@ -197,11 +162,7 @@ fn decode(
 /// A unified diff (`--- a/PATH`, `+++ b/PATH`) with three lines of context.
 pub fn unified_diff(name: &str, old: &str, new: &str, color: bool) -> String {
     let diff = similar::TextDiff::from_lines(old, new);
-    let text = diff
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string();
+    let text = diff.unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string();
     if !color {
         return text;
     }
@@ -224,10 +185,7 @@ pub fn unified_diff(name: &str, old: &str, new: &str, color: bool) -> String {
 fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let target = fs::canonicalize(path)?;
     let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.infra-fmt.tmp", std::process::id()));
     let result = write_new(&temp, text)
         .and_then(|()| fs::set_permissions(&temp, fs::metadata(&target)?.permissions()))
@@ -240,10 +198,7 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
 }
 
 fn write_new(path: &Path, text: &str) -> io::Result<()> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
@@ -257,30 +212,17 @@ mod tests {
         let bytes = b"let a = 1\nlet b = \"\xff\"\n".to_vec();
         let mut sources = SourceMap::new();
         let diagnostic = decode(Path::new("bad.infra"), bytes, &mut sources).err();
-        let summary = diagnostic.map(|d| {
-            (
-                d.code,
-                d.message.clone(),
-                d.primary_span().map(|s| s.range()),
-            )
-        });
+        let summary = diagnostic.map(|d| (d.code, d.message.clone(), d.primary_span().map(|s| s.range())));
         assert_eq!(
             summary,
-            Some((
-                codes::INVALID_UTF8,
-                "`bad.infra` is not valid UTF-8 at byte 19".to_string(),
-                Some(19..20)
-            ))
+            Some((codes::INVALID_UTF8, "`bad.infra` is not valid UTF-8 at byte 19".to_string(), Some(19..20)))
         );
     }
 
     #[test]
     fn diff_has_git_style_headers() {
         let diff = unified_diff("main.infra", "let a=1\n", "let a = 1\n", false);
-        assert!(
-            diff.starts_with("--- a/main.infra\n+++ b/main.infra\n@@"),
-            "{diff}"
-        );
+        assert!(diff.starts_with("--- a/main.infra\n+++ b/main.infra\n@@"), "{diff}");
         assert!(diff.contains("-let a=1\n+let a = 1\n"), "{diff}");
     }
 }

@@ -65,18 +65,11 @@ impl GraphView {
             .node_indices()
             .map(|index| {
                 let node = graph.node(index);
-                ViewNode {
-                    kind: node.kind,
-                    label: node.label.clone(),
-                }
+                ViewNode { kind: node.kind, label: node.label.clone() }
             })
             .collect();
-        let mut edges: Vec<(usize, usize)> = graph
-            .graph
-            .raw_edges()
-            .iter()
-            .map(|e| (e.source().index(), e.target().index()))
-            .collect();
+        let mut edges: Vec<(usize, usize)> =
+            graph.graph.raw_edges().iter().map(|e| (e.source().index(), e.target().index())).collect();
         edges.sort_unstable();
         edges.dedup();
         GraphView { nodes, edges }
@@ -103,10 +96,7 @@ pub mod tests {
 
     /// `input count <- let prefix <- resource a <- output names`, plus `a -> count`.
     pub fn sample() -> GraphView {
-        let node = |kind, label: &str| ViewNode {
-            kind,
-            label: label.to_string(),
-        };
+        let node = |kind, label: &str| ViewNode { kind, label: label.to_string() };
         GraphView {
             nodes: vec![
                 node(NodeKind::Input, "input count"),

@@ -66,21 +66,14 @@ pub fn to_string(document: &Document) -> String {
 
 fn diagnostic(diagnostic: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
     JsonDiagnostic {
-        location: diagnostic
-            .primary_span()
-            .map(|s| location(s, sources))
-            .unwrap_or_default(),
+        location: diagnostic.primary_span().map(|s| location(s, sources)).unwrap_or_default(),
         code: diagnostic.code.as_str(),
         severity: diagnostic.severity.as_str(),
         message: diagnostic.message.clone(),
         labels: diagnostic
             .labels
             .iter()
-            .map(|l| JsonLabel {
-                location: location(l.span, sources),
-                message: l.message.clone(),
-                primary: l.primary,
-            })
+            .map(|l| JsonLabel { location: location(l.span, sources), message: l.message.clone(), primary: l.primary })
             .collect(),
         help: diagnostic.help.clone(),
         notes: diagnostic.notes.clone(),
@@ -114,10 +107,7 @@ mod tests {
     #[test]
     fn positions_are_one_based_and_offsets_zero_based() {
         let mut sources = SourceMap::new();
-        let file = sources.add(
-            PathBuf::from("./main.infra"),
-            "let a = 1\nlet x = nope\n".to_string(),
-        );
+        let file = sources.add(PathBuf::from("./main.infra"), "let a = 1\nlet x = nope\n".to_string());
         let diagnostics = vec![
             Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `nope`")
                 .with_label(Span::new(file, 18, 22), "not found"),
@@ -128,18 +118,9 @@ mod tests {
         assert_eq!(value["warnings"], 1);
         let first = &value["diagnostics"][0];
         assert_eq!(first["file"], "main.infra");
-        assert_eq!(
-            (first["line"].as_u64(), first["column"].as_u64()),
-            (Some(2), Some(9))
-        );
-        assert_eq!(
-            (first["end_line"].as_u64(), first["end_column"].as_u64()),
-            (Some(2), Some(13))
-        );
-        assert_eq!(
-            (first["start_offset"].as_u64(), first["end_offset"].as_u64()),
-            (Some(18), Some(22))
-        );
+        assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(2), Some(9)));
+        assert_eq!((first["end_line"].as_u64(), first["end_column"].as_u64()), (Some(2), Some(13)));
+        assert_eq!((first["start_offset"].as_u64(), first["end_offset"].as_u64()), (Some(18), Some(22)));
         assert_eq!(first["code"], "E0201");
         assert_eq!(first["labels"][0]["primary"], true);
         assert_eq!(first["labels"][0]["line"], 2);

@@ -104,10 +104,7 @@ fn main() -> ExitCode {
     if let Some(dir) = &cli.chdir {
         if let Err(err) = std::env::set_current_dir(dir) {
             let out = Output::new(cli.color);
-            render::print_error(
-                out,
-                &format!("cannot change to directory `{}`: {err}", dir.display()),
-            );
+            render::print_error(out, &format!("cannot change to directory `{}`: {err}", dir.display()));
             return ExitCode::from(EXIT_ERRORS);
         }
     }
@@ -136,12 +133,7 @@ mod tests {
     #[test]
     fn global_dir_and_module_dir_are_distinct() {
         let cli = Cli::try_parse_from(["infra", "graph", "-C", "outer", "inner"]);
-        let Ok(Cli {
-            chdir,
-            command: Command::Graph(args),
-            ..
-        }) = cli
-        else {
+        let Ok(Cli { chdir, command: Command::Graph(args), .. }) = cli else {
             panic!("does not parse: {cli:?}");
         };
         assert_eq!(chdir, Some(PathBuf::from("outer")));

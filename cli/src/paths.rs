@@ -10,10 +10,7 @@ pub fn display(path: &Path) -> String {
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
-    let cleaned: PathBuf = relative
-        .components()
-        .filter(|c| !matches!(c, Component::CurDir))
-        .collect();
+    let cleaned: PathBuf = relative.components().filter(|c| !matches!(c, Component::CurDir)).collect();
     if cleaned.as_os_str().is_empty() {
         ".".to_string()
     } else {
@@ -56,10 +53,7 @@ mod tests {
     #[test]
     fn current_dir_prefix_is_dropped() {
         assert_eq!(display(Path::new("./main.infra")), "main.infra");
-        assert_eq!(
-            display(Path::new("./modules/./net/a.infra")),
-            "modules/net/a.infra"
-        );
+        assert_eq!(display(Path::new("./modules/./net/a.infra")), "modules/net/a.infra");
         assert_eq!(display(Path::new(".")), ".");
     }
 

@@ -12,8 +12,8 @@ use std::io::Write;
 use infra_compiler::span::SourceFile;
 use infra_compiler::{Diagnostic, FileId, Severity, SourceMap, Span};
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceCode, SourceSpan, SpanContents,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
 };
 
 use crate::{paths, Output};
@@ -28,8 +28,7 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
     let handler = if color {
         GraphicalReportHandler::new_themed(GraphicalTheme::unicode()).with_width(terminal_width())
     } else {
-        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-            .with_width(PLAIN_WIDTH)
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(PLAIN_WIDTH)
     };
     let mut text = String::new();
     if handler.render_report(&mut text, &report).is_err() {
@@ -65,24 +64,15 @@ pub fn to_stderr(text: &str) {
 
 /// `error: MESSAGE` on stderr, for failures that are not about a span of source.
 pub fn print_error(out: Output, message: &str) {
-    to_stderr(&format!(
-        "{}: {message}\n",
-        paint("error", "1;31", out.stderr_color)
-    ));
+    to_stderr(&format!("{}: {message}\n", paint("error", "1;31", out.stderr_color)));
 }
 
 /// The closing line of a command: `error: 2 errors, 1 warning` or `ok: 3 files checked`.
 pub fn print_summary(out: Output, ok: bool, text: &str) {
     if ok {
-        to_stderr(&format!(
-            "{}: {text}\n",
-            paint("ok", "1;32", out.stderr_color)
-        ));
+        to_stderr(&format!("{}: {text}\n", paint("ok", "1;32", out.stderr_color)));
     } else {
-        to_stderr(&format!(
-            "{}: {text}\n",
-            paint("error", "1;31", out.stderr_color)
-        ));
+        to_stderr(&format!("{}: {text}\n", paint("error", "1;31", out.stderr_color)));
     }
 }
 
@@ -114,11 +104,7 @@ pub fn paint(text: &str, sgr: &str, color: bool) -> String {
 
 /// The terminal width for coloured output, from `COLUMNS` when the shell exports it.
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|&w| w >= 40)
-        .unwrap_or(PLAIN_WIDTH)
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w| w >= 40).unwrap_or(PLAIN_WIDTH)
 }
 
 /// The file a span points into, if the source map has it.
@@ -153,9 +139,7 @@ impl Report {
             .labels
             .iter()
             .filter_map(|label| {
-                let span = source
-                    .add(sources, label.span.file, diagnostic)?
-                    .span(label.span);
+                let span = source.add(sources, label.span.file, diagnostic)?.span(label.span);
                 let message = (!label.message.is_empty()).then(|| label.message.clone());
                 Some(if label.primary {
                     LabeledSpan::new_primary_with_span(message, span)
@@ -199,9 +183,7 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -209,8 +191,7 @@ impl miette::Diagnostic for Report {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        (!self.labels.is_empty())
-            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = _>>)
+        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = _>>)
     }
 }
 
@@ -239,35 +220,17 @@ struct VirtualFile {
 
 impl ModuleSource {
     /// The file's entry, added on first use; `None` when the source map does not have it.
-    fn add(
-        &mut self,
-        sources: &SourceMap,
-        id: FileId,
-        diagnostic: &Diagnostic,
-    ) -> Option<&VirtualFile> {
+    fn add(&mut self, sources: &SourceMap, id: FileId, diagnostic: &Diagnostic) -> Option<&VirtualFile> {
         if let Some(index) = self.files.iter().position(|f| f.id == id) {
             return self.files.get(index);
         }
         let file = source_file(sources, id)?;
         let len = file.text.len();
-        let at_end = diagnostic
-            .labels
-            .iter()
-            .any(|l| l.span.file == id && l.span.end as usize >= len);
-        let text = if at_end {
-            format!("{} ", file.text)
-        } else {
-            file.text.clone()
-        };
+        let at_end = diagnostic.labels.iter().any(|l| l.span.file == id && l.span.end as usize >= len);
+        let text = if at_end { format!("{} ", file.text) } else { file.text.clone() };
         // A gap of one offset keeps the end of one file from touching the start of the next.
         let base = self.files.last().map_or(0, |f| f.base + f.text.len() + 1);
-        self.files.push(VirtualFile {
-            id,
-            name: paths::display(&file.path),
-            text,
-            len,
-            base,
-        });
+        self.files.push(VirtualFile { id, name: paths::display(&file.path), text, len, base });
         self.files.last()
     }
 }
@@ -300,18 +263,9 @@ impl SourceCode for ModuleSource {
             .find(|f| f.base <= start && end <= f.base + f.text.len())
             .ok_or(MietteError::OutOfBounds)?;
         let local = SourceSpan::new((start - file.base).into(), span.len());
-        let contents = file
-            .text
-            .read_span(&local, context_lines_before, context_lines_after)?;
-        let column = if contents.column() == 0 {
-            0
-        } else {
-            char_column(&file.text, local.offset())
-        };
-        let shifted = SourceSpan::new(
-            (contents.span().offset() + file.base).into(),
-            contents.span().len(),
-        );
+        let contents = file.text.read_span(&local, context_lines_before, context_lines_after)?;
+        let column = if contents.column() == 0 { 0 } else { char_column(&file.text, local.offset()) };
+        let shifted = SourceSpan::new((contents.span().offset() + file.base).into(), contents.span().len());
         Ok(Box::new(MietteSpanContents::new_named(
             file.name.clone(),
             contents.data(),
@@ -356,24 +310,17 @@ mod tests {
     fn plain_rendering_shows_code_location_excerpt_and_help() {
         let text = "let x = undefined_name\n";
         let (sources, file) = one_file(text);
-        let diagnostic =
-            Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `undefined_name`")
-                .with_label(Span::new(file, 8, 22), "not declared in this module")
-                .with_help("declare it with `let undefined_name = ...`")
-                .with_note("names are module-wide");
+        let diagnostic = Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `undefined_name`")
+            .with_label(Span::new(file, 8, 22), "not declared in this module")
+            .with_help("declare it with `let undefined_name = ...`")
+            .with_note("names are module-wide");
         let rendered = render(&diagnostic, &sources, false);
         assert!(rendered.contains("error[E0201]"), "{rendered}");
         assert!(rendered.contains("main.infra:1:9"), "{rendered}");
         assert!(rendered.contains("let x = undefined_name"), "{rendered}");
-        assert!(
-            rendered.contains("not declared in this module"),
-            "{rendered}"
-        );
+        assert!(rendered.contains("not declared in this module"), "{rendered}");
         assert!(rendered.contains("help: declare it"), "{rendered}");
-        assert!(
-            rendered.contains("note: names are module-wide"),
-            "{rendered}"
-        );
+        assert!(rendered.contains("note: names are module-wide"), "{rendered}");
         assert!(!rendered.contains('\x1b'), "{rendered}");
     }
 
@@ -401,17 +348,14 @@ mod tests {
         assert!(rendered.contains("a.infra:1:5"), "{rendered}");
         assert!(rendered.contains("first declared here"), "{rendered}");
         let primary = rendered.find("b.infra:1:5").unwrap_or(usize::MAX);
-        assert!(
-            primary < rendered.find("a.infra:1:5").unwrap_or(0),
-            "primary file first: {rendered}"
-        );
+        assert!(primary < rendered.find("a.infra:1:5").unwrap_or(0), "primary file first: {rendered}");
     }
 
     #[test]
     fn a_span_at_the_end_of_the_file_is_drawn() {
         let (sources, file) = one_file("resource null.resource a {\n");
-        let diagnostic = Diagnostic::error(codes::SYNTAX, "expected `}`")
-            .with_label(Span::new(file, 27, 27), "file ends here");
+        let diagnostic =
+            Diagnostic::error(codes::SYNTAX, "expected `}`").with_label(Span::new(file, 27, 27), "file ends here");
         let rendered = render(&diagnostic, &sources, false);
         assert!(rendered.contains("main.infra:2:1"), "{rendered}");
         assert!(rendered.contains("file ends here"), "{rendered}");
@@ -433,14 +377,8 @@ mod tests {
     #[test]
     fn plain_rendering_snapshot() {
         let mut sources = SourceMap::new();
-        let a = sources.add(
-            PathBuf::from("a.infra"),
-            "let web = 1\noutput o = web\n".to_string(),
-        );
-        let b = sources.add(
-            PathBuf::from("b.infra"),
-            "# second file\nresource null.resource web {\n}\n".to_string(),
-        );
+        let a = sources.add(PathBuf::from("a.infra"), "let web = 1\noutput o = web\n".to_string());
+        let b = sources.add(PathBuf::from("b.infra"), "# second file\nresource null.resource web {\n}\n".to_string());
         let diagnostics = [
             Diagnostic::error(codes::DUPLICATE_NAME, "the name `web` is declared twice")
                 .with_label(Span::new(b, 37, 40), "declared again here")
@@ -450,15 +388,9 @@ mod tests {
             Diagnostic::warning(codes::UNUSED, "the let `web` is never used")
                 .with_label(Span::new(a, 4, 7), "declared here")
                 .with_help("remove it, or rename it to `_web` to keep it"),
-            Diagnostic::error(
-                codes::READ_FAILED,
-                "cannot read `gone.infra`: No such file or directory",
-            ),
+            Diagnostic::error(codes::READ_FAILED, "cannot read `gone.infra`: No such file or directory"),
         ];
-        let rendered: Vec<String> = diagnostics
-            .iter()
-            .map(|d| render(d, &sources, false))
-            .collect();
+        let rendered: Vec<String> = diagnostics.iter().map(|d| render(d, &sources, false)).collect();
         insta::assert_snapshot!(rendered.join("\n"));
     }
 

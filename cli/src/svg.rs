@@ -52,11 +52,7 @@ pub fn render(view: &GraphView) -> String {
     svg.push_str("  <g class=\"edges\" fill=\"none\" stroke=\"#475569\" stroke-width=\"1.2\">\n");
     for &(from, to) in &view.edges {
         if let (Some(a), Some(b)) = (placed.get(from), placed.get(to)) {
-            let _ = writeln!(
-                svg,
-                "    <path d=\"{}\" marker-end=\"url(#arrow)\"/>",
-                edge_path(*a, *b)
-            );
+            let _ = writeln!(svg, "    <path d=\"{}\" marker-end=\"url(#arrow)\"/>", edge_path(*a, *b));
         }
     }
     svg.push_str("  </g>\n  <g class=\"nodes\">\n");
@@ -138,18 +134,10 @@ fn order_layers(view: &GraphView, layer_of: &[usize]) -> Vec<Vec<usize>> {
     // Alternate downward and upward sweeps; each layer is sorted against the positions its
     // neighbours have just been given, which is what lets the sweeps settle.
     for sweep in 0..SWEEPS {
-        let order: Vec<usize> = if sweep % 2 == 0 {
-            (0..n_layers).collect()
-        } else {
-            (0..n_layers).rev().collect()
-        };
+        let order: Vec<usize> = if sweep % 2 == 0 { (0..n_layers).collect() } else { (0..n_layers).rev().collect() };
         for index in order {
-            let key =
-                |node: &usize| barycentre(&neighbours[*node], &position).unwrap_or(position[*node]);
-            let mut keyed: Vec<(f64, usize)> = layers[index]
-                .iter()
-                .map(|node| (key(node), *node))
-                .collect();
+            let key = |node: &usize| barycentre(&neighbours[*node], &position).unwrap_or(position[*node]);
+            let mut keyed: Vec<(f64, usize)> = layers[index].iter().map(|node| (key(node), *node)).collect();
             keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
             layers[index] = keyed.into_iter().map(|(_, node)| node).collect();
             set_positions(&layers[index], &mut position);
@@ -177,32 +165,18 @@ fn barycentre(neighbours: &[usize], position: &[f64]) -> Option<f64> {
 /// Box centres and widths, and the size of the whole image. Each layer is a row, centred
 /// horizontally on the widest row.
 fn place(view: &GraphView, layers: &[Vec<usize>]) -> (Vec<Placed>, f64, f64) {
-    let box_width = |node: usize| {
-        view.nodes[node].label.chars().count() as f64 * CHAR_WIDTH + 2.0 * BOX_PADDING
-    };
+    let box_width = |node: usize| view.nodes[node].label.chars().count() as f64 * CHAR_WIDTH + 2.0 * BOX_PADDING;
     let row_width = |layer: &[usize]| {
-        layer.iter().map(|&n| box_width(n)).sum::<f64>()
-            + NODE_GAP * layer.len().saturating_sub(1) as f64
+        layer.iter().map(|&n| box_width(n)).sum::<f64>() + NODE_GAP * layer.len().saturating_sub(1) as f64
     };
     let widest = layers.iter().map(|l| row_width(l)).fold(0.0, f64::max);
-    let mut placed = vec![
-        Placed {
-            x: 0.0,
-            y: 0.0,
-            width: 0.0
-        };
-        view.nodes.len()
-    ];
+    let mut placed = vec![Placed { x: 0.0, y: 0.0, width: 0.0 }; view.nodes.len()];
     for (row, layer) in layers.iter().enumerate() {
         let y = MARGIN + BOX_HEIGHT / 2.0 + row as f64 * (BOX_HEIGHT + LAYER_GAP);
         let mut x = MARGIN + (widest - row_width(layer)) / 2.0;
         for &node in layer {
             let width = box_width(node);
-            placed[node] = Placed {
-                x: x + width / 2.0,
-                y,
-                width,
-            };
+            placed[node] = Placed { x: x + width / 2.0, y, width };
             x += width + NODE_GAP;
         }
     }
@@ -218,16 +192,9 @@ fn place(view: &GraphView, layers: &[Vec<usize>]) -> (Vec<Placed>, f64, f64) {
 /// the other way round when, on a cycle, the dependency is drawn lower).
 fn edge_path(from: Placed, to: Placed) -> String {
     let half = BOX_HEIGHT / 2.0;
-    let (y1, y2) = if to.y <= from.y {
-        (from.y - half, to.y + half)
-    } else {
-        (from.y + half, to.y - half)
-    };
+    let (y1, y2) = if to.y <= from.y { (from.y - half, to.y + half) } else { (from.y + half, to.y - half) };
     let middle = (y1 + y2) / 2.0;
-    format!(
-        "M {:.1} {y1:.1} C {:.1} {middle:.1}, {:.1} {middle:.1}, {:.1} {y2:.1}",
-        from.x, from.x, to.x, to.x
-    )
+    format!("M {:.1} {y1:.1} C {:.1} {middle:.1}, {:.1} {middle:.1}, {:.1} {y2:.1}", from.x, from.x, to.x, to.x)
 }
 
 /// Escapes text for XML character data and attribute values.
@@ -262,14 +229,8 @@ mod tests {
 
     #[test]
     fn cycles_do_not_hang_the_layout() {
-        let node = |label: &str| ViewNode {
-            kind: NodeKind::Let,
-            label: label.to_string(),
-        };
-        let view = GraphView {
-            nodes: vec![node("a"), node("b"), node("c")],
-            edges: vec![(0, 1), (1, 0), (2, 2)],
-        };
+        let node = |label: &str| ViewNode { kind: NodeKind::Let, label: label.to_string() };
+        let view = GraphView { nodes: vec![node("a"), node("b"), node("c")], edges: vec![(0, 1), (1, 0), (2, 2)] };
         assert_eq!(assign_layers(&view), vec![1, 1, 1]);
         assert!(render(&view).ends_with("</svg>\n"));
     }
@@ -277,20 +238,9 @@ mod tests {
     #[test]
     fn drawing_is_standalone_svg_with_every_label() {
         let svg = render(&sample());
-        assert!(
-            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
-            "{svg}"
-        );
-        for label in [
-            "input count",
-            "let prefix",
-            "resource null.resource a",
-            "output names",
-        ] {
-            assert!(
-                svg.contains(&format!(">{label}</text>")),
-                "{label} missing: {svg}"
-            );
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
+        for label in ["input count", "let prefix", "resource null.resource a", "output names"] {
+            assert!(svg.contains(&format!(">{label}</text>")), "{label} missing: {svg}");
         }
         assert_eq!(svg.matches("marker-end").count(), 4);
     }
@@ -298,10 +248,7 @@ mod tests {
     #[test]
     fn empty_graph_is_still_an_image() {
         let svg = render(&GraphView::default());
-        assert!(
-            svg.starts_with("<svg") && svg.ends_with("</svg>\n"),
-            "{svg}"
-        );
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"), "{svg}");
     }
 
     #[test]
@@ -311,21 +258,12 @@ mod tests {
 
     #[test]
     fn crossing_edges_are_untangled() {
-        let node = |label: &str| ViewNode {
-            kind: NodeKind::Let,
-            label: label.to_string(),
-        };
+        let node = |label: &str| ViewNode { kind: NodeKind::Let, label: label.to_string() };
         // Top row a, b; bottom row c depends on b, d depends on a: sweeps swap c and d.
-        let view = GraphView {
-            nodes: vec![node("a"), node("b"), node("c"), node("d")],
-            edges: vec![(2, 1), (3, 0)],
-        };
+        let view = GraphView { nodes: vec![node("a"), node("b"), node("c"), node("d")], edges: vec![(2, 1), (3, 0)] };
         let layers = order_layers(&view, &assign_layers(&view));
         let top_first = layers[0][0];
         let bottom_first = layers[1][0];
-        assert!(
-            view.edges.contains(&(bottom_first, top_first)),
-            "{layers:?}"
-        );
+        assert!(view.edges.contains(&(bottom_first, top_first)), "{layers:?}");
     }
 }

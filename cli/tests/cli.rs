@@ -43,8 +43,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).unwrap_or_else(|err| panic!("{err}"));
     }
-    std::fs::write(&path, bytes)
-        .unwrap_or_else(|err| panic!("cannot write {}: {err}", path.display()));
+    std::fs::write(&path, bytes).unwrap_or_else(|err| panic!("cannot write {}: {err}", path.display()));
 }
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {
@@ -65,13 +64,7 @@ fn stderr(output: &Output) -> String {
 
 /// Fails with both streams when the exit code is not `expected`.
 fn assert_exit(output: &Output, expected: i32) {
-    assert_eq!(
-        code(output),
-        expected,
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(output),
-        stderr(output)
-    );
+    assert_eq!(code(output), expected, "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
 }
 
 fn json(output: &Output) -> serde_json::Value {
@@ -86,11 +79,7 @@ fn check_passes_a_clean_module() {
     let dir = module(&[("main.infra", SAMPLE)]);
     let output = infra(dir.path(), &["check"]);
     assert_exit(&output, 0);
-    assert!(
-        stderr(&output).contains("ok: 1 file checked"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("ok: 1 file checked"), "{}", stderr(&output));
     assert!(stdout(&output).is_empty(), "human output goes to stderr");
 }
 
@@ -105,10 +94,7 @@ fn check_fails_on_an_undefined_name_and_shows_where() {
     assert!(text.contains("let x = undefined_name"), "{text}");
     assert!(text.contains("undefined_name"), "{text}");
     // `x` itself is unused, hence a warning as well.
-    assert!(
-        text.trim_end().ends_with("error: 1 error, 1 warning"),
-        "{text}"
-    );
+    assert!(text.trim_end().ends_with("error: 1 error, 1 warning"), "{text}");
     assert!(!text.contains('\x1b'), "no colour when piped: {text}");
 }
 
@@ -116,16 +102,9 @@ fn check_fails_on_an_undefined_name_and_shows_where() {
 fn check_takes_a_directory_argument_and_the_global_dir_flag() {
     let dir = module(&[("net/main.infra", UNDEFINED)]);
     assert_exit(&infra(dir.path(), &["check", "net"]), 1);
-    let output = infra(
-        Path::new("/"),
-        &["-C", &dir.path().join("net").to_string_lossy(), "check"],
-    );
+    let output = infra(Path::new("/"), &["-C", &dir.path().join("net").to_string_lossy(), "check"]);
     assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("main.infra:1:9"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("main.infra:1:9"), "{}", stderr(&output));
 }
 
 #[test]
@@ -133,24 +112,12 @@ fn warnings_pass_unless_denied() {
     let dir = module(&[("main.infra", "let unused = \"x\"\noutput o = 1\n")]);
     let output = infra(dir.path(), &["check"]);
     assert_exit(&output, 0);
-    assert!(
-        stderr(&output).contains("warning[W0001]"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(
-        stderr(&output).contains("ok: 1 file checked, 1 warning"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("warning[W0001]"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("ok: 1 file checked, 1 warning"), "{}", stderr(&output));
 
     let denied = infra(dir.path(), &["check", "--deny-warnings"]);
     assert_exit(&denied, 1);
-    assert!(
-        stderr(&denied).contains("error: 1 warning (denied by --deny-warnings)"),
-        "{}",
-        stderr(&denied)
-    );
+    assert!(stderr(&denied).contains("error: 1 warning (denied by --deny-warnings)"), "{}", stderr(&denied));
 }
 
 #[test]
@@ -162,65 +129,32 @@ fn json_output_matches_the_human_output() {
     assert_exit(&human, 1);
     assert_exit(&machine, 1);
     let document = json(&machine);
-    let diagnostics = document["diagnostics"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let diagnostics = document["diagnostics"].as_array().cloned().unwrap_or_default();
     assert!(diagnostics.len() >= 2, "{document}");
     let rendered = stderr(&human);
     for diagnostic in &diagnostics {
         let severity = diagnostic["severity"].as_str().unwrap_or_default();
         let code = diagnostic["code"].as_str().unwrap_or_default();
-        assert!(
-            rendered.contains(&format!("{severity}[{code}]")),
-            "{code} missing from:\n{rendered}"
-        );
+        assert!(rendered.contains(&format!("{severity}[{code}]")), "{code} missing from:\n{rendered}");
         let place = format!(
             "{}:{}:{}",
             diagnostic["file"].as_str().unwrap_or_default(),
             diagnostic["line"],
             diagnostic["column"]
         );
-        assert!(
-            rendered.contains(&place),
-            "{place} missing from:\n{rendered}"
-        );
-        assert!(
-            rendered.contains(diagnostic["message"].as_str().unwrap_or_default()),
-            "{rendered}"
-        );
+        assert!(rendered.contains(&place), "{place} missing from:\n{rendered}");
+        assert!(rendered.contains(diagnostic["message"].as_str().unwrap_or_default()), "{rendered}");
     }
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d["severity"] == "error")
-        .count();
+    let errors = diagnostics.iter().filter(|d| d["severity"] == "error").count();
     assert_eq!(document["errors"].as_u64(), Some(errors as u64));
-    assert_eq!(
-        document["warnings"].as_u64(),
-        Some((diagnostics.len() - errors) as u64)
-    );
+    assert_eq!(document["warnings"].as_u64(), Some((diagnostics.len() - errors) as u64));
     // Diagnostics are sorted by position; the first error is the undefined name on line 1.
-    let first = diagnostics
-        .iter()
-        .find(|d| d["severity"] == "error")
-        .cloned()
-        .unwrap_or_default();
+    let first = diagnostics.iter().find(|d| d["severity"] == "error").cloned().unwrap_or_default();
     assert_eq!(first["code"], "E0201");
-    assert_eq!(
-        (first["line"].as_u64(), first["column"].as_u64()),
-        (Some(1), Some(9))
-    );
-    assert_eq!(
-        (first["end_line"].as_u64(), first["end_column"].as_u64()),
-        (Some(1), Some(23))
-    );
-    assert_eq!(
-        (first["start_offset"].as_u64(), first["end_offset"].as_u64()),
-        (Some(8), Some(22))
-    );
-    assert!(first["labels"]
-        .as_array()
-        .is_some_and(|labels| labels.iter().any(|l| l["primary"] == true)));
+    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(1), Some(9)));
+    assert_eq!((first["end_line"].as_u64(), first["end_column"].as_u64()), (Some(1), Some(23)));
+    assert_eq!((first["start_offset"].as_u64(), first["end_offset"].as_u64()), (Some(8), Some(22)));
+    assert!(first["labels"].as_array().is_some_and(|labels| labels.iter().any(|l| l["primary"] == true)));
 }
 
 #[test]
@@ -230,10 +164,7 @@ fn json_output_of_a_clean_module_is_empty() {
     assert_exit(&output, 0);
     let document = json(&output);
     assert_eq!(document["diagnostics"], serde_json::json!([]));
-    assert_eq!(
-        (document["errors"].as_u64(), document["warnings"].as_u64()),
-        (Some(0), Some(0))
-    );
+    assert_eq!((document["errors"].as_u64(), document["warnings"].as_u64()), (Some(0), Some(0)));
 }
 
 #[test]
@@ -255,11 +186,7 @@ fn a_missing_directory_is_an_error_not_a_panic() {
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
     let moved = infra(dir.path(), &["-C", "does-not-exist", "check"]);
     assert_exit(&moved, 1);
-    assert!(
-        stderr(&moved).contains("cannot change to directory `does-not-exist`"),
-        "{}",
-        stderr(&moved)
-    );
+    assert!(stderr(&moved).contains("cannot change to directory `does-not-exist`"), "{}", stderr(&moved));
 }
 
 // ------------------------------------------------------------------------------- fmt
@@ -272,11 +199,7 @@ fn fmt_check_reports_unformatted_files_and_fmt_fixes_them() {
     let check = infra(dir.path(), &["fmt", "--check"]);
     assert_exit(&check, 3);
     assert_eq!(stdout(&check), "main.infra\n");
-    assert_eq!(
-        read(dir.path(), "main.infra"),
-        UNFORMATTED.as_bytes(),
-        "--check writes nothing"
-    );
+    assert_eq!(read(dir.path(), "main.infra"), UNFORMATTED.as_bytes(), "--check writes nothing");
 
     assert_exit(&infra(dir.path(), &["fmt"]), 0);
     let formatted = String::from_utf8_lossy(&read(dir.path(), "main.infra")).into_owned();
@@ -293,10 +216,7 @@ fn fmt_diff_prints_a_unified_diff_and_writes_nothing() {
     let output = infra(dir.path(), &["fmt", "--diff"]);
     assert_exit(&output, 0);
     let diff = stdout(&output);
-    assert!(
-        diff.starts_with("--- a/main.infra\n+++ b/main.infra\n@@"),
-        "{diff}"
-    );
+    assert!(diff.starts_with("--- a/main.infra\n+++ b/main.infra\n@@"), "{diff}");
     assert!(diff.contains("\n-let   prefix   =   \"web\"\n"), "{diff}");
     assert!(diff.contains("\n+let prefix = \"web\"\n"), "{diff}");
     assert_eq!(read(dir.path(), "main.infra"), UNFORMATTED.as_bytes());
@@ -309,18 +229,10 @@ fn fmt_leaves_a_file_with_a_syntax_error_untouched() {
     let dir = module(&[("broken.infra", broken), ("good.infra", UNFORMATTED)]);
     let output = infra(dir.path(), &["fmt"]);
     assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("broken.infra:"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("broken.infra:"), "{}", stderr(&output));
     assert!(stderr(&output).contains("error[E01"), "{}", stderr(&output));
     assert_eq!(read(dir.path(), "broken.infra"), broken.as_bytes());
-    assert_ne!(
-        read(dir.path(), "good.infra"),
-        UNFORMATTED.as_bytes(),
-        "other files are still formatted"
-    );
+    assert_ne!(read(dir.path(), "good.infra"), UNFORMATTED.as_bytes(), "other files are still formatted");
 }
 
 #[test]
@@ -332,10 +244,7 @@ fn fmt_reports_invalid_utf8_with_the_offset() {
     assert_exit(&output, 1);
     let text = stderr(&output);
     assert!(text.contains("error[E0001]"), "{text}");
-    assert!(
-        text.contains("`latin1.infra` is not valid UTF-8 at byte 19"),
-        "{text}"
-    );
+    assert!(text.contains("`latin1.infra` is not valid UTF-8 at byte 19"), "{text}");
     assert!(text.contains("latin1.infra:2:10"), "{text}");
     assert_eq!(read(dir.path(), "latin1.infra"), bytes);
 }
@@ -350,10 +259,7 @@ fn fmt_walks_directories_but_skips_hidden_and_target() {
     ]);
     let output = infra(dir.path(), &["fmt", "--check"]);
     assert_exit(&output, 3);
-    assert_eq!(
-        stdout(&output),
-        format!("{}\n", Path::new("modules/net/main.infra").display())
-    );
+    assert_eq!(stdout(&output), format!("{}\n", Path::new("modules/net/main.infra").display()));
     // Named explicitly, a file is formatted wherever it is.
     assert_exit(&infra(dir.path(), &["fmt", "--check", "target/y.infra"]), 3);
 }
@@ -363,11 +269,7 @@ fn fmt_of_a_missing_path_fails_cleanly() {
     let dir = module(&[]);
     let output = infra(dir.path(), &["fmt", "nope.infra"]);
     assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("cannot read `nope.infra`"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("cannot read `nope.infra`"), "{}", stderr(&output));
 }
 
 // ----------------------------------------------------------------------------- graph
@@ -392,20 +294,13 @@ fn graph_draws_svg() {
     let output = infra(dir.path(), &["graph", "--format", "svg"]);
     assert_exit(&output, 0);
     let svg = stdout(&output);
-    assert!(
-        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
-        "{svg}"
-    );
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
     assert!(svg.trim_end().ends_with("</svg>"), "{svg}");
     for label in ["input count", "let prefix", "output names"] {
         assert!(svg.contains(label), "{label} missing:\n{svg}");
     }
     assert!(svg.contains("marker-end"), "edges are drawn: {svg}");
-    assert_eq!(
-        svg.matches("<g").count(),
-        svg.matches("</g>").count(),
-        "balanced groups"
-    );
+    assert_eq!(svg.matches("<g").count(), svg.matches("</g>").count(), "balanced groups");
 }
 
 #[test]
@@ -414,11 +309,7 @@ fn graph_refuses_a_module_with_errors() {
     let output = infra(dir.path(), &["graph", "--format", "svg"]);
     assert_exit(&output, 1);
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
-    assert!(
-        stderr(&output).contains("error[E0201]"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("error[E0201]"), "{}", stderr(&output));
 }
 
 // --------------------------------------------------------------------------- explain
@@ -428,11 +319,7 @@ fn explain_prints_the_explanation() {
     let dir = module(&[]);
     let output = infra(dir.path(), &["explain", "E0201"]);
     assert_exit(&output, 0);
-    assert!(
-        stdout(&output).starts_with("# E0201: undefined name\n"),
-        "{}",
-        stdout(&output)
-    );
+    assert!(stdout(&output).starts_with("# E0201: undefined name\n"), "{}", stdout(&output));
     assert!(stdout(&output).contains("```infra"), "{}", stdout(&output));
     assert_exit(&infra(dir.path(), &["explain", "e0201"]), 0);
 }
@@ -443,16 +330,8 @@ fn explain_rejects_an_unknown_code() {
     let output = infra(dir.path(), &["explain", "E9999"]);
     assert_exit(&output, 1);
     assert!(stdout(&output).is_empty());
-    assert!(
-        stderr(&output).contains("`E9999` is not an Infra diagnostic code"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(
-        stderr(&output).contains("infra explain --list"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("`E9999` is not an Infra diagnostic code"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("infra explain --list"), "{}", stderr(&output));
 }
 
 #[test]
@@ -460,11 +339,7 @@ fn explain_lists_every_code() {
     let dir = module(&[]);
     let output = infra(dir.path(), &["explain", "--list"]);
     assert_exit(&output, 0);
-    assert!(
-        stdout(&output).contains("E0201  undefined name\n"),
-        "{}",
-        stdout(&output)
-    );
+    assert!(stdout(&output).contains("E0201  undefined name\n"), "{}", stdout(&output));
     assert!(stdout(&output).contains("W0001  "), "{}", stdout(&output));
 }
 
@@ -476,18 +351,11 @@ fn every_command_has_help_and_the_binary_a_version() {
     for command in ["check", "fmt", "graph", "explain"] {
         let output = infra(dir.path(), &[command, "--help"]);
         assert_exit(&output, 0);
-        assert!(
-            stdout(&output).contains("Usage: infra"),
-            "{}",
-            stdout(&output)
-        );
+        assert!(stdout(&output).contains("Usage: infra"), "{}", stdout(&output));
     }
     let version = infra(dir.path(), &["--version"]);
     assert_exit(&version, 0);
-    assert_eq!(
-        stdout(&version),
-        format!("infra {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(stdout(&version), format!("infra {}\n", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]

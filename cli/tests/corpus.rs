@@ -12,10 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Codes the loader and parser report; the rest come from checking.
-const SYNTAX_CODES: &[&str] = &[
-    "E0001", "E0002", "E0003", "E0100", "E0101", "E0102", "E0103", "E0104", "E0105", "E0106",
-    "E0108",
-];
+const SYNTAX_CODES: &[&str] =
+    &["E0001", "E0002", "E0003", "E0100", "E0101", "E0102", "E0103", "E0104", "E0105", "E0106", "E0108"];
 
 fn corpus_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data")
@@ -23,9 +21,8 @@ fn corpus_root() -> PathBuf {
 
 /// Entries of one corpus directory: single files and module directories, sorted.
 fn entries(dir: &Path) -> Vec<PathBuf> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|rd| rd.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     entries.retain(|p| p.is_dir() || p.extension().is_some_and(|e| e == "infra"));
     entries.sort();
     entries
@@ -65,10 +62,7 @@ fn run_check(dir: &Path) -> Outcome {
         .output()
         .expect("run infra check --format json");
     let json = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| {
-        panic!(
-            "`check --format json` printed invalid JSON ({e}): {}",
-            String::from_utf8_lossy(&json.stdout)
-        )
+        panic!("`check --format json` printed invalid JSON ({e}): {}", String::from_utf8_lossy(&json.stdout))
     });
     Outcome {
         code: human.status.code().unwrap_or(-1),
@@ -80,11 +74,7 @@ fn run_check(dir: &Path) -> Outcome {
 fn codes(json: &serde_json::Value) -> Vec<String> {
     json["diagnostics"]
         .as_array()
-        .map(|ds| {
-            ds.iter()
-                .filter_map(|d| d["code"].as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|ds| ds.iter().filter_map(|d| d["code"].as_str().map(str::to_string)).collect())
         .unwrap_or_default()
 }
 
@@ -92,18 +82,12 @@ fn sources_of(entry: &Path) -> String {
     let mut files = Vec::new();
     collect_sources(entry, &mut files);
     files.sort();
-    let base = if entry.is_dir() {
-        entry
-    } else {
-        entry.parent().unwrap_or(entry)
-    };
+    let base = if entry.is_dir() { entry } else { entry.parent().unwrap_or(entry) };
     files
         .iter()
         .map(|f| {
             let name = f.strip_prefix(base).unwrap_or(f).display().to_string();
-            let text = std::fs::read(f)
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
+            let text = std::fs::read(f).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
             format!("--- {name}\n{text}")
         })
         .collect::<Vec<_>>()
@@ -121,22 +105,12 @@ fn collect_sources(path: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn run_corpus(phase: &str, expect_ok: bool) {
-    let dir = corpus_root()
-        .join(phase)
-        .join(if expect_ok { "ok" } else { "err" });
+    let dir = corpus_root().join(phase).join(if expect_ok { "ok" } else { "err" });
     let entries = entries(&dir);
-    assert!(
-        !entries.is_empty(),
-        "no corpus entries in {}",
-        dir.display()
-    );
+    assert!(!entries.is_empty(), "no corpus entries in {}", dir.display());
     let mut failures = Vec::new();
     for entry in &entries {
-        let name = entry
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("case")
-            .to_string();
+        let name = entry.file_stem().and_then(|s| s.to_str()).unwrap_or("case").to_string();
         let (_temp, module) = module_dir(entry);
         let outcome = run_check(&module);
         let found = codes(&outcome.json);
@@ -145,24 +119,15 @@ fn run_corpus(phase: &str, expect_ok: bool) {
         // A parse/ok case only promises valid syntax; it may still have check errors.
         let exit_matters = !(phase == "parse" && expect_ok);
         if exit_matters && outcome.code != expected_exit {
-            failures.push(format!(
-                "{name}: exit {} (expected {expected_exit})\n{}",
-                outcome.code, outcome.stderr
-            ));
+            failures.push(format!("{name}: exit {} (expected {expected_exit})\n{}", outcome.code, outcome.stderr));
         }
-        if phase == "parse" && expect_ok && found.iter().any(|c| SYNTAX_CODES.contains(&c.as_str()))
-        {
-            failures.push(format!(
-                "{name}: syntax diagnostics in a parse/ok case: {found:?}"
-            ));
+        if phase == "parse" && expect_ok && found.iter().any(|c| SYNTAX_CODES.contains(&c.as_str())) {
+            failures.push(format!("{name}: syntax diagnostics in a parse/ok case: {found:?}"));
         }
         if phase == "check" && expect_ok && !found.is_empty() {
             failures.push(format!("{name}: diagnostics in a check/ok case: {found:?}"));
         }
-        let named_code = name
-            .split('_')
-            .next()
-            .filter(|c| c.len() == 5 && c[1..].bytes().all(|b| b.is_ascii_digit()));
+        let named_code = name.split('_').next().filter(|c| c.len() == 5 && c[1..].bytes().all(|b| b.is_ascii_digit()));
         if let Some(code) = named_code.filter(|_| !expect_ok) {
             if !found.iter().any(|c| c == code) {
                 failures.push(format!("{name}: expected {code}, found {found:?}"));
@@ -172,9 +137,7 @@ fn run_corpus(phase: &str, expect_ok: bool) {
             "{}\n=== infra check (exit {})\n{}",
             sources_of(entry),
             outcome.code,
-            outcome
-                .stderr
-                .replace(module.to_str().unwrap_or("\u{0}"), "<module>")
+            outcome.stderr.replace(module.to_str().unwrap_or("\u{0}"), "<module>")
         );
         insta::with_settings!({ snapshot_path => corpus_root().join("snapshots").join(phase), prepend_module_to_snapshot => false, omit_expression => true }, {
             insta::assert_snapshot!(format!("{}_{}", if expect_ok { "ok" } else { "err" }, name), snapshot);
@@ -209,13 +172,7 @@ fn every_code_has_a_case() {
     let mut names = Vec::new();
     for phase in ["parse", "check"] {
         for entry in entries(&corpus_root().join(phase).join("err")) {
-            names.push(
-                entry
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("")
-                    .to_string(),
-            );
+            names.push(entry.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string());
         }
     }
     // E0002 (an unreadable file) needs file permissions a corpus cannot carry; it is

@@ -206,14 +206,7 @@ impl<'a> Checker<'a> {
     /// The output names of the module a call loads, if it loaded.
     fn module_outputs(&self, call: &str) -> Option<Vec<String>> {
         let child = &self.modules[*self.module.calls.get(call)?];
-        Some(
-            child
-                .decls
-                .iter()
-                .filter(|(_, d)| d.kind == DeclKind::Output)
-                .map(|(name, _)| name.clone())
-                .collect(),
-        )
+        Some(child.decls.iter().filter(|(_, d)| d.kind == DeclKind::Output).map(|(name, _)| name.clone()).collect())
     }
 
     fn report_unused(&mut self) {
@@ -259,7 +252,10 @@ impl<'a> Checker<'a> {
                     primary = false;
                 }
             }
-            reports.push(diagnostic.with_help("functions cannot call themselves; use `for` expressions over collections instead"));
+            reports.push(
+                diagnostic
+                    .with_help("functions cannot call themselves; use `for` expressions over collections instead"),
+            );
         }
         self.diagnostics.extend(reports);
     }

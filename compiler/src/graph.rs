@@ -145,7 +145,12 @@ fn node_for(item: &Item) -> Option<Node> {
 /// Every strongly connected component with more than one node, or with a self edge,
 /// is a cycle. The diagnostic names each declaration on it and labels each reference
 /// that closes it.
-fn report_cycles(graph: &DependencyGraph, table: &crate::check::ModuleTables, by_item: &HashMap<ItemId, NodeIndex>, diagnostics: &mut Vec<Diagnostic>) {
+fn report_cycles(
+    graph: &DependencyGraph,
+    table: &crate::check::ModuleTables,
+    by_item: &HashMap<ItemId, NodeIndex>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let _ = (table, by_item);
     let mut components = petgraph::algo::tarjan_scc(&graph.graph);
     components.sort_by_key(|c| c.iter().map(|n| graph.graph[*n].span).min());
@@ -156,7 +161,8 @@ fn report_cycles(graph: &DependencyGraph, table: &crate::check::ModuleTables, by
         }
         component.sort_by_key(|n| graph.graph[*n].span);
         let names: Vec<String> = component.iter().map(|n| format!("`{}`", graph.graph[*n].name)).collect();
-        let mut diagnostic = Diagnostic::error(codes::DEPENDENCY_CYCLE, format!("dependency cycle between {}", names.join(", ")));
+        let mut diagnostic =
+            Diagnostic::error(codes::DEPENDENCY_CYCLE, format!("dependency cycle between {}", names.join(", ")));
         let mut edges: Vec<(NodeIndex, NodeIndex, Edge)> = Vec::new();
         for &from in &component {
             for &to in &component {
@@ -168,8 +174,13 @@ fn report_cycles(graph: &DependencyGraph, table: &crate::check::ModuleTables, by
         edges.sort_by_key(|(_, _, e)| e.span);
         for (i, (from, to, edge)) in edges.iter().enumerate() {
             let message = format!("`{}` uses `{}` here", graph.graph[*from].name, graph.graph[*to].name);
-            diagnostic = if i == 0 { diagnostic.with_label(edge.span, message) } else { diagnostic.with_secondary(edge.span, message) };
+            diagnostic = if i == 0 {
+                diagnostic.with_label(edge.span, message)
+            } else {
+                diagnostic.with_secondary(edge.span, message)
+            };
         }
-        diagnostics.push(diagnostic.with_help("break the cycle: a value cannot depend on itself, directly or through others"));
+        diagnostics
+            .push(diagnostic.with_help("break the cycle: a value cannot depend on itself, directly or through others"));
     }
 }

@@ -88,9 +88,10 @@ impl Module {
 
     /// Every item with its id, in file and source order.
     pub fn items(&self) -> impl Iterator<Item = (ItemId, &Item)> {
-        self.files.iter().enumerate().flat_map(|(file, ast)| {
-            ast.items.iter().enumerate().map(move |(item, it)| (ItemId { file, item }, it))
-        })
+        self.files
+            .iter()
+            .enumerate()
+            .flat_map(|(file, ast)| ast.items.iter().enumerate().map(move |(item, it)| (ItemId { file, item }, it)))
     }
 
     pub fn decl(&self, name: &str) -> Option<&Decl> {
@@ -144,8 +145,11 @@ impl Loading<'_> {
             Ok(paths) => paths,
             Err(error) => {
                 self.diagnostics.push(
-                    Diagnostic::error(codes::READ_FAILED, format!("cannot read directory `{}`: {error}", dir.display()))
-                        .with_help("check the path and its permissions"),
+                    Diagnostic::error(
+                        codes::READ_FAILED,
+                        format!("cannot read directory `{}`: {error}", dir.display()),
+                    )
+                    .with_help("check the path and its permissions"),
                 );
                 return None;
             }
@@ -204,7 +208,12 @@ impl Loading<'_> {
                 if let Item::Provider(p) = item {
                     let name = p.config_name();
                     if let Some(previous) = providers.get(&name.name) {
-                        self.diagnostics.push(duplicate("provider configuration", &name.name, name.span, previous.name_span));
+                        self.diagnostics.push(duplicate(
+                            "provider configuration",
+                            &name.name,
+                            name.span,
+                            previous.name_span,
+                        ));
                     } else {
                         let config = ProviderConfig {
                             provider: p.provider.name.clone(),
@@ -255,7 +264,9 @@ impl Loading<'_> {
             self.diagnostics.push(
                 Diagnostic::error(codes::MODULE_NOT_FOUND, format!("module source `{source}` is not a local path"))
                     .with_label(span, "expected a path such as `./network`")
-                    .with_help("module sources are directories relative to the calling module and start with `./` or `../`"),
+                    .with_help(
+                        "module sources are directories relative to the calling module and start with `./` or `../`",
+                    ),
             );
             return None;
         }

@@ -96,8 +96,7 @@ impl Schema {
 
     /// The object type of an instance: every attribute, set or computed.
     pub fn instance_type(&self) -> Type {
-        let mut fields: Vec<(&str, Type)> =
-            self.attributes.iter().map(|a| (a.name.as_str(), a.ty.clone())).collect();
+        let mut fields: Vec<(&str, Type)> = self.attributes.iter().map(|a| (a.name.as_str(), a.ty.clone())).collect();
         for block in &self.blocks {
             let ty = block.schema.instance_type();
             fields.push((block.name.as_str(), if block.repeated { Type::list(ty) } else { ty }));

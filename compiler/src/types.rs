@@ -40,9 +40,7 @@ impl Type {
 
     /// An object type whose fields are all required.
     pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Type)>) -> Type {
-        Type::Object(
-            fields.into_iter().map(|(k, ty)| (k.to_string(), ObjectField { ty, optional: false })).collect(),
-        )
+        Type::Object(fields.into_iter().map(|(k, ty)| (k.to_string(), ObjectField { ty, optional: false })).collect())
     }
 
     pub fn is_any(&self) -> bool {
@@ -94,8 +92,7 @@ fn object_fits(fields: &BTreeMap<String, ObjectField>, targets: &BTreeMap<String
         // Extra attributes are dropped on conversion, as in Terraform.
         None => true,
     });
-    let required_present =
-        targets.iter().all(|(name, target)| target.optional || fields.contains_key(name));
+    let required_present = targets.iter().all(|(name, target)| target.optional || fields.contains_key(name));
     present_fit && required_present
 }
 

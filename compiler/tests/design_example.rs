@@ -11,7 +11,9 @@ fn design_sketch_parses_without_diagnostics() {
     let parsed = parse_file(FileId(0), SKETCH);
     assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
     let keywords: Vec<&str> = parsed.ast.items.iter().map(Item::keyword).collect();
-    for keyword in ["input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "state"] {
+    for keyword in
+        ["input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "state"]
+    {
         assert!(keywords.contains(&keyword), "no `{keyword}` item parsed");
     }
     assert_eq!(parsed.ast.items.len(), 23);

@@ -13,17 +13,8 @@ use infra_compiler::types::Type::{self, Any, Bool, Number, String as Str};
 
 /// Every built-in function's signature.
 pub fn all() -> Vec<FunctionSignature> {
-    let groups = [
-        strings(),
-        collections(),
-        numbers(),
-        conversion(),
-        encoding(),
-        hashing(),
-        network(),
-        files(),
-        control(),
-    ];
+    let groups =
+        [strings(), collections(), numbers(), conversion(), encoding(), hashing(), network(), files(), control()];
     groups.into_iter().flatten().collect()
 }
 
@@ -31,10 +22,7 @@ pub fn all() -> Vec<FunctionSignature> {
 fn f(name: &str, params: &[(&str, Type)], returns: Returns) -> FunctionSignature {
     FunctionSignature {
         name: name.to_string(),
-        params: params
-            .iter()
-            .map(|(name, ty)| param(name, ty.clone()))
-            .collect(),
+        params: params.iter().map(|(name, ty)| param(name, ty.clone())).collect(),
         optional_params: 0,
         variadic: None,
         returns,
@@ -44,10 +32,7 @@ fn f(name: &str, params: &[(&str, Type)], returns: Returns) -> FunctionSignature
 }
 
 fn param(name: &str, ty: Type) -> ParamSignature {
-    ParamSignature {
-        name: name.to_string(),
-        ty,
-    }
+    ParamSignature { name: name.to_string(), ty }
 }
 
 fn ret(ty: Type) -> Returns {
@@ -92,71 +77,38 @@ fn strings() -> Vec<FunctionSignature> {
         f("format", &[("format", Str)], ret(Str))
             .variadic("args", Any)
             .doc("Formats the arguments by a printf-style format string such as `%s-%03d`."),
-        f(
-            "join",
-            &[("separator", Str), ("list", Type::list(Str))],
-            ret(Str),
-        )
-        .doc("Concatenates the strings of a list, with the separator between each two."),
-        f(
-            "split",
-            &[("separator", Str), ("string", Str)],
-            ret(Type::list(Str)),
-        )
-        .doc("Divides a string into a list at each occurrence of the separator."),
-        f(
-            "replace",
-            &[("string", Str), ("substring", Str), ("replacement", Str)],
-            ret(Str),
-        )
-        .doc("Replaces every occurrence of a substring, or of a `/regex/`, by another."),
+        f("join", &[("separator", Str), ("list", Type::list(Str))], ret(Str))
+            .doc("Concatenates the strings of a list, with the separator between each two."),
+        f("split", &[("separator", Str), ("string", Str)], ret(Type::list(Str)))
+            .doc("Divides a string into a list at each occurrence of the separator."),
+        f("replace", &[("string", Str), ("substring", Str), ("replacement", Str)], ret(Str))
+            .doc("Replaces every occurrence of a substring, or of a `/regex/`, by another."),
         text("lower", "Converts every letter of a string to lower case."),
         text("upper", "Converts every letter of a string to upper case."),
-        text(
-            "title",
-            "Converts the first letter of every word of a string to upper case.",
-        ),
+        text("title", "Converts the first letter of every word of a string to upper case."),
         f("trim", &[("string", Str), ("cutset", Str)], ret(Str))
             .doc("Removes every character of the cutset from both ends of a string."),
-        text(
-            "trimspace",
-            "Removes whitespace from both ends of a string.",
-        ),
+        text("trimspace", "Removes whitespace from both ends of a string."),
         f("trimprefix", &[("string", Str), ("prefix", Str)], ret(Str))
             .doc("Removes the prefix from the start of a string, if it is there."),
         f("trimsuffix", &[("string", Str), ("suffix", Str)], ret(Str))
             .doc("Removes the suffix from the end of a string, if it is there."),
-        f(
-            "substr",
-            &[("string", Str), ("offset", Number), ("length", Number)],
-            ret(Str),
-        )
-        .doc("Extracts `length` characters from `offset` on; a length of -1 means all."),
+        f("substr", &[("string", Str), ("offset", Number), ("length", Number)], ret(Str))
+            .doc("Extracts `length` characters from `offset` on; a length of -1 means all."),
         f("startswith", &[("string", Str), ("prefix", Str)], ret(Bool))
             .doc("Tells whether a string starts with the prefix."),
         f("endswith", &[("string", Str), ("suffix", Str)], ret(Bool))
             .doc("Tells whether a string ends with the suffix."),
-        f(
-            "strcontains",
-            &[("string", Str), ("substring", Str)],
-            ret(Bool),
-        )
-        .doc("Tells whether a string contains the substring."),
+        f("strcontains", &[("string", Str), ("substring", Str)], ret(Bool))
+            .doc("Tells whether a string contains the substring."),
         // A string without capture groups, a list with unnamed ones, an object with named ones.
         f("regex", &[("pattern", Str), ("string", Str)], ret(Any))
             .doc("Returns the first match of a regular expression, or its capture groups."),
-        f(
-            "regexall",
-            &[("pattern", Str), ("string", Str)],
-            ret(Type::list(Any)),
-        )
-        .doc("Returns every match of a regular expression, each as `regex` would."),
+        f("regexall", &[("pattern", Str), ("string", Str)], ret(Type::list(Any)))
+            .doc("Returns every match of a regular expression, each as `regex` would."),
         f("indent", &[("spaces", Number), ("string", Str)], ret(Str))
             .doc("Indents every line of a string but the first by the number of spaces."),
-        text(
-            "chomp",
-            "Removes newline characters from the end of a string.",
-        ),
+        text("chomp", "Removes newline characters from the end of a string."),
         text("strrev", "Reverses the characters of a string."),
     ]
 }
@@ -171,59 +123,35 @@ fn collections() -> Vec<FunctionSignature> {
         f("concat", &[("first", list())], ret(list()))
             .variadic("rest", list())
             .doc("Joins lists into one list, in order."),
-        f("flatten", &[("list", list())], ret(list()))
-            .doc("Replaces every nested list by its elements, recursively."),
+        f("flatten", &[("list", list())], ret(list())).doc("Replaces every nested list by its elements, recursively."),
         f("distinct", &[("list", list())], Returns::SameAs(0))
             .doc("Removes duplicate elements from a list, keeping the first of each."),
-        f("keys", &[("map", map())], ret(Type::list(Str)))
-            .doc("Lists the keys of a map or object, in lexical order."),
+        f("keys", &[("map", map())], ret(Type::list(Str))).doc("Lists the keys of a map or object, in lexical order."),
         f("values", &[("map", map())], ret(list()))
             .doc("Lists the values of a map or object, in the lexical order of their keys."),
-        f(
-            "lookup",
-            &[("map", map()), ("key", Str), ("default", Any)],
-            Returns::ElementOf(0),
-        )
-        .optional(1)
-        .doc("Returns the value of a key in a map, or the default when the key is absent."),
+        f("lookup", &[("map", map()), ("key", Str), ("default", Any)], Returns::ElementOf(0))
+            .optional(1)
+            .doc("Returns the value of a key in a map, or the default when the key is absent."),
         // A map when every argument is a map, an object otherwise.
         f("merge", &[], ret(Any))
             .variadic("maps", map())
             .doc("Combines maps or objects into one; a later key overrides an earlier one."),
         f("contains", &[("list", list()), ("value", Any)], ret(Bool))
             .doc("Tells whether a list or set contains the value."),
-        f(
-            "element",
-            &[("list", list()), ("index", Number)],
-            Returns::ElementOf(0),
-        )
-        .doc("Returns the element at an index of a list, wrapping around past the end."),
+        f("element", &[("list", list()), ("index", Number)], Returns::ElementOf(0))
+            .doc("Returns the element at an index of a list, wrapping around past the end."),
         f("index", &[("list", list()), ("value", Any)], ret(Number))
             .doc("Returns the index of the first element of a list equal to the value."),
-        f(
-            "range",
-            &[("start", Number), ("limit", Number), ("step", Number)],
-            ret(Type::list(Number)),
-        )
-        .optional(2)
-        .doc("Lists numbers from start up to limit; `range(n)` counts from 0 to n - 1."),
-        f(
-            "zipmap",
-            &[("keys", Type::list(Str)), ("values", list())],
-            ret(map()),
-        )
-        .doc("Builds a map from a list of keys and a list of values of the same length."),
-        f(
-            "slice",
-            &[("list", list()), ("start", Number), ("end", Number)],
-            Returns::SameAs(0),
-        )
-        .doc("Returns the elements of a list from start (inclusive) to end (exclusive)."),
+        f("range", &[("start", Number), ("limit", Number), ("step", Number)], ret(Type::list(Number)))
+            .optional(2)
+            .doc("Lists numbers from start up to limit; `range(n)` counts from 0 to n - 1."),
+        f("zipmap", &[("keys", Type::list(Str)), ("values", list())], ret(map()))
+            .doc("Builds a map from a list of keys and a list of values of the same length."),
+        f("slice", &[("list", list()), ("start", Number), ("end", Number)], Returns::SameAs(0))
+            .doc("Returns the elements of a list from start (inclusive) to end (exclusive)."),
         // Terraform's `sort` orders strings only; numbers are converted to strings first.
-        f("sort", &[("list", Type::list(Str))], ret(Type::list(Str)))
-            .doc("Sorts a list of strings in lexical order."),
-        f("reverse", &[("list", list())], Returns::SameAs(0))
-            .doc("Reverses the order of the elements of a list."),
+        f("sort", &[("list", Type::list(Str))], ret(Type::list(Str))).doc("Sorts a list of strings in lexical order."),
+        f("reverse", &[("list", list())], Returns::SameAs(0)).doc("Reverses the order of the elements of a list."),
         f("setunion", &[("first", set())], ret(set()))
             .variadic("rest", set())
             .doc("Returns the set of elements that are in any of the sets."),
@@ -232,36 +160,22 @@ fn collections() -> Vec<FunctionSignature> {
             .doc("Returns the set of elements that are in every one of the sets."),
         f("setsubtract", &[("a", set()), ("b", set())], ret(set()))
             .doc("Returns the set of elements of the first set that are not in the second."),
-        f("one", &[("list", list())], Returns::ElementOf(0)).doc(
-            "Returns the only element of a list, or null for an empty list; more is an error.",
-        ),
+        f("one", &[("list", list())], Returns::ElementOf(0))
+            .doc("Returns the only element of a list, or null for an empty list; more is an error."),
         f("alltrue", &[("list", Type::list(Bool))], ret(Bool))
             .doc("Tells whether every element of a list is true; true for an empty list."),
         f("anytrue", &[("list", Type::list(Bool))], ret(Bool))
             .doc("Tells whether any element of a list is true; false for an empty list."),
-        f("sum", &[("list", Type::list(Number))], ret(Number))
-            .doc("Adds up the numbers of a list."),
+        f("sum", &[("list", Type::list(Number))], ret(Number)).doc("Adds up the numbers of a list."),
         f("coalesce", &[("first", Any)], ret(Any))
             .variadic("rest", Any)
             .doc("Returns the first argument that is neither null nor an empty string."),
-        f(
-            "compact",
-            &[("list", Type::list(Str))],
-            ret(Type::list(Str)),
-        )
-        .doc("Removes null and empty-string elements from a list of strings."),
-        f(
-            "chunklist",
-            &[("list", list()), ("size", Number)],
-            ret(Type::list(list())),
-        )
-        .doc("Splits a list into lists of at most `size` elements each."),
-        f(
-            "transpose",
-            &[("map", Type::map(Type::list(Str)))],
-            ret(Type::map(Type::list(Str))),
-        )
-        .doc("Swaps the keys and values of a map of lists of strings."),
+        f("compact", &[("list", Type::list(Str))], ret(Type::list(Str)))
+            .doc("Removes null and empty-string elements from a list of strings."),
+        f("chunklist", &[("list", list()), ("size", Number)], ret(Type::list(list())))
+            .doc("Splits a list into lists of at most `size` elements each."),
+        f("transpose", &[("map", Type::map(Type::list(Str)))], ret(Type::map(Type::list(Str))))
+            .doc("Swaps the keys and values of a map of lists of strings."),
     ]
 }
 
@@ -271,59 +185,26 @@ fn numbers() -> Vec<FunctionSignature> {
         f("min", &[("first", Number)], ret(Number))
             .variadic("rest", Number)
             .doc("Returns the smallest of the numbers."),
-        f("max", &[("first", Number)], ret(Number))
-            .variadic("rest", Number)
-            .doc("Returns the largest of the numbers."),
+        f("max", &[("first", Number)], ret(Number)).variadic("rest", Number).doc("Returns the largest of the numbers."),
         unary("abs", "Returns the absolute value of a number."),
         unary("ceil", "Rounds a number up to the nearest whole number."),
         unary("floor", "Rounds a number down to the nearest whole number."),
-        f(
-            "pow",
-            &[("base", Number), ("exponent", Number)],
-            ret(Number),
-        )
-        .doc("Raises the base to the power of the exponent."),
-        f(
-            "parseint",
-            &[("string", Str), ("base", Number)],
-            ret(Number),
-        )
-        .doc("Parses a string as a whole number in the given base, from 2 to 62."),
-        unary(
-            "signum",
-            "Returns -1, 0 or 1 according to the sign of a number.",
-        ),
+        f("pow", &[("base", Number), ("exponent", Number)], ret(Number))
+            .doc("Raises the base to the power of the exponent."),
+        f("parseint", &[("string", Str), ("base", Number)], ret(Number))
+            .doc("Parses a string as a whole number in the given base, from 2 to 62."),
+        unary("signum", "Returns -1, 0 or 1 according to the sign of a number."),
     ]
 }
 
 fn conversion() -> Vec<FunctionSignature> {
     let to = |name: &str, ty: Type, doc: &str| f(name, &[("value", Any)], ret(ty)).doc(doc);
     vec![
-        to(
-            "tostring",
-            Str,
-            "Converts a number, bool or string to a string.",
-        ),
-        to(
-            "tonumber",
-            Number,
-            "Converts a string or number to a number.",
-        ),
-        to(
-            "tobool",
-            Bool,
-            "Converts the string `\"true\"` or `\"false\"`, or a bool, to a bool.",
-        ),
-        to(
-            "tolist",
-            Type::list(Any),
-            "Converts a tuple or set to a list.",
-        ),
-        to(
-            "toset",
-            Type::set(Any),
-            "Converts a list or tuple to a set, dropping duplicates.",
-        ),
+        to("tostring", Str, "Converts a number, bool or string to a string."),
+        to("tonumber", Number, "Converts a string or number to a number."),
+        to("tobool", Bool, "Converts the string `\"true\"` or `\"false\"`, or a bool, to a bool."),
+        to("tolist", Type::list(Any), "Converts a tuple or set to a list."),
+        to("toset", Type::set(Any), "Converts a list or tuple to a set, dropping duplicates."),
         to("tomap", Type::map(Any), "Converts an object to a map."),
     ]
 }
@@ -337,36 +218,18 @@ fn encoding() -> Vec<FunctionSignature> {
         decode("jsondecode", "Decodes a JSON string into a value."),
         encode("yamlencode", "Encodes a value as a YAML document."),
         decode("yamldecode", "Decodes a YAML document into a value."),
-        text(
-            "base64encode",
-            "Encodes the UTF-8 bytes of a string in Base64.",
-        ),
-        text(
-            "base64decode",
-            "Decodes a Base64 string whose bytes are UTF-8 text.",
-        ),
-        text(
-            "urlencode",
-            "Percent-encodes a string for use in a URL query.",
-        ),
+        text("base64encode", "Encodes the UTF-8 bytes of a string in Base64."),
+        text("base64decode", "Decodes a Base64 string whose bytes are UTF-8 text."),
+        text("urlencode", "Percent-encodes a string for use in a URL query."),
     ]
 }
 
 fn hashing() -> Vec<FunctionSignature> {
     let hash = |name: &str, doc: &str| f(name, &[("string", Str)], ret(Str)).doc(doc);
     vec![
-        hash(
-            "sha1",
-            "Returns the SHA-1 hash of a string, in hexadecimal.",
-        ),
-        hash(
-            "sha256",
-            "Returns the SHA-256 hash of a string, in hexadecimal.",
-        ),
-        hash(
-            "sha512",
-            "Returns the SHA-512 hash of a string, in hexadecimal.",
-        ),
+        hash("sha1", "Returns the SHA-1 hash of a string, in hexadecimal."),
+        hash("sha256", "Returns the SHA-256 hash of a string, in hexadecimal."),
+        hash("sha512", "Returns the SHA-512 hash of a string, in hexadecimal."),
         hash("md5", "Returns the MD5 hash of a string, in hexadecimal."),
         // A random salt makes every result different, so a plan could never settle.
         f("bcrypt", &[("string", Str), ("cost", Number)], ret(Str))
@@ -378,18 +241,10 @@ fn hashing() -> Vec<FunctionSignature> {
 
 fn network() -> Vec<FunctionSignature> {
     vec![
-        f(
-            "cidrsubnet",
-            &[("prefix", Str), ("newbits", Number), ("netnum", Number)],
-            ret(Str),
-        )
-        .doc("Returns subnet `netnum` of a CIDR prefix lengthened by `newbits` bits."),
-        f(
-            "cidrhost",
-            &[("prefix", Str), ("hostnum", Number)],
-            ret(Str),
-        )
-        .doc("Returns the IP address of host number `hostnum` within a CIDR prefix."),
+        f("cidrsubnet", &[("prefix", Str), ("newbits", Number), ("netnum", Number)], ret(Str))
+            .doc("Returns subnet `netnum` of a CIDR prefix lengthened by `newbits` bits."),
+        f("cidrhost", &[("prefix", Str), ("hostnum", Number)], ret(Str))
+            .doc("Returns the IP address of host number `hostnum` within a CIDR prefix."),
         f("cidrnetmask", &[("prefix", Str)], ret(Str))
             .doc("Returns the netmask of an IPv4 CIDR prefix in dotted-decimal notation."),
         f("cidrsubnets", &[("prefix", Str)], ret(Type::list(Str)))
@@ -400,16 +255,11 @@ fn network() -> Vec<FunctionSignature> {
 
 fn files() -> Vec<FunctionSignature> {
     vec![
-        f("file", &[("path", Str)], ret(Str))
-            .doc("Reads a UTF-8 file, relative to the module's directory."),
+        f("file", &[("path", Str)], ret(Str)).doc("Reads a UTF-8 file, relative to the module's directory."),
         f("fileexists", &[("path", Str)], ret(Bool))
             .doc("Tells whether a file exists, relative to the module's directory."),
-        f(
-            "templatefile",
-            &[("path", Str), ("vars", Type::map(Any))],
-            ret(Str),
-        )
-        .doc("Renders a file as a string template with the given variables in scope."),
+        f("templatefile", &[("path", Str), ("vars", Type::map(Any))], ret(Str))
+            .doc("Renders a file as a string template with the given variables in scope."),
         f("abspath", &[("path", Str)], ret(Str))
             .doc("Turns a path relative to the working directory into an absolute one."),
     ]
@@ -424,7 +274,6 @@ fn control() -> Vec<FunctionSignature> {
         f("try", &[("expression", Any)], ret(Any))
             .variadic("fallbacks", Any)
             .doc("Returns the value of the first argument that evaluates without an error."),
-        f("can", &[("expression", Any)], ret(Bool))
-            .doc("Tells whether an expression evaluates without an error."),
+        f("can", &[("expression", Any)], ret(Bool)).doc("Tells whether an expression evaluates without an error."),
     ]
 }

@@ -21,18 +21,9 @@ pub struct Stdlib {
 
 impl Stdlib {
     pub fn new() -> Stdlib {
-        let providers = providers::all()
-            .into_iter()
-            .map(|p| (p.name.clone(), p))
-            .collect();
-        let functions = functions::all()
-            .into_iter()
-            .map(|f| (f.name.clone(), f))
-            .collect();
-        Stdlib {
-            providers,
-            functions,
-        }
+        let providers = providers::all().into_iter().map(|p| (p.name.clone(), p)).collect();
+        let functions = functions::all().into_iter().map(|f| (f.name.clone(), f)).collect();
+        Stdlib { providers, functions }
     }
 }
 

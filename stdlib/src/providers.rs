@@ -15,14 +15,7 @@ pub mod tls;
 
 /// Every built-in provider's schema.
 pub fn all() -> Vec<ProviderSchema> {
-    vec![
-        exec::schema(),
-        local::schema(),
-        null::schema(),
-        random::schema(),
-        time::schema(),
-        tls::schema(),
-    ]
+    vec![exec::schema(), local::schema(), null::schema(), random::schema(), time::schema(), tls::schema()]
 }
 
 /// A provider that takes no configuration.
@@ -32,8 +25,7 @@ fn provider(
     resources: Vec<(&str, Schema)>,
     data_sources: Vec<(&str, Schema)>,
 ) -> ProviderSchema {
-    let by_name =
-        |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
+    let by_name = |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
     ProviderSchema {
         name: name.to_string(),
         description: description.to_string(),
@@ -47,9 +39,5 @@ fn provider(
 fn kind(description: &str, id: &str, attributes: Vec<AttributeSchema>) -> Schema {
     let mut all = vec![AttributeSchema::computed("id", Type::String, id)];
     all.extend(attributes);
-    Schema {
-        description: description.to_string(),
-        attributes: all,
-        blocks: Vec::new(),
-    }
+    Schema { description: description.to_string(), attributes: all, blocks: Vec::new() }
 }

@@ -108,12 +108,7 @@ fn all_kinds(stdlib: &Stdlib) -> Vec<(String, &Schema)> {
     kinds
 }
 
-fn attribute<'a>(
-    stdlib: &'a Stdlib,
-    provider: &str,
-    kind: &str,
-    name: &str,
-) -> &'a AttributeSchema {
+fn attribute<'a>(stdlib: &'a Stdlib, provider: &str, kind: &str, name: &str) -> &'a AttributeSchema {
     let provider = stdlib.provider(provider).expect("provider exists");
     let schema = provider.resources.get(kind).expect("resource kind exists");
     schema.attribute(name).expect("attribute exists")
@@ -135,9 +130,7 @@ fn function_names_match_the_list() {
 fn every_kind_has_a_computed_string_id() {
     let stdlib = Stdlib::new();
     for (kind, schema) in all_kinds(&stdlib) {
-        let id = schema
-            .attribute("id")
-            .unwrap_or_else(|| panic!("`{kind}` has no `id`"));
+        let id = schema.attribute("id").unwrap_or_else(|| panic!("`{kind}` has no `id`"));
         assert!(id.is_computed_only(), "`{kind}.id` is not computed-only");
         assert_eq!(id.ty, Type::String, "`{kind}.id` is not a string");
     }
@@ -146,10 +139,7 @@ fn every_kind_has_a_computed_string_id() {
 #[test]
 fn expected_kinds_exist() {
     let stdlib = Stdlib::new();
-    let kinds: Vec<String> = all_kinds(&stdlib)
-        .into_iter()
-        .map(|(kind, _)| kind)
-        .collect();
+    let kinds: Vec<String> = all_kinds(&stdlib).into_iter().map(|(kind, _)| kind).collect();
     let expected = [
         "exec.command",
         "data exec.json",
@@ -184,10 +174,7 @@ fn tls_private_keys_are_sensitive_and_public_key_is_not() {
     let stdlib = builtin();
     for name in ["private_key_pem", "private_key_openssh"] {
         let key = attribute(stdlib, "tls", "private_key", name);
-        assert!(
-            key.sensitive && key.is_computed_only(),
-            "`tls.private_key.{name}`"
-        );
+        assert!(key.sensitive && key.is_computed_only(), "`tls.private_key.{name}`");
     }
     assert!(!attribute(stdlib, "tls", "private_key", "public_key_openssh").sensitive);
 }
@@ -198,11 +185,7 @@ fn triggers_and_keepers_force_replacement() {
     for (kind, schema) in all_kinds(&stdlib) {
         for attribute in &schema.attributes {
             if attribute.name == "triggers" || attribute.name == "keepers" {
-                assert!(
-                    attribute.force_new,
-                    "`{kind}.{}` does not force replacement",
-                    attribute.name
-                );
+                assert!(attribute.force_new, "`{kind}.{}` does not force replacement", attribute.name);
             }
         }
     }
@@ -221,15 +204,9 @@ fn schemas_are_well_formed() {
         for (i, attribute) in schema.attributes.iter().enumerate() {
             let what = format!("{kind}.{}", attribute.name);
             assert_sentence(&attribute.description, &what);
-            assert!(
-                !(attribute.required && attribute.computed),
-                "`{what}` is required and computed"
-            );
+            assert!(!(attribute.required && attribute.computed), "`{what}` is required and computed");
             let later = &schema.attributes[i + 1..];
-            assert!(
-                later.iter().all(|a| a.name != attribute.name),
-                "`{what}` is declared twice"
-            );
+            assert!(later.iter().all(|a| a.name != attribute.name), "`{what}` is declared twice");
         }
     }
 }
@@ -250,15 +227,7 @@ fn arities() {
     assert_eq!(arity("merge"), (0, None));
     assert_eq!(arity("length"), (1, Some(1)));
     // These need at least one argument; the checker catches a call with none.
-    for name in [
-        "min",
-        "max",
-        "concat",
-        "coalesce",
-        "setunion",
-        "setintersection",
-        "try",
-    ] {
+    for name in ["min", "max", "concat", "coalesce", "setunion", "setintersection", "try"] {
         assert_eq!(arity(name), (1, None), "`{name}`");
     }
 }
@@ -271,15 +240,9 @@ fn signatures_are_well_formed() {
         assert_eq!(function.name, name);
         assert_sentence(&function.description, name);
         // `min_args` would underflow otherwise.
-        assert!(
-            function.optional_params <= function.params.len(),
-            "`{name}` has too many optional parameters"
-        );
+        assert!(function.optional_params <= function.params.len(), "`{name}` has too many optional parameters");
         if let Returns::SameAs(i) | Returns::ElementOf(i) = function.returns {
-            assert!(
-                i < function.params.len(),
-                "`{name}` returns the type of a missing parameter"
-            );
+            assert!(i < function.params.len(), "`{name}` returns the type of a missing parameter");
         }
     }
 }
@@ -298,37 +261,19 @@ fn only_bcrypt_is_resource_only() {
 #[test]
 fn signatures_display_for_hovers() {
     let display = |name: &str| builtin().function(name).expect("function exists").display();
-    assert_eq!(
-        display("lookup"),
-        "lookup(map: map(any), key: string, default?: any): any"
-    );
-    assert_eq!(
-        display("format"),
-        "format(format: string, args...: any): string"
-    );
-    assert_eq!(
-        display("range"),
-        "range(start: number, limit?: number, step?: number): list(number)"
-    );
+    assert_eq!(display("lookup"), "lookup(map: map(any), key: string, default?: any): any");
+    assert_eq!(display("format"), "format(format: string, args...: any): string");
+    assert_eq!(display("range"), "range(start: number, limit?: number, step?: number): list(number)");
 }
 
 #[test]
 fn builtin_is_shared() {
     assert!(std::ptr::eq(builtin(), builtin()));
-    assert_eq!(
-        builtin().function_names(),
-        Stdlib::default().function_names()
-    );
+    assert_eq!(builtin().function_names(), Stdlib::default().function_names());
 }
 
 /// Descriptions show in editor hovers as one sentence.
 fn assert_sentence(description: &str, what: &str) {
-    assert!(
-        description.ends_with('.'),
-        "the description of `{what}` is not a sentence: {description:?}"
-    );
-    assert!(
-        description.starts_with(|c: char| c.is_uppercase()),
-        "the description of `{what}` is not capitalised"
-    );
+    assert!(description.ends_with('.'), "the description of `{what}` is not a sentence: {description:?}");
+    assert!(description.starts_with(|c: char| c.is_uppercase()), "the description of `{what}` is not capitalised");
 }

@@ -117,7 +117,14 @@ impl Checker<'_> {
 
     /// A resource, data source or provider body against its schema. `meta` lists the
     /// meta-arguments allowed besides the schema's attributes.
-    pub(super) fn check_schema_body(&mut self, body: &Body, schema: &Schema, what: &str, name_span: Span, meta: &[&str]) {
+    pub(super) fn check_schema_body(
+        &mut self,
+        body: &Body,
+        schema: &Schema,
+        what: &str,
+        name_span: Span,
+        meta: &[&str],
+    ) {
         let mut seen: Vec<Ident> = Vec::new();
         let mut seen_blocks: Vec<Ident> = Vec::new();
         for entry in &body.items {
@@ -146,9 +153,15 @@ impl Checker<'_> {
         if !missing.is_empty() && !elided {
             let names = list(&missing);
             self.error(
-                Diagnostic::error(codes::MISSING_ATTRIBUTE, format!("{what} is missing required attribute{} {names}", plural(missing.len())))
-                    .with_label(name_span, format!("{names} must be set"))
-                    .with_help(format!("add {}", missing.iter().map(|n| format!("`{n} = ...`")).collect::<Vec<_>>().join(", "))),
+                Diagnostic::error(
+                    codes::MISSING_ATTRIBUTE,
+                    format!("{what} is missing required attribute{} {names}", plural(missing.len())),
+                )
+                .with_label(name_span, format!("{names} must be set"))
+                .with_help(format!(
+                    "add {}",
+                    missing.iter().map(|n| format!("`{n} = ...`")).collect::<Vec<_>>().join(", ")
+                )),
             );
         }
     }
@@ -159,7 +172,11 @@ impl Checker<'_> {
             match name {
                 "depends_on" => self.check_depends_on(&attribute.value),
                 "provider" => self.check_provider_ref(&attribute.value, what.trim_matches('`').split('.').next()),
-                _ => self.not_allowed(&BodyItem::Attribute(attribute.clone()), &format!("as an attribute in {what}"), &[]),
+                _ => self.not_allowed(
+                    &BodyItem::Attribute(attribute.clone()),
+                    &format!("as an attribute in {what}"),
+                    &[],
+                ),
             }
             return;
         }
@@ -315,15 +332,20 @@ impl Checker<'_> {
             let root = root_name(item);
             let decl = root.and_then(|n| self.module.decl(&n.name).copied());
             match (root, decl) {
-                (Some(name), Some(decl)) if matches!(decl.kind, DeclKind::Resource | DeclKind::Data | DeclKind::Module) => {
+                (Some(name), Some(decl))
+                    if matches!(decl.kind, DeclKind::Resource | DeclKind::Data | DeclKind::Module) =>
+                {
                     self.used.insert(name.name.clone());
                     self.reference(Target::Decl(name.name.clone()), name.span);
                 }
                 (Some(name), None) => self.undefined(name),
                 _ => self.error(
-                    Diagnostic::error(codes::INVALID_ADDRESS, "`depends_on` entries must name a resource, data source or module")
-                        .with_label(item.span, "not a resource, data source or module")
-                        .with_help("write the bare name, such as `depends_on = [web]`"),
+                    Diagnostic::error(
+                        codes::INVALID_ADDRESS,
+                        "`depends_on` entries must name a resource, data source or module",
+                    )
+                    .with_label(item.span, "not a resource, data source or module")
+                    .with_help("write the bare name, such as `depends_on = [web]`"),
                 ),
             }
         }
@@ -348,19 +370,25 @@ impl Checker<'_> {
                 format!("declare it with `provider {} as {} {{ ... }}`", provider_type.unwrap_or("TYPE"), name.name)
             });
             self.error(
-                Diagnostic::error(codes::UNKNOWN_PROVIDER_CONFIG, format!("unknown provider configuration `{}`", name.name))
-                    .with_label(name.span, "no such provider configuration")
-                    .with_help(help),
+                Diagnostic::error(
+                    codes::UNKNOWN_PROVIDER_CONFIG,
+                    format!("unknown provider configuration `{}`", name.name),
+                )
+                .with_label(name.span, "no such provider configuration")
+                .with_help(help),
             );
             return;
         };
         if let Some(expected) = provider_type {
             if config.provider != expected {
                 self.error(
-                    Diagnostic::error(codes::UNKNOWN_PROVIDER_CONFIG, format!("`{}` configures provider `{}`, not `{expected}`", name.name, config.provider))
-                        .with_label(name.span, "wrong provider")
-                        .with_secondary(config.name_span, "declared here")
-                        .with_help(format!("pick a configuration of provider `{expected}`")),
+                    Diagnostic::error(
+                        codes::UNKNOWN_PROVIDER_CONFIG,
+                        format!("`{}` configures provider `{}`, not `{expected}`", name.name, config.provider),
+                    )
+                    .with_label(name.span, "wrong provider")
+                    .with_secondary(config.name_span, "declared here")
+                    .with_help(format!("pick a configuration of provider `{expected}`")),
                 );
             }
         }
@@ -371,9 +399,12 @@ impl Checker<'_> {
                 format!("`{}` is not repeated; remove the index", name.name)
             };
             self.error(
-                Diagnostic::error(codes::UNKNOWN_PROVIDER_CONFIG, format!("wrong use of provider configuration `{}`", name.name))
-                    .with_label(value.span, "here")
-                    .with_help(help),
+                Diagnostic::error(
+                    codes::UNKNOWN_PROVIDER_CONFIG,
+                    format!("wrong use of provider configuration `{}`", name.name),
+                )
+                .with_label(value.span, "here")
+                .with_help(help),
             );
         }
         self.reference(Target::Provider(name.name.clone()), name.span);
@@ -404,7 +435,9 @@ impl Checker<'_> {
                 BodyItem::Attribute(a) => {
                     self.expr(&a.value);
                 }
-                BodyItem::Block(b) if b.name.name == "lifecycle" && meta.contains(&"lifecycle") => self.check_lifecycle(b),
+                BodyItem::Block(b) if b.name.name == "lifecycle" && meta.contains(&"lifecycle") => {
+                    self.check_lifecycle(b)
+                }
                 BodyItem::Block(b) => {
                     let mark = self.bind_repeat(b.repeat.as_ref());
                     self.check_free_body(&b.body, &[]);
@@ -430,8 +463,12 @@ fn conversion_help(actual: &Type, expected: &Type) -> String {
     match (actual, expected) {
         (Type::String, Type::Number) => "convert it with `tonumber(...)`".to_string(),
         (Type::String, Type::Bool) => "convert it with `tobool(...)`".to_string(),
-        (_, Type::String) if actual.is_collection() => "join the elements with `join(\",\", ...)` or encode them with `jsonencode(...)`".to_string(),
-        (Type::Tuple(_) | Type::List(_), Type::Map(_) | Type::Object(_)) => "write an object: `{ key = value }`".to_string(),
+        (_, Type::String) if actual.is_collection() => {
+            "join the elements with `join(\",\", ...)` or encode them with `jsonencode(...)`".to_string()
+        }
+        (Type::Tuple(_) | Type::List(_), Type::Map(_) | Type::Object(_)) => {
+            "write an object: `{ key = value }`".to_string()
+        }
         _ => format!("a `{expected}` is expected here"),
     }
 }

@@ -131,10 +131,13 @@ impl Checker<'_> {
             if let Some(config) = self.module.providers.get(&name.name) {
                 let span = config.name_span;
                 self.error(
-                    Diagnostic::error(codes::NOT_A_VALUE, format!("`{}` is a provider configuration, not a value", name.name))
-                        .with_label(name.span, "used as a value here")
-                        .with_secondary(span, "declared here")
-                        .with_help(format!("select it in a resource with `provider = {}`", name.name)),
+                    Diagnostic::error(
+                        codes::NOT_A_VALUE,
+                        format!("`{}` is a provider configuration, not a value", name.name),
+                    )
+                    .with_label(name.span, "used as a value here")
+                    .with_secondary(span, "declared here")
+                    .with_help(format!("select it in a resource with `provider = {}`", name.name)),
                 );
                 return Type::Any;
             }
@@ -164,7 +167,9 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::error(codes::NOT_A_VALUE, format!("`{}` is an output, not a value", name.name))
                         .with_label(name.span, "used as a value here")
-                        .with_help("outputs are read by the caller of a module; reference the value the output is built from"),
+                        .with_help(
+                            "outputs are read by the caller of a module; reference the value the output is built from",
+                        ),
                 );
                 Type::Any
             }
@@ -214,12 +219,12 @@ impl Checker<'_> {
         let help = suggestion.unwrap_or_else(|| match target_ty {
             Type::Object(_) if is_module => format!("the module's outputs are {}", super::items::list(&candidates)),
             Type::Object(_) => format!("the attributes are {}", super::items::list(&candidates)),
-            Type::List(_) | Type::Tuple(_) | Type::Set(_) => "pick an element first (`x[0].attr`) or use a splat (`x[*].attr`)".to_string(),
+            Type::List(_) | Type::Tuple(_) | Type::Set(_) => {
+                "pick an element first (`x[0].attr`) or use a splat (`x[*].attr`)".to_string()
+            }
             _ => "only objects and maps have attributes".to_string(),
         });
-        self.error(
-            Diagnostic::error(code, message).with_label(name.span, "unknown attribute").with_help(help),
-        );
+        self.error(Diagnostic::error(code, message).with_label(name.span, "unknown attribute").with_help(help));
     }
 
     /// Describes what an attribute access is applied to, for messages:
@@ -238,7 +243,9 @@ impl Checker<'_> {
         }
         let decl = self.module.decl(&root.name)?;
         match self.module.item(decl.item) {
-            Item::Resource(r) => Some((decl.kind, format!("`{}` (`{}.{}`)", root.name, r.ty.provider.name, r.ty.kind.name))),
+            Item::Resource(r) => {
+                Some((decl.kind, format!("`{}` (`{}.{}`)", root.name, r.ty.provider.name, r.ty.kind.name)))
+            }
             Item::Module(_) => Some((DeclKind::Module, root.name.clone())),
             _ => None,
         }
@@ -281,7 +288,11 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::error(codes::TYPE_MISMATCH, format!("index must be a `{key_ty}`, found `{index_ty}`"))
                     .with_label(index.span, format!("this is a `{index_ty}`"))
-                    .with_help(if key_ty == Type::Number { "lists are indexed by position: `x[0]`" } else { "maps are indexed by key: `x[\"key\"]`" }),
+                    .with_help(if key_ty == Type::Number {
+                        "lists are indexed by position: `x[0]`"
+                    } else {
+                        "maps are indexed by key: `x[\"key\"]`"
+                    }),
             );
         }
         element
@@ -304,9 +315,12 @@ impl Checker<'_> {
         }
         let kind = decl.kind.as_str();
         self.error(
-            Diagnostic::error(codes::NOT_INDEXABLE, format!("the {kind} `{}` has a single instance and cannot be indexed", name.name))
-                .with_label(target.span, "not repeated with `for`")
-                .with_help(format!("refer to it directly, as `{}.<attribute>`", name.name)),
+            Diagnostic::error(
+                codes::NOT_INDEXABLE,
+                format!("the {kind} `{}` has a single instance and cannot be indexed", name.name),
+            )
+            .with_label(target.span, "not repeated with `for`")
+            .with_help(format!("refer to it directly, as `{}.<attribute>`", name.name)),
         );
     }
 
@@ -342,8 +356,9 @@ impl Checker<'_> {
         let Some(signature) = self.schemas.function(&function.name).cloned() else {
             let mut names: Vec<&str> = self.schemas.function_names();
             names.extend(self.module.decls.iter().filter(|(_, d)| d.kind == DeclKind::Fn).map(|(n, _)| n.as_str()));
-            let help = suggest(&function.name, names)
-                .unwrap_or_else(|| "docs/language.md lists the built-in functions; declare your own with `fn`".to_string());
+            let help = suggest(&function.name, names).unwrap_or_else(|| {
+                "docs/language.md lists the built-in functions; declare your own with `fn`".to_string()
+            });
             self.error(
                 Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("unknown function `{}`", function.name))
                     .with_label(function.span, "no such function")
@@ -367,9 +382,17 @@ impl Checker<'_> {
                 None => format!("at least {}", signature.min_args()),
             };
             self.error(
-                Diagnostic::error(codes::WRONG_ARGUMENT_COUNT, format!("`{}` takes {expected} argument{}, found {}", function.name, if expected == "1" { "" } else { "s" }, args.len()))
-                    .with_label(call.span, "called here")
-                    .with_help(format!("the signature is `{}`", signature.display())),
+                Diagnostic::error(
+                    codes::WRONG_ARGUMENT_COUNT,
+                    format!(
+                        "`{}` takes {expected} argument{}, found {}",
+                        function.name,
+                        if expected == "1" { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+                .with_label(call.span, "called here")
+                .with_help(format!("the signature is `{}`", signature.display())),
             );
         }
         for (i, (arg, ty)) in args.iter().zip(&arg_types).enumerate() {
@@ -377,9 +400,15 @@ impl Checker<'_> {
             if let Some(param) = param {
                 if !ty.fits(&param.ty) {
                     self.error(
-                        Diagnostic::error(codes::INVALID_ARGUMENT, format!("argument `{}` of `{}` must be a `{}`, found `{ty}`", param.name, function.name, param.ty))
-                            .with_label(arg.span, format!("this is a `{ty}`"))
-                            .with_help(format!("the signature is `{}`", signature.display())),
+                        Diagnostic::error(
+                            codes::INVALID_ARGUMENT,
+                            format!(
+                                "argument `{}` of `{}` must be a `{}`, found `{ty}`",
+                                param.name, function.name, param.ty
+                            ),
+                        )
+                        .with_label(arg.span, format!("this is a `{ty}`"))
+                        .with_help(format!("the signature is `{}`", signature.display())),
                     );
                 }
             }
@@ -391,7 +420,14 @@ impl Checker<'_> {
         }
     }
 
-    fn user_call(&mut self, call: &Expr, function: &Ident, args: &[Expr], arg_types: &[Type], item: crate::resolve::ItemId) -> Type {
+    fn user_call(
+        &mut self,
+        call: &Expr,
+        function: &Ident,
+        args: &[Expr],
+        arg_types: &[Type],
+        item: crate::resolve::ItemId,
+    ) -> Type {
         self.used.insert(function.name.clone());
         if let Some(caller) = &self.in_fn {
             self.fn_calls.push((caller.clone(), function.name.clone(), function.span));
@@ -400,20 +436,35 @@ impl Checker<'_> {
         if args.len() != decl.params.len() {
             let params: Vec<String> = decl.params.iter().map(|p| p.name.name.clone()).collect();
             self.error(
-                Diagnostic::error(codes::WRONG_ARGUMENT_COUNT, format!("`{}` takes {} argument{}, found {}", function.name, params.len(), if params.len() == 1 { "" } else { "s" }, args.len()))
-                    .with_label(call.span, "called here")
-                    .with_secondary(decl.name.span, "declared here")
-                    .with_help(format!("pass {}", super::items::list(&params))),
+                Diagnostic::error(
+                    codes::WRONG_ARGUMENT_COUNT,
+                    format!(
+                        "`{}` takes {} argument{}, found {}",
+                        function.name,
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+                .with_label(call.span, "called here")
+                .with_secondary(decl.name.span, "declared here")
+                .with_help(format!("pass {}", super::items::list(&params))),
             );
         }
         for ((arg, ty), param) in args.iter().zip(arg_types).zip(&decl.params) {
             let expected = super::lower_type(&param.ty);
             if !ty.fits(&expected) {
                 self.error(
-                    Diagnostic::error(codes::INVALID_ARGUMENT, format!("argument `{}` of `{}` must be a `{expected}`, found `{ty}`", param.name.name, function.name))
-                        .with_label(arg.span, format!("this is a `{ty}`"))
-                        .with_secondary(param.span, "parameter declared here")
-                        .with_help(format!("pass a `{expected}`")),
+                    Diagnostic::error(
+                        codes::INVALID_ARGUMENT,
+                        format!(
+                            "argument `{}` of `{}` must be a `{expected}`, found `{ty}`",
+                            param.name.name, function.name
+                        ),
+                    )
+                    .with_label(arg.span, format!("this is a `{ty}`"))
+                    .with_secondary(param.span, "parameter declared here")
+                    .with_help(format!("pass a `{expected}`")),
                 );
             }
         }

@@ -43,15 +43,25 @@ impl Checker<'_> {
             let ty = self.expr(default);
             if !ty.fits(&declared) {
                 self.error(
-                    Diagnostic::error(codes::INVALID_DEFAULT, format!("the default of `{}` does not match its type", input.name.name))
-                        .with_label(default.span, format!("this is a `{ty}`"))
-                        .with_secondary(input.ty.as_ref().map_or(input.name.span, |t| t.span), format!("`{}` is declared `{declared}`", input.name.name))
-                        .with_help("change the default or the declared type"),
+                    Diagnostic::error(
+                        codes::INVALID_DEFAULT,
+                        format!("the default of `{}` does not match its type", input.name.name),
+                    )
+                    .with_label(default.span, format!("this is a `{ty}`"))
+                    .with_secondary(
+                        input.ty.as_ref().map_or(input.name.span, |t| t.span),
+                        format!("`{}` is declared `{declared}`", input.name.name),
+                    )
+                    .with_help("change the default or the declared type"),
                 );
             }
         }
         if let Some(body) = &input.body {
-            self.check_meta_body(body, &[("description", Type::String), ("sensitive", Type::Bool), ("nullable", Type::Bool)], true);
+            self.check_meta_body(
+                body,
+                &[("description", Type::String), ("sensitive", Type::Bool), ("nullable", Type::Bool)],
+                true,
+            );
         }
     }
 
@@ -68,10 +78,13 @@ impl Checker<'_> {
                     let expected = lower_type(&field.ty);
                     if !actual.fits(&expected) {
                         self.error(
-                            Diagnostic::error(codes::INVALID_DEFAULT, format!("the default of `{}` does not match its type", field.name.name))
-                                .with_label(default.span, format!("this is a `{actual}`"))
-                                .with_secondary(field.ty.span, format!("`{}` is declared `{expected}`", field.name.name))
-                                .with_help("change the default or the declared type"),
+                            Diagnostic::error(
+                                codes::INVALID_DEFAULT,
+                                format!("the default of `{}` does not match its type", field.name.name),
+                            )
+                            .with_label(default.span, format!("this is a `{actual}`"))
+                            .with_secondary(field.ty.span, format!("`{}` is declared `{expected}`", field.name.name))
+                            .with_help("change the default or the declared type"),
                         );
                     }
                 }
@@ -98,10 +111,13 @@ impl Checker<'_> {
             let declared = lower_type(ret);
             if !ty.fits(&declared) {
                 self.error(
-                    Diagnostic::error(codes::INVALID_RETURN, format!("the body of `{}` does not match its return type", decl.name.name))
-                        .with_label(decl.body.span, format!("this is a `{ty}`"))
-                        .with_secondary(ret.span, format!("declared to return `{declared}`"))
-                        .with_help("change the body or the declared return type"),
+                    Diagnostic::error(
+                        codes::INVALID_RETURN,
+                        format!("the body of `{}` does not match its return type", decl.name.name),
+                    )
+                    .with_label(decl.body.span, format!("this is a `{ty}`"))
+                    .with_secondary(ret.span, format!("declared to return `{declared}`"))
+                    .with_help("change the body or the declared return type"),
                 );
             }
         }
@@ -230,14 +246,28 @@ impl Checker<'_> {
                 }
             }
         }
-        let missing: Vec<&str> =
-            inputs.iter().filter(|(n, _, required)| *required && !set.contains(n)).map(|(n, _, _)| n.as_str()).collect();
+        let missing: Vec<&str> = inputs
+            .iter()
+            .filter(|(n, _, required)| *required && !set.contains(n))
+            .map(|(n, _, _)| n.as_str())
+            .collect();
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|n| format!("`{n}`")).collect();
             self.error(
-                Diagnostic::error(codes::MISSING_MODULE_INPUT, format!("module `{}` is missing required input{} {}", call.name.name, plural(names.len()), names.join(", ")))
-                    .with_label(call.name.span, "called here")
-                    .with_help(format!("set {} in the module body, or give the input a default in the module", missing.iter().map(|n| format!("`{n} = ...`")).collect::<Vec<_>>().join(", "))),
+                Diagnostic::error(
+                    codes::MISSING_MODULE_INPUT,
+                    format!(
+                        "module `{}` is missing required input{} {}",
+                        call.name.name,
+                        plural(names.len()),
+                        names.join(", ")
+                    ),
+                )
+                .with_label(call.name.span, "called here")
+                .with_help(format!(
+                    "set {} in the module body, or give the input a default in the module",
+                    missing.iter().map(|n| format!("`{n} = ...`")).collect::<Vec<_>>().join(", ")
+                )),
             );
         }
     }
@@ -248,12 +278,19 @@ impl Checker<'_> {
         match inputs.iter().find(|(n, _, _)| n == name) {
             Some((_, declared, _)) => self.expect_type(&attribute.value, &ty, declared),
             None => {
-                let help = suggest(name, inputs.iter().map(|(n, _, _)| n.as_str()))
-                    .unwrap_or_else(|| format!("the module's inputs are {}", list(&inputs.iter().map(|(n, _, _)| n.clone()).collect::<Vec<_>>())));
+                let help = suggest(name, inputs.iter().map(|(n, _, _)| n.as_str())).unwrap_or_else(|| {
+                    format!(
+                        "the module's inputs are {}",
+                        list(&inputs.iter().map(|(n, _, _)| n.clone()).collect::<Vec<_>>())
+                    )
+                });
                 self.error(
-                    Diagnostic::error(codes::UNKNOWN_MODULE_INPUT, format!("module `{}` has no input `{name}`", call.name.name))
-                        .with_label(attribute.name.span, "unknown input")
-                        .with_help(help),
+                    Diagnostic::error(
+                        codes::UNKNOWN_MODULE_INPUT,
+                        format!("module `{}` has no input `{name}`", call.name.name),
+                    )
+                    .with_label(attribute.name.span, "unknown input")
+                    .with_help(help),
                 );
             }
         }
@@ -368,9 +405,12 @@ impl Checker<'_> {
             let help = suggest(&first.name.name, candidates.iter().copied())
                 .unwrap_or_else(|| "an address names a managed resource or a module call of this module".to_string());
             self.error(
-                Diagnostic::error(codes::INVALID_ADDRESS, format!("`{}` is not a resource or module of this module", first.name.name))
-                    .with_label(first.name.span, "not a resource or module")
-                    .with_help(help),
+                Diagnostic::error(
+                    codes::INVALID_ADDRESS,
+                    format!("`{}` is not a resource or module of this module", first.name.name),
+                )
+                .with_label(first.name.span, "not a resource or module")
+                .with_help(help),
             );
         }
     }
@@ -401,5 +441,9 @@ pub(super) fn list(names: &[impl AsRef<str>]) -> String {
 }
 
 pub(super) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }

@@ -2,14 +2,26 @@
 //! element per line when written so, and the source text for what must not change.
 
 use super::seq::{self, Entry, Layout, Rendered};
-use super::source::{last_line_indent, push_spaces, Source};
+use super::source::{ends_in_blank_line, last_line_indent, push_spaces, push_text, Source};
 use crate::syntax::ast::*;
 
 /// How far a broken list, object or argument list indents its elements.
 pub(super) const INDENT: usize = 2;
 
-/// Formats `expr`, whose first line is indented by `base`.
-pub(super) fn expr(src: &Source, expr: &Expr, base: usize) -> String {
+/// Formats `expr`, whose first line is indented by `base`. An expression that ends with
+/// a heredoc ends with a newline and indentation, since nothing may follow the
+/// heredoc's closing marker on its line; see [`push_text`].
+pub(super) fn expr(src: &Source, e: &Expr, base: usize) -> String {
+    let (_, end) = src.range(e.span);
+    let mut text = expr_text(src, e, base);
+    if src.heredoc_ends_at(end) && !ends_in_blank_line(&text) {
+        text.push('\n');
+        push_spaces(&mut text, base);
+    }
+    text
+}
+
+fn expr_text(src: &Source, expr: &Expr, base: usize) -> String {
     let (start, end) = src.range(expr.span);
     match &expr.kind {
         // The content of a heredoc is significant to the byte.
@@ -35,65 +47,66 @@ pub(super) fn expr(src: &Source, expr: &Expr, base: usize) -> String {
 /// Appends `e` to `out`, which is a line (or lines) starting at indentation `base`.
 pub(super) fn push_expr(src: &Source, out: &mut String, e: &Expr, base: usize) {
     let indent = last_line_indent(out, base);
-    out.push_str(&expr(src, e, indent));
+    push_text(out, &expr(src, e, indent));
 }
 
 /// Expressions other than literals and containers, with canonical spacing.
 fn structured(src: &Source, e: &Expr, base: usize) -> String {
-    let mut out = String::new();
+    let mut text = String::new();
+    let out = &mut text;
     match &e.kind {
-        ExprKind::Null => out.push_str("null"),
-        ExprKind::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
-        ExprKind::Name(name) => out.push_str(&name.name),
+        ExprKind::Null => push_text(out, "null"),
+        ExprKind::Bool(value) => push_text(out, if *value { "true" } else { "false" }),
+        ExprKind::Name(name) => push_text(out, &name.name),
         ExprKind::GetAttr { target, name } => {
-            push_expr(src, &mut out, target, base);
-            out.push('.');
-            out.push_str(&name.name);
+            push_expr(src, out, target, base);
+            push_text(out, ".");
+            push_text(out, &name.name);
         }
         ExprKind::Index { target, index } => {
-            push_expr(src, &mut out, target, base);
-            push_index(src, &mut out, index, base);
+            push_expr(src, out, target, base);
+            push_index(src, out, index, base);
         }
-        ExprKind::Splat { target, steps } => splat(src, &mut out, target, steps, base),
+        ExprKind::Splat { target, steps } => splat(src, out, target, steps, base),
         ExprKind::Unary { op, operand } => {
-            out.push_str(op.node.as_str());
-            push_expr(src, &mut out, operand, base);
+            push_text(out, op.node.as_str());
+            push_expr(src, out, operand, base);
         }
         ExprKind::Binary { op, lhs, rhs } => {
-            push_expr(src, &mut out, lhs, base);
-            out.push_str(&format!(" {} ", op.node.as_str()));
-            push_expr(src, &mut out, rhs, base);
+            push_expr(src, out, lhs, base);
+            push_text(out, &format!(" {} ", op.node.as_str()));
+            push_expr(src, out, rhs, base);
         }
         ExprKind::Conditional { condition, then, otherwise } => {
-            push_expr(src, &mut out, condition, base);
-            out.push_str(" ? ");
-            push_expr(src, &mut out, then, base);
-            out.push_str(" : ");
-            push_expr(src, &mut out, otherwise, base);
+            push_expr(src, out, condition, base);
+            push_text(out, " ? ");
+            push_expr(src, out, then, base);
+            push_text(out, " : ");
+            push_expr(src, out, otherwise, base);
         }
         ExprKind::ForList { binding, body, filter } => {
-            out.push_str("[for ");
-            push_binding(src, &mut out, binding, base);
-            push_expr(src, &mut out, body, base);
-            push_filter(src, &mut out, filter.as_deref(), base);
-            out.push(']');
+            push_text(out, "[for ");
+            push_binding(src, out, binding, base);
+            push_expr(src, out, body, base);
+            push_filter(src, out, filter.as_deref(), base);
+            push_text(out, "]");
         }
         ExprKind::ForObject { binding, key, value, group, filter } => {
-            out.push_str("{ for ");
-            push_binding(src, &mut out, binding, base);
-            push_expr(src, &mut out, key, base);
-            out.push_str(" => ");
-            push_expr(src, &mut out, value, base);
+            push_text(out, "{ for ");
+            push_binding(src, out, binding, base);
+            push_expr(src, out, key, base);
+            push_text(out, " => ");
+            push_expr(src, out, value, base);
             if *group {
-                out.push_str("...");
+                push_text(out, "...");
             }
-            push_filter(src, &mut out, filter.as_deref(), base);
-            out.push_str(" }");
+            push_filter(src, out, filter.as_deref(), base);
+            push_text(out, " }");
         }
         ExprKind::Paren(inner) => {
-            out.push('(');
-            push_expr(src, &mut out, inner, base);
-            out.push(')');
+            push_text(out, "(");
+            push_expr(src, out, inner, base);
+            push_text(out, ")");
         }
         ExprKind::Heredoc { .. }
         | ExprKind::Template(_)
@@ -101,25 +114,25 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
         | ExprKind::Error
         | ExprKind::List(_)
         | ExprKind::Object(_)
-        | ExprKind::Call { .. } => out.push_str(&expr(src, e, base)),
+        | ExprKind::Call { .. } => push_text(out, &expr(src, e, base)),
     }
-    out
+    text
 }
 
 fn push_index(src: &Source, out: &mut String, index: &Expr, base: usize) {
-    out.push('[');
+    push_text(out, "[");
     push_expr(src, out, index, base);
-    out.push(']');
+    push_text(out, "]");
 }
 
 fn splat(src: &Source, out: &mut String, target: &Expr, steps: &[SplatStep], base: usize) {
     push_expr(src, out, target, base);
-    out.push_str("[*]");
+    push_text(out, "[*]");
     for step in steps {
         match step {
             SplatStep::Attr(name) => {
-                out.push('.');
-                out.push_str(&name.name);
+                push_text(out, ".");
+                push_text(out, &name.name);
             }
             SplatStep::Index(index) => push_index(src, out, index, base),
         }
@@ -129,18 +142,18 @@ fn splat(src: &Source, out: &mut String, target: &Expr, steps: &[SplatStep], bas
 /// `k, v in COLLECTION : ` of a `for` expression.
 fn push_binding(src: &Source, out: &mut String, binding: &ForBinding, base: usize) {
     if let Some(key_var) = &binding.key_var {
-        out.push_str(&key_var.name);
-        out.push_str(", ");
+        push_text(out, &key_var.name);
+        push_text(out, ", ");
     }
-    out.push_str(&binding.value_var.name);
-    out.push_str(" in ");
+    push_text(out, &binding.value_var.name);
+    push_text(out, " in ");
     push_expr(src, out, &binding.collection, base);
-    out.push_str(" : ");
+    push_text(out, " : ");
 }
 
 fn push_filter(src: &Source, out: &mut String, filter: Option<&Expr>, base: usize) {
     if let Some(filter) = filter {
-        out.push_str(" if ");
+        push_text(out, " if ");
         push_expr(src, out, filter, base);
     }
 }
@@ -182,16 +195,30 @@ fn call(src: &Source, (start, end): (usize, usize), function: &Ident, args: &[Ex
 fn push_separated(src: &Source, out: &mut String, items: &[Expr], base: usize) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            push_text(out, ", ");
         }
         push_expr(src, out, item, base);
+    }
+}
+
+/// True when the last token of `e` is a bare name, which a following `(` would turn
+/// into a call.
+fn ends_with_name(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Name(_) => true,
+        ExprKind::Unary { operand: last, .. }
+        | ExprKind::Binary { rhs: last, .. }
+        | ExprKind::Conditional { otherwise: last, .. } => ends_with_name(last),
+        _ => false,
     }
 }
 
 /// A list element or call argument on its own line, with its comma.
 fn element(src: &Source, e: &Expr, indent: usize) -> Entry {
     let (start, end) = src.range(e.span);
-    Entry { start, end, rendered: Rendered::Text(expr(src, e, indent) + ",") }
+    let mut text = expr(src, e, indent);
+    push_text(&mut text, ",");
+    Entry { start, end, rendered: Rendered::Text(text) }
 }
 
 fn object(src: &Source, (start, end): (usize, usize), items: &[ObjectItem], base: usize) -> String {
@@ -201,10 +228,10 @@ fn object(src: &Source, (start, end): (usize, usize), items: &[ObjectItem], base
     let inline = |out: &mut String, base| {
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
-                out.push_str(", ");
+                push_text(out, ", ");
             }
             let indent = last_line_indent(out, base);
-            out.push_str(&object_item(src, item, indent).rendered.render(0));
+            push_text(out, &object_item(src, item, indent).rendered.render(0));
         }
     };
     layout(src, &container, base, entries, inline)
@@ -212,10 +239,11 @@ fn object(src: &Source, (start, end): (usize, usize), items: &[ObjectItem], base
 
 fn object_entries(src: &Source, items: &[ObjectItem], indent: usize) -> Vec<Entry> {
     let mut entries: Vec<Entry> = items.iter().map(|item| object_item(src, item, indent)).collect();
-    // Entries on their own lines need no commas, except before a parenthesised key,
-    // which would otherwise read as the arguments of a call: `{ a = f \n (k) = 1 }`.
+    // Entries on their own lines need no commas, except between a value ending in a
+    // name and a parenthesised key, which would otherwise read as a call: `f (k) = 1`.
     for (i, next) in items.iter().enumerate().skip(1) {
-        if matches!(&next.key, ObjectKey::Expr(Expr { kind: ExprKind::Paren(_), .. })) {
+        let paren_key = matches!(&next.key, ObjectKey::Expr(Expr { kind: ExprKind::Paren(_), .. }));
+        if paren_key && ends_with_name(&items[i - 1].value) {
             let previous = std::mem::replace(&mut entries[i - 1].rendered, Rendered::Text(String::new()));
             entries[i - 1].rendered = previous.with_suffix(",");
         }
@@ -235,10 +263,10 @@ fn object_item(src: &Source, item: &ObjectItem, indent: usize) -> Entry {
     };
     let separator = if item.colon { ": " } else { " = " };
     let value = expr(src, &item.value, last_line_indent(&key, indent));
-    let rendered = if item.colon || key.contains('\n') || value.contains('\n') {
+    let rendered = if item.colon || key.contains('\n') {
         Rendered::Text(key + separator + &value)
     } else {
-        Rendered::Assign { key, value }
+        Rendered::assign(key, value)
     };
     Entry { start, end, rendered }
 }
@@ -255,17 +283,18 @@ fn layout(
     let (inner_start, inner_end) = container.inner;
     let broken = src.has_comment(inner_start, inner_end)
         || container.first.is_some_and(|first| src.has_newline(inner_start, first));
-    let mut out = container.open.to_string();
+    let mut text = container.open.to_string();
+    let out = &mut text;
     if broken {
         let layout = Layout { indent: base + INDENT, top_level: false };
-        seq::render(src, &mut out, container.inner, &entries(base + INDENT), &layout);
+        seq::render(src, out, container.inner, &entries(base + INDENT), &layout);
         out.push('\n');
-        push_spaces(&mut out, base);
+        push_spaces(out, base);
     } else if container.first.is_some() {
-        out.push_str(container.pad);
-        inline(&mut out, base);
-        out.push_str(container.pad);
+        push_text(out, container.pad);
+        inline(out, base);
+        push_text(out, container.pad);
     }
-    out.push_str(container.close);
-    out
+    push_text(out, container.close);
+    text
 }

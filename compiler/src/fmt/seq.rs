@@ -13,20 +13,32 @@ pub(super) struct Entry {
 pub(super) enum Rendered {
     /// Printed as is.
     Text(String),
-    /// A one-line `key = value`, whose `=` lines up with its neighbours'.
+    /// `key = value`, whose `=` lines up with its neighbours'. Built by
+    /// [`Rendered::assign`].
     Assign { key: String, value: String },
 }
 
 impl Rendered {
-    fn is_multi_line(&self) -> bool {
+    /// `key = value`, aligned with its neighbours when its first line is a whole line
+    /// of its own: a one-line value, or one whose line breaks are inside a heredoc or
+    /// after a balanced first line. A value that opens a bracket on the first line and
+    /// closes it on a later one is not aligned; `terraform fmt` decides the same way.
+    pub fn assign(key: String, value: String) -> Rendered {
+        if value.lines().next().is_some_and(opens_bracket) {
+            Rendered::Text(format!("{key} = {value}"))
+        } else {
+            Rendered::Assign { key, value }
+        }
+    }
+
+    fn is_single_line(&self) -> bool {
         match self {
-            Rendered::Text(text) => text.contains('\n'),
-            Rendered::Assign { .. } => false,
+            Rendered::Text(text) | Rendered::Assign { value: text, .. } => !text.contains('\n'),
         }
     }
 
     /// The entry with its key padded to `key_width` columns.
-    fn render(&self, key_width: usize) -> String {
+    pub fn render(&self, key_width: usize) -> String {
         match self {
             Rendered::Text(text) => text.clone(),
             Rendered::Assign { key, value } => format!("{key:<key_width$} = {value}"),
@@ -57,26 +69,61 @@ pub(super) struct Layout {
 
 /// Appends `entries`, found in the source between `open` and `close`, to `out`, one per
 /// line. `out` ends with the line that opens the sequence (empty at the top level).
-pub(super) fn render(src: &Source, out: &mut String, (open, close): (usize, usize), entries: &[Entry], layout: &Layout) {
+pub(super) fn render(
+    src: &Source,
+    out: &mut String,
+    (open, close): (usize, usize),
+    entries: &[Entry],
+    layout: &Layout,
+) {
     let mut gaps = Vec::with_capacity(entries.len());
     let mut previous_end = open;
     for entry in entries {
         gaps.push(src.gap(previous_end, entry.start));
         previous_end = entry.end;
     }
+    gaps.push(src.gap(previous_end, close));
     let key_widths = key_widths(entries, &gaps);
+    // An entry ending in a heredoc ends with the indentation for what would follow.
+    let mut texts: Vec<String> =
+        entries.iter().zip(key_widths).map(|(e, width)| e.rendered.render(width).trim_end().to_string()).collect();
+    align_trailing_comments(&mut texts, &gaps);
     let mut writer = Writer { out, indent: layout.indent, pending_blank: false, started: false };
-    for (i, entry) in entries.iter().enumerate() {
-        let separate = layout.top_level && i > 0 && entry.rendered.is_multi_line() && entries[i - 1].rendered.is_multi_line();
+    for (i, text) in texts.iter().enumerate() {
+        let separate = layout.top_level && i > 0 && text.contains('\n') && texts[i - 1].contains('\n');
         writer.pending_blank |= separate;
         writer.pieces(&gaps[i]);
-        writer.line(&entry.rendered.render(key_widths[i]));
+        writer.line(text);
     }
-    writer.pieces(&src.gap(previous_end, close));
+    writer.pieces(&gaps[entries.len()]);
+}
+
+/// Pads one-line entries on consecutive lines that all end in a comment, so that the
+/// comments line up. `gaps[i + 1]` is what follows entry `i`.
+fn align_trailing_comments(texts: &mut [String], gaps: &[Vec<Piece>]) {
+    let trails = |i: usize| !texts[i].contains('\n') && matches!(gaps[i + 1].first(), Some(Piece::Trailing(_)));
+    let trailing: Vec<bool> = (0..texts.len()).map(trails).collect();
+    let mut run_start = 0;
+    for i in 0..=texts.len() {
+        let continues = i < texts.len()
+            && i > 0
+            && trailing[i]
+            && trailing[i - 1]
+            && gaps[i].iter().all(|p| matches!(p, Piece::Trailing(_)));
+        if !continues {
+            let widest = texts[run_start..i].iter().map(|t| t.chars().count()).max().unwrap_or(0);
+            for text in &mut texts[run_start..i] {
+                let padding = widest - text.chars().count();
+                push_spaces(text, padding);
+            }
+            run_start = i;
+        }
+    }
 }
 
 /// The key width of every entry: the widest key of the run of consecutive `Assign`
-/// entries it belongs to. A comment line or a blank line ends a run.
+/// entries it belongs to. A comment line, a blank line or an entry that spans lines
+/// ends a run (a multi-line `Assign` can be the last of its run).
 fn key_widths(entries: &[Entry], gaps: &[Vec<Piece>]) -> Vec<usize> {
     let mut widths = vec![0; entries.len()];
     let mut run_start = 0;
@@ -85,6 +132,7 @@ fn key_widths(entries: &[Entry], gaps: &[Vec<Piece>]) -> Vec<usize> {
             && i > 0
             && matches!(entries[i].rendered, Rendered::Assign { .. })
             && matches!(entries[i - 1].rendered, Rendered::Assign { .. })
+            && entries[i - 1].rendered.is_single_line()
             && gaps[i].iter().all(|p| matches!(p, Piece::Trailing(_)));
         if !continues {
             let run = run_start..i;
@@ -139,4 +187,43 @@ impl Writer<'_> {
         self.pending_blank = false;
         self.started = true;
     }
+}
+
+/// True when `line` (the first line of an expression) leaves a bracket, a string or an
+/// interpolation open. Scanning stops at a heredoc opener or a comment.
+fn opens_bracket(line: &str) -> bool {
+    // Each open bracket; `true` for a `${` inside a string.
+    let mut open: Vec<bool> = Vec::new();
+    let mut in_string = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => in_string = false,
+                '$' if chars.peek() == Some(&'$') => {
+                    chars.next();
+                    chars.next_if_eq(&'{');
+                }
+                '$' if chars.next_if_eq(&'{').is_some() => {
+                    open.push(true);
+                    in_string = false;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => open.push(false),
+            ')' | ']' | '}' => in_string = open.pop() == Some(true),
+            '<' if chars.peek() == Some(&'<') => break,
+            '#' => break,
+            '/' if matches!(chars.peek(), Some('/' | '*')) => break,
+            _ => {}
+        }
+    }
+    in_string || !open.is_empty()
 }

@@ -76,6 +76,11 @@ impl<'a> Source<'a> {
         })
     }
 
+    /// True when a heredoc ends at `end`.
+    pub fn heredoc_ends_at(&self, end: usize) -> bool {
+        self.heredocs.iter().any(|&(_, e)| e == end)
+    }
+
     pub fn has_newline(&self, start: usize, end: usize) -> bool {
         self.text[start..end].contains('\n')
     }
@@ -147,6 +152,7 @@ impl<'a> Source<'a> {
     /// each later line keeps its indentation relative to the first line (but at least
     /// [`CONTINUATION_INDENT`] deeper unless it starts with a closing bracket), loses
     /// trailing whitespace, and lines inside heredocs and block comments stay untouched.
+    /// Like [`super::expr::expr`], a slice ending in a heredoc ends with a new line.
     pub fn verbatim(&self, start: usize, end: usize, base: usize) -> String {
         let original_base = self.line_indent(start);
         let mut out = String::new();
@@ -167,6 +173,10 @@ impl<'a> Source<'a> {
             }
             raw = keep_end;
             line_start = line_end + 1;
+        }
+        if self.heredoc_ends_at(end) {
+            out.push('\n');
+            push_spaces(&mut out, base);
         }
         out
     }
@@ -191,6 +201,27 @@ fn has_blank_line(text: &str) -> bool {
 
 fn leading_whitespace(line: &str) -> usize {
     line.chars().take_while(|c| *c == ' ' || *c == '\t').count()
+}
+
+/// Appends `text` to `out`. After a heredoc, whose closing marker must end its line,
+/// `out` ends with a line holding only indentation, and `text` continues there: one
+/// level deeper when it continues the expression (`+ 1`), as is when it closes or
+/// separates (`)`, `,`, a body's `{`).
+pub(super) fn push_text(out: &mut String, text: &str) {
+    if !ends_in_blank_line(out) {
+        out.push_str(text);
+        return;
+    }
+    let text = text.trim_start();
+    if !text.is_empty() && !text.starts_with([')', ']', '}', ',', '{']) {
+        push_spaces(out, CONTINUATION_INDENT);
+    }
+    out.push_str(text);
+}
+
+/// True when the last line of `text` (after at least one newline) is only whitespace.
+pub(super) fn ends_in_blank_line(text: &str) -> bool {
+    text.rfind('\n').is_some_and(|i| text[i + 1..].trim().is_empty())
 }
 
 pub(super) fn push_spaces(out: &mut String, n: usize) {

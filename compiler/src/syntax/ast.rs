@@ -79,9 +79,7 @@ impl Item {
             Item::Resource(x) => Some(&x.name),
             Item::Module(x) => Some(&x.name),
             Item::Output(x) => Some(&x.name),
-            Item::Provider(_) | Item::Check(_) | Item::Moved(_) | Item::Import(_) | Item::State(_) => {
-                None
-            }
+            Item::Provider(_) | Item::Check(_) | Item::Moved(_) | Item::Import(_) | Item::State(_) => None,
         }
     }
 
@@ -364,20 +362,51 @@ pub enum ExprKind {
     /// A quoted string, possibly with `${}` interpolations.
     Template(Template),
     /// `<<EOT` or `<<-EOT` (when `indent` is true) heredoc.
-    Heredoc { marker: String, indent: bool, template: Template },
+    Heredoc {
+        marker: String,
+        indent: bool,
+        template: Template,
+    },
     List(Vec<Expr>),
     Object(Vec<ObjectItem>),
     Name(Ident),
-    GetAttr { target: Box<Expr>, name: Ident },
-    Index { target: Box<Expr>, index: Box<Expr> },
+    GetAttr {
+        target: Box<Expr>,
+        name: Ident,
+    },
+    Index {
+        target: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `target[*]` followed by attribute and index steps applied to every element.
-    Splat { target: Box<Expr>, steps: Vec<SplatStep> },
-    Call { function: Ident, args: Vec<Expr> },
-    Unary { op: Spanned<UnaryOp>, operand: Box<Expr> },
-    Binary { op: Spanned<BinaryOp>, lhs: Box<Expr>, rhs: Box<Expr> },
-    Conditional { condition: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    Splat {
+        target: Box<Expr>,
+        steps: Vec<SplatStep>,
+    },
+    Call {
+        function: Ident,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: Spanned<UnaryOp>,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: Spanned<BinaryOp>,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Conditional {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `[for k, v in xs : body if filter]`
-    ForList { binding: ForBinding, body: Box<Expr>, filter: Option<Box<Expr>> },
+    ForList {
+        binding: ForBinding,
+        body: Box<Expr>,
+        filter: Option<Box<Expr>>,
+    },
     /// `{for k, v in xs : key => value if filter}`; `group` is the `...` suffix.
     ForObject {
         binding: ForBinding,

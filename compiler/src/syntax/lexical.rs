@@ -14,10 +14,8 @@
 pub const MAX_NESTING: usize = 64;
 
 /// Keywords that start a top-level item.
-const ITEM_KEYWORDS: &[&str] = &[
-    "input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved",
-    "import", "state",
-];
+const ITEM_KEYWORDS: &[&str] =
+    &["input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "state"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProblemKind {
@@ -60,8 +58,14 @@ enum Frame {
 }
 
 pub fn scan(text: &str) -> Scan {
-    let mut scanner =
-        Scanner { text: text.as_bytes(), pos: 0, stack: Vec::new(), root_questions: 0, stopped: false, out: Scan::default() };
+    let mut scanner = Scanner {
+        text: text.as_bytes(),
+        pos: 0,
+        stack: Vec::new(),
+        root_questions: 0,
+        stopped: false,
+        out: Scan::default(),
+    };
     scanner.out.item_starts.push(0);
     scanner.run();
     scanner.out

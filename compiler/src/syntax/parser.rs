@@ -79,16 +79,20 @@ fn problem_diagnostic(file: FileId, text: &str, problem: &Problem) -> Diagnostic
     match problem.kind {
         ProblemKind::UnterminatedString => Diagnostic::error(codes::UNTERMINATED_STRING, "unterminated string")
             .with_label(span, "this string is never closed")
-            .with_help("close the string with `\"` on the same line; use a heredoc (`<<EOT`) for text over several lines"),
+            .with_help(
+                "close the string with `\"` on the same line; use a heredoc (`<<EOT`) for text over several lines",
+            ),
         ProblemKind::UnterminatedHeredoc => {
             let marker = text.get(problem.start..problem.end).unwrap_or("").trim_start_matches(['<', '-']);
             Diagnostic::error(codes::UNTERMINATED_HEREDOC, "unterminated heredoc")
                 .with_label(span, "this heredoc is never closed")
                 .with_help(format!("end the heredoc with a line holding only `{marker}`"))
         }
-        ProblemKind::UnterminatedComment => Diagnostic::error(codes::UNTERMINATED_COMMENT, "unterminated block comment")
-            .with_label(span, "this comment is never closed")
-            .with_help("close the comment with `*/`"),
+        ProblemKind::UnterminatedComment => {
+            Diagnostic::error(codes::UNTERMINATED_COMMENT, "unterminated block comment")
+                .with_label(span, "this comment is never closed")
+                .with_help("close the comment with `*/`")
+        }
         ProblemKind::TooDeep => Diagnostic::error(codes::TOO_DEEP, "nesting too deep")
             .with_label(span, format!("more than {} levels deep here", lexical::MAX_NESTING))
             .with_help("split the expression into `let` declarations"),
@@ -129,7 +133,11 @@ fn found_token(text: &str, offset: usize) -> &str {
     }
     let first = rest.chars().next().map_or(0, char::len_utf8);
     let found = &rest[..first];
-    if found.trim().is_empty() { "" } else { found }
+    if found.trim().is_empty() {
+        ""
+    } else {
+        found
+    }
 }
 
 fn syntax_help(found: &str, expected: Option<&str>) -> String {

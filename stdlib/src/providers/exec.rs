@@ -28,16 +28,8 @@ fn command() -> Schema {
         "Runs a shell command on create, and optionally on update and destroy.",
         "A random identifier chosen when the resource is created.",
         vec![
-            AttributeSchema::required(
-                "create",
-                Type::String,
-                "The shell command that creates the resource.",
-            ),
-            AttributeSchema::optional(
-                "destroy",
-                Type::String,
-                "The shell command that destroys the resource.",
-            ),
+            AttributeSchema::required("create", Type::String, "The shell command that creates the resource."),
+            AttributeSchema::optional("destroy", Type::String, "The shell command that destroys the resource."),
             AttributeSchema::optional(
                 "update",
                 Type::String,
@@ -55,16 +47,8 @@ fn command() -> Schema {
                 "Values that replace the resource (`destroy`, then `create`) whenever one changes.",
             )
             .force_new(),
-            AttributeSchema::computed(
-                "stdout",
-                Type::String,
-                "The standard output of the last command run.",
-            ),
-            AttributeSchema::computed(
-                "exit_code",
-                Type::Number,
-                "The exit status of the last command run.",
-            ),
+            AttributeSchema::computed("stdout", Type::String, "The standard output of the last command run."),
+            AttributeSchema::computed("exit_code", Type::Number, "The exit status of the last command run."),
         ],
     )
 }

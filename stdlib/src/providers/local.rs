@@ -25,11 +25,7 @@ fn file_resource() -> Schema {
                 "Where to write the file, relative to the module's directory; changing it replaces the file.",
             )
             .force_new(),
-            AttributeSchema::optional(
-                "content",
-                Type::String,
-                "The text to write; set this or `source`.",
-            ),
+            AttributeSchema::optional("content", Type::String, "The text to write; set this or `source`."),
             AttributeSchema::optional(
                 "source",
                 Type::String,
@@ -51,12 +47,12 @@ fn file_data() -> Schema {
         "Reads a file on the local machine.",
         "The SHA-1 hash of the file's content, in hexadecimal.",
         vec![
-            AttributeSchema::required("path", Type::String, "The path of the file to read, relative to the module's directory."),
-            AttributeSchema::computed(
-                "content",
+            AttributeSchema::required(
+                "path",
                 Type::String,
-                "The file's content, as UTF-8 text.",
+                "The path of the file to read, relative to the module's directory.",
             ),
+            AttributeSchema::computed("content", Type::String, "The file's content, as UTF-8 text."),
             AttributeSchema::computed("size", Type::Number, "The size of the file in bytes."),
         ],
     )

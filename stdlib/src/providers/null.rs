@@ -10,22 +10,14 @@ pub fn schema() -> ProviderSchema {
         "Stores a value in state and passes it on, like Terraform's `terraform_data`.",
         "A random identifier chosen when the resource is created.",
         vec![
-            AttributeSchema::optional(
-                "input",
-                Type::Any,
-                "A value to store; it is copied to `output`.",
-            ),
+            AttributeSchema::optional("input", Type::Any, "A value to store; it is copied to `output`."),
             AttributeSchema::optional(
                 "triggers",
                 Type::map(Type::Any),
                 "Values that replace the resource whenever any of them changes.",
             )
             .force_new(),
-            AttributeSchema::computed(
-                "output",
-                Type::Any,
-                "The value of `input` as of the last apply.",
-            ),
+            AttributeSchema::computed("output", Type::Any, "The value of `input` as of the last apply."),
         ],
     );
     provider(

@@ -9,11 +9,7 @@ pub fn schema() -> ProviderSchema {
     provider(
         "random",
         "Random values that are generated once, kept in state and regenerated only when replaced.",
-        vec![
-            ("id", id()),
-            ("integer", integer()),
-            ("password", password()),
-        ],
+        vec![("id", id()), ("integer", integer()), ("password", password())],
         vec![],
     )
 }
@@ -33,12 +29,7 @@ fn password() -> Schema {
         "A random password, kept secret in plans and outputs.",
         "A fixed placeholder; the password itself is in `result`.",
         vec![
-            AttributeSchema::required(
-                "length",
-                Type::Number,
-                "The number of characters in the password.",
-            )
-            .force_new(),
+            AttributeSchema::required("length", Type::Number, "The number of characters in the password.").force_new(),
             AttributeSchema::optional(
                 "special",
                 Type::Bool,
@@ -46,8 +37,7 @@ fn password() -> Schema {
             )
             .force_new(),
             keepers(),
-            AttributeSchema::computed("result", Type::String, "The generated password.")
-                .sensitive(),
+            AttributeSchema::computed("result", Type::String, "The generated password.").sensitive(),
         ],
     )
 }
@@ -57,10 +47,8 @@ fn integer() -> Schema {
         "A random whole number within a range.",
         "The generated number, as a string.",
         vec![
-            AttributeSchema::required("min", Type::Number, "The smallest number to generate.")
-                .force_new(),
-            AttributeSchema::required("max", Type::Number, "The largest number to generate.")
-                .force_new(),
+            AttributeSchema::required("min", Type::Number, "The smallest number to generate.").force_new(),
+            AttributeSchema::required("max", Type::Number, "The largest number to generate.").force_new(),
             keepers(),
             AttributeSchema::computed("result", Type::Number, "The generated number."),
         ],
@@ -72,23 +60,11 @@ fn id() -> Schema {
         "Random bytes for naming things uniquely, in several encodings.",
         "The random bytes in URL-safe Base64 without padding.",
         vec![
-            AttributeSchema::required(
-                "byte_length",
-                Type::Number,
-                "The number of random bytes to generate.",
-            )
-            .force_new(),
+            AttributeSchema::required("byte_length", Type::Number, "The number of random bytes to generate.")
+                .force_new(),
             keepers(),
-            AttributeSchema::computed(
-                "hex",
-                Type::String,
-                "The random bytes in lower-case hexadecimal.",
-            ),
-            AttributeSchema::computed(
-                "b64",
-                Type::String,
-                "The random bytes in URL-safe Base64 without padding.",
-            ),
+            AttributeSchema::computed("hex", Type::String, "The random bytes in lower-case hexadecimal."),
+            AttributeSchema::computed("b64", Type::String, "The random bytes in URL-safe Base64 without padding."),
         ],
     )
 }

@@ -28,10 +28,5 @@ pub fn schema() -> ProviderSchema {
             .force_new(),
         ],
     );
-    provider(
-        "time",
-        "Resources that wait, to order operations in time.",
-        vec![("sleep", sleep)],
-        vec![],
-    )
+    provider("time", "Resources that wait, to order operations in time.", vec![("sleep", sleep)], vec![])
 }

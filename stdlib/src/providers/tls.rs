@@ -10,29 +10,17 @@ pub fn schema() -> ProviderSchema {
         "A private key generated locally and kept in state, with its public key.",
         "The SHA-1 hash of the public key, in hexadecimal.",
         vec![
-            AttributeSchema::required(
-                "algorithm",
-                Type::String,
-                "The key algorithm: \"ED25519\" or \"RSA\".",
-            )
-            .force_new(),
-            AttributeSchema::optional(
-                "rsa_bits",
-                Type::Number,
-                "The size of an RSA key in bits; 2048 by default.",
-            )
-            .force_new(),
+            AttributeSchema::required("algorithm", Type::String, "The key algorithm: \"ED25519\" or \"RSA\".")
+                .force_new(),
+            AttributeSchema::optional("rsa_bits", Type::Number, "The size of an RSA key in bits; 2048 by default.")
+                .force_new(),
             AttributeSchema::computed(
                 "public_key_openssh",
                 Type::String,
                 "The public key in OpenSSH `authorized_keys` format.",
             ),
-            AttributeSchema::computed(
-                "private_key_pem",
-                Type::String,
-                "The private key in PEM (PKCS#8) format.",
-            )
-            .sensitive(),
+            AttributeSchema::computed("private_key_pem", Type::String, "The private key in PEM (PKCS#8) format.")
+                .sensitive(),
             AttributeSchema::computed(
                 "private_key_openssh",
                 Type::String,

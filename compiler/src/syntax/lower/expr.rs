@@ -310,8 +310,14 @@ impl Lower<'_> {
                         '\\' => Some('\\'),
                         'u' | 'U' => {
                             let len = if escape == 'u' { 4 } else { 8 };
-                            let digits: String = (0..len).filter_map(|_| chars.next_if(|(_, c)| c.is_ascii_hexdigit())).map(|(_, c)| c).collect();
-                            u32::from_str_radix(&digits, 16).ok().filter(|_| digits.len() == len).and_then(char::from_u32)
+                            let digits: String = (0..len)
+                                .filter_map(|_| chars.next_if(|(_, c)| c.is_ascii_hexdigit()))
+                                .map(|(_, c)| c)
+                                .collect();
+                            u32::from_str_radix(&digits, 16)
+                                .ok()
+                                .filter(|_| digits.len() == len)
+                                .and_then(char::from_u32)
                         }
                         _ => None,
                     };
@@ -339,7 +345,9 @@ impl Lower<'_> {
         self.error(
             Diagnostic::error(codes::INVALID_ESCAPE, "invalid escape sequence")
                 .with_label(span, "not a known escape")
-                .with_help("valid escapes are \\n \\r \\t \\\" \\\\ \\uXXXX and \\UXXXXXXXX; write `\\\\` for a backslash"),
+                .with_help(
+                    "valid escapes are \\n \\r \\t \\\" \\\\ \\uXXXX and \\UXXXXXXXX; write `\\\\` for a backslash",
+                ),
         );
     }
 

@@ -36,8 +36,14 @@ impl Lower<'_> {
             "map" => TypeExprKind::Map(any()),
             other => {
                 let span = self.span(&pair);
-                let help = crate::diagnostic::suggest(other, ["string", "number", "bool", "any", "list", "set", "map", "object", "tuple"])
-                    .unwrap_or_else(|| "types are string, number, bool, any, list(T), set(T), map(T), object({...}) and tuple([...])".to_string());
+                let help = crate::diagnostic::suggest(
+                    other,
+                    ["string", "number", "bool", "any", "list", "set", "map", "object", "tuple"],
+                )
+                .unwrap_or_else(|| {
+                    "types are string, number, bool, any, list(T), set(T), map(T), object({...}) and tuple([...])"
+                        .to_string()
+                });
                 self.error(
                     Diagnostic::error(codes::UNKNOWN_TYPE, format!("unknown type `{other}`"))
                         .with_label(span, "not a type")
