@@ -98,6 +98,37 @@ fn check_fails_on_an_undefined_name_and_shows_where() {
     assert!(!text.contains('\x1b'), "no colour when piped: {text}");
 }
 
+/// One syntax error and two check errors, in three separate items: all three are
+/// reported, each with its code, `file:line:col`, the line underlined and a help line.
+#[test]
+fn three_independent_mistakes_are_all_reported() {
+    let text = "resource local.file notes {\n  path = \"notes.txt\"\n  colour = \"red\"\n}\n\nlet greeting = \"hi\" +\n\noutput count = lenght([1, 2])\n";
+    let dir = module(&[("main.infra", text)]);
+    let output = infra(dir.path(), &["check"]);
+    assert_exit(&output, 1);
+    let rendered = stderr(&output);
+    for (code, location, underlined) in [
+        ("E0401", "main.infra:3:3", "colour"),
+        ("E0100", "main.infra:8:1", "output"),
+        ("E0209", "main.infra:8:16", "lenght"),
+    ] {
+        let start = rendered.find(&format!("error[{code}]")).unwrap_or_else(|| panic!("no {code} in:\n{rendered}"));
+        let end = rendered[start + 1..].find("error").map_or(rendered.len(), |i| start + 1 + i);
+        let section = &rendered[start..end];
+        assert!(section.contains(location), "{code} should point at {location}:\n{section}");
+        // Columns in characters: the frame is drawn with multi-byte box characters.
+        let char_column = |line: &str, pattern: &str| line.find(pattern).map(|i| line[..i].chars().count());
+        let underline =
+            section.lines().find(|l| l.trim_start().starts_with('·') && l.contains('─')).unwrap_or_default();
+        let source_line = section.lines().find(|l| l.contains(underlined) && l.contains('│')).unwrap_or_default();
+        let column = char_column(source_line, underlined);
+        assert!(column.is_some(), "{code}: `{underlined}` not shown:\n{section}");
+        assert_eq!(char_column(underline, "─"), column, "{code}: underline under `{underlined}`:\n{section}");
+        assert!(section.contains("help:"), "{code} has a help line:\n{section}");
+    }
+    assert!(rendered.trim_end().ends_with("error: 3 errors"), "{rendered}");
+}
+
 #[test]
 fn check_takes_a_directory_argument_and_the_global_dir_flag() {
     let dir = module(&[("net/main.infra", UNDEFINED)]);
