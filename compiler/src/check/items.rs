@@ -4,6 +4,7 @@ use super::{lower_type, Checker, Target};
 use crate::diagnostic::{codes, suggest, Diagnostic};
 use crate::resolve::DeclKind;
 use crate::schema::Schema;
+use crate::span::Span;
 use crate::syntax::ast::*;
 use crate::types::Type;
 
@@ -38,23 +39,10 @@ impl Checker<'_> {
         if let Some(ty) = &input.ty {
             self.check_type_defaults(ty);
         }
-        let declared = input.ty.as_ref().map_or(Type::Any, lower_type);
         if let Some(default) = &input.default {
-            let ty = self.expr(default);
-            if !ty.fits(&declared) {
-                self.error(
-                    Diagnostic::error(
-                        codes::INVALID_DEFAULT,
-                        format!("the default of `{}` does not match its type", input.name.name),
-                    )
-                    .with_label(default.span, format!("this is a `{ty}`"))
-                    .with_secondary(
-                        input.ty.as_ref().map_or(input.name.span, |t| t.span),
-                        format!("`{}` is declared `{declared}`", input.name.name),
-                    )
-                    .with_help("change the default or the declared type"),
-                );
-            }
+            let declared_at = input.ty.as_ref().map_or(input.name.span, |t| t.span);
+            let declared = input.ty.as_ref().map_or(Type::Any, lower_type);
+            self.check_default(&input.name, default, declared_at, &declared);
         }
         if let Some(body) = &input.body {
             self.check_meta_body(
@@ -73,23 +61,28 @@ impl Checker<'_> {
             TypeExprKind::Object(fields) => {
                 for field in fields {
                     self.check_type_defaults(&field.ty);
-                    let Some(default) = &field.default else { continue };
-                    let actual = self.expr(default);
-                    let expected = lower_type(&field.ty);
-                    if !actual.fits(&expected) {
-                        self.error(
-                            Diagnostic::error(
-                                codes::INVALID_DEFAULT,
-                                format!("the default of `{}` does not match its type", field.name.name),
-                            )
-                            .with_label(default.span, format!("this is a `{actual}`"))
-                            .with_secondary(field.ty.span, format!("`{}` is declared `{expected}`", field.name.name))
-                            .with_help("change the default or the declared type"),
-                        );
+                    if let Some(default) = &field.default {
+                        self.check_default(&field.name, default, field.ty.span, &lower_type(&field.ty));
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A default value (of an input or an `optional` field) against its declared type.
+    fn check_default(&mut self, name: &Ident, default: &Expr, declared_at: Span, declared: &Type) {
+        let actual = self.expr(default);
+        if !actual.fits(declared) {
+            self.error(
+                Diagnostic::error(
+                    codes::INVALID_DEFAULT,
+                    format!("the default of `{}` does not match its type", name.name),
+                )
+                .with_label(default.span, format!("this is a `{actual}`"))
+                .with_secondary(declared_at, format!("`{}` is declared `{declared}`", name.name))
+                .with_help("change the default or the declared type"),
+            );
         }
     }
 
