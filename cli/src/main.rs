@@ -5,10 +5,12 @@
 //! described for users in `docs/cli.md`.
 
 mod check;
+mod console;
 mod dot;
 mod explain;
 mod format;
 mod graph;
+mod inputs;
 mod json;
 mod paths;
 mod render;
@@ -58,6 +60,8 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Explain a diagnostic code such as E0201
     Explain(explain::ExplainArgs),
+    /// Evaluate expressions against a module, interactively or from a pipe
+    Console(console::ConsoleArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => format::run(args, out),
         Command::Graph(args) => graph::run(args, out),
         Command::Explain(args) => explain::run(args, out),
+        Command::Console(args) => console::run(args, out),
     };
     ExitCode::from(code)
 }

@@ -5,4 +5,4 @@ pub mod lexical;
 mod lower;
 mod parser;
 
-pub use parser::{parse_file, Parsed};
+pub use parser::{parse_expression, parse_file, parse_var_file, Parsed};

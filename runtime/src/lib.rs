@@ -1,5 +1,15 @@
 //! Values, evaluation, plan and apply for Infra.
 //!
-//! This release ships the front end (`infra-compiler`); the runtime — values with unknown
-//! and sensitive marks, the provider interface, plan, apply and state — is the next
-//! milestone. The crate exists now so the workspace has its final shape.
+//! This crate owns the meaning of the language: [`value`] (values with unknown and
+//! sensitive marks), [`convert`] (conversion to declared types), [`function`] (the
+//! interface the built-in functions implement) and [`eval`] (evaluating expressions and
+//! modules). Plan, apply and state come with the engine.
+
+pub mod convert;
+pub mod eval;
+pub mod function;
+pub mod inputs;
+pub mod module;
+pub mod value;
+
+pub use value::{Kind, Value};

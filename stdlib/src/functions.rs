@@ -275,5 +275,9 @@ fn control() -> Vec<FunctionSignature> {
             .variadic("fallbacks", Any)
             .doc("Returns the value of the first argument that evaluates without an error."),
         f("can", &[("expression", Any)], ret(Bool)).doc("Tells whether an expression evaluates without an error."),
+        f("sensitive", &[("value", Any)], Returns::SameAs(0))
+            .doc("Marks a value sensitive: it is shown as `(sensitive value)` wherever it goes."),
+        f("nonsensitive", &[("value", Any)], Returns::SameAs(0))
+            .doc("Removes the sensitive mark from a value that has one; an error on a value without one."),
     ]
 }

@@ -10,7 +10,9 @@ use std::sync::OnceLock;
 use infra_compiler::schema::{FunctionSignature, ProviderSchema, Schemas};
 
 pub mod functions;
+pub mod library;
 pub mod providers;
+pub mod testing;
 
 /// The built-in providers and functions, keyed by name.
 #[derive(Clone, Debug)]
@@ -56,5 +58,16 @@ impl Schemas for Stdlib {
     /// Sorted, because the map is a `BTreeMap`.
     fn function_names(&self) -> Vec<&str> {
         self.functions.keys().map(String::as_str).collect()
+    }
+}
+
+impl infra_runtime::function::Functions for Stdlib {
+    fn call(
+        &self,
+        name: &str,
+        args: &[infra_runtime::Value],
+        context: &infra_runtime::function::CallContext<'_>,
+    ) -> Option<infra_runtime::function::FunctionResult> {
+        library::implementation(name).map(|implementation| implementation(args, context))
     }
 }

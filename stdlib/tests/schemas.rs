@@ -227,7 +227,7 @@ fn arities() {
     assert_eq!(arity("merge"), (0, None));
     assert_eq!(arity("length"), (1, Some(1)));
     // These need at least one argument; the checker catches a call with none.
-    for name in ["min", "max", "concat", "coalesce", "setunion", "setintersection", "try"] {
+    for name in ["min", "max", "concat", "coalesce", "setunion", "sensitive", "setintersection", "try"] {
         assert_eq!(arity(name), (1, None), "`{name}`");
     }
 }

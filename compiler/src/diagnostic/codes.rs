@@ -78,6 +78,15 @@ codes! {
     UNKNOWN_PROVIDER = "E0405", "unknown provider";
     // Graph: E05xx
     DEPENDENCY_CYCLE = "E0500", "dependency cycle";
+    // Evaluation: E06xx
+    FUNCTION_FAILED = "E0600", "function call failed";
+    DIVISION_BY_ZERO = "E0601", "division by zero";
+    INDEX_OUT_OF_RANGE = "E0602", "index out of range";
+    MISSING_KEY = "E0603", "key not found";
+    INVALID_VALUE = "E0604", "value has the wrong type";
+    INVALID_INPUT = "E0605", "invalid input value";
+    MISSING_INPUT = "E0606", "required input not set";
+    CHECK_FAILED = "E0607", "check failed";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";

@@ -16,6 +16,10 @@ use crate::syntax::parser::Rule;
 pub(crate) struct Lower<'d> {
     file: FileId,
     base: usize,
+    /// The whole file's text and its comments (absolute offsets, sorted), for trimming
+    /// spans; see [`Lower::span`].
+    text: &'d str,
+    comments: &'d [(usize, usize)],
     /// Depth of the expression tree being built; see `expr::MAX_EXPR_DEPTH`.
     depth: usize,
     diagnostics: &'d mut Vec<Diagnostic>,
@@ -29,17 +33,45 @@ fn unexpected_rule(rule: Rule) -> ! {
 }
 
 impl<'d> Lower<'d> {
-    pub(crate) fn new(file: FileId, base: usize, diagnostics: &'d mut Vec<Diagnostic>) -> Lower<'d> {
-        Lower { file, base, depth: 0, diagnostics }
+    pub(crate) fn new(
+        file: FileId,
+        base: usize,
+        (text, comments): (&'d str, &'d [(usize, usize)]),
+        diagnostics: &'d mut Vec<Diagnostic>,
+    ) -> Lower<'d> {
+        Lower { file, base, text, comments, depth: 0, diagnostics }
     }
 
+    /// The span of a pair, without trailing whitespace and comments. pest's span of a
+    /// rule that ends in an optional part (`expr` ends in `conditional?`) runs over
+    /// the whitespace and comments skipped while trying that part, so a diagnostic
+    /// would underline them too.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let span = pair.as_span();
-        Span::new(self.file, self.base + span.start(), self.base + span.end())
+        let start = self.base + span.start();
+        let mut end = self.base + span.end();
+        loop {
+            let trimmed = self.text.get(start..end).map_or(0, |t| t.len() - t.trim_end().len());
+            end -= trimmed;
+            let comment = self.comments.binary_search_by_key(&end, |(_, e)| *e).ok().map(|i| self.comments[i]);
+            match comment {
+                Some((comment_start, _)) if comment_start >= start && comment_start < end => end = comment_start,
+                _ => break,
+            }
+        }
+        Span::new(self.file, start, end)
     }
 
     fn error(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+
+    pub(crate) fn expression_only(&mut self, pair: Pair<Rule>) -> Expr {
+        self.expr(next(&mut pair.into_inner()))
+    }
+
+    pub(crate) fn var_file(&mut self, pair: Pair<Rule>) -> Vec<Attribute> {
+        pair.into_inner().filter(|p| p.as_rule() == Rule::attribute).map(|p| self.attribute(p)).collect()
     }
 
     pub(crate) fn file(&mut self, pair: Pair<Rule>) -> Vec<Item> {

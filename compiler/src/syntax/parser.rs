@@ -30,6 +30,7 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     let scan = lexical::scan(text);
     let mut diagnostics = Vec::new();
     let mut items = Vec::new();
+    let comment_ranges: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
     let mut starts = scan.item_starts.clone();
     starts.push(text.len());
     for window in starts.windows(2) {
@@ -42,7 +43,7 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
         let chunk = &text[start..end];
         match InfraParser::parse(Rule::file, chunk) {
             Ok(mut pairs) => {
-                let mut lower = Lower::new(file, start, &mut diagnostics);
+                let mut lower = Lower::new(file, start, (text, &comment_ranges), &mut diagnostics);
                 if let Some(pair) = pairs.next() {
                     items.extend(lower.file(pair));
                 }
@@ -68,8 +69,60 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
 /// Parses a failing chunk again with pest's error tracking on, which records the
 /// literal tokens it expected. Tracking costs time, so it is off for the first try.
 fn detailed_error(chunk: &str) -> Option<pest::error::Error<Rule>> {
+    detailed_error_for(Rule::file, chunk)
+}
+
+/// Parses a single expression, as typed at `infra console`.
+pub fn parse_expression(file: FileId, text: &str) -> Result<crate::syntax::ast::Expr, Vec<Diagnostic>> {
+    let scan = lexical::scan(text);
+    if !scan.problems.is_empty() {
+        return Err(scan.problems.iter().map(|p| problem_diagnostic(file, text, p)).collect());
+    }
+    let mut diagnostics = Vec::new();
+    let comments: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
+    let expr = match InfraParser::parse(Rule::expression_only, text) {
+        Ok(mut pairs) => {
+            pairs.next().map(|pair| Lower::new(file, 0, (text, &comments), &mut diagnostics).expression_only(pair))
+        }
+        Err(error) => {
+            let error = detailed_error_for(Rule::expression_only, text).unwrap_or(error);
+            diagnostics.push(syntax_error(file, text, 0, &error));
+            None
+        }
+    };
+    match expr {
+        Some(expr) if diagnostics.is_empty() => Ok(expr),
+        _ => Err(diagnostics),
+    }
+}
+
+/// Parses a `--var-file`: `name = expression` lines.
+pub fn parse_var_file(file: FileId, text: &str) -> Result<Vec<crate::syntax::ast::Attribute>, Vec<Diagnostic>> {
+    let scan = lexical::scan(text);
+    if !scan.problems.is_empty() {
+        return Err(scan.problems.iter().map(|p| problem_diagnostic(file, text, p)).collect());
+    }
+    let mut diagnostics = Vec::new();
+    let comments: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
+    let attributes = match InfraParser::parse(Rule::var_file, text) {
+        Ok(mut pairs) => {
+            pairs.next().map(|pair| Lower::new(file, 0, (text, &comments), &mut diagnostics).var_file(pair))
+        }
+        Err(error) => {
+            let error = detailed_error_for(Rule::var_file, text).unwrap_or(error);
+            diagnostics.push(syntax_error(file, text, 0, &error));
+            None
+        }
+    };
+    match attributes {
+        Some(attributes) if diagnostics.is_empty() => Ok(attributes),
+        _ => Err(diagnostics),
+    }
+}
+
+fn detailed_error_for(rule: Rule, text: &str) -> Option<pest::error::Error<Rule>> {
     pest::set_error_detail(true);
-    let result = InfraParser::parse(Rule::file, chunk);
+    let result = InfraParser::parse(rule, text);
     pest::set_error_detail(false);
     result.err()
 }

@@ -1,0 +1,116 @@
+//! `infra console`: evaluate expressions against a module, interactively with history
+//! on a terminal, or one line at a time from a pipe.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use clap::Args;
+use infra_compiler::{Analysis, SourceMap};
+use infra_runtime::module::ModuleScope;
+
+use crate::inputs::InputArgs;
+use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct ConsoleArgs {
+    /// The module whose inputs, lets and functions are in scope
+    #[arg(value_name = "DIR", default_value = ".")]
+    module_dir: PathBuf,
+
+    #[command(flatten)]
+    inputs: InputArgs,
+}
+
+pub fn run(args: &ConsoleArgs, out: Output) -> u8 {
+    let mut analysis: Analysis = crate::check::analyze(&args.module_dir);
+    let has_sources = !analysis.modules.is_empty();
+    if analysis.has_errors() || !has_sources {
+        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
+        render::print_summary(out, false, "the module has errors; fix them to use the console");
+        return EXIT_ERRORS;
+    }
+    let module = &analysis.modules[0];
+    let inputs = match crate::inputs::resolve(&args.inputs, module, &mut analysis.sources) {
+        Ok(inputs) => inputs,
+        Err(diagnostics) => {
+            render::print_diagnostics(out, &diagnostics, &analysis.sources);
+            return EXIT_ERRORS;
+        }
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let stdlib = infra_stdlib::builtin();
+    let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
+    let mut sources = analysis.sources.clone();
+    if std::io::stdin().is_terminal() {
+        interactive(&scope, &mut sources, out)
+    } else {
+        piped(&scope, &mut sources, out)
+    }
+}
+
+/// Evaluates one line; prints the value on stdout or the diagnostics on stderr.
+/// Returns false on an error.
+fn evaluate_line(scope: &ModuleScope<'_>, sources: &mut SourceMap, line: &str, out: Output) -> bool {
+    let id = sources.add(PathBuf::from("<console>"), line.to_string());
+    let result = infra_compiler::syntax::parse_expression(id, line)
+        .and_then(|expr| scope.eval(&expr).map_err(|diagnostic| vec![diagnostic]));
+    match result {
+        Ok(value) => {
+            render::to_stdout(&format!("{value}\n"));
+            true
+        }
+        Err(diagnostics) => {
+            render::print_diagnostics(out, &diagnostics, sources);
+            false
+        }
+    }
+}
+
+fn is_blank(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty() || line.starts_with('#') || line.starts_with("//")
+}
+
+fn piped(scope: &ModuleScope<'_>, sources: &mut SourceMap, out: Output) -> u8 {
+    let mut ok = true;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        if !is_blank(&line) {
+            ok &= evaluate_line(scope, sources, &line, out);
+        }
+    }
+    if ok {
+        EXIT_OK
+    } else {
+        EXIT_ERRORS
+    }
+}
+
+fn interactive(scope: &ModuleScope<'_>, sources: &mut SourceMap, out: Output) -> u8 {
+    let Ok(mut editor) = rustyline::DefaultEditor::new() else {
+        return piped(scope, sources, out);
+    };
+    let history = std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".infra_console_history"));
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+    render::to_stderr("Evaluate expressions against the module; `exit` or Ctrl-D quits.\n");
+    loop {
+        match editor.readline("> ") {
+            Ok(line) if line.trim() == "exit" => break,
+            Ok(line) => {
+                if !is_blank(&line) {
+                    let _ = editor.add_history_entry(line.as_str());
+                    evaluate_line(scope, sources, &line, out);
+                }
+            }
+            // Ctrl-C clears the line, as in a shell; Ctrl-D ends.
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(_) => break,
+        }
+    }
+    if let Some(path) = &history {
+        let _ = editor.save_history(path);
+    }
+    EXIT_OK
+}

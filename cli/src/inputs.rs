@@ -1,0 +1,93 @@
+//! The input flags every evaluating command shares (`--var`, `--var-file`), and
+//! turning them, the environment and prompts into input values.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::resolve::Module;
+use infra_compiler::SourceMap;
+use infra_runtime::inputs::{resolve_inputs, GivenText, GivenValue, InputContext, Origin};
+use infra_runtime::Value;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// Set an input: `--var name=value` (repeatable; later wins)
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+
+    /// Read inputs from a file of `name = expression` lines (repeatable; later wins)
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, found `{text}`")),
+    }
+}
+
+/// Resolves the root module's inputs. Var files are added to `sources` so their
+/// diagnostics can be shown.
+pub fn resolve(
+    args: &InputArgs,
+    module: &Module,
+    sources: &mut SourceMap,
+) -> Result<BTreeMap<String, Value>, Vec<Diagnostic>> {
+    let mut given = Vec::new();
+    let mut diagnostics = Vec::new();
+    for path in &args.var_files {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let id = sources.add(path.clone(), text);
+                match infra_compiler::syntax::parse_var_file(id, &sources.get(id).text) {
+                    Ok(attributes) => given.extend(attributes.into_iter().map(|a| GivenValue {
+                        name: a.name.name.clone(),
+                        origin: Origin::VarFile(a.span),
+                        value: GivenText::Expr(a.value),
+                    })),
+                    Err(errors) => diagnostics.extend(errors),
+                }
+            }
+            Err(error) => diagnostics.push(
+                Diagnostic::error(codes::READ_FAILED, format!("cannot read var file `{}`: {error}", path.display()))
+                    .with_help("check the path given to `--var-file`"),
+            ),
+        }
+    }
+    given.extend(args.vars.iter().map(|(name, value)| GivenValue {
+        name: name.clone(),
+        value: GivenText::Text(value.clone()),
+        origin: Origin::Flag,
+    }));
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let stdlib = infra_stdlib::builtin();
+    let context = InputContext { module, functions: stdlib, schemas: stdlib, env: &env };
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let mut prompt = |name: &str, input: &infra_compiler::syntax::ast::Input| -> Option<String> {
+        if !interactive {
+            return None;
+        }
+        let description =
+            input.body.as_ref().and_then(|b| b.attribute("description")).and_then(|a| match &a.value.kind {
+                infra_compiler::syntax::ast::ExprKind::Template(t) => t.as_literal(),
+                _ => None,
+            });
+        let mut stderr = std::io::stderr();
+        if let Some(description) = description {
+            let _ = writeln!(stderr, "{description}");
+        }
+        let _ = write!(stderr, "Enter a value for `{name}`: ");
+        let _ = stderr.flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).ok()?;
+        Some(line.trim_end_matches(['\n', '\r']).to_string())
+    };
+    resolve_inputs(&context, &given, &mut prompt)
+}

@@ -1,0 +1,484 @@
+//! Evaluating expressions to [`Value`]s.
+//!
+//! Unknown values flow through everything: an operator or function with an unknown
+//! operand gives an unknown result of the type it would have had, an unknown condition
+//! makes a conditional unknown, and a collection with unknown elements stays indexable
+//! where the index is known. Sensitive marks flow the same way (see `value.rs`).
+//! Runtime errors are diagnostics pointing at the failing sub-expression; values shown in
+//! them are redacted when sensitive.
+
+mod calls;
+mod operators;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use infra_compiler::diagnostic::{codes, suggest, Diagnostic};
+use infra_compiler::syntax::ast::*;
+use infra_compiler::types::Type;
+use infra_compiler::Schemas;
+
+use crate::function::Functions;
+use crate::value::{quote, Kind, Value};
+
+/// Where names that are not local bindings get their values: the module being
+/// evaluated (inputs, lets, resources) or nothing, for a bare expression.
+pub trait Globals {
+    /// The value of a module-level name; `None` when the name is not declared.
+    fn value(&self, name: &str, span: infra_compiler::Span) -> Option<Result<Value, Diagnostic>>;
+    /// A user function declared in the module.
+    fn function(&self, name: &str) -> Option<&FnDecl>;
+}
+
+/// No module: only literals, locals and built-in functions.
+pub struct NoGlobals;
+
+impl Globals for NoGlobals {
+    fn value(&self, _: &str, _: infra_compiler::Span) -> Option<Result<Value, Diagnostic>> {
+        None
+    }
+    fn function(&self, _: &str) -> Option<&FnDecl> {
+        None
+    }
+}
+
+/// Everything an evaluation needs besides the expression.
+pub struct Evaluator<'a> {
+    pub functions: &'a dyn Functions,
+    /// Signatures, for the type of a call's unknown result.
+    pub schemas: &'a dyn Schemas,
+    pub globals: &'a dyn Globals,
+    /// The module's directory: relative paths in `file()` and friends start there.
+    pub module_dir: &'a Path,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// `for` variables and `fn` parameters in scope, innermost last.
+#[derive(Default)]
+pub struct Locals {
+    bindings: Vec<(String, Value)>,
+    /// User function calls in progress, to stop runaway recursion the checker missed.
+    depth: usize,
+}
+
+impl Locals {
+    pub fn new() -> Locals {
+        Locals::default()
+    }
+
+    pub fn with(bindings: Vec<(String, Value)>) -> Locals {
+        Locals { bindings, depth: 0 }
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+pub type EvalResult = Result<Value, Diagnostic>;
+
+impl Evaluator<'_> {
+    pub fn eval(&self, expr: &Expr, locals: &mut Locals) -> EvalResult {
+        match &expr.kind {
+            ExprKind::Null => Ok(Value::null()),
+            ExprKind::Bool(b) => Ok(Value::bool(*b)),
+            ExprKind::Number(n) => Ok(Value::number(*n)),
+            ExprKind::Error => Ok(Value::unknown(Type::Any)),
+            ExprKind::Template(template) | ExprKind::Heredoc { template, .. } => self.template(template, locals),
+            ExprKind::List(items) => {
+                Ok(Value::list(items.iter().map(|e| self.eval(e, locals)).collect::<Result<_, _>>()?))
+            }
+            ExprKind::Object(items) => self.object(items, locals),
+            ExprKind::Name(name) => self.name(name, locals),
+            ExprKind::GetAttr { target, name } => {
+                let target = self.eval(target, locals)?;
+                get_attr(&target, name)
+            }
+            ExprKind::Index { target, index } => {
+                let target_value = self.eval(target, locals)?;
+                let index_value = self.eval(index, locals)?;
+                index_into(&target_value, &index_value, index.span)
+            }
+            ExprKind::Splat { target, steps } => self.splat(target, steps, locals),
+            ExprKind::Call { function, args } => self.call(expr, function, args, locals),
+            ExprKind::Unary { op, operand } => {
+                let value = self.eval(operand, locals)?;
+                operators::unary(op.node, &value, operand.span)
+            }
+            ExprKind::Binary { op, lhs, rhs } => self.binary(op.node, lhs, rhs, locals),
+            ExprKind::Conditional { condition, then, otherwise } => {
+                let value = self.eval(condition, locals)?;
+                match condition_value(&value, condition.span)? {
+                    Some(true) => Ok(self.eval(then, locals)?.with_mark(value.sensitive)),
+                    Some(false) => Ok(self.eval(otherwise, locals)?.with_mark(value.sensitive)),
+                    None => Ok(Value::unknown(Type::Any).with_mark(value.sensitive)),
+                }
+            }
+            ExprKind::ForList { binding, body, filter } => self.for_list(binding, body, filter.as_deref(), locals),
+            ExprKind::ForObject { binding, key, value, group, filter } => {
+                self.for_object(binding, (key, value), *group, filter.as_deref(), locals)
+            }
+            ExprKind::Paren(inner) => self.eval(inner, locals),
+        }
+    }
+
+    fn name(&self, name: &Ident, locals: &Locals) -> EvalResult {
+        if let Some(value) = locals.get(&name.name) {
+            return Ok(value.clone());
+        }
+        match self.globals.value(&name.name, name.span) {
+            Some(result) => result,
+            None => {
+                let candidates = locals.bindings.iter().map(|(n, _)| n.as_str());
+                let mut diagnostic =
+                    Diagnostic::error(codes::UNDEFINED_NAME, format!("undefined name `{}`", name.name))
+                        .with_label(name.span, "not found");
+                diagnostic = match suggest(&name.name, candidates) {
+                    Some(help) => diagnostic.with_help(help),
+                    None => diagnostic.with_help(
+                        "only inputs, lets, resources, data sources, modules and `for` variables have values",
+                    ),
+                };
+                Err(diagnostic)
+            }
+        }
+    }
+
+    fn template(&self, template: &Template, locals: &mut Locals) -> EvalResult {
+        let mut out = String::new();
+        let mut sensitive = false;
+        let mut known = true;
+        for part in &template.parts {
+            match part {
+                TemplatePart::Literal(text) => out.push_str(&text.node),
+                TemplatePart::Interpolation(expr) => {
+                    let value = self.eval(expr, locals)?;
+                    sensitive |= value.contains_sensitive();
+                    match &value.kind {
+                        Kind::Unknown(_) => known = false,
+                        Kind::String(s) => out.push_str(s),
+                        Kind::Number(_) | Kind::Bool(_) => out.push_str(&value.unmarked_deep().to_string()),
+                        Kind::Null => {
+                            return Err(invalid_value(expr.span, "cannot interpolate `null` into a string").with_help(
+                                "give the value a default with `coalesce(x, \"\")` or test it with `x != null`",
+                            ))
+                        }
+                        _ => {
+                            return Err(invalid_value(
+                                expr.span,
+                                format!("cannot interpolate a {} into a string", value.type_name()),
+                            )
+                            .with_help(
+                                "join the elements with `join(\",\", ...)` or encode them with `jsonencode(...)`",
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        let value = if known { Value::string(out) } else { Value::unknown(Type::String) };
+        Ok(value.with_mark(sensitive))
+    }
+
+    fn object(&self, items: &[ObjectItem], locals: &mut Locals) -> EvalResult {
+        let mut entries = BTreeMap::new();
+        for item in items {
+            let key = match &item.key {
+                ObjectKey::Ident(ident) => ident.name.clone(),
+                ObjectKey::Expr(expr) => {
+                    let key = self.eval(expr, locals)?;
+                    match key_string(&key) {
+                        Some(key) => key,
+                        None if !key.is_known() => return Ok(Value::unknown(Type::Any)),
+                        None => {
+                            return Err(invalid_value(
+                                expr.span,
+                                format!("an object key must be a string, found a {}", key.type_name()),
+                            )
+                            .with_help("convert the key with `tostring(...)`"))
+                        }
+                    }
+                }
+            };
+            entries.insert(key, self.eval(&item.value, locals)?);
+        }
+        Ok(Value::map(entries))
+    }
+
+    fn splat(&self, target: &Expr, steps: &[SplatStep], locals: &mut Locals) -> EvalResult {
+        let value = self.eval(target, locals)?;
+        let elements: Vec<Value> = match &value.kind {
+            Kind::Unknown(_) => return Ok(Value::unknown(Type::list(Type::Any)).with_mark(value.sensitive)),
+            Kind::Null => Vec::new(),
+            Kind::List(items) | Kind::Set(items) => items.clone(),
+            // Instances of a declaration repeated over strings form a map; a splat
+            // takes its values, as the checker types it.
+            Kind::Map(entries) => entries.values().cloned().collect(),
+            _ => vec![value.clone()],
+        };
+        let mut out = Vec::with_capacity(elements.len());
+        for mut element in elements {
+            for step in steps {
+                element = match step {
+                    SplatStep::Attr(name) => get_attr(&element, name)?,
+                    SplatStep::Index(index) => {
+                        let key = self.eval(index, locals)?;
+                        index_into(&element, &key, index.span)?
+                    }
+                };
+            }
+            out.push(element);
+        }
+        Ok(Value::list(out).with_mark(value.sensitive))
+    }
+
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, locals: &mut Locals) -> EvalResult {
+        let left = self.eval(lhs, locals)?;
+        // `&&` and `||` stop early when the left side decides, so `x != null && x.a`
+        // never reads an attribute of null.
+        match (op, left.as_bool()) {
+            (BinaryOp::And, Some(false)) => return Ok(Value::bool(false).with_mark(left.sensitive)),
+            (BinaryOp::Or, Some(true)) => return Ok(Value::bool(true).with_mark(left.sensitive)),
+            _ => {}
+        }
+        let right = self.eval(rhs, locals)?;
+        operators::binary(op, (&left, lhs.span), (&right, rhs.span))
+    }
+
+    /// Binds a `for` expression's variables for each element, calling `each` with the
+    /// locals in place. An unknown collection gives `None`.
+    fn each_element(
+        &self,
+        binding: &ForBinding,
+        locals: &mut Locals,
+        mut each: impl FnMut(&Self, &mut Locals) -> Result<(), Diagnostic>,
+    ) -> Result<Option<bool>, Diagnostic> {
+        let collection = self.eval(&binding.collection, locals)?;
+        let pairs: Vec<(Value, Value)> = match &collection.kind {
+            Kind::Unknown(_) => return Ok(None),
+            Kind::List(items) | Kind::Set(items) => {
+                items.iter().enumerate().map(|(i, v)| (Value::number(i as f64), v.clone())).collect()
+            }
+            Kind::Map(entries) => entries.iter().map(|(k, v)| (Value::string(k.clone()), v.clone())).collect(),
+            Kind::Null => {
+                return Err(invalid_value(binding.collection.span, "cannot iterate over `null`")
+                    .with_help("use an empty list or map when there is nothing to iterate over"))
+            }
+            _ => {
+                return Err(invalid_value(
+                    binding.collection.span,
+                    format!("cannot iterate over a {}", collection.type_name()),
+                )
+                .with_help("`for` takes a list, set, map or object"))
+            }
+        };
+        for (key, value) in pairs {
+            let mark = locals.bindings.len();
+            if let Some(key_var) = &binding.key_var {
+                locals.bindings.push((key_var.name.clone(), key.with_mark(collection.sensitive)));
+            }
+            locals.bindings.push((binding.value_var.name.clone(), value.with_mark(collection.sensitive)));
+            let result = each(self, locals);
+            locals.bindings.truncate(mark);
+            result?;
+        }
+        Ok(Some(collection.sensitive))
+    }
+
+    /// Evaluates a `for` filter: `Some(keep)`, or `None` when it is unknown.
+    fn filter(&self, filter: Option<&Expr>, locals: &mut Locals) -> Result<Option<bool>, Diagnostic> {
+        let Some(filter) = filter else { return Ok(Some(true)) };
+        let value = self.eval(filter, locals)?;
+        condition_value(&value, filter.span)
+    }
+
+    fn for_list(&self, binding: &ForBinding, body: &Expr, filter: Option<&Expr>, locals: &mut Locals) -> EvalResult {
+        let mut out = Vec::new();
+        let mut known = true;
+        let outcome = self.each_element(binding, locals, |this, locals| {
+            match this.filter(filter, locals)? {
+                Some(true) => out.push(this.eval(body, locals)?),
+                Some(false) => {}
+                None => known = false,
+            }
+            Ok(())
+        })?;
+        match outcome {
+            Some(sensitive) if known => Ok(Value::list(out).with_mark(sensitive)),
+            _ => Ok(Value::unknown(Type::list(Type::Any))),
+        }
+    }
+
+    fn for_object(
+        &self,
+        binding: &ForBinding,
+        (key_expr, value_expr): (&Expr, &Expr),
+        group: bool,
+        filter: Option<&Expr>,
+        locals: &mut Locals,
+    ) -> EvalResult {
+        let mut out: BTreeMap<String, Value> = BTreeMap::new();
+        let mut known = true;
+        let outcome = self.each_element(binding, locals, |this, locals| {
+            match this.filter(filter, locals)? {
+                Some(true) => {}
+                Some(false) => return Ok(()),
+                None => {
+                    known = false;
+                    return Ok(());
+                }
+            }
+            let key = this.eval(key_expr, locals)?;
+            let Some(key) = key_string(&key) else {
+                if !key.is_known() {
+                    known = false;
+                    return Ok(());
+                }
+                return Err(invalid_value(
+                    key_expr.span,
+                    format!("an object key must be a string, found a {}", key.type_name()),
+                ));
+            };
+            let value = this.eval(value_expr, locals)?;
+            if group {
+                let entry = out.entry(key).or_insert_with(|| Value::list(Vec::new()));
+                if let Kind::List(items) = &mut entry.kind {
+                    items.push(value);
+                }
+            } else if out.contains_key(&key) {
+                return Err(invalid_value(key_expr.span, format!("duplicate key {}", quote(&key)))
+                    .with_help("add `...` after the value to group values with the same key into lists"));
+            } else {
+                out.insert(key, value);
+            }
+            Ok(())
+        })?;
+        match outcome {
+            Some(sensitive) if known => Ok(Value::map(out).with_mark(sensitive)),
+            _ => Ok(Value::unknown(Type::map(Type::Any))),
+        }
+    }
+}
+
+fn key_string(key: &Value) -> Option<String> {
+    match &key.kind {
+        Kind::String(s) => Some(s.clone()),
+        Kind::Number(_) | Kind::Bool(_) => Some(key.unmarked_deep().to_string()),
+        _ => None,
+    }
+}
+
+/// A condition's truth: `Some(bool)`, or `None` when unknown. Anything else is an error.
+pub fn condition_value(value: &Value, span: infra_compiler::Span) -> Result<Option<bool>, Diagnostic> {
+    match &value.kind {
+        Kind::Bool(b) => Ok(Some(*b)),
+        Kind::Unknown(_) => Ok(None),
+        Kind::Null => {
+            Err(invalid_value(span, "condition is `null`").with_help("a condition must be `true` or `false`"))
+        }
+        _ => Err(invalid_value(span, format!("condition must be a bool, found a {}", value.type_name()))
+            .with_help("compare the value, for example `x != \"\"`")),
+    }
+}
+
+pub(crate) fn invalid_value(span: infra_compiler::Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(codes::INVALID_VALUE, message).with_label(span, "here")
+}
+
+fn get_attr(target: &Value, name: &Ident) -> EvalResult {
+    match &target.kind {
+        Kind::Unknown(_) => Ok(Value::unknown(Type::Any).with_mark(target.sensitive)),
+        Kind::Map(entries) => match entries.get(&name.name) {
+            Some(value) => Ok(value.clone().with_mark(target.sensitive)),
+            None => {
+                let keys: Vec<&str> = entries.keys().map(String::as_str).collect();
+                let help = suggest(&name.name, keys.iter().copied()).unwrap_or_else(|| available(&keys));
+                Err(Diagnostic::error(codes::MISSING_KEY, format!("no attribute `{}`", name.name))
+                    .with_label(name.span, "not in this object")
+                    .with_help(help))
+            }
+        },
+        Kind::Null => Err(invalid_value(name.span, format!("cannot read `{}` of `null`", name.name))
+            .with_help("test for null first: `x != null ? x.attr : default`")),
+        _ => Err(invalid_value(name.span, format!("a {} has no attributes", target.type_name()))
+            .with_help("only objects and maps have attributes")),
+    }
+}
+
+fn available(keys: &[&str]) -> String {
+    if keys.is_empty() {
+        return "the object is empty".to_string();
+    }
+    let shown: Vec<String> = keys.iter().take(8).map(|k| format!("`{k}`")).collect();
+    let more = if keys.len() > 8 { format!(" and {} more", keys.len() - 8) } else { String::new() };
+    format!("the keys are {}{more}", shown.join(", "))
+}
+
+pub(crate) fn index_into(target: &Value, index: &Value, span: infra_compiler::Span) -> EvalResult {
+    let mark = target.sensitive || index.sensitive;
+    if !target.is_known() || !index.is_known() {
+        return Ok(Value::unknown(Type::Any).with_mark(mark));
+    }
+    match &target.kind {
+        Kind::List(items) => {
+            let position = match &index.kind {
+                Kind::Number(n) => *n,
+                Kind::String(s) => s.parse::<f64>().map_err(|_| {
+                    invalid_value(span, format!("a list index must be a number, found {}", redacted(index)))
+                })?,
+                _ => {
+                    return Err(invalid_value(
+                        span,
+                        format!("a list index must be a number, found a {}", index.type_name()),
+                    ))
+                }
+            };
+            if position.fract() != 0.0 || position < 0.0 || position >= items.len() as f64 {
+                let shown = if index.sensitive {
+                    "(sensitive value)".to_string()
+                } else {
+                    crate::value::format_number(position)
+                };
+                return Err(Diagnostic::error(codes::INDEX_OUT_OF_RANGE, format!("index {shown} is out of range"))
+                    .with_label(
+                        span,
+                        format!("the list has {} element{}", items.len(), if items.len() == 1 { "" } else { "s" }),
+                    )
+                    .with_help(if items.is_empty() {
+                        "the list is empty; check `length(x) > 0` first".to_string()
+                    } else {
+                        format!("valid indexes are 0 to {}", items.len() - 1)
+                    }));
+            }
+            Ok(items[position as usize].clone().with_mark(mark))
+        }
+        Kind::Map(entries) => {
+            let Some(key) = key_string(index) else {
+                return Err(invalid_value(span, format!("a map key must be a string, found a {}", index.type_name())));
+            };
+            match entries.get(&key) {
+                Some(value) => Ok(value.clone().with_mark(mark)),
+                None => {
+                    let keys: Vec<&str> = entries.keys().map(String::as_str).collect();
+                    let shown = if index.sensitive { "(sensitive value)".to_string() } else { quote(&key) };
+                    Err(Diagnostic::error(codes::MISSING_KEY, format!("key {shown} not found"))
+                        .with_label(span, "no such key")
+                        .with_help(suggest(&key, keys.iter().copied()).unwrap_or_else(|| available(&keys))))
+                }
+            }
+        }
+        Kind::Set(_) => Err(invalid_value(span, "a set cannot be indexed")
+            .with_help("sets have no order; convert with `tolist(...)` first")),
+        Kind::Null => Err(invalid_value(span, "cannot index `null`")),
+        _ => Err(invalid_value(span, format!("a {} cannot be indexed", target.type_name()))),
+    }
+}
+
+/// A value for an error message: redacted when sensitive.
+pub(crate) fn redacted(value: &Value) -> String {
+    if value.contains_sensitive() {
+        "(sensitive value)".to_string()
+    } else {
+        value.to_string()
+    }
+}

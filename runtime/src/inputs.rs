@@ -1,0 +1,257 @@
+//! Resolving the root module's input values.
+//!
+//! Sources, lowest precedence first (a later one wins):
+//! 1. the input's default;
+//! 2. the environment variable `INFRA_VAR_<name>`;
+//! 3. `--var-file FILE`s, in the order given;
+//! 4. `--var name=value` flags, in the order given.
+//!
+//! A value from the command line or the environment is taken as a plain string when
+//! the input is a `string` (or has no type); otherwise it is parsed as an expression
+//! (`--var 'ports=[80, 443]'`). Every value is converted to the declared type, inputs
+//! marked `sensitive` are marked, and the inputs' `check`s are evaluated.
+
+use std::collections::BTreeMap;
+
+use infra_compiler::check::lower_type;
+use infra_compiler::diagnostic::{codes, suggest, Diagnostic};
+use infra_compiler::resolve::{DeclKind, Module};
+use infra_compiler::syntax::ast::{BodyItem, Expr, ExprKind, Input, Item};
+use infra_compiler::types::Type;
+use infra_compiler::{Schemas, Span};
+
+use crate::convert::convert;
+use crate::eval::{Evaluator, Locals, NoGlobals};
+use crate::function::Functions;
+use crate::module::ModuleScope;
+use crate::value::Value;
+
+/// Where a value was given.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    Environment,
+    /// A `--var-file`; the span is the `name = value` line.
+    VarFile(Span),
+    Flag,
+}
+
+/// One value given for an input, before conversion.
+#[derive(Clone, Debug)]
+pub struct GivenValue {
+    pub name: String,
+    pub value: GivenText,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+pub enum GivenText {
+    /// From `--var` or the environment: interpreted by the input's type.
+    Text(String),
+    /// From a var file: already an expression.
+    Expr(Expr),
+}
+
+/// Asks for a missing required input (on a terminal); `None` when it cannot.
+pub type Prompt<'p> = dyn FnMut(&str, &Input) -> Option<String> + 'p;
+
+pub struct InputContext<'a> {
+    pub module: &'a Module,
+    pub functions: &'a dyn Functions,
+    pub schemas: &'a dyn Schemas,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Resolves every input of `module` from `given` (var files and flags, in precedence
+/// order), the environment and defaults. Returns every problem at once.
+pub fn resolve_inputs(
+    context: &InputContext<'_>,
+    given: &[GivenValue],
+    prompt: &mut Prompt<'_>,
+) -> Result<BTreeMap<String, Value>, Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    let inputs: Vec<&Input> = context
+        .module
+        .decls
+        .values()
+        .filter(|d| d.kind == DeclKind::Input)
+        .filter_map(|d| match context.module.item(d.item) {
+            Item::Input(input) => Some(input),
+            _ => None,
+        })
+        .collect();
+    for value in given {
+        if !inputs.iter().any(|i| i.name.name == value.name) {
+            diagnostics.push(unknown_input(value, &inputs));
+        }
+    }
+    let mut values = BTreeMap::new();
+    for input in &inputs {
+        match resolve_one(context, input, given, prompt) {
+            Ok(value) => {
+                values.insert(input.name.name.clone(), value);
+            }
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    if diagnostics.is_empty() {
+        diagnostics.extend(run_checks(context, &inputs, &values));
+    }
+    if diagnostics.is_empty() {
+        Ok(values)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+fn unknown_input(value: &GivenValue, inputs: &[&Input]) -> Diagnostic {
+    let names: Vec<&str> = inputs.iter().map(|i| i.name.name.as_str()).collect();
+    let help = suggest(&value.name, names.iter().copied()).unwrap_or_else(|| {
+        if names.is_empty() {
+            "this module declares no inputs".to_string()
+        } else {
+            format!("the inputs are {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+        }
+    });
+    let mut diagnostic =
+        Diagnostic::error(codes::INVALID_INPUT, format!("no input named `{}`", value.name)).with_help(help);
+    match &value.origin {
+        Origin::VarFile(span) => diagnostic = diagnostic.with_label(*span, "not an input of this module"),
+        Origin::Flag => diagnostic = diagnostic.with_note(format!("given with `--var {}=...`", value.name)),
+        Origin::Environment => diagnostic = diagnostic.with_note(format!("given by `INFRA_VAR_{}`", value.name)),
+    }
+    diagnostic
+}
+
+fn is_sensitive(input: &Input) -> bool {
+    let attribute = input.body.as_ref().and_then(|b| b.attribute("sensitive"));
+    attribute.is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)))
+}
+
+fn resolve_one(
+    context: &InputContext<'_>,
+    input: &Input,
+    given: &[GivenValue],
+    prompt: &mut Prompt<'_>,
+) -> Result<Value, Diagnostic> {
+    let name = &input.name.name;
+    let ty = input.ty.as_ref().map_or(Type::Any, lower_type);
+    let environment = (context.env)(&format!("INFRA_VAR_{name}")).map(|text| GivenValue {
+        name: name.clone(),
+        value: GivenText::Text(text),
+        origin: Origin::Environment,
+    });
+    let chosen = given.iter().rev().find(|g| &g.name == name).cloned().or(environment);
+    let value = match chosen {
+        Some(given) => given_value(context, &given, &ty)?,
+        None => match &input.default {
+            Some(default) => evaluate(context, default)
+                .map_err(|d| d.with_note(format!("while evaluating the default of `{name}`")))?,
+            None => match prompt(name, input) {
+                Some(text) => text_value(context, &text, &ty, name, &Origin::Flag)?,
+                None => return Err(missing(input)),
+            },
+        },
+    };
+    let converted = convert(&value, &ty).map_err(|error| {
+        let shown = if is_sensitive(input) { "(sensitive value)".to_string() } else { value.to_string() };
+        Diagnostic::error(codes::INVALID_INPUT, format!("the value of `{name}` is not a `{ty}`: {error}"))
+            .with_label(input.name.span, format!("declared `{ty}`"))
+            .with_note(format!("the value given: {shown}"))
+            .with_help(format!("give `{name}` a `{ty}`"))
+    })?;
+    Ok(if is_sensitive(input) { converted.mark_sensitive() } else { converted })
+}
+
+fn missing(input: &Input) -> Diagnostic {
+    let name = &input.name.name;
+    Diagnostic::error(codes::MISSING_INPUT, format!("required input `{name}` is not set"))
+        .with_label(input.name.span, "declared here without a default")
+        .with_help(format!(
+            "set it with `--var {name}=VALUE`, a `--var-file`, or the environment variable `INFRA_VAR_{name}`"
+        ))
+}
+
+fn given_value(context: &InputContext<'_>, given: &GivenValue, ty: &Type) -> Result<Value, Diagnostic> {
+    match &given.value {
+        GivenText::Expr(expr) => evaluate(context, expr),
+        GivenText::Text(text) => text_value(context, text, ty, &given.name, &given.origin),
+    }
+}
+
+/// A value from the command line or environment: a string as is for string inputs,
+/// otherwise parsed as an expression.
+fn text_value(
+    context: &InputContext<'_>,
+    text: &str,
+    ty: &Type,
+    name: &str,
+    origin: &Origin,
+) -> Result<Value, Diagnostic> {
+    if matches!(ty, Type::String | Type::Any) {
+        return Ok(Value::string(text));
+    }
+    let expr =
+        infra_compiler::syntax::parse_expression(infra_compiler::FileId(u32::MAX), text).map_err(|diagnostics| {
+            let reason = diagnostics.first().map_or_else(String::new, |d| format!(": {}", d.message));
+            let source = match origin {
+                Origin::Environment => format!("`INFRA_VAR_{name}`"),
+                _ => format!("`--var {name}=...`"),
+            };
+            Diagnostic::error(codes::INVALID_INPUT, format!("cannot read the value of `{name}` from {source}{reason}"))
+                .with_help(format!(
+                    "`{name}` is a `{ty}`; write its value as an expression, such as `[1, 2]` or `{{ a = 1 }}`"
+                ))
+        })?;
+    evaluate(context, &expr)
+        .map_err(|d| Diagnostic { labels: Vec::new(), ..d }.with_note(format!("in the value of `{name}`")))
+}
+
+/// Evaluates a default or a given expression: literals and functions, no references.
+fn evaluate(context: &InputContext<'_>, expr: &Expr) -> Result<Value, Diagnostic> {
+    let evaluator = Evaluator {
+        functions: context.functions,
+        schemas: context.schemas,
+        globals: &NoGlobals,
+        module_dir: &context.module.dir,
+        env: context.env,
+    };
+    evaluator.eval(expr, &mut Locals::new())
+}
+
+/// Each input's `check`s, with every input in scope.
+fn run_checks(context: &InputContext<'_>, inputs: &[&Input], values: &BTreeMap<String, Value>) -> Vec<Diagnostic> {
+    let scope = ModuleScope::new(context.module, values.clone(), context.functions, context.schemas, context.env);
+    let mut diagnostics = Vec::new();
+    for input in inputs {
+        let Some(body) = &input.body else { continue };
+        for entry in &body.items {
+            let BodyItem::Check(check) = entry else { continue };
+            let outcome = scope
+                .eval(&check.condition)
+                .and_then(|value| crate::eval::condition_value(&value, check.condition.span));
+            match outcome {
+                Ok(Some(false)) => {
+                    let message = scope
+                        .eval(&check.message)
+                        .ok()
+                        .map(|m| {
+                            if m.sensitive {
+                                "(sensitive value)".to_string()
+                            } else {
+                                m.as_str().map_or_else(|| m.to_string(), str::to_string)
+                            }
+                        })
+                        .unwrap_or_else(|| "the check failed".to_string());
+                    diagnostics.push(
+                        Diagnostic::error(codes::CHECK_FAILED, format!("input `{}`: {message}", input.name.name))
+                            .with_label(check.condition.span, "this condition is false")
+                            .with_help(format!("change the value given for `{}`", input.name.name)),
+                    );
+                }
+                Ok(_) => {}
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+    }
+    diagnostics
+}

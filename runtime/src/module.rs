@@ -1,0 +1,145 @@
+//! Evaluating the declarations of a module: inputs come resolved (see `inputs.rs`),
+//! `let`s are evaluated on first use and remembered, and resources, data sources and
+//! module calls are unknown until there is state to read them from.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::resolve::{DeclKind, Module};
+use infra_compiler::syntax::ast::{FnDecl, Item, Repeat};
+use infra_compiler::types::Type;
+use infra_compiler::{Schemas, Span};
+
+use crate::eval::{EvalResult, Evaluator, Globals, Locals};
+use crate::function::Functions;
+use crate::value::{Kind, Value};
+
+/// The values of one module's declarations.
+pub struct ModuleScope<'a> {
+    pub module: &'a Module,
+    pub inputs: BTreeMap<String, Value>,
+    pub functions: &'a dyn Functions,
+    pub schemas: &'a dyn Schemas,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    cache: RefCell<HashMap<String, EvalResult>>,
+    /// Declarations being evaluated, to stop on a cycle instead of overflowing.
+    active: RefCell<Vec<String>>,
+}
+
+impl<'a> ModuleScope<'a> {
+    pub fn new(
+        module: &'a Module,
+        inputs: BTreeMap<String, Value>,
+        functions: &'a dyn Functions,
+        schemas: &'a dyn Schemas,
+        env: &'a dyn Fn(&str) -> Option<String>,
+    ) -> ModuleScope<'a> {
+        ModuleScope {
+            module,
+            inputs,
+            functions,
+            schemas,
+            env,
+            cache: RefCell::new(HashMap::new()),
+            active: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// An evaluator whose names resolve in this module.
+    pub fn evaluator(&self) -> Evaluator<'_> {
+        Evaluator {
+            functions: self.functions,
+            schemas: self.schemas,
+            globals: self,
+            module_dir: module_dir(self.module),
+            env: self.env,
+        }
+    }
+
+    /// Evaluates an expression written in this module (or typed at the console).
+    pub fn eval(&self, expr: &infra_compiler::syntax::ast::Expr) -> EvalResult {
+        self.evaluator().eval(expr, &mut Locals::new())
+    }
+
+    fn declaration(&self, name: &str, span: Span) -> EvalResult {
+        let Some(decl) = self.module.decl(name).copied() else {
+            return Err(Diagnostic::error(codes::UNDEFINED_NAME, format!("undefined name `{name}`"))
+                .with_label(span, "not found"));
+        };
+        match (decl.kind, self.module.item(decl.item)) {
+            (DeclKind::Input, _) => Ok(self.inputs.get(name).cloned().unwrap_or_else(Value::null)),
+            (DeclKind::Let, Item::Let(item)) => self.evaluator().eval(&item.value, &mut Locals::new()),
+            (DeclKind::Resource | DeclKind::Data, Item::Resource(item)) => self.unknown_instances(item.repeat.as_ref()),
+            (DeclKind::Module, Item::Module(item)) => self.unknown_instances(item.repeat.as_ref()),
+            (kind, _) => {
+                Err(Diagnostic::error(codes::NOT_A_VALUE, format!("the {} `{name}` is not a value", kind.as_str()))
+                    .with_label(span, "used as a value here")
+                    .with_help("only inputs, lets, resources, data sources and modules have values"))
+            }
+        }
+    }
+
+    /// Before apply, every attribute of a resource is unknown; what is known is how many
+    /// instances there are and their keys, when the repetition can be evaluated.
+    fn unknown_instances(&self, repeat: Option<&Repeat>) -> EvalResult {
+        let instance = || Value::unknown(Type::Any);
+        match repeat {
+            None => Ok(instance()),
+            Some(Repeat::If { condition, .. }) => {
+                let value = self.eval(condition)?;
+                Ok(match value.as_bool() {
+                    Some(true) => instance(),
+                    Some(false) => Value::null(),
+                    None => Value::unknown(Type::Any),
+                })
+            }
+            Some(Repeat::For(clause)) => {
+                let collection = self.eval(&clause.collection)?;
+                Ok(match &collection.kind {
+                    _ if clause.key.is_some() => Value::unknown(Type::map(Type::Any)),
+                    Kind::List(items) | Kind::Set(items) if items.iter().any(|i| i.as_str().is_none()) => {
+                        Value::list(items.iter().map(|_| instance()).collect())
+                    }
+                    Kind::List(items) | Kind::Set(items) => Value::map(
+                        items.iter().filter_map(|i| i.as_str().map(|k| (k.to_string(), instance()))).collect(),
+                    ),
+                    Kind::Map(entries) => Value::map(entries.keys().map(|k| (k.clone(), instance())).collect()),
+                    _ => Value::unknown(Type::Any),
+                })
+            }
+        }
+    }
+}
+
+impl Globals for ModuleScope<'_> {
+    fn value(&self, name: &str, span: Span) -> Option<EvalResult> {
+        self.module.decl(name)?;
+        if let Some(result) = self.cache.borrow().get(name) {
+            return Some(result.clone());
+        }
+        if self.active.borrow().iter().any(|n| n == name) {
+            return Some(Err(Diagnostic::error(codes::DEPENDENCY_CYCLE, format!("`{name}` depends on itself"))
+                .with_label(span, "used while it is being evaluated")
+                .with_help("break the dependency cycle")));
+        }
+        self.active.borrow_mut().push(name.to_string());
+        let result = self.declaration(name, span);
+        self.active.borrow_mut().pop();
+        self.cache.borrow_mut().insert(name.to_string(), result.clone());
+        Some(result)
+    }
+
+    fn function(&self, name: &str) -> Option<&FnDecl> {
+        let decl = self.module.decl(name)?;
+        match self.module.item(decl.item) {
+            Item::Fn(function) => Some(function),
+            _ => None,
+        }
+    }
+}
+
+fn module_dir(module: &Module) -> &Path {
+    &module.dir
+}

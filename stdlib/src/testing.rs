@@ -1,0 +1,29 @@
+//! Evaluating a single expression with the whole built-in library: for the function
+//! tables in `stdlib/tests/` and for documentation examples.
+
+use std::path::Path;
+
+use infra_runtime::eval::{Evaluator, Locals, NoGlobals};
+use infra_runtime::Value;
+
+/// Evaluates `src` with no module, no environment variables and the current directory
+/// as the module directory. An error is the diagnostic's message (and help, after a
+/// newline), so tests can match on either.
+pub fn eval(src: &str) -> Result<Value, String> {
+    eval_in(Path::new("."), &[], src)
+}
+
+/// Like [`eval`], with `dir` as the module directory and `env` as the only environment
+/// variables.
+pub fn eval_in(dir: &Path, env: &[(&str, &str)], src: &str) -> Result<Value, String> {
+    let expr = infra_compiler::syntax::parse_expression(infra_compiler::FileId(0), src)
+        .map_err(|diagnostics| diagnostics.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; "))?;
+    let lookup = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    let stdlib = crate::builtin();
+    let evaluator =
+        Evaluator { functions: stdlib, schemas: stdlib, globals: &NoGlobals, module_dir: dir, env: &lookup };
+    evaluator.eval(&expr, &mut Locals::new()).map_err(|d| match d.help {
+        Some(help) => format!("{}\n{help}", d.message),
+        None => d.message,
+    })
+}

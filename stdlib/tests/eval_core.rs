@@ -1,0 +1,130 @@
+//! The evaluator through the library: operators, templates, collections, unknowns and
+//! special forms, each as source text and its expected rendering.
+
+use infra_stdlib::testing::eval;
+
+#[track_caller]
+fn check(cases: &[(&str, Result<&str, &str>)]) {
+    for (src, expected) in cases {
+        let actual = eval(src).map(|v| v.to_string());
+        match (expected, &actual) {
+            (Ok(want), Ok(got)) => assert_eq!(got, want, "{src}"),
+            (Err(want), Err(got)) => assert!(got.contains(want), "{src}: error {got:?} does not contain {want:?}"),
+            _ => panic!("{src}: expected {expected:?}, got {actual:?}"),
+        }
+    }
+}
+
+#[test]
+fn operators() {
+    check(&[
+        ("1 + 2 * 3", Ok("7")),
+        ("(1 + 2) * 3", Ok("9")),
+        ("7 % 3", Ok("1")),
+        ("7 / 2", Ok("3.5")),
+        ("-3 + 1", Ok("-2")),
+        ("10 - 2 - 3", Ok("5")),
+        ("2 < 3 && 3 <= 3", Ok("true")),
+        ("2 > 3 || 3 >= 4", Ok("false")),
+        ("!true", Ok("false")),
+        ("1 == 1.0", Ok("true")),
+        ("\"a\" != \"b\"", Ok("true")),
+        ("[1, 2] == [1, 2]", Ok("true")),
+        ("{ a = 1 } == { a = 2 }", Ok("false")),
+        ("1 == \"1\"", Ok("false")),
+        ("1 / 0", Err("division by zero")),
+        ("5 % 0", Err("division by zero")),
+        ("\"a\" + 1", Err("`+` needs a number")),
+        ("!1", Err("`!` needs a bool")),
+        ("false && (1 / 0 == 1)", Ok("false")),
+        ("true || (1 / 0 == 1)", Ok("true")),
+        ("1e308 * 10", Err("too large")),
+    ]);
+}
+
+#[test]
+fn templates_and_heredocs() {
+    check(&[
+        ("\"a${1 + 1}b\"", Ok("\"a2b\"")),
+        ("\"${true}-${2.5}\"", Ok("\"true-2.5\"")),
+        ("\"$${literal}\"", Ok("\"$${literal}\"")),
+        ("\"tab\\tnew\\nline\"", Ok("\"tab\\tnew\\nline\"")),
+        ("\"x ${[1]}\"", Err("cannot interpolate a list")),
+        ("\"x ${null}\"", Err("cannot interpolate `null`")),
+        ("<<EOT\nhello ${\"world\"}\nEOT\n", Ok("\"hello world\\n\"")),
+        ("<<-EOT\n    a\n      b\n    EOT\n", Ok("\"a\\n  b\\n\"")),
+    ]);
+}
+
+#[test]
+fn collections_indexes_and_splats() {
+    check(&[
+        ("[1, 2, 3][1]", Ok("2")),
+        ("[1, 2, 3][3]", Err("index 3 is out of range")),
+        ("[][0]", Err("out of range")),
+        ("[1, 2][\"1\"]", Ok("2")),
+        ("{ a = 1, b = 2 }.b", Ok("2")),
+        ("{ a = 1 }[\"a\"]", Ok("1")),
+        ("{ a = 1 }[\"c\"]", Err("key \"c\" not found")),
+        ("{ alpha = 1 }.alpah", Err("no attribute `alpah`")),
+        ("{ \"a b\" = 1, (\"c\") = 2 }", Ok("{ \"a b\" = 1, c = 2 }")),
+        ("[{ n = 1 }, { n = 2 }][*].n", Ok("[1, 2]")),
+        ("null[*]", Ok("[]")),
+        // A map's splat takes its values (instances of a declaration repeated over strings).
+        ("{ a = { n = 1 }, b = { n = 2 } }[*].n", Ok("[1, 2]")),
+        ("\"x\"[*]", Ok("[\"x\"]")),
+        ("null.a", Err("cannot read `a` of `null`")),
+        ("\"s\".a", Err("a string has no attributes")),
+    ]);
+}
+
+#[test]
+fn conditionals_and_for_expressions() {
+    check(&[
+        ("true ? 1 : 2", Ok("1")),
+        ("false ? 1 : 2", Ok("2")),
+        ("1 ? 1 : 2", Err("condition must be a bool")),
+        ("[for x in [1, 2, 3] : x * 2]", Ok("[2, 4, 6]")),
+        ("[for i, x in [\"a\", \"b\"] : \"${i}${x}\"]", Ok("[\"0a\", \"1b\"]")),
+        ("[for x in [1, 2, 3, 4] : x if x % 2 == 0]", Ok("[2, 4]")),
+        ("{ for k, v in { a = 1, b = 2 } : v => k }", Ok("{ \"1\" = \"a\", \"2\" = \"b\" }")),
+        (
+            "{ for s in [\"ab\", \"ac\", \"b\"] : (s == \"b\" ? \"b\" : \"a\") => s... }",
+            Ok("{ a = [\"ab\", \"ac\"], b = [\"b\"] }"),
+        ),
+        ("{ for s in [\"a\", \"a\"] : s => 1 }", Err("duplicate key \"a\"")),
+        ("[for x in 3 : x]", Err("cannot iterate over a number")),
+    ]);
+}
+
+#[test]
+fn special_forms() {
+    check(&[
+        ("try([1][5], \"fallback\")", Ok("\"fallback\"")),
+        ("try(1, 2)", Ok("1")),
+        ("try([][0])", Err("no argument evaluated without an error")),
+        ("can([1][0])", Ok("true")),
+        ("can([1][1])", Ok("false")),
+        ("sensitive(\"secret\")", Ok("(sensitive value)")),
+        ("nonsensitive(sensitive(\"x\"))", Ok("\"x\"")),
+        ("nonsensitive(\"x\")", Err("not sensitive")),
+        ("no_such_function(1)", Err("unknown function `no_such_function`")),
+    ]);
+}
+
+#[test]
+fn sensitive_marks_propagate() {
+    check(&[
+        ("sensitive(1) + 1", Ok("(sensitive value)")),
+        ("\"pw: ${sensitive(\"x\")}\"", Ok("(sensitive value)")),
+        ("[sensitive(1), 2]", Ok("[(sensitive value), 2]")),
+        ("[sensitive(1), 2][1]", Ok("2")),
+        ("sensitive([1, 2])[1]", Ok("(sensitive value)")),
+        ("sensitive(true) ? 1 : 2", Ok("(sensitive value)")),
+        ("[for x in sensitive([1]) : x]", Ok("(sensitive value)")),
+        ("{ a = sensitive(1) }.a", Ok("(sensitive value)")),
+        ("sensitive(\"k\") == \"k\"", Ok("(sensitive value)")),
+        ("!sensitive(false)", Ok("(sensitive value)")),
+        ("[1][sensitive(5)]", Err("index (sensitive value) is out of range")),
+    ]);
+}
