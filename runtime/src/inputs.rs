@@ -190,20 +190,17 @@ fn text_value(
     if matches!(ty, Type::String | Type::Any) {
         return Ok(Value::string(text));
     }
-    let expr =
-        infra_compiler::syntax::parse_expression(infra_compiler::FileId(u32::MAX), text).map_err(|diagnostics| {
-            let reason = diagnostics.first().map_or_else(String::new, |d| format!(": {}", d.message));
-            let source = match origin {
-                Origin::Environment => format!("`INFRA_VAR_{name}`"),
-                _ => format!("`--var {name}=...`"),
-            };
-            Diagnostic::error(codes::INVALID_INPUT, format!("cannot read the value of `{name}` from {source}{reason}"))
-                .with_help(format!(
-                    "`{name}` is a `{ty}`; write its value as an expression, such as `[1, 2]` or `{{ a = 1 }}`"
-                ))
-        })?;
-    evaluate(context, &expr)
-        .map_err(|d| Diagnostic { labels: Vec::new(), ..d }.with_note(format!("in the value of `{name}`")))
+    let source = match origin {
+        Origin::Environment => format!("`INFRA_VAR_{name}`"),
+        _ => format!("`--var {name}=...`"),
+    };
+    let unreadable = |reason: &str| {
+        Diagnostic::error(codes::INVALID_INPUT, format!("cannot read the value of `{name}` from {source}: {reason}"))
+            .with_help(format!("`{name}` is a `{ty}`; write its value as an expression, such as `[1, 2]` or `{{ a = 1 }}`"))
+    };
+    let expr = infra_compiler::syntax::parse_expression(infra_compiler::FileId(u32::MAX), text)
+        .map_err(|diagnostics| unreadable(diagnostics.first().map_or("not an expression", |d| d.message.as_str())))?;
+    evaluate(context, &expr).map_err(|d| unreadable(&d.message))
 }
 
 /// Evaluates a default or a given expression: literals and functions, no references.
