@@ -403,3 +403,108 @@ fn color_always_colours_even_when_piped() {
     assert_exit(&output, 1);
     assert!(stderr(&output).contains('\x1b'), "{}", stderr(&output));
 }
+
+// --------------------------------------------------------------------------- console
+
+/// Runs `infra console ARGS` in `dir` with `input` piped to stdin.
+fn console(dir: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .arg("console")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot run infra console: {err}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        // The console may exit before reading everything (a module with errors).
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    child.wait_with_output().unwrap_or_else(|err| panic!("console did not finish: {err}"))
+}
+
+const CONSOLE_MODULE: &str = r#"input region: string = "eu-west-1"
+input replicas: number = 2
+input token: string {
+  sensitive = true
+}
+let prefix = "web-${region}"
+fn host(prefix: string, i: number): string = "${prefix}-${i}"
+resource null.resource web for i in range(replicas) { input = host(prefix, i) }
+output hosts = web[*].output
+"#;
+
+#[test]
+fn console_evaluates_piped_lines_one_per_line() {
+    let dir = module(&[("main.infra", "")]);
+    let output = console(dir.path(), &[], "cidrsubnet(\"10.0.0.0/16\", 8, 2)\n");
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output), "\"10.0.2.0/24\"\n");
+}
+
+#[test]
+fn console_sees_inputs_lets_functions_and_unknown_resources() {
+    let dir = module(&[("main.infra", CONSOLE_MODULE)]);
+    let lines = "prefix\nhost(prefix, 1)\nreplicas * 2\nlength(web)\nweb[0].id\ntoken\n\"t=${token}\"\n# a comment\n\n";
+    let output = console(dir.path(), &["--var", "token=s3cret", "--var", "replicas=3"], lines);
+    assert_exit(&output, 0);
+    let expected =
+        "\"web-eu-west-1\"\n\"web-eu-west-1-1\"\n6\n3\n(known after apply)\n(sensitive value)\n(sensitive value)\n";
+    assert_eq!(stdout(&output), expected);
+    assert!(!stderr(&output).contains("s3cret"), "a secret leaked: {}", stderr(&output));
+}
+
+#[test]
+fn console_takes_var_files_and_the_environment() {
+    let dir = module(&[("main.infra", CONSOLE_MODULE), ("prod.vars", "region = \"us-east-1\"\nreplicas = 4\n")]);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_infra"));
+    command.args(["console", "--var-file", "prod.vars"]).current_dir(dir.path()).env("INFRA_VAR_token", "t");
+    command.env("INFRA_VAR_region", "ignored-because-the-file-wins");
+    let output = {
+        use std::io::Write;
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{err}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(b"prefix\nreplicas\n");
+        }
+        child.wait_with_output().unwrap_or_else(|err| panic!("{err}"))
+    };
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output), "\"web-us-east-1\"\n4\n");
+}
+
+#[test]
+fn console_reports_errors_and_goes_on() {
+    let dir = module(&[("main.infra", CONSOLE_MODULE)]);
+    let output = console(dir.path(), &["--var", "token=t"], "[1, 2][5]\n1 +\nnope\n1 + 1\n");
+    assert_exit(&output, 1);
+    assert_eq!(stdout(&output), "2\n", "the good line is still evaluated");
+    let text = stderr(&output);
+    for code in ["E0602", "E0100", "E0201"] {
+        assert!(text.contains(&format!("error[{code}]")), "{code} missing:\n{text}");
+    }
+}
+
+#[test]
+fn console_names_a_missing_required_input_when_not_on_a_terminal() {
+    let dir = module(&[("main.infra", CONSOLE_MODULE)]);
+    let output = console(dir.path(), &[], "1\n");
+    assert_exit(&output, 1);
+    let text = stderr(&output);
+    assert!(text.contains("error[E0606]") && text.contains("required input `token` is not set"), "{text}");
+}
+
+#[test]
+fn console_refuses_a_module_with_errors() {
+    let dir = module(&[("main.infra", UNDEFINED)]);
+    let output = console(dir.path(), &[], "1\n");
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("error[E0201]"), "{}", stderr(&output));
+}

@@ -196,7 +196,9 @@ fn text_value(
     };
     let unreadable = |reason: &str| {
         Diagnostic::error(codes::INVALID_INPUT, format!("cannot read the value of `{name}` from {source}: {reason}"))
-            .with_help(format!("`{name}` is a `{ty}`; write its value as an expression, such as `[1, 2]` or `{{ a = 1 }}`"))
+            .with_help(format!(
+                "`{name}` is a `{ty}`; write its value as an expression, such as `[1, 2]` or `{{ a = 1 }}`"
+            ))
     };
     let expr = infra_compiler::syntax::parse_expression(infra_compiler::FileId(u32::MAX), text)
         .map_err(|diagnostics| unreadable(diagnostics.first().map_or("not an expression", |d| d.message.as_str())))?;
