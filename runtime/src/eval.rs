@@ -340,16 +340,22 @@ impl Evaluator<'_> {
                 ));
             };
             let value = this.eval(value_expr, locals)?;
-            if group {
-                let entry = out.entry(key).or_insert_with(|| Value::list(Vec::new()));
-                if let Kind::List(items) = &mut entry.kind {
-                    items.push(value);
+            match out.entry(key) {
+                std::collections::btree_map::Entry::Vacant(slot) if group => {
+                    slot.insert(Value::list(vec![value]));
                 }
-            } else if out.contains_key(&key) {
-                return Err(invalid_value(key_expr.span, format!("duplicate key {}", quote(&key)))
-                    .with_help("add `...` after the value to group values with the same key into lists"));
-            } else {
-                out.insert(key, value);
+                std::collections::btree_map::Entry::Occupied(mut slot) if group => {
+                    if let Kind::List(items) = &mut slot.get_mut().kind {
+                        items.push(value);
+                    }
+                }
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                std::collections::btree_map::Entry::Occupied(slot) => {
+                    return Err(invalid_value(key_expr.span, format!("duplicate key {}", quote(slot.key())))
+                        .with_help("add `...` after the value to group values with the same key into lists"));
+                }
             }
             Ok(())
         })?;

@@ -12,6 +12,9 @@ use std::path::Path;
 
 use crate::value::Value;
 
+/// Renders a template text with the given variables (for `templatefile`).
+pub type RenderTemplate<'a> = dyn Fn(&str, &BTreeMap<String, Value>) -> Result<Value, String> + 'a;
+
 /// What a function may know about where it is called.
 pub struct CallContext<'a> {
     /// The directory of the module the call is in: relative paths start there.
@@ -19,7 +22,7 @@ pub struct CallContext<'a> {
     /// Reads an environment variable; tests substitute their own.
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Renders a template text (for `templatefile`) with the given variables.
-    pub render_template: &'a dyn Fn(&str, &BTreeMap<String, Value>) -> Result<Value, String>,
+    pub render_template: &'a RenderTemplate<'a>,
 }
 
 /// A function's failure. `argument` is the zero-based index of the argument at fault,
