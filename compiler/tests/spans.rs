@@ -196,7 +196,7 @@ impl Walk {
                     }
                 }
             }
-            ExprKind::Call { function, args } => {
+            ExprKind::Call { function, args, .. } => {
                 self.inside(span, function.span, "function name");
                 args.iter().for_each(|e| self.expr(span, e));
             }

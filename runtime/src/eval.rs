@@ -100,7 +100,8 @@ impl Evaluator<'_> {
                 index_into(&target_value, &index_value, index.span)
             }
             ExprKind::Splat { target, steps } => self.splat(target, steps, locals),
-            ExprKind::Call { function, args } => self.call(expr, function, args, locals),
+            ExprKind::Call { function, args, expand_final: false } => self.call(expr, function, args, locals),
+            ExprKind::Call { function, args, expand_final: true } => self.expanded_call(expr, function, args, locals),
             ExprKind::Unary { op, operand } => {
                 let value = self.eval(operand, locals)?;
                 operators::unary(op.node, &value, operand.span)

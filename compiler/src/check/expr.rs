@@ -28,7 +28,7 @@ impl Checker<'_> {
             ExprKind::GetAttr { target, name } => self.get_attr(target, name),
             ExprKind::Index { target, index } => self.index(target, index),
             ExprKind::Splat { target, steps } => self.splat(target, steps),
-            ExprKind::Call { function, args } => self.call(expr, function, args),
+            ExprKind::Call { function, args, expand_final } => self.call(expr, function, args, *expand_final),
             ExprKind::Unary { op, operand } => self.unary(op.node, operand),
             ExprKind::Binary { op, lhs, rhs } => self.binary(op.node, lhs, rhs),
             ExprKind::Conditional { condition, then, otherwise } => {
@@ -346,8 +346,25 @@ impl Checker<'_> {
         Type::list(element)
     }
 
-    fn call(&mut self, call: &Expr, function: &Ident, args: &[Expr]) -> Type {
-        let arg_types: Vec<Type> = args.iter().map(|a| self.expr(a)).collect();
+    fn call(&mut self, call: &Expr, function: &Ident, args: &[Expr], expand_final: bool) -> Type {
+        let mut arg_types: Vec<Type> = args.iter().map(|a| self.expr(a)).collect();
+        if expand_final {
+            // `f(a, xs...)`: the last argument is a collection whose elements are the
+            // remaining arguments; how many is known only when it is evaluated.
+            if let (Some(last), Some(ty)) = (args.last(), arg_types.pop()) {
+                if !matches!(ty, Type::List(_) | Type::Set(_) | Type::Tuple(_) | Type::Any) {
+                    self.error(
+                        Diagnostic::error(
+                            codes::INVALID_ARGUMENT,
+                            format!("only a list can be expanded with `...`, found `{ty}`"),
+                        )
+                        .with_label(last.span, format!("this is a `{ty}`"))
+                        .with_help("remove the `...` to pass the value as one argument"),
+                    );
+                }
+            }
+            return self.expanded_call(function, &arg_types);
+        }
         if let Some(decl) = self.module.decl(&function.name).copied() {
             if decl.kind == DeclKind::Fn {
                 return self.user_call(call, function, args, &arg_types, decl.item);
@@ -417,6 +434,37 @@ impl Checker<'_> {
             Returns::Type(ty) => ty,
             Returns::SameAs(i) => arg_types.get(i).cloned().unwrap_or(Type::Any),
             Returns::ElementOf(i) => arg_types.get(i).and_then(Type::element).unwrap_or(Type::Any),
+        }
+    }
+
+    /// A call whose final argument is expanded: the function must exist; its result
+    /// type is taken from the signature without counting arguments.
+    fn expanded_call(&mut self, function: &Ident, _leading: &[Type]) -> Type {
+        let is_user_fn = self.module.decl(&function.name).is_some_and(|d| d.kind == DeclKind::Fn);
+        if is_user_fn || matches!(function.name.as_str(), "try" | "can" | "sensitive" | "nonsensitive") {
+            self.used.insert(function.name.clone());
+            self.error(
+                Diagnostic::error(codes::WRONG_ARGUMENT_COUNT, format!("arguments of `{}` cannot be expanded", function.name))
+                    .with_label(function.span, "called with `...`")
+                    .with_help("`...` expands the last argument of built-in functions such as `max(xs...)`; pass the arguments one by one"),
+            );
+            return Type::Any;
+        }
+        match self.schemas.function(&function.name) {
+            Some(signature) => match &signature.returns {
+                crate::schema::Returns::Type(ty) => ty.clone(),
+                _ => Type::Any,
+            },
+            None => {
+                self.error(
+                    Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("unknown function `{}`", function.name))
+                        .with_label(function.span, "no such function")
+                        .with_help(suggest(&function.name, self.schemas.function_names()).unwrap_or_else(|| {
+                            "docs/language.md lists the built-in functions; declare your own with `fn`".to_string()
+                        })),
+                );
+                Type::Any
+            }
         }
     }
 

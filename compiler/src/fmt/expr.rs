@@ -30,7 +30,9 @@ fn expr_text(src: &Source, expr: &Expr, base: usize) -> String {
         ExprKind::Template(_) | ExprKind::Number(_) | ExprKind::Error => src.verbatim(start, end, base),
         ExprKind::List(items) => list(src, (start, end), items, base),
         ExprKind::Object(items) => object(src, (start, end), items, base),
-        ExprKind::Call { function, args } => call(src, (start, end), function, args, base),
+        // An expanded final argument (`f(xs...)`) is rare: it is kept as written.
+        ExprKind::Call { expand_final: true, .. } => src.verbatim(start, end, base),
+        ExprKind::Call { function, args, .. } => call(src, (start, end), function, args, base),
         _ if src.has_comment(start, end) => src.verbatim(start, end, base),
         _ => {
             let structured = structured(src, expr, base);

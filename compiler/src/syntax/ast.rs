@@ -383,9 +383,12 @@ pub enum ExprKind {
         target: Box<Expr>,
         steps: Vec<SplatStep>,
     },
+    /// `f(a, b)`; with `expand_final`, `f(a, list...)` passes the elements of the last
+    /// argument as separate arguments.
     Call {
         function: Ident,
         args: Vec<Expr>,
+        expand_final: bool,
     },
     Unary {
         op: Spanned<UnaryOp>,

@@ -37,6 +37,43 @@ impl Evaluator<'_> {
         self.builtin_call(call, function, args, &values)
     }
 
+    /// `f(a, xs...)`: the elements of the last argument become the final arguments of a
+    /// built-in function.
+    pub(super) fn expanded_call(
+        &self,
+        call: &Expr,
+        function: &Ident,
+        args: &[Expr],
+        locals: &mut Locals,
+    ) -> EvalResult {
+        let mut values: Vec<Value> = args.iter().map(|a| self.eval(a, locals)).collect::<Result<_, _>>()?;
+        let (Some(last), Some(last_expr)) = (values.pop(), args.last()) else {
+            return self.builtin_call(call, function, args, &values);
+        };
+        match &last.kind {
+            crate::value::Kind::List(items) | crate::value::Kind::Set(items) => {
+                values.extend(items.iter().map(|item| item.clone().with_mark(last.sensitive)));
+            }
+            crate::value::Kind::Unknown(_) => return Ok(Value::unknown(Type::Any).with_mark(last.sensitive)),
+            _ => {
+                return Err(super::invalid_value(
+                    last_expr.span,
+                    format!("only a list can be expanded with `...`, found a {}", last.type_name()),
+                )
+                .with_help("remove the `...` to pass the value as one argument"))
+            }
+        }
+        if self.globals.function(&function.name).is_some() {
+            return Err(Diagnostic::error(
+                codes::WRONG_ARGUMENT_COUNT,
+                format!("arguments of `{}` cannot be expanded", function.name),
+            )
+            .with_label(function.span, "called with `...`")
+            .with_help("`...` expands the last argument of built-in functions only"));
+        }
+        self.builtin_call(call, function, args, &values)
+    }
+
     fn single_argument(&self, call: &Expr, function: &Ident, args: &[Expr], locals: &mut Locals) -> EvalResult {
         match args {
             [arg] => self.eval(arg, locals),

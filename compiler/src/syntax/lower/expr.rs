@@ -219,8 +219,15 @@ impl Lower<'_> {
     fn call(&mut self, pair: Pair<Rule>) -> ExprKind {
         let mut inner = pair.into_inner();
         let function = self.ident(next(&mut inner));
-        let args = inner.map(|p| self.expr(p)).collect();
-        ExprKind::Call { function, args }
+        let mut args = Vec::new();
+        let mut expand_final = false;
+        for part in inner {
+            match part.as_rule() {
+                Rule::expand => expand_final = true,
+                _ => args.push(self.expr(part)),
+            }
+        }
+        ExprKind::Call { function, args, expand_final }
     }
 
     fn object_item(&mut self, pair: Pair<Rule>) -> ObjectItem {
