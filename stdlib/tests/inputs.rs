@@ -30,7 +30,11 @@ fn var_file(text: &str) -> Vec<GivenValue> {
     let attributes = parse_var_file(FileId(7), text).unwrap_or_else(|d| panic!("var file does not parse: {d:?}"));
     attributes
         .into_iter()
-        .map(|a| GivenValue { name: a.name.name.clone(), origin: Origin::VarFile(a.span), value: GivenText::Expr(a.value) })
+        .map(|a| GivenValue {
+            name: a.name.name.clone(),
+            origin: Origin::VarFile(a.span),
+            value: GivenText::Expr(a.value),
+        })
         .collect()
 }
 

@@ -48,6 +48,7 @@ const FUNCTION_NAMES: &[&str] = &[
     "md5",
     "merge",
     "min",
+    "nonsensitive",
     "one",
     "parseint",
     "pow",
@@ -56,6 +57,7 @@ const FUNCTION_NAMES: &[&str] = &[
     "regexall",
     "replace",
     "reverse",
+    "sensitive",
     "setintersection",
     "setsubtract",
     "setunion",
@@ -227,7 +229,7 @@ fn arities() {
     assert_eq!(arity("merge"), (0, None));
     assert_eq!(arity("length"), (1, Some(1)));
     // These need at least one argument; the checker catches a call with none.
-    for name in ["min", "max", "concat", "coalesce", "setunion", "sensitive", "setintersection", "try"] {
+    for name in ["min", "max", "concat", "coalesce", "setunion", "setintersection", "try"] {
         assert_eq!(arity(name), (1, None), "`{name}`");
     }
 }

@@ -374,7 +374,7 @@ impl Checker<'_> {
             let mut names: Vec<&str> = self.schemas.function_names();
             names.extend(self.module.decls.iter().filter(|(_, d)| d.kind == DeclKind::Fn).map(|(n, _)| n.as_str()));
             let help = suggest(&function.name, names).unwrap_or_else(|| {
-                "docs/language.md lists the built-in functions; declare your own with `fn`".to_string()
+                "docs/functions.md lists the built-in functions; declare your own with `fn`".to_string()
             });
             self.error(
                 Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("unknown function `{}`", function.name))
@@ -460,7 +460,7 @@ impl Checker<'_> {
                     Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("unknown function `{}`", function.name))
                         .with_label(function.span, "no such function")
                         .with_help(suggest(&function.name, self.schemas.function_names()).unwrap_or_else(|| {
-                            "docs/language.md lists the built-in functions; declare your own with `fn`".to_string()
+                            "docs/functions.md lists the built-in functions; declare your own with `fn`".to_string()
                         })),
                 );
                 Type::Any

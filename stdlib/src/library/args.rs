@@ -39,15 +39,6 @@ pub(crate) fn integer(args: &[Value], i: usize) -> Result<i64, FunctionError> {
     Ok(n as i64)
 }
 
-pub(crate) fn boolean(args: &[Value], i: usize) -> Result<bool, FunctionError> {
-    match args.get(i).map(|v| &v.kind) {
-        Some(Kind::Bool(b)) => Ok(*b),
-        Some(Kind::String(s)) if s == "true" => Ok(true),
-        Some(Kind::String(s)) if s == "false" => Ok(false),
-        _ => Err(wrong(args, i, "a bool")),
-    }
-}
-
 /// Argument `i` as the elements of a list or set.
 pub(crate) fn list(args: &[Value], i: usize) -> Result<&[Value], FunctionError> {
     args.get(i).and_then(Value::as_list).ok_or_else(|| wrong(args, i, "a list"))

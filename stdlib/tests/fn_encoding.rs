@@ -1,0 +1,194 @@
+//! The conversion and encoding functions, each as a table of calls and their expected
+//! rendering (or a fragment of the expected error).
+
+use infra_stdlib::testing::eval;
+
+#[track_caller]
+fn check(cases: &[(&str, Result<&str, &str>)]) {
+    for (src, expected) in cases {
+        let actual = eval(src).map(|v| v.to_string());
+        match (expected, &actual) {
+            (Ok(want), Ok(got)) => assert_eq!(got, want, "{src}"),
+            (Err(want), Err(got)) => assert!(got.contains(want), "{src}: error {got:?} does not contain {want:?}"),
+            _ => panic!("{src}: expected {expected:?}, got {actual:?}"),
+        }
+    }
+}
+
+#[test]
+fn tostring() {
+    check(&[
+        ("tostring(\"x\")", Ok("\"x\"")),
+        ("tostring(1.5)", Ok("\"1.5\"")),
+        ("tostring(10)", Ok("\"10\"")),
+        ("tostring(true)", Ok("\"true\"")),
+        ("tostring(null)", Ok("null")),
+        ("tostring([1])", Err("cannot convert a list to string\nuse `jsonencode`")),
+        ("tostring()", Err("called with 0 arguments")),
+    ]);
+}
+
+#[test]
+fn tonumber() {
+    check(&[
+        ("tonumber(\"42\")", Ok("42")),
+        ("tonumber(\"-1e3\")", Ok("-1000")),
+        ("tonumber(\"2.5\")", Ok("2.5")),
+        ("tonumber(7)", Ok("7")),
+        ("tonumber(null)", Ok("null")),
+        ("tonumber(\"abc\")", Err("cannot convert \"abc\" to number")),
+        ("tonumber(true)", Err("cannot convert a bool to number")),
+    ]);
+}
+
+#[test]
+fn tobool() {
+    check(&[
+        ("tobool(\"true\")", Ok("true")),
+        ("tobool(\"false\")", Ok("false")),
+        ("tobool(false)", Ok("false")),
+        ("tobool(null)", Ok("null")),
+        ("tobool(\"yes\")", Err("cannot convert \"yes\" to bool")),
+        ("tobool(1)", Err("cannot convert a number to bool")),
+    ]);
+}
+
+#[test]
+fn tolist() {
+    check(&[
+        ("tolist([\"a\", \"b\"])", Ok("[\"a\", \"b\"]")),
+        ("tolist(toset([\"b\", \"a\"]))", Ok("[\"a\", \"b\"]")),
+        // Mixed strings and numbers meet at strings, as in Terraform.
+        ("tolist([\"a\", 1])", Ok("[\"a\", \"1\"]")),
+        ("tolist([])", Ok("[]")),
+        ("tolist(null)", Ok("null")),
+        ("tolist(\"a\")", Err("cannot convert a string to list(any)")),
+        ("tolist({ a = 1 })", Err("cannot convert a object to list")),
+    ]);
+}
+
+#[test]
+fn toset() {
+    check(&[
+        ("toset([\"b\", \"a\", \"b\"])", Ok("toset([\"a\", \"b\"])")),
+        ("toset([1, \"1\"])", Ok("toset([\"1\"])")),
+        ("toset([3, 1, 2])", Ok("toset([1, 2, 3])")),
+        ("toset([])", Ok("toset([])")),
+        ("toset(null)", Ok("null")),
+        ("toset(\"a\")", Err("cannot convert a string to set(any)")),
+    ]);
+}
+
+#[test]
+fn tomap() {
+    check(&[
+        ("tomap({ a = 1, b = \"x\" })", Ok("{ a = \"1\", b = \"x\" }")),
+        ("tomap({ \"a b\" = true })", Ok("{ \"a b\" = true }")),
+        ("tomap({})", Ok("{}")),
+        ("tomap(null)", Ok("null")),
+        ("tomap([1])", Err("cannot convert a list to map(any)")),
+        ("tomap(\"a\")", Err("only maps and objects convert to a map")),
+    ]);
+}
+
+#[test]
+fn jsonencode() {
+    check(&[
+        ("jsonencode({ b = 1, a = [true, null] })", Ok(r#""{\"a\":[true,null],\"b\":1}""#)),
+        ("jsonencode(3.0)", Ok(r#""3""#)),
+        ("jsonencode(2.5)", Ok(r#""2.5""#)),
+        ("jsonencode(-0.25)", Ok(r#""-0.25""#)),
+        ("jsonencode(\"<b>\\n\")", Ok(r#""\"<b>\\n\"""#)),
+        ("jsonencode(null)", Ok(r#""null""#)),
+        ("jsonencode(toset([2, 1]))", Ok(r#""[1,2]""#)),
+        ("jsonencode({})", Ok(r#""{}""#)),
+        ("jsonencode()", Err("called with 0 arguments")),
+    ]);
+}
+
+#[test]
+fn jsondecode() {
+    check(&[
+        (r#"jsondecode("{\"b\": 1, \"a\": [true, null]}")"#, Ok("{ a = [true, null], b = 1 }")),
+        (r#"jsondecode("2.5")"#, Ok("2.5")),
+        (r#"jsondecode("\"x\"")"#, Ok("\"x\"")),
+        (r#"jsondecode(" [] ")"#, Ok("[]")),
+        (r#"jsondecode(jsonencode({ x = [1, "a"] }))"#, Ok("{ x = [1, \"a\"] }")),
+        (r#"jsondecode("{\"a\":")"#, Err("invalid JSON: EOF while parsing a value at line 1 column 5")),
+        (r#"jsondecode("[1,\n 2,]")"#, Err("invalid JSON: trailing comma at line 2 column 4")),
+        (r#"jsondecode("")"#, Err("invalid JSON")),
+        (r#"jsondecode("1 2")"#, Err("trailing characters at line 1 column 3")),
+    ]);
+}
+
+#[test]
+fn yamlencode() {
+    check(&[
+        ("yamlencode({ b = 1, a = [\"x\", true] })", Ok(r#""a:\n  - x\n  - true\nb: 1\n""#)),
+        ("yamlencode(\"true\")", Ok(r#""\"true\"\n""#)),
+        ("yamlencode(null)", Ok(r#""null\n""#)),
+        ("yamlencode([])", Ok(r#""[]\n""#)),
+        ("yamlencode(\"a\\nb\")", Ok(r#""\"a\\nb\"\n""#)),
+        ("yamlencode({ s = \"a\\nb\" })", Ok(r#""s: |-\n  a\n  b\n""#)),
+        ("yamlencode(2.5)", Ok(r#""2.5\n""#)),
+        ("yamlencode({ \"1\" = { x = null } })", Ok(r#""\"1\":\n  x: null\n""#)),
+        ("yamlencode()", Err("called with 0 arguments")),
+    ]);
+}
+
+#[test]
+fn yamldecode() {
+    check(&[
+        (r#"yamldecode("a: 1\nb: [x, true]")"#, Ok("{ a = 1, b = [\"x\", true] }")),
+        (r#"yamldecode("- 1.5\n- ~\n- \"7\"")"#, Ok("[1.5, null, \"7\"]")),
+        (r#"yamldecode("1: one\ntrue: yes")"#, Ok("{ \"1\" = \"one\", true = \"yes\" }")),
+        (r#"yamldecode("")"#, Ok("null")),
+        (r#"yamldecode("--- # nothing\n")"#, Ok("null")),
+        (r#"yamldecode("a: &x 1\nb: *x")"#, Ok("{ a = 1, b = 1 }")),
+        (r#"yamldecode(yamlencode({ s = "a\nb", n = [1] }))"#, Ok("{ n = [1], s = \"a\\nb\" }")),
+        (r#"yamldecode("a: [")"#, Err("invalid YAML at line 2 column 1: while parsing a node")),
+        (r#"yamldecode("a: b: c")"#, Err("invalid YAML at line 1 column 5: mapping values are not allowed")),
+        (r#"yamldecode("a: 1\n---\nb: 2")"#, Err("the string holds 2 YAML documents")),
+        (r#"yamldecode("a: 1\na: 2")"#, Err("invalid YAML at line 2 column 4: duplicate key")),
+        (r#"yamldecode("!!int abc")"#, Err("a YAML value does not match its tag")),
+        (r#"yamldecode("x: .inf")"#, Err("the YAML number `.inf` is not a finite number")),
+        (r#"yamldecode("? [1]\n: x")"#, Err("a YAML mapping key must be a string")),
+    ]);
+}
+
+#[test]
+fn base64encode() {
+    check(&[
+        ("base64encode(\"hello\")", Ok("\"aGVsbG8=\"")),
+        ("base64encode(\"\")", Ok("\"\"")),
+        ("base64encode(\"✓\")", Ok("\"4pyT\"")),
+        ("base64encode(12)", Ok("\"MTI=\"")),
+        ("base64encode([1])", Err("argument 1 must be a string, found a list")),
+    ]);
+}
+
+#[test]
+fn base64decode() {
+    check(&[
+        ("base64decode(\"aGVsbG8=\")", Ok("\"hello\"")),
+        ("base64decode(\"\")", Ok("\"\"")),
+        ("base64decode(\"4pyT\")", Ok("\"✓\"")),
+        ("base64decode(base64encode(\"a b\"))", Ok("\"a b\"")),
+        ("base64decode(\"aGVsbG8\")", Err("invalid Base64")),
+        ("base64decode(\"a!==\")", Err("invalid Base64")),
+        ("base64decode(\"/w==\")", Err("the decoded bytes are not UTF-8 text")),
+    ]);
+}
+
+#[test]
+fn urlencode() {
+    check(&[
+        ("urlencode(\"a b&c=d\")", Ok("\"a+b%26c%3Dd\"")),
+        ("urlencode(\"-_.~\")", Ok("\"-_.~\"")),
+        ("urlencode(\"\")", Ok("\"\"")),
+        ("urlencode(\"é\")", Ok("\"%C3%A9\"")),
+        ("urlencode(\"100%\")", Ok("\"100%25\"")),
+        ("urlencode(\"a/b?c\")", Ok("\"a%2Fb%3Fc\"")),
+        ("urlencode({})", Err("argument 1 must be a string")),
+    ]);
+}
