@@ -27,3 +27,26 @@ pub fn eval_in(dir: &Path, env: &[(&str, &str)], src: &str) -> Result<Value, Str
         None => d.message,
     })
 }
+
+/// One case of a function table: the source of an expression, and either how its value
+/// renders or a fragment of its error message.
+pub type Case<'a> = (&'a str, Result<&'a str, &'a str>);
+
+/// Asserts every case, evaluated as by [`eval`].
+#[track_caller]
+pub fn check(cases: &[Case<'_>]) {
+    check_in(Path::new("."), &[], cases);
+}
+
+/// Asserts every case, evaluated as by [`eval_in`].
+#[track_caller]
+pub fn check_in(dir: &Path, env: &[(&str, &str)], cases: &[Case<'_>]) {
+    for (src, expected) in cases {
+        let actual = eval_in(dir, env, src).map(|v| v.to_string());
+        match (expected, &actual) {
+            (Ok(want), Ok(got)) => assert_eq!(got, want, "{src}"),
+            (Err(want), Err(got)) => assert!(got.contains(want), "{src}: error {got:?} does not contain {want:?}"),
+            _ => panic!("{src}: expected {expected:?}, got {actual:?}"),
+        }
+    }
+}

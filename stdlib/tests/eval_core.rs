@@ -1,19 +1,7 @@
 //! The evaluator through the library: operators, templates, collections, unknowns and
 //! special forms, each as source text and its expected rendering.
 
-use infra_stdlib::testing::eval;
-
-#[track_caller]
-fn check(cases: &[(&str, Result<&str, &str>)]) {
-    for (src, expected) in cases {
-        let actual = eval(src).map(|v| v.to_string());
-        match (expected, &actual) {
-            (Ok(want), Ok(got)) => assert_eq!(got, want, "{src}"),
-            (Err(want), Err(got)) => assert!(got.contains(want), "{src}: error {got:?} does not contain {want:?}"),
-            _ => panic!("{src}: expected {expected:?}, got {actual:?}"),
-        }
-    }
-}
+use infra_stdlib::testing::check;
 
 #[test]
 fn operators() {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use infra_stdlib::testing::eval_in;
+use infra_stdlib::testing::check_in;
 
 /// A module directory with a few files; the `TempDir` deletes it when dropped.
 fn module() -> tempfile::TempDir {
@@ -20,18 +20,6 @@ fn module() -> tempfile::TempDir {
     write("list.tpl", b"${items}");
     write("self.tpl", b"${templatefile(\"self.tpl\", {})}");
     dir
-}
-
-#[track_caller]
-fn check_in(dir: &Path, env: &[(&str, &str)], cases: &[(&str, Result<&str, &str>)]) {
-    for (src, expected) in cases {
-        let actual = eval_in(dir, env, src).map(|v| v.to_string());
-        match (expected, &actual) {
-            (Ok(want), Ok(got)) => assert_eq!(got, want, "{src}"),
-            (Err(want), Err(got)) => assert!(got.contains(want), "{src}: error {got:?} does not contain {want:?}"),
-            _ => panic!("{src}: expected {expected:?}, got {actual:?}"),
-        }
-    }
 }
 
 #[test]
