@@ -399,7 +399,7 @@ fn get_attr(target: &Value, name: &Ident) -> EvalResult {
             Some(value) => Ok(value.clone().with_mark(target.sensitive)),
             None => {
                 let keys: Vec<&str> = entries.keys().map(String::as_str).collect();
-                let help = suggest(&name.name, keys.iter().copied()).unwrap_or_else(|| available(&keys));
+                let help = keys_help(target, &name.name, &keys);
                 Err(Diagnostic::error(codes::MISSING_KEY, format!("no attribute `{}`", name.name))
                     .with_label(name.span, "not in this object")
                     .with_help(help))
@@ -410,6 +410,15 @@ fn get_attr(target: &Value, name: &Ident) -> EvalResult {
         _ => Err(invalid_value(name.span, format!("a {} has no attributes", target.type_name()))
             .with_help("only objects and maps have attributes")),
     }
+}
+
+/// "did you mean ...?" or the list of keys, unless the object is sensitive: its keys are
+/// part of the secret.
+fn keys_help(target: &Value, wanted: &str, keys: &[&str]) -> String {
+    if target.contains_sensitive() {
+        return "the object is sensitive, so its keys are not shown".to_string();
+    }
+    suggest(wanted, keys.iter().copied()).unwrap_or_else(|| available(keys))
 }
 
 fn available(keys: &[&str]) -> String {
@@ -470,7 +479,7 @@ pub(crate) fn index_into(target: &Value, index: &Value, span: infra_compiler::Sp
                     let shown = if index.sensitive { "(sensitive value)".to_string() } else { quote(&key) };
                     Err(Diagnostic::error(codes::MISSING_KEY, format!("key {shown} not found"))
                         .with_label(span, "no such key")
-                        .with_help(suggest(&key, keys.iter().copied()).unwrap_or_else(|| available(&keys))))
+                        .with_help(keys_help(target, &key, &keys)))
                 }
             }
         }

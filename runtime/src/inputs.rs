@@ -142,18 +142,23 @@ fn resolve_one(
     });
     let chosen = given.iter().rev().find(|g| &g.name == name).cloned().or(environment);
     let value = match chosen {
-        Some(given) => given_value(context, &given, &ty)?,
+        Some(given) => given_value(context, &given, &ty, is_sensitive(input))?,
         None => match &input.default {
             Some(default) => evaluate(context, default)
                 .map_err(|d| d.with_note(format!("while evaluating the default of `{name}`")))?,
             None => match prompt(name, input) {
-                Some(text) => text_value(context, &text, &ty, name, &Origin::Flag)?,
+                Some(text) => text_value(context, &text, (&ty, is_sensitive(input)), name, &Origin::Flag)?,
                 None => return Err(missing(input)),
             },
         },
     };
     let converted = convert(&value, &ty).map_err(|error| {
-        let shown = if is_sensitive(input) { "(sensitive value)".to_string() } else { value.to_string() };
+        // The conversion message quotes the value; a sensitive input's stays hidden.
+        let (error, shown) = if is_sensitive(input) {
+            ("the sensitive value does not convert".to_string(), "(sensitive value)".to_string())
+        } else {
+            (error.to_string(), value.to_string())
+        };
         Diagnostic::error(codes::INVALID_INPUT, format!("the value of `{name}` is not a `{ty}`: {error}"))
             .with_label(input.name.span, format!("declared `{ty}`"))
             .with_note(format!("the value given: {shown}"))
@@ -171,10 +176,15 @@ fn missing(input: &Input) -> Diagnostic {
         ))
 }
 
-fn given_value(context: &InputContext<'_>, given: &GivenValue, ty: &Type) -> Result<Value, Diagnostic> {
+fn given_value(
+    context: &InputContext<'_>,
+    given: &GivenValue,
+    ty: &Type,
+    sensitive: bool,
+) -> Result<Value, Diagnostic> {
     match &given.value {
         GivenText::Expr(expr) => evaluate(context, expr),
-        GivenText::Text(text) => text_value(context, text, ty, &given.name, &given.origin),
+        GivenText::Text(text) => text_value(context, text, (ty, sensitive), &given.name, &given.origin),
     }
 }
 
@@ -183,7 +193,7 @@ fn given_value(context: &InputContext<'_>, given: &GivenValue, ty: &Type) -> Res
 fn text_value(
     context: &InputContext<'_>,
     text: &str,
-    ty: &Type,
+    (ty, sensitive): (&Type, bool),
     name: &str,
     origin: &Origin,
 ) -> Result<Value, Diagnostic> {
@@ -195,6 +205,8 @@ fn text_value(
         _ => format!("`--var {name}=...`"),
     };
     let unreadable = |reason: &str| {
+        // A parse error can quote part of the text; a sensitive value's stays hidden.
+        let reason = if sensitive { "the sensitive value is not a valid expression" } else { reason };
         Diagnostic::error(codes::INVALID_INPUT, format!("cannot read the value of `{name}` from {source}: {reason}"))
             .with_help(format!(
                 "`{name}` is a `{ty}`; write its value as an expression, such as `[1, 2]` or `{{ a = 1 }}`"

@@ -114,5 +114,28 @@ fn sensitive_marks_propagate() {
         ("sensitive(\"k\") == \"k\"", Ok("(sensitive value)")),
         ("!sensitive(false)", Ok("(sensitive value)")),
         ("[1][sensitive(5)]", Err("index (sensitive value) is out of range")),
+        // Regression: the keys of a sensitive object are part of the secret, so a
+        // missing-key error does not list or suggest them.
+        ("sensitive({ password = 1 }).passwrd", Err("its keys are not shown")),
+        ("sensitive({ password = 1 })[\"passwrd\"]", Err("its keys are not shown")),
     ]);
+}
+
+/// Regression: no error message quotes a sensitive value.
+#[test]
+fn errors_never_quote_secrets() {
+    for src in [
+        "sensitive({ hunter2 = 1 }).missing",
+        "sensitive({ hunter2 = 1 })[\"missing\"]",
+        "cidrhost(sensitive(\"hunter2\"), 1)",
+        "tonumber(sensitive(\"hunter2\"))",
+        "[1][sensitive(\"hunter2\")]",
+        "sensitive(\"hunter2\") + 1",
+    ] {
+        let message = match infra_stdlib::testing::eval(src) {
+            Err(message) => message,
+            Ok(value) => panic!("{src} evaluated to {value}"),
+        };
+        assert!(!message.contains("hunter"), "{src} leaked: {message}");
+    }
 }

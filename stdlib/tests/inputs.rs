@@ -145,3 +145,26 @@ fn input_checks_run_on_the_given_values() {
     assert!(diagnostics[0].message.contains("count must be between 1 and 5, not 0"), "{}", diagnostics[0].message);
     assert!(resolve(&[flag("password", "p"), flag("count", "5")], &[]).is_ok());
 }
+
+/// Regression: a sensitive input's value never appears in an error about it.
+#[test]
+fn errors_about_sensitive_inputs_do_not_quote_the_value() {
+    for value in ["hunter2", "\"hunter2\"", "[\"hunter2\"]", "hunter-2"] {
+        let text = secret_number_errors(value);
+        assert!(!text.is_empty(), "{value} was accepted as a number");
+        assert!(!text.contains("hunter"), "{value} leaked: {text}");
+    }
+}
+
+fn secret_number_errors(value: &str) -> String {
+    let mut loader = MemoryLoader::new();
+    loader.insert("s/main.infra", "input pin: number {\n  sensitive = true\n}\n");
+    let stdlib = infra_stdlib::builtin();
+    let analysis = infra_compiler::analyze(Path::new("s"), &loader, stdlib);
+    let env = |_: &str| None;
+    let context = InputContext { module: &analysis.modules[0], functions: stdlib, schemas: stdlib, env: &env };
+    match resolve_inputs(&context, &[flag("pin", value)], &mut |_, _| None) {
+        Err(diagnostics) => diagnostics.iter().map(|d| format!("{} {:?} {:?}", d.message, d.help, d.notes)).collect(),
+        Ok(_) => String::new(),
+    }
+}

@@ -154,6 +154,12 @@ impl Evaluator<'_> {
             let value = self.eval(arg, locals)?;
             let ty = infra_compiler::check::lower_type(&param.ty);
             let value = convert(&value, &ty).map_err(|error| {
+                // The conversion message quotes the value; a secret stays hidden.
+                let error = if value.contains_sensitive() {
+                    format!("the sensitive value is not a `{ty}`")
+                } else {
+                    error.to_string()
+                };
                 Diagnostic::error(
                     codes::INVALID_VALUE,
                     format!("argument `{}` of `{}`: {error}", param.name.name, decl.name.name),
