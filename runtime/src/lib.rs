@@ -10,6 +10,7 @@ pub mod eval;
 pub mod function;
 pub mod inputs;
 pub mod module;
+pub mod provider;
 pub mod value;
 
 pub use value::{Kind, Value};

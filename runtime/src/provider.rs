@@ -1,0 +1,126 @@
+//! The provider interface: how the engine creates, reads, updates and deletes the
+//! objects resources describe.
+//!
+//! A [`ProviderFactory`] (one per provider type, such as `local`) turns a provider
+//! configuration block into a configured [`Provider`]. The engine calls a provider with an
+//! instance's attributes as an object ([`Attributes`]): the configuration evaluated with
+//! every upstream value known, plus the computed attributes the provider fills in.
+//!
+//! Values handed to a provider are known and unmarked; sensitivity is the engine's
+//! business (the schema says which attributes are sensitive). Planned values may contain
+//! unknowns: [`Provider::plan`] marks the computed attributes a create or update will
+//! fill in as unknown.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use infra_compiler::schema::ProviderSchema;
+
+use crate::value::Value;
+
+/// An instance's attributes: its object value, attribute by attribute.
+pub type Attributes = BTreeMap<String, Value>;
+
+/// A provider's failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderError {
+    pub message: String,
+    /// The attribute the error is about, so the diagnostic can point at it.
+    pub attribute: Option<String>,
+    pub help: Option<String>,
+    /// Worth trying again (throttling, a server error); the engine retries with backoff.
+    pub retryable: bool,
+}
+
+impl ProviderError {
+    pub fn new(message: impl Into<String>) -> ProviderError {
+        ProviderError { message: message.into(), attribute: None, help: None, retryable: false }
+    }
+
+    pub fn on_attribute(mut self, attribute: impl Into<String>) -> ProviderError {
+        self.attribute = Some(attribute.into());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> ProviderError {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn retryable(mut self) -> ProviderError {
+        self.retryable = true;
+        self
+    }
+}
+
+pub type ProviderResult<T> = Result<T, ProviderError>;
+
+/// What `read` found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadResult {
+    /// The object exists; these are its current attributes.
+    Found(Attributes),
+    /// The object no longer exists (deleted outside of Infra).
+    Gone,
+}
+
+/// Where a provider runs.
+#[derive(Clone, Debug)]
+pub struct ProviderContext {
+    /// The directory of the module the resource is declared in: relative paths start
+    /// there.
+    pub module_dir: PathBuf,
+}
+
+/// One provider type: its schema, and configuring it.
+pub trait ProviderFactory: Send + Sync {
+    /// The provider type's name, such as `local`.
+    fn name(&self) -> &str;
+    fn schema(&self) -> &ProviderSchema;
+    /// A provider configured by a `provider NAME { ... }` block (empty for the implicit
+    /// default configuration).
+    fn configure(&self, config: &Attributes, context: &ProviderContext) -> ProviderResult<Arc<dyn Provider>>;
+}
+
+/// A configured provider. `kind` is the resource or data source kind (`file` for
+/// `local.file`).
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync {
+    /// Checks a configuration beyond what the schema says (mutually exclusive
+    /// attributes, value ranges). Values may be unknown; check only what is known.
+    fn validate(&self, kind: &str, config: &Attributes) -> Vec<ProviderError> {
+        let _ = (kind, config);
+        Vec::new()
+    }
+
+    /// The planned attributes after a create (`prior` is `None`) or an update: the
+    /// configuration with defaults filled in and the computed attributes the operation
+    /// will set marked unknown (computed attributes that do not change keep their prior
+    /// value).
+    fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes>;
+
+    /// Creates the object; returns its attributes, every one known.
+    async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes>;
+
+    /// Reads the object as it is now, to detect drift.
+    async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult>;
+
+    /// Changes the object in place; only called when no changed attribute is force-new.
+    async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes>;
+
+    /// Deletes the object. Deleting one that is already gone is not an error.
+    async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()>;
+
+    /// Finds an existing object by the id a user gives to `import`.
+    async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
+        let _ = id;
+        Err(ProviderError::new(format!("`{kind}` cannot be imported")))
+    }
+
+    /// Reads a data source.
+    async fn read_data(&self, kind: &str, config: &Attributes) -> ProviderResult<Attributes> {
+        let _ = config;
+        Err(ProviderError::new(format!("no data source `{kind}`")))
+    }
+}
