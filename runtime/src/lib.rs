@@ -5,6 +5,7 @@
 //! interface the built-in functions implement) and [`eval`] (evaluating expressions and
 //! modules). Plan, apply and state come with the engine.
 
+pub mod address;
 pub mod convert;
 pub mod eval;
 pub mod function;
