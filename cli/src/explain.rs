@@ -72,6 +72,8 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0605", include_str!("../../docs/errors/E0605.md")),
     ("E0606", include_str!("../../docs/errors/E0606.md")),
     ("E0607", include_str!("../../docs/errors/E0607.md")),
+    ("E0608", include_str!("../../docs/errors/E0608.md")),
+    ("E0609", include_str!("../../docs/errors/E0609.md")),
     ("W0001", include_str!("../../docs/errors/W0001.md")),
     ("W0002", include_str!("../../docs/errors/W0002.md")),
 ];

@@ -388,7 +388,7 @@ pub fn condition_value(value: &Value, span: infra_compiler::Span) -> Result<Opti
     }
 }
 
-pub(crate) fn invalid_value(span: infra_compiler::Span, message: impl Into<String>) -> Diagnostic {
+pub fn invalid_value(span: infra_compiler::Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(codes::INVALID_VALUE, message).with_label(span, "here")
 }
 

@@ -8,6 +8,7 @@
 pub mod address;
 pub mod convert;
 pub mod eval;
+pub mod expand;
 pub mod function;
 pub mod inputs;
 pub mod module;

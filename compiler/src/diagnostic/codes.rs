@@ -87,6 +87,8 @@ codes! {
     INVALID_INPUT = "E0605", "invalid input value";
     MISSING_INPUT = "E0606", "required input not set";
     CHECK_FAILED = "E0607", "check failed";
+    UNKNOWN_REPETITION = "E0608", "repetition not known at plan time";
+    DUPLICATE_INSTANCE_KEY = "E0609", "two instances with the same key";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";

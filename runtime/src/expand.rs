@@ -1,0 +1,221 @@
+//! Expanding a declaration's repetition clause into keyed instances.
+//!
+//! `for x in LIST` keys instances by the element when every element is a string (stable
+//! keys that survive reordering) and by position otherwise; `for k, v in MAP` by map key;
+//! `for x in LIST key EXPR` by the key expression; `if COND` gives zero or one instance
+//! without a key. How many instances there are, and their keys, must be known when
+//! planning: an unknown collection, key or condition is an error that names the
+//! declarations the value comes from.
+
+use std::collections::BTreeSet;
+
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::resolve::DeclKind;
+use infra_compiler::syntax::ast::{Expr, ExprKind, ForClause, Repeat, SplatStep, TemplatePart};
+
+use crate::address::InstanceKey;
+use crate::eval::Locals;
+use crate::module::ModuleScope;
+use crate::value::{Kind, Value};
+
+/// One instance: its key (none for a declaration without `for`) and the values of the
+/// clause's variables, to evaluate its body with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    pub key: Option<InstanceKey>,
+    pub bindings: Vec<(String, Value)>,
+}
+
+impl Instance {
+    pub fn locals(&self) -> Locals {
+        Locals::with(self.bindings.clone())
+    }
+}
+
+/// The instances of a declaration with the given repetition clause.
+pub fn expand(scope: &ModuleScope<'_>, repeat: Option<&Repeat>) -> Result<Vec<Instance>, Diagnostic> {
+    match repeat {
+        None => Ok(vec![Instance { key: None, bindings: Vec::new() }]),
+        Some(Repeat::If { condition, .. }) => {
+            let value = scope.eval(condition)?;
+            match crate::eval::condition_value(&value, condition.span)? {
+                Some(true) => Ok(vec![Instance { key: None, bindings: Vec::new() }]),
+                Some(false) => Ok(Vec::new()),
+                None => Err(unknown(scope, condition, "the `if` condition")),
+            }
+        }
+        Some(Repeat::For(clause)) => expand_for(scope, clause),
+    }
+}
+
+fn expand_for(scope: &ModuleScope<'_>, clause: &ForClause) -> Result<Vec<Instance>, Diagnostic> {
+    let collection = scope.eval(&clause.collection)?;
+    if !collection.is_known() {
+        return Err(unknown(scope, &clause.collection, "the collection of `for`"));
+    }
+    let elements: Vec<(Value, Value)> = match &collection.kind {
+        // Whether instances are keyed by value or by position depends on the elements
+        // being strings, so an unknown element leaves the keys unknown. A map's keys are
+        // known even when its values are not.
+        Kind::List(items) | Kind::Set(items) if items.iter().any(|i| !i.is_known()) && clause.key.is_none() => {
+            return Err(unknown(scope, &clause.collection, "the collection of `for`"));
+        }
+        Kind::List(items) | Kind::Set(items) => {
+            items.iter().enumerate().map(|(i, v)| (Value::number(i as f64), v.clone())).collect()
+        }
+        Kind::Map(entries) => entries.iter().map(|(k, v)| (Value::string(k.clone()), v.clone())).collect(),
+        _ => {
+            return Err(crate::eval::invalid_value(
+                clause.collection.span,
+                format!("`for` needs a list, set or map, found a {}", collection.type_name()),
+            )
+            .with_help("use `range(n)` to repeat a declaration n times"))
+        }
+    };
+    let by_string = matches!(collection.kind, Kind::Map(_))
+        || (!elements.is_empty() && elements.iter().all(|(_, v)| v.as_str().is_some()));
+    let mut instances = Vec::with_capacity(elements.len());
+    let mut seen = BTreeSet::new();
+    for (position, element) in elements {
+        let mut bindings = Vec::new();
+        if let Some(key_var) = &clause.key_var {
+            bindings.push((key_var.name.clone(), position.clone()));
+        }
+        bindings.push((clause.value_var.name.clone(), element.clone()));
+        let key = match &clause.key {
+            Some(key_expr) => explicit_key(scope, key_expr, &bindings)?,
+            None if matches!(collection.kind, Kind::Map(_)) => {
+                InstanceKey::Name(position.as_str().unwrap_or("").to_string())
+            }
+            None if by_string => InstanceKey::Name(element.as_str().unwrap_or("").to_string()),
+            None => InstanceKey::Index(position.as_number().unwrap_or(0.0) as u64),
+        };
+        if !seen.insert(key.clone()) {
+            let span = clause.key.as_ref().map_or(clause.collection.span, |k| k.span);
+            return Err(Diagnostic::error(codes::DUPLICATE_INSTANCE_KEY, format!("two instances have the key {key}"))
+                .with_label(span, "keys must be unique")
+                .with_help(if clause.key.is_some() {
+                    "make the `key` expression unique for every element"
+                } else {
+                    "remove the duplicate strings, or add `key EXPR` to key instances another way"
+                }));
+        }
+        instances.push(Instance { key: Some(key), bindings });
+    }
+    Ok(instances)
+}
+
+fn explicit_key(
+    scope: &ModuleScope<'_>,
+    key_expr: &Expr,
+    bindings: &[(String, Value)],
+) -> Result<InstanceKey, Diagnostic> {
+    let value = scope.evaluator().eval(key_expr, &mut Locals::with(bindings.to_vec()))?;
+    match &value.kind {
+        Kind::String(s) => Ok(InstanceKey::Name(s.clone())),
+        Kind::Number(_) | Kind::Bool(_) => Ok(InstanceKey::Name(value.unmarked_deep().to_string())),
+        Kind::Unknown(_) => Err(unknown(scope, key_expr, "the instance key")),
+        _ => Err(crate::eval::invalid_value(
+            key_expr.span,
+            format!("an instance key must be a string, found a {}", value.type_name()),
+        )),
+    }
+}
+
+/// "the collection of `for` is not known until `web` is applied".
+fn unknown(scope: &ModuleScope<'_>, expr: &Expr, what: &str) -> Diagnostic {
+    let origins = unknown_origins(scope, expr);
+    let (note, help) = if origins.is_empty() {
+        (
+            "it depends on a value computed during apply".to_string(),
+            "apply the resources it depends on first, with `--target`".to_string(),
+        )
+    } else {
+        let names: Vec<String> = origins.iter().map(|n| format!("`{n}`")).collect();
+        (
+            format!("it depends on {}, known only after apply", names.join(", ")),
+            format!(
+                "apply {} first with `--target {}`, then plan again; or repeat over values known now",
+                names.join(", "),
+                origins[0]
+            ),
+        )
+    };
+    Diagnostic::error(codes::UNKNOWN_REPETITION, format!("{what} is not known at plan time"))
+        .with_label(expr.span, "not known until apply")
+        .with_note(note)
+        .with_help(help)
+}
+
+/// The resources, data sources and module calls an expression refers to, directly or
+/// through `let`s: where its unknown values come from.
+fn unknown_origins(scope: &ModuleScope<'_>, expr: &Expr) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut pending = Vec::new();
+    collect_names(expr, &mut pending);
+    let mut visited = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !visited.insert(name.clone()) {
+            continue;
+        }
+        let Some(decl) = scope.module.decl(&name) else { continue };
+        match (decl.kind, scope.module.item(decl.item)) {
+            (DeclKind::Resource | DeclKind::Data | DeclKind::Module, _) => names.push(name),
+            (DeclKind::Let, infra_compiler::syntax::ast::Item::Let(item)) => collect_names(&item.value, &mut pending),
+            _ => {}
+        }
+    }
+    names.sort();
+    names
+}
+
+fn collect_names(expr: &Expr, out: &mut Vec<String>) {
+    let mut visit = |e: &Expr| collect_names(e, out);
+    match &expr.kind {
+        ExprKind::Name(name) => out.push(name.name.clone()),
+        ExprKind::Template(t) | ExprKind::Heredoc { template: t, .. } => t.parts.iter().for_each(|p| {
+            if let TemplatePart::Interpolation(e) = p {
+                visit(e)
+            }
+        }),
+        ExprKind::List(items) => items.iter().for_each(visit),
+        ExprKind::Object(items) => items.iter().for_each(|i| visit(&i.value)),
+        ExprKind::GetAttr { target, .. } | ExprKind::Paren(target) | ExprKind::Unary { operand: target, .. } => {
+            visit(target)
+        }
+        ExprKind::Index { target, index } => {
+            visit(target);
+            visit(index);
+        }
+        ExprKind::Splat { target, steps } => {
+            visit(target);
+            for step in steps {
+                if let SplatStep::Index(e) = step {
+                    visit(e);
+                }
+            }
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(visit),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            visit(lhs);
+            visit(rhs);
+        }
+        ExprKind::Conditional { condition, then, otherwise } => {
+            visit(condition);
+            visit(then);
+            visit(otherwise);
+        }
+        ExprKind::ForList { binding, body, filter } => {
+            visit(&binding.collection);
+            visit(body);
+            filter.iter().for_each(|f| visit(f));
+        }
+        ExprKind::ForObject { binding, key, value, filter, .. } => {
+            visit(&binding.collection);
+            visit(key);
+            visit(value);
+            filter.iter().for_each(|f| visit(f));
+        }
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Error => {}
+    }
+}
