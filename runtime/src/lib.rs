@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod convert;
+pub mod diff;
 pub mod eval;
 pub mod expand;
 pub mod function;

@@ -1,0 +1,253 @@
+//! Deciding what happens to one instance: create, update in place, replace, delete,
+//! read or nothing, and which attributes change.
+//!
+//! The engine evaluates an instance's configuration, asks its provider to plan the new
+//! attributes, and hands the result here with the prior attributes from state. A change
+//! to an attribute the schema marks force-new means a replacement; any other change is an
+//! update in place. Attributes set only by the provider (computed and not settable) never
+//! count as changes of their own: they follow from the others.
+
+use infra_compiler::schema::Schema;
+
+use crate::provider::Attributes;
+use crate::value::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Delete then create, or create then delete with `create_before_destroy`.
+    Replace {
+        create_before_destroy: bool,
+    },
+    Delete,
+    /// A data source read during plan or apply.
+    Read,
+}
+
+impl Action {
+    /// The symbol a plan shows before the instance, as Terraform does.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace { create_before_destroy: false } => "-/+",
+            Action::Replace { create_before_destroy: true } => "+/-",
+            Action::Delete => "-",
+            Action::Read => "<=",
+        }
+    }
+}
+
+/// One attribute's before and after values (`None` when absent on that side).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttributeChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// This change alone would force a replacement.
+    pub forces_replacement: bool,
+}
+
+impl AttributeChange {
+    pub fn is_change(&self) -> bool {
+        match (&self.before, &self.after) {
+            (Some(a), Some(b)) => !b.is_wholly_known() || !a.equals(b),
+            (None, None) => false,
+            (Some(v), None) | (None, Some(v)) => !v.is_null(),
+        }
+    }
+}
+
+/// The decision for one managed instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceDiff {
+    pub action: Action,
+    /// Every attribute of the schema that is present on either side, in schema order;
+    /// unchanged ones too, so a renderer can show context.
+    pub attributes: Vec<AttributeChange>,
+}
+
+impl InstanceDiff {
+    /// The attributes that change.
+    pub fn changes(&self) -> impl Iterator<Item = &AttributeChange> {
+        self.attributes.iter().filter(|c| c.is_change())
+    }
+
+    /// Names of the attributes whose change forces the replacement.
+    pub fn replacement_reasons(&self) -> Vec<&str> {
+        self.changes().filter(|c| c.forces_replacement).map(|c| c.name.as_str()).collect()
+    }
+}
+
+/// What should happen to an instance, given its `prior` attributes (from state, `None` if
+/// it does not exist) and its `planned` attributes (`None` if it is no longer in the
+/// configuration). `force_replace` is `--replace ADDR` or a `replace_when` trigger.
+pub fn diff(
+    schema: &Schema,
+    prior: Option<&Attributes>,
+    planned: Option<&Attributes>,
+    create_before_destroy: bool,
+    force_replace: bool,
+) -> InstanceDiff {
+    let attributes = attribute_changes(schema, prior, planned);
+    let action = match (prior, planned) {
+        (None, None) => Action::NoOp,
+        (None, Some(_)) => Action::Create,
+        (Some(_), None) => Action::Delete,
+        (Some(_), Some(_)) => {
+            let configured_changes = attributes.iter().filter(|c| c.is_change() && is_configurable(schema, &c.name));
+            let mut any_change = false;
+            let mut replace = force_replace;
+            for change in configured_changes {
+                any_change = true;
+                replace |= change.forces_replacement;
+            }
+            if replace {
+                Action::Replace { create_before_destroy }
+            } else if any_change {
+                Action::Update
+            } else {
+                Action::NoOp
+            }
+        }
+    };
+    InstanceDiff { action, attributes }
+}
+
+fn is_configurable(schema: &Schema, name: &str) -> bool {
+    // Attributes the schema does not know (blocks) are configuration as well.
+    schema.attribute(name).is_none_or(|a| a.settable)
+}
+
+fn attribute_changes(
+    schema: &Schema,
+    prior: Option<&Attributes>,
+    planned: Option<&Attributes>,
+) -> Vec<AttributeChange> {
+    let mut names: Vec<&str> = schema.attributes.iter().map(|a| a.name.as_str()).collect();
+    for side in [prior, planned].into_iter().flatten() {
+        for name in side.keys() {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let before = prior.and_then(|p| p.get(name)).cloned();
+            let after = planned.and_then(|p| p.get(name)).cloned();
+            if before.is_none() && after.is_none() {
+                return None;
+            }
+            let force_new = schema.attribute(name).is_some_and(|a| a.force_new);
+            let mut change = AttributeChange { name: name.to_string(), before, after, forces_replacement: false };
+            change.forces_replacement = force_new && prior.is_some() && planned.is_some() && change.is_change();
+            Some(change)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infra_compiler::schema::AttributeSchema;
+    use infra_compiler::types::Type;
+
+    fn schema() -> Schema {
+        Schema {
+            description: String::new(),
+            attributes: vec![
+                AttributeSchema::required("path", Type::String, "").force_new(),
+                AttributeSchema::optional("content", Type::String, ""),
+                AttributeSchema::optional("mode", Type::String, "").also_computed(),
+                AttributeSchema::computed("id", Type::String, ""),
+            ],
+            blocks: Vec::new(),
+        }
+    }
+
+    fn attrs(pairs: &[(&str, Value)]) -> Attributes {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    fn file(path: &str, content: &str, id: Value) -> Attributes {
+        attrs(&[
+            ("path", Value::string(path)),
+            ("content", Value::string(content)),
+            ("mode", Value::string("0644")),
+            ("id", id),
+        ])
+    }
+
+    fn unknown() -> Value {
+        Value::unknown(Type::String)
+    }
+
+    #[test]
+    fn create_delete_and_no_op() {
+        let s = schema();
+        let planned = file("a", "x", unknown());
+        assert_eq!(diff(&s, None, Some(&planned), false, false).action, Action::Create);
+        let prior = file("a", "x", Value::string("sha"));
+        assert_eq!(diff(&s, Some(&prior), None, false, false).action, Action::Delete);
+        let same = file("a", "x", Value::string("sha"));
+        let result = diff(&s, Some(&prior), Some(&same), false, false);
+        assert_eq!(result.action, Action::NoOp);
+        assert_eq!(result.changes().count(), 0);
+    }
+
+    #[test]
+    fn a_changed_attribute_updates_in_place() {
+        let s = schema();
+        let prior = file("a", "x", Value::string("sha"));
+        let planned = file("a", "y", unknown());
+        let result = diff(&s, Some(&prior), Some(&planned), false, false);
+        assert_eq!(result.action, Action::Update);
+        let changed: Vec<&str> = result.changes().map(|c| c.name.as_str()).collect();
+        assert_eq!(changed, ["content", "id"], "the computed id is shown changing, unknown");
+        assert!(result.replacement_reasons().is_empty());
+    }
+
+    #[test]
+    fn a_force_new_attribute_replaces_and_says_why() {
+        let s = schema();
+        let prior = file("a", "x", Value::string("sha"));
+        let planned = file("b", "x", unknown());
+        let result = diff(&s, Some(&prior), Some(&planned), false, false);
+        assert_eq!(result.action, Action::Replace { create_before_destroy: false });
+        assert_eq!(result.replacement_reasons(), ["path"]);
+        let cbd = diff(&s, Some(&prior), Some(&planned), true, false);
+        assert_eq!(cbd.action.symbol(), "+/-");
+    }
+
+    #[test]
+    fn computed_changes_alone_do_not_update() {
+        let s = schema();
+        let prior = file("a", "x", Value::string("sha"));
+        let planned = file("a", "x", unknown());
+        assert_eq!(diff(&s, Some(&prior), Some(&planned), false, false).action, Action::NoOp);
+    }
+
+    #[test]
+    fn forced_replacement_replaces_an_unchanged_instance() {
+        let s = schema();
+        let prior = file("a", "x", Value::string("sha"));
+        let result = diff(&s, Some(&prior), Some(&prior.clone()), false, true);
+        assert_eq!(result.action, Action::Replace { create_before_destroy: false });
+        assert!(result.replacement_reasons().is_empty(), "forced, not caused by an attribute");
+    }
+
+    #[test]
+    fn null_and_absent_are_the_same() {
+        let s = schema();
+        let mut prior = file("a", "x", Value::string("sha"));
+        prior.remove("content");
+        let mut planned = file("a", "x", Value::string("sha"));
+        planned.insert("content".into(), Value::null());
+        assert_eq!(diff(&s, Some(&prior), Some(&planned), false, false).action, Action::NoOp);
+    }
+}
