@@ -188,8 +188,9 @@ impl Parser<'_> {
                 self.pos += 1;
             }
             let digits = &self.text[start..self.pos];
-            let index = digits.parse::<u64>().map_err(|_| {
-                AddressError { message: "expected a number or a quoted key".to_string(), offset: start }
+            let index = digits.parse::<u64>().map_err(|_| AddressError {
+                message: "expected a number or a quoted key".to_string(),
+                offset: start,
             })?;
             InstanceKey::Index(index)
         };
@@ -210,7 +211,8 @@ mod tests {
 
     #[test]
     fn addresses_print_and_parse_alike() {
-        for text in ["web", "web[0]", "site[\"blog\"]", "env[\"prod\"].web[12]", "net.subnet[\"a b\"]", "k[\"q\\\"x\"]"] {
+        for text in ["web", "web[0]", "site[\"blog\"]", "env[\"prod\"].web[12]", "net.subnet[\"a b\"]", "k[\"q\\\"x\"]"]
+        {
             let address = parse(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
             assert_eq!(address.to_string(), text);
         }
@@ -239,7 +241,7 @@ mod tests {
 
     #[test]
     fn keys_sort_numbers_first_then_names() {
-        let mut keys = vec![
+        let mut keys = [
             InstanceKey::Name("b".into()),
             InstanceKey::Index(10),
             InstanceKey::Name("a".into()),

@@ -1,9 +1,22 @@
 //! The `local` provider: files on the machine that runs Infra.
+//!
+//! `local.file` writes a file from `content` or as a copy of `source`, and notices when
+//! the file's content or permissions change behind Infra's back; the data source
+//! `local.file` reads one. docs/providers/local.md is the reference for users.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema};
 use infra_compiler::types::Type;
+use infra_runtime::provider::{
+    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+};
+use infra_runtime::value::{Kind, Value};
 
 use super::{kind, provider};
+
+mod file;
 
 pub fn schema() -> ProviderSchema {
     provider(
@@ -34,7 +47,8 @@ fn file_resource() -> Schema {
             AttributeSchema::optional(
                 "mode",
                 Type::String,
-                "The file's permissions in octal, such as \"0644\"; read from the file if not set.",
+                "The file's permissions in octal, such as \"0600\"; if not set, a new file gets \"0644\" \
+                 and an existing one keeps its own.",
             )
             .also_computed(),
             AttributeSchema::computed("size", Type::Number, "The size of the file in bytes."),
@@ -56,4 +70,309 @@ fn file_data() -> Schema {
             AttributeSchema::computed("size", Type::Number, "The size of the file in bytes."),
         ],
     )
+}
+
+/// The `local` provider, ready to be registered with the engine.
+pub fn factory() -> Arc<dyn ProviderFactory> {
+    Arc::new(LocalFactory { schema: schema() })
+}
+
+struct LocalFactory {
+    schema: ProviderSchema,
+}
+
+impl ProviderFactory for LocalFactory {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn schema(&self) -> &ProviderSchema {
+        &self.schema
+    }
+
+    fn configure(&self, _config: &Attributes, context: &ProviderContext) -> ProviderResult<Arc<dyn Provider>> {
+        Ok(Arc::new(Local { module_dir: context.module_dir.clone() }))
+    }
+}
+
+/// The attributes of `local.file`, which every result carries (null when unset).
+const FILE_ATTRIBUTES: [&str; 6] = ["id", "path", "content", "source", "mode", "size"];
+
+/// The configured provider: it has no settings, only the module directory that relative
+/// paths start from.
+struct Local {
+    module_dir: PathBuf,
+}
+
+#[async_trait::async_trait]
+impl Provider for Local {
+    fn validate(&self, kind: &str, config: &Attributes) -> Vec<ProviderError> {
+        if kind != "file" {
+            return vec![unknown_kind(kind)];
+        }
+        let mut errors = Vec::new();
+        let content = attribute(config, "content");
+        let source = attribute(config, "source");
+        if !content.is_null() && !source.is_null() {
+            errors.push(
+                ProviderError::new("`content` and `source` are both set")
+                    .on_attribute("source")
+                    .with_help("a file is written either from `content` or as a copy of `source`; remove one"),
+            );
+        } else if content.is_null() && source.is_null() {
+            errors.push(
+                ProviderError::new("`local.file` needs `content` or `source`")
+                    .with_help("set `content` to the text to write, or `source` to a file to copy"),
+            );
+        }
+        if let Some(mode) = attribute(config, "mode").as_str() {
+            if let Err(message) = file::parse_mode(mode) {
+                errors.push(bad_mode(message));
+            }
+        }
+        if attribute(config, "path").as_str() == Some("") {
+            errors.push(ProviderError::new("`path` is empty").on_attribute("path"));
+        }
+        errors
+    }
+
+    fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
+        check_kind(kind)?;
+        let mut planned = with_every_attribute(config);
+        if planned["mode"].is_null() {
+            // Optional and computed: without a configured mode, a new file gets the default
+            // and an existing one keeps the mode it has, whoever set it.
+            let prior_mode = prior.map(|prior| attribute(prior, "mode")).filter(|mode| !mode.is_null());
+            planned.insert("mode".into(), prior_mode.cloned().unwrap_or_else(|| Value::string(file::DEFAULT_MODE)));
+        }
+        let (size, id) = self.planned_size_and_id(prior, &planned);
+        planned.insert("size".into(), size);
+        planned.insert("id".into(), id);
+        Ok(planned)
+    }
+
+    async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        check_kind(kind)?;
+        self.write(planned).await
+    }
+
+    async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
+        check_kind(kind)?;
+        match self.read_at(&path_of(current)?).await? {
+            Some(on_disk) => Ok(ReadResult::Found(drifted(current, &on_disk))),
+            None => Ok(ReadResult::Gone),
+        }
+    }
+
+    async fn update(&self, kind: &str, _prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
+        check_kind(kind)?;
+        // `path` is force-new, so the file is the same one: writing it again applies a
+        // change of content, source or mode alike.
+        self.write(planned).await
+    }
+
+    async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
+        check_kind(kind)?;
+        let path = path_of(current)?;
+        let resolved = file::resolve(&self.module_dir, &path);
+        blocking(move || file::remove(&resolved)).await?.map_err(|e| io_error("delete", &path, e))
+    }
+
+    /// The id to import by is the file's path (relative to the module directory), since
+    /// a content hash cannot find a file. The imported file keeps its content and mode.
+    async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
+        check_kind(kind)?;
+        let path = id.to_string();
+        let on_disk = self.read_existing(&path).await?;
+        let content = utf8(on_disk.bytes.clone(), &path)?;
+        let mut attributes = with_every_attribute(&Attributes::new());
+        attributes.insert("path".into(), Value::string(path));
+        attributes.insert("content".into(), Value::string(content));
+        attributes.insert("mode".into(), Value::string(file::format_mode(on_disk.mode)));
+        attributes.insert("size".into(), size_value(&on_disk.bytes));
+        attributes.insert("id".into(), Value::string(file::sha1_hex(&on_disk.bytes)));
+        Ok(attributes)
+    }
+
+    async fn read_data(&self, kind: &str, config: &Attributes) -> ProviderResult<Attributes> {
+        check_kind(kind)?;
+        let path = path_of(config)?;
+        let on_disk = self.read_existing(&path).await?;
+        let mut attributes = config.clone();
+        attributes.insert("size".into(), size_value(&on_disk.bytes));
+        attributes.insert("id".into(), Value::string(file::sha1_hex(&on_disk.bytes)));
+        attributes.insert("content".into(), Value::string(utf8(on_disk.bytes, &path)?));
+        Ok(attributes)
+    }
+}
+
+impl Local {
+    /// `size` and `id` after a create or update. Known `content` gives both at once. A
+    /// `source` file is hashed now only to tell whether it changed: its content may still
+    /// change before apply, so a changed source plans both as unknown.
+    fn planned_size_and_id(&self, prior: Option<&Attributes>, planned: &Attributes) -> (Value, Value) {
+        let unknown = || (Value::unknown(Type::Number), Value::unknown(Type::String));
+        let prior_size_and_id = || prior.map(|p| (attribute(p, "size").clone(), attribute(p, "id").clone()));
+        match (&planned["content"].kind, &planned["source"].kind) {
+            (Kind::String(content), _) => {
+                (size_value(content.as_bytes()), Value::string(file::sha1_hex(content.as_bytes())))
+            }
+            (Kind::Null, Kind::String(source)) => {
+                let Some((size, id)) = prior_size_and_id() else { return unknown() };
+                match std::fs::read(file::resolve(&self.module_dir, source)) {
+                    Ok(bytes) if id.as_str() != Some(&file::sha1_hex(&bytes)) => unknown(),
+                    // Unchanged, or unreadable now (perhaps made later by another
+                    // resource): nothing says the copy is out of date.
+                    _ => (size, id),
+                }
+            }
+            _ => unknown(),
+        }
+    }
+
+    /// Writes the file `planned` describes; the result is `planned` with every attribute
+    /// known.
+    async fn write(&self, planned: &Attributes) -> ProviderResult<Attributes> {
+        let path = path_of(planned)?;
+        let mode_text = attribute(planned, "mode").as_str().unwrap_or(file::DEFAULT_MODE).to_string();
+        let mode = file::parse_mode(&mode_text).map_err(bad_mode)?;
+        let bytes = match attribute(planned, "content").as_str() {
+            Some(content) => content.as_bytes().to_vec(),
+            None => self.read_source(planned).await?,
+        };
+        let resolved = file::resolve(&self.module_dir, &path);
+        let hash = file::sha1_hex(&bytes);
+        let size = size_value(&bytes);
+        blocking(move || file::write_atomically(&resolved, &bytes, mode))
+            .await?
+            .map_err(|e| io_error("write", &path, e))?;
+        let mut written = with_every_attribute(planned);
+        written.insert("mode".into(), Value::string(mode_text));
+        written.insert("size".into(), size);
+        written.insert("id".into(), Value::string(hash));
+        Ok(written)
+    }
+
+    async fn read_source(&self, planned: &Attributes) -> ProviderResult<Vec<u8>> {
+        let Some(source) = attribute(planned, "source").as_str().map(str::to_string) else {
+            return Err(ProviderError::new("`local.file` needs `content` or `source`"));
+        };
+        match self.read_at(&source).await.map_err(|error| error.on_attribute("source"))? {
+            Some(on_disk) => Ok(on_disk.bytes),
+            None => Err(ProviderError::new(format!("no file exists at `{source}`"))
+                .on_attribute("source")
+                .with_help(self.relative_help())),
+        }
+    }
+
+    /// The file at `path`, which must exist (a data source or an import).
+    async fn read_existing(&self, path: &str) -> ProviderResult<file::OnDisk> {
+        match self.read_at(path).await? {
+            Some(on_disk) => Ok(on_disk),
+            None => Err(ProviderError::new(format!("no file exists at `{path}`"))
+                .on_attribute("path")
+                .with_help(self.relative_help())),
+        }
+    }
+
+    /// What is at `path`, relative to the module directory; `None` when nothing is.
+    async fn read_at(&self, path: &str) -> ProviderResult<Option<file::OnDisk>> {
+        let resolved = file::resolve(&self.module_dir, path);
+        blocking(move || file::read(&resolved)).await?.map_err(|error| io_error("read", path, error))
+    }
+
+    fn relative_help(&self) -> String {
+        format!(
+            "relative paths start at the module directory `{}`; for a file that a resource writes, \
+             refer to that resource's attributes so it is written first",
+            self.module_dir.display()
+        )
+    }
+}
+
+/// `current` updated with what is on disk: drift in content shows as new `content` (for a
+/// file written from `content`), `size` and `id`; drift in permissions as a new `mode`.
+fn drifted(current: &Attributes, on_disk: &file::OnDisk) -> Attributes {
+    let mut found = with_every_attribute(current);
+    let id = file::sha1_hex(&on_disk.bytes);
+    if found["id"].as_str() != Some(&id) {
+        if !found["content"].is_null() {
+            let content = String::from_utf8_lossy(&on_disk.bytes).into_owned();
+            found.insert("content".into(), Value::string(content));
+        }
+        found.insert("size".into(), size_value(&on_disk.bytes));
+        found.insert("id".into(), Value::string(id));
+    }
+    // The mode is compared by value, so "644" in the configuration is not drift from 0644.
+    let recorded = found["mode"].as_str().and_then(|mode| file::parse_mode(mode).ok());
+    if recorded != Some(on_disk.mode) {
+        found.insert("mode".into(), Value::string(file::format_mode(on_disk.mode)));
+    }
+    found
+}
+
+/// `attributes` with every attribute of `local.file` present, null when not set.
+fn with_every_attribute(attributes: &Attributes) -> Attributes {
+    let mut all = attributes.clone();
+    for name in FILE_ATTRIBUTES {
+        all.entry(name.to_string()).or_insert_with(Value::null);
+    }
+    all
+}
+
+fn attribute<'a>(attributes: &'a Attributes, name: &str) -> &'a Value {
+    static NULL: Value = Value { kind: Kind::Null, sensitive: false };
+    attributes.get(name).unwrap_or(&NULL)
+}
+
+fn path_of(attributes: &Attributes) -> ProviderResult<String> {
+    match attribute(attributes, "path").as_str() {
+        Some(path) => Ok(path.to_string()),
+        None => Err(ProviderError::new("`path` is not set").on_attribute("path")),
+    }
+}
+
+fn size_value(bytes: &[u8]) -> Value {
+    Value::number(bytes.len() as f64)
+}
+
+fn utf8(bytes: Vec<u8>, path: &str) -> ProviderResult<String> {
+    String::from_utf8(bytes).map_err(|error| {
+        ProviderError::new(format!(
+            "`{path}` is not UTF-8 text (invalid byte at offset {})",
+            error.utf8_error().valid_up_to()
+        ))
+        .on_attribute("path")
+        .with_help("`content` is text; only UTF-8 files can be read into it")
+    })
+}
+
+fn bad_mode(message: String) -> ProviderError {
+    ProviderError::new(message)
+        .on_attribute("mode")
+        .with_help("write the permissions as an octal string: \"0644\" (rw-r--r--), \"0600\", \"0755\"")
+}
+
+fn io_error(verb: &str, path: &str, error: std::io::Error) -> ProviderError {
+    ProviderError::new(format!("cannot {verb} `{path}`: {error}")).on_attribute("path")
+}
+
+fn check_kind(kind: &str) -> ProviderResult<()> {
+    if kind == "file" {
+        Ok(())
+    } else {
+        Err(unknown_kind(kind))
+    }
+}
+
+fn unknown_kind(kind: &str) -> ProviderError {
+    ProviderError::new(format!("the `local` provider has no kind `{kind}`"))
+}
+
+/// Runs file system work on tokio's blocking pool, off the threads that drive the other
+/// providers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ProviderResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ProviderError::new(format!("the file operation did not finish: {error}")))
 }

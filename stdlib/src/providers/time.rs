@@ -1,8 +1,14 @@
 //! The `time` provider: a resource that waits, for things that settle after they are created.
 
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use infra_compiler::schema::{AttributeSchema, ProviderSchema};
 use infra_compiler::types::Type;
+use infra_runtime::provider::{Attributes, Provider, ProviderError, ProviderFactory, ProviderResult, ReadResult};
+use infra_runtime::Value;
 
+use super::stateless::{keep_computed, known, plan_attributes, resource_schema, unconfigured_factory};
 use super::{kind, provider};
 
 pub fn schema() -> ProviderSchema {
@@ -29,4 +35,179 @@ pub fn schema() -> ProviderSchema {
         ],
     );
     provider("time", "Resources that wait, to order operations in time.", vec![("sleep", sleep)], vec![])
+}
+
+/// The `time` provider type.
+pub fn factory() -> Arc<dyn ProviderFactory> {
+    unconfigured_factory(schema(), Arc::new(TimeProvider { schema: schema() }))
+}
+
+struct TimeProvider {
+    schema: ProviderSchema,
+}
+
+#[async_trait::async_trait]
+impl Provider for TimeProvider {
+    fn validate(&self, kind: &str, config: &Attributes) -> Vec<ProviderError> {
+        if let Err(error) = resource_schema(&self.schema, kind) {
+            return vec![error];
+        }
+        DURATIONS.iter().filter_map(|name| duration(config, name).err()).collect()
+    }
+
+    fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
+        if let Some(error) = self.validate(kind, config).into_iter().next() {
+            return Err(error);
+        }
+        Ok(plan_attributes(resource_schema(&self.schema, kind)?, prior, config, &[]))
+    }
+
+    /// Waits `create_duration`; the id is the time the wait ended.
+    async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        resource_schema(&self.schema, kind)?;
+        let wait = duration(planned, "create_duration")?;
+        tokio::time::sleep(wait).await;
+        let mut attributes = planned.clone();
+        attributes.insert("id".to_string(), Value::string(rfc3339(SystemTime::now())));
+        Ok(attributes)
+    }
+
+    async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
+        resource_schema(&self.schema, kind)?;
+        Ok(ReadResult::Found(current.clone()))
+    }
+
+    /// A changed duration takes effect at the next create or destroy; nothing waits now.
+    async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
+        let schema = resource_schema(&self.schema, kind)?;
+        duration(planned, "create_duration")?;
+        duration(planned, "destroy_duration")?;
+        Ok(keep_computed(schema, prior, planned))
+    }
+
+    /// Waits `destroy_duration`.
+    async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
+        resource_schema(&self.schema, kind)?;
+        tokio::time::sleep(duration(current, "destroy_duration")?).await;
+        Ok(())
+    }
+}
+
+/// The attributes that hold durations.
+const DURATIONS: [&str; 2] = ["create_duration", "destroy_duration"];
+
+/// A duration attribute; zero when it is not set (or not yet known).
+fn duration(attributes: &Attributes, name: &str) -> ProviderResult<Duration> {
+    let Some(value) = known(attributes, name) else { return Ok(Duration::ZERO) };
+    let text = value.as_str().ok_or_else(|| {
+        ProviderError::new(format!("`{name}` must be a string, not a {}", value.type_name())).on_attribute(name)
+    })?;
+    parse_duration(text).map_err(|reason| {
+        ProviderError::new(format!("`{name}` is not a duration: {reason}"))
+            .on_attribute(name)
+            .with_help("write numbers with units, such as \"100ms\", \"2s\", \"1m30s\" or \"1h\"")
+    })
+}
+
+/// Parses a duration the way Go's `time.ParseDuration` does (Terraform's `time_sleep` uses
+/// it, so durations written for Terraform mean the same here): one or more decimal numbers,
+/// each followed by a unit, `ns`, `us` (or `µs`), `ms`, `s`, `m` or `h`, such as `"100ms"`,
+/// `"1m30s"` or `"1.5h"`; `"0"` alone needs no unit. Signs are not accepted: a wait cannot
+/// be negative. The arithmetic is in whole nanoseconds, so `"0.1s"` is exactly 100ms.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if text.is_empty() {
+        return Err("it is empty".to_string());
+    }
+    let mut nanos: u128 = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let (number, after) = rest.split_at(number_end);
+        if number.is_empty() {
+            return Err(format!("expected a number at `{rest}`"));
+        }
+        let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_end);
+        let unit_nanos = unit_nanos(unit).ok_or_else(|| match unit {
+            "" => format!("`{number}` has no unit"),
+            _ => format!("`{unit}` is not a unit (use ns, us, ms, s, m or h)"),
+        })?;
+        let component = component_nanos(number, unit_nanos).ok_or_else(|| format!("`{number}` is not a number"))?;
+        nanos = nanos.checked_add(component).ok_or("it is too long")?;
+        rest = next;
+    }
+    let seconds = u64::try_from(nanos / 1_000_000_000).map_err(|_| "it is too long")?;
+    Ok(Duration::new(seconds, (nanos % 1_000_000_000) as u32))
+}
+
+fn unit_nanos(unit: &str) -> Option<u128> {
+    Some(match unit {
+        "ns" => 1,
+        "us" | "µs" | "μs" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        _ => return None,
+    })
+}
+
+/// `number` (digits, with at most one decimal point) times a unit, in nanoseconds; digits
+/// finer than a nanosecond are dropped.
+fn component_nanos(number: &str, unit_nanos: u128) -> Option<u128> {
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if (whole.is_empty() && fraction.is_empty()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let mut nanos = whole.checked_mul(unit_nanos)?;
+    let mut scale = unit_nanos;
+    for digit in fraction.bytes() {
+        scale /= 10;
+        nanos = nanos.checked_add(u128::from(digit - b'0') * scale)?;
+    }
+    Some(nanos)
+}
+
+/// `time` as an RFC 3339 timestamp in UTC to the second, such as `2024-05-01T12:30:00Z`.
+fn rfc3339(time: SystemTime) -> String {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute, second) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+}
+
+/// The proleptic Gregorian date `days` days after 1970-01-01: Howard Hinnant's
+/// `civil_from_days`, restricted to dates after the epoch.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::rfc3339;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        let at = |seconds| rfc3339(UNIX_EPOCH + Duration::from_secs(seconds));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert_eq!(at(4_102_444_800), "2100-01-01T00:00:00Z");
+    }
 }
