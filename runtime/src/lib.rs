@@ -14,6 +14,7 @@ pub mod function;
 pub mod inputs;
 pub mod module;
 pub mod provider;
+pub mod state;
 pub mod value;
 
 pub use value::{Kind, Value};

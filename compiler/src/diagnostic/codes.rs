@@ -89,9 +89,22 @@ codes! {
     CHECK_FAILED = "E0607", "check failed";
     UNKNOWN_REPETITION = "E0608", "repetition not known at plan time";
     DUPLICATE_INSTANCE_KEY = "E0609", "two instances with the same key";
+    // State: E07xx
+    STATE_CORRUPT = "E0700", "state file is not valid";
+    STATE_NEWER_FORMAT = "E0701", "state written by a newer version of Infra";
+    STATE_LOCKED = "E0702", "state is locked";
+    STATE_READ_FAILED = "E0703", "state cannot be read";
+    STATE_WRITE_FAILED = "E0704", "state cannot be written";
+    STATE_CORRUPT_JOURNAL = "E0705", "state journal is not valid";
+    STATE_UNSTORABLE = "E0706", "value cannot be stored in the state";
+    STATE_NOT_LOCKED = "E0707", "state written without holding the lock";
+    STATE_CONFLICT = "E0708", "stored state changed since it was loaded";
+    STATE_LOCK_FAILED = "E0709", "state lock cannot be taken";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";
+    STATE_TORN_JOURNAL = "W0700", "incomplete entry at the end of the state journal";
+    STATE_JOURNAL_AHEAD = "W0701", "state journal is newer than the state file";
 }
 
 /// The title of a code, if it is one of ours.

@@ -1,0 +1,171 @@
+//! The snapshot format: a [`State`] as a JSON document.
+//!
+//! ```json
+//! { "format_version": 1, "serial": 4, "lineage": "…",
+//!   "instances": [ { "address": "web[0]", "mode": "managed", "type": "local.file",
+//!                    "provider": "local", "status": "created", "attributes": { … },
+//!                    "sensitive_attributes": [["content"]], "dependencies": ["dir"] } ],
+//!   "outputs": { "path": { "value": "out/web.txt", "sensitive": false } } }
+//! ```
+//!
+//! Instances are listed in address order and object keys are sorted, so the same state
+//! always serializes to the same bytes. Fields this version does not know are ignored;
+//! a change old versions would misread increments `format_version`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::error::{StateError, StateErrorKind};
+use super::json::{attributes_from_json, attributes_to_json, output_to_json, value_from_json, AttributePath};
+use super::{Instance, Mode, State, Status, FORMAT_VERSION};
+use crate::address::Address;
+
+#[derive(Serialize, Deserialize)]
+struct Document {
+    format_version: u64,
+    serial: u64,
+    lineage: String,
+    #[serde(default)]
+    instances: Vec<InstanceDocument>,
+    #[serde(default)]
+    outputs: BTreeMap<String, OutputDocument>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct InstanceDocument {
+    address: String,
+    mode: Mode,
+    #[serde(rename = "type")]
+    resource_type: String,
+    provider: String,
+    status: Status,
+    attributes: Json,
+    #[serde(default)]
+    sensitive_attributes: Vec<AttributePath>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OutputDocument {
+    value: Json,
+    #[serde(default)]
+    sensitive: bool,
+}
+
+/// The fields every version of the format has, for checking what a write would replace.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct Header {
+    pub serial: u64,
+    pub lineage: String,
+}
+
+/// Serializes `state` with the given serial (pretty-printed, ending in a newline).
+pub fn render_snapshot(state: &State, serial: u64) -> Result<Vec<u8>, StateError> {
+    let mut instances = Vec::with_capacity(state.instances.len());
+    for (address, instance) in &state.instances {
+        instances.push(instance_document(address, instance)?);
+    }
+    let mut outputs = BTreeMap::new();
+    for (name, value) in &state.outputs {
+        let (value, sensitive) = output_to_json(name, value)?;
+        outputs.insert(name.clone(), OutputDocument { value, sensitive });
+    }
+    let document =
+        Document { format_version: FORMAT_VERSION, serial, lineage: state.lineage.clone(), instances, outputs };
+    let mut bytes = serde_json::to_vec_pretty(&document)
+        .map_err(|e| StateError::new(StateErrorKind::Unstorable, format!("cannot serialize the state: {e}")))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn instance_document(address: &Address, instance: &Instance) -> Result<InstanceDocument, StateError> {
+    let (attributes, sensitive_attributes) = attributes_to_json(&instance.attributes)
+        .map_err(|e| StateError { message: format!("instance `{address}`: {}", e.message), ..e })?;
+    Ok(InstanceDocument {
+        address: address.to_string(),
+        mode: instance.mode,
+        resource_type: instance.resource_type.clone(),
+        provider: instance.provider.clone(),
+        status: instance.status,
+        attributes,
+        sensitive_attributes,
+        dependencies: instance.dependencies.iter().map(ToString::to_string).collect(),
+    })
+}
+
+/// Parses a snapshot; `name` names it in messages (`infra.state.json`).
+pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<State, StateError> {
+    let json = parse_versioned(bytes, name)?;
+    let document: Document = serde_json::from_value(json).map_err(|e| corrupt(name, &e.to_string()))?;
+    let mut instances = BTreeMap::new();
+    for record in document.instances {
+        let address = parse_address(&record.address, name)?;
+        let instance = instance_from_document(record, name)?;
+        if instances.insert(address.clone(), instance).is_some() {
+            return Err(corrupt(name, &format!("instance `{address}` is listed twice")));
+        }
+    }
+    let outputs = document
+        .outputs
+        .into_iter()
+        .map(|(output, doc)| (output, value_from_json(&doc.value).with_mark(doc.sensitive)))
+        .collect();
+    Ok(State { serial: document.serial, lineage: document.lineage, instances, outputs })
+}
+
+fn instance_from_document(record: InstanceDocument, name: &str) -> Result<Instance, StateError> {
+    let attributes = attributes_from_json(&record.attributes, &record.sensitive_attributes)
+        .map_err(|e| corrupt(name, &format!("instance `{}`: {}", record.address, e.message)))?;
+    let dependencies =
+        record.dependencies.iter().map(|text| parse_address(text, name)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Instance {
+        mode: record.mode,
+        resource_type: record.resource_type,
+        provider: record.provider,
+        attributes,
+        dependencies,
+        status: record.status,
+    })
+}
+
+/// The serial and lineage of a stored snapshot.
+pub(crate) fn parse_header(bytes: &[u8], name: &str) -> Result<Header, StateError> {
+    let json = parse_versioned(bytes, name)?;
+    serde_json::from_value(json).map_err(|e| corrupt(name, &e.to_string()))
+}
+
+/// The document as JSON, after checking its format version: a newer one is refused
+/// before anything else is read, since its fields may mean something else.
+fn parse_versioned(bytes: &[u8], name: &str) -> Result<Json, StateError> {
+    let json: Json = serde_json::from_slice(bytes).map_err(|e| corrupt(name, &format!("not valid JSON ({e})")))?;
+    let Some(version) = json.get("format_version") else {
+        return Err(corrupt(name, "no `format_version`; this is not an Infra state"));
+    };
+    match version.as_u64() {
+        Some(FORMAT_VERSION) => Ok(json),
+        Some(version) if version > FORMAT_VERSION => Err(StateError::new(
+            StateErrorKind::NewerFormat,
+            format!("`{name}` has format version {version}; this version of Infra reads version {FORMAT_VERSION}"),
+        )
+        .with_help("a newer version of Infra wrote this state; upgrade Infra to use it")),
+        _ => Err(corrupt(name, &format!("unknown format version `{version}`"))),
+    }
+}
+
+fn parse_address(text: &str, name: &str) -> Result<Address, StateError> {
+    address_from_text(text).map_err(|why| corrupt(name, &why))
+}
+
+/// An address stored as text; the error says why it is not one.
+pub(crate) fn address_from_text(text: &str) -> Result<Address, String> {
+    text.parse().map_err(|e: crate::address::AddressError| {
+        format!("`{text}` is not an instance address ({} at offset {})", e.message, e.offset)
+    })
+}
+
+fn corrupt(name: &str, why: &str) -> StateError {
+    StateError::new(StateErrorKind::Corrupt, format!("`{name}` is not a valid state: {why}"))
+}

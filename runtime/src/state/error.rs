@@ -1,0 +1,178 @@
+//! The state layer's errors and warnings, as data with a code, a message and a hint.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use infra_compiler::diagnostic::{Code, Diagnostic};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StateErrorKind {
+    /// The state file is not valid JSON, or not a state document.
+    Corrupt,
+    /// The state was written by a newer Infra, in a format this one does not know.
+    NewerFormat,
+    /// Another process holds the lock.
+    Locked,
+    /// A state file exists but cannot be read.
+    ReadFailed,
+    /// Writing, syncing or renaming a state file failed.
+    WriteFailed,
+    /// A journal line other than the last is not a valid entry.
+    CorruptJournal,
+    /// A value that JSON cannot hold (unknown, or a non-finite number).
+    Unstorable,
+    /// A write was attempted without holding the lock (a bug in the caller).
+    NotLocked,
+    /// The stored state is not the one being overwritten: another lineage or a newer
+    /// serial.
+    Conflict,
+    /// The lock file cannot be opened or locked for a reason other than another holder.
+    LockFailed,
+}
+
+impl StateErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            StateErrorKind::Corrupt => "E0700",
+            StateErrorKind::NewerFormat => "E0701",
+            StateErrorKind::Locked => "E0702",
+            StateErrorKind::ReadFailed => "E0703",
+            StateErrorKind::WriteFailed => "E0704",
+            StateErrorKind::CorruptJournal => "E0705",
+            StateErrorKind::Unstorable => "E0706",
+            StateErrorKind::NotLocked => "E0707",
+            StateErrorKind::Conflict => "E0708",
+            StateErrorKind::LockFailed => "E0709",
+        }
+    }
+
+    /// The code's title, as `codes.rs` will list it.
+    pub fn title(self) -> &'static str {
+        match self {
+            StateErrorKind::Corrupt => "state file is not valid",
+            StateErrorKind::NewerFormat => "state written by a newer version of Infra",
+            StateErrorKind::Locked => "state is locked",
+            StateErrorKind::ReadFailed => "state cannot be read",
+            StateErrorKind::WriteFailed => "state cannot be written",
+            StateErrorKind::CorruptJournal => "state journal is not valid",
+            StateErrorKind::Unstorable => "value cannot be stored in the state",
+            StateErrorKind::NotLocked => "state written without holding the lock",
+            StateErrorKind::Conflict => "stored state changed since it was loaded",
+            StateErrorKind::LockFailed => "state lock cannot be taken",
+        }
+    }
+}
+
+/// A state operation's failure. `message` follows the diagnostic conventions: short,
+/// lower-case, no trailing period, names in backticks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateError {
+    pub kind: StateErrorKind,
+    pub message: String,
+    pub help: Option<String>,
+    /// The file (or other location) the error is about.
+    pub path: Option<PathBuf>,
+}
+
+impl StateError {
+    pub fn new(kind: StateErrorKind, message: impl Into<String>) -> StateError {
+        StateError { kind, message: message.into(), help: None, path: None }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> StateError {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn at(mut self, path: &Path) -> StateError {
+        self.path = Some(path.to_path_buf());
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// The error as a diagnostic, for the CLI to render; the path becomes a note.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let mut diagnostic = Diagnostic::error(Code(self.code()), self.message.clone());
+        if let Some(help) = &self.help {
+            diagnostic = diagnostic.with_help(help.clone());
+        }
+        if let Some(path) = &self.path {
+            diagnostic = diagnostic.with_note(format!("file: {}", path.display()));
+        }
+        diagnostic
+    }
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StateError {}
+
+/// An I/O failure on `path` while doing `what` ("read", "write", "rename ... to ...").
+pub(crate) fn io_error(kind: StateErrorKind, what: &str, path: &Path, error: &io::Error) -> StateError {
+    StateError::new(kind, format!("cannot {what} `{}`: {error}", path.display())).at(path)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StateWarningKind {
+    /// The journal's last line is incomplete (the process stopped while appending it).
+    TornJournal,
+    /// Journal entries apply to a newer snapshot than the one stored (the state file
+    /// was replaced by hand, say, by an older copy).
+    JournalAhead,
+}
+
+impl StateWarningKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            StateWarningKind::TornJournal => "W0700",
+            StateWarningKind::JournalAhead => "W0701",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            StateWarningKind::TornJournal => "incomplete entry at the end of the state journal",
+            StateWarningKind::JournalAhead => "state journal is newer than the state file",
+        }
+    }
+}
+
+/// A problem that did not stop loading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateWarning {
+    pub kind: StateWarningKind,
+    pub message: String,
+    pub help: Option<String>,
+    pub path: Option<PathBuf>,
+}
+
+impl StateWarning {
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let mut diagnostic = Diagnostic::warning(Code(self.code()), self.message.clone());
+        if let Some(help) = &self.help {
+            diagnostic = diagnostic.with_help(help.clone());
+        }
+        if let Some(path) = &self.path {
+            diagnostic = diagnostic.with_note(format!("file: {}", path.display()));
+        }
+        diagnostic
+    }
+}
+
+impl fmt::Display for StateWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}

@@ -1,0 +1,274 @@
+//! The journal: one JSON line per step of a provider operation, replayed over the
+//! snapshot when the state is loaded.
+//!
+//! The engine appends `begin` before calling the provider and `complete` (with the
+//! attributes the provider returned) or `fail` after; each append is on disk before the
+//! engine goes on. Every entry carries the serial of the snapshot it applies to, so after
+//! a compaction that wrote the snapshot but stopped before emptying the journal, the
+//! entries already folded in are recognised and skipped.
+//!
+//! ```json
+//! {"op":"begin","action":"create","address":"web[0]","serial":3,"mode":"managed","type":"local.file","provider":"local","attributes":{"filename":"a.txt"}}
+//! {"op":"complete","action":"create","address":"web[0]","serial":3,"mode":"managed","type":"local.file","provider":"local","attributes":{"filename":"a.txt","id":"9f8e"}}
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::document::address_from_text;
+use super::error::{StateError, StateErrorKind, StateWarning, StateWarningKind};
+use super::json::{attributes_from_json, attributes_to_json, AttributePath};
+use super::{Action, Instance, Loaded, Mode, State, Status};
+use crate::address::Address;
+
+/// The step of an operation an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JournalOp {
+    /// The provider is about to be called.
+    Begin,
+    /// The provider reported success.
+    Complete,
+    /// The provider reported failure; the object is as it was before `begin`.
+    Fail,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct JournalEntry {
+    pub op: JournalOp,
+    pub action: Action,
+    pub address: Address,
+    /// The serial of the snapshot this entry applies to (the loaded state's `serial`).
+    pub serial: u64,
+    /// The instance as the operation will make it (`begin`) or made it (`complete`); its
+    /// `status` is not recorded. `None` for deletes, failures, and a `begin` on an
+    /// instance the state already has.
+    pub instance: Option<Instance>,
+    /// What the provider said, for `fail`.
+    pub error: Option<String>,
+}
+
+impl JournalEntry {
+    pub fn begin(serial: u64, address: Address, action: Action, instance: Option<Instance>) -> JournalEntry {
+        JournalEntry { op: JournalOp::Begin, action, address, serial, instance, error: None }
+    }
+
+    pub fn complete(serial: u64, address: Address, action: Action, instance: Option<Instance>) -> JournalEntry {
+        JournalEntry { op: JournalOp::Complete, action, address, serial, instance, error: None }
+    }
+
+    pub fn fail(serial: u64, address: Address, action: Action, error: impl Into<String>) -> JournalEntry {
+        JournalEntry { op: JournalOp::Fail, action, address, serial, instance: None, error: Some(error.into()) }
+    }
+}
+
+/// The journal as read: its complete entries, and a warning when the last line was cut
+/// short.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JournalRead {
+    pub entries: Vec<JournalEntry>,
+    pub warnings: Vec<StateWarning>,
+}
+
+impl State {
+    /// Applies one journal entry. Loading does this for every entry in the journal; the
+    /// engine does it for each entry it appends, so its state stays what a reload
+    /// would give.
+    ///
+    /// - `begin` marks the instance pending (keeping its confirmed attributes), or adds
+    ///   the entry's instance as pending when the state does not have it yet;
+    /// - `complete` stores the entry's instance as created (`delete` removes it);
+    /// - `fail` undoes `begin`: an instance that a create, read or import added is
+    ///   removed again, an updated or deleted one is created as before.
+    pub fn apply(&mut self, entry: &JournalEntry) {
+        match entry.op {
+            JournalOp::Begin => self.apply_begin(entry),
+            JournalOp::Complete => self.apply_complete(entry),
+            JournalOp::Fail => self.apply_fail(entry),
+        }
+    }
+
+    fn apply_begin(&mut self, entry: &JournalEntry) {
+        let status = Status::pending(entry.action);
+        if let Some(instance) = self.instances.get_mut(&entry.address) {
+            instance.status = status;
+        } else if let Some(instance) = &entry.instance {
+            self.instances.insert(entry.address.clone(), Instance { status, ..instance.clone() });
+        }
+    }
+
+    fn apply_complete(&mut self, entry: &JournalEntry) {
+        if entry.action == Action::Delete {
+            self.instances.remove(&entry.address);
+        } else if let Some(instance) = &entry.instance {
+            self.instances.insert(entry.address.clone(), Instance { status: Status::Created, ..instance.clone() });
+        } else if let Some(instance) = self.instances.get_mut(&entry.address) {
+            instance.status = Status::Created;
+        }
+    }
+
+    fn apply_fail(&mut self, entry: &JournalEntry) {
+        match entry.action {
+            Action::Create | Action::Read | Action::Import => {
+                self.instances.remove(&entry.address);
+            }
+            Action::Update | Action::Delete => {
+                if let Some(instance) = self.instances.get_mut(&entry.address) {
+                    instance.status = Status::Created;
+                }
+            }
+        }
+    }
+}
+
+/// The loaded state: `snapshot` with the journal's entries applied. Entries for an older
+/// snapshot (already folded into this one) are skipped; entries for a newer one are
+/// applied with a warning, since they record operations that really happened.
+pub fn replay(mut snapshot: State, journal: JournalRead) -> Loaded {
+    let mut warnings = journal.warnings;
+    let mut newest_ahead = None;
+    let mut replayed = 0;
+    for entry in &journal.entries {
+        if entry.serial < snapshot.serial {
+            continue;
+        }
+        if entry.serial > snapshot.serial {
+            newest_ahead = newest_ahead.max(Some(entry.serial));
+        }
+        snapshot.apply(entry);
+        replayed += 1;
+    }
+    if let Some(serial) = newest_ahead {
+        warnings.push(StateWarning {
+            kind: StateWarningKind::JournalAhead,
+            message: format!(
+                "the journal records operations on state serial {serial}, but the stored state has serial {}",
+                snapshot.serial
+            ),
+            help: Some(
+                "the operations were applied to the loaded state; if the state file was restored from an older copy, \
+                 review `infra plan` before applying"
+                    .to_string(),
+            ),
+            path: None,
+        });
+    }
+    Loaded { state: snapshot, replayed, warnings }
+}
+
+/// One entry as a line of JSON, ending in a newline. JSON strings escape newlines, so
+/// the line holds no other.
+pub fn render_line(entry: &JournalEntry) -> Result<Vec<u8>, StateError> {
+    let mut line = Line {
+        op: entry.op,
+        action: entry.action,
+        address: entry.address.to_string(),
+        serial: entry.serial,
+        mode: None,
+        resource_type: None,
+        provider: None,
+        attributes: None,
+        sensitive_attributes: Vec::new(),
+        dependencies: Vec::new(),
+        error: entry.error.clone(),
+    };
+    if let Some(instance) = &entry.instance {
+        let (attributes, sensitive) = attributes_to_json(&instance.attributes)
+            .map_err(|e| StateError { message: format!("instance `{}`: {}", entry.address, e.message), ..e })?;
+        line.mode = Some(instance.mode);
+        line.resource_type = Some(instance.resource_type.clone());
+        line.provider = Some(instance.provider.clone());
+        line.attributes = Some(attributes);
+        line.sensitive_attributes = sensitive;
+        line.dependencies = instance.dependencies.iter().map(ToString::to_string).collect();
+    }
+    let mut bytes = serde_json::to_vec(&line)
+        .map_err(|e| StateError::new(StateErrorKind::Unstorable, format!("cannot serialize a journal entry: {e}")))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// The length of the journal's complete lines: everything up to the last newline. What
+/// follows was being written when the process stopped.
+pub fn complete_length(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+}
+
+/// Parses a journal; `name` names it in messages (`infra.state.journal`). An incomplete
+/// last line is ignored with a warning; any other line that is not an entry is an error,
+/// since entries after it would be replayed out of context.
+pub fn parse_journal(bytes: &[u8], name: &str) -> Result<JournalRead, StateError> {
+    let complete = complete_length(bytes);
+    let mut read = JournalRead::default();
+    for (index, text) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let entry = parse_line(text).map_err(|why| {
+            StateError::new(
+                StateErrorKind::CorruptJournal,
+                format!("line {} of `{name}` is not valid: {why}", index + 1),
+            )
+            .with_help(
+                "the journal was edited or damaged; if it cannot be repaired, move it aside and run \
+                     `infra plan` (with refresh) to see which objects the state no longer knows",
+            )
+        })?;
+        read.entries.push(entry);
+    }
+    if bytes[complete..].iter().any(|b| !b.is_ascii_whitespace()) {
+        let line = bytes[..complete].iter().filter(|&&b| b == b'\n').count() + 1;
+        read.warnings.push(StateWarning {
+            kind: StateWarningKind::TornJournal,
+            message: format!("line {line} of `{name}` is incomplete and was ignored"),
+            help: Some(
+                "Infra stopped while recording an operation; an operation that began and was never confirmed is \
+                 shown as pending by the next plan"
+                    .to_string(),
+            ),
+            path: None,
+        });
+    }
+    Ok(read)
+}
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    op: JournalOp,
+    action: Action,
+    address: String,
+    serial: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mode: Option<Mode>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    resource_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attributes: Option<Json>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sensitive_attributes: Vec<AttributePath>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    dependencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
+    let line: Line = serde_json::from_slice(text).map_err(|e| e.to_string())?;
+    let address = address_from_text(&line.address)?;
+    let instance = match (line.mode, line.resource_type, line.provider) {
+        (Some(mode), Some(resource_type), Some(provider)) => {
+            let attributes = match &line.attributes {
+                Some(json) => attributes_from_json(json, &line.sensitive_attributes).map_err(|e| e.message)?,
+                None => Default::default(),
+            };
+            let dependencies =
+                line.dependencies.iter().map(|text| address_from_text(text)).collect::<Result<Vec<_>, _>>()?;
+            Some(Instance { mode, resource_type, provider, attributes, dependencies, status: Status::Created })
+        }
+        (None, None, None) => None,
+        _ => return Err("an instance needs `mode`, `type` and `provider`".to_string()),
+    };
+    Ok(JournalEntry { op: line.op, action: line.action, address, serial: line.serial, instance, error: line.error })
+}

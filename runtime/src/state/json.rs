@@ -1,0 +1,187 @@
+//! Values to and from the JSON the state stores.
+//!
+//! Sensitive marks are not stored inline: converting attributes to JSON also returns the
+//! path of every marked value (`["password"]`, `["tags", "token"]`, `["keys", 0]`), and
+//! converting back re-applies the marks at those paths. Unknown values cannot be stored.
+//! Whole numbers are written as JSON integers. Sets are written as arrays and come back
+//! as lists: the engine converts them with the schema's type, which sorts them again.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::error::{StateError, StateErrorKind};
+use crate::provider::Attributes;
+use crate::value::{quote, Kind, Value};
+
+/// One step into a value: an object key or a list (or set) index.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathStep {
+    Key(String),
+    Index(u64),
+}
+
+/// Where a value sits inside an instance's attributes; the first step is the attribute's
+/// name.
+pub type AttributePath = Vec<PathStep>;
+
+/// The attributes as a JSON object, and the paths of the values marked sensitive (in
+/// attribute order, outer values before the values inside them).
+pub fn attributes_to_json(attributes: &Attributes) -> Result<(Json, Vec<AttributePath>), StateError> {
+    let mut sensitive = Vec::new();
+    let mut path = Vec::new();
+    let mut object = serde_json::Map::new();
+    for (name, value) in attributes {
+        path.push(PathStep::Key(name.clone()));
+        object.insert(name.clone(), to_json(value, &mut path, &mut sensitive)?);
+        path.pop();
+    }
+    Ok((Json::Object(object), sensitive))
+}
+
+/// Attributes from a JSON object, with the values at `sensitive` marked. A path that leads
+/// nowhere (the value was edited away) marks nothing: there is no value to protect.
+pub fn attributes_from_json(json: &Json, sensitive: &[AttributePath]) -> Result<Attributes, StateError> {
+    let Json::Object(object) = json else {
+        return Err(StateError::new(StateErrorKind::Corrupt, "instance attributes are not a JSON object"));
+    };
+    let mut attributes: Attributes =
+        object.iter().map(|(name, value)| (name.clone(), value_from_json(value))).collect();
+    for path in sensitive {
+        if let Some(value) = find_mut(&mut attributes, path) {
+            value.sensitive = true;
+        }
+    }
+    Ok(attributes)
+}
+
+/// A value from JSON, unmarked; arrays become lists.
+pub fn value_from_json(json: &Json) -> Value {
+    match json {
+        Json::Null => Value::null(),
+        Json::Bool(b) => Value::bool(*b),
+        // Every JSON number has an `f64` form (large integers round, as they would in
+        // the language).
+        Json::Number(n) => Value::number(n.as_f64().unwrap_or(f64::NAN)),
+        Json::String(s) => Value::string(s.clone()),
+        Json::Array(items) => Value::list(items.iter().map(value_from_json).collect()),
+        Json::Object(entries) => Value::map(entries.iter().map(|(k, v)| (k.clone(), value_from_json(v))).collect()),
+    }
+}
+
+/// A value as JSON, and whether anything in it is sensitive; `name` names it in errors.
+pub(crate) fn output_to_json(name: &str, value: &Value) -> Result<(Json, bool), StateError> {
+    let mut sensitive = Vec::new();
+    let json = to_json(value, &mut vec![PathStep::Key(name.to_string())], &mut sensitive)?;
+    Ok((json, !sensitive.is_empty()))
+}
+
+fn to_json(value: &Value, path: &mut AttributePath, sensitive: &mut Vec<AttributePath>) -> Result<Json, StateError> {
+    if value.sensitive {
+        sensitive.push(path.clone());
+    }
+    Ok(match &value.kind {
+        Kind::Null => Json::Null,
+        Kind::Bool(b) => Json::Bool(*b),
+        Kind::Number(n) => number_to_json(*n).ok_or_else(|| unstorable(path, "it is not a finite number"))?,
+        Kind::String(s) => Json::String(s.clone()),
+        Kind::List(items) | Kind::Set(items) => {
+            let mut array = Vec::with_capacity(items.len());
+            for (index, item) in items.iter().enumerate() {
+                path.push(PathStep::Index(index as u64));
+                array.push(to_json(item, path, sensitive)?);
+                path.pop();
+            }
+            Json::Array(array)
+        }
+        Kind::Map(entries) => {
+            let mut object = serde_json::Map::new();
+            for (key, item) in entries {
+                path.push(PathStep::Key(key.clone()));
+                object.insert(key.clone(), to_json(item, path, sensitive)?);
+                path.pop();
+            }
+            Json::Object(object)
+        }
+        Kind::Unknown(_) => return Err(unstorable(path, "its value is not known yet")),
+    })
+}
+
+/// Whole numbers that an `f64` holds exactly become integers; other finite numbers stay
+/// floating point; infinities and NaN have no JSON form.
+fn number_to_json(n: f64) -> Option<Json> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if n.fract() == 0.0 && n.abs() <= EXACT {
+        Some(Json::from(n as i64))
+    } else {
+        serde_json::Number::from_f64(n).map(Json::Number)
+    }
+}
+
+fn unstorable(path: &AttributePath, why: &str) -> StateError {
+    StateError::new(StateErrorKind::Unstorable, format!("cannot store `{}` in the state: {why}", display_path(path)))
+        .with_help("only known values can be stored; this is a bug in Infra or in a provider")
+}
+
+fn find_mut<'a>(attributes: &'a mut Attributes, path: &[PathStep]) -> Option<&'a mut Value> {
+    let (PathStep::Key(name), rest) = path.split_first()? else { return None };
+    let mut value = attributes.get_mut(name)?;
+    for step in rest {
+        value = match (&mut value.kind, step) {
+            (Kind::Map(entries), PathStep::Key(key)) => entries.get_mut(key)?,
+            (Kind::List(items) | Kind::Set(items), PathStep::Index(index)) => {
+                items.get_mut(usize::try_from(*index).ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// A path as the language would write the access: `tags.token`, `keys[0]`,
+/// `labels["a b"]`.
+pub fn display_path(path: &[PathStep]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            PathStep::Key(key) if is_identifier(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            PathStep::Key(key) => out.push_str(&format!("[{}]", quote(key))),
+            PathStep::Index(index) => out.push_str(&format!("[{index}]")),
+        }
+    }
+    out
+}
+
+fn is_identifier(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_display_like_accesses() {
+        let path = |steps: &[PathStep]| display_path(steps);
+        let key = |k: &str| PathStep::Key(k.to_string());
+        assert_eq!(path(&[key("tags"), key("token")]), "tags.token");
+        assert_eq!(path(&[key("keys"), PathStep::Index(0)]), "keys[0]");
+        assert_eq!(path(&[key("labels"), key("a b")]), "labels[\"a b\"]");
+    }
+
+    #[test]
+    fn whole_numbers_are_integers() {
+        assert_eq!(number_to_json(3.0), Some(Json::from(3)));
+        assert_eq!(number_to_json(-0.0), Some(Json::from(0)));
+        assert_eq!(number_to_json(2.5).map(|j| j.to_string()), Some("2.5".to_string()));
+        assert_eq!(number_to_json(1e300).map(|j| j.to_string()), Some("1e+300".to_string()));
+        assert_eq!(number_to_json(f64::INFINITY), None);
+    }
+}

@@ -1,0 +1,413 @@
+//! The local backend: the state in files beside the root module.
+//!
+//! - `infra.state.json`, the snapshot. Written to `infra.state.json.tmp` in the same
+//!   directory, synced, then renamed over the old one and the directory synced: a reader
+//!   (or a crash) sees the old file or the new one, never a mix.
+//! - `infra.state.json.backup`, the previous snapshot, kept by every write.
+//! - `infra.state.journal`, JSON lines, each appended and synced before the append
+//!   returns.
+//! - `infra.state.lock`, locked with an OS file lock (`flock` on Unix) for as long as a
+//!   run holds the state; its content names the holder. The OS drops the lock when the
+//!   process exits, however it exits, so a lock never outlives its holder and the file's
+//!   content alone means nothing. The file is kept (emptied) on release: deleting it
+//!   would let a waiter lock a file that is no longer the lock.
+//!
+//! The snapshot and journal are created readable by their owner only: they hold secrets.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::document::{parse_header, parse_snapshot, render_snapshot};
+use super::error::{io_error, StateError, StateErrorKind};
+use super::journal::{complete_length, parse_journal, render_line, replay, JournalEntry, JournalRead};
+use super::lock::{rfc3339, LockHolder};
+use super::{Loaded, State, StateBackend, StateLock};
+
+pub const STATE_FILE: &str = "infra.state.json";
+pub const BACKUP_FILE: &str = "infra.state.json.backup";
+pub const JOURNAL_FILE: &str = "infra.state.journal";
+pub const LOCK_FILE: &str = "infra.state.lock";
+const TEMP_FILE: &str = "infra.state.json.tmp";
+const BACKUP_TEMP_FILE: &str = "infra.state.json.backup.tmp";
+
+/// The longest pause between two attempts to take a held lock.
+const MAX_LOCK_POLL: Duration = Duration::from_millis(250);
+
+const WRITE_FAILED: StateErrorKind = StateErrorKind::WriteFailed;
+
+pub struct LocalBackend {
+    dir: PathBuf,
+    /// Set while a lock taken through this value is held; writes check it.
+    lock_held: Arc<AtomicBool>,
+    /// The journal, open for appending while the lock is held (closed on release, since
+    /// another process may change the file once the lock is gone).
+    journal: Arc<Mutex<Option<JournalFile>>>,
+}
+
+struct JournalFile {
+    file: File,
+    /// The length of its complete lines: a failed append is cut back to it.
+    len: u64,
+}
+
+impl LocalBackend {
+    /// The state of the root module in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> LocalBackend {
+        let mut dir = dir.into();
+        if dir.as_os_str().is_empty() {
+            dir = PathBuf::from(".");
+        }
+        LocalBackend { dir, lock_held: Arc::default(), journal: Arc::default() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join(STATE_FILE)
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        self.dir.join(BACKUP_FILE)
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.dir.join(JOURNAL_FILE)
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(LOCK_FILE)
+    }
+
+    fn require_lock(&self) -> Result<(), StateError> {
+        if self.lock_held.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        Err(StateError::new(StateErrorKind::NotLocked, "the state was written without holding its lock")
+            .at(&self.lock_path())
+            .with_help("this is a bug in Infra: take the lock before writing"))
+    }
+
+    /// The hint for a snapshot that cannot be used: where the previous version is.
+    fn backup_hint(&self) -> String {
+        let backup = self.backup_path();
+        if backup.exists() {
+            format!(
+                "nothing was changed; the previous version is at `{}`: check it, and if it is good, copy it over \
+                 `{STATE_FILE}` (the journal keeps the operations since, and is replayed over it)",
+                backup.display()
+            )
+        } else {
+            format!("nothing was changed; there is no backup (`{}` does not exist)", backup.display())
+        }
+    }
+
+    /// Fails if writing `state` would replace a different state: another lineage, a
+    /// newer serial, or a file that does not parse.
+    fn check_replaceable(&self, state: &State) -> Result<(), StateError> {
+        let path = self.state_path();
+        let Some(bytes) = read_optional(&path)? else { return Ok(()) };
+        let header = parse_header(&bytes, STATE_FILE)
+            .map_err(|e| e.at(&path).with_help(format!("refusing to overwrite it; {}", self.backup_hint())))?;
+        if header.lineage != state.lineage {
+            return Err(StateError::new(
+                StateErrorKind::Conflict,
+                format!(
+                    "`{STATE_FILE}` holds another state (lineage `{}`; the state being written has `{}`)",
+                    header.lineage, state.lineage
+                ),
+            )
+            .at(&path)
+            .with_help("the file was replaced since it was loaded; nothing was written, run the command again"));
+        }
+        if header.serial > state.serial {
+            return Err(StateError::new(
+                StateErrorKind::Conflict,
+                format!(
+                    "`{STATE_FILE}` has serial {}, newer than the state being written (loaded at serial {})",
+                    header.serial, state.serial
+                ),
+            )
+            .at(&path)
+            .with_help(
+                "another run changed the state since it was loaded; nothing was written, run the command again",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replaces the snapshot with `bytes`: temp file, sync, backup, rename, sync the
+    /// directory.
+    fn write_atomically(&self, bytes: &[u8]) -> Result<(), StateError> {
+        let path = self.state_path();
+        let temp = self.dir.join(TEMP_FILE);
+        let unchanged = format!("`{STATE_FILE}` still holds the previous version; the journal keeps every operation");
+        let result = write_new_synced(&temp, bytes)
+            .and_then(|()| self.keep_backup())
+            .and_then(|()| fs::rename(&temp, &path).map_err(|e| io_error(WRITE_FAILED, "replace", &path, &e)));
+        if let Err(error) = result {
+            // Best effort: the temp file is overwritten by the next write anyway.
+            let _ = fs::remove_file(&temp);
+            return Err(error.with_help(unchanged));
+        }
+        sync_dir(&self.dir)
+    }
+
+    /// Makes the current snapshot the backup: a hard link (no copy, and the old content
+    /// is already on disk), or a synced copy where links are not supported. Renamed into
+    /// place, so the backup too is always whole.
+    fn keep_backup(&self) -> Result<(), StateError> {
+        let path = self.state_path();
+        if !path.exists() {
+            return Ok(());
+        }
+        let temp = self.dir.join(BACKUP_TEMP_FILE);
+        remove_if_present(&temp)?;
+        if fs::hard_link(&path, &temp).is_err() {
+            fs::copy(&path, &temp)
+                .and_then(|_| File::open(&temp)?.sync_all())
+                .map_err(|e| io_error(WRITE_FAILED, "copy the state to", &temp, &e))?;
+        }
+        let backup = self.backup_path();
+        fs::rename(&temp, &backup).map_err(|e| io_error(WRITE_FAILED, "replace", &backup, &e))
+    }
+
+    /// Opens the journal for appending. A torn last line, already reported by loading, is
+    /// cut off first, so the next entry starts on a line of its own.
+    fn open_journal(&self) -> Result<JournalFile, StateError> {
+        let path = self.journal_path();
+        let existing = read_optional(&path)?;
+        let file = private_options()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| io_error(WRITE_FAILED, "open", &path, &e))?;
+        let len = match existing {
+            Some(bytes) => {
+                let complete = complete_length(&bytes) as u64;
+                if complete < bytes.len() as u64 {
+                    file.set_len(complete)
+                        .and_then(|()| file.sync_data())
+                        .map_err(|e| io_error(WRITE_FAILED, "cut the incomplete last line of", &path, &e))?;
+                }
+                complete
+            }
+            None => {
+                sync_dir(&self.dir)?;
+                0
+            }
+        };
+        Ok(JournalFile { file, len })
+    }
+
+    fn clear_journal(&self) -> Result<(), StateError> {
+        let path = self.journal_path();
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        *journal = None;
+        match OpenOptions::new().write(true).open(&path) {
+            Ok(file) => file.set_len(0).and_then(|()| file.sync_all()).map_err(|e| {
+                io_error(WRITE_FAILED, "empty", &path, &e)
+                    .with_help("the new snapshot is written; its serial makes the journal's entries ignored")
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error(WRITE_FAILED, "open", &path, &e)),
+        }
+    }
+
+    fn locked_error(&self, timeout: Duration) -> StateError {
+        let path = self.lock_path();
+        let holder = fs::read(&path).ok().and_then(|bytes| serde_json::from_slice::<LockHolder>(&bytes).ok());
+        let who = holder.map_or_else(|| "another process".to_string(), |holder| holder.to_string());
+        let mut message = format!("the state is locked by {who}");
+        if !timeout.is_zero() {
+            message.push_str(&format!("; gave up after waiting {}", display_duration(timeout)));
+        }
+        StateError::new(StateErrorKind::Locked, message).at(&path).with_help(
+            "wait for that run to finish and try again, or give a lock timeout to wait for it; the lock is \
+             released when its process exits, so it never needs removing by hand",
+        )
+    }
+}
+
+impl StateBackend for LocalBackend {
+    fn location(&self) -> String {
+        self.state_path().display().to_string()
+    }
+
+    fn load(&self) -> Result<Loaded, StateError> {
+        let path = self.state_path();
+        let snapshot = match read_optional(&path)? {
+            Some(bytes) => parse_snapshot(&bytes, STATE_FILE).map_err(|e| match e.kind {
+                StateErrorKind::Corrupt => e.at(&path).with_help(self.backup_hint()),
+                _ => e.at(&path),
+            })?,
+            None => State::new(),
+        };
+        Ok(replay(snapshot, self.read_journal()?))
+    }
+
+    fn lock(&self, holder: &LockHolder, timeout: Duration) -> Result<StateLock, StateError> {
+        let path = self.lock_path();
+        let lock_failed = |what: &str, e: &io::Error| io_error(StateErrorKind::LockFailed, what, &path, e);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| lock_failed("open", &e))?;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => return Err(lock_failed("lock", &e)),
+            }
+            let waited = start.elapsed();
+            if waited >= timeout {
+                return Err(self.locked_error(timeout));
+            }
+            thread::sleep(pause.min(timeout - waited));
+            pause = (pause * 2).min(MAX_LOCK_POLL);
+        }
+        let holder = LockHolder { since: rfc3339(SystemTime::now()), ..holder.clone() };
+        let record = serde_json::to_vec_pretty(&holder).unwrap_or_default();
+        // The record is only informational, but a lock file that cannot be written means
+        // a directory that will not take the state either: better to fail now, before
+        // anything depends on the lock.
+        file.set_len(0)
+            .and_then(|()| file.write_all(&record))
+            .and_then(|()| file.sync_data())
+            .map_err(|e| lock_failed("record the holder in", &e))?;
+        self.lock_held.store(true, Ordering::SeqCst);
+        let guard = LocalLock { file, held: Arc::clone(&self.lock_held), journal: Arc::clone(&self.journal) };
+        Ok(StateLock::new(holder, guard))
+    }
+
+    fn write_snapshot(&self, state: &mut State) -> Result<(), StateError> {
+        self.require_lock()?;
+        self.check_replaceable(state)?;
+        let serial = state.serial + 1;
+        let bytes = render_snapshot(state, serial).map_err(|e| e.at(&self.state_path()))?;
+        self.write_atomically(&bytes)?;
+        state.serial = serial;
+        Ok(())
+    }
+
+    fn append_journal(&self, entry: &JournalEntry) -> Result<(), StateError> {
+        self.require_lock()?;
+        let path = self.journal_path();
+        let line = render_line(entry).map_err(|e| e.at(&path))?;
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let open = match journal.as_mut() {
+            Some(open) => open,
+            None => journal.insert(self.open_journal()?),
+        };
+        if let Err(e) = open.file.write_all(&line).and_then(|()| open.file.sync_data()) {
+            // Cut off whatever part of the line was written, so the journal stays whole
+            // lines; the entry counts as not recorded.
+            let _ = open.file.set_len(open.len);
+            return Err(io_error(WRITE_FAILED, "append to", &path, &e));
+        }
+        open.len += line.len() as u64;
+        Ok(())
+    }
+
+    fn read_journal(&self) -> Result<JournalRead, StateError> {
+        let path = self.journal_path();
+        let Some(bytes) = read_optional(&path)? else { return Ok(JournalRead::default()) };
+        let mut read = parse_journal(&bytes, JOURNAL_FILE).map_err(|e| e.at(&path))?;
+        for warning in &mut read.warnings {
+            warning.path = Some(path.clone());
+        }
+        Ok(read)
+    }
+
+    fn compact(&self, state: &mut State) -> Result<(), StateError> {
+        self.write_snapshot(state)?;
+        self.clear_journal()
+    }
+}
+
+/// Releases the lock when dropped: writes through the backend stop being allowed, the
+/// journal is closed, the holder record is cleared and the OS lock released.
+struct LocalLock {
+    file: File,
+    held: Arc<AtomicBool>,
+    journal: Arc<Mutex<Option<JournalFile>>>,
+}
+
+impl Drop for LocalLock {
+    fn drop(&mut self) {
+        self.held.store(false, Ordering::SeqCst);
+        *self.journal.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        // Cleared while still locked, so no later holder's record is erased. Failures
+        // only leave a stale record, which means nothing without the OS lock.
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
+/// The file's bytes, or `None` when it does not exist.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(StateErrorKind::ReadFailed, "read", path, &e)
+            .with_help("check that it is a file this user can read; nothing was changed")),
+    }
+}
+
+fn remove_if_present(path: &Path) -> Result<(), StateError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error(WRITE_FAILED, "remove", path, &e)),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` to a new file at `path` (replacing a leftover one) and syncs it.
+fn write_new_synced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    remove_if_present(path)?;
+    private_options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .map_err(|e| io_error(WRITE_FAILED, "write", path, &e))
+}
+
+/// Options for files that hold secrets: on Unix, created readable by the owner only.
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Makes a rename or a new file in `dir` durable. Only Unix can open and sync a
+/// directory; elsewhere the rename is as durable as the platform makes it.
+fn sync_dir(dir: &Path) -> Result<(), StateError> {
+    #[cfg(unix)]
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(WRITE_FAILED, "sync the directory", dir, &e))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+fn display_duration(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}

@@ -1,0 +1,789 @@
+//! The state layer: the document format and value conversion, the local backend's
+//! atomic writes, backup, lock and journal, and recovery from crashes and bad files.
+//!
+//! Two tests re-run this test binary as a child process (see `child_process_role`): one
+//! holds the lock and is killed, one appends journal entries and is killed at a random
+//! moment.
+
+use std::collections::hash_map::RandomState;
+use std::fmt::Debug;
+use std::fs;
+use std::hash::BuildHasher;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use infra_compiler::types::Type;
+use infra_runtime::address::Address;
+use infra_runtime::provider::Attributes;
+use infra_runtime::state::{
+    attributes_from_json, attributes_to_json, Action, Instance, JournalEntry, LocalBackend, LockHolder, Mode, PathStep,
+    State, StateBackend, StateError, StateErrorKind, StateWarningKind, Status,
+};
+use infra_runtime::Value;
+
+#[track_caller]
+fn ok<T, E: Debug>(result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+#[track_caller]
+fn err<T: Debug>(result: Result<T, StateError>) -> StateError {
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(error) => error,
+    }
+}
+
+fn temp_dir() -> tempfile::TempDir {
+    ok(tempfile::tempdir())
+}
+
+fn address(text: &str) -> Address {
+    ok(text.parse())
+}
+
+fn holder() -> LockHolder {
+    LockHolder::new("infra apply")
+}
+
+fn attrs(entries: Vec<(&str, Value)>) -> Attributes {
+    entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn map(entries: Vec<(&str, Value)>) -> Value {
+    Value::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn file_instance(content: &str) -> Instance {
+    Instance::new(Mode::Managed, "local.file", "local").with_attributes(attrs(vec![
+        ("filename", Value::string("out.txt")),
+        ("content", Value::string(content).mark_sensitive()),
+    ]))
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        ok(fs::read_dir(dir)).map(|entry| ok(entry).file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// Attributes with every kind of value and sensitive marks at several depths (including
+/// a mark inside a marked value).
+fn every_kind() -> Attributes {
+    attrs(vec![
+        ("nothing", Value::null()),
+        ("enabled", Value::bool(true)),
+        ("count", Value::number(3.0)),
+        ("ratio", Value::number(2.5)),
+        ("huge", Value::number(1e300)),
+        ("negative", Value::number(-42.0)),
+        ("name", Value::string("web \"one\"\n")),
+        ("password", Value::string("hunter2").mark_sensitive()),
+        ("ports", Value::list(vec![Value::number(80.0), Value::number(443.0).mark_sensitive()])),
+        ("zones", Value::set(vec![Value::string("b"), Value::string("a")])),
+        (
+            "tags",
+            map(vec![
+                ("Name", Value::string("web")),
+                ("token", Value::string("t0k3n").mark_sensitive()),
+                ("nested", map(vec![("deep", Value::list(vec![Value::string("x").mark_sensitive()]))])),
+            ]),
+        ),
+        ("keys", map(vec![("private", Value::string("-----BEGIN").mark_sensitive())]).mark_sensitive()),
+        ("empty", map(vec![])),
+    ])
+}
+
+#[test]
+fn attributes_convert_to_json_with_sensitive_paths() {
+    let (json, paths) = ok(attributes_to_json(&every_kind()));
+    assert_eq!(json["count"].to_string(), "3", "whole numbers are integers");
+    assert_eq!(json["ratio"].to_string(), "2.5");
+    assert_eq!(json["zones"], serde_json::json!(["a", "b"]), "sets are arrays, in set order");
+    assert_eq!(json["password"], "hunter2", "values are stored as they are; only the marks move");
+    let shown: Vec<String> = paths.iter().map(|p| ok(serde_json::to_string(p))).collect();
+    assert_eq!(
+        shown,
+        [
+            r#"["keys"]"#,
+            r#"["keys","private"]"#,
+            r#"["password"]"#,
+            r#"["ports",1]"#,
+            r#"["tags","nested","deep",0]"#,
+            r#"["tags","token"]"#,
+        ]
+    );
+    let back = ok(attributes_from_json(&json, &paths));
+    let mut expected = every_kind();
+    expected.insert("zones".into(), Value::list(vec![Value::string("a"), Value::string("b")]));
+    assert_eq!(back, expected);
+}
+
+#[test]
+fn unknown_values_cannot_be_stored() {
+    let attributes = attrs(vec![("tags", map(vec![("id", Value::unknown(Type::String))]))]);
+    let error = err(attributes_to_json(&attributes));
+    assert_eq!((error.kind, error.code()), (StateErrorKind::Unstorable, "E0706"));
+    assert_eq!(error.message, "cannot store `tags.id` in the state: its value is not known yet");
+}
+
+#[test]
+fn sensitive_paths_that_lead_nowhere_mark_nothing() {
+    let json = serde_json::json!({ "a": [1], "b": "x" });
+    let paths = vec![
+        vec![PathStep::Key("a".into()), PathStep::Index(5)],
+        vec![PathStep::Key("b".into()), PathStep::Key("c".into())],
+        vec![PathStep::Key("missing".into())],
+        vec![],
+    ];
+    let attributes = ok(attributes_from_json(&json, &paths));
+    assert!(attributes.values().all(|v| !v.contains_sensitive()));
+}
+
+#[test]
+fn state_round_trips_through_the_file() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    assert_eq!(state.serial, 0, "no file yet: a new state");
+    let instance = Instance::new(Mode::Managed, "local.file", "local.alt")
+        .with_attributes(every_kind())
+        .with_dependencies(vec![address("dir"), address("env[\"prod\"].web[0]")]);
+    state.instances.insert(address("env[\"prod\"].web[\"a\"]"), instance);
+    let data =
+        Instance::new(Mode::Data, "local.file", "local").with_attributes(attrs(vec![("id", Value::string("1"))]));
+    state.instances.insert(address("config"), data);
+    state.outputs.insert("path".into(), Value::string("out.txt"));
+    state.outputs.insert("secret".into(), map(vec![("key", Value::string("k").mark_sensitive())]));
+    ok(backend.write_snapshot(&mut state));
+    assert_eq!(state.serial, 1);
+
+    let loaded = ok(LocalBackend::new(dir.path()).load());
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let mut expected = state.clone();
+    let web = address("env[\"prod\"].web[\"a\"]");
+    if let Some(instance) = expected.instances.get_mut(&web) {
+        instance.attributes.insert("zones".into(), Value::list(vec![Value::string("a"), Value::string("b")]));
+    }
+    // An output's marks are kept as one flag: a sensitive output is marked as a whole.
+    expected.outputs.insert("secret".into(), map(vec![("key", Value::string("k"))]).mark_sensitive());
+    assert_eq!(loaded.state, expected);
+
+    let text = ok(fs::read_to_string(backend.state_path()));
+    let json: serde_json::Value = ok(serde_json::from_str(&text));
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["instances"][1]["address"], "env[\"prod\"].web[\"a\"]");
+    assert_eq!(json["instances"][1]["type"], "local.file");
+    assert_eq!(json["instances"][1]["provider"], "local.alt");
+    assert_eq!(json["instances"][1]["status"], "created");
+    assert_eq!(json["instances"][0]["mode"], "data");
+    assert_eq!(json["outputs"]["secret"]["sensitive"], true);
+}
+
+#[test]
+fn the_same_state_serializes_to_the_same_bytes() {
+    let mut state = State::new();
+    for i in [10, 2, 1] {
+        state.instances.insert(address(&format!("web[{i}]")), file_instance("x"));
+    }
+    let write = |state: &State| {
+        let dir = temp_dir();
+        let backend = LocalBackend::new(dir.path());
+        let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+        ok(backend.write_snapshot(&mut state.clone()));
+        ok(fs::read_to_string(backend.state_path()))
+    };
+    let text = write(&state);
+    assert_eq!(write(&state), text);
+    let order: Vec<usize> = ["web[1]", "web[2]", "web[10]"].iter().filter_map(|a| text.find(a)).collect();
+    assert_eq!(order.len(), 3);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "instances in address order: {order:?}");
+}
+
+#[test]
+fn every_write_increments_the_serial_and_keeps_a_backup() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    let lineage = state.lineage.clone();
+    for expected in 1..=3 {
+        state.outputs.insert("n".into(), Value::number(expected as f64));
+        ok(backend.write_snapshot(&mut state));
+        assert_eq!(state.serial, expected);
+        assert_eq!(ok(backend.load()).state.serial, expected);
+    }
+    let backup: serde_json::Value = ok(serde_json::from_slice(&ok(fs::read(backend.backup_path()))));
+    assert_eq!(backup["serial"], 2);
+    assert_eq!(backup["outputs"]["n"]["value"], 2);
+    assert_eq!(backup["lineage"], lineage.as_str());
+}
+
+#[test]
+fn writes_are_whole_and_leave_no_temporary_files() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    ok(backend.write_snapshot(&mut state));
+    // A write interrupted before its rename leaves a temp file behind; the state file is
+    // still the old one, and the next write replaces the leftover.
+    ok(fs::write(dir.path().join("infra.state.json.tmp"), "{\"format_version\": 1, \"ser"));
+    assert_eq!(ok(backend.load()).state.serial, 1);
+    for _ in 0..5 {
+        state.instances.insert(address(&format!("web[{}]", state.serial)), file_instance("x"));
+        ok(backend.write_snapshot(&mut state));
+        let on_disk = ok(LocalBackend::new(dir.path()).load()).state;
+        assert_eq!(on_disk, state);
+    }
+    assert_eq!(names(dir.path()), ["infra.state.json", "infra.state.json.backup", "infra.state.lock"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn state_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    ok(backend.append_journal(&JournalEntry::begin(0, address("a"), Action::Create, Some(file_instance("x")))));
+    ok(backend.write_snapshot(&mut state));
+    for path in [backend.state_path(), backend.journal_path()] {
+        assert_eq!(ok(fs::metadata(&path)).permissions().mode() & 0o777, 0o600, "{}", path.display());
+    }
+}
+
+#[test]
+fn a_held_lock_names_its_holder() {
+    let dir = temp_dir();
+    let first = LocalBackend::new(dir.path());
+    let lock = ok(first.lock(&LockHolder::new("infra apply -auto"), Duration::ZERO));
+    assert_eq!(lock.holder().pid, std::process::id());
+    let second = LocalBackend::new(dir.path());
+    let error = err(second.lock(&holder(), Duration::ZERO));
+    assert_eq!((error.kind, error.code()), (StateErrorKind::Locked, "E0702"));
+    let expected = format!(
+        "the state is locked by `{}` on `{}` (pid {}, running `infra apply -auto`) since {}",
+        lock.holder().user,
+        lock.holder().host,
+        std::process::id(),
+        lock.holder().since
+    );
+    assert_eq!(error.message, expected);
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("released when its process exits")));
+    drop(lock);
+    assert_eq!(ok(fs::read_to_string(first.lock_path())), "", "the holder record is cleared on release");
+    ok(second.lock(&holder(), Duration::ZERO));
+}
+
+#[test]
+fn a_lock_timeout_waits_for_the_holder_to_release() {
+    let dir = temp_dir();
+    let lock = ok(LocalBackend::new(dir.path()).lock(&holder(), Duration::ZERO));
+    let start = Instant::now();
+    let releaser = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(300));
+        drop(lock);
+    });
+    let waiter = LocalBackend::new(dir.path());
+    ok(waiter.lock(&holder(), Duration::from_secs(20)));
+    assert!(start.elapsed() >= Duration::from_millis(300), "took the lock before it was released");
+    ok(releaser.join());
+
+    let _held = ok(LocalBackend::new(dir.path()).lock(&holder(), Duration::ZERO));
+    let start = Instant::now();
+    let error = err(waiter.lock(&holder(), Duration::from_millis(200)));
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    assert!(error.message.contains("gave up after waiting"), "{}", error.message);
+}
+
+#[test]
+fn writing_requires_the_lock() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let mut state = ok(backend.load()).state;
+    let error = err(backend.write_snapshot(&mut state));
+    assert_eq!((error.kind, error.code()), (StateErrorKind::NotLocked, "E0707"));
+    let entry = JournalEntry::complete(0, address("a"), Action::Create, Some(file_instance("x")));
+    assert_eq!(err(backend.append_journal(&entry)).kind, StateErrorKind::NotLocked);
+    let lock = ok(backend.lock(&holder(), Duration::ZERO));
+    ok(backend.append_journal(&entry));
+    drop(lock);
+    assert_eq!(err(backend.compact(&mut state)).kind, StateErrorKind::NotLocked);
+    assert_eq!(state.serial, 0);
+    assert_eq!(names(dir.path()), ["infra.state.journal", "infra.state.lock"]);
+}
+
+#[test]
+fn a_killed_holder_releases_the_lock() {
+    let dir = temp_dir();
+    let (mut child, mut lines) = spawn_child("lock", dir.path());
+    let started = lines.by_ref().any(|line| line == "locked");
+    assert!(started, "the child did not take the lock");
+    let backend = LocalBackend::new(dir.path());
+    let error = err(backend.lock(&holder(), Duration::ZERO));
+    assert!(error.message.contains(&format!("pid {}", child.id())), "{}", error.message);
+
+    child.kill_and_wait(); // SIGKILL: the child gets no chance to clean up
+    let record = ok(fs::read_to_string(backend.lock_path()));
+    assert!(record.contains(&child.id().to_string()), "the dead holder's record is still there: {record}");
+    let lock = ok(backend.lock(&holder(), Duration::from_secs(10)));
+    assert_eq!(lock.holder().pid, std::process::id());
+}
+
+#[test]
+fn a_torn_last_journal_line_is_ignored_with_a_warning() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    {
+        let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+        for name in ["a", "b"] {
+            let entry = JournalEntry::complete(0, address(name), Action::Create, Some(file_instance(name)));
+            ok(backend.append_journal(&entry));
+        }
+    }
+    // The process died in the middle of appending a third entry.
+    let mut bytes = ok(fs::read(backend.journal_path()));
+    bytes.extend_from_slice(br#"{"op":"complete","action":"create","address":"c","ser"#);
+    ok(fs::write(backend.journal_path(), &bytes));
+
+    let loaded = ok(backend.load());
+    let addresses: Vec<String> = loaded.state.instances.keys().map(ToString::to_string).collect();
+    assert_eq!(addresses, ["a", "b"]);
+    assert_eq!(loaded.state.instances[&address("b")], file_instance("b"));
+    assert_eq!(loaded.warnings.len(), 1);
+    let warning = &loaded.warnings[0];
+    assert_eq!((warning.kind, warning.code()), (StateWarningKind::TornJournal, "W0700"));
+    assert_eq!(warning.message, "line 3 of `infra.state.journal` is incomplete and was ignored");
+    assert_eq!(ok(fs::read(backend.journal_path())), bytes, "loading changes nothing");
+
+    // The next append cuts the torn line off and starts a line of its own.
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    ok(backend.append_journal(&JournalEntry::complete(0, address("d"), Action::Create, Some(file_instance("d")))));
+    let loaded = ok(backend.load());
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.state.instances.len(), 3);
+    assert_eq!(ok(backend.read_journal()).entries.len(), 3);
+}
+
+#[test]
+fn a_bad_line_before_the_last_is_an_error() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let good = r#"{"op":"complete","action":"delete","address":"a","serial":0}"#;
+    let journal = format!("{good}\nnot json\n{good}\n");
+    ok(fs::write(backend.journal_path(), &journal));
+    let error = err(backend.load());
+    assert_eq!((error.kind, error.code()), (StateErrorKind::CorruptJournal, "E0705"));
+    assert!(error.message.starts_with("line 2 of `infra.state.journal` is not valid: "), "{}", error.message);
+    assert_eq!(ok(fs::read_to_string(backend.journal_path())), journal);
+}
+
+#[test]
+fn an_operation_begun_and_not_confirmed_is_pending() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    for name in ["kept", "changed", "gone", "failed"] {
+        state.instances.insert(address(name), file_instance("v1"));
+    }
+    ok(backend.compact(&mut state));
+    let serial = state.serial;
+    let entries = [
+        JournalEntry::begin(serial, address("new"), Action::Create, Some(file_instance("planned"))),
+        JournalEntry::begin(serial, address("changed"), Action::Update, None),
+        JournalEntry::begin(serial, address("gone"), Action::Delete, None),
+        JournalEntry::begin(serial, address("failed"), Action::Update, None),
+        JournalEntry::fail(serial, address("failed"), Action::Update, "the disk is full"),
+        JournalEntry::begin(serial, address("never"), Action::Create, Some(file_instance("x"))),
+        JournalEntry::fail(serial, address("never"), Action::Create, "quota exceeded"),
+    ];
+    for entry in &entries {
+        ok(backend.append_journal(entry));
+    }
+    let loaded = ok(backend.load()).state;
+    let status = |name: &str| loaded.instances.get(&address(name)).map(|i| i.status);
+    assert_eq!(status("new"), Some(Status::PendingCreate));
+    assert_eq!(status("changed"), Some(Status::PendingUpdate));
+    assert_eq!(status("gone"), Some(Status::PendingDelete));
+    assert_eq!(status("failed"), Some(Status::Created));
+    assert_eq!(status("kept"), Some(Status::Created));
+    assert_eq!(status("never"), None);
+    assert_eq!(loaded.instances[&address("new")].attributes, file_instance("planned").attributes);
+    assert_eq!(loaded.instances[&address("changed")].attributes, file_instance("v1").attributes);
+    let pending: Vec<String> = loaded.pending().map(|(a, i)| format!("{a} {:?}", i.status)).collect();
+    assert_eq!(pending, ["changed PendingUpdate", "gone PendingDelete", "new PendingCreate"]);
+
+    // Applying the same entries in memory gives what a reload gives.
+    for entry in &entries {
+        state.apply(entry);
+    }
+    assert_eq!(state, loaded);
+
+    // A pending status survives compaction, so the next plan still sees it.
+    ok(backend.compact(&mut state));
+    let text = ok(fs::read_to_string(backend.state_path()));
+    assert!(text.contains("\"status\": \"pending-create\""), "{text}");
+    assert_eq!(ok(backend.load()).state, state);
+}
+
+#[test]
+fn a_completed_operation_replaces_the_instance() {
+    let mut state = State::new();
+    state.instances.insert(address("a"), file_instance("v1"));
+    let updated = file_instance("v2").with_dependencies(vec![address("b")]);
+    state.apply(&JournalEntry::begin(0, address("a"), Action::Update, None));
+    state.apply(&JournalEntry::complete(0, address("a"), Action::Update, Some(updated.clone())));
+    assert_eq!(state.instances[&address("a")], updated);
+    state.apply(&JournalEntry::begin(0, address("a"), Action::Delete, None));
+    state.apply(&JournalEntry::complete(0, address("a"), Action::Delete, None));
+    assert!(state.instances.is_empty());
+}
+
+#[test]
+fn a_newer_format_version_is_refused() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let text = r#"{"format_version": 2, "serial": 9, "lineage": "x", "resources": {}}"#;
+    ok(fs::write(backend.state_path(), text));
+    let error = err(backend.load());
+    assert_eq!((error.kind, error.code()), (StateErrorKind::NewerFormat, "E0701"));
+    assert_eq!(error.message, "`infra.state.json` has format version 2; this version of Infra reads version 1");
+    assert_eq!(error.help.as_deref(), Some("a newer version of Infra wrote this state; upgrade Infra to use it"));
+
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let error = err(backend.write_snapshot(&mut State::new()));
+    assert_eq!(error.kind, StateErrorKind::NewerFormat, "not overwritten by an older Infra");
+    assert_eq!(ok(fs::read_to_string(backend.state_path())), text);
+}
+
+#[test]
+fn a_corrupted_state_file_is_refused_and_left_as_it_is() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    ok(backend.write_snapshot(&mut state));
+    ok(backend.write_snapshot(&mut state));
+    let text = "{\"format_version\": 1, \"serial\": 3, \"lin";
+    ok(fs::write(backend.state_path(), text));
+
+    let error = err(backend.load());
+    assert_eq!((error.kind, error.code()), (StateErrorKind::Corrupt, "E0700"));
+    assert!(
+        error.message.starts_with("`infra.state.json` is not a valid state: not valid JSON ("),
+        "{}",
+        error.message
+    );
+    let help = error.help.clone().unwrap_or_default();
+    assert!(help.contains("infra.state.json.backup"), "{help}");
+    assert_eq!(error.path.as_deref(), Some(backend.state_path().as_path()));
+    let diagnostic = error.to_diagnostic();
+    assert_eq!(diagnostic.code.as_str(), "E0700");
+    assert_eq!(diagnostic.help, Some(help));
+
+    assert_eq!(err(backend.write_snapshot(&mut state)).kind, StateErrorKind::Corrupt);
+    assert_eq!(ok(fs::read_to_string(backend.state_path())), text, "never overwritten");
+
+    // Valid JSON that is not a state is refused the same way.
+    ok(fs::write(backend.state_path(), r#"{"format_version": 1, "serial": "three"}"#));
+    assert_eq!(err(backend.load()).kind, StateErrorKind::Corrupt);
+    ok(fs::write(backend.state_path(), "[]"));
+    assert_eq!(
+        err(backend.load()).message,
+        "`infra.state.json` is not a valid state: no `format_version`; this is not an Infra state"
+    );
+}
+
+#[test]
+fn an_unreadable_state_file_is_an_error() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    // A directory in the file's place cannot be read, even by root.
+    ok(fs::create_dir(backend.state_path()));
+    let error = err(backend.load());
+    assert_eq!((error.kind, error.code()), (StateErrorKind::ReadFailed, "E0703"));
+    assert!(error.message.starts_with("cannot read `"), "{}", error.message);
+}
+
+#[test]
+fn a_state_with_another_lineage_is_not_overwritten() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut stored = ok(backend.load()).state;
+    ok(backend.write_snapshot(&mut stored));
+    let mut other = State::new();
+    let error = err(backend.write_snapshot(&mut other));
+    assert_eq!((error.kind, error.code()), (StateErrorKind::Conflict, "E0708"));
+    let mut stale = stored.clone();
+    ok(backend.write_snapshot(&mut stored));
+    assert_eq!(err(backend.write_snapshot(&mut stale)).kind, StateErrorKind::Conflict);
+    assert_eq!(ok(backend.load()).state.serial, 2);
+}
+
+#[test]
+fn compaction_folds_the_journal_into_the_snapshot() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    for name in ["a", "b"] {
+        let entry = JournalEntry::complete(state.serial, address(name), Action::Create, Some(file_instance(name)));
+        ok(backend.append_journal(&entry));
+        state.apply(&entry);
+    }
+    state.outputs.insert("count".into(), Value::number(2.0));
+    ok(backend.compact(&mut state));
+    assert_eq!(state.serial, 1);
+    assert_eq!(ok(fs::read(backend.journal_path())).len(), 0, "the journal is emptied");
+    let loaded = ok(backend.load()).state;
+    assert_eq!(loaded, state);
+
+    // Appending goes on after compaction, on top of the new snapshot.
+    let entry = JournalEntry::complete(state.serial, address("a"), Action::Delete, None);
+    ok(backend.append_journal(&entry));
+    let loaded = ok(backend.load()).state;
+    assert_eq!(loaded.instances.keys().map(ToString::to_string).collect::<Vec<_>>(), ["b"]);
+}
+
+#[test]
+fn concurrent_appends_keep_whole_lines() {
+    // The apply executor runs several provider operations at once; each journals its own.
+    let dir = temp_dir();
+    let backend = std::sync::Arc::new(LocalBackend::new(dir.path()));
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let workers: Vec<_> = (0..8u64)
+        .map(|worker| {
+            let backend = std::sync::Arc::clone(&backend);
+            thread::spawn(move || {
+                for i in 0..25 {
+                    let index = worker * 100 + i;
+                    let entry = JournalEntry::complete(
+                        0,
+                        address(&format!("item[{index}]")),
+                        Action::Create,
+                        Some(journal_instance(index)),
+                    );
+                    ok(backend.append_journal(&entry));
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        ok(worker.join());
+    }
+    let loaded = ok(backend.load());
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!((loaded.replayed, loaded.state.instances.len()), (200, 200));
+}
+
+/// The pattern the tokio-based executor uses: the blocking backend behind an `Arc<dyn
+/// StateBackend>`, called through `spawn_blocking`.
+#[tokio::test]
+async fn the_backend_is_called_from_async_code_through_spawn_blocking() {
+    let dir = temp_dir();
+    let backend: std::sync::Arc<dyn StateBackend> = std::sync::Arc::new(LocalBackend::new(dir.path()));
+    let lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let entry = JournalEntry::complete(0, address("a"), Action::Create, Some(file_instance("x")));
+    let appender = std::sync::Arc::clone(&backend);
+    ok(ok(tokio::task::spawn_blocking(move || appender.append_journal(&entry)).await));
+    let loaded = ok(ok(tokio::task::spawn_blocking(move || backend.load()).await));
+    assert_eq!(loaded.replayed, 1);
+    drop(lock);
+}
+
+#[test]
+fn entries_already_in_the_snapshot_are_skipped() {
+    // A compaction that wrote the snapshot and stopped before emptying the journal.
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    let created = JournalEntry::complete(0, address("a"), Action::Create, Some(file_instance("v1")));
+    ok(backend.append_journal(&created));
+    state.apply(&created);
+    state.instances.insert(address("a"), file_instance("v2"));
+    ok(backend.write_snapshot(&mut state));
+    let loaded = ok(backend.load());
+    assert!(loaded.warnings.is_empty());
+    assert_eq!(loaded.state.instances[&address("a")], file_instance("v2"), "the old entry is not replayed");
+
+    // Entries for a newer snapshot than the stored one (a state file restored by hand)
+    // are applied, with a warning.
+    ok(backend.append_journal(&JournalEntry::complete(7, address("b"), Action::Create, Some(file_instance("b")))));
+    let loaded = ok(backend.load());
+    assert!(loaded.state.instances.contains_key(&address("b")));
+    assert_eq!(loaded.warnings.iter().map(|w| w.code()).collect::<Vec<_>>(), ["W0701"]);
+}
+
+#[test]
+fn lineages_are_unique() {
+    let lineages: Vec<String> = (0..100).map(|_| State::new().lineage).collect();
+    let mut unique = lineages.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), lineages.len());
+    let lineage = &lineages[0];
+    let groups: Vec<usize> = lineage.split('-').map(str::len).collect();
+    assert_eq!(groups, [8, 4, 4, 4, 12], "{lineage}");
+    assert!(lineage.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+}
+
+/// `kill -9` of a process appending to the journal, at a random moment, leaves a
+/// journal that loads with every entry whose append had returned.
+#[test]
+fn killing_a_journal_writer_loses_no_completed_entry() {
+    let random = RandomState::new();
+    for round in 0..10u64 {
+        let dir = temp_dir();
+        let (mut child, mut lines) = spawn_child("journal", dir.path());
+        let mut reported: Option<u64> = None;
+        for line in lines.by_ref() {
+            if let Some(index) = line.strip_prefix("appended ") {
+                reported = Some(ok(index.parse()));
+                break;
+            }
+        }
+        assert!(reported.is_some(), "round {round}: the child appended nothing");
+        thread::sleep(Duration::from_millis(1 + random.hash_one(round) % 50));
+        child.kill_and_wait();
+        for line in lines {
+            if let Some(index) = line.strip_prefix("appended ") {
+                reported = Some(ok(index.parse()));
+            }
+        }
+        let last = reported.unwrap_or_default();
+
+        let loaded = ok(LocalBackend::new(dir.path()).load());
+        for index in 0..=last {
+            let instance = loaded.state.instances.get(&address(&format!("item[{index}]")));
+            assert_eq!(instance, Some(&journal_instance(index)), "round {round}: entry {index} of {last}");
+        }
+        assert!(loaded.warnings.iter().all(|w| w.kind == StateWarningKind::TornJournal), "{:?}", loaded.warnings);
+    }
+}
+
+fn journal_instance(index: u64) -> Instance {
+    Instance::new(Mode::Managed, "local.file", "local").with_attributes(attrs(vec![
+        ("index", Value::number(index as f64)),
+        ("secret", Value::string(format!("s{index}")).mark_sensitive()),
+    ]))
+}
+
+const ROLE: &str = "INFRA_STATE_TEST_ROLE";
+const DIR: &str = "INFRA_STATE_TEST_DIR";
+
+/// A child process, killed (if still running) when dropped, so a failing test leaves
+/// no process behind.
+struct ChildProcess(Child);
+
+impl ChildProcess {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Sends SIGKILL (on Unix) and reaps the process.
+    fn kill_and_wait(&mut self) {
+        ok(self.0.kill());
+        ok(self.0.wait());
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs this test binary again as `role` (only `child_process_role` runs), in `dir`.
+/// Returns the child and the messages it prints (lines starting with `@@ `, without
+/// it; the test harness prints its own text around them).
+fn spawn_child(role: &str, dir: &Path) -> (ChildProcess, impl Iterator<Item = String>) {
+    let mut child = ok(Command::new(ok(std::env::current_exe()))
+        .args(["child_process_role", "--exact", "--nocapture", "--test-threads=1"])
+        .env(ROLE, role)
+        .env(DIR, dir)
+        .stdout(Stdio::piped())
+        .spawn());
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let messages = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| line.split_once("@@ ").map(|(_, message)| message.to_string()));
+    (ChildProcess(child), messages)
+}
+
+/// What a child process does; a test that passes at once when not run as a child.
+/// `lock`: takes the lock, says `locked`, and sleeps until killed (a minute at most).
+/// `journal`: takes the lock and appends entries, saying `appended N` after each append
+/// returns, until killed (or done).
+#[test]
+fn child_process_role() {
+    let (Ok(role), Ok(dir)) = (std::env::var(ROLE), std::env::var(DIR)) else { return };
+    let backend = LocalBackend::new(dir);
+    let _lock = ok(backend.lock(&LockHolder::new(format!("state test child ({role})")), Duration::ZERO));
+    match role.as_str() {
+        "lock" => {
+            println!("\n@@ locked");
+            thread::sleep(Duration::from_secs(60));
+        }
+        "journal" => {
+            for index in 0..20_000 {
+                let entry = JournalEntry::complete(
+                    0,
+                    address(&format!("item[{index}]")),
+                    Action::Create,
+                    Some(journal_instance(index)),
+                );
+                ok(backend.append_journal(&entry));
+                println!("\n@@ appended {index}");
+            }
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+#[test]
+fn state_files_have_their_documented_names() {
+    let root = Path::new("root");
+    let backend = LocalBackend::new(root);
+    assert_eq!(backend.state_path(), root.join("infra.state.json"));
+    assert_eq!(backend.backup_path(), root.join("infra.state.json.backup"));
+    assert_eq!(backend.journal_path(), root.join("infra.state.journal"));
+    assert_eq!(backend.lock_path(), root.join("infra.state.lock"));
+    assert_eq!(backend.location(), root.join("infra.state.json").display().to_string());
+}
+
+/// Every state error and warning code is registered, with the same title, in the
+/// compiler's code list (which `infra explain` and `docs/errors/` follow).
+#[test]
+fn state_codes_are_registered() {
+    use infra_runtime::state::{StateErrorKind, StateWarningKind};
+    let kinds = [
+        StateErrorKind::Corrupt,
+        StateErrorKind::NewerFormat,
+        StateErrorKind::Locked,
+        StateErrorKind::ReadFailed,
+        StateErrorKind::WriteFailed,
+        StateErrorKind::CorruptJournal,
+        StateErrorKind::Unstorable,
+        StateErrorKind::NotLocked,
+        StateErrorKind::Conflict,
+        StateErrorKind::LockFailed,
+    ];
+    for kind in kinds {
+        assert_eq!(infra_compiler::diagnostic::codes::title(kind.code()), Some(kind.title()), "{}", kind.code());
+    }
+    for kind in [StateWarningKind::TornJournal, StateWarningKind::JournalAhead] {
+        assert_eq!(infra_compiler::diagnostic::codes::title(kind.code()), Some(kind.title()), "{}", kind.code());
+    }
+}
