@@ -73,6 +73,11 @@ impl Locals {
     fn get(&self, name: &str) -> Option<&Value> {
         self.bindings.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
     }
+
+    /// The bindings in scope, outermost first.
+    pub fn bindings(&self) -> &[(String, Value)] {
+        &self.bindings
+    }
 }
 
 pub type EvalResult = Result<Value, Diagnostic>;

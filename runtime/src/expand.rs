@@ -34,22 +34,38 @@ impl Instance {
 
 /// The instances of a declaration with the given repetition clause.
 pub fn expand(scope: &ModuleScope<'_>, repeat: Option<&Repeat>) -> Result<Vec<Instance>, Diagnostic> {
+    expand_within(scope, repeat, &[])
+}
+
+/// Like [`expand`], for a clause inside an instance (a nested block's `for`): `outer`
+/// are the enclosing instance's variables, in scope for the clause. The instances'
+/// bindings hold only the clause's own variables.
+pub fn expand_within(
+    scope: &ModuleScope<'_>,
+    repeat: Option<&Repeat>,
+    outer: &[(String, Value)],
+) -> Result<Vec<Instance>, Diagnostic> {
+    let eval = |expr: &Expr| scope.evaluator().eval(expr, &mut Locals::with(outer.to_vec()));
     match repeat {
         None => Ok(vec![Instance { key: None, bindings: Vec::new() }]),
         Some(Repeat::If { condition, .. }) => {
-            let value = scope.eval(condition)?;
+            let value = eval(condition)?;
             match crate::eval::condition_value(&value, condition.span)? {
                 Some(true) => Ok(vec![Instance { key: None, bindings: Vec::new() }]),
                 Some(false) => Ok(Vec::new()),
                 None => Err(unknown(scope, condition, "the `if` condition")),
             }
         }
-        Some(Repeat::For(clause)) => expand_for(scope, clause),
+        Some(Repeat::For(clause)) => expand_for(scope, clause, outer),
     }
 }
 
-fn expand_for(scope: &ModuleScope<'_>, clause: &ForClause) -> Result<Vec<Instance>, Diagnostic> {
-    let collection = scope.eval(&clause.collection)?;
+fn expand_for(
+    scope: &ModuleScope<'_>,
+    clause: &ForClause,
+    outer: &[(String, Value)],
+) -> Result<Vec<Instance>, Diagnostic> {
+    let collection = scope.evaluator().eval(&clause.collection, &mut Locals::with(outer.to_vec()))?;
     if !collection.is_known() {
         return Err(unknown(scope, &clause.collection, "the collection of `for`"));
     }
@@ -83,7 +99,11 @@ fn expand_for(scope: &ModuleScope<'_>, clause: &ForClause) -> Result<Vec<Instanc
         }
         bindings.push((clause.value_var.name.clone(), element.clone()));
         let key = match &clause.key {
-            Some(key_expr) => explicit_key(scope, key_expr, &bindings)?,
+            Some(key_expr) => {
+                let mut in_scope = outer.to_vec();
+                in_scope.extend(bindings.iter().cloned());
+                explicit_key(scope, key_expr, &in_scope)?
+            }
             None if matches!(collection.kind, Kind::Map(_)) => {
                 InstanceKey::Name(position.as_str().unwrap_or("").to_string())
             }

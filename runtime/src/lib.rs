@@ -13,6 +13,7 @@ pub mod expand;
 pub mod function;
 pub mod inputs;
 pub mod module;
+pub mod plan;
 pub mod provider;
 pub mod state;
 pub mod value;

@@ -24,6 +24,9 @@ pub struct ModuleScope<'a> {
     pub schemas: &'a dyn Schemas,
     pub env: &'a dyn Fn(&str) -> Option<String>,
     cache: RefCell<HashMap<String, EvalResult>>,
+    /// Values of resources, data sources and module calls known from a plan or from
+    /// state; the rest are unknown.
+    resources: RefCell<HashMap<String, Value>>,
     /// Declarations being evaluated, to stop on a cycle instead of overflowing.
     active: RefCell<Vec<String>>,
 }
@@ -43,8 +46,17 @@ impl<'a> ModuleScope<'a> {
             schemas,
             env,
             cache: RefCell::new(HashMap::new()),
+            resources: RefCell::new(HashMap::new()),
             active: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Sets the value of a resource, data source or module call (its planned or stored
+    /// instances), replacing the unknown it has before. Set a declaration before
+    /// evaluating anything that depends on it.
+    pub fn set_resource(&self, name: &str, value: Value) {
+        self.cache.borrow_mut().remove(name);
+        self.resources.borrow_mut().insert(name.to_string(), value);
     }
 
     /// An evaluator whose names resolve in this module.
@@ -71,6 +83,11 @@ impl<'a> ModuleScope<'a> {
         match (decl.kind, self.module.item(decl.item)) {
             (DeclKind::Input, _) => Ok(self.inputs.get(name).cloned().unwrap_or_else(Value::null)),
             (DeclKind::Let, Item::Let(item)) => self.evaluator().eval(&item.value, &mut Locals::new()),
+            (DeclKind::Resource | DeclKind::Data | DeclKind::Module, _)
+                if self.resources.borrow().contains_key(name) =>
+            {
+                Ok(self.resources.borrow()[name].clone())
+            }
             (DeclKind::Resource | DeclKind::Data, Item::Resource(item)) => self.unknown_instances(item.repeat.as_ref()),
             (DeclKind::Module, Item::Module(item)) => self.unknown_instances(item.repeat.as_ref()),
             (kind, _) => {
