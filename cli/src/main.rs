@@ -13,6 +13,7 @@ mod graph;
 mod inputs;
 mod json;
 mod paths;
+mod plan;
 mod render;
 mod svg;
 
@@ -62,6 +63,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Evaluate expressions against a module, interactively or from a pipe
     Console(console::ConsoleArgs),
+    /// Show what apply would change, reading the state and refreshing it first
+    Plan(plan::PlanArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => graph::run(args, out),
         Command::Explain(args) => explain::run(args, out),
         Command::Console(args) => console::run(args, out),
+        Command::Plan(args) => plan::run(args, out),
     };
     ExitCode::from(code)
 }

@@ -508,3 +508,95 @@ fn console_refuses_a_module_with_errors() {
     assert_exit(&output, 1);
     assert!(stderr(&output).contains("error[E0201]"), "{}", stderr(&output));
 }
+
+// ------------------------------------------------------------------------------ plan
+
+const PLAN_MODULE: &str = r#"input token: string = "s3cret-value" {
+  sensitive = true
+}
+resource local.file note {
+  path    = "out/note.txt"
+  content = "token ${token}"
+}
+resource null.resource copies for i in range(2) {
+  input = note.id
+}
+resource random.password db {
+  length = 16
+}
+output first = copies[0].output
+"#;
+
+#[test]
+fn plan_shows_every_creation_and_the_summary() {
+    let dir = module(&[("main.infra", PLAN_MODULE)]);
+    let output = infra(dir.path(), &["plan"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    for expected in [
+        "# note will be created",
+        "+ local.file note {",
+        "+ null.resource copies[1] {",
+        "result  = (known after apply)",
+        "Plan: 4 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(!dir.path().join("out").exists(), "plan creates nothing");
+}
+
+#[test]
+fn plan_never_shows_secrets() {
+    let dir = module(&[("main.infra", PLAN_MODULE)]);
+    for args in [&["plan"][..], &["plan", "--json"][..]] {
+        let output = infra(dir.path(), args);
+        assert_exit(&output, 0);
+        let all = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(!all.contains("s3cret"), "{args:?} leaked the secret:\n{all}");
+    }
+    let text = stdout(&infra(dir.path(), &["plan"]));
+    assert!(text.contains("content = (sensitive value)"), "{text}");
+}
+
+#[test]
+fn plan_json_and_detailed_exit_codes() {
+    let dir = module(&[("main.infra", PLAN_MODULE)]);
+    let output = infra(dir.path(), &["plan", "--json", "--detailed-exitcode"]);
+    assert_exit(&output, 2);
+    let document = json(&output);
+    assert_eq!(document["summary"]["add"], 4);
+    let actions: Vec<&str> = document["changes"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|x| x["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(actions, ["create", "create", "create", "create"]);
+    assert_eq!(document["changes"][0]["attributes"]["content"]["after"]["sensitive"], true);
+
+    let empty = module(&[("main.infra", "let _x = 1\n")]);
+    let output = infra(empty.path(), &["plan", "--detailed-exitcode"]);
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("No changes."), "{}", stdout(&output));
+}
+
+#[test]
+fn plan_fails_fast_when_the_state_is_locked_and_names_the_holder() {
+    use infra_runtime::state::{LocalBackend, LockHolder, StateBackend};
+    let dir = module(&[("main.infra", PLAN_MODULE)]);
+    let backend = LocalBackend::new(dir.path().to_path_buf());
+    let holder = LockHolder::new("infra apply (test)");
+    let _lock = backend.lock(&holder, std::time::Duration::from_secs(0)).unwrap_or_else(|e| panic!("{e:?}"));
+    let output = infra(dir.path(), &["plan"]);
+    assert_exit(&output, 1);
+    let text = stderr(&output);
+    assert!(text.contains("E0702") && text.contains("infra apply (test)"), "{text}");
+}
+
+#[test]
+fn plan_reports_keys_unknown_until_apply() {
+    let source = "resource random.id tag for i in range(2) {\n  byte_length = 4\n}\nresource null.resource named for h in tag[*].hex {\n  input = h\n}\n";
+    let dir = module(&[("main.infra", source)]);
+    let output = infra(dir.path(), &["plan"]);
+    assert_exit(&output, 1);
+    let text = stderr(&output);
+    assert!(text.contains("error[E0608]") && text.contains("--target tag"), "{text}");
+}

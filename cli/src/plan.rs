@@ -1,0 +1,282 @@
+//! `infra plan`: what apply would change, rendered as Terraform users expect, or as JSON.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use infra_runtime::diff::{Action, AttributeChange};
+use infra_runtime::module::ModuleScope;
+use infra_runtime::plan::{plan, Plan, PlanContext, PlannedInstance};
+use infra_runtime::state::{LocalBackend, LockHolder, StateBackend};
+use infra_runtime::Value;
+
+use crate::inputs::InputArgs;
+use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+
+/// `--detailed-exitcode`: the plan has changes.
+const EXIT_CHANGES: u8 = 2;
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The root module
+    #[arg(value_name = "DIR", default_value = ".")]
+    module_dir: PathBuf,
+
+    #[command(flatten)]
+    inputs: InputArgs,
+
+    /// Print the plan as one JSON document on stdout
+    #[arg(long)]
+    json: bool,
+
+    /// Exit 0 when nothing would change, 2 when something would, 1 on errors
+    #[arg(long)]
+    detailed_exitcode: bool,
+
+    /// Read every managed object through its provider first, to show drift
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    refresh: bool,
+
+    /// How long to wait for the state lock, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    lock_timeout: u64,
+}
+
+pub fn run(args: &PlanArgs, out: Output) -> u8 {
+    let mut analysis = crate::check::analyze(&args.module_dir);
+    if analysis.has_errors() || analysis.modules.is_empty() {
+        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
+        render::print_summary(out, false, "the module has errors; nothing was planned");
+        return EXIT_ERRORS;
+    }
+    let module = &analysis.modules[0];
+    let inputs = match crate::inputs::resolve(&args.inputs, module, &mut analysis.sources) {
+        Ok(inputs) => inputs,
+        Err(diagnostics) => {
+            render::print_diagnostics(out, &diagnostics, &analysis.sources);
+            return EXIT_ERRORS;
+        }
+    };
+    let backend = LocalBackend::new(module.dir.clone());
+    let holder = LockHolder::current();
+    let lock = match backend.lock(&holder, Duration::from_secs(args.lock_timeout)) {
+        Ok(lock) => lock,
+        Err(error) => return state_error(out, &error),
+    };
+    let loaded = match backend.load() {
+        Ok(loaded) => loaded,
+        Err(error) => return state_error(out, &error),
+    };
+    let warnings: Vec<_> = loaded.warnings.iter().map(|w| w.to_diagnostic()).collect();
+    render::print_diagnostics(out, &warnings, &analysis.sources);
+    let env = |name: &str| std::env::var(name).ok();
+    let stdlib = infra_stdlib::builtin();
+    let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
+    let providers = infra_stdlib::providers::factories();
+    let context = PlanContext {
+        scope: &scope,
+        graph: &analysis.graph,
+        state: &loaded.state,
+        providers: &providers,
+        refresh: args.refresh,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            render::print_error(out, &format!("cannot start the async runtime: {error}"));
+            return EXIT_ERRORS;
+        }
+    };
+    let result = runtime.block_on(plan(&context));
+    drop(lock);
+    let plan = match result {
+        Ok(plan) => plan,
+        Err(diagnostics) => {
+            render::print_diagnostics(out, &diagnostics, &analysis.sources);
+            render::print_summary(out, false, &render::count_summary(diagnostics.len(), 0));
+            return EXIT_ERRORS;
+        }
+    };
+    let pending: Vec<String> =
+        loaded.state.pending().map(|(address, i)| format!("{address} ({:?})", i.status)).collect();
+    if args.json {
+        render::to_stdout(&format!("{}\n", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()));
+    } else {
+        render::to_stdout(&render_plan(&plan, &pending, out.stdout_color));
+    }
+    let changes = plan.changes().count() > 0;
+    if args.detailed_exitcode && changes {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    }
+}
+
+fn state_error(out: Output, error: &infra_runtime::state::StateError) -> u8 {
+    render::print_diagnostics(out, &[error.to_diagnostic()], &infra_compiler::SourceMap::new());
+    EXIT_ERRORS
+}
+
+/// The plan as text, Terraform style.
+pub fn render_plan(plan: &Plan, pending: &[String], color: bool) -> String {
+    let mut text = String::new();
+    let drifted: Vec<&PlannedInstance> = plan.instances.iter().filter(|i| i.drifted_from.is_some()).collect();
+    if !drifted.is_empty() {
+        text.push_str("Objects changed outside of Infra:\n\n");
+        for instance in &drifted {
+            text.push_str(&format!("  # {} was changed or deleted outside of Infra\n", instance.address));
+        }
+        text.push('\n');
+    }
+    for line in pending {
+        text.push_str(&format!("warning: an operation on {line} began but was never confirmed; check it by hand\n\n"));
+    }
+    let changes: Vec<&PlannedInstance> = plan.changes().collect();
+    if changes.is_empty() {
+        text.push_str("No changes. The infrastructure matches the configuration.\n");
+        return text;
+    }
+    text.push_str("Infra will perform the following actions:\n\n");
+    for instance in &changes {
+        render_instance(&mut text, instance, color);
+    }
+    let (add, change, destroy) = summary(plan);
+    text.push_str(&format!("Plan: {add} to add, {change} to change, {destroy} to destroy.\n"));
+    if !plan.outputs.is_empty() {
+        text.push_str("\nOutputs:\n");
+        for (name, value) in &plan.outputs {
+            text.push_str(&format!("  {name} = {value}\n"));
+        }
+    }
+    text
+}
+
+fn summary(plan: &Plan) -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    for instance in plan.changes() {
+        match instance.diff.action {
+            Action::Create => counts.0 += 1,
+            Action::Update => counts.1 += 1,
+            Action::Replace { .. } => {
+                counts.0 += 1;
+                counts.2 += 1;
+            }
+            Action::Delete => counts.2 += 1,
+            Action::NoOp | Action::Read => {}
+        }
+    }
+    counts
+}
+
+fn describe(action: Action) -> &'static str {
+    match action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in place",
+        Action::Replace { create_before_destroy: false } => "must be replaced",
+        Action::Replace { create_before_destroy: true } => "must be replaced (created before the old one is destroyed)",
+        Action::Delete => "will be destroyed",
+        Action::Read => "will be read during apply",
+        Action::NoOp => "is unchanged",
+    }
+}
+
+fn color_of(action: Action) -> &'static str {
+    match action {
+        Action::Create => "32",
+        Action::Update | Action::Read => "33",
+        Action::Replace { .. } | Action::Delete => "31",
+        Action::NoOp => "0",
+    }
+}
+
+fn render_instance(text: &mut String, instance: &PlannedInstance, color: bool) {
+    let action = instance.diff.action;
+    let symbol = render::paint(action.symbol(), color_of(action), color);
+    text.push_str(&format!("  # {} {}\n", instance.address, describe(action)));
+    text.push_str(&format!("  {symbol} {} {} {{\n", instance.resource_type, instance.address));
+    let mut attributes: Vec<&AttributeChange> = instance.diff.attributes.iter().collect();
+    attributes.sort_by(|a, b| a.name.cmp(&b.name));
+    let shown: Vec<&AttributeChange> = attributes
+        .into_iter()
+        .filter(|c| match action {
+            Action::Update => c.is_change(),
+            _ => c.after.as_ref().or(c.before.as_ref()).is_some_and(|v| !v.is_null()),
+        })
+        .collect();
+    let width = shown.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for change in shown {
+        let sensitive = instance.sensitive.contains(&change.name);
+        let show = |value: &Option<Value>| value.as_ref().map_or("null".to_string(), |v| shown_value(v, sensitive));
+        let (marker, body) = match action {
+            Action::Create | Action::Read => ("+", show(&change.after)),
+            Action::Delete => ("-", show(&change.before)),
+            _ if change.is_change() && change.before.as_ref().is_some_and(|v| !v.is_null()) => {
+                ("~", format!("{} -> {}", show(&change.before), show(&change.after)))
+            }
+            _ if change.is_change() => ("+", show(&change.after)),
+            _ => (" ", show(&change.after)),
+        };
+        let reason = if change.forces_replacement { " # forces replacement" } else { "" };
+        let marker = render::paint(marker, color_of(action), color);
+        text.push_str(&format!("      {marker} {:<width$} = {body}{reason}\n", change.name));
+    }
+    text.push_str("    }\n\n");
+}
+
+fn shown_value(value: &Value, sensitive: bool) -> String {
+    if sensitive && value.is_known() {
+        "(sensitive value)".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+fn plan_json(plan: &Plan) -> serde_json::Value {
+    let changes: Vec<serde_json::Value> = plan
+        .changes()
+        .map(|instance| {
+            let attributes: serde_json::Map<String, serde_json::Value> = instance
+                .diff
+                .attributes
+                .iter()
+                .map(|c| {
+                    let sensitive = instance.sensitive.contains(&c.name);
+                    let side = |v: &Option<Value>| match v {
+                        Some(v) if sensitive || v.contains_sensitive() => serde_json::json!({ "sensitive": true }),
+                        Some(v) if !v.is_wholly_known() => serde_json::json!({ "unknown": true }),
+                        Some(v) => serde_json::json!({ "value": v.to_string() }),
+                        None => serde_json::Value::Null,
+                    };
+                    let entry = serde_json::json!({
+                        "before": side(&c.before),
+                        "after": side(&c.after),
+                        "changed": c.is_change(),
+                        "forces_replacement": c.forces_replacement,
+                    });
+                    (c.name.clone(), entry)
+                })
+                .collect();
+            serde_json::json!({
+                "address": instance.address.to_string(),
+                "type": instance.resource_type,
+                "action": action_name(instance.diff.action),
+                "drifted": instance.drifted_from.is_some(),
+                "attributes": attributes,
+            })
+        })
+        .collect();
+    let (add, change, destroy) = summary(plan);
+    serde_json::json!({ "changes": changes, "summary": { "add": add, "change": change, "destroy": destroy } })
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Replace { create_before_destroy: false } => "replace",
+        Action::Replace { create_before_destroy: true } => "create-before-destroy",
+        Action::Delete => "delete",
+        Action::Read => "read",
+        Action::NoOp => "no-op",
+    }
+}
