@@ -570,7 +570,8 @@ fn plan_json_and_detailed_exit_codes() {
         .map(|c| c.iter().filter_map(|x| x["action"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(actions, ["create", "create", "create", "create"]);
-    assert_eq!(document["changes"][0]["attributes"]["content"]["after"]["sensitive"], true);
+    let note = document["changes"].as_array().and_then(|c| c.iter().find(|x| x["address"] == "note")).cloned();
+    assert_eq!(note.map(|n| n["attributes"]["content"]["after"]["sensitive"].clone()), Some(serde_json::json!(true)));
 
     let empty = module(&[("main.infra", "let _x = 1\n")]);
     let output = infra(empty.path(), &["plan", "--detailed-exitcode"]);

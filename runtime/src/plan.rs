@@ -9,11 +9,22 @@
 //! configuration no longer has are planned for deletion. Data sources whose
 //! configuration is known are read during the plan.
 //!
-//! Not yet here (they come with the apply engine): module calls at run time, repeated
-//! provider configurations, `moved`/`import`, `--target`, lifecycle `ignore_changes`.
+//! The same walk applies a configuration ([`apply`]): declarations run as soon as every
+//! declaration they depend on has finished, independent ones concurrently, and each
+//! instance's configuration is evaluated just before its operation, with every upstream
+//! value now known. Every operation is journaled (begun, then completed or failed)
+//! before anything depends on it. A failure skips the declarations that depend on the
+//! failed one, while independent ones finish.
+//!
+//! Not yet here: module calls at run time, repeated provider configurations,
+//! `moved`/`import`, `--target`, lifecycle `ignore_changes`, saved plans.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use petgraph::graph::NodeIndex;
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::graph::{DependencyGraph, NodeKind};
@@ -28,8 +39,8 @@ use crate::diff::{diff, Action, InstanceDiff};
 use crate::eval::Locals;
 use crate::expand::{expand, expand_within, Instance};
 use crate::module::ModuleScope;
-use crate::provider::{Attributes, Provider, ProviderContext, ProviderFactory, ReadResult};
-use crate::state::{Mode, State, Status};
+use crate::provider::{Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ReadResult};
+use crate::state::{Action as JournalAction, JournalEntry, Mode, State, StateBackend, StateError, Status};
 use crate::value::{Kind, Value};
 
 /// One instance's planned change.
@@ -51,7 +62,7 @@ pub struct PlannedInstance {
 /// The whole plan.
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
-    /// In dependency order; deletions of instances gone from the configuration last.
+    /// Sorted by address.
     pub instances: Vec<PlannedInstance>,
     /// Output values, unknown where they depend on what apply computes.
     pub outputs: BTreeMap<String, Value>,
@@ -76,71 +87,266 @@ pub struct PlanContext<'a> {
 
 /// Plans the root module. Returns every error found, not only the first.
 pub async fn plan(context: &PlanContext<'_>) -> Result<Plan, Vec<Diagnostic>> {
-    let mut planner = Planner { context, configured: HashMap::new(), plan: Plan::default(), errors: Vec::new() };
-    for name in dependency_order(context.graph) {
-        planner.declaration(&name).await;
+    let engine = Engine::new(context, None, context.state.clone());
+    engine.run().await;
+    engine.orphans().await;
+    engine.outputs();
+    engine.finish().map(|(plan, _)| plan)
+}
+
+/// What apply needs besides what planning does.
+pub struct ApplyOptions<'a> {
+    /// Where every operation is journaled before anything depends on it; the caller
+    /// holds its lock.
+    pub backend: &'a dyn StateBackend,
+    /// At most this many provider operations at once.
+    pub parallelism: usize,
+    /// Told about each operation as it starts and ends, for progress output.
+    pub events: &'a (dyn Fn(Event) + Sync),
+    /// Destroy everything in state instead of applying the configuration.
+    pub destroy: bool,
+}
+
+/// Progress of an apply, one event per operation start and end.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Started {
+        address: Address,
+        action: Action,
+    },
+    Finished {
+        address: Address,
+        action: Action,
+        id: Option<String>,
+        seconds: f64,
+    },
+    Failed {
+        address: Address,
+        action: Action,
+    },
+    /// Not attempted because something it depends on failed.
+    Skipped {
+        address: String,
+    },
+}
+
+/// The outcome of an apply: what was done, the state as it now is (already written),
+/// and every error.
+pub struct ApplyReport {
+    pub plan: Plan,
+    pub state: State,
+    pub errors: Vec<Diagnostic>,
+}
+
+/// Applies the root module (or, with `destroy`, deletes everything in state). The state
+/// is journaled as operations complete and written as a snapshot at the end, whatever
+/// failed; the report says what did.
+pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> ApplyReport {
+    let engine = Engine::new(context, Some(options), context.state.clone());
+    if !options.destroy {
+        engine.run().await;
     }
-    planner.orphans().await;
-    planner.outputs();
-    if planner.errors.is_empty() {
-        Ok(planner.plan)
+    engine.orphans().await;
+    if !options.destroy {
+        engine.outputs();
+    }
+    let mut state = engine.state.take();
+    let mut errors = engine.errors.take();
+    if options.destroy {
+        state.outputs.clear();
     } else {
-        Err(planner.errors)
+        state.outputs = engine.planned_outputs.take();
     }
+    if let Err(error) = options.backend.write_snapshot(&mut state).and_then(|()| options.backend.compact(&mut state)) {
+        errors.push(error.to_diagnostic());
+    }
+    ApplyReport { plan: Plan { instances: engine.instances(), outputs: state.outputs.clone() }, state, errors }
 }
 
-/// Resource and data declarations, every dependency before its dependents.
-fn dependency_order(graph: &DependencyGraph) -> Vec<String> {
-    let order = petgraph::algo::toposort(&graph.graph, None).unwrap_or_default();
-    order
-        .into_iter()
-        .rev()
-        .map(|index| &graph.graph[index])
-        .filter(|node| matches!(node.kind, NodeKind::Resource | NodeKind::Data))
-        .map(|node| node.name.clone())
-        .collect()
+/// The resource and data declarations with, for each, the declarations of those kinds
+/// it depends on, directly or through `let`s, inputs and other values.
+fn resource_dependencies(graph: &DependencyGraph) -> Vec<(NodeIndex, String, Vec<NodeIndex>)> {
+    let is_resource = |index: NodeIndex| matches!(graph.graph[index].kind, NodeKind::Resource | NodeKind::Data);
+    let mut out = Vec::new();
+    for index in graph.graph.node_indices().filter(|i| is_resource(*i)) {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<NodeIndex> = graph.graph.neighbors(index).collect();
+        let mut dependencies = Vec::new();
+        while let Some(next) = stack.pop() {
+            if !seen.insert(next) {
+                continue;
+            }
+            if is_resource(next) {
+                dependencies.push(next);
+            } else {
+                stack.extend(graph.graph.neighbors(next));
+            }
+        }
+        out.push((index, graph.graph[index].name.clone(), dependencies));
+    }
+    out
 }
 
-struct Planner<'c, 'a> {
+struct Engine<'c, 'a> {
     context: &'c PlanContext<'a>,
-    configured: HashMap<String, Arc<dyn Provider>>,
-    plan: Plan,
-    errors: Vec<Diagnostic>,
+    apply: Option<&'c ApplyOptions<'c>>,
+    limit: tokio::sync::Semaphore,
+    configured: RefCell<HashMap<String, Arc<dyn Provider>>>,
+    planned: RefCell<Vec<PlannedInstance>>,
+    planned_outputs: RefCell<BTreeMap<String, Value>>,
+    errors: RefCell<Vec<Diagnostic>>,
+    /// Apply: the state as operations complete.
+    state: RefCell<State>,
 }
 
-impl Planner<'_, '_> {
+impl<'c, 'a> Engine<'c, 'a> {
+    fn new(context: &'c PlanContext<'a>, apply: Option<&'c ApplyOptions<'c>>, state: State) -> Engine<'c, 'a> {
+        let parallelism = apply.map_or(64, |a| a.parallelism.max(1));
+        Engine {
+            context,
+            apply,
+            limit: tokio::sync::Semaphore::new(parallelism),
+            configured: RefCell::new(HashMap::new()),
+            planned: RefCell::new(Vec::new()),
+            planned_outputs: RefCell::new(BTreeMap::new()),
+            errors: RefCell::new(Vec::new()),
+            state: RefCell::new(state),
+        }
+    }
+
     fn module(&self) -> &Module {
         self.context.scope.module
     }
 
-    async fn declaration(&mut self, name: &str) {
+    fn error(&self, diagnostic: Diagnostic) {
+        self.errors.borrow_mut().push(diagnostic);
+    }
+
+    /// The planned instances, by address: independent declarations finish in any order.
+    fn instances(&self) -> Vec<PlannedInstance> {
+        let mut instances = self.planned.take();
+        instances.sort_by(|a, b| a.address.cmp(&b.address));
+        instances
+    }
+
+    fn finish(self) -> Result<(Plan, State), Vec<Diagnostic>> {
+        let errors = self.errors.take();
+        if errors.is_empty() {
+            let plan = Plan { instances: self.instances(), outputs: self.planned_outputs.take() };
+            Ok((plan, self.state.take()))
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Runs every declaration as soon as those it depends on are done; a failed one
+    /// skips its dependents.
+    async fn run(&self) {
+        let nodes = resource_dependencies(self.context.graph);
+        let mut waiting: HashMap<NodeIndex, usize> = HashMap::new();
+        let mut dependents: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
+        let names: HashMap<NodeIndex, String> = nodes.iter().map(|(i, n, _)| (*i, n.clone())).collect();
+        for (index, _, dependencies) in &nodes {
+            waiting.insert(*index, dependencies.len());
+            for dependency in dependencies {
+                dependents.entry(*dependency).or_default().push(*index);
+            }
+        }
+        let mut failed: HashSet<NodeIndex> = HashSet::new();
+        let mut running = FuturesUnordered::new();
+        let mut ready: Vec<NodeIndex> = waiting.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
+        ready.sort();
+        for index in ready {
+            running.push(self.declaration_task(index, names[&index].clone()));
+        }
+        while let Some((index, ok)) = running.next().await {
+            if !ok {
+                failed.insert(index);
+            }
+            for dependent in dependents.get(&index).cloned().unwrap_or_default() {
+                let Some(count) = waiting.get_mut(&dependent) else { continue };
+                *count -= 1;
+                if *count > 0 {
+                    continue;
+                }
+                let blocked = nodes
+                    .iter()
+                    .find(|(i, _, _)| *i == dependent)
+                    .is_some_and(|(_, _, deps)| deps.iter().any(|d| failed.contains(d)));
+                if blocked {
+                    failed.insert(dependent);
+                    self.skip(dependent, &names, &dependents, &mut failed, &mut waiting);
+                } else {
+                    running.push(self.declaration_task(dependent, names[&dependent].clone()));
+                }
+            }
+        }
+    }
+
+    /// Reports a declaration and, transitively, its dependents as skipped.
+    fn skip(
+        &self,
+        index: NodeIndex,
+        names: &HashMap<NodeIndex, String>,
+        dependents: &HashMap<NodeIndex, Vec<NodeIndex>>,
+        failed: &mut HashSet<NodeIndex>,
+        waiting: &mut HashMap<NodeIndex, usize>,
+    ) {
+        if let Some(apply) = self.apply {
+            (apply.events)(Event::Skipped { address: names[&index].clone() });
+        }
+        for dependent in dependents.get(&index).cloned().unwrap_or_default() {
+            if let Some(count) = waiting.get_mut(&dependent) {
+                *count = 0;
+            }
+            if failed.insert(dependent) {
+                self.skip(dependent, names, dependents, failed, waiting);
+            }
+        }
+    }
+
+    async fn declaration_task(&self, index: NodeIndex, name: String) -> (NodeIndex, bool) {
+        let errors_before = self.errors.borrow().len();
+        self.declaration(&name).await;
+        (index, self.errors.borrow().len() == errors_before)
+    }
+
+    async fn declaration(&self, name: &str) {
         let Some(decl) = self.module().decl(name).copied() else { return };
         let Item::Resource(resource) = self.module().item(decl.item) else { return };
         let resource = resource.clone();
         let Some((provider_schema, schema)) = self.schema_of(&resource) else { return };
         let provider = match self.provider(&resource, &provider_schema) {
             Ok(provider) => provider,
-            Err(error) => return self.errors.push(error),
+            Err(error) => return self.error(error),
         };
         let instances = match expand(self.context.scope, resource.repeat.as_ref()) {
             Ok(instances) => instances,
-            Err(error) => return self.errors.push(error),
+            Err(error) => return self.error(error),
         };
-        let mut values = Vec::with_capacity(instances.len());
-        for instance in &instances {
+        let work = instances.iter().map(|instance| {
             let address = Address::new(name, instance.key.clone());
-            match self.instance(&resource, &schema, &provider, instance, address).await {
-                Ok(value) => values.push((instance.key.clone(), value)),
+            let (resource, schema, provider) = (&resource, &schema, &provider);
+            async move {
+                let result = self.instance(resource, schema, provider, instance, address).await;
+                (instance.key.clone(), result)
+            }
+        });
+        let results: Vec<_> = futures_util::future::join_all(work).await;
+        let mut values = Vec::with_capacity(results.len());
+        for (key, result) in results {
+            match result {
+                Ok(value) => values.push((key, value)),
                 Err(error) => {
-                    self.errors.push(error);
-                    values.push((instance.key.clone(), Value::unknown(Type::Any)));
+                    self.error(error);
+                    values.push((key, Value::unknown(Type::Any)));
                 }
             }
         }
         self.context.scope.set_resource(name, instances_value(resource.repeat.as_ref(), values));
     }
 
-    fn schema_of(&mut self, resource: &Resource) -> Option<(ProviderSchema, Schema)> {
+    fn schema_of(&self, resource: &Resource) -> Option<(ProviderSchema, Schema)> {
         let provider = self.context.providers.iter().find(|f| f.name() == resource.ty.provider.name)?;
         let schema = provider.schema().clone();
         let kinds = match resource.mode {
@@ -153,16 +359,30 @@ impl Planner<'_, '_> {
 
     /// The configured provider a resource uses: its `provider = NAME`, or the default
     /// configuration of its provider type.
-    fn provider(&mut self, resource: &Resource, schema: &ProviderSchema) -> Result<Arc<dyn Provider>, Diagnostic> {
+    fn provider(&self, resource: &Resource, schema: &ProviderSchema) -> Result<Arc<dyn Provider>, Diagnostic> {
         let config_name = match resource.body.attribute("provider").map(|a| &a.value.kind) {
             Some(ExprKind::Name(name)) => name.name.clone(),
             _ => resource.ty.provider.name.clone(),
         };
-        if let Some(provider) = self.configured.get(&config_name) {
+        self.configure(&config_name, &schema.name, resource.ty.span)
+    }
+
+    fn configure(
+        &self,
+        config_name: &str,
+        provider_type: &str,
+        span: infra_compiler::Span,
+    ) -> Result<Arc<dyn Provider>, Diagnostic> {
+        if let Some(provider) = self.configured.borrow().get(config_name) {
             return Ok(provider.clone());
         }
         let module = self.module();
-        let config_item = module.providers.get(&config_name).map(|c| module.item(c.item));
+        let factory = self.context.providers.iter().find(|f| f.name() == provider_type).cloned();
+        let factory = factory.ok_or_else(|| {
+            Diagnostic::error(codes::UNKNOWN_PROVIDER, format!("no provider `{provider_type}`"))
+                .with_label(span, "here")
+        })?;
+        let config_item = module.providers.get(config_name).map(|c| module.item(c.item));
         let config = match config_item {
             Some(Item::Provider(block)) if block.repeat.is_some() => {
                 return Err(Diagnostic::error(
@@ -172,27 +392,22 @@ impl Planner<'_, '_> {
                 .with_label(block.provider.span, "repeated with `for` or `if`")
                 .with_help("declare one configuration per region for now"))
             }
-            Some(Item::Provider(block)) => self.evaluate_body(&block.body, &schema.config, &Locals::new())?,
+            Some(Item::Provider(block)) => self.evaluate_body(&block.body, &factory.schema().config, &Locals::new())?,
             _ => Attributes::new(),
         };
-        let factory = self.context.providers.iter().find(|f| f.name() == schema.name).cloned();
-        let factory = factory.ok_or_else(|| {
-            Diagnostic::error(codes::UNKNOWN_PROVIDER, format!("no provider `{}`", schema.name))
-                .with_label(resource.ty.span, "here")
-        })?;
         let context = ProviderContext { module_dir: module.dir.clone() };
         let plain: Attributes = config.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
         let provider = factory.configure(&plain, &context).map_err(|e| {
             Diagnostic::error(codes::FUNCTION_FAILED, format!("provider `{config_name}`: {}", e.message))
-                .with_label(resource.ty.span, "used here")
+                .with_label(span, "used here")
                 .with_help(e.help.unwrap_or_else(|| "check the provider's configuration".to_string()))
         })?;
-        self.configured.insert(config_name, provider.clone());
+        self.configured.borrow_mut().insert(config_name.to_string(), provider.clone());
         Ok(provider)
     }
 
     async fn instance(
-        &mut self,
+        &self,
         resource: &Resource,
         schema: &Schema,
         provider: &Arc<dyn Provider>,
@@ -202,30 +417,44 @@ impl Planner<'_, '_> {
         let config = self.evaluate_body(&resource.body, schema, &instance.locals())?;
         let sensitive: BTreeSet<String> = config
             .iter()
-            .filter(|(name, value)| value.contains_sensitive() || schema.attribute(name).is_some_and(|a| a.sensitive))
+            .filter(|(_, value)| value.contains_sensitive())
             .map(|(name, _)| name.clone())
             .chain(schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()))
             .collect();
         let plain: Attributes = config.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
         let kind = resource.ty.kind.name.as_str();
+        let resource_type = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
         let failed = |e: crate::provider::ProviderError| provider_error(resource, &address, e);
         if resource.mode == ResourceMode::Data {
-            let (attributes, action) = if plain.values().all(Value::is_wholly_known) {
+            let known = plain.values().all(Value::is_wholly_known);
+            let (attributes, action) = if known {
                 (provider.read_data(kind, &plain).await.map_err(failed)?, Action::NoOp)
             } else {
                 (provider.plan(kind, None, &plain).map_err(failed)?, Action::Read)
             };
             let mut diff = diff(schema, None, Some(&attributes), false, false);
             diff.action = action;
-            self.push(address, resource, Mode::Data, diff, sensitive.clone(), None);
+            self.push(PlannedInstance {
+                address,
+                resource_type,
+                mode: Mode::Data,
+                diff,
+                sensitive: sensitive.clone(),
+                drifted_from: None,
+            });
             return Ok(mark(attributes, &sensitive));
         }
-        let stored = self.context.state.instances.get(&address).filter(|i| i.status == Status::Created);
-        let mut prior =
-            stored.map(|i| i.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect::<Attributes>());
+        let stored = self.state.borrow().instances.get(&address).filter(|i| i.status == Status::Created).cloned();
+        let mut prior = stored
+            .as_ref()
+            .map(|i| i.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect::<Attributes>());
         let mut drifted_from = None;
         if let (true, Some(current)) = (self.context.refresh, prior.clone()) {
-            match provider.read(kind, &current).await.map_err(failed)? {
+            let read = {
+                let _permit = self.limit.acquire().await;
+                provider.read(kind, &current).await.map_err(failed)?
+            };
+            match read {
                 ReadResult::Found(now) => {
                     if !same(&now, &current) {
                         drifted_from = Some(current);
@@ -239,24 +468,203 @@ impl Planner<'_, '_> {
             }
         }
         let planned = provider.plan(kind, prior.as_ref(), &plain).map_err(failed)?;
-        let lifecycle =
+        let create_before_destroy =
             lifecycle_flag(self.context.scope, &resource.body, "create_before_destroy", &instance.locals())?;
-        let diff = diff(schema, prior.as_ref(), Some(&planned), lifecycle, false);
-        self.push(address, resource, Mode::Managed, diff, sensitive.clone(), drifted_from);
-        Ok(mark(planned, &sensitive))
+        let diff = diff(schema, prior.as_ref(), Some(&planned), create_before_destroy, false);
+        let action = diff.action;
+        self.push(PlannedInstance {
+            address: address.clone(),
+            resource_type: resource_type.clone(),
+            mode: Mode::Managed,
+            diff,
+            sensitive: sensitive.clone(),
+            drifted_from,
+        });
+        if self.apply.is_none() {
+            return Ok(mark(planned, &sensitive));
+        }
+        let current = match action {
+            Action::NoOp => prior.unwrap_or(planned),
+            _ => {
+                let operation = Operation {
+                    provider,
+                    kind,
+                    resource_type: &resource_type,
+                    config_name: &resource.ty.provider.name,
+                };
+                self.execute(&operation, &address, action, prior.as_ref(), &planned, &sensitive)
+                    .await
+                    .map_err(failed)?
+            }
+        };
+        Ok(mark(current, &sensitive))
     }
 
-    fn push(
-        &mut self,
-        address: Address,
-        resource: &Resource,
-        mode: Mode,
-        diff: InstanceDiff,
-        sensitive: BTreeSet<String>,
-        drifted_from: Option<Attributes>,
-    ) {
-        let resource_type = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
-        self.plan.instances.push(PlannedInstance { address, resource_type, mode, diff, sensitive, drifted_from });
+    fn push(&self, instance: PlannedInstance) {
+        self.planned.borrow_mut().push(instance);
+    }
+
+    /// Performs one instance's action, journaling it; returns the attributes the
+    /// provider reported.
+    async fn execute(
+        &self,
+        operation: &Operation<'_>,
+        address: &Address,
+        action: Action,
+        prior: Option<&Attributes>,
+        planned: &Attributes,
+        sensitive: &BTreeSet<String>,
+    ) -> Result<Attributes, ProviderError> {
+        match action {
+            Action::Create => self.create(operation, address, planned, sensitive).await,
+            Action::Update => {
+                let prior = prior.cloned().unwrap_or_default();
+                let run = || operation.provider.update(operation.kind, &prior, planned);
+                self.journaled(address, JournalAction::Update, sensitive, operation, run).await
+            }
+            Action::Replace { create_before_destroy: true } => {
+                let created = self.create(operation, address, planned, sensitive).await?;
+                if let Some(prior) = prior {
+                    self.delete_object(operation, address, prior).await?;
+                    // The delete removed the address from state; the new object keeps it.
+                    self.record(address, operation, &created, sensitive, JournalAction::Create)
+                        .map_err(|e| ProviderError::new(e.message))?;
+                }
+                Ok(created)
+            }
+            Action::Replace { create_before_destroy: false } => {
+                if let Some(prior) = prior {
+                    self.delete_object(operation, address, prior).await?;
+                }
+                self.create(operation, address, planned, sensitive).await
+            }
+            Action::Delete | Action::NoOp | Action::Read => Ok(planned.clone()),
+        }
+    }
+
+    async fn create(
+        &self,
+        operation: &Operation<'_>,
+        address: &Address,
+        planned: &Attributes,
+        sensitive: &BTreeSet<String>,
+    ) -> Result<Attributes, ProviderError> {
+        let run = || operation.provider.create(operation.kind, planned);
+        self.journaled(address, JournalAction::Create, sensitive, operation, run).await
+    }
+
+    fn event(&self, event: Event) {
+        if let Some(apply) = self.apply {
+            (apply.events)(event);
+        }
+    }
+
+    async fn delete_object(
+        &self,
+        operation: &Operation<'_>,
+        address: &Address,
+        prior: &Attributes,
+    ) -> Result<(), ProviderError> {
+        self.event(Event::Started { address: address.clone(), action: Action::Delete });
+        let started = std::time::Instant::now();
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None));
+        let result = {
+            let _permit = self.limit.acquire().await;
+            operation.provider.delete(operation.kind, prior).await
+        };
+        match result {
+            Ok(()) => {
+                self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+                self.state.borrow_mut().instances.remove(address);
+                let seconds = started.elapsed().as_secs_f64();
+                self.event(Event::Finished { address: address.clone(), action: Action::Delete, id: None, seconds });
+                Ok(())
+            }
+            Err(error) => {
+                self.journal(JournalEntry::fail(
+                    self.serial(),
+                    address.clone(),
+                    JournalAction::Delete,
+                    error.message.clone(),
+                ));
+                self.event(Event::Failed { address: address.clone(), action: Action::Delete });
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs a create or update between a journaled begin and complete (or fail), and
+    /// records the result in state.
+    async fn journaled<F, Fut>(
+        &self,
+        address: &Address,
+        action: JournalAction,
+        sensitive: &BTreeSet<String>,
+        operation: &Operation<'_>,
+        run: F,
+    ) -> Result<Attributes, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Attributes, ProviderError>>,
+    {
+        let shown = if action == JournalAction::Create { Action::Create } else { Action::Update };
+        self.event(Event::Started { address: address.clone(), action: shown });
+        let started = std::time::Instant::now();
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), action, None));
+        let result = {
+            let _permit = self.limit.acquire().await;
+            run().await
+        };
+        match result {
+            Ok(attributes) => {
+                self.record(address, operation, &attributes, sensitive, action)
+                    .map_err(|e| ProviderError::new(e.message))?;
+                let id = attributes.get("id").and_then(|v| v.as_str()).map(str::to_string);
+                let seconds = started.elapsed().as_secs_f64();
+                self.event(Event::Finished { address: address.clone(), action: shown, id, seconds });
+                Ok(attributes)
+            }
+            Err(error) => {
+                self.journal(JournalEntry::fail(self.serial(), address.clone(), action, error.message.clone()));
+                self.event(Event::Failed { address: address.clone(), action: shown });
+                Err(error)
+            }
+        }
+    }
+
+    /// Journals a completed operation and puts its object in state.
+    fn record(
+        &self,
+        address: &Address,
+        operation: &Operation<'_>,
+        attributes: &Attributes,
+        sensitive: &BTreeSet<String>,
+        action: JournalAction,
+    ) -> Result<(), StateError> {
+        let marked: Attributes =
+            attributes.iter().map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k)))).collect();
+        let instance = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
+            .with_attributes(marked);
+        let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
+        if let Some(apply) = self.apply {
+            apply.backend.append_journal(&entry)?;
+        }
+        self.state.borrow_mut().instances.insert(address.clone(), instance);
+        Ok(())
+    }
+
+    fn serial(&self) -> u64 {
+        self.state.borrow().serial
+    }
+
+    /// Appends to the journal; a journal that cannot be written is an error of the
+    /// whole apply, reported once it ends.
+    fn journal(&self, entry: JournalEntry) {
+        if let Some(apply) = self.apply {
+            if let Err(error) = apply.backend.append_journal(&entry) {
+                self.error(error.to_diagnostic());
+            }
+        }
     }
 
     /// The configuration of a body as attributes: every attribute of the schema (null
@@ -304,36 +712,86 @@ impl Planner<'_, '_> {
         Ok(attributes)
     }
 
-    /// Instances in state that the configuration no longer declares are deleted.
-    async fn orphans(&mut self) {
-        let planned: BTreeSet<Address> = self.plan.instances.iter().map(|i| i.address.clone()).collect();
-        let orphans: Vec<(Address, crate::state::Instance)> = self
-            .context
+    /// Instances in state that the configuration no longer declares (every instance,
+    /// for destroy) are deleted, dependents before what they depend on.
+    async fn orphans(&self) {
+        let destroy = self.apply.is_some_and(|a| a.destroy);
+        let planned: BTreeSet<Address> = self.planned.borrow().iter().map(|i| i.address.clone()).collect();
+        let mut orphans: Vec<(Address, crate::state::Instance)> = self
             .state
+            .borrow()
             .instances
             .iter()
-            .filter(|(address, instance)| !planned.contains(address) && instance.mode == Mode::Managed)
+            .filter(|(address, instance)| (destroy || !planned.contains(address)) && instance.mode == Mode::Managed)
             .map(|(a, i)| (a.clone(), i.clone()))
             .collect();
-        for (address, instance) in orphans {
-            let (provider_name, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
-            let factory = self.context.providers.iter().find(|f| f.name() == provider_name);
-            let schema = factory.and_then(|f| f.schema().resources.get(kind).cloned()).unwrap_or_default();
-            let diff = diff(&schema, Some(&instance.attributes), None, false, false);
-            let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
-            let resource_type = instance.resource_type.clone();
-            self.plan.instances.push(PlannedInstance {
-                address,
-                resource_type,
-                mode: Mode::Managed,
-                diff,
-                sensitive,
-                drifted_from: None,
-            });
+        while !orphans.is_empty() {
+            // Delete first whatever no other remaining orphan depends on.
+            let position = orphans
+                .iter()
+                .position(|(address, _)| !orphans.iter().any(|(_, other)| other.dependencies.contains(address)))
+                .unwrap_or(0);
+            let (address, instance) = orphans.remove(position);
+            self.orphan(address, instance).await;
         }
     }
 
-    fn outputs(&mut self) {
+    async fn orphan(&self, address: Address, instance: crate::state::Instance) {
+        let (provider_name, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
+        let factory = self.context.providers.iter().find(|f| f.name() == provider_name);
+        let schema = factory.and_then(|f| f.schema().resources.get(kind).cloned()).unwrap_or_default();
+        let diff = diff(&schema, Some(&instance.attributes), None, false, false);
+        let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
+        let resource_type = instance.resource_type.clone();
+        self.push(PlannedInstance {
+            address: address.clone(),
+            resource_type: resource_type.clone(),
+            mode: Mode::Managed,
+            diff,
+            sensitive,
+            drifted_from: None,
+        });
+        if self.apply.is_none() {
+            return;
+        }
+        if let Some(span) = self.prevent_destroy(&address) {
+            return self.error(
+                Diagnostic::error(
+                    codes::CHECK_FAILED,
+                    format!("{address} cannot be destroyed: `prevent_destroy` is set"),
+                )
+                .with_label(span, "prevent_destroy")
+                .with_help("set `prevent_destroy = false` first if it really must go"),
+            );
+        }
+        let provider = match self.configure(&instance.provider, provider_name, infra_compiler::Span::default()) {
+            Ok(provider) => provider,
+            Err(error) => return self.error(error),
+        };
+        let plain: Attributes = instance.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
+        let operation =
+            Operation { provider: &provider, kind, resource_type: &resource_type, config_name: &instance.provider };
+        if let Err(error) = self.delete_object(&operation, &address, &plain).await {
+            let help =
+                error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
+            self.error(
+                Diagnostic::error(codes::FUNCTION_FAILED, format!("{address}: {}", error.message)).with_help(help),
+            );
+        }
+    }
+
+    /// The span of `prevent_destroy = true` on the declaration of `address`, if set.
+    fn prevent_destroy(&self, address: &Address) -> Option<infra_compiler::Span> {
+        let name = &address.steps.first()?.name;
+        let decl = self.module().decl(name)?;
+        let Item::Resource(resource) = self.module().item(decl.item) else { return None };
+        let lifecycle = resource.body.blocks().find(|b| b.name.name == "lifecycle")?;
+        let attribute = lifecycle.body.attribute("prevent_destroy")?;
+        let value = self.context.scope.eval(&attribute.value).ok()?;
+        (value.as_bool() == Some(true)).then_some(attribute.span)
+    }
+
+    fn outputs(&self) {
         let module = self.context.scope.module;
         for (name, decl) in &module.decls {
             if decl.kind != DeclKind::Output {
@@ -344,12 +802,21 @@ impl Planner<'_, '_> {
                 Ok(value) => {
                     let sensitive = output.body.as_ref().and_then(|b| b.attribute("sensitive"));
                     let marked = sensitive.is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)));
-                    self.plan.outputs.insert(name.clone(), value.with_mark(marked));
+                    self.planned_outputs.borrow_mut().insert(name.clone(), value.with_mark(marked));
                 }
-                Err(error) => self.errors.push(error),
+                Err(error) => self.error(error),
             }
         }
     }
+}
+
+/// A provider operation's context.
+struct Operation<'p> {
+    provider: &'p Arc<dyn Provider>,
+    kind: &'p str,
+    resource_type: &'p str,
+    /// The provider configuration that manages the object, as state records it.
+    config_name: &'p str,
 }
 
 fn locals_clone(locals: &Locals) -> Vec<(String, Value)> {

