@@ -4,6 +4,7 @@
 //! exit status; rendering lives in `render`, `json`, `dot` and `svg`. The command line is
 //! described for users in `docs/cli.md`.
 
+mod apply;
 mod check;
 mod console;
 mod dot;
@@ -65,6 +66,10 @@ enum Command {
     Console(console::ConsoleArgs),
     /// Show what apply would change, reading the state and refreshing it first
     Plan(plan::PlanArgs),
+    /// Make the infrastructure match the configuration, after showing the plan
+    Apply(apply::ApplyArgs),
+    /// Delete everything the state holds, after showing what will go
+    Destroy(apply::ApplyArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -123,6 +128,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args, out),
         Command::Console(args) => console::run(args, out),
         Command::Plan(args) => plan::run(args, out),
+        Command::Apply(args) => apply::run(args, out, false),
+        Command::Destroy(args) => apply::run(args, out, true),
     };
     ExitCode::from(code)
 }

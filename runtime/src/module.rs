@@ -55,7 +55,8 @@ impl<'a> ModuleScope<'a> {
     /// instances), replacing the unknown it has before. Set a declaration before
     /// evaluating anything that depends on it.
     pub fn set_resource(&self, name: &str, value: Value) {
-        self.cache.borrow_mut().remove(name);
+        // Any cached `let` may depend on the old value; recomputing them is cheap.
+        self.cache.borrow_mut().clear();
         self.resources.borrow_mut().insert(name.to_string(), value);
     }
 

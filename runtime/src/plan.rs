@@ -197,6 +197,9 @@ struct Engine<'c, 'a> {
     errors: RefCell<Vec<Diagnostic>>,
     /// Apply: the state as operations complete.
     state: RefCell<State>,
+    /// For each resource or data declaration, the declarations it depends on, recorded
+    /// with its instances so they can be deleted in the right order later.
+    dependencies: HashMap<String, Vec<Address>>,
 }
 
 impl<'c, 'a> Engine<'c, 'a> {
@@ -211,6 +214,14 @@ impl<'c, 'a> Engine<'c, 'a> {
             planned_outputs: RefCell::new(BTreeMap::new()),
             errors: RefCell::new(Vec::new()),
             state: RefCell::new(state),
+            dependencies: resource_dependencies(context.graph)
+                .into_iter()
+                .map(|(_, name, deps)| {
+                    let addresses =
+                        deps.iter().map(|d| Address::new(context.graph.graph[*d].name.clone(), None)).collect();
+                    (name, addresses)
+                })
+                .collect(),
         }
     }
 
@@ -486,11 +497,13 @@ impl<'c, 'a> Engine<'c, 'a> {
         let current = match action {
             Action::NoOp => prior.unwrap_or(planned),
             _ => {
+                let dependencies = self.dependencies.get(&resource.name.name).cloned().unwrap_or_default();
                 let operation = Operation {
                     provider,
                     kind,
                     resource_type: &resource_type,
                     config_name: &resource.ty.provider.name,
+                    dependencies: &dependencies,
                 };
                 self.execute(&operation, &address, action, prior.as_ref(), &planned, &sensitive)
                     .await
@@ -644,7 +657,8 @@ impl<'c, 'a> Engine<'c, 'a> {
         let marked: Attributes =
             attributes.iter().map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k)))).collect();
         let instance = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
-            .with_attributes(marked);
+            .with_attributes(marked)
+            .with_dependencies(operation.dependencies.to_vec());
         let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
         if let Some(apply) = self.apply {
             apply.backend.append_journal(&entry)?;
@@ -726,10 +740,15 @@ impl<'c, 'a> Engine<'c, 'a> {
             .map(|(a, i)| (a.clone(), i.clone()))
             .collect();
         while !orphans.is_empty() {
-            // Delete first whatever no other remaining orphan depends on.
+            // Delete first whatever no other remaining orphan depends on (dependencies
+            // are recorded by declaration, which contains every instance).
             let position = orphans
                 .iter()
-                .position(|(address, _)| !orphans.iter().any(|(_, other)| other.dependencies.contains(address)))
+                .position(|(address, _)| {
+                    !orphans.iter().any(|(other, instance)| {
+                        other != address && instance.dependencies.iter().any(|d| address.is_within(d))
+                    })
+                })
                 .unwrap_or(0);
             let (address, instance) = orphans.remove(position);
             self.orphan(address, instance).await;
@@ -769,8 +788,13 @@ impl<'c, 'a> Engine<'c, 'a> {
             Err(error) => return self.error(error),
         };
         let plain: Attributes = instance.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
-        let operation =
-            Operation { provider: &provider, kind, resource_type: &resource_type, config_name: &instance.provider };
+        let operation = Operation {
+            provider: &provider,
+            kind,
+            resource_type: &resource_type,
+            config_name: &instance.provider,
+            dependencies: &instance.dependencies,
+        };
         if let Err(error) = self.delete_object(&operation, &address, &plain).await {
             let help =
                 error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
@@ -817,6 +841,8 @@ struct Operation<'p> {
     resource_type: &'p str,
     /// The provider configuration that manages the object, as state records it.
     config_name: &'p str,
+    /// The declarations the object depends on.
+    dependencies: &'p [Address],
 }
 
 fn locals_clone(locals: &Locals) -> Vec<(String, Value)> {

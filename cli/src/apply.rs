@@ -1,0 +1,227 @@
+//! `infra apply` and `infra destroy`: show the plan, ask for confirmation, then make it
+//! so, printing each operation as it starts and ends.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use infra_runtime::diff::{diff, Action};
+use infra_runtime::module::ModuleScope;
+use infra_runtime::plan::{apply, plan, ApplyOptions, Event, Plan, PlanContext, PlannedInstance};
+use infra_runtime::state::{LocalBackend, LockHolder, Mode, StateBackend};
+
+use crate::inputs::InputArgs;
+use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// The root module
+    #[arg(value_name = "DIR", default_value = ".")]
+    module_dir: PathBuf,
+
+    #[command(flatten)]
+    inputs: InputArgs,
+
+    /// Apply without asking; required when stdin is not a terminal
+    #[arg(long)]
+    auto_approve: bool,
+
+    /// At most this many provider operations at once
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    parallelism: usize,
+
+    /// How long to wait for the state lock, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    lock_timeout: u64,
+}
+
+pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
+    let mut analysis = crate::check::analyze(&args.module_dir);
+    if analysis.has_errors() || analysis.modules.is_empty() {
+        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
+        render::print_summary(out, false, "the module has errors; nothing was changed");
+        return EXIT_ERRORS;
+    }
+    let module = &analysis.modules[0];
+    let inputs = match crate::inputs::resolve(&args.inputs, module, &mut analysis.sources) {
+        Ok(inputs) => inputs,
+        Err(diagnostics) => {
+            render::print_diagnostics(out, &diagnostics, &analysis.sources);
+            return EXIT_ERRORS;
+        }
+    };
+    let backend = LocalBackend::new(module.dir.clone());
+    let command = if destroy { "infra destroy" } else { "infra apply" };
+    let lock = match backend.lock(&LockHolder::new(command), Duration::from_secs(args.lock_timeout)) {
+        Ok(lock) => lock,
+        Err(error) => return state_error(out, &error),
+    };
+    let loaded = match backend.load() {
+        Ok(loaded) => loaded,
+        Err(error) => return state_error(out, &error),
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let stdlib = infra_stdlib::builtin();
+    let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
+    let providers = infra_stdlib::providers::factories();
+    let context = PlanContext {
+        scope: &scope,
+        graph: &analysis.graph,
+        state: &loaded.state,
+        providers: &providers,
+        refresh: true,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            render::print_error(out, &format!("cannot start the async runtime: {error}"));
+            return EXIT_ERRORS;
+        }
+    };
+    let shown = if destroy {
+        destroy_plan(&loaded.state, &providers)
+    } else {
+        match runtime.block_on(plan(&context)) {
+            Ok(plan) => plan,
+            Err(diagnostics) => {
+                render::print_diagnostics(out, &diagnostics, &analysis.sources);
+                render::print_summary(out, false, &render::count_summary(diagnostics.len(), 0));
+                return EXIT_ERRORS;
+            }
+        }
+    };
+    if shown.changes().count() == 0 {
+        render::to_stdout("No changes. The infrastructure matches the configuration.\n");
+        return EXIT_OK;
+    }
+    render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
+    if !approved(args.auto_approve, destroy, out) {
+        return EXIT_ERRORS;
+    }
+    let events = |event: Event| render::to_stdout(&progress(&event));
+    let options = ApplyOptions { backend: &backend, parallelism: args.parallelism, events: &events, destroy };
+    let report = runtime.block_on(apply(&context, &options));
+    drop(lock);
+    render::print_diagnostics(out, &report.errors, &analysis.sources);
+    if !report.errors.is_empty() {
+        render::print_summary(
+            out,
+            false,
+            &format!("{}; the state holds what was done", render::count_summary(report.errors.len(), 0)),
+        );
+        return EXIT_ERRORS;
+    }
+    let (created, changed, deleted) = counts(&report.plan);
+    let verb = if destroy { "Destroy" } else { "Apply" };
+    render::to_stdout(&format!(
+        "\n{verb} complete! Resources: {created} added, {changed} changed, {deleted} destroyed.\n"
+    ));
+    if !report.state.outputs.is_empty() {
+        render::to_stdout("\nOutputs:\n\n");
+        for (name, value) in &report.state.outputs {
+            render::to_stdout(&format!("{name} = {value}\n"));
+        }
+    }
+    EXIT_OK
+}
+
+fn state_error(out: Output, error: &infra_runtime::state::StateError) -> u8 {
+    render::print_diagnostics(out, &[error.to_diagnostic()], &infra_compiler::SourceMap::new());
+    EXIT_ERRORS
+}
+
+/// What destroy will delete: every managed instance in state.
+fn destroy_plan(
+    state: &infra_runtime::state::State,
+    providers: &[std::sync::Arc<dyn infra_runtime::provider::ProviderFactory>],
+) -> Plan {
+    let instances = state
+        .instances
+        .iter()
+        .filter(|(_, i)| i.mode == Mode::Managed)
+        .map(|(address, instance)| {
+            let (provider, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
+            let schema =
+                providers.iter().find(|f| f.name() == provider).and_then(|f| f.schema().resources.get(kind).cloned());
+            let schema = schema.unwrap_or_default();
+            let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
+            PlannedInstance {
+                address: address.clone(),
+                resource_type: instance.resource_type.clone(),
+                mode: Mode::Managed,
+                diff: diff(&schema, Some(&instance.attributes), None, false, false),
+                sensitive,
+                drifted_from: None,
+            }
+        })
+        .collect();
+    Plan { instances, outputs: Default::default() }
+}
+
+/// Asks for `yes` on a terminal; without one, only `--auto-approve` proceeds.
+fn approved(auto_approve: bool, destroy: bool, out: Output) -> bool {
+    if auto_approve {
+        return true;
+    }
+    if !std::io::stdin().is_terminal() {
+        render::print_error(
+            out,
+            "stdin is not a terminal, so there is no one to confirm; pass --auto-approve to proceed",
+        );
+        return false;
+    }
+    let what = if destroy { "destroy all of the above" } else { "perform these actions" };
+    let _ = write!(std::io::stderr(), "\nDo you want to {what}? Only `yes` will be accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() == "yes" {
+        true
+    } else {
+        render::print_error(out, "cancelled; nothing was changed");
+        false
+    }
+}
+
+fn progress(event: &Event) -> String {
+    match event {
+        Event::Started { address, action } => format!("{address}: {}...\n", verb(*action, false)),
+        Event::Finished { address, action, id, seconds } => {
+            let id = id.as_ref().map_or(String::new(), |id| format!(" [id={id}]"));
+            format!("{address}: {} after {:.0}s{id}\n", verb(*action, true), seconds)
+        }
+        Event::Failed { address, action } => format!("{address}: {} failed\n", verb(*action, false)),
+        Event::Skipped { address } => format!("{address}: skipped, because something it depends on failed\n"),
+    }
+}
+
+fn verb(action: Action, done: bool) -> &'static str {
+    match (action, done) {
+        (Action::Create, false) => "Creating",
+        (Action::Create, true) => "Creation complete",
+        (Action::Update, false) => "Modifying",
+        (Action::Update, true) => "Modifications complete",
+        (Action::Delete, false) => "Destroying",
+        (Action::Delete, true) => "Destruction complete",
+        (_, false) => "Working",
+        (_, true) => "Done",
+    }
+}
+
+fn counts(plan: &Plan) -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    for instance in plan.changes() {
+        match instance.diff.action {
+            Action::Create => counts.0 += 1,
+            Action::Update => counts.1 += 1,
+            Action::Replace { .. } => {
+                counts.0 += 1;
+                counts.2 += 1;
+            }
+            Action::Delete => counts.2 += 1,
+            Action::NoOp | Action::Read => {}
+        }
+    }
+    counts
+}

@@ -1,0 +1,196 @@
+//! `infra apply` and `infra destroy` end to end, in temporary directories, checking the
+//! real files they manage and the state they leave.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn infra(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run infra: {err}"))
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", text(output));
+}
+
+fn write_module(dir: &Path, source: &str) {
+    std::fs::write(dir.join("main.infra"), source).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn read(dir: &Path, path: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join(path)).ok()
+}
+
+fn file_module(content: &str, path: &str) -> String {
+    format!("resource local.file note {{\n  path    = \"{path}\"\n  content = \"{content}\"\n}}\n")
+}
+
+#[test]
+fn create_change_replace_and_delete_real_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, &file_module("one", "out/note.txt"));
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."), "{}", text(&output));
+    assert_eq!(read(dir, "out/note.txt").as_deref(), Some("one"));
+
+    let again = infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&again, 0);
+
+    write_module(dir, &file_module("two", "out/note.txt"));
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("1 changed"), "{}", text(&output));
+    assert_eq!(read(dir, "out/note.txt").as_deref(), Some("two"));
+
+    write_module(dir, &file_module("two", "out/moved.txt"));
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("# forces replacement"), "{}", text(&output));
+    assert_eq!(read(dir, "out/note.txt"), None, "the old file is deleted");
+    assert_eq!(read(dir, "out/moved.txt").as_deref(), Some("two"));
+
+    write_module(dir, "let _nothing = 1\n");
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert_eq!(read(dir, "out/moved.txt"), None);
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}
+
+#[test]
+fn drift_is_shown_and_apply_puts_it_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, &file_module("managed", "out/note.txt"));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    std::fs::write(dir.join("out/note.txt"), "edited by hand").expect("edit");
+    let plan = infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("changed or deleted outside of Infra"), "{}", text(&plan));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(read(dir, "out/note.txt").as_deref(), Some("managed"));
+    std::fs::remove_file(dir.join("out/note.txt")).expect("delete");
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(read(dir, "out/note.txt").as_deref(), Some("managed"));
+}
+
+#[test]
+fn a_failure_skips_dependents_while_independent_work_finishes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+resource exec.command broken {
+  create = "echo failing on purpose >&2; exit 3"
+}
+resource local.file after_broken {
+  path    = "out/after.txt"
+  content = broken.stdout
+}
+resource local.file independent {
+  path    = "out/independent.txt"
+  content = "fine"
+}
+"#;
+    write_module(dir, source);
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let all = text(&output);
+    assert!(all.contains("failing on purpose"), "the command's stderr is shown:\n{all}");
+    assert!(all.contains("after_broken: skipped"), "{all}");
+    assert_eq!(read(dir, "out/independent.txt").as_deref(), Some("fine"));
+    assert_eq!(read(dir, "out/after.txt"), None);
+    // The state holds exactly what exists: the next plan creates only what is missing.
+    let plan = infra(dir, &["plan"]);
+    let plan_text = text(&plan);
+    assert!(
+        plan_text.contains("+ exec.command broken") && plan_text.contains("+ local.file after_broken"),
+        "{plan_text}"
+    );
+    assert!(!plan_text.contains("+ local.file independent"), "{plan_text}");
+}
+
+#[test]
+fn apply_without_a_terminal_needs_auto_approve() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, &file_module("x", "out/note.txt"));
+    let output = infra(dir, &["apply"]);
+    assert_exit(&output, 1);
+    assert!(text(&output).contains("--auto-approve"), "{}", text(&output));
+    assert_eq!(read(dir, "out/note.txt"), None, "nothing was applied");
+}
+
+#[test]
+fn destroy_removes_everything_in_dependency_order_and_honours_prevent_destroy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+resource local.file base {
+  path    = "out/base.txt"
+  content = "base"
+}
+resource local.file top {
+  path    = "out/top.txt"
+  content = "on ${base.id}"
+}
+"#;
+    write_module(dir, source);
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let output = infra(dir, &["destroy", "--auto-approve"]);
+    assert_exit(&output, 0);
+    let all = text(&output);
+    let top = all.find("top: Destroying").expect("top destroyed");
+    let base = all.find("base: Destroying").expect("base destroyed");
+    assert!(top < base, "dependents go first:\n{all}");
+    assert_eq!(read(dir, "out/base.txt"), None);
+    assert_eq!(read(dir, "out/top.txt"), None);
+
+    let guarded = "resource local.file keep {\n  path    = \"out/keep.txt\"\n  content = \"k\"\n  lifecycle { prevent_destroy = true }\n}\n";
+    write_module(dir, guarded);
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let output = infra(dir, &["destroy", "--auto-approve"]);
+    assert_exit(&output, 1);
+    assert!(text(&output).contains("prevent_destroy"), "{}", text(&output));
+    assert_eq!(read(dir, "out/keep.txt").as_deref(), Some("k"));
+}
+
+#[test]
+fn secrets_stay_out_of_apply_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+input token: string = "tok-123456" {
+  sensitive = true
+}
+resource random.password db {
+  length = 20
+}
+resource local.file secret {
+  path    = "out/secret.txt"
+  content = "${token}:${db.result}"
+}
+output password = db.result
+"#;
+    write_module(dir, source);
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    let written = read(dir, "out/secret.txt").expect("written");
+    let password = written.split(':').nth(1).expect("password in file").to_string();
+    assert_eq!(password.len(), 20);
+    let all = text(&output);
+    assert!(!all.contains("tok-123456") && !all.contains(&password), "a secret leaked:\n{all}");
+    assert!(all.contains("password = (sensitive value)"), "{all}");
+    let plan = infra(dir, &["plan", "--json"]);
+    assert!(!text(&plan).contains(&password) && !text(&plan).contains("tok-123456"), "{}", text(&plan));
+}
