@@ -455,7 +455,21 @@ impl<'c, 'a> Engine<'c, 'a> {
             });
             return Ok(mark(attributes, &sensitive));
         }
-        let stored = self.state.borrow().instances.get(&address).filter(|i| i.status == Status::Created).cloned();
+        // An object whose update or delete began but was never confirmed still existed
+        // before; refreshing tells what it is now. One whose create was never confirmed
+        // may or may not exist: it is created again (providers' creates are written to
+        // converge, as `local.file` overwriting its file).
+        let stored = self
+            .state
+            .borrow()
+            .instances
+            .get(&address)
+            .filter(|i| {
+                i.status != Status::PendingCreate
+                    && i.status != Status::PendingRead
+                    && i.status != Status::PendingImport
+            })
+            .cloned();
         let mut prior = stored
             .as_ref()
             .map(|i| i.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect::<Attributes>());
@@ -623,7 +637,11 @@ impl<'c, 'a> Engine<'c, 'a> {
         let shown = if action == JournalAction::Create { Action::Create } else { Action::Update };
         self.event(Event::Started { address: address.clone(), action: shown });
         let started = std::time::Instant::now();
-        self.journal(JournalEntry::begin(self.serial(), address.clone(), action, None));
+        // The begin entry carries the instance, so that after a crash mid-create the
+        // replayed state still knows the object may exist (as pending).
+        let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
+            .with_dependencies(operation.dependencies.to_vec());
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending)));
         let result = {
             let _permit = self.limit.acquire().await;
             run().await
