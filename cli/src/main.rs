@@ -16,6 +16,7 @@ mod json;
 mod paths;
 mod plan;
 mod render;
+mod state;
 mod svg;
 
 use std::io::IsTerminal;
@@ -70,6 +71,10 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Delete everything the state holds, after showing what will go
     Destroy(apply::ApplyArgs),
+    /// Read the state: list instances, show one
+    State(state::StateArgs),
+    /// Print the outputs saved by the last apply
+    Output(state::OutputArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -130,6 +135,8 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out, false),
         Command::Destroy(args) => apply::run(args, out, true),
+        Command::State(args) => state::run_state(args, out),
+        Command::Output(args) => state::run_output(args, out),
     };
     ExitCode::from(code)
 }

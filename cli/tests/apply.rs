@@ -256,3 +256,44 @@ resource local.file out for i in range({FILES}) {{
         assert_eq!(count, FILES, "run {run}");
     }
 }
+
+#[test]
+fn state_list_show_and_output_read_what_apply_saved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+resource local.file note for name in ["a", "b"] {
+  path    = "out/${name}.txt"
+  content = name
+}
+resource random.password db {
+  length = 12
+}
+output paths = [for n in note : n.path]
+output secret = db.result
+"#;
+    write_module(dir, source);
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+
+    let list = infra(dir, &["state", "list"]);
+    assert_exit(&list, 0);
+    assert_eq!(String::from_utf8_lossy(&list.stdout), "db\nnote[\"a\"]\nnote[\"b\"]\n");
+
+    let show = infra(dir, &["state", "show", "note[\"b\"]"]);
+    assert_exit(&show, 0);
+    let shown = String::from_utf8_lossy(&show.stdout).into_owned();
+    assert!(shown.starts_with("# local.file note[\"b\"]\n") && shown.contains("path    = \"out/b.txt\""), "{shown}");
+    let db = String::from_utf8_lossy(&infra(dir, &["state", "show", "db"]).stdout).into_owned();
+    assert!(db.contains("result  = (sensitive value)"), "{db}");
+    assert_exit(&infra(dir, &["state", "show", "missing"]), 1);
+
+    let outputs = infra(dir, &["output"]);
+    assert_eq!(
+        String::from_utf8_lossy(&outputs.stdout),
+        "paths = [\"out/a.txt\", \"out/b.txt\"]\nsecret = (sensitive value)\n"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&infra(dir, &["output", "--json"]).stdout).expect("json");
+    assert_eq!(json["secret"], serde_json::json!({ "value": null, "sensitive": true }));
+    assert_eq!(json["paths"]["sensitive"], false);
+    assert_exit(&infra(dir, &["output", "nope"]), 1);
+}
