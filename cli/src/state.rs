@@ -73,7 +73,10 @@ pub fn run_state(args: &StateArgs, out: Output) -> u8 {
             let parsed: Address = match address.parse() {
                 Ok(parsed) => parsed,
                 Err(error) => {
-                    render::print_error(out, &format!("`{address}` is not an address ({} at byte {})", error.message, error.offset));
+                    render::print_error(
+                        out,
+                        &format!("`{address}` is not an address ({} at byte {})", error.message, error.offset),
+                    );
                     return EXIT_ERRORS;
                 }
             };
@@ -82,7 +85,10 @@ pub fn run_state(args: &StateArgs, out: Output) -> u8 {
                 Err(code) => return code,
             };
             let Some(instance) = state.instances.get(&parsed) else {
-                render::print_error(out, &format!("no instance `{parsed}` in the state; `infra state list` shows what there is"));
+                render::print_error(
+                    out,
+                    &format!("no instance `{parsed}` in the state; `infra state list` shows what there is"),
+                );
                 return EXIT_ERRORS;
             };
             let width = instance.attributes.keys().map(String::len).max().unwrap_or(0);

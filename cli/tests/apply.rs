@@ -297,3 +297,34 @@ output secret = db.result
     assert_eq!(json["paths"]["sensitive"], false);
     assert_exit(&infra(dir, &["output", "nope"]), 1);
 }
+
+#[test]
+fn a_second_apply_fails_fast_naming_the_holder_or_waits_for_the_lock() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource time.sleep slow {\n  create_duration = \"1500ms\"\n}\n");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["apply", "--auto-approve"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("first apply");
+    // Wait until the first apply holds the lock (it writes its holder into the lock file).
+    let lock_file = dir.join("infra.state.lock");
+    for _ in 0..200 {
+        if std::fs::read_to_string(&lock_file).is_ok_and(|t| t.contains("infra apply")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let second = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&second, 1);
+    let all = text(&second);
+    assert!(all.contains("E0702") && all.contains("infra apply"), "{all}");
+
+    let waiting = infra(dir, &["apply", "--auto-approve", "--lock-timeout", "60"]);
+    assert_exit(&waiting, 0);
+    assert!(text(&waiting).contains("No changes."), "the first apply finished first:\n{}", text(&waiting));
+    assert!(first.wait().expect("first apply ends").success());
+}
