@@ -23,6 +23,9 @@ pub struct ApplyArgs {
     #[command(flatten)]
     inputs: InputArgs,
 
+    #[command(flatten)]
+    selection: crate::selection::SelectionArgs,
+
     /// Apply without asking; required when stdin is not a terminal
     #[arg(long)]
     auto_approve: bool,
@@ -71,6 +74,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         state: &loaded.state,
         providers: &providers,
         refresh: true,
+        selection: args.selection.selection(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -25,6 +25,9 @@ pub struct PlanArgs {
     #[command(flatten)]
     inputs: InputArgs,
 
+    #[command(flatten)]
+    selection: crate::selection::SelectionArgs,
+
     /// Print the plan as one JSON document on stdout
     #[arg(long)]
     json: bool,
@@ -79,6 +82,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         state: &loaded.state,
         providers: &providers,
         refresh: args.refresh,
+        selection: args.selection.selection(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -328,3 +328,44 @@ fn a_second_apply_fails_fast_naming_the_holder_or_waits_for_the_lock() {
     assert!(text(&waiting).contains("No changes."), "the first apply finished first:\n{}", text(&waiting));
     assert!(first.wait().expect("first apply ends").success());
 }
+
+#[test]
+fn target_exclude_and_replace_select_what_is_planned_and_applied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+resource local.file base {
+  path    = "out/base.txt"
+  content = "base"
+}
+resource local.file web for i in range(3) {
+  path    = "out/web-${i}.txt"
+  content = "web ${i} on ${base.id}"
+}
+resource local.file other {
+  path    = "out/other.txt"
+  content = "other"
+}
+"#;
+    write_module(dir, source);
+    // A target brings what it depends on, and nothing else.
+    let output = infra(dir, &["apply", "--auto-approve", "--target", "web[1]"]);
+    assert_exit(&output, 0);
+    assert!(read(dir, "out/base.txt").is_some() && read(dir, "out/web-1.txt").is_some());
+    assert!(read(dir, "out/web-0.txt").is_none() && read(dir, "out/other.txt").is_none());
+
+    // An exclusion takes what depends on it along.
+    let plan = infra(dir, &["plan", "--exclude", "base"]);
+    let plan_text = text(&plan);
+    assert!(plan_text.contains("+ local.file other") && !plan_text.contains("web[0]"), "{plan_text}");
+
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+    let forced = infra(dir, &["plan", "--replace", "other", "--detailed-exitcode"]);
+    assert_exit(&forced, 2);
+    assert!(text(&forced).contains("# other must be replaced"), "{}", text(&forced));
+
+    let bad = infra(dir, &["plan", "--target", "web["]);
+    assert_exit(&bad, 2);
+    assert!(text(&bad).contains("is not an address"), "{}", text(&bad));
+}

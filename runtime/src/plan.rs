@@ -83,6 +83,72 @@ pub struct PlanContext<'a> {
     pub providers: &'a [Arc<dyn ProviderFactory>],
     /// Read every prior instance through its provider first (`--refresh=false` skips).
     pub refresh: bool,
+    /// Which instances to plan (`--target`, `--exclude`) and which to replace.
+    pub selection: Selection,
+}
+
+/// `--target`, `--exclude` and `--replace`.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Plan only these (a declaration or one instance) and what they depend on.
+    pub targets: Vec<Address>,
+    /// Leave these out, and everything that depends on them.
+    pub excludes: Vec<Address>,
+    /// Replace these instances even if nothing changed.
+    pub replace: Vec<Address>,
+}
+
+impl Selection {
+    /// The declarations to visit, given each one's dependencies; `None` for all.
+    fn declarations(&self, nodes: &[(NodeIndex, String, Vec<NodeIndex>)]) -> Option<HashSet<String>> {
+        if self.targets.is_empty() && self.excludes.is_empty() {
+            return None;
+        }
+        let name_of = |index: &NodeIndex| nodes.iter().find(|(i, _, _)| i == index).map(|(_, n, _)| n.clone());
+        let mut selected: HashSet<String> = if self.targets.is_empty() {
+            nodes.iter().map(|(_, name, _)| name.clone()).collect()
+        } else {
+            let mut selected = HashSet::new();
+            let mut stack: Vec<String> =
+                self.targets.iter().filter_map(|t| t.steps.first().map(|s| s.name.clone())).collect();
+            while let Some(name) = stack.pop() {
+                if selected.insert(name.clone()) {
+                    if let Some((_, _, deps)) = nodes.iter().find(|(_, n, _)| *n == name) {
+                        stack.extend(deps.iter().filter_map(name_of));
+                    }
+                }
+            }
+            selected
+        };
+        // An excluded declaration takes its dependents with it (they would read it).
+        let mut stack: Vec<String> = self
+            .excludes
+            .iter()
+            .filter(|e| e.steps.len() == 1 && e.steps[0].key.is_none())
+            .map(|e| e.steps[0].name.clone())
+            .collect();
+        while let Some(name) = stack.pop() {
+            if selected.remove(&name) {
+                for (_, dependent, deps) in nodes {
+                    if deps.iter().filter_map(name_of).any(|d| d == name) {
+                        stack.push(dependent.clone());
+                    }
+                }
+            }
+        }
+        Some(selected)
+    }
+
+    /// Whether one instance of a visited declaration is planned.
+    fn includes(&self, address: &Address, dependency_only: bool) -> bool {
+        let targeted = dependency_only
+            || self.targets.is_empty()
+            || self.targets.iter().any(|t| {
+                address.is_within(t)
+                    || (t.steps.len() == 1 && t.steps[0].key.is_none() && address.steps[0].name == t.steps[0].name)
+            });
+        targeted && !self.excludes.iter().any(|e| address.is_within(e))
+    }
 }
 
 /// Plans the root module. Returns every error found, not only the first.
@@ -253,7 +319,15 @@ impl<'c, 'a> Engine<'c, 'a> {
     /// Runs every declaration as soon as those it depends on are done; a failed one
     /// skips its dependents.
     async fn run(&self) {
-        let nodes = resource_dependencies(self.context.graph);
+        let mut nodes = resource_dependencies(self.context.graph);
+        if let Some(selected) = self.context.selection.declarations(&nodes) {
+            let kept: HashSet<NodeIndex> =
+                nodes.iter().filter(|(_, n, _)| selected.contains(n)).map(|(i, _, _)| *i).collect();
+            nodes.retain(|(i, _, _)| kept.contains(i));
+            for (_, _, deps) in &mut nodes {
+                deps.retain(|d| kept.contains(d));
+            }
+        }
         let mut waiting: HashMap<NodeIndex, usize> = HashMap::new();
         let mut dependents: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
         let names: HashMap<NodeIndex, String> = nodes.iter().map(|(i, n, _)| (*i, n.clone())).collect();
@@ -331,10 +405,14 @@ impl<'c, 'a> Engine<'c, 'a> {
             Ok(provider) => provider,
             Err(error) => return self.error(error),
         };
-        let instances = match expand(self.context.scope, resource.repeat.as_ref()) {
+        let mut instances = match expand(self.context.scope, resource.repeat.as_ref()) {
             Ok(instances) => instances,
             Err(error) => return self.error(error),
         };
+        // A declaration visited only because a target depends on it is planned whole.
+        let targeted = self.context.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| s.name == name));
+        let selection = &self.context.selection;
+        instances.retain(|i| selection.includes(&Address::new(name, i.key.clone()), !targeted));
         let work = instances.iter().map(|instance| {
             let address = Address::new(name, instance.key.clone());
             let (resource, schema, provider) = (&resource, &schema, &provider);
@@ -495,7 +573,8 @@ impl<'c, 'a> Engine<'c, 'a> {
         let planned = provider.plan(kind, prior.as_ref(), &plain).map_err(failed)?;
         let create_before_destroy =
             lifecycle_flag(self.context.scope, &resource.body, "create_before_destroy", &instance.locals())?;
-        let diff = diff(schema, prior.as_ref(), Some(&planned), create_before_destroy, false);
+        let forced = self.context.selection.replace.contains(&address);
+        let diff = diff(schema, prior.as_ref(), Some(&planned), create_before_destroy, forced);
         let action = diff.action;
         self.push(PlannedInstance {
             address: address.clone(),
@@ -754,7 +833,9 @@ impl<'c, 'a> Engine<'c, 'a> {
             .borrow()
             .instances
             .iter()
-            .filter(|(address, instance)| (destroy || !planned.contains(address)) && instance.mode == Mode::Managed)
+            .filter(|(address, instance)| {
+                (destroy || !planned.contains(address)) && instance.mode == Mode::Managed && self.may_delete(address)
+            })
             .map(|(a, i)| (a.clone(), i.clone()))
             .collect();
         while !orphans.is_empty() {
@@ -771,6 +852,17 @@ impl<'c, 'a> Engine<'c, 'a> {
             let (address, instance) = orphans.remove(position);
             self.orphan(address, instance).await;
         }
+    }
+
+    /// With `--target` or `--exclude`, only instances of selected declarations that the
+    /// selection covers are deleted.
+    fn may_delete(&self, address: &Address) -> bool {
+        let selection = &self.context.selection;
+        if selection.targets.is_empty() && selection.excludes.is_empty() {
+            return true;
+        }
+        let on_target = selection.targets.is_empty() || selection.targets.iter().any(|t| address.is_within(t));
+        on_target && !selection.excludes.iter().any(|e| address.is_within(e))
     }
 
     async fn orphan(&self, address: Address, instance: crate::state::Instance) {

@@ -8,7 +8,7 @@ use infra_runtime::address::Address;
 use infra_runtime::diff::Action;
 use infra_runtime::inputs::{resolve_inputs, InputContext};
 use infra_runtime::module::ModuleScope;
-use infra_runtime::plan::{plan, Plan, PlanContext};
+use infra_runtime::plan::{plan, Plan, PlanContext, Selection};
 use infra_runtime::provider::{Attributes, ProviderContext};
 use infra_runtime::state::{Instance, Mode, State};
 
@@ -25,7 +25,14 @@ async fn plan_module(dir: &Path, source: &str, state: &State) -> Result<Plan, Ve
     let inputs = resolve_inputs(&context, &[], &mut |_, _| None).expect("inputs");
     let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
     let providers = infra_stdlib::providers::factories();
-    let context = PlanContext { scope: &scope, graph: &analysis.graph, state, providers: &providers, refresh: true };
+    let context = PlanContext {
+        scope: &scope,
+        graph: &analysis.graph,
+        state,
+        providers: &providers,
+        refresh: true,
+        selection: Selection::default(),
+    };
     plan(&context).await.map_err(|errors| errors.iter().map(|d| format!("{} {}", d.code, d.message)).collect())
 }
 

@@ -1,0 +1,30 @@
+//! `--target`, `--exclude` and `--replace`, shared by `plan` and `apply`.
+
+use clap::Args;
+use infra_runtime::address::Address;
+use infra_runtime::plan::Selection;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct SelectionArgs {
+    /// Plan only this declaration or instance, and what it depends on (repeatable)
+    #[arg(long = "target", value_name = "ADDRESS", value_parser = parse_address)]
+    targets: Vec<Address>,
+
+    /// Leave out this declaration or instance, and what depends on it (repeatable)
+    #[arg(long = "exclude", value_name = "ADDRESS", value_parser = parse_address)]
+    excludes: Vec<Address>,
+
+    /// Replace this instance even if nothing changed (repeatable)
+    #[arg(long = "replace", value_name = "ADDRESS", value_parser = parse_address)]
+    replace: Vec<Address>,
+}
+
+fn parse_address(text: &str) -> Result<Address, String> {
+    text.parse::<Address>().map_err(|e| format!("`{text}` is not an address: {} (at byte {})", e.message, e.offset))
+}
+
+impl SelectionArgs {
+    pub fn selection(&self) -> Selection {
+        Selection { targets: self.targets.clone(), excludes: self.excludes.clone(), replace: self.replace.clone() }
+    }
+}
