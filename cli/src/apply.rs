@@ -104,9 +104,22 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         return EXIT_ERRORS;
     }
     let events = |event: Event| render::to_stdout(&progress(&event));
-    let options = ApplyOptions { backend: &backend, parallelism: args.parallelism, events: &events, destroy };
+    let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    watch_interrupts(&runtime, cancelled.clone(), out);
+    let options = ApplyOptions {
+        backend: &backend,
+        parallelism: args.parallelism,
+        events: &events,
+        destroy,
+        cancelled: &cancelled,
+    };
     let report = runtime.block_on(apply(&context, &options));
+    let interrupted = cancelled.load(std::sync::atomic::Ordering::SeqCst);
     drop(lock);
+    if interrupted {
+        render::print_summary(out, false, "interrupted; the state holds everything completed, run again to finish");
+        return EXIT_INTERRUPTED;
+    }
     render::print_diagnostics(out, &report.errors, &analysis.sources);
     if !report.errors.is_empty() {
         render::print_summary(
@@ -128,6 +141,29 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         }
     }
     EXIT_OK
+}
+
+/// The exit status of a run stopped by Ctrl-C, as shells report SIGINT.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// The first Ctrl-C stops starting new operations (those in flight finish and the state
+/// is saved); a second exits at once.
+fn watch_interrupts(
+    runtime: &tokio::runtime::Runtime,
+    cancelled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    out: Output,
+) {
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
+        render::to_stderr("\nInterrupted: no new operations start; waiting for those in flight, then saving the state. Press Ctrl-C again to stop at once.\n");
+        if tokio::signal::ctrl_c().await.is_ok() {
+            render::print_error(out, "stopped at once: operations in flight may have finished without being recorded; the next plan reports them as pending");
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
 }
 
 fn state_error(out: Output, error: &infra_runtime::state::StateError) -> u8 {

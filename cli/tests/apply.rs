@@ -369,3 +369,52 @@ resource local.file other {
     assert_exit(&bad, 2);
     assert!(text(&bad).contains("is not an address"), "{}", text(&bad));
 }
+
+/// Ctrl-C (SIGINT) stops starting new operations, lets those in flight finish, saves the
+/// state and exits 130; the next apply finishes the job.
+#[test]
+fn an_interrupted_apply_saves_what_it_did_and_exits_130() {
+    use infra_runtime::state::{LocalBackend, StateBackend};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+resource time.sleep step for i in range(6) {
+  create_duration = "300ms"
+}
+resource local.file done for i in range(6) {
+  path    = "out/done-${i}.txt"
+  content = step[i].id
+}
+"#;
+    write_module(dir, source);
+    let child = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["apply", "--auto-approve", "--parallelism", "2"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start apply");
+    // Interrupt once the first operation is confirmed in the journal: the apply is then
+    // surely running (its Ctrl-C handler installed) and far from done.
+    let journal = dir.join("infra.state.journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("complete")) {
+        assert!(std::time::Instant::now() < deadline, "the apply never completed an operation");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("send SIGINT");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("apply ends");
+    assert_exit(&output, 130);
+    let all = text(&output);
+    assert!(all.contains("Interrupted") && all.contains("run again to finish"), "{all}");
+
+    let loaded = LocalBackend::new(dir.to_path_buf()).load().expect("state saved");
+    assert!(loaded.replayed == 0, "the snapshot was written and the journal folded into it");
+    let created = loaded.state.instances.len();
+    assert!(created > 0 && created < 12, "some but not all instances exist: {created}");
+    assert!(loaded.state.pending().next().is_none(), "in-flight operations finished and were recorded");
+
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}

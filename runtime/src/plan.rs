@@ -171,6 +171,9 @@ pub struct ApplyOptions<'a> {
     pub events: &'a (dyn Fn(Event) + Sync),
     /// Destroy everything in state instead of applying the configuration.
     pub destroy: bool,
+    /// Set (by Ctrl-C) to stop starting new operations; those in flight finish and the
+    /// state is saved.
+    pub cancelled: &'a std::sync::atomic::AtomicBool,
 }
 
 /// Progress of an apply, one event per operation start and end.
@@ -358,7 +361,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                     .iter()
                     .find(|(i, _, _)| *i == dependent)
                     .is_some_and(|(_, _, deps)| deps.iter().any(|d| failed.contains(d)));
-                if blocked {
+                if blocked || self.cancelled() {
                     failed.insert(dependent);
                     self.skip(dependent, &names, &dependents, &mut failed, &mut waiting);
                 } else {
@@ -671,6 +674,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         address: &Address,
         prior: &Attributes,
     ) -> Result<(), ProviderError> {
+        if self.cancelled() {
+            return Err(Self::interrupted());
+        }
         self.event(Event::Started { address: address.clone(), action: Action::Delete });
         let started = std::time::Instant::now();
         self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None));
@@ -714,6 +720,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         Fut: std::future::Future<Output = Result<Attributes, ProviderError>>,
     {
         let shown = if action == JournalAction::Create { Action::Create } else { Action::Update };
+        if self.cancelled() {
+            return Err(Self::interrupted());
+        }
         self.event(Event::Started { address: address.clone(), action: shown });
         let started = std::time::Instant::now();
         // The begin entry carries the instance, so that after a crash mid-create the
@@ -766,6 +775,16 @@ impl<'c, 'a> Engine<'c, 'a> {
 
     fn serial(&self) -> u64 {
         self.state.borrow().serial
+    }
+
+    fn cancelled(&self) -> bool {
+        self.apply.is_some_and(|a| a.cancelled.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// The error of an operation not started because the run was interrupted.
+    fn interrupted() -> ProviderError {
+        ProviderError::new("not started: the run was interrupted")
+            .with_help("run the command again to finish; everything completed so far is saved")
     }
 
     /// Appends to the journal; a journal that cannot be written is an error of the
