@@ -518,11 +518,14 @@ impl<'c, 'a> Engine<'c, 'a> {
         let resource_type = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
         let failed = |e: crate::provider::ProviderError| provider_error(resource, &address, e);
         if resource.mode == ResourceMode::Data {
-            let known = plain.values().all(Value::is_wholly_known);
+            // A data source that depends on something about to change would read the
+            // world as it is before the change: when planning, it is read during apply.
+            let upstream_changes = self.apply.is_none() && self.upstream_changes(&resource.name.name);
+            let known = plain.values().all(Value::is_wholly_known) && !upstream_changes;
             let (attributes, action) = if known {
                 (provider.read_data(kind, &plain).await.map_err(failed)?, Action::NoOp)
             } else {
-                (provider.plan(kind, None, &plain).map_err(failed)?, Action::Read)
+                (deferred_read(schema, &plain), Action::Read)
             };
             let mut diff = diff(schema, None, Some(&attributes), false, false);
             diff.action = action;
@@ -607,6 +610,16 @@ impl<'c, 'a> Engine<'c, 'a> {
             }
         };
         Ok(mark(current, &sensitive))
+    }
+
+    /// Whether a declaration that `name` depends on has a planned change.
+    fn upstream_changes(&self, name: &str) -> bool {
+        let Some(dependencies) = self.dependencies.get(name) else { return false };
+        self.planned.borrow().iter().any(|planned| {
+            planned.diff.action != Action::NoOp
+                && planned.diff.action != Action::Read
+                && dependencies.iter().any(|d| planned.address.is_within(d))
+        })
     }
 
     fn push(&self, instance: PlannedInstance) {
@@ -972,6 +985,23 @@ struct Operation<'p> {
     config_name: &'p str,
     /// The declarations the object depends on.
     dependencies: &'p [Address],
+}
+
+/// What a data source read during apply will give: its configuration, and every
+/// computed attribute unknown.
+fn deferred_read(schema: &Schema, config: &Attributes) -> Attributes {
+    schema
+        .attributes
+        .iter()
+        .map(|a| {
+            let value = match config.get(&a.name) {
+                Some(value) if a.settable && !value.is_null() => value.clone(),
+                _ if a.computed => Value::unknown(a.ty.clone()),
+                _ => Value::null(),
+            };
+            (a.name.clone(), value)
+        })
+        .collect()
 }
 
 fn locals_clone(locals: &Locals) -> Vec<(String, Value)> {
