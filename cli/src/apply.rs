@@ -16,8 +16,8 @@ use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
 
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
-    /// The root module
-    #[arg(value_name = "DIR", default_value = ".")]
+    /// The root module, or a plan saved by `infra plan --out FILE` to apply exactly
+    #[arg(value_name = "DIR|PLAN", default_value = ".")]
     module_dir: PathBuf,
 
     #[command(flatten)]
@@ -40,7 +40,19 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
-    let mut analysis = crate::check::analyze(&args.module_dir);
+    let saved = if !destroy && args.module_dir.is_file() {
+        match crate::saved_plan::load(&args.module_dir) {
+            Ok(saved) => Some(saved),
+            Err(diagnostic) => {
+                render::print_diagnostics(out, &[diagnostic], &infra_compiler::SourceMap::new());
+                return EXIT_ERRORS;
+            }
+        }
+    } else {
+        None
+    };
+    let module_dir = saved.as_ref().map_or(args.module_dir.clone(), |s| s.module_dir.clone());
+    let mut analysis = crate::check::analyze(&module_dir);
     if analysis.has_errors() || analysis.modules.is_empty() {
         render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
         render::print_summary(out, false, "the module has errors; nothing was changed");
@@ -66,6 +78,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     };
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
+    let digest = crate::saved_plan::digest(&analysis, &inputs);
     let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
     let providers = infra_stdlib::providers::factories();
     let context = PlanContext {
@@ -73,7 +86,8 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         graph: &analysis.graph,
         state: &loaded.state,
         providers: &providers,
-        refresh: true,
+        // A saved plan is applied against the state it was made from, as it was shown.
+        refresh: saved.is_none(),
         selection: args.selection.selection(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -95,12 +109,19 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
             }
         }
     };
+    if let Some(saved) = &saved {
+        if let Err(diagnostic) = crate::saved_plan::verify(saved, &loaded.state, &digest, &shown) {
+            render::print_diagnostics(out, &[diagnostic], &analysis.sources);
+            return EXIT_ERRORS;
+        }
+    }
     if shown.changes().count() == 0 {
         render::to_stdout("No changes. The infrastructure matches the configuration.\n");
         return EXIT_OK;
     }
     render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
-    if !approved(args.auto_approve, destroy, out) {
+    // Applying a saved plan is the approval of what was reviewed when it was saved.
+    if saved.is_none() && !approved(args.auto_approve, destroy, out) {
         return EXIT_ERRORS;
     }
     let events = |event: Event| render::to_stdout(&progress(&event));

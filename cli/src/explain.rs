@@ -84,6 +84,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0707", include_str!("../../docs/errors/E0707.md")),
     ("E0708", include_str!("../../docs/errors/E0708.md")),
     ("E0709", include_str!("../../docs/errors/E0709.md")),
+    ("E0710", include_str!("../../docs/errors/E0710.md")),
     ("W0001", include_str!("../../docs/errors/W0001.md")),
     ("W0002", include_str!("../../docs/errors/W0002.md")),
     ("W0700", include_str!("../../docs/errors/W0700.md")),

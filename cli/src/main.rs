@@ -16,6 +16,7 @@ mod json;
 mod paths;
 mod plan;
 mod render;
+mod saved_plan;
 mod selection;
 mod state;
 mod svg;

@@ -32,6 +32,10 @@ pub struct PlanArgs {
     #[arg(long)]
     json: bool,
 
+    /// Save the plan, for `infra apply FILE` to apply exactly
+    #[arg(long = "out", value_name = "FILE")]
+    out: Option<PathBuf>,
+
     /// Exit 0 when nothing would change, 2 when something would, 1 on errors
     #[arg(long)]
     detailed_exitcode: bool,
@@ -74,6 +78,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     render::print_diagnostics(out, &warnings, &analysis.sources);
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
+    let digest = crate::saved_plan::digest(&analysis, &inputs);
     let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
     let providers = infra_stdlib::providers::factories();
     let context = PlanContext {
@@ -101,6 +106,12 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
             return EXIT_ERRORS;
         }
     };
+    if let Some(path) = &args.out {
+        if let Err(error) = crate::saved_plan::save(path, &module.dir, &loaded.state, digest, &plan) {
+            render::print_error(out, &format!("cannot save the plan to `{}`: {error}", path.display()));
+            return EXIT_ERRORS;
+        }
+    }
     let pending: Vec<String> =
         loaded.state.pending().map(|(address, i)| format!("{address} ({:?})", i.status)).collect();
     if args.json {

@@ -418,3 +418,38 @@ resource local.file done for i in range(6) {
     assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
     assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
 }
+
+#[test]
+fn a_saved_plan_applies_exactly_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "input x: string = \"a\"\nresource local.file f {\n  path    = \"out/f.txt\"\n  content = x\n}\n");
+    assert_exit(&infra(dir, &["plan", "--out", "first.plan"]), 0);
+    assert_eq!(read(dir, "out/f.txt"), None, "saving a plan changes nothing");
+    let applied = infra(dir, &["apply", "first.plan"]);
+    assert_exit(&applied, 0);
+    assert_eq!(read(dir, "out/f.txt").as_deref(), Some("a"));
+
+    // The state moved on: the same file is refused.
+    let again = infra(dir, &["apply", "first.plan"]);
+    assert_exit(&again, 1);
+    assert!(text(&again).contains("E0710") && text(&again).contains("the state changed"), "{}", text(&again));
+
+    // Inputs must be the ones the plan was made with.
+    assert_exit(&infra(dir, &["plan", "--out", "second.plan", "--var", "x=b"]), 0);
+    let other_inputs = infra(dir, &["apply", "second.plan", "--var", "x=c"]);
+    assert_exit(&other_inputs, 1);
+    assert!(text(&other_inputs).contains("input values changed"), "{}", text(&other_inputs));
+    assert_exit(&infra(dir, &["apply", "second.plan", "--var", "x=b"]), 0);
+    assert_eq!(read(dir, "out/f.txt").as_deref(), Some("b"));
+
+    // So must the configuration.
+    assert_exit(&infra(dir, &["plan", "--out", "third.plan"]), 0);
+    write_module(dir, "input x: string = \"a\"\nresource local.file f {\n  path    = \"out/g.txt\"\n  content = x\n}\n");
+    assert_exit(&infra(dir, &["apply", "third.plan"]), 1);
+
+    std::fs::write(dir.join("garbage.plan"), "not a plan").expect("write");
+    let garbage = infra(dir, &["apply", "garbage.plan"]);
+    assert_exit(&garbage, 1);
+    assert!(text(&garbage).contains("is not a saved plan"), "{}", text(&garbage));
+}

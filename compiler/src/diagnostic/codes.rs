@@ -100,6 +100,7 @@ codes! {
     STATE_NOT_LOCKED = "E0707", "state written without holding the lock";
     STATE_CONFLICT = "E0708", "stored state changed since it was loaded";
     STATE_LOCK_FAILED = "E0709", "state lock cannot be taken";
+    STALE_PLAN = "E0710", "saved plan no longer applies";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";
