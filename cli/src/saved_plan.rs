@@ -34,11 +34,8 @@ pub fn digest(analysis: &Analysis, inputs: &BTreeMap<String, Value>) -> String {
     // Paths relative to the root module, so `infra plan` in the module and
     // `infra apply FILE` elsewhere agree.
     let root = analysis.modules.first().map(|m| m.dir.as_path()).unwrap_or(Path::new("."));
-    let mut files: Vec<(&Path, &str)> = analysis
-        .sources
-        .iter()
-        .map(|(_, f)| (f.path.strip_prefix(root).unwrap_or(&f.path), f.text.as_str()))
-        .collect();
+    let mut files: Vec<(&Path, &str)> =
+        analysis.sources.iter().map(|(_, f)| (f.path.strip_prefix(root).unwrap_or(&f.path), f.text.as_str())).collect();
     files.sort();
     for (path, text) in files {
         hasher.update(path.to_string_lossy().as_bytes());
@@ -88,8 +85,11 @@ pub fn load(path: &Path) -> Result<SavedPlan, Diagnostic> {
             .with_help("pass a file written by `infra plan --out FILE`")
     })?;
     if saved.format != FORMAT {
-        return Err(Diagnostic::error(codes::STALE_PLAN, format!("`{}` was saved by another version of Infra", path.display()))
-            .with_help("plan again with this version"));
+        return Err(Diagnostic::error(
+            codes::STALE_PLAN,
+            format!("`{}` was saved by another version of Infra", path.display()),
+        )
+        .with_help("plan again with this version"));
     }
     Ok(saved)
 }

@@ -423,7 +423,10 @@ resource local.file done for i in range(6) {
 fn a_saved_plan_applies_exactly_or_not_at_all() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
-    write_module(dir, "input x: string = \"a\"\nresource local.file f {\n  path    = \"out/f.txt\"\n  content = x\n}\n");
+    write_module(
+        dir,
+        "input x: string = \"a\"\nresource local.file f {\n  path    = \"out/f.txt\"\n  content = x\n}\n",
+    );
     assert_exit(&infra(dir, &["plan", "--out", "first.plan"]), 0);
     assert_eq!(read(dir, "out/f.txt"), None, "saving a plan changes nothing");
     let applied = infra(dir, &["apply", "first.plan"]);
@@ -445,7 +448,10 @@ fn a_saved_plan_applies_exactly_or_not_at_all() {
 
     // So must the configuration.
     assert_exit(&infra(dir, &["plan", "--out", "third.plan"]), 0);
-    write_module(dir, "input x: string = \"a\"\nresource local.file f {\n  path    = \"out/g.txt\"\n  content = x\n}\n");
+    write_module(
+        dir,
+        "input x: string = \"a\"\nresource local.file f {\n  path    = \"out/g.txt\"\n  content = x\n}\n",
+    );
     assert_exit(&infra(dir, &["apply", "third.plan"]), 1);
 
     std::fs::write(dir.join("garbage.plan"), "not a plan").expect("write");
