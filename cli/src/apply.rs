@@ -124,7 +124,8 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     if saved.is_none() && !approved(args.auto_approve, destroy, out) {
         return EXIT_ERRORS;
     }
-    let events = |event: Event| render::to_stdout(&progress(&event));
+    let display = Progress::new(std::io::stdout().is_terminal());
+    let events = |event: Event| display.show(&event);
     let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     watch_interrupts(&runtime, cancelled.clone(), out);
     let options = ApplyOptions {
@@ -254,6 +255,52 @@ fn progress(event: &Event) -> String {
         }
         Event::Failed { address, action } => format!("{address}: {} failed\n", verb(*action, false)),
         Event::Skipped { address } => format!("{address}: skipped, because something it depends on failed\n"),
+        Event::Still { address, action, seconds } => {
+            format!("{address}: Still {}... [{seconds}s elapsed]\n", verb(*action, false).to_lowercase())
+        }
+    }
+}
+
+/// Progress output: on a terminal, a live spinner per operation in flight (with its
+/// elapsed time) and a line per finished one; otherwise plain lines only.
+struct Progress {
+    live: Option<indicatif::MultiProgress>,
+    bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+}
+
+impl Progress {
+    fn new(terminal: bool) -> Progress {
+        Progress { live: terminal.then(indicatif::MultiProgress::new), bars: Default::default() }
+    }
+
+    fn show(&self, event: &Event) {
+        let Some(live) = &self.live else {
+            render::to_stdout(&progress(event));
+            return;
+        };
+        let Ok(mut bars) = self.bars.lock() else { return };
+        match event {
+            Event::Started { address, action } => {
+                let bar = live.add(indicatif::ProgressBar::new_spinner());
+                if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+                    bar.set_style(style);
+                }
+                bar.set_message(format!("{address}: {}...", verb(*action, false)));
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bars.insert(address.to_string(), bar);
+            }
+            // The spinner shows how long it has been running.
+            Event::Still { .. } => {}
+            Event::Finished { address, .. } | Event::Failed { address, .. } => {
+                if let Some(bar) = bars.remove(&address.to_string()) {
+                    bar.finish_and_clear();
+                }
+                let _ = live.println(progress(event).trim_end());
+            }
+            Event::Skipped { .. } => {
+                let _ = live.println(progress(event).trim_end());
+            }
+        }
     }
 }
 

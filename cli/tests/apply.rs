@@ -459,3 +459,18 @@ fn a_saved_plan_applies_exactly_or_not_at_all() {
     assert_exit(&garbage, 1);
     assert!(text(&garbage).contains("is not a saved plan"), "{}", text(&garbage));
 }
+
+/// A long operation reports that it is still running every ten seconds.
+#[test]
+fn long_operations_report_progress_every_ten_seconds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource time.sleep long {\n  create_duration = \"10500ms\"\n}\n");
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    let all = text(&output);
+    let started = all.find("long: Creating...").expect("start line");
+    let still = all.find("long: Still creating... [10s elapsed]").expect("progress line");
+    let done = all.find("long: Creation complete after").expect("end line");
+    assert!(started < still && still < done, "{all}");
+}

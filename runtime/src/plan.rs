@@ -183,6 +183,12 @@ pub enum Event {
         address: Address,
         action: Action,
     },
+    /// Still running after this many seconds (every ten).
+    Still {
+        address: Address,
+        action: Action,
+        seconds: u64,
+    },
     Finished {
         address: Address,
         action: Action,
@@ -695,7 +701,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None));
         let result = {
             let _permit = self.limit.acquire().await;
-            operation.provider.delete(operation.kind, prior).await
+            self.ticking(address, Action::Delete, operation.provider.delete(operation.kind, prior)).await
         };
         match result {
             Ok(()) => {
@@ -745,7 +751,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending)));
         let result = {
             let _permit = self.limit.acquire().await;
-            run().await
+            self.ticking(address, shown, run()).await
         };
         match result {
             Ok(attributes) => {
@@ -788,6 +794,26 @@ impl<'c, 'a> Engine<'c, 'a> {
 
     fn serial(&self) -> u64 {
         self.state.borrow().serial
+    }
+
+    /// Awaits an operation, telling every ten seconds that it is still running.
+    async fn ticking<T>(
+        &self,
+        address: &Address,
+        action: Action,
+        operation: impl std::future::Future<Output = T>,
+    ) -> T {
+        let mut operation = std::pin::pin!(operation);
+        let mut seconds = 0;
+        loop {
+            tokio::select! {
+                result = &mut operation => return result,
+                () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+                    seconds += 10;
+                    self.event(Event::Still { address: address.clone(), action, seconds });
+                }
+            }
+        }
     }
 
     fn cancelled(&self) -> bool {
