@@ -33,7 +33,7 @@ pub struct PlanArgs {
     json: bool,
 
     /// Save the plan, for `infra apply FILE` to apply exactly
-    #[arg(long = "out", value_name = "FILE")]
+    #[arg(long = "out", short = 'o', value_name = "FILE")]
     out: Option<PathBuf>,
 
     /// Exit 0 when nothing would change, 2 when something would, 1 on errors

@@ -474,3 +474,25 @@ fn long_operations_report_progress_every_ten_seconds() {
     let done = all.find("long: Creation complete after").expect("end line");
     assert!(started < still && still < done, "{all}");
 }
+
+/// A provider's error may repeat its configuration (a command's stderr can): when the
+/// configuration holds a secret, the message is hidden.
+#[test]
+fn a_failing_command_cannot_leak_a_secret_through_its_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+input token: string = "tok-987654" {
+  sensitive = true
+}
+resource exec.command leaky {
+  create = "echo using ${token} >&2; exit 1"
+}
+"#;
+    write_module(dir, source);
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let all = text(&output);
+    assert!(!all.contains("tok-987654"), "the secret leaked:\n{all}");
+    assert!(all.contains("E0610") && all.contains("message is hidden"), "{all}");
+}

@@ -496,7 +496,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         let context = ProviderContext { module_dir: module.dir.clone() };
         let plain: Attributes = config.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
         let provider = factory.configure(&plain, &context).map_err(|e| {
-            Diagnostic::error(codes::FUNCTION_FAILED, format!("provider `{config_name}`: {}", e.message))
+            Diagnostic::error(codes::PROVIDER_FAILED, format!("provider `{config_name}`: {}", e.message))
                 .with_label(span, "used here")
                 .with_help(e.help.unwrap_or_else(|| "check the provider's configuration".to_string()))
         })?;
@@ -522,7 +522,8 @@ impl<'c, 'a> Engine<'c, 'a> {
         let plain: Attributes = config.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
         let kind = resource.ty.kind.name.as_str();
         let resource_type = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
-        let failed = |e: crate::provider::ProviderError| provider_error(resource, &address, e);
+        let secret = config.values().any(Value::contains_sensitive);
+        let failed = |e: crate::provider::ProviderError| provider_error(resource, &address, secret, e);
         if resource.mode == ResourceMode::Data {
             // A data source that depends on something about to change would read the
             // world as it is before the change: when planning, it is read during apply.
@@ -967,7 +968,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             let help =
                 error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
             self.error(
-                Diagnostic::error(codes::FUNCTION_FAILED, format!("{address}: {}", error.message)).with_help(help),
+                Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_help(help),
             );
         }
     }
@@ -1085,14 +1086,30 @@ fn lifecycle_flag(scope: &ModuleScope<'_>, body: &Body, name: &str, locals: &Loc
     }
 }
 
-fn provider_error(resource: &Resource, address: &Address, error: crate::provider::ProviderError) -> Diagnostic {
+/// A provider's error as a diagnostic at the attribute it is about. When the
+/// configuration holds a secret, the provider's message is hidden: it may repeat it (a
+/// command's stderr can).
+fn provider_error(
+    resource: &Resource,
+    address: &Address,
+    secret: bool,
+    error: crate::provider::ProviderError,
+) -> Diagnostic {
     let span = error
         .attribute
         .as_deref()
         .and_then(|name| resource.body.attribute(name))
         .map_or(resource.name.span, |a| a.value.span);
+    if secret {
+        return Diagnostic::error(
+            codes::PROVIDER_FAILED,
+            format!("{address}: the operation failed; its message is hidden because the configuration holds a sensitive value"),
+        )
+        .with_label(span, "here")
+        .with_help("run the operation by hand to see the error, or remove the secret from what the provider may print");
+    }
     let mut diagnostic =
-        Diagnostic::error(codes::FUNCTION_FAILED, format!("{address}: {}", error.message)).with_label(span, "here");
+        Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_label(span, "here");
     if let Some(help) = error.help {
         diagnostic = diagnostic.with_help(help);
     }
