@@ -40,6 +40,12 @@ pub fn run(args: &ConsoleArgs, out: Output) -> u8 {
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
     let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
+    // After an apply, resources have the attributes the state recorded.
+    use infra_runtime::state::StateBackend;
+    match infra_runtime::state::LocalBackend::new(module.dir.clone()).load() {
+        Ok(loaded) => scope.load_state(&loaded.state),
+        Err(error) => render::print_diagnostics(out, &[error.to_diagnostic()], &analysis.sources),
+    }
     let mut sources = analysis.sources.clone();
     if std::io::stdin().is_terminal() {
         interactive(&scope, &mut sources, out)

@@ -496,3 +496,35 @@ resource exec.command leaky {
     assert!(!all.contains("tok-987654"), "the secret leaked:\n{all}");
     assert!(all.contains("E0610") && all.contains("message is hidden"), "{all}");
 }
+
+/// After an apply, `infra console` reads resource attributes from the state.
+#[test]
+fn console_reads_applied_attributes_from_the_state() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource local.file note for n in [\"a\", \"b\"] {\n  path    = \"out/${n}.txt\"\n  content = n\n}\nresource random.password pw {\n  length = 8\n}\n");
+    let before = {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
+            .arg("console")
+            .current_dir(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("console");
+        let _ = child.stdin.take().map(|mut s| s.write_all(b"pw.result\n"));
+        child.wait_with_output().expect("console ends")
+    };
+    assert_eq!(String::from_utf8_lossy(&before.stdout), "(known after apply)\n");
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .arg("console")
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("console");
+    let _ = child.stdin.take().map(|mut s| s.write_all(b"note[\"b\"].path\nnote[\"a\"].size\npw.result\n"));
+    let after = child.wait_with_output().expect("console ends");
+    assert_eq!(String::from_utf8_lossy(&after.stdout), "\"out/b.txt\"\n1\n(sensitive value)\n");
+}

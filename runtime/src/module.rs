@@ -60,6 +60,39 @@ impl<'a> ModuleScope<'a> {
         self.resources.borrow_mut().insert(name.to_string(), value);
     }
 
+    /// Gives every resource and data source with instances in `state` its stored
+    /// attributes (secrets marked), as `infra console` shows them after an apply.
+    pub fn load_state(&self, state: &crate::state::State) {
+        use crate::address::InstanceKey;
+        let mut by_name: HashMap<String, Vec<(Option<InstanceKey>, Value)>> = HashMap::new();
+        for (address, instance) in &state.instances {
+            let [step] = address.steps.as_slice() else { continue };
+            let value = Value::map(instance.attributes.clone());
+            by_name.entry(step.name.clone()).or_default().push((step.key.clone(), value));
+        }
+        for (name, mut instances) in by_name {
+            let Some(decl) = self.module.decl(&name) else { continue };
+            let Item::Resource(resource) = self.module.item(decl.item) else { continue };
+            instances.sort_by(|a, b| a.0.cmp(&b.0));
+            let value = match &resource.repeat {
+                Some(Repeat::For(_)) if instances.iter().all(|(k, _)| matches!(k, Some(InstanceKey::Index(_)))) => {
+                    Value::list(instances.into_iter().map(|(_, v)| v).collect())
+                }
+                Some(Repeat::For(_)) => Value::map(
+                    instances
+                        .into_iter()
+                        .filter_map(|(k, v)| match k {
+                            Some(InstanceKey::Name(key)) => Some((key, v)),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => instances.into_iter().next().map_or_else(Value::null, |(_, v)| v),
+            };
+            self.set_resource(&name, value);
+        }
+    }
+
     /// An evaluator whose names resolve in this module.
     pub fn evaluator(&self) -> Evaluator<'_> {
         Evaluator {
