@@ -528,3 +528,26 @@ fn console_reads_applied_attributes_from_the_state() {
     let after = child.wait_with_output().expect("console ends");
     assert_eq!(String::from_utf8_lossy(&after.stdout), "\"out/b.txt\"\n1\n(sensitive value)\n");
 }
+
+#[test]
+fn create_before_destroy_creates_the_new_object_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let config = |path: &str| {
+        format!("resource local.file f {{\n  path    = \"{path}\"\n  content = \"x\"\n  lifecycle {{ create_before_destroy = true }}\n}}\n")
+    };
+    write_module(dir, &config("out/old.txt"));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    write_module(dir, &config("out/new.txt"));
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    let all = text(&output);
+    let created = all.find("f: Creation complete").expect("created");
+    let deleted = all.find("f__deposed: Destruction complete").expect("old one deleted");
+    assert!(created < deleted, "{all}");
+    assert_eq!(read(dir, "out/new.txt").as_deref(), Some("x"));
+    assert_eq!(read(dir, "out/old.txt"), None);
+    let list = infra(dir, &["state", "list"]);
+    assert_eq!(String::from_utf8_lossy(&list.stdout), "f\n");
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}

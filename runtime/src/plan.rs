@@ -652,12 +652,17 @@ impl<'c, 'a> Engine<'c, 'a> {
                 self.journaled(address, JournalAction::Update, sensitive, operation, run).await
             }
             Action::Replace { create_before_destroy: true } => {
+                // The old object is first recorded as deposed, under its own address, so
+                // that a crash between creating the new one and deleting the old one
+                // leaves it in state, to be deleted by the next apply.
+                let deposed = deposed_address(address);
+                if let Some(prior) = prior {
+                    self.record(&deposed, operation, prior, sensitive, JournalAction::Create)
+                        .map_err(|e| ProviderError::new(e.message))?;
+                }
                 let created = self.create(operation, address, planned, sensitive).await?;
                 if let Some(prior) = prior {
-                    self.delete_object(operation, address, prior).await?;
-                    // The delete removed the address from state; the new object keeps it.
-                    self.record(address, operation, &created, sensitive, JournalAction::Create)
-                        .map_err(|e| ProviderError::new(e.message))?;
+                    self.delete_object(operation, &deposed, prior).await?;
                 }
                 Ok(created)
             }
@@ -1012,6 +1017,17 @@ struct Operation<'p> {
     config_name: &'p str,
     /// The declarations the object depends on.
     dependencies: &'p [Address],
+}
+
+/// Where the old object of a create-before-destroy replacement is kept until it is
+/// deleted: `web__deposed[0]` for `web[0]`. No declaration has that name, so if it is
+/// still in state at the next apply, it is deleted as an orphan.
+pub fn deposed_address(address: &Address) -> Address {
+    let mut deposed = address.clone();
+    if let Some(last) = deposed.steps.last_mut() {
+        last.name = format!("{}__deposed", last.name);
+    }
+    deposed
 }
 
 /// What a data source read during apply will give: its configuration, and every
