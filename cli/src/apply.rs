@@ -40,6 +40,10 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
+    if destroy && args.selection.is_selective() {
+        render::print_error(out, "`destroy` does not take --target or --exclude yet; `apply --target` after removing the declarations destroys them selectively");
+        return EXIT_ERRORS;
+    }
     let saved = if !destroy && args.module_dir.is_file() {
         match crate::saved_plan::load(&args.module_dir) {
             Ok(saved) => Some(saved),
@@ -115,13 +119,19 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
             return EXIT_ERRORS;
         }
     }
-    if shown.changes().count() == 0 {
-        render::to_stdout("No changes. The infrastructure matches the configuration.\n");
+    let no_changes = shown.changes().count() == 0;
+    if no_changes && destroy {
+        render::to_stdout("No changes. The state holds nothing to destroy.\n");
         return EXIT_OK;
     }
-    render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
+    if no_changes {
+        // Nothing to approve, but what refresh found and the outputs are still saved.
+        render::to_stdout("No changes. The infrastructure matches the configuration.\n");
+    } else {
+        render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
+    }
     // Applying a saved plan is the approval of what was reviewed when it was saved.
-    if saved.is_none() && !approved(args.auto_approve, destroy, out) {
+    if saved.is_none() && !no_changes && !approved(args.auto_approve, destroy, out) {
         return EXIT_ERRORS;
     }
     let display = Progress::new(std::io::stdout().is_terminal());
@@ -151,18 +161,26 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         );
         return EXIT_ERRORS;
     }
+    if no_changes {
+        print_outputs(&report.state);
+        return EXIT_OK;
+    }
     let (created, changed, deleted) = counts(&report.plan);
     let verb = if destroy { "Destroy" } else { "Apply" };
     render::to_stdout(&format!(
         "\n{verb} complete! Resources: {created} added, {changed} changed, {deleted} destroyed.\n"
     ));
-    if !report.state.outputs.is_empty() {
+    print_outputs(&report.state);
+    EXIT_OK
+}
+
+fn print_outputs(state: &infra_runtime::state::State) {
+    if !state.outputs.is_empty() {
         render::to_stdout("\nOutputs:\n\n");
-        for (name, value) in &report.state.outputs {
+        for (name, value) in &state.outputs {
             render::to_stdout(&format!("{name} = {value}\n"));
         }
     }
-    EXIT_OK
 }
 
 /// The exit status of a run stopped by Ctrl-C, as shells report SIGINT.

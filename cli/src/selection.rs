@@ -24,6 +24,11 @@ fn parse_address(text: &str) -> Result<Address, String> {
 }
 
 impl SelectionArgs {
+    /// Whether `--target` or `--exclude` narrows the run.
+    pub fn is_selective(&self) -> bool {
+        !self.targets.is_empty() || !self.excludes.is_empty()
+    }
+
     pub fn selection(&self) -> Selection {
         Selection { targets: self.targets.clone(), excludes: self.excludes.clone(), replace: self.replace.clone() }
     }

@@ -230,9 +230,17 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
     if options.destroy {
         state.outputs.clear();
     } else {
-        state.outputs = engine.planned_outputs.take();
+        // An output that depends on something that failed or was not selected is not
+        // known: it keeps the value the last complete apply saved.
+        for (name, value) in engine.planned_outputs.take() {
+            if value.is_wholly_known() {
+                state.outputs.insert(name, value);
+            }
+        }
     }
-    if let Err(error) = options.backend.write_snapshot(&mut state).and_then(|()| options.backend.compact(&mut state)) {
+    // Compacting writes the snapshot (the previous one becomes the backup) and empties
+    // the journal.
+    if let Err(error) = options.backend.compact(&mut state) {
         errors.push(error.to_diagnostic());
     }
     ApplyReport { plan: Plan { instances: engine.instances(), outputs: state.outputs.clone() }, state, errors }
@@ -275,6 +283,12 @@ struct Engine<'c, 'a> {
     /// For each resource or data declaration, the declarations it depends on, recorded
     /// with its instances so they can be deleted in the right order later.
     dependencies: HashMap<String, Vec<Address>>,
+    /// Declarations that ran without an error: only their instances that are no longer
+    /// configured are orphans. A failed, skipped or unselected declaration keeps its
+    /// instances in state, untouched.
+    completed: RefCell<HashSet<String>>,
+    /// Instances the selection left out: never orphans.
+    kept: RefCell<HashSet<Address>>,
 }
 
 impl<'c, 'a> Engine<'c, 'a> {
@@ -289,6 +303,8 @@ impl<'c, 'a> Engine<'c, 'a> {
             planned_outputs: RefCell::new(BTreeMap::new()),
             errors: RefCell::new(Vec::new()),
             state: RefCell::new(state),
+            completed: RefCell::new(HashSet::new()),
+            kept: RefCell::new(HashSet::new()),
             dependencies: resource_dependencies(context.graph)
                 .into_iter()
                 .map(|(_, name, deps)| {
@@ -358,8 +374,12 @@ impl<'c, 'a> Engine<'c, 'a> {
                 failed.insert(index);
             }
             for dependent in dependents.get(&index).cloned().unwrap_or_default() {
+                // Already skipped because another of its dependencies failed.
+                if failed.contains(&dependent) {
+                    continue;
+                }
                 let Some(count) = waiting.get_mut(&dependent) else { continue };
-                *count -= 1;
+                *count = count.saturating_sub(1);
                 if *count > 0 {
                     continue;
                 }
@@ -400,29 +420,48 @@ impl<'c, 'a> Engine<'c, 'a> {
     }
 
     async fn declaration_task(&self, index: NodeIndex, name: String) -> (NodeIndex, bool) {
-        let errors_before = self.errors.borrow().len();
-        self.declaration(&name).await;
-        (index, self.errors.borrow().len() == errors_before)
+        let ok = self.declaration(&name).await;
+        if ok {
+            self.completed.borrow_mut().insert(name);
+        }
+        (index, ok)
     }
 
-    async fn declaration(&self, name: &str) {
-        let Some(decl) = self.module().decl(name).copied() else { return };
-        let Item::Resource(resource) = self.module().item(decl.item) else { return };
+    /// Plans (and applies) one declaration; false when any of its instances failed.
+    async fn declaration(&self, name: &str) -> bool {
+        let Some(decl) = self.module().decl(name).copied() else { return false };
+        let Item::Resource(resource) = self.module().item(decl.item) else { return false };
         let resource = resource.clone();
-        let Some((provider_schema, schema)) = self.schema_of(&resource) else { return };
+        let Some((provider_schema, schema)) = self.schema_of(&resource) else {
+            self.error(
+                Diagnostic::error(
+                    codes::UNKNOWN_RESOURCE_TYPE,
+                    format!("no provider implements `{}.{}`", resource.ty.provider.name, resource.ty.kind.name),
+                )
+                .with_label(resource.ty.span, "here"),
+            );
+            return false;
+        };
         let provider = match self.provider(&resource, &provider_schema) {
             Ok(provider) => provider,
-            Err(error) => return self.error(error),
+            Err(error) => {
+                self.error(error);
+                return false;
+            }
         };
         let mut instances = match expand(self.context.scope, resource.repeat.as_ref()) {
             Ok(instances) => instances,
-            Err(error) => return self.error(error),
+            Err(error) => {
+                self.error(error);
+                return false;
+            }
         };
         // A declaration visited only because a target depends on it is planned whole.
         let targeted = self.context.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| s.name == name));
         let selection = &self.context.selection;
-        instances.retain(|i| selection.includes(&Address::new(name, i.key.clone()), !targeted));
-        let work = instances.iter().map(|instance| {
+        let (selected, unselected): (Vec<Instance>, Vec<Instance>) =
+            instances.drain(..).partition(|i| selection.includes(&Address::new(name, i.key.clone()), !targeted));
+        let work = selected.iter().map(|instance| {
             let address = Address::new(name, instance.key.clone());
             let (resource, schema, provider) = (&resource, &schema, &provider);
             async move {
@@ -431,17 +470,29 @@ impl<'c, 'a> Engine<'c, 'a> {
             }
         });
         let results: Vec<_> = futures_util::future::join_all(work).await;
-        let mut values = Vec::with_capacity(results.len());
+        let mut ok = true;
+        let mut values = Vec::with_capacity(results.len() + unselected.len());
         for (key, result) in results {
             match result {
                 Ok(value) => values.push((key, value)),
                 Err(error) => {
                     self.error(error);
+                    ok = false;
                     values.push((key, Value::unknown(Type::Any)));
                 }
             }
         }
+        // Instances left out by the selection keep their state and their place, so
+        // `web[1]` still means the second instance.
+        for instance in unselected {
+            let address = Address::new(name, instance.key.clone());
+            let stored = self.state.borrow().instances.get(&address).map(|i| Value::map(i.attributes.clone()));
+            values.push((instance.key.clone(), stored.unwrap_or_else(|| Value::unknown(Type::Any))));
+            self.kept.borrow_mut().insert(address);
+        }
+        values.sort_by(|a, b| a.0.cmp(&b.0));
         self.context.scope.set_resource(name, instances_value(resource.repeat.as_ref(), values));
+        ok
     }
 
     fn schema_of(&self, resource: &Resource) -> Option<(ProviderSchema, Schema)> {
@@ -589,6 +640,17 @@ impl<'c, 'a> Engine<'c, 'a> {
         let forced = self.context.selection.replace.contains(&address);
         let diff = diff(schema, prior.as_ref(), Some(&planned), create_before_destroy, forced);
         let action = diff.action;
+        if matches!(action, Action::Replace { .. }) {
+            if let Some(span) = self.prevent_destroy(&address) {
+                return Err(Diagnostic::error(
+                    codes::CHECK_FAILED,
+                    format!("{address} must be replaced, but `prevent_destroy` is set"),
+                )
+                .with_label(span, "prevent_destroy")
+                .with_help("change it back, or set `prevent_destroy = false` first if it really must be replaced"));
+            }
+        }
+        let refreshed = drifted_from.is_some() || stored.as_ref().is_some_and(|i| i.status != Status::Created);
         self.push(PlannedInstance {
             address: address.clone(),
             resource_type: resource_type.clone(),
@@ -601,7 +663,24 @@ impl<'c, 'a> Engine<'c, 'a> {
             return Ok(mark(planned, &sensitive));
         }
         let current = match action {
-            Action::NoOp => prior.unwrap_or(planned),
+            Action::NoOp => {
+                let current = prior.unwrap_or(planned);
+                // Nothing to do, but what refresh found (or a pending status now
+                // resolved) is saved.
+                if refreshed {
+                    let dependencies = self.dependencies.get(&resource.name.name).cloned().unwrap_or_default();
+                    let operation = Operation {
+                        provider,
+                        kind,
+                        resource_type: &resource_type,
+                        config_name: &resource.ty.provider.name,
+                        dependencies: &dependencies,
+                    };
+                    self.record(&address, &operation, &current, &sensitive, JournalAction::Update)
+                        .map_err(|e| e.to_diagnostic())?;
+                }
+                current
+            }
             _ => {
                 let dependencies = self.dependencies.get(&resource.name.name).cloned().unwrap_or_default();
                 let operation = Operation {
@@ -656,11 +735,24 @@ impl<'c, 'a> Engine<'c, 'a> {
                 // that a crash between creating the new one and deleting the old one
                 // leaves it in state, to be deleted by the next apply.
                 let deposed = deposed_address(address);
+                // An object left deposed by an earlier run goes first: one slot each.
+                let earlier = self.state.borrow().instances.get(&deposed).map(|i| i.attributes.clone());
+                if let Some(earlier) = earlier {
+                    let plain: Attributes = earlier.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
+                    self.delete_object(operation, &deposed, &plain).await?;
+                }
                 if let Some(prior) = prior {
                     self.record(&deposed, operation, prior, sensitive, JournalAction::Create)
                         .map_err(|e| ProviderError::new(e.message))?;
                 }
-                let created = self.create(operation, address, planned, sensitive).await?;
+                let created = match self.create(operation, address, planned, sensitive).await {
+                    Ok(created) => created,
+                    Err(error) => {
+                        // The old object is still the current one: drop its deposed record.
+                        self.forget(&deposed);
+                        return Err(error);
+                    }
+                };
                 if let Some(prior) = prior {
                     self.delete_object(operation, &deposed, prior).await?;
                 }
@@ -722,7 +814,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                     self.serial(),
                     address.clone(),
                     JournalAction::Delete,
-                    error.message.clone(),
+                    FAILED_IN_JOURNAL,
                 ));
                 self.event(Event::Failed { address: address.clone(), action: Action::Delete });
                 Err(error)
@@ -769,7 +861,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                 Ok(attributes)
             }
             Err(error) => {
-                self.journal(JournalEntry::fail(self.serial(), address.clone(), action, error.message.clone()));
+                self.journal(JournalEntry::fail(self.serial(), address.clone(), action, FAILED_IN_JOURNAL));
                 self.event(Event::Failed { address: address.clone(), action: shown });
                 Err(error)
             }
@@ -796,6 +888,13 @@ impl<'c, 'a> Engine<'c, 'a> {
         }
         self.state.borrow_mut().instances.insert(address.clone(), instance);
         Ok(())
+    }
+
+    /// Drops a record from state without touching the object (journaled as a
+    /// completed delete of the record, which is what replay needs).
+    fn forget(&self, address: &Address) {
+        self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+        self.state.borrow_mut().instances.remove(address);
     }
 
     fn serial(&self) -> u64 {
@@ -898,7 +997,9 @@ impl<'c, 'a> Engine<'c, 'a> {
             .instances
             .iter()
             .filter(|(address, instance)| {
-                (destroy || !planned.contains(address)) && instance.mode == Mode::Managed && self.may_delete(address)
+                instance.mode == Mode::Managed
+                    && (destroy || self.is_orphan(address, &planned))
+                    && self.may_delete(address)
             })
             .map(|(a, i)| (a.clone(), i.clone()))
             .collect();
@@ -915,6 +1016,20 @@ impl<'c, 'a> Engine<'c, 'a> {
                 .unwrap_or(0);
             let (address, instance) = orphans.remove(position);
             self.orphan(address, instance).await;
+        }
+    }
+
+    /// An instance in state is an orphan when the configuration no longer declares it:
+    /// its declaration is gone, or ran completely without planning this instance. The
+    /// instances of a declaration that failed, was skipped or was not selected stay.
+    fn is_orphan(&self, address: &Address, planned: &BTreeSet<Address>) -> bool {
+        if planned.contains(address) || self.kept.borrow().contains(address) {
+            return false;
+        }
+        let Some(step) = address.steps.first() else { return false };
+        match self.module().decl(&step.name) {
+            None => true,
+            Some(_) => self.completed.borrow().contains(&step.name),
         }
     }
 
@@ -970,6 +1085,12 @@ impl<'c, 'a> Engine<'c, 'a> {
             dependencies: &instance.dependencies,
         };
         if let Err(error) = self.delete_object(&operation, &address, &plain).await {
+            if instance.attributes.values().any(Value::contains_sensitive) {
+                return self.error(
+                    Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: deleting failed; the message is hidden because the object holds a sensitive value"))
+                        .with_help("the object is still in state; delete it by hand or fix the cause and apply again"),
+                );
+            }
             let help =
                 error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
             self.error(
@@ -1007,6 +1128,10 @@ impl<'c, 'a> Engine<'c, 'a> {
         }
     }
 }
+
+/// What the journal says of a failed operation: the provider's message may quote a
+/// secret (a command's stderr can), and the journal is a file on disk.
+const FAILED_IN_JOURNAL: &str = "the provider reported an error (shown when it happened)";
 
 /// A provider operation's context.
 struct Operation<'p> {

@@ -1,0 +1,173 @@
+//! Regression tests for engine bugs found in review; each names the bug it pins.
+
+use std::path::Path;
+use std::process::Command;
+
+fn infra(dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run infra: {err}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code().unwrap_or(-1), text)
+}
+
+fn module(dir: &Path, source: &str) {
+    std::fs::write(dir.join("main.infra"), source).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn state_list(dir: &Path) -> String {
+    infra(dir, &["state", "list"]).1
+}
+
+/// Bug: a failure in one declaration marked concurrent healthy ones as failed, and the
+/// instances of skipped declarations were then deleted as orphans.
+#[test]
+fn a_failure_never_destroys_unrelated_existing_objects() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let base = r#"
+resource time.sleep b {
+  create_duration = "300ms"
+  triggers        = { v = "VERSION" }
+}
+resource exec.command c {
+  create      = "echo c"
+  destroy     = "echo destroyed-c >> log.txt"
+  environment = { X = b.create_duration }
+}
+"#;
+    module(dir, &base.replace("VERSION", "1"));
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let failing = format!("{}\nresource exec.command a {{\n  create = \"exit 3\"\n}}\n", base.replace("VERSION", "2"));
+    module(dir, &failing);
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(!dir.join("log.txt").exists(), "c was destroyed:\n{text}");
+    assert!(state_list(dir).contains("c\n"), "c is still in state");
+}
+
+/// Bug: `--exclude X` deleted what depends on X.
+#[test]
+fn exclude_never_destroys_dependents_of_the_excluded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource null.resource a {\n  input = 1\n}\nresource exec.command c {\n  create      = \"echo c\"\n  destroy     = \"echo destroyed >> log.txt\"\n  environment = { X = a.output }\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let (code, text) = infra(dir, &["apply", "--auto-approve", "--exclude", "a"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!dir.join("log.txt").exists(), "{text}");
+    assert_eq!(state_list(dir), "a\nc\n");
+}
+
+/// Bug: when the new object of a create-before-destroy replacement failed to create,
+/// the old (still live) object was deleted as a deposed orphan.
+#[test]
+fn a_failed_create_before_destroy_keeps_the_live_object() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = |create: &str, v: &str| {
+        format!("resource exec.command w {{\n  create   = \"{create}\"\n  destroy  = \"echo destroyed >> log.txt\"\n  triggers = {{ v = \"{v}\" }}\n  lifecycle {{ create_before_destroy = true }}\n}}\n")
+    };
+    module(dir, &source("echo ok", "1"));
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    module(dir, &source("exit 4", "2"));
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(!dir.join("log.txt").exists(), "the live object was destroyed:\n{text}");
+    assert_eq!(state_list(dir), "w\n");
+}
+
+/// Bug: an output reading a failed or unselected resource was unknown, and the unknown
+/// value stopped the state snapshot from being written.
+#[test]
+fn unknown_outputs_do_not_stop_the_state_from_being_saved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource exec.command bad {\n  create = \"exit 1\"\n}\nresource null.resource good {\n  input = 1\n}\noutput o = bad.id\n");
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains("E0706"), "{text}");
+    assert!(dir.join("infra.state.json").exists());
+    assert_eq!(state_list(dir), "good\n");
+    let (code, text) = infra(dir, &["apply", "--auto-approve", "--target", "good"]);
+    assert_eq!(code, 0, "{text}");
+}
+
+/// Bug: `prevent_destroy` was only checked for deletions, not for replacements.
+#[test]
+fn prevent_destroy_also_stops_replacements() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = |path: &str| {
+        format!("resource local.file k {{\n  path    = \"{path}\"\n  content = \"k\"\n  lifecycle {{ prevent_destroy = true }}\n}}\n")
+    };
+    module(dir, &source("out/k.txt"));
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let (code, text) = infra(dir, &["apply", "--auto-approve", "--replace", "k"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("prevent_destroy"), "{text}");
+    module(dir, &source("out/moved.txt"));
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 1);
+    assert!(dir.join("out/k.txt").exists());
+}
+
+/// Bug: a dependent skipped after one dependency failed had its wait count reset, and
+/// a later dependency finishing underflowed it (a panic in debug builds).
+#[test]
+fn a_skipped_dependent_with_a_slow_second_dependency_does_not_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+resource exec.command w {
+  create = "exit 1"
+}
+resource null.resource x {
+  input = w.id
+}
+resource time.sleep y {
+  create_duration = "500ms"
+}
+resource null.resource d {
+  input = [x.id, y.id]
+}
+"#;
+    module(dir, source);
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(text.contains("x: skipped") && text.contains("d: skipped"), "{text}");
+    assert_eq!(state_list(dir), "y\n");
+}
+
+/// Bug: with no resource changes, apply returned before saving new outputs or what
+/// refresh found.
+#[test]
+fn output_only_changes_are_saved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource null.resource a {\n  input = \"x\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    module(dir, "resource null.resource a {\n  input = \"x\"\n}\noutput o = a.output\n");
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(infra(dir, &["output", "o"]).1, "\"x\"\n");
+}
+
+/// Bug: a failed delete printed the provider's message even when the object held a
+/// secret, and failure messages were written to the journal.
+#[test]
+fn a_failed_delete_does_not_print_a_secret() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "input t: string = \"hunter2\" {\n  sensitive = true\n}\nresource exec.command s {\n  create  = \"echo ok\"\n  destroy = \"echo bad-${t} >&2; exit 1\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let (code, text) = infra(dir, &["destroy", "--auto-approve"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    let journal = std::fs::read_to_string(dir.join("infra.state.journal")).unwrap_or_default();
+    assert!(!journal.contains("hunter2"), "{journal}");
+}
