@@ -56,20 +56,16 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         None
     };
     let module_dir = saved.as_ref().map_or(args.module_dir.clone(), |s| s.module_dir.clone());
-    let mut analysis = crate::check::analyze(&module_dir);
-    if analysis.has_errors() || analysis.modules.is_empty() {
-        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
-        render::print_summary(out, false, "the module has errors; nothing was changed");
-        return EXIT_ERRORS;
-    }
-    let module = &analysis.modules[0];
-    let inputs = match crate::inputs::resolve(&args.inputs, module, &mut analysis.sources) {
-        Ok(inputs) => inputs,
-        Err(diagnostics) => {
-            render::print_diagnostics(out, &diagnostics, &analysis.sources);
-            return EXIT_ERRORS;
-        }
+    let (analysis, inputs) = match crate::inputs::checked_module(
+        &module_dir,
+        &args.inputs,
+        out,
+        "the module has errors; nothing was changed",
+    ) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
+    let module = &analysis.modules[0];
     let backend = LocalBackend::new(module.dir.clone());
     let command = if destroy { "infra destroy" } else { "infra apply" };
     let lock = match backend.lock(&LockHolder::new(command), Duration::from_secs(args.lock_timeout)) {
@@ -165,7 +161,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         print_outputs(&report.state);
         return EXIT_OK;
     }
-    let (created, changed, deleted) = counts(&report.plan);
+    let (created, changed, deleted) = crate::plan::summary(&report.plan);
     let verb = if destroy { "Destroy" } else { "Apply" };
     render::to_stdout(&format!(
         "\n{verb} complete! Resources: {created} added, {changed} changed, {deleted} destroyed.\n"
@@ -333,21 +329,4 @@ fn verb(action: Action, done: bool) -> &'static str {
         (_, false) => "Working",
         (_, true) => "Done",
     }
-}
-
-fn counts(plan: &Plan) -> (usize, usize, usize) {
-    let mut counts = (0, 0, 0);
-    for instance in plan.changes() {
-        match instance.diff.action {
-            Action::Create => counts.0 += 1,
-            Action::Update => counts.1 += 1,
-            Action::Replace { .. } => {
-                counts.0 += 1;
-                counts.2 += 1;
-            }
-            Action::Delete => counts.2 += 1,
-            Action::NoOp | Action::Read => {}
-        }
-    }
-    counts
 }

@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use clap::Args;
-use infra_compiler::{Analysis, SourceMap};
+use infra_compiler::SourceMap;
 use infra_runtime::module::ModuleScope;
 
 use crate::inputs::InputArgs;
@@ -22,21 +22,16 @@ pub struct ConsoleArgs {
 }
 
 pub fn run(args: &ConsoleArgs, out: Output) -> u8 {
-    let mut analysis: Analysis = crate::check::analyze(&args.module_dir);
-    let has_sources = !analysis.modules.is_empty();
-    if analysis.has_errors() || !has_sources {
-        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
-        render::print_summary(out, false, "the module has errors; fix them to use the console");
-        return EXIT_ERRORS;
-    }
-    let module = &analysis.modules[0];
-    let inputs = match crate::inputs::resolve(&args.inputs, module, &mut analysis.sources) {
-        Ok(inputs) => inputs,
-        Err(diagnostics) => {
-            render::print_diagnostics(out, &diagnostics, &analysis.sources);
-            return EXIT_ERRORS;
-        }
+    let (analysis, inputs) = match crate::inputs::checked_module(
+        &args.module_dir,
+        &args.inputs,
+        out,
+        "the module has errors; fix them to use the console",
+    ) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
+    let module = &analysis.modules[0];
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
     let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);

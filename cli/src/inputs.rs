@@ -91,3 +91,30 @@ pub fn resolve(
     };
     resolve_inputs(&context, &given, &mut prompt)
 }
+
+/// Checks the root module in `dir` and resolves its inputs: what `console`, `plan` and
+/// `apply` all start with. On failure the diagnostics are printed (with `refusal` as the
+/// summary) and the exit status is returned.
+pub fn checked_module(
+    dir: &std::path::Path,
+    args: &InputArgs,
+    out: crate::Output,
+    refusal: &str,
+) -> Result<(infra_compiler::Analysis, BTreeMap<String, Value>), u8> {
+    let mut analysis = crate::check::analyze(dir);
+    if analysis.has_errors() || analysis.modules.is_empty() {
+        crate::render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
+        crate::render::print_summary(out, false, refusal);
+        return Err(crate::EXIT_ERRORS);
+    }
+    let mut sources = std::mem::take(&mut analysis.sources);
+    let result = resolve(args, &analysis.modules[0], &mut sources);
+    analysis.sources = sources;
+    match result {
+        Ok(inputs) => Ok((analysis, inputs)),
+        Err(diagnostics) => {
+            crate::render::print_diagnostics(out, &diagnostics, &analysis.sources);
+            Err(crate::EXIT_ERRORS)
+        }
+    }
+}

@@ -50,20 +50,16 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: &PlanArgs, out: Output) -> u8 {
-    let mut analysis = crate::check::analyze(&args.module_dir);
-    if analysis.has_errors() || analysis.modules.is_empty() {
-        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
-        render::print_summary(out, false, "the module has errors; nothing was planned");
-        return EXIT_ERRORS;
-    }
-    let module = &analysis.modules[0];
-    let inputs = match crate::inputs::resolve(&args.inputs, module, &mut analysis.sources) {
-        Ok(inputs) => inputs,
-        Err(diagnostics) => {
-            render::print_diagnostics(out, &diagnostics, &analysis.sources);
-            return EXIT_ERRORS;
-        }
+    let (analysis, inputs) = match crate::inputs::checked_module(
+        &args.module_dir,
+        &args.inputs,
+        out,
+        "the module has errors; nothing was planned",
+    ) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
+    let module = &analysis.modules[0];
     let backend = LocalBackend::new(module.dir.clone());
     let holder = LockHolder::current();
     let lock = match backend.lock(&holder, Duration::from_secs(args.lock_timeout)) {
@@ -166,7 +162,9 @@ pub fn render_plan(plan: &Plan, pending: &[String], color: bool) -> String {
     text
 }
 
-fn summary(plan: &Plan) -> (usize, usize, usize) {
+/// How many instances are added, changed and destroyed (a replacement counts as one
+/// added and one destroyed).
+pub fn summary(plan: &Plan) -> (usize, usize, usize) {
     let mut counts = (0, 0, 0);
     for instance in plan.changes() {
         match instance.diff.action {
