@@ -662,38 +662,29 @@ impl<'c, 'a> Engine<'c, 'a> {
         if self.apply.is_none() {
             return Ok(mark(planned, &sensitive));
         }
+        let dependencies = self.dependencies.get(&resource.name.name).cloned().unwrap_or_default();
+        let operation = Operation {
+            provider,
+            kind,
+            resource_type: &resource_type,
+            config_name: &resource.ty.provider.name,
+            dependencies: &dependencies,
+        };
         let current = match action {
             Action::NoOp => {
                 let current = prior.unwrap_or(planned);
                 // Nothing to do, but what refresh found (or a pending status now
                 // resolved) is saved.
                 if refreshed {
-                    let dependencies = self.dependencies.get(&resource.name.name).cloned().unwrap_or_default();
-                    let operation = Operation {
-                        provider,
-                        kind,
-                        resource_type: &resource_type,
-                        config_name: &resource.ty.provider.name,
-                        dependencies: &dependencies,
-                    };
                     self.record(&address, &operation, &current, &sensitive, JournalAction::Update)
                         .map_err(|e| e.to_diagnostic())?;
                 }
                 current
             }
-            _ => {
-                let dependencies = self.dependencies.get(&resource.name.name).cloned().unwrap_or_default();
-                let operation = Operation {
-                    provider,
-                    kind,
-                    resource_type: &resource_type,
-                    config_name: &resource.ty.provider.name,
-                    dependencies: &dependencies,
-                };
-                self.execute(&operation, &address, action, prior.as_ref(), &planned, &sensitive)
-                    .await
-                    .map_err(failed)?
-            }
+            _ => self
+                .execute(&operation, &address, action, prior.as_ref(), &planned, &sensitive)
+                .await
+                .map_err(failed)?,
         };
         Ok(mark(current, &sensitive))
     }
