@@ -41,7 +41,12 @@ pub struct ApplyArgs {
 
 pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     if destroy && args.selection.is_selective() {
-        render::print_error(out, "`destroy` does not take --target or --exclude yet; `apply --target` after removing the declarations destroys them selectively");
+        render::print_error(
+            out,
+            infra_compiler::diagnostic::codes::OPTION_NOT_SUPPORTED,
+            "`destroy` does not take --target or --exclude yet",
+            "remove the declarations to destroy and run `apply`, with `--target` if only those should change",
+        );
         return EXIT_ERRORS;
     }
     let saved = if !destroy && args.module_dir.is_file() {
@@ -93,7 +98,12 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            render::print_error(out, &format!("cannot start the async runtime: {error}"));
+            render::print_error(
+                out,
+                infra_compiler::diagnostic::codes::COMMAND_FAILED,
+                &format!("cannot start the async runtime: {error}"),
+                "the system refused to start threads; check its resource limits",
+            );
             return EXIT_ERRORS;
         }
     };
@@ -196,7 +206,12 @@ fn watch_interrupts(
         cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
         render::to_stderr("\nInterrupted: no new operations start; waiting for those in flight, then saving the state. Press Ctrl-C again to stop at once.\n");
         if tokio::signal::ctrl_c().await.is_ok() {
-            render::print_error(out, "stopped at once: operations in flight may have finished without being recorded; the next plan reports them as pending");
+            render::print_error(
+                out,
+                infra_compiler::diagnostic::codes::INTERRUPTED,
+                "stopped at once: operations in flight may have finished without being recorded",
+                "run `infra plan`: operations begun but never confirmed are reported as pending",
+            );
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
     });
@@ -243,7 +258,9 @@ fn approved(auto_approve: bool, destroy: bool, out: Output) -> bool {
     if !std::io::stdin().is_terminal() {
         render::print_error(
             out,
-            "stdin is not a terminal, so there is no one to confirm; pass --auto-approve to proceed",
+            infra_compiler::diagnostic::codes::NOT_CONFIRMED,
+            "stdin is not a terminal, so there is no one to confirm",
+            "pass --auto-approve to proceed without confirmation",
         );
         return false;
     }
@@ -255,7 +272,12 @@ fn approved(auto_approve: bool, destroy: bool, out: Output) -> bool {
     if answer.trim() == "yes" {
         true
     } else {
-        render::print_error(out, "cancelled; nothing was changed");
+        render::print_error(
+            out,
+            infra_compiler::diagnostic::codes::NOT_CONFIRMED,
+            "cancelled; nothing was changed",
+            "only `yes` confirms",
+        );
         false
     }
 }

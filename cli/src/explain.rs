@@ -86,6 +86,12 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0708", include_str!("../../docs/errors/E0708.md")),
     ("E0709", include_str!("../../docs/errors/E0709.md")),
     ("E0710", include_str!("../../docs/errors/E0710.md")),
+    ("E0800", include_str!("../../docs/errors/E0800.md")),
+    ("E0801", include_str!("../../docs/errors/E0801.md")),
+    ("E0802", include_str!("../../docs/errors/E0802.md")),
+    ("E0803", include_str!("../../docs/errors/E0803.md")),
+    ("E0804", include_str!("../../docs/errors/E0804.md")),
+    ("E0805", include_str!("../../docs/errors/E0805.md")),
     ("W0001", include_str!("../../docs/errors/W0001.md")),
     ("W0002", include_str!("../../docs/errors/W0002.md")),
     ("W0700", include_str!("../../docs/errors/W0700.md")),
@@ -104,8 +110,12 @@ pub fn run(args: &ExplainArgs, out: Output) -> u8 {
             EXIT_OK
         }
         None => {
-            render::print_error(out, &format!("`{code}` is not an Infra diagnostic code"));
-            render::to_stderr("  codes look like `E0201` or `W0001`; run `infra explain --list` to see them all\n");
+            render::print_error(
+                out,
+                infra_compiler::diagnostic::codes::UNKNOWN_CODE,
+                &format!("`{code}` is not an Infra diagnostic code"),
+                "codes look like `E0201` or `W0001`; run `infra explain --list` to see them all",
+            );
             EXIT_ERRORS
         }
     }
@@ -139,8 +149,8 @@ mod tests {
             let text = explanation(code.as_str()).unwrap_or_default();
             let heading = format!("# {code}: {title}\n");
             assert!(text.starts_with(&heading), "docs/errors/{code}.md should start with `{heading}`");
-            // Loading and state errors are about files, not source: they need no example.
-            let about_files = ["E000", "E07", "W07"].iter().any(|p| code.as_str().starts_with(p));
+            // Loading, state and command-line errors are not about source: they need no example.
+            let about_files = ["E000", "E07", "W07", "E08"].iter().any(|p| code.as_str().starts_with(p));
             assert!(about_files || text.contains("```infra"), "{code} has no example");
         }
     }

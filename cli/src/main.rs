@@ -123,7 +123,12 @@ fn main() -> ExitCode {
     if let Some(dir) = &cli.chdir {
         if let Err(err) = std::env::set_current_dir(dir) {
             let out = Output::new(cli.color);
-            render::print_error(out, &format!("cannot change to directory `{}`: {err}", dir.display()));
+            render::print_error(
+                out,
+                infra_compiler::diagnostic::codes::COMMAND_FAILED,
+                &format!("cannot change to directory `{}`: {err}", dir.display()),
+                "check the path given to -C",
+            );
             return ExitCode::from(EXIT_ERRORS);
         }
     }

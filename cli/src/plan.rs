@@ -88,7 +88,12 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            render::print_error(out, &format!("cannot start the async runtime: {error}"));
+            render::print_error(
+                out,
+                infra_compiler::diagnostic::codes::COMMAND_FAILED,
+                &format!("cannot start the async runtime: {error}"),
+                "the system refused to start threads; check its resource limits",
+            );
             return EXIT_ERRORS;
         }
     };
@@ -104,7 +109,12 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     };
     if let Some(path) = &args.out {
         if let Err(error) = crate::saved_plan::save(path, &module.dir, &loaded.state, digest, &plan) {
-            render::print_error(out, &format!("cannot save the plan to `{}`: {error}", path.display()));
+            render::print_error(
+                out,
+                infra_compiler::diagnostic::codes::COMMAND_FAILED,
+                &format!("cannot save the plan to `{}`: {error}", path.display()),
+                "check that the directory exists and is writable",
+            );
             return EXIT_ERRORS;
         }
     }

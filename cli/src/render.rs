@@ -62,9 +62,11 @@ pub fn to_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// `error: MESSAGE` on stderr, for failures that are not about a span of source.
-pub fn print_error(out: Output, message: &str) {
-    to_stderr(&format!("{}: {message}\n", paint("error", "1;31", out.stderr_color)));
+/// A failure that is not about a span of source (the command line, the terminal, the
+/// file system), as a diagnostic with its code and hint.
+pub fn print_error(out: Output, code: infra_compiler::diagnostic::Code, message: &str, help: &str) {
+    let diagnostic = Diagnostic::error(code, message).with_help(help);
+    print_diagnostics(out, &[diagnostic], &SourceMap::new());
 }
 
 /// The closing line of a command: `error: 2 errors, 1 warning` or `ok: 3 files checked`.

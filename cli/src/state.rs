@@ -75,7 +75,9 @@ pub fn run_state(args: &StateArgs, out: Output) -> u8 {
                 Err(error) => {
                     render::print_error(
                         out,
-                        &format!("`{address}` is not an address ({} at byte {})", error.message, error.offset),
+                        infra_compiler::diagnostic::codes::INVALID_ADDRESS,
+                        &format!("`{address}` is not an address: {} at byte {}", error.message, error.offset),
+                        "addresses look like `web`, `web[0]` or `site[\"blog\"]`",
                     );
                     return EXIT_ERRORS;
                 }
@@ -87,7 +89,9 @@ pub fn run_state(args: &StateArgs, out: Output) -> u8 {
             let Some(instance) = state.instances.get(&parsed) else {
                 render::print_error(
                     out,
-                    &format!("no instance `{parsed}` in the state; `infra state list` shows what there is"),
+                    infra_compiler::diagnostic::codes::NOT_IN_STATE,
+                    &format!("no instance `{parsed}` in the state"),
+                    "`infra state list` shows what there is",
                 );
                 return EXIT_ERRORS;
             };
@@ -109,7 +113,12 @@ pub fn run_output(args: &OutputArgs, out: Output) -> u8 {
     };
     if let Some(name) = &args.name {
         let Some(value) = state.outputs.get(name) else {
-            render::print_error(out, &format!("no output `{name}` in the state; outputs are saved by `infra apply`"));
+            render::print_error(
+                out,
+                infra_compiler::diagnostic::codes::NOT_IN_STATE,
+                &format!("no output `{name}` in the state"),
+                "`infra output` lists the saved outputs; outputs are saved by `infra apply`",
+            );
             return EXIT_ERRORS;
         };
         if args.json {

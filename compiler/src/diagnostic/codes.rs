@@ -102,6 +102,13 @@ codes! {
     STATE_CONFLICT = "E0708", "stored state changed since it was loaded";
     STATE_LOCK_FAILED = "E0709", "state lock cannot be taken";
     STALE_PLAN = "E0710", "saved plan no longer applies";
+    // The command line: E08xx (about the invocation, not about source)
+    NOT_CONFIRMED = "E0800", "changes not confirmed";
+    OPTION_NOT_SUPPORTED = "E0801", "option not supported here";
+    NOT_IN_STATE = "E0802", "not in the state";
+    COMMAND_FAILED = "E0803", "command cannot run";
+    UNKNOWN_CODE = "E0804", "unknown diagnostic code";
+    INTERRUPTED = "E0805", "interrupted";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";
