@@ -3,13 +3,12 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 use infra_runtime::diff::{diff, Action};
 use infra_runtime::module::ModuleScope;
 use infra_runtime::plan::{apply, plan, ApplyOptions, Event, Plan, PlanContext, PlannedInstance};
-use infra_runtime::state::{LocalBackend, LockHolder, Mode, StateBackend};
+use infra_runtime::state::{LockHolder, Mode};
 
 use crate::inputs::InputArgs;
 use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
@@ -71,15 +70,16 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         Err(code) => return code,
     };
     let module = &analysis.modules[0];
-    let backend = LocalBackend::new(module.dir.clone());
     let command = if destroy { "infra destroy" } else { "infra apply" };
-    let lock = match backend.lock(&LockHolder::new(command), Duration::from_secs(args.lock_timeout)) {
-        Ok(lock) => lock,
-        Err(error) => return state_error(out, &error),
-    };
-    let loaded = match backend.load() {
-        Ok(loaded) => loaded,
-        Err(error) => return state_error(out, &error),
+    let (backend, lock, loaded) = match crate::session::locked_state(
+        &module.dir,
+        &LockHolder::new(command),
+        args.lock_timeout,
+        &analysis.sources,
+        out,
+    ) {
+        Ok(state) => state,
+        Err(code) => return code,
     };
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
@@ -95,17 +95,9 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         refresh: saved.is_none(),
         selection: args.selection.selection(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match crate::session::runtime(out) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            render::print_error(
-                out,
-                infra_compiler::diagnostic::codes::COMMAND_FAILED,
-                &format!("cannot start the async runtime: {error}"),
-                "the system refused to start threads; check its resource limits",
-            );
-            return EXIT_ERRORS;
-        }
+        Err(code) => return code,
     };
     let shown = if destroy {
         destroy_plan(&loaded.state, &providers)
@@ -215,11 +207,6 @@ fn watch_interrupts(
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
     });
-}
-
-fn state_error(out: Output, error: &infra_runtime::state::StateError) -> u8 {
-    render::print_diagnostics(out, &[error.to_diagnostic()], &infra_compiler::SourceMap::new());
-    EXIT_ERRORS
 }
 
 /// What destroy will delete: every managed instance in state.

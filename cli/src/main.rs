@@ -18,6 +18,7 @@ mod plan;
 mod render;
 mod saved_plan;
 mod selection;
+mod session;
 mod state;
 mod svg;
 

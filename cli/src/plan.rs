@@ -1,13 +1,12 @@
 //! `infra plan`: what apply would change, rendered as Terraform users expect, or as JSON.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 use infra_runtime::diff::{Action, AttributeChange};
 use infra_runtime::module::ModuleScope;
 use infra_runtime::plan::{plan, Plan, PlanContext, PlannedInstance};
-use infra_runtime::state::{LocalBackend, LockHolder, StateBackend};
+use infra_runtime::state::LockHolder;
 use infra_runtime::Value;
 
 use crate::inputs::InputArgs;
@@ -60,18 +59,16 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Err(code) => return code,
     };
     let module = &analysis.modules[0];
-    let backend = LocalBackend::new(module.dir.clone());
-    let holder = LockHolder::current();
-    let lock = match backend.lock(&holder, Duration::from_secs(args.lock_timeout)) {
-        Ok(lock) => lock,
-        Err(error) => return state_error(out, &error),
+    let (_backend, lock, loaded) = match crate::session::locked_state(
+        &module.dir,
+        &LockHolder::current(),
+        args.lock_timeout,
+        &analysis.sources,
+        out,
+    ) {
+        Ok(state) => state,
+        Err(code) => return code,
     };
-    let loaded = match backend.load() {
-        Ok(loaded) => loaded,
-        Err(error) => return state_error(out, &error),
-    };
-    let warnings: Vec<_> = loaded.warnings.iter().map(|w| w.to_diagnostic()).collect();
-    render::print_diagnostics(out, &warnings, &analysis.sources);
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
     let digest = crate::saved_plan::digest(&analysis, &inputs);
@@ -85,17 +82,9 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         refresh: args.refresh,
         selection: args.selection.selection(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match crate::session::runtime(out) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            render::print_error(
-                out,
-                infra_compiler::diagnostic::codes::COMMAND_FAILED,
-                &format!("cannot start the async runtime: {error}"),
-                "the system refused to start threads; check its resource limits",
-            );
-            return EXIT_ERRORS;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(plan(&context));
     drop(lock);
@@ -131,11 +120,6 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     } else {
         EXIT_OK
     }
-}
-
-fn state_error(out: Output, error: &infra_runtime::state::StateError) -> u8 {
-    render::print_diagnostics(out, &[error.to_diagnostic()], &infra_compiler::SourceMap::new());
-    EXIT_ERRORS
 }
 
 /// The plan as text, Terraform style.
