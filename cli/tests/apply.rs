@@ -4,27 +4,13 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn infra(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run infra: {err}"))
-}
+mod common;
 
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
+use common::{run as infra, text, write_module};
 
 #[track_caller]
 fn assert_exit(output: &Output, code: i32) {
     assert_eq!(output.status.code(), Some(code), "{}", text(output));
-}
-
-fn write_module(dir: &Path, source: &str) {
-    std::fs::write(dir.join("main.infra"), source).unwrap_or_else(|e| panic!("{e}"));
 }
 
 fn read(dir: &Path, path: &str) -> Option<String> {

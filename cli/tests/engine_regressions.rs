@@ -1,23 +1,10 @@
 //! Regression tests for engine bugs found in review; each names the bug it pins.
 
 use std::path::Path;
-use std::process::Command;
 
-fn infra(dir: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run infra: {err}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.code().unwrap_or(-1), text)
-}
+mod common;
 
-fn module(dir: &Path, source: &str) {
-    std::fs::write(dir.join("main.infra"), source).unwrap_or_else(|e| panic!("{e}"));
-}
+use common::{outcome as infra, write_module as module};
 
 fn state_list(dir: &Path) -> String {
     infra(dir, &["state", "list"]).1

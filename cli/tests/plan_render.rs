@@ -2,24 +2,9 @@
 //! (with the attribute that forces it), delete, read during apply, drift, no changes.
 //! Only providers with deterministic values are used, so the snapshots are stable.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn infra(dir: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run infra: {err}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.code().unwrap_or(-1), text)
-}
-
-fn module(dir: &Path, source: &str) {
-    std::fs::write(dir.join("main.infra"), source).unwrap_or_else(|e| panic!("{e}"));
-}
+use common::{outcome as infra, write_module as module};
 
 const FIRST: &str = r#"
 input greeting: string = "hello"

@@ -1,0 +1,35 @@
+//! Helpers the end-to-end tests share: run the `infra` binary in a directory, read what
+//! it printed, write a module.
+
+#![allow(dead_code)] // Each test file uses its own subset.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `infra ARGS` in `dir` as a script would: no colour, no terminal on stdin.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run infra: {err}"))
+}
+
+/// Everything printed: stdout, then stderr.
+pub fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// The exit code and everything printed.
+pub fn outcome(dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = run(dir, args);
+    (output.status.code().unwrap_or(-1), text(&output))
+}
+
+/// Writes the module's only file.
+pub fn write_module(dir: &Path, source: &str) {
+    std::fs::write(dir.join("main.infra"), source).unwrap_or_else(|e| panic!("cannot write main.infra: {e}"));
+}
