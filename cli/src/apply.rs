@@ -36,6 +36,9 @@ pub struct ApplyArgs {
     /// How long to wait for the state lock, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     lock_timeout: u64,
+
+    #[command(flatten)]
+    backend: crate::session::BackendArgs,
 }
 
 pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
@@ -72,7 +75,9 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     let module = &analysis.modules[0];
     let command = if destroy { "infra destroy" } else { "infra apply" };
     let (backend, lock, loaded) = match crate::session::locked_state(
-        &module.dir,
+        module,
+        &inputs,
+        &args.backend,
         &LockHolder::new(command),
         args.lock_timeout,
         &analysis.sources,
@@ -137,7 +142,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     watch_interrupts(&runtime, cancelled.clone(), out);
     let options = ApplyOptions {
-        backend: &backend,
+        backend: backend.as_ref(),
         parallelism: args.parallelism,
         events: &events,
         destroy,

@@ -19,6 +19,9 @@ pub struct ConsoleArgs {
 
     #[command(flatten)]
     inputs: InputArgs,
+
+    #[command(flatten)]
+    backend: crate::session::BackendArgs,
 }
 
 pub fn run(args: &ConsoleArgs, out: Output) -> u8 {
@@ -34,12 +37,15 @@ pub fn run(args: &ConsoleArgs, out: Output) -> u8 {
     let module = &analysis.modules[0];
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
+    let scope_inputs = &inputs.clone();
     let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
     // After an apply, resources have the attributes the state recorded.
-    use infra_runtime::state::StateBackend;
-    match infra_runtime::state::LocalBackend::new(module.dir.clone()).load() {
+    let location = crate::session::location(Some(module), scope_inputs, &module.dir, &args.backend);
+    match location.and_then(|location| {
+        location.backend().and_then(|backend| backend.load()).map_err(|error| vec![error.to_diagnostic()])
+    }) {
         Ok(loaded) => scope.load_state(&loaded.state),
-        Err(error) => render::print_diagnostics(out, &[error.to_diagnostic()], &analysis.sources),
+        Err(diagnostics) => render::print_diagnostics(out, &diagnostics, &analysis.sources),
     }
     let mut sources = analysis.sources.clone();
     if std::io::stdin().is_terminal() {

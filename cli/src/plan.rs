@@ -46,6 +46,9 @@ pub struct PlanArgs {
     /// How long to wait for the state lock, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     lock_timeout: u64,
+
+    #[command(flatten)]
+    backend: crate::session::BackendArgs,
 }
 
 pub fn run(args: &PlanArgs, out: Output) -> u8 {
@@ -60,7 +63,9 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     };
     let module = &analysis.modules[0];
     let (_backend, lock, loaded) = match crate::session::locked_state(
-        &module.dir,
+        module,
+        &inputs,
+        &args.backend,
         &LockHolder::current(),
         args.lock_timeout,
         &analysis.sources,

@@ -1,34 +1,389 @@
-//! What `plan`, `apply` and `destroy` share before planning: the state locked and
-//! loaded (its warnings shown), and an async runtime for the providers.
+//! What commands share before they touch the state: where it is kept (the `state` block,
+//! `--state-url` / `INFRA_STATE_URL`, `--workspace`), the state locked and loaded (its
+//! warnings shown), and an async runtime for the providers.
+//!
+//! The location is decided before anything else is evaluated: `--state-url` wins, then
+//! the root module's `state postgres { ... }` block, else the local files beside the
+//! module. A `state` block may use only literals, inputs and `env()`, so it never depends
+//! on anything the state itself would tell.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use infra_compiler::diagnostic::codes;
+use clap::Args;
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::resolve::{DeclKind, Module};
+use infra_compiler::syntax::ast::{Expr, ExprKind, Item, StateBlock, TemplatePart};
 use infra_compiler::SourceMap;
-use infra_runtime::state::{Loaded, LocalBackend, LockHolder, StateBackend, StateLock};
+use infra_runtime::module::ModuleScope;
+use infra_runtime::state::postgres::DEFAULT_WORKSPACE;
+use infra_runtime::state::{
+    Loaded, LocalBackend, LockHolder, PostgresBackend, PostgresLocation, StateBackend, StateError, StateErrorKind,
+    StateLock,
+};
+use infra_runtime::Value;
 
 use crate::{render, Output, EXIT_ERRORS};
 
-/// The local state of the module in `dir`, locked for `holder` (waiting up to
-/// `lock_timeout` seconds) and loaded. Errors are printed; the exit status is returned.
+/// Where local workspaces other than `default` keep their files, beside the module.
+pub const LOCAL_WORKSPACES_DIR: &str = "infra.state.d";
+
+/// The flags that choose where the state is.
+#[derive(Args, Debug, Clone, Default)]
+pub struct BackendArgs {
+    /// Keep the state in PostgreSQL at this URL (`postgres://USER:PASSWORD@HOST:PORT/DB`),
+    /// whatever the module's `state` block says
+    #[arg(long = "state-url", value_name = "URL", env = "INFRA_STATE_URL", hide_env_values = true)]
+    pub state_url: Option<String>,
+
+    /// The workspace: one of several isolated states of the same configuration
+    #[arg(long, value_name = "NAME", env = "INFRA_WORKSPACE")]
+    pub workspace: Option<String>,
+}
+
+/// Where a state is kept.
+#[derive(Clone)]
+pub enum StateLocation {
+    /// Files beside the module (`default`), or under `infra.state.d/NAME/`.
+    Local { module_dir: PathBuf, workspace: String },
+    Postgres(PostgresLocation),
+}
+
+impl StateLocation {
+    pub fn workspace(&self) -> &str {
+        match self {
+            StateLocation::Local { workspace, .. } => workspace,
+            StateLocation::Postgres(location) => location.workspace(),
+        }
+    }
+
+    /// The same store, another workspace.
+    pub fn with_workspace(&self, workspace: &str) -> Result<StateLocation, StateError> {
+        infra_runtime::state::postgres::check_workspace_name(workspace)?;
+        Ok(match self {
+            StateLocation::Local { module_dir, .. } => {
+                StateLocation::Local { module_dir: module_dir.clone(), workspace: workspace.to_string() }
+            }
+            StateLocation::Postgres(location) => StateLocation::Postgres(location.with_workspace(workspace)?),
+        })
+    }
+
+    fn local_dir(module_dir: &Path, workspace: &str) -> PathBuf {
+        if workspace == DEFAULT_WORKSPACE {
+            module_dir.to_path_buf()
+        } else {
+            module_dir.join(LOCAL_WORKSPACES_DIR).join(workspace)
+        }
+    }
+
+    /// The backend for this location; a local workspace other than `default` must exist.
+    pub fn backend(&self) -> Result<Box<dyn StateBackend>, StateError> {
+        match self {
+            StateLocation::Local { module_dir, workspace } => {
+                let dir = StateLocation::local_dir(module_dir, workspace);
+                if !dir.is_dir() {
+                    return Err(missing_workspace(workspace, &dir.display().to_string()));
+                }
+                Ok(Box::new(LocalBackend::new(dir)))
+            }
+            StateLocation::Postgres(location) => Ok(Box::new(PostgresBackend::new(location.clone()))),
+        }
+    }
+
+    /// The workspaces there are, sorted; `default` always.
+    pub fn workspaces(&self) -> Result<Vec<String>, StateError> {
+        match self {
+            StateLocation::Local { module_dir, .. } => {
+                let mut names = vec![DEFAULT_WORKSPACE.to_string()];
+                if let Ok(entries) = std::fs::read_dir(module_dir.join(LOCAL_WORKSPACES_DIR)) {
+                    names.extend(
+                        entries
+                            .flatten()
+                            .filter(|entry| entry.path().is_dir())
+                            .map(|entry| entry.file_name().to_string_lossy().into_owned()),
+                    );
+                }
+                names.sort();
+                names.dedup();
+                Ok(names)
+            }
+            StateLocation::Postgres(location) => PostgresBackend::new(location.clone()).workspaces(),
+        }
+    }
+
+    pub fn create_workspace(&self, name: &str) -> Result<(), StateError> {
+        infra_runtime::state::postgres::check_workspace_name(name)?;
+        match self {
+            StateLocation::Local { module_dir, .. } => {
+                let dir = StateLocation::local_dir(module_dir, name);
+                if name == DEFAULT_WORKSPACE || dir.exists() {
+                    return Err(StateError::new(StateErrorKind::Workspace, format!("workspace `{name}` already exists"))
+                        .with_help(format!("select it with `--workspace {name}`")));
+                }
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    StateError::new(StateErrorKind::WriteFailed, format!("cannot create `{}`: {e}", dir.display()))
+                        .with_help("check that the module directory is writable")
+                })
+            }
+            StateLocation::Postgres(location) => PostgresBackend::new(location.clone()).create_workspace(name),
+        }
+    }
+
+    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<(), StateError> {
+        infra_runtime::state::postgres::check_workspace_name(name)?;
+        match self {
+            StateLocation::Local { module_dir, .. } => {
+                if name == DEFAULT_WORKSPACE {
+                    return Err(StateError::new(StateErrorKind::Workspace, "the `default` workspace cannot be deleted")
+                        .with_help("destroy what it holds with `infra destroy` if it is no longer needed"));
+                }
+                let location = self.with_workspace(name)?;
+                let backend = location.backend()?;
+                let lock = backend.lock(&LockHolder::new(format!("infra workspace delete {name}")), Duration::ZERO)?;
+                let loaded = backend.load()?;
+                if !force && !loaded.state.instances.is_empty() {
+                    return Err(StateError::new(
+                        StateErrorKind::Workspace,
+                        format!("workspace `{name}` holds {} instances", loaded.state.instances.len()),
+                    )
+                    .with_help(format!(
+                        "destroy them first (`infra destroy --workspace {name}`), or pass --force to forget them"
+                    )));
+                }
+                drop(lock);
+                let dir = StateLocation::local_dir(module_dir, name);
+                std::fs::remove_dir_all(&dir).map_err(|e| {
+                    StateError::new(StateErrorKind::WriteFailed, format!("cannot remove `{}`: {e}", dir.display()))
+                })
+            }
+            StateLocation::Postgres(location) => PostgresBackend::new(location.clone()).delete_workspace(name, force),
+        }
+    }
+}
+
+fn missing_workspace(workspace: &str, place: &str) -> StateError {
+    StateError::new(StateErrorKind::Workspace, format!("workspace `{workspace}` does not exist (no `{place}`)"))
+        .with_help(format!("create it with `infra workspace new {workspace}`, or list them with `infra workspace list`"))
+}
+
+/// The root module's `state` block, if any.
+pub fn state_block(module: &Module) -> Option<&StateBlock> {
+    module.items().find_map(|(_, item)| match item {
+        Item::State(block) => Some(block),
+        _ => None,
+    })
+}
+
+/// Where the state of `module` (in `module_dir`) is: the flags, then its `state` block,
+/// then local files. `inputs` are the root module's resolved inputs, for the block.
+pub fn location(
+    module: Option<&Module>,
+    inputs: &BTreeMap<String, Value>,
+    module_dir: &Path,
+    args: &BackendArgs,
+) -> Result<StateLocation, Vec<Diagnostic>> {
+    let state_error = |error: StateError| vec![error.to_diagnostic()];
+    if let Some(url) = &args.state_url {
+        let location =
+            PostgresLocation::new(url, None, args.workspace.as_deref()).map_err(|e| state_error(with_origin(e)))?;
+        return Ok(StateLocation::Postgres(location));
+    }
+    if let Some((module, block)) = module.and_then(|module| state_block(module).map(|block| (module, block))) {
+        if let Some(location) = block_location(module, block, inputs, args)? {
+            return Ok(location);
+        }
+    }
+    let workspace = args.workspace.clone().unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
+    infra_runtime::state::postgres::check_workspace_name(&workspace).map_err(state_error)?;
+    Ok(StateLocation::Local { module_dir: module_dir.to_path_buf(), workspace })
+}
+
+fn with_origin(error: StateError) -> StateError {
+    let help = error.help.clone().unwrap_or_default();
+    error.with_help(format!("{help} (the URL comes from `--state-url` or `INFRA_STATE_URL`)"))
+}
+
+/// The location a `state` block names: `state local {}` is the default, `state postgres
+/// { url, schema, workspace }` a database. Only literals, inputs and `env()` are allowed.
+fn block_location(
+    module: &Module,
+    block: &StateBlock,
+    inputs: &BTreeMap<String, Value>,
+    args: &BackendArgs,
+) -> Result<Option<StateLocation>, Vec<Diagnostic>> {
+    let backend = block.backend.name.as_str();
+    let allowed: &[&str] = match backend {
+        "local" => &[],
+        "postgres" => &["url", "schema", "workspace"],
+        _ => {
+            return Err(vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("unknown state backend `{backend}`"))
+                .with_label(block.backend.span, "not a backend")
+                .with_help("the backends are `local` (files beside the module) and `postgres`")])
+        }
+    };
+    let mut diagnostics = Vec::new();
+    let mut values = BTreeMap::new();
+    let env = |name: &str| std::env::var(name).ok();
+    let stdlib = infra_stdlib::builtin();
+    let scope = ModuleScope::new(module, inputs.clone(), stdlib, stdlib, &env);
+    for item in &block.body.items {
+        let infra_compiler::syntax::ast::BodyItem::Attribute(attribute) = item else {
+            diagnostics.push(
+                Diagnostic::error(codes::STATE_BLOCK_INVALID, "a `state` block holds only attributes")
+                    .with_label(block.body.span, "nested block here")
+                    .with_help(format!("`state {backend}` takes {}", attribute_list(allowed))),
+            );
+            continue;
+        };
+        let name = attribute.name.name.as_str();
+        if !allowed.contains(&name) {
+            diagnostics.push(
+                Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("`state {backend}` has no attribute `{name}`"))
+                    .with_label(attribute.name.span, "unknown attribute")
+                    .with_help(format!("`state {backend}` takes {}", attribute_list(allowed))),
+            );
+            continue;
+        }
+        if let Some(offending) = disallowed(module, &attribute.value) {
+            diagnostics.push(
+                Diagnostic::error(codes::STATE_BLOCK_EXPRESSION, "a `state` block may use only literals, inputs and `env()`")
+                    .with_label(offending.span, "evaluated before anything else, so this cannot be used here")
+                    .with_help("the state's location is needed before resources, lets and other functions are known; pass the value as an input or through `env(\"NAME\")`"),
+            );
+            continue;
+        }
+        match scope.eval(&attribute.value) {
+            Ok(value) => match value.as_str() {
+                Some(text) if value.is_wholly_known() => {
+                    values.insert(name.to_string(), text.to_string());
+                }
+                _ => diagnostics.push(
+                    Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("`{name}` must be a string"))
+                        .with_label(attribute.value.span, "not a string")
+                        .with_help("give a string, such as an input of type `string` or `env(\"NAME\")`"),
+                ),
+            },
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    if backend == "local" {
+        return Ok(None);
+    }
+    let Some(url) = values.get("url") else {
+        return Err(vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, "`state postgres` needs a `url`")
+            .with_label(block.span, "no `url`")
+            .with_help("add `url = env(\"INFRA_STATE_URL\")` (or an input), so the password stays out of the file")]);
+    };
+    let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
+    let location = PostgresLocation::new(url, values.get("schema").map(String::as_str), workspace)
+        .map_err(|error| vec![error.to_diagnostic().with_label(block.span, "in this `state` block")])?;
+    Ok(Some(StateLocation::Postgres(location)))
+}
+
+fn attribute_list(allowed: &[&str]) -> String {
+    if allowed.is_empty() {
+        "no attributes".to_string()
+    } else {
+        allowed.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The first part of `expr` that is not a literal, an input or an `env()` call.
+fn disallowed<'e>(module: &Module, expr: &'e Expr) -> Option<&'e Expr> {
+    match &expr.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => None,
+        ExprKind::Template(template) | ExprKind::Heredoc { template, .. } => {
+            template.parts.iter().find_map(|part| match part {
+                TemplatePart::Literal(_) => None,
+                TemplatePart::Interpolation(inner) => disallowed(module, inner),
+            })
+        }
+        ExprKind::Name(name) => match module.decl(&name.name) {
+            Some(decl) if decl.kind == DeclKind::Input => None,
+            _ => Some(expr),
+        },
+        ExprKind::Call { function, args, .. } if function.name == "env" => {
+            args.iter().find_map(|arg| disallowed(module, arg))
+        }
+        _ => Some(expr),
+    }
+}
+
+/// The state of `module`, at the location the flags and its `state` block give, locked
+/// for `holder` (waiting up to `lock_timeout` seconds) and loaded. Errors are printed;
+/// the exit status is returned.
 pub fn locked_state(
-    dir: &Path,
+    module: &Module,
+    inputs: &BTreeMap<String, Value>,
+    args: &BackendArgs,
     holder: &LockHolder,
     lock_timeout: u64,
     sources: &SourceMap,
     out: Output,
-) -> Result<(LocalBackend, StateLock, Loaded), u8> {
-    let backend = LocalBackend::new(dir.to_path_buf());
-    let failed = |error: infra_runtime::state::StateError| {
+) -> Result<(Box<dyn StateBackend>, StateLock, Loaded), u8> {
+    let failed_diagnostics = |diagnostics: Vec<Diagnostic>| {
+        render::print_diagnostics(out, &diagnostics, sources);
+        EXIT_ERRORS
+    };
+    let location = location(Some(module), inputs, &module.dir, args).map_err(failed_diagnostics)?;
+    let failed = |error: StateError| {
         render::print_diagnostics(out, &[error.to_diagnostic()], sources);
         EXIT_ERRORS
     };
+    let backend = location.backend().map_err(failed)?;
     let lock = backend.lock(holder, Duration::from_secs(lock_timeout)).map_err(failed)?;
     let loaded = backend.load().map_err(failed)?;
     let warnings: Vec<_> = loaded.warnings.iter().map(|w| w.to_diagnostic()).collect();
     render::print_diagnostics(out, &warnings, sources);
     Ok((backend, lock, loaded))
+}
+
+/// The state location for commands that do not plan (`state`, `output`, `workspace`):
+/// the module in `dir` is read only for its `state` block, and its inputs (from the
+/// environment and defaults) only when that block exists. A directory without a module
+/// keeps its state locally.
+pub fn location_for_dir(dir: &Path, args: &BackendArgs, out: Output) -> Result<StateLocation, u8> {
+    if args.state_url.is_some() {
+        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
+            render::print_diagnostics(out, &diagnostics, &SourceMap::new());
+            EXIT_ERRORS
+        });
+    }
+    let has_sources = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().any(|entry| entry.path().extension().is_some_and(|e| e == "infra")))
+        .unwrap_or(false);
+    if !has_sources {
+        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
+            render::print_diagnostics(out, &diagnostics, &SourceMap::new());
+            EXIT_ERRORS
+        });
+    }
+    let mut analysis = crate::check::analyze(dir);
+    let Some(module) = analysis.modules.first() else {
+        return location(None, &BTreeMap::new(), dir, args).map_err(|_| EXIT_ERRORS);
+    };
+    if state_block(module).is_none() {
+        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
+            render::print_diagnostics(out, &diagnostics, &analysis.sources);
+            EXIT_ERRORS
+        });
+    }
+    if analysis.has_errors() {
+        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
+        render::print_summary(out, false, "the module has errors, so its `state` block cannot be read");
+        return Err(EXIT_ERRORS);
+    }
+    let mut sources = std::mem::take(&mut analysis.sources);
+    let inputs = crate::inputs::resolve(&crate::inputs::InputArgs::default(), &analysis.modules[0], &mut sources);
+    let result = inputs.and_then(|inputs| location(Some(&analysis.modules[0]), &inputs, dir, args));
+    result.map_err(|diagnostics| {
+        render::print_diagnostics(out, &diagnostics, &sources);
+        EXIT_ERRORS
+    })
 }
 
 /// A multi-threaded tokio runtime for provider operations.

@@ -289,6 +289,9 @@ struct Engine<'c, 'a> {
     completed: RefCell<HashSet<String>>,
     /// Instances the selection left out: never orphans.
     kept: RefCell<HashSet<Address>>,
+    /// Set when the journal cannot be written: no operation starts after that, since
+    /// its outcome could not be recorded.
+    journal_failed: std::cell::Cell<bool>,
 }
 
 impl<'c, 'a> Engine<'c, 'a> {
@@ -305,6 +308,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             state: RefCell::new(state),
             completed: RefCell::new(HashSet::new()),
             kept: RefCell::new(HashSet::new()),
+            journal_failed: std::cell::Cell::new(false),
             dependencies: resource_dependencies(context.graph)
                 .into_iter()
                 .map(|(_, name, deps)| {
@@ -787,7 +791,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         }
         self.event(Event::Started { address: address.clone(), action: Action::Delete });
         let started = std::time::Instant::now();
-        self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None));
+        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None)) {
+            return Err(Self::interrupted());
+        }
         let result = {
             let _permit = self.limit.acquire().await;
             self.ticking(address, Action::Delete, operation.provider.delete(operation.kind, prior)).await
@@ -837,7 +843,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         // replayed state still knows the object may exist (as pending).
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_dependencies(operation.dependencies.to_vec());
-        self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending)));
+        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending))) {
+            return Err(Self::interrupted());
+        }
         let result = {
             let _permit = self.limit.acquire().await;
             self.ticking(address, shown, run()).await
@@ -875,7 +883,10 @@ impl<'c, 'a> Engine<'c, 'a> {
             .with_dependencies(operation.dependencies.to_vec());
         let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
         if let Some(apply) = self.apply {
-            apply.backend.append_journal(&entry)?;
+            if let Err(error) = apply.backend.append_journal(&entry) {
+                self.journal_failed.set(true);
+                return Err(error);
+            }
         }
         self.state.borrow_mut().instances.insert(address.clone(), instance);
         Ok(())
@@ -913,23 +924,29 @@ impl<'c, 'a> Engine<'c, 'a> {
     }
 
     fn cancelled(&self) -> bool {
-        self.apply.is_some_and(|a| a.cancelled.load(std::sync::atomic::Ordering::SeqCst))
+        self.journal_failed.get() || self.apply.is_some_and(|a| a.cancelled.load(std::sync::atomic::Ordering::SeqCst))
     }
 
-    /// The error of an operation not started because the run was interrupted.
+    /// The error of an operation not started because the run was interrupted (or the
+    /// journal could not be written).
     fn interrupted() -> ProviderError {
         ProviderError::new("not started: the run was interrupted")
             .with_help("run the command again to finish; everything completed so far is saved")
     }
 
     /// Appends to the journal; a journal that cannot be written is an error of the
-    /// whole apply, reported once it ends.
-    fn journal(&self, entry: JournalEntry) {
+    /// whole apply, reported once (when it ends), and stops new operations. Returns
+    /// whether the entry was recorded.
+    fn journal(&self, entry: JournalEntry) -> bool {
         if let Some(apply) = self.apply {
             if let Err(error) = apply.backend.append_journal(&entry) {
-                self.error(error.to_diagnostic());
+                if !self.journal_failed.replace(true) {
+                    self.error(error.to_diagnostic());
+                }
+                return false;
             }
         }
+        true
     }
 
     /// The configuration of a body as attributes: every attribute of the schema (null

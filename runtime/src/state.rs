@@ -7,7 +7,7 @@
 //! one begins and completes, and an exclusive lock naming its holder. Loading replays
 //! the journal over the snapshot, so an operation that began but never completed shows
 //! up as an instance with a pending [`Status`]. [`LocalBackend`] keeps all of it in files
-//! beside the root module; a PostgreSQL backend implements the same trait.
+//! beside the root module; [`PostgresBackend`] in a PostgreSQL database shared by a team.
 //!
 //! The backend interface is synchronous. File I/O with `fsync` blocks anyway, and a
 //! blocking interface is simple to call from threads, tests and child processes; the
@@ -17,7 +17,7 @@
 //! Sub-modules: [`json`] converts values to and from JSON (sensitive marks become
 //! attribute paths), [`document`] reads and writes the snapshot format, [`journal`] the
 //! journal lines and their replay, [`lock`] the lock holder, [`local`] the file backend,
-//! [`error`] the errors and warnings.
+//! [`postgres`] the database backend, [`error`] the errors and warnings.
 
 pub mod document;
 pub mod error;
@@ -25,6 +25,7 @@ pub mod journal;
 pub mod json;
 pub mod local;
 pub mod lock;
+pub mod postgres;
 
 use std::any::Any;
 use std::collections::hash_map::RandomState;
@@ -45,6 +46,7 @@ pub use journal::{replay, JournalEntry, JournalOp, JournalRead};
 pub use json::{attributes_from_json, attributes_to_json, value_from_json, AttributePath, PathStep};
 pub use local::LocalBackend;
 pub use lock::LockHolder;
+pub use postgres::{PostgresBackend, PostgresLocation};
 
 /// The snapshot format this version of Infra reads and writes. A state with a larger
 /// version is refused rather than misread.

@@ -102,6 +102,18 @@ codes! {
     STATE_CONFLICT = "E0708", "stored state changed since it was loaded";
     STATE_LOCK_FAILED = "E0709", "state lock cannot be taken";
     STALE_PLAN = "E0710", "saved plan no longer applies";
+    STATE_UNREACHABLE = "E0711", "state server cannot be reached";
+    STATE_AUTH_FAILED = "E0712", "state server refused the credentials";
+    STATE_DATABASE_MISSING = "E0713", "state database does not exist";
+    STATE_NEWER_SCHEMA = "E0714", "state database made by a newer version of Infra";
+    STATE_CONNECTION_LOST = "E0715", "connection to the state server failed";
+    STATE_INVALID_LOCATION = "E0716", "state location is not valid";
+    STATE_BLOCK_EXPRESSION = "E0717", "value not allowed in a `state` block";
+    STATE_BLOCK_INVALID = "E0718", "`state` block is not valid";
+    STATE_WORKSPACE = "E0719", "workspace does not exist or already exists";
+    STATE_LINEAGE_MISMATCH = "E0720", "state has another lineage";
+    STATE_OLDER_SERIAL = "E0721", "state is older than the stored one";
+    STATE_ADDRESS_TAKEN = "E0722", "address already in the state";
     // The command line: E08xx (about the invocation, not about source)
     NOT_CONFIRMED = "E0800", "changes not confirmed";
     OPTION_NOT_SUPPORTED = "E0801", "option not supported here";
@@ -109,6 +121,8 @@ codes! {
     COMMAND_FAILED = "E0803", "command cannot run";
     UNKNOWN_CODE = "E0804", "unknown diagnostic code";
     INTERRUPTED = "E0805", "interrupted";
+    STATE_URL_CONFLICT = "E0806", "two state locations given";
+    INVALID_STATE_DOCUMENT = "E0807", "input is not a state document";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";

@@ -29,6 +29,24 @@ pub enum StateErrorKind {
     Conflict,
     /// The lock file cannot be opened or locked for a reason other than another holder.
     LockFailed,
+    /// The state server cannot be reached (refused, timed out, no such host).
+    Unreachable,
+    /// The state server refused the credentials.
+    AuthFailed,
+    /// The state server has no database of the configured name.
+    DatabaseMissing,
+    /// The state database's tables were made by a newer version of Infra.
+    NewerSchema,
+    /// The connection to the state server was lost, or the server failed a statement.
+    ConnectionLost,
+    /// The state location (URL, schema, workspace name) is not valid.
+    InvalidLocation,
+    /// The workspace does not exist, or already exists.
+    Workspace,
+    /// A state from another history (lineage) where one was expected to continue.
+    LineageMismatch,
+    /// A state older (smaller serial) than the stored one would replace it.
+    OlderSerial,
 }
 
 impl StateErrorKind {
@@ -44,6 +62,15 @@ impl StateErrorKind {
             StateErrorKind::NotLocked => "E0707",
             StateErrorKind::Conflict => "E0708",
             StateErrorKind::LockFailed => "E0709",
+            StateErrorKind::Unreachable => "E0711",
+            StateErrorKind::AuthFailed => "E0712",
+            StateErrorKind::DatabaseMissing => "E0713",
+            StateErrorKind::NewerSchema => "E0714",
+            StateErrorKind::ConnectionLost => "E0715",
+            StateErrorKind::InvalidLocation => "E0716",
+            StateErrorKind::Workspace => "E0719",
+            StateErrorKind::LineageMismatch => "E0720",
+            StateErrorKind::OlderSerial => "E0721",
         }
     }
 
@@ -60,6 +87,15 @@ impl StateErrorKind {
             StateErrorKind::NotLocked => "state written without holding the lock",
             StateErrorKind::Conflict => "stored state changed since it was loaded",
             StateErrorKind::LockFailed => "state lock cannot be taken",
+            StateErrorKind::Unreachable => "state server cannot be reached",
+            StateErrorKind::AuthFailed => "state server refused the credentials",
+            StateErrorKind::DatabaseMissing => "state database does not exist",
+            StateErrorKind::NewerSchema => "state database made by a newer version of Infra",
+            StateErrorKind::ConnectionLost => "connection to the state server failed",
+            StateErrorKind::InvalidLocation => "state location is not valid",
+            StateErrorKind::Workspace => "workspace does not exist or already exists",
+            StateErrorKind::LineageMismatch => "state has another lineage",
+            StateErrorKind::OlderSerial => "state is older than the stored one",
         }
     }
 }
