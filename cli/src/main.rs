@@ -21,6 +21,7 @@ mod selection;
 mod session;
 mod state;
 mod svg;
+mod workspace;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -74,8 +75,10 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Delete everything the state holds, after showing what will go
     Destroy(apply::ApplyArgs),
-    /// Read the state: list instances, show one
+    /// Read and edit the state: list, show, mv, rm, pull, push, migrate
     State(state::StateArgs),
+    /// Manage workspaces: several isolated states of one configuration
+    Workspace(workspace::WorkspaceArgs),
     /// Print the outputs saved by the last apply
     Output(state::OutputArgs),
 }
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         Command::Destroy(args) => apply::run(args, out, true),
         Command::State(args) => state::run_state(args, out),
         Command::Output(args) => state::run_output(args, out),
+        Command::Workspace(args) => workspace::run(args, out),
     };
     ExitCode::from(code)
 }

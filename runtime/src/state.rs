@@ -252,6 +252,11 @@ pub trait StateBackend: Send + Sync {
     /// A crash between the two steps is harmless: entries carry the serial of the
     /// snapshot they apply to, and loading skips the ones older than the snapshot.
     fn compact(&self, state: &mut State) -> Result<(), StateError>;
+
+    /// Like [`compact`](StateBackend::compact), but without checking the stored
+    /// lineage and serial: `infra state push --force` and `infra state migrate` use it
+    /// after checking what they replace themselves.
+    fn replace_snapshot(&self, state: &mut State) -> Result<(), StateError>;
 }
 
 /// A held state lock; dropping it releases the lock.

@@ -334,6 +334,15 @@ impl StateBackend for LocalBackend {
         self.write_snapshot(state)?;
         self.clear_journal()
     }
+
+    fn replace_snapshot(&self, state: &mut State) -> Result<(), StateError> {
+        self.require_lock()?;
+        let serial = state.serial + 1;
+        let bytes = render_snapshot(state, serial).map_err(|e| e.at(&self.state_path()))?;
+        self.write_atomically(&bytes)?;
+        state.serial = serial;
+        self.clear_journal()
+    }
 }
 
 /// Releases the lock when dropped: writes through the backend stop being allowed, the

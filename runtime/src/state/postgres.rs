@@ -495,7 +495,7 @@ impl StateBackend for PostgresBackend {
         let (lineage, loaded_serial) = (state.lineage.clone(), state.serial);
         self.with_workspace(move |client, schema, workspace| {
             let mut transaction = client.transaction().map_err(|e| query_error(&e))?;
-            write_snapshot_row(&mut transaction, schema, workspace, &document, &lineage, loaded_serial)?;
+            write_snapshot_row(&mut transaction, schema, workspace, &document, &lineage, loaded_serial, true)?;
             transaction.commit().map_err(|e| query_error(&e))
         })?;
         state.serial = serial;
@@ -526,13 +526,25 @@ impl StateBackend for PostgresBackend {
     }
 
     fn compact(&self, state: &mut State) -> Result<(), StateError> {
+        self.compact_checked(state, true)
+    }
+
+    fn replace_snapshot(&self, state: &mut State) -> Result<(), StateError> {
+        self.compact_checked(state, false)
+    }
+}
+
+impl PostgresBackend {
+    /// Writes the snapshot and deletes the journal rows in one transaction; `check`
+    /// refuses another lineage or a newer stored serial.
+    fn compact_checked(&self, state: &mut State, check: bool) -> Result<(), StateError> {
         self.require_lock()?;
         let serial = state.serial + 1;
         let document = render_snapshot(state, serial)?;
         let (lineage, loaded_serial) = (state.lineage.clone(), state.serial);
         self.with_workspace(move |client, schema, workspace| {
             let mut transaction = client.transaction().map_err(|e| query_error(&e))?;
-            write_snapshot_row(&mut transaction, schema, workspace, &document, &lineage, loaded_serial)?;
+            write_snapshot_row(&mut transaction, schema, workspace, &document, &lineage, loaded_serial, check)?;
             transaction
                 .execute(&format!("DELETE FROM {schema}.journal WHERE workspace = $1"), &[&workspace])
                 .map_err(|e| query_error(&e))?;
@@ -615,6 +627,7 @@ fn write_snapshot_row(
     document: &[u8],
     lineage: &str,
     loaded_serial: u64,
+    check: bool,
 ) -> Result<(), StateError> {
     let newest = transaction
         .query_opt(
@@ -625,7 +638,7 @@ fn write_snapshot_row(
             &[&workspace],
         )
         .map_err(|e| query_error(&e))?;
-    if let Some(row) = newest {
+    if let Some(row) = newest.filter(|_| check) {
         let stored_lineage: String = row.get(1);
         let stored_serial = row.get::<_, i64>(0) as u64;
         // The document's own header is what `load` trusts; check it parses, so a
@@ -655,6 +668,13 @@ fn write_snapshot_row(
     }
     let text = String::from_utf8_lossy(document).into_owned();
     let serial = loaded_serial as i64 + 1;
+    if !check {
+        // A replacement is the newest snapshot whatever its serial: rows it would sort
+        // under go.
+        transaction
+            .execute(&format!("DELETE FROM {schema}.snapshots WHERE workspace = $1 AND serial >= $2"), &[&workspace, &serial])
+            .map_err(|e| query_error(&e))?;
+    }
     transaction
         .execute(
             &format!(

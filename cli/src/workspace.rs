@@ -1,0 +1,69 @@
+//! `infra workspace list|new|delete`: several isolated states of one configuration, in
+//! the same backend.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use infra_compiler::SourceMap;
+
+use crate::session::BackendArgs;
+use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct WorkspaceArgs {
+    #[command(subcommand)]
+    command: WorkspaceCommand,
+
+    /// The root module
+    #[arg(long = "module", value_name = "DIR", default_value = ".", global = true)]
+    module_dir: PathBuf,
+
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum WorkspaceCommand {
+    /// List the workspaces, marking the selected one with `*`
+    List,
+    /// Create an empty workspace
+    New {
+        /// Letters, digits, `-`, `_` and `.`
+        name: String,
+    },
+    /// Delete a workspace and its state; refused while it holds instances
+    Delete {
+        name: String,
+        /// Delete even when its state holds instances (the objects are not deleted)
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn run(args: &WorkspaceArgs, out: Output) -> u8 {
+    let location = match crate::session::location_for_dir(&args.module_dir, &args.backend, out) {
+        Ok(location) => location,
+        Err(code) => return code,
+    };
+    let result = match &args.command {
+        WorkspaceCommand::List => location.workspaces().map(|names| {
+            for name in names {
+                let marker = if name == location.workspace() { "*" } else { " " };
+                render::to_stdout(&format!("{marker} {name}\n"));
+            }
+        }),
+        WorkspaceCommand::New { name } => location.create_workspace(name).map(|()| {
+            render::to_stdout(&format!("Created workspace `{name}`; select it with `--workspace {name}`.\n"));
+        }),
+        WorkspaceCommand::Delete { name, force } => location.delete_workspace(name, *force).map(|()| {
+            render::to_stdout(&format!("Deleted workspace `{name}`.\n"));
+        }),
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(error) => {
+            render::print_diagnostics(out, &[error.to_diagnostic()], &SourceMap::new());
+            EXIT_ERRORS
+        }
+    }
+}
