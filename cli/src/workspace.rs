@@ -18,8 +18,13 @@ pub struct WorkspaceArgs {
     #[arg(long = "module", value_name = "DIR", default_value = ".", global = true)]
     module_dir: PathBuf,
 
-    #[command(flatten)]
-    backend: BackendArgs,
+    /// The PostgreSQL state to manage (as `--state-url` elsewhere)
+    #[arg(long = "state-url", value_name = "URL", env = "INFRA_STATE_URL", hide_env_values = true, global = true)]
+    state_url: Option<String>,
+
+    /// The selected workspace, marked in `list`
+    #[arg(long, value_name = "NAME", env = "INFRA_WORKSPACE", global = true)]
+    workspace: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -41,7 +46,8 @@ enum WorkspaceCommand {
 }
 
 pub fn run(args: &WorkspaceArgs, out: Output) -> u8 {
-    let location = match crate::session::location_for_dir(&args.module_dir, &args.backend, out) {
+    let backend = BackendArgs { state_url: args.state_url.clone(), workspace: args.workspace.clone() };
+    let location = match crate::session::location_for_dir(&args.module_dir, &backend, out) {
         Ok(location) => location,
         Err(code) => return code,
     };

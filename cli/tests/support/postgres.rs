@@ -1,0 +1,184 @@
+//! A real PostgreSQL server for tests: `initdb` into a temporary directory and
+//! `postgres` on 127.0.0.1 on a free port, run as the `postgres` user (both refuse to run
+//! as root), with a private socket directory. Stopped by its PID when dropped.
+
+#![allow(dead_code)] // Each test file uses its own subset.
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Postgres {
+    /// Holds the data directory; removed on drop.
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    socket_dir: PathBuf,
+    pub port: u16,
+    child: Option<Child>,
+    uid: u32,
+    gid: u32,
+}
+
+/// A PostgreSQL binary: on the PATH, else where Debian installs version 15.
+fn binary(name: &str) -> PathBuf {
+    let debian = Path::new("/usr/lib/postgresql/15/bin").join(name);
+    let on_path = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file()));
+    on_path.flatten().unwrap_or(debian)
+}
+
+/// The uid and gid of the `postgres` user, from `/etc/passwd`.
+fn postgres_user() -> (u32, u32) {
+    let passwd = std::fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
+    passwd
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.first() == Some(&"postgres")).then(|| (fields[2].parse().ok(), fields[3].parse().ok()))
+        })
+        .and_then(|(uid, gid)| Some((uid?, gid?)))
+        .expect("a `postgres` user (see SERVICES.md)")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+impl Postgres {
+    /// A server that trusts every local connection.
+    pub fn start() -> Postgres {
+        Postgres::start_with(None)
+    }
+
+    /// A server that asks for a password (`scram-sha-256`); the `postgres` user's is
+    /// `password`.
+    pub fn start_with_password(password: &str) -> Postgres {
+        Postgres::start_with(Some(password))
+    }
+
+    fn start_with(password: Option<&str>) -> Postgres {
+        let (uid, gid) = postgres_user();
+        let dir = tempfile::Builder::new().prefix("pg").tempdir_in("/tmp").expect("temp dir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let root = dir.path().join("pg");
+        std::fs::create_dir(&root).expect("mkdir");
+        std::os::unix::fs::chown(&root, Some(uid), Some(gid)).expect("chown to postgres");
+        let data = root.join("data");
+        let mut initdb = Command::new(binary("initdb"));
+        initdb.args(["-D"]).arg(&data).args(["-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"]);
+        match password {
+            Some(password) => {
+                let file = root.join("pwfile");
+                std::fs::write(&file, password).expect("write the password file");
+                std::os::unix::fs::chown(&file, Some(uid), Some(gid)).expect("chown");
+                initdb.args(["-A", "scram-sha-256"]).arg(format!("--pwfile={}", file.display()));
+            }
+            None => {
+                initdb.args(["-A", "trust"]);
+            }
+        }
+        let status = initdb.uid(uid).gid(gid).stdout(Stdio::null()).stderr(Stdio::null()).status().expect("run initdb");
+        assert!(status.success(), "initdb failed");
+        let mut server =
+            Postgres { _dir: dir, data, socket_dir: root, port: free_port(), child: None, uid, gid };
+        server.resume();
+        server
+    }
+
+    /// Starts the server (again) on the same data directory and port.
+    pub fn resume(&mut self) {
+        let child = Command::new(binary("postgres"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-p", &self.port.to_string(), "-k"])
+            .arg(&self.socket_dir)
+            .uid(self.uid)
+            .gid(self.gid)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start postgres");
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() || !self.ready() {
+            assert!(start.elapsed() < Duration::from_secs(30), "postgres did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn ready(&self) -> bool {
+        Command::new("pg_isready")
+            .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Fast shutdown (SIGINT to the postmaster): sessions are ended at once.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+
+    /// A connection URL for `database` as the `postgres` user.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}?sslmode=disable", self.port)
+    }
+
+    /// Runs SQL with `psql` against `database`; returns its unaligned output.
+    pub fn sql(&self, database: &str, sql: &str) -> String {
+        let output = Command::new("psql")
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+            .args(["-p", &self.port.to_string(), "-d", database, "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(output.status.success(), "psql failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// A new empty database.
+    pub fn create_database(&self, name: &str) -> String {
+        self.sql("postgres", &format!("CREATE DATABASE {name}"));
+        self.url(name)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One server for every test in this binary that does not stop it; each test uses its
+/// own database. Statics are never dropped, so a watcher process stops the server once
+/// the test process has exited.
+pub fn shared() -> &'static Postgres {
+    static SERVER: std::sync::OnceLock<Postgres> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| {
+        let server = Postgres::start();
+        let postmaster = server.child.as_ref().map(Child::id).expect("running");
+        let watcher = format!(
+            "while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill -INT {postmaster}; \
+             while kill -0 {postmaster} 2>/dev/null; do sleep 0.2; done; rm -rf '{}'",
+            std::process::id(),
+            server._dir.path().display()
+        );
+        Command::new("sh")
+            .args(["-c", &watcher])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the watcher");
+        server
+    })
+}
+
+/// A fresh database on the shared server, named after the test.
+pub fn database(name: &str) -> String {
+    shared().create_database(name)
+}
