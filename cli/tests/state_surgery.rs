@@ -1,0 +1,156 @@
+//! `infra state mv|rm|pull|push` and local workspaces, end to end on the local backend.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+mod common;
+
+use common::{run as infra, text, write_module};
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", text(output));
+}
+
+fn file(name: &str, path: &str) -> String {
+    format!("resource local.file {name} {{\n  path    = \"{path}\"\n  content = \"x\"\n}}\n")
+}
+
+fn applied(dir: &Path, source: &str) {
+    write_module(dir, source);
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+}
+
+/// `infra state push` with `input` on stdin.
+fn push(dir: &Path, input: &[u8], extra: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["state", "push"])
+        .args(extra)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start infra");
+    child.stdin.take().expect("stdin").write_all(input).expect("write stdin");
+    child.wait_with_output().expect("push")
+}
+
+#[test]
+fn mv_follows_a_rename_so_the_plan_has_no_change() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    applied(dir, &file("old", "out/a.txt"));
+    write_module(dir, &file("new", "out/a.txt"));
+    let before = infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&before, 2);
+
+    let dry = infra(dir, &["state", "mv", "--dry-run", "old", "new"]);
+    assert_exit(&dry, 0);
+    assert_eq!(text(&infra(dir, &["state", "list"])), "old\n", "--dry-run changed the state");
+
+    let moved = infra(dir, &["state", "mv", "old", "new"]);
+    assert_exit(&moved, 0);
+    assert!(text(&moved).contains("Moved old to new"), "{}", text(&moved));
+    assert_eq!(text(&infra(dir, &["state", "list"])), "new\n");
+    let after = infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&after, 0);
+
+    let unknown = infra(dir, &["state", "mv", "old", "other"]);
+    assert_exit(&unknown, 1);
+    assert!(text(&unknown).contains("E0802"), "{}", text(&unknown));
+}
+
+#[test]
+fn mv_of_a_repeated_declaration_moves_every_instance_and_refuses_a_taken_address() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let repeated = "resource local.file f for i in range(2) {\n  path    = \"out/${i}.txt\"\n  content = \"x\"\n}\n";
+    applied(dir, &format!("{repeated}{}", file("g", "out/g.txt")));
+    let taken = infra(dir, &["state", "mv", "f[0]", "g"]);
+    assert_exit(&taken, 1);
+    assert!(text(&taken).contains("E0722"), "{}", text(&taken));
+    assert_exit(&infra(dir, &["state", "mv", "f", "h"]), 0);
+    assert_eq!(text(&infra(dir, &["state", "list"])), "g\nh[0]\nh[1]\n");
+    write_module(dir, &format!("{}{}", repeated.replace("file f ", "file h "), file("g", "out/g.txt")));
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}
+
+#[test]
+fn rm_forgets_without_deleting_so_the_plan_wants_to_create() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    applied(dir, &format!("{}{}", file("a", "out/a.txt"), file("b", "out/b.txt")));
+    let removed = infra(dir, &["state", "rm", "a"]);
+    assert_exit(&removed, 0);
+    assert!(dir.join("out/a.txt").exists(), "rm deleted the object");
+    assert_eq!(text(&infra(dir, &["state", "list"])), "b\n");
+    let plan = infra(dir, &["plan", "--json"]);
+    assert_exit(&plan, 0);
+    let json: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan JSON");
+    assert_eq!(json["changes"][0]["address"], "a");
+    assert_eq!(json["changes"][0]["action"], "create");
+    assert_eq!(json["summary"]["add"], 1);
+
+    let unknown = infra(dir, &["state", "rm", "b", "nothing"]);
+    assert_exit(&unknown, 1);
+    assert!(text(&unknown).contains("E0802"), "{}", text(&unknown));
+    assert_eq!(text(&infra(dir, &["state", "list"])), "b\n", "a failed rm removed something");
+}
+
+#[test]
+fn pull_then_push_round_trips_and_a_foreign_lineage_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    applied(dir, &file("a", "out/a.txt"));
+    let pulled = infra(dir, &["state", "pull"]);
+    assert_exit(&pulled, 0);
+    let before: serde_json::Value = serde_json::from_slice(&pulled.stdout).expect("state JSON");
+
+    let pushed = push(dir, &pulled.stdout, &[]);
+    assert_exit(&pushed, 0);
+    let again: serde_json::Value =
+        serde_json::from_slice(&infra(dir, &["state", "pull"]).stdout).expect("state JSON");
+    assert_eq!(again["lineage"], before["lineage"]);
+    assert_eq!(again["instances"], before["instances"]);
+    assert!(again["serial"].as_u64() > before["serial"].as_u64());
+
+    // Now the pulled copy is older than the stored state.
+    let older = push(dir, &pulled.stdout, &[]);
+    assert_exit(&older, 1);
+    assert!(text(&older).contains("E0721"), "{}", text(&older));
+
+    let other = tempfile::tempdir().expect("temp dir");
+    applied(other.path(), &file("z", "out/z.txt"));
+    let foreign = infra(other.path(), &["state", "pull"]);
+    let refused = push(dir, &foreign.stdout, &[]);
+    assert_exit(&refused, 1);
+    assert!(text(&refused).contains("E0720"), "{}", text(&refused));
+    assert_eq!(text(&infra(dir, &["state", "list"])), "a\n", "a refused push changed the state");
+    let forced = push(dir, &foreign.stdout, &["--force"]);
+    assert_exit(&forced, 0);
+    assert_eq!(text(&infra(dir, &["state", "list"])), "z\n");
+
+    let garbage = push(dir, b"{ not a state", &[]);
+    assert_exit(&garbage, 1);
+    assert!(text(&garbage).contains("E0807"), "{}", text(&garbage));
+}
+
+#[test]
+fn local_workspaces_are_isolated_directories() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    applied(dir, &file("a", "out/a.txt"));
+    assert_exit(&infra(dir, &["workspace", "new", "dev"]), 0);
+    assert!(dir.join("infra.state.d/dev").is_dir());
+    assert_eq!(text(&infra(dir, &["state", "list", "--workspace", "dev"])), "");
+    let plan = infra(dir, &["plan", "--workspace", "dev", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert_eq!(text(&infra(dir, &["workspace", "list"])), "* default\n  dev\n");
+    assert_exit(&infra(dir, &["workspace", "delete", "dev"]), 0);
+    let invalid = infra(dir, &["workspace", "new", "../up"]);
+    assert_exit(&invalid, 1);
+    assert!(text(&invalid).contains("E0716"), "{}", text(&invalid));
+}
