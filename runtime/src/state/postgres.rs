@@ -759,3 +759,62 @@ fn query_error(error: &postgres::Error) -> StateError {
         None => lost(&error.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_location_is_shown_without_its_password() {
+        let location =
+            PostgresLocation::new("postgres://team:s3cret@db.internal:6543/infra_state", Some("ops"), Some("prod"))
+                .expect("valid");
+        let shown = location.display();
+        assert_eq!(shown, "postgres://team@db.internal:6543/infra_state (schema `ops`, workspace `prod`)");
+        assert!(!shown.contains("s3cret"));
+    }
+
+    #[test]
+    fn defaults_are_the_infra_schema_and_the_default_workspace() {
+        let location = PostgresLocation::new("host=127.0.0.1 user=me dbname=x", None, None).expect("valid");
+        assert_eq!(location.workspace(), DEFAULT_WORKSPACE);
+        assert!(location.display().ends_with("(schema `infra`, workspace `default`)"), "{}", location.display());
+    }
+
+    #[test]
+    fn bad_locations_are_refused_with_their_code() {
+        let refused = |url: &str, schema: Option<&str>, workspace: Option<&str>| {
+            PostgresLocation::new(url, schema, workspace).err().map(|e| (e.code(), e.message))
+        };
+        let url = "postgres://u@h/db";
+        assert_eq!(refused("postgres://u@h:port/db", None, None).map(|r| r.0), Some("E0716"));
+        assert_eq!(refused("postgres://u@h/db?sslmode=require", None, None).map(|r| r.0), Some("E0716"));
+        assert_eq!(refused(url, Some("Robert\"; DROP"), None).map(|r| r.0), Some("E0716"));
+        assert_eq!(refused(url, None, Some("../x")).map(|r| r.0), Some("E0716"));
+        assert_eq!(refused(url, None, Some("")).map(|r| r.0), Some("E0716"));
+        assert!(refused(url, Some("team_state"), Some("prod-eu.1")).is_none());
+    }
+
+    #[test]
+    fn workspace_names_are_safe_as_directory_names() {
+        for good in ["default", "prod", "eu-west_1", "v1.2"] {
+            assert!(check_workspace_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", ".hidden", "a/b", "a b", &"x".repeat(65)] {
+            assert!(check_workspace_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_migration_mentions_only_the_schema_placeholder() {
+        // Tables are always qualified, so a migration never lands in another schema on
+        // the search path.
+        for migration in MIGRATIONS {
+            for table in ["workspaces", "snapshots", "journal", "locks"] {
+                let bare = format!("TABLE {table}");
+                assert!(!migration.contains(&bare), "unqualified `{table}`");
+            }
+        }
+        assert_eq!(MIGRATIONS.len(), SCHEMA_VERSION as usize);
+    }
+}
