@@ -121,7 +121,6 @@ codes! {
     COMMAND_FAILED = "E0803", "command cannot run";
     UNKNOWN_CODE = "E0804", "unknown diagnostic code";
     INTERRUPTED = "E0805", "interrupted";
-    STATE_URL_CONFLICT = "E0806", "two state locations given";
     INVALID_STATE_DOCUMENT = "E0807", "input is not a state document";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";

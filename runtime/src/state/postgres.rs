@@ -732,7 +732,7 @@ fn connect_error(error: &postgres::Error, shown: &str) -> StateError {
                 StateErrorKind::AuthFailed,
                 format!("{shown} refused the credentials: {}", db.message()),
             )
-            .with_help("check the user and password in the state URL (or in `PGPASSWORD` / `~/.pgpass`)");
+            .with_help("check the user and password in the state URL (`PGPASSWORD` and `~/.pgpass` are not read)");
         }
         if *code == SqlState::INVALID_CATALOG_NAME {
             return StateError::new(StateErrorKind::DatabaseMissing, format!("{shown}: {}", db.message()))
