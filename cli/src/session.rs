@@ -46,8 +46,11 @@ pub struct BackendArgs {
 #[derive(Clone)]
 pub enum StateLocation {
     /// Files beside the module (`default`), or under `infra.state.d/NAME/`.
-    Local { module_dir: PathBuf, workspace: String },
-    Postgres(PostgresLocation),
+    Local {
+        module_dir: PathBuf,
+        workspace: String,
+    },
+    Postgres(Box<PostgresLocation>),
 }
 
 impl StateLocation {
@@ -65,7 +68,7 @@ impl StateLocation {
             StateLocation::Local { module_dir, .. } => {
                 StateLocation::Local { module_dir: module_dir.clone(), workspace: workspace.to_string() }
             }
-            StateLocation::Postgres(location) => StateLocation::Postgres(location.with_workspace(workspace)?),
+            StateLocation::Postgres(location) => StateLocation::Postgres(Box::new(location.with_workspace(workspace)?)),
         })
     }
 
@@ -87,7 +90,7 @@ impl StateLocation {
                 }
                 Ok(Box::new(LocalBackend::new(dir)))
             }
-            StateLocation::Postgres(location) => Ok(Box::new(PostgresBackend::new(location.clone()))),
+            StateLocation::Postgres(location) => Ok(Box::new(PostgresBackend::new(location.as_ref().clone()))),
         }
     }
 
@@ -108,7 +111,7 @@ impl StateLocation {
                 names.dedup();
                 Ok(names)
             }
-            StateLocation::Postgres(location) => PostgresBackend::new(location.clone()).workspaces(),
+            StateLocation::Postgres(location) => PostgresBackend::new(location.as_ref().clone()).workspaces(),
         }
     }
 
@@ -118,15 +121,18 @@ impl StateLocation {
             StateLocation::Local { module_dir, .. } => {
                 let dir = StateLocation::local_dir(module_dir, name);
                 if name == DEFAULT_WORKSPACE || dir.exists() {
-                    return Err(StateError::new(StateErrorKind::Workspace, format!("workspace `{name}` already exists"))
-                        .with_help(format!("select it with `--workspace {name}`")));
+                    return Err(StateError::new(
+                        StateErrorKind::Workspace,
+                        format!("workspace `{name}` already exists"),
+                    )
+                    .with_help(format!("select it with `--workspace {name}`")));
                 }
                 std::fs::create_dir_all(&dir).map_err(|e| {
                     StateError::new(StateErrorKind::WriteFailed, format!("cannot create `{}`: {e}", dir.display()))
                         .with_help("check that the module directory is writable")
                 })
             }
-            StateLocation::Postgres(location) => PostgresBackend::new(location.clone()).create_workspace(name),
+            StateLocation::Postgres(location) => PostgresBackend::new(location.as_ref().clone()).create_workspace(name),
         }
     }
 
@@ -135,8 +141,11 @@ impl StateLocation {
         match self {
             StateLocation::Local { module_dir, .. } => {
                 if name == DEFAULT_WORKSPACE {
-                    return Err(StateError::new(StateErrorKind::Workspace, "the `default` workspace cannot be deleted")
-                        .with_help("destroy what it holds with `infra destroy` if it is no longer needed"));
+                    return Err(StateError::new(
+                        StateErrorKind::Workspace,
+                        "the `default` workspace cannot be deleted",
+                    )
+                    .with_help("destroy what it holds with `infra destroy` if it is no longer needed"));
                 }
                 let location = self.with_workspace(name)?;
                 let backend = location.backend()?;
@@ -157,14 +166,18 @@ impl StateLocation {
                     StateError::new(StateErrorKind::WriteFailed, format!("cannot remove `{}`: {e}", dir.display()))
                 })
             }
-            StateLocation::Postgres(location) => PostgresBackend::new(location.clone()).delete_workspace(name, force),
+            StateLocation::Postgres(location) => {
+                PostgresBackend::new(location.as_ref().clone()).delete_workspace(name, force)
+            }
         }
     }
 }
 
 fn missing_workspace(workspace: &str, place: &str) -> StateError {
     StateError::new(StateErrorKind::Workspace, format!("workspace `{workspace}` does not exist (no `{place}`)"))
-        .with_help(format!("create it with `infra workspace new {workspace}`, or list them with `infra workspace list`"))
+        .with_help(format!(
+            "create it with `infra workspace new {workspace}`, or list them with `infra workspace list`"
+        ))
 }
 
 /// The root module's `state` block, if any.
@@ -187,7 +200,7 @@ pub fn location(
     if let Some(url) = &args.state_url {
         let location =
             PostgresLocation::new(url, None, args.workspace.as_deref()).map_err(|e| state_error(with_origin(e)))?;
-        return Ok(StateLocation::Postgres(location));
+        return Ok(StateLocation::Postgres(Box::new(location)));
     }
     if let Some((module, block)) = module.and_then(|module| state_block(module).map(|block| (module, block))) {
         if let Some(location) = block_location(module, block, inputs, args)? {
@@ -217,9 +230,12 @@ fn block_location(
         "local" => &[],
         "postgres" => &["url", "schema", "workspace"],
         _ => {
-            return Err(vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("unknown state backend `{backend}`"))
-                .with_label(block.backend.span, "not a backend")
-                .with_help("the backends are `local` (files beside the module) and `postgres`")])
+            return Err(vec![Diagnostic::error(
+                codes::STATE_BLOCK_INVALID,
+                format!("unknown state backend `{backend}`"),
+            )
+            .with_label(block.backend.span, "not a backend")
+            .with_help("the backends are `local` (files beside the module) and `postgres`")])
         }
     };
     let mut diagnostics = Vec::new();
@@ -281,7 +297,7 @@ fn block_location(
     let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
     let location = PostgresLocation::new(url, values.get("schema").map(String::as_str), workspace)
         .map_err(|error| vec![error.to_diagnostic().with_label(block.span, "in this `state` block")])?;
-    Ok(Some(StateLocation::Postgres(location)))
+    Ok(Some(StateLocation::Postgres(Box::new(location))))
 }
 
 fn attribute_list(allowed: &[&str]) -> String {

@@ -272,8 +272,9 @@ fn mv(source: &str, destination: &str, dry_run: bool, place: &Where, out: Output
         state.instances.insert(to.clone(), instance);
     }
     // Instances that depended on the old declaration now depend on the new one.
-    let renamed = (source.steps.len() == 1 && destination.steps.len() == 1)
-        .then(|| (Address::new(source.steps[0].name.clone(), None), Address::new(destination.steps[0].name.clone(), None)));
+    let renamed = (source.steps.len() == 1 && destination.steps.len() == 1).then(|| {
+        (Address::new(source.steps[0].name.clone(), None), Address::new(destination.steps[0].name.clone(), None))
+    });
     if let Some((old, new)) = renamed.filter(|_| whole_declaration) {
         for instance in state.instances.values_mut() {
             for dependency in &mut instance.dependencies {
@@ -341,7 +342,12 @@ fn push(file: Option<&Path>, force: bool, place: &Where, out: Output) -> Result<
         None => std::io::stdin().read_to_end(&mut bytes).map(|_| ()),
     };
     if let Err(error) = read {
-        render::print_error(out, codes::COMMAND_FAILED, &format!("cannot read the state to push: {error}"), "check the file");
+        render::print_error(
+            out,
+            codes::COMMAND_FAILED,
+            &format!("cannot read the state to push: {error}"),
+            "check the file",
+        );
         return Err(EXIT_ERRORS);
     }
     let mut pushed = parse_snapshot(&bytes, "the pushed state").map_err(|error| {
@@ -382,12 +388,11 @@ fn check_continues(stored: &State, incoming: &State, location: &str) -> Result<(
     if incoming.serial < stored.serial {
         return Err(StateError::new(
             StateErrorKind::OlderSerial,
-            format!(
-                "{location} has serial {}, newer than the state given (serial {})",
-                stored.serial, incoming.serial
-            ),
+            format!("{location} has serial {}, newer than the state given (serial {})", stored.serial, incoming.serial),
         )
-        .with_help("nothing was changed; `infra state pull` the newer state and edit that, or pass --force to go back"));
+        .with_help(
+            "nothing was changed; `infra state pull` the newer state and edit that, or pass --force to go back",
+        ));
     }
     Ok(())
 }
@@ -396,12 +401,14 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where, out: Output) -> Res
     let source = crate::session::location_for_dir(&place.module_dir, &place.backend, out)?;
     let workspace = source.workspace().to_string();
     let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
-        PostgresLocation::new(to, to_schema, Some(&workspace)).map(StateLocation::Postgres)
+        PostgresLocation::new(to, to_schema, Some(&workspace))
+            .map(|location| StateLocation::Postgres(Box::new(location)))
     } else {
         let dir = if to == "local" { place.module_dir.clone() } else { PathBuf::from(to) };
         if let Err(error) = std::fs::create_dir_all(&dir) {
-            let error = StateError::new(StateErrorKind::WriteFailed, format!("cannot create `{}`: {error}", dir.display()))
-                .with_help("give a directory this user can write");
+            let error =
+                StateError::new(StateErrorKind::WriteFailed, format!("cannot create `{}`: {error}", dir.display()))
+                    .with_help("give a directory this user can write");
             return Err(print_state_error(out, &error));
         }
         Ok(StateLocation::Local { module_dir: dir, workspace: workspace.clone() })

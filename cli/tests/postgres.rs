@@ -87,7 +87,8 @@ fn apply_plan_and_destroy_through_a_state_block() {
     let url = pg::database("round_trip");
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
-    let module = format!("state postgres {{\n  url    = env(\"ROUND_TRIP_URL\")\n  schema = \"team\"\n}}\n{}", files_module());
+    let module =
+        format!("state postgres {{\n  url    = env(\"ROUND_TRIP_URL\")\n  schema = \"team\"\n}}\n{}", files_module());
     write_module(dir, &module);
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_infra"))
@@ -239,7 +240,10 @@ fn workspaces_hold_isolated_states() {
     let refused = infra_at(dir, &url, &["workspace", "delete", "staging"]);
     assert_exit(&refused, 1);
     assert!(text(&refused).contains("holds 1 instances"), "{}", text(&refused));
-    assert_exit(&infra_at(dir, &url, &["destroy", "--auto-approve", "--workspace", "staging", "--var", "name=staging"]), 0);
+    assert_exit(
+        &infra_at(dir, &url, &["destroy", "--auto-approve", "--workspace", "staging", "--var", "name=staging"]),
+        0,
+    );
     assert_exit(&infra_at(dir, &url, &["workspace", "delete", "staging"]), 0);
     assert_eq!(text(&infra_at(dir, &url, &["workspace", "list"])), "* default\n");
     assert!(dir.join("out/prod.txt").exists(), "default's file was touched");
@@ -350,10 +354,8 @@ fn connection_faults_are_coded_diagnostics() {
 fn a_state_block_may_use_only_literals_inputs_and_env() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
-    let module = format!(
-        "let base = \"postgres://x@127.0.0.1/db\"\nstate postgres {{\n  url = base\n}}\n{}",
-        files_module()
-    );
+    let module =
+        format!("let base = \"postgres://x@127.0.0.1/db\"\nstate postgres {{\n  url = base\n}}\n{}", files_module());
     write_module(dir, &module);
     let output = infra(dir, &["plan"]);
     assert_exit(&output, 1);

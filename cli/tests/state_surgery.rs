@@ -111,8 +111,7 @@ fn pull_then_push_round_trips_and_a_foreign_lineage_is_refused() {
 
     let pushed = push(dir, &pulled.stdout, &[]);
     assert_exit(&pushed, 0);
-    let again: serde_json::Value =
-        serde_json::from_slice(&infra(dir, &["state", "pull"]).stdout).expect("state JSON");
+    let again: serde_json::Value = serde_json::from_slice(&infra(dir, &["state", "pull"]).stdout).expect("state JSON");
     assert_eq!(again["lineage"], before["lineage"]);
     assert_eq!(again["instances"], before["instances"]);
     assert!(again["serial"].as_u64() > before["serial"].as_u64());

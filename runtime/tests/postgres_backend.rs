@@ -24,7 +24,10 @@ fn address(text: &str) -> Address {
 }
 
 fn instance(content: &str) -> Instance {
-    let attributes = [("content".to_string(), Value::string(content)), ("password".to_string(), Value::string("pw").with_mark(true))];
+    let attributes = [
+        ("content".to_string(), Value::string(content)),
+        ("password".to_string(), Value::string("pw").with_mark(true)),
+    ];
     Instance::new(Mode::Managed, "local.file", "local").with_attributes(attributes.into_iter().collect())
 }
 
@@ -50,9 +53,7 @@ fn the_backend_keeps_the_state_contract() {
     state.instances.insert(address("a"), instance("one"));
     first.write_snapshot(&mut state).expect("write");
     assert_eq!(state.serial, 1);
-    first
-        .append_journal(&JournalEntry::begin(1, address("b"), Action::Create, Some(instance("two"))))
-        .expect("append");
+    first.append_journal(&JournalEntry::begin(1, address("b"), Action::Create, Some(instance("two")))).expect("append");
     let loaded = second.load().expect("load");
     assert_eq!(loaded.replayed, 1);
     assert_eq!(loaded.state.instances[&address("b")].status, Status::PendingCreate);

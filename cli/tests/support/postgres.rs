@@ -82,8 +82,7 @@ impl Postgres {
         }
         let status = initdb.uid(uid).gid(gid).stdout(Stdio::null()).stderr(Stdio::null()).status().expect("run initdb");
         assert!(status.success(), "initdb failed");
-        let mut server =
-            Postgres { _dir: dir, data, socket_dir: root, port: free_port(), child: None, uid, gid };
+        let mut server = Postgres { _dir: dir, data, socket_dir: root, port: free_port(), child: None, uid, gid };
         server.resume();
         server
     }
@@ -167,6 +166,8 @@ pub fn shared() -> &'static Postgres {
             std::process::id(),
             server._dir.path().display()
         );
+        // The watcher must outlive this process, so it is never waited for.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .args(["-c", &watcher])
             .stdin(Stdio::null())

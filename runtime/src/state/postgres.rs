@@ -289,7 +289,9 @@ impl PostgresBackend {
                     StateErrorKind::Workspace,
                     format!("workspace `{workspace}` does not exist in {shown}"),
                 )
-                .with_help(format!("create it with `infra workspace new {workspace}`, or list them with `infra workspace list`")));
+                .with_help(format!(
+                    "create it with `infra workspace new {workspace}`, or list them with `infra workspace list`"
+                )));
             }
             job(client, &schema, &workspace)
         })
@@ -508,7 +510,10 @@ impl StateBackend for PostgresBackend {
         let text = String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(&line)).into_owned();
         self.with_workspace(move |client, schema, workspace| {
             client
-                .execute(&format!("INSERT INTO {schema}.journal (workspace, entry) VALUES ($1, $2)"), &[&workspace, &text])
+                .execute(
+                    &format!("INSERT INTO {schema}.journal (workspace, entry) VALUES ($1, $2)"),
+                    &[&workspace, &text],
+                )
                 .map_err(|e| query_error(&e))?;
             Ok(())
         })
@@ -663,7 +668,9 @@ fn write_snapshot_row(
                      serial {loaded_serial})"
                 ),
             )
-            .with_help("another run changed the state since it was loaded; nothing was written, run the command again"));
+            .with_help(
+                "another run changed the state since it was loaded; nothing was written, run the command again",
+            ));
         }
     }
     let text = String::from_utf8_lossy(document).into_owned();
@@ -672,7 +679,10 @@ fn write_snapshot_row(
         // A replacement is the newest snapshot whatever its serial: rows it would sort
         // under go.
         transaction
-            .execute(&format!("DELETE FROM {schema}.snapshots WHERE workspace = $1 AND serial >= $2"), &[&workspace, &serial])
+            .execute(
+                &format!("DELETE FROM {schema}.snapshots WHERE workspace = $1 AND serial >= $2"),
+                &[&workspace, &serial],
+            )
             .map_err(|e| query_error(&e))?;
     }
     transaction
@@ -738,8 +748,11 @@ fn connect_error(error: &postgres::Error, shown: &str) -> StateError {
             return StateError::new(StateErrorKind::DatabaseMissing, format!("{shown}: {}", db.message()))
                 .with_help("create the database first (`createdb NAME`), or fix its name in the state URL");
         }
-        return StateError::new(StateErrorKind::Unreachable, format!("{shown} refused the connection: {}", db.message()))
-            .with_help("check the server's configuration and the state URL");
+        return StateError::new(
+            StateErrorKind::Unreachable,
+            format!("{shown} refused the connection: {}", db.message()),
+        )
+        .with_help("check the server's configuration and the state URL");
     }
     StateError::new(StateErrorKind::Unreachable, format!("cannot connect to {shown}: {error}"))
         .with_help("check that the server is running and reachable, and the host and port in the state URL")
@@ -751,11 +764,12 @@ fn query_error(error: &postgres::Error) -> StateError {
         return lost("the server closed the connection");
     }
     match error.as_db_error() {
-        Some(db) if db.code().code().starts_with("57") || db.code().code().starts_with("08") => {
-            lost(db.message())
-        }
-        Some(db) => StateError::new(StateErrorKind::ConnectionLost, format!("the state server failed a statement: {}", db.message()))
-            .with_help("nothing was changed by the failed statement; check the server's log"),
+        Some(db) if db.code().code().starts_with("57") || db.code().code().starts_with("08") => lost(db.message()),
+        Some(db) => StateError::new(
+            StateErrorKind::ConnectionLost,
+            format!("the state server failed a statement: {}", db.message()),
+        )
+        .with_help("nothing was changed by the failed statement; check the server's log"),
         None => lost(&error.to_string()),
     }
 }
