@@ -379,10 +379,8 @@ pub fn location_for_dir(dir: &Path, args: &BackendArgs, out: Output) -> Result<S
         });
     }
     let mut analysis = crate::check::analyze(dir);
-    let Some(module) = analysis.modules.first() else {
-        return location(None, &BTreeMap::new(), dir, args).map_err(|_| EXIT_ERRORS);
-    };
-    if state_block(module).is_none() {
+    // A module that does not load has no `state` block to read; its state is local.
+    if !analysis.modules.first().is_some_and(|module| state_block(module).is_some()) {
         return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
             render::print_diagnostics(out, &diagnostics, &analysis.sources);
             EXIT_ERRORS
