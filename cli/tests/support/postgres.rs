@@ -130,13 +130,22 @@ impl Postgres {
 
     /// Runs SQL with `psql` against `database`; returns its unaligned output.
     pub fn sql(&self, database: &str, sql: &str) -> String {
+        self.try_sql(database, sql).unwrap_or_else(|error| panic!("psql failed: {error}"))
+    }
+
+    /// Runs SQL with `psql`; its unaligned output, or what it printed on failure (a
+    /// table Infra has not created yet, say).
+    pub fn try_sql(&self, database: &str, sql: &str) -> Result<String, String> {
         let output = Command::new("psql")
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
             .args(["-p", &self.port.to_string(), "-d", database, "-c", sql])
             .output()
             .expect("run psql");
-        assert!(output.status.success(), "psql failed: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
     }
 
     /// A new empty database.
