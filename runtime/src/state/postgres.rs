@@ -51,6 +51,9 @@ pub const KEPT_SNAPSHOTS: i64 = 10;
 pub const DEFAULT_SCHEMA: &str = "infra";
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The client library's default, and what Infra uses instead.
+const DEFAULT_KEEPALIVES_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(30);
 const MAX_LOCK_POLL: Duration = Duration::from_millis(250);
 
 /// Migrations, in order; migration `n` (1-based) brings the schema to version `n`.
@@ -108,6 +111,11 @@ impl PostgresLocation {
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        // A server that vanishes without closing the connection (a network partition)
+        // is noticed within minutes rather than the system's two hours.
+        if config.get_keepalives_idle() == DEFAULT_KEEPALIVES_IDLE {
+            config.keepalives_idle(KEEPALIVES_IDLE);
         }
         config.application_name("infra");
         let schema = schema.unwrap_or(DEFAULT_SCHEMA).to_string();
@@ -247,12 +255,20 @@ pub struct PostgresBackend {
     connection: Mutex<Option<Connection>>,
     /// Set while a lock taken through this value is held; writes check it.
     lock_held: Arc<AtomicBool>,
+    /// Set once the workspace was found, so a journal append is one statement. (A
+    /// workspace deleted since makes writes fail on its foreign keys.)
+    workspace_found: Arc<AtomicBool>,
 }
 
 impl PostgresBackend {
     /// The state at `location`; nothing is contacted until it is used.
     pub fn new(location: PostgresLocation) -> PostgresBackend {
-        PostgresBackend { location, connection: Mutex::new(None), lock_held: Arc::default() }
+        PostgresBackend {
+            location,
+            connection: Mutex::new(None),
+            lock_held: Arc::default(),
+            workspace_found: Arc::default(),
+        }
     }
 
     pub fn location_config(&self) -> &PostgresLocation {
@@ -280,7 +296,11 @@ impl PostgresBackend {
         let schema = quoted(&self.location.schema);
         let workspace = self.location.workspace.clone();
         let shown = self.location.display();
+        let found = Arc::clone(&self.workspace_found);
         self.connection()?.call(move |client| {
+            if found.load(Ordering::SeqCst) {
+                return job(client, &schema, &workspace);
+            }
             let exists = client
                 .query_opt(&format!("SELECT 1 FROM {schema}.workspaces WHERE name = $1"), &[&workspace])
                 .map_err(|e| query_error(&e))?;
@@ -293,6 +313,7 @@ impl PostgresBackend {
                     "create it with `infra workspace new {workspace}`, or list them with `infra workspace list`"
                 )));
             }
+            found.store(true, Ordering::SeqCst);
             job(client, &schema, &workspace)
         })
     }
