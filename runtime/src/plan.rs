@@ -278,7 +278,9 @@ pub struct ApplyReport {
 /// failed; the report says what did.
 pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> ApplyReport {
     let engine = Engine::new(context, Some(options), context.state.clone());
-    if !options.destroy {
+    if options.destroy {
+        engine.prepare_destroy();
+    } else {
         engine.run_root().await;
     }
     if !options.import_only {

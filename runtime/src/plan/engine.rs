@@ -136,6 +136,9 @@ pub(super) struct Engine<'c, 'a> {
     pub imports: RefCell<HashMap<Address, (String, Span)>>,
     /// Instances moved by `moved` statements, new address to old.
     pub moved: RefCell<HashMap<Address, Address>>,
+    /// Every provider configuration of the walked module instances, by how state
+    /// records it, to delete orphans with the configuration that made them.
+    records: RefCell<HashMap<String, ProviderKey>>,
 }
 
 impl<'c, 'a> Engine<'c, 'a> {
@@ -156,6 +159,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             kept_frames: RefCell::new(Vec::new()),
             imports: RefCell::new(HashMap::new()),
             moved: RefCell::new(HashMap::new()),
+            records: RefCell::new(HashMap::new()),
         }
     }
 
@@ -197,16 +201,7 @@ impl<'c, 'a> Engine<'c, 'a> {
     /// Walks the root module: its declarations, its module calls, then its outputs and
     /// checks.
     pub async fn run_root(&self) {
-        let graph = &self.context.graphs[0];
-        let frame = Rc::new(Frame {
-            prefix: Address { steps: Vec::new() },
-            scope: ScopeRef::Root(self.context.scope),
-            graph,
-            passed: HashMap::new(),
-            parent: None,
-            selection: self.context.selection.clone(),
-            dependencies: frame_dependencies(graph, &Address { steps: Vec::new() }, &[]),
-        });
+        let frame = self.root_frame();
         for (address, id) in &self.context.imports {
             self.imports.borrow_mut().insert(address.clone(), (id.clone(), Span::default()));
         }
@@ -215,6 +210,50 @@ impl<'c, 'a> Engine<'c, 'a> {
             Ok(outputs) => *self.planned_outputs.borrow_mut() = outputs,
             Err(errors) => errors.into_iter().for_each(|e| self.error(e)),
         }
+        self.unused_imports();
+    }
+
+    /// Before destroying: the module instances whose repetition can be evaluated from
+    /// state, with their provider configurations, so each object is deleted by the
+    /// configuration that made it.
+    pub fn prepare_destroy(&self) {
+        self.context.scope.load_state(&self.state.borrow());
+        let mut pending = vec![self.root_frame()];
+        while let Some(frame) = pending.pop() {
+            self.frames.borrow_mut().insert(frame.prefix.clone(), frame.clone());
+            self.register_providers(&frame);
+            let module = frame.module();
+            for (name, &child_index) in &module.calls {
+                let Some(decl) = module.decl(name) else { continue };
+                let Item::Module(call) = module.item(decl.item) else { continue };
+                let Ok(instances) = expand(&frame.scope, call.repeat.as_ref()) else { continue };
+                for instance in &instances {
+                    let step = Step { name: name.clone(), key: instance.key.clone() };
+                    let prefix = Address { steps: vec![step] }.within(&frame.prefix);
+                    let selection = Selection::default();
+                    if let Ok(child) = self.child_frame(&frame, call, child_index, instance, prefix, selection) {
+                        pending.push(child);
+                    }
+                }
+            }
+        }
+    }
+
+    fn root_frame(&self) -> Rc<Frame<'a>> {
+        let graph = &self.context.graphs[0];
+        Rc::new(Frame {
+            prefix: Address { steps: Vec::new() },
+            scope: ScopeRef::Root(self.context.scope),
+            graph,
+            passed: HashMap::new(),
+            parent: None,
+            selection: self.context.selection.clone(),
+            dependencies: frame_dependencies(graph, &Address { steps: Vec::new() }, &[]),
+        })
+    }
+
+    /// `import`s whose instance the configuration does not declare.
+    fn unused_imports(&self) {
         let unused: Vec<(Address, Span)> =
             self.imports.borrow().iter().map(|(address, (_, span))| (address.clone(), *span)).collect();
         for (address, span) in unused {
@@ -239,6 +278,7 @@ impl<'c, 'a> Engine<'c, 'a> {
     {
         async move {
             self.frames.borrow_mut().insert(frame.prefix.clone(), frame.clone());
+            self.register_providers(&frame);
             if let Err(errors) = self.refactor(&frame) {
                 errors.into_iter().for_each(|e| self.error(e));
                 return false;
@@ -450,7 +490,9 @@ impl<'c, 'a> Engine<'c, 'a> {
                 .as_ref()
                 .and_then(|b| b.attribute("sensitive"))
                 .is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)));
-            let value = match given.remove(name) {
+            // A null given for an input with a default means the default.
+            let given_value = given.remove(name).filter(|(v, _)| !(v.is_null() && input.default.is_some()));
+            let value = match given_value {
                 Some((value, span)) => match convert(&value, &ty) {
                     Ok(value) => value,
                     Err(error) => {
@@ -717,7 +759,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                     }
                     _ => Attributes::new(),
                 };
-                (config, module.dir.clone())
+                (config, self.context.scope.module.dir.clone())
             }
             None => (Attributes::new(), self.context.scope.module.dir.clone()),
         };
@@ -736,21 +778,38 @@ impl<'c, 'a> Engine<'c, 'a> {
         Ok(configured)
     }
 
-    /// The provider for deleting an object whose configuration may be gone: the
-    /// configuration recorded with it if its module instance was walked, or else the
+    /// Notes the provider configurations a module instance declares (their instances,
+    /// when the repetition is known), by how state records them.
+    fn register_providers(&self, frame: &Frame<'a>) {
+        let module = frame.module();
+        for (name, config) in &module.providers {
+            let Item::Provider(block) = module.item(config.item) else { continue };
+            let Ok(instances) = expand(&frame.scope, block.repeat.as_ref()) else { continue };
+            for instance in instances {
+                let key = ProviderKey { frame: frame.prefix.clone(), name: name.clone(), key: instance.key };
+                self.records.borrow_mut().insert(key.record(&config.provider), key);
+            }
+        }
+    }
+
+    /// The provider for deleting an object whose declaration may be gone: the
+    /// configuration recorded with it, which must still exist (an object is deleted by
+    /// the configuration that made it: another might look in the wrong place), or the
     /// provider type's default.
     pub fn provider_for_record(&self, record: &str, provider_type: &str) -> Result<Arc<dyn Provider>, Diagnostic> {
-        let key = self
-            .configured
-            .borrow()
-            .iter()
-            .find(|(key, configured)| key.record(provider_type) == record && matches!(configured, Configured::Ready(_)))
-            .map(|(key, _)| key.clone());
-        let key = key.unwrap_or(ProviderKey {
-            frame: Address { steps: Vec::new() },
-            name: provider_type.to_string(),
-            key: None,
-        });
+        let key = match self.records.borrow().get(record) {
+            Some(key) => key.clone(),
+            None if record == provider_type => {
+                ProviderKey { frame: Address { steps: Vec::new() }, name: provider_type.to_string(), key: None }
+            }
+            None => {
+                return Err(Diagnostic::error(
+                    codes::UNKNOWN_PROVIDER_CONFIG,
+                    format!("provider configuration `{record}` is no longer declared"),
+                )
+                .with_help("the objects it made are deleted with it: keep the configuration until they are destroyed, then remove it"))
+            }
+        };
         match self.configure(&key, provider_type, Span::default())? {
             Configured::Ready(provider) => Ok(provider),
             Configured::Unknown => Err(Diagnostic::error(
