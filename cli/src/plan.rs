@@ -221,7 +221,11 @@ fn render_instance(text: &mut String, instance: &PlannedInstance, color: bool) {
         text.push_str(&format!("  # {from} has moved to {}\n", instance.address));
     }
     if let Some(id) = &instance.imported {
-        text.push_str(&format!("  # {} will be imported from id {}\n", instance.address, infra_runtime::value::quote(id)));
+        text.push_str(&format!(
+            "  # {} will be imported from id {}\n",
+            instance.address,
+            infra_runtime::value::quote(id)
+        ));
     }
     if action == Action::Forget {
         text.push_str(&format!("  # {} {}\n\n", instance.address, describe(action)));

@@ -335,7 +335,6 @@ fn declaration_dependencies(graph: &DependencyGraph) -> Vec<(NodeIndex, String, 
     out
 }
 
-
 /// Where the old object of a create-before-destroy replacement is kept until it is
 /// deleted: `web__deposed[0]` for `web[0]`. No declaration has that name, so if it is
 /// still in state at the next apply, it is deleted as an orphan.

@@ -81,7 +81,12 @@ impl Item {
             Item::Resource(x) => Some(&x.name),
             Item::Module(x) => Some(&x.name),
             Item::Output(x) => Some(&x.name),
-            Item::Provider(_) | Item::Check(_) | Item::Moved(_) | Item::Import(_) | Item::Forget(_) | Item::State(_) => None,
+            Item::Provider(_)
+            | Item::Check(_)
+            | Item::Moved(_)
+            | Item::Import(_)
+            | Item::Forget(_)
+            | Item::State(_) => None,
         }
     }
 

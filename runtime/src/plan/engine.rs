@@ -496,7 +496,11 @@ impl<'c, 'a> Engine<'c, 'a> {
                 Some((value, span)) => match convert(&value, &ty) {
                     Ok(value) => value,
                     Err(error) => {
-                        let shown = if value.contains_sensitive() { "(sensitive value)".to_string() } else { value.to_string() };
+                        let shown = if value.contains_sensitive() {
+                            "(sensitive value)".to_string()
+                        } else {
+                            value.to_string()
+                        };
                         errors.push(
                             Diagnostic::error(
                                 codes::INVALID_INPUT,
@@ -689,8 +693,11 @@ impl<'c, 'a> Engine<'c, 'a> {
             Some(index) => {
                 let value = frame.scope.evaluator().eval(index, &mut Locals::with(locals.bindings().to_vec()))?;
                 Some(instance_key(&value).ok_or_else(|| {
-                    crate::eval::invalid_value(index.span, "a provider configuration's key must be a known string or number")
-                        .with_help("use the value the configuration's `for` iterates over")
+                    crate::eval::invalid_value(
+                        index.span,
+                        "a provider configuration's key must be a known string or number",
+                    )
+                    .with_help("use the value the configuration's `for` iterates over")
                 })?)
             }
         };
@@ -735,7 +742,8 @@ impl<'c, 'a> Engine<'c, 'a> {
         }
         let factory = self.context.providers.iter().find(|f| f.name() == provider_type).cloned();
         let factory = factory.ok_or_else(|| {
-            Diagnostic::error(codes::UNKNOWN_PROVIDER, format!("no provider `{provider_type}`")).with_label(span, "here")
+            Diagnostic::error(codes::UNKNOWN_PROVIDER, format!("no provider `{provider_type}`"))
+                .with_label(span, "here")
         })?;
         let frame = self.frames.borrow().get(&key.frame).cloned();
         let (config, module_dir) = match &frame {
@@ -769,9 +777,12 @@ impl<'c, 'a> Engine<'c, 'a> {
         let context = ProviderContext { module_dir };
         let plain: Attributes = config.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
         let provider = factory.configure(&plain, &context).map_err(|e| {
-            Diagnostic::error(codes::PROVIDER_FAILED, format!("provider `{}`: {}", key.record(provider_type), e.message))
-                .with_label(span, "used here")
-                .with_help(e.help.unwrap_or_else(|| "check the provider's configuration".to_string()))
+            Diagnostic::error(
+                codes::PROVIDER_FAILED,
+                format!("provider `{}`: {}", key.record(provider_type), e.message),
+            )
+            .with_label(span, "used here")
+            .with_help(e.help.unwrap_or_else(|| "check the provider's configuration".to_string()))
         })?;
         let configured = Configured::Ready(provider);
         self.configured.borrow_mut().insert(key.clone(), configured.clone());
@@ -887,7 +898,9 @@ impl<'c, 'a> Engine<'c, 'a> {
             .instances
             .get(&address)
             .filter(|i| {
-                i.status != Status::PendingCreate && i.status != Status::PendingRead && i.status != Status::PendingImport
+                i.status != Status::PendingCreate
+                    && i.status != Status::PendingRead
+                    && i.status != Status::PendingImport
             })
             .cloned();
         let provider = match &configured {
@@ -952,9 +965,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         }
         let refreshed = drifted_from.is_some()
             || stored.as_ref().is_some_and(|i| i.status != Status::Created)
-            || stored.as_ref().is_some_and(|i| {
-                matches!(&triggers, lifecycle::Triggers::Known(now) if i.triggers.as_deref() != Some(now.as_str()))
-            });
+            || stored.as_ref().is_some_and(
+                |i| matches!(&triggers, lifecycle::Triggers::Known(now) if i.triggers.as_deref() != Some(now.as_str())),
+            );
         let moved_from = self.moved.borrow().get(&address).cloned();
         let imported = import.as_ref().map(|(id, _)| id.clone());
         self.push(PlannedInstance {
@@ -1055,7 +1068,12 @@ impl<'c, 'a> Engine<'c, 'a> {
                         let mut inner = locals.bindings().to_vec();
                         inner.extend(instance.bindings);
                         let inner = Locals::with(inner);
-                        objects.push(Value::map(self.evaluate_body(frame, &block.body, &block_schema.schema, &inner)?));
+                        objects.push(Value::map(self.evaluate_body(
+                            frame,
+                            &block.body,
+                            &block_schema.schema,
+                            &inner,
+                        )?));
                     }
                     let value = if block_schema.repeated {
                         let mut all = match attributes.remove(&block.name.name).map(|v| v.kind) {
@@ -1096,7 +1114,11 @@ impl<'c, 'a> Engine<'c, 'a> {
 
 /// For each declaration of a module instance, what it depends on: its dependencies in
 /// the module under the instance's prefix, plus what the instance's call depends on.
-fn frame_dependencies(graph: &DependencyGraph, prefix: &Address, inherited: &[Address]) -> HashMap<String, Vec<Address>> {
+fn frame_dependencies(
+    graph: &DependencyGraph,
+    prefix: &Address,
+    inherited: &[Address],
+) -> HashMap<String, Vec<Address>> {
     declaration_dependencies(graph)
         .into_iter()
         .map(|(_, name, deps)| {
@@ -1202,11 +1224,11 @@ fn instances_value(repeat: Option<&Repeat>, instances: Vec<(Option<InstanceKey>,
 
 /// The provider's error when it cannot find the object an `import` names.
 fn import_error(address: &Address, id: &str, span: Span, error: crate::provider::ProviderError) -> Diagnostic {
-    let mut diagnostic = Diagnostic::error(
-        codes::PROVIDER_FAILED,
-        format!("cannot import `{id}` into {address}: {}", error.message),
-    )
-    .with_help(error.help.unwrap_or_else(|| "check that the object exists and the id is the one the provider expects".to_string()));
+    let mut diagnostic =
+        Diagnostic::error(codes::PROVIDER_FAILED, format!("cannot import `{id}` into {address}: {}", error.message))
+            .with_help(error.help.unwrap_or_else(|| {
+                "check that the object exists and the id is the one the provider expects".to_string()
+            }));
     if span != Span::default() {
         diagnostic = diagnostic.with_label(span, "this id");
     }

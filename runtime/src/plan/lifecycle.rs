@@ -63,7 +63,9 @@ impl Settings {
         for attribute in lifecycle.body.attributes() {
             let value = &attribute.value;
             match attribute.name.name.as_str() {
-                "create_before_destroy" => settings.create_before_destroy = flag(scope, value, locals, "create_before_destroy")?,
+                "create_before_destroy" => {
+                    settings.create_before_destroy = flag(scope, value, locals, "create_before_destroy")?
+                }
                 "prevent_destroy" => {
                     settings.prevent_destroy = flag(scope, value, locals, "prevent_destroy")?;
                     settings.prevent_destroy_span = Some(attribute.span);
@@ -192,8 +194,9 @@ fn paths_of(value: &Value, span: Span) -> Result<Vec<Vec<Segment>>, Diagnostic> 
             if !text.is_known() {
                 return Err(not_known(span, "ignore_changes"));
             }
-            return Err(crate::eval::invalid_value(span, "`ignore_changes` lists attribute paths")
-                .with_help("write attribute names such as `[tags, content]`, strings such as `\"tags.Name\"`, or `all`"));
+            return Err(crate::eval::invalid_value(span, "`ignore_changes` lists attribute paths").with_help(
+                "write attribute names such as `[tags, content]`, strings such as `\"tags.Name\"`, or `all`",
+            ));
         };
         let segments = text
             .split('.')
@@ -259,10 +262,12 @@ pub(super) struct Conditions<'b> {
 
 impl<'b> Conditions<'b> {
     pub fn of(body: &'b Body) -> Conditions<'b> {
-        let checks = || body.items.iter().filter_map(|i| match i {
-            infra_compiler::syntax::ast::BodyItem::Check(check) => Some(check),
-            _ => None,
-        });
+        let checks = || {
+            body.items.iter().filter_map(|i| match i {
+                infra_compiler::syntax::ast::BodyItem::Check(check) => Some(check),
+                _ => None,
+            })
+        };
         Conditions {
             pre: checks().filter(|c| c.kind == CheckKind::Precondition).collect(),
             post: checks().filter(|c| c.kind == CheckKind::Postcondition).collect(),
@@ -301,7 +306,12 @@ impl<'b> Conditions<'b> {
 
 /// Evaluates one condition: false is an error showing its message at the condition;
 /// unknown passes (it is evaluated again once known).
-pub(super) fn condition(scope: &ModuleScope<'_>, check: &Check, locals: &Locals, place: &str) -> Result<(), Diagnostic> {
+pub(super) fn condition(
+    scope: &ModuleScope<'_>,
+    check: &Check,
+    locals: &Locals,
+    place: &str,
+) -> Result<(), Diagnostic> {
     let value = scope.evaluator().eval(&check.condition, &mut Locals::with(locals.bindings().to_vec()))?;
     if crate::eval::condition_value(&value, check.condition.span)? != Some(false) {
         return Ok(());
@@ -328,7 +338,9 @@ pub(super) fn condition(scope: &ModuleScope<'_>, check: &Check, locals: &Locals,
     Err(Diagnostic::error(codes::CHECK_FAILED, format!("{what} in {place}: {message}"))
         .with_label(check.condition.span, "this condition is false")
         .with_help(match check.kind {
-            CheckKind::Postcondition => "the object was made, but is not what the configuration promises; fix the cause and apply again",
+            CheckKind::Postcondition => {
+                "the object was made, but is not what the configuration promises; fix the cause and apply again"
+            }
             _ => "change the values the condition uses so that it holds",
         }))
 }

@@ -171,8 +171,13 @@ impl<'a> Engine<'_, 'a> {
         let Err(error) = self.delete_object(&operation, &address, &plain).await else { return (index, true) };
         if instance.attributes.values().any(Value::contains_sensitive) {
             self.error(
-                Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: deleting failed; the message is hidden because the object holds a sensitive value"))
-                    .with_help("the object is still in state; delete it by hand or fix the cause and apply again"),
+                Diagnostic::error(
+                    codes::PROVIDER_FAILED,
+                    format!(
+                        "{address}: deleting failed; the message is hidden because the object holds a sensitive value"
+                    ),
+                )
+                .with_help("the object is still in state; delete it by hand or fix the cause and apply again"),
             );
         } else {
             let help =

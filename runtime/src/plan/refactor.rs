@@ -96,8 +96,15 @@ impl<'a> Engine<'_, 'a> {
         Ok(Address { steps }.within(&frame.prefix))
     }
 
-    fn apply_move(&self, frame: &Frame<'a>, from: &Address, to: &Address, moved: &ast::Moved) -> Result<(), Diagnostic> {
-        let matched: Vec<Address> = self.state.borrow().instances.keys().filter(|a| a.is_within(from)).cloned().collect();
+    fn apply_move(
+        &self,
+        frame: &Frame<'a>,
+        from: &Address,
+        to: &Address,
+        moved: &ast::Moved,
+    ) -> Result<(), Diagnostic> {
+        let matched: Vec<Address> =
+            self.state.borrow().instances.keys().filter(|a| a.is_within(from)).cloned().collect();
         if matched.is_empty() {
             let state = self.state.borrow();
             let arrived = state.instances.keys().any(|a| a.is_within(to));
@@ -114,17 +121,23 @@ impl<'a> Engine<'_, 'a> {
         }
         let first = moved.from.steps.first().map(|s| s.name.name.as_str()).unwrap_or_default();
         let renamed = moved.to.steps.first().map(|s| s.name.name.as_str()) != Some(first);
-        if renamed && moved.from.steps.len() == 1 && moved.from.steps[0].key.is_none() && frame.module().decl(first).is_some()
+        if renamed
+            && moved.from.steps.len() == 1
+            && moved.from.steps[0].key.is_none()
+            && frame.module().decl(first).is_some()
         {
             return Err(Diagnostic::error(
                 codes::INVALID_MOVE,
                 format!("cannot move `{from}`: the configuration still declares it"),
             )
             .with_label(moved.from.span, "still declared")
-            .with_help(format!("remove or rename the declaration of `{first}`; the move gives its objects to `{to}`")));
+            .with_help(format!(
+                "remove or rename the declaration of `{first}`; the move gives its objects to `{to}`"
+            )));
         }
         let matched_set: BTreeSet<&Address> = matched.iter().collect();
-        let renames: Vec<(Address, Address)> = matched.iter().map(|old| (old.clone(), rewrite(old, from, to))).collect();
+        let renames: Vec<(Address, Address)> =
+            matched.iter().map(|old| (old.clone(), rewrite(old, from, to))).collect();
         for (_, new) in &renames {
             if self.state.borrow().instances.contains_key(new) && !matched_set.contains(new) {
                 return Err(Diagnostic::error(
@@ -168,13 +181,18 @@ impl<'a> Engine<'_, 'a> {
     fn apply_forget(&self, frame: &Frame<'a>, forget: &ast::Forget) -> Result<(), Diagnostic> {
         let address = self.address(frame, &forget.address)?;
         let first = forget.address.steps.first().map(|s| s.name.name.as_str()).unwrap_or_default();
-        if forget.address.steps.len() == 1 && forget.address.steps[0].key.is_none() && frame.module().decl(first).is_some() {
+        if forget.address.steps.len() == 1
+            && forget.address.steps[0].key.is_none()
+            && frame.module().decl(first).is_some()
+        {
             return Err(Diagnostic::error(
                 codes::INVALID_MOVE,
                 format!("cannot forget `{address}`: the configuration still declares it"),
             )
             .with_label(forget.address.span, "still declared")
-            .with_help(format!("remove the declaration of `{first}` too; `forget` keeps its objects but stops managing them")));
+            .with_help(format!(
+                "remove the declaration of `{first}` too; `forget` keeps its objects but stops managing them"
+            )));
         }
         let forgotten: Vec<Address> =
             self.state.borrow().instances.keys().filter(|a| a.is_within(&address)).cloned().collect();
@@ -219,9 +237,10 @@ fn rewrite(old: &Address, from: &Address, to: &Address) -> Address {
         steps[to_last].key = old.steps[from_last].key.clone();
     }
     // So do the keys of the module instances on the way, where the path is the same.
-    for i in 0..from_last.min(to_last) {
-        if steps[i].name == from.steps[i].name && steps[i].key.is_none() && from.steps[i].key.is_none() {
-            steps[i].key = old.steps[i].key.clone();
+    let on_the_way = steps.iter_mut().zip(&from.steps).zip(&old.steps).take(from_last.min(to_last));
+    for ((step, from_step), old_step) in on_the_way {
+        if step.name == from_step.name && step.key.is_none() && from_step.key.is_none() {
+            step.key = old_step.key.clone();
         }
     }
     steps.extend(old.steps[from.steps.len()..].iter().cloned());

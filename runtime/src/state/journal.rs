@@ -270,7 +270,15 @@ fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
             let dependencies =
                 line.dependencies.iter().map(|text| address_from_text(text)).collect::<Result<Vec<_>, _>>()?;
             let triggers = line.triggers;
-            Some(Instance { mode, resource_type, provider, attributes, dependencies, status: Status::Created, triggers })
+            Some(Instance {
+                mode,
+                resource_type,
+                provider,
+                attributes,
+                dependencies,
+                status: Status::Created,
+                triggers,
+            })
         }
         (None, None, None) => None,
         _ => return Err("an instance needs `mode`, `type` and `provider`".to_string()),
