@@ -266,7 +266,8 @@ fn replace_when_replaces_when_a_value_changes() {
     let (code, _) = outcome(dir, &["plan", "--detailed-exitcode"]);
     assert_eq!(code, 0, "same release, nothing to do");
     let plan = ok(dir, &["plan", "--var", "release=2"]);
-    assert!(plan.contains("# token must be replaced"), "{plan}");
+    assert!(plan.contains("# token must be replaced because a value in `replace_when` changed"), "{plan}");
+    assert!(plan.contains("~ hex         = ") && plan.contains("-> (known after apply)"), "a new value:\n{plan}");
     let first = ok(dir, &["output", "hex"]);
     ok(dir, &["apply", "--auto-approve", "--var", "release=2"]);
     let second = ok(dir, &["output", "hex"]);
@@ -314,6 +315,9 @@ resource local.file motd for r in regions {{
     // Dropping a region while its configuration goes too is refused: nothing else
     // knows where its objects are.
     write_module(dir, &module(r#"["eu"]"#));
+    let text = fails(dir, &["plan"]);
+    assert!(text.contains(r#"provider configuration `local.regional["us"]` is no longer declared"#), "{text}");
+    assert!(text.contains(r#"motd["us"] was made by it"#), "{text}");
     let text = fails(dir, &["apply", "--auto-approve"]);
     assert!(text.contains(r#"provider configuration `local.regional["us"]` is no longer declared"#), "{text}");
     assert_eq!(read(dir, "out/us/motd.txt").as_deref(), Some("hello us"));
