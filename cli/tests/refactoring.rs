@@ -6,24 +6,10 @@ use std::path::Path;
 
 mod common;
 
-use common::{outcome, write_module};
+use common::{fails, ok, outcome, write_module};
 
 fn read(dir: &Path, path: &str) -> Option<String> {
     std::fs::read_to_string(dir.join(path)).ok()
-}
-
-#[track_caller]
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (code, text) = outcome(dir, args);
-    assert_eq!(code, 0, "infra {args:?}:\n{text}");
-    text
-}
-
-#[track_caller]
-fn fails(dir: &Path, args: &[&str]) -> String {
-    let (code, text) = outcome(dir, args);
-    assert_eq!(code, 1, "infra {args:?} should fail:\n{text}");
-    text
 }
 
 /// The plan's text from "Infra will perform" on: what the snapshots compare.

@@ -481,6 +481,9 @@ impl<'c, 'a> Engine<'c, 'a> {
             }
         }
         let mut inputs = BTreeMap::new();
+        // Defaults are evaluated in the called module, where only constants are in scope.
+        let constants =
+            ModuleScope::new(child, BTreeMap::new(), frame.scope.functions, frame.scope.schemas, frame.scope.env);
         for decl in child.decls.values().filter(|d| d.kind == DeclKind::Input) {
             let Item::Input(input) = child.item(decl.item) else { continue };
             let name = &input.name.name;
@@ -515,14 +518,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                 },
                 None => match &input.default {
                     Some(default) => {
-                        let scope = ModuleScope::new(
-                            child,
-                            BTreeMap::new(),
-                            frame.scope.functions,
-                            frame.scope.schemas,
-                            frame.scope.env,
-                        );
-                        match scope.eval(default).and_then(|v| {
+                        match constants.eval(default).and_then(|v| {
                             convert(&v, &ty).map_err(|e| crate::eval::invalid_value(default.span, e.to_string()))
                         }) {
                             Ok(value) => value,
@@ -547,14 +543,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             };
             let value = match &input.ty {
                 Some(written) => {
-                    let scope = ModuleScope::new(
-                        child,
-                        BTreeMap::new(),
-                        frame.scope.functions,
-                        frame.scope.schemas,
-                        frame.scope.env,
-                    );
-                    match crate::inputs::fill_optional_defaults(value, written, &mut |e| scope.eval(e)) {
+                    match crate::inputs::fill_optional_defaults(value, written, &mut |e| constants.eval(e)) {
                         Ok(value) => value,
                         Err(error) => {
                             errors.push(error);
