@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use infra_runtime::diff::{Action, AttributeChange};
+use infra_runtime::diff::{Action, AttributeChange, ReplaceCause};
 use infra_runtime::module::ModuleScope;
 use infra_runtime::plan::{plan, Plan, PlanContext, PlannedInstance};
 use infra_runtime::state::LockHolder;
@@ -81,11 +81,13 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     let providers = infra_stdlib::providers::factories();
     let context = PlanContext {
         scope: &scope,
-        graph: &analysis.graph,
+        modules: &analysis.modules,
+        graphs: &analysis.graphs,
         state: &loaded.state,
         providers: &providers,
         refresh: args.refresh,
         selection: args.selection.selection(),
+        imports: Vec::new(),
     };
     let runtime = match crate::session::runtime(out) {
         Ok(runtime) => runtime,
@@ -151,7 +153,14 @@ pub fn render_plan(plan: &Plan, pending: &[String], color: bool) -> String {
         render_instance(&mut text, instance, color);
     }
     let (add, change, destroy) = summary(plan);
-    text.push_str(&format!("Plan: {add} to add, {change} to change, {destroy} to destroy.\n"));
+    let mut line = format!("Plan: {add} to add, {change} to change, {destroy} to destroy");
+    let (moved, imported, forgotten) = refactoring_summary(plan);
+    for (count, what) in [(moved, "to move"), (imported, "to import"), (forgotten, "to forget")] {
+        if count > 0 {
+            line.push_str(&format!(", {count} {what}"));
+        }
+    }
+    text.push_str(&format!("{line}.\n"));
     if !plan.outputs.is_empty() {
         text.push_str("\nOutputs:\n");
         for (name, value) in &plan.outputs {
@@ -174,10 +183,18 @@ pub fn summary(plan: &Plan) -> (usize, usize, usize) {
                 counts.2 += 1;
             }
             Action::Delete => counts.2 += 1,
-            Action::NoOp | Action::Read => {}
+            Action::NoOp | Action::Read | Action::Forget => {}
         }
     }
     counts
+}
+
+/// How many instances are moved, imported and forgotten.
+pub fn refactoring_summary(plan: &Plan) -> (usize, usize, usize) {
+    let moved = plan.instances.iter().filter(|i| i.moved_from.is_some()).count();
+    let imported = plan.instances.iter().filter(|i| i.imported.is_some()).count();
+    let forgotten = plan.instances.iter().filter(|i| i.diff.action == Action::Forget).count();
+    (moved, imported, forgotten)
 }
 
 fn describe(action: Action) -> &'static str {
@@ -189,6 +206,7 @@ fn describe(action: Action) -> &'static str {
         Action::Delete => "will be destroyed",
         Action::Read => "will be read during apply",
         Action::NoOp => "is unchanged",
+        Action::Forget => "will be forgotten: removed from the state, the object itself left as it is",
     }
 }
 
@@ -197,14 +215,37 @@ fn color_of(action: Action) -> &'static str {
         Action::Create => "32",
         Action::Update | Action::Read => "33",
         Action::Replace { .. } | Action::Delete => "31",
-        Action::NoOp => "0",
+        Action::NoOp | Action::Forget => "0",
     }
 }
 
 fn render_instance(text: &mut String, instance: &PlannedInstance, color: bool) {
     let action = instance.diff.action;
     let symbol = render::paint(action.symbol(), color_of(action), color);
-    text.push_str(&format!("  # {} {}\n", instance.address, describe(action)));
+    if let Some(from) = &instance.moved_from {
+        text.push_str(&format!("  # {from} has moved to {}\n", instance.address));
+    }
+    if let Some(id) = &instance.imported {
+        text.push_str(&format!(
+            "  # {} will be imported from id {}\n",
+            instance.address,
+            infra_runtime::value::quote(id)
+        ));
+    }
+    if action == Action::Forget {
+        text.push_str(&format!("  # {} {}\n\n", instance.address, describe(action)));
+        return;
+    }
+    if action == Action::NoOp {
+        text.push('\n');
+        return;
+    }
+    let because = match instance.diff.cause {
+        Some(ReplaceCause::Requested) => " because of `--replace`",
+        Some(ReplaceCause::ReplaceWhen) => " because a value in `replace_when` changed",
+        None => "",
+    };
+    text.push_str(&format!("  # {} {}{because}\n", instance.address, describe(action)));
     text.push_str(&format!("  {symbol} {} {} {{\n", instance.resource_type, instance.address));
     let mut attributes: Vec<&AttributeChange> = instance.diff.attributes.iter().collect();
     attributes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -273,6 +314,12 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
                 "type": instance.resource_type,
                 "action": action_name(instance.diff.action),
                 "drifted": instance.drifted_from.is_some(),
+                "moved_from": instance.moved_from.as_ref().map(ToString::to_string),
+                "imported_from": instance.imported,
+                "replace_because": instance.diff.cause.map(|cause| match cause {
+                    ReplaceCause::Requested => "requested",
+                    ReplaceCause::ReplaceWhen => "replace_when",
+                }),
                 "attributes": attributes,
             })
         })
@@ -290,5 +337,6 @@ fn action_name(action: Action) -> &'static str {
         Action::Delete => "delete",
         Action::Read => "read",
         Action::NoOp => "no-op",
+        Action::Forget => "forget",
     }
 }

@@ -24,6 +24,8 @@ pub enum Action {
     Delete,
     /// A data source read during plan or apply.
     Read,
+    /// Dropped from state; the object is left alone (`forget`).
+    Forget,
 }
 
 impl Action {
@@ -37,6 +39,7 @@ impl Action {
             Action::Replace { create_before_destroy: true } => "+/-",
             Action::Delete => "-",
             Action::Read => "<=",
+            Action::Forget => ".",
         }
     }
 }
@@ -68,6 +71,17 @@ pub struct InstanceDiff {
     /// Every attribute of the schema that is present on either side, in schema order;
     /// unchanged ones too, so a renderer can show context.
     pub attributes: Vec<AttributeChange>,
+    /// Why a replacement is forced when no attribute forces it.
+    pub cause: Option<ReplaceCause>,
+}
+
+/// What forces a replacement besides the attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplaceCause {
+    /// `--replace ADDRESS`.
+    Requested,
+    /// A value listed in `lifecycle { replace_when = [...] }` changed.
+    ReplaceWhen,
 }
 
 impl InstanceDiff {
@@ -114,7 +128,7 @@ pub fn diff(
             }
         }
     };
-    InstanceDiff { action, attributes }
+    InstanceDiff { action, attributes, cause: None }
 }
 
 fn is_configurable(schema: &Schema, name: &str) -> bool {
