@@ -115,6 +115,7 @@ codes! {
     STATE_LINEAGE_MISMATCH = "E0720", "state has another lineage";
     STATE_OLDER_SERIAL = "E0721", "state is older than the stored one";
     STATE_ADDRESS_TAKEN = "E0722", "address already in the state";
+    STATE_TLS = "E0723", "TLS to the state server failed";
     // The command line: E08xx (about the invocation, not about source)
     NOT_CONFIRMED = "E0800", "changes not confirmed";
     OPTION_NOT_SUPPORTED = "E0801", "option not supported here";

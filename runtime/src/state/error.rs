@@ -47,6 +47,9 @@ pub enum StateErrorKind {
     LineageMismatch,
     /// A state older (smaller serial) than the stored one would replace it.
     OlderSerial,
+    /// TLS to the state server failed: not offered when required, or a certificate
+    /// that cannot be verified.
+    Tls,
 }
 
 impl StateErrorKind {
@@ -71,6 +74,7 @@ impl StateErrorKind {
             StateErrorKind::Workspace => "E0719",
             StateErrorKind::LineageMismatch => "E0720",
             StateErrorKind::OlderSerial => "E0721",
+            StateErrorKind::Tls => "E0723",
         }
     }
 
@@ -96,6 +100,7 @@ impl StateErrorKind {
             StateErrorKind::Workspace => "workspace does not exist or already exists",
             StateErrorKind::LineageMismatch => "state has another lineage",
             StateErrorKind::OlderSerial => "state is older than the stored one",
+            StateErrorKind::Tls => "TLS to the state server failed",
         }
     }
 }

@@ -34,6 +34,9 @@ use std::time::{Duration, Instant, SystemTime};
 use postgres::config::{Host, SslMode};
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::document::{parse_header, parse_snapshot, render_snapshot};
 use super::error::{StateError, StateErrorKind};
@@ -92,23 +95,23 @@ pub struct PostgresLocation {
     config: Config,
     schema: String,
     workspace: String,
+    /// How TLS connections verify the server; `None` with `sslmode=disable`.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl PostgresLocation {
     /// Parses `url` (`postgres://user:password@host:port/database?sslmode=disable`, or
     /// the `key=value` form) and checks the schema and workspace names.
     pub fn new(url: &str, schema: Option<&str>, workspace: Option<&str>) -> Result<PostgresLocation, StateError> {
-        let mut config = Config::from_str(url).map_err(|e| {
+        let (url, root_cert) = tls_options(url);
+        let mut config = Config::from_str(&url).map_err(|e| {
             invalid(format!("the state URL is not a PostgreSQL connection string: {e}"))
                 .with_help("write it as `postgres://USER:PASSWORD@HOST:PORT/DATABASE`")
         })?;
-        if config.get_ssl_mode() == SslMode::Require {
-            return Err(invalid("`sslmode=require` asks for TLS, which this version of Infra does not speak yet")
-                .with_help(
-                    "use `sslmode=disable` (or `prefer`) over a trusted network, a Unix socket or an SSH tunnel; \
-                     see docs/state.md",
-                ));
-        }
+        let tls = match config.get_ssl_mode() {
+            SslMode::Disable => None,
+            _ => Some(Arc::new(tls_config(root_cert.as_deref())?)),
+        };
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -125,7 +128,7 @@ impl PostgresLocation {
         }
         let workspace = workspace.unwrap_or(DEFAULT_WORKSPACE).to_string();
         check_workspace_name(&workspace)?;
-        Ok(PostgresLocation { config, schema, workspace })
+        Ok(PostgresLocation { config, schema, workspace, tls })
     }
 
     pub fn workspace(&self) -> &str {
@@ -191,6 +194,66 @@ fn valid_schema(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// Takes the options Infra handles itself out of a connection string: `sslrootcert`
+/// (returned), and libpq's `sslmode=verify-ca` / `verify-full`, which become `require`
+/// (Infra always verifies the certificate and the host name).
+fn tls_options(url: &str) -> (String, Option<String>) {
+    let mut root_cert = None;
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let Some((base, query)) = url.split_once('?') else { return (url.to_string(), None) };
+        let mut kept = Vec::new();
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some(("sslrootcert", value)) => {
+                    root_cert = Some(percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned());
+                }
+                Some(("sslmode", "verify-ca" | "verify-full")) => kept.push("sslmode=require".to_string()),
+                _ => kept.push(pair.to_string()),
+            }
+        }
+        let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+        return (url, root_cert);
+    }
+    let mut kept = Vec::new();
+    for word in url.split_whitespace() {
+        match word.split_once('=') {
+            Some(("sslrootcert", value)) => root_cert = Some(value.trim_matches('\'').to_string()),
+            Some(("sslmode", "verify-ca" | "verify-full")) => kept.push("sslmode=require".to_string()),
+            _ => kept.push(word.to_string()),
+        }
+    }
+    (kept.join(" "), root_cert)
+}
+
+/// How TLS connections check the server: its certificate must chain to a public root
+/// (Mozilla's list) or to a certificate in `root_cert`, and name the host connected to.
+fn tls_config(root_cert: Option<&str>) -> Result<rustls::ClientConfig, StateError> {
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(path) = root_cert {
+        let unreadable = |detail: String| {
+            invalid(format!("cannot read the CA certificate `sslrootcert={path}`: {detail}"))
+                .with_help("`sslrootcert` names a PEM file holding the certificate(s) that signed the server's")
+        };
+        let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| unreadable(e.to_string()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| unreadable(e.to_string()))?;
+        if certificates.is_empty() {
+            return Err(unreadable("the file holds no PEM certificate".to_string()));
+        }
+        for certificate in certificates {
+            roots.add(certificate).map_err(|e| unreadable(e.to_string()))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(format!("cannot set up TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
 fn invalid(message: impl Into<String>) -> StateError {
     StateError::new(StateErrorKind::InvalidLocation, message)
 }
@@ -209,11 +272,16 @@ impl Connection {
         let (jobs, receiver) = mpsc::channel::<Job>();
         let (ready, opened) = mpsc::sync_channel(1);
         let config = location.config.clone();
+        let tls = location.tls.clone();
         let shown = location.display();
         thread::Builder::new()
             .name("infra-state-postgres".to_string())
             .spawn(move || {
-                let mut client = match config.connect(NoTls) {
+                let connected = match tls {
+                    Some(tls) => config.connect(MakeRustlsConnect::new((*tls).clone())),
+                    None => config.connect(NoTls),
+                };
+                let mut client = match connected {
                     Ok(client) => {
                         let _ = ready.send(Ok(()));
                         client
@@ -775,6 +843,29 @@ fn connect_error(error: &postgres::Error, shown: &str) -> StateError {
         )
         .with_help("check the server's configuration and the state URL");
     }
+    // The client library tells TLS failures only by their message.
+    let text = error.to_string();
+    if text.starts_with("error performing TLS handshake") {
+        let mut detail = String::new();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            detail = cause.to_string();
+            source = cause.source();
+        }
+        let not_offered = detail.contains("does not support TLS");
+        let message = if not_offered {
+            format!("{shown} does not offer TLS, and the state URL requires it")
+        } else {
+            format!("TLS with {shown} failed: {detail}")
+        };
+        let help = if not_offered {
+            "turn on `ssl` in the server's configuration, or drop `sslmode=require` on a trusted network"
+        } else {
+            "if the server's certificate is signed by a private CA, name that CA's PEM file with \
+             `sslrootcert=PATH` in the state URL; `sslmode=disable` turns TLS off (only on a trusted network)"
+        };
+        return StateError::new(StateErrorKind::Tls, message).with_help(help);
+    }
     StateError::new(StateErrorKind::Unreachable, format!("cannot connect to {shown}: {error}"))
         .with_help("check that the server is running and reachable, and the host and port in the state URL")
 }
@@ -823,11 +914,36 @@ mod tests {
         };
         let url = "postgres://u@h/db";
         assert_eq!(refused("postgres://u@h:port/db", None, None).map(|r| r.0), Some("E0716"));
-        assert_eq!(refused("postgres://u@h/db?sslmode=require", None, None).map(|r| r.0), Some("E0716"));
+        assert_eq!(refused("postgres://u@h/db?sslmode=verify-all", None, None).map(|r| r.0), Some("E0716"));
+        let missing = refused("postgres://u@h/db?sslmode=require&sslrootcert=/nonexistent/ca.pem", None, None);
+        assert_eq!(missing.as_ref().map(|r| r.0), Some("E0716"));
+        assert!(missing.is_some_and(|r| r.1.contains("/nonexistent/ca.pem")));
+        assert!(refused("postgres://u@h/db?sslmode=require", None, None).is_none());
         assert_eq!(refused(url, Some("Robert\"; DROP"), None).map(|r| r.0), Some("E0716"));
         assert_eq!(refused(url, None, Some("../x")).map(|r| r.0), Some("E0716"));
         assert_eq!(refused(url, None, Some("")).map(|r| r.0), Some("E0716"));
         assert!(refused(url, Some("team_state"), Some("prod-eu.1")).is_none());
+    }
+
+    #[test]
+    fn infra_takes_sslrootcert_and_verify_modes_out_of_the_connection_string() {
+        assert_eq!(
+            tls_options("postgres://u@h/db?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x.pem&connect_timeout=3"),
+            ("postgres://u@h/db?sslmode=require&connect_timeout=3".to_string(), Some("/etc/ca x.pem".to_string()))
+        );
+        assert_eq!(
+            tls_options("postgres://u@h/db?sslrootcert=ca.pem"),
+            ("postgres://u@h/db".to_string(), Some("ca.pem".to_string()))
+        );
+        assert_eq!(
+            tls_options("host=h sslmode=verify-ca sslrootcert='/ca.pem' dbname=x"),
+            ("host=h sslmode=require dbname=x".to_string(), Some("/ca.pem".to_string()))
+        );
+        assert_eq!(tls_options("postgres://u@h/db"), ("postgres://u@h/db".to_string(), None));
+        let disabled = PostgresLocation::new("postgres://u@h/db?sslmode=disable", None, None).expect("valid");
+        assert!(disabled.tls.is_none());
+        let preferred = PostgresLocation::new("postgres://u@h/db", None, None).expect("valid");
+        assert!(preferred.tls.is_some(), "TLS is used when the server offers it");
     }
 
     #[test]
