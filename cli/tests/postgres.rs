@@ -334,7 +334,9 @@ fn connection_faults_are_coded_diagnostics() {
     check(&format!("postgres://postgres@127.0.0.1:{closed}/postgres?connect_timeout=5"), "E0711");
     check(&server.url("no_such_database"), "E0713");
     check("postgres://postgres@127.0.0.1:notaport/x", "E0716");
-    check(&format!("postgres://postgres@127.0.0.1:{}/postgres?sslmode=require", server.port), "E0716");
+    check(&format!("postgres://postgres@127.0.0.1:{}/postgres?sslrootcert=/nonexistent/ca.pem", server.port), "E0716");
+    let no_tls = check(&format!("postgres://postgres@127.0.0.1:{}/postgres?sslmode=require", server.port), "E0723");
+    assert!(no_tls.contains("offer TLS") && no_tls.contains("requires it"), "{no_tls}");
 
     let url = pg::database("newer_schema");
     assert_exit(&infra_at(dir, &url, &["plan"]), 0);
@@ -368,4 +370,36 @@ fn a_state_block_may_use_only_literals_inputs_and_env() {
     let unknown = infra(dir, &["plan"]);
     assert_exit(&unknown, 1);
     assert!(text(&unknown).contains("E0718"), "{}", text(&unknown));
+}
+
+#[test]
+fn tls_is_used_when_offered_and_the_certificate_is_verified() {
+    // This server rejects every TCP connection without TLS, so a working command
+    // proves the state travelled over TLS.
+    let (server, ca) = pg::Postgres::start_with_tls();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, files_module());
+    let base = format!("postgres://postgres@127.0.0.1:{}/postgres", server.port);
+
+    let plain = infra_at(dir, &format!("{base}?sslmode=disable"), &["plan"]);
+    assert_exit(&plain, 1);
+    assert!(text(&plain).contains("no encryption"), "{}", text(&plain));
+
+    // Encrypted to a server whose certificate nothing vouches for: refused.
+    let untrusted = infra_at(dir, &base, &["plan"]);
+    assert_exit(&untrusted, 1);
+    assert!(text(&untrusted).contains("E0723") && text(&untrusted).contains("sslrootcert"), "{}", text(&untrusted));
+    assert!(!text(&untrusted).contains("panicked"), "{}", text(&untrusted));
+
+    let trusted = format!("{base}?sslmode=require&sslrootcert={}", ca.display());
+    let applied = infra_at(dir, &trusted, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 0);
+    assert!(text(&applied).contains("2 added"), "{}", text(&applied));
+    assert_eq!(server.sql("postgres", "SELECT count(*) FROM infra.snapshots").trim(), "1");
+    // libpq's strictest mode, and the default mode with the CA: both verify and connect.
+    let full = format!("{base}?sslmode=verify-full&sslrootcert={}", ca.display());
+    assert_exit(&infra_at(dir, &full, &["plan", "--detailed-exitcode"]), 0);
+    let preferred = format!("{base}?sslrootcert={}", ca.display());
+    assert_exit(&infra_at(dir, &preferred, &["plan", "--detailed-exitcode"]), 0);
 }

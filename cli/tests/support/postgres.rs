@@ -20,6 +20,8 @@ pub struct Postgres {
     child: Option<Child>,
     uid: u32,
     gid: u32,
+    /// More `-c NAME=VALUE` settings for the server.
+    settings: Vec<String>,
 }
 
 /// A PostgreSQL binary: on the PATH, else where Debian installs version 15.
@@ -60,6 +62,13 @@ impl Postgres {
     }
 
     fn start_with(password: Option<&str>) -> Postgres {
+        let mut server = Postgres::initdb(password);
+        server.resume();
+        server
+    }
+
+    /// A new data directory, the server not started.
+    fn initdb(password: Option<&str>) -> Postgres {
         let (uid, gid) = postgres_user();
         let dir = tempfile::Builder::new().prefix("pg").tempdir_in("/tmp").expect("temp dir");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -82,9 +91,72 @@ impl Postgres {
         }
         let status = initdb.uid(uid).gid(gid).stdout(Stdio::null()).stderr(Stdio::null()).status().expect("run initdb");
         assert!(status.success(), "initdb failed");
-        let mut server = Postgres { _dir: dir, data, socket_dir: root, port: free_port(), child: None, uid, gid };
+        Postgres { _dir: dir, data, socket_dir: root, port: free_port(), child: None, uid, gid, settings: Vec::new() }
+    }
+
+    /// A server that accepts only TLS connections over TCP, with a certificate for
+    /// `127.0.0.1` signed by a CA made for it (by the `openssl` command); returns the
+    /// server and the CA certificate's path.
+    pub fn start_with_tls() -> (Postgres, PathBuf) {
+        let mut server = Postgres::initdb(None);
+        let root = server.socket_dir.clone();
+        let openssl = |args: &[&str]| {
+            let output = Command::new("openssl").args(args).current_dir(&root).output().expect("run openssl");
+            assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &["-subj", "/CN=Infra test CA", "-addext", "basicConstraints=critical,CA:TRUE"],
+                &["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                &ec[..],
+                &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[&["req"][..], &ec[..], &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]]
+                .concat(),
+        );
+        std::fs::write(
+            root.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write the extensions");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        for file in ["server.key", "server.crt"] {
+            std::os::unix::fs::chown(root.join(file), Some(server.uid), Some(server.gid)).expect("chown");
+            std::fs::set_permissions(root.join(file), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        std::fs::write(
+            server.data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )
+        .expect("write pg_hba.conf");
+        server.settings = vec![
+            "ssl=on".to_string(),
+            format!("ssl_cert_file={}", root.join("server.crt").display()),
+            format!("ssl_key_file={}", root.join("server.key").display()),
+        ];
         server.resume();
-        server
+        (server, root.join("ca.pem"))
     }
 
     /// Starts the server (again) on the same data directory and port.
@@ -94,6 +166,7 @@ impl Postgres {
             .arg(&self.data)
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-p", &self.port.to_string(), "-k"])
             .arg(&self.socket_dir)
+            .args(self.settings.iter().flat_map(|setting| ["-c", setting]))
             .uid(self.uid)
             .gid(self.gid)
             .stdout(Stdio::null())
