@@ -1,6 +1,7 @@
 //! A real PostgreSQL server for tests: `initdb` into a temporary directory and
-//! `postgres` on 127.0.0.1 on a free port, run as the `postgres` user (both refuse to run
-//! as root), with a private socket directory. Stopped by its PID when dropped.
+//! `postgres` on 127.0.0.1 on a free port (as the `postgres` user when the tests run as
+//! root, since both refuse to run as root), with a private socket directory. Stopped by
+//! its PID when dropped.
 
 #![allow(dead_code)] // Each test file uses its own subset.
 
@@ -24,16 +25,39 @@ pub struct Postgres {
     settings: Vec<String>,
 }
 
-/// A PostgreSQL binary: on the PATH, else where Debian installs version 15.
+/// A PostgreSQL binary: on the PATH, else where Debian installs the server (the newest
+/// version there).
 fn binary(name: &str) -> PathBuf {
-    let debian = Path::new("/usr/lib/postgresql/15/bin").join(name);
     let on_path = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file()));
-    on_path.flatten().unwrap_or(debian)
+        .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file()));
+    on_path.unwrap_or_else(|| {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|dirs| dirs.filter_map(|d| d.ok()).map(|d| d.path().join("bin").join(name)).collect())
+            .unwrap_or_default();
+        versions.retain(|candidate| candidate.is_file());
+        versions.sort_by_key(|candidate| {
+            let version = candidate.parent().and_then(Path::parent).and_then(Path::file_name);
+            version.and_then(|v| v.to_str()).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
+        });
+        versions.pop().unwrap_or_else(|| PathBuf::from(name))
+    })
 }
 
-/// The uid and gid of the `postgres` user, from `/etc/passwd`.
+/// Whether the tests run as root: then the server runs as the `postgres` user (it
+/// refuses to run as root), otherwise as the current user.
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Who the server runs as: the `postgres` user (from `/etc/passwd`) when the tests run
+/// as root, else the current user.
 fn postgres_user() -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    if !running_as_root() {
+        let me = std::fs::metadata("/proc/self").expect("read /proc/self");
+        return (me.uid(), me.gid());
+    }
     let passwd = std::fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
     passwd
         .lines()
@@ -89,7 +113,10 @@ impl Postgres {
                 initdb.args(["-A", "trust"]);
             }
         }
-        let status = initdb.uid(uid).gid(gid).stdout(Stdio::null()).stderr(Stdio::null()).status().expect("run initdb");
+        if running_as_root() {
+            initdb.uid(uid).gid(gid);
+        }
+        let status = initdb.stdout(Stdio::null()).stderr(Stdio::null()).status().expect("run initdb");
         assert!(status.success(), "initdb failed");
         Postgres { _dir: dir, data, socket_dir: root, port: free_port(), child: None, uid, gid, settings: Vec::new() }
     }
@@ -161,14 +188,16 @@ impl Postgres {
 
     /// Starts the server (again) on the same data directory and port.
     pub fn resume(&mut self) {
-        let child = Command::new(binary("postgres"))
+        let mut command = Command::new(binary("postgres"));
+        if running_as_root() {
+            command.uid(self.uid).gid(self.gid);
+        }
+        let child = command
             .arg("-D")
             .arg(&self.data)
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-p", &self.port.to_string(), "-k"])
             .arg(&self.socket_dir)
             .args(self.settings.iter().flat_map(|setting| ["-c", setting]))
-            .uid(self.uid)
-            .gid(self.gid)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -182,7 +211,7 @@ impl Postgres {
     }
 
     fn ready(&self) -> bool {
-        Command::new("pg_isready")
+        Command::new(binary("pg_isready"))
             .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
             .status()
             .is_ok_and(|s| s.success())
@@ -209,7 +238,7 @@ impl Postgres {
     /// Runs SQL with `psql`; its unaligned output, or what it printed on failure (a
     /// table Infra has not created yet, say).
     pub fn try_sql(&self, database: &str, sql: &str) -> Result<String, String> {
-        let output = Command::new("psql")
+        let output = Command::new(binary("psql"))
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
             .args(["-p", &self.port.to_string(), "-d", database, "-c", sql])
             .output()
