@@ -380,7 +380,7 @@ pub fn location_for_dir(dir: &Path, args: &BackendArgs, out: Output) -> Result<S
     }
     let mut analysis = crate::check::analyze(dir);
     // A module that does not load has no `state` block to read; its state is local.
-    if !analysis.modules.first().is_some_and(|module| state_block(module).is_some()) {
+    if analysis.modules.first().is_none_or(|module| state_block(module).is_none()) {
         return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
             render::print_diagnostics(out, &diagnostics, &analysis.sources);
             EXIT_ERRORS
