@@ -315,6 +315,13 @@ fn state_surgery_on_the_database() {
     assert_exit(&infra_at(dir, &url, &["state", "push", "--force", &file]), 0);
     assert_eq!(text(&infra_at(dir, &url, &["state", "list"])), "a\nb\n");
     assert_exit(&infra_at(dir, &url, &["plan", "--detailed-exitcode"]), 0);
+
+    // `infra import` records into the same database.
+    assert_exit(&infra_at(dir, &url, &["state", "rm", "a"]), 0);
+    let imported = infra_at(dir, &url, &["import", "a", "out/a.txt"]);
+    assert_exit(&imported, 0);
+    assert!(!dir.join("infra.state.json").exists(), "import wrote a local state");
+    assert_eq!(text(&infra_at(dir, &url, &["state", "list"])), "a\nb\n");
 }
 
 #[test]
