@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::SourceMap;
 use infra_runtime::address::Address;
+use infra_runtime::plan::moved_address;
 use infra_runtime::state::document::{parse_snapshot, render_snapshot};
 use infra_runtime::state::{LockHolder, PostgresLocation, State, StateBackend, StateError, StateErrorKind, StateLock};
 
@@ -208,21 +209,11 @@ fn not_in_state(address: &Address, out: Output) -> u8 {
     EXIT_ERRORS
 }
 
-/// The instances `address` names: itself if the state has it, else, for a plain
-/// declaration name, all of that declaration's instances.
+/// The instances `address` names: itself, every instance of a declaration named
+/// without a key (`web` for `web[0]`, `web[1]`), and everything in a module instance
+/// (`env["prod"]` for `env["prod"].web[0]`).
 fn matching(state: &State, address: &Address) -> Vec<Address> {
-    if state.instances.contains_key(address) {
-        return vec![address.clone()];
-    }
-    match address.steps.as_slice() {
-        [step] if step.key.is_none() => state
-            .instances
-            .keys()
-            .filter(|candidate| matches!(candidate.steps.as_slice(), [s] if s.name == step.name))
-            .cloned()
-            .collect(),
-        _ => Vec::new(),
-    }
+    state.instances.keys().filter(|candidate| candidate.is_within(address)).cloned().collect()
 }
 
 fn mv(source: &str, destination: &str, dry_run: bool, place: &Where, out: Output) -> Result<u8, u8> {
@@ -233,24 +224,20 @@ fn mv(source: &str, destination: &str, dry_run: bool, place: &Where, out: Output
     if sources.is_empty() {
         return Err(not_in_state(&source, out));
     }
-    let whole_declaration = !state.instances.contains_key(&source);
-    let moves: Vec<(Address, Address)> = if whole_declaration {
-        let [step] = destination.steps.as_slice() else { return Err(bad_destination(&source, &destination, out)) };
-        if step.key.is_some() {
-            return Err(bad_destination(&source, &destination, out));
-        }
-        sources
-            .iter()
-            .map(|from| {
-                let mut to = from.clone();
-                to.steps[0].name = step.name.clone();
-                (from.clone(), to)
-            })
-            .collect()
-    } else {
-        vec![(source.clone(), destination.clone())]
-    };
+    let moves: Vec<(Address, Address)> =
+        sources.iter().map(|from| (from.clone(), moved_address(from, &source, &destination))).collect();
+    let mut arriving = std::collections::BTreeSet::new();
     for (from, to) in &moves {
+        if !arriving.insert(to) {
+            render::print_error(
+                out,
+                codes::INVALID_ADDRESS,
+                &format!("`{source}` names several instances, and more than one would move to `{to}`"),
+                "give the destination without a key (`infra state mv web site`) so each instance keeps its own, \
+                 or move one instance (`infra state mv web[0] site[0]`)",
+            );
+            return Err(EXIT_ERRORS);
+        }
         if state.instances.contains_key(to) && !moves.iter().any(|(f, _)| f == to) {
             render::print_error(
                 out,
@@ -271,16 +258,12 @@ fn mv(source: &str, destination: &str, dry_run: bool, place: &Where, out: Output
         render::to_stdout(&format!("{}Moved {from} to {to}\n", if dry_run { "Would have " } else { "" }));
         state.instances.insert(to.clone(), instance);
     }
-    // Instances that depended on the old declaration now depend on the new one.
-    let renamed = (source.steps.len() == 1 && destination.steps.len() == 1).then(|| {
-        (Address::new(source.steps[0].name.clone(), None), Address::new(destination.steps[0].name.clone(), None))
-    });
-    if let Some((old, new)) = renamed.filter(|_| whole_declaration) {
-        for instance in state.instances.values_mut() {
-            for dependency in &mut instance.dependencies {
-                if *dependency == old {
-                    *dependency = new.clone();
-                }
+    // What depended on a moved declaration (or anything in a moved module instance) now
+    // depends on it at its new address.
+    for instance in state.instances.values_mut() {
+        for dependency in &mut instance.dependencies {
+            if dependency.is_within(&source) {
+                *dependency = moved_address(dependency, &source, &destination);
             }
         }
     }
@@ -290,16 +273,6 @@ fn mv(source: &str, destination: &str, dry_run: bool, place: &Where, out: Output
     backend.compact(&mut state).map_err(|e| print_state_error(out, &e))?;
     drop(lock);
     Ok(EXIT_OK)
-}
-
-fn bad_destination(source: &Address, destination: &Address, out: Output) -> u8 {
-    render::print_error(
-        out,
-        codes::INVALID_ADDRESS,
-        &format!("`{source}` names a whole declaration, so `{destination}` must be a declaration name too"),
-        "give a name without a key (`infra state mv web site`), or move one instance (`infra state mv web[0] site[0]`)",
-    );
-    EXIT_ERRORS
 }
 
 fn rm(addresses: &[String], dry_run: bool, place: &Where, out: Output) -> Result<u8, u8> {

@@ -153,3 +153,36 @@ fn local_workspaces_are_isolated_directories() {
     assert_exit(&invalid, 1);
     assert!(text(&invalid).contains("E0716"), "{}", text(&invalid));
 }
+
+/// A module called once per name in `names`, under the call name `call`.
+fn environments(dir: &Path, call: &str, names: &[&str]) {
+    let module =
+        "input name: string\nresource local.file config {\n  path    = \"out/${name}.txt\"\n  content = name\n}\n";
+    std::fs::create_dir_all(dir.join("env")).expect("mkdir");
+    std::fs::write(dir.join("env/main.infra"), module).expect("write module");
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    write_module(dir, &format!("module {call} \"./env\" for name in [{}] {{\n  name = name\n}}\n", list.join(", ")));
+}
+
+#[test]
+fn mv_and_rm_take_module_addresses() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    environments(dir, "env", &["a", "b"]);
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    environments(dir, "stage", &["a", "b"]);
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 2);
+
+    let moved = infra(dir, &["state", "mv", "env", "stage"]);
+    assert_exit(&moved, 0);
+    assert_eq!(text(&infra(dir, &["state", "list"])), "stage[\"a\"].config\nstage[\"b\"].config\n", "{}", text(&moved));
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+
+    let crowded = infra(dir, &["state", "mv", "stage", "one[\"x\"]"]);
+    assert_exit(&crowded, 1);
+    assert!(text(&crowded).contains("more than one would move"), "{}", text(&crowded));
+
+    assert_exit(&infra(dir, &["state", "rm", "stage[\"b\"]"]), 0);
+    assert_eq!(text(&infra(dir, &["state", "list"])), "stage[\"a\"].config\n");
+    assert!(dir.join("out/b.txt").exists(), "rm deleted the object");
+}

@@ -229,7 +229,7 @@ impl<'a> Engine<'_, 'a> {
 
 /// `old` (within `from`) with `from` replaced by `to`. Where neither `from` nor `to`
 /// gives a step a key, the step keeps the key it had.
-fn rewrite(old: &Address, from: &Address, to: &Address) -> Address {
+pub fn rewrite(old: &Address, from: &Address, to: &Address) -> Address {
     let mut steps = to.steps.clone();
     let (from_last, to_last) = (from.steps.len() - 1, steps.len() - 1);
     // The instance key of the moved declaration (or module call) carries over.
