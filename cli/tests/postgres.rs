@@ -410,3 +410,35 @@ fn tls_is_used_when_offered_and_the_certificate_is_verified() {
     let preferred = format!("{base}?sslrootcert={}", ca.display());
     assert_exit(&infra_at(dir, &preferred, &["plan", "--detailed-exitcode"]), 0);
 }
+
+#[test]
+fn a_state_block_chooses_schema_and_workspace_and_the_flag_overrides_it() {
+    let url = pg::database("block_workspace");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let module = format!(
+        "input state_schema: string = \"teamstate\"\nstate postgres {{\n  url       = env(\"BLOCK_URL\")\n  schema    = state_schema\n  workspace = \"staging\"\n}}\n{}",
+        files_module()
+    );
+    write_module(dir, &module);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_infra"))
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env("BLOCK_URL", &url)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run infra")
+    };
+    let missing = run(&["plan"]);
+    assert_exit(&missing, 1);
+    assert!(text(&missing).contains("E0719"), "{}", text(&missing));
+    assert_exit(&run(&["workspace", "new", "staging"]), 0);
+    assert_exit(&run(&["apply", "--auto-approve"]), 0);
+    let stored = pg::shared().sql("block_workspace", "SELECT workspace FROM teamstate.snapshots");
+    assert_eq!(stored.trim(), "staging");
+    assert_eq!(text(&run(&["state", "list"])), "a\nb\n");
+    assert_eq!(text(&run(&["state", "list", "--workspace", "default"])), "");
+    assert_eq!(text(&run(&["workspace", "list"])), "  default\n* staging\n");
+}
