@@ -409,6 +409,17 @@ fn tls_is_used_when_offered_and_the_certificate_is_verified() {
     assert_exit(&infra_at(dir, &full, &["plan", "--detailed-exitcode"]), 0);
     let preferred = format!("{base}?sslrootcert={}", ca.display());
     assert_exit(&infra_at(dir, &preferred, &["plan", "--detailed-exitcode"]), 0);
+
+    // The right CA, but a certificate for another name: `localhost` (still connecting to
+    // 127.0.0.1) is not the `127.0.0.1` the certificate names.
+    let renamed = format!(
+        "postgres://postgres@localhost:{}/postgres?hostaddr=127.0.0.1&sslmode=require&sslrootcert={}",
+        server.port,
+        ca.display()
+    );
+    let mismatch = infra_at(dir, &renamed, &["plan"]);
+    assert_exit(&mismatch, 1);
+    assert!(text(&mismatch).contains("E0723"), "{}", text(&mismatch));
 }
 
 #[test]
