@@ -204,7 +204,7 @@ fn instance() -> Schema {
             string("subnet_id", "The subnet to launch in; the default VPC's when left out.").also_computed().force_new(),
             AttributeSchema::optional(
                 "vpc_security_group_ids",
-                Type::set(Type::String),
+                Type::list(Type::String),
                 "The security groups by id; changed in place.",
             )
             .also_computed(),
@@ -306,7 +306,7 @@ fn route53_record() -> Schema {
             required("name", "The full name, such as `www.example.com`.").force_new(),
             required("type", "The record type, such as `A` or `CNAME`.").force_new(),
             AttributeSchema::optional("ttl", Type::Number, "The time to live in seconds."),
-            AttributeSchema::required("records", Type::set(Type::String), "The values; changed in place."),
+            AttributeSchema::required("records", Type::list(Type::String), "The values, in any order; changed in place."),
             computed("fqdn", "The record's full name."),
         ],
     )
@@ -702,8 +702,17 @@ fn strings(attributes: &Attributes, name: &str) -> Vec<String> {
     items.iter().filter_map(Value::as_str).map(str::to_string).collect()
 }
 
-fn set(items: Vec<Value>) -> Value {
-    Value::set(items)
+/// Strings AWS reports in an order of its own: in the order `current` has them when they
+/// are the same strings, so only a real difference reads as a change.
+fn unordered(actual: &[String], current: &Value) -> Value {
+    let known: Vec<String> =
+        current.as_list().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_string).collect();
+    let mut sorted_known = known.clone();
+    sorted_known.sort();
+    let mut sorted_actual = actual.to_vec();
+    sorted_actual.sort();
+    let items = if sorted_known == sorted_actual { known } else { sorted_actual };
+    Value::list(items.into_iter().map(Value::string).collect())
 }
 
 /// The `tags` attribute as a map.

@@ -9,7 +9,7 @@ use infra_runtime::Value;
 
 use super::client::{AwsResult, Client};
 use super::xml::Element;
-use super::{flag, set, strings, tags_value, text};
+use super::{flag, strings, tags_value, text};
 
 /// One Query API parameter.
 pub fn p(name: impl Into<String>, value: impl Into<String>) -> (String, String) {
@@ -465,9 +465,4 @@ pub async fn availability_zones(client: &Client, config: &Attributes) -> AwsResu
             ("zone_ids", Value::list(zone_ids.into_iter().map(|(_, id)| Value::string(id)).collect())),
         ],
     ))
-}
-
-/// A set of strings as a value.
-pub fn string_set<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
-    set(items.into_iter().map(Value::string).collect())
 }

@@ -8,9 +8,9 @@ use infra_runtime::provider::Attributes;
 use infra_runtime::Value;
 
 use super::client::{AwsError, AwsResult, Client, Service};
-use super::ec2::{block_filters, describe_one, filters, id, p, set_tags, string_set, tags_of};
+use super::ec2::{block_filters, describe_one, filters, id, p, set_tags, tags_of};
 use super::xml::Element;
-use super::{attribute, flag, found, strings, tags, tags_value, text};
+use super::{attribute, flag, found, strings, tags, tags_value, text, unordered};
 
 /// How long an instance may take to reach `running` after launch, or `terminated` after
 /// termination.
@@ -112,7 +112,7 @@ fn instance_values(instance: &Element, current: &Attributes) -> Attributes {
             ("instance_type", Value::string(instance.text_or_empty("instanceType"))),
             ("subnet_id", optional(instance.text_of("subnetId"))),
             ("key_name", optional(instance.text_of("keyName"))),
-            ("vpc_security_group_ids", string_set(groups.iter().map(String::as_str))),
+            ("vpc_security_group_ids", unordered(&groups, attribute(current, "vpc_security_group_ids"))),
             ("availability_zone", optional(instance.at(&["placement", "availabilityZone"]).map(|z| z.text.as_str()))),
             ("private_ip", optional(instance.text_of("privateIpAddress"))),
             ("public_ip", optional(instance.text_of("ipAddress"))),
@@ -138,7 +138,11 @@ pub async fn instance_read(client: &Client, current: &Attributes) -> AwsResult<O
 pub async fn instance_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {
     let id = id(prior);
     let groups = strings(planned, "vpc_security_group_ids");
-    if !groups.is_empty() && groups != strings(prior, "vpc_security_group_ids") {
+    let mut before = strings(prior, "vpc_security_group_ids");
+    let mut after = groups.clone();
+    before.sort();
+    after.sort();
+    if !groups.is_empty() && before != after {
         let mut params = vec![p("InstanceId", &id)];
         params.extend(groups.iter().enumerate().map(|(i, g)| p(format!("GroupId.{}", i + 1), g)));
         client.ec2("ModifyInstanceAttribute", &params).await?;

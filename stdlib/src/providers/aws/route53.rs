@@ -8,9 +8,8 @@ use infra_runtime::Value;
 use percent_encoding::utf8_percent_encode;
 
 use super::client::{AwsResult, Client, UNRESERVED};
-use super::ec2::string_set;
 use super::xml::{escape, Element};
-use super::{attribute, flag, number, strings, tags, tags_value, text};
+use super::{attribute, flag, number, strings, tags, tags_value, text, unordered};
 
 const NAMESPACE: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
 
@@ -247,7 +246,7 @@ pub async fn record_read(client: &Client, current: &Attributes) -> AwsResult<Opt
         vec![
             ("id", Value::string(format!("{zone}_{name}_{kind}"))),
             ("ttl", ttl),
-            ("records", string_set(values.iter().map(String::as_str))),
+            ("records", unordered(&values, attribute(current, "records"))),
             ("fqdn", Value::string(&name)),
         ],
     )))
