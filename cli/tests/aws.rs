@@ -152,7 +152,8 @@ fn the_web_example_is_applied_changed_repaired_and_destroyed() {
     assert_eq!(strings(&subnets["Subnets"], "AvailabilityZone"), ["us-east-1a", "us-east-1b"]);
     assert!(subnets["Subnets"].as_array().expect("subnets").iter().all(|s| s["MapPublicIpOnLaunch"] == true));
 
-    let groups = moto.aws(&["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=shop-us-east-1-web"]);
+    let groups =
+        moto.aws(&["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=shop-us-east-1-web"]);
     let group = &groups["SecurityGroups"][0];
     let mut ingress: Vec<(i64, String)> = group["IpPermissions"]
         .as_array()

@@ -19,14 +19,26 @@ pub mod tls;
 pub fn all() -> Vec<ProviderSchema> {
     vec![
         aws::schema(),
-        exec::schema(), local::schema(), null::schema(), random::schema(), time::schema(), tls::schema()]
+        exec::schema(),
+        local::schema(),
+        null::schema(),
+        random::schema(),
+        time::schema(),
+        tls::schema(),
+    ]
 }
 
 /// Every built-in provider, ready to configure; in the same order as [`all`].
 pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFactory>> {
     vec![
         aws::factory(),
-        exec::factory(), local::factory(), null::factory(), random::factory(), time::factory(), tls::factory()]
+        exec::factory(),
+        local::factory(),
+        null::factory(),
+        random::factory(),
+        time::factory(),
+        tls::factory(),
+    ]
 }
 
 /// A provider that takes no configuration.

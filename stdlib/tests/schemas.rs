@@ -119,7 +119,7 @@ fn attribute<'a>(stdlib: &'a Stdlib, provider: &str, kind: &str, name: &str) -> 
 #[test]
 fn provider_names_are_sorted_and_complete() {
     let names = builtin().provider_names();
-    assert_eq!(names, ["exec", "local", "null", "random", "time", "tls"]);
+    assert_eq!(names, ["aws", "exec", "local", "null", "random", "time", "tls"]);
 }
 
 #[test]
@@ -143,6 +143,22 @@ fn expected_kinds_exist() {
     let stdlib = Stdlib::new();
     let kinds: Vec<String> = all_kinds(&stdlib).into_iter().map(|(kind, _)| kind).collect();
     let expected = [
+        "aws.eip",
+        "aws.instance",
+        "aws.internet_gateway",
+        "aws.key_pair",
+        "aws.route53_record",
+        "aws.route53_zone",
+        "aws.route_table",
+        "aws.route_table_association",
+        "aws.s3_bucket",
+        "aws.s3_object",
+        "aws.security_group",
+        "aws.subnet",
+        "aws.vpc",
+        "data aws.ami",
+        "data aws.availability_zones",
+        "data aws.vpc",
         "exec.command",
         "data exec.json",
         "local.file",

@@ -73,7 +73,11 @@ fn vpc() -> Schema {
         "The VPC's id (`vpc-...`).",
         vec![
             required("cidr_block", "The VPC's IPv4 address range.").force_new(),
-            AttributeSchema::optional("enable_dns_support", Type::Bool, "Whether DNS resolution works; true by default."),
+            AttributeSchema::optional(
+                "enable_dns_support",
+                Type::Bool,
+                "Whether DNS resolution works; true by default.",
+            ),
             AttributeSchema::optional(
                 "enable_dns_hostnames",
                 Type::Bool,
@@ -156,7 +160,7 @@ fn rule_block(name: &str, direction: &str) -> BlockSchema {
         vec![
             AttributeSchema::required("from_port", Type::Number, "The first port (0 with protocol \"-1\")."),
             AttributeSchema::required("to_port", Type::Number, "The last port (0 with protocol \"-1\")."),
-            required("protocol", "\"tcp\", \"udp\", \"icmp\", or \"-1\" for all."),
+            required("protocol", "The protocol: \"tcp\", \"udp\", \"icmp\", or \"-1\" for all."),
             AttributeSchema::optional("cidr_blocks", Type::list(Type::String), "The IPv4 ranges the rule applies to."),
             string("description", "A description of the rule."),
         ],
@@ -201,7 +205,9 @@ fn instance() -> Schema {
         vec![
             required("ami", "The image to boot.").force_new(),
             required("instance_type", "The size, such as `t3.micro`.").force_new(),
-            string("subnet_id", "The subnet to launch in; the default VPC's when left out.").also_computed().force_new(),
+            string("subnet_id", "The subnet to launch in; the default VPC's when left out.")
+                .also_computed()
+                .force_new(),
             AttributeSchema::optional(
                 "vpc_security_group_ids",
                 Type::list(Type::String),
@@ -233,7 +239,7 @@ fn eip() -> Schema {
         "The allocation id (`eipalloc-...`).",
         vec![
             string("instance", "The instance to associate with; changed in place."),
-            string("domain", "\"vpc\", the only kind AWS still hands out.").also_computed().force_new(),
+            string("domain", "Always \"vpc\", the only kind AWS still hands out.").also_computed().force_new(),
             tags_attribute(),
             computed("public_ip", "The address."),
             computed("private_ip", "The private address it maps to, when associated."),
@@ -264,7 +270,7 @@ fn s3_bucket() -> Schema {
 fn s3_object() -> Schema {
     kind(
         "An object in an S3 bucket, from a string or a file.",
-        "`bucket/key`.",
+        "The bucket and key as `bucket/key`.",
         vec![
             required("bucket", "The bucket.").force_new(),
             required("key", "The object's key (its path in the bucket).").force_new(),
@@ -300,13 +306,17 @@ fn route53_zone() -> Schema {
 fn route53_record() -> Schema {
     kind(
         "A DNS record set in a Route 53 zone.",
-        "`ZONE_NAME_TYPE`.",
+        "The zone, name and type as `ZONE_NAME_TYPE`.",
         vec![
             required("zone_id", "The zone.").force_new(),
             required("name", "The full name, such as `www.example.com`.").force_new(),
             required("type", "The record type, such as `A` or `CNAME`.").force_new(),
             AttributeSchema::optional("ttl", Type::Number, "The time to live in seconds."),
-            AttributeSchema::required("records", Type::list(Type::String), "The values, in any order; changed in place."),
+            AttributeSchema::required(
+                "records",
+                Type::list(Type::String),
+                "The values, in any order; changed in place.",
+            ),
             computed("fqdn", "The record's full name."),
         ],
     )
@@ -327,7 +337,7 @@ fn ami_data() -> Schema {
                 computed("image_id", "The image's id."),
                 computed("name", "The image's name."),
                 computed("owner_id", "The owner's account id."),
-                computed("architecture", "Such as `x86_64`."),
+                computed("architecture", "The architecture, such as `x86_64`."),
                 computed("creation_date", "When the image was made."),
                 computed("description", "The image's description."),
             ],
@@ -349,10 +359,10 @@ fn availability_zones_data() -> Schema {
 }
 
 fn vpc_data() -> Schema {
-    let mut schema = with_blocks(
+    with_blocks(
         kind(
             "Finds one VPC, such as the default one.",
-            "The VPC's id; set it to look a VPC up by id.",
+            "The VPC's id.",
             vec![
                 AttributeSchema::optional("default", Type::Bool, "Only the region's default VPC (or only others)."),
                 string("cidr_block", "Only a VPC with this range.").also_computed(),
@@ -363,11 +373,7 @@ fn vpc_data() -> Schema {
             ],
         ),
         vec![filter_block()],
-    );
-    if let Some(id) = schema.attributes.first_mut() {
-        id.settable = true;
-    }
-    schema
+    )
 }
 
 pub fn schema() -> ProviderSchema {
@@ -480,7 +486,10 @@ impl Provider for Aws {
                 );
             }
         }
-        if kind == "instance" && known(config, "vpc_security_group_ids").is_some() && known(config, "security_groups").is_some() {
+        if kind == "instance"
+            && known(config, "vpc_security_group_ids").is_some()
+            && known(config, "security_groups").is_some()
+        {
             errors.push(
                 ProviderError::new("set `vpc_security_group_ids` or `security_groups`, not both")
                     .on_attribute("security_groups")

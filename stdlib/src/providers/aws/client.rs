@@ -194,10 +194,12 @@ impl Client {
         let home = settings.home.clone();
         let shared = |file: &str, env_name: &str, section: &str| {
             let path = env(env_name).map(PathBuf::from).or_else(|| home.as_ref().map(|h| h.join(".aws").join(file)));
-            path.and_then(|p| std::fs::read_to_string(p).ok()).map(|text| ini_section(&text, section)).unwrap_or_default()
+            path.and_then(|p| std::fs::read_to_string(p).ok())
+                .map(|text| ini_section(&text, section))
+                .unwrap_or_default()
         };
-        let from_profile = settings.profile.is_some()
-            || settings.access_key.is_none() && env("AWS_ACCESS_KEY_ID").is_none();
+        let from_profile =
+            settings.profile.is_some() || settings.access_key.is_none() && env("AWS_ACCESS_KEY_ID").is_none();
         let file_credentials =
             if from_profile { shared("credentials", "AWS_SHARED_CREDENTIALS_FILE", &profile) } else { BTreeMap::new() };
         let config_section = if profile == "default" { profile.clone() } else { format!("profile {profile}") };
@@ -332,7 +334,8 @@ impl Client {
         }
         let headers = [("content-type", "application/x-www-form-urlencoded; charset=utf-8".to_string())];
         let answer = self.send(Service::Ec2, action, "POST", "/", &headers, form.into_bytes()).await?;
-        let root = answer.xml().map_err(|e| AwsError::local(Service::Ec2, action, format!("unreadable answer: {e}")))?;
+        let root =
+            answer.xml().map_err(|e| AwsError::local(Service::Ec2, action, format!("unreadable answer: {e}")))?;
         Ok(root.children.into_iter().next().unwrap_or_default())
     }
 
@@ -482,10 +485,8 @@ fn error_from(service: Service, operation: &str, answer: &Answer) -> AwsError {
         403 => "AccessDenied".to_string(),
         status => format!("HTTP{status}"),
     });
-    let message = document
-        .find("Message")
-        .map(|m| m.text.clone())
-        .unwrap_or_else(|| format!("HTTP status {}", answer.status));
+    let message =
+        document.find("Message").map(|m| m.text.clone()).unwrap_or_else(|| format!("HTTP status {}", answer.status));
     AwsError { service: service.title(), operation: operation.to_string(), code, message, status: answer.status }
 }
 
@@ -574,7 +575,8 @@ mod tests {
             Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "test");
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160); // 2015-08-30T12:36:00Z
         let headers = [("host", "example.amazonaws.com".to_string())];
-        let request = SigningRequest { method: "GET", url: "https://example.amazonaws.com/", headers: &headers, body: b"" };
+        let request =
+            SigningRequest { method: "GET", url: "https://example.amazonaws.com/", headers: &headers, body: b"" };
         let signed = sign_with(&credentials, "us-east-1", "service", SigningSettings::default(), &request, time)
             .expect("signed");
         let authorization = signed.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.as_str());

@@ -50,7 +50,12 @@ pub fn tags_of(element: &Element) -> BTreeMap<String, String> {
 
 /// Makes an object's tags `new` where they were `old`: deletes the keys that went away and
 /// writes the ones that are new or changed, so untouched tags are left alone.
-pub async fn set_tags(client: &Client, id: &str, old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> AwsResult<()> {
+pub async fn set_tags(
+    client: &Client,
+    id: &str,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> AwsResult<()> {
     let removed: Vec<&String> = old.keys().filter(|k| !new.contains_key(*k)).collect();
     if !removed.is_empty() {
         let mut params = vec![p("ResourceId.1", id)];
@@ -143,10 +148,12 @@ async fn vpc_values(client: &Client, vpc: &Element, current: &Attributes) -> Aws
     let id = vpc.text_or_empty("vpcId");
     let vpc_filter = (String::from("vpc-id"), vec![id.clone()]);
     let main = (String::from("association.main"), vec!["true".to_string()]);
-    let tables = client.ec2_describe("DescribeRouteTables", &filters(&[vpc_filter.clone(), main]), "routeTableSet").await?;
+    let tables =
+        client.ec2_describe("DescribeRouteTables", &filters(&[vpc_filter.clone(), main]), "routeTableSet").await?;
     let default_group = (String::from("group-name"), vec!["default".to_string()]);
-    let groups =
-        client.ec2_describe("DescribeSecurityGroups", &filters(&[vpc_filter, default_group]), "securityGroupInfo").await?;
+    let groups = client
+        .ec2_describe("DescribeSecurityGroups", &filters(&[vpc_filter, default_group]), "securityGroupInfo")
+        .await?;
     Ok(vec![
         ("id", Value::string(&id)),
         ("cidr_block", string(&vpc.text_or_empty("cidrBlock"))),
@@ -161,10 +168,14 @@ pub async fn vpc_update(client: &Client, prior: &Attributes, planned: &Attribute
     let id = id(prior);
     vpc_settings(client, &id, Some(prior), planned).await?;
     set_tags(client, &id, &super::tags(prior), &super::tags(planned)).await?;
-    super::found(vpc_read(client, &with(planned, vec![("id", Value::string(&id))])).await?, client, "ModifyVpcAttribute")
+    super::found(
+        vpc_read(client, &with(planned, vec![("id", Value::string(&id))])).await?,
+        client,
+        "ModifyVpcAttribute",
+    )
 }
 
-/// The `aws.vpc` data source: the one VPC matching `id`, `default`, `cidr_block`, `tags`
+/// The `aws.vpc` data source: the one VPC matching `default`, `cidr_block`, `tags`
 /// and `filter` blocks.
 pub async fn vpc_lookup(client: &Client, config: &Attributes) -> AwsResult<Attributes> {
     let mut wanted = block_filters(config);
@@ -177,10 +188,7 @@ pub async fn vpc_lookup(client: &Client, config: &Attributes) -> AwsResult<Attri
     for (key, value) in super::tags(config) {
         wanted.push((format!("tag:{key}"), vec![value]));
     }
-    let mut params = filters(&wanted);
-    if let Some(id) = text(config, "id") {
-        params.push(p("VpcId.1", id));
-    }
+    let params = filters(&wanted);
     let vpcs = client.ec2_describe("DescribeVpcs", &params, "vpcSet").await?;
     if vpcs.len() != 1 {
         let message = format!("{} VPCs match; the data source needs exactly one", vpcs.len());
@@ -364,7 +372,8 @@ pub async fn route_table_create(client: &Client, planned: &Attributes) -> AwsRes
 }
 
 pub async fn route_table_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
-    let Some(table) = describe_one(client, "DescribeRouteTables", "RouteTableId", &id(current), "routeTableSet").await?
+    let Some(table) =
+        describe_one(client, "DescribeRouteTables", "RouteTableId", &id(current), "routeTableSet").await?
     else {
         return Ok(None);
     };
@@ -437,7 +446,8 @@ pub async fn association_read(client: &Client, current: &Attributes) -> AwsResul
 
 /// Moves the subnet to another route table; the association gets a new id.
 pub async fn association_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {
-    let params = [p("AssociationId", id(prior)), p("RouteTableId", text(planned, "route_table_id").unwrap_or_default())];
+    let params =
+        [p("AssociationId", id(prior)), p("RouteTableId", text(planned, "route_table_id").unwrap_or_default())];
     let answer = client.ec2("ReplaceRouteTableAssociation", &params).await?;
     Ok(with(planned, vec![("id", Value::string(answer.text_or_empty("newAssociationId")))]))
 }

@@ -98,8 +98,11 @@ async fn describe_instance(client: &Client, id: &str) -> AwsResult<Option<Elemen
         Err(error) if error.is_not_found() => return Ok(None),
         Err(error) => return Err(error),
     };
-    let instance =
-        reservations.iter().flat_map(|r| r.items("instancesSet")).find(|i| i.text_of("instanceId") == Some(id)).cloned();
+    let instance = reservations
+        .iter()
+        .flat_map(|r| r.items("instancesSet"))
+        .find(|i| i.text_of("instanceId") == Some(id))
+        .cloned();
     Ok(instance)
 }
 

@@ -158,7 +158,8 @@ async fn record_sets(client: &Client, zone: &str) -> AwsResult<Vec<Element>> {
         if let Some(list) = answer.child("ResourceRecordSets") {
             sets.extend(list.all("ResourceRecordSet").cloned());
         }
-        next = match (answer.text_of("IsTruncated"), answer.text_of("NextRecordName"), answer.text_of("NextRecordType")) {
+        next = match (answer.text_of("IsTruncated"), answer.text_of("NextRecordName"), answer.text_of("NextRecordType"))
+        {
             (Some("true"), Some(name), Some(kind)) => Some((name.to_string(), kind.to_string())),
             _ => return Ok(sets),
         };
@@ -177,10 +178,8 @@ fn record_set_xml(set: &Element) -> String {
 
 fn record_xml(name: &str, kind: &str, ttl: Option<i64>, values: &[String]) -> String {
     let ttl = ttl.map(|t| format!("<TTL>{t}</TTL>")).unwrap_or_default();
-    let records: String = values
-        .iter()
-        .map(|v| format!("<ResourceRecord><Value>{}</Value></ResourceRecord>", escape(v)))
-        .collect();
+    let records: String =
+        values.iter().map(|v| format!("<ResourceRecord><Value>{}</Value></ResourceRecord>", escape(v))).collect();
     format!(
         "<ResourceRecordSet><Name>{}</Name><Type>{}</Type>{ttl}<ResourceRecords>{records}</ResourceRecords></ResourceRecordSet>",
         escape(name),
@@ -224,7 +223,8 @@ pub async fn record_update(client: &Client, planned: &Attributes) -> AwsResult<A
 
 pub async fn record_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
     let (zone, name, kind, _, _) = configured_record(current);
-    let path = format!("/hostedzone/{zone}/rrset?name={}&type={kind}&maxitems=1", utf8_percent_encode(&name, UNRESERVED));
+    let path =
+        format!("/hostedzone/{zone}/rrset?name={}&type={kind}&maxitems=1", utf8_percent_encode(&name, UNRESERVED));
     let answer = match client.route53("ListResourceRecordSets", "GET", &path, None).await {
         Ok(answer) => answer,
         Err(error) if error.is_not_found() => return Ok(None),

@@ -65,7 +65,8 @@ async fn put_bucket_tags(client: &Client, bucket: &str, tags: &BTreeMap<String, 
         .iter()
         .map(|(k, v)| format!("<Tag><Key>{}</Key><Value>{}</Value></Tag>", xml::escape(k), xml::escape(v)))
         .collect();
-    let body = format!("<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>{tag_xml}</TagSet></Tagging>");
+    let body =
+        format!("<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>{tag_xml}</TagSet></Tagging>");
     // S3 insists on an integrity checksum for tagging.
     let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()));
     let headers = [("content-md5", md5), ("content-type", "application/xml".to_string())];
