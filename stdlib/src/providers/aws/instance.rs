@@ -275,7 +275,8 @@ pub async fn ami(client: &Client, config: &Attributes) -> AwsResult<Attributes> 
         params.push(p(format!("Owner.{}", i + 1), owner));
     }
     let mut images = client.ec2_describe("DescribeImages", &params, "imagesSet").await?;
-    images.sort_by_key(|i| std::cmp::Reverse(i.text_or_empty("creationDate")));
+    // Newest first; images made in the same second go by name, so the choice is stable.
+    images.sort_by_key(|i| std::cmp::Reverse((i.text_or_empty("creationDate"), i.text_or_empty("name"))));
     let most_recent = flag(config, "most_recent").unwrap_or(false);
     let image = match images.len() {
         0 => None,
