@@ -292,3 +292,206 @@ fn drift_is_shown_and_put_back_and_aws_errors_are_diagnostics() {
     assert!(shown.contains("box: EC2 CreateSubnet failed with AWS error `InvalidSubnet.Range`"), "{shown}");
     assert!(shown.contains("10.9.0.0/24"), "{shown}");
 }
+
+/// Networking, storage and DNS whose parts change one at a time; `{rules}`, `{routes}`,
+/// `{records}` and `{instance}` are filled in by the test.
+const PARTS: &str = r#"provider aws {
+  region = "us-east-1"
+}
+
+resource aws.vpc net {
+  cidr_block = "10.2.0.0/16"
+}
+
+resource aws.subnet a {
+  vpc_id            = net.id
+  cidr_block        = "10.2.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource aws.internet_gateway gw {
+  vpc_id = net.id
+}
+
+resource aws.route_table public {
+  vpc_id = net.id
+{routes}
+}
+
+resource aws.route_table_association a_public {
+  subnet_id      = a.id
+  route_table_id = public.id
+}
+
+resource aws.security_group web {
+  name   = "parts-web"
+  vpc_id = net.id
+{rules}
+  egress { from_port = 0, to_port = 0, protocol = "-1", cidr_blocks = ["0.0.0.0/0"] }
+}
+
+resource aws.s3_bucket assets {
+  bucket = "parts-assets"
+}
+
+resource aws.s3_object page {
+  bucket       = assets.bucket
+  key          = "index.html"
+  content      = "<h1>hello</h1>"
+  content_type = "text/html"
+}
+
+resource aws.route53_zone zone {
+  name = "parts.example.com"
+}
+
+resource aws.route53_record www {
+  zone_id = zone.zone_id
+  name    = "www.parts.example.com"
+  type    = "A"
+  ttl     = 300
+  records = [{records}]
+}
+{instance}"#;
+
+const SSH_AND_HTTP: &str =
+    "  ingress { from_port = 22, to_port = 22, protocol = \"tcp\", cidr_blocks = [\"203.0.113.0/24\"] }\n  \
+     ingress { from_port = 80, to_port = 80, protocol = \"tcp\", cidr_blocks = [\"0.0.0.0/0\"] }";
+const SSH_AND_HTTPS: &str =
+    "  ingress { from_port = 22, to_port = 22, protocol = \"tcp\", cidr_blocks = [\"203.0.113.0/24\"] }\n  \
+     ingress { from_port = 443, to_port = 443, protocol = \"tcp\", cidr_blocks = [\"0.0.0.0/0\"] }";
+const DEFAULT_ROUTE: &str = "  route { cidr_block = \"0.0.0.0/0\", gateway_id = gw.id }";
+const TWO_ROUTES: &str = "  route { cidr_block = \"0.0.0.0/0\", gateway_id = gw.id }\n  \
+     route { cidr_block = \"198.51.100.0/24\", gateway_id = gw.id }";
+
+fn parts(rules: &str, routes: &str, records: &str, instance: &str) -> String {
+    PARTS
+        .replace("{rules}", rules)
+        .replace("{routes}", routes)
+        .replace("{records}", records)
+        .replace("{instance}", instance)
+}
+
+/// The ingress rules of a group as (port, rule id), sorted by port.
+fn ingress_rules(moto: &Moto, group_id: &str) -> Vec<(i64, String)> {
+    let answer =
+        moto.aws(&["ec2", "describe-security-group-rules", "--filters", &format!("Name=group-id,Values={group_id}")]);
+    let mut rules: Vec<(i64, String)> = answer["SecurityGroupRules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["IsEgress"] == false)
+        .map(|r| {
+            (r["FromPort"].as_i64().unwrap_or(-1), r["SecurityGroupRuleId"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+#[test]
+fn rules_routes_records_and_objects_change_one_by_one_and_cli_instances_are_imported() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &parts(SSH_AND_HTTP, DEFAULT_ROUTE, "\"192.0.2.1\"", ""));
+    let output = moto.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("10 added"), "{}", text(&output));
+    assert_exit(&moto.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+
+    let groups = moto.aws(&["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=parts-web"]);
+    let group_id = groups["SecurityGroups"][0]["GroupId"].as_str().expect("group id").to_string();
+    let before = ingress_rules(&moto, &group_id);
+    assert_eq!(before.iter().map(|r| r.0).collect::<Vec<_>>(), [22, 80]);
+
+    // HTTP becomes HTTPS, a route is added and the record's address changes: each is
+    // changed in place, and the SSH rule AWS already has is left alone.
+    write_module(dir, &parts(SSH_AND_HTTPS, TWO_ROUTES, "\"192.0.2.2\"", ""));
+    let plan = moto.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("Plan: 0 to add, 3 to change, 0 to destroy"), "{}", text(&plan));
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    let after = ingress_rules(&moto, &group_id);
+    assert_eq!(after.iter().map(|r| r.0).collect::<Vec<_>>(), [22, 443]);
+    assert_eq!(after[0], before[0], "the SSH rule was not touched");
+
+    let tables = moto.aws(&["ec2", "describe-route-tables", "--filters", "Name=association.subnet-id,Values=*"]);
+    let table = tables["RouteTables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["Routes"].as_array().is_some_and(|r| r.len() == 3))
+        .unwrap_or_else(|| panic!("a table with the local route and two more: {tables}"));
+    assert_eq!(strings(&table["Routes"], "DestinationCidrBlock"), ["0.0.0.0/0", "10.2.0.0/16", "198.51.100.0/24"]);
+    let subnets = moto.aws(&["ec2", "describe-subnets", "--filters", "Name=cidr-block,Values=10.2.1.0/24"]);
+    let subnet_id = subnets["Subnets"][0]["SubnetId"].as_str().expect("subnet id").to_string();
+    let associated = table["Associations"].as_array().expect("associations");
+    assert!(associated.iter().any(|a| a["SubnetId"] == subnet_id.as_str()), "{table}");
+
+    let zones = moto.aws(&["route53", "list-hosted-zones"]);
+    let zone_id = zones["HostedZones"][0]["Id"].as_str().expect("zone id").to_string();
+    let records = moto.aws(&["route53", "list-resource-record-sets", "--hosted-zone-id", &zone_id]);
+    let www: Vec<&Json> =
+        records["ResourceRecordSets"].as_array().expect("records").iter().filter(|r| r["Type"] == "A").collect();
+    assert_eq!(www.len(), 1, "{records}");
+    assert_eq!(www[0]["ResourceRecords"][0]["Value"], "192.0.2.2");
+
+    // An object rewritten behind Infra's back is put back (its etag differs).
+    let body = dir.join("other.html");
+    std::fs::write(&body, "<h1>changed</h1>").expect("write");
+    let body = body.to_string_lossy().to_string();
+    moto.aws(&["s3api", "put-object", "--bucket", "parts-assets", "--key", "index.html", "--body", &body]);
+    let plan = moto.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("# page will be updated in place"), "{}", text(&plan));
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    let copy = dir.join("copy.html");
+    moto.aws(&["s3api", "get-object", "--bucket", "parts-assets", "--key", "index.html", &copy.to_string_lossy()]);
+    assert_eq!(std::fs::read_to_string(&copy).expect("downloaded"), "<h1>hello</h1>");
+
+    // An instance made with the AWS CLI is taken over by `infra import`, after which the
+    // configuration describing it plans no change, and a tag change is made in place.
+    let run = moto.aws(&[
+        "ec2",
+        "run-instances",
+        "--image-id",
+        "ami-1e749f67",
+        "--instance-type",
+        "t3.small",
+        "--subnet-id",
+        &subnet_id,
+        "--tag-specifications",
+        "ResourceType=instance,Tags=[{Key=Name,Value=legacy}]",
+    ]);
+    let instance_id = run["Instances"][0]["InstanceId"].as_str().expect("instance id").to_string();
+    let instance = |name: &str| {
+        format!(
+            "\nresource aws.instance legacy {{\n  ami           = \"ami-1e749f67\"\n  instance_type = \"t3.small\"\n  \
+             subnet_id     = a.id\n  tags          = {{ Name = \"{name}\" }}\n}}\n"
+        )
+    };
+    write_module(dir, &parts(SSH_AND_HTTPS, TWO_ROUTES, "\"192.0.2.2\"", &instance("legacy")));
+    let imported = moto.infra(dir, &["import", "legacy", &instance_id]);
+    assert_exit(&imported, 0);
+    assert_exit(&moto.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+    write_module(dir, &parts(SSH_AND_HTTPS, TWO_ROUTES, "\"192.0.2.2\"", &instance("legacy-web")));
+    let output = moto.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("0 added, 1 changed, 0 destroyed"), "{}", text(&output));
+    let instances = moto.instances();
+    assert_eq!(instances.len(), 1);
+    assert_eq!(instances[0]["InstanceId"], instance_id.as_str());
+    assert_eq!(tag(&instances[0], "Name"), "legacy-web");
+
+    // Destroy takes the imported instance with everything else.
+    assert_exit(&moto.infra(dir, &["destroy", "--auto-approve"]), 0);
+    assert!(moto.instances().is_empty());
+    let vpcs = moto.aws(&["ec2", "describe-vpcs", "--filters", "Name=isDefault,Values=false"]);
+    assert_eq!(vpcs["Vpcs"].as_array().map(Vec::len), Some(0), "{vpcs}");
+    let groups = moto.aws(&["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=parts-web"]);
+    assert_eq!(groups["SecurityGroups"].as_array().map(Vec::len), Some(0), "{groups}");
+    assert_eq!(moto.aws(&["ec2", "describe-internet-gateways"])["InternetGateways"].as_array().map(Vec::len), Some(0));
+    assert_eq!(moto.aws(&["route53", "list-hosted-zones"])["HostedZones"].as_array().map(Vec::len), Some(0));
+    assert_eq!(moto.aws(&["s3api", "list-buckets"])["Buckets"].as_array().map(Vec::len), Some(0));
+}
