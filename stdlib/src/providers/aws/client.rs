@@ -167,7 +167,20 @@ pub struct Client {
     pub region: String,
     /// The endpoint per service (`AWS_ENDPOINT_URL_EC2` and so on), when one is set.
     endpoints: BTreeMap<&'static str, String>,
+    retry: Retry,
 }
+
+/// How throttled and failed requests are tried again.
+#[derive(Clone, Copy, Debug)]
+struct Retry {
+    /// How often a request is tried in all.
+    attempts: u32,
+    /// The ceiling of the first wait; it doubles with each retry up to `max`.
+    base: Duration,
+    max: Duration,
+}
+
+const RETRY: Retry = Retry { attempts: MAX_ATTEMPTS, base: BASE_BACKOFF, max: MAX_BACKOFF };
 
 /// One HTTP answer.
 pub struct Answer {
@@ -245,7 +258,7 @@ impl Client {
             .build()
             .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
         let credentials = Credentials::new(access_key, secret_key, token, None, "infra");
-        Ok(Client { http, credentials, region, endpoints })
+        Ok(Client { http, credentials, region, endpoints, retry: RETRY })
     }
 
     /// The base URL of a service, without a trailing slash.
@@ -276,8 +289,8 @@ impl Client {
             attempt += 1;
             let result = self.send_once(service, operation, method, path_and_query, headers, &body).await;
             match result {
-                Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(backoff(attempt)).await;
+                Err(error) if error.is_retryable() && attempt < self.retry.attempts => {
+                    tokio::time::sleep(backoff(attempt, self.retry.base, self.retry.max)).await;
                 }
                 other => return other,
             }
@@ -454,10 +467,10 @@ fn sign_with(
     Ok(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
-/// The wait before retry number `attempt` (1-based): a random duration up to an
-/// exponentially growing, bounded ceiling.
-pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = BASE_BACKOFF.saturating_mul(1 << attempt.min(16)).min(MAX_BACKOFF);
+/// The wait before retry number `attempt` (1-based): a random duration between half and
+/// all of a ceiling that doubles from `base` with each attempt and stops growing at `max`.
+fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let ceiling = base.saturating_mul(1 << attempt.min(16)).min(max);
     let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
     Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
 }
@@ -571,32 +584,88 @@ mod tests {
     /// and service give the suite's published signature.
     #[test]
     fn signs_the_sigv4_test_suite_vanilla_get() {
-        let credentials =
-            Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "test");
-        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160); // 2015-08-30T12:36:00Z
-        let headers = [("host", "example.amazonaws.com".to_string())];
-        let request =
-            SigningRequest { method: "GET", url: "https://example.amazonaws.com/", headers: &headers, body: b"" };
-        let signed = sign_with(&credentials, "us-east-1", "service", SigningSettings::default(), &request, time)
-            .expect("signed");
-        let authorization = signed.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.as_str());
+        let authorization = suite_authorization(None, "GET", "/", &[], b"", SigningSettings::default());
         assert_eq!(
             authorization,
-            Some(
-                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
-                 SignedHeaders=host;x-amz-date, \
-                 Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
-            )
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+             SignedHeaders=host;x-amz-date, \
+             Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
         );
+    }
+
+    /// More cases of the AWS SigV4 test suite (`aws-signing-test-suite/v4/*`), each with
+    /// the signature the suite publishes: a POST, a query whose keys must be sorted, a
+    /// session token, and a form body whose hash is signed as S3 requests' are.
+    #[test]
+    fn signs_more_cases_of_the_sigv4_test_suite() {
+        let signature =
+            |authorization: String| authorization.rsplit("Signature=").next().unwrap_or_default().to_string();
+        let default = SigningSettings::default;
+        assert_eq!(
+            signature(suite_authorization(None, "POST", "/", &[], b"", default())),
+            "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b",
+            "post-vanilla"
+        );
+        assert_eq!(
+            signature(suite_authorization(None, "GET", "/?Param2=value2&Param1=value1", &[], b"", default())),
+            "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500",
+            "get-vanilla-query-order-key-case"
+        );
+        let token = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267";
+        assert_eq!(
+            signature(suite_authorization(Some(token), "GET", "/", &[], b"", default())),
+            "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8",
+            "get-vanilla-with-session-token"
+        );
+        let mut with_hash = default();
+        with_hash.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let form =
+            [("content-type", "application/x-www-form-urlencoded".to_string()), ("content-length", "13".to_string())];
+        assert_eq!(
+            signature(suite_authorization(None, "POST", "/", &form, b"Param1=value1", with_hash)),
+            "d3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b",
+            "post-x-www-form-urlencoded"
+        );
+    }
+
+    /// The `authorization` header for a request to the test suite's host, with its
+    /// credentials, region, service and time (2015-08-30T12:36:00Z).
+    fn suite_authorization(
+        token: Option<&str>,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        settings: SigningSettings,
+    ) -> String {
+        let credentials = Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            token.map(str::to_string),
+            None,
+            "test",
+        );
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        let mut all = vec![("host", "example.amazonaws.com".to_string())];
+        all.extend(headers.iter().cloned());
+        let url = format!("https://example.amazonaws.com{path_and_query}");
+        let request = SigningRequest { method, url: &url, headers: &all, body };
+        let signed = sign_with(&credentials, "us-east-1", "service", settings, &request, time).expect("signed");
         assert!(signed.contains(&("x-amz-date".to_string(), "20150830T123600Z".to_string())), "{signed:?}");
+        signed.into_iter().find(|(k, _)| k == "authorization").map(|(_, v)| v).unwrap_or_default()
     }
 
     #[test]
     fn backoff_grows_and_is_bounded() {
-        assert!(backoff(1) <= Duration::from_millis(400));
-        assert!(backoff(1) >= Duration::from_millis(200));
-        assert!(backoff(30) <= MAX_BACKOFF);
-        assert!(backoff(30) >= MAX_BACKOFF / 2);
+        let wait = |attempt| backoff(attempt, BASE_BACKOFF, MAX_BACKOFF);
+        assert!(wait(1) <= Duration::from_millis(400));
+        assert!(wait(1) >= Duration::from_millis(200));
+        assert!(wait(3) <= Duration::from_millis(1600));
+        assert!(wait(3) >= Duration::from_millis(800));
+        assert!(wait(30) <= MAX_BACKOFF);
+        assert!(wait(30) >= MAX_BACKOFF / 2);
+        let waits: std::collections::BTreeSet<Duration> = (0..20).map(|_| wait(4)).collect();
+        assert!(waits.len() > 1, "the waits are jittered: {waits:?}");
     }
 
     #[test]
@@ -615,5 +684,94 @@ mod tests {
         assert!(error("NoSuchBucket", 404).is_not_found());
         let provider_error = ProviderError::from(error("InvalidAMIID.NotFound", 400));
         assert!(provider_error.message.contains("`InvalidAMIID.NotFound`"), "{provider_error:?}");
+    }
+
+    /// Answers each connection with the next canned `(status, body)` and returns how many
+    /// requests it served. Hand-written on purpose: moto never throttles nor fails, so it
+    /// cannot show retries.
+    fn canned_server(answers: Vec<(u16, String)>) -> (String, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let server = std::thread::spawn(move || {
+            let mut served = 0;
+            for (status, body) in answers {
+                let Ok((mut stream, _)) = listener.accept() else { break };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // The headers, then as much body as they announce.
+                loop {
+                    let n = stream.read(&mut buffer).unwrap_or(0);
+                    request.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                            })
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        break;
+                    }
+                }
+                served += 1;
+                let answer = format!(
+                    "HTTP/1.1 {status} Canned\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+            served
+        });
+        (endpoint, server)
+    }
+
+    fn canned_client(endpoint: &str, attempts: u32) -> Client {
+        let mut settings =
+            settings(&[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b"), ("AWS_REGION", "us-east-1")]);
+        settings.endpoint = Some(endpoint.to_string());
+        let mut client = Client::new(&settings).expect("configured");
+        client.retry = Retry { attempts, base: Duration::from_millis(1), max: Duration::from_millis(5) };
+        client
+    }
+
+    fn ec2_error(code: &str) -> String {
+        format!("<Response><Errors><Error><Code>{code}</Code><Message>try later</Message></Error></Errors></Response>")
+    }
+
+    #[test]
+    fn throttled_and_failed_requests_are_sent_again_until_they_succeed() {
+        let throttled = ec2_error("RequestLimitExceeded");
+        let unavailable = ec2_error("Unavailable");
+        let success = "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet></DescribeVpcsResponse>"
+            .to_string();
+        let (endpoint, server) = canned_server(vec![(503, unavailable), (400, throttled), (200, success)]);
+        let client = canned_client(&endpoint, 6);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let answer = runtime.block_on(client.ec2("DescribeVpcs", &[])).expect("the third try succeeds");
+        assert_eq!(answer.items("vpcSet").next().and_then(|v| v.text_of("vpcId")), Some("vpc-1"));
+        assert_eq!(server.join().expect("server"), 3);
+    }
+
+    #[test]
+    fn retries_are_bounded_and_other_errors_are_not_retried() {
+        let throttled = ec2_error("Throttling");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let (endpoint, server) = canned_server(vec![(400, throttled); 3]);
+        let error = runtime.block_on(canned_client(&endpoint, 3).ec2("DescribeVpcs", &[])).expect_err("gives up");
+        assert_eq!((error.code.as_str(), error.message.as_str()), ("Throttling", "try later"));
+        assert_eq!(server.join().expect("server"), 3);
+
+        let invalid = ec2_error("InvalidParameterValue");
+        let (endpoint, server) = canned_server(vec![(400, invalid)]);
+        let error = runtime.block_on(canned_client(&endpoint, 3).ec2("CreateVpc", &[])).expect_err("refused");
+        assert_eq!(error.code, "InvalidParameterValue");
+        assert_eq!(server.join().expect("server"), 1);
     }
 }
