@@ -461,6 +461,8 @@ fn rules_routes_records_and_objects_change_one_by_one_and_cli_instances_are_impo
         "t3.small",
         "--subnet-id",
         &subnet_id,
+        "--user-data",
+        "#!/bin/sh\napt-get install -y nginx\n",
         "--tag-specifications",
         "ResourceType=instance,Tags=[{Key=Name,Value=legacy}]",
     ]);
@@ -468,7 +470,8 @@ fn rules_routes_records_and_objects_change_one_by_one_and_cli_instances_are_impo
     let instance = |name: &str| {
         format!(
             "\nresource aws.instance legacy {{\n  ami           = \"ami-1e749f67\"\n  instance_type = \"t3.small\"\n  \
-             subnet_id     = a.id\n  tags          = {{ Name = \"{name}\" }}\n}}\n"
+             subnet_id     = a.id\n  user_data     = \"#!/bin/sh\\napt-get install -y nginx\\n\"\n  \
+             tags          = {{ Name = \"{name}\" }}\n}}\n"
         )
     };
     write_module(dir, &parts(SSH_AND_HTTPS, TWO_ROUTES, "\"192.0.2.2\"", &instance("legacy")));

@@ -97,6 +97,8 @@ fn objects_made_with_the_cli_are_imported_and_gone_ones_read_as_gone() {
         "t3.small",
         "--subnet-id",
         &subnet_id,
+        "--user-data",
+        "#!/bin/sh\necho hello\n",
         "--tag-specifications",
         "ResourceType=instance,Tags=[{Key=Name,Value=imported}]",
     ]);
@@ -109,6 +111,7 @@ fn objects_made_with_the_cli_are_imported_and_gone_ones_read_as_gone() {
     assert_eq!(text(&imported, "subnet_id"), subnet_id);
     assert_eq!(text(&imported, "state"), "running");
     assert!(!text(&imported, "private_ip").is_empty());
+    assert_eq!(text(&imported, "user_data"), "#!/bin/sh\necho hello\n");
     let tags = imported.get("tags").and_then(Value::as_map).expect("tags");
     assert_eq!(tags.get("Name").and_then(Value::as_str), Some("imported"));
 

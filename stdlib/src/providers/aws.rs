@@ -275,7 +275,7 @@ fn s3_object() -> Schema {
             required("bucket", "The bucket.").force_new(),
             required("key", "The object's key (its path in the bucket).").force_new(),
             string("content", "The object's content as a string; or set `source`."),
-            string("source", "A file to upload, relative to the module; or set `content`."),
+            string("source", "A file to upload, relative to the root module's directory; or set `content`."),
             string("content_type", "The MIME type; \"application/octet-stream\" by default.").also_computed(),
             string("etag", "The MD5 of the content, in hex; a different one in S3 means the object changed.")
                 .also_computed(),
@@ -593,8 +593,8 @@ impl Provider for Aws {
     }
 
     /// Ids are AWS's own (`i-...`, `vpc-...`); an S3 object's is `bucket/key` and a
-    /// record's `ZONE_NAME_TYPE`. Settings AWS does not report (an instance's
-    /// `user_data`, a key pair's `public_key`) are left null.
+    /// record's `ZONE_NAME_TYPE`. Settings AWS does not report (a key pair's
+    /// `public_key`, as in Terraform) are left null.
     async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
         let schema = resource_schema(&self.schema, kind)?;
         let mut seed: Attributes = [("id".to_string(), Value::string(id))].into_iter().collect();

@@ -135,7 +135,22 @@ pub async fn instance_read(client: &Client, current: &Attributes) -> AwsResult<O
     if matches!(state, Some("terminated" | "shutting-down")) {
         return Ok(None);
     }
-    Ok(Some(instance_values(&instance, current)))
+    let mut values = instance_values(&instance, current);
+    if attribute(current, "user_data").is_null() {
+        // EC2 reports user data only when asked; ask when the state has none, as after an
+        // import, so a configuration with the same script plans no change.
+        let params = [p("InstanceId", id(current)), p("Attribute", "userData")];
+        let answer = match client.ec2("DescribeInstanceAttribute", &params).await {
+            Ok(answer) => answer,
+            Err(error) if error.is_not_found() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let encoded = answer.at(&["userData", "value"]).map(|v| v.text.trim()).unwrap_or_default();
+        let decoded =
+            base64::engine::general_purpose::STANDARD.decode(encoded).ok().and_then(|b| String::from_utf8(b).ok());
+        values.insert("user_data".to_string(), optional(decoded.as_deref()));
+    }
+    Ok(Some(values))
 }
 
 pub async fn instance_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {

@@ -151,7 +151,7 @@ pub async fn list_keys(client: &Client, bucket: &str) -> AwsResult<Vec<String>> 
 
 // --- aws.s3_object -------------------------------------------------------------------
 
-/// The object's body: `content`, or the file `source` (relative to the module).
+/// The object's body: `content`, or the file `source` (relative to the root module's directory).
 pub fn body(module_dir: &Path, attributes: &Attributes) -> Result<Option<Vec<u8>>, String> {
     if let Some(content) = text(attributes, "content") {
         return Ok(Some(content.into_bytes()));
