@@ -1,6 +1,6 @@
 //! The `aws` provider through the provider interface against moto (started on a free
 //! port of 127.0.0.1 and stopped when the test ends): importing objects made with the
-//! AWS CLI, and reading one that is gone.
+//! AWS CLI, every kind of them, and reading one that is gone.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -48,6 +48,9 @@ impl Moto {
             .output()
             .expect("the aws CLI runs");
         assert!(output.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        if output.stdout.is_empty() {
+            return serde_json::Value::Null;
+        }
         serde_json::from_slice(&output.stdout).expect("JSON")
     }
 
@@ -181,4 +184,154 @@ fn data_sources_find_the_default_vpc_zones_and_the_newest_image() {
     ]);
     let error = runtime.block_on(provider.read_data("ami", &ambiguous)).expect_err("two images match");
     assert!(error.message.contains("2 images match"), "{error:?}");
+}
+
+fn string_list(attributes: &Attributes, name: &str) -> Vec<String> {
+    let items = attributes.get(name).and_then(Value::as_list).unwrap_or_default();
+    items.iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+#[test]
+fn every_kind_made_with_the_cli_is_imported_with_its_settings() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let import = |kind: &str, id: &str| {
+        runtime.block_on(provider.import(kind, id)).unwrap_or_else(|e| panic!("import aws.{kind} {id}: {e:?}"))
+    };
+    let field = |json: &serde_json::Value, path: &[&str]| {
+        path.iter().fold(json.clone(), |j, k| j[*k].clone()).as_str().expect("a string").to_string()
+    };
+
+    let vpc = field(&moto.aws(&["ec2", "create-vpc", "--cidr-block", "10.8.0.0/16"]), &["Vpc", "VpcId"]);
+    let subnet = moto.aws(&[
+        "ec2",
+        "create-subnet",
+        "--vpc-id",
+        &vpc,
+        "--cidr-block",
+        "10.8.1.0/24",
+        "--availability-zone",
+        "us-east-1b",
+        "--tag-specifications",
+        "ResourceType=subnet,Tags=[{Key=Tier,Value=public}]",
+    ]);
+    let subnet = field(&subnet, &["Subnet", "SubnetId"]);
+    moto.aws(&["ec2", "modify-subnet-attribute", "--subnet-id", &subnet, "--map-public-ip-on-launch"]);
+    let imported = import("subnet", &subnet);
+    assert_eq!((text(&imported, "vpc_id"), text(&imported, "cidr_block")), (vpc.as_str(), "10.8.1.0/24"));
+    assert_eq!(text(&imported, "availability_zone"), "us-east-1b");
+    assert_eq!(imported.get("map_public_ip_on_launch"), Some(&Value::bool(true)));
+    let tags = imported.get("tags").and_then(Value::as_map).expect("tags");
+    assert_eq!(tags.get("Tier"), Some(&Value::string("public")));
+
+    let gateway = field(&moto.aws(&["ec2", "create-internet-gateway"]), &["InternetGateway", "InternetGatewayId"]);
+    moto.aws(&["ec2", "attach-internet-gateway", "--internet-gateway-id", &gateway, "--vpc-id", &vpc]);
+    assert_eq!(text(&import("internet_gateway", &gateway), "vpc_id"), vpc);
+
+    let table = field(&moto.aws(&["ec2", "create-route-table", "--vpc-id", &vpc]), &["RouteTable", "RouteTableId"]);
+    moto.aws(&[
+        "ec2",
+        "create-route",
+        "--route-table-id",
+        &table,
+        "--destination-cidr-block",
+        "0.0.0.0/0",
+        "--gateway-id",
+        &gateway,
+    ]);
+    let imported = import("route_table", &table);
+    assert_eq!(text(&imported, "vpc_id"), vpc);
+    let routes = imported.get("route").and_then(Value::as_list).expect("routes");
+    assert_eq!(routes.len(), 1, "only the route to the gateway, not the local one: {routes:?}");
+    let route = routes[0].as_map().expect("a route block");
+    assert_eq!(route.get("cidr_block"), Some(&Value::string("0.0.0.0/0")));
+    assert_eq!(route.get("gateway_id"), Some(&Value::string(&gateway)));
+
+    let association = moto.aws(&["ec2", "associate-route-table", "--route-table-id", &table, "--subnet-id", &subnet]);
+    let association = field(&association, &["AssociationId"]);
+    let imported = import("route_table_association", &association);
+    assert_eq!((text(&imported, "subnet_id"), text(&imported, "route_table_id")), (subnet.as_str(), table.as_str()));
+
+    let group = moto.aws(&[
+        "ec2",
+        "create-security-group",
+        "--group-name",
+        "imported",
+        "--description",
+        "made by hand",
+        "--vpc-id",
+        &vpc,
+    ]);
+    let group = field(&group, &["GroupId"]);
+    moto.aws(&[
+        "ec2",
+        "authorize-security-group-ingress",
+        "--group-id",
+        &group,
+        "--protocol",
+        "tcp",
+        "--port",
+        "22",
+        "--cidr",
+        "192.0.2.0/24",
+    ]);
+    let imported = import("security_group", &group);
+    assert_eq!((text(&imported, "name"), text(&imported, "description")), ("imported", "made by hand"));
+    let ingress = imported.get("ingress").and_then(Value::as_list).expect("ingress");
+    assert_eq!(ingress.len(), 1, "{ingress:?}");
+    let rule = ingress[0].as_map().expect("a rule block");
+    assert_eq!(rule.get("from_port"), Some(&Value::number(22.0)));
+    assert_eq!(rule.get("cidr_blocks"), Some(&Value::list(vec![Value::string("192.0.2.0/24")])));
+    assert_eq!(imported.get("egress").and_then(Value::as_list).map(<[Value]>::len), Some(1));
+
+    let public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKjbyvfOJNZXUJPXIv8W2ESsgyMRCw4L7rxW6Y2zKS3r imported";
+    moto.aws(&["ec2", "import-key-pair", "--key-name", "imported", "--public-key-material", public_key]);
+    let imported = import("key_pair", "imported");
+    assert_eq!(text(&imported, "key_name"), "imported");
+    assert!(!text(&imported, "fingerprint").is_empty());
+
+    let allocation = field(&moto.aws(&["ec2", "allocate-address", "--domain", "vpc"]), &["AllocationId"]);
+    let imported = import("eip", &allocation);
+    assert_eq!(text(&imported, "domain"), "vpc");
+    assert!(!text(&imported, "public_ip").is_empty());
+
+    moto.aws(&["s3api", "create-bucket", "--bucket", "imported-assets"]);
+    let body = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(body.path(), "hello").expect("write");
+    moto.aws(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "imported-assets",
+        "--key",
+        "docs/a.txt",
+        "--content-type",
+        "text/plain",
+        "--body",
+        &body.path().to_string_lossy(),
+    ]);
+    assert_eq!(text(&import("s3_bucket", "imported-assets"), "bucket"), "imported-assets");
+    let imported = import("s3_object", "imported-assets/docs/a.txt");
+    assert_eq!((text(&imported, "bucket"), text(&imported, "key")), ("imported-assets", "docs/a.txt"));
+    assert_eq!(text(&imported, "content_type"), "text/plain");
+    assert_eq!(text(&imported, "etag"), "5d41402abc4b2a76b9719d911017c592", "the MD5 of `hello`");
+
+    let zone =
+        moto.aws(&["route53", "create-hosted-zone", "--name", "imported.example.com", "--caller-reference", "1"]);
+    let zone = field(&zone, &["HostedZone", "Id"]).trim_start_matches("/hostedzone/").to_string();
+    let imported = import("route53_zone", &zone);
+    assert_eq!(text(&imported, "name"), "imported.example.com");
+    assert_eq!(text(&imported, "zone_id"), zone);
+    let batch = r#"{"Changes":[{"Action":"CREATE","ResourceRecordSet":{"Name":"www.imported.example.com","Type":"A","TTL":60,"ResourceRecords":[{"Value":"192.0.2.7"},{"Value":"192.0.2.8"}]}}]}"#;
+    moto.aws(&["route53", "change-resource-record-sets", "--hosted-zone-id", &zone, "--change-batch", batch]);
+    let imported = import("route53_record", &format!("{zone}_www.imported.example.com_A"));
+    assert_eq!(text(&imported, "type"), "A");
+    assert_eq!(imported.get("ttl"), Some(&Value::number(60.0)));
+    let mut records = string_list(&imported, "records");
+    records.sort();
+    assert_eq!(records, ["192.0.2.7", "192.0.2.8"]);
+
+    let error = runtime.block_on(provider.import("route53_record", "no-underscores")).expect_err("a bad id");
+    assert!(error.message.contains("`ZONE_NAME_TYPE`"), "{error:?}");
 }

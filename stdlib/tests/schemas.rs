@@ -295,3 +295,43 @@ fn assert_sentence(description: &str, what: &str) {
     assert!(description.ends_with('.'), "the description of `{what}` is not a sentence: {description:?}");
     assert!(description.starts_with(|c: char| c.is_uppercase()), "the description of `{what}` is not capitalised");
 }
+
+#[test]
+fn aws_credentials_are_sensitive_and_the_rest_of_the_configuration_is_not() {
+    let provider = builtin().provider("aws").expect("aws exists");
+    for attribute in &provider.config.attributes {
+        let secret = matches!(attribute.name.as_str(), "access_key" | "secret_key");
+        assert_eq!(attribute.sensitive, secret, "`provider aws` setting `{}`", attribute.name);
+    }
+}
+
+/// What replaces an AWS object when it changes, as AWS itself allows no other way; every
+/// other setting, `tags` included, changes in place.
+#[test]
+fn aws_force_new_attributes_are_those_aws_cannot_change_in_place() {
+    let expected: &[(&str, &[&str])] = &[
+        ("eip", &["domain"]),
+        ("instance", &["ami", "instance_type", "subnet_id", "security_groups", "key_name", "user_data"]),
+        ("internet_gateway", &[]),
+        ("key_pair", &["key_name", "public_key"]),
+        ("route53_record", &["zone_id", "name", "type"]),
+        ("route53_zone", &["name"]),
+        ("route_table", &["vpc_id"]),
+        ("route_table_association", &["subnet_id"]),
+        ("s3_bucket", &["bucket"]),
+        ("s3_object", &["bucket", "key"]),
+        ("security_group", &["name", "description", "vpc_id"]),
+        ("subnet", &["vpc_id", "cidr_block", "availability_zone"]),
+        ("vpc", &["cidr_block"]),
+    ];
+    let provider = builtin().provider("aws").expect("aws exists");
+    assert_eq!(provider.resources.len(), expected.len());
+    for (kind, force_new) in expected {
+        let schema = provider.resources.get(*kind).unwrap_or_else(|| panic!("aws.{kind} exists"));
+        let actual: Vec<&str> = schema.attributes.iter().filter(|a| a.force_new).map(|a| a.name.as_str()).collect();
+        assert_eq!(&actual, force_new, "aws.{kind}");
+        if let Some(tags) = schema.attribute("tags") {
+            assert!(tags.settable && !tags.force_new, "aws.{kind}.tags changes in place");
+        }
+    }
+}
