@@ -27,8 +27,7 @@ impl Moto {
             .expect("moto_server runs (pip install 'moto[server]')");
         let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
         let start = Instant::now();
-        let url = format!("{}/moto-api/", moto.endpoint);
-        while !Command::new("curl").args(["-sf", "-o", "/dev/null", &url]).status().is_ok_and(|s| s.success()) {
+        while !moto_ready(port) {
             assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -68,6 +67,20 @@ impl Moto {
         let context = ProviderContext { module_dir: PathBuf::from(".") };
         infra_stdlib::providers::aws::factory().configure(&config, &context).expect("configured")
     }
+}
+
+/// Whether moto on `port` answers `GET /moto-api/` with 200, which it does once it is
+/// ready.
+fn moto_ready(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let mut answer = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && answer.starts_with(b"HTTP/1.")
+        && &answer[9..12] == b"200"
 }
 
 impl Drop for Moto {
