@@ -538,6 +538,7 @@ mod tests {
         let client = Client::new(&settings(&[
             ("AWS_ACCESS_KEY_ID", "AKID"),
             ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
             ("AWS_DEFAULT_REGION", "eu-west-1"),
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:1/"),
             ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2"),
@@ -547,6 +548,30 @@ mod tests {
         assert_eq!(client.endpoint(Service::Ec2), "http://127.0.0.1:1");
         assert_eq!(client.endpoint(Service::S3), "http://127.0.0.1:2");
         assert_eq!(client.credentials.access_key_id(), "AKID");
+        assert_eq!(client.credentials.session_token(), Some("token"));
+
+        // AWS_REGION wins over AWS_DEFAULT_REGION, and the block's settings over both.
+        let both = [
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "eu-central-1"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+        ];
+        assert_eq!(Client::new(&settings(&both)).expect("configured").region, "eu-central-1");
+        let mut block = settings(&both);
+        block.region = Some("sa-east-1".to_string());
+        block.endpoint = Some("http://127.0.0.1:3".to_string());
+        block.access_key = Some("BLOCK".to_string());
+        block.secret_key = Some("block".to_string());
+        let client = Client::new(&block).expect("configured");
+        assert_eq!((client.region.as_str(), client.credentials.access_key_id()), ("sa-east-1", "BLOCK"));
+        assert_eq!(client.endpoint(Service::Route53), "http://127.0.0.1:3");
+        assert_eq!(
+            client.credentials.session_token(),
+            None,
+            "the environment's token is not mixed with the block's keys"
+        );
     }
 
     #[test]
@@ -686,15 +711,15 @@ mod tests {
         assert!(provider_error.message.contains("`InvalidAMIID.NotFound`"), "{provider_error:?}");
     }
 
-    /// Answers each connection with the next canned `(status, body)` and returns how many
-    /// requests it served. Hand-written on purpose: moto never throttles nor fails, so it
-    /// cannot show retries.
-    fn canned_server(answers: Vec<(u16, String)>) -> (String, std::thread::JoinHandle<usize>) {
+    /// Answers each connection with the next canned `(status, body)` and returns the
+    /// requests it served. Hand-written on purpose: moto never throttles nor fails, and
+    /// pages only when asked to, so it cannot show retries or pagination.
+    fn canned_server(answers: Vec<(u16, String)>) -> (String, std::thread::JoinHandle<Vec<String>>) {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
         let server = std::thread::spawn(move || {
-            let mut served = 0;
+            let mut served = Vec::new();
             for (status, body) in answers {
                 let Ok((mut stream, _)) = listener.accept() else { break };
                 let mut request = Vec::new();
@@ -720,7 +745,7 @@ mod tests {
                         break;
                     }
                 }
-                served += 1;
+                served.push(String::from_utf8_lossy(&request).to_string());
                 let answer = format!(
                     "HTTP/1.1 {status} Canned\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
@@ -756,7 +781,7 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let answer = runtime.block_on(client.ec2("DescribeVpcs", &[])).expect("the third try succeeds");
         assert_eq!(answer.items("vpcSet").next().and_then(|v| v.text_of("vpcId")), Some("vpc-1"));
-        assert_eq!(server.join().expect("server"), 3);
+        assert_eq!(server.join().expect("server").len(), 3);
     }
 
     #[test]
@@ -766,12 +791,32 @@ mod tests {
         let (endpoint, server) = canned_server(vec![(400, throttled); 3]);
         let error = runtime.block_on(canned_client(&endpoint, 3).ec2("DescribeVpcs", &[])).expect_err("gives up");
         assert_eq!((error.code.as_str(), error.message.as_str()), ("Throttling", "try later"));
-        assert_eq!(server.join().expect("server"), 3);
+        assert_eq!(server.join().expect("server").len(), 3);
 
         let invalid = ec2_error("InvalidParameterValue");
         let (endpoint, server) = canned_server(vec![(400, invalid)]);
         let error = runtime.block_on(canned_client(&endpoint, 3).ec2("CreateVpc", &[])).expect_err("refused");
         assert_eq!(error.code, "InvalidParameterValue");
-        assert_eq!(server.join().expect("server"), 1);
+        assert_eq!(server.join().expect("server").len(), 1);
+    }
+
+    #[test]
+    fn describe_calls_follow_next_token_to_the_last_page() {
+        let page = |id: &str, token: &str| {
+            format!(
+                "<DescribeVpcsResponse><vpcSet><item><vpcId>{id}</vpcId></item></vpcSet>{token}</DescribeVpcsResponse>"
+            )
+        };
+        let answers = vec![(200, page("vpc-1", "<nextToken>page+2</nextToken>")), (200, page("vpc-2", ""))];
+        let (endpoint, server) = canned_server(answers);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let items = runtime
+            .block_on(canned_client(&endpoint, 1).ec2_describe("DescribeVpcs", &[], "vpcSet"))
+            .expect("both pages");
+        let ids: Vec<&str> = items.iter().filter_map(|i| i.text_of("vpcId")).collect();
+        assert_eq!(ids, ["vpc-1", "vpc-2"]);
+        let requests = server.join().expect("server");
+        assert!(!requests[0].contains("NextToken"), "{}", requests[0]);
+        assert!(requests[1].ends_with("&NextToken=page%2B2"), "{}", requests[1]);
     }
 }
