@@ -168,7 +168,19 @@ pub struct Client {
     /// The endpoint per service (`AWS_ENDPOINT_URL_EC2` and so on), when one is set.
     endpoints: BTreeMap<&'static str, String>,
     retry: Retry,
+    /// How long to wait for an instance to start or stop, and how often to look.
+    pub wait: Wait,
 }
+
+/// How long an instance may take to reach `running` after launch, or `terminated` after
+/// termination, and the pause between two looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Wait {
+    pub timeout: Duration,
+    pub interval: Duration,
+}
+
+const WAIT: Wait = Wait { timeout: Duration::from_secs(600), interval: Duration::from_secs(2) };
 
 /// How throttled and failed requests are tried again.
 #[derive(Clone, Copy, Debug)]
@@ -258,7 +270,7 @@ impl Client {
             .build()
             .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
         let credentials = Credentials::new(access_key, secret_key, token, None, "infra");
-        Ok(Client { http, credentials, region, endpoints, retry: RETRY })
+        Ok(Client { http, credentials, region, endpoints, retry: RETRY, wait: WAIT })
     }
 
     /// The base URL of a service, without a trailing slash.
@@ -522,8 +534,73 @@ fn ini_section(text: &str, section: &str) -> BTreeMap<String, String> {
     values
 }
 
+/// A stand-in server for what moto cannot show, for this provider's unit tests.
+#[cfg(test)]
+pub mod canned {
+    use super::*;
+
+    /// Answers each connection with the next canned `(status, body)` and returns the
+    /// requests it served. Hand-written on purpose: moto never throttles nor fails, and
+    /// pages only when asked to, so it cannot show retries or pagination.
+    pub fn canned_server(answers: Vec<(u16, String)>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let server = std::thread::spawn(move || {
+            let mut served = Vec::new();
+            for (status, body) in answers {
+                let Ok((mut stream, _)) = listener.accept() else { break };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // The headers, then as much body as they announce.
+                loop {
+                    let n = stream.read(&mut buffer).unwrap_or(0);
+                    request.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                            })
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        break;
+                    }
+                }
+                served.push(String::from_utf8_lossy(&request).to_string());
+                let answer = format!(
+                    "HTTP/1.1 {status} Canned\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+            served
+        });
+        (endpoint, server)
+    }
+
+    pub fn canned_client(endpoint: &str, attempts: u32) -> Client {
+        let environment = [("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b"), ("AWS_REGION", "us-east-1")];
+        let mut settings = Settings {
+            environment: environment.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Settings::default()
+        };
+        settings.endpoint = Some(endpoint.to_string());
+        let mut client = Client::new(&settings).expect("configured");
+        client.retry = Retry { attempts, base: Duration::from_millis(1), max: Duration::from_millis(5) };
+        client
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::canned::{canned_client, canned_server};
     use super::*;
 
     fn settings(env: &[(&str, &str)]) -> Settings {
@@ -709,61 +786,6 @@ mod tests {
         assert!(error("NoSuchBucket", 404).is_not_found());
         let provider_error = ProviderError::from(error("InvalidAMIID.NotFound", 400));
         assert!(provider_error.message.contains("`InvalidAMIID.NotFound`"), "{provider_error:?}");
-    }
-
-    /// Answers each connection with the next canned `(status, body)` and returns the
-    /// requests it served. Hand-written on purpose: moto never throttles nor fails, and
-    /// pages only when asked to, so it cannot show retries or pagination.
-    fn canned_server(answers: Vec<(u16, String)>) -> (String, std::thread::JoinHandle<Vec<String>>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let server = std::thread::spawn(move || {
-            let mut served = Vec::new();
-            for (status, body) in answers {
-                let Ok((mut stream, _)) = listener.accept() else { break };
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 4096];
-                // The headers, then as much body as they announce.
-                loop {
-                    let n = stream.read(&mut buffer).unwrap_or(0);
-                    request.extend_from_slice(&buffer[..n]);
-                    let text = String::from_utf8_lossy(&request).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
-                            })
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if request.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                    if n == 0 {
-                        break;
-                    }
-                }
-                served.push(String::from_utf8_lossy(&request).to_string());
-                let answer = format!(
-                    "HTTP/1.1 {status} Canned\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            }
-            served
-        });
-        (endpoint, server)
-    }
-
-    fn canned_client(endpoint: &str, attempts: u32) -> Client {
-        let mut settings =
-            settings(&[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b"), ("AWS_REGION", "us-east-1")]);
-        settings.endpoint = Some(endpoint.to_string());
-        let mut client = Client::new(&settings).expect("configured");
-        client.retry = Retry { attempts, base: Duration::from_millis(1), max: Duration::from_millis(5) };
-        client
     }
 
     fn ec2_error(code: &str) -> String {

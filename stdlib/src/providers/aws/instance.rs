@@ -1,21 +1,18 @@
 //! `aws.instance`, `aws.eip`, `aws.key_pair` and the data source `aws.ami`.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine;
 use infra_runtime::provider::Attributes;
 use infra_runtime::Value;
 
+#[cfg(test)]
+use super::client::Wait;
 use super::client::{AwsError, AwsResult, Client, Service};
 use super::ec2::{block_filters, describe_one, filters, id, p, set_tags, tags_of};
 use super::xml::Element;
 use super::{attribute, flag, found, strings, tags, tags_value, text, unordered};
-
-/// How long an instance may take to reach `running` after launch, or `terminated` after
-/// termination.
-pub const WAIT_TIMEOUT: Duration = Duration::from_secs(600);
-const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 fn with(current: &Attributes, values: Vec<(&str, Value)>) -> Attributes {
     let mut attributes = current.clone();
@@ -67,8 +64,8 @@ pub async fn instance_create(client: &Client, planned: &Attributes) -> AwsResult
     Ok(instance_values(&instance, &with(planned, vec![("id", Value::string(&id))])))
 }
 
-/// Polls until the instance is in `state` (or gone, which is `None`), for at most
-/// [`WAIT_TIMEOUT`].
+/// Polls until the instance is in `state` (or gone, which is `None`), for at most the
+/// client's wait timeout.
 async fn wait_for(client: &Client, id: &str, state: &str) -> AwsResult<Option<Element>> {
     let start = Instant::now();
     loop {
@@ -82,11 +79,12 @@ async fn wait_for(client: &Client, id: &str, state: &str) -> AwsResult<Option<El
                 let message = format!("instance {id} is {now} instead of running: {}", reason.unwrap_or_default());
                 return Err(client.failure(Service::Ec2, "RunInstances", message));
             }
-            Some(now) if start.elapsed() > WAIT_TIMEOUT => {
-                let message = format!("instance {id} is still {now} after {} s, not {state}", WAIT_TIMEOUT.as_secs());
+            Some(now) if start.elapsed() > client.wait.timeout => {
+                let waited = client.wait.timeout.as_secs();
+                let message = format!("instance {id} is still {now} after {waited} s, not {state}");
                 return Err(client.failure(Service::Ec2, "DescribeInstances", message));
             }
-            Some(_) => tokio::time::sleep(POLL_INTERVAL).await,
+            Some(_) => tokio::time::sleep(client.wait.interval).await,
         }
     }
 }
@@ -317,4 +315,27 @@ pub async fn ami(client: &Client, config: &Attributes) -> AwsResult<Attributes> 
             ("description", optional(image.text_of("description"))),
         ],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::client::canned::{canned_client, canned_server};
+    use super::*;
+
+    #[test]
+    fn an_instance_that_does_not_start_in_time_is_an_error() {
+        let pending = "<DescribeInstancesResponse><reservationSet><item><instancesSet><item>\
+            <instanceId>i-1</instanceId><instanceState><name>pending</name></instanceState>\
+            </item></instancesSet></item></reservationSet></DescribeInstancesResponse>";
+        let (endpoint, server) = canned_server(vec![(200, pending.to_string()); 2]);
+        let mut client = canned_client(&endpoint, 1);
+        client.wait = Wait { timeout: Duration::from_millis(1), interval: Duration::from_millis(5) };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let error = runtime.block_on(wait_for(&client, "i-1", "running")).expect_err("times out");
+        assert_eq!(error.message, "instance i-1 is still pending after 0 s, not running");
+        assert_eq!(error.operation, "DescribeInstances");
+        drop(server);
+    }
 }
