@@ -350,6 +350,12 @@ resource aws.s3_object page {
   content_type = "text/html"
 }
 
+resource aws.s3_object robots {
+  bucket = assets.bucket
+  key    = "robots.txt"
+  source = "files/robots.txt"
+}
+
 resource aws.route53_zone zone {
   name = "parts.example.com"
 }
@@ -404,23 +410,35 @@ fn rules_routes_records_and_objects_change_one_by_one_and_cli_instances_are_impo
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = temp.path();
     write_module(dir, &parts(SSH_AND_HTTP, DEFAULT_ROUTE, "\"192.0.2.1\"", ""));
+    std::fs::create_dir(dir.join("files")).expect("dir");
+    std::fs::write(dir.join("files/robots.txt"), "User-agent: *\n").expect("write");
     let output = moto.infra(dir, &["apply", "--auto-approve"]);
     assert_exit(&output, 0);
-    assert!(text(&output).contains("10 added"), "{}", text(&output));
+    assert!(text(&output).contains("11 added"), "{}", text(&output));
     assert_exit(&moto.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+    let object = |key: &str| {
+        let copy = dir.join("downloaded");
+        moto.aws(&["s3api", "get-object", "--bucket", "parts-assets", "--key", key, &copy.to_string_lossy()]);
+        std::fs::read_to_string(&copy).expect("downloaded")
+    };
+    assert_eq!(object("robots.txt"), "User-agent: *\n");
 
     let groups = moto.aws(&["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=parts-web"]);
     let group_id = groups["SecurityGroups"][0]["GroupId"].as_str().expect("group id").to_string();
     let before = ingress_rules(&moto, &group_id);
     assert_eq!(before.iter().map(|r| r.0).collect::<Vec<_>>(), [22, 80]);
 
-    // HTTP becomes HTTPS, a route is added and the record's address changes: each is
-    // changed in place, and the SSH rule AWS already has is left alone.
+    // HTTP becomes HTTPS, a route is added, the record's address changes and the
+    // uploaded file is edited: each is changed in place, and the SSH rule AWS already has
+    // is left alone.
     write_module(dir, &parts(SSH_AND_HTTPS, TWO_ROUTES, "\"192.0.2.2\"", ""));
+    std::fs::write(dir.join("files/robots.txt"), "User-agent: *\nDisallow: /admin\n").expect("write");
     let plan = moto.infra(dir, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
-    assert!(text(&plan).contains("Plan: 0 to add, 3 to change, 0 to destroy"), "{}", text(&plan));
+    assert!(text(&plan).contains("Plan: 0 to add, 4 to change, 0 to destroy"), "{}", text(&plan));
+    assert!(text(&plan).contains("# robots will be updated in place"), "{}", text(&plan));
     assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(object("robots.txt"), "User-agent: *\nDisallow: /admin\n");
     let after = ingress_rules(&moto, &group_id);
     assert_eq!(after.iter().map(|r| r.0).collect::<Vec<_>>(), [22, 443]);
     assert_eq!(after[0], before[0], "the SSH rule was not touched");
@@ -455,9 +473,7 @@ fn rules_routes_records_and_objects_change_one_by_one_and_cli_instances_are_impo
     assert_exit(&plan, 2);
     assert!(text(&plan).contains("# page will be updated in place"), "{}", text(&plan));
     assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
-    let copy = dir.join("copy.html");
-    moto.aws(&["s3api", "get-object", "--bucket", "parts-assets", "--key", "index.html", &copy.to_string_lossy()]);
-    assert_eq!(std::fs::read_to_string(&copy).expect("downloaded"), "<h1>hello</h1>");
+    assert_eq!(object("index.html"), "<h1>hello</h1>");
 
     // An instance made with the AWS CLI is taken over by `infra import`, after which the
     // configuration describing it plans no change, and a tag change is made in place.
