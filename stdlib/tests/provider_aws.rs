@@ -348,3 +348,129 @@ fn every_kind_made_with_the_cli_is_imported_with_its_settings() {
     let error = runtime.block_on(provider.import("route53_record", "no-underscores")).expect_err("a bad id");
     assert!(error.message.contains("`ZONE_NAME_TYPE`"), "{error:?}");
 }
+
+/// Attributes from pairs.
+fn attrs(pairs: Vec<(&str, Value)>) -> Attributes {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn strs(items: &[&str]) -> Value {
+    Value::list(items.iter().map(|s| Value::string(*s)).collect())
+}
+
+/// Settings AWS can change without replacing the object are changed in place: the
+/// object keeps its id and the AWS CLI sees the new setting.
+#[test]
+fn settings_aws_changes_in_place_are_updated_on_the_same_object() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let create = |kind: &str, config: Attributes| {
+        let planned = provider.plan(kind, None, &config).unwrap_or_else(|e| panic!("plan aws.{kind}: {e:?}"));
+        runtime.block_on(provider.create(kind, &planned)).unwrap_or_else(|e| panic!("create aws.{kind}: {e:?}"))
+    };
+    let update = |kind: &str, prior: &Attributes, changes: Vec<(&str, Value)>| {
+        let mut config = prior.clone();
+        config.extend(changes.into_iter().map(|(k, v)| (k.to_string(), v)));
+        let planned = provider.plan(kind, Some(prior), &config).unwrap_or_else(|e| panic!("plan aws.{kind}: {e:?}"));
+        let updated = runtime
+            .block_on(provider.update(kind, prior, &planned))
+            .unwrap_or_else(|e| panic!("update aws.{kind}: {e:?}"));
+        assert_eq!(text(&updated, "id"), text(prior, "id"), "aws.{kind} keeps its id");
+        updated
+    };
+
+    let vpc = create("vpc", attrs(vec![("cidr_block", Value::string("10.9.0.0/16"))]));
+    let vpc_id = text(&vpc, "id").to_string();
+    update("vpc", &vpc, vec![("enable_dns_hostnames", Value::bool(true))]);
+    let hostnames =
+        moto.aws(&["ec2", "describe-vpc-attribute", "--vpc-id", &vpc_id, "--attribute", "enableDnsHostnames"]);
+    assert_eq!(hostnames["EnableDnsHostnames"]["Value"], true);
+
+    let subnet =
+        create("subnet", attrs(vec![("vpc_id", Value::string(&vpc_id)), ("cidr_block", Value::string("10.9.1.0/24"))]));
+    let subnet_id = text(&subnet, "id").to_string();
+    update("subnet", &subnet, vec![("map_public_ip_on_launch", Value::bool(true))]);
+    let described = moto.aws(&["ec2", "describe-subnets", "--subnet-ids", &subnet_id]);
+    assert_eq!(described["Subnets"][0]["MapPublicIpOnLaunch"], true);
+
+    // An internet gateway moves to another VPC: detached, then attached.
+    let other_vpc = moto.aws(&["ec2", "create-vpc", "--cidr-block", "10.10.0.0/16"]);
+    let other_vpc = other_vpc["Vpc"]["VpcId"].as_str().expect("vpc id").to_string();
+    let gateway = create("internet_gateway", attrs(vec![("vpc_id", Value::string(&vpc_id))]));
+    update("internet_gateway", &gateway, vec![("vpc_id", Value::string(&other_vpc))]);
+    let described = moto.aws(&["ec2", "describe-internet-gateways", "--internet-gateway-ids", text(&gateway, "id")]);
+    let attachments = described["InternetGateways"][0]["Attachments"].as_array().expect("attachments").clone();
+    assert_eq!(attachments.len(), 1, "{attachments:?}");
+    assert_eq!(attachments[0]["VpcId"], other_vpc.as_str());
+
+    // A subnet moves to another route table.
+    let first = create("route_table", attrs(vec![("vpc_id", Value::string(&vpc_id))]));
+    let second = create("route_table", attrs(vec![("vpc_id", Value::string(&vpc_id))]));
+    let association = create(
+        "route_table_association",
+        attrs(vec![("subnet_id", Value::string(&subnet_id)), ("route_table_id", Value::string(text(&first, "id")))]),
+    );
+    let planned = provider
+        .plan(
+            "route_table_association",
+            Some(&association),
+            &attrs(vec![
+                ("subnet_id", Value::string(&subnet_id)),
+                ("route_table_id", Value::string(text(&second, "id"))),
+            ]),
+        )
+        .expect("planned");
+    let moved = runtime.block_on(provider.update("route_table_association", &association, &planned)).expect("moved");
+    let tables = moto.aws(&[
+        "ec2",
+        "describe-route-tables",
+        "--filters",
+        &format!("Name=association.subnet-id,Values={subnet_id}"),
+    ]);
+    assert_eq!(tables["RouteTables"].as_array().map(Vec::len), Some(1), "{tables}");
+    assert_eq!(tables["RouteTables"][0]["RouteTableId"], text(&second, "id"));
+    let association_ids: Vec<&str> = tables["RouteTables"][0]["Associations"]
+        .as_array()
+        .expect("associations")
+        .iter()
+        .filter_map(|a| a["RouteTableAssociationId"].as_str())
+        .collect();
+    assert_eq!(association_ids, [text(&moved, "id")], "the state holds the new association's id");
+
+    // An instance changes security groups, and an elastic IP moves between instances.
+    let group = |name: &str| {
+        let config = attrs(vec![("name", Value::string(name)), ("vpc_id", Value::string(&vpc_id))]);
+        text(&create("security_group", config), "id").to_string()
+    };
+    let (web, admin) = (group("web"), group("admin"));
+    let instance = |groups: &[&str]| {
+        create(
+            "instance",
+            attrs(vec![
+                ("ami", Value::string("ami-1e749f67")),
+                ("instance_type", Value::string("t3.micro")),
+                ("subnet_id", Value::string(&subnet_id)),
+                ("vpc_security_group_ids", strs(groups)),
+            ]),
+        )
+    };
+    let one = instance(&[&web]);
+    let two = instance(&[&web]);
+    update("instance", &one, vec![("vpc_security_group_ids", strs(&[&admin]))]);
+    let described = moto.aws(&["ec2", "describe-instances", "--instance-ids", text(&one, "id")]);
+    let groups = &described["Reservations"][0]["Instances"][0]["SecurityGroups"];
+    assert_eq!(groups.as_array().map(Vec::len), Some(1), "{groups}");
+    assert_eq!(groups[0]["GroupId"], admin.as_str());
+
+    let address = create("eip", attrs(vec![("instance", Value::string(text(&one, "id")))]));
+    update("eip", &address, vec![("instance", Value::string(text(&two, "id")))]);
+    let described = moto.aws(&["ec2", "describe-addresses", "--allocation-ids", text(&address, "id")]);
+    assert_eq!(described["Addresses"][0]["InstanceId"], text(&two, "id"));
+
+    // A zone's comment.
+    let zone = create("route53_zone", attrs(vec![("name", Value::string("inplace.example.com"))]));
+    update("route53_zone", &zone, vec![("comment", Value::string("the shop"))]);
+    let described = moto.aws(&["route53", "get-hosted-zone", "--id", text(&zone, "zone_id")]);
+    assert_eq!(described["HostedZone"]["Config"]["Comment"], "the shop");
+}
