@@ -1,6 +1,7 @@
 //! The `aws` provider through the provider interface against moto (started on a free
 //! port of 127.0.0.1 and stopped when the test ends): importing objects made with the
-//! AWS CLI, every kind of them, and reading one that is gone.
+//! AWS CLI, every kind of them, reading one that is gone, the data sources, and the
+//! settings changed in place, each checked with the AWS CLI.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
