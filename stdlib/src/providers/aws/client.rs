@@ -91,7 +91,11 @@ impl AwsError {
     }
 
     fn is_retryable(&self) -> bool {
-        self.status >= 500
+        // Deleting a subnet, group or gateway just after the instance that used it can
+        // fail while AWS still cleans up its network interfaces.
+        let cleanup = self.operation.starts_with("Delete") || self.operation.starts_with("Detach");
+        (cleanup && self.code == "DependencyViolation")
+            || self.status >= 500
             || self.status == 429
             || matches!(
                 self.code.as_str(),
@@ -782,6 +786,10 @@ mod tests {
         assert!(error("RequestLimitExceeded", 400).is_retryable());
         assert!(error("InternalError", 500).is_retryable());
         assert!(!error("InvalidVpcID.NotFound", 400).is_retryable());
+        assert!(!error("DependencyViolation", 400).is_retryable(), "not for a describe call");
+        let mut in_use = error("DependencyViolation", 400);
+        in_use.operation = "DeleteSubnet".to_string();
+        assert!(in_use.is_retryable(), "a subnet still in use while an instance goes away");
         assert!(error("InvalidVpcID.NotFound", 400).is_not_found());
         assert!(error("NoSuchBucket", 404).is_not_found());
         let provider_error = ProviderError::from(error("InvalidAMIID.NotFound", 400));
