@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 mod common;
 
@@ -233,6 +233,12 @@ fn the_web_example_is_applied_changed_repaired_and_destroyed() {
     assert!(instances.iter().all(|i| tag(i, "Environment") == "staging"));
     let vpcs = moto.aws(&["ec2", "describe-vpcs", "--filters", "Name=tag:Environment,Values=staging"]);
     assert_eq!(vpcs["Vpcs"].as_array().map(Vec::len), Some(1));
+    let bucket_tags = moto.aws(&["s3api", "get-bucket-tagging", "--bucket", "shop-us-east-1-assets"]);
+    assert_eq!(tag(&json!({ "Tags": bucket_tags["TagSet"] }), "Environment"), "staging", "{bucket_tags}");
+    let zone = zone_id.trim_start_matches("/hostedzone/");
+    let zone_tags =
+        moto.aws(&["route53", "list-tags-for-resource", "--resource-type", "hostedzone", "--resource-id", zone]);
+    assert_eq!(tag(&zone_tags["ResourceTagSet"], "Environment"), "staging", "{zone_tags}");
     let vars = ["--var", "web_count=3", "--var", "environment=staging"];
     assert_exit(&moto.infra(&dir, &[&["plan", "--detailed-exitcode"][..], &vars[..]].concat()), 0);
 
@@ -443,6 +449,26 @@ fn rules_routes_records_and_objects_change_one_by_one_and_cli_instances_are_impo
     let after = ingress_rules(&moto, &group_id);
     assert_eq!(after.iter().map(|r| r.0).collect::<Vec<_>>(), [22, 443]);
     assert_eq!(after[0], before[0], "the SSH rule was not touched");
+
+    // A rule added behind Infra's back is drift: the next apply revokes it alone.
+    moto.aws(&[
+        "ec2",
+        "authorize-security-group-ingress",
+        "--group-id",
+        &group_id,
+        "--protocol",
+        "tcp",
+        "--port",
+        "3306",
+        "--cidr",
+        "0.0.0.0/0",
+    ]);
+    let plan = moto.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("# web will be updated in place"), "{}", text(&plan));
+    assert!(text(&plan).contains("3306"), "{}", text(&plan));
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(ingress_rules(&moto, &group_id), after);
 
     let tables = moto.aws(&["ec2", "describe-route-tables", "--filters", "Name=association.subnet-id,Values=*"]);
     let table = tables["RouteTables"]
