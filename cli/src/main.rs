@@ -13,6 +13,7 @@ mod format;
 mod graph;
 mod inputs;
 mod json;
+mod lsp;
 mod paths;
 mod plan;
 mod render;
@@ -78,6 +79,8 @@ enum Command {
     State(state::StateArgs),
     /// Print the outputs saved by the last apply
     Output(state::OutputArgs),
+    /// Run the language server on stdio, for editors
+    Lsp(lsp::LspArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         Command::Destroy(args) => apply::run(args, out, true),
         Command::State(args) => state::run_state(args, out),
         Command::Output(args) => state::run_output(args, out),
+        Command::Lsp(args) => lsp::run(args, out),
     };
     ExitCode::from(code)
 }

@@ -32,6 +32,8 @@ pub struct Analysis {
     pub graph: graph::DependencyGraph,
     /// Sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// The checker's side tables (references, declaration types), indexed like `modules`.
+    pub tables: check::Tables,
 }
 
 impl Analysis {
@@ -42,17 +44,29 @@ impl Analysis {
 
 /// Loads, parses, resolves and checks the module in `root_dir` and every module it calls.
 pub fn analyze(root_dir: &Path, loader: &dyn Loader, schemas: &dyn Schemas) -> Analysis {
+    analyze_cached(root_dir, loader, schemas, &mut resolve::ParseCache::default())
+}
+
+/// [`analyze`], reusing the syntax trees in `cache` of files whose text has not changed
+/// since the last call with the same cache (the language server re-analyses on every
+/// keystroke; only the edited file needs parsing again).
+pub fn analyze_cached(
+    root_dir: &Path,
+    loader: &dyn Loader,
+    schemas: &dyn Schemas,
+    cache: &mut resolve::ParseCache,
+) -> Analysis {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let modules = resolve::load_modules(root_dir, loader, &mut sources, &mut diagnostics);
-    let root_graph = match modules.first() {
+    let modules = resolve::load_modules_cached(root_dir, loader, &mut sources, &mut diagnostics, cache);
+    let (root_graph, tables) = match modules.first() {
         Some(root) => {
             let tables = check::check_modules(&modules, schemas, &mut diagnostics);
-            graph::build(&modules, root, &tables, &mut diagnostics)
+            (graph::build(&modules, root, &tables, &mut diagnostics), tables)
         }
-        None => graph::DependencyGraph::default(),
+        None => (graph::DependencyGraph::default(), check::Tables::default()),
     };
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
-    Analysis { sources, modules, graph: root_graph, diagnostics }
+    Analysis { sources, modules, graph: root_graph, diagnostics, tables }
 }

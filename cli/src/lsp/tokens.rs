@@ -1,0 +1,159 @@
+//! Semantic tokens (names coloured by what they refer to) and inlay hints (the types of
+//! `let`s and of `for` variables).
+
+use infra_compiler::resolve::DeclKind;
+use infra_compiler::span::Span;
+use infra_compiler::syntax::ast::Item;
+use infra_compiler::types::Type;
+use lsp_types::{
+    InlayHint, InlayHintKind, InlayHintLabel, InlayHintParams, SemanticToken, SemanticTokenModifier, SemanticTokenType,
+    SemanticTokens, SemanticTokensLegend, SemanticTokensParams, SemanticTokensResult,
+};
+
+use super::index::Symbol;
+use super::{LspError, LspResult, Server};
+
+const TYPES: &[SemanticTokenType] = &[
+    SemanticTokenType::NAMESPACE,
+    SemanticTokenType::TYPE,
+    SemanticTokenType::FUNCTION,
+    SemanticTokenType::VARIABLE,
+    SemanticTokenType::PARAMETER,
+    SemanticTokenType::PROPERTY,
+];
+const NAMESPACE: u32 = 0;
+const TYPE: u32 = 1;
+const FUNCTION: u32 = 2;
+const VARIABLE: u32 = 3;
+const PARAMETER: u32 = 4;
+const PROPERTY: u32 = 5;
+
+const MODIFIERS: &[SemanticTokenModifier] = &[SemanticTokenModifier::DECLARATION, SemanticTokenModifier::READONLY];
+const DECLARATION: u32 = 1;
+const READONLY: u32 = 2;
+
+pub fn legend() -> SemanticTokensLegend {
+    SemanticTokensLegend { token_types: TYPES.to_vec(), token_modifiers: MODIFIERS.to_vec() }
+}
+
+pub fn semantic_tokens(server: &mut Server, params: SemanticTokensParams) -> LspResult<Option<SemanticTokensResult>> {
+    let document = server.document(&params.text_document.uri)?;
+    let snapshot = &document.snapshot;
+    let module_index = document.module();
+    let modules = &snapshot.analysis.modules;
+    let mut tokens: Vec<(Span, u32, u32)> = Vec::new();
+    if let Some(index) = snapshot.indexes().get(module_index) {
+        for occurrence in index.occurrences.iter().filter(|o| o.span.file == document.file) {
+            let declaration = if occurrence.definition { DECLARATION } else { 0 };
+            let (token, modifiers) = match &occurrence.symbol {
+                Symbol::Decl { module, .. } if *module != module_index => (PROPERTY, 0),
+                Symbol::Decl { module, name } => match modules[*module].decl(name).map(|d| d.kind) {
+                    Some(DeclKind::Fn) => (FUNCTION, 0),
+                    Some(DeclKind::Module) => (NAMESPACE, 0),
+                    Some(DeclKind::Output) => (PROPERTY, 0),
+                    Some(DeclKind::Input | DeclKind::Let) => (VARIABLE, READONLY),
+                    _ => (VARIABLE, 0),
+                },
+                Symbol::Local { .. } => (PARAMETER, 0),
+                Symbol::Provider { .. } => (NAMESPACE, 0),
+                Symbol::Function(_) => (FUNCTION, 0),
+            };
+            tokens.push((occurrence.span, token, modifiers | declaration));
+        }
+        for span in index.attribute_names.iter().filter(|s| s.file == document.file) {
+            if !tokens.iter().any(|(s, _, _)| s == span) {
+                tokens.push((*span, PROPERTY, 0));
+            }
+        }
+    }
+    if let Some(module) = modules.get(module_index) {
+        for (_, item) in module.items() {
+            if let Item::Resource(resource) = item {
+                if resource.ty.span.file == document.file {
+                    tokens.push((resource.ty.span, TYPE, 0));
+                }
+            }
+        }
+    }
+    tokens.sort_by_key(|(span, _, _)| (span.start, span.end));
+    tokens.dedup_by_key(|(span, _, _)| span.start);
+    let index = document.index();
+    let mut data = Vec::with_capacity(tokens.len());
+    let (mut line, mut character) = (0, 0);
+    for (span, token_type, modifiers) in tokens {
+        let start = index.position(span.start as usize);
+        let end = index.position(span.end as usize);
+        if end.line != start.line {
+            continue;
+        }
+        let delta_line = start.line - line;
+        let delta_start = if delta_line == 0 { start.character - character } else { start.character };
+        data.push(SemanticToken {
+            delta_line,
+            delta_start,
+            length: end.character - start.character,
+            token_type,
+            token_modifiers_bitset: modifiers,
+        });
+        (line, character) = (start.line, start.character);
+    }
+    Ok(Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data })))
+}
+
+pub fn inlay_hints(server: &mut Server, params: InlayHintParams) -> LspResult<Option<Vec<InlayHint>>> {
+    let document = server.document(&params.text_document.uri)?;
+    let index = document.index();
+    let start = index.offset(params.range.start).map_err(|e| LspError::invalid_params(e.0))?;
+    let end = index.offset(params.range.end).map_err(|e| LspError::invalid_params(e.0))?;
+    let in_range = |span: Span| span.file == document.file && start <= span.start as usize && span.end as usize <= end;
+    let snapshot = &document.snapshot;
+    let module_index = document.module();
+    let types = snapshot.analysis.tables.modules.get(module_index);
+    let decl_type = |name: &str| types.and_then(|t| t.decl_types.get(name)).filter(|t| !t.is_any());
+    let mut hints = Vec::new();
+    let hint = |span: Span, label: String| InlayHint {
+        position: index.position(span.end as usize),
+        label: InlayHintLabel::String(label),
+        kind: Some(InlayHintKind::TYPE),
+        text_edits: None,
+        tooltip: None,
+        padding_left: None,
+        padding_right: None,
+        data: None,
+    };
+    let module = &snapshot.analysis.modules[module_index];
+    for (_, item) in module.items() {
+        if let Item::Let(decl) = item {
+            if let (true, Some(ty)) = (in_range(decl.name.span), decl_type(&decl.name.name)) {
+                hints.push(hint(decl.name.span, format!(": {ty}")));
+            }
+        }
+    }
+    if let Some(module_names) = snapshot.indexes().get(module_index) {
+        let sources = &snapshot.analysis.sources;
+        for (key_var, value_var, collection) in &module_names.for_clauses {
+            if !in_range(*value_var) {
+                continue;
+            }
+            let name = sources.get(collection.file).slice(*collection);
+            let Some(ty) = decl_type(name) else { continue };
+            let key = match ty {
+                Type::List(_) | Type::Tuple(_) => Some(Type::Number),
+                Type::Map(_) | Type::Object(_) => Some(Type::String),
+                _ => None,
+            };
+            match (key_var, key) {
+                (Some(key_var), Some(key)) => hints.push(hint(*key_var, format!(": {key}"))),
+                // The instances of `for x in xs` are keyed by the value for sets, and by
+                // index or key otherwise.
+                (None, Some(key)) => hints.push(hint(*value_var, format!(" (key: {key})"))),
+                _ => {}
+            }
+            if let Some(element) = ty.element().filter(|t| !t.is_any()) {
+                hints.push(hint(*value_var, format!(": {element}")));
+            }
+        }
+    }
+    hints.sort_by_key(|h| (h.position.line, h.position.character));
+    Ok(Some(hints))
+}
