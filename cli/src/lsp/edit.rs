@@ -31,7 +31,7 @@ pub fn code_actions(server: &mut Server, params: CodeActionParams) -> LspResult<
     let document = server.document(&params.text_document.uri)?;
     let index = document.index();
     let start = index.offset(params.range.start).map_err(|e| LspError::invalid_params(e.0))?;
-    let end = index.offset(params.range.end).map_err(|e| LspError::invalid_params(e.0))?;
+    let end = index.range_end(params.range.end).map_err(|e| LspError::invalid_params(e.0))?;
     let analysis = &document.snapshot.analysis;
     let text = document.text();
     let mut actions = Vec::new();

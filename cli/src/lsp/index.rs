@@ -59,8 +59,9 @@ pub fn index_module(modules: &[Module], module_index: usize) -> ModuleIndex {
 struct Walker<'a> {
     modules: &'a [Module],
     module_index: usize,
-    /// Locals in scope, innermost last: name and declaration span.
-    locals: Vec<(String, Span)>,
+    /// Locals in scope, innermost last: name, declaration span, and the called module
+    /// when the local is an instance of a module call (`s` in `for s in site`).
+    locals: Vec<(String, Span, Option<usize>)>,
     index: ModuleIndex,
 }
 
@@ -79,8 +80,12 @@ impl Walker<'_> {
     }
 
     fn bind(&mut self, name: &infra_compiler::syntax::ast::Ident) {
+        self.bind_instance(name, None);
+    }
+
+    fn bind_instance(&mut self, name: &infra_compiler::syntax::ast::Ident, module: Option<usize>) {
         self.push(name.span, Symbol::Local { def: name.span }, true);
-        self.locals.push((name.name.clone(), name.span));
+        self.locals.push((name.name.clone(), name.span, module));
     }
 
     fn item(&mut self, item: &Item) {
@@ -254,7 +259,7 @@ impl Walker<'_> {
     }
 
     fn name(&mut self, name: &infra_compiler::syntax::ast::Ident) {
-        if let Some((_, def)) = self.locals.iter().rev().find(|(n, _)| *n == name.name) {
+        if let Some((_, def, _)) = self.locals.iter().rev().find(|(n, _, _)| *n == name.name) {
             let def = *def;
             self.push(name.span, Symbol::Local { def }, false);
         } else if self.module().decl(&name.name).is_some() {
@@ -277,8 +282,8 @@ impl Walker<'_> {
             },
             _ => return None,
         };
-        if self.locals.iter().any(|(n, _)| *n == name.name) {
-            return None;
+        if let Some((_, _, module)) = self.locals.iter().rev().find(|(n, _, _)| *n == name.name) {
+            return *module;
         }
         let decl = self.module().decl(&name.name)?;
         if decl.kind != DeclKind::Module {
@@ -391,11 +396,16 @@ impl Walker<'_> {
 
     fn for_binding(&mut self, binding: &ForBinding) -> usize {
         self.expr(&binding.collection);
+        // `for s in site`, over a repeated module call: `s.url` reads an output.
+        let instance_of = match &binding.collection.kind {
+            ExprKind::Name(_) => self.called_module(&binding.collection),
+            _ => None,
+        };
         let mark = self.locals.len();
         if let Some(key_var) = &binding.key_var {
             self.bind(key_var);
         }
-        self.bind(&binding.value_var);
+        self.bind_instance(&binding.value_var, instance_of);
         mark
     }
 }

@@ -51,6 +51,15 @@ impl<'a> LineIndex<'a> {
         Ok(end)
     }
 
+    /// The byte offset of the end of a range a client asks about (inlay hints, code
+    /// actions): a line past the end means the end of the text.
+    pub fn range_end(&self, position: Position) -> Result<usize, BadPosition> {
+        if position.line as usize >= self.line_starts.len() {
+            return Ok(self.text.len());
+        }
+        self.offset(position)
+    }
+
     /// The LSP position of a byte offset (clamped to the text, moved back to a character
     /// boundary).
     pub fn position(&self, offset: usize) -> Position {

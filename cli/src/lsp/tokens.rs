@@ -104,7 +104,7 @@ pub fn inlay_hints(server: &mut Server, params: InlayHintParams) -> LspResult<Op
     let document = server.document(&params.text_document.uri)?;
     let index = document.index();
     let start = index.offset(params.range.start).map_err(|e| LspError::invalid_params(e.0))?;
-    let end = index.offset(params.range.end).map_err(|e| LspError::invalid_params(e.0))?;
+    let end = index.range_end(params.range.end).map_err(|e| LspError::invalid_params(e.0))?;
     let in_range = |span: Span| span.file == document.file && start <= span.start as usize && span.end as usize <= end;
     let snapshot = &document.snapshot;
     let module_index = document.module();

@@ -1,0 +1,535 @@
+//! `infra lsp` end to end: the binary is started as an editor starts it and spoken to in
+//! JSON-RPC over stdio, on the example modules.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// How long to wait for any one message before failing (not a speed assertion: a hung
+/// server must fail the test rather than hang it).
+const PATIENCE: Duration = Duration::from_secs(30);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+    /// Notifications that arrived while waiting for something else.
+    pending: Vec<Value>,
+}
+
+impl Client {
+    fn start(root: &Path) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start infra lsp");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, messages) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut client = Client { child, stdin, messages, next_id: 0, pending: Vec::new() };
+        let root_uri = uri(root);
+        let result = client.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": root_uri,
+                "capabilities": {},
+                "workspaceFolders": [{ "uri": root_uri, "name": "examples" }],
+            }),
+        );
+        assert!(result["capabilities"]["hoverProvider"].as_bool().unwrap_or(false), "{result}");
+        assert!(result["capabilities"]["renameProvider"].is_object(), "{result}");
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write to server");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Sends a request and returns its whole response (`result` or `error`).
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let message = self.messages.recv_timeout(PATIENCE).expect("a response from the server");
+            if message["id"] == json!(id) && message.get("method").is_none() {
+                return message;
+            }
+            self.pending.push(message);
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.call(method, params);
+        assert!(response.get("error").is_none(), "{method} failed: {response}");
+        response["result"].clone()
+    }
+
+    /// The next `publishDiagnostics` for `uri`.
+    fn diagnostics_for(&mut self, file: &Path) -> Vec<Value> {
+        let wanted = uri(file);
+        if let Some(i) = self.pending.iter().position(|m| is_diagnostics_for(m, &wanted)) {
+            let message = self.pending.remove(i);
+            return message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+        }
+        loop {
+            let message = self.messages.recv_timeout(PATIENCE).expect("diagnostics from the server");
+            if is_diagnostics_for(&message, &wanted) {
+                return message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+            }
+            self.pending.push(message);
+        }
+    }
+
+    fn open(&mut self, file: &Path, text: &str) {
+        let params = json!({ "textDocument": { "uri": uri(file), "languageId": "infra", "version": 1, "text": text } });
+        self.notify("textDocument/didOpen", params);
+    }
+
+    fn change(&mut self, file: &Path, version: i32, text: &str) {
+        let params = json!({
+            "textDocument": { "uri": uri(file), "version": version },
+            "contentChanges": [{ "text": text }],
+        });
+        self.notify("textDocument/didChange", params);
+    }
+
+    /// Shuts down and returns the exit code.
+    fn shutdown(mut self) -> i32 {
+        let response = self.call("shutdown", Value::Null);
+        assert!(response.get("error").is_none(), "{response}");
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().expect("server exits");
+        status.code().unwrap_or(-1)
+    }
+}
+
+fn is_diagnostics_for(message: &Value, uri: &str) -> bool {
+    message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").canonicalize().expect("examples directory")
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).expect("read example")
+}
+
+/// The LSP position (line, UTF-16 column) of the `nth` occurrence of `needle`, plus
+/// `shift` characters.
+fn position_of(text: &str, needle: &str, nth: usize, shift: usize) -> Value {
+    let offset = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("`{needle}` #{nth} in text")).0;
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let character: usize = text[line_start..offset].chars().map(char::len_utf16).sum::<usize>() + shift;
+    json!({ "line": line, "character": character })
+}
+
+fn at(file: &Path, position: Value) -> Value {
+    json!({ "textDocument": { "uri": uri(file) }, "position": position })
+}
+
+#[test]
+fn diagnostics_match_infra_check_and_clear_when_fixed() {
+    let dir = examples().join("local-files");
+    let file = dir.join("main.infra");
+    let text = read(&file);
+    let mut client = Client::start(&examples());
+    client.open(&file, &text);
+    assert_eq!(client.diagnostics_for(&file), Vec::<Value>::new(), "the example checks clean");
+
+    // A typo in one item, and a half-typed item after it: the typo is still reported.
+    let broken = format!("{text}\nlet greeting_text = greeting(usr, project)\nresource local.file {{\n");
+    client.change(&file, 2, &broken);
+    let diagnostics = client.diagnostics_for(&file);
+    let codes: Vec<&str> = diagnostics.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert!(codes.contains(&"E0201"), "{diagnostics:#?}");
+    assert!(codes.contains(&"E0100"), "{diagnostics:#?}");
+
+    // The same codes and messages as `infra check` on the same text.
+    let copy = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(&dir).expect("example dir").flatten() {
+        std::fs::copy(entry.path(), copy.path().join(entry.file_name())).expect("copy example");
+    }
+    std::fs::write(copy.path().join("main.infra"), &broken).expect("write copy");
+    let output = common::run(copy.path(), &["check", "--format", "json", "."]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("check --format json");
+    let mut expected: Vec<(String, String)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap_or("").to_string(), d["message"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let mut actual: Vec<(String, String)> = diagnostics
+        .iter()
+        .map(|d| {
+            let message = d["message"].as_str().unwrap_or("");
+            let first_line = message.lines().next().unwrap_or("");
+            let code = d["code"].as_str().unwrap_or("").to_string();
+            // The LSP message adds the label after `: ` and help on later lines.
+            let check_message = expected
+                .iter()
+                .find(|(c, m)| *c == code && first_line.starts_with(m.as_str()))
+                .map_or(first_line.to_string(), |(_, m)| m.clone());
+            (code, check_message)
+        })
+        .collect();
+    expected.sort();
+    actual.sort();
+    assert_eq!(actual, expected);
+    let undefined = diagnostics.iter().find(|d| d["code"] == "E0201").expect("E0201");
+    assert_eq!(undefined["range"]["start"], position_of(&broken, "usr", 0, 0));
+    assert!(undefined["message"].as_str().unwrap_or("").contains("help: did you mean `user`?")
+        || undefined["message"].as_str().unwrap_or("").contains("help:"));
+
+    client.change(&file, 3, &text);
+    assert_eq!(client.diagnostics_for(&file), Vec::<Value>::new(), "fixed, so cleared");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn hover_shows_types_docs_schemas_and_signatures() {
+    let file = examples().join("local-files/main.infra");
+    let text = read(&file);
+    let mut client = Client::start(&examples());
+    client.open(&file, &text);
+
+    let hover = client.request("textDocument/hover", at(&file, position_of(&text, "${project}", 0, 3)));
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("input project: string"), "{value}");
+    assert!(value.contains("A short name for the project"), "{value}");
+
+    let hover = client.request("textDocument/hover", at(&file, position_of(&text, "byte_length", 0, 2)));
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("byte_length: number"), "{value}");
+    assert!(value.contains("required"), "{value}");
+    assert!(value.contains("forces replacement"), "{value}");
+
+    let hover = client.request("textDocument/hover", at(&file, position_of(&text, "join(", 0, 1)));
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("join(separator: string, list: list(string)): string"), "{value}");
+    assert!(value.contains("Concatenates the strings of a list"), "{value}");
+
+    let hover = client.request("textDocument/hover", at(&file, position_of(&text, "let out_dir", 0, 5)));
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("let out_dir: string"), "{value}");
+    assert_eq!(client.shutdown(), 0);
+}
+
+fn labels(completion: &Value) -> Vec<String> {
+    let items = completion.as_array().or(completion["items"].as_array()).cloned().unwrap_or_default();
+    let mut items: Vec<(String, String)> = items
+        .iter()
+        .map(|i| {
+            let label = i["label"].as_str().unwrap_or("").to_string();
+            (i["sortText"].as_str().unwrap_or(&label).to_string(), label)
+        })
+        .collect();
+    items.sort();
+    items.into_iter().map(|(_, label)| label).collect()
+}
+
+#[test]
+fn completion_offers_what_fits_where_the_cursor_is() {
+    let file = examples().join("modules/main.infra");
+    let original = read(&file);
+    let mut client = Client::start(&examples());
+    let text = format!("{original}\nresource local.file extra {{\n  \n}}\nlet x = site[\"blog\"].\nresource lo");
+    client.open(&file, &text);
+
+    // Inside a resource body: the schema's attributes, required ones first.
+    let body = position_of(&text, "extra {\n  ", 0, "extra {\n  ".len());
+    let body = json!({ "line": body["line"].as_u64().unwrap_or(0) + 1, "character": 2 });
+    let names = labels(&client.request("textDocument/completion", at(&file, body)));
+    let path = names.iter().position(|n| n == "path").expect("path offered");
+    let mode = names.iter().position(|n| n == "mode").expect("mode offered");
+    assert!(path < mode, "required `path` before optional `mode`: {names:?}");
+
+    // After a module call's name and `.`: the module's outputs.
+    let dot = position_of(&text, "site[\"blog\"].", 0, "site[\"blog\"].".len());
+    let names = labels(&client.request("textDocument/completion", at(&file, dot)));
+    assert_eq!(names, vec!["files".to_string(), "url".to_string()]);
+
+    // After `resource`: resource types.
+    let kind = position_of(&text, "resource lo", 0, "resource lo".len());
+    let names = labels(&client.request("textDocument/completion", at(&file, kind)));
+    assert!(names.contains(&"local.file".to_string()), "{names:?}");
+
+    // In an expression: names in scope and functions, as snippets.
+    let expression = position_of(&text, "let site_urls = ", 0, "let site_urls = ".len());
+    let completion = client.request("textDocument/completion", at(&file, expression));
+    let names = labels(&completion);
+    assert!(names.contains(&"sites".to_string()) && names.contains(&"with_admin".to_string()), "{names:?}");
+    let items = completion.as_array().cloned().unwrap_or_default();
+    let join = items.iter().find(|i| i["label"] == "join").expect("join offered");
+    assert_eq!(join["insertText"], "join(${1:separator}, ${2:list})");
+
+    // At the start of a line: item keywords.
+    let start = json!({ "line": 0, "character": 0 });
+    let names = labels(&client.request("textDocument/completion", at(&file, start)));
+    assert!(names.contains(&"resource".to_string()) && names.contains(&"output".to_string()), "{names:?}");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn definition_references_and_rename_cross_module_boundaries() {
+    let root = examples().join("modules");
+    let caller = root.join("main.infra");
+    let site = root.join("modules/site/main.infra");
+    let caller_text = read(&caller);
+    let site_text = read(&site);
+    let mut client = Client::start(&examples());
+    client.open(&caller, &caller_text);
+
+    // A name goes to its declaration.
+    let definition =
+        client.request("textDocument/definition", at(&caller, position_of(&caller_text, "in sites", 0, 4)));
+    assert_eq!(definition["uri"], uri(&caller));
+    assert_eq!(definition["range"]["start"], position_of(&caller_text, "sites:", 0, 0));
+
+    // A module source goes to the module.
+    let definition =
+        client.request("textDocument/definition", at(&caller, position_of(&caller_text, "./modules/site", 0, 3)));
+    assert_eq!(definition["uri"], uri(&site));
+
+    // An output read by the caller goes to the output in the called module.
+    let definition =
+        client.request("textDocument/definition", at(&caller, position_of(&caller_text, "admin.url", 0, 7)));
+    assert_eq!(definition["uri"], uri(&site));
+    assert_eq!(definition["range"]["start"], position_of(&site_text, "url =", 0, 0));
+
+    // References of an input include the declaration and every use.
+    let references = client.request(
+        "textDocument/references",
+        json!({
+            "textDocument": { "uri": uri(&caller) },
+            "position": position_of(&caller_text, "with_admin", 0, 0),
+            "context": { "includeDeclaration": true },
+        }),
+    );
+    let references = references.as_array().cloned().unwrap_or_default();
+    let uses: usize = caller_text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .map(|l| l.matches("with_admin").count())
+        .sum();
+    assert_eq!(references.len(), uses, "{references:#?}");
+
+    // Renaming the output from inside the called module edits its callers too, including
+    // `s.url` where `s` is an instance of the call.
+    client.open(&site, &site_text);
+    let rename = client.request(
+        "textDocument/rename",
+        json!({
+            "textDocument": { "uri": uri(&site) },
+            "position": position_of(&site_text, "output url", 0, 7),
+            "newName": "address",
+        }),
+    );
+    let changes = &rename["changes"];
+    let in_site = changes[uri(&site)].as_array().cloned().unwrap_or_default();
+    let in_caller = changes[uri(&caller)].as_array().cloned().unwrap_or_default();
+    assert_eq!(in_site.len(), 1, "{rename:#}");
+    let mut starts: Vec<Value> = in_caller.iter().map(|e| e["range"]["start"].clone()).collect();
+    starts.sort_by_key(|p| (p["line"].as_u64(), p["character"].as_u64()));
+    assert_eq!(starts, vec![position_of(&caller_text, "s.url", 0, 2), position_of(&caller_text, "admin.url", 0, 6)]);
+    assert!(in_caller.iter().all(|e| e["newText"] == "address"));
+
+    // A name that is not an identifier is refused with an error, not a crash.
+    let refused = client.call(
+        "textDocument/rename",
+        json!({
+            "textDocument": { "uri": uri(&site) },
+            "position": position_of(&site_text, "output url", 0, 7),
+            "newName": "not a name",
+        }),
+    );
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn formatting_matches_infra_fmt() {
+    let file = examples().join("quickstart/main.infra");
+    let formatted = read(&file);
+    // Comments are kept byte for byte, so only code lines are messed up.
+    let messy: String = formatted
+        .lines()
+        .map(|l| if l.starts_with('#') { format!("{l}\n") } else { format!("{}\n", l.replace("  ", "    ").replace(" = ", "=")) })
+        .collect();
+    assert_ne!(messy, formatted);
+    let mut client = Client::start(&examples());
+    client.open(&file, &messy);
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri(&file) }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let edits = edits.as_array().cloned().unwrap_or_default();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0]["newText"], formatted.as_str());
+
+    // A file with syntax errors is refused with an error the editor shows.
+    client.change(&file, 2, "let = \n");
+    let refused = client.call(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri(&file) }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(refused["error"]["code"], -32803, "{refused}");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn symbols_tokens_hints_signature_help_and_code_actions() {
+    let file = examples().join("local-files/main.infra");
+    let text = read(&file);
+    let mut client = Client::start(&examples());
+    let typo = format!("{text}\nlet shout = uper(project)\nresource random.id extra {{\n}}\n");
+    client.open(&file, &typo);
+
+    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri(&file) } }));
+    let names: Vec<&str> = symbols.as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
+    assert!(names.contains(&"project") && names.contains(&"random.id.suffix"), "{names:?}");
+
+    let symbols = client.request("workspace/symbol", json!({ "query": "site_urls" }));
+    let found: Vec<&str> = symbols.as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(found, vec!["site_urls"]);
+
+    let tokens = client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri(&file) } }));
+    let data = tokens["data"].as_array().cloned().unwrap_or_default();
+    assert!(data.len() > 50 && data.len() % 5 == 0, "{} numbers", data.len());
+
+    let hints = client.request(
+        "textDocument/inlayHint",
+        json!({
+            "textDocument": { "uri": uri(&file) },
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 10000, "character": 0 } },
+        }),
+    );
+    let labels: Vec<&str> = hints.as_array().into_iter().flatten().filter_map(|h| h["label"].as_str()).collect();
+    assert!(labels.contains(&": string"), "{labels:?}");
+    // `for name, settings in environments`: the key variable is a map key.
+    let key_hint = hints
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|h| h["position"] == position_of(&typo, "name, settings", 0, 4))
+        .expect("a hint after the key variable");
+    assert_eq!(key_hint["label"], ": string");
+
+    let help = client.request("textDocument/signatureHelp", at(&file, position_of(&typo, "join(\", \", ", 0, 10)));
+    assert_eq!(help["signatures"][0]["label"], "join(separator: string, list: list(string)): string");
+    assert_eq!(help["activeParameter"], 1);
+
+    let diagnostics = client.diagnostics_for(&file);
+    let undefined = diagnostics.iter().find(|d| d["code"] == "E0202" || d["code"] == "E0201").cloned();
+    let everything = json!({ "start": { "line": 0, "character": 0 }, "end": { "line": 10000, "character": 0 } });
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri(&file) }, "range": everything, "context": { "diagnostics": [] } }),
+    );
+    let titles: Vec<&str> = actions.as_array().into_iter().flatten().filter_map(|a| a["title"].as_str()).collect();
+    assert!(titles.contains(&"Replace with `upper`"), "{titles:?} for {undefined:?}");
+    assert!(titles.contains(&"Add missing attribute `byte_length`"), "{titles:?}");
+    let add = actions.as_array().into_iter().flatten().find(|a| a["title"] == "Add missing attribute `byte_length`");
+    let edit = &add.expect("action")["edit"]["changes"][uri(&file)][0];
+    assert_eq!(edit["newText"], "  byte_length = 0\n");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn bad_requests_get_errors_and_the_server_keeps_serving() {
+    let file = examples().join("local-files/main.infra");
+    let text = read(&file);
+    let mut client = Client::start(&examples());
+    client.open(&file, &text);
+
+    let unknown = client.call("textDocument/notAThing", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+
+    let past_end = client.call("textDocument/hover", at(&file, json!({ "line": 99999, "character": 0 })));
+    assert_eq!(past_end["error"]["code"], -32602, "{past_end}");
+
+    // UTF-16 column 3 of `# 🚀` is inside the rocket's surrogate pair.
+    let rocket = examples().join("local-files/rocket.infra");
+    client.open(&rocket, "# 🚀\nlet x = 1\n");
+    let inside = client.call("textDocument/hover", at(&rocket, json!({ "line": 0, "character": 3 })));
+    assert_eq!(inside["error"]["code"], -32602, "{inside}");
+
+    let outside = client.call(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": "untitled:Untitled-1" }, "position": { "line": 0, "character": 0 } }),
+    );
+    assert_eq!(outside["error"]["code"], -32602, "{outside}");
+    let missing = client.call("textDocument/hover", at(Path::new("/nonexistent/dir/x.infra"), json!({ "line": 0, "character": 0 })));
+    assert_eq!(missing["error"]["code"], -32602, "{missing}");
+
+    let bad_params = client.call("textDocument/hover", json!({ "nonsense": true }));
+    assert_eq!(bad_params["error"]["code"], -32602, "{bad_params}");
+
+    // A change to a document that was never opened, and a change past its end, are ignored.
+    client.change(Path::new("/nowhere/never.infra"), 2, "let a = 1");
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri(&file), "version": 5 },
+            "contentChanges": [{ "range": { "start": { "line": 9999, "character": 0 }, "end": { "line": 9999, "character": 1 } }, "text": "x" }],
+        }),
+    );
+
+    // Still serving.
+    let hover = client.request("textDocument/hover", at(&file, position_of(&text, "${project}", 0, 3)));
+    assert!(hover["contents"]["value"].as_str().unwrap_or("").contains("input project"));
+    assert_eq!(client.shutdown(), 0);
+}
