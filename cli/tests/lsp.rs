@@ -3,163 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
 
+use common::lsp_client::{uri, Client};
 use serde_json::{json, Value};
-
-/// How long to wait for any one message before failing (not a speed assertion: a hung
-/// server must fail the test rather than hang it).
-const PATIENCE: Duration = Duration::from_secs(30);
-
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    messages: Receiver<Value>,
-    next_id: i64,
-    /// Notifications that arrived while waiting for something else.
-    pending: Vec<Value>,
-}
-
-impl Client {
-    fn start(root: &Path) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start infra lsp");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, messages) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
-                if sender.send(message).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut client = Client { child, stdin, messages, next_id: 0, pending: Vec::new() };
-        let root_uri = uri(root);
-        let result = client.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": root_uri,
-                "capabilities": {},
-                "workspaceFolders": [{ "uri": root_uri, "name": "examples" }],
-            }),
-        );
-        assert!(result["capabilities"]["hoverProvider"].as_bool().unwrap_or(false), "{result}");
-        assert!(result["capabilities"]["renameProvider"].is_object(), "{result}");
-        client.notify("initialized", json!({}));
-        client
-    }
-
-    fn send(&mut self, message: Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write to server");
-        self.stdin.flush().expect("flush");
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
-    }
-
-    /// Sends a request and returns its whole response (`result` or `error`).
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        loop {
-            let message = self.messages.recv_timeout(PATIENCE).expect("a response from the server");
-            if message["id"] == json!(id) && message.get("method").is_none() {
-                return message;
-            }
-            self.pending.push(message);
-        }
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let response = self.call(method, params);
-        assert!(response.get("error").is_none(), "{method} failed: {response}");
-        response["result"].clone()
-    }
-
-    /// The next `publishDiagnostics` for `uri`.
-    fn diagnostics_for(&mut self, file: &Path) -> Vec<Value> {
-        let wanted = uri(file);
-        if let Some(i) = self.pending.iter().position(|m| is_diagnostics_for(m, &wanted)) {
-            let message = self.pending.remove(i);
-            return message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
-        }
-        loop {
-            let message = self.messages.recv_timeout(PATIENCE).expect("diagnostics from the server");
-            if is_diagnostics_for(&message, &wanted) {
-                return message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
-            }
-            self.pending.push(message);
-        }
-    }
-
-    fn open(&mut self, file: &Path, text: &str) {
-        let params = json!({ "textDocument": { "uri": uri(file), "languageId": "infra", "version": 1, "text": text } });
-        self.notify("textDocument/didOpen", params);
-    }
-
-    fn change(&mut self, file: &Path, version: i32, text: &str) {
-        let params = json!({
-            "textDocument": { "uri": uri(file), "version": version },
-            "contentChanges": [{ "text": text }],
-        });
-        self.notify("textDocument/didChange", params);
-    }
-
-    /// Shuts down and returns the exit code.
-    fn shutdown(mut self) -> i32 {
-        let response = self.call("shutdown", Value::Null);
-        assert!(response.get("error").is_none(), "{response}");
-        self.notify("exit", Value::Null);
-        let status = self.child.wait().expect("server exits");
-        status.code().unwrap_or(-1)
-    }
-}
-
-fn is_diagnostics_for(message: &Value, uri: &str) -> bool {
-    message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri
-}
-
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.strip_prefix("Content-Length: ") {
-            length = value.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").canonicalize().expect("examples directory")
-}
-
-fn uri(path: &Path) -> String {
-    format!("file://{}", path.display())
 }
 
 fn read(path: &Path) -> String {
@@ -186,7 +36,7 @@ fn diagnostics_match_infra_check_and_clear_when_fixed() {
     let dir = examples().join("local-files");
     let file = dir.join("main.infra");
     let text = read(&file);
-    let mut client = Client::start(&examples());
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
     client.open(&file, &text);
     assert_eq!(client.diagnostics_for(&file), Vec::<Value>::new(), "the example checks clean");
 
@@ -231,8 +81,10 @@ fn diagnostics_match_infra_check_and_clear_when_fixed() {
     assert_eq!(actual, expected);
     let undefined = diagnostics.iter().find(|d| d["code"] == "E0201").expect("E0201");
     assert_eq!(undefined["range"]["start"], position_of(&broken, "usr", 0, 0));
-    assert!(undefined["message"].as_str().unwrap_or("").contains("help: did you mean `user`?")
-        || undefined["message"].as_str().unwrap_or("").contains("help:"));
+    assert!(
+        undefined["message"].as_str().unwrap_or("").contains("help: did you mean `user`?")
+            || undefined["message"].as_str().unwrap_or("").contains("help:")
+    );
 
     client.change(&file, 3, &text);
     assert_eq!(client.diagnostics_for(&file), Vec::<Value>::new(), "fixed, so cleared");
@@ -243,7 +95,7 @@ fn diagnostics_match_infra_check_and_clear_when_fixed() {
 fn hover_shows_types_docs_schemas_and_signatures() {
     let file = examples().join("local-files/main.infra");
     let text = read(&file);
-    let mut client = Client::start(&examples());
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
     client.open(&file, &text);
 
     let hover = client.request("textDocument/hover", at(&file, position_of(&text, "${project}", 0, 3)));
@@ -285,7 +137,7 @@ fn labels(completion: &Value) -> Vec<String> {
 fn completion_offers_what_fits_where_the_cursor_is() {
     let file = examples().join("modules/main.infra");
     let original = read(&file);
-    let mut client = Client::start(&examples());
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
     let text = format!("{original}\nresource local.file extra {{\n  \n}}\nlet x = site[\"blog\"].\nresource lo");
     client.open(&file, &text);
 
@@ -330,7 +182,7 @@ fn definition_references_and_rename_cross_module_boundaries() {
     let site = root.join("modules/site/main.infra");
     let caller_text = read(&caller);
     let site_text = read(&site);
-    let mut client = Client::start(&examples());
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
     client.open(&caller, &caller_text);
 
     // A name goes to its declaration.
@@ -360,11 +212,8 @@ fn definition_references_and_rename_cross_module_boundaries() {
         }),
     );
     let references = references.as_array().cloned().unwrap_or_default();
-    let uses: usize = caller_text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .map(|l| l.matches("with_admin").count())
-        .sum();
+    let uses: usize =
+        caller_text.lines().filter(|l| !l.trim_start().starts_with('#')).map(|l| l.matches("with_admin").count()).sum();
     assert_eq!(references.len(), uses, "{references:#?}");
 
     // Renaming the output from inside the called module edits its callers too, including
@@ -407,10 +256,16 @@ fn formatting_matches_infra_fmt() {
     // Comments are kept byte for byte, so only code lines are messed up.
     let messy: String = formatted
         .lines()
-        .map(|l| if l.starts_with('#') { format!("{l}\n") } else { format!("{}\n", l.replace("  ", "    ").replace(" = ", "=")) })
+        .map(|l| {
+            if l.starts_with('#') {
+                format!("{l}\n")
+            } else {
+                format!("{}\n", l.replace("  ", "    ").replace(" = ", "="))
+            }
+        })
         .collect();
     assert_ne!(messy, formatted);
-    let mut client = Client::start(&examples());
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
     client.open(&file, &messy);
     let edits = client.request(
         "textDocument/formatting",
@@ -434,7 +289,7 @@ fn formatting_matches_infra_fmt() {
 fn symbols_tokens_hints_signature_help_and_code_actions() {
     let file = examples().join("local-files/main.infra");
     let text = read(&file);
-    let mut client = Client::start(&examples());
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
     let typo = format!("{text}\nlet shout = uper(project)\nresource random.id extra {{\n}}\n");
     client.open(&file, &typo);
 
@@ -492,7 +347,7 @@ fn symbols_tokens_hints_signature_help_and_code_actions() {
 fn bad_requests_get_errors_and_the_server_keeps_serving() {
     let file = examples().join("local-files/main.infra");
     let text = read(&file);
-    let mut client = Client::start(&examples());
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
     client.open(&file, &text);
 
     let unknown = client.call("textDocument/notAThing", json!({}));
@@ -512,7 +367,8 @@ fn bad_requests_get_errors_and_the_server_keeps_serving() {
         json!({ "textDocument": { "uri": "untitled:Untitled-1" }, "position": { "line": 0, "character": 0 } }),
     );
     assert_eq!(outside["error"]["code"], -32602, "{outside}");
-    let missing = client.call("textDocument/hover", at(Path::new("/nonexistent/dir/x.infra"), json!({ "line": 0, "character": 0 })));
+    let missing = client
+        .call("textDocument/hover", at(Path::new("/nonexistent/dir/x.infra"), json!({ "line": 0, "character": 0 })));
     assert_eq!(missing["error"]["code"], -32602, "{missing}");
 
     let bad_params = client.call("textDocument/hover", json!({ "nonsense": true }));
