@@ -389,3 +389,87 @@ fn bad_requests_get_errors_and_the_server_keeps_serving() {
     assert!(hover["contents"]["value"].as_str().unwrap_or("").contains("input project"));
     assert_eq!(client.shutdown(), 0);
 }
+
+/// Decodes semantic tokens into (line, character, length, type index).
+fn decode_tokens(tokens: &Value) -> Vec<(u64, u64, u64, u64)> {
+    let data: Vec<u64> = tokens["data"].as_array().into_iter().flatten().filter_map(Value::as_u64).collect();
+    let (mut line, mut character) = (0, 0);
+    let mut decoded = Vec::new();
+    for token in data.chunks(5) {
+        if token[0] > 0 {
+            character = 0;
+        }
+        line += token[0];
+        character += token[1];
+        decoded.push((line, character, token[2], token[3]));
+    }
+    decoded
+}
+
+#[test]
+fn conditions_and_refactoring_items_in_outline_completion_and_tokens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path().canonicalize().expect("temp dir path");
+    let file = dir.join("main.infra");
+    let text = "input project: string = \"demo\"\n\n\
+                resource local.file notes {\n  path    = \"out/${project}.txt\"\n  content = \"\"\n  \
+                precondition project != \"\", \"a project is named\"\n  \
+                postcondition self.size >= 0, \"written\"\n  lifecycle {\n    \n  }\n}\n\n\
+                moved old_notes -> notes\n\nforget scratch\n";
+    std::fs::write(&file, text).expect("write module");
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &dir);
+    client.open(&file, text);
+    assert_eq!(client.diagnostics_for(&file), Vec::<Value>::new(), "the module checks clean");
+
+    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri(&file) } }));
+    let names: Vec<&str> = symbols.as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, vec!["project", "local.file.notes", "moved old_notes -> notes", "forget scratch"]);
+
+    // `project` inside a precondition is a reference to the input.
+    let references = client.request(
+        "textDocument/references",
+        json!({
+            "textDocument": { "uri": uri(&file) },
+            "position": position_of(text, "project != ", 0, 0),
+            "context": { "includeDeclaration": true },
+        }),
+    );
+    assert_eq!(references.as_array().map(Vec::len), Some(3), "{references:#}");
+
+    // `moved` names the resource it moves to: that is a reference too.
+    let definition = client.request("textDocument/definition", at(&file, position_of(text, "-> notes", 0, 3)));
+    assert_eq!(definition["range"]["start"], position_of(text, "notes {", 0, 0));
+
+    let start = json!({ "line": 0, "character": 0 });
+    let names = labels(&client.request("textDocument/completion", at(&file, start)));
+    assert!(names.contains(&"forget".to_string()) && names.contains(&"moved".to_string()), "{names:?}");
+
+    // In the resource body, after the schema's attributes: meta-arguments and conditions.
+    let body = position_of(text, "  content", 0, 2);
+    let names = labels(&client.request("textDocument/completion", at(&file, body)));
+    let path = names.iter().position(|n| n == "path").expect("path offered");
+    let precondition = names.iter().position(|n| n == "precondition").expect("precondition offered");
+    assert!(path < precondition, "{names:?}");
+    assert!(names.contains(&"postcondition".to_string()) && names.contains(&"lifecycle".to_string()), "{names:?}");
+
+    let in_lifecycle = position_of(text, "lifecycle {\n    ", 0, 0);
+    let in_lifecycle = json!({ "line": in_lifecycle["line"].as_u64().unwrap_or(0) + 1, "character": 4 });
+    let names = labels(&client.request("textDocument/completion", at(&file, in_lifecycle)));
+    assert!(names.contains(&"prevent_destroy".to_string()) && names.contains(&"ignore_changes".to_string()));
+    assert!(!names.contains(&"path".to_string()), "{names:?}");
+
+    // Keywords are tokens (index 6 of the legend) where items and statements start.
+    let legend = client.initialize_result()["capabilities"]["semanticTokensProvider"]["legend"]["tokenTypes"].clone();
+    assert_eq!(legend[6], "keyword");
+    let tokens = decode_tokens(
+        &client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri(&file) } })),
+    );
+    let keyword_at = |needle: &str| {
+        let p = position_of(text, needle, 0, 0);
+        (p["line"].as_u64().unwrap_or(0), p["character"].as_u64().unwrap_or(0), needle.len() as u64, 6)
+    };
+    for keyword in ["input", "resource", "precondition", "postcondition", "moved", "forget"] {
+        assert!(tokens.contains(&keyword_at(keyword)), "`{keyword}` in {tokens:?}");
+    }
+    assert_eq!(client.shutdown(), 0);
+}

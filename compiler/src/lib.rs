@@ -30,6 +30,9 @@ pub struct Analysis {
     pub modules: Vec<resolve::Module>,
     /// The root module's dependency graph.
     pub graph: graph::DependencyGraph,
+    /// Every module's dependency graph, in the order of `modules` (the first is a copy
+    /// of `graph`).
+    pub graphs: Vec<graph::DependencyGraph>,
     /// Sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
     /// The checker's side tables (references, declaration types), indexed like `modules`.
@@ -59,14 +62,16 @@ pub fn analyze_cached(
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
     let modules = resolve::load_modules_cached(root_dir, loader, &mut sources, &mut diagnostics, cache);
-    let (root_graph, tables) = match modules.first() {
-        Some(root) => {
-            let tables = check::check_modules(&modules, schemas, &mut diagnostics);
-            (graph::build(&modules, root, &tables, &mut diagnostics), tables)
-        }
-        None => (graph::DependencyGraph::default(), check::Tables::default()),
+    let (graphs, tables): (Vec<graph::DependencyGraph>, check::Tables) = if modules.is_empty() {
+        (Vec::new(), check::Tables::default())
+    } else {
+        let tables = check::check_modules(&modules, schemas, &mut diagnostics);
+        let graphs =
+            modules.iter().zip(&tables.modules).map(|(m, t)| graph::build_module(m, t, &mut diagnostics)).collect();
+        (graphs, tables)
     };
+    let root_graph = graphs.first().cloned().unwrap_or_default();
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
-    Analysis { sources, modules, graph: root_graph, diagnostics, tables }
+    Analysis { sources, modules, graph: root_graph, graphs, diagnostics, tables }
 }

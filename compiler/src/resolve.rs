@@ -150,15 +150,8 @@ pub fn load_modules_cached(
     diagnostics: &mut Vec<Diagnostic>,
     cache: &mut ParseCache,
 ) -> Vec<Module> {
-    let mut loading = Loading {
-        cache,
-        loader,
-        sources,
-        diagnostics,
-        modules: Vec::new(),
-        by_dir: HashMap::new(),
-        stack: Vec::new(),
-    };
+    let mut loading =
+        Loading { cache, loader, sources, diagnostics, modules: Vec::new(), by_dir: HashMap::new(), stack: Vec::new() };
     loading.load(&normalize(root_dir));
     loading.modules
 }

@@ -229,6 +229,23 @@ fn evaluate(context: &InputContext<'_>, expr: &Expr) -> Result<Value, Diagnostic
     evaluator.eval(expr, &mut Locals::new())
 }
 
+/// The `check`s of every input of `context.module`, with `values` in scope: how a
+/// module instance's inputs are checked once its caller gave them. A condition that is
+/// not known yet passes.
+pub(crate) fn run_input_checks(context: &InputContext<'_>, values: &BTreeMap<String, Value>) -> Vec<Diagnostic> {
+    let inputs: Vec<&Input> = context
+        .module
+        .decls
+        .values()
+        .filter(|d| d.kind == DeclKind::Input)
+        .filter_map(|d| match context.module.item(d.item) {
+            Item::Input(input) => Some(input),
+            _ => None,
+        })
+        .collect();
+    run_checks(context, &inputs, values)
+}
+
 /// Each input's `check`s, with every input in scope.
 fn run_checks(context: &InputContext<'_>, inputs: &[&Input], values: &BTreeMap<String, Value>) -> Vec<Diagnostic> {
     let scope = ModuleScope::new(context.module, values.clone(), context.functions, context.schemas, context.env);

@@ -14,8 +14,18 @@ use super::text::{self, Context};
 use super::workspace::Snapshot;
 use super::{LspResult, Server};
 
-const ITEM_KEYWORDS: &[&str] =
-    &["input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "state"];
+const ITEM_KEYWORDS: &[&str] = &[
+    "input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "forget",
+    "state",
+];
+
+/// What a `lifecycle` block accepts, as the checker has it.
+const LIFECYCLE: &[(&str, &str)] = &[
+    ("create_before_destroy", "bool"),
+    ("prevent_destroy", "bool"),
+    ("ignore_changes", "list of attribute names"),
+    ("replace_when", "list of values"),
+];
 
 pub fn completion(server: &mut Server, params: CompletionParams) -> LspResult<Option<CompletionResponse>> {
     let at = &params.text_document_position;
@@ -205,10 +215,21 @@ fn body_schema(context: &Context) -> Option<Schema> {
 }
 
 fn body_items(module: &Module, context: &Context, snapshot: &Snapshot) -> Vec<CompletionItem> {
+    if let [outer, lifecycle] = context.open_braces.as_slice() {
+        if outer.first().is_some_and(|k| k == "resource") && lifecycle.first().is_some_and(|k| k == "lifecycle") {
+            return lifecycle_items();
+        }
+    }
     let Some(schema) = body_schema(context) else {
         return module_call_items(module, context, snapshot);
     };
     let mut items = Vec::new();
+    if let [outer] = context.open_braces.as_slice() {
+        let keyword = outer.first().map(String::as_str);
+        if keyword == Some("resource") || keyword == Some("data") {
+            items.extend(meta_items(keyword == Some("resource")));
+        }
+    }
     for attribute in schema.attributes.iter().filter(|a| a.settable) {
         let rank = if attribute.required { 0 } else { 1 };
         items.push(CompletionItem {
@@ -235,6 +256,54 @@ fn body_items(module: &Module, context: &Context, snapshot: &Snapshot) -> Vec<Co
         });
     }
     items
+}
+
+/// The meta-arguments and statements of a resource or data source body, after its
+/// schema's attributes.
+fn meta_items(managed: bool) -> Vec<CompletionItem> {
+    let snippet = |label: &str, detail: &str, insert: &str, kind| CompletionItem {
+        label: label.to_string(),
+        kind: Some(kind),
+        detail: Some(detail.to_string()),
+        sort_text: Some(format!("3_{label}")),
+        insert_text: Some(insert.to_string()),
+        insert_text_format: Some(InsertTextFormat::SNIPPET),
+        ..Default::default()
+    };
+    let mut items = vec![
+        snippet("depends_on", "list of references", "depends_on = [$0]", CompletionItemKind::PROPERTY),
+        snippet("provider", "provider configuration", "provider = $0", CompletionItemKind::PROPERTY),
+        snippet(
+            "precondition",
+            "checked before the instance is created or updated",
+            "precondition ${1:condition}, \"${2:message}\"",
+            CompletionItemKind::KEYWORD,
+        ),
+        snippet(
+            "postcondition",
+            "checked after, with `self` the instance",
+            "postcondition ${1:condition}, \"${2:message}\"",
+            CompletionItemKind::KEYWORD,
+        ),
+    ];
+    if managed {
+        items.push(snippet("lifecycle", "block", "lifecycle {\n\t$0\n}", CompletionItemKind::MODULE));
+    }
+    items
+}
+
+fn lifecycle_items() -> Vec<CompletionItem> {
+    LIFECYCLE
+        .iter()
+        .map(|(name, ty)| CompletionItem {
+            label: name.to_string(),
+            kind: Some(CompletionItemKind::PROPERTY),
+            detail: Some(ty.to_string()),
+            insert_text: Some(format!("{name} = $0")),
+            insert_text_format: Some(InsertTextFormat::SNIPPET),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// Inside a module call's body: the called module's inputs, required ones first.

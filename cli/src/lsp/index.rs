@@ -150,6 +150,7 @@ impl Walker<'_> {
                 self.address(&import.to);
                 self.expr(&import.id);
             }
+            Item::Forget(forget) => self.address(&forget.address),
             Item::State(state) => self.body(&state.body),
         }
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 use infra_compiler::resolve::DeclKind;
 use infra_compiler::span::Span;
 use infra_compiler::syntax::ast::Item;
+use infra_compiler::SourceMap;
 use lsp_types::{
     DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse,
     Location, OneOf, PrepareRenameResponse, ReferenceParams, RenameParams, SymbolKind, TextDocumentPositionParams,
@@ -165,8 +166,10 @@ fn is_identifier(name: &str) -> bool {
     starts && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && !reserved
 }
 
-/// The name, kind and name span of an item, for outlines.
-fn item_symbol(item: &Item) -> (String, SymbolKind, Span) {
+/// The name, kind and name span of an item, for outlines. Items without a name are named
+/// by their keyword and the address they are about (`moved a.b -> c.d`, `forget x`).
+fn item_symbol(sources: &SourceMap, item: &Item) -> (String, SymbolKind, Span) {
+    let text = |span: Span| sources.get(span.file).text.get(span.range()).unwrap_or_default().to_string();
     match item {
         Item::Input(x) => (x.name.name.clone(), SymbolKind::VARIABLE, x.name.span),
         Item::Let(x) => (x.name.name.clone(), SymbolKind::CONSTANT, x.name.span),
@@ -186,8 +189,11 @@ fn item_symbol(item: &Item) -> (String, SymbolKind, Span) {
         Item::Module(x) => (format!("module {}", x.name.name), SymbolKind::MODULE, x.name.span),
         Item::Output(x) => (format!("output {}", x.name.name), SymbolKind::PROPERTY, x.name.span),
         Item::Check(x) => ("check".to_string(), SymbolKind::EVENT, x.span),
-        Item::Moved(x) => ("moved".to_string(), SymbolKind::EVENT, x.span),
-        Item::Import(x) => ("import".to_string(), SymbolKind::EVENT, x.span),
+        Item::Moved(x) => {
+            (format!("moved {} -> {}", text(x.from.span), text(x.to.span)), SymbolKind::EVENT, x.from.span)
+        }
+        Item::Import(x) => (format!("import {}", text(x.to.span)), SymbolKind::EVENT, x.to.span),
+        Item::Forget(x) => (format!("forget {}", text(x.address.span)), SymbolKind::EVENT, x.address.span),
         Item::State(x) => (format!("state {}", x.backend.name), SymbolKind::NAMESPACE, x.backend.span),
     }
 }
@@ -204,7 +210,7 @@ pub fn document_symbols(
         .items
         .iter()
         .map(|item| {
-            let (name, kind, name_span) = item_symbol(item);
+            let (name, kind, name_span) = item_symbol(&document.snapshot.analysis.sources, item);
             let span = item.span();
             #[allow(deprecated)] // `deprecated` is a required field of the type.
             DocumentSymbol {
@@ -232,7 +238,7 @@ pub fn workspace_symbols(
         let snapshot = server.workspace.snapshot(&dir);
         let Some(root) = snapshot.analysis.modules.first() else { continue };
         for (_, item) in root.items() {
-            let (name, kind, name_span) = item_symbol(item);
+            let (name, kind, name_span) = item_symbol(&snapshot.analysis.sources, item);
             if !name.to_lowercase().contains(&query) {
                 continue;
             }

@@ -120,7 +120,7 @@ mod tests {
         let x = text.find("x =").unwrap();
         round_trip(text, x, (1, 4));
         let quote = text.find("= \"").unwrap() + 2;
-        round_trip(text, quote, (0, 10));
+        round_trip(text, quote, (0, 11));
         let after = text.find('\n').unwrap();
         round_trip(text, after, (0, 14));
     }

@@ -3,7 +3,7 @@
 
 use infra_compiler::resolve::DeclKind;
 use infra_compiler::span::Span;
-use infra_compiler::syntax::ast::Item;
+use infra_compiler::syntax::ast::{Body, BodyItem, Item};
 use infra_compiler::types::Type;
 use lsp_types::{
     InlayHint, InlayHintKind, InlayHintLabel, InlayHintParams, SemanticToken, SemanticTokenModifier, SemanticTokenType,
@@ -20,6 +20,7 @@ const TYPES: &[SemanticTokenType] = &[
     SemanticTokenType::VARIABLE,
     SemanticTokenType::PARAMETER,
     SemanticTokenType::PROPERTY,
+    SemanticTokenType::KEYWORD,
 ];
 const NAMESPACE: u32 = 0;
 const TYPE: u32 = 1;
@@ -27,6 +28,7 @@ const FUNCTION: u32 = 2;
 const VARIABLE: u32 = 3;
 const PARAMETER: u32 = 4;
 const PROPERTY: u32 = 5;
+const KEYWORD: u32 = 6;
 
 const MODIFIERS: &[SemanticTokenModifier] = &[SemanticTokenModifier::DECLARATION, SemanticTokenModifier::READONLY];
 const DECLARATION: u32 = 1;
@@ -67,11 +69,14 @@ pub fn semantic_tokens(server: &mut Server, params: SemanticTokensParams) -> Lsp
         }
     }
     if let Some(module) = modules.get(module_index) {
-        for (_, item) in module.items() {
+        let text = document.text();
+        for (_, item) in module.items().filter(|(_, item)| item.span().file == document.file) {
             if let Item::Resource(resource) = item {
-                if resource.ty.span.file == document.file {
-                    tokens.push((resource.ty.span, TYPE, 0));
-                }
+                tokens.push((resource.ty.span, TYPE, 0));
+            }
+            keyword(text, item.span(), item.keyword(), &mut tokens);
+            for body in item_bodies(item) {
+                statement_keywords(text, body, &mut tokens);
             }
         }
     }
@@ -98,6 +103,38 @@ pub fn semantic_tokens(server: &mut Server, params: SemanticTokensParams) -> Lsp
         (line, character) = (start.line, start.character);
     }
     Ok(Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data })))
+}
+
+/// A keyword token at the start of `span`, when the text there is `keyword` (it is for
+/// every item and statement that parsed).
+fn keyword(text: &str, span: Span, keyword: &str, tokens: &mut Vec<(Span, u32, u32)>) {
+    let start = span.start as usize;
+    if text.get(start..start + keyword.len()) == Some(keyword) {
+        tokens.push((Span::new(span.file, start, start + keyword.len()), KEYWORD, 0));
+    }
+}
+
+fn item_bodies(item: &Item) -> Vec<&Body> {
+    match item {
+        Item::Input(x) => x.body.iter().collect(),
+        Item::Output(x) => x.body.iter().collect(),
+        Item::Provider(x) => vec![&x.body],
+        Item::Resource(x) => vec![&x.body],
+        Item::Module(x) => vec![&x.body],
+        Item::State(x) => vec![&x.body],
+        Item::Let(_) | Item::Fn(_) | Item::Check(_) | Item::Moved(_) | Item::Import(_) | Item::Forget(_) => Vec::new(),
+    }
+}
+
+/// `check`, `precondition` and `postcondition` statements in a body and its blocks.
+fn statement_keywords(text: &str, body: &Body, tokens: &mut Vec<(Span, u32, u32)>) {
+    for entry in &body.items {
+        match entry {
+            BodyItem::Check(check) => keyword(text, check.span, check.kind.keyword(), tokens),
+            BodyItem::Block(block) => statement_keywords(text, &block.body, tokens),
+            BodyItem::Attribute(_) | BodyItem::Placeholder(_) => {}
+        }
+    }
 }
 
 pub fn inlay_hints(server: &mut Server, params: InlayHintParams) -> LspResult<Option<Vec<InlayHint>>> {

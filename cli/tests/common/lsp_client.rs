@@ -22,6 +22,8 @@ pub struct Client {
     next_id: i64,
     /// Notifications that arrived while waiting for something else.
     pending: Vec<Value>,
+    /// The server's answer to `initialize`.
+    initialized: Value,
 }
 
 impl Client {
@@ -44,7 +46,7 @@ impl Client {
                 }
             }
         });
-        let mut client = Client { child, stdin, messages, next_id: 0, pending: Vec::new() };
+        let mut client = Client { child, stdin, messages, next_id: 0, pending: Vec::new(), initialized: Value::Null };
         let root_uri = uri(root);
         let result = client.request(
             "initialize",
@@ -58,7 +60,12 @@ impl Client {
         assert!(result["capabilities"]["hoverProvider"].as_bool().unwrap_or(false), "{result}");
         assert!(result["capabilities"]["renameProvider"].is_object(), "{result}");
         client.notify("initialized", json!({}));
+        client.initialized = result;
         client
+    }
+
+    pub fn initialize_result(&self) -> &Value {
+        &self.initialized
     }
 
     fn send(&mut self, message: Value) {
