@@ -545,6 +545,25 @@ impl<'c, 'a> Engine<'c, 'a> {
                     }
                 },
             };
+            let value = match &input.ty {
+                Some(written) => {
+                    let scope = ModuleScope::new(
+                        child,
+                        BTreeMap::new(),
+                        frame.scope.functions,
+                        frame.scope.schemas,
+                        frame.scope.env,
+                    );
+                    match crate::inputs::fill_optional_defaults(value, written, &mut |e| scope.eval(e)) {
+                        Ok(value) => value,
+                        Err(error) => {
+                            errors.push(error);
+                            continue;
+                        }
+                    }
+                }
+                None => value,
+            };
             inputs.insert(name.clone(), if sensitive { value.mark_sensitive() } else { value });
         }
         if !errors.is_empty() {
