@@ -473,3 +473,103 @@ fn conditions_and_refactoring_items_in_outline_completion_and_tokens() {
     }
     assert_eq!(client.shutdown(), 0);
 }
+
+#[test]
+fn renaming_a_module_input_edits_the_callers_and_functions_have_definitions() {
+    let root = examples().join("modules");
+    let caller = root.join("main.infra");
+    let site = root.join("modules/site/main.infra");
+    let caller_text = read(&caller);
+    let site_text = read(&site);
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
+    client.open(&site, &site_text);
+
+    let definition =
+        client.request("textDocument/definition", at(&site, position_of(&site_text, "page_html(domain", 0, 2)));
+    assert_eq!(definition["uri"], uri(&site));
+    assert_eq!(definition["range"]["start"], position_of(&site_text, "page_html(title", 0, 0));
+
+    let rename = client.request(
+        "textDocument/rename",
+        json!({
+            "textDocument": { "uri": uri(&site) },
+            "position": position_of(&site_text, "input domain", 0, 7),
+            "newName": "host",
+        }),
+    );
+    let changes = &rename["changes"];
+    // In the module: the declaration and every reference, but not the object key in
+    // `keepers = { domain = domain }`.
+    let mut in_site: Vec<Value> =
+        changes[uri(&site)].as_array().into_iter().flatten().map(|e| e["range"]["start"].clone()).collect();
+    in_site.sort_by_key(|p| (p["line"].as_u64(), p["character"].as_u64()));
+    let expected: Vec<Value> = [
+        ("input domain", 6),
+        ("{ domain = domain }", 11),
+        ("page_html(domain", 10),
+        ("domain = domain\n", 9),
+        ("${domain}/", 2),
+    ]
+    .iter()
+    .map(|(needle, shift)| position_of(&site_text, needle, 0, *shift))
+    .collect();
+    assert_eq!(in_site, expected, "{rename:#}");
+    // In the caller: the attribute that sets the input in each call, not `spec.domain`.
+    let mut in_caller: Vec<Value> =
+        changes[uri(&caller)].as_array().into_iter().flatten().map(|e| e["range"]["start"].clone()).collect();
+    in_caller.sort_by_key(|p| (p["line"].as_u64(), p["character"].as_u64()));
+    assert_eq!(
+        in_caller,
+        vec![position_of(&caller_text, "domain  = spec", 0, 0), position_of(&caller_text, "domain     =", 0, 0)]
+    );
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn unsaved_buffers_count_and_a_syntax_error_leaves_the_other_items_working() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path().canonicalize().expect("temp dir path");
+    let main = dir.join("main.infra");
+    let other = dir.join("names.infra");
+    let main_text = "let greeting = upper(shared)\n\nresource random.id suffix {\n  byte_length = 4\n}\n";
+    std::fs::write(&main, main_text).expect("write main");
+    std::fs::write(&other, "# nothing yet\n").expect("write names");
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &dir);
+    client.open(&main, main_text);
+    // The errors' codes (`greeting` is never used, which is a warning).
+    let codes = |diagnostics: Vec<Value>| -> Vec<String> {
+        diagnostics
+            .iter()
+            .filter(|d| d["severity"] == 1)
+            .filter_map(|d| d["code"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(codes(client.diagnostics_for(&main)), vec!["E0201"], "`shared` is not declared on disk");
+
+    // Declared in the other file's unsaved text: the module checks clean.
+    client.open(&other, "let shared = \"a\"\n");
+    assert_eq!(codes(client.diagnostics_for(&main)), Vec::<String>::new());
+    let hover = client.request("textDocument/hover", at(&main, position_of(main_text, "shared", 0, 1)));
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("let shared: string"), "{value}");
+
+    // A half-typed item after the others: a syntax error, and the rest keeps working.
+    let broken = format!("{main_text}\nresource local.file {{\n  path = \n");
+    client.change(&main, 2, &broken);
+    let diagnostics = client.diagnostics_for(&main);
+    assert!(codes(diagnostics.clone()).iter().all(|c| c.starts_with("E01")), "only syntax errors: {diagnostics:#?}");
+    assert!(!diagnostics.is_empty());
+    let hover = client.request("textDocument/hover", at(&main, position_of(&broken, "shared", 0, 1)));
+    assert!(hover["contents"]["value"].as_str().unwrap_or("").contains("let shared"), "{hover}");
+    let hover = client.request("textDocument/hover", at(&main, position_of(&broken, "byte_length", 0, 1)));
+    assert!(hover["contents"]["value"].as_str().unwrap_or("").contains("byte_length: number"), "{hover}");
+    let in_body = position_of(&broken, "  byte_length", 0, 2);
+    let names = labels(&client.request("textDocument/completion", at(&main, in_body)));
+    assert!(names.contains(&"keepers".to_string()), "{names:?}");
+
+    // Closing the other file falls back to its text on disk: `shared` is undefined again.
+    client.change(&main, 3, main_text);
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri(&other) } }));
+    assert_eq!(codes(client.diagnostics_for(&main)), vec!["E0201"]);
+    assert_eq!(client.shutdown(), 0);
+}
