@@ -17,6 +17,7 @@ mod navigate;
 mod position;
 mod text;
 mod tokens;
+mod transport;
 mod workspace;
 
 use std::path::{Path, PathBuf};
@@ -48,7 +49,7 @@ pub struct LspArgs {
 }
 
 pub fn run(_args: &LspArgs, out: Output) -> u8 {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, io_threads) = transport::stdio();
     let result = serve(&connection);
     drop(connection);
     let joined = io_threads.join().map_err(|e| e.to_string());
@@ -281,9 +282,15 @@ impl Server<'_> {
                 return Response::new_err(request.id, code, format!("invalid parameters: {error}"));
             }
         };
-        match handler(self, params) {
-            Ok(result) => Response::new_ok(request.id, result),
-            Err(error) => Response::new_err(request.id, error.code as i32, error.message),
+        // A bug in a feature answers this request with an error rather than ending the
+        // server (the panic message goes to stderr, which editors log).
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(self, params))) {
+            Ok(Ok(result)) => Response::new_ok(request.id, result),
+            Ok(Err(error)) => Response::new_err(request.id, error.code as i32, error.message),
+            Err(_) => {
+                let code = ErrorCode::InternalError as i32;
+                Response::new_err(request.id, code, format!("`{}` failed inside the server", R::METHOD))
+            }
         }
     }
 

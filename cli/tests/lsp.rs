@@ -384,6 +384,14 @@ fn bad_requests_get_errors_and_the_server_keeps_serving() {
         }),
     );
 
+    // A body that is not JSON-RPC: a parse error with a null id, and reading goes on.
+    client.send_raw(b"{ this is not json");
+    let parse_error = client.next_response();
+    assert_eq!(parse_error["error"]["code"], -32700, "{parse_error}");
+    assert_eq!(parse_error["id"], Value::Null, "{parse_error}");
+    client.send_raw(&[0xff, 0xfe, 0xfd]);
+    assert_eq!(client.next_response()["error"]["code"], -32700);
+
     // Still serving.
     let hover = client.request("textDocument/hover", at(&file, position_of(&text, "${project}", 0, 3)));
     assert!(hover["contents"]["value"].as_str().unwrap_or("").contains("input project"));

@@ -74,6 +74,24 @@ impl Client {
         self.stdin.flush().expect("flush");
     }
 
+    /// Sends `body` framed as a message, whatever it is.
+    pub fn send_raw(&mut self, body: &[u8]) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).expect("write to server");
+        self.stdin.write_all(body).expect("write to server");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// The next message that is neither a notification nor kept for later.
+    pub fn next_response(&mut self) -> Value {
+        loop {
+            let message = self.messages.recv_timeout(PATIENCE).expect("a response from the server");
+            if message.get("method").is_none() {
+                return message;
+            }
+            self.pending.push(message);
+        }
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
     }
