@@ -57,7 +57,8 @@ pub fn run(_args: &LspArgs, out: Output) -> u8 {
         (Ok(true), Ok(())) => EXIT_OK,
         // An `exit` without `shutdown` first: the protocol asks for exit code 1.
         (Ok(false), Ok(())) => EXIT_ERRORS,
-        (Err(message), _) | (_, Err(message)) => {
+        // The transport's reason first: it is why the loop saw the connection close.
+        (_, Err(message)) | (Err(message), Ok(())) => {
             render::print_error(
                 out,
                 infra_compiler::diagnostic::codes::COMMAND_FAILED,

@@ -66,7 +66,7 @@ fn read_messages(
             }
             Ok(None) => return Ok(()),
             Err(error) if is_malformed_body(&error) => malformed()?,
-            Err(error) => return Err(error),
+            Err(error) => return Err(io::Error::new(error.kind(), format!("cannot read a message: {error}"))),
         }
     }
 }
