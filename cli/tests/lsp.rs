@@ -460,6 +460,10 @@ fn conditions_and_refactoring_items_in_outline_completion_and_tokens() {
     assert!(path < precondition, "{names:?}");
     assert!(names.contains(&"postcondition".to_string()) && names.contains(&"lifecycle".to_string()), "{names:?}");
 
+    // After `self.` in a postcondition: the attributes of the resource it is in.
+    let names = labels(&client.request("textDocument/completion", at(&file, position_of(text, "self.", 0, 5))));
+    assert!(names.contains(&"size".to_string()) && names.contains(&"content".to_string()), "{names:?}");
+
     let in_lifecycle = position_of(text, "lifecycle {\n    ", 0, 0);
     let in_lifecycle = json!({ "line": in_lifecycle["line"].as_u64().unwrap_or(0) + 1, "character": 4 });
     let names = labels(&client.request("textDocument/completion", at(&file, in_lifecycle)));

@@ -49,7 +49,16 @@ pub fn completion(server: &mut Server, params: CompletionParams) -> LspResult<Op
         let range = index.range(line_start + token_start, offset);
         resource_type_items(line.split_whitespace().next() == Some("data"), range)
     } else if word_start > 0 && text[..word_start].ends_with('.') {
-        let target = target_name(&text[..word_start - 1]);
+        let mut target = target_name(&text[..word_start - 1]);
+        // In a postcondition, `self` is the resource whose body it is in.
+        let enclosing = context
+            .open_braces
+            .first()
+            .filter(|h| matches!(h.first().map(String::as_str), Some("resource" | "data")))
+            .and_then(|h| h.get(2));
+        if let (true, Some(name)) = (target == "self", enclosing) {
+            target = name;
+        }
         attribute_items(snapshot, document.module(), target)
     } else if !context.open_braces.is_empty() && at_attribute_name(&text[line_start..word_start], &context) {
         body_items(module, &context, snapshot)
