@@ -46,6 +46,9 @@ pub fn code_actions(server: &mut Server, params: CodeActionParams) -> LspResult<
             diagnostic.help.as_deref().and_then(did_you_mean).map(|name| replacement(text, span, name))
         };
         let Some((title, edits)) = fix else { continue };
+        // lsp-types keys a WorkspaceEdit's changes by `Uri`, which hashes its text; the cell
+        // inside (from the URI parser) takes no part in the hash.
+        #[allow(clippy::mutable_key_type)]
         let mut changes = HashMap::new();
         changes.insert(params.text_document.uri.clone(), edits);
         actions.push(CodeActionOrCommand::CodeAction(CodeAction {

@@ -149,6 +149,9 @@ pub fn rename(server: &mut Server, params: RenameParams) -> LspResult<Option<Wor
         return Err(LspError::failed("built-in functions cannot be renamed"));
     }
     let snapshot = located.document.snapshot.clone();
+    // lsp-types keys a WorkspaceEdit's changes by `Uri`, which hashes its text; the cell
+    // inside (from the URI parser) takes no part in the hash.
+    #[allow(clippy::mutable_key_type)]
     let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
     for location in occurrences(server, &snapshot, &symbol, true) {
         changes
