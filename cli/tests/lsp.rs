@@ -585,3 +585,29 @@ fn unsaved_buffers_count_and_a_syntax_error_leaves_the_other_items_working() {
     assert_eq!(codes(client.diagnostics_for(&main)), vec!["E0201"]);
     assert_eq!(client.shutdown(), 0);
 }
+
+#[test]
+fn a_module_with_open_files_around_a_subdirectory_reports_each_problem_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path().canonicalize().expect("temp dir path");
+    std::fs::create_dir(dir.join("sub")).expect("subdirectory");
+    // In path order the subdirectory's file falls between the module's two files.
+    let main = dir.join("main.infra");
+    let sub = dir.join("sub/x.infra");
+    let vars = dir.join("vars.infra");
+    let files = [(&main, "output shout = upper(nme)\n"), (&sub, "let y = 1\n"), (&vars, "let name = \"a\"\n")];
+    for (path, text) in files {
+        std::fs::write(path, text).expect("write file");
+    }
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &dir);
+    for (path, text) in files {
+        client.open(path, text);
+    }
+    client.change(&main, 2, files[0].1);
+    let diagnostics = client.diagnostics_at_version(&main, 2);
+    let errors: Vec<&Value> = diagnostics.iter().filter(|d| d["severity"] == 1).collect();
+    assert_eq!(errors.len(), 1, "{diagnostics:#?}");
+    assert_eq!(errors[0]["code"], "E0201");
+    assert!(errors[0]["message"].as_str().unwrap_or("").contains("did you mean `name`?"), "{errors:#?}");
+    assert_eq!(client.shutdown(), 0);
+}

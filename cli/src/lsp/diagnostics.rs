@@ -5,7 +5,7 @@
 //! editor shows what `infra check` prints. The help travels in `data` too, for the
 //! "did you mean" code action.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use infra_compiler::{Diagnostic, Severity, SourceMap};
@@ -17,9 +17,10 @@ use super::{location_in, Server};
 /// The diagnostics of every file of every module with an open document, including
 /// empty lists for files that had some before (which clears them in the editor).
 pub fn publish(server: &mut Server) -> BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> {
-    let mut dirs: Vec<PathBuf> =
+    // A set: documents of one directory need not be next to each other in path order
+    // (`a/main.infra`, `a/sub/x.infra`, `a/vars.infra`).
+    let dirs: BTreeSet<PathBuf> =
         server.workspace.documents.keys().filter_map(|p| p.parent().map(PathBuf::from)).collect();
-    dirs.dedup();
     let mut out: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
     for path in &server.published {
         out.insert(path.clone(), Vec::new());

@@ -132,6 +132,27 @@ impl Client {
         }
     }
 
+    /// The first `publishDiagnostics` for `file` made at document version `version` or
+    /// later (earlier ones are skipped).
+    pub fn diagnostics_at_version(&mut self, file: &Path, version: i64) -> Vec<Value> {
+        let wanted = uri(file);
+        loop {
+            let message = match self.pending.iter().position(|m| is_diagnostics_for(m, &wanted)) {
+                Some(i) => self.pending.remove(i),
+                None => loop {
+                    let message = self.messages.recv_timeout(PATIENCE).expect("diagnostics from the server");
+                    if is_diagnostics_for(&message, &wanted) {
+                        break message;
+                    }
+                    self.pending.push(message);
+                },
+            };
+            if message["params"]["version"].as_i64().is_some_and(|v| v >= version) {
+                return message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+            }
+        }
+    }
+
     pub fn open(&mut self, file: &Path, text: &str) {
         let params = json!({ "textDocument": { "uri": uri(file), "languageId": "infra", "version": 1, "text": text } });
         self.notify("textDocument/didOpen", params);
