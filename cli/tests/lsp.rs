@@ -611,3 +611,68 @@ fn a_module_with_open_files_around_a_subdirectory_reports_each_problem_once() {
     assert!(errors[0]["message"].as_str().unwrap_or("").contains("did you mean `name`?"), "{errors:#?}");
     assert_eq!(client.shutdown(), 0);
 }
+
+/// Every position of a text, in LSP terms (line, UTF-16 column), including each line's end.
+fn every_position(text: &str) -> Vec<Value> {
+    let mut positions = Vec::new();
+    for (line, content) in text.split('\n').enumerate() {
+        let mut character = 0;
+        for c in content.chars() {
+            positions.push(json!({ "line": line, "character": character }));
+            character += c.len_utf16();
+        }
+        positions.push(json!({ "line": line, "character": character }));
+    }
+    positions
+}
+
+#[test]
+fn every_position_of_whole_and_half_typed_files_gets_an_answer() {
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
+    for file in [examples().join("modules/modules/site/main.infra"), examples().join("language-tour/main.infra")] {
+        answers_everywhere(&mut client, &file);
+    }
+    assert_eq!(client.shutdown(), 0);
+}
+
+fn answers_everywhere(client: &mut Client, file: &Path) {
+    let text = read(file);
+    client.open(file, &text);
+    // The whole file, then the file cut in the middle of every tenth line: half-typed
+    // code, as an editor sends it while someone types.
+    let mut versions = vec![text.clone()];
+    let line_starts: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+    for start in line_starts.iter().step_by(10) {
+        let line_end = text[*start..].find('\n').map_or(text.len(), |i| start + i);
+        let middle = (start + line_end) / 2;
+        versions.push(text[..middle].to_string());
+    }
+    let methods = [
+        "textDocument/hover",
+        "textDocument/completion",
+        "textDocument/definition",
+        "textDocument/signatureHelp",
+        "textDocument/prepareRename",
+    ];
+    for (version, content) in versions.iter().enumerate() {
+        client.change(file, version as i32 + 2, content);
+        // Every position of the whole file; a sample of the cut ones, and all of their
+        // last line, the half-typed one.
+        let positions = every_position(content);
+        let last_line = positions.last().map(|p| p["line"].clone()).unwrap_or_default();
+        let sample = positions.iter().enumerate().filter(|(i, p)| version == 0 || i % 7 == 0 || p["line"] == last_line);
+        for (_, position) in sample {
+            for method in methods {
+                let response = client.call(method, at(file, position.clone()));
+                // An answer, or (prepareRename where nothing can be renamed) a request
+                // error; never an internal error or an invalid-position error.
+                let code = response["error"]["code"].as_i64();
+                assert!(
+                    code.is_none() || (method == "textDocument/prepareRename" && code == Some(-32803)),
+                    "{method} at {position} of version {version} of {}: {response}",
+                    file.display()
+                );
+            }
+        }
+    }
+}
