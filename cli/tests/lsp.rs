@@ -460,6 +460,10 @@ fn conditions_and_refactoring_items_in_outline_completion_and_tokens() {
     assert!(path < precondition, "{names:?}");
     assert!(names.contains(&"postcondition".to_string()) && names.contains(&"lifecycle".to_string()), "{names:?}");
 
+    let hover = client.request("textDocument/hover", at(&file, position_of(text, "self.size", 0, 2)));
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("self: local.file") && value.contains("`notes`"), "{value}");
+
     // After `self.` in a postcondition: the attributes of the resource it is in.
     let names = labels(&client.request("textDocument/completion", at(&file, position_of(text, "self.", 0, 5))));
     assert!(names.contains(&"size".to_string()) && names.contains(&"content".to_string()), "{names:?}");

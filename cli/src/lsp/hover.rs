@@ -3,7 +3,7 @@
 use infra_compiler::resolve::{DeclKind, Module};
 use infra_compiler::schema::{AttributeSchema, Schema, Schemas};
 use infra_compiler::span::Span;
-use infra_compiler::syntax::ast::{Body, BodyItem, Item, Resource, ResourceMode};
+use infra_compiler::syntax::ast::{Body, BodyItem, CheckKind, Item, Resource, ResourceMode};
 use lsp_types::{
     Hover, HoverContents, HoverParams, MarkupContent, MarkupKind, ParameterInformation, ParameterLabel, SignatureHelp,
     SignatureHelpParams, SignatureInformation,
@@ -49,6 +49,14 @@ pub fn hover(server: &mut Server, params: HoverParams) -> LspResult<Option<Hover
                 markdown = Some(text);
                 range_span = Some(span);
             }
+        }
+    }
+    if markdown.is_none() {
+        if let Some((span, text)) =
+            describe_self(document.text(), offset, &snapshot.analysis.modules[module], document.file)
+        {
+            markdown = Some(text);
+            range_span = Some(span);
         }
     }
     let Some(markdown) = markdown else { return Ok(None) };
@@ -195,6 +203,33 @@ fn describe_in_item(item: &Item, span_at: &dyn Fn(Span) -> bool) -> Option<(Span
         return Some((resource.ty.span, format!("{}\n\n{}", code(&header), schema.description)));
     }
     attribute_in_body(&resource.body, schema, span_at)
+}
+
+/// `self` in a resource's `postcondition`: the instance the provider reported.
+fn describe_self(text: &str, offset: usize, module: &Module, file: infra_compiler::FileId) -> Option<(Span, String)> {
+    let (start, before) = text::word_before(text, offset);
+    let after = text[offset..].chars().take_while(|c| text::is_ident_char(*c)).map(char::len_utf8).sum::<usize>();
+    if format!("{before}{}", &text[offset..offset + after]) != "self" {
+        return None;
+    }
+    let inside = |span: Span| span.file == file && span.start as usize <= start && start < span.end as usize;
+    module.items().find_map(|(_, item)| {
+        let Item::Resource(resource) = item else { return None };
+        let in_postcondition = inside(resource.body.span)
+            && resource.body.items.iter().any(|entry| {
+                matches!(entry, BodyItem::Check(check) if check.kind == CheckKind::Postcondition && inside(check.span))
+            });
+        in_postcondition.then(|| {
+            let ty = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
+            let text = format!(
+                "{}\n\nThe instance of `{}` as the provider reported it after creating or updating it: \
+                 its attributes, computed ones included.",
+                code(&format!("self: {ty}")),
+                resource.name.name
+            );
+            (Span::new(file, start, start + 4), text)
+        })
+    })
 }
 
 fn attribute_in_body(body: &Body, schema: &Schema, span_at: &dyn Fn(Span) -> bool) -> Option<(Span, String)> {
