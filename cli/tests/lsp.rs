@@ -680,3 +680,9 @@ fn answers_everywhere(client: &mut Client, file: &Path) {
         }
     }
 }
+
+#[test]
+fn exit_without_shutdown_is_status_one() {
+    let client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
+    assert_eq!(client.exit_without_shutdown(), 1);
+}

@@ -166,6 +166,13 @@ impl Client {
         self.notify("textDocument/didChange", params);
     }
 
+    /// Sends `exit` without `shutdown` first and returns the exit code.
+    pub fn exit_without_shutdown(mut self) -> i32 {
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().expect("server exits");
+        status.code().unwrap_or(-1)
+    }
+
     /// Shuts down and returns the exit code.
     pub fn shutdown(mut self) -> i32 {
         let response = self.call("shutdown", Value::Null);
