@@ -322,6 +322,21 @@ fn symbols_tokens_hints_signature_help_and_code_actions() {
         .find(|h| h["position"] == position_of(&typo, "name, settings", 0, 4))
         .expect("a hint after the key variable");
     assert_eq!(key_hint["label"], ": string");
+    // Every `for` variable has its type, in expressions too; instances of a `for` without
+    // a key variable say what they are keyed by.
+    let hint_labels_at = |needle: &str, shift: usize| -> Vec<String> {
+        let position = position_of(&typo, needle, 0, shift);
+        hints
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|h| h["position"] == position)
+            .filter_map(|h| h["label"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(hint_labels_at("user in users", 4), vec![": string", " (key: the element)"]);
+    assert_eq!(hint_labels_at("i in range(shards)", 1), vec![": number", " (key: its position)"]);
+    assert_eq!(hint_labels_at("for user, file in home", 8), vec![": string"]);
 
     let help = client.request("textDocument/signatureHelp", at(&file, position_of(&typo, "join(\", \", ", 0, 10)));
     assert_eq!(help["signatures"][0]["label"], "join(separator: string, list: list(string)): string");

@@ -42,9 +42,10 @@ pub struct ModuleIndex {
     pub occurrences: Vec<Occurrence>,
     /// Attribute names written in bodies (`path = ...`), for highlighting.
     pub attribute_names: Vec<Span>,
-    /// `for` clauses whose variables bind instances: key variable, value variable,
+    /// Repetition clauses `for x in COLLECTION` with neither a key variable nor a `key`
+    /// expression, whose instances' keys nothing names: the value variable and the
     /// collection.
-    pub for_clauses: Vec<(Option<Span>, Span, Span)>,
+    pub unkeyed_for_clauses: Vec<(Span, Span)>,
 }
 
 /// Indexes module `module_index` of `modules`.
@@ -195,11 +196,9 @@ impl Walker<'_> {
                     self.bind(key_var);
                 }
                 self.bind(&clause.value_var);
-                self.index.for_clauses.push((
-                    clause.key_var.as_ref().map(|k| k.span),
-                    clause.value_var.span,
-                    clause.collection.span,
-                ));
+                if clause.key_var.is_none() && clause.key.is_none() {
+                    self.index.unkeyed_for_clauses.push((clause.value_var.span, clause.collection.span));
+                }
                 self.opt_expr(clause.key.as_ref());
             }
             Some(Repeat::If { condition, .. }) => self.expr(condition),

@@ -167,28 +167,33 @@ pub fn inlay_hints(server: &mut Server, params: InlayHintParams) -> LspResult<Op
         }
     }
     if let Some(module_names) = snapshot.indexes().get(module_index) {
-        let sources = &snapshot.analysis.sources;
-        for (key_var, value_var, collection) in &module_names.for_clauses {
-            if !in_range(*value_var) {
-                continue;
+        // Every `for` variable, of declarations, blocks and expressions, with the type the
+        // checker gave it.
+        let for_types = types.map(|t| &t.for_types);
+        let for_type = |span: &Span| for_types.and_then(|t| t.get(span)).filter(|t| !t.is_any());
+        for occurrence in module_names.occurrences.iter().filter(|o| o.definition && in_range(o.span)) {
+            if let (Symbol::Local { .. }, Some(ty)) = (&occurrence.symbol, for_type(&occurrence.span)) {
+                hints.push(hint(occurrence.span, format!(": {ty}")));
             }
-            let name = sources.get(collection.file).slice(*collection);
-            let Some(ty) = decl_type(name) else { continue };
-            let key = match ty {
-                Type::List(_) | Type::Tuple(_) => Some(Type::Number),
-                Type::Map(_) | Type::Object(_) => Some(Type::String),
-                _ => None,
+        }
+        // The instances of `for x in xs` are keyed by something no variable names: the
+        // element for lists and sets of strings, the position for other lists, the key
+        // for maps and objects (see "Repetition" in docs/language.md).
+        for (value_var, collection) in module_names.unkeyed_for_clauses.iter().filter(|(v, _)| in_range(*v)) {
+            let key = match for_type(collection) {
+                Some(Type::Map(_) | Type::Object(_)) => "the map key",
+                Some(ty @ (Type::List(_) | Type::Set(_) | Type::Tuple(_))) => {
+                    if ty.element() == Some(Type::String) {
+                        "the element"
+                    } else if matches!(ty, Type::Set(_)) {
+                        continue;
+                    } else {
+                        "its position"
+                    }
+                }
+                _ => continue,
             };
-            match (key_var, key) {
-                (Some(key_var), Some(key)) => hints.push(hint(*key_var, format!(": {key}"))),
-                // The instances of `for x in xs` are keyed by the value for sets, and by
-                // index or key otherwise.
-                (None, Some(key)) => hints.push(hint(*value_var, format!(" (key: {key})"))),
-                _ => {}
-            }
-            if let Some(element) = ty.element().filter(|t| !t.is_any()) {
-                hints.push(hint(*value_var, format!(": {element}")));
-            }
+            hints.push(hint(*value_var, format!(" (key: {key})")));
         }
     }
     hints.sort_by_key(|h| (h.position.line, h.position.character));
