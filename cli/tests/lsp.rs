@@ -114,6 +114,10 @@ fn hover_shows_types_docs_schemas_and_signatures() {
     assert!(value.contains("join(separator: string, list: list(string)): string"), "{value}");
     assert!(value.contains("Concatenates the strings of a list"), "{value}");
 
+    let hover = client.request("textDocument/hover", at(&file, position_of(&text, "${user}", 0, 3)));
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("(local) user: string"), "{value}");
+
     let hover = client.request("textDocument/hover", at(&file, position_of(&text, "let out_dir", 0, 5)));
     let value = hover["contents"]["value"].as_str().unwrap_or("");
     assert!(value.contains("let out_dir: string"), "{value}");

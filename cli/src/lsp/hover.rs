@@ -83,7 +83,12 @@ pub fn describe_symbol(snapshot: &Snapshot, symbol: &Symbol) -> Option<String> {
         }
         Symbol::Local { def } => {
             let name = analysis.sources.get(def.file).slice(*def);
-            Some(code(&format!("(local) {name}")) + "\n\nA `for` variable or function parameter.")
+            let ty = analysis.tables.modules.iter().find_map(|t| t.for_types.get(def)).filter(|t| !t.is_any());
+            let header = match ty {
+                Some(ty) => format!("(local) {name}: {ty}"),
+                None => format!("(local) {name}"),
+            };
+            Some(code(&header) + "\n\nA `for` variable or function parameter.")
         }
         Symbol::Provider { module, name } => {
             let config = analysis.modules.get(*module)?.providers.get(name)?;
