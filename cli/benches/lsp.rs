@@ -1,7 +1,7 @@
 //! How long `infra lsp` takes to publish diagnostics after a change to a 5,000-line
 //! module: the time from sending `didChange` to receiving the `publishDiagnostics` that
 //! reflects it, over stdio, as an editor sees it. This includes the server's debounce
-//! (`lsp::DEBOUNCE`, 20 ms), which a real editor waits too.
+//! (`lsp::DEBOUNCE`, 10 ms), which a real editor waits too.
 //!
 //! Run with `cargo bench -p infra-cli --bench lsp`; results go in `bench/LSP.md`.
 
@@ -72,7 +72,7 @@ fn main() {
     let p90 = times[times.len() * 9 / 10];
     println!(
         "lsp: {total_lines}-line module in {FILES} files, change to publishDiagnostics over {ROUNDS} rounds: \
-         median {:.1} ms, p90 {:.1} ms, max {:.1} ms (includes the 20 ms debounce)",
+         median {:.1} ms, p90 {:.1} ms, max {:.1} ms (includes the 10 ms debounce)",
         median.as_secs_f64() * 1000.0,
         p90.as_secs_f64() * 1000.0,
         worst.as_secs_f64() * 1000.0,
