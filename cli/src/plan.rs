@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use infra_runtime::diff::{Action, AttributeChange};
+use infra_runtime::diff::{Action, AttributeChange, ReplaceCause};
 use infra_runtime::module::ModuleScope;
 use infra_runtime::plan::{plan, Plan, PlanContext, PlannedInstance};
 use infra_runtime::state::LockHolder;
@@ -235,7 +235,12 @@ fn render_instance(text: &mut String, instance: &PlannedInstance, color: bool) {
         text.push('\n');
         return;
     }
-    text.push_str(&format!("  # {} {}\n", instance.address, describe(action)));
+    let because = match instance.diff.cause {
+        Some(ReplaceCause::Requested) => " because of `--replace`",
+        Some(ReplaceCause::ReplaceWhen) => " because a value in `replace_when` changed",
+        None => "",
+    };
+    text.push_str(&format!("  # {} {}{because}\n", instance.address, describe(action)));
     text.push_str(&format!("  {symbol} {} {} {{\n", instance.resource_type, instance.address));
     let mut attributes: Vec<&AttributeChange> = instance.diff.attributes.iter().collect();
     attributes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -306,6 +311,10 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
                 "drifted": instance.drifted_from.is_some(),
                 "moved_from": instance.moved_from.as_ref().map(ToString::to_string),
                 "imported_from": instance.imported,
+                "replace_because": instance.diff.cause.map(|cause| match cause {
+                    ReplaceCause::Requested => "requested",
+                    ReplaceCause::ReplaceWhen => "replace_when",
+                }),
                 "attributes": attributes,
             })
         })

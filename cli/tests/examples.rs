@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::outcome;
+use common::ok;
 
 /// The examples applied here; every other example needs a service and has its own test.
 const LOCAL: &[&str] = &["language-tour", "local-files", "modules", "quickstart", "rename"];
@@ -36,13 +36,6 @@ fn copy_example(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(&examples_dir().join(name), dir.path());
     dir
-}
-
-#[track_caller]
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (code, text) = outcome(dir, args);
-    assert_eq!(code, 0, "infra {args:?}:\n{text}");
-    text
 }
 
 #[test]

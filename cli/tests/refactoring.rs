@@ -6,24 +6,10 @@ use std::path::Path;
 
 mod common;
 
-use common::{outcome, write_module};
+use common::{fails, ok, outcome, write_module};
 
 fn read(dir: &Path, path: &str) -> Option<String> {
     std::fs::read_to_string(dir.join(path)).ok()
-}
-
-#[track_caller]
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (code, text) = outcome(dir, args);
-    assert_eq!(code, 0, "infra {args:?}:\n{text}");
-    text
-}
-
-#[track_caller]
-fn fails(dir: &Path, args: &[&str]) -> String {
-    let (code, text) = outcome(dir, args);
-    assert_eq!(code, 1, "infra {args:?} should fail:\n{text}");
-    text
 }
 
 /// The plan's text from "Infra will perform" on: what the snapshots compare.
@@ -266,7 +252,8 @@ fn replace_when_replaces_when_a_value_changes() {
     let (code, _) = outcome(dir, &["plan", "--detailed-exitcode"]);
     assert_eq!(code, 0, "same release, nothing to do");
     let plan = ok(dir, &["plan", "--var", "release=2"]);
-    assert!(plan.contains("# token must be replaced"), "{plan}");
+    assert!(plan.contains("# token must be replaced because a value in `replace_when` changed"), "{plan}");
+    assert!(plan.contains("~ hex         = ") && plan.contains("-> (known after apply)"), "a new value:\n{plan}");
     let first = ok(dir, &["output", "hex"]);
     ok(dir, &["apply", "--auto-approve", "--var", "release=2"]);
     let second = ok(dir, &["output", "hex"]);
@@ -314,6 +301,9 @@ resource local.file motd for r in regions {{
     // Dropping a region while its configuration goes too is refused: nothing else
     // knows where its objects are.
     write_module(dir, &module(r#"["eu"]"#));
+    let text = fails(dir, &["plan"]);
+    assert!(text.contains(r#"provider configuration `local.regional["us"]` is no longer declared"#), "{text}");
+    assert!(text.contains(r#"motd["us"] was made by it"#), "{text}");
     let text = fails(dir, &["apply", "--auto-approve"]);
     assert!(text.contains(r#"provider configuration `local.regional["us"]` is no longer declared"#), "{text}");
     assert_eq!(read(dir, "out/us/motd.txt").as_deref(), Some("hello us"));

@@ -71,6 +71,17 @@ pub struct InstanceDiff {
     /// Every attribute of the schema that is present on either side, in schema order;
     /// unchanged ones too, so a renderer can show context.
     pub attributes: Vec<AttributeChange>,
+    /// Why a replacement is forced when no attribute forces it.
+    pub cause: Option<ReplaceCause>,
+}
+
+/// What forces a replacement besides the attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplaceCause {
+    /// `--replace ADDRESS`.
+    Requested,
+    /// A value listed in `lifecycle { replace_when = [...] }` changed.
+    ReplaceWhen,
 }
 
 impl InstanceDiff {
@@ -117,7 +128,7 @@ pub fn diff(
             }
         }
     };
-    InstanceDiff { action, attributes }
+    InstanceDiff { action, attributes, cause: None }
 }
 
 fn is_configurable(schema: &Schema, name: &str) -> bool {

@@ -35,3 +35,19 @@ pub fn outcome(dir: &Path, args: &[&str]) -> (i32, String) {
 pub fn write_module(dir: &Path, source: &str) {
     std::fs::write(dir.join("main.infra"), source).unwrap_or_else(|e| panic!("cannot write main.infra: {e}"));
 }
+
+/// Runs `infra ARGS` in `dir`, which must succeed; returns what it printed.
+#[track_caller]
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, text) = outcome(dir, args);
+    assert_eq!(code, 0, "infra {args:?}:\n{text}");
+    text
+}
+
+/// Runs `infra ARGS` in `dir`, which must fail with exit code 1; returns what it printed.
+#[track_caller]
+pub fn fails(dir: &Path, args: &[&str]) -> String {
+    let (code, text) = outcome(dir, args);
+    assert_eq!(code, 1, "infra {args:?} should fail:\n{text}");
+    text
+}

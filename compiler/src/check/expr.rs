@@ -185,8 +185,14 @@ impl Checker<'_> {
         if self.in_fn.is_none() {
             candidates.extend(self.module.decls.keys().map(String::as_str));
         }
-        let help = suggest(&name.name, candidates)
-            .unwrap_or_else(|| "declare it with `let`, `input`, `resource`, `data` or `module`".to_string());
+        let help = if name.name == "self" {
+            "`self` is the instance's own attributes, only inside a `postcondition`; elsewhere, \
+             use the attribute values the body sets"
+                .to_string()
+        } else {
+            suggest(&name.name, candidates)
+                .unwrap_or_else(|| "declare it with `let`, `input`, `resource`, `data` or `module`".to_string())
+        };
         self.error(
             Diagnostic::error(codes::UNDEFINED_NAME, format!("undefined name `{}`", name.name))
                 .with_label(name.span, "not found in this module")

@@ -27,7 +27,7 @@ use super::lifecycle::{self, Conditions};
 use super::{declaration_dependencies, ApplyOptions, Event, Plan, PlanContext, PlannedInstance, Selection};
 use crate::address::{Address, InstanceKey, Step};
 use crate::convert::convert;
-use crate::diff::{diff, Action};
+use crate::diff::{diff, Action, ReplaceCause};
 use crate::eval::Locals;
 use crate::expand::{expand, expand_within, Instance};
 use crate::module::ModuleScope;
@@ -481,6 +481,9 @@ impl<'c, 'a> Engine<'c, 'a> {
             }
         }
         let mut inputs = BTreeMap::new();
+        // Defaults are evaluated in the called module, where only constants are in scope.
+        let constants =
+            ModuleScope::new(child, BTreeMap::new(), frame.scope.functions, frame.scope.schemas, frame.scope.env);
         for decl in child.decls.values().filter(|d| d.kind == DeclKind::Input) {
             let Item::Input(input) = child.item(decl.item) else { continue };
             let name = &input.name.name;
@@ -515,14 +518,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                 },
                 None => match &input.default {
                     Some(default) => {
-                        let scope = ModuleScope::new(
-                            child,
-                            BTreeMap::new(),
-                            frame.scope.functions,
-                            frame.scope.schemas,
-                            frame.scope.env,
-                        );
-                        match scope.eval(default).and_then(|v| {
+                        match constants.eval(default).and_then(|v| {
                             convert(&v, &ty).map_err(|e| crate::eval::invalid_value(default.span, e.to_string()))
                         }) {
                             Ok(value) => value,
@@ -547,14 +543,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             };
             let value = match &input.ty {
                 Some(written) => {
-                    let scope = ModuleScope::new(
-                        child,
-                        BTreeMap::new(),
-                        frame.scope.functions,
-                        frame.scope.schemas,
-                        frame.scope.env,
-                    );
-                    match crate::inputs::fill_optional_defaults(value, written, &mut |e| scope.eval(e)) {
+                    match crate::inputs::fill_optional_defaults(value, written, &mut |e| constants.eval(e)) {
                         Ok(value) => value,
                         Err(error) => {
                             errors.push(error);
@@ -827,19 +816,7 @@ impl<'c, 'a> Engine<'c, 'a> {
     /// the configuration that made it: another might look in the wrong place), or the
     /// provider type's default.
     pub fn provider_for_record(&self, record: &str, provider_type: &str) -> Result<Arc<dyn Provider>, Diagnostic> {
-        let key = match self.records.borrow().get(record) {
-            Some(key) => key.clone(),
-            None if record == provider_type => {
-                ProviderKey { frame: Address { steps: Vec::new() }, name: provider_type.to_string(), key: None }
-            }
-            None => {
-                return Err(Diagnostic::error(
-                    codes::UNKNOWN_PROVIDER_CONFIG,
-                    format!("provider configuration `{record}` is no longer declared"),
-                )
-                .with_help("the objects it made are deleted with it: keep the configuration until they are destroyed, then remove it"))
-            }
-        };
+        let key = self.record_key(record, provider_type)?;
         match self.configure(&key, provider_type, Span::default())? {
             Configured::Ready(provider) => Ok(provider),
             Configured::Unknown => Err(Diagnostic::error(
@@ -847,6 +824,23 @@ impl<'c, 'a> Engine<'c, 'a> {
                 format!("provider `{record}` cannot be configured: its configuration is not known"),
             )
             .with_help("apply first, so that the values the configuration uses are known")),
+        }
+    }
+
+    /// The configuration recorded as `record`, which must still be declared.
+    pub fn record_key(&self, record: &str, provider_type: &str) -> Result<ProviderKey, Diagnostic> {
+        match self.records.borrow().get(record) {
+            Some(key) => Ok(key.clone()),
+            None if record == provider_type => {
+                Ok(ProviderKey { frame: Address { steps: Vec::new() }, name: provider_type.to_string(), key: None })
+            }
+            None => Err(Diagnostic::error(
+                codes::UNKNOWN_PROVIDER_CONFIG,
+                format!("provider configuration `{record}` is no longer declared"),
+            )
+            .with_help(
+                "the objects it made are deleted with it: keep the configuration until they are destroyed, then remove it",
+            )),
         }
     }
 
@@ -959,7 +953,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         if let Some(prior) = &prior {
             settings.ignore(&mut plain, prior);
         }
-        let planned = match &provider {
+        let mut planned = match &provider {
             Some(provider) => provider.plan(kind, prior.as_ref(), &plain).map_err(failed)?,
             // The provider's configuration is known only during apply: every computed
             // attribute is unknown until then.
@@ -971,8 +965,22 @@ impl<'c, 'a> Engine<'c, 'a> {
             (lifecycle::Triggers::Unknown, Some(_)) => true,
             _ => false,
         };
-        let forced = self.context.selection.replace.contains(&address) || triggered;
-        let diff = diff(schema, prior.as_ref(), Some(&planned), settings.create_before_destroy, forced);
+        let cause = if self.context.selection.replace.contains(&address) {
+            Some(ReplaceCause::Requested)
+        } else {
+            triggered.then_some(ReplaceCause::ReplaceWhen)
+        };
+        let mut diff = diff(schema, prior.as_ref(), Some(&planned), settings.create_before_destroy, cause.is_some());
+        if let (Action::Replace { .. }, Some(provider)) = (diff.action, &provider) {
+            // A replacement creates a new object: what the provider computes is planned
+            // afresh, not kept from the old one.
+            let fresh = provider.plan(kind, None, &plain).map_err(failed)?;
+            diff = crate::diff::diff(schema, prior.as_ref(), Some(&fresh), settings.create_before_destroy, true);
+            planned = fresh;
+        }
+        if diff.action != Action::NoOp && !diff.attributes.iter().any(|c| c.is_change() && c.forces_replacement) {
+            diff.cause = cause;
+        }
         let action = diff.action;
         if matches!(action, Action::Replace { .. }) && settings.prevent_destroy {
             return Err(Diagnostic::error(

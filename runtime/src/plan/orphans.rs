@@ -149,6 +149,11 @@ impl<'a> Engine<'_, 'a> {
             self.error(diagnostic);
             return (index, false);
         }
+        // The configuration that made the object deletes it: it must still exist.
+        if let Err(error) = self.record_key(&instance.provider, provider_name) {
+            self.error(error.with_note(format!("{address} was made by it and is to be destroyed")));
+            return (index, false);
+        }
         if self.apply.is_none() {
             return (index, true);
         }
