@@ -6,6 +6,7 @@
 use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema};
 use infra_compiler::types::Type;
 
+pub mod aws;
 pub mod exec;
 pub mod local;
 pub mod null;
@@ -16,12 +17,28 @@ pub mod tls;
 
 /// Every built-in provider's schema.
 pub fn all() -> Vec<ProviderSchema> {
-    vec![exec::schema(), local::schema(), null::schema(), random::schema(), time::schema(), tls::schema()]
+    vec![
+        aws::schema(),
+        exec::schema(),
+        local::schema(),
+        null::schema(),
+        random::schema(),
+        time::schema(),
+        tls::schema(),
+    ]
 }
 
 /// Every built-in provider, ready to configure; in the same order as [`all`].
 pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFactory>> {
-    vec![exec::factory(), local::factory(), null::factory(), random::factory(), time::factory(), tls::factory()]
+    vec![
+        aws::factory(),
+        exec::factory(),
+        local::factory(),
+        null::factory(),
+        random::factory(),
+        time::factory(),
+        tls::factory(),
+    ]
 }
 
 /// A provider that takes no configuration.

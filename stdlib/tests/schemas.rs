@@ -119,7 +119,7 @@ fn attribute<'a>(stdlib: &'a Stdlib, provider: &str, kind: &str, name: &str) -> 
 #[test]
 fn provider_names_are_sorted_and_complete() {
     let names = builtin().provider_names();
-    assert_eq!(names, ["exec", "local", "null", "random", "time", "tls"]);
+    assert_eq!(names, ["aws", "exec", "local", "null", "random", "time", "tls"]);
 }
 
 #[test]
@@ -143,6 +143,22 @@ fn expected_kinds_exist() {
     let stdlib = Stdlib::new();
     let kinds: Vec<String> = all_kinds(&stdlib).into_iter().map(|(kind, _)| kind).collect();
     let expected = [
+        "aws.eip",
+        "aws.instance",
+        "aws.internet_gateway",
+        "aws.key_pair",
+        "aws.route53_record",
+        "aws.route53_zone",
+        "aws.route_table",
+        "aws.route_table_association",
+        "aws.s3_bucket",
+        "aws.s3_object",
+        "aws.security_group",
+        "aws.subnet",
+        "aws.vpc",
+        "data aws.ami",
+        "data aws.availability_zones",
+        "data aws.vpc",
         "exec.command",
         "data exec.json",
         "local.file",
@@ -278,4 +294,44 @@ fn builtin_is_shared() {
 fn assert_sentence(description: &str, what: &str) {
     assert!(description.ends_with('.'), "the description of `{what}` is not a sentence: {description:?}");
     assert!(description.starts_with(|c: char| c.is_uppercase()), "the description of `{what}` is not capitalised");
+}
+
+#[test]
+fn aws_credentials_are_sensitive_and_the_rest_of_the_configuration_is_not() {
+    let provider = builtin().provider("aws").expect("aws exists");
+    for attribute in &provider.config.attributes {
+        let secret = matches!(attribute.name.as_str(), "access_key" | "secret_key");
+        assert_eq!(attribute.sensitive, secret, "`provider aws` setting `{}`", attribute.name);
+    }
+}
+
+/// What replaces an AWS object when it changes, as AWS itself allows no other way; every
+/// other setting, `tags` included, changes in place.
+#[test]
+fn aws_force_new_attributes_are_those_aws_cannot_change_in_place() {
+    let expected: &[(&str, &[&str])] = &[
+        ("eip", &["domain"]),
+        ("instance", &["ami", "instance_type", "subnet_id", "security_groups", "key_name", "user_data"]),
+        ("internet_gateway", &[]),
+        ("key_pair", &["key_name", "public_key"]),
+        ("route53_record", &["zone_id", "name", "type"]),
+        ("route53_zone", &["name"]),
+        ("route_table", &["vpc_id"]),
+        ("route_table_association", &["subnet_id"]),
+        ("s3_bucket", &["bucket"]),
+        ("s3_object", &["bucket", "key"]),
+        ("security_group", &["name", "description", "vpc_id"]),
+        ("subnet", &["vpc_id", "cidr_block", "availability_zone"]),
+        ("vpc", &["cidr_block"]),
+    ];
+    let provider = builtin().provider("aws").expect("aws exists");
+    assert_eq!(provider.resources.len(), expected.len());
+    for (kind, force_new) in expected {
+        let schema = provider.resources.get(*kind).unwrap_or_else(|| panic!("aws.{kind} exists"));
+        let actual: Vec<&str> = schema.attributes.iter().filter(|a| a.force_new).map(|a| a.name.as_str()).collect();
+        assert_eq!(&actual, force_new, "aws.{kind}");
+        if let Some(tags) = schema.attribute("tags") {
+            assert!(tags.settable && !tags.force_new, "aws.{kind}.tags changes in place");
+        }
+    }
 }

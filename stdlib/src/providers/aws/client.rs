@@ -1,0 +1,852 @@
+//! Talking to AWS: where the credentials, region and endpoints come from, signing each
+//! request with SigV4 (the `aws-sigv4` crate), retrying throttling and server errors with
+//! jittered exponential backoff, and turning AWS error documents into [`AwsError`]s.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use infra_runtime::provider::ProviderError;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use rand::Rng;
+
+use super::xml::{self, Element};
+
+/// The API version of the EC2 Query API this provider speaks.
+const EC2_VERSION: &str = "2016-11-15";
+/// How often a throttled or failed request is tried in all.
+const MAX_ATTEMPTS: u32 = 6;
+/// The first backoff; each retry doubles it, up to [`MAX_BACKOFF`], and waits a random
+/// part of it ("full jitter").
+const BASE_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Characters left as they are in query strings and form bodies (RFC 3986 unreserved).
+pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+/// Like [`UNRESERVED`], but keeping `/` for object keys in paths.
+pub const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
+
+/// The AWS services the provider talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    Ec2,
+    S3,
+    Route53,
+}
+
+impl Service {
+    /// The name in the signing scope, endpoint host names and `AWS_ENDPOINT_URL_*`.
+    fn id(self) -> &'static str {
+        match self {
+            Service::Ec2 => "ec2",
+            Service::S3 => "s3",
+            Service::Route53 => "route53",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Service::Ec2 => "EC2",
+            Service::S3 => "S3",
+            Service::Route53 => "Route 53",
+        }
+    }
+}
+
+/// An AWS failure: the error code and message AWS sent (`code` is empty for failures that
+/// never reached AWS or that it answered with something unreadable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsError {
+    pub service: &'static str,
+    pub operation: String,
+    pub code: String,
+    pub message: String,
+    pub status: u16,
+}
+
+impl AwsError {
+    fn local(service: Service, operation: &str, message: impl Into<String>) -> AwsError {
+        AwsError {
+            service: service.title(),
+            operation: operation.to_string(),
+            code: String::new(),
+            message: message.into(),
+            status: 0,
+        }
+    }
+
+    /// The object asked about does not exist: `InvalidVpcID.NotFound`, `NoSuchBucket`...
+    pub fn is_not_found(&self) -> bool {
+        self.status == 404
+            || self.code.ends_with("NotFound")
+            || self.code.ends_with(".Malformed") && self.operation.starts_with("Describe")
+            || matches!(self.code.as_str(), "NoSuchBucket" | "NoSuchKey" | "NoSuchHostedZone")
+    }
+
+    fn is_retryable(&self) -> bool {
+        // Deleting a subnet, group or gateway just after the instance that used it can
+        // fail while AWS still cleans up its network interfaces.
+        let cleanup = self.operation.starts_with("Delete") || self.operation.starts_with("Detach");
+        (cleanup && self.code == "DependencyViolation")
+            || self.status >= 500
+            || self.status == 429
+            || matches!(
+                self.code.as_str(),
+                "Throttling"
+                    | "ThrottlingException"
+                    | "ThrottledException"
+                    | "RequestLimitExceeded"
+                    | "RequestThrottled"
+                    | "RequestThrottledException"
+                    | "SlowDown"
+                    | "PriorRequestNotComplete"
+                    | "InternalError"
+                    | "ServiceUnavailable"
+            )
+    }
+}
+
+impl From<AwsError> for ProviderError {
+    fn from(error: AwsError) -> ProviderError {
+        if error.code.is_empty() {
+            return ProviderError::new(format!("{} {}: {}", error.service, error.operation, error.message))
+                .with_help("check the endpoint and the network; the request did not get an AWS answer");
+        }
+        let help = match error.code.as_str() {
+            "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "InvalidAccessKeyId"
+            | "UnrecognizedClientException" | "AccessDenied" | "UnauthorizedOperation" => {
+                "check the credentials (`access_key`/`secret_key`, `AWS_ACCESS_KEY_ID`, the profile) and their permissions"
+            }
+            code if code.ends_with("NotFound") || code.starts_with("NoSuch") => {
+                "the object no longer exists or the id is wrong; check the value the configuration refers to"
+            }
+            code if code.starts_with("Invalid") || code.starts_with("Malformed") => {
+                "AWS refused a value of the configuration; the message says which"
+            }
+            _ => "see the AWS documentation of the error code",
+        };
+        let retryable = error.is_retryable();
+        let mut provider_error = ProviderError::new(format!(
+            "{} {} failed with AWS error `{}`: {}",
+            error.service, error.operation, error.code, error.message
+        ))
+        .with_help(help);
+        if retryable {
+            provider_error = provider_error.retryable();
+        }
+        provider_error
+    }
+}
+
+pub type AwsResult<T> = Result<T, AwsError>;
+
+/// Where the provider's settings come from: the configuration block, then the
+/// environment, then the shared credentials and config files.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub profile: Option<String>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    /// The process environment, passed in so tests can set it without touching the
+    /// process's own.
+    pub environment: BTreeMap<String, String>,
+    /// The home directory, for `~/.aws/credentials` and `~/.aws/config`.
+    pub home: Option<PathBuf>,
+}
+
+/// A configured connection to AWS.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    credentials: Credentials,
+    pub region: String,
+    /// The endpoint per service (`AWS_ENDPOINT_URL_EC2` and so on), when one is set.
+    endpoints: BTreeMap<&'static str, String>,
+    retry: Retry,
+    /// How long to wait for an instance to start or stop, and how often to look.
+    pub wait: Wait,
+}
+
+/// How long an instance may take to reach `running` after launch, or `terminated` after
+/// termination, and the pause between two looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Wait {
+    pub timeout: Duration,
+    pub interval: Duration,
+}
+
+const WAIT: Wait = Wait { timeout: Duration::from_secs(600), interval: Duration::from_secs(2) };
+
+/// How throttled and failed requests are tried again.
+#[derive(Clone, Copy, Debug)]
+struct Retry {
+    /// How often a request is tried in all.
+    attempts: u32,
+    /// The ceiling of the first wait; it doubles with each retry up to `max`.
+    base: Duration,
+    max: Duration,
+}
+
+const RETRY: Retry = Retry { attempts: MAX_ATTEMPTS, base: BASE_BACKOFF, max: MAX_BACKOFF };
+
+/// One HTTP answer.
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
+    pub fn xml(&self) -> Result<Element, String> {
+        xml::parse(&String::from_utf8_lossy(&self.body))
+    }
+}
+
+impl Client {
+    /// A client from the settings, or an error saying which setting is missing.
+    pub fn new(settings: &Settings) -> Result<Client, ProviderError> {
+        let env = |name: &str| settings.environment.get(name).filter(|v| !v.is_empty()).cloned();
+        let profile = settings.profile.clone().or_else(|| env("AWS_PROFILE")).unwrap_or_else(|| "default".to_string());
+        let home = settings.home.clone();
+        let shared = |file: &str, env_name: &str, section: &str| {
+            let path = env(env_name).map(PathBuf::from).or_else(|| home.as_ref().map(|h| h.join(".aws").join(file)));
+            path.and_then(|p| std::fs::read_to_string(p).ok())
+                .map(|text| ini_section(&text, section))
+                .unwrap_or_default()
+        };
+        let from_profile =
+            settings.profile.is_some() || settings.access_key.is_none() && env("AWS_ACCESS_KEY_ID").is_none();
+        let file_credentials =
+            if from_profile { shared("credentials", "AWS_SHARED_CREDENTIALS_FILE", &profile) } else { BTreeMap::new() };
+        let config_section = if profile == "default" { profile.clone() } else { format!("profile {profile}") };
+        let file_config = shared("config", "AWS_CONFIG_FILE", &config_section);
+
+        let (access_key, secret_key, token) = if let Some(access_key) = settings.access_key.clone() {
+            (Some(access_key), settings.secret_key.clone(), None)
+        } else if settings.profile.is_none() && env("AWS_ACCESS_KEY_ID").is_some() {
+            (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"))
+        } else {
+            let get = |k: &str| file_credentials.get(k).or_else(|| file_config.get(k)).cloned();
+            (get("aws_access_key_id"), get("aws_secret_access_key"), get("aws_session_token"))
+        };
+        let (Some(access_key), Some(secret_key)) = (access_key, secret_key) else {
+            return Err(ProviderError::new("no AWS credentials found").with_help(format!(
+                "set `access_key` and `secret_key` in `provider aws`, or AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY, or a profile `{profile}` in ~/.aws/credentials"
+            )));
+        };
+        let region = settings
+            .region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .or_else(|| file_config.get("region").cloned())
+            .ok_or_else(|| {
+                ProviderError::new("no AWS region set").on_attribute("region").with_help(
+                    "set `region` in `provider aws`, AWS_REGION or AWS_DEFAULT_REGION, or `region` in ~/.aws/config",
+                )
+            })?;
+        let general = settings.endpoint.clone().or_else(|| env("AWS_ENDPOINT_URL"));
+        let mut endpoints = BTreeMap::new();
+        for service in [Service::Ec2, Service::S3, Service::Route53] {
+            let specific = env(&format!("AWS_ENDPOINT_URL_{}", service.id().to_uppercase()));
+            // The configuration's `endpoint` wins over the environment's.
+            let chosen = settings.endpoint.clone().or(specific).or_else(|| general.clone());
+            if let Some(url) = chosen {
+                endpoints.insert(service.id(), url.trim_end_matches('/').to_string());
+            }
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
+        let credentials = Credentials::new(access_key, secret_key, token, None, "infra");
+        Ok(Client { http, credentials, region, endpoints, retry: RETRY, wait: WAIT })
+    }
+
+    /// The base URL of a service, without a trailing slash.
+    fn endpoint(&self, service: Service) -> String {
+        if let Some(url) = self.endpoints.get(service.id()) {
+            return url.clone();
+        }
+        match service {
+            Service::Ec2 => format!("https://ec2.{}.amazonaws.com", self.region),
+            Service::S3 => format!("https://s3.{}.amazonaws.com", self.region),
+            Service::Route53 => "https://route53.amazonaws.com".to_string(),
+        }
+    }
+
+    /// Sends one signed request, retrying throttling and server errors; an answer with an
+    /// error status becomes an [`AwsError`].
+    pub async fn send(
+        &self,
+        service: Service,
+        operation: &str,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> AwsResult<Answer> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.send_once(service, operation, method, path_and_query, headers, &body).await;
+            match result {
+                Err(error) if error.is_retryable() && attempt < self.retry.attempts => {
+                    tokio::time::sleep(backoff(attempt, self.retry.base, self.retry.max)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        service: Service,
+        operation: &str,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> AwsResult<Answer> {
+        let url = format!("{}{path_and_query}", self.endpoint(service));
+        let local = |message: String| AwsError::local(service, operation, message);
+        let signing_region = if service == Service::Route53 { "us-east-1" } else { self.region.as_str() };
+        let request = SigningRequest { method, url: &url, headers, body };
+        let signature = sign_request(&self.credentials, signing_region, service, &request, SystemTime::now())
+            .map_err(|e| local(format!("cannot sign the request: {e}")))?;
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| local(e.to_string()))?;
+        let mut request = self.http.request(method, url.as_str()).body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, value.as_str());
+        }
+        for (name, value) in signature {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| {
+            let mut error = local(format!("cannot reach {url}: {}", error_chain(&e)));
+            if e.is_timeout() || e.is_connect() {
+                // Worth another try, like a server error.
+                error.status = 503;
+            }
+            error
+        })?;
+        let status = response.status().as_u16();
+        let response_headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| local(format!("cannot read the answer: {e}")))?.to_vec();
+        let answer = Answer { status, headers: response_headers, body };
+        if status < 300 {
+            return Ok(answer);
+        }
+        Err(error_from(service, operation, &answer))
+    }
+
+    /// Calls an EC2 Query API action; `params` are its parameters in the API's flattened
+    /// form (`Filter.1.Name`).
+    pub async fn ec2(&self, action: &str, params: &[(String, String)]) -> AwsResult<Element> {
+        let mut form = format!("Action={action}&Version={EC2_VERSION}");
+        for (name, value) in params {
+            form.push_str(&format!("&{}={}", encode(name), encode(value)));
+        }
+        let headers = [("content-type", "application/x-www-form-urlencoded; charset=utf-8".to_string())];
+        let answer = self.send(Service::Ec2, action, "POST", "/", &headers, form.into_bytes()).await?;
+        let root =
+            answer.xml().map_err(|e| AwsError::local(Service::Ec2, action, format!("unreadable answer: {e}")))?;
+        Ok(root.children.into_iter().next().unwrap_or_default())
+    }
+
+    /// Calls a `Describe*` action and collects the `<item>`s of `list` across every page
+    /// (`NextToken`).
+    pub async fn ec2_describe(&self, action: &str, params: &[(String, String)], list: &str) -> AwsResult<Vec<Element>> {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut page_params = params.to_vec();
+            if let Some(token) = &token {
+                page_params.push(("NextToken".to_string(), token.clone()));
+            }
+            let answer = self.ec2(action, &page_params).await?;
+            items.extend(answer.items(list).cloned());
+            token = answer.text_of("nextToken").filter(|t| !t.is_empty()).map(str::to_string);
+            if token.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// The path of an object on S3, path-style (`/bucket/key`), which AWS and emulators
+    /// both accept.
+    pub fn s3_path(&self, bucket: &str, key: &str) -> String {
+        format!("/{}/{}", utf8_percent_encode(bucket, UNRESERVED), utf8_percent_encode(key, PATH))
+    }
+
+    /// Calls S3; `path` comes from [`Client::s3_path`] plus any query.
+    pub async fn s3(
+        &self,
+        operation: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> AwsResult<Answer> {
+        self.send(Service::S3, operation, method, path, headers, body).await
+    }
+
+    /// Calls Route 53's REST API (`path` below `/2013-04-01`) and parses its answer.
+    pub async fn route53(&self, operation: &str, method: &str, path: &str, body: Option<String>) -> AwsResult<Element> {
+        let headers: Vec<(&str, String)> =
+            if body.is_some() { vec![("content-type", "application/xml".to_string())] } else { Vec::new() };
+        let path = format!("/2013-04-01{path}");
+        let answer = self
+            .send(Service::Route53, operation, method, &path, &headers, body.unwrap_or_default().into_bytes())
+            .await?;
+        if answer.body.is_empty() {
+            return Ok(Element::default());
+        }
+        let root = answer
+            .xml()
+            .map_err(|e| AwsError::local(Service::Route53, operation, format!("unreadable answer: {e}")))?;
+        Ok(root.children.into_iter().next().unwrap_or_default())
+    }
+
+    /// A local failure in `service`'s `operation` (a timeout, a missing field).
+    pub fn failure(&self, service: Service, operation: &str, message: impl Into<String>) -> AwsError {
+        AwsError::local(service, operation, message)
+    }
+}
+
+/// What SigV4 signs of a request.
+pub struct SigningRequest<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: &'a [(&'a str, String)],
+    pub body: &'a [u8],
+}
+
+/// The headers that sign `request` for `service` in `region` at `time` (`authorization`,
+/// `x-amz-date`, and for S3 `x-amz-content-sha256`).
+pub fn sign_request(
+    credentials: &Credentials,
+    region: &str,
+    service: Service,
+    request: &SigningRequest<'_>,
+    time: SystemTime,
+) -> Result<Vec<(String, String)>, String> {
+    let mut settings = SigningSettings::default();
+    if service == Service::S3 {
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    }
+    sign_with(credentials, region, service.id(), settings, request, time)
+}
+
+fn sign_with(
+    credentials: &Credentials,
+    region: &str,
+    service_name: &str,
+    settings: SigningSettings,
+    request: &SigningRequest<'_>,
+    time: SystemTime,
+) -> Result<Vec<(String, String)>, String> {
+    let identity: Identity = credentials.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service_name)
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let signable = SignableRequest::new(
+        request.method,
+        request.url,
+        request.headers.iter().map(|(k, v)| (*k, v.as_str())),
+        SignableBody::Bytes(request.body),
+    )
+    .map_err(|e| e.to_string())?;
+    let (instructions, _signature) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
+    Ok(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+}
+
+/// The wait before retry number `attempt` (1-based): a random duration between half and
+/// all of a ceiling that doubles from `base` with each attempt and stops growing at `max`.
+fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let ceiling = base.saturating_mul(1 << attempt.min(16)).min(max);
+    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
+}
+
+fn encode(text: &str) -> String {
+    utf8_percent_encode(text, UNRESERVED).to_string()
+}
+
+/// A request error with its causes, for a readable message.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+}
+
+/// The error an AWS answer with an error status describes: its `Code` and `Message`.
+fn error_from(service: Service, operation: &str, answer: &Answer) -> AwsError {
+    let document = answer.xml().unwrap_or_default();
+    let code = document.find("Code").map(|c| c.text.clone()).unwrap_or_else(|| match answer.status {
+        404 => "NotFound".to_string(),
+        403 => "AccessDenied".to_string(),
+        status => format!("HTTP{status}"),
+    });
+    let message =
+        document.find("Message").map(|m| m.text.clone()).unwrap_or_else(|| format!("HTTP status {}", answer.status));
+    AwsError { service: service.title(), operation: operation.to_string(), code, message, status: answer.status }
+}
+
+/// The keys and values of one `[section]` of an INI-style AWS file.
+fn ini_section(text: &str, section: &str) -> BTreeMap<String, String> {
+    let mut current = None;
+    let mut values = BTreeMap::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') || line.starts_with(';') || line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = Some(name.trim().to_string());
+        } else if current.as_deref() == Some(section) {
+            if let Some((key, value)) = line.split_once('=') {
+                values.insert(key.trim().to_string(), value.trim().to_string());
+            }
+        }
+    }
+    values
+}
+
+/// A stand-in server for what moto cannot show, for this provider's unit tests.
+#[cfg(test)]
+pub mod canned {
+    use super::*;
+
+    /// Answers each connection with the next canned `(status, body)` and returns the
+    /// requests it served. Hand-written on purpose: moto never throttles nor fails, and
+    /// pages only when asked to, so it cannot show retries or pagination.
+    pub fn canned_server(answers: Vec<(u16, String)>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let server = std::thread::spawn(move || {
+            let mut served = Vec::new();
+            for (status, body) in answers {
+                let Ok((mut stream, _)) = listener.accept() else { break };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // The headers, then as much body as they announce.
+                loop {
+                    let n = stream.read(&mut buffer).unwrap_or(0);
+                    request.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                            })
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        break;
+                    }
+                }
+                served.push(String::from_utf8_lossy(&request).to_string());
+                let answer = format!(
+                    "HTTP/1.1 {status} Canned\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+            served
+        });
+        (endpoint, server)
+    }
+
+    pub fn canned_client(endpoint: &str, attempts: u32) -> Client {
+        let environment = [("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b"), ("AWS_REGION", "us-east-1")];
+        let mut settings = Settings {
+            environment: environment.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Settings::default()
+        };
+        settings.endpoint = Some(endpoint.to_string());
+        let mut client = Client::new(&settings).expect("configured");
+        client.retry = Retry { attempts, base: Duration::from_millis(1), max: Duration::from_millis(5) };
+        client
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canned::{canned_client, canned_server};
+    use super::*;
+
+    fn settings(env: &[(&str, &str)]) -> Settings {
+        Settings {
+            environment: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn environment_gives_credentials_region_and_endpoints() {
+        let client = Client::new(&settings(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1/"),
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2"),
+        ]))
+        .expect("configured");
+        assert_eq!(client.region, "eu-west-1");
+        assert_eq!(client.endpoint(Service::Ec2), "http://127.0.0.1:1");
+        assert_eq!(client.endpoint(Service::S3), "http://127.0.0.1:2");
+        assert_eq!(client.credentials.access_key_id(), "AKID");
+        assert_eq!(client.credentials.session_token(), Some("token"));
+
+        // AWS_REGION wins over AWS_DEFAULT_REGION, and the block's settings over both.
+        let both = [
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "eu-central-1"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+        ];
+        assert_eq!(Client::new(&settings(&both)).expect("configured").region, "eu-central-1");
+        let mut block = settings(&both);
+        block.region = Some("sa-east-1".to_string());
+        block.endpoint = Some("http://127.0.0.1:3".to_string());
+        block.access_key = Some("BLOCK".to_string());
+        block.secret_key = Some("block".to_string());
+        let client = Client::new(&block).expect("configured");
+        assert_eq!((client.region.as_str(), client.credentials.access_key_id()), ("sa-east-1", "BLOCK"));
+        assert_eq!(client.endpoint(Service::Route53), "http://127.0.0.1:3");
+        assert_eq!(
+            client.credentials.session_token(),
+            None,
+            "the environment's token is not mixed with the block's keys"
+        );
+    }
+
+    #[test]
+    fn profiles_come_from_the_shared_files() {
+        let home = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(home.path().join(".aws")).expect("dir");
+        std::fs::write(
+            home.path().join(".aws/credentials"),
+            "[default]\naws_access_key_id = D\naws_secret_access_key = d\n[work]\naws_access_key_id = W\naws_secret_access_key = w\n",
+        )
+        .expect("write");
+        std::fs::write(home.path().join(".aws/config"), "[profile work]\nregion = ap-south-1\n").expect("write");
+        let mut work = settings(&[]);
+        work.home = Some(home.path().to_path_buf());
+        work.profile = Some("work".to_string());
+        let client = Client::new(&work).expect("configured");
+        assert_eq!((client.credentials.access_key_id(), client.region.as_str()), ("W", "ap-south-1"));
+        assert_eq!(client.endpoint(Service::Ec2), "https://ec2.ap-south-1.amazonaws.com");
+
+        let mut default = settings(&[("AWS_REGION", "us-west-2")]);
+        default.home = Some(home.path().to_path_buf());
+        assert_eq!(Client::new(&default).expect("configured").credentials.access_key_id(), "D");
+    }
+
+    #[test]
+    fn missing_credentials_and_region_are_explained() {
+        let error = Client::new(&settings(&[])).expect_err("no credentials");
+        assert!(error.message.contains("credentials"), "{error:?}");
+        let error = Client::new(&settings(&[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")]))
+            .expect_err("no region");
+        assert_eq!(error.attribute.as_deref(), Some("region"));
+    }
+
+    /// The `get-vanilla` case of the AWS SigV4 test suite: its credentials, date, region
+    /// and service give the suite's published signature.
+    #[test]
+    fn signs_the_sigv4_test_suite_vanilla_get() {
+        let authorization = suite_authorization(None, "GET", "/", &[], b"", SigningSettings::default());
+        assert_eq!(
+            authorization,
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+             SignedHeaders=host;x-amz-date, \
+             Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+        );
+    }
+
+    /// More cases of the AWS SigV4 test suite (`aws-signing-test-suite/v4/*`), each with
+    /// the signature the suite publishes: a POST, a query whose keys must be sorted, a
+    /// session token, and a form body whose hash is signed as S3 requests' are.
+    #[test]
+    fn signs_more_cases_of_the_sigv4_test_suite() {
+        let signature =
+            |authorization: String| authorization.rsplit("Signature=").next().unwrap_or_default().to_string();
+        let default = SigningSettings::default;
+        assert_eq!(
+            signature(suite_authorization(None, "POST", "/", &[], b"", default())),
+            "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b",
+            "post-vanilla"
+        );
+        assert_eq!(
+            signature(suite_authorization(None, "GET", "/?Param2=value2&Param1=value1", &[], b"", default())),
+            "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500",
+            "get-vanilla-query-order-key-case"
+        );
+        let token = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267";
+        assert_eq!(
+            signature(suite_authorization(Some(token), "GET", "/", &[], b"", default())),
+            "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8",
+            "get-vanilla-with-session-token"
+        );
+        let mut with_hash = default();
+        with_hash.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let form =
+            [("content-type", "application/x-www-form-urlencoded".to_string()), ("content-length", "13".to_string())];
+        assert_eq!(
+            signature(suite_authorization(None, "POST", "/", &form, b"Param1=value1", with_hash)),
+            "d3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b",
+            "post-x-www-form-urlencoded"
+        );
+    }
+
+    /// The `authorization` header for a request to the test suite's host, with its
+    /// credentials, region, service and time (2015-08-30T12:36:00Z).
+    fn suite_authorization(
+        token: Option<&str>,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        settings: SigningSettings,
+    ) -> String {
+        let credentials = Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            token.map(str::to_string),
+            None,
+            "test",
+        );
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        let mut all = vec![("host", "example.amazonaws.com".to_string())];
+        all.extend(headers.iter().cloned());
+        let url = format!("https://example.amazonaws.com{path_and_query}");
+        let request = SigningRequest { method, url: &url, headers: &all, body };
+        let signed = sign_with(&credentials, "us-east-1", "service", settings, &request, time).expect("signed");
+        assert!(signed.contains(&("x-amz-date".to_string(), "20150830T123600Z".to_string())), "{signed:?}");
+        signed.into_iter().find(|(k, _)| k == "authorization").map(|(_, v)| v).unwrap_or_default()
+    }
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        let wait = |attempt| backoff(attempt, BASE_BACKOFF, MAX_BACKOFF);
+        assert!(wait(1) <= Duration::from_millis(400));
+        assert!(wait(1) >= Duration::from_millis(200));
+        assert!(wait(3) <= Duration::from_millis(1600));
+        assert!(wait(3) >= Duration::from_millis(800));
+        assert!(wait(30) <= MAX_BACKOFF);
+        assert!(wait(30) >= MAX_BACKOFF / 2);
+        let waits: std::collections::BTreeSet<Duration> = (0..20).map(|_| wait(4)).collect();
+        assert!(waits.len() > 1, "the waits are jittered: {waits:?}");
+    }
+
+    #[test]
+    fn throttling_and_server_errors_are_retried_not_found_is_not() {
+        let error = |code: &str, status| AwsError {
+            service: "EC2",
+            operation: "DescribeVpcs".to_string(),
+            code: code.to_string(),
+            message: String::new(),
+            status,
+        };
+        assert!(error("RequestLimitExceeded", 400).is_retryable());
+        assert!(error("InternalError", 500).is_retryable());
+        assert!(!error("InvalidVpcID.NotFound", 400).is_retryable());
+        assert!(!error("DependencyViolation", 400).is_retryable(), "not for a describe call");
+        let mut in_use = error("DependencyViolation", 400);
+        in_use.operation = "DeleteSubnet".to_string();
+        assert!(in_use.is_retryable(), "a subnet still in use while an instance goes away");
+        assert!(error("InvalidVpcID.NotFound", 400).is_not_found());
+        assert!(error("NoSuchBucket", 404).is_not_found());
+        let provider_error = ProviderError::from(error("InvalidAMIID.NotFound", 400));
+        assert!(provider_error.message.contains("`InvalidAMIID.NotFound`"), "{provider_error:?}");
+    }
+
+    fn ec2_error(code: &str) -> String {
+        format!("<Response><Errors><Error><Code>{code}</Code><Message>try later</Message></Error></Errors></Response>")
+    }
+
+    #[test]
+    fn throttled_and_failed_requests_are_sent_again_until_they_succeed() {
+        let throttled = ec2_error("RequestLimitExceeded");
+        let unavailable = ec2_error("Unavailable");
+        let success = "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet></DescribeVpcsResponse>"
+            .to_string();
+        let (endpoint, server) = canned_server(vec![(503, unavailable), (400, throttled), (200, success)]);
+        let client = canned_client(&endpoint, 6);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let answer = runtime.block_on(client.ec2("DescribeVpcs", &[])).expect("the third try succeeds");
+        assert_eq!(answer.items("vpcSet").next().and_then(|v| v.text_of("vpcId")), Some("vpc-1"));
+        assert_eq!(server.join().expect("server").len(), 3);
+    }
+
+    #[test]
+    fn retries_are_bounded_and_other_errors_are_not_retried() {
+        let throttled = ec2_error("Throttling");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let (endpoint, server) = canned_server(vec![(400, throttled); 3]);
+        let error = runtime.block_on(canned_client(&endpoint, 3).ec2("DescribeVpcs", &[])).expect_err("gives up");
+        assert_eq!((error.code.as_str(), error.message.as_str()), ("Throttling", "try later"));
+        assert_eq!(server.join().expect("server").len(), 3);
+
+        let invalid = ec2_error("InvalidParameterValue");
+        let (endpoint, server) = canned_server(vec![(400, invalid)]);
+        let error = runtime.block_on(canned_client(&endpoint, 3).ec2("CreateVpc", &[])).expect_err("refused");
+        assert_eq!(error.code, "InvalidParameterValue");
+        assert_eq!(server.join().expect("server").len(), 1);
+    }
+
+    #[test]
+    fn describe_calls_follow_next_token_to_the_last_page() {
+        let page = |id: &str, token: &str| {
+            format!(
+                "<DescribeVpcsResponse><vpcSet><item><vpcId>{id}</vpcId></item></vpcSet>{token}</DescribeVpcsResponse>"
+            )
+        };
+        let answers = vec![(200, page("vpc-1", "<nextToken>page+2</nextToken>")), (200, page("vpc-2", ""))];
+        let (endpoint, server) = canned_server(answers);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let items = runtime
+            .block_on(canned_client(&endpoint, 1).ec2_describe("DescribeVpcs", &[], "vpcSet"))
+            .expect("both pages");
+        let ids: Vec<&str> = items.iter().filter_map(|i| i.text_of("vpcId")).collect();
+        assert_eq!(ids, ["vpc-1", "vpc-2"]);
+        let requests = server.join().expect("server");
+        assert!(!requests[0].contains("NextToken"), "{}", requests[0]);
+        assert!(requests[1].ends_with("&NextToken=page%2B2"), "{}", requests[1]);
+    }
+}

@@ -1,0 +1,341 @@
+//! `aws.instance`, `aws.eip`, `aws.key_pair` and the data source `aws.ami`.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use base64::Engine;
+use infra_runtime::provider::Attributes;
+use infra_runtime::Value;
+
+#[cfg(test)]
+use super::client::Wait;
+use super::client::{AwsError, AwsResult, Client, Service};
+use super::ec2::{block_filters, describe_one, filters, id, p, set_tags, tags_of};
+use super::xml::Element;
+use super::{attribute, flag, found, strings, tags, tags_value, text, unordered};
+
+fn with(current: &Attributes, values: Vec<(&str, Value)>) -> Attributes {
+    let mut attributes = current.clone();
+    attributes.extend(values.into_iter().map(|(k, v)| (k.to_string(), v)));
+    attributes
+}
+
+fn optional(text: Option<&str>) -> Value {
+    text.filter(|t| !t.is_empty()).map_or_else(Value::null, Value::string)
+}
+
+// --- aws.instance --------------------------------------------------------------------
+
+pub async fn instance_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+    let mut params = vec![
+        p("ImageId", text(planned, "ami").unwrap_or_default()),
+        p("InstanceType", text(planned, "instance_type").unwrap_or_default()),
+        p("MinCount", "1"),
+        p("MaxCount", "1"),
+    ];
+    for (name, param) in [("subnet_id", "SubnetId"), ("key_name", "KeyName")] {
+        if let Some(value) = text(planned, name) {
+            params.push(p(param, value));
+        }
+    }
+    if let Some(user_data) = text(planned, "user_data") {
+        params.push(p("UserData", base64::engine::general_purpose::STANDARD.encode(user_data)));
+    }
+    for (i, group) in strings(planned, "vpc_security_group_ids").iter().enumerate() {
+        params.push(p(format!("SecurityGroupId.{}", i + 1), group));
+    }
+    for (i, group) in strings(planned, "security_groups").iter().enumerate() {
+        params.push(p(format!("SecurityGroup.{}", i + 1), group));
+    }
+    let tags = tags(planned);
+    if !tags.is_empty() {
+        params.push(p("TagSpecification.1.ResourceType", "instance"));
+        for (i, (key, value)) in tags.iter().enumerate() {
+            params.push(p(format!("TagSpecification.1.Tag.{}.Key", i + 1), key));
+            params.push(p(format!("TagSpecification.1.Tag.{}.Value", i + 1), value));
+        }
+    }
+    let answer = client.ec2("RunInstances", &params).await?;
+    let id = answer.items("instancesSet").next().map(|i| i.text_or_empty("instanceId")).unwrap_or_default();
+    let instance = wait_for(client, &id, "running").await?;
+    let Some(instance) = instance else {
+        return Err(client.failure(Service::Ec2, "RunInstances", format!("instance {id} disappeared while starting")));
+    };
+    Ok(instance_values(&instance, &with(planned, vec![("id", Value::string(&id))])))
+}
+
+/// Polls until the instance is in `state` (or gone, which is `None`), for at most the
+/// client's wait timeout.
+async fn wait_for(client: &Client, id: &str, state: &str) -> AwsResult<Option<Element>> {
+    let start = Instant::now();
+    loop {
+        let instance = describe_instance(client, id).await?;
+        let now = instance.as_ref().and_then(|i| i.at(&["instanceState", "name"])).map(|s| s.text.clone());
+        match now {
+            None => return Ok(None),
+            Some(now) if now == state => return Ok(instance),
+            Some(now) if state == "running" && (now == "terminated" || now == "shutting-down") => {
+                let reason = instance.as_ref().and_then(|i| i.at(&["stateReason", "message"])).map(|m| m.text.clone());
+                let message = format!("instance {id} is {now} instead of running: {}", reason.unwrap_or_default());
+                return Err(client.failure(Service::Ec2, "RunInstances", message));
+            }
+            Some(now) if start.elapsed() > client.wait.timeout => {
+                let waited = client.wait.timeout.as_secs();
+                let message = format!("instance {id} is still {now} after {waited} s, not {state}");
+                return Err(client.failure(Service::Ec2, "DescribeInstances", message));
+            }
+            Some(_) => tokio::time::sleep(client.wait.interval).await,
+        }
+    }
+}
+
+async fn describe_instance(client: &Client, id: &str) -> AwsResult<Option<Element>> {
+    let reservations = match client.ec2_describe("DescribeInstances", &[p("InstanceId.1", id)], "reservationSet").await
+    {
+        Ok(reservations) => reservations,
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let instance = reservations
+        .iter()
+        .flat_map(|r| r.items("instancesSet"))
+        .find(|i| i.text_of("instanceId") == Some(id))
+        .cloned();
+    Ok(instance)
+}
+
+fn instance_values(instance: &Element, current: &Attributes) -> Attributes {
+    let groups: Vec<String> = instance.items("groupSet").map(|g| g.text_or_empty("groupId")).collect();
+    with(
+        current,
+        vec![
+            ("ami", Value::string(instance.text_or_empty("imageId"))),
+            ("instance_type", Value::string(instance.text_or_empty("instanceType"))),
+            ("subnet_id", optional(instance.text_of("subnetId"))),
+            ("key_name", optional(instance.text_of("keyName"))),
+            ("vpc_security_group_ids", unordered(&groups, attribute(current, "vpc_security_group_ids"))),
+            ("availability_zone", optional(instance.at(&["placement", "availabilityZone"]).map(|z| z.text.as_str()))),
+            ("private_ip", optional(instance.text_of("privateIpAddress"))),
+            ("public_ip", optional(instance.text_of("ipAddress"))),
+            ("private_dns", optional(instance.text_of("privateDnsName"))),
+            ("public_dns", optional(instance.text_of("dnsName"))),
+            ("state", optional(instance.at(&["instanceState", "name"]).map(|s| s.text.as_str()))),
+            ("tags", tags_value(tags_of(instance), attribute(current, "tags"))),
+        ],
+    )
+}
+
+/// A terminated instance is gone: EC2 keeps describing it for a while, but it can never
+/// run again, so the next plan creates a new one.
+pub async fn instance_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
+    let Some(instance) = describe_instance(client, &id(current)).await? else { return Ok(None) };
+    let state = instance.at(&["instanceState", "name"]).map(|s| s.text.as_str());
+    if matches!(state, Some("terminated" | "shutting-down")) {
+        return Ok(None);
+    }
+    let mut values = instance_values(&instance, current);
+    if attribute(current, "user_data").is_null() {
+        // EC2 reports user data only when asked; ask when the state has none, as after an
+        // import, so a configuration with the same script plans no change.
+        let params = [p("InstanceId", id(current)), p("Attribute", "userData")];
+        let answer = match client.ec2("DescribeInstanceAttribute", &params).await {
+            Ok(answer) => answer,
+            Err(error) if error.is_not_found() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let encoded = answer.at(&["userData", "value"]).map(|v| v.text.trim()).unwrap_or_default();
+        let decoded =
+            base64::engine::general_purpose::STANDARD.decode(encoded).ok().and_then(|b| String::from_utf8(b).ok());
+        values.insert("user_data".to_string(), optional(decoded.as_deref()));
+    }
+    Ok(Some(values))
+}
+
+pub async fn instance_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {
+    let id = id(prior);
+    let groups = strings(planned, "vpc_security_group_ids");
+    let mut before = strings(prior, "vpc_security_group_ids");
+    let mut after = groups.clone();
+    before.sort();
+    after.sort();
+    if !groups.is_empty() && before != after {
+        let mut params = vec![p("InstanceId", &id)];
+        params.extend(groups.iter().enumerate().map(|(i, g)| p(format!("GroupId.{}", i + 1), g)));
+        client.ec2("ModifyInstanceAttribute", &params).await?;
+    }
+    set_tags(client, &id, &tags(prior), &tags(planned)).await?;
+    let state = with(planned, vec![("id", Value::string(&id))]);
+    found(instance_read(client, &state).await?, client, "ModifyInstanceAttribute")
+}
+
+pub async fn instance_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
+    let id = id(current);
+    match client.ec2("TerminateInstances", &[p("InstanceId.1", &id)]).await {
+        Err(error) if error.is_not_found() => return Ok(()),
+        Err(error) => return Err(error),
+        Ok(_) => {}
+    }
+    wait_for(client, &id, "terminated").await.map(drop)
+}
+
+// --- aws.eip -------------------------------------------------------------------------
+
+pub async fn eip_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+    let domain = text(planned, "domain").unwrap_or_else(|| "vpc".to_string());
+    let answer = client.ec2("AllocateAddress", &[p("Domain", domain)]).await?;
+    let id = answer.text_or_empty("allocationId");
+    if let Some(instance) = text(planned, "instance") {
+        client.ec2("AssociateAddress", &[p("AllocationId", &id), p("InstanceId", instance)]).await?;
+    }
+    set_tags(client, &id, &BTreeMap::new(), &tags(planned)).await?;
+    found(eip_read(client, &with(planned, vec![("id", Value::string(&id))])).await?, client, "AllocateAddress")
+}
+
+pub async fn eip_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
+    let Some(address) = describe_one(client, "DescribeAddresses", "AllocationId", &id(current), "addressesSet").await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(with(
+        current,
+        vec![
+            ("instance", optional(address.text_of("instanceId"))),
+            ("domain", Value::string(address.text_or_empty("domain"))),
+            ("public_ip", optional(address.text_of("publicIp"))),
+            ("private_ip", optional(address.text_of("privateIpAddress"))),
+            ("association_id", optional(address.text_of("associationId"))),
+            ("tags", tags_value(tags_of(&address), attribute(current, "tags"))),
+        ],
+    )))
+}
+
+pub async fn eip_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {
+    let id = id(prior);
+    if text(prior, "instance") != text(planned, "instance") {
+        if let Some(association) = text(prior, "association_id") {
+            ignore_not_found(client.ec2("DisassociateAddress", &[p("AssociationId", association)]).await)?;
+        }
+        if let Some(instance) = text(planned, "instance") {
+            client.ec2("AssociateAddress", &[p("AllocationId", &id), p("InstanceId", instance)]).await?;
+        }
+    }
+    set_tags(client, &id, &tags(prior), &tags(planned)).await?;
+    found(eip_read(client, &with(planned, vec![("id", Value::string(&id))])).await?, client, "AssociateAddress")
+}
+
+pub async fn eip_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
+    if let Some(association) = text(current, "association_id") {
+        ignore_not_found(client.ec2("DisassociateAddress", &[p("AssociationId", association)]).await)?;
+    }
+    ignore_not_found(client.ec2("ReleaseAddress", &[p("AllocationId", id(current))]).await)
+}
+
+fn ignore_not_found<T>(result: AwsResult<T>) -> AwsResult<()> {
+    match result {
+        Err(error) if !error.is_not_found() => Err(error),
+        _ => Ok(()),
+    }
+}
+
+// --- aws.key_pair --------------------------------------------------------------------
+
+pub async fn key_pair_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+    let name = text(planned, "key_name").unwrap_or_default();
+    let material = base64::engine::general_purpose::STANDARD.encode(text(planned, "public_key").unwrap_or_default());
+    let answer = client.ec2("ImportKeyPair", &[p("KeyName", &name), p("PublicKeyMaterial", material)]).await?;
+    let key_pair_id = answer.text_or_empty("keyPairId");
+    if !key_pair_id.is_empty() {
+        set_tags(client, &key_pair_id, &BTreeMap::new(), &tags(planned)).await?;
+    }
+    found(key_pair_read(client, &with(planned, vec![("id", Value::string(&name))])).await?, client, "ImportKeyPair")
+}
+
+/// AWS does not give the public key back; it stays as the state has it.
+pub async fn key_pair_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
+    let name = id(current);
+    let Some(key) = describe_one(client, "DescribeKeyPairs", "KeyName", &name, "keySet").await? else {
+        return Ok(None);
+    };
+    Ok(Some(with(
+        current,
+        vec![
+            ("key_name", Value::string(key.text_or_empty("keyName"))),
+            ("fingerprint", Value::string(key.text_or_empty("keyFingerprint"))),
+            ("key_pair_id", optional(key.text_of("keyPairId"))),
+            ("tags", tags_value(tags_of(&key), attribute(current, "tags"))),
+        ],
+    )))
+}
+
+pub async fn key_pair_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {
+    let key_pair_id = text(prior, "key_pair_id").unwrap_or_default();
+    set_tags(client, &key_pair_id, &tags(prior), &tags(planned)).await?;
+    let state = with(planned, vec![("id", Value::string(id(prior)))]);
+    found(key_pair_read(client, &state).await?, client, "CreateTags")
+}
+
+pub async fn key_pair_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
+    ignore_not_found(client.ec2("DeleteKeyPair", &[p("KeyName", id(current))]).await)
+}
+
+// --- data aws.ami --------------------------------------------------------------------
+
+/// The one image matching `owners` and the `filter` blocks; with `most_recent`, the
+/// newest of several.
+pub async fn ami(client: &Client, config: &Attributes) -> AwsResult<Attributes> {
+    let mut params = filters(&block_filters(config));
+    for (i, owner) in strings(config, "owners").iter().enumerate() {
+        params.push(p(format!("Owner.{}", i + 1), owner));
+    }
+    let mut images = client.ec2_describe("DescribeImages", &params, "imagesSet").await?;
+    // Newest first; images made in the same second go by name, so the choice is stable.
+    images.sort_by_key(|i| std::cmp::Reverse((i.text_or_empty("creationDate"), i.text_or_empty("name"))));
+    let most_recent = flag(config, "most_recent").unwrap_or(false);
+    let image = match images.len() {
+        0 => None,
+        1 => images.first(),
+        _ if most_recent => images.first(),
+        n => {
+            let message = format!("{n} images match; narrow the filters or set `most_recent = true`");
+            return Err(AwsError { code: String::new(), ..client.failure(Service::Ec2, "DescribeImages", message) });
+        }
+    };
+    let Some(image) = image else {
+        return Err(client.failure(Service::Ec2, "DescribeImages", "no image matches the owners and filters"));
+    };
+    Ok(with(
+        config,
+        vec![
+            ("id", Value::string(image.text_or_empty("imageId"))),
+            ("image_id", Value::string(image.text_or_empty("imageId"))),
+            ("name", Value::string(image.text_or_empty("name"))),
+            ("owner_id", Value::string(image.text_or_empty("imageOwnerId"))),
+            ("architecture", Value::string(image.text_or_empty("architecture"))),
+            ("creation_date", Value::string(image.text_or_empty("creationDate"))),
+            ("description", optional(image.text_of("description"))),
+        ],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::client::canned::{canned_client, canned_server};
+    use super::*;
+
+    #[test]
+    fn an_instance_that_does_not_start_in_time_is_an_error() {
+        let pending = "<DescribeInstancesResponse><reservationSet><item><instancesSet><item>\
+            <instanceId>i-1</instanceId><instanceState><name>pending</name></instanceState>\
+            </item></instancesSet></item></reservationSet></DescribeInstancesResponse>";
+        let (endpoint, server) = canned_server(vec![(200, pending.to_string()); 2]);
+        let mut client = canned_client(&endpoint, 1);
+        client.wait = Wait { timeout: Duration::from_millis(1), interval: Duration::from_millis(5) };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let error = runtime.block_on(wait_for(&client, "i-1", "running")).expect_err("times out");
+        assert_eq!(error.message, "instance i-1 is still pending after 0 s, not running");
+        assert_eq!(error.operation, "DescribeInstances");
+        drop(server);
+    }
+}

@@ -1,0 +1,269 @@
+//! `aws.route53_zone` and `aws.route53_record`, over Route 53's REST API.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use infra_runtime::provider::Attributes;
+use infra_runtime::Value;
+use percent_encoding::utf8_percent_encode;
+
+use super::client::{AwsResult, Client, UNRESERVED};
+use super::xml::{escape, Element};
+use super::{attribute, flag, number, strings, tags, tags_value, text, unordered};
+
+const NAMESPACE: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
+
+fn with(current: &Attributes, values: Vec<(&str, Value)>) -> Attributes {
+    let mut attributes = current.clone();
+    attributes.extend(values.into_iter().map(|(k, v)| (k.to_string(), v)));
+    attributes
+}
+
+/// A DNS name as the configuration writes it: lower-case, without the final dot.
+fn plain_name(name: &str) -> String {
+    name.trim_end_matches('.').to_lowercase()
+}
+
+/// The zone id without the `/hostedzone/` prefix Route 53 puts before it.
+fn bare_zone_id(id: &str) -> String {
+    id.trim_start_matches("/hostedzone/").to_string()
+}
+
+// --- aws.route53_zone ----------------------------------------------------------------
+
+pub async fn zone_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+    let name = text(planned, "name").unwrap_or_default();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let comment = text(planned, "comment").unwrap_or_default();
+    let body = format!(
+        "<CreateHostedZoneRequest xmlns=\"{NAMESPACE}\"><Name>{}</Name><CallerReference>infra-{nanos}</CallerReference>\
+         <HostedZoneConfig><Comment>{}</Comment></HostedZoneConfig></CreateHostedZoneRequest>",
+        escape(&name),
+        escape(&comment)
+    );
+    let answer = client.route53("CreateHostedZone", "POST", "/hostedzone", Some(body)).await?;
+    let id = bare_zone_id(answer.at(&["HostedZone", "Id"]).map(|e| e.text.as_str()).unwrap_or_default());
+    let state = with(planned, vec![("id", Value::string(&id))]);
+    change_zone_tags(client, &id, &BTreeMap::new(), &tags(planned)).await?;
+    super::found(zone_read(client, &state).await?, client, "CreateHostedZone")
+}
+
+async fn change_zone_tags(
+    client: &Client,
+    id: &str,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> AwsResult<()> {
+    let added: String = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, v)| format!("<Tag><Key>{}</Key><Value>{}</Value></Tag>", escape(k), escape(v)))
+        .collect();
+    let removed: String =
+        old.keys().filter(|k| !new.contains_key(*k)).map(|k| format!("<Key>{}</Key>", escape(k))).collect();
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    let mut body = format!("<ChangeTagsForResourceRequest xmlns=\"{NAMESPACE}\">");
+    if !added.is_empty() {
+        body.push_str(&format!("<AddTags>{added}</AddTags>"));
+    }
+    if !removed.is_empty() {
+        body.push_str(&format!("<RemoveTagKeys>{removed}</RemoveTagKeys>"));
+    }
+    body.push_str("</ChangeTagsForResourceRequest>");
+    client.route53("ChangeTagsForResource", "POST", &format!("/tags/hostedzone/{id}"), Some(body)).await.map(drop)
+}
+
+pub async fn zone_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
+    let id = text(current, "id").unwrap_or_default();
+    let answer = match client.route53("GetHostedZone", "GET", &format!("/hostedzone/{id}"), None).await {
+        Ok(answer) => answer,
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let Some(zone) = answer.child("HostedZone") else { return Ok(None) };
+    let servers: Vec<String> = answer
+        .at(&["DelegationSet", "NameServers"])
+        .map(|s| s.all("NameServer").map(|n| n.text.clone()).collect())
+        .unwrap_or_default();
+    let tags_answer = client.route53("ListTagsForResource", "GET", &format!("/tags/hostedzone/{id}"), None).await?;
+    let zone_tags: BTreeMap<String, String> = tags_answer
+        .at(&["ResourceTagSet", "Tags"])
+        .map(|t| t.all("Tag").map(|t| (t.text_or_empty("Key"), t.text_or_empty("Value"))).collect())
+        .unwrap_or_default();
+    let comment = zone.at(&["Config", "Comment"]).map(|c| c.text.clone()).unwrap_or_default();
+    let comment = if comment.is_empty() && attribute(current, "comment").is_null() {
+        Value::null()
+    } else {
+        Value::string(comment)
+    };
+    Ok(Some(with(
+        current,
+        vec![
+            ("zone_id", Value::string(&id)),
+            ("name", Value::string(plain_name(&zone.text_or_empty("Name")))),
+            ("comment", comment),
+            ("name_servers", Value::list(servers.into_iter().map(Value::string).collect())),
+            ("tags", tags_value(zone_tags, attribute(current, "tags"))),
+        ],
+    )))
+}
+
+pub async fn zone_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {
+    let id = text(prior, "id").unwrap_or_default();
+    if text(prior, "comment") != text(planned, "comment") {
+        let body = format!(
+            "<UpdateHostedZoneCommentRequest xmlns=\"{NAMESPACE}\"><Comment>{}</Comment></UpdateHostedZoneCommentRequest>",
+            escape(&text(planned, "comment").unwrap_or_default())
+        );
+        client.route53("UpdateHostedZoneComment", "POST", &format!("/hostedzone/{id}"), Some(body)).await?;
+    }
+    change_zone_tags(client, &id, &tags(prior), &tags(planned)).await?;
+    let state = with(planned, vec![("id", Value::string(&id))]);
+    super::found(zone_read(client, &state).await?, client, "UpdateHostedZoneComment")
+}
+
+/// Deletes the zone; with `force_destroy`, every record in it but its own NS and SOA
+/// records first.
+pub async fn zone_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
+    let id = text(current, "id").unwrap_or_default();
+    if flag(current, "force_destroy") == Some(true) {
+        let apex = format!("{}.", plain_name(&text(current, "name").unwrap_or_default()));
+        for set in record_sets(client, &id).await? {
+            let kind = set.text_or_empty("Type");
+            let name = set.text_or_empty("Name");
+            if name == apex && (kind == "NS" || kind == "SOA") {
+                continue;
+            }
+            change(client, &id, "DELETE", &record_set_xml(&set)).await?;
+        }
+    }
+    match client.route53("DeleteHostedZone", "DELETE", &format!("/hostedzone/{id}"), None).await {
+        Err(error) if !error.is_not_found() => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// Every record set of a zone, following `NextRecordName`/`NextRecordType`.
+async fn record_sets(client: &Client, zone: &str) -> AwsResult<Vec<Element>> {
+    let mut sets = Vec::new();
+    let mut next: Option<(String, String)> = None;
+    loop {
+        let mut path = format!("/hostedzone/{zone}/rrset");
+        if let Some((name, kind)) = &next {
+            path.push_str(&format!("?name={}&type={kind}", utf8_percent_encode(name, UNRESERVED)));
+        }
+        let answer = client.route53("ListResourceRecordSets", "GET", &path, None).await?;
+        if let Some(list) = answer.child("ResourceRecordSets") {
+            sets.extend(list.all("ResourceRecordSet").cloned());
+        }
+        next = match (answer.text_of("IsTruncated"), answer.text_of("NextRecordName"), answer.text_of("NextRecordType"))
+        {
+            (Some("true"), Some(name), Some(kind)) => Some((name.to_string(), kind.to_string())),
+            _ => return Ok(sets),
+        };
+    }
+}
+
+/// A record set read back from Route 53, as the XML a change sends.
+fn record_set_xml(set: &Element) -> String {
+    let values: Vec<String> = set
+        .child("ResourceRecords")
+        .map(|r| r.all("ResourceRecord").map(|r| r.text_or_empty("Value")).collect())
+        .unwrap_or_default();
+    let ttl = set.text_of("TTL").and_then(|t| t.parse::<i64>().ok());
+    record_xml(&set.text_or_empty("Name"), &set.text_or_empty("Type"), ttl, &values)
+}
+
+fn record_xml(name: &str, kind: &str, ttl: Option<i64>, values: &[String]) -> String {
+    let ttl = ttl.map(|t| format!("<TTL>{t}</TTL>")).unwrap_or_default();
+    let records: String =
+        values.iter().map(|v| format!("<ResourceRecord><Value>{}</Value></ResourceRecord>", escape(v))).collect();
+    format!(
+        "<ResourceRecordSet><Name>{}</Name><Type>{}</Type>{ttl}<ResourceRecords>{records}</ResourceRecords></ResourceRecordSet>",
+        escape(name),
+        escape(kind)
+    )
+}
+
+async fn change(client: &Client, zone: &str, action: &str, record_set: &str) -> AwsResult<()> {
+    let body = format!(
+        "<ChangeResourceRecordSetsRequest xmlns=\"{NAMESPACE}\"><ChangeBatch><Changes><Change>\
+         <Action>{action}</Action>{record_set}</Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"
+    );
+    let path = format!("/hostedzone/{zone}/rrset");
+    client.route53("ChangeResourceRecordSets", "POST", &path, Some(body)).await.map(drop)
+}
+
+// --- aws.route53_record --------------------------------------------------------------
+
+fn configured_record(attributes: &Attributes) -> (String, String, String, Option<i64>, Vec<String>) {
+    let zone = text(attributes, "zone_id").unwrap_or_default();
+    let name = plain_name(&text(attributes, "name").unwrap_or_default());
+    let kind = text(attributes, "type").unwrap_or_default();
+    let ttl = number(attributes, "ttl").map(|t| t as i64);
+    (zone, name, kind, ttl, strings(attributes, "records"))
+}
+
+async fn put_record(client: &Client, action: &str, attributes: &Attributes) -> AwsResult<Attributes> {
+    let (zone, name, kind, ttl, values) = configured_record(attributes);
+    change(client, &zone, action, &record_xml(&format!("{name}."), &kind, ttl, &values)).await?;
+    let state = with(attributes, vec![("id", Value::string(format!("{zone}_{name}_{kind}")))]);
+    super::found(record_read(client, &state).await?, client, "ChangeResourceRecordSets")
+}
+
+pub async fn record_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+    put_record(client, "CREATE", planned).await
+}
+
+pub async fn record_update(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+    put_record(client, "UPSERT", planned).await
+}
+
+pub async fn record_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
+    let (zone, name, kind, _, _) = configured_record(current);
+    let path =
+        format!("/hostedzone/{zone}/rrset?name={}&type={kind}&maxitems=1", utf8_percent_encode(&name, UNRESERVED));
+    let answer = match client.route53("ListResourceRecordSets", "GET", &path, None).await {
+        Ok(answer) => answer,
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let set = answer
+        .child("ResourceRecordSets")
+        .into_iter()
+        .flat_map(|l| l.all("ResourceRecordSet"))
+        .find(|s| plain_name(&s.text_or_empty("Name")) == name && s.text_of("Type") == Some(kind.as_str()));
+    let Some(set) = set else { return Ok(None) };
+    let values: Vec<String> = set
+        .child("ResourceRecords")
+        .map(|r| r.all("ResourceRecord").map(|r| r.text_or_empty("Value")).collect())
+        .unwrap_or_default();
+    let ttl = set.text_of("TTL").and_then(|t| t.parse::<f64>().ok()).map_or_else(Value::null, Value::number);
+    Ok(Some(with(
+        current,
+        vec![
+            ("id", Value::string(format!("{zone}_{name}_{kind}"))),
+            ("ttl", ttl),
+            ("records", unordered(&values, attribute(current, "records"))),
+            ("fqdn", Value::string(&name)),
+        ],
+    )))
+}
+
+pub async fn record_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
+    let (zone, name, kind, ttl, values) = configured_record(current);
+    match change(client, &zone, "DELETE", &record_xml(&format!("{name}."), &kind, ttl, &values)).await {
+        Err(error) if !error.is_not_found() && error.code != "InvalidChangeBatch" => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// The attributes an imported record starts from: its id is `ZONE_NAME_TYPE`.
+pub fn record_seed(id: &str) -> Option<Attributes> {
+    let (zone, rest) = id.split_once('_')?;
+    let (name, kind) = rest.rsplit_once('_')?;
+    let fields = [("zone_id", zone), ("name", name), ("type", kind), ("id", id)];
+    Some(fields.into_iter().map(|(k, v)| (k.to_string(), Value::string(v))).collect())
+}

@@ -1,0 +1,206 @@
+//! `aws.s3_bucket` and `aws.s3_object`, over the S3 REST API (path-style addressing,
+//! which both AWS and emulators accept).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use base64::Engine;
+use infra_runtime::provider::Attributes;
+use infra_runtime::Value;
+use md5::{Digest, Md5};
+use percent_encoding::utf8_percent_encode;
+
+use super::client::{AwsError, AwsResult, Client, Service, UNRESERVED};
+use super::xml::{self, Element};
+use super::{attribute, flag, tags, tags_value, text};
+
+/// The content type of an object whose configuration does not say.
+pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+fn bucket_path(bucket: &str) -> String {
+    format!("/{}", utf8_percent_encode(bucket, UNRESERVED))
+}
+
+fn with(current: &Attributes, values: Vec<(&str, Value)>) -> Attributes {
+    let mut attributes = current.clone();
+    attributes.extend(values.into_iter().map(|(k, v)| (k.to_string(), v)));
+    attributes
+}
+
+fn gone<T>(result: AwsResult<T>) -> AwsResult<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+// --- aws.s3_bucket -------------------------------------------------------------------
+
+pub async fn bucket_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+    let bucket = text(planned, "bucket").unwrap_or_default();
+    // us-east-1 is the one region that takes no location constraint.
+    let body = if client.region == "us-east-1" {
+        Vec::new()
+    } else {
+        format!(
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+             <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+            xml::escape(&client.region)
+        )
+        .into_bytes()
+    };
+    client.s3("CreateBucket", "PUT", &bucket_path(&bucket), &[], body).await?;
+    put_bucket_tags(client, &bucket, &tags(planned)).await?;
+    let state = with(planned, vec![("id", Value::string(&bucket))]);
+    super::found(bucket_read(client, &state).await?, client, "CreateBucket")
+}
+
+async fn put_bucket_tags(client: &Client, bucket: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+    let path = format!("{}?tagging", bucket_path(bucket));
+    if tags.is_empty() {
+        return client.s3("DeleteBucketTagging", "DELETE", &path, &[], Vec::new()).await.map(drop);
+    }
+    let tag_xml: String = tags
+        .iter()
+        .map(|(k, v)| format!("<Tag><Key>{}</Key><Value>{}</Value></Tag>", xml::escape(k), xml::escape(v)))
+        .collect();
+    let body =
+        format!("<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>{tag_xml}</TagSet></Tagging>");
+    // S3 insists on an integrity checksum for tagging.
+    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()));
+    let headers = [("content-md5", md5), ("content-type", "application/xml".to_string())];
+    client.s3("PutBucketTagging", "PUT", &path, &headers, body.into_bytes()).await.map(drop)
+}
+
+pub async fn bucket_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
+    let bucket = text(current, "id").unwrap_or_default();
+    let Some(head) = gone(client.s3("HeadBucket", "HEAD", &bucket_path(&bucket), &[], Vec::new()).await)? else {
+        return Ok(None);
+    };
+    let path = format!("{}?tagging", bucket_path(&bucket));
+    let tags = match client.s3("GetBucketTagging", "GET", &path, &[], Vec::new()).await {
+        Ok(answer) => tag_set(&answer.xml().unwrap_or_default()),
+        Err(error) if error.code == "NoSuchTagSet" || error.is_not_found() => BTreeMap::new(),
+        Err(error) => return Err(error),
+    };
+    let region = head.header("x-amz-bucket-region").unwrap_or_else(|| client.region.clone());
+    Ok(Some(with(
+        current,
+        vec![
+            ("bucket", Value::string(&bucket)),
+            ("arn", Value::string(format!("arn:aws:s3:::{bucket}"))),
+            ("bucket_domain_name", Value::string(format!("{bucket}.s3.amazonaws.com"))),
+            ("region", Value::string(region)),
+            ("tags", tags_value(tags, attribute(current, "tags"))),
+        ],
+    )))
+}
+
+fn tag_set(document: &Element) -> BTreeMap<String, String> {
+    let Some(set) = document.find("TagSet") else { return BTreeMap::new() };
+    set.all("Tag").map(|t| (t.text_or_empty("Key"), t.text_or_empty("Value"))).collect()
+}
+
+pub async fn bucket_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {
+    let bucket = text(prior, "id").unwrap_or_default();
+    if tags(prior) != tags(planned) {
+        put_bucket_tags(client, &bucket, &tags(planned)).await?;
+    }
+    let state = with(planned, vec![("id", Value::string(&bucket))]);
+    super::found(bucket_read(client, &state).await?, client, "PutBucketTagging")
+}
+
+/// Deletes the bucket; with `force_destroy`, every object in it first.
+pub async fn bucket_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
+    let bucket = text(current, "id").unwrap_or_default();
+    if flag(current, "force_destroy") == Some(true) {
+        for key in list_keys(client, &bucket).await? {
+            delete_object(client, &bucket, &key).await?;
+        }
+    }
+    let result = client.s3("DeleteBucket", "DELETE", &bucket_path(&bucket), &[], Vec::new()).await;
+    match result {
+        Err(error) if error.code == "BucketNotEmpty" => Err(AwsError {
+            message: format!("{} (set `force_destroy = true` to delete the objects with the bucket)", error.message),
+            ..error
+        }),
+        other => gone(other).map(drop),
+    }
+}
+
+/// Every key in a bucket, following `ListObjectsV2` continuation tokens.
+pub async fn list_keys(client: &Client, bucket: &str) -> AwsResult<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut path = format!("{}?list-type=2", bucket_path(bucket));
+        if let Some(token) = &token {
+            path.push_str(&format!("&continuation-token={}", utf8_percent_encode(token, UNRESERVED)));
+        }
+        let answer = client.s3("ListObjectsV2", "GET", &path, &[], Vec::new()).await?;
+        let document = answer.xml().map_err(|e| client.failure(Service::S3, "ListObjectsV2", e))?;
+        let Some(result) = document.child("ListBucketResult") else { return Ok(keys) };
+        keys.extend(result.all("Contents").map(|c| c.text_or_empty("Key")));
+        token = result.text_of("NextContinuationToken").filter(|t| !t.is_empty()).map(str::to_string);
+        if result.text_of("IsTruncated") != Some("true") || token.is_none() {
+            return Ok(keys);
+        }
+    }
+}
+
+// --- aws.s3_object -------------------------------------------------------------------
+
+/// The object's body: `content`, or the file `source` (relative to the root module's directory).
+pub fn body(module_dir: &Path, attributes: &Attributes) -> Result<Option<Vec<u8>>, String> {
+    if let Some(content) = text(attributes, "content") {
+        return Ok(Some(content.into_bytes()));
+    }
+    let Some(source) = text(attributes, "source") else { return Ok(None) };
+    std::fs::read(module_dir.join(&source)).map(Some).map_err(|e| format!("cannot read `{source}`: {e}"))
+}
+
+/// The ETag S3 gives an object uploaded in one part: the MD5 of its body, in hex.
+pub fn etag(body: &[u8]) -> String {
+    hex::encode(Md5::digest(body))
+}
+
+pub async fn object_put(client: &Client, module_dir: &Path, planned: &Attributes) -> AwsResult<Attributes> {
+    let bucket = text(planned, "bucket").unwrap_or_default();
+    let key = text(planned, "key").unwrap_or_default();
+    let body = body(module_dir, planned).map_err(|e| client.failure(Service::S3, "PutObject", e))?.unwrap_or_default();
+    let content_type = text(planned, "content_type").unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string());
+    let headers = [("content-type", content_type)];
+    client.s3("PutObject", "PUT", &client.s3_path(&bucket, &key), &headers, body).await?;
+    let state = with(planned, vec![("id", Value::string(format!("{bucket}/{key}")))]);
+    super::found(object_read(client, &state).await?, client, "PutObject")
+}
+
+/// The object's `etag` as S3 has it: when someone changed the object, it no longer
+/// matches the configuration's, and the next plan uploads it again.
+pub async fn object_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
+    let bucket = text(current, "bucket").unwrap_or_default();
+    let key = text(current, "key").unwrap_or_default();
+    let path = client.s3_path(&bucket, &key);
+    let Some(head) = gone(client.s3("HeadObject", "HEAD", &path, &[], Vec::new()).await)? else { return Ok(None) };
+    let etag = head.header("etag").unwrap_or_default().trim_matches('"').to_string();
+    let content_type = head.header("content-type").unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string());
+    Ok(Some(with(
+        current,
+        vec![
+            ("id", Value::string(format!("{bucket}/{key}"))),
+            ("etag", Value::string(etag)),
+            ("content_type", Value::string(content_type)),
+            ("version_id", head.header("x-amz-version-id").map_or_else(Value::null, Value::string)),
+        ],
+    )))
+}
+
+pub async fn object_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
+    let bucket = text(current, "bucket").unwrap_or_default();
+    delete_object(client, &bucket, &text(current, "key").unwrap_or_default()).await
+}
+
+async fn delete_object(client: &Client, bucket: &str, key: &str) -> AwsResult<()> {
+    gone(client.s3("DeleteObject", "DELETE", &client.s3_path(bucket, key), &[], Vec::new()).await).map(drop)
+}

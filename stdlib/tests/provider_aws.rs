@@ -1,0 +1,477 @@
+//! The `aws` provider through the provider interface against moto (started on a free
+//! port of 127.0.0.1 and stopped when the test ends): importing objects made with the
+//! AWS CLI, every kind of them, reading one that is gone, the data sources, and the
+//! settings changed in place, each checked with the AWS CLI.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use infra_runtime::provider::{Attributes, ProviderContext, ReadResult};
+use infra_runtime::Value;
+
+/// A moto server, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server runs (pip install 'moto[server]')");
+        let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let start = Instant::now();
+        while !moto_ready(port) {
+            assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// The AWS CLI's JSON answer.
+    fn aws(&self, args: &[&str]) -> serde_json::Value {
+        let output = Command::new("aws")
+            .args(["--endpoint-url", &self.endpoint, "--output", "json"])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .expect("the aws CLI runs");
+        assert!(output.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        if output.stdout.is_empty() {
+            return serde_json::Value::Null;
+        }
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    }
+
+    /// The provider configured in its block alone, as `provider aws { ... }` would.
+    fn provider(&self) -> std::sync::Arc<dyn infra_runtime::provider::Provider> {
+        let config: Attributes = [
+            ("region", "us-east-1"),
+            ("endpoint", self.endpoint.as_str()),
+            ("access_key", "testing"),
+            ("secret_key", "testing"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::string(v)))
+        .collect();
+        let context = ProviderContext { module_dir: PathBuf::from(".") };
+        infra_stdlib::providers::aws::factory().configure(&config, &context).expect("configured")
+    }
+}
+
+/// Whether moto on `port` answers `GET /moto-api/` with 200, which it does once it is
+/// ready.
+fn moto_ready(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let mut answer = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && answer.starts_with(b"HTTP/1.")
+        && &answer[9..12] == b"200"
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text<'a>(attributes: &'a Attributes, name: &str) -> &'a str {
+    attributes.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+#[test]
+fn objects_made_with_the_cli_are_imported_and_gone_ones_read_as_gone() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+
+    let vpc = moto.aws(&["ec2", "create-vpc", "--cidr-block", "10.7.0.0/16"]);
+    let vpc_id = vpc["Vpc"]["VpcId"].as_str().expect("vpc id").to_string();
+    let subnet = moto.aws(&["ec2", "create-subnet", "--vpc-id", &vpc_id, "--cidr-block", "10.7.1.0/24"]);
+    let subnet_id = subnet["Subnet"]["SubnetId"].as_str().expect("subnet id").to_string();
+    let run = moto.aws(&[
+        "ec2",
+        "run-instances",
+        "--image-id",
+        "ami-1e749f67",
+        "--instance-type",
+        "t3.small",
+        "--subnet-id",
+        &subnet_id,
+        "--user-data",
+        "#!/bin/sh\necho hello\n",
+        "--tag-specifications",
+        "ResourceType=instance,Tags=[{Key=Name,Value=imported}]",
+    ]);
+    let instance_id = run["Instances"][0]["InstanceId"].as_str().expect("instance id").to_string();
+
+    let imported = runtime.block_on(provider.import("instance", &instance_id)).expect("imported");
+    assert_eq!(text(&imported, "id"), instance_id);
+    assert_eq!(text(&imported, "ami"), "ami-1e749f67");
+    assert_eq!(text(&imported, "instance_type"), "t3.small");
+    assert_eq!(text(&imported, "subnet_id"), subnet_id);
+    assert_eq!(text(&imported, "state"), "running");
+    assert!(!text(&imported, "private_ip").is_empty());
+    assert_eq!(text(&imported, "user_data"), "#!/bin/sh\necho hello\n");
+    let tags = imported.get("tags").and_then(Value::as_map).expect("tags");
+    assert_eq!(tags.get("Name").and_then(Value::as_str), Some("imported"));
+
+    let imported_vpc = runtime.block_on(provider.import("vpc", &vpc_id)).expect("imported");
+    assert_eq!(text(&imported_vpc, "cidr_block"), "10.7.0.0/16");
+    assert_eq!(imported_vpc.get("enable_dns_support"), Some(&Value::bool(true)));
+
+    // Terminated behind Infra's back: the instance is gone.
+    moto.aws(&["ec2", "terminate-instances", "--instance-ids", &instance_id]);
+    let read = runtime.block_on(provider.read("instance", &imported)).expect("read");
+    assert_eq!(read, ReadResult::Gone);
+
+    let missing = runtime.block_on(provider.import("vpc", "vpc-00000000")).expect_err("no such vpc");
+    assert!(missing.message.contains("no `aws.vpc` with id `vpc-00000000`"), "{missing:?}");
+}
+
+#[test]
+fn data_sources_find_the_default_vpc_zones_and_the_newest_image() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let config =
+        |pairs: Vec<(&str, Value)>| -> Attributes { pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect() };
+
+    let default =
+        runtime.block_on(provider.read_data("vpc", &config(vec![("default", Value::bool(true))]))).expect("found");
+    let expected = moto.aws(&["ec2", "describe-vpcs", "--filters", "Name=isDefault,Values=true"]);
+    assert_eq!(text(&default, "id"), expected["Vpcs"][0]["VpcId"].as_str().expect("default vpc"));
+
+    let zones = runtime.block_on(provider.read_data("availability_zones", &config(vec![]))).expect("zones");
+    let names = zones.get("names").and_then(Value::as_list).expect("names");
+    assert!(names.contains(&Value::string("us-east-1a")), "{names:?}");
+
+    let filter = Value::map(
+        [
+            ("name".to_string(), Value::string("name")),
+            ("values".to_string(), Value::list(vec![Value::string("ubuntu/images/hvm-ssd/ubuntu-*")])),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let ami = config(vec![
+        ("owners", Value::list(vec![Value::string("099720109477")])),
+        ("most_recent", Value::bool(true)),
+        ("filter", Value::list(vec![filter.clone()])),
+    ]);
+    let image = runtime.block_on(provider.read_data("ami", &ami)).expect("image");
+    let listed = moto.aws(&[
+        "ec2",
+        "describe-images",
+        "--owners",
+        "099720109477",
+        "--filters",
+        "Name=name,Values=ubuntu/images/hvm-ssd/ubuntu-*",
+    ]);
+    let newest = listed["Images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .max_by_key(|i| (i["CreationDate"].to_string(), i["Name"].to_string()))
+        .expect("an image");
+    assert_eq!(text(&image, "id"), newest["ImageId"].as_str().expect("image id"));
+
+    let ambiguous = config(vec![
+        ("owners", Value::list(vec![Value::string("099720109477")])),
+        ("filter", Value::list(vec![filter])),
+    ]);
+    let error = runtime.block_on(provider.read_data("ami", &ambiguous)).expect_err("two images match");
+    assert!(error.message.contains("2 images match"), "{error:?}");
+}
+
+fn string_list(attributes: &Attributes, name: &str) -> Vec<String> {
+    let items = attributes.get(name).and_then(Value::as_list).unwrap_or_default();
+    items.iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+#[test]
+fn every_kind_made_with_the_cli_is_imported_with_its_settings() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let import = |kind: &str, id: &str| {
+        runtime.block_on(provider.import(kind, id)).unwrap_or_else(|e| panic!("import aws.{kind} {id}: {e:?}"))
+    };
+    let field = |json: &serde_json::Value, path: &[&str]| {
+        path.iter().fold(json.clone(), |j, k| j[*k].clone()).as_str().expect("a string").to_string()
+    };
+
+    let vpc = field(&moto.aws(&["ec2", "create-vpc", "--cidr-block", "10.8.0.0/16"]), &["Vpc", "VpcId"]);
+    let subnet = moto.aws(&[
+        "ec2",
+        "create-subnet",
+        "--vpc-id",
+        &vpc,
+        "--cidr-block",
+        "10.8.1.0/24",
+        "--availability-zone",
+        "us-east-1b",
+        "--tag-specifications",
+        "ResourceType=subnet,Tags=[{Key=Tier,Value=public}]",
+    ]);
+    let subnet = field(&subnet, &["Subnet", "SubnetId"]);
+    moto.aws(&["ec2", "modify-subnet-attribute", "--subnet-id", &subnet, "--map-public-ip-on-launch"]);
+    let imported = import("subnet", &subnet);
+    assert_eq!((text(&imported, "vpc_id"), text(&imported, "cidr_block")), (vpc.as_str(), "10.8.1.0/24"));
+    assert_eq!(text(&imported, "availability_zone"), "us-east-1b");
+    assert_eq!(imported.get("map_public_ip_on_launch"), Some(&Value::bool(true)));
+    let tags = imported.get("tags").and_then(Value::as_map).expect("tags");
+    assert_eq!(tags.get("Tier"), Some(&Value::string("public")));
+
+    let gateway = field(&moto.aws(&["ec2", "create-internet-gateway"]), &["InternetGateway", "InternetGatewayId"]);
+    moto.aws(&["ec2", "attach-internet-gateway", "--internet-gateway-id", &gateway, "--vpc-id", &vpc]);
+    assert_eq!(text(&import("internet_gateway", &gateway), "vpc_id"), vpc);
+
+    let table = field(&moto.aws(&["ec2", "create-route-table", "--vpc-id", &vpc]), &["RouteTable", "RouteTableId"]);
+    moto.aws(&[
+        "ec2",
+        "create-route",
+        "--route-table-id",
+        &table,
+        "--destination-cidr-block",
+        "0.0.0.0/0",
+        "--gateway-id",
+        &gateway,
+    ]);
+    let imported = import("route_table", &table);
+    assert_eq!(text(&imported, "vpc_id"), vpc);
+    let routes = imported.get("route").and_then(Value::as_list).expect("routes");
+    assert_eq!(routes.len(), 1, "only the route to the gateway, not the local one: {routes:?}");
+    let route = routes[0].as_map().expect("a route block");
+    assert_eq!(route.get("cidr_block"), Some(&Value::string("0.0.0.0/0")));
+    assert_eq!(route.get("gateway_id"), Some(&Value::string(&gateway)));
+
+    let association = moto.aws(&["ec2", "associate-route-table", "--route-table-id", &table, "--subnet-id", &subnet]);
+    let association = field(&association, &["AssociationId"]);
+    let imported = import("route_table_association", &association);
+    assert_eq!((text(&imported, "subnet_id"), text(&imported, "route_table_id")), (subnet.as_str(), table.as_str()));
+
+    let group = moto.aws(&[
+        "ec2",
+        "create-security-group",
+        "--group-name",
+        "imported",
+        "--description",
+        "made by hand",
+        "--vpc-id",
+        &vpc,
+    ]);
+    let group = field(&group, &["GroupId"]);
+    moto.aws(&[
+        "ec2",
+        "authorize-security-group-ingress",
+        "--group-id",
+        &group,
+        "--protocol",
+        "tcp",
+        "--port",
+        "22",
+        "--cidr",
+        "192.0.2.0/24",
+    ]);
+    let imported = import("security_group", &group);
+    assert_eq!((text(&imported, "name"), text(&imported, "description")), ("imported", "made by hand"));
+    let ingress = imported.get("ingress").and_then(Value::as_list).expect("ingress");
+    assert_eq!(ingress.len(), 1, "{ingress:?}");
+    let rule = ingress[0].as_map().expect("a rule block");
+    assert_eq!(rule.get("from_port"), Some(&Value::number(22.0)));
+    assert_eq!(rule.get("cidr_blocks"), Some(&Value::list(vec![Value::string("192.0.2.0/24")])));
+    assert_eq!(imported.get("egress").and_then(Value::as_list).map(<[Value]>::len), Some(1));
+
+    let public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKjbyvfOJNZXUJPXIv8W2ESsgyMRCw4L7rxW6Y2zKS3r imported";
+    moto.aws(&["ec2", "import-key-pair", "--key-name", "imported", "--public-key-material", public_key]);
+    let imported = import("key_pair", "imported");
+    assert_eq!(text(&imported, "key_name"), "imported");
+    assert!(!text(&imported, "fingerprint").is_empty());
+
+    let allocation = field(&moto.aws(&["ec2", "allocate-address", "--domain", "vpc"]), &["AllocationId"]);
+    let imported = import("eip", &allocation);
+    assert_eq!(text(&imported, "domain"), "vpc");
+    assert!(!text(&imported, "public_ip").is_empty());
+
+    moto.aws(&["s3api", "create-bucket", "--bucket", "imported-assets"]);
+    let body = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(body.path(), "hello").expect("write");
+    moto.aws(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "imported-assets",
+        "--key",
+        "docs/a.txt",
+        "--content-type",
+        "text/plain",
+        "--body",
+        &body.path().to_string_lossy(),
+    ]);
+    assert_eq!(text(&import("s3_bucket", "imported-assets"), "bucket"), "imported-assets");
+    let imported = import("s3_object", "imported-assets/docs/a.txt");
+    assert_eq!((text(&imported, "bucket"), text(&imported, "key")), ("imported-assets", "docs/a.txt"));
+    assert_eq!(text(&imported, "content_type"), "text/plain");
+    assert_eq!(text(&imported, "etag"), "5d41402abc4b2a76b9719d911017c592", "the MD5 of `hello`");
+
+    let zone =
+        moto.aws(&["route53", "create-hosted-zone", "--name", "imported.example.com", "--caller-reference", "1"]);
+    let zone = field(&zone, &["HostedZone", "Id"]).trim_start_matches("/hostedzone/").to_string();
+    let imported = import("route53_zone", &zone);
+    assert_eq!(text(&imported, "name"), "imported.example.com");
+    assert_eq!(text(&imported, "zone_id"), zone);
+    let batch = r#"{"Changes":[{"Action":"CREATE","ResourceRecordSet":{"Name":"www.imported.example.com","Type":"A","TTL":60,"ResourceRecords":[{"Value":"192.0.2.7"},{"Value":"192.0.2.8"}]}}]}"#;
+    moto.aws(&["route53", "change-resource-record-sets", "--hosted-zone-id", &zone, "--change-batch", batch]);
+    let imported = import("route53_record", &format!("{zone}_www.imported.example.com_A"));
+    assert_eq!(text(&imported, "type"), "A");
+    assert_eq!(imported.get("ttl"), Some(&Value::number(60.0)));
+    let mut records = string_list(&imported, "records");
+    records.sort();
+    assert_eq!(records, ["192.0.2.7", "192.0.2.8"]);
+
+    let error = runtime.block_on(provider.import("route53_record", "no-underscores")).expect_err("a bad id");
+    assert!(error.message.contains("`ZONE_NAME_TYPE`"), "{error:?}");
+}
+
+/// Attributes from pairs.
+fn attrs(pairs: Vec<(&str, Value)>) -> Attributes {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn strs(items: &[&str]) -> Value {
+    Value::list(items.iter().map(|s| Value::string(*s)).collect())
+}
+
+/// Settings AWS can change without replacing the object are changed in place: the
+/// object keeps its id and the AWS CLI sees the new setting.
+#[test]
+fn settings_aws_changes_in_place_are_updated_on_the_same_object() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let create = |kind: &str, config: Attributes| {
+        let planned = provider.plan(kind, None, &config).unwrap_or_else(|e| panic!("plan aws.{kind}: {e:?}"));
+        runtime.block_on(provider.create(kind, &planned)).unwrap_or_else(|e| panic!("create aws.{kind}: {e:?}"))
+    };
+    let update = |kind: &str, prior: &Attributes, changes: Vec<(&str, Value)>| {
+        let mut config = prior.clone();
+        config.extend(changes.into_iter().map(|(k, v)| (k.to_string(), v)));
+        let planned = provider.plan(kind, Some(prior), &config).unwrap_or_else(|e| panic!("plan aws.{kind}: {e:?}"));
+        let updated = runtime
+            .block_on(provider.update(kind, prior, &planned))
+            .unwrap_or_else(|e| panic!("update aws.{kind}: {e:?}"));
+        assert_eq!(text(&updated, "id"), text(prior, "id"), "aws.{kind} keeps its id");
+        updated
+    };
+
+    let vpc = create("vpc", attrs(vec![("cidr_block", Value::string("10.9.0.0/16"))]));
+    let vpc_id = text(&vpc, "id").to_string();
+    update("vpc", &vpc, vec![("enable_dns_hostnames", Value::bool(true))]);
+    let hostnames =
+        moto.aws(&["ec2", "describe-vpc-attribute", "--vpc-id", &vpc_id, "--attribute", "enableDnsHostnames"]);
+    assert_eq!(hostnames["EnableDnsHostnames"]["Value"], true);
+
+    let subnet =
+        create("subnet", attrs(vec![("vpc_id", Value::string(&vpc_id)), ("cidr_block", Value::string("10.9.1.0/24"))]));
+    let subnet_id = text(&subnet, "id").to_string();
+    update("subnet", &subnet, vec![("map_public_ip_on_launch", Value::bool(true))]);
+    let described = moto.aws(&["ec2", "describe-subnets", "--subnet-ids", &subnet_id]);
+    assert_eq!(described["Subnets"][0]["MapPublicIpOnLaunch"], true);
+
+    // An internet gateway moves to another VPC: detached, then attached.
+    let other_vpc = moto.aws(&["ec2", "create-vpc", "--cidr-block", "10.10.0.0/16"]);
+    let other_vpc = other_vpc["Vpc"]["VpcId"].as_str().expect("vpc id").to_string();
+    let gateway = create("internet_gateway", attrs(vec![("vpc_id", Value::string(&vpc_id))]));
+    update("internet_gateway", &gateway, vec![("vpc_id", Value::string(&other_vpc))]);
+    let described = moto.aws(&["ec2", "describe-internet-gateways", "--internet-gateway-ids", text(&gateway, "id")]);
+    let attachments = described["InternetGateways"][0]["Attachments"].as_array().expect("attachments").clone();
+    assert_eq!(attachments.len(), 1, "{attachments:?}");
+    assert_eq!(attachments[0]["VpcId"], other_vpc.as_str());
+
+    // A subnet moves to another route table.
+    let first = create("route_table", attrs(vec![("vpc_id", Value::string(&vpc_id))]));
+    let second = create("route_table", attrs(vec![("vpc_id", Value::string(&vpc_id))]));
+    let association = create(
+        "route_table_association",
+        attrs(vec![("subnet_id", Value::string(&subnet_id)), ("route_table_id", Value::string(text(&first, "id")))]),
+    );
+    let planned = provider
+        .plan(
+            "route_table_association",
+            Some(&association),
+            &attrs(vec![
+                ("subnet_id", Value::string(&subnet_id)),
+                ("route_table_id", Value::string(text(&second, "id"))),
+            ]),
+        )
+        .expect("planned");
+    let moved = runtime.block_on(provider.update("route_table_association", &association, &planned)).expect("moved");
+    let tables = moto.aws(&[
+        "ec2",
+        "describe-route-tables",
+        "--filters",
+        &format!("Name=association.subnet-id,Values={subnet_id}"),
+    ]);
+    assert_eq!(tables["RouteTables"].as_array().map(Vec::len), Some(1), "{tables}");
+    assert_eq!(tables["RouteTables"][0]["RouteTableId"], text(&second, "id"));
+    let association_ids: Vec<&str> = tables["RouteTables"][0]["Associations"]
+        .as_array()
+        .expect("associations")
+        .iter()
+        .filter_map(|a| a["RouteTableAssociationId"].as_str())
+        .collect();
+    assert_eq!(association_ids, [text(&moved, "id")], "the state holds the new association's id");
+
+    // An instance changes security groups, and an elastic IP moves between instances.
+    let group = |name: &str| {
+        let config = attrs(vec![("name", Value::string(name)), ("vpc_id", Value::string(&vpc_id))]);
+        text(&create("security_group", config), "id").to_string()
+    };
+    let (web, admin) = (group("web"), group("admin"));
+    let instance = |groups: &[&str]| {
+        create(
+            "instance",
+            attrs(vec![
+                ("ami", Value::string("ami-1e749f67")),
+                ("instance_type", Value::string("t3.micro")),
+                ("subnet_id", Value::string(&subnet_id)),
+                ("vpc_security_group_ids", strs(groups)),
+            ]),
+        )
+    };
+    let one = instance(&[&web]);
+    let two = instance(&[&web]);
+    update("instance", &one, vec![("vpc_security_group_ids", strs(&[&admin]))]);
+    let described = moto.aws(&["ec2", "describe-instances", "--instance-ids", text(&one, "id")]);
+    let groups = &described["Reservations"][0]["Instances"][0]["SecurityGroups"];
+    assert_eq!(groups.as_array().map(Vec::len), Some(1), "{groups}");
+    assert_eq!(groups[0]["GroupId"], admin.as_str());
+
+    let address = create("eip", attrs(vec![("instance", Value::string(text(&one, "id")))]));
+    update("eip", &address, vec![("instance", Value::string(text(&two, "id")))]);
+    let described = moto.aws(&["ec2", "describe-addresses", "--allocation-ids", text(&address, "id")]);
+    assert_eq!(described["Addresses"][0]["InstanceId"], text(&two, "id"));
+
+    // A zone's comment.
+    let zone = create("route53_zone", attrs(vec![("name", Value::string("inplace.example.com"))]));
+    update("route53_zone", &zone, vec![("comment", Value::string("the shop"))]);
+    let described = moto.aws(&["route53", "get-hosted-zone", "--id", text(&zone, "zone_id")]);
+    assert_eq!(described["HostedZone"]["Config"]["Comment"], "the shop");
+}
