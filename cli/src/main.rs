@@ -14,6 +14,7 @@ mod graph;
 mod import;
 mod inputs;
 mod json;
+mod lsp;
 mod paths;
 mod plan;
 mod render;
@@ -84,6 +85,8 @@ enum Command {
     Workspace(workspace::WorkspaceArgs),
     /// Print the outputs saved by the last apply
     Output(state::OutputArgs),
+    /// Run the language server on stdio, for editors
+    Lsp(lsp::LspArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -153,6 +156,7 @@ fn main() -> ExitCode {
         Command::State(args) => state::run_state(args, out),
         Command::Output(args) => state::run_output(args, out),
         Command::Workspace(args) => workspace::run(args, out),
+        Command::Lsp(args) => lsp::run(args, out),
     };
     ExitCode::from(code)
 }

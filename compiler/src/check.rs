@@ -43,6 +43,10 @@ pub struct ModuleTables {
     pub references: Vec<Reference>,
     /// The type of each value declaration, by name.
     pub decl_types: HashMap<String, Type>,
+    /// The types in `for` clauses (of declarations, blocks and expressions): of each
+    /// variable, by the span of its name, and of each repetition clause's collection, by
+    /// the span of the expression.
+    pub for_types: HashMap<Span, Type>,
 }
 
 /// Side tables for every module, indexed like the module list.

@@ -35,6 +35,8 @@ pub struct Analysis {
     pub graphs: Vec<graph::DependencyGraph>,
     /// Sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// The checker's side tables (references, declaration types), indexed like `modules`.
+    pub tables: check::Tables,
 }
 
 impl Analysis {
@@ -45,17 +47,31 @@ impl Analysis {
 
 /// Loads, parses, resolves and checks the module in `root_dir` and every module it calls.
 pub fn analyze(root_dir: &Path, loader: &dyn Loader, schemas: &dyn Schemas) -> Analysis {
+    analyze_cached(root_dir, loader, schemas, &mut resolve::ParseCache::default())
+}
+
+/// [`analyze`], reusing the syntax trees in `cache` of files whose text has not changed
+/// since the last call with the same cache (the language server re-analyses on every
+/// keystroke; only the edited file needs parsing again).
+pub fn analyze_cached(
+    root_dir: &Path,
+    loader: &dyn Loader,
+    schemas: &dyn Schemas,
+    cache: &mut resolve::ParseCache,
+) -> Analysis {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let modules = resolve::load_modules(root_dir, loader, &mut sources, &mut diagnostics);
-    let graphs: Vec<graph::DependencyGraph> = if modules.is_empty() {
-        Vec::new()
+    let modules = resolve::load_modules_cached(root_dir, loader, &mut sources, &mut diagnostics, cache);
+    let (graphs, tables): (Vec<graph::DependencyGraph>, check::Tables) = if modules.is_empty() {
+        (Vec::new(), check::Tables::default())
     } else {
         let tables = check::check_modules(&modules, schemas, &mut diagnostics);
-        modules.iter().zip(&tables.modules).map(|(m, t)| graph::build_module(m, t, &mut diagnostics)).collect()
+        let graphs =
+            modules.iter().zip(&tables.modules).map(|(m, t)| graph::build_module(m, t, &mut diagnostics)).collect();
+        (graphs, tables)
     };
     let root_graph = graphs.first().cloned().unwrap_or_default();
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
-    Analysis { sources, modules, graph: root_graph, graphs, diagnostics }
+    Analysis { sources, modules, graph: root_graph, graphs, diagnostics, tables }
 }

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::loader::Loader;
-use crate::span::{SourceMap, Span};
+use crate::span::{FileId, SourceMap, Span};
 use crate::syntax::ast::{Item, ResourceMode, SourceFileAst};
 use crate::syntax::parse_file;
 
@@ -99,7 +99,29 @@ impl Module {
     }
 }
 
+/// Parsed files kept between analyses, by path. An entry is reused when the file has the
+/// same text and the same [`FileId`] (spans carry the id, so a file loaded in another
+/// position is parsed again).
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    entries: HashMap<PathBuf, (FileId, String, crate::syntax::Parsed)>,
+}
+
+impl ParseCache {
+    fn parse(&mut self, path: &Path, id: FileId, text: &str) -> crate::syntax::Parsed {
+        if let Some((cached_id, cached_text, parsed)) = self.entries.get(path) {
+            if *cached_id == id && cached_text == text {
+                return parsed.clone();
+            }
+        }
+        let parsed = parse_file(id, text);
+        self.entries.insert(path.to_path_buf(), (id, text.to_string(), parsed.clone()));
+        parsed
+    }
+}
+
 struct Loading<'a> {
+    cache: &'a mut ParseCache,
     loader: &'a dyn Loader,
     sources: &'a mut SourceMap,
     diagnostics: &'a mut Vec<Diagnostic>,
@@ -117,8 +139,19 @@ pub fn load_modules(
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Module> {
+    load_modules_cached(root_dir, loader, sources, diagnostics, &mut ParseCache::default())
+}
+
+/// [`load_modules`], reusing (and filling) `cache`.
+pub fn load_modules_cached(
+    root_dir: &Path,
+    loader: &dyn Loader,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+    cache: &mut ParseCache,
+) -> Vec<Module> {
     let mut loading =
-        Loading { loader, sources, diagnostics, modules: Vec::new(), by_dir: HashMap::new(), stack: Vec::new() };
+        Loading { cache, loader, sources, diagnostics, modules: Vec::new(), by_dir: HashMap::new(), stack: Vec::new() };
     loading.load(&normalize(root_dir));
     loading.modules
 }
@@ -177,8 +210,8 @@ impl Loading<'_> {
         };
         match String::from_utf8(bytes) {
             Ok(text) => {
-                let id = self.sources.add(path, text);
-                let parsed = parse_file(id, &self.sources.get(id).text);
+                let id = self.sources.add(path.clone(), text);
+                let parsed = self.cache.parse(&path, id, &self.sources.get(id).text);
                 self.diagnostics.extend(parsed.diagnostics);
                 Some(parsed.ast)
             }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test file uses its own subset.
 
+pub mod lsp_client;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -25,6 +25,7 @@ impl Checker<'_> {
                     .with_help("rename the binding so the declaration stays reachable"),
             );
         }
+        self.tables.for_types.insert(name.span, ty.clone());
         self.locals.push(Local { name: name.name.clone(), ty });
     }
 
@@ -36,6 +37,7 @@ impl Checker<'_> {
             Some(Repeat::For(clause)) => {
                 let collection = self.expr(&clause.collection);
                 let (key_ty, value_ty) = self.iteration_types(&clause.collection, &collection);
+                self.tables.for_types.insert(clause.collection.span, collection.clone());
                 if let Some(key_var) = &clause.key_var {
                     self.bind(key_var, key_ty);
                 }

@@ -15,7 +15,7 @@ pub(crate) struct InfraParser;
 
 /// A parsed file: the syntax tree of every item that parsed, and the diagnostics of
 /// those that did not.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Parsed {
     pub ast: SourceFileAst,
     pub diagnostics: Vec<Diagnostic>,

@@ -1,0 +1,234 @@
+//! Text edits from the client, and the small lexical look-backs that completion and
+//! signature help use where the code being typed does not parse yet.
+
+use lsp_types::TextDocumentContentChangeEvent;
+
+use super::position::LineIndex;
+
+/// Applies one change: a whole new text, or a range replaced. A change whose range the
+/// text does not have replaces nothing rather than guessing.
+pub fn apply_change(text: &mut String, change: TextDocumentContentChangeEvent) {
+    let Some(range) = change.range else {
+        *text = change.text;
+        return;
+    };
+    let index = LineIndex::new(text);
+    let (Ok(start), Ok(end)) = (index.offset(range.start), index.offset(range.end)) else { return };
+    if start <= end {
+        text.replace_range(start..end, &change.text);
+    }
+}
+
+/// The identifier (ASCII letters, digits and `_`) that ends at `offset`, and its start.
+pub fn word_before(text: &str, offset: usize) -> (usize, &str) {
+    let before = &text[..offset];
+    let start = before.char_indices().rev().take_while(|(_, c)| is_ident_char(*c)).last().map_or(offset, |(i, _)| i);
+    (start, &text[start..offset])
+}
+
+pub fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// What surrounds an offset, read from the text before it: the nesting of brackets
+/// (skipping strings and comments) from the start of the top-level item it is in.
+#[derive(Debug, Default, PartialEq)]
+pub struct Context {
+    /// The header words of every `{` still open, outermost first: for
+    /// `resource local.file a {` the words `resource local.file a`; for `tags = {` the
+    /// words `tags =`.
+    pub open_braces: Vec<Vec<String>>,
+    /// Unclosed `(` with the identifier before each (the function called) and the number
+    /// of commas seen inside it at its own depth.
+    pub open_calls: Vec<(String, usize)>,
+    /// Inside a `[` or `(` (an expression), so attribute names do not apply.
+    pub in_brackets: bool,
+    /// Inside a string or comment.
+    pub in_string_or_comment: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Open {
+    Brace,
+    Paren,
+    Bracket,
+    Interpolation,
+}
+
+/// Scans from the start of the item containing `offset` (the last line before it that
+/// starts in column 0 with a letter) to `offset`.
+pub fn context(text: &str, offset: usize) -> Context {
+    let item_start = item_start(text, offset);
+    let source = &text[item_start..offset];
+    let mut stack: Vec<Open> = Vec::new();
+    let mut context = Context::default();
+    let mut header_start = 0;
+    let mut chars = source.char_indices().peekable();
+    // Whether the scanner is inside a quoted string (and at which stack depth it began).
+    let mut strings: Vec<usize> = Vec::new();
+    while let Some((i, c)) = chars.next() {
+        if let Some(&depth) = strings.last() {
+            if stack.len() == depth {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => {
+                        strings.pop();
+                    }
+                    '$' if chars.peek().map(|p| p.1) == Some('{') => {
+                        chars.next();
+                        stack.push(Open::Interpolation);
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+        }
+        match c {
+            '"' => strings.push(stack.len()),
+            '#' => skip_line(&mut chars),
+            '/' if chars.peek().map(|p| p.1) == Some('/') => skip_line(&mut chars),
+            '/' if chars.peek().map(|p| p.1) == Some('*') => {
+                let mut last = ' ';
+                let mut closed = false;
+                for (_, c) in chars.by_ref() {
+                    if last == '*' && c == '/' {
+                        closed = true;
+                        break;
+                    }
+                    last = c;
+                }
+                if !closed {
+                    context.in_string_or_comment = true;
+                    return context;
+                }
+            }
+            '{' => {
+                stack.push(Open::Brace);
+                let header = header_words(&source[header_start..i]);
+                context.open_braces.push(header);
+                header_start = i + 1;
+            }
+            '(' => {
+                stack.push(Open::Paren);
+                let (_, name) = word_before(source, i);
+                context.open_calls.push((name.to_string(), 0));
+            }
+            '[' => stack.push(Open::Bracket),
+            ',' if stack.last() == Some(&Open::Paren) => {
+                if let Some(call) = context.open_calls.last_mut() {
+                    call.1 += 1;
+                }
+            }
+            '}' | ')' | ']' => {
+                match stack.pop() {
+                    Some(Open::Brace) => {
+                        context.open_braces.pop();
+                    }
+                    Some(Open::Paren) => {
+                        context.open_calls.pop();
+                    }
+                    Some(Open::Interpolation) => {
+                        // Back inside the string the interpolation was in.
+                        continue;
+                    }
+                    _ => {}
+                }
+                header_start = i + 1;
+            }
+            '\n' => header_start = i + 1,
+            _ => {}
+        }
+    }
+    // A line comment running to the offset.
+    let line_start = source.rfind('\n').map_or(0, |i| i + 1);
+    let line = &source[line_start..];
+    let in_comment = !strings.is_empty() && strings.last() == Some(&stack.len()) || line_comment_open(line);
+    context.in_string_or_comment = in_comment;
+    context.in_brackets = stack.iter().any(|o| matches!(o, Open::Paren | Open::Bracket | Open::Interpolation));
+    context
+}
+
+fn line_comment_open(line: &str) -> bool {
+    let mut in_string = false;
+    let mut previous = ' ';
+    for c in line.chars() {
+        match c {
+            '"' if previous != '\\' => in_string = !in_string,
+            '#' if !in_string => return true,
+            '/' if !in_string && previous == '/' => return true,
+            _ => {}
+        }
+        previous = c;
+    }
+    false
+}
+
+fn skip_line(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) {
+    while let Some(&(_, c)) = chars.peek() {
+        if c == '\n' {
+            break;
+        }
+        chars.next();
+    }
+}
+
+fn header_words(header: &str) -> Vec<String> {
+    header.split_whitespace().map(str::to_string).collect()
+}
+
+/// The start of the line that starts the top-level item containing `offset`.
+pub fn item_start(text: &str, offset: usize) -> usize {
+    let mut start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    loop {
+        let first = text[start..].chars().next();
+        if first.is_some_and(|c| c.is_ascii_alphabetic()) || start == 0 {
+            return start;
+        }
+        start = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_sees_the_open_resource_body() {
+        let text = "let a = 1\nresource local.file f {\n  path = \"{x}\"\n  ";
+        let context = context(text, text.len());
+        assert_eq!(context.open_braces, vec![vec!["resource", "local.file", "f"]]);
+        assert!(!context.in_brackets);
+    }
+
+    #[test]
+    fn context_counts_arguments_of_the_open_call() {
+        let text = "let a = join(\",\", [1, 2], ";
+        let context = context(text, text.len());
+        assert_eq!(context.open_calls, vec![("join".to_string(), 2)]);
+        assert!(context.in_brackets);
+    }
+
+    #[test]
+    fn context_knows_strings_and_interpolations() {
+        let text = "let a = \"x ${b";
+        assert!(!context(text, text.len()).in_string_or_comment);
+        let text = "let a = \"x ";
+        assert!(context(text, text.len()).in_string_or_comment);
+        let text = "let a = 1 # note";
+        assert!(context(text, text.len()).in_string_or_comment);
+    }
+
+    #[test]
+    fn changes_replace_ranges_by_utf16_positions() {
+        let mut text = "let café = 1\n".to_string();
+        let change = TextDocumentContentChangeEvent {
+            range: Some(lsp_types::Range::new(lsp_types::Position::new(0, 4), lsp_types::Position::new(0, 8))),
+            range_length: None,
+            text: "tea".to_string(),
+        };
+        apply_change(&mut text, change);
+        assert_eq!(text, "let tea = 1\n");
+    }
+}

@@ -1,0 +1,182 @@
+//! The server's state: open documents, and one analysis per module directory, built
+//! from the files on disk overlaid with the editor's unsaved buffers.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use infra_compiler::resolve::{normalize, ParseCache};
+use infra_compiler::{Analysis, FsLoader, Loader};
+
+use super::index::{index_module, ModuleIndex};
+
+/// An open document: the editor's text, which wins over the file on disk.
+pub struct Document {
+    pub text: String,
+    pub version: i32,
+}
+
+/// One module directory's analysis and the name index of each of its modules.
+pub struct Snapshot {
+    pub analysis: Analysis,
+    indexes: OnceCell<Vec<ModuleIndex>>,
+}
+
+impl Snapshot {
+    pub fn indexes(&self) -> &[ModuleIndex] {
+        self.indexes
+            .get_or_init(|| (0..self.analysis.modules.len()).map(|i| index_module(&self.analysis.modules, i)).collect())
+    }
+
+    /// The file id and text of `path`, if the analysis loaded it.
+    pub fn file(&self, path: &Path) -> Option<(infra_compiler::FileId, &str)> {
+        let id = self.analysis.sources.find(path)?;
+        Some((id, self.analysis.sources.get(id).text.as_str()))
+    }
+
+    /// The module (index) that owns `path`.
+    pub fn module_of(&self, path: &Path) -> Option<usize> {
+        let dir = path.parent()?;
+        self.analysis.modules.iter().position(|m| m.dir == dir)
+    }
+}
+
+struct Cached {
+    generation: u64,
+    snapshot: Rc<Snapshot>,
+}
+
+#[derive(Default)]
+pub struct Workspace {
+    /// The workspace folders the client opened.
+    pub folders: Vec<PathBuf>,
+    pub documents: BTreeMap<PathBuf, Document>,
+    /// Bumped by every edit; a snapshot from an older generation is stale.
+    generation: u64,
+    snapshots: HashMap<PathBuf, Cached>,
+    parse_caches: HashMap<PathBuf, ParseCache>,
+}
+
+impl Workspace {
+    pub fn open(&mut self, path: PathBuf, text: String, version: i32) {
+        self.documents.insert(normalize(&path), Document { text, version });
+        self.generation += 1;
+    }
+
+    pub fn close(&mut self, path: &Path) {
+        self.documents.remove(&normalize(path));
+        self.generation += 1;
+    }
+
+    /// Marks every analysis stale (a file may have changed on disk).
+    pub fn touch(&mut self) {
+        self.generation += 1;
+    }
+
+    pub fn document_mut(&mut self, path: &Path) -> Option<&mut Document> {
+        self.generation += 1;
+        self.documents.get_mut(&normalize(path))
+    }
+
+    /// The analysis of the module in `dir`, reusing the last one when nothing changed
+    /// since.
+    pub fn snapshot(&mut self, dir: &Path) -> Rc<Snapshot> {
+        let dir = normalize(dir);
+        if let Some(cached) = self.snapshots.get(&dir) {
+            if cached.generation == self.generation {
+                return cached.snapshot.clone();
+            }
+        }
+        let loader = Overlay { documents: &self.documents };
+        let cache = self.parse_caches.entry(dir.clone()).or_default();
+        let analysis = infra_compiler::analyze_cached(&dir, &loader, infra_stdlib::builtin(), cache);
+        let snapshot = Rc::new(Snapshot { analysis, indexes: OnceCell::new() });
+        self.snapshots.insert(dir, Cached { generation: self.generation, snapshot: snapshot.clone() });
+        snapshot
+    }
+
+    /// The analysis of the module `path` belongs to.
+    pub fn snapshot_for(&mut self, path: &Path) -> Rc<Snapshot> {
+        let dir = path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+        self.snapshot(&dir)
+    }
+
+    /// Every directory with `.infra` files below the workspace folders (and the
+    /// directories of open documents), for workspace symbols and for finding a module's
+    /// callers. Hidden directories, `target` and `node_modules` are skipped, and the
+    /// walk stops after a few thousand directories so a huge folder cannot stall it.
+    pub fn module_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut pending: Vec<PathBuf> = self.folders.clone();
+        let mut visited = 0;
+        while let Some(dir) = pending.pop() {
+            visited += 1;
+            if visited > 5000 {
+                break;
+            }
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let mut has_sources = false;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if path.is_dir() {
+                    if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                        pending.push(path);
+                    }
+                } else if name.ends_with(".infra") {
+                    has_sources = true;
+                }
+            }
+            if has_sources {
+                dirs.push(normalize(&dir));
+            }
+        }
+        for path in self.documents.keys() {
+            if let Some(dir) = path.parent() {
+                dirs.push(dir.to_path_buf());
+            }
+        }
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+}
+
+/// The file system with the open documents laid over it.
+struct Overlay<'a> {
+    documents: &'a BTreeMap<PathBuf, Document>,
+}
+
+impl Loader for Overlay<'_> {
+    fn list_sources(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let open = self
+            .documents
+            .keys()
+            .filter(|p| p.parent() == Some(dir) && p.extension().is_some_and(|e| e == "infra"))
+            .cloned();
+        let mut files = match FsLoader.list_sources(dir) {
+            Ok(files) => files,
+            // A directory that exists only in unsaved buffers is still a module.
+            Err(_) if self.documents.keys().any(|p| p.parent() == Some(dir)) => Vec::new(),
+            Err(error) => return Err(error),
+        };
+        files.extend(open);
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        match self.documents.get(path) {
+            Some(document) => Ok(document.text.clone().into_bytes()),
+            None => FsLoader.read(path),
+        }
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        FsLoader.is_dir(path) || self.documents.keys().any(|p| p.starts_with(path) && p != path)
+    }
+}
