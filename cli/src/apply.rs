@@ -88,12 +88,14 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     let providers = infra_stdlib::providers::factories();
     let context = PlanContext {
         scope: &scope,
-        graph: &analysis.graph,
+        modules: &analysis.modules,
+        graphs: &analysis.graphs,
         state: &loaded.state,
         providers: &providers,
         // A saved plan is applied against the state it was made from, as it was shown.
         refresh: saved.is_none(),
         selection: args.selection.selection(),
+        imports: Vec::new(),
     };
     let runtime = match crate::session::runtime(out) {
         Ok(runtime) => runtime,
@@ -142,6 +144,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         events: &events,
         destroy,
         cancelled: &cancelled,
+        import_only: false,
     };
     let report = runtime.block_on(apply(&context, &options));
     let interrupted = cancelled.load(std::sync::atomic::Ordering::SeqCst);
@@ -231,6 +234,8 @@ fn destroy_plan(
                 diff: diff(&schema, Some(&instance.attributes), None, false, false),
                 sensitive,
                 drifted_from: None,
+                moved_from: None,
+                imported: None,
             }
         })
         .collect();

@@ -11,6 +11,7 @@ mod dot;
 mod explain;
 mod format;
 mod graph;
+mod import;
 mod inputs;
 mod json;
 mod paths;
@@ -74,6 +75,8 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Delete everything the state holds, after showing what will go
     Destroy(apply::ApplyArgs),
+    /// Record an existing object in the state as an instance of the configuration
+    Import(import::ImportArgs),
     /// Read the state: list instances, show one
     State(state::StateArgs),
     /// Print the outputs saved by the last apply
@@ -143,6 +146,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out, false),
         Command::Destroy(args) => apply::run(args, out, true),
+        Command::Import(args) => import::run(args, out),
         Command::State(args) => state::run_state(args, out),
         Command::Output(args) => state::run_output(args, out),
     };

@@ -76,11 +76,13 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     let providers = infra_stdlib::providers::factories();
     let context = PlanContext {
         scope: &scope,
-        graph: &analysis.graph,
+        modules: &analysis.modules,
+        graphs: &analysis.graphs,
         state: &loaded.state,
         providers: &providers,
         refresh: args.refresh,
         selection: args.selection.selection(),
+        imports: Vec::new(),
     };
     let runtime = match crate::session::runtime(out) {
         Ok(runtime) => runtime,
@@ -146,7 +148,14 @@ pub fn render_plan(plan: &Plan, pending: &[String], color: bool) -> String {
         render_instance(&mut text, instance, color);
     }
     let (add, change, destroy) = summary(plan);
-    text.push_str(&format!("Plan: {add} to add, {change} to change, {destroy} to destroy.\n"));
+    let mut line = format!("Plan: {add} to add, {change} to change, {destroy} to destroy");
+    let (moved, imported, forgotten) = refactoring_summary(plan);
+    for (count, what) in [(moved, "to move"), (imported, "to import"), (forgotten, "to forget")] {
+        if count > 0 {
+            line.push_str(&format!(", {count} {what}"));
+        }
+    }
+    text.push_str(&format!("{line}.\n"));
     if !plan.outputs.is_empty() {
         text.push_str("\nOutputs:\n");
         for (name, value) in &plan.outputs {
@@ -169,10 +178,18 @@ pub fn summary(plan: &Plan) -> (usize, usize, usize) {
                 counts.2 += 1;
             }
             Action::Delete => counts.2 += 1,
-            Action::NoOp | Action::Read => {}
+            Action::NoOp | Action::Read | Action::Forget => {}
         }
     }
     counts
+}
+
+/// How many instances are moved, imported and forgotten.
+pub fn refactoring_summary(plan: &Plan) -> (usize, usize, usize) {
+    let moved = plan.instances.iter().filter(|i| i.moved_from.is_some()).count();
+    let imported = plan.instances.iter().filter(|i| i.imported.is_some()).count();
+    let forgotten = plan.instances.iter().filter(|i| i.diff.action == Action::Forget).count();
+    (moved, imported, forgotten)
 }
 
 fn describe(action: Action) -> &'static str {
@@ -184,6 +201,7 @@ fn describe(action: Action) -> &'static str {
         Action::Delete => "will be destroyed",
         Action::Read => "will be read during apply",
         Action::NoOp => "is unchanged",
+        Action::Forget => "will be forgotten: removed from the state, the object itself left as it is",
     }
 }
 
@@ -192,13 +210,31 @@ fn color_of(action: Action) -> &'static str {
         Action::Create => "32",
         Action::Update | Action::Read => "33",
         Action::Replace { .. } | Action::Delete => "31",
-        Action::NoOp => "0",
+        Action::NoOp | Action::Forget => "0",
     }
 }
 
 fn render_instance(text: &mut String, instance: &PlannedInstance, color: bool) {
     let action = instance.diff.action;
     let symbol = render::paint(action.symbol(), color_of(action), color);
+    if let Some(from) = &instance.moved_from {
+        text.push_str(&format!("  # {from} has moved to {}\n", instance.address));
+    }
+    if let Some(id) = &instance.imported {
+        text.push_str(&format!(
+            "  # {} will be imported from id {}\n",
+            instance.address,
+            infra_runtime::value::quote(id)
+        ));
+    }
+    if action == Action::Forget {
+        text.push_str(&format!("  # {} {}\n\n", instance.address, describe(action)));
+        return;
+    }
+    if action == Action::NoOp {
+        text.push('\n');
+        return;
+    }
     text.push_str(&format!("  # {} {}\n", instance.address, describe(action)));
     text.push_str(&format!("  {symbol} {} {} {{\n", instance.resource_type, instance.address));
     let mut attributes: Vec<&AttributeChange> = instance.diff.attributes.iter().collect();
@@ -268,6 +304,8 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
                 "type": instance.resource_type,
                 "action": action_name(instance.diff.action),
                 "drifted": instance.drifted_from.is_some(),
+                "moved_from": instance.moved_from.as_ref().map(ToString::to_string),
+                "imported_from": instance.imported,
                 "attributes": attributes,
             })
         })
@@ -285,5 +323,6 @@ fn action_name(action: Action) -> &'static str {
         Action::Delete => "delete",
         Action::Read => "read",
         Action::NoOp => "no-op",
+        Action::Forget => "forget",
     }
 }

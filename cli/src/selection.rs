@@ -19,7 +19,7 @@ pub struct SelectionArgs {
     replace: Vec<Address>,
 }
 
-fn parse_address(text: &str) -> Result<Address, String> {
+pub fn parse_address(text: &str) -> Result<Address, String> {
     text.parse::<Address>().map_err(|e| format!("`{text}` is not an address: {} (at byte {})", e.message, e.offset))
 }
 

@@ -158,3 +158,41 @@ fn a_failed_delete_does_not_print_a_secret() {
     let journal = std::fs::read_to_string(dir.join("infra.state.journal")).unwrap_or_default();
     assert!(!journal.contains("hunter2"), "{journal}");
 }
+
+/// Bug: the defaults of `optional(T, default)` object fields were never filled in, so a
+/// field left out was `null` at run time (and `settings.debug ? ...` failed) although
+/// the checker typed it as the field's type.
+#[test]
+fn optional_field_defaults_are_filled_in_root_and_module_inputs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("svc")).expect("mkdir");
+    std::fs::write(
+        dir.join("svc/main.infra"),
+        "input spec: object({ port = number, tags = optional(list(string), [\"base\"]) })\n\
+         output summary = \"${spec.port}:${join(\",\", spec.tags)}\"\n",
+    )
+    .expect("write module");
+    module(
+        dir,
+        r#"
+input envs: map(object({ replicas = number, debug = optional(bool, false) })) = {
+  dev  = { replicas = 1, debug = true }
+  prod = { replicas = 3 }
+}
+module svc "./svc" {
+  spec = { port = 80 }
+}
+output modes = { for name, e in envs : name => e.debug ? "debug" : "info" }
+output service = svc.summary
+"#,
+    );
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(r#"modes = { dev = "debug", prod = "info" }"#), "{text}");
+    assert!(text.contains(r#"service = "80:base""#), "{text}");
+    // A value given on the command line gets the defaults too.
+    let (code, text) = infra(dir, &["apply", "--auto-approve", "--var", "envs={ qa = { replicas = 2 } }"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(r#"modes = { qa = "info" }"#), "{text}");
+}

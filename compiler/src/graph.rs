@@ -74,6 +74,20 @@ impl DependencyGraph {
 /// recorded, and reports every cycle.
 pub fn build(modules: &[Module], root: &Module, tables: &Tables, diagnostics: &mut Vec<Diagnostic>) -> DependencyGraph {
     let _ = modules;
+    match tables.modules.first() {
+        Some(table) => build_module(root, table, diagnostics),
+        None => DependencyGraph::default(),
+    }
+}
+
+/// Builds the graph of one module from the references the checker recorded in its
+/// table, and reports every cycle.
+pub fn build_module(
+    module: &Module,
+    table: &crate::check::ModuleTables,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> DependencyGraph {
+    let root = module;
     let mut graph = DependencyGraph::default();
     let mut by_item: HashMap<ItemId, NodeIndex> = HashMap::new();
     let mut by_decl: HashMap<&str, NodeIndex> = HashMap::new();
@@ -94,7 +108,6 @@ pub fn build(modules: &[Module], root: &Module, tables: &Tables, diagnostics: &m
             }
         }
     }
-    let Some(table) = tables.modules.first() else { return graph };
     for reference in &table.references {
         let Some(&from) = by_item.get(&reference.from) else { continue };
         let to = match &reference.target {
@@ -137,7 +150,7 @@ fn node_for(item: &Item) -> Option<Node> {
             let name = format!("check@{}", x.span.start);
             (NodeKind::Check, name.clone(), "check".to_string())
         }
-        Item::Fn(_) | Item::Moved(_) | Item::Import(_) | Item::State(_) => return None,
+        Item::Fn(_) | Item::Moved(_) | Item::Import(_) | Item::Forget(_) | Item::State(_) => return None,
     };
     Some(Node { kind, name, label, span: item.span() })
 }

@@ -36,6 +36,9 @@ pub struct Analysis {
     pub modules: Vec<resolve::Module>,
     /// The root module's dependency graph.
     pub graph: graph::DependencyGraph,
+    /// Every module's dependency graph, in the order of `modules` (the first is a copy
+    /// of `graph`).
+    pub graphs: Vec<graph::DependencyGraph>,
     /// Sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -51,14 +54,14 @@ pub fn analyze(root_dir: &Path, loader: &dyn Loader, schemas: &dyn Schemas) -> A
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
     let modules = resolve::load_modules(root_dir, loader, &mut sources, &mut diagnostics);
-    let root_graph = match modules.first() {
-        Some(root) => {
-            let tables = check::check_modules(&modules, schemas, &mut diagnostics);
-            graph::build(&modules, root, &tables, &mut diagnostics)
-        }
-        None => graph::DependencyGraph::default(),
+    let graphs: Vec<graph::DependencyGraph> = if modules.is_empty() {
+        Vec::new()
+    } else {
+        let tables = check::check_modules(&modules, schemas, &mut diagnostics);
+        modules.iter().zip(&tables.modules).map(|(m, t)| graph::build_module(m, t, &mut diagnostics)).collect()
     };
+    let root_graph = graphs.first().cloned().unwrap_or_default();
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
-    Analysis { sources, modules, graph: root_graph, diagnostics }
+    Analysis { sources, modules, graph: root_graph, graphs, diagnostics }
 }

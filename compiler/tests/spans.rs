@@ -95,6 +95,7 @@ impl Walk {
                 self.address(span, &x.to);
                 self.expr(span, &x.id);
             }
+            Item::Forget(x) => self.address(span, &x.address),
             Item::State(x) => self.body(span, &x.body),
         }
     }

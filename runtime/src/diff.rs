@@ -24,6 +24,8 @@ pub enum Action {
     Delete,
     /// A data source read during plan or apply.
     Read,
+    /// Dropped from state; the object is left alone (`forget`).
+    Forget,
 }
 
 impl Action {
@@ -37,6 +39,7 @@ impl Action {
             Action::Replace { create_before_destroy: true } => "+/-",
             Action::Delete => "-",
             Action::Read => "<=",
+            Action::Forget => ".",
         }
     }
 }

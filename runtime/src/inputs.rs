@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use infra_compiler::check::lower_type;
 use infra_compiler::diagnostic::{codes, suggest, Diagnostic};
 use infra_compiler::resolve::{DeclKind, Module};
-use infra_compiler::syntax::ast::{BodyItem, Expr, ExprKind, Input, Item};
+use infra_compiler::syntax::ast::{BodyItem, Expr, ExprKind, Input, Item, TypeExpr, TypeExprKind};
 use infra_compiler::types::Type;
 use infra_compiler::{Schemas, Span};
 
@@ -24,7 +24,7 @@ use crate::convert::convert;
 use crate::eval::{Evaluator, Locals, NoGlobals};
 use crate::function::Functions;
 use crate::module::ModuleScope;
-use crate::value::Value;
+use crate::value::{Kind, Value};
 
 /// Where a value was given.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,6 +164,10 @@ fn resolve_one(
             .with_note(format!("the value given: {shown}"))
             .with_help(format!("give `{name}` a `{ty}`"))
     })?;
+    let converted = match &input.ty {
+        Some(written) => fill_optional_defaults(converted, written, &mut |e| evaluate(context, e))?,
+        None => converted,
+    };
     Ok(if is_sensitive(input) { converted.mark_sensitive() } else { converted })
 }
 
@@ -229,6 +233,23 @@ fn evaluate(context: &InputContext<'_>, expr: &Expr) -> Result<Value, Diagnostic
     evaluator.eval(expr, &mut Locals::new())
 }
 
+/// The `check`s of every input of `context.module`, with `values` in scope: how a
+/// module instance's inputs are checked once its caller gave them. A condition that is
+/// not known yet passes.
+pub(crate) fn run_input_checks(context: &InputContext<'_>, values: &BTreeMap<String, Value>) -> Vec<Diagnostic> {
+    let inputs: Vec<&Input> = context
+        .module
+        .decls
+        .values()
+        .filter(|d| d.kind == DeclKind::Input)
+        .filter_map(|d| match context.module.item(d.item) {
+            Item::Input(input) => Some(input),
+            _ => None,
+        })
+        .collect();
+    run_checks(context, &inputs, values)
+}
+
 /// Each input's `check`s, with every input in scope.
 fn run_checks(context: &InputContext<'_>, inputs: &[&Input], values: &BTreeMap<String, Value>) -> Vec<Diagnostic> {
     let scope = ModuleScope::new(context.module, values.clone(), context.functions, context.schemas, context.env);
@@ -265,4 +286,55 @@ fn run_checks(context: &InputContext<'_>, inputs: &[&Input], values: &BTreeMap<S
         }
     }
     diagnostics
+}
+
+/// Fills the defaults of `optional(T, default)` object fields in an already converted
+/// `value` of the written type `ty`: a field that is absent or null takes its default,
+/// evaluated by `eval` and converted to the field's type. Unknown values are left as
+/// they are; their defaults apply once they are known.
+pub(crate) fn fill_optional_defaults(
+    value: Value,
+    ty: &TypeExpr,
+    eval: &mut dyn FnMut(&Expr) -> Result<Value, Diagnostic>,
+) -> Result<Value, Diagnostic> {
+    let sensitive = value.sensitive;
+    let filled = match (value.kind, &ty.kind) {
+        (Kind::Map(mut entries), TypeExprKind::Object(fields)) => {
+            for field in fields {
+                let name = &field.name.name;
+                let current = entries.remove(name).unwrap_or_else(Value::null);
+                let current = match &field.default {
+                    Some(default) if current.is_null() => {
+                        let value = eval(default)?;
+                        convert(&value, &lower_type(&field.ty))
+                            .map_err(|e| crate::eval::invalid_value(default.span, e.to_string()))?
+                    }
+                    _ => current,
+                };
+                entries.insert(name.clone(), fill_optional_defaults(current, &field.ty, eval)?);
+            }
+            Value::map(entries)
+        }
+        (Kind::Map(entries), TypeExprKind::Map(element)) => Value::map(
+            entries
+                .into_iter()
+                .map(|(k, v)| Ok((k, fill_optional_defaults(v, element, eval)?)))
+                .collect::<Result<_, Diagnostic>>()?,
+        ),
+        (Kind::List(items), TypeExprKind::List(element)) => {
+            Value::list(items.into_iter().map(|v| fill_optional_defaults(v, element, eval)).collect::<Result<_, _>>()?)
+        }
+        (Kind::Set(items), TypeExprKind::Set(element)) => {
+            Value::set(items.into_iter().map(|v| fill_optional_defaults(v, element, eval)).collect::<Result<_, _>>()?)
+        }
+        (Kind::List(items), TypeExprKind::Tuple(elements)) => Value::list(
+            items
+                .into_iter()
+                .zip(elements)
+                .map(|(v, element)| fill_optional_defaults(v, element, eval))
+                .collect::<Result<_, _>>()?,
+        ),
+        (kind, _) => Value { kind, sensitive },
+    };
+    Ok(filled.with_mark(sensitive))
 }

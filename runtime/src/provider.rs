@@ -68,8 +68,8 @@ pub enum ReadResult {
 /// Where a provider runs.
 #[derive(Clone, Debug)]
 pub struct ProviderContext {
-    /// The directory of the module the resource is declared in: relative paths start
-    /// there.
+    /// The root module's directory: relative paths start there, whichever module
+    /// declares the resource (as a shell started there would see them).
     pub module_dir: PathBuf,
 }
 

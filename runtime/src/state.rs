@@ -98,6 +98,10 @@ pub struct Instance {
     /// order once it is gone from the configuration.
     pub dependencies: Vec<Address>,
     pub status: Status,
+    /// A digest of the values the resource's `replace_when` listed when it was last
+    /// written: when they change, the instance is replaced. A digest, not the values,
+    /// so that a secret among them is not stored.
+    pub triggers: Option<String>,
 }
 
 impl Instance {
@@ -110,6 +114,7 @@ impl Instance {
             attributes: Attributes::new(),
             dependencies: Vec::new(),
             status: Status::Created,
+            triggers: None,
         }
     }
 
@@ -120,6 +125,11 @@ impl Instance {
 
     pub fn with_dependencies(mut self, dependencies: Vec<Address>) -> Instance {
         self.dependencies = dependencies;
+        self
+    }
+
+    pub fn with_triggers(mut self, triggers: Option<String>) -> Instance {
+        self.triggers = triggers;
         self
     }
 }

@@ -27,11 +27,13 @@ async fn plan_module(dir: &Path, source: &str, state: &State) -> Result<Plan, Ve
     let providers = infra_stdlib::providers::factories();
     let context = PlanContext {
         scope: &scope,
-        graph: &analysis.graph,
+        modules: &analysis.modules,
+        graphs: &analysis.graphs,
         state,
         providers: &providers,
         refresh: true,
         selection: Selection::default(),
+        imports: Vec::new(),
     };
     plan(&context).await.map_err(|errors| errors.iter().map(|d| format!("{} {}", d.code, d.message)).collect())
 }

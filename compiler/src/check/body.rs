@@ -140,6 +140,15 @@ impl Checker<'_> {
                     }
                     self.check_schema_block(block, schema, what, meta);
                 }
+                BodyItem::Check(check) if check.kind != CheckKind::Check && meta.contains(&"precondition") => {
+                    let mark = self.locals.len();
+                    if check.kind == CheckKind::Postcondition {
+                        // `self` is the instance as the provider reported it.
+                        self.locals.push(Local { name: "self".to_string(), ty: Type::Any });
+                    }
+                    self.check_check(check);
+                    self.locals.truncate(mark);
+                }
                 other => self.not_allowed(other, &format!("in {what}"), &[]),
             }
         }
@@ -187,7 +196,7 @@ impl Checker<'_> {
                 .iter()
                 .filter(|a| a.settable)
                 .map(|a| a.name.as_str())
-                .chain(meta.iter().copied().filter(|m| *m != "lifecycle"))
+                .chain(meta.iter().copied().filter(|m| *m != "lifecycle" && *m != "precondition"))
                 .collect();
             let help = suggest(name, candidates.iter().copied())
                 .unwrap_or_else(|| format!("{what} accepts {}", list(&candidates)));

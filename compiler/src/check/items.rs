@@ -31,6 +31,7 @@ impl Checker<'_> {
                 let ty = self.expr(&import.id);
                 self.expect_type(&import.id, &ty, &Type::String);
             }
+            Item::Forget(forget) => self.check_address(&forget.address, false),
             Item::State(state) => self.check_free_body(&state.body, &[]),
         }
     }
@@ -186,7 +187,7 @@ impl Checker<'_> {
         if resource.body.attribute("provider").is_none() && self.module.providers.contains_key(&provider_name) {
             self.reference(Target::Provider(provider_name), resource.ty.span);
         }
-        let mut meta = vec!["depends_on", "provider"];
+        let mut meta = vec!["depends_on", "provider", "precondition"];
         if resource.mode == ResourceMode::Managed {
             meta.push("lifecycle");
         }
@@ -341,7 +342,7 @@ impl Checker<'_> {
                         }
                     }
                 }
-                BodyItem::Check(check) if checks => self.check_check(check),
+                BodyItem::Check(check) if checks && check.kind == CheckKind::Check => self.check_check(check),
                 other => {
                     let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
                     self.not_allowed(other, "here", &names);
@@ -354,7 +355,7 @@ impl Checker<'_> {
         let (what, span) = match entry {
             BodyItem::Attribute(a) => (format!("`{}`", a.name.name), a.name.span),
             BodyItem::Block(b) => (format!("block `{}`", b.name.name), b.name.span),
-            BodyItem::Check(c) => ("`check`".to_string(), c.span),
+            BodyItem::Check(c) => (format!("`{}`", c.kind.keyword()), c.span),
             BodyItem::Placeholder(span) => {
                 self.error(
                     Diagnostic::error(codes::INVALID_ITEM_BODY, "placeholder `...` in a body")

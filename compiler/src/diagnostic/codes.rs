@@ -90,6 +90,7 @@ codes! {
     UNKNOWN_REPETITION = "E0608", "repetition not known at plan time";
     DUPLICATE_INSTANCE_KEY = "E0609", "two instances with the same key";
     PROVIDER_FAILED = "E0610", "provider operation failed";
+    INVALID_MOVE = "E0611", "`moved` or `forget` cannot be applied";
     // State: E07xx
     STATE_CORRUPT = "E0700", "state file is not valid";
     STATE_NEWER_FORMAT = "E0701", "state written by a newer version of Infra";

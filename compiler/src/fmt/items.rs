@@ -74,6 +74,13 @@ fn item(src: &Source, item: &Item) -> String {
                 push_expr(src, head, &x.id, 0);
             })
         }
+        Item::Forget(x) => {
+            let children: Vec<_> = address_children(src, &x.address).collect();
+            simple(src, x.span, &children, |head| {
+                push_text(head, "forget ");
+                push_address(src, head, &x.address, 0);
+            })
+        }
         Item::State(x) => with_body(src, x.span, &[], Some(&x.body), 0, |head| {
             push_text(head, "state ");
             push_text(head, &x.backend.name);
@@ -241,7 +248,7 @@ fn check(src: &Source, x: &Check, indent: usize) -> String {
     if !src.comments_covered(start, end, &children) {
         return src.verbatim(start, end, indent);
     }
-    let mut out = String::from("check ");
+    let mut out = format!("{} ", x.kind.keyword());
     push_expr(src, &mut out, &x.condition, indent);
     push_text(&mut out, ", ");
     push_expr(src, &mut out, &x.message, indent);

@@ -46,6 +46,7 @@ fn item_exprs(item: &Item, f: &mut impl FnMut(&Expr)) {
             address_exprs(&x.to, f);
             expr(&x.id, f);
         }
+        Item::Forget(x) => address_exprs(&x.address, f),
         Item::State(x) => body_exprs(&x.body, f),
     }
 }

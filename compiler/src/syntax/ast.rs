@@ -49,6 +49,7 @@ pub enum Item {
     Check(Check),
     Moved(Moved),
     Import(Import),
+    Forget(Forget),
     State(StateBlock),
 }
 
@@ -65,6 +66,7 @@ impl Item {
             Item::Check(x) => x.span,
             Item::Moved(x) => x.span,
             Item::Import(x) => x.span,
+            Item::Forget(x) => x.span,
             Item::State(x) => x.span,
         }
     }
@@ -79,7 +81,12 @@ impl Item {
             Item::Resource(x) => Some(&x.name),
             Item::Module(x) => Some(&x.name),
             Item::Output(x) => Some(&x.name),
-            Item::Provider(_) | Item::Check(_) | Item::Moved(_) | Item::Import(_) | Item::State(_) => None,
+            Item::Provider(_)
+            | Item::Check(_)
+            | Item::Moved(_)
+            | Item::Import(_)
+            | Item::Forget(_)
+            | Item::State(_) => None,
         }
     }
 
@@ -99,6 +106,7 @@ impl Item {
             Item::Check(_) => "check",
             Item::Moved(_) => "moved",
             Item::Import(_) => "import",
+            Item::Forget(_) => "forget",
             Item::State(_) => "state",
         }
     }
@@ -208,11 +216,39 @@ pub struct Output {
     pub span: Span,
 }
 
-/// `check CONDITION, MESSAGE` at top level or in an input body.
+/// `check CONDITION, MESSAGE` at top level or in an input body; `precondition` and
+/// `postcondition` in a resource body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
+    pub kind: CheckKind,
     pub condition: Expr,
     pub message: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CheckKind {
+    Check,
+    /// Evaluated before an instance is created or updated.
+    Precondition,
+    /// Evaluated after, with `self` standing for the instance.
+    Postcondition,
+}
+
+impl CheckKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CheckKind::Check => "check",
+            CheckKind::Precondition => "precondition",
+            CheckKind::Postcondition => "postcondition",
+        }
+    }
+}
+
+/// `forget ADDRESS`: drop what state holds at the address without destroying it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forget {
+    pub address: Address,
     pub span: Span,
 }
 

@@ -14,8 +14,10 @@
 pub const MAX_NESTING: usize = 64;
 
 /// Keywords that start a top-level item.
-const ITEM_KEYWORDS: &[&str] =
-    &["input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "state"];
+const ITEM_KEYWORDS: &[&str] = &[
+    "input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "forget",
+    "state",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProblemKind {

@@ -91,6 +91,7 @@ impl<'d> Lower<'d> {
             Rule::check_item => Item::Check(self.check(pair)),
             Rule::moved_item => Item::Moved(self.moved_item(pair)),
             Rule::import_item => Item::Import(self.import_item(pair)),
+            Rule::forget_item => Item::Forget(self.forget_item(pair)),
             Rule::state_item => Item::State(self.state_item(pair)),
             rule => unexpected_rule(rule),
         }
@@ -245,10 +246,22 @@ impl<'d> Lower<'d> {
     /// `check_item` and `check_stmt`: `check CONDITION, MESSAGE`.
     fn check(&mut self, pair: Pair<Rule>) -> Check {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner().skip(1);
+        let mut inner = pair.into_inner();
+        let kind = match next(&mut inner).as_str() {
+            "precondition" => CheckKind::Precondition,
+            "postcondition" => CheckKind::Postcondition,
+            _ => CheckKind::Check,
+        };
         let condition = self.expr(next(&mut inner));
         let message = self.expr(next(&mut inner));
-        Check { condition, message, span }
+        Check { kind, condition, message, span }
+    }
+
+    fn forget_item(&mut self, pair: Pair<Rule>) -> Forget {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let address = self.address(next(&mut inner));
+        Forget { address, span }
     }
 
     fn moved_item(&mut self, pair: Pair<Rule>) -> Moved {

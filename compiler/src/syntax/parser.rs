@@ -205,7 +205,7 @@ fn syntax_help(found: &str, expected: Option<&str>) -> String {
             "a value is missing here: a number, a string, a list, an object, a name or a call"
         }
         _ if expected.contains("a declaration") => {
-            "a file holds declarations: `input`, `let`, `fn`, `provider`, `resource`, `data`, `module`, `output`, `check`, `moved`, `import` or `state`"
+            "a file holds declarations: `input`, `let`, `fn`, `provider`, `resource`, `data`, `module`, `output`, `check`, `moved`, `import`, `forget` or `state`"
         }
         _ if expected.contains("`=`") => "attributes are set with `=`: `name = value`",
         _ if expected.contains("`->`") => "a move is written `moved FROM -> TO`",
@@ -279,6 +279,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::check_item
         | Rule::moved_item
         | Rule::import_item
+        | Rule::forget_item
         | Rule::state_item
         | Rule::kw_input
         | Rule::kw_let
@@ -291,6 +292,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::kw_check
         | Rule::kw_moved
         | Rule::kw_import
+        | Rule::kw_forget
         | Rule::kw_state => "a declaration",
         Rule::ident | Rule::name | Rule::variable | Rule::heredoc_marker => "a name",
         Rule::resource_type => "a resource type such as `local.file`",

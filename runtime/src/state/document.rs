@@ -46,6 +46,8 @@ struct InstanceDocument {
     sensitive_attributes: Vec<AttributePath>,
     #[serde(default)]
     dependencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    triggers: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -93,6 +95,7 @@ fn instance_document(address: &Address, instance: &Instance) -> Result<InstanceD
         attributes,
         sensitive_attributes,
         dependencies: instance.dependencies.iter().map(ToString::to_string).collect(),
+        triggers: instance.triggers.clone(),
     })
 }
 
@@ -128,6 +131,7 @@ fn instance_from_document(record: InstanceDocument, name: &str) -> Result<Instan
         attributes,
         dependencies,
         status: record.status,
+        triggers: record.triggers,
     })
 }
 

@@ -170,6 +170,7 @@ pub fn render_line(entry: &JournalEntry) -> Result<Vec<u8>, StateError> {
         attributes: None,
         sensitive_attributes: Vec::new(),
         dependencies: Vec::new(),
+        triggers: None,
         error: entry.error.clone(),
     };
     if let Some(instance) = &entry.instance {
@@ -181,6 +182,7 @@ pub fn render_line(entry: &JournalEntry) -> Result<Vec<u8>, StateError> {
         line.attributes = Some(attributes);
         line.sensitive_attributes = sensitive;
         line.dependencies = instance.dependencies.iter().map(ToString::to_string).collect();
+        line.triggers = instance.triggers.clone();
     }
     let mut bytes = serde_json::to_vec(&line)
         .map_err(|e| StateError::new(StateErrorKind::Unstorable, format!("cannot serialize a journal entry: {e}")))?;
@@ -251,6 +253,8 @@ struct Line {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     dependencies: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    triggers: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
@@ -265,7 +269,16 @@ fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
             };
             let dependencies =
                 line.dependencies.iter().map(|text| address_from_text(text)).collect::<Result<Vec<_>, _>>()?;
-            Some(Instance { mode, resource_type, provider, attributes, dependencies, status: Status::Created })
+            let triggers = line.triggers;
+            Some(Instance {
+                mode,
+                resource_type,
+                provider,
+                attributes,
+                dependencies,
+                status: Status::Created,
+                triggers,
+            })
         }
         (None, None, None) => None,
         _ => return Err("an instance needs `mode`, `type` and `provider`".to_string()),

@@ -19,12 +19,23 @@ use super::{kind, provider};
 mod file;
 
 pub fn schema() -> ProviderSchema {
-    provider(
+    let mut schema = provider(
         "local",
         "Files on the machine that runs Infra.",
         vec![("file", file_resource())],
         vec![("file", file_data())],
-    )
+    );
+    schema.config = Schema {
+        description: "Where relative paths start.".to_string(),
+        attributes: vec![AttributeSchema::optional(
+            "root",
+            Type::String,
+            "The directory relative paths start from, itself relative to the root module's directory; \
+             by default the root module's directory.",
+        )],
+        blocks: Vec::new(),
+    };
+    schema
 }
 
 fn file_resource() -> Schema {
@@ -35,14 +46,14 @@ fn file_resource() -> Schema {
             AttributeSchema::required(
                 "path",
                 Type::String,
-                "Where to write the file, relative to the module's directory; changing it replaces the file.",
+                "Where to write the file, relative to the root module's directory (or the provider's `root`); changing it replaces the file.",
             )
             .force_new(),
             AttributeSchema::optional("content", Type::String, "The text to write; set this or `source`."),
             AttributeSchema::optional(
                 "source",
                 Type::String,
-                "A file to copy, relative to the module's directory; set this or `content`.",
+                "A file to copy, relative to the root module's directory (or the provider's `root`); set this or `content`.",
             ),
             AttributeSchema::optional(
                 "mode",
@@ -64,7 +75,7 @@ fn file_data() -> Schema {
             AttributeSchema::required(
                 "path",
                 Type::String,
-                "The path of the file to read, relative to the module's directory.",
+                "The path of the file to read, relative to the root module's directory (or the provider's `root`).",
             ),
             AttributeSchema::computed("content", Type::String, "The file's content, as UTF-8 text."),
             AttributeSchema::computed("size", Type::Number, "The size of the file in bytes."),
@@ -90,16 +101,19 @@ impl ProviderFactory for LocalFactory {
         &self.schema
     }
 
-    fn configure(&self, _config: &Attributes, context: &ProviderContext) -> ProviderResult<Arc<dyn Provider>> {
-        Ok(Arc::new(Local { module_dir: context.module_dir.clone() }))
+    fn configure(&self, config: &Attributes, context: &ProviderContext) -> ProviderResult<Arc<dyn Provider>> {
+        let module_dir = match config.get("root").and_then(Value::as_str) {
+            Some(root) => context.module_dir.join(root),
+            None => context.module_dir.clone(),
+        };
+        Ok(Arc::new(Local { module_dir }))
     }
 }
 
 /// The attributes of `local.file`, which every result carries (null when unset).
 const FILE_ATTRIBUTES: [&str; 6] = ["id", "path", "content", "source", "mode", "size"];
 
-/// The configured provider: it has no settings, only the module directory that relative
-/// paths start from.
+/// The configured provider: the directory relative paths start from.
 struct Local {
     module_dir: PathBuf,
 }
@@ -178,7 +192,7 @@ impl Provider for Local {
         blocking(move || file::remove(&resolved)).await?.map_err(|e| io_error("delete", &path, e))
     }
 
-    /// The id to import by is the file's path (relative to the module directory), since
+    /// The id to import by is the file's path (relative to the root module's directory, or the provider's `root`), since
     /// a content hash cannot find a file. The imported file keeps its content and mode.
     async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
         check_kind(kind)?;

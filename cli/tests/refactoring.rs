@@ -1,0 +1,385 @@
+//! Modules at run time, provider configurations, lifecycle rules, `moved`, `import`,
+//! `forget` and checks, end to end through the binary with the built-in providers,
+//! checking the real files and the state they leave.
+
+use std::path::Path;
+
+mod common;
+
+use common::{outcome, write_module};
+
+fn read(dir: &Path, path: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join(path)).ok()
+}
+
+#[track_caller]
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, text) = outcome(dir, args);
+    assert_eq!(code, 0, "infra {args:?}:\n{text}");
+    text
+}
+
+#[track_caller]
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let (code, text) = outcome(dir, args);
+    assert_eq!(code, 1, "infra {args:?} should fail:\n{text}");
+    text
+}
+
+/// The plan's text from "Infra will perform" on: what the snapshots compare.
+fn actions(text: &str) -> String {
+    text.find("Infra will perform").map_or_else(|| text.to_string(), |i| text[i..].to_string())
+}
+
+fn state_list(dir: &Path) -> Vec<String> {
+    ok(dir, &["state", "list"]).lines().map(str::to_string).collect()
+}
+
+const ENV_MODULE: &str = r#"
+input name: string
+
+resource local.file config {
+  path    = "out/${name}.txt"
+  content = "environment ${name}"
+}
+
+output path = config.path
+"#;
+
+fn environments(dir: &Path, names: &[&str]) {
+    std::fs::create_dir_all(dir.join("env")).expect("mkdir");
+    std::fs::write(dir.join("env/main.infra"), ENV_MODULE).expect("write module");
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    write_module(
+        dir,
+        &format!(
+            "module env \"./env\" for name in [{}] {{\n  name = name\n}}\n\noutput paths = {{ for k, e in env : k => e.path }}\n",
+            list.join(", ")
+        ),
+    );
+}
+
+#[test]
+fn a_module_per_environment_then_one_removed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    environments(dir, &["dev", "staging", "prod"]);
+    let applied = ok(dir, &["apply", "--auto-approve"]);
+    assert!(applied.contains("3 added"), "{applied}");
+    assert!(
+        applied.contains(r#"paths = { dev = "out/dev.txt", prod = "out/prod.txt", staging = "out/staging.txt" }"#),
+        "{applied}"
+    );
+    for name in ["dev", "staging", "prod"] {
+        assert_eq!(read(dir, &format!("out/{name}.txt")), Some(format!("environment {name}")));
+    }
+    assert_eq!(state_list(dir), [r#"env["dev"].config"#, r#"env["prod"].config"#, r#"env["staging"].config"#]);
+    let (code, _) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "a second plan has nothing to do");
+
+    // Targeting one module instance plans only what is inside it.
+    let targeted = ok(dir, &["plan", "--target", r#"env["prod"]"#, "--replace", r#"env["prod"].config"#]);
+    insta::assert_snapshot!("module_target_replace", actions(&targeted));
+
+    environments(dir, &["dev", "prod"]);
+    let plan = ok(dir, &["plan"]);
+    insta::assert_snapshot!("module_instance_removed", actions(&plan));
+    let before = std::fs::metadata(dir.join("out/dev.txt")).and_then(|m| m.modified()).expect("mtime");
+    let applied = ok(dir, &["apply", "--auto-approve"]);
+    assert!(applied.contains("0 added, 0 changed, 1 destroyed"), "{applied}");
+    assert_eq!(read(dir, "out/staging.txt"), None, "the removed instance's file is gone");
+    assert_eq!(read(dir, "out/prod.txt").as_deref(), Some("environment prod"));
+    let after = std::fs::metadata(dir.join("out/dev.txt")).and_then(|m| m.modified()).expect("mtime");
+    assert_eq!(before, after, "the other instances are untouched");
+    assert_eq!(state_list(dir), [r#"env["dev"].config"#, r#"env["prod"].config"#]);
+
+    ok(dir, &["destroy", "--auto-approve"]);
+    assert!(state_list(dir).is_empty());
+    assert_eq!(read(dir, "out/dev.txt"), None);
+}
+
+#[test]
+fn a_module_input_of_the_wrong_type_is_reported_at_the_call() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("m")).expect("mkdir");
+    std::fs::write(dir.join("m/main.infra"), "input port: number\n\noutput value = port\n").expect("write");
+    write_module(
+        dir,
+        "input raw: string = \"eighty\"\n\nmodule m \"./m\" {\n  port = jsondecode(\"\\\"${raw}\\\"\")\n}\n",
+    );
+    let text = fails(dir, &["plan"]);
+    assert!(text.contains("E0605") && text.contains("input `port` of module `m` is a `number`"), "{text}");
+    assert!(!dir.join("infra.state.json").exists(), "a failing plan writes no state");
+}
+
+#[test]
+fn moved_renames_without_destroying() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource local.file old {\n  path    = \"out/a.txt\"\n  content = \"a\"\n}\n");
+    ok(dir, &["apply", "--auto-approve"]);
+    // A move from an address that is neither in state nor declared is a typo.
+    write_module(
+        dir,
+        "resource local.file renamed {\n  path    = \"out/a.txt\"\n  content = \"a\"\n}\n\nmoved olf -> renamed\n",
+    );
+    let text = fails(dir, &["plan"]);
+    assert!(text.contains("E0611") && text.contains("nothing to move"), "{text}");
+
+    write_module(
+        dir,
+        "resource local.file renamed {\n  path    = \"out/a.txt\"\n  content = \"a\"\n}\n\nmoved old -> renamed\n",
+    );
+    let plan = ok(dir, &["plan"]);
+    insta::assert_snapshot!("moved_rename", actions(&plan));
+    let applied = ok(dir, &["apply", "--auto-approve"]);
+    assert!(applied.contains("0 added, 0 changed, 0 destroyed"), "{applied}");
+    assert_eq!(state_list(dir), ["renamed"]);
+    assert_eq!(read(dir, "out/a.txt").as_deref(), Some("a"));
+    // The statement can stay: the move is done.
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn moved_into_a_module_and_chains_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    environments(dir, &["dev"]);
+    write_module(
+        dir,
+        "resource local.file config {\n  path    = \"out/dev.txt\"\n  content = \"environment dev\"\n}\n",
+    );
+    ok(dir, &["apply", "--auto-approve"]);
+    environments(dir, &["dev"]);
+    let root = std::fs::read_to_string(dir.join("main.infra")).expect("read");
+    write_module(dir, &format!("{root}\nmoved config -> env[\"dev\"].config\n"));
+    let plan = ok(dir, &["plan"]);
+    assert!(plan.contains(r#"# config has moved to env["dev"].config"#), "{plan}");
+    assert!(plan.contains("0 to add, 0 to change, 0 to destroy, 1 to move"), "{plan}");
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(state_list(dir), [r#"env["dev"].config"#]);
+
+    write_module(
+        dir,
+        &format!(
+            "{root}\nresource null.resource b {{}}\n\nresource null.resource c {{}}\n\nmoved a -> b\nmoved b -> c\n"
+        ),
+    );
+    let text = fails(dir, &["plan"]);
+    assert!(text.contains("moves cannot be chained"), "{text}");
+}
+
+#[test]
+fn import_statement_and_command_take_over_existing_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("out")).expect("mkdir");
+    std::fs::write(dir.join("out/existing.txt"), "old").expect("write");
+    write_module(
+        dir,
+        "resource local.file existing {\n  path    = \"out/existing.txt\"\n  content = \"new\"\n}\n\nimport existing from \"out/existing.txt\"\n",
+    );
+    let plan = ok(dir, &["plan"]);
+    insta::assert_snapshot!("import_then_update", actions(&plan));
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(state_list(dir), ["existing"]);
+    assert_eq!(read(dir, "out/existing.txt").as_deref(), Some("new"));
+
+    // An id that does not exist: the provider's error, at the statement.
+    write_module(
+        dir,
+        "resource local.file existing {\n  path    = \"out/existing.txt\"\n  content = \"new\"\n}\n\nresource local.file other {\n  path    = \"out/other.txt\"\n  content = \"x\"\n}\n\nimport other from \"out/missing.txt\"\n",
+    );
+    let text = fails(dir, &["plan"]);
+    assert!(text.contains("cannot import `out/missing.txt` into other"), "{text}");
+
+    // `infra import ADDR ID` records the object and changes nothing else.
+    std::fs::write(dir.join("out/other.txt"), "x").expect("write");
+    write_module(
+        dir,
+        "resource local.file existing {\n  path    = \"out/existing.txt\"\n  content = \"new\"\n}\n\nresource local.file other {\n  path    = \"out/other.txt\"\n  content = \"x\"\n}\n",
+    );
+    let text = ok(dir, &["import", "other", "out/other.txt"]);
+    assert!(text.contains("Imported other"), "{text}");
+    assert_eq!(state_list(dir), ["existing", "other"]);
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn forget_drops_from_state_and_keeps_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource local.file keep {\n  path    = \"out/keep.txt\"\n  content = \"k\"\n}\n");
+    ok(dir, &["apply", "--auto-approve"]);
+    write_module(dir, "forget keep\n");
+    let plan = ok(dir, &["plan"]);
+    insta::assert_snapshot!("forget", actions(&plan));
+    ok(dir, &["apply", "--auto-approve"]);
+    assert!(state_list(dir).is_empty());
+    assert_eq!(read(dir, "out/keep.txt").as_deref(), Some("k"), "the file itself stays");
+}
+
+#[test]
+fn prevent_destroy_follows_an_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(
+        dir,
+        "input protect: bool = true\n\nresource local.file db {\n  path    = \"out/db.txt\"\n  content = \"data\"\n  lifecycle {\n    prevent_destroy = protect\n  }\n}\n",
+    );
+    ok(dir, &["apply", "--auto-approve"]);
+    let text = fails(dir, &["destroy", "--auto-approve"]);
+    assert!(text.contains("E0607") && text.contains("`prevent_destroy` is set"), "{text}");
+    assert_eq!(read(dir, "out/db.txt").as_deref(), Some("data"));
+    ok(dir, &["destroy", "--auto-approve", "--var", "protect=false"]);
+    assert_eq!(read(dir, "out/db.txt"), None);
+}
+
+#[test]
+fn ignore_changes_ignores_an_edit_made_outside() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(
+        dir,
+        "input ignored: list(string) = [\"content\"]\n\nresource local.file motd {\n  path    = \"out/motd.txt\"\n  content = \"hello\"\n  lifecycle {\n    ignore_changes = ignored\n  }\n}\n",
+    );
+    ok(dir, &["apply", "--auto-approve"]);
+    std::fs::write(dir.join("out/motd.txt"), "edited by hand").expect("edit");
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the edit is ignored:\n{text}");
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode", "--var", "ignored=[]"]);
+    assert_eq!(code, 2, "without the rule the edit is undone:\n{text}");
+}
+
+#[test]
+fn replace_when_replaces_when_a_value_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(
+        dir,
+        "input release: string = \"1\"\n\nresource random.id token {\n  byte_length = 4\n  lifecycle {\n    replace_when = [release]\n  }\n}\n\noutput hex = token.hex\n",
+    );
+    ok(dir, &["apply", "--auto-approve"]);
+    let (code, _) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "same release, nothing to do");
+    let plan = ok(dir, &["plan", "--var", "release=2"]);
+    assert!(plan.contains("# token must be replaced"), "{plan}");
+    let first = ok(dir, &["output", "hex"]);
+    ok(dir, &["apply", "--auto-approve", "--var", "release=2"]);
+    let second = ok(dir, &["output", "hex"]);
+    assert_ne!(first, second, "a new token");
+    let (code, _) = outcome(dir, &["plan", "--detailed-exitcode", "--var", "release=2"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn aliased_and_repeated_provider_configurations() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let module = |regions: &str| {
+        format!(
+            r#"input regions: list(string) = {regions}
+
+provider local as staging {{
+  root = "out/staging"
+}}
+
+provider local as regional for r in regions {{
+  root = "out/${{r}}"
+}}
+
+resource local.file a {{
+  provider = staging
+  path     = "a.txt"
+  content  = "staging"
+}}
+
+resource local.file motd for r in regions {{
+  provider = regional[r]
+  path     = "motd.txt"
+  content  = "hello ${{r}}"
+}}
+"#
+        )
+    };
+    write_module(dir, &module(r#"["eu", "us"]"#));
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(read(dir, "out/staging/a.txt").as_deref(), Some("staging"));
+    assert_eq!(read(dir, "out/eu/motd.txt").as_deref(), Some("hello eu"));
+    assert_eq!(read(dir, "out/us/motd.txt").as_deref(), Some("hello us"));
+
+    // Dropping a region while its configuration goes too is refused: nothing else
+    // knows where its objects are.
+    write_module(dir, &module(r#"["eu"]"#));
+    let text = fails(dir, &["apply", "--auto-approve"]);
+    assert!(text.contains(r#"provider configuration `local.regional["us"]` is no longer declared"#), "{text}");
+    assert_eq!(read(dir, "out/us/motd.txt").as_deref(), Some("hello us"));
+
+    write_module(dir, &module(r#"["eu", "us"]"#));
+    ok(dir, &["destroy", "--auto-approve"]);
+    for path in ["out/staging/a.txt", "out/eu/motd.txt", "out/us/motd.txt"] {
+        assert_eq!(read(dir, path), None, "{path} is deleted by its own configuration");
+    }
+}
+
+#[test]
+fn provider_configurations_pass_to_modules() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("site")).expect("mkdir");
+    std::fs::write(
+        dir.join("site/main.infra"),
+        "resource local.file index {\n  path    = \"index.html\"\n  content = \"<h1>hi</h1>\"\n}\n",
+    )
+    .expect("write");
+    write_module(
+        dir,
+        "provider local as public {\n  root = \"out/public\"\n}\n\nmodule site \"./site\" {\n  providers = { local = public }\n}\n",
+    );
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(read(dir, "out/public/index.html").as_deref(), Some("<h1>hi</h1>"));
+    ok(dir, &["destroy", "--auto-approve"]);
+    assert_eq!(read(dir, "out/public/index.html"), None);
+}
+
+#[test]
+fn failing_checks_and_conditions() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "input replicas: number = 0\n\ncheck replicas > 0, \"run at least one replica\"\n");
+    let text = fails(dir, &["plan"]);
+    assert!(
+        text.contains("E0607") && text.contains("check failed in the root module: run at least one replica"),
+        "{text}"
+    );
+
+    write_module(
+        dir,
+        "input port: number = 22\n\nresource null.resource web {\n  input = port\n  precondition port != 22, \"port 22 is reserved for SSH\"\n}\n",
+    );
+    let text = fails(dir, &["plan"]);
+    assert!(text.contains("precondition failed in web: port 22 is reserved for SSH"), "{text}");
+
+    // Known when planning: nothing is made.
+    write_module(
+        dir,
+        "resource local.file f {\n  path    = \"out/f.txt\"\n  content = \"\"\n  postcondition self.size > 0, \"the file must not be empty\"\n}\n",
+    );
+    let text = fails(dir, &["apply", "--auto-approve"]);
+    assert!(text.contains("postcondition failed in f: the file must not be empty"), "{text}");
+    assert!(state_list(dir).is_empty());
+    assert_eq!(read(dir, "out/f.txt"), None);
+
+    // Known only once made: checked after the create, which state records.
+    write_module(
+        dir,
+        "resource random.id r {\n  byte_length = 4\n  postcondition length(self.hex) == 100, \"the id is too short\"\n}\n",
+    );
+    ok(dir, &["plan"]);
+    let text = fails(dir, &["apply", "--auto-approve"]);
+    assert!(text.contains("postcondition failed in r: the id is too short"), "{text}");
+    assert_eq!(state_list(dir), ["r"], "the object was made and is recorded");
+}

@@ -1,0 +1,273 @@
+//! Performing operations: each one journaled (begun, then completed or failed) and
+//! its result recorded in state before anything depends on it.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::engine::Engine;
+use super::{deposed_address, Event};
+use crate::address::Address;
+use crate::diff::Action;
+use crate::provider::{Attributes, Provider, ProviderError};
+use crate::state::{Action as JournalAction, JournalEntry, Mode, StateError};
+
+/// What the journal says of a failed operation: the provider's message may quote a
+/// secret (a command's stderr can), and the journal is a file on disk.
+const FAILED_IN_JOURNAL: &str = "the provider reported an error (shown when it happened)";
+
+/// A provider operation's context.
+pub(super) struct Operation<'p> {
+    pub provider: &'p Arc<dyn Provider>,
+    pub kind: &'p str,
+    pub resource_type: &'p str,
+    /// The provider configuration that manages the object, as state records it.
+    pub config_name: &'p str,
+    /// The declarations the object depends on.
+    pub dependencies: &'p [Address],
+    /// The digest of the instance's `replace_when` values.
+    pub triggers: Option<String>,
+}
+
+impl Engine<'_, '_> {
+    /// Performs one instance's action, journaling it; returns the attributes the
+    /// provider reported.
+    pub async fn execute(
+        &self,
+        operation: &Operation<'_>,
+        address: &Address,
+        action: Action,
+        prior: Option<&Attributes>,
+        planned: &Attributes,
+        sensitive: &BTreeSet<String>,
+    ) -> Result<Attributes, ProviderError> {
+        match action {
+            Action::Create => self.create(operation, address, planned, sensitive).await,
+            Action::Update => {
+                let prior = prior.cloned().unwrap_or_default();
+                let run = || operation.provider.update(operation.kind, &prior, planned);
+                self.journaled(address, JournalAction::Update, sensitive, operation, run).await
+            }
+            Action::Replace { create_before_destroy: true } => {
+                // The old object is first recorded as deposed, under its own address, so
+                // that a crash between creating the new one and deleting the old one
+                // leaves it in state, to be deleted by the next apply.
+                let deposed = deposed_address(address);
+                // An object left deposed by an earlier run goes first: one slot each.
+                let earlier = self.state.borrow().instances.get(&deposed).map(|i| i.attributes.clone());
+                if let Some(earlier) = earlier {
+                    let plain: Attributes = earlier.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
+                    self.delete_object(operation, &deposed, &plain).await?;
+                }
+                if let Some(prior) = prior {
+                    self.record(&deposed, operation, prior, sensitive, JournalAction::Create)
+                        .map_err(|e| ProviderError::new(e.message))?;
+                }
+                let created = match self.create(operation, address, planned, sensitive).await {
+                    Ok(created) => created,
+                    Err(error) => {
+                        // The old object is still the current one: drop its deposed record.
+                        self.forget(&deposed);
+                        return Err(error);
+                    }
+                };
+                if let Some(prior) = prior {
+                    self.delete_object(operation, &deposed, prior).await?;
+                }
+                Ok(created)
+            }
+            Action::Replace { create_before_destroy: false } => {
+                if let Some(prior) = prior {
+                    self.delete_object(operation, address, prior).await?;
+                }
+                self.create(operation, address, planned, sensitive).await
+            }
+            Action::Delete | Action::NoOp | Action::Read | Action::Forget => Ok(planned.clone()),
+        }
+    }
+
+    async fn create(
+        &self,
+        operation: &Operation<'_>,
+        address: &Address,
+        planned: &Attributes,
+        sensitive: &BTreeSet<String>,
+    ) -> Result<Attributes, ProviderError> {
+        let run = || operation.provider.create(operation.kind, planned);
+        self.journaled(address, JournalAction::Create, sensitive, operation, run).await
+    }
+
+    pub async fn delete_object(
+        &self,
+        operation: &Operation<'_>,
+        address: &Address,
+        prior: &Attributes,
+    ) -> Result<(), ProviderError> {
+        if self.cancelled() {
+            return Err(Self::interrupted());
+        }
+        self.event(Event::Started { address: address.clone(), action: Action::Delete });
+        let started = std::time::Instant::now();
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None));
+        let result = {
+            let _permit = self.limit.acquire().await;
+            self.ticking(address, Action::Delete, operation.provider.delete(operation.kind, prior)).await
+        };
+        match result {
+            Ok(()) => {
+                self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+                self.state.borrow_mut().instances.remove(address);
+                let seconds = started.elapsed().as_secs_f64();
+                self.event(Event::Finished { address: address.clone(), action: Action::Delete, id: None, seconds });
+                Ok(())
+            }
+            Err(error) => {
+                self.journal(JournalEntry::fail(
+                    self.serial(),
+                    address.clone(),
+                    JournalAction::Delete,
+                    FAILED_IN_JOURNAL,
+                ));
+                self.event(Event::Failed { address: address.clone(), action: Action::Delete });
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs a create or update between a journaled begin and complete (or fail), and
+    /// records the result in state.
+    async fn journaled<F, Fut>(
+        &self,
+        address: &Address,
+        action: JournalAction,
+        sensitive: &BTreeSet<String>,
+        operation: &Operation<'_>,
+        run: F,
+    ) -> Result<Attributes, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Attributes, ProviderError>>,
+    {
+        let shown = if action == JournalAction::Create { Action::Create } else { Action::Update };
+        if self.cancelled() {
+            return Err(Self::interrupted());
+        }
+        self.event(Event::Started { address: address.clone(), action: shown });
+        let started = std::time::Instant::now();
+        // The begin entry carries the instance, so that after a crash mid-create the
+        // replayed state still knows the object may exist (as pending).
+        let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
+            .with_dependencies(operation.dependencies.to_vec());
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending)));
+        let result = {
+            let _permit = self.limit.acquire().await;
+            self.ticking(address, shown, run()).await
+        };
+        match result {
+            Ok(attributes) => {
+                self.record(address, operation, &attributes, sensitive, action)
+                    .map_err(|e| ProviderError::new(e.message))?;
+                let id = attributes.get("id").and_then(|v| v.as_str()).map(str::to_string);
+                let seconds = started.elapsed().as_secs_f64();
+                self.event(Event::Finished { address: address.clone(), action: shown, id, seconds });
+                Ok(attributes)
+            }
+            Err(error) => {
+                self.journal(JournalEntry::fail(self.serial(), address.clone(), action, FAILED_IN_JOURNAL));
+                self.event(Event::Failed { address: address.clone(), action: shown });
+                Err(error)
+            }
+        }
+    }
+
+    /// Journals a completed operation and puts its object in state.
+    pub fn record(
+        &self,
+        address: &Address,
+        operation: &Operation<'_>,
+        attributes: &Attributes,
+        sensitive: &BTreeSet<String>,
+        action: JournalAction,
+    ) -> Result<(), StateError> {
+        let marked: Attributes =
+            attributes.iter().map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k)))).collect();
+        let instance = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
+            .with_attributes(marked)
+            .with_dependencies(operation.dependencies.to_vec())
+            .with_triggers(operation.triggers.clone());
+        let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
+        if let Some(apply) = self.apply {
+            apply.backend.append_journal(&entry)?;
+        }
+        self.state.borrow_mut().instances.insert(address.clone(), instance);
+        Ok(())
+    }
+
+    /// Drops a record from state without touching the object (journaled as a
+    /// completed delete of the record, which is what replay needs).
+    pub fn forget(&self, address: &Address) {
+        self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+        self.state.borrow_mut().instances.remove(address);
+    }
+
+    pub fn serial(&self) -> u64 {
+        self.state.borrow().serial
+    }
+
+    /// Awaits an operation, telling every ten seconds that it is still running.
+    async fn ticking<T>(
+        &self,
+        address: &Address,
+        action: Action,
+        operation: impl std::future::Future<Output = T>,
+    ) -> T {
+        let mut operation = std::pin::pin!(operation);
+        let mut seconds = 0;
+        loop {
+            tokio::select! {
+                result = &mut operation => return result,
+                () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+                    seconds += 10;
+                    self.event(Event::Still { address: address.clone(), action, seconds });
+                }
+            }
+        }
+    }
+
+    /// The error of an operation not started because the run was interrupted.
+    pub(super) fn interrupted() -> ProviderError {
+        ProviderError::new("not started: the run was interrupted")
+            .with_help("run the command again to finish; everything completed so far is saved")
+    }
+
+    /// Appends to the journal; a journal that cannot be written is an error of the
+    /// whole apply, reported once it ends.
+    pub fn journal(&self, entry: JournalEntry) {
+        if let Some(apply) = self.apply {
+            if let Err(error) = apply.backend.append_journal(&entry) {
+                self.error(error.to_diagnostic());
+            }
+        }
+    }
+
+    /// Takes over an existing object (`import`): journaled like a create, without
+    /// calling the provider again.
+    pub async fn record_import(
+        &self,
+        address: &Address,
+        operation: &Operation<'_>,
+        id: &str,
+        found: &Attributes,
+        sensitive: &BTreeSet<String>,
+    ) -> Result<(), ProviderError> {
+        if self.cancelled() {
+            return Err(Self::interrupted());
+        }
+        let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
+            .with_dependencies(operation.dependencies.to_vec());
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Import, Some(pending)));
+        self.record(address, operation, found, sensitive, JournalAction::Import)
+            .map_err(|e| ProviderError::new(e.message))?;
+        let _ = id;
+        Ok(())
+    }
+}

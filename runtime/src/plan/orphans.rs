@@ -1,0 +1,221 @@
+//! Instances in state that the configuration no longer declares (every instance, for
+//! destroy): planned for deletion and, when applying, deleted concurrently, each one
+//! only after every other orphan that depends on it is gone.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::resolve::{DeclKind, Module};
+use infra_compiler::syntax::ast::Item;
+use infra_compiler::Span;
+
+use super::engine::Engine;
+use super::execute::Operation;
+use super::lifecycle::prevents_destroy;
+use super::PlannedInstance;
+use crate::address::Address;
+use crate::diff::diff;
+use crate::module::ModuleScope;
+use crate::provider::Attributes;
+use crate::state::{Instance, Mode};
+use crate::value::Value;
+
+impl<'a> Engine<'_, 'a> {
+    pub async fn orphans(&self) {
+        let destroy = self.apply.is_some_and(|a| a.destroy);
+        let planned: BTreeSet<Address> = self.planned.borrow().iter().map(|i| i.address.clone()).collect();
+        let orphans: BTreeMap<Address, Instance> = self
+            .state
+            .borrow()
+            .instances
+            .iter()
+            .filter(|(address, instance)| {
+                instance.mode == Mode::Managed
+                    && (destroy || self.is_orphan(address, &planned))
+                    && self.may_delete(address)
+            })
+            .map(|(a, i)| (a.clone(), i.clone()))
+            .collect();
+        // An orphan waits for every orphan that depends on it (dependencies are
+        // recorded by declaration, which contains each of its instances; the orphans
+        // inside one are a contiguous range of the sorted map).
+        let index: HashMap<&Address, usize> = orphans.keys().enumerate().map(|(i, a)| (a, i)).collect();
+        let entries: Vec<(&Address, &Instance)> = orphans.iter().collect();
+        let mut waiting = vec![0usize; entries.len()];
+        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
+        for (dependent, (_, instance)) in entries.iter().enumerate() {
+            let mut seen = BTreeSet::new();
+            for dependency in &instance.dependencies {
+                for (address, _) in orphans.range(dependency.clone()..).take_while(|(a, _)| a.is_within(dependency)) {
+                    let target = index[address];
+                    if target != dependent && seen.insert(target) {
+                        waiting[target] += 1;
+                        unblocks[dependent].push(target);
+                    }
+                }
+            }
+        }
+        let mut running = FuturesUnordered::new();
+        for (i, count) in waiting.iter().enumerate() {
+            if *count == 0 {
+                let (address, instance) = entries[i];
+                running.push(self.orphan(i, address.clone(), instance.clone()));
+            }
+        }
+        while let Some((i, ok)) = running.next().await {
+            if !ok {
+                // What it depends on stays: deleting it would break it.
+                continue;
+            }
+            for &target in &unblocks[i] {
+                waiting[target] -= 1;
+                if waiting[target] == 0 {
+                    let (address, instance) = entries[target];
+                    running.push(self.orphan(target, address.clone(), instance.clone()));
+                }
+            }
+        }
+    }
+
+    /// An instance in state is an orphan when the configuration no longer declares it:
+    /// its declaration (or a module call on its way) is gone, or ran completely without
+    /// planning this instance. The instances of a declaration that failed, was skipped
+    /// or was not selected stay.
+    fn is_orphan(&self, address: &Address, planned: &BTreeSet<Address>) -> bool {
+        if planned.contains(address) || self.kept.borrow().contains(address) {
+            return false;
+        }
+        if self.kept_frames.borrow().iter().any(|frame| address.is_within(frame)) {
+            return false;
+        }
+        let mut prefix = Address { steps: Vec::new() };
+        let mut module: &Module = &self.context.modules[0];
+        for (i, step) in address.steps.iter().enumerate() {
+            let Some(decl) = module.decl(&step.name) else { return true };
+            let completed = self.completed.borrow().contains(&(prefix.clone(), step.name.clone()));
+            if i + 1 == address.steps.len() {
+                return completed;
+            }
+            if decl.kind != DeclKind::Module {
+                return completed;
+            }
+            let child = Address { steps: vec![step.clone()] }.within(&prefix);
+            let Some(frame) = self.frames.borrow().get(&child).cloned() else { return completed };
+            module = frame.module();
+            prefix = child;
+        }
+        false
+    }
+
+    /// With `--target` or `--exclude`, only instances the selection covers are deleted.
+    fn may_delete(&self, address: &Address) -> bool {
+        let selection = &self.context.selection;
+        if selection.targets.is_empty() && selection.excludes.is_empty() {
+            return true;
+        }
+        let on_target = selection.targets.is_empty() || selection.targets.iter().any(|t| address.is_within(t));
+        on_target && !selection.excludes.iter().any(|e| address.is_within(e))
+    }
+
+    /// Plans (and deletes) one orphan; false when it was not deleted.
+    async fn orphan(&self, index: usize, address: Address, instance: Instance) -> (usize, bool) {
+        let (provider_name, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
+        let factory = self.context.providers.iter().find(|f| f.name() == provider_name);
+        let schema = factory.and_then(|f| f.schema().resources.get(kind).cloned()).unwrap_or_default();
+        let diff = diff(&schema, Some(&instance.attributes), None, false, false);
+        let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
+        let resource_type = instance.resource_type.clone();
+        self.push(PlannedInstance {
+            address: address.clone(),
+            resource_type: resource_type.clone(),
+            mode: Mode::Managed,
+            diff,
+            sensitive,
+            drifted_from: None,
+            moved_from: None,
+            imported: None,
+        });
+        if let Some(span) = self.orphan_prevents_destroy(&address) {
+            let mut diagnostic = Diagnostic::error(
+                codes::CHECK_FAILED,
+                format!("{address} cannot be destroyed: `prevent_destroy` is set"),
+            )
+            .with_help("set `prevent_destroy = false` first if it really must go");
+            if span != Span::default() {
+                diagnostic = diagnostic.with_label(span, "prevent_destroy");
+            }
+            self.error(diagnostic);
+            return (index, false);
+        }
+        if self.apply.is_none() {
+            return (index, true);
+        }
+        let provider = match self.provider_for_record(&instance.provider, provider_name) {
+            Ok(provider) => provider,
+            Err(error) => {
+                self.error(error);
+                return (index, false);
+            }
+        };
+        let plain: Attributes = instance.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
+        let operation = Operation {
+            provider: &provider,
+            kind,
+            resource_type: &resource_type,
+            config_name: &instance.provider,
+            dependencies: &instance.dependencies,
+            triggers: None,
+        };
+        let Err(error) = self.delete_object(&operation, &address, &plain).await else { return (index, true) };
+        if instance.attributes.values().any(Value::contains_sensitive) {
+            self.error(
+                Diagnostic::error(
+                    codes::PROVIDER_FAILED,
+                    format!(
+                        "{address}: deleting failed; the message is hidden because the object holds a sensitive value"
+                    ),
+                )
+                .with_help("the object is still in state; delete it by hand or fix the cause and apply again"),
+            );
+        } else {
+            let help =
+                error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
+            self.error(
+                Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_help(help),
+            );
+        }
+        (index, false)
+    }
+
+    /// The span of `prevent_destroy` on the declaration of `address` when it is set (or
+    /// cannot be evaluated). The declaration is looked up through the module calls on
+    /// the way; in a module instance that was walked its inputs are known, elsewhere
+    /// the setting is evaluated without them.
+    fn orphan_prevents_destroy(&self, address: &Address) -> Option<Span> {
+        let (last, calls) = address.steps.split_last()?;
+        let mut prefix = Address { steps: Vec::new() };
+        let mut module: &Module = &self.context.modules[0];
+        let mut walked = true;
+        for step in calls {
+            let index = *module.calls.get(&step.name)?;
+            prefix = Address { steps: vec![step.clone()] }.within(&prefix);
+            module = &self.context.modules[index];
+            walked &= self.frames.borrow().contains_key(&prefix);
+        }
+        let decl = module.decl(&last.name)?;
+        let Item::Resource(resource) = module.item(decl.item) else { return None };
+        if walked {
+            if let Some(frame) = self.frames.borrow().get(&prefix).cloned() {
+                return prevents_destroy(&frame.scope, &resource.body, false);
+            }
+            if prefix.steps.is_empty() {
+                return prevents_destroy(self.context.scope, &resource.body, false);
+            }
+        }
+        let root = self.context.scope;
+        let scope = ModuleScope::new(module, BTreeMap::new(), root.functions, root.schemas, root.env);
+        prevents_destroy(&scope, &resource.body, true)
+    }
+}

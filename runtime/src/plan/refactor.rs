@@ -1,0 +1,248 @@
+//! `moved`, `import` and `forget`: statements that change what state holds before a
+//! module instance is planned, without touching any object.
+//!
+//! Addresses in a module's statements are relative to each of its instances. A move
+//! renames every instance within its source (`moved web -> app` moves `web[0]` to
+//! `app[0]`; `moved web -> net.web` moves into a module; `moved web[0] -> web["a"]`
+//! changes a key). A move whose source state does not hold is fine when state already
+//! holds its destination (it was applied before) or when the state is empty (a fresh
+//! deployment of a configuration that kept its old moves); otherwise it names nothing
+//! and is an error. Chains of moves and moves onto an occupied address are errors.
+
+use std::collections::BTreeSet;
+
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::syntax::ast::{self, Item};
+
+use super::engine::{display_frame, instance_key, Engine, Frame};
+use super::PlannedInstance;
+use crate::address::{Address, Step};
+use crate::diff::{diff, Action};
+use crate::eval::Locals;
+use crate::state::{Action as JournalAction, JournalEntry, Mode};
+
+impl<'a> Engine<'_, 'a> {
+    /// Applies the module instance's `moved` and `forget` statements to the state and
+    /// registers its `import`s.
+    pub fn refactor(&self, frame: &Frame<'a>) -> Result<(), Vec<Diagnostic>> {
+        let module = frame.module();
+        let mut errors = Vec::new();
+        let mut moves = Vec::new();
+        for (_, item) in module.items() {
+            match item {
+                Item::Moved(moved) => match (self.address(frame, &moved.from), self.address(frame, &moved.to)) {
+                    (Ok(from), Ok(to)) => moves.push((from, to, moved)),
+                    (from, to) => errors.extend(from.err().into_iter().chain(to.err())),
+                },
+                Item::Import(import) => {
+                    if let Err(error) = self.register_import(frame, import) {
+                        errors.push(error);
+                    }
+                }
+                Item::Forget(forget) => {
+                    if let Err(error) = self.apply_forget(frame, forget) {
+                        errors.push(error);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (i, (from, to, moved)) in moves.iter().enumerate() {
+            for (j, (other_from, _, other)) in moves.iter().enumerate() {
+                if i != j && (to.is_within(other_from) || other_from.is_within(to)) {
+                    errors.push(
+                        Diagnostic::error(
+                            codes::INVALID_MOVE,
+                            format!("moves cannot be chained: `{to}` is moved again by another `moved`"),
+                        )
+                        .with_label(moved.to.span, "moved here")
+                        .with_secondary(other.from.span, "and moved on from here")
+                        .with_help(format!("move `{from}` straight to the final address in one statement")),
+                    );
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        for (from, to, moved) in &moves {
+            if let Err(error) = self.apply_move(frame, from, to, moved) {
+                errors.push(error);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// A statement's address under the module instance's prefix, its keys evaluated.
+    fn address(&self, frame: &Frame<'a>, address: &ast::Address) -> Result<Address, Diagnostic> {
+        let mut steps = Vec::with_capacity(address.steps.len());
+        for step in &address.steps {
+            let key = match &step.key {
+                None => None,
+                Some(expr) => {
+                    let value = frame.scope.evaluator().eval(expr, &mut Locals::new())?;
+                    Some(instance_key(&value).ok_or_else(|| {
+                        crate::eval::invalid_value(expr.span, "an address key must be a known string or whole number")
+                            .with_help("write the key as a literal, such as `web[0]` or `web[\"a\"]`")
+                    })?)
+                }
+            };
+            steps.push(Step { name: step.name.name.clone(), key });
+        }
+        Ok(Address { steps }.within(&frame.prefix))
+    }
+
+    fn apply_move(
+        &self,
+        frame: &Frame<'a>,
+        from: &Address,
+        to: &Address,
+        moved: &ast::Moved,
+    ) -> Result<(), Diagnostic> {
+        let matched: Vec<Address> =
+            self.state.borrow().instances.keys().filter(|a| a.is_within(from)).cloned().collect();
+        if matched.is_empty() {
+            let state = self.state.borrow();
+            let arrived = state.instances.keys().any(|a| a.is_within(to));
+            let declared = moved.from.steps.first().is_some_and(|s| frame.module().decl(&s.name.name).is_some());
+            if arrived || declared || state.instances.is_empty() {
+                return Ok(());
+            }
+            return Err(Diagnostic::error(
+                codes::INVALID_MOVE,
+                format!("nothing to move: state holds nothing at `{from}` (in {})", display_frame(&frame.prefix)),
+            )
+            .with_label(moved.from.span, "not in state, nor in the configuration")
+            .with_help("check the spelling against `infra state list`; remove the statement if the move was made in another state"));
+        }
+        let first = moved.from.steps.first().map(|s| s.name.name.as_str()).unwrap_or_default();
+        let renamed = moved.to.steps.first().map(|s| s.name.name.as_str()) != Some(first);
+        if renamed
+            && moved.from.steps.len() == 1
+            && moved.from.steps[0].key.is_none()
+            && frame.module().decl(first).is_some()
+        {
+            return Err(Diagnostic::error(
+                codes::INVALID_MOVE,
+                format!("cannot move `{from}`: the configuration still declares it"),
+            )
+            .with_label(moved.from.span, "still declared")
+            .with_help(format!(
+                "remove or rename the declaration of `{first}`; the move gives its objects to `{to}`"
+            )));
+        }
+        let matched_set: BTreeSet<&Address> = matched.iter().collect();
+        let renames: Vec<(Address, Address)> =
+            matched.iter().map(|old| (old.clone(), rewrite(old, from, to))).collect();
+        for (_, new) in &renames {
+            if self.state.borrow().instances.contains_key(new) && !matched_set.contains(new) {
+                return Err(Diagnostic::error(
+                    codes::INVALID_MOVE,
+                    format!("cannot move onto `{new}`: state already holds an object there"),
+                )
+                .with_label(moved.to.span, "occupied")
+                .with_help(format!("forget or destroy what `{new}` holds first, or move to another address")));
+            }
+        }
+        for (old, new) in renames {
+            let Some(instance) = self.state.borrow_mut().instances.remove(&old) else { continue };
+            if self.apply.is_some() {
+                self.journal(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
+                self.journal(JournalEntry::complete(
+                    self.serial(),
+                    new.clone(),
+                    JournalAction::Import,
+                    Some(instance.clone()),
+                ));
+            }
+            self.state.borrow_mut().instances.insert(new.clone(), instance);
+            self.moved.borrow_mut().insert(new, old);
+        }
+        Ok(())
+    }
+
+    fn register_import(&self, frame: &Frame<'a>, import: &ast::Import) -> Result<(), Diagnostic> {
+        let address = self.address(frame, &import.to)?;
+        let id = frame.scope.eval(&import.id)?;
+        let Some(id) = id.as_str().filter(|_| id.is_wholly_known()) else {
+            return Err(crate::eval::invalid_value(import.id.span, "the id to import must be a known string")
+                .with_help("use a literal or values known before apply"));
+        };
+        if !self.state.borrow().instances.contains_key(&address) {
+            self.imports.borrow_mut().insert(address, (id.to_string(), import.id.span));
+        }
+        Ok(())
+    }
+
+    fn apply_forget(&self, frame: &Frame<'a>, forget: &ast::Forget) -> Result<(), Diagnostic> {
+        let address = self.address(frame, &forget.address)?;
+        let first = forget.address.steps.first().map(|s| s.name.name.as_str()).unwrap_or_default();
+        if forget.address.steps.len() == 1
+            && forget.address.steps[0].key.is_none()
+            && frame.module().decl(first).is_some()
+        {
+            return Err(Diagnostic::error(
+                codes::INVALID_MOVE,
+                format!("cannot forget `{address}`: the configuration still declares it"),
+            )
+            .with_label(forget.address.span, "still declared")
+            .with_help(format!(
+                "remove the declaration of `{first}` too; `forget` keeps its objects but stops managing them"
+            )));
+        }
+        let forgotten: Vec<Address> =
+            self.state.borrow().instances.keys().filter(|a| a.is_within(&address)).cloned().collect();
+        for old in forgotten {
+            let Some(instance) = self.state.borrow().instances.get(&old).cloned() else { continue };
+            if instance.mode != Mode::Managed {
+                self.state.borrow_mut().instances.remove(&old);
+                continue;
+            }
+            let (provider_name, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
+            let factory = self.context.providers.iter().find(|f| f.name() == provider_name);
+            let schema = factory.and_then(|f| f.schema().resources.get(kind).cloned()).unwrap_or_default();
+            let mut planned_diff = diff(&schema, Some(&instance.attributes), None, false, false);
+            planned_diff.action = Action::Forget;
+            self.push(PlannedInstance {
+                address: old.clone(),
+                resource_type: instance.resource_type.clone(),
+                mode: Mode::Managed,
+                diff: planned_diff,
+                sensitive: schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect(),
+                drifted_from: None,
+                moved_from: None,
+                imported: None,
+            });
+            if self.apply.is_some() {
+                self.forget(&old);
+            } else {
+                self.state.borrow_mut().instances.remove(&old);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `old` (within `from`) with `from` replaced by `to`. Where neither `from` nor `to`
+/// gives a step a key, the step keeps the key it had.
+fn rewrite(old: &Address, from: &Address, to: &Address) -> Address {
+    let mut steps = to.steps.clone();
+    let (from_last, to_last) = (from.steps.len() - 1, steps.len() - 1);
+    // The instance key of the moved declaration (or module call) carries over.
+    if steps[to_last].key.is_none() && from.steps[from_last].key.is_none() {
+        steps[to_last].key = old.steps[from_last].key.clone();
+    }
+    // So do the keys of the module instances on the way, where the path is the same.
+    let on_the_way = steps.iter_mut().zip(&from.steps).zip(&old.steps).take(from_last.min(to_last));
+    for ((step, from_step), old_step) in on_the_way {
+        if step.name == from_step.name && step.key.is_none() && from_step.key.is_none() {
+            step.key = old_step.key.clone();
+        }
+    }
+    steps.extend(old.steps[from.steps.len()..].iter().cloned());
+    Address { steps }
+}
