@@ -645,6 +645,7 @@ def main():
     args.infra = os.environ.get("INFRA_BIN") or shutil.which("infra")
     if not args.infra:
         parser.error("set INFRA_BIN or run through bench/run")
+    args.infra = os.path.abspath(args.infra)
     args.terraform = None if args.no_terraform else shutil.which("terraform")
 
     scratch = args.scratch or tempfile.mkdtemp(prefix="infra-bench-")

@@ -30,6 +30,7 @@
 //! longer has, [`lifecycle`] reads `lifecycle` blocks and conditions, [`refactor`] applies
 //! `moved`, `import` and `forget`.
 
+mod commit;
 mod engine;
 mod execute;
 mod lifecycle;

@@ -139,6 +139,8 @@ pub(super) struct Engine<'c, 'a> {
     /// Every provider configuration of the walked module instances, by how state
     /// records it, to delete orphans with the configuration that made them.
     records: RefCell<HashMap<String, ProviderKey>>,
+    /// Journal entries of operations running at the same time, written together.
+    pub journal_queue: super::commit::GroupCommit,
 }
 
 impl<'c, 'a> Engine<'c, 'a> {
@@ -160,6 +162,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             imports: RefCell::new(HashMap::new()),
             moved: RefCell::new(HashMap::new()),
             records: RefCell::new(HashMap::new()),
+            journal_queue: super::commit::GroupCommit::default(),
         }
     }
 
@@ -1032,6 +1035,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                 // resolved, or new `replace_when` values) is saved.
                 if refreshed {
                     self.record(&address, &operation, &current, &sensitive, JournalAction::Update)
+                        .await
                         .map_err(|e| e.to_diagnostic())?;
                 }
                 current

@@ -60,13 +60,14 @@ impl Engine<'_, '_> {
                 }
                 if let Some(prior) = prior {
                     self.record(&deposed, operation, prior, sensitive, JournalAction::Create)
+                        .await
                         .map_err(|e| ProviderError::new(e.message))?;
                 }
                 let created = match self.create(operation, address, planned, sensitive).await {
                     Ok(created) => created,
                     Err(error) => {
                         // The old object is still the current one: drop its deposed record.
-                        self.forget(&deposed);
+                        self.forget(&deposed).await;
                         return Err(error);
                     }
                 };
@@ -107,14 +108,14 @@ impl Engine<'_, '_> {
         }
         self.event(Event::Started { address: address.clone(), action: Action::Delete });
         let started = std::time::Instant::now();
-        self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None));
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None)).await;
         let result = {
             let _permit = self.limit.acquire().await;
             self.ticking(address, Action::Delete, operation.provider.delete(operation.kind, prior)).await
         };
         match result {
             Ok(()) => {
-                self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+                self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None)).await;
                 self.state.borrow_mut().instances.remove(address);
                 let seconds = started.elapsed().as_secs_f64();
                 self.event(Event::Finished { address: address.clone(), action: Action::Delete, id: None, seconds });
@@ -126,7 +127,8 @@ impl Engine<'_, '_> {
                     address.clone(),
                     JournalAction::Delete,
                     FAILED_IN_JOURNAL,
-                ));
+                ))
+                .await;
                 self.event(Event::Failed { address: address.clone(), action: Action::Delete });
                 Err(error)
             }
@@ -157,7 +159,7 @@ impl Engine<'_, '_> {
         // replayed state still knows the object may exist (as pending).
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_dependencies(operation.dependencies.to_vec());
-        self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending)));
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending))).await;
         let result = {
             let _permit = self.limit.acquire().await;
             self.ticking(address, shown, run()).await
@@ -165,6 +167,7 @@ impl Engine<'_, '_> {
         match result {
             Ok(attributes) => {
                 self.record(address, operation, &attributes, sensitive, action)
+                    .await
                     .map_err(|e| ProviderError::new(e.message))?;
                 let id = attributes.get("id").and_then(|v| v.as_str()).map(str::to_string);
                 let seconds = started.elapsed().as_secs_f64();
@@ -172,7 +175,7 @@ impl Engine<'_, '_> {
                 Ok(attributes)
             }
             Err(error) => {
-                self.journal(JournalEntry::fail(self.serial(), address.clone(), action, FAILED_IN_JOURNAL));
+                self.journal(JournalEntry::fail(self.serial(), address.clone(), action, FAILED_IN_JOURNAL)).await;
                 self.event(Event::Failed { address: address.clone(), action: shown });
                 Err(error)
             }
@@ -180,7 +183,7 @@ impl Engine<'_, '_> {
     }
 
     /// Journals a completed operation and puts its object in state.
-    pub fn record(
+    pub async fn record(
         &self,
         address: &Address,
         operation: &Operation<'_>,
@@ -196,7 +199,7 @@ impl Engine<'_, '_> {
             .with_triggers(operation.triggers.clone());
         let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
         if let Some(apply) = self.apply {
-            apply.backend.append_journal(&entry)?;
+            self.journal_queue.append(apply.backend, entry).await?;
         }
         self.state.borrow_mut().instances.insert(address.clone(), instance);
         Ok(())
@@ -204,8 +207,8 @@ impl Engine<'_, '_> {
 
     /// Drops a record from state without touching the object (journaled as a
     /// completed delete of the record, which is what replay needs).
-    pub fn forget(&self, address: &Address) {
-        self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+    pub async fn forget(&self, address: &Address) {
+        self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None)).await;
         self.state.borrow_mut().instances.remove(address);
     }
 
@@ -241,12 +244,28 @@ impl Engine<'_, '_> {
 
     /// Appends to the journal; a journal that cannot be written is an error of the
     /// whole apply, reported once it ends.
-    pub fn journal(&self, entry: JournalEntry) {
+    pub async fn journal(&self, entry: JournalEntry) {
         if let Some(apply) = self.apply {
-            if let Err(error) = apply.backend.append_journal(&entry) {
+            if let Err(error) = self.journal_queue.append(apply.backend, entry).await {
                 self.error(error.to_diagnostic());
             }
         }
+    }
+
+    /// Appends to the journal at once (with whatever operations queued before), for
+    /// steps that run outside an operation; errors are reported like [`Self::journal`]'s.
+    pub fn journal_now(&self, entry: JournalEntry) {
+        if let Some(apply) = self.apply {
+            if let Err(error) = self.journal_queue.append_now(apply.backend, entry) {
+                self.error(error.to_diagnostic());
+            }
+        }
+    }
+
+    /// [`Self::forget`] outside an operation.
+    pub fn forget_now(&self, address: &Address) {
+        self.journal_now(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+        self.state.borrow_mut().instances.remove(address);
     }
 
     /// Takes over an existing object (`import`): journaled like a create, without
@@ -264,8 +283,9 @@ impl Engine<'_, '_> {
         }
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_dependencies(operation.dependencies.to_vec());
-        self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Import, Some(pending)));
+        self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Import, Some(pending))).await;
         self.record(address, operation, found, sensitive, JournalAction::Import)
+            .await
             .map_err(|e| ProviderError::new(e.message))?;
         let _ = id;
         Ok(())
