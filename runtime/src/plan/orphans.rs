@@ -40,26 +40,60 @@ impl<'a> Engine<'_, 'a> {
             .collect();
         // An orphan waits for every orphan that depends on it (dependencies are
         // recorded by declaration, which contains each of its instances; the orphans
-        // inside one are a contiguous range of the sorted map).
+        // inside one are a contiguous range of the sorted map). Each declaration
+        // depended on is a barrier node after the orphans: it waits for its dependents
+        // and its instances wait for it, so a declaration of thousands of instances
+        // that thousands depend on costs edges in proportion to both, not their product.
         let index: HashMap<&Address, usize> = orphans.keys().enumerate().map(|(i, a)| (a, i)).collect();
         let entries: Vec<(&Address, &Instance)> = orphans.iter().collect();
-        let mut waiting = vec![0usize; entries.len()];
-        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
-        for (dependent, (_, instance)) in entries.iter().enumerate() {
+        let count = entries.len();
+        let mut waiting = vec![0usize; count];
+        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); count];
+        let mut barriers: HashMap<&Address, usize> = HashMap::new();
+        for (dependent, (dependent_address, instance)) in entries.iter().enumerate() {
+            let dependencies: BTreeSet<&Address> = instance.dependencies.iter().collect();
             let mut seen = BTreeSet::new();
-            for dependency in &instance.dependencies {
-                for (address, _) in orphans.range(dependency.clone()..).take_while(|(a, _)| a.is_within(dependency)) {
-                    let target = index[address];
-                    if target != dependent && seen.insert(target) {
-                        waiting[target] += 1;
-                        unblocks[dependent].push(target);
+            for dependency in dependencies {
+                let members = || {
+                    orphans
+                        .range(dependency.clone()..)
+                        .take_while(|(a, _)| a.is_within(dependency))
+                        .map(|(address, _)| index[address])
+                };
+                if dependent_address.is_within(dependency) {
+                    // Within what it depends on: waited for by the others directly.
+                    for target in members() {
+                        if target != dependent && seen.insert(target) {
+                            waiting[target] += 1;
+                            unblocks[dependent].push(target);
+                        }
                     }
+                    continue;
                 }
+                let barrier = match barriers.get(dependency) {
+                    Some(&barrier) => barrier,
+                    None => {
+                        let targets: Vec<usize> = members().collect();
+                        if targets.is_empty() {
+                            continue;
+                        }
+                        let barrier = waiting.len();
+                        for &target in &targets {
+                            waiting[target] += 1;
+                        }
+                        waiting.push(0);
+                        unblocks.push(targets);
+                        barriers.insert(dependency, barrier);
+                        barrier
+                    }
+                };
+                waiting[barrier] += 1;
+                unblocks[dependent].push(barrier);
             }
         }
         let mut running = FuturesUnordered::new();
-        for (i, count) in waiting.iter().enumerate() {
-            if *count == 0 {
+        for (i, waits) in waiting.iter().enumerate().take(count) {
+            if *waits == 0 {
                 let (address, instance) = entries[i];
                 running.push(self.orphan(i, address.clone(), instance.clone()));
             }
@@ -69,11 +103,19 @@ impl<'a> Engine<'_, 'a> {
                 // What it depends on stays: deleting it would break it.
                 continue;
             }
-            for &target in &unblocks[i] {
-                waiting[target] -= 1;
-                if waiting[target] == 0 {
-                    let (address, instance) = entries[target];
-                    running.push(self.orphan(target, address.clone(), instance.clone()));
+            let mut done = vec![i];
+            while let Some(node) = done.pop() {
+                for &target in &unblocks[node] {
+                    waiting[target] -= 1;
+                    if waiting[target] > 0 {
+                        continue;
+                    }
+                    if target < count {
+                        let (address, instance) = entries[target];
+                        running.push(self.orphan(target, address.clone(), instance.clone()));
+                    } else {
+                        done.push(target);
+                    }
                 }
             }
         }
