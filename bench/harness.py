@@ -352,6 +352,8 @@ def bench_graphs(args, tools, scratch):
     results = {}
     for shape in args.shapes:
         for tool in tools:
+            if tool.name == "terraform" and shape not in args.terraform_shapes:
+                continue
             previous = None  # (n, seconds of one cycle)
             skip = set()  # phases that timed out at a smaller size
             for n in args.sizes:
@@ -479,6 +481,13 @@ def machine():
     return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
 
 
+def load_average():
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
+
+
 def version(command):
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
@@ -572,6 +581,11 @@ def report(args, results, latency, front_end, unsupported):
         f"budget), medians; parallelism {args.parallelism} for both tools; local state"
     )
     out.append(f"- command: `bench/run {' '.join(sys.argv[1:])}`".rstrip())
+    out.append(
+        f"- load average (1 min) at the start: {args.load_start}, at the end: {load_average()} "
+        "(the machine's other work; both tools share it, which is why the ratios come "
+        "from the same run)"
+    )
     out.append("")
     if results:
         out.append("## Plan, apply, no-change plan, destroy")
@@ -626,6 +640,10 @@ def main():
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds after which one command is stopped and reported as such")
     parser.add_argument("--no-terraform", action="store_true", help="measure Infra only")
+    parser.add_argument("--terraform-shapes", help="shapes Terraform runs (default: --shapes)")
+    parser.add_argument("--quick", action="store_true",
+                        help="N = 100 and 1,000, one run, Terraform on the layered shape only, "
+                             "front end at 1 MB")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-front-end", action="store_true")
     parser.add_argument("--no-graphs", action="store_true")
@@ -635,10 +653,17 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the generated directories")
     parser.add_argument("--scratch", help="where to generate (default: a temporary directory)")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.runs, args.front_end_sizes = "100,1000", 1, "1"
+        args.terraform_shapes = args.terraform_shapes or "layered"
     args.shapes = [s for s in args.shapes.split(",") if s]
     for shape in args.shapes:
         if shape not in SHAPES:
             parser.error(f"unknown shape {shape!r}; shapes are {', '.join(SHAPES)}")
+    args.terraform_shapes = (
+        args.shapes if args.terraform_shapes is None
+        else [s for s in args.terraform_shapes.split(",") if s]
+    )
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
     args.latency_parallelism = [int(s) for s in args.latency_parallelism.split(",") if s]
     args.front_end_sizes = [float(s) for s in args.front_end_sizes.split(",") if s]
@@ -648,6 +673,7 @@ def main():
     args.infra = os.path.abspath(args.infra)
     args.terraform = None if args.no_terraform else shutil.which("terraform")
 
+    args.load_start = load_average()
     scratch = args.scratch or tempfile.mkdtemp(prefix="infra-bench-")
     os.makedirs(scratch, exist_ok=True)
     infra = Infra(args.infra, args.parallelism)
