@@ -68,8 +68,13 @@ fn expression(text: &str) -> Expr {
 fn run(bencher: divan::Bencher, text: &str) {
     let module = module();
     let env = |_: &str| None;
-    let evaluator =
-        Evaluator { functions: &NoFunctions, schemas: &NoSchemas, globals: &module, module_dir: Path::new("."), env: &env };
+    let evaluator = Evaluator {
+        functions: &NoFunctions,
+        schemas: &NoSchemas,
+        globals: &module,
+        module_dir: Path::new("."),
+        env: &env,
+    };
     let expr = expression(text);
     bencher.bench_local(|| {
         let mut locals = Locals::with(vec![("i".to_string(), Value::number(4321.0))]);

@@ -206,7 +206,7 @@ impl Globals for ModuleScope<'_> {
             return Some(f(value));
         }
         if let Some(result) = self.cache.borrow().get(name) {
-            return Some(result.as_ref().map_err(Clone::clone).and_then(|value| f(value)));
+            return Some(result.as_ref().map_err(Clone::clone).and_then(&mut *f));
         }
         self.value(name, span).map(|result| result.and_then(|value| f(&value)))
     }
