@@ -117,6 +117,12 @@ pub(super) struct Engine<'c, 'a> {
     pub context: &'c PlanContext<'a>,
     pub apply: Option<&'c ApplyOptions<'c>>,
     pub limit: tokio::sync::Semaphore,
+    /// At most this many declarations of one module instance (or orphans) in progress at
+    /// once: one in progress holds its evaluated body and planned values (about 10 kB),
+    /// and ten thousand independent ones started together held 100 MB. Enough to keep
+    /// every operation slot busy and the journal's batches large (each sync serves the
+    /// operations that are running together).
+    pub in_flight: usize,
     configured: RefCell<HashMap<ProviderKey, Configured>>,
     pub planned: RefCell<Vec<PlannedInstance>>,
     pub planned_outputs: RefCell<BTreeMap<String, Value>>,
@@ -150,6 +156,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             context,
             apply,
             limit: tokio::sync::Semaphore::new(parallelism),
+            in_flight: parallelism.saturating_mul(4).max(1024),
             configured: RefCell::new(HashMap::new()),
             planned: RefCell::new(Vec::new()),
             planned_outputs: RefCell::new(BTreeMap::new()),
@@ -311,10 +318,14 @@ impl<'c, 'a> Engine<'c, 'a> {
             let mut running = FuturesUnordered::new();
             let mut ready: Vec<NodeIndex> = waiting.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
             ready.sort();
-            for index in ready {
-                running.push(self.declaration_task(frame.clone(), index, names[&index].clone()));
-            }
-            while let Some((index, ok)) = running.next().await {
+            // Ready declarations not yet started, in order.
+            let mut queued: std::collections::VecDeque<NodeIndex> = ready.into();
+            loop {
+                while running.len() < self.in_flight {
+                    let Some(index) = queued.pop_front() else { break };
+                    running.push(self.declaration_task(frame.clone(), index, names[&index].clone()));
+                }
+                let Some((index, ok)) = running.next().await else { break };
                 if !ok {
                     all_ok = false;
                     failed.insert(index);
@@ -335,7 +346,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                         failed.insert(dependent);
                         self.skip(&frame, dependent, &names, &dependents, &mut failed, &mut waiting);
                     } else {
-                        running.push(self.declaration_task(frame.clone(), dependent, names[&dependent].clone()));
+                        queued.push_back(dependent);
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //! destroy): planned for deletion and, when applying, deleted concurrently, each one
 //! only after every other orphan that depends on it is gone.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
@@ -92,13 +92,15 @@ impl<'a> Engine<'_, 'a> {
             }
         }
         let mut running = FuturesUnordered::new();
-        for (i, waits) in waiting.iter().enumerate().take(count) {
-            if *waits == 0 {
+        // Ready orphans not yet started, in order (see `Engine::in_flight`).
+        let mut queued: VecDeque<usize> = (0..count).filter(|&i| waiting[i] == 0).collect();
+        loop {
+            while running.len() < self.in_flight {
+                let Some(i) = queued.pop_front() else { break };
                 let (address, instance) = entries[i];
                 running.push(self.orphan(i, address.clone(), instance.clone()));
             }
-        }
-        while let Some((i, ok)) = running.next().await {
+            let Some((i, ok)) = running.next().await else { break };
             if !ok {
                 // What it depends on stays: deleting it would break it.
                 continue;
@@ -111,8 +113,7 @@ impl<'a> Engine<'_, 'a> {
                         continue;
                     }
                     if target < count {
-                        let (address, instance) = entries[target];
-                        running.push(self.orphan(target, address.clone(), instance.clone()));
+                        queued.push_back(target);
                     } else {
                         done.push(target);
                     }
