@@ -28,6 +28,17 @@ pub trait Globals {
     fn value(&self, name: &str, span: infra_compiler::Span) -> Option<Result<Value, Diagnostic>>;
     /// A user function declared in the module.
     fn function(&self, name: &str) -> Option<&FnDecl>;
+    /// `f` applied to the value of a module-level name, without copying the value where
+    /// it is stored: indexing into a resource's thousands of instances reads only the
+    /// one indexed. `f` must not evaluate anything in this module.
+    fn with_value(
+        &self,
+        name: &str,
+        span: infra_compiler::Span,
+        f: &mut dyn FnMut(&Value) -> EvalResult,
+    ) -> Option<EvalResult> {
+        self.value(name, span).map(|result| result.and_then(|value| f(&value)))
+    }
 }
 
 /// No module: only literals, locals and built-in functions.
@@ -82,6 +93,17 @@ impl Locals {
 
 pub type EvalResult = Result<Value, Diagnostic>;
 
+/// Whether `expr` is a name that is not a local binding.
+fn is_global(expr: &Expr, locals: &Locals) -> bool {
+    matches!(&expr.kind, ExprKind::Name(name) if locals.get(&name.name).is_none())
+}
+
+/// One step into a value: `.name` or `[index]` (the index evaluated, and its span).
+enum Step<'e> {
+    Attr(&'e Ident),
+    Index(Value, infra_compiler::Span),
+}
+
 impl Evaluator<'_> {
     pub fn eval(&self, expr: &Expr, locals: &mut Locals) -> EvalResult {
         match &expr.kind {
@@ -96,10 +118,21 @@ impl Evaluator<'_> {
             ExprKind::Object(items) => self.object(items, locals),
             ExprKind::Name(name) => self.name(name, locals),
             ExprKind::GetAttr { target, name } => {
+                if let Some(result) = self.step_into_global(target, &Step::Attr(name), locals) {
+                    return result;
+                }
                 let target = self.eval(target, locals)?;
                 get_attr(&target, name)
             }
             ExprKind::Index { target, index } => {
+                if is_global(target, locals) {
+                    if let Ok(index_value) = self.eval(index, locals) {
+                        let step = Step::Index(index_value, index.span);
+                        if let Some(result) = self.step_into_global(target, &step, locals) {
+                            return result;
+                        }
+                    }
+                }
                 let target_value = self.eval(target, locals)?;
                 let index_value = self.eval(index, locals)?;
                 index_into(&target_value, &index_value, index.span)
@@ -126,6 +159,23 @@ impl Evaluator<'_> {
             }
             ExprKind::Paren(inner) => self.eval(inner, locals),
         }
+    }
+
+    /// `x.attr` or `x[index]` where `x` is a module-level name: the step taken on the
+    /// value where the module keeps it, instead of on a copy of all of it. `None` when
+    /// `target` is anything else (or a local), to be evaluated the ordinary way. The
+    /// index was evaluated first; when it fails, the ordinary way reports the errors in
+    /// their usual order.
+    fn step_into_global(&self, target: &Expr, step: &Step<'_>, locals: &Locals) -> Option<EvalResult> {
+        let ExprKind::Name(name) = &target.kind else { return None };
+        if !is_global(target, locals) {
+            return None;
+        }
+        let mut take = |value: &Value| match step {
+            Step::Attr(attr) => get_attr(value, attr),
+            Step::Index(index, span) => index_into(value, index, *span),
+        };
+        self.globals.with_value(&name.name, name.span, &mut take)
     }
 
     fn name(&self, name: &Ident, locals: &Locals) -> EvalResult {

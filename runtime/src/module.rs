@@ -3,7 +3,7 @@
 //! module calls are unknown until there is state to read them from.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
@@ -23,7 +23,12 @@ pub struct ModuleScope<'a> {
     pub functions: &'a dyn Functions,
     pub schemas: &'a dyn Schemas,
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Values of `let`s (and the unknown values of resources not yet set), once
+    /// evaluated.
     cache: RefCell<HashMap<String, EvalResult>>,
+    /// For each declaration, the cached ones whose evaluation read it: what setting a
+    /// resource makes stale.
+    readers: RefCell<HashMap<String, HashSet<String>>>,
     /// Values of resources, data sources and module calls known from a plan or from
     /// state; the rest are unknown.
     resources: RefCell<HashMap<String, Value>>,
@@ -46,6 +51,7 @@ impl<'a> ModuleScope<'a> {
             schemas,
             env,
             cache: RefCell::new(HashMap::new()),
+            readers: RefCell::new(HashMap::new()),
             resources: RefCell::new(HashMap::new()),
             active: RefCell::new(Vec::new()),
         }
@@ -55,8 +61,17 @@ impl<'a> ModuleScope<'a> {
     /// instances), replacing the unknown it has before. Set a declaration before
     /// evaluating anything that depends on it.
     pub fn set_resource(&self, name: &str, value: Value) {
-        // Any cached `let` may depend on the old value; recomputing them is cheap.
-        self.cache.borrow_mut().clear();
+        // Cached values that read the old value (directly or through others) are stale;
+        // the rest stay, so setting each of many resources costs only what it touches.
+        let mut stale = vec![name.to_string()];
+        let mut cache = self.cache.borrow_mut();
+        let mut readers = self.readers.borrow_mut();
+        while let Some(name) = stale.pop() {
+            cache.remove(&name);
+            if let Some(names) = readers.remove(&name) {
+                stale.extend(names);
+            }
+        }
         self.resources.borrow_mut().insert(name.to_string(), value);
     }
 
@@ -164,9 +179,44 @@ impl<'a> ModuleScope<'a> {
     }
 }
 
+impl ModuleScope<'_> {
+    /// Notes that the declaration being evaluated, if any, reads `name`.
+    fn note_reader(&self, name: &str) {
+        if let Some(reader) = self.active.borrow().last() {
+            let mut readers = self.readers.borrow_mut();
+            match readers.get_mut(name) {
+                Some(names) => {
+                    if !names.contains(reader) {
+                        names.insert(reader.clone());
+                    }
+                }
+                None => {
+                    readers.insert(name.to_string(), HashSet::from([reader.clone()]));
+                }
+            }
+        }
+    }
+}
+
 impl Globals for ModuleScope<'_> {
+    fn with_value(&self, name: &str, span: Span, f: &mut dyn FnMut(&Value) -> EvalResult) -> Option<EvalResult> {
+        self.module.decl(name)?;
+        self.note_reader(name);
+        if let Some(value) = self.resources.borrow().get(name) {
+            return Some(f(value));
+        }
+        if let Some(result) = self.cache.borrow().get(name) {
+            return Some(result.as_ref().map_err(Clone::clone).and_then(&mut *f));
+        }
+        self.value(name, span).map(|result| result.and_then(|value| f(&value)))
+    }
+
     fn value(&self, name: &str, span: Span) -> Option<EvalResult> {
         self.module.decl(name)?;
+        self.note_reader(name);
+        if let Some(value) = self.resources.borrow().get(name) {
+            return Some(Ok(value.clone()));
+        }
         if let Some(result) = self.cache.borrow().get(name) {
             return Some(result.clone());
         }

@@ -30,13 +30,14 @@
 //! longer has, [`lifecycle`] reads `lifecycle` blocks and conditions, [`refactor`] applies
 //! `moved`, `import` and `forget`.
 
+mod commit;
 mod engine;
 mod execute;
 mod lifecycle;
 mod orphans;
 mod refactor;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
@@ -134,7 +135,16 @@ impl Selection {
         if self.targets.is_empty() && self.excludes.is_empty() {
             return None;
         }
-        let name_of = |index: &NodeIndex| nodes.iter().find(|(i, _, _)| i == index).map(|(_, n, _)| n.clone());
+        // Indexed once: names by node, dependencies by name, dependents by name.
+        let names: HashMap<NodeIndex, &str> = nodes.iter().map(|(i, n, _)| (*i, n.as_str())).collect();
+        let dependencies: HashMap<&str, &[NodeIndex]> =
+            nodes.iter().map(|(_, n, deps)| (n.as_str(), deps.as_slice())).collect();
+        let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (_, dependent, deps) in nodes {
+            for name in deps.iter().filter_map(|d| names.get(d)) {
+                dependents.entry(name).or_default().push(dependent);
+            }
+        }
         let mut selected: HashSet<String> = if self.targets.is_empty() {
             nodes.iter().map(|(_, name, _)| name.clone()).collect()
         } else {
@@ -143,8 +153,8 @@ impl Selection {
                 self.targets.iter().filter_map(|t| t.steps.first().map(|s| s.name.clone())).collect();
             while let Some(name) = stack.pop() {
                 if selected.insert(name.clone()) {
-                    if let Some((_, _, deps)) = nodes.iter().find(|(_, n, _)| *n == name) {
-                        stack.extend(deps.iter().filter_map(name_of));
+                    if let Some(deps) = dependencies.get(name.as_str()) {
+                        stack.extend(deps.iter().filter_map(|d| names.get(d)).map(|n| n.to_string()));
                     }
                 }
             }
@@ -159,10 +169,8 @@ impl Selection {
             .collect();
         while let Some(name) = stack.pop() {
             if selected.remove(&name) {
-                for (_, dependent, deps) in nodes {
-                    if deps.iter().filter_map(name_of).any(|d| d == name) {
-                        stack.push(dependent.clone());
-                    }
+                for dependent in dependents.get(name.as_str()).into_iter().flatten() {
+                    stack.push(dependent.to_string());
                 }
             }
         }

@@ -254,6 +254,13 @@ pub trait StateBackend: Send + Sync {
     /// Appends one entry to the journal; when this returns, the entry is on disk.
     fn append_journal(&self, entry: &JournalEntry) -> Result<(), StateError>;
 
+    /// Appends entries in order; when this returns, every one is on disk. A backend that
+    /// can make several entries durable at once (one write and one sync) overrides this;
+    /// on an error, the entries not yet durable count as not recorded.
+    fn append_journal_batch(&self, entries: &[JournalEntry]) -> Result<(), StateError> {
+        entries.iter().try_for_each(|entry| self.append_journal(entry))
+    }
+
     /// The journal's entries in order, without replaying them.
     fn read_journal(&self) -> Result<JournalRead, StateError>;
 

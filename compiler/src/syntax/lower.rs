@@ -335,7 +335,10 @@ impl<'d> Lower<'d> {
 
     fn body(&mut self, pair: Pair<Rule>) -> Body {
         let span = self.span(&pair);
-        let items = pair.into_inner().map(|p| self.body_entry(p)).collect();
+        let mut items: Vec<BodyItem> = pair.into_inner().map(|p| self.body_entry(p)).collect();
+        // Collecting starts at four items; most bodies have one or two, and a
+        // configuration can have tens of thousands of bodies.
+        items.shrink_to_fit();
         Body { items, span }
     }
 

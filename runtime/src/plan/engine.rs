@@ -117,6 +117,12 @@ pub(super) struct Engine<'c, 'a> {
     pub context: &'c PlanContext<'a>,
     pub apply: Option<&'c ApplyOptions<'c>>,
     pub limit: tokio::sync::Semaphore,
+    /// At most this many declarations of one module instance (or orphans) in progress at
+    /// once: one in progress holds its evaluated body and planned values (about 10 kB),
+    /// and ten thousand independent ones started together held 100 MB. Enough to keep
+    /// every operation slot busy and the journal's batches large (each sync serves the
+    /// operations that are running together).
+    pub in_flight: usize,
     configured: RefCell<HashMap<ProviderKey, Configured>>,
     pub planned: RefCell<Vec<PlannedInstance>>,
     pub planned_outputs: RefCell<BTreeMap<String, Value>>,
@@ -142,6 +148,8 @@ pub(super) struct Engine<'c, 'a> {
     /// Set when the journal cannot be written: no operation starts after that, since
     /// its outcome could not be recorded.
     pub journal_failed: std::cell::Cell<bool>,
+    /// Journal entries of operations running at the same time, written together.
+    pub journal_queue: super::commit::GroupCommit,
 }
 
 impl<'c, 'a> Engine<'c, 'a> {
@@ -151,6 +159,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             context,
             apply,
             limit: tokio::sync::Semaphore::new(parallelism),
+            in_flight: parallelism.saturating_mul(4).max(1024),
             configured: RefCell::new(HashMap::new()),
             planned: RefCell::new(Vec::new()),
             planned_outputs: RefCell::new(BTreeMap::new()),
@@ -164,6 +173,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             moved: RefCell::new(HashMap::new()),
             records: RefCell::new(HashMap::new()),
             journal_failed: std::cell::Cell::new(false),
+            journal_queue: super::commit::GroupCommit::default(),
         }
     }
 
@@ -312,10 +322,14 @@ impl<'c, 'a> Engine<'c, 'a> {
             let mut running = FuturesUnordered::new();
             let mut ready: Vec<NodeIndex> = waiting.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
             ready.sort();
-            for index in ready {
-                running.push(self.declaration_task(frame.clone(), index, names[&index].clone()));
-            }
-            while let Some((index, ok)) = running.next().await {
+            // Ready declarations not yet started, in order.
+            let mut queued: std::collections::VecDeque<NodeIndex> = ready.into();
+            loop {
+                while running.len() < self.in_flight {
+                    let Some(index) = queued.pop_front() else { break };
+                    running.push(self.declaration_task(frame.clone(), index, names[&index].clone()));
+                }
+                let Some((index, ok)) = running.next().await else { break };
                 if !ok {
                     all_ok = false;
                     failed.insert(index);
@@ -336,7 +350,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                         failed.insert(dependent);
                         self.skip(&frame, dependent, &names, &dependents, &mut failed, &mut waiting);
                     } else {
-                        running.push(self.declaration_task(frame.clone(), dependent, names[&dependent].clone()));
+                        queued.push_back(dependent);
                     }
                 }
             }
@@ -1044,6 +1058,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                 // resolved, or new `replace_when` values) is saved.
                 if refreshed {
                     self.record(&address, &operation, &current, &sensitive, JournalAction::Update)
+                        .await
                         .map_err(|e| e.to_diagnostic())?;
                 }
                 current

@@ -60,13 +60,14 @@ impl Engine<'_, '_> {
                 }
                 if let Some(prior) = prior {
                     self.record(&deposed, operation, prior, sensitive, JournalAction::Create)
+                        .await
                         .map_err(|e| ProviderError::new(e.message))?;
                 }
                 let created = match self.create(operation, address, planned, sensitive).await {
                     Ok(created) => created,
                     Err(error) => {
                         // The old object is still the current one: drop its deposed record.
-                        self.forget(&deposed);
+                        self.forget(&deposed).await;
                         return Err(error);
                     }
                 };
@@ -107,7 +108,7 @@ impl Engine<'_, '_> {
         }
         self.event(Event::Started { address: address.clone(), action: Action::Delete });
         let started = std::time::Instant::now();
-        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None)) {
+        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None)).await {
             return Err(Self::interrupted());
         }
         let result = {
@@ -116,7 +117,7 @@ impl Engine<'_, '_> {
         };
         match result {
             Ok(()) => {
-                self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+                self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None)).await;
                 self.state.borrow_mut().instances.remove(address);
                 let seconds = started.elapsed().as_secs_f64();
                 self.event(Event::Finished { address: address.clone(), action: Action::Delete, id: None, seconds });
@@ -128,7 +129,8 @@ impl Engine<'_, '_> {
                     address.clone(),
                     JournalAction::Delete,
                     FAILED_IN_JOURNAL,
-                ));
+                ))
+                .await;
                 self.event(Event::Failed { address: address.clone(), action: Action::Delete });
                 Err(error)
             }
@@ -159,7 +161,7 @@ impl Engine<'_, '_> {
         // replayed state still knows the object may exist (as pending).
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_dependencies(operation.dependencies.to_vec());
-        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending))) {
+        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending))).await {
             return Err(Self::interrupted());
         }
         let result = {
@@ -169,6 +171,7 @@ impl Engine<'_, '_> {
         match result {
             Ok(attributes) => {
                 self.record(address, operation, &attributes, sensitive, action)
+                    .await
                     .map_err(|e| ProviderError::new(e.message))?;
                 let id = attributes.get("id").and_then(|v| v.as_str()).map(str::to_string);
                 let seconds = started.elapsed().as_secs_f64();
@@ -176,7 +179,7 @@ impl Engine<'_, '_> {
                 Ok(attributes)
             }
             Err(error) => {
-                self.journal(JournalEntry::fail(self.serial(), address.clone(), action, FAILED_IN_JOURNAL));
+                self.journal(JournalEntry::fail(self.serial(), address.clone(), action, FAILED_IN_JOURNAL)).await;
                 self.event(Event::Failed { address: address.clone(), action: shown });
                 Err(error)
             }
@@ -184,7 +187,7 @@ impl Engine<'_, '_> {
     }
 
     /// Journals a completed operation and puts its object in state.
-    pub fn record(
+    pub async fn record(
         &self,
         address: &Address,
         operation: &Operation<'_>,
@@ -200,7 +203,7 @@ impl Engine<'_, '_> {
             .with_triggers(operation.triggers.clone());
         let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
         if let Some(apply) = self.apply {
-            if let Err(error) = apply.backend.append_journal(&entry) {
+            if let Err(error) = self.journal_queue.append(apply.backend, entry).await {
                 self.journal_failed.set(true);
                 return Err(error);
             }
@@ -211,8 +214,8 @@ impl Engine<'_, '_> {
 
     /// Drops a record from state without touching the object (journaled as a
     /// completed delete of the record, which is what replay needs).
-    pub fn forget(&self, address: &Address) {
-        self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+    pub async fn forget(&self, address: &Address) {
+        self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None)).await;
         self.state.borrow_mut().instances.remove(address);
     }
 
@@ -250,9 +253,9 @@ impl Engine<'_, '_> {
     /// Appends to the journal; a journal that cannot be written is an error of the
     /// whole apply, reported once (when it ends), and stops new operations. Returns
     /// whether the entry was recorded.
-    pub fn journal(&self, entry: JournalEntry) -> bool {
+    pub async fn journal(&self, entry: JournalEntry) -> bool {
         if let Some(apply) = self.apply {
-            if let Err(error) = apply.backend.append_journal(&entry) {
+            if let Err(error) = self.journal_queue.append(apply.backend, entry).await {
                 if !self.journal_failed.replace(true) {
                     self.error(error.to_diagnostic());
                 }
@@ -260,6 +263,24 @@ impl Engine<'_, '_> {
             }
         }
         true
+    }
+
+    /// Appends to the journal at once (with whatever operations queued before), for
+    /// steps that run outside an operation; errors are reported like [`Self::journal`]'s.
+    pub fn journal_now(&self, entry: JournalEntry) {
+        if let Some(apply) = self.apply {
+            if let Err(error) = self.journal_queue.append_now(apply.backend, entry) {
+                if !self.journal_failed.replace(true) {
+                    self.error(error.to_diagnostic());
+                }
+            }
+        }
+    }
+
+    /// [`Self::forget`] outside an operation.
+    pub fn forget_now(&self, address: &Address) {
+        self.journal_now(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
+        self.state.borrow_mut().instances.remove(address);
     }
 
     /// Takes over an existing object (`import`): journaled like a create, without
@@ -277,10 +298,14 @@ impl Engine<'_, '_> {
         }
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_dependencies(operation.dependencies.to_vec());
-        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Import, Some(pending))) {
+        if !self
+            .journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Import, Some(pending)))
+            .await
+        {
             return Err(Self::interrupted());
         }
         self.record(address, operation, found, sensitive, JournalAction::Import)
+            .await
             .map_err(|e| ProviderError::new(e.message))?;
         let _ = id;
         Ok(())

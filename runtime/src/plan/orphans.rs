@@ -2,7 +2,7 @@
 //! destroy): planned for deletion and, when applying, deleted concurrently, each one
 //! only after every other orphan that depends on it is gone.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
@@ -40,40 +40,83 @@ impl<'a> Engine<'_, 'a> {
             .collect();
         // An orphan waits for every orphan that depends on it (dependencies are
         // recorded by declaration, which contains each of its instances; the orphans
-        // inside one are a contiguous range of the sorted map).
+        // inside one are a contiguous range of the sorted map). Each declaration
+        // depended on is a barrier node after the orphans: it waits for its dependents
+        // and its instances wait for it, so a declaration of thousands of instances
+        // that thousands depend on costs edges in proportion to both, not their product.
         let index: HashMap<&Address, usize> = orphans.keys().enumerate().map(|(i, a)| (a, i)).collect();
         let entries: Vec<(&Address, &Instance)> = orphans.iter().collect();
-        let mut waiting = vec![0usize; entries.len()];
-        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
-        for (dependent, (_, instance)) in entries.iter().enumerate() {
+        let count = entries.len();
+        let mut waiting = vec![0usize; count];
+        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); count];
+        let mut barriers: HashMap<&Address, usize> = HashMap::new();
+        for (dependent, (dependent_address, instance)) in entries.iter().enumerate() {
+            let dependencies: BTreeSet<&Address> = instance.dependencies.iter().collect();
             let mut seen = BTreeSet::new();
-            for dependency in &instance.dependencies {
-                for (address, _) in orphans.range(dependency.clone()..).take_while(|(a, _)| a.is_within(dependency)) {
-                    let target = index[address];
-                    if target != dependent && seen.insert(target) {
-                        waiting[target] += 1;
-                        unblocks[dependent].push(target);
+            for dependency in dependencies {
+                let members = || {
+                    orphans
+                        .range(dependency.clone()..)
+                        .take_while(|(a, _)| a.is_within(dependency))
+                        .map(|(address, _)| index[address])
+                };
+                if dependent_address.is_within(dependency) {
+                    // Within what it depends on: waited for by the others directly.
+                    for target in members() {
+                        if target != dependent && seen.insert(target) {
+                            waiting[target] += 1;
+                            unblocks[dependent].push(target);
+                        }
                     }
+                    continue;
                 }
+                let barrier = match barriers.get(dependency) {
+                    Some(&barrier) => barrier,
+                    None => {
+                        let targets: Vec<usize> = members().collect();
+                        if targets.is_empty() {
+                            continue;
+                        }
+                        let barrier = waiting.len();
+                        for &target in &targets {
+                            waiting[target] += 1;
+                        }
+                        waiting.push(0);
+                        unblocks.push(targets);
+                        barriers.insert(dependency, barrier);
+                        barrier
+                    }
+                };
+                waiting[barrier] += 1;
+                unblocks[dependent].push(barrier);
             }
         }
         let mut running = FuturesUnordered::new();
-        for (i, count) in waiting.iter().enumerate() {
-            if *count == 0 {
+        // Ready orphans not yet started, in order (see `Engine::in_flight`).
+        let mut queued: VecDeque<usize> = (0..count).filter(|&i| waiting[i] == 0).collect();
+        loop {
+            while running.len() < self.in_flight {
+                let Some(i) = queued.pop_front() else { break };
                 let (address, instance) = entries[i];
                 running.push(self.orphan(i, address.clone(), instance.clone()));
             }
-        }
-        while let Some((i, ok)) = running.next().await {
+            let Some((i, ok)) = running.next().await else { break };
             if !ok {
                 // What it depends on stays: deleting it would break it.
                 continue;
             }
-            for &target in &unblocks[i] {
-                waiting[target] -= 1;
-                if waiting[target] == 0 {
-                    let (address, instance) = entries[target];
-                    running.push(self.orphan(target, address.clone(), instance.clone()));
+            let mut done = vec![i];
+            while let Some(node) = done.pop() {
+                for &target in &unblocks[node] {
+                    waiting[target] -= 1;
+                    if waiting[target] > 0 {
+                        continue;
+                    }
+                    if target < count {
+                        queued.push_back(target);
+                    } else {
+                        done.push(target);
+                    }
                 }
             }
         }

@@ -151,8 +151,8 @@ impl<'a> Engine<'_, 'a> {
         for (old, new) in renames {
             let Some(instance) = self.state.borrow_mut().instances.remove(&old) else { continue };
             if self.apply.is_some() {
-                self.journal(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
-                self.journal(JournalEntry::complete(
+                self.journal_now(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
+                self.journal_now(JournalEntry::complete(
                     self.serial(),
                     new.clone(),
                     JournalAction::Import,
@@ -218,7 +218,7 @@ impl<'a> Engine<'_, 'a> {
                 imported: None,
             });
             if self.apply.is_some() {
-                self.forget(&old);
+                self.forget_now(&old);
             } else {
                 self.state.borrow_mut().instances.remove(&old);
             }

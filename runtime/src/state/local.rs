@@ -302,17 +302,25 @@ impl StateBackend for LocalBackend {
     }
 
     fn append_journal(&self, entry: &JournalEntry) -> Result<(), StateError> {
+        self.append_journal_batch(std::slice::from_ref(entry))
+    }
+
+    /// The lines of every entry in one write, then one sync.
+    fn append_journal_batch(&self, entries: &[JournalEntry]) -> Result<(), StateError> {
         self.require_lock()?;
         let path = self.journal_path();
-        let line = render_line(entry).map_err(|e| e.at(&path))?;
+        let mut line = Vec::new();
+        for entry in entries {
+            line.extend(render_line(entry).map_err(|e| e.at(&path))?);
+        }
         let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
         let open = match journal.as_mut() {
             Some(open) => open,
             None => journal.insert(self.open_journal()?),
         };
         if let Err(e) = open.file.write_all(&line).and_then(|()| open.file.sync_data()) {
-            // Cut off whatever part of the line was written, so the journal stays whole
-            // lines; the entry counts as not recorded.
+            // Cut off whatever part of the lines was written, so the journal stays whole
+            // lines; the entries count as not recorded.
             let _ = open.file.set_len(open.len);
             return Err(io_error(WRITE_FAILED, "append to", &path, &e));
         }

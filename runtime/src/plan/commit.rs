@@ -1,0 +1,65 @@
+//! Group commit: journal entries queued by operations running at the same time are
+//! appended and synced together (one write, one sync), and each entry is still on disk
+//! before the operation that queued it goes on.
+//!
+//! The engine runs its operations as futures of one task, so the queue needs no lock:
+//! an entry is queued, the operation yields once so that every other operation ready
+//! now can queue its own, and the first to resume writes the whole batch.
+
+use std::cell::{Cell, RefCell};
+
+use crate::state::{JournalEntry, StateBackend, StateError};
+
+#[derive(Default)]
+pub(super) struct GroupCommit {
+    pending: RefCell<Vec<JournalEntry>>,
+    /// Tickets handed out: the number of entries ever queued.
+    queued: Cell<u64>,
+    /// Entries whose batch has been written (or failed): tickets up to this are done.
+    written: Cell<u64>,
+    /// Batches that failed, as ticket ranges (first exclusive, last inclusive).
+    failed: RefCell<Vec<(u64, u64, StateError)>>,
+}
+
+impl GroupCommit {
+    /// Appends `entry` to `backend`'s journal; returns once it is on disk (or its
+    /// batch failed, with the batch's error).
+    pub async fn append(&self, backend: &dyn StateBackend, entry: JournalEntry) -> Result<(), StateError> {
+        let ticket = self.queue(entry);
+        tokio::task::yield_now().await;
+        self.flush(backend, ticket)
+    }
+
+    /// Appends `entry` now, with whatever is queued before it, without waiting for
+    /// other operations: for steps that are not operations (moves, forgets).
+    pub fn append_now(&self, backend: &dyn StateBackend, entry: JournalEntry) -> Result<(), StateError> {
+        let ticket = self.queue(entry);
+        self.flush(backend, ticket)
+    }
+
+    fn queue(&self, entry: JournalEntry) -> u64 {
+        self.pending.borrow_mut().push(entry);
+        let ticket = self.queued.get() + 1;
+        self.queued.set(ticket);
+        ticket
+    }
+
+    /// Writes the queue unless `ticket`'s batch is already written; the batch's result.
+    fn flush(&self, backend: &dyn StateBackend, ticket: u64) -> Result<(), StateError> {
+        if self.written.get() < ticket {
+            let batch = std::mem::take(&mut *self.pending.borrow_mut());
+            let first = self.written.get();
+            let last = self.queued.get();
+            let result = backend.append_journal_batch(&batch);
+            self.written.set(last);
+            if let Err(error) = result {
+                self.failed.borrow_mut().push((first, last, error));
+            }
+        }
+        let failed = self.failed.borrow();
+        match failed.iter().find(|(first, last, _)| *first < ticket && ticket <= *last) {
+            Some((_, _, error)) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+}
