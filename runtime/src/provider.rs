@@ -29,7 +29,9 @@ pub struct ProviderError {
     /// The attribute the error is about, so the diagnostic can point at it.
     pub attribute: Option<String>,
     pub help: Option<String>,
-    /// Worth trying again (throttling, a server error); the engine retries with backoff.
+    /// A transient failure (throttling, a server error) that persisted through the
+    /// provider's own retries: applying again later may succeed. Providers retry
+    /// transient failures themselves, with backoff; the engine does not retry again.
     pub retryable: bool,
 }
 
