@@ -2,79 +2,24 @@
 //! modules) against moto, the AWS emulator, and the real AWS CLI checks what exists.
 //! Each test starts its own moto on a free port of 127.0.0.1 and stops it when done.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
 use serde_json::{json, Value as Json};
 
 mod common;
 
-use common::{text, write_module};
+use common::{command, text, write_module};
 
-/// A moto server, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
+#[path = "support/moto.rs"]
+mod moto;
+
+use moto::Moto;
 
 impl Moto {
-    fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server runs (pip install 'moto[server]')");
-        let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
-        let start = Instant::now();
-        while !moto_ready(port) {
-            assert!(start.elapsed() < Duration::from_secs(30), "moto did not start on port {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-
     /// `infra ARGS` in `dir`, talking to this moto through the standard environment.
     fn infra(&self, dir: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_infra"))
-            .args(args)
-            .current_dir(dir)
-            .envs(self.environment())
-            .env("NO_COLOR", "1")
-            .env_remove("COLUMNS")
-            .env_remove("AWS_PROFILE")
-            .stdin(Stdio::null())
-            .output()
-            .expect("infra runs")
-    }
-
-    fn environment(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-            ("AWS_DEFAULT_REGION", "us-east-1".to_string()),
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-        ]
-    }
-
-    /// The AWS CLI's JSON answer to `aws SERVICE ARGS...`.
-    fn aws(&self, args: &[&str]) -> Json {
-        let output = Command::new("aws")
-            .args(["--endpoint-url", &self.endpoint, "--output", "json"])
-            .args(args)
-            .envs(self.environment())
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .output()
-            .expect("the aws CLI runs");
-        assert!(output.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        if output.stdout.is_empty() {
-            return Json::Null;
-        }
-        serde_json::from_slice(&output.stdout).expect("the aws CLI prints JSON")
+        command(dir, args).envs(self.environment()).env_remove("AWS_PROFILE").output().expect("infra runs")
     }
 
     /// Instances that are not terminated, by their `Name` tag.
@@ -88,27 +33,6 @@ impl Moto {
             .collect();
         instances.sort_by_key(|i| tag(i, "Name"));
         instances
-    }
-}
-
-/// Whether moto on `port` answers `GET /moto-api/` with 200, which it does once it is
-/// ready.
-fn moto_ready(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    let mut answer = [0u8; 12];
-    stream.write_all(request.as_bytes()).is_ok()
-        && stream.read_exact(&mut answer).is_ok()
-        && answer.starts_with(b"HTTP/1.")
-        && &answer[9..12] == b"200"
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

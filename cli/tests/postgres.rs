@@ -2,14 +2,14 @@
 //! PostgreSQL 15 that the tests start on 127.0.0.1 (see `support/postgres.rs`).
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
 #[path = "support/postgres.rs"]
 mod pg;
 
-use common::{run as infra, text, write_module};
+use common::{command, run as infra, text, write_module};
 
 #[track_caller]
 fn assert_exit(output: &Output, code: i32) {
@@ -25,15 +25,7 @@ fn infra_at(dir: &Path, url: &str, args: &[&str]) -> Output {
 
 /// Starts `infra ARGS` in the background.
 fn spawn(dir: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start infra")
+    command(dir, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start infra")
 }
 
 /// Waits until `sql` (run on `database`) prints something other than nothing or `0`;
@@ -91,16 +83,7 @@ fn apply_plan_and_destroy_through_a_state_block() {
     let module =
         format!("state postgres {{\n  url    = env(\"ROUND_TRIP_URL\")\n  schema = \"team\"\n}}\n{}", files_module());
     write_module(dir, &module);
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_infra"))
-            .args(args)
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .env("ROUND_TRIP_URL", &url)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run infra")
-    };
+    let run = |args: &[&str]| command(dir, args).env("ROUND_TRIP_URL", &url).output().expect("run infra");
     let applied = run(&["apply", "--auto-approve"]);
     assert_exit(&applied, 0);
     assert!(text(&applied).contains("2 added"), "{}", text(&applied));
@@ -432,16 +415,7 @@ fn a_state_block_chooses_schema_and_workspace_and_the_flag_overrides_it() {
         files_module()
     );
     write_module(dir, &module);
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_infra"))
-            .args(args)
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .env("BLOCK_URL", &url)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run infra")
-    };
+    let run = |args: &[&str]| command(dir, args).env("BLOCK_URL", &url).output().expect("run infra");
     let missing = run(&["plan"]);
     assert_exit(&missing, 1);
     assert!(text(&missing).contains("E0719"), "{}", text(&missing));

@@ -3,57 +3,17 @@
 //! AWS CLI, every kind of them, reading one that is gone, the data sources, and the
 //! settings changed in place, each checked with the AWS CLI.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use infra_runtime::provider::{Attributes, ProviderContext, ReadResult};
 use infra_runtime::Value;
 
-/// A moto server, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
+#[path = "../../cli/tests/support/moto.rs"]
+mod moto;
+
+use moto::Moto;
 
 impl Moto {
-    fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server runs (pip install 'moto[server]')");
-        let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
-        let start = Instant::now();
-        while !moto_ready(port) {
-            assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-
-    /// The AWS CLI's JSON answer.
-    fn aws(&self, args: &[&str]) -> serde_json::Value {
-        let output = Command::new("aws")
-            .args(["--endpoint-url", &self.endpoint, "--output", "json"])
-            .args(args)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .output()
-            .expect("the aws CLI runs");
-        assert!(output.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        if output.stdout.is_empty() {
-            return serde_json::Value::Null;
-        }
-        serde_json::from_slice(&output.stdout).expect("JSON")
-    }
-
     /// The provider configured in its block alone, as `provider aws { ... }` would.
     fn provider(&self) -> std::sync::Arc<dyn infra_runtime::provider::Provider> {
         let config: Attributes = [
@@ -67,27 +27,6 @@ impl Moto {
         .collect();
         let context = ProviderContext { module_dir: PathBuf::from(".") };
         infra_stdlib::providers::aws::factory().configure(&config, &context).expect("configured")
-    }
-}
-
-/// Whether moto on `port` answers `GET /moto-api/` with 200, which it does once it is
-/// ready.
-fn moto_ready(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    let mut answer = [0u8; 12];
-    stream.write_all(request.as_bytes()).is_ok()
-        && stream.read_exact(&mut answer).is_ok()
-        && answer.starts_with(b"HTTP/1.")
-        && &answer[9..12] == b"200"
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

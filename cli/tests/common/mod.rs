@@ -8,16 +8,16 @@ pub mod lsp_client;
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Runs `infra ARGS` in `dir` as a script would: no colour, no terminal on stdin.
+/// `infra ARGS` in `dir` as a script would run it: no colour, no terminal on stdin.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_infra"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("COLUMNS").stdin(std::process::Stdio::null());
+    command
+}
+
+/// Runs `infra ARGS` in `dir` as a script would.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("COLUMNS")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run infra: {err}"))
+    command(dir, args).output().unwrap_or_else(|err| panic!("cannot run infra: {err}"))
 }
 
 /// Everything printed: stdout, then stderr.
