@@ -69,16 +69,7 @@ pub fn resolve_inputs(
     prompt: &mut Prompt<'_>,
 ) -> Result<BTreeMap<String, Value>, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
-    let inputs: Vec<&Input> = context
-        .module
-        .decls
-        .values()
-        .filter(|d| d.kind == DeclKind::Input)
-        .filter_map(|d| match context.module.item(d.item) {
-            Item::Input(input) => Some(input),
-            _ => None,
-        })
-        .collect();
+    let inputs = inputs_of(context.module);
     for value in given {
         if !inputs.iter().any(|i| i.name.name == value.name) {
             diagnostics.push(unknown_input(value, &inputs));
@@ -233,20 +224,24 @@ fn evaluate(context: &InputContext<'_>, expr: &Expr) -> Result<Value, Diagnostic
     evaluator.eval(expr, &mut Locals::new())
 }
 
+/// Every `input` declaration of `module`.
+fn inputs_of(module: &Module) -> Vec<&Input> {
+    module
+        .decls
+        .values()
+        .filter(|d| d.kind == DeclKind::Input)
+        .filter_map(|d| match module.item(d.item) {
+            Item::Input(input) => Some(input),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The `check`s of every input of `context.module`, with `values` in scope: how a
 /// module instance's inputs are checked once its caller gave them. A condition that is
 /// not known yet passes.
 pub(crate) fn run_input_checks(context: &InputContext<'_>, values: &BTreeMap<String, Value>) -> Vec<Diagnostic> {
-    let inputs: Vec<&Input> = context
-        .module
-        .decls
-        .values()
-        .filter(|d| d.kind == DeclKind::Input)
-        .filter_map(|d| match context.module.item(d.item) {
-            Item::Input(input) => Some(input),
-            _ => None,
-        })
-        .collect();
+    let inputs = inputs_of(context.module);
     run_checks(context, &inputs, values)
 }
 
