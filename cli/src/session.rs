@@ -152,13 +152,7 @@ impl StateLocation {
                 let lock = backend.lock(&LockHolder::new(format!("infra workspace delete {name}")), Duration::ZERO)?;
                 let loaded = backend.load()?;
                 if !force && !loaded.state.instances.is_empty() {
-                    return Err(StateError::new(
-                        StateErrorKind::Workspace,
-                        format!("workspace `{name}` holds {} instances", loaded.state.instances.len()),
-                    )
-                    .with_help(format!(
-                        "destroy them first (`infra destroy --workspace {name}`), or pass --force to forget them"
-                    )));
+                    return Err(StateError::workspace_not_empty(name, loaded.state.instances.len()));
                 }
                 drop(lock);
                 let dir = StateLocation::local_dir(module_dir, name);

@@ -121,6 +121,14 @@ impl StateError {
         StateError { kind, message: message.into(), help: None, path: None }
     }
 
+    /// Refusing to delete workspace `name` that still holds `count` instances, in
+    /// either backend.
+    pub fn workspace_not_empty(name: &str, count: usize) -> StateError {
+        StateError::new(StateErrorKind::Workspace, format!("workspace `{name}` holds {count} instances")).with_help(
+            format!("destroy them first (`infra destroy --workspace {name}`), or pass --force to forget them"),
+        )
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> StateError {
         self.help = Some(help.into());
         self

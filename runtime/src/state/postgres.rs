@@ -438,13 +438,7 @@ impl PostgresBackend {
         let lock = target.lock(&holder, Duration::ZERO)?;
         let loaded = target.load()?;
         if !force && !loaded.state.instances.is_empty() {
-            return Err(StateError::new(
-                StateErrorKind::Workspace,
-                format!("workspace `{name}` holds {} instances", loaded.state.instances.len()),
-            )
-            .with_help(format!(
-                "destroy them first (`infra destroy --workspace {name}`), or pass --force to forget them"
-            )));
+            return Err(StateError::workspace_not_empty(name, loaded.state.instances.len()));
         }
         let schema = quoted(&self.location.schema);
         let name = name.to_string();
@@ -580,31 +574,35 @@ impl StateBackend for PostgresBackend {
     }
 
     fn write_snapshot(&self, state: &mut State) -> Result<(), StateError> {
-        self.require_lock()?;
-        let serial = state.serial + 1;
-        let document = render_snapshot(state, serial)?;
-        let (lineage, loaded_serial) = (state.lineage.clone(), state.serial);
-        self.with_workspace(move |client, schema, workspace| {
-            let mut transaction = client.transaction().map_err(|e| query_error(&e))?;
-            write_snapshot_row(&mut transaction, schema, workspace, &document, &lineage, loaded_serial, true)?;
-            transaction.commit().map_err(|e| query_error(&e))
-        })?;
-        state.serial = serial;
-        Ok(())
+        self.store_snapshot(state, true, false)
     }
 
     fn append_journal(&self, entry: &JournalEntry) -> Result<(), StateError> {
+        self.append_journal_batch(std::slice::from_ref(entry))
+    }
+
+    /// Every entry of the batch as one row each, committed in one transaction: one
+    /// round of durability for operations that ran together, and all or none recorded.
+    fn append_journal_batch(&self, entries: &[JournalEntry]) -> Result<(), StateError> {
         self.require_lock()?;
-        let line = render_line(entry)?;
-        let text = String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(&line)).into_owned();
+        let texts = entries
+            .iter()
+            .map(|entry| {
+                let line = render_line(entry)?;
+                Ok(String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(&line)).into_owned())
+            })
+            .collect::<Result<Vec<String>, StateError>>()?;
         self.with_workspace(move |client, schema, workspace| {
-            client
-                .execute(
-                    &format!("INSERT INTO {schema}.journal (workspace, entry) VALUES ($1, $2)"),
-                    &[&workspace, &text],
-                )
-                .map_err(|e| query_error(&e))?;
-            Ok(())
+            let insert = format!("INSERT INTO {schema}.journal (workspace, entry) VALUES ($1, $2)");
+            if let [text] = texts.as_slice() {
+                client.execute(&insert, &[&workspace, text]).map_err(|e| query_error(&e))?;
+                return Ok(());
+            }
+            let mut transaction = client.transaction().map_err(|e| query_error(&e))?;
+            for text in &texts {
+                transaction.execute(&insert, &[&workspace, text]).map_err(|e| query_error(&e))?;
+            }
+            transaction.commit().map_err(|e| query_error(&e))
         })
     }
 
@@ -620,18 +618,18 @@ impl StateBackend for PostgresBackend {
     }
 
     fn compact(&self, state: &mut State) -> Result<(), StateError> {
-        self.compact_checked(state, true)
+        self.store_snapshot(state, true, true)
     }
 
     fn replace_snapshot(&self, state: &mut State) -> Result<(), StateError> {
-        self.compact_checked(state, false)
+        self.store_snapshot(state, false, true)
     }
 }
 
 impl PostgresBackend {
-    /// Writes the snapshot and deletes the journal rows in one transaction; `check`
-    /// refuses another lineage or a newer stored serial.
-    fn compact_checked(&self, state: &mut State, check: bool) -> Result<(), StateError> {
+    /// Writes the snapshot, and with `clear_journal` deletes the journal rows, in one
+    /// transaction; `check` refuses another lineage or a newer stored serial.
+    fn store_snapshot(&self, state: &mut State, check: bool, clear_journal: bool) -> Result<(), StateError> {
         self.require_lock()?;
         let serial = state.serial + 1;
         let document = render_snapshot(state, serial)?;
@@ -639,9 +637,11 @@ impl PostgresBackend {
         self.with_workspace(move |client, schema, workspace| {
             let mut transaction = client.transaction().map_err(|e| query_error(&e))?;
             write_snapshot_row(&mut transaction, schema, workspace, &document, &lineage, loaded_serial, check)?;
-            transaction
-                .execute(&format!("DELETE FROM {schema}.journal WHERE workspace = $1"), &[&workspace])
-                .map_err(|e| query_error(&e))?;
+            if clear_journal {
+                transaction
+                    .execute(&format!("DELETE FROM {schema}.journal WHERE workspace = $1"), &[&workspace])
+                    .map_err(|e| query_error(&e))?;
+            }
             transaction.commit().map_err(|e| query_error(&e))
         })?;
         state.serial = serial;
