@@ -10,7 +10,7 @@ mod body;
 mod expr;
 mod items;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::resolve::{DeclKind, ItemId, Module};
@@ -132,8 +132,8 @@ impl<'a> Checker<'a> {
             locals: Vec::new(),
             in_fn: None,
             in_resource: false,
-            typing: HashSet::new(),
-            used: HashSet::new(),
+            typing: HashSet::default(),
+            used: HashSet::default(),
             fn_calls: Vec::new(),
         }
     }

@@ -3,7 +3,7 @@
 //! An edge `a -> b` means "`a` depends on `b`": `b` must be evaluated (or applied)
 //! first. Edges come from references in expressions and from `depends_on`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -89,9 +89,9 @@ pub fn build_module(
 ) -> DependencyGraph {
     let root = module;
     let mut graph = DependencyGraph::default();
-    let mut by_item: HashMap<ItemId, NodeIndex> = HashMap::new();
-    let mut by_decl: HashMap<&str, NodeIndex> = HashMap::new();
-    let mut by_provider: HashMap<&str, NodeIndex> = HashMap::new();
+    let mut by_item: HashMap<ItemId, NodeIndex> = HashMap::default();
+    let mut by_decl: HashMap<&str, NodeIndex> = HashMap::default();
+    let mut by_provider: HashMap<&str, NodeIndex> = HashMap::default();
     for (id, item) in root.items() {
         let Some(node) = node_for(item) else { continue };
         let index = graph.graph.add_node(node);
@@ -165,13 +165,12 @@ fn report_cycles(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let _ = (table, by_item);
-    let mut components = petgraph::algo::tarjan_scc(&graph.graph);
+    let mut components: Vec<Vec<NodeIndex>> = petgraph::algo::tarjan_scc(&graph.graph)
+        .into_iter()
+        .filter(|c| c.len() > 1 || graph.graph.find_edge(c[0], c[0]).is_some())
+        .collect();
     components.sort_by_key(|c| c.iter().map(|n| graph.graph[*n].span).min());
     for mut component in components {
-        let cyclic = component.len() > 1 || graph.graph.find_edge(component[0], component[0]).is_some();
-        if !cyclic {
-            continue;
-        }
         component.sort_by_key(|n| graph.graph[*n].span);
         let names: Vec<String> = component.iter().map(|n| format!("`{}`", graph.graph[*n].name)).collect();
         let mut diagnostic =

@@ -53,7 +53,7 @@ impl Analysis {
 
 /// Loads, parses, resolves and checks the module in `root_dir` and every module it calls.
 pub fn analyze(root_dir: &Path, loader: &dyn Loader, schemas: &dyn Schemas) -> Analysis {
-    analyze_cached(root_dir, loader, schemas, &mut resolve::ParseCache::default())
+    analyze_cached(root_dir, loader, schemas, &mut resolve::ParseCache::none())
 }
 
 /// [`analyze`], reusing the syntax trees in `cache` of files whose text has not changed

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::loader::Loader;
@@ -74,7 +75,7 @@ pub struct Module {
     pub dir: PathBuf,
     pub files: Vec<SourceFileAst>,
     /// The module namespace, in declaration order.
-    pub decls: IndexMap<String, Decl>,
+    pub decls: IndexMap<String, Decl, FxBuildHasher>,
     /// Provider configurations by name.
     pub providers: BTreeMap<String, ProviderConfig>,
     /// Module calls by call name, to the index of the called module in the module list.
@@ -102,12 +103,25 @@ impl Module {
 /// Parsed files kept between analyses, by path. An entry is reused when the file has the
 /// same text and the same [`FileId`] (spans carry the id, so a file loaded in another
 /// position is parsed again).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ParseCache {
     entries: HashMap<PathBuf, (FileId, String, crate::syntax::Parsed)>,
+    /// False for a one-shot analysis, which would only pay for copying every tree.
+    keep: bool,
+}
+
+impl Default for ParseCache {
+    fn default() -> Self {
+        ParseCache { entries: HashMap::new(), keep: true }
+    }
 }
 
 impl ParseCache {
+    /// A cache that keeps nothing, for analysing once.
+    pub fn none() -> Self {
+        ParseCache { entries: HashMap::new(), keep: false }
+    }
+
     fn parse(&mut self, path: &Path, id: FileId, text: &str) -> crate::syntax::Parsed {
         if let Some((cached_id, cached_text, parsed)) = self.entries.get(path) {
             if *cached_id == id && cached_text == text {
@@ -115,7 +129,9 @@ impl ParseCache {
             }
         }
         let parsed = parse_file(id, text);
-        self.entries.insert(path.to_path_buf(), (id, text.to_string(), parsed.clone()));
+        if self.keep {
+            self.entries.insert(path.to_path_buf(), (id, text.to_string(), parsed.clone()));
+        }
         parsed
     }
 }
@@ -139,7 +155,7 @@ pub fn load_modules(
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Module> {
-    load_modules_cached(root_dir, loader, sources, diagnostics, &mut ParseCache::default())
+    load_modules_cached(root_dir, loader, sources, diagnostics, &mut ParseCache::none())
 }
 
 /// [`load_modules`], reusing (and filling) `cache`.
@@ -232,8 +248,11 @@ impl Loading<'_> {
         }
     }
 
-    fn namespace(&mut self, files: &[SourceFileAst]) -> (IndexMap<String, Decl>, BTreeMap<String, ProviderConfig>) {
-        let mut decls: IndexMap<String, Decl> = IndexMap::new();
+    fn namespace(
+        &mut self,
+        files: &[SourceFileAst],
+    ) -> (IndexMap<String, Decl, FxBuildHasher>, BTreeMap<String, ProviderConfig>) {
+        let mut decls: IndexMap<String, Decl, FxBuildHasher> = IndexMap::default();
         let mut providers: BTreeMap<String, ProviderConfig> = BTreeMap::new();
         for (file, ast) in files.iter().enumerate() {
             for (item_index, item) in ast.items.iter().enumerate() {

@@ -85,6 +85,47 @@ fn empty_inputs() {
     assert_eq!(analysis.diagnostics[0].code.as_str(), "E0003");
 }
 
+#[test]
+fn a_byte_order_mark_starts_a_file_but_nowhere_else() {
+    assert_eq!(check("\u{FEFF}let a = 1\noutput o = a\n"), Vec::<String>::new());
+    assert_eq!(check("let a = 1\n\u{FEFF}output o = a\n"), vec!["E0100"]);
+}
+
+/// Files over a quarter megabyte are parsed on several threads, a run of items each:
+/// the items and the diagnostics still come out whole and in source order.
+#[test]
+fn a_large_file_parses_in_order_with_every_error() {
+    let mut text = String::new();
+    let mut broken = Vec::new();
+    for k in 0..12000 {
+        if k % 3000 == 700 {
+            broken.push(text.len() + "let v".len() + k.to_string().len() + " = ".len());
+            text.push_str(&format!("let v{k} = )\n"));
+        } else {
+            text.push_str(&format!("let v{k} = [for i in range({k}) : \"x-${{i}}\" if i > 0]\n"));
+        }
+    }
+    assert!(text.len() > 2 * 256 * 1024, "large enough to be split");
+    let parsed = infra_compiler::syntax::parse_file(infra_compiler::FileId(0), &text);
+    let names: Vec<String> = parsed
+        .ast
+        .items
+        .iter()
+        .map(|item| match item {
+            infra_compiler::syntax::ast::Item::Let(l) => l.name.name.clone(),
+            other => panic!("unexpected item {other:?}"),
+        })
+        .collect();
+    let expected: Vec<String> = (0..12000).filter(|k| k % 3000 != 700).map(|k| format!("v{k}")).collect();
+    assert_eq!(names, expected);
+    let errors: Vec<(String, usize)> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.to_string(), d.primary_span().map_or(0, |s| s.start as usize)))
+        .collect();
+    assert_eq!(errors, broken.iter().map(|&at| ("E0100".to_string(), at)).collect::<Vec<_>>());
+}
+
 const SEED_PROGRAM: &str = r#"
 input count: number = 2 {
   description = "How many"

@@ -442,13 +442,13 @@ pub enum ExprKind {
     },
     /// `[for k, v in xs : body if filter]`
     ForList {
-        binding: ForBinding,
+        binding: Box<ForBinding>,
         body: Box<Expr>,
         filter: Option<Box<Expr>>,
     },
     /// `{for k, v in xs : key => value if filter}`; `group` is the `...` suffix.
     ForObject {
-        binding: ForBinding,
+        binding: Box<ForBinding>,
         key: Box<Expr>,
         value: Box<Expr>,
         group: bool,

@@ -68,7 +68,8 @@ pub fn scan(text: &str) -> Scan {
         stopped: false,
         out: Scan::default(),
     };
-    scanner.out.item_starts.push(0);
+    // A byte order mark is not part of the first item (the grammar has no rule for it).
+    scanner.out.item_starts.push(if text.starts_with('\u{FEFF}') { '\u{FEFF}'.len_utf8() } else { 0 });
     scanner.run();
     scanner.out
 }

@@ -53,6 +53,11 @@ impl<'d> Lower<'d> {
         loop {
             let trimmed = self.text.get(start..end).map_or(0, |t| t.len() - t.trim_end().len());
             end -= trimmed;
+            // Without trailing whitespace, only a block comment (ending in `/`) or a line
+            // comment at the very end of the file can end the span: skip the search.
+            if trimmed == 0 && end < self.text.len() && self.text.as_bytes().get(end.wrapping_sub(1)) != Some(&b'/') {
+                break;
+            }
             let comment = self.comments.binary_search_by_key(&end, |(_, e)| *e).ok().map(|i| self.comments[i]);
             match comment {
                 Some((comment_start, _)) if comment_start >= start && comment_start < end => end = comment_start,

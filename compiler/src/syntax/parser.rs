@@ -5,7 +5,7 @@ use pest::Parser as _;
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::span::{FileId, Span};
-use crate::syntax::ast::{Comment, CommentKind, SourceFileAst};
+use crate::syntax::ast::{Comment, CommentKind, Item, SourceFileAst};
 use crate::syntax::lexical::{self, Problem, ProblemKind};
 use crate::syntax::lower::Lower;
 
@@ -28,32 +28,15 @@ pub struct Parsed {
 /// parsed and checked.
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
     let scan = lexical::scan(text);
-    let mut diagnostics = Vec::new();
-    let mut items = Vec::new();
     let comment_ranges: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
     let mut starts = scan.item_starts.clone();
     starts.push(text.len());
-    for window in starts.windows(2) {
-        let (start, end) = (window[0], window[1]);
-        let problems: Vec<&Problem> = scan.problems.iter().filter(|p| p.start >= start && p.start < end).collect();
-        if !problems.is_empty() {
-            diagnostics.extend(problems.into_iter().map(|p| problem_diagnostic(file, text, p)));
-            continue;
-        }
-        let chunk = &text[start..end];
-        match InfraParser::parse(Rule::file, chunk) {
-            Ok(mut pairs) => {
-                let mut lower = Lower::new(file, start, (text, &comment_ranges), &mut diagnostics);
-                if let Some(pair) = pairs.next() {
-                    items.extend(lower.file(pair));
-                }
-            }
-            Err(error) => {
-                let error = detailed_error(chunk).unwrap_or(error);
-                diagnostics.push(syntax_error(file, text, start, &error));
-            }
-        }
-    }
+    let chunks: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
+    let context = Chunks { file, text, problems: &scan.problems, comments: &comment_ranges };
+    let (items, diagnostics) = match worker_count(text.len()) {
+        1 => context.parse(&chunks),
+        workers => context.parse_parallel(&chunks, workers),
+    };
     let comments = scan
         .comments
         .iter()
@@ -65,6 +48,102 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     let ast = SourceFileAst { file, items, comments, span: Span::new(file, 0, text.len()) };
     Parsed { ast, diagnostics }
 }
+
+/// Files at least this large are parsed on several threads, one run of item chunks
+/// each; below it, starting threads costs more than it saves.
+const PARALLEL_PARSE_BYTES: usize = 256 * 1024;
+
+fn worker_count(bytes: usize) -> usize {
+    if bytes < PARALLEL_PARSE_BYTES {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(bytes / PARALLEL_PARSE_BYTES).max(1)
+}
+
+/// What parsing a chunk needs besides the chunk: the whole file's text, its lexical
+/// problems and its comments.
+struct Chunks<'a> {
+    file: FileId,
+    text: &'a str,
+    problems: &'a [Problem],
+    comments: &'a [(usize, usize)],
+}
+
+impl Chunks<'_> {
+    /// Parses `chunks` (byte ranges of whole items) in order: their items and their
+    /// diagnostics.
+    fn parse(&self, chunks: &[(usize, usize)]) -> (Vec<Item>, Vec<Diagnostic>) {
+        let mut diagnostics = Vec::new();
+        let mut items = Vec::new();
+        for &(start, end) in chunks {
+            let mut problems = self.problems.iter().filter(|p| p.start >= start && p.start < end).peekable();
+            if problems.peek().is_some() {
+                diagnostics.extend(problems.map(|p| problem_diagnostic(self.file, self.text, p)));
+                continue;
+            }
+            let chunk = &self.text[start..end];
+            match InfraParser::parse(Rule::file, chunk) {
+                Ok(mut pairs) => {
+                    let mut lower = Lower::new(self.file, start, (self.text, self.comments), &mut diagnostics);
+                    if let Some(pair) = pairs.next() {
+                        items.extend(lower.file(pair));
+                    }
+                }
+                Err(error) => {
+                    let error = detailed_error(chunk).unwrap_or(error);
+                    diagnostics.push(syntax_error(self.file, self.text, start, &error));
+                }
+            }
+        }
+        (items, diagnostics)
+    }
+
+    /// [`Chunks::parse`] on `workers` threads. The chunks are cut into runs of
+    /// consecutive items, several per worker so that one slow run does not hold up the
+    /// rest; each worker takes the next run not yet taken, and the results are joined
+    /// in source order.
+    fn parse_parallel(&self, chunks: &[(usize, usize)], workers: usize) -> (Vec<Item>, Vec<Diagnostic>) {
+        let share = self.text.len().div_ceil(workers * RUNS_PER_WORKER);
+        let mut runs = Vec::new();
+        let mut rest = chunks;
+        while !rest.is_empty() {
+            let first = rest[0].0;
+            let len = rest.iter().position(|&(_, end)| end - first >= share).map_or(rest.len(), |i| i + 1);
+            let (run, tail) = rest.split_at(len);
+            runs.push(run);
+            rest = tail;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut results: Vec<(usize, (Vec<Item>, Vec<Diagnostic>))> = std::thread::scope(|scope| {
+            let worker = || {
+                let mut done = Vec::new();
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(run) = runs.get(index) else { return done };
+                    done.push((index, self.parse(run)));
+                }
+            };
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(worker)).collect();
+            let mut results = worker();
+            for handle in handles {
+                results.extend(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            results
+        });
+        results.sort_unstable_by_key(|(index, _)| *index);
+        let mut items = Vec::new();
+        let mut diagnostics = Vec::new();
+        for (_, (run_items, run_diagnostics)) in results {
+            items.extend(run_items);
+            diagnostics.extend(run_diagnostics);
+        }
+        (items, diagnostics)
+    }
+}
+
+/// How many runs of items each parsing thread gets on average; see
+/// [`Chunks::parse_parallel`].
+const RUNS_PER_WORKER: usize = 4;
 
 /// Parses a failing chunk again with pest's error tracking on, which records the
 /// literal tokens it expected. Tracking costs time, so it is off for the first try.
@@ -80,13 +159,14 @@ pub fn parse_expression(file: FileId, text: &str) -> Result<crate::syntax::ast::
     }
     let mut diagnostics = Vec::new();
     let comments: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
-    let expr = match InfraParser::parse(Rule::expression_only, text) {
+    let start = bom_len(text);
+    let expr = match InfraParser::parse(Rule::expression_only, &text[start..]) {
         Ok(mut pairs) => {
-            pairs.next().map(|pair| Lower::new(file, 0, (text, &comments), &mut diagnostics).expression_only(pair))
+            pairs.next().map(|pair| Lower::new(file, start, (text, &comments), &mut diagnostics).expression_only(pair))
         }
         Err(error) => {
-            let error = detailed_error_for(Rule::expression_only, text).unwrap_or(error);
-            diagnostics.push(syntax_error(file, text, 0, &error));
+            let error = detailed_error_for(Rule::expression_only, &text[start..]).unwrap_or(error);
+            diagnostics.push(syntax_error(file, text, start, &error));
             None
         }
     };
@@ -104,19 +184,29 @@ pub fn parse_var_file(file: FileId, text: &str) -> Result<Vec<crate::syntax::ast
     }
     let mut diagnostics = Vec::new();
     let comments: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
-    let attributes = match InfraParser::parse(Rule::var_file, text) {
+    let start = bom_len(text);
+    let attributes = match InfraParser::parse(Rule::var_file, &text[start..]) {
         Ok(mut pairs) => {
-            pairs.next().map(|pair| Lower::new(file, 0, (text, &comments), &mut diagnostics).var_file(pair))
+            pairs.next().map(|pair| Lower::new(file, start, (text, &comments), &mut diagnostics).var_file(pair))
         }
         Err(error) => {
-            let error = detailed_error_for(Rule::var_file, text).unwrap_or(error);
-            diagnostics.push(syntax_error(file, text, 0, &error));
+            let error = detailed_error_for(Rule::var_file, &text[start..]).unwrap_or(error);
+            diagnostics.push(syntax_error(file, text, start, &error));
             None
         }
     };
     match attributes {
         Some(attributes) if diagnostics.is_empty() => Ok(attributes),
         _ => Err(diagnostics),
+    }
+}
+
+/// The length of a leading byte order mark, which the grammar does not accept.
+fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{FEFF}') {
+        '\u{FEFF}'.len_utf8()
+    } else {
+        0
     }
 }
 
@@ -305,7 +395,6 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::heredoc
         | Rule::list
         | Rule::object
-        | Rule::call
         | Rule::paren
         | Rule::for_list
         | Rule::for_object
@@ -328,7 +417,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::kw_as | Rule::provider_alias => "`as`",
         Rule::key_clause | Rule::kw_key => "`key`",
         // Continuations of an expression are summarised by "an operator".
-        Rule::conditional | Rule::get_attr | Rule::index | Rule::splat => return None,
+        Rule::conditional | Rule::get_attr | Rule::index | Rule::splat | Rule::arguments => return None,
         Rule::return_type => "`:`",
         Rule::address | Rule::address_step => "an address such as `web[0]`",
         Rule::object_item => "an object entry",

@@ -20,11 +20,11 @@ impl Lower<'_> {
     }
 
     pub(super) fn expr(&mut self, pair: Pair<Rule>) -> Expr {
-        let span = self.span(&pair);
         if !self.enter(1) {
+            let span = self.span(&pair);
             return self.too_deep(span);
         }
-        let expr = self.expr_inner(pair, span);
+        let expr = self.expr_inner(pair);
         self.leave(1);
         expr
     }
@@ -43,10 +43,11 @@ impl Lower<'_> {
         self.depth -= levels;
     }
 
-    fn expr_inner(&mut self, pair: Pair<Rule>, span: Span) -> Expr {
-        let mut inner = pair.into_inner();
+    fn expr_inner(&mut self, pair: Pair<Rule>) -> Expr {
+        let mut inner = pair.clone().into_inner();
         let condition = self.binary_expr(next(&mut inner));
         let Some(conditional) = inner.next() else { return condition };
+        let span = self.span(&pair);
         let mut branches = conditional.into_inner();
         let then = self.expr(next(&mut branches));
         let otherwise = self.expr(next(&mut branches));
@@ -61,9 +62,14 @@ impl Lower<'_> {
     /// Groups `a op b op c ...` by precedence (all operators are left-associative),
     /// without recursion.
     fn binary_expr(&mut self, pair: Pair<Rule>) -> Expr {
-        let span = self.span(&pair);
-        let n_operators = pair.clone().into_inner().filter(|p| p.as_rule() == Rule::binary_op).count();
+        let mut parts = pair.clone().into_inner();
+        let first = next(&mut parts);
+        if parts.len() == 0 {
+            return self.unary_expr(first);
+        }
+        let n_operators = parts.filter(|p| p.as_rule() == Rule::binary_op).count();
         if !self.enter(n_operators) {
+            let span = self.span(&pair);
             return self.too_deep(span);
         }
         let expr = self.binary_expr_inner(pair);
@@ -103,9 +109,14 @@ impl Lower<'_> {
     }
 
     fn unary_expr(&mut self, pair: Pair<Rule>) -> Expr {
-        let span = self.span(&pair);
-        let n_ops = pair.clone().into_inner().filter(|p| p.as_rule() == Rule::prefix_op).count();
+        let mut parts = pair.clone().into_inner();
+        let first = next(&mut parts);
+        if first.as_rule() == Rule::postfix_expr {
+            return self.postfix_expr(first);
+        }
+        let n_ops = 1 + parts.filter(|p| p.as_rule() == Rule::prefix_op).count();
         if !self.enter(n_ops) {
+            let span = self.span(&pair);
             return self.too_deep(span);
         }
         let expr = self.unary_expr_inner(pair);
@@ -135,12 +146,15 @@ impl Lower<'_> {
     }
 
     fn postfix_expr(&mut self, pair: Pair<Rule>) -> Expr {
-        let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.clone().into_inner();
         let primary = next(&mut inner);
+        if inner.len() == 0 {
+            return self.primary(primary);
+        }
         let steps: Vec<Pair<Rule>> = inner.collect();
         let n_steps = steps.len();
         if !self.enter(n_steps) {
+            let span = self.span(&pair);
             return self.too_deep(span);
         }
         let expr = self.primary(primary);
@@ -193,8 +207,7 @@ impl Lower<'_> {
             Rule::object => ExprKind::Object(pair.into_inner().map(|p| self.object_item(p)).collect()),
             Rule::for_list => self.for_list(pair),
             Rule::for_object => self.for_object(pair),
-            Rule::call => self.call(pair),
-            Rule::variable => ExprKind::Name(self.ident(nth(pair, 0))),
+            Rule::variable => self.variable(pair),
             Rule::paren => ExprKind::Paren(Box::new(self.expr(nth(pair, 0)))),
             rule => unexpected_rule(rule),
         };
@@ -216,18 +229,22 @@ impl Lower<'_> {
         }
     }
 
-    fn call(&mut self, pair: Pair<Rule>) -> ExprKind {
+    /// A name, or a call when it has arguments.
+    fn variable(&mut self, pair: Pair<Rule>) -> ExprKind {
         let mut inner = pair.into_inner();
-        let function = self.ident(next(&mut inner));
+        let name = self.ident(next(&mut inner));
+        let Some(arguments) = inner.next() else {
+            return ExprKind::Name(name);
+        };
         let mut args = Vec::new();
         let mut expand_final = false;
-        for part in inner {
+        for part in arguments.into_inner() {
             match part.as_rule() {
                 Rule::expand => expand_final = true,
                 _ => args.push(self.expr(part)),
             }
         }
-        ExprKind::Call { function, args, expand_final }
+        ExprKind::Call { function: name, args, expand_final }
     }
 
     fn object_item(&mut self, pair: Pair<Rule>) -> ObjectItem {
@@ -262,7 +279,7 @@ impl Lower<'_> {
 
     fn for_list(&mut self, pair: Pair<Rule>) -> ExprKind {
         let mut inner = pair.into_inner().skip(1);
-        let binding = self.for_binding(next(&mut inner));
+        let binding = Box::new(self.for_binding(next(&mut inner)));
         let body = Box::new(self.expr(next(&mut inner)));
         let filter = inner.next().map(|p| Box::new(self.expr(nth(p, 1))));
         ExprKind::ForList { binding, body, filter }
@@ -270,7 +287,7 @@ impl Lower<'_> {
 
     fn for_object(&mut self, pair: Pair<Rule>) -> ExprKind {
         let mut inner = pair.into_inner().skip(1);
-        let binding = self.for_binding(next(&mut inner));
+        let binding = Box::new(self.for_binding(next(&mut inner)));
         let key = Box::new(self.expr(next(&mut inner)));
         let value = Box::new(self.expr(next(&mut inner)));
         let mut group = false;
