@@ -319,6 +319,13 @@ fn expected_list(error: &pest::error::Error<Rule>) -> Option<String> {
     }
     if let Some(attempts) = error.parse_attempts() {
         let has_expression = expected.iter().any(|e| e == "an expression");
+        // `?` is only tried after an operand (the guard before `conditional`), where an
+        // operator may follow too; the operators themselves are skipped by their guard
+        // when the next token cannot start one.
+        let after_operand = attempts.expected_tokens().iter().any(|t| t.to_string() == "?");
+        if after_operand && !expected.iter().any(|e| e == "an operator") {
+            expected.push("an operator".to_string());
+        }
         let has_operator = expected.iter().any(|e| e == "an operator");
         for token in attempts.expected_tokens() {
             let token = token.to_string();
@@ -387,9 +394,6 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::ident | Rule::name | Rule::variable | Rule::heredoc_marker => "a name",
         Rule::resource_type => "a resource type such as `local.file`",
         Rule::expr
-        | Rule::binary_expr
-        | Rule::unary_expr
-        | Rule::postfix_expr
         | Rule::number
         | Rule::template_string
         | Rule::heredoc

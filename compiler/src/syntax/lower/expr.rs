@@ -19,13 +19,28 @@ impl Lower<'_> {
         self.expr(next(&mut pair.into_inner()))
     }
 
+    /// An expression: operands (`prefix_op* primary step*`, flattened into the
+    /// expression's pairs) joined by binary operators, and an optional conditional.
     pub(super) fn expr(&mut self, pair: Pair<Rule>) -> Expr {
-        if !self.enter(1) {
+        let mut parts = pair.clone().into_inner();
+        if parts.len() == 1 {
+            // A lone primary, the commonest case.
+            if !self.enter(1) {
+                let span = self.span(&pair);
+                return self.too_deep(span);
+            }
+            let expr = self.primary(next(&mut parts));
+            self.leave(1);
+            return expr;
+        }
+        let parts: Vec<Pair<Rule>> = parts.collect();
+        let levels = 1 + parts.iter().filter(|p| p.as_rule() == Rule::binary_op).count();
+        if !self.enter(levels) {
             let span = self.span(&pair);
             return self.too_deep(span);
         }
-        let expr = self.expr_inner(pair);
-        self.leave(1);
+        let expr = self.expr_parts(&pair, &parts);
+        self.leave(levels);
         expr
     }
 
@@ -43,11 +58,46 @@ impl Lower<'_> {
         self.depth -= levels;
     }
 
-    fn expr_inner(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut inner = pair.clone().into_inner();
-        let condition = self.binary_expr(next(&mut inner));
-        let Some(conditional) = inner.next() else { return condition };
-        let span = self.span(&pair);
+    /// Groups `a op b op c ...` by precedence (all operators are left-associative),
+    /// without recursion, then applies a trailing conditional.
+    fn expr_parts(&mut self, pair: &Pair<Rule>, parts: &[Pair<Rule>]) -> Expr {
+        let mut operands: Vec<Expr> = Vec::new();
+        let mut operators: Vec<Spanned<BinaryOp>> = Vec::new();
+        let mut conditional = None;
+        let mut i = 0;
+        while let Some(part) = parts.get(i) {
+            match part.as_rule() {
+                Rule::binary_op => {
+                    let op = Spanned { node: binary_op(part.as_str()), span: self.span(part) };
+                    while operators.last().is_some_and(|top| top.node.precedence() >= op.node.precedence()) {
+                        reduce(&mut operands, &mut operators);
+                    }
+                    operators.push(op);
+                    i += 1;
+                }
+                Rule::conditional => {
+                    conditional = Some(part.clone());
+                    i += 1;
+                }
+                _ => {
+                    let start = i;
+                    while parts.get(i).is_some_and(|p| p.as_rule() == Rule::prefix_op) {
+                        i += 1;
+                    }
+                    let primary = i;
+                    i += 1;
+                    while parts.get(i).is_some_and(|p| matches!(p.as_rule(), Rule::get_attr | Rule::index | Rule::splat)) {
+                        i += 1;
+                    }
+                    operands.push(self.operand(&parts[start..primary], &parts[primary], &parts[primary + 1..i]));
+                }
+            }
+        }
+        while !operators.is_empty() {
+            reduce(&mut operands, &mut operators);
+        }
+        let condition = operands.pop().unwrap_or_else(|| unexpected_rule(Rule::expr));
+        let Some(conditional) = conditional else { return condition };
         let mut branches = conditional.into_inner();
         let then = self.expr(next(&mut branches));
         let otherwise = self.expr(next(&mut branches));
@@ -56,47 +106,7 @@ impl Lower<'_> {
             then: Box::new(then),
             otherwise: Box::new(otherwise),
         };
-        Expr { kind, span }
-    }
-
-    /// Groups `a op b op c ...` by precedence (all operators are left-associative),
-    /// without recursion.
-    fn binary_expr(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut parts = pair.clone().into_inner();
-        let first = next(&mut parts);
-        if parts.len() == 0 {
-            return self.unary_expr(first);
-        }
-        let n_operators = parts.filter(|p| p.as_rule() == Rule::binary_op).count();
-        if !self.enter(n_operators) {
-            let span = self.span(&pair);
-            return self.too_deep(span);
-        }
-        let expr = self.binary_expr_inner(pair);
-        self.leave(n_operators);
-        expr
-    }
-
-    fn binary_expr_inner(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut operands: Vec<Expr> = Vec::new();
-        let mut operators: Vec<Spanned<BinaryOp>> = Vec::new();
-        for part in pair.into_inner() {
-            match part.as_rule() {
-                Rule::unary_expr => operands.push(self.unary_expr(part)),
-                Rule::binary_op => {
-                    let op = Spanned { node: binary_op(part.as_str()), span: self.span(&part) };
-                    while operators.last().is_some_and(|top| top.node.precedence() >= op.node.precedence()) {
-                        reduce(&mut operands, &mut operators);
-                    }
-                    operators.push(op);
-                }
-                rule => unexpected_rule(rule),
-            }
-        }
-        while !operators.is_empty() {
-            reduce(&mut operands, &mut operators);
-        }
-        operands.pop().unwrap_or_else(|| unexpected_rule(Rule::binary_expr))
+        Expr { kind, span: self.span(pair) }
     }
 
     fn too_deep(&mut self, span: Span) -> Expr {
@@ -108,63 +118,29 @@ impl Lower<'_> {
         Expr { kind: ExprKind::Error, span }
     }
 
-    fn unary_expr(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut parts = pair.clone().into_inner();
-        let first = next(&mut parts);
-        if first.as_rule() == Rule::postfix_expr {
-            return self.postfix_expr(first);
-        }
-        let n_ops = 1 + parts.filter(|p| p.as_rule() == Rule::prefix_op).count();
-        if !self.enter(n_ops) {
-            let span = self.span(&pair);
+    /// One operand: prefix operators, a primary and its attribute, index and splat steps.
+    fn operand(&mut self, prefixes: &[Pair<Rule>], primary: &Pair<Rule>, steps: &[Pair<Rule>]) -> Expr {
+        let levels = prefixes.len() + steps.len();
+        if !self.enter(levels) {
+            let first = prefixes.first().unwrap_or(primary);
+            let last = steps.last().unwrap_or(primary);
+            let span = self.span(first).to(self.span(last));
             return self.too_deep(span);
         }
-        let expr = self.unary_expr_inner(pair);
-        self.leave(n_ops);
-        expr
-    }
-
-    fn unary_expr_inner(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut ops = Vec::new();
-        let mut operand = None;
-        for part in pair.into_inner() {
-            match part.as_rule() {
-                Rule::prefix_op => {
-                    let op = if part.as_str() == "!" { UnaryOp::Not } else { UnaryOp::Neg };
-                    ops.push(Spanned { node: op, span: self.span(&part) });
-                }
-                Rule::postfix_expr => operand = Some(self.postfix_expr(part)),
-                rule => unexpected_rule(rule),
-            }
-        }
-        let mut expr = operand.unwrap_or_else(|| unexpected_rule(Rule::unary_expr));
-        while let Some(op) = ops.pop() {
+        let expr = self.primary(primary.clone());
+        let mut expr = self.postfix_steps(expr, steps);
+        for op in prefixes.iter().rev() {
+            let node = if op.as_str() == "!" { UnaryOp::Not } else { UnaryOp::Neg };
+            let op = Spanned { node, span: self.span(op) };
             let span = op.span.to(expr.span);
             expr = Expr { kind: ExprKind::Unary { op, operand: Box::new(expr) }, span };
         }
+        self.leave(levels);
         expr
     }
 
-    fn postfix_expr(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut inner = pair.clone().into_inner();
-        let primary = next(&mut inner);
-        if inner.len() == 0 {
-            return self.primary(primary);
-        }
-        let steps: Vec<Pair<Rule>> = inner.collect();
-        let n_steps = steps.len();
-        if !self.enter(n_steps) {
-            let span = self.span(&pair);
-            return self.too_deep(span);
-        }
-        let expr = self.primary(primary);
-        let expr = self.postfix_steps(expr, steps);
-        self.leave(n_steps);
-        expr
-    }
-
-    fn postfix_steps(&mut self, mut expr: Expr, steps: Vec<Pair<Rule>>) -> Expr {
-        for step in steps {
+    fn postfix_steps(&mut self, mut expr: Expr, steps: &[Pair<Rule>]) -> Expr {
+        for step in steps.iter().cloned() {
             let step_span = self.span(&step);
             let whole = expr.span.to(step_span);
             if let ExprKind::Splat { steps, .. } = &mut expr.kind {
@@ -470,7 +446,7 @@ fn binary_op(text: &str) -> BinaryOp {
 /// Pops two operands and one operator and pushes the combined expression.
 fn reduce(operands: &mut Vec<Expr>, operators: &mut Vec<Spanned<BinaryOp>>) {
     let (Some(op), Some(rhs), Some(lhs)) = (operators.pop(), operands.pop(), operands.pop()) else {
-        unexpected_rule(Rule::binary_expr)
+        unexpected_rule(Rule::expr)
     };
     let span = lhs.span.to(rhs.span);
     operands.push(Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span });
