@@ -13,8 +13,14 @@ pub(super) struct Source<'a> {
     pub text: &'a str,
     /// Every comment, sorted by start.
     comments: &'a [Comment],
-    /// Byte ranges of every heredoc, sorted; their lines are never re-indented.
+    /// Byte ranges of every heredoc, sorted by start; their lines are never re-indented.
     heredocs: Vec<(usize, usize)>,
+    /// For each heredoc in `heredocs`, the furthest end among it and those before it
+    /// (a heredoc may sit inside another's interpolation), so that whether a position
+    /// lies in any heredoc is one binary search.
+    furthest_ends: Vec<usize>,
+    /// Every heredoc's end, sorted.
+    ends: Vec<usize>,
 }
 
 /// What lies between two statements or elements, in order.
@@ -29,8 +35,18 @@ pub(super) enum Piece<'a> {
 }
 
 impl<'a> Source<'a> {
-    pub fn new(text: &'a str, comments: &'a [Comment], heredocs: Vec<(usize, usize)>) -> Source<'a> {
-        Source { text, comments, heredocs }
+    pub fn new(text: &'a str, comments: &'a [Comment], mut heredocs: Vec<(usize, usize)>) -> Source<'a> {
+        heredocs.sort_unstable();
+        let furthest_ends = heredocs
+            .iter()
+            .scan(0, |furthest, &(_, end)| {
+                *furthest = end.max(*furthest);
+                Some(*furthest)
+            })
+            .collect();
+        let mut ends: Vec<usize> = heredocs.iter().map(|&(_, end)| end).collect();
+        ends.sort_unstable();
+        Source { text, comments, heredocs, furthest_ends, ends }
     }
 
     /// The byte range of a node without trailing whitespace and comments: a pest span
@@ -78,7 +94,7 @@ impl<'a> Source<'a> {
 
     /// True when a heredoc ends at `end`.
     pub fn heredoc_ends_at(&self, end: usize) -> bool {
-        self.heredocs.iter().any(|&(_, e)| e == end)
+        self.ends.binary_search(&end).is_ok()
     }
 
     pub fn has_newline(&self, start: usize, end: usize) -> bool {
@@ -144,7 +160,8 @@ impl<'a> Source<'a> {
     /// True when the newline at `pos` is inside a heredoc or a block comment, whose
     /// lines must stay exactly as written.
     fn protected(&self, pos: usize) -> bool {
-        let in_heredoc = self.heredocs.iter().any(|&(s, e)| s < pos && pos < e);
+        let before = self.heredocs.partition_point(|&(start, _)| start < pos);
+        let in_heredoc = before > 0 && self.furthest_ends[before - 1] > pos;
         in_heredoc || self.comment_at(pos).is_some_and(|c| c.kind == CommentKind::Block)
     }
 
