@@ -35,7 +35,7 @@ pub fn run(args: &GraphArgs, out: Output) -> u8 {
         render::print_summary(out, false, &render::count_summary(errors, warnings));
         return EXIT_ERRORS;
     }
-    let view = GraphView::new(&analysis.graph);
+    let view = GraphView::new(analysis.graph());
     match args.format {
         GraphFormat::Dot => render::to_stdout(&dot::render(&view)),
         GraphFormat::Svg => render::to_stdout(&svg::render(&view)),

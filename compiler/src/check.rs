@@ -138,6 +138,13 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Records a use of a declaration, for the unused-declaration warnings.
+    fn mark_used(&mut self, name: &str) {
+        if !self.used.contains(name) {
+            self.used.insert(name.to_string());
+        }
+    }
+
     fn error(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }

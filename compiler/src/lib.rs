@@ -34,10 +34,8 @@ pub struct Analysis {
     pub sources: SourceMap,
     /// Every module, the root first.
     pub modules: Vec<resolve::Module>,
-    /// The root module's dependency graph.
-    pub graph: graph::DependencyGraph,
-    /// Every module's dependency graph, in the order of `modules` (the first is a copy
-    /// of `graph`).
+    /// Every module's dependency graph, in the order of `modules` (the root's first;
+    /// see [`Analysis::graph`]).
     pub graphs: Vec<graph::DependencyGraph>,
     /// Sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
@@ -46,6 +44,12 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// The root module's dependency graph (empty when the root could not be loaded).
+    pub fn graph(&self) -> &graph::DependencyGraph {
+        static EMPTY: std::sync::OnceLock<graph::DependencyGraph> = std::sync::OnceLock::new();
+        self.graphs.first().unwrap_or_else(|| EMPTY.get_or_init(graph::DependencyGraph::default))
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -76,8 +80,7 @@ pub fn analyze_cached(
             modules.iter().zip(&tables.modules).map(|(m, t)| graph::build_module(m, t, &mut diagnostics)).collect();
         (graphs, tables)
     };
-    let root_graph = graphs.first().cloned().unwrap_or_default();
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
-    Analysis { sources, modules, graph: root_graph, graphs, diagnostics, tables }
+    Analysis { sources, modules, graphs, diagnostics, tables }
 }

@@ -346,7 +346,7 @@ impl Checker<'_> {
                 (Some(name), Some(decl))
                     if matches!(decl.kind, DeclKind::Resource | DeclKind::Data | DeclKind::Module) =>
                 {
-                    self.used.insert(name.name.clone());
+                    self.mark_used(&name.name);
                     self.reference(Target::Decl(name.name.clone()), name.span);
                 }
                 (Some(name), None) => self.undefined(name),

@@ -144,7 +144,7 @@ impl Checker<'_> {
             self.undefined(name);
             return Type::Any;
         };
-        self.used.insert(name.name.clone());
+        self.mark_used(&name.name);
         if let Some(function) = &self.in_fn {
             let function = function.clone();
             self.error(
@@ -448,7 +448,7 @@ impl Checker<'_> {
     fn expanded_call(&mut self, function: &Ident, _leading: &[Type]) -> Type {
         let is_user_fn = self.module.decl(&function.name).is_some_and(|d| d.kind == DeclKind::Fn);
         if is_user_fn || matches!(function.name.as_str(), "try" | "can" | "sensitive" | "nonsensitive") {
-            self.used.insert(function.name.clone());
+            self.mark_used(&function.name);
             self.error(
                 Diagnostic::error(codes::WRONG_ARGUMENT_COUNT, format!("arguments of `{}` cannot be expanded", function.name))
                     .with_label(function.span, "called with `...`")
@@ -482,7 +482,7 @@ impl Checker<'_> {
         arg_types: &[Type],
         item: crate::resolve::ItemId,
     ) -> Type {
-        self.used.insert(function.name.clone());
+        self.mark_used(&function.name);
         if let Some(caller) = &self.in_fn {
             self.fn_calls.push((caller.clone(), function.name.clone(), function.span));
         }
