@@ -107,6 +107,10 @@ pub fn checked_module(
         crate::render::print_summary(out, false, refusal);
         return Err(crate::EXIT_ERRORS);
     }
+    // The checker's side tables (types of every declaration, every reference) serve
+    // the language server; evaluation does not read them, and a large module's tables
+    // would otherwise stay allocated through the whole plan.
+    drop(std::mem::take(&mut analysis.tables));
     let mut sources = std::mem::take(&mut analysis.sources);
     let result = resolve(args, &analysis.modules[0], &mut sources);
     analysis.sources = sources;

@@ -60,6 +60,9 @@ fn worker_count(bytes: usize) -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(bytes / PARALLEL_PARSE_BYTES).max(1)
 }
 
+/// The items of a run of chunks, and their diagnostics.
+type ParsedRun = (Vec<Item>, Vec<Diagnostic>);
+
 /// What parsing a chunk needs besides the chunk: the whole file's text, its lexical
 /// problems and its comments.
 struct Chunks<'a> {
@@ -72,7 +75,7 @@ struct Chunks<'a> {
 impl Chunks<'_> {
     /// Parses `chunks` (byte ranges of whole items) in order: their items and their
     /// diagnostics.
-    fn parse(&self, chunks: &[(usize, usize)]) -> (Vec<Item>, Vec<Diagnostic>) {
+    fn parse(&self, chunks: &[(usize, usize)]) -> ParsedRun {
         let mut diagnostics = Vec::new();
         let mut items = Vec::new();
         for &(start, end) in chunks {
@@ -102,7 +105,7 @@ impl Chunks<'_> {
     /// consecutive items, several per worker so that one slow run does not hold up the
     /// rest; each worker takes the next run not yet taken, and the results are joined
     /// in source order.
-    fn parse_parallel(&self, chunks: &[(usize, usize)], workers: usize) -> (Vec<Item>, Vec<Diagnostic>) {
+    fn parse_parallel(&self, chunks: &[(usize, usize)], workers: usize) -> ParsedRun {
         let share = self.text.len().div_ceil(workers * RUNS_PER_WORKER);
         let mut runs = Vec::new();
         let mut rest = chunks;
@@ -114,7 +117,7 @@ impl Chunks<'_> {
             rest = tail;
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut results: Vec<(usize, (Vec<Item>, Vec<Diagnostic>))> = std::thread::scope(|scope| {
+        let mut results: Vec<(usize, ParsedRun)> = std::thread::scope(|scope| {
             let worker = || {
                 let mut done = Vec::new();
                 loop {

@@ -658,13 +658,10 @@ impl<'c, 'a> Engine<'c, 'a> {
         let selection = &frame.selection;
         let (selected, unselected): (Vec<Instance>, Vec<Instance>) =
             instances.drain(..).partition(|i| selection.includes(&Address::new(name, i.key.clone()), !targeted));
-        let work = selected.iter().map(|instance| {
-            let (schema, provider_schema) = (&schema, &provider_schema);
-            async move {
-                let address = frame.address(name, instance.key.clone());
-                let result = self.instance(frame, resource, (provider_schema, schema), instance, address).await;
-                (instance.key.clone(), result)
-            }
+        let work = selected.iter().map(|instance| async move {
+            let address = frame.address(name, instance.key.clone());
+            let result = self.instance(frame, resource, (provider_schema, schema), instance, address).await;
+            (instance.key.clone(), result)
         });
         let results: Vec<_> = futures_util::future::join_all(work).await;
         let mut ok = true;
@@ -692,15 +689,15 @@ impl<'c, 'a> Engine<'c, 'a> {
         ok
     }
 
-    pub fn schema_of(&self, resource: &Resource) -> Option<(ProviderSchema, Schema)> {
-        let provider = self.context.providers.iter().find(|f| f.name() == resource.ty.provider.name)?;
-        let schema = provider.schema().clone();
+    pub fn schema_of(&self, resource: &Resource) -> Option<(&'c ProviderSchema, &'c Schema)> {
+        let context: &'c PlanContext<'a> = self.context;
+        let provider = context.providers.iter().find(|f| f.name() == resource.ty.provider.name)?;
+        let schema = provider.schema();
         let kinds = match resource.mode {
             ResourceMode::Managed => &schema.resources,
             ResourceMode::Data => &schema.data_sources,
         };
-        let kind = kinds.get(&resource.ty.kind.name)?.clone();
-        Some((schema, kind))
+        Some((schema, kinds.get(&resource.ty.kind.name)?))
     }
 
     /// Which configuration `provider = west` or `provider = regional[r]` names, from

@@ -86,7 +86,10 @@ impl Lower<'_> {
                     }
                     let primary = i;
                     i += 1;
-                    while parts.get(i).is_some_and(|p| matches!(p.as_rule(), Rule::get_attr | Rule::index | Rule::splat)) {
+                    while parts
+                        .get(i)
+                        .is_some_and(|p| matches!(p.as_rule(), Rule::get_attr | Rule::index | Rule::splat))
+                    {
                         i += 1;
                     }
                     operands.push(self.operand(&parts[start..primary], &parts[primary], &parts[primary + 1..i]));
