@@ -91,7 +91,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     let digest = crate::saved_plan::digest(&analysis, &inputs);
     let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
     let providers = infra_stdlib::providers::factories();
-    let context = PlanContext {
+    let mut context = PlanContext {
         scope: &scope,
         modules: &analysis.modules,
         graphs: &analysis.graphs,
@@ -101,6 +101,9 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         refresh: saved.is_none(),
         selection: args.selection.selection(),
         imports: Vec::new(),
+        // The plan shown first is freed before applying; the apply's memory is left
+        // to the operating system.
+        exiting: false,
     };
     let runtime = match crate::session::runtime(out) {
         Ok(runtime) => runtime,
@@ -151,6 +154,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         cancelled: &cancelled,
         import_only: false,
     };
+    context.exiting = true;
     let report = runtime.block_on(apply(&context, &options));
     let interrupted = cancelled.load(std::sync::atomic::Ordering::SeqCst);
     drop(lock);

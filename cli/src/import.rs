@@ -82,6 +82,7 @@ pub fn run(args: &ImportArgs, out: Output) -> u8 {
         refresh: false,
         selection: Selection { targets: vec![args.address.clone()], ..Selection::default() },
         imports: vec![(args.address.clone(), args.id.clone())],
+        exiting: true,
     };
     let runtime = match crate::session::runtime(out) {
         Ok(runtime) => runtime,

@@ -88,6 +88,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         refresh: args.refresh,
         selection: args.selection.selection(),
         imports: Vec::new(),
+        exiting: true,
     };
     let runtime = match crate::session::runtime(out) {
         Ok(runtime) => runtime,

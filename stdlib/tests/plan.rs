@@ -34,6 +34,7 @@ async fn plan_module(dir: &Path, source: &str, state: &State) -> Result<Plan, Ve
         refresh: true,
         selection: Selection::default(),
         imports: Vec::new(),
+        exiting: false,
     };
     plan(&context).await.map_err(|errors| errors.iter().map(|d| format!("{} {}", d.code, d.message)).collect())
 }

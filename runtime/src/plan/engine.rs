@@ -190,11 +190,21 @@ impl<'c, 'a> Engine<'c, 'a> {
 
     pub fn finish(self) -> Result<(Plan, State), Vec<Diagnostic>> {
         let errors = self.errors.take();
-        if errors.is_empty() {
+        let result = if errors.is_empty() {
             let plan = Plan { instances: self.instances(), outputs: self.planned_outputs.take() };
             Ok((plan, self.state.take()))
         } else {
             Err(errors)
+        };
+        self.release();
+        result
+    }
+
+    /// Drops the engine, or, when the process is about to end (`PlanContext::exiting`),
+    /// leaves its memory to the operating system.
+    pub fn release(self) {
+        if self.context.exiting {
+            std::mem::forget(self);
         }
     }
 
