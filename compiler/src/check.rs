@@ -61,11 +61,27 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
     report_state_blocks(modules, diagnostics);
     for module in modules {
         let mut checker = Checker::new(modules, module, schemas);
-        checker.check_module();
+        let items: Vec<(ItemId, &Item)> = module.items().collect();
+        match check_workers(items.len()) {
+            1 => checker.check_items(&items),
+            workers => checker.check_items_parallel(&items, workers),
+        }
+        checker.report_recursion();
+        checker.report_unused();
         diagnostics.append(&mut checker.diagnostics);
         tables.modules.push(checker.tables);
     }
     tables
+}
+
+/// Modules with at least this many items are checked on several threads.
+const PARALLEL_CHECK_ITEMS: usize = 4096;
+
+fn check_workers(items: usize) -> usize {
+    if items < PARALLEL_CHECK_ITEMS {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(items / PARALLEL_CHECK_ITEMS).max(1)
 }
 
 /// The root module may have one `state` block; called modules none.
@@ -149,14 +165,42 @@ impl<'a> Checker<'a> {
         self.diagnostics.push(diagnostic);
     }
 
-    fn check_module(&mut self) {
-        let module = self.module;
-        for (id, item) in module.items() {
+    fn check_items(&mut self, items: &[(ItemId, &Item)]) {
+        for &(id, item) in items {
             self.current = id;
             self.check_item(item);
         }
-        self.report_recursion();
-        self.report_unused();
+    }
+
+    /// [`Checker::check_items`] on `workers` threads, each with its own checker over a
+    /// run of consecutive items; their findings are then joined in item order. Each
+    /// worker computes the types of the declarations its items use on its own (the
+    /// type of a declaration does not depend on who asks, so the tables agree).
+    fn check_items_parallel(&mut self, items: &[(ItemId, &Item)], workers: usize) {
+        let (modules, module, schemas) = (self.modules, self.module, self.schemas);
+        let parts: Vec<Checker<'a>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(items.len().div_ceil(workers))
+                .map(|run| {
+                    scope.spawn(move || {
+                        let mut checker = Checker::new(modules, module, schemas);
+                        checker.check_items(run);
+                        checker
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
+        for part in parts {
+            self.diagnostics.extend(part.diagnostics);
+            self.tables.references.extend(part.tables.references);
+            self.tables.for_types.extend(part.tables.for_types);
+            for (name, ty) in part.tables.decl_types {
+                self.tables.decl_types.entry(name).or_insert(ty);
+            }
+            self.used.extend(part.used);
+            self.fn_calls.extend(part.fn_calls);
+        }
     }
 
     /// Runs `f` without keeping its diagnostics or references: used to compute the

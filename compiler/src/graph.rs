@@ -88,9 +88,10 @@ pub fn build_module(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> DependencyGraph {
     let root = module;
-    let mut graph = DependencyGraph::default();
-    let mut by_item: HashMap<ItemId, NodeIndex> = HashMap::default();
-    let mut by_decl: HashMap<&str, NodeIndex> = HashMap::default();
+    let items: usize = root.files.iter().map(|f| f.items.len()).sum();
+    let mut graph = DependencyGraph { graph: DiGraph::with_capacity(items, table.references.len()) };
+    let mut by_item: HashMap<ItemId, NodeIndex> = HashMap::with_capacity_and_hasher(items, Default::default());
+    let mut by_decl: HashMap<&str, NodeIndex> = HashMap::with_capacity_and_hasher(items, Default::default());
     let mut by_provider: HashMap<&str, NodeIndex> = HashMap::default();
     for (id, item) in root.items() {
         let Some(node) = node_for(item) else { continue };

@@ -195,8 +195,9 @@ impl FunctionSignature {
     }
 }
 
-/// The source of provider and function schemas the checker is handed.
-pub trait Schemas {
+/// The source of provider and function schemas the checker is handed. `Sync`, because
+/// a large module is checked on several threads.
+pub trait Schemas: Sync {
     fn provider(&self, name: &str) -> Option<&ProviderSchema>;
     fn provider_names(&self) -> Vec<&str>;
     fn function(&self, name: &str) -> Option<&FunctionSignature>;

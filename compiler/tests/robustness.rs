@@ -126,6 +126,48 @@ fn a_large_file_parses_in_order_with_every_error() {
     assert_eq!(errors, broken.iter().map(|&at| ("E0100".to_string(), at)).collect::<Vec<_>>());
 }
 
+/// Modules of over 8,192 items are checked on several threads, a run of items each: a
+/// type error found through a declaration in another run, a name missing, mutual
+/// recursion split between runs and an unused declaration are all still reported, once.
+#[test]
+fn a_large_module_reports_across_its_parts() {
+    const N: usize = 6000;
+    assert!(N + N / 2 > 2 * 4096, "large enough to be split");
+    let mut text = String::from("fn first(x: number): number = last(x)\n");
+    for k in 0..N {
+        let value = if k < N / 2 { format!("v{} + 1", N - 1 - k) } else { k.to_string() };
+        let value = match k {
+            k if k == N - 1 - 100 => "\"text\"".to_string(),
+            4500 => "missing_name".to_string(),
+            _ => value,
+        };
+        text.push_str(&format!("let v{k} = {value}\n"));
+        if k < N / 2 && k != 7 {
+            text.push_str(&format!("output o{k} = v{k}\n"));
+        }
+    }
+    text.push_str("fn last(x: number): number = first(x)\noutput f = first(1)\n");
+    let mut loader = infra_compiler::MemoryLoader::new();
+    loader.insert("big/main.infra", text.clone());
+    let analysis = analyze(std::path::Path::new("big"), &loader, infra_stdlib::builtin());
+    let found: Vec<(String, String)> = analysis
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let at = d.primary_span().map_or(0, |s| s.start as usize);
+            let line = text[..at].lines().count();
+            (d.code.to_string(), text.lines().nth(line.saturating_sub(1)).unwrap_or("").to_string())
+        })
+        .collect();
+    let expected = [
+        ("E0202", "fn first(x: number): number = last(x)"),
+        ("W0001", "let v7 = v5992 + 1"),
+        ("E0301", "let v100 = v5899 + 1"),
+        ("E0201", "let v4500 = missing_name"),
+    ];
+    assert_eq!(found, expected.map(|(code, line)| (code.to_string(), line.to_string())));
+}
+
 const SEED_PROGRAM: &str = r#"
 input count: number = 2 {
   description = "How many"
