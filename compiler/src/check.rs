@@ -74,14 +74,16 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
     tables
 }
 
-/// Modules with at least this many items are checked on several threads.
-const PARALLEL_CHECK_ITEMS: usize = 4096;
+/// Modules with at least this many items are checked on several threads, at least
+/// half of them per thread (see `PARALLEL_PARSE_BYTES` in `syntax/parser.rs` for why
+/// smaller modules stay on one).
+const PARALLEL_CHECK_ITEMS: usize = 16384;
 
 fn check_workers(items: usize) -> usize {
     if items < PARALLEL_CHECK_ITEMS {
         return 1;
     }
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(items / PARALLEL_CHECK_ITEMS).max(1)
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(2 * items / PARALLEL_CHECK_ITEMS).max(1)
 }
 
 /// The root module may have one `state` block; called modules none.

@@ -91,13 +91,13 @@ fn a_byte_order_mark_starts_a_file_but_nowhere_else() {
     assert_eq!(check("let a = 1\n\u{FEFF}output o = a\n"), vec!["E0100"]);
 }
 
-/// Files over a quarter megabyte are parsed on several threads, a run of items each:
+/// Files over a megabyte are parsed on several threads, a run of items each:
 /// the items and the diagnostics still come out whole and in source order.
 #[test]
 fn a_large_file_parses_in_order_with_every_error() {
     let mut text = String::new();
     let mut broken = Vec::new();
-    for k in 0..12000 {
+    for k in 0..40000 {
         if k % 3000 == 700 {
             broken.push(text.len() + "let v".len() + k.to_string().len() + " = ".len());
             text.push_str(&format!("let v{k} = )\n"));
@@ -105,7 +105,7 @@ fn a_large_file_parses_in_order_with_every_error() {
             text.push_str(&format!("let v{k} = [for i in range({k}) : \"x-${{i}}\" if i > 0]\n"));
         }
     }
-    assert!(text.len() > 2 * 256 * 1024, "large enough to be split");
+    assert!(text.len() > 1024 * 1024, "large enough to be split");
     let parsed = infra_compiler::syntax::parse_file(infra_compiler::FileId(0), &text);
     let names: Vec<String> = parsed
         .ast
@@ -116,7 +116,7 @@ fn a_large_file_parses_in_order_with_every_error() {
             other => panic!("unexpected item {other:?}"),
         })
         .collect();
-    let expected: Vec<String> = (0..12000).filter(|k| k % 3000 != 700).map(|k| format!("v{k}")).collect();
+    let expected: Vec<String> = (0..40000).filter(|k| k % 3000 != 700).map(|k| format!("v{k}")).collect();
     assert_eq!(names, expected);
     let errors: Vec<(String, usize)> = parsed
         .diagnostics
@@ -126,19 +126,19 @@ fn a_large_file_parses_in_order_with_every_error() {
     assert_eq!(errors, broken.iter().map(|&at| ("E0100".to_string(), at)).collect::<Vec<_>>());
 }
 
-/// Modules of over 8,192 items are checked on several threads, a run of items each: a
+/// Modules of over 16,384 items are checked on several threads, a run of items each: a
 /// type error found through a declaration in another run, a name missing, mutual
 /// recursion split between runs and an unused declaration are all still reported, once.
 #[test]
 fn a_large_module_reports_across_its_parts() {
-    const N: usize = 6000;
-    const { assert!(N + N / 2 > 2 * 4096, "large enough to be split") };
+    const N: usize = 12000;
+    const { assert!(N + N / 2 > 16384, "large enough to be split") };
     let mut text = String::from("fn first(x: number): number = last(x)\n");
     for k in 0..N {
         let value = if k < N / 2 { format!("v{} + 1", N - 1 - k) } else { k.to_string() };
         let value = match k {
             k if k == N - 1 - 100 => "\"text\"".to_string(),
-            4500 => "missing_name".to_string(),
+            9000 => "missing_name".to_string(),
             _ => value,
         };
         text.push_str(&format!("let v{k} = {value}\n"));
@@ -161,9 +161,9 @@ fn a_large_module_reports_across_its_parts() {
         .collect();
     let expected = [
         ("E0202", "fn first(x: number): number = last(x)"),
-        ("W0001", "let v7 = v5992 + 1"),
-        ("E0301", "let v100 = v5899 + 1"),
-        ("E0201", "let v4500 = missing_name"),
+        ("W0001", "let v7 = v11992 + 1"),
+        ("E0301", "let v100 = v11899 + 1"),
+        ("E0201", "let v9000 = missing_name"),
     ];
     assert_eq!(found, expected.map(|(code, line)| (code.to_string(), line.to_string())));
 }
