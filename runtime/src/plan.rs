@@ -227,15 +227,10 @@ impl Selection {
 
 /// Plans the root module. Returns every error found, not only the first.
 pub async fn plan(context: &PlanContext<'_>) -> Result<Plan, Vec<Diagnostic>> {
-    let engine = Engine::new(context, None, context.state.clone());
+    let engine = Engine::new(context, None, std::borrow::Cow::Borrowed(context.state));
     engine.run_root().await;
     engine.orphans().await;
-    engine.finish().map(|(plan, state)| {
-        if context.exiting {
-            std::mem::forget(state);
-        }
-        plan
-    })
+    engine.finish()
 }
 
 /// What apply needs besides what planning does.
@@ -297,7 +292,7 @@ pub struct ApplyReport {
 /// is journaled as operations complete and written as a snapshot at the end, whatever
 /// failed; the report says what did.
 pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> ApplyReport {
-    let engine = Engine::new(context, Some(options), context.state.clone());
+    let engine = Engine::new(context, Some(options), std::borrow::Cow::Borrowed(context.state));
     if options.destroy {
         engine.prepare_destroy();
     } else {
@@ -306,7 +301,7 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
     if !options.import_only {
         engine.orphans().await;
     }
-    let mut state = engine.state.take();
+    let mut state = engine.state.take().into_owned();
     let mut errors = engine.errors.take();
     if options.destroy {
         state.outputs.clear();

@@ -1,7 +1,8 @@
 //! The walk: module instances (frames), their declarations in dependency order, and
 //! each resource instance planned (and, when applying, made so).
 
-use std::cell::RefCell;
+use std::borrow::Cow;
+use std::cell::{RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -128,7 +129,9 @@ pub(super) struct Engine<'c, 'a> {
     pub planned_outputs: RefCell<BTreeMap<String, Value>>,
     pub errors: RefCell<Vec<Diagnostic>>,
     /// The state as operations complete (when planning: as moves and forgets leave it).
-    pub state: RefCell<State>,
+    /// It borrows the caller's state until the first change (see [`Engine::state_mut`]),
+    /// so a plan that changes nothing never copies it.
+    pub state: RefCell<Cow<'a, State>>,
     /// Declarations that ran without an error, by module instance and name: only their
     /// instances that are no longer configured are orphans. A failed, skipped or
     /// unselected declaration keeps its instances in state, untouched.
@@ -153,7 +156,11 @@ pub(super) struct Engine<'c, 'a> {
 }
 
 impl<'c, 'a> Engine<'c, 'a> {
-    pub fn new(context: &'c PlanContext<'a>, apply: Option<&'c ApplyOptions<'c>>, state: State) -> Engine<'c, 'a> {
+    pub fn new(
+        context: &'c PlanContext<'a>,
+        apply: Option<&'c ApplyOptions<'c>>,
+        state: Cow<'a, State>,
+    ) -> Engine<'c, 'a> {
         let parallelism = apply.map_or(64, |a| a.parallelism.max(1));
         Engine {
             context,
@@ -188,11 +195,12 @@ impl<'c, 'a> Engine<'c, 'a> {
         instances
     }
 
-    pub fn finish(self) -> Result<(Plan, State), Vec<Diagnostic>> {
+    /// The plan; the state is dropped with the engine (planning keeps no state).
+    pub fn finish(self) -> Result<Plan, Vec<Diagnostic>> {
         let errors = self.errors.take();
         let result = if errors.is_empty() {
             let plan = Plan { instances: self.instances(), outputs: self.planned_outputs.take() };
-            Ok((plan, self.state.take()))
+            Ok(plan)
         } else {
             Err(errors)
         };
@@ -206,6 +214,11 @@ impl<'c, 'a> Engine<'c, 'a> {
         if self.context.exiting {
             std::mem::forget(self);
         }
+    }
+
+    /// The state, for changing it: copied from the caller's on the first change.
+    pub fn state_mut(&self) -> RefMut<'_, State> {
+        RefMut::map(self.state.borrow_mut(), Cow::to_mut)
     }
 
     pub fn push(&self, instance: PlannedInstance) {

@@ -118,7 +118,7 @@ impl Engine<'_, '_> {
         match result {
             Ok(()) => {
                 self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None)).await;
-                self.state.borrow_mut().instances.remove(address);
+                self.state_mut().instances.remove(address);
                 let seconds = started.elapsed().as_secs_f64();
                 self.event(Event::Finished { address: address.clone(), action: Action::Delete, id: None, seconds });
                 Ok(())
@@ -208,7 +208,7 @@ impl Engine<'_, '_> {
                 return Err(error);
             }
         }
-        self.state.borrow_mut().instances.insert(address.clone(), instance);
+        self.state_mut().instances.insert(address.clone(), instance);
         Ok(())
     }
 
@@ -216,7 +216,7 @@ impl Engine<'_, '_> {
     /// completed delete of the record, which is what replay needs).
     pub async fn forget(&self, address: &Address) {
         self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None)).await;
-        self.state.borrow_mut().instances.remove(address);
+        self.state_mut().instances.remove(address);
     }
 
     pub fn serial(&self) -> u64 {
@@ -280,7 +280,7 @@ impl Engine<'_, '_> {
     /// [`Self::forget`] outside an operation.
     pub fn forget_now(&self, address: &Address) {
         self.journal_now(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None));
-        self.state.borrow_mut().instances.remove(address);
+        self.state_mut().instances.remove(address);
     }
 
     /// Takes over an existing object (`import`): journaled like a create, without

@@ -149,7 +149,7 @@ impl<'a> Engine<'_, 'a> {
             }
         }
         for (old, new) in renames {
-            let Some(instance) = self.state.borrow_mut().instances.remove(&old) else { continue };
+            let Some(instance) = self.state_mut().instances.remove(&old) else { continue };
             if self.apply.is_some() {
                 self.journal_now(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
                 self.journal_now(JournalEntry::complete(
@@ -159,7 +159,7 @@ impl<'a> Engine<'_, 'a> {
                     Some(instance.clone()),
                 ));
             }
-            self.state.borrow_mut().instances.insert(new.clone(), instance);
+            self.state_mut().instances.insert(new.clone(), instance);
             self.moved.borrow_mut().insert(new, old);
         }
         Ok(())
@@ -199,7 +199,7 @@ impl<'a> Engine<'_, 'a> {
         for old in forgotten {
             let Some(instance) = self.state.borrow().instances.get(&old).cloned() else { continue };
             if instance.mode != Mode::Managed {
-                self.state.borrow_mut().instances.remove(&old);
+                self.state_mut().instances.remove(&old);
                 continue;
             }
             let (provider_name, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
@@ -220,7 +220,7 @@ impl<'a> Engine<'_, 'a> {
             if self.apply.is_some() {
                 self.forget_now(&old);
             } else {
-                self.state.borrow_mut().instances.remove(&old);
+                self.state_mut().instances.remove(&old);
             }
         }
         Ok(())
