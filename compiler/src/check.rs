@@ -62,7 +62,7 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
     for module in modules {
         let mut checker = Checker::new(modules, module, schemas);
         let items: Vec<(ItemId, &Item)> = module.items().collect();
-        match check_workers(items.len()) {
+        match crate::workers(items.len(), ITEMS_PER_CHECKER) {
             1 => checker.check_items(&items),
             workers => checker.check_items_parallel(&items, workers),
         }
@@ -74,17 +74,9 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
     tables
 }
 
-/// Modules with at least this many items are checked on several threads, at least
-/// half of them per thread (see `PARALLEL_PARSE_BYTES` in `syntax/parser.rs` for why
-/// smaller modules stay on one).
-const PARALLEL_CHECK_ITEMS: usize = 16384;
-
-fn check_workers(items: usize) -> usize {
-    if items < PARALLEL_CHECK_ITEMS {
-        return 1;
-    }
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(2 * items / PARALLEL_CHECK_ITEMS).max(1)
-}
+/// Each checking thread gets at least this many items, so smaller modules are checked on
+/// one thread (see `BYTES_PER_PARSER` in `syntax/parser.rs` for why).
+const ITEMS_PER_CHECKER: usize = 8192;
 
 /// The root module may have one `state` block; called modules none.
 fn report_state_blocks(modules: &[Module], diagnostics: &mut Vec<Diagnostic>) {

@@ -29,6 +29,13 @@ pub use loader::{FsLoader, Loader, MemoryLoader};
 pub use schema::Schemas;
 pub use span::{FileId, SourceMap, Span};
 
+/// How many threads to share `amount` of work among, when each must get at least
+/// `per_thread` of it: 1 below twice that, at most one per core.
+fn workers(amount: usize, per_thread: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (amount / per_thread).min(cores).max(1)
+}
+
 /// Everything `infra check` knows about a root module and the modules it calls.
 pub struct Analysis {
     pub sources: SourceMap,

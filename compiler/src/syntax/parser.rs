@@ -33,7 +33,7 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     starts.push(text.len());
     let chunks: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
     let context = Chunks { file, text, problems: &scan.problems, comments: &comment_ranges };
-    let (items, diagnostics) = match worker_count(text.len()) {
+    let (items, diagnostics) = match crate::workers(text.len(), BYTES_PER_PARSER) {
         1 => context.parse(&chunks),
         workers => context.parse_parallel(&chunks, workers),
     };
@@ -49,19 +49,12 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     Parsed { ast, diagnostics }
 }
 
-/// Files at least this large are parsed on several threads, each with at least half
-/// of it in bytes per thread. Below it, parsing takes well under a tenth of a second
-/// and one thread is better: each parsing thread's allocations live in an allocator
-/// arena of their own, which `plan` and `apply` would carry as some ten megabytes of
-/// extra peak memory on a half-megabyte module.
-const PARALLEL_PARSE_BYTES: usize = 1024 * 1024;
-
-fn worker_count(bytes: usize) -> usize {
-    if bytes < PARALLEL_PARSE_BYTES {
-        return 1;
-    }
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(2 * bytes / PARALLEL_PARSE_BYTES).max(1)
-}
+/// Each parsing thread gets at least this many bytes, so files under twice it are
+/// parsed on one thread. Below that, parsing takes well under a tenth of a second, and
+/// each parsing thread's allocations live in an allocator arena of their own, which
+/// `plan` and `apply` would carry as some ten megabytes of extra peak memory on a
+/// half-megabyte module.
+const BYTES_PER_PARSER: usize = 512 * 1024;
 
 /// The items of a run of chunks, and their diagnostics.
 type ParsedRun = (Vec<Item>, Vec<Diagnostic>);
