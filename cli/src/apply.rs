@@ -155,7 +155,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         import_only: false,
     };
     context.exiting = true;
-    let report = runtime.block_on(apply(&context, &options));
+    let report = runtime.block_on(display.around(apply(&context, &options)));
     let interrupted = cancelled.load(std::sync::atomic::Ordering::SeqCst);
     drop(lock);
     if interrupted {
@@ -308,19 +308,48 @@ fn progress(event: &Event) -> String {
 
 /// Progress output: on a terminal, a live spinner per operation in flight (with its
 /// elapsed time) and a line per finished one; otherwise plain lines only.
+///
+/// Plain lines are collected and written when the apply waits (for providers, timers
+/// or the disk), so that a wave of operations finishing together costs one write
+/// rather than one per line.
 struct Progress {
     live: Option<indicatif::MultiProgress>,
     bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+    lines: std::sync::Mutex<String>,
 }
 
 impl Progress {
     fn new(terminal: bool) -> Progress {
-        Progress { live: terminal.then(indicatif::MultiProgress::new), bars: Default::default() }
+        Progress {
+            live: terminal.then(indicatif::MultiProgress::new),
+            bars: Default::default(),
+            lines: Default::default(),
+        }
+    }
+
+    /// Runs `work` to completion, writing the collected lines each time it waits.
+    fn around<'a, F: std::future::Future + 'a>(&'a self, work: F) -> impl std::future::Future<Output = F::Output> + 'a {
+        let mut work = Box::pin(work);
+        std::future::poll_fn(move |cx| {
+            let poll = work.as_mut().poll(cx);
+            self.flush();
+            poll
+        })
+    }
+
+    fn flush(&self) {
+        let Ok(mut lines) = self.lines.lock() else { return };
+        if !lines.is_empty() {
+            render::to_stdout(&lines);
+            lines.clear();
+        }
     }
 
     fn show(&self, event: &Event) {
         let Some(live) = &self.live else {
-            render::to_stdout(&progress(event));
+            if let Ok(mut lines) = self.lines.lock() {
+                lines.push_str(&progress(event));
+            }
             return;
         };
         let Ok(mut bars) = self.bars.lock() else { return };

@@ -396,7 +396,7 @@ pub fn location_for_dir(dir: &Path, args: &BackendArgs, out: Output) -> Result<S
 
 /// A multi-threaded tokio runtime for provider operations.
 pub fn runtime(out: Output) -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| {
         render::print_error(
             out,
             codes::COMMAND_FAILED,
