@@ -293,14 +293,30 @@ pub struct ApplyReport {
 /// failed; the report says what did.
 pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> ApplyReport {
     let engine = Engine::new(context, Some(options), std::borrow::Cow::Borrowed(context.state));
-    if options.destroy {
-        engine.prepare_destroy();
-    } else {
-        engine.run_root().await;
+    let run = async {
+        if options.destroy {
+            engine.prepare_destroy();
+        } else {
+            engine.run_root().await;
+        }
+        if !options.import_only {
+            engine.orphans().await;
+        }
+    };
+    // Each time the engine waits, deferred journal entries no operation is about to
+    // write are written (see `commit`), and before the state is compacted, the rest.
+    {
+        let mut run = std::pin::pin!(run);
+        std::future::poll_fn(|cx| {
+            let poll = std::future::Future::poll(run.as_mut(), cx);
+            if poll.is_pending() {
+                engine.flush_journal(true);
+            }
+            poll
+        })
+        .await;
     }
-    if !options.import_only {
-        engine.orphans().await;
-    }
+    engine.flush_journal(false);
     let mut state = engine.state.take().into_owned();
     let mut errors = engine.errors.take();
     if options.destroy {

@@ -1077,9 +1077,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                 // Nothing to do, but what refresh found (or a pending status now
                 // resolved, or new `replace_when` values) is saved.
                 if refreshed {
-                    self.record(&address, &operation, &current, &sensitive, JournalAction::Update)
-                        .await
-                        .map_err(|e| e.to_diagnostic())?;
+                    self.record(&address, &operation, &current, &sensitive, JournalAction::Update);
                 }
                 current
             }

@@ -9,7 +9,7 @@ use super::{deposed_address, Event};
 use crate::address::Address;
 use crate::diff::Action;
 use crate::provider::{Attributes, Provider, ProviderError};
-use crate::state::{Action as JournalAction, JournalEntry, Mode, StateError};
+use crate::state::{Action as JournalAction, JournalEntry, Mode};
 
 /// What the journal says of a failed operation: the provider's message may quote a
 /// secret (a command's stderr can), and the journal is a file on disk.
@@ -59,9 +59,7 @@ impl Engine<'_, '_> {
                     self.delete_object(operation, &deposed, &plain).await?;
                 }
                 if let Some(prior) = prior {
-                    self.record(&deposed, operation, prior, sensitive, JournalAction::Create)
-                        .await
-                        .map_err(|e| ProviderError::new(e.message))?;
+                    self.record(&deposed, operation, prior, sensitive, JournalAction::Create);
                 }
                 let created = match self.create(operation, address, planned, sensitive).await {
                     Ok(created) => created,
@@ -170,9 +168,7 @@ impl Engine<'_, '_> {
         };
         match result {
             Ok(attributes) => {
-                self.record(address, operation, &attributes, sensitive, action)
-                    .await
-                    .map_err(|e| ProviderError::new(e.message))?;
+                self.record(address, operation, &attributes, sensitive, action);
                 let id = attributes.get("id").and_then(|v| v.as_str()).map(str::to_string);
                 let seconds = started.elapsed().as_secs_f64();
                 self.event(Event::Finished { address: address.clone(), action: shown, id, seconds });
@@ -186,15 +182,17 @@ impl Engine<'_, '_> {
         }
     }
 
-    /// Journals a completed operation and puts its object in state.
-    pub async fn record(
+    /// Journals a completed operation and puts its object in state. The entry is
+    /// deferred (see [`super::commit`]): on disk before any later operation begins, or
+    /// as soon as the engine waits.
+    pub fn record(
         &self,
         address: &Address,
         operation: &Operation<'_>,
         attributes: &Attributes,
         sensitive: &BTreeSet<String>,
         action: JournalAction,
-    ) -> Result<(), StateError> {
+    ) {
         let marked: Attributes =
             attributes.iter().map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k)))).collect();
         let instance = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
@@ -202,14 +200,10 @@ impl Engine<'_, '_> {
             .with_dependencies(operation.dependencies.to_vec())
             .with_triggers(operation.triggers.clone());
         let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
-        if let Some(apply) = self.apply {
-            if let Err(error) = self.journal_queue.append(apply.backend, entry).await {
-                self.journal_failed.set(true);
-                return Err(error);
-            }
+        if self.apply.is_some() {
+            self.journal_queue.defer(entry);
         }
         self.state_mut().instances.insert(address.clone(), instance);
-        Ok(())
     }
 
     /// Drops a record from state without touching the object (journaled as a
@@ -265,6 +259,23 @@ impl Engine<'_, '_> {
         true
     }
 
+    /// Writes the journal entries no operation is about to write (deferred
+    /// completions): when the engine waits (`idle`), and before the run ends. A failure
+    /// is reported like [`Self::journal`]'s.
+    pub fn flush_journal(&self, idle: bool) {
+        let Some(apply) = self.apply else { return };
+        let result = if idle {
+            self.journal_queue.flush_idle(apply.backend)
+        } else {
+            self.journal_queue.flush_all(apply.backend)
+        };
+        if let Some(Err(error)) = result {
+            if !self.journal_failed.replace(true) {
+                self.error(error.to_diagnostic());
+            }
+        }
+    }
+
     /// Appends to the journal at once (with whatever operations queued before), for
     /// steps that run outside an operation; errors are reported like [`Self::journal`]'s.
     pub fn journal_now(&self, entry: JournalEntry) {
@@ -304,9 +315,7 @@ impl Engine<'_, '_> {
         {
             return Err(Self::interrupted());
         }
-        self.record(address, operation, found, sensitive, JournalAction::Import)
-            .await
-            .map_err(|e| ProviderError::new(e.message))?;
+        self.record(address, operation, found, sensitive, JournalAction::Import);
         let _ = id;
         Ok(())
     }
