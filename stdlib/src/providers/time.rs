@@ -66,7 +66,7 @@ impl Provider for TimeProvider {
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
         resource_schema(&self.schema, kind)?;
         let wait = duration(planned, "create_duration")?;
-        tokio::time::sleep(wait).await;
+        sleep(wait).await;
         let mut attributes = planned.clone();
         attributes.insert("id".to_string(), Value::string(rfc3339(SystemTime::now())));
         Ok(attributes)
@@ -88,7 +88,57 @@ impl Provider for TimeProvider {
     /// Waits `destroy_duration`.
     async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
         resource_schema(&self.schema, kind)?;
-        tokio::time::sleep(duration(current, "destroy_duration")?).await;
+        sleep(duration(current, "destroy_duration")?).await;
+        Ok(())
+    }
+}
+
+/// Waits `wait`, to a fraction of a millisecond. tokio's timers fire on whole
+/// milliseconds and up to two late, which adds up along a chain of waits, so on Linux
+/// the last two milliseconds are waited on a timer file descriptor (held only for
+/// them; tokio's timer is the fallback if one cannot be made).
+async fn sleep(wait: Duration) {
+    let deadline = tokio::time::Instant::now() + wait;
+    #[cfg(target_os = "linux")]
+    {
+        if let Some(coarse) = deadline.checked_sub(Duration::from_millis(2)) {
+            tokio::time::sleep_until(coarse).await;
+        }
+        if precise::sleep_until(deadline.into_std()).await.is_ok() {
+            return;
+        }
+    }
+    tokio::time::sleep_until(deadline).await;
+}
+
+#[cfg(target_os = "linux")]
+mod precise {
+    use std::time::Instant;
+
+    use rustix::time::{
+        timerfd_create, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec,
+    };
+    use tokio::io::unix::AsyncFd;
+    use tokio::io::Interest;
+
+    /// Waits until `deadline` on a monotonic timerfd that the runtime polls.
+    pub async fn sleep_until(deadline: Instant) -> std::io::Result<()> {
+        let rest = deadline.saturating_duration_since(Instant::now());
+        if rest.is_zero() {
+            return Ok(());
+        }
+        let timer = timerfd_create(TimerfdClockId::Monotonic, TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC)?;
+        let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
+        let value = Timespec { tv_sec: rest.as_secs() as i64, tv_nsec: i64::from(rest.subsec_nanos()) };
+        timerfd_settime(&timer, TimerfdTimerFlags::empty(), &Itimerspec { it_interval: zero, it_value: value })?;
+        // tokio deprecated this constructor because an `AsRawFd` it is given may be
+        // closed behind its back; this one is an `OwnedFd` that the `AsyncFd` owns,
+        // closed only when it is dropped (after deregistering), so the registration
+        // is sound, and `register_with_interest` would need `unsafe`, which the
+        // workspace forbids.
+        #[allow(deprecated)]
+        let timer = AsyncFd::with_interest(timer, Interest::READABLE)?;
+        let _ready = timer.readable().await?;
         Ok(())
     }
 }
@@ -209,5 +259,36 @@ mod tests {
         assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(at(1_709_251_199), "2024-02-29T23:59:59Z");
         assert_eq!(at(4_102_444_800), "2100-01-01T00:00:00Z");
+    }
+
+    /// A wait never ends early, whether it is shorter or longer than the stretch
+    /// waited on the precise timer, and a zero wait ends at once.
+    #[test]
+    fn waits_are_never_short() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async {
+            for wait in
+                [Duration::ZERO, Duration::from_micros(700), Duration::from_millis(3), Duration::from_millis(25)]
+            {
+                let started = std::time::Instant::now();
+                super::sleep(wait).await;
+                assert!(started.elapsed() >= wait, "{wait:?} ended after {:?}", started.elapsed());
+            }
+        });
+    }
+
+    /// The precise timer is a file descriptor the runtime polls; a deadline already
+    /// passed makes none.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_precise_timer_waits_for_its_deadline() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async {
+            let past = std::time::Instant::now();
+            super::precise::sleep_until(past).await.expect("a passed deadline");
+            let deadline = std::time::Instant::now() + Duration::from_millis(5);
+            super::precise::sleep_until(deadline).await.expect("a timerfd");
+            assert!(std::time::Instant::now() >= deadline);
+        });
     }
 }
