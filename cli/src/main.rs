@@ -128,6 +128,9 @@ fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(dir) = &cli.chdir {

@@ -11,8 +11,8 @@
 //!
 //! The backend interface is synchronous. File I/O with `fsync` blocks anyway, and a
 //! blocking interface is simple to call from threads, tests and child processes; the
-//! tokio-based apply executor calls it through `tokio::task::spawn_blocking` (backends
-//! are `Send + Sync`, so an `Arc<dyn StateBackend>` moves into the closure).
+//! apply engine calls it from its one task, batching the journal entries of operations
+//! running together so that one write and one sync serve them all (`plan/commit.rs`).
 //!
 //! Sub-modules: [`json`] converts values to and from JSON (sensitive marks become
 //! attribute paths), [`document`] reads and writes the snapshot format, [`journal`] the
