@@ -537,3 +537,51 @@ fn create_before_destroy_creates_the_new_object_first() {
     assert_eq!(String::from_utf8_lossy(&list.stdout), "f\n");
     assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
 }
+
+/// A completion reaches the journal on disk before anything that depends on it begins,
+/// and, when nothing else is about to be written, while the apply waits for other work.
+#[test]
+fn completions_are_on_disk_before_dependents_begin_and_while_the_apply_waits() {
+    let completed = |dir: &Path, file: &str, address: &str| {
+        let journal = read(dir, file).unwrap_or_else(|| panic!("{file} was not written"));
+        journal.lines().any(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).expect("a journal line is JSON");
+            entry["op"] == "complete" && entry["address"] == address
+        })
+    };
+
+    let chain = tempfile::tempdir().expect("temp dir");
+    write_module(
+        chain.path(),
+        r#"
+resource exec.command first {
+  create = "true"
+}
+
+resource exec.command second {
+  create     = "cp infra.state.journal seen.journal"
+  depends_on = [first]
+}
+"#,
+    );
+    assert_exit(&infra(chain.path(), &["apply", "--auto-approve"]), 0);
+    assert!(completed(chain.path(), "seen.journal", "first"), "`first` was confirmed before `second` began");
+
+    // Nothing begins after `quick`: its completion is written while `watcher` runs.
+    let idle = tempfile::tempdir().expect("temp dir");
+    write_module(
+        idle.path(),
+        r#"
+resource exec.command quick {
+  create = "true"
+}
+
+resource exec.command watcher {
+  create = "sleep 2 && cp infra.state.journal seen.journal"
+}
+"#,
+    );
+    assert_exit(&infra(idle.path(), &["apply", "--auto-approve"]), 0);
+    assert!(completed(idle.path(), "seen.journal", "quick"), "`quick` was confirmed while the apply waited");
+    assert!(!completed(idle.path(), "seen.journal", "watcher"), "the copy was taken while `watcher` ran");
+}
