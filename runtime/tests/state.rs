@@ -19,7 +19,7 @@ use infra_compiler::types::Type;
 use infra_runtime::address::Address;
 use infra_runtime::provider::Attributes;
 use infra_runtime::state::{
-    attributes_from_json, attributes_to_json, Action, Instance, JournalEntry, LocalBackend, LockHolder, Mode, PathStep,
+    attributes_from_json, attributes_to_json, stored_attributes, Action, Instance, JournalEntry, LocalBackend, LockHolder, Mode, PathStep,
     State, StateBackend, StateError, StateErrorKind, StateWarningKind, Status,
 };
 use infra_runtime::Value;
@@ -121,6 +121,24 @@ fn attributes_convert_to_json_with_sensitive_paths() {
     let mut expected = every_kind();
     expected.insert("zones".into(), Value::list(vec![Value::string("a"), Value::string("b")]));
     assert_eq!(back, expected);
+}
+
+/// The journal and the snapshot serialize attributes straight from the values: the same
+/// JSON, the same sensitive paths and the same errors as the JSON tree.
+#[test]
+fn attributes_serialize_directly_as_their_json_tree() {
+    let attributes = every_kind();
+    let (tree, tree_paths) = ok(attributes_to_json(&attributes));
+    let (direct, direct_paths) = ok(stored_attributes(&attributes));
+    assert_eq!(ok(serde_json::to_string(&direct)), tree.to_string());
+    assert_eq!(direct_paths, tree_paths);
+    let unknown = attrs(vec![("tags", map(vec![("id", Value::unknown(Type::String))]))]);
+    let infinite = attrs(vec![("ports", Value::list(vec![Value::number(1.0), Value::number(f64::INFINITY)]))]);
+    for attributes in [unknown, infinite] {
+        let tree = err(attributes_to_json(&attributes));
+        let direct = stored_attributes(&attributes).err().unwrap_or_else(|| panic!("{attributes:?} is unstorable"));
+        assert_eq!((direct.kind, direct.message), (tree.kind, tree.message));
+    }
 }
 
 #[test]

@@ -18,13 +18,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::error::{StateError, StateErrorKind};
-use super::json::{attributes_from_json, attributes_to_json, output_to_json, value_from_json, AttributePath};
+use super::json::{
+    attributes_from_json, output_to_json, stored_attributes, value_from_json, AttributePath, StoredAttributes,
+};
 use super::{Instance, Mode, State, Status, FORMAT_VERSION};
 use crate::address::Address;
 
-#[derive(Serialize, Deserialize)]
+/// A snapshot as read (its `format_version` was checked by `parse_versioned`).
+#[derive(Deserialize)]
 struct Document {
-    format_version: u64,
     serial: u64,
     lineage: String,
     #[serde(default)]
@@ -33,7 +35,33 @@ struct Document {
     outputs: BTreeMap<String, OutputDocument>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// [`Document`] as written: borrowing the state, attributes serialized straight from the
+/// values.
+#[derive(Serialize)]
+struct DocumentOut<'a> {
+    format_version: u64,
+    serial: u64,
+    lineage: &'a str,
+    instances: Vec<InstanceOut<'a>>,
+    outputs: BTreeMap<&'a str, OutputDocument>,
+}
+
+#[derive(Serialize)]
+struct InstanceOut<'a> {
+    address: String,
+    mode: Mode,
+    #[serde(rename = "type")]
+    resource_type: &'a str,
+    provider: &'a str,
+    status: Status,
+    attributes: StoredAttributes<'a>,
+    sensitive_attributes: Vec<AttributePath>,
+    dependencies: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triggers: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
 struct InstanceDocument {
     address: String,
     mode: Mode,
@@ -73,29 +101,28 @@ pub fn render_snapshot(state: &State, serial: u64) -> Result<Vec<u8>, StateError
     let mut outputs = BTreeMap::new();
     for (name, value) in &state.outputs {
         let (value, sensitive) = output_to_json(name, value)?;
-        outputs.insert(name.clone(), OutputDocument { value, sensitive });
+        outputs.insert(name.as_str(), OutputDocument { value, sensitive });
     }
-    let document =
-        Document { format_version: FORMAT_VERSION, serial, lineage: state.lineage.clone(), instances, outputs };
+    let document = DocumentOut { format_version: FORMAT_VERSION, serial, lineage: &state.lineage, instances, outputs };
     let mut bytes = serde_json::to_vec_pretty(&document)
         .map_err(|e| StateError::new(StateErrorKind::Unstorable, format!("cannot serialize the state: {e}")))?;
     bytes.push(b'\n');
     Ok(bytes)
 }
 
-fn instance_document(address: &Address, instance: &Instance) -> Result<InstanceDocument, StateError> {
-    let (attributes, sensitive_attributes) = attributes_to_json(&instance.attributes)
+fn instance_document<'a>(address: &Address, instance: &'a Instance) -> Result<InstanceOut<'a>, StateError> {
+    let (attributes, sensitive_attributes) = stored_attributes(&instance.attributes)
         .map_err(|e| StateError { message: format!("instance `{address}`: {}", e.message), ..e })?;
-    Ok(InstanceDocument {
+    Ok(InstanceOut {
         address: address.to_string(),
         mode: instance.mode,
-        resource_type: instance.resource_type.clone(),
-        provider: instance.provider.clone(),
+        resource_type: &instance.resource_type,
+        provider: &instance.provider,
         status: instance.status,
         attributes,
         sensitive_attributes,
         dependencies: instance.dependencies.iter().map(ToString::to_string).collect(),
-        triggers: instance.triggers.clone(),
+        triggers: instance.triggers.as_deref(),
     })
 }
 

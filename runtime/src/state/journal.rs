@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 
 use super::document::address_from_text;
 use super::error::{StateError, StateErrorKind, StateWarning, StateWarningKind};
-use super::json::{attributes_from_json, attributes_to_json, AttributePath};
+use super::json::{attributes_from_json, stored_attributes, AttributePath, StoredAttributes};
 use super::{Action, Instance, Loaded, Mode, State, Status};
 use crate::address::Address;
 
@@ -159,7 +159,7 @@ pub fn replay(mut snapshot: State, journal: JournalRead) -> Loaded {
 /// One entry as a line of JSON, ending in a newline. JSON strings escape newlines, so
 /// the line holds no other.
 pub fn render_line(entry: &JournalEntry) -> Result<Vec<u8>, StateError> {
-    let mut line = Line {
+    let mut line = LineOut {
         op: entry.op,
         action: entry.action,
         address: entry.address.to_string(),
@@ -171,18 +171,18 @@ pub fn render_line(entry: &JournalEntry) -> Result<Vec<u8>, StateError> {
         sensitive_attributes: Vec::new(),
         dependencies: Vec::new(),
         triggers: None,
-        error: entry.error.clone(),
+        error: entry.error.as_deref(),
     };
     if let Some(instance) = &entry.instance {
-        let (attributes, sensitive) = attributes_to_json(&instance.attributes)
+        let (attributes, sensitive) = stored_attributes(&instance.attributes)
             .map_err(|e| StateError { message: format!("instance `{}`: {}", entry.address, e.message), ..e })?;
         line.mode = Some(instance.mode);
-        line.resource_type = Some(instance.resource_type.clone());
-        line.provider = Some(instance.provider.clone());
+        line.resource_type = Some(&instance.resource_type);
+        line.provider = Some(&instance.provider);
         line.attributes = Some(attributes);
         line.sensitive_attributes = sensitive;
         line.dependencies = instance.dependencies.iter().map(ToString::to_string).collect();
-        line.triggers = instance.triggers.clone();
+        line.triggers = instance.triggers.as_deref();
     }
     let mut bytes = serde_json::to_vec(&line)
         .map_err(|e| StateError::new(StateErrorKind::Unstorable, format!("cannot serialize a journal entry: {e}")))?;
@@ -234,7 +234,33 @@ pub fn parse_journal(bytes: &[u8], name: &str) -> Result<JournalRead, StateError
     Ok(read)
 }
 
-#[derive(Serialize, Deserialize)]
+/// A journal line as written: [`Line`] borrowing the entry, its attributes serialized
+/// straight from the values.
+#[derive(Serialize)]
+struct LineOut<'a> {
+    op: JournalOp,
+    action: Action,
+    address: String,
+    serial: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<Mode>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    resource_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes: Option<StoredAttributes<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sensitive_attributes: Vec<AttributePath>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dependencies: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triggers: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
 struct Line {
     op: JournalOp,
     action: Action,

@@ -39,6 +39,99 @@ pub fn attributes_to_json(attributes: &Attributes) -> Result<(Json, Vec<Attribut
     Ok((Json::Object(object), sensitive))
 }
 
+/// The attributes as [`attributes_to_json`] would write them, serialized straight from the
+/// values instead of through a JSON tree, with the paths of the sensitive values. Writing
+/// the journal and the snapshot takes this path; an attribute that cannot be stored is the
+/// same error.
+pub fn stored_attributes(attributes: &Attributes) -> Result<(StoredAttributes<'_>, Vec<AttributePath>), StateError> {
+    let mut sensitive = Vec::new();
+    let mut path = Vec::new();
+    for (name, value) in attributes {
+        path.push(StepRef::Key(name));
+        check_storable(value, &mut path, &mut sensitive)?;
+        path.pop();
+    }
+    Ok((StoredAttributes(attributes), sensitive))
+}
+
+/// Attributes checked by [`stored_attributes`], serialized as a JSON object.
+pub struct StoredAttributes<'a>(&'a Attributes);
+
+impl Serialize for StoredAttributes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, StoredValue(value))))
+    }
+}
+
+struct StoredValue<'a>(&'a Value);
+
+impl Serialize for StoredValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0.kind {
+            Kind::Null => serializer.serialize_unit(),
+            Kind::Bool(b) => serializer.serialize_bool(*b),
+            Kind::Number(n) => match number_to_json(*n) {
+                Some(Json::Number(number)) => number.serialize(serializer),
+                _ => Err(serde::ser::Error::custom("a number that is not finite")),
+            },
+            Kind::String(s) => serializer.serialize_str(s),
+            Kind::List(items) | Kind::Set(items) => serializer.collect_seq(items.iter().map(StoredValue)),
+            Kind::Map(entries) => serializer.collect_map(entries.iter().map(|(k, v)| (k, StoredValue(v)))),
+            Kind::Unknown(_) => Err(serde::ser::Error::custom("a value that is not known yet")),
+        }
+    }
+}
+
+/// One step of a path being walked, borrowed until a path must be kept.
+enum StepRef<'a> {
+    Key(&'a str),
+    Index(u64),
+}
+
+fn owned_path(path: &[StepRef<'_>]) -> AttributePath {
+    path.iter()
+        .map(|step| match step {
+            StepRef::Key(key) => PathStep::Key((*key).to_string()),
+            StepRef::Index(index) => PathStep::Index(*index),
+        })
+        .collect()
+}
+
+/// What [`to_json`] checks and collects, without building JSON.
+fn check_storable<'a>(
+    value: &'a Value,
+    path: &mut Vec<StepRef<'a>>,
+    sensitive: &mut Vec<AttributePath>,
+) -> Result<(), StateError> {
+    if value.sensitive {
+        sensitive.push(owned_path(path));
+    }
+    match &value.kind {
+        Kind::Null | Kind::Bool(_) | Kind::String(_) => {}
+        Kind::Number(n) => {
+            if !n.is_finite() {
+                return Err(unstorable(&owned_path(path), "it is not a finite number"));
+            }
+        }
+        Kind::List(items) | Kind::Set(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(StepRef::Index(index as u64));
+                check_storable(item, path, sensitive)?;
+                path.pop();
+            }
+        }
+        Kind::Map(entries) => {
+            for (key, item) in entries {
+                path.push(StepRef::Key(key));
+                check_storable(item, path, sensitive)?;
+                path.pop();
+            }
+        }
+        Kind::Unknown(_) => return Err(unstorable(&owned_path(path), "its value is not known yet")),
+    }
+    Ok(())
+}
+
 /// Attributes from a JSON object, with the values at `sensitive` marked. A path that leads
 /// nowhere (the value was edited away) marks nothing: there is no value to protect.
 pub fn attributes_from_json(json: &Json, sensitive: &[AttributePath]) -> Result<Attributes, StateError> {
