@@ -88,7 +88,8 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     };
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
-    let digest = crate::saved_plan::digest(&analysis, &inputs);
+    // Only a saved plan is checked against the sources' digest.
+    let digest = saved.is_some().then(|| crate::saved_plan::digest(&analysis, &inputs));
     let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
     let providers = infra_stdlib::providers::factories();
     let mut context = PlanContext {
@@ -121,8 +122,8 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
             }
         }
     };
-    if let Some(saved) = &saved {
-        if let Err(diagnostic) = crate::saved_plan::verify(saved, &loaded.state, &digest, &shown) {
+    if let (Some(saved), Some(digest)) = (&saved, &digest) {
+        if let Err(diagnostic) = crate::saved_plan::verify(saved, &loaded.state, digest, &shown) {
             render::print_diagnostics(out, &[diagnostic], &analysis.sources);
             return EXIT_ERRORS;
         }

@@ -3,7 +3,9 @@
 //! module calls are unknown until there is state to read them from.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
@@ -50,9 +52,9 @@ impl<'a> ModuleScope<'a> {
             functions,
             schemas,
             env,
-            cache: RefCell::new(HashMap::new()),
-            readers: RefCell::new(HashMap::new()),
-            resources: RefCell::new(HashMap::new()),
+            cache: RefCell::new(HashMap::default()),
+            readers: RefCell::new(HashMap::default()),
+            resources: RefCell::new(HashMap::default()),
             active: RefCell::new(Vec::new()),
         }
     }
@@ -79,7 +81,7 @@ impl<'a> ModuleScope<'a> {
     /// attributes (secrets marked), as `infra console` shows them after an apply.
     pub fn load_state(&self, state: &crate::state::State) {
         use crate::address::InstanceKey;
-        let mut by_name: HashMap<String, Vec<(Option<InstanceKey>, Value)>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<(Option<InstanceKey>, Value)>> = HashMap::default();
         for (address, instance) in &state.instances {
             let [step] = address.steps.as_slice() else { continue };
             let value = Value::map(instance.attributes.clone());
@@ -191,7 +193,7 @@ impl ModuleScope<'_> {
                     }
                 }
                 None => {
-                    readers.insert(name.to_string(), HashSet::from([reader.clone()]));
+                    readers.insert(name.to_string(), HashSet::from_iter([reader.clone()]));
                 }
             }
         }

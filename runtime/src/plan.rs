@@ -37,7 +37,9 @@ mod lifecycle;
 mod orphans;
 mod refactor;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
@@ -144,7 +146,7 @@ impl Selection {
         let names: HashMap<NodeIndex, &str> = nodes.iter().map(|(i, n, _)| (*i, n.as_str())).collect();
         let dependencies: HashMap<&str, &[NodeIndex]> =
             nodes.iter().map(|(_, n, deps)| (n.as_str(), deps.as_slice())).collect();
-        let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut dependents: HashMap<&str, Vec<&str>> = HashMap::default();
         for (_, dependent, deps) in nodes {
             for name in deps.iter().filter_map(|d| names.get(d)) {
                 dependents.entry(name).or_default().push(dependent);
@@ -153,7 +155,7 @@ impl Selection {
         let mut selected: HashSet<String> = if self.targets.is_empty() {
             nodes.iter().map(|(_, name, _)| name.clone()).collect()
         } else {
-            let mut selected = HashSet::new();
+            let mut selected = HashSet::default();
             let mut stack: Vec<String> =
                 self.targets.iter().filter_map(|t| t.steps.first().map(|s| s.name.clone())).collect();
             while let Some(name) = stack.pop() {
@@ -349,7 +351,7 @@ fn declaration_dependencies(graph: &DependencyGraph) -> Vec<(NodeIndex, String, 
     let is_declaration =
         |index: NodeIndex| matches!(graph.graph[index].kind, NodeKind::Resource | NodeKind::Data | NodeKind::Module);
     let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for index in graph.graph.node_indices().filter(|i| is_declaration(*i)) {
         seen.clear();
         let mut stack: Vec<NodeIndex> = graph.graph.neighbors(index).collect();

@@ -19,8 +19,8 @@ use infra_compiler::types::Type;
 use infra_runtime::address::Address;
 use infra_runtime::provider::Attributes;
 use infra_runtime::state::{
-    attributes_from_json, attributes_to_json, stored_attributes, Action, Instance, JournalEntry, LocalBackend, LockHolder, Mode, PathStep,
-    State, StateBackend, StateError, StateErrorKind, StateWarningKind, Status,
+    attributes_from_json, attributes_to_json, stored_attributes, Action, Instance, JournalEntry, LocalBackend,
+    LockHolder, Mode, PathStep, State, StateBackend, StateError, StateErrorKind, StateWarningKind, Status,
 };
 use infra_runtime::Value;
 

@@ -3,7 +3,9 @@
 
 use std::borrow::Cow;
 use std::cell::{RefCell, RefMut};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -167,18 +169,18 @@ impl<'c, 'a> Engine<'c, 'a> {
             apply,
             limit: tokio::sync::Semaphore::new(parallelism),
             in_flight: parallelism.saturating_mul(4).max(1024),
-            configured: RefCell::new(HashMap::new()),
+            configured: RefCell::new(HashMap::default()),
             planned: RefCell::new(Vec::new()),
             planned_outputs: RefCell::new(BTreeMap::new()),
             errors: RefCell::new(Vec::new()),
             state: RefCell::new(state),
-            completed: RefCell::new(HashSet::new()),
-            frames: RefCell::new(HashMap::new()),
-            kept: RefCell::new(HashSet::new()),
+            completed: RefCell::new(HashSet::default()),
+            frames: RefCell::new(HashMap::default()),
+            kept: RefCell::new(HashSet::default()),
             kept_frames: RefCell::new(Vec::new()),
-            imports: RefCell::new(HashMap::new()),
-            moved: RefCell::new(HashMap::new()),
-            records: RefCell::new(HashMap::new()),
+            imports: RefCell::new(HashMap::default()),
+            moved: RefCell::new(HashMap::default()),
+            records: RefCell::new(HashMap::default()),
             journal_failed: std::cell::Cell::new(false),
             journal_queue: super::commit::GroupCommit::default(),
         }
@@ -282,7 +284,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             prefix: Address { steps: Vec::new() },
             scope: ScopeRef::Root(self.context.scope),
             graph,
-            passed: HashMap::new(),
+            passed: HashMap::default(),
             parent: None,
             selection: self.context.selection.clone(),
             dependencies: frame_dependencies(graph, &Address { steps: Vec::new() }, &[]),
@@ -329,9 +331,9 @@ impl<'c, 'a> Engine<'c, 'a> {
                     deps.retain(|d| kept.contains(d));
                 }
             }
-            let mut waiting: HashMap<NodeIndex, usize> = HashMap::new();
-            let mut dependents: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
-            let mut blocked_by: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::new();
+            let mut waiting: HashMap<NodeIndex, usize> = HashMap::default();
+            let mut dependents: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::default();
+            let mut blocked_by: HashMap<NodeIndex, Vec<NodeIndex>> = HashMap::default();
             let names: HashMap<NodeIndex, String> = nodes.iter().map(|(i, n, _)| (*i, n.clone())).collect();
             for (index, _, dependencies) in &nodes {
                 waiting.insert(*index, dependencies.len());
@@ -340,7 +342,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                     dependents.entry(*dependency).or_default().push(*index);
                 }
             }
-            let mut failed: HashSet<NodeIndex> = HashSet::new();
+            let mut failed: HashSet<NodeIndex> = HashSet::default();
             let mut all_ok = true;
             let mut running = FuturesUnordered::new();
             let mut ready: Vec<NodeIndex> = waiting.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
@@ -495,7 +497,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         let child: &'a Module = &self.context.modules[child_index];
         let mut errors = Vec::new();
         let mut given: BTreeMap<String, (Value, Span)> = BTreeMap::new();
-        let mut passed = HashMap::new();
+        let mut passed = HashMap::default();
         for entry in &call.body.items {
             let BodyItem::Attribute(attribute) = entry else { continue };
             let name = attribute.name.name.as_str();

@@ -2,7 +2,9 @@
 //! destroy): planned for deletion and, when applying, deleted concurrently, each one
 //! only after every other orphan that depends on it is gone.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
@@ -49,7 +51,7 @@ impl<'a> Engine<'_, 'a> {
         let count = entries.len();
         let mut waiting = vec![0usize; count];
         let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); count];
-        let mut barriers: HashMap<&Address, usize> = HashMap::new();
+        let mut barriers: HashMap<&Address, usize> = HashMap::default();
         for (dependent, (dependent_address, instance)) in entries.iter().enumerate() {
             let dependencies: BTreeSet<&Address> = instance.dependencies.iter().collect();
             let mut seen = BTreeSet::new();
