@@ -642,7 +642,7 @@ def main():
                         help="comma-separated shapes (default: all)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
                         help="comma-separated resource counts")
-    parser.add_argument("--runs", type=int, default=3, help="runs per cell; medians reported")
+    parser.add_argument("--runs", type=int, default=5, help="runs per cell; medians reported")
     parser.add_argument("--parallelism", type=int, default=10)
     parser.add_argument("--budget", type=float, default=180.0,
                         help="seconds one tool may spend on one shape and size")
