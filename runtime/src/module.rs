@@ -4,8 +4,6 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
@@ -13,6 +11,7 @@ use infra_compiler::resolve::{DeclKind, Module};
 use infra_compiler::syntax::ast::{FnDecl, Item, Repeat};
 use infra_compiler::types::Type;
 use infra_compiler::{Schemas, Span};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::eval::{EvalResult, Evaluator, Globals, Locals};
 use crate::function::Functions;

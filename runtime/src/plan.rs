@@ -38,11 +38,10 @@ mod orphans;
 mod refactor;
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::graph::DependencyGraph;

@@ -4,8 +4,6 @@
 use std::borrow::Cow;
 use std::cell::{RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet};
-
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -13,6 +11,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 use petgraph::graph::NodeIndex;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use infra_compiler::check::lower_type;
 use infra_compiler::diagnostic::{codes, Diagnostic};

@@ -4,9 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use rustc_hash::FxHashMap as HashMap;
-
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use rustc_hash::FxHashMap as HashMap;
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::resolve::{DeclKind, Module};
