@@ -550,9 +550,15 @@ fn completions_are_on_disk_before_dependents_begin_and_while_the_apply_waits() {
         })
     };
 
-    let chain = tempfile::tempdir().expect("temp dir");
-    write_module(
-        chain.path(),
+    // Applies a module in a directory of its own, where a command copies the journal.
+    let apply = |source: &str| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write_module(dir.path(), source);
+        assert_exit(&infra(dir.path(), &["apply", "--auto-approve"]), 0);
+        dir
+    };
+
+    let chain = apply(
         r#"
 resource exec.command first {
   create = "true"
@@ -564,13 +570,10 @@ resource exec.command second {
 }
 "#,
     );
-    assert_exit(&infra(chain.path(), &["apply", "--auto-approve"]), 0);
     assert!(completed(chain.path(), "seen.journal", "first"), "`first` was confirmed before `second` began");
 
     // Nothing begins after `quick`: its completion is written while `watcher` runs.
-    let idle = tempfile::tempdir().expect("temp dir");
-    write_module(
-        idle.path(),
+    let idle = apply(
         r#"
 resource exec.command quick {
   create = "true"
@@ -581,7 +584,6 @@ resource exec.command watcher {
 }
 "#,
     );
-    assert_exit(&infra(idle.path(), &["apply", "--auto-approve"]), 0);
     assert!(completed(idle.path(), "seen.journal", "quick"), "`quick` was confirmed while the apply waited");
     assert!(!completed(idle.path(), "seen.journal", "watcher"), "the copy was taken while `watcher` ran");
 }
