@@ -228,6 +228,9 @@ fn watch_interrupts(
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
     });
+    // The runtime runs one thread: the task above would first be polled (and start
+    // listening) only once the apply waits. One turn of the runtime starts it now.
+    runtime.block_on(tokio::task::yield_now());
 }
 
 /// What destroy will delete: every managed instance in state.

@@ -394,14 +394,15 @@ pub fn location_for_dir(dir: &Path, args: &BackendArgs, out: Output) -> Result<S
     })
 }
 
-/// A multi-threaded tokio runtime for provider operations.
+/// The tokio runtime for provider operations: one thread, since the engine is one
+/// future (blocking work goes to tokio's blocking pool).
 pub fn runtime(out: Output) -> Result<tokio::runtime::Runtime, u8> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| {
         render::print_error(
             out,
             codes::COMMAND_FAILED,
             &format!("cannot start the async runtime: {error}"),
-            "the system refused to start threads; check its resource limits",
+            "the system refused the runtime its timers, signals or I/O; check its resource limits",
         );
         EXIT_ERRORS
     })

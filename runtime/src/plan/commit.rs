@@ -1,13 +1,13 @@
 //! Group commit: journal entries queued by operations running at the same time are
-//! appended and synced together (one write, one sync), and each entry is still on disk
-//! before the operation that queued it goes on.
+//! appended and synced together (one write, one sync).
 //!
 //! The engine runs its operations as futures of one task, so the queue needs no lock:
-//! an entry is queued, the operation yields once so that every other operation ready
-//! now can queue its own, and the first to resume writes the whole batch.
+//! a `begin` (or `fail`) is queued, the operation yields once so that every other
+//! operation ready now can queue its own, and the first to resume writes the whole
+//! batch; the operation goes on once its entry is on disk.
 //!
 //! An operation's completion is *deferred* instead: queued without waiting, it is
-//! written with the next batch — every later operation's begin entry waits for that
+//! written with the next batch — every `begin` journaled after it waits for that
 //! batch, so a completion is on disk before anything that depends on it starts — or,
 //! when no operation is about to write one, as soon as the engine waits
 //! ([`GroupCommit::flush_idle`]). A wave of operations finishing together then costs
@@ -99,5 +99,71 @@ impl GroupCommit {
             Some((_, _, error)) => Err(error.clone()),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures_util::FutureExt;
+
+    use super::GroupCommit;
+    use crate::address::Address;
+    use crate::state::{Action, JournalEntry, LocalBackend, LockHolder, StateBackend};
+
+    fn entry(name: &str) -> JournalEntry {
+        let address: Address = name.parse().unwrap_or_else(|e| panic!("{e:?}"));
+        JournalEntry::complete(0, address, Action::Delete, None)
+    }
+
+    fn written(backend: &LocalBackend) -> Vec<String> {
+        let read = backend.read_journal().unwrap_or_else(|e| panic!("{e:?}"));
+        read.entries.iter().map(|e| e.address.to_string()).collect()
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(future)
+    }
+
+    /// Deferred entries go out with the next append, in order, once; an idle flush
+    /// waits while an appender is about to write, and writes what is left after one
+    /// was dropped mid-wait.
+    #[test]
+    fn deferred_entries_are_written_once_in_order() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let backend = LocalBackend::new(dir.path());
+        let _lock = backend.lock(&LockHolder::new("test"), Duration::ZERO).unwrap_or_else(|e| panic!("{e:?}"));
+        let queue = GroupCommit::default();
+
+        queue.defer(entry("a"));
+        queue.defer(entry("b"));
+        assert!(written(&backend).is_empty(), "deferring writes nothing");
+        block_on(queue.append(&backend, entry("c"))).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(written(&backend), ["a", "b", "c"]);
+        assert!(queue.flush_idle(&backend).is_none(), "nothing left to write");
+
+        // An appender queued and waiting: the idle flush leaves the batch to it.
+        queue.defer(entry("d"));
+        block_on(async {
+            let mut appending = std::pin::pin!(queue.append(&backend, entry("e")));
+            assert!(appending.as_mut().now_or_never().is_none(), "it yields once");
+            assert!(queue.flush_idle(&backend).is_none(), "the appender writes the batch");
+            appending.await.unwrap_or_else(|e| panic!("{e:?}"));
+        });
+        assert_eq!(written(&backend), ["a", "b", "c", "d", "e"]);
+
+        // An appender dropped while waiting: its entry stays queued for the idle flush.
+        block_on(async {
+            let mut appending = Box::pin(queue.append(&backend, entry("f")));
+            assert!(appending.as_mut().now_or_never().is_none());
+            drop(appending);
+        });
+        queue.defer(entry("g"));
+        assert!(matches!(queue.flush_idle(&backend), Some(Ok(()))));
+        queue.append_now(&backend, entry("h")).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(written(&backend), ["a", "b", "c", "d", "e", "f", "g", "h"]);
+        assert!(queue.flush_all(&backend).is_none());
     }
 }

@@ -264,7 +264,10 @@ impl Engine<'_, '_> {
     /// is reported like [`Self::journal`]'s.
     pub fn flush_journal(&self, idle: bool) {
         let Some(apply) = self.apply else { return };
-        let result = if idle {
+        // Once interrupted, a second Ctrl-C may end the process the next time the engine
+        // waits: nothing queued is left unwritten then.
+        let interrupted = apply.cancelled.load(std::sync::atomic::Ordering::SeqCst);
+        let result = if idle && !interrupted {
             self.journal_queue.flush_idle(apply.backend)
         } else {
             self.journal_queue.flush_all(apply.backend)

@@ -74,7 +74,7 @@ struct InstanceDocument {
     sensitive_attributes: Vec<AttributePath>,
     #[serde(default)]
     dependencies: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     triggers: Option<String>,
 }
 

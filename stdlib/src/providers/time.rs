@@ -98,7 +98,10 @@ impl Provider for TimeProvider {
 /// the last two milliseconds are waited on a timer file descriptor (held only for
 /// them; tokio's timer is the fallback if one cannot be made).
 async fn sleep(wait: Duration) {
-    let deadline = tokio::time::Instant::now() + wait;
+    // A wait past the clock's range (a duration of centuries) is tokio's far future.
+    let Some(deadline) = tokio::time::Instant::now().checked_add(wait) else {
+        return tokio::time::sleep(wait).await;
+    };
     #[cfg(target_os = "linux")]
     {
         if let Some(coarse) = deadline.checked_sub(Duration::from_millis(2)) {
@@ -121,7 +124,8 @@ mod precise {
     use tokio::io::unix::AsyncFd;
     use tokio::io::Interest;
 
-    /// Waits until `deadline` on a monotonic timerfd that the runtime polls.
+    /// Waits until `deadline` on a monotonic timerfd that the runtime polls (its I/O
+    /// driver must be on: every runtime Infra builds has `enable_all`).
     pub async fn sleep_until(deadline: Instant) -> std::io::Result<()> {
         let rest = deadline.saturating_duration_since(Instant::now());
         if rest.is_zero() {
@@ -139,6 +143,10 @@ mod precise {
         #[allow(deprecated)]
         let timer = AsyncFd::with_interest(timer, Interest::READABLE)?;
         let _ready = timer.readable().await?;
+        // Readiness may be reported spuriously; a wait never ends early.
+        if Instant::now() < deadline {
+            tokio::time::sleep_until(deadline.into()).await;
+        }
         Ok(())
     }
 }
@@ -274,6 +282,9 @@ mod tests {
                 super::sleep(wait).await;
                 assert!(started.elapsed() >= wait, "{wait:?} ended after {:?}", started.elapsed());
             }
+            // A duration past the clock's range waits (for ever) rather than panicking.
+            let forever = tokio::time::timeout(Duration::from_millis(5), super::sleep(Duration::MAX)).await;
+            assert!(forever.is_err(), "a wait of centuries is still waiting");
         });
     }
 
