@@ -28,21 +28,14 @@ pub type AttributePath = Vec<PathStep>;
 /// The attributes as a JSON object, and the paths of the values marked sensitive (in
 /// attribute order, outer values before the values inside them).
 pub fn attributes_to_json(attributes: &Attributes) -> Result<(Json, Vec<AttributePath>), StateError> {
-    let mut sensitive = Vec::new();
-    let mut path = Vec::new();
-    let mut object = serde_json::Map::new();
-    for (name, value) in attributes {
-        path.push(PathStep::Key(name.clone()));
-        object.insert(name.clone(), to_json(value, &mut path, &mut sensitive)?);
-        path.pop();
-    }
-    Ok((Json::Object(object), sensitive))
+    let (stored, sensitive) = stored_attributes(attributes)?;
+    Ok((tree(&stored)?, sensitive))
 }
 
-/// The attributes as [`attributes_to_json`] would write them, serialized straight from the
-/// values instead of through a JSON tree, with the paths of the sensitive values. Writing
-/// the journal and the snapshot takes this path; an attribute that cannot be stored is the
-/// same error.
+/// The attributes, checked to be storable (every value known, every number finite), to
+/// be serialized straight from the values as the JSON object [`attributes_to_json`]
+/// returns, with the paths of the sensitive values. The journal and the snapshot write
+/// them so, without building a JSON tree first.
 pub fn stored_attributes(attributes: &Attributes) -> Result<(StoredAttributes<'_>, Vec<AttributePath>), StateError> {
     let mut sensitive = Vec::new();
     let mut path = Vec::new();
@@ -97,7 +90,7 @@ fn owned_path(path: &[StepRef<'_>]) -> AttributePath {
         .collect()
 }
 
-/// What [`to_json`] checks and collects, without building JSON.
+/// Checks that `value` can be stored, collecting the paths of its sensitive parts.
 fn check_storable<'a>(
     value: &'a Value,
     path: &mut Vec<StepRef<'a>>,
@@ -165,39 +158,13 @@ pub fn value_from_json(json: &Json) -> Value {
 /// A value as JSON, and whether anything in it is sensitive; `name` names it in errors.
 pub(crate) fn output_to_json(name: &str, value: &Value) -> Result<(Json, bool), StateError> {
     let mut sensitive = Vec::new();
-    let json = to_json(value, &mut vec![PathStep::Key(name.to_string())], &mut sensitive)?;
-    Ok((json, !sensitive.is_empty()))
+    check_storable(value, &mut vec![StepRef::Key(name)], &mut sensitive)?;
+    Ok((tree(&StoredValue(value))?, !sensitive.is_empty()))
 }
 
-fn to_json(value: &Value, path: &mut AttributePath, sensitive: &mut Vec<AttributePath>) -> Result<Json, StateError> {
-    if value.sensitive {
-        sensitive.push(path.clone());
-    }
-    Ok(match &value.kind {
-        Kind::Null => Json::Null,
-        Kind::Bool(b) => Json::Bool(*b),
-        Kind::Number(n) => number_to_json(*n).ok_or_else(|| unstorable(path, "it is not a finite number"))?,
-        Kind::String(s) => Json::String(s.clone()),
-        Kind::List(items) | Kind::Set(items) => {
-            let mut array = Vec::with_capacity(items.len());
-            for (index, item) in items.iter().enumerate() {
-                path.push(PathStep::Index(index as u64));
-                array.push(to_json(item, path, sensitive)?);
-                path.pop();
-            }
-            Json::Array(array)
-        }
-        Kind::Map(entries) => {
-            let mut object = serde_json::Map::new();
-            for (key, item) in entries {
-                path.push(PathStep::Key(key.clone()));
-                object.insert(key.clone(), to_json(item, path, sensitive)?);
-                path.pop();
-            }
-            Json::Object(object)
-        }
-        Kind::Unknown(_) => return Err(unstorable(path, "its value is not known yet")),
-    })
+/// The JSON tree of checked values (serializing them cannot fail).
+fn tree(stored: &impl Serialize) -> Result<Json, StateError> {
+    serde_json::to_value(stored).map_err(|e| StateError::new(StateErrorKind::Unstorable, e.to_string()))
 }
 
 /// Whole numbers that an `f64` holds exactly become integers; other finite numbers stay
