@@ -27,6 +27,50 @@ pub struct AttributeSchema {
     /// Configuration may set it (true for required and optional attributes, and for
     /// optional-and-computed ones).
     pub settable: bool,
+    /// How a configured value and the value the provider reports back are compared: two
+    /// values equal under it are the same, and the configured form is kept.
+    pub compare: Comparison,
+    /// Checks on the value the API enforces, run by the checker on values known at check
+    /// time and by the planner on the rest.
+    pub validators: Vec<Validator>,
+}
+
+/// How the planner compares an attribute's values (see [`AttributeSchema::compare`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Comparison {
+    /// Equal when the values are equal.
+    #[default]
+    Exact,
+    /// DNS names: a trailing dot and letter case make no difference.
+    DnsName,
+    /// Letter case makes no difference (identifiers the API folds).
+    CaseInsensitive,
+    /// CIDR blocks: equal when they denote the same network (`10.0.0.0/16` and
+    /// `10.0.0.0/016`, or IPv6 written in full and compressed).
+    Cidr,
+    /// JSON documents: equal when they parse to the same value (whitespace and key order
+    /// make no difference).
+    Json,
+    /// Lists whose order the API does not keep: equal when they hold the same elements.
+    Set,
+}
+
+/// A check on an attribute's value that the API enforces (see
+/// [`AttributeSchema::validators`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Validator {
+    /// An IPv4 or IPv6 CIDR block (`10.0.0.0/16`).
+    Cidr,
+    /// One of a fixed set of strings.
+    OneOf(Vec<String>),
+    /// A whole number in a range (inclusive), such as a port.
+    Range { min: i64, max: i64 },
+    /// A duration such as `30s` or `1h30m`.
+    Duration,
+    /// Matches a regular expression; `description` says the accepted form in words.
+    Regex { pattern: String, description: String },
+    /// A string's length in characters, or a collection's in elements.
+    Length { min: usize, max: Option<usize> },
 }
 
 impl AttributeSchema {
@@ -40,6 +84,8 @@ impl AttributeSchema {
             force_new: false,
             sensitive: false,
             settable: true,
+            compare: Comparison::Exact,
+            validators: Vec::new(),
         }
     }
 
@@ -68,6 +114,18 @@ impl AttributeSchema {
     /// Optional in configuration, filled in by the provider when left out.
     pub fn also_computed(mut self) -> AttributeSchema {
         self.computed = true;
+        self
+    }
+
+    /// Compares values as `compare` says (see [`Comparison`]).
+    pub fn compared(mut self, compare: Comparison) -> AttributeSchema {
+        self.compare = compare;
+        self
+    }
+
+    /// Adds a check the value must pass.
+    pub fn validate(mut self, validator: Validator) -> AttributeSchema {
+        self.validators.push(validator);
         self
     }
 
