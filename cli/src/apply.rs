@@ -42,12 +42,12 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
-    if destroy && args.selection.is_selective() {
+    if destroy && !args.selection.replace.is_empty() {
         render::print_error(
             out,
             infra_compiler::diagnostic::codes::OPTION_NOT_SUPPORTED,
-            "`destroy` does not take --target or --exclude yet",
-            "remove the declarations to destroy and run `apply`, with `--target` if only those should change",
+            "`destroy` does not take --replace",
+            "`--replace` is for `apply` and `plan`; `destroy --target ADDRESS` destroys one object and what depends on it",
         );
         return EXIT_ERRORS;
     }
@@ -61,6 +61,30 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         }
     } else {
         None
+    };
+    let selection = match &saved {
+        // A saved plan is applied with the selection it was made with.
+        Some(saved) if args.selection.is_selective() || !args.selection.replace.is_empty() => {
+            render::print_error(
+                out,
+                infra_compiler::diagnostic::codes::OPTION_NOT_SUPPORTED,
+                "a saved plan is applied with the --target, --exclude and --replace it was made with",
+                &format!(
+                    "leave them out, or run `infra plan --out FILE` again with them (`{}` was saved with {} target(s))",
+                    args.module_dir.display(),
+                    saved.targets.len()
+                ),
+            );
+            return EXIT_ERRORS;
+        }
+        Some(saved) => match saved.selection() {
+            Ok(selection) => selection,
+            Err(diagnostic) => {
+                render::print_diagnostics(out, &[diagnostic], &infra_compiler::SourceMap::new());
+                return EXIT_ERRORS;
+            }
+        },
+        None => args.selection.selection(),
     };
     let module_dir = saved.as_ref().map_or(args.module_dir.clone(), |s| s.module_dir.clone());
     let (analysis, inputs) = match crate::inputs::checked_module(
@@ -98,9 +122,10 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         graphs: &analysis.graphs,
         state: &loaded.state,
         providers: &providers,
-        // A saved plan is applied against the state it was made from, as it was shown.
-        refresh: saved.is_none(),
-        selection: args.selection.selection(),
+        // A saved plan is planned again as it was made (refreshed unless it was not,
+        // so a plan that showed drift applies) and must come out the same.
+        refresh: saved.as_ref().is_none_or(|s| s.refresh),
+        selection,
         imports: Vec::new(),
         // The plan shown first is freed before applying; the apply's memory is left
         // to the operating system.
@@ -111,7 +136,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         Err(code) => return code,
     };
     let shown = if destroy {
-        destroy_plan(&loaded.state, &providers)
+        destroy_plan(&loaded.state, &providers, &context.selection)
     } else {
         match runtime.block_on(plan(&context)) {
             Ok(plan) => plan,
@@ -154,6 +179,9 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         destroy,
         cancelled: &cancelled,
         import_only: false,
+        // Apply executes the plan just shown (a saved plan: as planned again and
+        // verified against the saved one above).
+        approved: (!destroy).then_some(&shown),
     };
     context.exiting = true;
     let report = runtime.block_on(display.around(apply(&context, &options)));
@@ -233,15 +261,18 @@ fn watch_interrupts(
     runtime.block_on(tokio::task::yield_now());
 }
 
-/// What destroy will delete: every managed instance in state.
+/// What destroy will delete: every managed instance in state, or those `--target` and
+/// `--exclude` select (see `destroy_selection`).
 fn destroy_plan(
     state: &infra_runtime::state::State,
     providers: &[std::sync::Arc<dyn infra_runtime::provider::ProviderFactory>],
+    selection: &infra_runtime::plan::Selection,
 ) -> Plan {
+    let selected = infra_runtime::plan::destroy_selection(state, selection);
     let instances = state
         .instances
         .iter()
-        .filter(|(_, i)| i.mode == Mode::Managed)
+        .filter(|(address, i)| i.mode == Mode::Managed && selected.as_ref().is_none_or(|s| s.contains(*address)))
         .map(|(address, instance)| {
             let (provider, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
             let schema =

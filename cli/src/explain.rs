@@ -76,6 +76,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0609", include_str!("../../docs/errors/E0609.md")),
     ("E0610", include_str!("../../docs/errors/E0610.md")),
     ("E0611", include_str!("../../docs/errors/E0611.md")),
+    ("E0612", include_str!("../../docs/errors/E0612.md")),
     ("E0700", include_str!("../../docs/errors/E0700.md")),
     ("E0701", include_str!("../../docs/errors/E0701.md")),
     ("E0702", include_str!("../../docs/errors/E0702.md")),

@@ -96,6 +96,7 @@ pub fn run(args: &ImportArgs, out: Output) -> u8 {
         destroy: false,
         cancelled: &cancelled,
         import_only: true,
+        approved: None,
     };
     let report = runtime.block_on(apply(&context, &options));
     drop(lock);

@@ -74,7 +74,8 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Ok(state) => state,
         Err(code) => return code,
     };
-    let env = |name: &str| std::env::var(name).ok();
+    let environment = crate::saved_plan::EnvironmentReads::default();
+    let env = |name: &str| environment.get(name);
     let stdlib = infra_stdlib::builtin();
     // Hashing every source costs a millisecond per 100 KB: only for a plan being saved.
     let digest = args.out.is_some().then(|| crate::saved_plan::digest(&analysis, &inputs));
@@ -106,7 +107,13 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         }
     };
     if let (Some(path), Some(digest)) = (&args.out, digest) {
-        if let Err(error) = crate::saved_plan::save(path, &module.dir, &loaded.state, digest, &plan) {
+        let basis = crate::saved_plan::Basis {
+            digest,
+            selection: &context.selection,
+            refresh: args.refresh,
+            environment: &environment,
+        };
+        if let Err(error) = crate::saved_plan::save(path, &module.dir, &loaded.state, basis, &plan) {
             render::print_error(
                 out,
                 infra_compiler::diagnostic::codes::COMMAND_FAILED,

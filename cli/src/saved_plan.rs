@@ -1,19 +1,24 @@
 //! Saved plans: `infra plan --out FILE` records what was planned and what it was based
-//! on; `infra apply FILE` applies it only if the state, the configuration and the inputs
-//! are what they were, and planning again gives exactly the saved actions.
+//! on; `infra apply FILE` applies it only if the state, the configuration, the inputs and
+//! the environment variables it read are what they were, and planning again (with the
+//! saved `--target`, `--exclude`, `--replace` and refresh setting) gives exactly the
+//! saved actions and values. Secrets are never written: inputs, environment variables
+//! and values are recorded as SHA-256 digests.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::Analysis;
-use infra_runtime::plan::Plan;
+use infra_runtime::address::Address;
+use infra_runtime::plan::{Plan, Selection};
 use infra_runtime::state::State;
 use infra_runtime::Value;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-const FORMAT: &str = "infra-plan/1";
+const FORMAT: &str = "infra-plan/2";
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
 pub struct SavedPlan {
@@ -26,6 +31,97 @@ pub struct SavedPlan {
     digest: String,
     /// Every planned change: address and action.
     actions: Vec<(String, String)>,
+    /// SHA-256 of every planned change's values and of the outputs, so a file the
+    /// configuration reads that changed since (and so a value) makes the plan stale.
+    values: String,
+    /// The selection the plan was made with, applied as saved.
+    pub targets: Vec<String>,
+    pub excludes: Vec<String>,
+    pub replace: Vec<String>,
+    /// Whether the plan refreshed the state first (it does unless `--refresh=false`): the
+    /// apply plans again the same way, so a plan that showed drift can be applied.
+    pub refresh: bool,
+    /// The environment variables `env()` read, each with the SHA-256 of its value
+    /// (`unset` when it was not set).
+    environment: BTreeMap<String, String>,
+}
+
+/// What a saved plan was made with besides the state.
+pub struct Basis<'a> {
+    /// See [`digest`].
+    pub digest: String,
+    pub selection: &'a Selection,
+    pub refresh: bool,
+    pub environment: &'a EnvironmentReads,
+}
+
+/// The process's environment as `env()` reads it, remembering each variable read.
+#[derive(Default)]
+pub struct EnvironmentReads {
+    read: RefCell<BTreeMap<String, Option<String>>>,
+}
+
+impl EnvironmentReads {
+    pub fn get(&self, name: &str) -> Option<String> {
+        let value = std::env::var(name).ok();
+        self.read.borrow_mut().insert(name.to_string(), value.clone());
+        value
+    }
+
+    fn digests(&self) -> BTreeMap<String, String> {
+        self.read.borrow().iter().map(|(name, value)| (name.clone(), value_digest(value.as_deref()))).collect()
+    }
+}
+
+fn value_digest(value: Option<&str>) -> String {
+    value.map_or_else(|| "unset".to_string(), |v| hex_string(&Sha256::digest(v.as_bytes())))
+}
+
+/// The digest of every planned change's values and of the outputs (secrets included,
+/// only as a digest).
+fn values_digest(plan: &Plan) -> String {
+    let mut hasher = Sha256::new();
+    for instance in plan.changes() {
+        hasher.update(instance.address.to_string().as_bytes());
+        for change in &instance.diff.attributes {
+            hasher.update([0]);
+            hasher.update(change.name.as_bytes());
+            hasher.update([0]);
+            if let Some(after) = &change.after {
+                hasher.update(after.unmarked_deep().to_string().as_bytes());
+            }
+        }
+        hasher.update([1]);
+    }
+    for (name, value) in &plan.outputs {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(value.unmarked_deep().to_string().as_bytes());
+        hasher.update([1]);
+    }
+    hex_string(&hasher.finalize())
+}
+
+impl SavedPlan {
+    /// The selection it was made with.
+    pub fn selection(&self) -> Result<Selection, Diagnostic> {
+        let parse = |texts: &[String]| -> Result<Vec<Address>, Diagnostic> {
+            texts
+                .iter()
+                .map(|t| {
+                    t.parse::<Address>().map_err(|e| {
+                        Diagnostic::error(codes::STALE_PLAN, format!("the saved plan names `{t}`: {}", e.message))
+                            .with_help("plan again with this version")
+                    })
+                })
+                .collect()
+        };
+        Ok(Selection {
+            targets: parse(&self.targets)?,
+            excludes: parse(&self.excludes)?,
+            replace: parse(&self.replace)?,
+        })
+    }
 }
 
 /// The digest of what a plan is based on besides the state.
@@ -61,15 +157,22 @@ pub fn actions(plan: &Plan) -> Vec<(String, String)> {
     plan.changes().map(|i| (i.address.to_string(), i.diff.action.symbol().to_string())).collect()
 }
 
-pub fn save(path: &Path, module_dir: &Path, state: &State, digest: String, plan: &Plan) -> std::io::Result<()> {
+pub fn save(path: &Path, module_dir: &Path, state: &State, basis: Basis<'_>, plan: &Plan) -> std::io::Result<()> {
     let module_dir = std::fs::canonicalize(module_dir)?;
+    let texts = |addresses: &[Address]| addresses.iter().map(ToString::to_string).collect();
     let saved = SavedPlan {
         format: FORMAT.to_string(),
         module_dir,
         lineage: state.lineage.clone(),
         serial: state.serial,
-        digest,
+        digest: basis.digest,
         actions: actions(plan),
+        values: values_digest(plan),
+        targets: texts(&basis.selection.targets),
+        excludes: texts(&basis.selection.excludes),
+        replace: texts(&basis.selection.replace),
+        refresh: basis.refresh,
+        environment: basis.environment.digests(),
     };
     let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other)?;
     std::fs::write(path, text + "\n")
@@ -108,8 +211,24 @@ pub fn verify(saved: &SavedPlan, state: &State, digest: &str, fresh: &Plan) -> R
     if saved.digest != digest {
         return Err(stale("the configuration or the input values changed since it was saved"));
     }
+    let changed: Vec<&str> = saved
+        .environment
+        .iter()
+        .filter(|(name, digest)| value_digest(std::env::var(name.as_str()).ok().as_deref()) != **digest)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !changed.is_empty() {
+        return Err(stale(&format!(
+            "the environment variable{} `{}` read by `env()` changed since it was saved",
+            if changed.len() == 1 { "" } else { "s" },
+            changed.join("`, `")
+        )));
+    }
     if saved.actions != actions(fresh) {
         return Err(stale("planning again gives different actions (something changed outside of Infra)"));
+    }
+    if saved.values != values_digest(fresh) {
+        return Err(stale("planning again gives different values (a file the configuration reads changed?)"));
     }
     Ok(())
 }

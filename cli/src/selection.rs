@@ -16,7 +16,7 @@ pub struct SelectionArgs {
 
     /// Replace this instance even if nothing changed (repeatable)
     #[arg(long = "replace", value_name = "ADDRESS", value_parser = parse_address)]
-    replace: Vec<Address>,
+    pub replace: Vec<Address>,
 }
 
 pub fn parse_address(text: &str) -> Result<Address, String> {

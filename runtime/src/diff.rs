@@ -7,7 +7,7 @@
 //! update in place. Attributes set only by the provider (computed and not settable) never
 //! count as changes of their own: they follow from the others.
 
-use infra_compiler::schema::Schema;
+use infra_compiler::schema::{Comparison, Schema};
 
 use crate::provider::Attributes;
 use crate::value::Value;
@@ -153,11 +153,19 @@ fn attribute_changes(
         .into_iter()
         .filter_map(|name| {
             let before = prior.and_then(|p| p.get(name)).cloned();
-            let after = planned.and_then(|p| p.get(name)).cloned();
+            let mut after = planned.and_then(|p| p.get(name)).cloned();
             if before.is_none() && after.is_none() {
                 return None;
             }
-            let force_new = schema.attribute(name).is_some_and(|a| a.force_new);
+            let attribute = schema.attribute(name);
+            // A value equal to the prior one under the attribute's comparison (a DNS
+            // name without its trailing dot, say) is no change.
+            if let (Some(a), Some(b), Some(attribute)) = (&before, &after, attribute) {
+                if attribute.compare != Comparison::Exact && crate::compare::equivalent(attribute.compare, a, b) {
+                    after = Some(a.clone());
+                }
+            }
+            let force_new = attribute.is_some_and(|a| a.force_new);
             let mut change = AttributeChange { name: name.to_string(), before, after, forces_replacement: false };
             change.forces_replacement = force_new && prior.is_some() && planned.is_some() && change.is_change();
             Some(change)

@@ -6,6 +6,7 @@
 //! modules). Plan, apply and state come with the engine.
 
 pub mod address;
+pub mod compare;
 pub mod convert;
 pub mod diff;
 pub mod eval;

@@ -83,6 +83,22 @@ impl PlannedInstance {
     pub fn is_change(&self) -> bool {
         self.diff.action != Action::NoOp || self.moved_from.is_some() || self.imported.is_some()
     }
+
+    /// The object's attributes before the change, as the plan saw them (refreshed);
+    /// `None` when it did not exist.
+    pub fn prior(&self) -> Option<Attributes> {
+        if matches!(self.diff.action, Action::Create | Action::Read) {
+            return None;
+        }
+        let prior: Attributes =
+            self.diff.attributes.iter().filter_map(|c| Some((c.name.clone(), c.before.clone()?))).collect();
+        Some(prior)
+    }
+
+    /// The attributes after the change, as planned (unknown where apply computes them).
+    pub fn planned(&self) -> Attributes {
+        self.diff.attributes.iter().filter_map(|c| Some((c.name.clone(), c.after.clone()?))).collect()
+    }
 }
 
 /// The whole plan.
@@ -98,6 +114,12 @@ impl Plan {
     /// Instances whose action is not a no-op.
     pub fn changes(&self) -> impl Iterator<Item = &PlannedInstance> {
         self.instances.iter().filter(|i| i.is_change())
+    }
+
+    /// The planned instance at `address`.
+    pub fn instance(&self, address: &Address) -> Option<&PlannedInstance> {
+        let index = self.instances.binary_search_by(|i| i.address.cmp(address)).ok()?;
+        self.instances.get(index)
     }
 }
 
@@ -250,6 +272,12 @@ pub struct ApplyOptions<'a> {
     pub cancelled: &'a std::sync::atomic::AtomicBool,
     /// Only import (`infra import`): every other change is planned but not made.
     pub import_only: bool,
+    /// The plan that was shown and approved (or saved and applied). Apply executes it:
+    /// objects it deletes or replaces (destroy first) are deleted before anything else,
+    /// dependents first; data sources it read are not read again; refresh is not done
+    /// again; an instance whose change turns out bigger than approved is an error
+    /// (E0612). Without one, each instance is planned and applied as the walk reaches it.
+    pub approved: Option<&'a Plan>,
 }
 
 /// Progress of an apply, one event per operation start and end.
@@ -293,7 +321,16 @@ pub struct ApplyReport {
 /// is journaled as operations complete and written as a snapshot at the end, whatever
 /// failed; the report says what did.
 pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> ApplyReport {
-    let engine = Engine::new(context, Some(options), std::borrow::Cow::Borrowed(context.state));
+    let first = match options.approved.filter(|_| !options.destroy && !options.import_only) {
+        Some(approved) => destroy_first(context, options, approved).await,
+        None => DestroyedFirst::default(),
+    };
+    let state = match first.state {
+        Some(state) => std::borrow::Cow::Owned(state),
+        None => std::borrow::Cow::Borrowed(context.state),
+    };
+    let engine = Engine::new(context, Some(options), state);
+    engine.settled.borrow_mut().extend(first.attempted);
     let run = async {
         if options.destroy {
             engine.prepare_destroy();
@@ -306,22 +343,15 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
     };
     // Each time the engine waits, deferred journal entries no operation is about to
     // write are written (see `commit`), and before the state is compacted, the rest.
-    {
-        let mut run = std::pin::pin!(run);
-        std::future::poll_fn(|cx| {
-            let poll = std::future::Future::poll(run.as_mut(), cx);
-            if poll.is_pending() {
-                engine.flush_journal(true);
-            }
-            poll
-        })
-        .await;
-    }
-    engine.flush_journal(false);
+    drive(&engine, run).await;
     let mut state = engine.state.take().into_owned();
-    let mut errors = engine.errors.take();
+    let mut errors = first.errors;
+    errors.extend(engine.errors.take());
     if options.destroy {
-        state.outputs.clear();
+        // A destroy of selected objects keeps the outputs: the rest is still there.
+        if context.selection.targets.is_empty() && context.selection.excludes.is_empty() {
+            state.outputs.clear();
+        }
     } else if !options.import_only {
         // An output that depends on something that failed or was not selected is not
         // known: it keeps the value the last complete apply saved.
@@ -336,10 +366,86 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
     if let Err(error) = options.backend.compact(&mut state) {
         errors.push(error.to_diagnostic());
     }
-    let report =
-        ApplyReport { plan: Plan { instances: engine.instances(), outputs: state.outputs.clone() }, state, errors };
+    let mut instances = first.instances;
+    instances.extend(engine.instances());
+    instances.sort_by(|a, b| a.address.cmp(&b.address));
+    let report = ApplyReport { plan: Plan { instances, outputs: state.outputs.clone() }, state, errors };
     engine.release();
     report
+}
+
+/// Runs `work` on `engine`, writing deferred journal entries each time it waits (see
+/// `commit`), and the rest at the end.
+async fn drive(engine: &Engine<'_, '_>, work: impl std::future::Future<Output = ()>) {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        let poll = std::future::Future::poll(work.as_mut(), cx);
+        if poll.is_pending() {
+            engine.flush_journal(true);
+        }
+        poll
+    })
+    .await;
+    engine.flush_journal(false);
+}
+
+/// What the first phase of an apply did.
+#[derive(Default)]
+struct DestroyedFirst {
+    /// The state after it; `None` when there was nothing to delete first.
+    state: Option<State>,
+    /// Every object it tried to delete: the rest of the apply leaves them alone.
+    attempted: HashSet<Address>,
+    /// The deletions of objects the configuration no longer has.
+    instances: Vec<PlannedInstance>,
+    errors: Vec<Diagnostic>,
+}
+
+/// The first phase of an apply: every object the approved plan deletes, and every one
+/// it replaces by destroying first, is deleted before anything is created or changed,
+/// each only after everything that depends on it (Terraform's destroy edges): a subnet
+/// goes after the instances in it, a DNS zone after its records. Deletion uses a
+/// configuration of its own (a fresh scope, provider configurations from state), as
+/// `destroy` does, so the walk that follows starts from a clean scope.
+async fn destroy_first(context: &PlanContext<'_>, options: &ApplyOptions<'_>, approved: &Plan) -> DestroyedFirst {
+    let replaced: HashSet<Address> = approved
+        .instances
+        .iter()
+        .filter(|i| i.mode == Mode::Managed && i.diff.action == Action::Replace { create_before_destroy: false })
+        .map(|i| i.address.clone())
+        .collect();
+    let first: BTreeSet<Address> = approved
+        .instances
+        .iter()
+        .filter(|i| i.mode == Mode::Managed && i.diff.action == Action::Delete)
+        .map(|i| i.address.clone())
+        .chain(replaced.iter().cloned())
+        .filter(|address| context.state.instances.contains_key(address))
+        .collect();
+    if first.is_empty() {
+        return DestroyedFirst::default();
+    }
+    let root = context.scope;
+    let scope = ModuleScope::new(root.module, root.inputs.clone(), root.functions, root.schemas, root.env);
+    let destroying = PlanContext {
+        scope: &scope,
+        modules: context.modules,
+        graphs: context.graphs,
+        state: context.state,
+        providers: context.providers,
+        refresh: false,
+        selection: Selection::default(),
+        imports: Vec::new(),
+        exiting: false,
+    };
+    let engine = Engine::new(&destroying, Some(options), std::borrow::Cow::Borrowed(context.state));
+    engine.prepare_destroy();
+    drive(&engine, engine.delete_in_order(&first, &replaced)).await;
+    let state = engine.state.take().into_owned();
+    let errors = engine.errors.take();
+    let instances = engine.instances();
+    engine.release();
+    DestroyedFirst { state: Some(state), attempted: first.into_iter().collect(), instances, errors }
 }
 
 /// The resource, data and module declarations of a graph with, for each, the
@@ -379,4 +485,68 @@ pub fn deposed_address(address: &Address) -> Address {
         last.name = format!("{}__deposed", last.name);
     }
     deposed
+}
+
+/// The instance whose old object `address` holds, when it is a deposed one
+/// (`web__deposed[0]` is `web[0]`'s); otherwise `address` itself.
+pub fn undeposed(address: &Address) -> Address {
+    let mut instance = address.clone();
+    if let Some(last) = instance.steps.last_mut() {
+        if let Some(name) = last.name.strip_suffix("__deposed") {
+            last.name = name.to_string();
+        }
+    }
+    instance
+}
+
+/// What `destroy` deletes with `--target` and `--exclude`: the managed instances within
+/// a target and, transitively, every instance that depends on one (it would be left
+/// pointing at nothing); less the instances within an exclusion and, transitively,
+/// everything they depend on (deleting it would break them). `None`: everything.
+pub fn destroy_selection(state: &State, selection: &Selection) -> Option<HashSet<Address>> {
+    if selection.targets.is_empty() && selection.excludes.is_empty() {
+        return None;
+    }
+    let managed: Vec<(&Address, &crate::state::Instance)> =
+        state.instances.iter().filter(|(_, i)| i.mode == Mode::Managed).collect();
+    let depends_on = |instance: &crate::state::Instance, other: &Address| {
+        instance.dependencies.iter().any(|d| undeposed(other).is_within(d))
+    };
+    let mut selected: HashSet<Address> = managed
+        .iter()
+        .filter(|(a, _)| selection.targets.is_empty() || selection.targets.iter().any(|t| undeposed(a).is_within(t)))
+        .map(|(a, _)| (*a).clone())
+        .collect();
+    // Dependents of what is selected, until nothing is added.
+    loop {
+        let added: Vec<Address> = managed
+            .iter()
+            .filter(|(a, i)| !selected.contains(*a) && selected.iter().any(|s| depends_on(i, s)))
+            .map(|(a, _)| (*a).clone())
+            .collect();
+        if added.is_empty() {
+            break;
+        }
+        selected.extend(added);
+    }
+    let mut kept: Vec<Address> = managed
+        .iter()
+        .filter(|(a, _)| selection.excludes.iter().any(|e| undeposed(a).is_within(e)))
+        .map(|(a, _)| (*a).clone())
+        .collect();
+    // What the excluded depend on stays too.
+    let mut index = 0;
+    while let Some(address) = kept.get(index).cloned() {
+        index += 1;
+        let Some(instance) = state.instances.get(&address) else { continue };
+        for (other, _) in &managed {
+            if !kept.contains(other) && depends_on(instance, other) {
+                kept.push((*other).clone());
+            }
+        }
+    }
+    for address in &kept {
+        selected.remove(address);
+    }
+    Some(selected)
 }

@@ -91,6 +91,7 @@ codes! {
     DUPLICATE_INSTANCE_KEY = "E0609", "two instances with the same key";
     PROVIDER_FAILED = "E0610", "provider operation failed";
     INVALID_MOVE = "E0611", "`moved` or `forget` cannot be applied";
+    PLAN_CHANGED = "E0612", "change differs from the approved plan";
     // State: E07xx
     STATE_CORRUPT = "E0700", "state file is not valid";
     STATE_NEWER_FORMAT = "E0701", "state written by a newer version of Infra";

@@ -28,6 +28,7 @@ use super::execute::Operation;
 use super::lifecycle::{self, Conditions};
 use super::{declaration_dependencies, ApplyOptions, Event, Plan, PlanContext, PlannedInstance, Selection};
 use crate::address::{Address, InstanceKey, Step};
+use crate::compare;
 use crate::convert::convert;
 use crate::diff::{diff, Action, ReplaceCause};
 use crate::eval::Locals;
@@ -141,6 +142,13 @@ pub(super) struct Engine<'c, 'a> {
     pub frames: RefCell<HashMap<Address, Rc<Frame<'a>>>>,
     /// Instances and module instances the selection left out: never orphans.
     pub kept: RefCell<HashSet<Address>>,
+    /// Objects the first phase of the apply deleted, or tried to (see
+    /// `plan::destroy_first`): never deleted again as orphans.
+    pub settled: RefCell<HashSet<Address>>,
+    /// Old objects of create-before-destroy replacements made in this run: deleted last,
+    /// with the orphans, as the second half of their replacement (not a deletion of
+    /// their own).
+    pub deposed: RefCell<HashSet<Address>>,
     pub kept_frames: RefCell<Vec<Address>>,
     /// `import` statements waiting for their instance: the id and the statement's span.
     pub imports: RefCell<HashMap<Address, (String, Span)>>,
@@ -176,6 +184,8 @@ impl<'c, 'a> Engine<'c, 'a> {
             completed: RefCell::new(HashSet::default()),
             frames: RefCell::new(HashMap::default()),
             kept: RefCell::new(HashSet::default()),
+            settled: RefCell::new(HashSet::default()),
+            deposed: RefCell::new(HashSet::default()),
             kept_frames: RefCell::new(Vec::new()),
             imports: RefCell::new(HashMap::default()),
             moved: RefCell::new(HashMap::default()),
@@ -913,12 +923,17 @@ impl<'c, 'a> Engine<'c, 'a> {
         let resource_type = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
         let secret = config.values().any(Value::contains_sensitive);
         let failed = |e: crate::provider::ProviderError| provider_error(resource, &address, secret, e);
+        let approved = self.approved(&address);
         if resource.mode == ResourceMode::Data {
             // A data source that depends on something about to change would read the
             // world as it is before the change: when planning, it is read during apply.
             let upstream_changes = self.apply.is_none() && self.upstream_changes(frame, &resource.name.name);
             let known = plain.values().all(Value::is_wholly_known) && !upstream_changes;
+            // What the approved plan read stands: reading again could give another answer
+            // than the one approved (and runs a program twice).
+            let read = approved.filter(|a| a.diff.action == Action::NoOp).map(PlannedInstance::planned);
             let (attributes, action) = match (&configured, known) {
+                _ if read.is_some() => (read.unwrap_or_default(), Action::NoOp),
                 (Configured::Ready(provider), true) => {
                     (provider.read_data(kind, &plain).await.map_err(failed)?, Action::NoOp)
                 }
@@ -970,13 +985,28 @@ impl<'c, 'a> Engine<'c, 'a> {
             prior = Some(found);
         }
         let mut drifted_from = None;
-        if let (true, Some(current), Some(provider), None) = (self.context.refresh, prior.clone(), &provider, &import) {
+        if let Some(approved) = approved {
+            // The plan refreshed the object already: apply starts from what it saw. An
+            // object the first phase deleted to replace it is gone.
+            let replaced_first = approved.diff.action == (Action::Replace { create_before_destroy: false });
+            if replaced_first && stored.is_some() && self.settled.borrow().contains(&address) {
+                return Err(not_replaced(resource, &address));
+            }
+            if stored.is_some() && import.is_none() {
+                prior = approved.prior();
+                drifted_from = approved.drifted_from.clone();
+            }
+        } else if let (true, Some(current), Some(provider), None) =
+            (self.context.refresh, prior.clone(), &provider, &import)
+        {
             let read = {
                 let _permit = self.limit.acquire().await;
                 provider.read(kind, &current).await.map_err(failed)?
             };
             match read {
-                ReadResult::Found(now) => {
+                ReadResult::Found(mut now) => {
+                    // A value read back in another but equivalent form is no drift.
+                    compare::keep_configured_forms(schema, &current, &mut now);
                     if !same(&now, &current) {
                         drifted_from = Some(current);
                     }
@@ -992,6 +1022,12 @@ impl<'c, 'a> Engine<'c, 'a> {
         if let Some(prior) = &prior {
             settings.ignore(&mut plain, prior);
         }
+        if let Some(prior) = &mut prior {
+            compare::keep_configured_forms(schema, &plain, prior);
+        }
+        // What the configuration leaves unset keeps the value the provider chose; a
+        // replacement plans those afresh from the configuration itself.
+        let carried = carry_over(schema, prior.as_ref(), &mut plain);
         let mut planned = match &provider {
             Some(provider) => provider.plan(kind, prior.as_ref(), &plain).map_err(failed)?,
             // The provider's configuration is known only during apply: every computed
@@ -1013,12 +1049,30 @@ impl<'c, 'a> Engine<'c, 'a> {
         if let (Action::Replace { .. }, Some(provider)) = (diff.action, &provider) {
             // A replacement creates a new object: what the provider computes is planned
             // afresh, not kept from the old one.
-            let fresh = provider.plan(kind, None, &plain).map_err(failed)?;
+            let mut configured = plain.clone();
+            for name in &carried {
+                configured.insert(name.clone(), Value::null());
+            }
+            let fresh = provider.plan(kind, None, &configured).map_err(failed)?;
             diff = crate::diff::diff(schema, prior.as_ref(), Some(&fresh), settings.create_before_destroy, true);
+            // An attribute the configuration does not set never forces the replacement.
+            for change in diff.attributes.iter_mut().filter(|c| carried.contains(&c.name)) {
+                change.forces_replacement = false;
+            }
             planned = fresh;
         }
         if diff.action != Action::NoOp && !diff.attributes.iter().any(|c| c.is_change() && c.forces_replacement) {
             diff.cause = cause;
+        }
+        if self.apply.is_some_and(|a| a.approved.is_some()) {
+            let shown = approved.map_or(Action::NoOp, |a| a.diff.action);
+            // The first phase deleted the old object: what is left is the creation.
+            if diff.action == Action::Create && matches!(shown, Action::Replace { .. }) {
+                diff.action = shown;
+            }
+            if !within_approved(shown, diff.action) {
+                return Err(plan_changed(resource, &address, shown, diff.action));
+            }
         }
         let action = diff.action;
         if matches!(action, Action::Replace { .. }) && settings.prevent_destroy {
@@ -1064,6 +1118,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                 lifecycle::Triggers::Known(digest) => Some(digest.clone()),
                 _ => None,
             },
+            schema,
         };
         if let (Some(id), Some(found)) = (&imported, &prior) {
             self.record_import(&address, &operation, id, found, &sensitive).await.map_err(failed)?;
@@ -1090,6 +1145,11 @@ impl<'c, 'a> Engine<'c, 'a> {
         let value = mark(current, &sensitive);
         conditions.postconditions(&frame.scope, &locals, &value, &address)?;
         Ok(value)
+    }
+
+    /// The approved plan's instance at `address`, when applying one.
+    fn approved(&self, address: &Address) -> Option<&'c PlannedInstance> {
+        self.apply?.approved?.instance(address)
     }
 
     /// Whether a declaration that `name` depends on has a planned change.
@@ -1245,6 +1305,56 @@ fn deferred_read(schema: &Schema, config: &Attributes) -> Attributes {
             (a.name.clone(), value)
         })
         .collect()
+}
+
+/// Sets, in `config`, every optional-and-computed attribute it leaves unset to the value
+/// the provider chose before (`prior`), as Terraform does: such an attribute is never
+/// compared, so it cannot force a replacement. Returns the names it set.
+fn carry_over(schema: &Schema, prior: Option<&Attributes>, config: &mut Attributes) -> Vec<String> {
+    let Some(prior) = prior else { return Vec::new() };
+    let mut carried = Vec::new();
+    for attribute in schema.attributes.iter().filter(|a| a.settable && a.computed) {
+        let Some(value) = prior.get(&attribute.name).filter(|v| !v.is_null()) else { continue };
+        let unset = config.get(&attribute.name).is_none_or(Value::is_null);
+        if unset {
+            config.insert(attribute.name.clone(), value.clone());
+            carried.push(attribute.name.clone());
+        }
+    }
+    carried
+}
+
+/// Whether doing `now` stays within the approved `shown` action: the same, or less (an
+/// unknown value turned out unchanged).
+fn within_approved(shown: Action, now: Action) -> bool {
+    now == shown || now == Action::NoOp || (now == Action::Update && matches!(shown, Action::Replace { .. }))
+}
+
+fn plan_changed(resource: &Resource, address: &Address, shown: Action, now: Action) -> Diagnostic {
+    let describe = |action: Action| match action {
+        Action::NoOp => "no change",
+        Action::Create => "a creation",
+        Action::Update => "an update in place",
+        Action::Replace { .. } => "a replacement",
+        Action::Delete => "a deletion",
+        Action::Read => "a read",
+        Action::Forget => "a removal from state",
+    };
+    Diagnostic::error(
+        codes::PLAN_CHANGED,
+        format!("{address} now needs {}, but the approved plan showed {}", describe(now), describe(shown)),
+    )
+    .with_label(resource.name.span, "left as it is")
+    .with_help("something changed since the plan was made; run `infra plan` again, review it and apply that")
+}
+
+fn not_replaced(resource: &Resource, address: &Address) -> Diagnostic {
+    Diagnostic::error(
+        codes::PROVIDER_FAILED,
+        format!("{address} was not replaced: its old object could not be deleted first"),
+    )
+    .with_label(resource.name.span, "still the old object")
+    .with_help("the errors above say why; fix the cause and apply again")
 }
 
 fn same(a: &Attributes, b: &Attributes) -> bool {

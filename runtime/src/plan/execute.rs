@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use infra_compiler::schema::Schema;
+
 use super::engine::Engine;
 use super::{deposed_address, Event};
 use crate::address::Address;
@@ -26,6 +28,17 @@ pub(super) struct Operation<'p> {
     pub dependencies: &'p [Address],
     /// The digest of the instance's `replace_when` values.
     pub triggers: Option<String>,
+    /// The resource kind's schema: how its attributes' values compare.
+    pub schema: &'p Schema,
+}
+
+impl Operation<'_> {
+    /// What the provider returned, with the planned form of every attribute it reports in
+    /// an equivalent form (see [`crate::compare`]), so state keeps what was configured.
+    fn in_configured_form(&self, planned: &Attributes, mut returned: Attributes) -> Attributes {
+        crate::compare::keep_configured_forms(self.schema, planned, &mut returned);
+        returned
+    }
 }
 
 impl Engine<'_, '_> {
@@ -44,7 +57,10 @@ impl Engine<'_, '_> {
             Action::Create => self.create(operation, address, planned, sensitive).await,
             Action::Update => {
                 let prior = prior.cloned().unwrap_or_default();
-                let run = || operation.provider.update(operation.kind, &prior, planned);
+                let run = || async {
+                    let updated = operation.provider.update(operation.kind, &prior, planned).await?;
+                    Ok(operation.in_configured_form(planned, updated))
+                };
                 self.journaled(address, JournalAction::Update, sensitive, operation, run).await
             }
             Action::Replace { create_before_destroy: true } => {
@@ -60,18 +76,19 @@ impl Engine<'_, '_> {
                 }
                 if let Some(prior) = prior {
                     self.record(&deposed, operation, prior, sensitive, JournalAction::Create);
+                    self.deposed.borrow_mut().insert(deposed.clone());
                 }
                 let created = match self.create(operation, address, planned, sensitive).await {
                     Ok(created) => created,
                     Err(error) => {
                         // The old object is still the current one: drop its deposed record.
+                        self.deposed.borrow_mut().remove(&deposed);
                         self.forget(&deposed).await;
                         return Err(error);
                     }
                 };
-                if let Some(prior) = prior {
-                    self.delete_object(operation, &deposed, prior).await?;
-                }
+                // The old object goes last: once what depends on it has moved to the new
+                // one, with the objects the configuration no longer has (see `orphans`).
                 Ok(created)
             }
             Action::Replace { create_before_destroy: false } => {
@@ -91,7 +108,10 @@ impl Engine<'_, '_> {
         planned: &Attributes,
         sensitive: &BTreeSet<String>,
     ) -> Result<Attributes, ProviderError> {
-        let run = || operation.provider.create(operation.kind, planned);
+        let run = || async {
+            let created = operation.provider.create(operation.kind, planned).await?;
+            Ok(operation.in_configured_form(planned, created))
+        };
         self.journaled(address, JournalAction::Create, sensitive, operation, run).await
     }
 

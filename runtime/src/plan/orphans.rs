@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::resolve::{DeclKind, Module};
@@ -27,6 +27,8 @@ impl<'a> Engine<'_, 'a> {
     pub async fn orphans(&self) {
         let destroy = self.apply.is_some_and(|a| a.destroy);
         let planned: BTreeSet<Address> = self.planned.borrow().iter().map(|i| i.address.clone()).collect();
+        let destroyed =
+            if destroy { super::destroy_selection(&self.state.borrow(), &self.context.selection) } else { None };
         let orphans: BTreeMap<Address, Instance> = self
             .state
             .borrow()
@@ -34,11 +36,30 @@ impl<'a> Engine<'_, 'a> {
             .iter()
             .filter(|(address, instance)| {
                 instance.mode == Mode::Managed
-                    && (destroy || self.is_orphan(address, &planned))
-                    && self.may_delete(address)
+                    && match &destroyed {
+                        Some(destroyed) => destroyed.contains(*address),
+                        None => (destroy || self.is_orphan(address, &planned)) && self.may_delete(address),
+                    }
+                    && !self.settled.borrow().contains(*address)
             })
             .map(|(a, i)| (a.clone(), i.clone()))
             .collect();
+        let deposed = self.deposed.borrow().clone();
+        self.delete_all(orphans, &deposed).await;
+    }
+
+    /// Deletes the objects at `addresses` (those in state), each after every one of them
+    /// that depends on it. The ones in `replaced` are the destroy half of a replacement:
+    /// their creation is planned, and shown, by the walk that follows.
+    pub async fn delete_in_order(&self, addresses: &BTreeSet<Address>, replaced: &HashSet<Address>) {
+        let objects: BTreeMap<Address, Instance> = {
+            let state = self.state.borrow();
+            addresses.iter().filter_map(|a| Some((a.clone(), state.instances.get(a)?.clone()))).collect()
+        };
+        self.delete_all(objects, replaced).await;
+    }
+
+    async fn delete_all(&self, orphans: BTreeMap<Address, Instance>, replaced: &HashSet<Address>) {
         // An orphan waits for every orphan that depends on it (dependencies are
         // recorded by declaration, which contains each of its instances; the orphans
         // inside one are a contiguous range of the sorted map). Each declaration
@@ -99,7 +120,8 @@ impl<'a> Engine<'_, 'a> {
             while running.len() < self.in_flight {
                 let Some(i) = queued.pop_front() else { break };
                 let (address, instance) = entries[i];
-                running.push(self.orphan(i, address.clone(), instance.clone()));
+                let shown = !replaced.contains(address);
+                running.push(self.orphan(i, address.clone(), instance.clone(), shown));
             }
             let Some((i, ok)) = running.next().await else { break };
             if !ok {
@@ -159,39 +181,36 @@ impl<'a> Engine<'_, 'a> {
         if selection.targets.is_empty() && selection.excludes.is_empty() {
             return true;
         }
+        // The old object of a replacement is selected with the instance it was.
+        let address = &super::undeposed(address);
         let on_target = selection.targets.is_empty() || selection.targets.iter().any(|t| address.is_within(t));
         on_target && !selection.excludes.iter().any(|e| address.is_within(e))
     }
 
-    /// Plans (and deletes) one orphan; false when it was not deleted.
-    async fn orphan(&self, index: usize, address: Address, instance: Instance) -> (usize, bool) {
+    /// Plans (and deletes) one orphan; false when it was not deleted. `shown`: the
+    /// deletion is an action of its own in the plan (not the first half of a
+    /// replacement).
+    async fn orphan(&self, index: usize, address: Address, instance: Instance, shown: bool) -> (usize, bool) {
         let (provider_name, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
         let factory = self.context.providers.iter().find(|f| f.name() == provider_name);
         let schema = factory.and_then(|f| f.schema().resources.get(kind).cloned()).unwrap_or_default();
         let diff = diff(&schema, Some(&instance.attributes), None, false, false);
         let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
         let resource_type = instance.resource_type.clone();
-        self.push(PlannedInstance {
-            address: address.clone(),
-            resource_type: resource_type.clone(),
-            mode: Mode::Managed,
-            diff,
-            sensitive,
-            drifted_from: None,
-            moved_from: None,
-            imported: None,
-        });
-        if let Some(span) = self.orphan_prevents_destroy(&address) {
-            let mut diagnostic = Diagnostic::error(
-                codes::CHECK_FAILED,
-                format!("{address} cannot be destroyed: `prevent_destroy` is set"),
-            )
-            .with_help("set `prevent_destroy = false` first if it really must go");
-            if span != Span::default() {
-                diagnostic = diagnostic.with_label(span, "prevent_destroy");
+        if shown {
+            self.push_deletion(&address, &resource_type, diff, sensitive);
+            if let Some(span) = self.orphan_prevents_destroy(&address) {
+                let mut diagnostic = Diagnostic::error(
+                    codes::CHECK_FAILED,
+                    format!("{address} cannot be destroyed: `prevent_destroy` is set"),
+                )
+                .with_help("set `prevent_destroy = false` first if it really must go");
+                if span != Span::default() {
+                    diagnostic = diagnostic.with_label(span, "prevent_destroy");
+                }
+                self.error(diagnostic);
+                return (index, false);
             }
-            self.error(diagnostic);
-            return (index, false);
         }
         // The configuration that made the object deletes it: it must still exist.
         if let Err(error) = self.record_key(&instance.provider, provider_name) {
@@ -216,6 +235,7 @@ impl<'a> Engine<'_, 'a> {
             config_name: &instance.provider,
             dependencies: &instance.dependencies,
             triggers: None,
+            schema: &schema,
         };
         let Err(error) = self.delete_object(&operation, &address, &plain).await else { return (index, true) };
         if instance.attributes.values().any(Value::contains_sensitive) {
@@ -236,6 +256,25 @@ impl<'a> Engine<'_, 'a> {
             );
         }
         (index, false)
+    }
+
+    fn push_deletion(
+        &self,
+        address: &Address,
+        resource_type: &str,
+        diff: crate::diff::InstanceDiff,
+        sensitive: BTreeSet<String>,
+    ) {
+        self.push(PlannedInstance {
+            address: address.clone(),
+            resource_type: resource_type.to_string(),
+            mode: Mode::Managed,
+            diff,
+            sensitive,
+            drifted_from: None,
+            moved_from: None,
+            imported: None,
+        });
     }
 
     /// The span of `prevent_destroy` on the declaration of `address` when it is set (or

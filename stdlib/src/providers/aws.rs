@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infra_compiler::schema::{AttributeSchema, BlockSchema, ProviderSchema, Schema};
+use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
     Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
@@ -72,7 +72,7 @@ fn vpc() -> Schema {
         "A virtual private cloud: an isolated network.",
         "The VPC's id (`vpc-...`).",
         vec![
-            required("cidr_block", "The VPC's IPv4 address range.").force_new(),
+            required("cidr_block", "The VPC's IPv4 address range.").force_new().compared(Comparison::Cidr),
             AttributeSchema::optional(
                 "enable_dns_support",
                 Type::Bool,
@@ -97,7 +97,9 @@ fn subnet() -> Schema {
         "The subnet's id (`subnet-...`).",
         vec![
             required("vpc_id", "The VPC the subnet belongs to.").force_new(),
-            required("cidr_block", "The subnet's IPv4 address range, within the VPC's.").force_new(),
+            required("cidr_block", "The subnet's IPv4 address range, within the VPC's.")
+                .force_new()
+                .compared(Comparison::Cidr),
             string("availability_zone", "The zone, such as `us-east-1a`; AWS picks one when left out.")
                 .also_computed()
                 .force_new(),
@@ -213,13 +215,15 @@ fn instance() -> Schema {
                 Type::list(Type::String),
                 "The security groups by id; changed in place.",
             )
-            .also_computed(),
+            .also_computed()
+            .compared(Comparison::Set),
             AttributeSchema::optional(
                 "security_groups",
                 Type::list(Type::String),
                 "The security groups by name, for the default VPC; prefer `vpc_security_group_ids`.",
             )
-            .force_new(),
+            .force_new()
+            .compared(Comparison::Set),
             string("key_name", "The key pair for SSH.").force_new(),
             string("user_data", "A script or cloud-init document run on first boot.").force_new(),
             tags_attribute(),
@@ -289,7 +293,7 @@ fn route53_zone() -> Schema {
         "A public Route 53 hosted zone.",
         "The zone's id (without `/hostedzone/`).",
         vec![
-            required("name", "The domain, such as `example.com`.").force_new(),
+            required("name", "The domain, such as `example.com`.").force_new().compared(Comparison::DnsName),
             string("comment", "A comment; changed in place."),
             AttributeSchema::optional(
                 "force_destroy",
@@ -309,14 +313,15 @@ fn route53_record() -> Schema {
         "The zone, name and type as `ZONE_NAME_TYPE`.",
         vec![
             required("zone_id", "The zone.").force_new(),
-            required("name", "The full name, such as `www.example.com`.").force_new(),
+            required("name", "The full name, such as `www.example.com`.").force_new().compared(Comparison::DnsName),
             required("type", "The record type, such as `A` or `CNAME`.").force_new(),
             AttributeSchema::optional("ttl", Type::Number, "The time to live in seconds."),
             AttributeSchema::required(
                 "records",
                 Type::list(Type::String),
                 "The values, in any order; changed in place.",
-            ),
+            )
+            .compared(Comparison::Set),
             computed("fqdn", "The record's full name."),
         ],
     )

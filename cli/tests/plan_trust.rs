@@ -1,0 +1,288 @@
+//! Plans you can trust: apply, then plan, shows nothing; replacements happen in the
+//! order real APIs require; apply executes the plan that was shown. Each test names the
+//! defect it pins. The `aws` cases run against a real moto server started per test.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{command, text, write_module};
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use moto::Moto;
+
+fn infra_with(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    command(dir, args).envs(moto.environment()).env_remove("AWS_PROFILE").output().expect("infra runs")
+}
+
+fn infra(dir: &Path, args: &[&str]) -> Output {
+    command(dir, args).output().expect("infra runs")
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", text(output));
+}
+
+fn log(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("log.txt")).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+fn clear_log(dir: &Path) {
+    let _ = std::fs::remove_file(dir.join("log.txt"));
+}
+
+/// Defect: `aws.subnet` without `availability_zone` and `aws.instance` without
+/// `subnet_id` (optional, computed, force-new, left unset) were replaced on every plan:
+/// `~ availability_zone = "us-east-1d" -> (known after apply) # forces replacement`.
+#[test]
+fn an_unset_optional_computed_force_new_attribute_never_forces_replacement() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+resource aws.vpc main {
+  cidr_block = "10.0.0.0/16"
+}
+resource aws.subnet public {
+  vpc_id     = main.id
+  cidr_block = "10.0.1.0/24"
+}
+resource aws.instance web {
+  ami           = "ami-12c6146b"
+  instance_type = "t3.micro"
+}
+"#,
+    );
+    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
+    let plan = infra_with(&moto, dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+
+    // Changing a configured force-new attribute still replaces, and plans the unset one
+    // afresh without blaming it for the replacement.
+    let source = std::fs::read_to_string(dir.join("main.infra")).expect("read");
+    write_module(dir, &source.replace("10.0.1.0/24", "10.0.2.0/24"));
+    let plan = infra_with(&moto, dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    let shown = text(&plan);
+    assert!(shown.contains("public must be replaced"), "{shown}");
+    let zone_line = shown.lines().find(|l| l.contains("availability_zone")).unwrap_or_default();
+    assert!(zone_line.contains("(known after apply)"), "{shown}");
+    assert!(!zone_line.contains("forces replacement"), "{shown}");
+    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
+    assert_exit(&infra_with(&moto, dir, &["plan", "--detailed-exitcode"]), 0);
+}
+
+/// Defect: a zone named `"example.com."` reads back as `"example.com"` and was replaced
+/// on every plan. The configured form is what state keeps.
+#[test]
+fn a_dns_name_read_back_without_its_trailing_dot_is_no_change() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+resource aws.route53_zone zone {
+  name = "example.com."
+}
+resource aws.route53_record www {
+  zone_id = zone.zone_id
+  name    = "www.example.com."
+  type    = "A"
+  ttl     = 300
+  records = ["192.0.2.2", "192.0.2.1"]
+}
+"#,
+    );
+    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
+    assert_exit(&infra_with(&moto, dir, &["plan", "--detailed-exitcode"]), 0);
+    let shown = text(&infra_with(&moto, dir, &["state", "show", "zone"]));
+    assert!(shown.contains("\"example.com.\""), "state keeps the configured form:\n{shown}");
+}
+
+/// Defect: when a dependency was replaced, it was destroyed before its dependents (a
+/// subnet before the instance in it; AWS answers `DependencyViolation`). A dependent's
+/// destroy now comes first, then the dependency's, then the creations in dependency
+/// order; an orphan that depended on it goes first too.
+#[test]
+fn a_replacement_destroys_dependents_before_their_dependency() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = r#"
+resource exec.command a {
+  create   = "echo create-a >> log.txt"
+  destroy  = "echo destroy-a >> log.txt"
+  triggers = { v = "1" }
+}
+resource exec.command b {
+  create   = "echo create-b >> log.txt"
+  destroy  = "echo destroy-b >> log.txt"
+  triggers = { a = a.id }
+}
+"#;
+    let orphan = "resource exec.command c {\n  create   = \"echo create-c >> log.txt\"\n  destroy  = \"echo destroy-c >> log.txt\"\n  triggers = { a = a.id }\n}\n";
+    write_module(dir, &format!("{source}{orphan}"));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    clear_log(dir);
+    write_module(dir, &source.replace("v = \"1\"", "v = \"2\""));
+    let plan = infra(dir, &["plan"]);
+    assert!(text(&plan).contains("b must be replaced"), "the dependent's replacement shows:\n{}", text(&plan));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let order = log(dir);
+    let position = |line: &str| order.iter().position(|l| l == line).unwrap_or_else(|| panic!("{line}: {order:?}"));
+    assert!(position("destroy-b") < position("destroy-a"), "{order:?}");
+    assert!(position("destroy-c") < position("destroy-a"), "{order:?}");
+    assert!(position("destroy-a") < position("create-a"), "{order:?}");
+    assert!(position("create-a") < position("create-b"), "{order:?}");
+    assert_eq!(order.len(), 5, "{order:?}");
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}
+
+/// The real case: renaming a Route 53 zone replaces it, and its records must go first
+/// (`DeleteHostedZone` fails with `HostedZoneNotEmpty` otherwise).
+#[test]
+fn a_replaced_zone_loses_its_records_before_it_is_deleted() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = r#"
+resource aws.route53_zone zone {
+  name = "NAME"
+}
+resource aws.route53_record www {
+  zone_id = zone.zone_id
+  name    = "www.NAME"
+  type    = "A"
+  ttl     = 300
+  records = ["192.0.2.1"]
+}
+"#;
+    write_module(dir, &source.replace("NAME", "example.com"));
+    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
+    write_module(dir, &source.replace("NAME", "example.org"));
+    let applied = infra_with(&moto, dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 0);
+    assert!(text(&applied).contains("2 added, 0 changed, 2 destroyed"), "{}", text(&applied));
+    let zones = moto.aws(&["route53", "list-hosted-zones"]);
+    let names: Vec<&str> =
+        zones["HostedZones"].as_array().into_iter().flatten().filter_map(|z| z["Name"].as_str()).collect();
+    assert_eq!(names, ["example.org."], "{zones}");
+    assert_exit(&infra_with(&moto, dir, &["plan", "--detailed-exitcode"]), 0);
+}
+
+/// With `create_before_destroy`, the new object is made first, dependents move to it,
+/// and the old object goes last.
+#[test]
+fn create_before_destroy_deletes_the_old_object_last() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = r#"
+resource exec.command a {
+  create   = "echo create-a >> log.txt"
+  destroy  = "echo destroy-a >> log.txt"
+  triggers = { v = "1" }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+resource exec.command b {
+  create      = "echo create-b >> log.txt"
+  update      = "echo update-b >> log.txt"
+  destroy     = "echo destroy-b >> log.txt"
+  environment = { A = a.id }
+}
+"#;
+    write_module(dir, source);
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    clear_log(dir);
+    write_module(dir, &source.replace("v = \"1\"", "v = \"2\""));
+    let applied = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 0);
+    assert_eq!(log(dir), ["create-a", "update-b", "destroy-a"]);
+    assert!(text(&applied).contains("1 added, 1 changed, 1 destroyed"), "{}", text(&applied));
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+    assert_eq!(text(&infra(dir, &["state", "list"])), "a\nb\n");
+}
+
+/// Defect: `apply` planned again after confirmation, so a data source's program ran
+/// twice and what was applied could differ from what was shown.
+#[test]
+fn apply_reads_each_data_source_once() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+data exec.json counter {
+  program = ["sh", "-c", "echo run >> runs.txt; echo '{\"n\": \"1\"}'"]
+}
+resource null.resource r {
+  input = counter.result.n
+}
+"#,
+    );
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let runs = std::fs::read_to_string(dir.join("runs.txt")).expect("the program ran");
+    assert_eq!(runs.lines().count(), 1, "the program ran {} times", runs.lines().count());
+}
+
+/// `kill -9` between a dependent's destroy and its dependency's: the state says the
+/// dependent is gone and the dependency is not, and the next apply finishes the job.
+#[test]
+fn a_replacement_chain_killed_between_its_destroys_leaves_state_matching_reality() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = r#"
+resource exec.command a {
+  create   = "echo create-a >> log.txt; touch a.exists"
+  destroy  = "echo destroy-a >> log.txt; sleep 30; rm -f a.exists"
+  triggers = { v = "1" }
+}
+resource exec.command b {
+  create   = "echo create-b >> log.txt; touch b.exists"
+  destroy  = "rm -f b.exists; echo destroy-b >> log.txt"
+  triggers = { a = a.id }
+}
+"#;
+    write_module(dir, source);
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    clear_log(dir);
+    write_module(dir, &source.replace("v = \"1\"", "v = \"2\""));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["apply", "--auto-approve"])
+        .current_dir(dir)
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start apply");
+    let started = Instant::now();
+    while !log(dir).contains(&"destroy-a".to_string()) {
+        assert!(started.elapsed() < Duration::from_secs(20), "a's destroy never began: {:?}", log(dir));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SIGKILL to infra and the command it runs, as a machine that stops would.
+    let group = format!("-{}", child.id());
+    let killed = Command::new("kill").args(["-KILL", "--", &group]).status().expect("kill runs");
+    assert!(killed.success());
+    let _ = child.wait();
+    assert!(!dir.join("b.exists").exists() && dir.join("a.exists").exists());
+    let listed = text(&infra(dir, &["state", "list"]));
+    let listed: Vec<&str> = listed.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(!listed.contains(&"b"), "b was destroyed but is still in state: {listed:?}");
+    assert!(listed.contains(&"a"), "a still exists but is not in state: {listed:?}");
+
+    let source = source.replace("sleep 30; ", "");
+    write_module(dir, &source.replace("v = \"1\"", "v = \"2\""));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    assert!(dir.join("a.exists").exists() && dir.join("b.exists").exists());
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}
