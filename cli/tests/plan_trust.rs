@@ -286,3 +286,124 @@ resource exec.command b {
     assert!(dir.join("a.exists").exists() && dir.join("b.exists").exists());
     assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
 }
+
+/// What apply does is what was approved: a change that grows between the plan and the
+/// apply (here a file the configuration reads, edited while an earlier resource is being
+/// created) is refused with E0612 and the object is left as it was.
+#[test]
+fn a_change_bigger_than_approved_is_refused() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = r#"
+resource time.sleep wait {
+  create_duration = "1500ms"
+  triggers        = { v = "V" }
+}
+resource local.file out {
+  path       = "out.txt"
+  content    = file("in.txt")
+  depends_on = [wait]
+}
+"#;
+    std::fs::write(dir.join("in.txt"), "first").expect("write");
+    write_module(dir, &source.replace("V", "1"));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    write_module(dir, &source.replace("V", "2"));
+    let child = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["apply", "--auto-approve"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start apply");
+    std::thread::sleep(Duration::from_millis(700));
+    std::fs::write(dir.join("in.txt"), "second").expect("write");
+    let output = child.wait_with_output().expect("apply ends");
+    assert_exit(&output, 1);
+    let shown = text(&output);
+    assert!(shown.contains("E0612") && shown.contains("out now needs an update in place"), "{shown}");
+    assert_eq!(std::fs::read_to_string(dir.join("out.txt")).expect("read"), "first");
+}
+
+/// `destroy --target X` destroys X and what depends on it, nothing else; `--exclude Y`
+/// keeps Y and what Y depends on.
+#[test]
+fn destroy_takes_target_and_exclude() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = r#"
+resource exec.command base {
+  create  = "true"
+  destroy = "echo destroy-base >> log.txt"
+}
+resource exec.command web {
+  create      = "true"
+  destroy     = "echo destroy-web >> log.txt"
+  environment = { B = base.id }
+}
+resource exec.command other {
+  create  = "true"
+  destroy = "echo destroy-other >> log.txt"
+}
+output other_id = other.id
+"#;
+    write_module(dir, source);
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let destroyed = infra(dir, &["destroy", "--auto-approve", "--target", "base"]);
+    assert_exit(&destroyed, 0);
+    assert_eq!(log(dir), ["destroy-web", "destroy-base"]);
+    assert_eq!(text(&infra(dir, &["state", "list"])), "other\n");
+    assert!(text(&infra(dir, &["output"])).contains("other_id"), "outputs stay");
+
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    clear_log(dir);
+    assert_exit(&infra(dir, &["destroy", "--auto-approve", "--exclude", "web"]), 0);
+    assert_eq!(log(dir), ["destroy-other"]);
+    assert_eq!(text(&infra(dir, &["state", "list"])), "base\nweb\n");
+}
+
+/// A saved plan keeps what it was made with: `--target` (the apply does only that), a
+/// refresh that found drift (it applies), and the `env()` values it read (a change makes
+/// it stale).
+#[test]
+fn a_saved_plan_applies_its_selection_its_drift_and_its_environment() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+resource local.file a {
+  path     = "a.txt"
+  content  = env("GREETING")
+}
+resource local.file b {
+  path     = "b.txt"
+  content  = "b"
+}
+"#,
+    );
+    let with_greeting = |args: &[&str], greeting: &str| {
+        command(dir, args).env("GREETING", greeting).output().expect("infra runs")
+    };
+    assert_exit(&with_greeting(&["plan", "--out", "plan.json", "--target", "a"], "hello"), 0);
+    assert_exit(&with_greeting(&["apply", "plan.json"], "hello"), 0);
+    assert!(dir.join("a.txt").exists() && !dir.join("b.txt").exists(), "only the target was applied");
+
+    // Drift: the file is changed outside; the plan shows it and its apply repairs it.
+    std::fs::write(dir.join("a.txt"), "changed").expect("write");
+    assert_exit(&with_greeting(&["plan", "--out", "plan.json", "--target", "a"], "hello"), 0);
+    assert_exit(&with_greeting(&["apply", "plan.json"], "hello"), 0);
+    assert_eq!(std::fs::read_to_string(dir.join("a.txt")).expect("read"), "hello");
+
+    // Another value of an environment variable the plan read: stale.
+    assert_exit(&with_greeting(&["plan", "--out", "plan.json"], "hello"), 0);
+    let stale = with_greeting(&["apply", "plan.json"], "bonjour");
+    assert_exit(&stale, 1);
+    assert!(text(&stale).contains("E0710") && text(&stale).contains("`GREETING`"), "{}", text(&stale));
+    assert!(!text(&stale).contains("bonjour") && !text(&stale).contains("hello"), "values are never shown");
+    // Options that would change the saved selection are refused.
+    let refused = with_greeting(&["apply", "plan.json", "--target", "b"], "hello");
+    assert_exit(&refused, 1);
+    assert!(text(&refused).contains("E0801"), "{}", text(&refused));
+}
