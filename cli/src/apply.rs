@@ -164,6 +164,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     } else {
         render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
     }
+    render::to_stdout(&crate::plan::retry_notes(&shown));
     // Applying a saved plan is the approval of what was reviewed when it was saved.
     if saved.is_none() && !no_changes && !approved(args.auto_approve, destroy, out) {
         return EXIT_ERRORS;
@@ -291,7 +292,7 @@ fn destroy_plan(
             }
         })
         .collect();
-    Plan { instances, outputs: Default::default() }
+    Plan { instances, ..Plan::default() }
 }
 
 /// Asks for `yes` on a terminal; without one, only `--auto-approve` proceeds.
@@ -335,6 +336,11 @@ fn progress(event: &Event) -> String {
         }
         Event::Failed { address, action } => format!("{address}: {} failed\n", verb(*action, false)),
         Event::Skipped { address } => format!("{address}: skipped, because something it depends on failed\n"),
+        Event::Retrying { address, action, message } => format!(
+            "{address}: {} failed with a transient error, trying once more in {}s: {message}\n",
+            verb(*action, false),
+            infra_runtime::plan::RETRY_DELAY.as_secs()
+        ),
         Event::Still { address, action, seconds } => {
             format!("{address}: Still {}... [{seconds}s elapsed]\n", verb(*action, false).to_lowercase())
         }
@@ -406,7 +412,7 @@ impl Progress {
                 }
                 let _ = live.println(progress(event).trim_end());
             }
-            Event::Skipped { .. } => {
+            Event::Skipped { .. } | Event::Retrying { .. } => {
                 let _ = live.println(progress(event).trim_end());
             }
         }
@@ -421,6 +427,7 @@ fn verb(action: Action, done: bool) -> &'static str {
         (Action::Update, true) => "Modifications complete",
         (Action::Delete, false) => "Destroying",
         (Action::Delete, true) => "Destruction complete",
+        (Action::NoOp, false) => "Reading",
         (_, false) => "Working",
         (_, true) => "Done",
     }

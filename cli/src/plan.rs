@@ -129,6 +129,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         render::to_stdout(&format!("{}\n", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()));
     } else {
         render::to_stdout(&render_plan(&plan, &pending, out.stdout_color));
+        render::to_stdout(&retry_notes(&plan));
     }
     let changes = plan.changes().count() > 0;
     // The process ends next: freeing the syntax trees, the state and the plan one
@@ -188,6 +189,17 @@ pub fn render_plan(plan: &Plan, pending: &[String], color: bool) -> String {
 
 /// How many instances are added, changed and destroyed (a replacement counts as one
 /// added and one destroyed).
+/// One line per read that failed with a transient error and was tried again.
+pub fn retry_notes(plan: &Plan) -> String {
+    let mut text = String::new();
+    for (address, message) in &plan.retries {
+        text.push_str(&format!(
+            "\nNote: reading {address} failed with a transient error and was tried again: {message}\n"
+        ));
+    }
+    text
+}
+
 pub fn summary(plan: &Plan) -> (usize, usize, usize) {
     let mut counts = (0, 0, 0);
     for instance in plan.changes() {

@@ -383,9 +383,8 @@ resource local.file b {
 }
 "#,
     );
-    let with_greeting = |args: &[&str], greeting: &str| {
-        command(dir, args).env("GREETING", greeting).output().expect("infra runs")
-    };
+    let with_greeting =
+        |args: &[&str], greeting: &str| command(dir, args).env("GREETING", greeting).output().expect("infra runs");
     assert_exit(&with_greeting(&["plan", "--out", "plan.json", "--target", "a"], "hello"), 0);
     assert_exit(&with_greeting(&["apply", "plan.json"], "hello"), 0);
     assert!(dir.join("a.txt").exists() && !dir.join("b.txt").exists(), "only the target was applied");
@@ -406,4 +405,32 @@ resource local.file b {
     let refused = with_greeting(&["apply", "plan.json", "--target", "b"], "hello");
     assert_exit(&refused, 1);
     assert!(text(&refused).contains("E0801"), "{}", text(&refused));
+}
+
+/// A transient failure (here a command's `EX_TEMPFAIL`, exit 75) is tried once more by
+/// the engine, and the output says so; a second failure is the error.
+#[test]
+fn a_transient_failure_is_retried_once_and_said() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+resource exec.command flaky {
+  create = "echo try >> tries.txt; [ $(wc -l < tries.txt) -ge 2 ] || exit 75"
+}
+resource exec.command broken {
+  create = "echo try >> broken.txt; exit 75"
+}
+"#,
+    );
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let shown = text(&output);
+    assert!(shown.contains("flaky: Creating failed with a transient error, trying once more in 1s"), "{shown}");
+    let tries = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap_or_default().lines().count();
+    assert_eq!(tries("tries.txt"), 2);
+    assert_eq!(tries("broken.txt"), 2, "tried twice, then failed:\n{shown}");
+    let listed = text(&infra(dir, &["state", "list"]));
+    assert!(listed.lines().any(|l| l == "flaky") && !listed.contains("broken"), "{listed}");
 }

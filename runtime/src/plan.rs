@@ -108,6 +108,9 @@ pub struct Plan {
     pub instances: Vec<PlannedInstance>,
     /// Output values, unknown where they depend on what apply computes.
     pub outputs: BTreeMap<String, Value>,
+    /// Reads that failed with a transient error and were tried again, with the error:
+    /// the plan says so.
+    pub retries: Vec<(Address, String)>,
 }
 
 impl Plan {
@@ -307,7 +310,17 @@ pub enum Event {
     Skipped {
         address: String,
     },
+    /// Failed with a transient error (`message`); tried once more after `RETRY_DELAY`.
+    Retrying {
+        address: Address,
+        action: Action,
+        message: String,
+    },
 }
+
+/// How long the engine waits before its one retry of an operation that failed with a
+/// transient error (see [`crate::provider::ProviderError::retryable`]).
+pub const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The outcome of an apply: what was done, the state as it now is (already written),
 /// and every error.
@@ -369,7 +382,8 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
     let mut instances = first.instances;
     instances.extend(engine.instances());
     instances.sort_by(|a, b| a.address.cmp(&b.address));
-    let report = ApplyReport { plan: Plan { instances, outputs: state.outputs.clone() }, state, errors };
+    let retries = engine.retries.take();
+    let report = ApplyReport { plan: Plan { instances, outputs: state.outputs.clone(), retries }, state, errors };
     engine.release();
     report
 }

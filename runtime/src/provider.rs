@@ -29,9 +29,9 @@ pub struct ProviderError {
     /// The attribute the error is about, so the diagnostic can point at it.
     pub attribute: Option<String>,
     pub help: Option<String>,
-    /// A transient failure (throttling, a server error) that persisted through the
-    /// provider's own retries: applying again later may succeed. Providers retry
-    /// transient failures themselves, with backoff; the engine does not retry again.
+    /// A transient failure (throttling, a server error, a timeout) that persisted
+    /// through the provider's own retries, if it has any: the engine tries the operation
+    /// once more after a pause (`plan::RETRY_DELAY`), and says so.
     pub retryable: bool,
 }
 

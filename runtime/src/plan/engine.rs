@@ -149,6 +149,8 @@ pub(super) struct Engine<'c, 'a> {
     /// with the orphans, as the second half of their replacement (not a deletion of
     /// their own).
     pub deposed: RefCell<HashSet<Address>>,
+    /// Operations tried again after a transient error, with the error.
+    pub retries: RefCell<Vec<(Address, String)>>,
     pub kept_frames: RefCell<Vec<Address>>,
     /// `import` statements waiting for their instance: the id and the statement's span.
     pub imports: RefCell<HashMap<Address, (String, Span)>>,
@@ -186,6 +188,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             kept: RefCell::new(HashSet::default()),
             settled: RefCell::new(HashSet::default()),
             deposed: RefCell::new(HashSet::default()),
+            retries: RefCell::new(Vec::new()),
             kept_frames: RefCell::new(Vec::new()),
             imports: RefCell::new(HashMap::default()),
             moved: RefCell::new(HashMap::default()),
@@ -210,7 +213,8 @@ impl<'c, 'a> Engine<'c, 'a> {
     pub fn finish(self) -> Result<Plan, Vec<Diagnostic>> {
         let errors = self.errors.take();
         let result = if errors.is_empty() {
-            let plan = Plan { instances: self.instances(), outputs: self.planned_outputs.take() };
+            let retries = self.retries.take();
+            let plan = Plan { instances: self.instances(), outputs: self.planned_outputs.take(), retries };
             Ok(plan)
         } else {
             Err(errors)
@@ -1001,7 +1005,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         {
             let read = {
                 let _permit = self.limit.acquire().await;
-                provider.read(kind, &current).await.map_err(failed)?
+                self.retried(&address, (Action::NoOp, secret), || provider.read(kind, &current))
+                    .await
+                    .map_err(failed)?
             };
             match read {
                 ReadResult::Found(mut now) => {

@@ -131,7 +131,9 @@ impl Engine<'_, '_> {
         }
         let result = {
             let _permit = self.limit.acquire().await;
-            self.ticking(address, Action::Delete, operation.provider.delete(operation.kind, prior)).await
+            let delete = || operation.provider.delete(operation.kind, prior);
+            // The state's attributes are unmarked here: the message is never repeated.
+            self.ticking(address, Action::Delete, self.retried(address, (Action::Delete, true), delete)).await
         };
         match result {
             Ok(()) => {
@@ -157,6 +159,36 @@ impl Engine<'_, '_> {
 
     /// Runs a create or update between a journaled begin and complete (or fail), and
     /// records the result in state.
+    /// Runs `operation`, and once more after [`super::RETRY_DELAY`] when it fails with a
+    /// transient error (told as an event, and recorded for the plan to show). `secret`:
+    /// the object holds a sensitive value, which the provider's message might quote, so
+    /// the message is not repeated.
+    pub async fn retried<T, F, Fut>(
+        &self,
+        address: &Address,
+        (action, secret): (Action, bool),
+        operation: F,
+    ) -> Result<T, ProviderError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        match operation().await {
+            Err(error) if error.retryable && !self.cancelled() => {
+                let message = if secret {
+                    "a transient error (the message is hidden: the object holds a sensitive value)".to_string()
+                } else {
+                    error.message.clone()
+                };
+                self.event(Event::Retrying { address: address.clone(), action, message: message.clone() });
+                self.retries.borrow_mut().push((address.clone(), message));
+                tokio::time::sleep(super::RETRY_DELAY).await;
+                operation().await
+            }
+            result => result,
+        }
+    }
+
     async fn journaled<F, Fut>(
         &self,
         address: &Address,
@@ -166,7 +198,7 @@ impl Engine<'_, '_> {
         run: F,
     ) -> Result<Attributes, ProviderError>
     where
-        F: FnOnce() -> Fut,
+        F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Attributes, ProviderError>>,
     {
         let shown = if action == JournalAction::Create { Action::Create } else { Action::Update };
@@ -184,7 +216,8 @@ impl Engine<'_, '_> {
         }
         let result = {
             let _permit = self.limit.acquire().await;
-            self.ticking(address, shown, run()).await
+            let secret = !sensitive.is_empty();
+            self.ticking(address, shown, self.retried(address, (shown, secret), run)).await
         };
         match result {
             Ok(attributes) => {

@@ -23,6 +23,10 @@ use super::{kind, provider};
 
 mod run;
 
+/// The exit status of a command that failed temporarily and asks to be run again
+/// (`EX_TEMPFAIL` in sysexits.h): the engine retries it once.
+const EX_TEMPFAIL: i32 = 75;
+
 pub fn schema() -> ProviderSchema {
     provider(
         "exec",
@@ -242,7 +246,10 @@ impl Exec {
                 describe_exit(&finished.status),
                 stderr_tail(&finished.stderr)
             );
-            return Err(ProviderError::new(message).on_attribute(name).with_help(failure_help(name, &working_dir)));
+            let error = ProviderError::new(message).on_attribute(name).with_help(failure_help(name, &working_dir));
+            // Exit status 75 is `EX_TEMPFAIL` (sysexits.h): a temporary failure, worth
+            // one more try.
+            return Err(if finished.status.code() == Some(EX_TEMPFAIL) { error.retryable() } else { error });
         }
         Ok(String::from_utf8_lossy(&finished.stdout).into_owned())
     }
