@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use infra_runtime::address::Address;
 use infra_runtime::diff::Action;
 use infra_runtime::plan::{Event, Plan};
-use infra_runtime::address::Address;
 
 use crate::render;
 
@@ -39,7 +39,8 @@ pub fn line(event: &Event) -> String {
         Event::Failed { address, action } => format!("{address}: {} failed\n", verb(*action, false)),
         Event::Skipped { address } => format!("{address}: skipped, because something it depends on failed\n"),
         Event::Still { address, action, seconds } => {
-            let elapsed = duration(*seconds as f64);
+            // Whole multiples of ten seconds: tenths would say nothing.
+            let elapsed = if *seconds < 60 { format!("{seconds}s") } else { duration(*seconds as f64) };
             format!("{address}: Still {}... [{elapsed} elapsed]\n", verb(*action, false).to_lowercase())
         }
     }
@@ -234,6 +235,7 @@ mod tests {
         let web = address("web[0]");
         let events = [
             Event::Started { address: web.clone(), action: Action::Create },
+            Event::Still { address: web.clone(), action: Action::Create, seconds: 10 },
             Event::Still { address: web.clone(), action: Action::Create, seconds: 70 },
             Event::Finished { address: web.clone(), action: Action::Create, id: Some("i-1".into()), seconds: 0.3 },
             Event::Finished { address: web.clone(), action: Action::Delete, id: None, seconds: 65.2 },
@@ -244,6 +246,7 @@ mod tests {
         assert_eq!(
             text,
             "web[0]: Creating...\n\
+             web[0]: Still creating... [10s elapsed]\n\
              web[0]: Still creating... [1m10s elapsed]\n\
              web[0]: Creation complete after 0.3s [id=i-1]\n\
              web[0]: Destruction complete after 1m05s\n\

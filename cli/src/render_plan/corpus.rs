@@ -35,7 +35,9 @@ fn plan(case: &Json) -> Plan {
 
 fn instance(case: &Json) -> PlannedInstance {
     let names = |key: &str| -> BTreeSet<String> {
-        case[key].as_array().map_or(BTreeSet::new(), |a| a.iter().filter_map(|n| n.as_str().map(String::from)).collect())
+        case[key]
+            .as_array()
+            .map_or(BTreeSet::new(), |a| a.iter().filter_map(|n| n.as_str().map(String::from)).collect())
     };
     let before = attributes(&case["before"]);
     let after = attributes(&case["after"]);

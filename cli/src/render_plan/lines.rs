@@ -95,7 +95,11 @@ impl Lines {
         for line in &self.lines {
             let start = out.len();
             out.push_str(&" ".repeat(line.indent));
-            out.push_str(&crate::render::paint(line.mark.symbol(), line.mark.color(), color && line.mark != Mark::Same));
+            out.push_str(&crate::render::paint(
+                line.mark.symbol(),
+                line.mark.color(),
+                color && line.mark != Mark::Same,
+            ));
             out.push(' ');
             out.push_str(&line.text);
             let end = out[start..].trim_end().len();
@@ -168,8 +172,11 @@ pub enum Element<'a> {
 pub fn match_elements<'a>(before: &'a [Value], after: &'a [Value]) -> Vec<Element<'a>> {
     let old: Vec<String> = before.iter().map(key).collect();
     // An element not wholly known is equal to nothing, not even another unknown.
-    let new: Vec<String> =
-        after.iter().enumerate().map(|(i, v)| if v.is_wholly_known() { key(v) } else { format!("unknown {i}") }).collect();
+    let new: Vec<String> = after
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if v.is_wholly_known() { key(v) } else { format!("unknown {i}") })
+        .collect();
     let mut elements = Vec::new();
     for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
         let (_, removed, added) = op.as_tag_tuple();
@@ -204,7 +211,9 @@ fn alike(before: &Value, after: &Value) -> bool {
         b.keys().chain(a.keys()).filter(|k| set(b.get(*k)).is_some() || set(a.get(*k)).is_some()).collect();
     let equal = names
         .iter()
-        .filter(|k| matches!((set(b.get(**k)), set(a.get(**k))), (Some(x), Some(y)) if y.is_wholly_known() && x.equals(y)))
+        .filter(
+            |k| matches!((set(b.get(**k)), set(a.get(**k))), (Some(x), Some(y)) if y.is_wholly_known() && x.equals(y)),
+        )
         .count();
     equal * 2 > names.len()
 }
@@ -251,11 +260,7 @@ mod tests {
         let elements = match_elements(&before, &after);
         assert_eq!(
             elements,
-            [
-                Element::Changed(&before[0], &after[0]),
-                Element::Removed(&before[1]),
-                Element::Added(&after[1]),
-            ],
+            [Element::Changed(&before[0], &after[0]), Element::Removed(&before[1]), Element::Added(&after[1]),],
             "the port, protocol and description of the first agree; the second shares only protocol and cidr"
         );
     }

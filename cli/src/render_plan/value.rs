@@ -148,7 +148,9 @@ pub fn changed(out: &mut Lines, place: Place, before: &Value, after: &Value, sen
     }
     let structured = after.is_known() && before.is_known();
     if let (Some(b), Some(a), true) = (before.as_str(), after.as_str(), structured) {
-        if (multi_line(before, false).is_some() || multi_line(after, false).is_some()) && lines_changed(out, place, b, a) {
+        if (multi_line(before, false).is_some() || multi_line(after, false).is_some())
+            && lines_changed(out, place, b, a)
+        {
             return;
         }
     }
