@@ -138,7 +138,8 @@ pub struct Progress {
 impl Progress {
     pub fn new(terminal: bool, plan: &Plan) -> Progress {
         let tally = Tally::new(plan);
-        let bar = terminal.then(|| overall_line(&tally.status()));
+        // Nothing to count when nothing changes (an apply that only saves outputs).
+        let bar = (terminal && tally.total > 0).then(|| overall_line(&tally.status()));
         Progress { bar, tally: Mutex::new(tally), lines: Mutex::default() }
     }
 

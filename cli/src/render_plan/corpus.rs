@@ -27,6 +27,24 @@ fn render_corpus() {
     });
 }
 
+/// Every secret of `sensitive.json` (attributes the schema marks, marked elements of
+/// lists and maps, marked values in nested blocks, text of several lines, an output) is
+/// rendered as `(sensitive value)` and never appears, not even one line of it.
+#[test]
+fn secrets_never_appear_in_any_position() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/render/sensitive.json");
+    let case: Json = serde_json::from_str(&std::fs::read_to_string(path).expect("the case")).expect("JSON");
+    for width in [40, PLAIN_WIDTH, 200] {
+        let rendered = render_with(&plan(&case), &[], Style { color: false, width });
+        let secrets = ["old-pass", "new-pass", "GRANT", "CREATE USER", "\"x\"", "\"y\"", "b.internal", "b2.internal"];
+        let more = ["t-1", "t-2", "k1", "k2", "line 1", "multi", "BEGIN", "AAA", "hunter2"];
+        for secret in secrets.iter().chain(&more) {
+            assert!(!rendered.contains(secret), "`{secret}` leaked at width {width}:\n{rendered}");
+        }
+        assert!(rendered.matches("(sensitive value)").count() >= 12, "{rendered}");
+    }
+}
+
 fn plan(case: &Json) -> Plan {
     let instances = case["instances"].as_array().map_or(Vec::new(), |list| list.iter().map(instance).collect());
     let outputs = attributes(&case["outputs"]).unwrap_or_default();
