@@ -1,11 +1,11 @@
 //! `infra apply` and `infra destroy`: show the plan, ask for confirmation, then make it
-//! so, printing each operation as it starts and ends.
+//! so, printing each operation as it starts and ends (see [`crate::progress`]).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use infra_runtime::diff::{diff, Action};
+use infra_runtime::diff::diff;
 use infra_runtime::module::ModuleScope;
 use infra_runtime::plan::{apply, plan, ApplyOptions, Event, Plan, PlanContext, PlannedInstance};
 use infra_runtime::state::{LockHolder, Mode};
@@ -158,18 +158,15 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         render::to_stdout("No changes. The state holds nothing to destroy.\n");
         return EXIT_OK;
     }
-    if no_changes {
-        // Nothing to approve, but what refresh found and the outputs are still saved.
-        render::to_stdout("No changes. The infrastructure matches the configuration.\n");
-    } else {
-        render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
-    }
+    // With no changes there is nothing to approve, but what refresh found (the drift
+    // notice says what) and the outputs are still saved.
+    render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
     render::to_stdout(&crate::plan::retry_notes(&shown));
     // Applying a saved plan is the approval of what was reviewed when it was saved.
     if saved.is_none() && !no_changes && !approved(args.auto_approve, destroy, out) {
         return EXIT_ERRORS;
     }
-    let display = Progress::new(std::io::stdout().is_terminal());
+    let display = crate::progress::Progress::new(std::io::stdout().is_terminal(), &shown);
     let events = |event: Event| display.show(&event);
     let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     watch_interrupts(&runtime, cancelled.clone(), out);
@@ -324,111 +321,5 @@ fn approved(auto_approve: bool, destroy: bool, out: Output) -> bool {
             "only `yes` confirms",
         );
         false
-    }
-}
-
-fn progress(event: &Event) -> String {
-    match event {
-        Event::Started { address, action } => format!("{address}: {}...\n", verb(*action, false)),
-        Event::Finished { address, action, id, seconds } => {
-            let id = id.as_ref().map_or(String::new(), |id| format!(" [id={id}]"));
-            format!("{address}: {} after {:.0}s{id}\n", verb(*action, true), seconds)
-        }
-        Event::Failed { address, action } => format!("{address}: {} failed\n", verb(*action, false)),
-        Event::Skipped { address } => format!("{address}: skipped, because something it depends on failed\n"),
-        Event::Retrying { address, action, message } => format!(
-            "{address}: {} failed with a transient error, trying once more in {}s: {message}\n",
-            verb(*action, false),
-            infra_runtime::plan::RETRY_DELAY.as_secs()
-        ),
-        Event::Still { address, action, seconds } => {
-            format!("{address}: Still {}... [{seconds}s elapsed]\n", verb(*action, false).to_lowercase())
-        }
-    }
-}
-
-/// Progress output: on a terminal, a live spinner per operation in flight (with its
-/// elapsed time) and a line per finished one; otherwise plain lines only.
-///
-/// Plain lines are collected and written when the apply waits (for providers, timers
-/// or the disk), so that a wave of operations finishing together costs one write
-/// rather than one per line.
-struct Progress {
-    live: Option<indicatif::MultiProgress>,
-    bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
-    lines: std::sync::Mutex<String>,
-}
-
-impl Progress {
-    fn new(terminal: bool) -> Progress {
-        Progress {
-            live: terminal.then(indicatif::MultiProgress::new),
-            bars: Default::default(),
-            lines: Default::default(),
-        }
-    }
-
-    /// Runs `work` to completion, writing the collected lines each time it waits.
-    fn around<'a, F: std::future::Future + 'a>(&'a self, work: F) -> impl std::future::Future<Output = F::Output> + 'a {
-        let mut work = Box::pin(work);
-        std::future::poll_fn(move |cx| {
-            let poll = work.as_mut().poll(cx);
-            self.flush();
-            poll
-        })
-    }
-
-    fn flush(&self) {
-        let Ok(mut lines) = self.lines.lock() else { return };
-        if !lines.is_empty() {
-            render::to_stdout(&lines);
-            lines.clear();
-        }
-    }
-
-    fn show(&self, event: &Event) {
-        let Some(live) = &self.live else {
-            if let Ok(mut lines) = self.lines.lock() {
-                lines.push_str(&progress(event));
-            }
-            return;
-        };
-        let Ok(mut bars) = self.bars.lock() else { return };
-        match event {
-            Event::Started { address, action } => {
-                let bar = live.add(indicatif::ProgressBar::new_spinner());
-                if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
-                    bar.set_style(style);
-                }
-                bar.set_message(format!("{address}: {}...", verb(*action, false)));
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-                bars.insert(address.to_string(), bar);
-            }
-            // The spinner shows how long it has been running.
-            Event::Still { .. } => {}
-            Event::Finished { address, .. } | Event::Failed { address, .. } => {
-                if let Some(bar) = bars.remove(&address.to_string()) {
-                    bar.finish_and_clear();
-                }
-                let _ = live.println(progress(event).trim_end());
-            }
-            Event::Skipped { .. } | Event::Retrying { .. } => {
-                let _ = live.println(progress(event).trim_end());
-            }
-        }
-    }
-}
-
-fn verb(action: Action, done: bool) -> &'static str {
-    match (action, done) {
-        (Action::Create, false) => "Creating",
-        (Action::Create, true) => "Creation complete",
-        (Action::Update, false) => "Modifying",
-        (Action::Update, true) => "Modifications complete",
-        (Action::Delete, false) => "Destroying",
-        (Action::Delete, true) => "Destruction complete",
-        (Action::NoOp, false) => "Reading",
-        (_, false) => "Working",
-        (_, true) => "Done",
     }
 }

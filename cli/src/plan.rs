@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use infra_runtime::diff::{Action, AttributeChange, ReplaceCause};
+use infra_runtime::diff::{Action, ReplaceCause};
 use infra_runtime::module::ModuleScope;
-use infra_runtime::plan::{plan, Plan, PlanContext, PlannedInstance};
+use infra_runtime::plan::{plan, Plan, PlanContext};
 use infra_runtime::state::LockHolder;
 use infra_runtime::Value;
 
 use crate::inputs::InputArgs;
+pub use crate::render_plan::{render as render_plan, summary};
 use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
 
 /// `--detailed-exitcode`: the plan has changes.
@@ -146,49 +147,6 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     }
 }
 
-/// The plan as text, Terraform style.
-pub fn render_plan(plan: &Plan, pending: &[String], color: bool) -> String {
-    let mut text = String::new();
-    let drifted: Vec<&PlannedInstance> = plan.instances.iter().filter(|i| i.drifted_from.is_some()).collect();
-    if !drifted.is_empty() {
-        text.push_str("Objects changed outside of Infra:\n\n");
-        for instance in &drifted {
-            text.push_str(&format!("  # {} was changed or deleted outside of Infra\n", instance.address));
-        }
-        text.push('\n');
-    }
-    for line in pending {
-        text.push_str(&format!("warning: an operation on {line} began but was never confirmed; check it by hand\n\n"));
-    }
-    let changes: Vec<&PlannedInstance> = plan.changes().collect();
-    if changes.is_empty() {
-        text.push_str("No changes. The infrastructure matches the configuration.\n");
-        return text;
-    }
-    text.push_str("Infra will perform the following actions:\n\n");
-    for instance in &changes {
-        render_instance(&mut text, instance, color);
-    }
-    let (add, change, destroy) = summary(plan);
-    let mut line = format!("Plan: {add} to add, {change} to change, {destroy} to destroy");
-    let (moved, imported, forgotten) = refactoring_summary(plan);
-    for (count, what) in [(moved, "to move"), (imported, "to import"), (forgotten, "to forget")] {
-        if count > 0 {
-            line.push_str(&format!(", {count} {what}"));
-        }
-    }
-    text.push_str(&format!("{line}.\n"));
-    if !plan.outputs.is_empty() {
-        text.push_str("\nOutputs:\n");
-        for (name, value) in &plan.outputs {
-            text.push_str(&format!("  {name} = {value}\n"));
-        }
-    }
-    text
-}
-
-/// How many instances are added, changed and destroyed (a replacement counts as one
-/// added and one destroyed).
 /// One line per read that failed with a transient error and was tried again.
 pub fn retry_notes(plan: &Plan) -> String {
     let mut text = String::new();
@@ -198,118 +156,6 @@ pub fn retry_notes(plan: &Plan) -> String {
         ));
     }
     text
-}
-
-pub fn summary(plan: &Plan) -> (usize, usize, usize) {
-    let mut counts = (0, 0, 0);
-    for instance in plan.changes() {
-        match instance.diff.action {
-            Action::Create => counts.0 += 1,
-            Action::Update => counts.1 += 1,
-            Action::Replace { .. } => {
-                counts.0 += 1;
-                counts.2 += 1;
-            }
-            Action::Delete => counts.2 += 1,
-            Action::NoOp | Action::Read | Action::Forget => {}
-        }
-    }
-    counts
-}
-
-/// How many instances are moved, imported and forgotten.
-pub fn refactoring_summary(plan: &Plan) -> (usize, usize, usize) {
-    let moved = plan.instances.iter().filter(|i| i.moved_from.is_some()).count();
-    let imported = plan.instances.iter().filter(|i| i.imported.is_some()).count();
-    let forgotten = plan.instances.iter().filter(|i| i.diff.action == Action::Forget).count();
-    (moved, imported, forgotten)
-}
-
-fn describe(action: Action) -> &'static str {
-    match action {
-        Action::Create => "will be created",
-        Action::Update => "will be updated in place",
-        Action::Replace { create_before_destroy: false } => "must be replaced",
-        Action::Replace { create_before_destroy: true } => "must be replaced (created before the old one is destroyed)",
-        Action::Delete => "will be destroyed",
-        Action::Read => "will be read during apply",
-        Action::NoOp => "is unchanged",
-        Action::Forget => "will be forgotten: removed from the state, the object itself left as it is",
-    }
-}
-
-fn color_of(action: Action) -> &'static str {
-    match action {
-        Action::Create => "32",
-        Action::Update | Action::Read => "33",
-        Action::Replace { .. } | Action::Delete => "31",
-        Action::NoOp | Action::Forget => "0",
-    }
-}
-
-fn render_instance(text: &mut String, instance: &PlannedInstance, color: bool) {
-    let action = instance.diff.action;
-    let symbol = render::paint(action.symbol(), color_of(action), color);
-    if let Some(from) = &instance.moved_from {
-        text.push_str(&format!("  # {from} has moved to {}\n", instance.address));
-    }
-    if let Some(id) = &instance.imported {
-        text.push_str(&format!(
-            "  # {} will be imported from id {}\n",
-            instance.address,
-            infra_runtime::value::quote(id)
-        ));
-    }
-    if action == Action::Forget {
-        text.push_str(&format!("  # {} {}\n\n", instance.address, describe(action)));
-        return;
-    }
-    if action == Action::NoOp {
-        text.push('\n');
-        return;
-    }
-    let because = match instance.diff.cause {
-        Some(ReplaceCause::Requested) => " because of `--replace`",
-        Some(ReplaceCause::ReplaceWhen) => " because a value in `replace_when` changed",
-        None => "",
-    };
-    text.push_str(&format!("  # {} {}{because}\n", instance.address, describe(action)));
-    text.push_str(&format!("  {symbol} {} {} {{\n", instance.resource_type, instance.address));
-    let mut attributes: Vec<&AttributeChange> = instance.diff.attributes.iter().collect();
-    attributes.sort_by(|a, b| a.name.cmp(&b.name));
-    let shown: Vec<&AttributeChange> = attributes
-        .into_iter()
-        .filter(|c| match action {
-            Action::Update => c.is_change(),
-            _ => c.after.as_ref().or(c.before.as_ref()).is_some_and(|v| !v.is_null()),
-        })
-        .collect();
-    let width = shown.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    for change in shown {
-        let sensitive = instance.sensitive.contains(&change.name);
-        let show = |value: &Option<Value>| value.as_ref().map_or("null".to_string(), |v| shown_value(v, sensitive));
-        let (marker, body) = match action {
-            Action::Create | Action::Read => ("+", show(&change.after)),
-            Action::Delete => ("-", show(&change.before)),
-            _ if change.is_change() && change.before.as_ref().is_some_and(|v| !v.is_null()) => {
-                ("~", format!("{} -> {}", show(&change.before), show(&change.after)))
-            }
-            _ if change.is_change() => ("+", show(&change.after)),
-            _ => (" ", show(&change.after)),
-        };
-        let reason = if change.forces_replacement { " # forces replacement" } else { "" };
-        let marker = render::paint(marker, color_of(action), color);
-        text.push_str(&format!("      {marker} {:<width$} = {body}{reason}\n", change.name));
-    }
-    text.push_str("    }\n\n");
-}
-
-fn shown_value(value: &Value, sensitive: bool) -> String {
-    if sensitive && value.is_known() {
-        "(sensitive value)".to_string()
-    } else {
-        value.to_string()
-    }
 }
 
 fn plan_json(plan: &Plan) -> serde_json::Value {

@@ -63,7 +63,13 @@ fn drift_is_shown_and_apply_puts_it_back() {
     std::fs::write(dir.join("out/note.txt"), "edited by hand").expect("edit");
     let plan = infra(dir, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
-    assert!(text(&plan).contains("changed or deleted outside of Infra"), "{}", text(&plan));
+    let shown = text(&plan);
+    assert!(shown.contains("Note: Objects have changed outside of Infra"), "{shown}");
+    assert!(shown.contains("  # note has changed outside of Infra"), "{shown}");
+    assert!(
+        shown.contains(r#"~ content = "managed" -> "edited by hand""#),
+        "what changed, from what to what:\n{shown}"
+    );
     assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
     assert_eq!(read(dir, "out/note.txt").as_deref(), Some("managed"));
     std::fs::remove_file(dir.join("out/note.txt")).expect("delete");

@@ -207,7 +207,9 @@ fn drift_is_shown_and_put_back_and_aws_errors_are_diagnostics() {
     moto.aws(&["ec2", "create-tags", "--resources", &vpc_id, "--tags", "Key=Team,Value=data"]);
     let plan = moto.infra(dir, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
-    assert!(text(&plan).contains("net was changed or deleted outside of Infra"), "{}", text(&plan));
+    let shown = text(&plan);
+    assert!(shown.contains("# net has changed outside of Infra"), "{shown}");
+    assert!(shown.contains(r#"~ Team = "web" -> "data""#), "the tag changed, from what to what:\n{shown}");
     assert!(text(&plan).contains("will be updated in place"), "{}", text(&plan));
     assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
     let vpcs = moto.aws(&["ec2", "describe-vpcs", "--vpc-ids", &vpc_id]);
@@ -218,6 +220,7 @@ fn drift_is_shown_and_put_back_and_aws_errors_are_diagnostics() {
     let plan = moto.infra(dir, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
     assert!(text(&plan).contains("will be created"), "{}", text(&plan));
+    assert!(text(&plan).contains("# net has been deleted outside of Infra"), "{}", text(&plan));
 
     // AWS refuses a subnet outside its VPC's range: the diagnostic names the subnet, the
     // AWS code and AWS's message.

@@ -427,7 +427,7 @@ resource exec.command broken {
     let output = infra(dir, &["apply", "--auto-approve"]);
     assert_exit(&output, 1);
     let shown = text(&output);
-    assert!(shown.contains("flaky: Creating failed with a transient error, trying once more in 1s"), "{shown}");
+    assert!(shown.contains("flaky: Creating failed with a transient error, trying once more in 1.0s"), "{shown}");
     let tries = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap_or_default().lines().count();
     assert_eq!(tries("tries.txt"), 2);
     assert_eq!(tries("broken.txt"), 2, "tried twice, then failed:\n{shown}");

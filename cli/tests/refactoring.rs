@@ -253,7 +253,7 @@ fn replace_when_replaces_when_a_value_changes() {
     assert_eq!(code, 0, "same release, nothing to do");
     let plan = ok(dir, &["plan", "--var", "release=2"]);
     assert!(plan.contains("# token must be replaced because a value in `replace_when` changed"), "{plan}");
-    assert!(plan.contains("~ hex         = ") && plan.contains("-> (known after apply)"), "a new value:\n{plan}");
+    assert!(plan.contains("~ hex = ") && plan.contains("-> (known after apply)"), "a new value:\n{plan}");
     let first = ok(dir, &["output", "hex"]);
     ok(dir, &["apply", "--auto-approve", "--var", "release=2"]);
     let second = ok(dir, &["output", "hex"]);

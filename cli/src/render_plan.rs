@@ -1,0 +1,251 @@
+//! Plans as text, as Terraform users expect to read them: a notice of what changed
+//! outside of Infra, then each instance's action with its attributes, nested blocks,
+//! long values broken one element a line and text of several lines diffed line by line.
+//!
+//! Sub-modules: [`lines`] holds the line model, element matching and elision, [`value`]
+//! renders one value or the change of one, [`body`] the attributes and blocks of an
+//! object.
+
+mod body;
+mod lines;
+mod value;
+
+use std::io::IsTerminal;
+
+use infra_runtime::diff::{Action, ReplaceCause};
+use infra_runtime::plan::{Plan, PlannedInstance};
+use infra_runtime::Value;
+
+use body::{body, Entry, Mode};
+use lines::{Lines, Mark};
+
+/// The width a plan keeps within when stdout is not a terminal, so that what a script
+/// or a test reads does not depend on the window it ran in.
+pub const PLAIN_WIDTH: usize = 80;
+
+/// How a plan is rendered.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+    /// Values longer than this break one element a line.
+    pub width: usize,
+}
+
+/// The plan as text, Terraform style, for stdout: as wide as the terminal, or
+/// [`PLAIN_WIDTH`] when stdout is not one.
+pub fn render(plan: &Plan, pending: &[String], color: bool) -> String {
+    render_with(plan, pending, Style { color, width: stdout_width() })
+}
+
+/// The terminal's width: `COLUMNS` when the shell exports it, else the terminal's own.
+fn stdout_width() -> usize {
+    if !std::io::stdout().is_terminal() {
+        return PLAIN_WIDTH;
+    }
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let queried = || terminal_size::terminal_size().map(|(width, _)| usize::from(width.0));
+    columns.or_else(queried).filter(|&w| w >= 40).unwrap_or(PLAIN_WIDTH)
+}
+
+/// The plan as text with an explicit style.
+pub fn render_with(plan: &Plan, pending: &[String], style: Style) -> String {
+    let mut text = String::new();
+    drift_notice(&mut text, plan, style);
+    for line in pending {
+        text.push_str(&format!("warning: an operation on {line} began but was never confirmed; check it by hand\n\n"));
+    }
+    let changes: Vec<&PlannedInstance> = plan.changes().collect();
+    if changes.is_empty() {
+        text.push_str("No changes. The infrastructure matches the configuration.\n");
+        return text;
+    }
+    text.push_str("Infra will perform the following actions:\n\n");
+    for instance in &changes {
+        render_instance(&mut text, instance, style);
+    }
+    text.push_str(&summary_line(plan));
+    outputs(&mut text, plan, style);
+    text
+}
+
+/// `Plan: 1 to add, 2 to change, 0 to destroy, 1 to import.`
+fn summary_line(plan: &Plan) -> String {
+    let (add, change, destroy) = summary(plan);
+    let mut line = format!("Plan: {add} to add, {change} to change, {destroy} to destroy");
+    let (moved, imported, forgotten) = refactoring_summary(plan);
+    for (count, what) in [(moved, "to move"), (imported, "to import"), (forgotten, "to forget")] {
+        if count > 0 {
+            line.push_str(&format!(", {count} {what}"));
+        }
+    }
+    format!("{line}.\n")
+}
+
+fn outputs(text: &mut String, plan: &Plan, style: Style) {
+    if plan.outputs.is_empty() {
+        return;
+    }
+    text.push_str("\nOutputs:\n");
+    let mut out = Lines::new(style.width);
+    for (name, value) in &plan.outputs {
+        let head = format!("{name} = ");
+        let place = value::Place { indent: 0, head: &head, note: "", tail: "" };
+        value::whole(&mut out, place, Mark::Same, value, false);
+    }
+    out.write(text, style.color);
+}
+
+/// How many instances are added, changed and destroyed (a replacement counts as one
+/// added and one destroyed).
+pub fn summary(plan: &Plan) -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    for instance in plan.changes() {
+        match instance.diff.action {
+            Action::Create => counts.0 += 1,
+            Action::Update => counts.1 += 1,
+            Action::Replace { .. } => {
+                counts.0 += 1;
+                counts.2 += 1;
+            }
+            Action::Delete => counts.2 += 1,
+            Action::NoOp | Action::Read | Action::Forget => {}
+        }
+    }
+    counts
+}
+
+/// How many instances are moved, imported and forgotten.
+pub fn refactoring_summary(plan: &Plan) -> (usize, usize, usize) {
+    let moved = plan.instances.iter().filter(|i| i.moved_from.is_some()).count();
+    let imported = plan.instances.iter().filter(|i| i.imported.is_some()).count();
+    let forgotten = plan.instances.iter().filter(|i| i.diff.action == Action::Forget).count();
+    (moved, imported, forgotten)
+}
+
+/// "Objects have changed outside of Infra": for each refreshed instance that differs
+/// from the state, what changed from what (the state before the refresh) to what (the
+/// object as read), or that it is gone.
+fn drift_notice(text: &mut String, plan: &Plan, style: Style) {
+    let drifted: Vec<&PlannedInstance> = plan.instances.iter().filter(|i| i.drifted_from.is_some()).collect();
+    if drifted.is_empty() {
+        return;
+    }
+    text.push_str("Note: Objects have changed outside of Infra\n\n");
+    text.push_str("Infra detected the following changes made outside of Infra since the last apply:\n\n");
+    for instance in drifted {
+        render_drift(text, instance, style);
+    }
+    text.push_str(
+        "Unless the configuration is changed to match, or `ignore_changes` lists these attributes,\n\
+         the actions below undo or respond to these changes.\n\n",
+    );
+}
+
+fn render_drift(text: &mut String, instance: &PlannedInstance, style: Style) {
+    let Some(stored) = &instance.drifted_from else { return };
+    // The object as read is the diff's `before` side.
+    let read: Vec<(&str, &Value)> =
+        instance.diff.attributes.iter().filter_map(|c| Some((c.name.as_str(), c.before.as_ref()?))).collect();
+    let (mark, what, mode) = if read.is_empty() {
+        (Mark::Remove, "has been deleted", Mode::Delete)
+    } else {
+        (Mark::Change, "has changed", Mode::Update)
+    };
+    let mut names: Vec<&str> = stored.keys().map(String::as_str).chain(read.iter().map(|(n, _)| *n)).collect();
+    names.sort_unstable();
+    names.dedup();
+    let entries = names
+        .into_iter()
+        .map(|name| Entry {
+            name,
+            before: stored.get(name),
+            after: read.iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
+            sensitive: instance.sensitive.contains(name),
+            forces: false,
+        })
+        .collect();
+    text.push_str(&format!("  # {} {what} outside of Infra\n", instance.address));
+    object(text, instance, (mark.symbol(), mark.color()), mode, entries, style);
+}
+
+fn describe(action: Action) -> &'static str {
+    match action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in place",
+        Action::Replace { create_before_destroy: false } => "must be replaced",
+        Action::Replace { create_before_destroy: true } => "must be replaced (created before the old one is destroyed)",
+        Action::Delete => "will be destroyed",
+        Action::Read => "will be read during apply",
+        Action::NoOp => "is unchanged",
+        Action::Forget => "will be forgotten: removed from the state, the object itself left as it is",
+    }
+}
+
+fn color_of(action: Action) -> &'static str {
+    match action {
+        Action::Create => "32",
+        Action::Update | Action::Read => "33",
+        Action::Replace { .. } | Action::Delete => "31",
+        Action::NoOp | Action::Forget => "0",
+    }
+}
+
+fn render_instance(text: &mut String, instance: &PlannedInstance, style: Style) {
+    let action = instance.diff.action;
+    if let Some(from) = &instance.moved_from {
+        text.push_str(&format!("  # {from} has moved to {}\n", instance.address));
+    }
+    if let Some(id) = &instance.imported {
+        let id = infra_runtime::value::quote(id);
+        text.push_str(&format!("  # {} will be imported from id {id}\n", instance.address));
+    }
+    match action {
+        Action::Forget => return text.push_str(&format!("  # {} {}\n\n", instance.address, describe(action))),
+        Action::NoOp => return text.push('\n'),
+        _ => {}
+    }
+    let because = match instance.diff.cause {
+        Some(ReplaceCause::Requested) => " because of `--replace`",
+        Some(ReplaceCause::ReplaceWhen) => " because a value in `replace_when` changed",
+        None => "",
+    };
+    text.push_str(&format!("  # {} {}{because}\n", instance.address, describe(action)));
+    let mode = match action {
+        Action::Create | Action::Read => Mode::Create,
+        Action::Delete => Mode::Delete,
+        _ => Mode::Update,
+    };
+    let entries = instance
+        .diff
+        .attributes
+        .iter()
+        .map(|c| Entry {
+            name: &c.name,
+            before: c.before.as_ref(),
+            after: c.after.as_ref(),
+            sensitive: instance.sensitive.contains(&c.name),
+            forces: c.forces_replacement,
+        })
+        .collect();
+    object(text, instance, (action.symbol(), color_of(action)), mode, entries, style);
+}
+
+/// `  ~ kind address {`, the body, `    }` and a blank line.
+fn object(
+    text: &mut String,
+    instance: &PlannedInstance,
+    (symbol, color): (&str, &str),
+    mode: Mode,
+    entries: Vec<Entry>,
+    style: Style,
+) {
+    let symbol = crate::render::paint(symbol, color, style.color);
+    text.push_str(&format!("  {symbol} {} {} {{\n", instance.resource_type, instance.address));
+    let mut out = Lines::new(style.width);
+    body(&mut out, 6, mode, entries);
+    out.write(text, style.color);
+    text.push_str("    }\n\n");
+}
+
+#[cfg(test)]
+mod corpus;
