@@ -199,7 +199,16 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
         })
         .collect();
     let (add, change, destroy) = summary(plan);
-    serde_json::json!({ "changes": changes, "summary": { "add": add, "change": change, "destroy": destroy } })
+    let retries: Vec<serde_json::Value> = plan
+        .retries
+        .iter()
+        .map(|(address, message)| serde_json::json!({ "address": address.to_string(), "error": message }))
+        .collect();
+    serde_json::json!({
+        "changes": changes,
+        "summary": { "add": add, "change": change, "destroy": destroy },
+        "retries": retries,
+    })
 }
 
 fn action_name(action: Action) -> &'static str {
