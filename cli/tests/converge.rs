@@ -298,7 +298,9 @@ fn every_resource_kind_has_a_complete_converge_file() {
     let kinds = resource_kinds();
     for (provider, kind, schema) in &kinds {
         match read_spec(provider, kind) {
-            Ok(spec) => problems.extend(coverage_problems(&spec, schema).into_iter().map(|p| format!("{provider}.{kind}: {p}"))),
+            Ok(spec) => {
+                problems.extend(coverage_problems(&spec, schema).into_iter().map(|p| format!("{provider}.{kind}: {p}")))
+            }
             Err(error) => problems.push(format!("{provider}.{kind}: {error}")),
         }
     }
@@ -381,9 +383,16 @@ impl Case<'_> {
     fn json(&self, step: &str, args: &[&str]) -> Json {
         let output = self.infra(args);
         let printed = text(&output);
-        assert_eq!(output.status.code(), Some(0), "{}: {step}: `infra {}` failed:\n{printed}", self.label(), args.join(" "));
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("{}: {step}: `infra {}` printed no JSON ({e}):\n{printed}", self.label(), args.join(" ")))
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: {step}: `infra {}` failed:\n{printed}",
+            self.label(),
+            args.join(" ")
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!("{}: {step}: `infra {}` printed no JSON ({e}):\n{printed}", self.label(), args.join(" "))
+        })
     }
 
     /// The subject's attributes in the state, as JSON.
@@ -391,7 +400,9 @@ impl Case<'_> {
         let state = self.json("state pull", &["state", "pull"]);
         let instances = state["instances"].as_array().cloned().unwrap_or_default();
         let found = instances.into_iter().find(|i| i["address"] == SUBJECT && i["mode"] == "managed");
-        found.map(|i| i["attributes"].clone()).unwrap_or_else(|| panic!("{}: `{SUBJECT}` is not in the state", self.label()))
+        found
+            .map(|i| i["attributes"].clone())
+            .unwrap_or_else(|| panic!("{}: `{SUBJECT}` is not in the state", self.label()))
     }
 
     /// `template` with each `{name}` replaced by the subject's attribute `name`.
@@ -399,7 +410,8 @@ impl Case<'_> {
         let mut filled = String::new();
         let mut rest = template;
         while let Some(start) = rest.find('{') {
-            let end = rest[start..].find('}').map(|e| start + e).unwrap_or_else(|| panic!("unclosed `{{` in {template}"));
+            let end =
+                rest[start..].find('}').map(|e| start + e).unwrap_or_else(|| panic!("unclosed `{{` in {template}"));
             let name = &rest[start + 1..end];
             let value = match &attributes[name] {
                 Json::String(s) => s.clone(),
@@ -446,11 +458,27 @@ impl Case<'_> {
         let changes = plan["changes"].as_array().cloned().unwrap_or_default();
         let actions: Vec<(String, String)> = changes
             .iter()
-            .map(|c| (c["address"].as_str().unwrap_or_default().to_string(), c["action"].as_str().unwrap_or_default().to_string()))
+            .map(|c| {
+                (
+                    c["address"].as_str().unwrap_or_default().to_string(),
+                    c["action"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect();
-        assert_eq!(actions, [(SUBJECT.to_string(), action.to_string())], "{}: {step}: the plan is {plan:#}", self.label());
+        assert_eq!(
+            actions,
+            [(SUBJECT.to_string(), action.to_string())],
+            "{}: {step}: the plan is {plan:#}",
+            self.label()
+        );
         let attribute = &changes[0]["attributes"][&change.name];
-        assert_eq!(attribute["changed"], true, "{}: {step}: `{}` is not changed in {plan:#}", self.label(), change.name);
+        assert_eq!(
+            attribute["changed"],
+            true,
+            "{}: {step}: `{}` is not changed in {plan:#}",
+            self.label(),
+            change.name
+        );
         if action == "replace" {
             assert_eq!(attribute["forces_replacement"], true, "{}: {step}: in {plan:#}", self.label());
         }
@@ -501,7 +529,11 @@ impl Case<'_> {
             }
             None => {
                 let printed = self.expect("import (refused)", &["import", SUBJECT, "anything"], 1);
-                assert!(printed.contains("cannot be imported"), "{}: import failed otherwise:\n{printed}", self.label());
+                assert!(
+                    printed.contains("cannot be imported"),
+                    "{}: import failed otherwise:\n{printed}",
+                    self.label()
+                );
                 self.expect("apply after the refused import", &["apply", "--auto-approve"], 0);
             }
         }
