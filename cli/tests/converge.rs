@@ -35,12 +35,41 @@ fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/converge")
 }
 
-/// Every resource kind of every built-in provider, as `(provider, kind, schema)`.
-fn resource_kinds() -> Vec<(String, String, Schema)> {
+/// A resource kind or data source of a built-in provider.
+struct Kind {
+    provider: String,
+    kind: String,
+    schema: Schema,
+    data: bool,
+}
+
+impl Kind {
+    fn name(&self) -> String {
+        kind_name(&self.provider, &self.kind, self.data)
+    }
+
+    /// Its data file: `PROVIDER/KIND.converge`, or `PROVIDER/data/KIND.converge`.
+    fn path(&self) -> PathBuf {
+        let dir = data_dir().join(&self.provider);
+        let dir = if self.data { dir.join("data") } else { dir };
+        dir.join(format!("{}.converge", self.kind))
+    }
+}
+
+fn kind_name(provider: &str, kind: &str, data: bool) -> String {
+    format!("{}{provider}.{kind}", if data { "data " } else { "" })
+}
+
+/// Every resource kind and data source of every built-in provider.
+fn kinds() -> Vec<Kind> {
     let mut kinds = Vec::new();
     for provider in infra_stdlib::providers::all() {
+        let name = &provider.name;
         for (kind, schema) in provider.resources {
-            kinds.push((provider.name.clone(), kind, schema));
+            kinds.push(Kind { provider: name.clone(), kind, schema, data: false });
+        }
+        for (kind, schema) in provider.data_sources {
+            kinds.push(Kind { provider: name.clone(), kind, schema, data: true });
         }
     }
     kinds
@@ -76,6 +105,8 @@ enum How {
 struct Spec {
     provider: String,
     kind: String,
+    /// A data source: only read, so only `support`, `minimal`, `full` and `unset`.
+    data: bool,
     support: String,
     minimal: String,
     full: String,
@@ -94,6 +125,11 @@ struct Spec {
 
 impl Spec {
     fn name(&self) -> String {
+        kind_name(&self.provider, &self.kind, self.data)
+    }
+
+    /// `PROVIDER.KIND`, as a declaration writes it.
+    fn type_name(&self) -> String {
         format!("{}.{}", self.provider, self.kind)
     }
 }
@@ -101,16 +137,19 @@ impl Spec {
 const SECTIONS: [&str; 10] =
     ["support", "minimal", "full", "update", "replace", "import", "import_differs", "lookup", "unset", "unchanged"];
 const REQUIRED_SECTIONS: [&str; 6] = ["minimal", "full", "update", "replace", "import", "lookup"];
+const DATA_SECTIONS: [&str; 4] = ["support", "minimal", "full", "unset"];
 
 /// Splits a data file into its `--- NAME` sections. Lines before the first are comments.
-fn sections(text: &str) -> Result<BTreeMap<String, String>, String> {
+fn sections(text: &str, data: bool) -> Result<BTreeMap<String, String>, String> {
+    let (allowed, required): (&[&str], &[&str]) =
+        if data { (&DATA_SECTIONS, &DATA_SECTIONS[1..3]) } else { (&SECTIONS, &REQUIRED_SECTIONS) };
     let mut sections: BTreeMap<String, String> = BTreeMap::new();
     let mut current: Option<String> = None;
     for (number, line) in text.lines().enumerate() {
         if let Some(name) = line.strip_prefix("--- ") {
             let name = name.trim().to_string();
-            if !SECTIONS.contains(&name.as_str()) {
-                return Err(format!("line {}: unknown section `{name}`; sections are {SECTIONS:?}", number + 1));
+            if !allowed.contains(&name.as_str()) {
+                return Err(format!("line {}: unknown section `{name}`; sections are {allowed:?}", number + 1));
             }
             if sections.insert(name.clone(), String::new()).is_some() {
                 return Err(format!("line {}: section `{name}` appears twice", number + 1));
@@ -124,8 +163,8 @@ fn sections(text: &str) -> Result<BTreeMap<String, String>, String> {
             return Err(format!("line {}: text before the first `--- SECTION` line", number + 1));
         }
     }
-    for name in REQUIRED_SECTIONS {
-        if !sections.contains_key(name) {
+    for name in required {
+        if !sections.contains_key(*name) {
             return Err(format!("section `--- {name}` is missing"));
         }
     }
@@ -199,15 +238,16 @@ fn split_words(line: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-fn read_spec(provider: &str, kind: &str) -> Result<Spec, String> {
-    let path = data_dir().join(provider).join(format!("{kind}.converge"));
+fn read_spec(kind: &Kind) -> Result<Spec, String> {
+    let path = kind.path();
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let sections = sections(&text)?;
+    let sections = sections(&text, kind.data)?;
     let section = |name: &str| sections.get(name).cloned().unwrap_or_default();
     let import = meaningful_lines(&section("import")).next().map(str::to_string);
     Ok(Spec {
-        provider: provider.to_string(),
-        kind: kind.to_string(),
+        provider: kind.provider.clone(),
+        kind: kind.kind.clone(),
+        data: kind.data,
         support: section("support"),
         minimal: section("minimal"),
         full: section("full"),
@@ -225,17 +265,19 @@ fn slice(text: &str, span: infra_compiler::Span) -> &str {
     &text[span.start as usize..span.end as usize]
 }
 
-/// The subject `resource PROVIDER.KIND this` of a configuration.
-fn subject(source: &str, expected: &str) -> Result<Resource, String> {
+/// The subject `resource PROVIDER.KIND this` (or `data ...`) of a configuration.
+fn subject(source: &str, spec: &Spec) -> Result<Resource, String> {
+    let (mode, keyword) = if spec.data { (ResourceMode::Data, "data") } else { (ResourceMode::Managed, "resource") };
+    let expected = spec.type_name();
     let parsed = parse_file(FileId(0), source);
     if let Some(diagnostic) = parsed.diagnostics.first() {
         return Err(format!("does not parse: {}", diagnostic.message));
     }
     let found = parsed.ast.items.into_iter().find_map(|item| match item {
-        Item::Resource(r) if r.mode == ResourceMode::Managed && r.name.name == SUBJECT => Some(r),
+        Item::Resource(r) if r.mode == mode && r.name.name == SUBJECT => Some(r),
         _ => None,
     });
-    let resource = found.ok_or_else(|| format!("declares no `resource {expected} {SUBJECT}`"))?;
+    let resource = found.ok_or_else(|| format!("declares no `{keyword} {expected} {SUBJECT}`"))?;
     let kind = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
     if kind != expected {
         return Err(format!("`{SUBJECT}` is a `{kind}`, not a `{expected}`"));
@@ -255,11 +297,11 @@ fn set_names(body: &Body) -> Vec<String> {
 fn coverage_problems(spec: &Spec, schema: &Schema) -> Vec<String> {
     let mut problems = Vec::new();
     for (config, text) in [("minimal", &spec.minimal), ("full", &spec.full)] {
-        if let Err(problem) = subject(&format!("{}\n{text}", spec.support), &spec.name()) {
+        if let Err(problem) = subject(&format!("{}\n{text}", spec.support), spec) {
             problems.push(format!("--- {config}: {problem}"));
         }
     }
-    let full = subject(&format!("{}\n{}", spec.support, spec.full), &spec.name()).map(|r| set_names(&r.body));
+    let full = subject(&format!("{}\n{}", spec.support, spec.full), spec).map(|r| set_names(&r.body));
     let full = full.unwrap_or_default();
     let settable: Vec<(&str, bool)> = schema
         .attributes
@@ -271,6 +313,9 @@ fn coverage_problems(spec: &Spec, schema: &Schema) -> Vec<String> {
     for (name, force_new) in &settable {
         if !full.iter().any(|n| n == name) && !spec.unset.contains_key(*name) {
             problems.push(format!("`{name}` is not set by --- full nor listed under --- unset"));
+        }
+        if spec.data {
+            continue;
         }
         let (right, wrong) = if *force_new { (&spec.replace, &spec.update) } else { (&spec.update, &spec.replace) };
         if wrong.iter().any(|c| c.name == *name) {
@@ -295,21 +340,19 @@ fn coverage_problems(spec: &Spec, schema: &Schema) -> Vec<String> {
 #[test]
 fn every_resource_kind_has_a_complete_converge_file() {
     let mut problems = Vec::new();
-    let kinds = resource_kinds();
-    for (provider, kind, schema) in &kinds {
-        match read_spec(provider, kind) {
+    let kinds = kinds();
+    for kind in &kinds {
+        let name = kind.name();
+        match read_spec(kind) {
             Ok(spec) => {
-                problems.extend(coverage_problems(&spec, schema).into_iter().map(|p| format!("{provider}.{kind}: {p}")))
+                problems.extend(coverage_problems(&spec, &kind.schema).into_iter().map(|p| format!("{name}: {p}")))
             }
-            Err(error) => problems.push(format!("{provider}.{kind}: {error}")),
+            Err(error) => problems.push(format!("{name}: {error}")),
         }
     }
     for entry in walk(&data_dir()) {
-        let provider = entry.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
-        let kind = entry.file_stem().map(|n| n.to_string_lossy().into_owned());
-        let known = kinds.iter().any(|(p, k, _)| Some(p) == provider.as_ref() && Some(k) == kind.as_ref());
-        if !known || entry.extension().is_none_or(|e| e != "converge") {
-            problems.push(format!("{} is not the data file of a resource kind", entry.display()));
+        if !kinds.iter().any(|kind| kind.path() == entry) {
+            problems.push(format!("{} is not the data file of a resource kind or data source", entry.display()));
         }
     }
     assert!(problems.is_empty(), "the convergence data files are incomplete:\n{}", problems.join("\n"));
@@ -492,6 +535,9 @@ impl Case<'_> {
         self.expect("apply", &["apply", "--auto-approve"], 0);
         self.converged("plan after apply", true);
         self.converged("plan after apply without refresh", false);
+        if self.spec.data {
+            return self.destroy(&Json::Null);
+        }
         // An apply with nothing to do saves what refresh read; planning from that state
         // alone must find nothing either.
         self.expect("refresh", &["apply", "--auto-approve"], 0);
@@ -506,11 +552,15 @@ impl Case<'_> {
             }
         }
         self.import();
-        let attributes = self.attributes();
+        self.destroy(&self.attributes());
+    }
+
+    /// Destroys everything; then the state is empty and the subject cannot be found.
+    fn destroy(&self, attributes: &Json) {
         self.expect("destroy", &["destroy", "--auto-approve"], 0);
         let listed = self.expect("state list after destroy", &["state", "list"], 0);
         assert!(listed.trim().is_empty(), "{}: destroy left in the state:\n{listed}", self.label());
-        self.look_up(&attributes, false);
+        self.look_up(attributes, false);
     }
 
     /// Forgets the subject and imports it again by its id, then nothing must change; a
@@ -573,7 +623,7 @@ impl Case<'_> {
 /// the list the change gives.
 fn with_change(config: &str, spec: &Spec, change: &Change) -> Result<String, String> {
     let offset = spec.support.len() + 1;
-    let resource = subject(&format!("{}\n{config}", spec.support), &spec.name())?;
+    let resource = subject(&format!("{}\n{config}", spec.support), spec)?;
     let at = |span: infra_compiler::Span| (span.start as usize - offset, span.end as usize - offset);
     let mut text = config.to_string();
     let close = text[..at(resource.span).1].rfind('}').ok_or("the subject has no closing brace")?;
@@ -617,13 +667,14 @@ fn render_blocks(name: &str, value: &str) -> Result<String, String> {
 fn every_resource_kind_converges() {
     // For working on a few kinds: INFRA_CONVERGE_KINDS="aws.subnet local.file".
     let only = std::env::var("INFRA_CONVERGE_KINDS").ok();
-    let chosen = |provider: &str, kind: &str| {
-        only.as_ref().is_none_or(|only| only.split_whitespace().any(|k| k == format!("{provider}.{kind}")))
+    let chosen = |name: &str| {
+        let name = name.strip_prefix("data ").map_or(name.to_string(), |kind| format!("data.{kind}"));
+        only.as_ref().is_none_or(|only| only.split_whitespace().any(|k| k == name))
     };
-    let specs: Vec<Spec> = resource_kinds()
+    let specs: Vec<Spec> = kinds()
         .iter()
-        .filter(|(provider, kind, _)| chosen(provider, kind))
-        .map(|(provider, kind, _)| read_spec(provider, kind).unwrap_or_else(|e| panic!("{provider}.{kind}: {e}")))
+        .filter(|kind| chosen(&kind.name()))
+        .map(|kind| read_spec(kind).unwrap_or_else(|e| panic!("{}: {e}", kind.name())))
         .collect();
     let moto = Moto::start();
     let temp = tempfile::tempdir().expect("temp dir");
@@ -634,7 +685,8 @@ fn every_resource_kind_converges() {
         for _ in 0..WORKERS {
             scope.spawn(|| loop {
                 let Some((spec, config)) = queue.lock().expect("queue").pop() else { return };
-                let dir = temp.path().join(format!("{}-{}-{config}", spec.provider, spec.kind));
+                let data = if spec.data { "data-" } else { "" };
+                let dir = temp.path().join(format!("{data}{}-{}-{config}", spec.provider, spec.kind));
                 std::fs::create_dir(&dir).expect("case dir");
                 let case = Case { spec, config, moto: &moto, dir };
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case.run()));
