@@ -414,3 +414,48 @@ fn settings_aws_changes_in_place_are_updated_on_the_same_object() {
     let described = moto.aws(&["route53", "get-hosted-zone", "--id", text(&zone, "zone_id")]);
     assert_eq!(described["HostedZone"]["Config"]["Comment"], "the shop");
 }
+
+/// Found by the convergence suite: an imported key pair had no `public_key`, so the
+/// configuration's key (force-new) replaced the key pair right after the import.
+#[test]
+fn regression_an_imported_key_pair_reads_its_public_key_so_the_next_plan_keeps_it() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKjbyvfOJNZXUJPXIv8W2ESsgyMRCw4L7rxW6Y2zKS3r";
+    moto.aws(&["ec2", "import-key-pair", "--key-name", "deploy", "--public-key-material", public_key]);
+    let imported = runtime.block_on(provider.import("key_pair", "deploy")).expect("imported");
+    assert_eq!(text(&imported, "public_key"), public_key);
+    // Once the state has the key, it is kept as it is, not asked for again.
+    let mut current = imported.clone();
+    current.insert("public_key".to_string(), Value::string("as configured"));
+    let ReadResult::Found(read) = runtime.block_on(provider.read("key_pair", &current)).expect("read") else {
+        panic!("the key pair is gone")
+    };
+    assert_eq!(text(&read, "public_key"), "as configured");
+}
+
+/// Found by the convergence suite: a record made without `ttl` read back with `ttl = 0`
+/// from moto, so every plan after the apply updated it.
+#[test]
+fn regression_a_record_made_without_a_ttl_reads_back_without_one() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let zone = runtime
+        .block_on(provider.create("route53_zone", &attrs(vec![("name", Value::string("ttl.example.com"))])))
+        .expect("zone");
+    let record = attrs(vec![
+        ("zone_id", Value::string(text(&zone, "zone_id"))),
+        ("name", Value::string("www.ttl.example.com")),
+        ("type", Value::string("A")),
+        ("ttl", Value::null()),
+        ("records", strs(&["192.0.2.1"])),
+    ]);
+    let created = runtime.block_on(provider.create("route53_record", &record)).expect("record");
+    assert_eq!(created.get("ttl"), Some(&Value::null()));
+    let ReadResult::Found(read) = runtime.block_on(provider.read("route53_record", &created)).expect("read") else {
+        panic!("the record is gone")
+    };
+    assert_eq!(read.get("ttl"), Some(&Value::null()));
+}

@@ -250,21 +250,31 @@ pub async fn key_pair_create(client: &Client, planned: &Attributes) -> AwsResult
     found(key_pair_read(client, &with(planned, vec![("id", Value::string(&name))])).await?, client, "ImportKeyPair")
 }
 
-/// AWS does not give the public key back; it stays as the state has it.
+/// The public key stays as the state has it; when the state has none (after an import),
+/// it is asked for (`IncludePublicKey`), so the configuration's key is no change.
 pub async fn key_pair_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
     let name = id(current);
-    let Some(key) = describe_one(client, "DescribeKeyPairs", "KeyName", &name, "keySet").await? else {
-        return Ok(None);
+    let ask_key = attribute(current, "public_key").is_null();
+    let mut params = vec![p("KeyName.1", &name)];
+    if ask_key {
+        params.push(p("IncludePublicKey", "true"));
+    }
+    let key = match client.ec2_describe("DescribeKeyPairs", &params, "keySet").await {
+        Ok(keys) => keys.into_iter().next(),
+        Err(error) if error.is_not_found() => None,
+        Err(error) => return Err(error),
     };
-    Ok(Some(with(
-        current,
-        vec![
-            ("key_name", Value::string(key.text_or_empty("keyName"))),
-            ("fingerprint", Value::string(key.text_or_empty("keyFingerprint"))),
-            ("key_pair_id", optional(key.text_of("keyPairId"))),
-            ("tags", tags_value(tags_of(&key), attribute(current, "tags"))),
-        ],
-    )))
+    let Some(key) = key else { return Ok(None) };
+    let mut values = vec![
+        ("key_name", Value::string(key.text_or_empty("keyName"))),
+        ("fingerprint", Value::string(key.text_or_empty("keyFingerprint"))),
+        ("key_pair_id", optional(key.text_of("keyPairId"))),
+        ("tags", tags_value(tags_of(&key), attribute(current, "tags"))),
+    ];
+    if ask_key {
+        values.push(("public_key", optional(key.text_of("publicKey").map(str::trim))));
+    }
+    Ok(Some(with(current, values)))
 }
 
 pub async fn key_pair_update(client: &Client, prior: &Attributes, planned: &Attributes) -> AwsResult<Attributes> {

@@ -240,7 +240,10 @@ pub async fn record_read(client: &Client, current: &Attributes) -> AwsResult<Opt
         .child("ResourceRecords")
         .map(|r| r.all("ResourceRecord").map(|r| r.text_or_empty("Value")).collect())
         .unwrap_or_default();
-    let ttl = set.text_of("TTL").and_then(|t| t.parse::<f64>().ok()).map_or_else(Value::null, Value::number);
+    // A record made without a TTL reads back as TTL 0 from some endpoints: still none.
+    let ttl = set.text_of("TTL").and_then(|t| t.parse::<f64>().ok());
+    let unset = attribute(current, "ttl").is_null() && ttl == Some(0.0);
+    let ttl = ttl.filter(|_| !unset).map_or_else(Value::null, Value::number);
     Ok(Some(with(
         current,
         vec![
