@@ -22,6 +22,11 @@ pub struct AttributeSchema {
     pub computed: bool,
     /// Changing it replaces the resource instead of updating it in place.
     pub force_new: bool,
+    /// With `force_new`: only a change from a value replaces the resource; setting one
+    /// where there was none (an imported object whose value cannot be read back, such
+    /// as `random`'s `keepers`) is an update in place. Terraform's "requires replace if
+    /// values not null".
+    pub force_new_only_if_set: bool,
     /// Redacted in plans, outputs and logs.
     pub sensitive: bool,
     /// Configuration may set it (true for required and optional attributes, and for
@@ -82,6 +87,7 @@ impl AttributeSchema {
             required: false,
             computed: false,
             force_new: false,
+            force_new_only_if_set: false,
             sensitive: false,
             settable: true,
             compare: Comparison::Exact,
@@ -115,6 +121,19 @@ impl AttributeSchema {
     pub fn also_computed(mut self) -> AttributeSchema {
         self.computed = true;
         self
+    }
+
+    /// Force-new, but only when it had a value before (see
+    /// [`AttributeSchema::force_new_only_if_set`]).
+    pub fn force_new_only_if_set(mut self) -> AttributeSchema {
+        self.force_new = true;
+        self.force_new_only_if_set = true;
+        self
+    }
+
+    /// Whether a change from `before` replaces the resource.
+    pub fn forces_replacement_from(&self, before_is_null: bool) -> bool {
+        self.force_new && !(self.force_new_only_if_set && before_is_null)
     }
 
     /// Compares values as `compare` says (see [`Comparison`]).
@@ -171,6 +190,17 @@ pub struct BlockSchema {
     pub schema: Schema,
     /// Whether the block may appear more than once (and take a `for` clause).
     pub repeated: bool,
+    /// How the list of a repeated block's elements compares: `Set` when the API keeps
+    /// no order (a security group's rules).
+    pub compare: Comparison,
+}
+
+impl BlockSchema {
+    /// Compares the list of elements as `compare` says (see [`BlockSchema::compare`]).
+    pub fn compared(mut self, compare: Comparison) -> BlockSchema {
+        self.compare = compare;
+        self
+    }
 }
 
 /// Everything a provider declares.

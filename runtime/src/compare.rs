@@ -50,7 +50,11 @@ pub fn keep_configured_forms(schema: &Schema, reference: &Attributes, actual: &m
         let (Some(wanted), Some(got)) = (reference.get(&block.name), actual.get_mut(&block.name)) else {
             continue;
         };
-        keep_block_forms(&block.schema, wanted, got);
+        if block.compare != Comparison::Exact && !wanted.equals(got) && equivalent(block.compare, wanted, got) {
+            *got = wanted.clone();
+        } else {
+            keep_block_forms(&block.schema, wanted, got);
+        }
     }
 }
 

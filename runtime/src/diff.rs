@@ -158,14 +158,16 @@ fn attribute_changes(
                 return None;
             }
             let attribute = schema.attribute(name);
-            // A value equal to the prior one under the attribute's comparison (a DNS
-            // name without its trailing dot, say) is no change.
-            if let (Some(a), Some(b), Some(attribute)) = (&before, &after, attribute) {
-                if attribute.compare != Comparison::Exact && crate::compare::equivalent(attribute.compare, a, b) {
+            // A value equal to the prior one under the attribute's (or block's)
+            // comparison (a DNS name without its trailing dot, say) is no change.
+            let compare = attribute.map(|a| a.compare).or_else(|| schema.block(name).map(|b| b.compare));
+            if let (Some(a), Some(b), Some(compare)) = (&before, &after, compare) {
+                if compare != Comparison::Exact && crate::compare::equivalent(compare, a, b) {
                     after = Some(a.clone());
                 }
             }
-            let force_new = attribute.is_some_and(|a| a.force_new);
+            let before_is_null = before.as_ref().is_none_or(Value::is_null);
+            let force_new = attribute.is_some_and(|a| a.forces_replacement_from(before_is_null));
             let mut change = AttributeChange { name: name.to_string(), before, after, forces_replacement: false };
             change.forces_replacement = force_new && prior.is_some() && planned.is_some() && change.is_change();
             Some(change)

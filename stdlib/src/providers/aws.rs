@@ -53,6 +53,7 @@ fn repeated(name: &str, description: &str, attributes: Vec<AttributeSchema>) -> 
         description: description.to_string(),
         schema: Schema { description: description.to_string(), attributes, blocks: Vec::new() },
         repeated: true,
+        compare: Comparison::Exact,
     }
 }
 
@@ -163,10 +164,13 @@ fn rule_block(name: &str, direction: &str) -> BlockSchema {
             AttributeSchema::required("from_port", Type::Number, "The first port (0 with protocol \"-1\")."),
             AttributeSchema::required("to_port", Type::Number, "The last port (0 with protocol \"-1\")."),
             required("protocol", "The protocol: \"tcp\", \"udp\", \"icmp\", or \"-1\" for all."),
-            AttributeSchema::optional("cidr_blocks", Type::list(Type::String), "The IPv4 ranges the rule applies to."),
+            AttributeSchema::optional("cidr_blocks", Type::list(Type::String), "The IPv4 ranges the rule applies to.")
+                .compared(Comparison::Set),
             string("description", "A description of the rule."),
         ],
     )
+    // EC2 keeps no order of a group's rules.
+    .compared(Comparison::Set)
 }
 
 fn security_group() -> Schema {
@@ -177,7 +181,7 @@ fn security_group() -> Schema {
             vec![
                 required("name", "The group's name, unique in the VPC.").force_new(),
                 string("description", "The group's description; \"Managed by Infra\" by default.").force_new(),
-                string("vpc_id", "The VPC; the default VPC when left out.").force_new(),
+                string("vpc_id", "The VPC; the default VPC when left out.").also_computed().force_new(),
                 tags_attribute(),
                 computed("owner_id", "The account that owns the group."),
             ],

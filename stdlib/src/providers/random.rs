@@ -33,7 +33,8 @@ fn keepers() -> AttributeSchema {
         Type::map(Type::String),
         "Values that generate a new random value whenever any of them changes.",
     )
-    .force_new()
+    // An imported object has none: setting them then is no new value.
+    .force_new_only_if_set()
 }
 
 fn password() -> Schema {

@@ -69,7 +69,7 @@ pub(super) fn plan_attributes(
         schema
             .attributes
             .iter()
-            .filter(|a| a.force_new)
+            .filter(|a| a.forces_replacement_from(attribute(prior, &a.name).is_null()))
             .any(|a| !attribute(prior, &a.name).equals(attribute(config, &a.name)))
     };
     let kept = prior.filter(|prior| !replaced(prior));
