@@ -899,6 +899,8 @@ impl<'c, 'a> Engine<'c, 'a> {
         };
         let configured = self.configure(&provider_key, &provider_schema.name, resource.ty.span)?;
         let config = self.evaluate_body(frame, &resource.body, schema, &locals)?;
+        // Values the checker could not see are validated now that they are known.
+        crate::validate::check_body(schema, &resource.body, &config, &address.to_string())?;
         let conditions = Conditions::of(&resource.body);
         // Preconditions hold before anything is created or changed.
         conditions.preconditions(&frame.scope, &locals, &address)?;
