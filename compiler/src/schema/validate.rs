@@ -71,6 +71,10 @@ impl Validator {
                 cidr(text, Some((*min_prefix, *max_prefix)), secret)
             }
             (Validator::OneOf(accepted), Subject::Text(text)) => one_of(attribute, accepted, text, secret),
+            // A number is compared as the language writes it: `2048` for `2048.0`.
+            (Validator::OneOf(accepted), Subject::Number(number)) => {
+                one_of(attribute, accepted, &number.to_string(), secret)
+            }
             (Validator::Range { min, max }, Subject::Number(number)) => range(attribute, *min, *max, number),
             (Validator::Duration, Subject::Text(text)) => duration(text, secret),
             (Validator::Regex { pattern, description }, Subject::Text(text)) => {
