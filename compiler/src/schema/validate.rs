@@ -134,7 +134,7 @@ fn cidr(text: &str, ipv4_prefix: Option<(u8, u8)>, secret: bool) -> Result<(), R
         }
         if length < u32::from(min) || length > u32::from(max) {
             return Err(Rejection::new(
-                format!("is not a block size AWS accepts here: the prefix length must be from /{min} to /{max}"),
+                format!("is not a block of an accepted size: the prefix length must be from /{min} to /{max}"),
                 format!("write a block from /{min} (the largest) to /{max} (the smallest), such as `10.0.0.0/{}`", min.max(16)),
             ));
         }
@@ -169,7 +169,10 @@ fn one_of(attribute: &str, accepted: &[String], text: &str, secret: bool) -> Res
     if accepted.iter().any(|a| a == text) {
         return Ok(());
     }
-    let suggestion = if secret { None } else { suggest(text, accepted.iter().map(String::as_str)) };
+    // A value in the wrong case (`TCP` for `tcp`) is the likeliest slip.
+    let same_but_case = accepted.iter().find(|a| a.eq_ignore_ascii_case(text)).map(|a| format!("did you mean `{a}`?"));
+    let suggestion =
+        if secret { None } else { same_but_case.or_else(|| suggest(text, accepted.iter().map(String::as_str))) };
     let help = suggestion.unwrap_or_else(|| format!("write one of {}", quoted_list(accepted, 10)));
     Err(Rejection::new(format!("is not a value `{attribute}` accepts"), help))
 }
@@ -273,6 +276,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         let (unit, next) = after.split_at(unit_end);
         let unit_nanos = unit_nanos(unit).ok_or_else(|| match unit {
             "" => format!("`{number}` has no unit"),
+            _ if unit.contains(char::is_whitespace) => "it has a space; write the units right after the numbers".to_string(),
             _ => format!("`{unit}` is not a unit (use ns, us, ms, s, m or h)"),
         })?;
         let component = component_nanos(number, unit_nanos).ok_or_else(|| format!("`{number}` is not a number"))?;
@@ -354,6 +358,7 @@ mod tests {
         let (message, help) = check(&types, "t3.mirco").expect_err("typo");
         assert_eq!(message, "`t3.mirco` is not a value `attr` accepts");
         assert_eq!(help, "did you mean `t3.micro`?");
+        assert_eq!(check(&types, "T3.Micro").expect_err("case").1, "did you mean `t3.micro`?");
         let (_, help) = check(&types, "zzz").expect_err("far");
         assert_eq!(help, "write one of `t3.micro`, `t3.small` or `m5.large`");
     }
