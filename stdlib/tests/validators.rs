@@ -65,7 +65,8 @@ fn vpc_and_subnet_blocks_are_ipv4_networks_from_16_to_28() {
             &["10.0.0.0/33", "10.0.0.0/8", "10.0.0.0/29", "10.0.1.5/24", "10.0.0.0", "fd00::/56"],
         );
     }
-    let (message, help) = validate(&attribute("aws", "vpc", &["cidr_block"]), Subject::Text("10.0.0.0/33")).unwrap_err();
+    let (message, help) =
+        validate(&attribute("aws", "vpc", &["cidr_block"]), Subject::Text("10.0.0.0/33")).unwrap_err();
     assert_eq!(message, "`10.0.0.0/33` is not a CIDR block: the prefix length of an IPv4 block is at most 32");
     assert_eq!(help, "write an address and a prefix length, such as `10.0.0.0/16`");
 }
@@ -95,16 +96,28 @@ fn instance_types_are_the_ones_ec2_offers() {
 #[test]
 fn security_group_rules_take_known_protocols_and_ports() {
     for direction in ["ingress", "egress"] {
-        texts(&attribute("aws", "security_group", &[direction, "protocol"]), &["tcp", "udp", "icmp", "-1"], &["TCP", "http", "6"]);
+        texts(
+            &attribute("aws", "security_group", &[direction, "protocol"]),
+            &["tcp", "udp", "icmp", "-1"],
+            &["TCP", "http", "6"],
+        );
         for port in ["from_port", "to_port"] {
-            numbers(&attribute("aws", "security_group", &[direction, port]), &[-1.0, 0.0, 22.0, 65535.0], &[65536.0, -2.0, 80.5]);
+            numbers(
+                &attribute("aws", "security_group", &[direction, port]),
+                &[-1.0, 0.0, 22.0, 65535.0],
+                &[65536.0, -2.0, 80.5],
+            );
         }
     }
 }
 
 #[test]
 fn route53_records_take_record_types_and_a_ttl_in_range() {
-    texts(&attribute("aws", "route53_record", &["type"]), &["A", "AAAA", "CNAME", "TXT", "MX"], &["a", "ANAME", "SOAP"]);
+    texts(
+        &attribute("aws", "route53_record", &["type"]),
+        &["A", "AAAA", "CNAME", "TXT", "MX"],
+        &["a", "ANAME", "SOAP"],
+    );
     numbers(&attribute("aws", "route53_record", &["ttl"]), &[0.0, 300.0, 2_147_483_647.0], &[-1.0, 2_147_483_648.0]);
     let records = attribute("aws", "route53_record", &["records"]);
     assert!(validate(&records, Subject::Collection(0)).is_err(), "a record set has at least one value");
@@ -140,7 +153,11 @@ fn durations_modes_keys_and_lengths_of_the_local_providers() {
     texts(&attribute("exec", "command", &["timeout"]), &["2s", "1h"], &["2", "soon"]);
     texts(&attribute("exec", "command", &["create"]), &["true"], &["", "   "]);
     assert!(validate(&attribute("exec", "json", &["program"]), Subject::Collection(0)).is_err());
-    texts(&attribute("local", "file", &["mode"]), &["0644", "644", "0600", "0777", "7"], &["0999", "1777", "rw-r--r--", "00644", ""]);
+    texts(
+        &attribute("local", "file", &["mode"]),
+        &["0644", "644", "0600", "0777", "7"],
+        &["0999", "1777", "rw-r--r--", "00644", ""],
+    );
     texts(&attribute("local", "file", &["path"]), &["a"], &[""]);
     texts(&attribute("tls", "private_key", &["algorithm"]), &["ED25519", "RSA"], &["ed25519", "ECDSA"]);
     numbers(&attribute("tls", "private_key", &["rsa_bits"]), &[2048.0, 3072.0, 4096.0], &[1024.0, 2049.0]);

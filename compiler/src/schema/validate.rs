@@ -135,7 +135,10 @@ fn cidr(text: &str, ipv4_prefix: Option<(u8, u8)>, secret: bool) -> Result<(), R
         if length < u32::from(min) || length > u32::from(max) {
             return Err(Rejection::new(
                 format!("is not a block of an accepted size: the prefix length must be from /{min} to /{max}"),
-                format!("write a block from /{min} (the largest) to /{max} (the smallest), such as `10.0.0.0/{}`", min.max(16)),
+                format!(
+                    "write a block from /{min} (the largest) to /{max} (the smallest), such as `10.0.0.0/{}`",
+                    min.max(16)
+                ),
             ));
         }
     }
@@ -184,7 +187,11 @@ fn quoted_list(values: &[String], limit: usize) -> String {
         [] => "nothing".to_string(),
         [one] => one.clone(),
         _ if quoted.len() > limit => {
-            format!("{} or {} more (see the provider's documentation)", quoted[..limit].join(", "), quoted.len() - limit)
+            format!(
+                "{} or {} more (see the provider's documentation)",
+                quoted[..limit].join(", "),
+                quoted.len() - limit
+            )
         }
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
@@ -196,7 +203,10 @@ fn range(attribute: &str, min: i64, max: i64, number: f64) -> Result<(), Rejecti
         return Err(Rejection::new("is not a whole number", help));
     }
     if number < min as f64 || number > max as f64 {
-        return Err(Rejection::new(format!("is out of range: `{attribute}` is at least {min} and at most {max}"), help));
+        return Err(Rejection::new(
+            format!("is out of range: `{attribute}` is at least {min} and at most {max}"),
+            help,
+        ));
     }
     Ok(())
 }
@@ -276,7 +286,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         let (unit, next) = after.split_at(unit_end);
         let unit_nanos = unit_nanos(unit).ok_or_else(|| match unit {
             "" => format!("`{number}` has no unit"),
-            _ if unit.contains(char::is_whitespace) => "it has a space; write the units right after the numbers".to_string(),
+            _ if unit.contains(char::is_whitespace) => {
+                "it has a space; write the units right after the numbers".to_string()
+            }
             _ => format!("`{unit}` is not a unit (use ns, us, ms, s, m or h)"),
         })?;
         let component = component_nanos(number, unit_nanos).ok_or_else(|| format!("`{number}` is not a number"))?;
@@ -321,9 +333,7 @@ mod tests {
     use super::{Subject, Validator};
 
     fn check(validator: &Validator, text: &str) -> Result<(), (String, String)> {
-        validator
-            .check("attr", Subject::Text(text), false)
-            .map_err(|r| (r.message("attr", Some(text)), r.help))
+        validator.check("attr", Subject::Text(text), false).map_err(|r| (r.message("attr", Some(text)), r.help))
     }
 
     #[test]

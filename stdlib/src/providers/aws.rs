@@ -87,7 +87,9 @@ fn vpc() -> Schema {
         "A virtual private cloud: an isolated network.",
         "The VPC's id (`vpc-...`).",
         vec![
-            required("cidr_block", "The VPC's IPv4 address range, from /16 to /28.").force_new().validate(NETWORK_BLOCK),
+            required("cidr_block", "The VPC's IPv4 address range, from /16 to /28.")
+                .force_new()
+                .validate(NETWORK_BLOCK),
             AttributeSchema::optional(
                 "enable_dns_support",
                 Type::Bool,

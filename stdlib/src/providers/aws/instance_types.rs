@@ -5,7 +5,8 @@
 /// Sizes of the burstable families.
 const BURSTABLE: &[&str] = &["nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"];
 /// Sizes of Intel and AMD general purpose, compute and memory families of the 5th generation.
-const GEN5: &[&str] = &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "metal"];
+const GEN5: &[&str] =
+    &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "metal"];
 /// Sizes of the 6th generation Intel families.
 const GEN6I: &[&str] =
     &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "metal"];
@@ -19,13 +20,32 @@ const GRAVITON: &[&str] =
     &["medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "metal"];
 /// Sizes of the 7th generation Intel families.
 const GEN7I: &[&str] = &[
-    "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge", "metal-24xl",
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "48xlarge",
+    "metal-24xl",
     "metal-48xl",
 ];
 /// Sizes of the 7th generation AMD families.
 const GEN7A: &[&str] = &[
-    "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge",
-    "48xlarge", "metal-48xl",
+    "medium",
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "32xlarge",
+    "48xlarge",
+    "metal-48xl",
 ];
 
 /// Every family with its sizes.
