@@ -105,3 +105,20 @@ fn a_refused_sensitive_value_is_not_shown() {
     assert!(text.contains("E0406") && text.contains("the value of `mode` is not a valid `mode`"), "{text}");
     assert!(!text.contains("0999"), "the secret leaked:\n{text}");
 }
+
+/// A value computed inside a repeated nested block is found in its block: the label is on
+/// the attribute in the block's body.
+#[test]
+fn plan_refuses_a_computed_port_in_a_nested_block() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(
+        dir,
+        &format!("{AWS_PROVIDER}\ninput ports: list(number)\n\nresource aws.security_group web {{\n  name = \"web\"\n  ingress for port in ports {{\n    from_port   = port\n    to_port     = port\n    protocol    = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }}\n}}\n"),
+    );
+    ok(dir, &["check"]);
+    let text = fails(dir, &["plan", "--var", "ports=[22, 70000]"]);
+    assert!(text.contains("web: `70000` is out of range: `from_port` is at least -1 and at most 65535"), "{text}");
+    assert!(text.contains("main.infra:14:19"), "the label is on `from_port`'s value:\n{text}");
+    assert!(text.contains("also: `70000` is out of range: `to_port`"), "the other value is a note:\n{text}");
+}

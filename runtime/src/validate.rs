@@ -129,3 +129,59 @@ fn span_of(body: &Body, path: &[PathStep]) -> Span {
         [] => body.span,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use infra_compiler::schema::{AttributeSchema, BlockSchema, Schema, Validator};
+    use infra_compiler::types::Type;
+
+    use super::{validate_config, PathStep};
+    use crate::provider::Attributes;
+    use crate::value::Value;
+
+    fn schema() -> Schema {
+        let rule = Schema {
+            description: String::new(),
+            attributes: vec![
+                AttributeSchema::optional("cidr_blocks", Type::list(Type::String), "").validate(Validator::Cidr)
+            ],
+            blocks: Vec::new(),
+        };
+        Schema {
+            description: String::new(),
+            attributes: vec![AttributeSchema::optional("mode", Type::String, "")
+                .validate(Validator::OneOf(vec!["a".into(), "b".into()]))],
+            blocks: vec![BlockSchema { name: "rule".into(), description: String::new(), schema: rule, repeated: true }],
+        }
+    }
+
+    fn rule(cidrs: Vec<Value>) -> Value {
+        Value::map([("cidr_blocks".to_string(), Value::list(cidrs))].into_iter().collect())
+    }
+
+    /// Elements of lists in repeated blocks are checked, with the path to them; unknown
+    /// ones are left for later.
+    #[test]
+    fn refused_elements_of_nested_blocks_are_found_by_path() {
+        let rules = vec![
+            rule(vec![Value::string("10.0.0.0/8")]),
+            rule(vec![Value::unknown(Type::String), Value::string("10.0.0.0/99")]),
+        ];
+        let config: Attributes =
+            [("mode".to_string(), Value::string("a")), ("rule".to_string(), Value::list(rules))].into_iter().collect();
+        let found = validate_config(&schema(), &config);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, vec![PathStep::Block("rule".into(), 1), PathStep::Attribute("cidr_blocks".into())]);
+        assert!(found[0].message.starts_with("`10.0.0.0/99` is not a CIDR block"), "{}", found[0].message);
+    }
+
+    #[test]
+    fn a_sensitive_value_is_not_repeated() {
+        let config: Attributes =
+            [("mode".to_string(), Value::string("hunter2").mark_sensitive())].into_iter().collect();
+        let found = validate_config(&schema(), &config);
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].message.contains("hunter2") && !found[0].help.contains("hunter2"), "{found:?}");
+        assert!(found[0].message.starts_with("the value of `mode`"), "{}", found[0].message);
+    }
+}

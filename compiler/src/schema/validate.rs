@@ -89,22 +89,6 @@ impl Validator {
             _ => Ok(()),
         }
     }
-
-    /// The accepted form in a few words, for documentation and hover texts.
-    pub fn describe(&self) -> String {
-        match self {
-            Validator::Cidr => "a CIDR block".to_string(),
-            Validator::Ipv4Cidr { min_prefix, max_prefix } => {
-                format!("an IPv4 CIDR block with a prefix length from {min_prefix} to {max_prefix}")
-            }
-            Validator::OneOf(accepted) => format!("one of {}", quoted_list(accepted, 10)),
-            Validator::Range { min, max } => format!("a whole number from {min} to {max}"),
-            Validator::Duration => "a duration such as `30s` or `1h30m`".to_string(),
-            Validator::Regex { description, .. } => description.clone(),
-            Validator::Length { min, max: Some(max) } => format!("{min} to {max} characters or elements"),
-            Validator::Length { min, max: None } => format!("at least {min} characters or elements"),
-        }
-    }
 }
 
 const CIDR_HELP: &str = "write an address and a prefix length, such as `10.0.0.0/16`";
