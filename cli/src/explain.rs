@@ -63,6 +63,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0403", include_str!("../../docs/errors/E0403.md")),
     ("E0404", include_str!("../../docs/errors/E0404.md")),
     ("E0405", include_str!("../../docs/errors/E0405.md")),
+    ("E0406", include_str!("../../docs/errors/E0406.md")),
     ("E0500", include_str!("../../docs/errors/E0500.md")),
     ("E0600", include_str!("../../docs/errors/E0600.md")),
     ("E0601", include_str!("../../docs/errors/E0601.md")),

@@ -9,6 +9,7 @@
 mod body;
 mod expr;
 mod items;
+mod validate;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 

@@ -4,6 +4,8 @@
 //! `stdlib` implements [`Schemas`] for the built-in providers and functions; cloud
 //! providers add theirs the same way.
 
+pub mod validate;
+
 use std::collections::BTreeMap;
 
 use crate::types::Type;
@@ -61,11 +63,15 @@ pub enum Comparison {
 }
 
 /// A check on an attribute's value that the API enforces (see
-/// [`AttributeSchema::validators`]).
+/// [`AttributeSchema::validators`]). Each checks every element of a list, set or map,
+/// except `Length`, which counts a collection's elements; [`validate`] runs them.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Validator {
-    /// An IPv4 or IPv6 CIDR block (`10.0.0.0/16`).
+    /// An IPv4 or IPv6 CIDR block (`10.0.0.0/16`) written with its network address.
     Cidr,
+    /// An IPv4 CIDR block written with its network address, with a prefix length in
+    /// this range (AWS takes VPCs and subnets from /16 to /28).
+    Ipv4Cidr { min_prefix: u8, max_prefix: u8 },
     /// One of a fixed set of strings.
     OneOf(Vec<String>),
     /// A whole number in a range (inclusive), such as a port.

@@ -17,6 +17,7 @@ pub mod module;
 pub mod plan;
 pub mod provider;
 pub mod state;
+pub mod validate;
 pub mod value;
 
 pub use value::{Kind, Value};

@@ -191,6 +191,71 @@ async fn dropping_a_running_command_kills_it() {
     assert!(!dir.path().join("late").exists(), "the command ran on after it was dropped");
 }
 
+/// Whether process `pid` has ended: it is gone, or a zombie waiting for a parent that
+/// does not reap (PID 1 in some containers).
+fn ended(pid: &str) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Waits up to two seconds for `pid` to end.
+async fn wait_until_ended(pid: &str) -> bool {
+    for _ in 0..40 {
+        if ended(pid) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A command that outlives `timeout` fails, naming the timeout, and takes every process
+/// it started with it: the background `sleep` (a grandchild of Infra, holding standard
+/// output open) is killed too, so the apply does not hang on it.
+#[tokio::test]
+async fn a_timeout_kills_the_commands_whole_process_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let exec = provider(dir.path());
+    let config = attributes(&[("create", "sleep 100 & echo $! > background.pid; sleep 100"), ("timeout", "500ms")]);
+    let planned = exec.plan("command", None, &config).unwrap();
+    let started = std::time::Instant::now();
+    let error = exec.create("command", &planned).await.unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(error.message, "the `create` command timed out after 500ms; its process group was killed");
+    assert_eq!(error.attribute.as_deref(), Some("timeout"));
+    let help = error.help.unwrap_or_default();
+    assert!(help.contains("the resource was not created") && help.contains("raise `timeout`"), "{help}");
+    let pid = fs::read_to_string(dir.path().join("background.pid")).unwrap();
+    assert!(wait_until_ended(pid.trim()).await, "the background process {} survived", pid.trim());
+}
+
+/// The timeout bounds `destroy` too; the resource then stays (the error says so).
+#[tokio::test]
+async fn a_timeout_applies_to_destroy() {
+    let dir = tempfile::tempdir().unwrap();
+    let exec = provider(dir.path());
+    let config = attributes(&[("create", "true"), ("destroy", "sleep 100"), ("timeout", "200ms")]);
+    let created = create(&*exec, &config).await;
+    let error = exec.delete("command", &created).await.unwrap_err();
+    assert_eq!(error.message, "the `destroy` command timed out after 200ms; its process group was killed");
+    assert!(error.help.unwrap_or_default().contains("stays in the state"));
+}
+
+/// Without a timeout Infra waits for the command however long it runs; with one it has
+/// not reached, the command finishes as usual.
+#[tokio::test]
+async fn without_a_timeout_or_within_it_a_command_runs_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let exec = provider(dir.path());
+    let unbounded = create(&*exec, &attributes(&[("create", "sleep 0.6; echo done")])).await;
+    assert_eq!(unbounded["stdout"], Value::string("done\n"));
+    let bounded = create(&*exec, &attributes(&[("create", "sleep 0.2; echo ok"), ("timeout", "30s")])).await;
+    assert_eq!(bounded["stdout"], Value::string("ok\n"));
+    assert_eq!(bounded["timeout"], Value::string("30s"));
+}
+
 #[test]
 fn empty_commands_and_bad_variable_names_are_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -63,7 +63,7 @@ fn invalid_durations_say_why() {
         ("", "empty"),
         ("5", "no unit"),
         ("1m30", "no unit"),
-        ("10 s", "not a unit"),
+        ("10 s", "a space"),
         ("3d", "not a unit"),
         ("-1s", "expected a number"),
         ("s", "expected a number"),

@@ -219,6 +219,7 @@ impl Checker<'_> {
         }
         let expected = attr_schema.ty.clone();
         self.expect_type(&attribute.value, &ty, &expected);
+        self.validate_literals(&attribute.value, attr_schema);
     }
 
     fn check_schema_block(&mut self, block: &Block, schema: &Schema, what: &str, meta: &[&str]) {

@@ -76,6 +76,7 @@ codes! {
     COMPUTED_ATTRIBUTE = "E0403", "computed attribute cannot be set";
     UNKNOWN_BLOCK = "E0404", "unknown nested block";
     UNKNOWN_PROVIDER = "E0405", "unknown provider";
+    INVALID_ATTRIBUTE_VALUE = "E0406", "attribute value not accepted";
     // Graph: E05xx
     DEPENDENCY_CYCLE = "E0500", "dependency cycle";
     // Evaluation: E06xx

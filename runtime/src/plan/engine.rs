@@ -824,7 +824,11 @@ impl<'c, 'a> Engine<'c, 'a> {
                             .with_secondary(block.provider.span, "declared here")
                             .with_help("use a key the configuration's `for` produces"));
                         };
-                        self.evaluate_body(frame, &block.body, &factory.schema().config, &instance.locals())?
+                        let schema = &factory.schema().config;
+                        let config = self.evaluate_body(frame, &block.body, schema, &instance.locals())?;
+                        let what = format!("provider `{}`", key.name);
+                        crate::validate::check_body(schema, &block.body, &config, &what)?;
+                        config
                     }
                     _ => Attributes::new(),
                 };
@@ -913,6 +917,8 @@ impl<'c, 'a> Engine<'c, 'a> {
         };
         let configured = self.configure(&provider_key, &provider_schema.name, resource.ty.span)?;
         let config = self.evaluate_body(frame, &resource.body, schema, &locals)?;
+        // Values the checker could not see are validated now that they are known.
+        crate::validate::check_body(schema, &resource.body, &config, &address.to_string())?;
         let conditions = Conditions::of(&resource.body);
         // Preconditions hold before anything is created or changed.
         conditions.preconditions(&frame.scope, &locals, &address)?;

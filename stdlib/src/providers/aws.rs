@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema};
+use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
     Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
@@ -21,6 +21,7 @@ use super::stateless::{attribute, known, plan_attributes, resource_schema, unkno
 mod client;
 mod ec2;
 mod instance;
+mod instance_types;
 mod route53;
 mod s3;
 mod security_group;
@@ -28,6 +29,20 @@ mod xml;
 
 fn tags_attribute() -> AttributeSchema {
     AttributeSchema::optional("tags", Type::map(Type::String), "Tags on the object; changed in place.")
+        .validate(Validator::Length { min: 0, max: Some(50) })
+}
+
+/// An IPv4 block of a VPC or subnet: AWS takes /16 to /28.
+const NETWORK_BLOCK: Validator = Validator::Ipv4Cidr { min_prefix: 16, max_prefix: 28 };
+/// Any IPv4 block, as routes and rules take.
+const IPV4_BLOCK: Validator = Validator::Ipv4Cidr { min_prefix: 0, max_prefix: 32 };
+
+fn one_of(values: &[&str]) -> Validator {
+    Validator::OneOf(values.iter().map(|v| v.to_string()).collect())
+}
+
+fn length(min: usize, max: usize) -> Validator {
+    Validator::Length { min, max: Some(max) }
 }
 
 fn string(name: &str, description: &str) -> AttributeSchema {
@@ -73,7 +88,10 @@ fn vpc() -> Schema {
         "A virtual private cloud: an isolated network.",
         "The VPC's id (`vpc-...`).",
         vec![
-            required("cidr_block", "The VPC's IPv4 address range.").force_new().compared(Comparison::Cidr),
+            required("cidr_block", "The VPC's IPv4 address range, from /16 to /28.")
+                .force_new()
+                .compared(Comparison::Cidr)
+                .validate(NETWORK_BLOCK),
             AttributeSchema::optional(
                 "enable_dns_support",
                 Type::Bool,
@@ -98,9 +116,10 @@ fn subnet() -> Schema {
         "The subnet's id (`subnet-...`).",
         vec![
             required("vpc_id", "The VPC the subnet belongs to.").force_new(),
-            required("cidr_block", "The subnet's IPv4 address range, within the VPC's.")
+            required("cidr_block", "The subnet's IPv4 address range, within the VPC's, from /16 to /28.")
                 .force_new()
-                .compared(Comparison::Cidr),
+                .compared(Comparison::Cidr)
+                .validate(NETWORK_BLOCK),
             string("availability_zone", "The zone, such as `us-east-1a`; AWS picks one when left out.")
                 .also_computed()
                 .force_new(),
@@ -131,7 +150,7 @@ fn route_table() -> Schema {
         "route",
         "A route: traffic to `cidr_block` goes to `gateway_id`. Routes are changed one by one.",
         vec![
-            required("cidr_block", "The destination range."),
+            required("cidr_block", "The destination range.").validate(IPV4_BLOCK),
             string("gateway_id", "The internet gateway (`igw-...`) the traffic goes to."),
         ],
     );
@@ -156,17 +175,24 @@ fn route_table_association() -> Schema {
     )
 }
 
+/// A port, or an ICMP type or code, where -1 means all.
+const PORT: Validator = Validator::Range { min: -1, max: 65535 };
+
 fn rule_block(name: &str, direction: &str) -> BlockSchema {
     repeated(
         name,
         &format!("An {direction} rule; may be repeated, and with `for`. Each CIDR block is one rule."),
         vec![
-            AttributeSchema::required("from_port", Type::Number, "The first port (0 with protocol \"-1\")."),
-            AttributeSchema::required("to_port", Type::Number, "The last port (0 with protocol \"-1\")."),
-            required("protocol", "The protocol: \"tcp\", \"udp\", \"icmp\", or \"-1\" for all."),
+            AttributeSchema::required("from_port", Type::Number, "The first port (0 with protocol \"-1\").")
+                .validate(PORT),
+            AttributeSchema::required("to_port", Type::Number, "The last port (0 with protocol \"-1\").")
+                .validate(PORT),
+            required("protocol", "The protocol: \"tcp\", \"udp\", \"icmp\", or \"-1\" for all.")
+                .validate(one_of(&["tcp", "udp", "icmp", "-1"])),
             AttributeSchema::optional("cidr_blocks", Type::list(Type::String), "The IPv4 ranges the rule applies to.")
-                .compared(Comparison::Set),
-            string("description", "A description of the rule."),
+                .compared(Comparison::Set)
+                .validate(IPV4_BLOCK),
+            string("description", "A description of the rule.").validate(length(0, 255)),
         ],
     )
     // EC2 keeps no order of a group's rules.
@@ -179,8 +205,10 @@ fn security_group() -> Schema {
             "A security group: stateful firewall rules for instances.",
             "The group's id (`sg-...`).",
             vec![
-                required("name", "The group's name, unique in the VPC.").force_new(),
-                string("description", "The group's description; \"Managed by Infra\" by default.").force_new(),
+                required("name", "The group's name, unique in the VPC.").force_new().validate(length(1, 255)),
+                string("description", "The group's description; \"Managed by Infra\" by default.")
+                    .force_new()
+                    .validate(length(0, 255)),
                 string("vpc_id", "The VPC; the default VPC when left out.").also_computed().force_new(),
                 tags_attribute(),
                 computed("owner_id", "The account that owns the group."),
@@ -195,7 +223,7 @@ fn key_pair() -> Schema {
         "An SSH public key registered with EC2, for instances' `key_name`.",
         "The key's name.",
         vec![
-            required("key_name", "The name instances refer to.").force_new(),
+            required("key_name", "The name instances refer to.").force_new().validate(length(1, 255)),
             required("public_key", "The public key in OpenSSH format, such as `tls.private_key`'s.").force_new(),
             tags_attribute(),
             computed("fingerprint", "The key's fingerprint as EC2 computes it."),
@@ -210,7 +238,9 @@ fn instance() -> Schema {
         "The instance's id (`i-...`).",
         vec![
             required("ami", "The image to boot.").force_new(),
-            required("instance_type", "The size, such as `t3.micro`.").force_new(),
+            required("instance_type", "The size, such as `t3.micro`.")
+                .force_new()
+                .validate(Validator::OneOf(instance_types::all())),
             string("subnet_id", "The subnet to launch in; the default VPC's when left out.")
                 .also_computed()
                 .force_new(),
@@ -228,8 +258,10 @@ fn instance() -> Schema {
             )
             .force_new()
             .compared(Comparison::Set),
-            string("key_name", "The key pair for SSH.").force_new(),
-            string("user_data", "A script or cloud-init document run on first boot.").force_new(),
+            string("key_name", "The key pair for SSH.").force_new().validate(length(1, 255)),
+            string("user_data", "A script or cloud-init document run on first boot; at most 16 KiB.")
+                .force_new()
+                .validate(length(0, 16 * 1024)),
             tags_attribute(),
             computed("availability_zone", "The zone the instance runs in."),
             computed("private_ip", "The private IPv4 address."),
@@ -247,7 +279,10 @@ fn eip() -> Schema {
         "The allocation id (`eipalloc-...`).",
         vec![
             string("instance", "The instance to associate with; changed in place."),
-            string("domain", "Always \"vpc\", the only kind AWS still hands out.").also_computed().force_new(),
+            string("domain", "Always \"vpc\", the only kind AWS still hands out.")
+                .also_computed()
+                .force_new()
+                .validate(one_of(&["vpc"])),
             tags_attribute(),
             computed("public_ip", "The address."),
             computed("private_ip", "The private address it maps to, when associated."),
@@ -261,7 +296,12 @@ fn s3_bucket() -> Schema {
         "An S3 bucket.",
         "The bucket's name.",
         vec![
-            required("bucket", "The bucket's name, unique across AWS.").force_new(),
+            required("bucket", "The bucket's name, unique across AWS.").force_new().validate(Validator::Regex {
+                pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".to_string(),
+                description: "3 to 63 lower-case letters, digits, dots and hyphens, beginning and ending with a \
+                              letter or digit"
+                    .to_string(),
+            }),
             AttributeSchema::optional(
                 "force_destroy",
                 Type::Bool,
@@ -281,7 +321,7 @@ fn s3_object() -> Schema {
         "The bucket and key as `bucket/key`.",
         vec![
             required("bucket", "The bucket.").force_new(),
-            required("key", "The object's key (its path in the bucket).").force_new(),
+            required("key", "The object's key (its path in the bucket).").force_new().validate(length(1, 1024)),
             string("content", "The object's content as a string; or set `source`."),
             string("source", "A file to upload, relative to the root module's directory; or set `content`."),
             string("content_type", "The MIME type; \"application/octet-stream\" by default.").also_computed(),
@@ -318,14 +358,19 @@ fn route53_record() -> Schema {
         vec![
             required("zone_id", "The zone.").force_new(),
             required("name", "The full name, such as `www.example.com`.").force_new().compared(Comparison::DnsName),
-            required("type", "The record type, such as `A` or `CNAME`.").force_new(),
-            AttributeSchema::optional("ttl", Type::Number, "The time to live in seconds."),
+            required("type", "The record type, such as `A` or `CNAME`.").force_new().validate(one_of(&[
+                "A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NAPTR", "NS", "PTR", "SOA", "SPF", "SRV", "SSHFP",
+                "SVCB", "TLSA", "TXT",
+            ])),
+            AttributeSchema::optional("ttl", Type::Number, "The time to live in seconds.")
+                .validate(Validator::Range { min: 0, max: 2_147_483_647 }),
             AttributeSchema::required(
                 "records",
                 Type::list(Type::String),
                 "The values, in any order; changed in place.",
             )
-            .compared(Comparison::Set),
+            .compared(Comparison::Set)
+            .validate(Validator::Length { min: 1, max: None }),
             computed("fqdn", "The record's full name."),
         ],
     )
@@ -360,7 +405,13 @@ fn availability_zones_data() -> Schema {
         "The availability zones of the provider's region.",
         "The region.",
         vec![
-            string("state", "Only zones in this state; \"available\" by default."),
+            string("state", "Only zones in this state; \"available\" by default.").validate(one_of(&[
+                "available",
+                "information",
+                "impaired",
+                "unavailable",
+                "constrained",
+            ])),
             AttributeSchema::computed("names", Type::list(Type::String), "The zones' names, sorted."),
             AttributeSchema::computed("zone_ids", Type::list(Type::String), "The zones' ids, in the same order."),
         ],

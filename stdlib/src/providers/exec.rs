@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema};
+use infra_compiler::schema::validate::parse_duration;
+use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
     Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
@@ -18,7 +19,7 @@ use infra_runtime::provider::{
 use infra_runtime::value::{format_number, Kind, Value};
 use sha2::{Digest, Sha256};
 
-use self::run::{describe_exit, resolve, stderr_tail, Invocation};
+use self::run::{describe_exit, resolve, stderr_tail, Invocation, Outcome};
 use super::{kind, provider};
 
 mod run;
@@ -44,19 +45,35 @@ fn working_dir() -> AttributeSchema {
     )
 }
 
+/// A shell command: anything but blank.
+fn shell_command(attribute: AttributeSchema) -> AttributeSchema {
+    attribute.validate(Validator::Regex {
+        pattern: r"\S".to_string(),
+        description: "a shell command, not an empty or blank string".to_string(),
+    })
+}
+
 fn command() -> Schema {
     let string_map = Type::map(Type::String);
     kind(
         "Runs a shell command on create, and optionally on update and destroy.",
         "A random identifier chosen when the resource is created.",
         vec![
-            AttributeSchema::required("create", Type::String, "The shell command that creates the resource."),
-            AttributeSchema::optional("destroy", Type::String, "The shell command that destroys the resource."),
-            AttributeSchema::optional(
+            shell_command(AttributeSchema::required(
+                "create",
+                Type::String,
+                "The shell command that creates the resource.",
+            )),
+            shell_command(AttributeSchema::optional(
+                "destroy",
+                Type::String,
+                "The shell command that destroys the resource.",
+            )),
+            shell_command(AttributeSchema::optional(
                 "update",
                 Type::String,
                 "The shell command to run when an attribute changes in place; none by default.",
-            ),
+            )),
             AttributeSchema::optional(
                 "environment",
                 string_map.clone(),
@@ -69,6 +86,12 @@ fn command() -> Schema {
                 "Values that replace the resource (`destroy`, then `create`) whenever one changes.",
             )
             .force_new(),
+            AttributeSchema::optional(
+                "timeout",
+                Type::String,
+                "How long each command may run, as a duration such as \"30s\" or \"5m\"; then its process group is killed and the operation fails. No limit by default.",
+            )
+            .validate(Validator::Duration),
             AttributeSchema::computed("stdout", Type::String, "The standard output of the last command run."),
             AttributeSchema::computed("exit_code", Type::Number, "The exit status of the last command run."),
         ],
@@ -84,7 +107,8 @@ fn json() -> Schema {
                 "program",
                 Type::list(Type::String),
                 "The program and its arguments, run without a shell.",
-            ),
+            )
+            .validate(Validator::Length { min: 1, max: None }),
             AttributeSchema::optional(
                 "query",
                 Type::map(Type::String),
@@ -124,11 +148,11 @@ impl ProviderFactory for ExecFactory {
 }
 
 /// The attributes of `exec.command`, which every result carries (null when unset).
-const COMMAND_ATTRIBUTES: [&str; 9] =
-    ["id", "create", "destroy", "update", "environment", "working_dir", "triggers", "stdout", "exit_code"];
+const COMMAND_ATTRIBUTES: [&str; 10] =
+    ["id", "create", "destroy", "update", "environment", "working_dir", "triggers", "timeout", "stdout", "exit_code"];
 
-/// The attributes whose change runs the `update` command. A new `destroy` command is
-/// only remembered for later, and `triggers` replace the resource instead.
+/// The attributes whose change runs the `update` command. A new `destroy` command or
+/// `timeout` is only remembered for later, and `triggers` replace the resource instead.
 const UPDATE_ON: [&str; 4] = ["create", "update", "environment", "working_dir"];
 
 /// The configured provider: it has no settings, only the module directory that working
@@ -228,18 +252,27 @@ impl Exec {
             return Err(ProviderError::new(format!("`{name}` is not set")).on_attribute(name));
         };
         let working_dir = self.working_dir(attributes)?;
+        let timeout = timeout(attributes)?;
         let invocation = Invocation {
             program: "sh".to_string(),
             args: vec!["-c".to_string(), script.to_string()],
             environment: string_map(attribute(attributes, "environment"), "environment")?,
             working_dir: working_dir.clone(),
             stdin: None,
+            timeout: timeout.as_ref().map(|(limit, _)| *limit),
         };
-        let finished = run::run(invocation).await.map_err(|error| {
+        let outcome = run::run(invocation).await.map_err(|error| {
             ProviderError::new(format!("cannot run `sh`: {error}"))
                 .on_attribute(name)
                 .with_help("`exec.command` runs its commands with `sh -c`; a POSIX shell must be on the PATH")
         })?;
+        let finished = match outcome {
+            Outcome::Finished(finished) => finished,
+            Outcome::TimedOut => {
+                let written = timeout.map(|(_, text)| text).unwrap_or_default();
+                return Err(timed_out(name, &written, &working_dir));
+            }
+        };
         if !finished.status.success() {
             let message = format!(
                 "the `{name}` command failed with {}; {}",
@@ -272,6 +305,27 @@ impl Exec {
                 self.module_dir.display()
             )))
     }
+}
+
+/// `timeout` when it is set: the duration, and the text it was written as.
+fn timeout(attributes: &Attributes) -> ProviderResult<Option<(std::time::Duration, String)>> {
+    let Some(text) = attribute(attributes, "timeout").as_str() else { return Ok(None) };
+    let limit = parse_duration(text).map_err(|reason| {
+        ProviderError::new(format!("`timeout` is not a duration: {reason}"))
+            .on_attribute("timeout")
+            .with_help("write numbers with units, such as \"30s\", \"5m\" or \"1h\"")
+    })?;
+    Ok(Some((limit, text.to_string())))
+}
+
+fn timed_out(name: &str, written: &str, working_dir: &std::path::Path) -> ProviderError {
+    ProviderError::new(format!("the `{name}` command timed out after {written}; its process group was killed"))
+        .on_attribute("timeout")
+        .with_help(format!(
+            "{}; raise `timeout` if the command needs longer, or find out why it hangs by running it with `sh -c` in `{}`",
+            consequence(name),
+            working_dir.display()
+        ))
 }
 
 fn validate_command(config: &Attributes) -> Vec<ProviderError> {
@@ -334,13 +388,21 @@ fn set_outputs(attributes: &mut Attributes, stdout: String) {
     attributes.insert("exit_code".into(), Value::number(0.0));
 }
 
-fn failure_help(name: &str, working_dir: &std::path::Path) -> String {
-    let consequence = match name {
+/// What a failed command leaves behind.
+fn consequence(name: &str) -> &'static str {
+    match name {
         "create" => "the resource was not created",
         "update" => "the resource keeps its previous attributes",
         _ => "the resource stays in the state until its `destroy` command succeeds",
-    };
-    format!("{consequence}; the command ran with `sh -c` in `{}`, where it can be tried by hand", working_dir.display())
+    }
+}
+
+fn failure_help(name: &str, working_dir: &std::path::Path) -> String {
+    format!(
+        "{}; the command ran with `sh -c` in `{}`, where it can be tried by hand",
+        consequence(name),
+        working_dir.display()
+    )
 }
 
 /// A new resource's id: 16 hexadecimal digits, from a hash of the command, the time, the
@@ -373,13 +435,18 @@ async fn run_json(program: &[String], query: &[(String, String)], working_dir: P
         environment: Vec::new(),
         working_dir: working_dir.clone(),
         stdin: Some(serde_json::Value::Object(input).to_string().into_bytes()),
+        timeout: None,
     };
-    let finished = run::run(invocation).await.map_err(|error| {
+    let outcome = run::run(invocation).await.map_err(|error| {
         ProviderError::new(format!("cannot run `{name}`: {error}")).on_attribute("program").with_help(format!(
             "give a program on the PATH or its path; a relative path with a `/` starts at the working directory `{}`",
             working_dir.display()
         ))
     })?;
+    // Without a timeout, a run always finishes.
+    let Outcome::Finished(finished) = outcome else {
+        return Err(ProviderError::new(format!("`{name}` did not finish")).on_attribute("program"));
+    };
     if !finished.status.success() {
         let message =
             format!("`{name}` failed with {}; {}", describe_exit(&finished.status), stderr_tail(&finished.stderr));

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema};
+use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
     Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
@@ -48,7 +48,8 @@ fn file_resource() -> Schema {
                 Type::String,
                 "Where to write the file, relative to the root module's directory (or the provider's `root`); changing it replaces the file.",
             )
-            .force_new(),
+            .force_new()
+            .validate(Validator::Length { min: 1, max: None }),
             AttributeSchema::optional("content", Type::String, "The text to write; set this or `source`."),
             AttributeSchema::optional(
                 "source",
@@ -61,7 +62,14 @@ fn file_resource() -> Schema {
                 "The file's permissions in octal, such as \"0600\"; if not set, a new file gets \"0644\" \
                  and an existing one keeps its own.",
             )
-            .also_computed(),
+            .also_computed()
+            // The same rule as `file::parse_mode`: up to three octal digits, after an
+            // optional 0 (no setuid, setgid or sticky bit).
+            .validate(Validator::Regex {
+                pattern: "^0?[0-7]{1,3}$".to_string(),
+                description: "permissions as 3 or 4 octal digits without special bits, such as \"0644\" or \"0600\""
+                    .to_string(),
+            }),
             AttributeSchema::computed("size", Type::Number, "The size of the file in bytes."),
         ],
     )

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema};
+use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{Attributes, Provider, ProviderError, ProviderFactory, ProviderResult, ReadResult};
 use infra_runtime::Value;
@@ -42,7 +42,9 @@ fn password() -> Schema {
         "A random password, kept secret in plans and outputs.",
         "A fixed placeholder; the password itself is in `result`.",
         vec![
-            AttributeSchema::required("length", Type::Number, "The number of characters in the password.").force_new(),
+            AttributeSchema::required("length", Type::Number, "The number of characters in the password.")
+                .force_new()
+                .validate(Validator::Range { min: 1, max: MAX_LENGTH }),
             AttributeSchema::optional(
                 "special",
                 Type::Bool,
@@ -74,7 +76,8 @@ fn id() -> Schema {
         "The random bytes in URL-safe Base64 without padding.",
         vec![
             AttributeSchema::required("byte_length", Type::Number, "The number of random bytes to generate.")
-                .force_new(),
+                .force_new()
+                .validate(Validator::Range { min: 1, max: MAX_LENGTH }),
             keepers(),
             AttributeSchema::computed("hex", Type::String, "The random bytes in lower-case hexadecimal."),
             AttributeSchema::computed("b64", Type::String, "The random bytes in URL-safe Base64 without padding."),

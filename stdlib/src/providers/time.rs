@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use infra_compiler::schema::{AttributeSchema, ProviderSchema};
+pub use infra_compiler::schema::validate::parse_duration;
+use infra_compiler::schema::{AttributeSchema, ProviderSchema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{Attributes, Provider, ProviderError, ProviderFactory, ProviderResult, ReadResult};
 use infra_runtime::Value;
@@ -20,12 +21,14 @@ pub fn schema() -> ProviderSchema {
                 "create_duration",
                 Type::String,
                 "How long to wait on create, as a duration such as \"100ms\", \"2s\" or \"1m\".",
-            ),
+            )
+            .validate(Validator::Duration),
             AttributeSchema::optional(
                 "destroy_duration",
                 Type::String,
                 "How long to wait on destroy, as a duration such as \"100ms\", \"2s\" or \"1m\".",
-            ),
+            )
+            .validate(Validator::Duration),
             AttributeSchema::optional(
                 "triggers",
                 Type::map(Type::String),
@@ -165,69 +168,6 @@ fn duration(attributes: &Attributes, name: &str) -> ProviderResult<Duration> {
             .on_attribute(name)
             .with_help("write numbers with units, such as \"100ms\", \"2s\", \"1m30s\" or \"1h\"")
     })
-}
-
-/// Parses a duration the way Go's `time.ParseDuration` does (Terraform's `time_sleep` uses
-/// it, so durations written for Terraform mean the same here): one or more decimal numbers,
-/// each followed by a unit, `ns`, `us` (or `µs`), `ms`, `s`, `m` or `h`, such as `"100ms"`,
-/// `"1m30s"` or `"1.5h"`; `"0"` alone needs no unit. Signs are not accepted: a wait cannot
-/// be negative. The arithmetic is in whole nanoseconds, so `"0.1s"` is exactly 100ms.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if text.is_empty() {
-        return Err("it is empty".to_string());
-    }
-    let mut nanos: u128 = 0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_end);
-        if number.is_empty() {
-            return Err(format!("expected a number at `{rest}`"));
-        }
-        let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
-        let (unit, next) = after.split_at(unit_end);
-        let unit_nanos = unit_nanos(unit).ok_or_else(|| match unit {
-            "" => format!("`{number}` has no unit"),
-            _ => format!("`{unit}` is not a unit (use ns, us, ms, s, m or h)"),
-        })?;
-        let component = component_nanos(number, unit_nanos).ok_or_else(|| format!("`{number}` is not a number"))?;
-        nanos = nanos.checked_add(component).ok_or("it is too long")?;
-        rest = next;
-    }
-    let seconds = u64::try_from(nanos / 1_000_000_000).map_err(|_| "it is too long")?;
-    Ok(Duration::new(seconds, (nanos % 1_000_000_000) as u32))
-}
-
-fn unit_nanos(unit: &str) -> Option<u128> {
-    Some(match unit {
-        "ns" => 1,
-        "us" | "µs" | "μs" => 1_000,
-        "ms" => 1_000_000,
-        "s" => 1_000_000_000,
-        "m" => 60_000_000_000,
-        "h" => 3_600_000_000_000,
-        _ => return None,
-    })
-}
-
-/// `number` (digits, with at most one decimal point) times a unit, in nanoseconds; digits
-/// finer than a nanosecond are dropped.
-fn component_nanos(number: &str, unit_nanos: u128) -> Option<u128> {
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if (whole.is_empty() && fraction.is_empty()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let mut nanos = whole.checked_mul(unit_nanos)?;
-    let mut scale = unit_nanos;
-    for digit in fraction.bytes() {
-        scale /= 10;
-        nanos = nanos.checked_add(u128::from(digit - b'0') * scale)?;
-    }
-    Some(nanos)
 }
 
 /// `time` as an RFC 3339 timestamp in UTC to the second, such as `2024-05-01T12:30:00Z`.

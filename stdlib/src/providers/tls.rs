@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use infra_compiler::schema::{AttributeSchema, ProviderSchema};
+use infra_compiler::schema::{AttributeSchema, ProviderSchema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{Attributes, Provider, ProviderError, ProviderFactory, ProviderResult, ReadResult};
 use infra_runtime::Value;
@@ -22,9 +22,11 @@ pub fn schema() -> ProviderSchema {
         "The SHA-1 hash of the public key, in hexadecimal.",
         vec![
             AttributeSchema::required("algorithm", Type::String, "The key algorithm: \"ED25519\" or \"RSA\".")
-                .force_new(),
+                .force_new()
+                .validate(Validator::OneOf(vec!["ED25519".to_string(), "RSA".to_string()])),
             AttributeSchema::optional("rsa_bits", Type::Number, "The size of an RSA key in bits; 2048 by default.")
-                .force_new(),
+                .force_new()
+                .validate(Validator::OneOf(RSA_BITS.iter().map(i64::to_string).collect())),
             AttributeSchema::computed(
                 "public_key_openssh",
                 Type::String,

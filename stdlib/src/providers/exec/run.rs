@@ -1,10 +1,11 @@
 //! Running one process for the `exec` provider: spawning it with its environment and
-//! directory, feeding its standard input, collecting its output, and describing how it
-//! ended.
+//! directory, feeding its standard input, collecting its output, killing it (and every
+//! process it started) when it outlives its timeout, and describing how it ended.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
@@ -23,6 +24,16 @@ pub(super) struct Invocation {
     /// Written to standard input, which is then closed; with none, standard input is
     /// empty, so a command that reads it does not wait forever.
     pub(super) stdin: Option<Vec<u8>>,
+    /// How long it may run; with one, it runs in a process group of its own, which is
+    /// killed as a whole when the time is up.
+    pub(super) timeout: Option<Duration>,
+}
+
+/// How a run ended.
+pub(super) enum Outcome {
+    Finished(Finished),
+    /// The timeout expired; the process group was killed.
+    TimedOut,
 }
 
 /// A process that ran to its end.
@@ -32,10 +43,11 @@ pub(super) struct Finished {
     pub(super) stderr: Vec<u8>,
 }
 
-/// Runs `invocation` to completion. Dropping the future kills the process (with SIGKILL),
-/// so an interrupted apply leaves no command running behind it. Processes the command
-/// started in the background are its own business, as in a shell.
-pub(super) async fn run(invocation: Invocation) -> io::Result<Finished> {
+/// Runs `invocation` to completion, or until its timeout expires. Dropping the future kills
+/// the process (with SIGKILL), so an interrupted apply leaves no command running behind
+/// it. Processes the command started in the background are its own business, as in a
+/// shell, unless a timeout expires: then its whole process group is killed.
+pub(super) async fn run(invocation: Invocation) -> io::Result<Outcome> {
     let mut command = Command::new(&invocation.program);
     command
         .args(&invocation.args)
@@ -45,7 +57,14 @@ pub(super) async fn run(invocation: Invocation) -> io::Result<Finished> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    // Only a command with a timeout gets a group of its own: one without stays in Infra's,
+    // so Ctrl-C at the terminal reaches it as before.
+    #[cfg(unix)]
+    if invocation.timeout.is_some() {
+        command.process_group(0);
+    }
     let mut child = command.spawn()?;
+    let group = child.id();
     let stdin = child.stdin.take();
     let feed = async move {
         if let (Some(mut pipe), Some(bytes)) = (stdin, invocation.stdin) {
@@ -56,9 +75,36 @@ pub(super) async fn run(invocation: Invocation) -> io::Result<Finished> {
     };
     // Input is written while output is read: a program that writes before it has read
     // everything would otherwise fill a pipe and wait forever.
-    let ((), output) = tokio::join!(feed, child.wait_with_output());
-    let output = output?;
-    Ok(Finished { status: output.status, stdout: output.stdout, stderr: output.stderr })
+    let wait = async move { tokio::join!(feed, child.wait_with_output()).1 };
+    let output = match invocation.timeout {
+        None => wait.await?,
+        Some(limit) => match tokio::time::timeout(limit, wait).await {
+            Ok(output) => output?,
+            Err(_elapsed) => {
+                // The wait is dropped by now, which killed the direct child; the group
+                // outlives it while any process it started is alive.
+                kill_group(group);
+                return Ok(Outcome::TimedOut);
+            }
+        },
+    };
+    Ok(Outcome::Finished(Finished { status: output.status, stdout: output.stdout, stderr: output.stderr }))
+}
+
+/// Sends SIGKILL to process group `group` (the id of the process that leads it). A group
+/// already gone is not an error.
+fn kill_group(group: Option<u32>) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{kill_process_group, Pid, Signal};
+        let pid = group.and_then(|id| i32::try_from(id).ok()).and_then(Pid::from_raw);
+        if let Some(pid) = pid {
+            let _ = kill_process_group(pid, Signal::KILL);
+        }
+    }
+    // Elsewhere only the direct child is killed (when the wait is dropped).
+    #[cfg(not(target_os = "linux"))]
+    let _ = group;
 }
 
 /// `path` relative to `base`; an absolute path stays as it is.
