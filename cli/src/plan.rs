@@ -97,7 +97,10 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
+    // The files the configuration reads are recorded in a saved plan.
+    let file_reads = args.out.is_some().then(infra_stdlib::library::FileReads::start);
     let result = runtime.block_on(plan(&context));
+    let files = file_reads.map(infra_stdlib::library::FileReads::finish).unwrap_or_default();
     drop(lock);
     let plan = match result {
         Ok(plan) => plan,
@@ -113,6 +116,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
             selection: &context.selection,
             refresh: args.refresh,
             environment: &environment,
+            files,
         };
         if let Err(error) = crate::saved_plan::save(path, &module.dir, &loaded.state, basis, &plan) {
             render::print_error(

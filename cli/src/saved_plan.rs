@@ -44,6 +44,9 @@ pub struct SavedPlan {
     /// The environment variables `env()` read, each with the SHA-256 of its value
     /// (`unset` when it was not set).
     environment: BTreeMap<String, String>,
+    /// The files `file()` and `templatefile()` read (absolute paths), each with the
+    /// SHA-256 of its content.
+    files: BTreeMap<PathBuf, String>,
 }
 
 /// What a saved plan was made with besides the state.
@@ -53,6 +56,8 @@ pub struct Basis<'a> {
     pub selection: &'a Selection,
     pub refresh: bool,
     pub environment: &'a EnvironmentReads,
+    /// The files the plan read, with their contents' digests.
+    pub files: BTreeMap<PathBuf, String>,
 }
 
 /// The process's environment as `env()` reads it, remembering each variable read.
@@ -173,6 +178,7 @@ pub fn save(path: &Path, module_dir: &Path, state: &State, basis: Basis<'_>, pla
         replace: texts(&basis.selection.replace),
         refresh: basis.refresh,
         environment: basis.environment.digests(),
+        files: basis.files,
     };
     let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other)?;
     std::fs::write(path, text + "\n")
@@ -222,6 +228,15 @@ pub fn verify(saved: &SavedPlan, state: &State, digest: &str, fresh: &Plan) -> R
             "the environment variable{} `{}` read by `env()` changed since it was saved",
             if changed.len() == 1 { "" } else { "s" },
             changed.join("`, `")
+        )));
+    }
+    let changed_file = saved.files.iter().find(|(path, digest)| {
+        std::fs::read(path).map(|bytes| infra_stdlib::library::content_digest(&bytes)).ok().as_ref() != Some(*digest)
+    });
+    if let Some((path, _)) = changed_file {
+        return Err(stale(&format!(
+            "the file `{}` the configuration reads changed since it was saved",
+            path.display()
         )));
     }
     if saved.actions != actions(fresh) {

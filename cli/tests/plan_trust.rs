@@ -401,6 +401,15 @@ resource local.file b {
     assert_exit(&stale, 1);
     assert!(text(&stale).contains("E0710") && text(&stale).contains("`GREETING`"), "{}", text(&stale));
     assert!(!text(&stale).contains("bonjour") && !text(&stale).contains("hello"), "values are never shown");
+    // Another content of a file the plan read: stale, naming the file.
+    std::fs::write(dir.join("motd.txt"), "one").expect("write");
+    write_module(dir, "resource local.file m {\n  path    = \"m.txt\"\n  content = file(\"motd.txt\")\n}\n");
+    assert_exit(&with_greeting(&["plan", "--out", "plan.json"], "hello"), 0);
+    std::fs::write(dir.join("motd.txt"), "two").expect("write");
+    let stale = with_greeting(&["apply", "plan.json"], "hello");
+    assert_exit(&stale, 1);
+    assert!(text(&stale).contains("E0710") && text(&stale).contains("motd.txt`"), "{}", text(&stale));
+    std::fs::write(dir.join("motd.txt"), "one").expect("write");
     // Options that would change the saved selection are refused.
     let refused = with_greeting(&["apply", "plan.json", "--target", "b"], "hello");
     assert_exit(&refused, 1);

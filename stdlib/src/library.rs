@@ -11,6 +11,8 @@ mod network;
 mod numbers;
 mod strings;
 
+pub use files::{content_digest, FileReads};
+
 use infra_runtime::function::{CallContext, FunctionResult};
 use infra_runtime::Value;
 

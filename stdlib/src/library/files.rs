@@ -7,8 +7,12 @@
 //! docs/functions/files.md is the reference for users.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
 
 use infra_compiler::types::Type;
 use infra_runtime::convert::convert;
@@ -48,6 +52,7 @@ fn read_text(args: &[Value], i: usize, context: &CallContext<'_>) -> Result<Stri
         )),
         _ => FunctionError::new(format!("cannot read `{path}`: {error}")).at(i),
     })?;
+    record_read(&resolved, &bytes);
     String::from_utf8(bytes).map_err(|error| {
         FunctionError::new(format!(
             "`{path}` is not UTF-8 text (invalid byte at offset {})",
@@ -56,6 +61,41 @@ fn read_text(args: &[Value], i: usize, context: &CallContext<'_>) -> Result<Stri
         .at(i)
         .with_help("only text files can be read into a string; encode binary files with base64 outside Infra")
     })
+}
+
+/// The files `file` and `templatefile` read while a [`FileReads`] log is on, each
+/// with the SHA-256 of its content.
+static READS: Mutex<Option<BTreeMap<PathBuf, String>>> = Mutex::new(None);
+
+fn record_read(path: &Path, bytes: &[u8]) {
+    let Ok(mut reads) = READS.lock() else { return };
+    if let Some(reads) = reads.as_mut() {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        reads.insert(path, content_digest(bytes));
+    }
+}
+
+/// The hex SHA-256 of a file's content, as [`FileReads`] records it.
+pub fn content_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A log of the files the configuration reads, for a saved plan to record what it was
+/// based on: on from [`FileReads::start`] until [`FileReads::finish`].
+pub struct FileReads(());
+
+impl FileReads {
+    pub fn start() -> FileReads {
+        if let Ok(mut reads) = READS.lock() {
+            *reads = Some(BTreeMap::new());
+        }
+        FileReads(())
+    }
+
+    /// Every file read since the start (absolute paths), with the digest of its content.
+    pub fn finish(self) -> BTreeMap<PathBuf, String> {
+        READS.lock().ok().and_then(|mut reads| reads.take()).unwrap_or_default()
+    }
 }
 
 /// True for a file, false when nothing is there; a directory or another kind of entry
