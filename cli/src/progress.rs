@@ -31,23 +31,35 @@ pub fn duration(seconds: f64) -> String {
 /// The line an event prints, Terraform's wording.
 pub fn line(event: &Event) -> String {
     match event {
-        Event::Started { address, action } => format!("{address}: {}...\n", verb(*action, false)),
+        Event::Started { address, action } => format!("{}: {}...\n", label(address), verb(*action, false)),
         Event::Finished { address, action, id, seconds } => {
             let id = id.as_ref().map_or(String::new(), |id| format!(" [id={id}]"));
-            format!("{address}: {} after {}{id}\n", verb(*action, true), duration(*seconds))
+            format!("{}: {} after {}{id}\n", label(address), verb(*action, true), duration(*seconds))
         }
-        Event::Failed { address, action } => format!("{address}: {} failed\n", verb(*action, false)),
+        Event::Failed { address, action } => format!("{}: {} failed\n", label(address), verb(*action, false)),
         Event::Skipped { address } => format!("{address}: skipped, because something it depends on failed\n"),
         Event::Retrying { address, action, message } => format!(
-            "{address}: {} failed with a transient error, trying once more in {}: {message}\n",
+            "{}: {} failed with a transient error, trying once more in {}: {message}\n",
+            label(address),
             verb(*action, false),
             duration(infra_runtime::plan::RETRY_DELAY.as_secs_f64())
         ),
         Event::Still { address, action, seconds } => {
             // Whole multiples of ten seconds: tenths would say nothing.
             let elapsed = if *seconds < 60 { format!("{seconds}s") } else { duration(*seconds as f64) };
-            format!("{address}: Still {}... [{elapsed} elapsed]\n", verb(*action, false).to_lowercase())
+            format!("{}: Still {}... [{elapsed} elapsed]\n", label(address), verb(*action, false).to_lowercase())
         }
+    }
+}
+
+/// An address as progress shows it: the old object of a create-before-destroy
+/// replacement is `web[0] (deposed object)`, as Terraform says, not its state address.
+fn label(address: &infra_runtime::address::Address) -> String {
+    let instance = infra_runtime::plan::undeposed(address);
+    if instance == *address {
+        address.to_string()
+    } else {
+        format!("{instance} (deposed object)")
     }
 }
 

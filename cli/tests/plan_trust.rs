@@ -207,6 +207,7 @@ resource exec.command b {
     let applied = infra(dir, &["apply", "--auto-approve"]);
     assert_exit(&applied, 0);
     assert_eq!(log(dir), ["create-a", "update-b", "destroy-a"]);
+    assert!(text(&applied).contains("a (deposed object): Destroying..."), "{}", text(&applied));
     assert!(text(&applied).contains("1 added, 1 changed, 1 destroyed"), "{}", text(&applied));
     assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
     assert_eq!(text(&infra(dir, &["state", "list"])), "a\nb\n");
