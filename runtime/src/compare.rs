@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 
-use infra_compiler::schema::{Comparison, Schema};
+use infra_compiler::schema::{BlockSchema, Comparison, Schema};
 
 use crate::provider::Attributes;
 use crate::value::{Kind, Value};
@@ -50,12 +50,58 @@ pub fn keep_configured_forms(schema: &Schema, reference: &Attributes, actual: &m
         let (Some(wanted), Some(got)) = (reference.get(&block.name), actual.get_mut(&block.name)) else {
             continue;
         };
-        if block.compare != Comparison::Exact && !wanted.equals(got) && equivalent(block.compare, wanted, got) {
+        if !wanted.equals(got) && block_equivalent(block, wanted, got) {
             *got = wanted.clone();
         } else {
             keep_block_forms(&block.schema, wanted, got);
         }
     }
+}
+
+/// Whether two values of a nested block (an object, or a list of them) are the same
+/// under the comparisons of the block and of its attributes: a security group's rules in
+/// another order, each with its CIDR blocks in another order, are the same rules.
+pub fn block_equivalent(block: &BlockSchema, a: &Value, b: &Value) -> bool {
+    if a.equals(b) {
+        return true;
+    }
+    if !a.is_wholly_known() || !b.is_wholly_known() {
+        return false;
+    }
+    let same = |x: &Value, y: &Value| element_equivalent(&block.schema, x, y);
+    match (a.as_list(), b.as_list()) {
+        (Some(a), Some(b)) if a.len() == b.len() => {
+            if block.compare == Comparison::Set {
+                // Each element of `a` pairs with one of `b` it is the same as.
+                let mut unmatched: Vec<&Value> = b.iter().collect();
+                a.iter().all(|x| match unmatched.iter().position(|y| same(x, y)) {
+                    Some(index) => {
+                        unmatched.swap_remove(index);
+                        true
+                    }
+                    None => false,
+                })
+            } else {
+                a.iter().zip(b).all(|(x, y)| same(x, y))
+            }
+        }
+        (None, None) => same(a, b),
+        _ => false,
+    }
+}
+
+/// Two objects of a block: every attribute the same under its comparison.
+fn element_equivalent(schema: &Schema, a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_map(), b.as_map()) else { return a.equals(b) };
+    let null = Value::null();
+    a.keys().chain(b.keys()).all(|name| {
+        let (x, y) = (a.get(name).unwrap_or(&null), b.get(name).unwrap_or(&null));
+        match (schema.attribute(name), schema.block(name)) {
+            (Some(attribute), _) => equivalent(attribute.compare, x, y),
+            (None, Some(block)) => block_equivalent(block, x, y),
+            (None, None) => x.equals(y),
+        }
+    })
 }
 
 /// [`keep_configured_forms`] inside a block's value: one object, or a list of them matched
@@ -135,6 +181,37 @@ mod tests {
         }
         assert!(!equivalent(Comparison::Exact, &s("a."), &s("a")));
         assert!(!equivalent(Comparison::DnsName, &Value::unknown(infra_compiler::types::Type::String), &s("a")));
+    }
+
+    #[test]
+    fn rules_in_another_order_with_their_blocks_in_another_order_are_the_same() {
+        use infra_compiler::schema::AttributeSchema;
+        use infra_compiler::types::Type;
+        let rule = Schema {
+            description: String::new(),
+            attributes: vec![
+                AttributeSchema::required("port", Type::Number, ""),
+                AttributeSchema::optional("cidr_blocks", Type::list(Type::String), "").compared(Comparison::Set),
+            ],
+            blocks: Vec::new(),
+        };
+        let block = BlockSchema {
+            name: "ingress".into(),
+            description: String::new(),
+            schema: rule,
+            repeated: true,
+            compare: Comparison::Set,
+        };
+        let rule = |port: f64, blocks: &[&str]| {
+            Value::map([("port".to_string(), Value::number(port)), ("cidr_blocks".to_string(), strings(blocks))].into())
+        };
+        let configured = Value::list(vec![rule(22.0, &["10.0.0.0/8", "192.168.0.0/16"]), rule(443.0, &["0.0.0.0/0"])]);
+        let read = Value::list(vec![rule(443.0, &["0.0.0.0/0"]), rule(22.0, &["192.168.0.0/16", "10.0.0.0/8"])]);
+        assert!(block_equivalent(&block, &configured, &read));
+        let other = Value::list(vec![rule(443.0, &["0.0.0.0/0"]), rule(22.0, &["192.168.0.0/16"])]);
+        assert!(!block_equivalent(&block, &configured, &other));
+        let ordered = BlockSchema { compare: Comparison::Exact, ..block };
+        assert!(!block_equivalent(&ordered, &configured, &read));
     }
 
     #[test]

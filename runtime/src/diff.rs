@@ -160,9 +160,15 @@ fn attribute_changes(
             let attribute = schema.attribute(name);
             // A value equal to the prior one under the attribute's (or block's)
             // comparison (a DNS name without its trailing dot, say) is no change.
-            let compare = attribute.map(|a| a.compare).or_else(|| schema.block(name).map(|b| b.compare));
-            if let (Some(a), Some(b), Some(compare)) = (&before, &after, compare) {
-                if compare != Comparison::Exact && crate::compare::equivalent(compare, a, b) {
+            if let (Some(a), Some(b)) = (&before, &after) {
+                let same = match (attribute, schema.block(name)) {
+                    (Some(attribute), _) => {
+                        attribute.compare != Comparison::Exact && crate::compare::equivalent(attribute.compare, a, b)
+                    }
+                    (None, Some(block)) => !a.equals(b) && crate::compare::block_equivalent(block, a, b),
+                    (None, None) => false,
+                };
+                if same {
                     after = Some(a.clone());
                 }
             }
