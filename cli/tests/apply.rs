@@ -535,7 +535,7 @@ fn create_before_destroy_creates_the_new_object_first() {
     assert_exit(&output, 0);
     let all = text(&output);
     let created = all.find("f: Creation complete").expect("created");
-    let deleted = all.find("f__deposed: Destruction complete").expect("old one deleted");
+    let deleted = all.find("f (deposed object): Destruction complete").expect("old one deleted");
     assert!(created < deleted, "{all}");
     assert_eq!(read(dir, "out/new.txt").as_deref(), Some("x"));
     assert_eq!(read(dir, "out/old.txt"), None);
