@@ -48,8 +48,9 @@ impl Value {
         Value::plain(Kind::Bool(value))
     }
 
+    /// A number; `-0` is `0` (Terraform's numbers have no signed zero).
     pub fn number(value: f64) -> Value {
-        Value::plain(Kind::Number(value))
+        Value::plain(Kind::Number(value + 0.0))
     }
 
     pub fn string(value: impl Into<String>) -> Value {
@@ -208,7 +209,8 @@ impl Value {
         }
         match (&self.kind, &other.kind) {
             (Kind::Bool(a), Kind::Bool(b)) => a.cmp(b),
-            (Kind::Number(a), Kind::Number(b)) => a.total_cmp(b),
+            // One zero: `-0 == 0`, as in Terraform (its numbers have no signed zero).
+            (Kind::Number(a), Kind::Number(b)) => (a + 0.0).total_cmp(&(b + 0.0)),
             (Kind::String(a), Kind::String(b)) => a.cmp(b),
             (Kind::List(a), Kind::List(b)) | (Kind::Set(a), Kind::Set(b)) => {
                 a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(a.len().cmp(&b.len()))

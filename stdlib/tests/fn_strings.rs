@@ -53,6 +53,13 @@ fn format() {
         (r#"format("%z", 1)"#, Err("unrecognized format verb \"%z\" at offset 0")),
         (r#"format("50%", 1)"#, Err("ends inside the verb")),
         (r#"format("%d", 1.5)"#, Err("needs a whole number, found 1.5")),
+        // Regression: whole numbers past 2^53 were refused ("needs a whole number, found
+        // 1000000000000000000").
+        (r#"format("%d", 1e18)"#, Ok(r#""1000000000000000000""#)),
+        (r#"format("%d", -1e18)"#, Ok(r#""-1000000000000000000""#)),
+        (r#"format("%x", 1e20)"#, Ok(r#""56bc75e2d63100000""#)),
+        (r#"format("%d", 1e40)"#, Ok(r#""10000000000000000303786028427003666890752""#)),
+        (r#"format("%x", 1e40)"#, Err("formats whole numbers below 2^128")),
         (r#"format("%d", "x")"#, Err("needs a number, found a string")),
         (r#"format("%s", [1])"#, Err("needs a string, found a list")),
         (r#"format("%s", null)"#, Err("needs a string, found null")),

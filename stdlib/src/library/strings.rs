@@ -238,7 +238,10 @@ fn unsupported(verb: &Verb<'_>, value: &Value, expected: &str) -> FunctionError 
 /// digits; `#` adds Go's `0b`, `0`, `0x` prefixes.
 fn format_integer(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionError> {
     let n = number(verb, value)?;
-    if n.fract() != 0.0 || !n.is_finite() || n.abs() > 9.007_199_254_740_992e15 {
+    // Every whole number a value holds is formatted exactly (up to 2^128 in every base,
+    // beyond that in decimal), as Terraform's arbitrary-precision numbers are.
+    let whole = n.fract() == 0.0 && n.is_finite();
+    if !whole {
         return Err(FunctionError::new(format!(
             "\"{}\" at offset {} needs a whole number, found {}",
             verb.raw,
@@ -247,8 +250,18 @@ fn format_integer(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionErro
         ))
         .with_help("use %f or %g for fractional numbers, or floor() to drop the fraction"));
     }
-    let magnitude = n.abs() as u64;
+    if n.abs() >= 3.402_823_669_209_385e38 && verb.mode != 'd' {
+        return Err(FunctionError::new(format!(
+            "\"{}\" at offset {} formats whole numbers below 2^128, found {}",
+            verb.raw,
+            verb.offset,
+            format_number(n)
+        ))
+        .with_help("use %d for larger numbers"));
+    }
+    let magnitude = n.abs() as u128;
     let (digits, prefix) = match verb.mode {
+        'd' if n.abs() >= 3.402_823_669_209_385e38 => (format!("{:.0}", n.abs()), ""),
         'b' => (format!("{magnitude:b}"), "0b"),
         'o' => (format!("{magnitude:o}"), "0"),
         'x' => (format!("{magnitude:x}"), "0x"),
