@@ -521,46 +521,42 @@ pub fn destroy_selection(state: &State, selection: &Selection) -> Option<HashSet
     if selection.targets.is_empty() && selection.excludes.is_empty() {
         return None;
     }
-    let managed: Vec<(&Address, &crate::state::Instance)> =
-        state.instances.iter().filter(|(_, i)| i.mode == Mode::Managed).collect();
-    let depends_on = |instance: &crate::state::Instance, other: &Address| {
-        instance.dependencies.iter().any(|d| undeposed(other).is_within(d))
+    // Each managed object with the instance it stands for (a deposed object, its
+    // instance's).
+    let managed: Vec<(&Address, &crate::state::Instance, Address)> = state
+        .instances
+        .iter()
+        .filter(|(_, i)| i.mode == Mode::Managed)
+        .map(|(address, instance)| (address, instance, undeposed(address)))
+        .collect();
+    let within = |i: usize, addresses: &[Address]| addresses.iter().any(|a| managed[i].2.is_within(a));
+    let depends = |dependent: usize, dependency: usize| {
+        managed[dependent].1.dependencies.iter().any(|d| managed[dependency].2.is_within(d))
     };
-    let mut selected: HashSet<Address> = managed
-        .iter()
-        .filter(|(a, _)| selection.targets.is_empty() || selection.targets.iter().any(|t| undeposed(a).is_within(t)))
-        .map(|(a, _)| (*a).clone())
-        .collect();
-    // Dependents of what is selected, until nothing is added.
-    loop {
-        let added: Vec<Address> = managed
-            .iter()
-            .filter(|(a, i)| !selected.contains(*a) && selected.iter().any(|s| depends_on(i, s)))
-            .map(|(a, _)| (*a).clone())
-            .collect();
-        if added.is_empty() {
-            break;
-        }
-        selected.extend(added);
+    let count = managed.len();
+    let targeted = (0..count).filter(|&i| selection.targets.is_empty() || within(i, &selection.targets));
+    let excluded = (0..count).filter(|&i| within(i, &selection.excludes));
+    // The targets and what depends on them, less the exclusions and what they depend on.
+    let selected = reach(count, targeted.collect(), |from, to| depends(to, from));
+    let kept = reach(count, excluded.collect(), depends);
+    let chosen = (0..count).filter(|&i| selected[i] && !kept[i]);
+    Some(chosen.map(|i| managed[i].0.clone()).collect())
+}
+
+/// Which of `count` nodes are reachable from `start` (included) along `edge(from, to)`.
+fn reach(count: usize, start: Vec<usize>, edge: impl Fn(usize, usize) -> bool) -> Vec<bool> {
+    let mut seen = vec![false; count];
+    for &i in &start {
+        seen[i] = true;
     }
-    let mut kept: Vec<Address> = managed
-        .iter()
-        .filter(|(a, _)| selection.excludes.iter().any(|e| undeposed(a).is_within(e)))
-        .map(|(a, _)| (*a).clone())
-        .collect();
-    // What the excluded depend on stays too.
-    let mut index = 0;
-    while let Some(address) = kept.get(index).cloned() {
-        index += 1;
-        let Some(instance) = state.instances.get(&address) else { continue };
-        for (other, _) in &managed {
-            if !kept.contains(other) && depends_on(instance, other) {
-                kept.push((*other).clone());
+    let mut stack = start;
+    while let Some(from) = stack.pop() {
+        for (to, seen) in seen.iter_mut().enumerate() {
+            if !*seen && edge(from, to) {
+                *seen = true;
+                stack.push(to);
             }
         }
     }
-    for address in &kept {
-        selected.remove(address);
-    }
-    Some(selected)
+    seen
 }

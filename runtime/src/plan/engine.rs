@@ -942,9 +942,9 @@ impl<'c, 'a> Engine<'c, 'a> {
             // What the approved plan read stands: reading again could give another answer
             // than the one approved (and runs a program twice).
             let read = approved.filter(|a| a.diff.action == Action::NoOp).map(PlannedInstance::planned);
-            let (attributes, action) = match (&configured, known) {
-                _ if read.is_some() => (read.unwrap_or_default(), Action::NoOp),
-                (Configured::Ready(provider), true) => {
+            let (attributes, action) = match (read, &configured, known) {
+                (Some(read), _, _) => (read, Action::NoOp),
+                (None, Configured::Ready(provider), true) => {
                     (provider.read_data(kind, &plain).await.map_err(failed)?, Action::NoOp)
                 }
                 _ => (deferred_read(schema, &plain), Action::Read),
