@@ -77,8 +77,8 @@ impl<'c, 'a> Engine<'c, 'a> {
             ResourceMode::Managed => {
                 let record = provider_key.record(&provider_schema.name);
                 let dependencies = frame.dependencies.get(&resource.name.name).map_or(&[][..], Vec::as_slice);
-                let place = (&*frame.scope, &after, (record.as_str(), dependencies));
-                self.managed_instance(&subject, provider, evaluated, place).await
+                let made_by = (record.as_str(), dependencies);
+                self.managed_instance(&subject, provider, evaluated, &after, made_by).await
             }
         }
     }
@@ -113,17 +113,19 @@ impl<'c, 'a> Engine<'c, 'a> {
         after.check(mark(attributes, &evaluated.sensitive))
     }
 
-    /// A managed resource instance: its steps, then (when applying) its operation.
+    /// A managed resource instance: its steps, then (when applying) its operation,
+    /// recorded with the provider configuration `record` and what it depends on.
     async fn managed_instance(
         &self,
         subject: &Subject<'_>,
         provider: Option<&Arc<dyn Provider>>,
         evaluated: Evaluated,
-        (scope, after, (record, dependencies)): (&ModuleScope<'a>, &Postconditions<'_, 'a>, (&str, &[Address])),
+        after: &Postconditions<'_, 'a>,
+        (record, dependencies): (&str, &[Address]),
     ) -> Result<Value, Diagnostic> {
         let start = self.start(&subject.address);
         let mut prior = self.prior(subject, &start, provider, evaluated.secret).await?;
-        let settings = Settings::of(scope, &subject.resource.body, after.locals)?;
+        let settings = Settings::of(after.scope, &subject.resource.body, after.locals)?;
         let Evaluated { mut plain, sensitive, secret } = evaluated;
         let carried = steps::against_prior(subject.schema, &settings, &mut plain, &mut prior.attributes);
         let requested = self.context.selection.replace.contains(&subject.address);

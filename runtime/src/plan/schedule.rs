@@ -29,6 +29,9 @@ use crate::value::Value;
 /// A declaration of a frame, with the declarations it depends on.
 type Node = (NodeIndex, String, Vec<NodeIndex>);
 
+/// Something for each instance of a declaration, by instance key.
+type Keyed<T> = Vec<(Option<InstanceKey>, T)>;
+
 /// The order of one frame's declarations: plain data, told what finished.
 struct Schedule {
     names: HashMap<NodeIndex, String>,
@@ -199,13 +202,12 @@ impl<'c, 'a> Engine<'c, 'a> {
     /// The frames of a module call's selected instances; the values of those that
     /// have none (left out by the selection, or whose inputs failed); false when any
     /// failed.
-    #[allow(clippy::type_complexity)]
     fn children(
         &self,
         frame: &Rc<Frame<'a>>,
         (call, child_index): (&ModuleCall, usize),
         instances: &[Instance],
-    ) -> (Vec<(Option<InstanceKey>, Rc<Frame<'a>>)>, Vec<(Option<InstanceKey>, Value)>, bool) {
+    ) -> (Keyed<Rc<Frame<'a>>>, Keyed<Value>, bool) {
         let name = &call.name.name;
         let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| &s.name == name));
         let (mut children, mut values, mut ok) = (Vec::new(), Vec::new(), true);
@@ -271,13 +273,7 @@ impl<'c, 'a> Engine<'c, 'a> {
 
     /// Instances left out by the selection keep their state and their place, so
     /// `web[1]` still means the second instance.
-    fn keep_unselected(
-        &self,
-        frame: &Frame<'a>,
-        name: &str,
-        unselected: Vec<Instance>,
-        values: &mut Vec<(Option<InstanceKey>, Value)>,
-    ) {
+    fn keep_unselected(&self, frame: &Frame<'a>, name: &str, unselected: Vec<Instance>, values: &mut Keyed<Value>) {
         for instance in unselected {
             let address = frame.address(name, instance.key.clone());
             let stored = self.state.borrow().instances.get(&address).map(|i| Value::map(i.attributes.clone()));
