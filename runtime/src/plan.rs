@@ -9,12 +9,15 @@
 //! configuration no longer has are planned for deletion. Data sources whose
 //! configuration is known are read during the plan.
 //!
-//! The same walk applies a configuration ([`apply`]): declarations run as soon as every
-//! declaration they depend on has finished, independent ones concurrently, and each
-//! instance's configuration is evaluated just before its operation, with every upstream
-//! value now known. Every operation is journaled (begun, then completed or failed)
-//! before anything depends on it. A failure skips the declarations that depend on the
-//! failed one, while independent ones finish.
+//! Apply ([`apply`]) executes a plan: the approved one it is given, or, without one, the
+//! plan it makes first. What the plan deletes (and replaces by destroying first) is
+//! deleted first; then the walk runs again, each instance's configuration evaluated
+//! just before its operation with every upstream value now known, and its change held
+//! to the approved one (a bigger change is E0612). Declarations run as soon as every
+//! declaration they depend on has finished, independent ones concurrently. Every
+//! operation is journaled (begun, then completed or failed) before anything depends on
+//! it. A failure skips the declarations that depend on the failed one, while
+//! independent ones finish.
 //!
 //! Module calls run as nested walks: a call waits for what its inputs depend on, then
 //! each of its instances plans the called module's declarations under its own address
@@ -25,18 +28,30 @@
 //! state a module instance starts from; `check`s, preconditions and postconditions are
 //! evaluated whenever their values are known.
 //!
-//! Sub-modules: [`engine`] walks module instances and plans each instance, [`execute`]
-//! performs and journals operations, [`orphans`] deletes what the configuration no
-//! longer has, [`lifecycle`] reads `lifecycle` blocks and conditions, [`refactor`] applies
-//! `moved`, `import` and `forget`.
+//! Sub-modules: [`engine`] holds what a run holds (state, planned instances, errors,
+//! the frames walked); [`schedule`] decides which declaration of a module instance runs
+//! when (concurrency, cancellation, skip-on-failure); [`frame`] makes module instances
+//! (a call's inputs, outputs, `check`s); [`instance`] runs one resource instance
+//! through [`steps`] (evaluate, prior, lifecycle, provider plan and diff, hold to the
+//! approved plan, conditions) and performs it; [`providers`] configures provider
+//! configurations; [`execute`] performs and journals operations, [`commit`] batches
+//! the journal's writes; [`orphans`] deletes what the configuration no longer has;
+//! [`lifecycle`] reads `lifecycle` blocks and conditions; [`refactor`] applies `moved`,
+//! `import` and `forget`.
 
 mod commit;
 mod engine;
 mod execute;
+mod frame;
+mod instance;
 mod lifecycle;
 mod orphans;
+mod providers;
 mod refactor;
+mod schedule;
+mod steps;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -253,10 +268,10 @@ impl Selection {
 
 /// Plans the root module. Returns every error found, not only the first.
 pub async fn plan(context: &PlanContext<'_>) -> Result<Plan, Vec<Diagnostic>> {
-    let engine = Engine::new(context, None, std::borrow::Cow::Borrowed(context.state));
-    engine.run_root().await;
+    let engine = Engine::new(context, None, Cow::Borrowed(context.state));
+    let outputs = engine.run_root().await;
     engine.orphans().await;
-    engine.finish()
+    engine.finish(outputs)
 }
 
 /// What apply needs besides what planning does.
@@ -279,7 +294,7 @@ pub struct ApplyOptions<'a> {
     /// objects it deletes or replaces (destroy first) are deleted before anything else,
     /// dependents first; data sources it read are not read again; refresh is not done
     /// again; an instance whose change turns out bigger than approved is an error
-    /// (E0612). Without one, each instance is planned and applied as the walk reaches it.
+    /// (E0612). Without one, apply plans first and executes that plan.
     pub approved: Option<&'a Plan>,
 }
 
@@ -330,56 +345,82 @@ pub struct ApplyReport {
     pub errors: Vec<Diagnostic>,
 }
 
-/// Applies the root module (or, with `destroy`, deletes everything in state). The state
-/// is journaled as operations complete and written as a snapshot at the end, whatever
+/// Applies the root module (or, with `destroy`, deletes everything in state): executes
+/// the approved plan, or, without one, plans first and executes that plan. The state is
+/// journaled as operations complete and written as a snapshot at the end, whatever
 /// failed; the report says what did.
 pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> ApplyReport {
-    let first = match options.approved.filter(|_| !options.destroy && !options.import_only) {
-        Some(approved) => destroy_first(context, options, approved).await,
-        None => DestroyedFirst::default(),
-    };
-    let state = match first.state {
-        Some(state) => std::borrow::Cow::Owned(state),
-        None => std::borrow::Cow::Borrowed(context.state),
-    };
-    let engine = Engine::new(context, Some(options), state);
-    engine.settled.borrow_mut().extend(first.attempted);
+    if options.destroy {
+        return destroy(context, options).await;
+    }
+    match options.approved {
+        Some(approved) => execute(context, options, approved).await,
+        None => match plan(context).await {
+            Ok(planned) => execute(context, options, &planned).await,
+            Err(errors) => refused(context, options, errors),
+        },
+    }
+}
+
+/// Executes an approved plan: what it deletes first (see [`destroy_first`]), then a
+/// walk that evaluates each instance again with the values now known and performs its
+/// change, held to the approved one (E0612); then what the configuration no longer has.
+async fn execute(context: &PlanContext<'_>, options: &ApplyOptions<'_>, approved: &Plan) -> ApplyReport {
+    let mut first =
+        if options.import_only { DestroyedFirst::default() } else { destroy_first(context, options, approved).await };
+    let state = first.state.take().map_or(Cow::Borrowed(context.state), Cow::Owned);
+    let mut engine = Engine::new(context, Some(options), state);
+    engine.approved = Some(approved);
+    engine.settled = std::mem::take(&mut first.attempted);
     let run = async {
-        if options.destroy {
-            engine.prepare_destroy();
-        } else {
-            engine.run_root().await;
-        }
+        let outputs = engine.run_root().await;
         if !options.import_only {
             engine.orphans().await;
         }
+        outputs
     };
-    // Each time the engine waits, deferred journal entries no operation is about to
-    // write are written (see `commit`), and before the state is compacted, the rest.
-    drive(&engine, run).await;
+    let outputs = drive(&engine, run).await;
     let mut state = engine.state.take().into_owned();
-    let mut errors = first.errors;
-    errors.extend(engine.errors.take());
-    if options.destroy {
-        // A destroy of selected objects keeps the outputs: the rest is still there.
-        if context.selection.targets.is_empty() && context.selection.excludes.is_empty() {
-            state.outputs.clear();
-        }
-    } else if !options.import_only {
+    if !options.import_only {
         // An output that depends on something that failed or was not selected is not
         // known: it keeps the value the last complete apply saved.
-        for (name, value) in engine.planned_outputs.take() {
-            if value.is_wholly_known() {
-                state.outputs.insert(name, value);
-            }
-        }
+        state.outputs.extend(outputs.into_iter().filter(|(_, value)| value.is_wholly_known()));
     }
-    // Compacting writes the snapshot (the previous one becomes the backup) and empties
-    // the journal.
-    if let Err(error) = options.backend.compact(&mut state) {
+    let mut errors = std::mem::take(&mut first.errors);
+    errors.extend(engine.errors.take());
+    report(engine, state, errors, first.instances, options.backend)
+}
+
+/// Deletes everything in state (or what the selection picks, see
+/// [`destroy_selection`]), each object by the configuration that made it.
+async fn destroy(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> ApplyReport {
+    let engine = Engine::new(context, Some(options), Cow::Borrowed(context.state));
+    let run = async {
+        engine.prepare_destroy();
+        engine.orphans().await;
+    };
+    drive(&engine, run).await;
+    let mut state = engine.state.take().into_owned();
+    // A destroy of selected objects keeps the outputs: the rest is still there.
+    if context.selection.targets.is_empty() && context.selection.excludes.is_empty() {
+        state.outputs.clear();
+    }
+    let errors = engine.errors.take();
+    report(engine, state, errors, Vec::new(), options.backend)
+}
+
+/// The report of an apply whose engine is done: the state is compacted (which writes
+/// the snapshot, the previous one becoming the backup, and empties the journal).
+fn report(
+    engine: Engine<'_, '_>,
+    mut state: State,
+    mut errors: Vec<Diagnostic>,
+    mut instances: Vec<PlannedInstance>,
+    backend: &dyn StateBackend,
+) -> ApplyReport {
+    if let Err(error) = backend.compact(&mut state) {
         errors.push(error.to_diagnostic());
     }
-    let mut instances = first.instances;
     instances.extend(engine.instances());
     instances.sort_by(|a, b| a.address.cmp(&b.address));
     let retries = engine.retries.take();
@@ -388,11 +429,22 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
     report
 }
 
+/// The report of an apply whose plan failed: nothing was done; the state is written as
+/// every apply writes it.
+fn refused(context: &PlanContext<'_>, options: &ApplyOptions<'_>, mut errors: Vec<Diagnostic>) -> ApplyReport {
+    let mut state = context.state.clone();
+    if let Err(error) = options.backend.compact(&mut state) {
+        errors.push(error.to_diagnostic());
+    }
+    let plan = Plan { outputs: state.outputs.clone(), ..Plan::default() };
+    ApplyReport { plan, state, errors }
+}
+
 /// Runs `work` on `engine`, writing deferred journal entries each time it waits (see
 /// `commit`), and the rest at the end.
-async fn drive(engine: &Engine<'_, '_>, work: impl std::future::Future<Output = ()>) {
+async fn drive<T>(engine: &Engine<'_, '_>, work: impl std::future::Future<Output = T>) -> T {
     let mut work = std::pin::pin!(work);
-    std::future::poll_fn(|cx| {
+    let result = std::future::poll_fn(|cx| {
         let poll = std::future::Future::poll(work.as_mut(), cx);
         if poll.is_pending() {
             engine.flush_journal(true);
@@ -401,6 +453,7 @@ async fn drive(engine: &Engine<'_, '_>, work: impl std::future::Future<Output = 
     })
     .await;
     engine.flush_journal(false);
+    result
 }
 
 /// What the first phase of an apply did.
@@ -452,7 +505,7 @@ async fn destroy_first(context: &PlanContext<'_>, options: &ApplyOptions<'_>, ap
         imports: Vec::new(),
         exiting: false,
     };
-    let engine = Engine::new(&destroying, Some(options), std::borrow::Cow::Borrowed(context.state));
+    let engine = Engine::new(&destroying, Some(options), Cow::Borrowed(context.state));
     engine.prepare_destroy();
     drive(&engine, engine.delete_in_order(&first, &replaced)).await;
     let state = engine.state.take().into_owned();

@@ -4,13 +4,15 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::schema::Schema;
 
 use super::engine::Engine;
+use super::steps::Subject;
 use super::{deposed_address, Event};
 use crate::address::Address;
 use crate::diff::Action;
-use crate::provider::{Attributes, Provider, ProviderError};
+use crate::provider::{Attributes, Provider, ProviderError, ReadResult};
 use crate::state::{Action as JournalAction, JournalEntry, Mode};
 
 /// What the journal says of a failed operation: the provider's message may quote a
@@ -157,8 +159,20 @@ impl Engine<'_, '_> {
         }
     }
 
-    /// Runs a create or update between a journaled begin and complete (or fail), and
-    /// records the result in state.
+    /// Reads an object back through its provider (refresh), in an operation slot and
+    /// tried once more after a transient error.
+    pub async fn refresh(
+        &self,
+        subject: &Subject<'_>,
+        provider: &Arc<dyn Provider>,
+        current: &Attributes,
+        secret: bool,
+    ) -> Result<ReadResult, Diagnostic> {
+        let _permit = self.limit.acquire().await;
+        let read = || provider.read(subject.kind, current);
+        self.retried(&subject.address, (Action::NoOp, secret), read).await.map_err(subject.failed(secret))
+    }
+
     /// Runs `operation`, and once more after [`super::RETRY_DELAY`] when it fails with a
     /// transient error (told as an event, and recorded for the plan to show). `secret`:
     /// the object holds a sensitive value, which the provider's message might quote, so
@@ -189,6 +203,8 @@ impl Engine<'_, '_> {
         }
     }
 
+    /// Runs a create or update between a journaled begin and complete (or fail), and
+    /// records the result in state.
     async fn journaled<F, Fut>(
         &self,
         address: &Address,

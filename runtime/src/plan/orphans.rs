@@ -9,6 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::resolve::{DeclKind, Module};
+use infra_compiler::schema::Schema;
 use infra_compiler::syntax::ast::Item;
 use infra_compiler::Span;
 
@@ -40,7 +41,7 @@ impl<'a> Engine<'_, 'a> {
                         Some(destroyed) => destroyed.contains(*address),
                         None => (destroy || self.is_orphan(address, &planned)) && self.may_delete(address),
                     }
-                    && !self.settled.borrow().contains(*address)
+                    && !self.settled.contains(*address)
             })
             .map(|(a, i)| (a.clone(), i.clone()))
             .collect();
@@ -60,59 +61,9 @@ impl<'a> Engine<'_, 'a> {
     }
 
     async fn delete_all(&self, orphans: BTreeMap<Address, Instance>, replaced: &HashSet<Address>) {
-        // An orphan waits for every orphan that depends on it (dependencies are
-        // recorded by declaration, which contains each of its instances; the orphans
-        // inside one are a contiguous range of the sorted map). Each declaration
-        // depended on is a barrier node after the orphans: it waits for its dependents
-        // and its instances wait for it, so a declaration of thousands of instances
-        // that thousands depend on costs edges in proportion to both, not their product.
-        let index: HashMap<&Address, usize> = orphans.keys().enumerate().map(|(i, a)| (a, i)).collect();
         let entries: Vec<(&Address, &Instance)> = orphans.iter().collect();
         let count = entries.len();
-        let mut waiting = vec![0usize; count];
-        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); count];
-        let mut barriers: HashMap<&Address, usize> = HashMap::default();
-        for (dependent, (dependent_address, instance)) in entries.iter().enumerate() {
-            let dependencies: BTreeSet<&Address> = instance.dependencies.iter().collect();
-            let mut seen = BTreeSet::new();
-            for dependency in dependencies {
-                let members = || {
-                    orphans
-                        .range(dependency.clone()..)
-                        .take_while(|(a, _)| a.is_within(dependency))
-                        .map(|(address, _)| index[address])
-                };
-                if dependent_address.is_within(dependency) {
-                    // Within what it depends on: waited for by the others directly.
-                    for target in members() {
-                        if target != dependent && seen.insert(target) {
-                            waiting[target] += 1;
-                            unblocks[dependent].push(target);
-                        }
-                    }
-                    continue;
-                }
-                let barrier = match barriers.get(dependency) {
-                    Some(&barrier) => barrier,
-                    None => {
-                        let targets: Vec<usize> = members().collect();
-                        if targets.is_empty() {
-                            continue;
-                        }
-                        let barrier = waiting.len();
-                        for &target in &targets {
-                            waiting[target] += 1;
-                        }
-                        waiting.push(0);
-                        unblocks.push(targets);
-                        barriers.insert(dependency, barrier);
-                        barrier
-                    }
-                };
-                waiting[barrier] += 1;
-                unblocks[dependent].push(barrier);
-            }
-        }
+        let DeletionOrder { mut waiting, unblocks } = DeletionOrder::of(&orphans);
         let mut running = FuturesUnordered::new();
         // Ready orphans not yet started, in order (see `Engine::in_flight`).
         let mut queued: VecDeque<usize> = (0..count).filter(|&i| waiting[i] == 0).collect();
@@ -150,17 +101,18 @@ impl<'a> Engine<'_, 'a> {
     /// planning this instance. The instances of a declaration that failed, was skipped
     /// or was not selected stay.
     fn is_orphan(&self, address: &Address, planned: &BTreeSet<Address>) -> bool {
-        if planned.contains(address) || self.kept.borrow().contains(address) {
+        let walked = self.walked.borrow();
+        if planned.contains(address) || walked.kept.contains(address) {
             return false;
         }
-        if self.kept_frames.borrow().iter().any(|frame| address.is_within(frame)) {
+        if walked.kept_frames.iter().any(|frame| address.is_within(frame)) {
             return false;
         }
         let mut prefix = Address { steps: Vec::new() };
         let mut module: &Module = &self.context.modules[0];
         for (i, step) in address.steps.iter().enumerate() {
             let Some(decl) = module.decl(&step.name) else { return true };
-            let completed = self.completed.borrow().contains(&(prefix.clone(), step.name.clone()));
+            let completed = walked.completed.contains(&(prefix.clone(), step.name.clone()));
             if i + 1 == address.steps.len() {
                 return completed;
             }
@@ -168,7 +120,7 @@ impl<'a> Engine<'_, 'a> {
                 return completed;
             }
             let child = Address { steps: vec![step.clone()] }.within(&prefix);
-            let Some(frame) = self.frames.borrow().get(&child).cloned() else { return completed };
+            let Some(frame) = walked.frames.get(&child) else { return completed };
             module = frame.module();
             prefix = child;
         }
@@ -194,21 +146,12 @@ impl<'a> Engine<'_, 'a> {
         let (provider_name, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
         let factory = self.context.providers.iter().find(|f| f.name() == provider_name);
         let schema = factory.and_then(|f| f.schema().resources.get(kind).cloned()).unwrap_or_default();
-        let diff = diff(&schema, Some(&instance.attributes), None, false, false);
-        let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
-        let resource_type = instance.resource_type.clone();
         if shown {
-            self.push_deletion(&address, &resource_type, diff, sensitive);
+            let diff = diff(&schema, Some(&instance.attributes), None, false, false);
+            let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
+            self.push_deletion(&address, &instance.resource_type, diff, sensitive);
             if let Some(span) = self.orphan_prevents_destroy(&address) {
-                let mut diagnostic = Diagnostic::error(
-                    codes::CHECK_FAILED,
-                    format!("{address} cannot be destroyed: `prevent_destroy` is set"),
-                )
-                .with_help("set `prevent_destroy = false` first if it really must go");
-                if span != Span::default() {
-                    diagnostic = diagnostic.with_label(span, "prevent_destroy");
-                }
-                self.error(diagnostic);
+                self.error(prevented(&address, span));
                 return (index, false);
             }
         }
@@ -220,42 +163,40 @@ impl<'a> Engine<'_, 'a> {
         if self.apply.is_none() {
             return (index, true);
         }
+        let deleted = self.delete_orphan(&address, &instance, (provider_name, kind), &schema).await;
+        (index, deleted)
+    }
+
+    /// Deletes an orphan's object through the configuration that made it; false when
+    /// it was not deleted (the error reported).
+    async fn delete_orphan(
+        &self,
+        address: &Address,
+        instance: &Instance,
+        (provider_name, kind): (&str, &str),
+        schema: &Schema,
+    ) -> bool {
         let provider = match self.provider_for_record(&instance.provider, provider_name) {
             Ok(provider) => provider,
             Err(error) => {
                 self.error(error);
-                return (index, false);
+                return false;
             }
         };
         let plain: Attributes = instance.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
         let operation = Operation {
             provider: &provider,
             kind,
-            resource_type: &resource_type,
+            resource_type: &instance.resource_type,
             config_name: &instance.provider,
             dependencies: &instance.dependencies,
             triggers: None,
-            schema: &schema,
+            schema,
         };
-        let Err(error) = self.delete_object(&operation, &address, &plain).await else { return (index, true) };
-        if instance.attributes.values().any(Value::contains_sensitive) {
-            self.error(
-                Diagnostic::error(
-                    codes::PROVIDER_FAILED,
-                    format!(
-                        "{address}: deleting failed; the message is hidden because the object holds a sensitive value"
-                    ),
-                )
-                .with_help("the object is still in state; delete it by hand or fix the cause and apply again"),
-            );
-        } else {
-            let help =
-                error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
-            self.error(
-                Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_help(help),
-            );
-        }
-        (index, false)
+        let Err(error) = self.delete_object(&operation, address, &plain).await else { return true };
+        let secret = instance.attributes.values().any(Value::contains_sensitive);
+        self.error(not_deleted(address, secret, error));
+        false
     }
 
     fn push_deletion(
@@ -290,12 +231,12 @@ impl<'a> Engine<'_, 'a> {
             let index = *module.calls.get(&step.name)?;
             prefix = Address { steps: vec![step.clone()] }.within(&prefix);
             module = &self.context.modules[index];
-            walked &= self.frames.borrow().contains_key(&prefix);
+            walked &= self.walked.borrow().frames.contains_key(&prefix);
         }
         let decl = module.decl(&last.name)?;
         let Item::Resource(resource) = module.item(decl.item) else { return None };
         if walked {
-            if let Some(frame) = self.frames.borrow().get(&prefix).cloned() {
+            if let Some(frame) = self.walked.borrow().frames.get(&prefix).cloned() {
                 return prevents_destroy(&frame.scope, &resource.body, false);
             }
             if prefix.steps.is_empty() {
@@ -306,4 +247,96 @@ impl<'a> Engine<'_, 'a> {
         let scope = ModuleScope::new(module, BTreeMap::new(), root.functions, root.schemas, root.env);
         prevents_destroy(&scope, &resource.body, true)
     }
+}
+
+/// The order of deletions: an orphan waits for every orphan that depends on it
+/// (dependencies are recorded by declaration, which contains each of its instances;
+/// the orphans inside one are a contiguous range of the sorted map). Each declaration
+/// depended on is a barrier node after the orphans: it waits for its dependents and its
+/// instances wait for it, so a declaration of thousands of instances that thousands
+/// depend on costs edges in proportion to both, not their product.
+struct DeletionOrder {
+    /// For each node (the orphans by position, then the barriers), how many nodes it
+    /// still waits for.
+    waiting: Vec<usize>,
+    /// For each node, the nodes that wait for it.
+    unblocks: Vec<Vec<usize>>,
+}
+
+impl DeletionOrder {
+    fn of(orphans: &BTreeMap<Address, Instance>) -> DeletionOrder {
+        let index: HashMap<&Address, usize> = orphans.keys().enumerate().map(|(i, a)| (a, i)).collect();
+        let count = orphans.len();
+        let mut order = DeletionOrder { waiting: vec![0; count], unblocks: vec![Vec::new(); count] };
+        let mut barriers: HashMap<&Address, usize> = HashMap::default();
+        for (dependent, (dependent_address, instance)) in orphans.iter().enumerate() {
+            let dependencies: BTreeSet<&Address> = instance.dependencies.iter().collect();
+            let mut seen = BTreeSet::new();
+            for dependency in dependencies {
+                let members = || {
+                    orphans
+                        .range(dependency.clone()..)
+                        .take_while(|(a, _)| a.is_within(dependency))
+                        .map(|(address, _)| index[address])
+                };
+                if dependent_address.is_within(dependency) {
+                    // Within what it depends on: waited for by the others directly.
+                    for target in members().filter(|&t| t != dependent && seen.insert(t)) {
+                        order.waiting[target] += 1;
+                        order.unblocks[dependent].push(target);
+                    }
+                    continue;
+                }
+                let barrier = match barriers.get(dependency) {
+                    Some(&barrier) => barrier,
+                    None => {
+                        let Some(barrier) = order.barrier(members().collect()) else { continue };
+                        barriers.insert(dependency, barrier);
+                        barrier
+                    }
+                };
+                order.waiting[barrier] += 1;
+                order.unblocks[dependent].push(barrier);
+            }
+        }
+        order
+    }
+
+    /// A new barrier node that `targets` wait for; `None` when there are none.
+    fn barrier(&mut self, targets: Vec<usize>) -> Option<usize> {
+        if targets.is_empty() {
+            return None;
+        }
+        let barrier = self.waiting.len();
+        for &target in &targets {
+            self.waiting[target] += 1;
+        }
+        self.waiting.push(0);
+        self.unblocks.push(targets);
+        Some(barrier)
+    }
+}
+
+fn prevented(address: &Address, span: Span) -> Diagnostic {
+    let diagnostic =
+        Diagnostic::error(codes::CHECK_FAILED, format!("{address} cannot be destroyed: `prevent_destroy` is set"))
+            .with_help("set `prevent_destroy = false` first if it really must go");
+    if span == Span::default() {
+        return diagnostic;
+    }
+    diagnostic.with_label(span, "prevent_destroy")
+}
+
+/// A failed deletion; the provider's message is hidden when the object holds a
+/// sensitive value (the message might quote it).
+fn not_deleted(address: &Address, secret: bool, error: crate::provider::ProviderError) -> Diagnostic {
+    if secret {
+        return Diagnostic::error(
+            codes::PROVIDER_FAILED,
+            format!("{address}: deleting failed; the message is hidden because the object holds a sensitive value"),
+        )
+        .with_help("the object is still in state; delete it by hand or fix the cause and apply again");
+    }
+    let help = error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
+    Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_help(help)
 }

@@ -1,0 +1,326 @@
+//! The frame scheduler: which declaration of a module instance runs when. A
+//! declaration starts once every declaration it depends on is done, independent ones
+//! concurrently (at most `Engine::in_flight` at once); a failed one, or a cancelled
+//! run, skips its dependents. A module call runs one child frame per instance; a
+//! resource or data declaration runs one [`super::instance`] per selected instance.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use futures_util::future::LocalBoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
+use petgraph::graph::NodeIndex;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::resolve::DeclKind;
+use infra_compiler::schema::{ProviderSchema, Schema};
+use infra_compiler::syntax::ast::{Item, ModuleCall, Resource, ResourceMode};
+use infra_compiler::types::Type;
+
+use super::engine::Engine;
+use super::frame::{instances_value, Frame};
+use super::{declaration_dependencies, Event, PlanContext};
+use crate::address::{Address, InstanceKey, Step};
+use crate::expand::{expand, Instance};
+use crate::value::Value;
+
+/// A declaration of a frame, with the declarations it depends on.
+type Node = (NodeIndex, String, Vec<NodeIndex>);
+
+/// Something for each instance of a declaration, by instance key.
+type Keyed<T> = Vec<(Option<InstanceKey>, T)>;
+
+/// The order of one frame's declarations: plain data, told what finished.
+struct Schedule {
+    names: HashMap<NodeIndex, String>,
+    /// For each declaration, how many of its dependencies are not done yet.
+    waiting: HashMap<NodeIndex, usize>,
+    dependents: HashMap<NodeIndex, Vec<NodeIndex>>,
+    blocked_by: HashMap<NodeIndex, Vec<NodeIndex>>,
+    /// Failed or skipped.
+    failed: HashSet<NodeIndex>,
+    /// Ready declarations not yet started, in order.
+    queued: VecDeque<NodeIndex>,
+    all_ok: bool,
+}
+
+impl Schedule {
+    fn new(nodes: Vec<Node>) -> Schedule {
+        let mut schedule = Schedule {
+            names: HashMap::default(),
+            waiting: HashMap::default(),
+            dependents: HashMap::default(),
+            blocked_by: HashMap::default(),
+            failed: HashSet::default(),
+            queued: VecDeque::new(),
+            all_ok: true,
+        };
+        for (index, name, dependencies) in nodes {
+            schedule.waiting.insert(index, dependencies.len());
+            for dependency in &dependencies {
+                schedule.dependents.entry(*dependency).or_default().push(index);
+            }
+            schedule.blocked_by.insert(index, dependencies);
+            schedule.names.insert(index, name);
+        }
+        let mut ready: Vec<NodeIndex> = schedule.waiting.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
+        ready.sort();
+        schedule.queued = ready.into();
+        schedule
+    }
+
+    /// `index` finished (`ok`: without an error): its dependents that are now ready are
+    /// queued, or skipped when one of their dependencies failed or the run is
+    /// `cancelled`. Returns the declarations skipped, in the order they are reported.
+    fn finished(&mut self, index: NodeIndex, ok: bool, cancelled: impl Fn() -> bool) -> Vec<NodeIndex> {
+        if !ok {
+            self.all_ok = false;
+            self.failed.insert(index);
+        }
+        let mut skipped = Vec::new();
+        for dependent in self.dependents.get(&index).cloned().unwrap_or_default() {
+            // Already skipped because another of its dependencies failed.
+            if self.failed.contains(&dependent) {
+                continue;
+            }
+            let Some(count) = self.waiting.get_mut(&dependent) else { continue };
+            *count = count.saturating_sub(1);
+            if *count > 0 {
+                continue;
+            }
+            let blocked = self.blocked_by[&dependent].iter().any(|d| self.failed.contains(d));
+            if blocked || cancelled() {
+                self.all_ok = false;
+                self.failed.insert(dependent);
+                self.skip(dependent, &mut skipped);
+            } else {
+                self.queued.push_back(dependent);
+            }
+        }
+        skipped
+    }
+
+    /// Skips a declaration and, transitively, its dependents.
+    fn skip(&mut self, index: NodeIndex, skipped: &mut Vec<NodeIndex>) {
+        skipped.push(index);
+        for dependent in self.dependents.get(&index).cloned().unwrap_or_default() {
+            if let Some(count) = self.waiting.get_mut(&dependent) {
+                *count = 0;
+            }
+            if self.failed.insert(dependent) {
+                self.skip(dependent, skipped);
+            }
+        }
+    }
+}
+
+impl<'c, 'a> Engine<'c, 'a> {
+    /// Runs every declaration of a module instance as soon as those it depends on are
+    /// done (a failed one skips its dependents), then its top-level `check`s. False when
+    /// anything failed.
+    pub fn run_frame(&'c self, frame: Rc<Frame<'a>>) -> LocalBoxFuture<'c, bool>
+    where
+        'a: 'c,
+    {
+        async move {
+            self.walked.borrow_mut().frames.insert(frame.prefix.clone(), frame.clone());
+            self.register_providers(&frame);
+            if let Err(errors) = self.refactor(&frame) {
+                errors.into_iter().for_each(|e| self.error(e));
+                return false;
+            }
+            let mut schedule = Schedule::new(selected_declarations(&frame));
+            let mut running = FuturesUnordered::new();
+            loop {
+                while running.len() < self.in_flight {
+                    let Some(index) = schedule.queued.pop_front() else { break };
+                    running.push(self.declaration_task(frame.clone(), index, schedule.names[&index].clone()));
+                }
+                let Some((index, ok)) = running.next().await else { break };
+                for skipped in schedule.finished(index, ok, || self.cancelled()) {
+                    let address = frame.address(&schedule.names[&skipped], None).to_string();
+                    self.event(Event::Skipped { address });
+                }
+            }
+            if !schedule.all_ok {
+                return false;
+            }
+            let checked = frame.checks();
+            checked.map_err(|errors| errors.into_iter().for_each(|e| self.error(e))).is_ok()
+        }
+        .boxed_local()
+    }
+
+    async fn declaration_task(&'c self, frame: Rc<Frame<'a>>, index: NodeIndex, name: String) -> (NodeIndex, bool)
+    where
+        'a: 'c,
+    {
+        let ok = match frame.module().decl(&name).map(|d| d.kind) {
+            Some(DeclKind::Module) => self.module_call(&frame, &name).await,
+            Some(DeclKind::Resource | DeclKind::Data) => self.declaration(&frame, &name).await,
+            _ => false,
+        };
+        if ok {
+            self.walked.borrow_mut().completed.insert((frame.prefix.clone(), name));
+        }
+        (index, ok)
+    }
+
+    /// Plans (and applies) a module call: each of its instances walks the called
+    /// module, and the call's value becomes its instances' outputs.
+    async fn module_call(&'c self, frame: &Rc<Frame<'a>>, name: &str) -> bool
+    where
+        'a: 'c,
+    {
+        let module = frame.module();
+        let Some(decl) = module.decl(name).copied() else { return false };
+        let Item::Module(call) = module.item(decl.item) else { return false };
+        let Some(&child_index) = module.calls.get(name) else { return false };
+        let instances = match expand(&frame.scope, call.repeat.as_ref()) {
+            Ok(instances) => instances,
+            Err(error) => return self.failed(error),
+        };
+        let (children, mut values, mut ok) = self.children(frame, (call, child_index), &instances);
+        let runs = children.iter().map(|(_, child)| self.run_frame(child.clone()));
+        let results = futures_util::future::join_all(runs).await;
+        for ((key, child), child_ok) in children.iter().zip(results) {
+            ok &= child_ok;
+            let value = child.outputs().map(Value::map).unwrap_or_else(|errors| {
+                errors.into_iter().for_each(|e| self.error(e));
+                ok = false;
+                Value::unknown(Type::Any)
+            });
+            values.push((key.clone(), value));
+        }
+        values.sort_by(|a, b| a.0.cmp(&b.0));
+        frame.scope.set_resource(name, instances_value(call.repeat.as_ref(), values));
+        ok
+    }
+
+    /// The frames of a module call's selected instances; the values of those that
+    /// have none (left out by the selection, or whose inputs failed); false when any
+    /// failed.
+    fn children(
+        &self,
+        frame: &Rc<Frame<'a>>,
+        (call, child_index): (&ModuleCall, usize),
+        instances: &[Instance],
+    ) -> (Keyed<Rc<Frame<'a>>>, Keyed<Value>, bool) {
+        let name = &call.name.name;
+        let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| &s.name == name));
+        let (mut children, mut values, mut ok) = (Vec::new(), Vec::new(), true);
+        for instance in instances {
+            let step = Step { name: name.clone(), key: instance.key.clone() };
+            let prefix = Address { steps: vec![step.clone()] }.within(&frame.prefix);
+            let Some(selection) = frame.selection.enter(&step, !targeted) else {
+                self.walked.borrow_mut().kept_frames.push(prefix);
+                values.push((instance.key.clone(), Value::unknown(Type::Any)));
+                continue;
+            };
+            match self.child_frame(frame, (call, child_index), instance, prefix, selection) {
+                Ok(child) => children.push((instance.key.clone(), child)),
+                Err(errors) => {
+                    errors.into_iter().for_each(|e| self.error(e));
+                    ok = false;
+                    values.push((instance.key.clone(), Value::unknown(Type::Any)));
+                }
+            }
+        }
+        (children, values, ok)
+    }
+
+    /// Plans (and applies) one resource or data declaration; false when any of its
+    /// instances failed.
+    async fn declaration(&self, frame: &Rc<Frame<'a>>, name: &str) -> bool {
+        let module = frame.module();
+        let Some(decl) = module.decl(name).copied() else { return false };
+        let Item::Resource(resource) = module.item(decl.item) else { return false };
+        let Some(schemas) = schema_of(self.context, resource) else {
+            return self.failed(unknown_resource_type(resource));
+        };
+        let mut instances = match expand(&frame.scope, resource.repeat.as_ref()) {
+            Ok(instances) => instances,
+            Err(error) => return self.failed(error),
+        };
+        // A declaration visited only because a target depends on it is planned whole.
+        let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| s.name == name));
+        let selection = &frame.selection;
+        let (selected, unselected): (Vec<Instance>, Vec<Instance>) =
+            instances.drain(..).partition(|i| selection.includes(&Address::new(name, i.key.clone()), !targeted));
+        let work = selected.iter().map(|instance| async move {
+            let address = frame.address(name, instance.key.clone());
+            let result = self.instance(frame, resource, schemas, instance, address).await;
+            (instance.key.clone(), result)
+        });
+        let results: Vec<_> = futures_util::future::join_all(work).await;
+        let mut ok = true;
+        let mut values = Vec::with_capacity(results.len() + unselected.len());
+        for (key, result) in results {
+            let value = result.unwrap_or_else(|error| {
+                self.error(error);
+                ok = false;
+                Value::unknown(Type::Any)
+            });
+            values.push((key, value));
+        }
+        self.keep_unselected(frame, name, unselected, &mut values);
+        values.sort_by(|a, b| a.0.cmp(&b.0));
+        frame.scope.set_resource(name, instances_value(resource.repeat.as_ref(), values));
+        ok
+    }
+
+    /// Instances left out by the selection keep their state and their place, so
+    /// `web[1]` still means the second instance.
+    fn keep_unselected(&self, frame: &Frame<'a>, name: &str, unselected: Vec<Instance>, values: &mut Keyed<Value>) {
+        for instance in unselected {
+            let address = frame.address(name, instance.key.clone());
+            let stored = self.state.borrow().instances.get(&address).map(|i| Value::map(i.attributes.clone()));
+            values.push((instance.key.clone(), stored.unwrap_or_else(|| Value::unknown(Type::Any))));
+            self.walked.borrow_mut().kept.insert(address);
+        }
+    }
+
+    /// Reports `error`; the declaration failed.
+    fn failed(&self, error: Diagnostic) -> bool {
+        self.error(error);
+        false
+    }
+}
+
+/// The declarations of a frame its selection visits, each with those it depends on.
+fn selected_declarations(frame: &Frame<'_>) -> Vec<Node> {
+    let mut nodes = declaration_dependencies(frame.graph);
+    if let Some(selected) = frame.selection.declarations(&nodes) {
+        let kept: HashSet<NodeIndex> =
+            nodes.iter().filter(|(_, n, _)| selected.contains(n)).map(|(i, _, _)| *i).collect();
+        nodes.retain(|(i, _, _)| kept.contains(i));
+        for (_, _, deps) in &mut nodes {
+            deps.retain(|d| kept.contains(d));
+        }
+    }
+    nodes
+}
+
+/// The schemas of a resource's provider and kind.
+pub(super) fn schema_of<'c>(
+    context: &'c PlanContext<'_>,
+    resource: &Resource,
+) -> Option<(&'c ProviderSchema, &'c Schema)> {
+    let provider = context.providers.iter().find(|f| f.name() == resource.ty.provider.name)?;
+    let schema = provider.schema();
+    let kinds = match resource.mode {
+        ResourceMode::Managed => &schema.resources,
+        ResourceMode::Data => &schema.data_sources,
+    };
+    Some((schema, kinds.get(&resource.ty.kind.name)?))
+}
+
+fn unknown_resource_type(resource: &Resource) -> Diagnostic {
+    Diagnostic::error(
+        codes::UNKNOWN_RESOURCE_TYPE,
+        format!("no provider implements `{}.{}`", resource.ty.provider.name, resource.ty.kind.name),
+    )
+    .with_label(resource.ty.span, "here")
+}

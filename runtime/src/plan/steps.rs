@@ -1,0 +1,469 @@
+//! The steps of one resource instance, as functions over plain data: evaluate its body,
+//! take its prior object (as the approved plan saw it, or refreshed), apply its
+//! `lifecycle`, let the provider plan it and diff, hold the change to the approved plan,
+//! and describe it as a [`PlannedInstance`]. None of them reads or writes the engine:
+//! `instance` feeds each the outputs of the ones before, and performs the change.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::schema::Schema;
+use infra_compiler::syntax::ast::{Body, BodyItem, Resource};
+use infra_compiler::Span;
+
+use super::lifecycle::{self, Conditions, Settings};
+use super::PlannedInstance;
+use crate::address::Address;
+use crate::compare;
+use crate::convert::convert;
+use crate::diff::{diff, Action, InstanceDiff, ReplaceCause};
+use crate::eval::Locals;
+use crate::expand::expand_within;
+use crate::module::ModuleScope;
+use crate::provider::{Attributes, Provider, ProviderError, ReadResult};
+use crate::state::{self, Mode, Status};
+use crate::value::{Kind, Value};
+
+/// The resource instance the steps are about.
+pub(super) struct Subject<'r> {
+    pub resource: &'r Resource,
+    pub schema: &'r Schema,
+    pub address: Address,
+    /// `file`, the provider's name for the kind.
+    pub kind: &'r str,
+    /// `local.file`.
+    pub resource_type: String,
+}
+
+impl<'r> Subject<'r> {
+    pub fn new(resource: &'r Resource, schema: &'r Schema, address: Address) -> Subject<'r> {
+        let resource_type = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
+        Subject { resource, schema, address, kind: resource.ty.kind.name.as_str(), resource_type }
+    }
+
+    /// A provider's error as a diagnostic about this instance (see [`provider_error`]).
+    pub fn failed(&self, secret: bool) -> impl Fn(ProviderError) -> Diagnostic + '_ {
+        move |error| provider_error(self.resource, &self.address, secret, error)
+    }
+}
+
+/// Step 1: the instance's configuration, evaluated with the values upstream has now.
+pub(super) struct Evaluated {
+    /// The configuration without sensitive marks, as providers take it.
+    pub plain: Attributes,
+    /// Attributes whose values are sensitive (by schema or by the configuration).
+    pub sensitive: BTreeSet<String>,
+    /// The configuration holds a sensitive value, which a provider's message might quote.
+    pub secret: bool,
+}
+
+/// Evaluates the instance's body, validates what the checker could not see, and checks
+/// its preconditions (they hold before anything is created or changed).
+pub(super) fn evaluate(
+    scope: &ModuleScope<'_>,
+    subject: &Subject<'_>,
+    locals: &Locals,
+    conditions: &Conditions<'_>,
+) -> Result<Evaluated, Diagnostic> {
+    let (resource, schema) = (subject.resource, subject.schema);
+    let config = evaluate_body(scope, &resource.body, schema, locals)?;
+    crate::validate::check_body(schema, &resource.body, &config, &subject.address.to_string())?;
+    conditions.preconditions(scope, locals, &subject.address)?;
+    let sensitive: BTreeSet<String> = config
+        .iter()
+        .filter(|(_, value)| value.contains_sensitive())
+        .map(|(name, _)| name.clone())
+        .chain(schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()))
+        .collect();
+    let secret = config.values().any(Value::contains_sensitive);
+    let plain: Attributes = config.into_iter().map(|(k, v)| (k, v.unmarked_deep())).collect();
+    Ok(Evaluated { plain, sensitive, secret })
+}
+
+/// The configuration of a body as attributes: every attribute of the schema (null
+/// when not set), nested blocks as objects (lists of them when repeated).
+pub(super) fn evaluate_body(
+    scope: &ModuleScope<'_>,
+    body: &Body,
+    schema: &Schema,
+    locals: &Locals,
+) -> Result<Attributes, Diagnostic> {
+    let mut attributes: Attributes = schema.attributes.iter().map(|a| (a.name.clone(), Value::null())).collect();
+    for entry in &body.items {
+        match entry {
+            BodyItem::Attribute(attribute) => {
+                let Some(attribute_schema) = schema.attribute(&attribute.name.name) else { continue };
+                let mut bindings = Locals::with(locals.bindings().to_vec());
+                let value = scope.evaluator().eval(&attribute.value, &mut bindings)?;
+                let value = convert(&value, &attribute_schema.ty).map_err(|error| {
+                    crate::eval::invalid_value(attribute.value.span, format!("`{}`: {error}", attribute.name.name))
+                        .with_help(format!("`{}` is a `{}`", attribute.name.name, attribute_schema.ty))
+                })?;
+                attributes.insert(attribute.name.name.clone(), value);
+            }
+            BodyItem::Block(block) => {
+                let Some(block_schema) = schema.block(&block.name.name) else { continue };
+                let mut objects = Vec::new();
+                for instance in expand_within(scope, block.repeat.as_ref(), locals.bindings())? {
+                    let mut inner = locals.bindings().to_vec();
+                    inner.extend(instance.bindings);
+                    let inner = Locals::with(inner);
+                    objects.push(Value::map(evaluate_body(scope, &block.body, &block_schema.schema, &inner)?));
+                }
+                let value = if block_schema.repeated {
+                    let mut all = match attributes.remove(&block.name.name).map(|v| v.kind) {
+                        Some(Kind::List(items)) => items,
+                        _ => Vec::new(),
+                    };
+                    all.extend(objects);
+                    Value::list(all)
+                } else {
+                    objects.pop().unwrap_or_else(Value::null)
+                };
+                attributes.insert(block.name.name.clone(), value);
+            }
+            BodyItem::Check(_) | BodyItem::Placeholder(_) => {}
+        }
+    }
+    Ok(attributes)
+}
+
+/// A data source's planned read: `attributes` as read (or as deferred to apply, with
+/// `Action::Read`).
+pub(super) fn data_read(
+    subject: &Subject<'_>,
+    attributes: &Attributes,
+    action: Action,
+    sensitive: &BTreeSet<String>,
+) -> PlannedInstance {
+    let mut diff = diff(subject.schema, None, Some(attributes), false, false);
+    diff.action = action;
+    PlannedInstance {
+        address: subject.address.clone(),
+        resource_type: subject.resource_type.clone(),
+        mode: Mode::Data,
+        diff,
+        sensitive: sensitive.clone(),
+        drifted_from: None,
+        moved_from: None,
+        imported: None,
+    }
+}
+
+/// What a managed instance starts from, as the engine knows it before its steps.
+pub(super) struct Start<'p> {
+    /// Its object in state, unless its create (or import) was never confirmed.
+    pub stored: Option<state::Instance>,
+    /// An `import` statement for it, when state does not have it yet: id and span.
+    pub import: Option<(String, Span)>,
+    /// Its change in the approved plan, when applying one.
+    pub approved: Option<&'p PlannedInstance>,
+    /// The first phase of the apply deleted (or tried to delete) its object.
+    pub settled: bool,
+    /// State held it at another address before a `moved` statement.
+    pub moved_from: Option<Address>,
+}
+
+/// Step 2: the object before the change, and what it was before a refresh found it
+/// changed outside of Infra.
+#[derive(Default)]
+pub(super) struct Prior {
+    pub attributes: Option<Attributes>,
+    pub drifted_from: Option<Attributes>,
+}
+
+impl Start<'_> {
+    /// The object as state holds it, without marks.
+    pub fn stored_attributes(&self) -> Option<Attributes> {
+        let stored = self.stored.as_ref()?;
+        Some(stored.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect())
+    }
+
+    /// When applying an approved plan: the prior object as the plan saw it (the plan
+    /// refreshed it already). An object the first phase deleted to replace it, but
+    /// that is still in state, was not deleted: an error.
+    pub fn approved_prior(
+        &self,
+        approved: &PlannedInstance,
+        subject: &Subject<'_>,
+        found: Option<Attributes>,
+    ) -> Result<Prior, Diagnostic> {
+        let replaced_first = approved.diff.action == (Action::Replace { create_before_destroy: false });
+        if replaced_first && self.stored.is_some() && self.settled {
+            return Err(not_replaced(subject.resource, &subject.address));
+        }
+        if self.stored.is_some() && self.import.is_none() {
+            return Ok(Prior { attributes: approved.prior(), drifted_from: approved.drifted_from.clone() });
+        }
+        Ok(Prior { attributes: found, drifted_from: None })
+    }
+
+    /// Whether state is to be written even without a change: refresh found drift, a
+    /// pending status is now resolved, or the `replace_when` values are new.
+    pub fn refreshed(&self, prior: &Prior, triggers: &lifecycle::Triggers) -> bool {
+        let Some(stored) = &self.stored else { return prior.drifted_from.is_some() };
+        prior.drifted_from.is_some()
+            || stored.status != Status::Created
+            || matches!(triggers, lifecycle::Triggers::Known(now) if stored.triggers.as_deref() != Some(now.as_str()))
+    }
+}
+
+/// The prior object after a refresh read it back as `read` (`current`: as state held it).
+pub(super) fn refreshed(schema: &Schema, current: Attributes, read: ReadResult) -> Prior {
+    match read {
+        ReadResult::Found(mut now) => {
+            // A value read back in another but equivalent form is no drift.
+            compare::keep_configured_forms(schema, &current, &mut now);
+            let drifted_from = (!same(&now, &current)).then_some(current);
+            Prior { attributes: Some(now), drifted_from }
+        }
+        ReadResult::Gone => Prior { attributes: None, drifted_from: Some(current) },
+    }
+}
+
+/// Step 3: `lifecycle` against the prior object: ignored attributes keep their prior
+/// values, the prior takes the configured forms of equivalent values, and what the
+/// configuration leaves unset keeps the value the provider chose (the names returned).
+pub(super) fn against_prior(
+    schema: &Schema,
+    settings: &Settings,
+    plain: &mut Attributes,
+    prior: &mut Option<Attributes>,
+) -> Vec<String> {
+    if let Some(prior) = prior.as_ref() {
+        settings.ignore(plain, prior);
+    }
+    if let Some(prior) = prior.as_mut() {
+        compare::keep_configured_forms(schema, plain, prior);
+    }
+    carry_over(schema, prior.as_ref(), plain)
+}
+
+/// Why the instance is replaced whatever its attributes: `--replace`, or `replace_when`
+/// values that differ from the last apply's.
+pub(super) fn replace_cause(
+    requested: bool,
+    triggers: &lifecycle::Triggers,
+    stored: Option<&state::Instance>,
+) -> Option<ReplaceCause> {
+    let triggered = match (triggers, stored.and_then(|s| s.triggers.as_ref())) {
+        (lifecycle::Triggers::Known(now), Some(before)) => now != before,
+        (lifecycle::Triggers::Unknown, Some(_)) => true,
+        _ => false,
+    };
+    if requested {
+        Some(ReplaceCause::Requested)
+    } else {
+        triggered.then_some(ReplaceCause::ReplaceWhen)
+    }
+}
+
+/// Step 4: the provider plans the configuration (`None`: the provider's configuration
+/// is known only during apply, so every computed attribute is unknown), and the change
+/// is the diff against the prior object. A replacement creates a new object: what the
+/// provider computes is planned afresh, not kept from the old one.
+pub(super) fn plan_change(
+    provider: Option<&Arc<dyn Provider>>,
+    subject: &Subject<'_>,
+    (plain, carried): (&Attributes, &[String]),
+    prior: Option<&Attributes>,
+    (create_before_destroy, cause): (bool, Option<ReplaceCause>),
+) -> Result<(Attributes, InstanceDiff), ProviderError> {
+    let (schema, kind) = (subject.schema, subject.kind);
+    let mut planned = match provider {
+        Some(provider) => provider.plan(kind, prior, plain)?,
+        None => deferred_read(schema, plain),
+    };
+    let mut diff = diff(schema, prior, Some(&planned), create_before_destroy, cause.is_some());
+    if let (Action::Replace { .. }, Some(provider)) = (diff.action, provider) {
+        let mut configured = plain.clone();
+        for name in carried {
+            configured.insert(name.clone(), Value::null());
+        }
+        let fresh = provider.plan(kind, None, &configured)?;
+        diff = crate::diff::diff(schema, prior, Some(&fresh), create_before_destroy, true);
+        // An attribute the configuration does not set never forces the replacement.
+        for change in diff.attributes.iter_mut().filter(|c| carried.contains(&c.name)) {
+            change.forces_replacement = false;
+        }
+        planned = fresh;
+    }
+    if diff.action != Action::NoOp && !diff.attributes.iter().any(|c| c.is_change() && c.forces_replacement) {
+        diff.cause = cause;
+    }
+    Ok((planned, diff))
+}
+
+/// Step 5, when applying an approved plan: the change may turn out smaller than
+/// approved, never bigger (E0612). What the first phase deleted to replace it is left
+/// to create: its action is still the approved replacement.
+pub(super) fn hold_to_approved(
+    subject: &Subject<'_>,
+    approved: Option<&PlannedInstance>,
+    diff: &mut InstanceDiff,
+) -> Result<(), Diagnostic> {
+    let shown = approved.map_or(Action::NoOp, |a| a.diff.action);
+    if diff.action == Action::Create && matches!(shown, Action::Replace { .. }) {
+        diff.action = shown;
+    }
+    if !within_approved(shown, diff.action) {
+        return Err(plan_changed(subject.resource, &subject.address, shown, diff.action));
+    }
+    Ok(())
+}
+
+/// A replacement of an instance with `prevent_destroy` set is an error.
+pub(super) fn guard_destroy(subject: &Subject<'_>, settings: &Settings, action: Action) -> Result<(), Diagnostic> {
+    if !matches!(action, Action::Replace { .. }) || !settings.prevent_destroy {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        codes::CHECK_FAILED,
+        format!("{} must be replaced, but `prevent_destroy` is set", subject.address),
+    )
+    .with_label(settings.prevent_destroy_span.unwrap_or(subject.resource.name.span), "prevent_destroy")
+    .with_help("change it back, or set `prevent_destroy = false` first if it really must be replaced"))
+}
+
+/// Step 6: the instance's planned change, as the plan shows it.
+pub(super) fn planned_instance(
+    subject: &Subject<'_>,
+    start: &Start<'_>,
+    (diff, sensitive): (InstanceDiff, &BTreeSet<String>),
+    drifted_from: Option<Attributes>,
+) -> PlannedInstance {
+    PlannedInstance {
+        address: subject.address.clone(),
+        resource_type: subject.resource_type.clone(),
+        mode: Mode::Managed,
+        diff,
+        sensitive: sensitive.clone(),
+        drifted_from,
+        moved_from: start.moved_from.clone(),
+        imported: start.import.as_ref().map(|(id, _)| id.clone()),
+    }
+}
+
+/// What a data source read during apply will give (or a resource whose provider is
+/// configured only during apply): its configuration, and every computed attribute
+/// unknown.
+pub(super) fn deferred_read(schema: &Schema, config: &Attributes) -> Attributes {
+    schema
+        .attributes
+        .iter()
+        .map(|a| {
+            let value = match config.get(&a.name) {
+                Some(value) if a.settable && !value.is_null() => value.clone(),
+                _ if a.computed => Value::unknown(a.ty.clone()),
+                _ => Value::null(),
+            };
+            (a.name.clone(), value)
+        })
+        .collect()
+}
+
+/// Sets, in `config`, every optional-and-computed attribute it leaves unset to the value
+/// the provider chose before (`prior`), as Terraform does: such an attribute is never
+/// compared, so it cannot force a replacement. Returns the names it set.
+fn carry_over(schema: &Schema, prior: Option<&Attributes>, config: &mut Attributes) -> Vec<String> {
+    let Some(prior) = prior else { return Vec::new() };
+    let mut carried = Vec::new();
+    for attribute in schema.attributes.iter().filter(|a| a.settable && a.computed) {
+        let Some(value) = prior.get(&attribute.name).filter(|v| !v.is_null()) else { continue };
+        let unset = config.get(&attribute.name).is_none_or(Value::is_null);
+        if unset {
+            config.insert(attribute.name.clone(), value.clone());
+            carried.push(attribute.name.clone());
+        }
+    }
+    carried
+}
+
+/// Whether doing `now` stays within the approved `shown` action: the same, or less (an
+/// unknown value turned out unchanged).
+fn within_approved(shown: Action, now: Action) -> bool {
+    now == shown || now == Action::NoOp || (now == Action::Update && matches!(shown, Action::Replace { .. }))
+}
+
+fn plan_changed(resource: &Resource, address: &Address, shown: Action, now: Action) -> Diagnostic {
+    let describe = |action: Action| match action {
+        Action::NoOp => "no change",
+        Action::Create => "a creation",
+        Action::Update => "an update in place",
+        Action::Replace { .. } => "a replacement",
+        Action::Delete => "a deletion",
+        Action::Read => "a read",
+        Action::Forget => "a removal from state",
+    };
+    Diagnostic::error(
+        codes::PLAN_CHANGED,
+        format!("{address} now needs {}, but the approved plan showed {}", describe(now), describe(shown)),
+    )
+    .with_label(resource.name.span, "left as it is")
+    .with_help("something changed since the plan was made; run `infra plan` again, review it and apply that")
+}
+
+fn not_replaced(resource: &Resource, address: &Address) -> Diagnostic {
+    Diagnostic::error(
+        codes::PROVIDER_FAILED,
+        format!("{address} was not replaced: its old object could not be deleted first"),
+    )
+    .with_label(resource.name.span, "still the old object")
+    .with_help("the errors above say why; fix the cause and apply again")
+}
+
+fn same(a: &Attributes, b: &Attributes) -> bool {
+    a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.equals(w)))
+}
+
+/// A planned instance as dependents see it, with its sensitive attributes marked.
+pub(super) fn mark(attributes: Attributes, sensitive: &BTreeSet<String>) -> Value {
+    Value::map(
+        attributes
+            .into_iter()
+            .map(|(k, v)| {
+                let marked = sensitive.contains(&k);
+                (k, v.with_mark(marked))
+            })
+            .collect(),
+    )
+}
+
+/// The provider's error when it cannot find the object an `import` names.
+pub(super) fn import_error(address: &Address, id: &str, span: Span, error: ProviderError) -> Diagnostic {
+    let mut diagnostic =
+        Diagnostic::error(codes::PROVIDER_FAILED, format!("cannot import `{id}` into {address}: {}", error.message))
+            .with_help(error.help.unwrap_or_else(|| {
+                "check that the object exists and the id is the one the provider expects".to_string()
+            }));
+    if span != Span::default() {
+        diagnostic = diagnostic.with_label(span, "this id");
+    }
+    diagnostic
+}
+
+/// A provider's error as a diagnostic at the attribute it is about. When the
+/// configuration holds a secret, the provider's message is hidden: it may repeat it (a
+/// command's stderr can).
+fn provider_error(resource: &Resource, address: &Address, secret: bool, error: ProviderError) -> Diagnostic {
+    let span = error
+        .attribute
+        .as_deref()
+        .and_then(|name| resource.body.attribute(name))
+        .map_or(resource.name.span, |a| a.value.span);
+    if secret {
+        return Diagnostic::error(
+            codes::PROVIDER_FAILED,
+            format!("{address}: the operation failed; its message is hidden because the configuration holds a sensitive value"),
+        )
+        .with_label(span, "here")
+        .with_help("run the operation by hand to see the error, or remove the secret from what the provider may print");
+    }
+    let mut diagnostic =
+        Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_label(span, "here");
+    if let Some(help) = error.help {
+        diagnostic = diagnostic.with_help(help);
+    }
+    diagnostic
+}
