@@ -19,6 +19,9 @@ mod text;
 mod tokens;
 mod workspace;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::PathBuf;
 
 pub use complete::{completion, CompletionItem, CompletionKind, Insert};
