@@ -376,6 +376,7 @@ fn module_call_items(module: &Module, context: &Context, snapshot: &Snapshot) ->
         .collect()
 }
 
+/// In an expression: locals, the module's names, built-in functions and literals.
 fn expression_items(
     snapshot: &Snapshot,
     module_index: usize,
@@ -383,26 +384,7 @@ fn expression_items(
     offset: usize,
 ) -> Vec<CompletionItem> {
     let module = &snapshot.analysis.modules[module_index];
-    let mut items = Vec::new();
-    // Locals of the item around the cursor (`for` variables, parameters).
-    if let Some(index) = snapshot.indexes().get(module_index) {
-        let item_span = module
-            .items()
-            .map(|(_, item)| item.span())
-            .find(|s| s.file == file && s.start as usize <= offset && offset <= s.end as usize);
-        for occurrence in &index.occurrences {
-            let local = matches!(occurrence.symbol, Symbol::Local { .. }) && occurrence.definition;
-            if local && item_span.is_some_and(|s| s.contains(occurrence.span)) {
-                let name = snapshot.analysis.sources.get(occurrence.span.file).slice(occurrence.span).to_string();
-                items.push(CompletionItem {
-                    label: name,
-                    kind: CompletionKind::Variable,
-                    sort_text: Some("0".to_string()),
-                    ..Default::default()
-                });
-            }
-        }
-    }
+    let mut items = local_items(snapshot, module_index, file, offset);
     for (name, decl) in &module.decls {
         let (kind, snippet) = match decl.kind {
             DeclKind::Output => continue,
@@ -420,7 +402,51 @@ fn expression_items(
             ..Default::default()
         });
     }
+    items.extend(function_items());
+    for keyword in ["true", "false", "null", "for"] {
+        items.push(CompletionItem {
+            label: keyword.to_string(),
+            kind: CompletionKind::Keyword,
+            sort_text: Some(format!("3_{keyword}")),
+            ..Default::default()
+        });
+    }
+    items
+}
+
+/// The locals of the item around the cursor (`for` variables, parameters).
+fn local_items(
+    snapshot: &Snapshot,
+    module_index: usize,
+    file: infra_compiler::FileId,
+    offset: usize,
+) -> Vec<CompletionItem> {
+    let module = &snapshot.analysis.modules[module_index];
+    let Some(index) = snapshot.indexes().get(module_index) else { return Vec::new() };
+    let item_span = module
+        .items()
+        .map(|(_, item)| item.span())
+        .find(|s| s.file == file && s.start as usize <= offset && offset <= s.end as usize);
+    let mut items = Vec::new();
+    for occurrence in &index.occurrences {
+        let local = matches!(occurrence.symbol, Symbol::Local { .. }) && occurrence.definition;
+        if local && item_span.is_some_and(|s| s.contains(occurrence.span)) {
+            let name = snapshot.analysis.sources.get(occurrence.span.file).slice(occurrence.span).to_string();
+            items.push(CompletionItem {
+                label: name,
+                kind: CompletionKind::Variable,
+                sort_text: Some("0".to_string()),
+                ..Default::default()
+            });
+        }
+    }
+    items
+}
+
+/// Every built-in function, inserted with placeholders for its required parameters.
+fn function_items() -> Vec<CompletionItem> {
     let schemas = infra_stdlib::builtin();
+    let mut items = Vec::new();
     for name in schemas.function_names() {
         let Some(signature) = schemas.function(name) else { continue };
         let mut placeholders: Vec<String> = signature.params[..signature.min_args()]
@@ -438,14 +464,6 @@ fn expression_items(
             documentation: Some(signature.description.clone()),
             sort_text: Some(format!("2_{name}")),
             insert: Some(Insert::Snippet(format!("{name}({})", placeholders.join(", ")))),
-        });
-    }
-    for keyword in ["true", "false", "null", "for"] {
-        items.push(CompletionItem {
-            label: keyword.to_string(),
-            kind: CompletionKind::Keyword,
-            sort_text: Some(format!("3_{keyword}")),
-            ..Default::default()
         });
     }
     items
