@@ -5,34 +5,24 @@
 //! loop and dispatch. The server is single-threaded: a request is answered from an
 //! analysis of its module that is current with every edit received before it.
 //! Diagnostics are published after a short pause in typing (see [`DEBOUNCE`]) for every
-//! module that has an open document. The features live in `lsp/*.rs`, one per group of
-//! requests; all of them read the compiler's `Analysis` and never change it.
+//! module that has an open document. The language logic is the `infra-ide` crate's:
+//! `lsp/handlers.rs` asks it one question per request and `lsp/convert.rs` turns its
+//! plain-data answers into `lsp-types` values.
 
-mod complete;
-mod diagnostics;
-mod edit;
-mod hover;
-mod index;
-mod navigate;
-mod position;
-mod text;
-mod tokens;
+mod convert;
+mod handlers;
 mod transport;
-mod workspace;
 
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
-use lsp_types::{notification, request, Position, Uri};
+use lsp_types::{notification, request, Uri};
 
-use infra_compiler::FileId;
-use position::LineIndex;
-use workspace::{Snapshot, Workspace};
+use infra_ide::{TextChange, Workspace};
 
 use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
 
@@ -123,7 +113,7 @@ fn capabilities() -> lsp_types::ServerCapabilities {
         inlay_hint_provider: Some(OneOf::Left(true)),
         semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
             SemanticTokensOptions {
-                legend: tokens::legend(),
+                legend: convert::legend(),
                 full: Some(SemanticTokensFullOptions::Bool(true)),
                 ..Default::default()
             },
@@ -223,12 +213,11 @@ impl Server<'_> {
                     return false;
                 };
                 let Ok(path) = uri_to_path(&params.text_document.uri) else { return false };
-                let Some(document) = self.workspace.document_mut(&path) else { return false };
-                document.version = params.text_document.version;
-                for change in params.content_changes {
-                    text::apply_change(&mut document.text, change);
-                }
-                true
+                let changes = params
+                    .content_changes
+                    .into_iter()
+                    .map(|change| TextChange { range: change.range.map(convert::range), text: change.text });
+                self.workspace.edit(&path, params.text_document.version, changes)
             }
             notification::DidCloseTextDocument::METHOD => {
                 let Ok(params) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params) else {
@@ -249,26 +238,23 @@ impl Server<'_> {
     }
 
     fn request(&mut self, request: Request) -> Response {
+        use handlers::*;
         use request::*;
         let id = request.id.clone();
         match request.method.as_str() {
-            HoverRequest::METHOD => self.answer::<HoverRequest>(request, hover::hover),
-            Completion::METHOD => self.answer::<Completion>(request, complete::completion),
-            SignatureHelpRequest::METHOD => self.answer::<SignatureHelpRequest>(request, hover::signature_help),
-            GotoDefinition::METHOD => self.answer::<GotoDefinition>(request, navigate::definition),
-            References::METHOD => self.answer::<References>(request, navigate::references),
-            PrepareRenameRequest::METHOD => self.answer::<PrepareRenameRequest>(request, navigate::prepare_rename),
-            Rename::METHOD => self.answer::<Rename>(request, navigate::rename),
-            DocumentSymbolRequest::METHOD => self.answer::<DocumentSymbolRequest>(request, navigate::document_symbols),
-            WorkspaceSymbolRequest::METHOD => {
-                self.answer::<WorkspaceSymbolRequest>(request, navigate::workspace_symbols)
-            }
-            Formatting::METHOD => self.answer::<Formatting>(request, edit::formatting),
-            CodeActionRequest::METHOD => self.answer::<CodeActionRequest>(request, edit::code_actions),
-            InlayHintRequest::METHOD => self.answer::<InlayHintRequest>(request, tokens::inlay_hints),
-            SemanticTokensFullRequest::METHOD => {
-                self.answer::<SemanticTokensFullRequest>(request, tokens::semantic_tokens)
-            }
+            HoverRequest::METHOD => self.answer::<HoverRequest>(request, hover),
+            Completion::METHOD => self.answer::<Completion>(request, completion),
+            SignatureHelpRequest::METHOD => self.answer::<SignatureHelpRequest>(request, signature_help),
+            GotoDefinition::METHOD => self.answer::<GotoDefinition>(request, definition),
+            References::METHOD => self.answer::<References>(request, references),
+            PrepareRenameRequest::METHOD => self.answer::<PrepareRenameRequest>(request, prepare_rename),
+            Rename::METHOD => self.answer::<Rename>(request, rename),
+            DocumentSymbolRequest::METHOD => self.answer::<DocumentSymbolRequest>(request, document_symbols),
+            WorkspaceSymbolRequest::METHOD => self.answer::<WorkspaceSymbolRequest>(request, workspace_symbols),
+            Formatting::METHOD => self.answer::<Formatting>(request, formatting),
+            CodeActionRequest::METHOD => self.answer::<CodeActionRequest>(request, code_actions),
+            InlayHintRequest::METHOD => self.answer::<InlayHintRequest>(request, inlay_hints),
+            SemanticTokensFullRequest::METHOD => self.answer::<SemanticTokensFullRequest>(request, semantic_tokens),
             method => Response::new_err(id, ErrorCode::MethodNotFound as i32, format!("unknown method `{method}`")),
         }
     }
@@ -298,65 +284,16 @@ impl Server<'_> {
     }
 
     fn publish_diagnostics(&mut self) {
-        let published = diagnostics::publish(self);
-        for (path, diagnostics) in &published {
-            let Ok(uri) = path_to_uri(path) else { continue };
-            let version = self.workspace.documents.get(path).map(|d| d.version);
-            let params = lsp_types::PublishDiagnosticsParams { uri, diagnostics: diagnostics.clone(), version };
+        let published = infra_ide::diagnostics(&mut self.workspace, &self.published);
+        self.published = published.iter().filter(|(_, d)| !d.is_empty()).map(|(p, _)| p.clone()).collect();
+        for (path, diagnostics) in published {
+            let Ok(uri) = path_to_uri(&path) else { continue };
+            let version = self.workspace.documents.get(&path).map(|d| d.version);
+            let diagnostics = diagnostics.into_iter().map(convert::diagnostic).collect();
+            let params = lsp_types::PublishDiagnosticsParams { uri, diagnostics, version };
             self.send(Notification::new(notification::PublishDiagnostics::METHOD.to_string(), params));
         }
-        self.published = published.into_iter().filter(|(_, d)| !d.is_empty()).map(|(p, _)| p).collect();
     }
-
-    /// The analysis of a document's module, the document's file id, its text, and the
-    /// byte offset of `position` in it.
-    pub fn locate(&mut self, uri: &Uri, position: Position) -> LspResult<Located> {
-        let document = self.document(uri)?;
-        let index = LineIndex::new(document.text());
-        let offset = index.offset(position).map_err(|e| LspError::invalid_params(e.0))?;
-        Ok(Located { document, offset })
-    }
-
-    /// The analysis of a document's module and the document's place in it.
-    pub fn document(&mut self, uri: &Uri) -> LspResult<DocumentRef> {
-        let path = uri_to_path(uri)?;
-        let snapshot = self.workspace.snapshot_for(&path);
-        let Some((file, _)) = snapshot.file(&path) else {
-            return Err(LspError::invalid_params(format!(
-                "`{}` is not an open document or a readable `.infra` file",
-                path.display()
-            )));
-        };
-        Ok(DocumentRef { snapshot, path, file })
-    }
-}
-
-/// A document inside its module's analysis.
-pub struct DocumentRef {
-    pub snapshot: Rc<Snapshot>,
-    pub path: PathBuf,
-    pub file: FileId,
-}
-
-impl DocumentRef {
-    pub fn text(&self) -> &str {
-        &self.snapshot.analysis.sources.get(self.file).text
-    }
-
-    pub fn index(&self) -> LineIndex<'_> {
-        LineIndex::new(self.text())
-    }
-
-    /// The module the document belongs to (0, the root, unless it was loaded as a call).
-    pub fn module(&self) -> usize {
-        self.snapshot.module_of(&self.path).unwrap_or(0)
-    }
-}
-
-/// A document and a byte offset in it.
-pub struct Located {
-    pub document: DocumentRef,
-    pub offset: usize,
 }
 
 /// The local path of a `file:` URI.
@@ -400,17 +337,4 @@ pub fn path_to_uri(path: &Path) -> LspResult<Uri> {
     let text = path.to_string_lossy();
     let encoded = utf8_percent_encode(&text, PATH);
     format!("file://{encoded}").parse::<Uri>().map_err(|_| LspError::failed(format!("cannot make a URI of `{text}`")))
-}
-
-/// The LSP location of a span.
-pub fn location(snapshot: &Snapshot, span: infra_compiler::Span) -> Option<lsp_types::Location> {
-    location_in(&snapshot.analysis.sources, span)
-}
-
-/// The LSP location of a span in one of `sources`.
-pub fn location_in(sources: &infra_compiler::SourceMap, span: infra_compiler::Span) -> Option<lsp_types::Location> {
-    let file = sources.get(span.file);
-    let uri = path_to_uri(&file.path).ok()?;
-    let range = LineIndex::new(&file.text).range(span.start as usize, span.end as usize);
-    Some(lsp_types::Location { uri, range })
 }

@@ -4,5 +4,6 @@ pub mod ast;
 pub mod lexical;
 mod lower;
 mod parser;
+pub mod walk;
 
 pub use parser::{parse_expression, parse_file, parse_var_file, Parsed};

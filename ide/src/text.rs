@@ -1,13 +1,18 @@
 //! Text edits from the client, and the small lexical look-backs that completion and
 //! signature help use where the code being typed does not parse yet.
 
-use lsp_types::TextDocumentContentChangeEvent;
+use crate::line_index::{LineIndex, Range};
 
-use super::position::LineIndex;
+/// An edit from the editor: the whole new text, or a range replaced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextChange {
+    pub range: Option<Range>,
+    pub text: String,
+}
 
-/// Applies one change: a whole new text, or a range replaced. A change whose range the
-/// text does not have replaces nothing rather than guessing.
-pub fn apply_change(text: &mut String, change: TextDocumentContentChangeEvent) {
+/// Applies one change. A change whose range the text does not have replaces nothing
+/// rather than guessing.
+pub fn apply_change(text: &mut String, change: TextChange) {
     let Some(range) = change.range else {
         *text = change.text;
         return;
@@ -223,11 +228,9 @@ mod tests {
     #[test]
     fn changes_replace_ranges_by_utf16_positions() {
         let mut text = "let café = 1\n".to_string();
-        let change = TextDocumentContentChangeEvent {
-            range: Some(lsp_types::Range::new(lsp_types::Position::new(0, 4), lsp_types::Position::new(0, 8))),
-            range_length: None,
-            text: "tea".to_string(),
-        };
+        use crate::line_index::Position;
+        let change =
+            TextChange { range: Some(Range::new(Position::new(0, 4), Position::new(0, 8))), text: "tea".to_string() };
         apply_change(&mut text, change);
         assert_eq!(text, "let tea = 1\n");
     }

@@ -4,15 +4,55 @@
 use infra_compiler::resolve::{DeclKind, Module};
 use infra_compiler::schema::{Schema, Schemas};
 use infra_compiler::types::Type;
-use lsp_types::{
-    CompletionItem, CompletionItemKind, CompletionParams, CompletionResponse, CompletionTextEdit, InsertTextFormat,
-    Range, TextEdit,
-};
+use std::path::Path;
 
-use super::index::Symbol;
-use super::text::{self, Context};
-use super::workspace::Snapshot;
-use super::{LspResult, Server};
+use crate::index::Symbol;
+use crate::line_index::{Position, Range};
+use crate::text::{self, Context};
+use crate::workspace::{Snapshot, Workspace};
+use crate::{Result, TextEdit};
+
+/// One completion: what the editor lists, and what choosing it inserts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CompletionItem {
+    pub label: String,
+    pub kind: CompletionKind,
+    pub detail: Option<String>,
+    /// Plain text.
+    pub documentation: Option<String>,
+    /// Sorted by this rather than by the label, when given.
+    pub sort_text: Option<String>,
+    /// What is inserted; the label when `None`.
+    pub insert: Option<Insert>,
+}
+
+/// What choosing a completion inserts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Insert {
+    /// A snippet: `$0`, `$1`, `${1:name}` mark where the cursor goes and what to fill in.
+    Snippet(String),
+    /// Plain text replacing a range (the part of a `provider.kind` already typed).
+    Replace(TextEdit),
+}
+
+/// What a completion names, for the editor's icon.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CompletionKind {
+    #[default]
+    Keyword,
+    /// A resource type or data source.
+    Class,
+    /// An attribute one can read.
+    Field,
+    /// An attribute one can set.
+    Property,
+    /// A block, or a module call.
+    Module,
+    Variable,
+    Function,
+    /// A resource or data source declared in the module.
+    Struct,
+}
 
 const ITEM_KEYWORDS: &[&str] = &[
     "input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "forget",
@@ -27,9 +67,9 @@ const LIFECYCLE: &[(&str, &str)] = &[
     ("replace_when", "list of values"),
 ];
 
-pub fn completion(server: &mut Server, params: CompletionParams) -> LspResult<Option<CompletionResponse>> {
-    let at = &params.text_document_position;
-    let located = server.locate(&at.text_document.uri, at.position)?;
+/// The completions at `position`; `None` inside a string or comment.
+pub fn completion(workspace: &mut Workspace, path: &Path, position: Position) -> Result<Option<Vec<CompletionItem>>> {
+    let located = workspace.locate(path, position)?;
     let document = &located.document;
     let text = document.text();
     let offset = located.offset;
@@ -65,13 +105,13 @@ pub fn completion(server: &mut Server, params: CompletionParams) -> LspResult<Op
     } else {
         expression_items(snapshot, document.module(), document.file, offset)
     };
-    Ok(Some(CompletionResponse::Array(items)))
+    Ok(Some(items))
 }
 
 fn keyword_items() -> Vec<CompletionItem> {
     ITEM_KEYWORDS
         .iter()
-        .map(|k| CompletionItem { label: k.to_string(), kind: Some(CompletionItemKind::KEYWORD), ..Default::default() })
+        .map(|k| CompletionItem { label: k.to_string(), kind: CompletionKind::Keyword, ..Default::default() })
         .collect()
 }
 
@@ -104,9 +144,9 @@ fn resource_type_items(data: bool, range: Range) -> Vec<CompletionItem> {
             let label = format!("{provider}.{kind}");
             items.push(CompletionItem {
                 label: label.clone(),
-                kind: Some(CompletionItemKind::CLASS),
+                kind: CompletionKind::Class,
                 detail: Some(kind_schema.description.clone()),
-                text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: label })),
+                insert: Some(Insert::Replace(TextEdit { range, new_text: label })),
                 ..Default::default()
             });
         }
@@ -145,21 +185,21 @@ fn attribute_items(snapshot: &Snapshot, module_index: usize, target: &str) -> Ve
             let infra_compiler::syntax::ast::Item::Resource(resource) = module.item(decl.item) else {
                 return Vec::new();
             };
-            let Some(schema) = super::hover::resource_schema(resource) else { return Vec::new() };
+            let Some(schema) = crate::hover::resource_schema(resource) else { return Vec::new() };
             let mut items: Vec<CompletionItem> = schema
                 .attributes
                 .iter()
                 .map(|a| CompletionItem {
                     label: a.name.clone(),
-                    kind: Some(CompletionItemKind::FIELD),
+                    kind: CompletionKind::Field,
                     detail: Some(a.ty.to_string()),
-                    documentation: Some(lsp_types::Documentation::String(a.description.clone())),
+                    documentation: Some(a.description.clone()),
                     ..Default::default()
                 })
                 .collect();
             items.extend(schema.blocks.iter().map(|b| CompletionItem {
                 label: b.name.clone(),
-                kind: Some(CompletionItemKind::FIELD),
+                kind: CompletionKind::Field,
                 ..Default::default()
             }));
             items
@@ -172,7 +212,7 @@ fn attribute_items(snapshot: &Snapshot, module_index: usize, target: &str) -> Ve
                 .filter(|(_, d)| d.kind == DeclKind::Output)
                 .map(|(name, _)| CompletionItem {
                     label: name.clone(),
-                    kind: Some(CompletionItemKind::FIELD),
+                    kind: CompletionKind::Field,
                     detail: Some("output".to_string()),
                     ..Default::default()
                 })
@@ -185,7 +225,7 @@ fn attribute_items(snapshot: &Snapshot, module_index: usize, target: &str) -> Ve
                     .iter()
                     .map(|(name, field)| CompletionItem {
                         label: name.clone(),
-                        kind: Some(CompletionItemKind::FIELD),
+                        kind: CompletionKind::Field,
                         detail: Some(field.ty.to_string()),
                         ..Default::default()
                     })
@@ -243,25 +283,21 @@ fn body_items(module: &Module, context: &Context, snapshot: &Snapshot) -> Vec<Co
         let rank = if attribute.required { 0 } else { 1 };
         items.push(CompletionItem {
             label: attribute.name.clone(),
-            kind: Some(CompletionItemKind::PROPERTY),
+            kind: CompletionKind::Property,
             detail: Some(format!("{}{}", attribute.ty, if attribute.required { " (required)" } else { "" })),
-            documentation: Some(lsp_types::Documentation::String(attribute.description.clone())),
+            documentation: Some(attribute.description.clone()),
             sort_text: Some(format!("{rank}_{}", attribute.name)),
-            insert_text: Some(format!("{} = $0", attribute.name)),
-            insert_text_format: Some(InsertTextFormat::SNIPPET),
-            ..Default::default()
+            insert: Some(Insert::Snippet(format!("{} = $0", attribute.name))),
         });
     }
     for block in &schema.blocks {
         items.push(CompletionItem {
             label: block.name.clone(),
-            kind: Some(CompletionItemKind::MODULE),
+            kind: CompletionKind::Module,
             detail: Some("block".to_string()),
-            documentation: Some(lsp_types::Documentation::String(block.description.clone())),
+            documentation: Some(block.description.clone()),
             sort_text: Some(format!("2_{}", block.name)),
-            insert_text: Some(format!("{} {{\n\t$0\n}}", block.name)),
-            insert_text_format: Some(InsertTextFormat::SNIPPET),
-            ..Default::default()
+            insert: Some(Insert::Snippet(format!("{} {{\n\t$0\n}}", block.name))),
         });
     }
     items
@@ -272,31 +308,30 @@ fn body_items(module: &Module, context: &Context, snapshot: &Snapshot) -> Vec<Co
 fn meta_items(managed: bool) -> Vec<CompletionItem> {
     let snippet = |label: &str, detail: &str, insert: &str, kind| CompletionItem {
         label: label.to_string(),
-        kind: Some(kind),
+        kind,
         detail: Some(detail.to_string()),
         sort_text: Some(format!("3_{label}")),
-        insert_text: Some(insert.to_string()),
-        insert_text_format: Some(InsertTextFormat::SNIPPET),
+        insert: Some(Insert::Snippet(insert.to_string())),
         ..Default::default()
     };
     let mut items = vec![
-        snippet("depends_on", "list of references", "depends_on = [$0]", CompletionItemKind::PROPERTY),
-        snippet("provider", "provider configuration", "provider = $0", CompletionItemKind::PROPERTY),
+        snippet("depends_on", "list of references", "depends_on = [$0]", CompletionKind::Property),
+        snippet("provider", "provider configuration", "provider = $0", CompletionKind::Property),
         snippet(
             "precondition",
             "checked before the instance is created or updated",
             "precondition ${1:condition}, \"${2:message}\"",
-            CompletionItemKind::KEYWORD,
+            CompletionKind::Keyword,
         ),
         snippet(
             "postcondition",
             "checked after, with `self` the instance",
             "postcondition ${1:condition}, \"${2:message}\"",
-            CompletionItemKind::KEYWORD,
+            CompletionKind::Keyword,
         ),
     ];
     if managed {
-        items.push(snippet("lifecycle", "block", "lifecycle {\n\t$0\n}", CompletionItemKind::MODULE));
+        items.push(snippet("lifecycle", "block", "lifecycle {\n\t$0\n}", CompletionKind::Module));
     }
     items
 }
@@ -306,10 +341,9 @@ fn lifecycle_items() -> Vec<CompletionItem> {
         .iter()
         .map(|(name, ty)| CompletionItem {
             label: name.to_string(),
-            kind: Some(CompletionItemKind::PROPERTY),
+            kind: CompletionKind::Property,
             detail: Some(ty.to_string()),
-            insert_text: Some(format!("{name} = $0")),
-            insert_text_format: Some(InsertTextFormat::SNIPPET),
+            insert: Some(Insert::Snippet(format!("{name} = $0"))),
             ..Default::default()
         })
         .collect()
@@ -332,17 +366,17 @@ fn module_call_items(module: &Module, context: &Context, snapshot: &Snapshot) ->
                 matches!(child.item(decl.item), infra_compiler::syntax::ast::Item::Input(i) if i.default.is_none());
             CompletionItem {
                 label: name.clone(),
-                kind: Some(CompletionItemKind::PROPERTY),
+                kind: CompletionKind::Property,
                 detail: Some(if required { "input (required)" } else { "input" }.to_string()),
                 sort_text: Some(format!("{}_{name}", if required { 0 } else { 1 })),
-                insert_text: Some(format!("{name} = $0")),
-                insert_text_format: Some(InsertTextFormat::SNIPPET),
+                insert: Some(Insert::Snippet(format!("{name} = $0"))),
                 ..Default::default()
             }
         })
         .collect()
 }
 
+/// In an expression: locals, the module's names, built-in functions and literals.
 fn expression_items(
     snapshot: &Snapshot,
     module_index: usize,
@@ -350,45 +384,69 @@ fn expression_items(
     offset: usize,
 ) -> Vec<CompletionItem> {
     let module = &snapshot.analysis.modules[module_index];
-    let mut items = Vec::new();
-    // Locals of the item around the cursor (`for` variables, parameters).
-    if let Some(index) = snapshot.indexes().get(module_index) {
-        let item_span = module
-            .items()
-            .map(|(_, item)| item.span())
-            .find(|s| s.file == file && s.start as usize <= offset && offset <= s.end as usize);
-        for occurrence in &index.occurrences {
-            let local = matches!(occurrence.symbol, Symbol::Local { .. }) && occurrence.definition;
-            if local && item_span.is_some_and(|s| s.contains(occurrence.span)) {
-                let name = snapshot.analysis.sources.get(occurrence.span.file).slice(occurrence.span).to_string();
-                items.push(CompletionItem {
-                    label: name,
-                    kind: Some(CompletionItemKind::VARIABLE),
-                    sort_text: Some("0".to_string()),
-                    ..Default::default()
-                });
-            }
-        }
-    }
+    let mut items = local_items(snapshot, module_index, file, offset);
     for (name, decl) in &module.decls {
         let (kind, snippet) = match decl.kind {
             DeclKind::Output => continue,
-            DeclKind::Fn => (CompletionItemKind::FUNCTION, Some(format!("{name}($1)"))),
-            DeclKind::Module => (CompletionItemKind::MODULE, None),
-            DeclKind::Input | DeclKind::Let => (CompletionItemKind::VARIABLE, None),
-            DeclKind::Resource | DeclKind::Data => (CompletionItemKind::STRUCT, None),
+            DeclKind::Fn => (CompletionKind::Function, Some(format!("{name}($1)"))),
+            DeclKind::Module => (CompletionKind::Module, None),
+            DeclKind::Input | DeclKind::Let => (CompletionKind::Variable, None),
+            DeclKind::Resource | DeclKind::Data => (CompletionKind::Struct, None),
         };
         items.push(CompletionItem {
             label: name.clone(),
-            kind: Some(kind),
+            kind,
             detail: Some(decl.kind.as_str().to_string()),
             sort_text: Some(format!("1_{name}")),
-            insert_text: snippet,
-            insert_text_format: Some(InsertTextFormat::SNIPPET),
+            insert: snippet.map(Insert::Snippet),
             ..Default::default()
         });
     }
+    items.extend(function_items());
+    for keyword in ["true", "false", "null", "for"] {
+        items.push(CompletionItem {
+            label: keyword.to_string(),
+            kind: CompletionKind::Keyword,
+            sort_text: Some(format!("3_{keyword}")),
+            ..Default::default()
+        });
+    }
+    items
+}
+
+/// The locals of the item around the cursor (`for` variables, parameters).
+fn local_items(
+    snapshot: &Snapshot,
+    module_index: usize,
+    file: infra_compiler::FileId,
+    offset: usize,
+) -> Vec<CompletionItem> {
+    let module = &snapshot.analysis.modules[module_index];
+    let Some(index) = snapshot.indexes().get(module_index) else { return Vec::new() };
+    let item_span = module
+        .items()
+        .map(|(_, item)| item.span())
+        .find(|s| s.file == file && s.start as usize <= offset && offset <= s.end as usize);
+    let mut items = Vec::new();
+    for occurrence in &index.occurrences {
+        let local = matches!(occurrence.symbol, Symbol::Local { .. }) && occurrence.definition;
+        if local && item_span.is_some_and(|s| s.contains(occurrence.span)) {
+            let name = snapshot.analysis.sources.get(occurrence.span.file).slice(occurrence.span).to_string();
+            items.push(CompletionItem {
+                label: name,
+                kind: CompletionKind::Variable,
+                sort_text: Some("0".to_string()),
+                ..Default::default()
+            });
+        }
+    }
+    items
+}
+
+/// Every built-in function, inserted with placeholders for its required parameters.
+fn function_items() -> Vec<CompletionItem> {
     let schemas = infra_stdlib::builtin();
+    let mut items = Vec::new();
     for name in schemas.function_names() {
         let Some(signature) = schemas.function(name) else { continue };
         let mut placeholders: Vec<String> = signature.params[..signature.min_args()]
@@ -401,21 +459,11 @@ fn expression_items(
         }
         items.push(CompletionItem {
             label: name.to_string(),
-            kind: Some(CompletionItemKind::FUNCTION),
+            kind: CompletionKind::Function,
             detail: Some(signature.display()),
-            documentation: Some(lsp_types::Documentation::String(signature.description.clone())),
+            documentation: Some(signature.description.clone()),
             sort_text: Some(format!("2_{name}")),
-            insert_text: Some(format!("{name}({})", placeholders.join(", "))),
-            insert_text_format: Some(InsertTextFormat::SNIPPET),
-            ..Default::default()
-        });
-    }
-    for keyword in ["true", "false", "null", "for"] {
-        items.push(CompletionItem {
-            label: keyword.to_string(),
-            kind: Some(CompletionItemKind::KEYWORD),
-            sort_text: Some(format!("3_{keyword}")),
-            ..Default::default()
+            insert: Some(Insert::Snippet(format!("{name}({})", placeholders.join(", ")))),
         });
     }
     items

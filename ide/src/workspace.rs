@@ -1,4 +1,4 @@
-//! The server's state: open documents, and one analysis per module directory, built
+//! What the editor has open: documents, and one analysis per module directory, built
 //! from the files on disk overlaid with the editor's unsaved buffers.
 
 use std::cell::OnceCell;
@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use infra_compiler::resolve::{normalize, ParseCache};
-use infra_compiler::{Analysis, FsLoader, Loader};
+use infra_compiler::{Analysis, FileId, FsLoader, Loader, SourceMap, Span};
 
-use super::index::{index_module, ModuleIndex};
+use crate::index::{index_module, ModuleIndex};
+use crate::line_index::{LineIndex, Position};
+use crate::text::{apply_change, TextChange};
+use crate::{Error, Location, Result};
 
 /// An open document: the editor's text, which wins over the file on disk.
 pub struct Document {
@@ -75,9 +78,16 @@ impl Workspace {
         self.generation += 1;
     }
 
-    pub fn document_mut(&mut self, path: &Path) -> Option<&mut Document> {
+    /// Applies the editor's changes to an open document, in order; false when the
+    /// document is not open.
+    pub fn edit(&mut self, path: &Path, version: i32, changes: impl IntoIterator<Item = TextChange>) -> bool {
         self.generation += 1;
-        self.documents.get_mut(&normalize(path))
+        let Some(document) = self.documents.get_mut(&normalize(path)) else { return false };
+        document.version = version;
+        for change in changes {
+            apply_change(&mut document.text, change);
+        }
+        true
     }
 
     /// The analysis of the module in `dir`, reusing the last one when nothing changed
@@ -143,6 +153,68 @@ impl Workspace {
         dirs.dedup();
         dirs
     }
+}
+
+impl Workspace {
+    /// The analysis of a document's module and the document's place in it.
+    pub(crate) fn document(&mut self, path: &Path) -> Result<DocumentRef> {
+        let path = normalize(path);
+        let snapshot = self.snapshot_for(&path);
+        let Some((file, _)) = snapshot.file(&path) else {
+            return Err(Error::invalid(format!(
+                "`{}` is not an open document or a readable `.infra` file",
+                path.display()
+            )));
+        };
+        Ok(DocumentRef { snapshot, path, file })
+    }
+
+    /// A document and the byte offset of `position` in it.
+    pub(crate) fn locate(&mut self, path: &Path, position: Position) -> Result<Located> {
+        let document = self.document(path)?;
+        let offset = document.index().offset(position).map_err(|e| Error::invalid(e.0))?;
+        Ok(Located { document, offset })
+    }
+}
+
+/// A document inside its module's analysis.
+pub(crate) struct DocumentRef {
+    pub snapshot: Rc<Snapshot>,
+    pub path: PathBuf,
+    pub file: FileId,
+}
+
+impl DocumentRef {
+    pub fn text(&self) -> &str {
+        &self.snapshot.analysis.sources.get(self.file).text
+    }
+
+    pub fn index(&self) -> LineIndex<'_> {
+        LineIndex::new(self.text())
+    }
+
+    /// The module the document belongs to (0, the root, unless it was loaded as a call).
+    pub fn module(&self) -> usize {
+        self.snapshot.module_of(&self.path).unwrap_or(0)
+    }
+
+    /// Whether a span of this document holds `offset` (its ends included).
+    pub fn holds(&self, span: Span, offset: usize) -> bool {
+        span.file == self.file && span.start as usize <= offset && offset <= span.end as usize
+    }
+}
+
+/// A document and a byte offset in it.
+pub(crate) struct Located {
+    pub document: DocumentRef,
+    pub offset: usize,
+}
+
+/// The location of a span in one of `sources`.
+pub(crate) fn location(sources: &SourceMap, span: Span) -> Location {
+    let file = sources.get(span.file);
+    let range = LineIndex::new(&file.text).range(span.start as usize, span.end as usize);
+    Location { path: file.path.clone(), range }
 }
 
 /// The file system with the open documents laid over it.

@@ -1,11 +1,35 @@
-//! Positions: LSP's (line, UTF-16 column) against the compiler's byte offsets.
+//! Positions: an editor's (line, UTF-16 column) against the compiler's byte offsets.
 //!
-//! LSP counts columns in UTF-16 code units; the compiler counts bytes. A column past the
+//! Editors speaking LSP count columns in UTF-16 code units; the compiler counts bytes. A column past the
 //! end of its line means the end of the line (as the protocol asks); a line past the end
 //! of the text, or a column in the middle of a surrogate pair, is an error the client
 //! gets back.
 
-use lsp_types::{Position, Range};
+/// A line and a column in UTF-16 code units, both from 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub line: u32,
+    pub character: u32,
+}
+
+impl Position {
+    pub fn new(line: u32, character: u32) -> Position {
+        Position { line, character }
+    }
+}
+
+/// From `start` up to (not including) `end`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Range {
+    pub start: Position,
+    pub end: Position,
+}
+
+impl Range {
+    pub fn new(start: Position, end: Position) -> Range {
+        Range { start, end }
+    }
+}
 
 /// The start of every line of one text, for converting positions both ways.
 pub struct LineIndex<'a> {
@@ -24,7 +48,7 @@ impl<'a> LineIndex<'a> {
         LineIndex { text, line_starts }
     }
 
-    /// The byte offset of an LSP position.
+    /// The byte offset of a position.
     pub fn offset(&self, position: Position) -> Result<usize, BadPosition> {
         let line = position.line as usize;
         let Some(&start) = self.line_starts.get(line) else {
@@ -60,7 +84,7 @@ impl<'a> LineIndex<'a> {
         self.offset(position)
     }
 
-    /// The LSP position of a byte offset (clamped to the text, moved back to a character
+    /// The position of a byte offset (clamped to the text, moved back to a character
     /// boundary).
     pub fn position(&self, offset: usize) -> Position {
         let mut offset = offset.min(self.text.len());

@@ -4,36 +4,50 @@ use infra_compiler::resolve::{DeclKind, Module};
 use infra_compiler::schema::{AttributeSchema, Schema, Schemas};
 use infra_compiler::span::Span;
 use infra_compiler::syntax::ast::{Body, BodyItem, CheckKind, Item, Resource, ResourceMode};
-use lsp_types::{
-    Hover, HoverContents, HoverParams, MarkupContent, MarkupKind, ParameterInformation, ParameterLabel, SignatureHelp,
-    SignatureHelpParams, SignatureInformation,
-};
+use std::path::Path;
 
-use super::index::Symbol;
-use super::text;
-use super::workspace::Snapshot;
-use super::{LspResult, Server};
+use crate::index::Symbol;
+use crate::line_index::{Position, Range};
+use crate::text;
+use crate::workspace::{Snapshot, Workspace};
+use crate::Result;
+
+/// What is under the cursor, as markdown, and the range it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hover {
+    pub markdown: String,
+    pub range: Option<Range>,
+}
+
+/// The signature of the function whose arguments the cursor is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureHelp {
+    pub label: String,
+    /// Each parameter as `name: type`.
+    pub parameters: Vec<String>,
+    pub documentation: String,
+    /// The parameter the cursor is at (the variadic one for every argument past it).
+    pub active_parameter: usize,
+}
 
 /// The function reference pages, searched for a function's section.
 const FUNCTION_DOCS: &[&str] = &[
-    include_str!("../../../docs/functions/collections.md"),
-    include_str!("../../../docs/functions/encoding.md"),
-    include_str!("../../../docs/functions/files.md"),
-    include_str!("../../../docs/functions/hashing.md"),
-    include_str!("../../../docs/functions/network.md"),
-    include_str!("../../../docs/functions/numbers.md"),
-    include_str!("../../../docs/functions/strings.md"),
+    include_str!("../../docs/functions/collections.md"),
+    include_str!("../../docs/functions/encoding.md"),
+    include_str!("../../docs/functions/files.md"),
+    include_str!("../../docs/functions/hashing.md"),
+    include_str!("../../docs/functions/network.md"),
+    include_str!("../../docs/functions/numbers.md"),
+    include_str!("../../docs/functions/strings.md"),
 ];
 
-pub fn hover(server: &mut Server, params: HoverParams) -> LspResult<Option<Hover>> {
-    let at = &params.text_document_position_params;
-    let located = server.locate(&at.text_document.uri, at.position)?;
+pub fn hover(workspace: &mut Workspace, path: &Path, position: Position) -> Result<Option<Hover>> {
+    let located = workspace.locate(path, position)?;
     let document = &located.document;
     let snapshot = &document.snapshot;
     let module = document.module();
     let offset = located.offset;
-    let span_at =
-        |span: Span| span.file == document.file && span.start as usize <= offset && offset <= span.end as usize;
+    let span_at = |span: Span| document.holds(span, offset);
     let mut markdown = None;
     let mut range_span = None;
     if let Some(occurrence) =
@@ -61,10 +75,7 @@ pub fn hover(server: &mut Server, params: HoverParams) -> LspResult<Option<Hover
     }
     let Some(markdown) = markdown else { return Ok(None) };
     let index = document.index();
-    Ok(Some(Hover {
-        contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }),
-        range: range_span.map(|s| index.range(s.start as usize, s.end as usize)),
-    }))
+    Ok(Some(Hover { markdown, range: range_span.map(|s| index.range(s.start as usize, s.end as usize)) }))
 }
 
 fn code(text: &str) -> String {
@@ -72,7 +83,7 @@ fn code(text: &str) -> String {
 }
 
 /// What a name refers to, as markdown.
-pub fn describe_symbol(snapshot: &Snapshot, symbol: &Symbol) -> Option<String> {
+fn describe_symbol(snapshot: &Snapshot, symbol: &Symbol) -> Option<String> {
     let analysis = &snapshot.analysis;
     match symbol {
         Symbol::Decl { module, name } => {
@@ -162,7 +173,7 @@ pub fn resource_schema(resource: &Resource) -> Option<&'static Schema> {
 }
 
 /// A built-in function's signature, description and reference section.
-pub fn describe_function(name: &str) -> Option<String> {
+fn describe_function(name: &str) -> Option<String> {
     let signature = infra_stdlib::builtin().function(name)?;
     let mut text = code(&signature.display());
     if !signature.description.is_empty() {
@@ -260,7 +271,7 @@ fn attribute_in_body(body: &Body, schema: &Schema, span_at: &dyn Fn(Span) -> boo
 }
 
 /// An attribute's schema: type, flags and description.
-pub fn describe_attribute(attr: &AttributeSchema) -> String {
+fn describe_attribute(attr: &AttributeSchema) -> String {
     let mut flags = Vec::new();
     if attr.required {
         flags.push("required");
@@ -279,9 +290,8 @@ pub fn describe_attribute(attr: &AttributeSchema) -> String {
     format!("{}\n\n*{}*\n\n{}", code(&format!("{}: {}", attr.name, attr.ty)), flags.join(", "), attr.description)
 }
 
-pub fn signature_help(server: &mut Server, params: SignatureHelpParams) -> LspResult<Option<SignatureHelp>> {
-    let at = &params.text_document_position_params;
-    let located = server.locate(&at.text_document.uri, at.position)?;
+pub fn signature_help(workspace: &mut Workspace, path: &Path, position: Position) -> Result<Option<SignatureHelp>> {
+    let located = workspace.locate(path, position)?;
     let document = &located.document;
     let context = text::context(document.text(), located.offset);
     let Some((name, argument)) = context.open_calls.last() else { return Ok(None) };
@@ -306,18 +316,5 @@ pub fn signature_help(server: &mut Server, params: SignatureHelpParams) -> LspRe
     };
     let variadic = infra_stdlib::builtin().function(name).is_some_and(|s| s.variadic.is_some());
     let active = if variadic { (*argument).min(parameters.len().saturating_sub(1)) } else { *argument };
-    let parameters = parameters
-        .into_iter()
-        .map(|p| ParameterInformation { label: ParameterLabel::Simple(p), documentation: None })
-        .collect();
-    Ok(Some(SignatureHelp {
-        signatures: vec![SignatureInformation {
-            label,
-            documentation: Some(lsp_types::Documentation::String(documentation)),
-            parameters: Some(parameters),
-            active_parameter: None,
-        }],
-        active_signature: Some(0),
-        active_parameter: Some(active as u32),
-    }))
+    Ok(Some(SignatureHelp { label, parameters, documentation, active_parameter: active }))
 }

@@ -1,37 +1,46 @@
 //! Formatting (the same as `infra fmt`) and code actions.
 
-use std::collections::HashMap;
+use std::path::Path;
 
+use crate::diagnostics::convert;
+use crate::line_index::Range;
+use crate::workspace::{DocumentRef, Workspace};
+use crate::{Diagnostic, Error, Result, TextEdit};
 use infra_compiler::diagnostic::codes;
 use infra_compiler::span::Span;
 use infra_compiler::syntax::ast::{Body, BodyItem, Item};
 use infra_compiler::types::Type;
-use lsp_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, DocumentFormattingParams,
-    TextEdit, WorkspaceEdit,
-};
 
-use super::diagnostics::to_lsp;
-use super::{LspError, LspResult, Server};
+/// A fix for a diagnostic: edits to the document it is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeAction {
+    pub title: String,
+    pub diagnostic: Diagnostic,
+    pub edits: Vec<TextEdit>,
+}
 
-pub fn formatting(server: &mut Server, params: DocumentFormattingParams) -> LspResult<Option<Vec<TextEdit>>> {
-    let document = server.document(&params.text_document.uri)?;
+/// The document as `infra fmt` formats it: one edit replacing the whole text, or `None`
+/// when it is formatted already.
+pub fn formatting(workspace: &mut Workspace, path: &Path) -> Result<Option<TextEdit>> {
+    let document = workspace.document(path)?;
     let text = document.text();
     match infra_compiler::fmt::format_source(document.file, text) {
-        Ok(formatted) if formatted == text => Ok(Some(Vec::new())),
-        Ok(formatted) => Ok(Some(vec![TextEdit { range: document.index().full_range(), new_text: formatted }])),
+        Ok(formatted) if formatted == text => Ok(None),
+        Ok(formatted) => Ok(Some(TextEdit { range: document.index().full_range(), new_text: formatted })),
         Err(errors) => {
             let first = errors.first().map(|e| format!(" (first: {} {})", e.code, e.message)).unwrap_or_default();
-            Err(LspError::failed(format!("cannot format a file with syntax errors{first}")))
+            Err(Error::failed(format!("cannot format a file with syntax errors{first}")))
         }
     }
 }
 
-pub fn code_actions(server: &mut Server, params: CodeActionParams) -> LspResult<Option<CodeActionResponse>> {
-    let document = server.document(&params.text_document.uri)?;
+/// Fixes for the diagnostics in `range`: "did you mean" replacements and missing
+/// required attributes.
+pub fn code_actions(workspace: &mut Workspace, path: &Path, range: Range) -> Result<Vec<CodeAction>> {
+    let document = workspace.document(path)?;
     let index = document.index();
-    let start = index.offset(params.range.start).map_err(|e| LspError::invalid_params(e.0))?;
-    let end = index.range_end(params.range.end).map_err(|e| LspError::invalid_params(e.0))?;
+    let start = index.offset(range.start).map_err(|e| Error::invalid(e.0))?;
+    let end = index.range_end(range.end).map_err(|e| Error::invalid(e.0))?;
     let analysis = &document.snapshot.analysis;
     let text = document.text();
     let mut actions = Vec::new();
@@ -46,21 +55,9 @@ pub fn code_actions(server: &mut Server, params: CodeActionParams) -> LspResult<
             diagnostic.help.as_deref().and_then(did_you_mean).map(|name| replacement(text, span, name))
         };
         let Some((title, edits)) = fix else { continue };
-        // lsp-types keys a WorkspaceEdit's changes by `Uri`, which hashes its text; the cell
-        // inside (from the URI parser) takes no part in the hash.
-        #[allow(clippy::mutable_key_type)]
-        let mut changes = HashMap::new();
-        changes.insert(params.text_document.uri.clone(), edits);
-        actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-            title,
-            kind: Some(CodeActionKind::QUICKFIX),
-            diagnostics: Some(vec![to_lsp(diagnostic, &analysis.sources)]),
-            edit: Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }),
-            is_preferred: Some(true),
-            ..Default::default()
-        }));
+        actions.push(CodeAction { title, diagnostic: convert(diagnostic, &analysis.sources), edits });
     }
-    Ok(Some(actions))
+    Ok(actions)
 }
 
 /// The name in a "did you mean `x`?" help.
@@ -75,17 +72,17 @@ fn replacement(text: &str, span: Span, name: &str) -> (String, Vec<TextEdit>) {
     let written = text.get(span.range()).unwrap_or("");
     let name =
         if name.contains('.') && !written.contains('.') { name.rsplit('.').next().unwrap_or(name) } else { name };
-    let index = super::position::LineIndex::new(text);
+    let index = crate::line_index::LineIndex::new(text);
     let edit = TextEdit { range: index.range(span.start as usize, span.end as usize), new_text: name.to_string() };
     (format!("Replace with `{name}`"), vec![edit])
 }
 
 /// Adds `name = <placeholder>` for each required attribute the body lacks, before its `}`.
-fn missing_attributes_fix(document: &super::DocumentRef, span: Span) -> Option<(String, Vec<TextEdit>)> {
+fn missing_attributes_fix(document: &DocumentRef, span: Span) -> Option<(String, Vec<TextEdit>)> {
     let module = &document.snapshot.analysis.modules[document.module()];
     let (_, item) = module.items().find(|(_, item)| item.span().contains(span))?;
     let Item::Resource(resource) = item else { return None };
-    let schema = super::hover::resource_schema(resource)?;
+    let schema = crate::hover::resource_schema(resource)?;
     let (body, schema) = innermost_body(&resource.body, schema, span);
     let missing: Vec<_> =
         schema.attributes.iter().filter(|a| a.required && body.attribute(&a.name).is_none()).collect();

@@ -1,0 +1,203 @@
+//! Completion: what fits where the cursor is.
+
+use insta::assert_snapshot;
+
+use super::Fixture;
+use crate::{CompletionItem, Insert};
+
+/// The completions at the cursor that start with what is typed (the word before it, or
+/// the range an item replaces), as an editor filters them, in the order the editor shows
+/// them: kind, label, detail, insertion.
+fn check(fixture: &str) -> String {
+    let mut fixture = Fixture::new(fixture);
+    let answer = crate::completion(&mut fixture.workspace, &fixture.path, fixture.position);
+    let items = match answer {
+        Ok(Some(items)) => items,
+        Ok(None) => return "no completions".to_string(),
+        Err(error) => return format!("error: {}", error.message),
+    };
+    let text = fixture.text(&fixture.path);
+    let offset = crate::LineIndex::new(text).offset(fixture.position).unwrap_or_default();
+    let (_, word) = crate::text::word_before(text, offset);
+    let index = crate::LineIndex::new(text);
+    let typed = |item: &CompletionItem| match &item.insert {
+        Some(Insert::Replace(edit)) => match (index.offset(edit.range.start), index.offset(edit.range.end)) {
+            (Ok(start), Ok(end)) => &text[start..end],
+            _ => word,
+        },
+        _ => word,
+    };
+    let mut items: Vec<&CompletionItem> = items.iter().filter(|item| item.label.starts_with(typed(item))).collect();
+    items.sort_by_key(|item| item.sort_text.as_ref().unwrap_or(&item.label));
+    items.iter().map(|item| render(&fixture, item)).collect::<Vec<_>>().join("\n")
+}
+
+fn render(fixture: &Fixture, item: &CompletionItem) -> String {
+    let mut line = format!("{:?} {}", item.kind, item.label);
+    if let Some(detail) = &item.detail {
+        line.push_str(&format!(" ({detail})"));
+    }
+    match &item.insert {
+        Some(Insert::Snippet(snippet)) => line.push_str(&format!(" => {snippet:?}")),
+        Some(Insert::Replace(edit)) => {
+            line.push_str(&format!(" => {:?} at {}", edit.new_text, fixture.range(&fixture.path, edit.range)))
+        }
+        None => {}
+    }
+    line
+}
+
+#[test]
+fn item_keywords_at_the_start_of_a_line() {
+    assert_snapshot!(check("$0\nlet a = 1\n"), @r#"
+        Keyword check
+        Keyword data
+        Keyword fn
+        Keyword forget
+        Keyword import
+        Keyword input
+        Keyword let
+        Keyword module
+        Keyword moved
+        Keyword output
+        Keyword provider
+        Keyword resource
+        Keyword state
+        "#);
+}
+
+#[test]
+fn item_keywords_at_the_end_of_a_file() {
+    assert_snapshot!(check("let a = 1\nmo$0"), @r#"
+        Keyword module
+        Keyword moved
+        "#);
+}
+
+#[test]
+fn a_resource_body_offers_required_attributes_first_then_meta_arguments() {
+    assert_snapshot!(check("resource random.id suffix {\n  $0\n}\n"), @r#"
+        Property byte_length (number (required)) => "byte_length = $0"
+        Property keepers (map(string)) => "keepers = $0"
+        Property depends_on (list of references) => "depends_on = [$0]"
+        Module lifecycle (block) => "lifecycle {\n\t$0\n}"
+        Keyword postcondition (checked after, with `self` the instance) => "postcondition ${1:condition}, \"${2:message}\""
+        Keyword precondition (checked before the instance is created or updated) => "precondition ${1:condition}, \"${2:message}\""
+        Property provider (provider configuration) => "provider = $0"
+        "#);
+}
+
+#[test]
+fn a_body_offers_conditions_and_lifecycle() {
+    assert_snapshot!(check("resource local.file notes {\n  path = \"n\"\n  p$0\n}\n"), @r#"
+        Property path (string (required)) => "path = $0"
+        Keyword postcondition (checked after, with `self` the instance) => "postcondition ${1:condition}, \"${2:message}\""
+        Keyword precondition (checked before the instance is created or updated) => "precondition ${1:condition}, \"${2:message}\""
+        Property provider (provider configuration) => "provider = $0"
+        "#);
+}
+
+#[test]
+fn a_lifecycle_block_offers_its_settings_and_not_the_schema() {
+    assert_snapshot!(check("resource local.file notes {\n  path = \"n\"\n  lifecycle {\n    $0\n  }\n}\n"), @r#"
+        Property create_before_destroy (bool) => "create_before_destroy = $0"
+        Property ignore_changes (list of attribute names) => "ignore_changes = $0"
+        Property prevent_destroy (bool) => "prevent_destroy = $0"
+        Property replace_when (list of values) => "replace_when = $0"
+        "#);
+}
+
+#[test]
+fn resource_types_after_resource_replace_what_is_typed() {
+    assert_snapshot!(check("resource local.f$0"), @r#"Class local.file (A file on the local machine, written from `content` or copied from `source`.) => "local.file" at 1:10-1:17 "local.f""#);
+}
+
+#[test]
+fn data_sources_after_data() {
+    assert_snapshot!(check("data local.$0"), @r#"Class local.file (Reads a file on the local machine.) => "local.file" at 1:6-1:12 "local.""#);
+}
+
+#[test]
+fn a_module_call_offers_its_outputs_after_a_dot() {
+    let fixture = r#"
+//- /main.infra
+module site "./site" for name in ["a", "b"] {
+  domain = name
+}
+let x = site["a"].$0
+//- /site/main.infra
+input domain: string
+output url = "https://${domain}"
+output files = [domain]
+"#;
+    assert_snapshot!(check(fixture), @r#"
+        Field files (output)
+        Field url (output)
+        "#);
+}
+
+#[test]
+fn a_module_call_body_offers_the_inputs_required_first() {
+    let fixture = r#"
+//- /main.infra
+module site "./site" {
+  $0
+}
+//- /site/main.infra
+input domain: string
+input port: number = 80
+output url = "https://${domain}"
+"#;
+    assert_snapshot!(check(fixture), @r#"
+        Property domain (input (required)) => "domain = $0"
+        Property port (input) => "port = $0"
+        "#);
+}
+
+#[test]
+fn self_in_a_postcondition_is_the_resource() {
+    let fixture = "resource local.file notes {\n  path = \"n\"\n  postcondition self.s$0 >= 0, \"written\"\n}\n";
+    assert_snapshot!(check(fixture), @r#"
+        Field size (number)
+        Field source (string)
+        "#);
+}
+
+#[test]
+fn an_object_offers_its_fields_after_a_dot() {
+    assert_snapshot!(check("let o = { name = \"a\", size = 2 }\nlet x = o.$0\n"), @r#"
+        Field name (string)
+        Field size (number)
+        "#);
+}
+
+#[test]
+fn an_expression_offers_locals_declarations_and_functions_as_snippets() {
+    let fixture = "input jobs: list(string)\nfn joined(x: string): string = x\nlet a = [for job in jobs : jo$0]\n";
+    assert_snapshot!(check(fixture), @r#"
+        Variable job
+        Variable jobs (input)
+        Function joined (function) => "joined($1)"
+        Function join (join(separator: string, list: list(string)): string) => "join(${1:separator}, ${2:list})"
+        "#);
+}
+
+#[test]
+fn nothing_inside_a_string() {
+    assert_snapshot!(check("let a = \"jo$0\"\n"), @"no completions");
+}
+
+#[test]
+fn nothing_inside_a_comment() {
+    assert_snapshot!(check("let a = 1 # jo$0\n"), @"no completions");
+}
+
+#[test]
+fn an_interpolation_is_an_expression() {
+    assert_snapshot!(check("input project: string\nlet a = \"${pro$0}\"\n"), @"Variable project (input)");
+}
+
+#[test]
+fn a_half_typed_body_still_offers_its_schema() {
+    assert_snapshot!(check("let shared = 1\nresource random.id suffix {\n  by$0\n\nresource local.file {\n  path = \n"), @r#"Property byte_length (number (required)) => "byte_length = $0""#);
+}
