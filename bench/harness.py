@@ -460,8 +460,41 @@ def bench_front_end(args, infra, scratch):
             runs = [measure(command, directory, infra.env) for _ in range(args.runs)]
             wall = statistics.median(r["wall"] for r in runs)
             rss = statistics.median(r["rss"] for r in runs)
-            rows.append((command_name, size, wall, rss))
+            rows.append((f"`infra {command_name}`", size, wall, rss))
             log(f"{command_name} {size / 1e6:.1f} MB: {wall:.3f}s, {size / 1e6 / wall:.1f} MB/s")
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+    rows.extend(bench_hostile_shapes(args, infra, scratch))
+    return rows
+
+
+def hostile_shapes():
+    """Inputs that once took quadratic time: a one-line list of 200,000 numbers (`fmt`),
+    20,000 unused `let`s (20,000 warnings) and 20,000 undefined names (errors, each
+    looking for a "did you mean" among 20,000 declarations)."""
+    numbers = ", ".join(str(i) for i in range(200_000))
+    yield "fmt --check", "one-line list", {"main.infra": f"let big = [{numbers}]\noutput o = length(big)\n"}
+    unused = "".join(f"let unused{i} = 1\n" for i in range(20_000))
+    yield "check", "20,000 warnings", {"main.infra": unused}
+    undefined = "".join(f"let u{i} = missing{i}\n" for i in range(20_000))
+    yield "check", "20,000 undefined names", {"main.infra": undefined}
+
+
+def bench_hostile_shapes(args, infra, scratch):
+    """The front end stays linear on `hostile_shapes()`: each row's throughput should be
+    of the order of the generated configurations' rows."""
+    rows = []
+    for command_name, shape, files in hostile_shapes():
+        directory = os.path.join(scratch, "front-end-hostile")
+        write_tree(directory, files)
+        size = sum(len(text.encode()) for text in files.values())
+        command = [infra.binary, *command_name.split(), directory]
+        # These exit non-zero (errors, warnings count as success): only time matters.
+        runs = [measure(command, directory, infra.env, ok_codes=(0, 1)) for _ in range(args.runs)]
+        wall = statistics.median(r["wall"] for r in runs)
+        rss = statistics.median(r["rss"] for r in runs)
+        rows.append((f"`infra {command_name}` ({shape})", size, wall, rss))
+        log(f"{command_name} {shape}: {wall:.3f}s")
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)
     return rows
@@ -629,7 +662,7 @@ def report(args, results, latency, front_end, unsupported):
         out.append("|---|---:|---:|---:|---:|")
         for name, size, wall, rss in front_end:
             out.append(
-                f"| `infra {name}` | {size / 1e6:.1f} MB | {fmt_seconds(wall)} "
+                f"| {name} | {size / 1e6:.1f} MB | {fmt_seconds(wall)} "
                 f"| {size / 1e6 / wall:.1f} MB/s | {rss:.0f} MB |"
             )
         out.append("")

@@ -36,8 +36,11 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
         // rather than lose the diagnostic.
         text = format!("{}: {}\n", report.code, report.message);
     }
+    if let Some(location) = &report.unshown {
+        text.push_str(&format!("  note: at {location} (the line is too long to show)\n"));
+    }
     for note in &diagnostic.notes {
-        text.push_str(&format!("  note: {note}\n"));
+        text.push_str(&format!("  note: {}\n", control_pictures(note)));
     }
     text
 }
@@ -124,6 +127,8 @@ struct Report {
     help: Option<String>,
     source: ModuleSource,
     labels: Vec<LabeledSpan>,
+    /// Where the diagnostic is, when its line is too long to draw.
+    unshown: Option<String>,
 }
 
 impl Report {
@@ -134,15 +139,20 @@ impl Report {
         };
         let mut source = ModuleSource::default();
         // The primary label's file goes first, so its excerpt is drawn first.
+        let mut unshown = None;
         if let Some(span) = diagnostic.primary_span() {
-            source.add(sources, span.file, diagnostic);
+            let file = source_file(sources, span.file);
+            if let (None, Some(file)) = (source.add(sources, span.file, diagnostic), file) {
+                let (line, column) = file.line_col(span.start);
+                unshown = Some(format!("{}:{}:{}", paths::display(&file.path), line + 1, column + 1));
+            }
         }
         let labels = diagnostic
             .labels
             .iter()
             .filter_map(|label| {
-                let span = source.add(sources, label.span.file, diagnostic)?.span(label.span);
-                let message = (!label.message.is_empty()).then(|| label.message.clone());
+                let span = source.add(sources, label.span.file, diagnostic)?.span(label.span, sources);
+                let message = (!label.message.is_empty()).then(|| control_pictures(&label.message));
                 Some(if label.primary {
                     LabeledSpan::new_primary_with_span(message, span)
                 } else {
@@ -153,10 +163,11 @@ impl Report {
         Report {
             code: format!("{word}[{}]", diagnostic.code),
             severity,
-            message: diagnostic.message.clone(),
-            help: diagnostic.help.clone(),
+            message: control_pictures(&diagnostic.message),
+            help: diagnostic.help.as_deref().map(control_pictures),
             source,
             labels,
+            unshown,
         }
     }
 }
@@ -211,41 +222,96 @@ struct ModuleSource {
 struct VirtualFile {
     id: FileId,
     name: String,
-    /// The file's text, plus one space when a label sits at the very end of the file (where
-    /// a syntax error says "file ends here"): miette draws no label past the last character.
+    /// The lines of the file that the diagnostic's labels cover, with a line of context
+    /// either side (what miette draws), control characters shown as pictures (`␛`), plus
+    /// one space when a label sits at the very end of the file (where a syntax error says
+    /// "file ends here"): miette draws no label past the last character. Only these
+    /// lines, not the whole file, so that rendering many diagnostics of a large file stays
+    /// linear.
     text: String,
-    /// The length of the file's own text, without that space.
-    len: usize,
-    /// Where the file starts in the shared offset space.
+    /// The byte range of the file the excerpt shows; it starts at the start of a line.
+    shown: std::ops::Range<usize>,
+    /// The zero-based line the excerpt starts on.
+    first_line: usize,
+    /// Where the excerpt starts in the shared offset space.
     base: usize,
 }
 
+/// Lines longer than this (in bytes) are not drawn: the diagnostic says where it is
+/// instead. miette cannot draw a label past column 65,535, and nobody reads such a line.
+const LONGEST_SHOWN_LINE: usize = 10_000;
+
 impl ModuleSource {
-    /// The file's entry, added on first use; `None` when the source map does not have it.
+    /// The file's entry, added on first use; `None` when the source map does not have it
+    /// or its lines are too long to draw.
     fn add(&mut self, sources: &SourceMap, id: FileId, diagnostic: &Diagnostic) -> Option<&VirtualFile> {
         if let Some(index) = self.files.iter().position(|f| f.id == id) {
             return self.files.get(index);
         }
         let file = source_file(sources, id)?;
-        let len = file.text.len();
-        let at_end = diagnostic.labels.iter().any(|l| l.span.file == id && l.span.end as usize >= len);
-        let text = if at_end { format!("{} ", file.text) } else { file.text.clone() };
+        let spans = || diagnostic.labels.iter().filter(|l| l.span.file == id).map(|l| l.span);
+        let lowest = spans().map(|s| s.start).min()?;
+        let highest = spans().map(|s| s.end).max()?;
+        let first_line = file.line_col(lowest).0.saturating_sub(1);
+        let last_line = (file.line_col(highest).0 + 1).min(file.line_count() - 1);
+        let lines = first_line..last_line + 1;
+        if lines.clone().any(|line| file.line_range(line).len() > LONGEST_SHOWN_LINE) {
+            return None;
+        }
+        let shown = file.line_range(first_line).start..file.line_range(last_line).end;
+        let mut text = control_pictures(&file.text[shown.clone()]);
+        if shown.end == file.text.len() && highest as usize >= file.text.len() {
+            text.push(' ');
+        }
         // A gap of one offset keeps the end of one file from touching the start of the next.
         let base = self.files.last().map_or(0, |f| f.base + f.text.len() + 1);
-        self.files.push(VirtualFile { id, name: paths::display(&file.path), text, len, base });
+        self.files.push(VirtualFile { id, name: paths::display(&file.path), text, shown, first_line, base });
         self.files.last()
     }
 }
 
 impl VirtualFile {
-    /// A compiler span as a span in the shared offset space, clamped to the file's text so
-    /// a stale span cannot break rendering.
-    fn span(&self, span: Span) -> SourceSpan {
-        let text = &self.text[..self.len];
-        let start = floor_char_boundary(text, span.start as usize);
-        let end = floor_char_boundary(text, (span.end as usize).max(start));
+    /// A compiler span as a span in the shared offset space, clamped to the excerpt so a
+    /// stale span cannot break rendering.
+    fn span(&self, span: Span, sources: &SourceMap) -> SourceSpan {
+        let Some(file) = source_file(sources, self.id) else { return SourceSpan::from(self.base..self.base) };
+        let start = self.excerpt_offset(file, span.start as usize);
+        let end = self.excerpt_offset(file, (span.end as usize).max(span.start as usize)).max(start);
         SourceSpan::from(self.base + start..self.base + end)
     }
+
+    /// Where byte `offset` of the file falls in the excerpt, past the pictures that stand
+    /// for the control characters before it.
+    fn excerpt_offset(&self, file: &SourceFile, offset: usize) -> usize {
+        let offset = floor_char_boundary(&file.text, offset.clamp(self.shown.start, self.shown.end));
+        let before = &file.text[self.shown.start..offset];
+        before.len() + before.chars().filter(|&c| is_control(c)).map(|c| PICTURE_LEN - c.len_utf8()).sum::<usize>()
+    }
+}
+
+/// The UTF-8 length of every control picture (`U+2400`..`U+2421`, `U+FFFD`).
+const PICTURE_LEN: usize = 3;
+
+/// Control characters other than line breaks and tabs, which a terminal would act on.
+fn is_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+/// `text` with each control character replaced by its picture (`ESC` by `␛`), so that a
+/// source file cannot send escape sequences to the terminal through an excerpt or a
+/// message, whatever `--color` says.
+pub fn control_pictures(text: &str) -> String {
+    if !text.chars().any(is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !is_control(c) => c,
+            '\u{7f}' => '\u{2421}',
+            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            _ => '\u{fffd}',
+        })
+        .collect()
 }
 
 impl SourceCode for ModuleSource {
@@ -272,7 +338,7 @@ impl SourceCode for ModuleSource {
             file.name.clone(),
             contents.data(),
             shifted,
-            contents.line(),
+            contents.line() + file.first_line,
             column,
             contents.line_count(),
         )))
@@ -394,6 +460,26 @@ mod tests {
         ];
         let rendered: Vec<String> = diagnostics.iter().map(|d| render(d, &sources, false)).collect();
         insta::assert_snapshot!(rendered.join("\n"));
+    }
+
+    /// The excerpt holds only the lines around the labels (so rendering stays linear in
+    /// many diagnostics of a large file), yet its line numbers are the file's.
+    #[test]
+    fn excerpts_deep_in_a_file_carry_the_file_line_numbers() {
+        let text: String = (1..=1000).map(|i| format!("let v{i} = {i}\n")).collect();
+        let (sources, file) = one_file(&text);
+        let start = text.find("let v500 ").unwrap_or_default() + 4;
+        let other = text.find("let v502 ").unwrap_or_default() + 4;
+        let diagnostic = Diagnostic::error(codes::DUPLICATE_NAME, "twice")
+            .with_label(Span::new(file, start, start + 4), "here")
+            .with_secondary(Span::new(file, other, other + 4), "and here");
+        let rendered = render(&diagnostic, &sources, false);
+        assert!(rendered.contains("main.infra:500:5"), "{rendered}");
+        for line in ["499 │ let v499 = 499", "500 │ let v500 = 500", "502 │ let v502 = 502", "503 │ let v503 = 503"]
+        {
+            assert!(rendered.contains(line), "{line} in {rendered}");
+        }
+        assert!(!rendered.contains("v498") && !rendered.contains("v504"), "{rendered}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod validate;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{codes, Diagnostic};
+use crate::resolve::SHALLOW;
 use crate::resolve::{DeclKind, ItemId, Module};
 use crate::schema::Schemas;
 use crate::span::Span;
@@ -129,7 +130,14 @@ pub(crate) struct Checker<'a> {
     used: HashSet<String>,
     /// Calls between user functions: caller, callee, call span.
     fn_calls: Vec<(String, String, Span)>,
+    /// How many more name comparisons "did you mean" suggestions may make.
+    suggestion_budget: usize,
 }
+
+/// The name comparisons one checker may make for "did you mean" suggestions: every
+/// undefined name gets one in any module people write, and checking stays linear in
+/// modules with thousands of undefined names.
+const SUGGESTION_BUDGET: usize = 2_000_000;
 
 impl<'a> Checker<'a> {
     fn new(modules: &'a [Module], module: &'a Module, schemas: &'a dyn Schemas) -> Checker<'a> {
@@ -146,6 +154,7 @@ impl<'a> Checker<'a> {
             typing: HashSet::default(),
             used: HashSet::default(),
             fn_calls: Vec::new(),
+            suggestion_budget: SUGGESTION_BUDGET,
         }
     }
 
@@ -218,7 +227,29 @@ impl<'a> Checker<'a> {
     }
 
     /// The type of a value declaration, computed on first use.
+    ///
+    /// Computing a type asks for the types of the declarations it reads, so a long chain
+    /// (`let b = a`, `let c = b`, ...) would recurse once per link and could exhaust the
+    /// stack. Past [`SHALLOW`] levels the declaration's dependencies are typed first,
+    /// deepest first ([`Module::dependencies_first`]), so each finds its own already
+    /// typed and the recursion stays bounded however long the chain.
     fn decl_type(&mut self, name: &str) -> Type {
+        if let Some(ty) = self.tables.decl_types.get(name) {
+            return ty.clone();
+        }
+        if self.typing.len() >= SHALLOW {
+            let module = self.module;
+            let pending =
+                module.dependencies_first(name, |n| self.tables.decl_types.contains_key(n) || self.typing.contains(n));
+            for dependency in pending {
+                self.compute_and_record(dependency);
+            }
+        }
+        self.compute_and_record(name)
+    }
+
+    /// Computes the type of `name` (unless it is known or being computed) and records it.
+    fn compute_and_record(&mut self, name: &str) -> Type {
         if let Some(ty) = self.tables.decl_types.get(name) {
             return ty.clone();
         }

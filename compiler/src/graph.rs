@@ -166,7 +166,9 @@ fn report_cycles(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let _ = (table, by_item);
-    let mut components: Vec<Vec<NodeIndex>> = petgraph::algo::tarjan_scc(&graph.graph)
+    // Kosaraju's algorithm, not Tarjan's: petgraph's Tarjan recurses once per node of a
+    // path, which overflows a thread's stack on a chain of thousands of declarations.
+    let mut components: Vec<Vec<NodeIndex>> = petgraph::algo::kosaraju_scc(&graph.graph)
         .into_iter()
         .filter(|c| c.len() > 1 || graph.graph.find_edge(c[0], c[0]).is_some())
         .collect();

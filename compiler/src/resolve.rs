@@ -15,8 +15,9 @@ use rustc_hash::FxBuildHasher;
 use crate::diagnostic::{codes, Diagnostic};
 use crate::loader::Loader;
 use crate::span::{FileId, SourceMap, Span};
-use crate::syntax::ast::{Item, ResourceMode, SourceFileAst};
+use crate::syntax::ast::{Expr, ExprKind, Item, ResourceMode, SourceFileAst};
 use crate::syntax::parse_file;
+use crate::syntax::walk::{walk_expr, Visitor};
 
 /// Identifies an item of a module: the index of its file and of the item in that file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,7 +99,70 @@ impl Module {
     pub fn decl(&self, name: &str) -> Option<&Decl> {
         self.decls.get(name)
     }
+
+    /// The declarations `name`'s value may read, transitively, each after the ones it
+    /// reads (a post-order, found without recursion), leaving out `name` itself and
+    /// whatever `done` says needs no work (already computed, or being computed).
+    ///
+    /// A pass that computes a declaration's value or type on demand recurses once per
+    /// link of a chain (`let b = a`, `let c = b`, ...); computing these first, in this
+    /// order, keeps that recursion shallow. Names are collected syntactically from a
+    /// `let`'s value and a repeated declaration's collection, so a local that shadows a
+    /// declaration only makes that declaration computed early.
+    pub fn dependencies_first<'m>(&'m self, name: &'m str, done: impl Fn(&str) -> bool) -> Vec<&'m str> {
+        let mut order = Vec::new();
+        let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::from_iter([name]);
+        // Each entry: a declaration and the names it reads, consumed from the end.
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(name, self.names_read_by(name))];
+        while let Some((current, reads)) = stack.last_mut() {
+            let current = *current;
+            let next = reads.pop();
+            match next {
+                Some(next) if !done(next) && seen.insert(next) => stack.push((next, self.names_read_by(next))),
+                Some(_) => {}
+                None => {
+                    stack.pop();
+                    if current != name {
+                        order.push(current);
+                    }
+                }
+            }
+        }
+        order
+    }
+
+    /// The declarations of this module named in `name`'s value: a `let`'s expression,
+    /// or the collection or condition of a repeated declaration.
+    fn names_read_by(&self, name: &str) -> Vec<&str> {
+        struct Names<'a> {
+            module: &'a Module,
+            found: Vec<&'a str>,
+        }
+        impl<'a> Visitor<'a> for Names<'a> {
+            fn visit_expr(&mut self, expr: &'a Expr) {
+                if let ExprKind::Name(ident) = &expr.kind {
+                    if self.module.decl(&ident.name).is_some() {
+                        self.found.push(&ident.name);
+                    }
+                }
+                walk_expr(self, expr);
+            }
+        }
+        let Some(decl) = self.decl(name) else { return Vec::new() };
+        let mut names = Names { module: self, found: Vec::new() };
+        match self.item(decl.item) {
+            Item::Let(decl) => names.visit_expr(&decl.value),
+            Item::Resource(resource) => resource.repeat.iter().for_each(|repeat| names.visit_repeat(repeat)),
+            Item::Module(call) => call.repeat.iter().for_each(|repeat| names.visit_repeat(repeat)),
+            _ => {}
+        }
+        names.found
+    }
 }
+
+/// How deep a pass computing declarations on demand may recurse before it computes a
+/// declaration's dependencies first (see [`Module::dependencies_first`]).
+pub const SHALLOW: usize = 32;
 
 /// Parsed files kept between analyses, by path. An entry is reused when the file has the
 /// same text and the same [`FileId`] (spans carry the id, so a file loaded in another

@@ -83,6 +83,18 @@ impl SourceFile {
         (line, self.text[line_start..end].chars().count())
     }
 
+    /// The byte range of zero-based line `line`, with its line break; empty past the end.
+    pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let start = self.line_starts.get(line).map_or(self.text.len(), |&s| s as usize);
+        let end = self.line_starts.get(line + 1).map_or(self.text.len(), |&s| s as usize);
+        start..end
+    }
+
+    /// The number of lines (one more than the number of line breaks).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }

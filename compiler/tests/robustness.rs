@@ -226,3 +226,38 @@ proptest! {
 fn seed_program_checks_clean() {
     assert_eq!(check(SEED_PROGRAM), Vec::<String>::new());
 }
+
+/// Bug: 17,000 `let`s each reading the one before overflowed the stack while checking
+/// (each declaration's type was computed recursively from the one it reads), on the
+/// checker's own threads and, written in reverse order, on the main thread too.
+#[test]
+fn seventeen_thousand_chained_lets_check_without_overflowing_the_stack() {
+    let forward: String = std::iter::once("let l0 = 1\n".to_string())
+        .chain((1..17_000).map(|i| format!("let l{i} = l{}\n", i - 1)))
+        .chain(["output o = l16999\n".to_string()])
+        .collect();
+    assert_eq!(check(forward), Vec::<String>::new());
+    let backward: String = std::iter::once("output o = l0\n".to_string())
+        .chain((0..16_999).map(|i| format!("let l{i} = l{}\n", i + 1)))
+        .chain(["let l16999 = 1\n".to_string()])
+        .collect();
+    assert_eq!(check(backward), Vec::<String>::new());
+    // A cycle inside a long chain is still reported, not typed as anything.
+    let cycle: String =
+        (0..5_000).map(|i| format!("let c{i} = c{}\n", (i + 1) % 5_000)).chain(["output o = c0\n".into()]).collect();
+    assert!(check(cycle).contains(&"E0500".to_string()));
+}
+
+/// Bug: `infra fmt` panicked ("Formatting argument out of range") aligning `=` after a
+/// name of 65,532 characters: `format!` widths stop at 65,535.
+#[test]
+fn formatting_a_sixty_five_thousand_character_name_does_not_panic() {
+    let name = "a".repeat(65_532);
+    let text = format!("let {name} = 1\nlet b = 2\noutput o = {name} + b\n");
+    let formatted = infra_compiler::fmt::format_source(infra_compiler::FileId(0), &text).expect("formats");
+    let again = infra_compiler::fmt::format_source(infra_compiler::FileId(0), &formatted).expect("formats");
+    assert!(formatted == again, "formatting is not stable");
+    let block = format!("resource null.resource r {{\n  input = {{\n    {name} = 1\n    b = 2\n  }}\n}}\n");
+    let formatted = infra_compiler::fmt::format_source(infra_compiler::FileId(0), &block).expect("formats");
+    assert!(formatted.contains(&format!("    b{} = 2", " ".repeat(65_531))), "b is aligned with the long key");
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
-use infra_compiler::resolve::{DeclKind, Module};
+use infra_compiler::resolve::{DeclKind, Module, SHALLOW};
 use infra_compiler::syntax::ast::{FnDecl, Item, Repeat};
 use infra_compiler::types::Type;
 use infra_compiler::{Schemas, Span};
@@ -225,6 +225,18 @@ impl Globals for ModuleScope<'_> {
             return Some(Err(Diagnostic::error(codes::DEPENDENCY_CYCLE, format!("`{name}` depends on itself"))
                 .with_label(span, "used while it is being evaluated")
                 .with_help("break the dependency cycle")));
+        }
+        if self.active.borrow().len() >= SHALLOW {
+            // A long chain of declarations: evaluate what this one reads first, deepest
+            // first, so the recursion below stays shallow (see `dependencies_first`).
+            let pending = self.module.dependencies_first(name, |n| {
+                self.cache.borrow().contains_key(n)
+                    || self.resources.borrow().contains_key(n)
+                    || self.active.borrow().iter().any(|a| a == n)
+            });
+            for dependency in pending {
+                self.value(dependency, span);
+            }
         }
         self.active.borrow_mut().push(name.to_string());
         let result = self.declaration(name, span);

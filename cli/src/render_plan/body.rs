@@ -9,7 +9,7 @@
 use infra_runtime::value::Kind;
 use infra_runtime::Value;
 
-use super::lines::{hidden, match_elements, Element, Lines, Mark};
+use super::lines::{hidden, match_elements, padded, Element, Lines, Mark};
 use super::value::{change, differs, is_empty_sequence, present, whole, Place};
 
 /// How a body is shown: everything added, everything removed, or what changes.
@@ -74,7 +74,7 @@ fn attributes_of(out: &mut Lines, indent: usize, mode: Mode, entries: &[Entry]) 
     }
     let width = shown.iter().map(|e| e.name.chars().count()).max().unwrap_or(0);
     for entry in shown {
-        let head = format!("{:<width$} = ", entry.name);
+        let head = format!("{} = ", padded(entry.name, width));
         let note = if entry.forces { FORCES } else { "" };
         let place = Place { indent, head: &head, note, tail: "" };
         match (mode, entry.before, entry.after) {

@@ -218,6 +218,15 @@ fn alike(before: &Value, after: &Value) -> bool {
     equal * 2 > names.len()
 }
 
+/// `text` padded with spaces to `width` characters. By hand, since `format!`'s width
+/// stops at 65,535 and a map key or attribute name may be longer.
+pub(super) fn padded(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(width.max(text.len()));
+    out.push_str(text);
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(text.chars().count())));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use infra_runtime::value::{quote, Kind};
 use infra_runtime::Value;
 
-use super::lines::{elide, hidden, match_elements, Element, Lines, Mark, Shown};
+use super::lines::{elide, hidden, match_elements, padded, Element, Lines, Mark, Shown};
 
 /// Where a value goes: the marker's column, the text before the value on its first line
 /// (`name = `), a note after the value's first line (` # forces replacement`) and the
@@ -88,7 +88,7 @@ pub fn whole(out: &mut Lines, place: Place, mark: Mark, value: &Value, sensitive
             let keys: Vec<String> = entries.keys().map(|k| map_key(k)).collect();
             let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
             for (key, value) in keys.iter().zip(entries.values()) {
-                let head = format!("{key:<width$} = ");
+                let head = format!("{} = ", padded(key, width));
                 whole(out, place.element(&head, ""), mark, value, false);
             }
             out.push(place.indent, Mark::Same, format!("}}{}", place.tail));
@@ -207,7 +207,7 @@ fn entries_changed(out: &mut Lines, place: Place, before: &BTreeMap<String, Valu
     let (shown, unchanged): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(_, b, a)| differs(*b, *a));
     let width = shown.iter().map(|(k, _, _)| map_key(k).chars().count()).max().unwrap_or(0);
     for (key, b, a) in shown {
-        let head = format!("{:<width$} = ", map_key(key));
+        let head = format!("{} = ", padded(&map_key(key), width));
         let inner = place.element(&head, "");
         change(out, inner, b, a, false);
     }

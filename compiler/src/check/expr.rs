@@ -181,16 +181,26 @@ impl Checker<'_> {
     }
 
     pub(super) fn undefined(&mut self, name: &Ident) {
-        let mut candidates: Vec<&str> = self.locals.iter().map(|l| l.name.as_str()).collect();
-        if self.in_fn.is_none() {
-            candidates.extend(self.module.decls.keys().map(String::as_str));
-        }
+        let module = self.module;
+        let decls = if self.in_fn.is_none() { module.decls.len() } else { 0 };
+        // Each suggestion compares the name with every declaration, so a module with
+        // thousands of undefined names and declarations would take quadratic time: past a
+        // budget of comparisons, the general help is given instead.
+        let comparisons = self.locals.len() + decls;
+        let affordable = comparisons <= self.suggestion_budget;
+        self.suggestion_budget = self.suggestion_budget.saturating_sub(comparisons);
+        let suggestion = || {
+            let locals = self.locals.iter().map(|l| l.name.as_str());
+            suggest(&name.name, locals.chain(module.decls.keys().take(decls).map(String::as_str)))
+        };
         let help = if name.name == "self" {
             "`self` is the instance's own attributes, only inside a `postcondition`; elsewhere, \
              use the attribute values the body sets"
                 .to_string()
         } else {
-            suggest(&name.name, candidates)
+            affordable
+                .then(suggestion)
+                .flatten()
                 .unwrap_or_else(|| "declare it with `let`, `input`, `resource`, `data` or `module`".to_string())
         };
         self.error(

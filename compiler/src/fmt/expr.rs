@@ -2,7 +2,7 @@
 //! element per line when written so, and the source text for what must not change.
 
 use super::seq::{self, Entry, Layout, Rendered};
-use super::source::{ends_in_blank_line, last_line_indent, push_spaces, push_text, Source};
+use super::source::{ends_in_blank_line, last_line_indent, push_spaces, push_text, LineWriter, Source};
 use crate::syntax::ast::*;
 
 /// How far a broken list, object or argument list indents its elements.
@@ -195,11 +195,13 @@ fn call(src: &Source, (start, end): (usize, usize), function: &Ident, args: &[Ex
 }
 
 fn push_separated(src: &Source, out: &mut String, items: &[Expr], base: usize) {
+    let mut line = LineWriter::new(out, base);
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            push_text(out, ", ");
+            line.push(", ");
         }
-        push_expr(src, out, item, base);
+        let text = expr(src, item, line.indent);
+        line.push(&text);
     }
 }
 
@@ -228,12 +230,13 @@ fn object(src: &Source, (start, end): (usize, usize), items: &[ObjectItem], base
     let container = Container { open: "{", close: "}", pad: " ", inner: (start + 1, end - 1), first };
     let entries = |indent| object_entries(src, items, indent);
     let inline = |out: &mut String, base| {
+        let mut line = LineWriter::new(out, base);
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
-                push_text(out, ", ");
+                line.push(", ");
             }
-            let indent = last_line_indent(out, base);
-            push_text(out, &object_item(src, item, indent).rendered.render(0));
+            let text = object_item(src, item, line.indent).rendered.render(0);
+            line.push(&text);
         }
     };
     layout(src, &container, base, entries, inline)

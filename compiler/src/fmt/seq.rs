@@ -41,7 +41,14 @@ impl Rendered {
     pub fn render(&self, key_width: usize) -> String {
         match self {
             Rendered::Text(text) => text.clone(),
-            Rendered::Assign { key, value } => format!("{key:<key_width$} = {value}"),
+            Rendered::Assign { key, value } => {
+                // Padded by hand: `format!`'s width stops at 65,535 and a key may be longer.
+                let mut text = key.clone();
+                push_spaces(&mut text, key_width.saturating_sub(key.chars().count()));
+                text.push_str(" = ");
+                text.push_str(value);
+                text
+            }
         }
     }
 

@@ -171,7 +171,9 @@ impl<'a> Source<'a> {
     /// trailing whitespace, and lines inside heredocs and block comments stay untouched.
     /// Like [`super::expr::expr`], a slice ending in a heredoc ends with a new line.
     pub fn verbatim(&self, start: usize, end: usize, base: usize) -> String {
-        let original_base = self.line_indent(start);
+        // Only needed to re-indent later lines; finding it searches back to the start of
+        // the line, which for every number of a one-line list would be quadratic.
+        let original_base = if self.text[start..end].contains('\n') { self.line_indent(start) } else { 0 };
         let mut out = String::new();
         let mut line_start = start;
         let mut raw = false;
@@ -238,11 +240,40 @@ pub(super) fn push_text(out: &mut String, text: &str) {
 
 /// True when the last line of `text` (after at least one newline) is only whitespace.
 pub(super) fn ends_in_blank_line(text: &str) -> bool {
-    text.rfind('\n').is_some_and(|i| text[i + 1..].trim().is_empty())
+    // Only the trailing whitespace is looked at, not the whole last line, so appending
+    // to one long line stays linear.
+    text.trim_end_matches(|c: char| c.is_whitespace() && c != '\n').ends_with('\n')
 }
 
 pub(super) fn push_spaces(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// Appends pieces to one line (or lines) of output, knowing the indentation of its last
+/// line without searching for the line's start after every piece: a one-line list of
+/// 200,000 elements would otherwise be formatted in quadratic time.
+pub(super) struct LineWriter<'o> {
+    pub out: &'o mut String,
+    base: usize,
+    /// The indentation of `out`'s last line.
+    pub indent: usize,
+}
+
+impl<'o> LineWriter<'o> {
+    /// Appends to `out`, whose first line is indented by `base`.
+    pub fn new(out: &'o mut String, base: usize) -> LineWriter<'o> {
+        let indent = last_line_indent(out, base);
+        LineWriter { out, base, indent }
+    }
+
+    /// [`push_text`], keeping [`LineWriter::indent`] up to date.
+    pub fn push(&mut self, text: &str) {
+        let starts_line = ends_in_blank_line(self.out);
+        push_text(self.out, text);
+        if starts_line || text.contains('\n') {
+            self.indent = last_line_indent(self.out, self.base);
+        }
+    }
 }
 
 /// The indentation of the line `text` ends on, where `base` is that of its first line.

@@ -144,10 +144,12 @@ impl Evaluator<'_> {
         if locals.depth >= MAX_CALL_DEPTH {
             return Err(Diagnostic::error(
                 codes::RECURSIVE_FUNCTION,
-                format!("`{}` calls itself too deeply", decl.name.name),
+                format!("calling `{}` nests function calls more than {MAX_CALL_DEPTH} deep", decl.name.name),
             )
             .with_label(call.span, "here")
-            .with_help("functions cannot call themselves"));
+            .with_help(format!(
+                "a function may call others up to {MAX_CALL_DEPTH} calls deep; flatten the chain of calls"
+            )));
         }
         let mut bindings = Vec::with_capacity(args.len());
         for (arg, param) in args.iter().zip(&decl.params) {

@@ -1,0 +1,74 @@
+//! Hostile input reaches the user as a diagnostic, never as a panic, an abort, a hang or
+//! escape sequences on their terminal. Each test names the bug it pins.
+
+use std::io::Write;
+use std::process::Stdio;
+
+mod common;
+
+use common::{command, outcome as infra, write_module as module};
+
+/// Bug: a diagnostic whose span starts at column 65,535 or later panicked inside the
+/// renderer ("Formatting argument out of range") in `check`, `plan` and `console`.
+#[test]
+fn a_diagnostic_past_column_65535_is_reported_without_an_excerpt() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    module(dir.path(), &format!("let a = \"{}\" + nope\n", "x".repeat(65_540)));
+    for args in [&["check"][..], &["plan"]] {
+        let (code, text) = infra(dir.path(), args);
+        assert_eq!(code, 1, "{args:?}: {text}");
+        assert!(!text.contains("panicked"), "{args:?}: {text}");
+        assert!(text.contains("undefined name `nope`"), "{text}");
+        assert!(text.contains("note: at main.infra:1:65554 (the line is too long to show)"), "{text}");
+    }
+}
+
+/// Bug: raw ESC bytes in a source file were echoed into diagnostics, even with
+/// `--color never`, so a file could drive the terminal.
+#[test]
+fn control_characters_in_a_source_reach_the_terminal_as_pictures() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    module(dir.path(), "let a = \"\x1b[31mred\x07\" + nope\n");
+    let (code, text) = infra(dir.path(), &["--color", "never", "check"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    assert!(text.contains("\"␛[31mred␇\" + nope"), "{text}");
+    // The label still points at `nope`, past the pictures.
+    assert!(text.contains("main.infra:1:23"), "{text}");
+}
+
+/// Bug: 17,000 `let`s each reading the one before overflowed the stack and aborted
+/// `check`, `plan` and `console`.
+#[test]
+fn seventeen_thousand_chained_lets_plan_and_evaluate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from("output o = l0\n");
+    for i in 0..16_999 {
+        text.push_str(&format!("let l{i} = l{}\n", i + 1));
+    }
+    text.push_str("let l16999 = \"end\"\n");
+    module(dir.path(), &text);
+    let (code, out) = infra(dir.path(), &["plan"]);
+    assert_eq!(code, 0, "{out}");
+    let mut console = command(dir.path(), &["console"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    console.stdin.take().expect("stdin").write_all(b"l0\nl8000\n").expect("writes");
+    let output = console.wait_with_output().expect("finishes");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "\"end\"\n\"end\"\n");
+}
+
+/// Bug: a map key longer than 65,535 characters panicked while the plan aligned `=`.
+#[test]
+fn a_map_key_of_seventy_thousand_characters_is_planned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = "k".repeat(70_000);
+    module(dir.path(), &format!("resource null.resource r {{\n  input = {{\n    \"{key}\" = 1\n    b = 2\n  }}\n}}\n"));
+    let (code, text) = infra(dir.path(), &["plan"]);
+    assert_eq!(code, 0, "{}", &text[..text.len().min(2000)]);
+    assert!(text.contains(&format!("+ b{} = 2", " ".repeat(69_999))), "b is aligned with the long key");
+}
