@@ -22,6 +22,10 @@
 //! operation confirmed before). The synchronous `postgres` client drives its own
 //! single-threaded runtime and must not be called from inside another; each backend
 //! therefore owns one thread that owns the connection, and methods send it jobs.
+//!
+//! `location.rs` parses where the state is (connection string, schema, workspace, TLS);
+//! [`codes`] lists the failures only this backend has, reported through
+//! `StateErrorKind::Backend`. The runtime knows none of this: it sees a `StateBackend`.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
