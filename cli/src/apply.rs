@@ -45,7 +45,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
     if destroy && !args.selection.replace.is_empty() {
         render::print_error(
             out,
-            infra_compiler::diagnostic::codes::OPTION_NOT_SUPPORTED,
+            crate::codes::OPTION_NOT_SUPPORTED,
             "`destroy` does not take --replace",
             "`--replace` is for `apply` and `plan`; `destroy --target ADDRESS` destroys one object and what depends on it",
         );
@@ -67,7 +67,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
         Some(saved) if args.selection.is_selective() || !args.selection.replace.is_empty() => {
             render::print_error(
                 out,
-                infra_compiler::diagnostic::codes::OPTION_NOT_SUPPORTED,
+                crate::codes::OPTION_NOT_SUPPORTED,
                 "a saved plan is applied with the --target, --exclude and --replace it was made with",
                 &format!(
                     "leave them out, or run `infra plan --out FILE` again with them (`{}` was saved with {} target(s))",
@@ -247,7 +247,7 @@ fn watch_interrupts(
         if tokio::signal::ctrl_c().await.is_ok() {
             render::print_error(
                 out,
-                infra_compiler::diagnostic::codes::INTERRUPTED,
+                crate::codes::INTERRUPTED,
                 "stopped at once: operations in flight may have finished without being recorded",
                 "run `infra plan`: operations begun but never confirmed are reported as pending",
             );
@@ -300,7 +300,7 @@ fn approved(auto_approve: bool, destroy: bool, out: Output) -> bool {
     if !std::io::stdin().is_terminal() {
         render::print_error(
             out,
-            infra_compiler::diagnostic::codes::NOT_CONFIRMED,
+            crate::codes::NOT_CONFIRMED,
             "stdin is not a terminal, so there is no one to confirm",
             "pass --auto-approve to proceed without confirmation",
         );
@@ -314,12 +314,7 @@ fn approved(auto_approve: bool, destroy: bool, out: Output) -> bool {
     if answer.trim() == "yes" {
         true
     } else {
-        render::print_error(
-            out,
-            infra_compiler::diagnostic::codes::NOT_CONFIRMED,
-            "cancelled; nothing was changed",
-            "only `yes` confirms",
-        );
+        render::print_error(out, crate::codes::NOT_CONFIRMED, "cancelled; nothing was changed", "only `yes` confirms");
         false
     }
 }

@@ -1,12 +1,11 @@
 //! `infra explain`: the long explanation of a diagnostic code, from `docs/errors/CODE.md`.
 //!
 //! The explanations are compiled into the binary so `infra explain` works anywhere. A test
-//! checks that this table and the compiler's list of codes agree.
+//! checks that this table and the registry of every crate's codes (`codes.rs`) agree.
 
-use clap::Args;
-use infra_compiler::diagnostic::codes;
-
+use crate::codes;
 use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
@@ -129,7 +128,7 @@ pub fn run(args: &ExplainArgs, out: Output) -> u8 {
         None => {
             render::print_error(
                 out,
-                infra_compiler::diagnostic::codes::UNKNOWN_CODE,
+                codes::UNKNOWN_CODE,
                 &format!("`{code}` is not an Infra diagnostic code"),
                 "codes look like `E0201` or `W0001`; run `infra explain --list` to see them all",
             );
@@ -146,7 +145,7 @@ pub fn explanation(code: &str) -> Option<&'static str> {
 
 /// `CODE  title` lines for `--list`.
 fn list() -> String {
-    codes::ALL.iter().map(|(code, title)| format!("{code}  {title}\n")).collect()
+    codes::registry().iter().map(|(code, title)| format!("{code}  {title}\n")).collect()
 }
 
 #[cfg(test)]
@@ -154,15 +153,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_compiler_code_is_explained_and_nothing_else() {
+    fn every_registered_code_is_explained_and_nothing_else() {
         let table: Vec<&str> = EXPLANATIONS.iter().map(|(code, _)| *code).collect();
-        let compiler: Vec<&str> = codes::ALL.iter().map(|(code, _)| code.as_str()).collect();
-        assert_eq!(table, compiler);
+        let registry: Vec<&str> = codes::registry().iter().map(|(code, _)| code.as_str()).collect();
+        assert_eq!(table, registry);
     }
 
     #[test]
     fn every_explanation_starts_with_its_code_and_title() {
-        for (code, title) in codes::ALL {
+        for (code, title) in codes::registry() {
             let text = explanation(code.as_str()).unwrap_or_default();
             let heading = format!("# {code}: {title}\n");
             assert!(text.starts_with(&heading), "docs/errors/{code}.md should start with `{heading}`");

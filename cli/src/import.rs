@@ -63,7 +63,7 @@ pub fn run(args: &ImportArgs, out: Output) -> u8 {
     if loaded.state.instances.contains_key(&args.address) {
         render::print_error(
             out,
-            infra_compiler::diagnostic::codes::STATE_ADDRESS_TAKEN,
+            crate::codes::STATE_ADDRESS_TAKEN,
             &format!("{} is already in the state", args.address),
             "`infra state rm` it first to import another object in its place",
         );

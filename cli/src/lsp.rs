@@ -53,7 +53,7 @@ pub fn run(_args: &LspArgs, out: Output) -> u8 {
         (_, Err(message)) | (Err(message), Ok(())) => {
             render::print_error(
                 out,
-                infra_compiler::diagnostic::codes::COMMAND_FAILED,
+                crate::codes::COMMAND_FAILED,
                 &format!("language server stopped: {message}"),
                 "the editor closed the connection or sent something that is not LSP; restart the server",
             );

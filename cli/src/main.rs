@@ -6,6 +6,7 @@
 
 mod apply;
 mod check;
+mod codes;
 mod console;
 mod dot;
 mod explain;
@@ -140,7 +141,7 @@ fn main() -> ExitCode {
             let out = Output::new(cli.color);
             render::print_error(
                 out,
-                infra_compiler::diagnostic::codes::COMMAND_FAILED,
+                crate::codes::COMMAND_FAILED,
                 &format!("cannot change to directory `{}`: {err}", dir.display()),
                 "check the path given to -C",
             );

@@ -121,7 +121,7 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
         if let Err(error) = crate::saved_plan::save(path, &module.dir, &loaded.state, basis, &plan) {
             render::print_error(
                 out,
-                infra_compiler::diagnostic::codes::COMMAND_FAILED,
+                crate::codes::COMMAND_FAILED,
                 &format!("cannot save the plan to `{}`: {error}", path.display()),
                 "check that the directory exists and is writable",
             );

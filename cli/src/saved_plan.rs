@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::Analysis;
 use infra_runtime::address::Address;
 use infra_runtime::plan::{Plan, Selection};
@@ -17,6 +17,8 @@ use infra_runtime::state::State;
 use infra_runtime::Value;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::codes;
 
 const FORMAT: &str = "infra-plan/2";
 

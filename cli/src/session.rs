@@ -12,18 +12,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_backend_postgres::{PostgresBackend, PostgresLocation};
+use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::resolve::{DeclKind, Module};
 use infra_compiler::syntax::ast::{Expr, ExprKind, Item, StateBlock, TemplatePart};
 use infra_compiler::SourceMap;
 use infra_runtime::module::ModuleScope;
-use infra_runtime::state::postgres::DEFAULT_WORKSPACE;
-use infra_runtime::state::{
-    Loaded, LocalBackend, LockHolder, PostgresBackend, PostgresLocation, StateBackend, StateError, StateErrorKind,
-    StateLock,
-};
+use infra_runtime::state::workspace::DEFAULT_WORKSPACE;
+use infra_runtime::state::{Loaded, LocalBackend, LockHolder, StateBackend, StateError, StateErrorKind, StateLock};
 use infra_runtime::Value;
 
+use crate::codes;
 use crate::{render, Output, EXIT_ERRORS};
 
 /// Where local workspaces other than `default` keep their files, beside the module.
@@ -63,7 +62,7 @@ impl StateLocation {
 
     /// The same store, another workspace.
     pub fn with_workspace(&self, workspace: &str) -> Result<StateLocation, StateError> {
-        infra_runtime::state::postgres::check_workspace_name(workspace)?;
+        infra_runtime::state::workspace::check_workspace_name(workspace)?;
         Ok(match self {
             StateLocation::Local { module_dir, .. } => {
                 StateLocation::Local { module_dir: module_dir.clone(), workspace: workspace.to_string() }
@@ -116,7 +115,7 @@ impl StateLocation {
     }
 
     pub fn create_workspace(&self, name: &str) -> Result<(), StateError> {
-        infra_runtime::state::postgres::check_workspace_name(name)?;
+        infra_runtime::state::workspace::check_workspace_name(name)?;
         match self {
             StateLocation::Local { module_dir, .. } => {
                 let dir = StateLocation::local_dir(module_dir, name);
@@ -137,7 +136,7 @@ impl StateLocation {
     }
 
     pub fn delete_workspace(&self, name: &str, force: bool) -> Result<(), StateError> {
-        infra_runtime::state::postgres::check_workspace_name(name)?;
+        infra_runtime::state::workspace::check_workspace_name(name)?;
         match self {
             StateLocation::Local { module_dir, .. } => {
                 if name == DEFAULT_WORKSPACE {
@@ -202,7 +201,7 @@ pub fn location(
         }
     }
     let workspace = args.workspace.clone().unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
-    infra_runtime::state::postgres::check_workspace_name(&workspace).map_err(state_error)?;
+    infra_runtime::state::workspace::check_workspace_name(&workspace).map_err(state_error)?;
     Ok(StateLocation::Local { module_dir: module_dir.to_path_buf(), workspace })
 }
 

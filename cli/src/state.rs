@@ -6,13 +6,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_backend_postgres::PostgresLocation;
+use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::SourceMap;
 use infra_runtime::address::Address;
 use infra_runtime::plan::moved_address;
 use infra_runtime::state::document::{parse_snapshot, render_snapshot};
-use infra_runtime::state::{LockHolder, PostgresLocation, State, StateBackend, StateError, StateErrorKind, StateLock};
+use infra_runtime::state::{LockHolder, State, StateBackend, StateError, StateErrorKind, StateLock};
 
+use crate::codes;
 use crate::session::{BackendArgs, StateLocation};
 use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
 

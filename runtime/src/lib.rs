@@ -3,9 +3,11 @@
 //! This crate owns the meaning of the language: [`value`] (values with unknown and
 //! sensitive marks), [`convert`] (conversion to declared types), [`function`] (the
 //! interface the built-in functions implement) and [`eval`] (evaluating expressions and
-//! modules). Plan, apply and state come with the engine.
+//! modules); [`plan`] plans and applies, [`state`] keeps what was applied behind the
+//! `StateBackend` trait, and [`codes`] lists the diagnostic codes the runtime reports.
 
 pub mod address;
+pub mod codes;
 pub mod compare;
 pub mod convert;
 pub mod diff;

@@ -7,7 +7,9 @@
 //! one begins and completes, and an exclusive lock naming its holder. Loading replays
 //! the journal over the snapshot, so an operation that began but never completed shows
 //! up as an instance with a pending [`Status`]. [`LocalBackend`] keeps all of it in files
-//! beside the root module; [`PostgresBackend`] in a PostgreSQL database shared by a team.
+//! beside the root module; other backends are crates of their own that implement
+//! [`StateBackend`] (`infra-backend-postgres` keeps it in a PostgreSQL database shared by
+//! a team), so the runtime depends on no database client.
 //!
 //! The backend interface is synchronous. File I/O with `fsync` blocks anyway, and a
 //! blocking interface is simple to call from threads, tests and child processes; the
@@ -17,7 +19,7 @@
 //! Sub-modules: [`json`] converts values to and from JSON (sensitive marks become
 //! attribute paths), [`document`] reads and writes the snapshot format, [`journal`] the
 //! journal lines and their replay, [`lock`] the lock holder, [`local`] the file backend,
-//! [`postgres`] the database backend, [`error`] the errors and warnings.
+//! [`workspace`] workspace names, [`error`] the errors and warnings.
 
 pub mod document;
 pub mod error;
@@ -25,7 +27,7 @@ pub mod journal;
 pub mod json;
 pub mod local;
 pub mod lock;
-pub mod postgres;
+pub mod workspace;
 
 use std::any::Any;
 use std::collections::hash_map::RandomState;
@@ -49,7 +51,6 @@ pub use json::{
 };
 pub use local::LocalBackend;
 pub use lock::LockHolder;
-pub use postgres::{PostgresBackend, PostgresLocation};
 
 /// The snapshot format this version of Infra reads and writes. A state with a larger
 /// version is refused rather than misread.

@@ -798,7 +798,7 @@ fn state_files_have_their_documented_names() {
 }
 
 /// Every state error and warning code is registered, with the same title, in the
-/// compiler's code list (which `infra explain` and `docs/errors/` follow).
+/// runtime's code list (which `infra explain` and `docs/errors/` follow).
 #[test]
 fn state_codes_are_registered() {
     use infra_runtime::state::{StateErrorKind, StateWarningKind};
@@ -815,9 +815,9 @@ fn state_codes_are_registered() {
         StateErrorKind::LockFailed,
     ];
     for kind in kinds {
-        assert_eq!(infra_compiler::diagnostic::codes::title(kind.code()), Some(kind.title()), "{}", kind.code());
+        assert_eq!(infra_runtime::codes::title(kind.code()), Some(kind.title()), "{}", kind.code());
     }
     for kind in [StateWarningKind::TornJournal, StateWarningKind::JournalAhead] {
-        assert_eq!(infra_compiler::diagnostic::codes::title(kind.code()), Some(kind.title()), "{}", kind.code());
+        assert_eq!(infra_runtime::codes::title(kind.code()), Some(kind.title()), "{}", kind.code());
     }
 }

@@ -1,8 +1,8 @@
 //! Infra's built-in providers and functions, offered to the checker through [`Schemas`].
 //!
-//! This crate holds the schemas of the built-in providers (`null`, `time`, `local`, `exec`,
-//! `random`, `tls`) and the signatures of the built-in functions. Their implementations
-//! arrive in later issues; the checker needs only what is here.
+//! This crate holds the built-in functions (signatures and implementations), the small
+//! built-in providers (`null`, `time`, `local`, `exec`, `random`, `tls`) and the registry
+//! of every provider, including those of provider crates such as `infra-provider-aws`.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

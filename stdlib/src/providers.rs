@@ -1,12 +1,15 @@
-//! Schemas of the built-in providers, one module per provider, and the helpers they share.
+//! The registry of providers: every provider Infra knows, built in or in a provider
+//! family's own crate, is listed here and nowhere else.
 //!
-//! Every resource kind and data source is built with [`kind`], which adds the computed `id`
-//! that the language relies on (`main.id`) and that state keys instances by.
+//! The small built-in providers (`exec`, `local`, `null`, `random`, `time`, `tls`) live
+//! in this crate, one module each; network providers are crates of their own under
+//! `providers/` (`aws` is `infra-provider-aws`), re-exported here by name. All of them
+//! build their schemas with the shared helpers of `infra-provider-kit`.
 
-use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema};
-use infra_compiler::types::Type;
+use infra_compiler::schema::ProviderSchema;
 
-pub mod aws;
+pub use infra_provider_aws as aws;
+
 pub mod exec;
 pub mod local;
 pub mod null;
@@ -15,7 +18,7 @@ mod stateless;
 pub mod time;
 pub mod tls;
 
-/// Every built-in provider's schema.
+/// Every provider's schema.
 pub fn all() -> Vec<ProviderSchema> {
     vec![
         aws::schema(),
@@ -28,7 +31,7 @@ pub fn all() -> Vec<ProviderSchema> {
     ]
 }
 
-/// Every built-in provider, ready to configure; in the same order as [`all`].
+/// Every provider, ready to configure; in the same order as [`all`].
 pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFactory>> {
     vec![
         aws::factory(),
@@ -39,28 +42,4 @@ pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFa
         time::factory(),
         tls::factory(),
     ]
-}
-
-/// A provider that takes no configuration.
-fn provider(
-    name: &str,
-    description: &str,
-    resources: Vec<(&str, Schema)>,
-    data_sources: Vec<(&str, Schema)>,
-) -> ProviderSchema {
-    let by_name = |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
-    ProviderSchema {
-        name: name.to_string(),
-        description: description.to_string(),
-        config: Schema::default(),
-        resources: by_name(resources),
-        data_sources: by_name(data_sources),
-    }
-}
-
-/// A resource kind or data source: a computed `id`, described by `id`, then `attributes`.
-fn kind(description: &str, id: &str, attributes: Vec<AttributeSchema>) -> Schema {
-    let mut all = vec![AttributeSchema::computed("id", Type::String, id)];
-    all.extend(attributes);
-    Schema { description: description.to_string(), attributes: all, blocks: Vec::new() }
 }

@@ -1,7 +1,12 @@
-//! Every diagnostic code the compiler emits, with a one-line title.
+//! The language's diagnostic codes, with a one-line title: loading, syntax, names,
+//! types, schemas, the graph and evaluation (E00xx–E06xx), the `state` block's checks
+//! (E0717, E0718) and the warnings about source (W0xxx).
 //!
-//! Each code has a longer explanation in `docs/errors/<CODE>.md`, printed by
-//! `infra explain CODE`. A test checks the two lists agree.
+//! Each crate owns the codes it reports and lists them with [`codes!`](crate::codes) in
+//! the same form: the runtime its state codes (`infra_runtime::codes`), each state
+//! backend its own (`infra_backend_postgres::codes`), the CLI the invocation's (E08xx).
+//! The CLI assembles them into the one registry `infra explain` serves. Each code has a
+//! longer explanation in `docs/errors/<CODE>.md`; a test checks the two lists agree.
 
 use std::fmt;
 
@@ -20,15 +25,23 @@ impl fmt::Display for Code {
     }
 }
 
+/// Declares a crate's codes: a constant per code, `ALL` (every code with its title, in
+/// code order) and `title`. Invoked once per crate, in a module named `codes`.
+#[macro_export]
 macro_rules! codes {
     ($($name:ident = $code:literal, $title:literal;)*) => {
-        $(pub const $name: Code = Code($code);)*
+        $(pub const $name: $crate::diagnostic::Code = $crate::diagnostic::Code($code);)*
         /// Every code with its title, in code order.
-        pub const ALL: &[(Code, &str)] = &[$(($name, $title),)*];
+        pub const ALL: &[($crate::diagnostic::Code, &str)] = &[$(($name, $title),)*];
+
+        /// The title of a code, if it is one of this list's.
+        pub fn title(code: &str) -> Option<&'static str> {
+            ALL.iter().find(|(c, _)| c.as_str().eq_ignore_ascii_case(code)).map(|(_, t)| *t)
+        }
     };
 }
 
-codes! {
+crate::codes! {
     // Loading: E00xx
     INVALID_UTF8 = "E0001", "source file is not valid UTF-8";
     READ_FAILED = "E0002", "source file or directory cannot be read";
@@ -93,47 +106,10 @@ codes! {
     PROVIDER_FAILED = "E0610", "provider operation failed";
     INVALID_MOVE = "E0611", "`moved` or `forget` cannot be applied";
     PLAN_CHANGED = "E0612", "change differs from the approved plan";
-    // State: E07xx
-    STATE_CORRUPT = "E0700", "state file is not valid";
-    STATE_NEWER_FORMAT = "E0701", "state written by a newer version of Infra";
-    STATE_LOCKED = "E0702", "state is locked";
-    STATE_READ_FAILED = "E0703", "state cannot be read";
-    STATE_WRITE_FAILED = "E0704", "state cannot be written";
-    STATE_CORRUPT_JOURNAL = "E0705", "state journal is not valid";
-    STATE_UNSTORABLE = "E0706", "value cannot be stored in the state";
-    STATE_NOT_LOCKED = "E0707", "state written without holding the lock";
-    STATE_CONFLICT = "E0708", "stored state changed since it was loaded";
-    STATE_LOCK_FAILED = "E0709", "state lock cannot be taken";
-    STALE_PLAN = "E0710", "saved plan no longer applies";
-    STATE_UNREACHABLE = "E0711", "state server cannot be reached";
-    STATE_AUTH_FAILED = "E0712", "state server refused the credentials";
-    STATE_DATABASE_MISSING = "E0713", "state database does not exist";
-    STATE_NEWER_SCHEMA = "E0714", "state database made by a newer version of Infra";
-    STATE_CONNECTION_LOST = "E0715", "connection to the state server failed";
-    STATE_INVALID_LOCATION = "E0716", "state location is not valid";
+    // The `state` block: E0717, E0718 (the other E07xx codes are the state backends')
     STATE_BLOCK_EXPRESSION = "E0717", "value not allowed in a `state` block";
     STATE_BLOCK_INVALID = "E0718", "`state` block is not valid";
-    STATE_WORKSPACE = "E0719", "workspace does not exist or already exists";
-    STATE_LINEAGE_MISMATCH = "E0720", "state has another lineage";
-    STATE_OLDER_SERIAL = "E0721", "state is older than the stored one";
-    STATE_ADDRESS_TAKEN = "E0722", "address already in the state";
-    STATE_TLS = "E0723", "TLS to the state server failed";
-    // The command line: E08xx (about the invocation, not about source)
-    NOT_CONFIRMED = "E0800", "changes not confirmed";
-    OPTION_NOT_SUPPORTED = "E0801", "option not supported here";
-    NOT_IN_STATE = "E0802", "not in the state";
-    COMMAND_FAILED = "E0803", "command cannot run";
-    UNKNOWN_CODE = "E0804", "unknown diagnostic code";
-    INTERRUPTED = "E0805", "interrupted";
-    INVALID_STATE_DOCUMENT = "E0807", "input is not a state document";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";
-    STATE_TORN_JOURNAL = "W0700", "incomplete entry at the end of the state journal";
-    STATE_JOURNAL_AHEAD = "W0701", "state journal is newer than the state file";
-}
-
-/// The title of a code, if it is one of ours.
-pub fn title(code: &str) -> Option<&'static str> {
-    ALL.iter().find(|(c, _)| c.0.eq_ignore_ascii_case(code)).map(|(_, t)| *t)
 }

@@ -87,7 +87,7 @@ struct OutputDocument {
 
 /// The fields every version of the format has, for checking what a write would replace.
 #[derive(Clone, Debug, Deserialize)]
-pub(crate) struct Header {
+pub struct Header {
     pub serial: u64,
     pub lineage: String,
 }
@@ -163,7 +163,7 @@ fn instance_from_document(record: InstanceDocument, name: &str) -> Result<Instan
 }
 
 /// The serial and lineage of a stored snapshot.
-pub(crate) fn parse_header(bytes: &[u8], name: &str) -> Result<Header, StateError> {
+pub fn parse_header(bytes: &[u8], name: &str) -> Result<Header, StateError> {
     let json = parse_versioned(bytes, name)?;
     serde_json::from_value(json).map_err(|e| corrupt(name, &e.to_string()))
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use infra_compiler::diagnostic::{Code, Diagnostic};
 
+use crate::codes;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StateErrorKind {
     /// The state file is not valid JSON, or not a state document.
@@ -29,16 +31,6 @@ pub enum StateErrorKind {
     Conflict,
     /// The lock file cannot be opened or locked for a reason other than another holder.
     LockFailed,
-    /// The state server cannot be reached (refused, timed out, no such host).
-    Unreachable,
-    /// The state server refused the credentials.
-    AuthFailed,
-    /// The state server has no database of the configured name.
-    DatabaseMissing,
-    /// The state database's tables were made by a newer version of Infra.
-    NewerSchema,
-    /// The connection to the state server was lost, or the server failed a statement.
-    ConnectionLost,
     /// The state location (URL, schema, workspace name) is not valid.
     InvalidLocation,
     /// The workspace does not exist, or already exists.
@@ -47,60 +39,39 @@ pub enum StateErrorKind {
     LineageMismatch,
     /// A state older (smaller serial) than the stored one would replace it.
     OlderSerial,
-    /// TLS to the state server failed: not offered when required, or a certificate
-    /// that cannot be verified.
-    Tls,
+    /// A failure only one backend knows, with that backend's code and its title (the
+    /// PostgreSQL backend's connection, credentials and TLS errors). The backend's crate
+    /// lists the code; the runtime only carries it.
+    Backend(Code, &'static str),
 }
 
 impl StateErrorKind {
     pub fn code(self) -> &'static str {
-        match self {
-            StateErrorKind::Corrupt => "E0700",
-            StateErrorKind::NewerFormat => "E0701",
-            StateErrorKind::Locked => "E0702",
-            StateErrorKind::ReadFailed => "E0703",
-            StateErrorKind::WriteFailed => "E0704",
-            StateErrorKind::CorruptJournal => "E0705",
-            StateErrorKind::Unstorable => "E0706",
-            StateErrorKind::NotLocked => "E0707",
-            StateErrorKind::Conflict => "E0708",
-            StateErrorKind::LockFailed => "E0709",
-            StateErrorKind::Unreachable => "E0711",
-            StateErrorKind::AuthFailed => "E0712",
-            StateErrorKind::DatabaseMissing => "E0713",
-            StateErrorKind::NewerSchema => "E0714",
-            StateErrorKind::ConnectionLost => "E0715",
-            StateErrorKind::InvalidLocation => "E0716",
-            StateErrorKind::Workspace => "E0719",
-            StateErrorKind::LineageMismatch => "E0720",
-            StateErrorKind::OlderSerial => "E0721",
-            StateErrorKind::Tls => "E0723",
-        }
+        let code = match self {
+            StateErrorKind::Corrupt => codes::STATE_CORRUPT,
+            StateErrorKind::NewerFormat => codes::STATE_NEWER_FORMAT,
+            StateErrorKind::Locked => codes::STATE_LOCKED,
+            StateErrorKind::ReadFailed => codes::STATE_READ_FAILED,
+            StateErrorKind::WriteFailed => codes::STATE_WRITE_FAILED,
+            StateErrorKind::CorruptJournal => codes::STATE_CORRUPT_JOURNAL,
+            StateErrorKind::Unstorable => codes::STATE_UNSTORABLE,
+            StateErrorKind::NotLocked => codes::STATE_NOT_LOCKED,
+            StateErrorKind::Conflict => codes::STATE_CONFLICT,
+            StateErrorKind::LockFailed => codes::STATE_LOCK_FAILED,
+            StateErrorKind::InvalidLocation => codes::STATE_INVALID_LOCATION,
+            StateErrorKind::Workspace => codes::STATE_WORKSPACE,
+            StateErrorKind::LineageMismatch => codes::STATE_LINEAGE_MISMATCH,
+            StateErrorKind::OlderSerial => codes::STATE_OLDER_SERIAL,
+            StateErrorKind::Backend(code, _) => code,
+        };
+        code.as_str()
     }
 
-    /// The code's title, as `codes.rs` will list it.
+    /// The code's title, as its crate's code list has it.
     pub fn title(self) -> &'static str {
         match self {
-            StateErrorKind::Corrupt => "state file is not valid",
-            StateErrorKind::NewerFormat => "state written by a newer version of Infra",
-            StateErrorKind::Locked => "state is locked",
-            StateErrorKind::ReadFailed => "state cannot be read",
-            StateErrorKind::WriteFailed => "state cannot be written",
-            StateErrorKind::CorruptJournal => "state journal is not valid",
-            StateErrorKind::Unstorable => "value cannot be stored in the state",
-            StateErrorKind::NotLocked => "state written without holding the lock",
-            StateErrorKind::Conflict => "stored state changed since it was loaded",
-            StateErrorKind::LockFailed => "state lock cannot be taken",
-            StateErrorKind::Unreachable => "state server cannot be reached",
-            StateErrorKind::AuthFailed => "state server refused the credentials",
-            StateErrorKind::DatabaseMissing => "state database does not exist",
-            StateErrorKind::NewerSchema => "state database made by a newer version of Infra",
-            StateErrorKind::ConnectionLost => "connection to the state server failed",
-            StateErrorKind::InvalidLocation => "state location is not valid",
-            StateErrorKind::Workspace => "workspace does not exist or already exists",
-            StateErrorKind::LineageMismatch => "state has another lineage",
-            StateErrorKind::OlderSerial => "state is older than the stored one",
-            StateErrorKind::Tls => "TLS to the state server failed",
+            StateErrorKind::Backend(_, title) => title,
+            kind => codes::title(kind.code()).unwrap_or_default(),
         }
     }
 }
@@ -180,17 +151,16 @@ pub enum StateWarningKind {
 
 impl StateWarningKind {
     pub fn code(self) -> &'static str {
-        match self {
-            StateWarningKind::TornJournal => "W0700",
-            StateWarningKind::JournalAhead => "W0701",
-        }
+        let code = match self {
+            StateWarningKind::TornJournal => codes::STATE_TORN_JOURNAL,
+            StateWarningKind::JournalAhead => codes::STATE_JOURNAL_AHEAD,
+        };
+        code.as_str()
     }
 
+    /// The code's title, as the runtime's code list has it.
     pub fn title(self) -> &'static str {
-        match self {
-            StateWarningKind::TornJournal => "incomplete entry at the end of the state journal",
-            StateWarningKind::JournalAhead => "state journal is newer than the state file",
-        }
+        codes::title(self.code()).unwrap_or_default()
     }
 }
 

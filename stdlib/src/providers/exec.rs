@@ -20,7 +20,7 @@ use infra_runtime::value::{format_number, Kind, Value};
 use sha2::{Digest, Sha256};
 
 use self::run::{describe_exit, resolve, stderr_tail, Invocation, Outcome};
-use super::{kind, provider};
+use infra_provider_kit::{kind, provider};
 
 mod run;
 

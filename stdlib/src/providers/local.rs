@@ -14,7 +14,7 @@ use infra_runtime::provider::{
 };
 use infra_runtime::value::{Kind, Value};
 
-use super::{kind, provider};
+use infra_provider_kit::{kind, provider};
 
 mod file;
 

@@ -12,8 +12,9 @@ use infra_runtime::provider::{Attributes, Provider, ProviderFactory, ProviderRes
 use infra_runtime::Value;
 use rand::RngCore;
 
-use super::stateless::{attribute, keep_computed, plan_attributes, resource_schema, unconfigured_factory};
-use super::{kind, provider};
+use infra_provider_kit::{attribute, keep_computed, kind, plan_attributes, provider, resource_schema};
+
+use super::stateless::unconfigured_factory;
 
 pub fn schema() -> ProviderSchema {
     let resource = kind(

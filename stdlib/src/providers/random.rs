@@ -12,10 +12,11 @@ use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 
-use super::stateless::{
-    attribute, keep_computed, plan_attributes, resource_schema, unconfigured_factory, unknown_kind, whole_number,
+use infra_provider_kit::{
+    attribute, keep_computed, kind, plan_attributes, provider, resource_schema, unknown_kind, whole_number,
 };
-use super::{kind, provider};
+
+use super::stateless::unconfigured_factory;
 
 pub fn schema() -> ProviderSchema {
     provider(

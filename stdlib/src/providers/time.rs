@@ -9,8 +9,9 @@ use infra_compiler::types::Type;
 use infra_runtime::provider::{Attributes, Provider, ProviderError, ProviderFactory, ProviderResult, ReadResult};
 use infra_runtime::Value;
 
-use super::stateless::{keep_computed, known, plan_attributes, resource_schema, unconfigured_factory};
-use super::{kind, provider};
+use infra_provider_kit::{keep_computed, kind, known, plan_attributes, provider, resource_schema};
+
+use super::stateless::unconfigured_factory;
 
 pub fn schema() -> ProviderSchema {
     let sleep = kind(

@@ -11,10 +11,11 @@ use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use sha1::{Digest, Sha1};
 use ssh_key::private::{Ed25519Keypair, KeypairData, RsaKeypair};
 
-use super::stateless::{
-    attribute, keep_computed, known, plan_attributes, resource_schema, unconfigured_factory, whole_number,
+use infra_provider_kit::{
+    attribute, keep_computed, kind, known, plan_attributes, provider, resource_schema, whole_number,
 };
-use super::{kind, provider};
+
+use super::stateless::unconfigured_factory;
 
 pub fn schema() -> ProviderSchema {
     let private_key = kind(

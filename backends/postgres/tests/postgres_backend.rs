@@ -4,15 +4,14 @@
 
 use std::time::Duration;
 
+use infra_backend_postgres::{PostgresBackend, PostgresLocation, KEPT_SNAPSHOTS};
 use infra_runtime::address::Address;
-use infra_runtime::state::postgres::KEPT_SNAPSHOTS;
 use infra_runtime::state::{
-    Action, Instance, JournalEntry, LockHolder, Mode, PostgresBackend, PostgresLocation, State, StateBackend,
-    StateErrorKind, Status,
+    Action, Instance, JournalEntry, LockHolder, Mode, State, StateBackend, StateErrorKind, Status,
 };
 use infra_runtime::Value;
 
-#[path = "../../cli/tests/support/postgres.rs"]
+#[path = "../../../cli/tests/support/postgres.rs"]
 mod pg;
 
 fn backend(url: &str, workspace: Option<&str>) -> PostgresBackend {

@@ -14,9 +14,9 @@ use infra_runtime::provider::{
 };
 use infra_runtime::Value;
 
+use infra_provider_kit::{attribute, kind, known, plan_attributes, resource_schema, unknown_kind};
+
 use self::client::{AwsResult, Client, Settings};
-use super::kind;
-use super::stateless::{attribute, known, plan_attributes, resource_schema, unknown_kind};
 
 mod client;
 mod ec2;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use infra_runtime::provider::{Attributes, ProviderContext, ReadResult};
 use infra_runtime::Value;
 
-#[path = "../../cli/tests/support/moto.rs"]
+#[path = "../../../cli/tests/support/moto.rs"]
 mod moto;
 
 use moto::Moto;
@@ -26,7 +26,7 @@ impl Moto {
         .map(|(k, v)| (k.to_string(), Value::string(v)))
         .collect();
         let context = ProviderContext { module_dir: PathBuf::from(".") };
-        infra_stdlib::providers::aws::factory().configure(&config, &context).expect("configured")
+        infra_provider_aws::factory().configure(&config, &context).expect("configured")
     }
 }
 
