@@ -21,6 +21,8 @@ infra_compiler::codes! {
     STATE_LINEAGE_MISMATCH = "E0720", "state has another lineage";
     STATE_OLDER_SERIAL = "E0721", "state is older than the stored one";
     STATE_ADDRESS_TAKEN = "E0722", "address already in the state";
+    STATE_NOT_A_FILE = "E0724", "state path is not a state file";
+    STATE_MISSING = "E0725", "state file missing beside its backup";
     STATE_TORN_JOURNAL = "W0700", "incomplete entry at the end of the state journal";
     STATE_JOURNAL_AHEAD = "W0701", "state journal is newer than the state file";
 }

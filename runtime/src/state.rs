@@ -77,6 +77,19 @@ impl State {
     }
 
     /// The instances whose last operation began but was not confirmed.
+    /// The serial the next snapshot is written with; an error at the largest serial
+    /// there is (a state edited by hand), which would otherwise wrap around to 0 and
+    /// read as the oldest state of its lineage.
+    pub fn next_serial(&self) -> Result<u64, StateError> {
+        self.serial.checked_add(1).ok_or_else(|| {
+            StateError::new(
+                StateErrorKind::Unstorable,
+                format!("the state's serial is {}, the largest there is: it cannot be incremented", self.serial),
+            )
+            .with_help("the state was edited by hand; nothing was written. Set its serial back to what it was")
+        })
+    }
+
     pub fn pending(&self) -> impl Iterator<Item = (&Address, &Instance)> {
         self.instances.iter().filter(|(_, instance)| instance.status.is_pending())
     }

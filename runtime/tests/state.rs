@@ -540,11 +540,96 @@ fn a_corrupted_state_file_is_refused_and_left_as_it_is() {
 fn an_unreadable_state_file_is_an_error() {
     let dir = temp_dir();
     let backend = LocalBackend::new(dir.path());
-    // A directory in the file's place cannot be read, even by root.
+    // A directory in the file's place cannot be read, even by root; it is refused before
+    // any attempt, as not a state file.
     ok(fs::create_dir(backend.state_path()));
     let error = err(backend.load());
-    assert_eq!((error.kind, error.code()), (StateErrorKind::ReadFailed, "E0703"));
-    assert!(error.message.starts_with("cannot read `"), "{}", error.message);
+    assert_eq!((error.kind, error.code()), (StateErrorKind::NotAFile, "E0724"));
+    assert!(error.message.ends_with("is a directory"), "{}", error.message);
+}
+
+/// Bug: with the state file gone but its backup present, `plan` proposed to create
+/// everything again, without a word.
+#[test]
+fn a_missing_state_beside_its_backup_is_refused_unless_allowed() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    {
+        let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+        let mut state = ok(backend.load()).state;
+        state.instances.insert(address("web"), file_instance("x"));
+        ok(backend.write_snapshot(&mut state));
+        ok(backend.write_snapshot(&mut state));
+    }
+    ok(fs::remove_file(backend.state_path()));
+    let error = err(backend.load());
+    assert_eq!((error.kind, error.code()), (StateErrorKind::Missing, "E0725"));
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("cp infra.state.json.backup infra.state.json")));
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("--allow-empty-state")));
+    let allowed = LocalBackend::new(dir.path()).allowing_empty_state(true);
+    assert!(ok(allowed.load()).state.instances.is_empty());
+    // Restoring the backup brings the instances back.
+    ok(fs::copy(backend.backup_path(), backend.state_path()));
+    assert_eq!(ok(backend.load()).state.instances.len(), 1);
+}
+
+/// Bug: a dangling symbolic link as the state loaded as an empty state, and the next
+/// write replaced the link with a file.
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_state_is_refused() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    ok(std::os::unix::fs::symlink(dir.path().join("elsewhere.json"), backend.state_path()));
+    let error = err(backend.load());
+    assert_eq!((error.kind, error.code()), (StateErrorKind::NotAFile, "E0724"));
+    assert!(error.message.contains("is a symbolic link to"), "{}", error.message);
+    assert!(ok(fs::symlink_metadata(backend.state_path())).file_type().is_symlink(), "the link is left alone");
+}
+
+/// A state kept elsewhere through a symbolic link is read and written through it: the
+/// file it points to changes, the link stays, and the backup is a real copy.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_state_is_written_through_the_link() {
+    let dir = temp_dir();
+    let store = temp_dir();
+    let target = store.path().join("web.state.json");
+    let backend = LocalBackend::new(dir.path());
+    {
+        let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+        let mut state = ok(backend.load()).state;
+        ok(backend.write_snapshot(&mut state));
+        ok(fs::rename(backend.state_path(), &target));
+        ok(std::os::unix::fs::symlink(&target, backend.state_path()));
+        state.instances.insert(address("web"), file_instance("x"));
+        ok(backend.write_snapshot(&mut state));
+    }
+    assert!(ok(fs::symlink_metadata(backend.state_path())).file_type().is_symlink(), "the link survives");
+    let stored: serde_json::Value = ok(serde_json::from_slice(&ok(fs::read(&target))));
+    assert_eq!(stored["serial"], 2);
+    assert_eq!(ok(backend.load()).state.instances.len(), 1);
+    let backup: serde_json::Value = ok(serde_json::from_slice(&ok(fs::read(backend.backup_path()))));
+    assert_eq!(backup["serial"], 1, "the backup holds the previous version");
+    assert!(!ok(fs::symlink_metadata(backend.backup_path())).file_type().is_symlink(), "the backup is a file");
+}
+
+/// Bug: a FIFO as the state file hung `plan`, and a link to `/dev/zero` ran out of
+/// memory.
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_device_as_the_state_is_refused_without_reading_it() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let status = ok(Command::new("mkfifo").arg(backend.state_path()).status());
+    assert!(status.success());
+    let error = err(backend.load());
+    assert_eq!((error.kind, error.code()), (StateErrorKind::NotAFile, "E0724"));
+    ok(fs::remove_file(backend.state_path()));
+    ok(std::os::unix::fs::symlink("/dev/zero", backend.state_path()));
+    let error = err(backend.load());
+    assert_eq!((error.kind, error.code()), (StateErrorKind::NotAFile, "E0724"));
+    assert!(error.message.contains("not a regular file"), "{}", error.message);
 }
 
 #[test]
@@ -820,4 +905,24 @@ fn state_codes_are_registered() {
     for kind in [StateWarningKind::TornJournal, StateWarningKind::JournalAhead] {
         assert_eq!(infra_runtime::codes::title(kind.code()), Some(kind.title()), "{}", kind.code());
     }
+}
+
+/// Bug: a state whose serial was 2^64 − 1 (edited by hand) was written with serial 0,
+/// the oldest a state can be.
+#[test]
+fn the_largest_serial_is_not_wrapped_around() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    ok(backend.write_snapshot(&mut state));
+    let text =
+        ok(fs::read_to_string(backend.state_path())).replace("\"serial\": 1", &format!("\"serial\": {}", u64::MAX));
+    ok(fs::write(backend.state_path(), text));
+    let mut state = ok(backend.load()).state;
+    assert_eq!(state.serial, u64::MAX);
+    let error = err(backend.write_snapshot(&mut state));
+    assert_eq!((error.kind, error.code()), (StateErrorKind::Unstorable, "E0706"));
+    assert!(error.message.contains("the largest there is"), "{}", error.message);
+    assert_eq!(ok(backend.load()).state.serial, u64::MAX, "nothing was written");
 }

@@ -462,7 +462,7 @@ impl PostgresBackend {
     /// transaction; `check` refuses another lineage or a newer stored serial.
     fn store_snapshot(&self, state: &mut State, check: bool, clear_journal: bool) -> Result<(), StateError> {
         self.require_lock()?;
-        let serial = state.serial + 1;
+        let serial = state.next_serial()?;
         let document = render_snapshot(state, serial)?;
         let (lineage, loaded_serial) = (state.lineage.clone(), state.serial);
         self.with_workspace(move |client, schema, workspace| {

@@ -39,6 +39,12 @@ pub enum StateErrorKind {
     LineageMismatch,
     /// A state older (smaller serial) than the stored one would replace it.
     OlderSerial,
+    /// The state's path holds something other than a state file: a FIFO, a device, a
+    /// directory, a dangling symbolic link, or a file far too large.
+    NotAFile,
+    /// The snapshot is gone while its backup is there (refused unless an empty state is
+    /// allowed).
+    Missing,
     /// A failure only one backend knows, with that backend's code and its title (the
     /// PostgreSQL backend's connection, credentials and TLS errors). The backend's crate
     /// lists the code; the runtime only carries it.
@@ -62,6 +68,8 @@ impl StateErrorKind {
             StateErrorKind::Workspace => codes::STATE_WORKSPACE,
             StateErrorKind::LineageMismatch => codes::STATE_LINEAGE_MISMATCH,
             StateErrorKind::OlderSerial => codes::STATE_OLDER_SERIAL,
+            StateErrorKind::NotAFile => codes::STATE_NOT_A_FILE,
+            StateErrorKind::Missing => codes::STATE_MISSING,
             StateErrorKind::Backend(code, _) => code,
         };
         code.as_str()

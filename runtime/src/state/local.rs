@@ -47,6 +47,8 @@ pub struct LocalBackend {
     /// The journal, open for appending while the lock is held (closed on release, since
     /// another process may change the file once the lock is gone).
     journal: Arc<Mutex<Option<JournalFile>>>,
+    /// Whether a missing snapshot beside a backup may load as an empty state.
+    allow_empty: bool,
 }
 
 struct JournalFile {
@@ -62,7 +64,15 @@ impl LocalBackend {
         if dir.as_os_str().is_empty() {
             dir = PathBuf::from(".");
         }
-        LocalBackend { dir, lock_held: Arc::default(), journal: Arc::default() }
+        LocalBackend { dir, lock_held: Arc::default(), journal: Arc::default(), allow_empty: false }
+    }
+
+    /// Lets a missing snapshot whose backup is present load as an empty state
+    /// (`--allow-empty-state`); by default that is refused, since it usually means the
+    /// snapshot was lost and everything would be planned anew.
+    pub fn allowing_empty_state(mut self, allow: bool) -> LocalBackend {
+        self.allow_empty = allow;
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -108,11 +118,27 @@ impl LocalBackend {
         }
     }
 
+    /// The error for a snapshot that is gone while its backup is there: planning from an
+    /// empty state would propose to create everything again.
+    fn lost_snapshot(&self) -> StateError {
+        StateError::new(
+            StateErrorKind::Missing,
+            format!("`{STATE_FILE}` does not exist, but its backup `{BACKUP_FILE}` does"),
+        )
+        .at(&self.state_path())
+        .with_help(format!(
+            "nothing was changed; if the state file was lost, restore it with `cp {BACKUP_FILE} {STATE_FILE}` in \
+             `{}` (the journal is replayed over it); to start from an empty state anyway, run again with \
+             `--allow-empty-state`",
+            self.dir.display()
+        ))
+    }
+
     /// Fails if writing `state` would replace a different state: another lineage, a
     /// newer serial, or a file that does not parse.
     fn check_replaceable(&self, state: &State) -> Result<(), StateError> {
         let path = self.state_path();
-        let Some(bytes) = read_optional(&path)? else { return Ok(()) };
+        let Some(bytes) = read_state_file(&path)? else { return Ok(()) };
         let header = parse_header(&bytes, STATE_FILE)
             .map_err(|e| e.at(&path).with_help(format!("refusing to overwrite it; {}", self.backup_hint())))?;
         if header.lineage != state.lineage {
@@ -144,33 +170,37 @@ impl LocalBackend {
 
     /// Replaces the snapshot with `bytes`: temp file, sync, backup, rename, sync the
     /// directory.
+    ///
+    /// A snapshot that is a symbolic link is written through it deliberately: the file
+    /// it points to is replaced (through a temp file beside it), the link kept; the
+    /// backup stays a file of its own in the module's directory.
     fn write_atomically(&self, bytes: &[u8]) -> Result<(), StateError> {
-        let path = self.state_path();
-        let temp = self.dir.join(TEMP_FILE);
+        let path = snapshot_target(&self.state_path())?;
+        let dir = path.parent().map_or_else(|| self.dir.clone(), Path::to_path_buf);
+        let temp = dir.join(TEMP_FILE);
         let unchanged = format!("`{STATE_FILE}` still holds the previous version; the journal keeps every operation");
         let result = write_new_synced(&temp, bytes)
-            .and_then(|()| self.keep_backup())
+            .and_then(|()| self.keep_backup(&path))
             .and_then(|()| fs::rename(&temp, &path).map_err(|e| io_error(WRITE_FAILED, "replace", &path, &e)));
         if let Err(error) = result {
             // Best effort: the temp file is overwritten by the next write anyway.
             let _ = fs::remove_file(&temp);
             return Err(error.with_help(unchanged));
         }
-        sync_dir(&self.dir)
+        sync_dir(&dir)
     }
 
     /// Makes the current snapshot the backup: a hard link (no copy, and the old content
     /// is already on disk), or a synced copy where links are not supported. Renamed into
     /// place, so the backup too is always whole.
-    fn keep_backup(&self) -> Result<(), StateError> {
-        let path = self.state_path();
+    fn keep_backup(&self, path: &Path) -> Result<(), StateError> {
         if !path.exists() {
             return Ok(());
         }
         let temp = self.dir.join(BACKUP_TEMP_FILE);
         remove_if_present(&temp)?;
-        if fs::hard_link(&path, &temp).is_err() {
-            fs::copy(&path, &temp)
+        if fs::hard_link(path, &temp).is_err() {
+            fs::copy(path, &temp)
                 .and_then(|_| File::open(&temp)?.sync_all())
                 .map_err(|e| io_error(WRITE_FAILED, "copy the state to", &temp, &e))?;
         }
@@ -182,7 +212,7 @@ impl LocalBackend {
     /// cut off first, so the next entry starts on a line of its own.
     fn open_journal(&self) -> Result<JournalFile, StateError> {
         let path = self.journal_path();
-        let existing = read_optional(&path)?;
+        let existing = read_state_file(&path)?;
         let file = private_options()
             .append(true)
             .create(true)
@@ -242,11 +272,12 @@ impl StateBackend for LocalBackend {
 
     fn load(&self) -> Result<Loaded, StateError> {
         let path = self.state_path();
-        let snapshot = match read_optional(&path)? {
+        let snapshot = match read_state_file(&path)? {
             Some(bytes) => parse_snapshot(&bytes, STATE_FILE).map_err(|e| match e.kind {
                 StateErrorKind::Corrupt => e.at(&path).with_help(self.backup_hint()),
                 _ => e.at(&path),
             })?,
+            None if !self.allow_empty && self.backup_path().exists() => return Err(self.lost_snapshot()),
             None => State::new(),
         };
         Ok(replay(snapshot, self.read_journal()?))
@@ -294,7 +325,7 @@ impl StateBackend for LocalBackend {
     fn write_snapshot(&self, state: &mut State) -> Result<(), StateError> {
         self.require_lock()?;
         self.check_replaceable(state)?;
-        let serial = state.serial + 1;
+        let serial = state.next_serial().map_err(|e| e.at(&self.state_path()))?;
         let bytes = render_snapshot(state, serial).map_err(|e| e.at(&self.state_path()))?;
         self.write_atomically(&bytes)?;
         state.serial = serial;
@@ -330,7 +361,7 @@ impl StateBackend for LocalBackend {
 
     fn read_journal(&self) -> Result<JournalRead, StateError> {
         let path = self.journal_path();
-        let Some(bytes) = read_optional(&path)? else { return Ok(JournalRead::default()) };
+        let Some(bytes) = read_state_file(&path)? else { return Ok(JournalRead::default()) };
         let mut read = parse_journal(&bytes, JOURNAL_FILE).map_err(|e| e.at(&path))?;
         for warning in &mut read.warnings {
             warning.path = Some(path.clone());
@@ -345,7 +376,7 @@ impl StateBackend for LocalBackend {
 
     fn replace_snapshot(&self, state: &mut State) -> Result<(), StateError> {
         self.require_lock()?;
-        let serial = state.serial + 1;
+        let serial = state.next_serial().map_err(|e| e.at(&self.state_path()))?;
         let bytes = render_snapshot(state, serial).map_err(|e| e.at(&self.state_path()))?;
         self.write_atomically(&bytes)?;
         state.serial = serial;
@@ -372,14 +403,66 @@ impl Drop for LocalLock {
     }
 }
 
-/// The file's bytes, or `None` when it does not exist.
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(StateErrorKind::ReadFailed, "read", path, &e)
-            .with_help("check that it is a file this user can read; nothing was changed")),
+/// The largest state file read: a state is megabytes; anything near this is not one.
+const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
+
+/// A state file's bytes (the snapshot's or the journal's), or `None` when there is
+/// none. Only a regular file (or a symbolic link to one) is read, and at most
+/// [`MAX_SNAPSHOT_BYTES`] of it: a FIFO would block forever and `/dev/zero` never ends.
+fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
+    let Some(target) = existing_snapshot(path)? else { return Ok(None) };
+    let refused = |e: &io::Error| {
+        io_error(StateErrorKind::ReadFailed, "read", path, e)
+            .with_help("check that it is a file this user can read; nothing was changed")
+    };
+    let file = File::open(&target).map_err(|e| refused(&e))?;
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(file, MAX_SNAPSHOT_BYTES + 1), &mut bytes).map_err(|e| refused(&e))?;
+    if bytes.len() as u64 > MAX_SNAPSHOT_BYTES {
+        return Err(StateError::new(
+            StateErrorKind::NotAFile,
+            format!("`{}` is larger than {} GiB: it is not a state file", path.display(), MAX_SNAPSHOT_BYTES >> 30),
+        )
+        .at(path)
+        .with_help("point the state at the right file; nothing was changed"));
     }
+    Ok(Some(bytes))
+}
+
+/// The file the snapshot at `path` is, following a symbolic link; `None` when nothing
+/// is at `path`. A dangling link, or anything but a regular file, is an error.
+fn existing_snapshot(path: &Path) -> Result<Option<PathBuf>, StateError> {
+    let link = match fs::symlink_metadata(path) {
+        Ok(metadata) => metadata.file_type().is_symlink(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(StateErrorKind::ReadFailed, "inspect", path, &e)),
+    };
+    let target = if link { fs::canonicalize(path).ok() } else { Some(path.to_path_buf()) };
+    let Some(target) = target else {
+        let points_to = fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+        return Err(StateError::new(
+            StateErrorKind::NotAFile,
+            format!("`{}` is a symbolic link to `{points_to}`, which does not exist", path.display()),
+        )
+        .at(path)
+        .with_help(
+            "nothing was changed; restore the file the link points to, or remove the link to start an empty state",
+        ));
+    };
+    let metadata = fs::metadata(&target).map_err(|e| io_error(StateErrorKind::ReadFailed, "inspect", path, &e))?;
+    if !metadata.is_file() {
+        let what = if metadata.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+        return Err(StateError::new(StateErrorKind::NotAFile, format!("`{}` is {what}", path.display()))
+            .at(path)
+            .with_help("the state must be a regular file; move that out of the way; nothing was changed"));
+    }
+    Ok(Some(target))
+}
+
+/// Where a snapshot at `path` is written: the file a symbolic link points to (followed
+/// deliberately, so the link survives), else `path` itself.
+fn snapshot_target(path: &Path) -> Result<PathBuf, StateError> {
+    Ok(existing_snapshot(path)?.unwrap_or_else(|| path.to_path_buf()))
 }
 
 fn remove_if_present(path: &Path) -> Result<(), StateError> {
