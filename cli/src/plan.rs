@@ -197,6 +197,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
                 "replace_because": instance.diff.cause.map(|cause| match cause {
                     ReplaceCause::Requested => "requested",
                     ReplaceCause::ReplaceWhen => "replace_when",
+                    ReplaceCause::TypeChanged => "type_changed",
                 }),
                 "attributes": attributes,
             })

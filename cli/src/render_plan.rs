@@ -207,6 +207,7 @@ fn render_instance(text: &mut String, instance: &PlannedInstance, style: Style) 
     let because = match instance.diff.cause {
         Some(ReplaceCause::Requested) => " because of `--replace`",
         Some(ReplaceCause::ReplaceWhen) => " because a value in `replace_when` changed",
+        Some(ReplaceCause::TypeChanged) => " because its resource type changed (the old object is deleted first)",
         None => "",
     };
     text.push_str(&format!("  # {} {}{because}\n", instance.address, describe(action)));

@@ -196,3 +196,26 @@ output service = svc.summary
     assert_eq!(code, 0, "{text}");
     assert!(text.contains(r#"modes = { qa = "info" }"#), "{text}");
 }
+
+/// Bug: changing a declaration's resource type under the same name was planned as an
+/// update; the apply left the old object (a file on disk) behind and dropped it from
+/// the state.
+#[test]
+fn changing_a_resource_type_deletes_the_old_object_with_its_own_provider() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource local.file a {\n  path    = \"out/a.txt\"\n  content = \"x\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    assert!(dir.join("out/a.txt").exists());
+    module(dir, "resource null.resource a {\n  input = 1\n  lifecycle {\n    create_before_destroy = true\n  }\n}\n");
+    let (code, plan) = infra(dir, &["plan"]);
+    assert_eq!(code, 0, "{plan}");
+    assert!(plan.contains("a must be replaced because its resource type changed"), "{plan}");
+    assert!(plan.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{plan}");
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!dir.join("out/a.txt").exists(), "the old file is deleted:\n{text}");
+    let shown = infra(dir, &["state", "show", "a"]).1;
+    assert!(shown.contains("null.resource"), "{shown}");
+    assert!(infra(dir, &["plan"]).1.contains("No changes."), "converged");
+}

@@ -82,6 +82,9 @@ pub enum ReplaceCause {
     Requested,
     /// A value listed in `lifecycle { replace_when = [...] }` changed.
     ReplaceWhen,
+    /// The declaration at this address now has another resource type: the old object is
+    /// deleted by its own provider, first, and a new one created.
+    TypeChanged,
 }
 
 impl InstanceDiff {

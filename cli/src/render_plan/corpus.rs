@@ -75,6 +75,7 @@ fn instance(case: &Json) -> PlannedInstance {
     let cause = match case["cause"].as_str() {
         Some("requested") => Some(ReplaceCause::Requested),
         Some("replace_when") => Some(ReplaceCause::ReplaceWhen),
+        Some("type_changed") => Some(ReplaceCause::TypeChanged),
         _ => None,
     };
     PlannedInstance {

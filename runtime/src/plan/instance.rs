@@ -123,14 +123,16 @@ impl<'c, 'a> Engine<'c, 'a> {
         after: &Postconditions<'_, 'a>,
         (record, dependencies): (&str, &[Address]),
     ) -> Result<Value, Diagnostic> {
-        let start = self.start(&subject.address);
+        let start = self.start(&subject.address, &subject.resource_type);
         let mut prior = self.prior(subject, &start, provider, evaluated.secret).await?;
         let settings = Settings::of(after.scope, &subject.resource.body, after.locals)?;
         let Evaluated { mut plain, sensitive, secret } = evaluated;
         let carried = steps::against_prior(subject.schema, &settings, &mut plain, &mut prior.attributes);
         let requested = self.context.selection.replace.contains(&subject.address);
-        let cause = steps::replace_cause(requested, &settings.triggers, start.stored.as_ref());
-        let replacing = (settings.create_before_destroy, cause);
+        let cause = steps::replace_cause(requested, &settings.triggers, &start);
+        // Two objects of different types cannot share the address, even for a moment:
+        // a type change always deletes first.
+        let replacing = (settings.create_before_destroy && !start.retyped, cause);
         let (planned, mut diff) =
             steps::plan_change(provider, subject, (&plain, &carried), prior.attributes.as_ref(), replacing)
                 .map_err(subject.failed(secret))?;
@@ -163,8 +165,8 @@ impl<'c, 'a> Engine<'c, 'a> {
         self.perform(subject, &operation, (&start, change, &sensitive, secret), after).await
     }
 
-    /// What the engine knows of an instance before its steps.
-    fn start(&self, address: &Address) -> Start<'c> {
+    /// What the engine knows of an instance of type `resource_type` before its steps.
+    fn start(&self, address: &Address, resource_type: &str) -> Start<'c> {
         // An object whose update or delete began but was never confirmed still existed
         // before; refreshing tells what it is now. One whose create was never confirmed
         // may or may not exist: it is created again (providers' creates are written to
@@ -176,7 +178,8 @@ impl<'c, 'a> Engine<'c, 'a> {
         let import = if stored.is_none() { self.imports.borrow_mut().remove(address) } else { None };
         let approved = self.approved(address);
         let moved_from = self.moved.borrow().get(address).cloned();
-        Start { stored, import, approved, settled: self.settled.contains(address), moved_from }
+        let retyped = stored.as_ref().is_some_and(|s| s.resource_type != resource_type);
+        Start { stored, import, approved, settled: self.settled.contains(address), moved_from, retyped }
     }
 
     /// Step 2: the prior object: imported, as the approved plan saw it, or refreshed.

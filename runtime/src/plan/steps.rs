@@ -163,6 +163,9 @@ pub(super) struct Start<'p> {
     pub settled: bool,
     /// State held it at another address before a `moved` statement.
     pub moved_from: Option<Address>,
+    /// State holds an object of another resource type at this address (the declaration
+    /// changed its type): it is no prior object of this one, but deleted and replaced.
+    pub retyped: bool,
 }
 
 /// Step 2: the object before the change, and what it was before a refresh found it
@@ -176,7 +179,7 @@ pub(super) struct Prior {
 impl Start<'_> {
     /// The object as state holds it, without marks.
     pub fn stored_attributes(&self) -> Option<Attributes> {
-        let stored = self.stored.as_ref()?;
+        let stored = self.stored.as_ref().filter(|_| !self.retyped)?;
         Some(stored.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect())
     }
 
@@ -245,8 +248,12 @@ pub(super) fn against_prior(
 pub(super) fn replace_cause(
     requested: bool,
     triggers: &lifecycle::Triggers,
-    stored: Option<&state::Instance>,
+    start: &Start<'_>,
 ) -> Option<ReplaceCause> {
+    if start.retyped {
+        return Some(ReplaceCause::TypeChanged);
+    }
+    let stored = start.stored.as_ref();
     let triggered = match (triggers, stored.and_then(|s| s.triggers.as_ref())) {
         (lifecycle::Triggers::Known(now), Some(before)) => now != before,
         (lifecycle::Triggers::Unknown, Some(_)) => true,
@@ -290,6 +297,11 @@ pub(super) fn plan_change(
         planned = fresh;
     }
     if diff.action != Action::NoOp && !diff.attributes.iter().any(|c| c.is_change() && c.forces_replacement) {
+        diff.cause = cause;
+    }
+    if cause == Some(ReplaceCause::TypeChanged) {
+        // Nothing of this type exists yet (a create), but the old object goes first.
+        diff.action = Action::Replace { create_before_destroy: false };
         diff.cause = cause;
     }
     Ok((planned, diff))
