@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use clap::Args;
 use infra_compiler::diagnostic::{codes, Diagnostic};
-use infra_compiler::resolve::{DeclKind, Module};
-use infra_compiler::syntax::ast::{Expr, ExprKind, Item, StateBlock, TemplatePart};
+use infra_compiler::resolve::Module;
+use infra_compiler::syntax::ast::{Item, StateBlock};
 use infra_compiler::SourceMap;
 use infra_runtime::module::ModuleScope;
 use infra_runtime::state::postgres::DEFAULT_WORKSPACE;
@@ -212,57 +212,25 @@ fn with_origin(error: StateError) -> StateError {
 }
 
 /// The location a `state` block names: `state local {}` is the default, `state postgres
-/// { url, schema, workspace }` a database. Only literals, inputs and `env()` are allowed.
+/// { url, schema, workspace }` a database. The checker has made sure the block names a
+/// backend, sets only its attributes, and uses only literals, inputs and `env()`
+/// (`compiler/src/check/state_block.rs`); here its values are evaluated.
 fn block_location(
     module: &Module,
     block: &StateBlock,
     inputs: &BTreeMap<String, Value>,
     args: &BackendArgs,
 ) -> Result<Option<StateLocation>, Vec<Diagnostic>> {
-    let backend = block.backend.name.as_str();
-    let allowed: &[&str] = match backend {
-        "local" => &[],
-        "postgres" => &["url", "schema", "workspace"],
-        _ => {
-            return Err(vec![Diagnostic::error(
-                codes::STATE_BLOCK_INVALID,
-                format!("unknown state backend `{backend}`"),
-            )
-            .with_label(block.backend.span, "not a backend")
-            .with_help("the backends are `local` (files beside the module) and `postgres`")])
-        }
-    };
+    if block.backend.name != "postgres" {
+        return Ok(None);
+    }
     let mut diagnostics = Vec::new();
     let mut values = BTreeMap::new();
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
     let scope = ModuleScope::new(module, inputs.clone(), stdlib, stdlib, &env);
-    for item in &block.body.items {
-        let infra_compiler::syntax::ast::BodyItem::Attribute(attribute) = item else {
-            diagnostics.push(
-                Diagnostic::error(codes::STATE_BLOCK_INVALID, "a `state` block holds only attributes")
-                    .with_label(block.body.span, "nested block here")
-                    .with_help(format!("`state {backend}` takes {}", attribute_list(allowed))),
-            );
-            continue;
-        };
+    for attribute in block.body.attributes() {
         let name = attribute.name.name.as_str();
-        if !allowed.contains(&name) {
-            diagnostics.push(
-                Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("`state {backend}` has no attribute `{name}`"))
-                    .with_label(attribute.name.span, "unknown attribute")
-                    .with_help(format!("`state {backend}` takes {}", attribute_list(allowed))),
-            );
-            continue;
-        }
-        if let Some(offending) = disallowed(module, &attribute.value) {
-            diagnostics.push(
-                Diagnostic::error(codes::STATE_BLOCK_EXPRESSION, "a `state` block may use only literals, inputs and `env()`")
-                    .with_label(offending.span, "evaluated before anything else, so this cannot be used here")
-                    .with_help("the state's location is needed before resources, lets and other functions are known; pass the value as an input or through `env(\"NAME\")`"),
-            );
-            continue;
-        }
         match scope.eval(&attribute.value) {
             Ok(value) => match value.as_str() {
                 Some(text) if value.is_wholly_known() => {
@@ -280,47 +248,14 @@ fn block_location(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    if backend == "local" {
-        return Ok(None);
-    }
     let Some(url) = values.get("url") else {
         return Err(vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, "`state postgres` needs a `url`")
-            .with_label(block.span, "no `url`")
-            .with_help("add `url = env(\"INFRA_STATE_URL\")` (or an input), so the password stays out of the file")]);
+            .with_label(block.span, "no `url`")]);
     };
     let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
     let location = PostgresLocation::new(url, values.get("schema").map(String::as_str), workspace)
         .map_err(|error| vec![error.to_diagnostic().with_label(block.span, "in this `state` block")])?;
     Ok(Some(StateLocation::Postgres(Box::new(location))))
-}
-
-fn attribute_list(allowed: &[&str]) -> String {
-    if allowed.is_empty() {
-        "no attributes".to_string()
-    } else {
-        allowed.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
-    }
-}
-
-/// The first part of `expr` that is not a literal, an input or an `env()` call.
-fn disallowed<'e>(module: &Module, expr: &'e Expr) -> Option<&'e Expr> {
-    match &expr.kind {
-        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => None,
-        ExprKind::Template(template) | ExprKind::Heredoc { template, .. } => {
-            template.parts.iter().find_map(|part| match part {
-                TemplatePart::Literal(_) => None,
-                TemplatePart::Interpolation(inner) => disallowed(module, inner),
-            })
-        }
-        ExprKind::Name(name) => match module.decl(&name.name) {
-            Some(decl) if decl.kind == DeclKind::Input => None,
-            _ => Some(expr),
-        },
-        ExprKind::Call { function, args, .. } if function.name == "env" => {
-            args.iter().find_map(|arg| disallowed(module, arg))
-        }
-        _ => Some(expr),
-    }
 }
 
 /// The state of `module`, at the location the flags and its `state` block give, locked
