@@ -9,9 +9,10 @@ use clap::{Args, Subcommand};
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::SourceMap;
 use infra_runtime::address::Address;
-use infra_runtime::plan::moved_address;
 use infra_runtime::state::document::{parse_snapshot, render_snapshot};
-use infra_runtime::state::{LockHolder, PostgresLocation, State, StateBackend, StateError, StateErrorKind, StateLock};
+use infra_runtime::state::{
+    LockHolder, MoveError, PostgresLocation, State, StateBackend, StateError, StateErrorKind, StateLock,
+};
 
 use crate::session::{BackendArgs, StateLocation};
 use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
@@ -209,26 +210,13 @@ fn not_in_state(address: &Address, out: Output) -> u8 {
     EXIT_ERRORS
 }
 
-/// The instances `address` names: itself, every instance of a declaration named
-/// without a key (`web` for `web[0]`, `web[1]`), and everything in a module instance
-/// (`env["prod"]` for `env["prod"].web[0]`).
-fn matching(state: &State, address: &Address) -> Vec<Address> {
-    state.instances.keys().filter(|candidate| candidate.is_within(address)).cloned().collect()
-}
-
 fn mv(source: &str, destination: &str, dry_run: bool, place: &Where, out: Output) -> Result<u8, u8> {
     let source = parse_address(source, out)?;
     let destination = parse_address(destination, out)?;
     let (backend, lock, mut state) = locked(place, "infra state mv", out)?;
-    let sources = matching(&state, &source);
-    if sources.is_empty() {
-        return Err(not_in_state(&source, out));
-    }
-    let moves: Vec<(Address, Address)> =
-        sources.iter().map(|from| (from.clone(), moved_address(from, &source, &destination))).collect();
-    let mut arriving = std::collections::BTreeSet::new();
-    for (from, to) in &moves {
-        if !arriving.insert(to) {
+    let moves = state.move_instances(&source, &destination).map_err(|error| match error {
+        MoveError::NothingToMove => not_in_state(&source, out),
+        MoveError::Collision { to } => {
             render::print_error(
                 out,
                 codes::INVALID_ADDRESS,
@@ -236,36 +224,20 @@ fn mv(source: &str, destination: &str, dry_run: bool, place: &Where, out: Output
                 "give the destination without a key (`infra state mv web site`) so each instance keeps its own, \
                  or move one instance (`infra state mv web[0] site[0]`)",
             );
-            return Err(EXIT_ERRORS);
+            EXIT_ERRORS
         }
-        if state.instances.contains_key(to) && !moves.iter().any(|(f, _)| f == to) {
+        MoveError::Occupied { from, to } => {
             render::print_error(
                 out,
                 codes::STATE_ADDRESS_TAKEN,
                 &format!("cannot move `{from}` to `{to}`: the state already has `{to}`"),
                 "remove or move that instance first (`infra state rm`, `infra state mv`); nothing was changed",
             );
-            return Err(EXIT_ERRORS);
+            EXIT_ERRORS
         }
-    }
-    let mut moved = Vec::new();
-    for (from, _) in &moves {
-        if let Some(instance) = state.instances.remove(from) {
-            moved.push(instance);
-        }
-    }
-    for ((from, to), instance) in moves.iter().zip(moved) {
+    })?;
+    for (from, to) in &moves {
         render::to_stdout(&format!("{}Moved {from} to {to}\n", if dry_run { "Would have " } else { "" }));
-        state.instances.insert(to.clone(), instance);
-    }
-    // What depended on a moved declaration (or anything in a moved module instance) now
-    // depends on it at its new address.
-    for instance in state.instances.values_mut() {
-        for dependency in &mut instance.dependencies {
-            if dependency.is_within(&source) {
-                *dependency = moved_address(dependency, &source, &destination);
-            }
-        }
     }
     if dry_run {
         return Ok(EXIT_OK);
@@ -280,7 +252,7 @@ fn rm(addresses: &[String], dry_run: bool, place: &Where, out: Output) -> Result
     let (backend, lock, mut state) = locked(place, "infra state rm", out)?;
     let mut removed = Vec::new();
     for address in &parsed {
-        let found = matching(&state, address);
+        let found = state.instances_within(address);
         if found.is_empty() {
             return Err(not_in_state(address, out));
         }
@@ -331,7 +303,7 @@ fn push(file: Option<&Path>, force: bool, place: &Where, out: Output) -> Result<
     })?;
     let (backend, lock, current) = locked(place, "infra state push", out)?;
     if !force {
-        check_continues(&current, &pushed, &backend.location()).map_err(|e| print_state_error(out, &e))?;
+        current.check_continued_by(&pushed, &backend.location()).map_err(|e| print_state_error(out, &e))?;
     }
     // The pushed state becomes the newest: its serial goes past the stored one.
     pushed.serial = pushed.serial.max(current.serial);
@@ -339,35 +311,6 @@ fn push(file: Option<&Path>, force: bool, place: &Where, out: Output) -> Result<
     drop(lock);
     render::to_stdout(&format!("Pushed the state to {} (serial {}).\n", backend.location(), pushed.serial));
     Ok(EXIT_OK)
-}
-
-/// Refuses to replace `stored` with `incoming` unless it continues the same history: an
-/// empty stored state, or the same lineage at no older serial.
-fn check_continues(stored: &State, incoming: &State, location: &str) -> Result<(), StateError> {
-    let stored_is_empty = stored.serial == 0 && stored.instances.is_empty() && stored.outputs.is_empty();
-    if stored_is_empty {
-        return Ok(());
-    }
-    if stored.lineage != incoming.lineage {
-        return Err(StateError::new(
-            StateErrorKind::LineageMismatch,
-            format!(
-                "{location} holds another state (lineage `{}`), not a copy of this one (lineage `{}`)",
-                stored.lineage, incoming.lineage
-            ),
-        )
-        .with_help("nothing was changed; check you are pointing at the right place, and pass --force only to overwrite that state"));
-    }
-    if incoming.serial < stored.serial {
-        return Err(StateError::new(
-            StateErrorKind::OlderSerial,
-            format!("{location} has serial {}, newer than the state given (serial {})", stored.serial, incoming.serial),
-        )
-        .with_help(
-            "nothing was changed; `infra state pull` the newer state and edit that, or pass --force to go back",
-        ));
-    }
-    Ok(())
 }
 
 fn migrate(to: &str, to_schema: Option<&str>, place: &Where, out: Output) -> Result<u8, u8> {
@@ -398,7 +341,7 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where, out: Output) -> Res
         let to_lock = to.lock(&holder, timeout)?;
         let mut state = from.load()?.state;
         let existing = to.load()?.state;
-        check_continues(&existing, &state, &to.location())?;
+        existing.check_continued_by(&state, &to.location())?;
         state.serial = state.serial.max(existing.serial);
         to.replace_snapshot(&mut state)?;
         drop(to_lock);

@@ -70,8 +70,6 @@ use crate::state::{Mode, State, StateBackend};
 use crate::value::Value;
 
 use engine::Engine;
-/// How `moved` (and `infra state mv`) give an instance its new address.
-pub use refactor::rewrite as moved_address;
 
 /// One instance's planned change.
 #[derive(Clone, Debug)]

@@ -17,7 +17,8 @@
 //! Sub-modules: [`json`] converts values to and from JSON (sensitive marks become
 //! attribute paths), [`document`] reads and writes the snapshot format, [`journal`] the
 //! journal lines and their replay, [`lock`] the lock holder, [`local`] the file backend,
-//! [`postgres`] the database backend, [`error`] the errors and warnings.
+//! [`postgres`] the database backend, [`error`] the errors and warnings, [`surgery`]
+//! the edits that touch no object (moves, shared by `moved` and `infra state mv`).
 
 pub mod document;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod json;
 pub mod local;
 pub mod lock;
 pub mod postgres;
+pub mod surgery;
 
 use std::any::Any;
 use std::collections::hash_map::RandomState;
@@ -50,6 +52,7 @@ pub use json::{
 pub use local::LocalBackend;
 pub use lock::LockHolder;
 pub use postgres::{PostgresBackend, PostgresLocation};
+pub use surgery::{moved_address, MoveError};
 
 /// The snapshot format this version of Infra reads and writes. A state with a larger
 /// version is refused rather than misread.
