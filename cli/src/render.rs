@@ -16,7 +16,8 @@ use miette::{
     SpanContents,
 };
 
-use crate::{paths, Output};
+use crate::output::Output;
+use crate::paths;
 
 /// The width of the colourless rendering, fixed so snapshots do not depend on the terminal.
 pub const PLAIN_WIDTH: usize = 100;

@@ -1,6 +1,6 @@
-//! What commands share before they touch the state: where it is kept (the `state` block,
-//! `--state-url` / `INFRA_STATE_URL`, `--workspace`), the state locked and loaded (its
-//! warnings shown), and an async runtime for the providers.
+//! Where the state is kept (the `state` block, `--state-url` / `INFRA_STATE_URL`,
+//! `--workspace`), and opening the runtime's [`Session`] with the built-in functions and
+//! providers and that state: the one choice between the backends.
 //!
 //! The location is decided before anything else is evaluated: `--state-url` wins, then
 //! the root module's `state postgres { ... }` block, else the local files beside the
@@ -17,14 +17,15 @@ use infra_compiler::resolve::Module;
 use infra_compiler::syntax::ast::{Item, StateBlock};
 use infra_compiler::SourceMap;
 use infra_runtime::module::ModuleScope;
+use infra_runtime::session::{OpenError, OpenState, Session, SessionOptions};
 use infra_runtime::state::postgres::DEFAULT_WORKSPACE;
 use infra_runtime::state::{
-    Loaded, LocalBackend, LockHolder, PostgresBackend, PostgresLocation, StateBackend, StateError, StateErrorKind,
-    StateLock,
+    LocalBackend, LockHolder, PostgresBackend, PostgresLocation, StateBackend, StateError, StateErrorKind,
 };
 use infra_runtime::Value;
 
-use crate::{render, Output, EXIT_ERRORS};
+use crate::inputs::InputArgs;
+use crate::output::Report;
 
 /// Where local workspaces other than `default` keep their files, beside the module.
 pub const LOCAL_WORKSPACES_DIR: &str = "infra.state.d";
@@ -258,87 +259,83 @@ fn block_location(
     Ok(Some(StateLocation::Postgres(Box::new(location))))
 }
 
-/// The state of `module`, at the location the flags and its `state` block give, locked
-/// for `holder` (waiting up to `lock_timeout` seconds) and loaded. Errors are printed;
-/// the exit status is returned.
-pub fn locked_state(
-    module: &Module,
-    inputs: &BTreeMap<String, Value>,
-    args: &BackendArgs,
-    holder: &LockHolder,
-    lock_timeout: u64,
-    sources: &SourceMap,
-    out: Output,
-) -> Result<(Box<dyn StateBackend>, StateLock, Loaded), u8> {
-    let failed_diagnostics = |diagnostics: Vec<Diagnostic>| {
-        render::print_diagnostics(out, &diagnostics, sources);
-        EXIT_ERRORS
+/// Opens the state where the flags and the module's `state` block say it is.
+struct StateAt<'a>(&'a BackendArgs);
+
+impl OpenState for StateAt<'_> {
+    fn open(
+        &self,
+        module: &Module,
+        inputs: &BTreeMap<String, Value>,
+    ) -> Result<Box<dyn StateBackend>, Vec<Diagnostic>> {
+        let location = location(Some(module), inputs, &module.dir, self.0)?;
+        location.backend().map_err(|error| vec![error.to_diagnostic()])
+    }
+}
+
+/// What a command that plans, applies or imports needs to open its session.
+pub struct Opening<'a> {
+    pub module_dir: &'a Path,
+    pub inputs: &'a InputArgs,
+    pub backend: &'a BackendArgs,
+    pub holder: LockHolder,
+    pub lock_timeout: u64,
+    /// The summary when the module has errors: what was not done.
+    pub refusal: &'a str,
+}
+
+/// The session of the module in `module_dir` with the built-in functions and providers,
+/// its state locked and loaded; or the report of why not.
+pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
+    let stdlib = infra_stdlib::builtin();
+    let resolve = |module: &Module, sources: &mut SourceMap| crate::inputs::resolve(opening.inputs, module, sources);
+    let options = SessionOptions {
+        module_dir: opening.module_dir.to_path_buf(),
+        functions: stdlib,
+        schemas: stdlib,
+        providers: infra_stdlib::providers::factories(),
+        inputs: &resolve,
+        state: &StateAt(opening.backend),
+        holder: opening.holder,
+        lock_timeout: Duration::from_secs(opening.lock_timeout),
     };
-    let location = location(Some(module), inputs, &module.dir, args).map_err(failed_diagnostics)?;
-    let failed = |error: StateError| {
-        render::print_diagnostics(out, &[error.to_diagnostic()], sources);
-        EXIT_ERRORS
-    };
-    let backend = location.backend().map_err(failed)?;
-    let lock = backend.lock(holder, Duration::from_secs(lock_timeout)).map_err(failed)?;
-    let loaded = backend.load().map_err(failed)?;
-    let warnings: Vec<_> = loaded.warnings.iter().map(|w| w.to_diagnostic()).collect();
-    render::print_diagnostics(out, &warnings, sources);
-    Ok((backend, lock, loaded))
+    Session::open(options).map_err(|error| match error {
+        OpenError::Module { diagnostics, sources } => {
+            Report::failed(diagnostics, sources).with_summary(false, opening.refusal)
+        }
+        OpenError::Refused { diagnostics, sources } => Report::failed(diagnostics, sources),
+        OpenError::Runtime(error) => Report::no_runtime(&error),
+    })
 }
 
 /// The state location for commands that do not plan (`state`, `output`, `workspace`):
 /// the module in `dir` is read only for its `state` block, and its inputs (from the
 /// environment and defaults) only when that block exists. A directory without a module
 /// keeps its state locally.
-pub fn location_for_dir(dir: &Path, args: &BackendArgs, out: Output) -> Result<StateLocation, u8> {
+pub fn location_for_dir(dir: &Path, args: &BackendArgs) -> Result<StateLocation, Report> {
+    let local = |sources: SourceMap| {
+        location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| Report::failed(diagnostics, sources))
+    };
     if args.state_url.is_some() {
-        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
-            render::print_diagnostics(out, &diagnostics, &SourceMap::new());
-            EXIT_ERRORS
-        });
+        return local(SourceMap::new());
     }
     let has_sources = std::fs::read_dir(dir)
         .map(|entries| entries.flatten().any(|entry| entry.path().extension().is_some_and(|e| e == "infra")))
         .unwrap_or(false);
     if !has_sources {
-        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
-            render::print_diagnostics(out, &diagnostics, &SourceMap::new());
-            EXIT_ERRORS
-        });
+        return local(SourceMap::new());
     }
     let mut analysis = crate::check::analyze(dir);
     // A module that does not load has no `state` block to read; its state is local.
     if analysis.modules.first().is_none_or(|module| state_block(module).is_none()) {
-        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
-            render::print_diagnostics(out, &diagnostics, &analysis.sources);
-            EXIT_ERRORS
-        });
+        return local(analysis.sources);
     }
     if analysis.has_errors() {
-        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
-        render::print_summary(out, false, "the module has errors, so its `state` block cannot be read");
-        return Err(EXIT_ERRORS);
+        return Err(Report::failed(analysis.diagnostics, analysis.sources)
+            .with_summary(false, "the module has errors, so its `state` block cannot be read"));
     }
     let mut sources = std::mem::take(&mut analysis.sources);
-    let inputs = crate::inputs::resolve(&crate::inputs::InputArgs::default(), &analysis.modules[0], &mut sources);
+    let inputs = crate::inputs::resolve(&InputArgs::default(), &analysis.modules[0], &mut sources);
     let result = inputs.and_then(|inputs| location(Some(&analysis.modules[0]), &inputs, dir, args));
-    result.map_err(|diagnostics| {
-        render::print_diagnostics(out, &diagnostics, &sources);
-        EXIT_ERRORS
-    })
-}
-
-/// The tokio runtime for provider operations: one thread, since the engine is one
-/// future (blocking work goes to tokio's blocking pool).
-pub fn runtime(out: Output) -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| {
-        render::print_error(
-            out,
-            codes::COMMAND_FAILED,
-            &format!("cannot start the async runtime: {error}"),
-            "the system refused the runtime its timers, signals or I/O; check its resource limits",
-        );
-        EXIT_ERRORS
-    })
+    result.map_err(|diagnostics| Report::failed(diagnostics, sources))
 }

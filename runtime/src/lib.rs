@@ -16,6 +16,8 @@ pub mod inputs;
 pub mod module;
 pub mod plan;
 pub mod provider;
+pub mod saved_plan;
+pub mod session;
 pub mod state;
 pub mod validate;
 pub mod value;

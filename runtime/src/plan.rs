@@ -594,6 +594,35 @@ pub fn destroy_selection(state: &State, selection: &Selection) -> Option<HashSet
     Some(chosen.map(|i| managed[i].0.clone()).collect())
 }
 
+/// What destroy will delete, as a plan to show before it runs: every managed instance
+/// in state, or those `--target` and `--exclude` select (see [`destroy_selection`]).
+pub fn destroy_plan(state: &State, providers: &[Arc<dyn ProviderFactory>], selection: &Selection) -> Plan {
+    let selected = destroy_selection(state, selection);
+    let instances = state
+        .instances
+        .iter()
+        .filter(|(address, i)| i.mode == Mode::Managed && selected.as_ref().is_none_or(|s| s.contains(*address)))
+        .map(|(address, instance)| {
+            let (provider, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
+            let schema =
+                providers.iter().find(|f| f.name() == provider).and_then(|f| f.schema().resources.get(kind).cloned());
+            let schema = schema.unwrap_or_default();
+            let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
+            PlannedInstance {
+                address: address.clone(),
+                resource_type: instance.resource_type.clone(),
+                mode: Mode::Managed,
+                diff: crate::diff::diff(&schema, Some(&instance.attributes), None, false, false),
+                sensitive,
+                drifted_from: None,
+                moved_from: None,
+                imported: None,
+            }
+        })
+        .collect();
+    Plan { instances, ..Plan::default() }
+}
+
 /// Which of `count` nodes are reachable from `start` (included) along `edge(from, to)`.
 fn reach(count: usize, start: Vec<usize>, edge: impl Fn(usize, usize) -> bool) -> Vec<bool> {
     let mut seen = vec![false; count];

@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::Analysis;
-use infra_runtime::address::Address;
-use infra_runtime::plan::{Plan, Selection};
-use infra_runtime::state::State;
-use infra_runtime::Value;
+
+use crate::address::Address;
+use crate::plan::{Plan, Selection};
+use crate::state::State;
+use crate::Value;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -158,7 +159,7 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn actions(plan: &Plan) -> Vec<(String, String)> {
+fn actions(plan: &Plan) -> Vec<(String, String)> {
     plan.changes().map(|i| (i.address.to_string(), i.diff.action.symbol().to_string())).collect()
 }
 
@@ -203,8 +204,18 @@ pub fn load(path: &Path) -> Result<SavedPlan, Diagnostic> {
     Ok(saved)
 }
 
+/// How the files a plan read are digested now: the function library's digest of a
+/// file's content, `None` when it cannot be read.
+pub type FileDigest<'a> = &'a dyn Fn(&Path) -> Option<String>;
+
 /// Refuses a saved plan whose basis moved; `fresh` is the plan made again now.
-pub fn verify(saved: &SavedPlan, state: &State, digest: &str, fresh: &Plan) -> Result<(), Diagnostic> {
+pub fn verify(
+    saved: &SavedPlan,
+    state: &State,
+    digest: &str,
+    fresh: &Plan,
+    file_digest: FileDigest<'_>,
+) -> Result<(), Diagnostic> {
     let stale = |what: &str| {
         Diagnostic::error(codes::STALE_PLAN, format!("the saved plan no longer applies: {what}"))
             .with_help("run `infra plan --out FILE` again, review it, and apply the new file")
@@ -230,9 +241,7 @@ pub fn verify(saved: &SavedPlan, state: &State, digest: &str, fresh: &Plan) -> R
             changed.join("`, `")
         )));
     }
-    let changed_file = saved.files.iter().find(|(path, digest)| {
-        std::fs::read(path).map(|bytes| infra_stdlib::library::content_digest(&bytes)).ok().as_ref() != Some(*digest)
-    });
+    let changed_file = saved.files.iter().find(|(path, digest)| file_digest(path).as_ref() != Some(*digest));
     if let Some((path, _)) = changed_file {
         return Err(stale(&format!(
             "the file `{}` the configuration reads changed since it was saved",
