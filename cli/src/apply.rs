@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use infra_compiler::diagnostic::codes;
 use infra_compiler::SourceMap;
-use infra_runtime::plan::{Event, Selection};
+use infra_runtime::plan::{Event, Plan, Selection};
 use infra_runtime::saved_plan::{self, SavedPlan};
-use infra_runtime::session::{ApplyRun, PlanOptions};
+use infra_runtime::session::{ApplyRun, PlanOptions, Run, Session};
 use infra_runtime::state::LockHolder;
 
 use crate::inputs::InputArgs;
@@ -53,13 +53,11 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
             "`--replace` is for `apply` and `plan`; `destroy --target ADDRESS` destroys one object and what depends on it",
         );
     }
-    let saved = if !destroy && args.module_dir.is_file() {
-        match saved_plan::load(&args.module_dir) {
-            Ok(saved) => Some(saved),
-            Err(diagnostic) => return Report::failed(vec![diagnostic], SourceMap::new()),
-        }
-    } else {
-        None
+    // `infra apply FILE` applies a saved plan.
+    let saved = match (!destroy && args.module_dir.is_file()).then(|| saved_plan::load(&args.module_dir)) {
+        None => None,
+        Some(Ok(saved)) => Some(saved),
+        Some(Err(diagnostic)) => return Report::failed(vec![diagnostic], SourceMap::new()),
     };
     let selection = match selection(args, saved.as_ref()) {
         Ok(selection) => selection,
@@ -87,21 +85,10 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         // to the operating system.
         exiting: false,
     });
-    let shown = if destroy {
-        run.destroy_plan()
-    } else {
-        match run.plan() {
-            Ok(plan) => plan,
-            Err(diagnostics) => return Report::failed(diagnostics, session.sources().clone()).with_count(),
-        }
+    let shown = match shown_plan(&session, &run, saved.as_ref(), destroy) {
+        Ok(shown) => shown,
+        Err(report) => return report,
     };
-    if let Some(saved) = &saved {
-        let file_digest =
-            |path: &Path| std::fs::read(path).ok().map(|bytes| infra_stdlib::library::content_digest(&bytes));
-        if let Err(diagnostic) = session.verify(saved, &shown, &file_digest) {
-            return Report::failed(vec![diagnostic], session.sources().clone());
-        }
-    }
     let no_changes = shown.changes().count() == 0;
     if no_changes && destroy {
         render::to_stdout("No changes. The state holds nothing to destroy.\n");
@@ -117,17 +104,52 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
             return report;
         }
     }
+    let settings = Execution { parallelism: args.parallelism, destroy, no_changes };
+    let report = execute(&session, run, shown, &settings, out);
+    session.finish();
+    report
+}
+
+/// The plan to show: what destroy deletes, or the plan made now (for a saved plan:
+/// verified to be the one saved).
+fn shown_plan(session: &Session<'_>, run: &Run<'_>, saved: Option<&SavedPlan>, destroy: bool) -> Result<Plan, Report> {
+    if destroy {
+        return Ok(run.destroy_plan());
+    }
+    let shown =
+        run.plan().map_err(|diagnostics| Report::failed(diagnostics, session.sources().clone()).with_count())?;
+    if let Some(saved) = saved {
+        let file_digest =
+            |path: &Path| std::fs::read(path).ok().map(|bytes| infra_stdlib::library::content_digest(&bytes));
+        if let Err(diagnostic) = session.verify(saved, &shown, &file_digest) {
+            return Err(Report::failed(vec![diagnostic], session.sources().clone()));
+        }
+    }
+    Ok(shown)
+}
+
+/// How the approved plan is executed.
+struct Execution {
+    parallelism: usize,
+    destroy: bool,
+    /// The plan changes nothing (what refresh found and the outputs are still saved).
+    no_changes: bool,
+}
+
+/// Executes the plan shown, with progress, and says how it went. The caller ends the
+/// session.
+fn execute(session: &Session<'_>, run: Run<'_>, shown: Plan, settings: &Execution, out: Output) -> Report {
     let display = crate::progress::Progress::new(std::io::stdout().is_terminal(), &shown);
     let events = |event: Event| display.show(&event);
     let polled = |done: bool| display.polled(done);
     let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     watch_interrupts(session.runtime(), cancelled.clone(), out);
     // Apply executes the plan just shown (a saved plan: as planned again and verified
-    // against the saved one above).
+    // against the saved one).
     let apply_run = ApplyRun {
-        parallelism: args.parallelism,
+        parallelism: settings.parallelism,
         events: &events,
-        destroy,
+        destroy: settings.destroy,
         cancelled: &cancelled,
         polled: &polled,
         exiting: true,
@@ -143,12 +165,12 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         let summary = format!("{}; the state holds what was done", render::count_summary(report.errors.len(), 0));
         return Report::failed(report.errors, session.sources().clone()).with_summary(false, summary);
     }
-    if no_changes {
+    if settings.no_changes {
         print_outputs(&report.state);
         return Report::ok();
     }
     let (created, changed, deleted) = crate::plan::summary(&report.plan);
-    let verb = if destroy { "Destroy" } else { "Apply" };
+    let verb = if settings.destroy { "Destroy" } else { "Apply" };
     render::to_stdout(&format!(
         "\n{verb} complete! Resources: {created} added, {changed} changed, {deleted} destroyed.\n"
     ));
@@ -158,7 +180,6 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
     std::mem::forget(report);
     std::mem::forget(shown);
     std::mem::forget(run);
-    session.finish();
     Report::ok()
 }
 
