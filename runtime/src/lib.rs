@@ -3,7 +3,9 @@
 //! This crate owns the meaning of the language: [`value`] (values with unknown and
 //! sensitive marks), [`convert`] (conversion to declared types), [`function`] (the
 //! interface the built-in functions implement) and [`eval`] (evaluating expressions and
-//! modules). Plan, apply and state come with the engine.
+//! modules). Plan, apply and state come with the engine ([`plan`], [`state`]);
+//! [`session`] is the one API front ends plan, apply, destroy and import through, and
+//! [`saved_plan`] the plans `infra plan --out` saves.
 
 pub mod address;
 pub mod compare;
