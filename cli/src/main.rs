@@ -20,6 +20,7 @@ mod output;
 mod paths;
 mod plan;
 mod progress;
+mod refresh;
 mod render;
 mod render_plan;
 mod selection;
@@ -76,6 +77,8 @@ enum Command {
     Destroy(apply::ApplyArgs),
     /// Record an existing object in the state as an instance of the configuration
     Import(import::ImportArgs),
+    /// Read every managed object and record what it is now in the state, changing none
+    Refresh(refresh::RefreshArgs),
     /// Read and edit the state: list, show, mv, rm, pull, push, migrate
     State(state::StateArgs),
     /// Manage workspaces: several isolated states of one configuration
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => apply::run(args, out, false),
         Command::Destroy(args) => apply::run(args, out, true),
         Command::Import(args) => import::run(args, out),
+        Command::Refresh(args) => refresh::run(args, out),
         Command::State(args) => state::run_state(args),
         Command::Output(args) => state::run_output(args),
         Command::Workspace(args) => workspace::run(args),

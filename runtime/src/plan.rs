@@ -288,6 +288,10 @@ pub struct ApplyOptions<'a> {
     pub cancelled: &'a std::sync::atomic::AtomicBool,
     /// Only import (`infra import`): every other change is planned but not made.
     pub import_only: bool,
+    /// Only record what refresh found (`infra refresh`): objects changed outside of
+    /// Infra get their new attributes in state, gone ones leave it; nothing is created,
+    /// changed or deleted, and the outputs stay as the last apply saved them.
+    pub refresh_only: bool,
     /// The plan that was shown and approved (or saved and applied). Apply executes it:
     /// objects it deletes or replaces (destroy first) are deleted before anything else,
     /// dependents first; data sources it read are not read again; refresh is not done
@@ -364,22 +368,23 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
 /// walk that evaluates each instance again with the values now known and performs its
 /// change, held to the approved one (E0612); then what the configuration no longer has.
 async fn execute(context: &PlanContext<'_>, options: &ApplyOptions<'_>, approved: &Plan) -> ApplyReport {
+    let record_only = options.import_only || options.refresh_only;
     let mut first =
-        if options.import_only { DestroyedFirst::default() } else { destroy_first(context, options, approved).await };
+        if record_only { DestroyedFirst::default() } else { destroy_first(context, options, approved).await };
     let state = first.state.take().map_or(Cow::Borrowed(context.state), Cow::Owned);
     let mut engine = Engine::new(context, Some(options), state);
     engine.approved = Some(approved);
     engine.settled = std::mem::take(&mut first.attempted);
     let run = async {
         let outputs = engine.run_root().await;
-        if !options.import_only {
+        if !record_only {
             engine.orphans().await;
         }
         outputs
     };
     let outputs = drive(&engine, run).await;
     let mut state = engine.state.take().into_owned();
-    if !options.import_only {
+    if !record_only {
         // An output that depends on something that failed or was not selected is not
         // known: it keeps the value the last complete apply saved.
         state.outputs.extend(outputs.into_iter().filter(|(_, value)| value.is_wholly_known()));

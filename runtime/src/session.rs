@@ -244,6 +244,7 @@ impl<'a> Session<'a> {
             destroy: false,
             cancelled: &cancelled,
             import_only: true,
+            refresh_only: false,
             approved: None,
         };
         let run = self.run(PlanOptions {
@@ -342,10 +343,29 @@ impl<'s> Run<'s> {
             destroy: run.destroy,
             cancelled: run.cancelled,
             import_only: false,
+            refresh_only: false,
             approved: (!run.destroy).then_some(approved),
         };
         let context = PlanContext { exiting: run.exiting, ..self.context() };
         session.runtime.block_on(polled(plan::apply(&context, &options), run.polled))
+    }
+
+    /// Records in the state what refreshing finds (from [`Run::plan`] made with
+    /// `refresh`), changing no object: see [`ApplyOptions::refresh_only`].
+    pub fn refresh(&self, planned: &Plan) -> ApplyReport {
+        let session = self.session;
+        let cancelled = AtomicBool::new(false);
+        let options = ApplyOptions {
+            backend: session.backend.as_ref(),
+            parallelism: 10,
+            events: &|_: Event| {},
+            destroy: false,
+            cancelled: &cancelled,
+            import_only: false,
+            refresh_only: true,
+            approved: Some(planned),
+        };
+        session.runtime.block_on(plan::apply(&self.context(), &options))
     }
 }
 
