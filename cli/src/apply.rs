@@ -2,16 +2,20 @@
 //! so, printing each operation as it starts and ends (see [`crate::progress`]).
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::codes;
 use clap::Args;
-use infra_runtime::diff::diff;
-use infra_runtime::module::ModuleScope;
-use infra_runtime::plan::{apply, plan, ApplyOptions, Event, Plan, PlanContext, PlannedInstance};
-use infra_runtime::state::{LockHolder, Mode};
+use infra_compiler::SourceMap;
+use infra_runtime::plan::{Event, Plan, Selection};
+use infra_runtime::saved_plan::{self, SavedPlan};
+use infra_runtime::session::{ApplyRun, PlanOptions, Run, Session};
+use infra_runtime::state::LockHolder;
 
 use crate::inputs::InputArgs;
-use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+use crate::output::{Output, Report, EXIT_INTERRUPTED};
+use crate::render;
+use crate::session::Opening;
 
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
@@ -41,182 +45,160 @@ pub struct ApplyArgs {
     backend: crate::session::BackendArgs,
 }
 
-pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> u8 {
+pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
     if destroy && !args.selection.replace.is_empty() {
-        render::print_error(
-            out,
-            crate::codes::OPTION_NOT_SUPPORTED,
+        return Report::error(
+            codes::OPTION_NOT_SUPPORTED,
             "`destroy` does not take --replace",
             "`--replace` is for `apply` and `plan`; `destroy --target ADDRESS` destroys one object and what depends on it",
         );
-        return EXIT_ERRORS;
     }
-    let saved = if !destroy && args.module_dir.is_file() {
-        match crate::saved_plan::load(&args.module_dir) {
-            Ok(saved) => Some(saved),
-            Err(diagnostic) => {
-                render::print_diagnostics(out, &[diagnostic], &infra_compiler::SourceMap::new());
-                return EXIT_ERRORS;
-            }
-        }
-    } else {
-        None
+    // `infra apply FILE` applies a saved plan.
+    let saved = match (!destroy && args.module_dir.is_file()).then(|| saved_plan::load(&args.module_dir)) {
+        None => None,
+        Some(Ok(saved)) => Some(saved),
+        Some(Err(diagnostic)) => return Report::failed(vec![diagnostic], SourceMap::new()),
     };
-    let selection = match &saved {
-        // A saved plan is applied with the selection it was made with.
-        Some(saved) if args.selection.is_selective() || !args.selection.replace.is_empty() => {
-            render::print_error(
-                out,
-                crate::codes::OPTION_NOT_SUPPORTED,
-                "a saved plan is applied with the --target, --exclude and --replace it was made with",
-                &format!(
-                    "leave them out, or run `infra plan --out FILE` again with them (`{}` was saved with {} target(s))",
-                    args.module_dir.display(),
-                    saved.targets.len()
-                ),
-            );
-            return EXIT_ERRORS;
-        }
-        Some(saved) => match saved.selection() {
-            Ok(selection) => selection,
-            Err(diagnostic) => {
-                render::print_diagnostics(out, &[diagnostic], &infra_compiler::SourceMap::new());
-                return EXIT_ERRORS;
-            }
-        },
-        None => args.selection.selection(),
+    let selection = match selection(args, saved.as_ref()) {
+        Ok(selection) => selection,
+        Err(report) => return report,
     };
     let module_dir = saved.as_ref().map_or(args.module_dir.clone(), |s| s.module_dir.clone());
-    let (analysis, inputs) = match crate::inputs::checked_module(
-        &module_dir,
-        &args.inputs,
-        out,
-        "the module has errors; nothing was changed",
-    ) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+    let session = match crate::session::open(Opening {
+        module_dir: &module_dir,
+        inputs: &args.inputs,
+        backend: &args.backend,
+        holder: LockHolder::new(if destroy { "infra destroy" } else { "infra apply" }),
+        lock_timeout: args.lock_timeout,
+        refusal: "the module has errors; nothing was changed",
+    }) {
+        Ok(session) => session,
+        Err(report) => return report,
     };
-    let module = &analysis.modules[0];
-    let command = if destroy { "infra destroy" } else { "infra apply" };
-    let (backend, lock, loaded) = match crate::session::locked_state(
-        module,
-        &inputs,
-        &args.backend,
-        &LockHolder::new(command),
-        args.lock_timeout,
-        &analysis.sources,
-        out,
-    ) {
-        Ok(state) => state,
-        Err(code) => return code,
-    };
-    let env = |name: &str| std::env::var(name).ok();
-    let stdlib = infra_stdlib::builtin();
-    // Only a saved plan is checked against the sources' digest.
-    let digest = saved.is_some().then(|| crate::saved_plan::digest(&analysis, &inputs));
-    let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
-    let providers = infra_stdlib::providers::factories();
-    let mut context = PlanContext {
-        scope: &scope,
-        modules: &analysis.modules,
-        graphs: &analysis.graphs,
-        state: &loaded.state,
-        providers: &providers,
+    out.show(&session.warnings(), session.sources());
+    let run = session.run(PlanOptions {
         // A saved plan is planned again as it was made (refreshed unless it was not,
         // so a plan that showed drift applies) and must come out the same.
         refresh: saved.as_ref().is_none_or(|s| s.refresh),
         selection,
-        imports: Vec::new(),
         // The plan shown first is freed before applying; the apply's memory is left
         // to the operating system.
         exiting: false,
+    });
+    let shown = match shown_plan(&session, &run, saved.as_ref(), destroy) {
+        Ok(shown) => shown,
+        Err(report) => return report,
     };
-    let runtime = match crate::session::runtime(out) {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
-    let shown = if destroy {
-        destroy_plan(&loaded.state, &providers, &context.selection)
-    } else {
-        match runtime.block_on(plan(&context)) {
-            Ok(plan) => plan,
-            Err(diagnostics) => {
-                render::print_diagnostics(out, &diagnostics, &analysis.sources);
-                render::print_summary(out, false, &render::count_summary(diagnostics.len(), 0));
-                return EXIT_ERRORS;
-            }
-        }
-    };
-    if let (Some(saved), Some(digest)) = (&saved, &digest) {
-        if let Err(diagnostic) = crate::saved_plan::verify(saved, &loaded.state, digest, &shown) {
-            render::print_diagnostics(out, &[diagnostic], &analysis.sources);
-            return EXIT_ERRORS;
-        }
-    }
     let no_changes = shown.changes().count() == 0;
     if no_changes && destroy {
         render::to_stdout("No changes. The state holds nothing to destroy.\n");
-        return EXIT_OK;
+        return Report::ok();
     }
     // With no changes there is nothing to approve, but what refresh found (the drift
     // notice says what) and the outputs are still saved.
     render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
     render::to_stdout(&crate::plan::retry_notes(&shown));
     // Applying a saved plan is the approval of what was reviewed when it was saved.
-    if saved.is_none() && !no_changes && !approved(args.auto_approve, destroy, out) {
-        return EXIT_ERRORS;
+    if saved.is_none() && !no_changes {
+        if let Err(report) = approved(args.auto_approve, destroy) {
+            return report;
+        }
     }
+    let settings = Execution { parallelism: args.parallelism, destroy, no_changes };
+    let report = execute(&session, run, shown, &settings, out);
+    session.finish();
+    report
+}
+
+/// The plan to show: what destroy deletes, or the plan made now (for a saved plan:
+/// verified to be the one saved).
+fn shown_plan(session: &Session<'_>, run: &Run<'_>, saved: Option<&SavedPlan>, destroy: bool) -> Result<Plan, Report> {
+    if destroy {
+        return Ok(run.destroy_plan());
+    }
+    let shown =
+        run.plan().map_err(|diagnostics| Report::failed(diagnostics, session.sources().clone()).with_count())?;
+    if let Some(saved) = saved {
+        let file_digest =
+            |path: &Path| std::fs::read(path).ok().map(|bytes| infra_stdlib::library::content_digest(&bytes));
+        if let Err(diagnostic) = session.verify(saved, &shown, &file_digest) {
+            return Err(Report::failed(vec![diagnostic], session.sources().clone()));
+        }
+    }
+    Ok(shown)
+}
+
+/// How the approved plan is executed.
+struct Execution {
+    parallelism: usize,
+    destroy: bool,
+    /// The plan changes nothing (what refresh found and the outputs are still saved).
+    no_changes: bool,
+}
+
+/// Executes the plan shown, with progress, and says how it went. The caller ends the
+/// session.
+fn execute(session: &Session<'_>, run: Run<'_>, shown: Plan, settings: &Execution, out: Output) -> Report {
     let display = crate::progress::Progress::new(std::io::stdout().is_terminal(), &shown);
     let events = |event: Event| display.show(&event);
+    let polled = |done: bool| display.polled(done);
     let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    watch_interrupts(&runtime, cancelled.clone(), out);
-    let options = ApplyOptions {
-        backend: backend.as_ref(),
-        parallelism: args.parallelism,
+    watch_interrupts(session.runtime(), cancelled.clone(), out);
+    // Apply executes the plan just shown (a saved plan: as planned again and verified
+    // against the saved one).
+    let apply_run = ApplyRun {
+        parallelism: settings.parallelism,
         events: &events,
-        destroy,
+        destroy: settings.destroy,
         cancelled: &cancelled,
-        import_only: false,
-        // Apply executes the plan just shown (a saved plan: as planned again and
-        // verified against the saved one above).
-        approved: (!destroy).then_some(&shown),
+        polled: &polled,
+        exiting: true,
     };
-    context.exiting = true;
-    let report = runtime.block_on(display.around(apply(&context, &options)));
+    let report = run.apply(&shown, &apply_run);
     let interrupted = cancelled.load(std::sync::atomic::Ordering::SeqCst);
-    drop(lock);
+    session.unlock();
     if interrupted {
-        render::print_summary(out, false, "interrupted; the state holds everything completed, run again to finish");
-        return EXIT_INTERRUPTED;
+        return Report::exit(EXIT_INTERRUPTED)
+            .with_summary(false, "interrupted; the state holds everything completed, run again to finish");
     }
-    render::print_diagnostics(out, &report.errors, &analysis.sources);
     if !report.errors.is_empty() {
-        render::print_summary(
-            out,
-            false,
-            &format!("{}; the state holds what was done", render::count_summary(report.errors.len(), 0)),
-        );
-        return EXIT_ERRORS;
+        let summary = format!("{}; the state holds what was done", render::count_summary(report.errors.len(), 0));
+        return Report::failed(report.errors, session.sources().clone()).with_summary(false, summary);
     }
-    if no_changes {
+    if settings.no_changes {
         print_outputs(&report.state);
-        return EXIT_OK;
+        return Report::ok();
     }
     let (created, changed, deleted) = crate::plan::summary(&report.plan);
-    let verb = if destroy { "Destroy" } else { "Apply" };
+    let verb = if settings.destroy { "Destroy" } else { "Apply" };
     render::to_stdout(&format!(
         "\n{verb} complete! Resources: {created} added, {changed} changed, {deleted} destroyed.\n"
     ));
     print_outputs(&report.state);
     // The process ends next: freeing the syntax trees, the states and the plans one
     // allocation at a time would cost about a tenth of a large apply (bench/RESULTS.md).
-    std::mem::forget(context);
-    std::mem::forget(scope);
     std::mem::forget(report);
     std::mem::forget(shown);
-    std::mem::forget(loaded);
-    std::mem::forget(analysis);
-    EXIT_OK
+    std::mem::forget(run);
+    Report::ok()
+}
+
+/// The selection to apply with: the flags', or a saved plan's (which takes none).
+fn selection(args: &ApplyArgs, saved: Option<&SavedPlan>) -> Result<Selection, Report> {
+    match saved {
+        // A saved plan is applied with the selection it was made with.
+        Some(saved) if args.selection.is_selective() || !args.selection.replace.is_empty() => Err(Report::error(
+            codes::OPTION_NOT_SUPPORTED,
+            "a saved plan is applied with the --target, --exclude and --replace it was made with",
+            &format!(
+                "leave them out, or run `infra plan --out FILE` again with them (`{}` was saved with {} target(s))",
+                args.module_dir.display(),
+                saved.targets.len()
+            ),
+        )),
+        Some(saved) => saved.selection().map_err(|diagnostic| Report::failed(vec![diagnostic], SourceMap::new())),
+        None => Ok(args.selection.selection()),
+    }
 }
 
 fn print_outputs(state: &infra_runtime::state::State) {
@@ -227,9 +209,6 @@ fn print_outputs(state: &infra_runtime::state::State) {
         }
     }
 }
-
-/// The exit status of a run stopped by Ctrl-C, as shells report SIGINT.
-const EXIT_INTERRUPTED: u8 = 130;
 
 /// The first Ctrl-C stops starting new operations (those in flight finish and the state
 /// is saved); a second exits at once.
@@ -245,13 +224,12 @@ fn watch_interrupts(
         cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
         render::to_stderr("\nInterrupted: no new operations start; waiting for those in flight, then saving the state. Press Ctrl-C again to stop at once.\n");
         if tokio::signal::ctrl_c().await.is_ok() {
-            render::print_error(
-                out,
-                crate::codes::INTERRUPTED,
+            let report = Report::error(
+                codes::INTERRUPTED,
                 "stopped at once: operations in flight may have finished without being recorded",
                 "run `infra plan`: operations begun but never confirmed are reported as pending",
             );
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
+            std::process::exit(i32::from(out.finish(Report { exit: EXIT_INTERRUPTED, ..report })));
         }
     });
     // The runtime runs one thread: the task above would first be polled (and start
@@ -259,52 +237,17 @@ fn watch_interrupts(
     runtime.block_on(tokio::task::yield_now());
 }
 
-/// What destroy will delete: every managed instance in state, or those `--target` and
-/// `--exclude` select (see `destroy_selection`).
-fn destroy_plan(
-    state: &infra_runtime::state::State,
-    providers: &[std::sync::Arc<dyn infra_runtime::provider::ProviderFactory>],
-    selection: &infra_runtime::plan::Selection,
-) -> Plan {
-    let selected = infra_runtime::plan::destroy_selection(state, selection);
-    let instances = state
-        .instances
-        .iter()
-        .filter(|(address, i)| i.mode == Mode::Managed && selected.as_ref().is_none_or(|s| s.contains(*address)))
-        .map(|(address, instance)| {
-            let (provider, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
-            let schema =
-                providers.iter().find(|f| f.name() == provider).and_then(|f| f.schema().resources.get(kind).cloned());
-            let schema = schema.unwrap_or_default();
-            let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
-            PlannedInstance {
-                address: address.clone(),
-                resource_type: instance.resource_type.clone(),
-                mode: Mode::Managed,
-                diff: diff(&schema, Some(&instance.attributes), None, false, false),
-                sensitive,
-                drifted_from: None,
-                moved_from: None,
-                imported: None,
-            }
-        })
-        .collect();
-    Plan { instances, ..Plan::default() }
-}
-
 /// Asks for `yes` on a terminal; without one, only `--auto-approve` proceeds.
-fn approved(auto_approve: bool, destroy: bool, out: Output) -> bool {
+fn approved(auto_approve: bool, destroy: bool) -> Result<(), Report> {
     if auto_approve {
-        return true;
+        return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        render::print_error(
-            out,
-            crate::codes::NOT_CONFIRMED,
+        return Err(Report::error(
+            codes::NOT_CONFIRMED,
             "stdin is not a terminal, so there is no one to confirm",
             "pass --auto-approve to proceed without confirmation",
-        );
-        return false;
+        ));
     }
     let what = if destroy { "destroy all of the above" } else { "perform these actions" };
     let _ = write!(std::io::stderr(), "\nDo you want to {what}? Only `yes` will be accepted: ");
@@ -312,9 +255,8 @@ fn approved(auto_approve: bool, destroy: bool, out: Output) -> bool {
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
     if answer.trim() == "yes" {
-        true
+        Ok(())
     } else {
-        render::print_error(out, crate::codes::NOT_CONFIRMED, "cancelled; nothing was changed", "only `yes` confirms");
-        false
+        Err(Report::error(codes::NOT_CONFIRMED, "cancelled; nothing was changed", "only `yes` confirms"))
     }
 }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use infra_compiler::{Analysis, FsLoader};
 
-use crate::{json, render, Output, EXIT_ERRORS, EXIT_OK};
+use crate::output::{Output, Report, EXIT_ERRORS, EXIT_OK};
+use crate::{json, render};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -30,29 +31,30 @@ enum CheckFormat {
     Json,
 }
 
-pub fn run(args: &CheckArgs, out: Output) -> u8 {
-    let analysis = analyze(&args.module_dir);
+pub fn run(args: &CheckArgs, out: Output) -> Report {
+    let mut analysis = analyze(&args.module_dir);
     let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = analysis.diagnostics.len() - errors;
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);
-    match args.format {
+    let exit = if failed { EXIT_ERRORS } else { EXIT_OK };
+    let report = match args.format {
         CheckFormat::Json => {
             let document = json::document(&analysis.diagnostics, &analysis.sources);
             render::to_stdout(&format!("{}\n", json::to_string(&document)));
+            Report::exit(exit)
         }
         CheckFormat::Human => {
-            render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
-            render::print_summary(out, !failed, &summary(&analysis, errors, warnings, failed));
+            let summary = summary(&analysis, errors, warnings, failed);
+            let diagnostics = std::mem::take(&mut analysis.diagnostics);
+            let sources = std::mem::take(&mut analysis.sources);
+            Report { diagnostics, sources, summary: Some((!failed, summary)), exit }
         }
-    }
+    };
     // The process ends next; freeing the syntax trees one allocation at a time would
     // cost a twentieth of checking a large module.
     std::mem::forget(analysis);
-    if failed {
-        EXIT_ERRORS
-    } else {
-        EXIT_OK
-    }
+    let _ = out;
+    report
 }
 
 /// Analyses the module in `dir` with the built-in providers and functions.

@@ -9,7 +9,8 @@ use infra_compiler::SourceMap;
 use infra_runtime::module::ModuleScope;
 
 use crate::inputs::InputArgs;
-use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+use crate::output::{Output, Report, EXIT_ERRORS, EXIT_OK};
+use crate::render;
 
 #[derive(Args, Debug)]
 pub struct ConsoleArgs {
@@ -24,15 +25,14 @@ pub struct ConsoleArgs {
     backend: crate::session::BackendArgs,
 }
 
-pub fn run(args: &ConsoleArgs, out: Output) -> u8 {
+pub fn run(args: &ConsoleArgs, out: Output) -> Report {
     let (analysis, inputs) = match crate::inputs::checked_module(
         &args.module_dir,
         &args.inputs,
-        out,
         "the module has errors; fix them to use the console",
     ) {
         Ok(loaded) => loaded,
-        Err(code) => return code,
+        Err(report) => return report,
     };
     let module = &analysis.modules[0];
     let env = |name: &str| std::env::var(name).ok();
@@ -45,14 +45,14 @@ pub fn run(args: &ConsoleArgs, out: Output) -> u8 {
         location.backend().and_then(|backend| backend.load()).map_err(|error| vec![error.to_diagnostic()])
     }) {
         Ok(loaded) => scope.load_state(&loaded.state),
-        Err(diagnostics) => render::print_diagnostics(out, &diagnostics, &analysis.sources),
+        Err(diagnostics) => out.show(&diagnostics, &analysis.sources),
     }
     let mut sources = analysis.sources.clone();
-    if std::io::stdin().is_terminal() {
+    Report::exit(if std::io::stdin().is_terminal() {
         interactive(&scope, &mut sources, out)
     } else {
         piped(&scope, &mut sources, out)
-    }
+    })
 }
 
 /// Evaluates one line; prints the value on stdout or the diagnostics on stderr.
@@ -67,7 +67,8 @@ fn evaluate_line(scope: &ModuleScope<'_>, sources: &mut SourceMap, line: &str, o
             true
         }
         Err(diagnostics) => {
-            render::print_diagnostics(out, &diagnostics, sources);
+            // Each line's answer is due before the next line is read.
+            out.show(&diagnostics, sources);
             false
         }
     }

@@ -10,11 +10,12 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use crate::codes;
 use clap::Args;
-use infra_compiler::diagnostic::codes;
 use infra_compiler::{Diagnostic, FileId, SourceMap, Span};
 
-use crate::{paths, render, Output, EXIT_ERRORS, EXIT_OK, EXIT_UNFORMATTED};
+use crate::output::{Output, Report, EXIT_ERRORS, EXIT_OK, EXIT_UNFORMATTED};
+use crate::{paths, render};
 
 #[derive(Args, Debug)]
 pub struct FmtArgs {
@@ -38,29 +39,31 @@ struct Tally {
     files: usize,
     changed: Vec<PathBuf>,
     failed: usize,
+    /// Why the failed ones failed.
+    diagnostics: Vec<Diagnostic>,
 }
 
-pub fn run(args: &FmtArgs, out: Output) -> u8 {
+pub fn run(args: &FmtArgs, out: Output) -> Report {
     let mut sources = SourceMap::new();
     let mut tally = Tally::default();
-    for path in collect_files(&args.paths, out, &mut tally) {
+    for path in collect_files(&args.paths, &mut tally) {
         tally.files += 1;
         match format_file(&path, &mut sources) {
             Ok(None) => {}
             Ok(Some((old, new))) => {
                 if let Err(diagnostic) = apply_change(args, out, &path, &old, &new) {
-                    render::print_diagnostics(out, &[diagnostic], &sources);
+                    tally.diagnostics.push(diagnostic);
                     tally.failed += 1;
                 }
                 tally.changed.push(path);
             }
             Err(diagnostics) => {
-                render::print_diagnostics(out, &diagnostics, &sources);
+                tally.diagnostics.extend(diagnostics);
                 tally.failed += 1;
             }
         }
     }
-    finish(args, out, &tally)
+    finish(args, tally, sources)
 }
 
 /// Shows, or writes, the change formatting makes to one file.
@@ -75,37 +78,35 @@ fn apply_change(args: &FmtArgs, out: Output, path: &Path, old: &str, new: &str) 
         .map_err(|err| Diagnostic::error(codes::READ_FAILED, format!("cannot write `{}`: {err}", paths::display(path))))
 }
 
-fn finish(args: &FmtArgs, out: Output, tally: &Tally) -> u8 {
+fn finish(args: &FmtArgs, tally: Tally, sources: SourceMap) -> Report {
     if args.check && !args.diff {
         for path in &tally.changed {
             render::to_stdout(&format!("{}\n", paths::display(path)));
         }
     }
+    let report = |exit: u8| Report { diagnostics: tally.diagnostics, sources, summary: None, exit };
     if tally.failed > 0 {
         let text = format!("{} could not be formatted", render::plural(tally.failed, "file"));
-        render::print_summary(out, false, &text);
-        return EXIT_ERRORS;
+        return report(EXIT_ERRORS).with_summary(false, text);
     }
     if !args.check {
-        return EXIT_OK;
+        return report(EXIT_OK);
     }
     if tally.changed.is_empty() {
         let text = format!("{} already formatted", render::plural(tally.files, "file"));
-        render::print_summary(out, true, &text);
-        return EXIT_OK;
+        return report(EXIT_OK).with_summary(true, text);
     }
     let text = format!(
         "{} of {} would be reformatted; run `infra fmt` to fix",
         tally.changed.len(),
         render::plural(tally.files, "file")
     );
-    render::print_summary(out, false, &text);
-    EXIT_UNFORMATTED
+    report(EXIT_UNFORMATTED).with_summary(false, text)
 }
 
 /// The files named by `paths`, with directories expanded, each once. A path that cannot
 /// be read is reported and counted as a failure.
-fn collect_files(paths: &[PathBuf], out: Output, tally: &mut Tally) -> Vec<PathBuf> {
+fn collect_files(paths: &[PathBuf], tally: &mut Tally) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut seen = HashSet::new();
     for path in paths {
@@ -117,7 +118,7 @@ fn collect_files(paths: &[PathBuf], out: Output, tally: &mut Tally) -> Vec<PathB
                 .extend(found.into_iter().filter(|f| seen.insert(fs::canonicalize(f).unwrap_or_else(|_| f.clone())))),
             Err(err) => {
                 let message = format!("cannot read `{}`: {err}", paths::display(path));
-                render::print_diagnostics(out, &[Diagnostic::error(codes::READ_FAILED, message)], &SourceMap::new());
+                tally.diagnostics.push(Diagnostic::error(codes::READ_FAILED, message));
                 tally.failed += 1;
             }
         }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use infra_compiler::graph::{DependencyGraph, NodeKind};
 
-use crate::{check, dot, render, svg, Output, EXIT_ERRORS, EXIT_OK};
+use crate::output::Report;
+use crate::{check, dot, render, svg};
 
 #[derive(Args, Debug)]
 pub struct GraphArgs {
@@ -26,21 +27,20 @@ enum GraphFormat {
     Svg,
 }
 
-pub fn run(args: &GraphArgs, out: Output) -> u8 {
+pub fn run(args: &GraphArgs) -> Report {
     let analysis = check::analyze(&args.module_dir);
     if analysis.has_errors() {
         let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = analysis.diagnostics.len() - errors;
-        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
-        render::print_summary(out, false, &render::count_summary(errors, warnings));
-        return EXIT_ERRORS;
+        let summary = render::count_summary(errors, warnings);
+        return Report::failed(analysis.diagnostics, analysis.sources).with_summary(false, summary);
     }
     let view = GraphView::new(analysis.graph());
     match args.format {
         GraphFormat::Dot => render::to_stdout(&dot::render(&view)),
         GraphFormat::Svg => render::to_stdout(&svg::render(&view)),
     }
-    EXIT_OK
+    Report::ok()
 }
 
 /// The graph as the drawings need it: nodes in index order, and each dependency once

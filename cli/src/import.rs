@@ -4,13 +4,15 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use infra_compiler::SourceMap;
 use infra_runtime::address::Address;
-use infra_runtime::module::ModuleScope;
-use infra_runtime::plan::{apply, ApplyOptions, Event, PlanContext, Selection};
+use infra_runtime::session::ImportError;
 use infra_runtime::state::LockHolder;
 
 use crate::inputs::InputArgs;
-use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+use crate::output::{Output, Report};
+use crate::render;
+use crate::session::Opening;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
@@ -37,78 +39,30 @@ pub struct ImportArgs {
     backend: crate::session::BackendArgs,
 }
 
-pub fn run(args: &ImportArgs, out: Output) -> u8 {
-    let (analysis, inputs) = match crate::inputs::checked_module(
-        &args.module_dir,
-        &args.inputs,
-        out,
-        "the module has errors; nothing was imported",
-    ) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+pub fn run(args: &ImportArgs, out: Output) -> Report {
+    let session = match crate::session::open(Opening {
+        module_dir: &args.module_dir,
+        inputs: &args.inputs,
+        backend: &args.backend,
+        holder: LockHolder::new("infra import"),
+        lock_timeout: args.lock_timeout,
+        refusal: "the module has errors; nothing was imported",
+    }) {
+        Ok(session) => session,
+        Err(report) => return report,
     };
-    let module = &analysis.modules[0];
-    let (backend, lock, loaded) = match crate::session::locked_state(
-        module,
-        &inputs,
-        &args.backend,
-        &LockHolder::new("infra import"),
-        args.lock_timeout,
-        &analysis.sources,
-        out,
-    ) {
-        Ok(state) => state,
-        Err(code) => return code,
-    };
-    if loaded.state.instances.contains_key(&args.address) {
-        render::print_error(
-            out,
-            crate::codes::STATE_ADDRESS_TAKEN,
-            &format!("{} is already in the state", args.address),
-            "`infra state rm` it first to import another object in its place",
-        );
-        return EXIT_ERRORS;
-    }
-    let env = |name: &str| std::env::var(name).ok();
-    let stdlib = infra_stdlib::builtin();
-    let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
-    let providers = infra_stdlib::providers::factories();
-    let context = PlanContext {
-        scope: &scope,
-        modules: &analysis.modules,
-        graphs: &analysis.graphs,
-        state: &loaded.state,
-        providers: &providers,
-        refresh: false,
-        selection: Selection { targets: vec![args.address.clone()], ..Selection::default() },
-        imports: vec![(args.address.clone(), args.id.clone())],
-        exiting: true,
-    };
-    let runtime = match crate::session::runtime(out) {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
-    let cancelled = std::sync::atomic::AtomicBool::new(false);
-    let options = ApplyOptions {
-        backend: backend.as_ref(),
-        parallelism: 10,
-        events: &|_: Event| {},
-        destroy: false,
-        cancelled: &cancelled,
-        import_only: true,
-        approved: None,
-    };
-    let report = runtime.block_on(apply(&context, &options));
-    drop(lock);
-    if !report.errors.is_empty() {
-        render::print_diagnostics(out, &report.errors, &analysis.sources);
-        render::print_summary(out, false, &render::count_summary(report.errors.len(), 0));
-        return EXIT_ERRORS;
+    out.show(&session.warnings(), session.sources());
+    let result = session.import(&args.address, &args.id);
+    session.unlock();
+    match result {
+        Ok(()) => {}
+        Err(ImportError::Taken(diagnostic)) => return Report::failed(vec![diagnostic], SourceMap::new()),
+        Err(ImportError::Failed(errors)) => return Report::failed(errors, session.sources().clone()).with_count(),
     }
     render::to_stdout(&format!(
         "Imported {} from id {}. Run `infra plan` to see how it differs from the configuration.\n",
         args.address,
         infra_runtime::value::quote(&args.id)
     ));
-    EXIT_OK
+    Report::ok()
 }

@@ -6,11 +6,15 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::diagnostic::Diagnostic;
+
+use crate::codes;
 use infra_compiler::resolve::Module;
 use infra_compiler::SourceMap;
 use infra_runtime::inputs::{resolve_inputs, GivenText, GivenValue, InputContext, Origin};
 use infra_runtime::Value;
+
+use crate::output::Report;
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct InputArgs {
@@ -92,33 +96,26 @@ pub fn resolve(
     resolve_inputs(&context, &given, &mut prompt)
 }
 
-/// Checks the root module in `dir` and resolves its inputs: what `console`, `plan` and
-/// `apply` all start with. On failure the diagnostics are printed (with `refusal` as the
-/// summary) and the exit status is returned.
+/// Checks the root module in `dir` and resolves its inputs: what `console` starts with.
+/// On failure the report has the diagnostics (and `refusal` as its summary when the
+/// module has errors).
 pub fn checked_module(
     dir: &std::path::Path,
     args: &InputArgs,
-    out: crate::Output,
     refusal: &str,
-) -> Result<(infra_compiler::Analysis, BTreeMap<String, Value>), u8> {
+) -> Result<(infra_compiler::Analysis, BTreeMap<String, Value>), Report> {
     let mut analysis = crate::check::analyze(dir);
     if analysis.has_errors() || analysis.modules.is_empty() {
-        crate::render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
-        crate::render::print_summary(out, false, refusal);
-        return Err(crate::EXIT_ERRORS);
+        return Err(Report::failed(analysis.diagnostics, analysis.sources).with_summary(false, refusal));
     }
     // The checker's side tables (types of every declaration, every reference) serve
-    // the language server; evaluation does not read them, and a large module's tables
-    // would otherwise stay allocated through the whole plan.
+    // the language server; evaluation does not read them.
     drop(std::mem::take(&mut analysis.tables));
     let mut sources = std::mem::take(&mut analysis.sources);
     let result = resolve(args, &analysis.modules[0], &mut sources);
     analysis.sources = sources;
     match result {
         Ok(inputs) => Ok((analysis, inputs)),
-        Err(diagnostics) => {
-            crate::render::print_diagnostics(out, &diagnostics, &analysis.sources);
-            Err(crate::EXIT_ERRORS)
-        }
+        Err(diagnostics) => Err(Report::failed(diagnostics, analysis.sources)),
     }
 }

@@ -101,7 +101,7 @@ fn location(span: Span, sources: &SourceMap) -> Location {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use infra_compiler::diagnostic::codes;
+    use crate::codes;
     use std::path::PathBuf;
 
     #[test]

@@ -24,7 +24,7 @@ use lsp_types::{notification, request, Uri};
 
 use infra_ide::{TextChange, Workspace};
 
-use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+use crate::output::{Report, EXIT_ERRORS, EXIT_OK};
 
 /// How long the server waits after an edit before analysing and publishing
 /// diagnostics, so that changes arriving together (several notifications for one
@@ -40,25 +40,21 @@ pub struct LspArgs {
     stdio: bool,
 }
 
-pub fn run(_args: &LspArgs, out: Output) -> u8 {
+pub fn run(_args: &LspArgs) -> Report {
     let (connection, io_threads) = transport::stdio();
     let result = serve(&connection);
     drop(connection);
     let joined = io_threads.join().map_err(|e| e.to_string());
     match (result, joined) {
-        (Ok(true), Ok(())) => EXIT_OK,
+        (Ok(true), Ok(())) => Report::exit(EXIT_OK),
         // An `exit` without `shutdown` first: the protocol asks for exit code 1.
-        (Ok(false), Ok(())) => EXIT_ERRORS,
+        (Ok(false), Ok(())) => Report::exit(EXIT_ERRORS),
         // The transport's reason first: it is why the loop saw the connection close.
-        (_, Err(message)) | (Err(message), Ok(())) => {
-            render::print_error(
-                out,
-                crate::codes::COMMAND_FAILED,
-                &format!("language server stopped: {message}"),
-                "the editor closed the connection or sent something that is not LSP; restart the server",
-            );
-            EXIT_ERRORS
-        }
+        (_, Err(message)) | (Err(message), Ok(())) => Report::error(
+            crate::codes::COMMAND_FAILED,
+            &format!("language server stopped: {message}"),
+            "the editor closed the connection or sent something that is not LSP; restart the server",
+        ),
     }
 }
 

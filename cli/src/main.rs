@@ -1,7 +1,8 @@
 //! The `infra` command: parses flags, picks a command and turns its outcome into an exit code.
 //!
-//! Everything here is plumbing. Each command lives in its own module and returns its
-//! exit status; rendering lives in `render`, `json`, `dot` and `svg`. The command line is
+//! Everything here is plumbing. Each command lives in its own module and returns a
+//! report (its diagnostics, summary and exit status) that `output` renders once;
+//! rendering lives in `output`, `render`, `json`, `dot` and `svg`. The command line is
 //! described for users in `docs/cli.md`.
 
 mod apply;
@@ -16,31 +17,26 @@ mod import;
 mod inputs;
 mod json;
 mod lsp;
+mod output;
 mod paths;
 mod plan;
 mod progress;
+mod refresh;
 mod render;
 mod render_plan;
-mod saved_plan;
 mod selection;
 mod session;
 mod state;
 mod svg;
 mod workspace;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-/// Exit status when everything is fine.
-pub const EXIT_OK: u8 = 0;
-/// Exit status when the input has errors (or could not be read).
-pub const EXIT_ERRORS: u8 = 1;
-// Exit status 2 (a command line clap rejects) is clap's own; see docs/cli.md.
-/// Exit status of `infra fmt --check` when some file is not formatted.
-pub const EXIT_UNFORMATTED: u8 = 3;
+// `explain` still names these at the crate root.
+use output::{ColorChoice, Output, Report, EXIT_ERRORS, EXIT_OK};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -82,6 +78,8 @@ enum Command {
     Destroy(apply::ApplyArgs),
     /// Record an existing object in the state as an instance of the configuration
     Import(import::ImportArgs),
+    /// Read every managed object and record what it is now in the state, changing none
+    Refresh(refresh::RefreshArgs),
     /// Read and edit the state: list, show, mv, rm, pull, push, migrate
     State(state::StateArgs),
     /// Manage workspaces: several isolated states of one configuration
@@ -92,79 +90,39 @@ enum Command {
     Lsp(lsp::LspArgs),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-/// Output settings every command shares.
-#[derive(Clone, Copy, Debug)]
-pub struct Output {
-    /// Whether diagnostics and summaries written to stderr may use colour.
-    pub stderr_color: bool,
-    /// Whether text written to stdout (diffs) may use colour.
-    pub stdout_color: bool,
-}
-
-impl Output {
-    fn new(choice: ColorChoice) -> Output {
-        Output {
-            stderr_color: use_color(choice, std::io::stderr().is_terminal()),
-            stdout_color: use_color(choice, std::io::stdout().is_terminal()),
-        }
-    }
-}
-
-/// `auto` colours only a terminal, and only when neither `NO_COLOR` (https://no-color.org)
-/// nor `TERM=dumb` asks otherwise; `always` and `never` override both.
-fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-            is_terminal && !no_color && !dumb
-        }
-    }
-}
-
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let out = Output::new(cli.color);
     if let Some(dir) = &cli.chdir {
         if let Err(err) = std::env::set_current_dir(dir) {
-            let out = Output::new(cli.color);
-            render::print_error(
-                out,
+            let report = Report::error(
                 crate::codes::COMMAND_FAILED,
                 &format!("cannot change to directory `{}`: {err}", dir.display()),
                 "check the path given to -C",
             );
-            return ExitCode::from(EXIT_ERRORS);
+            return ExitCode::from(out.finish(report));
         }
     }
-    let out = Output::new(cli.color);
-    let code = match &cli.command {
+    let report = match &cli.command {
         Command::Check(args) => check::run(args, out),
         Command::Fmt(args) => format::run(args, out),
-        Command::Graph(args) => graph::run(args, out),
-        Command::Explain(args) => explain::run(args, out),
+        Command::Graph(args) => graph::run(args),
+        Command::Explain(args) => Report::exit(explain::run(args, out)),
         Command::Console(args) => console::run(args, out),
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out, false),
         Command::Destroy(args) => apply::run(args, out, true),
         Command::Import(args) => import::run(args, out),
-        Command::State(args) => state::run_state(args, out),
-        Command::Output(args) => state::run_output(args, out),
-        Command::Workspace(args) => workspace::run(args, out),
-        Command::Lsp(args) => lsp::run(args, out),
+        Command::Refresh(args) => refresh::run(args, out),
+        Command::State(args) => state::run_state(args),
+        Command::Output(args) => state::run_output(args),
+        Command::Workspace(args) => workspace::run(args),
+        Command::Lsp(args) => lsp::run(args),
     };
-    ExitCode::from(code)
+    ExitCode::from(out.finish(report))
 }
 
 #[cfg(test)]
@@ -187,12 +145,5 @@ mod tests {
         };
         assert_eq!(chdir, Some(PathBuf::from("outer")));
         assert!(format!("{args:?}").contains("\"inner\""), "{args:?}");
-    }
-
-    #[test]
-    fn never_and_always_override_the_terminal() {
-        assert!(!use_color(ColorChoice::Never, true));
-        assert!(use_color(ColorChoice::Always, false));
-        assert!(!use_color(ColorChoice::Auto, false));
     }
 }

@@ -4,17 +4,16 @@ use std::path::PathBuf;
 
 use clap::Args;
 use infra_runtime::diff::{Action, ReplaceCause};
-use infra_runtime::module::ModuleScope;
-use infra_runtime::plan::{plan, Plan, PlanContext};
+use infra_runtime::plan::Plan;
+use infra_runtime::session::PlanOptions;
 use infra_runtime::state::LockHolder;
 use infra_runtime::Value;
 
 use crate::inputs::InputArgs;
+use crate::output::{Output, Report, EXIT_CHANGES, EXIT_OK};
+use crate::render;
 pub use crate::render_plan::{render as render_plan, summary};
-use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
-
-/// `--detailed-exitcode`: the plan has changes.
-const EXIT_CHANGES: u8 = 2;
+use crate::session::Opening;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -52,84 +51,42 @@ pub struct PlanArgs {
     backend: crate::session::BackendArgs,
 }
 
-pub fn run(args: &PlanArgs, out: Output) -> u8 {
-    let (analysis, inputs) = match crate::inputs::checked_module(
-        &args.module_dir,
-        &args.inputs,
-        out,
-        "the module has errors; nothing was planned",
-    ) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+pub fn run(args: &PlanArgs, out: Output) -> Report {
+    let session = match crate::session::open(Opening {
+        module_dir: &args.module_dir,
+        inputs: &args.inputs,
+        backend: &args.backend,
+        holder: LockHolder::current(),
+        lock_timeout: args.lock_timeout,
+        refusal: "the module has errors; nothing was planned",
+    }) {
+        Ok(session) => session,
+        Err(report) => return report,
     };
-    let module = &analysis.modules[0];
-    let (_backend, lock, loaded) = match crate::session::locked_state(
-        module,
-        &inputs,
-        &args.backend,
-        &LockHolder::current(),
-        args.lock_timeout,
-        &analysis.sources,
-        out,
-    ) {
-        Ok(state) => state,
-        Err(code) => return code,
-    };
-    let environment = crate::saved_plan::EnvironmentReads::default();
-    let env = |name: &str| environment.get(name);
-    let stdlib = infra_stdlib::builtin();
+    out.show(&session.warnings(), session.sources());
     // Hashing every source costs a millisecond per 100 KB: only for a plan being saved.
-    let digest = args.out.is_some().then(|| crate::saved_plan::digest(&analysis, &inputs));
-    let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
-    let providers = infra_stdlib::providers::factories();
-    let context = PlanContext {
-        scope: &scope,
-        modules: &analysis.modules,
-        graphs: &analysis.graphs,
-        state: &loaded.state,
-        providers: &providers,
-        refresh: args.refresh,
-        selection: args.selection.selection(),
-        imports: Vec::new(),
-        exiting: true,
-    };
-    let runtime = match crate::session::runtime(out) {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
+    let digest = args.out.is_some().then(|| session.digest());
+    let run = session.run(PlanOptions { refresh: args.refresh, selection: args.selection.selection(), exiting: true });
     // The files the configuration reads are recorded in a saved plan.
     let file_reads = args.out.is_some().then(infra_stdlib::library::FileReads::start);
-    let result = runtime.block_on(plan(&context));
+    let result = run.plan();
     let files = file_reads.map(infra_stdlib::library::FileReads::finish).unwrap_or_default();
-    drop(lock);
+    session.unlock();
     let plan = match result {
         Ok(plan) => plan,
-        Err(diagnostics) => {
-            render::print_diagnostics(out, &diagnostics, &analysis.sources);
-            render::print_summary(out, false, &render::count_summary(diagnostics.len(), 0));
-            return EXIT_ERRORS;
-        }
+        Err(diagnostics) => return Report::failed(diagnostics, session.sources().clone()).with_count(),
     };
     if let (Some(path), Some(digest)) = (&args.out, digest) {
-        let basis = crate::saved_plan::Basis {
-            digest,
-            selection: &context.selection,
-            refresh: args.refresh,
-            environment: &environment,
-            files,
-        };
-        if let Err(error) = crate::saved_plan::save(path, &module.dir, &loaded.state, basis, &plan) {
-            render::print_error(
-                out,
+        if let Err(error) = session.save_plan(path, &plan, digest, run.options(), files) {
+            return Report::error(
                 crate::codes::COMMAND_FAILED,
                 &format!("cannot save the plan to `{}`: {error}", path.display()),
                 "check that the directory exists and is writable",
             );
-            return EXIT_ERRORS;
         }
     }
     let pending: Vec<String> =
-        loaded.state.pending().map(|(address, i)| format!("{address} ({:?})", i.status)).collect();
+        session.state().pending().map(|(address, i)| format!("{address} ({:?})", i.status)).collect();
     if args.json {
         render::to_stdout(&format!("{}\n", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()));
     } else {
@@ -139,16 +96,10 @@ pub fn run(args: &PlanArgs, out: Output) -> u8 {
     let changes = plan.changes().count() > 0;
     // The process ends next: freeing the syntax trees, the state and the plan one
     // allocation at a time would cost about a tenth of a large plan (bench/RESULTS.md).
-    std::mem::forget(context);
-    std::mem::forget(scope);
     std::mem::forget(plan);
-    std::mem::forget(loaded);
-    std::mem::forget(analysis);
-    if args.detailed_exitcode && changes {
-        EXIT_CHANGES
-    } else {
-        EXIT_OK
-    }
+    std::mem::forget(run);
+    session.finish();
+    Report::exit(if args.detailed_exitcode && changes { EXIT_CHANGES } else { EXIT_OK })
 }
 
 /// One line per read that failed with a transient error and was tried again.

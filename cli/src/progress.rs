@@ -161,23 +161,15 @@ impl Progress {
         Progress { bar, tally: Mutex::new(tally), lines: Mutex::default() }
     }
 
-    /// Runs `work` to completion, writing the collected lines each time it waits, and
-    /// leaves the overall line showing the final counts.
-    pub fn around<'a, F: std::future::Future + 'a>(
-        &'a self,
-        work: F,
-    ) -> impl std::future::Future<Output = F::Output> + 'a {
-        let mut work = Box::pin(work);
-        std::future::poll_fn(move |cx| {
-            let poll = work.as_mut().poll(cx);
-            self.flush();
-            if poll.is_ready() {
-                if let Some(bar) = &self.bar {
-                    bar.abandon();
-                }
+    /// Called each time the apply has been polled: writes the collected lines, and once
+    /// it is `done` leaves the overall line showing the final counts.
+    pub fn polled(&self, done: bool) {
+        self.flush();
+        if done {
+            if let Some(bar) = &self.bar {
+                bar.abandon();
             }
-            poll
-        })
+        }
     }
 
     fn flush(&self) {

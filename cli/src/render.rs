@@ -16,7 +16,8 @@ use miette::{
     SpanContents,
 };
 
-use crate::{paths, Output};
+use crate::output::Output;
+use crate::paths;
 
 /// The width of the colourless rendering, fixed so snapshots do not depend on the terminal.
 pub const PLAIN_WIDTH: usize = 100;
@@ -365,7 +366,7 @@ fn char_column(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use infra_compiler::diagnostic::codes;
+    use crate::codes;
     use std::path::PathBuf;
 
     fn one_file(text: &str) -> (SourceMap, FileId) {

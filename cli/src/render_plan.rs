@@ -122,6 +122,17 @@ pub fn refactoring_summary(plan: &Plan) -> (usize, usize, usize) {
     (moved, imported, forgotten)
 }
 
+/// What `infra refresh` found: each object changed outside of Infra (from what state
+/// held to what was read) or gone, as the plan's drift notice shows them.
+pub fn render_drift_only(plan: &Plan, color: bool) -> String {
+    let style = Style { color, width: stdout_width() };
+    let mut text = String::new();
+    for instance in plan.instances.iter().filter(|i| i.drifted_from.is_some()) {
+        render_drift(&mut text, instance, style);
+    }
+    text
+}
+
 /// "Objects have changed outside of Infra": for each refreshed instance that differs
 /// from the state, what changed from what (the state before the refresh) to what (the
 /// object as read), or that it is gone.

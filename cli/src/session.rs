@@ -1,6 +1,6 @@
-//! What commands share before they touch the state: where it is kept (the `state` block,
-//! `--state-url` / `INFRA_STATE_URL`, `--workspace`), the state locked and loaded (its
-//! warnings shown), and an async runtime for the providers.
+//! Where the state is kept (the `state` block, `--state-url` / `INFRA_STATE_URL`,
+//! `--workspace`), and opening the runtime's [`Session`] with the built-in functions and
+//! providers and that state: the one choice between the backends.
 //!
 //! The location is decided before anything else is evaluated: `--state-url` wins, then
 //! the root module's `state postgres { ... }` block, else the local files beside the
@@ -12,18 +12,21 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use infra_backend_postgres::{PostgresBackend, PostgresLocation};
 use infra_compiler::diagnostic::Diagnostic;
-use infra_compiler::resolve::{DeclKind, Module};
-use infra_compiler::syntax::ast::{Expr, ExprKind, Item, StateBlock, TemplatePart};
-use infra_compiler::SourceMap;
-use infra_runtime::module::ModuleScope;
-use infra_runtime::state::workspace::DEFAULT_WORKSPACE;
-use infra_runtime::state::{Loaded, LocalBackend, LockHolder, StateBackend, StateError, StateErrorKind, StateLock};
-use infra_runtime::Value;
 
 use crate::codes;
-use crate::{render, Output, EXIT_ERRORS};
+use infra_backend_postgres::{PostgresBackend, PostgresLocation};
+use infra_compiler::resolve::Module;
+use infra_compiler::syntax::ast::{Item, StateBlock};
+use infra_compiler::SourceMap;
+use infra_runtime::module::ModuleScope;
+use infra_runtime::session::{OpenError, OpenState, Session, SessionOptions};
+use infra_runtime::state::workspace::DEFAULT_WORKSPACE;
+use infra_runtime::state::{LocalBackend, LockHolder, StateBackend, StateError, StateErrorKind};
+use infra_runtime::Value;
+
+use crate::inputs::InputArgs;
+use crate::output::Report;
 
 /// Where local workspaces other than `default` keep their files, beside the module.
 pub const LOCAL_WORKSPACES_DIR: &str = "infra.state.d";
@@ -211,57 +214,25 @@ fn with_origin(error: StateError) -> StateError {
 }
 
 /// The location a `state` block names: `state local {}` is the default, `state postgres
-/// { url, schema, workspace }` a database. Only literals, inputs and `env()` are allowed.
+/// { url, schema, workspace }` a database. The checker has made sure the block names a
+/// backend, sets only its attributes, and uses only literals, inputs and `env()`
+/// (`compiler/src/check/state_block.rs`); here its values are evaluated.
 fn block_location(
     module: &Module,
     block: &StateBlock,
     inputs: &BTreeMap<String, Value>,
     args: &BackendArgs,
 ) -> Result<Option<StateLocation>, Vec<Diagnostic>> {
-    let backend = block.backend.name.as_str();
-    let allowed: &[&str] = match backend {
-        "local" => &[],
-        "postgres" => &["url", "schema", "workspace"],
-        _ => {
-            return Err(vec![Diagnostic::error(
-                codes::STATE_BLOCK_INVALID,
-                format!("unknown state backend `{backend}`"),
-            )
-            .with_label(block.backend.span, "not a backend")
-            .with_help("the backends are `local` (files beside the module) and `postgres`")])
-        }
-    };
+    if block.backend.name != "postgres" {
+        return Ok(None);
+    }
     let mut diagnostics = Vec::new();
     let mut values = BTreeMap::new();
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
     let scope = ModuleScope::new(module, inputs.clone(), stdlib, stdlib, &env);
-    for item in &block.body.items {
-        let infra_compiler::syntax::ast::BodyItem::Attribute(attribute) = item else {
-            diagnostics.push(
-                Diagnostic::error(codes::STATE_BLOCK_INVALID, "a `state` block holds only attributes")
-                    .with_label(block.body.span, "nested block here")
-                    .with_help(format!("`state {backend}` takes {}", attribute_list(allowed))),
-            );
-            continue;
-        };
+    for attribute in block.body.attributes() {
         let name = attribute.name.name.as_str();
-        if !allowed.contains(&name) {
-            diagnostics.push(
-                Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("`state {backend}` has no attribute `{name}`"))
-                    .with_label(attribute.name.span, "unknown attribute")
-                    .with_help(format!("`state {backend}` takes {}", attribute_list(allowed))),
-            );
-            continue;
-        }
-        if let Some(offending) = disallowed(module, &attribute.value) {
-            diagnostics.push(
-                Diagnostic::error(codes::STATE_BLOCK_EXPRESSION, "a `state` block may use only literals, inputs and `env()`")
-                    .with_label(offending.span, "evaluated before anything else, so this cannot be used here")
-                    .with_help("the state's location is needed before resources, lets and other functions are known; pass the value as an input or through `env(\"NAME\")`"),
-            );
-            continue;
-        }
         match scope.eval(&attribute.value) {
             Ok(value) => match value.as_str() {
                 Some(text) if value.is_wholly_known() => {
@@ -279,13 +250,9 @@ fn block_location(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    if backend == "local" {
-        return Ok(None);
-    }
     let Some(url) = values.get("url") else {
         return Err(vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, "`state postgres` needs a `url`")
-            .with_label(block.span, "no `url`")
-            .with_help("add `url = env(\"INFRA_STATE_URL\")` (or an input), so the password stays out of the file")]);
+            .with_label(block.span, "no `url`")]);
     };
     let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
     let location = PostgresLocation::new(url, values.get("schema").map(String::as_str), workspace)
@@ -293,116 +260,83 @@ fn block_location(
     Ok(Some(StateLocation::Postgres(Box::new(location))))
 }
 
-fn attribute_list(allowed: &[&str]) -> String {
-    if allowed.is_empty() {
-        "no attributes".to_string()
-    } else {
-        allowed.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+/// Opens the state where the flags and the module's `state` block say it is.
+struct StateAt<'a>(&'a BackendArgs);
+
+impl OpenState for StateAt<'_> {
+    fn open(
+        &self,
+        module: &Module,
+        inputs: &BTreeMap<String, Value>,
+    ) -> Result<Box<dyn StateBackend>, Vec<Diagnostic>> {
+        let location = location(Some(module), inputs, &module.dir, self.0)?;
+        location.backend().map_err(|error| vec![error.to_diagnostic()])
     }
 }
 
-/// The first part of `expr` that is not a literal, an input or an `env()` call.
-fn disallowed<'e>(module: &Module, expr: &'e Expr) -> Option<&'e Expr> {
-    match &expr.kind {
-        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => None,
-        ExprKind::Template(template) | ExprKind::Heredoc { template, .. } => {
-            template.parts.iter().find_map(|part| match part {
-                TemplatePart::Literal(_) => None,
-                TemplatePart::Interpolation(inner) => disallowed(module, inner),
-            })
-        }
-        ExprKind::Name(name) => match module.decl(&name.name) {
-            Some(decl) if decl.kind == DeclKind::Input => None,
-            _ => Some(expr),
-        },
-        ExprKind::Call { function, args, .. } if function.name == "env" => {
-            args.iter().find_map(|arg| disallowed(module, arg))
-        }
-        _ => Some(expr),
-    }
+/// What a command that plans, applies or imports needs to open its session.
+pub struct Opening<'a> {
+    pub module_dir: &'a Path,
+    pub inputs: &'a InputArgs,
+    pub backend: &'a BackendArgs,
+    pub holder: LockHolder,
+    pub lock_timeout: u64,
+    /// The summary when the module has errors: what was not done.
+    pub refusal: &'a str,
 }
 
-/// The state of `module`, at the location the flags and its `state` block give, locked
-/// for `holder` (waiting up to `lock_timeout` seconds) and loaded. Errors are printed;
-/// the exit status is returned.
-pub fn locked_state(
-    module: &Module,
-    inputs: &BTreeMap<String, Value>,
-    args: &BackendArgs,
-    holder: &LockHolder,
-    lock_timeout: u64,
-    sources: &SourceMap,
-    out: Output,
-) -> Result<(Box<dyn StateBackend>, StateLock, Loaded), u8> {
-    let failed_diagnostics = |diagnostics: Vec<Diagnostic>| {
-        render::print_diagnostics(out, &diagnostics, sources);
-        EXIT_ERRORS
+/// The session of the module in `module_dir` with the built-in functions and providers,
+/// its state locked and loaded; or the report of why not.
+pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
+    let stdlib = infra_stdlib::builtin();
+    let resolve = |module: &Module, sources: &mut SourceMap| crate::inputs::resolve(opening.inputs, module, sources);
+    let options = SessionOptions {
+        module_dir: opening.module_dir.to_path_buf(),
+        functions: stdlib,
+        schemas: stdlib,
+        providers: infra_stdlib::providers::factories(),
+        inputs: &resolve,
+        state: &StateAt(opening.backend),
+        holder: opening.holder,
+        lock_timeout: Duration::from_secs(opening.lock_timeout),
     };
-    let location = location(Some(module), inputs, &module.dir, args).map_err(failed_diagnostics)?;
-    let failed = |error: StateError| {
-        render::print_diagnostics(out, &[error.to_diagnostic()], sources);
-        EXIT_ERRORS
-    };
-    let backend = location.backend().map_err(failed)?;
-    let lock = backend.lock(holder, Duration::from_secs(lock_timeout)).map_err(failed)?;
-    let loaded = backend.load().map_err(failed)?;
-    let warnings: Vec<_> = loaded.warnings.iter().map(|w| w.to_diagnostic()).collect();
-    render::print_diagnostics(out, &warnings, sources);
-    Ok((backend, lock, loaded))
+    Session::open(options).map_err(|error| match error {
+        OpenError::Module { diagnostics, sources } => {
+            Report::failed(diagnostics, sources).with_summary(false, opening.refusal)
+        }
+        OpenError::Refused { diagnostics, sources } => Report::failed(diagnostics, sources),
+        OpenError::Runtime(error) => Report::no_runtime(&error),
+    })
 }
 
 /// The state location for commands that do not plan (`state`, `output`, `workspace`):
 /// the module in `dir` is read only for its `state` block, and its inputs (from the
 /// environment and defaults) only when that block exists. A directory without a module
 /// keeps its state locally.
-pub fn location_for_dir(dir: &Path, args: &BackendArgs, out: Output) -> Result<StateLocation, u8> {
+pub fn location_for_dir(dir: &Path, args: &BackendArgs) -> Result<StateLocation, Report> {
+    let local = |sources: SourceMap| {
+        location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| Report::failed(diagnostics, sources))
+    };
     if args.state_url.is_some() {
-        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
-            render::print_diagnostics(out, &diagnostics, &SourceMap::new());
-            EXIT_ERRORS
-        });
+        return local(SourceMap::new());
     }
     let has_sources = std::fs::read_dir(dir)
         .map(|entries| entries.flatten().any(|entry| entry.path().extension().is_some_and(|e| e == "infra")))
         .unwrap_or(false);
     if !has_sources {
-        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
-            render::print_diagnostics(out, &diagnostics, &SourceMap::new());
-            EXIT_ERRORS
-        });
+        return local(SourceMap::new());
     }
     let mut analysis = crate::check::analyze(dir);
     // A module that does not load has no `state` block to read; its state is local.
     if analysis.modules.first().is_none_or(|module| state_block(module).is_none()) {
-        return location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| {
-            render::print_diagnostics(out, &diagnostics, &analysis.sources);
-            EXIT_ERRORS
-        });
+        return local(analysis.sources);
     }
     if analysis.has_errors() {
-        render::print_diagnostics(out, &analysis.diagnostics, &analysis.sources);
-        render::print_summary(out, false, "the module has errors, so its `state` block cannot be read");
-        return Err(EXIT_ERRORS);
+        return Err(Report::failed(analysis.diagnostics, analysis.sources)
+            .with_summary(false, "the module has errors, so its `state` block cannot be read"));
     }
     let mut sources = std::mem::take(&mut analysis.sources);
-    let inputs = crate::inputs::resolve(&crate::inputs::InputArgs::default(), &analysis.modules[0], &mut sources);
+    let inputs = crate::inputs::resolve(&InputArgs::default(), &analysis.modules[0], &mut sources);
     let result = inputs.and_then(|inputs| location(Some(&analysis.modules[0]), &inputs, dir, args));
-    result.map_err(|diagnostics| {
-        render::print_diagnostics(out, &diagnostics, &sources);
-        EXIT_ERRORS
-    })
-}
-
-/// The tokio runtime for provider operations: one thread, since the engine is one
-/// future (blocking work goes to tokio's blocking pool).
-pub fn runtime(out: Output) -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| {
-        render::print_error(
-            out,
-            codes::COMMAND_FAILED,
-            &format!("cannot start the async runtime: {error}"),
-            "the system refused the runtime its timers, signals or I/O; check its resource limits",
-        );
-        EXIT_ERRORS
-    })
+    result.map_err(|diagnostics| Report::failed(diagnostics, sources))
 }

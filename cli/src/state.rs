@@ -5,18 +5,17 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::codes;
 use clap::{Args, Subcommand};
 use infra_backend_postgres::PostgresLocation;
-use infra_compiler::diagnostic::Diagnostic;
-use infra_compiler::SourceMap;
 use infra_runtime::address::Address;
-use infra_runtime::plan::moved_address;
+use infra_runtime::session::state_edit::{self, EditError, StateEdit};
 use infra_runtime::state::document::{parse_snapshot, render_snapshot};
-use infra_runtime::state::{LockHolder, State, StateBackend, StateError, StateErrorKind, StateLock};
+use infra_runtime::state::{LockHolder, MoveError, State, StateError, StateErrorKind};
 
-use crate::codes;
+use crate::output::Report;
+use crate::render;
 use crate::session::{BackendArgs, StateLocation};
-use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
 
 #[derive(Args, Debug)]
 pub struct StateArgs {
@@ -130,67 +129,91 @@ pub struct OutputArgs {
     backend: BackendArgs,
 }
 
-fn print_state_error(out: Output, error: &StateError) -> u8 {
-    render::print_diagnostics(out, &[error.to_diagnostic()], &SourceMap::new());
-    EXIT_ERRORS
-}
-
-fn load(dir: &Path, backend: &BackendArgs, out: Output) -> Result<State, u8> {
-    let location = crate::session::location_for_dir(dir, backend, out)?;
-    let loaded = location.backend().and_then(|backend| backend.load()).map_err(|e| print_state_error(out, &e))?;
+fn load(dir: &Path, backend: &BackendArgs) -> Result<State, Report> {
+    let location = crate::session::location_for_dir(dir, backend)?;
+    let loaded = location.backend().and_then(|backend| backend.load()).map_err(|e| Report::state_error(&e))?;
     Ok(loaded.state)
 }
 
 /// The state locked and loaded, for a command that changes it.
-fn locked(place: &Where, command: &str, out: Output) -> Result<(Box<dyn StateBackend>, StateLock, State), u8> {
-    let location = crate::session::location_for_dir(&place.module_dir, &place.backend, out)?;
-    let result = location.backend().and_then(|backend| {
-        let lock = backend.lock(&LockHolder::new(command), Duration::from_secs(place.lock_timeout))?;
-        let loaded = backend.load()?;
-        Ok((backend, lock, loaded.state))
-    });
-    result.map_err(|e| print_state_error(out, &e))
+fn locked(place: &Where, command: &str) -> Result<StateEdit, Report> {
+    let location = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
+    let timeout = Duration::from_secs(place.lock_timeout);
+    let result = location.backend().and_then(|backend| StateEdit::open(backend, &LockHolder::new(command), timeout));
+    result.map_err(|e| Report::state_error(&e))
 }
 
-fn parse_address(text: &str, out: Output) -> Result<Address, u8> {
+/// An edit's refusal, in the words of the command that asked for it; `source` is what
+/// `infra state mv` was asked to move.
+fn edit_error(error: EditError, source: Option<&Address>) -> Report {
+    let source = source.map(ToString::to_string).unwrap_or_default();
+    match error {
+        EditError::NotInState(address) => not_in_state(&address),
+        EditError::State(error) => Report::state_error(&error),
+        EditError::Move(MoveError::Collision { to }) => Report::error(
+            codes::INVALID_ADDRESS,
+            &format!("`{source}` names several instances, and more than one would move to `{to}`"),
+            "give the destination without a key (`infra state mv web site`) so each instance keeps its own, \
+             or move one instance (`infra state mv web[0] site[0]`)",
+        ),
+        EditError::Move(MoveError::Occupied { from, to }) => Report::error(
+            codes::STATE_ADDRESS_TAKEN,
+            &format!("cannot move `{from}` to `{to}`: the state already has `{to}`"),
+            "remove or move that instance first (`infra state rm`, `infra state mv`); nothing was changed",
+        ),
+        EditError::Move(MoveError::NothingToMove) => Report::error(
+            codes::NOT_IN_STATE,
+            &format!("no instance `{source}` in the state"),
+            "`infra state list` shows what there is",
+        ),
+    }
+}
+
+fn would_have(dry_run: bool) -> &'static str {
+    if dry_run {
+        "Would have "
+    } else {
+        ""
+    }
+}
+
+fn parse_address(text: &str) -> Result<Address, Report> {
     text.parse().map_err(|error: infra_runtime::address::AddressError| {
-        render::print_error(
-            out,
+        Report::error(
             codes::INVALID_ADDRESS,
             &format!("`{text}` is not an address: {} at byte {}", error.message, error.offset),
             "addresses look like `web`, `web[0]` or `site[\"blog\"]`",
-        );
-        EXIT_ERRORS
+        )
     })
 }
 
-pub fn run_state(args: &StateArgs, out: Output) -> u8 {
+pub fn run_state(args: &StateArgs) -> Report {
     let result = match &args.command {
-        StateCommand::List { module_dir, backend } => list(module_dir, backend, out),
-        StateCommand::Show { address, module_dir, backend } => show(address, module_dir, backend, out),
-        StateCommand::Mv { source, destination, dry_run, place } => mv(source, destination, *dry_run, place, out),
-        StateCommand::Rm { addresses, dry_run, place } => rm(addresses, *dry_run, place, out),
-        StateCommand::Pull { place } => pull(place, out),
-        StateCommand::Push { file, force, place } => push(file.as_deref(), *force, place, out),
-        StateCommand::Migrate { to, to_schema, place } => migrate(to, to_schema.as_deref(), place, out),
+        StateCommand::List { module_dir, backend } => list(module_dir, backend),
+        StateCommand::Show { address, module_dir, backend } => show(address, module_dir, backend),
+        StateCommand::Mv { source, destination, dry_run, place } => mv(source, destination, *dry_run, place),
+        StateCommand::Rm { addresses, dry_run, place } => rm(addresses, *dry_run, place),
+        StateCommand::Pull { place } => pull(place),
+        StateCommand::Push { file, force, place } => push(file.as_deref(), *force, place),
+        StateCommand::Migrate { to, to_schema, place } => migrate(to, to_schema.as_deref(), place),
     };
-    result.unwrap_or_else(|code| code)
+    result.err().unwrap_or_else(Report::ok)
 }
 
-fn list(module_dir: &Path, backend: &BackendArgs, out: Output) -> Result<u8, u8> {
-    let state = load(module_dir, backend, out)?;
+fn list(module_dir: &Path, backend: &BackendArgs) -> Result<(), Report> {
+    let state = load(module_dir, backend)?;
     for (address, instance) in &state.instances {
         let pending = if instance.status.is_pending() { "  (pending: not confirmed)" } else { "" };
         render::to_stdout(&format!("{address}{pending}\n"));
     }
-    Ok(EXIT_OK)
+    Ok(())
 }
 
-fn show(address: &str, module_dir: &Path, backend: &BackendArgs, out: Output) -> Result<u8, u8> {
-    let parsed = parse_address(address, out)?;
-    let state = load(module_dir, backend, out)?;
+fn show(address: &str, module_dir: &Path, backend: &BackendArgs) -> Result<(), Report> {
+    let parsed = parse_address(address)?;
+    let state = load(module_dir, backend)?;
     let Some(instance) = state.instances.get(&parsed) else {
-        return Err(not_in_state(&parsed, out));
+        return Err(not_in_state(&parsed));
     };
     let width = instance.attributes.keys().map(String::len).max().unwrap_or(0);
     let mut text = format!("# {} {parsed}\n", instance.resource_type);
@@ -198,182 +221,76 @@ fn show(address: &str, module_dir: &Path, backend: &BackendArgs, out: Output) ->
         text.push_str(&format!("{name:<width$} = {value}\n"));
     }
     render::to_stdout(&text);
-    Ok(EXIT_OK)
+    Ok(())
 }
 
-fn not_in_state(address: &Address, out: Output) -> u8 {
-    render::print_error(
-        out,
+fn not_in_state(address: &Address) -> Report {
+    Report::error(
         codes::NOT_IN_STATE,
         &format!("no instance `{address}` in the state"),
         "`infra state list` shows what there is",
-    );
-    EXIT_ERRORS
+    )
 }
 
-/// The instances `address` names: itself, every instance of a declaration named
-/// without a key (`web` for `web[0]`, `web[1]`), and everything in a module instance
-/// (`env["prod"]` for `env["prod"].web[0]`).
-fn matching(state: &State, address: &Address) -> Vec<Address> {
-    state.instances.keys().filter(|candidate| candidate.is_within(address)).cloned().collect()
-}
-
-fn mv(source: &str, destination: &str, dry_run: bool, place: &Where, out: Output) -> Result<u8, u8> {
-    let source = parse_address(source, out)?;
-    let destination = parse_address(destination, out)?;
-    let (backend, lock, mut state) = locked(place, "infra state mv", out)?;
-    let sources = matching(&state, &source);
-    if sources.is_empty() {
-        return Err(not_in_state(&source, out));
-    }
-    let moves: Vec<(Address, Address)> =
-        sources.iter().map(|from| (from.clone(), moved_address(from, &source, &destination))).collect();
-    let mut arriving = std::collections::BTreeSet::new();
+fn mv(source: &str, destination: &str, dry_run: bool, place: &Where) -> Result<(), Report> {
+    let source = parse_address(source)?;
+    let destination = parse_address(destination)?;
+    let mut edit = locked(place, "infra state mv")?;
+    let moves = edit.move_instances(&source, &destination, dry_run).map_err(|e| edit_error(e, Some(&source)))?;
     for (from, to) in &moves {
-        if !arriving.insert(to) {
-            render::print_error(
-                out,
-                codes::INVALID_ADDRESS,
-                &format!("`{source}` names several instances, and more than one would move to `{to}`"),
-                "give the destination without a key (`infra state mv web site`) so each instance keeps its own, \
-                 or move one instance (`infra state mv web[0] site[0]`)",
-            );
-            return Err(EXIT_ERRORS);
-        }
-        if state.instances.contains_key(to) && !moves.iter().any(|(f, _)| f == to) {
-            render::print_error(
-                out,
-                codes::STATE_ADDRESS_TAKEN,
-                &format!("cannot move `{from}` to `{to}`: the state already has `{to}`"),
-                "remove or move that instance first (`infra state rm`, `infra state mv`); nothing was changed",
-            );
-            return Err(EXIT_ERRORS);
-        }
+        render::to_stdout(&format!("{}Moved {from} to {to}\n", would_have(dry_run)));
     }
-    let mut moved = Vec::new();
-    for (from, _) in &moves {
-        if let Some(instance) = state.instances.remove(from) {
-            moved.push(instance);
-        }
-    }
-    for ((from, to), instance) in moves.iter().zip(moved) {
-        render::to_stdout(&format!("{}Moved {from} to {to}\n", if dry_run { "Would have " } else { "" }));
-        state.instances.insert(to.clone(), instance);
-    }
-    // What depended on a moved declaration (or anything in a moved module instance) now
-    // depends on it at its new address.
-    for instance in state.instances.values_mut() {
-        for dependency in &mut instance.dependencies {
-            if dependency.is_within(&source) {
-                *dependency = moved_address(dependency, &source, &destination);
-            }
-        }
-    }
-    if dry_run {
-        return Ok(EXIT_OK);
-    }
-    backend.compact(&mut state).map_err(|e| print_state_error(out, &e))?;
-    drop(lock);
-    Ok(EXIT_OK)
+    Ok(())
 }
 
-fn rm(addresses: &[String], dry_run: bool, place: &Where, out: Output) -> Result<u8, u8> {
-    let parsed = addresses.iter().map(|text| parse_address(text, out)).collect::<Result<Vec<_>, _>>()?;
-    let (backend, lock, mut state) = locked(place, "infra state rm", out)?;
-    let mut removed = Vec::new();
-    for address in &parsed {
-        let found = matching(&state, address);
-        if found.is_empty() {
-            return Err(not_in_state(address, out));
-        }
-        removed.extend(found);
-    }
-    removed.sort();
-    removed.dedup();
+fn rm(addresses: &[String], dry_run: bool, place: &Where) -> Result<(), Report> {
+    let parsed = addresses.iter().map(|text| parse_address(text)).collect::<Result<Vec<_>, _>>()?;
+    let mut edit = locked(place, "infra state rm")?;
+    let removed = edit.remove(&parsed, dry_run).map_err(|e| edit_error(e, None))?;
     for address in &removed {
-        state.instances.remove(address);
-        render::to_stdout(&format!("{}Removed {address}\n", if dry_run { "Would have " } else { "" }));
+        render::to_stdout(&format!("{}Removed {address}\n", would_have(dry_run)));
     }
-    if dry_run {
-        return Ok(EXIT_OK);
+    if !dry_run {
+        render::to_stdout("The objects were not deleted; Infra no longer manages them.\n");
     }
-    backend.compact(&mut state).map_err(|e| print_state_error(out, &e))?;
-    drop(lock);
-    render::to_stdout("The objects were not deleted; Infra no longer manages them.\n");
-    Ok(EXIT_OK)
+    Ok(())
 }
 
-fn pull(place: &Where, out: Output) -> Result<u8, u8> {
-    let state = load(&place.module_dir, &place.backend, out)?;
-    let bytes = render_snapshot(&state, state.serial).map_err(|e| print_state_error(out, &e))?;
+fn pull(place: &Where) -> Result<(), Report> {
+    let state = load(&place.module_dir, &place.backend)?;
+    let bytes = render_snapshot(&state, state.serial).map_err(|e| Report::state_error(&e))?;
     render::to_stdout(&String::from_utf8_lossy(&bytes));
-    Ok(EXIT_OK)
+    Ok(())
 }
 
-fn push(file: Option<&Path>, force: bool, place: &Where, out: Output) -> Result<u8, u8> {
+fn push(file: Option<&Path>, force: bool, place: &Where) -> Result<(), Report> {
     let mut bytes = Vec::new();
     let read = match file {
         Some(path) => std::fs::read(path).map(|b| bytes = b),
         None => std::io::stdin().read_to_end(&mut bytes).map(|_| ()),
     };
     if let Err(error) = read {
-        render::print_error(
-            out,
+        return Err(Report::error(
             codes::COMMAND_FAILED,
             &format!("cannot read the state to push: {error}"),
             "check the file",
-        );
-        return Err(EXIT_ERRORS);
-    }
-    let mut pushed = parse_snapshot(&bytes, "the pushed state").map_err(|error| {
-        let diagnostic = Diagnostic::error(codes::INVALID_STATE_DOCUMENT, error.message.clone())
-            .with_help("push what `infra state pull` printed; nothing was changed");
-        render::print_diagnostics(out, &[diagnostic], &SourceMap::new());
-        EXIT_ERRORS
-    })?;
-    let (backend, lock, current) = locked(place, "infra state push", out)?;
-    if !force {
-        check_continues(&current, &pushed, &backend.location()).map_err(|e| print_state_error(out, &e))?;
-    }
-    // The pushed state becomes the newest: its serial goes past the stored one.
-    pushed.serial = pushed.serial.max(current.serial);
-    backend.replace_snapshot(&mut pushed).map_err(|e| print_state_error(out, &e))?;
-    drop(lock);
-    render::to_stdout(&format!("Pushed the state to {} (serial {}).\n", backend.location(), pushed.serial));
-    Ok(EXIT_OK)
-}
-
-/// Refuses to replace `stored` with `incoming` unless it continues the same history: an
-/// empty stored state, or the same lineage at no older serial.
-fn check_continues(stored: &State, incoming: &State, location: &str) -> Result<(), StateError> {
-    let stored_is_empty = stored.serial == 0 && stored.instances.is_empty() && stored.outputs.is_empty();
-    if stored_is_empty {
-        return Ok(());
-    }
-    if stored.lineage != incoming.lineage {
-        return Err(StateError::new(
-            StateErrorKind::LineageMismatch,
-            format!(
-                "{location} holds another state (lineage `{}`), not a copy of this one (lineage `{}`)",
-                stored.lineage, incoming.lineage
-            ),
-        )
-        .with_help("nothing was changed; check you are pointing at the right place, and pass --force only to overwrite that state"));
-    }
-    if incoming.serial < stored.serial {
-        return Err(StateError::new(
-            StateErrorKind::OlderSerial,
-            format!("{location} has serial {}, newer than the state given (serial {})", stored.serial, incoming.serial),
-        )
-        .with_help(
-            "nothing was changed; `infra state pull` the newer state and edit that, or pass --force to go back",
         ));
     }
+    let pushed = parse_snapshot(&bytes, "the pushed state").map_err(|error| {
+        Report::error(
+            codes::INVALID_STATE_DOCUMENT,
+            &error.message,
+            "push what `infra state pull` printed; nothing was changed",
+        )
+    })?;
+    let mut edit = locked(place, "infra state push")?;
+    let serial = edit.replace(pushed, force).map_err(|e| Report::state_error(&e))?;
+    render::to_stdout(&format!("Pushed the state to {} (serial {serial}).\n", edit.location()));
     Ok(())
 }
 
-fn migrate(to: &str, to_schema: Option<&str>, place: &Where, out: Output) -> Result<u8, u8> {
-    let source = crate::session::location_for_dir(&place.module_dir, &place.backend, out)?;
+fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Report> {
+    let source = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
     let workspace = source.workspace().to_string();
     let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
         PostgresLocation::new(to, to_schema, Some(&workspace))
@@ -384,28 +301,15 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where, out: Output) -> Res
             let error =
                 StateError::new(StateErrorKind::WriteFailed, format!("cannot create `{}`: {error}", dir.display()))
                     .with_help("give a directory this user can write");
-            return Err(print_state_error(out, &error));
+            return Err(Report::state_error(&error));
         }
         Ok(StateLocation::Local { module_dir: dir, workspace: workspace.clone() })
     };
     let result = target.and_then(|target| {
         let (from, to) = (source.backend()?, target.backend()?);
-        if from.location() == to.location() {
-            return Err(StateError::new(StateErrorKind::InvalidLocation, "the state is already there")
-                .with_help("give another location with --to"));
-        }
         let holder = LockHolder::new("infra state migrate");
-        let timeout = Duration::from_secs(place.lock_timeout);
-        let from_lock = from.lock(&holder, timeout)?;
-        let to_lock = to.lock(&holder, timeout)?;
-        let mut state = from.load()?.state;
-        let existing = to.load()?.state;
-        check_continues(&existing, &state, &to.location())?;
-        state.serial = state.serial.max(existing.serial);
-        to.replace_snapshot(&mut state)?;
-        drop(to_lock);
-        drop(from_lock);
-        Ok((from.location(), to.location(), state.instances.len()))
+        let count = state_edit::migrate(from.as_ref(), to.as_ref(), &holder, Duration::from_secs(place.lock_timeout))?;
+        Ok((from.location(), to.location(), count))
     });
     match result {
         Ok((from, to, count)) => {
@@ -413,33 +317,31 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where, out: Output) -> Res
                 "Copied the state ({count} instances) from {from} to {to}.\nThe old copy was left in place; point the \
                  module at the new one (its `state` block, `--state-url` or `INFRA_STATE_URL`) before the next apply.\n"
             ));
-            Ok(EXIT_OK)
+            Ok(())
         }
-        Err(error) => Err(print_state_error(out, &error)),
+        Err(error) => Err(Report::state_error(&error)),
     }
 }
 
-pub fn run_output(args: &OutputArgs, out: Output) -> u8 {
-    let state = match load(&args.module_dir, &args.backend, out) {
+pub fn run_output(args: &OutputArgs) -> Report {
+    let state = match load(&args.module_dir, &args.backend) {
         Ok(state) => state,
-        Err(code) => return code,
+        Err(report) => return report,
     };
     if let Some(name) = &args.name {
         let Some(value) = state.outputs.get(name) else {
-            render::print_error(
-                out,
+            return Report::error(
                 codes::NOT_IN_STATE,
                 &format!("no output `{name}` in the state"),
                 "`infra output` lists the saved outputs; outputs are saved by `infra apply`",
             );
-            return EXIT_ERRORS;
         };
         if args.json {
             render::to_stdout(&format!("{}\n", output_json(value)));
         } else {
             render::to_stdout(&format!("{value}\n"));
         }
-        return EXIT_OK;
+        return Report::ok();
     }
     if args.json {
         let document: serde_json::Map<String, serde_json::Value> =
@@ -450,7 +352,7 @@ pub fn run_output(args: &OutputArgs, out: Output) -> u8 {
             render::to_stdout(&format!("{name} = {value}\n"));
         }
     }
-    EXIT_OK
+    Report::ok()
 }
 
 /// An output as JSON: its value in the language's syntax, or null when sensitive.

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use infra_compiler::SourceMap;
 
+use crate::output::Report;
+use crate::render;
 use crate::session::BackendArgs;
-use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
 
 #[derive(Args, Debug)]
 pub struct WorkspaceArgs {
@@ -45,11 +45,11 @@ enum WorkspaceCommand {
     },
 }
 
-pub fn run(args: &WorkspaceArgs, out: Output) -> u8 {
+pub fn run(args: &WorkspaceArgs) -> Report {
     let backend = BackendArgs { state_url: args.state_url.clone(), workspace: args.workspace.clone() };
-    let location = match crate::session::location_for_dir(&args.module_dir, &backend, out) {
+    let location = match crate::session::location_for_dir(&args.module_dir, &backend) {
         Ok(location) => location,
-        Err(code) => return code,
+        Err(report) => return report,
     };
     let result = match &args.command {
         WorkspaceCommand::List => location.workspaces().map(|names| {
@@ -66,10 +66,7 @@ pub fn run(args: &WorkspaceArgs, out: Output) -> u8 {
         }),
     };
     match result {
-        Ok(()) => EXIT_OK,
-        Err(error) => {
-            render::print_diagnostics(out, &[error.to_diagnostic()], &SourceMap::new());
-            EXIT_ERRORS
-        }
+        Ok(()) => Report::ok(),
+        Err(error) => Report::state_error(&error),
     }
 }

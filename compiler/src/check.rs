@@ -9,6 +9,7 @@
 mod body;
 mod expr;
 mod items;
+mod state_block;
 mod validate;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -80,7 +81,8 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
 /// one thread (see `BYTES_PER_PARSER` in `syntax/parser.rs` for why).
 const ITEMS_PER_CHECKER: usize = 8192;
 
-/// The root module may have one `state` block; called modules none.
+/// The root module may have one `state` block; called modules none. The one block is
+/// checked as [`state_block`] says.
 fn report_state_blocks(modules: &[Module], diagnostics: &mut Vec<Diagnostic>) {
     for (index, module) in modules.iter().enumerate() {
         let mut first: Option<Span> = None;
@@ -101,6 +103,7 @@ fn report_state_blocks(modules: &[Module], diagnostics: &mut Vec<Diagnostic>) {
                 );
             } else {
                 first = Some(state.span);
+                state_block::check_state_block(module, state, diagnostics);
             }
         }
     }

@@ -5,6 +5,8 @@
 //! interface the built-in functions implement) and [`eval`] (evaluating expressions and
 //! modules); [`plan`] plans and applies, [`state`] keeps what was applied behind the
 //! `StateBackend` trait, and [`codes`] lists the diagnostic codes the runtime reports.
+//! [`session`] is the one API front ends plan, apply, destroy and import through, and
+//! [`saved_plan`] the plans `infra plan --out` saves.
 
 pub mod address;
 pub mod codes;
@@ -18,6 +20,8 @@ pub mod inputs;
 pub mod module;
 pub mod plan;
 pub mod provider;
+pub mod saved_plan;
+pub mod session;
 pub mod state;
 pub mod validate;
 pub mod value;

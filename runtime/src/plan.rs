@@ -70,8 +70,6 @@ use crate::state::{Mode, State, StateBackend};
 use crate::value::Value;
 
 use engine::Engine;
-/// How `moved` (and `infra state mv`) give an instance its new address.
-pub use refactor::rewrite as moved_address;
 
 /// One instance's planned change.
 #[derive(Clone, Debug)]
@@ -290,6 +288,10 @@ pub struct ApplyOptions<'a> {
     pub cancelled: &'a std::sync::atomic::AtomicBool,
     /// Only import (`infra import`): every other change is planned but not made.
     pub import_only: bool,
+    /// Only record what refresh found (`infra refresh`): objects changed outside of
+    /// Infra get their new attributes in state, gone ones leave it; nothing is created,
+    /// changed or deleted, and the outputs stay as the last apply saved them.
+    pub refresh_only: bool,
     /// The plan that was shown and approved (or saved and applied). Apply executes it:
     /// objects it deletes or replaces (destroy first) are deleted before anything else,
     /// dependents first; data sources it read are not read again; refresh is not done
@@ -366,22 +368,23 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
 /// walk that evaluates each instance again with the values now known and performs its
 /// change, held to the approved one (E0612); then what the configuration no longer has.
 async fn execute(context: &PlanContext<'_>, options: &ApplyOptions<'_>, approved: &Plan) -> ApplyReport {
+    let record_only = options.import_only || options.refresh_only;
     let mut first =
-        if options.import_only { DestroyedFirst::default() } else { destroy_first(context, options, approved).await };
+        if record_only { DestroyedFirst::default() } else { destroy_first(context, options, approved).await };
     let state = first.state.take().map_or(Cow::Borrowed(context.state), Cow::Owned);
     let mut engine = Engine::new(context, Some(options), state);
     engine.approved = Some(approved);
     engine.settled = std::mem::take(&mut first.attempted);
     let run = async {
         let outputs = engine.run_root().await;
-        if !options.import_only {
+        if !record_only {
             engine.orphans().await;
         }
         outputs
     };
     let outputs = drive(&engine, run).await;
     let mut state = engine.state.take().into_owned();
-    if !options.import_only {
+    if !record_only {
         // An output that depends on something that failed or was not selected is not
         // known: it keeps the value the last complete apply saved.
         state.outputs.extend(outputs.into_iter().filter(|(_, value)| value.is_wholly_known()));
@@ -594,6 +597,35 @@ pub fn destroy_selection(state: &State, selection: &Selection) -> Option<HashSet
     let kept = reach(count, excluded.collect(), depends);
     let chosen = (0..count).filter(|&i| selected[i] && !kept[i]);
     Some(chosen.map(|i| managed[i].0.clone()).collect())
+}
+
+/// What destroy will delete, as a plan to show before it runs: every managed instance
+/// in state, or those `--target` and `--exclude` select (see [`destroy_selection`]).
+pub fn destroy_plan(state: &State, providers: &[Arc<dyn ProviderFactory>], selection: &Selection) -> Plan {
+    let selected = destroy_selection(state, selection);
+    let instances = state
+        .instances
+        .iter()
+        .filter(|(address, i)| i.mode == Mode::Managed && selected.as_ref().is_none_or(|s| s.contains(*address)))
+        .map(|(address, instance)| {
+            let (provider, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
+            let schema =
+                providers.iter().find(|f| f.name() == provider).and_then(|f| f.schema().resources.get(kind).cloned());
+            let schema = schema.unwrap_or_default();
+            let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
+            PlannedInstance {
+                address: address.clone(),
+                resource_type: instance.resource_type.clone(),
+                mode: Mode::Managed,
+                diff: crate::diff::diff(&schema, Some(&instance.attributes), None, false, false),
+                sensitive,
+                drifted_from: None,
+                moved_from: None,
+                imported: None,
+            }
+        })
+        .collect();
+    Plan { instances, ..Plan::default() }
 }
 
 /// Which of `count` nodes are reachable from `start` (included) along `edge(from, to)`.

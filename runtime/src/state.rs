@@ -19,7 +19,8 @@
 //! Sub-modules: [`json`] converts values to and from JSON (sensitive marks become
 //! attribute paths), [`document`] reads and writes the snapshot format, [`journal`] the
 //! journal lines and their replay, [`lock`] the lock holder, [`local`] the file backend,
-//! [`workspace`] workspace names, [`error`] the errors and warnings.
+//! [`workspace`] workspace names, [`error`] the errors and warnings, [`surgery`]
+//! the edits that touch no object (moves, shared by `moved` and `infra state mv`).
 
 pub mod document;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod journal;
 pub mod json;
 pub mod local;
 pub mod lock;
+pub mod surgery;
 pub mod workspace;
 
 use std::any::Any;
@@ -51,6 +53,7 @@ pub use json::{
 };
 pub use local::LocalBackend;
 pub use lock::LockHolder;
+pub use surgery::{moved_address, MoveError};
 
 /// The snapshot format this version of Infra reads and writes. A state with a larger
 /// version is refused rather than misread.

@@ -62,6 +62,16 @@ fn errors_and_warnings_with_their_help() {
         "#);
 }
 
+/// The `state` block is checked with the rest, not only when a command opens the state.
+#[test]
+fn a_state_block_using_a_let_is_reported() {
+    assert_snapshot!(check("let host = \"db\"\nstate postgres {\n  url = host\n}\n"), @r#"
+        /fixture/main.infra:
+          Error E0717 at 3:9-3:13 "host": a `state` block may use only literals, inputs and `env()`: evaluated before anything else, so this cannot be used here
+            help: the state's location is needed before resources, lets and other functions are known; pass the value as an input or through `env("NAME")`
+        "#);
+}
+
 #[test]
 fn a_syntax_error_is_reported_and_the_other_items_are_checked() {
     assert_snapshot!(check("let a = 1\nresource local.file {\n  path = \noutput b = a + nope\n"), @r#"

@@ -145,24 +145,43 @@ impl<'c, 'a> Engine<'c, 'a> {
         self.push(steps::planned_instance(subject, &start, (diff, &sensitive), prior.drifted_from));
         let change = Change { action, prior: prior.attributes, planned, refreshed, triggers: settings.triggers };
         let import_only = self.apply.is_some_and(|a| a.import_only);
-        let performed = provider.filter(|_| self.apply.is_some() && (!import_only || start.import.is_some()));
+        let refresh_only = self.apply.is_some_and(|a| a.refresh_only);
+        let performed =
+            provider.filter(|_| self.apply.is_some() && !refresh_only && (!import_only || start.import.is_some()));
         let Some(provider) = performed else {
-            let value = change.prior.filter(|_| action == Action::NoOp).unwrap_or(change.planned);
+            if let (true, Some(provider)) = (refresh_only, provider) {
+                let triggers = start.stored.as_ref().and_then(|stored| stored.triggers.clone());
+                let operation = operation(subject, provider, (record, dependencies), triggers);
+                self.record_refreshed(&subject.address, &operation, &start, &change, &sensitive);
+            }
+            let value = change.prior.filter(|_| action == Action::NoOp || refresh_only).unwrap_or(change.planned);
             return after.check(mark(value, &sensitive));
         };
-        let operation = Operation {
-            provider,
-            kind: subject.kind,
-            resource_type: &subject.resource_type,
-            config_name: record,
-            dependencies,
-            triggers: match &change.triggers {
-                lifecycle::Triggers::Known(digest) => Some(digest.clone()),
-                _ => None,
-            },
-            schema: subject.schema,
+        let triggers = match &change.triggers {
+            lifecycle::Triggers::Known(digest) => Some(digest.clone()),
+            _ => None,
         };
+        let operation = operation(subject, provider, (record, dependencies), triggers);
         self.perform(subject, &operation, (&start, change, &sensitive, secret), after).await
+    }
+
+    /// `infra refresh`: records what refresh found (an object changed outside of Infra,
+    /// or gone) and changes nothing else, not even the `replace_when` values.
+    fn record_refreshed(
+        &self,
+        address: &Address,
+        operation: &Operation<'_>,
+        start: &Start<'_>,
+        change: &Change,
+        sensitive: &BTreeSet<String>,
+    ) {
+        if start.stored.is_none() || !change.refreshed {
+            return;
+        }
+        match &change.prior {
+            Some(prior) => self.record(address, operation, prior, sensitive, JournalAction::Update),
+            None => self.forget_now(address),
+        }
     }
 
     /// What the engine knows of an instance of type `resource_type` before its steps.
@@ -254,5 +273,24 @@ impl<'c, 'a> Engine<'c, 'a> {
                 && planned.diff.action != Action::Read
                 && dependencies.iter().any(|d| planned.address.is_within(d))
         })
+    }
+}
+
+/// The operation on one managed instance: its provider, and what its record in state
+/// names besides its attributes.
+fn operation<'o>(
+    subject: &'o Subject<'_>,
+    provider: &'o Arc<dyn Provider>,
+    (record, dependencies): (&'o str, &'o [Address]),
+    triggers: Option<String>,
+) -> Operation<'o> {
+    Operation {
+        provider,
+        kind: subject.kind,
+        resource_type: &subject.resource_type,
+        config_name: record,
+        dependencies,
+        triggers,
+        schema: subject.schema,
     }
 }

@@ -9,8 +9,6 @@
 //! deployment of a configuration that kept its old moves); otherwise it names nothing
 //! and is an error. Chains of moves and moves onto an occupied address are errors.
 
-use std::collections::BTreeSet;
-
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::syntax::ast::{self, Item};
 
@@ -19,7 +17,7 @@ use super::PlannedInstance;
 use crate::address::{Address, Step};
 use crate::diff::{diff, Action};
 use crate::eval::Locals;
-use crate::state::{Action as JournalAction, JournalEntry, Mode};
+use crate::state::{Action as JournalAction, JournalEntry, Mode, MoveError};
 
 impl<'a> Engine<'_, 'a> {
     /// Applies the module instance's `moved` and `forget` statements to the state and
@@ -96,6 +94,10 @@ impl<'a> Engine<'_, 'a> {
         Ok(Address { steps }.within(&frame.prefix))
     }
 
+    /// Moves what state holds within `from` to `to` (see [`State::move_instances`]),
+    /// journaling each move when applying.
+    ///
+    /// [`State::move_instances`]: crate::state::State::move_instances
     fn apply_move(
         &self,
         frame: &Frame<'a>,
@@ -103,21 +105,66 @@ impl<'a> Engine<'_, 'a> {
         to: &Address,
         moved: &ast::Moved,
     ) -> Result<(), Diagnostic> {
-        let matched: Vec<Address> =
-            self.state.borrow().instances.keys().filter(|a| a.is_within(from)).cloned().collect();
-        if matched.is_empty() {
-            let state = self.state.borrow();
-            let arrived = state.instances.keys().any(|a| a.is_within(to));
-            let declared = moved.from.steps.first().is_some_and(|s| frame.module().decl(&s.name.name).is_some());
-            if arrived || declared || state.instances.is_empty() {
-                return Ok(());
+        self.check_still_declared(frame, from, to, moved)?;
+        let result = self.state_mut().move_instances(from, to);
+        let moves = match result {
+            Ok(moves) => moves,
+            Err(MoveError::NothingToMove) => return self.nothing_to_move(frame, from, to, moved),
+            Err(MoveError::Occupied { to: new, .. } | MoveError::Collision { to: new }) => {
+                return Err(Diagnostic::error(
+                    codes::INVALID_MOVE,
+                    format!("cannot move onto `{new}`: state already holds an object there"),
+                )
+                .with_label(moved.to.span, "occupied")
+                .with_help(format!("forget or destroy what `{new}` holds first, or move to another address")))
             }
-            return Err(Diagnostic::error(
-                codes::INVALID_MOVE,
-                format!("nothing to move: state holds nothing at `{from}` (in {})", display_frame(&frame.prefix)),
-            )
-            .with_label(moved.from.span, "not in state, nor in the configuration")
-            .with_help("check the spelling against `infra state list`; remove the statement if the move was made in another state"));
+        };
+        for (old, new) in moves {
+            if self.apply.is_some() {
+                let instance = self.state.borrow().instances.get(&new).cloned();
+                self.journal_now(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
+                self.journal_now(JournalEntry::complete(self.serial(), new.clone(), JournalAction::Import, instance));
+            }
+            self.moved.borrow_mut().insert(new, old);
+        }
+        Ok(())
+    }
+
+    /// A move whose source state does not hold: fine when state holds its destination
+    /// (it was applied before), the source is still declared, or the state is empty.
+    fn nothing_to_move(
+        &self,
+        frame: &Frame<'a>,
+        from: &Address,
+        to: &Address,
+        moved: &ast::Moved,
+    ) -> Result<(), Diagnostic> {
+        let state = self.state.borrow();
+        let arrived = state.instances.keys().any(|a| a.is_within(to));
+        let declared = moved.from.steps.first().is_some_and(|s| frame.module().decl(&s.name.name).is_some());
+        if arrived || declared || state.instances.is_empty() {
+            return Ok(());
+        }
+        Err(Diagnostic::error(
+            codes::INVALID_MOVE,
+            format!("nothing to move: state holds nothing at `{from}` (in {})", display_frame(&frame.prefix)),
+        )
+        .with_label(moved.from.span, "not in state, nor in the configuration")
+        .with_help(
+            "check the spelling against `infra state list`; remove the statement if the move was made in another state",
+        ))
+    }
+
+    /// A whole declaration moved to another name must no longer be declared.
+    fn check_still_declared(
+        &self,
+        frame: &Frame<'a>,
+        from: &Address,
+        to: &Address,
+        moved: &ast::Moved,
+    ) -> Result<(), Diagnostic> {
+        if self.state.borrow().instances.keys().all(|a| !a.is_within(from)) {
+            return Ok(());
         }
         let first = moved.from.steps.first().map(|s| s.name.name.as_str()).unwrap_or_default();
         let renamed = moved.to.steps.first().map(|s| s.name.name.as_str()) != Some(first);
@@ -134,33 +181,6 @@ impl<'a> Engine<'_, 'a> {
             .with_help(format!(
                 "remove or rename the declaration of `{first}`; the move gives its objects to `{to}`"
             )));
-        }
-        let matched_set: BTreeSet<&Address> = matched.iter().collect();
-        let renames: Vec<(Address, Address)> =
-            matched.iter().map(|old| (old.clone(), rewrite(old, from, to))).collect();
-        for (_, new) in &renames {
-            if self.state.borrow().instances.contains_key(new) && !matched_set.contains(new) {
-                return Err(Diagnostic::error(
-                    codes::INVALID_MOVE,
-                    format!("cannot move onto `{new}`: state already holds an object there"),
-                )
-                .with_label(moved.to.span, "occupied")
-                .with_help(format!("forget or destroy what `{new}` holds first, or move to another address")));
-            }
-        }
-        for (old, new) in renames {
-            let Some(instance) = self.state_mut().instances.remove(&old) else { continue };
-            if self.apply.is_some() {
-                self.journal_now(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
-                self.journal_now(JournalEntry::complete(
-                    self.serial(),
-                    new.clone(),
-                    JournalAction::Import,
-                    Some(instance.clone()),
-                ));
-            }
-            self.state_mut().instances.insert(new.clone(), instance);
-            self.moved.borrow_mut().insert(new, old);
         }
         Ok(())
     }
@@ -225,24 +245,4 @@ impl<'a> Engine<'_, 'a> {
         }
         Ok(())
     }
-}
-
-/// `old` (within `from`) with `from` replaced by `to`. Where neither `from` nor `to`
-/// gives a step a key, the step keeps the key it had.
-pub fn rewrite(old: &Address, from: &Address, to: &Address) -> Address {
-    let mut steps = to.steps.clone();
-    let (from_last, to_last) = (from.steps.len() - 1, steps.len() - 1);
-    // The instance key of the moved declaration (or module call) carries over.
-    if steps[to_last].key.is_none() && from.steps[from_last].key.is_none() {
-        steps[to_last].key = old.steps[from_last].key.clone();
-    }
-    // So do the keys of the module instances on the way, where the path is the same.
-    let on_the_way = steps.iter_mut().zip(&from.steps).zip(&old.steps).take(from_last.min(to_last));
-    for ((step, from_step), old_step) in on_the_way {
-        if step.name == from_step.name && step.key.is_none() && from_step.key.is_none() {
-            step.key = old_step.key.clone();
-        }
-    }
-    steps.extend(old.steps[from.steps.len()..].iter().cloned());
-    Address { steps }
 }

@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 
 use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::Analysis;
-use infra_runtime::address::Address;
-use infra_runtime::plan::{Plan, Selection};
-use infra_runtime::state::State;
-use infra_runtime::Value;
+
+use crate::address::Address;
+use crate::plan::{Plan, Selection};
+use crate::state::State;
+use crate::Value;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -160,7 +161,7 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn actions(plan: &Plan) -> Vec<(String, String)> {
+fn actions(plan: &Plan) -> Vec<(String, String)> {
     plan.changes().map(|i| (i.address.to_string(), i.diff.action.symbol().to_string())).collect()
 }
 
@@ -188,8 +189,11 @@ pub fn save(path: &Path, module_dir: &Path, state: &State, basis: Basis<'_>, pla
 
 pub fn load(path: &Path) -> Result<SavedPlan, Diagnostic> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error(codes::READ_FAILED, format!("cannot read the saved plan `{}`: {e}", path.display()))
-            .with_help("pass a file written by `infra plan --out FILE`")
+        Diagnostic::error(
+            infra_compiler::diagnostic::codes::READ_FAILED,
+            format!("cannot read the saved plan `{}`: {e}", path.display()),
+        )
+        .with_help("pass a file written by `infra plan --out FILE`")
     })?;
     let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
         Diagnostic::error(codes::STALE_PLAN, format!("`{}` is not a saved plan: {e}", path.display()))
@@ -205,8 +209,18 @@ pub fn load(path: &Path) -> Result<SavedPlan, Diagnostic> {
     Ok(saved)
 }
 
+/// How the files a plan read are digested now: the function library's digest of a
+/// file's content, `None` when it cannot be read.
+pub type FileDigest<'a> = &'a dyn Fn(&Path) -> Option<String>;
+
 /// Refuses a saved plan whose basis moved; `fresh` is the plan made again now.
-pub fn verify(saved: &SavedPlan, state: &State, digest: &str, fresh: &Plan) -> Result<(), Diagnostic> {
+pub fn verify(
+    saved: &SavedPlan,
+    state: &State,
+    digest: &str,
+    fresh: &Plan,
+    file_digest: FileDigest<'_>,
+) -> Result<(), Diagnostic> {
     let stale = |what: &str| {
         Diagnostic::error(codes::STALE_PLAN, format!("the saved plan no longer applies: {what}"))
             .with_help("run `infra plan --out FILE` again, review it, and apply the new file")
@@ -232,9 +246,7 @@ pub fn verify(saved: &SavedPlan, state: &State, digest: &str, fresh: &Plan) -> R
             changed.join("`, `")
         )));
     }
-    let changed_file = saved.files.iter().find(|(path, digest)| {
-        std::fs::read(path).map(|bytes| infra_stdlib::library::content_digest(&bytes)).ok().as_ref() != Some(*digest)
-    });
+    let changed_file = saved.files.iter().find(|(path, digest)| file_digest(path).as_ref() != Some(*digest));
     if let Some((path, _)) = changed_file {
         return Err(stale(&format!(
             "the file `{}` the configuration reads changed since it was saved",
