@@ -42,6 +42,11 @@ pub struct BackendArgs {
     /// The workspace: one of several isolated states of the same configuration
     #[arg(long, value_name = "NAME", env = "INFRA_WORKSPACE")]
     pub workspace: Option<String>,
+
+    /// Start from an empty state even though the local state file is missing while its
+    /// backup is there (refused otherwise, as the state was probably lost: E0725)
+    #[arg(long)]
+    pub allow_empty_state: bool,
 }
 
 /// Where a state is kept.
@@ -51,6 +56,8 @@ pub enum StateLocation {
     Local {
         module_dir: PathBuf,
         workspace: String,
+        /// `--allow-empty-state`: a missing state file beside its backup loads empty.
+        allow_empty: bool,
     },
     Postgres(Box<PostgresLocation>),
 }
@@ -67,9 +74,11 @@ impl StateLocation {
     pub fn with_workspace(&self, workspace: &str) -> Result<StateLocation, StateError> {
         infra_runtime::state::workspace::check_workspace_name(workspace)?;
         Ok(match self {
-            StateLocation::Local { module_dir, .. } => {
-                StateLocation::Local { module_dir: module_dir.clone(), workspace: workspace.to_string() }
-            }
+            StateLocation::Local { module_dir, allow_empty, .. } => StateLocation::Local {
+                module_dir: module_dir.clone(),
+                workspace: workspace.to_string(),
+                allow_empty: *allow_empty,
+            },
             StateLocation::Postgres(location) => StateLocation::Postgres(Box::new(location.with_workspace(workspace)?)),
         })
     }
@@ -85,12 +94,12 @@ impl StateLocation {
     /// The backend for this location; a local workspace other than `default` must exist.
     pub fn backend(&self) -> Result<Box<dyn StateBackend>, StateError> {
         match self {
-            StateLocation::Local { module_dir, workspace } => {
+            StateLocation::Local { module_dir, workspace, allow_empty } => {
                 let dir = StateLocation::local_dir(module_dir, workspace);
                 if !dir.is_dir() {
                     return Err(missing_workspace(workspace, &dir.display().to_string()));
                 }
-                Ok(Box::new(LocalBackend::new(dir)))
+                Ok(Box::new(LocalBackend::new(dir).allowing_empty_state(*allow_empty)))
             }
             StateLocation::Postgres(location) => Ok(Box::new(PostgresBackend::new(location.as_ref().clone()))),
         }
@@ -205,7 +214,7 @@ pub fn location(
     }
     let workspace = args.workspace.clone().unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
     infra_runtime::state::workspace::check_workspace_name(&workspace).map_err(state_error)?;
-    Ok(StateLocation::Local { module_dir: module_dir.to_path_buf(), workspace })
+    Ok(StateLocation::Local { module_dir: module_dir.to_path_buf(), workspace, allow_empty: args.allow_empty_state })
 }
 
 fn with_origin(error: StateError) -> StateError {

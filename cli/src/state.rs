@@ -303,7 +303,7 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Repor
                     .with_help("give a directory this user can write");
             return Err(Report::state_error(&error));
         }
-        Ok(StateLocation::Local { module_dir: dir, workspace: workspace.clone() })
+        Ok(StateLocation::Local { module_dir: dir, workspace: workspace.clone(), allow_empty: false })
     };
     let result = target.and_then(|target| {
         let (from, to) = (source.backend()?, target.backend()?);

@@ -46,7 +46,8 @@ enum WorkspaceCommand {
 }
 
 pub fn run(args: &WorkspaceArgs) -> Report {
-    let backend = BackendArgs { state_url: args.state_url.clone(), workspace: args.workspace.clone() };
+    let backend =
+        BackendArgs { state_url: args.state_url.clone(), workspace: args.workspace.clone(), allow_empty_state: false };
     let location = match crate::session::location_for_dir(&args.module_dir, &backend) {
         Ok(location) => location,
         Err(report) => return report,

@@ -72,3 +72,33 @@ fn a_map_key_of_seventy_thousand_characters_is_planned() {
     assert_eq!(code, 0, "{}", &text[..text.len().min(2000)]);
     assert!(text.contains(&format!("+ b{} = 2", " ".repeat(69_999))), "b is aligned with the long key");
 }
+
+/// Bug: with `infra.state.json` deleted but its backup present, `plan` said "1 to add"
+/// with no warning. It is refused with the way back; `--allow-empty-state` is the
+/// deliberate way forward.
+#[test]
+fn a_lost_state_file_is_refused_until_restored_or_allowed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource local.file a {\n  path    = \"out/a.txt\"\n  content = \"x\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    module(dir, "resource local.file a {\n  path    = \"out/a.txt\"\n  content = \"y\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    std::fs::remove_file(dir.join("infra.state.json")).expect("removes");
+    for args in [&["plan"][..], &["apply", "--auto-approve"]] {
+        let (code, text) = infra(dir, args);
+        assert_eq!(code, 1, "{args:?}: {text}");
+        assert!(text.contains("error[E0725]"), "{text}");
+        assert!(text.contains("if the state file was lost, restore it"), "{text}");
+    }
+    assert!(!dir.join("infra.state.json").exists(), "nothing was written");
+    let (code, text) = infra(dir, &["plan", "--allow-empty-state"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("Plan: 1 to add"), "{text}");
+    std::fs::copy(dir.join("infra.state.json.backup"), dir.join("infra.state.json")).expect("restores");
+    let (code, text) = infra(dir, &["plan"]);
+    assert_eq!(code, 0, "{text}");
+    // The backup is the state before the last apply: the object is known again (its
+    // content changed since, which the refresh finds), not planned anew.
+    assert!(!text.contains("to add"), "{text}");
+}
