@@ -4,7 +4,8 @@
 //! checks that this table and the registry of every crate's codes (`codes.rs`) agree.
 
 use crate::codes;
-use crate::{render, Output, EXIT_ERRORS, EXIT_OK};
+use crate::output::Report;
+use crate::render;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -116,26 +117,22 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("W0701", include_str!("../../docs/errors/W0701.md")),
 ];
 
-pub fn run(args: &ExplainArgs, out: Output) -> u8 {
+pub fn run(args: &ExplainArgs) -> Report {
     if args.list {
         render::to_stdout(&list());
-        return EXIT_OK;
+        return Report::ok();
     }
     let code = args.code.as_deref().unwrap_or_default();
     match explanation(code) {
         Some(text) => {
             render::to_stdout(text);
-            EXIT_OK
+            Report::ok()
         }
-        None => {
-            render::print_error(
-                out,
-                codes::UNKNOWN_CODE,
-                &format!("`{code}` is not an Infra diagnostic code"),
-                "codes look like `E0201` or `W0001`; run `infra explain --list` to see them all",
-            );
-            EXIT_ERRORS
-        }
+        None => Report::error(
+            codes::UNKNOWN_CODE,
+            &format!("`{code}` is not an Infra diagnostic code"),
+            "codes look like `E0201` or `W0001`; run `infra explain --list` to see them all",
+        ),
     }
 }
 

@@ -35,8 +35,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-// `explain` still names these at the crate root.
-use output::{ColorChoice, Output, Report, EXIT_ERRORS, EXIT_OK};
+use output::{ColorChoice, Output, Report};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -110,7 +109,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args, out),
         Command::Fmt(args) => format::run(args, out),
         Command::Graph(args) => graph::run(args),
-        Command::Explain(args) => Report::exit(explain::run(args, out)),
+        Command::Explain(args) => explain::run(args),
         Command::Console(args) => console::run(args, out),
         Command::Plan(args) => plan::run(args, out),
         Command::Apply(args) => apply::run(args, out, false),

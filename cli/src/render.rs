@@ -66,13 +66,6 @@ pub fn to_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// A failure that is not about a span of source (the command line, the terminal, the
-/// file system), as a diagnostic with its code and hint.
-pub fn print_error(out: Output, code: infra_compiler::diagnostic::Code, message: &str, help: &str) {
-    let diagnostic = Diagnostic::error(code, message).with_help(help);
-    print_diagnostics(out, &[diagnostic], &SourceMap::new());
-}
-
 /// The closing line of a command: `error: 2 errors, 1 warning` or `ok: 3 files checked`.
 pub fn print_summary(out: Output, ok: bool, text: &str) {
     if ok {
