@@ -33,9 +33,9 @@ pub struct ApplyArgs {
     #[arg(long)]
     auto_approve: bool,
 
-    /// At most this many provider operations at once
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    parallelism: usize,
+    /// At most this many provider operations at once (1 or more)
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    parallelism: u16,
 
     /// How long to wait for the state lock, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
@@ -104,7 +104,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
             return report;
         }
     }
-    let settings = Execution { parallelism: args.parallelism, destroy, no_changes };
+    let settings = Execution { parallelism: usize::from(args.parallelism), destroy, no_changes };
     let report = execute(&session, run, shown, &settings, out);
     session.finish();
     report
@@ -113,11 +113,11 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
 /// The plan to show: what destroy deletes, or the plan made now (for a saved plan:
 /// verified to be the one saved).
 fn shown_plan(session: &Session<'_>, run: &Run<'_>, saved: Option<&SavedPlan>, destroy: bool) -> Result<Plan, Report> {
+    let failed = |diagnostics| Report::failed(diagnostics, session.sources().clone()).with_count();
     if destroy {
-        return Ok(run.destroy_plan());
+        return run.destroy_plan().map_err(failed);
     }
-    let shown =
-        run.plan().map_err(|diagnostics| Report::failed(diagnostics, session.sources().clone()).with_count())?;
+    let shown = run.plan().map_err(failed)?;
     if let Some(saved) = saved {
         let file_digest =
             |path: &Path| std::fs::read(path).ok().map(|bytes| infra_stdlib::library::content_digest(&bytes));

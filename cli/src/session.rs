@@ -323,6 +323,13 @@ pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
 /// environment and defaults) only when that block exists. A directory without a module
 /// keeps its state locally.
 pub fn location_for_dir(dir: &Path, args: &BackendArgs) -> Result<StateLocation, Report> {
+    if !dir.is_dir() {
+        return Err(Report::error(
+            codes::COMMAND_FAILED,
+            &format!("the module directory `{}` does not exist", dir.display()),
+            "give the directory of the root module whose state to read (`--module DIR`)",
+        ));
+    }
     let local = |sources: SourceMap| {
         location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| Report::failed(diagnostics, sources))
     };

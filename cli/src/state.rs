@@ -235,6 +235,13 @@ fn not_in_state(address: &Address) -> Report {
 fn mv(source: &str, destination: &str, dry_run: bool, place: &Where) -> Result<(), Report> {
     let source = parse_address(source)?;
     let destination = parse_address(destination)?;
+    if source == destination {
+        return Err(Report::error(
+            codes::INVALID_MOVE,
+            &format!("`{source}` cannot be moved onto itself"),
+            "give the address it should have now as the second argument; nothing was changed",
+        ));
+    }
     let mut edit = locked(place, "infra state mv")?;
     let moves = edit.move_instances(&source, &destination, dry_run).map_err(|e| edit_error(e, Some(&source)))?;
     for (from, to) in &moves {
@@ -276,7 +283,8 @@ fn push(file: Option<&Path>, force: bool, place: &Where) -> Result<(), Report> {
             "check the file",
         ));
     }
-    let pushed = parse_snapshot(&bytes, "the pushed state").map_err(|error| {
+    let named = file.map_or_else(|| "stdin".to_string(), |path| path.display().to_string());
+    let pushed = parse_snapshot(&bytes, &named).map_err(|error| {
         Report::error(
             codes::INVALID_STATE_DOCUMENT,
             &error.message,

@@ -102,3 +102,45 @@ fn a_lost_state_file_is_refused_until_restored_or_allowed() {
     // content changed since, which the refresh finds), not planned anew.
     assert!(!text.contains("to add"), "{text}");
 }
+
+/// Bug: `--target nonexistent` and `--replace nothing.here` said "No changes" and exited
+/// 0; `state mv page page` said "Moved"; `--parallelism 0` was accepted; `output
+/// --module` on a missing directory spoke of a workspace; `state push FILE` with a bad
+/// file did not name it.
+#[test]
+fn what_matches_nothing_is_an_error_not_a_quiet_success() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource local.file page {\n  path    = \"out/a.txt\"\n  content = \"x\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    for args in [
+        &["plan", "--target", "pag"][..],
+        &["plan", "--replace", "nothing.here"],
+        &["plan", "--exclude", "gone"],
+        &["apply", "--auto-approve", "--target", "pag"],
+        &["destroy", "--auto-approve", "--target", "pag"],
+    ] {
+        let (code, text) = infra(dir, args);
+        assert_eq!(code, 1, "{args:?}: {text}");
+        assert!(text.contains("error[E0726]") && text.contains("matches nothing"), "{args:?}: {text}");
+    }
+    assert!(infra(dir, &["plan", "--target", "pag"]).1.contains("did you mean `page`?"));
+    // What the state holds counts, although the configuration no longer declares it.
+    module(dir, "");
+    assert_eq!(infra(dir, &["plan", "--target", "page"]).0, 0);
+    assert!(dir.join("out/a.txt").exists(), "nothing was destroyed on the way");
+
+    let (code, text) = infra(dir, &["state", "mv", "page", "page"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("cannot be moved onto itself"), "{text}");
+    let (code, text) = infra(dir, &["apply", "--auto-approve", "--parallelism", "0"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("0 is not in 1..="), "{text}");
+    let (code, text) = infra(dir, &["output", "--module", "no-such-dir"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("the module directory `no-such-dir` does not exist"), "{text}");
+    std::fs::write(dir.join("bad.json"), "{bad").expect("writes");
+    let (code, text) = infra(dir, &["state", "push", "bad.json"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("`bad.json` is not a valid state"), "{text}");
+}

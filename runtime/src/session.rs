@@ -10,6 +10,7 @@
 //! diagnostics, and the front end renders them. [`state_edit`] edits a state by hand
 //! (`infra state mv`, `rm`, `push`, `migrate`), which needs no configuration.
 
+pub mod selection;
 pub mod state_edit;
 
 use std::cell::RefCell;
@@ -222,6 +223,17 @@ impl<'a> Session<'a> {
         Run { session: self, scope, options }
     }
 
+    /// Errors for the addresses of `selection` that match nothing in the configuration
+    /// or the state.
+    pub fn check_selection(&self, selection: &Selection) -> Result<(), Vec<Diagnostic>> {
+        let unmatched = selection::unmatched(selection, &self.analysis.modules, &self.loaded.state);
+        if unmatched.is_empty() {
+            Ok(())
+        } else {
+            Err(unmatched)
+        }
+    }
+
     /// What destroy will delete (all, or what `selection` chooses), as a plan to show.
     pub fn destroy_plan(&self, selection: &Selection) -> Plan {
         plan::destroy_plan(&self.loaded.state, &self.providers, selection)
@@ -323,13 +335,18 @@ impl<'s> Run<'s> {
     }
 
     /// Plans the root module. Returns every error found, not only the first.
+    /// Plans the run. An address of `--target`, `--exclude` or `--replace` that matches
+    /// nothing is an error, before anything is planned.
     pub fn plan(&self) -> Result<Plan, Vec<Diagnostic>> {
+        self.session.check_selection(&self.options.selection)?;
         self.session.runtime.block_on(plan::plan(&self.context()))
     }
 
-    /// What destroy will delete (all, or what the selection chooses), as a plan to show.
-    pub fn destroy_plan(&self) -> Plan {
-        plan::destroy_plan(&self.session.loaded.state, &self.session.providers, &self.options.selection)
+    /// What destroy will delete (all, or what the selection chooses), as a plan to show;
+    /// an address of the selection that matches nothing is an error.
+    pub fn destroy_plan(&self) -> Result<Plan, Vec<Diagnostic>> {
+        self.session.check_selection(&self.options.selection)?;
+        Ok(plan::destroy_plan(&self.session.loaded.state, &self.session.providers, &self.options.selection))
     }
 
     /// Executes `approved` (from [`Run::plan`], or from [`Run::destroy_plan`] with
