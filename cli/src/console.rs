@@ -5,9 +5,11 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use clap::Args;
+use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::SourceMap;
 use infra_runtime::module::ModuleScope;
 
+use crate::codes;
 use crate::inputs::InputArgs;
 use crate::output::{Output, Report, EXIT_ERRORS, EXIT_OK};
 use crate::render;
@@ -79,12 +81,33 @@ fn is_blank(line: &str) -> bool {
     line.is_empty() || line.starts_with('#') || line.starts_with("//")
 }
 
+/// Evaluates each line of piped input. A line that is not UTF-8 is reported (the exit
+/// status says so) and the rest are still evaluated; a read error ends the input.
 fn piped(scope: &ModuleScope<'_>, sources: &mut SourceMap, out: Output) -> u8 {
     let mut ok = true;
-    for line in std::io::stdin().lock().lines() {
-        let Ok(line) = line else { break };
-        if !is_blank(&line) {
-            ok &= evaluate_line(scope, sources, &line, out);
+    for (number, line) in std::io::stdin().lock().split(b'\n').enumerate() {
+        let line = match line {
+            Ok(line) => line,
+            Err(error) => {
+                let failed = Diagnostic::error(codes::COMMAND_FAILED, format!("cannot read standard input: {error}"))
+                    .with_help("the lines before were evaluated");
+                out.show(&[failed], sources);
+                return EXIT_ERRORS;
+            }
+        };
+        match String::from_utf8(line) {
+            Ok(line) if !is_blank(&line) => ok &= evaluate_line(scope, sources, line.trim_end_matches('\r'), out),
+            Ok(_) => {}
+            Err(error) => {
+                let offset = error.utf8_error().valid_up_to();
+                let invalid = Diagnostic::error(
+                    codes::INVALID_UTF8,
+                    format!("line {} is not valid UTF-8 (at byte {offset})", number + 1),
+                )
+                .with_help("the line was skipped; the others are evaluated");
+                out.show(&[invalid], sources);
+                ok = false;
+            }
         }
     }
     if ok {

@@ -144,3 +144,23 @@ fn what_matches_nothing_is_an_error_not_a_quiet_success() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("`bad.json` is not a valid state"), "{text}");
 }
+
+/// Bug: piped `infra console` stopped at the first line that was not UTF-8 and exited 0,
+/// skipping the rest.
+#[test]
+fn a_console_line_that_is_not_utf8_is_reported_and_the_rest_evaluated() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    module(dir.path(), "let a = 1\n");
+    let mut console = command(dir.path(), &["console"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    console.stdin.take().expect("stdin").write_all(b"a + 1\n\"\xff\xfe\"\na + 2\r\n").expect("writes");
+    let output = console.wait_with_output().expect("finishes");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "2\n3\n");
+    assert!(stderr.contains("error[E0001]") && stderr.contains("line 2 is not valid UTF-8 (at byte 1)"), "{stderr}");
+}
