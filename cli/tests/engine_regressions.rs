@@ -219,3 +219,73 @@ fn changing_a_resource_type_deletes_the_old_object_with_its_own_provider() {
     assert!(shown.contains("null.resource"), "{shown}");
     assert!(infra(dir, &["plan"]).1.contains("No changes."), "converged");
 }
+
+/// Bug: every queued operation journaled its `begin` (and printed "Creating...") before
+/// waiting for a slot, so after `kill -9` hundreds of never-started instances were
+/// pending. Only what holds one of the `--parallelism` slots may have begun.
+#[test]
+fn only_operations_that_really_started_are_pending_after_a_kill() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let mut text = String::new();
+    for i in 0..6 {
+        text.push_str(&format!("resource time.sleep s{i} {{\n  create_duration = \"400ms\"\n}}\n"));
+    }
+    module(dir, &text);
+    let mut child = common::command(dir, &["apply", "--auto-approve", "--parallelism", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runs");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    child.kill().expect("kills");
+    child.wait().expect("waits");
+    let journal = std::fs::read_to_string(dir.join("infra.state.journal")).unwrap_or_default();
+    let mut open = std::collections::BTreeSet::new();
+    for line in journal.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: serde_json::Value = serde_json::from_str(line).expect("a journal line");
+        let address = entry["address"].as_str().unwrap_or_default().to_string();
+        match entry["op"].as_str() {
+            Some("begin") => open.insert(address),
+            _ => open.remove(&address),
+        };
+    }
+    assert!(open.len() <= 2, "more pending than slots: {open:?}\n{journal}");
+    // Whatever the kill left, destroy settles it.
+    let (code, text) = infra(dir, &["destroy", "--auto-approve"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(state_list(dir), "");
+}
+
+/// Bug: a create that began and was never confirmed, recorded with no attributes (as
+/// journals written before creates carried them), made `destroy` fail every time once
+/// its declaration was gone (`E0610 early[0]: path is not set`).
+#[test]
+fn a_pending_create_with_nothing_to_read_by_does_not_wedge_destroy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource local.file kept {\n  path    = \"out/kept.txt\"\n  content = \"k\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let serial = {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("infra.state.json")).expect("state")).expect("json");
+        state["serial"].as_u64().expect("serial")
+    };
+    let begin = |address: &str, attributes: &str| {
+        format!(
+            "{{\"op\":\"begin\",\"action\":\"create\",\"address\":\"{address}\",\"serial\":{serial},\"mode\":\"managed\",\
+             \"type\":\"local.file\",\"provider\":\"local\",\"attributes\":{attributes}}}\n"
+        )
+    };
+    std::fs::create_dir_all(dir.join("out")).expect("dir");
+    std::fs::write(dir.join("out/made.txt"), "m").expect("writes");
+    let journal = begin("early[0]", "{}") + &begin("made", "{\"path\":\"out/made.txt\",\"content\":\"m\"}");
+    std::fs::write(dir.join("infra.state.journal"), journal).expect("writes");
+    let listed = state_list(dir);
+    assert!(listed.contains("early[0]") && listed.contains("made"), "{listed}");
+    let (code, text) = infra(dir, &["destroy", "--auto-approve"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(state_list(dir), "");
+    assert!(!dir.join("out/made.txt").exists(), "the object a pending create made is deleted");
+    assert!(!dir.join("out/kept.txt").exists());
+}

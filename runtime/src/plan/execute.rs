@@ -63,7 +63,7 @@ impl Engine<'_, '_> {
                     let updated = operation.provider.update(operation.kind, &prior, planned).await?;
                     Ok(operation.in_configured_form(planned, updated))
                 };
-                self.journaled(address, JournalAction::Update, sensitive, operation, run).await
+                self.journaled(address, (JournalAction::Update, planned), sensitive, operation, run).await
             }
             Action::Replace { create_before_destroy: true } => {
                 // The old object is first recorded as deposed, under its own address, so
@@ -114,7 +114,7 @@ impl Engine<'_, '_> {
             let created = operation.provider.create(operation.kind, planned).await?;
             Ok(operation.in_configured_form(planned, created))
         };
-        self.journaled(address, JournalAction::Create, sensitive, operation, run).await
+        self.journaled(address, (JournalAction::Create, planned), sensitive, operation, run).await
     }
 
     pub async fn delete_object(
@@ -123,6 +123,7 @@ impl Engine<'_, '_> {
         address: &Address,
         prior: &Attributes,
     ) -> Result<(), ProviderError> {
+        let permit = self.limit.acquire().await;
         if self.cancelled() {
             return Err(Self::interrupted());
         }
@@ -132,11 +133,11 @@ impl Engine<'_, '_> {
             return Err(Self::interrupted());
         }
         let result = {
-            let _permit = self.limit.acquire().await;
             let delete = || operation.provider.delete(operation.kind, prior);
             // The state's attributes are unmarked here: the message is never repeated.
             self.ticking(address, Action::Delete, self.retried(address, (Action::Delete, true), delete)).await
         };
+        drop(permit);
         match result {
             Ok(()) => {
                 self.journal(JournalEntry::complete(self.serial(), address.clone(), JournalAction::Delete, None)).await;
@@ -204,11 +205,13 @@ impl Engine<'_, '_> {
     }
 
     /// Runs a create or update between a journaled begin and complete (or fail), and
-    /// records the result in state.
+    /// records the result in state. The operation takes its slot (`--parallelism`)
+    /// before anything is journaled or shown: a `begin` means the provider is about to be
+    /// called, so after a crash only what really started is pending.
     async fn journaled<F, Fut>(
         &self,
         address: &Address,
-        action: JournalAction,
+        (action, planned): (JournalAction, &Attributes),
         sensitive: &BTreeSet<String>,
         operation: &Operation<'_>,
         run: F,
@@ -218,23 +221,32 @@ impl Engine<'_, '_> {
         Fut: std::future::Future<Output = Result<Attributes, ProviderError>>,
     {
         let shown = if action == JournalAction::Create { Action::Create } else { Action::Update };
+        let permit = self.limit.acquire().await;
         if self.cancelled() {
             return Err(Self::interrupted());
         }
         self.event(Event::Started { address: address.clone(), action: shown });
         let started = std::time::Instant::now();
-        // The begin entry carries the instance, so that after a crash mid-create the
-        // replayed state still knows the object may exist (as pending).
+        // The begin entry carries the instance with what is known of it (the planned
+        // values; the computed ones come with the provider's answer), so that after a
+        // crash mid-create the replayed state still knows the object may exist (as
+        // pending), and where: a later plan can read it, a destroy delete it.
+        let known: Attributes = planned
+            .iter()
+            .filter(|(_, v)| v.is_wholly_known())
+            .map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k))))
+            .collect();
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
+            .with_attributes(known)
             .with_dependencies(operation.dependencies.to_vec());
         if !self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending))).await {
             return Err(Self::interrupted());
         }
         let result = {
-            let _permit = self.limit.acquire().await;
             let secret = !sensitive.is_empty();
             self.ticking(address, shown, self.retried(address, (shown, secret), run)).await
         };
+        drop(permit);
         match result {
             Ok(attributes) => {
                 self.record(address, operation, &attributes, sensitive, action);

@@ -3,6 +3,7 @@
 //! only after every other orphan that depends on it is gone.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -20,8 +21,8 @@ use super::PlannedInstance;
 use crate::address::Address;
 use crate::diff::diff;
 use crate::module::ModuleScope;
-use crate::provider::Attributes;
-use crate::state::{Instance, Mode};
+use crate::provider::{Attributes, Provider, ReadResult};
+use crate::state::{Instance, Mode, Status};
 use crate::value::Value;
 
 impl<'a> Engine<'_, 'a> {
@@ -167,6 +168,18 @@ impl<'a> Engine<'_, 'a> {
         (index, deleted)
     }
 
+    /// Whether the object of a create that began and was never confirmed (Infra stopped
+    /// while the provider worked) may exist: the provider reads it from the attributes
+    /// the create was asked for. A record with nothing to read by (written before
+    /// creates were journaled with their attributes), or that the provider cannot read,
+    /// is taken as never created: the create had not reached the provider.
+    async fn pending_create_exists(&self, provider: &Arc<dyn Provider>, kind: &str, attributes: &Attributes) -> bool {
+        if attributes.is_empty() {
+            return false;
+        }
+        matches!(provider.read(kind, attributes).await, Ok(ReadResult::Found(_)))
+    }
+
     /// Deletes an orphan's object through the configuration that made it; false when
     /// it was not deleted (the error reported).
     async fn delete_orphan(
@@ -184,6 +197,12 @@ impl<'a> Engine<'_, 'a> {
             }
         };
         let plain: Attributes = instance.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
+        if instance.status == Status::PendingCreate && !self.pending_create_exists(&provider, kind, &plain).await {
+            // A create that began and was never confirmed, whose object is not there:
+            // nothing to delete, only the record.
+            self.forget(address).await;
+            return true;
+        }
         let operation = Operation {
             provider: &provider,
             kind,
