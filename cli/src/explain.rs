@@ -105,6 +105,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0724", include_str!("../../docs/errors/E0724.md")),
     ("E0725", include_str!("../../docs/errors/E0725.md")),
     ("E0726", include_str!("../../docs/errors/E0726.md")),
+    ("E0727", include_str!("../../docs/errors/E0727.md")),
     ("E0800", include_str!("../../docs/errors/E0800.md")),
     ("E0801", include_str!("../../docs/errors/E0801.md")),
     ("E0802", include_str!("../../docs/errors/E0802.md")),

@@ -289,3 +289,30 @@ fn a_pending_create_with_nothing_to_read_by_does_not_wedge_destroy() {
     assert!(!dir.join("out/made.txt").exists(), "the object a pending create made is deleted");
     assert!(!dir.join("out/kept.txt").exists());
 }
+
+/// Bug: a dependency cycle in the state (edited by hand) made `destroy` exit 0 with the
+/// instances on the cycle left in place.
+#[test]
+fn a_dependency_cycle_in_the_state_fails_destroy_instead_of_passing_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(
+        dir,
+        "resource local.file a {\n  path    = \"out/a.txt\"\n  content = \"a\"\n}\n\
+         resource local.file b {\n  path    = \"out/b.txt\"\n  content = a.path\n}\n",
+    );
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let path = dir.join("infra.state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("state")).expect("json");
+    for instance in state["instances"].as_array_mut().expect("instances") {
+        if instance["address"] == "a" {
+            instance["dependencies"] = serde_json::json!(["b"]);
+        }
+    }
+    std::fs::write(&path, serde_json::to_string(&state).expect("json")).expect("writes");
+    let (code, text) = infra(dir, &["destroy", "--auto-approve"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("error[E0727]") && text.contains("not deleted: a, b"), "{text}");
+    assert!(state_list(dir).contains('a'), "nothing on the cycle is forgotten");
+}

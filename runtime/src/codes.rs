@@ -24,6 +24,7 @@ infra_compiler::codes! {
     STATE_NOT_A_FILE = "E0724", "state path is not a state file";
     STATE_MISSING = "E0725", "state file missing beside its backup";
     SELECTION_UNMATCHED = "E0726", "address matches nothing";
+    STATE_DEPENDENCY_CYCLE = "E0727", "state dependencies form a cycle";
     STATE_TORN_JOURNAL = "W0700", "incomplete entry at the end of the state journal";
     STATE_JOURNAL_AHEAD = "W0701", "state journal is newer than the state file";
 }

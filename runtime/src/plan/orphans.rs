@@ -68,16 +68,20 @@ impl<'a> Engine<'_, 'a> {
         let mut running = FuturesUnordered::new();
         // Ready orphans not yet started, in order (see `Engine::in_flight`).
         let mut queued: VecDeque<usize> = (0..count).filter(|&i| waiting[i] == 0).collect();
+        let mut started = vec![false; count];
+        let mut failed = false;
         loop {
             while running.len() < self.in_flight {
                 let Some(i) = queued.pop_front() else { break };
                 let (address, instance) = entries[i];
                 let shown = !replaced.contains(address);
+                started[i] = true;
                 running.push(self.orphan(i, address.clone(), instance.clone(), shown));
             }
             let Some((i, ok)) = running.next().await else { break };
             if !ok {
                 // What it depends on stays: deleting it would break it.
+                failed = true;
                 continue;
             }
             let mut done = vec![i];
@@ -94,6 +98,21 @@ impl<'a> Engine<'_, 'a> {
                     }
                 }
             }
+        }
+        // With no failure to wait behind, what never started waits on itself: the
+        // state's dependencies form a cycle (a state edited by hand, or pushed).
+        let stuck: Vec<String> = (0..count).filter(|&i| !started[i]).map(|i| entries[i].0.to_string()).collect();
+        if !failed && !stuck.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    crate::codes::STATE_DEPENDENCY_CYCLE,
+                    format!("the state's dependencies form a cycle; not deleted: {}", stuck.join(", ")),
+                )
+                .with_help(
+                    "the state was edited by hand: fix the `dependencies` of these instances (`infra state pull`, \
+                     edit, `infra state push`), or `infra state rm` them and delete their objects yourself",
+                ),
+            );
         }
     }
 
