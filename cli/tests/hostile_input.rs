@@ -164,3 +164,33 @@ fn a_console_line_that_is_not_utf8_is_reported_and_the_rest_evaluated() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "2\n3\n");
     assert!(stderr.contains("error[E0001]") && stderr.contains("line 2 is not valid UTF-8 (at byte 1)"), "{stderr}");
 }
+
+/// Bug: a state that is valid JSON but wrong inside (a path stored as a number, a
+/// resource type no provider has) was reported as an unrelated configuration error or
+/// planned as "No changes". It is checked against the schemas on load.
+#[test]
+fn a_state_with_wrong_content_names_the_instance_and_attribute() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource local.file a {\n  path    = \"out/a.txt\"\n  content = \"x\"\n}\nresource null.resource b {\n  input = 1\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let path = dir.join("infra.state.json");
+    let original = std::fs::read_to_string(&path).expect("state");
+    let mut state: serde_json::Value = serde_json::from_str(&original).expect("json");
+    for instance in state["instances"].as_array_mut().expect("instances") {
+        match instance["address"].as_str() {
+            Some("a") => instance["attributes"]["path"] = serde_json::json!(5),
+            _ => instance["type"] = serde_json::json!("null.resourse"),
+        }
+    }
+    std::fs::write(&path, serde_json::to_string(&state).expect("json")).expect("writes");
+    for args in [&["plan"][..], &["apply", "--auto-approve"], &["destroy", "--auto-approve"]] {
+        let (code, text) = infra(dir, args);
+        assert_eq!(code, 1, "{args:?}: {text}");
+        // The message may wrap: compare with the lines joined.
+        let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("`a` stores 5 for `path`, which `local.file` needs to be a `string`"), "{text}");
+        assert!(flat.contains("`b` has type `null.resourse`, which no provider offers"), "{text}");
+    }
+    assert!(dir.join("out/a.txt").exists(), "nothing was changed");
+}

@@ -11,6 +11,7 @@
 //! (`infra state mv`, `rm`, `push`, `migrate`), which needs no configuration.
 
 pub mod selection;
+pub mod state_check;
 pub mod state_edit;
 
 use std::cell::RefCell;
@@ -148,6 +149,10 @@ impl<'a> Session<'a> {
         let opened = options.state.open(&analysis.modules[0], &inputs).and_then(|backend| {
             let lock = backend.lock(&options.holder, options.lock_timeout).map_err(|e| vec![e.to_diagnostic()])?;
             let loaded = backend.load().map_err(|e| vec![e.to_diagnostic()])?;
+            let invalid = state_check::check(&loaded.state, &options.providers, &backend.location());
+            if !invalid.is_empty() {
+                return Err(invalid);
+            }
             Ok((backend, lock, loaded))
         });
         let (backend, lock, loaded) = match opened {
