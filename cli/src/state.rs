@@ -215,10 +215,13 @@ fn show(address: &str, module_dir: &Path, backend: &BackendArgs) -> Result<(), R
     let Some(instance) = state.instances.get(&parsed) else {
         return Err(not_in_state(&parsed));
     };
-    let width = instance.attributes.keys().map(String::len).max().unwrap_or(0);
+    let width = instance.attributes.keys().map(|name| name.chars().count()).max().unwrap_or(0);
     let mut text = format!("# {} {parsed}\n", instance.resource_type);
     for (name, value) in &instance.attributes {
-        text.push_str(&format!("{name:<width$} = {value}\n"));
+        // Padded by hand: `format!`'s width stops at 65,535, and a state edited by hand
+        // may hold a longer name.
+        let padding = " ".repeat(width - name.chars().count());
+        text.push_str(&format!("{name}{padding} = {value}\n"));
     }
     render::to_stdout(&text);
     Ok(())

@@ -194,3 +194,21 @@ fn a_state_with_wrong_content_names_the_instance_and_attribute() {
     }
     assert!(dir.join("out/a.txt").exists(), "nothing was changed");
 }
+
+/// Bug: `infra state show` panicked aligning `=` after an attribute name longer than
+/// 65,535 characters (a state edited by hand).
+#[test]
+fn state_show_survives_a_seventy_thousand_character_attribute_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource null.resource r {\n  input = 1\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let path = dir.join("infra.state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("state")).expect("json");
+    state["instances"][0]["attributes"]["k".repeat(70_000)] = serde_json::json!("v");
+    std::fs::write(&path, serde_json::to_string(&state).expect("json")).expect("writes");
+    let (code, text) = infra(dir, &["state", "show", "r"]);
+    assert_eq!(code, 0, "{}", &text[..text.len().min(500)]);
+    assert!(text.contains(&format!("input{} = 1", " ".repeat(70_000 - 5))), "input is aligned with the long name");
+}
