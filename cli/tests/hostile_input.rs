@@ -8,6 +8,18 @@ mod common;
 
 use common::{command, outcome as infra, write_module as module};
 
+/// `infra console` in `dir` with `input` piped to it, run to the end.
+fn console(dir: &std::path::Path, input: &[u8]) -> std::process::Output {
+    let mut child = command(dir, &["console"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(input).expect("writes");
+    child.wait_with_output().expect("finishes")
+}
+
 /// Bug: a diagnostic whose span starts at column 65,535 or later panicked inside the
 /// renderer ("Formatting argument out of range") in `check`, `plan` and `console`.
 #[test]
@@ -50,14 +62,7 @@ fn seventeen_thousand_chained_lets_plan_and_evaluate() {
     module(dir.path(), &text);
     let (code, out) = infra(dir.path(), &["plan"]);
     assert_eq!(code, 0, "{out}");
-    let mut console = command(dir.path(), &["console"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    console.stdin.take().expect("stdin").write_all(b"l0\nl8000\n").expect("writes");
-    let output = console.wait_with_output().expect("finishes");
+    let output = console(dir.path(), b"l0\nl8000\n");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "\"end\"\n\"end\"\n");
 }
@@ -151,14 +156,7 @@ fn what_matches_nothing_is_an_error_not_a_quiet_success() {
 fn a_console_line_that_is_not_utf8_is_reported_and_the_rest_evaluated() {
     let dir = tempfile::tempdir().expect("temp dir");
     module(dir.path(), "let a = 1\n");
-    let mut console = command(dir.path(), &["console"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    console.stdin.take().expect("stdin").write_all(b"a + 1\n\"\xff\xfe\"\na + 2\r\n").expect("writes");
-    let output = console.wait_with_output().expect("finishes");
+    let output = console(dir.path(), b"a + 1\n\"\xff\xfe\"\na + 2\r\n");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&output.stdout), "2\n3\n");
