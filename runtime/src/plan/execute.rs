@@ -230,12 +230,16 @@ impl Engine<'_, '_> {
         // The begin entry carries the instance with what is known of it (the planned
         // values; the computed ones come with the provider's answer), so that after a
         // crash mid-create the replayed state still knows the object may exist (as
-        // pending), and where: a later plan can read it, a destroy delete it.
-        let known: Attributes = planned
-            .iter()
-            .filter(|(_, v)| v.is_wholly_known())
-            .map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k))))
-            .collect();
+        // pending), and where: a later plan can read it, a destroy delete it. An update's
+        // begin needs none: replay keeps the confirmed attributes of an object it has.
+        let known: Attributes = match action {
+            JournalAction::Create => planned
+                .iter()
+                .filter(|(_, v)| v.is_wholly_known())
+                .map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k))))
+                .collect(),
+            _ => Attributes::new(),
+        };
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_attributes(known)
             .with_dependencies(operation.dependencies.to_vec());
