@@ -11,7 +11,9 @@ use infra_compiler::diagnostic::Diagnostic;
 use crate::codes;
 use infra_compiler::resolve::Module;
 use infra_compiler::SourceMap;
-use infra_runtime::inputs::{resolve_inputs, GivenText, GivenValue, InputContext, Origin};
+use infra_runtime::inputs::{
+    mask_var_file, parse_json_var_file, resolve_inputs, GivenText, GivenValue, InputContext, Origin, Secrets,
+};
 use infra_runtime::Value;
 
 use crate::output::Report;
@@ -22,7 +24,7 @@ pub struct InputArgs {
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
 
-    /// Read inputs from a file of `name = expression` lines (repeatable; later wins)
+    /// Read inputs from a file of `name = expression` lines, or a JSON object when FILE ends in `.json` (repeatable; later wins)
     #[arg(long = "var-file", value_name = "FILE")]
     var_files: Vec<PathBuf>,
 }
@@ -43,11 +45,24 @@ pub fn resolve(
 ) -> Result<BTreeMap<String, Value>, Vec<Diagnostic>> {
     let mut given = Vec::new();
     let mut diagnostics = Vec::new();
+    // What diagnostics show of a var file has the sensitive inputs' values masked, and
+    // their messages lose the words of those values.
+    let sensitive = infra_runtime::inputs::sensitive_inputs(module);
+    let mut secrets = Secrets::default();
     for path in &args.var_files {
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                let id = sources.add(path.clone(), text);
-                match infra_compiler::syntax::parse_var_file(id, &sources.get(id).text) {
+                let masked = mask_var_file(&text, &sensitive);
+                secrets.extend(masked.secrets);
+                let id = sources.add(path.clone(), masked.shown);
+                if path.extension().is_some_and(|e| e == "json") {
+                    match parse_json_var_file(id, path, &text) {
+                        Ok(values) => given.extend(values),
+                        Err(error) => diagnostics.push(error),
+                    }
+                    continue;
+                }
+                match infra_compiler::syntax::parse_var_file(id, &text) {
                     Ok(attributes) => given.extend(attributes.into_iter().map(|a| GivenValue {
                         name: a.name.name.clone(),
                         origin: Origin::VarFile(a.span),
@@ -67,8 +82,9 @@ pub fn resolve(
         value: GivenText::Text(value.clone()),
         origin: Origin::Flag,
     }));
+    let redacted = |diagnostics: Vec<Diagnostic>| diagnostics.into_iter().map(|d| secrets.redact(d)).collect();
     if !diagnostics.is_empty() {
-        return Err(diagnostics);
+        return Err(redacted(diagnostics));
     }
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
@@ -93,7 +109,7 @@ pub fn resolve(
         std::io::stdin().lock().read_line(&mut line).ok()?;
         Some(line.trim_end_matches(['\n', '\r']).to_string())
     };
-    resolve_inputs(&context, &given, &mut prompt)
+    resolve_inputs(&context, &given, &mut prompt).map_err(redacted)
 }
 
 /// Checks the root module in `dir` and resolves its inputs: what `console` starts with.

@@ -31,6 +31,10 @@ pub struct AttributeSchema {
     pub force_new_only_if_set: bool,
     /// Redacted in plans, outputs and logs.
     pub sensitive: bool,
+    /// A computed attribute whose value the provider derives from these configuration
+    /// attributes (`null.resource`'s `output` from `input`): it is sensitive whenever one
+    /// of them holds a sensitive value, so a secret keeps its mark through the provider.
+    pub derived_from: Vec<String>,
     /// Configuration may set it (true for required and optional attributes, and for
     /// optional-and-computed ones).
     pub settable: bool,
@@ -95,6 +99,7 @@ impl AttributeSchema {
             force_new: false,
             force_new_only_if_set: false,
             sensitive: false,
+            derived_from: Vec::new(),
             settable: true,
             compare: Comparison::Exact,
             validators: Vec::new(),
@@ -120,6 +125,13 @@ impl AttributeSchema {
 
     pub fn sensitive(mut self) -> AttributeSchema {
         self.sensitive = true;
+        self
+    }
+
+    /// Derived by the provider from `attributes` of the configuration: sensitive when
+    /// any of them is (see [`AttributeSchema::derived_from`]).
+    pub fn derived_from(mut self, attributes: &[&str]) -> AttributeSchema {
+        self.derived_from = attributes.iter().map(|a| a.to_string()).collect();
         self
     }
 

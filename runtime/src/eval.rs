@@ -105,6 +105,31 @@ enum Step<'e> {
 }
 
 impl Evaluator<'_> {
+    /// A condition's message as it is shown in its error: the text of a template, with
+    /// each sensitive interpolation shown as `(sensitive value)` and each unknown one as
+    /// `(known after apply)`; any other expression's value, redacted when sensitive.
+    /// `None` when it cannot be evaluated.
+    pub fn message(&self, expr: &Expr, locals: &mut Locals) -> Option<String> {
+        let shown = |value: Value| {
+            if value.contains_sensitive() || !value.is_wholly_known() {
+                value.to_string()
+            } else {
+                value.as_str().map_or_else(|| value.to_string(), str::to_string)
+            }
+        };
+        let ExprKind::Template(template) = &expr.kind else {
+            return self.eval(expr, locals).ok().map(shown);
+        };
+        let mut out = String::new();
+        for part in &template.parts {
+            match part {
+                TemplatePart::Literal(text) => out.push_str(&text.node),
+                TemplatePart::Interpolation(expr) => out.push_str(&shown(self.eval(expr, locals).ok()?)),
+            }
+        }
+        Some(out)
+    }
+
     pub fn eval(&self, expr: &Expr, locals: &mut Locals) -> EvalResult {
         match &expr.kind {
             ExprKind::Null => Ok(Value::null()),
@@ -236,16 +261,20 @@ impl Evaluator<'_> {
         Ok(value.with_mark(sensitive))
     }
 
+    /// An object literal. A key built from a sensitive value marks the whole object: the
+    /// key is shown wherever the object is, and `keys(...)` would hand it out.
     fn object(&self, items: &[ObjectItem], locals: &mut Locals) -> EvalResult {
         let mut entries = BTreeMap::new();
+        let mut keyed_by_secret = false;
         for item in items {
             let key = match &item.key {
                 ObjectKey::Ident(ident) => ident.name.clone(),
                 ObjectKey::Expr(expr) => {
                     let key = self.eval(expr, locals)?;
+                    keyed_by_secret |= key.contains_sensitive();
                     match key_string(&key) {
                         Some(key) => key,
-                        None if !key.is_known() => return Ok(Value::unknown(Type::Any)),
+                        None if !key.is_known() => return Ok(Value::unknown(Type::Any).with_mark(keyed_by_secret)),
                         None => {
                             return Err(invalid_value(
                                 expr.span,
@@ -258,7 +287,7 @@ impl Evaluator<'_> {
             };
             entries.insert(key, self.eval(&item.value, locals)?);
         }
-        Ok(Value::map(entries))
+        Ok(Value::map(entries).with_mark(keyed_by_secret))
     }
 
     fn splat(&self, target: &Expr, steps: &[SplatStep], locals: &mut Locals) -> EvalResult {
@@ -375,6 +404,8 @@ impl Evaluator<'_> {
     ) -> EvalResult {
         let mut out: BTreeMap<String, Value> = BTreeMap::new();
         let mut known = true;
+        // A key built from a sensitive value marks the whole object (see `object`).
+        let mut keyed_by_secret = false;
         let outcome = self.each_element(binding, locals, |this, locals| {
             match this.filter(filter, locals)? {
                 Some(true) => {}
@@ -385,6 +416,7 @@ impl Evaluator<'_> {
                 }
             }
             let key = this.eval(key_expr, locals)?;
+            keyed_by_secret |= key.contains_sensitive();
             let Some(key) = key_string(&key) else {
                 if !key.is_known() {
                     known = false;
@@ -409,15 +441,16 @@ impl Evaluator<'_> {
                     slot.insert(value);
                 }
                 std::collections::btree_map::Entry::Occupied(slot) => {
-                    return Err(invalid_value(key_expr.span, format!("duplicate key {}", quote(slot.key())))
+                    let shown = if keyed_by_secret { "(sensitive value)".to_string() } else { quote(slot.key()) };
+                    return Err(invalid_value(key_expr.span, format!("duplicate key {shown}"))
                         .with_help("add `...` after the value to group values with the same key into lists"));
                 }
             }
             Ok(())
         })?;
         match outcome {
-            Some(sensitive) if known => Ok(Value::map(out).with_mark(sensitive)),
-            _ => Ok(Value::unknown(Type::map(Type::Any))),
+            Some(sensitive) if known => Ok(Value::map(out).with_mark(sensitive || keyed_by_secret)),
+            _ => Ok(Value::unknown(Type::map(Type::Any)).with_mark(keyed_by_secret)),
         }
     }
 }

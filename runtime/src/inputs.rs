@@ -11,7 +11,9 @@
 //! (`--var 'ports=[80, 443]'`). Every value is converted to the declared type, inputs
 //! marked `sensitive` are marked, and the inputs' `check`s are evaluated.
 
-use std::collections::BTreeMap;
+mod var_file;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use infra_compiler::check::lower_type;
 use infra_compiler::diagnostic::{codes, suggest, Diagnostic};
@@ -25,6 +27,8 @@ use crate::eval::{Evaluator, Locals, NoGlobals};
 use crate::function::Functions;
 use crate::module::ModuleScope;
 use crate::value::{Kind, Value};
+
+pub use var_file::{mask as mask_var_file, parse_json as parse_json_var_file, Masked, Secrets};
 
 /// Where a value was given.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,6 +53,8 @@ pub enum GivenText {
     Text(String),
     /// From a var file: already an expression.
     Expr(Expr),
+    /// From a JSON var file: already a value.
+    Value(Value),
 }
 
 /// Asks for a missing required input (on a terminal); `None` when it cannot.
@@ -113,6 +119,11 @@ fn unknown_input(value: &GivenValue, inputs: &[&Input]) -> Diagnostic {
     diagnostic
 }
 
+/// The names of the module's inputs declared `sensitive`.
+pub fn sensitive_inputs(module: &Module) -> BTreeSet<String> {
+    inputs_of(module).into_iter().filter(|i| is_sensitive(i)).map(|i| i.name.name.clone()).collect()
+}
+
 fn is_sensitive(input: &Input) -> bool {
     let attribute = input.body.as_ref().and_then(|b| b.attribute("sensitive"));
     attribute.is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)))
@@ -132,6 +143,7 @@ fn resolve_one(
         origin: Origin::Environment,
     });
     let chosen = given.iter().rev().find(|g| &g.name == name).cloned().or(environment);
+    let origin = chosen.as_ref().map(|g| g.origin.clone());
     let value = match chosen {
         Some(given) => given_value(context, &given, &ty, is_sensitive(input))?,
         None => match &input.default {
@@ -150,10 +162,17 @@ fn resolve_one(
         } else {
             (error.to_string(), value.to_string())
         };
-        Diagnostic::error(codes::INVALID_INPUT, format!("the value of `{name}` is not a `{ty}`: {error}"))
-            .with_label(input.name.span, format!("declared `{ty}`"))
-            .with_note(format!("the value given: {shown}"))
-            .with_help(format!("give `{name}` a `{ty}`"))
+        let diagnostic =
+            Diagnostic::error(codes::INVALID_INPUT, format!("the value of `{name}` is not a `{ty}`: {error}"))
+                .with_label(input.name.span, format!("declared `{ty}`"))
+                .with_note(format!("the value given: {shown}"))
+                .with_help(format!("give `{name}` a `{ty}`"));
+        match &origin {
+            Some(Origin::VarFile(span)) => diagnostic.with_secondary(*span, "given here"),
+            Some(Origin::Flag) => diagnostic.with_note(format!("given with `--var {name}=...`")),
+            Some(Origin::Environment) => diagnostic.with_note(format!("given by `INFRA_VAR_{name}`")),
+            None => diagnostic,
+        }
     })?;
     let converted = match &input.ty {
         Some(written) => fill_optional_defaults(converted, written, &mut |e| evaluate(context, e))?,
@@ -179,6 +198,7 @@ fn given_value(
 ) -> Result<Value, Diagnostic> {
     match &given.value {
         GivenText::Expr(expr) => evaluate(context, expr),
+        GivenText::Value(value) => Ok(value.clone()),
         GivenText::Text(text) => text_value(context, text, (ty, sensitive), &given.name, &given.origin),
     }
 }
@@ -259,15 +279,8 @@ fn run_checks(context: &InputContext<'_>, inputs: &[&Input], values: &BTreeMap<S
             match outcome {
                 Ok(Some(false)) => {
                     let message = scope
-                        .eval(&check.message)
-                        .ok()
-                        .map(|m| {
-                            if m.sensitive {
-                                "(sensitive value)".to_string()
-                            } else {
-                                m.as_str().map_or_else(|| m.to_string(), str::to_string)
-                            }
-                        })
+                        .evaluator()
+                        .message(&check.message, &mut Locals::default())
                         .unwrap_or_else(|| "the check failed".to_string());
                     diagnostics.push(
                         Diagnostic::error(codes::CHECK_FAILED, format!("input `{}`: {message}", input.name.name))

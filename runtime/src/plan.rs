@@ -612,7 +612,7 @@ pub fn destroy_plan(state: &State, providers: &[Arc<dyn ProviderFactory>], selec
             let schema =
                 providers.iter().find(|f| f.name() == provider).and_then(|f| f.schema().resources.get(kind).cloned());
             let schema = schema.unwrap_or_default();
-            let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
+            let sensitive = steps::sensitive_attributes(&schema, &instance.attributes);
             PlannedInstance {
                 address: address.clone(),
                 resource_type: instance.resource_type.clone(),

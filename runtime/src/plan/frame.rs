@@ -254,7 +254,12 @@ fn wrong_input(
     error: impl std::fmt::Display,
 ) -> Diagnostic {
     let name = &input.name.name;
-    let shown = if value.contains_sensitive() { "(sensitive value)".to_string() } else { value.to_string() };
+    // The conversion error can quote the value (or a key of it): a secret's stays hidden.
+    let (shown, error) = if value.contains_sensitive() {
+        ("(sensitive value)".to_string(), "the sensitive value does not convert".to_string())
+    } else {
+        (value.to_string(), error.to_string())
+    };
     Diagnostic::error(
         codes::INVALID_INPUT,
         format!("input `{name}` of module `{}` is a `{ty}`: {error}", call.name.name),

@@ -318,17 +318,7 @@ pub(super) fn condition(
     }
     let message = scope
         .evaluator()
-        .eval(&check.message, &mut Locals::with(locals.bindings().to_vec()))
-        .ok()
-        .map(|m| {
-            if m.contains_sensitive() {
-                "(sensitive value)".to_string()
-            } else if !m.is_wholly_known() {
-                "the condition is false".to_string()
-            } else {
-                m.as_str().map_or_else(|| m.to_string(), str::to_string)
-            }
-        })
+        .message(&check.message, &mut Locals::with(locals.bindings().to_vec()))
         .unwrap_or_else(|| "the condition is false".to_string());
     let what = match check.kind {
         CheckKind::Check => "check failed",

@@ -168,7 +168,7 @@ impl<'a> Engine<'_, 'a> {
         let schema = factory.and_then(|f| f.schema().resources.get(kind).cloned()).unwrap_or_default();
         if shown {
             let diff = diff(&schema, Some(&instance.attributes), None, false, false);
-            let sensitive = schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect();
+            let sensitive = super::steps::sensitive_attributes(&schema, &instance.attributes);
             self.push_deletion(&address, &instance.resource_type, diff, sensitive);
             if let Some(span) = self.orphan_prevents_destroy(&address) {
                 self.error(prevented(&address, span));

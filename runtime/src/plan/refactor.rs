@@ -232,7 +232,7 @@ impl<'a> Engine<'_, 'a> {
                 resource_type: instance.resource_type.clone(),
                 mode: Mode::Managed,
                 diff: planned_diff,
-                sensitive: schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()).collect(),
+                sensitive: super::steps::sensitive_attributes(&schema, &instance.attributes),
                 drifted_from: None,
                 moved_from: None,
                 imported: None,

@@ -70,12 +70,7 @@ pub(super) fn evaluate(
     let config = evaluate_body(scope, &resource.body, schema, locals)?;
     crate::validate::check_body(schema, &resource.body, &config, &subject.address.to_string())?;
     conditions.preconditions(scope, locals, &subject.address)?;
-    let sensitive: BTreeSet<String> = config
-        .iter()
-        .filter(|(_, value)| value.contains_sensitive())
-        .map(|(name, _)| name.clone())
-        .chain(schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()))
-        .collect();
+    let sensitive = sensitive_attributes(schema, &config);
     let secret = config.values().any(Value::contains_sensitive);
     let plain: Attributes = config.into_iter().map(|(k, v)| (k, v.unmarked_deep())).collect();
     Ok(Evaluated { plain, sensitive, secret })
@@ -427,6 +422,26 @@ fn not_replaced(resource: &Resource, address: &Address) -> Diagnostic {
 
 fn same(a: &Attributes, b: &Attributes) -> bool {
     a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.equals(w)))
+}
+
+/// The attributes of an instance shown as `(sensitive value)`: those its schema marks,
+/// those whose value in `values` (the configuration, or the state's attributes) holds a
+/// sensitive value, and the computed ones the provider derives from any of these.
+pub(super) fn sensitive_attributes(schema: &Schema, values: &Attributes) -> BTreeSet<String> {
+    let mut sensitive: BTreeSet<String> = values
+        .iter()
+        .filter(|(_, value)| value.contains_sensitive())
+        .map(|(name, _)| name.clone())
+        .chain(schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()))
+        .collect();
+    let derived: Vec<String> = schema
+        .attributes
+        .iter()
+        .filter(|a| a.derived_from.iter().any(|source| sensitive.contains(source)))
+        .map(|a| a.name.clone())
+        .collect();
+    sensitive.extend(derived);
+    sensitive
 }
 
 /// A planned instance as dependents see it, with its sensitive attributes marked.

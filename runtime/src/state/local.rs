@@ -286,13 +286,24 @@ impl StateBackend for LocalBackend {
     fn lock(&self, holder: &LockHolder, timeout: Duration) -> Result<StateLock, StateError> {
         let path = self.lock_path();
         let lock_failed = |what: &str, e: &io::Error| io_error(StateErrorKind::LockFailed, what, &path, e);
-        let mut file = OpenOptions::new()
+        // The lock names the user and host holding it: readable by the owner only, like
+        // the state (a lock file left by an older version is narrowed too).
+        let mut file = private_options()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(&path)
             .map_err(|e| lock_failed("open", &e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file.metadata().map_err(|e| lock_failed("inspect", &e))?.permissions().mode();
+            if mode & 0o077 != 0 {
+                file.set_permissions(fs::Permissions::from_mode(0o600))
+                    .map_err(|e| lock_failed("set the permissions of", &e))?;
+            }
+        }
         let start = Instant::now();
         let mut pause = Duration::from_millis(10);
         loop {

@@ -53,6 +53,9 @@ fn shell_command(attribute: AttributeSchema) -> AttributeSchema {
     })
 }
 
+/// What a command's output is made from: a secret in any of them may be printed.
+const COMMAND_INPUTS: [&str; 5] = ["create", "update", "environment", "working_dir", "triggers"];
+
 fn command() -> Schema {
     let string_map = Type::map(Type::String);
     kind(
@@ -92,7 +95,8 @@ fn command() -> Schema {
                 "How long each command may run, as a duration such as \"30s\" or \"5m\"; then its process group is killed and the operation fails. No limit by default.",
             )
             .validate(Validator::Duration),
-            AttributeSchema::computed("stdout", Type::String, "The standard output of the last command run."),
+            AttributeSchema::computed("stdout", Type::String, "The standard output of the last command run.")
+                .derived_from(&COMMAND_INPUTS),
             AttributeSchema::computed("exit_code", Type::Number, "The exit status of the last command run."),
         ],
     )
@@ -119,7 +123,8 @@ fn json() -> Schema {
                 "result",
                 Type::map(Type::String),
                 "The JSON object of strings the program wrote to standard output.",
-            ),
+            )
+            .derived_from(&["program", "query", "working_dir"]),
         ],
     )
 }

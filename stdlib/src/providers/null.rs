@@ -28,7 +28,8 @@ pub fn schema() -> ProviderSchema {
                 "Values that replace the resource whenever any of them changes.",
             )
             .force_new(),
-            AttributeSchema::computed("output", Type::Any, "The value of `input` as of the last apply."),
+            AttributeSchema::computed("output", Type::Any, "The value of `input` as of the last apply.")
+                .derived_from(&["input"]),
         ],
     );
     provider(

@@ -1,0 +1,248 @@
+//! Var files (`--var-file`): `name = expression` lines, or a JSON object of names to
+//! values when the file's name ends in `.json` (as `terraform.tfvars.json`).
+//!
+//! A var file is where secrets are typed by hand, so its diagnostics must not quote
+//! them. Before anything is parsed, the value of every input declared `sensitive` is
+//! masked in the text that diagnostics show (each byte becomes `*`, so every span stays
+//! valid), and [`Secrets::redact`] removes the words of those values from the messages
+//! (`undefined name `hunter2`` for a secret written without quotes).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use infra_compiler::diagnostic::{codes, Diagnostic};
+use infra_compiler::{FileId, Span};
+
+use super::{GivenText, GivenValue, Origin};
+use crate::state::json::value_from_json;
+
+/// What diagnostics show of a var file, and the words they must not.
+pub struct Masked {
+    /// The file's text with sensitive inputs' values masked: add this to the source map.
+    pub shown: String,
+    pub secrets: Secrets,
+}
+
+/// The words of sensitive values found in var files.
+#[derive(Default)]
+pub struct Secrets {
+    words: BTreeSet<String>,
+}
+
+impl Secrets {
+    /// Adds the words of another file's secrets.
+    pub fn extend(&mut self, other: Secrets) {
+        self.words.extend(other.words);
+    }
+
+    /// The diagnostic with every word of a secret replaced by `(sensitive value)` in its
+    /// message, labels, notes and help.
+    pub fn redact(&self, mut diagnostic: Diagnostic) -> Diagnostic {
+        if self.words.is_empty() {
+            return diagnostic;
+        }
+        diagnostic.message = self.redact_text(&diagnostic.message);
+        for label in &mut diagnostic.labels {
+            label.message = self.redact_text(&label.message);
+        }
+        for note in &mut diagnostic.notes {
+            *note = self.redact_text(note);
+        }
+        diagnostic.help = diagnostic.help.map(|help| self.redact_text(&help));
+        diagnostic
+    }
+
+    fn redact_text(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find(is_word_char) {
+            out.push_str(&rest[..start]);
+            rest = &rest[start..];
+            let end = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
+            let word = &rest[..end];
+            out.push_str(if self.words.contains(word) { "(sensitive value)" } else { word });
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Letters, digits and everything but the punctuation that separates tokens: a secret
+/// such as `p@ss-w0rd!` is one word.
+fn is_word_char(c: char) -> bool {
+    !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | ',' | '=' | ':' | '{' | '}' | '[' | ']' | '(' | ')' | ';')
+}
+
+/// Masks the values of the `sensitive` inputs in a var file's `text`: from the `=` (or
+/// the JSON `:`) after the input's name to the end of its line, and every following
+/// line up to the next that starts an assignment at the same or a lesser indentation (a
+/// heredoc, a list or an object over several lines is masked whole). Masking more than
+/// the value is harmless; less is not.
+pub fn mask(text: &str, sensitive: &BTreeSet<String>) -> Masked {
+    let mut shown = String::with_capacity(text.len());
+    let mut words = BTreeSet::new();
+    // The indentation of the sensitive assignment being masked.
+    let mut masking: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        if masking.is_some_and(|at| indent <= at && assigned_name(line).is_some()) {
+            masking = None;
+        }
+        let from = match masking {
+            Some(_) => 0,
+            None => match sensitive_value_start(line, sensitive) {
+                Some(start) => {
+                    masking = Some(indent);
+                    start
+                }
+                None => line.len(),
+            },
+        };
+        let (kept, secret) = line.split_at(from);
+        shown.push_str(kept);
+        words.extend(secret.split(|c: char| !is_word_char(c)).filter(|w| !w.is_empty()).map(str::to_string));
+        shown.extend(secret.chars().map(|c| if c.is_whitespace() { c.to_string() } else { "*".repeat(c.len_utf8()) }));
+    }
+    Masked { shown, secrets: Secrets { words } }
+}
+
+/// The name a line starts assigning (`name =`, `"name" =` or `"name":`).
+fn assigned_name(line: &str) -> Option<&str> {
+    let rest = line.trim_start().trim_start_matches(['{', ',', ' ', '\t']);
+    let (name, after) = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split_once('"')?,
+        None => {
+            rest.split_at(rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len()))
+        }
+    };
+    (!name.is_empty() && assignment_operator(after).is_some()).then_some(name)
+}
+
+/// After a name: the length of the spaces and `=` (not `==`) or `:` that follow it.
+fn assignment_operator(after: &str) -> Option<usize> {
+    let spaces = after.len() - after.trim_start_matches([' ', '\t']).len();
+    let rest = &after[spaces..];
+    let is_assignment = (rest.starts_with('=') && !rest.starts_with("==")) || rest.starts_with(':');
+    is_assignment.then_some(spaces + 1)
+}
+
+/// Where the value of the first sensitive input assigned anywhere on the line starts
+/// (a JSON object on one line assigns several).
+fn sensitive_value_start(line: &str, sensitive: &BTreeSet<String>) -> Option<usize> {
+    sensitive
+        .iter()
+        .flat_map(|name| line.match_indices(name.as_str()).map(move |(at, _)| (at, name.len())))
+        .filter_map(|(at, len)| {
+            let before = line[..at].chars().next_back();
+            let starts_token = before.is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '{' | ','));
+            let after = line[at + len..].strip_prefix('"').unwrap_or(&line[at + len..]);
+            let operator = assignment_operator(after)?;
+            starts_token.then_some(line.len() - after.len() + operator)
+        })
+        .min()
+}
+
+/// The values a JSON var file gives: a JSON object whose members are inputs. `text` is
+/// the file's real text (the source map holds the masked one).
+pub fn parse_json(file: FileId, path: &Path, text: &str) -> Result<Vec<GivenValue>, Diagnostic> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|error| {
+        let at = offset(text, error.line(), error.column());
+        // serde_json's message can quote the text it choked on: keep only its category.
+        let what = match error.classify() {
+            serde_json::error::Category::Eof => "the JSON ends too early",
+            serde_json::error::Category::Syntax => "this is not valid JSON",
+            _ => "this is not a JSON object of input values",
+        };
+        Diagnostic::error(codes::SYNTAX, format!("cannot read var file `{}`: {what}", path.display()))
+            .with_label(Span::new(file, at, (at + 1).min(text.len()).max(at)), "here")
+            .with_help("a JSON var file holds one object whose members are inputs: {\"region\": \"eu-west-1\"}")
+    })?;
+    let serde_json::Value::Object(members) = json else {
+        return Err(Diagnostic::error(
+            codes::SYNTAX,
+            format!("cannot read var file `{}`: it is not a JSON object", path.display()),
+        )
+        .with_label(Span::new(file, 0, text.len().min(1)), "expected `{`")
+        .with_help("a JSON var file holds one object whose members are inputs: {\"region\": \"eu-west-1\"}"));
+    };
+    Ok(members
+        .into_iter()
+        .map(|(name, value)| {
+            let quoted = format!("\"{name}\"");
+            let start = text.find(&quoted).unwrap_or(0);
+            GivenValue {
+                origin: Origin::VarFile(Span::new(file, start, start + quoted.len().min(text.len() - start))),
+                value: GivenText::Value(value_from_json(&value)),
+                name,
+            }
+        })
+        .collect())
+}
+
+/// The byte offset of a 1-based line and column (serde_json's), clamped to the text.
+fn offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let mut at = (line_start + column.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn masks_only_the_values_of_sensitive_inputs_and_keeps_every_offset() {
+        let text = "region = \"eu\"\ndb_password = \"hünter2\" # note\nport = 80\n";
+        let masked = mask(text, &names(&["db_password"]));
+        assert_eq!(masked.shown.len(), text.len());
+        assert!(masked.shown.starts_with("region = \"eu\"\ndb_password = *"), "{}", masked.shown);
+        assert!(!masked.shown.contains("nter2"), "{}", masked.shown);
+        assert!(masked.shown.ends_with("port = 80\n"), "{}", masked.shown);
+    }
+
+    #[test]
+    fn masks_a_value_over_several_lines_until_the_next_assignment() {
+        let text = "db_password = <<EOT\nhunter2\nEOT\nregion = \"eu\"\n";
+        let masked = mask(text, &names(&["db_password"]));
+        assert!(!masked.shown.contains("hunter2"), "{}", masked.shown);
+        assert!(masked.shown.ends_with("region = \"eu\"\n"), "{}", masked.shown);
+    }
+
+    #[test]
+    fn masks_json_members() {
+        let text = "{\n  \"db_password\": \"hunter2\",\n  \"region\": \"eu\"\n}\n";
+        let masked = mask(text, &names(&["db_password"]));
+        assert!(!masked.shown.contains("hunter2"), "{}", masked.shown);
+        assert!(masked.shown.contains("\"region\": \"eu\""), "{}", masked.shown);
+        let one_line = "{\"region\": \"eu\", \"db_password\": \"hunter2\"}";
+        let masked = mask(one_line, &names(&["db_password"]));
+        assert!(!masked.shown.contains("hunter2"), "{}", masked.shown);
+        assert!(masked.shown.starts_with("{\"region\": \"eu\""), "{}", masked.shown);
+    }
+
+    #[test]
+    fn masks_a_nested_object_whole_and_stops_at_the_next_input() {
+        let text = "db = {\n  user = \"app\"\n  pass = \"hunter2\"\n}\nregion = \"eu\"\n";
+        let masked = mask(text, &names(&["db"]));
+        assert!(!masked.shown.contains("hunter2") && !masked.shown.contains("app"), "{}", masked.shown);
+        assert!(masked.shown.ends_with("region = \"eu\"\n"), "{}", masked.shown);
+    }
+
+    #[test]
+    fn redacts_whole_words_of_secrets_in_messages() {
+        let masked = mask("db_password = p@ss-w0rd!\n", &names(&["db_password"]));
+        let diagnostic = masked.secrets.redact(
+            Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `p@ss-w0rd!`").with_help("p@ss is not it"),
+        );
+        assert_eq!(diagnostic.message, "undefined name `(sensitive value)`");
+        assert_eq!(diagnostic.help.as_deref(), Some("p@ss is not it"));
+    }
+}
