@@ -34,6 +34,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0107", include_str!("../../docs/errors/E0107.md")),
     ("E0108", include_str!("../../docs/errors/E0108.md")),
     ("E0109", include_str!("../../docs/errors/E0109.md")),
+    ("E0110", include_str!("../../docs/errors/E0110.md")),
     ("E0200", include_str!("../../docs/errors/E0200.md")),
     ("E0201", include_str!("../../docs/errors/E0201.md")),
     ("E0202", include_str!("../../docs/errors/E0202.md")),

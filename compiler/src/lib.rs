@@ -15,6 +15,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod fmt;
 pub mod graph;
+pub mod habits;
 pub mod loader;
 pub mod resolve;
 pub mod schema;

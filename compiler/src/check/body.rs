@@ -193,6 +193,10 @@ impl Checker<'_> {
         }
         let ty = self.expr(&attribute.value);
         let Some(attr_schema) = schema.attribute(name) else {
+            if let Some(diagnostic) = crate::habits::meta_argument(name, attribute.name.span) {
+                self.error(diagnostic);
+                return;
+            }
             let candidates: Vec<&str> = schema
                 .attributes
                 .iter()

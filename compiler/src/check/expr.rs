@@ -211,6 +211,20 @@ impl Checker<'_> {
     }
 
     fn get_attr(&mut self, target: &Expr, name: &Ident) -> Type {
+        if let ExprKind::Name(root) = &target.kind {
+            let declared = self.lookup_local(&root.name).is_some()
+                || self.module.decl(&root.name).is_some()
+                || self.module.providers.contains_key(&root.name);
+            let habit = (!declared).then(|| crate::habits::reference(&root.name, &name.name, root.span.to(name.span)));
+            if let Some(Some(diagnostic)) = habit {
+                // `var.region` means `region`: it is used, whatever else is wrong.
+                if self.module.decl(&name.name).is_some() {
+                    self.mark_used(&name.name);
+                }
+                self.error(diagnostic);
+                return Type::Any;
+            }
+        }
         let target_ty = self.expr(target);
         attribute_of(&target_ty, &name.name).unwrap_or_else(|| {
             self.no_such_attribute(target, &target_ty, name);

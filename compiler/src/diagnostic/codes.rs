@@ -57,6 +57,7 @@ crate::codes! {
     DUPLICATE_ATTRIBUTE = "E0107", "attribute set twice";
     UNKNOWN_TYPE = "E0108", "unknown type";
     INVALID_ITEM_BODY = "E0109", "setting not allowed here";
+    TERRAFORM_SYNTAX = "E0110", "written the Terraform way";
     // Names and modules: E02xx
     DUPLICATE_NAME = "E0200", "name declared twice";
     UNDEFINED_NAME = "E0201", "undefined name";

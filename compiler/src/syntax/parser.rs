@@ -253,6 +253,9 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     let furthest = error.parse_attempts().map_or(0, |a| a.max_position);
     let (start, end) = if furthest > start { (furthest, furthest) } else { (start, end) };
     let (start, end) = (base + start, base + end);
+    if let Some(diagnostic) = crate::habits::syntax(file, text, start) {
+        return diagnostic;
+    }
     let found = found_token(text, start);
     let end = if end > start { end } else { start + found.len().max(usize::from(start < text.len())) };
     let span = Span::new(file, start, end.min(text.len()));
@@ -287,6 +290,9 @@ fn syntax_help(found: &str, expected: Option<&str>) -> String {
     let expected = expected.unwrap_or("");
     let help = match found {
         ";" => "statements end at the end of the line; remove the `;`",
+        "-" if expected.contains("`=`") => {
+            "a `-` is never part of a name: quote a key that has one, as in `\"eu-west-1\" = ...`"
+        }
         ":" if expected.contains("`=`") => "attributes are set with `=`: `name = value`",
         _ if expected.contains("`]`") => "a list is still open: close it with `]`, or separate elements with `,`",
         _ if expected.contains("`)`") => "a `(` is still open: close it with `)`, or separate arguments with `,`",
