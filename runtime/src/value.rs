@@ -35,6 +35,20 @@ pub enum Kind {
     Unknown(Type),
 }
 
+/// Whether `text` is in Unicode normal form C; ASCII always is, and is checked first.
+fn is_nfc(text: &str) -> bool {
+    text.is_ascii() || unicode_normalization::is_nfc(text)
+}
+
+/// `text` in Unicode normal form C.
+fn nfc(text: String) -> String {
+    if is_nfc(&text) {
+        text
+    } else {
+        unicode_normalization::UnicodeNormalization::nfc(text.as_str()).collect()
+    }
+}
+
 impl Value {
     fn plain(kind: Kind) -> Value {
         Value { kind, sensitive: false }
@@ -53,8 +67,10 @@ impl Value {
         Value::plain(Kind::Number(value + 0.0))
     }
 
+    /// A string, in Unicode normal form C: Terraform normalises every string, so
+    /// `"e\u0301" == "\u00e9"` holds and both hash alike.
     pub fn string(value: impl Into<String>) -> Value {
-        Value::plain(Kind::String(value.into()))
+        Value::plain(Kind::String(nfc(value.into())))
     }
 
     pub fn list(items: Vec<Value>) -> Value {
@@ -68,8 +84,12 @@ impl Value {
         Value::plain(Kind::Set(items))
     }
 
+    /// A map or object; its keys are put in normal form C like every string.
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
-        Value::plain(Kind::Map(entries))
+        if entries.keys().all(|k| is_nfc(k)) {
+            return Value::plain(Kind::Map(entries));
+        }
+        Value::plain(Kind::Map(entries.into_iter().map(|(k, v)| (nfc(k), v)).collect()))
     }
 
     pub fn unknown(ty: Type) -> Value {

@@ -52,6 +52,24 @@ fn templates_and_heredocs() {
     ]);
 }
 
+/// Regression: strings were not normalised. As in Terraform, every string (and every
+/// object key) is in Unicode normal form C, so a decomposed `é` equals a composed one,
+/// counts as one character and hashes alike.
+#[test]
+fn strings_are_in_normal_form_c() {
+    check(&[
+        ("\"e\\u0301\" == \"\\u00e9\"", Ok("true")),
+        ("length(\"e\\u0301\")", Ok("1")),
+        ("sha256(\"e\\u0301\") == sha256(\"\\u00e9\")", Ok("true")),
+        ("\"caf${\"e\"}\\u0301\" == \"caf\\u00e9\"", Ok("true")),
+        ("keys({ \"e\\u0301\" = 1 }) == [\"\\u00e9\"]", Ok("true")),
+        ("{ \"e\\u0301\" = 1 }[\"\\u00e9\"]", Ok("1")),
+        ("contains([\"\\u00e9\"], \"e\\u0301\")", Ok("true")),
+        ("jsondecode(\"\\\"e\\u0301\\\"\") == \"\\u00e9\"", Ok("true")),
+        ("upper(\"e\\u0301\") == \"\\u00c9\"", Ok("true")),
+    ]);
+}
+
 #[test]
 fn collections_indexes_and_splats() {
     check(&[
