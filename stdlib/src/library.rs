@@ -9,6 +9,7 @@ mod files;
 mod hashing;
 mod network;
 mod numbers;
+mod re2;
 mod strings;
 
 pub use files::{content_digest, FileReads};

@@ -427,12 +427,28 @@ fn replace(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
 
 // ------------------------------------------------------------------ case and trimming
 
+/// Lower case by Unicode's simple, one-character mapping, as Go's `unicode.ToLower` (and
+/// so Terraform) does: `Σ` is always `σ`, never the final `ς`. The only letter whose full
+/// lowercase is longer, `İ`, maps to its simple lowercase `i`, the first character.
 fn lower(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
-    Ok(Value::string(args::string(arguments, 0)?.to_lowercase()))
+    let string = args::string(arguments, 0)?;
+    Ok(Value::string(string.chars().map(|c| c.to_lowercase().next().unwrap_or(c)).collect::<String>()))
 }
 
+/// Upper case by Unicode's simple mapping, as Go's `unicode.ToUpper`: a letter whose
+/// uppercase takes several characters (`ß`, `ŉ`, ligatures) is left as it is.
 fn upper(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
-    Ok(Value::string(args::string(arguments, 0)?.to_uppercase()))
+    let string = args::string(arguments, 0)?;
+    Ok(Value::string(string.chars().map(simple_upper).collect::<String>()))
+}
+
+/// `c` in upper case when that is one character, else `c` itself.
+fn simple_upper(c: char) -> char {
+    let mut upper = c.to_uppercase();
+    match (upper.next(), upper.next()) {
+        (Some(one), None) => one,
+        _ => c,
+    }
 }
 
 /// `title(string)`: upper-cases the first letter of each word and leaves the rest alone,
@@ -443,7 +459,7 @@ fn title(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let mut previous = ' ';
     for c in string.chars() {
         if is_separator(previous) {
-            out.extend(c.to_uppercase());
+            out.push(simple_upper(c));
         } else {
             out.push(c);
         }
@@ -555,7 +571,7 @@ fn regexall(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
 
 /// Compiles `pattern`, argument `argument` of the call, with an error that points at it.
 fn compile(pattern: &str, argument: usize) -> Result<Regex, FunctionError> {
-    Regex::new(pattern).map_err(|error| {
+    Regex::new(&super::re2::translate(pattern)).map_err(|error| {
         // The crate's message draws the pattern with a caret over several lines; the
         // diagnostic already points at the argument, so keep only the last line.
         let text = error.to_string();
