@@ -93,12 +93,14 @@ pub fn completion(workspace: &mut Workspace, path: &Path, position: Position) ->
     } else if word_start > 0 && text[..word_start].ends_with('.') {
         let before_dot = &text[..word_start - 1];
         let in_parsed_item = module.items().any(|(_, item)| document.holds(item.span(), offset));
-        if in_parsed_item {
+        let declared = access_chain(before_dot).is_some_and(|(base, _)| module.decl(base).is_some());
+        if in_parsed_item || declared {
             member_items(snapshot, document.module(), &document.path, &context, before_dot, offset)
         } else {
             // The item being typed does not parse, so its `for` variables are not in
             // the analysis: analyse the text without the `.` and the name being typed
-            // after it instead. Nothing before the dot moves, so spans still match.
+            // after it instead (only for a name the module does not declare, as that
+            // costs an analysis). Nothing before the dot moves, so spans still match.
             let word_end = text[offset..].find(|c| !text::is_ident_char(c)).map_or(text.len(), |n| offset + n);
             let patched = format!("{before_dot}{}", &text[word_end..]);
             let (path, module_index) = (document.path.clone(), document.module());
@@ -220,7 +222,7 @@ fn matching_open_bracket(text: &str) -> Option<usize> {
 pub(crate) enum Members<'a> {
     Schema(&'a Schema),
     Outputs(usize),
-    Type(&'a Type),
+    Type(Type),
 }
 
 /// What follows a `.`: a resource's attributes, a module call's outputs, an object's
@@ -243,7 +245,7 @@ fn member_items(
     match members(snapshot, module_index, path, enclosing, before_dot, offset) {
         Some(Members::Schema(schema)) => schema_items(schema),
         Some(Members::Outputs(child)) => output_items(&snapshot.analysis.modules[child]),
-        Some(Members::Type(ty)) => type_members(Some(ty)),
+        Some(Members::Type(ty)) => type_members(Some(&ty)),
         None => Vec::new(),
     }
 }
@@ -265,7 +267,7 @@ pub(crate) fn members<'a>(
     }
     let analysis = &snapshot.analysis;
     if let Some(ty) = local_type(snapshot, module_index, path, base, offset) {
-        return walk(ty, &steps).map(Members::Type);
+        return walk(ty, &steps).cloned().map(Members::Type);
     }
     let module = &analysis.modules[module_index];
     let decl = module.decl(base)?;
@@ -284,14 +286,22 @@ pub(crate) fn members<'a>(
                 None => Some(Members::Outputs(child)),
                 Some((Step::Field(output), rest)) => {
                     let ty = analysis.tables.modules.get(child)?.decl_types.get(*output)?;
-                    walk(ty, rest).map(Members::Type)
+                    walk(ty, rest).cloned().map(Members::Type)
                 }
                 Some((Step::Index(_), _)) => None,
             }
         }
         _ => {
-            let ty = analysis.tables.modules.get(module_index)?.decl_types.get(base)?;
-            walk(ty, &steps).map(Members::Type)
+            let ty = match analysis.tables.modules.get(module_index).and_then(|t| t.decl_types.get(base)) {
+                Some(ty) => ty.clone(),
+                // The checker types an input when something uses it; the one being
+                // typed may be its first use, and does not parse.
+                None => match module.item(decl.item) {
+                    Item::Input(input) => infra_compiler::check::lower_type(input.ty.as_ref()?),
+                    _ => return None,
+                },
+            };
+            walk(&ty, &steps).cloned().map(Members::Type)
         }
     }
 }
@@ -354,7 +364,7 @@ fn schema_steps<'a>(schema: &'a Schema, steps: &[Step]) -> Option<Members<'a>> {
         None => Some(Members::Schema(schema)),
         Some((Step::Field(name), rest)) => {
             if let Some(attribute) = schema.attribute(name) {
-                return walk(&attribute.ty, rest).map(Members::Type);
+                return walk(&attribute.ty, rest).cloned().map(Members::Type);
             }
             let block = schema.block(name)?;
             let rest = match rest.split_first() {
