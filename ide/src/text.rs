@@ -211,9 +211,19 @@ pub fn body_entries(text: &str, open_brace: usize) -> Vec<(String, usize)> {
     while let Some((i, c)) = chars.next() {
         match c {
             '"' => skip_string(&mut chars),
-            '#' => skip_to_newline(&mut chars),
-            '/' if chars.peek().map(|p| p.1) == Some('/') => skip_to_newline(&mut chars),
-            '/' if chars.peek().map(|p| p.1) == Some('*') => skip_block_comment(&mut chars),
+            // A comment does not end a statement or start one.
+            '#' => {
+                skip_to_newline(&mut chars);
+                continue;
+            }
+            '/' if chars.peek().map(|p| p.1) == Some('/') => {
+                skip_to_newline(&mut chars);
+                continue;
+            }
+            '/' if chars.peek().map(|p| p.1) == Some('*') => {
+                skip_block_comment(&mut chars);
+                continue;
+            }
             '{' | '(' | '[' => depth += 1,
             '}' | ')' | ']' if depth == 0 => break,
             '}' | ')' | ']' => depth -= 1,
@@ -316,6 +326,22 @@ mod tests {
         assert!(context(text, text.len()).in_string_or_comment);
         let text = "let a = 1 # note";
         assert!(context(text, text.len()).in_string_or_comment);
+    }
+
+    #[test]
+    fn context_keeps_a_header_with_brackets_and_objects() {
+        let text = "resource local.file f for k, v in merge({ a = \"}\" }, {}) {\n  ";
+        let context = context(text, text.len());
+        assert_eq!(context.open_braces[0][..4], ["resource", "local.file", "f", "for"]);
+        assert_eq!(context.brace_offsets, [text.rfind('{').unwrap_or_default()]);
+    }
+
+    #[test]
+    fn body_entries_are_the_names_set_at_the_body_depth() {
+        let text = "resource a.b c {\n  x = \"}\" # y = 1\n  tags = { z = 1 }\n  ingress for p in ps {\n    w = 1\n  }\n  check == 1\n  /* v = 2 */ u {}\n}\nlet after = 1\n";
+        let names: Vec<String> =
+            body_entries(text, text.find('{').unwrap_or_default()).into_iter().map(|e| e.0).collect();
+        assert_eq!(names, ["x", "tags", "ingress", "u"]);
     }
 
     #[test]
