@@ -312,10 +312,11 @@ fn formatting_is_exactly_infra_fmt() {
 
 #[test]
 fn one_server_serves_files_opened_by_relative_and_absolute_paths() {
-    let relative = |_: &Module| vec!["main.infra".to_string()];
-    let absolute = |module: &Module| vec![module.app.join("main.infra").display().to_string()];
-    let opened_by: [(&str, &dyn Fn(&Module) -> Vec<String>); 2] = [("relative", &relative), ("absolute", &absolute)];
-    for (start_with, files) in opened_by {
+    for start_with in ["relative", "absolute"] {
+        let files = |module: &Module| match start_with {
+            "relative" => vec!["main.infra".to_string()],
+            _ => vec![module.app.join("main.infra").display().to_string()],
+        };
         under_every_setup_on("roots.lua", files, |module, report| {
             let context = format!("started with a {start_with} path: {}", report.describe());
             assert_eq!(report.get("clients"), &serde_json::json!(1), "{context}");
