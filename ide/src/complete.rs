@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::index::Symbol;
 use crate::line_index::{Position, Range};
 use crate::text::{self, Context};
-use crate::workspace::{Snapshot, Workspace};
+use crate::workspace::{Located, Snapshot, Workspace};
 use crate::{Result, TextEdit};
 
 /// One completion: what the editor lists, and what choosing it inserts.
@@ -91,23 +91,7 @@ pub fn completion(workspace: &mut Workspace, path: &Path, position: Position) ->
         let range = index.range(line_start + token_start, offset);
         resource_type_items(line.split_whitespace().next() == Some("data"), range)
     } else if word_start > 0 && text[..word_start].ends_with('.') {
-        let before_dot = &text[..word_start - 1];
-        let in_parsed_item = module.items().any(|(_, item)| document.holds(item.span(), offset));
-        let declared = access_chain(before_dot).is_some_and(|(base, _)| module.decl(base).is_some());
-        if in_parsed_item || declared {
-            member_items(snapshot, document.module(), &document.path, &context, before_dot, offset)
-        } else {
-            // The item being typed does not parse, so its `for` variables are not in
-            // the analysis: analyse the text without the `.` and the name being typed
-            // after it instead (only for a name the module does not declare, as that
-            // costs an analysis). Nothing before the dot moves, so spans still match.
-            let word_end = text[offset..].find(|c| !text::is_ident_char(c)).map_or(text.len(), |n| offset + n);
-            let patched = format!("{before_dot}{}", &text[word_end..]);
-            let (path, module_index) = (document.path.clone(), document.module());
-            let before_dot = before_dot.to_string();
-            let snapshot = workspace.snapshot_with_text(&path, patched);
-            member_items(&snapshot, module_index, &path, &context, &before_dot, offset)
-        }
+        dot_items(workspace, &located, &context, word_start - 1)
     } else if !context.open_braces.is_empty() && at_attribute_name(&text[line_start..word_start], &context) {
         let set = set_elsewhere(text, &context, word_start);
         body_items(module, &context, snapshot, &set)
@@ -115,6 +99,28 @@ pub fn completion(workspace: &mut Workspace, path: &Path, position: Position) ->
         expression_items(snapshot, document.module(), document.file, offset)
     };
     Ok(Some(items))
+}
+
+/// What follows the `.` at `dot`.
+fn dot_items(workspace: &mut Workspace, located: &Located, context: &Context, dot: usize) -> Vec<CompletionItem> {
+    let document = &located.document;
+    let (text, offset) = (document.text(), located.offset);
+    let before_dot = &text[..dot];
+    let module_index = document.module();
+    let module = &document.snapshot.analysis.modules[module_index];
+    let in_parsed_item = module.items().any(|(_, item)| document.holds(item.span(), offset));
+    let declared = access_chain(before_dot).is_some_and(|(base, _)| module.decl(base).is_some());
+    if in_parsed_item || declared {
+        return member_items(&document.snapshot, module_index, &document.path, context, before_dot, offset);
+    }
+    // The item being typed does not parse, so its `for` variables are not in the
+    // analysis: analyse the text without the `.` and the name being typed after it
+    // instead (only for a name the module does not declare, as that costs an analysis).
+    // Nothing before the dot moves, so spans and the dot's offset still match.
+    let word_end = text[offset..].find(|c| !text::is_ident_char(c)).map_or(text.len(), |n| offset + n);
+    let patched = format!("{before_dot}{}", &text[word_end..]);
+    let snapshot = workspace.snapshot_with_text(&document.path, patched);
+    member_items(&snapshot, module_index, &document.path, context, before_dot, dot)
 }
 
 /// The names the innermost open body sets, except the one being typed at `word_start`.
