@@ -3,13 +3,15 @@
 
 use infra_compiler::resolve::{DeclKind, Module};
 use infra_compiler::schema::{Schema, Schemas};
+use infra_compiler::syntax::ast::Item;
 use infra_compiler::types::Type;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::index::Symbol;
 use crate::line_index::{Position, Range};
 use crate::text::{self, Context};
-use crate::workspace::{Snapshot, Workspace};
+use crate::workspace::{Located, Snapshot, Workspace};
 use crate::{Result, TextEdit};
 
 /// One completion: what the editor lists, and what choosing it inserts.
@@ -89,23 +91,42 @@ pub fn completion(workspace: &mut Workspace, path: &Path, position: Position) ->
         let range = index.range(line_start + token_start, offset);
         resource_type_items(line.split_whitespace().next() == Some("data"), range)
     } else if word_start > 0 && text[..word_start].ends_with('.') {
-        let mut target = target_name(&text[..word_start - 1]);
-        // In a postcondition, `self` is the resource whose body it is in.
-        let enclosing = context
-            .open_braces
-            .first()
-            .filter(|h| matches!(h.first().map(String::as_str), Some("resource" | "data")))
-            .and_then(|h| h.get(2));
-        if let (true, Some(name)) = (target == "self", enclosing) {
-            target = name;
-        }
-        attribute_items(snapshot, document.module(), target)
+        dot_items(workspace, &located, &context, word_start - 1)
     } else if !context.open_braces.is_empty() && at_attribute_name(&text[line_start..word_start], &context) {
-        body_items(module, &context, snapshot)
+        let set = set_elsewhere(text, &context, word_start);
+        body_items(module, &context, snapshot, &set)
     } else {
         expression_items(snapshot, document.module(), document.file, offset)
     };
     Ok(Some(items))
+}
+
+/// What follows the `.` at `dot`.
+fn dot_items(workspace: &mut Workspace, located: &Located, context: &Context, dot: usize) -> Vec<CompletionItem> {
+    let document = &located.document;
+    let (text, offset) = (document.text(), located.offset);
+    let before_dot = &text[..dot];
+    let module_index = document.module();
+    let module = &document.snapshot.analysis.modules[module_index];
+    let in_parsed_item = module.items().any(|(_, item)| document.holds(item.span(), offset));
+    let declared = access_chain(before_dot).is_some_and(|(base, _)| module.decl(base).is_some());
+    if in_parsed_item || declared {
+        return member_items(&document.snapshot, module_index, &document.path, context, before_dot, offset);
+    }
+    // The item being typed does not parse, so its `for` variables are not in the
+    // analysis: analyse the text without the `.` and the name being typed after it
+    // instead (only for a name the module does not declare, as that costs an analysis).
+    // Nothing before the dot moves, so spans and the dot's offset still match.
+    let word_end = text[offset..].find(|c| !text::is_ident_char(c)).map_or(text.len(), |n| offset + n);
+    let patched = format!("{before_dot}{}", &text[word_end..]);
+    let snapshot = workspace.snapshot_with_text(&document.path, patched);
+    member_items(&snapshot, module_index, &document.path, context, before_dot, dot)
+}
+
+/// The names the innermost open body sets, except the one being typed at `word_start`.
+fn set_elsewhere(text: &str, context: &Context, word_start: usize) -> BTreeSet<String> {
+    let Some(&open) = context.brace_offsets.last() else { return BTreeSet::new() };
+    text::body_entries(text, open).into_iter().filter(|(_, at)| *at != word_start).map(|(name, _)| name).collect()
 }
 
 fn keyword_items() -> Vec<CompletionItem> {
@@ -154,86 +175,244 @@ fn resource_type_items(data: bool, range: Range) -> Vec<CompletionItem> {
     items
 }
 
-/// The name an attribute access is on: `web` in `web.`, `web[0].`, `web["a"].`.
-fn target_name(before_dot: &str) -> &str {
-    let mut end = before_dot.len();
-    if before_dot.ends_with(']') {
-        let mut depth = 0;
-        for (i, c) in before_dot.char_indices().rev() {
-            match c {
-                ']' => depth += 1,
-                '[' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    text::word_before(before_dot, end).1
+/// One step of an access after its first name: `.name` or `[index]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Step<'a> {
+    Field(&'a str),
+    Index(&'a str),
 }
 
-fn attribute_items(snapshot: &Snapshot, module_index: usize, target: &str) -> Vec<CompletionItem> {
-    let analysis = &snapshot.analysis;
-    let module = &analysis.modules[module_index];
-    let Some(decl) = module.decl(target) else { return Vec::new() };
-    match decl.kind {
-        DeclKind::Resource | DeclKind::Data => {
-            let infra_compiler::syntax::ast::Item::Resource(resource) = module.item(decl.item) else {
-                return Vec::new();
-            };
-            let Some(schema) = crate::hover::resource_schema(resource) else { return Vec::new() };
-            let mut items: Vec<CompletionItem> = schema
-                .attributes
-                .iter()
-                .map(|a| CompletionItem {
-                    label: a.name.clone(),
-                    kind: CompletionKind::Field,
-                    detail: Some(a.ty.to_string()),
-                    documentation: Some(a.description.clone()),
-                    ..Default::default()
-                })
-                .collect();
-            items.extend(schema.blocks.iter().map(|b| CompletionItem {
-                label: b.name.clone(),
-                kind: CompletionKind::Field,
-                ..Default::default()
-            }));
-            items
+/// The access a `.` completes: `web` and `[0]`, `.tags` in `web[0].tags.`; `None` when
+/// the text before the dot does not end with a name and accesses.
+fn access_chain(before_dot: &str) -> Option<(&str, Vec<Step<'_>>)> {
+    let mut steps = Vec::new();
+    let mut end = before_dot.len();
+    loop {
+        let head = &before_dot[..end];
+        if head.ends_with(']') {
+            let open = matching_open_bracket(head)?;
+            steps.push(Step::Index(head[open + 1..end - 1].trim()));
+            end = open;
+            continue;
         }
-        DeclKind::Module => {
-            let Some(&child) = module.calls.get(target) else { return Vec::new() };
-            analysis.modules[child]
-                .decls
-                .iter()
-                .filter(|(_, d)| d.kind == DeclKind::Output)
-                .map(|(name, _)| CompletionItem {
-                    label: name.clone(),
-                    kind: CompletionKind::Field,
-                    detail: Some("output".to_string()),
-                    ..Default::default()
-                })
-                .collect()
+        let (start, word) = text::word_before(head, end);
+        if word.is_empty() {
+            return None;
         }
-        _ => {
-            let ty = analysis.tables.modules.get(module_index).and_then(|t| t.decl_types.get(target));
-            match ty {
-                Some(Type::Object(fields)) => fields
-                    .iter()
-                    .map(|(name, field)| CompletionItem {
-                        label: name.clone(),
-                        kind: CompletionKind::Field,
-                        detail: Some(field.ty.to_string()),
-                        ..Default::default()
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            }
+        if before_dot[..start].ends_with('.') {
+            steps.push(Step::Field(word));
+            end = start - 1;
+            continue;
+        }
+        steps.reverse();
+        return Some((word, steps));
+    }
+}
+
+/// Where the `[` matching the `]` that `text` ends with is.
+fn matching_open_bracket(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices().rev() {
+        match c {
+            ']' => depth += 1,
+            '[' if depth == 1 => return Some(i),
+            '[' => depth = depth.checked_sub(1)?,
+            _ => {}
         }
     }
+    None
+}
+
+/// What can follow a `.`: an instance's attributes and blocks (its schema), a module
+/// call's outputs (the called module's index), or an object's fields (its type).
+pub(crate) enum Members<'a> {
+    Schema(&'a Schema),
+    Outputs(usize),
+    Type(Type),
+}
+
+/// What follows a `.`: a resource's attributes, a module call's outputs, an object's
+/// fields, after any chain of attribute accesses and indexes.
+fn member_items(
+    snapshot: &Snapshot,
+    module_index: usize,
+    path: &Path,
+    context: &Context,
+    before_dot: &str,
+    offset: usize,
+) -> Vec<CompletionItem> {
+    // In a postcondition, `self` is the resource whose body it is in.
+    let enclosing = context
+        .open_braces
+        .first()
+        .filter(|h| matches!(h.first().map(String::as_str), Some("resource" | "data")))
+        .and_then(|h| h.get(2))
+        .map(String::as_str);
+    match members(snapshot, module_index, path, enclosing, before_dot, offset) {
+        Some(Members::Schema(schema)) => schema_items(schema),
+        Some(Members::Outputs(child)) => output_items(&snapshot.analysis.modules[child]),
+        Some(Members::Type(ty)) => type_members(Some(&ty)),
+        None => Vec::new(),
+    }
+}
+
+/// What the access `before_dot` (the text before a `.`, ending in a name and any
+/// indexes and attribute accesses) has after the dot. `self` is `self_resource`, and
+/// `for` variables are those in scope at `offset`.
+pub(crate) fn members<'a>(
+    snapshot: &'a Snapshot,
+    module_index: usize,
+    path: &Path,
+    self_resource: Option<&'a str>,
+    before_dot: &'a str,
+    offset: usize,
+) -> Option<Members<'a>> {
+    let (mut base, steps) = access_chain(before_dot)?;
+    if let (true, Some(name)) = (base == "self", self_resource) {
+        base = name;
+    }
+    let analysis = &snapshot.analysis;
+    if let Some(ty) = local_type(snapshot, module_index, path, base, offset) {
+        return walk(ty, &steps).cloned().map(Members::Type);
+    }
+    let module = &analysis.modules[module_index];
+    let decl = module.decl(base)?;
+    let instance_steps = match steps.split_first() {
+        Some((Step::Index(_), rest)) => rest,
+        _ => &steps[..],
+    };
+    match decl.kind {
+        DeclKind::Resource | DeclKind::Data => {
+            let Item::Resource(resource) = module.item(decl.item) else { return None };
+            schema_steps(crate::hover::resource_schema(resource)?, instance_steps)
+        }
+        DeclKind::Module => {
+            let child = *module.calls.get(base)?;
+            match instance_steps.split_first() {
+                None => Some(Members::Outputs(child)),
+                Some((Step::Field(output), rest)) => {
+                    let ty = analysis.tables.modules.get(child)?.decl_types.get(*output)?;
+                    walk(ty, rest).cloned().map(Members::Type)
+                }
+                Some((Step::Index(_), _)) => None,
+            }
+        }
+        _ => {
+            let ty = match analysis.tables.modules.get(module_index).and_then(|t| t.decl_types.get(base)) {
+                Some(ty) => ty.clone(),
+                // The checker types an input when something uses it; the one being
+                // typed may be its first use, and does not parse.
+                None => match module.item(decl.item) {
+                    Item::Input(input) => infra_compiler::check::lower_type(input.ty.as_ref()?),
+                    _ => return None,
+                },
+            };
+            walk(&ty, &steps).cloned().map(Members::Type)
+        }
+    }
+}
+
+/// The type of the `for` variable or parameter `name` in scope at `offset`, when there
+/// is one: the innermost declared before the offset in the item around it.
+fn local_type<'a>(
+    snapshot: &'a Snapshot,
+    module_index: usize,
+    path: &Path,
+    name: &str,
+    offset: usize,
+) -> Option<&'a Type> {
+    let analysis = &snapshot.analysis;
+    let (file, text) = snapshot.file(path)?;
+    let item_span = analysis.modules[module_index]
+        .items()
+        .map(|(_, item)| item.span())
+        .find(|s| s.file == file && s.start as usize <= offset && offset <= s.end as usize)?;
+    let def = snapshot
+        .indexes()
+        .get(module_index)?
+        .occurrences
+        .iter()
+        .filter(|o| o.definition && matches!(o.symbol, Symbol::Local { .. }) && item_span.contains(o.span))
+        .filter(|o| (o.span.end as usize) <= offset && text.get(o.span.range()) == Some(name))
+        .max_by_key(|o| o.span.start)?;
+    analysis.tables.modules.iter().find_map(|t| t.for_types.get(&def.span))
+}
+
+/// The type after `steps`: an index into a collection is its element, into a tuple the
+/// element at that position; a field of an object is the field's type.
+fn walk<'t>(ty: &'t Type, steps: &[Step]) -> Option<&'t Type> {
+    steps.iter().try_fold(ty, |ty, step| match (ty, step) {
+        (Type::List(element) | Type::Set(element) | Type::Map(element), Step::Index(_)) => Some(&**element),
+        (Type::Tuple(elements), Step::Index(i)) => elements.get(i.parse::<usize>().ok()?),
+        (Type::Object(fields), Step::Field(name)) => fields.get(*name).map(|f| &f.ty),
+        (Type::Object(fields), Step::Index(key)) => fields.get(key.trim_matches('"')).map(|f| &f.ty),
+        _ => None,
+    })
+}
+
+/// The fields of an object type.
+fn type_members(ty: Option<&Type>) -> Vec<CompletionItem> {
+    let Some(Type::Object(fields)) = ty else { return Vec::new() };
+    fields
+        .iter()
+        .map(|(name, field)| CompletionItem {
+            label: name.clone(),
+            kind: CompletionKind::Field,
+            detail: Some(field.ty.to_string()),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// What is after `steps` into the attributes and blocks of an instance with `schema`.
+fn schema_steps<'a>(schema: &'a Schema, steps: &[Step]) -> Option<Members<'a>> {
+    match steps.split_first() {
+        None => Some(Members::Schema(schema)),
+        Some((Step::Field(name), rest)) => {
+            if let Some(attribute) = schema.attribute(name) {
+                return walk(&attribute.ty, rest).cloned().map(Members::Type);
+            }
+            let block = schema.block(name)?;
+            let rest = match rest.split_first() {
+                Some((Step::Index(_), rest)) if block.repeated => rest,
+                _ => rest,
+            };
+            schema_steps(&block.schema, rest)
+        }
+        Some((Step::Index(_), _)) => None,
+    }
+}
+
+/// The attributes and blocks one can read from an instance with `schema`.
+fn schema_items(schema: &Schema) -> Vec<CompletionItem> {
+    let attributes = schema.attributes.iter().map(|a| CompletionItem {
+        label: a.name.clone(),
+        kind: CompletionKind::Field,
+        detail: Some(a.ty.to_string()),
+        documentation: Some(a.description.clone()),
+        ..Default::default()
+    });
+    let blocks = schema.blocks.iter().map(|b| CompletionItem {
+        label: b.name.clone(),
+        kind: CompletionKind::Field,
+        ..Default::default()
+    });
+    attributes.chain(blocks).collect()
+}
+
+/// A module's outputs.
+fn output_items(module: &Module) -> Vec<CompletionItem> {
+    module
+        .decls
+        .iter()
+        .filter(|(_, d)| d.kind == DeclKind::Output)
+        .map(|(name, _)| CompletionItem {
+            label: name.clone(),
+            kind: CompletionKind::Field,
+            detail: Some("output".to_string()),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// At the start of a line inside a body (not inside brackets, before any `=`).
@@ -263,7 +442,20 @@ fn body_schema(context: &Context) -> Option<Schema> {
     Some(schema)
 }
 
-fn body_items(module: &Module, context: &Context, snapshot: &Snapshot) -> Vec<CompletionItem> {
+/// What a body can set, less what it sets already (`set`) unless it can be repeated:
+/// conditions and repeated blocks.
+fn body_items(module: &Module, context: &Context, snapshot: &Snapshot, set: &BTreeSet<String>) -> Vec<CompletionItem> {
+    let schema = body_schema(context);
+    let repeated = |label: &str| {
+        matches!(label, "precondition" | "postcondition")
+            || schema.as_ref().and_then(|s| s.block(label)).is_some_and(|b| b.repeated)
+    };
+    let mut items = all_body_items(module, context, snapshot);
+    items.retain(|item| !set.contains(&item.label) || repeated(&item.label));
+    items
+}
+
+fn all_body_items(module: &Module, context: &Context, snapshot: &Snapshot) -> Vec<CompletionItem> {
     if let [outer, lifecycle] = context.open_braces.as_slice() {
         if outer.first().is_some_and(|k| k == "resource") && lifecycle.first().is_some_and(|k| k == "lifecycle") {
             return lifecycle_items();

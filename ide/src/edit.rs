@@ -34,19 +34,33 @@ pub fn formatting(workspace: &mut Workspace, path: &Path) -> Result<Option<TextE
     }
 }
 
-/// Fixes for the diagnostics in `range`: "did you mean" replacements and missing
-/// required attributes.
-pub fn code_actions(workspace: &mut Workspace, path: &Path, range: Range) -> Result<Vec<CodeAction>> {
+/// Fixes for the diagnostics in `range`, and for those at the ranges of the client's
+/// `diagnostics` (the ones an editor sends with the request: those on the cursor's
+/// line, so a cursor anywhere on that line finds their fixes): "did you mean"
+/// replacements and missing required attributes.
+pub fn code_actions(
+    workspace: &mut Workspace,
+    path: &Path,
+    range: Range,
+    diagnostics: &[Range],
+) -> Result<Vec<CodeAction>> {
     let document = workspace.document(path)?;
     let index = document.index();
-    let start = index.offset(range.start).map_err(|e| Error::invalid(e.0))?;
-    let end = index.range_end(range.end).map_err(|e| Error::invalid(e.0))?;
+    let offsets = |range: Range| -> Result<(usize, usize)> {
+        let start = index.offset(range.start).map_err(|e| Error::invalid(e.0))?;
+        let end = index.range_end(range.end).map_err(|e| Error::invalid(e.0))?;
+        Ok((start, end))
+    };
+    let mut ranges = vec![offsets(range)?];
+    // A client's diagnostic from an older version of the text may be past its end.
+    ranges.extend(diagnostics.iter().filter_map(|&range| offsets(range).ok()));
     let analysis = &document.snapshot.analysis;
     let text = document.text();
     let mut actions = Vec::new();
     for diagnostic in &analysis.diagnostics {
         let Some(span) = diagnostic.primary_span() else { continue };
-        if span.file != document.file || (span.end as usize) < start || (span.start as usize) > end {
+        let touches = |&(start, end): &(usize, usize)| (span.end as usize) >= start && (span.start as usize) <= end;
+        if span.file != document.file || !ranges.iter().any(touches) {
             continue;
         }
         let fix = if diagnostic.code == codes::MISSING_ATTRIBUTE {

@@ -3,13 +3,16 @@
 use infra_compiler::resolve::{DeclKind, Module};
 use infra_compiler::schema::{AttributeSchema, Schema, Schemas};
 use infra_compiler::span::Span;
-use infra_compiler::syntax::ast::{Body, BodyItem, CheckKind, Item, Resource, ResourceMode};
+use infra_compiler::syntax::ast::{Body, BodyItem, CheckKind, Expr, ExprKind, Ident, Item, Resource, ResourceMode};
+use infra_compiler::syntax::walk::{self, Visitor};
 use std::path::Path;
+
+use crate::complete::Members;
 
 use crate::index::Symbol;
 use crate::line_index::{Position, Range};
 use crate::text;
-use crate::workspace::{Snapshot, Workspace};
+use crate::workspace::{DocumentRef, Snapshot, Workspace};
 use crate::Result;
 
 /// What is under the cursor, as markdown, and the range it is about.
@@ -63,6 +66,12 @@ pub fn hover(workspace: &mut Workspace, path: &Path, position: Position) -> Resu
                 markdown = Some(text);
                 range_span = Some(span);
             }
+        }
+    }
+    if markdown.is_none() {
+        if let Some((span, text)) = describe_member(document, offset) {
+            markdown = Some(text);
+            range_span = Some(span);
         }
     }
     if markdown.is_none() {
@@ -219,6 +228,58 @@ fn describe_in_item(item: &Item, span_at: &dyn Fn(Span) -> bool) -> Option<(Span
         return Some((resource.ty.span, format!("{}\n\n{}", code(&header), schema.description)));
     }
     attribute_in_body(&resource.body, schema, span_at)
+}
+
+/// The attribute or field `name` of `target.name` under the cursor: a resource's
+/// attribute schema (`web.id`, `web[0].tags`), a block's description, an object
+/// field's type (`settings.name`, `environments["dev"].region`).
+fn describe_member(document: &DocumentRef, offset: usize) -> Option<(Span, String)> {
+    let snapshot = &document.snapshot;
+    let module_index = document.module();
+    let module = &snapshot.analysis.modules[module_index];
+    let (_, item) = module.items().find(|(_, item)| document.holds(item.span(), offset))?;
+    let mut finder = FindAccess { file: document.file, offset, found: None };
+    finder.visit_item(item);
+    let (target, name) = finder.found?;
+    let self_resource = match item {
+        Item::Resource(resource) => Some(resource.name.name.as_str()),
+        _ => None,
+    };
+    let text = document.text();
+    let before_dot = text.get(..target.end as usize)?;
+    let members = crate::complete::members(snapshot, module_index, &document.path, self_resource, before_dot, offset)?;
+    let markdown = match members {
+        Members::Schema(schema) => match (schema.attribute(&name.name), schema.block(&name.name)) {
+            (Some(attribute), _) => describe_attribute(attribute),
+            (None, Some(block)) => format!("{}\n\n{}", code(&format!("block {}", block.name)), block.description),
+            (None, None) => return None,
+        },
+        Members::Type(infra_compiler::types::Type::Object(fields)) => {
+            let field = fields.get(&name.name)?;
+            code(&format!("{}: {}", name.name, field.ty))
+        }
+        Members::Type(_) | Members::Outputs(_) => return None,
+    };
+    Some((name.span, markdown))
+}
+
+/// Finds the attribute access `target.name` whose name holds the offset.
+struct FindAccess {
+    file: infra_compiler::FileId,
+    offset: usize,
+    found: Option<(Span, Ident)>,
+}
+
+impl<'ast> Visitor<'ast> for FindAccess {
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        if let ExprKind::GetAttr { target, name } = &expr.kind {
+            let span = name.span;
+            if span.file == self.file && span.start as usize <= self.offset && self.offset <= span.end as usize {
+                self.found = Some((target.span, name.clone()));
+            }
+        }
+        walk::walk_expr(self, expr);
+    }
 }
 
 /// `self` in a resource's `postcondition`: the instance the provider reported.

@@ -169,6 +169,23 @@ impl Workspace {
         Ok(DocumentRef { snapshot, path, file })
     }
 
+    /// The analysis of `path`'s module with `text` in place of the open document's text,
+    /// for a question the real text cannot answer because it does not parse. The
+    /// document keeps its text, and the next request analyses that again (the parse
+    /// cache keeps that cheap: only the changed item is parsed twice).
+    pub(crate) fn snapshot_with_text(&mut self, path: &Path, text: String) -> Rc<Snapshot> {
+        let path = normalize(path);
+        let Some(document) = self.documents.get_mut(&path) else { return self.snapshot_for(&path) };
+        let original = std::mem::replace(&mut document.text, text);
+        self.generation += 1;
+        let snapshot = self.snapshot_for(&path);
+        if let Some(document) = self.documents.get_mut(&path) {
+            document.text = original;
+        }
+        self.generation += 1;
+        snapshot
+    }
+
     /// A document and the byte offset of `position` in it.
     pub(crate) fn locate(&mut self, path: &Path, position: Position) -> Result<Located> {
         let document = self.document(path)?;

@@ -132,7 +132,9 @@ pub fn formatting(server: &mut Server, params: DocumentFormattingParams) -> LspR
 
 pub fn code_actions(server: &mut Server, params: CodeActionParams) -> LspResult<Option<CodeActionResponse>> {
     let path = uri_to_path(&params.text_document.uri)?;
-    let actions = infra_ide::code_actions(&mut server.workspace, &path, convert::range(params.range)).map_err(error)?;
+    let diagnostics: Vec<_> = params.context.diagnostics.iter().map(|d| convert::range(d.range)).collect();
+    let range = convert::range(params.range);
+    let actions = infra_ide::code_actions(&mut server.workspace, &path, range, &diagnostics).map_err(error)?;
     let mut answer = Vec::new();
     for action in actions {
         let edit = convert::workspace_edit([(path.clone(), action.edits)].into())?;

@@ -90,7 +90,6 @@ fn a_resource_body_offers_required_attributes_first_then_meta_arguments() {
 #[test]
 fn a_body_offers_conditions_and_lifecycle() {
     assert_snapshot!(check("resource local.file notes {\n  path = \"n\"\n  p$0\n}\n"), @r#"
-        Property path (string (required)) => "path = $0"
         Keyword postcondition (checked after, with `self` the instance) => "postcondition ${1:condition}, \"${2:message}\""
         Keyword precondition (checked before the instance is created or updated) => "precondition ${1:condition}, \"${2:message}\""
         Property provider (provider configuration) => "provider = $0"
@@ -200,4 +199,141 @@ fn an_interpolation_is_an_expression() {
 #[test]
 fn a_half_typed_body_still_offers_its_schema() {
     assert_snapshot!(check("let shared = 1\nresource random.id suffix {\n  by$0\n\nresource local.file {\n  path = \n"), @r#"Property byte_length (number (required)) => "byte_length = $0""#);
+}
+
+/// The labels offered at the cursor, unfiltered and sorted.
+fn labels(fixture: &str) -> Vec<String> {
+    let mut fixture = Fixture::new(fixture);
+    let answer = crate::completion(&mut fixture.workspace, &fixture.path, fixture.position);
+    let mut labels: Vec<String> = answer.ok().flatten().unwrap_or_default().into_iter().map(|i| i.label).collect();
+    labels.sort();
+    labels
+}
+
+/// Regression: a body whose header holds a bracket (`range(2)`, `[1, 2]`, a call in an
+/// `if`) offered nothing, because the header was cut at the closing bracket.
+#[test]
+fn every_header_form_keeps_the_body_context() {
+    let headers = [
+        "resource local.file f",
+        "resource local.file f for i in range(2)",
+        "resource local.file f for i in [1, 2]",
+        "resource local.file f for i in zones",
+        "resource local.file f for k, v in { a = 1, b = 2 }",
+        "resource local.file f for k, v in tomap({ a = 1 })",
+        "resource local.file f for z in zones key upper(z)",
+        "resource local.file f for z in zones key \"${z}-{x}\"",
+        "resource local.file f if length(zones) > 0",
+        "resource local.file f if zones[0] != \"}\"",
+        "resource local.file f for i in [\n  1,\n  2,\n]",
+    ];
+    for header in headers {
+        let fixture = format!("input zones: list(string)\n{header} {{\n  $0\n}}\n");
+        let offered = labels(&fixture);
+        for expected in ["path", "content", "depends_on", "lifecycle", "precondition"] {
+            assert!(offered.iter().any(|l| l == expected), "`{header}` offers no `{expected}`: {offered:?}");
+        }
+        let fixture =
+            format!("input zones: list(string)\n{header} {{\n  path = \"p\"\n  lifecycle {{\n    $0\n  }}\n}}\n");
+        assert!(labels(&fixture).contains(&"prevent_destroy".to_string()), "`{header}` lifecycle");
+    }
+}
+
+#[test]
+fn nested_blocks_with_repetition_keep_their_schema() {
+    let headers = ["ingress for port in [80, 443]", "ingress for i, port in ports", "ingress if length(ports) > 0"];
+    for header in headers {
+        let fixture = format!(
+            "input ports: list(number)\nresource aws.security_group web {{\n  name = \"web\"\n  {header} {{\n    $0\n  }}\n}}\n"
+        );
+        let labels = labels(&fixture);
+        assert_eq!(labels, ["cidr_blocks", "description", "from_port", "protocol", "to_port"], "`{header}`");
+    }
+}
+
+#[test]
+fn attributes_set_already_are_not_offered_again() {
+    let fixture = "resource random.password p {\n  length = 16\n  $0\n  special = false\n}\n";
+    let labels = labels(fixture);
+    assert!(!labels.contains(&"length".to_string()), "{labels:?}");
+    assert!(!labels.contains(&"special".to_string()), "{labels:?}");
+    assert!(labels.contains(&"keepers".to_string()), "{labels:?}");
+}
+
+#[test]
+fn the_attribute_being_typed_is_still_offered() {
+    assert_snapshot!(check("resource random.password p {\n  special = true\n  len$0\n}\n"), @r#"Property length (number (required)) => "length = $0""#);
+}
+
+#[test]
+fn repeatable_entries_stay_offered_and_single_ones_go() {
+    let fixture = "resource aws.security_group web {\n  name = \"web\"\n  ingress {\n    from_port = 80\n    to_port = 80\n    protocol = \"tcp\"\n  }\n  depends_on = []\n  lifecycle {\n  }\n  precondition true, \"ok\"\n  $0\n}\n";
+    let labels = labels(fixture);
+    for expected in ["ingress", "egress", "precondition", "postcondition", "description"] {
+        assert!(labels.contains(&expected.to_string()), "no `{expected}`: {labels:?}");
+    }
+    for gone in ["name", "depends_on", "lifecycle"] {
+        assert!(!labels.contains(&gone.to_string()), "`{gone}` again: {labels:?}");
+    }
+}
+
+#[test]
+fn settings_in_lifecycle_and_module_calls_are_not_offered_twice() {
+    let fixture =
+        "resource local.file f {\n  path = \"p\"\n  lifecycle {\n    prevent_destroy = true\n    $0\n  }\n}\n";
+    assert!(!labels(fixture).contains(&"prevent_destroy".to_string()));
+    let fixture = r#"
+//- /main.infra
+module site "./site" {
+  domain = "a"
+  $0
+}
+//- /site/main.infra
+input domain: string
+input port: number = 80
+"#;
+    assert_eq!(labels(fixture), ["port"]);
+}
+
+#[test]
+fn a_for_variable_of_object_type_offers_its_fields() {
+    let fixture = "input settings_list: list(object({ name = string, size = number }))\nresource local.file f for settings in settings_list {\n  path = settings.$0\n}\n";
+    assert_snapshot!(check(fixture), @r#"
+        Field name (string)
+        Field size (number)
+        "#);
+}
+
+#[test]
+fn a_for_variable_offers_its_fields_while_the_item_does_not_parse() {
+    // `settings.n` does not parse, so the analysis has no `settings`.
+    let fixture = "input settings_list: list(object({ name = string, size = number }))\nresource local.file f for settings in settings_list {\n  path = settings.n$0\n}\n";
+    assert_snapshot!(check(fixture), @"Field name (string)");
+}
+
+#[test]
+fn a_for_expression_variable_offers_its_fields() {
+    let fixture = "input items: list(object({ id = string }))\nlet ids = [for item in items : item.$0]\n";
+    assert_snapshot!(check(fixture), @"Field id (string)");
+}
+
+#[test]
+fn an_indexed_element_offers_its_fields() {
+    let fixture =
+        "input environments: map(object({ region = string, size = number }))\nlet dev = environments[\"dev\"].$0\n";
+    assert_snapshot!(check(fixture), @r#"
+        Field region (string)
+        Field size (number)
+        "#);
+    let fixture = "let zones = [{ name = \"a\" }]\nlet first = zones[0].$0\n";
+    assert_snapshot!(check(fixture), @"Field name (string)");
+}
+
+#[test]
+fn nested_fields_and_resource_attributes_of_object_type() {
+    let fixture = "let config = { db = { host = \"h\", port = 5432 } }\nlet h = config.db.$0\n";
+    assert_snapshot!(check(fixture), @r#"
+        Field host (string)
+        Field port (number)
+        "#);
 }

@@ -35,7 +35,7 @@ fn check(fixture: &str) -> String {
 fn actions(fixture: &str) -> String {
     let mut fixture = Fixture::new(fixture);
     let everything = Range::new(Position::new(0, 0), Position::new(10_000, 0));
-    let actions = match crate::code_actions(&mut fixture.workspace, &fixture.path, everything) {
+    let actions = match crate::code_actions(&mut fixture.workspace, &fixture.path, everything, &[]) {
         Ok(actions) => actions,
         Err(error) => return format!("error: {}", error.message),
     };
@@ -118,6 +118,34 @@ fn missing_required_attributes_are_added() {
         Add missing attribute `path` (for E0402)
           1:39-1:39 "" -> "\n  path = \"\"\n"
         "#);
+}
+
+/// The titles of the fixes at the cursor (an empty range there, as an editor sends it)
+/// given the client's diagnostics.
+fn actions_at_cursor(fixture: &str, client_diagnostics: &[Range]) -> Vec<String> {
+    let mut fixture = Fixture::new(fixture);
+    let cursor = Range::new(fixture.position, fixture.position);
+    let actions = crate::code_actions(&mut fixture.workspace, &fixture.path, cursor, client_diagnostics);
+    actions.map(|actions| actions.into_iter().map(|a| a.title).collect()).unwrap_or_else(|e| vec![e.message])
+}
+
+/// Regression: with the cursor at column 0 of the diagnostic's line there were no code
+/// actions, because only the request's range was matched and the diagnostics the client
+/// sends with it were ignored.
+#[test]
+fn code_actions_come_from_the_diagnostics_the_client_sends() {
+    let fixture = "$0output shout = uper(\"a\")\n";
+    assert_eq!(actions_at_cursor(fixture, &[]), Vec::<String>::new(), "the cursor is not on the diagnostic");
+    let uper = Range::new(Position::new(0, 15), Position::new(0, 19));
+    assert_eq!(actions_at_cursor(fixture, &[uper]), ["Replace with `upper`"]);
+    // A diagnostic the client still shows past the end of the text is ignored.
+    let stale = Range::new(Position::new(40, 0), Position::new(40, 3));
+    assert_eq!(actions_at_cursor(fixture, &[stale, uper]), ["Replace with `upper`"]);
+}
+
+#[test]
+fn code_actions_at_the_cursor_on_the_diagnostic() {
+    assert_eq!(actions_at_cursor("output shout = up$0er(\"a\")\n", &[]), ["Replace with `upper`"]);
 }
 
 #[test]

@@ -185,3 +185,70 @@ fn signature_help_for_a_user_function() {
 fn no_signature_outside_a_call() {
     assert_snapshot!(check_signature("let a = [1, $0]\n"), @"no signature");
 }
+
+#[test]
+fn a_resource_attribute_read_shows_its_schema() {
+    let fixture = "resource random.id suffix {\n  byte_length = 4\n}\noutput id = suffix.he$0x\n";
+    assert_snapshot!(check(fixture), @r#"
+        4:20-4:23 "hex"
+        ```infra
+        hex: string
+        ```
+
+        *computed*
+
+        The random bytes in lower-case hexadecimal.
+        "#);
+}
+
+#[test]
+fn an_attribute_of_one_instance_shows_its_schema() {
+    let fixture = "resource random.id suffix for i in range(2) {\n  byte_length = 4\n}\noutput id = suffix[0].he$0x\n";
+    assert_snapshot!(check(fixture), @r#"
+        4:23-4:26 "hex"
+        ```infra
+        hex: string
+        ```
+
+        *computed*
+
+        The random bytes in lower-case hexadecimal.
+        "#);
+}
+
+#[test]
+fn a_field_of_a_for_variable_shows_its_type() {
+    let fixture = "input settings_list: list(object({ name = string, size = number }))\nresource local.file f for settings in settings_list {\n  path = settings.na$0me\n}\n";
+    assert_snapshot!(check(fixture), @r#"
+        3:19-3:23 "name"
+        ```infra
+        name: string
+        ```
+        "#);
+}
+
+#[test]
+fn a_field_of_an_indexed_element_shows_its_type() {
+    let fixture = "input environments: map(object({ region = string }))\noutput r = environments[\"dev\"].reg$0ion\n";
+    assert_snapshot!(check(fixture), @r#"
+        2:32-2:38 "region"
+        ```infra
+        region: string
+        ```
+        "#);
+}
+
+#[test]
+fn self_attributes_in_a_postcondition_show_their_schema() {
+    let fixture = "resource local.file notes {\n  path = \"n\"\n  postcondition self.si$0ze >= 0, \"written\"\n}\n";
+    assert_snapshot!(check(fixture), @r#"
+        3:22-3:26 "size"
+        ```infra
+        size: number
+        ```
+
+        *computed*
+
+        The size of the file in bytes.
+        "#);
+}
