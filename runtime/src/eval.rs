@@ -172,11 +172,13 @@ impl Evaluator<'_> {
             ExprKind::Binary { op, lhs, rhs } => self.binary(op.node, lhs, rhs, locals),
             ExprKind::Conditional { condition, then, otherwise } => {
                 let value = self.eval(condition, locals)?;
-                match condition_value(&value, condition.span)? {
-                    Some(true) => Ok(self.eval(then, locals)?.with_mark(value.sensitive)),
-                    Some(false) => Ok(self.eval(otherwise, locals)?.with_mark(value.sensitive)),
-                    None => Ok(Value::unknown(Type::Any).with_mark(value.sensitive)),
-                }
+                let (chosen, other) = match condition_value(&value, condition.span)? {
+                    Some(true) => (then, otherwise),
+                    Some(false) => (otherwise, then),
+                    None => return Ok(Value::unknown(Type::Any).with_mark(value.sensitive)),
+                };
+                let result = self.eval(chosen, locals)?;
+                Ok(self.unified(result, other, expr, locals)?.with_mark(value.sensitive))
             }
             ExprKind::ForList { binding, body, filter } => self.for_list(binding, body, filter.as_deref(), locals),
             ExprKind::ForObject { binding, key, value, group, filter } => {
@@ -263,6 +265,45 @@ impl Evaluator<'_> {
 
     /// An object literal. A key built from a sensitive value marks the whole object: the
     /// key is shown wherever the object is, and `keys(...)` would hand it out.
+    /// A conditional's result given the expression it did not choose, as Terraform types
+    /// it: results of two different primitive types are both strings (`true ? 1 : "a"`
+    /// is `"1"`), and a primitive against a collection is an error. The other result is
+    /// evaluated only to learn its type (its errors are not this expression's) and only
+    /// when that can change the answer: when the chosen result is a primitive, or the
+    /// other is written as one.
+    fn unified(&self, chosen: Value, other: &Expr, conditional: &Expr, locals: &mut Locals) -> EvalResult {
+        let primitive = |value: &Value| matches!(value.kind, Kind::String(_) | Kind::Number(_) | Kind::Bool(_));
+        let collection = |value: &Value| matches!(value.kind, Kind::List(_) | Kind::Set(_) | Kind::Map(_));
+        let written_primitive = matches!(
+            other.kind,
+            ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Template(_) | ExprKind::Heredoc { .. }
+        );
+        if !(primitive(&chosen) || (collection(&chosen) && written_primitive)) {
+            return Ok(chosen);
+        }
+        let Ok(other) = self.eval(other, locals) else { return Ok(chosen) };
+        match (&chosen.kind, &other.kind) {
+            (a, b) if std::mem::discriminant(a) == std::mem::discriminant(b) => Ok(chosen),
+            _ if primitive(&chosen) && primitive(&other) => {
+                let text = chosen.unmarked_deep().to_string();
+                let text = chosen.as_str().map_or(text, str::to_string);
+                Ok(Value::string(text).with_mark(chosen.sensitive))
+            }
+            _ if (primitive(&chosen) && collection(&other)) || (collection(&chosen) && primitive(&other)) => {
+                Err(invalid_value(
+                    conditional.span,
+                    format!(
+                        "the results of this conditional have no common type: a {} and a {}",
+                        chosen.type_name(),
+                        other.type_name()
+                    ),
+                )
+                .with_help("make both results the same type, such as two lists or two strings"))
+            }
+            _ => Ok(chosen),
+        }
+    }
+
     fn object(&self, items: &[ObjectItem], locals: &mut Locals) -> EvalResult {
         let mut entries = BTreeMap::new();
         let mut keyed_by_secret = false;

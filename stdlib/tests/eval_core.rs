@@ -98,6 +98,16 @@ fn conditionals_and_for_expressions() {
         ("true ? 1 : 2", Ok("1")),
         ("false ? 1 : 2", Ok("2")),
         ("1 ? 1 : 2", Err("condition must be a bool")),
+        // Regression: results of different types came back as they were. As in
+        // Terraform, two primitive types meet as strings, and a primitive against a
+        // collection is an error; null meets anything.
+        ("true ? 1 : \"a\"", Ok("\"1\"")),
+        ("false ? \"a\" : true", Ok("\"true\"")),
+        ("true ? 1 : null", Ok("1")),
+        ("false ? [1] : []", Ok("[]")),
+        ("true ? [1] : \"a\"", Err("no common type: a list and a string")),
+        ("true ? 1 : [\"a\"]", Err("no common type: a number and a list")),
+        ("true ? 1 : nosuch(1)", Ok("1")),
         ("[for x in [1, 2, 3] : x * 2]", Ok("[2, 4, 6]")),
         ("[for i, x in [\"a\", \"b\"] : \"${i}${x}\"]", Ok("[\"0a\", \"1b\"]")),
         ("[for x in [1, 2, 3, 4] : x if x % 2 == 0]", Ok("[2, 4]")),

@@ -36,7 +36,7 @@ impl Checker<'_> {
                 self.expect_condition(condition, &ty);
                 let a = self.expr(then);
                 let b = self.expr(otherwise);
-                unify(&a, &b)
+                self.conditional_type(expr, &a, &b)
             }
             ExprKind::ForList { binding, body, filter } => {
                 let mark = self.for_binding(binding);
@@ -177,6 +177,30 @@ impl Checker<'_> {
                 self.reference(Target::Decl(name.name.clone()), name.span);
                 self.decl_type(&name.name)
             }
+        }
+    }
+
+    /// A conditional's type from its results' types, as Terraform unifies them: two
+    /// different primitive types give `string` (`true ? 1 : "a"` is `"1"`), and a
+    /// primitive against a collection is an error here rather than at plan time.
+    fn conditional_type(&mut self, conditional: &Expr, a: &Type, b: &Type) -> Type {
+        let primitive = |t: &Type| matches!(t, Type::String | Type::Number | Type::Bool);
+        let collection =
+            |t: &Type| matches!(t, Type::List(_) | Type::Set(_) | Type::Map(_) | Type::Tuple(_) | Type::Object(_));
+        match (a, b) {
+            (a, b) if primitive(a) && primitive(b) && a != b => Type::String,
+            (a, b) if (primitive(a) && collection(b)) || (collection(a) && primitive(b)) => {
+                self.error(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("the results of this conditional have no common type: `{a}` and `{b}`"),
+                    )
+                    .with_label(conditional.span, "results of different types")
+                    .with_help("make both results the same type, such as two lists or two strings"),
+                );
+                Type::Any
+            }
+            _ => unify(a, b),
         }
     }
 
