@@ -48,7 +48,7 @@ pub struct ModuleTables {
     pub decl_types: HashMap<String, Type>,
     /// The types in `for` clauses (of declarations, blocks and expressions): of each
     /// variable, by the span of its name, and of each repetition clause's collection, by
-    /// the span of the expression.
+    /// the span of the expression; and of each function parameter, by its name's span.
     pub for_types: HashMap<Span, Type>,
 }
 

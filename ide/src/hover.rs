@@ -185,11 +185,12 @@ pub fn resource_schema(resource: &Resource) -> Option<&'static Schema> {
 fn describe_function(name: &str) -> Option<String> {
     let signature = infra_stdlib::builtin().function(name)?;
     let mut text = code(&signature.display());
-    if !signature.description.is_empty() {
-        text.push_str(&format!("\n\n{}", signature.description));
-    }
-    if let Some(section) = function_section(name) {
-        text.push_str(&format!("\n\n{section}"));
+    // The reference page's section says what the one-line summary says and more: show
+    // one or the other, never both.
+    match function_section(name) {
+        Some(section) if !section.is_empty() => text.push_str(&format!("\n\n{section}")),
+        _ if !signature.description.is_empty() => text.push_str(&format!("\n\n{}", signature.description)),
+        _ => {}
     }
     Some(text)
 }

@@ -96,7 +96,9 @@ impl Checker<'_> {
         // A function body sees only its parameters, so a parameter named like a module
         // declaration hides nothing: bind without the shadowing warning.
         for param in &decl.params {
-            self.locals.push(super::Local { name: param.name.name.clone(), ty: lower_type(&param.ty) });
+            let ty = lower_type(&param.ty);
+            self.tables.for_types.insert(param.name.span, ty.clone());
+            self.locals.push(super::Local { name: param.name.name.clone(), ty });
         }
         let ty = self.expr(&decl.body);
         self.locals.truncate(mark);

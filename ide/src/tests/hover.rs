@@ -88,8 +88,6 @@ fn a_function_shows_its_signature_and_reference() {
         join(separator: string, list: list(string)): string
         ```
 
-        Concatenates the strings of a list, with the separator between each two.
-
         Concatenates the strings of a list, with the separator between each two. Numbers and
         bools in the list are converted to strings; a set is joined in its (sorted) order. Unlike
         Terraform's `join`, it takes exactly one list.
@@ -99,6 +97,18 @@ fn a_function_shows_its_signature_and_reference() {
         - `join("-", [1, true, "x"])` → `"1-true-x"`
 
         Errors: a null element (`element 1 of the list is null`), a list or object element.
+        "#);
+}
+
+#[test]
+fn a_function_parameter_shows_its_type() {
+    assert_snapshot!(check("fn twice(n: number): number = n$0 * 2\nlet a = twice(2)\n"), @r#"
+        1:31-1:32 "n"
+        ```infra
+        (local) n: number
+        ```
+
+        A `for` variable or function parameter.
         "#);
 }
 
