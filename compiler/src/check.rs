@@ -7,6 +7,7 @@
 //! stops at the first.
 
 mod body;
+mod constants;
 mod expr;
 mod items;
 mod state_block;

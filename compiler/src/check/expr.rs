@@ -147,12 +147,34 @@ impl Checker<'_> {
         self.mark_used(&name.name);
         if let Some(function) = &self.in_fn {
             let function = function.clone();
-            self.error(
-                Diagnostic::error(codes::NOT_A_VALUE, format!("function `{function}` cannot use `{}`", name.name))
-                    .with_label(name.span, format!("a {} of the module", decl.kind.as_str()))
-                    .with_help("functions only see their parameters; pass the value as an argument"),
-            );
-            return Type::Any;
+            let refused = match super::constants::readable_in_fn(self.module, &name.name, &function) {
+                Ok(()) => None,
+                Err(super::constants::NotConstant::Depends { on, kind }) if on == name.name => {
+                    Some((format!("a {} of the module", kind.as_str()), None))
+                }
+                Err(super::constants::NotConstant::Depends { on, kind }) => Some((
+                    format!("a {} of the module", decl.kind.as_str()),
+                    Some(format!("`{}` depends on the {} `{on}`", name.name, kind.as_str())),
+                )),
+                Err(super::constants::NotConstant::CallsBack) => Some((
+                    format!("a {} of the module", decl.kind.as_str()),
+                    Some(format!("`{}` calls `{function}`: the function would read its own result", name.name)),
+                )),
+            };
+            if let Some((label, note)) = refused {
+                let mut diagnostic =
+                    Diagnostic::error(codes::NOT_A_VALUE, format!("function `{function}` cannot use `{}`", name.name))
+                        .with_label(name.span, label)
+                        .with_help(
+                            "functions see their parameters, the module's inputs and the `let`s that depend on \
+                             no resource; pass the value as an argument",
+                        );
+                if let Some(note) = note {
+                    diagnostic = diagnostic.with_note(note);
+                }
+                self.error(diagnostic);
+                return Type::Any;
+            }
         }
         match decl.kind {
             DeclKind::Fn => {
