@@ -239,7 +239,11 @@ impl Walk {
         for part in &template.parts {
             match part {
                 TemplatePart::Literal(s) => self.inside(parent, s.span, "template literal"),
-                TemplatePart::Interpolation(e) => self.expr(parent, e),
+                TemplatePart::Interpolation(e) | TemplatePart::If(e) => self.expr(parent, e),
+                TemplatePart::For(binding) => self.expr(parent, &binding.collection),
+                TemplatePart::Else(span) | TemplatePart::EndIf(span) | TemplatePart::EndFor(span) => {
+                    self.inside(parent, *span, "template directive")
+                }
             }
         }
     }

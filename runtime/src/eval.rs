@@ -64,6 +64,13 @@ pub struct Evaluator<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
+/// A template's text as it is rendered, and what its values were.
+struct Rendered {
+    out: String,
+    sensitive: bool,
+    known: bool,
+}
+
 /// `for` variables and `fn` parameters in scope, innermost last.
 #[derive(Default)]
 pub struct Locals {
@@ -117,6 +124,8 @@ impl Evaluator<'_> {
                 value.as_str().map_or_else(|| value.to_string(), str::to_string)
             }
         };
+        // A template of text and interpolations only is shown piece by piece; one with
+        // directives, as a whole.
         let ExprKind::Template(template) = &expr.kind else {
             return self.eval(expr, locals).ok().map(shown);
         };
@@ -124,7 +133,8 @@ impl Evaluator<'_> {
         for part in &template.parts {
             match part {
                 TemplatePart::Literal(text) => out.push_str(&text.node),
-                TemplatePart::Interpolation(expr) => out.push_str(&shown(self.eval(expr, locals).ok()?)),
+                TemplatePart::Interpolation(part) => out.push_str(&shown(self.eval(part, locals).ok()?)),
+                _ => return self.eval(expr, locals).ok().map(shown),
             }
         }
         Some(out)
@@ -228,19 +238,27 @@ impl Evaluator<'_> {
     }
 
     fn template(&self, template: &Template, locals: &mut Locals) -> EvalResult {
-        let mut out = String::new();
-        let mut sensitive = false;
-        let mut known = true;
-        for part in &template.parts {
-            match part {
-                TemplatePart::Literal(text) => out.push_str(&text.node),
+        let mut rendered = Rendered { out: String::new(), sensitive: false, known: true };
+        self.render(&template.parts, locals, &mut rendered)?;
+        let value = if rendered.known { Value::string(rendered.out) } else { Value::unknown(Type::String) };
+        Ok(value.with_mark(rendered.sensitive))
+    }
+
+    /// Renders template parts into `rendered`: literals, interpolations, and `%{ if }`
+    /// and `%{ for }` sections (lowering guarantees they nest). An unknown condition or
+    /// collection makes the whole result unknown; a sensitive one marks it.
+    fn render(&self, parts: &[TemplatePart], locals: &mut Locals, rendered: &mut Rendered) -> Result<(), Diagnostic> {
+        let mut i = 0;
+        while i < parts.len() {
+            match &parts[i] {
+                TemplatePart::Literal(text) => rendered.out.push_str(&text.node),
                 TemplatePart::Interpolation(expr) => {
                     let value = self.eval(expr, locals)?;
-                    sensitive |= value.contains_sensitive();
+                    rendered.sensitive |= value.contains_sensitive();
                     match &value.kind {
-                        Kind::Unknown(_) => known = false,
-                        Kind::String(s) => out.push_str(s),
-                        Kind::Number(_) | Kind::Bool(_) => out.push_str(&value.unmarked_deep().to_string()),
+                        Kind::Unknown(_) => rendered.known = false,
+                        Kind::String(s) => rendered.out.push_str(s),
+                        Kind::Number(_) | Kind::Bool(_) => rendered.out.push_str(&value.unmarked_deep().to_string()),
                         Kind::Null => {
                             return Err(invalid_value(expr.span, "cannot interpolate `null` into a string").with_help(
                                 "give the value a default with `coalesce(x, \"\")` or test it with `x != null`",
@@ -257,10 +275,35 @@ impl Evaluator<'_> {
                         }
                     }
                 }
+                TemplatePart::If(condition) => {
+                    let (otherwise, end) = TemplatePart::section(parts, i);
+                    let value = self.eval(condition, locals)?;
+                    rendered.sensitive |= value.contains_sensitive();
+                    match condition_value(&value, condition.span)? {
+                        Some(true) => self.render(&parts[i + 1..otherwise.unwrap_or(end)], locals, rendered)?,
+                        Some(false) => {
+                            if let Some(otherwise) = otherwise {
+                                self.render(&parts[otherwise + 1..end], locals, rendered)?;
+                            }
+                        }
+                        None => rendered.known = false,
+                    }
+                    i = end;
+                }
+                TemplatePart::For(binding) => {
+                    let (_, end) = TemplatePart::section(parts, i);
+                    let body = &parts[i + 1..end.min(parts.len())];
+                    match self.each_element(binding, locals, |this, locals| this.render(body, locals, rendered))? {
+                        Some(sensitive) => rendered.sensitive |= sensitive,
+                        None => rendered.known = false,
+                    }
+                    i = end;
+                }
+                TemplatePart::Else(_) | TemplatePart::EndIf(_) | TemplatePart::EndFor(_) => {}
             }
+            i += 1;
         }
-        let value = if known { Value::string(out) } else { Value::unknown(Type::String) };
-        Ok(value.with_mark(sensitive))
+        Ok(())
     }
 
     /// An object literal. A key built from a sensitive value marks the whole object: the

@@ -193,10 +193,10 @@ fn collect_names(expr: &Expr, out: &mut Vec<String>) {
     let mut visit = |e: &Expr| collect_names(e, out);
     match &expr.kind {
         ExprKind::Name(name) => out.push(name.name.clone()),
-        ExprKind::Template(t) | ExprKind::Heredoc { template: t, .. } => t.parts.iter().for_each(|p| {
-            if let TemplatePart::Interpolation(e) = p {
-                visit(e)
-            }
+        ExprKind::Template(t) | ExprKind::Heredoc { template: t, .. } => t.parts.iter().for_each(|p| match p {
+            TemplatePart::Interpolation(e) | TemplatePart::If(e) => visit(e),
+            TemplatePart::For(binding) => visit(&binding.collection),
+            _ => {}
         }),
         ExprKind::List(items) => items.iter().for_each(visit),
         ExprKind::Object(items) => items.iter().for_each(|i| visit(&i.value)),

@@ -52,6 +52,35 @@ fn templates_and_heredocs() {
     ]);
 }
 
+/// Template directives, as Terraform has them: `%{ if }`/`%{ else }`/`%{ endif }`,
+/// `%{ for }`/`%{ endfor }`, `~` strip markers, and the `%%{` escape, in strings and
+/// heredocs. Regression: they passed through as text.
+#[test]
+fn template_directives() {
+    check(&[
+        (r#""a%{ if true }yes%{ else }no%{ endif }b""#, Ok(r#""ayesb""#)),
+        (r#""a%{ if 1 > 2 }yes%{ else }no%{ endif }b""#, Ok(r#""anob""#)),
+        (r#""%{ if false }x%{ endif }""#, Ok(r#""""#)),
+        (r#""%{ for x in [1, 2, 3] }${x},%{ endfor }""#, Ok(r#""1,2,3,""#)),
+        (r#""%{ for k, v in { a = 1, b = 2 } }${k}=${v};%{ endfor }""#, Ok(r#""a=1;b=2;""#)),
+        (r#""%{ for x in ["a", "b"] }%{ if x == "b" }[${x}]%{ else }${x}%{ endif }%{ endfor }""#, Ok(r#""a[b]""#)),
+        (r#""x  ${~ "y" ~}  z""#, Ok(r#""xyz""#)),
+        (r#""100%%{x}""#, Ok(r#""100%{x}""#)),
+        (r#""%{ if sensitive(true) }a%{ endif }""#, Ok("(sensitive value)")),
+        (
+            "<<EOT\n%{ for n in [\"a\", \"b\"] ~}\nline ${n}\n%{ endfor ~}\ndone\nEOT\n",
+            Ok(r#""line a\nline b\ndone\n""#),
+        ),
+        ("<<-EOT\n  %{ if true ~}\n  kept\n  %{ endif ~}\n  EOT\n", Ok(r#""kept\n""#)),
+        (r#""%{ if "x" }a%{ endif }""#, Err("condition must be a bool")),
+        (r#""%{ for x in 3 }a%{ endfor }""#, Err("cannot iterate over a number")),
+        (r#""%{ if true }a""#, Err("is never closed")),
+        (r#""a%{ endif }""#, Err("closes no `%{ if }`")),
+        (r#""%{ for x in [1] }${x}%{ endif }""#, Err("closes no `%{ if }`")),
+        (r#""%{ else }""#, Err("belongs inside `%{ if }`")),
+    ]);
+}
+
 /// Regression: strings were not normalised. As in Terraform, every string (and every
 /// object key) is in Unicode normal form C, so a decomposed `é` equals a composed one,
 /// counts as one character and hashes alike.

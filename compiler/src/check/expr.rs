@@ -77,8 +77,28 @@ impl Checker<'_> {
     }
 
     fn template(&mut self, template: &Template) -> Type {
+        // Where each open `%{ for }` started binding its variables.
+        let mut marks = Vec::new();
         for part in &template.parts {
-            let TemplatePart::Interpolation(expr) = part else { continue };
+            let expr = match part {
+                TemplatePart::Interpolation(expr) => expr,
+                TemplatePart::If(condition) => {
+                    let ty = self.expr(condition);
+                    self.expect_condition(condition, &ty);
+                    continue;
+                }
+                TemplatePart::For(binding) => {
+                    marks.push(self.for_binding(binding));
+                    continue;
+                }
+                TemplatePart::EndFor(_) => {
+                    if let Some(mark) = marks.pop() {
+                        self.locals.truncate(mark);
+                    }
+                    continue;
+                }
+                TemplatePart::Literal(_) | TemplatePart::Else(_) | TemplatePart::EndIf(_) => continue,
+            };
             let ty = self.expr(expr);
             if ty.is_collection() {
                 self.error(

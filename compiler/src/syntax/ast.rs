@@ -506,24 +506,56 @@ pub struct Template {
 }
 
 impl Template {
-    /// The string when the template has no interpolation.
+    /// The string when the template has no interpolation or directive.
     pub fn as_literal(&self) -> Option<String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 TemplatePart::Literal(s) => out.push_str(&s.node),
-                TemplatePart::Interpolation(_) => return None,
+                _ => return None,
             }
         }
         Some(out)
     }
 }
 
+/// One part of a template. Directives are flat markers, in source order; lowering
+/// guarantees that they nest (every `If` has its `EndIf`, with at most one `Else`
+/// between, and every `For` its `EndFor`), and has already applied `~` strip markers
+/// to the literal text beside them.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TemplatePart {
     /// Literal text with escapes already decoded.
     Literal(Spanned<String>),
     Interpolation(Expr),
+    /// `%{ if COND }`: the parts up to the matching `Else` or `EndIf` when COND holds.
+    If(Expr),
+    /// `%{ else }`: the parts up to the matching `EndIf` when the condition does not hold.
+    Else(Span),
+    EndIf(Span),
+    /// `%{ for KEY, VALUE in COLLECTION }`: the parts up to the matching `EndFor`, once
+    /// per element, with the variables bound.
+    For(ForBinding),
+    EndFor(Span),
+}
+
+impl TemplatePart {
+    /// A directive opening a section: its matching end (and, for `If`, the `Else`
+    /// between), as indexes into `parts`, where `parts[at]` is the directive.
+    pub fn section(parts: &[TemplatePart], at: usize) -> (Option<usize>, usize) {
+        let mut depth = 0usize;
+        let mut otherwise = None;
+        for (i, part) in parts.iter().enumerate().skip(at + 1) {
+            match part {
+                TemplatePart::If(_) | TemplatePart::For(_) => depth += 1,
+                TemplatePart::Else(_) if depth == 0 => otherwise = Some(i),
+                TemplatePart::EndIf(_) | TemplatePart::EndFor(_) if depth == 0 => return (otherwise, i),
+                TemplatePart::EndIf(_) | TemplatePart::EndFor(_) => depth -= 1,
+                _ => {}
+            }
+        }
+        (otherwise, parts.len())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -207,11 +207,14 @@ pub fn walk_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, expr: &'ast Expr) {
     }
 }
 
-/// The interpolations of a string or heredoc.
+/// The interpolations of a string or heredoc, and its directives' conditions and
+/// `for` bindings.
 pub fn walk_template<'ast, V: Visitor<'ast>>(visitor: &mut V, template: &'ast Template) {
     for part in &template.parts {
-        if let TemplatePart::Interpolation(inner) = part {
-            visitor.visit_expr(inner);
+        match part {
+            TemplatePart::Interpolation(inner) | TemplatePart::If(inner) => visitor.visit_expr(inner),
+            TemplatePart::For(binding) => visitor.visit_for_binding(binding),
+            TemplatePart::Literal(_) | TemplatePart::Else(_) | TemplatePart::EndIf(_) | TemplatePart::EndFor(_) => {}
         }
     }
 }

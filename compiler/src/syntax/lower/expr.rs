@@ -282,19 +282,116 @@ impl Lower<'_> {
     }
 
     pub(super) fn template_string(&mut self, pair: Pair<Rule>) -> Template {
-        let mut parts = Vec::new();
+        let mut pieces = Vec::new();
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::string_literal => {
                     let span = self.span(&part);
                     let text = self.unescape(part.as_str(), span);
-                    parts.push(TemplatePart::Literal(Spanned { node: text, span }));
+                    pieces.push(Piece::plain(TemplatePart::Literal(Spanned { node: text, span }), span));
                 }
-                Rule::interpolation => parts.push(TemplatePart::Interpolation(self.expr(nth(part, 0)))),
+                Rule::interpolation | Rule::directive => pieces.push(self.template_piece(part)),
                 rule => unexpected_rule(rule),
             }
         }
-        Template { parts }
+        Template { parts: self.finish_template(pieces) }
+    }
+
+    /// An interpolation or a directive, with its strip markers.
+    fn template_piece(&mut self, pair: Pair<Rule>) -> Piece {
+        let span = self.span(&pair);
+        let mut piece = Piece::plain(TemplatePart::EndIf(span), span);
+        for inner in pair.into_inner() {
+            match inner.as_rule() {
+                Rule::strip_left => piece.strip_left = true,
+                Rule::strip_right => piece.strip_right = true,
+                Rule::expr => piece.part = TemplatePart::Interpolation(self.expr(inner)),
+                Rule::directive_if => piece.part = TemplatePart::If(self.expr(nth(inner, 1))),
+                Rule::directive_else => piece.part = TemplatePart::Else(span),
+                Rule::directive_endif => piece.part = TemplatePart::EndIf(span),
+                Rule::directive_for => piece.part = TemplatePart::For(self.for_binding(nth(inner, 1))),
+                Rule::directive_endfor => piece.part = TemplatePart::EndFor(span),
+                rule => unexpected_rule(rule),
+            }
+        }
+        piece
+    }
+
+    /// The parts of a template: strip markers applied to the literal text beside them,
+    /// adjacent literals joined, and directives checked to nest (a syntax error, E0100,
+    /// for one that is not closed or closes nothing).
+    fn finish_template(&mut self, mut pieces: Vec<Piece>) -> Vec<TemplatePart> {
+        for i in 0..pieces.len() {
+            if pieces[i].strip_left {
+                if let Some(TemplatePart::Literal(text)) = i.checked_sub(1).map(|j| &mut pieces[j].part) {
+                    text.node.truncate(text.node.trim_end().len());
+                }
+            }
+            if pieces[i].strip_right {
+                if let Some(TemplatePart::Literal(text)) = pieces.get_mut(i + 1).map(|p| &mut p.part) {
+                    text.node = text.node.trim_start().to_string();
+                }
+            }
+        }
+        // Open sections: the directive's span, whether it is a `for`, and whether an
+        // `else` was seen.
+        let mut open: Vec<(Span, bool, bool)> = Vec::new();
+        let mut parts: Vec<TemplatePart> = Vec::with_capacity(pieces.len());
+        for Piece { part, span, .. } in pieces {
+            let problem = match (&part, open.last_mut()) {
+                (TemplatePart::If(_), _) => {
+                    open.push((span, false, false));
+                    None
+                }
+                (TemplatePart::For(_), _) => {
+                    open.push((span, true, false));
+                    None
+                }
+                (TemplatePart::Else(_), Some((_, false, seen_else))) if !*seen_else => {
+                    *seen_else = true;
+                    None
+                }
+                (TemplatePart::Else(_), _) => Some("`%{ else }` belongs inside `%{ if }`, once"),
+                (TemplatePart::EndIf(_), Some((_, false, _))) | (TemplatePart::EndFor(_), Some((_, true, _))) => {
+                    open.pop();
+                    None
+                }
+                (TemplatePart::EndIf(_), _) => Some("`%{ endif }` closes no `%{ if }`"),
+                (TemplatePart::EndFor(_), _) => Some("`%{ endfor }` closes no `%{ for }`"),
+                _ => None,
+            };
+            if let Some(message) = problem {
+                self.template_error(
+                    span,
+                    message,
+                    "every `%{ if }` ends with `%{ endif }` and every `%{ for }` with `%{ endfor }`",
+                );
+                continue;
+            }
+            match (parts.last_mut(), part) {
+                (_, TemplatePart::Literal(text)) if text.node.is_empty() => {}
+                (Some(TemplatePart::Literal(last)), TemplatePart::Literal(next)) => {
+                    last.node.push_str(&next.node);
+                    last.span = last.span.to(next.span);
+                }
+                (_, part) => parts.push(part),
+            }
+        }
+        for (span, is_for, _) in open {
+            let (what, end) = if is_for { ("for", "endfor") } else { ("if", "endif") };
+            self.template_error(
+                span,
+                &format!("this `%{{ {what} }}` is never closed"),
+                &format!("end it with `%{{ {end} }}`"),
+            );
+        }
+        parts
+    }
+
+    fn template_error(&mut self, span: Span, message: &str, help: &str) {
+        self.error(
+            Diagnostic::error(codes::SYNTAX, message.to_string()).with_label(span, "here").with_help(help.to_string()),
+        );
     }
 
     /// Decodes `\n`, `\r`, `\t`, `\"`, `\\`, `\uXXXX`, `\UXXXXXXXX` and `$${`.
@@ -338,6 +435,11 @@ impl Lower<'_> {
                     chars.next();
                     chars.next();
                 }
+                '%' if raw[i..].starts_with("%%{") => {
+                    out.push_str("%{");
+                    chars.next();
+                    chars.next();
+                }
                 c => out.push(c),
             }
         }
@@ -357,7 +459,7 @@ impl Lower<'_> {
     fn heredoc(&mut self, pair: Pair<Rule>) -> ExprKind {
         let mut indent = false;
         let mut marker = String::new();
-        let mut lines: Vec<Vec<TemplatePart>> = Vec::new();
+        let mut lines: Vec<Vec<Piece>> = Vec::new();
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::heredoc_indent => indent = true,
@@ -369,49 +471,74 @@ impl Lower<'_> {
         if indent {
             strip_indent(&mut lines);
         }
-        let mut parts: Vec<TemplatePart> = Vec::new();
-        for part in lines.into_iter().flatten() {
-            match (parts.last_mut(), part) {
-                (Some(TemplatePart::Literal(last)), TemplatePart::Literal(next)) => {
-                    last.node.push_str(&next.node);
-                    last.span = last.span.to(next.span);
+        // Literal runs are joined before strip markers apply, so `~` strips across lines.
+        let mut pieces: Vec<Piece> = Vec::new();
+        for piece in lines.into_iter().flatten() {
+            match (pieces.last_mut(), piece) {
+                (Some(last), next)
+                    if matches!(last.part, TemplatePart::Literal(_))
+                        && !last.strip_left
+                        && !last.strip_right
+                        && matches!(next.part, TemplatePart::Literal(_)) =>
+                {
+                    if let (TemplatePart::Literal(last), TemplatePart::Literal(next)) = (&mut last.part, next.part) {
+                        last.node.push_str(&next.node);
+                        last.span = last.span.to(next.span);
+                    }
                 }
-                (_, part) => parts.push(part),
+                (_, piece) => pieces.push(piece),
             }
         }
+        let parts = self.finish_template(pieces);
         ExprKind::Heredoc { marker, indent, template: Template { parts } }
     }
 
     /// One heredoc line, its newline included in the last literal part.
-    fn heredoc_line(&mut self, pair: Pair<Rule>) -> Vec<TemplatePart> {
+    fn heredoc_line(&mut self, pair: Pair<Rule>) -> Vec<Piece> {
         let line_span = self.span(&pair);
         let mut parts = Vec::new();
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::heredoc_literal => {
-                    let text = part.as_str().trim_end_matches('\r').replace("$${", "${");
-                    parts.push(TemplatePart::Literal(Spanned { node: text, span: self.span(&part) }));
+                    let span = self.span(&part);
+                    let text = part.as_str().trim_end_matches('\r').replace("$${", "${").replace("%%{", "%{");
+                    parts.push(Piece::plain(TemplatePart::Literal(Spanned { node: text, span }), span));
                 }
-                Rule::interpolation => parts.push(TemplatePart::Interpolation(self.expr(nth(part, 0)))),
+                Rule::interpolation | Rule::directive => parts.push(self.template_piece(part)),
                 rule => unexpected_rule(rule),
             }
         }
         let newline = Span { start: line_span.end.saturating_sub(1), ..line_span };
-        match parts.last_mut() {
+        match parts.last_mut().map(|p| &mut p.part) {
             Some(TemplatePart::Literal(last)) => {
                 last.node.push('\n');
                 last.span = last.span.to(newline);
             }
-            _ => parts.push(TemplatePart::Literal(Spanned { node: "\n".to_string(), span: newline })),
+            _ => parts
+                .push(Piece::plain(TemplatePart::Literal(Spanned { node: "\n".to_string(), span: newline }), newline)),
         }
         parts
     }
 }
 
+/// A template part while lowering, with its `~` strip markers (`${~ x ~}`).
+pub(super) struct Piece {
+    part: TemplatePart,
+    span: Span,
+    strip_left: bool,
+    strip_right: bool,
+}
+
+impl Piece {
+    fn plain(part: TemplatePart, span: Span) -> Piece {
+        Piece { part, span, strip_left: false, strip_right: false }
+    }
+}
+
 /// For `<<-`: removes the smallest indentation shared by all non-blank lines.
-fn strip_indent(lines: &mut [Vec<TemplatePart>]) {
-    let indent_of = |line: &Vec<TemplatePart>| -> Option<usize> {
-        match line.first() {
+fn strip_indent(lines: &mut [Vec<Piece>]) {
+    let indent_of = |line: &Vec<Piece>| -> Option<usize> {
+        match line.first().map(|p| &p.part) {
             Some(TemplatePart::Literal(s)) if s.node.trim().is_empty() && line.len() == 1 => None,
             Some(TemplatePart::Literal(s)) => Some(s.node.len() - s.node.trim_start_matches([' ', '\t']).len()),
             _ => Some(0),
@@ -419,7 +546,7 @@ fn strip_indent(lines: &mut [Vec<TemplatePart>]) {
     };
     let Some(min) = lines.iter().filter_map(indent_of).min() else { return };
     for line in lines.iter_mut() {
-        if let Some(TemplatePart::Literal(first)) = line.first_mut() {
+        if let Some(TemplatePart::Literal(first)) = line.first_mut().map(|p| &mut p.part) {
             let strip = min.min(first.node.len() - first.node.trim_start_matches([' ', '\t']).len());
             first.node.drain(..strip);
             first.span.start += u32::try_from(strip).unwrap_or(0);
