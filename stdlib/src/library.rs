@@ -9,7 +9,9 @@ mod files;
 mod hashing;
 mod network;
 mod numbers;
+mod paths;
 mod strings;
+mod time;
 
 pub use files::{content_digest, FileReads};
 
@@ -20,7 +22,7 @@ use infra_runtime::Value;
 /// handles unknown and sensitive values before the call).
 pub(crate) type Implementation = fn(&[Value], &CallContext<'_>) -> FunctionResult;
 
-fn tables() -> [&'static [(&'static str, Implementation)]; 7] {
+fn tables() -> [&'static [(&'static str, Implementation)]; 9] {
     [
         strings::FUNCTIONS,
         collections::FUNCTIONS,
@@ -29,6 +31,8 @@ fn tables() -> [&'static [(&'static str, Implementation)]; 7] {
         hashing::FUNCTIONS,
         network::FUNCTIONS,
         files::FUNCTIONS,
+        paths::FUNCTIONS,
+        time::FUNCTIONS,
     ]
 }
 
