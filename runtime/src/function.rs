@@ -61,3 +61,18 @@ pub trait Functions: Sync {
     /// Calls `name`, or returns `None` when there is no such function.
     fn call(&self, name: &str, args: &[Value], context: &CallContext<'_>) -> Option<FunctionResult>;
 }
+
+/// The functions as a plan calls them: every call's context has the plan's time, so
+/// `plantimestamp()` is one value for the whole plan, in every module.
+pub struct AtPlanTime<'a> {
+    pub functions: &'a dyn Functions,
+    /// RFC 3339, UTC, to the second.
+    pub timestamp: String,
+}
+
+impl Functions for AtPlanTime<'_> {
+    fn call(&self, name: &str, args: &[Value], context: &CallContext<'_>) -> Option<FunctionResult> {
+        let context = CallContext { plan_timestamp: Some(&self.timestamp), ..*context };
+        self.functions.call(name, args, &context)
+    }
+}

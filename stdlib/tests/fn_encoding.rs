@@ -246,3 +246,35 @@ fn csvdecode() {
         ("csvdecode(\"a,a\\n1,2\")", Err("duplicate column name \"a\"")),
     ]);
 }
+
+/// Regressions of #18 (item 8), each against Terraform 1.11's answer.
+#[test]
+fn base64decode_skips_line_breaks_as_terraform_does() {
+    check(&[
+        ("base64decode(\"aGVsbG8=\\n\")", Ok("\"hello\"")),
+        ("base64decode(\"aGVs\\nbG8=\")", Ok("\"hello\"")),
+        ("base64decode(\"aGVsbG8=\\r\\n\")", Ok("\"hello\"")),
+        ("base64decode(\" aGVsbG8=\")", Err("invalid Base64")),
+        ("base64decode(\"aGVsbG8\")", Err("invalid Base64")),
+    ]);
+}
+
+#[test]
+fn jsonencode_writes_numbers_in_plain_decimal() {
+    check(&[
+        ("jsonencode(1e-7)", Ok("\"0.0000001\"")),
+        ("jsonencode(-1e-7)", Ok("\"-0.0000001\"")),
+        ("jsonencode(1.5e-10)", Ok("\"0.00000000015\"")),
+        ("jsonencode(1e21)", Ok("\"1000000000000000000000\"")),
+        ("jsonencode(0.1)", Ok("\"0.1\"")),
+        ("jsonencode([0 * -1, 2.5])", Ok("\"[0,2.5]\"")),
+    ]);
+}
+
+#[test]
+fn jsonencode_escapes_line_and_paragraph_separators() {
+    check(&[
+        ("jsonencode(\"a\\u2028b\\u2029\")", Ok("\"\\\"a\\\\u2028b\\\\u2029\\\"\"")),
+        ("jsondecode(jsonencode(\"\\u2028\"))", Ok("\"\u{2028}\"")),
+    ]);
+}

@@ -295,3 +295,13 @@ fn formatlist() {
         (r#"formatlist("%s")"#, Err("not enough arguments")),
     ]);
 }
+
+/// Regression of #18 (item 8): Terraform ignores the width and flags of `%t`.
+#[test]
+fn format_t_ignores_width() {
+    check(&[
+        (r#"format("%5t", true)"#, Ok(r#""true""#)),
+        (r#"format("%-6t|", false)"#, Ok(r#""false|""#)),
+        (r#"format("%t", "true")"#, Ok(r#""true""#)),
+    ]);
+}

@@ -87,29 +87,60 @@ fn convert_to(args: &[Value], ty: &Type, help: &str) -> FunctionResult {
 // -------------------------------------------------------------------------------- JSON
 
 fn jsonencode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
-    let json = to_json(args::any(args, 0)?);
-    Ok(Value::string(json.to_string()))
+    let mut out = String::new();
+    write_json(args::any(args, 0)?, &mut out);
+    Ok(Value::string(out))
 }
 
-fn to_json(value: &Value) -> serde_json::Value {
+/// Compact JSON, keys in lexical order (maps are `BTreeMap`s).
+fn write_json(value: &Value, out: &mut String) {
     match &value.kind {
-        Kind::Null | Kind::Unknown(_) => serde_json::Value::Null,
-        Kind::Bool(b) => serde_json::Value::Bool(*b),
-        Kind::Number(n) => json_number(*n),
-        Kind::String(s) => serde_json::Value::String(s.clone()),
-        Kind::List(items) | Kind::Set(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        // serde_json's map is a BTreeMap (no `preserve_order`), so keys come out sorted.
-        Kind::Map(entries) => serde_json::Value::Object(entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        Kind::Null | Kind::Unknown(_) => out.push_str("null"),
+        Kind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Kind::Number(n) => out.push_str(&json_number(*n)),
+        Kind::String(s) => out.push_str(&json_string(s)),
+        Kind::List(items) | Kind::Set(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Kind::Map(entries) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&json_string(key));
+                out.push(':');
+                write_json(item, out);
+            }
+            out.push('}');
+        }
     }
 }
 
-/// Whole numbers are written without a fraction (`3`, not `3.0`), as Terraform does.
-fn json_number(n: f64) -> serde_json::Value {
-    if let Some(whole) = whole_i64(n) {
-        return serde_json::Value::from(whole);
-    }
+/// A number in plain decimal, never in exponent form (`0.0000001`, not `1e-7`), the
+/// shortest that reads back as the same value, as Terraform writes numbers; whole numbers
+/// have no fraction and -0 is 0.
+fn json_number(n: f64) -> String {
     // Values never hold NaN or infinities; `null` is the safe answer if one slipped in.
-    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    if !n.is_finite() {
+        return "null".to_string();
+    }
+    // Rust's `Display` for floats never uses an exponent.
+    format!("{}", n + 0.0)
+}
+
+/// A JSON string literal. Like Go's encoder, U+2028 and U+2029 (line and paragraph
+/// separators, which JavaScript does not allow in a string) are escaped too.
+fn json_string(text: &str) -> String {
+    let quoted = serde_json::Value::String(text.to_string()).to_string();
+    quoted.replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
 }
 
 /// `n` as an `i64` when it is whole and in range.
@@ -245,9 +276,16 @@ fn base64encode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
 
 /// Standard alphabet with padding, as Terraform. The bytes must be UTF-8 text, because
 /// strings cannot hold anything else.
+/// Base64 text as Go's decoder reads it (and so Terraform): line breaks (`\r`, `\n`)
+/// anywhere are skipped, so wrapped text and a final newline decode.
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let unwrapped: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    base64::engine::general_purpose::STANDARD.decode(unwrapped)
+}
+
 fn base64decode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let text = args::string(args, 0)?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(&text).map_err(|error| {
+    let bytes = decode_base64(&text).map_err(|error| {
         FunctionError::new(format!("invalid Base64: {error}"))
             .at(0)
             .with_help("the standard alphabet (`A-Z a-z 0-9 + /`) with `=` padding is expected")
@@ -354,7 +392,7 @@ fn textencodebase64(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
 fn textdecodebase64(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let source = args::string(args, 0)?;
     let (encoding, name) = text_encoding(args, 1)?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(&source).map_err(|error| {
+    let bytes = decode_base64(&source).map_err(|error| {
         FunctionError::new(format!("invalid Base64: {error}"))
             .at(0)
             .with_help("the standard alphabet (`A-Z a-z 0-9 + /`) with `=` padding is expected")

@@ -122,7 +122,7 @@ fn uuidv5(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
 /// is a secret even when it is not marked as one.
 fn rsadecrypt(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let ciphertext = args::string(args, 0)?;
-    let ciphertext = base64::engine::general_purpose::STANDARD.decode(ciphertext.trim()).map_err(|_| {
+    let ciphertext = super::encoding::decode_base64(&ciphertext).map_err(|_| {
         FunctionError::new("the ciphertext is not Base64")
             .at(0)
             .with_help("pass the Base64 text of the encrypted bytes, such as a password data attribute")

@@ -197,9 +197,10 @@ fn format_one(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionError> {
             Ok(pad(verb, "", &text))
         }
         'q' => Ok(pad(verb, "", &serde_json::Value::String(primitive_string(verb, value)?).to_string())),
+        // Terraform ignores the width and flags of `%t`.
         't' => match &value.kind {
-            Kind::Bool(b) => Ok(pad(verb, "", &b.to_string())),
-            Kind::String(s) if s == "true" || s == "false" => Ok(pad(verb, "", s)),
+            Kind::Bool(b) => Ok(b.to_string()),
+            Kind::String(s) if s == "true" || s == "false" => Ok(s.clone()),
             _ => Err(unsupported(verb, value, "a bool")),
         },
         'd' | 'b' | 'o' | 'x' | 'X' => format_integer(verb, value),
