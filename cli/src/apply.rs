@@ -64,7 +64,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         Err(report) => return report,
     };
     let module_dir = saved.as_ref().map_or(args.module_dir.clone(), |s| s.module_dir.clone());
-    let session = match crate::session::open(Opening {
+    let mut session = match crate::session::open(Opening {
         module_dir: &module_dir,
         inputs: &args.inputs,
         backend: &args.backend,
@@ -75,6 +75,10 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         Ok(session) => session,
         Err(report) => return report,
     };
+    // A saved plan is planned again at the time it was made, which `plantimestamp()` gave.
+    if let Some(timestamp) = saved.as_ref().and_then(|s| s.plan_timestamp.clone()) {
+        session.plan_at(timestamp);
+    }
     out.show(&session.warnings(), session.sources());
     let run = session.run(PlanOptions {
         // A saved plan is planned again as it was made (refreshed unless it was not,

@@ -444,3 +444,44 @@ resource exec.command broken {
     let listed = text(&infra(dir, &["state", "list"]));
     assert!(listed.lines().any(|l| l == "flaky") && !listed.contains("broken"), "{listed}");
 }
+
+/// `plantimestamp()` is the plan's own time: every call in a plan gives the same value,
+/// and applying a saved plan plans again at the time the plan was made (a saved plan
+/// whose time is changed is stale, since its values would change).
+#[test]
+fn plantimestamp_is_fixed_for_a_plan_and_kept_in_a_saved_plan() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+resource local.file a {
+  path    = "a.txt"
+  content = plantimestamp()
+}
+resource local.file b {
+  path    = "b.txt"
+  content = formatdate("YYYY-MM-DD'T'hh:mm:ssZ", plantimestamp())
+}
+"#,
+    );
+    assert_exit(&infra(dir, &["plan", "--out", "plan.json"]), 0);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).expect("read")).expect("json");
+    let timestamp = saved["plan_timestamp"].as_str().expect("the saved plan records its time").to_string();
+    assert_eq!(timestamp.len(), "2024-05-01T12:00:00Z".len(), "{timestamp}");
+    assert_exit(&infra(dir, &["apply", "plan.json"]), 0);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("read");
+    assert_eq!(read("a.txt"), timestamp);
+    assert_eq!(read("b.txt"), timestamp);
+
+    assert_exit(&infra(dir, &["plan", "--out", "plan.json"]), 0);
+    let text_of_plan = std::fs::read_to_string(dir.join("plan.json")).expect("read");
+    let recorded = serde_json::from_str::<serde_json::Value>(&text_of_plan).expect("json")["plan_timestamp"].clone();
+    let moved = text_of_plan.replace(recorded.as_str().expect("a time"), "2001-02-03T04:05:06Z");
+    std::fs::write(dir.join("plan.json"), moved).expect("write");
+    let stale = infra(dir, &["apply", "plan.json"]);
+    assert_exit(&stale, 1);
+    assert!(text(&stale).contains("E0710"), "{}", text(&stale));
+    assert_eq!(read("a.txt"), timestamp, "nothing was applied");
+}

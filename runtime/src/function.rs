@@ -4,7 +4,7 @@
 //! when any argument is not wholly known the result is unknown (of the signature's
 //! return type), and when any argument contains a sensitive value the result is marked
 //! sensitive. A function therefore only ever sees known values without marks.
-//! `try`, `can`, `sensitive` and `nonsensitive` are special forms of the evaluator and
+//! `try`, `can`, `sensitive`, `nonsensitive` and `issensitive` are special forms of the evaluator and
 //! never reach this interface.
 
 use std::collections::BTreeMap;
@@ -23,6 +23,9 @@ pub struct CallContext<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Renders a template text (for `templatefile`) with the given variables.
     pub render_template: &'a RenderTemplate<'a>,
+    /// The time the plan being made was started (RFC 3339, UTC), for `plantimestamp`;
+    /// `None` outside a plan (the console, the checker), where it is unknown.
+    pub plan_timestamp: Option<&'a str>,
 }
 
 /// A function's failure. `argument` is the zero-based index of the argument at fault,
@@ -57,4 +60,19 @@ pub type FunctionResult = Result<Value, FunctionError>;
 pub trait Functions: Sync {
     /// Calls `name`, or returns `None` when there is no such function.
     fn call(&self, name: &str, args: &[Value], context: &CallContext<'_>) -> Option<FunctionResult>;
+}
+
+/// The functions as a plan calls them: every call's context has the plan's time, so
+/// `plantimestamp()` is one value for the whole plan, in every module.
+pub struct AtPlanTime<'a> {
+    pub functions: &'a dyn Functions,
+    /// RFC 3339, UTC, to the second.
+    pub timestamp: String,
+}
+
+impl Functions for AtPlanTime<'_> {
+    fn call(&self, name: &str, args: &[Value], context: &CallContext<'_>) -> Option<FunctionResult> {
+        let context = CallContext { plan_timestamp: Some(&self.timestamp), ..*context };
+        self.functions.call(name, args, &context)
+    }
 }

@@ -50,6 +50,11 @@ pub struct SavedPlan {
     /// The files `file()` and `templatefile()` read (absolute paths), each with the
     /// SHA-256 of its content.
     files: BTreeMap<PathBuf, String>,
+    /// The plan's time, which `plantimestamp()` gave: the apply plans again at the same
+    /// time, so that the values come out the same. Absent from plans saved before it was
+    /// recorded.
+    #[serde(default)]
+    pub plan_timestamp: Option<String>,
 }
 
 /// What a saved plan was made with besides the state.
@@ -61,6 +66,8 @@ pub struct Basis<'a> {
     pub environment: &'a EnvironmentReads,
     /// The files the plan read, with their contents' digests.
     pub files: BTreeMap<PathBuf, String>,
+    /// See [`SavedPlan::plan_timestamp`].
+    pub plan_timestamp: &'a str,
 }
 
 /// The process's environment as `env()` reads it, remembering each variable read.
@@ -182,6 +189,7 @@ pub fn save(path: &Path, module_dir: &Path, state: &State, basis: Basis<'_>, pla
         refresh: basis.refresh,
         environment: basis.environment.digests(),
         files: basis.files,
+        plan_timestamp: Some(basis.plan_timestamp.to_string()),
     };
     let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other)?;
     std::fs::write(path, text + "\n")

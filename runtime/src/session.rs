@@ -28,7 +28,7 @@ use infra_compiler::resolve::Module;
 use infra_compiler::{Analysis, FsLoader, Schemas, SourceMap};
 
 use crate::address::Address;
-use crate::function::Functions;
+use crate::function::{AtPlanTime, Functions};
 use crate::module::ModuleScope;
 use crate::plan::{self, ApplyOptions, ApplyReport, Event, Plan, PlanContext, Selection};
 use crate::provider::ProviderFactory;
@@ -117,7 +117,8 @@ pub struct ApplyRun<'a> {
 pub struct Session<'a> {
     analysis: Analysis,
     inputs: BTreeMap<String, Value>,
-    functions: &'a dyn Functions,
+    /// The library, with the plan's time for `plantimestamp()`.
+    functions: AtPlanTime<'a>,
     schemas: &'a dyn Schemas,
     providers: Vec<Arc<dyn ProviderFactory>>,
     backend: Box<dyn StateBackend>,
@@ -166,7 +167,10 @@ impl<'a> Session<'a> {
         Ok(Session {
             analysis,
             inputs,
-            functions: options.functions,
+            functions: AtPlanTime {
+                functions: options.functions,
+                timestamp: crate::state::lock::rfc3339(std::time::SystemTime::now()),
+            },
             schemas: options.schemas,
             providers: options.providers,
             backend,
@@ -224,7 +228,7 @@ impl<'a> Session<'a> {
     /// (a `let` calling `timestamp()`) is what the other uses.
     pub fn run(&self, options: PlanOptions) -> Run<'_> {
         let module = &self.analysis.modules[0];
-        let scope = ModuleScope::new(module, self.inputs.clone(), self.functions, self.schemas, self.env.as_ref());
+        let scope = ModuleScope::new(module, self.inputs.clone(), &self.functions, self.schemas, self.env.as_ref());
         Run { session: self, scope, options }
     }
 
@@ -281,6 +285,18 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The plan's time, which `plantimestamp()` gives in every run of the session: when
+    /// the session was opened, unless [`Session::plan_at`] set it.
+    pub fn plan_timestamp(&self) -> &str {
+        &self.functions.timestamp
+    }
+
+    /// Plans at `timestamp` (RFC 3339) rather than now: a saved plan is applied at the
+    /// time it was made, so that planning again gives the same values.
+    pub fn plan_at(&mut self, timestamp: String) {
+        self.functions.timestamp = timestamp;
+    }
+
     /// The digest of the configuration and the input values, which a saved plan records.
     pub fn digest(&self) -> String {
         saved_plan::digest(&self.analysis, &self.inputs)
@@ -302,6 +318,7 @@ impl<'a> Session<'a> {
             refresh: options.refresh,
             environment: &self.environment,
             files,
+            plan_timestamp: &self.functions.timestamp,
         };
         saved_plan::save(path, self.module_dir(), &self.loaded.state, basis, plan)
     }

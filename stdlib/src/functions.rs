@@ -13,8 +13,18 @@ use infra_compiler::types::Type::{self, Any, Bool, Number, String as Str};
 
 /// Every built-in function's signature.
 pub fn all() -> Vec<FunctionSignature> {
-    let groups =
-        [strings(), collections(), numbers(), conversion(), encoding(), hashing(), network(), files(), control()];
+    let groups = [
+        strings(),
+        collections(),
+        numbers(),
+        conversion(),
+        encoding(),
+        hashing(),
+        network(),
+        files(),
+        time(),
+        control(),
+    ];
     groups.into_iter().flatten().collect()
 }
 
@@ -110,6 +120,9 @@ fn strings() -> Vec<FunctionSignature> {
             .doc("Indents every line of a string but the first by the number of spaces."),
         text("chomp", "Removes newline characters from the end of a string."),
         text("strrev", "Reverses the characters of a string."),
+        f("formatlist", &[("format", Str)], ret(Type::list(Str)))
+            .variadic("args", Any)
+            .doc("Formats each element of the list arguments, as `format` does, into a list of strings."),
     ]
 }
 
@@ -176,6 +189,15 @@ fn collections() -> Vec<FunctionSignature> {
             .doc("Splits a list into lists of at most `size` elements each."),
         f("transpose", &[("map", Type::map(Type::list(Str)))], ret(Type::map(Type::list(Str))))
             .doc("Swaps the keys and values of a map of lists of strings."),
+        f("coalescelist", &[("first", Any)], ret(Any))
+            .variadic("rest", Any)
+            .doc("Returns the first argument that is a non-empty list."),
+        f("matchkeys", &[("values", list()), ("keys", list()), ("searchset", list())], ret(list()))
+            .doc("Keeps the values whose key, at the same index, is in the search set."),
+        // A set when any argument is a set, a list otherwise.
+        f("setproduct", &[("first", Any), ("second", Any)], ret(Any))
+            .variadic("rest", Any)
+            .doc("Returns every combination of one element from each of the collections."),
     ]
 }
 
@@ -191,6 +213,8 @@ fn numbers() -> Vec<FunctionSignature> {
         unary("floor", "Rounds a number down to the nearest whole number."),
         f("pow", &[("base", Number), ("exponent", Number)], ret(Number))
             .doc("Raises the base to the power of the exponent."),
+        f("log", &[("number", Number), ("base", Number)], ret(Number))
+            .doc("Returns the logarithm of a number in the given base."),
         f("parseint", &[("string", Str), ("base", Number)], ret(Number))
             .doc("Parses a string as a whole number in the given base, from 2 to 62."),
         unary("signum", "Returns -1, 0 or 1 according to the sign of a number."),
@@ -221,6 +245,13 @@ fn encoding() -> Vec<FunctionSignature> {
         text("base64encode", "Encodes the UTF-8 bytes of a string in Base64."),
         text("base64decode", "Decodes a Base64 string whose bytes are UTF-8 text."),
         text("urlencode", "Percent-encodes a string for use in a URL query."),
+        text("base64gzip", "Compresses the UTF-8 bytes of a string with gzip and encodes them in Base64."),
+        f("textencodebase64", &[("string", Str), ("encoding", Str)], ret(Str))
+            .doc("Encodes a string in a character encoding such as `UTF-16LE`, then in Base64."),
+        f("textdecodebase64", &[("source", Str), ("encoding", Str)], ret(Str))
+            .doc("Decodes Base64 to bytes and reads them as text in a character encoding."),
+        f("csvdecode", &[("string", Str)], ret(Type::list(Type::map(Str))))
+            .doc("Decodes CSV text with a header line into a list of maps, one per row."),
     ]
 }
 
@@ -231,6 +262,12 @@ fn hashing() -> Vec<FunctionSignature> {
         hash("sha256", "Returns the SHA-256 hash of a string, in hexadecimal."),
         hash("sha512", "Returns the SHA-512 hash of a string, in hexadecimal."),
         hash("md5", "Returns the MD5 hash of a string, in hexadecimal."),
+        hash("base64sha256", "Returns the SHA-256 hash of a string, in Base64."),
+        hash("base64sha512", "Returns the SHA-512 hash of a string, in Base64."),
+        f("uuidv5", &[("namespace", Str), ("name", Str)], ret(Str))
+            .doc("Returns the name-based (version 5) UUID of a name in a namespace."),
+        f("rsadecrypt", &[("ciphertext", Str), ("privatekey", Str)], ret(Str))
+            .doc("Decrypts Base64 ciphertext encrypted with RSA (PKCS #1 v1.5) by a PEM private key."),
         // A random salt makes every result different, so a plan could never settle.
         f("bcrypt", &[("string", Str), ("cost", Number)], ret(Str))
             .optional(1)
@@ -254,6 +291,8 @@ fn network() -> Vec<FunctionSignature> {
 }
 
 fn files() -> Vec<FunctionSignature> {
+    let file_hash = |name: &str, doc: &str| f(name, &[("path", Str)], ret(Str)).doc(doc);
+    let path = |name: &str, doc: &str| f(name, &[("path", Str)], ret(Str)).doc(doc);
     vec![
         f("file", &[("path", Str)], ret(Str)).doc("Reads a UTF-8 file, relative to the module's directory."),
         f("fileexists", &[("path", Str)], ret(Bool))
@@ -262,6 +301,33 @@ fn files() -> Vec<FunctionSignature> {
             .doc("Renders a file as a string template with the given variables in scope."),
         f("abspath", &[("path", Str)], ret(Str))
             .doc("Turns a path relative to the working directory into an absolute one."),
+        file_hash("filebase64", "Reads a file's bytes and encodes them in Base64."),
+        file_hash("filemd5", "Returns the MD5 hash of a file's content, in hexadecimal."),
+        file_hash("filesha1", "Returns the SHA-1 hash of a file's content, in hexadecimal."),
+        file_hash("filesha256", "Returns the SHA-256 hash of a file's content, in hexadecimal."),
+        file_hash("filesha512", "Returns the SHA-512 hash of a file's content, in hexadecimal."),
+        file_hash("filebase64sha256", "Returns the SHA-256 hash of a file's content, in Base64."),
+        file_hash("filebase64sha512", "Returns the SHA-512 hash of a file's content, in Base64."),
+        f("fileset", &[("path", Str), ("pattern", Str)], ret(Type::set(Str)))
+            .doc("Lists the files under a directory whose relative paths match a glob pattern."),
+        f("templatestring", &[("template", Str), ("vars", Type::map(Any))], ret(Str))
+            .doc("Renders a string as a template with the given variables in scope."),
+        path("basename", "Returns the last element of a path."),
+        path("dirname", "Returns a path without its last element."),
+        path("pathexpand", "Replaces a leading `~` in a path by the home directory."),
+    ]
+}
+
+fn time() -> Vec<FunctionSignature> {
+    vec![
+        f("formatdate", &[("format", Str), ("time", Str)], ret(Str))
+            .doc("Formats an RFC 3339 timestamp by a format such as `DD MMM YYYY hh:mm ZZZ`."),
+        f("timeadd", &[("timestamp", Str), ("duration", Str)], ret(Str))
+            .doc("Adds a duration such as `1h30m` (or `-10m`) to an RFC 3339 timestamp."),
+        f("timecmp", &[("timestamp_a", Str), ("timestamp_b", Str)], ret(Number))
+            .doc("Compares two RFC 3339 timestamps: -1 if the first is earlier, 1 if later, 0 if equal."),
+        f("plantimestamp", &[], ret(Str))
+            .doc("Returns the time the plan was made, in RFC 3339 form; the same for every call in a plan."),
     ]
 }
 
@@ -279,5 +345,6 @@ fn control() -> Vec<FunctionSignature> {
             .doc("Marks a value sensitive: it is shown as `(sensitive value)` wherever it goes."),
         f("nonsensitive", &[("value", Any)], Returns::SameAs(0))
             .doc("Removes the sensitive mark from a value that has one; an error on a value without one."),
+        f("issensitive", &[("value", Any)], ret(Bool)).doc("Tells whether a value is marked sensitive."),
     ]
 }

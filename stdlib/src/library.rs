@@ -9,8 +9,10 @@ mod files;
 mod hashing;
 mod network;
 mod numbers;
+mod paths;
 mod re2;
 mod strings;
+mod time;
 
 pub use files::{content_digest, FileReads};
 
@@ -21,7 +23,7 @@ use infra_runtime::Value;
 /// handles unknown and sensitive values before the call).
 pub(crate) type Implementation = fn(&[Value], &CallContext<'_>) -> FunctionResult;
 
-fn tables() -> [&'static [(&'static str, Implementation)]; 7] {
+fn tables() -> [&'static [(&'static str, Implementation)]; 9] {
     [
         strings::FUNCTIONS,
         collections::FUNCTIONS,
@@ -30,6 +32,8 @@ fn tables() -> [&'static [(&'static str, Implementation)]; 7] {
         hashing::FUNCTIONS,
         network::FUNCTIONS,
         files::FUNCTIONS,
+        paths::FUNCTIONS,
+        time::FUNCTIONS,
     ]
 }
 

@@ -161,6 +161,12 @@ fn special_forms() {
         ("sensitive(\"secret\")", Ok("(sensitive value)")),
         ("nonsensitive(sensitive(\"x\"))", Ok("\"x\"")),
         ("nonsensitive(\"x\")", Err("not sensitive")),
+        ("issensitive(\"x\")", Ok("false")),
+        ("issensitive(sensitive(\"x\"))", Ok("true")),
+        ("issensitive([sensitive(\"x\")])", Ok("false")),
+        ("issensitive(sensitive([1]))", Ok("true")),
+        ("issensitive(sensitive(\"x\")) ? 1 : 2", Ok("1")),
+        ("issensitive(1, 2)", Err("`issensitive` takes 1 argument, found 2")),
         ("no_such_function(1)", Err("unknown function `no_such_function`")),
     ]);
 }

@@ -53,6 +53,9 @@ const NAMES: &[&str] = &[
     "compact",
     "chunklist",
     "transpose",
+    "coalescelist",
+    "matchkeys",
+    "setproduct",
 ];
 
 #[test]
@@ -464,5 +467,53 @@ fn transpose() {
         (r#"transpose({ a = "x" })"#, Err(r#"the value of key "a" must be a list of strings, found a string"#)),
         ("transpose({ a = [null] })", Err("found a null")),
         ("transpose([])", Err("argument 1 must be a map, found a list")),
+    ]);
+}
+
+#[test]
+fn coalescelist() {
+    check(&[
+        (r#"coalescelist([], ["a"])"#, Ok(r#"["a"]"#)),
+        (r#"coalescelist(["a", "b"], ["c"])"#, Ok(r#"["a", "b"]"#)),
+        (r#"coalescelist([1], ["a"])"#, Ok("[1]")),
+        (r#"coalescelist(toset([]), toset(["x"]))"#, Ok(r#"toset(["x"])"#)),
+        ("coalescelist([], [])", Err("every argument is an empty list")),
+        (r#"coalescelist(null, ["a"])"#, Err("argument 1 must be a list, found a null")),
+        (r#"coalescelist("a")"#, Err("argument 1 must be a list, found a string")),
+        ("coalescelist()", Err("called with 0 arguments")),
+    ]);
+}
+
+#[test]
+fn matchkeys() {
+    check(&[
+        (
+            r#"matchkeys(["i-123", "i-abc", "i-def"], ["us-west", "us-east", "us-east"], ["us-east"])"#,
+            Ok(r#"["i-abc", "i-def"]"#),
+        ),
+        ("matchkeys([], [], [])", Ok("[]")),
+        (r#"matchkeys(["a", "b"], [1, 2], ["1"])"#, Ok(r#"["a"]"#)),
+        (r#"matchkeys(["a", "b"], [1, 2], [2])"#, Ok(r#"["b"]"#)),
+        (r#"matchkeys(["a", "b", "c"], ["x", "y", "x"], toset(["x"]))"#, Ok(r#"["a", "c"]"#)),
+        ("matchkeys([1, 2], [3], [3])", Err("`values` has 2 elements but `keys` has 1")),
+        ("matchkeys(1, [], [])", Err("argument 1 must be a list, found a number")),
+    ]);
+}
+
+#[test]
+fn setproduct() {
+    check(&[
+        (
+            r#"setproduct(["development", "staging", "production"], ["app1", "app2"])"#,
+            Ok(
+                r#"[["development", "app1"], ["development", "app2"], ["staging", "app1"], ["staging", "app2"], ["production", "app1"], ["production", "app2"]]"#,
+            ),
+        ),
+        (r#"setproduct([], ["a"])"#, Ok("[]")),
+        (r#"setproduct(toset(["a", "b"]), ["x"])"#, Ok(r#"toset([["a", "x"], ["b", "x"]])"#)),
+        (r#"setproduct([1, 2], ["x"], [true])"#, Ok(r#"[[1, "x", true], [2, "x", true]]"#)),
+        (r#"setproduct(["a"])"#, Err("called with 1 arguments")),
+        (r#"setproduct("a", ["b"])"#, Err("argument 1 must be a list, found a string")),
+        ("setproduct(range(1100), range(1000))", Err("the product would have more than 1048576 elements")),
     ]);
 }

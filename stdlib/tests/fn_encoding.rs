@@ -180,3 +180,101 @@ fn urlencode() {
         ("urlencode({})", Err("argument 1 must be a string")),
     ]);
 }
+
+#[test]
+fn base64gzip() {
+    // The compressed bytes are zlib's, not Go's, so they differ from Terraform's; the
+    // header (no time, OS unknown) and what they decompress to are the same.
+    check(&[
+        ("substr(base64gzip(\"hello\"), 0, 12)", Ok("\"H4sIAAAAAAAA\"")),
+        ("base64gzip(\"hello\")", Ok("\"H4sIAAAAAAAA/8tIzcnJBwCGphA2BQAAAA==\"")),
+        ("base64gzip(\"\")", Ok("\"H4sIAAAAAAAA/wMAAAAAAAAAAAA=\"")),
+        ("base64gzip([])", Err("argument 1 must be a string, found a list")),
+    ]);
+}
+
+#[test]
+fn textencodebase64() {
+    check(&[
+        ("textencodebase64(\"Hello World\", \"UTF-16LE\")", Ok("\"SABlAGwAbABvACAAVwBvAHIAbABkAA==\"")),
+        ("textencodebase64(\"Hello World\", \"UTF-16BE\")", Ok("\"AEgAZQBsAGwAbwAgAFcAbwByAGwAZA==\"")),
+        ("textencodebase64(\"Hello World\", \"UTF-8\")", Ok("\"SGVsbG8gV29ybGQ=\"")),
+        ("textencodebase64(\"ü\", \"ISO-8859-1\")", Ok("\"/A==\"")),
+        ("textencodebase64(\"€\", \"windows-1252\")", Ok("\"gA==\"")),
+        ("textencodebase64(\"😀\", \"utf-16le\")", Ok("\"PdgA3g==\"")),
+        ("textencodebase64(\"Hello World\", \"nope\")", Err("\"nope\" is not a supported encoding name")),
+        (
+            "textencodebase64(\"€\", \"ISO-8859-1\")",
+            Err("the string has characters that cannot be written in ISO-8859-1"),
+        ),
+        ("textencodebase64(\"✓\", \"windows-1252\")", Err("cannot be written in windows-1252")),
+    ]);
+}
+
+#[test]
+fn textdecodebase64() {
+    check(&[
+        ("textdecodebase64(\"SABlAGwAbABvACAAVwBvAHIAbABkAA==\", \"UTF-16LE\")", Ok("\"Hello World\"")),
+        ("textdecodebase64(\"AEgAZQBsAGwAbwAgAFcAbwByAGwAZA==\", \"UTF-16BE\")", Ok("\"Hello World\"")),
+        ("textdecodebase64(\"/A==\", \"ISO-8859-1\")", Ok("\"ü\"")),
+        ("textdecodebase64(\"gA==\", \"windows-1252\")", Ok("\"€\"")),
+        ("textdecodebase64(\"SGVsbG8=\", \"UTF-8\")", Ok("\"Hello\"")),
+        ("textdecodebase64(\"!!\", \"UTF-8\")", Err("invalid Base64")),
+        ("textdecodebase64(\"/w==\", \"UTF-8\")", Err("the decoded bytes are not valid UTF-8 text")),
+        ("textdecodebase64(\"AA==\", \"UTF-16LE\")", Err("the decoded bytes are not valid UTF-16LE text")),
+        ("textdecodebase64(\"AA==\", \"nope\")", Err("\"nope\" is not a supported encoding name")),
+    ]);
+}
+
+#[test]
+fn csvdecode() {
+    check(&[
+        (
+            "csvdecode(\"a,b,c\\n1,2,3\\n4,5,6\")",
+            Ok(r#"[{ a = "1", b = "2", c = "3" }, { a = "4", b = "5", c = "6" }]"#),
+        ),
+        ("csvdecode(\"a,b\\n1,2\\n\")", Ok(r#"[{ a = "1", b = "2" }]"#)),
+        ("csvdecode(\"a,b\\n\")", Ok("[]")),
+        ("csvdecode(\"a,b\\r\\n1,2\\r\\n\")", Ok(r#"[{ a = "1", b = "2" }]"#)),
+        ("csvdecode(\"a\\n\\n1\\n\")", Ok(r#"[{ a = "1" }]"#)),
+        (r#"csvdecode("\"a b\",c\n\"x,\"\"y\",z")"#, Ok(r#"[{ "a b" = "x,\"y", c = "z" }]"#)),
+        ("csvdecode(\" a , b \\n 1 , 2 \")", Ok(r#"[{ " a " = " 1 ", " b " = " 2 " }]"#)),
+        (r#"csvdecode("a\n\"multi\nline\"")"#, Ok(r#"[{ a = "multi\nline" }]"#)),
+        ("csvdecode(\"\")", Err("missing header line")),
+        ("csvdecode(\"a,b\\n1\")", Err("CSV parse error on line 2: wrong number of fields")),
+        ("csvdecode(\"a,b\\n1,2,3\")", Err("CSV parse error on line 2: wrong number of fields")),
+        ("csvdecode(\"a,a\\n1,2\")", Err("duplicate column name \"a\"")),
+    ]);
+}
+
+/// Regressions of #18 (item 8), each against Terraform 1.11's answer.
+#[test]
+fn base64decode_skips_line_breaks_as_terraform_does() {
+    check(&[
+        ("base64decode(\"aGVsbG8=\\n\")", Ok("\"hello\"")),
+        ("base64decode(\"aGVs\\nbG8=\")", Ok("\"hello\"")),
+        ("base64decode(\"aGVsbG8=\\r\\n\")", Ok("\"hello\"")),
+        ("base64decode(\" aGVsbG8=\")", Err("invalid Base64")),
+        ("base64decode(\"aGVsbG8\")", Err("invalid Base64")),
+    ]);
+}
+
+#[test]
+fn jsonencode_writes_numbers_in_plain_decimal() {
+    check(&[
+        ("jsonencode(1e-7)", Ok("\"0.0000001\"")),
+        ("jsonencode(-1e-7)", Ok("\"-0.0000001\"")),
+        ("jsonencode(1.5e-10)", Ok("\"0.00000000015\"")),
+        ("jsonencode(1e21)", Ok("\"1000000000000000000000\"")),
+        ("jsonencode(0.1)", Ok("\"0.1\"")),
+        ("jsonencode([0 * -1, 2.5])", Ok("\"[0,2.5]\"")),
+    ]);
+}
+
+#[test]
+fn jsonencode_escapes_line_and_paragraph_separators() {
+    check(&[
+        ("jsonencode(\"a\\u2028b\\u2029\")", Ok("\"\\\"a\\\\u2028b\\\\u2029\\\"\"")),
+        ("jsondecode(jsonencode(\"\\u2028\"))", Ok("\"\u{2028}\"")),
+    ]);
+}

@@ -19,6 +19,10 @@ fn module() -> tempfile::TempDir {
     write("broken.tpl", b"${missing}");
     write("list.tpl", b"${items}");
     write("self.tpl", b"${templatefile(\"self.tpl\", {})}");
+    std::fs::create_dir_all(dir.path().join("sub/deep")).unwrap();
+    write("sub/deep/y.md", b"y");
+    write("t.csv", b"a,b\n1,2\n");
+    write(".hidden", b"");
     dir
 }
 
@@ -131,6 +135,161 @@ fn env() {
             ("env(\"\")", Err("\"\" is not an environment variable name")),
             ("env(\"A=B\")", Err("\"A=B\" is not an environment variable name")),
             ("env(\"MISSING\", [])", Err("argument 2 must be a string, found a list")),
+        ],
+    );
+}
+
+#[test]
+fn file_hashes() {
+    let dir = module();
+    check_in(
+        dir.path(),
+        &[],
+        &[
+            ("filebase64(\"hello.txt\")", Ok("\"aGVsbG8K\"")),
+            ("filebase64(\"bad.bin\")", Ok("\"Zv/+\"")),
+            ("filebase64(\"empty.txt\")", Ok("\"\"")),
+            ("filebase64sha256(\"hello.txt\")", Ok("\"WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=\"")),
+            (
+                "filebase64sha512(\"hello.txt\")",
+                Ok("\"58IrmUxZ2c8rSOVJseJGZmNgRZMNPafBrLKZ0cO3+TH5Sq5B7dosKyB6NuEPi8uNRSI+VIePWzFufOO2vAGWKQ==\""),
+            ),
+            ("filemd5(\"hello.txt\")", Ok("\"b1946ac92492d2347c6235b4d2611184\"")),
+            ("filesha1(\"hello.txt\")", Ok("\"f572d396fae9206628714fb2ce00f72e94f2258f\"")),
+            ("filesha256(\"hello.txt\")", Ok("\"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\"")),
+            (
+                "filesha512(\"hello.txt\")",
+                Ok("\"e7c22b994c59d9cf2b48e549b1e24666636045930d3da7c1acb299d1c3b7f931f94aae41edda2c2b207a36e10f8bcb8d45223e54878f5b316e7ce3b6bc019629\""),
+            ),
+            ("filemd5(\"bad.bin\")", Ok("\"ea091e523f9ccdd27ec431f133bc27f8\"")),
+            ("filemd5(\"missing.txt\")", Err("no file exists at `missing.txt`")),
+            ("filesha256(\"sub\")", Err("`sub` is a directory, not a file")),
+            ("filebase64([])", Err("argument 1 must be a string, found a list")),
+        ],
+    );
+}
+
+#[test]
+fn fileset() {
+    let dir = module();
+    check_in(
+        dir.path(),
+        &[],
+        &[
+            ("fileset(\".\", \"*.txt\")", Ok("toset([\"empty.txt\", \"hello.txt\"])")),
+            ("fileset(\".\", \"**/*.md\")", Ok("toset([\"sub/deep/y.md\"])")),
+            ("fileset(\".\", \"sub/**\")", Ok("toset([\"sub/deep/y.md\", \"sub/x.txt\"])")),
+            ("fileset(\"sub\", \"*\")", Ok("toset([\"x.txt\"])")),
+            ("fileset(\".\", \"sub/*\")", Ok("toset([\"sub/x.txt\"])")),
+            ("fileset(\".\", \"./sub/../sub/*\")", Ok("toset([\"sub/x.txt\"])")),
+            ("fileset(\".\", \"{hello,t}.*\")", Ok("toset([\"hello.txt\", \"t.csv\"])")),
+            ("fileset(\".\", \"[a-h]*\")", Ok("toset([\"bad.bin\", \"broken.tpl\", \"count.tpl\", \"empty.txt\", \"greeting.tpl\", \"hello.txt\"])")),
+            ("fileset(\".\", \"s?b/x.txt\")", Ok("toset([\"sub/x.txt\"])")),
+            ("fileset(\".\", \".h*\")", Ok("toset([\".hidden\"])")),
+            ("length(fileset(\".\", \"**\"))", Ok("12")),
+            ("fileset(\"missing\", \"*\")", Ok("toset([])")),
+            ("fileset(\".\", \"[\")", Err("invalid glob pattern \"[\"")),
+            ("fileset([], \"*\")", Err("argument 1 must be a string, found a list")),
+        ],
+    );
+}
+
+#[test]
+fn templatestring() {
+    let dir = module();
+    check_in(
+        dir.path(),
+        &[],
+        &[
+            ("templatestring(\"Hello, $${name}!\", { name = \"world\" })", Ok("\"Hello, world!\"")),
+            ("templatestring(\"$${a + b}\", { a = 1, b = 2 })", Ok("\"3\"")),
+            ("templatestring(\"$${x}\", { x = true })", Ok("\"true\"")),
+            ("templatestring(\"plain\", {})", Ok("\"plain\"")),
+            ("templatestring(\"$${name}\", { \"a-b\" = 1, name = \"x\" })", Ok("\"x\"")),
+            ("templatestring(\"$${upper(x)}\", { x = \"a\" })", Ok("\"A\"")),
+            ("templatestring(\"$${x}\", { x = [1] })", Err("in the template: cannot interpolate a list")),
+            (
+                "templatestring(\"$${x}\", { x = null })",
+                Err("in the template: cannot interpolate `null` into a string"),
+            ),
+            ("templatestring(\"$${unknown}\", {})", Err("in the template:")),
+            ("templatestring(\"x\", [])", Err("argument 2 must be a map, found a list")),
+            (
+                "templatestring(\"$${templatestring(\\\"x\\\", {})}\", {})",
+                Err("templatestring cannot be called from inside a template"),
+            ),
+            (
+                "templatestring(\"$${templatefile(\\\"greeting.tpl\\\", { name = 1 })}\", {})",
+                Err("templatefile cannot be called from inside a template"),
+            ),
+        ],
+    );
+    check_in(dir.path(), &[], &[("templatestring(\"ok\", {})", Ok("\"ok\""))]);
+}
+
+#[test]
+fn basename_and_dirname() {
+    check_in(
+        Path::new("."),
+        &[],
+        &[
+            ("basename(\"foo/bar/baz.txt\")", Ok("\"baz.txt\"")),
+            ("basename(\"/\")", Ok("\"/\"")),
+            ("basename(\"\")", Ok("\".\"")),
+            ("basename(\"foo/\")", Ok("\"foo\"")),
+            ("basename(\"foo//\")", Ok("\"foo\"")),
+            ("dirname(\"foo/bar/baz.txt\")", Ok("\"foo/bar\"")),
+            ("dirname(\"/\")", Ok("\"/\"")),
+            ("dirname(\"\")", Ok("\".\"")),
+            ("dirname(\"foo\")", Ok("\".\"")),
+            ("dirname(\"/foo\")", Ok("\"/\"")),
+            ("dirname(\"foo//bar/\")", Ok("\"foo/bar\"")),
+            ("dirname(\"a/./b/../c/d\")", Ok("\"a/c\"")),
+            ("dirname(\"../x\")", Ok("\"..\"")),
+            ("basename([])", Err("argument 1 must be a string, found a list")),
+        ],
+    );
+}
+
+#[test]
+fn pathexpand() {
+    let home = [("HOME", "/home/ada")];
+    check_in(
+        Path::new("."),
+        &home,
+        &[
+            ("pathexpand(\"~/x\")", Ok("\"/home/ada/x\"")),
+            ("pathexpand(\"~\")", Ok("\"/home/ada\"")),
+            ("pathexpand(\"~/\")", Ok("\"/home/ada\"")),
+            ("pathexpand(\"~//a/../b\")", Ok("\"/home/ada/b\"")),
+            ("pathexpand(\"x/~\")", Ok("\"x/~\"")),
+            ("pathexpand(\"/etc/../x\")", Ok("\"/etc/../x\"")),
+            ("pathexpand(\"\")", Ok("\"\"")),
+            ("pathexpand(\"~user/x\")", Err("cannot expand `~` in `~user/x`: another user's home directory")),
+        ],
+    );
+    check_in(
+        Path::new("."),
+        &[],
+        &[("pathexpand(\"~/x\")", Err("cannot expand `~` in `~/x`: the HOME environment variable is not set"))],
+    );
+}
+
+/// `file` and the other file functions read `~/...` from the home directory.
+#[test]
+fn file_functions_expand_the_home_directory() {
+    let dir = module();
+    let home = dir.path().join("sub");
+    let home = home.to_str().unwrap();
+    check_in(
+        Path::new("."),
+        &[("HOME", home)],
+        &[
+            ("file(\"~/x.txt\")", Ok("\"x\"")),
+            ("fileexists(\"~/x.txt\")", Ok("true")),
+            ("filemd5(\"~/x.txt\")", Ok("\"9dd4e461268c8034f5c8564e155c67a6\"")),
+            ("fileset(\"~\", \"*.txt\")", Ok("toset([\"x.txt\"])")),
+            ("file(\"~/missing\")", Err("no file exists at `~/missing`")),
         ],
     );
 }

@@ -91,3 +91,76 @@ fn bcrypt() {
         ("bcrypt([1])", Err("argument 1 must be a string")),
     ]);
 }
+
+#[test]
+fn base64sha256() {
+    check(&[
+        ("base64sha256(\"hello\")", Ok("\"LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=\"")),
+        ("base64sha256(\"\")", Ok("\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"")),
+        ("base64sha256([])", Err("argument 1 must be a string, found a list")),
+    ]);
+}
+
+#[test]
+fn base64sha512() {
+    check(&[
+        (
+            "base64sha512(\"hello\")",
+            Ok("\"m3HSJL1i83hdltRq0+o9czGb+8KJDKra4t/3JRlnPKcjI8PZm6XBHXx6zG4UuMXaDEZjR1wuXDre9G9zvN7AQw==\""),
+        ),
+        (
+            "base64sha512(\"✓\")",
+            Ok("\"gbNumd3Yx/q2QH765yy3qc50nq37rbEZAQoIciv8Lb32Ud5ng5BGnhCEexdQucpfkRoRHAnLGyDAtVM8lsUU7Q==\""),
+        ),
+        ("base64sha512(null)", Err("argument 1 must be a string, found a null")),
+    ]);
+}
+
+#[test]
+fn uuidv5() {
+    check(&[
+        ("uuidv5(\"dns\", \"www.terraform.io\")", Ok("\"a5008fae-b28c-5ba5-96cd-82b4c53552d6\"")),
+        ("uuidv5(\"url\", \"https://www.terraform.io/\")", Ok("\"9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5\"")),
+        ("uuidv5(\"oid\", \"1.3.6.1.4\")", Ok("\"af9d40a5-7a36-5c07-b23a-851cd99fbfa5\"")),
+        ("uuidv5(\"x500\", \"CN=Test User 1, O=HashiCorp, C=US\")", Ok("\"0390afcb-44a0-53e1-adeb-46bf0856930b\"")),
+        ("uuidv5(\"743ac3c0-3bf7-4a5c-9d4b-7b0d6f0b2d4e\", \"test\")", Ok("\"0221cf03-7842-5401-9823-1e199288313c\"")),
+        ("uuidv5(\"nope\", \"x\")", Err("\"nope\" is not a namespace")),
+        ("uuidv5(\"dns\", [])", Err("argument 2 must be a string, found a list")),
+    ]);
+}
+
+/// A 1024-bit key made with `openssl genrsa`, in PKCS #1 and PKCS #8 form, and the
+/// ciphertext of `secret text` that `openssl pkeyutl -encrypt` (PKCS #1 v1.5 padding)
+/// made with it; Terraform 1.11 decrypts it to the same text.
+const PKCS1: &str = include_str!("data/rsa/pkcs1.pem");
+const PKCS8: &str = include_str!("data/rsa/pkcs8.pem");
+const OPENSSH_ED25519: &str = include_str!("data/rsa/ed25519");
+const CIPHERTEXT: &str = include_str!("data/rsa/ciphertext.b64");
+
+#[test]
+fn rsadecrypt() {
+    let call = |ciphertext: &str, key: &str| format!("rsadecrypt(\"{}\", <<EOT\n{key}EOT\n)", ciphertext.trim());
+    let cases = [
+        (call(CIPHERTEXT, PKCS1), Ok("\"secret text\"")),
+        (call(CIPHERTEXT, PKCS8), Ok("\"secret text\"")),
+        (call("aGVsbG8=", PKCS1), Err("cannot decrypt: the ciphertext was not encrypted for this key, or is damaged")),
+        (call("!!", PKCS1), Err("the ciphertext is not Base64")),
+        (call(CIPHERTEXT, "not a key\n"), Err("the private key is not an RSA private key in PEM or OpenSSH form")),
+        (call(CIPHERTEXT, OPENSSH_ED25519), Err("the private key is not an RSA key")),
+    ];
+    check(&cases.iter().map(|(src, want)| (src.as_str(), *want)).collect::<Vec<_>>());
+}
+
+/// No error quotes the key: a key is a secret even when it is not marked as one.
+#[test]
+fn rsadecrypt_errors_do_not_quote_the_key() {
+    let body = PKCS1.lines().nth(1).unwrap();
+    let broken = PKCS1.replace(body, &body.chars().rev().collect::<String>());
+    for key in [PKCS1, broken.as_str(), OPENSSH_ED25519] {
+        let src = format!("rsadecrypt(\"aGVsbG8=\", <<EOT\n{key}EOT\n)");
+        let error = eval(&src).unwrap_err();
+        for line in key.lines().filter(|line| !line.starts_with("-----")) {
+            assert!(!error.contains(line), "{error}");
+        }
+    }
+}

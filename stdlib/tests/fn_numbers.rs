@@ -109,3 +109,19 @@ fn signum() {
         (r#"signum("x")"#, Err("argument 1 must be a number, found a string")),
     ]);
 }
+
+#[test]
+fn log() {
+    check(&[
+        ("log(50, 10)", Ok("1.6989700043360185")),
+        ("log(16, 2)", Ok("4")),
+        ("log(8, 2)", Ok("3")),
+        ("log(1, 10)", Ok("0")),
+        ("log(10, 0)", Ok("0")),
+        ("log(0, 10)", Err("the logarithm of 0 is minus infinity")),
+        ("log(-1, 10)", Err("the logarithm of -1 is not a number")),
+        ("log(10, 1)", Err("a logarithm in base 1 is infinite")),
+        ("log(10, -2)", Err("a logarithm in base -2 is not a number")),
+        ("log(\"x\", 2)", Err("argument 1 must be a number, found a string")),
+    ]);
+}

@@ -283,3 +283,31 @@ fn strrev() {
         (r#"strrev(["a"])"#, Err("argument 1 must be a string")),
     ]);
 }
+
+#[test]
+fn formatlist() {
+    check(&[
+        (r#"formatlist("Hello, %s!", ["Valentina", "Ander"])"#, Ok(r#"["Hello, Valentina!", "Hello, Ander!"]"#)),
+        (
+            r#"formatlist("%s, %s!", "Salutations", ["Valentina", "Ander"])"#,
+            Ok(r#"["Salutations, Valentina!", "Salutations, Ander!"]"#),
+        ),
+        (r#"formatlist("%s", [])"#, Ok("[]")),
+        (r#"formatlist("x")"#, Ok(r#"["x"]"#)),
+        (r#"formatlist("%s", "a")"#, Ok(r#"["a"]"#)),
+        (r#"formatlist("%03d-%s", [1, 2], toset(["a", "b"]))"#, Ok(r#"["001-a", "002-b"]"#)),
+        (r#"formatlist("%s %s", ["a"], ["b", "c"])"#, Err("argument 3 has 2 elements but argument 2 has 1")),
+        (r#"formatlist("%d", ["a"])"#, Err("\"%d\" at offset 0 needs a number, found a string")),
+        (r#"formatlist("%s")"#, Err("not enough arguments")),
+    ]);
+}
+
+/// Regression of #18 (item 8): Terraform ignores the width and flags of `%t`.
+#[test]
+fn format_t_ignores_width() {
+    check(&[
+        (r#"format("%5t", true)"#, Ok(r#""true""#)),
+        (r#"format("%-6t|", false)"#, Ok(r#""false|""#)),
+        (r#"format("%t", "true")"#, Ok(r#""true""#)),
+    ]);
+}

@@ -4,7 +4,7 @@
 use infra_compiler::Schemas;
 
 /// Evaluated by the evaluator itself, not by the library.
-const SPECIAL_FORMS: &[&str] = &["can", "nonsensitive", "sensitive", "try"];
+const SPECIAL_FORMS: &[&str] = &["can", "issensitive", "nonsensitive", "sensitive", "try"];
 
 #[test]
 fn signatures_and_implementations_agree() {
@@ -19,7 +19,7 @@ fn signatures_and_implementations_agree() {
 
 #[test]
 fn every_function_is_documented() {
-    let docs: String = ["strings", "numbers", "collections", "encoding", "hashing", "network", "files"]
+    let docs: String = ["strings", "numbers", "collections", "encoding", "hashing", "network", "files", "time"]
         .iter()
         .filter_map(|part| {
             std::fs::read_to_string(format!("{}/../docs/functions/{part}.md", env!("CARGO_MANIFEST_DIR"))).ok()

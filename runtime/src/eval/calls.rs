@@ -1,4 +1,5 @@
-//! Function calls: the special forms (`try`, `can`, `sensitive`, `nonsensitive`), user
+//! Function calls: the special forms (`try`, `can`, `sensitive`, `nonsensitive`,
+//! `issensitive`), user
 //! `fn`s and the built-in library.
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ impl Evaluator<'_> {
             "can" => return self.can_call(call, args, locals),
             "sensitive" => return Ok(self.single_argument(call, function, args, locals)?.mark_sensitive()),
             "nonsensitive" => return self.nonsensitive(call, function, args, locals),
+            "issensitive" => return self.issensitive(call, function, args, locals),
             _ => {}
         }
         if let Some(decl) = self.globals.function(&function.name) {
@@ -131,6 +133,17 @@ impl Evaluator<'_> {
         Ok(value.unmarked_deep())
     }
 
+    /// Whether the value itself is marked sensitive (a collection holding a sensitive
+    /// element is not, as in Terraform); unknown when the value is unknown and unmarked,
+    /// since it may turn out sensitive.
+    fn issensitive(&self, call: &Expr, function: &Ident, args: &[Expr], locals: &mut Locals) -> EvalResult {
+        let value = self.single_argument(call, function, args, locals)?;
+        if value.sensitive {
+            return Ok(Value::bool(true));
+        }
+        Ok(if value.is_known() { Value::bool(false) } else { Value::unknown(Type::Bool) })
+    }
+
     fn user_call(&self, call: &Expr, decl: &FnDecl, args: &[Expr], locals: &mut Locals) -> EvalResult {
         if args.len() != decl.params.len() {
             return Err(Diagnostic::error(
@@ -226,7 +239,8 @@ impl Evaluator<'_> {
         }
         let plain: Vec<Value> = values.iter().map(Value::unmarked_deep).collect();
         let render = |text: &str, vars: &BTreeMap<String, Value>| self.render_template(text, vars);
-        let context = CallContext { module_dir: self.module_dir, env: self.env, render_template: &render };
+        let context =
+            CallContext { module_dir: self.module_dir, env: self.env, render_template: &render, plan_timestamp: None };
         let Some(result) = self.functions.call(&function.name, &plain, &context) else {
             return Err(Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("`{}` is not implemented", function.name))
                 .with_label(function.span, "no implementation")

@@ -53,6 +53,9 @@ pub(crate) const FUNCTIONS: &[(&str, Implementation)] = &[
     ("compact", compact),
     ("chunklist", chunklist),
     ("transpose", transpose),
+    ("coalescelist", coalescelist),
+    ("matchkeys", matchkeys),
+    ("setproduct", setproduct),
 ];
 
 /// `range` refuses to build more elements than this, so that a typo such as
@@ -544,5 +547,78 @@ fn coalesce(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     chosen.cloned().ok_or_else(|| {
         FunctionError::new("every argument is null or an empty string")
             .with_help("add a last argument that is always set, as the fallback")
+    })
+}
+
+/// `coalescelist(first, rest...)`: the first argument that is a non-empty list.
+fn coalescelist(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
+    for (i, arg) in args.iter().enumerate() {
+        let items = args::list(args, i).map_err(|_| {
+            FunctionError::new(format!("argument {} must be a list, found a {}", i + 1, arg.type_name())).at(i)
+        })?;
+        if !items.is_empty() {
+            return Ok(arg.clone());
+        }
+    }
+    Err(FunctionError::new("every argument is an empty list")
+        .with_help("add a last argument that is never empty, as the fallback"))
+}
+
+/// `matchkeys(values, keys, searchset)`: the values whose key (at the same index) is in
+/// the search set, in order. Keys and the search set compare as strings when either
+/// holds strings, as Terraform unifies their types.
+fn matchkeys(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
+    let values = args::list(args, 0)?;
+    let keys = args::list(args, 1)?;
+    let searchset = args::list(args, 2)?;
+    if values.len() != keys.len() {
+        return Err(FunctionError::new(format!(
+            "`values` has {} elements but `keys` has {}: they must be as long",
+            values.len(),
+            keys.len()
+        ))
+        .at(1)
+        .with_help("each key belongs to the value at the same index"));
+    }
+    let as_strings = keys.iter().chain(searchset).any(|item| matches!(item.kind, Kind::String(_)));
+    let normal = |item: &Value| match (as_strings, string_of(item)) {
+        (true, Some(text)) => Value::string(text),
+        _ => item.clone(),
+    };
+    let mut search: Vec<Value> = searchset.iter().map(normal).collect();
+    search.sort_by(Value::total_cmp);
+    let kept = values.iter().zip(keys).filter(|(_, key)| is_member(&search, &normal(key))).map(|(v, _)| v.clone());
+    Ok(Value::list(kept.collect()))
+}
+
+/// Products larger than this are refused, so that a typo cannot exhaust memory.
+const MAX_PRODUCT: usize = 1024 * 1024;
+
+/// `setproduct(a, b, rest...)`: every combination of one element of each collection, in
+/// order (the first collection varies slowest); a set when any argument is a set.
+fn setproduct(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
+    let collections: Vec<&[Value]> = every_list(args).collect::<Result<_, _>>()?;
+    let size = collections.iter().try_fold(1usize, |size, items| size.checked_mul(items.len()));
+    if size.is_none_or(|size| size > MAX_PRODUCT) {
+        return Err(FunctionError::new(format!("the product would have more than {MAX_PRODUCT} elements"))
+            .with_help("check the sizes of the collections"));
+    }
+    let mut product: Vec<Vec<Value>> = vec![Vec::new()];
+    for items in &collections {
+        product = product
+            .into_iter()
+            .flat_map(|prefix| {
+                items.iter().map(move |item| {
+                    let mut combination = prefix.clone();
+                    combination.push(item.clone());
+                    combination
+                })
+            })
+            .collect();
+    }
+    let combinations: Vec<Value> = product.into_iter().map(Value::list).collect();
+    Ok(match args.iter().any(|arg| matches!(arg.kind, Kind::Set(_))) {
+        true => Value::set(combinations),
+        false => Value::list(combinations),
     })
 }

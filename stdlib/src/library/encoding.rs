@@ -1,5 +1,6 @@
-//! Built-in conversion and encoding functions: the `to*` conversions, JSON and YAML
-//! encoding and decoding, Base64 and URL query encoding.
+//! Built-in conversion and encoding functions: the `to*` conversions, JSON, YAML and CSV
+//! encoding and decoding, Base64 (of UTF-8, of gzip, of other character encodings) and
+//! URL query encoding.
 //!
 //! Semantics follow Terraform's functions where a question is open. The deliberate
 //! differences: `jsonencode` does not escape `<`, `>` and `&` (Go's encoder does, for
@@ -33,6 +34,10 @@ pub(crate) const FUNCTIONS: &[(&str, Implementation)] = &[
     ("base64encode", base64encode),
     ("base64decode", base64decode),
     ("urlencode", urlencode),
+    ("base64gzip", base64gzip),
+    ("textencodebase64", textencodebase64),
+    ("textdecodebase64", textdecodebase64),
+    ("csvdecode", csvdecode),
 ];
 
 // -------------------------------------------------------------------------- conversion
@@ -82,29 +87,60 @@ fn convert_to(args: &[Value], ty: &Type, help: &str) -> FunctionResult {
 // -------------------------------------------------------------------------------- JSON
 
 fn jsonencode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
-    let json = to_json(args::any(args, 0)?);
-    Ok(Value::string(json.to_string()))
+    let mut out = String::new();
+    write_json(args::any(args, 0)?, &mut out);
+    Ok(Value::string(out))
 }
 
-fn to_json(value: &Value) -> serde_json::Value {
+/// Compact JSON, keys in lexical order (maps are `BTreeMap`s).
+fn write_json(value: &Value, out: &mut String) {
     match &value.kind {
-        Kind::Null | Kind::Unknown(_) => serde_json::Value::Null,
-        Kind::Bool(b) => serde_json::Value::Bool(*b),
-        Kind::Number(n) => json_number(*n),
-        Kind::String(s) => serde_json::Value::String(s.clone()),
-        Kind::List(items) | Kind::Set(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        // serde_json's map is a BTreeMap (no `preserve_order`), so keys come out sorted.
-        Kind::Map(entries) => serde_json::Value::Object(entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        Kind::Null | Kind::Unknown(_) => out.push_str("null"),
+        Kind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Kind::Number(n) => out.push_str(&json_number(*n)),
+        Kind::String(s) => out.push_str(&json_string(s)),
+        Kind::List(items) | Kind::Set(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Kind::Map(entries) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&json_string(key));
+                out.push(':');
+                write_json(item, out);
+            }
+            out.push('}');
+        }
     }
 }
 
-/// Whole numbers are written without a fraction (`3`, not `3.0`), as Terraform does.
-fn json_number(n: f64) -> serde_json::Value {
-    if let Some(whole) = whole_i64(n) {
-        return serde_json::Value::from(whole);
-    }
+/// A number in plain decimal, never in exponent form (`0.0000001`, not `1e-7`), the
+/// shortest that reads back as the same value, as Terraform writes numbers; whole numbers
+/// have no fraction and -0 is 0.
+fn json_number(n: f64) -> String {
     // Values never hold NaN or infinities; `null` is the safe answer if one slipped in.
-    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    if !n.is_finite() {
+        return "null".to_string();
+    }
+    // Rust's `Display` for floats never uses an exponent.
+    format!("{}", n + 0.0)
+}
+
+/// A JSON string literal. Like Go's encoder, U+2028 and U+2029 (line and paragraph
+/// separators, which JavaScript does not allow in a string) are escaped too.
+fn json_string(text: &str) -> String {
+    let quoted = serde_json::Value::String(text.to_string()).to_string();
+    quoted.replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
 }
 
 /// `n` as an `i64` when it is whole and in range.
@@ -240,9 +276,16 @@ fn base64encode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
 
 /// Standard alphabet with padding, as Terraform. The bytes must be UTF-8 text, because
 /// strings cannot hold anything else.
+/// Base64 text as Go's decoder reads it (and so Terraform): line breaks (`\r`, `\n`)
+/// anywhere are skipped, so wrapped text and a final newline decode.
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let unwrapped: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    base64::engine::general_purpose::STANDARD.decode(unwrapped)
+}
+
 fn base64decode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let text = args::string(args, 0)?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(&text).map_err(|error| {
+    let bytes = decode_base64(&text).map_err(|error| {
         FunctionError::new(format!("invalid Base64: {error}"))
             .at(0)
             .with_help("the standard alphabet (`A-Z a-z 0-9 + /`) with `=` padding is expected")
@@ -264,4 +307,160 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.'
 fn urlencode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let text = args::string(args, 0)?;
     Ok(Value::string(utf8_percent_encode(&text, QUERY).to_string().replace("%20", "+")))
+}
+
+// ------------------------------------------------------------ gzip and text encodings
+
+/// The gzip header says nothing about where or when (no time, no name, operating system
+/// "unknown"), as Go writes it, so the result depends on the string only.
+fn base64gzip(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
+    use std::io::Write as _;
+    let text = args::string(args, 0)?;
+    let mut encoder =
+        flate2::GzBuilder::new().mtime(0).operating_system(255).write(Vec::new(), flate2::Compression::default());
+    let compressed = encoder
+        .write_all(text.as_bytes())
+        .and_then(|()| encoder.finish())
+        .map_err(|error| FunctionError::new(format!("gzip failed: {error}")))?;
+    Ok(Value::string(base64::engine::general_purpose::STANDARD.encode(compressed)))
+}
+
+/// A character encoding named as Terraform names them (IANA names and aliases, any
+/// case). UTF-16 and ISO-8859-1 are encoded here, since the WHATWG encoders in
+/// `encoding_rs` write UTF-8 for the one and read the other as windows-1252; every
+/// other name is looked up as a WHATWG label.
+enum TextEncoding {
+    Utf16 { big_endian: bool },
+    Latin1,
+    Other(&'static encoding_rs::Encoding),
+}
+
+fn text_encoding(args: &[Value], i: usize) -> Result<(TextEncoding, String), FunctionError> {
+    let name = args::string(args, i)?;
+    let encoding = match name.to_ascii_uppercase().replace('_', "-").as_str() {
+        "UTF-16LE" => TextEncoding::Utf16 { big_endian: false },
+        "UTF-16BE" => TextEncoding::Utf16 { big_endian: true },
+        "ISO-8859-1" | "ISO-8859-1:1987" | "LATIN1" | "L1" | "ISO-IR-100" | "IBM819" | "CP819" | "CSISOLATIN1" => {
+            TextEncoding::Latin1
+        }
+        _ => match encoding_rs::Encoding::for_label_no_replacement(name.as_bytes()) {
+            Some(encoding) if encoding != encoding_rs::UTF_16LE && encoding != encoding_rs::UTF_16BE => {
+                TextEncoding::Other(encoding)
+            }
+            _ => {
+                return Err(FunctionError::new(format!(
+                    "{} is not a supported encoding name",
+                    infra_runtime::value::quote(&name)
+                ))
+                .at(i)
+                .with_help(
+                    "name an encoding such as `UTF-8`, `UTF-16LE`, `ISO-8859-1`, `windows-1252` or `Shift_JIS`",
+                ))
+            }
+        },
+    };
+    Ok((encoding, name))
+}
+
+fn textencodebase64(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
+    let text = args::string(args, 0)?;
+    let (encoding, name) = text_encoding(args, 1)?;
+    let unrepresentable = || {
+        FunctionError::new(format!("the string has characters that cannot be written in {name}"))
+            .at(0)
+            .with_help("choose an encoding that has every character, such as `UTF-8` or `UTF-16LE`")
+    };
+    let bytes: Vec<u8> = match encoding {
+        TextEncoding::Utf16 { big_endian } => text
+            .encode_utf16()
+            .flat_map(|unit| if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() })
+            .collect(),
+        TextEncoding::Latin1 => {
+            text.chars().map(|c| u8::try_from(u32::from(c)).map_err(|_| unrepresentable())).collect::<Result<_, _>>()?
+        }
+        TextEncoding::Other(encoding) => {
+            let (bytes, _, unmappable) = encoding.encode(&text);
+            if unmappable {
+                return Err(unrepresentable());
+            }
+            bytes.into_owned()
+        }
+    };
+    Ok(Value::string(base64::engine::general_purpose::STANDARD.encode(bytes)))
+}
+
+fn textdecodebase64(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
+    let source = args::string(args, 0)?;
+    let (encoding, name) = text_encoding(args, 1)?;
+    let bytes = decode_base64(&source).map_err(|error| {
+        FunctionError::new(format!("invalid Base64: {error}"))
+            .at(0)
+            .with_help("the standard alphabet (`A-Z a-z 0-9 + /`) with `=` padding is expected")
+    })?;
+    let undefined = || {
+        FunctionError::new(format!("the decoded bytes are not valid {name} text"))
+            .at(0)
+            .with_help("check that the encoding named is the one the text was written in")
+    };
+    let text = match encoding {
+        TextEncoding::Utf16 { big_endian } => {
+            let pairs = bytes.chunks_exact(2);
+            if !pairs.remainder().is_empty() {
+                return Err(undefined());
+            }
+            let units: Vec<u16> = pairs
+                .map(|pair| {
+                    if big_endian {
+                        u16::from_be_bytes([pair[0], pair[1]])
+                    } else {
+                        u16::from_le_bytes([pair[0], pair[1]])
+                    }
+                })
+                .collect();
+            String::from_utf16(&units).map_err(|_| undefined())?
+        }
+        TextEncoding::Latin1 => bytes.iter().map(|&b| char::from(b)).collect(),
+        TextEncoding::Other(encoding) => {
+            encoding.decode_without_bom_handling_and_without_replacement(&bytes).ok_or_else(undefined)?.into_owned()
+        }
+    };
+    Ok(Value::string(text))
+}
+
+// --------------------------------------------------------------------------------- CSV
+
+/// `csvdecode(text)`: RFC 4180 CSV whose first line names the columns; a list with one
+/// map per further line, every value a string. Empty lines are skipped.
+fn csvdecode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
+    let text = args::string(args, 0)?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let parse_error = |error: csv::Error| {
+        let line = error.position().map_or(String::new(), |p| format!(" on line {}", p.line()));
+        FunctionError::new(format!("CSV parse error{line}: {error}")).at(0)
+    };
+    let Some(header) = records.next().transpose().map_err(parse_error)? else {
+        return Err(FunctionError::new("missing header line").at(0).with_help("the first line names the columns"));
+    };
+    let columns: Vec<String> = header.iter().map(str::to_string).collect();
+    if let Some(name) = columns.iter().enumerate().find_map(|(i, c)| columns[..i].contains(c).then_some(c)) {
+        return Err(FunctionError::new(format!("duplicate column name {}", infra_runtime::value::quote(name)))
+            .at(0)
+            .with_help("each column of the header line needs its own name"));
+    }
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(parse_error)?;
+        if record.len() != columns.len() {
+            let line = record.position().map_or(0, csv::Position::line);
+            return Err(FunctionError::new(format!(
+                "CSV parse error on line {line}: wrong number of fields ({} where the header has {})",
+                record.len(),
+                columns.len()
+            ))
+            .at(0));
+        }
+        rows.push(Value::map(columns.iter().cloned().zip(record.iter().map(Value::string)).collect()));
+    }
+    Ok(Value::list(rows))
 }

@@ -1,6 +1,8 @@
 //! Built-in functions that read outside the configuration: the files `file`,
-//! `fileexists` and `templatefile` (relative to the module's directory), `abspath`
-//! (relative to the working directory, as in Terraform) and `env`.
+//! `fileexists`, `templatefile`, `filebase64`, the file hashes such as `filesha256`, and
+//! `fileset` (relative to the module's directory, a leading `~` expanded), `abspath`
+//! (relative to the working directory, as in Terraform) and `env`; and `templatestring`,
+//! which renders as `templatefile` does.
 //!
 //! Files are read when the call is evaluated, which is at plan time: a file that a
 //! resource will create does not exist yet, and the errors say so.
@@ -12,6 +14,7 @@ use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
+use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use infra_compiler::types::Type;
@@ -19,10 +22,24 @@ use infra_runtime::convert::convert;
 use infra_runtime::function::{CallContext, FunctionError, FunctionResult};
 use infra_runtime::Value;
 
-use super::{args, Implementation};
+use super::{args, paths, Implementation};
 
-pub(crate) const FUNCTIONS: &[(&str, Implementation)] =
-    &[("file", file), ("fileexists", fileexists), ("templatefile", templatefile), ("abspath", abspath), ("env", env)];
+pub(crate) const FUNCTIONS: &[(&str, Implementation)] = &[
+    ("file", file),
+    ("fileexists", fileexists),
+    ("templatefile", templatefile),
+    ("templatestring", templatestring),
+    ("abspath", abspath),
+    ("env", env),
+    ("filebase64", filebase64),
+    ("filemd5", filemd5),
+    ("filesha1", filesha1),
+    ("filesha256", filesha256),
+    ("filesha512", filesha512),
+    ("filebase64sha256", filebase64sha256),
+    ("filebase64sha512", filebase64sha512),
+    ("fileset", fileset),
+];
 
 const CREATED_LATER_HELP: &str =
     "files are read at plan time; for a file that a resource creates, use that resource's attributes instead";
@@ -31,16 +48,31 @@ fn file(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
     read_text(args, 0, context).map(Value::string)
 }
 
-/// Argument `i` as a path relative to the module directory (an absolute path stays as
-/// it is).
+/// Argument `i` as a path relative to the module directory, a leading `~` expanded (an
+/// absolute path stays as it is).
 fn resolve(args: &[Value], i: usize, context: &CallContext<'_>) -> Result<(String, PathBuf), FunctionError> {
     let path = args::string(args, i)?;
-    let resolved = context.module_dir.join(&path);
+    let expanded = paths::expand_home(&path, context).map_err(|error| error.at(i))?;
+    let resolved = context.module_dir.join(expanded);
     Ok((path, resolved))
 }
 
 /// The UTF-8 text of the file named by argument `i`; errors name the path as written.
 fn read_text(args: &[Value], i: usize, context: &CallContext<'_>) -> Result<String, FunctionError> {
+    let (path, bytes) = read_bytes(args, i, context)?;
+    String::from_utf8(bytes).map_err(|error| {
+        FunctionError::new(format!(
+            "`{path}` is not UTF-8 text (invalid byte at offset {})",
+            error.utf8_error().valid_up_to()
+        ))
+        .at(i)
+        .with_help("only text files can be read into a string; read binary files with `filebase64`")
+    })
+}
+
+/// The path as written and the bytes of the file named by argument `i`, recorded for a
+/// saved plan.
+fn read_bytes(args: &[Value], i: usize, context: &CallContext<'_>) -> Result<(String, Vec<u8>), FunctionError> {
     let (path, resolved) = resolve(args, i, context)?;
     if resolved.is_dir() {
         return Err(FunctionError::new(format!("`{path}` is a directory, not a file")).at(i));
@@ -53,14 +85,51 @@ fn read_text(args: &[Value], i: usize, context: &CallContext<'_>) -> Result<Stri
         _ => FunctionError::new(format!("cannot read `{path}`: {error}")).at(i),
     })?;
     record_read(&resolved, &bytes);
-    String::from_utf8(bytes).map_err(|error| {
-        FunctionError::new(format!(
-            "`{path}` is not UTF-8 text (invalid byte at offset {})",
-            error.utf8_error().valid_up_to()
-        ))
-        .at(i)
-        .with_help("only text files can be read into a string; encode binary files with base64 outside Infra")
-    })
+    Ok((path, bytes))
+}
+
+fn filebase64(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    let (_, bytes) = read_bytes(args, 0, context)?;
+    Ok(Value::string(base64::engine::general_purpose::STANDARD.encode(bytes)))
+}
+
+fn filemd5(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    file_digest::<md5::Md5>(args, context, hex::encode)
+}
+
+fn filesha1(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    file_digest::<sha1::Sha1>(args, context, hex::encode)
+}
+
+fn filesha256(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    file_digest::<sha2::Sha256>(args, context, hex::encode)
+}
+
+fn filesha512(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    file_digest::<sha2::Sha512>(args, context, hex::encode)
+}
+
+fn filebase64sha256(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    file_digest::<sha2::Sha256>(args, context, base64_encode)
+}
+
+fn filebase64sha512(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    file_digest::<sha2::Sha512>(args, context, base64_encode)
+}
+
+fn base64_encode(bytes: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The digest `D` of the bytes of the file named by the first argument, written by
+/// `encode`.
+fn file_digest<D: Digest>(
+    args: &[Value],
+    context: &CallContext<'_>,
+    encode: fn(sha2::digest::Output<D>) -> String,
+) -> FunctionResult {
+    let (_, bytes) = read_bytes(args, 0, context)?;
+    Ok(Value::string(encode(D::digest(&bytes))))
 }
 
 /// The files `file` and `templatefile` read while a [`FileReads`] log is on, each
@@ -130,6 +199,23 @@ impl Drop for RenderingGuard {
 
 fn templatefile(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
     let vars = args::map(args, 1)?;
+    check_names(vars)?;
+    let text = read_text(args, 0, context)?;
+    let path = args::string(args, 0)?;
+    render("templatefile", &text, vars, context, &format!("template `{path}`"))
+}
+
+/// Terraform refuses a literal template here (it would be rendered before the call);
+/// Infra cannot tell a literal from another string, so any string is rendered. Keys of
+/// `vars` that are not names are unreachable rather than an error, as in Terraform.
+fn templatestring(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    let template = args::string(args, 0)?;
+    let vars = args::map(args, 1)?;
+    render("templatestring", &template, vars, context, "the template")
+}
+
+/// A key of `vars` that is not a name is an error.
+fn check_names(vars: &BTreeMap<String, Value>) -> Result<(), FunctionError> {
     if let Some(name) = vars.keys().find(|name| !is_identifier(name)) {
         return Err(FunctionError::new(format!(
             "invalid template variable name {}",
@@ -138,17 +224,26 @@ fn templatefile(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
         .at(1)
         .with_help("a variable name starts with a letter or `_`, followed by letters, digits and `_`"));
     }
-    let text = read_text(args, 0, context)?;
+    Ok(())
+}
+
+/// Renders `text` for the function `name`; errors are about `what` ("template `x.tpl`").
+fn render(
+    name: &str,
+    text: &str,
+    vars: &BTreeMap<String, Value>,
+    context: &CallContext<'_>,
+    what: &str,
+) -> FunctionResult {
     if RENDERING.with(|rendering| rendering.replace(true)) {
-        return Err(FunctionError::new("templatefile cannot be called from inside a template")
+        return Err(FunctionError::new(format!("{name} cannot be called from inside a template"))
             .with_help("render the inner template outside and pass the result in as a variable"));
     }
     let _guard = RenderingGuard;
-    let path = args::string(args, 0)?;
-    let value = (context.render_template)(&text, vars)
-        .map_err(|message| FunctionError::new(format!("in template `{path}`: {message}")).at(0))?;
+    let value = (context.render_template)(text, vars)
+        .map_err(|message| FunctionError::new(format!("in {what}: {message}")).at(0))?;
     convert(&value, &Type::String).map_err(|_| {
-        FunctionError::new(format!("template `{path}` produced a {}, not a string", value.type_name()))
+        FunctionError::new(format!("{what} produced a {}, not a string", value.type_name()))
             .at(0)
             .with_help("use `jsonencode` or `yamlencode` inside the template to render a collection")
     })
@@ -212,4 +307,40 @@ fn env(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
             .at(0)
             .with_help(format!("set it before running infra, or give a default: `env(\"{name}\", \"...\")`"))),
     }
+}
+
+/// The files (not directories) under the directory `path` whose paths relative to it
+/// match `pattern`, with `/` separators. The pattern is cleaned first (`./a/../*` is
+/// `*`); `*` and `?` do not cross a `/`, `**` crosses any number of directories, and
+/// `[...]` and `{a,b}` work as in Terraform's glob. A missing directory has no files.
+fn fileset(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    let (_, root) = resolve(args, 0, context)?;
+    let pattern = paths::clean(&args::string(args, 1)?);
+    let matcher = globset::GlobBuilder::new(&pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|error| {
+            FunctionError::new(format!("invalid glob pattern {}: {}", infra_runtime::value::quote(&pattern), error.kind()))
+                .at(1)
+                .with_help("`*` matches within a directory, `**` across directories, `?` one character, `[abc]` one of a set, `{a,b}` either")
+        })?
+        .compile_matcher();
+    // Without `**`, a match is never deeper than the pattern's own elements.
+    let depth = if pattern.contains("**") { usize::MAX } else { pattern.split('/').count() };
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(&root).min_depth(1).max_depth(depth).follow_links(true) {
+        let Ok(entry) = entry else { continue };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(&root) else { continue };
+        let relative: Vec<String> =
+            relative.components().map(|part| part.as_os_str().to_string_lossy().into_owned()).collect();
+        let relative = relative.join("/");
+        if matcher.is_match(&relative) {
+            found.push(Value::string(relative));
+        }
+    }
+    Ok(Value::set(found))
 }

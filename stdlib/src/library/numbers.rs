@@ -21,6 +21,7 @@ pub(crate) const FUNCTIONS: &[(&str, Implementation)] = &[
     ("pow", pow),
     ("parseint", parseint),
     ("signum", signum),
+    ("log", log),
 ];
 
 /// Every argument as a number, for the variadic functions.
@@ -133,4 +134,25 @@ fn digit_names(base: u32) -> String {
         11..=36 => format!("0-9 and a-{} (either case)", letter('a' as u32 + base - 11)),
         _ => format!("0-9, a-z and A-{}", letter('A' as u32 + base - 37)),
     }
+}
+
+/// `log(number, base)`: the natural logarithm of the number divided by that of the base,
+/// as Terraform computes it. Results that are not finite numbers are errors.
+fn log(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
+    let number = args::number(arguments, 0)?;
+    let base = args::number(arguments, 1)?;
+    let result = number.ln() / base.ln();
+    if !result.is_finite() {
+        let (at, message) = match () {
+            _ if number < 0.0 => (0, format!("the logarithm of {} is not a number", format_number(number))),
+            _ if number == 0.0 => (0, "the logarithm of 0 is minus infinity".to_string()),
+            _ if base < 0.0 => (1, format!("a logarithm in base {} is not a number", format_number(base))),
+            _ => (1, format!("a logarithm in base {} is infinite", format_number(base))),
+        };
+        return Err(FunctionError::new(message)
+            .at(at)
+            .with_help("use a positive number and a positive base other than 1"));
+    }
+    // `log(10, 0)` is -0, which is 0.
+    Ok(Value::number(result + 0.0))
 }

@@ -37,6 +37,7 @@ pub(crate) const FUNCTIONS: &[(&str, Implementation)] = &[
     ("indent", indent),
     ("chomp", chomp),
     ("strrev", strrev),
+    ("formatlist", formatlist),
 ];
 
 // ------------------------------------------------------------------------------ format
@@ -196,9 +197,10 @@ fn format_one(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionError> {
             Ok(pad(verb, "", &text))
         }
         'q' => Ok(pad(verb, "", &serde_json::Value::String(primitive_string(verb, value)?).to_string())),
+        // Terraform ignores the width and flags of `%t`.
         't' => match &value.kind {
-            Kind::Bool(b) => Ok(pad(verb, "", &b.to_string())),
-            Kind::String(s) if s == "true" || s == "false" => Ok(pad(verb, "", s)),
+            Kind::Bool(b) => Ok(b.to_string()),
+            Kind::String(s) if s == "true" || s == "false" => Ok(s.clone()),
             _ => Err(unsupported(verb, value, "a bool")),
         },
         'd' | 'b' | 'o' | 'x' | 'X' => format_integer(verb, value),
@@ -628,4 +630,40 @@ fn indent(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
 /// here; no crate for grapheme segmentation is a dependency yet.
 fn strrev(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
     Ok(Value::string(args::string(arguments, 0)?.chars().rev().collect::<String>()))
+}
+
+/// `formatlist(spec, args...)`: `format` once per index of the list arguments, which
+/// must all be as long; other arguments are used at every index. With no list argument
+/// the result has one element.
+fn formatlist(arguments: &[Value], context: &CallContext<'_>) -> FunctionResult {
+    let spec = args::string(arguments, 0)?;
+    let mut length: Option<(usize, usize)> = None;
+    for (i, argument) in arguments.iter().enumerate().skip(1) {
+        let Some(items) = argument.as_list() else { continue };
+        match length {
+            Some((n, first)) if n != items.len() => {
+                return Err(FunctionError::new(format!(
+                    "argument {} has {} elements but argument {} has {n}: the lists must be as long",
+                    i + 1,
+                    items.len(),
+                    first + 1
+                ))
+                .at(i)
+                .with_help("each element is formatted with the elements at the same index of the other lists"));
+            }
+            None => length = Some((items.len(), i)),
+            _ => {}
+        }
+    }
+    let rows = length.map_or(1, |(n, _)| n);
+    let mut out = Vec::with_capacity(rows);
+    for row in 0..rows {
+        let mut call = vec![Value::string(spec.clone())];
+        call.extend(arguments.iter().skip(1).map(|argument| match argument.as_list() {
+            Some(items) => items[row].clone(),
+            None => argument.clone(),
+        }));
+        out.push(format(&call, context)?);
+    }
+    Ok(Value::list(out))
 }
