@@ -113,14 +113,14 @@ impl Sshd {
         std::fs::read_to_string(path.with_extension("pub")).expect("key file").trim().to_string()
     }
 
-    /// The provider block that reaches this server with its host key pinned.
+    /// The provider block that reaches this server, its host key trusted on first use
+    /// and recorded in the state.
     pub fn provider_block(&self) -> String {
         format!(
-            "provider ssh {{\n  host        = \"127.0.0.1\"\n  port        = {}\n  user        = \"{}\"\n  private_key = file(\"{}\")\n  host_key    = \"{}\"\n}}\n",
+            "provider ssh {{\n  host        = \"127.0.0.1\"\n  port        = {}\n  user        = \"{}\"\n  private_key = file(\"{}\")\n}}\n",
             self.port,
             self.user,
             self.dir.path().join("client_key").display(),
-            self.host_key
         )
     }
 }

@@ -101,8 +101,13 @@ pub fn plan(
         Err(error) if attribute(config, "source").is_null() => return Err(error),
         Err(_) => None,
     };
-    let configured = attribute(config, "sha256");
-    if let (Some(desired), Some(configured)) = (&desired, configured.as_str()) {
+    // The engine hands an unset `sha256` over as the prior one (what the server has):
+    // only a value that is neither that nor the content's hash was configured, and
+    // must match.
+    let configured = attribute(config, "sha256")
+        .as_str()
+        .filter(|c| prior.is_none_or(|p| attribute(p, "sha256").as_str() != Some(c)));
+    if let (Some(desired), Some(configured)) = (&desired, configured) {
         if desired != configured {
             return Err(ProviderError::new(format!(
                 "the content's SHA-256 is {desired}, not the `sha256` configured ({configured})"
