@@ -174,8 +174,11 @@ fn facts_data() -> Schema {
             computed("kernel", "The kernel release (`uname -r`)."),
             AttributeSchema::computed("cpus", Type::Number, "The number of processors online."),
             AttributeSchema::computed("memory_mb", Type::Number, "The memory in MiB."),
-            computed("init_system", "`systemd`, or the name of process 1."),
-            computed("package_manager", "`apt`, `dnf`, `yum`, `apk`, `zypper` or `pacman`; empty when none is found."),
+            computed("init_system", "The init system: `systemd`, or the name of process 1."),
+            computed(
+                "package_manager",
+                "The package manager: `apt`, `dnf`, `yum`, `apk`, `zypper` or `pacman`; empty when none is found.",
+            ),
             fingerprint_attribute(),
         ],
     )
