@@ -48,14 +48,7 @@ impl Sshd {
             ),
         )
         .expect("sshd_config");
-        let log = std::fs::File::create(dir.path().join("sshd.log")).expect("log file");
-        let child = Command::new(SSHD)
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("sshd runs");
+        let child = spawn(dir.path());
         let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect("key file");
         let sshd = Sshd {
             child,
@@ -65,12 +58,35 @@ impl Sshd {
             host_key: read("host_key.pub").trim().to_string(),
             dir,
         };
+        sshd.wait_ready();
+        sshd
+    }
+
+    fn wait_ready(&self) {
         let start = Instant::now();
-        while !sshd.ready() {
-            assert!(start.elapsed() < Duration::from_secs(30), "sshd did not start on port {port}: {}", sshd.log());
+        while !self.ready() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "sshd did not start on port {}: {}",
+                self.port,
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        sshd
+    }
+
+    /// Stops the server and starts it again on the same port with a new host key, as a
+    /// rebuilt server (or one impersonating it) would present.
+    pub fn restart_with_new_host_key(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for name in ["host_key", "host_key.pub"] {
+            let _ = std::fs::remove_file(self.dir.path().join(name));
+        }
+        keygen(&self.dir.path().join("host_key"));
+        self.host_key = std::fs::read_to_string(self.dir.path().join("host_key.pub")).expect("key").trim().to_string();
+        self.child = spawn(self.dir.path());
+        self.wait_ready();
     }
 
     /// Whether the server answers with its SSH banner.
@@ -123,6 +139,18 @@ impl Sshd {
             self.dir.path().join("client_key").display(),
         )
     }
+}
+
+/// `sshd -D` with the configuration in `dir`, logging to `dir/sshd.log`.
+fn spawn(dir: &Path) -> Child {
+    let log = std::fs::File::options().create(true).append(true).open(dir.join("sshd.log")).expect("log file");
+    Command::new(SSHD)
+        .args(["-D", "-e", "-f"])
+        .arg(dir.join("sshd_config"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("sshd runs")
 }
 
 fn keygen(path: &Path) {
