@@ -26,6 +26,11 @@ const SSHD: &str = "/usr/sbin/sshd";
 
 impl Sshd {
     pub fn start() -> Sshd {
+        Sshd::start_with("")
+    }
+
+    /// A server with `extra` lines added to its configuration.
+    pub fn start_with(extra: &str) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: apt-get install -y --no-install-recommends openssh-server"
@@ -44,7 +49,7 @@ impl Sshd {
                 "ListenAddress 127.0.0.1\nPort {port}\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
                  AuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin prohibit-password\n\
                  PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n\
-                 MaxSessions 100\nMaxStartups 100\nLogLevel ERROR\n"
+                 MaxSessions 100\nMaxStartups 100\nLogLevel ERROR\n{extra}"
             ),
         )
         .expect("sshd_config");

@@ -31,6 +31,8 @@ pub struct Settings {
     pub sudo: bool,
     pub connect_timeout: Duration,
     pub wait: Option<Duration>,
+    /// A jump host the connection goes through (`bastion { ... }`).
+    pub bastion: Option<Box<Settings>>,
 }
 
 /// What one remote command did.
@@ -60,6 +62,9 @@ impl Output {
 /// An open, authenticated connection.
 pub struct Connection {
     handle: Handle<Verifier>,
+    /// The connection to the bastion the session is tunnelled through, kept open as
+    /// long as this one.
+    _bastion: Option<Box<Connection>>,
     /// The SHA-256 fingerprint of the host key the server presented.
     pub fingerprint: String,
     sudo: bool,
@@ -163,9 +168,32 @@ async fn connect(settings: &Settings, recorded: Option<&str>) -> Result<Connecti
         nodelay: true,
         ..client::Config::default()
     });
-    let target = (settings.host.as_str(), settings.port);
-    let connecting = client::connect(config, target, verifier);
-    let handle = match tokio::time::timeout(settings.connect_timeout, connecting).await {
+    let (connected, bastion) = match &settings.bastion {
+        None => {
+            let target = (settings.host.as_str(), settings.port);
+            (tokio::time::timeout(settings.connect_timeout, client::connect(config, target, verifier)).await, None)
+        }
+        Some(jump) => {
+            let bastion = Box::pin(connect_bastion(jump)).await?;
+            let channel = bastion
+                .handle
+                .channel_open_direct_tcpip(settings.host.clone(), u32::from(settings.port), "127.0.0.1", 0)
+                .await
+                .map_err(|error| {
+                    Failure::Final(
+                        ProviderError::new(format!(
+                            "the bastion {} did not open a tunnel to {}: {error}",
+                            address(jump),
+                            address(settings)
+                        ))
+                        .with_help("the bastion's sshd must allow TCP forwarding (`AllowTcpForwarding`, `PermitOpen`) to the host"),
+                    )
+                })?;
+            let connecting = client::connect_stream(config, channel.into_stream(), verifier);
+            (tokio::time::timeout(settings.connect_timeout, connecting).await, Some(Box::new(bastion)))
+        }
+    };
+    let handle = match connected {
         Err(_) => {
             return Err(Failure::Transient(
                 ProviderError::new(format!(
@@ -181,9 +209,30 @@ async fn connect(settings: &Settings, recorded: Option<&str>) -> Result<Connecti
         Ok(Ok(handle)) => handle,
     };
     let fingerprint = seen.lock().map(|seen| seen.clone()).unwrap_or_default().unwrap_or_default();
-    let mut connection = Connection { handle, fingerprint, sudo: settings.sudo };
+    let mut connection = Connection { handle, _bastion: bastion, fingerprint, sudo: settings.sudo };
     authenticate(settings, &mut connection.handle).await?;
     Ok(connection)
+}
+
+/// The connection to the bastion. Its host key cannot be recorded (resources record
+/// the host's), so it must be pinned with its `host_key` or listed in the provider's
+/// `known_hosts`.
+async fn connect_bastion(jump: &Settings) -> Result<Connection, Failure> {
+    if jump.host_key.is_none() && jump.known_hosts.is_none() {
+        return Err(Failure::Final(
+            ProviderError::new(format!("the bastion {} has no `host_key`", address(jump)))
+                .on_attribute("bastion")
+                .with_help("pin the bastion's key with `host_key` in the `bastion` block, or list it in `known_hosts`"),
+        ));
+    }
+    connect(jump, None).await.map_err(|failure| {
+        let in_bastion =
+            |error: ProviderError| ProviderError { message: format!("bastion: {}", error.message), ..error };
+        match failure {
+            Failure::Transient(error) => Failure::Transient(in_bastion(error)),
+            Failure::Final(error) => Failure::Final(in_bastion(error)),
+        }
+    })
 }
 
 fn connect_error(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use infra_compiler::schema::validate::parse_duration;
-use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema, Validator};
+use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
     Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
@@ -202,6 +202,32 @@ fn file_data() -> Schema {
     )
 }
 
+fn bastion_block() -> BlockSchema {
+    let description = "A jump host: the connection to `host` is tunnelled through an SSH connection to it.";
+    BlockSchema {
+        name: "bastion".to_string(),
+        description: description.to_string(),
+        schema: Schema {
+            description: description.to_string(),
+            attributes: vec![
+                AttributeSchema::required("host", Type::String, "The bastion's host name or IP address."),
+                AttributeSchema::optional("port", Type::Number, "The bastion's SSH port; 22 by default.")
+                    .validate(Validator::Range { min: 1, max: 65535 }),
+                string("user", "The user to log in to the bastion as; the provider's `user` by default."),
+                string("private_key", "The key for the bastion; the provider's `private_key` by default.").sensitive(),
+                string("password", "A password for the bastion.").sensitive(),
+                string(
+                    "host_key",
+                    "The bastion's public key or its fingerprint; required unless `known_hosts` lists the bastion.",
+                ),
+            ],
+            blocks: Vec::new(),
+        },
+        repeated: false,
+        compare: Comparison::Exact,
+    }
+}
+
 fn config() -> Schema {
     let duration = |name: &str, description: &str| string(name, description).validate(Validator::Duration);
     Schema {
@@ -232,7 +258,7 @@ fn config() -> Schema {
                  default.",
             ),
         ],
-        blocks: Vec::new(),
+        blocks: vec![bastion_block()],
     }
 }
 
@@ -287,15 +313,18 @@ fn duration(config: &Attributes, name: &str) -> ProviderResult<Option<Duration>>
         .map_err(|message| ProviderError::new(format!("`{name}`: {message}")).on_attribute(name))
 }
 
+fn port(config: &Attributes) -> ProviderResult<u16> {
+    let port = whole_number(config, "port")?.unwrap_or(22);
+    u16::try_from(port).map_err(|_| ProviderError::new("`port` must be between 1 and 65535").on_attribute("port"))
+}
+
 fn settings(config: &Attributes, context: &ProviderContext) -> ProviderResult<Settings> {
     let required = |name: &str| {
         text(config, name).ok_or_else(|| ProviderError::new(format!("`{name}` is not set")).on_attribute(name))
     };
-    let port = whole_number(config, "port")?.unwrap_or(22);
-    Ok(Settings {
+    let mut settings = Settings {
         host: required("host")?,
-        port: u16::try_from(port)
-            .map_err(|_| ProviderError::new("`port` must be between 1 and 65535").on_attribute("port"))?,
+        port: port(config)?,
         user: required("user")?,
         private_key: text(config, "private_key"),
         password: text(config, "password"),
@@ -305,6 +334,32 @@ fn settings(config: &Attributes, context: &ProviderContext) -> ProviderResult<Se
         sudo: known(config, "sudo").and_then(Value::as_bool).unwrap_or(false),
         connect_timeout: duration(config, "connect_timeout")?.unwrap_or(Duration::from_secs(30)),
         wait: duration(config, "wait")?,
+        bastion: None,
+    };
+    if let Some(bastion) = known(config, "bastion").and_then(Value::as_map) {
+        let bastion: Attributes = bastion.clone().into_iter().collect();
+        settings.bastion = Some(Box::new(bastion_settings(&bastion, &settings)?));
+    }
+    Ok(settings)
+}
+
+/// The bastion's settings: its block, with the user, key, agent and `known_hosts` of the
+/// provider where the block leaves them out.
+fn bastion_settings(block: &Attributes, host: &Settings) -> ProviderResult<Settings> {
+    let in_block = |error: ProviderError| ProviderError { message: format!("bastion: {}", error.message), ..error };
+    Ok(Settings {
+        host: text(block, "host").ok_or_else(|| in_block(ProviderError::new("`host` is not set")))?,
+        port: port(block).map_err(in_block)?,
+        user: text(block, "user").unwrap_or_else(|| host.user.clone()),
+        private_key: text(block, "private_key").or_else(|| host.private_key.clone()),
+        password: text(block, "password"),
+        agent: host.agent,
+        host_key: text(block, "host_key"),
+        known_hosts: host.known_hosts.clone(),
+        sudo: false,
+        connect_timeout: host.connect_timeout,
+        wait: None,
+        bastion: None,
     })
 }
 

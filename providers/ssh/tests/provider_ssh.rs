@@ -435,3 +435,54 @@ fn one_connection_serves_every_resource_of_a_provider() {
         assert_ne!(text(&first, "stdout").trim(), "none");
     });
 }
+
+/// The `bastion` block as the provider receives it.
+fn bastion_block(bastion: &Sshd, host_key: &str) -> Value {
+    let block: Attributes = attributes(&[
+        ("host", s("127.0.0.1")),
+        ("port", Value::number(f64::from(bastion.port))),
+        ("user", s(&bastion.user)),
+        ("private_key", s(&bastion.private_key)),
+        ("host_key", s(host_key)),
+    ]);
+    Value::map(block.into_iter().collect())
+}
+
+#[test]
+fn a_bastion_tunnels_the_connection_and_its_host_key_is_checked() {
+    let target = Sshd::start();
+    let bastion = Sshd::start();
+    let closed = Sshd::start_with("PermitOpen none\n");
+    let dir = target.scratch("through-bastion");
+    runtime().block_on(async {
+        let through = |jump: &Sshd, host_key: &str| {
+            target.provider_with(&[("host_key", s(&target.host_key)), ("bastion", bastion_block(jump, host_key))])
+        };
+        let provider = through(&bastion, &bastion.host_key);
+        let config = attributes(&[("path", path_value(&dir.join("hello"))), ("content", s("hi\n"))]);
+        let created = create(&provider, "file", &config).await.expect("created through the bastion");
+        assert_eq!(std::fs::read_to_string(dir.join("hello")).unwrap(), "hi\n");
+        assert_eq!(read(&provider, "file", &created).await, created);
+
+        // A bastion that forwards nothing: the tunnel is refused there.
+        let provider = through(&closed, &closed.host_key);
+        let error = create(&provider, "file", &config).await.unwrap_err();
+        assert!(error.message.starts_with("the bastion"), "{}", error.message);
+        assert!(error.message.contains("did not open a tunnel"), "{}", error.message);
+
+        // The bastion's key is checked as strictly as the host's.
+        let provider = through(&bastion, &bastion.other_host_key());
+        let error = create(&provider, "file", &config).await.unwrap_err();
+        assert!(error.message.starts_with("bastion: the host key of"), "{}", error.message);
+        assert_eq!(error.message.matches("SHA256:").count(), 2, "{}", error.message);
+
+        let unpinned = Value::map(
+            [("host".to_string(), s("127.0.0.1")), ("port".to_string(), Value::number(f64::from(bastion.port)))]
+                .into_iter()
+                .collect(),
+        );
+        let provider = target.provider_with(&[("bastion", unpinned)]);
+        let error = create(&provider, "file", &config).await.unwrap_err();
+        assert!(error.message.contains("has no `host_key`"), "{}", error.message);
+    });
+}
