@@ -32,6 +32,9 @@ const BODIES: [&str; 3] = ["content", "source", "content_base64"];
 const VALIDATE_FAILED: u32 = 3;
 /// The exit status of the write script when `path` is a directory.
 const IS_DIRECTORY: u32 = 4;
+/// The exit status of the write script when the upload did not arrive whole (the
+/// connection dropped, or Infra was killed): the temporary file is not renamed.
+const INCOMPLETE: u32 = 5;
 
 pub fn validate(config: &Attributes) -> Vec<ProviderError> {
     let mut errors = Vec::new();
@@ -128,10 +131,13 @@ fn temporary_name(path: &str) -> String {
 
 /// The write script: content on standard input to a temporary file, permissions,
 /// owner, `validate`, rename; then the file's permissions and owner are printed.
-fn write_script(path: &str, temporary: &str, attributes: &Attributes) -> String {
+fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attributes) -> String {
+    // When the connection drops mid-upload, `cat` sees the end of its input early and
+    // succeeds: only the hash tells a whole upload from a cut one.
     let mut script = format!(
         "set -e\np={}\nt={}\nif [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
-         trap 'rm -f \"$t\"' EXIT\n(umask 077; set -C; cat > \"$t\")\n",
+         trap 'rm -f \"$t\"' EXIT\n(umask 077; set -C; cat > \"$t\")\n\
+         h=$(sha256sum < \"$t\")\nif [ \"${{h%% *}}\" != {sha256} ]; then echo 'the upload arrived incomplete' >&2; exit {INCOMPLETE}; fi\n",
         quote(path),
         quote(temporary)
     );
@@ -160,7 +166,8 @@ pub async fn write(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes
     let bytes =
         body(&ssh.module_dir, planned)?.ok_or_else(|| ProviderError::new("the file's content is not known yet"))?;
     let connection = ssh.connect(Some(planned)).await?;
-    let script = write_script(&path, &temporary_name(&path), planned);
+    let hash = sha256_hex(&bytes);
+    let script = write_script(&path, &temporary_name(&path), &hash, planned);
     let output = connection.run(&script, Some(&bytes), None).await?;
     match output.exit_code {
         Some(0) => {}
@@ -178,7 +185,7 @@ pub async fn write(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes
     if let [mode, owner, group] = fields[..] {
         set_ownership(&mut written, mode, owner, group);
     }
-    written.insert("sha256".to_string(), Value::string(sha256_hex(&bytes)));
+    written.insert("sha256".to_string(), Value::string(hash));
     Ok(with_fingerprint(written, &connection))
 }
 

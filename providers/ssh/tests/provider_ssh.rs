@@ -486,3 +486,38 @@ fn a_bastion_tunnels_the_connection_and_its_host_key_is_checked() {
         assert!(error.message.contains("has no `host_key`"), "{}", error.message);
     });
 }
+
+/// An upload cut short (the operation abandoned mid-transfer, as when Infra is killed or
+/// the connection drops) never leaves a partial file at `path`: the old file stays, or
+/// the new one is there whole.
+#[test]
+fn an_upload_cut_short_leaves_the_old_file_whole() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("cut");
+    let path = dir.join("big");
+    std::fs::write(&path, "old\n").unwrap();
+    let content = "x".repeat(32 * 1024 * 1024);
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let config = attributes(&[("path", path_value(&path)), ("content", s(&content))]);
+        let planned = provider.plan("file", None, &config).expect("planned");
+        // Wait for the connection first, so the cut falls in the upload.
+        create(&provider, "directory", &attributes(&[("path", path_value(&dir))])).await.expect("connected");
+        let upload = provider.create("file", &planned);
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(100), upload).await;
+        // The script goes on after the cut; a command after it on the same connection
+        // runs once the server has handled the channel's end.
+        create(&provider, "command", &attributes(&[("create", s("sleep 1"))])).await.expect("still connected");
+    });
+    let now = std::fs::read(&path).unwrap();
+    assert!(now == b"old\n" || now == content.as_bytes(), "a partial file of {} bytes", now.len());
+    // The connection is closed now (the provider is gone): the server ends the upload's
+    // input, the hash does not match, and the script removes its temporary file.
+    let names = || -> Vec<_> { std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect() };
+    let start = std::time::Instant::now();
+    while names().len() > 1 && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(names(), ["big"], "no temporary file is left behind");
+    assert!(std::fs::read(&path).unwrap() == now, "the file did not change after the cut");
+}
