@@ -96,3 +96,41 @@ fn drift_shows_the_changed_lines_and_never_a_secret() {
     let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{plan}");
 }
+
+/// Every command the server runs is logged by a `ForceCommand` wrapper, one line each.
+fn counting_sshd(log: &Path) -> Sshd {
+    let wrapper = log.with_extension("sh");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\necho run >> {}\nexec sh -c \"$SSH_ORIGINAL_COMMAND\"\n", log.display()),
+    )
+    .expect("wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    Sshd::start_with(&format!("ForceCommand {}\n", wrapper.display()))
+}
+
+fn commands_run(log: &Path) -> usize {
+    std::fs::read_to_string(log).unwrap_or_default().lines().count()
+}
+
+#[test]
+fn a_plan_reads_every_file_of_a_host_with_one_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("commands.log");
+    let sshd = counting_sshd(&log);
+    let files: String = (0..30)
+        .map(|i| {
+            format!(
+                "resource ssh.file f{i} {{\n  path    = \"{}/f{i}\"\n  content = \"{i}\\n\"\n}}\n",
+                dir.path().display()
+            )
+        })
+        .collect();
+    module(dir.path(), &sshd, &files);
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(commands_run(&log), 30, "one command per file written");
+    std::fs::remove_file(&log).unwrap();
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+    assert_eq!(commands_run(&log), 1, "one command read all 30 files");
+}
