@@ -521,3 +521,21 @@ fn an_upload_cut_short_leaves_the_old_file_whole() {
     assert_eq!(names(), ["big"], "no temporary file is left behind");
     assert!(std::fs::read(&path).unwrap() == now, "the file did not change after the cut");
 }
+
+/// `sudo = true` runs every command through `sudo -n`, quoting intact (the tests log in
+/// as root, whom sudo lets through without a password).
+#[test]
+fn sudo_runs_commands_and_writes_as_root() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("sudo");
+    runtime().block_on(async {
+        let provider = sshd.provider_with(&[("host_key", s(&sshd.host_key)), ("sudo", Value::bool(true))]);
+        let config = attributes(&[("create", s("echo \"it's $(id -u) via ${SUDO_USER:-nobody}\""))]);
+        let created = create(&provider, "command", &config).await.expect("ran");
+        assert_eq!(text(&created, "stdout"), format!("it's 0 via {}\n", sshd.user));
+        let file = attributes(&[("path", path_value(&dir.join("it's"))), ("content", s("quoted\n"))]);
+        let written = create(&provider, "file", &file).await.expect("written");
+        assert_eq!(text(&written, "owner"), "root");
+        assert_eq!(std::fs::read_to_string(dir.join("it's")).unwrap(), "quoted\n");
+    });
+}
