@@ -539,3 +539,43 @@ fn sudo_runs_commands_and_writes_as_root() {
         assert_eq!(std::fs::read_to_string(dir.join("it's")).unwrap(), "quoted\n");
     });
 }
+
+/// `agent = true` logs in with the keys of the agent at SSH_AUTH_SOCK (a real
+/// `ssh-agent`, started for the test and stopped after it).
+#[test]
+fn the_agent_logs_in_with_its_keys() {
+    use std::process::{Command, Stdio};
+    let sshd = Sshd::start();
+    let socket = sshd.dir.path().join("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&socket)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("ssh-agent runs (openssh-client)");
+    let start = std::time::Instant::now();
+    while !socket.exists() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let added = Command::new("ssh-add")
+        .arg(sshd.dir.path().join("client_key"))
+        .env("SSH_AUTH_SOCK", &socket)
+        .stderr(Stdio::null())
+        .status()
+        .expect("ssh-add runs");
+    assert!(added.success());
+    // Each test is a process of its own under nextest, so the variable is this test's.
+    std::env::set_var("SSH_AUTH_SOCK", &socket);
+    runtime().block_on(async {
+        let config = attributes(&[("create", s("echo agent"))]);
+        let provider = sshd.provider_with(&[
+            ("host_key", s(&sshd.host_key)),
+            ("private_key", Value::null()),
+            ("agent", Value::bool(true)),
+        ]);
+        let created = create(&provider, "command", &config).await.expect("logged in with the agent's key");
+        assert_eq!(text(&created, "stdout"), "agent\n");
+    });
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
