@@ -153,6 +153,13 @@ fn files_from_a_source_and_from_base64_and_the_data_source() {
         let created = create(&provider, "file", &from_source).await.expect("created from source");
         assert_eq!(std::fs::read(dir.join("a.bin")).unwrap(), [0u8, 159, 146, 150]);
         assert_eq!(text(&created, "mode"), "0644");
+        // A `source` file's drift shows in `sha256`: the plan puts the source's hash back.
+        std::fs::write(dir.join("a.bin"), "changed").unwrap();
+        let drifted = read(&provider, "file", &created).await;
+        assert_ne!(text(&drifted, "sha256"), text(&created, "sha256"));
+        assert_eq!(drifted["source"], created["source"]);
+        let planned = provider.plan("file", Some(&drifted), &from_source).expect("planned");
+        assert_eq!(text(&planned, "sha256"), text(&created, "sha256"));
 
         let from_base64 = attributes(&[("path", path_value(&dir.join("b.bin"))), ("content_base64", s("AJ+Slg=="))]);
         create(&provider, "file", &from_base64).await.expect("created from base64");
@@ -233,8 +240,11 @@ fn a_directory_is_made_kept_when_not_empty_and_forced() {
         let created = create(&provider, "directory", &config).await.expect("created");
         assert!(path.is_dir());
         assert_eq!(mode_of(&path), 0o750);
-        assert_eq!(text(&created, "force_destroy"), "");
+        assert_eq!(created["force_destroy"], Value::bool(false));
         assert_eq!(read(&provider, "directory", &created).await, created);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(text(&read(&provider, "directory", &created).await, "mode"), "0777");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o750)).unwrap();
 
         std::fs::write(path.join("index.html"), "hi").unwrap();
         let error = provider.delete("directory", &created).await.expect_err("not empty");
