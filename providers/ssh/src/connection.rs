@@ -14,7 +14,6 @@ use infra_runtime::provider::{ProviderError, ProviderResult};
 use russh::client::{self, AuthResult, Handle};
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey};
 use russh::ChannelMsg;
-use tokio::sync::OnceCell;
 
 use crate::shell;
 
@@ -71,15 +70,27 @@ pub struct Connection {
 }
 
 /// The provider's connection, opened once on first use. A failure is kept too, so a
-/// host that cannot be reached is tried once per run, not once per resource.
+/// host that cannot be reached is tried once per wave of operations, not once per
+/// resource: operations waiting for the attempt share its failure, and a transient one
+/// (refused, no answer) is tried again by an operation that comes a second or more
+/// later — the engine's own retry of a failed operation, typically.
 pub struct Lazy {
     settings: Settings,
-    cell: OnceCell<Result<Arc<Connection>, ProviderError>>,
+    state: tokio::sync::Mutex<Option<Attempt>>,
 }
+
+/// The outcome of the last attempt to connect, and when it ended.
+struct Attempt {
+    result: Result<Arc<Connection>, ProviderError>,
+    ended: Instant,
+}
+
+/// How old a transient failure must be before another operation tries again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 impl Lazy {
     pub fn new(settings: Settings) -> Lazy {
-        Lazy { settings, cell: OnceCell::new() }
+        Lazy { settings, state: tokio::sync::Mutex::new(None) }
     }
 
     /// The connection; `recorded` is the host key fingerprint a resource recorded when
@@ -88,8 +99,20 @@ impl Lazy {
     /// (a password is never sent to a server whose key changed); every caller's record
     /// is checked against the connection's key after.
     pub async fn get(&self, recorded: Option<&str>) -> ProviderResult<Arc<Connection>> {
-        let result = self.cell.get_or_init(|| connect_waiting(&self.settings, recorded.map(str::to_string))).await;
-        let connection = result.clone()?;
+        let connection = {
+            let mut state = self.state.lock().await;
+            let stale = |attempt: &Attempt| {
+                matches!(&attempt.result, Err(error) if error.retryable) && attempt.ended.elapsed() >= RETRY_AFTER
+            };
+            if state.as_ref().is_none_or(stale) {
+                let result = connect_waiting(&self.settings, recorded.map(str::to_string)).await;
+                *state = Some(Attempt { result, ended: Instant::now() });
+            }
+            state
+                .as_ref()
+                .map(|attempt| attempt.result.clone())
+                .unwrap_or_else(|| Err(ProviderError::new("no connection")))?
+        };
         if self.is_first_use() {
             if let Some(recorded) = recorded {
                 if recorded != connection.fingerprint {

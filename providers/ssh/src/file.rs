@@ -133,10 +133,11 @@ fn temporary_name(path: &str) -> String {
 /// owner, `validate`, rename; then the file's permissions and owner are printed.
 fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attributes) -> String {
     // When the connection drops mid-upload, `cat` sees the end of its input early and
-    // succeeds: only the hash tells a whole upload from a cut one.
+    // succeeds: only the hash tells a whole upload from a cut one. The server may also
+    // end the script with a signal, which runs the `EXIT` trap only through `exit`.
     let mut script = format!(
         "set -e\np={}\nt={}\nif [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
-         trap 'rm -f \"$t\"' EXIT\n(umask 077; set -C; cat > \"$t\")\n\
+         trap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n(umask 077; set -C; cat > \"$t\")\n\
          h=$(sha256sum < \"$t\")\nif [ \"${{h%% *}}\" != {sha256} ]; then echo 'the upload arrived incomplete' >&2; exit {INCOMPLETE}; fi\n",
         quote(path),
         quote(temporary)
