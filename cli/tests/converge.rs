@@ -3,7 +3,9 @@
 //! destroyed by the real `infra` binary, from its data file
 //! `tests/converge/PROVIDER/KIND.converge` (the format is in docs/contributing/converge.md).
 //! A kind without a data file, or whose file leaves an attribute uncovered, fails the suite.
-//! One moto serves every `aws` case; cases run a few at a time, each in its own directory.
+//! One moto serves every `aws` case and one sshd every `ssh` case (its `provider ssh`
+//! block is put before each configuration); cases run a few at a time, each in its own
+//! directory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,9 +22,12 @@ mod common;
 
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/sshd.rs"]
+mod sshd;
 
 use common::{command, text};
 use moto::Moto;
+use sshd::Sshd;
 
 /// How many cases run at once: enough to overlap the waits on moto and on processes, few
 /// enough for a two-core machine.
@@ -380,6 +385,8 @@ struct Case<'a> {
     spec: &'a Spec,
     config: &'static str,
     moto: &'a Moto,
+    /// The server of the `ssh` cases (started only when one runs).
+    sshd: Option<&'a Sshd>,
     dir: PathBuf,
 }
 
@@ -389,7 +396,11 @@ impl Case<'_> {
     }
 
     fn write(&self, config: &str) {
-        let source = format!("{}\n{config}", self.spec.support);
+        let provider = match self.sshd {
+            Some(sshd) if self.spec.provider == "ssh" => sshd.provider_block(),
+            _ => String::new(),
+        };
+        let source = format!("{provider}{}\n{config}", self.spec.support);
         std::fs::write(self.dir.join("main.infra"), source).expect("write main.infra");
     }
 
@@ -677,6 +688,7 @@ fn every_resource_kind_converges() {
         .map(|kind| read_spec(kind).unwrap_or_else(|e| panic!("{}: {e}", kind.name())))
         .collect();
     let moto = Moto::start();
+    let sshd = specs.iter().any(|spec| spec.provider == "ssh").then(Sshd::start);
     let temp = tempfile::tempdir().expect("temp dir");
     let queue: Mutex<Vec<(&Spec, &'static str)>> =
         Mutex::new(specs.iter().flat_map(|s| [(s, "minimal"), (s, "full")]).rev().collect());
@@ -688,7 +700,7 @@ fn every_resource_kind_converges() {
                 let data = if spec.data { "data-" } else { "" };
                 let dir = temp.path().join(format!("{data}{}-{}-{config}", spec.provider, spec.kind));
                 std::fs::create_dir(&dir).expect("case dir");
-                let case = Case { spec, config, moto: &moto, dir };
+                let case = Case { spec, config, moto: &moto, sshd: sshd.as_ref(), dir };
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case.run()));
                 if let Err(panic) = outcome {
                     let message = panic

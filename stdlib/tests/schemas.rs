@@ -149,7 +149,7 @@ fn attribute<'a>(stdlib: &'a Stdlib, provider: &str, kind: &str, name: &str) -> 
 #[test]
 fn provider_names_are_sorted_and_complete() {
     let names = builtin().provider_names();
-    assert_eq!(names, ["aws", "exec", "local", "null", "random", "time", "tls"]);
+    assert_eq!(names, ["aws", "exec", "local", "null", "random", "ssh", "time", "tls"]);
 }
 
 #[test]
@@ -197,6 +197,11 @@ fn expected_kinds_exist() {
         "random.id",
         "random.integer",
         "random.password",
+        "ssh.command",
+        "ssh.directory",
+        "ssh.file",
+        "data ssh.facts",
+        "data ssh.file",
         "time.sleep",
         "tls.private_key",
     ];
@@ -332,6 +337,26 @@ fn aws_credentials_are_sensitive_and_the_rest_of_the_configuration_is_not() {
     for attribute in &provider.config.attributes {
         let secret = matches!(attribute.name.as_str(), "access_key" | "secret_key");
         assert_eq!(attribute.sensitive, secret, "`provider aws` setting `{}`", attribute.name);
+    }
+}
+
+#[test]
+fn ssh_keys_and_passwords_are_sensitive_and_the_rest_of_the_configuration_is_not() {
+    let provider = builtin().provider("ssh").expect("ssh exists");
+    for attribute in &provider.config.attributes {
+        let secret = matches!(attribute.name.as_str(), "private_key" | "password");
+        assert_eq!(attribute.sensitive, secret, "`provider ssh` setting `{}`", attribute.name);
+    }
+}
+
+/// Every `ssh` resource and data source records the server's host key, so that a changed
+/// key is an error rather than accepted silently (docs/providers/ssh.md, "Host keys").
+#[test]
+fn every_ssh_kind_records_the_host_key_fingerprint() {
+    let provider = builtin().provider("ssh").expect("ssh exists");
+    for (kind, schema) in provider.resources.iter().chain(&provider.data_sources) {
+        let attribute = schema.attribute("host_key_fingerprint").unwrap_or_else(|| panic!("ssh.{kind}"));
+        assert!(attribute.is_computed_only(), "ssh.{kind}");
     }
 }
 

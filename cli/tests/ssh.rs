@@ -1,0 +1,136 @@
+//! The `ssh` provider end to end: `infra` plans and applies files over SSH against a real
+//! `sshd` on 127.0.0.1 (started and stopped by each test), and what users rely on shows
+//! in its output: drift as a line diff, secrets redacted, and a changed host key as a
+//! plan error that runs nothing.
+
+use std::path::Path;
+
+mod common;
+
+use common::{fails, ok, outcome, write_module};
+
+#[path = "support/sshd.rs"]
+mod sshd;
+
+use sshd::Sshd;
+
+/// A module with the provider block reaching `sshd` (host key trusted on first use) and
+/// `body` after it.
+fn module(dir: &Path, sshd: &Sshd, body: &str) {
+    write_module(dir, &format!("{}{body}", sshd.provider_block()));
+}
+
+#[test]
+fn a_changed_host_key_is_a_plan_error_naming_both_fingerprints_and_nothing_runs() {
+    let mut sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("motd");
+    let marker = dir.path().join("ran");
+    module(
+        dir.path(),
+        &sshd,
+        &format!("resource ssh.file motd {{\n  path    = \"{}\"\n  content = \"hello\\n\"\n}}\n", target.display()),
+    );
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    let (code, _) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the recorded key is accepted");
+    let state = ok(dir.path(), &["state", "show", "motd"]);
+    let recorded = state.split_whitespace().find(|w| w.contains("SHA256:")).expect("recorded").trim_matches('"');
+
+    sshd.restart_with_new_host_key();
+    // A new command would leave a mark if it ran before the key was checked.
+    let body = format!(
+        "resource ssh.file motd {{\n  path    = \"{}\"\n  content = \"changed\\n\"\n}}\n\
+         resource ssh.command mark {{\n  create = \"touch {}\"\n}}\n",
+        target.display(),
+        marker.display()
+    );
+    module(dir.path(), &sshd, &body);
+    let printed = fails(dir.path(), &["plan"]);
+    assert!(printed.contains("changed"), "{printed}");
+    // The renderer wraps long lines: compare without the wrapping.
+    let unwrapped: String = printed.split_whitespace().filter(|w| *w != "│").collect();
+    assert!(unwrapped.contains(recorded), "the recorded fingerprint: {printed}");
+    assert_eq!(printed.matches("SHA256:").count(), 2, "both fingerprints: {printed}");
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(printed.contains("help: nothing was run"), "{printed}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "hello\n");
+    assert!(!marker.exists(), "nothing ran");
+
+    // Pinning the new key is how a rebuilt server is accepted; the record follows it.
+    let pinned = sshd.provider_block().replace("}\n", &format!("  host_key    = \"{}\"\n}}\n", sshd.host_key));
+    write_module(dir.path(), &format!("{pinned}{body}"));
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "changed\n");
+    assert!(marker.exists());
+}
+
+#[test]
+fn drift_shows_the_changed_lines_and_never_a_secret() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let page = dir.path().join("index.html");
+    let secret = dir.path().join("token");
+    module(
+        dir.path(),
+        &sshd,
+        &format!(
+            "resource ssh.file page {{\n  path    = \"{}\"\n  content = \"<h1>one</h1>\\n<p>two</p>\\n\"\n}}\n\
+             resource ssh.file token {{\n  path    = \"{}\"\n  content = sensitive(\"s3cr3t-token\\n\")\n  mode    = \"0600\"\n}}\n",
+            page.display(),
+            secret.display()
+        ),
+    );
+    let applied = ok(dir.path(), &["apply", "--auto-approve"]);
+    assert!(!applied.contains("s3cr3t"), "{applied}");
+    std::fs::write(&page, "<h1>one</h1>\n<p>tampered</p>\n").unwrap();
+    std::fs::write(&secret, "s3cr3t-other\n").unwrap();
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("~ ssh.file.page") || plan.contains("~ ssh.file page"), "{plan}");
+    assert!(plan.contains("tampered") && plan.contains("<p>two</p>"), "the changed line: {plan}");
+    assert!(!plan.contains("s3cr3t"), "no secret: {plan}");
+    let applied = ok(dir.path(), &["apply", "--auto-approve"]);
+    assert!(!applied.contains("s3cr3t"), "{applied}");
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "s3cr3t-token\n");
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+}
+
+/// Every command the server runs is logged by a `ForceCommand` wrapper, one line each.
+fn counting_sshd(log: &Path) -> Sshd {
+    let wrapper = log.with_extension("sh");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\necho run >> {}\nexec sh -c \"$SSH_ORIGINAL_COMMAND\"\n", log.display()),
+    )
+    .expect("wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    Sshd::start_with(&format!("ForceCommand {}\n", wrapper.display()))
+}
+
+fn commands_run(log: &Path) -> usize {
+    std::fs::read_to_string(log).unwrap_or_default().lines().count()
+}
+
+#[test]
+fn a_plan_reads_every_file_of_a_host_with_one_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("commands.log");
+    let sshd = counting_sshd(&log);
+    let files: String = (0..30)
+        .map(|i| {
+            format!(
+                "resource ssh.file f{i} {{\n  path    = \"{}/f{i}\"\n  content = \"{i}\\n\"\n}}\n",
+                dir.path().display()
+            )
+        })
+        .collect();
+    module(dir.path(), &sshd, &files);
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(commands_run(&log), 30, "one command per file written");
+    std::fs::remove_file(&log).unwrap();
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+    assert_eq!(commands_run(&log), 1, "one command read all 30 files");
+}

@@ -1,0 +1,349 @@
+//! `ssh.file` and the data source `ssh.file`.
+//!
+//! A file is written atomically: its content goes to a temporary file beside it (so the
+//! rename stays on one file system), which gets its permissions and owner, is checked by
+//! `validate`, and only then is renamed over the real one. A failure at any step leaves
+//! the old file as it was and removes the temporary one.
+//!
+//! Drift: the server's SHA-256 of the content, permissions and owner are read (for all
+//! files of a host with one command, `stat.rs`); a different hash shows as a change of
+//! `sha256` and, for a file written from `content`, of `content` itself, so the plan can
+//! show the lines that differ.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use infra_compiler::schema::Schema;
+use infra_compiler::types::Type;
+use infra_provider_kit::{attribute, plan_attributes};
+use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::Value;
+use sha2::{Digest, Sha256};
+
+use crate::connection::Connection;
+use crate::shell::quote;
+use crate::stat::{format_mode, parse_mode, Entry, Facts};
+use crate::{failed, with_fingerprint, Ssh};
+
+/// The three ways to give a file's content; exactly one is set.
+const BODIES: [&str; 3] = ["content", "source", "content_base64"];
+
+/// The exit status of the write script when `validate` refused the temporary file.
+const VALIDATE_FAILED: u32 = 3;
+/// The exit status of the write script when `path` is a directory.
+const IS_DIRECTORY: u32 = 4;
+/// The exit status of the write script when the upload did not arrive whole (the
+/// connection dropped, or Infra was killed): the temporary file is not renamed.
+const INCOMPLETE: u32 = 5;
+
+pub fn validate(config: &Attributes) -> Vec<ProviderError> {
+    let mut errors = Vec::new();
+    let set: Vec<&str> = BODIES.into_iter().filter(|name| !attribute(config, name).is_null()).collect();
+    if set.len() != 1 {
+        errors.push(
+            ProviderError::new("set exactly one of `content`, `source` and `content_base64`")
+                .with_help("`content` is text, `source` a local file to upload, `content_base64` binary content"),
+        );
+    }
+    if let Some(command) = attribute(config, "validate").as_str() {
+        if !command.contains("%s") {
+            errors.push(
+                ProviderError::new("`validate` does not mention `%s`")
+                    .on_attribute("validate")
+                    .with_help("`%s` stands for the uploaded temporary file, as in \"nginx -t -c %s\""),
+            );
+        }
+    }
+    if let Some(encoded) = attribute(config, "content_base64").as_str() {
+        if base64::engine::general_purpose::STANDARD.decode(encoded).is_err() {
+            errors.push(ProviderError::new("`content_base64` is not Base64").on_attribute("content_base64"));
+        }
+    }
+    errors
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The content the attributes give; `None` while it is unknown.
+fn body(module_dir: &Path, attributes: &Attributes) -> ProviderResult<Option<Vec<u8>>> {
+    if BODIES.iter().any(|name| !attribute(attributes, name).is_known()) {
+        return Ok(None);
+    }
+    if let Some(content) = attribute(attributes, "content").as_str() {
+        return Ok(Some(content.as_bytes().to_vec()));
+    }
+    if let Some(encoded) = attribute(attributes, "content_base64").as_str() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| ProviderError::new("`content_base64` is not Base64").on_attribute("content_base64"))?;
+        return Ok(Some(bytes));
+    }
+    let Some(source) = attribute(attributes, "source").as_str() else {
+        return Err(ProviderError::new("set exactly one of `content`, `source` and `content_base64`"));
+    };
+    let path = module_dir.join(source);
+    std::fs::read(&path).map(Some).map_err(|error| {
+        ProviderError::new(format!("cannot read `source` file `{}`: {error}", path.display()))
+            .on_attribute("source")
+            .with_help("relative paths start at the root module's directory")
+    })
+}
+
+pub fn plan(
+    schema: &Schema,
+    module_dir: &Path,
+    prior: Option<&Attributes>,
+    config: &Attributes,
+) -> ProviderResult<Attributes> {
+    let mut planned = plan_attributes(schema, prior, config, &[("mode", Value::string("0644"))]);
+    // A `source` that cannot be read yet (another resource writes it) is hashed at apply.
+    let desired = match body(module_dir, config) {
+        Ok(body) => body.map(|bytes| sha256_hex(&bytes)),
+        Err(error) if attribute(config, "source").is_null() => return Err(error),
+        Err(_) => None,
+    };
+    // The engine hands an unset `sha256` over as the prior one (what the server has):
+    // only a value that is neither that nor the content's hash was configured, and
+    // must match.
+    let configured = attribute(config, "sha256")
+        .as_str()
+        .filter(|c| prior.is_none_or(|p| attribute(p, "sha256").as_str() != Some(c)));
+    if let (Some(desired), Some(configured)) = (&desired, configured) {
+        if desired != configured {
+            return Err(ProviderError::new(format!(
+                "the content's SHA-256 is {desired}, not the `sha256` configured ({configured})"
+            ))
+            .on_attribute("sha256"));
+        }
+    }
+    let sha256 = desired.map_or_else(|| Value::unknown(Type::String), Value::string);
+    planned.insert("sha256".to_string(), sha256);
+    Ok(planned)
+}
+
+/// A name for the temporary file beside `path`, unique on this machine and in this run.
+fn temporary_name(path: &str) -> String {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    format!("{dir}/.{name}.infra-{}", crate::unique_id())
+}
+
+/// The write script: content on standard input to a temporary file, permissions,
+/// owner, `validate`, rename; then the file's permissions and owner are printed.
+fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attributes) -> String {
+    // When the connection drops mid-upload, `cat` sees the end of its input early and
+    // succeeds: only the hash tells a whole upload from a cut one. The server may also
+    // end the script with a signal, which runs the `EXIT` trap only through `exit`.
+    let mut script = format!(
+        "set -e\np={}\nt={}\nif [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
+         trap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n(umask 077; set -C; cat > \"$t\")\n\
+         h=$(sha256sum < \"$t\")\nif [ \"${{h%% *}}\" != {sha256} ]; then echo 'the upload arrived incomplete' >&2; exit {INCOMPLETE}; fi\n",
+        quote(path),
+        quote(temporary)
+    );
+    let mode = attribute(attributes, "mode").as_str().and_then(parse_mode).unwrap_or(0o644);
+    script.push_str(&format!("chmod {mode:o} \"$t\"\n"));
+    for (name, tool, format) in [("owner", "chown", "%u"), ("group", "chgrp", "%g")] {
+        match attribute(attributes, name).as_str() {
+            Some(value) => script.push_str(&format!("{tool} {} \"$t\"\n", quote(value))),
+            // Left out: an existing file keeps its owner (when the login may give it).
+            None => script.push_str(&format!(
+                "if [ -e \"$p\" ]; then {tool} \"$(stat -L -c {format} -- \"$p\")\" \"$t\" 2>/dev/null || true; fi\n"
+            )),
+        }
+    }
+    if let Some(command) = attribute(attributes, "validate").as_str() {
+        let command = command.replace("%s", &quote(temporary));
+        script.push_str(&format!("if ! ( {command} ) >&2; then exit {VALIDATE_FAILED}; fi\n"));
+    }
+    script.push_str("mv -f \"$t\" \"$p\"\ntrap - EXIT\nstat -L -c '%a|%U|%G' -- \"$p\"\n");
+    script
+}
+
+/// Creates or rewrites the file `planned` describes.
+pub async fn write(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes> {
+    let path = path_of(planned)?;
+    let bytes =
+        body(&ssh.module_dir, planned)?.ok_or_else(|| ProviderError::new("the file's content is not known yet"))?;
+    let connection = ssh.connect(Some(planned)).await?;
+    let hash = sha256_hex(&bytes);
+    let script = write_script(&path, &temporary_name(&path), &hash, planned);
+    let output = connection.run(&script, Some(&bytes), None).await?;
+    match output.exit_code {
+        Some(0) => {}
+        Some(VALIDATE_FAILED) => {
+            let error = failed(&format!("`validate` refused the new `{path}`; the file was left as it was:"), &output);
+            return Err(ProviderError { message: error.message.replace(": exited", " (exited"), ..error }
+                .on_attribute("validate"));
+        }
+        _ => return Err(failed(&format!("writing `{path}`"), &output).on_attribute("path")),
+    }
+    let line = output.stdout_text();
+    let fields: Vec<&str> = line.trim().split('|').collect();
+    let mut written = planned.clone();
+    written.insert("id".to_string(), Value::string(path.clone()));
+    if let [mode, owner, group] = fields[..] {
+        set_ownership(&mut written, mode, owner, group);
+    }
+    written.insert("sha256".to_string(), Value::string(hash));
+    Ok(with_fingerprint(written, &connection))
+}
+
+/// Records what the server reports for `mode`, `owner` and `group` where the
+/// attributes do not already say the same (`"644"` configured is `0644` on the server).
+fn set_ownership(attributes: &mut Attributes, mode: &str, owner: &str, group: &str) {
+    let recorded = attribute(attributes, "mode").as_str().and_then(parse_mode);
+    let actual = parse_mode(mode);
+    if recorded != actual {
+        if let Some(actual) = actual {
+            attributes.insert("mode".to_string(), Value::string(format_mode(actual)));
+        }
+    }
+    attributes.insert("owner".to_string(), Value::string(owner));
+    attributes.insert("group".to_string(), Value::string(group));
+}
+
+pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attributes>> {
+    let path = path_of(current)?;
+    let connection = ssh.connect(Some(current)).await?;
+    let facts = match ssh.stats.entry(connection.clone(), &path).await? {
+        Entry::Missing => return Ok(None),
+        Entry::File(facts) => facts,
+        Entry::Directory(_) | Entry::Other => return Err(not_a_file(&path)),
+    };
+    let mut found = current.clone();
+    set_ownership(&mut found, &format_mode(facts.mode), &facts.owner, &facts.group);
+    if attribute(current, "sha256").as_str() != Some(facts.sha256.as_str()) {
+        found.insert("sha256".to_string(), Value::string(facts.sha256.clone()));
+        // Show what the server has in the form the configuration uses, so the plan
+        // shows the change; a `source` file's drift shows in `sha256` alone.
+        if !attribute(current, "content").is_null() || !attribute(current, "content_base64").is_null() {
+            let bytes = fetch(&connection, &path).await?;
+            put_body(&mut found, bytes, !attribute(current, "content").is_null());
+        }
+    }
+    Ok(Some(with_fingerprint(found, &connection)))
+}
+
+/// Sets `content` (as text, when `text` is asked for and the bytes are UTF-8) or
+/// `content_base64`.
+fn put_body(attributes: &mut Attributes, bytes: Vec<u8>, text: bool) {
+    let encode = |bytes: &[u8]| Value::string(base64::engine::general_purpose::STANDARD.encode(bytes));
+    match String::from_utf8(bytes) {
+        Ok(content) if text => {
+            attributes.insert("content".to_string(), Value::string(content));
+        }
+        Ok(content) => {
+            attributes.insert("content_base64".to_string(), encode(content.as_bytes()));
+        }
+        Err(error) => {
+            let bytes = error.into_bytes();
+            attributes.insert("content".to_string(), Value::null());
+            attributes.insert("content_base64".to_string(), encode(&bytes));
+        }
+    }
+}
+
+/// The file's bytes.
+async fn fetch(connection: &Connection, path: &str) -> ProviderResult<Vec<u8>> {
+    let output = connection.run(&format!("cat -- {}", quote(path)), None, None).await?;
+    if !output.succeeded() {
+        return Err(failed(&format!("reading `{path}`"), &output).on_attribute("path"));
+    }
+    Ok(output.stdout)
+}
+
+fn not_a_file(path: &str) -> ProviderError {
+    ProviderError::new(format!("`{path}` on the server is not a regular file"))
+        .on_attribute("path")
+        .with_help("remove what is there, or manage a directory with `ssh.directory`")
+}
+
+pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
+    let path = path_of(current)?;
+    let connection = ssh.connect(Some(current)).await?;
+    let script = format!(
+        "p={}\nif [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit 1; fi\nrm -f -- \"$p\"",
+        quote(&path)
+    );
+    let output = connection.run(&script, None, None).await?;
+    if output.succeeded() {
+        Ok(())
+    } else {
+        Err(failed(&format!("deleting `{path}`"), &output).on_attribute("path"))
+    }
+}
+
+/// The file at `path` (the id), with the content, permissions and owner it has.
+pub async fn import(ssh: &Ssh, id: &str) -> ProviderResult<Attributes> {
+    let (facts, bytes, connection) = read_whole(ssh, id).await?;
+    let mut imported = Attributes::new();
+    imported.insert("id".to_string(), Value::string(id));
+    imported.insert("path".to_string(), Value::string(id));
+    put_body(&mut imported, bytes, true);
+    imported.insert("mode".to_string(), Value::string(format_mode(facts.mode)));
+    imported.insert("owner".to_string(), Value::string(facts.owner));
+    imported.insert("group".to_string(), Value::string(facts.group));
+    imported.insert("sha256".to_string(), Value::string(facts.sha256));
+    Ok(with_fingerprint(imported, &connection))
+}
+
+pub async fn read_data(ssh: &Ssh, config: &Attributes) -> ProviderResult<Attributes> {
+    let path = path_of(config)?;
+    let (facts, bytes, connection) = read_whole(ssh, &path).await?;
+    let mut attributes = config.clone();
+    attributes.insert("id".to_string(), Value::string(path.clone()));
+    attributes
+        .insert("content_base64".to_string(), Value::string(base64::engine::general_purpose::STANDARD.encode(&bytes)));
+    let content = String::from_utf8(bytes).map_err(|_| {
+        ProviderError::new(format!("`{path}` is not UTF-8 text"))
+            .on_attribute("path")
+            .with_help("use `content_base64` for binary files; `content` is an error for them")
+    });
+    attributes.insert("content".to_string(), content.map(Value::string).unwrap_or_else(|_| Value::null()));
+    attributes.insert("mode".to_string(), Value::string(format_mode(facts.mode)));
+    attributes.insert("owner".to_string(), Value::string(facts.owner));
+    attributes.insert("group".to_string(), Value::string(facts.group));
+    attributes.insert("sha256".to_string(), Value::string(facts.sha256));
+    Ok(with_fingerprint(attributes, &connection))
+}
+
+/// A file's permissions, owner and content, with one command.
+async fn read_whole(ssh: &Ssh, path: &str) -> ProviderResult<(Facts, Vec<u8>, std::sync::Arc<Connection>)> {
+    let connection = ssh.connect(None).await?;
+    let script = format!(
+        "p={}\nif [ ! -e \"$p\" ]; then exit 2; fi\nif [ ! -f \"$p\" ]; then exit 3; fi\nstat -L -c '%a|%U|%G' -- \"$p\"\ncat -- \"$p\"",
+        quote(path)
+    );
+    let output = connection.run(&script, None, None).await?;
+    match output.exit_code {
+        Some(0) => {}
+        Some(2) => {
+            return Err(ProviderError::new(format!("there is no file `{path}` on the server")).on_attribute("path"))
+        }
+        Some(3) => return Err(not_a_file(path)),
+        _ => return Err(failed(&format!("reading `{path}`"), &output).on_attribute("path")),
+    }
+    let split = output.stdout.iter().position(|b| *b == b'\n').unwrap_or(output.stdout.len());
+    let line = String::from_utf8_lossy(&output.stdout[..split]).into_owned();
+    let bytes = output.stdout.get(split + 1..).unwrap_or_default().to_vec();
+    let fields: Vec<&str> = line.split('|').collect();
+    let [mode, owner, group] = fields[..] else {
+        return Err(ProviderError::new(format!("unexpected answer about `{path}`: {line}")));
+    };
+    let facts = Facts {
+        mode: parse_mode(mode).unwrap_or(0),
+        owner: owner.to_string(),
+        group: group.to_string(),
+        sha256: sha256_hex(&bytes),
+    };
+    Ok((facts, bytes, connection))
+}
+
+pub fn path_of(attributes: &Attributes) -> ProviderResult<String> {
+    match attribute(attributes, "path").as_str() {
+        Some(path) => Ok(path.to_string()),
+        None => Err(ProviderError::new("`path` is not set").on_attribute("path")),
+    }
+}

@@ -1,0 +1,160 @@
+//! What is at a path on the server — its type, permissions, owner, group and, for a
+//! file, the SHA-256 of its content — read for many paths with one command.
+//!
+//! Reads of one provider's files and directories arrive together (the engine refreshes
+//! independent resources concurrently). The first read of a round becomes its leader:
+//! it lets the others that are ready queue their paths, then
+//! runs one script for all of them and hands each its answer. So a plan over 200 files
+//! of one host costs one round trip, not 200.
+
+use std::sync::{Arc, Mutex};
+
+use infra_runtime::provider::{ProviderError, ProviderResult};
+use tokio::sync::oneshot;
+
+use crate::connection::Connection;
+use crate::shell::quote;
+
+/// What a path is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Missing,
+    File(Facts),
+    Directory(Facts),
+    /// Something else: a socket, a device.
+    Other,
+}
+
+/// Permissions and ownership, and the content's hash for a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    pub mode: u32,
+    pub owner: String,
+    pub group: String,
+    pub sha256: String,
+}
+
+type Waiting = (String, oneshot::Sender<ProviderResult<Entry>>);
+
+/// The queue of paths waiting for the next batch.
+#[derive(Default)]
+pub struct Batcher {
+    queue: Mutex<Vec<Waiting>>,
+}
+
+impl Batcher {
+    /// What is at `path`, read with whatever other paths are asked for at the same time.
+    pub async fn entry(&self, connection: Arc<Connection>, path: &str) -> ProviderResult<Entry> {
+        let (sender, receiver) = oneshot::channel();
+        let leader = {
+            let mut queue = self.queue.lock().map_err(|_| poisoned())?;
+            queue.push((path.to_string(), sender));
+            queue.len() == 1
+        };
+        if leader {
+            // Let every read that is ready queue its path before the batch is taken.
+            for _ in 0..8 {
+                tokio::task::yield_now().await;
+            }
+            let batch = std::mem::take(&mut *self.queue.lock().map_err(|_| poisoned())?);
+            let paths: Vec<&str> = batch.iter().map(|(path, _)| path.as_str()).collect();
+            let mut answers = read(&connection, &paths).await;
+            for (index, (_, sender)) in batch.into_iter().enumerate() {
+                let answer = match &mut answers {
+                    Ok(entries) => Ok(std::mem::replace(&mut entries[index], Entry::Missing)),
+                    Err(error) => Err(error.clone()),
+                };
+                let _ = sender.send(answer);
+            }
+        }
+        receiver
+            .await
+            .map_err(|_| ProviderError::new("the batched read of the server's files was cancelled").retryable())?
+    }
+}
+
+fn poisoned() -> ProviderError {
+    ProviderError::new("the batched read of the server's files failed earlier in this run")
+}
+
+/// The script that prints one line per path: `INDEX|TYPE|MODE|OWNER|GROUP|SHA256`, the
+/// type `f`, `d`, `o` (other) or `-` (missing), or `e` with the reason.
+fn script(paths: &[&str]) -> String {
+    let words: Vec<String> = paths.iter().map(|p| quote(p)).collect();
+    format!(
+        r#"i=0
+for p in {}; do
+  if [ -f "$p" ]; then
+    if s=$(stat -L -c '%a|%U|%G' -- "$p" 2>&1) && h=$(sha256sum < "$p" 2>&1); then
+      printf '%s|f|%s|%s\n' "$i" "$s" "${{h%% *}}"
+    else
+      printf '%s|e|%s\n' "$i" "$(printf '%s' "$s$h" | tr '\n' ' ')"
+    fi
+  elif [ -d "$p" ]; then
+    if s=$(stat -L -c '%a|%U|%G' -- "$p" 2>&1); then printf '%s|d|%s|\n' "$i" "$s"
+    else printf '%s|e|%s\n' "$i" "$(printf '%s' "$s" | tr '\n' ' ')"; fi
+  elif [ -e "$p" ]; then printf '%s|o\n' "$i"
+  else printf '%s|-\n' "$i"
+  fi
+  i=$((i+1))
+done
+"#,
+        words.join(" ")
+    )
+}
+
+/// What is at each of `paths`, in order, with one command.
+pub async fn read(connection: &Connection, paths: &[&str]) -> ProviderResult<Vec<Entry>> {
+    let output = connection.run(&script(paths), None, None).await?;
+    if !output.succeeded() {
+        return Err(crate::failed("reading files on the server", &output));
+    }
+    let mut entries = vec![None; paths.len()];
+    for line in output.stdout_text().lines() {
+        let mut fields = line.splitn(3, '|');
+        let (Some(index), Some(kind)) = (fields.next(), fields.next()) else { continue };
+        let Some(index) = index.parse::<usize>().ok().filter(|i| *i < paths.len()) else { continue };
+        let rest = fields.next().unwrap_or_default();
+        entries[index] = Some(parse(paths[index], kind, rest)?);
+    }
+    entries
+        .into_iter()
+        .zip(paths)
+        .map(|(entry, path)| {
+            entry.ok_or_else(|| {
+                ProviderError::new(format!("the server gave no answer for `{path}`")).on_attribute("path")
+            })
+        })
+        .collect()
+}
+
+fn parse(path: &str, kind: &str, rest: &str) -> ProviderResult<Entry> {
+    let facts = || -> ProviderResult<Facts> {
+        let fields: Vec<&str> = rest.split('|').collect();
+        let [mode, owner, group, sha256] = fields[..] else {
+            return Err(ProviderError::new(format!("unexpected answer about `{path}`: {rest}")));
+        };
+        let mode = u32::from_str_radix(mode, 8)
+            .map_err(|_| ProviderError::new(format!("unexpected permissions of `{path}`: {mode}")))?;
+        Ok(Facts { mode, owner: owner.to_string(), group: group.to_string(), sha256: sha256.to_string() })
+    };
+    match kind {
+        "f" => Ok(Entry::File(facts()?)),
+        "d" => Ok(Entry::Directory(facts()?)),
+        "o" => Ok(Entry::Other),
+        "-" => Ok(Entry::Missing),
+        _ => {
+            Err(ProviderError::new(format!("cannot read `{path}` on the server: {}", rest.trim())).on_attribute("path"))
+        }
+    }
+}
+
+/// `mode` as four octal digits, as the attributes hold it.
+pub fn format_mode(mode: u32) -> String {
+    format!("{:04o}", mode & 0o7777)
+}
+
+/// An attribute's mode, as a number.
+pub fn parse_mode(text: &str) -> Option<u32> {
+    u32::from_str_radix(text, 8).ok().filter(|mode| *mode <= 0o7777)
+}

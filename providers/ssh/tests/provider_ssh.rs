@@ -1,0 +1,591 @@
+//! The `ssh` provider through the provider interface against a real OpenSSH server
+//! (started on a free port of 127.0.0.1 and stopped when each test ends): files,
+//! directories, commands and facts, drift, and every way a connection is refused.
+//! The server runs on this machine, so what it wrote is checked on the local disk.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use infra_runtime::provider::{Attributes, Provider, ProviderContext, ProviderError, ReadResult};
+use infra_runtime::Value;
+
+#[path = "../../../cli/tests/support/sshd.rs"]
+mod sshd;
+
+use sshd::Sshd;
+
+fn attributes(pairs: &[(&str, Value)]) -> Attributes {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+fn s(text: &str) -> Value {
+    Value::string(text)
+}
+
+fn path_value(path: &Path) -> Value {
+    Value::string(path.display().to_string())
+}
+
+fn text<'a>(attributes: &'a Attributes, name: &str) -> &'a str {
+    attributes.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+impl Sshd {
+    /// The provider configured with the host key pinned, plus `extra` settings.
+    fn provider_with(&self, extra: &[(&str, Value)]) -> Arc<dyn Provider> {
+        let mut config = attributes(&[
+            ("host", s("127.0.0.1")),
+            ("port", Value::number(f64::from(self.port))),
+            ("user", s(&self.user)),
+            ("private_key", s(&self.private_key)),
+        ]);
+        for (name, value) in extra {
+            config.insert(name.to_string(), value.clone());
+        }
+        let context = ProviderContext { module_dir: self.dir.path().to_path_buf() };
+        infra_provider_ssh::factory().configure(&config, &context).expect("configured")
+    }
+
+    fn provider(&self) -> Arc<dyn Provider> {
+        self.provider_with(&[("host_key", s(&self.host_key))])
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+/// Plans a create and performs it, as the engine would.
+async fn create(provider: &Arc<dyn Provider>, kind: &str, config: &Attributes) -> Result<Attributes, ProviderError> {
+    let planned = provider.plan(kind, None, config)?;
+    provider.create(kind, &planned).await
+}
+
+async fn read(provider: &Arc<dyn Provider>, kind: &str, current: &Attributes) -> Attributes {
+    match provider.read(kind, current).await.expect("read") {
+        ReadResult::Found(found) => found,
+        ReadResult::Gone => panic!("{kind} read as gone"),
+    }
+}
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o7777
+}
+
+#[test]
+fn a_file_is_written_read_back_drifts_is_updated_and_deleted() {
+    let sshd = Sshd::start();
+    let path = sshd.scratch("files").join("motd");
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let config = attributes(&[("path", path_value(&path)), ("content", s("hello\n")), ("mode", s("0640"))]);
+        let created = create(&provider, "file", &config).await.expect("created");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello\n");
+        assert_eq!(mode_of(&path), 0o640);
+        assert_eq!(text(&created, "sha256"), "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+        assert_eq!(text(&created, "owner"), sshd.user);
+        assert!(text(&created, "host_key_fingerprint").starts_with("SHA256:"));
+        assert_eq!(text(&created, "id"), path.display().to_string());
+
+        // Nothing changed: the read gives back what was recorded.
+        assert_eq!(read(&provider, "file", &created).await, created);
+
+        // Changed behind Infra's back: content and permissions show as drift.
+        std::fs::write(&path, "tampered\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let drifted = read(&provider, "file", &created).await;
+        assert_eq!(text(&drifted, "content"), "tampered\n");
+        assert_eq!(text(&drifted, "mode"), "0666");
+        assert_ne!(text(&drifted, "sha256"), text(&created, "sha256"));
+
+        // The plan puts it back, in place.
+        let planned = provider.plan("file", Some(&drifted), &config).expect("planned");
+        assert_eq!(text(&planned, "sha256"), text(&created, "sha256"));
+        let updated = provider.update("file", &drifted, &planned).await.expect("updated");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello\n");
+        assert_eq!(mode_of(&path), 0o640);
+        assert_eq!(read(&provider, "file", &updated).await, updated);
+
+        provider.delete("file", &updated).await.expect("deleted");
+        assert!(!path.exists());
+        assert_eq!(provider.read("file", &updated).await.expect("read"), ReadResult::Gone);
+        provider.delete("file", &updated).await.expect("deleting a deleted file is no error");
+    });
+}
+
+#[test]
+fn a_failing_validate_leaves_the_old_file_and_no_temporary_one() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("validated");
+    let path = dir.join("app.conf");
+    std::fs::write(&path, "good\n").unwrap();
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let checked = |content: &str| {
+            attributes(&[
+                ("path", path_value(&path)),
+                ("content", s(content)),
+                ("validate", s("grep -q '^good' %s || { echo 'config test failed' >&2; exit 1; }")),
+            ])
+        };
+        let error = create(&provider, "file", &checked("bad\n")).await.expect_err("validate refuses");
+        assert!(error.message.contains("`validate` refused"), "{}", error.message);
+        assert!(error.message.contains("config test failed"), "{}", error.message);
+        assert_eq!(error.attribute.as_deref(), Some("validate"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "good\n");
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["app.conf"], "no temporary file is left behind");
+
+        create(&provider, "file", &checked("good and new\n")).await.expect("validate accepts");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "good and new\n");
+    });
+}
+
+#[test]
+fn files_from_a_source_and_from_base64_and_the_data_source() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("bodies");
+    std::fs::write(sshd.dir.path().join("local.bin"), [0u8, 159, 146, 150]).unwrap();
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let from_source = attributes(&[("path", path_value(&dir.join("a.bin"))), ("source", s("local.bin"))]);
+        let created = create(&provider, "file", &from_source).await.expect("created from source");
+        assert_eq!(std::fs::read(dir.join("a.bin")).unwrap(), [0u8, 159, 146, 150]);
+        assert_eq!(text(&created, "mode"), "0644");
+        // A `source` file's drift shows in `sha256`: the plan puts the source's hash back.
+        std::fs::write(dir.join("a.bin"), "changed").unwrap();
+        let drifted = read(&provider, "file", &created).await;
+        assert_ne!(text(&drifted, "sha256"), text(&created, "sha256"));
+        assert_eq!(drifted["source"], created["source"]);
+        let planned = provider.plan("file", Some(&drifted), &from_source).expect("planned");
+        assert_eq!(text(&planned, "sha256"), text(&created, "sha256"));
+
+        let from_base64 = attributes(&[("path", path_value(&dir.join("b.bin"))), ("content_base64", s("AJ+Slg=="))]);
+        create(&provider, "file", &from_base64).await.expect("created from base64");
+        assert_eq!(std::fs::read(dir.join("b.bin")).unwrap(), [0u8, 159, 146, 150]);
+
+        let data = provider.read_data("file", &attributes(&[("path", path_value(&dir.join("b.bin")))])).await;
+        let data = data.expect("read");
+        assert_eq!(text(&data, "content_base64"), "AJ+Slg==");
+        assert!(data["content"].is_null(), "binary content is not text");
+        assert_eq!(text(&data, "sha256"), text(&created, "sha256"));
+
+        let error = provider.read_data("file", &attributes(&[("path", s("/nonexistent/file"))])).await.unwrap_err();
+        assert_eq!(error.message, "there is no file `/nonexistent/file` on the server");
+    });
+}
+
+#[test]
+fn many_files_are_read_together() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("many");
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let mut created = Vec::new();
+        for i in 0..20 {
+            let config =
+                attributes(&[("path", path_value(&dir.join(format!("f{i}")))), ("content", s(&format!("{i}\n")))]);
+            created.push(create(&provider, "file", &config).await.expect("created"));
+        }
+        std::fs::remove_file(dir.join("f7")).unwrap();
+        // A fresh provider (a new run), reading all files at once as the engine does.
+        let provider = sshd.provider();
+        let reads = created.iter().map(|c| provider.read("file", c));
+        let results = futures_join_all(reads).await;
+        for (i, result) in results.into_iter().enumerate() {
+            match result.expect("read") {
+                ReadResult::Gone => assert_eq!(i, 7),
+                ReadResult::Found(found) => assert_eq!(found, created[i]),
+            }
+        }
+    });
+}
+
+/// Polls every future to completion together on this task.
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = handles.iter().map(|_| None).collect();
+    let mut handles: Vec<_> = handles.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, result) in handles.iter_mut().zip(results.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(output) => {
+                        *result = Some(output);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().map(|r| r.expect("finished")).collect()
+}
+
+#[test]
+fn a_directory_is_made_kept_when_not_empty_and_forced() {
+    let sshd = Sshd::start();
+    let path = sshd.scratch("dirs").join("site/www");
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let config = attributes(&[("path", path_value(&path)), ("mode", s("0750"))]);
+        let created = create(&provider, "directory", &config).await.expect("created");
+        assert!(path.is_dir());
+        assert_eq!(mode_of(&path), 0o750);
+        assert_eq!(created["force_destroy"], Value::bool(false));
+        assert_eq!(read(&provider, "directory", &created).await, created);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(text(&read(&provider, "directory", &created).await, "mode"), "0777");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o750)).unwrap();
+
+        std::fs::write(path.join("index.html"), "hi").unwrap();
+        let error = provider.delete("directory", &created).await.expect_err("not empty");
+        assert!(error.message.contains("is not empty"), "{}", error.message);
+        assert!(path.join("index.html").exists());
+
+        let mut forced = created.clone();
+        forced.insert("force_destroy".into(), Value::bool(true));
+        provider.delete("directory", &forced).await.expect("deleted with its contents");
+        assert!(!path.exists());
+
+        let file = sshd.scratch("dirs").join("plain");
+        std::fs::write(&file, "x").unwrap();
+        let error = create(&provider, "directory", &attributes(&[("path", path_value(&file))])).await.unwrap_err();
+        assert!(error.message.contains("exists and is not a directory"), "{}", error.message);
+    });
+}
+
+#[test]
+fn commands_run_with_their_environment_and_directory_and_time_out() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("commands");
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let environment = Value::map([("GREETING".to_string(), s("it's me"))].into_iter().collect());
+        let config = attributes(&[
+            ("create", s("echo \"$GREETING in $(pwd)\"; echo warn >&2; touch made")),
+            ("destroy", s("rm made")),
+            ("environment", environment),
+            ("working_dir", path_value(&dir)),
+        ]);
+        let created = create(&provider, "command", &config).await.expect("created");
+        assert_eq!(text(&created, "stdout"), format!("it's me in {}\n", dir.display()));
+        assert_eq!(text(&created, "stderr"), "warn\n");
+        assert_eq!(created["exit_code"].as_number(), Some(0.0));
+        assert!(dir.join("made").exists());
+        provider.delete("command", &created).await.expect("destroyed");
+        assert!(!dir.join("made").exists());
+
+        // `creates` names what the command makes: when it exists, the command is skipped.
+        std::fs::write(dir.join("done"), "").unwrap();
+        let skipped = attributes(&[
+            ("create", s("touch ran")),
+            ("creates", path_value(&dir.join("done"))),
+            ("working_dir", path_value(&dir)),
+        ]);
+        create(&provider, "command", &skipped).await.expect("created");
+        assert!(!dir.join("ran").exists());
+
+        let failing = attributes(&[("create", s("echo secret-argument >/dev/null; echo broken >&2; exit 3"))]);
+        let error = create(&provider, "command", &failing).await.unwrap_err();
+        assert_eq!(error.message, "the `create` command exited with status 3: broken");
+
+        let slow = attributes(&[("create", s("sleep 30")), ("timeout", s("1s"))]);
+        let error = create(&provider, "command", &slow).await.unwrap_err();
+        assert_eq!(error.message, "the `create` command did not finish within 1s and was stopped");
+        assert_eq!(error.attribute.as_deref(), Some("timeout"));
+    });
+}
+
+#[test]
+fn facts_describe_the_server() {
+    let sshd = Sshd::start();
+    runtime().block_on(async {
+        let facts = sshd.provider().read_data("facts", &Attributes::new()).await.expect("facts");
+        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert_eq!(text(&facts, "hostname"), hostname.trim());
+        assert_eq!(text(&facts, "id"), hostname.trim());
+        assert_eq!(text(&facts, "arch"), std::env::consts::ARCH);
+        assert!(facts["cpus"].as_number().is_some_and(|n| n >= 1.0));
+        assert!(facts["memory_mb"].as_number().is_some_and(|n| n >= 1.0));
+        assert!(!text(&facts, "os_id").is_empty());
+        assert!(!text(&facts, "kernel").is_empty());
+        assert_eq!(text(&facts, "package_manager"), "apt");
+    });
+}
+
+/// A command that would leave a mark if it ran.
+fn marker_command(dir: &Path) -> Attributes {
+    attributes(&[("create", Value::string(format!("touch {}", dir.join("ran").display())))])
+}
+
+#[test]
+fn a_pinned_host_key_that_does_not_match_is_refused_naming_both_fingerprints() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("pinned");
+    runtime().block_on(async {
+        let provider = sshd.provider_with(&[("host_key", s(&sshd.other_host_key()))]);
+        let error = create(&provider, "command", &marker_command(&dir)).await.unwrap_err();
+        assert!(error.message.contains("does not match `host_key`"), "{}", error.message);
+        let fingerprints = error.message.matches("SHA256:").count();
+        assert_eq!(fingerprints, 2, "both fingerprints: {}", error.message);
+        assert_eq!(error.attribute.as_deref(), Some("host_key"));
+        assert!(!dir.join("ran").exists(), "nothing ran");
+    });
+}
+
+#[test]
+fn a_host_key_recorded_on_first_use_must_not_change() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("first-use");
+    runtime().block_on(async {
+        let provider = sshd.provider_with(&[]);
+        let created = create(&provider, "command", &attributes(&[("create", s("true"))])).await.expect("trusted");
+        let seen = text(&created, "host_key_fingerprint").to_string();
+        assert!(seen.starts_with("SHA256:"));
+        assert_eq!(read(&provider, "command", &created).await, created);
+
+        // The same resource, recorded against another server's key: a fresh provider
+        // refuses the server before logging in, and a running one refuses the resource.
+        let mut other = created.clone();
+        other.insert("host_key_fingerprint".into(), s("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        for provider in [sshd.provider_with(&[]), provider] {
+            let error = provider.read("command", &other).await.unwrap_err();
+            assert!(error.message.contains("changed"), "{}", error.message);
+            assert!(error.message.contains("SHA256:AAAA") && error.message.contains(&seen), "{}", error.message);
+            let mut update = other.clone();
+            update.insert("create".into(), Value::string(marker_command(&dir)["create"].as_str().unwrap()));
+            update.insert("update".into(), update["create"].clone());
+            assert!(provider.update("command", &other, &update).await.is_err());
+            assert!(!dir.join("ran").exists(), "nothing ran");
+        }
+    });
+}
+
+#[test]
+fn known_hosts_is_checked_strictly() {
+    let sshd = Sshd::start();
+    let known = sshd.dir.path().join("known_hosts");
+    std::fs::write(&known, format!("[127.0.0.1]:{} {}\n", sshd.port, sshd.host_key)).unwrap();
+    let wrong = sshd.dir.path().join("known_hosts_other");
+    std::fs::write(&wrong, format!("[127.0.0.1]:{} {}\n", sshd.port, sshd.other_host_key())).unwrap();
+    let unlisted = sshd.dir.path().join("known_hosts_unlisted");
+    std::fs::write(&unlisted, format!("example.com {}\n", sshd.host_key)).unwrap();
+    runtime().block_on(async {
+        let config = attributes(&[("create", s("true"))]);
+        let accepted = sshd.provider_with(&[("known_hosts", s("known_hosts"))]);
+        create(&accepted, "command", &config).await.expect("listed");
+        for file in ["known_hosts_other", "known_hosts_unlisted"] {
+            let refused = sshd.provider_with(&[("known_hosts", s(file))]);
+            let error = create(&refused, "command", &config).await.unwrap_err();
+            assert!(error.message.contains("is not accepted by"), "{}", error.message);
+        }
+        let missing = sshd.provider_with(&[("known_hosts", s("nope"))]);
+        let error = create(&missing, "command", &config).await.unwrap_err();
+        assert!(error.message.contains("does not exist"), "{}", error.message);
+    });
+}
+
+#[test]
+fn refused_logins_and_unreachable_hosts_are_clear_errors_without_secrets() {
+    let sshd = Sshd::start();
+    runtime().block_on(async {
+        let config = attributes(&[("create", s("true"))]);
+        let stranger = sshd.stranger_key();
+        let refused = sshd.provider_with(&[("host_key", s(&sshd.host_key)), ("private_key", s(&stranger))]);
+        let error = create(&refused, "command", &config).await.unwrap_err();
+        assert_eq!(
+            error.message,
+            format!("`{}@127.0.0.1:{}` refused the login (tried the private key)", sshd.user, sshd.port)
+        );
+        assert!(!format!("{error:?}").contains("PRIVATE KEY"));
+
+        let garbage = sshd.provider_with(&[("private_key", s("-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n"))]);
+        let error = create(&garbage, "command", &config).await.unwrap_err();
+        assert_eq!(error.message, "`private_key` is not a private key Infra can read");
+        assert!(!format!("{error:?}").contains("not a key"));
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let unreachable = sshd.provider_with(&[("port", Value::number(f64::from(port)))]);
+        let error = create(&unreachable, "command", &config).await.unwrap_err();
+        assert!(
+            error.message.starts_with(&format!("cannot connect to `{}@127.0.0.1:{port}`", sshd.user)),
+            "{}",
+            error.message
+        );
+        assert!(error.retryable);
+
+        // `wait` keeps trying, then says how long it waited.
+        let waiting = sshd.provider_with(&[("port", Value::number(f64::from(port))), ("wait", s("2s"))]);
+        let error = create(&waiting, "command", &config).await.unwrap_err();
+        assert!(error.message.ends_with("(after waiting 2s)"), "{}", error.message);
+    });
+}
+
+#[test]
+fn one_connection_serves_every_resource_of_a_provider() {
+    let sshd = Sshd::start();
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        // Each command prints the client's port: the same connection, the same port.
+        let config = attributes(&[("create", s("echo ${SSH_CLIENT:-none} | cut -d' ' -f2"))]);
+        let first = create(&provider, "command", &config).await.expect("first");
+        let second = create(&provider, "command", &config).await.expect("second");
+        assert_eq!(text(&first, "stdout"), text(&second, "stdout"));
+        assert_ne!(text(&first, "stdout").trim(), "none");
+    });
+}
+
+/// The `bastion` block as the provider receives it.
+fn bastion_block(bastion: &Sshd, host_key: &str) -> Value {
+    let block: Attributes = attributes(&[
+        ("host", s("127.0.0.1")),
+        ("port", Value::number(f64::from(bastion.port))),
+        ("user", s(&bastion.user)),
+        ("private_key", s(&bastion.private_key)),
+        ("host_key", s(host_key)),
+    ]);
+    Value::map(block.into_iter().collect())
+}
+
+#[test]
+fn a_bastion_tunnels_the_connection_and_its_host_key_is_checked() {
+    let target = Sshd::start();
+    let bastion = Sshd::start();
+    let closed = Sshd::start_with("PermitOpen none\n");
+    let dir = target.scratch("through-bastion");
+    runtime().block_on(async {
+        let through = |jump: &Sshd, host_key: &str| {
+            target.provider_with(&[("host_key", s(&target.host_key)), ("bastion", bastion_block(jump, host_key))])
+        };
+        let provider = through(&bastion, &bastion.host_key);
+        let config = attributes(&[("path", path_value(&dir.join("hello"))), ("content", s("hi\n"))]);
+        let created = create(&provider, "file", &config).await.expect("created through the bastion");
+        assert_eq!(std::fs::read_to_string(dir.join("hello")).unwrap(), "hi\n");
+        assert_eq!(read(&provider, "file", &created).await, created);
+
+        // A bastion that forwards nothing: the tunnel is refused there.
+        let provider = through(&closed, &closed.host_key);
+        let error = create(&provider, "file", &config).await.unwrap_err();
+        assert!(error.message.starts_with("the bastion"), "{}", error.message);
+        assert!(error.message.contains("did not open a tunnel"), "{}", error.message);
+
+        // The bastion's key is checked as strictly as the host's.
+        let provider = through(&bastion, &bastion.other_host_key());
+        let error = create(&provider, "file", &config).await.unwrap_err();
+        assert!(error.message.starts_with("bastion: the host key of"), "{}", error.message);
+        assert_eq!(error.message.matches("SHA256:").count(), 2, "{}", error.message);
+
+        let unpinned = Value::map(
+            [("host".to_string(), s("127.0.0.1")), ("port".to_string(), Value::number(f64::from(bastion.port)))]
+                .into_iter()
+                .collect(),
+        );
+        let provider = target.provider_with(&[("bastion", unpinned)]);
+        let error = create(&provider, "file", &config).await.unwrap_err();
+        assert!(error.message.contains("has no `host_key`"), "{}", error.message);
+    });
+}
+
+/// An upload cut short (the operation abandoned mid-transfer, as when Infra is killed or
+/// the connection drops) never leaves a partial file at `path`: the old file stays, or
+/// the new one is there whole.
+#[test]
+fn an_upload_cut_short_leaves_the_old_file_whole() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("cut");
+    let path = dir.join("big");
+    std::fs::write(&path, "old\n").unwrap();
+    let content = "x".repeat(32 * 1024 * 1024);
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let config = attributes(&[("path", path_value(&path)), ("content", s(&content))]);
+        let planned = provider.plan("file", None, &config).expect("planned");
+        // Wait for the connection first, so the cut falls in the upload.
+        create(&provider, "directory", &attributes(&[("path", path_value(&dir))])).await.expect("connected");
+        let upload = provider.create("file", &planned);
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(100), upload).await;
+        // The script goes on after the cut; a command after it on the same connection
+        // runs once the server has handled the channel's end.
+        create(&provider, "command", &attributes(&[("create", s("sleep 1"))])).await.expect("still connected");
+    });
+    let now = std::fs::read(&path).unwrap();
+    assert!(now == b"old\n" || now == content.as_bytes(), "a partial file of {} bytes", now.len());
+    // The connection is closed now (the provider is gone): the server ends the upload's
+    // input, the hash does not match, and the script removes its temporary file.
+    let names = || -> Vec<_> { std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect() };
+    let start = std::time::Instant::now();
+    while names().len() > 1 && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(names(), ["big"], "no temporary file is left behind");
+    assert!(std::fs::read(&path).unwrap() == now, "the file did not change after the cut");
+}
+
+/// `sudo = true` runs every command through `sudo -n`, quoting intact (the tests log in
+/// as root, whom sudo lets through without a password).
+#[test]
+fn sudo_runs_commands_and_writes_as_root() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("sudo");
+    runtime().block_on(async {
+        let provider = sshd.provider_with(&[("host_key", s(&sshd.host_key)), ("sudo", Value::bool(true))]);
+        let config = attributes(&[("create", s("echo \"it's $(id -u) via ${SUDO_USER:-nobody}\""))]);
+        let created = create(&provider, "command", &config).await.expect("ran");
+        assert_eq!(text(&created, "stdout"), format!("it's 0 via {}\n", sshd.user));
+        let file = attributes(&[("path", path_value(&dir.join("it's"))), ("content", s("quoted\n"))]);
+        let written = create(&provider, "file", &file).await.expect("written");
+        assert_eq!(text(&written, "owner"), "root");
+        assert_eq!(std::fs::read_to_string(dir.join("it's")).unwrap(), "quoted\n");
+    });
+}
+
+/// `agent = true` logs in with the keys of the agent at SSH_AUTH_SOCK (a real
+/// `ssh-agent`, started for the test and stopped after it).
+#[test]
+fn the_agent_logs_in_with_its_keys() {
+    use std::process::{Command, Stdio};
+    let sshd = Sshd::start();
+    let socket = sshd.dir.path().join("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&socket)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("ssh-agent runs (openssh-client)");
+    let start = std::time::Instant::now();
+    while !socket.exists() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let added = Command::new("ssh-add")
+        .arg(sshd.dir.path().join("client_key"))
+        .env("SSH_AUTH_SOCK", &socket)
+        .stderr(Stdio::null())
+        .status()
+        .expect("ssh-add runs");
+    assert!(added.success());
+    // Each test is a process of its own under nextest, so the variable is this test's.
+    std::env::set_var("SSH_AUTH_SOCK", &socket);
+    runtime().block_on(async {
+        let config = attributes(&[("create", s("echo agent"))]);
+        let provider = sshd.provider_with(&[
+            ("host_key", s(&sshd.host_key)),
+            ("private_key", Value::null()),
+            ("agent", Value::bool(true)),
+        ]);
+        let created = create(&provider, "command", &config).await.expect("logged in with the agent's key");
+        assert_eq!(text(&created, "stdout"), "agent\n");
+    });
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
