@@ -268,6 +268,22 @@ fn indent() {
     ]);
 }
 
+/// Regression: `\w`, `\d`, `\s` and `\b` matched Unicode letters, digits and spaces,
+/// and RE2 syntax such as `\Q...\E`, `[\d-z]` and octal escapes was refused.
+#[test]
+fn regular_expressions_are_re2() {
+    check(&[
+        (r#"regex("\\w+", "héllo")"#, Ok(r#""h""#)),
+        (r#"regex("\\d+", "a\u0663 12")"#, Ok(r#""12""#)),
+        (r#"regexall("\\s", "a\u00a0b c")"#, Ok(r#"[" "]"#)),
+        (r#"regex("[\\d-z]+", "a-z9")"#, Ok(r#""-z9""#)),
+        (r#"regex("\\Q1.5*\\E", "x1.5*")"#, Ok(r#""1.5*""#)),
+        (r#"regex("\\101+", "xAAy")"#, Ok(r#""AA""#)),
+        (r#"regex("\\pL+", "héllo")"#, Ok(r#""héllo""#)),
+        (r##"replace("a1b22", "/\\d+/", "#")"##, Ok(r##""a#b#""##)),
+    ]);
+}
+
 #[test]
 fn strrev() {
     check(&[

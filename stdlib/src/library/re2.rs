@@ -9,8 +9,9 @@
 //! - `\Q...\E` quotes the text between them literally; the crate has no such syntax, so
 //!   the text is escaped instead.
 //!
-//! Everything else (`\pL`, `[[:alpha:]]`, flags, groups, repetition) means the same in
-//! both and passes through unchanged.
+//! Everything else (`\pL`, `[[:alpha:]]`, flags, groups, repetition, and octal escapes
+//! such as `\101`, which `compile` turns on) means the same in both and passes through
+//! unchanged.
 
 /// `pattern` rewritten so that the `regex` crate matches what RE2 would.
 pub(super) fn translate(pattern: &str) -> String {

@@ -573,7 +573,8 @@ fn regexall(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
 
 /// Compiles `pattern`, argument `argument` of the call, with an error that points at it.
 fn compile(pattern: &str, argument: usize) -> Result<Regex, FunctionError> {
-    Regex::new(&super::re2::translate(pattern)).map_err(|error| {
+    // RE2 reads `\123` as an octal character code, as the crate does with `octal`.
+    regex::RegexBuilder::new(&super::re2::translate(pattern)).octal(true).build().map_err(|error| {
         // The crate's message draws the pattern with a caret over several lines; the
         // diagnostic already points at the argument, so keep only the last line.
         let text = error.to_string();
