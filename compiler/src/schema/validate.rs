@@ -283,7 +283,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::new(seconds, (nanos % 1_000_000_000) as u32))
 }
 
-fn unit_nanos(unit: &str) -> Option<u128> {
+/// The nanoseconds in one of a Go duration's units (`ns`, `us`/`µs`, `ms`, `s`, `m`,
+/// `h`), which durations everywhere in the language use.
+pub fn unit_nanos(unit: &str) -> Option<u128> {
     Some(match unit {
         "ns" => 1,
         "us" | "µs" | "μs" => 1_000,

@@ -257,7 +257,7 @@ fn parse_duration(text: &str) -> Result<i64, String> {
         if unit.is_empty() {
             return Err(format!("missing unit in duration {}", infra_runtime::value::quote(text)));
         }
-        let scale = unit_nanoseconds(unit).ok_or_else(|| {
+        let scale = infra_compiler::schema::validate::unit_nanos(unit).ok_or_else(|| {
             format!(
                 "unknown unit {} in duration {}",
                 infra_runtime::value::quote(unit),
@@ -286,18 +286,6 @@ fn component(whole: &str, fraction: &str, scale: u128) -> Option<u128> {
         nanoseconds = nanoseconds.checked_add(numerator * scale / denominator)?;
     }
     Some(nanoseconds)
-}
-
-fn unit_nanoseconds(unit: &str) -> Option<u128> {
-    Some(match unit {
-        "ns" => 1,
-        "us" | "µs" | "μs" => 1_000,
-        "ms" => 1_000_000,
-        "s" => 1_000_000_000,
-        "m" => 60_000_000_000,
-        "h" => 3_600_000_000_000,
-        _ => return None,
-    })
 }
 
 /// Terraform's `formatdate`: runs of one ASCII letter are verbs, text in `'...'` is
