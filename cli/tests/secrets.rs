@@ -260,14 +260,27 @@ fn no_secret_appears_in_anything_printed() {
     assert_clean("destroy", &printed, &secrets);
 }
 
+/// Applies `module`, which must fail, with its sensitive input `token` given as
+/// `--var`, and files `beside` it; returns what was printed.
+fn failed_apply_with_token(module: &str, beside: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(dir.join("main.infra"), module).unwrap();
+    for (name, content) in beside {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+    let token = format!("token={FROM_FLAG}");
+    let output = command(dir, &["apply", "--auto-approve", "--var", &token]).output().unwrap();
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{printed}");
+    printed
+}
+
 /// A condition's message that interpolates a secret shows `(sensitive value)` in its
 /// place, and the rest of the message as written.
 #[test]
 fn a_failing_postcondition_shows_its_message_without_the_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    std::fs::write(
-        dir.join("main.infra"),
+    let printed = failed_apply_with_token(
         r#"
 input token: string { sensitive = true }
 
@@ -277,12 +290,8 @@ resource null.resource conn {
   postcondition length(self.output) < 5, "the header ${self.output} for ${self.id} is too long"
 }
 "#,
-    )
-    .unwrap();
-    let token = format!("token={FROM_FLAG}");
-    let output = command(dir, &["apply", "--auto-approve", "--var", &token]).output().unwrap();
-    let printed = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{printed}");
+        &[],
+    );
     assert!(printed.contains("the header (sensitive value) for "), "{printed}");
     assert_clean("apply with a failing postcondition", &printed, &[FROM_FLAG]);
 }
@@ -350,10 +359,7 @@ fn the_lock_file_is_private() {
 /// a secret, the message is hidden and the hint says how to see it.
 #[test]
 fn a_failing_operation_on_a_secret_hides_the_providers_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    std::fs::write(
-        dir.join("main.infra"),
+    let printed = failed_apply_with_token(
         r#"
 input token: string { sensitive = true }
 
@@ -366,13 +372,8 @@ resource local.file unwritable {
   content = "x"
 }
 "#,
-    )
-    .unwrap();
-    std::fs::write(dir.join("missing-dir"), "a file where a directory should be").unwrap();
-    let token = format!("token={FROM_FLAG}");
-    let output = command(dir, &["apply", "--auto-approve", "--var", &token]).output().unwrap();
-    let printed = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{printed}");
+        &[("missing-dir", "a file where a directory should be")],
+    );
     assert_eq!(printed.matches("error[E0610]").count(), 2, "{printed}");
     assert_clean("apply with failing operations", &printed, &[FROM_FLAG]);
 }

@@ -8,7 +8,7 @@ use infra_runtime::Value;
 
 use crate::file::path_of;
 use crate::shell::quote;
-use crate::stat::{format_mode, parse_mode, Entry};
+use crate::stat::{format_mode, parse_mode, set_ownership, Entry};
 use crate::{failed, with_fingerprint, Ssh};
 
 /// The exit status of the delete script when the directory is not empty.
@@ -56,17 +56,6 @@ pub async fn update(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribute
         set_ownership(&mut made, mode, owner, group);
     }
     Ok(with_fingerprint(made, &connection))
-}
-
-fn set_ownership(attributes: &mut Attributes, mode: &str, owner: &str, group: &str) {
-    let actual = parse_mode(mode);
-    if attribute(attributes, "mode").as_str().and_then(parse_mode) != actual {
-        if let Some(actual) = actual {
-            attributes.insert("mode".to_string(), Value::string(format_mode(actual)));
-        }
-    }
-    attributes.insert("owner".to_string(), Value::string(owner));
-    attributes.insert("group".to_string(), Value::string(group));
 }
 
 pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attributes>> {

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::connection::Connection;
 use crate::shell::quote;
-use crate::stat::{format_mode, parse_mode, Entry, Facts};
+use crate::stat::{format_mode, parse_mode, set_ownership, Entry, Facts};
 use crate::{failed, with_fingerprint, Ssh};
 
 /// The three ways to give a file's content; exactly one is set.
@@ -188,20 +188,6 @@ pub async fn write(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes
     }
     written.insert("sha256".to_string(), Value::string(hash));
     Ok(with_fingerprint(written, &connection))
-}
-
-/// Records what the server reports for `mode`, `owner` and `group` where the
-/// attributes do not already say the same (`"644"` configured is `0644` on the server).
-fn set_ownership(attributes: &mut Attributes, mode: &str, owner: &str, group: &str) {
-    let recorded = attribute(attributes, "mode").as_str().and_then(parse_mode);
-    let actual = parse_mode(mode);
-    if recorded != actual {
-        if let Some(actual) = actual {
-            attributes.insert("mode".to_string(), Value::string(format_mode(actual)));
-        }
-    }
-    attributes.insert("owner".to_string(), Value::string(owner));
-    attributes.insert("group".to_string(), Value::string(group));
 }
 
 pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attributes>> {

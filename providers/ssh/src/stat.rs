@@ -158,3 +158,24 @@ pub fn format_mode(mode: u32) -> String {
 pub fn parse_mode(text: &str) -> Option<u32> {
     u32::from_str_radix(text, 8).ok().filter(|mode| *mode <= 0o7777)
 }
+
+/// Records what the server reports for a file's or directory's `mode`, `owner` and
+/// `group` where the attributes do not already say the same (`"644"` configured is
+/// `0644` on the server).
+pub(crate) fn set_ownership(
+    attributes: &mut infra_runtime::provider::Attributes,
+    mode: &str,
+    owner: &str,
+    group: &str,
+) {
+    use infra_runtime::Value;
+    let recorded = infra_provider_kit::attribute(attributes, "mode").as_str().and_then(parse_mode);
+    let actual = parse_mode(mode);
+    if recorded != actual {
+        if let Some(actual) = actual {
+            attributes.insert("mode".to_string(), Value::string(format_mode(actual)));
+        }
+    }
+    attributes.insert("owner".to_string(), Value::string(owner));
+    attributes.insert("group".to_string(), Value::string(group));
+}
