@@ -134,3 +134,60 @@ fn a_plan_reads_every_file_of_a_host_with_one_command() {
     assert_eq!(code, 0, "{plan}");
     assert_eq!(commands_run(&log), 1, "one command read all 30 files");
 }
+
+#[test]
+fn a_read_command_whose_output_changes_plans_the_update_that_restores_it() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let setting = dir.path().join("setting");
+    let runs = dir.path().join("runs");
+    let body = |update: &str| {
+        format!(
+            "resource ssh.command setting {{\n  create = \"echo on > {setting}; echo create >> {runs}\"\n{update}  \
+             read   = \"cat {setting}\"\n}}\n\
+             output seen = setting.read_output\n",
+            setting = setting.display(),
+            runs = runs.display(),
+        )
+    };
+    module(dir.path(), &sshd, &body(""));
+    let applied = ok(dir.path(), &["apply", "--auto-approve"]);
+    assert!(applied.contains("seen = \"on\\n\""), "{applied}");
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the output `read` recorded is read again: {plan}");
+
+    // Changed outside Infra: the plan shows what `read` found and restores it with
+    // `create`, as there is no `update`.
+    std::fs::write(&setting, "off\n").unwrap();
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("read_output"), "{plan}");
+    assert!(plan.contains("update in place") || plan.contains("~ ssh.command"), "{plan}");
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(std::fs::read_to_string(&setting).unwrap(), "on\n");
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "create\ncreate\n");
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+
+    // With an `update` command, that is what restores it.
+    let update = format!("  update = \"echo on > {}; echo update >> {}\"\n", setting.display(), runs.display());
+    module(dir.path(), &sshd, &body(&update));
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "create\ncreate\nupdate\n", "a new `update` runs");
+    std::fs::write(&setting, "off\n").unwrap();
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(std::fs::read_to_string(&setting).unwrap(), "on\n");
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "create\ncreate\nupdate\nupdate\n");
+
+    // `infra refresh` accepts what `read` prints now: nothing is planned afterwards.
+    std::fs::write(&setting, "accepted\n").unwrap();
+    ok(dir.path(), &["refresh"]);
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+
+    // A `read` that fails is an error naming it, not drift.
+    std::fs::remove_file(&setting).unwrap();
+    let printed = fails(dir.path(), &["plan"]);
+    assert!(printed.contains("the `read` command exited with status 1"), "{printed}");
+    assert!(printed.contains("|| true"), "{printed}");
+}

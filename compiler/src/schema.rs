@@ -35,6 +35,11 @@ pub struct AttributeSchema {
     /// attributes (`null.resource`'s `output` from `input`): it is sensitive whenever one
     /// of them holds a sensitive value, so a secret keeps its mark through the provider.
     pub derived_from: Vec<String>,
+    /// A computed attribute whose value is what the provider expects to keep reading
+    /// (`ssh.command`'s `read_output`): when a refresh reads another value than state
+    /// holds, the instance is planned for an update in place that restores it, and the
+    /// attribute is known after apply.
+    pub corrects_drift: bool,
     /// Configuration may set it (true for required and optional attributes, and for
     /// optional-and-computed ones).
     pub settable: bool,
@@ -100,6 +105,7 @@ impl AttributeSchema {
             force_new_only_if_set: false,
             sensitive: false,
             derived_from: Vec::new(),
+            corrects_drift: false,
             settable: true,
             compare: Comparison::Exact,
             validators: Vec::new(),
@@ -132,6 +138,13 @@ impl AttributeSchema {
     /// any of them is (see [`AttributeSchema::derived_from`]).
     pub fn derived_from(mut self, attributes: &[&str]) -> AttributeSchema {
         self.derived_from = attributes.iter().map(|a| a.to_string()).collect();
+        self
+    }
+
+    /// A change found by a refresh is corrected by an update (see
+    /// [`AttributeSchema::corrects_drift`]).
+    pub fn corrects_drift(mut self) -> AttributeSchema {
+        self.corrects_drift = true;
         self
     }
 

@@ -135,8 +135,9 @@ pub fn diff(
 }
 
 fn is_configurable(schema: &Schema, name: &str) -> bool {
-    // Attributes the schema does not know (blocks) are configuration as well.
-    schema.attribute(name).is_none_or(|a| a.settable)
+    // Attributes the schema does not know (blocks) are configuration as well; an
+    // attribute that corrects drift changes only when a refresh found it changed.
+    schema.attribute(name).is_none_or(|a| a.settable || a.corrects_drift)
 }
 
 fn attribute_changes(

@@ -1,5 +1,6 @@
 //! `ssh.command`: shell commands run on the server when the resource is created,
-//! updated in place or deleted, like `exec.command` but remote.
+//! updated in place or deleted, like `exec.command` but remote; `read`, a command whose
+//! output is the drift signal, is run on every refresh.
 
 use std::time::Duration;
 
@@ -42,13 +43,30 @@ fn runs_update(prior: &Attributes, planned: &Attributes) -> bool {
         && UPDATE_ON.iter().any(|name| !attribute(prior, name).equals(attribute(planned, name)))
 }
 
+/// Whether an update restores what `read` found changed: the planner made `read_output`
+/// unknown though neither the commands nor `read` itself changed (a refresh read
+/// another output than the last apply recorded).
+fn restores(prior: &Attributes, planned: &Attributes) -> bool {
+    !attribute(planned, "read").is_null()
+        && !attribute(planned, "read_output").is_known()
+        && attribute(prior, "read").equals(attribute(planned, "read"))
+        && !runs_update(prior, planned)
+}
+
 pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) -> Attributes {
     let mut planned = plan_attributes(schema, prior, config, &[]);
-    if prior.is_some_and(|prior| runs_update(prior, &planned)) {
+    let Some(prior) = prior else { return planned };
+    let update = runs_update(prior, &planned);
+    if update {
         for name in OUTPUTS {
             let ty = if name == "exit_code" { Type::Number } else { Type::String };
             planned.insert(name.to_string(), Value::unknown(ty));
         }
+    }
+    if attribute(&planned, "read").is_null() {
+        planned.insert("read_output".to_string(), Value::null());
+    } else if update || !attribute(prior, "read").equals(attribute(&planned, "read")) {
+        planned.insert("read_output".to_string(), Value::unknown(Type::String));
     }
     planned
 }
@@ -100,7 +118,13 @@ async fn run(ssh: &Ssh, name: &str, attributes: &Attributes) -> ProviderResult<O
         .with_help("raise `timeout`, or make the command finish sooner"));
     }
     if !output.succeeded() {
-        return Err(failed(&format!("the `{name}` command"), &output).on_attribute(name));
+        let error = failed(&format!("the `{name}` command"), &output).on_attribute(name);
+        return Err(match name {
+            "read" => error.with_help(
+                "`read` prints what it checks and exits 0; end it with `|| true` when a failing check is itself the drift",
+            ),
+            _ => error,
+        });
     }
     Ok(Some((output, connection.fingerprint.clone())))
 }
@@ -118,27 +142,55 @@ pub async fn create(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribute
         set_outputs(&mut created, &output);
         created.insert(crate::FINGERPRINT.to_string(), Value::string(fingerprint));
     }
+    record_read(ssh, &mut created).await?;
     Ok(created)
 }
 
-/// A command leaves nothing to read back: the resource is as recorded, once the host
-/// key is checked.
+/// Runs `read`, when there is one, and records its output in `read_output`.
+async fn record_read(ssh: &Ssh, attributes: &mut Attributes) -> ProviderResult<()> {
+    let output = match run(ssh, "read", attributes).await? {
+        Some((output, _)) => Value::string(output.stdout_text()),
+        None => Value::null(),
+    };
+    attributes.insert("read_output".to_string(), output);
+    Ok(())
+}
+
+/// A command leaves nothing to read back but what `read` prints: the resource is as
+/// recorded, once the host key is checked, with the output `read` gives now.
 pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attributes>> {
     let connection = ssh.connect(Some(current)).await?;
-    Ok(Some(with_fingerprint(current.clone(), &connection)))
+    let mut now = with_fingerprint(current.clone(), &connection);
+    if !attribute(current, "read").is_null() {
+        record_read(ssh, &mut now).await?;
+    }
+    Ok(Some(now))
 }
 
 pub async fn update(ssh: &Ssh, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
     let mut updated = planned.clone();
-    if runs_update(prior, planned) {
-        if let Some((output, fingerprint)) = run(ssh, "update", planned).await? {
-            set_outputs(&mut updated, &output);
-            updated.insert(crate::FINGERPRINT.to_string(), Value::string(fingerprint));
+    let restore = restores(prior, planned);
+    // Drift is restored by `update`, or by `create` again when there is none.
+    let command = match attribute(planned, "update").is_null() {
+        false if runs_update(prior, planned) || restore => Some("update"),
+        true if restore => Some("create"),
+        _ => None,
+    };
+    match command {
+        Some(command) => {
+            if let Some((output, fingerprint)) = run(ssh, command, planned).await? {
+                set_outputs(&mut updated, &output);
+                updated.insert(crate::FINGERPRINT.to_string(), Value::string(fingerprint));
+            }
         }
-    } else {
-        for name in OUTPUTS.into_iter().chain([crate::FINGERPRINT]) {
-            updated.insert(name.to_string(), attribute(prior, name).clone());
+        None => {
+            for name in OUTPUTS.into_iter().chain([crate::FINGERPRINT]) {
+                updated.insert(name.to_string(), attribute(prior, name).clone());
+            }
         }
+    }
+    if !attribute(&updated, "read_output").is_known() || attribute(&updated, "read").is_null() {
+        record_read(ssh, &mut updated).await?;
     }
     Ok(updated)
 }

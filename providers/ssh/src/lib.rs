@@ -131,7 +131,7 @@ fn shell_command(attribute: AttributeSchema) -> AttributeSchema {
 }
 
 /// What a command's output is made from: a secret in any of them may be printed.
-const COMMAND_INPUTS: [&str; 5] = ["create", "update", "environment", "working_dir", "triggers"];
+const COMMAND_INPUTS: [&str; 6] = ["create", "update", "read", "environment", "working_dir", "triggers"];
 
 fn command() -> Schema {
     let string_map = Type::map(Type::String);
@@ -142,6 +142,12 @@ fn command() -> Schema {
             shell_command(AttributeSchema::required("create", Type::String, "The command that creates the resource.")),
             shell_command(string("update", "The command run when an attribute changes in place; none by default.")),
             shell_command(string("destroy", "The command run when the resource is deleted; none by default.")),
+            shell_command(string(
+                "read",
+                "A command whose standard output is the drift signal: run after every `create` or `update` and on every \
+                 plan; when its output differs from `read_output`, the resource is planned for an update (`update`, or \
+                 `create` again when there is no `update`).",
+            )),
             string("creates", "A path on the server: when it exists, `create` is not run (it was done already)."),
             AttributeSchema::optional("environment", string_map.clone(), "Environment variables for the commands.")
                 .validate(Validator::Length { min: 0, max: Some(200) }),
@@ -161,6 +167,9 @@ fn command() -> Schema {
             computed("stdout", "The standard output of the last command run.").derived_from(&COMMAND_INPUTS),
             computed("stderr", "The standard error of the last command run.").derived_from(&COMMAND_INPUTS),
             AttributeSchema::computed("exit_code", Type::Number, "The exit status of the last command run."),
+            computed("read_output", "The standard output of `read` after the last apply; a refresh that reads another is drift.")
+                .derived_from(&COMMAND_INPUTS)
+                .corrects_drift(),
             fingerprint_attribute(),
         ],
     )

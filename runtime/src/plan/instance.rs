@@ -133,9 +133,14 @@ impl<'c, 'a> Engine<'c, 'a> {
         // Two objects of different types cannot share the address, even for a moment:
         // a type change always deletes first.
         let replacing = (settings.create_before_destroy && !start.retyped, cause);
-        let (planned, mut diff) =
-            steps::plan_change(provider, subject, (&plain, &carried), prior.attributes.as_ref(), replacing)
-                .map_err(subject.failed(secret))?;
+        let (planned, mut diff) = steps::plan_change(
+            provider,
+            subject,
+            (&plain, &carried),
+            (prior.attributes.as_ref(), prior.drifted_from.as_ref()),
+            replacing,
+        )
+        .map_err(subject.failed(secret))?;
         if self.approved.is_some() {
             steps::hold_to_approved(subject, start.approved, &mut diff)?;
         }

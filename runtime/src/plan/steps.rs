@@ -269,7 +269,7 @@ pub(super) fn plan_change(
     provider: Option<&Arc<dyn Provider>>,
     subject: &Subject<'_>,
     (plain, carried): (&Attributes, &[String]),
-    prior: Option<&Attributes>,
+    (prior, drifted_from): (Option<&Attributes>, Option<&Attributes>),
     (create_before_destroy, cause): (bool, Option<ReplaceCause>),
 ) -> Result<(Attributes, InstanceDiff), ProviderError> {
     let (schema, kind) = (subject.schema, subject.kind);
@@ -277,6 +277,9 @@ pub(super) fn plan_change(
         Some(provider) => provider.plan(kind, prior, plain)?,
         None => deferred_read(schema, plain),
     };
+    if let (Some(before), Some(now)) = (drifted_from, prior) {
+        restore_drifted(schema, before, now, &mut planned);
+    }
     let mut diff = diff(schema, prior, Some(&planned), create_before_destroy, cause.is_some());
     if let (Action::Replace { .. }, Some(provider)) = (diff.action, provider) {
         let mut configured = plain.clone();
@@ -300,6 +303,18 @@ pub(super) fn plan_change(
         diff.cause = cause;
     }
     Ok((planned, diff))
+}
+
+/// An attribute that corrects drift and that a refresh found changed (`now` against
+/// `before`, as state held it) is restored by the update: planned unknown, so the diff
+/// shows the change and the provider knows to restore it.
+fn restore_drifted(schema: &Schema, before: &Attributes, now: &Attributes, planned: &mut Attributes) {
+    for attribute in schema.attributes.iter().filter(|a| a.corrects_drift) {
+        let (was, is) = (before.get(&attribute.name), now.get(&attribute.name));
+        if was.is_some() && !was.zip(is).is_some_and(|(was, is)| was.equals(is)) {
+            planned.insert(attribute.name.clone(), Value::unknown(attribute.ty.clone()));
+        }
+    }
 }
 
 /// Step 5, when applying an approved plan: the change may turn out smaller than
