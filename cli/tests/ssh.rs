@@ -191,3 +191,40 @@ fn a_read_command_whose_output_changes_plans_the_update_that_restores_it() {
     assert!(printed.contains("the `read` command exited with status 1"), "{printed}");
     assert!(printed.contains("|| true"), "{printed}");
 }
+
+#[test]
+fn a_connection_dropped_mid_apply_leaves_a_state_that_matches_the_server() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    // The command kills the server's process for its own session (the nearest `sshd`
+    // above its shell): the connection drops under the apply.
+    let drop = "p=$$; while ! grep -qx 'sshd\\\\(-session\\\\)\\\\?' /proc/$p/comm; do p=$(cut -d' ' -f4 /proc/$p/stat); done; kill -9 $p";
+    let body = |create: &str| {
+        format!(
+            "resource ssh.file first {{\n  path    = \"{}\"\n  content = \"one\\n\"\n}}\n\
+             resource ssh.command cut {{\n  create   = \"{create}\"\n  triggers = {{ after = first.sha256 }}\n}}\n\
+             resource ssh.file second {{\n  path    = \"{}\"\n  content = \"after ${{cut.id}}\\n\"\n}}\n",
+            first.display(),
+            second.display(),
+        )
+    };
+    module(dir.path(), &sshd, &body(drop));
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(printed.contains("cut"), "the failure names the resource: {printed}");
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "one\n");
+    assert!(!second.exists(), "what depends on the failed command is not made");
+    let listed = ok(dir.path(), &["state", "list"]);
+    assert!(listed.contains("first") && !listed.contains("second"), "{listed}");
+
+    // The next plan starts from what the server has: only the command and what
+    // depends on it are left to create, over a new connection.
+    module(dir.path(), &sshd, &body("true"));
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("Plan: 2 to add, 0 to change, 0 to destroy"), "{plan}");
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert!(second.exists());
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+}

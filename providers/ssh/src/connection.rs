@@ -101,8 +101,11 @@ impl Lazy {
     pub async fn get(&self, recorded: Option<&str>) -> ProviderResult<Arc<Connection>> {
         let connection = {
             let mut state = self.state.lock().await;
-            let stale = |attempt: &Attempt| {
-                matches!(&attempt.result, Err(error) if error.retryable) && attempt.ended.elapsed() >= RETRY_AFTER
+            // A failed attempt is retried after a pause; a connection the server or the
+            // network closed (a dropped connection mid-apply) is opened again.
+            let stale = |attempt: &Attempt| match &attempt.result {
+                Err(error) => error.retryable && attempt.ended.elapsed() >= RETRY_AFTER,
+                Ok(connection) => connection.handle.is_closed(),
             };
             if state.as_ref().is_none_or(stale) {
                 let result = connect_waiting(&self.settings, recorded.map(str::to_string)).await;

@@ -446,6 +446,22 @@ fn one_connection_serves_every_resource_of_a_provider() {
     });
 }
 
+#[test]
+fn a_dropped_connection_is_opened_again_for_the_next_resource() {
+    let sshd = Sshd::start();
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let port = attributes(&[("create", s("echo ${SSH_CLIENT:-none} | cut -d' ' -f2"))]);
+        let before = create(&provider, "command", &port).await.expect("first");
+        // Kills the server's process for this session: the connection drops.
+        let cut = "p=$$; while ! grep -qx 'sshd\\(-session\\)\\?' /proc/$p/comm; do p=$(cut -d' ' -f4 /proc/$p/stat); done; kill -9 $p";
+        let error = create(&provider, "command", &attributes(&[("create", s(cut))])).await.unwrap_err();
+        assert!(error.message.contains("the `create` command"), "{}", error.message);
+        let after = create(&provider, "command", &port).await.expect("a new connection");
+        assert_ne!(text(&before, "stdout"), text(&after, "stdout"), "another client port: another connection");
+    });
+}
+
 /// The `bastion` block as the provider receives it.
 fn bastion_block(bastion: &Sshd, host_key: &str) -> Value {
     let block: Attributes = attributes(&[
