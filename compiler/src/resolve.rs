@@ -39,6 +39,8 @@ pub enum DeclKind {
     Resource,
     Data,
     Module,
+    /// Outputs are kept in [`Module::outputs`], a namespace of their own, never in
+    /// [`Module::decls`].
     Output,
 }
 
