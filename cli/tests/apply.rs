@@ -593,3 +593,48 @@ resource exec.command watcher {
     assert!(completed(idle.path(), "seen.journal", "quick"), "`quick` was confirmed while the apply waited");
     assert!(!completed(idle.path(), "seen.journal", "watcher"), "the copy was taken while `watcher` ran");
 }
+
+/// Outputs are a namespace of their own (#18 item 11): a module takes `hostname` in and
+/// gives `hostname` out, and so does the root. Inside each module `hostname` is the
+/// input; the caller's `server.hostname` and the saved output are the output.
+#[test]
+fn a_module_gives_hostname_back_under_the_name_it_takes_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(
+        dir,
+        "input hostname: string = \"web1\"\n\
+         module server \"./server\" { hostname = hostname }\n\
+         output hostname = server.hostname\n\
+         output motd = server.motd\n",
+    );
+    std::fs::create_dir_all(dir.join("server")).expect("mkdir");
+    std::fs::write(
+        dir.join("server/main.infra"),
+        "input hostname: string\n\
+         let fqdn = \"${hostname}.example.test\"\n\
+         resource local.file motd {\n  path    = \"out/${hostname}.txt\"\n  content = fqdn\n}\n\
+         output hostname = fqdn\n\
+         output motd = motd.path\n",
+    )
+    .expect("write module");
+    let output = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert_eq!(read(dir, "out/web1.txt").as_deref(), Some("web1.example.test"));
+    let saved = infra(dir, &["output", "hostname"]);
+    assert_eq!(text(&saved).trim(), "\"web1.example.test\"");
+    let json = infra(dir, &["output", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(json["hostname"]["value"], "\"web1.example.test\"");
+    assert_eq!(json["motd"]["value"], "\"out/web1.txt\"");
+    let plan = infra(dir, &["plan"]);
+    assert!(text(&plan).contains("No changes."), "{}", text(&plan));
+    // A new input value reaches the module's input, not its output of the same name.
+    let plan = infra(dir, &["plan", "--var", "hostname=web2"]);
+    let shown = text(&plan);
+    assert!(shown.contains("server.motd must be replaced"), "{shown}");
+    assert!(shown.contains("\"web2.example.test\""), "{shown}");
+    assert_exit(&infra(dir, &["apply", "--auto-approve", "--var", "hostname=web2"]), 0);
+    assert_eq!(read(dir, "out/web2.txt").as_deref(), Some("web2.example.test"));
+    assert_eq!(text(&infra(dir, &["output", "hostname"])).trim(), "\"web2.example.test\"");
+}

@@ -82,7 +82,18 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn the_modules_example_builds_one_site_per_call() {
     let dir = copy_example("modules");
     let dir = dir.path();
+    // Outputs named like inputs (#18 item 11): the module's `domain` and `pages`, read by
+    // the root, and the root's `sites`, planned before anything exists.
+    let plan = ok(dir, &["plan"]);
+    assert!(plan.contains("shop = { domain = \"shop.example.test\", pages = [\"index.html\"] }"), "{plan}");
     ok(dir, &["apply", "--auto-approve"]);
+    let sites = ok(dir, &["output", "sites"]);
+    assert_eq!(
+        sites.trim(),
+        "{ blog = { domain = \"blog.example.test\", pages = [\"index.html\", \"about.html\", \"archive.html\"] }, \
+         shop = { domain = \"shop.example.test\", pages = [\"index.html\"] } }"
+    );
+    assert!(ok(dir, &["plan"]).contains("No changes."));
     for file in [
         "out/sites/blog/index.html",
         "out/sites/blog/about.html",

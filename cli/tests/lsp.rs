@@ -156,7 +156,7 @@ fn completion_offers_what_fits_where_the_cursor_is() {
     // After a module call's name and `.`: the module's outputs.
     let dot = position_of(&text, "site[\"blog\"].", 0, "site[\"blog\"].".len());
     let names = labels(&client.request("textDocument/completion", at(&file, dot)));
-    assert_eq!(names, vec!["files".to_string(), "url".to_string()]);
+    assert_eq!(names, ["domain", "files", "pages", "url"]);
 
     // After `resource`: resource types.
     let kind = position_of(&text, "resource lo", 0, "resource lo".len());
@@ -547,6 +547,8 @@ fn renaming_a_module_input_edits_the_callers_and_functions_have_definitions() {
         ("page_html(domain", 10),
         ("domain = domain\n", 9),
         ("${domain}/", 2),
+        // The value of the output `domain`, which is the input; not the output's name.
+        ("output domain = domain", 16),
     ]
     .iter()
     .map(|(needle, shift)| position_of(&site_text, needle, 0, *shift))
@@ -560,6 +562,23 @@ fn renaming_a_module_input_edits_the_callers_and_functions_have_definitions() {
         in_caller,
         vec![position_of(&caller_text, "domain  = spec", 0, 0), position_of(&caller_text, "domain     =", 0, 0)]
     );
+
+    // Renaming the output `domain` edits the output and where the caller reads it
+    // (`s.domain`), never the input of the same name (#18 item 11).
+    let rename = client.request(
+        "textDocument/rename",
+        json!({
+            "textDocument": { "uri": uri(&site) },
+            "position": position_of(&site_text, "output domain", 0, 7),
+            "newName": "served_from",
+        }),
+    );
+    let starts = |file: &Path| -> Vec<Value> {
+        let edits = rename["changes"][uri(file)].as_array().cloned().unwrap_or_default();
+        edits.iter().map(|e| e["range"]["start"].clone()).collect()
+    };
+    assert_eq!(starts(&site), [position_of(&site_text, "output domain", 0, 7)], "{rename:#}");
+    assert_eq!(starts(&caller), [position_of(&caller_text, "domain = s.domain", 0, 11)], "{rename:#}");
     assert_eq!(client.shutdown(), 0);
 }
 

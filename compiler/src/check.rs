@@ -47,6 +47,9 @@ pub struct ModuleTables {
     pub references: Vec<Reference>,
     /// The type of each value declaration, by name.
     pub decl_types: HashMap<String, Type>,
+    /// The type of each output's value, by name: outputs are a namespace of their own, so
+    /// an output may share its name with a declaration of another type.
+    pub output_types: HashMap<String, Type>,
     /// The types in `for` clauses (of declarations, blocks and expressions): of each
     /// variable, by the span of its name, and of each repetition clause's collection, by
     /// the span of the expression; and of each function parameter, by its name's span.
@@ -203,6 +206,7 @@ impl<'a> Checker<'a> {
             self.diagnostics.extend(part.diagnostics);
             self.tables.references.extend(part.tables.references);
             self.tables.for_types.extend(part.tables.for_types);
+            self.tables.output_types.extend(part.tables.output_types);
             for (name, ty) in part.tables.decl_types {
                 self.tables.decl_types.entry(name).or_insert(ty);
             }
@@ -291,7 +295,7 @@ impl<'a> Checker<'a> {
     /// The output names of the module a call loads, if it loaded.
     fn module_outputs(&self, call: &str) -> Option<Vec<String>> {
         let child = &self.modules[*self.module.calls.get(call)?];
-        Some(child.decls.iter().filter(|(_, d)| d.kind == DeclKind::Output).map(|(name, _)| name.clone()).collect())
+        Some(child.outputs.keys().cloned().collect())
     }
 
     fn report_unused(&mut self) {

@@ -102,6 +102,9 @@ pub fn build_module(
             Item::Provider(p) => {
                 by_provider.entry(p.config_name().name.as_str()).or_insert(index);
             }
+            // Outputs have a namespace of their own and nothing in the module reads them:
+            // `hostname` names the input or `let`, never an output of that name.
+            Item::Output(_) => {}
             _ => {
                 if let Some(name) = item.declared_name() {
                     by_decl.entry(name.name.as_str()).or_insert(index);

@@ -3,7 +3,12 @@
 //! A module is a directory; all its `*.infra` files form one namespace. Local module
 //! calls (`module net "./network" { ... }`) are loaded recursively. This phase reports
 //! unreadable files, invalid UTF-8, empty directories, duplicate names, missing module
-//! directories and module cycles. Names inside expressions are resolved by `check`,
+//! directories and module cycles.
+//!
+//! A module has two namespaces. Its declarations (inputs, `let`s, functions, resources,
+//! data sources, module calls) are the names its expressions read; its outputs are the
+//! names its callers read (`net.subnet_id`). They are separate so that a module can take
+//! `hostname` in and give `hostname` out, as module interfaces ported from Terraform do. Names inside expressions are resolved by `check`,
 //! which walks every expression once for names and types together.
 
 use std::collections::{BTreeMap, HashMap};
@@ -34,6 +39,8 @@ pub enum DeclKind {
     Resource,
     Data,
     Module,
+    /// Outputs are kept in [`Module::outputs`], a namespace of their own, never in
+    /// [`Module::decls`].
     Output,
 }
 
@@ -75,8 +82,11 @@ pub struct ProviderConfig {
 pub struct Module {
     pub dir: PathBuf,
     pub files: Vec<SourceFileAst>,
-    /// The module namespace, in declaration order.
+    /// The module namespace, in declaration order: every declaration but the outputs.
     pub decls: IndexMap<String, Decl, FxBuildHasher>,
+    /// The outputs, the names a caller reads, in declaration order. An output may share
+    /// its name with a declaration: inside the module the name means the declaration.
+    pub outputs: IndexMap<String, Decl, FxBuildHasher>,
     /// Provider configurations by name.
     pub providers: BTreeMap<String, ProviderConfig>,
     /// Module calls by call name, to the index of the called module in the module list.
@@ -98,6 +108,11 @@ impl Module {
 
     pub fn decl(&self, name: &str) -> Option<&Decl> {
         self.decls.get(name)
+    }
+
+    /// The output `name`, which callers read as `call.name`.
+    pub fn output(&self, name: &str) -> Option<&Decl> {
+        self.outputs.get(name)
     }
 
     /// The declarations `name`'s value may read, transitively, each after the ones it
@@ -200,6 +215,14 @@ impl ParseCache {
     }
 }
 
+/// A module's names: declarations, outputs and provider configurations.
+#[derive(Default)]
+struct Namespaces {
+    decls: IndexMap<String, Decl, FxBuildHasher>,
+    outputs: IndexMap<String, Decl, FxBuildHasher>,
+    providers: BTreeMap<String, ProviderConfig>,
+}
+
 struct Loading<'a> {
     cache: &'a mut ParseCache,
     loader: &'a dyn Loader,
@@ -242,9 +265,10 @@ impl Loading<'_> {
             return Some(index);
         }
         let files = self.read_sources(dir)?;
-        let (decls, providers) = self.namespace(&files);
+        let Namespaces { decls, outputs, providers } = self.namespace(&files);
         let index = self.modules.len();
-        self.modules.push(Module { dir: dir.to_path_buf(), files, decls, providers, calls: BTreeMap::new() });
+        let module = Module { dir: dir.to_path_buf(), files, decls, outputs, providers, calls: BTreeMap::new() };
+        self.modules.push(module);
         self.by_dir.insert(dir.to_path_buf(), index);
         self.stack.push(dir.to_path_buf());
         let calls = self.load_calls(index);
@@ -312,12 +336,9 @@ impl Loading<'_> {
         }
     }
 
-    fn namespace(
-        &mut self,
-        files: &[SourceFileAst],
-    ) -> (IndexMap<String, Decl, FxBuildHasher>, BTreeMap<String, ProviderConfig>) {
-        let mut decls: IndexMap<String, Decl, FxBuildHasher> = IndexMap::default();
-        let mut providers: BTreeMap<String, ProviderConfig> = BTreeMap::new();
+    fn namespace(&mut self, files: &[SourceFileAst]) -> Namespaces {
+        let mut namespaces = Namespaces::default();
+        let Namespaces { decls, outputs, providers } = &mut namespaces;
         for (file, ast) in files.iter().enumerate() {
             for (item_index, item) in ast.items.iter().enumerate() {
                 let id = ItemId { file, item: item_index };
@@ -343,14 +364,18 @@ impl Loading<'_> {
                     continue;
                 }
                 let Some(name) = item.declared_name() else { continue };
-                if let Some(previous) = decls.get(&name.name) {
-                    self.diagnostics.push(duplicate("name", &name.name, name.span, previous.name_span));
+                let (names, what) = match item {
+                    Item::Output(_) => (&mut *outputs, "output"),
+                    _ => (&mut *decls, "name"),
+                };
+                if let Some(previous) = names.get(&name.name) {
+                    self.diagnostics.push(duplicate(what, &name.name, name.span, previous.name_span));
                     continue;
                 }
-                decls.insert(name.name.clone(), Decl { kind: decl_kind(item), item: id, name_span: name.span });
+                names.insert(name.name.clone(), Decl { kind: decl_kind(item), item: id, name_span: name.span });
             }
         }
-        (decls, providers)
+        namespaces
     }
 
     fn load_calls(&mut self, index: usize) -> BTreeMap<String, usize> {
@@ -422,10 +447,15 @@ fn decl_kind(item: &Item) -> DeclKind {
 }
 
 fn duplicate(what: &str, name: &str, span: Span, previous: Span) -> Diagnostic {
+    let help = match what {
+        // Outputs are a namespace of their own: only another output can clash.
+        "output" => "every output of a module needs its own name; rename one of them",
+        _ => "every declaration in a module needs its own name; rename one of them",
+    };
     Diagnostic::error(codes::DUPLICATE_NAME, format!("the {what} `{name}` is declared twice"))
         .with_label(span, "declared again here")
         .with_secondary(previous, "first declared here")
-        .with_help("every declaration in a module needs its own name; rename one of them")
+        .with_help(help)
 }
 
 /// Removes `.` and resolves `..` lexically, so one directory has one key.

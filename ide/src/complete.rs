@@ -291,7 +291,7 @@ pub(crate) fn members<'a>(
             match instance_steps.split_first() {
                 None => Some(Members::Outputs(child)),
                 Some((Step::Field(output), rest)) => {
-                    let ty = analysis.tables.modules.get(child)?.decl_types.get(*output)?;
+                    let ty = analysis.tables.modules.get(child)?.output_types.get(*output)?;
                     walk(ty, rest).cloned().map(Members::Type)
                 }
                 Some((Step::Index(_), _)) => None,
@@ -403,10 +403,9 @@ fn schema_items(schema: &Schema) -> Vec<CompletionItem> {
 /// A module's outputs.
 fn output_items(module: &Module) -> Vec<CompletionItem> {
     module
-        .decls
-        .iter()
-        .filter(|(_, d)| d.kind == DeclKind::Output)
-        .map(|(name, _)| CompletionItem {
+        .outputs
+        .keys()
+        .map(|name| CompletionItem {
             label: name.clone(),
             kind: CompletionKind::Field,
             detail: Some("output".to_string()),
@@ -579,6 +578,7 @@ fn expression_items(
     let mut items = local_items(snapshot, module_index, file, offset);
     for (name, decl) in &module.decls {
         let (kind, snippet) = match decl.kind {
+            // Outputs are not in `decls`: they are read by callers only.
             DeclKind::Output => continue,
             DeclKind::Fn => (CompletionKind::Function, Some(format!("{name}($1)"))),
             DeclKind::Module => (CompletionKind::Module, None),

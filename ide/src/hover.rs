@@ -101,6 +101,11 @@ fn describe_symbol(snapshot: &Snapshot, symbol: &Symbol) -> Option<String> {
             let ty = analysis.tables.modules.get(*module).and_then(|t| t.decl_types.get(name));
             Some(describe_decl(module_ast, decl.kind, name, decl.item, ty))
         }
+        Symbol::Output { module, name } => {
+            let module_ast = analysis.modules.get(*module)?;
+            let output = module_ast.output(name)?;
+            Some(describe_decl(module_ast, output.kind, name, output.item, None))
+        }
         Symbol::Local { def } => {
             let name = analysis.sources.get(def.file).slice(*def);
             let ty = analysis.tables.modules.iter().find_map(|t| t.for_types.get(def)).filter(|t| !t.is_any());

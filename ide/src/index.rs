@@ -18,8 +18,11 @@ use infra_compiler::syntax::walk::{self, Visitor};
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Symbol {
     /// A declaration of module `module` (an index into the analysis' module list): a
-    /// name used in that module, an output read by a caller or an input set by one.
+    /// name used in that module, or an input set by a caller.
     Decl { module: usize, name: String },
+    /// An output of module `module`, read by a caller (`net.subnet_id`). Outputs are a
+    /// namespace of their own: an output and an input may both be called `hostname`.
+    Output { module: usize, name: String },
     /// A `for` variable or `fn` parameter, by the span of its declaration.
     Local { def: Span },
     /// A provider configuration of module `module`.
@@ -76,6 +79,10 @@ impl<'ast> Visitor<'ast> for Walker<'_> {
                     let symbol = Symbol::Provider { module: self.module_index, name: alias.name.clone() };
                     self.push(alias.span, symbol, true);
                 }
+            }
+            Item::Output(output) => {
+                let symbol = Symbol::Output { module: self.module_index, name: output.name.name.clone() };
+                self.push(output.name.span, symbol, true);
             }
             _ => {
                 if let Some(name) = item.declared_name() {
@@ -216,8 +223,8 @@ impl Walker<'_> {
 
     /// `name` read from an instance of module `child`, when it is one of its outputs.
     fn output(&mut self, child: usize, name: &Ident) {
-        if self.modules[child].decl(&name.name).is_some_and(|d| d.kind == DeclKind::Output) {
-            self.push(name.span, Symbol::Decl { module: child, name: name.name.clone() }, false);
+        if self.modules[child].output(&name.name).is_some() {
+            self.push(name.span, Symbol::Output { module: child, name: name.name.clone() }, false);
         }
     }
 

@@ -69,6 +69,7 @@ fn definition_span(snapshot: &Snapshot, symbol: &Symbol) -> Option<Span> {
     let modules = &snapshot.analysis.modules;
     match symbol {
         Symbol::Decl { module, name } => Some(modules.get(*module)?.decl(name)?.name_span),
+        Symbol::Output { module, name } => Some(modules.get(*module)?.output(name)?.name_span),
         Symbol::Local { def } => Some(*def),
         Symbol::Provider { module, name } => Some(modules.get(*module)?.providers.get(name)?.name_span),
         Symbol::Function(_) => None,
@@ -122,18 +123,13 @@ pub fn references(
 fn occurrences(workspace: &mut Workspace, snapshot: &Snapshot, symbol: &Symbol, declarations: bool) -> Vec<Location> {
     let mut found: Vec<Location> = Vec::new();
     collect(snapshot, symbol, declarations, &mut found);
-    if let Symbol::Decl { module, name } = symbol {
-        let modules = &snapshot.analysis.modules;
-        let kind = modules.get(*module).and_then(|m| m.decl(name)).map(|d| d.kind);
-        if matches!(kind, Some(DeclKind::Input | DeclKind::Output)) {
-            let dir = modules[*module].dir.clone();
-            for other_dir in workspace.module_dirs() {
-                let other = workspace.snapshot(&other_dir);
-                for (index, other_module) in other.analysis.modules.iter().enumerate() {
-                    if other_module.dir == dir {
-                        let symbol = Symbol::Decl { module: index, name: name.clone() };
-                        collect(&other, &symbol, declarations, &mut found);
-                    }
+    if let Some(module) = interface_module(snapshot, symbol) {
+        let dir = snapshot.analysis.modules[module].dir.clone();
+        for other_dir in workspace.module_dirs() {
+            let other = workspace.snapshot(&other_dir);
+            for (index, other_module) in other.analysis.modules.iter().enumerate() {
+                if other_module.dir == dir {
+                    collect(&other, &in_module(symbol, index), declarations, &mut found);
                 }
             }
         }
@@ -141,6 +137,28 @@ fn occurrences(workspace: &mut Workspace, snapshot: &Snapshot, symbol: &Symbol, 
     found.sort_by(|a, b| (&a.path, a.range.start).cmp(&(&b.path, b.range.start)));
     found.dedup();
     found
+}
+
+/// The module whose interface `symbol` belongs to, when it does: an input or an output,
+/// which the module's callers in other analyses name too.
+fn interface_module(snapshot: &Snapshot, symbol: &Symbol) -> Option<usize> {
+    match symbol {
+        Symbol::Decl { module, name } => {
+            let kind = snapshot.analysis.modules.get(*module)?.decl(name)?.kind;
+            (kind == DeclKind::Input).then_some(*module)
+        }
+        Symbol::Output { module, .. } => Some(*module),
+        Symbol::Local { .. } | Symbol::Provider { .. } | Symbol::Function(_) => None,
+    }
+}
+
+/// `symbol` as another analysis names it, where its module has the index `module`.
+fn in_module(symbol: &Symbol, module: usize) -> Symbol {
+    match symbol.clone() {
+        Symbol::Decl { name, .. } => Symbol::Decl { module, name },
+        Symbol::Output { name, .. } => Symbol::Output { module, name },
+        other => other,
+    }
 }
 
 fn collect(snapshot: &Snapshot, symbol: &Symbol, declarations: bool, found: &mut Vec<Location>) {

@@ -80,10 +80,10 @@ pub fn semantic_tokens(workspace: &mut Workspace, path: &Path) -> Result<Vec<Sem
                 Symbol::Decl { module, name } => match modules[*module].decl(name).map(|d| d.kind) {
                     Some(DeclKind::Fn) => (TokenKind::Function, false),
                     Some(DeclKind::Module) => (TokenKind::Namespace, false),
-                    Some(DeclKind::Output) => (TokenKind::Property, false),
                     Some(DeclKind::Input | DeclKind::Let) => (TokenKind::Variable, true),
                     _ => (TokenKind::Variable, false),
                 },
+                Symbol::Output { .. } => (TokenKind::Property, false),
                 Symbol::Local { .. } => (TokenKind::Parameter, false),
                 Symbol::Provider { .. } => (TokenKind::Namespace, false),
                 Symbol::Function(_) => (TokenKind::Function, false),

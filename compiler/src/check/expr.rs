@@ -148,20 +148,7 @@ impl Checker<'_> {
             return ty.clone();
         }
         let Some(decl) = self.module.decl(&name.name).copied() else {
-            if let Some(config) = self.module.providers.get(&name.name) {
-                let span = config.name_span;
-                self.error(
-                    Diagnostic::error(
-                        codes::NOT_A_VALUE,
-                        format!("`{}` is a provider configuration, not a value", name.name),
-                    )
-                    .with_label(name.span, "used as a value here")
-                    .with_secondary(span, "declared here")
-                    .with_help(format!("select it in a resource with `provider = {}`", name.name)),
-                );
-                return Type::Any;
-            }
-            self.undefined(name);
+            self.not_a_declaration(name);
             return Type::Any;
         };
         self.mark_used(&name.name);
@@ -205,21 +192,33 @@ impl Checker<'_> {
                 );
                 Type::Any
             }
-            DeclKind::Output => {
-                self.error(
-                    Diagnostic::error(codes::NOT_A_VALUE, format!("`{}` is an output, not a value", name.name))
-                        .with_label(name.span, "used as a value here")
-                        .with_help(
-                            "outputs are read by the caller of a module; reference the value the output is built from",
-                        ),
-                );
-                Type::Any
-            }
             _ => {
                 self.reference(Target::Decl(name.name.clone()), name.span);
                 self.decl_type(&name.name)
             }
         }
+    }
+
+    /// Reports a name that is no declaration of the module: a provider configuration or
+    /// an output used as a value, or an undefined name.
+    fn not_a_declaration(&mut self, name: &Ident) {
+        let (what, declared, help) = if let Some(config) = self.module.providers.get(&name.name) {
+            let help = format!("select it in a resource with `provider = {}`", name.name);
+            ("a provider configuration", config.name_span, help)
+        } else if let Some(output) = self.module.output(&name.name) {
+            // Outputs are a namespace of their own, read by callers only; a declaration of
+            // the same name would have been found first.
+            let help = "outputs are read by the caller of a module; reference the value the output is built from";
+            ("an output", output.name_span, help.to_string())
+        } else {
+            return self.undefined(name);
+        };
+        self.error(
+            Diagnostic::error(codes::NOT_A_VALUE, format!("`{}` is {what}, not a value", name.name))
+                .with_label(name.span, "used as a value here")
+                .with_secondary(declared, "declared here")
+                .with_help(help),
+        );
     }
 
     /// A conditional's type from its results' types, as Terraform unifies them: two

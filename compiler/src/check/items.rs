@@ -308,7 +308,8 @@ impl Checker<'_> {
     }
 
     fn check_output(&mut self, output: &Output) {
-        self.expr(&output.value);
+        let ty = self.expr(&output.value);
+        self.tables.output_types.entry(output.name.name.clone()).or_insert(ty);
         if let Some(body) = &output.body {
             let allowed = [("description", Type::String), ("sensitive", Type::Bool), ("depends_on", Type::Any)];
             self.check_meta_body(body, &allowed, false);

@@ -71,8 +71,9 @@ impl Item {
         }
     }
 
-    /// The name this item declares in the module namespace, if it declares one.
-    /// Provider configurations live in their own namespace; see [`Provider::config_name`].
+    /// The name this item declares, if it declares one: in the module namespace, or, for
+    /// an output, among the module's outputs (a namespace of its own). Provider
+    /// configurations live in a third namespace; see [`Provider::config_name`].
     pub fn declared_name(&self) -> Option<&Ident> {
         match self {
             Item::Input(x) => Some(&x.name),

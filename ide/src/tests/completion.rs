@@ -135,6 +135,22 @@ output files = [domain]
         "#);
 }
 
+/// An output named like an input (#18 item 11): after a dot, the output's fields.
+#[test]
+fn an_outputs_fields_follow_a_dot_not_those_of_the_input_of_its_name() {
+    let fixture = r#"
+//- /main.infra
+module server "./server" {
+  settings = { port = 80 }
+}
+let x = server.settings.$0
+//- /server/main.infra
+input settings: object({ port = number })
+output settings = { url = "http://web:${settings.port}/" }
+"#;
+    assert_snapshot!(check(fixture), @"Field url (string)");
+}
+
 #[test]
 fn a_module_call_body_offers_the_inputs_required_first() {
     let fixture = r#"

@@ -262,3 +262,38 @@ fn self_attributes_in_a_postcondition_show_their_schema() {
         The size of the file in bytes.
         "#);
 }
+
+/// An output named like an input (#18 item 11): each name shows its own declaration.
+#[test]
+fn an_output_and_an_input_of_one_name_each_show_their_own() {
+    let fixture = r#"
+//- /main.infra
+module server "./server" {
+  hostname = "web1"
+}
+output address = server.host$0name
+//- /server/main.infra
+input hostname: string {
+  description = "The short name"
+}
+output hostname = "${hostname}.example.test" {
+  description = "The full name"
+}
+"#;
+    assert_snapshot!(check(fixture), @r#"
+        4:25-4:33 "hostname"
+        ```infra
+        output hostname
+        ```
+
+        The full name
+        "#);
+    assert_snapshot!(check(&fixture.replace("server.host$0name", "server.hostname").replace("  hostname = ", "  host$0name = ")), @r#"
+        2:3-2:11 "hostname"
+        ```infra
+        input hostname: string
+        ```
+
+        The short name
+        "#);
+}

@@ -155,3 +155,34 @@ fn workspace_symbols_match_ignoring_case() {
         Property output url in /fixture/site: site/main.infra 4:8-4:11 "url"
         "#);
 }
+
+/// An output and an input both named `hostname` (#18 item 11).
+const HOSTNAME: &str = r#"
+//- /main.infra
+module server "./server" {
+  hostname = "web1"
+}
+output address = server.hostname
+//- /server/main.infra
+input hostname: string
+output hostname = "${hostname}.example.test"
+"#;
+
+#[test]
+fn a_callers_read_of_an_output_goes_to_the_output_not_the_input_of_its_name() {
+    assert_snapshot!(definition(&at(HOSTNAME, "/main.infra", "server.hostname", 8)), @r#"server/main.infra 2:8-2:16 "hostname""#);
+    assert_snapshot!(references(&at(HOSTNAME, "/main.infra", "server.hostname", 8)), @r#"
+        main.infra 4:25-4:33 "hostname"
+        server/main.infra 2:8-2:16 "hostname"
+        "#);
+}
+
+#[test]
+fn inside_the_module_a_shared_name_goes_to_the_input() {
+    assert_snapshot!(definition(&at(HOSTNAME, "/server/main.infra", "${hostname}", 3)), @r#"server/main.infra 1:7-1:15 "hostname""#);
+    assert_snapshot!(references(&at(HOSTNAME, "/main.infra", "hostname =", 1)), @r#"
+        main.infra 2:3-2:11 "hostname"
+        server/main.infra 1:7-1:15 "hostname"
+        server/main.infra 2:22-2:30 "hostname"
+        "#);
+}

@@ -93,3 +93,44 @@ fn prepare_gives_the_name_range_or_refuses() {
     assert_snapshot!(prepare("let a = upp$0er(\"x\")\n"), @"error (Failed): built-in functions cannot be renamed");
     assert_snapshot!(prepare("$0\n"), @"nothing to rename");
 }
+
+/// A module that takes `hostname` in and gives `hostname` out: outputs are a namespace of
+/// their own (#18 item 11).
+const HOSTNAME: &str = r#"
+//- /main.infra
+module server "./server" {
+  hostname = "web1"
+}
+output address = server.hostname
+//- /server/main.infra
+input hostname: string
+let fqdn = "${hostname}.example.test"
+output hostname = fqdn
+output port = "${hostname}:80"
+"#;
+
+#[test]
+fn renaming_an_input_leaves_the_output_of_the_same_name() {
+    let fixture = HOSTNAME.replace("input hostname", "input host$0name");
+    assert_snapshot!(check(&fixture, "host"), @r#"
+        main.infra 2:3-2:11 "hostname" -> "host"
+        server/main.infra 1:7-1:15 "hostname" -> "host"
+        server/main.infra 2:15-2:23 "hostname" -> "host"
+        server/main.infra 4:18-4:26 "hostname" -> "host"
+        "#);
+}
+
+#[test]
+fn renaming_an_output_leaves_the_input_of_the_same_name() {
+    let fixture = HOSTNAME.replace("output hostname", "output host$0name");
+    assert_snapshot!(check(&fixture, "fqdn"), @r#"
+        main.infra 4:25-4:33 "hostname" -> "fqdn"
+        server/main.infra 3:8-3:16 "hostname" -> "fqdn"
+        "#);
+    // From where the caller reads it, too.
+    let fixture = HOSTNAME.replace("server.hostname", "server.host$0name");
+    assert_snapshot!(check(&fixture, "fqdn"), @r#"
+        main.infra 4:25-4:33 "hostname" -> "fqdn"
+        server/main.infra 3:8-3:16 "hostname" -> "fqdn"
+        "#);
+}

@@ -82,7 +82,7 @@ impl<'a> Frame<'a> {
         let module = self.module();
         let mut outputs = BTreeMap::new();
         let mut errors = Vec::new();
-        for (name, decl) in module.decls.iter().filter(|(_, d)| d.kind == DeclKind::Output) {
+        for (name, decl) in &module.outputs {
             let Item::Output(output) = module.item(decl.item) else { continue };
             match self.scope.eval(&output.value) {
                 Ok(value) => {
