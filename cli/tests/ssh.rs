@@ -228,3 +228,50 @@ fn a_connection_dropped_mid_apply_leaves_a_state_that_matches_the_server() {
     let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{plan}");
 }
+
+#[test]
+fn infra_killed_mid_upload_leaves_no_half_written_file() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let remote = dir.path().join("remote");
+    std::fs::create_dir(&remote).unwrap();
+    let target = remote.join("big");
+    std::fs::write(&target, "old\n").unwrap();
+    let big = "x".repeat(64 * 1024 * 1024);
+    std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+    module(
+        dir.path(),
+        &sshd,
+        &format!("resource ssh.file big {{\n  path   = \"{}\"\n  source = \"big.bin\"\n}}\n", target.display()),
+    );
+    let mut apply = common::command(dir.path(), &["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("infra apply");
+    // Killed once the upload is under way: the temporary file beside the target grows.
+    let others = || -> Vec<std::fs::DirEntry> {
+        std::fs::read_dir(&remote).unwrap().map(Result::unwrap).filter(|e| e.file_name() != "big").collect()
+    };
+    let start = std::time::Instant::now();
+    while !others().iter().any(|e| e.metadata().is_ok_and(|m| m.len() > 0)) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "the upload never started");
+        assert!(apply.try_wait().unwrap().is_none(), "the apply ended before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    apply.kill().expect("kill -9");
+    apply.wait().unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"old\n", "the old file stays whole");
+    // The server sees the input end with the hash unmatched and removes its temporary file.
+    let start = std::time::Instant::now();
+    while !others().is_empty() && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(others().is_empty(), "no temporary file is left behind");
+
+    // The next apply finishes the job from the journal's record; then nothing is planned.
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(std::fs::metadata(&target).unwrap().len(), big.len() as u64);
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+}

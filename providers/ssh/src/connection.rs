@@ -492,20 +492,34 @@ impl Connection {
                 .with_help("the server may have closed the connection; run again")
                 .retryable()
         };
-        let mut channel = self.handle.channel_open_session().await.map_err(lost)?;
+        let channel = self.handle.channel_open_session().await.map_err(lost)?;
         channel.exec(true, command.as_bytes()).await.map_err(lost)?;
-        if let Some(bytes) = stdin {
-            channel.data(bytes).await.map_err(lost)?;
-        }
-        channel.eof().await.map_err(lost)?;
-        let mut output = Output::default();
-        while let Some(message) = channel.wait().await {
-            match message {
-                ChannelMsg::Data { data } => output.stdout.extend_from_slice(&data),
-                ChannelMsg::ExtendedData { data, ext: 1 } => output.stderr.extend_from_slice(&data),
-                ChannelMsg::ExitStatus { exit_status } => output.exit_code = Some(exit_status),
-                _ => {}
+        // Standard input is sent while the channel's messages are read: the session
+        // queues window adjustments among them, and a full queue would stall the upload.
+        let (mut messages, input) = channel.split();
+        let send = async {
+            if let Some(bytes) = stdin {
+                input.data(bytes).await?;
             }
+            input.eof().await
+        };
+        let receive = async {
+            let mut output = Output::default();
+            while let Some(message) = messages.wait().await {
+                match message {
+                    ChannelMsg::Data { data } => output.stdout.extend_from_slice(&data),
+                    ChannelMsg::ExtendedData { data, ext: 1 } => output.stderr.extend_from_slice(&data),
+                    ChannelMsg::ExitStatus { exit_status } => output.exit_code = Some(exit_status),
+                    _ => {}
+                }
+            }
+            output
+        };
+        let (sent, output) = tokio::join!(send, receive);
+        // A command that exits without reading all of its input has its say in its
+        // exit status; only a channel that ended without one lost the connection.
+        if let (Err(error), None) = (sent, output.exit_code) {
+            return Err(lost(error));
         }
         Ok(output)
     }

@@ -605,3 +605,18 @@ fn the_agent_logs_in_with_its_keys() {
     let _ = agent.kill();
     let _ = agent.wait();
 }
+
+/// Far more than the SSH window: the upload goes on while the server adjusts it.
+#[test]
+fn a_file_much_larger_than_the_ssh_window_is_uploaded_whole() {
+    let sshd = Sshd::start();
+    let path = sshd.scratch("big").join("big");
+    let content = "x".repeat(24 * 1024 * 1024);
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let config = attributes(&[("path", path_value(&path)), ("content", s(&content))]);
+        let created = create(&provider, "file", &config).await.expect("created");
+        assert_eq!(read(&provider, "file", &created).await, created);
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), content.as_bytes());
+}
