@@ -9,9 +9,11 @@ use infra_runtime::Value;
 
 use crate::connection::Connection;
 use crate::shell::quote;
-use crate::user::FIRST_ORDINARY_ID;
 use crate::{failed, with_fingerprint, Ssh};
 
+/// The first id of ordinary (not system) groups on Debian, Ubuntu and Fedora: an
+/// imported group below it is a system group.
+const FIRST_ORDINARY_ID: f64 = 1000.0;
 /// The exit status of the create script when the group exists already.
 const EXISTS: u32 = 20;
 

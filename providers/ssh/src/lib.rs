@@ -287,7 +287,7 @@ const ACCOUNT_FORM: &str = "a lower-case name of letters, digits, `_` and `-`, s
 
 fn user() -> Schema {
     let names = |name: &str, description: &str| {
-        AttributeSchema::optional(name, Type::list(Type::String), description).compared(Comparison::Set)
+        AttributeSchema::optional(name, Type::list(Type::String), description).also_computed().compared(Comparison::Set)
     };
     kind(
         "A user account (`useradd`), its groups and its SSH keys.",
@@ -299,7 +299,8 @@ fn user() -> Schema {
                 .also_computed(),
             names(
                 "groups",
-                "The other groups the user is in, exactly; left out, they are not managed. Each must exist.",
+                "The other groups the user is in, exactly; left out, they are not managed (and recorded as they are). \
+                 Each must exist.",
             ),
             string("shell", "The login shell, such as \"/bin/bash\"; left out, the server's default.").also_computed(),
             string(
@@ -310,7 +311,8 @@ fn user() -> Schema {
             .validate(Validator::Regex { pattern: "^/".to_string(), description: "an absolute path".to_string() }),
             names(
                 "authorized_keys",
-                "The exact set of public keys in ~/.ssh/authorized_keys, one a line; left out, the file is not managed.",
+                "The exact set of public keys in ~/.ssh/authorized_keys, one a line; left out, the file is not managed \
+                 (and its keys recorded as they are).",
             ),
             system_attribute("user"),
             fingerprint_attribute(),

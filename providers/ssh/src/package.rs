@@ -91,16 +91,21 @@ pub fn validate(config: &Attributes) -> Vec<ProviderError> {
     Vec::new()
 }
 
+/// The installed version is known at plan time when it is pinned, and when nothing
+/// asks for another one (a package left at whatever version it has).
 pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) -> Attributes {
     let defaults =
         [("state", Value::string("present")), ("purge", Value::bool(false)), ("cache_valid", Value::string("1h"))];
     let mut planned = plan_attributes(schema, prior, config, &defaults);
-    let changes_version = |prior: &Attributes| {
-        ["version", "state"].iter().any(|name| !attribute(prior, name).equals(attribute(&planned, name)))
+    let pinned = attribute(&planned, "version").clone();
+    let installed = match prior {
+        _ if !pinned.is_null() => pinned,
+        Some(prior) if attribute(prior, "state").equals(attribute(&planned, "state")) => {
+            attribute(prior, "installed_version").clone()
+        }
+        _ => Value::unknown(Type::String),
     };
-    if prior.is_none_or(changes_version) {
-        planned.insert("installed_version".to_string(), Value::unknown(Type::String));
-    }
+    planned.insert("installed_version".to_string(), installed);
     planned
 }
 
@@ -190,11 +195,14 @@ fn cache_valid(attributes: &Attributes) -> ProviderResult<u64> {
 
 /// The apt script that installs the package as `attributes` say, refreshing the index
 /// first when it is older than `cache_valid` (or does not know the package), and prints
-/// the installed version.
+/// the installed version. It takes a lock of its own first: apt waits for the dpkg lock
+/// (`DPkg::Lock::Timeout`) but not for the index's, which another Infra run's
+/// `apt-get update` may hold.
 fn install_script(name: &str, attributes: &Attributes) -> ProviderResult<String> {
     let n = quote(name);
     let mut script = format!(
         "set -e\nexport DEBIAN_FRONTEND=noninteractive\n\
+         exec 9>/var/lib/apt/infra-lock\nif command -v flock >/dev/null; then flock 9; fi\n\
          apt='apt-get -q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold'\n\
          stamp=/var/lib/apt/infra-update-stamp\nlast=0\n\
          for f in $stamp /var/lib/apt/periodic/update-success-stamp; do\n  \

@@ -3,8 +3,8 @@
 //!
 //! Drift comes from `getent passwd`, `id` and the authorized_keys file, read for all
 //! users of a host with one command (`batch.rs`). Attributes left out (`uid`, `group`,
-//! `shell`, `home`) are read back as the server chose them; `groups` and
-//! `authorized_keys` left out are not managed.
+//! `groups`, `shell`, `home`, `authorized_keys`) are not managed: they are recorded as
+//! the server has them.
 
 use infra_compiler::schema::Schema;
 use infra_provider_kit::{attribute, plan_attributes};
@@ -17,8 +17,6 @@ use crate::{failed, with_fingerprint, Ssh};
 
 /// The exit status of the create script when the user exists already.
 const EXISTS: u32 = 20;
-/// The first user id of ordinary (not system) users on Debian, Ubuntu and Fedora.
-pub const FIRST_ORDINARY_ID: f64 = 1000.0;
 
 /// What the server has of a user.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -30,6 +28,9 @@ pub struct Account {
     pub home: String,
     /// The key lines of `~/.ssh/authorized_keys` (blank lines and comments left out).
     pub authorized_keys: Vec<String>,
+    /// Whether the password ages: `useradd` sets a maximum age for ordinary users and
+    /// none for system users (`--system`), which is how an import tells them apart.
+    pub aging: bool,
 }
 
 fn strings(items: &[String]) -> Value {
@@ -58,6 +59,7 @@ for u in {}; do
     echo "passwd $e"
     echo "group $(id -gn -- "$u")"
     echo "groups $(id -Gn -- "$u")"
+    echo "aging $(getent shadow -- "$u" | cut -d: -f5)"
     h=$(printf '%s' "$e" | cut -d: -f6)
     if [ -f "$h/.ssh/authorized_keys" ]; then sed 's/^/key /' "$h/.ssh/authorized_keys"; fi
   fi
@@ -89,6 +91,7 @@ fn parse_read(text: &str, count: usize) -> Vec<Option<Account>> {
             }
             "group" => account.group = rest.trim().to_string(),
             "groups" => account.groups = rest.split_whitespace().map(str::to_string).collect(),
+            "aging" => account.aging = !rest.trim().is_empty(),
             "key" => {
                 let key = rest.trim();
                 if !key.is_empty() && !key.starts_with('#') {
@@ -121,18 +124,14 @@ fn name_of(attributes: &Attributes) -> ProviderResult<String> {
         .ok_or_else(|| ProviderError::new("`name` is not set").on_attribute("name"))
 }
 
-/// `attributes` with what the server has; `groups` and `authorized_keys` only where
-/// they are managed.
+/// `attributes` with what the server has.
 fn with_account(mut attributes: Attributes, account: &Account) -> Attributes {
     attributes.insert("uid".to_string(), Value::number(account.uid));
     attributes.insert("group".to_string(), Value::string(account.group.clone()));
     attributes.insert("shell".to_string(), Value::string(account.shell.clone()));
     attributes.insert("home".to_string(), Value::string(account.home.clone()));
-    for (name, found) in [("groups", &account.groups), ("authorized_keys", &account.authorized_keys)] {
-        if !attribute(&attributes, name).is_null() {
-            attributes.insert(name.to_string(), strings(found));
-        }
-    }
+    attributes.insert("groups".to_string(), strings(&account.groups));
+    attributes.insert("authorized_keys".to_string(), strings(&account.authorized_keys));
     attributes
 }
 
@@ -175,7 +174,7 @@ fn options(attributes: &Attributes, moving_home: bool) -> Vec<String> {
 /// The script that writes the exact `authorized_keys` (from standard input) into the
 /// user's home, owned by the user; nothing when the keys are not managed.
 fn keys_script(attributes: &Attributes) -> &'static str {
-    if attribute(attributes, "authorized_keys").is_null() {
+    if attribute(attributes, "authorized_keys").as_list().is_none() {
         return "";
     }
     "h=$(getent passwd -- \"$u\" | cut -d: -f6)\ng=$(id -gn -- \"$u\")\n\
@@ -244,16 +243,16 @@ pub async fn update(ssh: &Ssh, prior: &Attributes, planned: &Attributes) -> Prov
     run(ssh, planned, script, "changing").await
 }
 
-/// Deletes the user; its home directory stays (it may hold data), without the
-/// authorized_keys Infra managed, so a later user of the same name is not let in by them.
+/// Deletes the user; its home directory stays (it may hold data), without its
+/// authorized_keys, so a later user of the same name is not let in by them.
 pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
     let name = name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
-    let mut script = format!("set -e\nu={}\ne=$(getent passwd -- \"$u\") || exit 0\n", quote(&name));
-    if !attribute(current, "authorized_keys").is_null() {
-        script.push_str("rm -f -- \"$(printf '%s' \"$e\" | cut -d: -f6)/.ssh/authorized_keys\"\n");
-    }
-    script.push_str("userdel -- \"$u\"\n");
+    let script = format!(
+        "set -e\nu={}\ne=$(getent passwd -- \"$u\") || exit 0\n\
+         rm -f -- \"$(printf '%s' \"$e\" | cut -d: -f6)/.ssh/authorized_keys\"\nuserdel -- \"$u\"\n",
+        quote(&name)
+    );
     let output = connection.run(&script, None, None).await?;
     if output.succeeded() {
         Ok(())
@@ -271,9 +270,7 @@ pub async fn import(ssh: &Ssh, id: &str) -> ProviderResult<Attributes> {
     let mut imported = Attributes::new();
     imported.insert("id".to_string(), Value::string(id));
     imported.insert("name".to_string(), Value::string(id));
-    imported.insert("groups".to_string(), strings(&found.groups));
-    imported.insert("authorized_keys".to_string(), strings(&found.authorized_keys));
-    imported.insert("system".to_string(), Value::bool(found.uid < FIRST_ORDINARY_ID));
+    imported.insert("system".to_string(), Value::bool(!found.aging));
     Ok(with_fingerprint(with_account(imported, &found), &connection))
 }
 
