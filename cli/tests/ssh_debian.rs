@@ -293,3 +293,95 @@ fn users_and_groups_are_made_changed_read_back_and_imported() {
     }
     assert!(!debian.succeeds("test -e /srv/deploy/.ssh/authorized_keys"), "the keys Infra managed are gone");
 }
+
+/// `GET /` on 127.0.0.1:`port`: the response's head and body.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("nginx answers");
+    stream.write_all(b"GET / HTTP/1.0\r\nHost: www.example.com\r\n\r\n").expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+}
+
+/// Whether nginx serves a response containing `text` within a few seconds: its reload
+/// returns once the master process has the signal, before its new workers answer.
+fn served_soon(port: u16, text: &str) -> bool {
+    for _ in 0..50 {
+        if http_get(port).contains(text) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    false
+}
+
+/// examples/ssh-web applied to the container as its README says, with its inputs in a
+/// file: nginx serves the page on a free port (never this machine's port 80), a second
+/// plan is empty, a new page is only written, a new site file reloads nginx (same main
+/// process), and the deploy user logs in with their key.
+#[test]
+fn the_ssh_web_example_serves_its_page_and_reloads_nginx_when_the_site_changes() {
+    let debian = Debian::start();
+    // Debian starts a service when its package is installed: nginx would take port 80 of
+    // this machine (the container shares its network) before the example removes the
+    // default site. The example's own `ssh.service` starts it.
+    debian.sh("printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d");
+    let (deploy_key, deploy_public) = debian.new_key("deploy_key");
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ssh-web/main.infra");
+    let source = std::fs::read_to_string(example).expect("the example");
+    write_module(dir.path(), &source);
+    std::fs::write(
+        dir.path().join("inputs.vars"),
+        format!(
+            "host = \"127.0.0.1\"\nport = {}\nprivate_key_path = {:?}\nhttp_port = {http_port}\ndeploy_key = {deploy_public:?}\n",
+            debian.port,
+            debian.dir.path().join("client_key").display().to_string()
+        ),
+    )
+    .expect("inputs");
+    fn with_inputs<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        [args, &["--var-file", "inputs.vars"]].concat()
+    }
+    let infra = |args: &[&str]| ok(dir.path(), &with_inputs(args));
+
+    infra(&["apply", "--auto-approve"]);
+    let page = http_get(http_port);
+    assert!(page.contains("<h1>Hello from www.example.com</h1>"), "{page}");
+    assert!(page.contains("X-Served-By: infra\r\n"), "{page}");
+    let (code, printed) = outcome(dir.path(), &with_inputs(&["plan", "--detailed-exitcode"]));
+    assert_eq!(code, 0, "nothing to do after apply:\n{printed}");
+    let main_pid = || debian.sh("systemctl show -p MainPID --value nginx");
+    let first = main_pid();
+
+    // A new page is written; nginx is left alone.
+    write_module(dir.path(), &source.replace("<h1>Hello from", "<h1>Welcome to"));
+    let printed = infra(&["apply", "--auto-approve"]);
+    assert!(printed.contains("page") && !printed.contains("reloads"), "{printed}");
+    assert!(http_get(http_port).contains("<h1>Welcome to www.example.com</h1>"));
+
+    // A new site file is checked by `nginx -t`, written, and nginx reloaded: the plan
+    // says so, and the same main process serves the new configuration.
+    let changed =
+        source.replace("<h1>Hello from", "<h1>Welcome to").replace("X-Served-By infra;", "X-Served-By infra-2;");
+    write_module(dir.path(), &changed);
+    let printed = infra(&["plan"]);
+    assert!(printed.contains("reloads") && printed.contains("0 -> 1"), "{printed}");
+    infra(&["apply", "--auto-approve"]);
+    assert!(served_soon(http_port, "X-Served-By: infra-2\r\n"), "the new site is served");
+    assert_eq!(main_pid(), first, "reloaded, not restarted");
+    let (code, printed) = outcome(dir.path(), &with_inputs(&["plan", "--detailed-exitcode"]));
+    assert_eq!(code, 0, "nothing to do after the reload:\n{printed}");
+
+    // A site file nginx refuses never replaces the one it serves.
+    write_module(dir.path(), &changed.replace("index index.html;", "index index.html; no_such_directive on;"));
+    let printed = fails(dir.path(), &with_inputs(&["apply", "--auto-approve"]));
+    assert!(printed.contains("`validate` refused"), "{printed}");
+    assert!(http_get(http_port).contains("X-Served-By: infra-2\r\n"));
+
+    // The deploy user logs in with their key and may update the page.
+    let login = debian.run_as("deploy", &deploy_key, "echo updated > /var/www/www.example.com/index.html && id -un");
+    assert_eq!(String::from_utf8_lossy(&login.stdout).trim(), "deploy", "{}", String::from_utf8_lossy(&login.stderr));
+}

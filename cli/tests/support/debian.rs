@@ -142,14 +142,28 @@ impl Debian {
 
     /// Runs `script` as root in the container with OpenSSH's client.
     pub fn run(&self, script: &str) -> Output {
+        self.run_as("root", &self.dir.path().join("client_key"), script)
+    }
+
+    /// Runs `script` in the container as `user`, logging in with the private key at `key`.
+    pub fn run_as(&self, user: &str, key: &Path, script: &str) -> Output {
         Command::new("ssh")
             .args(["-q", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
             .args(["-o", "ConnectTimeout=5", "-i"])
-            .arg(self.dir.path().join("client_key"))
-            .args(["-p", &self.port.to_string(), "root@127.0.0.1", script])
+            .arg(key)
+            .args(["-p", &self.port.to_string(), &format!("{user}@127.0.0.1"), script])
             .stdin(Stdio::null())
             .output()
             .expect("ssh runs (openssh-client)")
+    }
+
+    /// A new key pair in the harness's directory: the private key's path and the public
+    /// key line.
+    pub fn new_key(&self, name: &str) -> (PathBuf, String) {
+        let path = self.dir.path().join(name);
+        keygen(&path);
+        let public = std::fs::read_to_string(path.with_extension("pub")).expect("public key");
+        (path, public.trim().to_string())
     }
 
     /// Runs `script`, which must succeed; returns its standard output, trimmed.
