@@ -249,7 +249,7 @@ fn users_and_groups_are_made_changed_read_back_and_imported() {
     assert!(debian.sh("getent group ops | cut -d: -f3").parse::<u32>().expect("gid") < 1000, "a system group");
     assert_eq!(debian.sh("stat -c '%U %a' /srv/deploy/.ssh/authorized_keys"), "deploy 600");
     converged(dir.path());
-    // The key lets the user in.
+    // The user's own file, which sshd reads as the user, holds both keys.
     assert_eq!(debian.sh("su -s /bin/sh deploy -c 'cat ~/.ssh/authorized_keys' | wc -l"), "2");
 
     // Changes in place: the shell, one key fewer.

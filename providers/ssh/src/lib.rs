@@ -201,8 +201,8 @@ fn package() -> Schema {
             ),
             string(
                 "state",
-                "\"present\" (the default): installed, at any version unless `version` pins one; \"latest\": the newest \
-                 version the index offers.",
+                "How the package is kept: \"present\" (the default), installed at any version unless `version` pins \
+                 one; \"latest\", at the newest version the index offers.",
             )
             .validate(one_of(&["present", "latest"])),
             AttributeSchema::optional(
