@@ -4,8 +4,10 @@
 //! `tests/converge/PROVIDER/KIND.converge` (the format is in docs/contributing/converge.md).
 //! A kind without a data file, or whose file leaves an attribute uncovered, fails the suite.
 //! One moto serves every `aws` case and one sshd every `ssh` case (its `provider ssh`
-//! block is put before each configuration); cases run a few at a time, each in its own
-//! directory.
+//! block is put before each configuration), except the kinds that change the operating
+//! system (packages, services, users, groups): those run on one Debian container
+//! (`support/debian.rs`), never on this machine. Cases run a few at a time, each in its
+//! own directory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,18 +22,25 @@ use serde_json::Value as Json;
 
 mod common;
 
+#[path = "support/debian.rs"]
+mod debian;
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/sshd.rs"]
 mod sshd;
 
 use common::{command, text};
+use debian::Debian;
 use moto::Moto;
 use sshd::Sshd;
 
 /// How many cases run at once: enough to overlap the waits on moto and on processes, few
 /// enough for a two-core machine.
 const WORKERS: usize = 4;
+
+/// The kinds whose cases run on the Debian container: they change packages, services
+/// and accounts, which the machine running the tests must keep as they are.
+const ON_DEBIAN: [&str; 4] = ["ssh.group", "ssh.package", "ssh.service", "ssh.user"];
 
 /// The name of the resource under test in every configuration.
 const SUBJECT: &str = "this";
@@ -103,6 +112,9 @@ enum How {
     Aws(Vec<String>),
     /// `file PATH`: a file relative to the module's directory.
     File(String),
+    /// `ssh SCRIPT...`: a shell script run as root in the Debian container; the object
+    /// is there when it succeeds.
+    Ssh(String),
 }
 
 /// A kind's data file.
@@ -136,6 +148,10 @@ impl Spec {
     /// `PROVIDER.KIND`, as a declaration writes it.
     fn type_name(&self) -> String {
         format!("{}.{}", self.provider, self.kind)
+    }
+
+    fn on_debian(&self) -> bool {
+        !self.data && ON_DEBIAN.contains(&self.type_name().as_str())
     }
 }
 
@@ -212,7 +228,8 @@ fn lookups(text: &str) -> Result<Vec<Lookup>, String> {
             Some((first, [])) if first == "none" => continue,
             Some((first, rest)) if first == "aws" && !rest.is_empty() => How::Aws(rest.to_vec()),
             Some((first, [path])) if first == "file" => How::File(path.clone()),
-            _ => return Err(format!("`{line}` is not `[CONFIG: ]none`, `file PATH` or `aws ARGS...`")),
+            Some((first, rest)) if first == "ssh" && !rest.is_empty() => How::Ssh(rest.join(" ")),
+            _ => return Err(format!("`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...` or `ssh SCRIPT`")),
         };
         lookups.push(Lookup { only, how });
     }
@@ -387,6 +404,8 @@ struct Case<'a> {
     moto: &'a Moto,
     /// The server of the `ssh` cases (started only when one runs).
     sshd: Option<&'a Sshd>,
+    /// The container of the kinds in `ON_DEBIAN` (started only when one runs).
+    debian: Option<&'a Debian>,
     dir: PathBuf,
 }
 
@@ -396,8 +415,9 @@ impl Case<'_> {
     }
 
     fn write(&self, config: &str) {
-        let provider = match self.sshd {
-            Some(sshd) if self.spec.provider == "ssh" => sshd.provider_block(),
+        let provider = match (self.sshd, self.debian) {
+            (_, Some(debian)) if self.spec.on_debian() => debian.provider_block(),
+            (Some(sshd), _) if self.spec.provider == "ssh" => sshd.provider_block(),
             _ => String::new(),
         };
         let source = format!("{provider}{}\n{config}", self.spec.support);
@@ -496,6 +516,12 @@ impl Case<'_> {
                 How::File(path) => {
                     let path = self.dir.join(self.fill(path, attributes));
                     assert_eq!(path.exists(), present, "{}: {} exists: {}", self.label(), path.display(), !present);
+                }
+                How::Ssh(script) => {
+                    let script = self.fill(script, attributes);
+                    let debian = self.debian.unwrap_or_else(|| panic!("{}: `ssh` lookups need Debian", self.label()));
+                    let found = debian.succeeds(&script);
+                    assert_eq!(found, present, "{}: `{script}` in the container succeeds: {found}", self.label());
                 }
             }
         }
@@ -688,7 +714,8 @@ fn every_resource_kind_converges() {
         .map(|kind| read_spec(kind).unwrap_or_else(|e| panic!("{}: {e}", kind.name())))
         .collect();
     let moto = Moto::start();
-    let sshd = specs.iter().any(|spec| spec.provider == "ssh").then(Sshd::start);
+    let sshd = specs.iter().any(|spec| spec.provider == "ssh" && !spec.on_debian()).then(Sshd::start);
+    let debian = specs.iter().any(Spec::on_debian).then(Debian::start);
     let temp = tempfile::tempdir().expect("temp dir");
     let queue: Mutex<Vec<(&Spec, &'static str)>> =
         Mutex::new(specs.iter().flat_map(|s| [(s, "minimal"), (s, "full")]).rev().collect());
@@ -700,7 +727,7 @@ fn every_resource_kind_converges() {
                 let data = if spec.data { "data-" } else { "" };
                 let dir = temp.path().join(format!("{data}{}-{}-{config}", spec.provider, spec.kind));
                 std::fs::create_dir(&dir).expect("case dir");
-                let case = Case { spec, config, moto: &moto, sshd: sshd.as_ref(), dir };
+                let case = Case { spec, config, moto: &moto, sshd: sshd.as_ref(), debian: debian.as_ref(), dir };
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case.run()));
                 if let Err(panic) = outcome {
                     let message = panic

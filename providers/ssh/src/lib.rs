@@ -1,10 +1,12 @@
-//! The `ssh` provider: files, directories and commands on any machine reachable over
-//! SSH, and facts about it. docs/providers/ssh.md is the reference for users.
+//! The `ssh` provider: files, directories, packages, services, users, groups and
+//! commands on any machine reachable over SSH, and facts about it.
+//! docs/providers/ssh.md is the reference for users.
 //!
 //! `lib.rs` declares the schema and dispatches each operation to one module per kind
-//! (`file.rs`, `directory.rs`, `command.rs`, `facts.rs`); `connection.rs` is the one
-//! connection a configured provider shares between its resources, `shell.rs` builds the
-//! commands and `stat.rs` reads many paths in one round trip.
+//! (`file.rs`, `directory.rs`, `package.rs`, `service.rs`, `user.rs`, `group.rs`,
+//! `command.rs`, `facts.rs`); `connection.rs` is the one connection a configured provider
+//! shares between its resources, `shell.rs` builds the commands, `batch.rs` reads what
+//! many resources of a host need in one round trip and `stat.rs` is that read for paths.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,13 +24,18 @@ use infra_provider_kit::{attribute, kind, known, resource_schema, unknown_kind, 
 
 use self::connection::{Connection, Lazy, Settings};
 
+mod batch;
 mod command;
 mod connection;
 mod directory;
 mod facts;
 mod file;
+mod group;
+mod package;
+mod service;
 mod shell;
 mod stat;
+mod user;
 
 /// The computed attribute every resource and data source records the server's host key
 /// fingerprint in (see "Host keys" in docs/providers/ssh.md).
@@ -175,6 +182,166 @@ fn command() -> Schema {
     )
 }
 
+/// A name the server's tools take: no spaces, quotes or leading dash.
+fn name_attribute(description: &str, pattern: &str, form: &str) -> AttributeSchema {
+    AttributeSchema::required("name", Type::String, description)
+        .force_new()
+        .validate(Validator::Regex { pattern: pattern.to_string(), description: form.to_string() })
+}
+
+fn one_of(values: &[&str]) -> Validator {
+    Validator::OneOf(values.iter().map(|v| v.to_string()).collect())
+}
+
+fn package() -> Schema {
+    kind(
+        "A package installed by the server's package manager (apt; dnf and apk are detected and not supported yet).",
+        "The package's name.",
+        vec![
+            name_attribute(
+                "The package's name, such as \"nginx\"; changing it replaces the resource.",
+                "^[A-Za-z0-9][A-Za-z0-9+._-]*$",
+                "a package name, such as \"nginx\" or \"libssl3\"",
+            ),
+            string(
+                "version",
+                "The version to install and keep, such as \"1.22.1-9\"; left out, any version is kept (or the newest, \
+                 with `state = \"latest\"`). Another version on the server is drift.",
+            ),
+            string(
+                "state",
+                "How the package is kept: \"present\" (the default), installed at any version unless `version` pins \
+                 one; \"latest\", at the newest version the index offers.",
+            )
+            .validate(one_of(&["present", "latest"])),
+            AttributeSchema::optional(
+                "purge",
+                Type::Bool,
+                "Delete the package's configuration files too when the resource is deleted; false by default.",
+            ),
+            string(
+                "cache_valid",
+                "How old the package index may be before an install refreshes it (`apt-get update`), such as \"30m\"; \
+                 \"1h\" by default.",
+            )
+            .validate(Validator::Duration),
+            computed("installed_version", "The version installed on the server."),
+            fingerprint_attribute(),
+        ],
+    )
+}
+
+fn service() -> Schema {
+    let watched =
+        |name: &str, description: &str| AttributeSchema::optional(name, Type::list(Type::String), description);
+    kind(
+        "A systemd service: enabled at boot or not, running or not, restarted or reloaded when what it watches changes.",
+        "The unit's name.",
+        vec![
+            name_attribute(
+                "The unit's name, such as \"nginx\" or \"nginx.service\"; changing it replaces the resource.",
+                "^[A-Za-z0-9:_.@-]+$",
+                "a systemd unit name, such as \"nginx\" or \"getty@tty1.service\"",
+            ),
+            AttributeSchema::optional(
+                "enabled",
+                Type::Bool,
+                "Whether the service starts at boot (`systemctl enable`); left out, it is left as it is.",
+            )
+            .also_computed(),
+            AttributeSchema::optional(
+                "running",
+                Type::Bool,
+                "Whether the service runs now (`systemctl start` or `stop`); left out, it is left as it is.",
+            )
+            .also_computed(),
+            watched(
+                "restart_on",
+                "Values that restart the service when any changes, typically the `sha256` of its configuration files.",
+            ),
+            watched("reload_on", "Values that reload the service (`systemctl reload`) when any changes."),
+            AttributeSchema::computed(
+                "restarts",
+                Type::Number,
+                "How many times Infra restarted the service because `restart_on` changed; the plan shows it go up.",
+            ),
+            AttributeSchema::computed(
+                "reloads",
+                Type::Number,
+                "How many times Infra reloaded the service because `reload_on` changed; the plan shows it go up.",
+            ),
+            fingerprint_attribute(),
+        ],
+    )
+}
+
+/// `uid` or `gid`: a whole number that fits the 32 bits Linux gives ids.
+fn id_number(name: &str, description: &str) -> AttributeSchema {
+    AttributeSchema::optional(name, Type::Number, description)
+        .also_computed()
+        .validate(Validator::Range { min: 0, max: 4_294_967_294 })
+}
+
+fn system_attribute(what: &str) -> AttributeSchema {
+    AttributeSchema::optional(
+        "system",
+        Type::Bool,
+        &format!("A system {what} (an id below 1000, no aging); false by default; changing it replaces the {what}."),
+    )
+    .force_new()
+}
+
+const ACCOUNT_NAME: &str = "^[a-z_][a-z0-9_-]*[$]?$";
+const ACCOUNT_FORM: &str = "a lower-case name of letters, digits, `_` and `-`, such as \"deploy\"";
+
+fn user() -> Schema {
+    let names = |name: &str, description: &str| {
+        AttributeSchema::optional(name, Type::list(Type::String), description).also_computed().compared(Comparison::Set)
+    };
+    kind(
+        "A user account (`useradd`), its groups and its SSH keys.",
+        "The user's name.",
+        vec![
+            name_attribute("The user's name; changing it replaces the user.", ACCOUNT_NAME, ACCOUNT_FORM),
+            id_number("uid", "The user id; left out, the server picks one."),
+            string("group", "The primary group's name (it must exist); left out, a group named after the user.")
+                .also_computed(),
+            names(
+                "groups",
+                "The other groups the user is in, exactly; left out, they are not managed (and recorded as they are). \
+                 Each must exist.",
+            ),
+            string("shell", "The login shell, such as \"/bin/bash\"; left out, the server's default.").also_computed(),
+            string(
+                "home",
+                "The home directory; left out, /home/NAME (none for a system user). Changing it moves the directory.",
+            )
+            .also_computed()
+            .validate(Validator::Regex { pattern: "^/".to_string(), description: "an absolute path".to_string() }),
+            names(
+                "authorized_keys",
+                "The exact set of public keys in ~/.ssh/authorized_keys, one a line; left out, the file is not managed \
+                 (and its keys recorded as they are).",
+            ),
+            system_attribute("user"),
+            fingerprint_attribute(),
+        ],
+    )
+}
+
+fn group() -> Schema {
+    kind(
+        "A group (`groupadd`); its members are the users whose `groups` name it.",
+        "The group's name.",
+        vec![
+            name_attribute("The group's name; changing it replaces the group.", ACCOUNT_NAME, ACCOUNT_FORM),
+            id_number("gid", "The group id; left out, the server picks one."),
+            system_attribute("group"),
+            fingerprint_attribute(),
+        ],
+    )
+}
+
 fn facts_data() -> Schema {
     kind(
         "Facts about the server, gathered with one command.",
@@ -279,9 +446,19 @@ pub fn schema() -> ProviderSchema {
     let by_name = |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
     ProviderSchema {
         name: "ssh".to_string(),
-        description: "A machine you can reach over SSH: its files, directories and commands.".to_string(),
+        description: "A machine you can reach over SSH: its files, directories, packages, services, users, groups and \
+                      commands."
+            .to_string(),
         config: config(),
-        resources: by_name(vec![("command", command()), ("directory", directory()), ("file", file())]),
+        resources: by_name(vec![
+            ("command", command()),
+            ("directory", directory()),
+            ("file", file()),
+            ("group", group()),
+            ("package", package()),
+            ("service", service()),
+            ("user", user()),
+        ]),
         data_sources: by_name(vec![("facts", facts_data()), ("file", file_data())]),
     }
 }
@@ -311,6 +488,12 @@ impl ProviderFactory for SshFactory {
             connection: Lazy::new(settings),
             module_dir: context.module_dir.clone(),
             stats: stat::Batcher::default(),
+            manager: tokio::sync::OnceCell::new(),
+            package_lock: tokio::sync::Mutex::new(()),
+            packages: batch::Batcher::new("packages"),
+            services: batch::Batcher::new("services"),
+            users: batch::Batcher::new("users"),
+            groups: batch::Batcher::new("groups"),
         }))
     }
 }
@@ -376,13 +559,21 @@ fn bastion_settings(block: &Attributes, host: &Settings) -> ProviderResult<Setti
     })
 }
 
-/// A configured provider: its connection (opened on first use) and the batcher that
-/// reads the paths of many resources in one command.
+/// A configured provider: its connection (opened on first use), its package manager
+/// (detected on first use) and the batchers that read many resources in one command.
 pub(crate) struct Ssh {
     schema: ProviderSchema,
     connection: Lazy,
     module_dir: PathBuf,
     stats: stat::Batcher,
+    manager: tokio::sync::OnceCell<package::Manager>,
+    /// Held while the package manager runs: apt takes one operation at a time (its lock
+    /// on the index is not waited for), so the packages of a host are installed in turn.
+    package_lock: tokio::sync::Mutex<()>,
+    packages: batch::Batcher<package::Installed>,
+    services: batch::Batcher<service::Unit>,
+    users: batch::Batcher<Option<user::Account>>,
+    groups: batch::Batcher<Option<f64>>,
 }
 
 impl Ssh {
@@ -390,6 +581,11 @@ impl Ssh {
     pub(crate) async fn connect(&self, attributes: Option<&Attributes>) -> ProviderResult<Arc<Connection>> {
         let recorded = attributes.and_then(|a| attribute(a, FINGERPRINT).as_str()).filter(|f| !f.is_empty());
         self.connection.get(recorded).await
+    }
+
+    /// The server's package manager, detected once.
+    pub(crate) async fn manager(&self, connection: &Connection) -> ProviderResult<package::Manager> {
+        self.manager.get_or_try_init(|| package::detect(connection)).await.copied()
     }
 }
 
@@ -426,7 +622,8 @@ impl Provider for Ssh {
         match kind {
             "file" => file::validate(config),
             "command" => command::validate(config),
-            "directory" => Vec::new(),
+            "package" => package::validate(config),
+            "directory" | "service" | "user" | "group" => Vec::new(),
             _ => vec![unknown_kind(&self.schema, kind)],
         }
     }
@@ -439,6 +636,10 @@ impl Provider for Ssh {
         match kind {
             "file" => file::plan(schema, &self.module_dir, prior, config),
             "directory" => Ok(directory::plan(schema, prior, config)),
+            "package" => Ok(package::plan(schema, prior, config)),
+            "service" => Ok(service::plan(schema, prior, config)),
+            "user" => Ok(user::plan(schema, prior, config)),
+            "group" => Ok(group::plan(schema, prior, config)),
             _ => Ok(command::plan(schema, prior, config)),
         }
     }
@@ -448,6 +649,10 @@ impl Provider for Ssh {
         let created = match kind {
             "file" => file::write(self, planned).await?,
             "directory" => directory::create(self, planned).await?,
+            "package" => package::install(self, planned).await?,
+            "service" => service::create(self, planned).await?,
+            "user" => user::create(self, planned).await?,
+            "group" => group::create(self, planned).await?,
             _ => command::create(self, planned).await?,
         };
         Ok(complete(schema, created))
@@ -458,6 +663,10 @@ impl Provider for Ssh {
         let found = match kind {
             "file" => file::read(self, current).await?,
             "directory" => directory::read(self, current).await?,
+            "package" => package::read(self, current).await?,
+            "service" => service::read(self, current).await?,
+            "user" => user::read(self, current).await?,
+            "group" => group::read(self, current).await?,
             _ => command::read(self, current).await?,
         };
         Ok(found.map_or(ReadResult::Gone, |found| ReadResult::Found(complete(schema, found))))
@@ -468,6 +677,10 @@ impl Provider for Ssh {
         let updated = match kind {
             "file" => file::write(self, planned).await?,
             "directory" => directory::update(self, planned).await?,
+            "package" => package::install(self, planned).await?,
+            "service" => service::update(self, prior, planned).await?,
+            "user" => user::update(self, prior, planned).await?,
+            "group" => group::update(self, prior, planned).await?,
             _ => command::update(self, prior, planned).await?,
         };
         Ok(complete(schema, updated))
@@ -478,16 +691,25 @@ impl Provider for Ssh {
         match kind {
             "file" => file::delete(self, current).await,
             "directory" => directory::delete(self, current).await,
+            "package" => package::delete(self, current).await,
+            "service" => service::delete(self, current).await,
+            "user" => user::delete(self, current).await,
+            "group" => group::delete(self, current).await,
             _ => command::delete(self, current).await,
         }
     }
 
-    /// Files and directories are imported by path; a command leaves nothing to find.
+    /// Files and directories are imported by path, packages, services, users and groups
+    /// by name; a command leaves nothing to find.
     async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
         let schema = resource_schema(&self.schema, kind)?;
         let imported = match kind {
             "file" => file::import(self, id).await?,
             "directory" => directory::import(self, id).await?,
+            "package" => package::import(self, id).await?,
+            "service" => service::import(self, id).await?,
+            "user" => user::import(self, id).await?,
+            "group" => group::import(self, id).await?,
             _ => return Err(ProviderError::new(format!("`ssh.{kind}` cannot be imported"))),
         };
         Ok(complete(schema, imported))

@@ -1,17 +1,12 @@
 //! What is at a path on the server — its type, permissions, owner, group and, for a
-//! file, the SHA-256 of its content — read for many paths with one command.
-//!
-//! Reads of one provider's files and directories arrive together (the engine refreshes
-//! independent resources concurrently). The first read of a round becomes its leader:
-//! it lets the others that are ready queue their paths, then
-//! runs one script for all of them and hands each its answer. So a plan over 200 files
-//! of one host costs one round trip, not 200.
+//! file, the SHA-256 of its content — read for many paths with one command (batched by
+//! `batch.rs`: a plan over 200 files of one host costs one round trip).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use infra_runtime::provider::{ProviderError, ProviderResult};
-use tokio::sync::oneshot;
 
+use crate::batch;
 use crate::connection::Connection;
 use crate::shell::quote;
 
@@ -34,47 +29,27 @@ pub struct Facts {
     pub sha256: String,
 }
 
-type Waiting = (String, oneshot::Sender<ProviderResult<Entry>>);
-
-/// The queue of paths waiting for the next batch.
-#[derive(Default)]
+/// The batched reads of paths.
 pub struct Batcher {
-    queue: Mutex<Vec<Waiting>>,
+    batch: batch::Batcher<Entry>,
+}
+
+impl Default for Batcher {
+    fn default() -> Batcher {
+        Batcher { batch: batch::Batcher::new("files") }
+    }
 }
 
 impl Batcher {
     /// What is at `path`, read with whatever other paths are asked for at the same time.
     pub async fn entry(&self, connection: Arc<Connection>, path: &str) -> ProviderResult<Entry> {
-        let (sender, receiver) = oneshot::channel();
-        let leader = {
-            let mut queue = self.queue.lock().map_err(|_| poisoned())?;
-            queue.push((path.to_string(), sender));
-            queue.len() == 1
-        };
-        if leader {
-            // Let every read that is ready queue its path before the batch is taken.
-            for _ in 0..8 {
-                tokio::task::yield_now().await;
-            }
-            let batch = std::mem::take(&mut *self.queue.lock().map_err(|_| poisoned())?);
-            let paths: Vec<&str> = batch.iter().map(|(path, _)| path.as_str()).collect();
-            let mut answers = read(&connection, &paths).await;
-            for (index, (_, sender)) in batch.into_iter().enumerate() {
-                let answer = match &mut answers {
-                    Ok(entries) => Ok(std::mem::replace(&mut entries[index], Entry::Missing)),
-                    Err(error) => Err(error.clone()),
-                };
-                let _ = sender.send(answer);
-            }
-        }
-        receiver
+        self.batch
+            .get(path, |paths| async move {
+                let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+                read(&connection, &paths).await
+            })
             .await
-            .map_err(|_| ProviderError::new("the batched read of the server's files was cancelled").retryable())?
     }
-}
-
-fn poisoned() -> ProviderError {
-    ProviderError::new("the batched read of the server's files failed earlier in this run")
 }
 
 /// The script that prints one line per path: `INDEX|TYPE|MODE|OWNER|GROUP|SHA256`, the

@@ -1,0 +1,387 @@
+//! The `ssh` provider's packages, services, users and groups against a real Debian 12
+//! with systemd as PID 1 (`support/debian.rs`), never the machine the tests run on:
+//! `infra` applies, plans, detects drift and imports, and the container is checked with
+//! OpenSSH's own client.
+//!
+//! nextest runs each test in a process of its own, so each test boots its own container
+//! (a few seconds from the cached root file system) and nothing is shared between them.
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+mod common;
+
+use common::{fails, ok, outcome, write_module};
+
+#[path = "support/debian.rs"]
+mod debian;
+
+use debian::Debian;
+
+fn module(dir: &Path, debian: &Debian, body: &str) {
+    write_module(dir, &format!("{}{body}", debian.provider_block()));
+}
+
+fn apply(dir: &Path) -> String {
+    ok(dir, &["apply", "--auto-approve"])
+}
+
+/// The plan as JSON.
+fn plan(dir: &Path) -> Json {
+    let printed = ok(dir, &["plan", "--json"]);
+    serde_json::from_str(&printed).unwrap_or_else(|e| panic!("no JSON ({e}):\n{printed}"))
+}
+
+/// `(address, action)` of every planned change.
+fn actions(plan: &Json) -> Vec<(String, String)> {
+    let changes = plan["changes"].as_array().cloned().unwrap_or_default();
+    changes
+        .iter()
+        .map(|c| (c["address"].as_str().unwrap_or("").to_string(), c["action"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+fn one(address: &str, action: &str) -> Vec<(String, String)> {
+    vec![(address.to_string(), action.to_string())]
+}
+
+/// The planned value (as Infra prints it) of `attribute` of the change at `address`.
+fn planned(plan: &Json, address: &str, attribute: &str) -> String {
+    let changes = plan["changes"].as_array().cloned().unwrap_or_default();
+    let change = changes.iter().find(|c| c["address"] == address).unwrap_or_else(|| panic!("{address} in {plan:#}"));
+    let after = &change["attributes"][attribute]["after"];
+    after["value"].as_str().map(str::to_string).unwrap_or_else(|| after.to_string())
+}
+
+/// Nothing to do: `plan --detailed-exitcode` exits 0.
+#[track_caller]
+fn converged(dir: &Path) {
+    let (code, printed) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the plan should be empty:\n{printed}");
+}
+
+fn package(name: &str, body: &str) -> String {
+    format!("resource ssh.package {name} {{\n  name = \"infra-test-{name}\"\n{body}}}\n")
+}
+
+#[test]
+fn packages_install_at_a_pinned_or_the_newest_version_show_drift_and_are_removed() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let version = |name: &str| debian.sh(&format!("cat /usr/share/infra-test-{name}/version"));
+    let installed =
+        |name: &str| debian.succeeds(&format!("dpkg -s infra-test-{name} | grep -qx 'Status: install ok installed'"));
+    let body = |a_version: &str| {
+        format!(
+            "{}{}",
+            package("a", &format!("  version = \"{a_version}\"\n")),
+            package("b", "  state = \"latest\"\n  purge = true\n")
+        )
+    };
+    module(dir.path(), &debian, &body("1.0"));
+    apply(dir.path());
+    assert_eq!((version("a"), version("b")), ("1.0".to_string(), "2.0".to_string()));
+    converged(dir.path());
+
+    // Another pin is an update in place (a downgrade works the same way).
+    module(dir.path(), &debian, &body("2.0"));
+    assert_eq!(actions(&plan(dir.path())), one("a", "update"));
+    apply(dir.path());
+    assert_eq!(version("a"), "2.0");
+    converged(dir.path());
+
+    // Drift: another version installed by hand, and a package removed by hand.
+    debian.sh("apt-get install -q -y --allow-downgrades infra-test-a=1.0 >/dev/null 2>&1");
+    debian.sh("apt-get remove -q -y infra-test-b >/dev/null 2>&1");
+    let drifted = plan(dir.path());
+    assert_eq!(actions(&drifted), [one("a", "update"), one("b", "create")].concat(), "{drifted:#}");
+    assert_eq!(planned(&drifted, "a", "version"), "\"2.0\"", "{drifted:#}");
+    apply(dir.path());
+    assert_eq!((version("a"), version("b")), ("2.0".to_string(), "2.0".to_string()));
+    converged(dir.path());
+
+    // Import: the installed package is managed from then on, with nothing to change.
+    debian.sh("apt-get install -q -y infra-test-c=1.0 >/dev/null 2>&1");
+    module(dir.path(), &debian, &format!("{}{}", body("2.0"), package("c", "")));
+    ok(dir.path(), &["import", "c", "infra-test-c"]);
+    converged(dir.path());
+    let state = ok(dir.path(), &["state", "show", "c"]);
+    assert!(state.contains("installed_version") && state.contains("\"1.0\""), "{state}");
+
+    // Destroy removes them all, `b` with its configuration (purge).
+    ok(dir.path(), &["destroy", "--auto-approve"]);
+    assert!(!installed("a") && !installed("b") && !installed("c"));
+    assert!(!debian.succeeds("dpkg -s infra-test-b"), "purged");
+}
+
+#[test]
+fn a_package_or_version_that_does_not_exist_is_a_clear_error() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    module(dir.path(), &debian, "resource ssh.package nope {\n  name = \"infra-no-such-package\"\n}\n");
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(printed.contains("no repository of the server has a package `infra-no-such-package`"), "{printed}");
+    assert!(printed.contains("apt-cache search"), "the hint: {printed}");
+
+    module(dir.path(), &debian, &package("a", "  version = \"9.9\"\n"));
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(printed.contains("the package `infra-test-a` has no version `9.9`"), "{printed}");
+    assert!(printed.contains("1.0") && printed.contains("2.0"), "the versions there are: {printed}");
+
+    module(dir.path(), &debian, &package("a", "  version = \"1.0\"\n  state = \"latest\"\n"));
+    let printed = fails(dir.path(), &["plan"]);
+    assert!(printed.contains("`state` cannot be \"latest\""), "{printed}");
+    module(dir.path(), &debian, &package("a", "  state = \"newest\"\n"));
+    let printed = fails(dir.path(), &["plan"]);
+    assert!(printed.contains("newest"), "{printed}");
+}
+
+/// A service whose process records each reload (SIGHUP) in /run/infra-demo.reloads.
+const DEMO_UNIT: &str = r#"[Unit]
+Description=Infra test service
+
+[Service]
+ExecStart=/bin/sh -c 'trap "echo reload >> /run/infra-demo.reloads" HUP; while :; do sleep 1 & wait; done'
+ExecReload=/bin/kill -HUP $MAINPID
+
+[Install]
+WantedBy=multi-user.target
+"#;
+
+fn service_module(restart: &str, reload: &str) -> String {
+    format!(
+        "resource ssh.file unit {{\n  path    = \"/etc/systemd/system/infra-demo.service\"\n  content = {:?}\n}}\n\
+         resource ssh.file settings {{\n  path    = \"/etc/infra-demo.conf\"\n  content = \"{reload}\\n\"\n}}\n\
+         resource ssh.service demo {{\n  name       = \"infra-demo\"\n  enabled    = true\n  running    = true\n  \
+         restart_on = [unit.sha256, \"{restart}\"]\n  reload_on  = [settings.sha256]\n}}\n",
+        DEMO_UNIT
+    )
+}
+
+#[test]
+fn services_are_enabled_started_restarted_and_reloaded_when_what_they_watch_changes() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let main_pid = || debian.sh("systemctl show -p MainPID --value infra-demo");
+    let reloads = || debian.sh("cat /run/infra-demo.reloads 2>/dev/null | wc -l");
+    module(dir.path(), &debian, &service_module("one", "a"));
+    apply(dir.path());
+    assert_eq!(debian.sh("systemctl is-enabled infra-demo; systemctl is-active infra-demo"), "enabled\nactive");
+    converged(dir.path());
+    let first = main_pid();
+
+    // A changed watched value restarts the service: the plan says so, the process is new.
+    module(dir.path(), &debian, &service_module("two", "a"));
+    let restart = plan(dir.path());
+    assert_eq!(actions(&restart), one("demo", "update"));
+    assert_eq!(planned(&restart, "demo", "restarts"), "1", "{restart:#}");
+    apply(dir.path());
+    let second = main_pid();
+    assert_ne!(first, second, "restarted");
+    converged(dir.path());
+
+    // A changed configuration file reloads it: same process, one reload more.
+    module(dir.path(), &debian, &service_module("two", "b"));
+    let reload = plan(dir.path());
+    assert_eq!(actions(&reload), [one("demo", "update"), one("settings", "update")].concat(), "{reload:#}");
+    assert_eq!(planned(&reload, "demo", "reloads"), "1", "{reload:#}");
+    apply(dir.path());
+    assert_eq!(main_pid(), second, "reloaded, not restarted");
+    assert_eq!(reloads(), "1");
+    converged(dir.path());
+
+    // Drift: stopped and disabled by hand.
+    debian.sh("systemctl disable --now -q infra-demo");
+    let drifted = plan(dir.path());
+    assert_eq!(actions(&drifted), one("demo", "update"), "{drifted:#}");
+    assert_eq!(planned(&drifted, "demo", "running"), "true");
+    assert_eq!(planned(&drifted, "demo", "enabled"), "true");
+    apply(dir.path());
+    assert_eq!(debian.sh("systemctl is-enabled infra-demo; systemctl is-active infra-demo"), "enabled\nactive");
+    converged(dir.path());
+
+    // Stopping is a setting like the others; a stopped service is not restarted.
+    let stopped = service_module("three", "b").replace("running    = true", "running    = false");
+    module(dir.path(), &debian, &stopped);
+    apply(dir.path());
+    assert_eq!(debian.run("systemctl is-active infra-demo").status.code(), Some(3), "inactive");
+    converged(dir.path());
+
+    // Import: by unit name, as it is. What it watches cannot be read from the server:
+    // the plan starts watching it, which restarts and reloads nothing.
+    ok(dir.path(), &["state", "rm", "demo"]);
+    ok(dir.path(), &["import", "demo", "infra-demo"]);
+    let imported = plan(dir.path());
+    assert_eq!(actions(&imported), one("demo", "update"), "{imported:#}");
+    assert_eq!(planned(&imported, "demo", "restarts"), "0", "{imported:#}");
+    apply(dir.path());
+    converged(dir.path());
+
+    // A unit systemd does not have is a clear error.
+    module(dir.path(), &debian, "resource ssh.service nope {\n  name    = \"infra-no-such\"\n  running = true\n}\n");
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(printed.contains("systemd has no unit `infra-no-such`"), "{printed}");
+}
+
+const KEY_ONE: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl one@example";
+
+#[test]
+fn users_and_groups_are_made_changed_read_back_and_imported() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let login_key = std::fs::read_to_string(debian.dir.path().join("client_key.pub")).expect("key");
+    let body = |shell: &str, keys: &[&str]| {
+        let keys: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+        format!(
+            "resource ssh.group deployers {{\n  name = \"deployers\"\n  gid  = 2500\n}}\n\
+             resource ssh.group ops {{\n  name   = \"ops\"\n  system = true\n}}\n\
+             resource ssh.user deploy {{\n  name            = \"deploy\"\n  uid             = 2501\n  \
+             groups          = [deployers.name, ops.name]\n  shell           = \"{shell}\"\n  \
+             home            = \"/srv/deploy\"\n  authorized_keys = [{}]\n}}\n",
+            keys.join(", ")
+        )
+    };
+    module(dir.path(), &debian, &body("/bin/bash", &[login_key.trim(), KEY_ONE]));
+    apply(dir.path());
+    assert_eq!(debian.sh("getent passwd deploy"), "deploy:x:2501:2501::/srv/deploy:/bin/bash");
+    assert_eq!(debian.sh("id -Gn deploy | tr ' ' '\\n' | sort | xargs"), "deploy deployers ops");
+    assert!(debian.sh("getent group ops | cut -d: -f3").parse::<u32>().expect("gid") < 1000, "a system group");
+    assert_eq!(debian.sh("stat -c '%U %a' /srv/deploy/.ssh/authorized_keys"), "deploy 600");
+    converged(dir.path());
+    // The user's own file, which sshd reads as the user, holds both keys.
+    assert_eq!(debian.sh("su -s /bin/sh deploy -c 'cat ~/.ssh/authorized_keys' | wc -l"), "2");
+
+    // Changes in place: the shell, one key fewer.
+    module(dir.path(), &debian, &body("/bin/sh", &[login_key.trim()]));
+    assert_eq!(actions(&plan(dir.path())), one("deploy", "update"));
+    apply(dir.path());
+    assert_eq!(debian.sh("getent passwd deploy | cut -d: -f7"), "/bin/sh");
+    assert_eq!(debian.sh("cat /srv/deploy/.ssh/authorized_keys"), login_key.trim());
+    converged(dir.path());
+
+    // Drift: a key added by hand, a group left, a gid changed.
+    debian.sh(&format!(
+        "echo '{KEY_ONE}' >> /srv/deploy/.ssh/authorized_keys; gpasswd -q -d deploy ops; groupmod -g 2600 deployers"
+    ));
+    let drifted = plan(dir.path());
+    let mut found = actions(&drifted);
+    found.sort();
+    assert_eq!(found, [one("deploy", "update"), one("deployers", "update")].concat(), "{drifted:#}");
+    apply(dir.path());
+    assert_eq!(debian.sh("id -Gn deploy | tr ' ' '\\n' | sort | xargs"), "deploy deployers ops");
+    assert_eq!(debian.sh("getent group deployers | cut -d: -f3"), "2500");
+    assert_eq!(debian.sh("cat /srv/deploy/.ssh/authorized_keys"), login_key.trim());
+    converged(dir.path());
+
+    // Import: forgotten, then found again by name, with nothing to change.
+    for address in ["deploy", "deployers", "ops"] {
+        ok(dir.path(), &["state", "rm", address]);
+    }
+    ok(dir.path(), &["import", "deployers", "deployers"]);
+    ok(dir.path(), &["import", "ops", "ops"]);
+    ok(dir.path(), &["import", "deploy", "deploy"]);
+    converged(dir.path());
+
+    // A user deleted by hand is made again; destroy removes users and groups.
+    debian.sh("userdel deploy");
+    assert_eq!(actions(&plan(dir.path())), one("deploy", "create"));
+    apply(dir.path());
+    ok(dir.path(), &["destroy", "--auto-approve"]);
+    for name in ["passwd deploy", "group deployers", "group ops"] {
+        assert!(!debian.succeeds(&format!("getent {name}")), "{name} is gone");
+    }
+    assert!(!debian.succeeds("test -e /srv/deploy/.ssh/authorized_keys"), "the keys Infra managed are gone");
+}
+
+/// `GET /` on 127.0.0.1:`port`: the response's head and body.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("nginx answers");
+    stream.write_all(b"GET / HTTP/1.0\r\nHost: www.example.com\r\n\r\n").expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+}
+
+/// Whether nginx serves a response containing `text` within a few seconds: its reload
+/// returns once the master process has the signal, before its new workers answer.
+fn served_soon(port: u16, text: &str) -> bool {
+    for _ in 0..50 {
+        if http_get(port).contains(text) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    false
+}
+
+/// examples/ssh-web applied to the container as its README says, with its inputs in a
+/// file: nginx serves the page on a free port (never this machine's port 80), a second
+/// plan is empty, a new page is only written, a new site file reloads nginx (same main
+/// process), and the deploy user logs in with their key.
+#[test]
+fn the_ssh_web_example_serves_its_page_and_reloads_nginx_when_the_site_changes() {
+    let debian = Debian::start();
+    // Debian starts a service when its package is installed: nginx would take port 80 of
+    // this machine (the container shares its network) before the example removes the
+    // default site. The example's own `ssh.service` starts it.
+    debian.sh("printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d");
+    let (deploy_key, deploy_public) = debian.new_key("deploy_key");
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ssh-web/main.infra");
+    let source = std::fs::read_to_string(example).expect("the example");
+    write_module(dir.path(), &source);
+    std::fs::write(
+        dir.path().join("inputs.vars"),
+        format!(
+            "host = \"127.0.0.1\"\nport = {}\nprivate_key_path = {:?}\nhttp_port = {http_port}\ndeploy_key = {deploy_public:?}\n",
+            debian.port,
+            debian.dir.path().join("client_key").display().to_string()
+        ),
+    )
+    .expect("inputs");
+    fn with_inputs<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        [args, &["--var-file", "inputs.vars"]].concat()
+    }
+    let infra = |args: &[&str]| ok(dir.path(), &with_inputs(args));
+
+    infra(&["apply", "--auto-approve"]);
+    let page = http_get(http_port);
+    assert!(page.contains("<h1>Hello from www.example.com</h1>"), "{page}");
+    assert!(page.contains("X-Served-By: infra\r\n"), "{page}");
+    let (code, printed) = outcome(dir.path(), &with_inputs(&["plan", "--detailed-exitcode"]));
+    assert_eq!(code, 0, "nothing to do after apply:\n{printed}");
+    let main_pid = || debian.sh("systemctl show -p MainPID --value nginx");
+    let first = main_pid();
+
+    // A new page is written; nginx is left alone.
+    write_module(dir.path(), &source.replace("<h1>Hello from", "<h1>Welcome to"));
+    let printed = infra(&["apply", "--auto-approve"]);
+    assert!(printed.contains("page") && !printed.contains("reloads"), "{printed}");
+    assert!(http_get(http_port).contains("<h1>Welcome to www.example.com</h1>"));
+
+    // A new site file is checked by `nginx -t`, written, and nginx reloaded: the plan
+    // says so, and the same main process serves the new configuration.
+    let changed =
+        source.replace("<h1>Hello from", "<h1>Welcome to").replace("X-Served-By infra;", "X-Served-By infra-2;");
+    write_module(dir.path(), &changed);
+    let printed = infra(&["plan"]);
+    assert!(printed.contains("reloads") && printed.contains("0 -> 1"), "{printed}");
+    infra(&["apply", "--auto-approve"]);
+    assert!(served_soon(http_port, "X-Served-By: infra-2\r\n"), "the new site is served");
+    assert_eq!(main_pid(), first, "reloaded, not restarted");
+    let (code, printed) = outcome(dir.path(), &with_inputs(&["plan", "--detailed-exitcode"]));
+    assert_eq!(code, 0, "nothing to do after the reload:\n{printed}");
+
+    // A site file nginx refuses never replaces the one it serves.
+    write_module(dir.path(), &changed.replace("index index.html;", "index index.html; no_such_directive on;"));
+    let printed = fails(dir.path(), &with_inputs(&["apply", "--auto-approve"]));
+    assert!(printed.contains("`validate` refused"), "{printed}");
+    assert!(http_get(http_port).contains("X-Served-By: infra-2\r\n"));
+
+    // The deploy user logs in with their key and may update the page.
+    let login = debian.run_as("deploy", &deploy_key, "echo updated > /var/www/www.example.com/index.html && id -un");
+    assert_eq!(String::from_utf8_lossy(&login.stdout).trim(), "deploy", "{}", String::from_utf8_lossy(&login.stderr));
+}
