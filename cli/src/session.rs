@@ -3,8 +3,8 @@
 //! providers and that state: the one choice between the backends.
 //!
 //! The location is decided before anything else is evaluated: `--state-url` wins, then
-//! the root module's `state postgres { ... }` block, else the local files beside the
-//! module. A `state` block may use only literals, inputs and `env()`, so it never depends
+//! the root module's `state postgres { ... }` or `state s3 { ... }` block, else the
+//! local files beside the module. A `state` block may use only literals, inputs and `env()`, so it never depends
 //! on anything the state itself would tell.
 
 use std::collections::BTreeMap;
@@ -16,6 +16,7 @@ use infra_compiler::diagnostic::Diagnostic;
 
 use crate::codes;
 use infra_backend_postgres::{PostgresBackend, PostgresLocation};
+use infra_backend_s3::{S3Backend, S3Location};
 use infra_compiler::resolve::Module;
 use infra_compiler::syntax::ast::{Item, StateBlock};
 use infra_compiler::SourceMap;
@@ -34,8 +35,8 @@ pub const LOCAL_WORKSPACES_DIR: &str = "infra.state.d";
 /// The flags that choose where the state is.
 #[derive(Args, Debug, Clone, Default)]
 pub struct BackendArgs {
-    /// Keep the state in PostgreSQL at this URL (`postgres://USER:PASSWORD@HOST:PORT/DB`),
-    /// whatever the module's `state` block says
+    /// Keep the state in PostgreSQL (`postgres://USER:PASSWORD@HOST:PORT/DB`) or S3
+    /// (`s3://BUCKET/KEY`) at this URL, whatever the module's `state` block says
     #[arg(long = "state-url", value_name = "URL", env = "INFRA_STATE_URL", hide_env_values = true)]
     pub state_url: Option<String>,
 
@@ -60,6 +61,7 @@ pub enum StateLocation {
         allow_empty: bool,
     },
     Postgres(Box<PostgresLocation>),
+    S3(Box<S3Location>),
 }
 
 impl StateLocation {
@@ -67,6 +69,7 @@ impl StateLocation {
         match self {
             StateLocation::Local { workspace, .. } => workspace,
             StateLocation::Postgres(location) => location.workspace(),
+            StateLocation::S3(location) => location.workspace(),
         }
     }
 
@@ -80,6 +83,7 @@ impl StateLocation {
                 allow_empty: *allow_empty,
             },
             StateLocation::Postgres(location) => StateLocation::Postgres(Box::new(location.with_workspace(workspace)?)),
+            StateLocation::S3(location) => StateLocation::S3(Box::new(location.with_workspace(workspace)?)),
         })
     }
 
@@ -102,6 +106,7 @@ impl StateLocation {
                 Ok(Box::new(LocalBackend::new(dir).allowing_empty_state(*allow_empty)))
             }
             StateLocation::Postgres(location) => Ok(Box::new(PostgresBackend::new(location.as_ref().clone()))),
+            StateLocation::S3(location) => Ok(Box::new(S3Backend::new(location.as_ref().clone())?)),
         }
     }
 
@@ -123,6 +128,7 @@ impl StateLocation {
                 Ok(names)
             }
             StateLocation::Postgres(location) => PostgresBackend::new(location.as_ref().clone()).workspaces(),
+            StateLocation::S3(location) => S3Backend::new(location.as_ref().clone())?.workspaces(),
         }
     }
 
@@ -144,6 +150,7 @@ impl StateLocation {
                 })
             }
             StateLocation::Postgres(location) => PostgresBackend::new(location.as_ref().clone()).create_workspace(name),
+            StateLocation::S3(location) => S3Backend::new(location.as_ref().clone())?.create_workspace(name),
         }
     }
 
@@ -174,6 +181,7 @@ impl StateLocation {
             StateLocation::Postgres(location) => {
                 PostgresBackend::new(location.as_ref().clone()).delete_workspace(name, force)
             }
+            StateLocation::S3(location) => S3Backend::new(location.as_ref().clone())?.delete_workspace(name, force),
         }
     }
 }
@@ -203,9 +211,7 @@ pub fn location(
 ) -> Result<StateLocation, Vec<Diagnostic>> {
     let state_error = |error: StateError| vec![error.to_diagnostic()];
     if let Some(url) = &args.state_url {
-        let location =
-            PostgresLocation::new(url, None, args.workspace.as_deref()).map_err(|e| state_error(with_origin(e)))?;
-        return Ok(StateLocation::Postgres(Box::new(location)));
+        return url_location(url, args.workspace.as_deref()).map_err(|e| state_error(with_origin(e)));
     }
     if let Some((module, block)) = module.and_then(|module| state_block(module).map(|block| (module, block))) {
         if let Some(location) = block_location(module, block, inputs, args)? {
@@ -217,24 +223,65 @@ pub fn location(
     Ok(StateLocation::Local { module_dir: module_dir.to_path_buf(), workspace, allow_empty: args.allow_empty_state })
 }
 
+/// The location a state URL names: `s3://BUCKET/KEY`, else a PostgreSQL connection
+/// string.
+pub fn url_location(url: &str, workspace: Option<&str>) -> Result<StateLocation, StateError> {
+    if url.starts_with("s3://") {
+        return Ok(StateLocation::S3(Box::new(S3Location::from_url(url, workspace)?)));
+    }
+    Ok(StateLocation::Postgres(Box::new(PostgresLocation::new(url, None, workspace)?)))
+}
+
 fn with_origin(error: StateError) -> StateError {
     let help = error.help.clone().unwrap_or_default();
     error.with_help(format!("{help} (the URL comes from `--state-url` or `INFRA_STATE_URL`)"))
 }
 
 /// The location a `state` block names: `state local {}` is the default, `state postgres
-/// { url, schema, workspace }` a database. The checker has made sure the block names a
-/// backend, sets only its attributes, and uses only literals, inputs and `env()`
-/// (`compiler/src/check/state_block.rs`); here its values are evaluated.
+/// { url, schema, workspace }` a database, `state s3 { bucket, key, region, endpoint,
+/// workspace_key_prefix, profile, workspace }` a bucket. The checker has made sure the
+/// block names a backend, sets only its attributes, and uses only literals, inputs and
+/// `env()` (`compiler/src/check/state_block.rs`); here its values are evaluated.
 fn block_location(
     module: &Module,
     block: &StateBlock,
     inputs: &BTreeMap<String, Value>,
     args: &BackendArgs,
 ) -> Result<Option<StateLocation>, Vec<Diagnostic>> {
-    if block.backend.name != "postgres" {
+    let backend = block.backend.name.as_str();
+    if backend != "postgres" && backend != "s3" {
         return Ok(None);
     }
+    let values = block_values(module, block, inputs)?;
+    let required = |name: &str| {
+        values.get(name).map(String::as_str).ok_or_else(|| {
+            vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("`state {backend}` needs a `{name}`"))
+                .with_label(block.span, format!("no `{name}`"))]
+        })
+    };
+    let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
+    let in_block = |error: StateError| vec![error.to_diagnostic().with_label(block.span, "in this `state` block")];
+    if backend == "s3" {
+        let mut location = S3Location::new(required("bucket")?, required("key")?, workspace).map_err(in_block)?;
+        if let Some(prefix) = values.get("workspace_key_prefix") {
+            location = location.with_workspace_key_prefix(prefix).map_err(in_block)?;
+        }
+        location.region = values.get("region").cloned();
+        location.endpoint = values.get("endpoint").cloned();
+        location.profile = values.get("profile").cloned();
+        return Ok(Some(StateLocation::S3(Box::new(location))));
+    }
+    let location = PostgresLocation::new(required("url")?, values.get("schema").map(String::as_str), workspace)
+        .map_err(in_block)?;
+    Ok(Some(StateLocation::Postgres(Box::new(location))))
+}
+
+/// The values of a `state` block's attributes, each a string.
+fn block_values(
+    module: &Module,
+    block: &StateBlock,
+    inputs: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut values = BTreeMap::new();
     let env = |name: &str| std::env::var(name).ok();
@@ -256,17 +303,11 @@ fn block_location(
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    if !diagnostics.is_empty() {
-        return Err(diagnostics);
+    if diagnostics.is_empty() {
+        Ok(values)
+    } else {
+        Err(diagnostics)
     }
-    let Some(url) = values.get("url") else {
-        return Err(vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, "`state postgres` needs a `url`")
-            .with_label(block.span, "no `url`")]);
-    };
-    let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
-    let location = PostgresLocation::new(url, values.get("schema").map(String::as_str), workspace)
-        .map_err(|error| vec![error.to_diagnostic().with_label(block.span, "in this `state` block")])?;
-    Ok(Some(StateLocation::Postgres(Box::new(location))))
 }
 
 /// Opens the state where the flags and the module's `state` block say it is.

@@ -1,5 +1,6 @@
-//! `infra state list|show|mv|rm|pull|push|migrate` and `infra output`: read the state,
-//! edit it by hand, copy it in and out, move it to another backend.
+//! `infra state list|show|mv|rm|pull|push|migrate`, `infra output` and `infra
+//! force-unlock`: read the state, edit it by hand, copy it in and out, move it to another
+//! backend, remove a lock its holder left behind.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -98,10 +99,11 @@ enum StateCommand {
         #[command(flatten)]
         place: Where,
     },
-    /// Copy the state to another backend: a PostgreSQL URL, `local` (the files beside the
-    /// module) or a directory
+    /// Copy the state to another backend: a PostgreSQL URL, an S3 URL, `local` (the files
+    /// beside the module) or a directory
     Migrate {
-        /// `postgres://USER:PASSWORD@HOST:PORT/DB`, `local`, or a directory path
+        /// `postgres://USER:PASSWORD@HOST:PORT/DB`, `s3://BUCKET/KEY`, `local`, or a
+        /// directory path
         #[arg(long = "to", value_name = "URL|local|DIR")]
         to: String,
         /// The schema at the target, for a PostgreSQL URL
@@ -306,6 +308,8 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Repor
     let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
         PostgresLocation::new(to, to_schema, Some(&workspace))
             .map(|location| StateLocation::Postgres(Box::new(location)))
+    } else if to.starts_with("s3://") {
+        crate::session::url_location(to, Some(&workspace))
     } else {
         let dir = if to == "local" { place.module_dir.clone() } else { PathBuf::from(to) };
         if let Err(error) = std::fs::create_dir_all(&dir) {
@@ -331,6 +335,45 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Repor
             Ok(())
         }
         Err(error) => Err(Report::state_error(&error)),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ForceUnlockArgs {
+    /// The lock ID, as the message that the state is locked gives it
+    id: String,
+
+    /// The root module
+    #[arg(long = "module", value_name = "DIR", default_value = ".")]
+    module_dir: PathBuf,
+
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+/// `infra force-unlock ID`: removes a lock its holder left behind. Only an S3 state has
+/// such locks; the local and PostgreSQL locks end with their holder's process.
+pub fn run_force_unlock(args: &ForceUnlockArgs) -> Report {
+    let location = match crate::session::location_for_dir(&args.module_dir, &args.backend) {
+        Ok(location) => location,
+        Err(report) => return report,
+    };
+    let StateLocation::S3(s3) = &location else {
+        return Report::error(
+            codes::OPTION_NOT_SUPPORTED,
+            "this state's lock cannot be left behind: it is released when its holder's process (or database \
+             session) ends",
+            "nothing was removed; a state locked now is held by a live run: wait for it, or stop it",
+        );
+    };
+    let result =
+        infra_backend_s3::S3Backend::new(s3.as_ref().clone()).and_then(|backend| backend.force_unlock(&args.id));
+    match result {
+        Ok(holder) => {
+            render::to_stdout(&format!("Removed the lock of {} held by {holder}.\n", s3.display()));
+            Report::ok()
+        }
+        Err(error) => Report::state_error(&error),
     }
 }
 
