@@ -1,6 +1,6 @@
-//! `infra state list|show|mv|rm|pull|push|migrate`, `infra output` and `infra
-//! force-unlock`: read the state, edit it by hand, copy it in and out, move it to another
-//! backend, remove a lock its holder left behind.
+//! `infra state list|show|mv|rm|pull|push|migrate|encrypt|decrypt`, `infra output` and
+//! `infra force-unlock`: read the state, edit it by hand, copy it in and out, move it to
+//! another backend or in and out of encryption, remove a lock its holder left behind.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,8 @@ use infra_runtime::state::{LockHolder, MoveError, State, StateError, StateErrorK
 
 use crate::output::Report;
 use crate::render;
-use crate::session::{BackendArgs, StateLocation};
+use crate::session::{BackendArgs, StateLocation, Store};
+use infra_runtime::state::envelope::Encryption;
 
 #[derive(Args, Debug)]
 pub struct StateArgs {
@@ -112,6 +113,17 @@ enum StateCommand {
         #[command(flatten)]
         place: Where,
     },
+    /// Encrypt the state with the configured key (`INFRA_STATE_PASSPHRASE`, or the
+    /// `state` block's `encryption`), or re-encrypt it with the current key
+    Encrypt {
+        #[command(flatten)]
+        place: Where,
+    },
+    /// Store the state in the clear again, decrypted with the configured key
+    Decrypt {
+        #[command(flatten)]
+        place: Where,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -198,6 +210,8 @@ pub fn run_state(args: &StateArgs) -> Report {
         StateCommand::Pull { place } => pull(place),
         StateCommand::Push { file, force, place } => push(file.as_deref(), *force, place),
         StateCommand::Migrate { to, to_schema, place } => migrate(to, to_schema.as_deref(), place),
+        StateCommand::Encrypt { place } => reencrypt(place, false),
+        StateCommand::Decrypt { place } => reencrypt(place, true),
     };
     result.err().unwrap_or_else(Report::ok)
 }
@@ -302,12 +316,39 @@ fn push(file: Option<&Path>, force: bool, place: &Where) -> Result<(), Report> {
     Ok(())
 }
 
+/// `infra state encrypt` (`decrypt` false) and `infra state decrypt`: the state read
+/// whether it is encrypted or not, and written again encrypted with the current key, or
+/// in the clear.
+fn reencrypt(place: &Where, decrypt: bool) -> Result<(), Report> {
+    let mut location = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
+    let Some(encryption) = location.encryption.take() else {
+        return Err(Report::error(
+            codes::COMMAND_FAILED,
+            "no state encryption key is configured",
+            "set INFRA_STATE_PASSPHRASE (or INFRA_STATE_KEY), or `encryption` in the `state` block; nothing was \
+             changed",
+        ));
+    };
+    location.encryption = Some(Encryption { accept_plain: true, write_plain: decrypt, ..encryption });
+    let command = if decrypt { "infra state decrypt" } else { "infra state encrypt" };
+    let timeout = Duration::from_secs(place.lock_timeout);
+    let result = location.backend().and_then(|backend| StateEdit::open(backend, &LockHolder::new(command), timeout));
+    let mut edit = result.map_err(|e| Report::state_error(&e))?;
+    let state = edit.state().clone();
+    let serial = edit.replace(state, false).map_err(|e| Report::state_error(&e))?;
+    let done = if decrypt { "Decrypted" } else { "Encrypted" };
+    render::to_stdout(&format!("{done} the state at {} (serial {serial}).\n", edit.location()));
+    Ok(())
+}
+
 fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Report> {
-    let source = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
+    let mut source = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
+    // Moving a state is how a plain one comes under encryption: both ends read a state
+    // in the clear, and the copy is written with the keys configured.
+    source.encryption = source.encryption.map(|encryption| Encryption { accept_plain: true, ..encryption });
     let workspace = source.workspace().to_string();
     let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
-        PostgresLocation::new(to, to_schema, Some(&workspace))
-            .map(|location| StateLocation::Postgres(Box::new(location)))
+        PostgresLocation::new(to, to_schema, Some(&workspace)).map(|location| Store::Postgres(Box::new(location)))
     } else if to.starts_with("s3://") {
         crate::session::url_location(to, Some(&workspace))
     } else {
@@ -318,8 +359,9 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Repor
                     .with_help("give a directory this user can write");
             return Err(Report::state_error(&error));
         }
-        Ok(StateLocation::Local { module_dir: dir, workspace: workspace.clone(), allow_empty: false })
+        Ok(Store::Local { module_dir: dir, workspace: workspace.clone(), allow_empty: false })
     };
+    let target = target.map(|store| StateLocation { store, encryption: source.encryption.clone() });
     let result = target.and_then(|target| {
         let (from, to) = (source.backend()?, target.backend()?);
         let holder = LockHolder::new("infra state migrate");
@@ -358,7 +400,7 @@ pub fn run_force_unlock(args: &ForceUnlockArgs) -> Report {
         Ok(location) => location,
         Err(report) => return report,
     };
-    let StateLocation::S3(s3) = &location else {
+    let Store::S3(s3) = &location.store else {
         return Report::error(
             codes::OPTION_NOT_SUPPORTED,
             "this state's lock cannot be left behind: it is released when its holder's process (or database \

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use infra_provider_aws::client::AwsError;
 use infra_runtime::state::document::{parse_header, parse_snapshot, render_snapshot};
+use infra_runtime::state::envelope::{open_journal, open_snapshot, seal_journal, seal_snapshot, Encryption};
 use infra_runtime::state::journal::{parse_journal, render_line, replay, JournalEntry, JournalRead};
 use infra_runtime::state::lock::{rfc3339, LockHolder};
 use infra_runtime::state::workspace::{check_workspace_name, DEFAULT_WORKSPACE};
@@ -65,6 +66,8 @@ pub struct S3Backend {
     lock_held: Arc<AtomicBool>,
     /// The number of the next journal object, found by listing on the first append.
     next_journal: Mutex<Option<u64>>,
+    /// How the snapshot and journal objects are encrypted, if they are.
+    encryption: Option<Encryption>,
 }
 
 impl S3Backend {
@@ -72,7 +75,14 @@ impl S3Backend {
     /// nothing is contacted until it is used.
     pub fn new(location: S3Location) -> Result<S3Backend, StateError> {
         let bucket = Arc::new(Bucket::new(&location)?);
-        Ok(S3Backend { location, bucket, lock_held: Arc::default(), next_journal: Mutex::new(None) })
+        Ok(S3Backend { location, bucket, lock_held: Arc::default(), next_journal: Mutex::new(None), encryption: None })
+    }
+
+    /// Encrypts what is written and decrypts what is read (see
+    /// `infra_runtime::state::envelope`).
+    pub fn with_encryption(mut self, encryption: Option<Encryption>) -> S3Backend {
+        self.encryption = encryption;
+        self
     }
 
     pub fn location_config(&self) -> &S3Location {
@@ -131,7 +141,8 @@ impl S3Backend {
         if name == DEFAULT_WORKSPACE {
             return Err(exists());
         }
-        let document = render_snapshot(&State::new(), 0)?;
+        let empty = State::new();
+        let document = seal_snapshot(self.encryption.as_ref(), render_snapshot(&empty, 0)?, &empty.lineage, 0)?;
         let created =
             self.bucket.put(&location.state_key(), document, &Condition::Absent).map_err(|e| self.error(e))?;
         if created {
@@ -149,7 +160,7 @@ impl S3Backend {
             return Err(StateError::new(StateErrorKind::Workspace, "the `default` workspace cannot be deleted")
                 .with_help("destroy what it holds with `infra destroy` if it is no longer needed"));
         }
-        let target = S3Backend::new(self.location.with_workspace(name)?)?;
+        let target = S3Backend::new(self.location.with_workspace(name)?)?.with_encryption(self.encryption.clone());
         let lock = target.lock(&LockHolder::new(format!("infra workspace delete {name}")), Duration::ZERO)?;
         let loaded = target.load()?;
         if !force && !loaded.state.instances.is_empty() {
@@ -250,7 +261,8 @@ impl S3Backend {
             self.check_replaceable(&object.body, state)?;
         }
         let serial = state.next_serial()?;
-        let document = render_snapshot(state, serial)?;
+        let document =
+            seal_snapshot(self.encryption.as_ref(), render_snapshot(state, serial)?, &state.lineage, serial)?;
         let written = self.bucket.put(&key, document, &condition).map_err(|e| self.error(e))?;
         if !written {
             return Err(StateError::new(
@@ -319,12 +331,14 @@ impl StateBackend for S3Backend {
     fn load(&self) -> Result<Loaded, StateError> {
         let shown = self.location.display();
         let snapshot = match self.bucket.get(&self.state_key()).map_err(|e| self.error(e))? {
-            Some(object) => parse_snapshot(&object.body, &shown).map_err(|e| match e.kind {
-                StateErrorKind::Corrupt => e.with_help(
-                    "nothing was changed; if the bucket keeps versions, restore the previous version of the object",
-                ),
-                _ => e,
-            })?,
+            Some(object) => open_snapshot(self.encryption.as_ref(), object.body, &shown)
+                .and_then(|bytes| parse_snapshot(&bytes, &shown))
+                .map_err(|e| match e.kind {
+                    StateErrorKind::Corrupt => e.with_help(
+                        "nothing was changed; if the bucket keeps versions, restore the previous version of the object",
+                    ),
+                    _ => e,
+                })?,
             None if self.location.workspace != DEFAULT_WORKSPACE => {
                 let name = &self.location.workspace;
                 return Err(StateError::new(
@@ -387,6 +401,8 @@ impl StateBackend for S3Backend {
         for entry in entries {
             lines.extend(render_line(entry)?);
         }
+        let serial = entries.first().map_or(0, |entry| entry.serial);
+        let lines = seal_journal(self.encryption.as_ref(), lines, serial)?;
         let key = format!("{}{:012}", self.journal_prefix(), self.next_journal_number()?);
         let written = self.bucket.put(&key, lines, &Condition::Absent).map_err(|e| self.error(e))?;
         if !written {
@@ -414,6 +430,7 @@ impl StateBackend for S3Backend {
                 }
             }
         }
+        let text = open_journal(self.encryption.as_ref(), &text, &self.journal_prefix())?;
         parse_journal(&text, &self.journal_prefix())
     }
 

@@ -14,9 +14,23 @@ use crate::syntax::walk::{self, Visitor};
 /// The attributes each backend takes; `None` for a backend there is not.
 pub fn backend_attributes(backend: &str) -> Option<&'static [&'static str]> {
     match backend {
-        "local" => Some(&[]),
-        "postgres" => Some(&["url", "schema", "workspace"]),
-        "s3" => Some(&["bucket", "key", "region", "endpoint", "workspace_key_prefix", "profile", "workspace"]),
+        "local" => Some(&["encryption", "kms_key_id", "fallback", "fallback_kms_key_id"]),
+        "postgres" => {
+            Some(&["url", "schema", "workspace", "encryption", "kms_key_id", "fallback", "fallback_kms_key_id"])
+        }
+        "s3" => Some(&[
+            "bucket",
+            "key",
+            "region",
+            "endpoint",
+            "workspace_key_prefix",
+            "profile",
+            "workspace",
+            "encryption",
+            "kms_key_id",
+            "fallback",
+            "fallback_kms_key_id",
+        ]),
         _ => None,
     }
 }
