@@ -146,7 +146,8 @@ fn a_second_apply_is_refused_naming_the_holder_or_waits_for_it() {
     let dir = dir.path();
     write_module(dir, SLOW_MODULE);
     let url = "s3://contended/infra.state.json";
-    let first = moto.spawn(dir, &["apply", "--auto-approve", "--state-url", url]);
+    // Long enough that the first apply still holds the lock however slow the machine.
+    let first = moto.spawn(dir, &["apply", "--auto-approve", "--state-url", url, "--var", "wait_for=20s"]);
     wait_until("the lock object", || moto.keys("contended").contains(&"infra.state.json.lock".to_string()));
     let lock = moto.object("contended", "infra.state.json.lock");
     assert!(lock.contains(&format!("\"pid\": {}", first.id())), "{lock}");
@@ -158,7 +159,10 @@ fn a_second_apply_is_refused_naming_the_holder_or_waits_for_it() {
     assert!(message.contains("running `infra apply`") && message.contains(&format!("pid {}", first.id())), "{message}");
     assert!(message.contains("lock ID `") && message.contains("infra force-unlock"), "{message}");
 
-    let waiting = moto.infra(dir, &["plan", "--lock-timeout", "60", "--detailed-exitcode", "--state-url", url]);
+    let waiting = moto.infra(
+        dir,
+        &["plan", "--lock-timeout", "120", "--detailed-exitcode", "--state-url", url, "--var", "wait_for=20s"],
+    );
     let first = first.wait_with_output().expect("first apply");
     assert_exit(&first, 0);
     assert_exit(&waiting, 0);
