@@ -335,7 +335,13 @@ fn reencrypt(place: &Where, decrypt: bool) -> Result<(), Report> {
     let result = location.backend().and_then(|backend| StateEdit::open(backend, &LockHolder::new(command), timeout));
     let mut edit = result.map_err(|e| Report::state_error(&e))?;
     let state = edit.state().clone();
-    let serial = edit.replace(state, false).map_err(|e| Report::state_error(&e))?;
+    let mut serial = edit.replace(state, false).map_err(|e| Report::state_error(&e))?;
+    if !decrypt {
+        // Written twice: the local backend keeps the version a write replaces as its
+        // backup, and after one write that is the plain state, secrets and all.
+        let written = edit.state().clone();
+        serial = edit.replace(written, false).map_err(|e| Report::state_error(&e))?;
+    }
     let done = if decrypt { "Decrypted" } else { "Encrypted" };
     render::to_stdout(&format!("{done} the state at {} (serial {serial}).\n", edit.location()));
     Ok(())

@@ -168,6 +168,7 @@ fn a_plain_state_is_refused_under_encryption_until_it_is_encrypted() {
 
     assert_exit(&infra(dir, &OLD, &["state", "encrypt"]), 0);
     assert_opaque(&std::fs::read(dir.join("infra.state.json")).expect("state"), "the encrypted state");
+    assert_opaque(&std::fs::read(dir.join("infra.state.json.backup")).expect("backup"), "the backup");
     assert_exit(&infra(dir, &OLD, &["plan", "--detailed-exitcode"]), 0);
     assert_exit(&infra(dir, &OLD, &["state", "decrypt"]), 0);
     let decrypted = std::fs::read_to_string(dir.join("infra.state.json")).expect("state");
