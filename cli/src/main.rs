@@ -85,6 +85,8 @@ enum Command {
     Workspace(workspace::WorkspaceArgs),
     /// Print the outputs saved by the last apply
     Output(state::OutputArgs),
+    /// Remove a state lock whose holder is gone (an S3 state's lock outlives a killed run)
+    ForceUnlock(state::ForceUnlockArgs),
     /// Run the language server on stdio, for editors
     Lsp(lsp::LspArgs),
 }
@@ -118,6 +120,7 @@ fn main() -> ExitCode {
         Command::Refresh(args) => refresh::run(args, out),
         Command::State(args) => state::run_state(args),
         Command::Output(args) => state::run_output(args),
+        Command::ForceUnlock(args) => state::run_force_unlock(args),
         Command::Workspace(args) => workspace::run(args),
         Command::Lsp(args) => lsp::run(args),
     };

@@ -3,8 +3,8 @@
 //! providers and that state: the one choice between the backends.
 //!
 //! The location is decided before anything else is evaluated: `--state-url` wins, then
-//! the root module's `state postgres { ... }` block, else the local files beside the
-//! module. A `state` block may use only literals, inputs and `env()`, so it never depends
+//! the root module's `state postgres { ... }` or `state s3 { ... }` block, else the
+//! local files beside the module. A `state` block may use only literals, inputs and `env()`, so it never depends
 //! on anything the state itself would tell.
 
 use std::collections::BTreeMap;
@@ -16,11 +16,13 @@ use infra_compiler::diagnostic::Diagnostic;
 
 use crate::codes;
 use infra_backend_postgres::{PostgresBackend, PostgresLocation};
+use infra_backend_s3::{S3Backend, S3Location};
 use infra_compiler::resolve::Module;
 use infra_compiler::syntax::ast::{Item, StateBlock};
 use infra_compiler::SourceMap;
 use infra_runtime::module::ModuleScope;
 use infra_runtime::session::{OpenError, OpenState, Session, SessionOptions};
+use infra_runtime::state::envelope::Encryption;
 use infra_runtime::state::workspace::DEFAULT_WORKSPACE;
 use infra_runtime::state::{LocalBackend, LockHolder, StateBackend, StateError, StateErrorKind};
 use infra_runtime::Value;
@@ -34,8 +36,8 @@ pub const LOCAL_WORKSPACES_DIR: &str = "infra.state.d";
 /// The flags that choose where the state is.
 #[derive(Args, Debug, Clone, Default)]
 pub struct BackendArgs {
-    /// Keep the state in PostgreSQL at this URL (`postgres://USER:PASSWORD@HOST:PORT/DB`),
-    /// whatever the module's `state` block says
+    /// Keep the state in PostgreSQL (`postgres://USER:PASSWORD@HOST:PORT/DB`) or S3
+    /// (`s3://BUCKET/KEY`) at this URL, whatever the module's `state` block says
     #[arg(long = "state-url", value_name = "URL", env = "INFRA_STATE_URL", hide_env_values = true)]
     pub state_url: Option<String>,
 
@@ -49,9 +51,41 @@ pub struct BackendArgs {
     pub allow_empty_state: bool,
 }
 
-/// Where a state is kept.
+/// Where a state is kept, and how it is encrypted.
 #[derive(Clone)]
-pub enum StateLocation {
+pub struct StateLocation {
+    pub store: Store,
+    /// The keys from the `state` block's encryption settings and the environment; `None`
+    /// for a state kept in the clear.
+    pub encryption: Option<Encryption>,
+}
+
+impl StateLocation {
+    pub fn workspace(&self) -> &str {
+        self.store.workspace()
+    }
+
+    /// The backend for this location, encrypting with its keys.
+    pub fn backend(&self) -> Result<Box<dyn StateBackend>, StateError> {
+        self.store.backend(self.encryption.as_ref())
+    }
+
+    pub fn workspaces(&self) -> Result<Vec<String>, StateError> {
+        self.store.workspaces()
+    }
+
+    pub fn create_workspace(&self, name: &str) -> Result<(), StateError> {
+        self.store.create_workspace(name, self.encryption.as_ref())
+    }
+
+    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<(), StateError> {
+        self.store.delete_workspace(name, force, self.encryption.as_ref())
+    }
+}
+
+/// Which backend keeps a state, and where.
+#[derive(Clone)]
+pub enum Store {
     /// Files beside the module (`default`), or under `infra.state.d/NAME/`.
     Local {
         module_dir: PathBuf,
@@ -60,26 +94,29 @@ pub enum StateLocation {
         allow_empty: bool,
     },
     Postgres(Box<PostgresLocation>),
+    S3(Box<S3Location>),
 }
 
-impl StateLocation {
+impl Store {
     pub fn workspace(&self) -> &str {
         match self {
-            StateLocation::Local { workspace, .. } => workspace,
-            StateLocation::Postgres(location) => location.workspace(),
+            Store::Local { workspace, .. } => workspace,
+            Store::Postgres(location) => location.workspace(),
+            Store::S3(location) => location.workspace(),
         }
     }
 
     /// The same store, another workspace.
-    pub fn with_workspace(&self, workspace: &str) -> Result<StateLocation, StateError> {
+    pub fn with_workspace(&self, workspace: &str) -> Result<Store, StateError> {
         infra_runtime::state::workspace::check_workspace_name(workspace)?;
         Ok(match self {
-            StateLocation::Local { module_dir, allow_empty, .. } => StateLocation::Local {
+            Store::Local { module_dir, allow_empty, .. } => Store::Local {
                 module_dir: module_dir.clone(),
                 workspace: workspace.to_string(),
                 allow_empty: *allow_empty,
             },
-            StateLocation::Postgres(location) => StateLocation::Postgres(Box::new(location.with_workspace(workspace)?)),
+            Store::Postgres(location) => Store::Postgres(Box::new(location.with_workspace(workspace)?)),
+            Store::S3(location) => Store::S3(Box::new(location.with_workspace(workspace)?)),
         })
     }
 
@@ -92,23 +129,27 @@ impl StateLocation {
     }
 
     /// The backend for this location; a local workspace other than `default` must exist.
-    pub fn backend(&self) -> Result<Box<dyn StateBackend>, StateError> {
+    pub fn backend(&self, encryption: Option<&Encryption>) -> Result<Box<dyn StateBackend>, StateError> {
+        let encryption = encryption.cloned();
         match self {
-            StateLocation::Local { module_dir, workspace, allow_empty } => {
-                let dir = StateLocation::local_dir(module_dir, workspace);
+            Store::Local { module_dir, workspace, allow_empty } => {
+                let dir = Store::local_dir(module_dir, workspace);
                 if !dir.is_dir() {
                     return Err(missing_workspace(workspace, &dir.display().to_string()));
                 }
-                Ok(Box::new(LocalBackend::new(dir).allowing_empty_state(*allow_empty)))
+                Ok(Box::new(LocalBackend::new(dir).allowing_empty_state(*allow_empty).with_encryption(encryption)))
             }
-            StateLocation::Postgres(location) => Ok(Box::new(PostgresBackend::new(location.as_ref().clone()))),
+            Store::Postgres(location) => {
+                Ok(Box::new(PostgresBackend::new(location.as_ref().clone()).with_encryption(encryption)))
+            }
+            Store::S3(location) => Ok(Box::new(S3Backend::new(location.as_ref().clone())?.with_encryption(encryption))),
         }
     }
 
     /// The workspaces there are, sorted; `default` always.
     pub fn workspaces(&self) -> Result<Vec<String>, StateError> {
         match self {
-            StateLocation::Local { module_dir, .. } => {
+            Store::Local { module_dir, .. } => {
                 let mut names = vec![DEFAULT_WORKSPACE.to_string()];
                 if let Ok(entries) = std::fs::read_dir(module_dir.join(LOCAL_WORKSPACES_DIR)) {
                     names.extend(
@@ -122,15 +163,16 @@ impl StateLocation {
                 names.dedup();
                 Ok(names)
             }
-            StateLocation::Postgres(location) => PostgresBackend::new(location.as_ref().clone()).workspaces(),
+            Store::Postgres(location) => PostgresBackend::new(location.as_ref().clone()).workspaces(),
+            Store::S3(location) => S3Backend::new(location.as_ref().clone())?.workspaces(),
         }
     }
 
-    pub fn create_workspace(&self, name: &str) -> Result<(), StateError> {
+    pub fn create_workspace(&self, name: &str, encryption: Option<&Encryption>) -> Result<(), StateError> {
         infra_runtime::state::workspace::check_workspace_name(name)?;
         match self {
-            StateLocation::Local { module_dir, .. } => {
-                let dir = StateLocation::local_dir(module_dir, name);
+            Store::Local { module_dir, .. } => {
+                let dir = Store::local_dir(module_dir, name);
                 if name == DEFAULT_WORKSPACE || dir.exists() {
                     return Err(StateError::new(
                         StateErrorKind::Workspace,
@@ -143,14 +185,17 @@ impl StateLocation {
                         .with_help("check that the module directory is writable")
                 })
             }
-            StateLocation::Postgres(location) => PostgresBackend::new(location.as_ref().clone()).create_workspace(name),
+            Store::Postgres(location) => PostgresBackend::new(location.as_ref().clone()).create_workspace(name),
+            Store::S3(location) => {
+                S3Backend::new(location.as_ref().clone())?.with_encryption(encryption.cloned()).create_workspace(name)
+            }
         }
     }
 
-    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<(), StateError> {
+    pub fn delete_workspace(&self, name: &str, force: bool, encryption: Option<&Encryption>) -> Result<(), StateError> {
         infra_runtime::state::workspace::check_workspace_name(name)?;
         match self {
-            StateLocation::Local { module_dir, .. } => {
+            Store::Local { module_dir, .. } => {
                 if name == DEFAULT_WORKSPACE {
                     return Err(StateError::new(
                         StateErrorKind::Workspace,
@@ -159,21 +204,24 @@ impl StateLocation {
                     .with_help("destroy what it holds with `infra destroy` if it is no longer needed"));
                 }
                 let location = self.with_workspace(name)?;
-                let backend = location.backend()?;
+                let backend = location.backend(encryption)?;
                 let lock = backend.lock(&LockHolder::new(format!("infra workspace delete {name}")), Duration::ZERO)?;
                 let loaded = backend.load()?;
                 if !force && !loaded.state.instances.is_empty() {
                     return Err(StateError::workspace_not_empty(name, loaded.state.instances.len()));
                 }
                 drop(lock);
-                let dir = StateLocation::local_dir(module_dir, name);
+                let dir = Store::local_dir(module_dir, name);
                 std::fs::remove_dir_all(&dir).map_err(|e| {
                     StateError::new(StateErrorKind::WriteFailed, format!("cannot remove `{}`: {e}", dir.display()))
                 })
             }
-            StateLocation::Postgres(location) => {
-                PostgresBackend::new(location.as_ref().clone()).delete_workspace(name, force)
-            }
+            Store::Postgres(location) => PostgresBackend::new(location.as_ref().clone())
+                .with_encryption(encryption.cloned())
+                .delete_workspace(name, force),
+            Store::S3(location) => S3Backend::new(location.as_ref().clone())?
+                .with_encryption(encryption.cloned())
+                .delete_workspace(name, force),
         }
     }
 }
@@ -202,19 +250,52 @@ pub fn location(
     args: &BackendArgs,
 ) -> Result<StateLocation, Vec<Diagnostic>> {
     let state_error = |error: StateError| vec![error.to_diagnostic()];
+    let block = module.and_then(|module| state_block(module).map(|block| (module, block)));
+    let values = match block {
+        Some((module, block)) => block_values(module, block, inputs)?,
+        None => BTreeMap::new(),
+    };
+    let encryption = encryption(&values).map_err(|error| match block {
+        Some((_, block)) if !values.is_empty() => {
+            vec![error.to_diagnostic().with_label(block.span, "in this `state` block")]
+        }
+        _ => state_error(error),
+    })?;
+    let located = |store| Ok(StateLocation { store, encryption: encryption.clone() });
     if let Some(url) = &args.state_url {
-        let location =
-            PostgresLocation::new(url, None, args.workspace.as_deref()).map_err(|e| state_error(with_origin(e)))?;
-        return Ok(StateLocation::Postgres(Box::new(location)));
+        return located(url_location(url, args.workspace.as_deref()).map_err(|e| state_error(with_origin(e)))?);
     }
-    if let Some((module, block)) = module.and_then(|module| state_block(module).map(|block| (module, block))) {
-        if let Some(location) = block_location(module, block, inputs, args)? {
-            return Ok(location);
+    if let Some((_, block)) = block {
+        if let Some(store) = block_store(block, &values, args)? {
+            return located(store);
         }
     }
     let workspace = args.workspace.clone().unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
     infra_runtime::state::workspace::check_workspace_name(&workspace).map_err(state_error)?;
-    Ok(StateLocation::Local { module_dir: module_dir.to_path_buf(), workspace, allow_empty: args.allow_empty_state })
+    located(Store::Local { module_dir: module_dir.to_path_buf(), workspace, allow_empty: args.allow_empty_state })
+}
+
+/// The keys to encrypt the state with: the `state` block's `encryption`, `kms_key_id`,
+/// `fallback` and `fallback_kms_key_id`, with key material from the environment
+/// (`INFRA_STATE_PASSPHRASE` alone is enough); `None` for a state kept in the clear.
+fn encryption(values: &BTreeMap<String, String>) -> Result<Option<Encryption>, StateError> {
+    let settings = infra_state_encryption::Settings {
+        method: values.get("encryption").cloned(),
+        kms_key_id: values.get("kms_key_id").cloned(),
+        fallback: values.get("fallback").cloned(),
+        fallback_kms_key_id: values.get("fallback_kms_key_id").cloned(),
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    Ok(infra_state_encryption::keyring(&settings, &env)?.map(infra_state_encryption::Keyring::into_encryption))
+}
+
+/// The location a state URL names: `s3://BUCKET/KEY`, else a PostgreSQL connection
+/// string.
+pub fn url_location(url: &str, workspace: Option<&str>) -> Result<Store, StateError> {
+    if url.starts_with("s3://") {
+        return Ok(Store::S3(Box::new(S3Location::from_url(url, workspace)?)));
+    }
+    Ok(Store::Postgres(Box::new(PostgresLocation::new(url, None, workspace)?)))
 }
 
 fn with_origin(error: StateError) -> StateError {
@@ -222,19 +303,50 @@ fn with_origin(error: StateError) -> StateError {
     error.with_help(format!("{help} (the URL comes from `--state-url` or `INFRA_STATE_URL`)"))
 }
 
-/// The location a `state` block names: `state local {}` is the default, `state postgres
-/// { url, schema, workspace }` a database. The checker has made sure the block names a
+/// The store a `state` block names: `state local {}` is the default, `state postgres
+/// { url, schema, workspace }` a database, `state s3 { bucket, key, region, endpoint,
+/// workspace_key_prefix, profile, workspace }` a bucket; every backend also takes the
+/// encryption settings (see [`encryption`]). The checker has made sure the block names a
 /// backend, sets only its attributes, and uses only literals, inputs and `env()`
-/// (`compiler/src/check/state_block.rs`); here its values are evaluated.
-fn block_location(
+/// (`compiler/src/check/state_block.rs`); `values` are its evaluated attributes.
+fn block_store(
+    block: &StateBlock,
+    values: &BTreeMap<String, String>,
+    args: &BackendArgs,
+) -> Result<Option<Store>, Vec<Diagnostic>> {
+    let backend = block.backend.name.as_str();
+    if backend != "postgres" && backend != "s3" {
+        return Ok(None);
+    }
+    let required = |name: &str| {
+        values.get(name).map(String::as_str).ok_or_else(|| {
+            vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("`state {backend}` needs a `{name}`"))
+                .with_label(block.span, format!("no `{name}`"))]
+        })
+    };
+    let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
+    let in_block = |error: StateError| vec![error.to_diagnostic().with_label(block.span, "in this `state` block")];
+    if backend == "s3" {
+        let mut location = S3Location::new(required("bucket")?, required("key")?, workspace).map_err(in_block)?;
+        if let Some(prefix) = values.get("workspace_key_prefix") {
+            location = location.with_workspace_key_prefix(prefix).map_err(in_block)?;
+        }
+        location.region = values.get("region").cloned();
+        location.endpoint = values.get("endpoint").cloned();
+        location.profile = values.get("profile").cloned();
+        return Ok(Some(Store::S3(Box::new(location))));
+    }
+    let location = PostgresLocation::new(required("url")?, values.get("schema").map(String::as_str), workspace)
+        .map_err(in_block)?;
+    Ok(Some(Store::Postgres(Box::new(location))))
+}
+
+/// The values of a `state` block's attributes, each a string.
+fn block_values(
     module: &Module,
     block: &StateBlock,
     inputs: &BTreeMap<String, Value>,
-    args: &BackendArgs,
-) -> Result<Option<StateLocation>, Vec<Diagnostic>> {
-    if block.backend.name != "postgres" {
-        return Ok(None);
-    }
+) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut values = BTreeMap::new();
     let env = |name: &str| std::env::var(name).ok();
@@ -256,17 +368,11 @@ fn block_location(
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    if !diagnostics.is_empty() {
-        return Err(diagnostics);
+    if diagnostics.is_empty() {
+        Ok(values)
+    } else {
+        Err(diagnostics)
     }
-    let Some(url) = values.get("url") else {
-        return Err(vec![Diagnostic::error(codes::STATE_BLOCK_INVALID, "`state postgres` needs a `url`")
-            .with_label(block.span, "no `url`")]);
-    };
-    let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
-    let location = PostgresLocation::new(url, values.get("schema").map(String::as_str), workspace)
-        .map_err(|error| vec![error.to_diagnostic().with_label(block.span, "in this `state` block")])?;
-    Ok(Some(StateLocation::Postgres(Box::new(location))))
 }
 
 /// Opens the state where the flags and the module's `state` block say it is.

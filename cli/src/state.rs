@@ -1,5 +1,6 @@
-//! `infra state list|show|mv|rm|pull|push|migrate` and `infra output`: read the state,
-//! edit it by hand, copy it in and out, move it to another backend.
+//! `infra state list|show|mv|rm|pull|push|migrate|encrypt|decrypt`, `infra output` and
+//! `infra force-unlock`: read the state, edit it by hand, copy it in and out, move it to
+//! another backend or in and out of encryption, remove a lock its holder left behind.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,8 @@ use infra_runtime::state::{LockHolder, MoveError, State, StateError, StateErrorK
 
 use crate::output::Report;
 use crate::render;
-use crate::session::{BackendArgs, StateLocation};
+use crate::session::{BackendArgs, StateLocation, Store};
+use infra_runtime::state::envelope::Encryption;
 
 #[derive(Args, Debug)]
 pub struct StateArgs {
@@ -98,15 +100,27 @@ enum StateCommand {
         #[command(flatten)]
         place: Where,
     },
-    /// Copy the state to another backend: a PostgreSQL URL, `local` (the files beside the
-    /// module) or a directory
+    /// Copy the state to another backend: a PostgreSQL URL, an S3 URL, `local` (the files
+    /// beside the module) or a directory
     Migrate {
-        /// `postgres://USER:PASSWORD@HOST:PORT/DB`, `local`, or a directory path
+        /// `postgres://USER:PASSWORD@HOST:PORT/DB`, `s3://BUCKET/KEY`, `local`, or a
+        /// directory path
         #[arg(long = "to", value_name = "URL|local|DIR")]
         to: String,
         /// The schema at the target, for a PostgreSQL URL
         #[arg(long = "to-schema", value_name = "NAME")]
         to_schema: Option<String>,
+        #[command(flatten)]
+        place: Where,
+    },
+    /// Encrypt the state with the configured key (`INFRA_STATE_PASSPHRASE`, or the
+    /// `state` block's `encryption`), or re-encrypt it with the current key
+    Encrypt {
+        #[command(flatten)]
+        place: Where,
+    },
+    /// Store the state in the clear again, decrypted with the configured key
+    Decrypt {
         #[command(flatten)]
         place: Where,
     },
@@ -196,6 +210,8 @@ pub fn run_state(args: &StateArgs) -> Report {
         StateCommand::Pull { place } => pull(place),
         StateCommand::Push { file, force, place } => push(file.as_deref(), *force, place),
         StateCommand::Migrate { to, to_schema, place } => migrate(to, to_schema.as_deref(), place),
+        StateCommand::Encrypt { place } => reencrypt(place, false),
+        StateCommand::Decrypt { place } => reencrypt(place, true),
     };
     result.err().unwrap_or_else(Report::ok)
 }
@@ -300,12 +316,47 @@ fn push(file: Option<&Path>, force: bool, place: &Where) -> Result<(), Report> {
     Ok(())
 }
 
+/// `infra state encrypt` (`decrypt` false) and `infra state decrypt`: the state read
+/// whether it is encrypted or not, and written again encrypted with the current key, or
+/// in the clear.
+fn reencrypt(place: &Where, decrypt: bool) -> Result<(), Report> {
+    let mut location = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
+    let Some(encryption) = location.encryption.take() else {
+        return Err(Report::error(
+            codes::COMMAND_FAILED,
+            "no state encryption key is configured",
+            "set INFRA_STATE_PASSPHRASE (or INFRA_STATE_KEY), or `encryption` in the `state` block; nothing was \
+             changed",
+        ));
+    };
+    location.encryption = Some(Encryption { accept_plain: true, write_plain: decrypt, ..encryption });
+    let command = if decrypt { "infra state decrypt" } else { "infra state encrypt" };
+    let timeout = Duration::from_secs(place.lock_timeout);
+    let result = location.backend().and_then(|backend| StateEdit::open(backend, &LockHolder::new(command), timeout));
+    let mut edit = result.map_err(|e| Report::state_error(&e))?;
+    let state = edit.state().clone();
+    let mut serial = edit.replace(state, false).map_err(|e| Report::state_error(&e))?;
+    if !decrypt {
+        // Written twice: the local backend keeps the version a write replaces as its
+        // backup, and after one write that is the plain state, secrets and all.
+        let written = edit.state().clone();
+        serial = edit.replace(written, false).map_err(|e| Report::state_error(&e))?;
+    }
+    let done = if decrypt { "Decrypted" } else { "Encrypted" };
+    render::to_stdout(&format!("{done} the state at {} (serial {serial}).\n", edit.location()));
+    Ok(())
+}
+
 fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Report> {
-    let source = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
+    let mut source = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
+    // Moving a state is how a plain one comes under encryption: both ends read a state
+    // in the clear, and the copy is written with the keys configured.
+    source.encryption = source.encryption.map(|encryption| Encryption { accept_plain: true, ..encryption });
     let workspace = source.workspace().to_string();
     let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
-        PostgresLocation::new(to, to_schema, Some(&workspace))
-            .map(|location| StateLocation::Postgres(Box::new(location)))
+        PostgresLocation::new(to, to_schema, Some(&workspace)).map(|location| Store::Postgres(Box::new(location)))
+    } else if to.starts_with("s3://") {
+        crate::session::url_location(to, Some(&workspace))
     } else {
         let dir = if to == "local" { place.module_dir.clone() } else { PathBuf::from(to) };
         if let Err(error) = std::fs::create_dir_all(&dir) {
@@ -314,8 +365,9 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Repor
                     .with_help("give a directory this user can write");
             return Err(Report::state_error(&error));
         }
-        Ok(StateLocation::Local { module_dir: dir, workspace: workspace.clone(), allow_empty: false })
+        Ok(Store::Local { module_dir: dir, workspace: workspace.clone(), allow_empty: false })
     };
+    let target = target.map(|store| StateLocation { store, encryption: source.encryption.clone() });
     let result = target.and_then(|target| {
         let (from, to) = (source.backend()?, target.backend()?);
         let holder = LockHolder::new("infra state migrate");
@@ -331,6 +383,45 @@ fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Repor
             Ok(())
         }
         Err(error) => Err(Report::state_error(&error)),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ForceUnlockArgs {
+    /// The lock ID, as the message that the state is locked gives it
+    id: String,
+
+    /// The root module
+    #[arg(long = "module", value_name = "DIR", default_value = ".")]
+    module_dir: PathBuf,
+
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+/// `infra force-unlock ID`: removes a lock its holder left behind. Only an S3 state has
+/// such locks; the local and PostgreSQL locks end with their holder's process.
+pub fn run_force_unlock(args: &ForceUnlockArgs) -> Report {
+    let location = match crate::session::location_for_dir(&args.module_dir, &args.backend) {
+        Ok(location) => location,
+        Err(report) => return report,
+    };
+    let Store::S3(s3) = &location.store else {
+        return Report::error(
+            codes::OPTION_NOT_SUPPORTED,
+            "this state's lock cannot be left behind: it is released when its holder's process (or database \
+             session) ends",
+            "nothing was removed; a state locked now is held by a live run: wait for it, or stop it",
+        );
+    };
+    let result =
+        infra_backend_s3::S3Backend::new(s3.as_ref().clone()).and_then(|backend| backend.force_unlock(&args.id));
+    match result {
+        Ok(holder) => {
+            render::to_stdout(&format!("Removed the lock of {} held by {holder}.\n", s3.display()));
+            Report::ok()
+        }
+        Err(error) => Report::state_error(&error),
     }
 }
 

@@ -18,7 +18,7 @@ pub struct WorkspaceArgs {
     #[arg(long = "module", value_name = "DIR", default_value = ".", global = true)]
     module_dir: PathBuf,
 
-    /// The PostgreSQL state to manage (as `--state-url` elsewhere)
+    /// The PostgreSQL or S3 state to manage (as `--state-url` elsewhere)
     #[arg(long = "state-url", value_name = "URL", env = "INFRA_STATE_URL", hide_env_values = true, global = true)]
     state_url: Option<String>,
 

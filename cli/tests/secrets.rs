@@ -192,6 +192,33 @@ fn no_secret_appears_in_anything_printed() {
     let (_, raw) = infra(dir, &["state", "pull"]);
     assert!(raw.contains(FROM_FLAG) && raw.contains("sensitive_attributes"), "{raw}");
 
+    // Encrypting the state, planning from it, a wrong passphrase and decrypting it print
+    // neither the state's secrets nor the passphrases.
+    let passphrase = "passphraseSecret5Zt1";
+    let with_passphrase = |key: &str, args: &[&str]| {
+        let output = command(dir, args)
+            .env("INFRA_VAR_from_env", FROM_ENV)
+            .env("INFRA_STATE_PASSPHRASE", key)
+            .output()
+            .expect("run infra");
+        (output.status.code().unwrap_or(-1), text(&output))
+    };
+    let mut keys = secrets.to_vec();
+    keys.extend([passphrase, "wrongSecret8Hh3"]);
+    let flag = format!("from_flag={FROM_FLAG}");
+    let plan = ["plan", "--var", flag.as_str(), "--var-file", "secrets.vars"];
+    for (key, args, expected) in [
+        (passphrase, &["state", "encrypt"][..], 0),
+        (passphrase, &plan[..], 0),
+        ("wrongSecret8Hh3", &plan[..], 1),
+        (passphrase, &["state", "decrypt"][..], 0),
+        (passphrase, &["force-unlock", "some-id"][..], 1),
+    ] {
+        let (code, printed) = with_passphrase(key, args);
+        assert_eq!(code, expected, "infra {args:?}:\n{printed}");
+        assert_clean(&args.join(" "), &printed, &keys);
+    }
+
     // The console, on every construct.
     let expressions = [
         "from_flag",

@@ -18,11 +18,13 @@
 //!
 //! Sub-modules: [`json`] converts values to and from JSON (sensitive marks become
 //! attribute paths), [`document`] reads and writes the snapshot format, [`journal`] the
-//! journal lines and their replay, [`lock`] the lock holder, [`local`] the file backend,
+//! journal lines and their replay, [`envelope`] how an encrypted snapshot or journal
+//! batch is stored (the cipher is a backend crate's), [`lock`] the lock holder, [`local`] the file backend,
 //! [`workspace`] workspace names, [`error`] the errors and warnings, [`surgery`]
 //! the edits that touch no object (moves, shared by `moved` and `infra state mv`).
 
 pub mod document;
+pub mod envelope;
 pub mod error;
 pub mod journal;
 pub mod json;

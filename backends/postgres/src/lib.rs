@@ -39,6 +39,7 @@ use postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use infra_runtime::state::document::{parse_header, parse_snapshot, render_snapshot};
+use infra_runtime::state::envelope::{open_journal, open_snapshot, seal_journal, seal_snapshot, Encryption};
 use infra_runtime::state::journal::{parse_journal, render_line, replay, JournalEntry, JournalRead};
 use infra_runtime::state::lock::{rfc3339, LockHolder};
 use infra_runtime::state::workspace::{check_workspace_name, DEFAULT_WORKSPACE};
@@ -157,6 +158,8 @@ pub struct PostgresBackend {
     /// Set once the workspace was found, so a journal append is one statement. (A
     /// workspace deleted since makes writes fail on its foreign keys.)
     workspace_found: Arc<AtomicBool>,
+    /// How snapshots and journal rows are encrypted, if they are.
+    encryption: Option<Encryption>,
 }
 
 impl PostgresBackend {
@@ -167,7 +170,15 @@ impl PostgresBackend {
             connection: Mutex::new(None),
             lock_held: Arc::default(),
             workspace_found: Arc::default(),
+            encryption: None,
         }
+    }
+
+    /// Encrypts what is written and decrypts what is read (see
+    /// `infra_runtime::state::envelope`).
+    pub fn with_encryption(mut self, encryption: Option<Encryption>) -> PostgresBackend {
+        self.encryption = encryption;
+        self
     }
 
     pub fn location_config(&self) -> &PostgresLocation {
@@ -264,7 +275,7 @@ impl PostgresBackend {
             return Err(StateError::new(StateErrorKind::Workspace, "the `default` workspace cannot be deleted")
                 .with_help("destroy what it holds with `infra destroy` if it is no longer needed"));
         }
-        let target = PostgresBackend::new(self.location.with_workspace(name)?);
+        let target = PostgresBackend::new(self.location.with_workspace(name)?).with_encryption(self.encryption.clone());
         let holder = LockHolder::new(format!("infra workspace delete {name}"));
         let lock = target.lock(&holder, Duration::ZERO)?;
         let loaded = target.load()?;
@@ -340,16 +351,19 @@ impl StateBackend for PostgresBackend {
             Ok((document, journal))
         })?;
         let snapshot = match document {
-            Some(text) => parse_snapshot(text.as_bytes(), &shown).map_err(|e| match e.kind {
-                StateErrorKind::Corrupt => e.with_help(
-                    "nothing was changed; earlier snapshots are kept in the `snapshots` table (see docs/state.md, \
+            Some(text) => open_snapshot(self.encryption.as_ref(), text.into_bytes(), &shown)
+                .and_then(|bytes| parse_snapshot(&bytes, &shown))
+                .map_err(|e| match e.kind {
+                    StateErrorKind::Corrupt => e.with_help(
+                        "nothing was changed; earlier snapshots are kept in the `snapshots` table (see docs/state.md, \
                      recovery)",
-                ),
-                _ => e,
-            })?,
+                    ),
+                    _ => e,
+                })?,
             None => State::new(),
         };
-        Ok(replay(snapshot, parse_journal(journal.as_bytes(), &shown)?))
+        let journal = open_journal(self.encryption.as_ref(), journal.as_bytes(), &shown)?;
+        Ok(replay(snapshot, parse_journal(&journal, &shown)?))
     }
 
     fn lock(&self, holder: &LockHolder, timeout: Duration) -> Result<StateLock, StateError> {
@@ -419,7 +433,7 @@ impl StateBackend for PostgresBackend {
         let texts = entries
             .iter()
             .map(|entry| {
-                let line = render_line(entry)?;
+                let line = seal_journal(self.encryption.as_ref(), render_line(entry)?, entry.serial)?;
                 Ok(String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(&line)).into_owned())
             })
             .collect::<Result<Vec<String>, StateError>>()?;
@@ -445,7 +459,7 @@ impl StateBackend for PostgresBackend {
             transaction.commit().map_err(|e| query_error(&e))?;
             Ok(text)
         })?;
-        parse_journal(text.as_bytes(), &shown)
+        parse_journal(&open_journal(self.encryption.as_ref(), text.as_bytes(), &shown)?, &shown)
     }
 
     fn compact(&self, state: &mut State) -> Result<(), StateError> {
@@ -463,7 +477,8 @@ impl PostgresBackend {
     fn store_snapshot(&self, state: &mut State, check: bool, clear_journal: bool) -> Result<(), StateError> {
         self.require_lock()?;
         let serial = state.next_serial()?;
-        let document = render_snapshot(state, serial)?;
+        let document =
+            seal_snapshot(self.encryption.as_ref(), render_snapshot(state, serial)?, &state.lineage, serial)?;
         let (lineage, loaded_serial) = (state.lineage.clone(), state.serial);
         self.with_workspace(move |client, schema, workspace| {
             let mut transaction = client.transaction().map_err(|e| query_error(&e))?;

@@ -14,8 +14,23 @@ use crate::syntax::walk::{self, Visitor};
 /// The attributes each backend takes; `None` for a backend there is not.
 pub fn backend_attributes(backend: &str) -> Option<&'static [&'static str]> {
     match backend {
-        "local" => Some(&[]),
-        "postgres" => Some(&["url", "schema", "workspace"]),
+        "local" => Some(&["encryption", "kms_key_id", "fallback", "fallback_kms_key_id"]),
+        "postgres" => {
+            Some(&["url", "schema", "workspace", "encryption", "kms_key_id", "fallback", "fallback_kms_key_id"])
+        }
+        "s3" => Some(&[
+            "bucket",
+            "key",
+            "region",
+            "endpoint",
+            "workspace_key_prefix",
+            "profile",
+            "workspace",
+            "encryption",
+            "kms_key_id",
+            "fallback",
+            "fallback_kms_key_id",
+        ]),
         _ => None,
     }
 }
@@ -27,7 +42,7 @@ pub fn check_state_block(module: &Module, block: &StateBlock, diagnostics: &mut 
         diagnostics.push(
             Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("unknown state backend `{backend}`"))
                 .with_label(block.backend.span, "not a backend")
-                .with_help("the backends are `local` (files beside the module) and `postgres`"),
+                .with_help("the backends are `local` (files beside the module), `postgres` and `s3`"),
         );
         return;
     };
@@ -62,7 +77,18 @@ pub fn check_state_block(module: &Module, block: &StateBlock, diagnostics: &mut 
             );
         }
     }
-    let has_url = block.body.items.iter().any(|item| matches!(item, BodyItem::Attribute(a) if a.name.name == "url"));
+    let sets =
+        |name: &str| block.body.items.iter().any(|item| matches!(item, BodyItem::Attribute(a) if a.name.name == name));
+    if backend == "s3" && diagnostics.len() == before {
+        for name in ["bucket", "key"].into_iter().filter(|name| !sets(name)) {
+            diagnostics.push(
+                Diagnostic::error(codes::STATE_BLOCK_INVALID, format!("`state s3` needs a `{name}`"))
+                    .with_label(block.span, format!("no `{name}`"))
+                    .with_help("name the bucket and the state object's key: `bucket = \"team-state\"`, `key = \"prod/infra.state.json\"`"),
+            );
+        }
+    }
+    let has_url = sets("url");
     if backend == "postgres" && !has_url && diagnostics.len() == before {
         diagnostics.push(
             Diagnostic::error(codes::STATE_BLOCK_INVALID, "`state postgres` needs a `url`")

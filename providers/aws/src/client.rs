@@ -33,12 +33,13 @@ pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').re
 /// Like [`UNRESERVED`], but keeping `/` for object keys in paths.
 pub const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
 
-/// The AWS services the provider talks to.
+/// The AWS services the provider talks to (and KMS, which the state's encryption uses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Service {
     Ec2,
     S3,
     Route53,
+    Kms,
 }
 
 impl Service {
@@ -48,6 +49,7 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::S3 => "s3",
             Service::Route53 => "route53",
+            Service::Kms => "kms",
         }
     }
 
@@ -56,6 +58,7 @@ impl Service {
             Service::Ec2 => "EC2",
             Service::S3 => "S3",
             Service::Route53 => "Route 53",
+            Service::Kms => "KMS",
         }
     }
 }
@@ -261,7 +264,7 @@ impl Client {
             })?;
         let general = settings.endpoint.clone().or_else(|| env("AWS_ENDPOINT_URL"));
         let mut endpoints = BTreeMap::new();
-        for service in [Service::Ec2, Service::S3, Service::Route53] {
+        for service in [Service::Ec2, Service::S3, Service::Route53, Service::Kms] {
             let specific = env(&format!("AWS_ENDPOINT_URL_{}", service.id().to_uppercase()));
             // The configuration's `endpoint` wins over the environment's.
             let chosen = settings.endpoint.clone().or(specific).or_else(|| general.clone());
@@ -286,6 +289,7 @@ impl Client {
             Service::Ec2 => format!("https://ec2.{}.amazonaws.com", self.region),
             Service::S3 => format!("https://s3.{}.amazonaws.com", self.region),
             Service::Route53 => "https://route53.amazonaws.com".to_string(),
+            Service::Kms => format!("https://kms.{}.amazonaws.com", self.region),
         }
     }
 
@@ -422,6 +426,19 @@ impl Client {
         Ok(root.children.into_iter().next().unwrap_or_default())
     }
 
+    /// Calls a KMS action (the JSON protocol: `X-Amz-Target: TrentService.ACTION`) and
+    /// parses its answer.
+    pub async fn kms(&self, action: &str, request: &serde_json::Value) -> AwsResult<serde_json::Value> {
+        let headers = [
+            ("content-type", "application/x-amz-json-1.1".to_string()),
+            ("x-amz-target", format!("TrentService.{action}")),
+        ];
+        let body = request.to_string().into_bytes();
+        let answer = self.send(Service::Kms, action, "POST", "/", &headers, body).await?;
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| AwsError::local(Service::Kms, action, format!("unreadable answer: {e}")))
+    }
+
     /// A local failure in `service`'s `operation` (a timeout, a missing field).
     pub fn failure(&self, service: Service, operation: &str, message: impl Into<String>) -> AwsError {
         AwsError::local(service, operation, message)
@@ -508,6 +525,20 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// The error an AWS answer with an error status describes: its `Code` and `Message`.
 fn error_from(service: Service, operation: &str, answer: &Answer) -> AwsError {
+    // The JSON protocol (KMS) names the error in `__type` (`DisabledException`, or with a
+    // namespace before a `#`).
+    let json = serde_json::from_slice::<serde_json::Value>(&answer.body).ok();
+    if let Some((document, code)) = json.as_ref().and_then(|d| d["__type"].as_str().map(|code| (d, code))) {
+        let code = code.rsplit('#').next().unwrap_or(code).to_string();
+        let message = document["message"].as_str().or(document["Message"].as_str()).unwrap_or_default().to_string();
+        return AwsError {
+            service: service.title(),
+            operation: operation.to_string(),
+            code,
+            message,
+            status: answer.status,
+        };
+    }
     let document = answer.xml().unwrap_or_default();
     let code = document.find("Code").map(|c| c.text.clone()).unwrap_or_else(|| match answer.status {
         404 => "NotFound".to_string(),

@@ -18,14 +18,14 @@ use infra_provider_kit::{attribute, kind, known, plan_attributes, resource_schem
 
 use self::client::{AwsResult, Client, Settings};
 
-mod client;
+pub mod client;
 mod ec2;
 mod instance;
 mod instance_types;
 mod route53;
 mod s3;
 mod security_group;
-mod xml;
+pub mod xml;
 
 fn tags_attribute() -> AttributeSchema {
     AttributeSchema::optional("tags", Type::map(Type::String), "Tags on the object; changed in place.")

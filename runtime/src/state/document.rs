@@ -129,6 +129,15 @@ fn instance_document<'a>(address: &Address, instance: &'a Instance) -> Result<In
 /// Parses a snapshot; `name` names it in messages (`infra.state.json`).
 pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<State, StateError> {
     let json = parse_versioned(bytes, name)?;
+    // An encrypted snapshot has the header fields too; read as a document it would be
+    // an empty state, and the next plan would create everything again.
+    if json.get("encryption").is_some() {
+        return Err(StateError::new(
+            StateErrorKind::Encrypted,
+            format!("`{name}` is encrypted, and no key to decrypt it was given"),
+        )
+        .with_help("give its key (INFRA_STATE_PASSPHRASE, INFRA_STATE_KEY or the `state` block's `encryption`); nothing was changed"));
+    }
     let document: Document = serde_json::from_value(json).map_err(|e| corrupt(name, &e.to_string()))?;
     let mut instances = BTreeMap::new();
     for record in document.instances {

@@ -45,6 +45,10 @@ pub enum StateErrorKind {
     /// The snapshot is gone while its backup is there (refused unless an empty state is
     /// allowed).
     Missing,
+    /// The stored state is encrypted and no key was given.
+    Encrypted,
+    /// The stored state is not encrypted while encryption is configured.
+    NotEncrypted,
     /// A failure only one backend knows, with that backend's code and its title (the
     /// PostgreSQL backend's connection, credentials and TLS errors). The backend's crate
     /// lists the code; the runtime only carries it.
@@ -70,6 +74,8 @@ impl StateErrorKind {
             StateErrorKind::OlderSerial => codes::STATE_OLDER_SERIAL,
             StateErrorKind::NotAFile => codes::STATE_NOT_A_FILE,
             StateErrorKind::Missing => codes::STATE_MISSING,
+            StateErrorKind::Encrypted => codes::STATE_ENCRYPTED,
+            StateErrorKind::NotEncrypted => codes::STATE_NOT_ENCRYPTED,
             StateErrorKind::Backend(code, _) => code,
         };
         code.as_str()

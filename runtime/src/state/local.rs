@@ -23,6 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::document::{parse_header, parse_snapshot, render_snapshot};
+use super::envelope::{open_journal, open_snapshot, seal_journal, seal_snapshot, Encryption};
 use super::error::{io_error, StateError, StateErrorKind};
 use super::journal::{complete_length, parse_journal, render_line, replay, JournalEntry, JournalRead};
 use super::lock::{rfc3339, LockHolder};
@@ -49,6 +50,8 @@ pub struct LocalBackend {
     journal: Arc<Mutex<Option<JournalFile>>>,
     /// Whether a missing snapshot beside a backup may load as an empty state.
     allow_empty: bool,
+    /// How the snapshot and the journal are encrypted, if they are.
+    encryption: Option<Encryption>,
 }
 
 struct JournalFile {
@@ -64,7 +67,7 @@ impl LocalBackend {
         if dir.as_os_str().is_empty() {
             dir = PathBuf::from(".");
         }
-        LocalBackend { dir, lock_held: Arc::default(), journal: Arc::default(), allow_empty: false }
+        LocalBackend { dir, lock_held: Arc::default(), journal: Arc::default(), allow_empty: false, encryption: None }
     }
 
     /// Lets a missing snapshot whose backup is present load as an empty state
@@ -72,6 +75,12 @@ impl LocalBackend {
     /// snapshot was lost and everything would be planned anew.
     pub fn allowing_empty_state(mut self, allow: bool) -> LocalBackend {
         self.allow_empty = allow;
+        self
+    }
+
+    /// Encrypts what is written and decrypts what is read (see [`super::envelope`]).
+    pub fn with_encryption(mut self, encryption: Option<Encryption>) -> LocalBackend {
+        self.encryption = encryption;
         self
     }
 
@@ -273,10 +282,12 @@ impl StateBackend for LocalBackend {
     fn load(&self) -> Result<Loaded, StateError> {
         let path = self.state_path();
         let snapshot = match read_state_file(&path)? {
-            Some(bytes) => parse_snapshot(&bytes, STATE_FILE).map_err(|e| match e.kind {
-                StateErrorKind::Corrupt => e.at(&path).with_help(self.backup_hint()),
-                _ => e.at(&path),
-            })?,
+            Some(bytes) => open_snapshot(self.encryption.as_ref(), bytes, STATE_FILE)
+                .and_then(|bytes| parse_snapshot(&bytes, STATE_FILE))
+                .map_err(|e| match e.kind {
+                    StateErrorKind::Corrupt => e.at(&path).with_help(self.backup_hint()),
+                    _ => e.at(&path),
+                })?,
             None if !self.allow_empty && self.backup_path().exists() => return Err(self.lost_snapshot()),
             None => State::new(),
         };
@@ -337,7 +348,9 @@ impl StateBackend for LocalBackend {
         self.require_lock()?;
         self.check_replaceable(state)?;
         let serial = state.next_serial().map_err(|e| e.at(&self.state_path()))?;
-        let bytes = render_snapshot(state, serial).map_err(|e| e.at(&self.state_path()))?;
+        let bytes = render_snapshot(state, serial)
+            .and_then(|document| seal_snapshot(self.encryption.as_ref(), document, &state.lineage, serial))
+            .map_err(|e| e.at(&self.state_path()))?;
         self.write_atomically(&bytes)?;
         state.serial = serial;
         Ok(())
@@ -355,6 +368,8 @@ impl StateBackend for LocalBackend {
         for entry in entries {
             line.extend(render_line(entry).map_err(|e| e.at(&path))?);
         }
+        let serial = entries.first().map_or(0, |entry| entry.serial);
+        let line = seal_journal(self.encryption.as_ref(), line, serial).map_err(|e| e.at(&path))?;
         let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
         let open = match journal.as_mut() {
             Some(open) => open,
@@ -373,6 +388,7 @@ impl StateBackend for LocalBackend {
     fn read_journal(&self) -> Result<JournalRead, StateError> {
         let path = self.journal_path();
         let Some(bytes) = read_state_file(&path)? else { return Ok(JournalRead::default()) };
+        let bytes = open_journal(self.encryption.as_ref(), &bytes, JOURNAL_FILE).map_err(|e| e.at(&path))?;
         let mut read = parse_journal(&bytes, JOURNAL_FILE).map_err(|e| e.at(&path))?;
         for warning in &mut read.warnings {
             warning.path = Some(path.clone());
@@ -388,7 +404,9 @@ impl StateBackend for LocalBackend {
     fn replace_snapshot(&self, state: &mut State) -> Result<(), StateError> {
         self.require_lock()?;
         let serial = state.next_serial().map_err(|e| e.at(&self.state_path()))?;
-        let bytes = render_snapshot(state, serial).map_err(|e| e.at(&self.state_path()))?;
+        let bytes = render_snapshot(state, serial)
+            .and_then(|document| seal_snapshot(self.encryption.as_ref(), document, &state.lineage, serial))
+            .map_err(|e| e.at(&self.state_path()))?;
         self.write_atomically(&bytes)?;
         state.serial = serial;
         self.clear_journal()
