@@ -385,3 +385,39 @@ fn the_ssh_web_example_serves_its_page_and_reloads_nginx_when_the_site_changes()
     let login = debian.run_as("deploy", &deploy_key, "echo updated > /var/www/www.example.com/index.html && id -un");
     assert_eq!(String::from_utf8_lossy(&login.stdout).trim(), "deploy", "{}", String::from_utf8_lossy(&login.stderr));
 }
+
+#[test]
+fn a_password_logs_in_and_never_shows() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret = "Corr3ct-Horse-Battery";
+    debian.sh(&format!("useradd -m -s /bin/sh pat && echo 'pat:{secret}' | chpasswd"));
+    // A second sshd in the container that takes passwords (the first takes keys only).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap();
+    debian.sh(&format!(
+        "/usr/sbin/sshd -p {port} -o PasswordAuthentication=yes -o KbdInteractiveAuthentication=no \
+         -o PidFile=/run/sshd-password.pid"
+    ));
+    write_module(
+        dir.path(),
+        &format!(
+            "input password: string {{ sensitive = true }}\n\
+             provider ssh {{\n  host     = \"127.0.0.1\"\n  port     = {port}\n  user     = \"pat\"\n  password = password\n}}\n\
+             resource ssh.file hello {{\n  path    = \"/home/pat/hello\"\n  content = \"hi from pat\\n\"\n}}\n"
+        ),
+    );
+    let var = format!("password={secret}");
+    let applied = ok(dir.path(), &["apply", "--auto-approve", "--var", &var]);
+    assert!(!applied.contains(secret), "{applied}");
+    assert_eq!(debian.sh("cat /home/pat/hello"), "hi from pat");
+    assert_eq!(debian.sh("stat -c %U /home/pat/hello"), "pat");
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode", "--var", &var]);
+    assert_eq!(code, 0, "{plan}");
+
+    let wrong = "Wr0ng-Horse-Battery";
+    let refused = fails(dir.path(), &["plan", "--var", &format!("password={wrong}")]);
+    assert!(refused.contains("refused"), "{refused}");
+    assert!(!refused.contains(wrong) && !refused.contains(secret), "{refused}");
+    let state = std::fs::read_to_string(dir.path().join("infra.state.json")).expect("the state file");
+    assert!(!state.contains(secret), "the password is not kept in state");
+}
