@@ -32,12 +32,9 @@ fn read_script(names: &[String]) -> String {
 
 /// Each group's gid, `None` when it is missing.
 async fn read_all(connection: &Connection, names: Vec<String>) -> ProviderResult<Vec<Option<f64>>> {
-    let output = connection.run(&read_script(&names), None, None).await?;
-    if !output.succeeded() {
-        return Err(failed("reading the server's groups", &output));
-    }
+    let output = crate::read_batch(connection, &read_script(&names), "groups").await?;
     let mut gids = vec![None; names.len()];
-    for line in output.stdout_text().lines() {
+    for line in output.lines() {
         let Some((index, gid)) = line.split_once('|') else { continue };
         if let (Ok(index), Ok(gid)) = (index.parse::<usize>(), gid.parse::<f64>()) {
             if let Some(slot) = gids.get_mut(index) {
@@ -48,20 +45,13 @@ async fn read_all(connection: &Connection, names: Vec<String>) -> ProviderResult
     Ok(gids)
 }
 
-fn name_of(attributes: &Attributes) -> ProviderResult<String> {
-    attribute(attributes, "name")
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::new("`name` is not set").on_attribute("name"))
-}
-
 async fn gid(ssh: &Ssh, connection: &std::sync::Arc<Connection>, name: &str) -> ProviderResult<Option<f64>> {
     let reader = connection.clone();
     ssh.groups.get(name, |names| async move { read_all(&reader, names).await }).await
 }
 
 pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attributes>> {
-    let name = name_of(current)?;
+    let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
     let Some(gid) = gid(ssh, &connection, &name).await? else { return Ok(None) };
     let mut found = current.clone();
@@ -71,7 +61,7 @@ pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attr
 
 /// Runs `script` for the group in `attributes` (`g` is its name), then reads it back.
 async fn run(ssh: &Ssh, attributes: &Attributes, script: String, what: &str) -> ProviderResult<Attributes> {
-    let name = name_of(attributes)?;
+    let name = crate::name_of(attributes)?;
     let connection = ssh.connect(Some(attributes)).await?;
     let output = connection.run(&format!("set -e\ng={}\n{script}", quote(&name)), None, None).await?;
     match output.exit_code {
@@ -117,7 +107,7 @@ pub async fn update(ssh: &Ssh, prior: &Attributes, planned: &Attributes) -> Prov
 }
 
 pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
-    let name = name_of(current)?;
+    let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
     let script = format!("g={}\ngetent group -- \"$g\" >/dev/null || exit 0\ngroupdel -- \"$g\"", quote(&name));
     let output = connection.run(&script, None, None).await?;

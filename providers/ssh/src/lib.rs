@@ -603,6 +603,28 @@ pub(crate) fn complete(schema: &Schema, mut attributes: Attributes) -> Attribute
     attributes
 }
 
+/// The `name` of a package, service, user or group.
+pub(crate) fn name_of(attributes: &Attributes) -> ProviderResult<String> {
+    attribute(attributes, "name")
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::new("`name` is not set").on_attribute("name"))
+}
+
+/// Runs the script that reads many objects of one kind (`what`: "packages") in one
+/// round trip; its standard output.
+pub(crate) async fn read_batch(
+    connection: &connection::Connection,
+    script: &str,
+    what: &str,
+) -> ProviderResult<String> {
+    let output = connection.run(script, None, None).await?;
+    if !output.succeeded() {
+        return Err(failed(&format!("reading the server's {what}"), &output));
+    }
+    Ok(output.stdout_text())
+}
+
 /// The error for a remote command that failed, quoting the end of its standard error
 /// (never the command, which may hold a secret).
 pub(crate) fn failed(what: &str, output: &connection::Output) -> ProviderError {

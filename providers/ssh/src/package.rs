@@ -147,11 +147,8 @@ fn parse_read(text: &str) -> BTreeMap<String, Installed> {
 
 /// What the server has of each of `names`, with one command.
 async fn read_all(connection: &Connection, names: Vec<String>) -> ProviderResult<Vec<Installed>> {
-    let output = connection.run(&read_script(&names), None, None).await?;
-    if !output.succeeded() {
-        return Err(failed("reading the server's packages", &output));
-    }
-    let mut found = parse_read(&output.stdout_text());
+    let output = crate::read_batch(connection, &read_script(&names), "packages").await?;
+    let mut found = parse_read(&output);
     Ok(names.iter().map(|name| found.remove(name).unwrap_or_default()).collect())
 }
 
@@ -161,15 +158,8 @@ async fn installed(ssh: &Ssh, connection: &std::sync::Arc<Connection>, name: &st
     ssh.packages.get(name, |names| async move { read_all(&connection, names).await }).await
 }
 
-fn name_of(attributes: &Attributes) -> ProviderResult<String> {
-    attribute(attributes, "name")
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::new("`name` is not set").on_attribute("name"))
-}
-
 pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attributes>> {
-    let name = name_of(current)?;
+    let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
     let found = installed(ssh, &connection, &name).await?;
     let Some(version) = found.version.clone() else { return Ok(None) };
@@ -235,7 +225,7 @@ fn install_script(name: &str, attributes: &Attributes) -> ProviderResult<String>
 
 /// Installs (or upgrades, or changes the version of) the package `planned` describes.
 pub async fn install(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes> {
-    let name = name_of(planned)?;
+    let name = crate::name_of(planned)?;
     let connection = ssh.connect(Some(planned)).await?;
     ssh.manager(&connection).await?.supported()?;
     let script = install_script(&name, planned)?;
@@ -269,7 +259,7 @@ pub async fn install(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribut
 /// Removes the package (with its configuration files under `purge`); a package that is
 /// not installed is already deleted.
 pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
-    let name = name_of(current)?;
+    let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
     ssh.manager(&connection).await?.supported()?;
     let action = if attribute(current, "purge").as_bool() == Some(true) { "purge" } else { "remove" };

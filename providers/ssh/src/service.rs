@@ -146,18 +146,8 @@ fn parse_read(text: &str, count: usize) -> Vec<Unit> {
 }
 
 async fn read_all(connection: &Connection, names: Vec<String>) -> ProviderResult<Vec<Unit>> {
-    let output = connection.run(&read_script(&names), None, None).await?;
-    if !output.succeeded() {
-        return Err(failed("reading the server's services", &output));
-    }
-    Ok(parse_read(&output.stdout_text(), names.len()))
-}
-
-fn name_of(attributes: &Attributes) -> ProviderResult<String> {
-    attribute(attributes, "name")
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::new("`name` is not set").on_attribute("name"))
+    let output = crate::read_batch(connection, &read_script(&names), "services").await?;
+    Ok(parse_read(&output, names.len()))
 }
 
 /// `attributes` with `enabled` and `running` as `unit` has them.
@@ -168,7 +158,7 @@ fn with_unit(mut attributes: Attributes, unit: &Unit) -> Attributes {
 }
 
 pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attributes>> {
-    let name = name_of(current)?;
+    let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
     let reader = connection.clone();
     let unit = ssh.services.get(&name, |names| async move { read_all(&reader, names).await }).await?;
@@ -210,7 +200,7 @@ fn apply_script(name: &str, planned: &Attributes, action: Option<Action>) -> Str
 }
 
 async fn apply(ssh: &Ssh, planned: &Attributes, action: Option<Action>) -> ProviderResult<Attributes> {
-    let name = name_of(planned)?;
+    let name = crate::name_of(planned)?;
     let connection = ssh.connect(Some(planned)).await?;
     let output = connection.run(&apply_script(&name, planned, action), None, None).await?;
     match output.exit_code {

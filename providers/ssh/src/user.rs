@@ -110,18 +110,8 @@ fn parse_read(text: &str, count: usize) -> Vec<Option<Account>> {
 }
 
 async fn read_all(connection: &Connection, names: Vec<String>) -> ProviderResult<Vec<Option<Account>>> {
-    let output = connection.run(&read_script(&names), None, None).await?;
-    if !output.succeeded() {
-        return Err(failed("reading the server's users", &output));
-    }
-    Ok(parse_read(&output.stdout_text(), names.len()))
-}
-
-fn name_of(attributes: &Attributes) -> ProviderResult<String> {
-    attribute(attributes, "name")
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| ProviderError::new("`name` is not set").on_attribute("name"))
+    let output = crate::read_batch(connection, &read_script(&names), "users").await?;
+    Ok(parse_read(&output, names.len()))
 }
 
 /// `attributes` with what the server has.
@@ -141,7 +131,7 @@ async fn account(ssh: &Ssh, connection: &std::sync::Arc<Connection>, name: &str)
 }
 
 pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attributes>> {
-    let name = name_of(current)?;
+    let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
     let Some(found) = account(ssh, &connection, &name).await? else { return Ok(None) };
     Ok(Some(with_fingerprint(with_account(current.clone(), &found), &connection)))
@@ -191,7 +181,7 @@ fn keys_input(attributes: &Attributes) -> Vec<u8> {
 /// Runs `script` for the user in `attributes` (`u` is its name) with the keys on
 /// standard input, then reads the user back.
 async fn run(ssh: &Ssh, attributes: &Attributes, script: String, what: &str) -> ProviderResult<Attributes> {
-    let name = name_of(attributes)?;
+    let name = crate::name_of(attributes)?;
     let connection = ssh.connect(Some(attributes)).await?;
     let script = format!("set -e\nu={}\n{script}{}", quote(&name), keys_script(attributes));
     let output = connection.run(&script, Some(&keys_input(attributes)), None).await?;
@@ -246,7 +236,7 @@ pub async fn update(ssh: &Ssh, prior: &Attributes, planned: &Attributes) -> Prov
 /// Deletes the user; its home directory stays (it may hold data), without its
 /// authorized_keys, so a later user of the same name is not let in by them.
 pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
-    let name = name_of(current)?;
+    let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
     let script = format!(
         "set -e\nu={}\ne=$(getent passwd -- \"$u\") || exit 0\n\
