@@ -6,7 +6,8 @@
 //! Keys ([`KeySource`]):
 //! - a passphrase, stretched with Argon2id (RustCrypto's `argon2`); the salt and the
 //!   cost parameters are recorded in each header, so a later Infra with other defaults
-//!   still reads it. One salt per process: the key is derived once, not per write.
+//!   still reads it. The salt of the state read is written again: the key is derived once
+//!   per run, not per write.
 //! - a 256-bit key from the environment (`INFRA_STATE_KEY`, base64 or hex); the header
 //!   names it by the first bytes of its SHA-256, so the right one of several is chosen.
 //! - AWS KMS envelope encryption: `GenerateDataKey` once per process gives the data key
@@ -86,8 +87,12 @@ pub struct Keyring {
     sources: Vec<KeySource>,
     /// Keys derived from passphrases, by (source index, salt): Argon2id runs once each.
     derived: Mutex<BTreeMap<DerivedKeyId, [u8; 32]>>,
-    /// The salt this process writes passphrase headers with.
+    /// The salt this process writes passphrase headers with, unless it read one.
     salt: [u8; 16],
+    /// The salt of the passphrase header last read with today's Argon2 costs: writing
+    /// with it again reuses the key derived to read, so a run derives one key, not two.
+    /// (A fresh nonce per write is what GCM needs; the salt only has to be the state's.)
+    read_salt: Mutex<Option<Vec<u8>>>,
 }
 
 impl Keyring {
@@ -98,7 +103,7 @@ impl Keyring {
         }
         let mut salt = [0u8; 16];
         OsRng.fill_bytes(&mut salt);
-        Some(Keyring { sources, derived: Mutex::default(), salt })
+        Some(Keyring { sources, derived: Mutex::default(), salt, read_salt: Mutex::default() })
     }
 
     /// The backends' encryption with this keyring.
@@ -137,9 +142,11 @@ impl Keyring {
         match &self.sources[0] {
             KeySource::Passphrase { passphrase, .. } => {
                 let costs = (ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES);
-                let key = self.derive(0, passphrase, &self.salt, costs)?;
+                let read_salt = self.read_salt.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                let salt = read_salt.unwrap_or_else(|| self.salt.to_vec());
+                let key = self.derive(0, passphrase, &salt, costs)?;
                 let header = json!({
-                    "key": "passphrase", "kdf": "argon2id", "salt": STANDARD.encode(self.salt),
+                    "key": "passphrase", "kdf": "argon2id", "salt": STANDARD.encode(&salt),
                     "m_cost": costs.0, "t_cost": costs.1, "p_cost": costs.2,
                 });
                 Ok((key, header))
@@ -167,6 +174,9 @@ impl Keyring {
                 }
                 if keys.is_empty() {
                     return Err(no_key("a passphrase", "set INFRA_STATE_PASSPHRASE to its passphrase"));
+                }
+                if costs == (ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES) && salt.len() == self.salt.len() {
+                    *self.read_salt.lock().unwrap_or_else(PoisonError::into_inner) = Some(salt);
                 }
             }
             Some("key") => {
@@ -393,6 +403,19 @@ mod tests {
         let mut tampered = one.clone();
         tampered[0] ^= 1;
         assert_eq!(keyring.decrypt(&first, &tampered, b"aad").expect_err("tampered").code(), "E0752");
+    }
+
+    #[test]
+    fn a_run_that_reads_a_passphrase_state_writes_with_its_salt_and_derives_one_key() {
+        let earlier = ring(vec![passphrase("correct horse")]);
+        let (stored, sealed) = earlier.encrypt(b"state", b"aad").expect("encrypted");
+        let run = ring(vec![passphrase("correct horse")]);
+        assert_eq!(run.decrypt(&stored, &sealed, b"aad").expect("decrypted"), b"state");
+        let (written, again) = run.encrypt(b"state 2", b"aad").expect("encrypted");
+        assert_eq!(written["salt"], stored["salt"]);
+        assert_ne!(written["nonce"], stored["nonce"]);
+        assert_eq!(run.derived.lock().unwrap().len(), 1, "one Argon2id derivation");
+        assert_eq!(earlier.decrypt(&written, &again, b"aad").expect("decrypted"), b"state 2");
     }
 
     #[test]
