@@ -53,17 +53,14 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
             "`--replace` is for `apply` and `plan`; `destroy --target ADDRESS` destroys one object and what depends on it",
         );
     }
-    // `infra apply FILE` applies a saved plan.
-    let saved = match (!destroy && args.module_dir.is_file()).then(|| saved_plan::load(&args.module_dir)) {
+    // `infra apply FILE` applies a saved plan, found with its module (whose state
+    // holds the keys of a sealed one).
+    let file = match (!destroy && args.module_dir.is_file()).then(|| saved_plan::load(&args.module_dir)) {
         None => None,
-        Some(Ok(saved)) => Some(saved),
+        Some(Ok(file)) => Some(file),
         Some(Err(diagnostic)) => return Report::failed(vec![diagnostic], SourceMap::new()),
     };
-    let selection = match selection(args, saved.as_ref()) {
-        Ok(selection) => selection,
-        Err(report) => return report,
-    };
-    let module_dir = saved.as_ref().map_or(args.module_dir.clone(), |s| s.module_dir.clone());
+    let module_dir = file.as_ref().map_or(args.module_dir.clone(), |f| f.module_dir.clone());
     let mut session = match crate::session::open(Opening {
         module_dir: &module_dir,
         inputs: &args.inputs,
@@ -73,6 +70,14 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         refusal: "the module has errors; nothing was changed",
     }) {
         Ok(session) => session,
+        Err(report) => return report,
+    };
+    let saved = match file.map(|file| session.open_plan(file)).transpose() {
+        Ok(saved) => saved,
+        Err(diagnostic) => return Report::failed(vec![diagnostic], SourceMap::new()),
+    };
+    let selection = match selection(args, saved.as_ref()) {
+        Ok(selection) => selection,
         Err(report) => return report,
     };
     // A saved plan is planned again at the time it was made, which `plantimestamp()` gave.

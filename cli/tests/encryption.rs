@@ -112,6 +112,73 @@ fn a_passphrase_encrypts_the_local_state_and_its_journal() {
     assert!(String::from_utf8_lossy(&pulled.stdout).contains(SECRET), "pull decrypts");
 }
 
+/// A module that reads a low-entropy secret from the environment.
+const PIN_MODULE: &str = r#"
+input secret: string { sensitive = true }
+resource null.resource vault {
+  input = "${secret}:${env("INFRA_TEST_PIN")}"
+}
+"#;
+
+const PIN: &str = "4711";
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn saved_plans_are_sealed_with_the_state_and_hold_no_guessable_digest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, PIN_MODULE);
+    let pin = [("INFRA_TEST_PIN", PIN)];
+
+    // In the clear (no encryption configured), the plan keeps the environment variable
+    // only as a salted digest: the plain SHA-256 of a four-digit PIN is not in it.
+    assert_exit(&infra(dir, &pin, &["plan", "--out", "clear.plan"]), 0);
+    let clear = std::fs::read_to_string(dir.join("clear.plan")).expect("plan file");
+    assert!(clear.contains("INFRA_TEST_PIN") && !clear.contains(&sha256_hex(PIN)), "{clear}");
+    assert!(!clear.contains(SECRET) && !clear.contains(PIN), "{clear}");
+
+    // With a passphrase, everything but the format and the module's directory is sealed.
+    let keyed = [OLD[0], pin[0]];
+    assert_exit(&infra(dir, &keyed, &["plan", "--out", "sealed.plan"]), 0);
+    let sealed = std::fs::read_to_string(dir.join("sealed.plan")).expect("plan file");
+    for word in [SECRET, "vault", "null.resource", "INFRA_TEST_PIN", "lineage"] {
+        assert!(!sealed.contains(word), "the sealed plan holds `{word}`: {sealed}");
+    }
+    assert!(sealed.contains("\"sealed\"") && sealed.contains("\"ciphertext\""), "{sealed}");
+
+    // Without the key, or with the wrong one: refused, nothing applied.
+    let missing = infra(dir, &pin, &["apply", "sealed.plan"]);
+    assert_exit(&missing, 1);
+    assert!(text(&missing).contains("E0750"), "{}", text(&missing));
+    let wrong = infra(dir, &[("INFRA_STATE_PASSPHRASE", "Tr0ub4dor&3"), pin[0]], &["apply", "sealed.plan"]);
+    assert_exit(&wrong, 1);
+    assert!(text(&wrong).contains("E0752"), "{}", text(&wrong));
+    assert!(!dir.join("infra.state.json").exists(), "a refused plan wrote a state");
+
+    // A plan saved in the clear is refused once the state is encrypted.
+    let plain = infra(dir, &keyed, &["apply", "clear.plan"]);
+    assert_exit(&plain, 1);
+    assert!(text(&plain).contains("E0751") && text(&plain).contains("plan --out"), "{}", text(&plain));
+
+    // One changed byte of the ciphertext does not decrypt.
+    let start = sealed.find("\"ciphertext\": \"").expect("ciphertext") + 15;
+    let mut tampered = sealed.clone().into_bytes();
+    tampered[start] = if tampered[start] == b'A' { b'B' } else { b'A' };
+    std::fs::write(dir.join("tampered.plan"), &tampered).expect("tamper");
+    assert_exit(&infra(dir, &keyed, &["apply", "tampered.plan"]), 1);
+
+    // With the key it applies, and the environment variable is checked as before.
+    let changed = infra(dir, &[OLD[0], ("INFRA_TEST_PIN", "0000")], &["apply", "sealed.plan"]);
+    assert_exit(&changed, 1);
+    assert!(text(&changed).contains("INFRA_TEST_PIN") && text(&changed).contains("changed"), "{}", text(&changed));
+    assert_exit(&infra(dir, &keyed, &["apply", "sealed.plan"]), 0);
+    assert_opaque(&std::fs::read(dir.join("infra.state.json")).expect("state"), "the state file");
+}
+
 #[test]
 fn one_changed_byte_is_detected_and_nothing_is_overwritten() {
     let dir = tempfile::tempdir().expect("temp dir");

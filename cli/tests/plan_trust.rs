@@ -468,7 +468,7 @@ resource local.file b {
     assert_exit(&infra(dir, &["plan", "--out", "plan.json"]), 0);
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).expect("read")).expect("json");
-    let timestamp = saved["plan_timestamp"].as_str().expect("the saved plan records its time").to_string();
+    let timestamp = saved["plan"]["plan_timestamp"].as_str().expect("the saved plan records its time").to_string();
     assert_eq!(timestamp.len(), "2024-05-01T12:00:00Z".len(), "{timestamp}");
     assert_exit(&infra(dir, &["apply", "plan.json"]), 0);
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("read");
@@ -477,7 +477,8 @@ resource local.file b {
 
     assert_exit(&infra(dir, &["plan", "--out", "plan.json"]), 0);
     let text_of_plan = std::fs::read_to_string(dir.join("plan.json")).expect("read");
-    let recorded = serde_json::from_str::<serde_json::Value>(&text_of_plan).expect("json")["plan_timestamp"].clone();
+    let recorded =
+        serde_json::from_str::<serde_json::Value>(&text_of_plan).expect("json")["plan"]["plan_timestamp"].clone();
     let moved = text_of_plan.replace(recorded.as_str().expect("a time"), "2001-02-03T04:05:06Z");
     std::fs::write(dir.join("plan.json"), moved).expect("write");
     let stale = infra(dir, &["apply", "plan.json"]);

@@ -3,7 +3,13 @@
 //! the environment variables it read are what they were, and planning again (with the
 //! saved `--target`, `--exclude`, `--replace` and refresh setting) gives exactly the
 //! saved actions and values. Secrets are never written: inputs, environment variables
-//! and values are recorded as SHA-256 digests.
+//! and values are recorded as SHA-256 digests (an environment variable's salted with a
+//! random salt of the file, so a common value cannot be looked up in a table).
+//!
+//! When the state is encrypted, so is the plan: the file keeps its format and the module's
+//! directory in the clear (the apply needs them to find the configuration, and so the
+//! keys) and the rest sealed with the state's keys (`state::envelope::seal_plan`), so
+//! that not even a digest of a secret can be guessed at from it.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -14,6 +20,7 @@ use infra_compiler::Analysis;
 
 use crate::address::Address;
 use crate::plan::{Plan, Selection};
+use crate::state::envelope::{self, Encryption, SealedPlan};
 use crate::state::State;
 use crate::Value;
 use serde::{Deserialize, Serialize};
@@ -21,13 +28,27 @@ use sha2::{Digest, Sha256};
 
 use crate::codes;
 
-const FORMAT: &str = "infra-plan/2";
+const FORMAT: &str = "infra-plan/3";
 
+/// A saved plan file as stored: the format and the module's directory in the clear, and
+/// the plan, or the plan sealed with the state's keys.
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
-pub struct SavedPlan {
+pub struct PlanFile {
     format: String,
     /// The root module's directory, absolute.
     pub module_dir: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    plan: Option<SavedPlan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed: Option<SealedPlan>,
+    /// The file's path, for messages.
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+/// What a saved plan records besides its format and module directory.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+pub struct SavedPlan {
     lineage: String,
     serial: u64,
     /// SHA-256 of the configuration files and the input values.
@@ -44,9 +65,11 @@ pub struct SavedPlan {
     /// Whether the plan refreshed the state first (it does unless `--refresh=false`): the
     /// apply plans again the same way, so a plan that showed drift can be applied.
     pub refresh: bool,
-    /// The environment variables `env()` read, each with the SHA-256 of its value
-    /// (`unset` when it was not set).
+    /// The environment variables `env()` read, each with the SHA-256 of `salt` and its
+    /// value (`unset` when it was not set).
     environment: BTreeMap<String, String>,
+    /// Random, hex: salts the environment variables' digests.
+    salt: String,
     /// The files `file()` and `templatefile()` read (absolute paths), each with the
     /// SHA-256 of its content.
     files: BTreeMap<PathBuf, String>,
@@ -83,13 +106,29 @@ impl EnvironmentReads {
         value
     }
 
-    fn digests(&self) -> BTreeMap<String, String> {
-        self.read.borrow().iter().map(|(name, value)| (name.clone(), value_digest(value.as_deref()))).collect()
+    fn digests(&self, salt: &str) -> BTreeMap<String, String> {
+        self.read.borrow().iter().map(|(name, value)| (name.clone(), value_digest(salt, value.as_deref()))).collect()
     }
 }
 
-fn value_digest(value: Option<&str>) -> String {
-    value.map_or_else(|| "unset".to_string(), |v| hex_string(&Sha256::digest(v.as_bytes())))
+fn value_digest(salt: &str, value: Option<&str>) -> String {
+    value.map_or_else(
+        || "unset".to_string(),
+        |v| {
+            let mut hasher = Sha256::new();
+            hasher.update(salt.as_bytes());
+            hasher.update([0]);
+            hasher.update(v.as_bytes());
+            hex_string(&hasher.finalize())
+        },
+    )
+}
+
+fn new_salt() -> String {
+    use rand::RngCore as _;
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    hex_string(&salt)
 }
 
 /// The digest of every planned change's values and of the outputs (secrets included,
@@ -172,12 +211,19 @@ fn actions(plan: &Plan) -> Vec<(String, String)> {
     plan.changes().map(|i| (i.address.to_string(), i.diff.action.symbol().to_string())).collect()
 }
 
-pub fn save(path: &Path, module_dir: &Path, state: &State, basis: Basis<'_>, plan: &Plan) -> std::io::Result<()> {
+/// Saves `plan` to `path`, sealed with `encryption` when the state is encrypted.
+pub fn save(
+    path: &Path,
+    module_dir: &Path,
+    state: &State,
+    encryption: Option<&Encryption>,
+    basis: Basis<'_>,
+    plan: &Plan,
+) -> std::io::Result<()> {
     let module_dir = std::fs::canonicalize(module_dir)?;
     let texts = |addresses: &[Address]| addresses.iter().map(ToString::to_string).collect();
+    let salt = new_salt();
     let saved = SavedPlan {
-        format: FORMAT.to_string(),
-        module_dir,
         lineage: state.lineage.clone(),
         serial: state.serial,
         digest: basis.digest,
@@ -187,15 +233,23 @@ pub fn save(path: &Path, module_dir: &Path, state: &State, basis: Basis<'_>, pla
         excludes: texts(&basis.selection.excludes),
         replace: texts(&basis.selection.replace),
         refresh: basis.refresh,
-        environment: basis.environment.digests(),
+        environment: basis.environment.digests(&salt),
+        salt,
         files: basis.files,
         plan_timestamp: Some(basis.plan_timestamp.to_string()),
     };
-    let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other)?;
+    let contents = serde_json::to_vec(&saved).map_err(std::io::Error::other)?;
+    let sealed = envelope::seal_plan(encryption, &contents, FORMAT, &module_dir.to_string_lossy())
+        .map_err(|e| std::io::Error::other(e.message))?;
+    let plan = sealed.is_none().then_some(saved);
+    let file = PlanFile { format: FORMAT.to_string(), module_dir, plan, sealed, path: PathBuf::new() };
+    let text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
     std::fs::write(path, text + "\n")
 }
 
-pub fn load(path: &Path) -> Result<SavedPlan, Diagnostic> {
+/// Reads a saved plan file: its format and module directory; [`PlanFile::open`] gives
+/// the plan.
+pub fn load(path: &Path) -> Result<PlanFile, Diagnostic> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Diagnostic::error(
             infra_compiler::diagnostic::codes::READ_FAILED,
@@ -203,18 +257,49 @@ pub fn load(path: &Path) -> Result<SavedPlan, Diagnostic> {
         )
         .with_help("pass a file written by `infra plan --out FILE`")
     })?;
-    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
-        Diagnostic::error(codes::STALE_PLAN, format!("`{}` is not a saved plan: {e}", path.display()))
+    let not_a_plan = |why: String| {
+        Diagnostic::error(codes::STALE_PLAN, format!("`{}` is not a saved plan: {why}", path.display()))
             .with_help("pass a file written by `infra plan --out FILE`")
-    })?;
-    if saved.format != FORMAT {
+    };
+    // The format first, so a file of another version is named as such.
+    let header: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_a_plan(e.to_string()))?;
+    if header.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
+        if header.get("format").is_none() {
+            return Err(not_a_plan("it has no `format`".to_string()));
+        }
         return Err(Diagnostic::error(
             codes::STALE_PLAN,
             format!("`{}` was saved by another version of Infra", path.display()),
         )
         .with_help("plan again with this version"));
     }
-    Ok(saved)
+    let mut file: PlanFile = serde_json::from_value(header).map_err(|e| not_a_plan(e.to_string()))?;
+    file.path = path.to_path_buf();
+    Ok(file)
+}
+
+impl PlanFile {
+    /// The plan it holds, decrypted with the state's keys when it is sealed.
+    pub fn open(self, encryption: Option<&Encryption>) -> Result<SavedPlan, Diagnostic> {
+        let name = self.path.display().to_string();
+        let not_a_plan = |why: String| {
+            Diagnostic::error(codes::STALE_PLAN, format!("`{name}` is not a saved plan: {why}"))
+                .with_help("pass a file written by `infra plan --out FILE`")
+        };
+        match (self.plan, self.sealed) {
+            (Some(plan), None) => {
+                envelope::check_plain_plan(encryption, &name).map_err(|e| e.to_diagnostic())?;
+                Ok(plan)
+            }
+            (None, Some(sealed)) => {
+                let contents =
+                    envelope::open_plan(encryption, &sealed, &self.format, &self.module_dir.to_string_lossy(), &name)
+                        .map_err(|e| e.to_diagnostic())?;
+                serde_json::from_slice(&contents).map_err(|e| not_a_plan(e.to_string()))
+            }
+            _ => Err(not_a_plan("it must hold either `plan` or `sealed`".to_string())),
+        }
+    }
 }
 
 /// How the files a plan read are digested now: the function library's digest of a
@@ -244,7 +329,7 @@ pub fn verify(
     let changed: Vec<&str> = saved
         .environment
         .iter()
-        .filter(|(name, digest)| value_digest(std::env::var(name.as_str()).ok().as_deref()) != **digest)
+        .filter(|(name, digest)| value_digest(&saved.salt, std::env::var(name.as_str()).ok().as_deref()) != **digest)
         .map(|(name, _)| name.as_str())
         .collect();
     if !changed.is_empty() {

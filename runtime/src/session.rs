@@ -32,7 +32,7 @@ use crate::function::{AtPlanTime, Functions};
 use crate::module::ModuleScope;
 use crate::plan::{self, ApplyOptions, ApplyReport, Event, Plan, PlanContext, Selection};
 use crate::provider::ProviderFactory;
-use crate::saved_plan::{self, Basis, EnvironmentReads, FileDigest, SavedPlan};
+use crate::saved_plan::{self, Basis, EnvironmentReads, FileDigest, PlanFile, SavedPlan};
 use crate::state::{Loaded, LockHolder, State, StateBackend, StateLock};
 use crate::Value;
 
@@ -320,7 +320,12 @@ impl<'a> Session<'a> {
             files,
             plan_timestamp: &self.functions.timestamp,
         };
-        saved_plan::save(path, self.module_dir(), &self.loaded.state, basis, plan)
+        saved_plan::save(path, self.module_dir(), &self.loaded.state, self.backend.encryption(), basis, plan)
+    }
+
+    /// The plan a saved plan file holds, decrypted with the state's keys when sealed.
+    pub fn open_plan(&self, file: PlanFile) -> Result<SavedPlan, Diagnostic> {
+        file.open(self.backend.encryption())
     }
 
     /// Refuses `saved` when what it was based on moved; `fresh` is the plan made again.

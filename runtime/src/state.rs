@@ -258,6 +258,11 @@ pub trait StateBackend: Send + Sync {
     /// Where the state is, for messages: a file path, or a database without its password.
     fn location(&self) -> String;
 
+    /// The keys the state is encrypted with, if it is; saved plans are sealed with them.
+    fn encryption(&self) -> Option<&envelope::Encryption> {
+        None
+    }
+
     /// The stored state with its journal replayed, or a new empty state when there is
     /// none yet.
     fn load(&self) -> Result<Loaded, StateError>;

@@ -328,6 +328,10 @@ impl StateBackend for PostgresBackend {
         self.location.display()
     }
 
+    fn encryption(&self) -> Option<&Encryption> {
+        self.encryption.as_ref()
+    }
+
     fn load(&self) -> Result<Loaded, StateError> {
         let shown = self.location.display();
         let (document, journal) = self.with_workspace(move |client, schema, workspace| {

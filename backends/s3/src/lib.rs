@@ -328,6 +328,10 @@ impl StateBackend for S3Backend {
         self.location.display()
     }
 
+    fn encryption(&self) -> Option<&Encryption> {
+        self.encryption.as_ref()
+    }
+
     fn load(&self) -> Result<Loaded, StateError> {
         let shown = self.location.display();
         let snapshot = match self.bucket.get(&self.state_key()).map_err(|e| self.error(e))? {

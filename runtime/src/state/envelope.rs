@@ -176,6 +176,64 @@ fn open_journal_line(encryption: Option<&Encryption>, line: &[u8], name: &str) -
     encryption.cipher.decrypt(&sealed.encryption, &ciphertext, &journal_aad(sealed.serial)).map_err(|e| named(e, name))
 }
 
+/// A saved plan's contents as stored under encryption: the key header and the
+/// ciphertext (base64). The plan file keeps its format and module directory in the clear
+/// beside it: the apply needs them to find the configuration, and so the keys.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+pub struct SealedPlan {
+    encryption: Json,
+    ciphertext: String,
+}
+
+fn plan_aad(format: &str, module_dir: &str) -> Vec<u8> {
+    format!("infra-plan:{format}:{module_dir}").into_bytes()
+}
+
+/// A saved plan's contents (of `format`, for the module at `module_dir`) encrypted, when
+/// `encryption` says so; `None` when plans are stored in the clear.
+pub fn seal_plan(
+    encryption: Option<&Encryption>,
+    plan: &[u8],
+    format: &str,
+    module_dir: &str,
+) -> Result<Option<SealedPlan>, StateError> {
+    let Some(cipher) = encryption.and_then(Encryption::sealing) else { return Ok(None) };
+    let (header, ciphertext) = cipher.encrypt(plan, &plan_aad(format, module_dir))?;
+    Ok(Some(SealedPlan { encryption: header, ciphertext: STANDARD.encode(ciphertext) }))
+}
+
+/// The contents of a sealed saved plan; `name` names the file in messages. The format
+/// and module directory stored beside it are authenticated with it.
+pub fn open_plan(
+    encryption: Option<&Encryption>,
+    sealed: &SealedPlan,
+    format: &str,
+    module_dir: &str,
+    name: &str,
+) -> Result<Vec<u8>, StateError> {
+    let Some(encryption) = encryption else { return Err(encrypted(name)) };
+    let ciphertext = STANDARD.decode(&sealed.ciphertext).map_err(|e| damaged(name, &e.to_string()))?;
+    encryption
+        .cipher
+        .decrypt(&sealed.encryption, &ciphertext, &plan_aad(format, module_dir))
+        .map_err(|e| named(e, name))
+}
+
+/// Refuses a saved plan stored in the clear under an encryption configuration (unless
+/// the state is being moved in or out of encryption).
+pub fn check_plain_plan(encryption: Option<&Encryption>, name: &str) -> Result<(), StateError> {
+    match encryption {
+        Some(encryption) if !encryption.accept_plain && !encryption.write_plain => Err(StateError::new(
+            StateErrorKind::NotEncrypted,
+            format!("`{name}` is not encrypted, but the state's encryption is configured"),
+        )
+        .with_help(
+            "it was saved before encryption was configured: run `infra plan --out FILE` again; nothing was changed",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn named(error: StateError, name: &str) -> StateError {
     StateError { message: format!("`{name}`: {}", error.message), ..error }
 }
@@ -252,6 +310,16 @@ mod tests {
         assert_eq!(error.kind, StateErrorKind::NotEncrypted);
         let moving = Encryption { accept_plain: true, ..flip() };
         assert_eq!(open_snapshot(Some(&moving), b"{}".to_vec(), "s").expect("read"), b"{}");
+    }
+
+    #[test]
+    fn plans_seal_with_their_format_and_module_dir_as_associated_data() {
+        let sealed = seal_plan(Some(&flip()), b"{\"plan\":1}", "f/1", "/m").expect("sealed").expect("encrypted");
+        assert_eq!(open_plan(Some(&flip()), &sealed, "f/1", "/m", "p").expect("opened"), b"{\"plan\":1}");
+        assert!(open_plan(Some(&flip()), &sealed, "f/1", "/other", "p").is_err());
+        assert_eq!(open_plan(None, &sealed, "f/1", "/m", "p").expect_err("no key").kind, StateErrorKind::Encrypted);
+        assert_eq!(seal_plan(None, b"{}", "f/1", "/m").expect("plain"), None);
+        assert_eq!(check_plain_plan(Some(&flip()), "p").expect_err("plain").kind, StateErrorKind::NotEncrypted);
     }
 
     #[test]

@@ -279,6 +279,10 @@ impl StateBackend for LocalBackend {
         self.state_path().display().to_string()
     }
 
+    fn encryption(&self) -> Option<&Encryption> {
+        self.encryption.as_ref()
+    }
+
     fn load(&self) -> Result<Loaded, StateError> {
         let path = self.state_path();
         let snapshot = match read_state_file(&path)? {
