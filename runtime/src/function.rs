@@ -7,13 +7,12 @@
 //! `try`, `can`, `sensitive`, `nonsensitive` and `issensitive` are special forms of the evaluator and
 //! never reach this interface.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::value::Value;
 
 /// Renders a template text with the given variables (for `templatefile`).
-pub type RenderTemplate<'a> = dyn Fn(&str, &BTreeMap<String, Value>) -> Result<Value, String> + 'a;
+pub type RenderTemplate<'a> = dyn Fn(&str, &crate::value::ValueMap) -> Result<Value, String> + 'a;
 
 /// What a function may know about where it is called.
 pub struct CallContext<'a> {

@@ -321,7 +321,7 @@ pub(crate) fn fill_optional_defaults(
                 };
                 entries.insert(name.clone(), fill_optional_defaults(current, &field.ty, eval)?);
             }
-            Value::map(entries)
+            Value::object(entries)
         }
         (Kind::Map(entries), TypeExprKind::Map(element)) => Value::map(
             entries

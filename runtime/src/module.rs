@@ -83,7 +83,7 @@ impl<'a> ModuleScope<'a> {
         let mut by_name: HashMap<String, Vec<(Option<InstanceKey>, Value)>> = HashMap::default();
         for (address, instance) in &state.instances {
             let [step] = address.steps.as_slice() else { continue };
-            let value = Value::map(instance.attributes.clone());
+            let value = Value::object(instance.attributes.clone());
             by_name.entry(step.name.clone()).or_default().push((step.key.clone(), value));
         }
         for (name, mut instances) in by_name {

@@ -11,16 +11,13 @@
 //! unknowns: [`Provider::plan`] marks the computed attributes a create or update will
 //! fill in as unknown.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use infra_compiler::schema::ProviderSchema;
 
-use crate::value::Value;
-
 /// An instance's attributes: its object value, attribute by attribute.
-pub type Attributes = BTreeMap<String, Value>;
+pub type Attributes = crate::value::ValueMap;
 
 /// A provider's failure.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,6 +12,10 @@ use std::fmt;
 
 use infra_compiler::types::{ObjectField, Type};
 
+mod map;
+
+pub use map::ValueMap;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Value {
     pub kind: Kind,
@@ -30,7 +34,7 @@ pub enum Kind {
     /// Elements sorted by [`Value::total_cmp`] and without duplicates.
     Set(Vec<Value>),
     /// Maps and objects.
-    Map(BTreeMap<String, Value>),
+    Map(ValueMap),
     /// Known only after apply; the type it will have.
     Unknown(Type),
 }
@@ -86,6 +90,12 @@ impl Value {
 
     /// A map or object; its keys are put in normal form C like every string.
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
+        Value::object(entries.into())
+    }
+
+    /// A map or object from entries already in a [`ValueMap`], without building a
+    /// `BTreeMap` first; its keys are put in normal form C like every string.
+    pub fn object(entries: ValueMap) -> Value {
         if entries.keys().all(|k| is_nfc(k)) {
             return Value::plain(Kind::Map(entries));
         }
@@ -175,7 +185,7 @@ impl Value {
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&ValueMap> {
         match &self.kind {
             Kind::Map(entries) => Some(entries),
             _ => None,

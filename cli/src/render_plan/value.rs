@@ -2,9 +2,7 @@
 //! (`[`…`]`, `{`…`}`) or, for text of several lines, a heredoc; and the difference
 //! between two values, element by element, key by key or line by line.
 
-use std::collections::BTreeMap;
-
-use infra_runtime::value::{quote, Kind};
+use infra_runtime::value::{quote, Kind, ValueMap};
 use infra_runtime::Value;
 
 use super::lines::{elide, hidden, match_elements, padded, Element, Lines, Mark, Shown};
@@ -197,7 +195,7 @@ fn elements_changed(out: &mut Lines, place: Place, after: &Value, before: &[Valu
 }
 
 /// A map or object, key by key; unchanged entries are counted.
-fn entries_changed(out: &mut Lines, place: Place, before: &BTreeMap<String, Value>, after: &BTreeMap<String, Value>) {
+fn entries_changed(out: &mut Lines, place: Place, before: &ValueMap, after: &ValueMap) {
     out.push(place.indent, Mark::Change, format!("{}{{{}", place.head, place.note));
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
     keys.sort();

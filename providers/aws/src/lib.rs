@@ -793,7 +793,9 @@ fn tags(attributes: &Attributes) -> BTreeMap<String, String> {
 /// Tags as read from AWS: no tags reads as null when the state has none set, so an
 /// untagged object is no change.
 fn tags_value(actual: BTreeMap<String, String>, current: &Value) -> Value {
-    if actual.is_empty() && (current.is_null() || current.as_map().is_some_and(BTreeMap::is_empty)) {
+    if actual.is_empty()
+        && (current.is_null() || current.as_map().is_some_and(infra_runtime::value::ValueMap::is_empty))
+    {
         return current.clone();
     }
     Value::map(actual.into_iter().map(|(k, v)| (k, Value::string(v))).collect())

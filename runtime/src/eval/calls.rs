@@ -2,8 +2,6 @@
 //! `issensitive`), user
 //! `fn`s and the built-in library.
 
-use std::collections::BTreeMap;
-
 use infra_compiler::diagnostic::{codes, suggest, Diagnostic};
 use infra_compiler::schema::Returns;
 use infra_compiler::syntax::ast::{Expr, FnDecl, Ident};
@@ -238,7 +236,7 @@ impl Evaluator<'_> {
             return Ok(Value::unknown(ty).with_mark(sensitive));
         }
         let plain: Vec<Value> = values.iter().map(Value::unmarked_deep).collect();
-        let render = |text: &str, vars: &BTreeMap<String, Value>| self.render_template(text, vars);
+        let render = |text: &str, vars: &crate::value::ValueMap| self.render_template(text, vars);
         let context =
             CallContext { module_dir: self.module_dir, env: self.env, render_template: &render, plan_timestamp: None };
         let Some(result) = self.functions.call(&function.name, &plain, &context) else {
@@ -270,7 +268,7 @@ impl Evaluator<'_> {
 
     /// Renders a template text for `templatefile`: the text is parsed as the inside of
     /// a heredoc and evaluated with only `vars` in scope.
-    pub fn render_template(&self, text: &str, vars: &BTreeMap<String, Value>) -> Result<Value, String> {
+    pub fn render_template(&self, text: &str, vars: &crate::value::ValueMap) -> Result<Value, String> {
         let marker = unique_marker(text);
         let source = format!("<<{marker}\n{text}\n{marker}\n");
         let expr = infra_compiler::syntax::parse_expression(infra_compiler::FileId(u32::MAX), &source).map_err(

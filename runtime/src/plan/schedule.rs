@@ -276,7 +276,7 @@ impl<'c, 'a> Engine<'c, 'a> {
     fn keep_unselected(&self, frame: &Frame<'a>, name: &str, unselected: Vec<Instance>, values: &mut Keyed<Value>) {
         for instance in unselected {
             let address = frame.address(name, instance.key.clone());
-            let stored = self.state.borrow().instances.get(&address).map(|i| Value::map(i.attributes.clone()));
+            let stored = self.state.borrow().instances.get(&address).map(|i| Value::object(i.attributes.clone()));
             values.push((instance.key.clone(), stored.unwrap_or_else(|| Value::unknown(Type::Any))));
             self.walked.borrow_mut().kept.insert(address);
         }

@@ -104,7 +104,7 @@ pub(super) fn evaluate_body(
                     let mut inner = locals.bindings().to_vec();
                     inner.extend(instance.bindings);
                     let inner = Locals::with(inner);
-                    objects.push(Value::map(evaluate_body(scope, &block.body, &block_schema.schema, &inner)?));
+                    objects.push(Value::object(evaluate_body(scope, &block.body, &block_schema.schema, &inner)?));
                 }
                 let value = if block_schema.repeated {
                     let mut all = match attributes.remove(&block.name.name).map(|v| v.kind) {

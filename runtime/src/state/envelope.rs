@@ -121,7 +121,8 @@ fn with_compression(aad: String, compression: Option<&str>) -> Vec<u8> {
 
 fn compress(plain: &[u8]) -> Result<Vec<u8>, StateError> {
     use std::io::Write as _;
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::with_capacity(plain.len() / 4), flate2::Compression::fast());
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::with_capacity(plain.len() / 4), flate2::Compression::fast());
     encoder.write_all(plain).and_then(|()| encoder.finish()).map_err(|e| {
         StateError::new(StateErrorKind::Unstorable, format!("cannot compress the state before encrypting it: {e}"))
     })

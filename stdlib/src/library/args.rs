@@ -1,7 +1,5 @@
 //! Reading function arguments with errors that name the argument.
 
-use std::collections::BTreeMap;
-
 use infra_runtime::function::FunctionError;
 use infra_runtime::value::format_number;
 use infra_runtime::{Kind, Value};
@@ -45,7 +43,7 @@ pub(crate) fn list(args: &[Value], i: usize) -> Result<&[Value], FunctionError> 
 }
 
 /// Argument `i` as a map or object.
-pub(crate) fn map(args: &[Value], i: usize) -> Result<&BTreeMap<String, Value>, FunctionError> {
+pub(crate) fn map(args: &[Value], i: usize) -> Result<&infra_runtime::value::ValueMap, FunctionError> {
     args.get(i).and_then(Value::as_map).ok_or_else(|| wrong(args, i, "a map"))
 }
 

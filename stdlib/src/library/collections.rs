@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use infra_compiler::diagnostic::suggest;
 use infra_runtime::function::{CallContext, FunctionError, FunctionResult};
-use infra_runtime::value::{format_number, quote};
+use infra_runtime::value::{format_number, quote, ValueMap};
 use infra_runtime::{Kind, Value};
 
 use super::{args, Implementation};
@@ -229,7 +229,7 @@ fn lookup(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
 }
 
 /// `key "b" not found; the keys are "a", "c"`, with a suggestion when one is close.
-fn missing_key(map: &BTreeMap<String, Value>, key: &str) -> FunctionError {
+fn missing_key(map: &ValueMap, key: &str) -> FunctionError {
     let keys = if map.is_empty() {
         "the map is empty".to_string()
     } else {

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use infra_compiler::types::Type;
 use infra_runtime::convert::convert;
 use infra_runtime::function::{CallContext, FunctionError, FunctionResult};
+use infra_runtime::value::ValueMap;
 use infra_runtime::Value;
 
 use super::{args, paths, Implementation};
@@ -215,7 +216,7 @@ fn templatestring(args: &[Value], context: &CallContext<'_>) -> FunctionResult {
 }
 
 /// A key of `vars` that is not a name is an error.
-fn check_names(vars: &BTreeMap<String, Value>) -> Result<(), FunctionError> {
+fn check_names(vars: &ValueMap) -> Result<(), FunctionError> {
     if let Some(name) = vars.keys().find(|name| !is_identifier(name)) {
         return Err(FunctionError::new(format!(
             "invalid template variable name {}",
@@ -228,13 +229,7 @@ fn check_names(vars: &BTreeMap<String, Value>) -> Result<(), FunctionError> {
 }
 
 /// Renders `text` for the function `name`; errors are about `what` ("template `x.tpl`").
-fn render(
-    name: &str,
-    text: &str,
-    vars: &BTreeMap<String, Value>,
-    context: &CallContext<'_>,
-    what: &str,
-) -> FunctionResult {
+fn render(name: &str, text: &str, vars: &ValueMap, context: &CallContext<'_>, what: &str) -> FunctionResult {
     if RENDERING.with(|rendering| rendering.replace(true)) {
         return Err(FunctionError::new(format!("{name} cannot be called from inside a template"))
             .with_help("render the inner template outside and pass the result in as a variable"));
