@@ -19,20 +19,33 @@ use serde_json::Value as Json;
 
 use super::error::{StateError, StateErrorKind};
 use super::json::{
-    attributes_from_json, output_to_json, stored_attributes, value_from_json, AttributePath, StoredAttributes,
+    mark_sensitive, output_to_json, stored_attributes, AttributePath, ParsedAttributes, ParsedValue, StoredAttributes,
 };
 use super::{Instance, Mode, State, Status, FORMAT_VERSION};
 use crate::address::Address;
 
-/// A snapshot as read (its `format_version` was checked by `parse_versioned`).
+/// A snapshot as read, straight from its text: values are built as they are parsed,
+/// without a JSON tree of the whole document first.
 #[derive(Deserialize)]
 struct Document {
+    // Not `#[serde(flatten)]`ed from `Versioned`: that would buffer the whole document.
+    format_version: Option<Json>,
+    #[serde(default)]
+    encryption: Option<serde::de::IgnoredAny>,
     serial: u64,
     lineage: String,
     #[serde(default)]
     instances: Vec<InstanceDocument>,
     #[serde(default)]
-    outputs: BTreeMap<String, OutputDocument>,
+    outputs: BTreeMap<String, OutputIn>,
+}
+
+/// What says how to read the rest: the format version, and whether it is encrypted.
+#[derive(Deserialize)]
+struct Versioned {
+    format_version: Option<Json>,
+    #[serde(default)]
+    encryption: Option<serde::de::IgnoredAny>,
 }
 
 /// [`Document`] as written: borrowing the state, attributes serialized straight from the
@@ -69,7 +82,7 @@ struct InstanceDocument {
     resource_type: String,
     provider: String,
     status: Status,
-    attributes: Json,
+    attributes: ParsedAttributes,
     #[serde(default)]
     sensitive_attributes: Vec<AttributePath>,
     #[serde(default)]
@@ -78,9 +91,15 @@ struct InstanceDocument {
     triggers: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct OutputDocument {
     value: Json,
+    sensitive: bool,
+}
+
+#[derive(Deserialize)]
+struct OutputIn {
+    value: ParsedValue,
     #[serde(default)]
     sensitive: bool,
 }
@@ -128,17 +147,15 @@ fn instance_document<'a>(address: &Address, instance: &'a Instance) -> Result<In
 
 /// Parses a snapshot; `name` names it in messages (`infra.state.json`).
 pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<State, StateError> {
-    let json = parse_versioned(bytes, name)?;
-    // An encrypted snapshot has the header fields too; read as a document it would be
-    // an empty state, and the next plan would create everything again.
-    if json.get("encryption").is_some() {
-        return Err(StateError::new(
-            StateErrorKind::Encrypted,
-            format!("`{name}` is encrypted, and no key to decrypt it was given"),
-        )
-        .with_help("give its key (INFRA_STATE_PASSPHRASE, INFRA_STATE_KEY or the `state` block's `encryption`); nothing was changed"));
-    }
-    let document: Document = serde_json::from_value(json).map_err(|e| corrupt(name, &e.to_string()))?;
+    let document: Document = match serde_json::from_slice(bytes) {
+        Ok(document) => document,
+        // Say why by what the document says it is: a newer format's fields may not read.
+        Err(error) => {
+            check_version(&parse_versioned(bytes, name)?, name)?;
+            return Err(corrupt(name, &error.to_string()));
+        }
+    };
+    check_version(&Versioned { format_version: document.format_version, encryption: document.encryption }, name)?;
     let mut instances = BTreeMap::new();
     for record in document.instances {
         let address = parse_address(&record.address, name)?;
@@ -147,17 +164,14 @@ pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<State, StateError> {
             return Err(corrupt(name, &format!("instance `{address}` is listed twice")));
         }
     }
-    let outputs = document
-        .outputs
-        .into_iter()
-        .map(|(output, doc)| (output, value_from_json(&doc.value).with_mark(doc.sensitive)))
-        .collect();
+    let outputs =
+        document.outputs.into_iter().map(|(output, doc)| (output, doc.value.0.with_mark(doc.sensitive))).collect();
     Ok(State { serial: document.serial, lineage: document.lineage, instances, outputs })
 }
 
 fn instance_from_document(record: InstanceDocument, name: &str) -> Result<Instance, StateError> {
-    let attributes = attributes_from_json(&record.attributes, &record.sensitive_attributes)
-        .map_err(|e| corrupt(name, &format!("instance `{}`: {}", record.address, e.message)))?;
+    let ParsedAttributes(mut attributes) = record.attributes;
+    mark_sensitive(&mut attributes, &record.sensitive_attributes);
     let dependencies =
         record.dependencies.iter().map(|text| parse_address(text, name)).collect::<Result<Vec<_>, _>>()?;
     Ok(Instance {
@@ -173,19 +187,54 @@ fn instance_from_document(record: InstanceDocument, name: &str) -> Result<Instan
 
 /// The serial and lineage of a stored snapshot.
 pub fn parse_header(bytes: &[u8], name: &str) -> Result<Header, StateError> {
-    let json = parse_versioned(bytes, name)?;
-    serde_json::from_value(json).map_err(|e| corrupt(name, &e.to_string()))
+    #[derive(Deserialize)]
+    struct Versioned {
+        format_version: Option<Json>,
+        serial: Option<u64>,
+        lineage: Option<String>,
+    }
+    let read: Versioned = serde_json::from_slice(bytes).map_err(|e| not_a_state(bytes, name, &e))?;
+    check_format_version(read.format_version.as_ref(), name)?;
+    match (read.serial, read.lineage) {
+        (Some(serial), Some(lineage)) => Ok(Header { serial, lineage }),
+        _ => Err(corrupt(name, "no `serial` or `lineage`")),
+    }
 }
 
-/// The document as JSON, after checking its format version: a newer one is refused
-/// before anything else is read, since its fields may mean something else.
-fn parse_versioned(bytes: &[u8], name: &str) -> Result<Json, StateError> {
-    let json: Json = serde_json::from_slice(bytes).map_err(|e| corrupt(name, &format!("not valid JSON ({e})")))?;
-    let Some(version) = json.get("format_version") else {
+/// The version and encryption fields alone (reading past everything else).
+fn parse_versioned(bytes: &[u8], name: &str) -> Result<Versioned, StateError> {
+    serde_json::from_slice(bytes).map_err(|e| not_a_state(bytes, name, &e))
+}
+
+/// Why `bytes` do not read as a document: not JSON, or JSON but not an object.
+fn not_a_state(bytes: &[u8], name: &str, error: &serde_json::Error) -> StateError {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Ok(_) => corrupt(name, "no `format_version`; this is not an Infra state"),
+        Err(_) => corrupt(name, &format!("not valid JSON ({error})")),
+    }
+}
+
+/// Refuses a newer format before anything else is read, since its fields may mean
+/// something else, and an encrypted snapshot, which read as a document would be an
+/// empty state (the next plan would create everything again).
+fn check_version(versioned: &Versioned, name: &str) -> Result<(), StateError> {
+    check_format_version(versioned.format_version.as_ref(), name)?;
+    if versioned.encryption.is_some() {
+        return Err(StateError::new(
+            StateErrorKind::Encrypted,
+            format!("`{name}` is encrypted, and no key to decrypt it was given"),
+        )
+        .with_help("give its key (INFRA_STATE_PASSPHRASE, INFRA_STATE_KEY or the `state` block's `encryption`); nothing was changed"));
+    }
+    Ok(())
+}
+
+fn check_format_version(version: Option<&Json>, name: &str) -> Result<(), StateError> {
+    let Some(version) = version else {
         return Err(corrupt(name, "no `format_version`; this is not an Infra state"));
     };
     match version.as_u64() {
-        Some(FORMAT_VERSION) => Ok(json),
+        Some(FORMAT_VERSION) => Ok(()),
         Some(version) if version > FORMAT_VERSION => Err(StateError::new(
             StateErrorKind::NewerFormat,
             format!("`{name}` has format version {version}; this version of Infra reads version {FORMAT_VERSION}"),

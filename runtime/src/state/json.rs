@@ -133,12 +133,113 @@ pub fn attributes_from_json(json: &Json, sensitive: &[AttributePath]) -> Result<
     };
     let mut attributes: Attributes =
         object.iter().map(|(name, value)| (name.clone(), value_from_json(value))).collect();
+    mark_sensitive(&mut attributes, sensitive);
+    Ok(attributes)
+}
+
+/// Marks the values at `sensitive`; a path that leads nowhere marks nothing.
+pub fn mark_sensitive(attributes: &mut Attributes, sensitive: &[AttributePath]) {
     for path in sensitive {
-        if let Some(value) = find_mut(&mut attributes, path) {
+        if let Some(value) = find_mut(attributes, path) {
             value.sensitive = true;
         }
     }
-    Ok(attributes)
+}
+
+/// A value deserialized straight from JSON text, as [`value_from_json`] makes it from a
+/// tree, without building the tree: a large state is read without holding it twice.
+pub struct ParsedValue(pub Value);
+
+/// Attributes (a JSON object) deserialized straight from JSON text, unmarked.
+pub struct ParsedAttributes(pub Attributes);
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::null())
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::null())
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::number(n as f64))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::number(n as f64))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::number(n))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::string(s))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::string(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(ParsedValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::list(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        Ok(Value::object(entries(map)?))
+    }
+}
+
+/// The entries of a JSON object; of duplicate keys the last wins, as in a tree.
+fn entries<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Attributes, A::Error> {
+    let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+    while let Some((key, ParsedValue(value))) = map.next_entry::<String, ParsedValue>()? {
+        entries.push((key, value));
+    }
+    Ok(entries.into_iter().collect())
+}
+
+impl<'de> Deserialize<'de> for ParsedValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ParsedValue, D::Error> {
+        deserializer.deserialize_any(ValueVisitor).map(ParsedValue)
+    }
+}
+
+impl<'de> Deserialize<'de> for ParsedAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ParsedAttributes, D::Error> {
+        struct AttributesVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for AttributesVisitor {
+            type Value = Attributes;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("instance attributes as a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Attributes, A::Error> {
+                entries(map)
+            }
+        }
+
+        deserializer.deserialize_map(AttributesVisitor).map(ParsedAttributes)
+    }
 }
 
 /// A value from JSON, unmarked; arrays become lists.
@@ -234,6 +335,17 @@ mod tests {
         assert_eq!(path(&[key("tags"), key("token")]), "tags.token");
         assert_eq!(path(&[key("keys"), PathStep::Index(0)]), "keys[0]");
         assert_eq!(path(&[key("labels"), key("a b")]), "labels[\"a b\"]");
+    }
+
+    #[test]
+    fn values_parse_from_text_as_from_a_tree() {
+        let text = r#"{"b":[1,2.5,-3,null,true,"e\u0301"],"a":{"z":{},"y":[]},"b2":18446744073709551615}"#;
+        let tree: Json = serde_json::from_str(text).expect("json");
+        let ParsedValue(parsed) = serde_json::from_str(text).expect("parsed");
+        assert_eq!(parsed, value_from_json(&tree));
+        let ParsedAttributes(attributes) = serde_json::from_str(text).expect("attributes");
+        assert_eq!(Value::object(attributes), parsed);
+        assert!(serde_json::from_str::<ParsedAttributes>("[1]").is_err());
     }
 
     #[test]
