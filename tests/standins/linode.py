@@ -236,7 +236,8 @@ RECORD_FIELDS = ("name", "target", "ttl_sec", "priority", "weight", "port", "pro
 def record_create(domain_id, body):
     find("domains", domain_id)
     need(body, "type")
-    record = {"id": new_id(), "type": body["type"], "name": "", "target": "", "ttl_sec": 0, "priority": 0,
+    # The description wants a name of one character or more: an apex record has none.
+    record = {"id": new_id(), "type": body["type"], "target": "", "ttl_sec": 0, "priority": 0,
               "weight": 0, "port": 0, "protocol": None, "service": None, "tag": None,
               "created": now(), "updated": now(), "_domain": int(domain_id)}
     record_update(record, body)
@@ -248,6 +249,8 @@ def record_update(record, body):
     for name in RECORD_FIELDS:
         if name in body:
             record[name] = body[name]
+    if not record.get("name"):
+        record.pop("name", None)
     record["updated"] = now()
     return record
 
@@ -490,7 +493,9 @@ def route(method, path, body, query):
 
 
 class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+    # One request a connection: a kept-alive connection this server closes while Prism
+    # reuses it would fail a request at random.
+    protocol_version = "HTTP/1.0"
     token = ""
 
     def log_message(self, *args):

@@ -116,11 +116,12 @@ impl Prism {
         let token = format!("test-token-{}", std::process::id());
         let (standin_port, port) = (free_port(), free_port());
         let script = workspace_root().join("tests/standins").join(api.standin);
+        let standin_log = std::fs::File::create(dir.path().join("standin.log")).expect("stand-in log");
         let standin = Command::new("python3")
             .arg(&script)
             .args([&standin_port.to_string(), &token])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(standin_log)
             .spawn()
             .expect("python3 runs the stand-in");
         let log = std::fs::File::create(dir.path().join("prism.log")).expect("prism log");
@@ -153,7 +154,12 @@ impl Prism {
         let log = self.log();
         let bad: Vec<&str> =
             log.lines().filter(|l| l.contains("VIOLATION") || l.contains("Violation") || l.contains("✖")).collect();
-        assert!(bad.is_empty(), "Prism found violations of the API description:\n{}", bad.join("\n"));
+        let standin = std::fs::read_to_string(self.dir.path().join("standin.log")).unwrap_or_default();
+        assert!(
+            bad.is_empty(),
+            "Prism found violations of the API description:\n{}\nThe stand-in's errors:\n{standin}",
+            bad.join("\n")
+        );
     }
 
     /// A call of the API through Prism, as any client makes it: status and JSON answer.

@@ -80,11 +80,9 @@ pub fn record_seed(import_id: &str) -> ProviderResult<Attributes> {
     .into())
 }
 
-/// A record's body: every field, so clearing one (a null) clears it at Linode.
+/// A record's body: the fields that are set (the API refuses an empty `name`).
 fn record_body(planned: &Attributes) -> Json {
-    let mut body = body_of(planned, &RECORD_FIELDS);
-    body.entry("name").or_insert(json!(""));
-    Json::Object(body)
+    Json::Object(body_of(planned, &RECORD_FIELDS))
 }
 
 pub async fn record_create(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {

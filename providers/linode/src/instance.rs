@@ -10,9 +10,7 @@ use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
 use super::client::{Client, LinodeError, LinodeResult};
-use super::{
-    attribute, body_of, flag, found, from_json, id, json_strings, read_back, strings, text, to_json, unordered,
-};
+use super::{attribute, body_of, flag, found, from_json, id, json_strings, strings, text, to_json, unordered};
 
 /// What is sent on create as the configuration has it.
 const CREATE_FIELDS: [&str; 12] = [
@@ -96,8 +94,7 @@ fn attributes_of(linode: &Json, current: &Attributes) -> Attributes {
     put("region", from_json(&linode["region"]));
     put("type", from_json(&linode["type"]));
     put("tags", unordered(json_strings(&linode["tags"]), attribute(current, "tags")));
-    let private_ip = Value::bool(!private.is_empty());
-    put("private_ip", read_back_flag(private_ip, attribute(current, "private_ip")));
+    put("private_ip", Value::bool(!private.is_empty()));
     put("backups_enabled", from_json(&linode["backups"]["enabled"]));
     put("booted", Value::bool(!matches!(status, "offline" | "stopped" | "shutting_down")));
     put("watchdog_enabled", from_json(&linode["watchdog_enabled"]));
@@ -114,15 +111,6 @@ fn attributes_of(linode: &Json, current: &Attributes) -> Attributes {
     let image = attribute(current, "image");
     put("image", if image.is_null() { from_json(&linode["image"]) } else { image.clone() });
     attributes
-}
-
-/// `false` reads as null when the state has it null, so leaving the flag out is no
-/// change.
-fn read_back_flag(actual: Value, current: &Value) -> Value {
-    if actual.as_bool() == Some(false) && current.is_null() {
-        return Value::null();
-    }
-    read_back(actual, current)
 }
 
 /// An address of the private ranges Linode hands out (192.168.128.0/17 in practice).

@@ -58,7 +58,8 @@ fn instance() -> Schema {
             .force_new()
             .force_new_only_if_set(),
             tags_attribute(),
-            AttributeSchema::optional("private_ip", Type::Bool, "Whether the Linode gets a private IPv4 address.")
+            AttributeSchema::optional("private_ip", Type::Bool, "Whether the Linode has a private IPv4 address.")
+                .also_computed()
                 .force_new(),
             AttributeSchema::optional(
                 "backups_enabled",
