@@ -200,3 +200,37 @@ fn a_bad_token_is_a_diagnostic_naming_linode_token_without_the_token() {
     assert!(text(&output).contains("LINODE_TOKEN"), "{}", text(&output));
     prism.assert_no_violations();
 }
+
+#[test]
+fn the_linode_objects_of_the_web_example_apply_and_destroy() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/linode-web/main.infra");
+    std::fs::copy(example, dir.join("main.infra")).expect("copy the example");
+    // The `ssh` objects need a server that answers SSH, which the stand-in's cannot be.
+    let linode_only = ["--target", "admin_key", "--target", "web_firewall", "--target", "www"];
+    let run = |args: &[&str]| {
+        command(dir, args).env("LINODE_TOKEN", &prism.token).env("LINODE_URL", &prism.url).output().expect("infra runs")
+    };
+    let output = run(&[&["apply", "--auto-approve"], &linode_only[..]].concat());
+    assert_exit(&output, 0);
+    let instances = prism.listed("/linode/instances");
+    assert_eq!(instances.len(), 1, "{}", text(&output));
+    let zone = &prism.listed("/domains")[0];
+    assert_eq!(zone["domain"], "example.org");
+    let records = prism.listed(&format!("/domains/{}/records", zone["id"]));
+    assert_eq!(records[0]["target"], instances[0]["ipv4"][0]);
+    let firewall = &prism.listed("/networking/firewalls")[0];
+    let ports: Vec<&Json> =
+        firewall["rules"]["inbound"].as_array().expect("rules").iter().map(|r| &r["ports"]).collect();
+    assert_eq!(ports, [&json!("22"), &json!("80"), &json!("443")]);
+    assert_exit(&run(&[&["plan", "--detailed-exitcode"], &linode_only[..]].concat()), 0);
+    // Everything the state holds: the Linode objects and the key.
+    let output = run(&["destroy", "--auto-approve"]);
+    assert_exit(&output, 0);
+    for list in ["/linode/instances", "/networking/firewalls", "/domains", "/profile/sshkeys"] {
+        assert!(prism.listed(list).is_empty(), "{list} is not empty after destroy:\n{}", text(&output));
+    }
+    prism.assert_no_violations();
+}
