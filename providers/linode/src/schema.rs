@@ -113,12 +113,12 @@ fn domain() -> Schema {
         "The domain's id, a number.",
         vec![
             required("domain", "The zone, such as `example.org`.").force_new().compared(Comparison::DnsName),
-            required("type", "`master` (Linode serves the records) or `slave` (copied from `master_ips`).")
+            required("type", "Either `master` (Linode serves the records) or `slave` (copied from `master_ips`).")
                 .force_new()
                 .validate(one_of(&["master", "slave"])),
             string("soa_email", "The zone's contact address; required for `master`."),
             string("description", "A description; changed in place.").validate(length(1, 253)),
-            string("status", "`active` (the default) or `disabled`.").validate(one_of(&["active", "disabled"])),
+            string("status", "Either `active` (the default) or `disabled`.").validate(one_of(&["active", "disabled"])),
             tags_attribute(),
             seconds("ttl_sec", "The default time to live of the records."),
             seconds("refresh_sec", "How often secondaries refresh."),
@@ -161,8 +161,8 @@ fn rule_block(name: &str, direction: &str) -> infra_compiler::schema::BlockSchem
         &format!("An {direction} rule, in order; may be repeated, and with `for`."),
         vec![
             required("label", "The rule's name.").validate(length(3, 32)),
-            required("action", "`ACCEPT` or `DROP`.").validate(one_of(&["ACCEPT", "DROP"])),
-            required("protocol", "`TCP`, `UDP`, `ICMP` or `IPENCAP`.")
+            required("action", "What the rule does: `ACCEPT` or `DROP`.").validate(one_of(&["ACCEPT", "DROP"])),
+            required("protocol", "The protocol: `TCP`, `UDP`, `ICMP` or `IPENCAP`.")
                 .validate(one_of(&["TCP", "UDP", "ICMP", "IPENCAP"])),
             string("ports", "Ports and ranges, such as `22,80,443` or `8000-8080`; every port when left out."),
             AttributeSchema::optional("ipv4", Type::list(Type::String), "The IPv4 ranges, such as `0.0.0.0/0`.")
@@ -193,7 +193,7 @@ fn firewall() -> Schema {
                 "The Linodes it protects, by id (`linode.instance`'s `id`), in any order.",
             )
             .compared(Comparison::Set),
-            computed("status", "`enabled` or `disabled`."),
+            computed("status", "Either `enabled` or `disabled`."),
         ],
     );
     schema.blocks = vec![rule_block("inbound", "inbound"), rule_block("outbound", "outbound")];
