@@ -196,6 +196,8 @@ fn expected_kinds_exist() {
         "linode.firewall",
         "linode.instance",
         "linode.sshkey",
+        "linode.stackscript",
+        "linode.volume",
         "local.file",
         "data local.file",
         "null.resource",

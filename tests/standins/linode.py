@@ -308,7 +308,7 @@ def volume_create(body):
     linode_id = body.get("linode_id")
     region = body.get("region")
     if linode_id is not None:
-        region = find("instances", linode_id)["region"]
+        region = region or find("instances", linode_id)["region"]
     if region is None:
         raise Failure(400, "region is required without linode_id", "region")
     volume = {"id": new_id(), "label": body["label"], "size": body.get("size", 20), "region": region,

@@ -1,5 +1,5 @@
-//! The `linode` provider: instances, SSH keys, domains and their records, and cloud
-//! firewalls, over the Linode API v4 with a personal access token. Kinds and attribute
+//! The `linode` provider: instances, SSH keys, domains and their records, cloud
+//! firewalls, volumes and StackScripts, over the Linode API v4 with a personal access token. Kinds and attribute
 //! names follow Terraform's Linode provider (`linode_instance` is `linode.instance`).
 //! docs/providers/linode.md is the reference for users.
 
@@ -24,6 +24,8 @@ mod firewall;
 mod instance;
 mod schema;
 mod sshkey;
+mod stackscript;
+mod volume;
 
 pub use schema::schema;
 
@@ -104,6 +106,8 @@ impl Provider for Linode {
             "domain" => domain::domain_create(client, planned).await,
             "domain_record" => domain::record_create(client, planned).await,
             "firewall" => firewall::create(client, planned).await,
+            "volume" => volume::create(client, planned).await,
+            "stackscript" => stackscript::create(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, created?))
@@ -122,6 +126,8 @@ impl Provider for Linode {
             "domain" => domain::domain_update(client, planned).await,
             "domain_record" => domain::record_update(client, planned).await,
             "firewall" => firewall::update(client, prior, planned).await,
+            "volume" => volume::update(client, prior, planned).await,
+            "stackscript" => stackscript::update(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, updated?))
@@ -136,6 +142,8 @@ impl Provider for Linode {
             "domain" => client.delete("delete the domain", &format!("/domains/{id}")).await,
             "domain_record" => domain::record_delete(client, current).await,
             "firewall" => client.delete("delete the firewall", &format!("/networking/firewalls/{id}")).await,
+            "volume" => volume::delete(client, current).await,
+            "stackscript" => client.delete("delete the StackScript", &format!("/linode/stackscripts/{id}")).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(deleted?)
@@ -167,6 +175,8 @@ impl Linode {
             "domain" => domain::domain_read(client, current).await,
             "domain_record" => domain::record_read(client, current).await,
             "firewall" => firewall::read(client, current).await,
+            "volume" => volume::read(client, current).await,
+            "stackscript" => stackscript::read(client, current).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(found?)
@@ -232,6 +242,10 @@ fn text(attributes: &Attributes, name: &str) -> Option<String> {
 
 fn flag(attributes: &Attributes, name: &str) -> Option<bool> {
     known(attributes, name).and_then(Value::as_bool)
+}
+
+fn number(attributes: &Attributes, name: &str) -> Option<f64> {
+    known(attributes, name).and_then(Value::as_number)
 }
 
 /// A list or set of strings; empty when it is not set.

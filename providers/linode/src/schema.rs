@@ -200,6 +200,59 @@ fn firewall() -> Schema {
     schema
 }
 
+fn volume() -> Schema {
+    kind(
+        "A Block Storage volume, attached to a Linode through `linode_id`.",
+        "The volume's id, a number.",
+        vec![
+            required("label", "The volume's name; changed in place.").validate(Validator::Regex {
+                pattern: "^[a-zA-Z][a-zA-Z0-9_-]{1,31}$".to_string(),
+                description: "2 to 32 letters, digits, `-` and `_`, beginning with a letter".to_string(),
+            }),
+            string("region", "The region; the Linode's when left out with `linode_id`.").also_computed().force_new(),
+            AttributeSchema::optional(
+                "size",
+                Type::Number,
+                "The size in GB (20 by default); grown in place, never shrunk.",
+            )
+            .also_computed()
+            .validate(Validator::Range { min: 10, max: 10240 }),
+            string("linode_id", "The Linode it is attached to (`linode.instance`'s `id`); changed in place."),
+            tags_attribute(),
+            computed("status", "The volume's status, such as `active`."),
+            computed("filesystem_path", "Where the volume appears on its Linode."),
+        ],
+    )
+}
+
+fn stackscript() -> Schema {
+    kind(
+        "A StackScript: a script Linode runs on an instance's first boot (`stackscript_id`).",
+        "The StackScript's id, a number.",
+        vec![
+            required("label", "The StackScript's name; changed in place.").validate(length(3, 128)),
+            required("script", "The script, starting with `#!`; changed in place."),
+            AttributeSchema::required(
+                "images",
+                Type::list(Type::String),
+                "The images it runs on, such as `linode/debian12`, in any order.",
+            )
+            .compared(Comparison::Set),
+            string("description", "A description; changed in place."),
+            AttributeSchema::optional(
+                "is_public",
+                Type::Bool,
+                "Whether every Linode user may deploy it; Linode never makes it private again.",
+            ),
+            string("rev_note", "A note on this revision."),
+            computed("username", "The user who owns it."),
+            computed("created", "When it was made."),
+            computed("updated", "When it was last changed."),
+            AttributeSchema::computed("deployments_total", Type::Number, "How many Linodes it was deployed to."),
+        ],
+    )
+}
+
 pub fn schema() -> ProviderSchema {
     let by_name = |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
     let config = Schema {
@@ -212,7 +265,7 @@ pub fn schema() -> ProviderSchema {
     };
     ProviderSchema {
         name: "linode".to_string(),
-        description: "Linode (Akamai Cloud): servers, SSH keys, DNS and firewalls.".to_string(),
+        description: "Linode (Akamai Cloud): servers, SSH keys, DNS, firewalls, volumes and StackScripts.".to_string(),
         config,
         resources: by_name(vec![
             ("domain", domain()),
@@ -220,6 +273,8 @@ pub fn schema() -> ProviderSchema {
             ("firewall", firewall()),
             ("instance", instance()),
             ("sshkey", sshkey()),
+            ("stackscript", stackscript()),
+            ("volume", volume()),
         ]),
         data_sources: by_name(Vec::new()),
     }

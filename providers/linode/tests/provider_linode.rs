@@ -275,3 +275,38 @@ fn a_domain_and_its_record_are_changed_imported_and_deleted() {
     runtime.block_on(provider.delete("domain", &domain)).expect("deleted");
     prism.assert_no_violations();
 }
+
+#[test]
+fn a_volume_grows_moves_between_linodes_and_is_detached_before_it_is_deleted() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let instance = attributes(&[("region", Value::string("us-east")), ("type", Value::string("g6-nanode-1"))]);
+    let first = create(&runtime, provider.as_ref(), "instance", &instance);
+    let second = create(&runtime, provider.as_ref(), "instance", &instance);
+    let config = attributes(&[
+        ("label", Value::string("data")),
+        ("region", Value::string("us-east")),
+        ("linode_id", first["id"].clone()),
+        ("size", Value::number(20.0)),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "volume", &config);
+    assert_eq!(text(&created, "region"), "us-east");
+    assert_eq!(text(&created, "status"), "active");
+    let mut changed = config.clone();
+    changed.insert("size".to_string(), Value::number(40.0));
+    changed.insert("linode_id".to_string(), second["id"].clone());
+    let planned = provider.plan("volume", Some(&created), &changed).expect("planned");
+    let updated = runtime.block_on(provider.update("volume", &created, &planned)).expect("updated");
+    assert_eq!(updated["size"], Value::number(40.0));
+    assert_eq!(updated["linode_id"], second["id"]);
+    let volume_id = text(&updated, "id").to_string();
+    let requests = prism.requests();
+    let detach = requests.iter().position(|r| *r == format!("POST /volumes/{volume_id}/detach"));
+    let attach = requests.iter().position(|r| *r == format!("POST /volumes/{volume_id}/attach"));
+    assert!(detach.is_some() && detach < attach, "{requests:?}");
+    runtime.block_on(provider.delete("volume", &updated)).expect("deleted");
+    let (status, _) = prism.api("GET", &format!("/volumes/{volume_id}"), None);
+    assert_eq!(status, 404);
+    prism.assert_no_violations();
+}
