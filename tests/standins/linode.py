@@ -354,8 +354,9 @@ def stackscript_update(stackscript, body):
     for name in STACKSCRIPT_FIELDS:
         if name in body:
             stackscript[name] = body[name]
-    fields = re.findall(r'<UDF name="([^"]+)" label="([^"]*)"', stackscript["script"])
-    stackscript["user_defined_fields"] = [{"name": name, "label": label} for name, label in fields]
+    fields = re.findall(r'<UDF name="([^"]+)" label="([^"]*)"(?: example="([^"]*)")?', stackscript["script"])
+    stackscript["user_defined_fields"] = [
+        {"name": name, "label": label, "example": example} for name, label, example in fields]
     stackscript["updated"] = now()
     return stackscript
 

@@ -130,6 +130,9 @@ fn an_instance_with_booted_false_is_offline_and_boots_in_place() {
         ("type", Value::string("g6-standard-1")),
         ("image", Value::string("linode/ubuntu24.04")),
         ("authorized_keys", strings(&["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk test"])),
+        // Set, as the engine sets an optional, computed attribute the configuration
+        // leaves out to its prior value before planning.
+        ("private_ip", Value::bool(false)),
         ("booted", Value::bool(false)),
     ]);
     let created = create(&runtime, provider.as_ref(), "instance", &config);
