@@ -3,8 +3,9 @@
 //! destroyed by the real `infra` binary, from its data file
 //! `tests/converge/PROVIDER/KIND.converge` (the format is in docs/contributing/converge.md).
 //! A kind without a data file, or whose file leaves an attribute uncovered, fails the suite.
-//! One moto serves every `aws` case and one sshd every `ssh` case (its `provider ssh`
-//! block is put before each configuration), except the kinds that change the operating
+//! One moto serves every `aws` case, one Linode stand-in behind Prism every `linode`
+//! case and one sshd every `ssh` case (their `provider` blocks are put before each
+//! configuration), except the kinds that change the operating
 //! system (packages, services, users, groups): those run on one Debian container
 //! (`support/debian.rs`), never on this machine. Cases run a few at a time, each in its
 //! own directory.
@@ -26,12 +27,15 @@ mod common;
 mod debian;
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/prism.rs"]
+mod prism;
 #[path = "support/sshd.rs"]
 mod sshd;
 
 use common::{command, text};
 use debian::Debian;
 use moto::Moto;
+use prism::Prism;
 use sshd::Sshd;
 
 /// How many cases run at once: enough to overlap the waits on moto and on processes, few
@@ -115,6 +119,9 @@ enum How {
     /// `ssh SCRIPT...`: a shell script run as root in the Debian container; the object
     /// is there when it succeeds.
     Ssh(String),
+    /// `linode PATH`: a GET of the Linode API through Prism; the object is there when it
+    /// answers 200, gone when 404.
+    Linode(String),
 }
 
 /// A kind's data file.
@@ -229,7 +236,12 @@ fn lookups(text: &str) -> Result<Vec<Lookup>, String> {
             Some((first, rest)) if first == "aws" && !rest.is_empty() => How::Aws(rest.to_vec()),
             Some((first, [path])) if first == "file" => How::File(path.clone()),
             Some((first, rest)) if first == "ssh" && !rest.is_empty() => How::Ssh(rest.join(" ")),
-            _ => return Err(format!("`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...` or `ssh SCRIPT`")),
+            Some((first, [path])) if first == "linode" => How::Linode(path.clone()),
+            _ => {
+                return Err(format!(
+                    "`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...`, `ssh SCRIPT` or `linode PATH`"
+                ))
+            }
         };
         lookups.push(Lookup { only, how });
     }
@@ -406,6 +418,8 @@ struct Case<'a> {
     sshd: Option<&'a Sshd>,
     /// The container of the kinds in `ON_DEBIAN` (started only when one runs).
     debian: Option<&'a Debian>,
+    /// The Linode stand-in behind Prism (started only when a `linode` case runs).
+    linode: Option<&'a Prism>,
     dir: PathBuf,
 }
 
@@ -418,7 +432,10 @@ impl Case<'_> {
         let provider = match (self.sshd, self.debian) {
             (_, Some(debian)) if self.spec.on_debian() => debian.provider_block(),
             (Some(sshd), _) if self.spec.provider == "ssh" => sshd.provider_block(),
-            _ => String::new(),
+            _ => match self.linode.filter(|_| self.spec.provider == "linode") {
+                Some(p) => format!("provider linode {{\n  api_url = \"{}\"\n  token = \"{}\"\n}}\n", p.url, p.token),
+                None => String::new(),
+            },
         };
         let source = format!("{provider}{}\n{config}", self.spec.support);
         std::fs::write(self.dir.join("main.infra"), source).expect("write main.infra");
@@ -522,6 +539,13 @@ impl Case<'_> {
                     let debian = self.debian.unwrap_or_else(|| panic!("{}: `ssh` lookups need Debian", self.label()));
                     let found = debian.succeeds(&script);
                     assert_eq!(found, present, "{}: `{script}` in the container succeeds: {found}", self.label());
+                }
+                How::Linode(path) => {
+                    let path = self.fill(path, attributes);
+                    let prism = self.linode.unwrap_or_else(|| panic!("{}: `linode` lookups need Prism", self.label()));
+                    let (status, answer) = prism.api("GET", &path, None);
+                    let expected = if present { 200 } else { 404 };
+                    assert_eq!(status, expected, "{}: `GET {path}` answered {answer}", self.label());
                 }
             }
         }
@@ -716,6 +740,7 @@ fn every_resource_kind_converges() {
     let moto = Moto::start();
     let sshd = specs.iter().any(|spec| spec.provider == "ssh" && !spec.on_debian()).then(Sshd::start);
     let debian = specs.iter().any(Spec::on_debian).then(Debian::start);
+    let linode = specs.iter().any(|spec| spec.provider == "linode").then(|| Prism::start(&prism::LINODE));
     let temp = tempfile::tempdir().expect("temp dir");
     let queue: Mutex<Vec<(&Spec, &'static str)>> =
         Mutex::new(specs.iter().flat_map(|s| [(s, "minimal"), (s, "full")]).rev().collect());
@@ -727,7 +752,8 @@ fn every_resource_kind_converges() {
                 let data = if spec.data { "data-" } else { "" };
                 let dir = temp.path().join(format!("{data}{}-{}-{config}", spec.provider, spec.kind));
                 std::fs::create_dir(&dir).expect("case dir");
-                let case = Case { spec, config, moto: &moto, sshd: sshd.as_ref(), debian: debian.as_ref(), dir };
+                let (sshd, debian, linode) = (sshd.as_ref(), debian.as_ref(), linode.as_ref());
+                let case = Case { spec, config, moto: &moto, sshd, debian, linode, dir };
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case.run()));
                 if let Err(panic) = outcome {
                     let message = panic
@@ -740,6 +766,9 @@ fn every_resource_kind_converges() {
             });
         }
     });
+    if let Some(prism) = &linode {
+        prism.assert_no_violations();
+    }
     let failures = failures.into_inner().expect("failures");
     let firsts: Vec<&str> = failures.iter().map(|f| f.lines().next().unwrap_or_default()).collect();
     assert!(

@@ -11,7 +11,7 @@ use common::ok;
 /// The examples applied here; every other example needs a service and has its own test.
 const LOCAL: &[&str] = &["language-tour", "local-files", "modules", "quickstart", "rename"];
 /// Examples that need a service (a cloud API) and are tested elsewhere.
-const NEEDS_SERVICE: &[&str] = &["aws-web", "ssh-web"];
+const NEEDS_SERVICE: &[&str] = &["aws-web", "linode-web", "ssh-web"];
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")

@@ -3,12 +3,13 @@
 //!
 //! The small built-in providers (`exec`, `local`, `null`, `random`, `time`, `tls`) live
 //! in this crate, one module each; network providers are crates of their own under
-//! `providers/` (`aws` is `infra-provider-aws`, `ssh` is `infra-provider-ssh`), re-exported here by name. All of them
+//! `providers/` (`aws` is `infra-provider-aws`, `linode` is `infra-provider-linode`, `ssh` is `infra-provider-ssh`), re-exported here by name. All of them
 //! build their schemas with the shared helpers of `infra-provider-kit`.
 
 use infra_compiler::schema::ProviderSchema;
 
 pub use infra_provider_aws as aws;
+pub use infra_provider_linode as linode;
 pub use infra_provider_ssh as ssh;
 
 pub mod exec;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<ProviderSchema> {
     vec![
         aws::schema(),
         exec::schema(),
+        linode::schema(),
         local::schema(),
         null::schema(),
         random::schema(),
@@ -38,6 +40,7 @@ pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFa
     vec![
         aws::factory(),
         exec::factory(),
+        linode::factory(),
         local::factory(),
         null::factory(),
         random::factory(),

@@ -149,7 +149,7 @@ fn attribute<'a>(stdlib: &'a Stdlib, provider: &str, kind: &str, name: &str) -> 
 #[test]
 fn provider_names_are_sorted_and_complete() {
     let names = builtin().provider_names();
-    assert_eq!(names, ["aws", "exec", "local", "null", "random", "ssh", "time", "tls"]);
+    assert_eq!(names, ["aws", "exec", "linode", "local", "null", "random", "ssh", "time", "tls"]);
 }
 
 #[test]
@@ -191,6 +191,13 @@ fn expected_kinds_exist() {
         "data aws.vpc",
         "exec.command",
         "data exec.json",
+        "linode.domain",
+        "linode.domain_record",
+        "linode.firewall",
+        "linode.instance",
+        "linode.sshkey",
+        "linode.stackscript",
+        "linode.volume",
         "local.file",
         "data local.file",
         "null.resource",

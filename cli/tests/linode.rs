@@ -1,0 +1,236 @@
+//! The `linode` provider end to end: `infra` applies a web server's objects (key,
+//! instance, firewall, zone, record) against the Linode stand-in behind Prism, which
+//! validates every request and response against Linode's official API description
+//! (`support/prism.rs`); the API, called directly, checks what exists, drifts objects
+//! behind Infra's back and deletes them. The token comes from LINODE_TOKEN and, like the
+//! root password, never appears in what `infra` prints.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::{json, Value as Json};
+
+mod common;
+
+use common::{command, text, write_module};
+
+#[path = "support/prism.rs"]
+mod prism;
+
+use prism::{Prism, LINODE};
+
+const ROOT_PASS: &str = "Root-pass-never-shown-42";
+
+impl Prism {
+    /// `infra ARGS` in `dir` with this stand-in's token in LINODE_TOKEN.
+    fn infra(&self, dir: &Path, args: &[&str]) -> Output {
+        self.infra_with_token(dir, args, &self.token)
+    }
+
+    fn infra_with_token(&self, dir: &Path, args: &[&str], token: &str) -> Output {
+        command(dir, args)
+            .env("LINODE_TOKEN", token)
+            .env("INFRA_VAR_root_pass", ROOT_PASS)
+            .output()
+            .expect("infra runs")
+    }
+
+    /// The `data` of a list, through Prism.
+    fn listed(&self, path: &str) -> Vec<Json> {
+        let (status, answer) = self.api("GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {answer}");
+        answer["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", text(output));
+}
+
+/// Neither the token nor the root password is in what `infra` printed.
+#[track_caller]
+fn assert_no_secrets(prism: &Prism, output: &Output) {
+    let printed = text(output);
+    assert!(!printed.contains(&prism.token), "the token was printed:\n{printed}");
+    assert!(!printed.contains(ROOT_PASS), "the root password was printed:\n{printed}");
+}
+
+fn module(prism: &Prism, tags: &str) -> String {
+    format!(
+        r#"
+input root_pass: string {{
+  sensitive = true
+}}
+
+provider linode {{
+  api_url = "{url}"
+}}
+
+resource tls.private_key admin {{
+  algorithm = "ED25519"
+}}
+
+resource linode.sshkey admin_key {{
+  label   = "admin"
+  ssh_key = admin.public_key_openssh
+}}
+
+resource linode.instance web {{
+  label           = "web-1"
+  region          = "us-east"
+  type            = "g6-nanode-1"
+  image           = "linode/debian12"
+  root_pass       = root_pass
+  authorized_keys = [trimspace(admin.public_key_openssh)]
+  tags            = {tags}
+}}
+
+resource linode.firewall guard {{
+  label           = "web"
+  inbound_policy  = "DROP"
+  outbound_policy = "ACCEPT"
+  linodes         = [web.id]
+  inbound for port in ["22", "80", "443"] {{
+    label    = "allow-${{port}}"
+    action   = "ACCEPT"
+    protocol = "TCP"
+    ports    = port
+    ipv4     = ["0.0.0.0/0"]
+  }}
+}}
+
+resource linode.domain zone {{
+  domain    = "example.org"
+  type      = "master"
+  soa_email = "hostmaster@example.org"
+}}
+
+resource linode.domain_record www {{
+  domain_id   = zone.id
+  name        = "www"
+  record_type = "A"
+  target      = web.ip_address
+}}
+
+output address = web.ip_address
+"#,
+        url = prism.url
+    )
+}
+
+#[test]
+fn a_web_server_is_applied_planned_drifted_updated_and_destroyed() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &module(&prism, r#"["web"]"#));
+
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("6 added"), "{}", text(&output));
+    assert_no_secrets(&prism, &output);
+    let instances = prism.listed("/linode/instances");
+    assert_eq!(instances.len(), 1);
+    assert_eq!(instances[0]["status"], "running");
+    let instance_id = instances[0]["id"].clone();
+    let address = instances[0]["ipv4"][0].as_str().expect("address").to_string();
+    let firewalls = prism.listed("/networking/firewalls");
+    let devices = prism.listed(&format!("/networking/firewalls/{}/devices", firewalls[0]["id"]));
+    assert_eq!(devices[0]["entity"]["id"], instance_id);
+    let zone = &prism.listed("/domains")[0];
+    let records = prism.listed(&format!("/domains/{}/records", zone["id"]));
+    assert_eq!(records[0]["target"], address.as_str());
+
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+    assert_no_secrets(&prism, &plan);
+
+    // Drift: the instance renamed and the record deleted behind Infra's back.
+    prism.api("PUT", &format!("/linode/instances/{instance_id}"), Some(&json!({"label": "renamed"})));
+    prism.api("DELETE", &format!("/domains/{}/records/{}", zone["id"], records[0]["id"]), None);
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("# web will be updated in place"), "{}", text(&plan));
+    assert!(text(&plan).contains("# www has been deleted outside of Infra"), "{}", text(&plan));
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(prism.listed("/linode/instances")[0]["label"], "web-1");
+    assert_eq!(prism.listed(&format!("/domains/{}/records", zone["id"])).len(), 1);
+    assert_exit(&prism.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+
+    // In place: new tags keep the same Linode.
+    write_module(dir, &module(&prism, r#"["web", "prod"]"#));
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("0 added, 1 changed, 0 destroyed"), "{}", text(&output));
+    let instances = prism.listed("/linode/instances");
+    assert_eq!(instances[0]["id"], instance_id);
+    assert_eq!(instances[0]["tags"], json!(["prod", "web"]));
+
+    let output = prism.infra(dir, &["destroy", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert_no_secrets(&prism, &output);
+    for list in ["/linode/instances", "/networking/firewalls", "/domains", "/profile/sshkeys"] {
+        assert!(prism.listed(list).is_empty(), "{list} is not empty after destroy");
+    }
+    prism.assert_no_violations();
+}
+
+#[test]
+fn a_bad_token_is_a_diagnostic_naming_linode_token_without_the_token() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = format!(
+        "provider linode {{\n  api_url = \"{}\"\n}}\n\nresource linode.sshkey k {{\n  label   = \"k\"\n  ssh_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk k\"\n}}\n",
+        prism.url
+    );
+    write_module(dir, &source);
+    let output = prism.infra_with_token(dir, &["apply", "--auto-approve"], "wrong-token-7f3a9");
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    assert!(printed.contains("401"), "{printed}");
+    assert!(printed.contains("LINODE_TOKEN"), "{printed}");
+    assert!(printed.contains("error[E"), "a diagnostic with a code: {printed}");
+    assert!(!printed.contains("wrong-token-7f3a9"), "{printed}");
+
+    let output = command(dir, &["plan"]).env_remove("LINODE_TOKEN").output().expect("infra runs");
+    assert_exit(&output, 1);
+    assert!(text(&output).contains("no Linode token set"), "{}", text(&output));
+    assert!(text(&output).contains("LINODE_TOKEN"), "{}", text(&output));
+    prism.assert_no_violations();
+}
+
+#[test]
+fn the_linode_objects_of_the_web_example_apply_and_destroy() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/linode-web/main.infra");
+    std::fs::copy(example, dir.join("main.infra")).expect("copy the example");
+    // The `ssh` objects need a server that answers SSH, which the stand-in's cannot be.
+    let linode_only = ["--target", "admin_key", "--target", "web_firewall", "--target", "www"];
+    let run = |args: &[&str]| {
+        command(dir, args).env("LINODE_TOKEN", &prism.token).env("LINODE_URL", &prism.url).output().expect("infra runs")
+    };
+    let output = run(&[&["apply", "--auto-approve"], &linode_only[..]].concat());
+    assert_exit(&output, 0);
+    let instances = prism.listed("/linode/instances");
+    assert_eq!(instances.len(), 1, "{}", text(&output));
+    let zone = &prism.listed("/domains")[0];
+    assert_eq!(zone["domain"], "example.org");
+    let records = prism.listed(&format!("/domains/{}/records", zone["id"]));
+    assert_eq!(records[0]["target"], instances[0]["ipv4"][0]);
+    let firewall = &prism.listed("/networking/firewalls")[0];
+    let ports: Vec<&Json> =
+        firewall["rules"]["inbound"].as_array().expect("rules").iter().map(|r| &r["ports"]).collect();
+    assert_eq!(ports, [&json!("22"), &json!("80"), &json!("443")]);
+    assert_exit(&run(&[&["plan", "--detailed-exitcode"], &linode_only[..]].concat()), 0);
+    // Everything the state holds: the Linode objects and the key.
+    let output = run(&["destroy", "--auto-approve"]);
+    assert_exit(&output, 0);
+    for list in ["/linode/instances", "/networking/firewalls", "/domains", "/profile/sshkeys"] {
+        assert!(prism.listed(list).is_empty(), "{list} is not empty after destroy:\n{}", text(&output));
+    }
+    prism.assert_no_violations();
+}

@@ -1,0 +1,305 @@
+//! Talking to the Linode API v4: the bearer token, JSON requests, retries (a 429 waits
+//! as long as its `Retry-After` says; server errors and lost connections back off
+//! exponentially), every page of a list (`page`, `pages`), and Linode's error documents
+//! (`{"errors": [{"field", "reason"}]}`) turned into [`LinodeError`]s.
+
+use std::time::Duration;
+
+use infra_runtime::provider::ProviderError;
+use serde_json::{json, Value as Json};
+
+/// The API's address when the configuration and the environment name none.
+pub const DEFAULT_API_URL: &str = "https://api.linode.com/v4";
+/// How often a throttled or failed request is tried in all.
+const MAX_ATTEMPTS: u32 = 6;
+/// The first backoff after a server error; each retry doubles it, up to [`MAX_BACKOFF`].
+const BASE_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// The longest `Retry-After` honoured; a longer one is cut to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The largest page Linode serves; fewer pages mean fewer requests.
+const PAGE_SIZE: u32 = 500;
+
+/// A failed call: the HTTP status (0 when no answer came) and Linode's reasons.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinodeError {
+    pub operation: String,
+    pub status: u16,
+    pub reasons: Vec<String>,
+    /// How long the server asked to wait before trying again (`Retry-After`).
+    retry_after: Option<Duration>,
+}
+
+impl LinodeError {
+    fn local(operation: &str, message: impl Into<String>) -> LinodeError {
+        LinodeError { operation: operation.to_string(), status: 0, reasons: vec![message.into()], retry_after: None }
+    }
+
+    pub fn new(operation: &str, status: u16, reason: String) -> LinodeError {
+        LinodeError { operation: operation.to_string(), status, reasons: vec![reason], retry_after: None }
+    }
+
+    /// An object that was just written but cannot be read back.
+    pub fn vanished(operation: &str) -> LinodeError {
+        let reason = "the object is gone right after it was written; try again".to_string();
+        LinodeError { operation: operation.to_string(), status: 404, reasons: vec![reason], retry_after: None }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status == 404
+    }
+
+    fn is_retryable(&self) -> bool {
+        self.status == 0 || self.status == 429 || self.status >= 500
+    }
+}
+
+impl From<LinodeError> for ProviderError {
+    fn from(error: LinodeError) -> ProviderError {
+        let reasons = error.reasons.join("; ");
+        let (message, help) = match error.status {
+            0 => (
+                format!("Linode {}: {reasons}", error.operation),
+                "check `api_url` and the network; the request got no answer from the API",
+            ),
+            401 => (
+                format!("Linode refused the token for {} (401 Unauthorized): {reasons}", error.operation),
+                "set `token` in `provider linode`, or LINODE_TOKEN, to a valid personal access token",
+            ),
+            403 => (
+                format!("the token may not {} (403 Forbidden): {reasons}", error.operation),
+                "give the personal access token read/write access to this kind of object",
+            ),
+            404 => (
+                format!("Linode {} found nothing (404): {reasons}", error.operation),
+                "the object no longer exists or the id is wrong; check the value the configuration refers to",
+            ),
+            status => (
+                format!("Linode {} failed ({status}): {reasons}", error.operation),
+                "Linode refused a value of the configuration or failed; the message says which",
+            ),
+        };
+        let retryable = error.is_retryable();
+        let provider_error = ProviderError::new(message).with_help(help);
+        if retryable {
+            provider_error.retryable()
+        } else {
+            provider_error
+        }
+    }
+}
+
+pub type LinodeResult<T> = Result<T, LinodeError>;
+
+/// How long an instance may take to reach the status it is heading for, and the first
+/// pause between two looks (it doubles up to `max_interval`).
+#[derive(Clone, Copy, Debug)]
+pub struct Wait {
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub max_interval: Duration,
+}
+
+const WAIT: Wait = Wait {
+    timeout: Duration::from_secs(600),
+    interval: Duration::from_millis(250),
+    max_interval: Duration::from_secs(5),
+};
+
+/// A configured connection to the Linode API.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    /// The personal access token: only ever put in the `Authorization` header.
+    token: String,
+    pub wait: Wait,
+}
+
+impl Client {
+    pub fn new(api_url: &str, token: &str) -> Result<Client, ProviderError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
+        let base = api_url.trim_end_matches('/').to_string();
+        Ok(Client { http, base, token: token.to_string(), wait: WAIT })
+    }
+
+    pub async fn get(&self, operation: &str, path: &str) -> LinodeResult<Json> {
+        self.send(operation, reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, operation: &str, path: &str, body: &Json) -> LinodeResult<Json> {
+        self.send(operation, reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// A POST without a body: an action such as `boot`.
+    pub async fn action(&self, operation: &str, path: &str) -> LinodeResult<Json> {
+        self.send(operation, reqwest::Method::POST, path, None).await
+    }
+
+    pub async fn put(&self, operation: &str, path: &str, body: &Json) -> LinodeResult<Json> {
+        self.send(operation, reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    /// Deletes an object; one that is already gone is no error.
+    pub async fn delete(&self, operation: &str, path: &str) -> LinodeResult<()> {
+        match self.send(operation, reqwest::Method::DELETE, path, None).await {
+            Err(error) if error.is_not_found() => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// An object, or `None` when the API says there is none.
+    pub async fn find(&self, operation: &str, path: &str) -> LinodeResult<Option<Json>> {
+        match self.get(operation, path).await {
+            Err(error) if error.is_not_found() => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Every item of a list, page after page.
+    pub async fn list(&self, operation: &str, path: &str) -> LinodeResult<Vec<Json>> {
+        let mut items = Vec::new();
+        let mut page: u64 = 1;
+        loop {
+            let answer = self.get(operation, &format!("{path}?page={page}&page_size={PAGE_SIZE}")).await?;
+            items.extend(answer["data"].as_array().cloned().unwrap_or_default());
+            let pages = answer["pages"].as_u64().unwrap_or(1);
+            if page >= pages {
+                return Ok(items);
+            }
+            page += 1;
+        }
+    }
+
+    async fn send(
+        &self,
+        operation: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Json>,
+    ) -> LinodeResult<Json> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.send_once(operation, method.clone(), path, body).await {
+                Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    let wait = error.retry_after.unwrap_or_else(|| backoff(attempt));
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        operation: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Json>,
+    ) -> LinodeResult<Json> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.request(method, url.as_str()).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| LinodeError::local(operation, format!("cannot reach {url}: {}", error_chain(&e))))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|seconds| Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
+        let text = response.text().await.map_err(|e| LinodeError::local(operation, format!("cannot read: {e}")))?;
+        let document: Json =
+            if text.trim().is_empty() { json!({}) } else { serde_json::from_str(&text).unwrap_or(Json::Null) };
+        if status < 300 {
+            if document.is_null() {
+                return Err(LinodeError::local(operation, "the answer is not JSON"));
+            }
+            return Ok(document);
+        }
+        Err(LinodeError { operation: operation.to_string(), status, reasons: reasons(&document, status), retry_after })
+    }
+}
+
+/// The reasons of a Linode error document, each with its field when it names one.
+fn reasons(document: &Json, status: u16) -> Vec<String> {
+    let errors = document["errors"].as_array().cloned().unwrap_or_default();
+    let reasons: Vec<String> = errors
+        .iter()
+        .filter_map(|e| {
+            let reason = e["reason"].as_str()?;
+            Some(match e["field"].as_str() {
+                Some(field) => format!("`{field}`: {reason}"),
+                None => reason.to_string(),
+            })
+        })
+        .collect();
+    if reasons.is_empty() {
+        // Not Linode's form: a proxy's problem document, or nothing readable.
+        let problems = document["validation"].as_array().cloned().unwrap_or_default();
+        let messages: Vec<String> = problems.iter().filter_map(|p| p["message"].as_str().map(str::to_string)).collect();
+        if !messages.is_empty() {
+            return messages;
+        }
+        if let Some(detail) = document["detail"].as_str() {
+            return vec![detail.to_string()];
+        }
+        return vec![format!("HTTP status {status}")];
+    }
+    reasons
+}
+
+fn backoff(attempt: u32) -> Duration {
+    BASE_BACKOFF.saturating_mul(1 << (attempt - 1).min(16)).min(MAX_BACKOFF)
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_ceiling() {
+        assert_eq!(backoff(1), Duration::from_millis(250));
+        assert_eq!(backoff(3), Duration::from_secs(1));
+        assert_eq!(backoff(20), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn reasons_name_their_fields() {
+        let document = json!({"errors": [{"field": "label", "reason": "too short"}, {"reason": "no"}]});
+        assert_eq!(reasons(&document, 400), ["`label`: too short", "no"]);
+        assert_eq!(reasons(&json!({}), 502), ["HTTP status 502"]);
+    }
+
+    #[test]
+    fn an_unauthorized_answer_names_the_setting() {
+        let error = LinodeError {
+            operation: "GET /linode/instances/1".to_string(),
+            status: 401,
+            reasons: vec!["Invalid Token".to_string()],
+            retry_after: None,
+        };
+        let provider_error = ProviderError::from(error);
+        assert!(provider_error.message.contains("401"), "{}", provider_error.message);
+        assert!(provider_error.help.as_deref().unwrap_or_default().contains("LINODE_TOKEN"));
+    }
+}

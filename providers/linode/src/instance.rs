@@ -1,0 +1,182 @@
+//! `linode.instance`: create a Linode and wait until it runs (or is `offline`, with
+//! `booted = false`); read it back; change its label, tags, watchdog, backups and power
+//! in place. Write-only settings (`root_pass`, `authorized_keys`, the StackScript's) are
+//! kept as the state has them, since the API never returns them.
+
+use std::time::Instant;
+
+use infra_runtime::provider::Attributes;
+use infra_runtime::Value;
+use serde_json::{json, Value as Json};
+
+use super::client::{Client, LinodeError, LinodeResult};
+use super::{attribute, body_of, flag, found, from_json, id, json_strings, strings, text, to_json, unordered};
+
+/// What is sent on create as the configuration has it.
+const CREATE_FIELDS: [&str; 12] = [
+    "label",
+    "region",
+    "type",
+    "image",
+    "root_pass",
+    "authorized_keys",
+    "authorized_users",
+    "stackscript_id",
+    "stackscript_data",
+    "tags",
+    "private_ip",
+    "backups_enabled",
+];
+
+/// Settings the API never returns: the state keeps what was configured.
+const WRITE_ONLY: [&str; 5] =
+    ["root_pass", "authorized_keys", "authorized_users", "stackscript_id", "stackscript_data"];
+
+fn path(id: &str) -> String {
+    format!("/linode/instances/{id}")
+}
+
+/// Whether the Linode should end up running: as configured, else when it has an image.
+fn wants_booted(attributes: &Attributes) -> bool {
+    flag(attributes, "booted").unwrap_or_else(|| text(attributes, "image").is_some())
+}
+
+pub async fn create(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
+    let mut body = body_of(planned, &CREATE_FIELDS);
+    body.insert("booted".to_string(), Json::Bool(wants_booted(planned)));
+    let created = client.post("create the instance", "/linode/instances", &Json::Object(body)).await?;
+    let linode_id = created["id"].to_string();
+    let settled = settle(client, &linode_id, wants_booted(planned)).await?;
+    if flag(planned, "watchdog_enabled") == Some(false) {
+        client.put("update the instance", &path(&linode_id), &json!({"watchdog_enabled": false})).await?;
+    }
+    let mut attributes = attributes_of(&settled, planned);
+    attributes.insert("watchdog_enabled".to_string(), Value::bool(flag(planned, "watchdog_enabled").unwrap_or(true)));
+    Ok(attributes)
+}
+
+/// Looks at the Linode until its status is `running` (or `offline` when it should not
+/// run), at growing intervals, up to the client's timeout.
+async fn settle(client: &Client, linode_id: &str, booted: bool) -> LinodeResult<Json> {
+    let target = if booted { "running" } else { "offline" };
+    let start = Instant::now();
+    let mut interval = client.wait.interval;
+    loop {
+        let linode = client.get("read the instance", &path(linode_id)).await?;
+        let status = linode["status"].as_str().unwrap_or_default().to_string();
+        if status == target {
+            return Ok(linode);
+        }
+        if start.elapsed() >= client.wait.timeout {
+            let operation = format!("wait for instance {linode_id} to be `{target}`");
+            let reason = format!("it is still `{status}` after {} s", client.wait.timeout.as_secs());
+            return Err(LinodeError::new(&operation, 408, reason));
+        }
+        tokio::time::sleep(interval).await;
+        interval = (interval * 2).min(client.wait.max_interval);
+    }
+}
+
+pub async fn read(client: &Client, current: &Attributes) -> LinodeResult<Option<Attributes>> {
+    let linode = client.find("read the instance", &path(&id(current))).await?;
+    Ok(linode.map(|linode| attributes_of(&linode, current)))
+}
+
+/// A Linode as attributes, with the write-only settings taken from `current`.
+fn attributes_of(linode: &Json, current: &Attributes) -> Attributes {
+    let ipv4 = json_strings(&linode["ipv4"]);
+    let (private, public): (Vec<&String>, Vec<&String>) = ipv4.iter().partition(|ip| is_private(ip));
+    let status = linode["status"].as_str().unwrap_or_default();
+    let mut attributes = Attributes::new();
+    let mut put = |name: &str, value: Value| drop(attributes.insert(name.to_string(), value));
+    put("id", Value::string(linode["id"].to_string()));
+    put("label", from_json(&linode["label"]));
+    put("region", from_json(&linode["region"]));
+    put("type", from_json(&linode["type"]));
+    put("tags", unordered(json_strings(&linode["tags"]), attribute(current, "tags")));
+    put("private_ip", Value::bool(!private.is_empty()));
+    put("backups_enabled", from_json(&linode["backups"]["enabled"]));
+    put("booted", Value::bool(!matches!(status, "offline" | "stopped" | "shutting_down")));
+    put("watchdog_enabled", from_json(&linode["watchdog_enabled"]));
+    put("ip_address", public.first().map_or_else(Value::null, |ip| Value::string(ip.as_str())));
+    put("private_ip_address", private.first().map_or_else(Value::null, |ip| Value::string(ip.as_str())));
+    put("ipv4", Value::list(ipv4.iter().map(|ip| Value::string(ip.as_str())).collect()));
+    put("ipv6", from_json(&linode["ipv6"]));
+    put("status", Value::string(status));
+    put("specs", from_json(&linode["specs"]));
+    for name in WRITE_ONLY {
+        put(name, attribute(current, name).clone());
+    }
+    // The image the Linode was deployed from, as configured; on import, as the API says.
+    let image = attribute(current, "image");
+    put("image", if image.is_null() { from_json(&linode["image"]) } else { image.clone() });
+    attributes
+}
+
+/// An address of the private ranges Linode hands out (192.168.128.0/17 in practice).
+fn is_private(ip: &str) -> bool {
+    ip.starts_with("192.168.") || ip.starts_with("10.")
+}
+
+pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -> LinodeResult<Attributes> {
+    let linode_id = id(prior);
+    let changed = |name: &str| !attribute(prior, name).equals(attribute(planned, name));
+    let mut body = serde_json::Map::new();
+    for name in ["label", "watchdog_enabled"] {
+        if changed(name) && attribute(planned, name).is_known() && !attribute(planned, name).is_null() {
+            body.insert(name.to_string(), to_json(attribute(planned, name)));
+        }
+    }
+    if changed("tags") {
+        body.insert("tags".to_string(), json!(strings(planned, "tags")));
+    }
+    if !body.is_empty() {
+        client.put("update the instance", &path(&linode_id), &Json::Object(body)).await?;
+    }
+    if changed("backups_enabled") {
+        if let Some(enabled) = flag(planned, "backups_enabled") {
+            let action = if enabled { "enable" } else { "cancel" };
+            let operation = format!("{action} the instance's backups");
+            client.action(&operation, &format!("{}/backups/{action}", path(&linode_id))).await?;
+        }
+    }
+    if let Some(booted) = flag(planned, "booted").filter(|_| changed("booted")) {
+        let action = if booted { "boot" } else { "shutdown" };
+        client.action(&format!("{action} the instance"), &format!("{}/{action}", path(&linode_id))).await?;
+        settle(client, &linode_id, booted).await?;
+    }
+    let read = read(client, planned).await?;
+    found(read, "read the instance")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_linode_reads_as_its_attributes_keeping_the_write_only_ones() {
+        let linode = json!({
+            "id": 42, "label": "web", "region": "us-east", "type": "g6-nanode-1", "image": "linode/debian12",
+            "tags": ["b", "a"], "ipv4": ["192.0.2.7", "192.168.1.7"], "ipv6": "2001:db8::7/128",
+            "status": "running", "watchdog_enabled": true, "backups": {"enabled": false},
+            "specs": {"disk": 25600, "memory": 1024, "vcpus": 1, "transfer": 1000}
+        });
+        let current: Attributes = [
+            ("id", Value::string("42")),
+            ("region", Value::string("us-east")),
+            ("root_pass", Value::string("secret-pass")),
+            ("tags", Value::list(vec![Value::string("b"), Value::string("a")])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let attributes = attributes_of(&linode, &current);
+        assert_eq!(attributes["id"], Value::string("42"));
+        assert_eq!(attributes["ip_address"], Value::string("192.0.2.7"));
+        assert_eq!(attributes["private_ip_address"], Value::string("192.168.1.7"));
+        assert_eq!(attributes["private_ip"], Value::bool(true));
+        assert_eq!(attributes["root_pass"], Value::string("secret-pass"));
+        assert_eq!(attributes["tags"], current["tags"]);
+        assert_eq!(attributes["booted"], Value::bool(true));
+    }
+}

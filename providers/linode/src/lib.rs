@@ -1,0 +1,384 @@
+//! The `linode` provider: instances, SSH keys, domains and their records, cloud
+//! firewalls, volumes and StackScripts, over the Linode API v4 with a personal access token. Kinds and attribute
+//! names follow Terraform's Linode provider (`linode_instance` is `linode.instance`).
+//! docs/providers/linode.md is the reference for users.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
+use infra_compiler::types::Type;
+use infra_runtime::provider::{
+    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+};
+use infra_runtime::Value;
+use serde_json::Value as Json;
+
+use infra_provider_kit::{attribute, known, plan_attributes, resource_schema, unknown_kind};
+
+use self::client::{Client, LinodeResult, DEFAULT_API_URL};
+
+pub mod client;
+mod domain;
+mod firewall;
+mod instance;
+mod schema;
+mod sshkey;
+mod stackscript;
+mod volume;
+
+pub use schema::schema;
+
+/// The `linode` provider type.
+pub fn factory() -> Arc<dyn ProviderFactory> {
+    Arc::new(LinodeFactory { schema: schema() })
+}
+
+struct LinodeFactory {
+    schema: ProviderSchema,
+}
+
+impl ProviderFactory for LinodeFactory {
+    fn name(&self) -> &str {
+        "linode"
+    }
+
+    fn schema(&self) -> &ProviderSchema {
+        &self.schema
+    }
+
+    fn configure(&self, config: &Attributes, _context: &ProviderContext) -> ProviderResult<Arc<dyn Provider>> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let token = text(config, "token").or_else(|| env("LINODE_TOKEN")).ok_or_else(|| {
+            ProviderError::new("no Linode token set")
+                .on_attribute("token")
+                .with_help("set `token` in `provider linode`, or LINODE_TOKEN, to a personal access token")
+        })?;
+        let api_url = text(config, "api_url").or_else(|| env("LINODE_URL")).unwrap_or(DEFAULT_API_URL.to_string());
+        let client = Client::new(&api_url, &token)?;
+        Ok(Arc::new(Linode { schema: self.schema.clone(), client }))
+    }
+}
+
+struct Linode {
+    schema: ProviderSchema,
+    client: Client,
+}
+
+#[async_trait::async_trait]
+impl Provider for Linode {
+    fn validate(&self, kind: &str, config: &Attributes) -> Vec<ProviderError> {
+        if let Err(error) = resource_schema(&self.schema, kind) {
+            return vec![error];
+        }
+        let mut errors = Vec::new();
+        if kind == "instance" && known(config, "image").is_some() {
+            let secret = ["root_pass", "authorized_keys"].iter().any(|name| !attribute(config, name).is_null());
+            if !secret {
+                errors.push(
+                    ProviderError::new("an instance with an `image` needs `root_pass` or `authorized_keys`")
+                        .on_attribute("image")
+                        .with_help("Linode refuses to deploy an image without a way to log in"),
+                );
+            }
+        }
+        errors
+    }
+
+    fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
+        if let Some(error) = self.validate(kind, config).into_iter().next() {
+            return Err(error);
+        }
+        let schema = resource_schema(&self.schema, kind)?;
+        let mut planned = plan_attributes(schema, prior, config, &defaults(kind));
+        for block in &schema.blocks {
+            let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
+            planned.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
+        }
+        Ok(planned)
+    }
+
+    async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        let client = &self.client;
+        let created = match kind {
+            "instance" => instance::create(client, planned).await,
+            "sshkey" => sshkey::create(client, planned).await,
+            "domain" => domain::domain_create(client, planned).await,
+            "domain_record" => domain::record_create(client, planned).await,
+            "firewall" => firewall::create(client, planned).await,
+            "volume" => volume::create(client, planned).await,
+            "stackscript" => stackscript::create(client, planned).await,
+            _ => return Err(unknown_kind(&self.schema, kind)),
+        };
+        Ok(self.complete(kind, created?))
+    }
+
+    async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
+        let found = self.read_object(kind, current).await?;
+        Ok(found.map_or(ReadResult::Gone, |attributes| ReadResult::Found(self.complete(kind, attributes))))
+    }
+
+    async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
+        let client = &self.client;
+        let updated = match kind {
+            "instance" => instance::update(client, prior, planned).await,
+            "sshkey" => sshkey::update(client, planned).await,
+            "domain" => domain::domain_update(client, planned).await,
+            "domain_record" => domain::record_update(client, planned).await,
+            "firewall" => firewall::update(client, prior, planned).await,
+            "volume" => volume::update(client, prior, planned).await,
+            "stackscript" => stackscript::update(client, planned).await,
+            _ => return Err(unknown_kind(&self.schema, kind)),
+        };
+        Ok(self.complete(kind, updated?))
+    }
+
+    async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
+        let client = &self.client;
+        let id = id(current);
+        let deleted = match kind {
+            "instance" => client.delete("delete the instance", &format!("/linode/instances/{id}")).await,
+            "sshkey" => client.delete("delete the SSH key", &format!("/profile/sshkeys/{id}")).await,
+            "domain" => client.delete("delete the domain", &format!("/domains/{id}")).await,
+            "domain_record" => domain::record_delete(client, current).await,
+            "firewall" => client.delete("delete the firewall", &format!("/networking/firewalls/{id}")).await,
+            "volume" => volume::delete(client, current).await,
+            "stackscript" => client.delete("delete the StackScript", &format!("/linode/stackscripts/{id}")).await,
+            _ => return Err(unknown_kind(&self.schema, kind)),
+        };
+        Ok(deleted?)
+    }
+
+    /// Ids are Linode's numbers; a record's is `DOMAIN_ID,RECORD_ID`, as in Terraform.
+    /// Write-only settings (an instance's `root_pass`, `authorized_keys`...) cannot be
+    /// read back and are left null.
+    async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
+        resource_schema(&self.schema, kind)?;
+        let seed = match kind {
+            "domain_record" => domain::record_seed(id)?,
+            _ => [("id".to_string(), Value::string(numeric_id(id, "a number such as `12345`")?))].into(),
+        };
+        let Some(attributes) = self.read_object(kind, &seed).await? else {
+            return Err(ProviderError::new(format!("there is no `linode.{kind}` with id `{id}`"))
+                .with_help("check the id and that the token's account owns the object"));
+        };
+        Ok(self.complete(kind, attributes))
+    }
+}
+
+impl Linode {
+    async fn read_object(&self, kind: &str, current: &Attributes) -> ProviderResult<Option<Attributes>> {
+        let client = &self.client;
+        let found = match kind {
+            "instance" => instance::read(client, current).await,
+            "sshkey" => sshkey::read(client, current).await,
+            "domain" => domain::domain_read(client, current).await,
+            "domain_record" => domain::record_read(client, current).await,
+            "firewall" => firewall::read(client, current).await,
+            "volume" => volume::read(client, current).await,
+            "stackscript" => stackscript::read(client, current).await,
+            _ => return Err(unknown_kind(&self.schema, kind)),
+        };
+        Ok(found?)
+    }
+
+    fn complete(&self, kind: &str, attributes: Attributes) -> Attributes {
+        match self.schema.resources.get(kind) {
+            Some(schema) => complete(schema, attributes),
+            None => attributes,
+        }
+    }
+}
+
+/// The defaults filled in when the configuration leaves an attribute out, as the plan
+/// shows them.
+fn defaults(kind: &str) -> Vec<(&'static str, Value)> {
+    match kind {
+        "firewall" => vec![("disabled", Value::bool(false))],
+        "domain" => vec![("status", Value::string("active"))],
+        _ => Vec::new(),
+    }
+}
+
+/// Every attribute of the schema present (null when Linode has nothing for it), every
+/// repeated block a list, and nothing the schema does not know.
+fn complete(schema: &Schema, mut attributes: Attributes) -> Attributes {
+    let mut result = Attributes::new();
+    for a in &schema.attributes {
+        result.insert(a.name.clone(), attributes.remove(&a.name).unwrap_or_else(Value::null));
+    }
+    for block in &schema.blocks {
+        let value = attributes.remove(&block.name).filter(|v| !v.is_null());
+        result.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
+    }
+    result
+}
+
+/// An id the API puts in a path: digits only, so nothing else reaches the URL.
+fn numeric_id(id: &str, form: &str) -> ProviderResult<String> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(id.to_string());
+    }
+    Err(ProviderError::new(format!("`{id}` is not a Linode id")).with_help(format!("this kind takes {form}")))
+}
+
+/// An object that was just written but cannot be read back is an error, not a success
+/// with nothing in it.
+fn found(attributes: Option<Attributes>, operation: &str) -> LinodeResult<Attributes> {
+    attributes.ok_or_else(|| client::LinodeError::vanished(operation))
+}
+
+// --- values ---------------------------------------------------------------------------
+
+/// The object's id as the state keeps it.
+fn id(attributes: &Attributes) -> String {
+    text(attributes, "id").unwrap_or_default()
+}
+
+/// A string attribute, when it is set, known and not empty.
+fn text(attributes: &Attributes, name: &str) -> Option<String> {
+    known(attributes, name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn flag(attributes: &Attributes, name: &str) -> Option<bool> {
+    known(attributes, name).and_then(Value::as_bool)
+}
+
+fn number(attributes: &Attributes, name: &str) -> Option<f64> {
+    known(attributes, name).and_then(Value::as_number)
+}
+
+/// A list or set of strings; empty when it is not set.
+fn strings(attributes: &Attributes, name: &str) -> Vec<String> {
+    let items = known(attributes, name).and_then(Value::as_list).unwrap_or_default();
+    items.iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+/// A string id (`"123"`) as the JSON number the API takes.
+fn id_number(id: &str) -> Json {
+    id.parse::<u64>().map_or_else(|_| Json::String(id.to_string()), Json::from)
+}
+
+/// The strings of a JSON array.
+fn json_strings(value: &Json) -> Vec<String> {
+    value.as_array().map(|a| a.iter().filter_map(Json::as_str).map(str::to_string).collect()).unwrap_or_default()
+}
+
+/// A JSON value as an attribute: strings, numbers, booleans and lists of strings.
+fn from_json(value: &Json) -> Value {
+    match value {
+        Json::String(s) => Value::string(s.clone()),
+        Json::Number(n) => n.as_f64().map_or_else(Value::null, Value::number),
+        Json::Bool(b) => Value::bool(*b),
+        Json::Array(items) => Value::list(items.iter().map(from_json).collect()),
+        Json::Object(map) => Value::map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+        Json::Null => Value::null(),
+    }
+}
+
+/// What the API reports for an optional attribute: an empty string, zero or an empty
+/// list reads as null when the state has it null, so leaving it out is no change.
+fn read_back(actual: Value, current: &Value) -> Value {
+    let empty = actual.as_str() == Some("")
+        || actual.as_number() == Some(0.0)
+        || actual.as_list().is_some_and(<[Value]>::is_empty)
+        || actual.as_map().is_some_and(BTreeMap::is_empty);
+    if empty && current.is_null() {
+        return Value::null();
+    }
+    actual
+}
+
+/// Strings the API reports in an order of its own: in the order `current` has them when
+/// they are the same strings, so only a real difference reads as a change.
+fn unordered(actual: Vec<String>, current: &Value) -> Value {
+    let known: Vec<String> =
+        current.as_list().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_string).collect();
+    let mut sorted_known = known.clone();
+    sorted_known.sort();
+    let mut sorted_actual = actual;
+    sorted_actual.sort();
+    let items = if sorted_known == sorted_actual { known } else { sorted_actual };
+    if items.is_empty() && current.is_null() {
+        return Value::null();
+    }
+    Value::list(items.into_iter().map(Value::string).collect())
+}
+
+/// Settings read from `document` (`name` in both), each through [`read_back`].
+fn read_fields(document: &Json, current: &Attributes, names: &[&str]) -> Attributes {
+    names
+        .iter()
+        .map(|name| (name.to_string(), read_back(from_json(&document[*name]), attribute(current, name))))
+        .collect()
+}
+
+/// The JSON body of the settings `names` that are set.
+fn body_of(attributes: &Attributes, names: &[&str]) -> serde_json::Map<String, Json> {
+    let mut body = serde_json::Map::new();
+    for name in names {
+        let value = attribute(attributes, name);
+        if value.is_null() || !value.is_known() {
+            continue;
+        }
+        body.insert(name.to_string(), to_json(value));
+    }
+    body
+}
+
+fn to_json(value: &Value) -> Json {
+    if let Some(s) = value.as_str() {
+        return Json::String(s.to_string());
+    }
+    if let Some(n) = value.as_number() {
+        return if n.fract() == 0.0 && n.abs() < 9.0e15 { Json::from(n as i64) } else { Json::from(n) };
+    }
+    if let Some(b) = value.as_bool() {
+        return Json::Bool(b);
+    }
+    if let Some(items) = value.as_list() {
+        return Json::Array(items.iter().map(to_json).collect());
+    }
+    if let Some(map) = value.as_map() {
+        return Json::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect());
+    }
+    Json::Null
+}
+
+// Schema helpers shared by the kinds' modules.
+
+fn one_of(values: &[&str]) -> Validator {
+    Validator::OneOf(values.iter().map(|v| v.to_string()).collect())
+}
+
+fn length(min: usize, max: usize) -> Validator {
+    Validator::Length { min, max: Some(max) }
+}
+
+fn string(name: &str, description: &str) -> AttributeSchema {
+    AttributeSchema::optional(name, Type::String, description)
+}
+
+fn required(name: &str, description: &str) -> AttributeSchema {
+    AttributeSchema::required(name, Type::String, description)
+}
+
+fn computed(name: &str, description: &str) -> AttributeSchema {
+    AttributeSchema::computed(name, Type::String, description)
+}
+
+fn tags_attribute() -> AttributeSchema {
+    AttributeSchema::optional("tags", Type::list(Type::String), "Tags on the object, in any order; changed in place.")
+        .compared(Comparison::Set)
+        .validate(Validator::Regex { pattern: "^.{3,50}$".to_string(), description: "3 to 50 characters".to_string() })
+}
+
+fn repeated(name: &str, description: &str, attributes: Vec<AttributeSchema>) -> BlockSchema {
+    BlockSchema {
+        name: name.to_string(),
+        description: description.to_string(),
+        schema: Schema { description: description.to_string(), attributes, blocks: Vec::new() },
+        repeated: true,
+        compare: Comparison::Exact,
+    }
+}

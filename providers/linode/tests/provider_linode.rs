@@ -1,0 +1,315 @@
+//! The `linode` provider through the provider interface against the Linode stand-in
+//! behind Prism, which checks every request and response against Linode's official API
+//! description (`cli/tests/support/prism.rs`): an instance waited for until it runs,
+//! changed in place, drifted, imported and deleted; SSH keys through a 429 storm; a
+//! firewall over paged device lists; a domain and its records; and a bad token.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use infra_runtime::provider::{Attributes, Provider, ProviderContext, ReadResult};
+use infra_runtime::Value;
+use serde_json::json;
+
+#[path = "../../../cli/tests/support/prism.rs"]
+mod prism;
+
+use prism::{Prism, LINODE};
+
+fn configured(url: &str, token: &str) -> Arc<dyn Provider> {
+    let config: Attributes =
+        [("api_url", url), ("token", token)].into_iter().map(|(k, v)| (k.to_string(), Value::string(v))).collect();
+    let context = ProviderContext { module_dir: PathBuf::from(".") };
+    infra_provider_linode::factory().configure(&config, &context).expect("configured")
+}
+
+fn provider(prism: &Prism) -> Arc<dyn Provider> {
+    configured(&prism.url, &prism.token)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+fn attributes(pairs: &[(&str, Value)]) -> Attributes {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+fn strings(items: &[&str]) -> Value {
+    Value::list(items.iter().map(|s| Value::string(*s)).collect())
+}
+
+fn text<'a>(attributes: &'a Attributes, name: &str) -> &'a str {
+    attributes.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Plans a create of `kind` from `config` and creates it.
+fn create(runtime: &tokio::runtime::Runtime, provider: &dyn Provider, kind: &str, config: &Attributes) -> Attributes {
+    let planned = provider.plan(kind, None, config).expect("planned");
+    runtime.block_on(provider.create(kind, &planned)).expect("created")
+}
+
+fn found(result: ReadResult) -> Attributes {
+    match result {
+        ReadResult::Found(attributes) => attributes,
+        ReadResult::Gone => panic!("the object is gone"),
+    }
+}
+
+#[test]
+fn an_instance_runs_before_create_returns_and_is_changed_drifted_imported_and_deleted() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let config = attributes(&[
+        ("label", Value::string("web-1")),
+        ("region", Value::string("us-east")),
+        ("type", Value::string("g6-nanode-1")),
+        ("image", Value::string("linode/debian12")),
+        ("root_pass", Value::string("a-Long-root-pass-1")),
+        ("tags", strings(&["web", "prod"])),
+        ("private_ip", Value::bool(true)),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "instance", &config);
+    assert_eq!(text(&created, "status"), "running");
+    assert_eq!(created["booted"], Value::bool(true));
+    assert!(text(&created, "ip_address").starts_with("192.0.2."), "{created:?}");
+    assert!(text(&created, "private_ip_address").starts_with("192.168."), "{created:?}");
+    assert_eq!(created["specs"].as_map().and_then(|s| s.get("memory")), Some(&Value::number(1024.0)));
+    assert_eq!(text(&created, "root_pass"), "a-Long-root-pass-1");
+    let id = text(&created, "id").to_string();
+    let gets = prism.requests().iter().filter(|r| **r == format!("GET /linode/instances/{id}")).count();
+    assert!(gets >= 2, "create returned before the instance ran: {:?}", prism.requests());
+
+    // Read back: nothing differs from what create returned.
+    let read = found(runtime.block_on(provider.read("instance", &created)).expect("read"));
+    assert_eq!(read, created);
+
+    // In place: a new label and tags, and shut down.
+    let mut changed = config.clone();
+    changed.insert("label".to_string(), Value::string("web-2"));
+    changed.insert("tags".to_string(), strings(&["web"]));
+    changed.insert("booted".to_string(), Value::bool(false));
+    let planned = provider.plan("instance", Some(&created), &changed).expect("planned");
+    let updated = runtime.block_on(provider.update("instance", &created, &planned)).expect("updated");
+    assert_eq!(text(&updated, "label"), "web-2");
+    assert_eq!(text(&updated, "status"), "offline");
+    let (_, linode) = prism.api("GET", &format!("/linode/instances/{id}"), None);
+    assert_eq!(linode["label"], "web-2");
+    assert_eq!(linode["tags"], json!(["web"]));
+
+    // Drift: renamed behind Infra's back, then read as it is.
+    prism.api("PUT", &format!("/linode/instances/{id}"), Some(&json!({"label": "renamed"})));
+    let drifted = found(runtime.block_on(provider.read("instance", &updated)).expect("read"));
+    assert_eq!(text(&drifted, "label"), "renamed");
+
+    // Import: what the API knows, the write-only settings left null.
+    let imported = runtime.block_on(provider.import("instance", &id)).expect("imported");
+    assert_eq!(text(&imported, "region"), "us-east");
+    assert_eq!(text(&imported, "image"), "linode/debian12");
+    assert_eq!(imported["private_ip"], Value::bool(true));
+    assert!(imported["root_pass"].is_null());
+    let bad = runtime.block_on(provider.import("instance", "../profile")).expect_err("refused");
+    assert!(bad.message.contains("not a Linode id"), "{bad:?}");
+
+    // Deleted behind Infra's back: gone, and deleting it again is no error.
+    prism.api("DELETE", &format!("/linode/instances/{id}"), None);
+    let gone = runtime.block_on(provider.read("instance", &updated)).expect("read");
+    assert!(matches!(gone, ReadResult::Gone));
+    runtime.block_on(provider.delete("instance", &updated)).expect("deleting a gone instance succeeds");
+    prism.assert_no_violations();
+}
+
+#[test]
+fn an_instance_with_booted_false_is_offline_and_boots_in_place() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let config = attributes(&[
+        ("region", Value::string("eu-west")),
+        ("type", Value::string("g6-standard-1")),
+        ("image", Value::string("linode/ubuntu24.04")),
+        ("authorized_keys", strings(&["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk test"])),
+        // Set, as the engine sets an optional, computed attribute the configuration
+        // leaves out to its prior value before planning.
+        ("private_ip", Value::bool(false)),
+        ("booted", Value::bool(false)),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "instance", &config);
+    assert_eq!(text(&created, "status"), "offline");
+    assert!(text(&created, "label").starts_with("linode"), "Linode names it: {created:?}");
+    let mut booted = config.clone();
+    booted.insert("booted".to_string(), Value::bool(true));
+    let planned = provider.plan("instance", Some(&created), &booted).expect("planned");
+    let updated = runtime.block_on(provider.update("instance", &created, &planned)).expect("updated");
+    assert_eq!(text(&updated, "status"), "running");
+    runtime.block_on(provider.delete("instance", &updated)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+#[test]
+fn throttled_requests_wait_as_retry_after_says_and_succeed() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("throttle", json!({"count": 2, "retry_after": 1}));
+    let config = attributes(&[
+        ("label", Value::string("laptop")),
+        ("ssh_key", Value::string("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk laptop\n")),
+    ]);
+    let start = std::time::Instant::now();
+    let created = create(&runtime, provider.as_ref(), "sshkey", &config);
+    assert!(start.elapsed() >= std::time::Duration::from_secs(2), "the two 429s were not waited out");
+    let posts = prism.requests().iter().filter(|r| *r == "POST /profile/sshkeys").count();
+    assert_eq!(posts, 3, "{:?}", prism.requests());
+    // The key as configured, though Linode keeps it without the newline.
+    assert_eq!(text(&created, "ssh_key"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk laptop\n");
+    let read = found(runtime.block_on(provider.read("sshkey", &created)).expect("read"));
+    assert_eq!(read, created);
+    prism.assert_no_violations();
+}
+
+#[test]
+fn a_bad_token_is_a_clear_error_that_does_not_repeat_it() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = configured(&prism.url, "not-the-token-0123");
+    let config = attributes(&[("label", Value::string("k")), ("ssh_key", Value::string("ssh-ed25519 AAAA k"))]);
+    let planned = provider.plan("sshkey", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("sshkey", &planned)).expect_err("refused");
+    assert!(error.message.contains("401"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("LINODE_TOKEN"), "{error:?}");
+    assert!(!format!("{error:?}").contains("not-the-token-0123"), "{error:?}");
+    assert!(!error.retryable);
+    prism.assert_no_violations();
+}
+
+#[test]
+fn a_firewall_reads_every_page_of_its_devices_and_changes_in_place() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let instance = attributes(&[("region", Value::string("us-east")), ("type", Value::string("g6-nanode-1"))]);
+    let ids: Vec<String> =
+        (0..3).map(|_| text(&create(&runtime, provider.as_ref(), "instance", &instance), "id").to_string()).collect();
+    prism.control("page_size", json!({"max": 2}));
+    let rule = |label: &str, ports: &str| {
+        Value::map(
+            [
+                ("label", Value::string(label)),
+                ("action", Value::string("ACCEPT")),
+                ("protocol", Value::string("TCP")),
+                ("ports", Value::string(ports)),
+                ("ipv4", strings(&["0.0.0.0/0"])),
+                ("ipv6", strings(&["::/0"])),
+                ("description", Value::null()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        )
+    };
+    let id_list = |ids: &[String]| Value::list(ids.iter().map(|i| Value::string(i.as_str())).collect());
+    let config = attributes(&[
+        ("label", Value::string("web-fw")),
+        ("inbound_policy", Value::string("DROP")),
+        ("outbound_policy", Value::string("ACCEPT")),
+        ("inbound", Value::list(vec![rule("ssh", "22"), rule("web", "80,443")])),
+        ("linodes", id_list(&ids)),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "firewall", &config);
+    assert_eq!(created["linodes"], id_list(&ids), "every page of devices was read");
+    assert_eq!(created["inbound"], config["inbound"]);
+    assert_eq!(created["disabled"], Value::bool(false));
+    let pages = prism.requests().iter().filter(|r| r.ends_with("/devices")).count();
+    assert!(pages >= 2, "{:?}", prism.requests());
+
+    let mut changed = config.clone();
+    changed.insert("inbound".to_string(), Value::list(vec![rule("web", "80,443")]));
+    changed.insert("linodes".to_string(), id_list(&ids[1..]));
+    changed.insert("disabled".to_string(), Value::bool(true));
+    let planned = provider.plan("firewall", Some(&created), &changed).expect("planned");
+    let updated = runtime.block_on(provider.update("firewall", &created, &planned)).expect("updated");
+    assert_eq!(updated["linodes"], id_list(&ids[1..]));
+    assert_eq!(updated["inbound"], changed["inbound"]);
+    assert_eq!(text(&updated, "status"), "disabled");
+    let imported = runtime.block_on(provider.import("firewall", text(&updated, "id"))).expect("imported");
+    assert_eq!(imported["inbound"], changed["inbound"]);
+    runtime.block_on(provider.delete("firewall", &updated)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+#[test]
+fn a_domain_and_its_record_are_changed_imported_and_deleted() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let domain = create(
+        &runtime,
+        provider.as_ref(),
+        "domain",
+        &attributes(&[
+            ("domain", Value::string("Example.org")),
+            ("type", Value::string("master")),
+            ("soa_email", Value::string("admin@example.org")),
+        ]),
+    );
+    assert_eq!(text(&domain, "domain"), "Example.org");
+    assert!(domain["description"].is_null(), "an empty description reads as unset: {domain:?}");
+    let domain_id = text(&domain, "id").to_string();
+    let record_config = attributes(&[
+        ("domain_id", Value::string(domain_id.as_str())),
+        ("record_type", Value::string("A")),
+        ("name", Value::string("www")),
+        ("target", Value::string("192.0.2.10")),
+        ("ttl_sec", Value::number(300.0)),
+    ]);
+    let record = create(&runtime, provider.as_ref(), "domain_record", &record_config);
+    let mut changed = record_config.clone();
+    changed.insert("target".to_string(), Value::string("192.0.2.11"));
+    let planned = provider.plan("domain_record", Some(&record), &changed).expect("planned");
+    let updated = runtime.block_on(provider.update("domain_record", &record, &planned)).expect("updated");
+    assert_eq!(text(&updated, "target"), "192.0.2.11");
+    let import_id = format!("{domain_id},{}", text(&record, "id"));
+    let imported = runtime.block_on(provider.import("domain_record", &import_id)).expect("imported");
+    assert_eq!(imported, updated);
+    runtime.block_on(provider.delete("domain_record", &updated)).expect("deleted");
+    assert!(matches!(runtime.block_on(provider.read("domain_record", &updated)).expect("read"), ReadResult::Gone));
+    runtime.block_on(provider.delete("domain", &domain)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+#[test]
+fn a_volume_grows_moves_between_linodes_and_is_detached_before_it_is_deleted() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let instance = attributes(&[("region", Value::string("us-east")), ("type", Value::string("g6-nanode-1"))]);
+    let first = create(&runtime, provider.as_ref(), "instance", &instance);
+    let second = create(&runtime, provider.as_ref(), "instance", &instance);
+    let config = attributes(&[
+        ("label", Value::string("data")),
+        ("region", Value::string("us-east")),
+        ("linode_id", first["id"].clone()),
+        ("size", Value::number(20.0)),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "volume", &config);
+    assert_eq!(text(&created, "region"), "us-east");
+    assert_eq!(text(&created, "status"), "active");
+    let mut changed = config.clone();
+    changed.insert("size".to_string(), Value::number(40.0));
+    changed.insert("linode_id".to_string(), second["id"].clone());
+    let planned = provider.plan("volume", Some(&created), &changed).expect("planned");
+    let updated = runtime.block_on(provider.update("volume", &created, &planned)).expect("updated");
+    assert_eq!(updated["size"], Value::number(40.0));
+    assert_eq!(updated["linode_id"], second["id"]);
+    let volume_id = text(&updated, "id").to_string();
+    let requests = prism.requests();
+    let detach = requests.iter().position(|r| *r == format!("POST /volumes/{volume_id}/detach"));
+    let attach = requests.iter().position(|r| *r == format!("POST /volumes/{volume_id}/attach"));
+    assert!(detach.is_some() && detach < attach, "{requests:?}");
+    runtime.block_on(provider.delete("volume", &updated)).expect("deleted");
+    let (status, _) = prism.api("GET", &format!("/volumes/{volume_id}"), None);
+    assert_eq!(status, 404);
+    prism.assert_no_violations();
+}
