@@ -196,6 +196,7 @@ fn expected_kinds_exist() {
         "null.resource",
         "qemu.cloudinit",
         "qemu.disk",
+        "qemu.vm",
         "data qemu.cloudinit_config",
         "random.id",
         "random.integer",

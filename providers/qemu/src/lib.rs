@@ -1,10 +1,11 @@
-//! The `qemu` provider: disk images made with `qemu-img` and cloud-init seeds written in
-//! Rust, on this machine, with no daemon and no root. docs/providers/qemu.md is the
+//! The `qemu` provider: disk images made with `qemu-img`, cloud-init seeds written in
+//! Rust and virtual machines run by QEMU, on this machine, with no daemon and no root. docs/providers/qemu.md is the
 //! reference for users.
 //!
 //! `lib.rs` declares the schema and dispatches each operation to one module per kind
-//! (`disk.rs`, `cloudinit.rs`, the data source `cloudinit_config.rs`); `tool.rs` runs QEMU's command-line
-//! tools and turns their failures into errors; `seed.rs` writes the NoCloud volume.
+//! (`disk.rs`, `cloudinit.rs`, `vm.rs`, the data source `cloudinit_config.rs`); `tool.rs` runs
+//! QEMU's command-line tools and turns their failures into errors; `seed.rs` writes the
+//! NoCloud volume; `qmp.rs` talks to a running VM.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,8 +22,10 @@ use infra_provider_kit::{attribute, resource_schema, unknown_kind};
 mod cloudinit;
 mod cloudinit_config;
 mod disk;
+mod qmp;
 mod seed;
 mod tool;
+mod vm;
 
 fn string(name: &str, description: &str) -> AttributeSchema {
     AttributeSchema::optional(name, Type::String, description)
@@ -36,7 +39,7 @@ pub fn schema() -> ProviderSchema {
     infra_provider_kit::provider(
         "qemu",
         "Virtual machines on this machine with QEMU: disk images and cloud-init seeds, no daemon and no root.",
-        vec![("cloudinit", cloudinit::schema()), ("disk", disk::schema())],
+        vec![("cloudinit", cloudinit::schema()), ("disk", disk::schema()), ("vm", vm::schema())],
         vec![("cloudinit_config", cloudinit_config::schema())],
     )
 }
@@ -108,6 +111,7 @@ impl Provider for Qemu {
         match kind {
             "disk" => disk::validate(config),
             "cloudinit" => cloudinit::validate(config),
+            "vm" => vm::validate(config),
             _ => vec![unknown_kind(&self.schema, kind)],
         }
     }
@@ -119,6 +123,7 @@ impl Provider for Qemu {
         let schema = resource_schema(&self.schema, kind)?;
         match kind {
             "disk" => disk::plan(schema, prior, config),
+            "vm" => vm::plan(schema, prior, config),
             _ => cloudinit::plan(schema, prior, config),
         }
     }
@@ -127,6 +132,7 @@ impl Provider for Qemu {
         let schema = resource_schema(&self.schema, kind)?;
         let created = match kind {
             "disk" => disk::create(self, planned).await?,
+            "vm" => vm::create(self, planned).await?,
             _ => cloudinit::create(self, planned).await?,
         };
         Ok(complete(schema, created))
@@ -136,6 +142,7 @@ impl Provider for Qemu {
         let schema = resource_schema(&self.schema, kind)?;
         let found = match kind {
             "disk" => disk::read(self, current).await?,
+            "vm" => vm::read(self, current).await?,
             _ => cloudinit::read(self, current).await?,
         };
         Ok(found.map_or(ReadResult::Gone, |found| ReadResult::Found(complete(schema, found))))
@@ -145,6 +152,7 @@ impl Provider for Qemu {
         let schema = resource_schema(&self.schema, kind)?;
         let updated = match kind {
             "disk" => disk::update(self, prior, planned).await?,
+            "vm" => vm::update(self, prior, planned).await?,
             _ => cloudinit::update(self, planned).await?,
         };
         Ok(complete(schema, updated))
@@ -154,18 +162,19 @@ impl Provider for Qemu {
         resource_schema(&self.schema, kind)?;
         match kind {
             "disk" => disk::delete(self, current).await,
+            "vm" => vm::delete(self, current).await,
             _ => cloudinit::delete(self, current).await,
         }
     }
 
-    /// Disks are imported by path; a seed's content cannot be told from its file, so it
-    /// is written again instead.
+    /// Disks are imported by path; a seed's content cannot be told from its file, and a
+    /// VM's settings from its process, so they are made again instead.
     async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
         let schema = resource_schema(&self.schema, kind)?;
         match kind {
             "disk" => Ok(complete(schema, disk::import(self, id).await?)),
             _ => Err(ProviderError::new(format!("`qemu.{kind}` cannot be imported"))
-                .with_help("remove the seed file and let Infra write it")),
+                .with_help("remove what is there and let Infra make it")),
         }
     }
 
