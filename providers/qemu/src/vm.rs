@@ -361,9 +361,13 @@ async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderR
     if live_pid(paths).is_some() {
         return Ok(());
     }
-    std::fs::create_dir_all(&paths.state_dir).map_err(|e| {
-        ProviderError::new(format!("making `{}`: {e}", paths.state_dir.display())).on_attribute("state_dir")
-    })?;
+    for (dir, attribute) in
+        [(Some(paths.state_dir.as_path()), "state_dir"), (paths.console_log.parent(), "console_log")]
+    {
+        let Some(dir) = dir else { continue };
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ProviderError::new(format!("making `{}`: {e}", dir.display())).on_attribute(attribute))?;
+    }
     let _ = std::fs::remove_file(&paths.qmp_socket);
     let args = arguments(qemu, attributes, paths)?;
     run(QEMU_SYSTEM, &args, "starting the VM").await.map_err(explain_start_failure)?;

@@ -11,6 +11,9 @@ use std::sync::Arc;
 use infra_runtime::provider::{Attributes, Provider, ProviderContext, ProviderError, ReadResult};
 use infra_runtime::Value;
 
+#[path = "support/tiny_guest.rs"]
+mod tiny_guest;
+
 fn attributes(pairs: &[(&str, Value)]) -> Attributes {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
@@ -184,4 +187,54 @@ fn bad_settings_are_refused_when_planning() {
         .plan("vm", None, &idle_vm("x", &[("wait_for", s("ssh")), ("forward", Value::list(Vec::new()))]))
         .expect_err("no forward");
     assert!(error.message.contains("needs a `forward` to guest port 22"), "{error:?}");
+}
+
+#[test]
+fn a_tiny_guest_boots_its_kernel_answers_ssh_through_the_forward_and_is_quit_when_it_ignores_powerdown() {
+    let _lock = one_vm_at_a_time();
+    let guest = tiny_guest::tiny_guest();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let qemu = provider(dir.path());
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = free.local_addr().expect("address").port();
+    drop(free);
+    let forward = Value::list(vec![Value::map(
+        [("host_port".to_string(), Value::number(f64::from(port))), ("guest_port".to_string(), Value::number(22.0))]
+            .into_iter()
+            .collect(),
+    )]);
+    runtime().block_on(async {
+        let config = idle_vm(
+            "tiny",
+            &[
+                ("memory", Value::number(128.0)),
+                ("kernel", s(&guest.kernel.display().to_string())),
+                ("initrd", s(&guest.initrd.display().to_string())),
+                ("cmdline", s("console=ttyS0 quiet")),
+                ("console_log", s("logs/tiny.log")),
+                ("forward", forward),
+                ("wait_for", s("ssh")),
+                ("boot_timeout", s("3m")),
+            ],
+        );
+        let created = create(&qemu, &config).await.expect("booted and answered SSH");
+        let log = std::fs::read_to_string(dir.path().join("logs/tiny.log")).expect("console log");
+        assert!(log.contains(tiny_guest::MARKER), "the kernel ran the initramfs's init:\n{log}");
+        // The guest answers one connection at a time (create's wait took the first), so
+        // an early try may find nobody listening yet.
+        let mut banner = String::new();
+        for _ in 0..40 {
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the forwarded port");
+            std::io::Read::read_to_string(&mut stream, &mut banner).expect("banner");
+            if !banner.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        assert!(banner.starts_with("SSH-2.0-infra-tiny-guest"), "{banner}");
+        // The busybox init has no ACPI handling: the power button is ignored, QEMU is quit.
+        qemu.delete("vm", &created).await.expect("deleted");
+        assert!(!alive(pid(&created)));
+        assert!(dir.path().join("logs/tiny.log").exists(), "a console log of one's own is kept");
+    });
 }
