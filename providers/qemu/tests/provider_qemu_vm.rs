@@ -38,6 +38,21 @@ fn one_vm_at_a_time() -> File {
     lock
 }
 
+/// Kills every QEMU a test left running under `dir` (its pid files under `.qemu/`), so a
+/// failing test leaves no VM behind.
+struct KillLeftovers<'a>(&'a Path);
+
+impl Drop for KillLeftovers<'_> {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.0.join(".qemu")) else { return };
+        for entry in entries.filter_map(Result::ok) {
+            if let Ok(pid) = std::fs::read_to_string(entry.path().join("qemu.pid")) {
+                let _ = std::process::Command::new("kill").args(["-9", pid.trim()]).status();
+            }
+        }
+    }
+}
+
 /// A VM with no guest, under TCG, with a short shutdown timeout (the firmware ignores
 /// the power button, so stopping it shows the forced quit).
 fn idle_vm(name: &str, extra: &[(&str, Value)]) -> Attributes {
@@ -81,6 +96,7 @@ fn alive(pid: u32) -> bool {
 fn a_vm_starts_stops_starts_again_drifts_when_killed_and_is_deleted() {
     let _lock = one_vm_at_a_time();
     let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
     let qemu = provider(dir.path());
     runtime().block_on(async {
         let config = idle_vm("idle", &[]);
@@ -121,6 +137,7 @@ fn a_vm_starts_stops_starts_again_drifts_when_killed_and_is_deleted() {
 fn a_second_create_adopts_the_running_vm_instead_of_starting_another() {
     let _lock = one_vm_at_a_time();
     let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
     let qemu = provider(dir.path());
     runtime().block_on(async {
         let config = idle_vm("adopted", &[]);
@@ -136,6 +153,7 @@ fn a_second_create_adopts_the_running_vm_instead_of_starting_another() {
 fn a_forwarded_port_in_use_and_a_guest_that_never_opens_ssh_are_clear_errors() {
     let _lock = one_vm_at_a_time();
     let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
     let qemu = provider(dir.path());
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let taken_port = taken.local_addr().expect("address").port();
@@ -194,6 +212,7 @@ fn a_tiny_guest_boots_its_kernel_answers_ssh_through_the_forward_and_is_quit_whe
     let _lock = one_vm_at_a_time();
     let guest = tiny_guest::tiny_guest();
     let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
     let qemu = provider(dir.path());
     let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let port = free.local_addr().expect("address").port();
