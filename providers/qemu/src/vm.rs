@@ -446,19 +446,24 @@ async fn stop(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
     }
     if live_pid(paths).is_some() {
         let _ = qmp::call(&paths.qmp_socket, "quit").await;
-        for _ in 0..50 {
-            if live_pid(paths).is_none() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        gone_within(paths, Duration::from_secs(10)).await;
     }
     if let Some(pid) = live_pid(paths) {
         let _ = run("kill", ["-9", &pid.to_string()], "killing QEMU").await;
+        // The disks stay locked until the process has ended.
+        gone_within(paths, Duration::from_secs(10)).await;
     }
     let _ = std::fs::remove_file(&paths.pid_file);
     let _ = std::fs::remove_file(&paths.qmp_socket);
     Ok(())
+}
+
+/// Waits until no QEMU runs for the VM, at most `limit`.
+async fn gone_within(paths: &Paths, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while live_pid(paths).is_some() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// `attributes` with the VM's process and status as they are now.
