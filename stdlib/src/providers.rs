@@ -3,13 +3,14 @@
 //!
 //! The small built-in providers (`exec`, `local`, `null`, `random`, `time`, `tls`) live
 //! in this crate, one module each; network providers are crates of their own under
-//! `providers/` (`aws` is `infra-provider-aws`, `linode` is `infra-provider-linode`, `ssh` is `infra-provider-ssh`), re-exported here by name. All of them
+//! `providers/` (`aws` is `infra-provider-aws`, `linode` is `infra-provider-linode`, `qemu` is `infra-provider-qemu`, `ssh` is `infra-provider-ssh`), re-exported here by name. All of them
 //! build their schemas with the shared helpers of `infra-provider-kit`.
 
 use infra_compiler::schema::ProviderSchema;
 
 pub use infra_provider_aws as aws;
 pub use infra_provider_linode as linode;
+pub use infra_provider_qemu as qemu;
 pub use infra_provider_ssh as ssh;
 
 pub mod exec;
@@ -28,6 +29,7 @@ pub fn all() -> Vec<ProviderSchema> {
         linode::schema(),
         local::schema(),
         null::schema(),
+        qemu::schema(),
         random::schema(),
         ssh::schema(),
         time::schema(),
@@ -43,6 +45,7 @@ pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFa
         linode::factory(),
         local::factory(),
         null::factory(),
+        qemu::factory(),
         random::factory(),
         ssh::factory(),
         time::factory(),

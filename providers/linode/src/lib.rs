@@ -3,7 +3,6 @@
 //! names follow Terraform's Linode provider (`linode_instance` is `linode.instance`).
 //! docs/providers/linode.md is the reference for users.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
@@ -282,7 +281,7 @@ fn read_back(actual: Value, current: &Value) -> Value {
     let empty = actual.as_str() == Some("")
         || actual.as_number() == Some(0.0)
         || actual.as_list().is_some_and(<[Value]>::is_empty)
-        || actual.as_map().is_some_and(BTreeMap::is_empty);
+        || actual.as_map().is_some_and(infra_runtime::value::ValueMap::is_empty);
     if empty && current.is_null() {
         return Value::null();
     }

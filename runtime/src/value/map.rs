@@ -181,6 +181,14 @@ impl<'a> MapEntry<'a> {
         &mut entries[i].1
     }
 
+    /// Calls `change` on the entry's value when it is present.
+    pub fn and_modify(self, change: impl FnOnce(&mut Value)) -> MapEntry<'a> {
+        if let Some(value) = self.map.get_mut(self.key.as_str()) {
+            change(value);
+        }
+        self
+    }
+
     pub fn or_insert(self, value: Value) -> &'a mut Value {
         self.or_insert_with(|| value)
     }

@@ -1,0 +1,521 @@
+//! `qemu.vm`: a virtual machine run by `qemu-system-x86_64`, daemonized, with its pid
+//! file, QMP socket and console log in a state directory. Whether it runs is read
+//! through QMP; it is stopped by asking the guest to power down, then by quitting.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use infra_compiler::schema::validate::parse_duration;
+use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, Schema, Validator};
+use infra_compiler::types::Type;
+use infra_provider_kit::{attribute, kind, known, plan_attributes, whole_number};
+use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::Value;
+use tokio::io::AsyncReadExt;
+
+use crate::tool::{run, tail};
+use crate::{one_of, qmp, required_text, string, Qemu};
+
+const QEMU_SYSTEM: &str = "qemu-system-x86_64";
+
+pub fn schema() -> Schema {
+    let forced = |name: &str, ty: Type, description: &str| AttributeSchema::optional(name, ty, description).force_new();
+    let duration = |name: &str, description: &str| string(name, description).validate(Validator::Duration);
+    let mut schema = kind(
+        "A virtual machine run by QEMU in the background (no daemon, no root), with user-mode networking and \
+         forwarded ports.",
+        "The VM's state directory, as configured.",
+        vec![
+            AttributeSchema::required("name", Type::String, "The VM's name, shown by QEMU; changing it replaces the VM.")
+                .force_new()
+                .validate(Validator::Regex {
+                    pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$".to_string(),
+                    description: "letters, digits, `.`, `_` and `-`, such as \"web-1\"".to_string(),
+                }),
+            forced("cpus", Type::Number, "Virtual CPUs; 1 by default.").validate(Validator::Range { min: 1, max: 64 }),
+            forced("memory", Type::Number, "Memory in MiB; 512 by default.")
+                .validate(Validator::Range { min: 16, max: 1_048_576 }),
+            forced(
+                "disks",
+                Type::list(Type::String),
+                "Disk image paths in order (the first is the boot disk), each on the VM's NVMe controller.",
+            ),
+            forced(
+                "cloudinit",
+                Type::String,
+                "A `qemu.cloudinit` seed's path: attached as a second namespace of the boot disk's controller, where \
+                 cloud-init finds it early.",
+            ),
+            forced("kernel", Type::String, "A kernel to boot directly (no boot loader)."),
+            forced("initrd", Type::String, "An initial RAM disk for `kernel`."),
+            forced("cmdline", Type::String, "The kernel command line for `kernel`."),
+            string("machine", "The machine type; \"q35\" by default.").force_new(),
+            string(
+                "accel",
+                "The accelerator: \"auto\" (the default: KVM when /dev/kvm can be opened, else TCG), \"kvm\" or \
+                 \"tcg\" (software emulation, slower but everywhere).",
+            )
+            .force_new()
+            .validate(one_of(&["auto", "kvm", "tcg"])),
+            AttributeSchema::optional(
+                "running",
+                Type::Bool,
+                "Whether the VM runs; true by default. A stopped VM keeps its disks; started or stopped in place.",
+            ),
+            string(
+                "state_dir",
+                "The directory for the pid file, QMP socket and (by default) console log; `.qemu/NAME` under the root \
+                 module's directory by default.",
+            )
+            .also_computed()
+            .force_new(),
+            string("console_log", "The file the serial console is written to; `console.log` in `state_dir` by default.")
+                .also_computed()
+                .force_new(),
+            string(
+                "wait_for",
+                "What create and start wait for: \"none\" (the default) or \"ssh\": the forwarded port of guest port 22 \
+                 answers with an SSH banner.",
+            )
+            .validate(one_of(&["none", "ssh"])),
+            duration("boot_timeout", "How long to wait for `wait_for`; \"5m\" by default."),
+            duration(
+                "shutdown_timeout",
+                "How long the guest gets to power down before QEMU is quit; \"30s\" by default.",
+            ),
+            AttributeSchema::computed("pid", Type::Number, "The QEMU process's id while it runs; 0 when stopped."),
+            AttributeSchema::computed("qmp_socket", Type::String, "The QMP socket's path."),
+            AttributeSchema::computed(
+                "status",
+                Type::String,
+                "What QMP `query-status` says (`running`, `paused`, `shutdown`, ...), or `stopped`.",
+            ),
+            AttributeSchema::computed(
+                "ssh_host",
+                Type::String,
+                "The host address forwarded to guest port 22, for an `ssh` provider block; null without one.",
+            ),
+            AttributeSchema::computed(
+                "ssh_port",
+                Type::Number,
+                "The host port forwarded to guest port 22, for an `ssh` provider block; null without one.",
+            ),
+        ],
+    );
+    schema.blocks = vec![forward_block()];
+    schema
+}
+
+fn forward_block() -> BlockSchema {
+    let description = "A TCP port of this machine forwarded to a port of the guest (QEMU user-mode networking).";
+    let port = |name: &str, description: &str| {
+        AttributeSchema::required(name, Type::Number, description).validate(Validator::Range { min: 1, max: 65535 })
+    };
+    BlockSchema {
+        name: "forward".to_string(),
+        description: description.to_string(),
+        schema: Schema {
+            description: description.to_string(),
+            attributes: vec![
+                port("host_port", "The port on this machine."),
+                port("guest_port", "The port in the guest."),
+                string("host_address", "The address on this machine to listen on; \"127.0.0.1\" by default."),
+            ],
+            blocks: Vec::new(),
+        },
+        repeated: true,
+        compare: Comparison::Exact,
+    }
+}
+
+/// One `forward` block.
+#[derive(Clone, Debug, PartialEq)]
+struct Forward {
+    host_address: String,
+    host_port: u16,
+    guest_port: u16,
+}
+
+fn forwards(attributes: &Attributes) -> Vec<Forward> {
+    let blocks = attribute(attributes, "forward").as_list().unwrap_or_default();
+    blocks
+        .iter()
+        .filter_map(|block| {
+            let map = block.as_map()?;
+            let port = |name: &str| map.get(name).and_then(Value::as_number).map(|n| n as u16);
+            Some(Forward {
+                host_address: map.get("host_address").and_then(Value::as_str).unwrap_or("127.0.0.1").to_string(),
+                host_port: port("host_port")?,
+                guest_port: port("guest_port")?,
+            })
+        })
+        .collect()
+}
+
+pub fn validate(config: &Attributes) -> Vec<ProviderError> {
+    let mut errors = Vec::new();
+    let set = |name: &str| !attribute(config, name).is_null();
+    if (set("initrd") || set("cmdline")) && !set("kernel") {
+        errors.push(
+            ProviderError::new("`initrd` and `cmdline` need `kernel`")
+                .on_attribute(if set("initrd") { "initrd" } else { "cmdline" })
+                .with_help("set `kernel` to boot a kernel directly, or boot from `disks`"),
+        );
+    }
+    let waits_for_ssh = known(config, "wait_for").and_then(Value::as_str) == Some("ssh");
+    let forwards_ssh = forwards(config).iter().any(|f| f.guest_port == 22);
+    if waits_for_ssh && attribute(config, "forward").is_known() && !forwards_ssh {
+        errors.push(
+            ProviderError::new("`wait_for = \"ssh\"` needs a `forward` to guest port 22")
+                .on_attribute("wait_for")
+                .with_help("add `forward { host_port = 2222, guest_port = 22 }`"),
+        );
+    }
+    errors
+}
+
+/// The default state directory, `.qemu/NAME`.
+fn default_state_dir(name: &str) -> String {
+    format!(".qemu/{name}")
+}
+
+pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
+    let mut config = config.clone();
+    if let Some(name) = known(&config, "name").and_then(Value::as_str).map(str::to_string) {
+        let state_dir = default_state_dir(&name);
+        let state_dir = known(&config, "state_dir").and_then(Value::as_str).map_or(state_dir, str::to_string);
+        config.insert("state_dir".to_string(), Value::string(state_dir.clone()));
+        if attribute(&config, "console_log").is_null() {
+            config.insert("console_log".to_string(), Value::string(format!("{state_dir}/console.log")));
+        }
+    }
+    let defaults = [
+        ("cpus", Value::number(1.0)),
+        ("memory", Value::number(512.0)),
+        ("machine", Value::string("q35")),
+        ("accel", Value::string("auto")),
+        ("running", Value::bool(true)),
+        ("wait_for", Value::string("none")),
+        ("boot_timeout", Value::string("5m")),
+        ("shutdown_timeout", Value::string("30s")),
+    ];
+    let mut planned = plan_attributes(schema, prior, &config, &defaults);
+    planned.insert("forward".to_string(), attribute(&config, "forward").clone());
+    if attribute(&config, "forward").is_known() {
+        let ssh = forwards(&config).into_iter().find(|f| f.guest_port == 22);
+        let (host, port) = ssh.map_or((Value::null(), Value::null()), |f| {
+            (Value::string(f.host_address), Value::number(f64::from(f.host_port)))
+        });
+        planned.insert("ssh_host".to_string(), host);
+        planned.insert("ssh_port".to_string(), port);
+    }
+    if let Some(state_dir) = known(&planned, "state_dir").and_then(Value::as_str) {
+        planned.insert("qmp_socket".to_string(), Value::string(format!("{state_dir}/qmp.sock")));
+    }
+    let running = attribute(&planned, "running").as_bool().unwrap_or(true);
+    let changed = prior.is_none_or(|prior| {
+        attribute(prior, "running").as_bool() != Some(running) || (running && restarts(prior, &planned))
+    });
+    if changed {
+        planned.insert("pid".to_string(), Value::unknown(Type::Number));
+        planned.insert("status".to_string(), Value::unknown(Type::String));
+    }
+    Ok(planned)
+}
+
+/// The files of a VM's state directory.
+struct Paths {
+    state_dir: PathBuf,
+    pid_file: PathBuf,
+    qmp_socket: PathBuf,
+    console_log: PathBuf,
+}
+
+fn paths(qemu: &Qemu, attributes: &Attributes) -> ProviderResult<Paths> {
+    let name = required_text(attributes, "name")?;
+    let state_dir =
+        attribute(attributes, "state_dir").as_str().map_or_else(|| default_state_dir(&name), str::to_string);
+    let state_dir = absolute(&qemu.resolve(&state_dir));
+    let console_log = attribute(attributes, "console_log")
+        .as_str()
+        .map_or_else(|| state_dir.join("console.log"), |log| absolute(&qemu.resolve(log)));
+    Ok(Paths { pid_file: state_dir.join("qemu.pid"), qmp_socket: state_dir.join("qmp.sock"), console_log, state_dir })
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The pid of the VM's QEMU while it runs: its pid file names a live QEMU process.
+fn live_pid(paths: &Paths) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(&paths.pid_file).ok()?.trim().parse().ok()?;
+    let command = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let command = String::from_utf8_lossy(&command);
+    (command.contains("qemu-system") && command.contains(&*paths.qmp_socket.to_string_lossy())).then_some(pid)
+}
+
+/// What QMP says the VM is doing, or `stopped` when no QEMU runs for it.
+async fn status(paths: &Paths) -> (u32, String) {
+    let Some(pid) = live_pid(paths) else { return (0, "stopped".to_string()) };
+    match qmp::call(&paths.qmp_socket, "query-status").await {
+        Ok(reply) => (pid, reply.get("status").and_then(|s| s.as_str()).unwrap_or("unknown").to_string()),
+        Err(_) => (pid, "unresponsive".to_string()),
+    }
+}
+
+/// The accelerator to use; `kvm` where /dev/kvm cannot be opened is an error.
+fn accelerator(attributes: &Attributes) -> ProviderResult<&'static str> {
+    let usable = std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok();
+    match attribute(attributes, "accel").as_str().unwrap_or("auto") {
+        "tcg" => Ok("tcg"),
+        "kvm" if usable => Ok("kvm"),
+        "kvm" => Err(ProviderError::new("KVM is not usable here: /dev/kvm cannot be opened")
+            .on_attribute("accel")
+            .with_help("set `accel = \"tcg\"` to emulate the CPU in software (slower, works everywhere)")),
+        _ if usable => Ok("kvm"),
+        _ => Ok("tcg"),
+    }
+}
+
+fn number(attributes: &Attributes, name: &str, default: i64) -> ProviderResult<i64> {
+    Ok(whole_number(attributes, name)?.unwrap_or(default))
+}
+
+/// QEMU's command line for the VM.
+fn arguments(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderResult<Vec<String>> {
+    let accel = accelerator(attributes)?;
+    let cpus = number(attributes, "cpus", 1)?;
+    let machine = attribute(attributes, "machine").as_str().unwrap_or("q35");
+    let accel = if accel == "tcg" && cpus > 1 { "tcg,thread=multi".to_string() } else { accel.to_string() };
+    let path = |p: &str| absolute(&qemu.resolve(p)).display().to_string();
+    let mut args: Vec<String> = vec![
+        "-name".into(),
+        required_text(attributes, "name")?,
+        "-machine".into(),
+        machine.into(),
+        "-accel".into(),
+        accel,
+        "-smp".into(),
+        cpus.to_string(),
+        "-m".into(),
+        number(attributes, "memory", 512)?.to_string(),
+        "-display".into(),
+        "none".into(),
+        "-monitor".into(),
+        "none".into(),
+        "-serial".into(),
+        format!("file:{}", paths.console_log.display()),
+        "-qmp".into(),
+        format!("unix:{},server=on,wait=off", paths.qmp_socket.display()),
+        "-pidfile".into(),
+        paths.pid_file.display().to_string(),
+        "-daemonize".into(),
+    ];
+    for name in ["kernel", "initrd"] {
+        if let Some(file) = attribute(attributes, name).as_str() {
+            args.extend([format!("-{name}"), path(file)]);
+        }
+    }
+    if let Some(cmdline) = attribute(attributes, "cmdline").as_str() {
+        args.extend(["-append".into(), cmdline.into()]);
+    }
+    args.extend(disk_arguments(attributes, &path));
+    let forwards: String = forwards(attributes)
+        .iter()
+        .map(|f| format!(",hostfwd=tcp:{}:{}-:{}", f.host_address, f.host_port, f.guest_port))
+        .collect();
+    args.extend(["-nic".into(), format!("user,model=virtio-net-pci{forwards}")]);
+    Ok(args)
+}
+
+/// The disks on one NVMe controller, the seed as its last namespace: the cloud kernel
+/// has NVMe built in, so the seed is there before cloud-init looks for it.
+fn disk_arguments(attributes: &Attributes, path: &dyn Fn(&str) -> String) -> Vec<String> {
+    let disks: Vec<&str> =
+        attribute(attributes, "disks").as_list().unwrap_or_default().iter().filter_map(Value::as_str).collect();
+    let seed = attribute(attributes, "cloudinit").as_str();
+    if disks.is_empty() && seed.is_none() {
+        return Vec::new();
+    }
+    let mut args = vec!["-device".to_string(), "nvme,id=nvme0,serial=infra0".to_string()];
+    let mut namespaces: Vec<(String, &str)> = disks.iter().map(|d| (path(d), "qcow2")).collect();
+    if let Some(seed) = seed {
+        namespaces.push((path(seed), "raw"));
+    }
+    for (index, (file, format)) in namespaces.iter().enumerate() {
+        let format = if *format == "raw" || !file.ends_with(".qcow2") { "raw" } else { "qcow2" };
+        let id = format!("disk{index}");
+        args.extend([
+            "-drive".to_string(),
+            format!("file={file},format={format},if=none,id={id}"),
+            "-device".to_string(),
+            format!("nvme-ns,drive={id},bus=nvme0,nsid={}", index + 1),
+        ]);
+    }
+    args
+}
+
+/// Starts the VM, unless a QEMU for it already runs (a run of Infra ended while it
+/// booted): that one is adopted, never a second started.
+async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
+    if live_pid(paths).is_some() {
+        return Ok(());
+    }
+    for (dir, attribute) in
+        [(Some(paths.state_dir.as_path()), "state_dir"), (paths.console_log.parent(), "console_log")]
+    {
+        let Some(dir) = dir else { continue };
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ProviderError::new(format!("making `{}`: {e}", dir.display())).on_attribute(attribute))?;
+    }
+    let _ = std::fs::remove_file(&paths.qmp_socket);
+    let args = arguments(qemu, attributes, paths)?;
+    run(QEMU_SYSTEM, &args, "starting the VM").await.map_err(explain_start_failure)?;
+    wait_for(attributes, paths).await
+}
+
+/// A clearer hint for the failures people meet most.
+fn explain_start_failure(error: ProviderError) -> ProviderError {
+    let help = if error.message.contains("hostfwd") || error.message.contains("Could not set up host forwarding") {
+        Some(("forward", "another program uses that port; pick a free `host_port`"))
+    } else if error.message.contains("ram size") || error.message.contains("cannot set up guest memory") {
+        Some(("memory", "this machine cannot give the VM that much memory; lower `memory`"))
+    } else {
+        None
+    };
+    match help {
+        Some((attribute, help)) => error.on_attribute(attribute).with_help(help),
+        None => error,
+    }
+}
+
+fn timeout(attributes: &Attributes, name: &str, default: u64) -> Duration {
+    attribute(attributes, name)
+        .as_str()
+        .and_then(|text| parse_duration(text).ok())
+        .map_or(Duration::from_secs(default), |d| Duration::from_secs_f64(d.as_secs_f64()))
+}
+
+async fn wait_for(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
+    if attribute(attributes, "wait_for").as_str() != Some("ssh") {
+        return Ok(());
+    }
+    let Some(forward) = forwards(attributes).into_iter().find(|f| f.guest_port == 22) else { return Ok(()) };
+    let limit = timeout(attributes, "boot_timeout", 300);
+    let deadline = tokio::time::Instant::now() + limit;
+    let address = format!("{}:{}", forward.host_address, forward.host_port);
+    while tokio::time::Instant::now() < deadline {
+        if ssh_banner(&address).await {
+            return Ok(());
+        }
+        if live_pid(paths).is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let log = std::fs::read_to_string(&paths.console_log).unwrap_or_default();
+    Err(ProviderError::new(format!(
+        "the VM did not answer SSH on {address} within {} s; the end of its console log `{}`:\n{}",
+        limit.as_secs(),
+        paths.console_log.display(),
+        tail(&log)
+    ))
+    .on_attribute("boot_timeout")
+    .with_help("read the console log for why it did not boot; a longer `boot_timeout` helps a slow guest"))
+}
+
+/// Whether `address` answers with an SSH banner within a few seconds.
+async fn ssh_banner(address: &str) -> bool {
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
+        let mut buffer = [0u8; 4];
+        stream.read_exact(&mut buffer).await.ok()?;
+        (&buffer == b"SSH-").then_some(())
+    };
+    matches!(tokio::time::timeout(Duration::from_secs(5), attempt).await, Ok(Some(())))
+}
+
+/// Stops the VM: the guest is asked to power down, then QEMU is quit, then killed.
+async fn stop(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
+    if live_pid(paths).is_some() {
+        let _ = qmp::call(&paths.qmp_socket, "system_powerdown").await;
+        let deadline = tokio::time::Instant::now() + timeout(attributes, "shutdown_timeout", 30);
+        while live_pid(paths).is_some() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    if live_pid(paths).is_some() {
+        let _ = qmp::call(&paths.qmp_socket, "quit").await;
+        gone_within(paths, Duration::from_secs(10)).await;
+    }
+    if let Some(pid) = live_pid(paths) {
+        let _ = run("kill", ["-9", &pid.to_string()], "killing QEMU").await;
+        // The disks stay locked until the process has ended.
+        gone_within(paths, Duration::from_secs(10)).await;
+    }
+    let _ = std::fs::remove_file(&paths.pid_file);
+    let _ = std::fs::remove_file(&paths.qmp_socket);
+    Ok(())
+}
+
+/// Waits until no QEMU runs for the VM, at most `limit`.
+async fn gone_within(paths: &Paths, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while live_pid(paths).is_some() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `attributes` with the VM's process and status as they are now.
+async fn observed(mut attributes: Attributes, paths: &Paths) -> Attributes {
+    let (pid, status) = status(paths).await;
+    attributes.insert("pid".to_string(), Value::number(f64::from(pid)));
+    attributes.insert("running".to_string(), Value::bool(pid != 0));
+    attributes.insert("status".to_string(), Value::string(status));
+    attributes
+}
+
+pub async fn create(qemu: &Qemu, planned: &Attributes) -> ProviderResult<Attributes> {
+    let paths = paths(qemu, planned)?;
+    if attribute(planned, "running").as_bool().unwrap_or(true) {
+        start(qemu, planned, &paths).await?;
+    }
+    let mut created = observed(planned.clone(), &paths).await;
+    created.insert("id".to_string(), attribute(planned, "state_dir").clone());
+    if attribute(planned, "running").as_bool() == Some(false) {
+        created.insert("running".to_string(), Value::bool(false));
+    }
+    Ok(created)
+}
+
+pub async fn read(qemu: &Qemu, current: &Attributes) -> ProviderResult<Option<Attributes>> {
+    let paths = paths(qemu, current)?;
+    Ok(Some(observed(current.clone(), &paths).await))
+}
+
+/// Whether an update from `prior` restarts the VM: QEMU takes its forwarded ports when it
+/// starts.
+fn restarts(prior: &Attributes, planned: &Attributes) -> bool {
+    attribute(planned, "forward").is_known() && forwards(prior) != forwards(planned)
+}
+
+pub async fn update(qemu: &Qemu, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
+    let paths = paths(qemu, planned)?;
+    if restarts(prior, planned) {
+        stop(prior, &paths).await?;
+    }
+    if attribute(planned, "running").as_bool().unwrap_or(true) {
+        start(qemu, planned, &paths).await?;
+    } else {
+        stop(planned, &paths).await?;
+    }
+    Ok(observed(planned.clone(), &paths).await)
+}
+
+pub async fn delete(qemu: &Qemu, current: &Attributes) -> ProviderResult<()> {
+    let paths = paths(qemu, current)?;
+    stop(current, &paths).await?;
+    let _ = std::fs::remove_file(paths.state_dir.join("console.log"));
+    let _ = std::fs::remove_dir(&paths.state_dir);
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! `qemu.vm` through the provider interface against the real `qemu-system-x86_64` under
+//! TCG (KVM is pinned off: where /dev/kvm opens but guests hang, `auto` cannot tell).
+//! The VMs boot no guest (the firmware finds nothing and waits), which is all that
+//! start, status, stop, drift, adoption and port errors need. One VM test runs at a time
+//! on the machine (a lock file), since TCG guests slow each other down.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use infra_runtime::provider::{Attributes, Provider, ProviderContext, ProviderError, ReadResult};
+use infra_runtime::Value;
+
+#[path = "support/tiny_guest.rs"]
+mod tiny_guest;
+
+fn attributes(pairs: &[(&str, Value)]) -> Attributes {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+fn s(text: &str) -> Value {
+    Value::string(text)
+}
+
+fn provider(dir: &Path) -> Arc<dyn Provider> {
+    let context = ProviderContext { module_dir: dir.to_path_buf() };
+    infra_provider_qemu::factory().configure(&Attributes::new(), &context).expect("configured")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+/// Held while a test runs VMs: one at a time on this machine.
+fn one_vm_at_a_time() -> File {
+    let lock = File::create(std::env::temp_dir().join("infra-qemu-vm-tests.lock")).expect("lock file");
+    lock.lock().expect("lock");
+    lock
+}
+
+/// Kills every QEMU a test left running under `dir` (its pid files under `.qemu/`), so a
+/// failing test leaves no VM behind.
+struct KillLeftovers<'a>(&'a Path);
+
+impl Drop for KillLeftovers<'_> {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.0.join(".qemu")) else { return };
+        for entry in entries.filter_map(Result::ok) {
+            if let Ok(pid) = std::fs::read_to_string(entry.path().join("qemu.pid")) {
+                let _ = std::process::Command::new("kill").args(["-9", pid.trim()]).status();
+            }
+        }
+    }
+}
+
+/// A VM with no guest, under TCG, with a short shutdown timeout (the firmware ignores
+/// the power button, so stopping it shows the forced quit).
+fn idle_vm(name: &str, extra: &[(&str, Value)]) -> Attributes {
+    let mut config = attributes(&[
+        ("name", s(name)),
+        ("memory", Value::number(64.0)),
+        ("accel", s("tcg")),
+        ("shutdown_timeout", s("1s")),
+    ]);
+    config.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    config
+}
+
+async fn create(provider: &Arc<dyn Provider>, config: &Attributes) -> Result<Attributes, ProviderError> {
+    let planned = provider.plan("vm", None, config)?;
+    provider.create("vm", &planned).await
+}
+
+async fn read(provider: &Arc<dyn Provider>, current: &Attributes) -> Attributes {
+    match provider.read("vm", current).await.expect("read") {
+        ReadResult::Found(found) => found,
+        ReadResult::Gone => panic!("the VM read as gone"),
+    }
+}
+
+fn text<'a>(attributes: &'a Attributes, name: &str) -> &'a str {
+    attributes.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn pid(attributes: &Attributes) -> u32 {
+    attributes.get("pid").and_then(Value::as_number).unwrap_or(0.0) as u32
+}
+
+/// Whether `pid` is a live process (an exited QEMU may linger as a zombie, with no
+/// command line, until its parent reaps it).
+fn alive(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|command| !command.is_empty())
+}
+
+#[test]
+fn a_vm_starts_stops_starts_again_drifts_when_killed_and_is_deleted() {
+    let _lock = one_vm_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    runtime().block_on(async {
+        let config = idle_vm("idle", &[]);
+        let created = create(&qemu, &config).await.expect("started");
+        assert_eq!(text(&created, "status"), "running", "QMP query-status");
+        assert!(alive(pid(&created)));
+        assert_eq!(text(&created, "qmp_socket"), ".qemu/idle/qmp.sock");
+        assert!(dir.path().join(".qemu/idle/qmp.sock").exists());
+        assert_eq!(read(&qemu, &created).await, created, "nothing drifted");
+
+        let mut stopped_config = config.clone();
+        stopped_config.insert("running".to_string(), Value::bool(false));
+        let planned = qemu.plan("vm", Some(&created), &stopped_config).expect("planned");
+        let stopped = qemu.update("vm", &created, &planned).await.expect("stopped");
+        assert_eq!(text(&stopped, "status"), "stopped");
+        assert!(!alive(pid(&created)), "QEMU was quit after the shutdown timeout");
+
+        let planned = qemu.plan("vm", Some(&stopped), &config).expect("planned");
+        let started = qemu.update("vm", &stopped, &planned).await.expect("started again");
+        assert_eq!(text(&started, "status"), "running");
+
+        let status = std::process::Command::new("kill").args(["-9", &pid(&started).to_string()]).status();
+        assert!(status.expect("kill").success());
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let found = read(&qemu, &started).await;
+        assert_eq!(found.get("running"), Some(&Value::bool(false)), "a VM killed outside Infra reads as stopped");
+        let planned = qemu.plan("vm", Some(&found), &config).expect("planned");
+        assert_eq!(planned.get("running"), Some(&Value::bool(true)), "the plan starts it");
+        let restarted = qemu.update("vm", &found, &planned).await.expect("restarted");
+
+        qemu.delete("vm", &restarted).await.expect("deleted");
+        assert!(!alive(pid(&restarted)));
+        assert!(!dir.path().join(".qemu/idle").exists(), "the state directory is gone");
+    });
+}
+
+#[test]
+fn a_second_create_adopts_the_running_vm_instead_of_starting_another() {
+    let _lock = one_vm_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    runtime().block_on(async {
+        let config = idle_vm("adopted", &[]);
+        let first = create(&qemu, &config).await.expect("started");
+        // As when Infra was killed while the VM booted: nothing recorded, the VM runs.
+        let second = create(&qemu, &config).await.expect("adopted");
+        assert_eq!(pid(&second), pid(&first), "the same QEMU, not a second one");
+        qemu.delete("vm", &second).await.expect("deleted");
+    });
+}
+
+#[test]
+fn a_forwarded_port_in_use_and_a_guest_that_never_opens_ssh_are_clear_errors() {
+    let _lock = one_vm_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let taken_port = taken.local_addr().expect("address").port();
+    let forward = |port: u16| {
+        Value::list(vec![Value::map(
+            [
+                ("host_port".to_string(), Value::number(f64::from(port))),
+                ("guest_port".to_string(), Value::number(22.0)),
+            ]
+            .into_iter()
+            .collect(),
+        )])
+    };
+    runtime().block_on(async {
+        let busy = idle_vm("busy", &[("forward", forward(taken_port))]);
+        let planned = qemu.plan("vm", None, &busy).expect("planned");
+        assert_eq!(planned.get("ssh_port"), Some(&Value::number(f64::from(taken_port))), "known when planning");
+        assert_eq!(text(&planned, "ssh_host"), "127.0.0.1");
+        let error = qemu.create("vm", &planned).await.expect_err("the port is taken");
+        assert!(error.message.contains(&taken_port.to_string()), "{error:?}");
+        assert_eq!(error.attribute.as_deref(), Some("forward"));
+        assert!(error.help.as_deref().is_some_and(|h| h.contains("free `host_port`")), "{error:?}");
+
+        let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let free_port = free.local_addr().expect("address").port();
+        drop(free);
+        let silent =
+            idle_vm("silent", &[("forward", forward(free_port)), ("wait_for", s("ssh")), ("boot_timeout", s("3s"))]);
+        let error = create(&qemu, &silent).await.expect_err("no SSH ever answers");
+        let log = dir.path().join(".qemu/silent/console.log");
+        assert!(
+            error.message.contains(&format!("did not answer SSH on 127.0.0.1:{free_port} within 3 s")),
+            "{error:?}"
+        );
+        assert!(error.message.contains(&log.display().to_string()), "the error names the console log: {error:?}");
+        assert_eq!(error.attribute.as_deref(), Some("boot_timeout"));
+        let stuck = qemu.plan("vm", None, &silent).expect("planned");
+        qemu.delete("vm", &stuck).await.expect("the VM left running is deleted");
+    });
+}
+
+#[test]
+fn bad_settings_are_refused_when_planning() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let qemu = provider(dir.path());
+    let error = qemu.plan("vm", None, &idle_vm("x", &[("cmdline", s("console=ttyS0"))])).expect_err("no kernel");
+    assert_eq!(error.message, "`initrd` and `cmdline` need `kernel`");
+    let error = qemu
+        .plan("vm", None, &idle_vm("x", &[("wait_for", s("ssh")), ("forward", Value::list(Vec::new()))]))
+        .expect_err("no forward");
+    assert!(error.message.contains("needs a `forward` to guest port 22"), "{error:?}");
+}
+
+#[test]
+fn a_tiny_guest_boots_its_kernel_answers_ssh_through_the_forward_and_is_quit_when_it_ignores_powerdown() {
+    let _lock = one_vm_at_a_time();
+    let guest = tiny_guest::tiny_guest();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = free.local_addr().expect("address").port();
+    drop(free);
+    let forward = Value::list(vec![Value::map(
+        [("host_port".to_string(), Value::number(f64::from(port))), ("guest_port".to_string(), Value::number(22.0))]
+            .into_iter()
+            .collect(),
+    )]);
+    runtime().block_on(async {
+        let config = idle_vm(
+            "tiny",
+            &[
+                ("memory", Value::number(128.0)),
+                ("kernel", s(&guest.kernel.display().to_string())),
+                ("initrd", s(&guest.initrd.display().to_string())),
+                ("cmdline", s("console=ttyS0 quiet")),
+                ("console_log", s("logs/tiny.log")),
+                ("forward", forward),
+                ("wait_for", s("ssh")),
+                ("boot_timeout", s("3m")),
+            ],
+        );
+        let created = create(&qemu, &config).await.expect("booted and answered SSH");
+        let log = std::fs::read_to_string(dir.path().join("logs/tiny.log")).expect("console log");
+        assert!(log.contains(tiny_guest::MARKER), "the kernel ran the initramfs's init:\n{log}");
+        // The guest answers one connection at a time (create's wait took the first), so
+        // an early try may find nobody listening yet.
+        let mut banner = String::new();
+        for _ in 0..40 {
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the forwarded port");
+            std::io::Read::read_to_string(&mut stream, &mut banner).expect("banner");
+            if !banner.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        assert!(banner.starts_with("SSH-2.0-infra-tiny-guest"), "{banner}");
+        // The busybox init has no ACPI handling: the power button is ignored, QEMU is quit.
+        qemu.delete("vm", &created).await.expect("deleted");
+        assert!(!alive(pid(&created)));
+        assert!(dir.path().join("logs/tiny.log").exists(), "a console log of one's own is kept");
+    });
+}
