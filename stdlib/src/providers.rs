@@ -3,12 +3,13 @@
 //!
 //! The small built-in providers (`exec`, `local`, `null`, `random`, `time`, `tls`) live
 //! in this crate, one module each; network providers are crates of their own under
-//! `providers/` (`aws` is `infra-provider-aws`, `ssh` is `infra-provider-ssh`), re-exported here by name. All of them
+//! `providers/` (`aws` is `infra-provider-aws`, `rackspace` is `infra-provider-rackspace`, `ssh` is `infra-provider-ssh`), re-exported here by name. All of them
 //! build their schemas with the shared helpers of `infra-provider-kit`.
 
 use infra_compiler::schema::ProviderSchema;
 
 pub use infra_provider_aws as aws;
+pub use infra_provider_rackspace as rackspace;
 pub use infra_provider_ssh as ssh;
 
 pub mod exec;
@@ -26,6 +27,7 @@ pub fn all() -> Vec<ProviderSchema> {
         exec::schema(),
         local::schema(),
         null::schema(),
+        rackspace::schema(),
         random::schema(),
         ssh::schema(),
         time::schema(),
@@ -40,6 +42,7 @@ pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFa
         exec::factory(),
         local::factory(),
         null::factory(),
+        rackspace::factory(),
         random::factory(),
         ssh::factory(),
         time::factory(),
