@@ -90,9 +90,8 @@ impl Client {
             (Some(password), _) => Credentials::Password { username, password },
             (None, Some(api_key)) => Credentials::ApiKey { username, api_key },
             (None, None) => {
-                return Err(ProviderError::new("no Rackspace password or API key set").with_help(
-                    "set `password` or `api_key` in `provider rackspace`, or OS_PASSWORD or OS_API_KEY",
-                ))
+                return Err(ProviderError::new("no Rackspace password or API key set")
+                    .with_help("set `password` or `api_key` in `provider rackspace`, or OS_PASSWORD or OS_API_KEY"))
             }
         };
         let http = reqwest::Client::builder()
@@ -150,7 +149,8 @@ impl Client {
         let mut authenticated_again = false;
         loop {
             let session = self.session().await?;
-            let url = if path.starts_with("http") { path.to_string() } else { format!("{}/{path}", session.compute_url) };
+            let url =
+                if path.starts_with("http") { path.to_string() } else { format!("{}/{path}", session.compute_url) };
             let answer = self.send(method, &url, Some(&session.token), body).await;
             match answer {
                 Ok(answer) if answer.status == 401 && !authenticated_again => {
@@ -269,11 +269,9 @@ fn path_of(url: &str) -> &str {
 /// the body itself when it is text.
 pub fn error_message(body: &Json) -> String {
     match body {
-        Json::Object(fields) => fields
-            .values()
-            .find_map(|v| v["message"].as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| body.to_string()),
+        Json::Object(fields) => {
+            fields.values().find_map(|v| v["message"].as_str()).map(str::to_string).unwrap_or_else(|| body.to_string())
+        }
         Json::String(text) if !text.is_empty() => text.clone(),
         _ => "no message".to_string(),
     }
@@ -348,7 +346,8 @@ mod tests {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-        let client = Client::new(&Settings { environment: environment.clone(), ..Settings::default() }).expect("client");
+        let client =
+            Client::new(&Settings { environment: environment.clone(), ..Settings::default() }).expect("client");
         assert_eq!(client.auth_url, DEFAULT_AUTH_URL);
         assert_eq!(client.region.as_deref(), Some("ORD"));
         assert_eq!(client.tenant_name.as_deref(), Some("t"));
@@ -362,5 +361,171 @@ mod tests {
         let no_secret = Settings { username: Some("u".into()), ..Settings::default() };
         let error = Client::new(&no_secret).err().expect("an error");
         assert_eq!(error.message, "no Rackspace password or API key set");
+    }
+}
+
+/// A hand-written HTTP server with canned answers, for what Mimic cannot show: tokens
+/// that expire (its Nova takes any token), throttling with `Retry-After`, server errors
+/// that pass, and pages ended by `marker` alone.
+#[cfg(test)]
+mod canned {
+    use std::io::{Read, Write};
+
+    /// One canned answer: status, extra header lines, body.
+    pub type Canned = (u16, &'static str, String);
+
+    /// Serves `answers(endpoint)` one per connection and returns the requests served.
+    pub fn serve(answers: impl FnOnce(&str) -> Vec<Canned>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let answers = answers(&endpoint);
+        let server = std::thread::spawn(move || {
+            let mut served = Vec::new();
+            for (status, headers, body) in answers {
+                let Ok((mut stream, _)) = listener.accept() else { break };
+                served.push(read_request(&mut stream));
+                let answer = format!(
+                    "HTTP/1.1 {status} Canned\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\n\
+                     connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+            served
+        });
+        (endpoint, server)
+    }
+
+    /// The request line, headers and as much body as they announce.
+    fn read_request(stream: &mut std::net::TcpStream) -> String {
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buffer).unwrap_or(0);
+            request.extend_from_slice(&buffer[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length {
+                    return text;
+                }
+            }
+            if n == 0 {
+                return text;
+            }
+        }
+    }
+
+    /// An identity answer handing out `token`, with the compute endpoint of ORD at
+    /// `endpoint/nova`.
+    pub fn token(endpoint: &str, token: &str) -> Canned {
+        let body = serde_json::json!({"access": {
+            "token": {"id": token},
+            "user": {"RAX-AUTH:defaultRegion": "ORD"},
+            "serviceCatalog": [{"name": "cloudServersOpenStack", "type": "compute",
+                "endpoints": [{"region": "ORD", "publicURL": format!("{endpoint}/nova")}]}]}});
+        (200, "", body.to_string())
+    }
+}
+
+#[cfg(test)]
+mod canned_tests {
+    use super::canned::{serve, token};
+    use super::*;
+
+    fn client(endpoint: &str) -> Client {
+        let settings = Settings {
+            auth_url: Some(format!("{endpoint}/v2.0")),
+            username: Some("u".into()),
+            api_key: Some("secret-key".into()),
+            ..Settings::default()
+        };
+        let mut client = Client::new(&settings).expect("client");
+        client.retry = Retry { attempts: 4, base: Duration::from_millis(1), max: Duration::from_millis(5) };
+        client
+    }
+
+    fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
+    }
+
+    #[test]
+    fn an_expired_token_is_renewed_and_throttling_and_server_errors_are_retried() {
+        let (endpoint, server) = serve(|endpoint| {
+            vec![
+                token(endpoint, "first"),
+                (401, "", r#"{"unauthorized": {"message": "token expired", "code": 401}}"#.into()),
+                token(endpoint, "second"),
+                (429, "retry-after: 0\r\n", r#"{"overLimit": {"message": "slow down", "code": 429}}"#.into()),
+                (503, "", "Service Unavailable".into()),
+                (200, "", r#"{"server": {"id": "s1", "status": "ACTIVE"}}"#.into()),
+            ]
+        });
+        let answer = run(client(&endpoint).compute("GET", "servers/s1", None)).ok().expect("an answer");
+        assert_eq!(answer.body["server"]["id"], "s1");
+        let requests = server.join().expect("server");
+        let lines: Vec<&str> = requests.iter().filter_map(|r| r.lines().next()).collect();
+        assert_eq!(lines[0], "POST /v2.0/tokens HTTP/1.1");
+        assert_eq!(lines[1], "GET /nova/servers/s1 HTTP/1.1");
+        assert_eq!(lines[2], "POST /v2.0/tokens HTTP/1.1");
+        assert!(requests[0].contains(r#""apiKey":"secret-key""#));
+        assert!(requests[1].to_ascii_lowercase().contains("x-auth-token: first"));
+        for request in &requests[3..] {
+            assert!(request.to_ascii_lowercase().contains("x-auth-token: second"), "{request}");
+        }
+    }
+
+    #[test]
+    fn retries_are_bounded_and_a_refused_new_token_is_an_error() {
+        let (endpoint, server) = serve(|endpoint| {
+            let mut answers = vec![token(endpoint, "t")];
+            answers.extend((0..4).map(|_| (500, "", r#"{"computeFault": {"message": "boom"}}"#.to_string())));
+            answers
+        });
+        let error = run(client(&endpoint).compute("GET", "servers/s1", None)).err().expect("an error");
+        assert_eq!(error.message, "Rackspace compute GET servers/s1 failed with 500: boom");
+        assert!(error.retryable);
+        assert_eq!(server.join().expect("server").len(), 5);
+
+        let (endpoint, _server) = serve(|endpoint| {
+            vec![
+                token(endpoint, "t"),
+                (401, "", String::new()),
+                (401, "", r#"{"unauthorized": {"message": "bad key"}}"#.to_string()),
+            ]
+        });
+        let error = run(client(&endpoint).compute("GET", "servers/s1", None)).err().expect("an error");
+        assert_eq!(error.message, "Rackspace identity refused the credentials of user `u`: bad key");
+        assert!(!error.message.contains("secret-key") && !error.help.unwrap_or_default().contains("secret-key"));
+    }
+
+    #[test]
+    fn lists_follow_next_links_then_markers_to_the_last_page() {
+        let (endpoint, server) = serve(|endpoint| {
+            let page = |ids: &[&str], next: Option<String>| {
+                let servers: Vec<Json> = ids.iter().map(|id| serde_json::json!({"id": id})).collect();
+                let links: Vec<Json> =
+                    next.into_iter().map(|href| serde_json::json!({"rel": "next", "href": href})).collect();
+                (200, "", serde_json::json!({"servers": servers, "servers_links": links}).to_string())
+            };
+            vec![
+                token(endpoint, "t"),
+                page(&["a", "b"], Some(format!("{endpoint}/nova/servers/detail?limit=2&marker=b"))),
+                page(&["c", "d"], None),
+                page(&["e"], None),
+            ]
+        });
+        let items = run(client(&endpoint).list("servers/detail", "servers", 2)).ok().expect("items");
+        let ids: Vec<&str> = items.iter().filter_map(|i| i["id"].as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+        let requests = server.join().expect("server");
+        let lines: Vec<&str> = requests.iter().filter_map(|r| r.lines().next()).collect();
+        assert_eq!(lines[1], "GET /nova/servers/detail?limit=2 HTTP/1.1");
+        assert_eq!(lines[2], "GET /nova/servers/detail?limit=2&marker=b HTTP/1.1");
+        assert_eq!(lines[3], "GET /nova/servers/detail?limit=2&marker=d HTTP/1.1");
     }
 }

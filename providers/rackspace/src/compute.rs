@@ -46,9 +46,10 @@ pub async fn server_create(client: &Client, planned: &Attributes) -> ProviderRes
     if answer.status == 404 {
         return Err(failure("POST", "servers", &answer));
     }
-    let id = answer.body["server"]["id"].as_str().map(str::to_string).ok_or_else(|| {
-        ProviderError::new("Rackspace compute POST servers answered without the new server's id")
-    })?;
+    let id = answer.body["server"]["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::new("Rackspace compute POST servers answered without the new server's id"))?;
     let admin_pass = answer.body["server"]["adminPass"].as_str().map_or_else(Value::null, Value::string);
     let mut known = planned.clone();
     known.insert("id".into(), Value::string(&id));
@@ -134,8 +135,7 @@ pub async fn server_delete(client: &Client, current: &Attributes) -> ProviderRes
     while let Some(server) = server_get(client, &id).await? {
         if start.elapsed() >= client.wait.timeout {
             let status = server["status"].as_str().unwrap_or_default();
-            return Err(ProviderError::new(format!("server `{id}` is still {status} after it was deleted"))
-                .retryable());
+            return Err(ProviderError::new(format!("server `{id}` is still {status} after it was deleted")).retryable());
         }
         tokio::time::sleep(client.wait.interval).await;
     }

@@ -175,15 +175,15 @@ mod tests {
 
     fn access(default_region: &str) -> Json {
         json!({"access": {
-            "token": {"id": "tok"},
-            "user": {"RAX-AUTH:defaultRegion": default_region},
-            "serviceCatalog": [
-                {"name": "cloudServersBehavior", "type": "compute",
-                 "endpoints": [{"region": "ORD", "publicURL": "http://h/control/ORD"}]},
-                {"name": "cloudServersOpenStack", "type": "compute", "endpoints": [
-                    {"region": "ORD", "publicURL": "http://h/nova/ORD/v2/t"},
-                    {"region": "DFW", "publicURL": "http://h/nova/DFW/v2/t/"}]},
-            ]}})
+        "token": {"id": "tok"},
+        "user": {"RAX-AUTH:defaultRegion": default_region},
+        "serviceCatalog": [
+            {"name": "cloudServersBehavior", "type": "compute",
+             "endpoints": [{"region": "ORD", "publicURL": "http://h/control/ORD"}]},
+            {"name": "cloudServersOpenStack", "type": "compute", "endpoints": [
+                {"region": "ORD", "publicURL": "http://h/nova/ORD/v2/t"},
+                {"region": "DFW", "publicURL": "http://h/nova/DFW/v2/t/"}]},
+        ]}})
     }
 
     #[test]

@@ -96,8 +96,7 @@ pub fn schema() -> ProviderSchema {
     let by_name = |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
     let regions = Validator::OneOf(REGIONS.iter().map(|r| r.to_string()).collect());
     let config = Schema {
-        description: "Where and as whom to call Rackspace; every setting falls back to its OS_* variable."
-            .to_string(),
+        description: "Where and as whom to call Rackspace; every setting falls back to its OS_* variable.".to_string(),
         attributes: vec![
             string("auth_url", "The identity v2.0 URL; else OS_AUTH_URL, else Rackspace's."),
             string("username", "The user; else OS_USERNAME."),
@@ -212,7 +211,8 @@ impl Provider for Rackspace {
             "compute_keypair" => planned.clone(),
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
-        Ok(self.complete(kind, infra_provider_kit::keep_computed(resource_schema(&self.schema, kind)?, prior, &updated)))
+        Ok(self
+            .complete(kind, infra_provider_kit::keep_computed(resource_schema(&self.schema, kind)?, prior, &updated)))
     }
 
     async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
