@@ -3,8 +3,8 @@
 //! destroyed by the real `infra` binary, from its data file
 //! `tests/converge/PROVIDER/KIND.converge` (the format is in docs/contributing/converge.md).
 //! A kind without a data file, or whose file leaves an attribute uncovered, fails the suite.
-//! One moto serves every `aws` case and one sshd every `ssh` case (its `provider ssh`
-//! block is put before each configuration), except the kinds that change the operating
+//! One moto serves every `aws` case, one Mimic every `rackspace` case and one sshd every
+//! `ssh` case (their `provider` blocks are put before each configuration), except the kinds that change the operating
 //! system (packages, services, users, groups): those run on one Debian container
 //! (`support/debian.rs`), never on this machine. Cases run a few at a time, each in its
 //! own directory.
@@ -24,6 +24,8 @@ mod common;
 
 #[path = "support/debian.rs"]
 mod debian;
+#[path = "support/mimic.rs"]
+mod mimic;
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/sshd.rs"]
@@ -31,6 +33,7 @@ mod sshd;
 
 use common::{command, text};
 use debian::Debian;
+use mimic::Mimic;
 use moto::Moto;
 use sshd::Sshd;
 
@@ -115,6 +118,9 @@ enum How {
     /// `ssh SCRIPT...`: a shell script run as root in the Debian container; the object
     /// is there when it succeeds.
     Ssh(String),
+    /// `nova ARGS...`: python-novaclient against Mimic; the object is there when what
+    /// it prints names the subject's id.
+    Nova(Vec<String>),
 }
 
 /// A kind's data file.
@@ -229,7 +235,12 @@ fn lookups(text: &str) -> Result<Vec<Lookup>, String> {
             Some((first, rest)) if first == "aws" && !rest.is_empty() => How::Aws(rest.to_vec()),
             Some((first, [path])) if first == "file" => How::File(path.clone()),
             Some((first, rest)) if first == "ssh" && !rest.is_empty() => How::Ssh(rest.join(" ")),
-            _ => return Err(format!("`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...` or `ssh SCRIPT`")),
+            Some((first, rest)) if first == "nova" && !rest.is_empty() => How::Nova(rest.to_vec()),
+            _ => {
+                return Err(format!(
+                    "`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...`, `ssh SCRIPT` or `nova ARGS...`"
+                ))
+            }
         };
         lookups.push(Lookup { only, how });
     }
@@ -406,6 +417,8 @@ struct Case<'a> {
     sshd: Option<&'a Sshd>,
     /// The container of the kinds in `ON_DEBIAN` (started only when one runs).
     debian: Option<&'a Debian>,
+    /// The server of the `rackspace` cases (started only when one runs).
+    mimic: Option<&'a Mimic>,
     dir: PathBuf,
 }
 
@@ -415,9 +428,10 @@ impl Case<'_> {
     }
 
     fn write(&self, config: &str) {
-        let provider = match (self.sshd, self.debian) {
-            (_, Some(debian)) if self.spec.on_debian() => debian.provider_block(),
-            (Some(sshd), _) if self.spec.provider == "ssh" => sshd.provider_block(),
+        let provider = match (self.sshd, self.debian, self.mimic) {
+            (_, Some(debian), _) if self.spec.on_debian() => debian.provider_block(),
+            (Some(sshd), _, _) if self.spec.provider == "ssh" => sshd.provider_block(),
+            (_, _, Some(mimic)) if self.spec.provider == "rackspace" => mimic.provider_block(),
             _ => String::new(),
         };
         let source = format!("{provider}{}\n{config}", self.spec.support);
@@ -522,6 +536,21 @@ impl Case<'_> {
                     let debian = self.debian.unwrap_or_else(|| panic!("{}: `ssh` lookups need Debian", self.label()));
                     let found = debian.succeeds(&script);
                     assert_eq!(found, present, "{}: `{script}` in the container succeeds: {found}", self.label());
+                }
+                How::Nova(args) => {
+                    let args: Vec<String> = args.iter().map(|a| self.fill(a, attributes)).collect();
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let mimic = self.mimic.unwrap_or_else(|| panic!("{}: `nova` lookups need Mimic", self.label()));
+                    let printed = mimic.nova(&args);
+                    let id = attributes["id"].as_str().unwrap_or_default();
+                    let found = !id.is_empty() && printed.contains(id);
+                    assert_eq!(
+                        found,
+                        present,
+                        "{}: `nova {}` names `{id}`: {found}\n{printed}",
+                        self.label(),
+                        args.join(" ")
+                    );
                 }
             }
         }
@@ -716,6 +745,7 @@ fn every_resource_kind_converges() {
     let moto = Moto::start();
     let sshd = specs.iter().any(|spec| spec.provider == "ssh" && !spec.on_debian()).then(Sshd::start);
     let debian = specs.iter().any(Spec::on_debian).then(Debian::start);
+    let mimic = specs.iter().any(|spec| spec.provider == "rackspace").then(Mimic::start);
     let temp = tempfile::tempdir().expect("temp dir");
     let queue: Mutex<Vec<(&Spec, &'static str)>> =
         Mutex::new(specs.iter().flat_map(|s| [(s, "minimal"), (s, "full")]).rev().collect());
@@ -727,7 +757,15 @@ fn every_resource_kind_converges() {
                 let data = if spec.data { "data-" } else { "" };
                 let dir = temp.path().join(format!("{data}{}-{}-{config}", spec.provider, spec.kind));
                 std::fs::create_dir(&dir).expect("case dir");
-                let case = Case { spec, config, moto: &moto, sshd: sshd.as_ref(), debian: debian.as_ref(), dir };
+                let case = Case {
+                    spec,
+                    config,
+                    moto: &moto,
+                    sshd: sshd.as_ref(),
+                    debian: debian.as_ref(),
+                    mimic: mimic.as_ref(),
+                    dir,
+                };
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case.run()));
                 if let Err(panic) = outcome {
                     let message = panic

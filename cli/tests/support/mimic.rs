@@ -105,6 +105,14 @@ impl Mimic {
         ]
     }
 
+    /// A `provider rackspace` block reaching this Mimic (as `tester`, region ORD).
+    pub fn provider_block(&self) -> String {
+        format!(
+            "provider rackspace {{\n  auth_url    = \"{}\"\n  username    = \"tester\"\n  password    = \"not-checked-by-mimic\"\n  tenant_name = \"infra-test\"\n  region      = \"ORD\"\n}}\n\n",
+            self.auth_url()
+        )
+    }
+
     /// Whether identity answers `GET /identity/v2.0` with 200, which it does once Mimic
     /// is ready.
     fn ready(&self) -> bool {
@@ -176,7 +184,7 @@ impl Mimic {
     pub fn create_server(&self, name: &str, metadata: serde_json::Value) -> String {
         let path = format!("{}/servers", self.compute_path());
         let body = serde_json::json!({"server": {
-            "name": name, "flavorRef": "2", "imageRef": "3afe97b2-26dc-49c5-a2cc-a2fc8d80c001", "metadata": metadata}});
+            "name": name, "flavorRef": "2", "imageRef": "dd475bc9-ea59-4310-a4ef-dfdaeaab2ab6", "metadata": metadata}});
         let (status, body) = self.request("POST", &path, Some(&body)).expect("Nova answers");
         assert_eq!(status, 202, "{body}");
         let answer: serde_json::Value = serde_json::from_str(&body).expect("a JSON answer");

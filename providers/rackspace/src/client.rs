@@ -368,7 +368,7 @@ mod tests {
 /// that expire (its Nova takes any token), throttling with `Retry-After`, server errors
 /// that pass, and pages ended by `marker` alone.
 #[cfg(test)]
-mod canned {
+pub(crate) mod canned {
     use std::io::{Read, Write};
 
     /// One canned answer: status, extra header lines, body.

@@ -222,3 +222,39 @@ fn keypair_attributes(keypair: &Json, known: &Attributes) -> Attributes {
     attributes.insert("fingerprint".into(), string(&keypair["fingerprint"]));
     attributes
 }
+
+/// Renaming, which Mimic does not serve (`PUT servers/ID` answers 405 there), against a
+/// canned server.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::client::canned::{serve, token};
+    use crate::client::{Retry, Settings};
+
+    #[test]
+    fn a_rename_is_a_put_of_the_name_alone_and_unchanged_metadata_is_not_sent() {
+        let server = |name: &str| json!({"server": {"id": "s1", "name": name, "status": "ACTIVE"}}).to_string();
+        let (endpoint, requests) =
+            serve(|endpoint| vec![token(endpoint, "t"), (200, "", server("new")), (200, "", server("new"))]);
+        let settings = Settings {
+            auth_url: Some(format!("{endpoint}/v2.0")),
+            username: Some("u".into()),
+            password: Some("p".into()),
+            ..Settings::default()
+        };
+        let mut client = Client::new(&settings).expect("client");
+        client.retry = Retry { attempts: 1, base: Duration::from_millis(1), max: Duration::from_millis(1) };
+        let prior: Attributes = [("id", "s1"), ("name", "old")].map(|(k, v)| (k.to_string(), Value::string(v))).into();
+        let mut planned = prior.clone();
+        planned.insert("name".into(), Value::string("new"));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let updated = runtime.block_on(server_update(&client, &prior, &planned)).expect("renamed");
+        assert_eq!(text(&updated, "name").as_deref(), Some("new"));
+        let requests = requests.join().expect("server");
+        assert!(requests[1].starts_with("PUT /nova/servers/s1 HTTP/1.1"), "{}", requests[1]);
+        assert!(requests[1].ends_with(r#"{"server":{"name":"new"}}"#), "{}", requests[1]);
+        assert!(requests[2].starts_with("GET /nova/servers/s1 HTTP/1.1"), "{}", requests[2]);
+    }
+}

@@ -19,8 +19,8 @@ mod mimic;
 
 use mimic::Mimic;
 
-/// An image Mimic's Nova lists in every region.
-const IMAGE: &str = "3afe97b2-26dc-49c5-a2cc-a2fc8d80c001";
+/// An image Mimic's Nova lists in every region (Ubuntu 14.04).
+const IMAGE: &str = "dd475bc9-ea59-4310-a4ef-dfdaeaab2ab6";
 const PUBLIC_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0ZXN0a2V5Zm9yaW5mcmF0ZXN0c29ubHkxMjM0NTY3 test";
 
 fn settings(mimic: &Mimic, username: &str) -> Settings {
@@ -93,13 +93,17 @@ fn a_server_is_created_read_changed_and_deleted_as_nova_sees_it() {
     let mut planned = server("web-1", metadata(&[("role", "web")]));
     planned.insert("key_pair".into(), Value::string("deployer"));
     planned.insert("user_data".into(), Value::string("#cloud-config\n"));
+    let public_net = Value::string("00000000-0000-0000-0000-000000000000");
+    planned.insert("networks".into(), Value::list(vec![public_net.clone()]));
     let created = runtime.block_on(provider.create("compute_instance", &planned)).expect("server created");
     let id = text(&created, "id").to_string();
     assert_eq!(text(&created, "status"), "ACTIVE");
     assert!(!text(&created, "admin_pass").is_empty());
     assert!(!text(&created, "access_ip_v4").is_empty());
     assert!(text(&created, "access_ip_v6").contains(':'));
+    // Nova reports neither; they are what was asked for.
     assert_eq!(text(&created, "user_data"), "#cloud-config\n");
+    assert_eq!(created["networks"], Value::list(vec![public_net]));
 
     let shown = mimic.nova(&["show", "web-1"]);
     assert_eq!(field(&shown, "name"), "web-1");
