@@ -149,7 +149,7 @@ fn attribute<'a>(stdlib: &'a Stdlib, provider: &str, kind: &str, name: &str) -> 
 #[test]
 fn provider_names_are_sorted_and_complete() {
     let names = builtin().provider_names();
-    assert_eq!(names, ["aws", "exec", "local", "null", "random", "ssh", "time", "tls"]);
+    assert_eq!(names, ["aws", "exec", "local", "null", "rackspace", "random", "ssh", "time", "tls"]);
 }
 
 #[test]

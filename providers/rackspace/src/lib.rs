@@ -42,7 +42,7 @@ fn computed(name: &str, description: &str) -> AttributeSchema {
 fn compute_instance() -> Schema {
     kind(
         "A Cloud Server. Created when it is `ACTIVE`; deleted when Nova no longer finds it.",
-        "The server's id (a UUID).",
+        "The server's id.",
         vec![
             required("name", "The server's name; changed in place.").validate(length(1, 255)),
             required("flavor_id", "The size, such as `general1-1` (`2` in Mimic); a new size replaces the server.")
@@ -74,7 +74,7 @@ fn compute_instance() -> Schema {
             computed("access_ip_v4", "The public IPv4 address."),
             computed("access_ip_v6", "The public IPv6 address."),
             computed("status", "The server's status, `ACTIVE` once created."),
-            computed("admin_pass", "The root password Nova generated; only known to the apply that created it.")
+            computed("admin_pass", "The root password Nova generated at creation; kept in the state, never shown.")
                 .sensitive(),
         ],
     )
