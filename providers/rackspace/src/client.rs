@@ -465,7 +465,8 @@ mod canned_tests {
                 (200, "", r#"{"server": {"id": "s1", "status": "ACTIVE"}}"#.into()),
             ]
         });
-        let answer = run(client(&endpoint).compute("GET", "servers/s1", None)).ok().expect("an answer");
+        let answer =
+            run(client(&endpoint).compute("GET", "servers/s1", None)).unwrap_or_else(|e| panic!("an answer: {e:?}"));
         assert_eq!(answer.body["server"]["id"], "s1");
         let requests = server.join().expect("server");
         let lines: Vec<&str> = requests.iter().filter_map(|r| r.lines().next()).collect();
@@ -519,7 +520,8 @@ mod canned_tests {
                 page(&["e"], None),
             ]
         });
-        let items = run(client(&endpoint).list("servers/detail", "servers", 2)).ok().expect("items");
+        let items =
+            run(client(&endpoint).list("servers/detail", "servers", 2)).unwrap_or_else(|e| panic!("items: {e:?}"));
         let ids: Vec<&str> = items.iter().filter_map(|i| i["id"].as_str()).collect();
         assert_eq!(ids, ["a", "b", "c", "d", "e"]);
         let requests = server.join().expect("server");

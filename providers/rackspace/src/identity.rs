@@ -188,9 +188,9 @@ mod tests {
 
     #[test]
     fn the_compute_endpoint_of_the_region_is_taken_from_the_catalog() {
-        let session = session_from(&access("DFW"), Some("ord")).ok().expect("session");
+        let session = session_from(&access("DFW"), Some("ord")).unwrap_or_else(|e| panic!("session: {e:?}"));
         assert_eq!((session.token.as_str(), session.compute_url.as_str()), ("tok", "http://h/nova/ORD/v2/t"));
-        let default = session_from(&access("DFW"), None).ok().expect("session");
+        let default = session_from(&access("DFW"), None).unwrap_or_else(|e| panic!("session: {e:?}"));
         assert_eq!(default.compute_url, "http://h/nova/DFW/v2/t");
         let missing = session_from(&access("DFW"), Some("LON")).err().expect("an error");
         assert_eq!(missing.message, "the service catalog has no compute endpoint in region `LON`");
