@@ -194,6 +194,8 @@ fn expected_kinds_exist() {
         "local.file",
         "data local.file",
         "null.resource",
+        "rackspace.compute_instance",
+        "rackspace.compute_keypair",
         "random.id",
         "random.integer",
         "random.password",

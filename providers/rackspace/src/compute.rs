@@ -54,32 +54,49 @@ pub async fn server_create(client: &Client, planned: &Attributes) -> ProviderRes
     let mut known = planned.clone();
     known.insert("id".into(), Value::string(&id));
     known.insert("admin_pass".into(), admin_pass);
-    let server = wait_until_active(client, &id).await?;
-    Ok(server_attributes(&server, &known))
+    match wait_until_active(client, &id).await? {
+        Built::Active(server) => Ok(server_attributes(&server, &known)),
+        Built::Failed(fault) => {
+            // A server in ERROR is of no use, and a failed create leaves nothing in the
+            // state to destroy it by: it is deleted here.
+            let deleted = server_delete(client, &known).await;
+            let outcome = if deleted.is_ok() { "it was deleted" } else { "deleting it failed too" };
+            Err(ProviderError::new(format!("server `{id}` went into status ERROR ({outcome}): {fault}"))
+                .with_help("Nova's message says why; apply again to build a new server"))
+        }
+        Built::Stuck(status) => Err(ProviderError::new(format!(
+            "server `{id}` is still {status} after {} s",
+            client.wait.timeout.as_secs()
+        ))
+        .with_help(format!(
+            "it is left as it is: adopt it with `infra import ADDRESS {id}` once it is ACTIVE, or delete it"
+        ))),
+    }
 }
 
-/// Polls the server until it is `ACTIVE`; `ERROR` (with Nova's fault message) and the
-/// timeout are errors naming the server, which the state keeps.
-async fn wait_until_active(client: &Client, id: &str) -> ProviderResult<Json> {
+/// How waiting for a new server ended.
+enum Built {
+    Active(Json),
+    /// `ERROR`, with Nova's fault message.
+    Failed(String),
+    /// Still in this status at the timeout.
+    Stuck(String),
+}
+
+/// Polls the server until it is `ACTIVE` or `ERROR`, or the timeout passes.
+async fn wait_until_active(client: &Client, id: &str) -> ProviderResult<Built> {
     let start = Instant::now();
     loop {
         let Some(server) = server_get(client, id).await? else {
             return Err(ProviderError::new(format!("server `{id}` disappeared while it was being built")));
         };
         match server["status"].as_str().unwrap_or_default() {
-            "ACTIVE" => return Ok(server),
+            "ACTIVE" => return Ok(Built::Active(server)),
             "ERROR" => {
                 let fault = server["fault"]["message"].as_str().unwrap_or("Nova gave no fault message");
-                return Err(ProviderError::new(format!("server `{id}` went into status ERROR: {fault}"))
-                    .with_help("the server is kept in the state: destroy it, or taint it to build another"));
+                return Ok(Built::Failed(fault.to_string()));
             }
-            status if start.elapsed() >= client.wait.timeout => {
-                return Err(ProviderError::new(format!(
-                    "server `{id}` is still {status} after {} s",
-                    client.wait.timeout.as_secs()
-                ))
-                .with_help("the server is kept in the state; the next plan reads it again"));
-            }
+            status if start.elapsed() >= client.wait.timeout => return Ok(Built::Stuck(status.to_string())),
             _ => tokio::time::sleep(client.wait.interval).await,
         }
     }

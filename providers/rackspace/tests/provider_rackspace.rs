@@ -185,7 +185,8 @@ fn a_server_in_error_is_an_error_and_one_still_building_is_waited_for() {
     // Mimic puts a server whose metadata has `server_error` into ERROR.
     let failing = server("broken", metadata(&[("server_error", "1")]));
     let error = runtime.block_on(provider.create("compute_instance", &failing)).expect_err("ERROR");
-    assert!(error.message.contains("went into status ERROR"), "{}", error.message);
+    assert!(error.message.contains("went into status ERROR (it was deleted)"), "{}", error.message);
+    assert!(!mimic.nova(&["list"]).contains("broken"));
 
     // `server_building` keeps it in BUILD for that many seconds of Mimic's clock, which
     // moves only when told to: a thread moves it while the provider polls.
@@ -211,6 +212,7 @@ fn a_server_in_error_is_an_error_and_one_still_building_is_waited_for() {
     let stuck = server("stuck", metadata(&[("server_building", "100000")]));
     let error = runtime.block_on(impatient.create("compute_instance", &stuck)).expect_err("timeout");
     assert!(error.message.contains("is still BUILD after"), "{}", error.message);
+    assert!(error.help.unwrap_or_default().contains("infra import ADDRESS"));
 }
 
 /// Moves Mimic's clock on by `seconds`.
