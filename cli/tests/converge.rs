@@ -4,8 +4,8 @@
 //! `tests/converge/PROVIDER/KIND.converge` (the format is in docs/contributing/converge.md).
 //! A kind without a data file, or whose file leaves an attribute uncovered, fails the suite.
 //! One moto serves every `aws` case, one Linode stand-in behind Prism every `linode`
-//! case and one sshd every `ssh` case (their `provider` blocks are put before each
-//! configuration), except the kinds that change the operating
+//! case, one Mimic every `rackspace` case and one sshd every `ssh` case (their `provider`
+//! blocks are put before each configuration), except the kinds that change the operating
 //! system (packages, services, users, groups): those run on one Debian container
 //! (`support/debian.rs`), never on this machine. Cases run a few at a time, each in its
 //! own directory.
@@ -25,6 +25,8 @@ mod common;
 
 #[path = "support/debian.rs"]
 mod debian;
+#[path = "support/mimic.rs"]
+mod mimic;
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/prism.rs"]
@@ -34,6 +36,7 @@ mod sshd;
 
 use common::{command, text};
 use debian::Debian;
+use mimic::Mimic;
 use moto::Moto;
 use prism::Prism;
 use sshd::Sshd;
@@ -122,6 +125,9 @@ enum How {
     /// `linode PATH`: a GET of the Linode API through Prism; the object is there when it
     /// answers 200, gone when 404.
     Linode(String),
+    /// `nova ARGS...`: python-novaclient against Mimic; the object is there when what
+    /// it prints names the subject's id.
+    Nova(Vec<String>),
 }
 
 /// A kind's data file.
@@ -237,9 +243,10 @@ fn lookups(text: &str) -> Result<Vec<Lookup>, String> {
             Some((first, [path])) if first == "file" => How::File(path.clone()),
             Some((first, rest)) if first == "ssh" && !rest.is_empty() => How::Ssh(rest.join(" ")),
             Some((first, [path])) if first == "linode" => How::Linode(path.clone()),
+            Some((first, rest)) if first == "nova" && !rest.is_empty() => How::Nova(rest.to_vec()),
             _ => {
                 return Err(format!(
-                    "`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...`, `ssh SCRIPT` or `linode PATH`"
+                    "`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...`, `ssh SCRIPT`, `linode PATH` or `nova ARGS...`"
                 ))
             }
         };
@@ -420,6 +427,8 @@ struct Case<'a> {
     debian: Option<&'a Debian>,
     /// The Linode stand-in behind Prism (started only when a `linode` case runs).
     linode: Option<&'a Prism>,
+    /// The server of the `rackspace` cases (started only when one runs).
+    mimic: Option<&'a Mimic>,
     dir: PathBuf,
 }
 
@@ -429,9 +438,10 @@ impl Case<'_> {
     }
 
     fn write(&self, config: &str) {
-        let provider = match (self.sshd, self.debian) {
-            (_, Some(debian)) if self.spec.on_debian() => debian.provider_block(),
-            (Some(sshd), _) if self.spec.provider == "ssh" => sshd.provider_block(),
+        let provider = match (self.sshd, self.debian, self.mimic) {
+            (_, Some(debian), _) if self.spec.on_debian() => debian.provider_block(),
+            (Some(sshd), _, _) if self.spec.provider == "ssh" => sshd.provider_block(),
+            (_, _, Some(mimic)) if self.spec.provider == "rackspace" => mimic.provider_block(),
             _ => match self.linode.filter(|_| self.spec.provider == "linode") {
                 Some(p) => format!("provider linode {{\n  api_url = \"{}\"\n  token = \"{}\"\n}}\n", p.url, p.token),
                 None => String::new(),
@@ -546,6 +556,21 @@ impl Case<'_> {
                     let (status, answer) = prism.api("GET", &path, None);
                     let expected = if present { 200 } else { 404 };
                     assert_eq!(status, expected, "{}: `GET {path}` answered {answer}", self.label());
+                }
+                How::Nova(args) => {
+                    let args: Vec<String> = args.iter().map(|a| self.fill(a, attributes)).collect();
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let mimic = self.mimic.unwrap_or_else(|| panic!("{}: `nova` lookups need Mimic", self.label()));
+                    let printed = mimic.nova(&args);
+                    let id = attributes["id"].as_str().unwrap_or_default();
+                    let found = !id.is_empty() && printed.contains(id);
+                    assert_eq!(
+                        found,
+                        present,
+                        "{}: `nova {}` names `{id}`: {found}\n{printed}",
+                        self.label(),
+                        args.join(" ")
+                    );
                 }
             }
         }
@@ -741,6 +766,7 @@ fn every_resource_kind_converges() {
     let sshd = specs.iter().any(|spec| spec.provider == "ssh" && !spec.on_debian()).then(Sshd::start);
     let debian = specs.iter().any(Spec::on_debian).then(Debian::start);
     let linode = specs.iter().any(|spec| spec.provider == "linode").then(|| Prism::start(&prism::LINODE));
+    let mimic = specs.iter().any(|spec| spec.provider == "rackspace").then(Mimic::start);
     let temp = tempfile::tempdir().expect("temp dir");
     let queue: Mutex<Vec<(&Spec, &'static str)>> =
         Mutex::new(specs.iter().flat_map(|s| [(s, "minimal"), (s, "full")]).rev().collect());
@@ -752,8 +778,8 @@ fn every_resource_kind_converges() {
                 let data = if spec.data { "data-" } else { "" };
                 let dir = temp.path().join(format!("{data}{}-{}-{config}", spec.provider, spec.kind));
                 std::fs::create_dir(&dir).expect("case dir");
-                let (sshd, debian, linode) = (sshd.as_ref(), debian.as_ref(), linode.as_ref());
-                let case = Case { spec, config, moto: &moto, sshd, debian, linode, dir };
+                let (sshd, debian, linode, mimic) = (sshd.as_ref(), debian.as_ref(), linode.as_ref(), mimic.as_ref());
+                let case = Case { spec, config, moto: &moto, sshd, debian, linode, mimic, dir };
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case.run()));
                 if let Err(panic) = outcome {
                     let message = panic

@@ -3,7 +3,9 @@
 //!
 //! The small built-in providers (`exec`, `local`, `null`, `random`, `time`, `tls`) live
 //! in this crate, one module each; network providers are crates of their own under
-//! `providers/` (`aws` is `infra-provider-aws`, `linode` is `infra-provider-linode`, `qemu` is `infra-provider-qemu`, `ssh` is `infra-provider-ssh`), re-exported here by name. All of them
+//! `providers/` (`aws` is `infra-provider-aws`, `linode` is `infra-provider-linode`, `qemu` is
+//! `infra-provider-qemu`, `rackspace` is `infra-provider-rackspace`, `ssh` is `infra-provider-ssh`),
+//! re-exported here by name. All of them
 //! build their schemas with the shared helpers of `infra-provider-kit`.
 
 use infra_compiler::schema::ProviderSchema;
@@ -11,6 +13,7 @@ use infra_compiler::schema::ProviderSchema;
 pub use infra_provider_aws as aws;
 pub use infra_provider_linode as linode;
 pub use infra_provider_qemu as qemu;
+pub use infra_provider_rackspace as rackspace;
 pub use infra_provider_ssh as ssh;
 
 pub mod exec;
@@ -30,6 +33,7 @@ pub fn all() -> Vec<ProviderSchema> {
         local::schema(),
         null::schema(),
         qemu::schema(),
+        rackspace::schema(),
         random::schema(),
         ssh::schema(),
         time::schema(),
@@ -46,6 +50,7 @@ pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFa
         local::factory(),
         null::factory(),
         qemu::factory(),
+        rackspace::factory(),
         random::factory(),
         ssh::factory(),
         time::factory(),

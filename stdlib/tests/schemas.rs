@@ -149,7 +149,7 @@ fn attribute<'a>(stdlib: &'a Stdlib, provider: &str, kind: &str, name: &str) -> 
 #[test]
 fn provider_names_are_sorted_and_complete() {
     let names = builtin().provider_names();
-    assert_eq!(names, ["aws", "exec", "linode", "local", "null", "qemu", "random", "ssh", "time", "tls"]);
+    assert_eq!(names, ["aws", "exec", "linode", "local", "null", "qemu", "rackspace", "random", "ssh", "time", "tls"]);
 }
 
 #[test]
@@ -205,6 +205,8 @@ fn expected_kinds_exist() {
         "qemu.disk",
         "qemu.vm",
         "data qemu.cloudinit_config",
+        "rackspace.compute_instance",
+        "rackspace.compute_keypair",
         "random.id",
         "random.integer",
         "random.password",

@@ -1,0 +1,533 @@
+//! Talking to Rackspace: the settings and where they come from, one authenticated
+//! session (token and compute endpoint, from [`identity`](crate::identity)), retries of
+//! throttled and failed requests with jittered exponential backoff (honouring
+//! `Retry-After`), a new token when the old one is refused (401), pagination of lists,
+//! and Nova's error documents turned into [`ProviderError`]s.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use infra_runtime::provider::ProviderError;
+use rand::Rng;
+use serde_json::Value as Json;
+
+use crate::identity::{self, Credentials, Session};
+
+/// Rackspace's public identity service (v2.0).
+pub const DEFAULT_AUTH_URL: &str = "https://identity.api.rackspacecloud.com/v2.0/";
+/// How often a throttled or failed request is tried in all.
+const MAX_ATTEMPTS: u32 = 6;
+/// The first backoff; each retry doubles it, up to `max`, and waits a random part of it
+/// ("full jitter").
+const BASE_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// The longest `Retry-After` honoured; a longer one waits this long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The provider's settings as configured; each falls back to its `OS_*` variable.
+#[derive(Clone, Default)]
+pub struct Settings {
+    pub auth_url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub api_key: Option<String>,
+    pub tenant_name: Option<String>,
+    pub region: Option<String>,
+    /// The process environment, passed in so tests can set it without touching the
+    /// process's own.
+    pub environment: BTreeMap<String, String>,
+}
+
+/// How throttled and failed requests are tried again.
+#[derive(Clone, Copy, Debug)]
+pub struct Retry {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max: Duration,
+}
+
+/// How long a server may take to become `ACTIVE` or to disappear, and the pause between
+/// two looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Wait {
+    pub timeout: Duration,
+    pub interval: Duration,
+}
+
+/// A configured connection; it authenticates on its first request.
+pub struct Client {
+    http: reqwest::Client,
+    auth_url: String,
+    credentials: Credentials,
+    tenant_name: Option<String>,
+    /// The region as configured; the user's default region when `None`.
+    region: Option<String>,
+    session: tokio::sync::Mutex<Option<Session>>,
+    pub retry: Retry,
+    pub wait: Wait,
+}
+
+/// One HTTP answer.
+pub struct Answer {
+    pub status: u16,
+    pub body: Json,
+}
+
+impl Client {
+    /// A client from the settings, or an error saying which setting is missing.
+    pub fn new(settings: &Settings) -> Result<Client, ProviderError> {
+        let env = |name: &str| settings.environment.get(name).filter(|v| !v.is_empty()).cloned();
+        let auth_url = settings.auth_url.clone().or_else(|| env("OS_AUTH_URL")).unwrap_or(DEFAULT_AUTH_URL.to_string());
+        identity::check_version(&auth_url)?;
+        let username = settings.username.clone().or_else(|| env("OS_USERNAME")).ok_or_else(|| {
+            ProviderError::new("no Rackspace user name set")
+                .on_attribute("username")
+                .with_help("set `username` in `provider rackspace`, or OS_USERNAME")
+        })?;
+        let password = settings.password.clone().or_else(|| env("OS_PASSWORD"));
+        let api_key = settings.api_key.clone().or_else(|| env("OS_API_KEY"));
+        let credentials = match (password, api_key) {
+            (Some(password), _) => Credentials::Password { username, password },
+            (None, Some(api_key)) => Credentials::ApiKey { username, api_key },
+            (None, None) => {
+                return Err(ProviderError::new("no Rackspace password or API key set")
+                    .with_help("set `password` or `api_key` in `provider rackspace`, or OS_PASSWORD or OS_API_KEY"))
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
+        Ok(Client {
+            http,
+            auth_url,
+            credentials,
+            tenant_name: settings.tenant_name.clone().or_else(|| env("OS_TENANT_NAME")),
+            region: settings.region.clone().or_else(|| env("OS_REGION_NAME")),
+            session: tokio::sync::Mutex::new(None),
+            retry: Retry { attempts: MAX_ATTEMPTS, base: BASE_BACKOFF, max: MAX_BACKOFF },
+            wait: Wait { timeout: Duration::from_secs(1800), interval: Duration::from_secs(5) },
+        })
+    }
+
+    /// The current session, authenticating when there is none.
+    async fn session(&self) -> Result<Session, ProviderError> {
+        let mut session = self.session.lock().await;
+        if let Some(current) = session.as_ref() {
+            return Ok(current.clone());
+        }
+        let request = identity::Request {
+            auth_url: &self.auth_url,
+            credentials: &self.credentials,
+            tenant_name: self.tenant_name.as_deref(),
+            region: self.region.as_deref(),
+        };
+        let fresh = identity::authenticate(self, &request).await?;
+        *session = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Forgets `token` (refused by the server), so the next request authenticates again;
+    /// a newer token another request already fetched is kept.
+    async fn forget(&self, token: &str) {
+        let mut session = self.session.lock().await;
+        if session.as_ref().is_some_and(|s| s.token == token) {
+            *session = None;
+        }
+    }
+
+    /// The compute endpoint of the configured region.
+    pub async fn compute_url(&self) -> Result<String, ProviderError> {
+        Ok(self.session().await?.compute_url)
+    }
+
+    /// Sends one compute request (`path` relative to the compute endpoint, or a whole URL
+    /// from a `links` entry), retrying throttling and server errors and authenticating
+    /// again once when the token is refused. An error status is an `Err` unless it is
+    /// 404, which callers read as "gone".
+    pub async fn compute(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Answer, ProviderError> {
+        let mut authenticated_again = false;
+        loop {
+            let session = self.session().await?;
+            let url =
+                if path.starts_with("http") { path.to_string() } else { format!("{}/{path}", session.compute_url) };
+            let answer = self.send(method, &url, Some(&session.token), body).await;
+            match answer {
+                Ok(answer) if answer.status == 401 && !authenticated_again => {
+                    // The token expired (or was revoked): one new token, then the request again.
+                    self.forget(&session.token).await;
+                    authenticated_again = true;
+                }
+                Ok(answer) if answer.status < 300 || answer.status == 404 => return Ok(answer),
+                Ok(answer) => return Err(failure(method, path, &answer)),
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Sends a request with retries of 429 and 5xx answers and of failed connections;
+    /// any other answer is returned as it is.
+    pub(crate) async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&Json>,
+    ) -> Result<Answer, ProviderError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.send_once(method, url, token, body).await;
+            let last = attempt >= self.retry.attempts;
+            match result {
+                Ok((answer, retry_after)) if !last && (answer.status == 429 || answer.status >= 500) => {
+                    let pause = retry_after.unwrap_or_else(|| backoff(attempt, self.retry.base, self.retry.max));
+                    tokio::time::sleep(pause).await;
+                }
+                Ok((answer, _)) => return Ok(answer),
+                Err(_) if !last => tokio::time::sleep(backoff(attempt, self.retry.base, self.retry.max)).await,
+                Err(message) => {
+                    return Err(ProviderError::new(format!("Rackspace {method} {}: {message}", path_of(url)))
+                        .with_help("check `auth_url` (or OS_AUTH_URL) and the network")
+                        .retryable())
+                }
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&Json>,
+    ) -> Result<(Answer, Option<Duration>), String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut request = self.http.request(method, url).header("Accept", "application/json");
+        if let Some(token) = token {
+            request = request.header("X-Auth-Token", token);
+        }
+        if let Some(body) = body {
+            request = request.header("Content-Type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.map_err(|e| format!("cannot reach the server: {}", error_chain(&e)))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|seconds| Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
+        let bytes = response.bytes().await.map_err(|e| format!("cannot read the answer: {e}"))?;
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(&bytes).trim().to_string()));
+        Ok((Answer { status, body }, retry_after))
+    }
+
+    /// Every item of a paginated list (`servers/detail`, `os-keypairs`...): pages of
+    /// `page_size` items asked for with `limit`, each next page by the `next` link of
+    /// `KEY_links` when the server gives one, else by `marker` (the last item's id) for as
+    /// long as pages come back full.
+    pub async fn list(&self, path: &str, key: &str, page_size: usize) -> Result<Vec<Json>, ProviderError> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut next = format!("{path}{separator}limit={page_size}");
+        let mut items = Vec::new();
+        loop {
+            let answer = self.compute("GET", &next, None).await?;
+            if answer.status == 404 {
+                return Err(failure("GET", &next, &answer));
+            }
+            let page = answer.body[key].as_array().cloned().unwrap_or_default();
+            let link = answer.body[format!("{key}_links")]
+                .as_array()
+                .and_then(|links| links.iter().find(|l| l["rel"] == "next"))
+                .and_then(|l| l["href"].as_str())
+                .map(str::to_string);
+            let marker = page.last().and_then(item_id);
+            let full = page.len() >= page_size;
+            items.extend(page);
+            next = match (link, marker) {
+                (Some(link), _) => link,
+                (None, Some(marker)) if full => format!("{path}{separator}limit={page_size}&marker={marker}"),
+                _ => return Ok(items),
+            };
+        }
+    }
+}
+
+/// An item's id for `marker`: its `id`, or a key pair's name.
+fn item_id(item: &Json) -> Option<String> {
+    item["id"].as_str().or_else(|| item["keypair"]["name"].as_str()).map(str::to_string)
+}
+
+/// A URL's path, for messages (a whole URL is long and says nothing more).
+fn path_of(url: &str) -> &str {
+    url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).unwrap_or(url)
+}
+
+/// The message of an OpenStack error document (`{"badRequest": {"message": ...}}`), or
+/// the body itself when it is text.
+pub fn error_message(body: &Json) -> String {
+    match body {
+        Json::Object(fields) => {
+            fields.values().find_map(|v| v["message"].as_str()).map(str::to_string).unwrap_or_else(|| body.to_string())
+        }
+        Json::String(text) if !text.is_empty() => text.clone(),
+        _ => "no message".to_string(),
+    }
+}
+
+/// An error answer of the compute API as a provider error.
+pub fn failure(method: &str, path: &str, answer: &Answer) -> ProviderError {
+    let message = error_message(&answer.body);
+    let path = path_of(path).split('?').next().unwrap_or_default();
+    let error =
+        ProviderError::new(format!("Rackspace compute {method} {path} failed with {}: {message}", answer.status));
+    match answer.status {
+        401 | 403 => error.with_help("the credentials were refused; check `username`, `password` or `api_key`"),
+        429 | 500.. => error.with_help("the service stayed unavailable through the retries").retryable(),
+        _ => error.with_help("the compute API refused a value of the configuration; the message says which"),
+    }
+}
+
+/// The wait before retry `attempt` (1 after the first failure): a random part of a
+/// ceiling that doubles from `base` up to `max`.
+fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let ceiling = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1))).min(max);
+    ceiling.mul_f64(rand::thread_rng().gen_range(0.0..=1.0))
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        for attempt in 1..20 {
+            let ceiling = base.saturating_mul(2u32.saturating_pow(attempt - 1)).min(max);
+            assert!(backoff(attempt, base, max) <= ceiling);
+        }
+    }
+
+    #[test]
+    fn error_documents_give_their_message() {
+        let body = serde_json::json!({"itemNotFound": {"message": "Instance could not be found", "code": 404}});
+        assert_eq!(error_message(&body), "Instance could not be found");
+        assert_eq!(error_message(&Json::String("KeyPair not found: k".into())), "KeyPair not found: k");
+        assert_eq!(error_message(&Json::Null), "no message");
+    }
+
+    #[test]
+    fn messages_name_the_path_not_the_host() {
+        assert_eq!(path_of("http://127.0.0.1:1/v2/t/servers?limit=1"), "/v2/t/servers?limit=1");
+        let answer = Answer { status: 400, body: serde_json::json!({"badRequest": {"message": "bad flavor"}}) };
+        let error = failure("POST", "http://h/v2/t/servers", &answer);
+        assert_eq!(error.message, "Rackspace compute POST /v2/t/servers failed with 400: bad flavor");
+        assert!(!error.retryable);
+    }
+
+    #[test]
+    fn settings_fall_back_to_the_environment_and_missing_ones_are_named() {
+        let environment: BTreeMap<String, String> =
+            [("OS_USERNAME", "u"), ("OS_API_KEY", "k"), ("OS_REGION_NAME", "ORD"), ("OS_TENANT_NAME", "t")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let client =
+            Client::new(&Settings { environment: environment.clone(), ..Settings::default() }).expect("client");
+        assert_eq!(client.auth_url, DEFAULT_AUTH_URL);
+        assert_eq!(client.region.as_deref(), Some("ORD"));
+        assert_eq!(client.tenant_name.as_deref(), Some("t"));
+        assert!(matches!(client.credentials, Credentials::ApiKey { .. }));
+
+        let password = Settings { password: Some("p".into()), environment, ..Settings::default() };
+        assert!(matches!(Client::new(&password).expect("client").credentials, Credentials::Password { .. }));
+
+        let nothing = Client::new(&Settings::default()).err().expect("an error");
+        assert_eq!(nothing.message, "no Rackspace user name set");
+        let no_secret = Settings { username: Some("u".into()), ..Settings::default() };
+        let error = Client::new(&no_secret).err().expect("an error");
+        assert_eq!(error.message, "no Rackspace password or API key set");
+    }
+}
+
+/// A hand-written HTTP server with canned answers, for what Mimic cannot show: tokens
+/// that expire (its Nova takes any token), throttling with `Retry-After`, server errors
+/// that pass, and pages ended by `marker` alone.
+#[cfg(test)]
+pub(crate) mod canned {
+    use std::io::{Read, Write};
+
+    /// One canned answer: status, extra header lines, body.
+    pub type Canned = (u16, &'static str, String);
+
+    /// Serves `answers(endpoint)` one per connection and returns the requests served.
+    pub fn serve(answers: impl FnOnce(&str) -> Vec<Canned>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let answers = answers(&endpoint);
+        let server = std::thread::spawn(move || {
+            let mut served = Vec::new();
+            for (status, headers, body) in answers {
+                let Ok((mut stream, _)) = listener.accept() else { break };
+                served.push(read_request(&mut stream));
+                let answer = format!(
+                    "HTTP/1.1 {status} Canned\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\n\
+                     connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+            served
+        });
+        (endpoint, server)
+    }
+
+    /// The request line, headers and as much body as they announce.
+    fn read_request(stream: &mut std::net::TcpStream) -> String {
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buffer).unwrap_or(0);
+            request.extend_from_slice(&buffer[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length {
+                    return text;
+                }
+            }
+            if n == 0 {
+                return text;
+            }
+        }
+    }
+
+    /// An identity answer handing out `token`, with the compute endpoint of ORD at
+    /// `endpoint/nova`.
+    pub fn token(endpoint: &str, token: &str) -> Canned {
+        let body = serde_json::json!({"access": {
+            "token": {"id": token},
+            "user": {"RAX-AUTH:defaultRegion": "ORD"},
+            "serviceCatalog": [{"name": "cloudServersOpenStack", "type": "compute",
+                "endpoints": [{"region": "ORD", "publicURL": format!("{endpoint}/nova")}]}]}});
+        (200, "", body.to_string())
+    }
+}
+
+#[cfg(test)]
+mod canned_tests {
+    use super::canned::{serve, token};
+    use super::*;
+
+    fn client(endpoint: &str) -> Client {
+        let settings = Settings {
+            auth_url: Some(format!("{endpoint}/v2.0")),
+            username: Some("u".into()),
+            api_key: Some("secret-key".into()),
+            ..Settings::default()
+        };
+        let mut client = Client::new(&settings).expect("client");
+        client.retry = Retry { attempts: 4, base: Duration::from_millis(1), max: Duration::from_millis(5) };
+        client
+    }
+
+    fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
+    }
+
+    #[test]
+    fn an_expired_token_is_renewed_and_throttling_and_server_errors_are_retried() {
+        let (endpoint, server) = serve(|endpoint| {
+            vec![
+                token(endpoint, "first"),
+                (401, "", r#"{"unauthorized": {"message": "token expired", "code": 401}}"#.into()),
+                token(endpoint, "second"),
+                (429, "retry-after: 0\r\n", r#"{"overLimit": {"message": "slow down", "code": 429}}"#.into()),
+                (503, "", "Service Unavailable".into()),
+                (200, "", r#"{"server": {"id": "s1", "status": "ACTIVE"}}"#.into()),
+            ]
+        });
+        let answer =
+            run(client(&endpoint).compute("GET", "servers/s1", None)).unwrap_or_else(|e| panic!("an answer: {e:?}"));
+        assert_eq!(answer.body["server"]["id"], "s1");
+        let requests = server.join().expect("server");
+        let lines: Vec<&str> = requests.iter().filter_map(|r| r.lines().next()).collect();
+        assert_eq!(lines[0], "POST /v2.0/tokens HTTP/1.1");
+        assert_eq!(lines[1], "GET /nova/servers/s1 HTTP/1.1");
+        assert_eq!(lines[2], "POST /v2.0/tokens HTTP/1.1");
+        assert!(requests[0].contains(r#""apiKey":"secret-key""#));
+        assert!(requests[1].to_ascii_lowercase().contains("x-auth-token: first"));
+        for request in &requests[3..] {
+            assert!(request.to_ascii_lowercase().contains("x-auth-token: second"), "{request}");
+        }
+    }
+
+    #[test]
+    fn retries_are_bounded_and_a_refused_new_token_is_an_error() {
+        let (endpoint, server) = serve(|endpoint| {
+            let mut answers = vec![token(endpoint, "t")];
+            answers.extend((0..4).map(|_| (500, "", r#"{"computeFault": {"message": "boom"}}"#.to_string())));
+            answers
+        });
+        let error = run(client(&endpoint).compute("GET", "servers/s1", None)).err().expect("an error");
+        assert_eq!(error.message, "Rackspace compute GET servers/s1 failed with 500: boom");
+        assert!(error.retryable);
+        assert_eq!(server.join().expect("server").len(), 5);
+
+        let (endpoint, _server) = serve(|endpoint| {
+            vec![
+                token(endpoint, "t"),
+                (401, "", String::new()),
+                (401, "", r#"{"unauthorized": {"message": "bad key"}}"#.to_string()),
+            ]
+        });
+        let error = run(client(&endpoint).compute("GET", "servers/s1", None)).err().expect("an error");
+        assert_eq!(error.message, "Rackspace identity refused the credentials of user `u`: bad key");
+        assert!(!error.message.contains("secret-key") && !error.help.unwrap_or_default().contains("secret-key"));
+    }
+
+    #[test]
+    fn lists_follow_next_links_then_markers_to_the_last_page() {
+        let (endpoint, server) = serve(|endpoint| {
+            let page = |ids: &[&str], next: Option<String>| {
+                let servers: Vec<Json> = ids.iter().map(|id| serde_json::json!({"id": id})).collect();
+                let links: Vec<Json> =
+                    next.into_iter().map(|href| serde_json::json!({"rel": "next", "href": href})).collect();
+                (200, "", serde_json::json!({"servers": servers, "servers_links": links}).to_string())
+            };
+            vec![
+                token(endpoint, "t"),
+                page(&["a", "b"], Some(format!("{endpoint}/nova/servers/detail?limit=2&marker=b"))),
+                page(&["c", "d"], None),
+                page(&["e"], None),
+            ]
+        });
+        let items =
+            run(client(&endpoint).list("servers/detail", "servers", 2)).unwrap_or_else(|e| panic!("items: {e:?}"));
+        let ids: Vec<&str> = items.iter().filter_map(|i| i["id"].as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+        let requests = server.join().expect("server");
+        let lines: Vec<&str> = requests.iter().filter_map(|r| r.lines().next()).collect();
+        assert_eq!(lines[1], "GET /nova/servers/detail?limit=2 HTTP/1.1");
+        assert_eq!(lines[2], "GET /nova/servers/detail?limit=2&marker=b HTTP/1.1");
+        assert_eq!(lines[3], "GET /nova/servers/detail?limit=2&marker=d HTTP/1.1");
+    }
+}

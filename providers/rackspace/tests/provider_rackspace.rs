@@ -1,0 +1,254 @@
+//! The `rackspace` provider through the provider interface against Mimic (started on a
+//! free port of 127.0.0.1 and stopped when the test ends): servers and key pairs made,
+//! read, changed and deleted, each checked with python-novaclient; servers and key pairs made
+//! elsewhere imported; pagination; servers that fail or take time to build; credentials
+//! that are refused.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use infra_provider_rackspace::client::{Settings, Wait};
+use infra_provider_rackspace::Rackspace;
+use infra_runtime::provider::{Attributes, Provider, ReadResult};
+use infra_runtime::Value;
+
+#[path = "../../../cli/tests/support/mimic.rs"]
+mod mimic;
+
+use mimic::Mimic;
+
+/// An image Mimic's Nova lists in every region (Ubuntu 14.04).
+const IMAGE: &str = "dd475bc9-ea59-4310-a4ef-dfdaeaab2ab6";
+const PUBLIC_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0ZXN0a2V5Zm9yaW5mcmF0ZXN0c29ubHkxMjM0NTY3 test";
+
+fn settings(mimic: &Mimic, username: &str) -> Settings {
+    Settings {
+        auth_url: Some(mimic.auth_url()),
+        username: Some(username.to_string()),
+        password: Some("hunter2-secret".to_string()),
+        tenant_name: Some("infra-test".to_string()),
+        region: Some("ORD".to_string()),
+        ..Settings::default()
+    }
+}
+
+/// The provider configured as its block would, polling every 50 ms.
+fn provider(mimic: &Mimic) -> Rackspace {
+    let mut provider = Rackspace::new(&settings(mimic, "tester")).expect("configured");
+    provider.client.wait = Wait { timeout: Duration::from_secs(60), interval: Duration::from_millis(50) };
+    provider
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+fn attributes(pairs: &[(&str, Value)]) -> Attributes {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+fn metadata(pairs: &[(&str, &str)]) -> Value {
+    Value::map(pairs.iter().map(|(k, v)| (k.to_string(), Value::string(*v))).collect::<BTreeMap<_, _>>())
+}
+
+fn server(name: &str, metadata: Value) -> Attributes {
+    attributes(&[
+        ("name", Value::string(name)),
+        ("flavor_id", Value::string("2")),
+        ("image_id", Value::string(IMAGE)),
+        ("metadata", metadata),
+    ])
+}
+
+fn text<'a>(attributes: &'a Attributes, name: &str) -> &'a str {
+    attributes.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The value of `field` in a `nova show` table.
+fn field(table: &str, field: &str) -> String {
+    table
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            (cells.len() > 2 && cells[1] == field).then(|| cells[2].to_string())
+        })
+        .next()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_server_is_created_read_changed_and_deleted_as_nova_sees_it() {
+    let mimic = Mimic::start();
+    let runtime = runtime();
+    let provider = provider(&mimic);
+
+    let key = attributes(&[("name", Value::string("deployer")), ("public_key", Value::string(PUBLIC_KEY))]);
+    let key = runtime.block_on(provider.create("compute_keypair", &key)).expect("key pair created");
+    assert_eq!(text(&key, "id"), "deployer");
+    assert!(!text(&key, "fingerprint").is_empty());
+    assert!(mimic.nova(&["keypair-list"]).contains("deployer"));
+
+    let mut planned = server("web-1", metadata(&[("role", "web")]));
+    planned.insert("key_pair".into(), Value::string("deployer"));
+    planned.insert("user_data".into(), Value::string("#cloud-config\n"));
+    let public_net = Value::string("00000000-0000-0000-0000-000000000000");
+    planned.insert("networks".into(), Value::list(vec![public_net.clone()]));
+    let created = runtime.block_on(provider.create("compute_instance", &planned)).expect("server created");
+    let id = text(&created, "id").to_string();
+    assert_eq!(text(&created, "status"), "ACTIVE");
+    assert!(!text(&created, "admin_pass").is_empty());
+    assert!(!text(&created, "access_ip_v4").is_empty());
+    assert!(text(&created, "access_ip_v6").contains(':'));
+    // Nova reports neither; they are what was asked for.
+    assert_eq!(text(&created, "user_data"), "#cloud-config\n");
+    assert_eq!(created["networks"], Value::list(vec![public_net]));
+
+    let shown = mimic.nova(&["show", "web-1"]);
+    assert_eq!(field(&shown, "name"), "web-1");
+    assert_eq!(field(&shown, "status"), "ACTIVE");
+    assert_eq!(field(&shown, "key_name"), "deployer");
+    assert!(field(&shown, "metadata").contains(r#""role": "web""#), "{shown}");
+
+    // Read back: nothing changed, and what Nova does not report is kept.
+    let read = runtime.block_on(provider.read("compute_instance", &created)).expect("read");
+    assert_eq!(read, ReadResult::Found(created.clone()));
+
+    // Metadata changed behind Infra's back is drift; the update puts it back.
+    mimic.set_metadata_item(&id, "owner", "someone-else");
+    let ReadResult::Found(drifted) = runtime.block_on(provider.read("compute_instance", &created)).expect("read")
+    else {
+        panic!("the server is gone")
+    };
+    assert_eq!(drifted["metadata"], metadata(&[("owner", "someone-else"), ("role", "web")]));
+    let mut wanted = created.clone();
+    wanted.insert("metadata".into(), metadata(&[("role", "api")]));
+    let updated = runtime.block_on(provider.update("compute_instance", &drifted, &wanted)).expect("updated");
+    assert_eq!(updated["metadata"], metadata(&[("role", "api")]));
+    assert_eq!(text(&updated, "admin_pass"), text(&created, "admin_pass"));
+    let shown = mimic.nova(&["show", "web-1"]);
+    assert!(field(&shown, "metadata").contains(r#""role": "api""#), "{shown}");
+    assert!(!shown.contains("someone-else"), "{shown}");
+
+    runtime.block_on(provider.delete("compute_instance", &updated)).expect("deleted");
+    assert!(!mimic.nova(&["list"]).contains("web-1"));
+    assert_eq!(runtime.block_on(provider.read("compute_instance", &updated)).expect("read"), ReadResult::Gone);
+    // Deleting what is already gone is no error.
+    runtime.block_on(provider.delete("compute_instance", &updated)).expect("deleted again");
+
+    runtime.block_on(provider.delete("compute_keypair", &key)).expect("key pair deleted");
+    assert!(!mimic.nova(&["keypair-list"]).contains("deployer"));
+    assert_eq!(runtime.block_on(provider.read("compute_keypair", &key)).expect("read"), ReadResult::Gone);
+    runtime.block_on(provider.delete("compute_keypair", &key)).expect("key pair deleted again");
+}
+
+#[test]
+fn servers_and_key_pairs_made_elsewhere_are_imported_and_listed_page_by_page() {
+    let mimic = Mimic::start();
+    let runtime = runtime();
+    let provider = provider(&mimic);
+    let key_file = tempfile::NamedTempFile::new().expect("key file");
+    std::fs::write(key_file.path(), PUBLIC_KEY).expect("write the key");
+    mimic.nova(&["keypair-add", "--pub-key", &key_file.path().display().to_string(), "imported-key"]);
+    let id = mimic.create_server("made-elsewhere", serde_json::json!({"team": "ops"}));
+
+    let imported = runtime.block_on(provider.import("compute_instance", &id)).expect("imported");
+    assert_eq!(text(&imported, "name"), "made-elsewhere");
+    assert_eq!(text(&imported, "flavor_id"), "2");
+    assert_eq!(text(&imported, "image_id"), IMAGE);
+    assert_eq!(imported["metadata"], metadata(&[("team", "ops")]));
+    assert!(imported["admin_pass"].is_null() && imported["user_data"].is_null());
+
+    let key = runtime.block_on(provider.import("compute_keypair", "imported-key")).expect("imported");
+    assert_eq!(text(&key, "public_key"), PUBLIC_KEY);
+    let missing = runtime.block_on(provider.import("compute_keypair", "no-such-key")).expect_err("no key");
+    assert_eq!(missing.message, "there is no `rackspace.compute_keypair` with id `no-such-key`");
+
+    for n in 0..4 {
+        runtime
+            .block_on(provider.create("compute_instance", &server(&format!("s{n}"), Value::null())))
+            .expect("created");
+    }
+    let all = runtime.block_on(infra_provider_rackspace::compute::servers(&provider.client, 2)).expect("listed");
+    let mut names: Vec<&str> = all.iter().filter_map(|s| s["name"].as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["made-elsewhere", "s0", "s1", "s2", "s3"]);
+}
+
+#[test]
+fn a_server_in_error_is_an_error_and_one_still_building_is_waited_for() {
+    let mimic = Mimic::start();
+    let runtime = runtime();
+    let provider = provider(&mimic);
+
+    // Mimic puts a server whose metadata has `server_error` into ERROR.
+    let failing = server("broken", metadata(&[("server_error", "1")]));
+    let error = runtime.block_on(provider.create("compute_instance", &failing)).expect_err("ERROR");
+    assert!(error.message.contains("went into status ERROR (it was deleted)"), "{}", error.message);
+    assert!(!mimic.nova(&["list"]).contains("broken"));
+
+    // `server_building` keeps it in BUILD for that many seconds of Mimic's clock, which
+    // moves only when told to: a thread moves it while the provider polls.
+    let building = server("slow", metadata(&[("server_building", "30")]));
+    let done = Arc::new(AtomicBool::new(false));
+    let ticker = {
+        let (done, port) = (done.clone(), mimic.port);
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(200));
+                tick(port, 5.0);
+            }
+        })
+    };
+    let created = runtime.block_on(provider.create("compute_instance", &building));
+    done.store(true, Ordering::SeqCst);
+    ticker.join().expect("ticker");
+    assert_eq!(text(&created.expect("built"), "status"), "ACTIVE");
+
+    // Past the timeout, a server still building is an error naming it.
+    let mut impatient = Rackspace::new(&settings(&mimic, "tester")).expect("configured");
+    impatient.client.wait = Wait { timeout: Duration::from_millis(300), interval: Duration::from_millis(50) };
+    let stuck = server("stuck", metadata(&[("server_building", "100000")]));
+    let error = runtime.block_on(impatient.create("compute_instance", &stuck)).expect_err("timeout");
+    assert!(error.message.contains("is still BUILD after"), "{}", error.message);
+    assert!(error.help.unwrap_or_default().contains("infra import ADDRESS"));
+}
+
+/// Moves Mimic's clock on by `seconds`.
+fn tick(port: u16, seconds: f64) {
+    use std::io::Write;
+    let body = format!("{{\"amount\": {seconds}}}");
+    if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        let request = format!(
+            "POST /mimic/v1.1/tick HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(request.as_bytes());
+        let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
+    }
+}
+
+#[test]
+fn refused_credentials_and_unknown_regions_are_clear_errors_without_the_secret() {
+    let mimic = Mimic::start();
+    let runtime = runtime();
+    mimic.refuse_user("intruder");
+    let provider = Rackspace::new(&settings(&mimic, "intruder")).expect("configured");
+    let error = runtime.block_on(provider.create("compute_keypair", &attributes(&[]))).expect_err("refused");
+    assert_eq!(
+        error.message,
+        "Rackspace identity refused the credentials of user `intruder`: Unable to authenticate user with \
+         credentials provided."
+    );
+    let help = error.help.clone().unwrap_or_default();
+    assert!(help.contains("OS_PASSWORD"), "{help}");
+    assert!(!format!("{error:?}").contains("hunter2-secret"));
+
+    let mut elsewhere = settings(&mimic, "tester");
+    elsewhere.region = Some("SYD".to_string());
+    let provider = Rackspace::new(&elsewhere).expect("configured");
+    let error = runtime.block_on(provider.read("compute_keypair", &attributes(&[]))).expect_err("no SYD");
+    assert_eq!(error.message, "the service catalog has no compute endpoint in region `SYD`");
+    assert_eq!(error.help.as_deref(), Some("the catalog's compute regions are `DFW`, `IAD`, `ORD`"));
+}
