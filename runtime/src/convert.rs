@@ -2,12 +2,11 @@
 //! `to*` functions need: numbers and bools to strings and back, lists to sets, objects
 //! to maps and to object types.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use infra_compiler::types::Type;
 
-use crate::value::{format_number, Kind, Value};
+use crate::value::{format_number, Kind, Value, ValueMap};
 
 /// Why a value does not convert; `path` locates the failing part (`[2].name`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,10 +63,10 @@ pub fn convert(value: &Value, ty: &Type) -> Result<Value, ConvertError> {
                 .iter()
                 .map(|(k, v)| convert(v, element).map(|v| (k.clone(), v)).map_err(|e| at(e, &key_step(k))))
                 .collect::<Result<_, _>>()?;
-            Value::map(entries)
+            Value::object(entries)
         }
         (Kind::Map(entries), Type::Object(fields)) => {
-            let mut out = BTreeMap::new();
+            let mut out = ValueMap::with_capacity(fields.len());
             for (name, field) in fields {
                 match entries.get(name) {
                     Some(v) => {
@@ -79,7 +78,7 @@ pub fn convert(value: &Value, ty: &Type) -> Result<Value, ConvertError> {
                     None => return Err(fail(format!("attribute `{name}` is required"))),
                 }
             }
-            Value::map(out)
+            Value::object(out)
         }
         (_, target) => return Err(fail(format!("cannot convert a {} to {target}", value.type_name()))),
     };

@@ -348,7 +348,7 @@ impl Evaluator<'_> {
     }
 
     fn object(&self, items: &[ObjectItem], locals: &mut Locals) -> EvalResult {
-        let mut entries = BTreeMap::new();
+        let mut entries = crate::value::ValueMap::with_capacity(items.len());
         let mut keyed_by_secret = false;
         for item in items {
             let key = match &item.key {
@@ -371,7 +371,7 @@ impl Evaluator<'_> {
             };
             entries.insert(key, self.eval(&item.value, locals)?);
         }
-        Ok(Value::map(entries).with_mark(keyed_by_secret))
+        Ok(Value::object(entries).with_mark(keyed_by_secret))
     }
 
     fn splat(&self, target: &Expr, steps: &[SplatStep], locals: &mut Locals) -> EvalResult {

@@ -324,7 +324,7 @@ pub(super) fn instances_value(repeat: Option<&Repeat>, instances: Vec<(Option<In
             if instances.iter().all(|(k, _)| matches!(k, Some(InstanceKey::Index(_)))) {
                 Value::list(instances.into_iter().map(|(_, v)| v).collect())
             } else {
-                Value::map(
+                Value::object(
                     instances
                         .into_iter()
                         .filter_map(|(k, v)| match k {

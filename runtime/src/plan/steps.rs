@@ -461,7 +461,7 @@ pub(super) fn sensitive_attributes(schema: &Schema, values: &Attributes) -> BTre
 
 /// A planned instance as dependents see it, with its sensitive attributes marked.
 pub(super) fn mark(attributes: Attributes, sensitive: &BTreeSet<String>) -> Value {
-    Value::map(
+    Value::object(
         attributes
             .into_iter()
             .map(|(k, v)| {
