@@ -18,6 +18,7 @@ use infra_provider_kit::{attribute, known, plan_attributes, resource_schema, unk
 use self::client::{Client, LinodeResult, DEFAULT_API_URL};
 
 pub mod client;
+mod data;
 mod domain;
 mod firewall;
 mod instance;
@@ -162,6 +163,14 @@ impl Provider for Linode {
                 .with_help("check the id and that the token's account owns the object"));
         };
         Ok(self.complete(kind, attributes))
+    }
+
+    async fn read_data(&self, kind: &str, config: &Attributes) -> ProviderResult<Attributes> {
+        let attributes = data::read(&self.client, kind, config).await?;
+        Ok(match self.schema.data_sources.get(kind) {
+            Some(schema) => complete(schema, attributes),
+            None => attributes,
+        })
     }
 }
 

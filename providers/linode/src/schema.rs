@@ -276,6 +276,6 @@ pub fn schema() -> ProviderSchema {
             ("stackscript", stackscript()),
             ("volume", volume()),
         ]),
-        data_sources: by_name(Vec::new()),
+        data_sources: by_name(super::data::schemas()),
     }
 }

@@ -313,3 +313,63 @@ fn a_volume_grows_moves_between_linodes_and_is_detached_before_it_is_deleted() {
     assert_eq!(status, 404);
     prism.assert_no_violations();
 }
+
+fn filter(name: &str, values: &[&str], match_by: Option<&str>) -> Value {
+    let mut block = vec![("name", Value::string(name)), ("values", strings(values))];
+    if let Some(by) = match_by {
+        block.push(("match_by", Value::string(by)));
+    }
+    Value::object(attributes(&block))
+}
+
+fn field(items: &Value, name: &str) -> Vec<String> {
+    let items = items.as_list().expect("a list");
+    items.iter().map(|item| item.as_map().and_then(|m| m.get(name)).map_or(String::new(), |v| format!("{v}"))).collect()
+}
+
+#[test]
+fn data_sources_list_every_page_then_filter_and_order_as_asked() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("page_size", json!({"max": 2}));
+
+    let all = runtime.block_on(provider.read_data("regions", &Attributes::new())).expect("regions");
+    assert_eq!(all["regions"].as_list().map(<[Value]>::len), Some(6), "every page is read: {all:?}");
+    let pages = prism.requests().iter().filter(|r| r.starts_with("GET /regions")).count();
+    assert!(pages >= 3, "{:?}", prism.requests());
+
+    let config = attributes(&[
+        (
+            "filter",
+            Value::list(vec![filter("country", &["us"], None), filter("label", &["TX", "CA"], Some("substring"))]),
+        ),
+        ("order_by", Value::string("id")),
+        ("order", Value::string("desc")),
+    ]);
+    let regions = runtime.block_on(provider.read_data("regions", &config)).expect("regions");
+    assert_eq!(field(&regions["regions"], "id"), ["\"us-west\"", "\"us-central\""]);
+    assert!(!text(&regions, "id").is_empty());
+
+    let config = attributes(&[
+        ("filter", Value::list(vec![filter("vcpus", &["1", "2"], None), filter("class", &["stand.*"], Some("re"))])),
+        ("order_by", Value::string("memory")),
+    ]);
+    let types = runtime.block_on(provider.read_data("types", &config)).expect("types");
+    assert_eq!(field(&types["types"], "id"), ["\"g6-standard-1\"", "\"g6-standard-2\""]);
+    let first = types["types"].as_list().expect("types")[0].as_map().expect("an object").clone();
+    let price = first["price"].as_map().expect("a price");
+    assert_eq!(price["monthly"], Value::number(12.0));
+
+    let config = attributes(&[
+        ("filter", Value::list(vec![filter("vendor", &["Debian"], None)])),
+        ("latest", Value::bool(true)),
+    ]);
+    let images = runtime.block_on(provider.read_data("images", &config)).expect("images");
+    assert_eq!(images["images"].as_list().map(<[Value]>::len), Some(1), "{images:?}");
+
+    let bad = attributes(&[("filter", Value::list(vec![filter("label", &["(unclosed"], Some("re"))]))]);
+    let error = runtime.block_on(provider.read_data("images", &bad)).expect_err("a bad pattern is refused");
+    assert!(error.message.contains("not a regular expression"), "{error:?}");
+    prism.assert_no_violations();
+}
