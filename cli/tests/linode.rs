@@ -17,6 +17,9 @@ use common::{command, text, write_module};
 #[path = "support/prism.rs"]
 mod prism;
 
+#[path = "support/venv.rs"]
+mod venv;
+
 use prism::{Prism, LINODE};
 
 const ROOT_PASS: &str = "Root-pass-never-shown-42";
@@ -33,6 +36,27 @@ impl Prism {
             .env("INFRA_VAR_root_pass", ROOT_PASS)
             .output()
             .expect("infra runs")
+    }
+
+    /// `linode-cli ARGS --json`, Linode's official client, reading this stand-in: what
+    /// it prints, as JSON. It talks to the stand-in directly: it always puts the API's
+    /// `/v4` prefix in the path, which Prism's proxy does not route (it matches paths
+    /// only without the prefix), and its reading is the cross-check, not its requests.
+    fn linode_cli(&self, args: &[&str]) -> Json {
+        let cli = venv::venv("linode-cli", &["linode-cli==5.69.0"]).join("bin/linode-cli");
+        let output = std::process::Command::new(cli)
+            .args(args)
+            .args(["--json", "--no-defaults", "--suppress-warnings"])
+            .env("LINODE_CLI_TOKEN", &self.token)
+            .env("LINODE_CLI_API_HOST", format!("127.0.0.1:{}", self.standin_port))
+            .env("LINODE_CLI_API_SCHEME", "http")
+            .env("LINODE_CLI_CONFIG", "/nonexistent/linode-cli")
+            .env("HOME", std::env::temp_dir())
+            .output()
+            .expect("linode-cli runs");
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "linode-cli {args:?}: {printed}{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_str(&printed).unwrap_or_else(|e| panic!("linode-cli {args:?} printed no JSON ({e}): {printed}"))
     }
 
     /// The `data` of a list, through Prism.
@@ -141,6 +165,24 @@ fn a_web_server_is_applied_planned_drifted_updated_and_destroyed() {
     let zone = &prism.listed("/domains")[0];
     let records = prism.listed(&format!("/domains/{}/records", zone["id"]));
     assert_eq!(records[0]["target"], address.as_str());
+
+    // Linode's own client reads back what Infra made.
+    let linodes = prism.linode_cli(&["linodes", "list"]);
+    assert_eq!(linodes[0]["label"], "web-1", "{linodes}");
+    assert_eq!(linodes[0]["region"], "us-east");
+    assert_eq!(linodes[0]["type"], "g6-nanode-1");
+    assert_eq!(linodes[0]["image"], "linode/debian12");
+    assert_eq!(linodes[0]["status"], "running");
+    assert_eq!(linodes[0]["tags"], json!(["web"]));
+    let rules = prism.linode_cli(&["firewalls", "rules-list", &firewalls[0]["id"].to_string()]);
+    let ports: Vec<&Json> = rules[0]["inbound"].as_array().expect("inbound rules").iter().map(|r| &r["ports"]).collect();
+    assert_eq!(ports, [&json!("22"), &json!("80"), &json!("443")], "{rules}");
+    assert_eq!(rules[0]["inbound_policy"], "DROP");
+    let records = prism.linode_cli(&["domains", "records-list", &zone["id"].to_string()]);
+    assert_eq!((&records[0]["name"], &records[0]["type"]), (&json!("www"), &json!("A")), "{records}");
+    assert_eq!(records[0]["target"], address.as_str());
+    let keys = prism.linode_cli(&["sshkeys", "list"]);
+    assert_eq!(keys[0]["label"], "admin", "{keys}");
 
     let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 0);

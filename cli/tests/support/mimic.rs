@@ -10,7 +10,7 @@
 #![allow(dead_code)] // Each test file uses its own subset.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,40 +23,12 @@ pub struct Mimic {
     pub port: u16,
 }
 
-/// The cache directory: `$INFRA_TEST_CACHE`, or `~/.cache/infra-tests`.
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("INFRA_TEST_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(&std::env::var_os("HOME").expect("HOME is set")).join(".cache/infra-tests"),
-    }
-}
+#[path = "venv.rs"]
+mod python;
 
 /// The virtual environment, made when missing.
 pub fn venv() -> PathBuf {
-    let cache = cache_dir();
-    let venv = cache.join("mimic-venv");
-    // Written last: a virtual environment cannot be moved (its scripts name its
-    // interpreter by absolute path), so it is made in place and marked when whole.
-    let complete = venv.join(".infra-complete");
-    if complete.exists() {
-        return venv;
-    }
-    std::fs::create_dir_all(&cache).expect("cache directory");
-    let lock = std::fs::File::create(cache.join("mimic-venv.lock")).expect("lock file");
-    lock.lock().expect("lock the cache");
-    if complete.exists() {
-        return venv;
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv (apt-get install python3-venv)");
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet"]).args(PACKAGES), "pip install mimic");
-    std::fs::write(&complete, PACKAGES.join("\n")).expect("mark the virtual environment complete");
-    venv
-}
-
-fn run(command: &mut Command, what: &str) {
-    let output = command.stdout(Stdio::null()).output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(output.status.success(), "{what} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    python::venv("mimic-venv", PACKAGES)
 }
 
 impl Mimic {
