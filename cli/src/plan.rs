@@ -85,8 +85,7 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
             );
         }
     }
-    let pending: Vec<String> =
-        session.state().pending().map(|(address, i)| format!("{address} ({:?})", i.status)).collect();
+    let pending: Vec<String> = session.state().pending().map(|(address, i)| pending_note(address, i.status)).collect();
     if args.json {
         render::to_stdout(&format!("{}\n", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()));
     } else {
@@ -178,4 +177,23 @@ fn action_name(action: Action) -> &'static str {
         Action::NoOp => "no-op",
         Action::Forget => "forget",
     }
+}
+
+/// What the plan says of an instance whose last operation was not confirmed.
+fn pending_note(address: &infra_runtime::address::Address, status: infra_runtime::state::Status) -> String {
+    use infra_runtime::state::{Action, Status};
+    if status == Status::PartlyCreated {
+        return format!(
+            "the create of {address} stopped after its object was made; the plan read it: it is taken over when it is there, made again when it is gone"
+        );
+    }
+    let action = match status.pending_action() {
+        Some(Action::Create) => "a create",
+        Some(Action::Read) => "a read",
+        Some(Action::Update) => "an update",
+        Some(Action::Delete) => "a delete",
+        Some(Action::Import) => "an import",
+        None => "an operation",
+    };
+    format!("{action} of {address} began but was never confirmed; check it by hand")
 }

@@ -52,7 +52,7 @@ pub fn render_with(plan: &Plan, pending: &[String], style: Style) -> String {
     let mut text = String::new();
     drift_notice(&mut text, plan, style);
     for line in pending {
-        text.push_str(&format!("warning: an operation on {line} began but was never confirmed; check it by hand\n\n"));
+        text.push_str(&format!("warning: {line}\n\n"));
     }
     let changes: Vec<&PlannedInstance> = plan.changes().collect();
     if changes.is_empty() {

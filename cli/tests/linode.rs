@@ -56,7 +56,8 @@ impl Prism {
             .expect("linode-cli runs");
         let printed = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "linode-cli {args:?}: {printed}{}", String::from_utf8_lossy(&output.stderr));
-        serde_json::from_str(&printed).unwrap_or_else(|e| panic!("linode-cli {args:?} printed no JSON ({e}): {printed}"))
+        serde_json::from_str(&printed)
+            .unwrap_or_else(|e| panic!("linode-cli {args:?} printed no JSON ({e}): {printed}"))
     }
 
     /// The `data` of a list, through Prism.
@@ -175,7 +176,8 @@ fn a_web_server_is_applied_planned_drifted_updated_and_destroyed() {
     assert_eq!(linodes[0]["status"], "running");
     assert_eq!(linodes[0]["tags"], json!(["web"]));
     let rules = prism.linode_cli(&["firewalls", "rules-list", &firewalls[0]["id"].to_string()]);
-    let ports: Vec<&Json> = rules[0]["inbound"].as_array().expect("inbound rules").iter().map(|r| &r["ports"]).collect();
+    let ports: Vec<&Json> =
+        rules[0]["inbound"].as_array().expect("inbound rules").iter().map(|r| &r["ports"]).collect();
     assert_eq!(ports, [&json!("22"), &json!("80"), &json!("443")], "{rules}");
     assert_eq!(rules[0]["inbound_policy"], "DROP");
     let records = prism.linode_cli(&["domains", "records-list", &zone["id"].to_string()]);
@@ -274,5 +276,69 @@ fn the_linode_objects_of_the_web_example_apply_and_destroy() {
     for list in ["/linode/instances", "/networking/firewalls", "/domains", "/profile/sshkeys"] {
         assert!(prism.listed(list).is_empty(), "{list} is not empty after destroy:\n{}", text(&output));
     }
+    prism.assert_no_violations();
+}
+
+/// `kill -9` while `infra apply` waits for a new Linode to run: the journal kept its
+/// id, so the next plan reads the Linode instead of making a second one, and destroy
+/// finds it.
+#[test]
+fn a_linode_created_before_a_kill_9_is_found_by_the_next_plan_not_made_twice() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        r#"
+input root_pass: string {{
+  sensitive = true
+}}
+
+provider linode {{
+  api_url = "{url}"
+}}
+
+resource linode.instance web {{
+  label     = "web-1"
+  region    = "us-east"
+  type      = "g6-nanode-1"
+  image     = "linode/debian12"
+  root_pass = root_pass
+}}
+"#,
+        url = prism.url
+    );
+    write_module(dir, &module);
+    // The Linode stays `provisioning` for as long as the test needs.
+    prism.control("settle", json!({"gets": 100000}));
+    let mut apply = command(dir, &["apply", "--auto-approve"])
+        .env("LINODE_TOKEN", &prism.token)
+        .env("INFRA_VAR_root_pass", ROOT_PASS)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("infra runs");
+    let polled = |requests: &[String]| requests.iter().any(|r| r.starts_with("GET /linode/instances/"));
+    let start = std::time::Instant::now();
+    while !polled(&prism.requests()) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no poll: {:?}", prism.requests());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    apply.kill().expect("kill -9");
+    apply.wait().expect("reaped");
+    prism.control("settle", json!({"gets": 1}));
+
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert!(text(&plan).contains("the create of web stopped after its object was made"), "{}", text(&plan));
+    assert_exit(&plan, 0);
+    assert_no_secrets(&prism, &plan);
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    let creates = prism.requests().iter().filter(|r| *r == "POST /linode/instances").count();
+    assert_eq!(creates, 1, "{:?}", prism.requests());
+    assert_eq!(prism.listed("/linode/instances").len(), 1);
+    assert_exit(&prism.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+
+    assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/linode/instances").is_empty());
     prism.assert_no_violations();
 }

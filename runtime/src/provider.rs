@@ -64,6 +64,34 @@ pub enum ReadResult {
     Gone,
 }
 
+/// What a create in progress tells the engine: the object now exists, with these
+/// attributes (at least the id that finds it again). See
+/// [`Provider::create_reporting`].
+#[derive(Debug)]
+pub struct CreateProgress {
+    sender: Option<tokio::sync::watch::Sender<Option<Attributes>>>,
+}
+
+impl CreateProgress {
+    /// A progress reporter and the receiver the engine watches.
+    pub fn channel() -> (CreateProgress, tokio::sync::watch::Receiver<Option<Attributes>>) {
+        let (sender, receiver) = tokio::sync::watch::channel(None);
+        (CreateProgress { sender: Some(sender) }, receiver)
+    }
+
+    /// A reporter nobody listens to, for calling a provider outside the engine.
+    pub fn ignored() -> CreateProgress {
+        CreateProgress { sender: None }
+    }
+
+    /// The object exists with `attributes`: what reading it needs, at least its id.
+    pub fn exists(&self, attributes: Attributes) {
+        if let Some(sender) = &self.sender {
+            sender.send_replace(Some(attributes));
+        }
+    }
+}
+
 /// Where a provider runs.
 #[derive(Clone, Debug)]
 pub struct ProviderContext {
@@ -101,6 +129,21 @@ pub trait Provider: Send + Sync {
 
     /// Creates the object; returns its attributes, every one known.
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes>;
+
+    /// Creates the object as [`create`](Provider::create) does, telling `progress` as
+    /// soon as the object exists (its id known) when the create goes on after that:
+    /// a server polled until it runs. The engine journals what it is told, so if Infra
+    /// stops before the create returns, the next plan reads the object instead of
+    /// making a second one. The default calls `create` and tells nothing.
+    async fn create_reporting(
+        &self,
+        kind: &str,
+        planned: &Attributes,
+        progress: &CreateProgress,
+    ) -> ProviderResult<Attributes> {
+        let _ = progress;
+        self.create(kind, planned).await
+    }
 
     /// Reads the object as it is now, to detect drift.
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult>;

@@ -201,6 +201,10 @@ pub enum Status {
     /// The object exists with these attributes (for a data source: it was read).
     Created,
     PendingCreate,
+    /// A create began and the provider reported the object made (its attributes so far,
+    /// with its id) before the process stopped or the create failed: the object exists,
+    /// and the next plan reads it instead of making another.
+    PartlyCreated,
     PendingRead,
     PendingUpdate,
     PendingDelete,
@@ -223,7 +227,7 @@ impl Status {
     pub fn pending_action(self) -> Option<Action> {
         match self {
             Status::Created => None,
-            Status::PendingCreate => Some(Action::Create),
+            Status::PendingCreate | Status::PartlyCreated => Some(Action::Create),
             Status::PendingRead => Some(Action::Read),
             Status::PendingUpdate => Some(Action::Update),
             Status::PendingDelete => Some(Action::Delete),

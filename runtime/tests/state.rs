@@ -469,6 +469,43 @@ fn an_operation_begun_and_not_confirmed_is_pending() {
 }
 
 #[test]
+fn a_create_that_reported_its_object_keeps_it_through_a_crash_or_a_failure() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    ok(backend.compact(&mut state));
+    let serial = state.serial;
+    let entries = [
+        JournalEntry::begin(serial, address("stopped"), Action::Create, Some(file_instance("planned"))),
+        JournalEntry::progress(serial, address("stopped"), file_instance("made")),
+        JournalEntry::begin(serial, address("failed"), Action::Create, Some(file_instance("planned"))),
+        JournalEntry::progress(serial, address("failed"), file_instance("made")),
+        JournalEntry::fail(serial, address("failed"), Action::Create, "it never came up"),
+        JournalEntry::begin(serial, address("finished"), Action::Create, Some(file_instance("planned"))),
+        JournalEntry::progress(serial, address("finished"), file_instance("made")),
+        JournalEntry::complete(serial, address("finished"), Action::Create, Some(file_instance("done"))),
+    ];
+    for entry in &entries {
+        ok(backend.append_journal(entry));
+    }
+    let loaded = ok(backend.load()).state;
+    let status = |name: &str| loaded.instances.get(&address(name)).map(|i| i.status);
+    assert_eq!(status("stopped"), Some(Status::PartlyCreated));
+    assert_eq!(status("failed"), Some(Status::PartlyCreated), "a failed create does not lose a made object");
+    assert_eq!(status("finished"), Some(Status::Created));
+    assert_eq!(loaded.instances[&address("stopped")].attributes, file_instance("made").attributes);
+    assert_eq!(loaded.instances[&address("finished")].attributes, file_instance("done").attributes);
+    for entry in &entries {
+        state.apply(entry);
+    }
+    assert_eq!(state, loaded);
+    ok(backend.compact(&mut state));
+    assert!(ok(fs::read_to_string(backend.state_path())).contains("\"status\": \"partly-created\""));
+    assert_eq!(ok(backend.load()).state, state);
+}
+
+#[test]
 fn a_completed_operation_replaces_the_instance() {
     let mut state = State::new();
     state.instances.insert(address("a"), file_instance("v1"));

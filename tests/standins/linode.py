@@ -19,6 +19,7 @@ What it simulates besides plain state:
 
 Test controls, on this server's own port and never through Prism, under `/__standin/`:
 `POST throttle {"count": N, "retry_after": SECONDS}`, `POST page_size {"max": N}`,
+`POST settle {"gets": N}` (how long an instance stays `provisioning`),
 `GET requests` (every request seen, as "METHOD PATH" lines, controls excluded).
 """
 
@@ -43,6 +44,9 @@ STATE = {
     "stackscripts": {},
     "throttle": {"count": 0, "retry_after": 1},
     "max_page_size": 500,
+    # GETs an instance in a passing status takes to reach its lasting status (a test
+    # may change it: `POST /__standin/settle`).
+    "settle_gets": 2,
     "requests": [],
 }
 
@@ -77,9 +81,6 @@ IMAGES = [
         ("linode/ubuntu22.04", "Ubuntu 22.04 LTS", "Ubuntu"), ("linode/ubuntu24.04", "Ubuntu 24.04 LTS", "Ubuntu"),
     ]
 ]
-
-# Gets an instance in a passing status takes to reach its lasting status.
-SETTLE_GETS = 2
 
 
 def now():
@@ -126,7 +127,7 @@ def settle(instance):
 
 def passing(instance, status, then):
     instance["status"] = status
-    instance["_pending"] = {"status": then, "gets": SETTLE_GETS - 1}
+    instance["_pending"] = {"status": then, "gets": STATE["settle_gets"] - 1}
 
 
 def instance_create(body):
@@ -517,6 +518,13 @@ class Handler(BaseHTTPRequestHandler):
             STATE["throttle"] = {"count": body["count"], "retry_after": body.get("retry_after", 1)}
         elif path == "/__standin/page_size":
             STATE["max_page_size"] = body["max"]
+        elif path == "/__standin/settle":
+            # How many GETs a new instance (or one after an action) stays in its passing
+            # status; instances already passing settle after one more GET.
+            STATE["settle_gets"] = body["gets"]
+            for instance in STATE["instances"].values():
+                if "_pending" in instance:
+                    instance["_pending"]["gets"] = min(instance["_pending"]["gets"], body["gets"])
         elif path == "/__standin/requests":
             return self.answer(200, STATE["requests"])
         return self.answer(200, {})

@@ -36,7 +36,10 @@ pub fn venv(name: &str, packages: &[&str]) -> PathBuf {
     }
     let _ = std::fs::remove_dir_all(&venv);
     run(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv (apt-get install python3-venv)");
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet"]).args(packages), &format!("pip install {wanted}"));
+    run(
+        Command::new(venv.join("bin/pip")).args(["install", "--quiet"]).args(packages),
+        &format!("pip install {wanted}"),
+    );
     std::fs::write(&complete, wanted).expect("mark the virtual environment complete");
     venv
 }

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use infra_runtime::provider::Attributes;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
@@ -41,11 +41,14 @@ fn wants_booted(attributes: &Attributes) -> bool {
     flag(attributes, "booted").unwrap_or_else(|| text(attributes, "image").is_some())
 }
 
-pub async fn create(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
+/// Creates the Linode and waits for it; `progress` hears of it as soon as Linode has
+/// given it an id, so an interrupted wait does not lose it.
+pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> LinodeResult<Attributes> {
     let mut body = body_of(planned, &CREATE_FIELDS);
     body.insert("booted".to_string(), Json::Bool(wants_booted(planned)));
     let created = client.post("create the instance", "/linode/instances", &Json::Object(body)).await?;
     let linode_id = created["id"].to_string();
+    progress.exists(attributes_of(&created, planned));
     let settled = settle(client, &linode_id, wants_booted(planned)).await?;
     if flag(planned, "watchdog_enabled") == Some(false) {
         client.put("update the instance", &path(&linode_id), &json!({"watchdog_enabled": false})).await?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
-    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+    Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
 };
 use infra_runtime::Value;
 use serde_json::Value as Json;
@@ -99,9 +99,20 @@ impl Provider for Linode {
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.create_reporting(kind, planned, &CreateProgress::ignored()).await
+    }
+
+    /// An instance is reported as soon as Linode gives it an id, before the wait for it
+    /// to run.
+    async fn create_reporting(
+        &self,
+        kind: &str,
+        planned: &Attributes,
+        progress: &CreateProgress,
+    ) -> ProviderResult<Attributes> {
         let client = &self.client;
         let created = match kind {
-            "instance" => instance::create(client, planned).await,
+            "instance" => instance::create(client, planned, progress).await,
             "sshkey" => sshkey::create(client, planned).await,
             "domain" => domain::domain_create(client, planned).await,
             "domain_record" => domain::record_create(client, planned).await,

@@ -12,7 +12,7 @@ use super::steps::Subject;
 use super::{deposed_address, Event};
 use crate::address::Address;
 use crate::diff::Action;
-use crate::provider::{Attributes, Provider, ProviderError, ReadResult};
+use crate::provider::{Attributes, CreateProgress, Provider, ProviderError, ReadResult};
 use crate::state::{Action as JournalAction, JournalEntry, Mode};
 
 /// What the journal says of a failed operation: the provider's message may quote a
@@ -111,10 +111,61 @@ impl Engine<'_, '_> {
         sensitive: &BTreeSet<String>,
     ) -> Result<Attributes, ProviderError> {
         let run = || async {
-            let created = operation.provider.create(operation.kind, planned).await?;
-            Ok(operation.in_configured_form(planned, created))
+            let (progress, mut reports) = CreateProgress::channel();
+            let mut create = std::pin::pin!(operation.provider.create_reporting(operation.kind, planned, &progress));
+            let mut reported = false;
+            let created = loop {
+                tokio::select! {
+                    result = &mut create => break result,
+                    Ok(()) = reports.changed() => {
+                        let told = reports.borrow_and_update().clone();
+                        if let Some(attributes) = told {
+                            reported = true;
+                            self.journal_progress(address, operation, planned, attributes, sensitive).await;
+                        }
+                    }
+                }
+            };
+            match created {
+                Ok(created) => Ok(operation.in_configured_form(planned, created)),
+                // The object exists: trying the create again would make a second one.
+                Err(error) if reported => Err(ProviderError { retryable: false, ..error }),
+                Err(error) => Err(error),
+            }
         };
         self.journaled(address, (JournalAction::Create, planned), sensitive, operation, run).await
+    }
+
+    /// Journals that a create's object exists (see [`Provider::create_reporting`]) and
+    /// keeps it in state as partly created, so that it is not lost if the create
+    /// fails or Infra stops before the create returns.
+    async fn journal_progress(
+        &self,
+        address: &Address,
+        operation: &Operation<'_>,
+        planned: &Attributes,
+        reported: Attributes,
+        sensitive: &BTreeSet<String>,
+    ) {
+        let mut attributes: Attributes =
+            planned.iter().filter(|(_, v)| v.is_wholly_known()).map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (name, value) in reported {
+            attributes.insert(name, value);
+        }
+        let marked: Attributes = attributes
+            .into_iter()
+            .map(|(k, v)| {
+                let secret = sensitive.contains(&k);
+                (k, v.with_mark(secret))
+            })
+            .collect();
+        let instance = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
+            .with_attributes(marked)
+            .with_dependencies(operation.dependencies.to_vec())
+            .with_triggers(operation.triggers.clone());
+        self.journal(JournalEntry::progress(self.serial(), address.clone(), instance.clone())).await;
+        let partly = crate::state::Instance { status: crate::state::Status::PartlyCreated, ..instance };
+        self.state_mut().instances.insert(address.clone(), partly);
     }
 
     pub async fn delete_object(

@@ -192,8 +192,10 @@ impl<'c, 'a> Engine<'c, 'a> {
     /// What the engine knows of an instance of type `resource_type` before its steps.
     fn start(&self, address: &Address, resource_type: &str) -> Start<'c> {
         // An object whose update or delete began but was never confirmed still existed
-        // before; refreshing tells what it is now. One whose create was never confirmed
-        // may or may not exist: it is created again (providers' creates are written to
+        // before; refreshing tells what it is now. So does one whose create reported
+        // the object made (`PartlyCreated`): reading it finds the object, or finds it
+        // gone and it is created. One whose create was never confirmed otherwise may or
+        // may not exist: it is created again (providers' creates are written to
         // converge, as `local.file` overwriting its file).
         let pending = [Status::PendingCreate, Status::PendingRead, Status::PendingImport];
         let stored = self.state.borrow().instances.get(address).filter(|i| !pending.contains(&i.status)).cloned();

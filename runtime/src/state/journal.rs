@@ -29,8 +29,11 @@ pub enum JournalOp {
     Begin,
     /// The provider reported success.
     Complete,
-    /// The provider reported failure; the object is as it was before `begin`.
+    /// The provider reported failure; the object is as it was before `begin` (or, after
+    /// `progress`, exists as far as the create got).
     Fail,
+    /// A create in progress reported that its object exists, with these attributes.
+    Progress,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +60,17 @@ impl JournalEntry {
         JournalEntry { op: JournalOp::Complete, action, address, serial, instance, error: None }
     }
 
+    pub fn progress(serial: u64, address: Address, instance: Instance) -> JournalEntry {
+        JournalEntry {
+            op: JournalOp::Progress,
+            action: Action::Create,
+            address,
+            serial,
+            instance: Some(instance),
+            error: None,
+        }
+    }
+
     pub fn fail(serial: u64, address: Address, action: Action, error: impl Into<String>) -> JournalEntry {
         JournalEntry { op: JournalOp::Fail, action, address, serial, instance: None, error: Some(error.into()) }
     }
@@ -77,14 +91,23 @@ impl State {
     ///
     /// - `begin` marks the instance pending (keeping its confirmed attributes), or adds
     ///   the entry's instance as pending when the state does not have it yet;
+    /// - `progress` stores the entry's instance as partly created: its object exists;
     /// - `complete` stores the entry's instance as created (`delete` removes it);
     /// - `fail` undoes `begin`: an instance that a create, read or import added is
-    ///   removed again, an updated or deleted one is created as before.
+    ///   removed again (unless its create reported progress: its object exists, and
+    ///   stays recorded as partly created), an updated or deleted one is created as
+    ///   before.
     pub fn apply(&mut self, entry: &JournalEntry) {
         match entry.op {
             JournalOp::Begin => self.apply_begin(entry),
             JournalOp::Complete => self.apply_complete(entry),
             JournalOp::Fail => self.apply_fail(entry),
+            JournalOp::Progress => {
+                if let Some(instance) = &entry.instance {
+                    let partly = Instance { status: Status::PartlyCreated, ..instance.clone() };
+                    self.instances.insert(entry.address.clone(), partly);
+                }
+            }
         }
     }
 
@@ -110,7 +133,10 @@ impl State {
     fn apply_fail(&mut self, entry: &JournalEntry) {
         match entry.action {
             Action::Create | Action::Read | Action::Import => {
-                self.instances.remove(&entry.address);
+                let made = self.instances.get(&entry.address).is_some_and(|i| i.status == Status::PartlyCreated);
+                if !made {
+                    self.instances.remove(&entry.address);
+                }
             }
             Action::Update | Action::Delete => {
                 if let Some(instance) = self.instances.get_mut(&entry.address) {
