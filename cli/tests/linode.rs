@@ -342,3 +342,95 @@ resource linode.instance web {{
     assert!(prism.listed("/linode/instances").is_empty());
     prism.assert_no_violations();
 }
+
+/// A plan over many Linodes reads them from one list, not one GET each; one deleted
+/// behind Infra's back is still told from the rest (read by itself, it is gone).
+#[test]
+fn a_plan_over_many_linodes_reads_one_list_instead_of_one_request_each() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        r#"
+provider linode {{
+  api_url = "{url}"
+}}
+
+resource linode.instance web for i in range(12) {{
+  label  = "web-${{i}}"
+  region = "us-east"
+  type   = "g6-nanode-1"
+}}
+"#,
+        url = prism.url
+    );
+    write_module(dir, &module);
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    let before = prism.requests().len();
+    assert_exit(&prism.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+    let requests = prism.requests()[before..].to_vec();
+    assert_eq!(requests, ["GET /linode/instances"], "one list, one page");
+
+    let gone = prism.listed("/linode/instances")[3]["id"].clone();
+    prism.api("DELETE", &format!("/linode/instances/{gone}"), None);
+    let before = prism.requests().len();
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("has been deleted outside of Infra"), "{}", text(&plan));
+    assert!(text(&plan).contains("1 to add, 0 to change, 0 to destroy"), "{}", text(&plan));
+    let requests = prism.requests()[before..].to_vec();
+    assert_eq!(requests, ["GET /linode/instances".to_string(), format!("GET /linode/instances/{gone}")]);
+    prism.assert_no_violations();
+}
+
+/// A Linode stuck in `provisioning` past `timeouts.create` fails the apply with a clear
+/// error, and stays in state: the next plan reads it (here it has come up since) and
+/// takes it over instead of making a second one.
+#[test]
+fn a_linode_stuck_provisioning_past_its_timeout_is_an_error_and_is_not_lost() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        r#"
+provider linode {{
+  api_url = "{url}"
+}}
+
+resource linode.instance web {{
+  label  = "web-1"
+  region = "us-east"
+  type   = "g6-nanode-1"
+  booted = true
+
+  timeouts {{
+    create = "2s"
+  }}
+}}
+"#,
+        url = prism.url
+    );
+    write_module(dir, &module);
+    prism.control("settle", json!({"gets": 100000}));
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    // The message as read, without the diagnostic's line breaks and margins.
+    let printed = text(&output);
+    let printed = printed.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("error[E0610]"), "{printed}");
+    assert!(printed.contains("timed out, it is still `provisioning` after 2 s"), "{printed}");
+    assert!(printed.contains("the object exists and the state keeps it"), "{printed}");
+    let listed = prism.infra(dir, &["state", "list"]);
+    assert!(text(&listed).contains("web"), "the Linode is in state: {}", text(&listed));
+
+    prism.control("settle", json!({"gets": 1}));
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert!(text(&plan).contains("the create of web stopped after its object was made"), "{}", text(&plan));
+    assert_exit(&plan, 0);
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    let creates = prism.requests().iter().filter(|r| *r == "POST /linode/instances").count();
+    assert_eq!(creates, 1, "{:?}", prism.requests());
+    assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/linode/instances").is_empty());
+    prism.assert_no_violations();
+}

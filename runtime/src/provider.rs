@@ -148,6 +148,14 @@ pub trait Provider: Send + Sync {
     /// Reads the object as it is now, to detect drift.
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult>;
 
+    /// Told before a plan refreshes: it will read `count` objects of `kind` through this
+    /// provider configuration. A provider whose API lists a kind in one request may then
+    /// read the list once and answer each `read` from it, instead of one request per
+    /// object. The default does nothing.
+    fn expect_reads(&self, kind: &str, count: usize) {
+        let _ = (kind, count);
+    }
+
     /// Changes the object in place; only called when no changed attribute is force-new.
     async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes>;
 

@@ -70,6 +70,11 @@ impl From<LinodeError> for ProviderError {
                 format!("the token may not {} (403 Forbidden): {reasons}", error.operation),
                 "give the personal access token read/write access to this kind of object",
             ),
+            408 => (
+                format!("Linode did not finish in time: {} timed out, {reasons}", error.operation),
+                "the object exists and the state keeps it: apply again once Linode has caught up, which takes it \
+                 over (an instance's `timeouts` block sets how long to wait)",
+            ),
             404 => (
                 format!("Linode {} found nothing (404): {reasons}", error.operation),
                 "the object no longer exists or the id is wrong; check the value the configuration refers to",

@@ -43,7 +43,7 @@ pub async fn domain_update(client: &Client, planned: &Attributes) -> LinodeResul
     found(domain_read(client, planned).await?, "read the domain")
 }
 
-fn domain_attributes(domain: &Json, current: &Attributes) -> Attributes {
+pub(crate) fn domain_attributes(domain: &Json, current: &Attributes) -> Attributes {
     let mut attributes = read_fields(domain, current, &DOMAIN_FIELDS);
     attributes.insert("id".to_string(), Value::string(domain["id"].to_string()));
     let name = domain["domain"].as_str().unwrap_or_default();

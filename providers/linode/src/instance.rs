@@ -3,7 +3,9 @@
 //! in place. Write-only settings (`root_pass`, `authorized_keys`, the StackScript's) are
 //! kept as the state has them, since the API never returns them.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use infra_compiler::schema::validate::parse_duration;
 
 use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
@@ -29,8 +31,9 @@ const CREATE_FIELDS: [&str; 12] = [
 ];
 
 /// Settings the API never returns: the state keeps what was configured.
-const WRITE_ONLY: [&str; 5] =
-    ["root_pass", "authorized_keys", "authorized_users", "stackscript_id", "stackscript_data"];
+/// (`timeouts` is Infra's own setting, never sent.)
+const WRITE_ONLY: [&str; 6] =
+    ["root_pass", "authorized_keys", "authorized_users", "stackscript_id", "stackscript_data", "timeouts"];
 
 fn path(id: &str) -> String {
     format!("/linode/instances/{id}")
@@ -49,7 +52,7 @@ pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProg
     let created = client.post("create the instance", "/linode/instances", &Json::Object(body)).await?;
     let linode_id = created["id"].to_string();
     progress.exists(attributes_of(&created, planned));
-    let settled = settle(client, &linode_id, wants_booted(planned)).await?;
+    let settled = settle(client, &linode_id, wants_booted(planned), wait(client, planned, "create")).await?;
     if flag(planned, "watchdog_enabled") == Some(false) {
         client.put("update the instance", &path(&linode_id), &json!({"watchdog_enabled": false})).await?;
     }
@@ -60,7 +63,7 @@ pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProg
 
 /// Looks at the Linode until its status is `running` (or `offline` when it should not
 /// run), at growing intervals, up to the client's timeout.
-async fn settle(client: &Client, linode_id: &str, booted: bool) -> LinodeResult<Json> {
+async fn settle(client: &Client, linode_id: &str, booted: bool, timeout: Duration) -> LinodeResult<Json> {
     let target = if booted { "running" } else { "offline" };
     let start = Instant::now();
     let mut interval = client.wait.interval;
@@ -70,13 +73,31 @@ async fn settle(client: &Client, linode_id: &str, booted: bool) -> LinodeResult<
         if status == target {
             return Ok(linode);
         }
-        if start.elapsed() >= client.wait.timeout {
+        if start.elapsed() >= timeout {
             let operation = format!("wait for instance {linode_id} to be `{target}`");
-            let reason = format!("it is still `{status}` after {} s", client.wait.timeout.as_secs());
+            let reason = format!("it is still `{status}` after {}", humantime(timeout));
             return Err(LinodeError::new(&operation, 408, reason));
         }
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(interval.min(timeout.saturating_sub(start.elapsed()))).await;
         interval = (interval * 2).min(client.wait.max_interval);
+    }
+}
+
+/// How long `operation` (`create` or `update`) waits: the `timeouts` block's setting,
+/// else the client's.
+fn wait(client: &Client, planned: &Attributes, operation: &str) -> Duration {
+    let block = attribute(planned, "timeouts").as_map();
+    let setting = block.and_then(|b| b.get(operation)).and_then(Value::as_str);
+    setting.and_then(|text| parse_duration(text).ok()).unwrap_or(client.wait.timeout)
+}
+
+/// A duration as a person reads it: `90 s`, `10 min`.
+fn humantime(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    if seconds >= 60.0 && seconds % 60.0 == 0.0 {
+        format!("{} min", seconds / 60.0)
+    } else {
+        format!("{seconds} s")
     }
 }
 
@@ -86,7 +107,7 @@ pub async fn read(client: &Client, current: &Attributes) -> LinodeResult<Option<
 }
 
 /// A Linode as attributes, with the write-only settings taken from `current`.
-fn attributes_of(linode: &Json, current: &Attributes) -> Attributes {
+pub(crate) fn attributes_of(linode: &Json, current: &Attributes) -> Attributes {
     let ipv4 = json_strings(&linode["ipv4"]);
     let (private, public): (Vec<&String>, Vec<&String>) = ipv4.iter().partition(|ip| is_private(ip));
     let status = linode["status"].as_str().unwrap_or_default();
@@ -146,7 +167,7 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
     if let Some(booted) = flag(planned, "booted").filter(|_| changed("booted")) {
         let action = if booted { "boot" } else { "shutdown" };
         client.action(&format!("{action} the instance"), &format!("{}/{action}", path(&linode_id))).await?;
-        settle(client, &linode_id, booted).await?;
+        settle(client, &linode_id, booted, wait(client, planned, "update")).await?;
     }
     let read = read(client, planned).await?;
     found(read, "read the instance")

@@ -3,7 +3,8 @@
 //! names follow Terraform's Linode provider (`linode_instance` is `linode.instance`).
 //! docs/providers/linode.md is the reference for users.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
@@ -56,13 +57,34 @@ impl ProviderFactory for LinodeFactory {
         })?;
         let api_url = text(config, "api_url").or_else(|| env("LINODE_URL")).unwrap_or(DEFAULT_API_URL.to_string());
         let client = Client::new(&api_url, &token)?;
-        Ok(Arc::new(Linode { schema: self.schema.clone(), client }))
+        Ok(Arc::new(Linode { schema: self.schema.clone(), client, listed: Mutex::default() }))
     }
 }
 
 struct Linode {
     schema: ProviderSchema,
     client: Client,
+    /// The kinds a plan reads many objects of, each read from one list (see
+    /// [`Linode::expect_reads`]): fetched once by the first read, by id.
+    listed: Mutex<HashMap<&'static str, Listed>>,
+}
+
+type Listed = Arc<tokio::sync::OnceCell<HashMap<String, Json>>>;
+
+/// From how many objects of a kind a plan reads them from the kind's list: a list is
+/// paged by 500, so one request for fewer objects than that in most accounts, while
+/// a few objects in a large account are cheaper read one by one.
+const LIST_FROM: usize = 8;
+
+/// The kinds Linode lists in one (paged) request, and where.
+fn list_path(kind: &str) -> Option<(&'static str, &'static str)> {
+    match kind {
+        "instance" => Some(("instance", "/linode/instances")),
+        "sshkey" => Some(("sshkey", "/profile/sshkeys")),
+        "domain" => Some(("domain", "/domains")),
+        "volume" => Some(("volume", "/volumes")),
+        _ => None,
+    }
 }
 
 #[async_trait::async_trait]
@@ -93,7 +115,7 @@ impl Provider for Linode {
         let mut planned = plan_attributes(schema, prior, config, &defaults(kind));
         for block in &schema.blocks {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
-            planned.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
+            planned.insert(block.name.clone(), value.unwrap_or_else(|| absent_block(block)));
         }
         Ok(planned)
     }
@@ -124,12 +146,25 @@ impl Provider for Linode {
         Ok(self.complete(kind, created?))
     }
 
+    /// Many objects of a kind that Linode lists are read from the list (one request a
+    /// page, not one per object); an object the list does not have is read by itself,
+    /// which tells a new one from a deleted one.
+    fn expect_reads(&self, kind: &str, count: usize) {
+        if let (Some((kind, _)), true) = (list_path(kind), count >= LIST_FROM) {
+            self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(kind, Listed::default());
+        }
+    }
+
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
+        if let Some(listed) = self.read_listed(kind, current).await {
+            return Ok(ReadResult::Found(self.complete(kind, listed)));
+        }
         let found = self.read_object(kind, current).await?;
         Ok(found.map_or(ReadResult::Gone, |attributes| ReadResult::Found(self.complete(kind, attributes))))
     }
 
     async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.changed(kind);
         let client = &self.client;
         let updated = match kind {
             "instance" => instance::update(client, prior, planned).await,
@@ -145,6 +180,7 @@ impl Provider for Linode {
     }
 
     async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
+        self.changed(kind);
         let client = &self.client;
         let id = id(current);
         let deleted = match kind {
@@ -186,6 +222,31 @@ impl Provider for Linode {
 }
 
 impl Linode {
+    /// The object as the kind's list has it, when the plan reads this kind from its
+    /// list and the list has the object.
+    async fn read_listed(&self, kind: &str, current: &Attributes) -> Option<Attributes> {
+        let (_, path) = list_path(kind)?;
+        let listed = self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(kind).cloned()?;
+        let operation = format!("list the {kind}s");
+        let fetch = || async {
+            let items = self.client.list(&operation, path).await?;
+            Ok::<_, client::LinodeError>(items.into_iter().map(|item| (item["id"].to_string(), item)).collect())
+        };
+        let items = listed.get_or_try_init(fetch).await.ok()?;
+        let item = items.get(&id(current))?;
+        Some(match kind {
+            "instance" => instance::attributes_of(item, current),
+            "sshkey" => sshkey::attributes_of(item, current),
+            "domain" => domain::domain_attributes(item, current),
+            _ => volume::attributes_of(item, current),
+        })
+    }
+
+    /// Forgets the list of a kind that was just changed.
+    fn changed(&self, kind: &str) {
+        self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(kind);
+    }
+
     async fn read_object(&self, kind: &str, current: &Attributes) -> ProviderResult<Option<Attributes>> {
         let client = &self.client;
         let found = match kind {
@@ -228,9 +289,18 @@ fn complete(schema: &Schema, mut attributes: Attributes) -> Attributes {
     }
     for block in &schema.blocks {
         let value = attributes.remove(&block.name).filter(|v| !v.is_null());
-        result.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
+        result.insert(block.name.clone(), value.unwrap_or_else(|| absent_block(block)));
     }
     result
+}
+
+/// A block the configuration leaves out: no repeated blocks, or no single one.
+fn absent_block(block: &BlockSchema) -> Value {
+    if block.repeated {
+        Value::list(Vec::new())
+    } else {
+        Value::null()
+    }
 }
 
 /// An id the API puts in a path: digits only, so nothing else reaches the URL.

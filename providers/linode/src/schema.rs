@@ -1,7 +1,7 @@
 //! The `linode` provider's schema: its configuration and every kind, with Terraform's
 //! attribute names.
 
-use infra_compiler::schema::{AttributeSchema, Comparison, ProviderSchema, Schema, Validator};
+use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_provider_kit::kind;
 
@@ -17,7 +17,7 @@ fn label(max: usize) -> Validator {
 }
 
 fn instance() -> Schema {
-    kind(
+    let mut schema = kind(
         "A Linode: a virtual machine. Created when it is running (or `offline`, with `booted = false`).",
         "The Linode's id, a number.",
         vec![
@@ -86,7 +86,32 @@ fn instance() -> Schema {
                 "The plan's resources: `disk` and `memory` in MB, `vcpus`, `transfer` in GB.",
             ),
         ],
-    )
+    );
+    schema.blocks = vec![timeouts()];
+    schema
+}
+
+/// How long creating and changing an instance may wait for it, as Terraform's
+/// `timeouts` block says it.
+fn timeouts() -> BlockSchema {
+    let duration = |name: &str, description: &str| string(name, description).validate(Validator::Duration);
+    BlockSchema {
+        name: "timeouts".to_string(),
+        description: "How long to wait for the Linode to reach its status.".to_string(),
+        schema: Schema {
+            description: "How long to wait for the Linode to reach its status.".to_string(),
+            attributes: vec![
+                duration(
+                    "create",
+                    "How long a create waits for the Linode to run, such as \"15m\"; 10 minutes by default.",
+                ),
+                duration("update", "How long a boot or shutdown in place waits; 10 minutes by default."),
+            ],
+            blocks: Vec::new(),
+        },
+        repeated: false,
+        compare: Comparison::Exact,
+    }
 }
 
 fn sshkey() -> Schema {

@@ -34,7 +34,7 @@ pub async fn update(client: &Client, planned: &Attributes) -> LinodeResult<Attri
 
 /// Linode keeps a key without the trailing newline `tls.private_key` ends it with: the
 /// same key, so the state keeps it as configured.
-fn attributes_of(key: &Json, current: &Attributes) -> Attributes {
+pub(crate) fn attributes_of(key: &Json, current: &Attributes) -> Attributes {
     let actual = key["ssh_key"].as_str().unwrap_or_default();
     let configured = attribute(current, "ssh_key");
     let ssh_key = match configured.as_str() {

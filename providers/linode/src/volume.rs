@@ -57,7 +57,7 @@ pub async fn read(client: &Client, current: &Attributes) -> LinodeResult<Option<
     Ok(volume.map(|volume| attributes_of(&volume, current)))
 }
 
-fn attributes_of(volume: &Json, current: &Attributes) -> Attributes {
+pub(crate) fn attributes_of(volume: &Json, current: &Attributes) -> Attributes {
     let linode_id =
         if volume["linode_id"].is_null() { Value::null() } else { Value::string(volume["linode_id"].to_string()) };
     [

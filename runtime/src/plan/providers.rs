@@ -159,9 +159,31 @@ impl<'a> Engine<'_, 'a> {
             .with_label(span, "used here")
             .with_help(e.help.unwrap_or_else(|| "check the provider's configuration".to_string()))
         })?;
+        if self.context.refresh {
+            self.announce_reads(provider.as_ref(), &key.record(provider_type), provider_type);
+        }
         let configured = Configured::Ready(provider);
         self.providers.borrow_mut().configured.insert(key.clone(), configured.clone());
         Ok(configured)
+    }
+
+    /// Tells a newly configured provider how many objects of each kind the state holds
+    /// for its configuration `record`: the reads refresh will ask of it.
+    fn announce_reads(&self, provider: &dyn Provider, record: &str, provider_type: &str) {
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        let state = self.state.borrow();
+        let prefix = format!("{provider_type}.");
+        for instance in state.instances.values() {
+            if instance.mode != crate::state::Mode::Managed || instance.provider != record {
+                continue;
+            }
+            if let Some(kind) = instance.resource_type.strip_prefix(&prefix) {
+                *counts.entry(kind).or_default() += 1;
+            }
+        }
+        for (kind, count) in counts {
+            provider.expect_reads(kind, count);
+        }
     }
 
     /// The configuration block's values for `key` (none when the module instance was
