@@ -221,7 +221,7 @@ fn a_web_server_is_applied_planned_drifted_updated_and_destroyed() {
 }
 
 #[test]
-fn a_bad_token_is_a_diagnostic_naming_linode_token_without_the_token() {
+fn a_bad_token_or_region_is_a_diagnostic_saying_what_to_fix_without_the_token() {
     let prism = Prism::start(&LINODE);
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = temp.path();
@@ -242,6 +242,20 @@ fn a_bad_token_is_a_diagnostic_naming_linode_token_without_the_token() {
     assert_exit(&output, 1);
     assert!(text(&output).contains("no Linode token set"), "{}", text(&output));
     assert!(text(&output).contains("LINODE_TOKEN"), "{}", text(&output));
+
+    // A region Linode does not have: the API's message, on the `region` attribute.
+    let source = format!(
+        "provider linode {{\n  api_url = \"{}\"\n}}\n\nresource linode.instance web {{\n  region = \"mars-1\"\n  type   = \"g6-nanode-1\"\n}}\n",
+        prism.url
+    );
+    write_module(dir, &source);
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    assert!(printed.contains("`region`: region is not valid"), "{printed}");
+    assert!(printed.contains("region = \"mars-1\""), "the diagnostic shows the attribute: {printed}");
+    assert!(printed.contains("error[E"), "a diagnostic with a code: {printed}");
+    assert!(prism.listed("/linode/instances").is_empty());
     prism.assert_no_violations();
 }
 

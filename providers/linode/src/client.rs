@@ -26,23 +26,25 @@ pub struct LinodeError {
     pub operation: String,
     pub status: u16,
     pub reasons: Vec<String>,
+    /// The first field of the configuration Linode's errors name, if any.
+    pub field: Option<String>,
     /// How long the server asked to wait before trying again (`Retry-After`).
     retry_after: Option<Duration>,
 }
 
 impl LinodeError {
     fn local(operation: &str, message: impl Into<String>) -> LinodeError {
-        LinodeError { operation: operation.to_string(), status: 0, reasons: vec![message.into()], retry_after: None }
+        LinodeError { operation: operation.to_string(), status: 0, reasons: vec![message.into()], field: None, retry_after: None }
     }
 
     pub fn new(operation: &str, status: u16, reason: String) -> LinodeError {
-        LinodeError { operation: operation.to_string(), status, reasons: vec![reason], retry_after: None }
+        LinodeError { operation: operation.to_string(), status, reasons: vec![reason], field: None, retry_after: None }
     }
 
     /// An object that was just written but cannot be read back.
     pub fn vanished(operation: &str) -> LinodeError {
         let reason = "the object is gone right after it was written; try again".to_string();
-        LinodeError { operation: operation.to_string(), status: 404, reasons: vec![reason], retry_after: None }
+        LinodeError { operation: operation.to_string(), status: 404, reasons: vec![reason], field: None, retry_after: None }
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -85,7 +87,10 @@ impl From<LinodeError> for ProviderError {
             ),
         };
         let retryable = error.is_retryable();
-        let provider_error = ProviderError::new(message).with_help(help);
+        let mut provider_error = ProviderError::new(message).with_help(help);
+        if let Some(field) = error.field {
+            provider_error = provider_error.on_attribute(field);
+        }
         if retryable {
             provider_error.retryable()
         } else {
@@ -231,7 +236,9 @@ impl Client {
             }
             return Ok(document);
         }
-        Err(LinodeError { operation: operation.to_string(), status, reasons: reasons(&document, status), retry_after })
+        let field = document["errors"][0]["field"].as_str().map(str::to_string);
+        let reasons = reasons(&document, status);
+        Err(LinodeError { operation: operation.to_string(), status, reasons, field, retry_after })
     }
 }
 
