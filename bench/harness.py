@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 
-SHAPES = ["layered", "deep", "wide", "repeated", "modules"]
+SHAPES = ["layered", "deep", "wide", "repeated", "modules", "payload", "cloud", "module-io"]
 SIZES = [100, 1000, 3000, 10000]
 PHASES = ["plan", "apply", "noop", "destroy"]
 PHASE_TITLES = {
@@ -35,6 +35,57 @@ END_MARKER = "<!-- End of the report bench/run writes; what follows is kept. -->
 LAYER = 100
 DEEP = 10
 MODULE_SIZE = 10  # modules: resources per module instance
+# payload and cloud: each resource depends on the one PAYLOAD_STEP before it.
+PAYLOAD_STEP = 10
+# module-io: module instances (each with inputs and outputs), N / MODULE_IO_COUNT
+# resources in each.
+MODULE_IO_COUNT = 100
+
+
+def payload_input(i, upstream):
+    """The `input` object of a *payload* resource: a name built from a template, a map
+    of tags and a list of ports (the issue's block). `upstream` is an expression for
+    the id of the resource it depends on, or None."""
+    name = f"web-{i}-${{{upstream}}}" if upstream else f"web-{i}"
+    return (
+        "{\n"
+        f'    name  = "{name}"\n'
+        f'    tags  = {{ Name = "web-{i}", Team = "infra", Tier = "{i % 10}" }}\n'
+        f"    ports = [80, 443, {8000 + i % 1000}]\n"
+        "  }"
+    )
+
+
+def cloud_input(i, upstream, equals):
+    """The `input` object of a *cloud* resource: 30 attributes of mixed types, as an
+    AWS instance has (strings, numbers, booleans, lists), two nested blocks written as
+    objects and a list of objects, and a tags map of 10 entries. `equals` is how the
+    language writes an object's fields (`=` in both)."""
+    e = equals
+    subnet = f"${{{upstream}}}" if upstream else "subnet-0"
+    fields = [
+        f'ami {e} "ami-0{i % 97:04d}"', f'instance_type {e} "t3.{["micro", "small", "medium"][i % 3]}"',
+        f'availability_zone {e} "eu-west-1{"abc"[i % 3]}"', f'subnet_id {e} "{subnet}"',
+        f'key_name {e} "deploy-{i % 7}"', f"monitoring {e} {str(i % 2 == 0).lower()}",
+        f"ebs_optimized {e} true", f"source_dest_check {e} false", f"disable_api_termination {e} false",
+        f'tenancy {e} "default"', f'private_ip {e} "10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"',
+        f"associate_public_ip_address {e} {str(i % 3 == 0).lower()}", f"cpu_core_count {e} {1 + i % 4}",
+        f"cpu_threads_per_core {e} 2", f'placement_group {e} "pg-{i % 5}"', f'iam_instance_profile {e} "app"',
+        f'user_data {e} "#!/bin/sh\\necho web-{i} > /etc/hostname\\n"', f"hibernation {e} false",
+        f'security_groups {e} ["sg-web", "sg-ssh", "sg-{i % 11}"]', f'ipv6_addresses {e} []',
+        f'secondary_private_ips {e} ["10.1.{i // 256 % 256}.{i % 256}"]', f'shutdown_behavior {e} "stop"',
+        f'host_id {e} ""', f"get_password_data {e} false", f"credit_specification {e} {{ cpu_credits {e} \"standard\" }}",
+        f"metadata_options {e} {{ http_endpoint {e} \"enabled\", http_tokens {e} \"required\", hop_limit {e} 2 }}",
+        f"root_block_device {e} [{{ volume_size {e} {8 + i % 32}, volume_type {e} \"gp3\", encrypted {e} true }}]",
+        f'capacity_reservation {e} "open"', f'maintenance {e} "default"', f"volume_tags {e} {{ Backup {e} \"daily\" }}",
+    ]
+    tags = ", ".join(f'{k} {e} "{v}"' for k, v in [
+        ("Name", f"web-{i}"), ("Team", "infra"), ("Tier", str(i % 10)), ("Env", "prod"), ("Owner", "ops"),
+        ("Cost", f"cc-{i % 13}"), ("App", "shop"), ("Role", "web"), ("Zone", "abc"[i % 3]), ("Index", str(i)),
+    ])
+    fields.append(f"tags {e} {{ {tags} }}")
+    assert len(fields) == 31  # 30 attributes and the tags map
+    return "{\n" + "".join(f"    {f}\n" for f in fields) + "  }"
 
 
 # ---------------------------------------------------------------- generators
@@ -60,6 +111,36 @@ def infra_config(shape, n):
                 f'resource null.resource a for i in range({half}) {{\n  input = "a${{i}}"\n}}\n\n'
                 f"resource null.resource b for i in range({half}) {{\n  input = a[i].id\n}}\n"
             )
+        }
+    if shape in ("payload", "cloud"):
+        parts = []
+        for i in range(n):
+            upstream = f"r{i - PAYLOAD_STEP}.id" if i >= PAYLOAD_STEP else None
+            value = payload_input(i, upstream) if shape == "payload" else cloud_input(i, upstream, "=")
+            parts.append(f"resource null.resource r{i} {{\n  input = {value}\n}}\n")
+        return {"main.infra": "\n".join(parts)}
+    if shape == "module-io":
+        size = max(n // MODULE_IO_COUNT, 1)
+        count = n // size
+        parts = ["input name: string\n", "input tags: map(string)\n", "input upstream: string\n"]
+        for j in range(size):
+            upstream = f"r{j - 1}.id" if j > 0 else "upstream"
+            parts.append(
+                f"resource null.resource r{j} {{\n  input = {{\n"
+                f'    name = "${{name}}-{j}-${{{upstream}}}"\n    tags = tags\n  }}\n}}\n'
+            )
+        parts.append(f"output last = r{size - 1}.id\n")
+        parts.append(f"output ids = [{', '.join(f'r{j}.id' for j in range(size))}]\n")
+        return {
+            "main.infra": (
+                "resource null.resource seed {\n  input = \"seed\"\n}\n\n"
+                f"module m \"./group\" for i in range({count}) {{\n"
+                '  name     = "m${i}"\n'
+                '  tags     = { Team = "infra", Group = "m${i}" }\n'
+                "  upstream = seed.id\n}\n\n"
+                "output lasts = [for k, g in m : g.last]\n"
+            ),
+            "group/main.infra": "\n".join(parts),
         }
     if shape == "modules":
         count = n // MODULE_SIZE
@@ -99,6 +180,41 @@ def terraform_config(shape, n):
                 f'resource "terraform_data" "b" {{\n  count = {half}\n'
                 f"  input = terraform_data.a[count.index].id\n}}\n"
             )
+        }
+    if shape in ("payload", "cloud"):
+        parts = []
+        for i in range(n):
+            upstream = f"terraform_data.r{i - PAYLOAD_STEP}.id" if i >= PAYLOAD_STEP else None
+            value = payload_input(i, upstream) if shape == "payload" else cloud_input(i, upstream, "=")
+            parts.append(f'resource "terraform_data" "r{i}" {{\n  input = {value}\n}}\n')
+        return {"main.tf": "\n".join(parts)}
+    if shape == "module-io":
+        size = max(n // MODULE_IO_COUNT, 1)
+        count = n // size
+        parts = [
+            'variable "name" {\n  type = string\n}\n',
+            'variable "tags" {\n  type = map(string)\n}\n',
+            'variable "upstream" {\n  type = string\n}\n',
+        ]
+        for j in range(size):
+            upstream = f"terraform_data.r{j - 1}.id" if j > 0 else "var.upstream"
+            parts.append(
+                f'resource "terraform_data" "r{j}" {{\n  input = {{\n'
+                f'    name = "${{var.name}}-{j}-${{{upstream}}}"\n    tags = var.tags\n  }}\n}}\n'
+            )
+        parts.append(f'output "last" {{\n  value = terraform_data.r{size - 1}.id\n}}\n')
+        ids = ", ".join(f"terraform_data.r{j}.id" for j in range(size))
+        parts.append(f'output "ids" {{\n  value = [{ids}]\n}}\n')
+        return {
+            "main.tf": (
+                'resource "terraform_data" "seed" {\n  input = "seed"\n}\n\n'
+                f'module "m" {{\n  source   = "./group"\n  count    = {count}\n'
+                '  name     = "m${count.index}"\n'
+                '  tags     = { Team = "infra", Group = "m${count.index}" }\n'
+                "  upstream = terraform_data.seed.id\n}\n\n"
+                'output "lasts" {\n  value = module.m[*].last\n}\n'
+            ),
+            "group/main.tf": "\n".join(parts),
         }
     if shape == "modules":
         count = n // MODULE_SIZE

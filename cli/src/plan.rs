@@ -85,7 +85,7 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
             );
         }
     }
-    let pending: Vec<String> = session.state().pending().map(|(address, i)| pending_note(address, i.status)).collect();
+    let pending = pending_notes(session.state());
     if args.json {
         render::to_stdout(&format!("{}\n", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()));
     } else {
@@ -177,6 +177,29 @@ fn action_name(action: Action) -> &'static str {
         Action::NoOp => "no-op",
         Action::Forget => "forget",
     }
+}
+
+/// What the plan says of the instances whose last operation was not confirmed: one
+/// line each, or, for more than a few unconfirmed operations (a run stopped while many
+/// were ready), one line for them all.
+fn pending_notes(state: &infra_runtime::state::State) -> Vec<String> {
+    use infra_runtime::state::Status;
+    let (partly, unconfirmed): (Vec<_>, Vec<_>) =
+        state.pending().partition(|(_, instance)| instance.status == Status::PartlyCreated);
+    let mut notes: Vec<String> = partly.iter().map(|(address, i)| pending_note(address, i.status)).collect();
+    if unconfirmed.len() <= 3 {
+        notes.extend(unconfirmed.iter().map(|(address, i)| pending_note(address, i.status)));
+    } else {
+        let named: Vec<String> = unconfirmed.iter().take(5).map(|(address, _)| address.to_string()).collect();
+        let more = if unconfirmed.len() > 5 { ", ..." } else { "" };
+        notes.push(format!(
+            "{} operations began and were never confirmed (Infra stopped while they were ready or running): {}{more}; \
+             creates are made again and the rest were read, as the plan shows; check objects made outside Infra by hand",
+            unconfirmed.len(),
+            named.join(", ")
+        ));
+    }
+    notes
 }
 
 /// What the plan says of an instance whose last operation was not confirmed.

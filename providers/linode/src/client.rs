@@ -34,7 +34,13 @@ pub struct LinodeError {
 
 impl LinodeError {
     fn local(operation: &str, message: impl Into<String>) -> LinodeError {
-        LinodeError { operation: operation.to_string(), status: 0, reasons: vec![message.into()], field: None, retry_after: None }
+        LinodeError {
+            operation: operation.to_string(),
+            status: 0,
+            reasons: vec![message.into()],
+            field: None,
+            retry_after: None,
+        }
     }
 
     pub fn new(operation: &str, status: u16, reason: String) -> LinodeError {
@@ -44,7 +50,13 @@ impl LinodeError {
     /// An object that was just written but cannot be read back.
     pub fn vanished(operation: &str) -> LinodeError {
         let reason = "the object is gone right after it was written; try again".to_string();
-        LinodeError { operation: operation.to_string(), status: 404, reasons: vec![reason], field: None, retry_after: None }
+        LinodeError {
+            operation: operation.to_string(),
+            status: 404,
+            reasons: vec![reason],
+            field: None,
+            retry_after: None,
+        }
     }
 
     pub fn is_not_found(&self) -> bool {

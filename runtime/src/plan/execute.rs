@@ -19,6 +19,10 @@ use crate::state::{Action as JournalAction, JournalEntry, Mode};
 /// secret (a command's stderr can), and the journal is a file on disk.
 const FAILED_IN_JOURNAL: &str = "the provider reported an error (shown when it happened)";
 
+/// What the journal says of an operation journaled as begun that never reached its
+/// provider: the run was interrupted while it waited for a slot.
+const NOT_STARTED: &str = "not started: the run was interrupted";
+
 /// A provider operation's context.
 pub(super) struct Operation<'p> {
     pub provider: &'p Arc<dyn Provider>,
@@ -174,15 +178,21 @@ impl Engine<'_, '_> {
         address: &Address,
         prior: &Attributes,
     ) -> Result<(), ProviderError> {
+        if self.cancelled() {
+            return Err(Self::interrupted());
+        }
+        // Journaled before the slot is taken, with every other ready operation's begin
+        // (one sync for them all; see `journaled`).
+        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None)).await {
+            return Err(Self::interrupted());
+        }
         let permit = self.limit.acquire().await;
         if self.cancelled() {
+            self.journal(JournalEntry::fail(self.serial(), address.clone(), JournalAction::Delete, NOT_STARTED)).await;
             return Err(Self::interrupted());
         }
         self.event(Event::Started { address: address.clone(), action: Action::Delete });
         let started = std::time::Instant::now();
-        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None)).await {
-            return Err(Self::interrupted());
-        }
         let result = {
             let delete = || operation.provider.delete(operation.kind, prior);
             // The state's attributes are unmarked here: the message is never repeated.
@@ -272,12 +282,9 @@ impl Engine<'_, '_> {
         Fut: std::future::Future<Output = Result<Attributes, ProviderError>>,
     {
         let shown = if action == JournalAction::Create { Action::Create } else { Action::Update };
-        let permit = self.limit.acquire().await;
         if self.cancelled() {
             return Err(Self::interrupted());
         }
-        self.event(Event::Started { address: address.clone(), action: shown });
-        let started = std::time::Instant::now();
         // The begin entry carries the instance with what is known of it (the planned
         // values; the computed ones come with the provider's answer), so that after a
         // crash mid-create the replayed state still knows the object may exist (as
@@ -294,9 +301,21 @@ impl Engine<'_, '_> {
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_attributes(known)
             .with_dependencies(operation.dependencies.to_vec());
+        // The begin is journaled before the operation takes its slot (`--parallelism`):
+        // every operation ready now journals its begin in the same batch, so a wave of
+        // ready operations costs one sync, not one per `--parallelism` of them. One that
+        // never got its slot (the run was interrupted) is journaled as failed, so it is
+        // not left pending; after a crash, what is pending is what was ready.
         if !self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending))).await {
             return Err(Self::interrupted());
         }
+        let permit = self.limit.acquire().await;
+        if self.cancelled() {
+            self.journal(JournalEntry::fail(self.serial(), address.clone(), action, NOT_STARTED)).await;
+            return Err(Self::interrupted());
+        }
+        self.event(Event::Started { address: address.clone(), action: shown });
+        let started = std::time::Instant::now();
         let result = {
             let secret = !sensitive.is_empty();
             self.ticking(address, shown, self.retried(address, (shown, secret), run)).await
