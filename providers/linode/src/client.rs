@@ -320,6 +320,7 @@ mod tests {
             operation: "GET /linode/instances/1".to_string(),
             status: 401,
             reasons: vec!["Invalid Token".to_string()],
+            field: None,
             retry_after: None,
         };
         let provider_error = ProviderError::from(error);
