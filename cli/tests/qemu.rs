@@ -97,12 +97,12 @@ resource ssh.file page {{
 }}
 
 resource ssh.file unit {{
-  path    = "/etc/systemd/system/web.service"
+  path    = "/etc/systemd/system/site.service"
   content = "[Unit]\nDescription=The site\nAfter=network.target\n\n[Service]\nExecStart=/usr/bin/python3 -m http.server 80 --directory /srv/www\n\n[Install]\nWantedBy=multi-user.target\n"
 }}
 
-resource ssh.service web {{
-  name       = "web"
+resource ssh.service site {{
+  name       = "site"
   enabled    = true
   running    = true
   restart_on = [unit.sha256]
@@ -118,14 +118,30 @@ output accelerator = web.accelerator
     )
 }
 
-/// The body of `GET /` on `127.0.0.1:port`.
+/// The body of `GET /` on `127.0.0.1:port`. The unit has started when the apply ends, but
+/// Python takes a few seconds under TCG before it listens; until then QEMU's forward
+/// accepts and resets the connection.
 fn get(port: u16) -> String {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the forwarded web port");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("request");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match try_get(port) {
+            Ok(body) => return body,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(500)),
+            Err(error) => panic!("GET / on port {port}: {error}"),
+        }
+    }
+}
+
+fn try_get(port: u16) -> std::io::Result<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or(response)
+    stream.read_to_string(&mut response)?;
+    match response.split_once("\r\n\r\n") {
+        Some((_, body)) => Ok(body.to_string()),
+        None => Err(std::io::Error::other(format!("no HTTP response: {response:?}"))),
+    }
 }
 
 /// Nothing to do: `plan --detailed-exitcode` exits 0.
