@@ -1,7 +1,7 @@
 //! The `qemu` provider end to end through the `infra` binary, with real VMs under QEMU:
-//! a Debian guest with cloud-init (`support/qemu_debian.rs`) made from a base image,
-//! booted, logged in to with the key its seed gave it and configured by the `ssh`
-//! provider in the same apply, as `examples/local-vm` does; and an apply killed while its
+//! two Debian guests with cloud-init (`support/qemu_debian.rs`) made from one base image,
+//! booted, and one logged in to with the key its seed gave it and configured by the
+//! `ssh` provider in the same apply, as `examples/local-vm` does; and an apply killed while its
 //! VM boots, after which the next apply adopts the VM instead of starting a second one.
 //! One VM test runs at a time on the machine (a lock file shared with the provider's own
 //! tests), since TCG guests slow each other down.
@@ -26,8 +26,9 @@ use qemu_debian::{base_image, free_port, one_vm_at_a_time, qemu_processes, KillL
 const PAGE: &str = "<h1>Hello from a VM Infra made</h1>\n";
 
 /// A configuration like `examples/local-vm`'s, with the web server a Python one run by
-/// a systemd unit (the image has Python for cloud-init; nothing is downloaded inside).
-fn web_server(base: &Path, kernel: &Path, ssh_port: u16, http_port: u16) -> String {
+/// a systemd unit (the image has Python for cloud-init; nothing is downloaded inside),
+/// and a second VM over the same base image.
+fn web_server(base: &Path, kernel: &Path, ssh_port: u16, http_port: u16, db_ssh_port: u16) -> String {
     format!(
         r##"resource tls.private_key login {{
   algorithm = "ED25519"
@@ -109,6 +110,37 @@ resource ssh.service site {{
   depends_on = [page]
 }}
 
+# A second VM from the same base: its own overlay and seed, booted until SSH answers.
+resource qemu.disk db_root {{
+  path = "vms/db.qcow2"
+  base = "{base}"
+}}
+
+resource qemu.cloudinit db_seed {{
+  path      = "vms/db-seed.img"
+  user_data = "#cloud-config\n{{}}\n"
+}}
+
+resource qemu.vm db {{
+  name             = "db"
+  memory           = 512
+  disks            = [db_root.path]
+  cloudinit        = db_seed.path
+  kernel           = "{kernel}"
+  cmdline          = "{cmdline}"
+  accel            = "auto"
+  wait_for         = "ssh"
+  boot_timeout     = "5m"
+  shutdown_timeout = "1m"
+
+  network {{
+    forward {{
+      host_port  = {db_ssh_port}
+      guest_port = 22
+    }}
+  }}
+}}
+
 output accelerator = web.accelerator
 "##,
         base = base.display(),
@@ -152,19 +184,42 @@ fn converged(dir: &Path) {
 }
 
 #[test]
-fn a_debian_vm_made_from_a_base_image_is_configured_over_ssh_and_serves_a_page() {
+fn two_debian_vms_from_one_base_image_boot_and_one_is_configured_over_ssh_to_serve_a_page() {
     let _lock = one_vm_at_a_time();
     let image = base_image();
     let dir = tempfile::tempdir().expect("temp dir");
     let state_dir = dir.path().join(".qemu/web");
-    let _leftovers = KillLeftovers(state_dir.display().to_string());
-    let (ssh_port, http_port) = (free_port(), free_port());
-    write_module(dir.path(), &web_server(&image.disk, &image.kernel, ssh_port, http_port));
+    let _leftovers = KillLeftovers(dir.path().join(".qemu").display().to_string());
+    let (ssh_port, http_port, db_ssh_port) = (free_port(), free_port(), free_port());
+    write_module(dir.path(), &web_server(&image.disk, &image.kernel, ssh_port, http_port, db_ssh_port));
+    let stamp = |path: &Path| {
+        let metadata = std::fs::metadata(path).expect("the base image");
+        (metadata.len(), metadata.modified().expect("a modification time"))
+    };
+    let base_before = stamp(&image.disk);
 
     let applied = ok(dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(get(http_port), PAGE, "the guest serves the page:\n{applied}");
     let running = qemu_processes(&state_dir.display().to_string());
     assert_eq!(running.len(), 1, "one QEMU for the VM");
+    // Both VMs boot from overlays of the one base, which neither changed.
+    let db_banner = {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", db_ssh_port)).expect("the second VM's SSH port");
+        let mut banner = [0u8; 8];
+        stream.read_exact(&mut banner).expect("a banner");
+        banner
+    };
+    assert_eq!(&db_banner, b"SSH-2.0-", "the second VM answers SSH");
+    for overlay in ["vms/web.qcow2", "vms/db.qcow2"] {
+        let info = std::process::Command::new("qemu-img")
+            .args(["info", "-U", "--output=json"])
+            .arg(dir.path().join(overlay))
+            .output()
+            .expect("qemu-img runs");
+        let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("JSON");
+        assert_eq!(info["backing-filename"].as_str(), image.disk.to_str(), "{overlay}: {info}");
+    }
+    assert_eq!(stamp(&image.disk), base_before, "the base is unchanged");
     let accelerator = ok(dir.path(), &["output", "accelerator"]);
     assert!(accelerator.contains("kvm") || accelerator.contains("tcg"), "{accelerator}");
     // The `ssh` resources logged in as `deploy` with the key: the user cloud-init added
@@ -173,11 +228,13 @@ fn a_debian_vm_made_from_a_base_image_is_configured_over_ssh_and_serves_a_page()
 
     ok(dir.path(), &["destroy", "--auto-approve"]);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !qemu_processes(&state_dir.display().to_string()).is_empty() && Instant::now() < deadline {
+    while !qemu_processes(&dir.path().join(".qemu").display().to_string()).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(qemu_processes(&state_dir.display().to_string()).is_empty(), "the VM was powered down");
-    assert!(!dir.path().join("vms/web.qcow2").exists(), "the overlay is deleted");
+    let all_vms = dir.path().join(".qemu").display().to_string();
+    assert!(qemu_processes(&all_vms).is_empty(), "the VMs were powered down");
+    assert!(!dir.path().join("vms/web.qcow2").exists(), "the overlays are deleted");
+    assert!(!dir.path().join("vms/db.qcow2").exists(), "the overlays are deleted");
     assert!(image.disk.exists(), "the base image is kept");
 }
 
