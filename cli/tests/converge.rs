@@ -733,7 +733,8 @@ fn with_change(config: &str, spec: &Spec, change: &Change) -> Result<String, Str
     Ok(text)
 }
 
-/// `[{ a = 1 }, { a = 2 }]` as `name { a = 1 }` blocks, one a line.
+/// `[{ a = 1 }, { a = 2 }]` as `name { a = 1 }` blocks, one a line; a field that is
+/// itself a list of objects, `[{ b = [{ c = 1 }] }]`, as nested blocks.
 fn render_blocks(name: &str, value: &str) -> Result<String, String> {
     let expression = infra_compiler::syntax::parse_expression(FileId(0), value).map_err(|d| d[0].message.clone())?;
     let ExprKind::List(items) = expression.kind else { return Err(format!("`{value}` is not a list of objects")) };
@@ -742,7 +743,15 @@ fn render_blocks(name: &str, value: &str) -> Result<String, String> {
         let ExprKind::Object(fields) = item.kind else { return Err(format!("`{value}` is not a list of objects")) };
         text.push_str(&format!("  {name} {{\n"));
         for field in fields {
-            text.push_str(&format!("    {}\n", slice(value, field.span)));
+            let field_text = slice(value, field.span);
+            match field_text.split_once('=') {
+                Some((inner, list)) if list.trim_start().starts_with("[{") => {
+                    for line in render_blocks(inner.trim(), list.trim())?.lines() {
+                        text.push_str(&format!("  {line}\n"));
+                    }
+                }
+                _ => text.push_str(&format!("    {field_text}\n")),
+            }
         }
         text.push_str("  }\n");
     }

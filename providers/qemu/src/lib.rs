@@ -1,11 +1,12 @@
 //! The `qemu` provider: disk images made with `qemu-img`, cloud-init seeds written in
-//! Rust and virtual machines run by QEMU, on this machine, with no daemon and no root. docs/providers/qemu.md is the
-//! reference for users.
+//! Rust and virtual machines run by QEMU, on this machine, with no daemon and no root.
+//! docs/providers/qemu.md is the reference for users.
 //!
 //! `lib.rs` declares the schema and dispatches each operation to one module per kind
 //! (`disk.rs`, `cloudinit.rs`, `vm.rs`, the data source `cloudinit_config.rs`); `tool.rs` runs
 //! QEMU's command-line tools and turns their failures into errors; `seed.rs` writes the
-//! NoCloud volume; `qmp.rs` talks to a running VM.
+//! NoCloud volume; `qmp.rs` talks to a running VM; `network.rs` turns a VM's `network`
+//! blocks into QEMU's options; `accel.rs` proves KVM works before a VM uses it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,9 +20,11 @@ use infra_runtime::Value;
 
 use infra_provider_kit::{attribute, resource_schema, unknown_kind};
 
+mod accel;
 mod cloudinit;
 mod cloudinit_config;
 mod disk;
+mod network;
 mod qmp;
 mod seed;
 mod tool;

@@ -6,24 +6,25 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use infra_compiler::schema::validate::parse_duration;
-use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, Schema, Validator};
+use infra_compiler::schema::{AttributeSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_provider_kit::{attribute, kind, known, plan_attributes, whole_number};
 use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use tokio::io::AsyncReadExt;
 
+use crate::network::{self, Network};
 use crate::tool::{run, tail};
-use crate::{one_of, qmp, required_text, string, Qemu};
+use crate::{accel, one_of, qmp, required_text, string, Qemu};
 
-const QEMU_SYSTEM: &str = "qemu-system-x86_64";
+pub(crate) const QEMU_SYSTEM: &str = "qemu-system-x86_64";
 
 pub fn schema() -> Schema {
     let forced = |name: &str, ty: Type, description: &str| AttributeSchema::optional(name, ty, description).force_new();
     let duration = |name: &str, description: &str| string(name, description).validate(Validator::Duration);
     let mut schema = kind(
         "A virtual machine run by QEMU in the background (no daemon, no root), with user-mode networking and \
-         forwarded ports.",
+         forwarded ports, or a tap device or bridge.",
         "The VM's state directory, as configured.",
         vec![
             AttributeSchema::required("name", Type::String, "The VM's name, shown by QEMU; changing it replaces the VM.")
@@ -52,8 +53,8 @@ pub fn schema() -> Schema {
             string("machine", "The machine type; \"q35\" by default.").force_new(),
             string(
                 "accel",
-                "The accelerator: \"auto\" (the default: KVM when /dev/kvm can be opened, else TCG), \"kvm\" or \
-                 \"tcg\" (software emulation, slower but everywhere).",
+                "The accelerator: \"auto\" (the default: KVM when a test guest proves it runs guests, else TCG), \
+                 \"kvm\" or \"tcg\" (software emulation, slower but everywhere). `accelerator` says which one runs.",
             )
             .force_new()
             .validate(one_of(&["auto", "kvm", "tcg"])),
@@ -86,6 +87,12 @@ pub fn schema() -> Schema {
             AttributeSchema::computed("pid", Type::Number, "The QEMU process's id while it runs; 0 when stopped."),
             AttributeSchema::computed("qmp_socket", Type::String, "The QMP socket's path."),
             AttributeSchema::computed(
+                "accelerator",
+                Type::String,
+                "The accelerator the running VM uses, as QMP `query-kvm` reports it: \"kvm\" or \"tcg\"; null when \
+                 stopped.",
+            ),
+            AttributeSchema::computed(
                 "status",
                 Type::String,
                 "What QMP `query-status` says (`running`, `paused`, `shutdown`, ...), or `stopped`.",
@@ -102,54 +109,8 @@ pub fn schema() -> Schema {
             ),
         ],
     );
-    schema.blocks = vec![forward_block()];
+    schema.blocks = vec![network::block()];
     schema
-}
-
-fn forward_block() -> BlockSchema {
-    let description = "A TCP port of this machine forwarded to a port of the guest (QEMU user-mode networking).";
-    let port = |name: &str, description: &str| {
-        AttributeSchema::required(name, Type::Number, description).validate(Validator::Range { min: 1, max: 65535 })
-    };
-    BlockSchema {
-        name: "forward".to_string(),
-        description: description.to_string(),
-        schema: Schema {
-            description: description.to_string(),
-            attributes: vec![
-                port("host_port", "The port on this machine."),
-                port("guest_port", "The port in the guest."),
-                string("host_address", "The address on this machine to listen on; \"127.0.0.1\" by default."),
-            ],
-            blocks: Vec::new(),
-        },
-        repeated: true,
-        compare: Comparison::Exact,
-    }
-}
-
-/// One `forward` block.
-#[derive(Clone, Debug, PartialEq)]
-struct Forward {
-    host_address: String,
-    host_port: u16,
-    guest_port: u16,
-}
-
-fn forwards(attributes: &Attributes) -> Vec<Forward> {
-    let blocks = attribute(attributes, "forward").as_list().unwrap_or_default();
-    blocks
-        .iter()
-        .filter_map(|block| {
-            let map = block.as_map()?;
-            let port = |name: &str| map.get(name).and_then(Value::as_number).map(|n| n as u16);
-            Some(Forward {
-                host_address: map.get("host_address").and_then(Value::as_str).unwrap_or("127.0.0.1").to_string(),
-                host_port: port("host_port")?,
-                guest_port: port("guest_port")?,
-            })
-        })
-        .collect()
 }
 
 pub fn validate(config: &Attributes) -> Vec<ProviderError> {
@@ -162,13 +123,14 @@ pub fn validate(config: &Attributes) -> Vec<ProviderError> {
                 .with_help("set `kernel` to boot a kernel directly, or boot from `disks`"),
         );
     }
+    let Some(networks) = network::networks(config) else { return errors };
+    errors.extend(network::validate(&networks));
     let waits_for_ssh = known(config, "wait_for").and_then(Value::as_str) == Some("ssh");
-    let forwards_ssh = forwards(config).iter().any(|f| f.guest_port == 22);
-    if waits_for_ssh && attribute(config, "forward").is_known() && !forwards_ssh {
+    if waits_for_ssh && network::ssh_forward(&networks).is_none() {
         errors.push(
             ProviderError::new("`wait_for = \"ssh\"` needs a `forward` to guest port 22")
                 .on_attribute("wait_for")
-                .with_help("add `forward { host_port = 2222, guest_port = 22 }`"),
+                .with_help("add `network { forward { host_port = 2222, guest_port = 22 } }`"),
         );
     }
     errors
@@ -200,11 +162,10 @@ pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) ->
         ("shutdown_timeout", Value::string("30s")),
     ];
     let mut planned = plan_attributes(schema, prior, &config, &defaults);
-    planned.insert("forward".to_string(), attribute(&config, "forward").clone());
-    if attribute(&config, "forward").is_known() {
-        let ssh = forwards(&config).into_iter().find(|f| f.guest_port == 22);
-        let (host, port) = ssh.map_or((Value::null(), Value::null()), |f| {
-            (Value::string(f.host_address), Value::number(f64::from(f.host_port)))
+    planned.insert("network".to_string(), attribute(&config, "network").clone());
+    if let Some(networks) = network::networks(&config) {
+        let (host, port) = network::ssh_forward(&networks).map_or((Value::null(), Value::null()), |f| {
+            (Value::string(f.host_address.clone()), Value::number(f64::from(f.host_port)))
         });
         planned.insert("ssh_host".to_string(), host);
         planned.insert("ssh_port".to_string(), port);
@@ -219,6 +180,7 @@ pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) ->
     if changed {
         planned.insert("pid".to_string(), Value::unknown(Type::Number));
         planned.insert("status".to_string(), Value::unknown(Type::String));
+        planned.insert("accelerator".to_string(), Value::unknown(Type::String));
     }
     Ok(planned)
 }
@@ -254,36 +216,40 @@ fn live_pid(paths: &Paths) -> Option<u32> {
     (command.contains("qemu-system") && command.contains(&*paths.qmp_socket.to_string_lossy())).then_some(pid)
 }
 
-/// What QMP says the VM is doing, or `stopped` when no QEMU runs for it.
-async fn status(paths: &Paths) -> (u32, String) {
-    let Some(pid) = live_pid(paths) else { return (0, "stopped".to_string()) };
-    match qmp::call(&paths.qmp_socket, "query-status").await {
-        Ok(reply) => (pid, reply.get("status").and_then(|s| s.as_str()).unwrap_or("unknown").to_string()),
-        Err(_) => (pid, "unresponsive".to_string()),
-    }
+/// What a VM's QEMU says about it.
+struct Observed {
+    /// 0 when no QEMU runs for the VM.
+    pid: u32,
+    /// What QMP `query-status` says, or `stopped` when no QEMU runs for the VM.
+    status: String,
+    /// `kvm` or `tcg`, as QMP `query-kvm` says; `None` when no QEMU runs or QMP does not answer.
+    accelerator: Option<&'static str>,
 }
 
-/// The accelerator to use; `kvm` where /dev/kvm cannot be opened is an error.
-fn accelerator(attributes: &Attributes) -> ProviderResult<&'static str> {
-    let usable = std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok();
-    match attribute(attributes, "accel").as_str().unwrap_or("auto") {
-        "tcg" => Ok("tcg"),
-        "kvm" if usable => Ok("kvm"),
-        "kvm" => Err(ProviderError::new("KVM is not usable here: /dev/kvm cannot be opened")
-            .on_attribute("accel")
-            .with_help("set `accel = \"tcg\"` to emulate the CPU in software (slower, works everywhere)")),
-        _ if usable => Ok("kvm"),
-        _ => Ok("tcg"),
-    }
+async fn status(paths: &Paths) -> Observed {
+    let Some(pid) = live_pid(paths) else {
+        return Observed { pid: 0, status: "stopped".to_string(), accelerator: None };
+    };
+    let status = match qmp::call(&paths.qmp_socket, "query-status").await {
+        Ok(reply) => reply.get("status").and_then(|s| s.as_str()).unwrap_or("unknown").to_string(),
+        Err(_) => "unresponsive".to_string(),
+    };
+    let accelerator = qmp::call(&paths.qmp_socket, "query-kvm").await.ok().map(|reply| {
+        if reply.get("enabled").and_then(|e| e.as_bool()) == Some(true) {
+            "kvm"
+        } else {
+            "tcg"
+        }
+    });
+    Observed { pid, status, accelerator }
 }
 
 fn number(attributes: &Attributes, name: &str, default: i64) -> ProviderResult<i64> {
     Ok(whole_number(attributes, name)?.unwrap_or(default))
 }
 
-/// QEMU's command line for the VM.
-fn arguments(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderResult<Vec<String>> {
-    let accel = accelerator(attributes)?;
+/// QEMU's command line for the VM, under the accelerator `accel` (`kvm` or `tcg`).
+fn arguments(qemu: &Qemu, attributes: &Attributes, paths: &Paths, accel: &str) -> ProviderResult<Vec<String>> {
     let cpus = number(attributes, "cpus", 1)?;
     let machine = attribute(attributes, "machine").as_str().unwrap_or("q35");
     let accel = if accel == "tcg" && cpus > 1 { "tcg,thread=multi".to_string() } else { accel.to_string() };
@@ -320,11 +286,7 @@ fn arguments(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderRes
         args.extend(["-append".into(), cmdline.into()]);
     }
     args.extend(disk_arguments(attributes, &path));
-    let forwards: String = forwards(attributes)
-        .iter()
-        .map(|f| format!(",hostfwd=tcp:{}:{}-:{}", f.host_address, f.host_port, f.guest_port))
-        .collect();
-    args.extend(["-nic".into(), format!("user,model=virtio-net-pci{forwards}")]);
+    args.extend(network::arguments(&required_text(attributes, "name")?, &configured_networks(attributes)));
     Ok(args)
 }
 
@@ -369,7 +331,8 @@ async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderR
             .map_err(|e| ProviderError::new(format!("making `{}`: {e}", dir.display())).on_attribute(attribute))?;
     }
     let _ = std::fs::remove_file(&paths.qmp_socket);
-    let args = arguments(qemu, attributes, paths)?;
+    let accel = accel::choose(attribute(attributes, "accel").as_str().unwrap_or("auto")).await?;
+    let args = arguments(qemu, attributes, paths, accel)?;
     run(QEMU_SYSTEM, &args, "starting the VM").await.map_err(explain_start_failure)?;
     wait_for(attributes, paths).await
 }
@@ -377,7 +340,7 @@ async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderR
 /// A clearer hint for the failures people meet most.
 fn explain_start_failure(error: ProviderError) -> ProviderError {
     let help = if error.message.contains("hostfwd") || error.message.contains("Could not set up host forwarding") {
-        Some(("forward", "another program uses that port; pick a free `host_port`"))
+        Some(("network", "another program uses that port; pick a free `host_port`"))
     } else if error.message.contains("ram size") || error.message.contains("cannot set up guest memory") {
         Some(("memory", "this machine cannot give the VM that much memory; lower `memory`"))
     } else {
@@ -400,7 +363,8 @@ async fn wait_for(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> 
     if attribute(attributes, "wait_for").as_str() != Some("ssh") {
         return Ok(());
     }
-    let Some(forward) = forwards(attributes).into_iter().find(|f| f.guest_port == 22) else { return Ok(()) };
+    let networks = configured_networks(attributes);
+    let Some(forward) = network::ssh_forward(&networks) else { return Ok(()) };
     let limit = timeout(attributes, "boot_timeout", 300);
     let deadline = tokio::time::Instant::now() + limit;
     let address = format!("{}:{}", forward.host_address, forward.host_port);
@@ -468,10 +432,11 @@ async fn gone_within(paths: &Paths, limit: Duration) {
 
 /// `attributes` with the VM's process and status as they are now.
 async fn observed(mut attributes: Attributes, paths: &Paths) -> Attributes {
-    let (pid, status) = status(paths).await;
-    attributes.insert("pid".to_string(), Value::number(f64::from(pid)));
-    attributes.insert("running".to_string(), Value::bool(pid != 0));
-    attributes.insert("status".to_string(), Value::string(status));
+    let observed = status(paths).await;
+    attributes.insert("pid".to_string(), Value::number(f64::from(observed.pid)));
+    attributes.insert("running".to_string(), Value::bool(observed.pid != 0));
+    attributes.insert("status".to_string(), Value::string(observed.status));
+    attributes.insert("accelerator".to_string(), observed.accelerator.map_or_else(Value::null, Value::string));
     attributes
 }
 
@@ -493,10 +458,15 @@ pub async fn read(qemu: &Qemu, current: &Attributes) -> ProviderResult<Option<At
     Ok(Some(observed(current.clone(), &paths).await))
 }
 
-/// Whether an update from `prior` restarts the VM: QEMU takes its forwarded ports when it
-/// starts.
+/// Whether an update from `prior` restarts the VM: QEMU takes its network cards and
+/// forwarded ports when it starts.
 fn restarts(prior: &Attributes, planned: &Attributes) -> bool {
-    attribute(planned, "forward").is_known() && forwards(prior) != forwards(planned)
+    network::networks(planned).is_some_and(|planned| Some(planned) != network::networks(prior))
+}
+
+/// The networks of a VM whose attributes are all known (as when it is made).
+fn configured_networks(attributes: &Attributes) -> Vec<Network> {
+    network::networks(attributes).unwrap_or_default()
 }
 
 pub async fn update(qemu: &Qemu, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {

@@ -1,6 +1,7 @@
-//! `qemu.vm` through the provider interface against the real `qemu-system-x86_64` under
-//! TCG (KVM is pinned off: where /dev/kvm opens but guests hang, `auto` cannot tell).
-//! The VMs boot no guest (the firmware finds nothing and waits), which is all that
+//! `qemu.vm` through the provider interface against the real `qemu-system-x86_64`, under
+//! TCG except for the tiny guest, which boots with `accel = "auto"`: KVM where the probe
+//! proves it runs guests, else TCG (as on a host where /dev/kvm opens but guests crawl).
+//! The other VMs boot no guest (the firmware finds nothing and waits), which is all that
 //! start, status, stop, drift, adoption and port errors need. One VM test runs at a time
 //! on the machine (a lock file), since TCG guests slow each other down.
 
@@ -76,6 +77,13 @@ async fn read(provider: &Arc<dyn Provider>, current: &Attributes) -> Attributes 
         ReadResult::Found(found) => found,
         ReadResult::Gone => panic!("the VM read as gone"),
     }
+}
+
+/// One user-mode `network` block forwarding `port` of this machine to the guest's SSH port.
+fn ssh_network(port: u16) -> Value {
+    let map = |pairs: Vec<(&str, Value)>| Value::map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+    let forward = map(vec![("host_port", Value::number(f64::from(port))), ("guest_port", Value::number(22.0))]);
+    Value::list(vec![map(vec![("mode", s("user")), ("forward", Value::list(vec![forward]))])])
 }
 
 fn text<'a>(attributes: &'a Attributes, name: &str) -> &'a str {
@@ -157,31 +165,23 @@ fn a_forwarded_port_in_use_and_a_guest_that_never_opens_ssh_are_clear_errors() {
     let qemu = provider(dir.path());
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let taken_port = taken.local_addr().expect("address").port();
-    let forward = |port: u16| {
-        Value::list(vec![Value::map(
-            [
-                ("host_port".to_string(), Value::number(f64::from(port))),
-                ("guest_port".to_string(), Value::number(22.0)),
-            ]
-            .into_iter()
-            .collect(),
-        )])
-    };
     runtime().block_on(async {
-        let busy = idle_vm("busy", &[("forward", forward(taken_port))]);
+        let busy = idle_vm("busy", &[("network", ssh_network(taken_port))]);
         let planned = qemu.plan("vm", None, &busy).expect("planned");
         assert_eq!(planned.get("ssh_port"), Some(&Value::number(f64::from(taken_port))), "known when planning");
         assert_eq!(text(&planned, "ssh_host"), "127.0.0.1");
         let error = qemu.create("vm", &planned).await.expect_err("the port is taken");
         assert!(error.message.contains(&taken_port.to_string()), "{error:?}");
-        assert_eq!(error.attribute.as_deref(), Some("forward"));
+        assert_eq!(error.attribute.as_deref(), Some("network"));
         assert!(error.help.as_deref().is_some_and(|h| h.contains("free `host_port`")), "{error:?}");
 
         let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
         let free_port = free.local_addr().expect("address").port();
         drop(free);
-        let silent =
-            idle_vm("silent", &[("forward", forward(free_port)), ("wait_for", s("ssh")), ("boot_timeout", s("3s"))]);
+        let silent = idle_vm(
+            "silent",
+            &[("network", ssh_network(free_port)), ("wait_for", s("ssh")), ("boot_timeout", s("3s"))],
+        );
         let error = create(&qemu, &silent).await.expect_err("no SSH ever answers");
         let log = dir.path().join(".qemu/silent/console.log");
         assert!(
@@ -196,19 +196,43 @@ fn a_forwarded_port_in_use_and_a_guest_that_never_opens_ssh_are_clear_errors() {
 }
 
 #[test]
+fn kvm_is_used_only_where_a_test_guest_proves_it_runs_guests() {
+    let _lock = one_vm_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    runtime().block_on(async {
+        // Hosts differ: where the probe passes the VM runs under KVM, and where it fails
+        // (as where /dev/kvm opens but guests crawl) `kvm` is refused, suggesting TCG.
+        match create(&qemu, &idle_vm("kvm", &[("accel", s("kvm"))])).await {
+            Ok(created) => {
+                assert_eq!(text(&created, "accelerator"), "kvm");
+                qemu.delete("vm", &created).await.expect("deleted");
+            }
+            Err(error) => {
+                assert!(error.message.starts_with("KVM is not usable here: "), "{error:?}");
+                assert_eq!(error.attribute.as_deref(), Some("accel"));
+                assert!(error.help.as_deref().is_some_and(|h| h.contains("accel = \"tcg\"")), "{error:?}");
+                assert!(!dir.path().join(".qemu/kvm/qemu.pid").exists(), "no QEMU was started");
+            }
+        }
+    });
+}
+
+#[test]
 fn bad_settings_are_refused_when_planning() {
     let dir = tempfile::tempdir().expect("temp dir");
     let qemu = provider(dir.path());
     let error = qemu.plan("vm", None, &idle_vm("x", &[("cmdline", s("console=ttyS0"))])).expect_err("no kernel");
     assert_eq!(error.message, "`initrd` and `cmdline` need `kernel`");
     let error = qemu
-        .plan("vm", None, &idle_vm("x", &[("wait_for", s("ssh")), ("forward", Value::list(Vec::new()))]))
+        .plan("vm", None, &idle_vm("x", &[("wait_for", s("ssh")), ("network", Value::list(Vec::new()))]))
         .expect_err("no forward");
     assert!(error.message.contains("needs a `forward` to guest port 22"), "{error:?}");
 }
 
 #[test]
-fn a_tiny_guest_boots_its_kernel_answers_ssh_through_the_forward_and_is_quit_when_it_ignores_powerdown() {
+fn a_tiny_guest_boots_under_auto_answers_ssh_through_the_forward_and_is_quit_when_it_ignores_powerdown() {
     let _lock = one_vm_at_a_time();
     let guest = tiny_guest::tiny_guest();
     let dir = tempfile::tempdir().expect("temp dir");
@@ -217,11 +241,6 @@ fn a_tiny_guest_boots_its_kernel_answers_ssh_through_the_forward_and_is_quit_whe
     let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let port = free.local_addr().expect("address").port();
     drop(free);
-    let forward = Value::list(vec![Value::map(
-        [("host_port".to_string(), Value::number(f64::from(port))), ("guest_port".to_string(), Value::number(22.0))]
-            .into_iter()
-            .collect(),
-    )]);
     runtime().block_on(async {
         let config = idle_vm(
             "tiny",
@@ -231,12 +250,21 @@ fn a_tiny_guest_boots_its_kernel_answers_ssh_through_the_forward_and_is_quit_whe
                 ("initrd", s(&guest.initrd.display().to_string())),
                 ("cmdline", s("console=ttyS0 quiet")),
                 ("console_log", s("logs/tiny.log")),
-                ("forward", forward),
+                ("network", ssh_network(port)),
+                ("accel", s("auto")),
                 ("wait_for", s("ssh")),
                 ("boot_timeout", s("3m")),
             ],
         );
         let created = create(&qemu, &config).await.expect("booted and answered SSH");
+        // Whichever `auto` chose, the VM booted with it, and `accelerator` reports it.
+        let accelerator = text(&created, "accelerator").to_string();
+        let command = std::fs::read(format!("/proc/{}/cmdline", pid(&created))).expect("QEMU's command line");
+        let command: Vec<String> =
+            command.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        let accel_at = command.iter().position(|a| a == "-accel").expect("-accel");
+        assert!(command[accel_at + 1].starts_with(&accelerator), "{accelerator} vs {command:?}");
+        assert!(accelerator == "kvm" || accelerator == "tcg", "{accelerator}");
         let log = std::fs::read_to_string(dir.path().join("logs/tiny.log")).expect("console log");
         assert!(log.contains(tiny_guest::MARKER), "the kernel ran the initramfs's init:\n{log}");
         // The guest answers one connection at a time (create's wait took the first), so

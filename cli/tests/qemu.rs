@@ -1,0 +1,316 @@
+//! The `qemu` provider end to end through the `infra` binary, with real VMs under QEMU:
+//! two Debian guests with cloud-init (`support/qemu_debian.rs`) made from one base image,
+//! booted, and one logged in to with the key its seed gave it and configured by the
+//! `ssh` provider in the same apply, as `examples/local-vm` does; and an apply killed while its
+//! VM boots, after which the next apply adopts the VM instead of starting a second one.
+//! One VM test runs at a time on the machine (a lock file shared with the provider's own
+//! tests), since TCG guests slow each other down.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{command, ok, outcome, write_module};
+
+#[path = "support/qemu_debian.rs"]
+mod qemu_debian;
+#[allow(dead_code)] // The marker is for the provider's own tests.
+#[path = "../../providers/qemu/tests/support/tiny_guest.rs"]
+mod tiny_guest;
+
+use qemu_debian::{base_image, free_port, one_vm_at_a_time, qemu_processes, KillLeftovers};
+
+/// The page the guest's web server serves.
+const PAGE: &str = "<h1>Hello from a VM Infra made</h1>\n";
+
+/// A configuration like `examples/local-vm`'s, with the web server a Python one run by
+/// a systemd unit (the image has Python for cloud-init; nothing is downloaded inside),
+/// and a second VM over the same base image.
+fn web_server(base: &Path, kernel: &Path, ssh_port: u16, http_port: u16, db_ssh_port: u16) -> String {
+    format!(
+        r##"resource tls.private_key login {{
+  algorithm = "ED25519"
+}}
+
+resource qemu.disk root {{
+  path = "vms/web.qcow2"
+  base = "{base}"
+  size = "4G"
+}}
+
+resource qemu.cloudinit seed {{
+  path           = "vms/web-seed.img"
+  local_hostname = "web"
+  user_data = "#cloud-config\n${{yamlencode({{
+    users = [{{
+      name                = "deploy"
+      sudo                = "ALL=(ALL) NOPASSWD:ALL"
+      shell               = "/bin/bash"
+      ssh_authorized_keys = [login.public_key_openssh]
+    }}]
+  }})}}"
+}}
+
+resource qemu.vm web {{
+  name             = "web"
+  memory           = 1024
+  disks            = [root.path]
+  cloudinit        = seed.path
+  kernel           = "{kernel}"
+  cmdline          = "{cmdline}"
+  accel            = "auto"
+  wait_for         = "ssh"
+  boot_timeout     = "5m"
+  shutdown_timeout = "1m"
+
+  network {{
+    forward {{
+      host_port  = {ssh_port}
+      guest_port = 22
+    }}
+
+    forward {{
+      host_port  = {http_port}
+      guest_port = 80
+    }}
+  }}
+}}
+
+provider ssh {{
+  host        = web.ssh_host
+  port        = web.ssh_port
+  user        = "deploy"
+  private_key = login.private_key_openssh
+  sudo        = true
+  wait        = "3m"
+}}
+
+resource ssh.directory www {{
+  path = "/srv/www"
+}}
+
+resource ssh.file page {{
+  path       = "/srv/www/index.html"
+  content    = "{page}"
+  depends_on = [www]
+}}
+
+resource ssh.file unit {{
+  path    = "/etc/systemd/system/site.service"
+  content = "[Unit]\nDescription=The site\nAfter=network.target\n\n[Service]\nExecStart=/usr/bin/python3 -m http.server 80 --directory /srv/www\n\n[Install]\nWantedBy=multi-user.target\n"
+}}
+
+resource ssh.service site {{
+  name       = "site"
+  enabled    = true
+  running    = true
+  restart_on = [unit.sha256]
+  depends_on = [page]
+}}
+
+# A second VM from the same base: its own overlay and seed, booted until SSH answers.
+resource qemu.disk db_root {{
+  path = "vms/db.qcow2"
+  base = "{base}"
+}}
+
+resource qemu.cloudinit db_seed {{
+  path      = "vms/db-seed.img"
+  user_data = "#cloud-config\n{{}}\n"
+}}
+
+resource qemu.vm db {{
+  name             = "db"
+  memory           = 512
+  disks            = [db_root.path]
+  cloudinit        = db_seed.path
+  kernel           = "{kernel}"
+  cmdline          = "{cmdline}"
+  accel            = "auto"
+  wait_for         = "ssh"
+  boot_timeout     = "5m"
+  shutdown_timeout = "1m"
+
+  network {{
+    forward {{
+      host_port  = {db_ssh_port}
+      guest_port = 22
+    }}
+  }}
+}}
+
+output accelerator = web.accelerator
+"##,
+        base = base.display(),
+        kernel = kernel.display(),
+        cmdline = qemu_debian::CMDLINE,
+        page = PAGE.replace('\n', "\\n"),
+    )
+}
+
+/// The body of `GET /` on `127.0.0.1:port`. The unit has started when the apply ends, but
+/// Python takes a few seconds under TCG before it listens; until then QEMU's forward
+/// accepts and resets the connection.
+fn get(port: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match try_get(port) {
+            Ok(body) => return body,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(500)),
+            Err(error) => panic!("GET / on port {port}: {error}"),
+        }
+    }
+}
+
+fn try_get(port: u16) -> std::io::Result<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    match response.split_once("\r\n\r\n") {
+        Some((_, body)) => Ok(body.to_string()),
+        None => Err(std::io::Error::other(format!("no HTTP response: {response:?}"))),
+    }
+}
+
+/// Nothing to do: `plan --detailed-exitcode` exits 0.
+#[track_caller]
+fn converged(dir: &Path) {
+    let (code, printed) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the plan should be empty:\n{printed}");
+}
+
+#[test]
+fn two_debian_vms_from_one_base_image_boot_and_one_is_configured_over_ssh_to_serve_a_page() {
+    let _lock = one_vm_at_a_time();
+    let image = base_image();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state_dir = dir.path().join(".qemu/web");
+    let _leftovers = KillLeftovers(dir.path().join(".qemu").display().to_string());
+    let (ssh_port, http_port, db_ssh_port) = (free_port(), free_port(), free_port());
+    write_module(dir.path(), &web_server(&image.disk, &image.kernel, ssh_port, http_port, db_ssh_port));
+    let stamp = |path: &Path| {
+        let metadata = std::fs::metadata(path).expect("the base image");
+        (metadata.len(), metadata.modified().expect("a modification time"))
+    };
+    let base_before = stamp(&image.disk);
+
+    let applied = ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(get(http_port), PAGE, "the guest serves the page:\n{applied}");
+    let running = qemu_processes(&state_dir.display().to_string());
+    assert_eq!(running.len(), 1, "one QEMU for the VM");
+    // Both VMs boot from overlays of the one base, which neither changed.
+    let db_banner = {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", db_ssh_port)).expect("the second VM's SSH port");
+        let mut banner = [0u8; 8];
+        stream.read_exact(&mut banner).expect("a banner");
+        banner
+    };
+    assert_eq!(&db_banner, b"SSH-2.0-", "the second VM answers SSH");
+    for overlay in ["vms/web.qcow2", "vms/db.qcow2"] {
+        let info = std::process::Command::new("qemu-img")
+            .args(["info", "-U", "--output=json"])
+            .arg(dir.path().join(overlay))
+            .output()
+            .expect("qemu-img runs");
+        let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("JSON");
+        assert_eq!(info["backing-filename"].as_str(), image.disk.to_str(), "{overlay}: {info}");
+    }
+    assert_eq!(stamp(&image.disk), base_before, "the base is unchanged");
+    let accelerator = ok(dir.path(), &["output", "accelerator"]);
+    assert!(accelerator.contains("kvm") || accelerator.contains("tcg"), "{accelerator}");
+    // The `ssh` resources logged in as `deploy` with the key: the user cloud-init added
+    // from the seed.
+    converged(dir.path());
+
+    ok(dir.path(), &["destroy", "--auto-approve"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !qemu_processes(&dir.path().join(".qemu").display().to_string()).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let all_vms = dir.path().join(".qemu").display().to_string();
+    assert!(qemu_processes(&all_vms).is_empty(), "the VMs were powered down");
+    assert!(!dir.path().join("vms/web.qcow2").exists(), "the overlays are deleted");
+    assert!(!dir.path().join("vms/db.qcow2").exists(), "the overlays are deleted");
+    assert!(image.disk.exists(), "the base image is kept");
+}
+
+/// A tiny guest that answers SSH with a banner once booted, so `wait_for = "ssh"` holds the
+/// apply while it boots.
+fn tiny_vm(guest: &tiny_guest::TinyGuest, ssh_port: u16) -> String {
+    format!(
+        r#"resource qemu.vm tiny {{
+  name             = "tiny"
+  memory           = 128
+  kernel           = "{kernel}"
+  initrd           = "{initrd}"
+  cmdline          = "console=ttyS0 quiet"
+  accel            = "tcg"
+  wait_for         = "ssh"
+  boot_timeout     = "3m"
+  shutdown_timeout = "1s"
+
+  network {{
+    forward {{
+      host_port  = {ssh_port}
+      guest_port = 22
+    }}
+  }}
+}}
+"#,
+        kernel = guest.kernel.display(),
+        initrd = guest.initrd.display(),
+    )
+}
+
+#[test]
+fn an_apply_killed_while_the_vm_boots_is_followed_by_one_that_adopts_the_vm() {
+    let _lock = one_vm_at_a_time();
+    let guest = tiny_guest::tiny_guest();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state_dir = dir.path().join(".qemu/tiny");
+    let needle = state_dir.display().to_string();
+    let _leftovers = KillLeftovers(needle.clone());
+    write_module(dir.path(), &tiny_vm(&guest, free_port()));
+
+    let mut apply = command(dir.path(), &["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("infra apply runs");
+    // QEMU writes its pid file when it has started; the guest then takes seconds to boot.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !state_dir.join("qemu.pid").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(state_dir.join("qemu.pid").exists(), "QEMU started");
+    apply.kill().expect("kill -9 infra");
+    apply.wait().expect("reaped");
+    // `-daemonize`: the QEMU that forked the VM's exits once the VM runs.
+    let pid: u32 =
+        std::fs::read_to_string(state_dir.join("qemu.pid")).expect("pid file").trim().parse().expect("a pid");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while qemu_processes(&needle) != [pid] && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let booting = qemu_processes(&needle);
+    assert_eq!(booting, [pid], "the VM outlives the killed apply");
+
+    // The state does not know the VM, so the plan creates it; creating adopts the QEMU
+    // that runs for its state directory.
+    let (code, planned) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "the killed apply recorded no VM:\n{planned}");
+    assert!(planned.contains("tiny will be created"), "{planned}");
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(qemu_processes(&needle), booting, "the same QEMU, never a second one");
+    converged(dir.path());
+    ok(dir.path(), &["destroy", "--auto-approve"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !qemu_processes(&needle).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(qemu_processes(&needle).is_empty(), "no QEMU left");
+}
