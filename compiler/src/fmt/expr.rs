@@ -247,7 +247,7 @@ fn object_entries(src: &Source, items: &[ObjectItem], indent: usize) -> Vec<Entr
     // Entries on their own lines need no commas, except between a value ending in a
     // name and a parenthesised key, which would otherwise read as a call: `f (k) = 1`.
     for (i, next) in items.iter().enumerate().skip(1) {
-        let paren_key = matches!(&next.key, ObjectKey::Expr(Expr { kind: ExprKind::Paren(_), .. }));
+        let paren_key = matches!(&next.key, ObjectKey::Expr(key) if matches!(key.kind, ExprKind::Paren(_)));
         if paren_key && ends_with_name(&items[i - 1].value) {
             let previous = std::mem::replace(&mut entries[i - 1].rendered, Rendered::Text(String::new()));
             entries[i - 1].rendered = previous.with_suffix(",");

@@ -489,7 +489,7 @@ pub enum ObjectKey {
     /// A bare identifier key: `{ name = 1 }`.
     Ident(Ident),
     /// A quoted or parenthesised key: `{ "a b" = 1, (k) = 2 }`.
-    Expr(Expr),
+    Expr(Box<Expr>),
 }
 
 impl ObjectKey {
@@ -528,15 +528,17 @@ impl Template {
 pub enum TemplatePart {
     /// Literal text with escapes already decoded.
     Literal(Spanned<String>),
-    Interpolation(Expr),
+    /// (Expressions are boxed here and in [`ObjectKey`]: most parts and keys are
+    /// literal text and names, which then take a third of the space.)
+    Interpolation(Box<Expr>),
     /// `%{ if COND }`: the parts up to the matching `Else` or `EndIf` when COND holds.
-    If(Expr),
+    If(Box<Expr>),
     /// `%{ else }`: the parts up to the matching `EndIf` when the condition does not hold.
     Else(Span),
     EndIf(Span),
     /// `%{ for KEY, VALUE in COLLECTION }`: the parts up to the matching `EndFor`, once
     /// per element, with the variables bound.
-    For(ForBinding),
+    For(Box<ForBinding>),
     EndFor(Span),
 }
 

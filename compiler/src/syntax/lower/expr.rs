@@ -232,7 +232,7 @@ impl Lower<'_> {
         let key_pair = next(&mut inner);
         let key = match key_pair.as_rule() {
             Rule::name => ObjectKey::Ident(self.ident(key_pair)),
-            Rule::template_string | Rule::paren => ObjectKey::Expr(self.primary(key_pair)),
+            Rule::template_string | Rule::paren => ObjectKey::Expr(Box::new(self.primary(key_pair))),
             rule => unexpected_rule(rule),
         };
         let colon = next(&mut inner).as_rule() == Rule::object_colon;
@@ -305,11 +305,11 @@ impl Lower<'_> {
             match inner.as_rule() {
                 Rule::strip_left => piece.strip_left = true,
                 Rule::strip_right => piece.strip_right = true,
-                Rule::expr => piece.part = TemplatePart::Interpolation(self.expr(inner)),
-                Rule::directive_if => piece.part = TemplatePart::If(self.expr(nth(inner, 1))),
+                Rule::expr => piece.part = TemplatePart::Interpolation(Box::new(self.expr(inner))),
+                Rule::directive_if => piece.part = TemplatePart::If(Box::new(self.expr(nth(inner, 1)))),
                 Rule::directive_else => piece.part = TemplatePart::Else(span),
                 Rule::directive_endif => piece.part = TemplatePart::EndIf(span),
-                Rule::directive_for => piece.part = TemplatePart::For(self.for_binding(nth(inner, 1))),
+                Rule::directive_for => piece.part = TemplatePart::For(Box::new(self.for_binding(nth(inner, 1)))),
                 Rule::directive_endfor => piece.part = TemplatePart::EndFor(span),
                 rule => unexpected_rule(rule),
             }
