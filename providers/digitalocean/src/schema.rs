@@ -69,8 +69,15 @@ fn droplet() -> Schema {
             region(),
             required("size", "The size's slug, such as `s-1vcpu-1gb`.").force_new(),
             required("image", "The image's slug (`debian-12-x64`) or id.").force_new(),
-            strings("ssh_keys", "SSH keys root accepts, by id or fingerprint (`digitalocean.ssh_key`'s).").force_new(),
-            string("user_data", "Cloud-init user data run on first boot.").force_new(),
+            strings(
+                "ssh_keys",
+                "SSH keys root accepts, by id or fingerprint (`digitalocean.ssh_key`'s); never read back.",
+            )
+            .force_new()
+            .force_new_only_if_set(),
+            string("user_data", "Cloud-init user data run on first boot; never read back.")
+                .force_new()
+                .force_new_only_if_set(),
             tags(),
             string("vpc_uuid", "The VPC it joins; the region's default VPC when left out.").also_computed().force_new(),
             flag("ipv6", "Whether it has a public IPv6 address; false by default.").force_new(),
@@ -109,7 +116,9 @@ fn domain() -> Schema {
         "The zone's name, such as `example.org`.",
         vec![
             required("name", "The zone, such as `example.org`.").force_new().compared(Comparison::DnsName),
-            string("ip_address", "An address for an `A` record of the zone itself, made with it.").force_new(),
+            string("ip_address", "An address for an `A` record of the zone itself, made with it; never read back.")
+                .force_new()
+                .force_new_only_if_set(),
             AttributeSchema::computed("ttl", Type::Number, "The zone's default time to live in seconds."),
             computed("urn", "The uniform resource name, `do:domain:NAME`."),
         ],
