@@ -15,6 +15,7 @@ What it simulates besides plain state:
 - a Droplet is `new` for the first two GETs that see it, then `active`;
 - a Droplet action is `in-progress` for the first GET of `/v2/actions/ID`, then
   `completed`, and takes effect when it is made;
+- a VPC without `ip_range` gets a /24 of 10.100.0.0/14;
 - lists are paged (`page`, `per_page`) with `links.pages.next`, never more than
   `max_page_size` a page;
 - throttling: the next N requests are answered 429 with a `Retry-After` header.
@@ -44,6 +45,7 @@ STATE = {
     "records": {},
     "firewalls": {},
     "tags": {},
+    "vpcs": {},
     "throttle": {"count": 0, "retry_after": 1},
     "max_page_size": 200,
     "stuck": False,
@@ -81,6 +83,14 @@ IMAGES = [
         (150000003, "22.04 (LTS) x64", "ubuntu-22-04-x64", "Ubuntu"),
     ]
 ]
+
+
+def image_get(identifier):
+    for image in IMAGES:
+        if identifier in (image["slug"], str(image["id"])):
+            return 200, {"image": image}
+    raise Failure(404, "The resource you were accessing could not be found.")
+
 
 # GETs a new Droplet takes to become `active`, and an action to complete.
 SETTLE_GETS = 2
@@ -171,6 +181,8 @@ def droplet_create(body):
     for key in body.get("ssh_keys") or []:
         if not any(key in (k["id"], k["fingerprint"]) for k in STATE["ssh_keys"].values()):
             raise Failure(422, f"{key} is not a valid SSH key of this account.")
+    if body.get("vpc_uuid") and body["vpc_uuid"] not in STATE["vpcs"]:
+        raise Failure(422, "The VPC does not exist.")
     droplet_id = new_id()
     features = ["private_networking"] + [f for f in ("backups", "ipv6", "monitoring") if body.get(f)]
     v6 = [{"ip_address": f"2001:db8::{droplet_id:x}", "netmask": 64, "gateway": "2001:db8::1", "type": "public"}]
@@ -395,6 +407,31 @@ def firewall_update(firewall_id, body):
     return 200, {"firewall": firewall}
 
 
+# --- VPCs ------------------------------------------------------------------------------
+
+def vpc_create(body):
+    need(body, "name", "region")
+    if not any(r["slug"] == body["region"] for r in REGIONS):
+        raise Failure(422, "You specified an invalid region for the VPC.")
+    if any(v["name"] == body["name"] for v in STATE["vpcs"].values()):
+        raise Failure(422, "A VPC with this name already exists.")
+    count = len(STATE["vpcs"]) + 1
+    vpc_id = str(uuid.uuid4())
+    vpc = {"id": vpc_id, "urn": f"do:vpc:{vpc_id}", "name": body["name"], "region": body["region"],
+           "description": body.get("description") or "", "default": False, "created_at": now(),
+           "ip_range": body.get("ip_range") or f"10.{100 + count // 250}.{count % 250}.0/24"}
+    STATE["vpcs"][vpc_id] = vpc
+    return 201, {"vpc": vpc}
+
+
+def vpc_update(vpc_id, body):
+    vpc = find("vpcs", vpc_id)
+    for name in ("name", "description"):
+        if name in body:
+            vpc[name] = body[name]
+    return 200, {"vpc": vpc}
+
+
 def one(key, collection, object_id):
     return 200, {key: find(collection, object_id)}
 
@@ -403,6 +440,7 @@ ROUTES = [
     ("GET", r"/v2/regions", lambda g, b, q, p: listed("regions", REGIONS, q, p)),
     ("GET", r"/v2/sizes", lambda g, b, q, p: listed("sizes", SIZES, q, p)),
     ("GET", r"/v2/images", lambda g, b, q, p: listed("images", IMAGES, q, p)),
+    ("GET", r"/v2/images/([a-z0-9.-]+)", lambda g, b, q, p: image_get(g[0])),
     ("GET", r"/v2/droplets", lambda g, b, q, p: listed(
         "droplets", [d for d in STATE["droplets"].values() if not q.get("tag_name") or q["tag_name"][0] in d["tags"]],
         q, p)),
@@ -435,6 +473,11 @@ ROUTES = [
     ("GET", r"/v2/firewalls/([0-9a-f-]+)", lambda g, b, q, p: one("firewall", "firewalls", g[0])),
     ("PUT", r"/v2/firewalls/([0-9a-f-]+)", lambda g, b, q, p: firewall_update(g[0], b)),
     ("DELETE", r"/v2/firewalls/([0-9a-f-]+)", lambda g, b, q, p: deleted("firewalls", g[0])),
+    ("GET", r"/v2/vpcs", lambda g, b, q, p: listed("vpcs", list(STATE["vpcs"].values()), q, p)),
+    ("POST", r"/v2/vpcs", lambda g, b, q, p: vpc_create(b)),
+    ("GET", r"/v2/vpcs/([0-9a-f-]+)", lambda g, b, q, p: one("vpc", "vpcs", g[0])),
+    ("PATCH", r"/v2/vpcs/([0-9a-f-]+)", lambda g, b, q, p: vpc_update(g[0], b)),
+    ("DELETE", r"/v2/vpcs/([0-9a-f-]+)", lambda g, b, q, p: deleted("vpcs", g[0])),
 ]
 
 
@@ -511,7 +554,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.failure(failure.status, failure.message)
         return self.answer(status, document)
 
-    do_GET = do_POST = do_PUT = do_DELETE = handle_any
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
 
 
 def main():

@@ -139,6 +139,10 @@ impl Client {
         self.send(operation, reqwest::Method::PUT, path, Some(body)).await
     }
 
+    pub async fn patch(&self, operation: &str, path: &str, body: &Json) -> ApiResult<Json> {
+        self.send(operation, reqwest::Method::PATCH, path, Some(body)).await
+    }
+
     /// A DELETE with a body (removing droplets or tags from a firewall).
     pub async fn delete_with(&self, operation: &str, path: &str, body: &Json) -> ApiResult<Json> {
         self.send(operation, reqwest::Method::DELETE, path, Some(body)).await

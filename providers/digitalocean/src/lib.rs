@@ -1,5 +1,5 @@
 //! The `digitalocean` provider: Droplets, SSH keys, domains and their records, and Cloud
-//! Firewalls, over the DigitalOcean API v2 with a personal access token. Kinds and
+//! Firewalls, VPCs, and the regions, sizes and images to choose from, over the DigitalOcean API v2 with a personal access token. Kinds and
 //! attribute names follow Terraform's DigitalOcean provider (`digitalocean_droplet` is
 //! `digitalocean.droplet`). docs/providers/digitalocean.md is the reference for users.
 
@@ -17,11 +17,13 @@ use serde_json::Value as Json;
 use self::client::{ApiError, ApiResult, Client, DEFAULT_API_URL};
 
 pub mod client;
+mod data;
 mod domain;
 mod droplet;
 mod firewall;
 mod schema;
 mod ssh_key;
+mod vpc;
 
 pub use schema::schema;
 
@@ -89,6 +91,7 @@ impl Provider for DigitalOcean {
             "domain" => domain::domain_create(client, planned).await,
             "record" => domain::record_create(client, planned).await,
             "firewall" => firewall::create(client, planned).await,
+            "vpc" => vpc::create(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, created?))
@@ -107,6 +110,7 @@ impl Provider for DigitalOcean {
             "domain" => found(domain::domain_read(client, planned).await?, "read the domain"),
             "record" => domain::record_update(client, planned).await,
             "firewall" => firewall::update(client, planned).await,
+            "vpc" => vpc::update(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, updated?))
@@ -121,13 +125,29 @@ impl Provider for DigitalOcean {
             "domain" => client.delete("delete the domain", &format!("/v2/domains/{id}")).await,
             "record" => domain::record_delete(client, current).await,
             "firewall" => client.delete("delete the firewall", &format!("/v2/firewalls/{id}")).await,
+            "vpc" => client.delete("delete the VPC", &format!("/v2/vpcs/{id}")).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(deleted?)
     }
 
+    async fn read_data(&self, kind: &str, config: &Attributes) -> ProviderResult<Attributes> {
+        let Some(schema) = self.schema.data_sources.get(kind) else {
+            return Err(ProviderError::new(format!("the `digitalocean` provider has no data source `{kind}`"))
+                .with_help(
+                    "its data sources are `digitalocean.image`, `digitalocean.regions` and `digitalocean.sizes`",
+                ));
+        };
+        let result = match kind {
+            "regions" => data::regions(&self.client, config).await?,
+            "sizes" => data::sizes(&self.client, config).await?,
+            _ => data::image(&self.client, config).await?,
+        };
+        Ok(complete(schema, result))
+    }
+
     /// Ids are DigitalOcean's: numbers for Droplets, keys and records, a UUID for a
-    /// firewall, the name for a domain; a record's is `DOMAIN,ID`. Write-only settings
+    /// firewall or a VPC, the name for a domain; a record's is `DOMAIN,ID`. Write-only settings
     /// (a Droplet's `user_data`, `ssh_keys`) cannot be read back and are left null.
     async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
         resource_schema(&self.schema, kind)?;
@@ -153,6 +173,7 @@ impl DigitalOcean {
             "domain" => domain::domain_read(client, current).await,
             "record" => domain::record_read(client, current).await,
             "firewall" => firewall::read(client, current).await,
+            "vpc" => vpc::read(client, current).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(found?)

@@ -156,7 +156,7 @@ fn record() -> Schema {
 fn rule_block(name: &str, direction: &str, party: &str) -> BlockSchema {
     let description = format!("An {direction} rule; may be repeated, and with `for`.");
     let attributes = vec![
-        required("protocol", "`tcp`, `udp` or `icmp`.").validate(one_of(&["tcp", "udp", "icmp"])),
+        required("protocol", "The protocol: `tcp`, `udp` or `icmp`.").validate(one_of(&["tcp", "udp", "icmp"])),
         string("port_range", "Ports, such as `22`, `8000-9000` or `1-65535`; every port when left out."),
         strings(&format!("{party}_addresses"), "Addresses and ranges, such as `0.0.0.0/0` and `::/0`."),
         strings(&format!("{party}_droplet_ids"), "Droplets, by id."),
@@ -191,6 +191,99 @@ fn firewall() -> Schema {
     schema
 }
 
+fn regions_data() -> Schema {
+    let region = Type::object([
+        ("slug", Type::String),
+        ("name", Type::String),
+        ("available", Type::Bool),
+        ("sizes", Type::list(Type::String)),
+        ("features", Type::list(Type::String)),
+    ]);
+    kind(
+        "The regions, sorted by slug.",
+        "Always `regions`.",
+        vec![
+            flag("available", "Only the regions where Droplets can be created now; true by default."),
+            AttributeSchema::computed("slugs", Type::list(Type::String), "The regions' slugs."),
+            AttributeSchema::computed(
+                "regions",
+                Type::list(region),
+                "Each region: `slug`, `name`, `available`, `sizes` and `features`.",
+            ),
+        ],
+    )
+}
+
+fn sizes_data() -> Schema {
+    let size = Type::object([
+        ("slug", Type::String),
+        ("memory", Type::Number),
+        ("vcpus", Type::Number),
+        ("disk", Type::Number),
+        ("transfer", Type::Number),
+        ("price_monthly", Type::Number),
+        ("price_hourly", Type::Number),
+        ("regions", Type::list(Type::String)),
+    ]);
+    kind(
+        "The Droplet sizes available now, in DigitalOcean's order.",
+        "Either `sizes`, or `sizes-REGION` with `region`.",
+        vec![
+            string("region", "Only the sizes offered in this region.").validate(one_of(&REGIONS)),
+            AttributeSchema::computed("slugs", Type::list(Type::String), "The sizes' slugs."),
+            AttributeSchema::computed(
+                "sizes",
+                Type::list(size),
+                "Each size: `slug`, `memory` (MB), `vcpus`, `disk` (GB), `transfer` (TB), prices and `regions`.",
+            ),
+        ],
+    )
+}
+
+fn image_data() -> Schema {
+    kind(
+        "One image, by `slug` or by `name` (a distribution image).",
+        "The image's id.",
+        vec![
+            string("slug", "A public image's slug, such as `debian-12-x64`.").also_computed(),
+            string("name", "A distribution image's name, such as `12 x64`.").also_computed(),
+            AttributeSchema::computed("image_id", Type::Number, "The image's id, a number."),
+            computed("distribution", "The distribution, such as `Debian`."),
+            AttributeSchema::computed("regions", Type::list(Type::String), "The regions it is in."),
+            AttributeSchema::computed("min_disk_size", Type::Number, "The smallest disk it fits, in GB."),
+            AttributeSchema::computed("size_gigabytes", Type::Number, "Its size in GB."),
+            computed("type", "The image's type: `base`, `snapshot`, `backup` or `custom`."),
+            AttributeSchema::computed("public", Type::Bool, "Whether every account may use it."),
+            computed("description", "A description."),
+            computed("status", "Its status, such as `available`."),
+            computed("created_at", "When it was made."),
+        ],
+    )
+}
+
+fn vpc() -> Schema {
+    kind(
+        "A VPC: a private network for Droplets of one region (`digitalocean.droplet`'s `vpc_uuid`).",
+        "The VPC's id, a UUID.",
+        vec![
+            required("name", "The VPC's name, unique in the account; changed in place.").validate(Validator::Regex {
+                pattern: "^[a-zA-Z0-9.-]{1,255}$".to_string(),
+                description: "letters, digits, `.` and `-`".to_string(),
+            }),
+            region(),
+            string("description", "A description; changed in place.")
+                .validate(Validator::Length { min: 0, max: Some(255) }),
+            string("ip_range", "The private range, such as `10.10.10.0/24`; DigitalOcean picks one when left out.")
+                .also_computed()
+                .force_new()
+                .validate(Validator::Ipv4Cidr { min_prefix: 16, max_prefix: 28 }),
+            computed("urn", "The uniform resource name, `do:vpc:ID`."),
+            AttributeSchema::computed("default", Type::Bool, "Whether it is its region's default VPC."),
+            computed("created_at", "When it was created."),
+        ],
+    )
+}
+
 pub fn schema() -> ProviderSchema {
     let by_name = |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
     let config = Schema {
@@ -203,7 +296,8 @@ pub fn schema() -> ProviderSchema {
     };
     ProviderSchema {
         name: "digitalocean".to_string(),
-        description: "DigitalOcean: Droplets, SSH keys, DNS and Cloud Firewalls.".to_string(),
+        description: "DigitalOcean: Droplets, SSH keys, DNS, Cloud Firewalls and VPCs; regions, sizes and images."
+            .to_string(),
         config,
         resources: by_name(vec![
             ("domain", domain()),
@@ -211,7 +305,8 @@ pub fn schema() -> ProviderSchema {
             ("firewall", firewall()),
             ("record", record()),
             ("ssh_key", ssh_key()),
+            ("vpc", vpc()),
         ]),
-        data_sources: by_name(Vec::new()),
+        data_sources: by_name(vec![("image", image_data()), ("regions", regions_data()), ("sizes", sizes_data())]),
     }
 }

@@ -3,7 +3,7 @@
 //! DigitalOcean's official API description (`cli/tests/support/prism.rs`): a Droplet
 //! waited for until it is active, changed in place through actions, drifted, imported
 //! and deleted; SSH keys through a 429 storm; a domain and its records over paged lists;
-//! a firewall; and a bad token.
+//! a firewall; a VPC a Droplet joins; the data sources over paged lists; and a bad token.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -301,5 +301,63 @@ fn a_firewall_protects_droplets_by_id_and_tag_and_changes_in_place() {
     let imported = runtime.block_on(provider.import("firewall", &firewall_id)).expect("imported");
     assert_eq!(imported["inbound_rule"], changed["inbound_rule"]);
     runtime.block_on(provider.delete("firewall", &updated)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+#[test]
+fn the_data_sources_read_every_page_and_pick_one_image() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("page_size", json!({"max": 2}));
+    let read = |kind: &str, config: &Attributes| runtime.block_on(provider.read_data(kind, config));
+    let regions = read("regions", &Attributes::new()).expect("regions");
+    let slugs = ["ams3", "fra1", "lon1", "nyc1", "nyc3", "sfo3", "sgp1", "tor1"];
+    assert_eq!(regions["slugs"], strings(&slugs), "every page, sorted");
+    let first = regions["regions"].as_list().and_then(|r| r.first()).and_then(Value::as_map).cloned();
+    assert_eq!(first.and_then(|r| r.get("name").cloned()), Some(Value::string("Amsterdam 3")));
+    let pages = prism.requests().iter().filter(|r| *r == "GET /v2/regions").count();
+    assert_eq!(pages, 4, "{:?}", prism.requests());
+
+    let sizes = read("sizes", &attributes(&[("region", Value::string("nyc3"))])).expect("sizes");
+    assert_eq!(sizes["slugs"].as_list().map(<[Value]>::len), Some(5));
+    assert_eq!(text(&sizes, "id"), "sizes-nyc3");
+
+    let by_slug = read("image", &attributes(&[("slug", Value::string("debian-12-x64"))])).expect("image");
+    assert_eq!(text(&by_slug, "distribution"), "Debian");
+    assert_eq!(text(&by_slug, "name"), "12 x64");
+    let by_name = read("image", &attributes(&[("name", Value::string("12 x64"))])).expect("image");
+    assert_eq!(by_name, by_slug);
+    let missing = read("image", &attributes(&[("slug", Value::string("plan9-x64"))])).expect_err("no such image");
+    assert!(missing.message.contains("no image `plan9-x64`"), "{missing:?}");
+    let neither = read("image", &Attributes::new()).expect_err("needs one");
+    assert!(neither.message.contains("exactly one of"), "{neither:?}");
+    prism.assert_no_violations();
+}
+
+#[test]
+fn a_vpc_is_renamed_in_place_and_droplets_join_it() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let config = attributes(&[("name", Value::string("private")), ("region", Value::string("nyc3"))]);
+    let vpc = create(&runtime, provider.as_ref(), "vpc", &config);
+    assert!(text(&vpc, "ip_range").starts_with("10."), "DigitalOcean picks a range: {vpc:?}");
+    assert!(vpc["description"].is_null(), "an empty description reads as unset: {vpc:?}");
+    let mut droplet = droplet_config("inside");
+    droplet.insert("vpc_uuid".to_string(), vpc["id"].clone());
+    let droplet = create(&runtime, provider.as_ref(), "droplet", &droplet);
+    assert_eq!(droplet["vpc_uuid"], vpc["id"]);
+
+    let mut changed = config.clone();
+    changed.insert("name".to_string(), Value::string("private-2"));
+    changed.insert("description".to_string(), Value::string("the web tier"));
+    changed.insert("ip_range".to_string(), vpc["ip_range"].clone());
+    let updated = update(&runtime, provider.as_ref(), "vpc", &vpc, &changed);
+    assert_eq!(text(&updated, "name"), "private-2");
+    assert!(prism.requests().contains(&format!("PATCH /v2/vpcs/{}", text(&vpc, "id"))), "{:?}", prism.requests());
+    let imported = runtime.block_on(provider.import("vpc", text(&vpc, "id"))).expect("imported");
+    assert_eq!(imported, updated);
+    runtime.block_on(provider.delete("vpc", &updated)).expect("deleted");
     prism.assert_no_violations();
 }
