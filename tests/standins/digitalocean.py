@@ -15,6 +15,8 @@ What it simulates besides plain state:
 - a Droplet is `new` for the first two GETs that see it, then `active`;
 - a Droplet action is `in-progress` for the first GET of `/v2/actions/ID`, then
   `completed`, and takes effect when it is made;
+- a volume action (`attach`, `detach`, `resize`) completes the same way; an attached
+  volume cannot be deleted;
 - a VPC without `ip_range` gets a /24 of 10.100.0.0/14;
 - lists are paged (`page`, `per_page`) with `links.pages.next`, never more than
   `max_page_size` a page;
@@ -46,6 +48,8 @@ STATE = {
     "firewalls": {},
     "tags": {},
     "vpcs": {},
+    "volumes": {},
+    "reserved_ips": {},
     "throttle": {"count": 0, "retry_after": 1},
     "max_page_size": 200,
     "stuck": False,
@@ -218,11 +222,11 @@ def droplet_get(droplet_id):
     return 200, {"droplet": public(droplet)}
 
 
-def action_create(droplet_id, action_type):
+def action_create(resource_id, action_type, resource_type="droplet"):
     action_id = new_id()
     action = {"id": action_id, "status": "in-progress", "type": action_type, "started_at": now(),
-              "completed_at": None, "resource_id": droplet_id, "resource_type": "droplet", "region_slug": "nyc3",
-              "_gets": SETTLE_GETS - 1}
+              "completed_at": None, "resource_id": resource_id if resource_type == "droplet" else None,
+              "resource_type": resource_type, "region_slug": "nyc3", "_gets": SETTLE_GETS - 1}
     STATE["actions"][str(action_id)] = action
     return action
 
@@ -261,12 +265,13 @@ def tag_resources(tag, body, add):
     else:
         find("tags", tag)
     for resource in body.get("resources") or []:
-        if resource.get("resource_type") != "droplet":
-            raise Failure(422, "the stand-in tags Droplets only")
-        droplet = find("droplets", resource["resource_id"])
-        tags = set(droplet["tags"])
+        collection = {"droplet": "droplets", "volume": "volumes"}.get(resource.get("resource_type"))
+        if collection is None:
+            raise Failure(422, "the stand-in tags Droplets and volumes only")
+        tagged = find(collection, resource["resource_id"])
+        tags = set(tagged["tags"])
         tags = tags | {tag} if add else tags - {tag}
-        droplet["tags"] = sorted(tags)
+        tagged["tags"] = sorted(tags)
     return 204, None
 
 
@@ -432,6 +437,90 @@ def vpc_update(vpc_id, body):
     return 200, {"vpc": vpc}
 
 
+# --- volumes ---------------------------------------------------------------------------
+
+def volume_create(body):
+    need(body, "name", "region", "size_gigabytes")
+    region = next((r for r in REGIONS if r["slug"] == body["region"]), None)
+    if region is None:
+        raise Failure(422, "You specified an invalid region for the volume.")
+    volume_id = str(uuid.uuid4())
+    volume = {"id": volume_id, "name": body["name"], "region": region, "size_gigabytes": body["size_gigabytes"],
+              "description": body.get("description") or "", "droplet_ids": [], "tags": sorted(set(body.get("tags") or [])),
+              "filesystem_type": body.get("filesystem_type") or "", "filesystem_label": "", "created_at": now()}
+    STATE["volumes"][volume_id] = volume
+    return 201, {"volume": volume}
+
+
+def volume_delete(volume_id):
+    if find("volumes", volume_id)["droplet_ids"]:
+        raise Failure(422, "Attached volumes cannot be deleted; detach it first.")
+    return deleted("volumes", volume_id)
+
+
+def volume_action(volume_id, body):
+    volume = find("volumes", volume_id)
+    need(body, "type")
+    kind = body["type"]
+    if kind in ("attach", "detach"):
+        need(body, "droplet_id")
+        droplet = find("droplets", body["droplet_id"])
+        if droplet["region"]["slug"] != volume["region"]["slug"]:
+            raise Failure(422, "The volume and the Droplet are in different regions.")
+        ids = set(volume["droplet_ids"])
+        ids = ids | {droplet["id"]} if kind == "attach" else ids - {droplet["id"]}
+        volume["droplet_ids"] = sorted(ids)
+        others = [v for v in droplet["volume_ids"] if v != volume_id]
+        droplet["volume_ids"] = others + ([volume_id] if kind == "attach" else [])
+    elif kind == "resize":
+        need(body, "size_gigabytes")
+        if body["size_gigabytes"] < volume["size_gigabytes"]:
+            raise Failure(422, "A volume can only grow.")
+        volume["size_gigabytes"] = body["size_gigabytes"]
+    else:
+        raise Failure(422, f"the stand-in does not model the `{kind}` action")
+    return 202, {"action": public(action_create(None, kind, "volume"))}
+
+
+# --- reserved IP addresses -------------------------------------------------------------
+
+def reserved_ip_create(body):
+    need(body, "region")
+    region = next((r for r in REGIONS if r["slug"] == body["region"]), None)
+    if region is None:
+        raise Failure(422, "You specified an invalid region for the reserved IP.")
+    count = len(STATE["reserved_ips"]) + 1
+    ip = f"203.0.113.{count % 250 + 1}"
+    reserved = {"ip": ip, "region": region, "locked": False, "_droplet": None}
+    STATE["reserved_ips"][ip] = reserved
+    return 202, {"reserved_ip": reserved_document(reserved), "links": {}}
+
+
+def reserved_document(reserved):
+    droplet = STATE["droplets"].get(str(reserved["_droplet"])) if reserved["_droplet"] else None
+    return {**public(reserved), "droplet": public(droplet) if droplet else None}
+
+
+def reserved_ip_get(ip):
+    return 200, {"reserved_ip": reserved_document(find("reserved_ips", ip))}
+
+
+def reserved_ip_action(ip, body):
+    reserved = find("reserved_ips", ip)
+    need(body, "type")
+    if body["type"] == "assign":
+        need(body, "droplet_id")
+        droplet = find("droplets", body["droplet_id"])
+        if droplet["region"]["slug"] != reserved["region"]["slug"]:
+            raise Failure(422, "The reserved IP and the Droplet are in different regions.")
+        reserved["_droplet"] = droplet["id"]
+    elif body["type"] == "unassign":
+        reserved["_droplet"] = None
+    else:
+        raise Failure(422, f"the stand-in does not model the `{body['type']}` action")
+    return 201, {"action": public(action_create(None, body["type"], "reserved_ip"))}
+
+
 def one(key, collection, object_id):
     return 200, {key: find(collection, object_id)}
 
@@ -473,6 +562,17 @@ ROUTES = [
     ("GET", r"/v2/firewalls/([0-9a-f-]+)", lambda g, b, q, p: one("firewall", "firewalls", g[0])),
     ("PUT", r"/v2/firewalls/([0-9a-f-]+)", lambda g, b, q, p: firewall_update(g[0], b)),
     ("DELETE", r"/v2/firewalls/([0-9a-f-]+)", lambda g, b, q, p: deleted("firewalls", g[0])),
+    ("GET", r"/v2/volumes", lambda g, b, q, p: listed("volumes", list(STATE["volumes"].values()), q, p)),
+    ("POST", r"/v2/volumes", lambda g, b, q, p: volume_create(b)),
+    ("GET", r"/v2/volumes/([0-9a-f-]+)", lambda g, b, q, p: one("volume", "volumes", g[0])),
+    ("DELETE", r"/v2/volumes/([0-9a-f-]+)", lambda g, b, q, p: volume_delete(g[0])),
+    ("POST", r"/v2/volumes/([0-9a-f-]+)/actions", lambda g, b, q, p: volume_action(g[0], b)),
+    ("GET", r"/v2/reserved_ips", lambda g, b, q, p: listed(
+        "reserved_ips", [reserved_document(r) for r in STATE["reserved_ips"].values()], q, p)),
+    ("POST", r"/v2/reserved_ips", lambda g, b, q, p: reserved_ip_create(b)),
+    ("GET", r"/v2/reserved_ips/([0-9.]+)", lambda g, b, q, p: reserved_ip_get(g[0])),
+    ("DELETE", r"/v2/reserved_ips/([0-9.]+)", lambda g, b, q, p: deleted("reserved_ips", g[0])),
+    ("POST", r"/v2/reserved_ips/([0-9.]+)/actions", lambda g, b, q, p: reserved_ip_action(g[0], b)),
     ("GET", r"/v2/vpcs", lambda g, b, q, p: listed("vpcs", list(STATE["vpcs"].values()), q, p)),
     ("POST", r"/v2/vpcs", lambda g, b, q, p: vpc_create(b)),
     ("GET", r"/v2/vpcs/([0-9a-f-]+)", lambda g, b, q, p: one("vpc", "vpcs", g[0])),

@@ -132,21 +132,29 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
         act(client, &droplet_id, json!({"type": action})).await?;
     }
     if changed("tags") {
-        retag(client, &droplet_id, &strings(prior, "tags"), &strings(planned, "tags")).await?;
+        retag(client, "droplet", &droplet_id, &strings(prior, "tags"), &strings(planned, "tags")).await?;
     }
     found(read(client, planned).await?, "read the Droplet")
 }
 
-/// Tags the Droplet with the tags in `after` but not `before` (making each tag first)
-/// and untags it from those in `before` but not `after`.
-async fn retag(client: &Client, droplet_id: &str, before: &[String], after: &[String]) -> ApiResult<()> {
-    let resources = json!({"resources": [{"resource_id": droplet_id, "resource_type": "droplet"}]});
+/// Tags a resource (`resource_type` is `droplet` or `volume`) with the tags in `after`
+/// but not `before` (making each tag first) and untags it from those in `before` but not
+/// `after`.
+pub async fn retag(
+    client: &Client,
+    resource_type: &str,
+    resource_id: &str,
+    before: &[String],
+    after: &[String],
+) -> ApiResult<()> {
+    let resources = json!({"resources": [{"resource_id": resource_id, "resource_type": resource_type}]});
     for tag in after.iter().filter(|t| !before.contains(t)) {
         client.post("create the tag", "/v2/tags", &json!({"name": tag})).await?;
-        client.post("tag the Droplet", &format!("/v2/tags/{tag}/resources"), &resources).await?;
+        client.post(&format!("tag the {resource_type}"), &format!("/v2/tags/{tag}/resources"), &resources).await?;
     }
     for tag in before.iter().filter(|t| !after.contains(t)) {
-        match client.delete_with("untag the Droplet", &format!("/v2/tags/{tag}/resources"), &resources).await {
+        let operation = format!("untag the {resource_type}");
+        match client.delete_with(&operation, &format!("/v2/tags/{tag}/resources"), &resources).await {
             Err(error) if error.is_not_found() => {}
             other => drop(other?),
         }

@@ -1,5 +1,5 @@
 //! The `digitalocean` provider: Droplets, SSH keys, domains and their records, and Cloud
-//! Firewalls, VPCs, and the regions, sizes and images to choose from, over the DigitalOcean API v2 with a personal access token. Kinds and
+//! Firewalls, VPCs, volumes, reserved IP addresses and their attachments, and the regions, sizes and images to choose from, over the DigitalOcean API v2 with a personal access token. Kinds and
 //! attribute names follow Terraform's DigitalOcean provider (`digitalocean_droplet` is
 //! `digitalocean.droplet`). docs/providers/digitalocean.md is the reference for users.
 
@@ -21,8 +21,10 @@ mod data;
 mod domain;
 mod droplet;
 mod firewall;
+mod reserved_ip;
 mod schema;
 mod ssh_key;
+mod volume;
 mod vpc;
 
 pub use schema::schema;
@@ -92,6 +94,10 @@ impl Provider for DigitalOcean {
             "record" => domain::record_create(client, planned).await,
             "firewall" => firewall::create(client, planned).await,
             "vpc" => vpc::create(client, planned).await,
+            "volume" => volume::create(client, planned).await,
+            "volume_attachment" => volume::attach(client, planned).await,
+            "reserved_ip" => reserved_ip::create(client, planned).await,
+            "reserved_ip_assignment" => reserved_ip::assign(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, created?))
@@ -111,6 +117,12 @@ impl Provider for DigitalOcean {
             "record" => domain::record_update(client, planned).await,
             "firewall" => firewall::update(client, planned).await,
             "vpc" => vpc::update(client, planned).await,
+            "volume" => volume::update(client, prior, planned).await,
+            "volume_attachment" => found(volume::attachment_read(client, planned).await?, "read the attachment"),
+            "reserved_ip" => found(reserved_ip::read(client, planned).await?, "read the reserved IP address"),
+            "reserved_ip_assignment" => {
+                found(reserved_ip::assignment_read(client, planned).await?, "read the reserved IP address")
+            }
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, updated?))
@@ -126,6 +138,10 @@ impl Provider for DigitalOcean {
             "record" => domain::record_delete(client, current).await,
             "firewall" => client.delete("delete the firewall", &format!("/v2/firewalls/{id}")).await,
             "vpc" => client.delete("delete the VPC", &format!("/v2/vpcs/{id}")).await,
+            "volume" => client.delete("delete the volume", &format!("/v2/volumes/{id}")).await,
+            "volume_attachment" => volume::detach(client, current).await,
+            "reserved_ip" => client.delete("release the reserved IP address", &format!("/v2/reserved_ips/{id}")).await,
+            "reserved_ip_assignment" => reserved_ip::unassign(client, current).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(deleted?)
@@ -147,12 +163,15 @@ impl Provider for DigitalOcean {
     }
 
     /// Ids are DigitalOcean's: numbers for Droplets, keys and records, a UUID for a
-    /// firewall or a VPC, the name for a domain; a record's is `DOMAIN,ID`. Write-only settings
-    /// (a Droplet's `user_data`, `ssh_keys`) cannot be read back and are left null.
+    /// firewall, a VPC or a volume, the name for a domain; a record's is `DOMAIN,ID`, a
+    /// volume attachment's `DROPLET_ID,VOLUME_ID`. Write-only settings (a Droplet's
+    /// `user_data`, `ssh_keys`) cannot be read back and are left null.
     async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
         resource_schema(&self.schema, kind)?;
         let seed = match kind {
             "record" => domain::record_seed(id)?,
+            "volume_attachment" => volume::attachment_seed(id)?,
+            "reserved_ip_assignment" => reserved_ip::assignment_seed(id)?,
             "droplet" | "ssh_key" => [("id".to_string(), Value::string(numeric_id(id)?))].into(),
             _ => [("id".to_string(), Value::string(path_segment(id)?))].into(),
         };
@@ -174,6 +193,10 @@ impl DigitalOcean {
             "record" => domain::record_read(client, current).await,
             "firewall" => firewall::read(client, current).await,
             "vpc" => vpc::read(client, current).await,
+            "volume" => volume::read(client, current).await,
+            "volume_attachment" => volume::attachment_read(client, current).await,
+            "reserved_ip" => reserved_ip::read(client, current).await,
+            "reserved_ip_assignment" => reserved_ip::assignment_read(client, current).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(found?)

@@ -284,6 +284,68 @@ fn vpc() -> Schema {
     )
 }
 
+fn volume() -> Schema {
+    kind(
+        "A Block Storage volume; attach it to a Droplet with `digitalocean.volume_attachment`.",
+        "The volume's id, a UUID.",
+        vec![
+            required("name", "The volume's name: lowercase letters, digits and `-`.").force_new().validate(
+                Validator::Regex {
+                    pattern: "^[a-z0-9][a-z0-9-]{0,63}$".to_string(),
+                    description: "up to 64 lowercase letters, digits and `-`, beginning with a letter or digit"
+                        .to_string(),
+                },
+            ),
+            region(),
+            AttributeSchema::required("size", Type::Number, "The size in GB; grown in place, never shrunk.")
+                .validate(Validator::Range { min: 1, max: 16_384 }),
+            string("description", "A description.").force_new(),
+            string("initial_filesystem_type", "A file system to format it with: `ext4` or `xfs`.")
+                .force_new()
+                .force_new_only_if_set()
+                .validate(one_of(&["ext4", "xfs"])),
+            tags(),
+            computed("filesystem_type", "The file system DigitalOcean reports."),
+            AttributeSchema::computed("droplet_ids", Type::list(Type::String), "The Droplets it is attached to."),
+            computed("urn", "The uniform resource name, `do:volume:ID`."),
+        ],
+    )
+}
+
+fn volume_attachment() -> Schema {
+    kind(
+        "A volume attached to a Droplet in the same region.",
+        "Its Droplet and volume, `DROPLET_ID,VOLUME_ID`, which is also its import id.",
+        vec![
+            required("droplet_id", "The Droplet (`digitalocean.droplet`'s `id`).").force_new(),
+            required("volume_id", "The volume (`digitalocean.volume`'s `id`).").force_new(),
+        ],
+    )
+}
+
+fn reserved_ip() -> Schema {
+    kind(
+        "A reserved IP address: a public IPv4 address kept in a region, for `digitalocean.reserved_ip_assignment`.",
+        "The address itself.",
+        vec![
+            region(),
+            computed("ip_address", "The address."),
+            computed("urn", "The uniform resource name, `do:reservedip:IP`."),
+        ],
+    )
+}
+
+fn reserved_ip_assignment() -> Schema {
+    kind(
+        "A reserved IP address assigned to a Droplet of its region.",
+        "Its address and Droplet, `IP,DROPLET_ID`, which is also its import id.",
+        vec![
+            required("ip_address", "The address (`digitalocean.reserved_ip`'s `ip_address`).").force_new(),
+            required("droplet_id", "The Droplet (`digitalocean.droplet`'s `id`).").force_new(),
+        ],
+    )
+}
+
 pub fn schema() -> ProviderSchema {
     let by_name = |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
     let config = Schema {
@@ -296,7 +358,7 @@ pub fn schema() -> ProviderSchema {
     };
     ProviderSchema {
         name: "digitalocean".to_string(),
-        description: "DigitalOcean: Droplets, SSH keys, DNS, Cloud Firewalls and VPCs; regions, sizes and images."
+        description: "DigitalOcean: Droplets, SSH keys, DNS, Cloud Firewalls, VPCs, volumes and reserved IPs; regions, sizes and images."
             .to_string(),
         config,
         resources: by_name(vec![
@@ -304,7 +366,11 @@ pub fn schema() -> ProviderSchema {
             ("droplet", droplet()),
             ("firewall", firewall()),
             ("record", record()),
+            ("reserved_ip", reserved_ip()),
+            ("reserved_ip_assignment", reserved_ip_assignment()),
             ("ssh_key", ssh_key()),
+            ("volume", volume()),
+            ("volume_attachment", volume_attachment()),
             ("vpc", vpc()),
         ]),
         data_sources: by_name(vec![("image", image_data()), ("regions", regions_data()), ("sizes", sizes_data())]),

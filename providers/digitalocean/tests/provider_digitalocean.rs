@@ -3,7 +3,8 @@
 //! DigitalOcean's official API description (`cli/tests/support/prism.rs`): a Droplet
 //! waited for until it is active, changed in place through actions, drifted, imported
 //! and deleted; SSH keys through a 429 storm; a domain and its records over paged lists;
-//! a firewall; a VPC a Droplet joins; the data sources over paged lists; and a bad token.
+//! a firewall; a VPC a Droplet joins; a volume and its attachment; a reserved IP and
+//! its assignment; the data sources over paged lists; and a bad token.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -359,5 +360,74 @@ fn a_vpc_is_renamed_in_place_and_droplets_join_it() {
     let imported = runtime.block_on(provider.import("vpc", text(&vpc, "id"))).expect("imported");
     assert_eq!(imported, updated);
     runtime.block_on(provider.delete("vpc", &updated)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+#[test]
+fn a_volume_grows_in_place_and_is_attached_and_detached() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let droplet = create(&runtime, provider.as_ref(), "droplet", &droplet_config("db"));
+    let config = attributes(&[
+        ("name", Value::string("data")),
+        ("region", Value::string("nyc3")),
+        ("size", Value::number(10.0)),
+        ("initial_filesystem_type", Value::string("ext4")),
+        ("tags", strings(&["db"])),
+    ]);
+    let volume = create(&runtime, provider.as_ref(), "volume", &config);
+    assert_eq!(text(&volume, "filesystem_type"), "ext4");
+    assert_eq!(volume["droplet_ids"], Value::list(Vec::new()));
+    let attachment_config = attributes(&[("droplet_id", droplet["id"].clone()), ("volume_id", volume["id"].clone())]);
+    let attachment = create(&runtime, provider.as_ref(), "volume_attachment", &attachment_config);
+    let volume_id = text(&volume, "id").to_string();
+    let (_, answer) = prism.api("GET", &format!("/v2/volumes/{volume_id}"), None);
+    assert_eq!(answer["volume"]["droplet_ids"], json!([droplet["id"].as_str().and_then(|id| id.parse::<u64>().ok())]));
+
+    let mut grown = config.clone();
+    grown.insert("size".to_string(), Value::number(20.0));
+    grown.insert("tags".to_string(), strings(&["db", "prod"]));
+    let updated = update(&runtime, provider.as_ref(), "volume", &volume, &grown);
+    assert_eq!(updated["size"], Value::number(20.0));
+    assert_eq!(updated["tags"], strings(&["db", "prod"]));
+    assert_eq!(updated["droplet_ids"], Value::list(vec![droplet["id"].clone()]));
+
+    let imported = runtime.block_on(provider.import("volume_attachment", text(&attachment, "id"))).expect("imported");
+    assert_eq!(imported, attachment);
+    runtime.block_on(provider.delete("volume_attachment", &attachment)).expect("detached");
+    assert!(matches!(
+        runtime.block_on(provider.read("volume_attachment", &attachment)).expect("read"),
+        ReadResult::Gone
+    ));
+    runtime.block_on(provider.delete("volume_attachment", &attachment)).expect("detaching again is no error");
+    runtime.block_on(provider.delete("volume", &updated)).expect("deleted");
+    let (status, _) = prism.api("GET", &format!("/v2/volumes/{volume_id}"), None);
+    assert_eq!(status, 404);
+    prism.assert_no_violations();
+}
+
+#[test]
+fn a_reserved_ip_is_assigned_and_unassigned() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let droplet = create(&runtime, provider.as_ref(), "droplet", &droplet_config("edge"));
+    let reserved =
+        create(&runtime, provider.as_ref(), "reserved_ip", &attributes(&[("region", Value::string("nyc3"))]));
+    let ip = text(&reserved, "ip_address").to_string();
+    assert_eq!(text(&reserved, "id"), ip);
+    let config = attributes(&[("ip_address", Value::string(ip.as_str())), ("droplet_id", droplet["id"].clone())]);
+    let assignment = create(&runtime, provider.as_ref(), "reserved_ip_assignment", &config);
+    let (_, answer) = prism.api("GET", &format!("/v2/reserved_ips/{ip}"), None);
+    assert_eq!(answer["reserved_ip"]["droplet"]["id"].to_string(), text(&droplet, "id"));
+    let imported =
+        runtime.block_on(provider.import("reserved_ip_assignment", text(&assignment, "id"))).expect("imported");
+    assert_eq!(imported, assignment);
+    runtime.block_on(provider.delete("reserved_ip_assignment", &assignment)).expect("unassigned");
+    let (_, answer) = prism.api("GET", &format!("/v2/reserved_ips/{ip}"), None);
+    assert!(answer["reserved_ip"]["droplet"].is_null(), "{answer}");
+    runtime.block_on(provider.delete("reserved_ip", &reserved)).expect("released");
+    runtime.block_on(provider.delete("reserved_ip", &reserved)).expect("releasing again is no error");
     prism.assert_no_violations();
 }
