@@ -3,11 +3,12 @@
 //! destroyed by the real `infra` binary, from its data file
 //! `tests/converge/PROVIDER/KIND.converge` (the format is in docs/contributing/converge.md).
 //! A kind without a data file, or whose file leaves an attribute uncovered, fails the suite.
-//! One moto serves every `aws` case, one Linode stand-in behind Prism every `linode`
-//! case, one Mimic every `rackspace` case and one sshd every `ssh` case (their `provider`
-//! blocks are put before each configuration), except the kinds that change the operating
-//! system (packages, services, users, groups): those run on one Debian container
-//! (`support/debian.rs`), never on this machine. Cases run a few at a time, each in its
+//! One moto serves every `aws` case, one stand-in behind Prism every case of a host
+//! without an emulator (`linode`, `digitalocean`: [`PRISM_APIS`]), one Mimic every
+//! `rackspace` case and one sshd every `ssh` case (their `provider` blocks are put before
+//! each configuration), except the kinds that change the operating system (packages,
+//! services, users, groups): those run on one Debian container (`support/debian.rs`),
+//! never on this machine. Cases run a few at a time, each in its
 //! own directory.
 
 use std::collections::BTreeMap;
@@ -40,6 +41,13 @@ use mimic::Mimic;
 use moto::Moto;
 use prism::Prism;
 use sshd::Sshd;
+
+/// The providers whose cases run against a stand-in behind Prism, and their APIs.
+const PRISM_APIS: [(&str, &prism::Api); 2] = [("digitalocean", &prism::DIGITALOCEAN), ("linode", &prism::LINODE)];
+
+fn prism_api(provider: &str) -> Option<&'static prism::Api> {
+    PRISM_APIS.iter().find(|(name, _)| *name == provider).map(|(_, api)| *api)
+}
 
 /// How many cases run at once: enough to overlap the waits on moto and on processes, few
 /// enough for a two-core machine.
@@ -122,9 +130,9 @@ enum How {
     /// `ssh SCRIPT...`: a shell script run as root in the Debian container; the object
     /// is there when it succeeds.
     Ssh(String),
-    /// `linode PATH`: a GET of the Linode API through Prism; the object is there when it
-    /// answers 200, gone when 404.
-    Linode(String),
+    /// `PROVIDER PATH` for a provider of [`PRISM_APIS`] (`linode PATH`): a GET of its API
+    /// through Prism; the object is there when it answers 200, gone when 404.
+    Api { provider: String, path: String },
     /// `nova ARGS...`: python-novaclient against Mimic; the object is there when what
     /// it prints names the subject's id.
     Nova(Vec<String>),
@@ -242,11 +250,13 @@ fn lookups(text: &str) -> Result<Vec<Lookup>, String> {
             Some((first, rest)) if first == "aws" && !rest.is_empty() => How::Aws(rest.to_vec()),
             Some((first, [path])) if first == "file" => How::File(path.clone()),
             Some((first, rest)) if first == "ssh" && !rest.is_empty() => How::Ssh(rest.join(" ")),
-            Some((first, [path])) if first == "linode" => How::Linode(path.clone()),
+            Some((first, [path])) if prism_api(first).is_some() => {
+                How::Api { provider: first.clone(), path: path.clone() }
+            }
             Some((first, rest)) if first == "nova" && !rest.is_empty() => How::Nova(rest.to_vec()),
             _ => {
                 return Err(format!(
-                    "`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...`, `ssh SCRIPT`, `linode PATH` or `nova ARGS...`"
+                    "`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...`, `ssh SCRIPT`, `linode PATH`, `digitalocean PATH` or `nova ARGS...`"
                 ))
             }
         };
@@ -425,8 +435,9 @@ struct Case<'a> {
     sshd: Option<&'a Sshd>,
     /// The container of the kinds in `ON_DEBIAN` (started only when one runs).
     debian: Option<&'a Debian>,
-    /// The Linode stand-in behind Prism (started only when a `linode` case runs).
-    linode: Option<&'a Prism>,
+    /// The stand-ins behind Prism, by provider (each started only when a case of its
+    /// provider runs).
+    prisms: &'a BTreeMap<&'static str, Prism>,
     /// The server of the `rackspace` cases (started only when one runs).
     mimic: Option<&'a Mimic>,
     dir: PathBuf,
@@ -442,8 +453,11 @@ impl Case<'_> {
             (_, Some(debian), _) if self.spec.on_debian() => debian.provider_block(),
             (Some(sshd), _, _) if self.spec.provider == "ssh" => sshd.provider_block(),
             (_, _, Some(mimic)) if self.spec.provider == "rackspace" => mimic.provider_block(),
-            _ => match self.linode.filter(|_| self.spec.provider == "linode") {
-                Some(p) => format!("provider linode {{\n  api_url = \"{}\"\n  token = \"{}\"\n}}\n", p.url, p.token),
+            _ => match self.prisms.get(self.spec.provider.as_str()) {
+                Some(p) => {
+                    let name = &self.spec.provider;
+                    format!("provider {name} {{\n  api_url = \"{}\"\n  token = \"{}\"\n}}\n", p.url, p.token)
+                }
                 None => String::new(),
             },
         };
@@ -550,9 +564,10 @@ impl Case<'_> {
                     let found = debian.succeeds(&script);
                     assert_eq!(found, present, "{}: `{script}` in the container succeeds: {found}", self.label());
                 }
-                How::Linode(path) => {
+                How::Api { provider, path } => {
                     let path = self.fill(path, attributes);
-                    let prism = self.linode.unwrap_or_else(|| panic!("{}: `linode` lookups need Prism", self.label()));
+                    let prism = self.prisms.get(provider.as_str());
+                    let prism = prism.unwrap_or_else(|| panic!("{}: `{provider}` lookups need Prism", self.label()));
                     let (status, answer) = prism.api("GET", &path, None);
                     let expected = if present { 200 } else { 404 };
                     assert_eq!(status, expected, "{}: `GET {path}` answered {answer}", self.label());
@@ -774,7 +789,11 @@ fn every_resource_kind_converges() {
     let moto = Moto::start();
     let sshd = specs.iter().any(|spec| spec.provider == "ssh" && !spec.on_debian()).then(Sshd::start);
     let debian = specs.iter().any(Spec::on_debian).then(Debian::start);
-    let linode = specs.iter().any(|spec| spec.provider == "linode").then(|| Prism::start(&prism::LINODE));
+    let prisms: BTreeMap<&'static str, Prism> = PRISM_APIS
+        .iter()
+        .filter(|(provider, _)| specs.iter().any(|spec| spec.provider == *provider))
+        .map(|(provider, api)| (*provider, Prism::start(api)))
+        .collect();
     let mimic = specs.iter().any(|spec| spec.provider == "rackspace").then(Mimic::start);
     let temp = tempfile::tempdir().expect("temp dir");
     let queue: Mutex<Vec<(&Spec, &'static str)>> =
@@ -787,8 +806,8 @@ fn every_resource_kind_converges() {
                 let data = if spec.data { "data-" } else { "" };
                 let dir = temp.path().join(format!("{data}{}-{}-{config}", spec.provider, spec.kind));
                 std::fs::create_dir(&dir).expect("case dir");
-                let (sshd, debian, linode, mimic) = (sshd.as_ref(), debian.as_ref(), linode.as_ref(), mimic.as_ref());
-                let case = Case { spec, config, moto: &moto, sshd, debian, linode, mimic, dir };
+                let (sshd, debian, mimic) = (sshd.as_ref(), debian.as_ref(), mimic.as_ref());
+                let case = Case { spec, config, moto: &moto, sshd, debian, prisms: &prisms, mimic, dir };
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case.run()));
                 if let Err(panic) = outcome {
                     let message = panic
@@ -801,7 +820,7 @@ fn every_resource_kind_converges() {
             });
         }
     });
-    if let Some(prism) = &linode {
+    for prism in prisms.values() {
         prism.assert_no_violations();
     }
     let failures = failures.into_inner().expect("failures");

@@ -12,7 +12,7 @@ use common::ok;
 const LOCAL: &[&str] = &["language-tour", "local-files", "modules", "quickstart", "rename"];
 /// Examples that need a service (a cloud API, or a VM base image for `local-vm`) and are
 /// tested elsewhere or, for `local-vm`, only checked (by `.ci/run`).
-const NEEDS_SERVICE: &[&str] = &["aws-web", "linode-web", "local-vm", "ssh-web"];
+const NEEDS_SERVICE: &[&str] = &["aws-web", "digitalocean-web", "linode-web", "local-vm", "ssh-web"];
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")

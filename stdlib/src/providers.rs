@@ -3,7 +3,8 @@
 //!
 //! The small built-in providers (`exec`, `local`, `null`, `random`, `time`, `tls`) live
 //! in this crate, one module each; network providers are crates of their own under
-//! `providers/` (`aws` is `infra-provider-aws`, `linode` is `infra-provider-linode`, `qemu` is
+//! `providers/` (`aws` is `infra-provider-aws`, `digitalocean` is
+//! `infra-provider-digitalocean`, `linode` is `infra-provider-linode`, `qemu` is
 //! `infra-provider-qemu`, `rackspace` is `infra-provider-rackspace`, `ssh` is `infra-provider-ssh`),
 //! re-exported here by name. All of them
 //! build their schemas with the shared helpers of `infra-provider-kit`.
@@ -11,6 +12,7 @@
 use infra_compiler::schema::ProviderSchema;
 
 pub use infra_provider_aws as aws;
+pub use infra_provider_digitalocean as digitalocean;
 pub use infra_provider_linode as linode;
 pub use infra_provider_qemu as qemu;
 pub use infra_provider_rackspace as rackspace;
@@ -28,6 +30,7 @@ pub mod tls;
 pub fn all() -> Vec<ProviderSchema> {
     vec![
         aws::schema(),
+        digitalocean::schema(),
         exec::schema(),
         linode::schema(),
         local::schema(),
@@ -45,6 +48,7 @@ pub fn all() -> Vec<ProviderSchema> {
 pub fn factories() -> Vec<std::sync::Arc<dyn infra_runtime::provider::ProviderFactory>> {
     vec![
         aws::factory(),
+        digitalocean::factory(),
         exec::factory(),
         linode::factory(),
         local::factory(),

@@ -149,7 +149,10 @@ fn attribute<'a>(stdlib: &'a Stdlib, provider: &str, kind: &str, name: &str) -> 
 #[test]
 fn provider_names_are_sorted_and_complete() {
     let names = builtin().provider_names();
-    assert_eq!(names, ["aws", "exec", "linode", "local", "null", "qemu", "rackspace", "random", "ssh", "time", "tls"]);
+    assert_eq!(
+        names,
+        ["aws", "digitalocean", "exec", "linode", "local", "null", "qemu", "rackspace", "random", "ssh", "time", "tls"]
+    );
 }
 
 #[test]
@@ -189,6 +192,19 @@ fn expected_kinds_exist() {
         "data aws.ami",
         "data aws.availability_zones",
         "data aws.vpc",
+        "digitalocean.domain",
+        "digitalocean.droplet",
+        "digitalocean.firewall",
+        "digitalocean.record",
+        "digitalocean.reserved_ip",
+        "digitalocean.reserved_ip_assignment",
+        "digitalocean.ssh_key",
+        "digitalocean.volume",
+        "digitalocean.volume_attachment",
+        "digitalocean.vpc",
+        "data digitalocean.image",
+        "data digitalocean.regions",
+        "data digitalocean.sizes",
         "exec.command",
         "data exec.json",
         "linode.domain",

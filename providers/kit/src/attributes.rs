@@ -28,3 +28,9 @@ pub fn whole_number(attributes: &Attributes, name: &str) -> ProviderResult<Optio
         }
     }
 }
+
+/// Whether a value counts as not set: null, or an empty map (the language writes a map
+/// left out as `{}` in some places, and an API reports "no tags" as `{}`).
+pub fn is_unset(value: &Value) -> bool {
+    value.is_null() || value.as_map().is_some_and(infra_runtime::value::ValueMap::is_empty)
+}

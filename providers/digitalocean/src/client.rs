@@ -1,0 +1,302 @@
+//! Talking to the DigitalOcean API v2: the bearer token, JSON requests, retries (a 429
+//! waits as long as its `Retry-After` says; server errors and lost connections back off
+//! exponentially), every page of a list (following `links.pages.next`), waiting for an
+//! action (`/v2/actions/ID`) to complete, and DigitalOcean's error documents
+//! (`{"id", "message"}`) turned into [`ApiError`]s.
+
+use std::time::{Duration, Instant};
+
+use infra_provider_kit::retry::{backoff, error_chain, retry_after};
+use infra_runtime::provider::ProviderError;
+use serde_json::{json, Value as Json};
+
+/// The API's address when the configuration and the environment name none.
+pub const DEFAULT_API_URL: &str = "https://api.digitalocean.com";
+/// How often a throttled or failed request is tried in all.
+const MAX_ATTEMPTS: u32 = 6;
+/// The first backoff after a server error; each retry doubles it, up to [`MAX_BACKOFF`].
+const BASE_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// The longest `Retry-After` honoured; a longer one is cut to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The largest page DigitalOcean serves; fewer pages mean fewer requests.
+const PER_PAGE: u32 = 200;
+
+/// A failed call: the HTTP status (0 when no answer came) and DigitalOcean's message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub operation: String,
+    pub status: u16,
+    pub message: String,
+    /// How long the server asked to wait before trying again (`Retry-After`).
+    retry_after: Option<Duration>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    fn local(operation: &str, message: impl Into<String>) -> ApiError {
+        ApiError { operation: operation.to_string(), status: 0, message: message.into(), retry_after: None }
+    }
+
+    pub fn new(operation: &str, status: u16, message: impl Into<String>) -> ApiError {
+        ApiError { operation: operation.to_string(), status, message: message.into(), retry_after: None }
+    }
+
+    /// An object that was just written but cannot be read back.
+    pub fn vanished(operation: &str) -> ApiError {
+        ApiError::new(operation, 404, "the object is gone right after it was written; try again")
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status == 404
+    }
+
+    fn is_retryable(&self) -> bool {
+        self.status == 0 || self.status == 429 || self.status >= 500
+    }
+}
+
+impl From<ApiError> for ProviderError {
+    fn from(error: ApiError) -> ProviderError {
+        let ApiError { operation, status, message, .. } = error;
+        let (message, help) = match status {
+            0 => (
+                format!("DigitalOcean: cannot {operation}: {message}"),
+                "check `api_url` and the network; the request got no answer from the API",
+            ),
+            401 => (
+                format!("DigitalOcean refused the token to {operation} (401 Unauthorized): {message}"),
+                "set `token` in `provider digitalocean`, or DIGITALOCEAN_TOKEN, to a valid personal access token",
+            ),
+            403 => (
+                format!("the token may not {operation} (403 Forbidden): {message}"),
+                "give the personal access token write scope for this kind of object",
+            ),
+            404 => (
+                format!("DigitalOcean found nothing to {operation} (404): {message}"),
+                "the object no longer exists or the id is wrong; check the value the configuration refers to",
+            ),
+            status => (
+                format!("DigitalOcean could not {operation} ({status}): {message}"),
+                "DigitalOcean refused a value of the configuration or failed; the message says which",
+            ),
+        };
+        let error = ProviderError::new(message).with_help(help);
+        if status == 0 || status == 429 || status >= 500 {
+            error.retryable()
+        } else {
+            error
+        }
+    }
+}
+
+/// How long an asynchronous operation (a Droplet becoming `active`, an action
+/// completing) may take, and the first pause between two looks (it doubles up to
+/// `max_interval`).
+#[derive(Clone, Copy, Debug)]
+pub struct Wait {
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub max_interval: Duration,
+}
+
+const WAIT: Wait = Wait {
+    timeout: Duration::from_secs(600),
+    interval: Duration::from_millis(250),
+    max_interval: Duration::from_secs(5),
+};
+
+/// A configured connection to the DigitalOcean API.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    /// The personal access token: only ever put in the `Authorization` header.
+    token: String,
+    pub wait: Wait,
+}
+
+impl Client {
+    pub fn new(api_url: &str, token: &str) -> Result<Client, ProviderError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
+        let base = api_url.trim_end_matches('/').to_string();
+        Ok(Client { http, base, token: token.to_string(), wait: WAIT })
+    }
+
+    pub async fn get(&self, operation: &str, path: &str) -> ApiResult<Json> {
+        self.send(operation, reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, operation: &str, path: &str, body: &Json) -> ApiResult<Json> {
+        self.send(operation, reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, operation: &str, path: &str, body: &Json) -> ApiResult<Json> {
+        self.send(operation, reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, operation: &str, path: &str, body: &Json) -> ApiResult<Json> {
+        self.send(operation, reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// A DELETE with a body (removing droplets or tags from a firewall).
+    pub async fn delete_with(&self, operation: &str, path: &str, body: &Json) -> ApiResult<Json> {
+        self.send(operation, reqwest::Method::DELETE, path, Some(body)).await
+    }
+
+    /// Deletes an object; one that is already gone is no error.
+    pub async fn delete(&self, operation: &str, path: &str) -> ApiResult<()> {
+        match self.send(operation, reqwest::Method::DELETE, path, None).await {
+            Err(error) if error.is_not_found() => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// An object, or `None` when the API says there is none.
+    pub async fn find(&self, operation: &str, path: &str) -> ApiResult<Option<Json>> {
+        match self.get(operation, path).await {
+            Err(error) if error.is_not_found() => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Every item of a list (the answer's array `key`), following `links.pages.next`.
+    /// Only the path and query of `next` are used: the API names its public address
+    /// there, which is not the one configured behind a proxy or in tests.
+    pub async fn list(&self, operation: &str, path: &str, key: &str) -> ApiResult<Vec<Json>> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut next = Some(format!("{path}{separator}per_page={PER_PAGE}"));
+        let mut items = Vec::new();
+        while let Some(page) = next.take() {
+            let answer = self.get(operation, &page).await?;
+            items.extend(answer[key].as_array().cloned().unwrap_or_default());
+            next = answer["links"]["pages"]["next"].as_str().and_then(path_of);
+        }
+        Ok(items)
+    }
+
+    /// Waits until the action `action` (an answer's `action` object) has `completed`.
+    pub async fn complete(&self, operation: &str, action: &Json) -> ApiResult<()> {
+        let action_id = action["id"].to_string();
+        let start = Instant::now();
+        let mut interval = self.wait.interval;
+        let mut status = action["status"].as_str().unwrap_or_default().to_string();
+        loop {
+            match status.as_str() {
+                "completed" => return Ok(()),
+                "errored" => return Err(ApiError::new(operation, 500, format!("action {action_id} errored"))),
+                _ => {}
+            }
+            if start.elapsed() >= self.wait.timeout {
+                let message = format!("action {action_id} is still `{status}` after {} s", self.wait.timeout.as_secs());
+                return Err(ApiError::new(operation, 408, message));
+            }
+            tokio::time::sleep(interval).await;
+            interval = (interval * 2).min(self.wait.max_interval);
+            let answer = self.get(operation, &format!("/v2/actions/{action_id}")).await?;
+            status = answer["action"]["status"].as_str().unwrap_or_default().to_string();
+        }
+    }
+
+    async fn send(&self, operation: &str, method: reqwest::Method, path: &str, body: Option<&Json>) -> ApiResult<Json> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.send_once(operation, method.clone(), path, body).await {
+                Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    let wait = error.retry_after.unwrap_or_else(|| backoff(attempt, BASE_BACKOFF, MAX_BACKOFF));
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        operation: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Json>,
+    ) -> ApiResult<Json> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.request(method, url.as_str()).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::local(operation, format!("cannot reach {url}: {}", error_chain(&e))))?;
+        let status = response.status().as_u16();
+        let header = response.headers().get("retry-after").and_then(|v| v.to_str().ok());
+        let retry_after = retry_after(header, MAX_RETRY_AFTER);
+        let text = response.text().await.map_err(|e| ApiError::local(operation, format!("cannot read: {e}")))?;
+        let document: Json =
+            if text.trim().is_empty() { json!({}) } else { serde_json::from_str(&text).unwrap_or(Json::Null) };
+        if status < 300 {
+            if document.is_null() {
+                return Err(ApiError::local(operation, "the answer is not JSON"));
+            }
+            return Ok(document);
+        }
+        Err(ApiError { operation: operation.to_string(), status, message: message(&document, status), retry_after })
+    }
+}
+
+/// The path and query of a `links.pages.next` address.
+fn path_of(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    Some(match parsed.query() {
+        Some(query) => format!("{}?{query}", parsed.path()),
+        None => parsed.path().to_string(),
+    })
+}
+
+/// The message of a DigitalOcean error document (`{"id", "message"}`), else of a
+/// proxy's problem document, else the status.
+fn message(document: &Json, status: u16) -> String {
+    if let Some(message) = document["message"].as_str() {
+        return message.to_string();
+    }
+    let problems = document["validation"].as_array().cloned().unwrap_or_default();
+    let messages: Vec<&str> = problems.iter().filter_map(|p| p["message"].as_str()).collect();
+    if !messages.is_empty() {
+        return messages.join("; ");
+    }
+    match document["detail"].as_str() {
+        Some(detail) => detail.to_string(),
+        None => format!("HTTP status {status}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_pages_keep_only_their_path_and_query() {
+        let next = "https://api.digitalocean.com/v2/droplets?page=2&per_page=200";
+        assert_eq!(path_of(next).as_deref(), Some("/v2/droplets?page=2&per_page=200"));
+        assert_eq!(path_of("not a url"), None);
+    }
+
+    #[test]
+    fn messages_come_from_the_error_document() {
+        let document = json!({"id": "unprocessable_entity", "message": "Name is invalid"});
+        assert_eq!(message(&document, 422), "Name is invalid");
+        assert_eq!(message(&json!({}), 502), "HTTP status 502");
+    }
+
+    #[test]
+    fn an_unauthorized_answer_names_the_setting() {
+        let error = ApiError::new("read the Droplet", 401, "Unable to authenticate you");
+        let provider_error = ProviderError::from(error);
+        assert!(provider_error.message.contains("401"), "{}", provider_error.message);
+        assert!(provider_error.help.as_deref().unwrap_or_default().contains("DIGITALOCEAN_TOKEN"));
+    }
+}

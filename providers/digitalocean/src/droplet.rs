@@ -1,0 +1,212 @@
+//! `digitalocean.droplet`: create a Droplet and wait until it is `active`; read it back;
+//! rename it, switch its backups and change its tags in place (each a Droplet action or
+//! a tag's resources, waited for). Write-only settings (`ssh_keys`, `user_data`) are kept
+//! as the state has them, since the API never returns them.
+
+use std::time::Instant;
+
+use infra_provider_kit::json::{from_json, json_strings, unordered};
+use infra_runtime::provider::Attributes;
+use infra_runtime::Value;
+use serde_json::{json, Value as Json};
+
+use super::client::{ApiError, ApiResult, Client};
+use super::{attribute, flag, found, id, id_number, strings, text};
+
+/// Settings the API never returns: the state keeps what was configured.
+const WRITE_ONLY: [&str; 2] = ["ssh_keys", "user_data"];
+
+fn path(id: &str) -> String {
+    format!("/v2/droplets/{id}")
+}
+
+fn create_body(planned: &Attributes) -> Json {
+    let mut body = serde_json::Map::new();
+    for name in ["name", "region", "size", "user_data", "vpc_uuid"] {
+        if let Some(value) = text(planned, name) {
+            body.insert(name.to_string(), Json::String(value));
+        }
+    }
+    // An image or SSH key given as a number is sent as one; a slug or fingerprint as text.
+    if let Some(image) = text(planned, "image") {
+        body.insert("image".to_string(), id_number(&image));
+    }
+    let keys: Vec<Json> = strings(planned, "ssh_keys").iter().map(|k| id_number(k)).collect();
+    body.insert("ssh_keys".to_string(), Json::Array(keys));
+    body.insert("tags".to_string(), json!(strings(planned, "tags")));
+    for name in ["ipv6", "monitoring", "backups"] {
+        body.insert(name.to_string(), Json::Bool(flag(planned, name).unwrap_or(false)));
+    }
+    Json::Object(body)
+}
+
+pub async fn create(client: &Client, planned: &Attributes) -> ApiResult<Attributes> {
+    let created = client.post("create the Droplet", "/v2/droplets", &create_body(planned)).await?;
+    let droplet_id = created["droplet"]["id"].to_string();
+    let active = settle(client, &droplet_id).await?;
+    Ok(attributes_of(&active, planned))
+}
+
+/// Looks at the Droplet until its status is `active`, at growing intervals, up to the
+/// client's timeout.
+async fn settle(client: &Client, droplet_id: &str) -> ApiResult<Json> {
+    let start = Instant::now();
+    let mut interval = client.wait.interval;
+    loop {
+        let answer = client.get("read the Droplet", &path(droplet_id)).await?;
+        let status = answer["droplet"]["status"].as_str().unwrap_or_default().to_string();
+        if status == "active" {
+            return Ok(answer["droplet"].clone());
+        }
+        if start.elapsed() >= client.wait.timeout {
+            let operation = format!("wait for Droplet {droplet_id} to be `active`");
+            let message = format!("it is still `{status}` after {} s", client.wait.timeout.as_secs());
+            return Err(ApiError::new(&operation, 408, message));
+        }
+        tokio::time::sleep(interval).await;
+        interval = (interval * 2).min(client.wait.max_interval);
+    }
+}
+
+pub async fn read(client: &Client, current: &Attributes) -> ApiResult<Option<Attributes>> {
+    let answer = client.find("read the Droplet", &path(&id(current))).await?;
+    Ok(answer.map(|answer| attributes_of(&answer["droplet"], current)))
+}
+
+/// The first address of `version` (`v4` or `v6`) whose type is `kind`.
+fn address(droplet: &Json, version: &str, kind: &str) -> Value {
+    let networks = droplet["networks"][version].as_array().cloned().unwrap_or_default();
+    let first = networks.iter().find(|n| n["type"] == kind).and_then(|n| n["ip_address"].as_str());
+    first.map_or_else(Value::null, Value::string)
+}
+
+/// A Droplet as attributes, with the write-only settings taken from `current`.
+fn attributes_of(droplet: &Json, current: &Attributes) -> Attributes {
+    let features = json_strings(&droplet["features"]);
+    let has = |feature: &str| Value::bool(features.iter().any(|f| f == feature));
+    let droplet_id = droplet["id"].to_string();
+    let mut attributes = Attributes::new();
+    let mut put = |name: &str, value: Value| drop(attributes.insert(name.to_string(), value));
+    put("id", Value::string(droplet_id.as_str()));
+    put("name", from_json(&droplet["name"]));
+    put("region", from_json(&droplet["region"]["slug"]));
+    put("size", from_json(&droplet["size_slug"]));
+    put("tags", unordered(json_strings(&droplet["tags"]), attribute(current, "tags")));
+    put("vpc_uuid", from_json(&droplet["vpc_uuid"]));
+    put("ipv6", has("ipv6"));
+    put("monitoring", has("monitoring"));
+    put("backups", has("backups"));
+    put("ipv4_address", address(droplet, "v4", "public"));
+    put("ipv4_address_private", address(droplet, "v4", "private"));
+    put("ipv6_address", address(droplet, "v6", "public"));
+    put("status", from_json(&droplet["status"]));
+    put("urn", Value::string(format!("do:droplet:{droplet_id}")));
+    for name in ["memory", "vcpus", "disk", "locked", "created_at"] {
+        put(name, from_json(&droplet[name]));
+    }
+    for name in WRITE_ONLY {
+        put(name, attribute(current, name).clone());
+    }
+    // The image it was created from, as configured; on import, as the API says.
+    let image = attribute(current, "image");
+    let reported = droplet["image"]["slug"].as_str().map_or_else(|| droplet["image"]["id"].to_string(), str::to_string);
+    put("image", if image.is_null() { Value::string(reported) } else { image.clone() });
+    attributes
+}
+
+/// Runs a Droplet action (`{"type": ...}`) and waits until it has completed.
+async fn act(client: &Client, droplet_id: &str, body: Json) -> ApiResult<()> {
+    let operation = format!("run the Droplet action `{}`", body["type"].as_str().unwrap_or_default());
+    let answer = client.post(&operation, &format!("{}/actions", path(droplet_id)), &body).await?;
+    client.complete(&operation, &answer["action"]).await
+}
+
+pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -> ApiResult<Attributes> {
+    let droplet_id = id(prior);
+    let changed = |name: &str| !attribute(prior, name).equals(attribute(planned, name));
+    if let Some(name) = text(planned, "name").filter(|_| changed("name")) {
+        act(client, &droplet_id, json!({"type": "rename", "name": name})).await?;
+    }
+    if let Some(backups) = flag(planned, "backups").filter(|_| changed("backups")) {
+        let action = if backups { "enable_backups" } else { "disable_backups" };
+        act(client, &droplet_id, json!({"type": action})).await?;
+    }
+    if changed("tags") {
+        retag(client, "droplet", &droplet_id, &strings(prior, "tags"), &strings(planned, "tags")).await?;
+    }
+    found(read(client, planned).await?, "read the Droplet")
+}
+
+/// Tags a resource (`resource_type` is `droplet` or `volume`) with the tags in `after`
+/// but not `before` (making each tag first) and untags it from those in `before` but not
+/// `after`.
+pub async fn retag(
+    client: &Client,
+    resource_type: &str,
+    resource_id: &str,
+    before: &[String],
+    after: &[String],
+) -> ApiResult<()> {
+    let resources = json!({"resources": [{"resource_id": resource_id, "resource_type": resource_type}]});
+    for tag in after.iter().filter(|t| !before.contains(t)) {
+        client.post("create the tag", "/v2/tags", &json!({"name": tag})).await?;
+        client.post(&format!("tag the {resource_type}"), &format!("/v2/tags/{tag}/resources"), &resources).await?;
+    }
+    for tag in before.iter().filter(|t| !after.contains(t)) {
+        let operation = format!("untag the {resource_type}");
+        match client.delete_with(&operation, &format!("/v2/tags/{tag}/resources"), &resources).await {
+            Err(error) if error.is_not_found() => {}
+            other => drop(other?),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_droplet_reads_as_its_attributes_keeping_the_write_only_ones() {
+        let droplet = json!({
+            "id": 42, "name": "web", "region": {"slug": "nyc3"}, "size_slug": "s-1vcpu-1gb",
+            "image": {"id": 7, "slug": "debian-12-x64"}, "tags": ["b", "a"], "features": ["ipv6", "private_networking"],
+            "networks": {"v4": [{"ip_address": "10.10.0.2", "type": "private"}, {"ip_address": "192.0.2.7", "type": "public"}],
+                         "v6": [{"ip_address": "2001:db8::7", "type": "public"}]},
+            "status": "active", "memory": 1024, "vcpus": 1, "disk": 25, "locked": false, "vpc_uuid": "v-1"
+        });
+        let current: Attributes = [
+            ("id", Value::string("42")),
+            ("user_data", Value::string("#cloud-config")),
+            ("tags", Value::list(vec![Value::string("b"), Value::string("a")])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let attributes = attributes_of(&droplet, &current);
+        assert_eq!(attributes["ipv4_address"], Value::string("192.0.2.7"));
+        assert_eq!(attributes["ipv4_address_private"], Value::string("10.10.0.2"));
+        assert_eq!(attributes["ipv6"], Value::bool(true));
+        assert_eq!(attributes["backups"], Value::bool(false));
+        assert_eq!(attributes["urn"], Value::string("do:droplet:42"));
+        assert_eq!(attributes["image"], Value::string("debian-12-x64"));
+        assert_eq!(attributes["user_data"], Value::string("#cloud-config"));
+        assert_eq!(attributes["tags"], current["tags"]);
+    }
+
+    #[test]
+    fn numeric_images_and_keys_are_sent_as_numbers() {
+        let planned: Attributes = [
+            ("name", Value::string("web")),
+            ("image", Value::string("12345")),
+            ("ssh_keys", Value::list(vec![Value::string("77"), Value::string("aa:bb")])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let body = create_body(&planned);
+        assert_eq!(body["image"], json!(12345));
+        assert_eq!(body["ssh_keys"], json!([77, "aa:bb"]));
+        assert_eq!(body["backups"], json!(false));
+    }
+}
