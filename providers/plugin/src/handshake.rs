@@ -7,9 +7,10 @@
 //! on a Unix socket and writes one line to its standard output,
 //! `CORE-VERSION|PROTOCOL-VERSION|NETWORK|ADDRESS|grpc[|SERVER-CERTIFICATE]`, after
 //! which the host speaks gRPC to that address. The plugin's standard error (its logs)
-//! goes to a log file, never into the host's output. Automatic mutual TLS
-//! (`PLUGIN_CLIENT_CERT`, and the server certificate in the line's last field) is the
-//! next step; the line's certificate is already read here.
+//! goes to a log file, never into the host's output. For automatic mutual TLS the host
+//! hands the plugin a fresh self-signed client certificate (`PLUGIN_CLIENT_CERT`, made
+//! with `rcgen`), and the plugin answers with its own in the line's last field; the
+//! gRPC connection that uses both is the next step.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -103,9 +104,36 @@ impl std::fmt::Display for HandshakeError {
     }
 }
 
+/// A fresh certificate for one plugin connection, as go-plugin's automatic mutual TLS
+/// wants it: self-signed for `localhost`, allowed to sign (the plugin trusts it as its
+/// own root), for both client and server authentication. Deliberately not `Debug`: the
+/// key is a secret.
+pub struct ClientCertificate {
+    pub certificate_pem: String,
+    pub key_pem: String,
+}
+
+impl ClientCertificate {
+    /// A new ECDSA P-256 key and its certificate.
+    pub fn generate() -> Result<ClientCertificate, rcgen::Error> {
+        use rcgen::{BasicConstraints, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose};
+        let key = rcgen::KeyPair::generate()?;
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
+        params.distinguished_name.push(DnType::CommonName, "localhost");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages =
+            vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::KeyCertSign];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        let certificate = params.self_signed(&key)?;
+        Ok(ClientCertificate { certificate_pem: certificate.pem(), key_pem: key.serialize_pem() })
+    }
+}
+
 /// How to start a plugin.
 pub struct StartOptions<'a> {
     pub program: &'a Path,
+    /// Given to the plugin for automatic mutual TLS; without one it serves plain gRPC.
+    pub client_certificate: Option<&'a ClientCertificate>,
     /// Its standard error is appended here.
     pub log: &'a Path,
     /// How long to wait for the handshake line.
@@ -135,7 +163,11 @@ impl Drop for PluginProcess {
 pub fn start(options: &StartOptions) -> Result<PluginProcess, HandshakeError> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(options.log).map_err(HandshakeError::Spawn)?;
     let versions: Vec<String> = PROTOCOL_VERSIONS.iter().map(u32::to_string).collect();
-    let mut child = Command::new(options.program)
+    let mut command = Command::new(options.program);
+    if let Some(certificate) = options.client_certificate {
+        command.env("PLUGIN_CLIENT_CERT", &certificate.certificate_pem);
+    }
+    let mut child = command
         .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
         .env("PLUGIN_PROTOCOL_VERSIONS", versions.join(","))
         .stdin(Stdio::null())

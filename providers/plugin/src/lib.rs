@@ -7,7 +7,8 @@
 //! - `lock.rs`: the lock file, `.infra.lock`.
 //! - `install.rs`: `infra init`: choosing versions, installing, verifying, locking.
 //! - `handshake.rs`: starting a plugin and reading its go-plugin handshake, the first
-//!   step of hosting one (gRPC, mutual TLS and the schema cache come next).
+//!   step of hosting one, with a client certificate for automatic mutual TLS (the gRPC
+//!   connection and the schema cache come next).
 //! - `codes.rs`: this crate's diagnostic codes (E0910 on).
 
 pub mod codes;

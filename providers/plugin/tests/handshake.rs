@@ -8,7 +8,7 @@ mod workato;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use infra_provider_plugin::handshake::{start, Address, HandshakeError, StartOptions};
+use infra_provider_plugin::handshake::{start, Address, ClientCertificate, HandshakeError, StartOptions};
 
 /// A shell script plugin in `dir`.
 fn script(dir: &Path, text: &str) -> PathBuf {
@@ -24,7 +24,7 @@ fn started(
     log: &Path,
     timeout: Duration,
 ) -> Result<infra_provider_plugin::handshake::PluginProcess, HandshakeError> {
-    start(&StartOptions { program, log, timeout })
+    start(&StartOptions { program, log, timeout, client_certificate: None })
 }
 
 #[test]
@@ -41,6 +41,29 @@ fn the_workato_plugin_completes_the_handshake_on_a_unix_socket() {
     drop(plugin);
     // Its logs went to the log file, not to the host's output.
     assert!(std::fs::read_to_string(&log).unwrap().contains("plugin address"));
+}
+
+/// With a client certificate, the plugin serves TLS and answers with its own certificate
+/// (Base64 DER, without padding, as go-plugin writes it).
+#[test]
+fn given_a_client_certificate_the_workato_plugin_answers_with_its_own() {
+    use base64::Engine;
+    let program = workato::mirror()
+        .join("registry.terraform.io/local/workato/0.16.0/linux_amd64/terraform-provider-workato_v0.16.0");
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = ClientCertificate::generate().unwrap();
+    assert!(certificate.certificate_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    let options = StartOptions {
+        program: &program,
+        log: &dir.path().join("plugin.log"),
+        timeout: Duration::from_secs(30),
+        client_certificate: Some(&certificate),
+    };
+    let plugin = start(&options).unwrap();
+    let server = plugin.handshake.server_certificate.clone().expect("a server certificate");
+    let der = base64::engine::general_purpose::STANDARD_NO_PAD.decode(server.trim_end_matches('=')).unwrap();
+    assert_eq!(der[0], 0x30, "a DER sequence");
+    assert!(der.len() > 200, "a whole certificate");
 }
 
 #[test]
