@@ -54,7 +54,7 @@ fn init_installs_from_a_mirror_and_locks_terraforms_hash() {
 
     // Until plugins run, the provider's schema is unknown, and `check` says what to do.
     let printed = fails(module.path(), &["check"]);
-    assert!(printed.contains("E0904") && printed.contains("plugin `workato` is not installed"), "{printed}");
+    assert!(printed.contains("E0904") && printed.contains("plugin `workato` has no known schema"), "{printed}");
     assert!(printed.contains("run `infra init`"), "{printed}");
 }
 

@@ -2,7 +2,7 @@
 //! attributes, each a plain string (`infra init` reads them without evaluating
 //! anything), the source address and the version constraint parse as Terraform's do,
 //! and a module declares each plugin once (E0900–E0903). A provider of a declared
-//! plugin whose schema is not known yet is E0904, which says to run `infra init`.
+//! plugin whose schema is not known is E0904, which says to run `infra init`.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -108,10 +108,11 @@ impl Checker<'_> {
 }
 
 /// A provider, resource or data source of a declared plugin whose schema is not known:
-/// `infra init` has not installed it (or not since it was declared).
+/// `infra init` has not installed it (or not since it was declared), or — until the
+/// plugin host runs plugins — could not ask it.
 pub(super) fn not_installed(used: &Ident, declared: Span) -> Diagnostic {
-    Diagnostic::error(codes::PLUGIN_NOT_INSTALLED, format!("plugin `{}` is not installed", used.name))
-        .with_label(used.span, "its schema is not known yet")
+    Diagnostic::error(codes::PLUGIN_SCHEMA_UNKNOWN, format!("plugin `{}` has no known schema", used.name))
+        .with_label(used.span, "`infra init` has not learned its schema")
         .with_secondary(declared, "declared here")
         .with_help("run `infra init` to install the plugin and learn its schema")
 }

@@ -117,7 +117,7 @@ crate::codes! {
     PLUGIN_SOURCE = "E0901", "invalid plugin source address";
     PLUGIN_VERSION = "E0902", "invalid plugin version constraint";
     PLUGIN_DUPLICATE = "E0903", "plugin declared twice";
-    PLUGIN_NOT_INSTALLED = "E0904", "plugin not installed";
+    PLUGIN_SCHEMA_UNKNOWN = "E0904", "plugin schema not known";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";

@@ -126,12 +126,14 @@ fn merge(requirements: &[PluginRequirement]) -> Vec<Wanted> {
 
 fn install(wanted: &Wanted, lock: &mut LockFile, options: &InitOptions) -> Result<Installed, Diagnostic> {
     let key = wanted.address.to_string();
-    let locked = lock.plugins.get(&key).filter(|_| !options.upgrade);
-    let version = match locked {
+    let previous = lock.plugins.get(&key);
+    let version = match previous.filter(|_| !options.upgrade) {
         Some(locked) => locked_version(wanted, locked)?,
         None => newest_version(wanted, options)?,
     };
-    let expected = locked.and_then(|l| l.hashes.get(options.platform)).cloned();
+    // Also with `--upgrade`: a version that stays locked keeps its hash.
+    let previous = previous.filter(|l| l.version == version.to_string());
+    let expected = previous.and_then(|l| l.hashes.get(options.platform)).cloned();
     let target = package_dir(&options.module_dir.join(PLUGIN_DIR), &wanted.address, &version, options.platform);
     let (hash, origin) = if target.exists() {
         let hash = hash1(&target).map_err(|e| install_failed(wanted, &version, &e))?;
@@ -144,9 +146,9 @@ fn install(wanted: &Wanted, lock: &mut LockFile, options: &InitOptions) -> Resul
             return Err(mismatch(wanted, &version, &target, expected, &hash));
         }
     }
-    let mut hashes = match lock.plugins.get(&key) {
-        Some(previous) if previous.version == version.to_string() => previous.hashes.clone(),
-        _ => other_platform_hashes(wanted, &version, options),
+    let mut hashes = match previous {
+        Some(previous) => previous.hashes.clone(),
+        None => other_platform_hashes(wanted, &version, options),
     };
     hashes.insert(options.platform.to_string(), hash);
     let entry = LockedPlugin { version: version.to_string(), constraints: wanted.constraints.to_string(), hashes };

@@ -164,6 +164,12 @@ fn a_package_that_changed_since_it_was_locked_is_refused_and_not_fetched_again()
             .run(&wanted)
             .unwrap_err();
     assert_eq!(errors[0].code, infra_provider_plugin::codes::HASH_MISMATCH);
+
+    // `--upgrade` that chooses the same version verifies it the same way.
+    let errors = Init { module: module.path(), mirrors: vec![mirror.path().to_path_buf()], cache: None, upgrade: true }
+        .run(&wanted)
+        .unwrap_err();
+    assert_eq!(errors[0].code, infra_provider_plugin::codes::HASH_MISMATCH);
 }
 
 #[test]
