@@ -4,7 +4,8 @@
 //! Each crate declares the codes it reports in the same form (`infra_compiler::codes!`):
 //! the language's in `infra_compiler::diagnostic::codes`, the runtime's in
 //! `infra_runtime::codes`, the PostgreSQL backend's in `infra_backend_postgres::codes`, the S3 backend's in
-//! `infra_backend_s3::codes`, the state encryption's in `infra_state_encryption::codes`.
+//! `infra_backend_s3::codes`, the state encryption's in `infra_state_encryption::codes`,
+//! the plugin installer's in `infra_provider_plugin::codes`.
 //! The CLI is the one crate that sees them all, so the registry is assembled here. The
 //! language's and the runtime's codes are re-exported beside the CLI's, so a command
 //! names any code it reports as `codes::NAME`; the lists' own `ALL` and `title` are
@@ -35,6 +36,7 @@ pub fn registry() -> Vec<(Code, &'static str)> {
         infra_backend_postgres::codes::ALL,
         infra_backend_s3::codes::ALL,
         infra_state_encryption::codes::ALL,
+        infra_provider_plugin::codes::ALL,
         cli::ALL,
     ];
     let mut every: Vec<(Code, &'static str)> = lists.into_iter().flatten().copied().collect();

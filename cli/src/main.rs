@@ -14,6 +14,7 @@ mod explain;
 mod format;
 mod graph;
 mod import;
+mod init;
 mod inputs;
 mod json;
 mod lsp;
@@ -61,6 +62,8 @@ struct Cli {
 enum Command {
     /// Parse and type-check a module and report every problem found
     Check(check::CheckArgs),
+    /// Install the provider plugins the configuration declares, and keep `.infra.lock`
+    Init(init::InitArgs),
     /// Rewrite .infra files in the canonical style
     Fmt(format::FmtArgs),
     /// Print a module's dependency graph as Graphviz DOT or SVG
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
     }
     let report = match &cli.command {
         Command::Check(args) => check::run(args, out),
+        Command::Init(args) => init::run(args),
         Command::Fmt(args) => format::run(args, out),
         Command::Graph(args) => graph::run(args),
         Command::Explain(args) => explain::run(args),

@@ -10,6 +10,7 @@ mod body;
 mod constants;
 mod expr;
 mod items;
+pub mod plugin;
 mod state_block;
 mod validate;
 
@@ -67,6 +68,7 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
     let mut tables = Tables::default();
     report_state_blocks(modules, diagnostics);
     for module in modules {
+        plugin::module_plugins(module, diagnostics);
         let mut checker = Checker::new(modules, module, schemas);
         let items: Vec<(ItemId, &Item)> = module.items().collect();
         match crate::workers(items.len(), ITEMS_PER_CHECKER) {
@@ -139,6 +141,9 @@ pub(crate) struct Checker<'a> {
     fn_calls: Vec<(String, String, Span)>,
     /// How many more name comparisons "did you mean" suggestions may make.
     suggestion_budget: usize,
+    /// The module's `plugin` declarations by name, found when an unknown provider is
+    /// first met (see `plugin::not_installed`).
+    declared_plugins: Option<HashMap<String, Span>>,
 }
 
 /// The name comparisons one checker may make for "did you mean" suggestions: every
@@ -162,6 +167,7 @@ impl<'a> Checker<'a> {
             used: HashSet::default(),
             fn_calls: Vec::new(),
             suggestion_budget: SUGGESTION_BUDGET,
+            declared_plugins: None,
         }
     }
 

@@ -154,7 +154,9 @@ fn node_for(item: &Item) -> Option<Node> {
             let name = format!("check@{}", x.span.start);
             (NodeKind::Check, name.clone(), "check".to_string())
         }
-        Item::Fn(_) | Item::Moved(_) | Item::Import(_) | Item::Forget(_) | Item::State(_) => return None,
+        Item::Fn(_) | Item::Moved(_) | Item::Import(_) | Item::Forget(_) | Item::State(_) | Item::Plugin(_) => {
+            return None
+        }
     };
     Some(Node { kind, name, label, span: item.span() })
 }

@@ -97,6 +97,7 @@ impl Walk {
             }
             Item::Forget(x) => self.address(span, &x.address),
             Item::State(x) => self.body(span, &x.body),
+            Item::Plugin(x) => self.body(span, &x.body),
         }
     }
 

@@ -58,7 +58,7 @@ pub enum CompletionKind {
 
 const ITEM_KEYWORDS: &[&str] = &[
     "input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "forget",
-    "state",
+    "state", "plugin",
 ];
 
 /// What a `lifecycle` block accepts, as the checker has it.

@@ -242,6 +242,7 @@ fn item_symbol(sources: &SourceMap, item: &Item) -> (String, SymbolKind, Span) {
         Item::Import(x) => (format!("import {}", text(x.to.span)), SymbolKind::Event, x.to.span),
         Item::Forget(x) => (format!("forget {}", text(x.address.span)), SymbolKind::Event, x.address.span),
         Item::State(x) => (format!("state {}", x.backend.name), SymbolKind::Namespace, x.backend.span),
+        Item::Plugin(x) => (format!("plugin {}", x.name.name), SymbolKind::Namespace, x.name.span),
     }
 }
 

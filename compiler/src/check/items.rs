@@ -33,6 +33,8 @@ impl Checker<'_> {
             }
             Item::Forget(forget) => self.check_address(&forget.address, false),
             Item::State(state) => self.check_free_body(&state.body, &[]),
+            // Checked once per module, in `plugin.rs`: its body names nothing.
+            Item::Plugin(_) => {}
         }
     }
 
@@ -135,6 +137,10 @@ impl Checker<'_> {
     }
 
     pub(super) fn unknown_provider(&mut self, name: &Ident) {
+        if let Some(declared) = self.declared_plugin(&name.name) {
+            self.error(super::plugin::not_installed(name, declared));
+            return;
+        }
         let names = self.schemas.provider_names();
         let help = suggest(&name.name, names.iter().copied())
             .unwrap_or_else(|| format!("the available providers are {}", list(&names)));

@@ -1,6 +1,7 @@
 //! The language's diagnostic codes, with a one-line title: loading, syntax, names,
 //! types, schemas, the graph and evaluation (E00xx–E06xx), the `state` block's checks
-//! (E0717, E0718) and the warnings about source (W0xxx).
+//! (E0717, E0718), `plugin` declarations (E0900–E0904) and the warnings about source
+//! (W0xxx).
 //!
 //! Each crate owns the codes it reports and lists them with [`codes!`](crate::codes) in
 //! the same form: the runtime its state codes (`infra_runtime::codes`), each state
@@ -110,6 +111,13 @@ crate::codes! {
     // The `state` block: E0717, E0718 (the other E07xx codes are the state backends')
     STATE_BLOCK_EXPRESSION = "E0717", "value not allowed in a `state` block";
     STATE_BLOCK_INVALID = "E0718", "`state` block is not valid";
+    // Plugin declarations: E0900–E0909 (installing and running plugins: E0910 on, in
+    // `infra_provider_plugin::codes`)
+    PLUGIN_INVALID = "E0900", "`plugin` declaration is not valid";
+    PLUGIN_SOURCE = "E0901", "invalid plugin source address";
+    PLUGIN_VERSION = "E0902", "invalid plugin version constraint";
+    PLUGIN_DUPLICATE = "E0903", "plugin declared twice";
+    PLUGIN_SCHEMA_UNKNOWN = "E0904", "plugin schema not known";
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";

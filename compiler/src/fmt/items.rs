@@ -85,6 +85,10 @@ fn item(src: &Source, item: &Item) -> String {
             push_text(head, "state ");
             push_text(head, &x.backend.name);
         }),
+        Item::Plugin(x) => with_body(src, x.span, &[], Some(&x.body), 0, |head| {
+            push_text(head, "plugin ");
+            push_text(head, &x.name.name);
+        }),
     }
 }
 

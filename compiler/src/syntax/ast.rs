@@ -51,6 +51,7 @@ pub enum Item {
     Import(Import),
     Forget(Forget),
     State(StateBlock),
+    Plugin(PluginDecl),
 }
 
 impl Item {
@@ -68,6 +69,7 @@ impl Item {
             Item::Import(x) => x.span,
             Item::Forget(x) => x.span,
             Item::State(x) => x.span,
+            Item::Plugin(x) => x.span,
         }
     }
 
@@ -87,7 +89,8 @@ impl Item {
             | Item::Moved(_)
             | Item::Import(_)
             | Item::Forget(_)
-            | Item::State(_) => None,
+            | Item::State(_)
+            | Item::Plugin(_) => None,
         }
     }
 
@@ -109,6 +112,7 @@ impl Item {
             Item::Import(_) => "import",
             Item::Forget(_) => "forget",
             Item::State(_) => "state",
+            Item::Plugin(_) => "plugin",
         }
     }
 }
@@ -273,6 +277,15 @@ pub struct Import {
 #[derive(Clone, Debug, PartialEq)]
 pub struct StateBlock {
     pub backend: Ident,
+    pub body: Body,
+    pub span: Span,
+}
+
+/// `plugin NAME { BODY }`: a Terraform provider plugin, with its `source` address and
+/// `version` constraint in the body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginDecl {
+    pub name: Ident,
     pub body: Body,
     pub span: Span,
 }

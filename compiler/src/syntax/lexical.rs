@@ -16,7 +16,7 @@ pub const MAX_NESTING: usize = 64;
 /// Keywords that start a top-level item.
 const ITEM_KEYWORDS: &[&str] = &[
     "input", "let", "fn", "provider", "resource", "data", "module", "output", "check", "moved", "import", "forget",
-    "state",
+    "state", "plugin",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -98,6 +98,7 @@ impl<'d> Lower<'d> {
             Rule::import_item => Item::Import(self.import_item(pair)),
             Rule::forget_item => Item::Forget(self.forget_item(pair)),
             Rule::state_item => Item::State(self.state_item(pair)),
+            Rule::plugin_item => Item::Plugin(self.plugin_item(pair)),
             rule => unexpected_rule(rule),
         }
     }
@@ -291,6 +292,14 @@ impl<'d> Lower<'d> {
         let backend = self.ident(next(&mut inner));
         let body = self.body(next(&mut inner));
         StateBlock { backend, body, span }
+    }
+
+    fn plugin_item(&mut self, pair: Pair<Rule>) -> PluginDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.ident(next(&mut inner));
+        let body = self.body(next(&mut inner));
+        PluginDecl { name, body, span }
     }
 
     fn address(&mut self, pair: Pair<Rule>) -> Address {

@@ -384,6 +384,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::import_item
         | Rule::forget_item
         | Rule::state_item
+        | Rule::plugin_item
         | Rule::kw_input
         | Rule::kw_let
         | Rule::kw_fn
@@ -396,7 +397,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::kw_moved
         | Rule::kw_import
         | Rule::kw_forget
-        | Rule::kw_state => "a declaration",
+        | Rule::kw_state
+        | Rule::kw_plugin => "a declaration",
         Rule::ident | Rule::name | Rule::variable | Rule::heredoc_marker => "a name",
         Rule::resource_type => "a resource type such as `local.file`",
         Rule::expr

@@ -89,6 +89,7 @@ pub fn walk_item<'ast, V: Visitor<'ast>>(visitor: &mut V, item: &'ast Item) {
         }
         Item::Forget(forget) => visitor.visit_address(&forget.address),
         Item::State(state) => visitor.visit_body(&state.body),
+        Item::Plugin(plugin) => visitor.visit_body(&plugin.body),
     }
 }
 

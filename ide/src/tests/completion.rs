@@ -60,6 +60,7 @@ fn item_keywords_at_the_start_of_a_line() {
         Keyword module
         Keyword moved
         Keyword output
+        Keyword plugin
         Keyword provider
         Keyword resource
         Keyword state

@@ -1,0 +1,95 @@
+//! `infra init`: installs the provider plugins the configuration declares (`plugin`
+//! items, in the root module and the modules it calls) from the filesystem mirrors
+//! given with `--plugin-dir` and the shared cache (`INFRA_PLUGIN_CACHE_DIR`), and keeps
+//! `.infra.lock`. The choosing, hashing and locking are `infra_provider_plugin`'s.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use infra_compiler::check::plugin::requirements;
+use infra_compiler::diagnostic::codes as language;
+use infra_compiler::Diagnostic;
+use infra_provider_plugin::{current_platform, init, FilesystemMirror, InitOptions, Installed, Origin, PackageSource};
+
+use crate::output::Report;
+use crate::{check, render};
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The root module's directory
+    #[arg(value_name = "DIR", default_value = ".")]
+    module_dir: PathBuf,
+
+    /// A filesystem mirror in Terraform's unpacked layout (HOSTNAME/NAMESPACE/TYPE/VERSION/OS_ARCH/); repeat to search several, in order
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    plugin_dirs: Vec<PathBuf>,
+
+    /// Choose the newest versions the declarations allow, whatever `.infra.lock` selects
+    #[arg(long)]
+    upgrade: bool,
+}
+
+/// The environment variable naming the plugin cache shared between modules.
+const CACHE_VARIABLE: &str = "INFRA_PLUGIN_CACHE_DIR";
+
+pub fn run(args: &InitArgs) -> Report {
+    let analysis = check::analyze(&args.module_dir);
+    // Only what keeps the declarations from being read stops `init`: a configuration that
+    // uses a plugin does not check until the plugin is installed.
+    let blocking: Vec<Diagnostic> = analysis.diagnostics.iter().filter(|d| blocks_init(d)).cloned().collect();
+    if !blocking.is_empty() {
+        return Report::failed(blocking, analysis.sources);
+    }
+    let wanted = requirements(&analysis.modules);
+    let sources: Vec<Box<dyn PackageSource>> = args
+        .plugin_dirs
+        .iter()
+        .map(|root| Box::new(FilesystemMirror { root: root.clone() }) as Box<dyn PackageSource>)
+        .collect();
+    let cache = std::env::var_os(CACHE_VARIABLE).filter(|dir| !dir.is_empty()).map(PathBuf::from);
+    let platform = current_platform();
+    let options = InitOptions {
+        module_dir: &args.module_dir,
+        sources: &sources,
+        cache_dir: cache.as_deref(),
+        upgrade: args.upgrade,
+        platform: &platform,
+    };
+    match init(&wanted, &options) {
+        Ok(installed) => {
+            render::to_stdout(&installed.iter().map(line).collect::<String>());
+            let summary = match installed.len() {
+                0 => "no plugins declared".to_string(),
+                n => format!("{} installed and locked in .infra.lock", render::plural(n, "plugin")),
+            };
+            Report { summary: Some((true, summary)), ..Report::ok() }
+        }
+        Err(diagnostics) => Report::failed(diagnostics, analysis.sources),
+    }
+}
+
+/// Errors that keep the module's `plugin` declarations from being read: loading,
+/// syntax, called modules, and the declarations themselves.
+fn blocks_init(diagnostic: &Diagnostic) -> bool {
+    let code = diagnostic.code.as_str();
+    let loading_or_syntax = code.starts_with("E00") || code.starts_with("E01");
+    let blocking = [
+        language::MODULE_NOT_FOUND,
+        language::MODULE_CYCLE,
+        language::PLUGIN_INVALID,
+        language::PLUGIN_SOURCE,
+        language::PLUGIN_VERSION,
+        language::PLUGIN_DUPLICATE,
+    ];
+    diagnostic.is_error() && (loading_or_syntax || blocking.contains(&diagnostic.code))
+}
+
+/// `- workato: registry.terraform.io/local/workato 0.16.0 (from the mirror at DIR)`.
+fn line(installed: &Installed) -> String {
+    let origin = match &installed.origin {
+        Origin::AlreadyInstalled => "already installed".to_string(),
+        Origin::Cache => "from the plugin cache".to_string(),
+        Origin::Source(source) => format!("from {source}"),
+    };
+    format!("- {}: {} {} ({origin})\n", installed.name, installed.address, installed.version)
+}
