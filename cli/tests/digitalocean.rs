@@ -89,3 +89,47 @@ fn the_digitalocean_objects_of_the_web_example_apply_and_destroy() {
     }
     prism.assert_no_violations();
 }
+
+/// `kill -9` while `infra apply` waits for a new Droplet to be `active`: the journal
+/// kept its id, so the next plan reads the Droplet instead of making a second one.
+#[test]
+fn a_droplet_created_before_a_kill_9_is_found_by_the_next_plan_not_made_twice() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.droplet web {{\n  name   = \"web-1\"\n  region = \"nyc3\"\n  size   = \"s-1vcpu-1gb\"\n  image  = \"debian-12-x64\"\n}}\n",
+        prism.url
+    );
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    // The Droplet stays `new` for as long as the test needs.
+    prism.control("stuck", json!({"stuck": true}));
+    let mut apply = command(dir, &["apply", "--auto-approve"])
+        .env("DIGITALOCEAN_TOKEN", &prism.token)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("infra runs");
+    let polled = |requests: &[String]| requests.iter().any(|r| r.starts_with("GET /v2/droplets/"));
+    let start = std::time::Instant::now();
+    while !polled(&prism.requests()) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no poll: {:?}", prism.requests());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    apply.kill().expect("kill -9");
+    apply.wait().expect("reaped");
+    prism.control("stuck", json!({"stuck": false}));
+
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert!(text(&plan).contains("the create of web stopped after its object was made"), "{}", text(&plan));
+    assert_exit(&plan, 0);
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let creates = prism.requests().iter().filter(|r| *r == "POST /v2/droplets").count();
+    assert_eq!(creates, 1, "{:?}", prism.requests());
+    assert_eq!(prism.listed("/v2/droplets", "droplets").len(), 1);
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/v2/droplets", "droplets").is_empty());
+    prism.assert_no_violations();
+}

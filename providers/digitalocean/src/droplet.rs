@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use infra_provider_kit::json::{from_json, json_strings, unordered};
-use infra_runtime::provider::Attributes;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
@@ -40,9 +40,12 @@ fn create_body(planned: &Attributes) -> Json {
     Json::Object(body)
 }
 
-pub async fn create(client: &Client, planned: &Attributes) -> ApiResult<Attributes> {
+/// Creates the Droplet and waits for it; `progress` hears of it as soon as it has an id,
+/// so an interrupted wait does not lose it.
+pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> ApiResult<Attributes> {
     let created = client.post("create the Droplet", "/v2/droplets", &create_body(planned)).await?;
     let droplet_id = created["droplet"]["id"].to_string();
+    progress.exists(attributes_of(&created["droplet"], planned));
     let active = settle(client, &droplet_id).await?;
     Ok(attributes_of(&active, planned))
 }

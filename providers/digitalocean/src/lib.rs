@@ -9,7 +9,7 @@ use infra_compiler::schema::{ProviderSchema, Schema};
 use infra_provider_kit::json::{from_json, read_back};
 use infra_provider_kit::{attribute, known, plan_attributes, resource_schema, unknown_kind};
 use infra_runtime::provider::{
-    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+    Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
 };
 use infra_runtime::Value;
 use serde_json::Value as Json;
@@ -86,9 +86,20 @@ impl Provider for DigitalOcean {
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.create_reporting(kind, planned, &CreateProgress::ignored()).await
+    }
+
+    /// A Droplet is reported as soon as it has an id, before the wait for it to be
+    /// `active`.
+    async fn create_reporting(
+        &self,
+        kind: &str,
+        planned: &Attributes,
+        progress: &CreateProgress,
+    ) -> ProviderResult<Attributes> {
         let client = &self.client;
         let created = match kind {
-            "droplet" => droplet::create(client, planned).await,
+            "droplet" => droplet::create(client, planned, progress).await,
             "ssh_key" => ssh_key::create(client, planned).await,
             "domain" => domain::domain_create(client, planned).await,
             "record" => domain::record_create(client, planned).await,
