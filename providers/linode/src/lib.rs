@@ -14,6 +14,7 @@ use infra_runtime::provider::{
 use infra_runtime::Value;
 use serde_json::Value as Json;
 
+use infra_provider_kit::json::{from_json, json_strings, read_back, to_json, unordered};
 use infra_provider_kit::{attribute, known, plan_attributes, resource_schema, unknown_kind};
 
 use self::client::{Client, LinodeResult, DEFAULT_API_URL};
@@ -348,52 +349,6 @@ fn id_number(id: &str) -> Json {
     id.parse::<u64>().map_or_else(|_| Json::String(id.to_string()), Json::from)
 }
 
-/// The strings of a JSON array.
-fn json_strings(value: &Json) -> Vec<String> {
-    value.as_array().map(|a| a.iter().filter_map(Json::as_str).map(str::to_string).collect()).unwrap_or_default()
-}
-
-/// A JSON value as an attribute: strings, numbers, booleans and lists of strings.
-fn from_json(value: &Json) -> Value {
-    match value {
-        Json::String(s) => Value::string(s.clone()),
-        Json::Number(n) => n.as_f64().map_or_else(Value::null, Value::number),
-        Json::Bool(b) => Value::bool(*b),
-        Json::Array(items) => Value::list(items.iter().map(from_json).collect()),
-        Json::Object(map) => Value::map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
-        Json::Null => Value::null(),
-    }
-}
-
-/// What the API reports for an optional attribute: an empty string, zero or an empty
-/// list reads as null when the state has it null, so leaving it out is no change.
-fn read_back(actual: Value, current: &Value) -> Value {
-    let empty = actual.as_str() == Some("")
-        || actual.as_number() == Some(0.0)
-        || actual.as_list().is_some_and(<[Value]>::is_empty)
-        || actual.as_map().is_some_and(infra_runtime::value::ValueMap::is_empty);
-    if empty && current.is_null() {
-        return Value::null();
-    }
-    actual
-}
-
-/// Strings the API reports in an order of its own: in the order `current` has them when
-/// they are the same strings, so only a real difference reads as a change.
-fn unordered(actual: Vec<String>, current: &Value) -> Value {
-    let known: Vec<String> =
-        current.as_list().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_string).collect();
-    let mut sorted_known = known.clone();
-    sorted_known.sort();
-    let mut sorted_actual = actual;
-    sorted_actual.sort();
-    let items = if sorted_known == sorted_actual { known } else { sorted_actual };
-    if items.is_empty() && current.is_null() {
-        return Value::null();
-    }
-    Value::list(items.into_iter().map(Value::string).collect())
-}
-
 /// Settings read from `document` (`name` in both), each through [`read_back`].
 fn read_fields(document: &Json, current: &Attributes, names: &[&str]) -> Attributes {
     names
@@ -413,25 +368,6 @@ fn body_of(attributes: &Attributes, names: &[&str]) -> serde_json::Map<String, J
         body.insert(name.to_string(), to_json(value));
     }
     body
-}
-
-fn to_json(value: &Value) -> Json {
-    if let Some(s) = value.as_str() {
-        return Json::String(s.to_string());
-    }
-    if let Some(n) = value.as_number() {
-        return if n.fract() == 0.0 && n.abs() < 9.0e15 { Json::from(n as i64) } else { Json::from(n) };
-    }
-    if let Some(b) = value.as_bool() {
-        return Json::Bool(b);
-    }
-    if let Some(items) = value.as_list() {
-        return Json::Array(items.iter().map(to_json).collect());
-    }
-    if let Some(map) = value.as_map() {
-        return Json::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect());
-    }
-    Json::Null
 }
 
 // Schema helpers shared by the kinds' modules.
