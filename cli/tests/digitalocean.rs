@@ -133,3 +133,39 @@ fn a_droplet_created_before_a_kill_9_is_found_by_the_next_plan_not_made_twice() 
     assert!(prism.listed("/v2/droplets", "droplets").is_empty());
     prism.assert_no_violations();
 }
+
+/// A Droplet stuck in `new` past `timeouts.create` fails the apply with a clear error
+/// and stays in state: the next apply takes it over instead of making a second one.
+#[test]
+fn a_droplet_stuck_past_its_timeout_is_an_error_and_is_not_lost() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.droplet web {{\n  name   = \"web-1\"\n  region = \"nyc3\"\n  size   = \"s-1vcpu-1gb\"\n  image  = \"debian-12-x64\"\n\n  timeouts {{\n    create = \"2s\"\n  }}\n}}\n",
+        prism.url
+    );
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    prism.control("stuck", json!({"stuck": true}));
+    let output = infra(&["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    // The message as read, without the diagnostic's line breaks and margins.
+    let printed = text(&output);
+    let printed = printed.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("error[E0610]"), "{printed}");
+    assert!(printed.contains("timed out, it is still `new` after 2 s"), "{printed}");
+    assert!(printed.contains("the object exists and the state keeps it"), "{printed}");
+
+    prism.control("stuck", json!({"stuck": false}));
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert!(text(&plan).contains("the create of web stopped after its object was made"), "{}", text(&plan));
+    assert_exit(&plan, 0);
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let creates = prism.requests().iter().filter(|r| *r == "POST /v2/droplets").count();
+    assert_eq!(creates, 1, "{:?}", prism.requests());
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/v2/droplets", "droplets").is_empty());
+    prism.assert_no_violations();
+}

@@ -73,6 +73,11 @@ impl From<ApiError> for ProviderError {
                 format!("the token may not {operation} (403 Forbidden): {message}"),
                 "give the personal access token write scope for this kind of object",
             ),
+            408 => (
+                format!("DigitalOcean did not finish in time: {operation} timed out, {message}"),
+                "the object exists and the state keeps it: apply again once DigitalOcean has caught up, which takes \
+                 it over (a Droplet's `timeouts` block sets how long to wait)",
+            ),
             404 => (
                 format!("DigitalOcean found nothing to {operation} (404): {message}"),
                 "the object no longer exists or the id is wrong; check the value the configuration refers to",

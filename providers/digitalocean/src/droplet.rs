@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use infra_provider_kit::json::{from_json, json_strings, unordered};
+use infra_provider_kit::timeout;
 use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
@@ -14,7 +15,8 @@ use super::client::{ApiError, ApiResult, Client};
 use super::{attribute, flag, found, id, id_number, strings, text};
 
 /// Settings the API never returns: the state keeps what was configured.
-const WRITE_ONLY: [&str; 2] = ["ssh_keys", "user_data"];
+/// (`timeouts` is Infra's own setting, never sent.)
+const WRITE_ONLY: [&str; 3] = ["ssh_keys", "user_data", "timeouts"];
 
 fn path(id: &str) -> String {
     format!("/v2/droplets/{id}")
@@ -46,13 +48,13 @@ pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProg
     let created = client.post("create the Droplet", "/v2/droplets", &create_body(planned)).await?;
     let droplet_id = created["droplet"]["id"].to_string();
     progress.exists(attributes_of(&created["droplet"], planned));
-    let active = settle(client, &droplet_id).await?;
+    let active = settle(client, &droplet_id, timeout(planned, "create", client.wait.timeout)).await?;
     Ok(attributes_of(&active, planned))
 }
 
 /// Looks at the Droplet until its status is `active`, at growing intervals, up to the
 /// client's timeout.
-async fn settle(client: &Client, droplet_id: &str) -> ApiResult<Json> {
+async fn settle(client: &Client, droplet_id: &str, limit: std::time::Duration) -> ApiResult<Json> {
     let start = Instant::now();
     let mut interval = client.wait.interval;
     loop {
@@ -61,12 +63,12 @@ async fn settle(client: &Client, droplet_id: &str) -> ApiResult<Json> {
         if status == "active" {
             return Ok(answer["droplet"].clone());
         }
-        if start.elapsed() >= client.wait.timeout {
+        if start.elapsed() >= limit {
             let operation = format!("wait for Droplet {droplet_id} to be `active`");
-            let message = format!("it is still `{status}` after {} s", client.wait.timeout.as_secs());
+            let message = format!("it is still `{status}` after {} s", limit.as_secs_f64());
             return Err(ApiError::new(&operation, 408, message));
         }
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(interval.min(limit.saturating_sub(start.elapsed()))).await;
         interval = (interval * 2).min(client.wait.max_interval);
     }
 }

@@ -80,7 +80,7 @@ impl Provider for DigitalOcean {
         let mut planned = plan_attributes(schema, prior, config, &defaults(kind));
         for block in &schema.blocks {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
-            planned.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
+            planned.insert(block.name.clone(), value.unwrap_or_else(|| infra_provider_kit::absent_block(block)));
         }
         Ok(planned)
     }
@@ -239,7 +239,7 @@ fn complete(schema: &Schema, mut attributes: Attributes) -> Attributes {
     }
     for block in &schema.blocks {
         let value = attributes.remove(&block.name).filter(|v| !v.is_null());
-        result.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
+        result.insert(block.name.clone(), value.unwrap_or_else(|| infra_provider_kit::absent_block(block)));
     }
     result
 }

@@ -3,7 +3,7 @@
 
 use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
-use infra_provider_kit::kind;
+use infra_provider_kit::{kind, timeouts_block};
 
 /// The regions Droplets, volumes and VPCs are created in. The set changes rarely; a
 /// region missing here is refused at check time, before any request.
@@ -61,7 +61,7 @@ fn hostname(description: &str) -> AttributeSchema {
 }
 
 fn droplet() -> Schema {
-    kind(
+    let mut schema = kind(
         "A Droplet: a virtual machine. Created when it is `active`.",
         "The Droplet's id, a number.",
         vec![
@@ -94,7 +94,15 @@ fn droplet() -> Schema {
             AttributeSchema::computed("locked", Type::Bool, "Whether DigitalOcean locked it."),
             computed("created_at", "When it was created."),
         ],
-    )
+    );
+    schema.blocks = vec![timeouts_block(
+        "How long to wait for the Droplet.",
+        &[(
+            "create",
+            "How long a create waits for the Droplet to be `active`, such as \"15m\"; 10 minutes by default.",
+        )],
+    )];
+    schema
 }
 
 fn ssh_key() -> Schema {

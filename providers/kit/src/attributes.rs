@@ -34,3 +34,11 @@ pub fn whole_number(attributes: &Attributes, name: &str) -> ProviderResult<Optio
 pub fn is_unset(value: &Value) -> bool {
     value.is_null() || value.as_map().is_some_and(infra_runtime::value::ValueMap::is_empty)
 }
+
+/// How long `operation` may wait: the `timeouts` block's setting for it (see
+/// [`crate::schema::timeouts_block`]), else `default`.
+pub fn timeout(attributes: &Attributes, operation: &str, default: std::time::Duration) -> std::time::Duration {
+    let block = attribute(attributes, "timeouts").as_map();
+    let setting = block.and_then(|b| b.get(operation)).and_then(infra_runtime::Value::as_str);
+    setting.and_then(|text| infra_compiler::schema::validate::parse_duration(text).ok()).unwrap_or(default)
+}

@@ -12,6 +12,6 @@ pub mod plan;
 pub mod retry;
 pub mod schema;
 
-pub use attributes::{attribute, is_unset, known, whole_number};
+pub use attributes::{attribute, is_unset, known, timeout, whole_number};
 pub use plan::{keep_computed, plan_attributes};
-pub use schema::{kind, provider, resource_schema, unknown_kind};
+pub use schema::{absent_block, kind, provider, resource_schema, timeouts_block, unknown_kind};

@@ -5,8 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use infra_compiler::schema::validate::parse_duration;
-
+use infra_provider_kit::timeout;
 use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
@@ -52,7 +51,8 @@ pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProg
     let created = client.post("create the instance", "/linode/instances", &Json::Object(body)).await?;
     let linode_id = created["id"].to_string();
     progress.exists(attributes_of(&created, planned));
-    let settled = settle(client, &linode_id, wants_booted(planned), wait(client, planned, "create")).await?;
+    let settled =
+        settle(client, &linode_id, wants_booted(planned), timeout(planned, "create", client.wait.timeout)).await?;
     if flag(planned, "watchdog_enabled") == Some(false) {
         client.put("update the instance", &path(&linode_id), &json!({"watchdog_enabled": false})).await?;
     }
@@ -81,14 +81,6 @@ async fn settle(client: &Client, linode_id: &str, booted: bool, timeout: Duratio
         tokio::time::sleep(interval.min(timeout.saturating_sub(start.elapsed()))).await;
         interval = (interval * 2).min(client.wait.max_interval);
     }
-}
-
-/// How long `operation` (`create` or `update`) waits: the `timeouts` block's setting,
-/// else the client's.
-fn wait(client: &Client, planned: &Attributes, operation: &str) -> Duration {
-    let block = attribute(planned, "timeouts").as_map();
-    let setting = block.and_then(|b| b.get(operation)).and_then(Value::as_str);
-    setting.and_then(|text| parse_duration(text).ok()).unwrap_or(client.wait.timeout)
 }
 
 /// A duration as a person reads it: `90 s`, `10 min`.
@@ -167,7 +159,7 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
     if let Some(booted) = flag(planned, "booted").filter(|_| changed("booted")) {
         let action = if booted { "boot" } else { "shutdown" };
         client.action(&format!("{action} the instance"), &format!("{}/{action}", path(&linode_id))).await?;
-        settle(client, &linode_id, booted, wait(client, planned, "update")).await?;
+        settle(client, &linode_id, booted, timeout(planned, "update", client.wait.timeout)).await?;
     }
     let read = read(client, planned).await?;
     found(read, "read the instance")

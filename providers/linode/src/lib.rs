@@ -15,7 +15,7 @@ use infra_runtime::Value;
 use serde_json::Value as Json;
 
 use infra_provider_kit::json::{from_json, json_strings, read_back, to_json, unordered};
-use infra_provider_kit::{attribute, known, plan_attributes, resource_schema, unknown_kind};
+use infra_provider_kit::{absent_block, attribute, known, plan_attributes, resource_schema, unknown_kind};
 
 use self::client::{Client, LinodeResult, DEFAULT_API_URL};
 
@@ -293,15 +293,6 @@ fn complete(schema: &Schema, mut attributes: Attributes) -> Attributes {
         result.insert(block.name.clone(), value.unwrap_or_else(|| absent_block(block)));
     }
     result
-}
-
-/// A block the configuration leaves out: no repeated blocks, or no single one.
-fn absent_block(block: &BlockSchema) -> Value {
-    if block.repeated {
-        Value::list(Vec::new())
-    } else {
-        Value::null()
-    }
 }
 
 /// An id the API puts in a path: digits only, so nothing else reaches the URL.

@@ -1,9 +1,9 @@
 //! The `linode` provider's schema: its configuration and every kind, with Terraform's
 //! attribute names.
 
-use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
+use infra_compiler::schema::{AttributeSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
-use infra_provider_kit::kind;
+use infra_provider_kit::{kind, timeouts_block};
 
 use super::{computed, length, one_of, repeated, required, string, tags_attribute};
 
@@ -87,31 +87,14 @@ fn instance() -> Schema {
             ),
         ],
     );
-    schema.blocks = vec![timeouts()];
+    schema.blocks = vec![timeouts_block(
+        "How long to wait for the Linode to reach its status.",
+        &[
+            ("create", "How long a create waits for the Linode to run, such as \"15m\"; 10 minutes by default."),
+            ("update", "How long a boot or shutdown in place waits; 10 minutes by default."),
+        ],
+    )];
     schema
-}
-
-/// How long creating and changing an instance may wait for it, as Terraform's
-/// `timeouts` block says it.
-fn timeouts() -> BlockSchema {
-    let duration = |name: &str, description: &str| string(name, description).validate(Validator::Duration);
-    BlockSchema {
-        name: "timeouts".to_string(),
-        description: "How long to wait for the Linode to reach its status.".to_string(),
-        schema: Schema {
-            description: "How long to wait for the Linode to reach its status.".to_string(),
-            attributes: vec![
-                duration(
-                    "create",
-                    "How long a create waits for the Linode to run, such as \"15m\"; 10 minutes by default.",
-                ),
-                duration("update", "How long a boot or shutdown in place waits; 10 minutes by default."),
-            ],
-            blocks: Vec::new(),
-        },
-        repeated: false,
-        compare: Comparison::Exact,
-    }
 }
 
 fn sshkey() -> Schema {
