@@ -2,7 +2,8 @@
 //! two Debian guests with cloud-init (`support/qemu_debian.rs`) made from one base image,
 //! booted, and one logged in to with the key its seed gave it and configured by the
 //! `ssh` provider in the same apply, as `examples/local-vm` does; and an apply killed while its
-//! VM boots, after which the next apply adopts the VM instead of starting a second one.
+//! VM boots, after which the next apply adopts the VM instead of starting a second one;
+//! and a missing base image, as the user sees the error.
 //! One VM test runs at a time on the machine (a lock file shared with the provider's own
 //! tests), since TCG guests slow each other down.
 
@@ -313,4 +314,24 @@ fn an_apply_killed_while_the_vm_boots_is_followed_by_one_that_adopts_the_vm() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(qemu_processes(&needle).is_empty(), "no QEMU left");
+}
+
+#[test]
+fn a_missing_base_image_is_a_coded_error_at_base_with_a_hint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_module(
+        dir.path(),
+        r#"resource qemu.disk web {
+  path = "vms/web.qcow2"
+  base = "images/no-such-base.qcow2"
+}
+"#,
+    );
+    let (code, printed) = outcome(dir.path(), &["apply", "--auto-approve"]);
+    assert_ne!(code, 0, "{printed}");
+    assert!(printed.contains("E0610"), "{printed}");
+    assert!(printed.contains("images/no-such-base.qcow2` does not exist"), "{printed}");
+    assert!(printed.contains("base = \"images/no-such-base.qcow2\""), "the span is on `base`: {printed}");
+    assert!(printed.contains("make it first"), "the hint: {printed}");
+    assert!(!dir.path().join("vms/web.qcow2").exists());
 }

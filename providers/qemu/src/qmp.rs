@@ -1,7 +1,10 @@
 //! QMP, QEMU's machine protocol: JSON lines over the Unix socket a VM listens on. Each
-//! call opens the socket, negotiates capabilities and runs one command.
+//! call opens the socket, negotiates capabilities and runs one command; a
+//! [`ResetCounter`] stays connected to count the guest's resets while it boots.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use infra_runtime::provider::{ProviderError, ProviderResult};
@@ -48,5 +51,50 @@ async fn next_reply(lines: &mut tokio::io::Lines<BufReader<tokio::net::unix::Own
         if reply.get("event").is_none() {
             return Ok(reply);
         }
+    }
+}
+
+/// Counts the guest's resets while it lives: a guest that finds too little memory to
+/// start (a Linux kernel with no room to unpack itself) resets the VM at once, again and
+/// again, printing nothing, and QMP's `RESET` events are how that shows.
+pub struct ResetCounter {
+    resets: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ResetCounter {
+    /// Starts counting on the VM whose QMP socket is `socket`; `None` when QMP does not
+    /// answer. While it counts it holds the socket, which takes one client at a time.
+    pub async fn start(socket: &Path) -> Option<ResetCounter> {
+        let stream = tokio::time::timeout(CALL_TIMEOUT, UnixStream::connect(socket)).await.ok()?.ok()?;
+        let (reader, mut writer) = stream.into_split();
+        let mut lines = BufReader::new(reader).lines();
+        tokio::time::timeout(CALL_TIMEOUT, next_reply(&mut lines)).await.ok()?.ok()?; // the greeting
+        let request = json!({ "execute": "qmp_capabilities" }).to_string() + "\n";
+        writer.write_all(request.as_bytes()).await.ok()?;
+        let resets = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&resets);
+        let task = tokio::spawn(async move {
+            let _writer = writer; // Closing it would end the session.
+            while let Ok(Some(line)) = lines.next_line().await {
+                let Ok(message) = serde_json::from_str::<Json>(&line) else { continue };
+                let guest = message.pointer("/data/guest").and_then(Json::as_bool) == Some(true);
+                if message.get("event").and_then(Json::as_str) == Some("RESET") && guest {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        Some(ResetCounter { resets, task })
+    }
+
+    /// The guest's resets so far.
+    pub fn resets(&self) -> usize {
+        self.resets.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for ResetCounter {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -359,6 +359,10 @@ fn timeout(attributes: &Attributes, name: &str, default: u64) -> Duration {
         .map_or(Duration::from_secs(default), |d| Duration::from_secs_f64(d.as_secs_f64()))
 }
 
+/// Resets before SSH answers that make a guest one that cannot start: a guest that
+/// reboots once on purpose (as after installing a kernel) stays well below it.
+const RESETS_OF_A_GUEST_THAT_CANNOT_START: usize = 3;
+
 async fn wait_for(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
     if attribute(attributes, "wait_for").as_str() != Some("ssh") {
         return Ok(());
@@ -368,12 +372,22 @@ async fn wait_for(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> 
     let limit = timeout(attributes, "boot_timeout", 300);
     let deadline = tokio::time::Instant::now() + limit;
     let address = format!("{}:{}", forward.host_address, forward.host_port);
+    let resets = qmp::ResetCounter::start(&paths.qmp_socket).await;
     while tokio::time::Instant::now() < deadline {
         if ssh_banner(&address).await {
             return Ok(());
         }
         if live_pid(paths).is_none() {
             break;
+        }
+        let reset = resets.as_ref().map_or(0, qmp::ResetCounter::resets);
+        if reset >= RESETS_OF_A_GUEST_THAT_CANNOT_START {
+            // It never boots as configured; left running, it would be adopted by the
+            // next apply even with more memory.
+            let error = resetting(attributes, paths, reset);
+            drop(resets);
+            stop_within(paths, Duration::ZERO).await;
+            return Err(error);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -386,6 +400,26 @@ async fn wait_for(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> 
     ))
     .on_attribute("boot_timeout")
     .with_help("read the console log for why it did not boot; a longer `boot_timeout` helps a slow guest"))
+}
+
+/// The error for a guest that resets again and again while it boots. With nothing on
+/// its console it most likely has too little memory to start; QEMU itself says nothing.
+fn resetting(attributes: &Attributes, paths: &Paths, resets: usize) -> ProviderError {
+    let log = std::fs::read_to_string(&paths.console_log).unwrap_or_default();
+    let memory = number(attributes, "memory", 512).unwrap_or(512);
+    let what = format!("the guest reset {resets} times while it booted");
+    if log.trim().is_empty() {
+        return ProviderError::new(format!(
+            "{what}, printing nothing on its console (`{}`): {memory} MiB of `memory` is likely too little for it \
+             to start",
+            paths.console_log.display()
+        ))
+        .on_attribute("memory")
+        .with_help("raise `memory` (a Linux guest needs room to unpack its kernel; most want 256 MiB or more)");
+    }
+    ProviderError::new(format!("{what}; the end of its console log `{}`:\n{}", paths.console_log.display(), tail(&log)))
+        .on_attribute("boot_timeout")
+        .with_help("read the console log for why it restarts; with little `memory`, raise it")
 }
 
 /// Whether `address` answers with an SSH banner within a few seconds.
@@ -401,9 +435,15 @@ async fn ssh_banner(address: &str) -> bool {
 
 /// Stops the VM: the guest is asked to power down, then QEMU is quit, then killed.
 async fn stop(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
-    if live_pid(paths).is_some() {
+    stop_within(paths, timeout(attributes, "shutdown_timeout", 30)).await;
+    Ok(())
+}
+
+/// Stops the VM, giving the guest `shutdown_timeout` to power down.
+async fn stop_within(paths: &Paths, shutdown_timeout: Duration) {
+    if live_pid(paths).is_some() && !shutdown_timeout.is_zero() {
         let _ = qmp::call(&paths.qmp_socket, "system_powerdown").await;
-        let deadline = tokio::time::Instant::now() + timeout(attributes, "shutdown_timeout", 30);
+        let deadline = tokio::time::Instant::now() + shutdown_timeout;
         while live_pid(paths).is_some() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -419,7 +459,6 @@ async fn stop(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
     }
     let _ = std::fs::remove_file(&paths.pid_file);
     let _ = std::fs::remove_file(&paths.qmp_socket);
-    Ok(())
 }
 
 /// Waits until no QEMU runs for the VM, at most `limit`.

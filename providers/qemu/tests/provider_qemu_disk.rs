@@ -153,6 +153,7 @@ fn bad_input_is_refused_with_help() {
         let error = create(&qemu, &missing).await.expect_err("a missing base");
         assert!(error.message.contains("no-such-base.qcow2` does not exist"), "{error:?}");
         assert_eq!(error.attribute.as_deref(), Some("base"));
+        assert!(error.help.as_deref().is_some_and(|h| h.contains("make it first")), "{error:?}");
         assert!(!dir.path().join("vm.qcow2").exists(), "nothing is left behind");
 
         let errors = qemu.validate("disk", &attributes(&[("path", s("a.img"))]));

@@ -285,3 +285,71 @@ fn a_tiny_guest_boots_under_auto_answers_ssh_through_the_forward_and_is_quit_whe
         assert!(dir.path().join("logs/tiny.log").exists(), "a console log of one's own is kept");
     });
 }
+
+/// The tiny guest with `extra` settings, waiting for SSH on a free port.
+fn tiny_vm(guest: &tiny_guest::TinyGuest, name: &str, extra: &[(&str, Value)]) -> Attributes {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = free.local_addr().expect("address").port();
+    drop(free);
+    let mut config = idle_vm(
+        name,
+        &[
+            ("memory", Value::number(128.0)),
+            ("kernel", s(&guest.kernel.display().to_string())),
+            ("initrd", s(&guest.initrd.display().to_string())),
+            ("cmdline", s("console=ttyS0")),
+            ("network", ssh_network(port)),
+            ("wait_for", s("ssh")),
+        ],
+    );
+    config.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    config
+}
+
+#[test]
+fn a_guest_with_too_little_memory_is_stopped_with_an_error_on_memory() {
+    let _lock = one_vm_at_a_time();
+    let guest = tiny_guest::tiny_guest();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    runtime().block_on(async {
+        // QEMU starts 16 MiB VMs without a word; the kernel finds no room to unpack
+        // itself and resets the VM, again and again, before it prints anything.
+        let config = tiny_vm(&guest, "small", &[("memory", Value::number(16.0)), ("boot_timeout", s("10m"))]);
+        let error = create(&qemu, &config).await.expect_err("the guest cannot start");
+        assert!(error.message.contains("16 MiB of `memory` is likely too little"), "{error:?}");
+        assert!(error.message.contains("printing nothing on its console"), "{error:?}");
+        assert_eq!(error.attribute.as_deref(), Some("memory"));
+        assert!(error.help.as_deref().is_some_and(|h| h.contains("raise `memory`")), "{error:?}");
+        assert!(!dir.path().join(".qemu/small/qemu.pid").exists(), "the VM was stopped, not left to be adopted");
+    });
+}
+
+#[test]
+fn a_tiny_guest_that_never_opens_ssh_times_out_quoting_its_console_log() {
+    let _lock = one_vm_at_a_time();
+    let guest = tiny_guest::tiny_guest();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    runtime().block_on(async {
+        // The kernel boots and runs `sleep` instead of the init that answers SSH.
+        let cmdline = "console=ttyS0 rdinit=/bin/busybox -- sleep 600";
+        let config = tiny_vm(&guest, "mute", &[("cmdline", s(cmdline)), ("boot_timeout", s("20s"))]);
+        let error = create(&qemu, &config).await.expect_err("no SSH ever answers");
+        let log = dir.path().join(".qemu/mute/console.log");
+        assert!(error.message.contains("did not answer SSH on 127.0.0.1:"), "{error:?}");
+        assert!(error.message.contains(&format!("its console log `{}`:\n", log.display())), "{error:?}");
+        assert_eq!(error.attribute.as_deref(), Some("boot_timeout"));
+        assert!(error.help.as_deref().is_some_and(|h| h.contains("console log")), "{error:?}");
+        let quoted = error.message.split_once(":\n").map(|(_, quoted)| quoted).unwrap_or_default();
+        let written = std::fs::read_to_string(&log).expect("console log");
+        assert!(!quoted.trim().is_empty(), "the kernel printed its boot: {error:?}");
+        for line in quoted.lines() {
+            assert!(written.lines().any(|l| l == line), "a line of the console log: {line:?}\n{written}");
+        }
+        let stuck = qemu.plan("vm", None, &config).expect("planned");
+        qemu.delete("vm", &stuck).await.expect("the VM left running is deleted");
+    });
+}
