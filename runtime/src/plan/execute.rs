@@ -39,6 +39,17 @@ pub(super) struct Operation<'p> {
 }
 
 impl Operation<'_> {
+    /// The state's instance of this operation's object with `attributes`, those named in
+    /// `sensitive` marked.
+    fn instance(&self, attributes: &Attributes, sensitive: &BTreeSet<String>) -> crate::state::Instance {
+        let marked: Attributes =
+            attributes.iter().map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k)))).collect();
+        crate::state::Instance::new(Mode::Managed, self.resource_type, self.config_name)
+            .with_attributes(marked)
+            .with_dependencies(self.dependencies.to_vec())
+            .with_triggers(self.triggers.clone())
+    }
+
     /// What the provider returned, with the planned form of every attribute it reports in
     /// an equivalent form (see [`crate::compare`]), so state keeps what was configured.
     fn in_configured_form(&self, planned: &Attributes, mut returned: Attributes) -> Attributes {
@@ -156,17 +167,7 @@ impl Engine<'_, '_> {
         for (name, value) in reported {
             attributes.insert(name, value);
         }
-        let marked: Attributes = attributes
-            .into_iter()
-            .map(|(k, v)| {
-                let secret = sensitive.contains(&k);
-                (k, v.with_mark(secret))
-            })
-            .collect();
-        let instance = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
-            .with_attributes(marked)
-            .with_dependencies(operation.dependencies.to_vec())
-            .with_triggers(operation.triggers.clone());
+        let instance = operation.instance(&attributes, sensitive);
         self.journal(JournalEntry::progress(self.serial(), address.clone(), instance.clone())).await;
         let partly = crate::state::Instance { status: crate::state::Status::PartlyCreated, ..instance };
         self.state_mut().instances.insert(address.clone(), partly);
@@ -348,12 +349,7 @@ impl Engine<'_, '_> {
         sensitive: &BTreeSet<String>,
         action: JournalAction,
     ) {
-        let marked: Attributes =
-            attributes.iter().map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k)))).collect();
-        let instance = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
-            .with_attributes(marked)
-            .with_dependencies(operation.dependencies.to_vec())
-            .with_triggers(operation.triggers.clone());
+        let instance = operation.instance(attributes, sensitive);
         let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
         if self.apply.is_some() {
             self.journal_queue.defer(entry);
