@@ -420,11 +420,11 @@ def vpc_create(body):
         raise Failure(422, "You specified an invalid region for the VPC.")
     if any(v["name"] == body["name"] for v in STATE["vpcs"].values()):
         raise Failure(422, "A VPC with this name already exists.")
-    count = len(STATE["vpcs"]) + 1
+    count = new_id()
     vpc_id = str(uuid.uuid4())
     vpc = {"id": vpc_id, "urn": f"do:vpc:{vpc_id}", "name": body["name"], "region": body["region"],
            "description": body.get("description") or "", "default": False, "created_at": now(),
-           "ip_range": body.get("ip_range") or f"10.{100 + count // 250}.{count % 250}.0/24"}
+           "ip_range": body.get("ip_range") or f"10.{100 + count // 250 % 150}.{count % 250}.0/24"}
     STATE["vpcs"][vpc_id] = vpc
     return 201, {"vpc": vpc}
 
@@ -489,8 +489,10 @@ def reserved_ip_create(body):
     region = next((r for r in REGIONS if r["slug"] == body["region"]), None)
     if region is None:
         raise Failure(422, "You specified an invalid region for the reserved IP.")
-    count = len(STATE["reserved_ips"]) + 1
-    ip = f"203.0.113.{count % 250 + 1}"
+    # A fresh address every time: reusing a released one would let two tests sharing
+    # this stand-in address each other's reserved IP.
+    number = new_id()
+    ip = f"203.0.{113 + number // 250 % 100}.{number % 250 + 1}"
     reserved = {"ip": ip, "region": region, "locked": False, "_droplet": None}
     STATE["reserved_ips"][ip] = reserved
     return 202, {"reserved_ip": reserved_document(reserved), "links": {}}
