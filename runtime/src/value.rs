@@ -120,11 +120,20 @@ impl Value {
 
     /// Whether this value or anything inside it is sensitive.
     pub fn contains_sensitive(&self) -> bool {
-        self.sensitive || self.children().any(Value::contains_sensitive)
+        self.sensitive
+            || match &self.kind {
+                Kind::List(items) | Kind::Set(items) => items.iter().any(Value::contains_sensitive),
+                Kind::Map(entries) => entries.values().any(Value::contains_sensitive),
+                _ => false,
+            }
     }
 
     /// The value with every sensitive mark removed, at every depth.
     pub fn unmarked_deep(&self) -> Value {
+        if !self.contains_sensitive() {
+            // A clone shares the collections inside; rebuilding them would copy them.
+            return self.clone();
+        }
         let kind = match &self.kind {
             Kind::List(items) => Kind::List(items.iter().map(Value::unmarked_deep).collect()),
             Kind::Set(items) => Kind::Set(items.iter().map(Value::unmarked_deep).collect()),
@@ -245,6 +254,7 @@ impl Value {
             (Kind::List(a), Kind::List(b)) | (Kind::Set(a), Kind::Set(b)) => {
                 a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(a.len().cmp(&b.len()))
             }
+            (Kind::Map(a), Kind::Map(b)) if a.shares_entries(b) => Ordering::Equal,
             (Kind::Map(a), Kind::Map(b)) => a
                 .iter()
                 .zip(b)

@@ -449,7 +449,9 @@ fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
             .with_help("check that it is a file this user can read; nothing was changed")
     };
     let file = File::open(&target).map_err(|e| refused(&e))?;
-    let mut bytes = Vec::new();
+    // Sized to the file up front: growing by doubling would hold up to twice its size.
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0).min(MAX_SNAPSHOT_BYTES + 1);
+    let mut bytes = Vec::with_capacity(size as usize + 1);
     io::Read::read_to_end(&mut io::Read::take(file, MAX_SNAPSHOT_BYTES + 1), &mut bytes).map_err(|e| refused(&e))?;
     if bytes.len() as u64 > MAX_SNAPSHOT_BYTES {
         return Err(StateError::new(

@@ -6,17 +6,23 @@
 //! five times the size of the state they came from; a sorted vector holds what it has. Lookups are
 //! binary searches; inserting into the middle moves the entries after it, which is cheap
 //! at these sizes. The API follows `BTreeMap`'s, so code reads the same.
+//!
+//! The vector is shared: cloning a map (a state value into a plan, a read result into a
+//! diff, a plan into the journal) counts a reference instead of copying every entry, and
+//! the first change to a shared map copies it (`Arc::make_mut`). Two maps that share their
+//! entries are equal without comparing them, which is what a no-change plan mostly asks.
 
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use super::Value;
 
 /// Map entries sorted by key, without duplicate keys.
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct ValueMap {
-    entries: Vec<(String, Value)>,
+    entries: Arc<Vec<(String, Value)>>,
 }
 
 type Entry = (String, Value);
@@ -29,11 +35,27 @@ pub type IterMut<'a> = std::iter::Map<std::slice::IterMut<'a, Entry>, fn(&'a mut
 
 impl ValueMap {
     pub fn new() -> ValueMap {
-        ValueMap { entries: Vec::new() }
+        ValueMap::default()
     }
 
     pub fn with_capacity(capacity: usize) -> ValueMap {
-        ValueMap { entries: Vec::with_capacity(capacity) }
+        ValueMap { entries: Arc::new(Vec::with_capacity(capacity)) }
+    }
+
+    /// The entries, to change: copied first when another map shares them.
+    fn entries_mut(&mut self) -> &mut Vec<Entry> {
+        Arc::make_mut(&mut self.entries)
+    }
+
+    /// The entries, owned: taken when no other map shares them, else copied.
+    fn into_entries(self) -> Vec<Entry> {
+        Arc::try_unwrap(self.entries).unwrap_or_else(|shared| (*shared).clone())
+    }
+
+    /// Whether `other` shares this map's entries (a clone of it not changed since): then
+    /// the two are equal without looking.
+    pub fn shares_entries(&self, other: &ValueMap) -> bool {
+        Arc::ptr_eq(&self.entries, &other.entries)
     }
 
     fn position<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
@@ -54,7 +76,8 @@ impl ValueMap {
     where
         String: Borrow<Q>,
     {
-        self.position(key).ok().map(|i| &mut self.entries[i].1)
+        let i = self.position(key).ok()?;
+        Some(&mut self.entries_mut()[i].1)
     }
 
     pub fn get_key_value<Q: Ord + ?Sized>(&self, key: &Q) -> Option<(&String, &Value)>
@@ -75,13 +98,13 @@ impl ValueMap {
     pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
         // Entries usually come in key order: appending is checked first.
         if self.entries.last().is_none_or(|(last, _)| *last < key) {
-            self.entries.push((key, value));
+            self.entries_mut().push((key, value));
             return None;
         }
         match self.position(key.as_str()) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Ok(i) => Some(std::mem::replace(&mut self.entries_mut()[i].1, value)),
             Err(i) => {
-                self.entries.insert(i, (key, value));
+                self.entries_mut().insert(i, (key, value));
                 None
             }
         }
@@ -91,7 +114,8 @@ impl ValueMap {
     where
         String: Borrow<Q>,
     {
-        self.position(key).ok().map(|i| self.entries.remove(i).1)
+        let i = self.position(key).ok()?;
+        Some(self.entries_mut().remove(i).1)
     }
 
     /// The entry of `key`, to fill when it is missing.
@@ -101,7 +125,7 @@ impl ValueMap {
 
     /// Keeps the entries for which `keep` says so.
     pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
-        self.entries.retain_mut(|(k, v)| keep(k, v));
+        self.entries_mut().retain_mut(|(k, v)| keep(k, v));
     }
 
     pub fn len(&self) -> usize {
@@ -117,7 +141,7 @@ impl ValueMap {
     }
 
     pub fn iter_mut(&mut self) -> IterMut<'_> {
-        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+        self.entries_mut().iter_mut().map(|(k, v)| (&*k, v))
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone + '_ {
@@ -129,15 +153,15 @@ impl ValueMap {
     }
 
     pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Value> + ExactSizeIterator + '_ {
-        self.entries.iter_mut().map(|(_, v)| v)
+        self.entries_mut().iter_mut().map(|(_, v)| v)
     }
 
     pub fn into_values(self) -> impl DoubleEndedIterator<Item = Value> + ExactSizeIterator {
-        self.entries.into_iter().map(|(_, v)| v)
+        self.into_entries().into_iter().map(|(_, v)| v)
     }
 
     pub fn into_keys(self) -> impl DoubleEndedIterator<Item = String> + ExactSizeIterator {
-        self.entries.into_iter().map(|(k, _)| k)
+        self.into_entries().into_iter().map(|(k, _)| k)
     }
 
     pub fn first_key_value(&self) -> Option<(&String, &Value)> {
@@ -150,14 +174,14 @@ impl ValueMap {
 
     /// Adds every entry of `other`, whose values win; `other` is left empty.
     pub fn append(&mut self, other: &mut ValueMap) {
-        for (k, v) in std::mem::take(&mut other.entries) {
+        for (k, v) in std::mem::take(other).into_entries() {
             self.insert(k, v);
         }
     }
 
     /// The entries as a `BTreeMap`, for code that needs one.
     pub fn into_btree(self) -> BTreeMap<String, Value> {
-        self.entries.into_iter().collect()
+        self.into_entries().into_iter().collect()
     }
 }
 
@@ -170,7 +194,7 @@ pub struct MapEntry<'a> {
 impl<'a> MapEntry<'a> {
     /// The entry's value, inserting `make()` first when it is missing.
     pub fn or_insert_with(self, make: impl FnOnce() -> Value) -> &'a mut Value {
-        let entries = &mut self.map.entries;
+        let entries = self.map.entries_mut();
         let i = match entries.binary_search_by(|(k, _)| k.as_str().cmp(self.key.as_str())) {
             Ok(i) => i,
             Err(i) => {
@@ -191,6 +215,12 @@ impl<'a> MapEntry<'a> {
 
     pub fn or_insert(self, value: Value) -> &'a mut Value {
         self.or_insert_with(|| value)
+    }
+}
+
+impl PartialEq for ValueMap {
+    fn eq(&self, other: &ValueMap) -> bool {
+        self.shares_entries(other) || self.entries == other.entries
     }
 }
 
@@ -216,7 +246,7 @@ impl FromIterator<(String, Value)> for ValueMap {
             }
             entries = deduped;
         }
-        ValueMap { entries }
+        ValueMap { entries: Arc::new(entries) }
     }
 }
 
@@ -230,7 +260,7 @@ impl Extend<(String, Value)> for ValueMap {
 
 impl From<BTreeMap<String, Value>> for ValueMap {
     fn from(map: BTreeMap<String, Value>) -> ValueMap {
-        ValueMap { entries: map.into_iter().collect() }
+        ValueMap { entries: Arc::new(map.into_iter().collect()) }
     }
 }
 
@@ -245,7 +275,7 @@ impl IntoIterator for ValueMap {
     type IntoIter = std::vec::IntoIter<Entry>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        self.into_entries().into_iter()
     }
 }
 
