@@ -172,7 +172,8 @@ impl Walk {
         self.inside(parent, expr.span, "expression");
         let span = expr.span;
         match &expr.kind {
-            ExprKind::Template(t) | ExprKind::Heredoc { template: t, .. } => self.template(span, t),
+            ExprKind::Template(t) => self.template(span, t),
+            ExprKind::Heredoc { template: t, .. } => self.template(span, t),
             ExprKind::List(items) => items.iter().for_each(|e| self.expr(span, e)),
             ExprKind::Object(items) => {
                 for item in items {

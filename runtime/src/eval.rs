@@ -146,7 +146,8 @@ impl Evaluator<'_> {
             ExprKind::Bool(b) => Ok(Value::bool(*b)),
             ExprKind::Number(n) => Ok(Value::number(*n)),
             ExprKind::Error => Ok(Value::unknown(Type::Any)),
-            ExprKind::Template(template) | ExprKind::Heredoc { template, .. } => self.template(template, locals),
+            ExprKind::Template(template) => self.template(template, locals),
+            ExprKind::Heredoc { template, .. } => self.template(template, locals),
             ExprKind::List(items) => {
                 Ok(Value::list(items.iter().map(|e| self.eval(e, locals)).collect::<Result<_, _>>()?))
             }

@@ -193,11 +193,13 @@ fn collect_names(expr: &Expr, out: &mut Vec<String>) {
     let mut visit = |e: &Expr| collect_names(e, out);
     match &expr.kind {
         ExprKind::Name(name) => out.push(name.name.clone()),
-        ExprKind::Template(t) | ExprKind::Heredoc { template: t, .. } => t.parts.iter().for_each(|p| match p {
-            TemplatePart::Interpolation(e) | TemplatePart::If(e) => visit(e),
-            TemplatePart::For(binding) => visit(&binding.collection),
-            _ => {}
-        }),
+        ExprKind::Template(_) | ExprKind::Heredoc { .. } => {
+            expr.kind.template().into_iter().flat_map(|t| &t.parts).for_each(|p| match p {
+                TemplatePart::Interpolation(e) | TemplatePart::If(e) => visit(e),
+                TemplatePart::For(binding) => visit(&binding.collection),
+                _ => {}
+            })
+        }
         ExprKind::List(items) => items.iter().for_each(visit),
         ExprKind::Object(items) => items.iter().for_each(|i| visit(&i.value)),
         ExprKind::GetAttr { target, .. } | ExprKind::Paren(target) | ExprKind::Unary { operand: target, .. } => {

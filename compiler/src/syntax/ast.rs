@@ -415,7 +415,7 @@ pub enum ExprKind {
     Heredoc {
         marker: String,
         indent: bool,
-        template: Template,
+        template: Box<Template>,
     },
     List(Vec<Expr>),
     Object(Vec<ObjectItem>),
@@ -435,8 +435,10 @@ pub enum ExprKind {
     },
     /// `f(a, b)`; with `expand_final`, `f(a, list...)` passes the elements of the last
     /// argument as separate arguments.
+    /// (`function` is boxed, as the heredoc's template is: the variants that are not
+    /// written often are kept small, and every expression is as large as the largest.)
     Call {
-        function: Ident,
+        function: Box<Ident>,
         args: Vec<Expr>,
         expand_final: bool,
     },
@@ -471,6 +473,17 @@ pub enum ExprKind {
     Paren(Box<Expr>),
     /// Placeholder for an expression that failed to lower; a diagnostic was reported.
     Error,
+}
+
+impl ExprKind {
+    /// The template of a quoted string or a heredoc.
+    pub fn template(&self) -> Option<&Template> {
+        match self {
+            ExprKind::Template(template) => Some(template),
+            ExprKind::Heredoc { template, .. } => Some(template),
+            _ => None,
+        }
+    }
 }
 
 pub use crate::span::Spanned;
@@ -516,8 +529,12 @@ impl ObjectKey {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Template {
-    pub parts: Vec<TemplatePart>,
+    /// Most templates are one literal: its part is held inline, without an allocation.
+    pub parts: TemplateParts,
 }
+
+/// The parts of a [`Template`].
+pub type TemplateParts = smallvec::SmallVec<[TemplatePart; 1]>;
 
 impl Template {
     /// The string when the template has no interpolation or directive.

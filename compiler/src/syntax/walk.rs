@@ -171,7 +171,8 @@ pub fn walk_type_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, ty: &'ast TypeExp
 pub fn walk_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, expr: &'ast Expr) {
     match &expr.kind {
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Error => {}
-        ExprKind::Template(template) | ExprKind::Heredoc { template, .. } => walk_template(visitor, template),
+        ExprKind::Template(template) => walk_template(visitor, template),
+        ExprKind::Heredoc { template, .. } => walk_template(visitor, template),
         ExprKind::List(items) => items.iter().for_each(|item| visitor.visit_expr(item)),
         ExprKind::Object(items) => walk_object(visitor, items),
         ExprKind::GetAttr { target, .. } => visitor.visit_expr(target),

@@ -223,7 +223,7 @@ impl Lower<'_> {
                 _ => args.push(self.expr(part)),
             }
         }
-        ExprKind::Call { function: name, args, expand_final }
+        ExprKind::Call { function: Box::new(name), args, expand_final }
     }
 
     fn object_item(&mut self, pair: Pair<Rule>) -> ObjectItem {
@@ -320,7 +320,7 @@ impl Lower<'_> {
     /// The parts of a template: strip markers applied to the literal text beside them,
     /// adjacent literals joined, and directives checked to nest (a syntax error, E0100,
     /// for one that is not closed or closes nothing).
-    fn finish_template(&mut self, mut pieces: Vec<Piece>) -> Vec<TemplatePart> {
+    fn finish_template(&mut self, mut pieces: Vec<Piece>) -> TemplateParts {
         for i in 0..pieces.len() {
             if pieces[i].strip_left {
                 if let Some(TemplatePart::Literal(text)) = i.checked_sub(1).map(|j| &mut pieces[j].part) {
@@ -336,7 +336,7 @@ impl Lower<'_> {
         // Open sections: the directive's span, whether it is a `for`, and whether an
         // `else` was seen.
         let mut open: Vec<(Span, bool, bool)> = Vec::new();
-        let mut parts: Vec<TemplatePart> = Vec::with_capacity(pieces.len());
+        let mut parts = TemplateParts::with_capacity(pieces.len());
         for Piece { part, span, .. } in pieces {
             let problem = match (&part, open.last_mut()) {
                 (TemplatePart::If(_), _) => {
@@ -490,7 +490,7 @@ impl Lower<'_> {
             }
         }
         let parts = self.finish_template(pieces);
-        ExprKind::Heredoc { marker, indent, template: Template { parts } }
+        ExprKind::Heredoc { marker, indent, template: Box::new(Template { parts }) }
     }
 
     /// One heredoc line, its newline included in the last literal part.
