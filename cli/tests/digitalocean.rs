@@ -169,3 +169,87 @@ fn a_droplet_stuck_past_its_timeout_is_an_error_and_is_not_lost() {
     assert!(prism.listed("/v2/droplets", "droplets").is_empty());
     prism.assert_no_violations();
 }
+
+fn droplet_module(prism: &Prism, size: &str, resize_disk: &str) -> String {
+    format!(
+        "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.droplet web {{\n  name        = \"web-1\"\n  region      = \"nyc3\"\n  size        = \"{size}\"\n  image       = \"debian-12-x64\"\n  resize_disk = {resize_disk}\n}}\n",
+        prism.url
+    )
+}
+
+/// A new `size` resizes the Droplet in place, as Terraform does: powered off, resized,
+/// powered on, each action waited for; the id stays. With `resize_disk = false` the disk
+/// stays and the size can go back down; a size whose disk is smaller than the Droplet's
+/// is refused at plan time, and one DigitalOcean refuses is a diagnostic on `size` that
+/// leaves the Droplet running.
+#[test]
+fn a_new_size_resizes_the_droplet_in_place_and_a_smaller_disk_is_refused() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    let write = |size: &str, resize_disk: &str| {
+        std::fs::write(dir.join("main.infra"), droplet_module(&prism, size, resize_disk)).expect("write the module")
+    };
+    write("s-1vcpu-1gb", "false");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let droplet = &prism.listed("/v2/droplets", "droplets")[0];
+    let droplet_id = droplet["id"].clone();
+
+    // CPU and memory only: the disk stays 25 GB.
+    write("s-2vcpu-2gb", "false");
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("# web will be updated in place"), "{}", text(&plan));
+    assert!(!text(&plan).contains("replaced"), "{}", text(&plan));
+    let output = infra(&["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("0 added, 1 changed, 0 destroyed"), "{}", text(&output));
+    let droplet = &prism.listed("/v2/droplets", "droplets")[0];
+    assert_eq!(droplet["id"], droplet_id);
+    assert_eq!(
+        (&droplet["size_slug"], &droplet["memory"], &droplet["disk"]),
+        (&json!("s-2vcpu-2gb"), &json!(2048), &json!(25))
+    );
+    assert_eq!(droplet["status"], "active");
+    let actions = prism.listed(&format!("/v2/droplets/{droplet_id}/actions"), "actions");
+    let types: Vec<&str> = actions.iter().filter_map(|a| a["type"].as_str()).collect();
+    assert_eq!(types, ["create", "power_off", "resize", "power_on"]);
+    assert_exit(&infra(&["plan", "--detailed-exitcode"]), 0);
+
+    // Back down, since the disk was never grown; then up with the disk.
+    write("s-1vcpu-1gb", "false");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    write("s-2vcpu-2gb", "true");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let droplet = &prism.listed("/v2/droplets", "droplets")[0];
+    assert_eq!((&droplet["id"], &droplet["disk"]), (&droplet_id, &json!(60)));
+    assert_exit(&infra(&["plan", "--detailed-exitcode"]), 0);
+
+    // A 25 GB size cannot hold the 60 GB disk: refused before any action.
+    write("s-1vcpu-1gb", "true");
+    let plan = infra(&["plan"]);
+    assert_exit(&plan, 1);
+    let printed = text(&plan).split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("size `s-1vcpu-1gb` has a 25 GB disk, smaller than the Droplet's 60 GB"), "{printed}");
+    assert!(printed.contains("size = \"s-1vcpu-1gb\""), "the diagnostic points at `size`: {printed}");
+    assert!(printed.contains("a Droplet's disk never shrinks"), "{printed}");
+
+    // A size DigitalOcean refuses: its message on `size`, and the Droplet is on again.
+    write("s-2vcpu-3gb", "true");
+    let before = prism.requests().len();
+    let output = infra(&["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let printed = text(&output).split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("You specified an invalid size for Droplet resize."), "{printed}");
+    assert!(printed.contains("size = \"s-2vcpu-3gb\""), "the diagnostic points at `size`: {printed}");
+    let actions = prism.requests()[before..].iter().filter(|r| r.ends_with("/actions")).count();
+    assert_eq!(actions, 3, "power_off, the refused resize, power_on: {:?}", prism.requests());
+    assert_eq!(prism.listed("/v2/droplets", "droplets")[0]["status"], "active");
+
+    write("s-2vcpu-2gb", "true");
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/v2/droplets", "droplets").is_empty());
+    prism.assert_no_violations();
+}

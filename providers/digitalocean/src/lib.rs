@@ -82,6 +82,9 @@ impl Provider for DigitalOcean {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
             planned.insert(block.name.clone(), value.unwrap_or_else(|| infra_provider_kit::absent_block(block)));
         }
+        if let (Some(prior), "droplet") = (prior, kind) {
+            droplet::plan_resize(prior, &mut planned)?;
+        }
         Ok(planned)
     }
 
@@ -121,8 +124,10 @@ impl Provider for DigitalOcean {
 
     async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
         let client = &self.client;
+        if kind == "droplet" {
+            return Ok(self.complete(kind, droplet::update(client, prior, planned).await?));
+        }
         let updated = match kind {
-            "droplet" => droplet::update(client, prior, planned).await,
             "ssh_key" => ssh_key::update(client, planned).await,
             "domain" => found(domain::domain_read(client, planned).await?, "read the domain"),
             "record" => domain::record_update(client, planned).await,
@@ -225,7 +230,11 @@ impl DigitalOcean {
 /// shows them.
 fn defaults(kind: &str) -> Vec<(&'static str, Value)> {
     match kind {
-        "droplet" => ["ipv6", "monitoring", "backups"].map(|name| (name, Value::bool(false))).to_vec(),
+        "droplet" => {
+            let mut defaults = ["ipv6", "monitoring", "backups"].map(|name| (name, Value::bool(false))).to_vec();
+            defaults.push(("resize_disk", Value::bool(true)));
+            defaults
+        }
         _ => Vec::new(),
     }
 }
