@@ -253,3 +253,69 @@ fn a_new_size_resizes_the_droplet_in_place_and_a_smaller_disk_is_refused() {
     assert!(prism.listed("/v2/droplets", "droplets").is_empty());
     prism.assert_no_violations();
 }
+
+/// A plan over many Droplets and VPCs reads each kind from its list (every page of it),
+/// not one GET each; a Droplet deleted behind Infra's back is still told from the rest
+/// (not in the list, it is read by itself and is gone).
+#[test]
+fn a_plan_over_many_droplets_reads_their_list_instead_of_one_request_each() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        r#"
+provider digitalocean {{
+  api_url = "{url}"
+}}
+
+resource digitalocean.droplet web for i in range(10) {{
+  name   = "web-${{i}}"
+  region = "nyc3"
+  size   = "s-1vcpu-1gb"
+  image  = "debian-12-x64"
+}}
+
+resource digitalocean.vpc net for i in range(8) {{
+  name   = "net-${{i}}"
+  region = "nyc3"
+}}
+"#,
+        url = prism.url
+    );
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    // Pages of 4: three for the Droplets, two for the VPCs.
+    prism.control("page_size", json!({"max": 4}));
+    let sorted = |mut requests: Vec<String>| {
+        requests.sort();
+        requests
+    };
+    let before = prism.requests().len();
+    assert_exit(&infra(&["plan", "--detailed-exitcode"]), 0);
+    let requests = sorted(prism.requests()[before..].to_vec());
+    assert_eq!(requests, [&["GET /v2/droplets"; 3][..], &["GET /v2/vpcs"; 2]].concat(), "the lists, every page");
+
+    let gone = prism.listed("/v2/droplets", "droplets")[3]["id"].clone();
+    let (status, _) = prism.api("DELETE", &format!("/v2/droplets/{gone}"), None);
+    assert_eq!(status, 204);
+    let before = prism.requests().len();
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("has been deleted outside of Infra"), "{}", text(&plan));
+    assert!(text(&plan).contains("1 to add, 0 to change, 0 to destroy"), "{}", text(&plan));
+    let requests = sorted(prism.requests()[before..].to_vec());
+    let droplet_pages =
+        ["GET /v2/droplets".to_string(), "GET /v2/droplets".to_string(), "GET /v2/droplets".to_string()];
+    let expected = [
+        &droplet_pages[..],
+        &[format!("GET /v2/droplets/{gone}")],
+        &["GET /v2/vpcs".to_string(), "GET /v2/vpcs".to_string()],
+    ]
+    .concat();
+    assert_eq!(requests, expected);
+    prism.control("page_size", json!({"max": 200}));
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}

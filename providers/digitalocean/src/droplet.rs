@@ -87,7 +87,7 @@ fn address(droplet: &Json, version: &str, kind: &str) -> Value {
 }
 
 /// A Droplet as attributes, with the write-only settings taken from `current`.
-fn attributes_of(droplet: &Json, current: &Attributes) -> Attributes {
+pub fn attributes_of(droplet: &Json, current: &Attributes) -> Attributes {
     let features = json_strings(&droplet["features"]);
     let has = |feature: &str| Value::bool(features.iter().any(|f| f == feature));
     let droplet_id = droplet["id"].to_string();
