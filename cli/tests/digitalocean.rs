@@ -1,9 +1,17 @@
 //! The `digitalocean` provider end to end: `infra` applies the DigitalOcean objects of
-//! `examples/digitalocean-web` (key, Droplet, firewall, zone, record) against the
+//! `examples/digitalocean-web` (key, Droplet, firewall, zone, record), resizes a Droplet
+//! in place, reads many Droplets from one list and imports what `pydo` made, against the
 //! DigitalOcean stand-in behind Prism, which validates every request and response
 //! against DigitalOcean's official API description (`support/prism.rs`); the API, called
 //! directly, checks what exists. The token comes from DIGITALOCEAN_TOKEN and never
 //! appears in what `infra` prints.
+//!
+//! DigitalOcean's official Python client, `pydo`, cross-checks: it reads what Infra made
+//! and makes what Infra then imports. It talks to Prism, like Infra: DigitalOcean's
+//! description names its server without a path (`https://api.digitalocean.com`) and puts
+//! `/v2` in every path, so Prism routes the paths `pydo` sends as they are and validates
+//! its requests too. (`linode-cli` has to talk to the Linode stand-in directly: Linode's
+//! description puts `/v4` in its server address, which Prism's proxy does not route.)
 
 use std::path::Path;
 use std::process::Output;
@@ -16,10 +24,33 @@ use common::{command, text};
 
 #[path = "support/prism.rs"]
 mod prism;
+#[path = "support/venv.rs"]
+mod venv;
 
 use prism::{Prism, DIGITALOCEAN};
 
 impl Prism {
+    /// What `pydo`, DigitalOcean's official Python client, answers to `call` (Python, on
+    /// `client`, such as `client.droplets.list(enforce_https=False)`: Prism listens on
+    /// plain HTTP), as JSON. It talks to Prism, as Infra does.
+    fn pydo(&self, call: &str) -> Json {
+        let python = venv::venv("pydo", &["pydo==0.44.0"]).join("bin/python");
+        let script = format!(
+            "import json, os, pydo\n\
+             client = pydo.Client(os.environ['DIGITALOCEAN_TOKEN'], endpoint=os.environ['DIGITALOCEAN_API_URL'])\n\
+             print(json.dumps({call}))\n"
+        );
+        let output = std::process::Command::new(python)
+            .args(["-c", &script])
+            .env("DIGITALOCEAN_TOKEN", &self.token)
+            .env("DIGITALOCEAN_API_URL", &self.url)
+            .output()
+            .expect("python runs pydo");
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "pydo {call}: {printed}{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_str(&printed).unwrap_or_else(|e| panic!("pydo {call} printed no JSON ({e}): {printed}"))
+    }
+
     /// The list `key` of a GET through Prism.
     fn listed(&self, path: &str, key: &str) -> Vec<Json> {
         let (status, answer) = self.api("GET", path, None);
@@ -60,12 +91,30 @@ fn the_digitalocean_objects_of_the_web_example_apply_and_destroy() {
     let records = prism.listed("/v2/domains/example.org/records", "domain_records");
     let www: Vec<&Json> = records.iter().filter(|r| r["name"] == "www").collect();
     let public = droplets[0]["networks"]["v4"].as_array().expect("v4").iter().find(|n| n["type"] == "public").cloned();
-    assert_eq!(www[0]["data"], public.expect("a public address")["ip_address"]);
+    assert_eq!(www[0]["data"], public.clone().expect("a public address")["ip_address"]);
     let firewall = &prism.listed("/v2/firewalls", "firewalls")[0];
     let ports: Vec<&Json> = firewall["inbound_rules"].as_array().expect("rules").iter().map(|r| &r["ports"]).collect();
     assert_eq!(ports, [&json!("22"), &json!("80"), &json!("443")]);
     assert_eq!(firewall["droplet_ids"], json!([droplets[0]["id"]]));
     assert_exit(&run(&[&["plan", "--detailed-exitcode"], &targets[..]].concat()), 0);
+
+    // DigitalOcean's own client reads the same.
+    let listed = prism.pydo("client.droplets.list(enforce_https=False)");
+    let droplet = &listed["droplets"][0];
+    assert_eq!(
+        (&droplet["id"], &droplet["name"], &droplet["size_slug"]),
+        (&droplets[0]["id"], &json!("web-1"), &json!("s-1vcpu-1gb"))
+    );
+    assert_eq!(droplet["tags"], json!(["web"]));
+    let key = &prism.pydo("client.ssh_keys.list(enforce_https=False)")["ssh_keys"][0];
+    assert_eq!((&key["id"], &key["name"]), (&keys[0]["id"], &json!("infra-admin")));
+    let firewall = &prism.pydo("client.firewalls.list(enforce_https=False)")["firewalls"][0];
+    assert_eq!(firewall["droplet_ids"], json!([droplets[0]["id"]]));
+    let ports: Vec<&Json> = firewall["inbound_rules"].as_array().expect("rules").iter().map(|r| &r["ports"]).collect();
+    assert_eq!(ports, [&json!("22"), &json!("80"), &json!("443")]);
+    let records = prism.pydo("client.domains.list_records('example.org', enforce_https=False)");
+    let www = records["domain_records"].as_array().expect("records").iter().find(|r| r["name"] == "www").cloned();
+    assert_eq!(www.expect("a www record")["data"], public.expect("a public address")["ip_address"]);
 
     // A bad token: a diagnostic naming the variable, and the token never printed.
     let output = command(dir, &["plan"])
@@ -317,5 +366,67 @@ resource digitalocean.vpc net for i in range(8) {{
     assert_eq!(requests, expected);
     prism.control("page_size", json!({"max": 200}));
     assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}
+
+/// What `pydo` makes, Infra imports: a VPC and a Droplet in it, made by DigitalOcean's
+/// own client, are taken over by `infra import` and then plan with nothing to change.
+#[test]
+fn infra_imports_a_droplet_and_a_vpc_that_pydo_made() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let vpc = prism.pydo(
+        "client.vpcs.create(body={'name': 'legacy-net', 'region': 'nyc3', 'description': 'made by pydo'}, \
+         enforce_https=False)",
+    );
+    let vpc_id = vpc["vpc"]["id"].as_str().expect("a VPC id").to_string();
+    let body = format!(
+        "{{'name': 'legacy-1', 'region': 'nyc3', 'size': 's-1vcpu-1gb', 'image': 'debian-12-x64', \
+         'tags': ['legacy'], 'vpc_uuid': '{vpc_id}'}}"
+    );
+    let droplet = prism.pydo(&format!("client.droplets.create(body={body}, enforce_https=False)"));
+    let droplet_id = droplet["droplet"]["id"].to_string();
+    let module = |tags: &str| {
+        format!(
+            r#"
+provider digitalocean {{
+  api_url = "{url}"
+}}
+
+resource digitalocean.vpc net {{
+  name        = "legacy-net"
+  region      = "nyc3"
+  description = "made by pydo"
+}}
+
+resource digitalocean.droplet legacy {{
+  name     = "legacy-1"
+  region   = "nyc3"
+  size     = "s-1vcpu-1gb"
+  image    = "debian-12-x64"
+  tags     = {tags}
+  vpc_uuid = net.id
+}}
+"#,
+            url = prism.url
+        )
+    };
+    std::fs::write(dir.join("main.infra"), module(r#"["legacy"]"#)).expect("write the module");
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    assert_exit(&infra(&["import", "net", &vpc_id]), 0);
+    assert_exit(&infra(&["import", "legacy", &droplet_id]), 0);
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+
+    // Infra's change shows in pydo's reading; its destroy leaves pydo nothing.
+    std::fs::write(dir.join("main.infra"), module(r#"["legacy", "web"]"#)).expect("write the module");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let read = prism.pydo(&format!("client.droplets.get({droplet_id}, enforce_https=False)"));
+    assert_eq!(read["droplet"]["tags"], json!(["legacy", "web"]));
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    assert_eq!(prism.pydo("client.droplets.list(enforce_https=False)")["droplets"], json!([]));
+    assert_eq!(prism.pydo("client.vpcs.list(enforce_https=False)")["vpcs"], json!([]));
     prism.assert_no_violations();
 }
