@@ -1,9 +1,17 @@
 //! The `digitalocean` provider end to end: `infra` applies the DigitalOcean objects of
-//! `examples/digitalocean-web` (key, Droplet, firewall, zone, record) against the
+//! `examples/digitalocean-web` (key, Droplet, firewall, zone, record), resizes a Droplet
+//! in place, reads many Droplets from one list and imports what `pydo` made, against the
 //! DigitalOcean stand-in behind Prism, which validates every request and response
 //! against DigitalOcean's official API description (`support/prism.rs`); the API, called
 //! directly, checks what exists. The token comes from DIGITALOCEAN_TOKEN and never
 //! appears in what `infra` prints.
+//!
+//! DigitalOcean's official Python client, `pydo`, cross-checks: it reads what Infra made
+//! and makes what Infra then imports. It talks to Prism, like Infra: DigitalOcean's
+//! description names its server without a path (`https://api.digitalocean.com`) and puts
+//! `/v2` in every path, so Prism routes the paths `pydo` sends as they are and validates
+//! its requests too. (`linode-cli` has to talk to the Linode stand-in directly: Linode's
+//! description puts `/v4` in its server address, which Prism's proxy does not route.)
 
 use std::path::Path;
 use std::process::Output;
@@ -16,10 +24,33 @@ use common::{command, text};
 
 #[path = "support/prism.rs"]
 mod prism;
+#[path = "support/venv.rs"]
+mod venv;
 
 use prism::{Prism, DIGITALOCEAN};
 
 impl Prism {
+    /// What `pydo`, DigitalOcean's official Python client, answers to `call` (Python, on
+    /// `client`, such as `client.droplets.list(enforce_https=False)`: Prism listens on
+    /// plain HTTP), as JSON. It talks to Prism, as Infra does.
+    fn pydo(&self, call: &str) -> Json {
+        let python = venv::venv("pydo", &["pydo==0.44.0"]).join("bin/python");
+        let script = format!(
+            "import json, os, pydo\n\
+             client = pydo.Client(os.environ['DIGITALOCEAN_TOKEN'], endpoint=os.environ['DIGITALOCEAN_API_URL'])\n\
+             print(json.dumps({call}))\n"
+        );
+        let output = std::process::Command::new(python)
+            .args(["-c", &script])
+            .env("DIGITALOCEAN_TOKEN", &self.token)
+            .env("DIGITALOCEAN_API_URL", &self.url)
+            .output()
+            .expect("python runs pydo");
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "pydo {call}: {printed}{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_str(&printed).unwrap_or_else(|e| panic!("pydo {call} printed no JSON ({e}): {printed}"))
+    }
+
     /// The list `key` of a GET through Prism.
     fn listed(&self, path: &str, key: &str) -> Vec<Json> {
         let (status, answer) = self.api("GET", path, None);
@@ -60,12 +91,30 @@ fn the_digitalocean_objects_of_the_web_example_apply_and_destroy() {
     let records = prism.listed("/v2/domains/example.org/records", "domain_records");
     let www: Vec<&Json> = records.iter().filter(|r| r["name"] == "www").collect();
     let public = droplets[0]["networks"]["v4"].as_array().expect("v4").iter().find(|n| n["type"] == "public").cloned();
-    assert_eq!(www[0]["data"], public.expect("a public address")["ip_address"]);
+    assert_eq!(www[0]["data"], public.clone().expect("a public address")["ip_address"]);
     let firewall = &prism.listed("/v2/firewalls", "firewalls")[0];
     let ports: Vec<&Json> = firewall["inbound_rules"].as_array().expect("rules").iter().map(|r| &r["ports"]).collect();
     assert_eq!(ports, [&json!("22"), &json!("80"), &json!("443")]);
     assert_eq!(firewall["droplet_ids"], json!([droplets[0]["id"]]));
     assert_exit(&run(&[&["plan", "--detailed-exitcode"], &targets[..]].concat()), 0);
+
+    // DigitalOcean's own client reads the same.
+    let listed = prism.pydo("client.droplets.list(enforce_https=False)");
+    let droplet = &listed["droplets"][0];
+    assert_eq!(
+        (&droplet["id"], &droplet["name"], &droplet["size_slug"]),
+        (&droplets[0]["id"], &json!("web-1"), &json!("s-1vcpu-1gb"))
+    );
+    assert_eq!(droplet["tags"], json!(["web"]));
+    let key = &prism.pydo("client.ssh_keys.list(enforce_https=False)")["ssh_keys"][0];
+    assert_eq!((&key["id"], &key["name"]), (&keys[0]["id"], &json!("infra-admin")));
+    let firewall = &prism.pydo("client.firewalls.list(enforce_https=False)")["firewalls"][0];
+    assert_eq!(firewall["droplet_ids"], json!([droplets[0]["id"]]));
+    let ports: Vec<&Json> = firewall["inbound_rules"].as_array().expect("rules").iter().map(|r| &r["ports"]).collect();
+    assert_eq!(ports, [&json!("22"), &json!("80"), &json!("443")]);
+    let records = prism.pydo("client.domains.list_records('example.org', enforce_https=False)");
+    let www = records["domain_records"].as_array().expect("records").iter().find(|r| r["name"] == "www").cloned();
+    assert_eq!(www.expect("a www record")["data"], public.expect("a public address")["ip_address"]);
 
     // A bad token: a diagnostic naming the variable, and the token never printed.
     let output = command(dir, &["plan"])
@@ -167,5 +216,217 @@ fn a_droplet_stuck_past_its_timeout_is_an_error_and_is_not_lost() {
     assert_eq!(creates, 1, "{:?}", prism.requests());
     assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
     assert!(prism.listed("/v2/droplets", "droplets").is_empty());
+    prism.assert_no_violations();
+}
+
+fn droplet_module(prism: &Prism, size: &str, resize_disk: &str) -> String {
+    format!(
+        "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.droplet web {{\n  name        = \"web-1\"\n  region      = \"nyc3\"\n  size        = \"{size}\"\n  image       = \"debian-12-x64\"\n  resize_disk = {resize_disk}\n}}\n",
+        prism.url
+    )
+}
+
+/// A new `size` resizes the Droplet in place, as Terraform does: powered off, resized,
+/// powered on, each action waited for; the id stays. With `resize_disk = false` the disk
+/// stays and the size can go back down; a size whose disk is smaller than the Droplet's
+/// is refused at plan time, and one DigitalOcean refuses is a diagnostic on `size` that
+/// leaves the Droplet running.
+#[test]
+fn a_new_size_resizes_the_droplet_in_place_and_a_smaller_disk_is_refused() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    let write = |size: &str, resize_disk: &str| {
+        std::fs::write(dir.join("main.infra"), droplet_module(&prism, size, resize_disk)).expect("write the module")
+    };
+    write("s-1vcpu-1gb", "false");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let droplet = &prism.listed("/v2/droplets", "droplets")[0];
+    let droplet_id = droplet["id"].clone();
+
+    // CPU and memory only: the disk stays 25 GB.
+    write("s-2vcpu-2gb", "false");
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("# web will be updated in place"), "{}", text(&plan));
+    assert!(!text(&plan).contains("replaced"), "{}", text(&plan));
+    let output = infra(&["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("0 added, 1 changed, 0 destroyed"), "{}", text(&output));
+    let droplet = &prism.listed("/v2/droplets", "droplets")[0];
+    assert_eq!(droplet["id"], droplet_id);
+    assert_eq!(
+        (&droplet["size_slug"], &droplet["memory"], &droplet["disk"]),
+        (&json!("s-2vcpu-2gb"), &json!(2048), &json!(25))
+    );
+    assert_eq!(droplet["status"], "active");
+    let actions = prism.listed(&format!("/v2/droplets/{droplet_id}/actions"), "actions");
+    let types: Vec<&str> = actions.iter().filter_map(|a| a["type"].as_str()).collect();
+    assert_eq!(types, ["create", "power_off", "resize", "power_on"]);
+    assert_exit(&infra(&["plan", "--detailed-exitcode"]), 0);
+
+    // Back down, since the disk was never grown; then up with the disk.
+    write("s-1vcpu-1gb", "false");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    write("s-2vcpu-2gb", "true");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let droplet = &prism.listed("/v2/droplets", "droplets")[0];
+    assert_eq!((&droplet["id"], &droplet["disk"]), (&droplet_id, &json!(60)));
+    assert_exit(&infra(&["plan", "--detailed-exitcode"]), 0);
+
+    // A 25 GB size cannot hold the 60 GB disk: refused before any action.
+    write("s-1vcpu-1gb", "true");
+    let plan = infra(&["plan"]);
+    assert_exit(&plan, 1);
+    let printed = text(&plan).split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("size `s-1vcpu-1gb` has a 25 GB disk, smaller than the Droplet's 60 GB"), "{printed}");
+    assert!(printed.contains("size = \"s-1vcpu-1gb\""), "the diagnostic points at `size`: {printed}");
+    assert!(printed.contains("a Droplet's disk never shrinks"), "{printed}");
+
+    // A size DigitalOcean refuses: its message on `size`, and the Droplet is on again.
+    write("s-2vcpu-3gb", "true");
+    let before = prism.requests().len();
+    let output = infra(&["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let printed = text(&output).split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("You specified an invalid size for Droplet resize."), "{printed}");
+    assert!(printed.contains("size = \"s-2vcpu-3gb\""), "the diagnostic points at `size`: {printed}");
+    let actions = prism.requests()[before..].iter().filter(|r| r.ends_with("/actions")).count();
+    assert_eq!(actions, 3, "power_off, the refused resize, power_on: {:?}", prism.requests());
+    assert_eq!(prism.listed("/v2/droplets", "droplets")[0]["status"], "active");
+
+    write("s-2vcpu-2gb", "true");
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/v2/droplets", "droplets").is_empty());
+    prism.assert_no_violations();
+}
+
+/// A plan over many Droplets and VPCs reads each kind from its list (every page of it),
+/// not one GET each; a Droplet deleted behind Infra's back is still told from the rest
+/// (not in the list, it is read by itself and is gone).
+#[test]
+fn a_plan_over_many_droplets_reads_their_list_instead_of_one_request_each() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        r#"
+provider digitalocean {{
+  api_url = "{url}"
+}}
+
+resource digitalocean.droplet web for i in range(10) {{
+  name   = "web-${{i}}"
+  region = "nyc3"
+  size   = "s-1vcpu-1gb"
+  image  = "debian-12-x64"
+}}
+
+resource digitalocean.vpc net for i in range(8) {{
+  name   = "net-${{i}}"
+  region = "nyc3"
+}}
+"#,
+        url = prism.url
+    );
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    // Pages of 4: three for the Droplets, two for the VPCs.
+    prism.control("page_size", json!({"max": 4}));
+    let sorted = |mut requests: Vec<String>| {
+        requests.sort();
+        requests
+    };
+    let before = prism.requests().len();
+    assert_exit(&infra(&["plan", "--detailed-exitcode"]), 0);
+    let requests = sorted(prism.requests()[before..].to_vec());
+    assert_eq!(requests, [&["GET /v2/droplets"; 3][..], &["GET /v2/vpcs"; 2]].concat(), "the lists, every page");
+
+    let gone = prism.listed("/v2/droplets", "droplets")[3]["id"].clone();
+    let (status, _) = prism.api("DELETE", &format!("/v2/droplets/{gone}"), None);
+    assert_eq!(status, 204);
+    let before = prism.requests().len();
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("has been deleted outside of Infra"), "{}", text(&plan));
+    assert!(text(&plan).contains("1 to add, 0 to change, 0 to destroy"), "{}", text(&plan));
+    let requests = sorted(prism.requests()[before..].to_vec());
+    let droplet_pages =
+        ["GET /v2/droplets".to_string(), "GET /v2/droplets".to_string(), "GET /v2/droplets".to_string()];
+    let expected = [
+        &droplet_pages[..],
+        &[format!("GET /v2/droplets/{gone}")],
+        &["GET /v2/vpcs".to_string(), "GET /v2/vpcs".to_string()],
+    ]
+    .concat();
+    assert_eq!(requests, expected);
+    prism.control("page_size", json!({"max": 200}));
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}
+
+/// What `pydo` makes, Infra imports: a VPC and a Droplet in it, made by DigitalOcean's
+/// own client, are taken over by `infra import` and then plan with nothing to change.
+#[test]
+fn infra_imports_a_droplet_and_a_vpc_that_pydo_made() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let vpc = prism.pydo(
+        "client.vpcs.create(body={'name': 'legacy-net', 'region': 'nyc3', 'description': 'made by pydo'}, \
+         enforce_https=False)",
+    );
+    let vpc_id = vpc["vpc"]["id"].as_str().expect("a VPC id").to_string();
+    let body = format!(
+        "{{'name': 'legacy-1', 'region': 'nyc3', 'size': 's-1vcpu-1gb', 'image': 'debian-12-x64', \
+         'tags': ['legacy'], 'vpc_uuid': '{vpc_id}'}}"
+    );
+    let droplet = prism.pydo(&format!("client.droplets.create(body={body}, enforce_https=False)"));
+    let droplet_id = droplet["droplet"]["id"].to_string();
+    let module = |tags: &str| {
+        format!(
+            r#"
+provider digitalocean {{
+  api_url = "{url}"
+}}
+
+resource digitalocean.vpc net {{
+  name        = "legacy-net"
+  region      = "nyc3"
+  description = "made by pydo"
+}}
+
+resource digitalocean.droplet legacy {{
+  name     = "legacy-1"
+  region   = "nyc3"
+  size     = "s-1vcpu-1gb"
+  image    = "debian-12-x64"
+  tags     = {tags}
+  vpc_uuid = net.id
+}}
+"#,
+            url = prism.url
+        )
+    };
+    std::fs::write(dir.join("main.infra"), module(r#"["legacy"]"#)).expect("write the module");
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    assert_exit(&infra(&["import", "net", &vpc_id]), 0);
+    assert_exit(&infra(&["import", "legacy", &droplet_id]), 0);
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+
+    // Infra's change shows in pydo's reading; its destroy leaves pydo nothing.
+    std::fs::write(dir.join("main.infra"), module(r#"["legacy", "web"]"#)).expect("write the module");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let read = prism.pydo(&format!("client.droplets.get({droplet_id}, enforce_https=False)"));
+    assert_eq!(read["droplet"]["tags"], json!(["legacy", "web"]));
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    assert_eq!(prism.pydo("client.droplets.list(enforce_https=False)")["droplets"], json!([]));
+    assert_eq!(prism.pydo("client.vpcs.list(enforce_https=False)")["vpcs"], json!([]));
     prism.assert_no_violations();
 }

@@ -14,7 +14,9 @@ Usage: digitalocean.py PORT TOKEN. Requests need `Authorization: Bearer TOKEN` (
 What it simulates besides plain state:
 - a Droplet is `new` for the first two GETs that see it, then `active`;
 - a Droplet action is `in-progress` for the first GET of `/v2/actions/ID`, then
-  `completed`, and takes effect when it is made;
+  `completed`, and takes effect when it is made; `resize` needs the Droplet off
+  (`power_off`) and never shrinks its disk, `power_off` of one already off (and
+  `power_on` of one already on) is a 422, as DigitalOcean answers;
 - a volume action (`attach`, `detach`, `resize`) completes the same way; an attached
   volume cannot be deleted;
 - a VPC without `ip_range` gets a /24 of 10.100.0.0/14;
@@ -251,12 +253,42 @@ def droplet_action(droplet_id, body):
         features = [f for f in droplet["features"] if f != "backups"]
         droplet["features"] = features + (["backups"] if kind == "enable_backups" else [])
     elif kind in ("power_off", "shutdown"):
+        if droplet["status"] == "off":
+            raise Failure(422, "Droplet is already powered off.")
         droplet["status"] = "off"
     elif kind == "power_on":
+        if droplet["status"] == "active":
+            raise Failure(422, "Droplet is already powered on.")
         droplet["status"] = "active"
+    elif kind == "resize":
+        droplet_resize(droplet, body)
     else:
         raise Failure(422, f"the stand-in does not model the `{kind}` action")
     return 201, {"action": public(action_create(int(droplet_id), kind))}
+
+
+def droplet_resize(droplet, body):
+    """The `resize` action: only on a Droplet that is off; `disk` (false when left out)
+    grows the disk to the size's, and a size with a smaller disk than the Droplet's is
+    refused, since a disk never shrinks."""
+    need(body, "size")
+    size = next((s for s in SIZES if s["slug"] == body["size"]), None)
+    if size is None:
+        raise Failure(422, "You specified an invalid size for Droplet resize.")
+    if droplet["status"] != "off":
+        raise Failure(422, "Droplet is currently on. Please power it off to run this event.")
+    if size["disk"] < droplet["disk"]:
+        raise Failure(422, "This size is not available because it has a smaller disk.")
+    droplet.update(size=size, size_slug=size["slug"], memory=size["memory"], vcpus=size["vcpus"])
+    if body.get("disk"):
+        droplet["disk"] = size["disk"]
+
+
+def droplet_actions(droplet_id, query, path):
+    find("droplets", droplet_id)
+    actions = [a for a in STATE["actions"].values()
+               if a["resource_type"] == "droplet" and a["resource_id"] == int(droplet_id)]
+    return listed("actions", actions, query, path)
 
 
 def tag_resources(tag, body, add):
@@ -538,6 +570,7 @@ ROUTES = [
     ("POST", r"/v2/droplets", lambda g, b, q, p: droplet_create(b)),
     ("GET", r"/v2/droplets/(\d+)", lambda g, b, q, p: droplet_get(g[0])),
     ("DELETE", r"/v2/droplets/(\d+)", lambda g, b, q, p: deleted("droplets", g[0])),
+    ("GET", r"/v2/droplets/(\d+)/actions", lambda g, b, q, p: droplet_actions(g[0], q, p)),
     ("POST", r"/v2/droplets/(\d+)/actions", lambda g, b, q, p: droplet_action(g[0], b)),
     ("GET", r"/v2/actions/(\d+)", lambda g, b, q, p: action_get(g[0])),
     ("POST", r"/v2/tags", lambda g, b, q, p: tag_create(b)),

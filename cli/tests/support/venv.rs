@@ -1,4 +1,4 @@
-//! Python virtual environments for tests (Mimic, python-novaclient, linode-cli), made once
+//! Python virtual environments for tests (Mimic, python-novaclient, linode-cli, pydo), made once
 //! in a cache outside the clone (`$INFRA_TEST_CACHE`, by default `~/.cache/infra-tests`,
 //! as `NAME/`), when missing, under a lock file so two test binaries do not make one at
 //! once. A virtual environment cannot be moved (its scripts name its interpreter by

@@ -29,7 +29,7 @@ pub async fn domain_read(client: &Client, current: &Attributes) -> ApiResult<Opt
 
 /// A zone as attributes; `ip_address` only shapes the zone's first record, so the state
 /// keeps it as configured.
-fn domain_attributes(domain: &Json, current: &Attributes) -> Attributes {
+pub fn domain_attributes(domain: &Json, current: &Attributes) -> Attributes {
     let name = domain["name"].as_str().unwrap_or_default();
     [
         ("id".to_string(), Value::string(name)),

@@ -1,18 +1,19 @@
 //! `digitalocean.droplet`: create a Droplet and wait until it is `active`; read it back;
-//! rename it, switch its backups and change its tags in place (each a Droplet action or
-//! a tag's resources, waited for). Write-only settings (`ssh_keys`, `user_data`) are kept
-//! as the state has them, since the API never returns them.
+//! resize it (power off, resize, power on), rename it, switch its backups and change its
+//! tags in place (each a Droplet action or a tag's resources, waited for). Write-only
+//! settings (`ssh_keys`, `user_data`, `resize_disk`) are kept as the state has them,
+//! since the API never returns them.
 
 use std::time::Instant;
 
 use infra_provider_kit::json::{from_json, json_strings, unordered};
 use infra_provider_kit::timeout;
-use infra_runtime::provider::{Attributes, CreateProgress};
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
 use super::client::{ApiError, ApiResult, Client};
-use super::{attribute, flag, found, id, id_number, strings, text};
+use super::{attribute, flag, found, id, id_number, known, strings, text};
 
 /// Settings the API never returns: the state keeps what was configured.
 /// (`timeouts` is Infra's own setting, never sent.)
@@ -86,7 +87,7 @@ fn address(droplet: &Json, version: &str, kind: &str) -> Value {
 }
 
 /// A Droplet as attributes, with the write-only settings taken from `current`.
-fn attributes_of(droplet: &Json, current: &Attributes) -> Attributes {
+pub fn attributes_of(droplet: &Json, current: &Attributes) -> Attributes {
     let features = json_strings(&droplet["features"]);
     let has = |feature: &str| Value::bool(features.iter().any(|f| f == feature));
     let droplet_id = droplet["id"].to_string();
@@ -112,6 +113,7 @@ fn attributes_of(droplet: &Json, current: &Attributes) -> Attributes {
     for name in WRITE_ONLY {
         put(name, attribute(current, name).clone());
     }
+    put("resize_disk", Value::bool(flag(current, "resize_disk").unwrap_or(true)));
     // The image it was created from, as configured; on import, as the API says.
     let image = attribute(current, "image");
     let reported = droplet["image"]["slug"].as_str().map_or_else(|| droplet["image"]["id"].to_string(), str::to_string);
@@ -126,9 +128,15 @@ async fn act(client: &Client, droplet_id: &str, body: Json) -> ApiResult<()> {
     client.complete(&operation, &answer["action"]).await
 }
 
-pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -> ApiResult<Attributes> {
+/// Changes the Droplet in place: a new `size` first (see [`resize`]), then its name,
+/// backups and tags. A refused resize is a diagnostic on `size`.
+pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
     let droplet_id = id(prior);
     let changed = |name: &str| !attribute(prior, name).equals(attribute(planned, name));
+    if let Some(size) = text(planned, "size").filter(|_| changed("size")) {
+        let disk = flag(planned, "resize_disk").unwrap_or(true);
+        resize(client, &droplet_id, &size, disk).await.map_err(|e| ProviderError::from(e).on_attribute("size"))?;
+    }
     if let Some(name) = text(planned, "name").filter(|_| changed("name")) {
         act(client, &droplet_id, json!({"type": "rename", "name": name})).await?;
     }
@@ -139,8 +147,63 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
     if changed("tags") {
         retag(client, "droplet", &droplet_id, &strings(prior, "tags"), &strings(planned, "tags")).await?;
     }
-    found(read(client, planned).await?, "read the Droplet")
+    Ok(found(read(client, planned).await?, "read the Droplet")?)
 }
+
+/// Resizes the Droplet as DigitalOcean requires and Terraform does it: power it off
+/// (one already off is fine), resize (`disk` grows the disk too), power it on, each
+/// action waited for. It is powered on again when the resize fails, so a refused size
+/// does not leave it off.
+async fn resize(client: &Client, droplet_id: &str, size: &str, disk: bool) -> ApiResult<()> {
+    match act(client, droplet_id, json!({"type": "power_off"})).await {
+        Err(error) if error.status == 422 && error.message.contains("already powered off") => {}
+        other => other?,
+    }
+    let resized = act(client, droplet_id, json!({"type": "resize", "size": size, "disk": disk})).await;
+    let powered_on = act(client, droplet_id, json!({"type": "power_on"})).await;
+    resized.and(powered_on)
+}
+
+/// What a plan says about a new `size` of a Droplet kept in place (`planned`'s id is
+/// the prior's): its memory, CPUs and disk are unknown until the resize, and a size whose
+/// disk is smaller than the Droplet's is refused, since a disk never shrinks (DigitalOcean
+/// refuses it too). Sizes are known by [`SIZE_DISKS`]; any other is left to the API.
+pub fn plan_resize(prior: &Attributes, planned: &mut Attributes) -> ProviderResult<()> {
+    let in_place = known(planned, "id").is_some();
+    let Some(size) = text(planned, "size").filter(|size| in_place && text(prior, "size").as_ref() != Some(size)) else {
+        return Ok(());
+    };
+    let current_disk = known(prior, "disk").and_then(Value::as_number);
+    let new_disk = SIZE_DISKS.iter().find(|(slug, _)| *slug == size).map(|(_, disk)| *disk);
+    if let (Some(current_disk), Some(new_disk)) = (current_disk, new_disk) {
+        if new_disk < current_disk {
+            return Err(ProviderError::new(format!(
+                "size `{size}` has a {new_disk} GB disk, smaller than the Droplet's {current_disk} GB"
+            ))
+            .on_attribute("size")
+            .with_help(
+                "a Droplet's disk never shrinks (a resize with `resize_disk = true`, the default, grew it for \
+                 good): choose a size with a disk of at least that, or replace the Droplet",
+            ));
+        }
+    }
+    for name in ["memory", "vcpus", "disk"] {
+        planned.insert(name.to_string(), Value::unknown(infra_compiler::types::Type::Number));
+    }
+    Ok(())
+}
+
+/// The disk, in GB, of DigitalOcean's Basic sizes (its published size list); the plan
+/// refuses a resize it can tell would shrink the disk.
+const SIZE_DISKS: [(&str, f64); 7] = [
+    ("s-1vcpu-512mb-10gb", 10.0),
+    ("s-1vcpu-1gb", 25.0),
+    ("s-1vcpu-2gb", 50.0),
+    ("s-2vcpu-2gb", 60.0),
+    ("s-2vcpu-4gb", 80.0),
+    ("s-4vcpu-8gb", 160.0),
+    ("s-8vcpu-16gb", 320.0),
+];
 
 /// Tags a resource (`resource_type` is `droplet` or `volume`) with the tags in `after`
 /// but not `before` (making each tag first) and untags it from those in `before` but not
@@ -213,5 +276,30 @@ mod tests {
         assert_eq!(body["image"], json!(12345));
         assert_eq!(body["ssh_keys"], json!([77, "aa:bb"]));
         assert_eq!(body["backups"], json!(false));
+    }
+
+    #[test]
+    fn a_size_with_a_smaller_disk_is_refused_and_a_bigger_one_plans_unknown_sizes() {
+        let prior: Attributes =
+            [("id", Value::string("42")), ("size", Value::string("s-2vcpu-2gb")), ("disk", Value::number(60.0))]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+        let with_size = |size: &str| {
+            let mut planned = prior.clone();
+            planned.insert("size".to_string(), Value::string(size));
+            planned
+        };
+        let error = plan_resize(&prior, &mut with_size("s-1vcpu-1gb")).expect_err("a 25 GB size refused");
+        assert_eq!(error.attribute.as_deref(), Some("size"));
+        assert!(error.message.contains("25 GB disk, smaller than the Droplet's 60 GB"), "{}", error.message);
+        let mut planned = with_size("s-2vcpu-4gb");
+        plan_resize(&prior, &mut planned).expect("a bigger size");
+        assert!(!planned["disk"].is_known());
+        // A size Infra does not know is left to DigitalOcean; a replacement is no resize.
+        plan_resize(&prior, &mut with_size("c-2")).expect("an unknown size");
+        let mut replaced = with_size("s-1vcpu-1gb");
+        replaced.insert("id".to_string(), Value::unknown(infra_compiler::types::Type::String));
+        plan_resize(&prior, &mut replaced).expect("a replacement");
     }
 }

@@ -78,7 +78,7 @@ fn ids_of(value: &Json) -> Vec<String> {
     value.as_array().map(|ids| ids.iter().map(id_text).collect()).unwrap_or_default()
 }
 
-fn attributes_of(firewall: &Json, current: &Attributes) -> Attributes {
+pub fn attributes_of(firewall: &Json, current: &Attributes) -> Attributes {
     let mut attributes = Attributes::new();
     attributes.insert("id".to_string(), Value::string(id_text(&firewall["id"])));
     attributes.insert("name".to_string(), from_json(&firewall["name"]));

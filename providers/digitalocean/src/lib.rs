@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use infra_compiler::schema::{ProviderSchema, Schema};
 use infra_provider_kit::json::{from_json, read_back};
+use infra_provider_kit::listed::ListedReads;
 use infra_provider_kit::{attribute, known, plan_attributes, resource_schema, unknown_kind};
 use infra_runtime::provider::{
     Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
@@ -57,13 +58,40 @@ impl ProviderFactory for DigitalOceanFactory {
         let api_url =
             text(config, "api_url").or_else(|| env("DIGITALOCEAN_API_URL")).unwrap_or(DEFAULT_API_URL.to_string());
         let client = Client::new(&api_url, &token)?;
-        Ok(Arc::new(DigitalOcean { schema: self.schema.clone(), client }))
+        Ok(Arc::new(DigitalOcean { schema: self.schema.clone(), client, listed: ListedReads::default() }))
     }
 }
 
 struct DigitalOcean {
     schema: ProviderSchema,
     client: Client,
+    /// The kinds a plan reads many objects of, each read from one list (see
+    /// [`DigitalOcean::expect_reads`]).
+    listed: ListedReads,
+}
+
+/// A kind DigitalOcean lists: where (every page, see [`Client::list`]), the list's key
+/// in the answer, and the field that is the state's id.
+struct ListOf {
+    path: &'static str,
+    key: &'static str,
+    id_field: &'static str,
+}
+
+/// The kinds DigitalOcean lists in one (paged) request. Records, attachments and
+/// assignments are not: they are read through their zone, volume or address.
+fn list_of(kind: &str) -> Option<ListOf> {
+    let (path, key, id_field) = match kind {
+        "droplet" => ("/v2/droplets", "droplets", "id"),
+        "ssh_key" => ("/v2/account/keys", "ssh_keys", "id"),
+        "domain" => ("/v2/domains", "domains", "name"),
+        "volume" => ("/v2/volumes", "volumes", "id"),
+        "firewall" => ("/v2/firewalls", "firewalls", "id"),
+        "vpc" => ("/v2/vpcs", "vpcs", "id"),
+        "reserved_ip" => ("/v2/reserved_ips", "reserved_ips", "ip"),
+        _ => return None,
+    };
+    Some(ListOf { path, key, id_field })
 }
 
 #[async_trait::async_trait]
@@ -81,6 +109,9 @@ impl Provider for DigitalOcean {
         for block in &schema.blocks {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
             planned.insert(block.name.clone(), value.unwrap_or_else(|| infra_provider_kit::absent_block(block)));
+        }
+        if let (Some(prior), "droplet") = (prior, kind) {
+            droplet::plan_resize(prior, &mut planned)?;
         }
         Ok(planned)
     }
@@ -114,15 +145,30 @@ impl Provider for DigitalOcean {
         Ok(self.complete(kind, created?))
     }
 
+    /// Many objects of a kind that DigitalOcean lists are read from the list (one
+    /// request a page of 200, not one per object); an object the list does not have is
+    /// read by itself, which tells a new one from a deleted one.
+    fn expect_reads(&self, kind: &str, count: usize) {
+        if list_of(kind).is_some() {
+            self.listed.expect(kind, count);
+        }
+    }
+
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
+        if let Some(listed) = self.read_listed(kind, current).await {
+            return Ok(ReadResult::Found(self.complete(kind, listed)));
+        }
         let found = self.read_object(kind, current).await?;
         Ok(found.map_or(ReadResult::Gone, |attributes| ReadResult::Found(self.complete(kind, attributes))))
     }
 
     async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.listed.forget(kind);
         let client = &self.client;
+        if kind == "droplet" {
+            return Ok(self.complete(kind, droplet::update(client, prior, planned).await?));
+        }
         let updated = match kind {
-            "droplet" => droplet::update(client, prior, planned).await,
             "ssh_key" => ssh_key::update(client, planned).await,
             "domain" => found(domain::domain_read(client, planned).await?, "read the domain"),
             "record" => domain::record_update(client, planned).await,
@@ -140,6 +186,7 @@ impl Provider for DigitalOcean {
     }
 
     async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
+        self.listed.forget(kind);
         let client = &self.client;
         let id = id(current);
         let deleted = match kind {
@@ -195,6 +242,24 @@ impl Provider for DigitalOcean {
 }
 
 impl DigitalOcean {
+    /// The object as the kind's list has it, when the plan reads this kind from its
+    /// list and the list has the object.
+    async fn read_listed(&self, kind: &str, current: &Attributes) -> Option<Attributes> {
+        let ListOf { path, key, id_field } = list_of(kind)?;
+        let operation = format!("list the {key}");
+        let fetch = || self.client.list(&operation, path, key);
+        let item = self.listed.item(kind, id_field, &id(current), fetch).await?;
+        Some(match kind {
+            "droplet" => droplet::attributes_of(&item, current),
+            "ssh_key" => ssh_key::attributes_of(&item, current),
+            "domain" => domain::domain_attributes(&item, current),
+            "volume" => volume::attributes_of(&item, current),
+            "firewall" => firewall::attributes_of(&item, current),
+            "vpc" => vpc::attributes_of(&item, current),
+            _ => reserved_ip::attributes_of(&item),
+        })
+    }
+
     async fn read_object(&self, kind: &str, current: &Attributes) -> ProviderResult<Option<Attributes>> {
         let client = &self.client;
         let found = match kind {
@@ -225,7 +290,11 @@ impl DigitalOcean {
 /// shows them.
 fn defaults(kind: &str) -> Vec<(&'static str, Value)> {
     match kind {
-        "droplet" => ["ipv6", "monitoring", "backups"].map(|name| (name, Value::bool(false))).to_vec(),
+        "droplet" => {
+            let mut defaults = ["ipv6", "monitoring", "backups"].map(|name| (name, Value::bool(false))).to_vec();
+            defaults.push(("resize_disk", Value::bool(true)));
+            defaults
+        }
         _ => Vec::new(),
     }
 }

@@ -25,7 +25,7 @@ pub async fn read(client: &Client, current: &Attributes) -> ApiResult<Option<Att
     Ok(answer.map(|answer| attributes_of(&answer["reserved_ip"])))
 }
 
-fn attributes_of(reserved: &Json) -> Attributes {
+pub fn attributes_of(reserved: &Json) -> Attributes {
     let ip = reserved["ip"].as_str().unwrap_or_default();
     [
         ("id".to_string(), Value::string(ip)),

@@ -67,7 +67,10 @@ fn droplet() -> Schema {
         vec![
             hostname("The Droplet's name and hostname; changed in place (a `rename` action)."),
             region(),
-            required("size", "The size's slug, such as `s-1vcpu-1gb`.").force_new(),
+            required(
+                "size",
+                "The size's slug, such as `s-1vcpu-1gb`; resized in place (powered off, resized, powered on).",
+            ),
             required("image", "The image's slug (`debian-12-x64`) or id.").force_new(),
             strings(
                 "ssh_keys",
@@ -83,6 +86,10 @@ fn droplet() -> Schema {
             flag("ipv6", "Whether it has a public IPv6 address; false by default.").force_new(),
             flag("monitoring", "Whether the monitoring agent is installed; false by default.").force_new(),
             flag("backups", "Whether weekly backups are on; false by default; changed in place."),
+            flag(
+                "resize_disk",
+                "Whether a resize grows the disk too, which cannot be undone; true by default; never read back.",
+            ),
             computed("ipv4_address", "The public IPv4 address."),
             computed("ipv4_address_private", "The private IPv4 address in its VPC."),
             computed("ipv6_address", "The public IPv6 address, with `ipv6`."),

@@ -35,7 +35,7 @@ pub async fn update(client: &Client, planned: &Attributes) -> ApiResult<Attribut
 
 /// DigitalOcean keeps a key without the trailing newline `tls.private_key` ends it with:
 /// the same key, so the state keeps it as configured.
-fn attributes_of(key: &Json, current: &Attributes) -> Attributes {
+pub fn attributes_of(key: &Json, current: &Attributes) -> Attributes {
     let actual = key["public_key"].as_str().unwrap_or_default();
     let configured = attribute(current, "public_key");
     let public_key = match configured.as_str() {

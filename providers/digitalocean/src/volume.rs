@@ -58,7 +58,7 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
     found(read(client, planned).await?, "read the volume")
 }
 
-fn attributes_of(volume: &Json, current: &Attributes) -> Attributes {
+pub fn attributes_of(volume: &Json, current: &Attributes) -> Attributes {
     let volume_id = id_text(&volume["id"]);
     let droplet_ids: Vec<String> =
         volume["droplet_ids"].as_array().map(|ids| ids.iter().map(id_text).collect()).unwrap_or_default();

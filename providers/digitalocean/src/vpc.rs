@@ -39,7 +39,7 @@ pub async fn update(client: &Client, planned: &Attributes) -> ApiResult<Attribut
 }
 
 /// A VPC as attributes; an empty description reads as null where the state has null.
-fn attributes_of(vpc: &Json, current: &Attributes) -> Attributes {
+pub fn attributes_of(vpc: &Json, current: &Attributes) -> Attributes {
     let description = from_json(&vpc["description"]);
     let description = if description.as_str() == Some("") && attribute(current, "description").is_null() {
         Value::null()

@@ -1,6 +1,7 @@
 //! What every provider family shares: building schemas ([`schema`]), reading attributes
 //! ([`attributes`]), the planning rule most resource kinds follow ([`plan`]), JSON documents
-//! of REST APIs as attributes ([`json`]) and retrying HTTP calls ([`retry`]).
+//! of REST APIs as attributes ([`json`]), retrying HTTP calls ([`retry`]) and reading many
+//! objects of a kind from its list ([`listed`]).
 //!
 //! The built-in providers in `stdlib` and each provider family's own crate
 //! (`providers/aws`, ...) depend on this crate, never on each other; `stdlib` registers
@@ -8,6 +9,7 @@
 
 pub mod attributes;
 pub mod json;
+pub mod listed;
 pub mod plan;
 pub mod retry;
 pub mod schema;

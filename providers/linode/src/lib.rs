@@ -3,8 +3,7 @@
 //! names follow Terraform's Linode provider (`linode_instance` is `linode.instance`).
 //! docs/providers/linode.md is the reference for users.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
@@ -15,6 +14,7 @@ use infra_runtime::Value;
 use serde_json::Value as Json;
 
 use infra_provider_kit::json::{from_json, json_strings, read_back, to_json, unordered};
+use infra_provider_kit::listed::ListedReads;
 use infra_provider_kit::{absent_block, attribute, known, plan_attributes, resource_schema, unknown_kind};
 
 use self::client::{Client, LinodeResult, DEFAULT_API_URL};
@@ -58,7 +58,7 @@ impl ProviderFactory for LinodeFactory {
         })?;
         let api_url = text(config, "api_url").or_else(|| env("LINODE_URL")).unwrap_or(DEFAULT_API_URL.to_string());
         let client = Client::new(&api_url, &token)?;
-        Ok(Arc::new(Linode { schema: self.schema.clone(), client, listed: Mutex::default() }))
+        Ok(Arc::new(Linode { schema: self.schema.clone(), client, listed: ListedReads::default() }))
     }
 }
 
@@ -66,24 +66,17 @@ struct Linode {
     schema: ProviderSchema,
     client: Client,
     /// The kinds a plan reads many objects of, each read from one list (see
-    /// [`Linode::expect_reads`]): fetched once by the first read, by id.
-    listed: Mutex<HashMap<&'static str, Listed>>,
+    /// [`Linode::expect_reads`]).
+    listed: ListedReads,
 }
 
-type Listed = Arc<tokio::sync::OnceCell<HashMap<String, Json>>>;
-
-/// From how many objects of a kind a plan reads them from the kind's list: a list is
-/// paged by 500, so one request for fewer objects than that in most accounts, while
-/// a few objects in a large account are cheaper read one by one.
-const LIST_FROM: usize = 8;
-
 /// The kinds Linode lists in one (paged) request, and where.
-fn list_path(kind: &str) -> Option<(&'static str, &'static str)> {
+fn list_path(kind: &str) -> Option<&'static str> {
     match kind {
-        "instance" => Some(("instance", "/linode/instances")),
-        "sshkey" => Some(("sshkey", "/profile/sshkeys")),
-        "domain" => Some(("domain", "/domains")),
-        "volume" => Some(("volume", "/volumes")),
+        "instance" => Some("/linode/instances"),
+        "sshkey" => Some("/profile/sshkeys"),
+        "domain" => Some("/domains"),
+        "volume" => Some("/volumes"),
         _ => None,
     }
 }
@@ -151,8 +144,8 @@ impl Provider for Linode {
     /// page, not one per object); an object the list does not have is read by itself,
     /// which tells a new one from a deleted one.
     fn expect_reads(&self, kind: &str, count: usize) {
-        if let (Some((kind, _)), true) = (list_path(kind), count >= LIST_FROM) {
-            self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(kind, Listed::default());
+        if list_path(kind).is_some() {
+            self.listed.expect(kind, count);
         }
     }
 
@@ -226,26 +219,20 @@ impl Linode {
     /// The object as the kind's list has it, when the plan reads this kind from its
     /// list and the list has the object.
     async fn read_listed(&self, kind: &str, current: &Attributes) -> Option<Attributes> {
-        let (_, path) = list_path(kind)?;
-        let listed = self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(kind).cloned()?;
+        let path = list_path(kind)?;
         let operation = format!("list the {kind}s");
-        let fetch = || async {
-            let items = self.client.list(&operation, path).await?;
-            Ok::<_, client::LinodeError>(items.into_iter().map(|item| (item["id"].to_string(), item)).collect())
-        };
-        let items = listed.get_or_try_init(fetch).await.ok()?;
-        let item = items.get(&id(current))?;
+        let item = self.listed.item(kind, "id", &id(current), || self.client.list(&operation, path)).await?;
         Some(match kind {
-            "instance" => instance::attributes_of(item, current),
-            "sshkey" => sshkey::attributes_of(item, current),
-            "domain" => domain::domain_attributes(item, current),
-            _ => volume::attributes_of(item, current),
+            "instance" => instance::attributes_of(&item, current),
+            "sshkey" => sshkey::attributes_of(&item, current),
+            "domain" => domain::domain_attributes(&item, current),
+            _ => volume::attributes_of(&item, current),
         })
     }
 
     /// Forgets the list of a kind that was just changed.
     fn changed(&self, kind: &str) {
-        self.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(kind);
+        self.listed.forget(kind);
     }
 
     async fn read_object(&self, kind: &str, current: &Attributes) -> ProviderResult<Option<Attributes>> {
