@@ -172,7 +172,9 @@ fn attribute_changes(
                     (None, Some(block)) => !a.equals(b) && crate::compare::block_equivalent(block, a, b),
                     (None, None) => false,
                 };
-                if same {
+                // An equal value (marks included) is the prior one: sharing it lets the
+                // freshly evaluated copy go.
+                if same || a == b {
                     after = Some(a.clone());
                 }
             }
