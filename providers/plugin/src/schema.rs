@@ -11,6 +11,9 @@ use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderS
 use infra_compiler::types::{ObjectField, Type};
 use serde::{Deserialize, Serialize};
 
+use infra_compiler::Diagnostic;
+
+use crate::codes;
 use crate::protocol::{tfplugin5, tfplugin6};
 
 /// Everything a plugin declares.
@@ -448,6 +451,81 @@ impl SchemaCache {
             })
             .collect()
     }
+}
+
+/// What `infra init` learned of one installed plugin's schema.
+pub struct Learned {
+    pub name: String,
+    pub protocol: u32,
+    /// The cache held it for this version already, so the plugin was not started.
+    pub reused: bool,
+}
+
+/// Learns the schema of every installed plugin (starting each whose source and version
+/// the cache does not hold yet) and writes the cache anew, holding exactly these.
+/// A plugin that cannot answer is E0915, naming its log; the cache is then left as it
+/// was.
+pub fn cache_schemas(module_dir: &Path, installed: &[crate::Installed]) -> Result<Vec<Learned>, Vec<Diagnostic>> {
+    let before = SchemaCache::read(module_dir).unwrap_or_default();
+    let mut cache = SchemaCache::default();
+    let mut learned = Vec::new();
+    let mut errors = Vec::new();
+    for plugin in installed {
+        let source = plugin.address.to_string();
+        let version = plugin.version.to_string();
+        let held = before.plugins.values().find(|p| p.source == source && p.version == version);
+        if let Some(held) = held {
+            learned.push(Learned { name: plugin.name.clone(), protocol: held.protocol, reused: true });
+            cache.plugins.insert(plugin.name.clone(), held.clone());
+            continue;
+        }
+        let log = module_dir.join(".infra/plugins/logs").join(format!("{}.log", plugin.name));
+        let outcome = program(&plugin.dir, &plugin.address.type_name).and_then(|program| {
+            let _ = std::fs::create_dir_all(log.parent().unwrap_or(module_dir));
+            crate::client::learn_schema(&program, &log).map_err(|e| e.to_string())
+        });
+        match outcome {
+            Ok(answer) => {
+                learned.push(Learned { name: plugin.name.clone(), protocol: answer.protocol, reused: false });
+                let provider_type = plugin.address.type_name.clone();
+                let entry =
+                    CachedPlugin { source, provider_type, version, protocol: answer.protocol, schema: answer.schema };
+                cache.plugins.insert(plugin.name.clone(), entry);
+            }
+            Err(problem) => errors.push(
+                Diagnostic::error(
+                    codes::SCHEMA_FAILED,
+                    format!("plugin `{}` ({source} {version}) did not give its schema", plugin.name),
+                )
+                .with_note(format!("{problem}; its log is {}", log.display()))
+                .with_help("the plugin must run on this machine: check its log, or install another version"),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    cache.write(module_dir).map_err(|e| {
+        vec![Diagnostic::error(
+            codes::SCHEMA_FAILED,
+            format!("{} cannot be written: {e}", SchemaCache::path(module_dir).display()),
+        )
+        .with_help("check that the module's directory is writable")]
+    })?;
+    Ok(learned)
+}
+
+/// The plugin program in an installed package: `terraform-provider-TYPE[_vVERSION]`.
+fn program(dir: &Path, provider_type: &str) -> Result<PathBuf, String> {
+    let prefix = format!("terraform-provider-{provider_type}");
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{} cannot be read: {e}", dir.display()))?;
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix)))
+        .collect();
+    found.sort();
+    found.into_iter().next().ok_or_else(|| format!("its package in {} holds no `{prefix}` program", dir.display()))
 }
 
 #[cfg(test)]
