@@ -93,3 +93,34 @@ fn plan_says_running_a_plugin_is_not_built_yet_once_its_schema_is_cached() {
     assert!(printed.contains("not built yet"), "{printed}");
     assert!(!printed.contains("secret"), "the API key is not printed: {printed}");
 }
+
+/// The language server reads the same cache: its diagnostics know the plugin's
+/// attributes, and hover shows the descriptions the plugin gave.
+#[test]
+fn the_language_server_knows_the_cached_schema() {
+    use common::lsp_client::{uri, Client};
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    let dir = module.path().canonicalize().unwrap();
+    let text = format!("{DECLARED}{RESOURCES}").replace("  name = \"app\"\n", "  name = \"app\"\n  colour = \"red\"\n");
+    write_module(&dir, &text);
+    ok(&dir, &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    let file = dir.join("main.infra");
+    let mut client = Client::start(std::path::Path::new(env!("CARGO_BIN_EXE_infra")), &dir);
+    client.open(&file, &text);
+    let diagnostics = client.diagnostics_for(&file);
+    let codes: Vec<&str> = diagnostics.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["E0401"], "only the unknown attribute: {diagnostics:?}");
+
+    let offset = text.find("folder_id").unwrap() + 2;
+    let line = text[..offset].matches('\n').count();
+    let character = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let params = serde_json::json!({
+        "textDocument": { "uri": uri(&file) },
+        "position": { "line": line, "character": character },
+    });
+    let hover = client.request("textDocument/hover", params);
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("Parent folder ID. Use the Home folder ID as root."), "{hover}");
+    assert_eq!(client.shutdown(), 0);
+}

@@ -23,6 +23,16 @@ impl<'a> WithPlugins<'a> {
         WithPlugins { base, plugins }
     }
 
+    /// `base` with these plugin providers, by name.
+    pub fn with(base: &'a dyn Schemas, plugins: BTreeMap<String, ProviderSchema>) -> WithPlugins<'a> {
+        WithPlugins { base, plugins }
+    }
+
+    /// The plugin provider `name`, if one is cached (not a built-in one).
+    pub fn plugin(&self, name: &str) -> Option<&ProviderSchema> {
+        self.plugins.get(name)
+    }
+
     /// Whether any plugin schema is known.
     pub fn has_plugins(&self) -> bool {
         !self.plugins.is_empty()
