@@ -1,7 +1,8 @@
 //! The gRPC connection to a started plugin: TLS over the Unix socket (or TCP address)
 //! its handshake line named, with the client certificate the host gave it and the server
 //! certificate the line carried, speaking the protocol version the line chose (6, or 5
-//! for older plugins).
+//! for older plugins): the schema, validating and configuring the provider (values as
+//! MessagePack, `values.rs`), and stopping.
 //!
 //! go-plugin's automatic mutual TLS: each side's certificate is self-signed and trusted
 //! as is by the other. The host trusts exactly the certificate of the handshake line
@@ -24,7 +25,8 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::handshake::{self, Address, ClientCertificate, HandshakeError, PluginProcess, StartOptions};
 use crate::protocol::{tfplugin5, tfplugin6};
-use crate::schema::{self, PluginSchema};
+use crate::schema::{self, Block, PluginSchema};
+use crate::values::{self, PluginValue};
 
 /// The largest message the host accepts: the schemas of big providers run to tens of
 /// megabytes (Terraform allows as much).
@@ -50,6 +52,8 @@ pub enum PluginError {
     },
     /// The answer cannot be read (a schema type Infra does not know, say).
     Answer(String),
+    /// A value does not fit the schema it is sent under.
+    Value(String),
 }
 
 impl std::fmt::Display for PluginError {
@@ -61,6 +65,7 @@ impl std::fmt::Display for PluginError {
             PluginError::Call { call, message } => write!(f, "its `{call}` call failed: {message}"),
             PluginError::Diagnostics { call, errors } => write!(f, "its `{call}` call reported: {}", errors.join("; ")),
             PluginError::Answer(problem) => write!(f, "its answer cannot be read: {problem}"),
+            PluginError::Value(problem) => write!(f, "a value does not fit its schema: {problem}"),
         }
     }
 }
@@ -180,6 +185,63 @@ impl Connection {
         }
     }
 
+    /// Validates a provider configuration, a body of the provider schema `schema`
+    /// (`ValidateProviderConfig`, or `PrepareProviderConfig` in protocol 5): the
+    /// plugin's diagnostics, errors and warnings.
+    pub async fn validate_provider_config(
+        &mut self,
+        config: &PluginValue,
+        schema: &Block,
+    ) -> Result<Vec<PluginDiagnostic>, PluginError> {
+        let msgpack = values::encode_block(config, schema).map_err(PluginError::Value)?;
+        match &mut self.client {
+            Client::V6(client) => {
+                let config = Some(tfplugin6::DynamicValue { msgpack, json: Vec::new() });
+                let response = client
+                    .validate_provider_config(tfplugin6::validate_provider_config::Request { config })
+                    .await
+                    .map_err(|status| failed("ValidateProviderConfig", &status))?;
+                Ok(response.into_inner().diagnostics.into_iter().map(PluginDiagnostic::from).collect())
+            }
+            Client::V5(client) => {
+                let config = Some(tfplugin5::DynamicValue { msgpack, json: Vec::new() });
+                let response = client
+                    .prepare_provider_config(tfplugin5::prepare_provider_config::Request { config })
+                    .await
+                    .map_err(|status| failed("PrepareProviderConfig", &status))?;
+                Ok(response.into_inner().diagnostics.into_iter().map(PluginDiagnostic::from).collect())
+            }
+        }
+    }
+
+    /// Configures the provider (`ConfigureProvider`, or `Configure` in protocol 5); its
+    /// resources can be used after this, when no diagnostic is an error.
+    pub async fn configure_provider(
+        &mut self,
+        config: &PluginValue,
+        schema: &Block,
+    ) -> Result<Vec<PluginDiagnostic>, PluginError> {
+        let msgpack = values::encode_block(config, schema).map_err(PluginError::Value)?;
+        // Plugins see a Terraform version; they may compare it with their minimum.
+        let terraform_version = TERRAFORM_VERSION.to_string();
+        match &mut self.client {
+            Client::V6(client) => {
+                let config = Some(tfplugin6::DynamicValue { msgpack, json: Vec::new() });
+                let request =
+                    tfplugin6::configure_provider::Request { terraform_version, config, client_capabilities: None };
+                let response =
+                    client.configure_provider(request).await.map_err(|status| failed("ConfigureProvider", &status))?;
+                Ok(response.into_inner().diagnostics.into_iter().map(PluginDiagnostic::from).collect())
+            }
+            Client::V5(client) => {
+                let config = Some(tfplugin5::DynamicValue { msgpack, json: Vec::new() });
+                let request = tfplugin5::configure::Request { terraform_version, config, client_capabilities: None };
+                let response = client.configure(request).await.map_err(|status| failed("Configure", &status))?;
+                Ok(response.into_inner().diagnostics.into_iter().map(PluginDiagnostic::from).collect())
+            }
+        }
+    }
+
     /// Asks the plugin to stop what it is doing (`StopProvider`, or `Stop` in protocol 5).
     pub async fn stop(&mut self) -> Result<(), PluginError> {
         let error = match &mut self.client {
@@ -206,6 +268,58 @@ impl Connection {
         }
     }
 }
+
+/// The Terraform version the host says it is to a plugin: the one whose protocol
+/// features it speaks.
+pub const TERRAFORM_VERSION: &str = "1.11.0";
+
+/// A diagnostic a plugin reported, with the attribute it points at, if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginDiagnostic {
+    pub error: bool,
+    pub summary: String,
+    pub detail: String,
+    /// Where in the value: attribute names and element keys, outermost first.
+    pub path: Vec<PathStep>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PathStep {
+    Attribute(String),
+    Key(String),
+    Index(i64),
+}
+
+/// The two protocol versions' diagnostics have the same fields.
+macro_rules! diagnostic_from {
+    ($version:ident) => {
+        impl From<$version::Diagnostic> for PluginDiagnostic {
+            fn from(diagnostic: $version::Diagnostic) -> PluginDiagnostic {
+                use $version::attribute_path::step::Selector;
+                let steps = diagnostic.attribute.map(|path| path.steps).unwrap_or_default();
+                let path = steps
+                    .into_iter()
+                    .filter_map(|step| {
+                        Some(match step.selector? {
+                            Selector::AttributeName(name) => PathStep::Attribute(name),
+                            Selector::ElementKeyString(key) => PathStep::Key(key),
+                            Selector::ElementKeyInt(index) => PathStep::Index(index),
+                        })
+                    })
+                    .collect();
+                PluginDiagnostic {
+                    error: diagnostic.severity == $version::diagnostic::Severity::Error as i32,
+                    summary: diagnostic.summary,
+                    detail: diagnostic.detail,
+                    path,
+                }
+            }
+        }
+    };
+}
+
+diagnostic_from!(tfplugin6);
+diagnostic_from!(tfplugin5);
 
 /// What one look at a plugin learned: the protocol it speaks and its schema.
 pub struct Learned {

@@ -14,6 +14,7 @@
 //! - `schema.rs`: a plugin's schema as the protocol gives it, its cache beside the lock
 //!   file (`.infra/plugins/schemas.json`), and its translation to Infra's provider schema.
 //! - `schemas.rs`: cached plugin schemas layered over the built-in ones for the checker.
+//! - `values.rs`: values as MessagePack by the schema (`DynamicValue`), with unknowns.
 //! - `codes.rs`: this crate's diagnostic codes (E0910 on).
 
 pub mod client;
@@ -26,6 +27,7 @@ pub mod protocol;
 pub mod schema;
 pub mod schemas;
 pub mod source;
+pub mod values;
 
 pub use install::{init, InitOptions, Installed, Origin};
 pub use lock::LockFile;

@@ -106,3 +106,59 @@ fn a_connection_with_another_client_certificate_is_refused() {
     });
     assert!(!refused.is_empty());
 }
+
+/// The provider configuration crosses as MessagePack by the provider's schema: a
+/// configuration the plugin accepts configures it, and one it refuses comes back as its
+/// diagnostics, pointing at the attribute.
+#[test]
+fn the_workato_plugin_validates_and_configures_its_provider() {
+    use infra_provider_plugin::values::PluginValue;
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = ClientCertificate::generate().unwrap();
+    let program = program();
+    let log = dir.path().join("plugin.log");
+    let options = StartOptions {
+        program: &program,
+        client_certificate: Some(&certificate),
+        log: &log,
+        timeout: Duration::from_secs(60),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+
+    let process = start(&options).unwrap();
+    runtime.block_on(async {
+        let mut connection = Connection::open(&process, &certificate).await.unwrap();
+        let schema = connection.schema().await.unwrap();
+        let good = PluginValue::object([
+            ("base_url", PluginValue::string("https://127.0.0.1:8443")),
+            ("api_key", PluginValue::string("key-123")),
+        ]);
+        let diagnostics = connection.validate_provider_config(&good, &schema.provider).await.unwrap();
+        assert!(diagnostics.iter().all(|d| !d.error), "{diagnostics:?}");
+        let diagnostics = connection.configure_provider(&good, &schema.provider).await.unwrap();
+        assert!(diagnostics.iter().all(|d| !d.error), "{diagnostics:?}");
+    });
+    drop(process);
+
+    let process = start(&options).unwrap();
+    runtime.block_on(async {
+        let mut connection = Connection::open(&process, &certificate).await.unwrap();
+        let schema = connection.schema().await.unwrap();
+        let plain_http = PluginValue::object([
+            ("base_url", PluginValue::string("http://127.0.0.1:8080")),
+            ("api_key", PluginValue::string("key-123")),
+        ]);
+        // The plugin checks the scheme when it is configured, not when it validates.
+        let validated = connection.validate_provider_config(&plain_http, &schema.provider).await.unwrap();
+        assert_eq!(validated, []);
+        let configured = connection.configure_provider(&plain_http, &schema.provider).await.unwrap();
+        let [error] = &configured[..] else { panic!("one diagnostic: {configured:?}") };
+        assert!(error.error);
+        assert_eq!(error.summary, "base_url must start with https:// (http:// is not allowed)");
+        assert!(!format!("{configured:?}").contains("key-123"), "the API key is not repeated");
+        // A value that does not fit the schema is refused before it is sent.
+        let wrong = PluginValue::object([("base_url", PluginValue::Bool(true))]);
+        let refused = connection.configure_provider(&wrong, &schema.provider).await.unwrap_err();
+        assert!(refused.to_string().contains("`base_url`"), "{refused}");
+    });
+}

@@ -240,6 +240,50 @@ pub mod get_provider_schema {
         pub server_capabilities: ::core::option::Option<super::ServerCapabilities>,
     }
 }
+/// Protocol 5's provider validation may also return the configuration with defaults.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PrepareProviderConfig {}
+/// Nested message and enum types in `PrepareProviderConfig`.
+pub mod prepare_provider_config {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(message, optional, tag = "1")]
+        pub config: ::core::option::Option<super::DynamicValue>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, optional, tag = "1")]
+        pub prepared_config: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, repeated, tag = "2")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+    }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ClientCapabilities {
+    #[prost(bool, tag = "1")]
+    pub deferral_allowed: bool,
+    #[prost(bool, tag = "2")]
+    pub write_only_attributes_allowed: bool,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Configure {}
+/// Nested message and enum types in `Configure`.
+pub mod configure {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub terraform_version: ::prost::alloc::string::String,
+        #[prost(message, optional, tag = "2")]
+        pub config: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, optional, tag = "3")]
+        pub client_capabilities: ::core::option::Option<super::ClientCapabilities>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, repeated, tag = "1")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+    }
+}
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Stop {}
 /// Nested message and enum types in `Stop`.
@@ -381,6 +425,54 @@ pub mod provider_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("tfplugin5.Provider", "GetSchema"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn prepare_provider_config(
+            &mut self,
+            request: impl tonic::IntoRequest<super::prepare_provider_config::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::prepare_provider_config::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin5.Provider/PrepareProviderConfig",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin5.Provider", "PrepareProviderConfig"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn configure(
+            &mut self,
+            request: impl tonic::IntoRequest<super::configure::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::configure::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin5.Provider/Configure",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin5.Provider", "Configure"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn stop(

@@ -299,6 +299,47 @@ pub mod get_provider_schema {
     }
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ValidateProviderConfig {}
+/// Nested message and enum types in `ValidateProviderConfig`.
+pub mod validate_provider_config {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(message, optional, tag = "1")]
+        pub config: ::core::option::Option<super::DynamicValue>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, repeated, tag = "2")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+    }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ClientCapabilities {
+    #[prost(bool, tag = "1")]
+    pub deferral_allowed: bool,
+    #[prost(bool, tag = "2")]
+    pub write_only_attributes_allowed: bool,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ConfigureProvider {}
+/// Nested message and enum types in `ConfigureProvider`.
+pub mod configure_provider {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub terraform_version: ::prost::alloc::string::String,
+        #[prost(message, optional, tag = "2")]
+        pub config: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, optional, tag = "3")]
+        pub client_capabilities: ::core::option::Option<super::ClientCapabilities>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, repeated, tag = "1")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+    }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct StopProvider {}
 /// Nested message and enum types in `StopProvider`.
 pub mod stop_provider {
@@ -438,6 +479,54 @@ pub mod provider_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("tfplugin6.Provider", "GetProviderSchema"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn validate_provider_config(
+            &mut self,
+            request: impl tonic::IntoRequest<super::validate_provider_config::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::validate_provider_config::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/ValidateProviderConfig",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "ValidateProviderConfig"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn configure_provider(
+            &mut self,
+            request: impl tonic::IntoRequest<super::configure_provider::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::configure_provider::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/ConfigureProvider",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "ConfigureProvider"));
             self.inner.unary(req, path, codec).await
         }
         pub async fn stop_provider(
