@@ -57,9 +57,11 @@ pub fn run(args: &CheckArgs, out: Output) -> Report {
     report
 }
 
-/// Analyses the module in `dir` with the built-in providers and functions.
+/// Analyses the module in `dir` with the built-in providers and functions, and the
+/// schemas of the plugins `infra init` cached for it (`.infra/plugins/schemas.json`).
 pub fn analyze(dir: &std::path::Path) -> Analysis {
-    infra_compiler::analyze(dir, &FsLoader, infra_stdlib::builtin())
+    let schemas = infra_provider_plugin::schemas::WithPlugins::new(infra_stdlib::builtin(), dir);
+    infra_compiler::analyze(dir, &FsLoader, &schemas)
 }
 
 fn summary(analysis: &Analysis, errors: usize, warnings: usize, failed: bool) -> String {

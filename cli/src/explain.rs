@@ -133,6 +133,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0912", include_str!("../../docs/errors/E0912.md")),
     ("E0913", include_str!("../../docs/errors/E0913.md")),
     ("E0914", include_str!("../../docs/errors/E0914.md")),
+    ("E0915", include_str!("../../docs/errors/E0915.md")),
     ("W0001", include_str!("../../docs/errors/W0001.md")),
     ("W0002", include_str!("../../docs/errors/W0002.md")),
     ("W0700", include_str!("../../docs/errors/W0700.md")),

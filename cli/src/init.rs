@@ -1,7 +1,9 @@
 //! `infra init`: installs the provider plugins the configuration declares (`plugin`
 //! items, in the root module and the modules it calls) from the filesystem mirrors
 //! given with `--plugin-dir` and the shared cache (`INFRA_PLUGIN_CACHE_DIR`), and keeps
-//! `.infra.lock`. The choosing, hashing and locking are `infra_provider_plugin`'s.
+//! `.infra.lock`, then asks each plugin for its schema (once per version) and caches it
+//! in `.infra/plugins/schemas.json`. The choosing, hashing, locking and asking are
+//! `infra_provider_plugin`'s.
 
 use std::path::PathBuf;
 
@@ -9,6 +11,7 @@ use clap::Args;
 use infra_compiler::check::plugin::requirements;
 use infra_compiler::diagnostic::codes as language;
 use infra_compiler::Diagnostic;
+use infra_provider_plugin::schema::{cache_schemas, Learned};
 use infra_provider_plugin::{current_platform, init, FilesystemMirror, InitOptions, Installed, Origin, PackageSource};
 
 use crate::output::Report;
@@ -58,6 +61,12 @@ pub fn run(args: &InitArgs) -> Report {
     match init(&wanted, &options) {
         Ok(installed) => {
             render::to_stdout(&installed.iter().map(line).collect::<String>());
+            // Each plugin's schema, for `check`, `fmt` and the editor: asked of the plugin
+            // once per version and cached beside the lock file.
+            match cache_schemas(&args.module_dir, &installed) {
+                Ok(learned) => render::to_stdout(&learned.iter().map(schema_line).collect::<String>()),
+                Err(diagnostics) => return Report::failed(diagnostics, analysis.sources),
+            }
             let summary = match installed.len() {
                 0 => "no plugins declared".to_string(),
                 n => format!("{} installed and locked in .infra.lock", render::plural(n, "plugin")),
@@ -92,4 +101,12 @@ fn line(installed: &Installed) -> String {
         Origin::Source(source) => format!("from {source}"),
     };
     format!("- {}: {} {} ({origin})\n", installed.name, installed.address, installed.version)
+}
+
+/// `- workato: schema learned over plugin protocol 6`.
+fn schema_line(learned: &Learned) -> String {
+    match learned.reused {
+        true => format!("- {}: schema already cached (plugin protocol {})\n", learned.name, learned.protocol),
+        false => format!("- {}: schema learned over plugin protocol {}\n", learned.name, learned.protocol),
+    }
 }

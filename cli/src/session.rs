@@ -416,12 +416,32 @@ pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
         lock_timeout: Duration::from_secs(opening.lock_timeout),
     };
     Session::open(options).map_err(|error| match error {
-        OpenError::Module { diagnostics, sources } => {
+        OpenError::Module { mut diagnostics, sources } => {
+            not_runnable_yet(opening.module_dir, &mut diagnostics);
             Report::failed(diagnostics, sources).with_summary(false, opening.refusal)
         }
         OpenError::Refused { diagnostics, sources } => Report::failed(diagnostics, sources),
         OpenError::Runtime(error) => Report::no_runtime(&error),
     })
+}
+
+/// A plugin whose schema `infra init` cached is known to `infra check`, but planning
+/// and applying do not run plugins yet: their E0904 says so instead of sending the user
+/// back to `infra init`.
+fn not_runnable_yet(module_dir: &Path, diagnostics: &mut [Diagnostic]) {
+    let Some(cache) = infra_provider_plugin::schema::SchemaCache::read(module_dir) else { return };
+    for diagnostic in
+        diagnostics.iter_mut().filter(|d| d.code == infra_compiler::diagnostic::codes::PLUGIN_SCHEMA_UNKNOWN)
+    {
+        let name = diagnostic.message.split('`').nth(1).unwrap_or_default();
+        if cache.plugins.contains_key(name) {
+            diagnostic.message = format!("plugin `{name}` cannot be planned or applied yet");
+            diagnostic.help = Some(
+                "`infra check` knows its schema (cached by `infra init`), but running a plugin's resources is not built yet; see docs/plugins.md"
+                    .to_string(),
+            );
+        }
+    }
 }
 
 /// The state location for commands that do not plan (`state`, `output`, `workspace`):

@@ -1,7 +1,7 @@
 //! `infra init` end to end with the real terraform-provider-workato 0.16.0 in a filesystem
 //! mirror (`support/workato.rs`): what it installs and prints, the lock file with
-//! Terraform's hash, a second run, a declaration the lock refuses, the shared cache, and
-//! what `infra check` says about a plugin it has no schema for.
+//! Terraform's hash, the schema it learns from the plugin, a second run, a declaration
+//! the lock refuses, and the shared cache.
 
 mod common;
 #[path = "support/workato.rs"]
@@ -35,7 +35,9 @@ fn init_installs_from_a_mirror_and_locks_terraforms_hash() {
         )),
         "{printed}"
     );
+    assert!(printed.contains("- workato: schema learned over plugin protocol 6"), "{printed}");
     assert!(printed.contains("1 plugin installed and locked in .infra.lock"), "{printed}");
+    assert!(module.path().join(".infra/plugins/schemas.json").is_file());
     let plugin = module.path().join(
         ".infra/plugins/registry.terraform.io/local/workato/0.16.0/linux_amd64/terraform-provider-workato_v0.16.0",
     );
@@ -52,10 +54,10 @@ fn init_installs_from_a_mirror_and_locks_terraforms_hash() {
     assert!(printed.contains("- workato: registry.terraform.io/local/workato 0.16.0 (already installed)"), "{printed}");
     assert_eq!(std::fs::read_to_string(module.path().join(".infra.lock")).unwrap(), before);
 
-    // Until plugins run, the provider's schema is unknown, and `check` says what to do.
+    // The schema was learned from the plugin the first time and kept; `check` reads it.
+    assert!(printed.contains("- workato: schema already cached (plugin protocol 6)"), "{printed}");
     let printed = fails(module.path(), &["check"]);
-    assert!(printed.contains("E0904") && printed.contains("plugin `workato` has no known schema"), "{printed}");
-    assert!(printed.contains("run `infra init`"), "{printed}");
+    assert!(printed.contains("provider `workato` is missing required attribute `api_key`"), "{printed}");
 }
 
 #[test]

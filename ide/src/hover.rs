@@ -179,7 +179,8 @@ fn description_of(body: &Body) -> Option<String> {
 }
 
 pub fn resource_schema(resource: &Resource) -> Option<&'static Schema> {
-    let provider = infra_stdlib::builtin().provider(&resource.ty.provider.name)?;
+    let name = &resource.ty.provider.name;
+    let provider = crate::workspace::plugin_provider(name).or_else(|| infra_stdlib::builtin().provider(name))?;
     match resource.mode {
         ResourceMode::Managed => provider.resources.get(&resource.ty.kind.name),
         ResourceMode::Data => provider.data_sources.get(&resource.ty.kind.name),

@@ -15,6 +15,45 @@ use crate::line_index::{LineIndex, Position};
 use crate::text::{apply_change, TextChange};
 use crate::{Error, Location, Result};
 
+/// The schemas a module directory is checked with: the built-in ones and the plugins
+/// `infra init` cached for it (`.infra/plugins/schemas.json`), read again only when that
+/// file changes. Each reading is kept for the life of the server (hover hands out
+/// `'static` schemas), so a server leaks one reading per `infra init` that changed it.
+pub fn schemas_for(dir: &Path) -> &'static infra_provider_plugin::schemas::WithPlugins<'static> {
+    use infra_provider_plugin::schema::SchemaCache;
+    use infra_provider_plugin::schemas::WithPlugins;
+    type Loaded = (Option<std::time::SystemTime>, &'static WithPlugins<'static>);
+    let modified = std::fs::metadata(SchemaCache::path(dir)).and_then(|m| m.modified()).ok();
+    let mut loaded = plugin_schemas().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((when, schemas)) = loaded.get(dir) {
+        if *when == modified {
+            return schemas;
+        }
+    }
+    let plugins = SchemaCache::read(dir).map(|cache| cache.providers()).unwrap_or_default();
+    let schemas: &'static WithPlugins<'static> =
+        Box::leak(Box::new(WithPlugins::with(infra_stdlib::builtin(), plugins)));
+    let entry: Loaded = (modified, schemas);
+    loaded.insert(dir.to_path_buf(), entry);
+    schemas
+}
+
+/// A plugin provider named `name` that any module directory analysed so far has cached
+/// (hover and completion know the resource, not its module directory).
+pub fn plugin_provider(name: &str) -> Option<&'static infra_compiler::schema::ProviderSchema> {
+    let loaded = plugin_schemas().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    loaded.values().find_map(|(_, schemas)| schemas.plugin(name))
+}
+
+type PluginSchemas = std::sync::Mutex<
+    HashMap<PathBuf, (Option<std::time::SystemTime>, &'static infra_provider_plugin::schemas::WithPlugins<'static>)>,
+>;
+
+fn plugin_schemas() -> &'static PluginSchemas {
+    static LOADED: std::sync::OnceLock<PluginSchemas> = std::sync::OnceLock::new();
+    LOADED.get_or_init(Default::default)
+}
+
 /// An open document: the editor's text, which wins over the file on disk.
 pub struct Document {
     pub text: String,
@@ -101,7 +140,7 @@ impl Workspace {
         }
         let loader = Overlay { documents: &self.documents };
         let cache = self.parse_caches.entry(dir.clone()).or_default();
-        let analysis = infra_compiler::analyze_cached(&dir, &loader, infra_stdlib::builtin(), cache);
+        let analysis = infra_compiler::analyze_cached(&dir, &loader, schemas_for(&dir), cache);
         let snapshot = Rc::new(Snapshot { analysis, indexes: OnceCell::new() });
         self.snapshots.insert(dir, Cached { generation: self.generation, snapshot: snapshot.clone() });
         snapshot

@@ -7,4 +7,5 @@ infra_compiler::codes! {
     LOCKED_VERSION_REFUSED = "E0912", "locked plugin version not allowed";
     LOCK_FILE_INVALID = "E0913", "lock file cannot be read";
     INSTALL_FAILED = "E0914", "plugin cannot be installed";
+    SCHEMA_FAILED = "E0915", "plugin schema cannot be learned";
 }

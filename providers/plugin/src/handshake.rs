@@ -9,8 +9,8 @@
 //! which the host speaks gRPC to that address. The plugin's standard error (its logs)
 //! goes to a log file, never into the host's output. For automatic mutual TLS the host
 //! hands the plugin a fresh self-signed client certificate (`PLUGIN_CLIENT_CERT`, made
-//! with `rcgen`), and the plugin answers with its own in the line's last field; the
-//! gRPC connection that uses both is the next step.
+//! with `rcgen`), and the plugin answers with its own in the line's last field;
+//! `client.rs` connects with both.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -111,6 +111,9 @@ impl std::fmt::Display for HandshakeError {
 pub struct ClientCertificate {
     pub certificate_pem: String,
     pub key_pem: String,
+    /// The same certificate and key (PKCS #8) in DER, for the TLS connection.
+    pub certificate_der: Vec<u8>,
+    pub key_der: Vec<u8>,
 }
 
 impl ClientCertificate {
@@ -125,7 +128,12 @@ impl ClientCertificate {
             vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::KeyCertSign];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
         let certificate = params.self_signed(&key)?;
-        Ok(ClientCertificate { certificate_pem: certificate.pem(), key_pem: key.serialize_pem() })
+        Ok(ClientCertificate {
+            certificate_pem: certificate.pem(),
+            key_pem: key.serialize_pem(),
+            certificate_der: certificate.der().to_vec(),
+            key_der: key.serialize_der(),
+        })
     }
 }
 

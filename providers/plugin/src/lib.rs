@@ -6,17 +6,28 @@
 //! - `hash.rs`: Terraform's `h1:` package hash.
 //! - `lock.rs`: the lock file, `.infra.lock`.
 //! - `install.rs`: `infra init`: choosing versions, installing, verifying, locking.
-//! - `handshake.rs`: starting a plugin and reading its go-plugin handshake, the first
-//!   step of hosting one, with a client certificate for automatic mutual TLS (the gRPC
-//!   connection and the schema cache come next).
+//! - `handshake.rs`: starting a plugin and reading its go-plugin handshake, with a
+//!   client certificate for automatic mutual TLS.
+//! - `protocol.rs`: the plugin protocol's messages and gRPC clients (versions 6 and 5),
+//!   generated from `proto/*.proto` and committed.
+//! - `client.rs`: the gRPC connection over TLS to a started plugin, and its calls.
+//! - `schema.rs`: a plugin's schema as the protocol gives it, its cache beside the lock
+//!   file (`.infra/plugins/schemas.json`), and its translation to Infra's provider schema.
+//! - `schemas.rs`: cached plugin schemas layered over the built-in ones for the checker.
+//! - `values.rs`: values as MessagePack by the schema (`DynamicValue`), with unknowns.
 //! - `codes.rs`: this crate's diagnostic codes (E0910 on).
 
+pub mod client;
 pub mod codes;
 pub mod handshake;
 pub mod hash;
 pub mod install;
 pub mod lock;
+pub mod protocol;
+pub mod schema;
+pub mod schemas;
 pub mod source;
+pub mod values;
 
 pub use install::{init, InitOptions, Installed, Origin};
 pub use lock::LockFile;

@@ -1,0 +1,126 @@
+//! A plugin's schema in `infra check`: learned by `infra init` from the real
+//! terraform-provider-workato 0.16.0 over gRPC and cached beside the lock file, it makes
+//! `workato.*` kinds known without starting the plugin; without it, `check` says to run
+//! `infra init`.
+
+mod common;
+#[path = "support/workato.rs"]
+mod workato;
+
+use common::{fails, ok, write_module};
+
+const DECLARED: &str = r#"plugin workato {
+  source  = "local/workato"
+  version = "0.16.0"
+}
+
+provider workato {
+  base_url = "https://127.0.0.1:8443"
+  api_key  = "secret"
+}
+"#;
+
+const RESOURCES: &str = r#"
+resource workato.project app {
+  name = "app"
+}
+
+resource workato.folder reports {
+  name      = "reports"
+  folder_id = 101
+}
+
+output folder_created = reports.created_at
+"#;
+
+#[test]
+fn without_a_cached_schema_check_says_to_run_init() {
+    let module = tempfile::tempdir().unwrap();
+    write_module(module.path(), &format!("{DECLARED}{RESOURCES}"));
+    let printed = fails(module.path(), &["check"]);
+    assert!(printed.contains("E0904") && printed.contains("plugin `workato` has no known schema"), "{printed}");
+    assert!(printed.contains("main.infra:6:10"), "points at the provider: {printed}");
+    assert!(printed.contains("run `infra init` to install the plugin and learn its schema"), "{printed}");
+}
+
+#[test]
+fn with_the_cached_schema_check_knows_every_attribute_without_the_plugin() {
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    write_module(module.path(), &format!("{DECLARED}{RESOURCES}"));
+    ok(module.path(), &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    let cache: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(module.path().join(".infra/plugins/schemas.json")).unwrap())
+            .unwrap();
+    let cached = &cache["plugins"]["workato"];
+    assert_eq!(cached["source"], "registry.terraform.io/local/workato");
+    assert_eq!(cached["version"], "0.16.0");
+    assert_eq!(cached["protocol"], 6);
+    assert!(cached["schema"]["resources"]["workato_folder"].is_object());
+
+    // The plugin is gone: `check` does not need it.
+    std::fs::remove_dir_all(module.path().join(".infra/plugins/registry.terraform.io")).unwrap();
+    ok(module.path(), &["check"]);
+
+    // An unknown attribute, a missing required one and a wrong type.
+    let broken = RESOURCES
+        .replace("  name = \"app\"\n", "  name  = \"app\"\n  colour = \"red\"\n")
+        .replace("  folder_id = 101\n", "  folder_id = [1]\n")
+        .replace("  name      = \"reports\"\n", "");
+    write_module(module.path(), &format!("{DECLARED}{broken}"));
+    let printed = fails(module.path(), &["check"]);
+    assert!(printed.contains("E0401") && printed.contains("`workato.project` has no attribute `colour`"), "{printed}");
+    assert!(printed.contains("`workato.project` accepts `description`, `id`, `name`"), "{printed}");
+    assert!(
+        printed.contains("E0402") && printed.contains("`workato.folder` is missing required attribute `name`"),
+        "{printed}"
+    );
+    assert!(printed.contains("E0300") && printed.contains("expected `number`, found `tuple([number])`"), "{printed}");
+    assert!(printed.contains("main.infra:17:15"), "the wrong type's span: {printed}");
+}
+
+#[test]
+fn plan_says_running_a_plugin_is_not_built_yet_once_its_schema_is_cached() {
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    write_module(module.path(), &format!("{DECLARED}{RESOURCES}"));
+    ok(module.path(), &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    let printed = fails(module.path(), &["plan"]);
+    assert!(
+        printed.contains("E0904") && printed.contains("plugin `workato` cannot be planned or applied yet"),
+        "{printed}"
+    );
+    assert!(printed.contains("not built yet"), "{printed}");
+    assert!(!printed.contains("secret"), "the API key is not printed: {printed}");
+}
+
+/// The language server reads the same cache: its diagnostics know the plugin's
+/// attributes, and hover shows the descriptions the plugin gave.
+#[test]
+fn the_language_server_knows_the_cached_schema() {
+    use common::lsp_client::{uri, Client};
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    let dir = module.path().canonicalize().unwrap();
+    let text = format!("{DECLARED}{RESOURCES}").replace("  name = \"app\"\n", "  name = \"app\"\n  colour = \"red\"\n");
+    write_module(&dir, &text);
+    ok(&dir, &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    let file = dir.join("main.infra");
+    let mut client = Client::start(std::path::Path::new(env!("CARGO_BIN_EXE_infra")), &dir);
+    client.open(&file, &text);
+    let diagnostics = client.diagnostics_for(&file);
+    let codes: Vec<&str> = diagnostics.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["E0401"], "only the unknown attribute: {diagnostics:?}");
+
+    let offset = text.find("folder_id").unwrap() + 2;
+    let line = text[..offset].matches('\n').count();
+    let character = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let params = serde_json::json!({
+        "textDocument": { "uri": uri(&file) },
+        "position": { "line": line, "character": character },
+    });
+    let hover = client.request("textDocument/hover", params);
+    let value = hover["contents"]["value"].as_str().unwrap_or("");
+    assert!(value.contains("Parent folder ID. Use the Home folder ID as root."), "{hover}");
+    assert_eq!(client.shutdown(), 0);
+}
