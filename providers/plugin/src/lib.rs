@@ -15,10 +15,13 @@
 //!   file (`.infra/plugins/schemas.json`), and its translation to Infra's provider schema.
 //! - `schemas.rs`: cached plugin schemas layered over the built-in ones for the checker.
 //! - `values.rs`: values as MessagePack by the schema (`DynamicValue`), with unknowns.
+//! - `convert.rs`: runtime values and `PluginValue`s, one into the other, by the schema,
+//!   with the schema's sensitive marks.
 //! - `codes.rs`: this crate's diagnostic codes (E0910 on).
 
 pub mod client;
 pub mod codes;
+pub mod convert;
 pub mod handshake;
 pub mod hash;
 pub mod install;

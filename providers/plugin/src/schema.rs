@@ -318,7 +318,7 @@ fn nested_type(nested: &NestedAttributes) -> Type {
     }
 }
 
-fn attribute_type(attribute: &Attribute) -> Type {
+pub(crate) fn attribute_type(attribute: &Attribute) -> Type {
     match (&attribute.nested, &attribute.ty) {
         (Some(nested), _) => nested_type(nested),
         (None, Some(ty)) => infra_type(ty),
