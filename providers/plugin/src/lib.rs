@@ -11,6 +11,10 @@
 //! - `protocol.rs`: the plugin protocol's messages and gRPC clients (versions 6 and 5),
 //!   generated from `proto/*.proto` and committed.
 //! - `client.rs`: the gRPC connection over TLS to a started plugin, and its calls.
+//! - `host.rs`: a plugin as an Infra runtime provider: one process per provider
+//!   configuration, its calls on a thread of their own.
+//! - `lifecycle.rs`: the calls of a resource's and a data source's lifecycle (plan, apply,
+//!   read, import, state upgrade), in both protocol versions.
 //! - `schema.rs`: a plugin's schema as the protocol gives it, its cache beside the lock
 //!   file (`.infra/plugins/schemas.json`), and its translation to Infra's provider schema.
 //! - `schemas.rs`: cached plugin schemas layered over the built-in ones for the checker.
@@ -24,7 +28,9 @@ pub mod codes;
 pub mod convert;
 pub mod handshake;
 pub mod hash;
+pub mod host;
 pub mod install;
+pub mod lifecycle;
 pub mod lock;
 pub mod protocol;
 pub mod schema;
