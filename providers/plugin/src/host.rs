@@ -420,6 +420,7 @@ impl Provider for PluginProvider {
         };
         let (config, _) = self.body(config)?;
         let proposed = proposed(&resource.block, &prior, &config);
+        let prior_private_kept = prior_private.clone();
         let mut connection = self.running.connection.clone();
         let kind_owned = resource.clone();
         let answer = self
@@ -431,9 +432,10 @@ impl Provider for PluginProvider {
             .and_then(|a| a)
             .map_err(|e| self.call_failed(e))?;
         self.checked(answer.diagnostics)?;
-        // A create's private data is not shown in its plan: the apply plans it again.
+        // The planned object keeps the private data it had, so a plan shows no change
+        // of it (the plugin's answer to an apply replaces it); a create's plan has none.
         let private = match prior_given {
-            true => &answer.private[..],
+            true => &prior_private_kept[..],
             false => &[],
         };
         let planned = self.attributes(&answer.state, &resource.block, private)?;
