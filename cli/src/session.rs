@@ -1,6 +1,7 @@
 //! Where the state is kept (the `state` block, `--state-url` / `INFRA_STATE_URL`,
 //! `--workspace`), and opening the runtime's [`Session`] with the built-in functions and
-//! providers and that state: the one choice between the backends.
+//! providers, the plugins `infra init` cached, and that state: the one choice between
+//! the backends.
 //!
 //! The location is decided before anything else is evaluated: `--state-url` wins, then
 //! the root module's `state postgres { ... }` or `state s3 { ... }` block, else the
@@ -9,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
@@ -20,7 +22,10 @@ use infra_backend_s3::{S3Backend, S3Location};
 use infra_compiler::resolve::Module;
 use infra_compiler::syntax::ast::{Item, StateBlock};
 use infra_compiler::SourceMap;
+use infra_provider_plugin::host::PluginFactory;
+use infra_provider_plugin::schemas::WithPlugins;
 use infra_runtime::module::ModuleScope;
+use infra_runtime::provider::ProviderFactory;
 use infra_runtime::session::{OpenError, OpenState, Session, SessionOptions};
 use infra_runtime::state::envelope::Encryption;
 use infra_runtime::state::workspace::DEFAULT_WORKSPACE;
@@ -405,43 +410,30 @@ pub struct Opening<'a> {
 pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
     let stdlib = infra_stdlib::builtin();
     let resolve = |module: &Module, sources: &mut SourceMap| crate::inputs::resolve(opening.inputs, module, sources);
+    // The plugins `infra init` cached are providers like the built-in ones; a plugin
+    // hides a built-in provider of its name. The schemas live as long as the process.
+    let schemas: &'static WithPlugins<'static> = Box::leak(Box::new(WithPlugins::new(stdlib, opening.module_dir)));
+    let plugins = PluginFactory::cached(opening.module_dir);
+    let mut providers = infra_stdlib::providers::factories();
+    providers.retain(|factory| plugins.iter().all(|plugin| plugin.name() != factory.name()));
+    providers.extend(plugins.into_iter().map(|plugin| Arc::new(plugin) as Arc<dyn ProviderFactory>));
     let options = SessionOptions {
         module_dir: opening.module_dir.to_path_buf(),
         functions: stdlib,
-        schemas: stdlib,
-        providers: infra_stdlib::providers::factories(),
+        schemas,
+        providers,
         inputs: &resolve,
         state: &StateAt(opening.backend),
         holder: opening.holder,
         lock_timeout: Duration::from_secs(opening.lock_timeout),
     };
     Session::open(options).map_err(|error| match error {
-        OpenError::Module { mut diagnostics, sources } => {
-            not_runnable_yet(opening.module_dir, &mut diagnostics);
+        OpenError::Module { diagnostics, sources } => {
             Report::failed(diagnostics, sources).with_summary(false, opening.refusal)
         }
         OpenError::Refused { diagnostics, sources } => Report::failed(diagnostics, sources),
         OpenError::Runtime(error) => Report::no_runtime(&error),
     })
-}
-
-/// A plugin whose schema `infra init` cached is known to `infra check`, but planning
-/// and applying do not run plugins yet: their E0904 says so instead of sending the user
-/// back to `infra init`.
-fn not_runnable_yet(module_dir: &Path, diagnostics: &mut [Diagnostic]) {
-    let Some(cache) = infra_provider_plugin::schema::SchemaCache::read(module_dir) else { return };
-    for diagnostic in
-        diagnostics.iter_mut().filter(|d| d.code == infra_compiler::diagnostic::codes::PLUGIN_SCHEMA_UNKNOWN)
-    {
-        let name = diagnostic.message.split('`').nth(1).unwrap_or_default();
-        if cache.plugins.contains_key(name) {
-            diagnostic.message = format!("plugin `{name}` cannot be planned or applied yet");
-            diagnostic.help = Some(
-                "`infra check` knows its schema (cached by `infra init`), but running a plugin's resources is not built yet; see docs/plugins.md"
-                    .to_string(),
-            );
-        }
-    }
 }
 
 /// The state location for commands that do not plan (`state`, `output`, `workspace`):

@@ -79,19 +79,22 @@ fn with_the_cached_schema_check_knows_every_attribute_without_the_plugin() {
     assert!(printed.contains("main.infra:17:15"), "the wrong type's span: {printed}");
 }
 
+/// Once its schema is cached, `plan` runs the plugin: `PlanResourceChange` needs no API,
+/// so the plan shows the creates with what the plugin computes as unknown.
 #[test]
-fn plan_says_running_a_plugin_is_not_built_yet_once_its_schema_is_cached() {
+fn plan_runs_the_plugin_once_its_schema_is_cached() {
     let mirror = workato::mirror();
     let module = tempfile::tempdir().unwrap();
     write_module(module.path(), &format!("{DECLARED}{RESOURCES}"));
     ok(module.path(), &["init", "--plugin-dir", mirror.to_str().unwrap()]);
-    let printed = fails(module.path(), &["plan"]);
-    assert!(
-        printed.contains("E0904") && printed.contains("plugin `workato` cannot be planned or applied yet"),
-        "{printed}"
-    );
-    assert!(printed.contains("not built yet"), "{printed}");
+    let printed = ok(module.path(), &["plan"]);
+    assert!(printed.contains("+ workato.folder reports {"), "{printed}");
+    assert!(printed.contains("+ workato.project app {"), "{printed}");
+    assert!(printed.contains("created_at") && printed.contains("(known after apply)"), "{printed}");
+    assert!(!printed.contains("forces replacement"), "a create replaces nothing: {printed}");
+    assert!(printed.contains("Plan: 2 to add, 0 to change, 0 to destroy."), "{printed}");
     assert!(!printed.contains("secret"), "the API key is not printed: {printed}");
+    assert!(module.path().join(".infra/plugins/logs/workato.log").exists(), "the plugin logs beside the module");
 }
 
 /// The language server reads the same cache: its diagnostics know the plugin's

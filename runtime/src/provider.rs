@@ -127,6 +127,18 @@ pub trait Provider: Send + Sync {
     /// value).
     fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes>;
 
+    /// [`plan`](Provider::plan), with the attributes whose change replaces the object
+    /// beyond those the schema marks force-new: a Terraform plugin says so plan by plan.
+    /// The default plans and names none.
+    fn plan_replacing(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        Ok((self.plan(kind, prior, config)?, Vec::new()))
+    }
+
     /// Creates the object; returns its attributes, every one known.
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes>;
 

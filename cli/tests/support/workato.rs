@@ -94,3 +94,67 @@ fn run(command: &mut Command, what: &str) {
     let output = command.stdout(Stdio::null()).output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(output.status.success(), "{what} failed:\n{}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// The Workato API stand-in (`tests/standins/workato.py`, a fake serving the folder
+/// endpoints the plugin uses) on a free port of 127.0.0.1 over TLS, with its test CA;
+/// stopped when dropped.
+pub struct Standin {
+    child: std::process::Child,
+    pub port: u16,
+    /// The directory holding `ca.pem`, the CA to give the plugin as `SSL_CERT_FILE`.
+    dir: tempfile::TempDir,
+    pub token: String,
+}
+
+impl Standin {
+    pub fn start() -> Standin {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("a directory for the certificates");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let token = format!("token-{}", std::process::id());
+        let mut script = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        while !script.join("tests/standins").is_dir() {
+            assert!(script.pop(), "no tests/standins above {}", env!("CARGO_MANIFEST_DIR"));
+        }
+        let mut child = Command::new("python3")
+            .arg(script.join("tests/standins/workato.py"))
+            .arg(port.to_string())
+            .arg(dir.path())
+            .arg(&token)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the Workato stand-in");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("its first line");
+        assert_eq!(line.trim(), "ready", "the stand-in did not start");
+        Standin { child, port, dir, token }
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// A control request to the stand-in (`/__standin/NAME`), with `curl` trusting its CA.
+    pub fn control(&self, method: &str, name: &str, body: &str) -> String {
+        let output = Command::new("curl")
+            .args(["-s", "--fail", "-X", method, "--cacert"])
+            .arg(self.ca())
+            .args(["-d", body])
+            .arg(format!("{}/__standin/{name}", self.base_url()))
+            .output()
+            .expect("curl");
+        assert!(output.status.success(), "the control `{name}` failed");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -78,7 +78,7 @@ impl From<HandshakeError> for PluginError {
 
 /// The protocol client, of the version the plugin chose.
 #[derive(Clone)]
-enum Client {
+pub(crate) enum Client {
     V6(tfplugin6::provider_client::ProviderClient<Channel>),
     V5(tfplugin5::provider_client::ProviderClient<Channel>),
 }
@@ -86,7 +86,7 @@ enum Client {
 /// A gRPC connection to a running plugin.
 #[derive(Clone)]
 pub struct Connection {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Connection {
@@ -290,36 +290,39 @@ pub enum PathStep {
     Index(i64),
 }
 
-/// The two protocol versions' diagnostics have the same fields.
+/// The two protocol versions' diagnostics and attribute paths have the same fields.
 macro_rules! diagnostic_from {
-    ($version:ident) => {
+    ($version:ident, $path:ident) => {
+        pub(crate) fn $path(path: Option<$version::AttributePath>) -> Vec<PathStep> {
+            use $version::attribute_path::step::Selector;
+            let steps = path.map(|path| path.steps).unwrap_or_default();
+            steps
+                .into_iter()
+                .filter_map(|step| {
+                    Some(match step.selector? {
+                        Selector::AttributeName(name) => PathStep::Attribute(name),
+                        Selector::ElementKeyString(key) => PathStep::Key(key),
+                        Selector::ElementKeyInt(index) => PathStep::Index(index),
+                    })
+                })
+                .collect()
+        }
+
         impl From<$version::Diagnostic> for PluginDiagnostic {
             fn from(diagnostic: $version::Diagnostic) -> PluginDiagnostic {
-                use $version::attribute_path::step::Selector;
-                let steps = diagnostic.attribute.map(|path| path.steps).unwrap_or_default();
-                let path = steps
-                    .into_iter()
-                    .filter_map(|step| {
-                        Some(match step.selector? {
-                            Selector::AttributeName(name) => PathStep::Attribute(name),
-                            Selector::ElementKeyString(key) => PathStep::Key(key),
-                            Selector::ElementKeyInt(index) => PathStep::Index(index),
-                        })
-                    })
-                    .collect();
                 PluginDiagnostic {
                     error: diagnostic.severity == $version::diagnostic::Severity::Error as i32,
                     summary: diagnostic.summary,
                     detail: diagnostic.detail,
-                    path,
+                    path: $path(diagnostic.attribute),
                 }
             }
         }
     };
 }
 
-diagnostic_from!(tfplugin6);
-diagnostic_from!(tfplugin5);
+diagnostic_from!(tfplugin6, path_v6);
+diagnostic_from!(tfplugin5, path_v5);
 
 /// What one look at a plugin learned: the protocol it speaks and its schema.
 pub struct Learned {
@@ -346,7 +349,7 @@ pub fn learn_schema(program: &Path, log: &Path) -> Result<Learned, PluginError> 
     // Dropping the process stops it; a plugin keeps no state between calls here.
 }
 
-fn failed(call: &'static str, status: &tonic::Status) -> PluginError {
+pub(crate) fn failed(call: &'static str, status: &tonic::Status) -> PluginError {
     PluginError::Call { call, message: format!("{:?}: {}", status.code(), status.message()) }
 }
 

@@ -11,17 +11,26 @@
 //! - `protocol.rs`: the plugin protocol's messages and gRPC clients (versions 6 and 5),
 //!   generated from `proto/*.proto` and committed.
 //! - `client.rs`: the gRPC connection over TLS to a started plugin, and its calls.
+//! - `host.rs`: a plugin as an Infra runtime provider: one process per provider
+//!   configuration, its calls on a thread of their own.
+//! - `lifecycle.rs`: the calls of a resource's and a data source's lifecycle (plan, apply,
+//!   read, import, state upgrade), in both protocol versions.
 //! - `schema.rs`: a plugin's schema as the protocol gives it, its cache beside the lock
 //!   file (`.infra/plugins/schemas.json`), and its translation to Infra's provider schema.
 //! - `schemas.rs`: cached plugin schemas layered over the built-in ones for the checker.
 //! - `values.rs`: values as MessagePack by the schema (`DynamicValue`), with unknowns.
+//! - `convert.rs`: runtime values and `PluginValue`s, one into the other, by the schema,
+//!   with the schema's sensitive marks.
 //! - `codes.rs`: this crate's diagnostic codes (E0910 on).
 
 pub mod client;
 pub mod codes;
+pub mod convert;
 pub mod handshake;
 pub mod hash;
+pub mod host;
 pub mod install;
+pub mod lifecycle;
 pub mod lock;
 pub mod protocol;
 pub mod schema;

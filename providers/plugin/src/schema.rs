@@ -318,7 +318,7 @@ fn nested_type(nested: &NestedAttributes) -> Type {
     }
 }
 
-fn attribute_type(attribute: &Attribute) -> Type {
+pub(crate) fn attribute_type(attribute: &Attribute) -> Type {
     match (&attribute.nested, &attribute.ty) {
         (Some(nested), _) => nested_type(nested),
         (None, Some(ty)) => infra_type(ty),
@@ -516,7 +516,7 @@ pub fn cache_schemas(module_dir: &Path, installed: &[crate::Installed]) -> Resul
 }
 
 /// The plugin program in an installed package: `terraform-provider-TYPE[_vVERSION]`.
-fn program(dir: &Path, provider_type: &str) -> Result<PathBuf, String> {
+pub(crate) fn program(dir: &Path, provider_type: &str) -> Result<PathBuf, String> {
     let prefix = format!("terraform-provider-{provider_type}");
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{} cannot be read: {e}", dir.display()))?;
     let mut found: Vec<PathBuf> = entries

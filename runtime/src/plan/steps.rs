@@ -273,14 +273,15 @@ pub(super) fn plan_change(
     (create_before_destroy, cause): (bool, Option<ReplaceCause>),
 ) -> Result<(Attributes, InstanceDiff), ProviderError> {
     let (schema, kind) = (subject.schema, subject.kind);
-    let mut planned = match provider {
-        Some(provider) => provider.plan(kind, prior, plain)?,
-        None => deferred_read(schema, plain),
+    let (mut planned, replacing) = match provider {
+        Some(provider) => provider.plan_replacing(kind, prior, plain)?,
+        None => (deferred_read(schema, plain), Vec::new()),
     };
     if let (Some(before), Some(now)) = (drifted_from, prior) {
         restore_drifted(schema, before, now, &mut planned);
     }
     let mut diff = diff(schema, prior, Some(&planned), create_before_destroy, cause.is_some());
+    force_replacing(&mut diff, &replacing, create_before_destroy);
     if let (Action::Replace { .. }, Some(provider)) = (diff.action, provider) {
         let mut configured = plain.clone();
         for name in carried {
@@ -288,6 +289,7 @@ pub(super) fn plan_change(
         }
         let fresh = provider.plan(kind, None, &configured)?;
         diff = crate::diff::diff(schema, prior, Some(&fresh), create_before_destroy, true);
+        force_replacing(&mut diff, &replacing, create_before_destroy);
         // An attribute the configuration does not set never forces the replacement.
         for change in diff.attributes.iter_mut().filter(|c| carried.contains(&c.name)) {
             change.forces_replacement = false;
@@ -303,6 +305,22 @@ pub(super) fn plan_change(
         diff.cause = cause;
     }
     Ok((planned, diff))
+}
+
+/// The attributes the provider said replace the object, when they change: the change
+/// forces the replacement, as a force-new attribute's does.
+fn force_replacing(diff: &mut InstanceDiff, replacing: &[String], create_before_destroy: bool) {
+    if !matches!(diff.action, Action::Update | Action::Replace { .. }) {
+        return;
+    }
+    let mut forced = false;
+    for change in diff.attributes.iter_mut().filter(|c| c.is_change() && replacing.contains(&c.name)) {
+        change.forces_replacement = true;
+        forced = true;
+    }
+    if forced && diff.action == Action::Update {
+        diff.action = Action::Replace { create_before_destroy };
+    }
 }
 
 /// An attribute that corrects drift and that a refresh found changed (`now` against

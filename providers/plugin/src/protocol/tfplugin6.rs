@@ -351,6 +351,188 @@ pub mod stop_provider {
         pub error: ::prost::alloc::string::String,
     }
 }
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RawState {
+    #[prost(bytes = "vec", tag = "1")]
+    pub json: ::prost::alloc::vec::Vec<u8>,
+    #[prost(map = "string, string", tag = "2")]
+    pub flatmap: ::std::collections::HashMap<
+        ::prost::alloc::string::String,
+        ::prost::alloc::string::String,
+    >,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Deferred {
+    #[prost(int32, tag = "1")]
+    pub reason: i32,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpgradeResourceState {}
+/// Nested message and enum types in `UpgradeResourceState`.
+pub mod upgrade_resource_state {
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub type_name: ::prost::alloc::string::String,
+        #[prost(int64, tag = "2")]
+        pub version: i64,
+        #[prost(message, optional, tag = "3")]
+        pub raw_state: ::core::option::Option<super::RawState>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, optional, tag = "1")]
+        pub upgraded_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, repeated, tag = "2")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+    }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ReadResource {}
+/// Nested message and enum types in `ReadResource`.
+pub mod read_resource {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub type_name: ::prost::alloc::string::String,
+        #[prost(message, optional, tag = "2")]
+        pub current_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(bytes = "vec", tag = "3")]
+        pub private: ::prost::alloc::vec::Vec<u8>,
+        #[prost(message, optional, tag = "5")]
+        pub client_capabilities: ::core::option::Option<super::ClientCapabilities>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, optional, tag = "1")]
+        pub new_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, repeated, tag = "2")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+        #[prost(bytes = "vec", tag = "3")]
+        pub private: ::prost::alloc::vec::Vec<u8>,
+        #[prost(message, optional, tag = "4")]
+        pub deferred: ::core::option::Option<super::Deferred>,
+    }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PlanResourceChange {}
+/// Nested message and enum types in `PlanResourceChange`.
+pub mod plan_resource_change {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub type_name: ::prost::alloc::string::String,
+        #[prost(message, optional, tag = "2")]
+        pub prior_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, optional, tag = "3")]
+        pub proposed_new_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, optional, tag = "4")]
+        pub config: ::core::option::Option<super::DynamicValue>,
+        #[prost(bytes = "vec", tag = "5")]
+        pub prior_private: ::prost::alloc::vec::Vec<u8>,
+        #[prost(message, optional, tag = "7")]
+        pub client_capabilities: ::core::option::Option<super::ClientCapabilities>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, optional, tag = "1")]
+        pub planned_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, repeated, tag = "2")]
+        pub requires_replace: ::prost::alloc::vec::Vec<super::AttributePath>,
+        #[prost(bytes = "vec", tag = "3")]
+        pub planned_private: ::prost::alloc::vec::Vec<u8>,
+        #[prost(message, repeated, tag = "4")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+        #[prost(bool, tag = "5")]
+        pub legacy_type_system: bool,
+        #[prost(message, optional, tag = "6")]
+        pub deferred: ::core::option::Option<super::Deferred>,
+    }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ApplyResourceChange {}
+/// Nested message and enum types in `ApplyResourceChange`.
+pub mod apply_resource_change {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub type_name: ::prost::alloc::string::String,
+        #[prost(message, optional, tag = "2")]
+        pub prior_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, optional, tag = "3")]
+        pub planned_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, optional, tag = "4")]
+        pub config: ::core::option::Option<super::DynamicValue>,
+        #[prost(bytes = "vec", tag = "5")]
+        pub planned_private: ::prost::alloc::vec::Vec<u8>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, optional, tag = "1")]
+        pub new_state: ::core::option::Option<super::DynamicValue>,
+        #[prost(bytes = "vec", tag = "2")]
+        pub private: ::prost::alloc::vec::Vec<u8>,
+        #[prost(message, repeated, tag = "3")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+        #[prost(bool, tag = "4")]
+        pub legacy_type_system: bool,
+    }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ImportResourceState {}
+/// Nested message and enum types in `ImportResourceState`.
+pub mod import_resource_state {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub type_name: ::prost::alloc::string::String,
+        #[prost(string, tag = "2")]
+        pub id: ::prost::alloc::string::String,
+        #[prost(message, optional, tag = "3")]
+        pub client_capabilities: ::core::option::Option<super::ClientCapabilities>,
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct ImportedResource {
+        #[prost(string, tag = "1")]
+        pub type_name: ::prost::alloc::string::String,
+        #[prost(message, optional, tag = "2")]
+        pub state: ::core::option::Option<super::DynamicValue>,
+        #[prost(bytes = "vec", tag = "3")]
+        pub private: ::prost::alloc::vec::Vec<u8>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, repeated, tag = "1")]
+        pub imported_resources: ::prost::alloc::vec::Vec<ImportedResource>,
+        #[prost(message, repeated, tag = "2")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+        #[prost(message, optional, tag = "3")]
+        pub deferred: ::core::option::Option<super::Deferred>,
+    }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ReadDataSource {}
+/// Nested message and enum types in `ReadDataSource`.
+pub mod read_data_source {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub type_name: ::prost::alloc::string::String,
+        #[prost(message, optional, tag = "2")]
+        pub config: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, optional, tag = "4")]
+        pub client_capabilities: ::core::option::Option<super::ClientCapabilities>,
+    }
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, optional, tag = "1")]
+        pub state: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, repeated, tag = "2")]
+        pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
+        #[prost(message, optional, tag = "3")]
+        pub deferred: ::core::option::Option<super::Deferred>,
+    }
+}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
 pub enum StringKind {
@@ -551,6 +733,150 @@ pub mod provider_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("tfplugin6.Provider", "StopProvider"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn upgrade_resource_state(
+            &mut self,
+            request: impl tonic::IntoRequest<super::upgrade_resource_state::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::upgrade_resource_state::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/UpgradeResourceState",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "UpgradeResourceState"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn read_resource(
+            &mut self,
+            request: impl tonic::IntoRequest<super::read_resource::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::read_resource::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/ReadResource",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "ReadResource"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn plan_resource_change(
+            &mut self,
+            request: impl tonic::IntoRequest<super::plan_resource_change::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::plan_resource_change::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/PlanResourceChange",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "PlanResourceChange"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn apply_resource_change(
+            &mut self,
+            request: impl tonic::IntoRequest<super::apply_resource_change::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::apply_resource_change::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/ApplyResourceChange",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "ApplyResourceChange"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn import_resource_state(
+            &mut self,
+            request: impl tonic::IntoRequest<super::import_resource_state::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::import_resource_state::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/ImportResourceState",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "ImportResourceState"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn read_data_source(
+            &mut self,
+            request: impl tonic::IntoRequest<super::read_data_source::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::read_data_source::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/ReadDataSource",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "ReadDataSource"));
             self.inner.unary(req, path, codec).await
         }
     }

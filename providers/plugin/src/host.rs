@@ -1,0 +1,519 @@
+//! A plugin as one of Infra's runtime providers: [`PluginFactory`] is a plugin whose
+//! schema `infra init` cached, and each provider configuration that a plan uses starts
+//! one plugin process (when the engine first needs that configuration, so a plan that
+//! uses none starts none), configures it, and stops it when the session ends.
+//!
+//! The process and its gRPC connection live on a thread of their own with its own async
+//! runtime: the engine's calls, synchronous (`plan`) or not, hand their request over and
+//! wait for the answer, so no call blocks the engine's runtime on itself.
+//!
+//! The lifecycle, as Terraform drives it:
+//! - plan: `PlanResourceChange` with the prior state, the configuration, and the
+//!   proposed new state (the configuration, with the prior value of each computed
+//!   attribute the configuration leaves null); the plugin's `requires_replace` names
+//!   the attributes whose change replaces the object.
+//! - create, update, delete: `ApplyResourceChange` (a delete plans a null state).
+//! - read: `ReadResource`; a null state means the object is gone.
+//! - data sources: `ReadDataSource`. Import: `ImportResourceState`, then a read.
+//!
+//! A plugin's private data for an object (opaque bytes it asks the host to keep) is
+//! kept in Infra's state as the object's attribute `__plugin_private`, Base64, when
+//! the plugin gives any; it is marked sensitive, so it is never shown, and it is never
+//! sent back as an attribute. Error diagnostics become provider errors on the attribute
+//! their path starts with; warnings are written to the plugin's log.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use infra_compiler::schema::ProviderSchema;
+use infra_runtime::provider::{
+    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+};
+use infra_runtime::Value;
+
+use crate::client::{Connection, PathStep, PluginDiagnostic, PluginError};
+use crate::convert::{attributes_from_plugin, attributes_to_plugin};
+use crate::handshake::{self, ClientCertificate, StartOptions};
+use crate::lifecycle::Kind;
+use crate::schema::{Block, CachedPlugin, PluginSchema, SchemaCache};
+use crate::values::PluginValue;
+
+/// The attribute Infra's state keeps a plugin's private data for an object in.
+pub const PRIVATE: &str = "__plugin_private";
+
+/// How long a plugin has to start and answer its handshake.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A cached plugin, ready to be started for each of its provider configurations.
+pub struct PluginFactory {
+    /// The name the configuration declares it under (`workato`).
+    name: String,
+    plugin: Arc<Plugin>,
+    infra: ProviderSchema,
+}
+
+/// What every configuration of one plugin shares.
+struct Plugin {
+    provider_type: String,
+    /// Its program, when installed; why not, when not.
+    program: Result<PathBuf, String>,
+    /// Where its standard error goes: `.infra/plugins/logs/NAME.log`.
+    log: PathBuf,
+    schema: PluginSchema,
+}
+
+impl PluginFactory {
+    /// A factory for every plugin cached for the root module in `module_dir`.
+    pub fn cached(module_dir: &Path) -> Vec<PluginFactory> {
+        let Some(cache) = SchemaCache::read(module_dir) else { return Vec::new() };
+        let providers = cache.providers();
+        cache
+            .plugins
+            .into_iter()
+            .filter_map(|(name, cached)| {
+                let infra = providers.get(&name)?.clone();
+                let program = installed_program(module_dir, &cached);
+                let log = module_dir.join(".infra/plugins/logs").join(format!("{name}.log"));
+                let plugin = Plugin { provider_type: cached.provider_type, program, log, schema: cached.schema };
+                Some(PluginFactory { name, plugin: Arc::new(plugin), infra })
+            })
+            .collect()
+    }
+}
+
+/// The program of a cached plugin in `.infra/plugins/`.
+fn installed_program(module_dir: &Path, cached: &CachedPlugin) -> Result<PathBuf, String> {
+    let dir = module_dir
+        .join(crate::install::PLUGIN_DIR)
+        .join(&cached.source)
+        .join(&cached.version)
+        .join(crate::current_platform());
+    crate::schema::program(&dir, &cached.provider_type)
+}
+
+impl ProviderFactory for PluginFactory {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn schema(&self) -> &ProviderSchema {
+        &self.infra
+    }
+
+    fn configure(&self, config: &Attributes, _context: &ProviderContext) -> ProviderResult<Arc<dyn Provider>> {
+        let plugin = &self.plugin;
+        let program = plugin.program.clone().map_err(|problem| {
+            ProviderError::new(format!("plugin `{}` is not installed: {problem}", self.name))
+                .with_help("run `infra init` to install the plugins the configuration declares")
+        })?;
+        if let Some(parent) = plugin.log.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let running = Running::start(&program, &plugin.log).map_err(|e| self.failed(&e))?;
+        let config = attributes_to_plugin(config).map_err(ProviderError::new)?;
+        let block = plugin.schema.provider.clone();
+        let mut connection = running.connection.clone();
+        let answer = running.block(async move {
+            let validated = connection.validate_provider_config(&config, &block).await?;
+            if validated.iter().any(|d| d.error) {
+                return Ok(validated);
+            }
+            let mut configured = connection.configure_provider(&config, &block).await?;
+            configured.extend(validated);
+            Ok(configured)
+        });
+        let diagnostics = answer.and_then(|a| a).map_err(|e| self.failed(&e))?;
+        let provider = PluginProvider { running, plugin: self.plugin.clone() };
+        provider.checked(diagnostics)?;
+        Ok(Arc::new(provider))
+    }
+}
+
+impl PluginFactory {
+    fn failed(&self, error: &PluginError) -> ProviderError {
+        ProviderError::new(format!("plugin `{}`: {error}", self.name))
+            .with_help(format!("its log is {}", self.plugin.log.display()))
+    }
+}
+
+/// A started plugin: its connection, and the runtime its calls run on. Dropping it ends
+/// the thread, which stops the process.
+struct Running {
+    connection: Connection,
+    handle: tokio::runtime::Handle,
+    /// Dropped to tell the thread to stop the plugin.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    fn start(program: &Path, log: &Path) -> Result<Running, PluginError> {
+        let (program, log) = (program.to_path_buf(), log.to_path_buf());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("plugin".to_string())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(PluginError::Connect(e.to_string())));
+                        return;
+                    }
+                };
+                let started = (|| {
+                    let certificate =
+                        ClientCertificate::generate().map_err(|e| PluginError::Certificate(e.to_string()))?;
+                    let options = StartOptions {
+                        program: &program,
+                        client_certificate: Some(&certificate),
+                        log: &log,
+                        timeout: START_TIMEOUT,
+                    };
+                    let process = handshake::start(&options)?;
+                    let connection = runtime.block_on(Connection::open(&process, &certificate))?;
+                    Ok((process, connection))
+                })();
+                match started {
+                    Ok((process, connection)) => {
+                        let _ = ready_tx.send(Ok((connection, runtime.handle().clone())));
+                        // Serves the calls until told to stop (or the host is gone).
+                        let _ = runtime.block_on(stop_rx);
+                        drop(process);
+                    }
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
+                    }
+                }
+            })
+            .map_err(|e| PluginError::Connect(e.to_string()))?;
+        let (connection, handle) = ready_rx
+            .recv()
+            .map_err(|_| PluginError::Connect("the plugin's thread ended before it started".to_string()))??;
+        Ok(Running { connection, handle, stop: Some(stop_tx), thread: Some(thread) })
+    }
+
+    /// Runs `call` on the plugin's runtime and waits for it, from synchronous code.
+    fn block<T: Send + 'static>(&self, call: impl Future<Output = T> + Send + 'static) -> Result<T, PluginError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.handle.spawn(async move {
+            let _ = tx.send(call.await);
+        });
+        rx.recv().map_err(|_| PluginError::Connect("the plugin stopped".to_string()))
+    }
+
+    /// Runs `call` on the plugin's runtime and awaits it.
+    async fn run<T: Send + 'static>(&self, call: impl Future<Output = T> + Send + 'static) -> Result<T, PluginError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.handle.spawn(async move {
+            let _ = tx.send(call.await);
+        });
+        rx.await.map_err(|_| PluginError::Connect("the plugin stopped".to_string()))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One configured plugin provider.
+struct PluginProvider {
+    running: Running,
+    plugin: Arc<Plugin>,
+}
+
+/// A kind's Terraform name and schema, owned so a call can take it to the plugin's
+/// runtime.
+#[derive(Clone)]
+struct OwnedKind {
+    type_name: String,
+    block: Block,
+}
+
+impl OwnedKind {
+    fn borrowed(&self) -> Kind<'_> {
+        Kind { type_name: &self.type_name, block: &self.block }
+    }
+}
+
+impl PluginProvider {
+    /// The resource kind `kind` (`folder` for `workato_folder`).
+    fn resource(&self, kind: &str) -> ProviderResult<OwnedKind> {
+        self.find(kind, &self.plugin.schema.resources, "resource")
+    }
+
+    fn data_source(&self, kind: &str) -> ProviderResult<OwnedKind> {
+        self.find(kind, &self.plugin.schema.data_sources, "data source")
+    }
+
+    fn find(
+        &self,
+        kind: &str,
+        kinds: &BTreeMap<String, crate::schema::Versioned>,
+        what: &str,
+    ) -> ProviderResult<OwnedKind> {
+        let prefixed = format!("{}_{kind}", self.plugin.provider_type);
+        [prefixed, kind.to_string()]
+            .into_iter()
+            .find_map(|name| kinds.get(&name).map(|v| OwnedKind { type_name: name, block: v.block.clone() }))
+            .ok_or_else(|| ProviderError::new(format!("the plugin has no {what} `{kind}`")))
+    }
+
+    /// The plugin's diagnostics: the first error as this call's error (on the attribute
+    /// its path names), warnings to the log.
+    fn checked(&self, diagnostics: Vec<PluginDiagnostic>) -> ProviderResult<()> {
+        let mut first = None;
+        for diagnostic in diagnostics {
+            if !diagnostic.error {
+                self.log_warning(&diagnostic);
+            } else if first.is_none() {
+                first = Some(diagnostic);
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some(diagnostic) => Err(diagnostic_error(&diagnostic, &self.plugin.log)),
+        }
+    }
+
+    fn log_warning(&self, diagnostic: &PluginDiagnostic) {
+        use std::io::Write;
+        if let Ok(mut log) = std::fs::OpenOptions::new().create(true).append(true).open(&self.plugin.log) {
+            let _ = writeln!(log, "[infra] warning: {}", text(diagnostic));
+        }
+    }
+
+    fn call_failed(&self, error: PluginError) -> ProviderError {
+        ProviderError::new(error.to_string()).with_help(format!("the plugin's log is {}", self.plugin.log.display()))
+    }
+
+    fn body(&self, attributes: &Attributes) -> ProviderResult<(PluginValue, Vec<u8>)> {
+        let mut attributes = attributes.clone();
+        let private = attributes.remove(PRIVATE).and_then(|v| v.as_str().map(str::to_string));
+        let private =
+            private.and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok()).unwrap_or_default();
+        Ok((attributes_to_plugin(&attributes).map_err(ProviderError::new)?, private))
+    }
+
+    /// A state the plugin answered as attributes, with its private data.
+    fn attributes(&self, state: &PluginValue, block: &Block, private: &[u8]) -> ProviderResult<Attributes> {
+        let mut attributes = attributes_from_plugin(state, block)
+            .map_err(|e| ProviderError::new(format!("the plugin's answer does not fit its schema: {e}")))?;
+        if !private.is_empty() {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(private);
+            attributes.insert(PRIVATE.to_string(), Value::string(encoded).mark_sensitive());
+        }
+        Ok(attributes)
+    }
+
+    /// Creates, updates (`prior` given) or deletes (`planned` null) an object.
+    async fn apply(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        planned: Option<&Attributes>,
+    ) -> ProviderResult<Attributes> {
+        let resource = self.resource(kind)?;
+        let (prior, prior_private) = match prior {
+            Some(prior) => self.body(prior)?,
+            None => (PluginValue::Null, Vec::new()),
+        };
+        // A delete keeps the private data the object had.
+        let (planned, private) = match planned {
+            Some(planned) => self.body(planned)?,
+            None => (PluginValue::Null, prior_private),
+        };
+        // The configuration as the plan had it: what is still unknown is what it left unset.
+        let config = without_unknowns(&planned);
+        let mut connection = self.running.connection.clone();
+        let kind_owned = resource.clone();
+        let answer = self
+            .running
+            .run(async move {
+                let kind = kind_owned.borrowed();
+                connection.apply_resource_change(&kind, &prior, &planned, &config, &private).await
+            })
+            .await
+            .and_then(|a| a)
+            .map_err(|e| self.call_failed(e))?;
+        self.checked(answer.diagnostics)?;
+        let attributes = self.attributes(&answer.state, &resource.block, &answer.private)?;
+        if let Some((name, _)) = attributes.iter().find(|(_, v)| !v.is_wholly_known()) {
+            return Err(
+                ProviderError::new(format!("the plugin left `{name}` unknown after applying")).on_attribute(name)
+            );
+        }
+        Ok(attributes)
+    }
+}
+
+/// A plugin's diagnostic as a provider error: on the attribute its path starts with.
+fn diagnostic_error(diagnostic: &PluginDiagnostic, log: &Path) -> ProviderError {
+    let error = ProviderError::new(text(diagnostic))
+        .with_help(format!("the plugin reported this; its log is {}", log.display()));
+    match diagnostic.path.first() {
+        Some(PathStep::Attribute(name)) => error.on_attribute(name),
+        _ => error,
+    }
+}
+
+fn text(diagnostic: &PluginDiagnostic) -> String {
+    match diagnostic.detail.is_empty() {
+        true => diagnostic.summary.clone(),
+        false => format!("{}: {}", diagnostic.summary, diagnostic.detail),
+    }
+}
+
+/// A body with every unknown attribute null.
+fn without_unknowns(body: &PluginValue) -> PluginValue {
+    match body {
+        PluginValue::Map(fields) => PluginValue::Map(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), if *v == PluginValue::Unknown { PluginValue::Null } else { v.clone() }))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Terraform's proposed new state: the configuration, with the prior value of each
+/// computed attribute the configuration leaves null.
+fn proposed(block: &Block, prior: &PluginValue, config: &PluginValue) -> PluginValue {
+    let (PluginValue::Map(prior), PluginValue::Map(config)) = (prior, config) else { return config.clone() };
+    let mut proposed = config.clone();
+    for attribute in block.attributes.iter().filter(|a| a.computed) {
+        let configured = config.get(&attribute.name).is_some_and(|v| *v != PluginValue::Null);
+        if let (false, Some(before)) = (configured, prior.get(&attribute.name)) {
+            proposed.insert(attribute.name.clone(), before.clone());
+        }
+    }
+    PluginValue::Map(proposed)
+}
+
+#[async_trait::async_trait]
+impl Provider for PluginProvider {
+    fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
+        self.plan_replacing(kind, prior, config).map(|(planned, _)| planned)
+    }
+
+    fn plan_replacing(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        let resource = self.resource(kind)?;
+        let prior_given = prior.is_some();
+        let (prior, prior_private) = match prior {
+            Some(prior) => self.body(prior)?,
+            None => (PluginValue::Null, Vec::new()),
+        };
+        let (config, _) = self.body(config)?;
+        let proposed = proposed(&resource.block, &prior, &config);
+        let prior_private_kept = prior_private.clone();
+        let mut connection = self.running.connection.clone();
+        let kind_owned = resource.clone();
+        let answer = self
+            .running
+            .block(async move {
+                let kind = kind_owned.borrowed();
+                connection.plan_resource_change(&kind, &prior, &proposed, &config, &prior_private).await
+            })
+            .and_then(|a| a)
+            .map_err(|e| self.call_failed(e))?;
+        self.checked(answer.diagnostics)?;
+        // The planned object keeps the private data it had, so a plan shows no change
+        // of it (the plugin's answer to an apply replaces it); a create's plan has none.
+        let private = match prior_given {
+            true => &prior_private_kept[..],
+            false => &[],
+        };
+        let planned = self.attributes(&answer.state, &resource.block, private)?;
+        let replacing = answer
+            .requires_replace
+            .iter()
+            .filter_map(|path| match path.first() {
+                Some(PathStep::Attribute(name)) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        Ok((planned, replacing))
+    }
+
+    async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.apply(kind, None, Some(planned)).await
+    }
+
+    async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
+        let resource = self.resource(kind)?;
+        let (current, private) = self.body(current)?;
+        let mut connection = self.running.connection.clone();
+        let kind_owned = resource.clone();
+        let answer = self
+            .running
+            .run(async move { connection.read_resource(&kind_owned.borrowed(), &current, &private).await })
+            .await
+            .and_then(|a| a)
+            .map_err(|e| self.call_failed(e))?;
+        self.checked(answer.diagnostics)?;
+        if answer.state == PluginValue::Null {
+            return Ok(ReadResult::Gone);
+        }
+        Ok(ReadResult::Found(self.attributes(&answer.state, &resource.block, &answer.private)?))
+    }
+
+    async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.apply(kind, Some(prior), Some(planned)).await
+    }
+
+    async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
+        self.apply(kind, Some(current), None).await.map(|_| ())
+    }
+
+    async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
+        let resource = self.resource(kind)?;
+        let mut connection = self.running.connection.clone();
+        let (kind_owned, id_owned) = (resource.clone(), id.to_string());
+        let (imported, diagnostics) = self
+            .running
+            .run(async move { connection.import_resource_state(&kind_owned.borrowed(), &id_owned).await })
+            .await
+            .and_then(|a| a)
+            .map_err(|e| self.call_failed(e))?;
+        self.checked(diagnostics)?;
+        let Some(found) = imported.into_iter().next() else {
+            return Err(ProviderError::new(format!("the plugin found no `{kind}` with id `{id}`")));
+        };
+        let attributes = self.attributes(&found.state, &resource.block, &found.private)?;
+        // What an import finds is read again, as Terraform does: it may hold only the id.
+        match self.read(kind, &attributes).await? {
+            ReadResult::Found(attributes) => Ok(attributes),
+            ReadResult::Gone => Err(ProviderError::new(format!("the plugin found no `{kind}` with id `{id}`"))),
+        }
+    }
+
+    async fn read_data(&self, kind: &str, config: &Attributes) -> ProviderResult<Attributes> {
+        let source = self.data_source(kind)?;
+        let (config, _) = self.body(config)?;
+        let mut connection = self.running.connection.clone();
+        let kind_owned = source.clone();
+        let (state, diagnostics) = self
+            .running
+            .run(async move { connection.read_data_source(&kind_owned.borrowed(), &config).await })
+            .await
+            .and_then(|a| a)
+            .map_err(|e| self.call_failed(e))?;
+        self.checked(diagnostics)?;
+        self.attributes(&state, &source.block, &[])
+    }
+}
