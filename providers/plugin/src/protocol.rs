@@ -4,11 +4,11 @@
 //! compiler.
 
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
-pub mod tfplugin6 {
-    include!("protocol/tfplugin6.rs");
-}
+#[rustfmt::skip]
+#[path = "protocol/tfplugin6.rs"]
+pub mod tfplugin6;
 
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
-pub mod tfplugin5 {
-    include!("protocol/tfplugin5.rs");
-}
+#[rustfmt::skip]
+#[path = "protocol/tfplugin5.rs"]
+pub mod tfplugin5;
