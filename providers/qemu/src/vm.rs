@@ -211,9 +211,17 @@ fn absolute(path: &Path) -> PathBuf {
 /// The pid of the VM's QEMU while it runs: its pid file names a live QEMU process.
 fn live_pid(paths: &Paths) -> Option<u32> {
     let pid: u32 = std::fs::read_to_string(&paths.pid_file).ok()?.trim().parse().ok()?;
-    let command = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let command = String::from_utf8_lossy(&command);
-    (command.contains("qemu-system") && command.contains(&*paths.qmp_socket.to_string_lossy())).then_some(pid)
+    runs_vm(pid, paths).then_some(pid)
+}
+
+/// Whether `pid` is the VM's QEMU and has not yet exited. Waiting for a stop asks this
+/// of the pid, never of the pid file: QEMU deletes its pid file as it begins to exit,
+/// while it still holds the disks.
+fn runs_vm(pid: u32, paths: &Paths) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|command| {
+        let command = String::from_utf8_lossy(&command);
+        command.contains("qemu-system") && command.contains(&*paths.qmp_socket.to_string_lossy())
+    })
 }
 
 /// What a VM's QEMU says about it.
@@ -441,30 +449,29 @@ async fn stop(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
 
 /// Stops the VM, giving the guest `shutdown_timeout` to power down.
 async fn stop_within(paths: &Paths, shutdown_timeout: Duration) {
-    if live_pid(paths).is_some() && !shutdown_timeout.is_zero() {
-        let _ = qmp::call(&paths.qmp_socket, "system_powerdown").await;
-        let deadline = tokio::time::Instant::now() + shutdown_timeout;
-        while live_pid(paths).is_some() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    if live_pid(paths).is_some() {
-        let _ = qmp::call(&paths.qmp_socket, "quit").await;
-        gone_within(paths, Duration::from_secs(10)).await;
-    }
     if let Some(pid) = live_pid(paths) {
-        let _ = run("kill", ["-9", &pid.to_string()], "killing QEMU").await;
-        // The disks stay locked until the process has ended.
-        gone_within(paths, Duration::from_secs(10)).await;
+        if !shutdown_timeout.is_zero() {
+            let _ = qmp::call(&paths.qmp_socket, "system_powerdown").await;
+            gone_within(pid, paths, shutdown_timeout).await;
+        }
+        if runs_vm(pid, paths) {
+            let _ = qmp::call(&paths.qmp_socket, "quit").await;
+            gone_within(pid, paths, Duration::from_secs(10)).await;
+        }
+        if runs_vm(pid, paths) {
+            let _ = run("kill", ["-9", &pid.to_string()], "killing QEMU").await;
+            // The disks stay locked until the process has ended.
+            gone_within(pid, paths, Duration::from_secs(10)).await;
+        }
     }
     let _ = std::fs::remove_file(&paths.pid_file);
     let _ = std::fs::remove_file(&paths.qmp_socket);
 }
 
-/// Waits until no QEMU runs for the VM, at most `limit`.
-async fn gone_within(paths: &Paths, limit: Duration) {
+/// Waits until the VM's QEMU `pid` has exited, at most `limit`.
+async fn gone_within(pid: u32, paths: &Paths, limit: Duration) {
     let deadline = tokio::time::Instant::now() + limit;
-    while live_pid(paths).is_some() && tokio::time::Instant::now() < deadline {
+    while runs_vm(pid, paths) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
