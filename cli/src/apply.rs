@@ -151,7 +151,7 @@ fn execute(session: &Session<'_>, run: Run<'_>, shown: Plan, settings: &Executio
     let display = crate::progress::Progress::new(std::io::stdout().is_terminal(), &shown);
     let events = |event: Event| display.show(&event);
     let polled = |done: bool| display.polled(done);
-    let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cancelled = std::sync::Arc::new(infra_runtime::provider::Interrupt::new());
     watch_interrupts(session.runtime(), cancelled.clone(), out);
     // Apply executes the plan just shown (a saved plan: as planned again and verified
     // against the saved one).
@@ -164,11 +164,12 @@ fn execute(session: &Session<'_>, run: Run<'_>, shown: Plan, settings: &Executio
         exiting: true,
     };
     let report = run.apply(&shown, &apply_run);
-    let interrupted = cancelled.load(std::sync::atomic::Ordering::SeqCst);
+    let interrupted = cancelled.is_set();
     session.unlock();
     if interrupted {
-        return Report::exit(EXIT_INTERRUPTED)
-            .with_summary(false, "interrupted; the state holds everything completed, run again to finish");
+        // Operations the interruption ended early say so, with what they did.
+        let report = Report { exit: EXIT_INTERRUPTED, ..Report::failed(report.errors, session.sources().clone()) };
+        return report.with_summary(false, "interrupted; the state holds everything completed, run again to finish");
     }
     if !report.errors.is_empty() {
         let summary = format!("{}; the state holds what was done", render::count_summary(report.errors.len(), 0));
@@ -219,19 +220,20 @@ fn print_outputs(state: &infra_runtime::state::State) {
     }
 }
 
-/// The first Ctrl-C stops starting new operations (those in flight finish and the state
-/// is saved); a second exits at once.
+/// The first Ctrl-C stops starting new operations and tells the providers to stop (a
+/// plugin is sent `StopProvider`; built-in providers let their operations finish), then
+/// the state is saved; a second exits at once.
 fn watch_interrupts(
     runtime: &tokio::runtime::Runtime,
-    cancelled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cancelled: std::sync::Arc<infra_runtime::provider::Interrupt>,
     out: Output,
 ) {
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
             return;
         }
-        cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
         render::to_stderr("\nInterrupted: no new operations start; waiting for those in flight, then saving the state. Press Ctrl-C again to stop at once.\n");
+        cancelled.interrupt();
         if tokio::signal::ctrl_c().await.is_ok() {
             let report = Report::error(
                 codes::INTERRUPTED,

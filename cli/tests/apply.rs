@@ -411,6 +411,60 @@ resource local.file done for i in range(6) {
     assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
 }
 
+/// Ctrl-C tells the providers to stop: a `time.sleep` of an hour in flight ends at once,
+/// unmade, while what completed before is saved; the next apply makes it.
+#[test]
+fn an_interrupt_tells_providers_to_stop_what_is_in_flight() {
+    use infra_runtime::state::{LocalBackend, StateBackend};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(
+        dir,
+        "input wait: string = \"1h\"\nresource local.file first {\n  path    = \"out/first.txt\"\n  content = \"x\"\n}\nresource time.sleep long {\n  create_duration = wait\n}\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["apply", "--auto-approve"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start apply");
+    let journal = dir.join("infra.state.journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("complete")) {
+        assert!(std::time::Instant::now() < deadline, "the apply never completed an operation");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("send SIGINT");
+    assert!(status.success());
+    // Without the stop, the apply would wait the whole hour.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().expect("apply status").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the interrupted apply kept waiting for the sleep");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("apply ends");
+    assert_exit(&output, 130);
+    let all = text(&output);
+    assert!(all.contains("interrupted before the wait ended"), "{all}");
+
+    let loaded = LocalBackend::new(dir.to_path_buf()).load().expect("state saved");
+    let addresses: Vec<String> = loaded.state.instances.keys().map(ToString::to_string).collect();
+    assert_eq!(addresses, ["first"], "the sleep was not made");
+    assert!(loaded.state.pending().next().is_none(), "nothing is left pending");
+
+    let again = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["apply", "--auto-approve", "--var", "wait=10ms"])
+        .current_dir(dir)
+        .output()
+        .expect("apply again");
+    assert_exit(&again, 0);
+    assert!(text(&again).contains("time.sleep long"), "{}", text(&again));
+}
+
 #[test]
 fn a_saved_plan_applies_exactly_or_not_at_all() {
     let dir = tempfile::tempdir().expect("temp dir");

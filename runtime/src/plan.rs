@@ -283,9 +283,10 @@ pub struct ApplyOptions<'a> {
     pub events: &'a (dyn Fn(Event) + Sync),
     /// Destroy everything in state instead of applying the configuration.
     pub destroy: bool,
-    /// Set (by Ctrl-C) to stop starting new operations; those in flight finish and the
-    /// state is saved.
-    pub cancelled: &'a std::sync::atomic::AtomicBool,
+    /// Set (by Ctrl-C) to stop starting new operations and tell the providers to stop;
+    /// the operations in flight end (a provider may end them early) and the state is
+    /// saved.
+    pub cancelled: &'a crate::provider::Interrupt,
     /// Only import (`infra import`): every other change is planned but not made.
     pub import_only: bool,
     /// Only record what refresh found (`infra refresh`): objects changed outside of

@@ -185,4 +185,49 @@ pub trait Provider: Send + Sync {
         let _ = config;
         Err(ProviderError::new(format!("no data source `{kind}`")))
     }
+
+    /// Told once when the run is interrupted (Ctrl-C): operations in flight should end
+    /// as soon as they safely can, reporting what they did. Called from another task
+    /// than the operations; it must not wait for them. The default does nothing, so
+    /// operations in flight finish.
+    fn stop(&self) {}
+}
+
+/// An apply's interruption: set by Ctrl-C, it stops the engine from starting new
+/// operations and tells every provider configured for the run to [`stop`](Provider::stop).
+#[derive(Default)]
+pub struct Interrupt {
+    set: std::sync::atomic::AtomicBool,
+    providers: std::sync::Mutex<Vec<Arc<dyn Provider>>>,
+}
+
+impl Interrupt {
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+
+    /// Interrupts the run: no new operation starts, and each provider is told to stop.
+    pub fn interrupt(&self) {
+        if self.set.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let providers = std::mem::take(&mut *self.providers.lock().unwrap_or_else(|e| e.into_inner()));
+        for provider in providers {
+            provider.stop();
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.set.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A provider configured for the run, to be told when the run is interrupted (at
+    /// once, when it already is).
+    pub fn watch(&self, provider: &Arc<dyn Provider>) {
+        let mut providers = self.providers.lock().unwrap_or_else(|e| e.into_inner());
+        match self.is_set() {
+            true => provider.stop(),
+            false => providers.push(provider.clone()),
+        }
+    }
 }

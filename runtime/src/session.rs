@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::atomic::AtomicBool;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ use crate::address::Address;
 use crate::function::{AtPlanTime, Functions};
 use crate::module::ModuleScope;
 use crate::plan::{self, ApplyOptions, ApplyReport, Event, Plan, PlanContext, Selection};
-use crate::provider::ProviderFactory;
+use crate::provider::{Interrupt, ProviderFactory};
 use crate::saved_plan::{self, Basis, EnvironmentReads, FileDigest, PlanFile, SavedPlan};
 use crate::state::{Loaded, LockHolder, State, StateBackend, StateLock};
 use crate::Value;
@@ -105,7 +105,7 @@ pub struct ApplyRun<'a> {
     /// Destroy what the plan (from [`Run::destroy_plan`]) lists.
     pub destroy: bool,
     /// Set to stop starting new operations.
-    pub cancelled: &'a AtomicBool,
+    pub cancelled: &'a Interrupt,
     /// Called after each time the apply is polled (with whether it is done), for
     /// progress output written from the waiting thread.
     pub polled: &'a dyn Fn(bool),
@@ -257,7 +257,7 @@ impl<'a> Session<'a> {
                     .with_help("`infra state rm` it first to import another object in its place"),
             ));
         }
-        let cancelled = AtomicBool::new(false);
+        let cancelled = Interrupt::new();
         let options = ApplyOptions {
             backend: self.backend.as_ref(),
             parallelism: 10,
@@ -398,7 +398,7 @@ impl<'s> Run<'s> {
     /// `refresh`), changing no object: see [`ApplyOptions::refresh_only`].
     pub fn refresh(&self, planned: &Plan) -> ApplyReport {
         let session = self.session;
-        let cancelled = AtomicBool::new(false);
+        let cancelled = Interrupt::new();
         let options = ApplyOptions {
             backend: session.backend.as_ref(),
             parallelism: 10,

@@ -286,10 +286,7 @@ impl PluginProvider {
     }
 
     fn log_warning(&self, diagnostic: &PluginDiagnostic) {
-        use std::io::Write;
-        if let Ok(mut log) = std::fs::OpenOptions::new().create(true).append(true).open(&self.plugin.log) {
-            let _ = writeln!(log, "[infra] warning: {}", text(diagnostic));
-        }
+        log_line(&self.plugin.log, &format!("warning: {}", text(diagnostic)));
     }
 
     fn call_failed(&self, error: PluginError) -> ProviderError {
@@ -353,6 +350,14 @@ impl PluginProvider {
             );
         }
         Ok(attributes)
+    }
+}
+
+/// Appends `line` to a plugin's log, marked as Infra's.
+fn log_line(log: &Path, line: &str) {
+    use std::io::Write;
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+        let _ = writeln!(file, "[infra] {line}");
     }
 }
 
@@ -515,5 +520,19 @@ impl Provider for PluginProvider {
             .map_err(|e| self.call_failed(e))?;
         self.checked(diagnostics)?;
         self.attributes(&state, &source.block, &[])
+    }
+
+    /// Sends `StopProvider` (`Stop` in protocol 5) without waiting for the answer: the
+    /// plugin cancels what it is doing, and its operations in flight return.
+    fn stop(&self) {
+        let mut connection = self.running.connection.clone();
+        let log = self.plugin.log.clone();
+        self.running.handle.spawn(async move {
+            log_line(&log, "interrupted: asking the plugin to stop (StopProvider)");
+            match connection.stop().await {
+                Ok(()) => log_line(&log, "the plugin acknowledged StopProvider"),
+                Err(error) => log_line(&log, &format!("StopProvider failed: {error}")),
+            }
+        });
     }
 }

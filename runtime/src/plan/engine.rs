@@ -157,7 +157,7 @@ impl<'c, 'a> Engine<'c, 'a> {
     }
 
     pub fn cancelled(&self) -> bool {
-        self.journal_failed.get() || self.apply.is_some_and(|a| a.cancelled.load(std::sync::atomic::Ordering::SeqCst))
+        self.journal_failed.get() || self.apply.is_some_and(|a| a.cancelled.is_set())
     }
 
     /// Walks the root module: its declarations, its module calls, then its outputs and

@@ -417,7 +417,7 @@ impl Engine<'_, '_> {
         let Some(apply) = self.apply else { return };
         // Once interrupted, a second Ctrl-C may end the process the next time the engine
         // waits: nothing queued is left unwritten then.
-        let interrupted = apply.cancelled.load(std::sync::atomic::Ordering::SeqCst);
+        let interrupted = apply.cancelled.is_set();
         let result = if idle && !interrupted {
             self.journal_queue.flush_idle(apply.backend)
         } else {

@@ -162,6 +162,9 @@ impl<'a> Engine<'_, 'a> {
         if self.context.refresh {
             self.announce_reads(provider.as_ref(), &key.record(provider_type), provider_type);
         }
+        if let Some(apply) = self.apply {
+            apply.cancelled.watch(&provider);
+        }
         let configured = Configured::Ready(provider);
         self.providers.borrow_mut().configured.insert(key.clone(), configured.clone());
         Ok(configured)

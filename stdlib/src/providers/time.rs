@@ -43,11 +43,29 @@ pub fn schema() -> ProviderSchema {
 
 /// The `time` provider type.
 pub fn factory() -> Arc<dyn ProviderFactory> {
-    unconfigured_factory(schema(), Arc::new(TimeProvider { schema: schema() }))
+    let (stopped, _) = tokio::sync::watch::channel(false);
+    unconfigured_factory(schema(), Arc::new(TimeProvider { schema: schema(), stopped }))
 }
 
 struct TimeProvider {
     schema: ProviderSchema,
+    /// Set when the run is interrupted: waits in flight end at once, as errors.
+    stopped: tokio::sync::watch::Sender<bool>,
+}
+
+impl TimeProvider {
+    /// Waits `wait`, unless the run is interrupted first (an error: the wait did not
+    /// happen, so the object is not made or not deleted).
+    async fn wait(&self, wait: Duration) -> ProviderResult<()> {
+        let mut stopped = self.stopped.subscribe();
+        tokio::select! {
+            () = sleep(wait) => Ok(()),
+            _ = stopped.wait_for(|stopped| *stopped) => Err(ProviderError::new(
+                "interrupted before the wait ended",
+            )
+            .with_help("run `infra apply` again to wait in full")),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -69,8 +87,7 @@ impl Provider for TimeProvider {
     /// Waits `create_duration`; the id is the time the wait ended.
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
         resource_schema(&self.schema, kind)?;
-        let wait = duration(planned, "create_duration")?;
-        sleep(wait).await;
+        self.wait(duration(planned, "create_duration")?).await?;
         let mut attributes = planned.clone();
         attributes.insert("id".to_string(), Value::string(rfc3339(SystemTime::now())));
         Ok(attributes)
@@ -92,8 +109,12 @@ impl Provider for TimeProvider {
     /// Waits `destroy_duration`.
     async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
         resource_schema(&self.schema, kind)?;
-        sleep(duration(current, "destroy_duration")?).await;
-        Ok(())
+        self.wait(duration(current, "destroy_duration")?).await
+    }
+
+    /// Ends the waits in flight (Ctrl-C), as Terraform's `time_sleep` does.
+    fn stop(&self) {
+        self.stopped.send_replace(true);
     }
 }
 
