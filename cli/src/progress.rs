@@ -274,6 +274,7 @@ mod tests {
             diff: InstanceDiff { action, attributes: Vec::new(), cause: None },
             sensitive: Default::default(),
             drifted_from: None,
+            upgraded: false,
             moved_from: None,
             imported: None,
         }

@@ -85,6 +85,9 @@ pub struct PlannedInstance {
     /// The instance was changed outside of Infra since the last apply: the attributes
     /// state held, before the refresh.
     pub drifted_from: Option<Attributes>,
+    /// The provider upgraded the object state held to its current form (a plugin's newer
+    /// schema version); applying records it even when nothing else changes.
+    pub upgraded: bool,
     /// State held the object at this address before a `moved` statement.
     pub moved_from: Option<Address>,
     /// The object is imported (`import ... from ID`) before any change.
@@ -621,6 +624,7 @@ pub fn destroy_plan(state: &State, providers: &[Arc<dyn ProviderFactory>], selec
                 diff: crate::diff::diff(&schema, Some(&instance.attributes), None, false, false),
                 sensitive,
                 drifted_from: None,
+                upgraded: false,
                 moved_from: None,
                 imported: None,
             }

@@ -157,6 +157,15 @@ pub trait Provider: Send + Sync {
         self.create(kind, planned).await
     }
 
+    /// The object as state holds it (`stored`), brought to the provider's current form
+    /// when it was recorded under an older one: a Terraform plugin upgrades state written
+    /// under an older schema version. `None` when it is current (the default). The engine
+    /// asks before reading or planning an object, so an upgrade is never drift.
+    async fn upgrade(&self, kind: &str, stored: &Attributes) -> ProviderResult<Option<Attributes>> {
+        let _ = (kind, stored);
+        Ok(None)
+    }
+
     /// Reads the object as it is now, to detect drift.
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult>;
 

@@ -85,6 +85,7 @@ fn instance(case: &Json) -> PlannedInstance {
         diff: InstanceDiff { action: action(case["action"].as_str().unwrap_or("")), attributes: changes, cause },
         sensitive: names("sensitive"),
         drifted_from: attributes(&case["drifted_from"]),
+        upgraded: false,
         moved_from: case["moved_from"].as_str().map(|a| a.parse().expect("an address")),
         imported: case["imported"].as_str().map(String::from),
     }

@@ -45,6 +45,10 @@ use crate::values::PluginValue;
 /// The attribute Infra's state keeps a plugin's private data for an object in.
 pub const PRIVATE: &str = "__plugin_private";
 
+/// The attribute Infra's state keeps the schema version an object was written under, when
+/// it is not 0 (Terraform's `schema_version`; absent means 0).
+pub const SCHEMA_VERSION: &str = "__plugin_schema_version";
+
 /// How long a plugin has to start and answer its handshake.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -237,6 +241,8 @@ struct PluginProvider {
 struct OwnedKind {
     type_name: String,
     block: Block,
+    /// The schema version the plugin writes objects of the kind under.
+    version: i64,
 }
 
 impl OwnedKind {
@@ -264,7 +270,9 @@ impl PluginProvider {
         let prefixed = format!("{}_{kind}", self.plugin.provider_type);
         [prefixed, kind.to_string()]
             .into_iter()
-            .find_map(|name| kinds.get(&name).map(|v| OwnedKind { type_name: name, block: v.block.clone() }))
+            .find_map(|name| {
+                kinds.get(&name).map(|v| OwnedKind { type_name: name, block: v.block.clone(), version: v.version })
+            })
             .ok_or_else(|| ProviderError::new(format!("the plugin has no {what} `{kind}`")))
     }
 
@@ -295,6 +303,7 @@ impl PluginProvider {
 
     fn body(&self, attributes: &Attributes) -> ProviderResult<(PluginValue, Vec<u8>)> {
         let mut attributes = attributes.clone();
+        attributes.remove(SCHEMA_VERSION);
         let private = attributes.remove(PRIVATE).and_then(|v| v.as_str().map(str::to_string));
         let private =
             private.and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok()).unwrap_or_default();
@@ -312,6 +321,85 @@ impl PluginProvider {
         Ok(attributes)
     }
 
+    /// An object's state as the plugin answered it, recorded under `version`.
+    fn object(
+        &self,
+        state: &PluginValue,
+        kind: &OwnedKind,
+        private: &[u8],
+        version: i64,
+    ) -> ProviderResult<Attributes> {
+        let mut attributes = self.attributes(state, &kind.block, private)?;
+        if version != 0 {
+            attributes.insert(SCHEMA_VERSION.to_string(), Value::number(version as f64));
+        }
+        Ok(attributes)
+    }
+
+    /// `stored` as the kind's current schema has it: a state written under an older
+    /// schema version is upgraded by the plugin (`UpgradeResourceState`, from the state's
+    /// JSON, as Terraform does before using stored state); one written under a newer
+    /// version than the plugin's is an error. Returns `stored` itself when its version
+    /// is the plugin's.
+    fn upgrade_call(
+        &self,
+        kind: &OwnedKind,
+        stored: &Attributes,
+    ) -> ProviderResult<Option<impl Future<Output = Result<UpgradeAnswer, PluginError>> + Send + 'static>> {
+        let version = stored_version(stored);
+        if version == kind.version {
+            return Ok(None);
+        }
+        if version > kind.version {
+            return Err(ProviderError::new(format!(
+                "this object was written by a newer version of the plugin: `{}` schema version {version}, \
+                 the installed plugin has {}",
+                kind.type_name, kind.version
+            ))
+            .with_help(
+                "install the plugin version that wrote it (`.infra.lock` names the version locked), then run again",
+            ));
+        }
+        let (state, private) = self.body(stored)?;
+        let json = serde_json::to_vec(&json_of(&state)).map_err(|e| ProviderError::new(e.to_string()))?;
+        let mut connection = self.running.connection.clone();
+        let kind = kind.clone();
+        Ok(Some(async move {
+            let (state, diagnostics) = connection.upgrade_resource_state(&kind.borrowed(), version, json).await?;
+            Ok(UpgradeAnswer { state, diagnostics, private })
+        }))
+    }
+
+    /// The attributes an upgrade answered.
+    fn upgraded(&self, kind: &OwnedKind, answer: UpgradeAnswer) -> ProviderResult<Attributes> {
+        self.checked(answer.diagnostics)?;
+        self.object(&answer.state, kind, &answer.private, kind.version)
+    }
+
+    /// `stored`, upgraded to the kind's current schema when it is older (`None` when it
+    /// is current).
+    async fn upgraded_state(&self, kind: &OwnedKind, stored: &Attributes) -> ProviderResult<Option<Attributes>> {
+        let Some(call) = self.upgrade_call(kind, stored)? else { return Ok(None) };
+        let answer = self.running.run(call).await.and_then(|a| a).map_err(|e| self.call_failed(e))?;
+        self.upgraded(kind, answer).map(Some)
+    }
+
+    /// `stored`, upgraded to the kind's current schema when it is older.
+    async fn current(&self, kind: &OwnedKind, stored: &Attributes) -> ProviderResult<Attributes> {
+        Ok(self.upgraded_state(kind, stored).await?.unwrap_or_else(|| stored.clone()))
+    }
+
+    /// [`current`](Self::current), from synchronous code.
+    fn current_blocking(&self, kind: &OwnedKind, stored: &Attributes) -> ProviderResult<Attributes> {
+        match self.upgrade_call(kind, stored)? {
+            None => Ok(stored.clone()),
+            Some(call) => {
+                let answer = self.running.block(call).and_then(|a| a).map_err(|e| self.call_failed(e))?;
+                self.upgraded(kind, answer)
+            }
+        }
+    }
+
     /// Creates, updates (`prior` given) or deletes (`planned` null) an object.
     async fn apply(
         &self,
@@ -321,7 +409,7 @@ impl PluginProvider {
     ) -> ProviderResult<Attributes> {
         let resource = self.resource(kind)?;
         let (prior, prior_private) = match prior {
-            Some(prior) => self.body(prior)?,
+            Some(prior) => self.body(&self.current(&resource, prior).await?)?,
             None => (PluginValue::Null, Vec::new()),
         };
         // A delete keeps the private data the object had.
@@ -343,13 +431,39 @@ impl PluginProvider {
             .and_then(|a| a)
             .map_err(|e| self.call_failed(e))?;
         self.checked(answer.diagnostics)?;
-        let attributes = self.attributes(&answer.state, &resource.block, &answer.private)?;
+        let attributes = self.object(&answer.state, &resource, &answer.private, resource.version)?;
         if let Some((name, _)) = attributes.iter().find(|(_, v)| !v.is_wholly_known()) {
             return Err(
                 ProviderError::new(format!("the plugin left `{name}` unknown after applying")).on_attribute(name)
             );
         }
         Ok(attributes)
+    }
+}
+
+/// What `UpgradeResourceState` answered, with the object's private data (kept as it was).
+struct UpgradeAnswer {
+    state: PluginValue,
+    diagnostics: Vec<PluginDiagnostic>,
+    private: Vec<u8>,
+}
+
+/// The schema version an object's state was recorded under (absent: 0).
+fn stored_version(attributes: &Attributes) -> i64 {
+    attributes.get(SCHEMA_VERSION).and_then(Value::as_number).map_or(0, |v| v as i64)
+}
+
+/// A body as Terraform writes state: JSON, sets and tuples as arrays.
+fn json_of(value: &PluginValue) -> serde_json::Value {
+    match value {
+        PluginValue::Null | PluginValue::Unknown => serde_json::Value::Null,
+        PluginValue::Bool(b) => serde_json::Value::Bool(*b),
+        PluginValue::Number(n) => serde_json::Value::Number(n.clone()),
+        PluginValue::String(s) => serde_json::Value::String(s.clone()),
+        PluginValue::List(items) => serde_json::Value::Array(items.iter().map(json_of).collect()),
+        PluginValue::Map(fields) => {
+            serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), json_of(v))).collect())
+        }
     }
 }
 
@@ -418,9 +532,12 @@ impl Provider for PluginProvider {
         config: &Attributes,
     ) -> ProviderResult<(Attributes, Vec<String>)> {
         let resource = self.resource(kind)?;
+        // The plan keeps the version the object was recorded under, so it shows no change
+        // of it; the apply records the plugin's.
+        let recorded_version = prior.map_or(resource.version, stored_version);
         let prior_given = prior.is_some();
         let (prior, prior_private) = match prior {
-            Some(prior) => self.body(prior)?,
+            Some(prior) => self.body(&self.current_blocking(&resource, prior)?)?,
             None => (PluginValue::Null, Vec::new()),
         };
         let (config, _) = self.body(config)?;
@@ -443,7 +560,7 @@ impl Provider for PluginProvider {
             true => &prior_private_kept[..],
             false => &[],
         };
-        let planned = self.attributes(&answer.state, &resource.block, private)?;
+        let planned = self.object(&answer.state, &resource, private, recorded_version)?;
         let replacing = answer
             .requires_replace
             .iter()
@@ -459,9 +576,13 @@ impl Provider for PluginProvider {
         self.apply(kind, None, Some(planned)).await
     }
 
+    async fn upgrade(&self, kind: &str, stored: &Attributes) -> ProviderResult<Option<Attributes>> {
+        self.upgraded_state(&self.resource(kind)?, stored).await
+    }
+
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
         let resource = self.resource(kind)?;
-        let (current, private) = self.body(current)?;
+        let (current, private) = self.body(&self.current(&resource, current).await?)?;
         let mut connection = self.running.connection.clone();
         let kind_owned = resource.clone();
         let answer = self
@@ -474,7 +595,7 @@ impl Provider for PluginProvider {
         if answer.state == PluginValue::Null {
             return Ok(ReadResult::Gone);
         }
-        Ok(ReadResult::Found(self.attributes(&answer.state, &resource.block, &answer.private)?))
+        Ok(ReadResult::Found(self.object(&answer.state, &resource, &answer.private, resource.version)?))
     }
 
     async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
@@ -499,7 +620,7 @@ impl Provider for PluginProvider {
         let Some(found) = imported.into_iter().next() else {
             return Err(ProviderError::new(format!("the plugin found no `{kind}` with id `{id}`")));
         };
-        let attributes = self.attributes(&found.state, &resource.block, &found.private)?;
+        let attributes = self.object(&found.state, &resource, &found.private, resource.version)?;
         // What an import finds is read again, as Terraform does: it may hold only the id.
         match self.read(kind, &attributes).await? {
             ReadResult::Found(attributes) => Ok(attributes),

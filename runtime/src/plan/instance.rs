@@ -147,7 +147,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         steps::guard_destroy(subject, &settings, diff.action)?;
         let refreshed = start.refreshed(&prior, &settings.triggers);
         let action = diff.action;
-        self.push(steps::planned_instance(subject, &start, (diff, &sensitive), prior.drifted_from));
+        self.push(steps::planned_instance(subject, &start, (diff, &sensitive), &prior));
         let change = Change { action, prior: prior.attributes, planned, refreshed, triggers: settings.triggers };
         let import_only = self.apply.is_some_and(|a| a.import_only);
         let refresh_only = self.apply.is_some_and(|a| a.refresh_only);
@@ -224,13 +224,23 @@ impl<'c, 'a> Engine<'c, 'a> {
         if let Some(approved) = start.approved {
             return start.approved_prior(approved, subject, found);
         }
-        match (self.context.refresh, found, provider, &start.import) {
+        // An object recorded in an older form is upgraded first: what refresh then finds
+        // is compared with it.
+        let mut upgraded = false;
+        if let (Some(current), Some(provider), None) = (&found, provider, &start.import) {
+            let upgrade = provider.upgrade(subject.kind, current).await.map_err(subject.failed(secret))?;
+            if let Some(upgrade) = upgrade {
+                (found, upgraded) = (Some(upgrade), true);
+            }
+        }
+        let prior = match (self.context.refresh, found, provider, &start.import) {
             (true, Some(current), Some(provider), None) => {
                 let read = self.refresh(subject, provider, &current, secret).await?;
-                Ok(steps::refreshed(subject.schema, current, read))
+                steps::refreshed(subject.schema, current, read)
             }
-            (_, found, _, _) => Ok(Prior { attributes: found, drifted_from: None }),
-        }
+            (_, found, _, _) => Prior { attributes: found, drifted_from: None, upgraded: false },
+        };
+        Ok(Prior { upgraded, ..prior })
     }
 
     /// Performs the planned change: takes over an imported object, then creates,

@@ -251,6 +251,7 @@ impl<'a> Engine<'_, 'a> {
             diff,
             sensitive,
             drifted_from: None,
+            upgraded: false,
             moved_from: None,
             imported: None,
         });

@@ -141,6 +141,7 @@ pub(super) fn data_read(
         diff,
         sensitive: sensitive.clone(),
         drifted_from: None,
+        upgraded: false,
         moved_from: None,
         imported: None,
     }
@@ -169,6 +170,9 @@ pub(super) struct Start<'p> {
 pub(super) struct Prior {
     pub attributes: Option<Attributes>,
     pub drifted_from: Option<Attributes>,
+    /// The provider upgraded the stored object to its current form (recorded even when
+    /// nothing else changes).
+    pub upgraded: bool,
 }
 
 impl Start<'_> {
@@ -192,16 +196,19 @@ impl Start<'_> {
             return Err(not_replaced(subject.resource, &subject.address));
         }
         if self.stored.is_some() && self.import.is_none() {
-            return Ok(Prior { attributes: approved.prior(), drifted_from: approved.drifted_from.clone() });
+            let drifted_from = approved.drifted_from.clone();
+            return Ok(Prior { attributes: approved.prior(), drifted_from, upgraded: approved.upgraded });
         }
-        Ok(Prior { attributes: found, drifted_from: None })
+        Ok(Prior { attributes: found, drifted_from: None, upgraded: false })
     }
 
-    /// Whether state is to be written even without a change: refresh found drift, a
-    /// pending status is now resolved, or the `replace_when` values are new.
+    /// Whether state is to be written even without a change: refresh found drift, the
+    /// provider upgraded the object, a pending status is now resolved, or the
+    /// `replace_when` values are new.
     pub fn refreshed(&self, prior: &Prior, triggers: &lifecycle::Triggers) -> bool {
         let Some(stored) = &self.stored else { return prior.drifted_from.is_some() };
         prior.drifted_from.is_some()
+            || prior.upgraded
             || stored.status != Status::Created
             || matches!(triggers, lifecycle::Triggers::Known(now) if stored.triggers.as_deref() != Some(now.as_str()))
     }
@@ -214,9 +221,9 @@ pub(super) fn refreshed(schema: &Schema, current: Attributes, read: ReadResult) 
             // A value read back in another but equivalent form is no drift.
             compare::keep_configured_forms(schema, &current, &mut now);
             let drifted_from = (!same(&now, &current)).then_some(current);
-            Prior { attributes: Some(now), drifted_from }
+            Prior { attributes: Some(now), drifted_from, upgraded: false }
         }
-        ReadResult::Gone => Prior { attributes: None, drifted_from: Some(current) },
+        ReadResult::Gone => Prior { attributes: None, drifted_from: Some(current), upgraded: false },
     }
 }
 
@@ -371,7 +378,7 @@ pub(super) fn planned_instance(
     subject: &Subject<'_>,
     start: &Start<'_>,
     (diff, sensitive): (InstanceDiff, &BTreeSet<String>),
-    drifted_from: Option<Attributes>,
+    prior: &Prior,
 ) -> PlannedInstance {
     PlannedInstance {
         address: subject.address.clone(),
@@ -379,7 +386,8 @@ pub(super) fn planned_instance(
         mode: Mode::Managed,
         diff,
         sensitive: sensitive.clone(),
-        drifted_from,
+        drifted_from: prior.drifted_from.clone(),
+        upgraded: prior.upgraded,
         moved_from: start.moved_from.clone(),
         imported: start.import.as_ref().map(|(id, _)| id.clone()),
     }
