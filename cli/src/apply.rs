@@ -240,6 +240,7 @@ fn watch_interrupts(
                 "stopped at once: operations in flight may have finished without being recorded",
                 "run `infra plan`: operations begun but never confirmed are reported as pending",
             );
+            infra_provider_plugin::handshake::stop_all();
             std::process::exit(i32::from(out.finish(Report { exit: EXIT_INTERRUPTED, ..report })));
         }
     });

@@ -128,6 +128,8 @@ fn main() -> ExitCode {
         Command::Workspace(args) => workspace::run(args),
         Command::Lsp(args) => lsp::run(args),
     };
+    // The engine's memory, with the plugins it started, is left to the operating system.
+    infra_provider_plugin::handshake::stop_all();
     ExitCode::from(out.finish(report))
 }
 

@@ -469,8 +469,11 @@ impl Checker<'_> {
         let Some(signature) = self.schemas.function(&function.name).cloned() else {
             let mut names: Vec<&str> = self.schemas.function_names();
             names.extend(self.module.decls.iter().filter(|(_, d)| d.kind == DeclKind::Fn).map(|(n, _)| n.as_str()));
-            let help = suggest(&function.name, names).unwrap_or_else(|| {
-                "docs/functions.md lists the built-in functions; declare your own with `fn`".to_string()
+            let help = suggest(&function.name, names).unwrap_or_else(|| match function.name.split_once("::") {
+                Some((plugin, _)) => format!(
+                    "a plugin's functions are known once `infra init` has cached its schema: declare `plugin {plugin} {{ ... }}` and run `infra init`"
+                ),
+                None => "docs/functions.md lists the built-in functions; declare your own with `fn`".to_string(),
             });
             self.error(
                 Diagnostic::error(codes::UNKNOWN_FUNCTION, format!("unknown function `{}`", function.name))

@@ -15,7 +15,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// The environment variable and value every Terraform plugin checks before it serves.
@@ -148,22 +148,41 @@ pub struct StartOptions<'a> {
     pub timeout: Duration,
 }
 
-/// A running plugin, stopped (killed and waited for) when dropped.
+/// A running plugin, stopped (killed and waited for) when dropped, or by [`stop_all`].
 pub struct PluginProcess {
-    child: Child,
+    child: Arc<Mutex<Child>>,
+    id: u32,
     pub handshake: Handshake,
 }
 
 impl PluginProcess {
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.id
     }
 }
 
 impl Drop for PluginProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&self.child);
+    }
+}
+
+/// Every plugin process started and not yet dropped. A command that ends the process
+/// without dropping what it holds (the engine leaves its memory to the operating system
+/// as Infra exits) stops them with [`stop_all`], so no plugin outlives Infra.
+static STARTED: Mutex<Vec<Weak<Mutex<Child>>>> = Mutex::new(Vec::new());
+
+fn stop(child: &Mutex<Child>) {
+    let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Stops every plugin process still running; called as Infra exits.
+pub fn stop_all() {
+    let started = std::mem::take(&mut *STARTED.lock().unwrap_or_else(|e| e.into_inner()));
+    for child in started.iter().filter_map(Weak::upgrade) {
+        stop(&child);
     }
 }
 
@@ -194,7 +213,14 @@ pub fn start(options: &StartOptions) -> Result<PluginProcess, HandshakeError> {
         Err(mpsc::RecvTimeoutError::Timeout) => Err(HandshakeError::NoHandshake(options.timeout)),
     };
     match outcome {
-        Ok(handshake) => Ok(PluginProcess { child, handshake }),
+        Ok(handshake) => {
+            let id = child.id();
+            let child = Arc::new(Mutex::new(child));
+            let mut started = STARTED.lock().unwrap_or_else(|e| e.into_inner());
+            started.retain(|c| c.strong_count() > 0);
+            started.push(Arc::downgrade(&child));
+            Ok(PluginProcess { child, id, handshake })
+        }
         Err(error) => {
             let _ = child.kill();
             let _ = child.wait();

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema};
+use infra_compiler::schema::{
+    AttributeSchema, BlockSchema, Comparison, FunctionSignature, ParamSignature, ProviderSchema, Returns, Schema,
+};
 use infra_compiler::types::{ObjectField, Type};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,43 @@ pub struct PluginSchema {
     pub resources: BTreeMap<String, Versioned>,
     /// Data source types by Terraform's name.
     pub data_sources: BTreeMap<String, Versioned>,
+    /// Functions the plugin defines, by name (`asset_id`): called as
+    /// `workato::asset_id(...)`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub functions: BTreeMap<String, Function>,
+}
+
+/// A function a plugin defines.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Function {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<Parameter>,
+    /// A last parameter taking any number of arguments (sent to the plugin as a list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variadic: Option<Parameter>,
+    /// The result's type, as Terraform writes types in JSON.
+    pub returns: serde_json::Value,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Parameter {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: serde_json::Value,
+    /// A null argument may be passed (else a null is an error before the call).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_null: bool,
+    /// An unknown argument may be passed (else the result is unknown, uncalled).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_unknown: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
 }
 
 /// A resource or data source schema and its version (state written under an older one
@@ -167,6 +206,49 @@ macro_rules! blocks {
 blocks!(block_v6, attribute_v6, tfplugin6);
 blocks!(block_v5, attribute_v5, tfplugin5);
 
+/// The protocol's two versions declare functions alike, differently typed.
+macro_rules! functions {
+    ($functions:ident, $version:ident) => {
+        fn $functions(
+            functions: std::collections::HashMap<String, $version::Function>,
+        ) -> Result<BTreeMap<String, Function>, String> {
+            let parameter = |name: &str, p: $version::function::Parameter| -> Result<Parameter, String> {
+                Ok(Parameter {
+                    ty: parse_type(&format!("{name}({})", p.name), &p.r#type)?
+                        .ok_or_else(|| format!("parameter `{}` of function `{name}` has no type", p.name))?,
+                    name: p.name,
+                    allow_null: p.allow_null_value,
+                    allow_unknown: p.allow_unknown_values,
+                    description: p.description,
+                })
+            };
+            functions
+                .into_iter()
+                .map(|(name, f)| {
+                    let parameters =
+                        f.parameters.into_iter().map(|p| parameter(&name, p)).collect::<Result<Vec<_>, _>>()?;
+                    let variadic = f.variadic_parameter.map(|p| parameter(&name, p)).transpose()?;
+                    let returns = f.r#return.and_then(|r| parse_type(&name, &r.r#type).transpose()).transpose()?;
+                    let returns = returns.ok_or_else(|| format!("function `{name}` has no return type"))?;
+                    let deprecated = (!f.deprecation_message.is_empty()).then_some(f.deprecation_message);
+                    let function = Function {
+                        parameters,
+                        variadic,
+                        returns,
+                        summary: f.summary,
+                        description: f.description,
+                        deprecated,
+                    };
+                    Ok((name, function))
+                })
+                .collect()
+        }
+    };
+}
+
+functions!(functions_v6, tfplugin6);
+functions!(functions_v5, tfplugin5);
+
 fn attribute_v6(attribute: tfplugin6::schema::Attribute) -> Result<Attribute, String> {
     let nested = match attribute.nested_type {
         Some(object) => {
@@ -224,6 +306,7 @@ pub fn from_v6(response: tfplugin6::get_provider_schema::Response) -> Result<Plu
         provider,
         resources: versioned(response.resource_schemas)?,
         data_sources: versioned(response.data_source_schemas)?,
+        functions: functions_v6(response.functions)?,
     })
 }
 
@@ -240,6 +323,7 @@ pub fn from_v5(response: tfplugin5::get_provider_schema::Response) -> Result<Plu
         provider,
         resources: versioned(response.resource_schemas)?,
         data_sources: versioned(response.data_source_schemas)?,
+        functions: functions_v5(response.functions)?,
     })
 }
 
@@ -392,6 +476,30 @@ pub fn infra_provider(name: &str, provider_type: &str, description: &str, schema
     }
 }
 
+/// A plugin's function as the checker knows it: `NAME::FUNCTION`, with Infra's types.
+pub fn function_signature(plugin: &str, name: &str, function: &Function) -> FunctionSignature {
+    let param = |p: &Parameter| ParamSignature { name: p.name.clone(), ty: infra_type(&p.ty) };
+    let mut description = function.summary.clone();
+    if !function.description.is_empty() && function.description != function.summary {
+        if !description.is_empty() {
+            description.push_str("\n\n");
+        }
+        description.push_str(&function.description);
+    }
+    if let Some(message) = &function.deprecated {
+        description.push_str(&format!("\n\nDeprecated: {message}"));
+    }
+    FunctionSignature {
+        name: format!("{plugin}::{name}"),
+        params: function.parameters.iter().map(param).collect(),
+        optional_params: 0,
+        variadic: function.variadic.as_ref().map(param),
+        returns: Returns::Type(infra_type(&function.returns)),
+        description,
+        resource_only: false,
+    }
+}
+
 // ---- The cache ----------------------------------------------------------------------
 
 /// `.infra/plugins/schemas.json` beside the root module: the schema of every plugin
@@ -436,6 +544,19 @@ impl SchemaCache {
         let partial = path.with_extension("json.partial");
         std::fs::write(&partial, serde_json::to_vec(self).map_err(std::io::Error::other)?)?;
         std::fs::rename(&partial, &path)
+    }
+
+    /// Every cached plugin's functions, by the name they are called with
+    /// (`workato::asset_id`).
+    pub fn functions(&self) -> BTreeMap<String, FunctionSignature> {
+        let mut signatures = BTreeMap::new();
+        for (plugin, cached) in &self.plugins {
+            for (name, function) in &cached.schema.functions {
+                let signature = function_signature(plugin, name, function);
+                signatures.insert(signature.name.clone(), signature);
+            }
+        }
+        signatures
     }
 
     /// Every cached plugin as an Infra provider, by name.

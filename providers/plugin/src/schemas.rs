@@ -14,18 +14,20 @@ use crate::schema::SchemaCache;
 pub struct WithPlugins<'a> {
     base: &'a dyn Schemas,
     plugins: BTreeMap<String, ProviderSchema>,
+    /// The plugins' functions, by the name they are called with (`workato::asset_id`).
+    functions: BTreeMap<String, FunctionSignature>,
 }
 
 impl<'a> WithPlugins<'a> {
     /// `base` with the plugins cached for the root module in `module_dir`, if any.
     pub fn new(base: &'a dyn Schemas, module_dir: &Path) -> WithPlugins<'a> {
-        let plugins = SchemaCache::read(module_dir).map(|cache| cache.providers()).unwrap_or_default();
-        WithPlugins { base, plugins }
+        let cache = SchemaCache::read(module_dir).unwrap_or_default();
+        WithPlugins { base, plugins: cache.providers(), functions: cache.functions() }
     }
 
     /// `base` with these plugin providers, by name.
     pub fn with(base: &'a dyn Schemas, plugins: BTreeMap<String, ProviderSchema>) -> WithPlugins<'a> {
-        WithPlugins { base, plugins }
+        WithPlugins { base, plugins, functions: BTreeMap::new() }
     }
 
     /// The plugin provider `name`, if one is cached (not a built-in one).
@@ -53,10 +55,15 @@ impl Schemas for WithPlugins<'_> {
     }
 
     fn function(&self, name: &str) -> Option<&FunctionSignature> {
-        self.base.function(name)
+        match name.contains("::") {
+            true => self.functions.get(name),
+            false => self.base.function(name),
+        }
     }
 
     fn function_names(&self) -> Vec<&str> {
-        self.base.function_names()
+        let mut names = self.base.function_names();
+        names.extend(self.functions.keys().map(String::as_str));
+        names
     }
 }

@@ -211,10 +211,18 @@ impl Lower<'_> {
     /// A name, or a call when it has arguments.
     fn variable(&mut self, pair: Pair<Rule>) -> ExprKind {
         let mut inner = pair.into_inner();
-        let name = self.ident(next(&mut inner));
-        let Some(arguments) = inner.next() else {
+        let mut name = self.ident(next(&mut inner));
+        let Some(mut arguments) = inner.next() else {
             return ExprKind::Name(name);
         };
+        if arguments.as_rule() == Rule::plugin_function {
+            // `workato::asset_id(...)`: one name, `plugin::function`, spanning both.
+            let mut parts = arguments.into_inner();
+            let function = self.ident(next(&mut parts));
+            name.name = format!("{}::{}", name.name, function.name);
+            name.span.end = function.span.end;
+            arguments = next(&mut parts);
+        }
         let mut args = Vec::new();
         let mut expand_final = false;
         for part in arguments.into_inner() {

@@ -299,6 +299,11 @@ pub mod get_provider_schema {
         pub provider_meta: ::core::option::Option<super::Schema>,
         #[prost(message, optional, tag = "6")]
         pub server_capabilities: ::core::option::Option<super::ServerCapabilities>,
+        #[prost(map = "string, message", tag = "7")]
+        pub functions: ::std::collections::HashMap<
+            ::prost::alloc::string::String,
+            super::Function,
+        >,
     }
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -534,6 +539,78 @@ pub mod read_data_source {
         pub diagnostics: ::prost::alloc::vec::Vec<super::Diagnostic>,
         #[prost(message, optional, tag = "3")]
         pub deferred: ::core::option::Option<super::Deferred>,
+    }
+}
+/// A function the provider defines, callable from configuration.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Function {
+    #[prost(message, repeated, tag = "1")]
+    pub parameters: ::prost::alloc::vec::Vec<function::Parameter>,
+    /// A last parameter taking any number of arguments, sent as a list.
+    #[prost(message, optional, tag = "2")]
+    pub variadic_parameter: ::core::option::Option<function::Parameter>,
+    #[prost(message, optional, tag = "3")]
+    pub r#return: ::core::option::Option<function::Return>,
+    #[prost(string, tag = "4")]
+    pub summary: ::prost::alloc::string::String,
+    #[prost(string, tag = "5")]
+    pub description: ::prost::alloc::string::String,
+    #[prost(enumeration = "StringKind", tag = "6")]
+    pub description_kind: i32,
+    #[prost(string, tag = "7")]
+    pub deprecation_message: ::prost::alloc::string::String,
+}
+/// Nested message and enum types in `Function`.
+pub mod function {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Parameter {
+        #[prost(string, tag = "1")]
+        pub name: ::prost::alloc::string::String,
+        /// The parameter's type constraint, as JSON.
+        #[prost(bytes = "vec", tag = "2")]
+        pub r#type: ::prost::alloc::vec::Vec<u8>,
+        /// Whether a null argument may be passed.
+        #[prost(bool, tag = "3")]
+        pub allow_null_value: bool,
+        /// Whether an unknown argument may be passed (else the result is unknown).
+        #[prost(bool, tag = "4")]
+        pub allow_unknown_values: bool,
+        #[prost(string, tag = "5")]
+        pub description: ::prost::alloc::string::String,
+        #[prost(enumeration = "super::StringKind", tag = "6")]
+        pub description_kind: i32,
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Return {
+        #[prost(bytes = "vec", tag = "1")]
+        pub r#type: ::prost::alloc::vec::Vec<u8>,
+    }
+}
+/// A function's failure, possibly about one argument.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct FunctionError {
+    #[prost(string, tag = "1")]
+    pub text: ::prost::alloc::string::String,
+    #[prost(int64, optional, tag = "2")]
+    pub function_argument: ::core::option::Option<i64>,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CallFunction {}
+/// Nested message and enum types in `CallFunction`.
+pub mod call_function {
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct Request {
+        #[prost(string, tag = "1")]
+        pub name: ::prost::alloc::string::String,
+        #[prost(message, repeated, tag = "2")]
+        pub arguments: ::prost::alloc::vec::Vec<super::DynamicValue>,
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Response {
+        #[prost(message, optional, tag = "1")]
+        pub result: ::core::option::Option<super::DynamicValue>,
+        #[prost(message, optional, tag = "2")]
+        pub error: ::core::option::Option<super::FunctionError>,
     }
 }
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -880,6 +957,30 @@ pub mod provider_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("tfplugin6.Provider", "ReadDataSource"));
+            self.inner.unary(req, path, codec).await
+        }
+        pub async fn call_function(
+            &mut self,
+            request: impl tonic::IntoRequest<super::call_function::Request>,
+        ) -> std::result::Result<
+            tonic::Response<super::call_function::Response>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/tfplugin6.Provider/CallFunction",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("tfplugin6.Provider", "CallFunction"));
             self.inner.unary(req, path, codec).await
         }
     }
