@@ -58,6 +58,8 @@ pub struct PluginFactory {
 
 /// What every configuration of one plugin shares.
 struct Plugin {
+    /// The name the configuration declares it under, which errors name it by.
+    name: String,
     provider_type: String,
     /// Its program, when installed; why not, when not.
     program: Result<PathBuf, String>,
@@ -78,7 +80,13 @@ impl PluginFactory {
                 let infra = providers.get(&name)?.clone();
                 let program = installed_program(module_dir, &cached);
                 let log = module_dir.join(".infra/plugins/logs").join(format!("{name}.log"));
-                let plugin = Plugin { provider_type: cached.provider_type, program, log, schema: cached.schema };
+                let plugin = Plugin {
+                    name: name.clone(),
+                    provider_type: cached.provider_type,
+                    program,
+                    log,
+                    schema: cached.schema,
+                };
                 Some(PluginFactory { name, plugin: Arc::new(plugin), infra })
             })
             .collect()
@@ -292,8 +300,17 @@ impl PluginProvider {
         }
     }
 
+    /// A call that failed (not one the plugin answered with diagnostics): named after
+    /// the plugin, with its log, which says why when the plugin crashed.
     fn call_failed(&self, error: PluginError) -> ProviderError {
-        ProviderError::new(error.to_string()).with_help(format!("the plugin's log is {}", self.plugin.log.display()))
+        let log = self.plugin.log.display();
+        let help = match &error {
+            PluginError::Call { message, .. } if is_transport(message) => {
+                format!("the plugin's process stopped or dropped its connection; its log is {log}")
+            }
+            _ => format!("the plugin's log is {log}"),
+        };
+        ProviderError::new(format!("plugin `{}`: {error}", self.plugin.name)).with_help(help)
     }
 
     fn body(&self, attributes: &Attributes) -> ProviderResult<(PluginValue, Vec<u8>)> {
@@ -354,6 +371,12 @@ impl PluginProvider {
         }
         Ok(attributes)
     }
+}
+
+/// Whether a failed call's status says the connection itself broke (tonic reports a
+/// peer that went away as `Unknown: transport error` or `Unavailable`).
+fn is_transport(message: &str) -> bool {
+    message.contains("transport error") || message.starts_with("Unavailable")
 }
 
 /// A plugin's diagnostic as a provider error: on the attribute its path starts with.
