@@ -10,8 +10,8 @@
 //! The lifecycle, as Terraform drives it:
 //! - plan: `PlanResourceChange` with the prior state, the configuration, and the
 //!   proposed new state (the configuration, with the prior value of each computed
-//!   attribute the configuration leaves null); the plugin's `requires_replace` names
-//!   the attributes whose change replaces the object.
+//!   attribute the configuration leaves null, in nested blocks too: `proposed.rs`); the
+//!   plugin's `requires_replace` names the attributes whose change replaces the object.
 //! - create, update, delete: `ApplyResourceChange` (a delete plans a null state).
 //! - read: `ReadResource`; a null state means the object is gone.
 //! - data sources: `ReadDataSource`. Import: `ImportResourceState`, then a read.
@@ -39,6 +39,7 @@ use crate::client::{Connection, PathStep, PluginDiagnostic, PluginError};
 use crate::convert::{attributes_from_plugin, attributes_to_plugin};
 use crate::handshake::{self, ClientCertificate, StartOptions};
 use crate::lifecycle::Kind;
+use crate::proposed::proposed_new;
 use crate::schema::{Block, CachedPlugin, PluginSchema, SchemaCache};
 use crate::values::PluginValue;
 
@@ -409,20 +410,6 @@ fn without_unknowns(body: &PluginValue) -> PluginValue {
     }
 }
 
-/// Terraform's proposed new state: the configuration, with the prior value of each
-/// computed attribute the configuration leaves null.
-fn proposed(block: &Block, prior: &PluginValue, config: &PluginValue) -> PluginValue {
-    let (PluginValue::Map(prior), PluginValue::Map(config)) = (prior, config) else { return config.clone() };
-    let mut proposed = config.clone();
-    for attribute in block.attributes.iter().filter(|a| a.computed) {
-        let configured = config.get(&attribute.name).is_some_and(|v| *v != PluginValue::Null);
-        if let (false, Some(before)) = (configured, prior.get(&attribute.name)) {
-            proposed.insert(attribute.name.clone(), before.clone());
-        }
-    }
-    PluginValue::Map(proposed)
-}
-
 #[async_trait::async_trait]
 impl Provider for PluginProvider {
     fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
@@ -442,7 +429,7 @@ impl Provider for PluginProvider {
             None => (PluginValue::Null, Vec::new()),
         };
         let (config, _) = self.body(config)?;
-        let proposed = proposed(&resource.block, &prior, &config);
+        let proposed = proposed_new(&resource.block, &prior, &config);
         let prior_private_kept = prior_private.clone();
         let mut connection = self.running.connection.clone();
         let kind_owned = resource.clone();
