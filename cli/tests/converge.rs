@@ -34,6 +34,8 @@ mod moto;
 mod prism;
 #[path = "support/sshd.rs"]
 mod sshd;
+#[path = "support/workato.rs"]
+mod workato;
 
 use common::{command, text};
 use debian::Debian;
@@ -47,6 +49,30 @@ const PRISM_APIS: [(&str, &prism::Api); 2] = [("digitalocean", &prism::DIGITALOC
 
 fn prism_api(provider: &str) -> Option<&'static prism::Api> {
     PRISM_APIS.iter().find(|(name, _)| *name == provider).map(|(_, api)| *api)
+}
+
+/// The kinds of Terraform plugins the suite runs (the real terraform-provider-workato
+/// against its stand-in, `tests/standins/workato.py`, a fake): their schemas come from
+/// the plugin itself, cached by `infra init` in a module made once ([`plugin_schemas`]).
+const PLUGIN_KINDS: [(&str, &str); 1] = [("workato", "folder")];
+
+/// The `plugin` block declaring the plugin `name` of [`PLUGIN_KINDS`].
+fn plugin_block(name: &str) -> String {
+    format!("plugin {name} {{\n  source  = \"local/{name}\"\n  version = \"0.16.0\"\n}}\n")
+}
+
+/// The schemas of the plugins of [`PLUGIN_KINDS`], as `infra init` caches them.
+fn plugin_schemas() -> BTreeMap<String, infra_compiler::schema::ProviderSchema> {
+    let dir = tempfile::tempdir().expect("a module for the plugins");
+    let plugins: std::collections::BTreeSet<&str> = PLUGIN_KINDS.iter().map(|(plugin, _)| *plugin).collect();
+    let declared: String = plugins.iter().map(|p| plugin_block(p)).collect();
+    std::fs::write(dir.path().join("main.infra"), declared).expect("write main.infra");
+    let mirror = workato::mirror();
+    let output = command(dir.path(), &["init", "--plugin-dir", mirror.to_str().expect("a UTF-8 path")])
+        .output()
+        .expect("infra init");
+    assert!(output.status.success(), "infra init:\n{}", text(&output));
+    infra_provider_plugin::schema::SchemaCache::read(dir.path()).expect("the schema cache").providers()
 }
 
 /// How many cases run at once: enough to overlap the waits on moto and on processes, few
@@ -101,7 +127,17 @@ fn kinds() -> Vec<Kind> {
             kinds.push(Kind { provider: name.clone(), kind, schema, data: true });
         }
     }
+    let plugins = plugin_schemas();
+    for (plugin, kind) in PLUGIN_KINDS {
+        let schema = plugins.get(plugin).and_then(|p| p.resources.get(kind)).cloned();
+        let schema = schema.unwrap_or_else(|| panic!("the plugin `{plugin}` has no resource `{kind}`"));
+        kinds.push(Kind { provider: plugin.to_string(), kind: kind.to_string(), schema, data: false });
+    }
     kinds
+}
+
+fn is_plugin(provider: &str) -> bool {
+    PLUGIN_KINDS.iter().any(|(plugin, _)| *plugin == provider)
 }
 
 // --- the data files ------------------------------------------------------------------
@@ -136,6 +172,9 @@ enum How {
     /// `nova ARGS...`: python-novaclient against Mimic; the object is there when what
     /// it prints names the subject's id.
     Nova(Vec<String>),
+    /// `workato PATH`: a GET of the Workato stand-in's API; the object is there when it
+    /// answers 200, gone when 404.
+    Workato(String),
 }
 
 /// A kind's data file.
@@ -254,9 +293,10 @@ fn lookups(text: &str) -> Result<Vec<Lookup>, String> {
                 How::Api { provider: first.clone(), path: path.clone() }
             }
             Some((first, rest)) if first == "nova" && !rest.is_empty() => How::Nova(rest.to_vec()),
+            Some((first, [path])) if first == "workato" => How::Workato(path.clone()),
             _ => {
                 return Err(format!(
-                    "`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...`, `ssh SCRIPT`, `linode PATH`, `digitalocean PATH` or `nova ARGS...`"
+                    "`{line}` is not `[CONFIG: ]none`, `file PATH`, `aws ARGS...`, `ssh SCRIPT`, `linode PATH`, `digitalocean PATH`, `nova ARGS...` or `workato PATH`"
                 ))
             }
         };
@@ -440,6 +480,8 @@ struct Case<'a> {
     prisms: &'a BTreeMap<&'static str, Prism>,
     /// The server of the `rackspace` cases (started only when one runs).
     mimic: Option<&'a Mimic>,
+    /// The Workato stand-in of the `workato` plugin's cases (started only when one runs).
+    workato: Option<&'a workato::Standin>,
     dir: PathBuf,
 }
 
@@ -453,6 +495,16 @@ impl Case<'_> {
             (_, Some(debian), _) if self.spec.on_debian() => debian.provider_block(),
             (Some(sshd), _, _) if self.spec.provider == "ssh" => sshd.provider_block(),
             (_, _, Some(mimic)) if self.spec.provider == "rackspace" => mimic.provider_block(),
+            _ if is_plugin(&self.spec.provider) => {
+                let standin = self.workato.unwrap_or_else(|| panic!("{}: plugin cases need Workato", self.label()));
+                let name = &self.spec.provider;
+                format!(
+                    "{}\nprovider {name} {{\n  base_url = \"{}\"\n  api_key  = \"{}\"\n}}\n",
+                    plugin_block(name),
+                    standin.base_url(),
+                    standin.token
+                )
+            }
             _ => match self.prisms.get(self.spec.provider.as_str()) {
                 Some(p) => {
                     let name = &self.spec.provider;
@@ -466,7 +518,12 @@ impl Case<'_> {
     }
 
     fn infra(&self, args: &[&str]) -> Output {
-        command(&self.dir, args).envs(self.moto.environment()).env_remove("AWS_PROFILE").output().expect("infra runs")
+        let mut command = command(&self.dir, args);
+        command.envs(self.moto.environment()).env_remove("AWS_PROFILE");
+        if let Some(standin) = self.workato {
+            command.env("SSL_CERT_FILE", standin.ca());
+        }
+        command.output().expect("infra runs")
     }
 
     /// Runs `infra ARGS`, which must exit with `code`; returns what it printed.
@@ -572,6 +629,13 @@ impl Case<'_> {
                     let expected = if present { 200 } else { 404 };
                     assert_eq!(status, expected, "{}: `GET {path}` answered {answer}", self.label());
                 }
+                How::Workato(path) => {
+                    let path = self.fill(path, attributes);
+                    let standin = self.workato.unwrap_or_else(|| panic!("{}: `workato` lookups need it", self.label()));
+                    let (status, answer) = standin.api(&path);
+                    let expected = if present { 200 } else { 404 };
+                    assert_eq!(status, expected, "{}: GET {path} answered {status}: {answer}", self.label());
+                }
                 How::Nova(args) => {
                     let args: Vec<String> = args.iter().map(|a| self.fill(a, attributes)).collect();
                     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -633,6 +697,10 @@ impl Case<'_> {
     fn run(&self) {
         let mut config = if self.config == "full" { self.spec.full.clone() } else { self.spec.minimal.clone() };
         self.write(&config);
+        if is_plugin(&self.spec.provider) {
+            let mirror = workato::mirror();
+            self.expect("init", &["init", "--plugin-dir", mirror.to_str().expect("a UTF-8 path")], 0);
+        }
         self.expect("apply", &["apply", "--auto-approve"], 0);
         self.converged("plan after apply", true);
         self.converged("plan after apply without refresh", false);
@@ -795,6 +863,7 @@ fn every_resource_kind_converges() {
         .map(|(provider, api)| (*provider, Prism::start(api)))
         .collect();
     let mimic = specs.iter().any(|spec| spec.provider == "rackspace").then(Mimic::start);
+    let workato = specs.iter().any(|spec| is_plugin(&spec.provider)).then(workato::Standin::start);
     let temp = tempfile::tempdir().expect("temp dir");
     let queue: Mutex<Vec<(&Spec, &'static str)>> =
         Mutex::new(specs.iter().flat_map(|s| [(s, "minimal"), (s, "full")]).rev().collect());
@@ -807,7 +876,8 @@ fn every_resource_kind_converges() {
                 let dir = temp.path().join(format!("{data}{}-{}-{config}", spec.provider, spec.kind));
                 std::fs::create_dir(&dir).expect("case dir");
                 let (sshd, debian, mimic) = (sshd.as_ref(), debian.as_ref(), mimic.as_ref());
-                let case = Case { spec, config, moto: &moto, sshd, debian, prisms: &prisms, mimic, dir };
+                let workato = workato.as_ref().filter(|_| is_plugin(&spec.provider));
+                let case = Case { spec, config, moto: &moto, sshd, debian, prisms: &prisms, mimic, workato, dir };
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case.run()));
                 if let Err(panic) = outcome {
                     let message = panic

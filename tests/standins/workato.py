@@ -16,7 +16,12 @@ Endpoints: `GET /api/folders?parent_id=ID&page=N&per_page=N` (a folder's childre
 `POST /api/folders {"name", "parent_id"}`, `PUT /api/folders/ID {"name"}`,
 `DELETE /api/folders/ID`. Test controls under `/__standin/` (no token needed):
 `POST rename {"id", "name"}` (a change made outside Infra), `GET requests` (every
-request seen, as "METHOD PATH" lines, controls excluded).
+request seen, as "METHOD PATH" lines, controls excluded), `GET requests.json` (the same
+as a JSON list of {"method", "path", "body"}), `POST clock {"now"}` (every timestamp
+from then on is NOW, so two runs make equal objects), `POST hold {"name"}` (a
+`POST /api/folders` creating a folder of that name waits, not yet created, until
+`POST release`, which drops its connection unanswered), `GET held` ("yes" once a
+request waits, else "no").
 """
 
 import json
@@ -30,11 +35,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 LOCK = threading.Lock()
-STATE = {"next_id": 5000, "folders": {}, "requests": []}
+STATE = {"next_id": 5000, "folders": {}, "requests": [], "clock": None, "hold": None, "held": False}
+RELEASE = threading.Event()
 TOKEN = ""
 
 
 def now():
+    if STATE["clock"]:
+        return STATE["clock"]
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
@@ -81,7 +89,15 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.startswith("/__standin/"):
             return self.control(method, url.path[len("/__standin/"):], body)
         with LOCK:
-            STATE["requests"].append(f"{method} {self.path}")
+            STATE["requests"].append({"method": method, "path": self.path, "body": body})
+            hold = STATE["hold"] is not None and method == "POST" and body.get("name") == STATE["hold"]
+            if hold:
+                STATE["held"] = True
+        if hold:
+            # Held until the test releases it; then the connection closes unanswered.
+            RELEASE.wait()
+            self.close_connection = True
+            return
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self.answer(401, {"message": "Unauthorized"})
         parts = [p for p in url.path.split("/") if p]
@@ -128,8 +144,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def control(self, method, name, body):
         with LOCK:
-            if name == "requests":
-                data = "\n".join(STATE["requests"]).encode()
+            if name in ("requests", "requests.json"):
+                seen = STATE["requests"]
+                if name == "requests":
+                    data = "\n".join(f"{r['method']} {r['path']}" for r in seen).encode()
+                else:
+                    data = json.dumps(seen).encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -142,6 +162,18 @@ class Handler(BaseHTTPRequestHandler):
                 folder["name"] = body["name"]
                 folder["updated_at"] = now()
                 return self.answer(200, folder)
+            if name == "clock":
+                STATE["clock"] = body["now"]
+                return self.answer(200, {})
+            if name == "hold":
+                STATE["hold"] = body["name"]
+                return self.answer(200, {})
+            if name == "held":
+                return self.answer(200, "yes" if STATE["held"] else "no")
+            if name == "release":
+                STATE["hold"] = None
+                RELEASE.set()
+                return self.answer(200, {})
         return self.answer(404, {"message": "no such control"})
 
     def do_GET(self):

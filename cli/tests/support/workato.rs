@@ -150,6 +150,36 @@ impl Standin {
         assert!(output.status.success(), "the control `{name}` failed");
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
+
+    /// Every request the stand-in saw, as `{"method", "path", "body"}` objects.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.control("GET", "requests.json", "")).expect("the requests as JSON")
+    }
+
+    /// `GET PATH` of the API with the token, as a client would ask: the HTTP status and
+    /// the body.
+    pub fn api(&self, path: &str) -> (u16, String) {
+        let output = Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code}", "--cacert"])
+            .arg(self.ca())
+            .args(["-H", &format!("Authorization: Bearer {}", self.token)])
+            .arg(format!("{}{path}", self.base_url()))
+            .output()
+            .expect("curl");
+        let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (body, status) = printed.rsplit_once('\n').expect("curl printed the status");
+        (status.trim().parse().expect("an HTTP status"), body.to_string())
+    }
+}
+
+/// A Terraform CLI configuration (for `TF_CLI_CONFIG_FILE`) installing plugins only from
+/// the filesystem mirror `mirror`, written into `dir`.
+pub fn terraform_cli_config(dir: &Path, mirror: &Path) -> PathBuf {
+    let path = dir.join("terraform.rc");
+    let text =
+        format!("provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n", mirror.display());
+    std::fs::write(&path, text).expect("write the Terraform CLI configuration");
+    path
 }
 
 impl Drop for Standin {

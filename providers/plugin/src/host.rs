@@ -10,8 +10,8 @@
 //! The lifecycle, as Terraform drives it:
 //! - plan: `PlanResourceChange` with the prior state, the configuration, and the
 //!   proposed new state (the configuration, with the prior value of each computed
-//!   attribute the configuration leaves null); the plugin's `requires_replace` names
-//!   the attributes whose change replaces the object.
+//!   attribute the configuration leaves null, in nested blocks too: `proposed.rs`); the
+//!   plugin's `requires_replace` names the attributes whose change replaces the object.
 //! - create, update, delete: `ApplyResourceChange` (a delete plans a null state).
 //! - read: `ReadResource`; a null state means the object is gone.
 //! - data sources: `ReadDataSource`. Import: `ImportResourceState`, then a read.
@@ -39,6 +39,7 @@ use crate::client::{Connection, PathStep, PluginDiagnostic, PluginError};
 use crate::convert::{attributes_from_plugin, attributes_to_plugin};
 use crate::handshake::{self, ClientCertificate, StartOptions};
 use crate::lifecycle::Kind;
+use crate::proposed::proposed_new;
 use crate::schema::{Block, CachedPlugin, PluginSchema, SchemaCache};
 use crate::values::PluginValue;
 
@@ -62,6 +63,8 @@ pub struct PluginFactory {
 
 /// What every configuration of one plugin shares.
 struct Plugin {
+    /// The name the configuration declares it under, which errors name it by.
+    name: String,
     provider_type: String,
     /// Its program, when installed; why not, when not.
     program: Result<PathBuf, String>,
@@ -82,7 +85,13 @@ impl PluginFactory {
                 let infra = providers.get(&name)?.clone();
                 let program = installed_program(module_dir, &cached);
                 let log = module_dir.join(".infra/plugins/logs").join(format!("{name}.log"));
-                let plugin = Plugin { provider_type: cached.provider_type, program, log, schema: cached.schema };
+                let plugin = Plugin {
+                    name: name.clone(),
+                    provider_type: cached.provider_type,
+                    program,
+                    log,
+                    schema: cached.schema,
+                };
                 Some(PluginFactory { name, plugin: Arc::new(plugin), infra })
             })
             .collect()
@@ -297,8 +306,17 @@ impl PluginProvider {
         log_line(&self.plugin.log, &format!("warning: {}", text(diagnostic)));
     }
 
+    /// A call that failed (not one the plugin answered with diagnostics): named after
+    /// the plugin, with its log, which says why when the plugin crashed.
     fn call_failed(&self, error: PluginError) -> ProviderError {
-        ProviderError::new(error.to_string()).with_help(format!("the plugin's log is {}", self.plugin.log.display()))
+        let log = self.plugin.log.display();
+        let help = match &error {
+            PluginError::Call { message, .. } if is_transport(message) => {
+                format!("the plugin's process stopped or dropped its connection; its log is {log}")
+            }
+            _ => format!("the plugin's log is {log}"),
+        };
+        ProviderError::new(format!("plugin `{}`: {error}", self.plugin.name)).with_help(help)
     }
 
     fn body(&self, attributes: &Attributes) -> ProviderResult<(PluginValue, Vec<u8>)> {
@@ -475,6 +493,12 @@ fn log_line(log: &Path, line: &str) {
     }
 }
 
+/// Whether a failed call's status says the connection itself broke (tonic reports a
+/// peer that went away as `Unknown: transport error` or `Unavailable`).
+fn is_transport(message: &str) -> bool {
+    message.contains("transport error") || message.starts_with("Unavailable")
+}
+
 /// A plugin's diagnostic as a provider error: on the attribute its path starts with.
 fn diagnostic_error(diagnostic: &PluginDiagnostic, log: &Path) -> ProviderError {
     let error = ProviderError::new(text(diagnostic))
@@ -505,20 +529,6 @@ fn without_unknowns(body: &PluginValue) -> PluginValue {
     }
 }
 
-/// Terraform's proposed new state: the configuration, with the prior value of each
-/// computed attribute the configuration leaves null.
-fn proposed(block: &Block, prior: &PluginValue, config: &PluginValue) -> PluginValue {
-    let (PluginValue::Map(prior), PluginValue::Map(config)) = (prior, config) else { return config.clone() };
-    let mut proposed = config.clone();
-    for attribute in block.attributes.iter().filter(|a| a.computed) {
-        let configured = config.get(&attribute.name).is_some_and(|v| *v != PluginValue::Null);
-        if let (false, Some(before)) = (configured, prior.get(&attribute.name)) {
-            proposed.insert(attribute.name.clone(), before.clone());
-        }
-    }
-    PluginValue::Map(proposed)
-}
-
 #[async_trait::async_trait]
 impl Provider for PluginProvider {
     fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
@@ -541,7 +551,7 @@ impl Provider for PluginProvider {
             None => (PluginValue::Null, Vec::new()),
         };
         let (config, _) = self.body(config)?;
-        let proposed = proposed(&resource.block, &prior, &config);
+        let proposed = proposed_new(&resource.block, &prior, &config);
         let prior_private_kept = prior_private.clone();
         let mut connection = self.running.connection.clone();
         let kind_owned = resource.clone();

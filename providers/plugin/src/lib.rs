@@ -15,6 +15,7 @@
 //!   configuration, its calls on a thread of their own.
 //! - `lifecycle.rs`: the calls of a resource's and a data source's lifecycle (plan, apply,
 //!   read, import, state upgrade), in both protocol versions.
+//! - `proposed.rs`: Terraform's proposed new state, which a plan sends the plugin.
 //! - `schema.rs`: a plugin's schema as the protocol gives it, its cache beside the lock
 //!   file (`.infra/plugins/schemas.json`), and its translation to Infra's provider schema.
 //! - `schemas.rs`: cached plugin schemas layered over the built-in ones for the checker.
@@ -32,6 +33,7 @@ pub mod host;
 pub mod install;
 pub mod lifecycle;
 pub mod lock;
+pub mod proposed;
 pub mod protocol;
 pub mod schema;
 pub mod schemas;
