@@ -22,6 +22,7 @@ use infra_backend_s3::{S3Backend, S3Location};
 use infra_compiler::resolve::Module;
 use infra_compiler::syntax::ast::{Item, StateBlock};
 use infra_compiler::SourceMap;
+use infra_provider_plugin::functions::PluginFunctions;
 use infra_provider_plugin::host::PluginFactory;
 use infra_provider_plugin::schemas::WithPlugins;
 use infra_runtime::module::ModuleScope;
@@ -413,13 +414,16 @@ pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
     // The plugins `infra init` cached are providers like the built-in ones; a plugin
     // hides a built-in provider of its name. The schemas live as long as the process.
     let schemas: &'static WithPlugins<'static> = Box::leak(Box::new(WithPlugins::new(stdlib, opening.module_dir)));
+    // Their functions too, over the built-in library: `workato::asset_id(...)`.
+    let functions: &'static PluginFunctions<'static> =
+        Box::leak(Box::new(PluginFunctions::cached(stdlib, opening.module_dir)));
     let plugins = PluginFactory::cached(opening.module_dir);
     let mut providers = infra_stdlib::providers::factories();
     providers.retain(|factory| plugins.iter().all(|plugin| plugin.name() != factory.name()));
     providers.extend(plugins.into_iter().map(|plugin| Arc::new(plugin) as Arc<dyn ProviderFactory>));
     let options = SessionOptions {
         module_dir: opening.module_dir.to_path_buf(),
-        functions: stdlib,
+        functions,
         schemas,
         providers,
         inputs: &resolve,

@@ -242,6 +242,37 @@ impl Connection {
         }
     }
 
+    /// Calls the plugin's function `name` with arguments already encoded as MessagePack.
+    /// Returns the result's MessagePack, or the function's error text and the index of
+    /// the argument it is about.
+    pub async fn call_function(
+        &mut self,
+        name: &str,
+        arguments: Vec<Vec<u8>>,
+    ) -> Result<Result<Vec<u8>, (String, Option<usize>)>, PluginError> {
+        let call = "CallFunction";
+        macro_rules! call {
+            ($client:expr, $v:ident) => {{
+                let arguments =
+                    arguments.into_iter().map(|msgpack| $v::DynamicValue { msgpack, json: Vec::new() }).collect();
+                let request = $v::call_function::Request { name: name.to_string(), arguments };
+                let response =
+                    $client.call_function(request).await.map_err(|status| failed(call, &status))?.into_inner();
+                match response.error {
+                    Some(error) => {
+                        let argument = error.function_argument.and_then(|i| usize::try_from(i).ok());
+                        Ok(Err((error.text, argument)))
+                    }
+                    None => Ok(Ok(response.result.map(|r| r.msgpack).unwrap_or_default())),
+                }
+            }};
+        }
+        match &mut self.client {
+            Client::V6(client) => call!(client, tfplugin6),
+            Client::V5(client) => call!(client, tfplugin5),
+        }
+    }
+
     /// Asks the plugin to stop what it is doing (`StopProvider`, or `Stop` in protocol 5).
     pub async fn stop(&mut self) -> Result<(), PluginError> {
         let error = match &mut self.client {

@@ -115,6 +115,11 @@ fn attribute_from_plugin(value: &PluginValue, attribute: &Attribute) -> Result<V
     Ok(converted.with_mark(sensitive))
 }
 
+/// A value a plugin answered, of Terraform's JSON type `ty`, as Infra's.
+pub fn value_from_plugin(value: &PluginValue, ty: &serde_json::Value) -> Result<Value, String> {
+    typed(value, ty)
+}
+
 /// A value of Terraform's JSON type `ty`.
 fn typed(value: &PluginValue, ty: &serde_json::Value) -> Result<Value, String> {
     use serde_json::Value as J;

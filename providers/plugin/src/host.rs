@@ -99,7 +99,7 @@ impl PluginFactory {
 }
 
 /// The program of a cached plugin in `.infra/plugins/`.
-fn installed_program(module_dir: &Path, cached: &CachedPlugin) -> Result<PathBuf, String> {
+pub(crate) fn installed_program(module_dir: &Path, cached: &CachedPlugin) -> Result<PathBuf, String> {
     let dir = module_dir
         .join(crate::install::PLUGIN_DIR)
         .join(&cached.source)
@@ -155,8 +155,8 @@ impl PluginFactory {
 
 /// A started plugin: its connection, and the runtime its calls run on. Dropping it ends
 /// the thread, which stops the process.
-struct Running {
-    connection: Connection,
+pub(crate) struct Running {
+    pub(crate) connection: Connection,
     handle: tokio::runtime::Handle,
     /// Dropped to tell the thread to stop the plugin.
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -164,7 +164,7 @@ struct Running {
 }
 
 impl Running {
-    fn start(program: &Path, log: &Path) -> Result<Running, PluginError> {
+    pub(crate) fn start(program: &Path, log: &Path) -> Result<Running, PluginError> {
         let (program, log) = (program.to_path_buf(), log.to_path_buf());
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -211,7 +211,10 @@ impl Running {
     }
 
     /// Runs `call` on the plugin's runtime and waits for it, from synchronous code.
-    fn block<T: Send + 'static>(&self, call: impl Future<Output = T> + Send + 'static) -> Result<T, PluginError> {
+    pub(crate) fn block<T: Send + 'static>(
+        &self,
+        call: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, PluginError> {
         let (tx, rx) = std::sync::mpsc::channel();
         self.handle.spawn(async move {
             let _ = tx.send(call.await);

@@ -15,6 +15,7 @@
 //!   configuration, its calls on a thread of their own.
 //! - `lifecycle.rs`: the calls of a resource's and a data source's lifecycle (plan, apply,
 //!   read, import, state upgrade), in both protocol versions.
+//! - `functions.rs`: the functions plugins define, callable as `NAME::FUNCTION(...)`.
 //! - `proposed.rs`: Terraform's proposed new state, which a plan sends the plugin.
 //! - `schema.rs`: a plugin's schema as the protocol gives it, its cache beside the lock
 //!   file (`.infra/plugins/schemas.json`), and its translation to Infra's provider schema.
@@ -27,6 +28,7 @@
 pub mod client;
 pub mod codes;
 pub mod convert;
+pub mod functions;
 pub mod handshake;
 pub mod hash;
 pub mod host;

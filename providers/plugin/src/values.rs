@@ -52,6 +52,20 @@ pub fn encode_block(value: &PluginValue, block: &Block) -> Result<Vec<u8>, Strin
     Ok(bytes)
 }
 
+/// `value`, of Terraform's JSON type `ty`, as MessagePack (a function's argument).
+pub fn encode_typed(value: &PluginValue, ty: &serde_json::Value) -> Result<Vec<u8>, String> {
+    let encoded = typed_value(value, ty)?;
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, &encoded).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// MessagePack of a value of Terraform's JSON type `ty` (a function's result).
+pub fn decode_typed(bytes: &[u8], ty: &serde_json::Value) -> Result<PluginValue, String> {
+    let value = rmpv::decode::read_value(&mut &bytes[..]).map_err(|e| format!("not MessagePack: {e}"))?;
+    read_typed(&value, ty)
+}
+
 /// MessagePack of a body of `block` as a value.
 pub fn decode_block(bytes: &[u8], block: &Block) -> Result<PluginValue, String> {
     let value = rmpv::decode::read_value(&mut &bytes[..]).map_err(|e| format!("not MessagePack: {e}"))?;
