@@ -23,7 +23,7 @@ pub struct InitArgs {
     #[arg(value_name = "DIR", default_value = ".")]
     module_dir: PathBuf,
 
-    /// A filesystem mirror in Terraform's unpacked layout (HOSTNAME/NAMESPACE/TYPE/VERSION/OS_ARCH/); repeat to search several, in order
+    /// A filesystem mirror in Terraform's layout, unpacked (HOSTNAME/NAMESPACE/TYPE/VERSION/OS_ARCH/) or packed (HOSTNAME/NAMESPACE/TYPE/terraform-provider-TYPE_VERSION_OS_ARCH.zip); repeat to search several, in order
     #[arg(long = "plugin-dir", value_name = "DIR")]
     plugin_dirs: Vec<PathBuf>,
 

@@ -2,7 +2,9 @@
 //! `plugin NAME { source = "...", version = "..." }` (checked by the compiler,
 //! `infra_compiler::plugin`); this crate installs it and starts to run it.
 //!
-//! - `source.rs`: where packages come from (`PackageSource`; a filesystem mirror today).
+//! - `source.rs`: where packages come from (`PackageSource`), and filesystem mirrors,
+//!   unpacked and packed.
+//! - `archive.rs`: zip archives: unpacking, and their `zh:` hash.
 //! - `hash.rs`: Terraform's `h1:` package hash.
 //! - `lock.rs`: the lock file, `.infra.lock`.
 //! - `install.rs`: `infra init`: choosing versions, installing, verifying, locking.
@@ -23,6 +25,7 @@
 //!   with the schema's sensitive marks.
 //! - `codes.rs`: this crate's diagnostic codes (E0910 on).
 
+pub mod archive;
 pub mod client;
 pub mod codes;
 pub mod convert;
@@ -40,4 +43,4 @@ pub mod values;
 
 pub use install::{init, InitOptions, Installed, Origin};
 pub use lock::LockFile;
-pub use source::{current_platform, FilesystemMirror, PackageSource};
+pub use source::{current_platform, FilesystemMirror, PackageSource, SourceError};
