@@ -46,6 +46,16 @@ impl From<io::Error> for SourceError {
 }
 
 impl SourceError {
+    /// The error as a diagnostic of its own, for a source that cannot even be set up.
+    pub fn into_diagnostic(self) -> infra_compiler::Diagnostic {
+        use infra_compiler::Diagnostic;
+        match self {
+            SourceError::Io(e) => Diagnostic::error(crate::codes::INSTALL_FAILED, e.to_string())
+                .with_help("check that the mirror and the module directory are readable and writable"),
+            SourceError::Refused(r) => Diagnostic::error(r.code, r.message).with_help(r.help),
+        }
+    }
+
     pub fn refused(code: Code, message: impl Into<String>, help: impl Into<String>) -> SourceError {
         SourceError::Refused(Refusal { code, message: message.into(), help: help.into() })
     }
