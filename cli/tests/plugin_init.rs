@@ -252,7 +252,7 @@ fn init_installs_from_a_registry_verifying_signed_checksums() {
     let (code, printed) = registry.init(module.path());
     assert_eq!(code, 0, "{printed}");
     let address = format!("{}/local/workato", registry.hostname());
-    assert!(printed.contains(&format!("- workato: {address} 0.16.0 (from the registry")), "{printed}");
+    assert!(printed.contains(&format!("- workato: {address} 0.16.0 (from its registry)")), "{printed}");
     assert!(installed_plugin(module.path(), &registry.hostname()).is_file());
     assert!(printed.contains("schema learned over plugin protocol 6"), "the plugin runs: {printed}");
 
@@ -337,4 +337,52 @@ fn a_lock_naming_a_version_the_registry_does_not_have_installs_nothing() {
         lock.to_string(),
         "the lock is kept"
     );
+}
+
+/// The hashes of `.terraform.lock.hcl`'s one provider.
+fn terraform_lock_hashes(lock: &str) -> Vec<String> {
+    let start = lock.find("hashes = [").expect("a hashes list");
+    let list = &lock[start..lock[start..].find(']').unwrap() + start];
+    let mut hashes: Vec<String> = list.split('"').skip(1).step_by(2).map(str::to_string).collect();
+    hashes.sort();
+    hashes
+}
+
+/// Terraform 1.11, installing from the same registry, locks the same hashes: the `h1:`
+/// of the unpacked package and the `zh:` of each archive `SHA256SUMS` lists.
+#[test]
+fn a_registry_install_locks_what_terraform_locks() {
+    let gpg = signing_keys();
+    let registry = TestRegistry::start(&gpg, "registry@example.test", "registry@example.test");
+    let module = tempfile::tempdir().unwrap();
+    registry.module(module.path(), "0.16.0");
+    let (code, printed) = registry.init(module.path());
+    assert_eq!(code, 0, "{printed}");
+    let locked = locked(module.path(), &format!("{}/local/workato", registry.hostname()));
+    let mut ours: Vec<String> = ["hashes", "zip_hashes"]
+        .iter()
+        .flat_map(|key| locked[key].as_object().unwrap().values().map(|v| v.as_str().unwrap().to_string()))
+        .collect();
+    ours.sort();
+
+    let terraform = tempfile::tempdir().unwrap();
+    let config = terraform.path().join("terraform.rc");
+    std::fs::write(&config, "").unwrap();
+    let source = format!("{}/local/workato", registry.hostname());
+    let main = format!(
+        "terraform {{\n  required_providers {{\n    workato = {{ source = \"{source}\", version = \"0.16.0\" }}\n  }}\n}}\n"
+    );
+    std::fs::write(terraform.path().join("main.tf"), main).unwrap();
+    let output = std::process::Command::new("terraform")
+        .args(["init", "-no-color", "-input=false"])
+        .current_dir(terraform.path())
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", &config)
+        .env("SSL_CERT_FILE", registry.server.ca())
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .output()
+        .expect("terraform runs");
+    assert!(output.status.success(), "terraform init: {}", text(&output));
+    let lock = std::fs::read_to_string(terraform.path().join(".terraform.lock.hcl")).unwrap();
+    assert_eq!(ours, terraform_lock_hashes(&lock), "{lock}");
 }

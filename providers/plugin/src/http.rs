@@ -76,12 +76,13 @@ fn extra_roots() -> Result<Vec<reqwest::Certificate>, SourceError> {
     })
 }
 
-/// A request that got no answer: the network, DNS, TLS or the server is at fault.
+/// A request that got no answer: the network, DNS, TLS or the server is at fault. The
+/// innermost cause says which (reqwest's own layers repeat the URL).
 fn unreachable(url: &Url, error: &reqwest::Error) -> SourceError {
     let mut reason = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
-        reason = format!("{reason}: {inner}");
+        reason = inner.to_string();
         source = inner.source();
     }
     SourceError::refused(

@@ -181,7 +181,8 @@ fn join(base: &Url, reference: &str) -> Result<Url, SourceError> {
 
 impl PackageSource for Registry {
     fn describe(&self) -> String {
-        "the registry of each plugin's source address".to_string()
+        // One source serves every hostname; the address beside it in messages names it.
+        "its registry".to_string()
     }
 
     fn versions(&self, address: &SourceAddress) -> Result<Vec<Version>, SourceError> {
