@@ -53,7 +53,12 @@ pub fn run(args: &InitArgs) -> Report {
         return Report::failed(blocking, analysis.sources);
     }
     let wanted = requirements(&analysis.modules);
-    let sources = match sources(args) {
+    // No source is set up (nor a registry client) for a configuration without plugins.
+    let sources = match wanted.is_empty() {
+        true => Ok(Vec::new()),
+        false => sources(args),
+    };
+    let sources = match sources {
         Ok(sources) => sources,
         Err(error) => return Report::failed(vec![error.into_diagnostic()], analysis.sources),
     };

@@ -27,7 +27,11 @@ pub struct Http {
 impl Http {
     pub fn new() -> Result<Http, SourceError> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let mut builder = reqwest::Client::builder().user_agent(concat!("infra/", env!("CARGO_PKG_VERSION")));
+        // A connection that cannot be made in this time will not be made; a slow download
+        // of a large package is left to finish.
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("infra/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(30));
         for certificate in extra_roots()? {
             builder = builder.add_root_certificate(certificate);
         }

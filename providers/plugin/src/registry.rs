@@ -218,45 +218,51 @@ impl PackageSource for Registry {
             .ok_or_else(|| failed(format!("{} has no {address} {version} for {platform}", address.hostname)))?;
         let sums = self.verified_sums(&download, &url)?;
         let shasum = download.shasum.to_ascii_lowercase();
-        let mismatch = |message: String| {
-            SourceError::refused(
-                codes::CHECKSUM_MISMATCH,
-                message,
-                "nothing was installed; run `infra init` again, and if it persists, report it to the registry",
-            )
-        };
-        match sums.iter().find(|(name, _)| *name == download.filename) {
-            Some((_, digest)) if *digest == shasum => {}
-            Some((_, digest)) => {
-                return Err(mismatch(format!(
-                    "the registry's shasum of {} is {shasum}, but its signed SHA256SUMS says {digest}",
-                    download.filename
-                )))
-            }
-            None => {
-                return Err(mismatch(format!("the registry's signed SHA256SUMS has no line for {}", download.filename)))
-            }
-        }
+        check_listed(&sums, &download.filename, &shasum)?;
         let archive_url = join(&url, &download.download_url)?;
         let bytes = self.http.get_found(&archive_url)?;
         let digest = sha256_hex(&bytes);
         if digest != shasum {
-            return Err(mismatch(format!(
+            return Err(checksum_mismatch(format!(
                 "the download of {address} {version} for {platform} ({}) has the SHA-256 {digest}, not the registry's {shasum}",
                 redact(&archive_url)
             )));
         }
         unzip(Cursor::new(bytes), into)?;
-        let mut hashes = ZipHashes::new();
-        for (name, digest) in &sums {
-            if let Some((listed, platform)) = parse_archive_name(&address.type_name, name) {
-                if listed == *version {
-                    hashes.insert(platform, format!("zh:{digest}"));
-                }
+        Ok(listed_zip_hashes(&sums, address, version))
+    }
+}
+
+/// The archive's line in the signed `SHA256SUMS` must be the registry's `shasum`.
+fn check_listed(sums: &[(String, String)], filename: &str, shasum: &str) -> Result<(), SourceError> {
+    match sums.iter().find(|(name, _)| name == filename) {
+        Some((_, digest)) if digest == shasum => Ok(()),
+        Some((_, digest)) => Err(checksum_mismatch(format!(
+            "the registry's shasum of {filename} is {shasum}, but its signed SHA256SUMS says {digest}"
+        ))),
+        None => Err(checksum_mismatch(format!("the registry's signed SHA256SUMS has no line for {filename}"))),
+    }
+}
+
+/// The `zh:` hash of every archive of `version` that `SHA256SUMS` lists, by platform.
+fn listed_zip_hashes(sums: &[(String, String)], address: &SourceAddress, version: &Version) -> ZipHashes {
+    let mut hashes = ZipHashes::new();
+    for (name, digest) in sums {
+        if let Some((listed, platform)) = parse_archive_name(&address.type_name, name) {
+            if listed == *version {
+                hashes.insert(platform, format!("zh:{digest}"));
             }
         }
-        Ok(hashes)
     }
+    hashes
+}
+
+fn checksum_mismatch(message: String) -> SourceError {
+    SourceError::refused(
+        codes::CHECKSUM_MISMATCH,
+        message,
+        "nothing was installed; run `infra init` again, and if it persists, report it to the registry",
+    )
 }
 
 #[cfg(test)]
