@@ -358,24 +358,53 @@ fn a_registry_install_locks_what_terraform_locks() {
         .collect();
     ours.sort();
 
+    let source = format!("{}/local/workato", registry.hostname());
+    let lock = terraform_init(&source, "", &[("SSL_CERT_FILE", &registry.server.ca())]);
+    assert_eq!(ours, terraform_lock_hashes(&lock), "{lock}");
+}
+
+/// `terraform init` of a configuration requiring `source` 0.16.0, with the CLI
+/// configuration `cli_config` and `env`; the `.terraform.lock.hcl` it writes.
+fn terraform_init(source: &str, cli_config: &str, env: &[(&str, &Path)]) -> String {
     let terraform = tempfile::tempdir().unwrap();
     let config = terraform.path().join("terraform.rc");
-    std::fs::write(&config, "").unwrap();
-    let source = format!("{}/local/workato", registry.hostname());
+    std::fs::write(&config, cli_config).unwrap();
     let main = format!(
         "terraform {{\n  required_providers {{\n    workato = {{ source = \"{source}\", version = \"0.16.0\" }}\n  }}\n}}\n"
     );
     std::fs::write(terraform.path().join("main.tf"), main).unwrap();
-    let output = std::process::Command::new("terraform")
+    let mut command = std::process::Command::new("terraform");
+    command
         .args(["init", "-no-color", "-input=false"])
         .current_dir(terraform.path())
         .env("CHECKPOINT_DISABLE", "1")
         .env("TF_CLI_CONFIG_FILE", &config)
-        .env("SSL_CERT_FILE", registry.server.ca())
-        .env_remove("TF_PLUGIN_CACHE_DIR")
-        .output()
-        .expect("terraform runs");
+        .env_remove("TF_PLUGIN_CACHE_DIR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("terraform runs");
     assert!(output.status.success(), "terraform init: {}", text(&output));
-    let lock = std::fs::read_to_string(terraform.path().join(".terraform.lock.hcl")).unwrap();
-    assert_eq!(ours, terraform_lock_hashes(&lock), "{lock}");
+    std::fs::read_to_string(terraform.path().join(".terraform.lock.hcl")).unwrap()
+}
+
+/// From the same packed mirror, Terraform 1.11 locks the package's `h1:` only (its
+/// filesystem mirrors vouch for no archive checksums); Infra locks the same `h1:`, and
+/// the archive's `zh:` besides.
+#[test]
+fn a_packed_mirror_install_locks_terraforms_h1() {
+    let mirror = tempfile::tempdir().unwrap();
+    let archive = plugin_packages::workato_packed_mirror(mirror.path());
+    let module = tempfile::tempdir().unwrap();
+    write_module(module.path(), MODULE);
+    ok(module.path(), &["init", "--plugin-dir", mirror.path().to_str().unwrap()]);
+    let locked = locked(module.path(), "registry.terraform.io/local/workato");
+    assert_eq!(locked["zip_hashes"]["linux_amd64"], format!("zh:{}", plugin_packages::sha256sum(&archive)));
+
+    let config = format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+        mirror.path().display()
+    );
+    let lock = terraform_init("local/workato", &config, &[]);
+    assert_eq!(terraform_lock_hashes(&lock), [locked["hashes"]["linux_amd64"].as_str().unwrap()], "{lock}");
 }
