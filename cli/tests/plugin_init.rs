@@ -408,3 +408,27 @@ fn a_packed_mirror_install_locks_terraforms_h1() {
     let lock = terraform_init("local/workato", &config, &[]);
     assert_eq!(terraform_lock_hashes(&lock), [locked["hashes"]["linux_amd64"].as_str().unwrap()], "{lock}");
 }
+
+/// The registry's certificate is verified: without its CA in `SSL_CERT_FILE` it is not
+/// trusted, and an unreadable `SSL_CERT_FILE` is an error of its own.
+#[test]
+fn a_registry_is_trusted_only_through_its_ca() {
+    let gpg = signing_keys();
+    let registry = TestRegistry::start(&gpg, "registry@example.test", "registry@example.test");
+    let module = tempfile::tempdir().unwrap();
+    registry.module(module.path(), "0.16.0");
+    let output = command(module.path(), &["init"]).env_remove("SSL_CERT_FILE").output().expect("infra runs");
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{printed}");
+    assert!(printed.contains("E0918") && printed.contains("UnknownIssuer"), "{printed}");
+
+    let missing = module.path().join("no-such-ca.pem");
+    let output = command(module.path(), &["init"]).env("SSL_CERT_FILE", &missing).output().expect("infra runs");
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains("E0918") && printed.contains("cannot read the CA certificates SSL_CERT_FILE names"),
+        "{printed}"
+    );
+    assert!(!module.path().join(".infra.lock").exists());
+}
