@@ -246,6 +246,15 @@ fn obtain(
         return unpack_verified(wanted, version, target, locked, options);
     };
     let cached = package_dir(cache, &wanted.address, version, options.platform);
+    // A lock written from a registry on another platform may hold only the archive's
+    // `zh:` for this one, which an unpacked cache entry cannot be checked against: then
+    // the package comes from a source, as an archive, and the cache is left alone (as
+    // Terraform does).
+    let only_zip_locked =
+        locked.is_some_and(|l| !l.hashes.contains_key(options.platform) && l.zip_hashes.contains_key(options.platform));
+    if only_zip_locked {
+        return unpack_verified(wanted, version, target, locked, options);
+    }
     let (hash, zips, origin) = if cached.exists() {
         let hash = hash1(&cached).map_err(failed)?;
         if let Some(locked) = locked.filter(|l| !l.accepts(options.platform, &hash, None)) {

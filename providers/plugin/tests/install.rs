@@ -322,3 +322,29 @@ fn a_damaged_archive_installs_nothing() {
     assert!(!module.path().join(".infra/plugins/registry.terraform.io/local/fake/1.0.0/linux_amd64").exists());
     assert!(!module.path().join(".infra.lock").exists());
 }
+
+#[test]
+fn a_lock_holding_only_the_zip_hash_installs_from_a_source_not_the_unverifiable_cache() {
+    let mirror = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let archive = plugin_packages::fake_packed(mirror.path(), "1.0.0", "linux_amd64");
+    let wanted = [requirement("fake", "local/fake", "1.0.0")];
+    let init = Init {
+        module: first.path(),
+        mirrors: vec![mirror.path().to_path_buf()],
+        cache: Some(cache.path()),
+        upgrade: false,
+    };
+    init.run(&wanted).unwrap();
+
+    // The second module's lock came from another platform: only a `zh:` for this one.
+    let zip_hash = format!("zh:{}", plugin_packages::sha256sum(&archive));
+    let lock = serde_json::json!({ "plugins": { "registry.terraform.io/local/fake": {
+        "version": "1.0.0", "constraints": "= 1.0.0", "hashes": {}, "zip_hashes": { "linux_amd64": zip_hash } } } });
+    std::fs::write(second.path().join(".infra.lock"), lock.to_string()).unwrap();
+    let installed = Init { module: second.path(), ..init }.run(&wanted).unwrap();
+    assert!(matches!(&installed[0].origin, Origin::Source(s) if s.starts_with("the mirror at ")), "{installed:?}");
+    assert!(!installed[0].dir.is_symlink(), "not linked to the cache entry it could not verify");
+}
