@@ -1,6 +1,8 @@
 //! `infra init`: installs the provider plugins the configuration declares (`plugin`
 //! items, in the root module and the modules it calls) from the filesystem mirrors
-//! given with `--plugin-dir` and the shared cache (`INFRA_PLUGIN_CACHE_DIR`), and keeps
+//! given with `--plugin-dir` and the network mirrors given with `--plugin-mirror`, or,
+//! when neither is given, from the registry each source address names; and from the
+//! shared cache (`INFRA_PLUGIN_CACHE_DIR`). It keeps
 //! `.infra.lock`, then asks each plugin for its schema (once per version) and caches it
 //! in `.infra/plugins/schemas.json`. The choosing, hashing, locking and asking are
 //! `infra_provider_plugin`'s.
@@ -12,7 +14,10 @@ use infra_compiler::check::plugin::requirements;
 use infra_compiler::diagnostic::codes as language;
 use infra_compiler::Diagnostic;
 use infra_provider_plugin::schema::{cache_schemas, Learned};
-use infra_provider_plugin::{current_platform, init, FilesystemMirror, InitOptions, Installed, Origin, PackageSource};
+use infra_provider_plugin::{
+    current_platform, init, FilesystemMirror, InitOptions, Installed, NetworkMirror, Origin, PackageSource, Registry,
+    SourceError,
+};
 
 use crate::output::Report;
 use crate::{check, render};
@@ -23,9 +28,13 @@ pub struct InitArgs {
     #[arg(value_name = "DIR", default_value = ".")]
     module_dir: PathBuf,
 
-    /// A filesystem mirror in Terraform's unpacked layout (HOSTNAME/NAMESPACE/TYPE/VERSION/OS_ARCH/); repeat to search several, in order
+    /// A filesystem mirror in Terraform's layout, unpacked (HOSTNAME/NAMESPACE/TYPE/VERSION/OS_ARCH/) or packed (HOSTNAME/NAMESPACE/TYPE/terraform-provider-TYPE_VERSION_OS_ARCH.zip); repeat to search several, in order
     #[arg(long = "plugin-dir", value_name = "DIR")]
     plugin_dirs: Vec<PathBuf>,
+
+    /// A network mirror (Terraform's provider network mirror protocol) at this base URL; repeat to search several, in order, after the --plugin-dir ones. Given either flag, no registry is asked (as `terraform init -plugin-dir`)
+    #[arg(long = "plugin-mirror", value_name = "URL")]
+    plugin_mirrors: Vec<String>,
 
     /// Choose the newest versions the declarations allow, whatever `.infra.lock` selects
     #[arg(long)]
@@ -44,11 +53,15 @@ pub fn run(args: &InitArgs) -> Report {
         return Report::failed(blocking, analysis.sources);
     }
     let wanted = requirements(&analysis.modules);
-    let sources: Vec<Box<dyn PackageSource>> = args
-        .plugin_dirs
-        .iter()
-        .map(|root| Box::new(FilesystemMirror { root: root.clone() }) as Box<dyn PackageSource>)
-        .collect();
+    // No source is set up (nor a registry client) for a configuration without plugins.
+    let sources = match wanted.is_empty() {
+        true => Ok(Vec::new()),
+        false => sources(args),
+    };
+    let sources = match sources {
+        Ok(sources) => sources,
+        Err(error) => return Report::failed(vec![error.into_diagnostic()], analysis.sources),
+    };
     let cache = std::env::var_os(CACHE_VARIABLE).filter(|dir| !dir.is_empty()).map(PathBuf::from);
     let platform = current_platform();
     let options = InitOptions {
@@ -75,6 +88,22 @@ pub fn run(args: &InitArgs) -> Report {
         }
         Err(diagnostics) => Report::failed(diagnostics, analysis.sources),
     }
+}
+
+/// Where packages come from, in order: the filesystem mirrors, then the network
+/// mirrors; when neither is given, the registry each source address names.
+fn sources(args: &InitArgs) -> Result<Vec<Box<dyn PackageSource>>, SourceError> {
+    let mut sources: Vec<Box<dyn PackageSource>> = Vec::new();
+    for root in &args.plugin_dirs {
+        sources.push(Box::new(FilesystemMirror { root: root.clone() }));
+    }
+    for url in &args.plugin_mirrors {
+        sources.push(Box::new(NetworkMirror::new(url)?));
+    }
+    if sources.is_empty() {
+        sources.push(Box::new(Registry::new()?));
+    }
+    Ok(sources)
 }
 
 /// Errors that keep the module's `plugin` declarations from being read: loading,

@@ -8,4 +8,7 @@ infra_compiler::codes! {
     LOCK_FILE_INVALID = "E0913", "lock file cannot be read";
     INSTALL_FAILED = "E0914", "plugin cannot be installed";
     SCHEMA_FAILED = "E0915", "plugin schema cannot be learned";
+    CHECKSUM_MISMATCH = "E0916", "plugin download does not match its checksum";
+    SIGNATURE_INVALID = "E0917", "plugin checksums are not signed by the registry's key";
+    SOURCE_FAILED = "E0918", "plugin registry or mirror cannot be used";
 }

@@ -4,8 +4,9 @@
 //! The rules, Terraform's: a plugin the lock file names is installed at the locked
 //! version (an error when the declaration no longer allows it, unless `--upgrade`),
 //! any other at the newest version its sources offer that the constraints allow. Every
-//! package is hashed (`h1:`) before it is put in place; a hash that differs from the
-//! locked one is an error, never a reason to fetch it again. With a shared cache
+//! package is hashed (`h1:`, and `zh:` when it came as a zip archive) before it is put in
+//! place; a package neither of whose hashes is the locked one is an error, never a
+//! reason to fetch it again. With a shared cache
 //! (`INFRA_PLUGIN_CACHE_DIR`), packages are unpacked there once, and each module's
 //! `.infra/plugins/` links to them.
 
@@ -20,7 +21,7 @@ use infra_compiler::{Diagnostic, Span};
 use crate::codes;
 use crate::hash::hash1;
 use crate::lock::{LockFile, LockedPlugin};
-use crate::source::{FilesystemMirror, PackageSource};
+use crate::source::{FilesystemMirror, PackageSource, SourceError, ZipHashes};
 
 /// Where plugins are installed, under the root module's directory.
 pub const PLUGIN_DIR: &str = ".infra/plugins";
@@ -131,27 +132,30 @@ fn install(wanted: &Wanted, lock: &mut LockFile, options: &InitOptions) -> Resul
         Some(locked) => locked_version(wanted, locked)?,
         None => newest_version(wanted, options)?,
     };
-    // Also with `--upgrade`: a version that stays locked keeps its hash.
+    // Also with `--upgrade`: a version that stays locked keeps its hashes.
     let previous = previous.filter(|l| l.version == version.to_string());
-    let expected = previous.and_then(|l| l.hashes.get(options.platform)).cloned();
     let target = package_dir(&options.module_dir.join(PLUGIN_DIR), &wanted.address, &version, options.platform);
-    let (hash, origin) = if target.exists() {
+    let (hash, zips, origin) = if target.exists() {
         let hash = hash1(&target).map_err(|e| install_failed(wanted, &version, &e))?;
-        (hash, Origin::AlreadyInstalled)
-    } else {
-        obtain(wanted, &version, &target, expected.as_deref(), options)?
-    };
-    if let Some(expected) = &expected {
-        if &hash != expected {
+        // A package installed here was verified when it was put in place; its `h1:` is
+        // what can be checked now (its archive is gone).
+        if let Some(expected) = previous.and_then(|l| l.hashes.get(options.platform)).filter(|e| **e != hash) {
             return Err(mismatch(wanted, &version, &target, expected, &hash));
         }
-    }
-    let mut hashes = match previous {
-        Some(previous) => previous.hashes.clone(),
-        None => other_platform_hashes(wanted, &version, options),
+        (hash, ZipHashes::new(), Origin::AlreadyInstalled)
+    } else {
+        obtain(wanted, &version, &target, previous, options)?
+    };
+    let (mut hashes, mut zip_hashes) = match previous {
+        Some(previous) => (previous.hashes.clone(), previous.zip_hashes.clone()),
+        None => (other_platform_hashes(wanted, &version, options), ZipHashes::new()),
     };
     hashes.insert(options.platform.to_string(), hash);
-    let entry = LockedPlugin { version: version.to_string(), constraints: wanted.constraints.to_string(), hashes };
+    for (platform, zip_hash) in zips {
+        zip_hashes.entry(platform).or_insert(zip_hash);
+    }
+    let constraints = wanted.constraints.to_string();
+    let entry = LockedPlugin { version: version.to_string(), constraints, hashes, zip_hashes };
     lock.plugins.insert(key, entry);
     Ok(Installed { name: wanted.name.clone(), address: wanted.address.clone(), version, dir: target, origin })
 }
@@ -186,10 +190,13 @@ fn newest_version(wanted: &Wanted, options: &InitOptions) -> Result<Version, Dia
         options.sources.iter().map(|s| s.as_ref()).chain(cache.as_ref().map(|c| c as &dyn PackageSource)).collect();
     let mut offered = BTreeSet::new();
     for source in &searched {
-        let versions = source.versions(&wanted.address).map_err(|e| {
-            Diagnostic::error(codes::INSTALL_FAILED, format!("cannot list the versions of {}: {e}", wanted.address))
-                .with_label(wanted.span, format!("looked for in {}", source.describe()))
-                .with_help("check that the directory is readable")
+        let versions = source.versions(&wanted.address).map_err(|error| match error {
+            SourceError::Io(e) => {
+                Diagnostic::error(codes::INSTALL_FAILED, format!("cannot list the versions of {}: {e}", wanted.address))
+                    .with_label(wanted.span, format!("looked for in {}", source.describe()))
+                    .with_help("check that the directory is readable")
+            }
+            SourceError::Refused(_) => source_failed(wanted, &error),
         })?;
         offered.extend(versions);
     }
@@ -206,9 +213,8 @@ fn newest_version(wanted: &Wanted, options: &InitOptions) -> Result<Version, Dia
         false => format!("`{}`", wanted.constraints),
     };
     let help = match places.is_empty() {
-        true => {
-            "give a filesystem mirror with `infra init --plugin-dir DIR` (registries are not supported yet)".to_string()
-        }
+        true => "give a filesystem mirror with `infra init --plugin-dir DIR`, or a network mirror with `--plugin-mirror URL`"
+            .to_string(),
         false => format!("searched {}; versions found: {found}", places.join(", ")),
     };
     Err(Diagnostic::error(codes::NO_MATCHING_VERSION, format!("no version of {} matches", wanted.address))
@@ -232,63 +238,93 @@ fn obtain(
     wanted: &Wanted,
     version: &Version,
     target: &Path,
-    expected: Option<&str>,
+    locked: Option<&LockedPlugin>,
     options: &InitOptions,
-) -> Result<(String, Origin), Diagnostic> {
+) -> Result<(String, ZipHashes, Origin), Diagnostic> {
     let failed = |e: io::Error| install_failed(wanted, version, &e);
     let Some(cache) = options.cache_dir else {
-        let (hash, origin) = unpack_verified(wanted, version, target, expected, options)?;
-        return Ok((hash, origin));
+        return unpack_verified(wanted, version, target, locked, options);
     };
     let cached = package_dir(cache, &wanted.address, version, options.platform);
-    let (hash, origin) = if cached.exists() {
+    // A lock written from a registry on another platform may hold only the archive's
+    // `zh:` for this one, which an unpacked cache entry cannot be checked against: then
+    // the package comes from a source, as an archive, and the cache is left alone (as
+    // Terraform does).
+    let only_zip_locked =
+        locked.is_some_and(|l| !l.hashes.contains_key(options.platform) && l.zip_hashes.contains_key(options.platform));
+    if only_zip_locked {
+        return unpack_verified(wanted, version, target, locked, options);
+    }
+    let (hash, zips, origin) = if cached.exists() {
         let hash = hash1(&cached).map_err(failed)?;
-        if let Some(expected) = expected.filter(|e| *e != hash) {
-            return Err(mismatch(wanted, version, &cached, expected, &hash));
+        if let Some(locked) = locked.filter(|l| !l.accepts(options.platform, &hash, None)) {
+            return Err(mismatch(wanted, version, &cached, &locked.describe(options.platform), &hash));
         }
-        (hash, Origin::Cache)
+        (hash, ZipHashes::new(), Origin::Cache)
     } else {
-        unpack_verified(wanted, version, &cached, expected, options)?
+        unpack_verified(wanted, version, &cached, locked, options)?
     };
     let parent = target.parent().unwrap_or(target);
     std::fs::create_dir_all(parent).map_err(failed)?;
     std::os::unix::fs::symlink(&cached, target).map_err(failed)?;
-    Ok((hash, origin))
+    Ok((hash, zips, origin))
 }
 
 /// Unpacks the package from the first source that has it into a temporary directory
-/// beside `target`, hashes it, and renames it to `target` when the hash is the expected
-/// one (or nothing is expected).
+/// beside `target`, hashes it, and renames it to `target` when a hash is the locked one
+/// (or nothing is locked). Whatever fails, nothing is left at `target`.
 fn unpack_verified(
     wanted: &Wanted,
     version: &Version,
     target: &Path,
-    expected: Option<&str>,
+    locked: Option<&LockedPlugin>,
     options: &InitOptions,
-) -> Result<(String, Origin), Diagnostic> {
+) -> Result<(String, ZipHashes, Origin), Diagnostic> {
     let failed = |e: io::Error| install_failed(wanted, version, &e);
-    let source = options
-        .sources
-        .iter()
-        .find(|s| s.platforms(&wanted.address, version).is_ok_and(|p| p.iter().any(|p| p == options.platform)))
-        .ok_or_else(|| not_offered(wanted, version, options))?;
+    let source = offering_source(wanted, version, options)?;
     let partial = target.with_extension("partial");
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(partial.parent().unwrap_or(&partial)).map_err(failed)?;
-    source.unpack(&wanted.address, version, options.platform, &partial).map_err(failed)?;
-    let hash = hash1(&partial).map_err(failed)?;
-    if let Some(expected) = expected.filter(|e| *e != hash) {
+    let unpacked = source.unpack(&wanted.address, version, options.platform, &partial);
+    let verified = unpacked.map_err(|e| source_failed(wanted, &e)).and_then(|zips| {
+        let hash = hash1(&partial).map_err(failed)?;
+        let zip_hash = zips.get(options.platform).map(String::as_str);
+        match locked.filter(|l| !l.accepts(options.platform, &hash, zip_hash)) {
+            Some(locked) => {
+                let from = source.unpacked(&wanted.address, version, options.platform).unwrap_or(partial.clone());
+                Err(mismatch(wanted, version, &from, &locked.describe(options.platform), &hash))
+            }
+            None => Ok((hash, zips)),
+        }
+    });
+    let (hash, zips) = verified.inspect_err(|_| {
         let _ = std::fs::remove_dir_all(&partial);
-        return Err(mismatch(
-            wanted,
-            version,
-            &source.unpacked(&wanted.address, version, options.platform).unwrap_or(partial),
-            expected,
-            &hash,
-        ));
-    }
+    })?;
     std::fs::rename(&partial, target).map_err(failed)?;
-    Ok((hash, Origin::Source(source.describe())))
+    Ok((hash, zips, Origin::Source(source.describe())))
+}
+
+/// The first source that offers `version` for this platform. A source that could not
+/// be asked is passed over, and its reason is the error when no source offers it.
+fn offering_source<'a>(
+    wanted: &Wanted,
+    version: &Version,
+    options: &'a InitOptions,
+) -> Result<&'a dyn PackageSource, Diagnostic> {
+    let mut first_error = None;
+    for source in options.sources {
+        match source.platforms(&wanted.address, version) {
+            Ok(platforms) if platforms.iter().any(|p| p == options.platform) => return Ok(source.as_ref()),
+            Ok(_) => {}
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Err(match first_error {
+        Some(error) => source_failed(wanted, &error),
+        None => not_offered(wanted, version, options),
+    })
 }
 
 /// The hashes of the platforms other than this one that the sources keep unpacked, so
@@ -326,6 +362,20 @@ fn mismatch(wanted: &Wanted, version: &Version, dir: &Path, expected: &str, foun
         .with_label(wanted.span, format!("`{}` is locked to {expected}", wanted.name))
         .with_note(format!("{} hashes to {found}", dir.display()))
         .with_help("the package changed since it was locked; nothing was installed. If the new package is trusted, remove its entry from `.infra.lock` and run `infra init` again")
+}
+
+/// A source's error as a diagnostic on the declaration.
+fn source_failed(wanted: &Wanted, error: &SourceError) -> Diagnostic {
+    match error {
+        SourceError::Io(e) => {
+            Diagnostic::error(codes::INSTALL_FAILED, format!("cannot install {}: {e}", wanted.address))
+                .with_label(wanted.span, "declared here")
+                .with_help("check that the mirror and the module directory are readable and writable")
+        }
+        SourceError::Refused(refusal) => Diagnostic::error(refusal.code, refusal.message.clone())
+            .with_label(wanted.span, format!("`{}` is declared here", wanted.name))
+            .with_help(refusal.help.clone()),
+    }
 }
 
 fn install_failed(wanted: &Wanted, version: &Version, error: &io::Error) -> Diagnostic {

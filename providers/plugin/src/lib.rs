@@ -2,7 +2,15 @@
 //! `plugin NAME { source = "...", version = "..." }` (checked by the compiler,
 //! `infra_compiler::plugin`); this crate installs it and starts to run it.
 //!
-//! - `source.rs`: where packages come from (`PackageSource`; a filesystem mirror today).
+//! - `source.rs`: where packages come from (`PackageSource`), and filesystem mirrors,
+//!   unpacked and packed.
+//! - `archive.rs`: zip archives: unpacking, and their `zh:` hash.
+//! - `http.rs`: the HTTP client of mirrors and registries (trusting `SSL_CERT_FILE` too).
+//! - `network.rs`: Terraform's provider network mirror protocol.
+//! - `registry.rs`: the provider registry protocol with service discovery, checking
+//!   downloads against the registry's signed `SHA256SUMS`.
+//! - `signature.rs`: the OpenPGP signature of `SHA256SUMS`, verified with the registry's
+//!   keys.
 //! - `hash.rs`: Terraform's `h1:` package hash.
 //! - `lock.rs`: the lock file, `.infra.lock`.
 //! - `install.rs`: `infra init`: choosing versions, installing, verifying, locking.
@@ -25,6 +33,7 @@
 //!   with the schema's sensitive marks.
 //! - `codes.rs`: this crate's diagnostic codes (E0910 on).
 
+pub mod archive;
 pub mod client;
 pub mod codes;
 pub mod convert;
@@ -32,16 +41,22 @@ pub mod functions;
 pub mod handshake;
 pub mod hash;
 pub mod host;
+pub mod http;
 pub mod install;
 pub mod lifecycle;
 pub mod lock;
+pub mod network;
 pub mod proposed;
 pub mod protocol;
+pub mod registry;
 pub mod schema;
 pub mod schemas;
+pub mod signature;
 pub mod source;
 pub mod values;
 
 pub use install::{init, InitOptions, Installed, Origin};
 pub use lock::LockFile;
-pub use source::{current_platform, FilesystemMirror, PackageSource};
+pub use network::NetworkMirror;
+pub use registry::Registry;
+pub use source::{current_platform, FilesystemMirror, PackageSource, SourceError};

@@ -1,6 +1,9 @@
 //! `.infra.lock`, beside the root module: for each plugin, the version `infra init`
-//! chose, the constraints it chose it under, and the `h1:` hash of its package on each
-//! platform it was hashed for. Commit it: a later `infra init`, here or on another
+//! chose, the constraints it chose it under, the `h1:` hash of its unpacked package on
+//! each platform it was hashed for, and the `zh:` hash (SHA-256 of the zip archive) on
+//! each platform a source vouched for one (a packed mirror's archives, a registry's
+//! signed `SHA256SUMS`), both as Terraform writes them into `.terraform.lock.hcl`.
+//! Either matching verifies a package, as in Terraform. Commit it: a later `infra init`, here or on another
 //! machine, installs exactly that version and refuses a package whose hash differs.
 //!
 //! The file is JSON with sorted keys, so it diffs well and reads the same everywhere:
@@ -43,6 +46,33 @@ pub struct LockedPlugin {
     pub constraints: String,
     /// `h1:` hashes by platform (`linux_amd64`).
     pub hashes: BTreeMap<String, String>,
+    /// `zh:` hashes by platform; absent when no source gave an archive.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub zip_hashes: BTreeMap<String, String>,
+}
+
+impl LockedPlugin {
+    /// Whether a package of `platform` with the `h1:` hash `h1` (and, when it came as an
+    /// archive, the `zh:` hash `zh`) is the locked one: true when either locked hash
+    /// matches, or when nothing is locked for the platform.
+    pub fn accepts(&self, platform: &str, h1: &str, zh: Option<&str>) -> bool {
+        let locked_h1 = self.hashes.get(platform);
+        let locked_zh = self.zip_hashes.get(platform);
+        match (locked_h1, locked_zh) {
+            (None, None) => true,
+            _ => locked_h1.is_some_and(|l| l == h1) || locked_zh.is_some_and(|l| Some(l.as_str()) == zh),
+        }
+    }
+
+    /// What is locked for `platform`, for messages (`h1:…` or `zh:…`, or both).
+    pub fn describe(&self, platform: &str) -> String {
+        let hashes: Vec<&str> = [self.hashes.get(platform), self.zip_hashes.get(platform)]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        hashes.join(" or ")
+    }
 }
 
 impl LockFile {
@@ -83,10 +113,28 @@ mod tests {
         assert_eq!(LockFile::read(dir.path()), Ok(LockFile::default()));
         let mut lock = LockFile::default();
         let hashes = BTreeMap::from([("linux_amd64".to_string(), "h1:abc=".to_string())]);
-        let locked = LockedPlugin { version: "0.16.0".to_string(), constraints: "= 0.16.0".to_string(), hashes };
+        let zip_hashes = BTreeMap::from([("linux_arm64".to_string(), "zh:0123".to_string())]);
+        let locked =
+            LockedPlugin { version: "0.16.0".to_string(), constraints: "= 0.16.0".to_string(), hashes, zip_hashes };
         lock.plugins.insert("registry.terraform.io/local/workato".to_string(), locked);
         lock.write(dir.path()).unwrap();
         assert_eq!(LockFile::read(dir.path()), Ok(lock));
+    }
+
+    #[test]
+    fn either_locked_hash_accepts_a_package() {
+        let locked = LockedPlugin {
+            version: "1.0.0".to_string(),
+            constraints: String::new(),
+            hashes: BTreeMap::from([("linux_amd64".to_string(), "h1:a".to_string())]),
+            zip_hashes: BTreeMap::from([("linux_amd64".to_string(), "zh:b".to_string())]),
+        };
+        assert!(locked.accepts("linux_amd64", "h1:a", None));
+        assert!(locked.accepts("linux_amd64", "h1:other", Some("zh:b")));
+        assert!(!locked.accepts("linux_amd64", "h1:other", Some("zh:other")));
+        assert!(!locked.accepts("linux_amd64", "h1:other", None));
+        assert!(locked.accepts("darwin_arm64", "h1:anything", None), "nothing locked for that platform");
+        assert_eq!(locked.describe("linux_amd64"), "h1:a or zh:b");
     }
 
     #[test]

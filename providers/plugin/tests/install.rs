@@ -1,8 +1,10 @@
 //! `infra init`'s installer: versions chosen as Terraform chooses them, packages from a
 //! filesystem mirror hashed as Terraform hashes them (the real workato plugin, checked
 //! against the hash Terraform 1.11 locks), the lock file kept and verified, the shared
-//! cache.
+//! cache; packed mirrors of zip archives, locked with their `zh:` hash too.
 
+#[path = "../../../cli/tests/support/plugin_packages.rs"]
+mod plugin_packages;
 #[path = "../../../cli/tests/support/workato.rs"]
 mod workato;
 
@@ -230,4 +232,119 @@ fn two_modules_declaring_one_plugin_must_both_be_satisfied() {
         LockFile::read(module.path()).unwrap().plugins["registry.terraform.io/local/fake"].constraints,
         ">= 1.0, < 2.0"
     );
+}
+
+#[test]
+fn the_workato_plugin_installs_from_a_packed_mirror_with_both_hashes() {
+    let mirror = tempfile::tempdir().unwrap();
+    let module = tempfile::tempdir().unwrap();
+    let archive = plugin_packages::workato_packed_mirror(mirror.path());
+    let init = Init { module: module.path(), mirrors: vec![mirror.path().to_path_buf()], cache: None, upgrade: false };
+    let installed = init.run(&[requirement("workato", "local/workato", "0.16.0")]).unwrap();
+    let plugin = installed[0].dir.join("terraform-provider-workato_v0.16.0");
+    assert!(std::os::unix::fs::PermissionsExt::mode(&plugin.metadata().unwrap().permissions()) & 0o111 != 0);
+
+    // The unpacked package hashes as Terraform hashes it; the archive as `sha256sum` does.
+    let lock = LockFile::read(module.path()).unwrap();
+    let locked = &lock.plugins["registry.terraform.io/local/workato"];
+    assert_eq!(locked.hashes["linux_amd64"], workato::TERRAFORM_H1_LINUX_AMD64);
+    let zip_hash = format!("zh:{}", plugin_packages::sha256sum(&archive));
+    assert_eq!(locked.zip_hashes["linux_amd64"], zip_hash);
+    let text = std::fs::read_to_string(module.path().join(".infra.lock")).unwrap();
+    assert!(text.contains(&format!("\"zip_hashes\": {{\n        \"linux_amd64\": \"{zip_hash}\"")), "{text}");
+}
+
+#[test]
+fn a_packed_mirror_offers_its_versions_and_locks_every_archives_hash() {
+    let mirror = tempfile::tempdir().unwrap();
+    let module = tempfile::tempdir().unwrap();
+    for version in ["1.0.0", "1.2.0"] {
+        plugin_packages::fake_packed(mirror.path(), version, "linux_amd64");
+    }
+    let other = plugin_packages::fake_packed(mirror.path(), "1.2.0", "darwin_arm64");
+    std::fs::write(mirror.path().join("registry.terraform.io/local/fake/README.txt"), "not a package").unwrap();
+    let init = Init { module: module.path(), mirrors: vec![mirror.path().to_path_buf()], cache: None, upgrade: false };
+    let installed = init.run(&[requirement("fake", "local/fake", "~> 1.0")]).unwrap();
+    assert_eq!(installed[0].version.to_string(), "1.2.0");
+    assert_eq!(
+        std::fs::read_to_string(installed[0].dir.join("terraform-provider-fake_v1.2.0")).unwrap(),
+        "fake 1.2.0\n"
+    );
+    let lock = LockFile::read(module.path()).unwrap();
+    let locked = &lock.plugins["registry.terraform.io/local/fake"];
+    let platforms: Vec<&str> = locked.zip_hashes.keys().map(String::as_str).collect();
+    assert_eq!(platforms, ["darwin_arm64", "linux_amd64"]);
+    assert_eq!(locked.zip_hashes["darwin_arm64"], format!("zh:{}", plugin_packages::sha256sum(&other)));
+}
+
+#[test]
+fn a_lock_holding_only_the_zip_hash_verifies_a_packed_package() {
+    let mirror = tempfile::tempdir().unwrap();
+    let module = tempfile::tempdir().unwrap();
+    let archive = plugin_packages::fake_packed(mirror.path(), "1.0.0", "linux_amd64");
+    let wanted = [requirement("fake", "local/fake", "1.0.0")];
+    // A lock as a registry install on another platform writes it: only `zh:` hashes here.
+    let zip_hash = format!("zh:{}", plugin_packages::sha256sum(&archive));
+    let lock = format!(
+        "{{\"plugins\": {{\"registry.terraform.io/local/fake\": {{\"version\": \"1.0.0\", \"constraints\": \"= 1.0.0\", \
+         \"hashes\": {{\"darwin_arm64\": \"h1:x\"}}, \"zip_hashes\": {{\"linux_amd64\": \"{zip_hash}\"}}}}}}}}"
+    );
+    std::fs::write(module.path().join(".infra.lock"), &lock).unwrap();
+    let init = Init { module: module.path(), mirrors: vec![mirror.path().to_path_buf()], cache: None, upgrade: false };
+    init.run(&wanted).unwrap();
+    let locked = &LockFile::read(module.path()).unwrap().plugins["registry.terraform.io/local/fake"];
+    assert!(locked.hashes["linux_amd64"].starts_with("h1:"), "the h1 hash is added: {locked:?}");
+
+    // Another archive, for the same version, is refused: neither hash matches.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join(".infra.lock"), &lock).unwrap();
+    let path = plugin_packages::fake_packed(mirror.path(), "1.0.0", "linux_amd64");
+    plugin_packages::write_zip(&path, &[("terraform-provider-fake_v1.0.0", b"altered\n")]);
+    let errors = Init { module: other.path(), ..init }.run(&wanted).unwrap_err();
+    assert_eq!(
+        messages(&errors),
+        "E0911: the package of registry.terraform.io/local/fake 1.0.0 does not match `.infra.lock`"
+    );
+    assert!(errors[0].labels[0].message.contains(&zip_hash), "{errors:?}");
+    assert!(!other.path().join(".infra/plugins/registry.terraform.io/local/fake/1.0.0/linux_amd64").exists());
+}
+
+#[test]
+fn a_damaged_archive_installs_nothing() {
+    let mirror = tempfile::tempdir().unwrap();
+    let module = tempfile::tempdir().unwrap();
+    let path = plugin_packages::fake_packed(mirror.path(), "1.0.0", "linux_amd64");
+    std::fs::write(&path, "not a zip").unwrap();
+    let init = Init { module: module.path(), mirrors: vec![mirror.path().to_path_buf()], cache: None, upgrade: false };
+    let errors = init.run(&[requirement("fake", "local/fake", "1.0.0")]).unwrap_err();
+    assert_eq!(errors[0].code, infra_provider_plugin::codes::INSTALL_FAILED);
+    assert!(errors[0].message.contains("not a usable zip archive"), "{errors:?}");
+    assert!(!module.path().join(".infra/plugins/registry.terraform.io/local/fake/1.0.0/linux_amd64").exists());
+    assert!(!module.path().join(".infra.lock").exists());
+}
+
+#[test]
+fn a_lock_holding_only_the_zip_hash_installs_from_a_source_not_the_unverifiable_cache() {
+    let mirror = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let archive = plugin_packages::fake_packed(mirror.path(), "1.0.0", "linux_amd64");
+    let wanted = [requirement("fake", "local/fake", "1.0.0")];
+    let init = Init {
+        module: first.path(),
+        mirrors: vec![mirror.path().to_path_buf()],
+        cache: Some(cache.path()),
+        upgrade: false,
+    };
+    init.run(&wanted).unwrap();
+
+    // The second module's lock came from another platform: only a `zh:` for this one.
+    let zip_hash = format!("zh:{}", plugin_packages::sha256sum(&archive));
+    let lock = serde_json::json!({ "plugins": { "registry.terraform.io/local/fake": {
+        "version": "1.0.0", "constraints": "= 1.0.0", "hashes": {}, "zip_hashes": { "linux_amd64": zip_hash } } } });
+    std::fs::write(second.path().join(".infra.lock"), lock.to_string()).unwrap();
+    let installed = Init { module: second.path(), ..init }.run(&wanted).unwrap();
+    assert!(matches!(&installed[0].origin, Origin::Source(s) if s.starts_with("the mirror at ")), "{installed:?}");
+    assert!(!installed[0].dir.is_symlink(), "not linked to the cache entry it could not verify");
 }
