@@ -362,6 +362,19 @@ resource local.file other {
     assert!(text(&bad).contains("is not an address"), "{}", text(&bad));
 }
 
+/// Sends Ctrl-C (SIGINT) to the apply `child` once its first operation is confirmed in
+/// the journal: it is then surely running (its Ctrl-C handler installed) and not done.
+fn interrupt_once_an_operation_completed(dir: &Path, child: &std::process::Child) {
+    let journal = dir.join("infra.state.journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("complete")) {
+        assert!(std::time::Instant::now() < deadline, "the apply never completed an operation");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("send SIGINT");
+    assert!(status.success());
+}
+
 /// Ctrl-C (SIGINT) stops starting new operations, lets those in flight finish, saves the
 /// state and exits 130; the next apply finishes the job.
 #[test]
@@ -386,16 +399,7 @@ resource local.file done for i in range(6) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start apply");
-    // Interrupt once the first operation is confirmed in the journal: the apply is then
-    // surely running (its Ctrl-C handler installed) and far from done.
-    let journal = dir.join("infra.state.journal");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("complete")) {
-        assert!(std::time::Instant::now() < deadline, "the apply never completed an operation");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("send SIGINT");
-    assert!(status.success());
+    interrupt_once_an_operation_completed(dir, &child);
     let output = child.wait_with_output().expect("apply ends");
     assert_exit(&output, 130);
     let all = text(&output);
@@ -429,14 +433,7 @@ fn an_interrupt_tells_providers_to_stop_what_is_in_flight() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start apply");
-    let journal = dir.join("infra.state.journal");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("complete")) {
-        assert!(std::time::Instant::now() < deadline, "the apply never completed an operation");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("send SIGINT");
-    assert!(status.success());
+    interrupt_once_an_operation_completed(dir, &child);
     // Without the stop, the apply would wait the whole hour.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while child.try_wait().expect("apply status").is_none() {

@@ -17,19 +17,6 @@ fn init(dir: &Path) {
     common::ok(dir, &["init", "--plugin-dir", mirror.to_str().unwrap()]);
 }
 
-/// How many plugin processes run with `dir` as their working directory.
-fn plugins_running_in(dir: &Path) -> usize {
-    let dir = dir.canonicalize().unwrap();
-    let processes = std::fs::read_dir("/proc").unwrap().flatten();
-    processes
-        .filter(|p| std::fs::read_link(p.path().join("cwd")).is_ok_and(|cwd| cwd == dir))
-        .filter(|p| {
-            std::fs::read(p.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("terraform-provider-"))
-        })
-        .count()
-}
-
 #[test]
 fn a_plugins_functions_are_called_from_expressions() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,7 +44,7 @@ output tree = workato::resolve_manifest_refs(jsonencode({{ a = {{ zip_name = "X/
     assert!(printed.contains(r#"id = "create_issue""#), "{printed}");
     assert!(printed.contains(r#"tree = "{\"a\":\"123\"}""#), "{printed}");
     assert!(common::ok(dir, &["plan"]).contains("No changes."), "a function's result is stable");
-    assert_eq!(plugins_running_in(dir), 0, "the plugin started for the calls was stopped");
+    assert_eq!(workato::plugins_running_in(dir), 0, "the plugin started for the calls was stopped");
 }
 
 #[test]
@@ -96,5 +83,5 @@ fn bad_calls_of_a_plugins_functions_are_diagnostics() {
     let printed = text(&applied);
     assert!(printed.contains("E0600") && printed.contains("unresolved zip_name reference"), "{printed}");
     assert!(printed.contains("X/z.recipe.json"), "{printed}");
-    assert_eq!(plugins_running_in(dir), 0);
+    assert_eq!(workato::plugins_running_in(dir), 0);
 }

@@ -68,19 +68,6 @@ fn log(dir: &Path) -> String {
     std::fs::read_to_string(dir.join(".infra/plugins/logs/workato.log")).unwrap_or_default()
 }
 
-/// How many plugin processes run with `dir` as their working directory.
-fn plugins_running_in(dir: &Path) -> usize {
-    let dir = dir.canonicalize().unwrap();
-    let processes = std::fs::read_dir("/proc").unwrap().flatten();
-    processes
-        .filter(|p| std::fs::read_link(p.path().join("cwd")).is_ok_and(|cwd| cwd == dir))
-        .filter(|p| {
-            std::fs::read(p.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("terraform-provider-"))
-        })
-        .count()
-}
-
 #[test]
 fn an_object_from_an_older_schema_is_upgraded_and_one_from_a_newer_is_refused() {
     let mirror = workato::mirror();
@@ -115,7 +102,7 @@ fn an_object_from_an_older_schema_is_upgraded_and_one_from_a_newer_is_refused() 
 
     claim_folder_version(dir, 1);
     ok(dir, &standin, &["destroy", "--auto-approve"]);
-    assert_eq!(plugins_running_in(dir), 0, "every plugin Infra started was stopped as it exited");
+    assert_eq!(workato::plugins_running_in(dir), 0, "every plugin Infra started was stopped as it exited");
     let requests = standin.control("GET", "requests", "");
     assert!(requests.lines().any(|r| r.starts_with("DELETE /api/folders/")), "{requests}");
 }

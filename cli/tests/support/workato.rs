@@ -188,3 +188,16 @@ impl Drop for Standin {
         let _ = self.child.wait();
     }
 }
+
+/// How many plugin processes run with `dir` as their working directory.
+pub fn plugins_running_in(dir: &Path) -> usize {
+    let dir = dir.canonicalize().unwrap();
+    let processes = std::fs::read_dir("/proc").unwrap().flatten();
+    processes
+        .filter(|p| std::fs::read_link(p.path().join("cwd")).is_ok_and(|cwd| cwd == dir))
+        .filter(|p| {
+            std::fs::read(p.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("terraform-provider-"))
+        })
+        .count()
+}
