@@ -46,7 +46,7 @@ impl<'a> PluginFunctions<'a> {
             .map(|(name, cached)| {
                 let plugin = FunctionPlugin {
                     program: installed_program(module_dir, &cached),
-                    log: module_dir.join(".infra/plugins/logs").join(format!("{name}.log")),
+                    log: crate::handshake::log_path(module_dir, &name),
                     functions: cached.schema.functions,
                     running: Mutex::new(None),
                 };

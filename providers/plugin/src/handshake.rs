@@ -186,11 +186,26 @@ pub fn stop_all() {
     }
 }
 
+/// Where the standard error of the plugin declared as `name` goes: the file
+/// `INFRA_LOG_PATH` names (every plugin appends to it), or `.infra/plugins/logs/NAME.log`
+/// beside the root module in `module_dir`.
+pub fn log_path(module_dir: &Path, name: &str) -> PathBuf {
+    match std::env::var_os("INFRA_LOG_PATH").filter(|path| !path.is_empty()) {
+        Some(path) => module_dir.join(path),
+        None => module_dir.join(".infra/plugins/logs").join(format!("{name}.log")),
+    }
+}
+
 /// Starts the plugin and reads its handshake.
 pub fn start(options: &StartOptions) -> Result<PluginProcess, HandshakeError> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(options.log).map_err(HandshakeError::Spawn)?;
     let versions: Vec<String> = PROTOCOL_VERSIONS.iter().map(u32::to_string).collect();
     let mut command = Command::new(options.program);
+    // `INFRA_LOG=debug` (or trace, info, warn, error) is the plugin's `TF_LOG`: how much
+    // it writes to its log. A `TF_LOG` set explicitly wins.
+    if let Some(level) = std::env::var_os("INFRA_LOG").filter(|_| std::env::var_os("TF_LOG").is_none()) {
+        command.env("TF_LOG", level);
+    }
     if let Some(certificate) = options.client_certificate {
         command.env("PLUGIN_CLIENT_CERT", &certificate.certificate_pem);
     }

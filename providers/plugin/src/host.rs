@@ -68,7 +68,7 @@ struct Plugin {
     provider_type: String,
     /// Its program, when installed; why not, when not.
     program: Result<PathBuf, String>,
-    /// Where its standard error goes: `.infra/plugins/logs/NAME.log`.
+    /// Where its standard error goes: `.infra/plugins/logs/NAME.log`, or `INFRA_LOG_PATH`.
     log: PathBuf,
     schema: PluginSchema,
 }
@@ -84,7 +84,7 @@ impl PluginFactory {
             .filter_map(|(name, cached)| {
                 let infra = providers.get(&name)?.clone();
                 let program = installed_program(module_dir, &cached);
-                let log = module_dir.join(".infra/plugins/logs").join(format!("{name}.log"));
+                let log = crate::handshake::log_path(module_dir, &name);
                 let plugin = Plugin {
                     name: name.clone(),
                     provider_type: cached.provider_type,

@@ -600,7 +600,7 @@ pub fn cache_schemas(module_dir: &Path, installed: &[crate::Installed]) -> Resul
             cache.plugins.insert(plugin.name.clone(), held.clone());
             continue;
         }
-        let log = module_dir.join(".infra/plugins/logs").join(format!("{}.log", plugin.name));
+        let log = crate::handshake::log_path(module_dir, &plugin.name);
         let outcome = program(&plugin.dir, &plugin.address.type_name).and_then(|program| {
             let _ = std::fs::create_dir_all(log.parent().unwrap_or(module_dir));
             crate::client::learn_schema(&program, &log).map_err(|e| e.to_string())
