@@ -139,6 +139,19 @@ pub trait Provider: Send + Sync {
         Ok((self.plan(kind, prior, config)?, Vec::new()))
     }
 
+    /// [`plan_replacing`](Provider::plan_replacing), awaited: what the engine calls. A
+    /// provider whose planning waits on another process (a Terraform plugin) answers
+    /// here without blocking, so the engine plans other objects meanwhile. The default
+    /// calls `plan_replacing`.
+    async fn plan_async(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        self.plan_replacing(kind, prior, config)
+    }
+
     /// Creates the object; returns its attributes, every one known.
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes>;
 

@@ -38,7 +38,7 @@ use infra_runtime::Value;
 use crate::client::{Connection, PathStep, PluginDiagnostic, PluginError};
 use crate::convert::{attributes_from_plugin, attributes_to_plugin};
 use crate::handshake::{self, ClientCertificate, StartOptions};
-use crate::lifecycle::Kind;
+use crate::lifecycle::{Kind, Planned};
 use crate::proposed::proposed_new;
 use crate::schema::{Block, CachedPlugin, PluginSchema, SchemaCache};
 use crate::values::PluginValue;
@@ -462,6 +462,64 @@ impl PluginProvider {
     }
 }
 
+/// What a plan's answer is read with: the version the object was recorded under, and
+/// the private data it keeps (none for a create).
+struct PlanRequest {
+    recorded_version: i64,
+    private: Vec<u8>,
+}
+
+impl PluginProvider {
+    /// The `PlanResourceChange` call for `config` over `prior` (as recorded) and `current`
+    /// (`prior` at the plugin's schema version), to run on the plugin's runtime.
+    fn plan_call(
+        &self,
+        resource: &OwnedKind,
+        prior: Option<&Attributes>,
+        current: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(impl Future<Output = Result<Planned, PluginError>> + Send + 'static, PlanRequest)> {
+        // The plan keeps the version the object was recorded under, so it shows no change
+        // of it; the apply records the plugin's.
+        let recorded_version = prior.map_or(resource.version, stored_version);
+        let (prior, prior_private) = match current {
+            Some(current) => self.body(current)?,
+            None => (PluginValue::Null, Vec::new()),
+        };
+        let (config, _) = self.body(config)?;
+        let proposed = proposed_new(&resource.block, &prior, &config);
+        // The planned object keeps the private data it had, so a plan shows no change
+        // of it (the plugin's answer to an apply replaces it); a create's plan has none.
+        let request = PlanRequest { recorded_version, private: prior_private.clone() };
+        let mut connection = self.running.connection.clone();
+        let kind = resource.clone();
+        let call = async move {
+            connection.plan_resource_change(&kind.borrowed(), &prior, &proposed, &config, &prior_private).await
+        };
+        Ok((call, request))
+    }
+
+    /// The planned object and the attributes whose change replaces it.
+    fn planned(
+        &self,
+        resource: &OwnedKind,
+        answer: Planned,
+        request: &PlanRequest,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        self.checked(answer.diagnostics)?;
+        let planned = self.object(&answer.state, resource, &request.private, request.recorded_version)?;
+        let replacing = answer
+            .requires_replace
+            .iter()
+            .filter_map(|path| match path.first() {
+                Some(PathStep::Attribute(name)) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        Ok((planned, replacing))
+    }
+}
+
 /// What `UpgradeResourceState` answered, with the object's private data (kept as it was).
 struct UpgradeAnswer {
     state: PluginValue,
@@ -545,44 +603,28 @@ impl Provider for PluginProvider {
         config: &Attributes,
     ) -> ProviderResult<(Attributes, Vec<String>)> {
         let resource = self.resource(kind)?;
-        // The plan keeps the version the object was recorded under, so it shows no change
-        // of it; the apply records the plugin's.
-        let recorded_version = prior.map_or(resource.version, stored_version);
-        let prior_given = prior.is_some();
-        let (prior, prior_private) = match prior {
-            Some(prior) => self.body(&self.current_blocking(&resource, prior)?)?,
-            None => (PluginValue::Null, Vec::new()),
+        let current = prior.map(|prior| self.current_blocking(&resource, prior)).transpose()?;
+        let (call, request) = self.plan_call(&resource, prior, current.as_ref(), config)?;
+        let answer = self.running.block(call).and_then(|a| a).map_err(|e| self.call_failed(e))?;
+        self.planned(&resource, answer, &request)
+    }
+
+    /// [`plan_replacing`](Self::plan_replacing), awaiting the plugin's answer, so the
+    /// engine plans other objects meanwhile (the plugin answers calls concurrently).
+    async fn plan_async(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        let resource = self.resource(kind)?;
+        let current = match prior {
+            Some(prior) => Some(self.current(&resource, prior).await?),
+            None => None,
         };
-        let (config, _) = self.body(config)?;
-        let proposed = proposed_new(&resource.block, &prior, &config);
-        let prior_private_kept = prior_private.clone();
-        let mut connection = self.running.connection.clone();
-        let kind_owned = resource.clone();
-        let answer = self
-            .running
-            .block(async move {
-                let kind = kind_owned.borrowed();
-                connection.plan_resource_change(&kind, &prior, &proposed, &config, &prior_private).await
-            })
-            .and_then(|a| a)
-            .map_err(|e| self.call_failed(e))?;
-        self.checked(answer.diagnostics)?;
-        // The planned object keeps the private data it had, so a plan shows no change
-        // of it (the plugin's answer to an apply replaces it); a create's plan has none.
-        let private = match prior_given {
-            true => &prior_private_kept[..],
-            false => &[],
-        };
-        let planned = self.object(&answer.state, &resource, private, recorded_version)?;
-        let replacing = answer
-            .requires_replace
-            .iter()
-            .filter_map(|path| match path.first() {
-                Some(PathStep::Attribute(name)) => Some(name.clone()),
-                _ => None,
-            })
-            .collect();
-        Ok((planned, replacing))
+        let (call, request) = self.plan_call(&resource, prior, current.as_ref(), config)?;
+        let answer = self.running.run(call).await.and_then(|a| a).map_err(|e| self.call_failed(e))?;
+        self.planned(&resource, answer, &request)
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {

@@ -140,6 +140,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             (prior.attributes.as_ref(), prior.drifted_from.as_ref()),
             replacing,
         )
+        .await
         .map_err(subject.failed(secret))?;
         if self.approved.is_some() {
             steps::hold_to_approved(subject, start.approved, &mut diff)?;

@@ -272,7 +272,7 @@ pub(super) fn replace_cause(
 /// is known only during apply, so every computed attribute is unknown), and the change
 /// is the diff against the prior object. A replacement creates a new object: what the
 /// provider computes is planned afresh, not kept from the old one.
-pub(super) fn plan_change(
+pub(super) async fn plan_change(
     provider: Option<&Arc<dyn Provider>>,
     subject: &Subject<'_>,
     (plain, carried): (&Attributes, &[String]),
@@ -281,7 +281,7 @@ pub(super) fn plan_change(
 ) -> Result<(Attributes, InstanceDiff), ProviderError> {
     let (schema, kind) = (subject.schema, subject.kind);
     let (mut planned, replacing) = match provider {
-        Some(provider) => provider.plan_replacing(kind, prior, plain)?,
+        Some(provider) => provider.plan_async(kind, prior, plain).await?,
         None => (deferred_read(schema, plain), Vec::new()),
     };
     if let (Some(before), Some(now)) = (drifted_from, prior) {
@@ -294,7 +294,7 @@ pub(super) fn plan_change(
         for name in carried {
             configured.insert(name.clone(), Value::null());
         }
-        let fresh = provider.plan(kind, None, &configured)?;
+        let (fresh, _) = provider.plan_async(kind, None, &configured).await?;
         diff = crate::diff::diff(schema, prior, Some(&fresh), create_before_destroy, true);
         force_replacing(&mut diff, &replacing, create_before_destroy);
         // An attribute the configuration does not set never forces the replacement.
