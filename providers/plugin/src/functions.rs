@@ -86,18 +86,10 @@ impl FunctionPlugin {
             arguments.push(encoded);
         }
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        if running.is_none() {
-            let program = self.program.clone().map_err(|problem| {
-                FunctionError::new(format!("the plugin is not installed: {problem}"))
-                    .with_help("run `infra init` to install the plugins the configuration declares")
-            })?;
-            if let Some(parent) = self.log.parent() {
-                let _ = std::fs::create_dir_all(parent);
-            }
-            let started = Running::start(&program, &self.log).map_err(|e| self.failed(&e.to_string()))?;
-            *running = Some(started);
-        }
-        let Some(process) = running.as_ref() else { unreachable!("started above") };
+        let process = match &mut *running {
+            Some(process) => process,
+            slot @ None => slot.insert(self.start()?),
+        };
         let mut connection = process.connection.clone();
         let name = name.to_string();
         let answer = process
@@ -121,6 +113,18 @@ impl FunctionPlugin {
                 })
             }
         }
+    }
+
+    /// Starts the plugin, unconfigured, for its functions.
+    fn start(&self) -> Result<Running, FunctionError> {
+        let program = self.program.clone().map_err(|problem| {
+            FunctionError::new(format!("the plugin is not installed: {problem}"))
+                .with_help("run `infra init` to install the plugins the configuration declares")
+        })?;
+        if let Some(parent) = self.log.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        Running::start(&program, &self.log).map_err(|e| self.failed(&e.to_string()))
     }
 
     fn failed(&self, problem: &str) -> FunctionError {
