@@ -107,6 +107,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
     // notice says what) and the outputs are still saved.
     render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
     render::to_stdout(&crate::plan::retry_notes(&shown));
+    out.show(&shown.warnings, session.sources());
     // Applying a saved plan is the approval of what was reviewed when it was saved.
     if saved.is_none() && !no_changes {
         if let Err(report) = approved(args.auto_approve, destroy) {
@@ -164,6 +165,9 @@ fn execute(session: &Session<'_>, run: Run<'_>, shown: Plan, settings: &Executio
         exiting: true,
     };
     let report = run.apply(&shown, &apply_run);
+    // Warnings the plan shown did not already give.
+    let new_warnings: Vec<_> = report.plan.warnings.iter().filter(|w| !shown.warnings.contains(w)).cloned().collect();
+    out.show(&new_warnings, session.sources());
     let interrupted = cancelled.is_set();
     session.unlock();
     if interrupted {

@@ -139,6 +139,8 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0918", include_str!("../../docs/errors/E0918.md")),
     ("W0001", include_str!("../../docs/errors/W0001.md")),
     ("W0002", include_str!("../../docs/errors/W0002.md")),
+    ("W0003", include_str!("../../docs/errors/W0003.md")),
+    ("W0610", include_str!("../../docs/errors/W0610.md")),
     ("W0700", include_str!("../../docs/errors/W0700.md")),
     ("W0701", include_str!("../../docs/errors/W0701.md")),
 ];

@@ -86,6 +86,7 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
         }
     }
     let pending = pending_notes(session.state());
+    out.show(&plan.warnings, session.sources());
     if args.json {
         render::to_stdout(&format!("{}\n", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()));
     } else {
@@ -163,6 +164,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
         "changes": changes,
         "summary": { "add": add, "change": change, "destroy": destroy },
         "retries": retries,
+        "warnings": plan.warnings.iter().map(|w| serde_json::json!({ "code": w.code.0, "message": w.message })).collect::<Vec<_>>(),
     })
 }
 

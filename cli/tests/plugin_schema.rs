@@ -79,6 +79,35 @@ fn with_the_cached_schema_check_knows_every_attribute_without_the_plugin() {
     assert!(printed.contains("main.infra:17:15"), "the wrong type's span: {printed}");
 }
 
+/// An attribute the plugin's schema marks deprecated is a warning (W0003) in `infra
+/// check`, with the plugin's note as help, from the cached schema alone. (The plugin at
+/// hand deprecates nothing, so the cache is edited as a newer version's would read.)
+#[test]
+fn a_deprecated_attribute_is_a_warning_with_the_plugins_note() {
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    let resources = RESOURCES.replace("  name = \"app\"\n", "  name        = \"app\"\n  description = \"old\"\n");
+    write_module(module.path(), &format!("{DECLARED}{resources}"));
+    ok(module.path(), &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    ok(module.path(), &["check", "--deny-warnings"]);
+
+    let path = module.path().join(".infra/plugins/schemas.json");
+    let mut cache: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let attributes = cache["plugins"]["workato"]["schema"]["resources"]["workato_project"]["block"]["attributes"]
+        .as_array_mut()
+        .unwrap();
+    let description = attributes.iter_mut().find(|a| a["name"] == "description").unwrap();
+    description["deprecated"] = serde_json::json!("set the description in Workato instead");
+    std::fs::write(&path, serde_json::to_string(&cache).unwrap()).unwrap();
+
+    let printed = ok(module.path(), &["check"]);
+    assert!(printed.contains("W0003") && printed.contains("`description` of `workato.project` is deprecated"), "{printed}");
+    assert!(printed.contains("set the description in Workato instead"), "the plugin's note as help: {printed}");
+    assert!(printed.contains("main.infra:13:3"), "points at the attribute: {printed}");
+    let denied = fails(module.path(), &["check", "--deny-warnings"]);
+    assert!(denied.contains("W0003"), "{denied}");
+}
+
 /// Once its schema is cached, `plan` runs the plugin: `PlanResourceChange` needs no API,
 /// so the plan shows the creates with what the plugin computes as unknown.
 #[test]

@@ -49,6 +49,9 @@ pub struct AttributeSchema {
     /// Checks on the value the API enforces, run by the checker on values known at check
     /// time and by the planner on the rest.
     pub validators: Vec<Validator>,
+    /// Deprecated by the provider, with its note (which may be empty): setting it is a
+    /// warning (W0003).
+    pub deprecated: Option<String>,
 }
 
 /// How the planner compares an attribute's values (see [`AttributeSchema::compare`]).
@@ -109,6 +112,7 @@ impl AttributeSchema {
             settable: true,
             compare: Comparison::Exact,
             validators: Vec::new(),
+            deprecated: None,
         }
     }
 
@@ -122,6 +126,12 @@ impl AttributeSchema {
 
     pub fn computed(name: &str, ty: Type, description: &str) -> AttributeSchema {
         AttributeSchema { computed: true, settable: false, ..AttributeSchema::new(name, ty, description) }
+    }
+
+    /// Deprecated by the provider, with its note (see [`AttributeSchema::deprecated`]).
+    pub fn deprecated(mut self, note: &str) -> AttributeSchema {
+        self.deprecated = Some(note.to_string());
+        self
     }
 
     pub fn force_new(mut self) -> AttributeSchema {

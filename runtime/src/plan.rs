@@ -127,6 +127,9 @@ pub struct Plan {
     /// Reads that failed with a transient error and were tried again, with the error:
     /// the plan says so.
     pub retries: Vec<(Address, String)>,
+    /// What providers warned of while planning (or applying), on the attributes their
+    /// warnings name (W0610).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Plan {
@@ -360,9 +363,12 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
         return destroy(context, options).await;
     }
     match options.approved {
-        Some(approved) => execute(context, options, approved).await,
+        Some(approved) => execute(context, options, Some(approved)).await,
+        // An import only takes over and records its objects: it plans nothing, so
+        // no provider is asked to plan a change it will not make.
+        None if options.import_only => execute(context, options, None).await,
         None => match plan(context).await {
-            Ok(planned) => execute(context, options, &planned).await,
+            Ok(planned) => execute(context, options, Some(&planned)).await,
             Err(errors) => refused(context, options, errors),
         },
     }
@@ -371,13 +377,16 @@ pub async fn apply(context: &PlanContext<'_>, options: &ApplyOptions<'_>) -> App
 /// Executes an approved plan: what it deletes first (see [`destroy_first`]), then a
 /// walk that evaluates each instance again with the values now known and performs its
 /// change, held to the approved one (E0612); then what the configuration no longer has.
-async fn execute(context: &PlanContext<'_>, options: &ApplyOptions<'_>, approved: &Plan) -> ApplyReport {
+/// An import executes no plan (`approved` is `None`): its walk only records objects.
+async fn execute(context: &PlanContext<'_>, options: &ApplyOptions<'_>, approved: Option<&Plan>) -> ApplyReport {
     let record_only = options.import_only || options.refresh_only;
-    let mut first =
-        if record_only { DestroyedFirst::default() } else { destroy_first(context, options, approved).await };
+    let mut first = match approved {
+        Some(approved) if !record_only => destroy_first(context, options, approved).await,
+        _ => DestroyedFirst::default(),
+    };
     let state = first.state.take().map_or(Cow::Borrowed(context.state), Cow::Owned);
     let mut engine = Engine::new(context, Some(options), state);
-    engine.approved = Some(approved);
+    engine.approved = approved;
     engine.settled = std::mem::take(&mut first.attempted);
     let run = async {
         let outputs = engine.run_root().await;
@@ -431,7 +440,9 @@ fn report(
     instances.extend(engine.instances());
     instances.sort_by(|a, b| a.address.cmp(&b.address));
     let retries = engine.retries.take();
-    let report = ApplyReport { plan: Plan { instances, outputs: state.outputs.clone(), retries }, state, errors };
+    let warnings = engine.warnings.take();
+    let plan = Plan { instances, outputs: state.outputs.clone(), retries, warnings };
+    let report = ApplyReport { plan, state, errors };
     engine.release();
     report
 }

@@ -55,6 +55,29 @@ impl ProviderError {
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
 
+tokio::task_local! {
+    /// The warnings reported by the provider calls of the instance being planned or
+    /// applied (see [`warn`]).
+    static WARNINGS: std::cell::RefCell<Vec<ProviderError>>;
+}
+
+/// Reports a warning about the call in progress (a deprecated setting, a value the
+/// provider adjusted): the engine shows it as a warning on the instance, on the
+/// attribute it names. Returns false when no instance collects warnings (a call made
+/// outside the engine), so the provider can log it instead.
+pub fn warn(warning: ProviderError) -> bool {
+    WARNINGS.try_with(|warnings| warnings.borrow_mut().push(warning)).is_ok()
+}
+
+/// Runs `calls` (an instance's provider calls), collecting the warnings they report.
+pub async fn collecting_warnings<F: std::future::Future>(calls: F) -> (F::Output, Vec<ProviderError>) {
+    let collect = async {
+        let output = calls.await;
+        (output, WARNINGS.with(|warnings| warnings.take()))
+    };
+    WARNINGS.scope(std::cell::RefCell::new(Vec::new()), collect).await
+}
+
 /// What `read` found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReadResult {
@@ -251,5 +274,33 @@ impl Interrupt {
             true => provider.stop(),
             false => providers.push(provider.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_reach_the_instance_whose_calls_report_them() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert!(!warn(ProviderError::new("nobody listens")), "outside the engine, a warning is the provider's to log");
+        let calls = async {
+            assert!(warn(ProviderError::new("deprecated setting").on_attribute("size")));
+            tokio::task::yield_now().await;
+            warn(ProviderError::new("value adjusted"));
+            7
+        };
+        // Two instances planned concurrently keep their own warnings.
+        let other = collecting_warnings(async {
+            warn(ProviderError::new("other instance"));
+        });
+        let ((value, warnings), (_, others)) =
+            runtime.block_on(async { tokio::join!(collecting_warnings(calls), other) });
+        assert_eq!(value, 7);
+        let messages: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(messages, ["deprecated setting", "value adjusted"]);
+        assert_eq!(warnings[0].attribute.as_deref(), Some("size"));
+        assert_eq!(others.len(), 1);
     }
 }

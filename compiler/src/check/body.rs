@@ -221,6 +221,17 @@ impl Checker<'_> {
             );
             return;
         }
+        if let Some(note) = &attr_schema.deprecated {
+            let help = match note.trim() {
+                "" => "the provider may remove it in a later version; see its documentation for what replaces it",
+                note => note,
+            };
+            self.error(
+                Diagnostic::warning(codes::DEPRECATED, format!("`{name}` of {what} is deprecated"))
+                    .with_label(attribute.name.span, "deprecated")
+                    .with_help(help.to_string()),
+            );
+        }
         let expected = attr_schema.ty.clone();
         self.expect_type(&attribute.value, &ty, &expected);
         self.validate_literals(&attribute.value, attr_schema);

@@ -121,4 +121,6 @@ crate::codes! {
     // Warnings: W0xxx
     UNUSED = "W0001", "declared but never used";
     SHADOWED = "W0002", "binding shadows a declaration";
+    DEPRECATED = "W0003", "deprecated attribute";
+    PROVIDER_WARNING = "W0610", "provider warning";
 }

@@ -288,25 +288,8 @@ impl PluginProvider {
             .ok_or_else(|| ProviderError::new(format!("the plugin has no {what} `{kind}`")))
     }
 
-    /// The plugin's diagnostics: the first error as this call's error (on the attribute
-    /// its path names), warnings to the log.
     fn checked(&self, diagnostics: Vec<PluginDiagnostic>) -> ProviderResult<()> {
-        let mut first = None;
-        for diagnostic in diagnostics {
-            if !diagnostic.error {
-                self.log_warning(&diagnostic);
-            } else if first.is_none() {
-                first = Some(diagnostic);
-            }
-        }
-        match first {
-            None => Ok(()),
-            Some(diagnostic) => Err(diagnostic_error(&diagnostic, &self.plugin.log)),
-        }
-    }
-
-    fn log_warning(&self, diagnostic: &PluginDiagnostic) {
-        log_line(&self.plugin.log, &format!("warning: {}", text(diagnostic)));
+        checked(diagnostics, &self.plugin.log)
     }
 
     /// A call that failed (not one the plugin answered with diagnostics): named after
@@ -561,6 +544,25 @@ fn is_transport(message: &str) -> bool {
 }
 
 /// A plugin's diagnostic as a provider error: on the attribute its path starts with.
+/// A call's diagnostics from the plugin: the first error as the call's error (on the
+/// attribute its path names); each warning to the instance being planned or applied
+/// (W0610, on its attribute) and always to the plugin's log at `log`.
+fn checked(diagnostics: Vec<PluginDiagnostic>, log: &Path) -> ProviderResult<()> {
+    let mut first = None;
+    for diagnostic in diagnostics {
+        if !diagnostic.error {
+            log_line(log, &format!("warning: {}", text(&diagnostic)));
+            infra_runtime::provider::warn(diagnostic_error(&diagnostic, log));
+        } else if first.is_none() {
+            first = Some(diagnostic);
+        }
+    }
+    match first {
+        None => Ok(()),
+        Some(diagnostic) => Err(diagnostic_error(&diagnostic, log)),
+    }
+}
+
 fn diagnostic_error(diagnostic: &PluginDiagnostic, log: &Path) -> ProviderError {
     let error = ProviderError::new(text(diagnostic))
         .with_help(format!("the plugin reported this; its log is {}", log.display()));
@@ -710,5 +712,35 @@ impl Provider for PluginProvider {
                 Err(error) => log_line(&log, &format!("StopProvider failed: {error}")),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diagnostic(error: bool, summary: &str, attribute: Option<&str>) -> PluginDiagnostic {
+        let path = attribute.map(|name| vec![PathStep::Attribute(name.to_string())]).unwrap_or_default();
+        PluginDiagnostic { error, summary: summary.to_string(), detail: String::new(), path }
+    }
+
+    #[test]
+    fn a_plugins_warnings_reach_the_instance_and_its_log_and_its_first_error_fails_the_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("plugin.log");
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let diagnostics = vec![
+            diagnostic(false, "Attribute Deprecated", Some("size")),
+            diagnostic(true, "Invalid name", Some("name")),
+            diagnostic(true, "second error", None),
+        ];
+        let (result, warnings) =
+            runtime.block_on(infra_runtime::provider::collecting_warnings(async { checked(diagnostics, &log) }));
+        let error = result.unwrap_err();
+        assert_eq!((error.message.as_str(), error.attribute.as_deref()), ("Invalid name", Some("name")));
+        assert_eq!(warnings.len(), 1);
+        assert_eq!((warnings[0].message.as_str(), warnings[0].attribute.as_deref()), ("Attribute Deprecated", Some("size")));
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert!(logged.contains("warning: Attribute Deprecated"), "{logged}");
     }
 }

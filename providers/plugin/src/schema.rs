@@ -442,6 +442,7 @@ pub fn infra_schema(block: &Block) -> Schema {
                 _ => AttributeSchema::optional(&a.name, ty, &description),
             };
             schema.sensitive = a.sensitive;
+            schema.deprecated = a.deprecated.clone();
             schema
         })
         .collect();

@@ -69,6 +69,8 @@ pub(super) struct Engine<'c, 'a> {
     pub deposed: RefCell<HashSet<Address>>,
     /// Operations tried again after a transient error, with the error.
     pub retries: RefCell<Vec<(Address, String)>>,
+    /// Providers' warnings (see [`crate::provider::warn`]), each once.
+    pub warnings: RefCell<Vec<Diagnostic>>,
     /// `import` statements waiting for their instance: the id and the statement's span.
     pub imports: RefCell<HashMap<Address, (String, Span)>>,
     /// Instances moved by `moved` statements, new address to old.
@@ -101,6 +103,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             walked: RefCell::default(),
             deposed: RefCell::default(),
             retries: RefCell::default(),
+            warnings: RefCell::default(),
             imports: RefCell::default(),
             moved: RefCell::default(),
             journal_failed: Cell::new(false),
@@ -110,6 +113,14 @@ impl<'c, 'a> Engine<'c, 'a> {
 
     pub fn error(&self, diagnostic: Diagnostic) {
         self.errors.borrow_mut().push(diagnostic);
+    }
+
+    /// Keeps a provider's warning, once (an apply plans each instance again).
+    pub fn warn(&self, diagnostic: Diagnostic) {
+        let mut warnings = self.warnings.borrow_mut();
+        if !warnings.contains(&diagnostic) {
+            warnings.push(diagnostic);
+        }
     }
 
     /// The planned instances, by address: independent declarations finish in any order.
@@ -122,11 +133,13 @@ impl<'c, 'a> Engine<'c, 'a> {
     /// The plan, with the root's `outputs`; the state is dropped with the engine
     /// (planning keeps no state).
     pub fn finish(self, outputs: BTreeMap<String, Value>) -> Result<Plan, Vec<Diagnostic>> {
-        let errors = self.errors.take();
+        let mut errors = self.errors.take();
+        let warnings = self.warnings.take();
         let result = if errors.is_empty() {
             let retries = self.retries.take();
-            Ok(Plan { instances: self.instances(), outputs, retries })
+            Ok(Plan { instances: self.instances(), outputs, retries, warnings })
         } else {
+            errors.extend(warnings);
             Err(errors)
         };
         self.release();

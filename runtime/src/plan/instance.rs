@@ -72,15 +72,23 @@ impl<'c, 'a> Engine<'c, 'a> {
         let evaluated = steps::evaluate(&frame.scope, &subject, &locals, &conditions)?;
         let after = Postconditions { scope: &frame.scope, locals: &locals, conditions, address: &subject.address };
         let provider = configured.ready();
-        match resource.mode {
-            ResourceMode::Data => self.data_instance(frame, &subject, provider, evaluated, &after).await,
-            ResourceMode::Managed => {
-                let record = provider_key.record(&provider_schema.name);
-                let dependencies = frame.dependencies.get(&resource.name.name).map_or(&[][..], Vec::as_slice);
-                let made_by = (record.as_str(), dependencies);
-                self.managed_instance(&subject, provider, evaluated, &after, made_by).await
+        let secret = evaluated.secret;
+        let steps = async {
+            match resource.mode {
+                ResourceMode::Data => self.data_instance(frame, &subject, provider, evaluated, &after).await,
+                ResourceMode::Managed => {
+                    let record = provider_key.record(&provider_schema.name);
+                    let dependencies = frame.dependencies.get(&resource.name.name).map_or(&[][..], Vec::as_slice);
+                    let made_by = (record.as_str(), dependencies);
+                    self.managed_instance(&subject, provider, evaluated, &after, made_by).await
+                }
             }
+        };
+        let (value, warnings) = crate::provider::collecting_warnings(steps).await;
+        for warning in warnings {
+            self.warn(steps::provider_warning(resource, &subject.address, secret, warning));
         }
+        value
     }
 
     /// A data source: read now when its configuration is known (or as the approved
@@ -127,6 +135,16 @@ impl<'c, 'a> Engine<'c, 'a> {
         let mut prior = self.prior(subject, &start, provider, evaluated.secret).await?;
         let settings = Settings::of(after.scope, &subject.resource.body, after.locals)?;
         let Evaluated { mut plain, sensitive, secret } = evaluated;
+        // `infra import` takes the object over and records it; it plans no change.
+        let import_only = self.apply.is_some_and(|a| a.import_only);
+        if let (true, Some(provider), Some((id, _)), Some(found)) =
+            (import_only, provider, &start.import, &prior.attributes)
+        {
+            let operation = operation(subject, provider, (record, dependencies), settings.triggers.known());
+            let recorded = self.record_import(&subject.address, &operation, id, found, &sensitive).await;
+            recorded.map_err(subject.failed(secret))?;
+            return Ok(mark(found.clone(), &sensitive));
+        }
         let carried = steps::against_prior(subject.schema, &settings, &mut plain, &mut prior.attributes);
         let requested = self.context.selection.replace.contains(&subject.address);
         let cause = steps::replace_cause(requested, &settings.triggers, &start);
@@ -150,7 +168,6 @@ impl<'c, 'a> Engine<'c, 'a> {
         let action = diff.action;
         self.push(steps::planned_instance(subject, &start, (diff, &sensitive), &prior));
         let change = Change { action, prior: prior.attributes, planned, refreshed, triggers: settings.triggers };
-        let import_only = self.apply.is_some_and(|a| a.import_only);
         let refresh_only = self.apply.is_some_and(|a| a.refresh_only);
         let performed =
             provider.filter(|_| self.apply.is_some() && !refresh_only && (!import_only || start.import.is_some()));
@@ -163,11 +180,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             let value = change.prior.filter(|_| action == Action::NoOp || refresh_only).unwrap_or(change.planned);
             return after.check(mark(value, &sensitive));
         };
-        let triggers = match &change.triggers {
-            lifecycle::Triggers::Known(digest) => Some(digest.clone()),
-            _ => None,
-        };
-        let operation = operation(subject, provider, (record, dependencies), triggers);
+        let operation = operation(subject, provider, (record, dependencies), change.triggers.known());
         self.perform(subject, &operation, (&start, change, &sensitive, secret), after).await
     }
 
@@ -256,9 +269,6 @@ impl<'c, 'a> Engine<'c, 'a> {
         let address = &subject.address;
         if let (Some((id, _)), Some(found)) = (&start.import, &change.prior) {
             self.record_import(address, operation, id, found, sensitive).await.map_err(subject.failed(secret))?;
-            if self.apply.is_some_and(|a| a.import_only) {
-                return Ok(mark(found.clone(), sensitive));
-            }
         }
         let current = match change.action {
             Action::NoOp => {

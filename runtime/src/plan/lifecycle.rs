@@ -28,6 +28,16 @@ pub(super) enum Triggers {
     Unknown,
 }
 
+impl Triggers {
+    /// The digest of the `replace_when` values when they are known.
+    pub(super) fn known(&self) -> Option<String> {
+        match self {
+            Triggers::Known(digest) => Some(digest.clone()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum Ignore {
     Nothing,

@@ -515,11 +515,7 @@ pub(super) fn import_error(address: &Address, id: &str, span: Span, error: Provi
 /// configuration holds a secret, the provider's message is hidden: it may repeat it (a
 /// command's stderr can).
 fn provider_error(resource: &Resource, address: &Address, secret: bool, error: ProviderError) -> Diagnostic {
-    let span = error
-        .attribute
-        .as_deref()
-        .and_then(|name| resource.body.attribute(name))
-        .map_or(resource.name.span, |a| a.value.span);
+    let span = provider_span(resource, &error);
     if secret {
         return Diagnostic::error(
             codes::PROVIDER_FAILED,
@@ -534,4 +530,29 @@ fn provider_error(resource: &Resource, address: &Address, secret: bool, error: P
         diagnostic = diagnostic.with_help(help);
     }
     diagnostic
+}
+
+/// Where a provider's error or warning points: the attribute it names, else the
+/// resource's name.
+fn provider_span(resource: &Resource, error: &ProviderError) -> Span {
+    error
+        .attribute
+        .as_deref()
+        .and_then(|name| resource.body.attribute(name))
+        .map_or(resource.name.span, |a| a.value.span)
+}
+
+/// A provider's warning about an instance (W0610), hidden as its errors are when the
+/// configuration holds a sensitive value.
+pub(super) fn provider_warning(resource: &Resource, address: &Address, secret: bool, warning: ProviderError) -> Diagnostic {
+    let span = provider_span(resource, &warning);
+    let message = match secret {
+        true => format!("{address}: the provider warned; its message is hidden because the configuration holds a sensitive value"),
+        false => format!("{address}: {}", warning.message),
+    };
+    let help = match (secret, warning.help) {
+        (false, Some(help)) => help,
+        _ => "the provider still did what was asked; a warning often announces a change in a later version".to_string(),
+    };
+    Diagnostic::warning(codes::PROVIDER_WARNING, message).with_label(span, "here").with_help(help)
 }
