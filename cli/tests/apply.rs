@@ -689,3 +689,34 @@ fn a_module_gives_hostname_back_under_the_name_it_takes_it() {
     assert_eq!(read(dir, "out/web2.txt").as_deref(), Some("web2.example.test"));
     assert_eq!(text(&infra(dir, &["output", "hostname"])).trim(), "\"web2.example.test\"");
 }
+
+/// A provider's warning (W0610) is shown on the attribute it names by `plan` and by
+/// `apply` (once, though an apply plans the instance again), listed by `plan --json`,
+/// and fails nothing.
+#[test]
+fn a_providers_warning_is_shown_on_its_attribute_once_and_fails_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource tls.private_key deploy {\n  algorithm = \"ED25519\"\n  rsa_bits  = 4096\n}\n");
+    let plan = infra(dir, &["plan"]);
+    assert_exit(&plan, 0);
+    let shown = text(&plan);
+    assert!(shown.contains("W0610") && shown.contains("`rsa_bits` has no effect on an ED25519 key"), "{shown}");
+    assert!(shown.contains("main.infra:3:15"), "on `rsa_bits`: {shown}");
+    assert!(shown.contains("set `algorithm = \"RSA\"`"), "with the provider's help: {shown}");
+
+    let json = infra(dir, &["plan", "--json"]);
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan --json");
+    assert_eq!(parsed["warnings"][0]["code"], "W0610", "{parsed}");
+
+    let apply = infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&apply, 0);
+    let shown = text(&apply);
+    assert_eq!(shown.matches("W0610").count(), 1, "one warning, once: {shown}");
+    assert!(shown.contains("1 added"), "{shown}");
+
+    // Without `rsa_bits` there is nothing to warn of.
+    write_module(dir, "resource tls.private_key deploy {\n  algorithm = \"ED25519\"\n}\n");
+    let clean = infra(dir, &["plan"]);
+    assert!(!text(&clean).contains("W0610"), "{}", text(&clean));
+}

@@ -81,6 +81,14 @@ impl Provider for TlsProvider {
         if let Some(error) = self.validate(kind, config).into_iter().next() {
             return Err(error);
         }
+        let ed25519 = known(config, "algorithm").and_then(Value::as_str) == Some("ED25519");
+        if ed25519 && config.get("rsa_bits").is_some_and(|bits| !bits.is_null()) {
+            infra_runtime::provider::warn(
+                ProviderError::new("`rsa_bits` has no effect on an ED25519 key")
+                    .on_attribute("rsa_bits")
+                    .with_help("remove `rsa_bits`, or set `algorithm = \"RSA\"` for an RSA key of that size"),
+            );
+        }
         let defaults = [("rsa_bits", Value::number(DEFAULT_RSA_BITS as f64))];
         Ok(plan_attributes(resource_schema(&self.schema, kind)?, prior, config, &defaults))
     }
