@@ -108,6 +108,30 @@ fn a_deprecated_attribute_is_a_warning_with_the_plugins_note() {
     assert!(denied.contains("W0003"), "{denied}");
 }
 
+/// A cache written in another format (one from before functions were cached has no
+/// `format`) is not trusted: `check` says to run `infra init`, which learns the schema
+/// again from the plugin rather than reusing the old cache.
+#[test]
+fn a_cache_of_another_format_is_learned_again() {
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    write_module(module.path(), &format!("{DECLARED}{RESOURCES}"));
+    ok(module.path(), &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    let path = module.path().join(".infra/plugins/schemas.json");
+    let mut cache: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(cache["format"], 1);
+    assert!(cache["plugins"]["workato"]["schema"]["functions"].is_object());
+    let plugins = cache.as_object_mut().unwrap();
+    plugins.remove("format");
+    std::fs::write(&path, serde_json::to_string(&cache).unwrap()).unwrap();
+
+    let printed = fails(module.path(), &["check"]);
+    assert!(printed.contains("E0904") && printed.contains("run `infra init`"), "{printed}");
+    let printed = ok(module.path(), &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    assert!(printed.contains("schema learned over plugin protocol 6"), "learned from the plugin: {printed}");
+    ok(module.path(), &["check"]);
+}
+
 /// Once its schema is cached, `plan` runs the plugin: `PlanResourceChange` needs no API,
 /// so the plan shows the creates with what the plugin computes as unknown.
 #[test]

@@ -507,6 +507,11 @@ pub fn function_signature(plugin: &str, name: &str, function: &Function) -> Func
 /// `infra init` installed, keyed by the name the configuration declares it under.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SchemaCache {
+    /// What the cache holds ([`SchemaCache::FORMAT`]); a cache of another format is
+    /// learned again by `infra init` (0: written before the format was recorded, without
+    /// functions).
+    #[serde(default)]
+    pub format: u32,
     pub plugins: BTreeMap<String, CachedPlugin>,
 }
 
@@ -524,16 +529,20 @@ pub struct CachedPlugin {
 }
 
 impl SchemaCache {
+    /// The format this version writes: 1 holds schemas with functions.
+    pub const FORMAT: u32 = 1;
+
     /// Where the cache of the root module in `module_dir` lives.
     pub fn path(module_dir: &Path) -> PathBuf {
         module_dir.join(".infra/plugins/schemas.json")
     }
 
-    /// The cache, or `None` when there is none or it cannot be read (then every plugin's
-    /// schema is unknown, and the checker says to run `infra init`).
+    /// The cache, or `None` when there is none, it cannot be read, or it is of another
+    /// format (then every plugin's schema is unknown, and the checker says to run
+    /// `infra init`, which learns them again).
     pub fn read(module_dir: &Path) -> Option<SchemaCache> {
         let text = std::fs::read(SchemaCache::path(module_dir)).ok()?;
-        serde_json::from_slice(&text).ok()
+        serde_json::from_slice(&text).ok().filter(|cache: &SchemaCache| cache.format == SchemaCache::FORMAT)
     }
 
     /// Writes the cache whole (beside its place first, then renamed there).
@@ -589,7 +598,7 @@ pub struct Learned {
 /// was.
 pub fn cache_schemas(module_dir: &Path, installed: &[crate::Installed]) -> Result<Vec<Learned>, Vec<Diagnostic>> {
     let before = SchemaCache::read(module_dir).unwrap_or_default();
-    let mut cache = SchemaCache::default();
+    let mut cache = SchemaCache { format: SchemaCache::FORMAT, ..SchemaCache::default() };
     let mut learned = Vec::new();
     let mut errors = Vec::new();
     for plugin in installed {
