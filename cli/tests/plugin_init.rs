@@ -195,6 +195,15 @@ struct TestRegistry {
 
 impl TestRegistry {
     fn start(gpg: &Gpg, signer: &str, named: &str) -> TestRegistry {
+        TestRegistry::serve(gpg, signer, named, None)
+    }
+
+    /// A private registry: every request needs the bearer `token`.
+    fn private(gpg: &Gpg, token: &str) -> TestRegistry {
+        TestRegistry::serve(gpg, "registry@example.test", "registry@example.test", Some(token))
+    }
+
+    fn serve(gpg: &Gpg, signer: &str, named: &str, token: Option<&str>) -> TestRegistry {
         let packages = tempfile::tempdir().unwrap();
         let linux = plugin_packages::workato_zip(packages.path());
         let darwin = packages.path().join("darwin.zip");
@@ -209,7 +218,10 @@ impl TestRegistry {
             version: "0.16.0".to_string(),
         };
         files.write(&[("darwin_arm64", &darwin), ("linux_amd64", &linux)], gpg, signer, &gpg.public_key(named));
-        let server = StaticServer::https(served.path(), port);
+        let server = match token {
+            Some(token) => StaticServer::https_with_token(served.path(), port, token),
+            None => StaticServer::https(served.path(), port),
+        };
         TestRegistry { files, server, _served: served, _packages: packages }
     }
 
@@ -224,9 +236,15 @@ impl TestRegistry {
 
     /// `infra init` trusting the registry's test CA.
     fn init(&self, dir: &Path) -> (i32, String) {
+        self.init_with(dir, &[])
+    }
+
+    /// [`init`](Self::init) with these environment variables.
+    fn init_with(&self, dir: &Path, env: &[(&str, &std::ffi::OsStr)]) -> (i32, String) {
         let output = command(dir, &["init"])
             .env("SSL_CERT_FILE", self.server.ca())
             .env_remove("INFRA_PLUGIN_CACHE_DIR")
+            .envs(env.iter().copied())
             .output()
             .expect("infra runs");
         (output.status.code().unwrap_or(-1), text(&output))
@@ -267,6 +285,50 @@ fn init_installs_from_a_registry_verifying_signed_checksums() {
     drop(registry);
     let printed = ok(module.path(), &["init"]);
     assert!(printed.contains("0.16.0 (already installed)"), "{printed}");
+}
+
+/// A private registry: without a token `init` says how to give one; it takes the token
+/// as Terraform does, from `TF_TOKEN_<host>` or from the file `terraform login` writes;
+/// a refused token is said so; no token is ever printed.
+#[test]
+fn a_private_registry_takes_the_token_as_terraform_does() {
+    let gpg = signing_keys();
+    let registry = TestRegistry::private(&gpg, "s3cret-token");
+    let home = tempfile::tempdir().unwrap();
+    let home_env = ("HOME", home.path().as_os_str());
+    let fresh_module = || {
+        let module = tempfile::tempdir().unwrap();
+        registry.module(module.path(), "0.16.0");
+        module
+    };
+
+    let module = fresh_module();
+    let (code, printed) = registry.init_with(module.path(), &[home_env]);
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("E0918") && printed.contains("401") && printed.contains("needs credentials"), "{printed}");
+    assert!(printed.contains("set TF_TOKEN_127_0_0_1 to an API token"), "{printed}");
+    let flat = printed.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("`terraform login {}`", registry.hostname())), "{printed}");
+
+    let wrong = ("TF_TOKEN_127_0_0_1", std::ffi::OsStr::new("not-the-token"));
+    let (code, printed) = registry.init_with(module.path(), &[home_env, wrong]);
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("refused the token given for it") && !printed.contains("not-the-token"), "{printed}");
+
+    let right = ("TF_TOKEN_127_0_0_1", std::ffi::OsStr::new("s3cret-token"));
+    let (code, printed) = registry.init_with(module.path(), &[home_env, right]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(!printed.contains("s3cret-token"), "{printed}");
+
+    // The file `terraform login` keeps, keyed by the host with its port.
+    let file = home.path().join(".terraform.d/credentials.tfrc.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let credentials = serde_json::json!({ "credentials": { registry.hostname(): { "token": "s3cret-token" } } });
+    std::fs::write(&file, credentials.to_string()).unwrap();
+    let module = fresh_module();
+    let (code, printed) = registry.init_with(module.path(), &[home_env]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(installed_plugin(module.path(), &registry.hostname()).is_file());
 }
 
 #[test]

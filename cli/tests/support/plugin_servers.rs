@@ -21,17 +21,25 @@ pub struct StaticServer {
 
 impl StaticServer {
     pub fn http(root: &Path, port: u16) -> StaticServer {
-        StaticServer::start(root, port, None)
+        StaticServer::start(root, port, None, None)
     }
 
     pub fn https(root: &Path, port: u16) -> StaticServer {
-        StaticServer::start(root, port, Some(tempfile::tempdir().unwrap()))
+        StaticServer::start(root, port, Some(tempfile::tempdir().unwrap()), None)
     }
 
-    fn start(root: &Path, port: u16, certificates: Option<tempfile::TempDir>) -> StaticServer {
+    /// Over HTTPS, answering 401 to a request without this bearer token.
+    pub fn https_with_token(root: &Path, port: u16, token: &str) -> StaticServer {
+        StaticServer::start(root, port, Some(tempfile::tempdir().unwrap()), Some(token))
+    }
+
+    fn start(root: &Path, port: u16, certificates: Option<tempfile::TempDir>, token: Option<&str>) -> StaticServer {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/tests/support/static_files.py");
         let mut command = Command::new("python3");
         command.arg(script).arg(port.to_string()).arg(root);
+        if let Some(token) = token {
+            command.env("REQUIRED_TOKEN", token);
+        }
         if let Some(dir) = &certificates {
             command.arg(dir.path());
         }

@@ -7,7 +7,9 @@ network mirror or a registry serves its documents, and logs every request path t
 stderr.
 
 Usage: static_files.py PORT ROOT [CERT_DIR]. With CERT_DIR, serves HTTPS and writes
-the CA to CERT_DIR/ca.pem (give it as SSL_CERT_FILE). Prints "ready" once listening.
+the CA to CERT_DIR/ca.pem (give it as SSL_CERT_FILE). With REQUIRED_TOKEN in the
+environment, a request without `Authorization: Bearer REQUIRED_TOKEN` is answered 401
+(a private registry). Prints "ready" once listening.
 """
 
 import functools
@@ -38,6 +40,16 @@ def make_certificates(directory):
 class Handler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         sys.stderr.write("%s %s\n" % (self.command, self.path))
+
+    def do_GET(self):
+        token = os.environ.get("REQUIRED_TOKEN")
+        if token and self.headers.get("Authorization") != "Bearer " + token:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", "Bearer")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
 
 
 def main():

@@ -5,6 +5,11 @@
 //! Trust: the webpki roots reqwest is built with, plus every certificate in the PEM file
 //! `SSL_CERT_FILE` names, as Go programs such as Terraform and the plugins themselves
 //! trust it on Linux (a private registry's or a test's CA).
+//!
+//! Credentials, as Terraform finds them: a `TF_TOKEN_<host>` environment variable (the
+//! host's periods written `_`, its hyphens `__`), else the token `terraform login` keeps
+//! for the host in `~/.terraform.d/credentials.tfrc.json`. A host's token is sent as a
+//! bearer token with every request to that host, and to no other.
 
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -22,6 +27,7 @@ const OFFLINE_HELP: &str = "check the network and the address; without network a
 pub struct Http {
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
+    credentials: Credentials,
 }
 
 impl Http {
@@ -36,15 +42,23 @@ impl Http {
             builder = builder.add_root_certificate(certificate);
         }
         let client = builder.build().map_err(|e| failed(format!("cannot set up HTTPS: {e}")))?;
-        Ok(Http { runtime, client })
+        Ok(Http { runtime, client, credentials: Credentials::found() })
     }
 
     /// The body of `url`; `None` when the server says it has nothing there (404).
     pub fn get(&self, url: &Url) -> Result<Option<Vec<u8>>, SourceError> {
         self.runtime.block_on(async {
-            let response = self.client.get(url.clone()).send().await.map_err(|e| unreachable(url, &e))?;
+            let mut request = self.client.get(url.clone());
+            let token = self.credentials.token(url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.map_err(|e| unreachable(url, &e))?;
             match response.status() {
                 StatusCode::NOT_FOUND => return Ok(None),
+                status @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                    return Err(refused_credentials(url, status, token.is_some()))
+                }
                 status if !status.is_success() => {
                     return Err(failed(format!("{} answered {status} to GET {}", host(url), redact(url))))
                 }
@@ -67,6 +81,82 @@ impl Http {
             .map_err(|e| failed(format!("GET {} did not answer the expected JSON: {e}", redact(url))))?;
         Ok(Some(document))
     }
+}
+
+/// API tokens by host name (lower case, with its port when it has one).
+#[derive(Debug, Default)]
+struct Credentials {
+    tokens: std::collections::BTreeMap<String, String>,
+}
+
+impl Credentials {
+    /// The tokens of `credentials.tfrc.json`, overridden by `TF_TOKEN_*` variables.
+    fn found() -> Credentials {
+        let mut tokens = std::collections::BTreeMap::new();
+        let file = std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(CREDENTIALS_FILE));
+        if let Some(document) = file.and_then(|path| std::fs::read(path).ok()) {
+            if let Ok(file) = serde_json::from_slice::<CredentialsFile>(&document) {
+                for (host, entry) in file.credentials {
+                    tokens.insert(host.to_lowercase(), entry.token);
+                }
+            }
+        }
+        for (name, value) in std::env::vars_os() {
+            let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else { continue };
+            if let Some(encoded) = name.strip_prefix(TOKEN_PREFIX).filter(|_| !value.is_empty()) {
+                tokens.insert(encoded.replace("__", "-").replace('_', ".").to_lowercase(), value.to_string());
+            }
+        }
+        Credentials { tokens }
+    }
+
+    /// The token for `url`'s host: `HOST:PORT` first, then the host name alone.
+    fn token(&self, url: &Url) -> Option<&str> {
+        let name = url.host_str()?.to_lowercase();
+        let with_port = url.port().map(|port| format!("{name}:{port}"));
+        with_port.and_then(|host| self.tokens.get(&host)).or_else(|| self.tokens.get(&name)).map(String::as_str)
+    }
+}
+
+/// The prefix of the environment variables holding a host's token.
+const TOKEN_PREFIX: &str = "TF_TOKEN_";
+
+/// Where `terraform login` keeps tokens, under the home directory.
+const CREDENTIALS_FILE: &str = ".terraform.d/credentials.tfrc.json";
+
+#[derive(serde::Deserialize)]
+struct CredentialsFile {
+    #[serde(default)]
+    credentials: std::collections::BTreeMap<String, CredentialsEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct CredentialsEntry {
+    token: String,
+}
+
+/// A host that wants credentials (401, 403): the help says how to give them, or that
+/// the ones given were refused. The token itself is never shown.
+fn refused_credentials(url: &Url, status: StatusCode, sent: bool) -> SourceError {
+    let host = host(url);
+    let variable = format!(
+        "{TOKEN_PREFIX}{}",
+        url.host_str().unwrap_or_default().replace('-', "__").replace('.', "_")
+    );
+    let (message, help) = match sent {
+        false => (
+            format!("{host} answered {status} to GET {}: it needs credentials", redact(url)),
+            format!(
+                "set {variable} to an API token for {host}, or log in with `terraform login {host}` \
+                 (Infra reads the token it keeps in ~/{CREDENTIALS_FILE})"
+            ),
+        ),
+        true => (
+            format!("{host} answered {status} to GET {}: it refused the token given for it", redact(url)),
+            format!("check the token in {variable} or ~/{CREDENTIALS_FILE}; it may have expired or lack access"),
+        ),
+    };
+    SourceError::refused(codes::SOURCE_FAILED, message, &help)
 }
 
 /// The certificates of `SSL_CERT_FILE`, when it is set.
