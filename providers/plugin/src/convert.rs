@@ -75,7 +75,10 @@ pub fn attributes_from_plugin(value: &PluginValue, block: &Block) -> Result<Attr
             (Nesting::List | Nesting::Set, PluginValue::List(items)) => {
                 Value::list(items.iter().map(body).collect::<Result<_, _>>()?)
             }
-            (Nesting::Map, PluginValue::Null) => Value::map(BTreeMap::new()),
+            // A `map` block is an attribute in Infra: none at all is null, as an unset
+            // attribute is, so leaving it out plans no change.
+            (Nesting::Map, PluginValue::Null) => Value::null(),
+            (Nesting::Map, PluginValue::Map(items)) if items.is_empty() => Value::null(),
             (Nesting::Map, PluginValue::Map(items)) => {
                 Value::map(items.iter().map(|(k, i)| Ok((k.clone(), body(i)?))).collect::<Result<_, String>>()?)
             }
@@ -210,6 +213,38 @@ mod tests {
         let sent = attributes_to_plugin(&attributes).unwrap();
         let back = attributes_from_plugin(&sent, &block()).unwrap();
         assert_eq!(back, attributes);
+    }
+
+    /// A `map` nested block is an attribute of Infra's schema holding a map of objects
+    /// (Infra's blocks take no label); written so, it crosses to the plugin as the map
+    /// of blocks, keyed by label, and back; none at all is null both ways.
+    #[test]
+    fn map_blocks_are_attributes_holding_maps_of_objects() {
+        let listener = Block { attributes: vec![attribute("port", json!("number"))], ..Block::default() };
+        let map_block = NestedBlock { name: "listener".to_string(), nesting: Nesting::Map, block: listener, ..NestedBlock::default() };
+        let mut schema_block = block();
+        schema_block.blocks.push(map_block);
+        let infra = crate::schema::infra_schema(&schema_block);
+        assert!(infra.block("listener").is_none(), "not a block");
+        let attribute = infra.attribute("listener").expect("an attribute");
+        let port = infra_compiler::types::ObjectField { ty: Type::Number, optional: true };
+        assert_eq!(attribute.ty, Type::map(Type::Object([("port".to_string(), port)].into())));
+        assert!(!attribute.required && attribute.settable);
+
+        let mut attributes = Attributes::new();
+        let web = Value::map([("port".to_string(), Value::number(80.0))].into());
+        attributes.insert("listener".to_string(), Value::map([("web".to_string(), web)].into()));
+        let sent = attributes_to_plugin(&attributes).unwrap();
+        let encoded = crate::values::encode_block(&sent, &schema_block).unwrap();
+        let decoded = crate::values::decode_block(&encoded, &schema_block).unwrap();
+        let back = attributes_from_plugin(&decoded, &schema_block).unwrap();
+        assert_eq!(back.get("listener"), attributes.get("listener"));
+
+        let mut unset = Attributes::new();
+        unset.insert("listener".to_string(), Value::null());
+        let encoded = crate::values::encode_block(&attributes_to_plugin(&unset).unwrap(), &schema_block).unwrap();
+        let decoded = crate::values::decode_block(&encoded, &schema_block).unwrap();
+        assert_eq!(attributes_from_plugin(&decoded, &schema_block).unwrap().get("listener"), Some(&Value::null()));
     }
 
     #[test]

@@ -385,6 +385,35 @@ pub fn infra_type(ty: &serde_json::Value) -> Type {
     }
 }
 
+/// A `map` nested block as Infra writes it: an attribute holding a map of objects, keyed
+/// as Terraform labels the blocks (`rule "web" { ... }` is `rule = { web = { ... } }`),
+/// since Infra's blocks take no label.
+fn map_block_attribute(nested: &NestedBlock) -> AttributeSchema {
+    let description = described(&nested.block.description, &nested.block.deprecated);
+    let mut schema =
+        AttributeSchema::optional(&nested.name, Type::map(block_object_type(&nested.block)), &description);
+    schema.deprecated = nested.block.deprecated.clone();
+    schema
+}
+
+/// A block's body as an object type: its attributes, and its nested blocks as the values
+/// they are written as (an object, a list of objects, a map of objects).
+fn block_object_type(block: &Block) -> Type {
+    let attributes =
+        block.attributes.iter().map(|a| (a.name.clone(), ObjectField { ty: attribute_type(a), optional: !a.required }));
+    let blocks = block.blocks.iter().map(|b| {
+        let body = block_object_type(&b.block);
+        let ty = match b.nesting {
+            Nesting::Single | Nesting::Group => body,
+            Nesting::List => Type::list(body),
+            Nesting::Set => Type::set(body),
+            Nesting::Map => Type::map(body),
+        };
+        (b.name.clone(), ObjectField { ty, optional: true })
+    });
+    Type::Object(attributes.chain(blocks).collect())
+}
+
 /// The type of an attribute holding nested attributes.
 fn nested_type(nested: &NestedAttributes) -> Type {
     let object = Type::Object(
@@ -445,15 +474,17 @@ pub fn infra_schema(block: &Block) -> Schema {
             schema.deprecated = a.deprecated.clone();
             schema
         })
+        .chain(block.blocks.iter().filter(|b| b.nesting == Nesting::Map).map(map_block_attribute))
         .collect();
     let blocks = block
         .blocks
         .iter()
+        .filter(|b| b.nesting != Nesting::Map)
         .map(|b| BlockSchema {
             name: b.name.clone(),
             description: described(&b.block.description, &b.block.deprecated),
             schema: infra_schema(&b.block),
-            repeated: matches!(b.nesting, Nesting::List | Nesting::Set | Nesting::Map),
+            repeated: matches!(b.nesting, Nesting::List | Nesting::Set),
             compare: match b.nesting {
                 Nesting::Set => Comparison::Set,
                 _ => Comparison::Exact,

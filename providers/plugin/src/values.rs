@@ -94,12 +94,16 @@ fn block_value(value: &PluginValue, block: &Block) -> Result<rmpv::Value, String
     for nested in &block.blocks {
         let value = fields.get(&nested.name);
         let encoded = match (nested.nesting, value) {
-            (Nesting::Single, None) => rmpv::Value::Nil,
+            (Nesting::Single, None | Some(PluginValue::Null)) => rmpv::Value::Nil,
             // A group block is always present; absent, each attribute is null.
-            (Nesting::Group, None) => block_value(&PluginValue::Map(BTreeMap::new()), &nested.block)?,
+            (Nesting::Group, None | Some(PluginValue::Null)) => {
+                block_value(&PluginValue::Map(BTreeMap::new()), &nested.block)?
+            }
             (Nesting::Single | Nesting::Group, Some(value)) => block_value(value, &nested.block)?,
-            (Nesting::List | Nesting::Set, None) => rmpv::Value::Array(Vec::new()),
-            (Nesting::Map, None) => rmpv::Value::Map(Vec::new()),
+            // Blocks that are left out are none (a `map` block is an attribute in Infra,
+            // null when it is not set).
+            (Nesting::List | Nesting::Set, None | Some(PluginValue::Null)) => rmpv::Value::Array(Vec::new()),
+            (Nesting::Map, None | Some(PluginValue::Null)) => rmpv::Value::Map(Vec::new()),
             (Nesting::List | Nesting::Set, Some(PluginValue::List(items))) => {
                 rmpv::Value::Array(items.iter().map(|item| block_value(item, &nested.block)).collect::<Result<_, _>>()?)
             }
