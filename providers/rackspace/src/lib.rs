@@ -171,15 +171,9 @@ pub struct Rackspace {
     listed: ListedReads,
 }
 
-/// Where Nova lists a kind (every page, see [`Client::list`]), and the field of a listed
-/// item that is the state's id.
-fn list_of(kind: &str) -> Option<(&'static str, &'static str)> {
-    match kind {
-        "compute_instance" => Some(("servers/detail", "id")),
-        "compute_keypair" => Some(("os-keypairs", "name")),
-        _ => None,
-    }
-}
+/// The kinds Nova lists: servers (`servers/detail`, every page) and key pairs
+/// (`os-keypairs`).
+const LISTED_KINDS: [&str; 2] = ["compute_instance", "compute_keypair"];
 
 impl Rackspace {
     /// A provider for `settings`, as `configure` makes it.
@@ -190,17 +184,19 @@ impl Rackspace {
     /// The object as the kind's list has it, when the plan reads this kind from its list
     /// and the list has the object.
     async fn read_listed(&self, kind: &str, current: &Attributes) -> Option<Attributes> {
-        let (_, id_field) = list_of(kind)?;
-        let id = text(current, "id").or_else(|| text(current, "name")).unwrap_or_default();
-        let item = if kind == "compute_instance" {
-            let fetch = || compute::servers(&self.client, self.client.page_size);
-            self.listed.item(kind, id_field, &id, fetch).await?
-        } else {
-            self.listed.item(kind, id_field, &id, || compute::keypairs(&self.client)).await?
-        };
+        let id = text(current, "id").unwrap_or_default();
         match kind {
-            "compute_instance" => compute::server_listed(&item, current),
-            _ => Some(compute::keypair_attributes(&item, current)),
+            "compute_instance" => {
+                let fetch = || compute::servers(&self.client, self.client.page_size);
+                let server = self.listed.item(kind, "id", &id, fetch).await?;
+                compute::server_listed(&server, current)
+            }
+            "compute_keypair" => {
+                // A key pair's id is its name.
+                let keypair = self.listed.item(kind, "name", &id, || compute::keypairs(&self.client)).await?;
+                Some(compute::keypair_attributes(&keypair, current))
+            }
+            _ => None,
         }
     }
 
@@ -270,7 +266,7 @@ impl Provider for Rackspace {
     /// `os-keypairs`: one request a page, not one per object); an object the list does
     /// not have is read by itself, which tells a new one from a deleted one.
     fn expect_reads(&self, kind: &str, count: usize) {
-        if list_of(kind).is_some() {
+        if LISTED_KINDS.contains(&kind) {
             self.listed.expect(kind, count);
         }
     }
