@@ -163,6 +163,27 @@ impl Mimic {
         answer["server"]["id"].as_str().expect("the new server's id").to_string()
     }
 
+    /// The requests Mimic has answered so far, as `METHOD PATH` (with the query), in
+    /// order: read from the access log Twisted writes to Mimic's log as each request
+    /// finishes, so a request is there once its answer has been sent.
+    pub fn requests(&self) -> Vec<String> {
+        let log = self.log();
+        let request = |line: &str| {
+            let quoted = line.split('"').nth(3)?;
+            let mut words = quoted.split(' ');
+            Some(format!("{} {}", words.next()?, words.next()?))
+        };
+        log.lines().filter(|line| line.contains("] \"") && line.contains(" HTTP/1.")).filter_map(request).collect()
+    }
+
+    /// Moves Mimic's clock on by `seconds` (a server built with `server_building`
+    /// metadata stays in `BUILD` until its clock has moved that far).
+    pub fn tick(&self, seconds: f64) {
+        let body = serde_json::json!({ "amount": seconds });
+        let answer = self.request("POST", "/mimic/v1.1/tick", Some(&body));
+        assert_eq!(answer.as_ref().map(|(status, _)| *status), Some(200), "{answer:?}");
+    }
+
     /// `nova ARGS...` (python-novaclient) against this Mimic, with the standard
     /// environment; its standard output.
     pub fn nova(&self, args: &[&str]) -> String {

@@ -23,6 +23,11 @@ const BASE_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// The longest `Retry-After` honoured; a longer one waits this long.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How long a new server may take to become `ACTIVE` (and a deleted one to go) when its
+/// `timeouts` block does not say: Rackspace builds can take many minutes.
+pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(1800);
+/// Servers and key pairs asked for per page; Nova's own default cap is 1000.
+pub const PAGE_SIZE: usize = 100;
 
 /// The provider's settings as configured; each falls back to its `OS_*` variable.
 #[derive(Clone, Default)]
@@ -33,6 +38,8 @@ pub struct Settings {
     pub api_key: Option<String>,
     pub tenant_name: Option<String>,
     pub region: Option<String>,
+    /// The compute endpoint, instead of the catalog's.
+    pub api_url: Option<String>,
     /// The process environment, passed in so tests can set it without touching the
     /// process's own.
     pub environment: BTreeMap<String, String>,
@@ -62,9 +69,13 @@ pub struct Client {
     tenant_name: Option<String>,
     /// The region as configured; the user's default region when `None`.
     region: Option<String>,
+    /// The compute endpoint as configured (`api_url`); the catalog's when `None`.
+    api_url: Option<String>,
     session: tokio::sync::Mutex<Option<Session>>,
     pub retry: Retry,
     pub wait: Wait,
+    /// How many servers or key pairs a list asks for per page.
+    pub page_size: usize,
 }
 
 /// One HTTP answer.
@@ -104,9 +115,11 @@ impl Client {
             credentials,
             tenant_name: settings.tenant_name.clone().or_else(|| env("OS_TENANT_NAME")),
             region: settings.region.clone().or_else(|| env("OS_REGION_NAME")),
+            api_url: settings.api_url.clone().or_else(|| env("OS_ENDPOINT_OVERRIDE")),
             session: tokio::sync::Mutex::new(None),
             retry: Retry { attempts: MAX_ATTEMPTS, base: BASE_BACKOFF, max: MAX_BACKOFF },
-            wait: Wait { timeout: Duration::from_secs(1800), interval: Duration::from_secs(5) },
+            wait: Wait { timeout: DEFAULT_CREATE_TIMEOUT, interval: Duration::from_secs(5) },
+            page_size: PAGE_SIZE,
         })
     }
 
@@ -121,6 +134,7 @@ impl Client {
             credentials: &self.credentials,
             tenant_name: self.tenant_name.as_deref(),
             region: self.region.as_deref(),
+            compute_url: self.api_url.as_deref(),
         };
         let fresh = identity::authenticate(self, &request).await?;
         *session = Some(fresh.clone());
@@ -224,14 +238,16 @@ impl Client {
         Ok((Answer { status, body }, retry_after))
     }
 
-    /// Every item of a paginated list (`servers/detail`, `os-keypairs`...): pages of
-    /// `page_size` items asked for with `limit`, each next page by the `next` link of
-    /// `KEY_links` when the server gives one, else by `marker` (the last item's id) for as
-    /// long as pages come back full.
+    /// Every item of a paginated list (`servers/detail`...): pages of `page_size` items
+    /// asked for with `limit`, each next page by the `next` link of `KEY_links` when the
+    /// server gives one, else by `marker` (the last item's id) for as long as pages come
+    /// back full. A server that does not page (it answers the same page again for a
+    /// marker) has given the whole list.
     pub async fn list(&self, path: &str, key: &str, page_size: usize) -> Result<Vec<Json>, ProviderError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut next = format!("{path}{separator}limit={page_size}");
         let mut items = Vec::new();
+        let mut previous_last: Option<String> = None;
         loop {
             let answer = self.compute("GET", &next, None).await?;
             if answer.status == 404 {
@@ -244,7 +260,11 @@ impl Client {
                 .and_then(|l| l["href"].as_str())
                 .map(str::to_string);
             let marker = page.last().and_then(item_id);
-            let full = page.len() >= page_size;
+            if marker.is_some() && marker == previous_last {
+                return Ok(items);
+            }
+            previous_last.clone_from(&marker);
+            let full = page.len() == page_size;
             items.extend(page);
             next = match (link, marker) {
                 (Some(link), _) => link,
@@ -341,17 +361,29 @@ mod tests {
 
     #[test]
     fn settings_fall_back_to_the_environment_and_missing_ones_are_named() {
-        let environment: BTreeMap<String, String> =
-            [("OS_USERNAME", "u"), ("OS_API_KEY", "k"), ("OS_REGION_NAME", "ORD"), ("OS_TENANT_NAME", "t")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+        let environment: BTreeMap<String, String> = [
+            ("OS_USERNAME", "u"),
+            ("OS_API_KEY", "k"),
+            ("OS_REGION_NAME", "ORD"),
+            ("OS_TENANT_NAME", "t"),
+            ("OS_ENDPOINT_OVERRIDE", "http://nova.test/v2/t"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         let client =
             Client::new(&Settings { environment: environment.clone(), ..Settings::default() }).expect("client");
         assert_eq!(client.auth_url, DEFAULT_AUTH_URL);
         assert_eq!(client.region.as_deref(), Some("ORD"));
         assert_eq!(client.tenant_name.as_deref(), Some("t"));
         assert!(matches!(client.credentials, Credentials::ApiKey { .. }));
+        assert_eq!(client.api_url.as_deref(), Some("http://nova.test/v2/t"));
+        let block = Settings {
+            api_url: Some("http://block.test".into()),
+            environment: environment.clone(),
+            ..Settings::default()
+        };
+        assert_eq!(Client::new(&block).expect("client").api_url.as_deref(), Some("http://block.test"));
 
         let password = Settings { password: Some("p".into()), environment, ..Settings::default() };
         assert!(matches!(Client::new(&password).expect("client").credentials, Credentials::Password { .. }));
@@ -529,5 +561,18 @@ mod canned_tests {
         assert_eq!(lines[1], "GET /nova/servers/detail?limit=2 HTTP/1.1");
         assert_eq!(lines[2], "GET /nova/servers/detail?limit=2&marker=b HTTP/1.1");
         assert_eq!(lines[3], "GET /nova/servers/detail?limit=2&marker=d HTTP/1.1");
+    }
+
+    /// A list that is not paged (a Nova older than the list's paging, which ignores
+    /// `marker`) gives the same full page again: that is the whole list, not a loop.
+    #[test]
+    fn a_list_that_ignores_the_marker_ends_at_the_repeated_page() {
+        let page = || (200, "", serde_json::json!({"servers": [{"id": "a"}, {"id": "b"}]}).to_string());
+        let (endpoint, server) = serve(|endpoint| vec![token(endpoint, "t"), page(), page()]);
+        let items =
+            run(client(&endpoint).list("servers/detail", "servers", 2)).unwrap_or_else(|e| panic!("items: {e:?}"));
+        let ids: Vec<&str> = items.iter().filter_map(|i| i["id"].as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(server.join().expect("server").len(), 3);
     }
 }

@@ -4,25 +4,27 @@
 //! network label), and the `adminPass` only in the answer to the create: those keep the
 //! values the state has. Key pairs are read from the list (`GET os-keypairs/NAME` is
 //! missing from some Nova deployments, Mimic among them).
+//!
+//! A new server is reported to the engine as soon as Nova answers the `POST servers`
+//! with its id, before the wait for it to be `ACTIVE`: a create interrupted or timed
+//! out during the wait leaves the server in the state, not lost.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use base64::Engine;
-use infra_provider_kit::attribute;
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_provider_kit::{attribute, timeout};
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use serde_json::{json, Map, Value as Json};
 
 use crate::client::{failure, Client};
 use crate::{strings, text};
 
-/// Servers and key pairs asked for per page.
-pub const PAGE_SIZE: usize = 100;
-
 // --- servers --------------------------------------------------------------------------
 
-pub async fn server_create(client: &Client, planned: &Attributes) -> ProviderResult<Attributes> {
+/// The body of `POST servers`.
+fn create_body(planned: &Attributes) -> Json {
     let mut server = Map::new();
     server.insert("name".into(), json!(text(planned, "name").unwrap_or_default()));
     server.insert("flavorRef".into(), json!(text(planned, "flavor_id").unwrap_or_default()));
@@ -42,7 +44,18 @@ pub async fn server_create(client: &Client, planned: &Attributes) -> ProviderRes
         let networks: Vec<Json> = networks.iter().map(|uuid| json!({ "uuid": uuid })).collect();
         server.insert("networks".into(), Json::Array(networks));
     }
-    let answer = client.compute("POST", "servers", Some(&json!({ "server": server }))).await?;
+    json!({ "server": server })
+}
+
+/// Creates the server and waits until it is `ACTIVE`, up to `timeouts.create`.
+/// `progress` hears of the server (its id and root password) as soon as Nova answers
+/// the `POST`, so an interrupted or timed-out wait does not lose it.
+pub async fn server_create(
+    client: &Client,
+    planned: &Attributes,
+    progress: &CreateProgress,
+) -> ProviderResult<Attributes> {
+    let answer = client.compute("POST", "servers", Some(&create_body(planned))).await?;
     if answer.status == 404 {
         return Err(failure("POST", "servers", &answer));
     }
@@ -51,10 +64,12 @@ pub async fn server_create(client: &Client, planned: &Attributes) -> ProviderRes
         .map(str::to_string)
         .ok_or_else(|| ProviderError::new("Rackspace compute POST servers answered without the new server's id"))?;
     let admin_pass = answer.body["server"]["adminPass"].as_str().map_or_else(Value::null, Value::string);
+    let reported: Attributes = [("id".to_string(), Value::string(&id)), ("admin_pass".to_string(), admin_pass)].into();
+    progress.exists(reported.clone());
     let mut known = planned.clone();
-    known.insert("id".into(), Value::string(&id));
-    known.insert("admin_pass".into(), admin_pass);
-    match wait_until_active(client, &id).await? {
+    known.extend(reported);
+    let limit = timeout(planned, "create", client.wait.timeout);
+    match wait_until_active(client, &id, limit).await? {
         Built::Active(server) => Ok(server_attributes(&server, &known)),
         Built::Failed(fault) => {
             // A server in ERROR is of no use, and a failed create leaves nothing in the
@@ -64,13 +79,13 @@ pub async fn server_create(client: &Client, planned: &Attributes) -> ProviderRes
             Err(ProviderError::new(format!("server `{id}` went into status ERROR ({outcome}): {fault}"))
                 .with_help("Nova's message says why; apply again to build a new server"))
         }
-        Built::Stuck(status) => Err(ProviderError::new(format!(
-            "server `{id}` is still {status} after {} s",
-            client.wait.timeout.as_secs()
-        ))
-        .with_help(format!(
-            "it is left as it is: adopt it with `infra import ADDRESS {id}` once it is ACTIVE, or delete it"
-        ))),
+        Built::Stuck(status) => {
+            Err(ProviderError::new(format!("server `{id}` is still {status} after {} s", limit.as_secs_f64()))
+                .with_help(
+                    "the server exists and the state keeps it: apply again once it is ACTIVE, which takes it over \
+                     (`timeouts.create` sets how long to wait)",
+                ))
+        }
     }
 }
 
@@ -83,8 +98,8 @@ enum Built {
     Stuck(String),
 }
 
-/// Polls the server until it is `ACTIVE` or `ERROR`, or the timeout passes.
-async fn wait_until_active(client: &Client, id: &str) -> ProviderResult<Built> {
+/// Polls the server until it is `ACTIVE` or `ERROR`, or `limit` passes.
+async fn wait_until_active(client: &Client, id: &str, limit: std::time::Duration) -> ProviderResult<Built> {
     let start = Instant::now();
     loop {
         let Some(server) = server_get(client, id).await? else {
@@ -96,8 +111,8 @@ async fn wait_until_active(client: &Client, id: &str) -> ProviderResult<Built> {
                 let fault = server["fault"]["message"].as_str().unwrap_or("Nova gave no fault message");
                 return Ok(Built::Failed(fault.to_string()));
             }
-            status if start.elapsed() >= client.wait.timeout => return Ok(Built::Stuck(status.to_string())),
-            _ => tokio::time::sleep(client.wait.interval).await,
+            status if start.elapsed() >= limit => return Ok(Built::Stuck(status.to_string())),
+            _ => tokio::time::sleep(client.wait.interval.min(limit.saturating_sub(start.elapsed()))).await,
         }
     }
 }
@@ -117,6 +132,12 @@ pub async fn server_read(client: &Client, current: &Attributes) -> ProviderResul
     let id = text(current, "id").unwrap_or_default();
     let server = server_get(client, &id).await?;
     Ok(server.map(|server| server_attributes(&server, current)))
+}
+
+/// A server as `servers/detail` lists it; `None` when it is `DELETED` (read by itself
+/// then, which says it is gone).
+pub fn server_listed(server: &Json, current: &Attributes) -> Option<Attributes> {
+    (server["status"] != "DELETED").then(|| server_attributes(server, current))
 }
 
 /// Renames the server (`PUT servers/ID`) and sets its metadata (`PUT
@@ -202,6 +223,18 @@ pub async fn servers(client: &Client, page_size: usize) -> ProviderResult<Vec<Js
     client.list("servers/detail", "servers", page_size).await
 }
 
+/// Every key pair, each as the key pair itself (Nova wraps each item of the list in
+/// `{"keypair": ...}`). One request: Nova's v2 API, which Rackspace runs, does not page
+/// key pairs (`limit` and `marker` came with microversion 2.35, and Mimic ignores them).
+pub async fn keypairs(client: &Client) -> ProviderResult<Vec<Json>> {
+    let answer = client.compute("GET", "os-keypairs", None).await?;
+    if answer.status == 404 {
+        return Err(failure("GET", "os-keypairs", &answer));
+    }
+    let listed = answer.body["keypairs"].as_array().cloned().unwrap_or_default();
+    Ok(listed.into_iter().map(|item| item["keypair"].clone()).collect())
+}
+
 // --- key pairs ------------------------------------------------------------------------
 
 pub async fn keypair_create(client: &Client, planned: &Attributes) -> ProviderResult<Attributes> {
@@ -216,9 +249,8 @@ pub async fn keypair_create(client: &Client, planned: &Attributes) -> ProviderRe
 
 pub async fn keypair_read(client: &Client, current: &Attributes) -> ProviderResult<Option<Attributes>> {
     let name = text(current, "name").or_else(|| text(current, "id")).unwrap_or_default();
-    let keypairs = client.list("os-keypairs", "keypairs", PAGE_SIZE).await?;
-    let found = keypairs.iter().map(|k| &k["keypair"]).find(|k| k["name"] == name.as_str());
-    Ok(found.map(|keypair| keypair_attributes(keypair, current)))
+    let found = keypairs(client).await?.into_iter().find(|k| k["name"] == name.as_str());
+    Ok(found.map(|keypair| keypair_attributes(&keypair, current)))
 }
 
 /// `DELETE os-keypairs/NAME`; one already gone is fine.
@@ -228,7 +260,9 @@ pub async fn keypair_delete(client: &Client, current: &Attributes) -> ProviderRe
     Ok(())
 }
 
-fn keypair_attributes(keypair: &Json, known: &Attributes) -> Attributes {
+/// A key pair's attributes as Nova reports them; the public key is kept from `known`
+/// when it is the same key.
+pub fn keypair_attributes(keypair: &Json, known: &Attributes) -> Attributes {
     let mut attributes = known.clone();
     let string = |value: &Json| value.as_str().map_or_else(Value::null, Value::string);
     attributes.insert("id".into(), string(&keypair["name"]));

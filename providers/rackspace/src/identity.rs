@@ -17,6 +17,8 @@ pub struct Request<'a> {
     pub credentials: &'a Credentials,
     pub tenant_name: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// The compute endpoint to use instead of the catalog's (`api_url`).
+    pub compute_url: Option<&'a str>,
 }
 
 /// The secret a user authenticates with. No `Debug`: it would print the secret.
@@ -98,7 +100,7 @@ pub async fn authenticate(client: &Client, request: &Request<'_>) -> Result<Sess
         ))
         .with_help("check `auth_url` (or OS_AUTH_URL): it is the identity service's v2.0 URL"));
     }
-    session_from(&answer.body, request.region)
+    session_from(&answer.body, request.region, request.compute_url)
 }
 
 /// `.../v2.0` + `/tokens`; a bare host gets `/v2.0` too.
@@ -111,12 +113,16 @@ fn tokens_url(auth_url: &str) -> String {
     }
 }
 
-/// The token and the compute endpoint of `region` (the user's default region when
-/// `None`) out of an `access` document.
-fn session_from(body: &Json, region: Option<&str>) -> Result<Session, ProviderError> {
+/// The token and the compute endpoint out of an `access` document: `compute_url` when it
+/// is given (the catalog is then not consulted, so neither is the region), else the
+/// catalog's endpoint in `region` (the user's default region when `None`).
+fn session_from(body: &Json, region: Option<&str>, compute_url: Option<&str>) -> Result<Session, ProviderError> {
     let access = &body["access"];
     let unreadable = || ProviderError::new("Rackspace identity answered without a token").with_help("check `auth_url`");
     let token = access["token"]["id"].as_str().ok_or_else(unreadable)?.to_string();
+    if let Some(url) = compute_url {
+        return Ok(Session { token, compute_url: url.trim_end_matches('/').to_string() });
+    }
     let default_region = access["user"]["RAX-AUTH:defaultRegion"].as_str().filter(|r| !r.is_empty());
     let region = region.or(default_region).ok_or_else(|| {
         ProviderError::new("no Rackspace region set and the account has no default region")
@@ -188,13 +194,20 @@ mod tests {
 
     #[test]
     fn the_compute_endpoint_of_the_region_is_taken_from_the_catalog() {
-        let session = session_from(&access("DFW"), Some("ord")).unwrap_or_else(|e| panic!("session: {e:?}"));
+        let session = session_from(&access("DFW"), Some("ord"), None).unwrap_or_else(|e| panic!("session: {e:?}"));
         assert_eq!((session.token.as_str(), session.compute_url.as_str()), ("tok", "http://h/nova/ORD/v2/t"));
-        let default = session_from(&access("DFW"), None).unwrap_or_else(|e| panic!("session: {e:?}"));
+        let default = session_from(&access("DFW"), None, None).unwrap_or_else(|e| panic!("session: {e:?}"));
         assert_eq!(default.compute_url, "http://h/nova/DFW/v2/t");
-        let missing = session_from(&access("DFW"), Some("LON")).err().expect("an error");
+        let missing = session_from(&access("DFW"), Some("LON"), None).err().expect("an error");
         assert_eq!(missing.message, "the service catalog has no compute endpoint in region `LON`");
         assert_eq!(missing.help.as_deref(), Some("the catalog's compute regions are `DFW`, `ORD`"));
-        assert!(session_from(&access(""), None).is_err());
+        assert!(session_from(&access(""), None, None).is_err());
+    }
+
+    #[test]
+    fn an_endpoint_override_wins_over_the_catalog_and_its_regions() {
+        let session = session_from(&access("DFW"), Some("LON"), Some("http://elsewhere/v2/t/"))
+            .unwrap_or_else(|e| panic!("session: {e:?}"));
+        assert_eq!((session.token.as_str(), session.compute_url.as_str()), ("tok", "http://elsewhere/v2/t"));
     }
 }

@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
+use infra_provider_kit::listed::ListedReads;
+use infra_provider_kit::{
+    absent_block, attribute, kind, known, plan_attributes, resource_schema, timeouts_block, unknown_kind,
+};
 use infra_runtime::provider::{
-    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+    Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
 };
 use infra_runtime::Value;
-
-use infra_provider_kit::{attribute, kind, known, plan_attributes, resource_schema, unknown_kind};
 
 use self::client::{Client, Settings};
 
@@ -40,7 +42,7 @@ fn computed(name: &str, description: &str) -> AttributeSchema {
 }
 
 fn compute_instance() -> Schema {
-    kind(
+    let mut schema = kind(
         "A Cloud Server. Created when it is `ACTIVE`; deleted when Nova no longer finds it.",
         "The server's id.",
         vec![
@@ -77,7 +79,12 @@ fn compute_instance() -> Schema {
             computed("admin_pass", "The root password Nova generated at creation; kept in the state, never shown.")
                 .sensitive(),
         ],
-    )
+    );
+    schema.blocks = vec![timeouts_block(
+        "How long to wait for the server.",
+        &[("create", "How long a create waits for the server to be `ACTIVE`, such as \"15m\"; 30 minutes by default.")],
+    )];
+    schema
 }
 
 fn compute_keypair() -> Schema {
@@ -105,6 +112,11 @@ pub fn schema() -> ProviderSchema {
             string("tenant_name", "The tenant (account); else OS_TENANT_NAME, else the user's."),
             string("region", "The region, such as `ORD`; else OS_REGION_NAME, else the user's default.")
                 .validate(regions),
+            string(
+                "api_url",
+                "The compute (Nova) endpoint, used instead of the catalog's; else OS_ENDPOINT_OVERRIDE, as \
+                 python-novaclient reads it.",
+            ),
         ],
         blocks: Vec::new(),
     };
@@ -143,9 +155,10 @@ impl ProviderFactory for RackspaceFactory {
             api_key: text(config, "api_key"),
             tenant_name: text(config, "tenant_name"),
             region: text(config, "region"),
+            api_url: text(config, "api_url"),
             environment: std::env::vars().collect(),
         };
-        Ok(Arc::new(Rackspace { schema: self.schema.clone(), client: Client::new(&settings)? }))
+        Ok(Arc::new(Rackspace::new(&settings)?))
     }
 }
 
@@ -153,12 +166,38 @@ impl ProviderFactory for RackspaceFactory {
 pub struct Rackspace {
     schema: ProviderSchema,
     pub client: Client,
+    /// The kinds a plan reads many objects of, each read from one list (see
+    /// [`Rackspace::expect_reads`]).
+    listed: ListedReads,
 }
+
+/// The kinds Nova lists: servers (`servers/detail`, every page) and key pairs
+/// (`os-keypairs`).
+const LISTED_KINDS: [&str; 2] = ["compute_instance", "compute_keypair"];
 
 impl Rackspace {
     /// A provider for `settings`, as `configure` makes it.
     pub fn new(settings: &Settings) -> ProviderResult<Rackspace> {
-        Ok(Rackspace { schema: schema(), client: Client::new(settings)? })
+        Ok(Rackspace { schema: schema(), client: Client::new(settings)?, listed: ListedReads::default() })
+    }
+
+    /// The object as the kind's list has it, when the plan reads this kind from its list
+    /// and the list has the object.
+    async fn read_listed(&self, kind: &str, current: &Attributes) -> Option<Attributes> {
+        let id = text(current, "id").unwrap_or_default();
+        match kind {
+            "compute_instance" => {
+                let fetch = || compute::servers(&self.client, self.client.page_size);
+                let server = self.listed.item(kind, "id", &id, fetch).await?;
+                compute::server_listed(&server, current)
+            }
+            "compute_keypair" => {
+                // A key pair's id is its name.
+                let keypair = self.listed.item(kind, "name", &id, || compute::keypairs(&self.client)).await?;
+                Some(compute::keypair_attributes(&keypair, current))
+            }
+            _ => None,
+        }
     }
 
     async fn read_object(&self, kind: &str, current: &Attributes) -> ProviderResult<Option<Attributes>> {
@@ -170,12 +209,20 @@ impl Rackspace {
         Ok(found.map(|attributes| self.complete(kind, attributes)))
     }
 
-    /// Every attribute of the schema present (null when there is nothing for it), and
-    /// nothing the schema does not know.
+    /// Every attribute and block of the schema present (null when there is nothing for
+    /// it), and nothing the schema does not know.
     fn complete(&self, kind: &str, mut attributes: Attributes) -> Attributes {
         let Some(schema) = self.schema.resources.get(kind) else { return attributes };
-        let mut value = |name: &str| attributes.remove(name).unwrap_or_else(Value::null);
-        schema.attributes.iter().map(|a| (a.name.clone(), value(&a.name))).collect()
+        let mut complete: Attributes = schema
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), attributes.remove(&a.name).unwrap_or_else(Value::null)))
+            .collect();
+        for block in &schema.blocks {
+            let value = attributes.remove(&block.name).filter(|v| !v.is_null());
+            complete.insert(block.name.clone(), value.unwrap_or_else(|| absent_block(block)));
+        }
+        complete
     }
 }
 
@@ -187,24 +234,53 @@ impl Provider for Rackspace {
 
     fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
         let schema = resource_schema(&self.schema, kind)?;
-        Ok(plan_attributes(schema, prior, config, &[]))
+        let mut planned = plan_attributes(schema, prior, config, &[]);
+        for block in &schema.blocks {
+            let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
+            planned.insert(block.name.clone(), value.unwrap_or_else(|| absent_block(block)));
+        }
+        Ok(planned)
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.create_reporting(kind, planned, &CreateProgress::ignored()).await
+    }
+
+    /// A server is reported as soon as Nova answers the `POST` with its id, before the
+    /// wait for it to be `ACTIVE`.
+    async fn create_reporting(
+        &self,
+        kind: &str,
+        planned: &Attributes,
+        progress: &CreateProgress,
+    ) -> ProviderResult<Attributes> {
         let created = match kind {
-            "compute_instance" => compute::server_create(&self.client, planned).await?,
+            "compute_instance" => compute::server_create(&self.client, planned, progress).await?,
             "compute_keypair" => compute::keypair_create(&self.client, planned).await?,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, created))
     }
 
+    /// Many servers or key pairs are read from their list (`servers/detail`,
+    /// `os-keypairs`: one request a page, not one per object); an object the list does
+    /// not have is read by itself, which tells a new one from a deleted one.
+    fn expect_reads(&self, kind: &str, count: usize) {
+        if LISTED_KINDS.contains(&kind) {
+            self.listed.expect(kind, count);
+        }
+    }
+
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
+        if let Some(listed) = self.read_listed(kind, current).await {
+            return Ok(ReadResult::Found(self.complete(kind, listed)));
+        }
         let found = self.read_object(kind, current).await?;
         Ok(found.map_or(ReadResult::Gone, ReadResult::Found))
     }
 
     async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.listed.forget(kind);
         let updated = match kind {
             "compute_instance" => compute::server_update(&self.client, prior, planned).await?,
             // Every setting of a key pair forces a new one.
@@ -216,6 +292,7 @@ impl Provider for Rackspace {
     }
 
     async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
+        self.listed.forget(kind);
         match kind {
             "compute_instance" => compute::server_delete(&self.client, current).await,
             "compute_keypair" => compute::keypair_delete(&self.client, current).await,

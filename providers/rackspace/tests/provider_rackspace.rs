@@ -1,17 +1,17 @@
 //! The `rackspace` provider through the provider interface against Mimic (started on a
 //! free port of 127.0.0.1 and stopped when the test ends): servers and key pairs made,
 //! read, changed and deleted, each checked with python-novaclient; servers and key pairs made
-//! elsewhere imported; pagination; servers that fail or take time to build; credentials
-//! that are refused.
+//! elsewhere imported; pagination; many servers and key pairs read from their lists;
+//! servers that fail or take time to build; credentials that are refused; a compute
+//! endpoint given instead of the catalog's.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use infra_provider_rackspace::client::{Settings, Wait};
 use infra_provider_rackspace::Rackspace;
-use infra_runtime::provider::{Attributes, Provider, ReadResult};
+use infra_runtime::provider::{Attributes, CreateProgress, Provider, ReadResult};
 use infra_runtime::Value;
 
 #[path = "../../../cli/tests/support/mimic.rs"]
@@ -191,42 +191,120 @@ fn a_server_in_error_is_an_error_and_one_still_building_is_waited_for() {
     // `server_building` keeps it in BUILD for that many seconds of Mimic's clock, which
     // moves only when told to: a thread moves it while the provider polls.
     let building = server("slow", metadata(&[("server_building", "30")]));
-    let done = Arc::new(AtomicBool::new(false));
-    let ticker = {
-        let (done, port) = (done.clone(), mimic.port);
-        std::thread::spawn(move || {
+    let done = AtomicBool::new(false);
+    let created = std::thread::scope(|scope| {
+        let ticker = scope.spawn(|| {
             while !done.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(200));
-                tick(port, 5.0);
+                mimic.tick(5.0);
             }
-        })
-    };
-    let created = runtime.block_on(provider.create("compute_instance", &building));
-    done.store(true, Ordering::SeqCst);
-    ticker.join().expect("ticker");
+        });
+        let created = runtime.block_on(provider.create("compute_instance", &building));
+        done.store(true, Ordering::SeqCst);
+        ticker.join().expect("ticker");
+        created
+    });
     assert_eq!(text(&created.expect("built"), "status"), "ACTIVE");
 
-    // Past the timeout, a server still building is an error naming it.
-    let mut impatient = Rackspace::new(&settings(&mimic, "tester")).expect("configured");
-    impatient.client.wait = Wait { timeout: Duration::from_millis(300), interval: Duration::from_millis(50) };
-    let stuck = server("stuck", metadata(&[("server_building", "100000")]));
-    let error = runtime.block_on(impatient.create("compute_instance", &stuck)).expect_err("timeout");
-    assert!(error.message.contains("is still BUILD after"), "{}", error.message);
-    assert!(error.help.unwrap_or_default().contains("infra import ADDRESS"));
+    // Past `timeouts.create`, a server still building is an error naming it; it was
+    // reported (id and root password) as soon as Nova answered, so the engine keeps it.
+    let mut stuck = server("stuck", metadata(&[("server_building", "100000")]));
+    stuck.insert("timeouts".into(), Value::map([("create".to_string(), Value::string("1s"))].into()));
+    let (progress, reports) = CreateProgress::channel();
+    let started = std::time::Instant::now();
+    let error =
+        runtime.block_on(provider.create_reporting("compute_instance", &stuck, &progress)).expect_err("timeout");
+    assert!(started.elapsed() < Duration::from_secs(30), "the block's timeout, not the client's 60 s");
+    assert!(error.message.contains("is still BUILD after 1 s"), "{}", error.message);
+    assert!(error.help.unwrap_or_default().contains("the state keeps it"));
+    let reported = reports.borrow().clone().expect("the server was reported");
+    let id = text(&reported, "id").to_string();
+    assert!(!text(&reported, "admin_pass").is_empty());
+    let shown = mimic.nova(&["show", "stuck"]);
+    assert_eq!((field(&shown, "id"), field(&shown, "status").as_str()), (id, "BUILD"));
 }
 
-/// Moves Mimic's clock on by `seconds`.
-fn tick(port: u16, seconds: f64) {
-    use std::io::Write;
-    let body = format!("{{\"amount\": {seconds}}}");
-    if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-        let request = format!(
-            "POST /mimic/v1.1/tick HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = stream.write_all(request.as_bytes());
-        let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
+/// A refresh of many servers and key pairs reads `servers/detail` page by page and
+/// `os-keypairs` once, counted in Mimic's access log, instead of one request per object;
+/// a server deleted behind Infra's back is not in the list, is read by itself, and is
+/// gone.
+#[test]
+fn many_servers_and_key_pairs_are_read_from_their_lists() {
+    let mimic = Mimic::start();
+    let runtime = runtime();
+    let mut provider = provider(&mimic);
+    provider.client.page_size = 4;
+    let servers: Vec<Attributes> = (0..10)
+        .map(|n| runtime.block_on(provider.create("compute_instance", &server(&format!("s{n}"), Value::null()))))
+        .collect::<Result<_, _>>()
+        .expect("servers created");
+    let keys: Vec<Attributes> = (0..8)
+        .map(|n| {
+            let key =
+                attributes(&[("name", Value::string(format!("k{n}"))), ("public_key", Value::string(PUBLIC_KEY))]);
+            runtime.block_on(provider.create("compute_keypair", &key))
+        })
+        .collect::<Result<_, _>>()
+        .expect("key pairs created");
+    let gone = text(&servers[3], "id").to_string();
+    mimic.nova(&["delete", "s3"]);
+
+    // A fresh provider, as a new plan has: it authenticates, then reads.
+    let mut provider = Rackspace::new(&settings(&mimic, "tester")).expect("configured");
+    provider.client.page_size = 4;
+    provider.expect_reads("compute_instance", servers.len());
+    provider.expect_reads("compute_keypair", keys.len());
+    let before = mimic.requests().len();
+    for (n, server) in servers.iter().enumerate() {
+        let read = runtime.block_on(provider.read("compute_instance", server)).expect("read");
+        if n == 3 {
+            assert_eq!(read, ReadResult::Gone);
+        } else {
+            assert_eq!(read, ReadResult::Found(server.clone()), "server {n}");
+        }
     }
+    for key in &keys {
+        assert_eq!(
+            runtime.block_on(provider.read("compute_keypair", key)).expect("read"),
+            ReadResult::Found(key.clone())
+        );
+    }
+    let compute = mimic.compute_path();
+    let requests: Vec<String> = mimic.requests()[before..]
+        .iter()
+        .map(|r| r.replace(&compute, "NOVA"))
+        .filter(|r| !r.contains("/tokens"))
+        .collect();
+    let (marker_1, marker_2) = (text(&servers[4], "id"), text(&servers[8], "id"));
+    assert_eq!(
+        requests,
+        [
+            "GET NOVA/servers/detail?limit=4".to_string(),
+            format!("GET NOVA/servers/detail?limit=4&marker={marker_1}"),
+            format!("GET NOVA/servers/detail?limit=4&marker={marker_2}"),
+            format!("GET NOVA/servers/{gone}"),
+            "GET NOVA/os-keypairs".to_string(),
+        ]
+    );
+}
+
+/// `api_url` replaces the catalog's compute endpoint: with a region the catalog does not
+/// have (SYD), the provider still reaches Mimic's ORD Nova, where novaclient finds the
+/// server.
+#[test]
+fn an_api_url_replaces_the_catalogs_compute_endpoint() {
+    let mimic = Mimic::start();
+    let runtime = runtime();
+    let mut settings = settings(&mimic, "tester");
+    settings.region = Some("SYD".to_string());
+    settings.api_url = Some(format!("http://127.0.0.1:{}{}/", mimic.port, mimic.compute_path()));
+    let mut provider = Rackspace::new(&settings).expect("configured");
+    provider.client.wait = Wait { timeout: Duration::from_secs(60), interval: Duration::from_millis(50) };
+    let created =
+        runtime.block_on(provider.create("compute_instance", &server("direct", Value::null()))).expect("created");
+    assert_eq!(field(&mimic.nova(&["show", "direct"]), "id"), text(&created, "id"));
+    let requests = mimic.requests();
+    assert!(requests.iter().any(|r| r == &format!("POST {}/servers", mimic.compute_path())), "{requests:?}");
 }
 
 #[test]
