@@ -101,7 +101,10 @@ fn a_deprecated_attribute_is_a_warning_with_the_plugins_note() {
     std::fs::write(&path, serde_json::to_string(&cache).unwrap()).unwrap();
 
     let printed = ok(module.path(), &["check"]);
-    assert!(printed.contains("W0003") && printed.contains("`description` of `workato.project` is deprecated"), "{printed}");
+    assert!(
+        printed.contains("W0003") && printed.contains("`description` of `workato.project` is deprecated"),
+        "{printed}"
+    );
     assert!(printed.contains("set the description in Workato instead"), "the plugin's note as help: {printed}");
     assert!(printed.contains("main.infra:13:3"), "points at the attribute: {printed}");
     let denied = fails(module.path(), &["check", "--deny-warnings"]);

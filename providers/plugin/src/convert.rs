@@ -221,7 +221,12 @@ mod tests {
     #[test]
     fn map_blocks_are_attributes_holding_maps_of_objects() {
         let listener = Block { attributes: vec![attribute("port", json!("number"))], ..Block::default() };
-        let map_block = NestedBlock { name: "listener".to_string(), nesting: Nesting::Map, block: listener, ..NestedBlock::default() };
+        let map_block = NestedBlock {
+            name: "listener".to_string(),
+            nesting: Nesting::Map,
+            block: listener,
+            ..NestedBlock::default()
+        };
         let mut schema_block = block();
         schema_block.blocks.push(map_block);
         let infra = crate::schema::infra_schema(&schema_block);

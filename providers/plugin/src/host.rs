@@ -739,7 +739,10 @@ mod tests {
         let error = result.unwrap_err();
         assert_eq!((error.message.as_str(), error.attribute.as_deref()), ("Invalid name", Some("name")));
         assert_eq!(warnings.len(), 1);
-        assert_eq!((warnings[0].message.as_str(), warnings[0].attribute.as_deref()), ("Attribute Deprecated", Some("size")));
+        assert_eq!(
+            (warnings[0].message.as_str(), warnings[0].attribute.as_deref()),
+            ("Attribute Deprecated", Some("size"))
+        );
         let logged = std::fs::read_to_string(&log).unwrap();
         assert!(logged.contains("warning: Attribute Deprecated"), "{logged}");
     }

@@ -139,10 +139,7 @@ struct CredentialsEntry {
 /// the ones given were refused. The token itself is never shown.
 fn refused_credentials(url: &Url, status: StatusCode, sent: bool) -> SourceError {
     let host = host(url);
-    let variable = format!(
-        "{TOKEN_PREFIX}{}",
-        url.host_str().unwrap_or_default().replace('-', "__").replace('.', "_")
-    );
+    let variable = format!("{TOKEN_PREFIX}{}", url.host_str().unwrap_or_default().replace('-', "__").replace('.', "_"));
     let (message, help) = match sent {
         false => (
             format!("{host} answered {status} to GET {}: it needs credentials", redact(url)),

@@ -390,8 +390,7 @@ pub fn infra_type(ty: &serde_json::Value) -> Type {
 /// since Infra's blocks take no label.
 fn map_block_attribute(nested: &NestedBlock) -> AttributeSchema {
     let description = described(&nested.block.description, &nested.block.deprecated);
-    let mut schema =
-        AttributeSchema::optional(&nested.name, Type::map(block_object_type(&nested.block)), &description);
+    let mut schema = AttributeSchema::optional(&nested.name, Type::map(block_object_type(&nested.block)), &description);
     schema.deprecated = nested.block.deprecated.clone();
     schema
 }

@@ -544,10 +544,17 @@ fn provider_span(resource: &Resource, error: &ProviderError) -> Span {
 
 /// A provider's warning about an instance (W0610), hidden as its errors are when the
 /// configuration holds a sensitive value.
-pub(super) fn provider_warning(resource: &Resource, address: &Address, secret: bool, warning: ProviderError) -> Diagnostic {
+pub(super) fn provider_warning(
+    resource: &Resource,
+    address: &Address,
+    secret: bool,
+    warning: ProviderError,
+) -> Diagnostic {
     let span = provider_span(resource, &warning);
     let message = match secret {
-        true => format!("{address}: the provider warned; its message is hidden because the configuration holds a sensitive value"),
+        true => format!(
+            "{address}: the provider warned; its message is hidden because the configuration holds a sensitive value"
+        ),
         false => format!("{address}: {}", warning.message),
     };
     let help = match (secret, warning.help) {
