@@ -197,6 +197,45 @@ fn throttled_requests_wait_as_retry_after_says_and_succeed() {
     prism.assert_no_violations();
 }
 
+/// Server errors are retried with a backoff that doubles (250 ms, 500 ms, 1 s: no
+/// `Retry-After` to go by), and the request then succeeds.
+#[test]
+fn server_errors_are_retried_with_backoff_and_succeed() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 3, "status": 500}));
+    let config = attributes(&[("name", Value::string("laptop")), ("public_key", Value::string(KEY))]);
+    let start = std::time::Instant::now();
+    let created = create(&runtime, provider.as_ref(), "ssh_key", &config);
+    let elapsed = start.elapsed();
+    assert!(elapsed >= std::time::Duration::from_millis(1750), "no backoff between the retries: {elapsed:?}");
+    let posts = prism.requests().iter().filter(|r| *r == "POST /v2/account/keys").count();
+    assert_eq!(posts, 4, "{:?}", prism.requests());
+    assert_eq!(text(&created, "name"), "laptop");
+    prism.assert_no_violations();
+}
+
+/// A server error that lasts is given up after six attempts, as an error that says the
+/// fault is DigitalOcean's and that the engine may retry once more.
+#[test]
+fn a_lasting_server_error_is_given_up_with_a_clear_error() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 1000, "status": 503}));
+    let config = attributes(&[("name", Value::string("k")), ("public_key", Value::string(KEY))]);
+    let planned = provider.plan("ssh_key", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("ssh_key", &planned)).expect_err("given up");
+    assert!(error.message.contains("a server error (503)"), "{error:?}");
+    assert!(error.message.contains("gave up after 6 attempts"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("DigitalOcean's side"), "{error:?}");
+    assert!(error.retryable);
+    let posts = prism.requests().iter().filter(|r| *r == "POST /v2/account/keys").count();
+    assert_eq!(posts, 6, "{:?}", prism.requests());
+    prism.assert_no_violations();
+}
+
 #[test]
 fn a_bad_token_is_a_clear_error_that_does_not_repeat_it() {
     let prism = Prism::start(&DIGITALOCEAN);

@@ -169,6 +169,46 @@ fn throttled_requests_wait_as_retry_after_says_and_succeed() {
     prism.assert_no_violations();
 }
 
+/// Server errors are retried with a backoff that doubles (250 ms, 500 ms, 1 s: no
+/// `Retry-After` to go by), and the request then succeeds.
+#[test]
+fn server_errors_are_retried_with_backoff_and_succeed() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 3, "status": 503}));
+    let config =
+        attributes(&[("label", Value::string("laptop")), ("ssh_key", Value::string("ssh-ed25519 AAAA laptop"))]);
+    let start = std::time::Instant::now();
+    let created = create(&runtime, provider.as_ref(), "sshkey", &config);
+    let elapsed = start.elapsed();
+    assert!(elapsed >= std::time::Duration::from_millis(1750), "no backoff between the retries: {elapsed:?}");
+    let posts = prism.requests().iter().filter(|r| *r == "POST /profile/sshkeys").count();
+    assert_eq!(posts, 4, "{:?}", prism.requests());
+    assert_eq!(text(&created, "label"), "laptop");
+    prism.assert_no_violations();
+}
+
+/// A server error that lasts is given up after six attempts, as an error that says the
+/// fault is Linode's and that the engine may retry once more.
+#[test]
+fn a_lasting_server_error_is_given_up_with_a_clear_error() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 1000, "status": 500}));
+    let config = attributes(&[("label", Value::string("k")), ("ssh_key", Value::string("ssh-ed25519 AAAA k"))]);
+    let planned = provider.plan("sshkey", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("sshkey", &planned)).expect_err("given up");
+    assert!(error.message.contains("a server error (500)"), "{error:?}");
+    assert!(error.message.contains("gave up after 6 attempts"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("Linode's side"), "{error:?}");
+    assert!(error.retryable);
+    let posts = prism.requests().iter().filter(|r| *r == "POST /profile/sshkeys").count();
+    assert_eq!(posts, 6, "{:?}", prism.requests());
+    prism.assert_no_violations();
+}
+
 #[test]
 fn a_bad_token_is_a_clear_error_that_does_not_repeat_it() {
     let prism = Prism::start(&LINODE);
