@@ -59,6 +59,12 @@ impl LinodeError {
         }
     }
 
+    /// The error, on `field` when Linode's answer names no field of its own.
+    pub fn on_field(mut self, field: &str) -> LinodeError {
+        self.field.get_or_insert_with(|| field.to_string());
+        self
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.status == 404
     }

@@ -169,6 +169,64 @@ fn throttled_requests_wait_as_retry_after_says_and_succeed() {
     prism.assert_no_violations();
 }
 
+/// A new `type` resizes the Linode in place, as Terraform does: the same Linode, waited
+/// for until it runs again as the new type; `resize_disk` grows the disk with it. A
+/// smaller plan the grown disk does not fit is refused on `type` unless `resize_disk`
+/// lets Linode shrink the disk too.
+#[test]
+fn a_new_type_resizes_the_instance_in_place_and_a_smaller_disk_needs_resize_disk() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let config = attributes(&[
+        ("label", Value::string("web-1")),
+        ("region", Value::string("us-east")),
+        ("type", Value::string("g6-nanode-1")),
+        ("image", Value::string("linode/debian12")),
+        ("root_pass", Value::string("a-Long-root-pass-1")),
+        // Set, as the engine sets an optional, computed attribute the configuration
+        // leaves out to its prior value before planning.
+        ("private_ip", Value::bool(false)),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "instance", &config);
+    let id = text(&created, "id").to_string();
+    let with_type = |linode_type: &str, resize_disk: Option<bool>| {
+        let mut changed = config.clone();
+        changed.insert("type".to_string(), Value::string(linode_type));
+        if let Some(resize_disk) = resize_disk {
+            changed.insert("resize_disk".to_string(), Value::bool(resize_disk));
+        }
+        changed
+    };
+
+    let planned = provider.plan("instance", Some(&created), &with_type("g6-standard-1", Some(true))).expect("planned");
+    assert_eq!(text(&planned, "id"), id, "kept in place");
+    assert!(!planned["specs"].is_known(), "the specs are unknown until the resize: {planned:?}");
+    let resized = runtime.block_on(provider.update("instance", &created, &planned)).expect("resized");
+    assert_eq!(text(&resized, "id"), id);
+    assert_eq!(text(&resized, "type"), "g6-standard-1");
+    assert_eq!(text(&resized, "status"), "running");
+    assert_eq!(resized["specs"].as_map().and_then(|s| s.get("memory")), Some(&Value::number(2048.0)));
+    let requests = prism.requests();
+    let resize_at = requests.iter().position(|r| *r == format!("POST /linode/instances/{id}/resize")).expect("resize");
+    let gets_after = requests[resize_at..].iter().filter(|r| **r == format!("GET /linode/instances/{id}")).count();
+    assert!(gets_after >= 2, "the resize was not waited for: {requests:?}");
+
+    // Back down: the disk grown for the bigger plan does not fit the smaller one.
+    let planned = provider.plan("instance", Some(&resized), &with_type("g6-nanode-1", Some(false))).expect("planned");
+    let refused = runtime.block_on(provider.update("instance", &resized, &planned)).expect_err("refused");
+    assert_eq!(refused.attribute.as_deref(), Some("type"), "{refused:?}");
+    assert!(refused.message.contains("more disk than the new service plan allows"), "{refused:?}");
+    let planned = provider.plan("instance", Some(&resized), &with_type("g6-nanode-1", Some(true))).expect("planned");
+    let shrunk = runtime.block_on(provider.update("instance", &resized, &planned)).expect("resized with its disk");
+    assert_eq!(text(&shrunk, "type"), "g6-nanode-1");
+    assert_eq!(text(&shrunk, "id"), id);
+    let read = found(runtime.block_on(provider.read("instance", &shrunk)).expect("read"));
+    assert_eq!(read, shrunk);
+    runtime.block_on(provider.delete("instance", &shrunk)).expect("deleted");
+    prism.assert_no_violations();
+}
+
 /// Server errors are retried with a backoff that doubles (250 ms, 500 ms, 1 s: no
 /// `Retry-After` to go by), and the request then succeeds.
 #[test]
