@@ -67,7 +67,8 @@ impl From<ApiError> for ProviderError {
             ),
             401 => (
                 format!("DigitalOcean refused the token to {operation} (401 Unauthorized): {message}"),
-                "set `token` in `provider digitalocean`, or DIGITALOCEAN_TOKEN, to a valid personal access token",
+                "set `token` in `provider digitalocean`, or DIGITALOCEAN_TOKEN (or DIGITALOCEAN_ACCESS_TOKEN), to a \
+                 valid personal access token",
             ),
             403 => (
                 format!("the token may not {operation} (403 Forbidden): {message}"),

@@ -158,6 +158,46 @@ fn a_droplet_is_active_before_create_returns_and_is_changed_drifted_imported_and
     prism.assert_no_violations();
 }
 
+/// IPv6 turned on is changed in place (the `enable_ipv6` action, waited for), its
+/// address unknown until then; turned off, the Droplet is replaced, as Terraform does:
+/// DigitalOcean has no action that takes IPv6 away.
+#[test]
+fn ipv6_is_turned_on_in_place_and_turning_it_off_replaces_the_droplet() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let mut config = droplet_config("web-1");
+    config.insert("ipv6".to_string(), Value::bool(false));
+    let created = create(&runtime, provider.as_ref(), "droplet", &config);
+    assert!(created["ipv6_address"].is_null(), "{created:?}");
+    let id = text(&created, "id").to_string();
+
+    let mut on = config.clone();
+    on.insert("ipv6".to_string(), Value::bool(true));
+    on.insert("vpc_uuid".to_string(), created["vpc_uuid"].clone());
+    let (planned, replacing) = provider.plan_replacing("droplet", Some(&created), &on).expect("planned");
+    assert!(replacing.is_empty(), "{replacing:?}");
+    assert!(!planned["ipv6_address"].is_known(), "the address is unknown until the action: {planned:?}");
+    let updated = runtime.block_on(provider.update("droplet", &created, &planned)).expect("updated");
+    assert_eq!(text(&updated, "id"), id, "changed in place, not replaced");
+    assert_eq!(updated["ipv6"], Value::bool(true));
+    assert!(text(&updated, "ipv6_address").starts_with("2001:db8::"), "{updated:?}");
+    let actions = prism.requests().iter().filter(|r| **r == format!("POST /v2/droplets/{id}/actions")).count();
+    assert_eq!(actions, 1, "{:?}", prism.requests());
+    assert!(prism.requests().iter().any(|r| r.starts_with("GET /v2/actions/")), "the action was not waited for");
+    let (_, answer) = prism.api("GET", &format!("/v2/droplets/{id}"), None);
+    assert!(answer["droplet"]["features"].as_array().is_some_and(|f| f.contains(&json!("ipv6"))), "{answer}");
+    let read = found(runtime.block_on(provider.read("droplet", &updated)).expect("read"));
+    assert_eq!(read, updated);
+
+    let mut off = on.clone();
+    off.insert("ipv6".to_string(), Value::bool(false));
+    let (_, replacing) = provider.plan_replacing("droplet", Some(&updated), &off).expect("planned");
+    assert_eq!(replacing, ["ipv6"], "turning IPv6 off replaces the Droplet");
+    runtime.block_on(provider.delete("droplet", &updated)).expect("deleted");
+    prism.assert_no_violations();
+}
+
 #[test]
 fn a_size_that_does_not_exist_is_the_apis_message() {
     let prism = Prism::start(&DIGITALOCEAN);
