@@ -244,6 +244,7 @@ fn a_lasting_server_error_is_a_coded_diagnostic_and_a_passing_one_is_retried() {
     assert!(printed.contains("gave up after 6 attempts"), "{printed}");
     assert!(printed.contains("DigitalOcean's side"), "{printed}");
     assert!(!printed.contains(&prism.token), "{printed}");
+    prism.control("fail", json!({"count": 0}));
     assert!(prism.listed("/v2/account/keys", "ssh_keys").is_empty());
 
     prism.control("fail", json!({"count": 2, "status": 500}));

@@ -106,7 +106,11 @@ impl From<LinodeError> for ProviderError {
             ),
             status => (
                 format!("Linode {} failed ({status}): {reasons}", error.operation),
-                "Linode refused a value of the configuration or failed; the message says which",
+                match error.field.as_deref() {
+                    Some("type") => "Linode has no such type: the `linode.types` data source lists them",
+                    Some("region") => "Linode has no such region: the `linode.regions` data source lists them",
+                    _ => "Linode refused a value of the configuration or failed; the message says which",
+                },
             ),
         };
         let retryable = error.is_retryable();
