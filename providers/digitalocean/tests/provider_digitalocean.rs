@@ -1,8 +1,9 @@
 //! The `digitalocean` provider through the provider interface against the DigitalOcean
 //! stand-in behind Prism, which checks every request and response against
 //! DigitalOcean's official API description (`cli/tests/support/prism.rs`): a Droplet
-//! waited for until it is active, changed in place through actions, drifted, imported
-//! and deleted; SSH keys through a 429 storm; a domain and its records over paged lists;
+//! waited for until it is active, changed in place through actions (IPv6 turned on
+//! among them), drifted, imported and deleted; SSH keys through a 429 storm and through
+//! server errors; a domain and its records over paged lists;
 //! a firewall; a VPC a Droplet joins; a volume and its attachment; a reserved IP and
 //! its assignment; the data sources over paged lists; and a bad token.
 

@@ -1,7 +1,8 @@
 //! The `linode` provider through the provider interface against the Linode stand-in
 //! behind Prism, which checks every request and response against Linode's official API
 //! description (`cli/tests/support/prism.rs`): an instance waited for until it runs,
-//! changed in place, drifted, imported and deleted; SSH keys through a 429 storm; a
+//! changed in place, resized to another type, deployed with a StackScript, drifted,
+//! imported and deleted; SSH keys through a 429 storm and through server errors; a
 //! firewall over paged device lists; a domain and its records; and a bad token.
 
 use std::path::PathBuf;
@@ -224,6 +225,63 @@ fn a_new_type_resizes_the_instance_in_place_and_a_smaller_disk_needs_resize_disk
     let read = found(runtime.block_on(provider.read("instance", &shrunk)).expect("read"));
     assert_eq!(read, shrunk);
     runtime.block_on(provider.delete("instance", &shrunk)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+/// An instance deployed with a StackScript sends `stackscript_id` and
+/// `stackscript_data` as Linode's description says (Prism checks them): the stand-in
+/// records the deployment (it runs no script). The data, sensitive and never read back,
+/// stays as configured; a field the script declares left out is Linode's error on
+/// `stackscript_data`.
+#[test]
+fn an_instance_deploys_a_stackscript_with_its_data() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let script = create(
+        &runtime,
+        provider.as_ref(),
+        "stackscript",
+        &attributes(&[
+            ("label", Value::string("greeter")),
+            (
+                "script",
+                Value::string("#!/bin/bash\n# <UDF name=\"greeting\" label=\"The greeting\" />\necho \"$GREETING\"\n"),
+            ),
+            ("images", strings(&["linode/debian12"])),
+        ]),
+    );
+    let script_id: f64 = text(&script, "id").parse().expect("a numeric id");
+    let data = Value::map([("greeting".to_string(), Value::string("hello"))].into_iter().collect());
+    let config = attributes(&[
+        ("region", Value::string("us-east")),
+        ("type", Value::string("g6-nanode-1")),
+        ("image", Value::string("linode/debian12")),
+        ("root_pass", Value::string("a-Long-root-pass-1")),
+        ("stackscript_id", Value::number(script_id)),
+        ("stackscript_data", data.clone()),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "instance", &config);
+    assert_eq!(created["stackscript_id"], Value::number(script_id));
+    assert_eq!(created["stackscript_data"], data);
+    let read = found(runtime.block_on(provider.read("instance", &created)).expect("read"));
+    assert_eq!(read, created, "the write-only settings stay as configured");
+    let deployments = prism.control("deployments", json!({}));
+    let id: u64 = text(&created, "id").parse().expect("a numeric id");
+    assert_eq!(
+        deployments,
+        json!([{"linode_id": id, "stackscript_id": script_id as u64, "stackscript_data": {"greeting": "hello"}}])
+    );
+    let (_, answer) = prism.api("GET", &format!("/linode/stackscripts/{}", text(&script, "id")), None);
+    assert_eq!(answer["deployments_total"], 1, "{answer}");
+
+    let mut without_data = config.clone();
+    without_data.remove("stackscript_data");
+    let planned = provider.plan("instance", None, &without_data).expect("planned");
+    let refused = runtime.block_on(provider.create("instance", &planned)).expect_err("refused");
+    assert_eq!(refused.attribute.as_deref(), Some("stackscript_data"), "{refused:?}");
+    assert!(refused.message.contains("greeting is required"), "{refused:?}");
+    runtime.block_on(provider.delete("instance", &created)).expect("deleted");
     prism.assert_no_violations();
 }
 
