@@ -414,9 +414,9 @@ mod tests {
         let both = env(&[("DIGITALOCEAN_TOKEN", "from-token"), ("DIGITALOCEAN_ACCESS_TOKEN", "from-access")]);
         let access = env(&[("DIGITALOCEAN_ACCESS_TOKEN", "from-access")]);
         let block: Attributes = [("token".to_string(), Value::string("from-block"))].into();
-        assert_eq!(token(&block, &both).as_deref(), Some("from-block"));
-        assert_eq!(token(&Attributes::new(), &both).as_deref(), Some("from-token"));
-        assert_eq!(token(&Attributes::new(), &access).as_deref(), Some("from-access"));
+        assert_eq!(token(&block, both).as_deref(), Some("from-block"));
+        assert_eq!(token(&Attributes::new(), both).as_deref(), Some("from-token"));
+        assert_eq!(token(&Attributes::new(), access).as_deref(), Some("from-access"));
         assert_eq!(token(&Attributes::new(), env(&[])), None);
     }
 }
