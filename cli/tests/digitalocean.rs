@@ -254,6 +254,50 @@ fn a_lasting_server_error_is_a_coded_diagnostic_and_a_passing_one_is_retried() {
     prism.assert_no_violations();
 }
 
+/// `ipv6` turned on is an update in place (the `enable_ipv6` action); turned off, the
+/// plan replaces the Droplet with `ipv6` marked as forcing it, as Terraform plans it,
+/// and the apply makes a new Droplet.
+#[test]
+fn ipv6_turned_on_updates_the_droplet_and_turned_off_replaces_it() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = |ipv6: bool| {
+        format!(
+            "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.droplet web {{\n  name   = \"web-1\"\n  region = \"nyc3\"\n  size   = \"s-1vcpu-1gb\"\n  image  = \"debian-12-x64\"\n  ipv6   = {ipv6}\n}}\n",
+            prism.url
+        )
+    };
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    let droplet_ids =
+        || -> Vec<Json> { prism.listed("/v2/droplets", "droplets").iter().map(|d| d["id"].clone()).collect() };
+    std::fs::write(dir.join("main.infra"), module(false)).expect("write the module");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let first = droplet_ids();
+
+    std::fs::write(dir.join("main.infra"), module(true)).expect("write the module");
+    let plan = infra(&["plan"]);
+    assert!(text(&plan).contains("1 to change"), "{}", text(&plan));
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    assert_eq!(droplet_ids(), first, "updated in place");
+    let droplet = &prism.listed("/v2/droplets", "droplets")[0];
+    assert!(droplet["features"].as_array().is_some_and(|f| f.contains(&json!("ipv6"))), "{droplet}");
+    assert_exit(&infra(&["plan", "--detailed-exitcode"]), 0);
+
+    std::fs::write(dir.join("main.infra"), module(false)).expect("write the module");
+    let plan = infra(&["plan"]);
+    let printed = text(&plan);
+    assert!(printed.contains("must be replaced"), "{printed}");
+    assert!(printed.contains("ipv6") && printed.contains("forces replacement"), "{printed}");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let second = droplet_ids();
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first, "a new Droplet");
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}
+
 /// A region DigitalOcean does not have is refused by `infra check`, before any request:
 /// the set of regions is known, so the validator names the attribute and the choices.
 #[test]
