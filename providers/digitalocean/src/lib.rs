@@ -117,9 +117,13 @@ impl Provider for DigitalOcean {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
             planned.insert(block.name.clone(), value.unwrap_or_else(|| infra_provider_kit::absent_block(block)));
         }
+        // A Droplet whose IPv6 is turned off is replaced (see `plan_replacing`): nothing
+        // is resized, and the engine plans the new Droplet afresh.
         if let (Some(prior), "droplet") = (prior, kind) {
-            droplet::plan_resize(prior, &mut planned)?;
-            droplet::plan_ipv6(prior, &mut planned);
+            if !droplet::disables_ipv6(prior, &planned) {
+                droplet::plan_resize(prior, &mut planned)?;
+                droplet::plan_ipv6(prior, &mut planned);
+            }
         }
         Ok(planned)
     }
