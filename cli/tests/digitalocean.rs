@@ -219,6 +219,102 @@ fn a_droplet_stuck_past_its_timeout_is_an_error_and_is_not_lost() {
     prism.assert_no_violations();
 }
 
+/// A server error that lasts fails the apply with a coded diagnostic that says the fault
+/// is DigitalOcean's (after the client's six attempts and the engine's one retry), and
+/// never shows the token; a passing one is retried until the apply succeeds.
+#[test]
+fn a_lasting_server_error_is_a_coded_diagnostic_and_a_passing_one_is_retried() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.ssh_key admin {{\n  name       = \"admin\"\n  public_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk admin\"\n}}\n",
+        prism.url
+    );
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    prism.control("fail", json!({"count": 1000, "status": 503}));
+    let output = infra(&["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    let printed = printed.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("error[E0610]"), "{printed}");
+    assert!(printed.contains("a server error (503)"), "{printed}");
+    assert!(printed.contains("gave up after 6 attempts"), "{printed}");
+    assert!(printed.contains("DigitalOcean's side"), "{printed}");
+    assert!(!printed.contains(&prism.token), "{printed}");
+    prism.control("fail", json!({"count": 0}));
+    assert!(prism.listed("/v2/account/keys", "ssh_keys").is_empty());
+
+    prism.control("fail", json!({"count": 2, "status": 500}));
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    assert_eq!(prism.listed("/v2/account/keys", "ssh_keys").len(), 1);
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}
+
+/// `ipv6` turned on is an update in place (the `enable_ipv6` action); turned off, the
+/// plan replaces the Droplet with `ipv6` marked as forcing it, as Terraform plans it,
+/// and the apply makes a new Droplet.
+#[test]
+fn ipv6_turned_on_updates_the_droplet_and_turned_off_replaces_it() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = |ipv6: bool| {
+        format!(
+            "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.droplet web {{\n  name   = \"web-1\"\n  region = \"nyc3\"\n  size   = \"s-1vcpu-1gb\"\n  image  = \"debian-12-x64\"\n  ipv6   = {ipv6}\n}}\n",
+            prism.url
+        )
+    };
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    let droplet_ids =
+        || -> Vec<Json> { prism.listed("/v2/droplets", "droplets").iter().map(|d| d["id"].clone()).collect() };
+    std::fs::write(dir.join("main.infra"), module(false)).expect("write the module");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let first = droplet_ids();
+
+    std::fs::write(dir.join("main.infra"), module(true)).expect("write the module");
+    let plan = infra(&["plan"]);
+    assert!(text(&plan).contains("1 to change"), "{}", text(&plan));
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    assert_eq!(droplet_ids(), first, "updated in place");
+    let droplet = &prism.listed("/v2/droplets", "droplets")[0];
+    assert!(droplet["features"].as_array().is_some_and(|f| f.contains(&json!("ipv6"))), "{droplet}");
+    assert_exit(&infra(&["plan", "--detailed-exitcode"]), 0);
+
+    std::fs::write(dir.join("main.infra"), module(false)).expect("write the module");
+    let plan = infra(&["plan"]);
+    let printed = text(&plan);
+    assert!(printed.contains("must be replaced"), "{printed}");
+    assert!(printed.contains("ipv6") && printed.contains("forces replacement"), "{printed}");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let second = droplet_ids();
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first, "a new Droplet");
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}
+
+/// A region DigitalOcean does not have is refused by `infra check`, before any request:
+/// the set of regions is known, so the validator names the attribute and the choices.
+#[test]
+fn a_region_that_does_not_exist_fails_infra_check() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = "provider digitalocean {\n  api_url = \"http://127.0.0.1:9\"\n}\n\nresource digitalocean.droplet web {\n  name   = \"web-1\"\n  region = \"mars1\"\n  size   = \"s-1vcpu-1gb\"\n  image  = \"debian-12-x64\"\n}\n";
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let output = command(dir, &["check"]).env_remove("DIGITALOCEAN_TOKEN").output().expect("infra runs");
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    assert!(printed.contains("error[E0406]"), "a diagnostic with a code: {printed}");
+    assert!(printed.contains("`mars1` is not a value `region` accepts"), "{printed}");
+    assert!(printed.contains("region = \"mars1\""), "the diagnostic shows the attribute: {printed}");
+    assert!(printed.contains("nyc3"), "the help names the regions: {printed}");
+}
+
 fn droplet_module(prism: &Prism, size: &str, resize_disk: &str) -> String {
     format!(
         "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.droplet web {{\n  name        = \"web-1\"\n  region      = \"nyc3\"\n  size        = \"{size}\"\n  image       = \"debian-12-x64\"\n  resize_disk = {resize_disk}\n}}\n",

@@ -221,7 +221,7 @@ fn a_web_server_is_applied_planned_drifted_updated_and_destroyed() {
 }
 
 #[test]
-fn a_bad_token_or_region_is_a_diagnostic_saying_what_to_fix_without_the_token() {
+fn a_bad_token_region_or_type_is_a_diagnostic_saying_what_to_fix_without_the_token() {
     let prism = Prism::start(&LINODE);
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = temp.path();
@@ -256,6 +256,56 @@ fn a_bad_token_or_region_is_a_diagnostic_saying_what_to_fix_without_the_token() 
     assert!(printed.contains("region = \"mars-1\""), "the diagnostic shows the attribute: {printed}");
     assert!(printed.contains("error[E"), "a diagnostic with a code: {printed}");
     assert!(prism.listed("/linode/instances").is_empty());
+
+    // A type Linode does not have: the API's message, on the `type` attribute.
+    let source = format!(
+        "provider linode {{\n  api_url = \"{}\"\n}}\n\nresource linode.instance web {{\n  region = \"us-east\"\n  type   = \"g6-imaginary-64\"\n}}\n",
+        prism.url
+    );
+    write_module(dir, &source);
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    assert!(printed.contains("type   = \"g6-imaginary-64\""), "the diagnostic shows the attribute: {printed}");
+    // The message as read, without the diagnostic's line breaks and margins.
+    let printed = printed.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("`type`: A valid plan type by that ID was not found"), "{printed}");
+    assert!(printed.contains("the `linode.types` data source lists them"), "{printed}");
+    assert!(printed.contains("error[E0610]"), "a diagnostic with a code: {printed}");
+    assert!(prism.listed("/linode/instances").is_empty());
+    prism.assert_no_violations();
+}
+
+/// A server error that lasts fails the apply with a coded diagnostic that says the fault
+/// is Linode's (after the client's six attempts and the engine's one retry), and never
+/// shows the token; a passing one is retried until the apply succeeds.
+#[test]
+fn a_lasting_server_error_is_a_coded_diagnostic_and_a_passing_one_is_retried() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = format!(
+        "provider linode {{\n  api_url = \"{}\"\n}}\n\nresource linode.sshkey k {{\n  label   = \"k\"\n  ssh_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk k\"\n}}\n",
+        prism.url
+    );
+    write_module(dir, &source);
+    prism.control("fail", json!({"count": 1000, "status": 500}));
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    let printed = printed.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("error[E0610]"), "{printed}");
+    assert!(printed.contains("a server error (500)"), "{printed}");
+    assert!(printed.contains("gave up after 6 attempts"), "{printed}");
+    assert!(printed.contains("Linode's side"), "{printed}");
+    assert_no_secrets(&prism, &output);
+    prism.control("fail", json!({"count": 0}));
+    assert!(prism.listed("/profile/sshkeys").is_empty());
+
+    prism.control("fail", json!({"count": 2, "status": 503}));
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(prism.listed("/profile/sshkeys").len(), 1);
+    assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
     prism.assert_no_violations();
 }
 

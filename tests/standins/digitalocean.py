@@ -16,16 +16,19 @@ What it simulates besides plain state:
 - a Droplet action is `in-progress` for the first GET of `/v2/actions/ID`, then
   `completed`, and takes effect when it is made; `resize` needs the Droplet off
   (`power_off`) and never shrinks its disk, `power_off` of one already off (and
-  `power_on` of one already on) is a 422, as DigitalOcean answers;
+  `power_on` of one already on) is a 422, as DigitalOcean answers; `enable_ipv6` gives
+  the Droplet its public IPv6 address (there is no action that takes it away);
 - a volume action (`attach`, `detach`, `resize`) completes the same way; an attached
   volume cannot be deleted;
 - a VPC without `ip_range` gets a /24 of 10.100.0.0/14;
 - lists are paged (`page`, `per_page`) with `links.pages.next`, never more than
   `max_page_size` a page;
-- throttling: the next N requests are answered 429 with a `Retry-After` header.
+- throttling: the next N requests are answered 429 with a `Retry-After` header;
+- server errors: the next N requests are answered with a 5xx status (500 or 503).
 
 Test controls, on this server's own port and never through Prism, under `/__standin/`:
-`POST throttle {"count": N, "retry_after": SECONDS}`, `POST page_size {"max": N}`,
+`POST throttle {"count": N, "retry_after": SECONDS}`, `POST fail {"count": N, "status":
+500}`, `POST page_size {"max": N}`,
 `POST stuck {"stuck": true}` (new Droplets never leave `new`), `GET requests` (every
 request seen, as "METHOD PATH" lines, controls excluded).
 """
@@ -53,6 +56,7 @@ STATE = {
     "volumes": {},
     "reserved_ips": {},
     "throttle": {"count": 0, "retry_after": 1},
+    "fail": {"count": 0, "status": 500},
     "max_page_size": 200,
     "stuck": False,
     "requests": [],
@@ -118,7 +122,7 @@ class Failure(Exception):
 
 
 ERROR_IDS = {400: "bad_request", 401: "unauthorized", 404: "not_found", 422: "unprocessable_entity",
-             429: "too_many_requests"}
+             429: "too_many_requests", 500: "server_error", 503: "service_unavailable"}
 
 
 def need(body, *names):
@@ -191,7 +195,6 @@ def droplet_create(body):
         raise Failure(422, "The VPC does not exist.")
     droplet_id = new_id()
     features = ["private_networking"] + [f for f in ("backups", "ipv6", "monitoring") if body.get(f)]
-    v6 = [{"ip_address": f"2001:db8::{droplet_id:x}", "netmask": 64, "gateway": "2001:db8::1", "type": "public"}]
     droplet = {
         "id": droplet_id, "name": body["name"], "memory": size["memory"], "vcpus": size["vcpus"],
         "disk": size["disk"], "locked": False, "status": "new", "_gets": SETTLE_GETS - 1,
@@ -206,7 +209,7 @@ def droplet_create(body):
                 {"ip_address": f"192.0.2.{droplet_id % 250 + 1}", "netmask": "255.255.255.0",
                  "gateway": "192.0.2.254", "type": "public"},
             ],
-            "v6": v6 if body.get("ipv6") else [],
+            "v6": ipv6_networks(droplet_id) if body.get("ipv6") else [],
         },
         "_user_data": body.get("user_data"),
     }
@@ -216,6 +219,10 @@ def droplet_create(body):
     action = action_create(droplet_id, "create")
     links = {"actions": [{"id": action["id"], "rel": "create", "href": f"https://api.digitalocean.com/v2/actions/{action['id']}"}]}
     return 202, {"droplet": public(droplet), "links": links}
+
+
+def ipv6_networks(droplet_id):
+    return [{"ip_address": f"2001:db8::{droplet_id:x}", "netmask": 64, "gateway": "2001:db8::1", "type": "public"}]
 
 
 def droplet_get(droplet_id):
@@ -262,6 +269,10 @@ def droplet_action(droplet_id, body):
         droplet["status"] = "active"
     elif kind == "resize":
         droplet_resize(droplet, body)
+    elif kind == "enable_ipv6":
+        if "ipv6" not in droplet["features"]:
+            droplet["features"].append("ipv6")
+            droplet["networks"]["v6"] = ipv6_networks(droplet["id"])
     else:
         raise Failure(422, f"the stand-in does not model the `{kind}` action")
     return 201, {"action": public(action_create(int(droplet_id), kind))}
@@ -656,6 +667,8 @@ class Handler(BaseHTTPRequestHandler):
     def control(self, path, body):
         if path == "/__standin/throttle":
             STATE["throttle"] = {"count": body["count"], "retry_after": body.get("retry_after", 1)}
+        elif path == "/__standin/fail":
+            STATE["fail"] = {"count": body["count"], "status": body.get("status", 500)}
         elif path == "/__standin/page_size":
             STATE["max_page_size"] = body["max"]
         elif path == "/__standin/stuck":
@@ -683,6 +696,11 @@ class Handler(BaseHTTPRequestHandler):
             if throttle["count"] > 0:
                 throttle["count"] -= 1
                 return self.failure(429, "API Rate limit exceeded.", [("Retry-After", str(throttle["retry_after"]))])
+            fail = STATE["fail"]
+            if fail["count"] > 0:
+                fail["count"] -= 1
+                message = "Service unavailable." if fail["status"] == 503 else "Server was unable to give you a response."
+                return self.failure(fail["status"], message)
             try:
                 status, document = route(self.command, path, body, parse_qs(url.query))
             except Failure as failure:

@@ -15,12 +15,22 @@ What it simulates besides plain state:
   first two GETs that see it, then `running` (`offline` when created with
   `booted: false` or shut down);
 - lists are paged (`page`, `page_size`), never more than `max_page_size` a page;
-- throttling: the next N requests are answered 429 with a `Retry-After` header.
+- a resize (`POST /linode/instances/ID/resize`) is `migrating` for the first two GETs,
+  then back to the status it had, with the new type and specs (the type changes only
+  then); a type whose disk is smaller than the disk deployed is refused unless
+  `allow_auto_disk_resize` (true by default) lets the disk shrink with it;
+- a StackScript deployment (`stackscript_id`, `stackscript_data` on create) is checked
+  (the script exists, takes the image, gets every field it declares without a default)
+  and recorded; the script is never run;
+- throttling: the next N requests are answered 429 with a `Retry-After` header;
+- server errors: the next N requests are answered with a 5xx status (500 or 503).
 
 Test controls, on this server's own port and never through Prism, under `/__standin/`:
-`POST throttle {"count": N, "retry_after": SECONDS}`, `POST page_size {"max": N}`,
-`POST settle {"gets": N}` (how long an instance stays `provisioning`),
-`GET requests` (every request seen, as "METHOD PATH" lines, controls excluded).
+`POST throttle {"count": N, "retry_after": SECONDS}`, `POST fail {"count": N, "status":
+500}`, `POST page_size {"max": N}`, `POST settle {"gets": N}` (how long an instance stays
+`provisioning`), `GET requests` (every request seen, as "METHOD PATH" lines, controls
+excluded), `GET deployments` (every StackScript deployment: `linode_id`,
+`stackscript_id`, `stackscript_data`).
 """
 
 import json
@@ -43,6 +53,8 @@ STATE = {
     "volumes": {},
     "stackscripts": {},
     "throttle": {"count": 0, "retry_after": 1},
+    "fail": {"count": 0, "status": 500},
+    "deployments": [],
     "max_page_size": 500,
     # GETs an instance in a passing status takes to reach its lasting status (a test
     # may change it: `POST /__standin/settle`).
@@ -114,12 +126,14 @@ def find(collection, object_id):
 # --- instances -------------------------------------------------------------------------
 
 def settle(instance):
-    """One GET's worth of progress for an instance in a passing status."""
+    """One GET's worth of progress for an instance in a passing status: when it ends, the
+    status it was heading for and what else changes then (a resize's type)."""
     pending = instance.get("_pending")
     if pending is None:
         return
     if pending["gets"] <= 0:
         instance["status"] = pending["status"]
+        instance.update(pending.get("changes", {}))
         del instance["_pending"]
     else:
         pending["gets"] -= 1
@@ -143,6 +157,7 @@ def instance_create(body):
     if body.get("private_ip"):
         ipv4.append(f"192.168.{instance_id // 250 % 250}.{instance_id % 250 + 1}")
     instance_type = next(t for t in TYPES if t["id"] == body["type"])
+    deployment = stackscript_deployment(body)
     stamp = now()
     instance = {
         "id": instance_id,
@@ -158,7 +173,9 @@ def instance_create(body):
         "watchdog_enabled": True,
         "created": stamp,
         "updated": stamp,
-        "specs": {key: instance_type[key] for key in ("disk", "memory", "vcpus", "transfer", "gpus")},
+        "specs": specs(instance_type),
+        # The disk deployed from the image, in MB: the whole plan's (Linode's default).
+        "_disk": instance_type["disk"] if body.get("image") else 0,
         "alerts": {"cpu": 90, "io": 10000, "network_in": 10, "network_out": 10, "transfer_quota": 80},
         "backups": {"enabled": bool(body.get("backups_enabled")), "available": False,
                     "schedule": {"day": "Scheduling", "window": "Scheduling"}},
@@ -166,7 +183,57 @@ def instance_create(body):
     booted = body.get("booted", True) and bool(body.get("image"))
     passing(instance, "provisioning", "running" if booted else "offline")
     STATE["instances"][str(instance_id)] = instance
+    if deployment:
+        STATE["deployments"].append({"linode_id": instance_id, **deployment})
     return instance
+
+
+def specs(instance_type):
+    return {key: instance_type[key] for key in ("disk", "memory", "vcpus", "transfer", "gpus")}
+
+
+def stackscript_deployment(body):
+    """The StackScript a create deploys, checked as Linode checks it: the script exists,
+    lists the image, and gets every user-defined field it declares without a default."""
+    if body.get("stackscript_id") is None:
+        if body.get("stackscript_data"):
+            raise Failure(400, "stackscript_data requires a stackscript_id", "stackscript_data")
+        return None
+    script = STATE["stackscripts"].get(str(body["stackscript_id"]))
+    if script is None:
+        raise Failure(400, "StackScript not found", "stackscript_id")
+    if not body.get("image") or body["image"] not in script["images"]:
+        raise Failure(400, "StackScript cannot be deployed to this image", "image")
+    data = body.get("stackscript_data") or {}
+    for field in script["user_defined_fields"]:
+        if "default" not in field and field["name"] not in data:
+            raise Failure(400, f"{field['name']} is required", "stackscript_data")
+    script["deployments_total"] += 1
+    script["deployments_active"] += 1
+    return {"stackscript_id": script["id"], "stackscript_data": data}
+
+
+def instance_resize(instance, body):
+    """A resize to another type: the Linode is `migrating`, then back to the status it
+    had, of the new type. A plan with a smaller disk than the one deployed needs
+    `allow_auto_disk_resize` (true by default), which shrinks the disk with it."""
+    need(body, "type")
+    new_type = next((t for t in TYPES if t["id"] == body["type"]), None)
+    if new_type is None:
+        raise Failure(400, "A valid plan type by that ID was not found", "type")
+    if new_type["id"] == instance["type"]:
+        raise Failure(400, "Linode is already running this service plan.", "type")
+    if instance["status"] not in ("running", "offline"):
+        raise Failure(400, f"Linode busy: it is {instance['status']}")
+    auto_disk = body.get("allow_auto_disk_resize", True)
+    if new_type["disk"] < instance["_disk"] and not auto_disk:
+        raise Failure(400, "The Linode has allocated more disk than the new service plan allows. "
+                      "Delete or resize disks smaller.", "type")
+    if auto_disk and instance["_disk"]:
+        instance["_disk"] = new_type["disk"]
+    passing(instance, "migrating", instance["status"])
+    instance["_pending"]["changes"] = {"type": new_type["id"], "specs": specs(new_type)}
+    return {}
 
 
 def instance_update(instance, body):
@@ -438,6 +505,7 @@ ROUTES = [
     ("GET", r"/linode/instances/(\d+)", lambda g, b, q: instance_get(g[0])),
     ("PUT", r"/linode/instances/(\d+)", lambda g, b, q: instance_update(find("instances", g[0]), b)),
     ("DELETE", r"/linode/instances/(\d+)", lambda g, b, q: instance_delete(g[0])),
+    ("POST", r"/linode/instances/(\d+)/resize", lambda g, b, q: instance_resize(find("instances", g[0]), b)),
     ("POST", r"/linode/instances/(\d+)/(boot|shutdown|reboot|backups/enable|backups/cancel)",
      lambda g, b, q: instance_action(find("instances", g[0]), g[1], b)),
     ("GET", r"/profile/sshkeys", lambda g, b, q: sorted_values("sshkeys")),
@@ -516,6 +584,10 @@ class Handler(BaseHTTPRequestHandler):
     def control(self, path, body):
         if path == "/__standin/throttle":
             STATE["throttle"] = {"count": body["count"], "retry_after": body.get("retry_after", 1)}
+        elif path == "/__standin/fail":
+            STATE["fail"] = {"count": body["count"], "status": body.get("status", 500)}
+        elif path == "/__standin/deployments":
+            return self.answer(200, STATE["deployments"])
         elif path == "/__standin/page_size":
             STATE["max_page_size"] = body["max"]
         elif path == "/__standin/settle":
@@ -550,6 +622,11 @@ class Handler(BaseHTTPRequestHandler):
                 throttle["count"] -= 1
                 return self.answer(429, {"errors": [{"reason": "Too many requests"}]},
                                    [("Retry-After", str(throttle["retry_after"]))])
+            fail = STATE["fail"]
+            if fail["count"] > 0:
+                fail["count"] -= 1
+                reason = "Service Unavailable" if fail["status"] == 503 else "Internal Server Error"
+                return self.answer(fail["status"], {"errors": [{"reason": reason}]})
             try:
                 result = route(self.command, path, body, parse_qs(url.query))
             except Failure as failure:

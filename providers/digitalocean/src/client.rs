@@ -67,7 +67,8 @@ impl From<ApiError> for ProviderError {
             ),
             401 => (
                 format!("DigitalOcean refused the token to {operation} (401 Unauthorized): {message}"),
-                "set `token` in `provider digitalocean`, or DIGITALOCEAN_TOKEN, to a valid personal access token",
+                "set `token` in `provider digitalocean`, or DIGITALOCEAN_TOKEN (or DIGITALOCEAN_ACCESS_TOKEN), to a \
+                 valid personal access token",
             ),
             403 => (
                 format!("the token may not {operation} (403 Forbidden): {message}"),
@@ -81,6 +82,11 @@ impl From<ApiError> for ProviderError {
             404 => (
                 format!("DigitalOcean found nothing to {operation} (404): {message}"),
                 "the object no longer exists or the id is wrong; check the value the configuration refers to",
+            ),
+            status if status >= 500 => (
+                format!("DigitalOcean could not {operation}: a server error ({status}): {message}"),
+                "the fault is on DigitalOcean's side, not in the configuration: apply again later \
+                 (status.digitalocean.com tells of incidents)",
             ),
             status => (
                 format!("DigitalOcean could not {operation} ({status}): {message}"),
@@ -216,6 +222,10 @@ impl Client {
                     let wait = error.retry_after.unwrap_or_else(|| backoff(attempt, BASE_BACKOFF, MAX_BACKOFF));
                     tokio::time::sleep(wait).await;
                 }
+                Err(mut error) if error.is_retryable() => {
+                    error.message.push_str(&format!("; gave up after {MAX_ATTEMPTS} attempts"));
+                    return Err(error);
+                }
                 other => return other,
             }
         }
@@ -295,6 +305,14 @@ mod tests {
         let document = json!({"id": "unprocessable_entity", "message": "Name is invalid"});
         assert_eq!(message(&document, 422), "Name is invalid");
         assert_eq!(message(&json!({}), 502), "HTTP status 502");
+    }
+
+    #[test]
+    fn a_server_error_says_the_fault_is_digitaloceans() {
+        let provider_error = ProviderError::from(ApiError::new("create the SSH key", 500, "Server error"));
+        assert!(provider_error.message.contains("a server error (500)"), "{}", provider_error.message);
+        assert!(provider_error.help.as_deref().unwrap_or_default().contains("DigitalOcean's side"));
+        assert!(provider_error.retryable);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `digitalocean.droplet`: create a Droplet and wait until it is `active`; read it back;
-//! resize it (power off, resize, power on), rename it, switch its backups and change its
-//! tags in place (each a Droplet action or a tag's resources, waited for). Write-only
+//! resize it (power off, resize, power on), rename it, switch its backups, turn IPv6 on
+//! and change its tags in place (each a Droplet action or a tag's resources, waited for). Write-only
 //! settings (`ssh_keys`, `user_data`, `resize_disk`) are kept as the state has them,
 //! since the API never returns them.
 
@@ -140,6 +140,9 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
     if let Some(name) = text(planned, "name").filter(|_| changed("name")) {
         act(client, &droplet_id, json!({"type": "rename", "name": name})).await?;
     }
+    if flag(planned, "ipv6") == Some(true) && changed("ipv6") {
+        act(client, &droplet_id, json!({"type": "enable_ipv6"})).await?;
+    }
     if let Some(backups) = flag(planned, "backups").filter(|_| changed("backups")) {
         let action = if backups { "enable_backups" } else { "disable_backups" };
         act(client, &droplet_id, json!({"type": action})).await?;
@@ -191,6 +194,21 @@ pub fn plan_resize(prior: &Attributes, planned: &mut Attributes) -> ProviderResu
         planned.insert(name.to_string(), Value::unknown(infra_compiler::types::Type::Number));
     }
     Ok(())
+}
+
+/// Whether the plan turns IPv6 off, which DigitalOcean cannot do: it replaces the
+/// Droplet, as Terraform's provider does.
+pub fn disables_ipv6(prior: &Attributes, planned: &Attributes) -> bool {
+    flag(prior, "ipv6") == Some(true) && flag(planned, "ipv6") != Some(true)
+}
+
+/// What a plan says about IPv6 turned on for a Droplet kept in place (`planned`'s id is
+/// the prior's): its address is unknown until the action has run.
+pub fn plan_ipv6(prior: &Attributes, planned: &mut Attributes) {
+    let in_place = known(planned, "id").is_some();
+    if in_place && flag(prior, "ipv6") != Some(true) && flag(planned, "ipv6") == Some(true) {
+        planned.insert("ipv6_address".to_string(), Value::unknown(infra_compiler::types::Type::String));
+    }
 }
 
 /// The disk, in GB, of DigitalOcean's Basic sizes (its published size list); the plan

@@ -50,16 +50,23 @@ impl ProviderFactory for DigitalOceanFactory {
 
     fn configure(&self, config: &Attributes, _context: &ProviderContext) -> ProviderResult<Arc<dyn Provider>> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let token = text(config, "token").or_else(|| env("DIGITALOCEAN_TOKEN")).ok_or_else(|| {
-            ProviderError::new("no DigitalOcean token set")
-                .on_attribute("token")
-                .with_help("set `token` in `provider digitalocean`, or DIGITALOCEAN_TOKEN, to a personal access token")
+        let token = token(config, env).ok_or_else(|| {
+            ProviderError::new("no DigitalOcean token set").on_attribute("token").with_help(
+                "set `token` in `provider digitalocean`, or DIGITALOCEAN_TOKEN (or DIGITALOCEAN_ACCESS_TOKEN), to a \
+                 personal access token",
+            )
         })?;
         let api_url =
             text(config, "api_url").or_else(|| env("DIGITALOCEAN_API_URL")).unwrap_or(DEFAULT_API_URL.to_string());
         let client = Client::new(&api_url, &token)?;
         Ok(Arc::new(DigitalOcean { schema: self.schema.clone(), client, listed: ListedReads::default() }))
     }
+}
+
+/// The token: the block's `token`, else DIGITALOCEAN_TOKEN, else
+/// DIGITALOCEAN_ACCESS_TOKEN, in the order Terraform's provider reads them.
+fn token(config: &Attributes, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    text(config, "token").or_else(|| env("DIGITALOCEAN_TOKEN")).or_else(|| env("DIGITALOCEAN_ACCESS_TOKEN"))
 }
 
 struct DigitalOcean {
@@ -110,10 +117,31 @@ impl Provider for DigitalOcean {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
             planned.insert(block.name.clone(), value.unwrap_or_else(|| infra_provider_kit::absent_block(block)));
         }
+        // A Droplet whose IPv6 is turned off is replaced (see `plan_replacing`): nothing
+        // is resized, and the engine plans the new Droplet afresh.
         if let (Some(prior), "droplet") = (prior, kind) {
-            droplet::plan_resize(prior, &mut planned)?;
+            if !droplet::disables_ipv6(prior, &planned) {
+                droplet::plan_resize(prior, &mut planned)?;
+                droplet::plan_ipv6(prior, &mut planned);
+            }
         }
         Ok(planned)
+    }
+
+    /// A Droplet whose `ipv6` goes from true to false is replaced: DigitalOcean has an
+    /// action that turns IPv6 on, none that turns it off.
+    fn plan_replacing(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        let planned = self.plan(kind, prior, config)?;
+        let replacing = match (kind, prior) {
+            ("droplet", Some(prior)) if droplet::disables_ipv6(prior, &planned) => vec!["ipv6".to_string()],
+            _ => Vec::new(),
+        };
+        Ok((planned, replacing))
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
@@ -376,4 +404,23 @@ fn read_fields(document: &Json, current: &Attributes, names: &[&str]) -> Attribu
         .iter()
         .map(|name| (name.to_string(), read_back(from_json(&document[*name]), attribute(current, name))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_comes_from_the_block_then_digitalocean_token_then_digitalocean_access_token() {
+        let env = |names: &'static [(&'static str, &'static str)]| {
+            move |name: &str| names.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        };
+        let both = env(&[("DIGITALOCEAN_TOKEN", "from-token"), ("DIGITALOCEAN_ACCESS_TOKEN", "from-access")]);
+        let access = env(&[("DIGITALOCEAN_ACCESS_TOKEN", "from-access")]);
+        let block: Attributes = [("token".to_string(), Value::string("from-block"))].into();
+        assert_eq!(token(&block, both).as_deref(), Some("from-block"));
+        assert_eq!(token(&Attributes::new(), both).as_deref(), Some("from-token"));
+        assert_eq!(token(&Attributes::new(), access).as_deref(), Some("from-access"));
+        assert_eq!(token(&Attributes::new(), env(&[])), None);
+    }
 }

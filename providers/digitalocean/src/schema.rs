@@ -83,7 +83,11 @@ fn droplet() -> Schema {
                 .force_new_only_if_set(),
             tags(),
             string("vpc_uuid", "The VPC it joins; the region's default VPC when left out.").also_computed().force_new(),
-            flag("ipv6", "Whether it has a public IPv6 address; false by default.").force_new(),
+            flag(
+                "ipv6",
+                "Whether it has a public IPv6 address; false by default. Turned on in place (the `enable_ipv6` \
+                 action); turning it off replaces the Droplet, as in Terraform: DigitalOcean cannot take it away.",
+            ),
             flag("monitoring", "Whether the monitoring agent is installed; false by default.").force_new(),
             flag("backups", "Whether weekly backups are on; false by default; changed in place."),
             flag(
@@ -366,7 +370,8 @@ pub fn schema() -> ProviderSchema {
     let config = Schema {
         description: "How to reach the DigitalOcean API; each setting falls back to the environment.".to_string(),
         attributes: vec![
-            string("token", "A personal access token; else DIGITALOCEAN_TOKEN.").sensitive(),
+            string("token", "A personal access token; else DIGITALOCEAN_TOKEN, else DIGITALOCEAN_ACCESS_TOKEN.")
+                .sensitive(),
             string("api_url", "The API's address; else DIGITALOCEAN_API_URL, else `https://api.digitalocean.com`."),
         ],
         blocks: Vec::new(),

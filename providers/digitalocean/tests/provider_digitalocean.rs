@@ -1,8 +1,9 @@
 //! The `digitalocean` provider through the provider interface against the DigitalOcean
 //! stand-in behind Prism, which checks every request and response against
 //! DigitalOcean's official API description (`cli/tests/support/prism.rs`): a Droplet
-//! waited for until it is active, changed in place through actions, drifted, imported
-//! and deleted; SSH keys through a 429 storm; a domain and its records over paged lists;
+//! waited for until it is active, changed in place through actions (IPv6 turned on
+//! among them), drifted, imported and deleted; SSH keys through a 429 storm and through
+//! server errors; a domain and its records over paged lists;
 //! a firewall; a VPC a Droplet joins; a volume and its attachment; a reserved IP and
 //! its assignment; the data sources over paged lists; and a bad token.
 
@@ -158,6 +159,46 @@ fn a_droplet_is_active_before_create_returns_and_is_changed_drifted_imported_and
     prism.assert_no_violations();
 }
 
+/// IPv6 turned on is changed in place (the `enable_ipv6` action, waited for), its
+/// address unknown until then; turned off, the Droplet is replaced, as Terraform does:
+/// DigitalOcean has no action that takes IPv6 away.
+#[test]
+fn ipv6_is_turned_on_in_place_and_turning_it_off_replaces_the_droplet() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let mut config = droplet_config("web-1");
+    config.insert("ipv6".to_string(), Value::bool(false));
+    let created = create(&runtime, provider.as_ref(), "droplet", &config);
+    assert!(created["ipv6_address"].is_null(), "{created:?}");
+    let id = text(&created, "id").to_string();
+
+    let mut on = config.clone();
+    on.insert("ipv6".to_string(), Value::bool(true));
+    on.insert("vpc_uuid".to_string(), created["vpc_uuid"].clone());
+    let (planned, replacing) = provider.plan_replacing("droplet", Some(&created), &on).expect("planned");
+    assert!(replacing.is_empty(), "{replacing:?}");
+    assert!(!planned["ipv6_address"].is_known(), "the address is unknown until the action: {planned:?}");
+    let updated = runtime.block_on(provider.update("droplet", &created, &planned)).expect("updated");
+    assert_eq!(text(&updated, "id"), id, "changed in place, not replaced");
+    assert_eq!(updated["ipv6"], Value::bool(true));
+    assert!(text(&updated, "ipv6_address").starts_with("2001:db8::"), "{updated:?}");
+    let actions = prism.requests().iter().filter(|r| **r == format!("POST /v2/droplets/{id}/actions")).count();
+    assert_eq!(actions, 1, "{:?}", prism.requests());
+    assert!(prism.requests().iter().any(|r| r.starts_with("GET /v2/actions/")), "the action was not waited for");
+    let (_, answer) = prism.api("GET", &format!("/v2/droplets/{id}"), None);
+    assert!(answer["droplet"]["features"].as_array().is_some_and(|f| f.contains(&json!("ipv6"))), "{answer}");
+    let read = found(runtime.block_on(provider.read("droplet", &updated)).expect("read"));
+    assert_eq!(read, updated);
+
+    let mut off = on.clone();
+    off.insert("ipv6".to_string(), Value::bool(false));
+    let (_, replacing) = provider.plan_replacing("droplet", Some(&updated), &off).expect("planned");
+    assert_eq!(replacing, ["ipv6"], "turning IPv6 off replaces the Droplet");
+    runtime.block_on(provider.delete("droplet", &updated)).expect("deleted");
+    prism.assert_no_violations();
+}
+
 #[test]
 fn a_size_that_does_not_exist_is_the_apis_message() {
     let prism = Prism::start(&DIGITALOCEAN);
@@ -194,6 +235,45 @@ fn throttled_requests_wait_as_retry_after_says_and_succeed() {
     let updated = update(&runtime, provider.as_ref(), "ssh_key", &created, &renamed);
     assert_eq!(text(&updated, "name"), "desk");
     runtime.block_on(provider.delete("ssh_key", &updated)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+/// Server errors are retried with a backoff that doubles (250 ms, 500 ms, 1 s: no
+/// `Retry-After` to go by), and the request then succeeds.
+#[test]
+fn server_errors_are_retried_with_backoff_and_succeed() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 3, "status": 500}));
+    let config = attributes(&[("name", Value::string("laptop")), ("public_key", Value::string(KEY))]);
+    let start = std::time::Instant::now();
+    let created = create(&runtime, provider.as_ref(), "ssh_key", &config);
+    let elapsed = start.elapsed();
+    assert!(elapsed >= std::time::Duration::from_millis(1750), "no backoff between the retries: {elapsed:?}");
+    let posts = prism.requests().iter().filter(|r| *r == "POST /v2/account/keys").count();
+    assert_eq!(posts, 4, "{:?}", prism.requests());
+    assert_eq!(text(&created, "name"), "laptop");
+    prism.assert_no_violations();
+}
+
+/// A server error that lasts is given up after six attempts, as an error that says the
+/// fault is DigitalOcean's and that the engine may retry once more.
+#[test]
+fn a_lasting_server_error_is_given_up_with_a_clear_error() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 1000, "status": 503}));
+    let config = attributes(&[("name", Value::string("k")), ("public_key", Value::string(KEY))]);
+    let planned = provider.plan("ssh_key", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("ssh_key", &planned)).expect_err("given up");
+    assert!(error.message.contains("a server error (503)"), "{error:?}");
+    assert!(error.message.contains("gave up after 6 attempts"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("DigitalOcean's side"), "{error:?}");
+    assert!(error.retryable);
+    let posts = prism.requests().iter().filter(|r| *r == "POST /v2/account/keys").count();
+    assert_eq!(posts, 6, "{:?}", prism.requests());
     prism.assert_no_violations();
 }
 

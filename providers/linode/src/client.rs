@@ -59,6 +59,12 @@ impl LinodeError {
         }
     }
 
+    /// The error, on `field` when Linode's answer names no field of its own.
+    pub fn on_field(mut self, field: &str) -> LinodeError {
+        self.field.get_or_insert_with(|| field.to_string());
+        self
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.status == 404
     }
@@ -93,9 +99,18 @@ impl From<LinodeError> for ProviderError {
                 format!("Linode {} found nothing (404): {reasons}", error.operation),
                 "the object no longer exists or the id is wrong; check the value the configuration refers to",
             ),
+            status if status >= 500 => (
+                format!("Linode could not {}: a server error ({status}): {reasons}", error.operation),
+                "the fault is on Linode's side, not in the configuration: apply again later (status.linode.com \
+                 tells of incidents)",
+            ),
             status => (
                 format!("Linode {} failed ({status}): {reasons}", error.operation),
-                "Linode refused a value of the configuration or failed; the message says which",
+                match error.field.as_deref() {
+                    Some("type") => "Linode has no such type: the `linode.types` data source lists them",
+                    Some("region") => "Linode has no such region: the `linode.regions` data source lists them",
+                    _ => "Linode refused a value of the configuration or failed; the message says which",
+                },
             ),
         };
         let retryable = error.is_retryable();
@@ -211,6 +226,10 @@ impl Client {
                     let wait = error.retry_after.unwrap_or_else(|| backoff(attempt));
                     tokio::time::sleep(wait).await;
                 }
+                Err(mut error) if error.is_retryable() => {
+                    error.reasons.push(format!("gave up after {MAX_ATTEMPTS} attempts"));
+                    return Err(error);
+                }
                 other => return other,
             }
         }
@@ -312,6 +331,15 @@ mod tests {
         let document = json!({"errors": [{"field": "label", "reason": "too short"}, {"reason": "no"}]});
         assert_eq!(reasons(&document, 400), ["`label`: too short", "no"]);
         assert_eq!(reasons(&json!({}), 502), ["HTTP status 502"]);
+    }
+
+    #[test]
+    fn a_server_error_says_the_fault_is_linodes() {
+        let error = LinodeError::new("create the SSH key", 503, "Service Unavailable".to_string());
+        let provider_error = ProviderError::from(error);
+        assert!(provider_error.message.contains("a server error (503)"), "{}", provider_error.message);
+        assert!(provider_error.help.as_deref().unwrap_or_default().contains("Linode's side"));
+        assert!(provider_error.retryable);
     }
 
     #[test]

@@ -1,17 +1,19 @@
 //! `linode.instance`: create a Linode and wait until it runs (or is `offline`, with
-//! `booted = false`); read it back; change its label, tags, watchdog, backups and power
-//! in place. Write-only settings (`root_pass`, `authorized_keys`, the StackScript's) are
-//! kept as the state has them, since the API never returns them.
+//! `booted = false`); read it back; resize it to another type, and change its label,
+//! tags, watchdog, backups and power in place. Write-only settings (`root_pass`,
+//! `authorized_keys`, the StackScript's, `resize_disk`) are kept as the state has them,
+//! since the API never returns them.
 
 use std::time::{Duration, Instant};
 
+use infra_compiler::types::Type;
 use infra_provider_kit::timeout;
 use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
 use super::client::{Client, LinodeError, LinodeResult};
-use super::{attribute, body_of, flag, found, from_json, id, json_strings, strings, text, to_json, unordered};
+use super::{attribute, body_of, flag, found, from_json, id, json_strings, known, strings, text, to_json, unordered};
 
 /// What is sent on create as the configuration has it.
 const CREATE_FIELDS: [&str; 12] = [
@@ -31,8 +33,15 @@ const CREATE_FIELDS: [&str; 12] = [
 
 /// Settings the API never returns: the state keeps what was configured.
 /// (`timeouts` is Infra's own setting, never sent.)
-const WRITE_ONLY: [&str; 6] =
-    ["root_pass", "authorized_keys", "authorized_users", "stackscript_id", "stackscript_data", "timeouts"];
+const WRITE_ONLY: [&str; 7] = [
+    "root_pass",
+    "authorized_keys",
+    "authorized_users",
+    "stackscript_id",
+    "stackscript_data",
+    "resize_disk",
+    "timeouts",
+];
 
 fn path(id: &str) -> String {
     format!("/linode/instances/{id}")
@@ -51,8 +60,8 @@ pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProg
     let created = client.post("create the instance", "/linode/instances", &Json::Object(body)).await?;
     let linode_id = created["id"].to_string();
     progress.exists(attributes_of(&created, planned));
-    let settled =
-        settle(client, &linode_id, wants_booted(planned), timeout(planned, "create", client.wait.timeout)).await?;
+    let target = Target { booted: wants_booted(planned), linode_type: None };
+    let settled = settle(client, &linode_id, target, timeout(planned, "create", client.wait.timeout)).await?;
     if flag(planned, "watchdog_enabled") == Some(false) {
         client.put("update the instance", &path(&linode_id), &json!({"watchdog_enabled": false})).await?;
     }
@@ -61,21 +70,39 @@ pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProg
     Ok(attributes)
 }
 
-/// Looks at the Linode until its status is `running` (or `offline` when it should not
-/// run), at growing intervals, up to the client's timeout.
-async fn settle(client: &Client, linode_id: &str, booted: bool, timeout: Duration) -> LinodeResult<Json> {
-    let target = if booted { "running" } else { "offline" };
+/// What a wait for a Linode waits for: running (or `offline` when it should not run),
+/// and after a resize, of the new type.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    booted: bool,
+    linode_type: Option<&'a str>,
+}
+
+/// Looks at the Linode until it has reached `target`, at growing intervals, up to
+/// `timeout`.
+async fn settle(client: &Client, linode_id: &str, target: Target<'_>, timeout: Duration) -> LinodeResult<Json> {
+    let status_wanted = if target.booted { "running" } else { "offline" };
     let start = Instant::now();
     let mut interval = client.wait.interval;
     loop {
         let linode = client.get("read the instance", &path(linode_id)).await?;
         let status = linode["status"].as_str().unwrap_or_default().to_string();
-        if status == target {
+        let linode_type = linode["type"].as_str().unwrap_or_default().to_string();
+        let type_reached = target.linode_type.is_none_or(|wanted| wanted == linode_type);
+        if status == status_wanted && type_reached {
             return Ok(linode);
         }
         if start.elapsed() >= timeout {
-            let operation = format!("wait for instance {linode_id} to be `{target}`");
-            let reason = format!("it is still `{status}` after {}", humantime(timeout));
+            let (operation, reason) = match target.linode_type {
+                Some(wanted) => (
+                    format!("wait for instance {linode_id} to be a `{wanted}` and `{status_wanted}`"),
+                    format!("it is still a `{linode_type}` and `{status}` after {}", humantime(timeout)),
+                ),
+                None => (
+                    format!("wait for instance {linode_id} to be `{status_wanted}`"),
+                    format!("it is still `{status}` after {}", humantime(timeout)),
+                ),
+            };
             return Err(LinodeError::new(&operation, 408, reason));
         }
         tokio::time::sleep(interval.min(timeout.saturating_sub(start.elapsed()))).await;
@@ -137,6 +164,9 @@ fn is_private(ip: &str) -> bool {
 pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -> LinodeResult<Attributes> {
     let linode_id = id(prior);
     let changed = |name: &str| !attribute(prior, name).equals(attribute(planned, name));
+    if let Some(new_type) = text(planned, "type").filter(|_| changed("type")) {
+        resize(client, &linode_id, &new_type, prior, planned).await?;
+    }
     let mut body = serde_json::Map::new();
     for name in ["label", "watchdog_enabled"] {
         if changed(name) && attribute(planned, name).is_known() && !attribute(planned, name).is_null() {
@@ -159,10 +189,45 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
     if let Some(booted) = flag(planned, "booted").filter(|_| changed("booted")) {
         let action = if booted { "boot" } else { "shutdown" };
         client.action(&format!("{action} the instance"), &format!("{}/{action}", path(&linode_id))).await?;
-        settle(client, &linode_id, booted, timeout(planned, "update", client.wait.timeout)).await?;
+        let target = Target { booted, linode_type: None };
+        settle(client, &linode_id, target, timeout(planned, "update", client.wait.timeout)).await?;
     }
     let read = read(client, planned).await?;
     found(read, "read the instance")
+}
+
+/// Resizes the Linode to `new_type`, as Terraform does: Linode migrates it to a host
+/// with the new plan and brings it back as it was (running, or off), which is waited for
+/// until the Linode reports the new type. `resize_disk` lets Linode resize the disk
+/// deployed from the image with it (`allow_auto_disk_resize`, which the API would
+/// otherwise assume); without it a plan with a smaller disk is refused. A refusal is a
+/// diagnostic on `type`.
+async fn resize(
+    client: &Client,
+    linode_id: &str,
+    new_type: &str,
+    prior: &Attributes,
+    planned: &Attributes,
+) -> LinodeResult<()> {
+    let body = json!({
+        "type": new_type,
+        "allow_auto_disk_resize": flag(planned, "resize_disk").unwrap_or(false),
+    });
+    let operation = format!("resize the instance to `{new_type}`");
+    let resized = client.post(&operation, &format!("{}/resize", path(linode_id)), &body).await;
+    resized.map_err(|error| error.on_field("type"))?;
+    let target = Target { booted: flag(prior, "booted").unwrap_or(true), linode_type: Some(new_type) };
+    settle(client, linode_id, target, timeout(planned, "update", client.wait.timeout)).await?;
+    Ok(())
+}
+
+/// What a plan says about a new `type` of a Linode kept in place (`planned`'s id is the
+/// prior's): its `specs` are unknown until the resize.
+pub(crate) fn plan_resize(prior: &Attributes, planned: &mut Attributes) {
+    let in_place = known(planned, "id").is_some();
+    if in_place && !attribute(prior, "type").equals(attribute(planned, "type")) {
+        planned.insert("specs".to_string(), Value::unknown(Type::map(Type::Number)));
+    }
 }
 
 #[cfg(test)]

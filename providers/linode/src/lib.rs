@@ -111,6 +111,9 @@ impl Provider for Linode {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
             planned.insert(block.name.clone(), value.unwrap_or_else(|| absent_block(block)));
         }
+        if let (Some(prior), "instance") = (prior, kind) {
+            instance::plan_resize(prior, &mut planned);
+        }
         Ok(planned)
     }
 

@@ -25,7 +25,11 @@ fn instance() -> Schema {
                 .also_computed()
                 .validate(label(64)),
             required("region", "The region, such as `us-east`.").force_new(),
-            required("type", "The plan, such as `g6-nanode-1`.").force_new(),
+            required(
+                "type",
+                "The plan, such as `g6-nanode-1`; resized in place (Linode migrates the Linode, which comes back as it \
+                 was: running or off).",
+            ),
             string("image", "The image to deploy, such as `linode/debian12`; no disks without it.").force_new(),
             string("root_pass", "The root password of the deployed image; never read back.")
                 .sensitive()
@@ -75,6 +79,12 @@ fn instance() -> Schema {
             .also_computed(),
             AttributeSchema::optional("watchdog_enabled", Type::Bool, "Whether Lassie reboots it when it crashes.")
                 .also_computed(),
+            AttributeSchema::optional(
+                "resize_disk",
+                Type::Bool,
+                "Whether a new `type` resizes the disk deployed from the image with it (to the whole new plan's, \
+                 which a smaller plan needs); false by default, as in Terraform; never read back.",
+            ),
             computed("ip_address", "The public IPv4 address."),
             computed("private_ip_address", "The private IPv4 address, with `private_ip`."),
             AttributeSchema::computed("ipv4", Type::list(Type::String), "Every IPv4 address."),
@@ -91,7 +101,7 @@ fn instance() -> Schema {
         "How long to wait for the Linode to reach its status.",
         &[
             ("create", "How long a create waits for the Linode to run, such as \"15m\"; 10 minutes by default."),
-            ("update", "How long a boot or shutdown in place waits; 10 minutes by default."),
+            ("update", "How long a resize, boot or shutdown in place waits; 10 minutes by default."),
         ],
     )];
     schema

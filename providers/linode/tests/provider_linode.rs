@@ -1,7 +1,8 @@
 //! The `linode` provider through the provider interface against the Linode stand-in
 //! behind Prism, which checks every request and response against Linode's official API
 //! description (`cli/tests/support/prism.rs`): an instance waited for until it runs,
-//! changed in place, drifted, imported and deleted; SSH keys through a 429 storm; a
+//! changed in place, resized to another type, deployed with a StackScript, drifted,
+//! imported and deleted; SSH keys through a 429 storm and through server errors; a
 //! firewall over paged device lists; a domain and its records; and a bad token.
 
 use std::path::PathBuf;
@@ -166,6 +167,161 @@ fn throttled_requests_wait_as_retry_after_says_and_succeed() {
     assert_eq!(text(&created, "ssh_key"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk laptop\n");
     let read = found(runtime.block_on(provider.read("sshkey", &created)).expect("read"));
     assert_eq!(read, created);
+    prism.assert_no_violations();
+}
+
+/// A new `type` resizes the Linode in place, as Terraform does: the same Linode, waited
+/// for until it runs again as the new type; `resize_disk` grows the disk with it. A
+/// smaller plan the grown disk does not fit is refused on `type` unless `resize_disk`
+/// lets Linode shrink the disk too.
+#[test]
+fn a_new_type_resizes_the_instance_in_place_and_a_smaller_disk_needs_resize_disk() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let config = attributes(&[
+        ("label", Value::string("web-1")),
+        ("region", Value::string("us-east")),
+        ("type", Value::string("g6-nanode-1")),
+        ("image", Value::string("linode/debian12")),
+        ("root_pass", Value::string("a-Long-root-pass-1")),
+        // Set, as the engine sets an optional, computed attribute the configuration
+        // leaves out to its prior value before planning.
+        ("private_ip", Value::bool(false)),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "instance", &config);
+    let id = text(&created, "id").to_string();
+    let with_type = |linode_type: &str, resize_disk: Option<bool>| {
+        let mut changed = config.clone();
+        changed.insert("type".to_string(), Value::string(linode_type));
+        if let Some(resize_disk) = resize_disk {
+            changed.insert("resize_disk".to_string(), Value::bool(resize_disk));
+        }
+        changed
+    };
+
+    let planned = provider.plan("instance", Some(&created), &with_type("g6-standard-1", Some(true))).expect("planned");
+    assert_eq!(text(&planned, "id"), id, "kept in place");
+    assert!(!planned["specs"].is_known(), "the specs are unknown until the resize: {planned:?}");
+    let resized = runtime.block_on(provider.update("instance", &created, &planned)).expect("resized");
+    assert_eq!(text(&resized, "id"), id);
+    assert_eq!(text(&resized, "type"), "g6-standard-1");
+    assert_eq!(text(&resized, "status"), "running");
+    assert_eq!(resized["specs"].as_map().and_then(|s| s.get("memory")), Some(&Value::number(2048.0)));
+    let requests = prism.requests();
+    let resize_at = requests.iter().position(|r| *r == format!("POST /linode/instances/{id}/resize")).expect("resize");
+    let gets_after = requests[resize_at..].iter().filter(|r| **r == format!("GET /linode/instances/{id}")).count();
+    assert!(gets_after >= 2, "the resize was not waited for: {requests:?}");
+
+    // Back down: the disk grown for the bigger plan does not fit the smaller one.
+    let planned = provider.plan("instance", Some(&resized), &with_type("g6-nanode-1", Some(false))).expect("planned");
+    let refused = runtime.block_on(provider.update("instance", &resized, &planned)).expect_err("refused");
+    assert_eq!(refused.attribute.as_deref(), Some("type"), "{refused:?}");
+    assert!(refused.message.contains("more disk than the new service plan allows"), "{refused:?}");
+    let planned = provider.plan("instance", Some(&resized), &with_type("g6-nanode-1", Some(true))).expect("planned");
+    let shrunk = runtime.block_on(provider.update("instance", &resized, &planned)).expect("resized with its disk");
+    assert_eq!(text(&shrunk, "type"), "g6-nanode-1");
+    assert_eq!(text(&shrunk, "id"), id);
+    let read = found(runtime.block_on(provider.read("instance", &shrunk)).expect("read"));
+    assert_eq!(read, shrunk);
+    runtime.block_on(provider.delete("instance", &shrunk)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+/// An instance deployed with a StackScript sends `stackscript_id` and
+/// `stackscript_data` as Linode's description says (Prism checks them): the stand-in
+/// records the deployment (it runs no script). The data, sensitive and never read back,
+/// stays as configured; a field the script declares left out is Linode's error on
+/// `stackscript_data`.
+#[test]
+fn an_instance_deploys_a_stackscript_with_its_data() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let script = create(
+        &runtime,
+        provider.as_ref(),
+        "stackscript",
+        &attributes(&[
+            ("label", Value::string("greeter")),
+            (
+                "script",
+                Value::string("#!/bin/bash\n# <UDF name=\"greeting\" label=\"The greeting\" />\necho \"$GREETING\"\n"),
+            ),
+            ("images", strings(&["linode/debian12"])),
+        ]),
+    );
+    let script_id: f64 = text(&script, "id").parse().expect("a numeric id");
+    let data = Value::map([("greeting".to_string(), Value::string("hello"))].into_iter().collect());
+    let config = attributes(&[
+        ("region", Value::string("us-east")),
+        ("type", Value::string("g6-nanode-1")),
+        ("image", Value::string("linode/debian12")),
+        ("root_pass", Value::string("a-Long-root-pass-1")),
+        ("stackscript_id", Value::number(script_id)),
+        ("stackscript_data", data.clone()),
+    ]);
+    let created = create(&runtime, provider.as_ref(), "instance", &config);
+    assert_eq!(created["stackscript_id"], Value::number(script_id));
+    assert_eq!(created["stackscript_data"], data);
+    let read = found(runtime.block_on(provider.read("instance", &created)).expect("read"));
+    assert_eq!(read, created, "the write-only settings stay as configured");
+    let deployments = prism.control("deployments", json!({}));
+    let id: u64 = text(&created, "id").parse().expect("a numeric id");
+    assert_eq!(
+        deployments,
+        json!([{"linode_id": id, "stackscript_id": script_id as u64, "stackscript_data": {"greeting": "hello"}}])
+    );
+    let (_, answer) = prism.api("GET", &format!("/linode/stackscripts/{}", text(&script, "id")), None);
+    assert_eq!(answer["deployments_total"], 1, "{answer}");
+
+    let mut without_data = config.clone();
+    without_data.remove("stackscript_data");
+    let planned = provider.plan("instance", None, &without_data).expect("planned");
+    let refused = runtime.block_on(provider.create("instance", &planned)).expect_err("refused");
+    assert_eq!(refused.attribute.as_deref(), Some("stackscript_data"), "{refused:?}");
+    assert!(refused.message.contains("greeting is required"), "{refused:?}");
+    runtime.block_on(provider.delete("instance", &created)).expect("deleted");
+    prism.assert_no_violations();
+}
+
+/// Server errors are retried with a backoff that doubles (250 ms, 500 ms, 1 s: no
+/// `Retry-After` to go by), and the request then succeeds.
+#[test]
+fn server_errors_are_retried_with_backoff_and_succeed() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 3, "status": 503}));
+    let config =
+        attributes(&[("label", Value::string("laptop")), ("ssh_key", Value::string("ssh-ed25519 AAAA laptop"))]);
+    let start = std::time::Instant::now();
+    let created = create(&runtime, provider.as_ref(), "sshkey", &config);
+    let elapsed = start.elapsed();
+    assert!(elapsed >= std::time::Duration::from_millis(1750), "no backoff between the retries: {elapsed:?}");
+    let posts = prism.requests().iter().filter(|r| *r == "POST /profile/sshkeys").count();
+    assert_eq!(posts, 4, "{:?}", prism.requests());
+    assert_eq!(text(&created, "label"), "laptop");
+    prism.assert_no_violations();
+}
+
+/// A server error that lasts is given up after six attempts, as an error that says the
+/// fault is Linode's and that the engine may retry once more.
+#[test]
+fn a_lasting_server_error_is_given_up_with_a_clear_error() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 1000, "status": 500}));
+    let config = attributes(&[("label", Value::string("k")), ("ssh_key", Value::string("ssh-ed25519 AAAA k"))]);
+    let planned = provider.plan("sshkey", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("sshkey", &planned)).expect_err("given up");
+    assert!(error.message.contains("a server error (500)"), "{error:?}");
+    assert!(error.message.contains("gave up after 6 attempts"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("Linode's side"), "{error:?}");
+    assert!(error.retryable);
+    let posts = prism.requests().iter().filter(|r| *r == "POST /profile/sshkeys").count();
+    assert_eq!(posts, 6, "{:?}", prism.requests());
     prism.assert_no_violations();
 }
 
