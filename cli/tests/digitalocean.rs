@@ -247,7 +247,7 @@ fn a_lasting_server_error_is_a_coded_diagnostic_and_a_passing_one_is_retried() {
     prism.control("fail", json!({"count": 0}));
     assert!(prism.listed("/v2/account/keys", "ssh_keys").is_empty());
 
-    prism.control("fail", json!({"count": 2, "status": 500}));
+    prism.control("fail", json!({"count": 2, "status": 502}));
     assert_exit(&infra(&["apply", "--auto-approve"]), 0);
     assert_eq!(prism.listed("/v2/account/keys", "ssh_keys").len(), 1);
     assert_exit(&infra(&["destroy", "--auto-approve"]), 0);

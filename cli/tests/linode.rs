@@ -289,13 +289,13 @@ fn a_lasting_server_error_is_a_coded_diagnostic_and_a_passing_one_is_retried() {
         prism.url
     );
     write_module(dir, &source);
-    prism.control("fail", json!({"count": 1000, "status": 500}));
+    prism.control("fail", json!({"count": 1000, "status": 503}));
     let output = prism.infra(dir, &["apply", "--auto-approve"]);
     assert_exit(&output, 1);
     let printed = text(&output);
     let printed = printed.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
     assert!(printed.contains("error[E0610]"), "{printed}");
-    assert!(printed.contains("a server error (500)"), "{printed}");
+    assert!(printed.contains("a server error (503)"), "{printed}");
     assert!(printed.contains("gave up after 6 attempts"), "{printed}");
     assert!(printed.contains("Linode's side"), "{printed}");
     assert_no_secrets(&prism, &output);

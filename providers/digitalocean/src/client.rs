@@ -30,17 +30,32 @@ pub struct ApiError {
     pub message: String,
     /// How long the server asked to wait before trying again (`Retry-After`).
     retry_after: Option<Duration>,
+    /// The request creates something (a `POST`) and the answer does not say it was
+    /// turned away unprocessed: sending it again could make a second object.
+    unsafe_to_repeat: bool,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     fn local(operation: &str, message: impl Into<String>) -> ApiError {
-        ApiError { operation: operation.to_string(), status: 0, message: message.into(), retry_after: None }
+        ApiError {
+            operation: operation.to_string(),
+            status: 0,
+            message: message.into(),
+            retry_after: None,
+            unsafe_to_repeat: false,
+        }
     }
 
     pub fn new(operation: &str, status: u16, message: impl Into<String>) -> ApiError {
-        ApiError { operation: operation.to_string(), status, message: message.into(), retry_after: None }
+        ApiError {
+            operation: operation.to_string(),
+            status,
+            message: message.into(),
+            retry_after: None,
+            unsafe_to_repeat: false,
+        }
     }
 
     /// An object that was just written but cannot be read back.
@@ -52,15 +67,41 @@ impl ApiError {
         self.status == 404
     }
 
+    /// Marks an error of a request that creates something (see `unsafe_to_repeat`).
+    fn unsafe_to_repeat_if(mut self, creates: bool) -> Self {
+        self.unsafe_to_repeat = creates;
+        self
+    }
+
+    /// Throttled (429), unavailable (502, 503: turned away before any work), or any other
+    /// server error or lost answer of a request that is safe to send again. A `POST`
+    /// that failed otherwise may have made its object, so it is not sent again: the
+    /// error says so, and the next plan finds what exists.
     fn is_retryable(&self) -> bool {
-        self.status == 0 || self.status == 429 || self.status >= 500
+        match self.status {
+            429 | 502 | 503 => true,
+            0 | 500.. => !self.unsafe_to_repeat,
+            _ => false,
+        }
     }
 }
 
 impl From<ApiError> for ProviderError {
     fn from(error: ApiError) -> ProviderError {
+        let retryable = error.is_retryable();
+        let lost = error.status == 0 || error.status >= 500;
+        let unsafe_to_repeat = error.unsafe_to_repeat && lost && !retryable;
         let ApiError { operation, status, message, .. } = error;
         let (message, help) = match status {
+            status if unsafe_to_repeat => (
+                format!(
+                    "DigitalOcean could not {operation}: {} ({message}); it was not sent again, since it may have \
+                     made the object",
+                    if status == 0 { "no answer came".to_string() } else { format!("a server error ({status})") },
+                ),
+                "look for the object at DigitalOcean before applying again: if it was made, `infra import` it; if \
+                 not, apply again",
+            ),
             0 => (
                 format!("DigitalOcean: cannot {operation}: {message}"),
                 "check `api_url` and the network; the request got no answer from the API",
@@ -94,7 +135,7 @@ impl From<ApiError> for ProviderError {
             ),
         };
         let error = ProviderError::new(message).with_help(help);
-        if status == 0 || status == 429 || status >= 500 {
+        if retryable {
             error.retryable()
         } else {
             error
@@ -217,7 +258,9 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.send_once(operation, method.clone(), path, body).await {
+            let sent = self.send_once(operation, method.clone(), path, body).await;
+            let creates = method == reqwest::Method::POST;
+            match sent.map_err(|error| error.unsafe_to_repeat_if(creates)) {
                 Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
                     let wait = error.retry_after.unwrap_or_else(|| backoff(attempt, BASE_BACKOFF, MAX_BACKOFF));
                     tokio::time::sleep(wait).await;
@@ -259,7 +302,13 @@ impl Client {
             }
             return Ok(document);
         }
-        Err(ApiError { operation: operation.to_string(), status, message: message(&document, status), retry_after })
+        Err(ApiError {
+            operation: operation.to_string(),
+            status,
+            message: message(&document, status),
+            retry_after,
+            unsafe_to_repeat: false,
+        })
     }
 }
 

@@ -245,7 +245,7 @@ fn server_errors_are_retried_with_backoff_and_succeed() {
     let prism = Prism::start(&DIGITALOCEAN);
     let runtime = runtime();
     let provider = provider(&prism);
-    prism.control("fail", json!({"count": 3, "status": 500}));
+    prism.control("fail", json!({"count": 3, "status": 502}));
     let config = attributes(&[("name", Value::string("laptop")), ("public_key", Value::string(KEY))]);
     let start = std::time::Instant::now();
     let created = create(&runtime, provider.as_ref(), "ssh_key", &config);
@@ -254,6 +254,25 @@ fn server_errors_are_retried_with_backoff_and_succeed() {
     let posts = prism.requests().iter().filter(|r| *r == "POST /v2/account/keys").count();
     assert_eq!(posts, 4, "{:?}", prism.requests());
     assert_eq!(text(&created, "name"), "laptop");
+    prism.assert_no_violations();
+}
+
+/// A create (`POST`) answered with a server error other than 502 or 503 may have made
+/// its object: it is sent once, and the error says why it was not sent again.
+#[test]
+fn a_create_that_failed_with_a_server_error_is_not_sent_again() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 1000, "status": 500}));
+    let config = attributes(&[("name", Value::string("k")), ("public_key", Value::string(KEY))]);
+    let planned = provider.plan("ssh_key", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("ssh_key", &planned)).expect_err("failed");
+    assert!(error.message.contains("a server error (500)") && error.message.contains("not sent again"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("infra import"), "{error:?}");
+    assert!(!error.retryable, "nor does the engine send it again");
+    let posts = prism.requests().iter().filter(|r| *r == "POST /v2/account/keys").count();
+    assert_eq!(posts, 1, "{:?}", prism.requests());
     prism.assert_no_violations();
 }
 

@@ -30,6 +30,9 @@ pub struct LinodeError {
     pub field: Option<String>,
     /// How long the server asked to wait before trying again (`Retry-After`).
     retry_after: Option<Duration>,
+    /// The request creates something (a `POST`) and the answer does not say it was
+    /// turned away unprocessed: sending it again could make a second object.
+    unsafe_to_repeat: bool,
 }
 
 impl LinodeError {
@@ -40,11 +43,19 @@ impl LinodeError {
             reasons: vec![message.into()],
             field: None,
             retry_after: None,
+            unsafe_to_repeat: false,
         }
     }
 
     pub fn new(operation: &str, status: u16, reason: String) -> LinodeError {
-        LinodeError { operation: operation.to_string(), status, reasons: vec![reason], field: None, retry_after: None }
+        LinodeError {
+            operation: operation.to_string(),
+            status,
+            reasons: vec![reason],
+            field: None,
+            retry_after: None,
+            unsafe_to_repeat: false,
+        }
     }
 
     /// An object that was just written but cannot be read back.
@@ -56,6 +67,7 @@ impl LinodeError {
             reasons: vec![reason],
             field: None,
             retry_after: None,
+            unsafe_to_repeat: false,
         }
     }
 
@@ -69,8 +81,22 @@ impl LinodeError {
         self.status == 404
     }
 
+    /// Marks an error of a request that creates something (see `unsafe_to_repeat`).
+    fn unsafe_to_repeat_if(mut self, creates: bool) -> Self {
+        self.unsafe_to_repeat = creates;
+        self
+    }
+
+    /// Throttled (429), unavailable (502, 503: turned away before any work), or any other
+    /// server error or lost answer of a request that is safe to send again. A `POST`
+    /// that failed otherwise may have made its object, so it is not sent again: the
+    /// error says so, and the next plan finds what exists.
     fn is_retryable(&self) -> bool {
-        self.status == 0 || self.status == 429 || self.status >= 500
+        match self.status {
+            429 | 502 | 503 => true,
+            0 | 500.. => !self.unsafe_to_repeat,
+            _ => false,
+        }
     }
 }
 
@@ -78,6 +104,15 @@ impl From<LinodeError> for ProviderError {
     fn from(error: LinodeError) -> ProviderError {
         let reasons = error.reasons.join("; ");
         let (message, help) = match error.status {
+            status if error.unsafe_to_repeat && (status == 0 || status >= 500) && !error.is_retryable() => (
+                format!(
+                    "Linode could not {}: {} ({reasons}); it was not sent again, since it may have made the object",
+                    error.operation,
+                    if status == 0 { "no answer came".to_string() } else { format!("a server error ({status})") },
+                ),
+                "look for the object at Linode before applying again: if it was made, `infra import` it; if not, \
+                 apply again",
+            ),
             0 => (
                 format!("Linode {}: {reasons}", error.operation),
                 "check `api_url` and the network; the request got no answer from the API",
@@ -221,7 +256,9 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.send_once(operation, method.clone(), path, body).await {
+            let sent = self.send_once(operation, method.clone(), path, body).await;
+            let creates = method == reqwest::Method::POST;
+            match sent.map_err(|error| error.unsafe_to_repeat_if(creates)) {
                 Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
                     let wait = error.retry_after.unwrap_or_else(|| backoff(attempt));
                     tokio::time::sleep(wait).await;
@@ -269,7 +306,14 @@ impl Client {
         }
         let field = document["errors"][0]["field"].as_str().map(str::to_string);
         let reasons = reasons(&document, status);
-        Err(LinodeError { operation: operation.to_string(), status, reasons, field, retry_after })
+        Err(LinodeError {
+            operation: operation.to_string(),
+            status,
+            reasons,
+            field,
+            retry_after,
+            unsafe_to_repeat: false,
+        })
     }
 }
 
@@ -350,6 +394,7 @@ mod tests {
             reasons: vec!["Invalid Token".to_string()],
             field: None,
             retry_after: None,
+            unsafe_to_repeat: false,
         };
         let provider_error = ProviderError::from(error);
         assert!(provider_error.message.contains("401"), "{}", provider_error.message);

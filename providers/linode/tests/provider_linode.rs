@@ -312,16 +312,35 @@ fn a_lasting_server_error_is_given_up_with_a_clear_error() {
     let prism = Prism::start(&LINODE);
     let runtime = runtime();
     let provider = provider(&prism);
-    prism.control("fail", json!({"count": 1000, "status": 500}));
+    prism.control("fail", json!({"count": 1000, "status": 503}));
     let config = attributes(&[("label", Value::string("k")), ("ssh_key", Value::string("ssh-ed25519 AAAA k"))]);
     let planned = provider.plan("sshkey", None, &config).expect("planned");
     let error = runtime.block_on(provider.create("sshkey", &planned)).expect_err("given up");
-    assert!(error.message.contains("a server error (500)"), "{error:?}");
+    assert!(error.message.contains("a server error (503)"), "{error:?}");
     assert!(error.message.contains("gave up after 6 attempts"), "{error:?}");
     assert!(error.help.as_deref().unwrap_or_default().contains("Linode's side"), "{error:?}");
     assert!(error.retryable);
     let posts = prism.requests().iter().filter(|r| *r == "POST /profile/sshkeys").count();
     assert_eq!(posts, 6, "{:?}", prism.requests());
+    prism.assert_no_violations();
+}
+
+/// A create (`POST`) answered with a server error other than 502 or 503 may have made
+/// its object: it is sent once, and the error says why it was not sent again.
+#[test]
+fn a_create_that_failed_with_a_server_error_is_not_sent_again() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    prism.control("fail", json!({"count": 1000, "status": 500}));
+    let config = attributes(&[("label", Value::string("k")), ("ssh_key", Value::string("ssh-ed25519 AAAA k"))]);
+    let planned = provider.plan("sshkey", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("sshkey", &planned)).expect_err("failed");
+    assert!(error.message.contains("a server error (500)") && error.message.contains("not sent again"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("infra import"), "{error:?}");
+    assert!(!error.retryable, "nor does the engine send it again");
+    let posts = prism.requests().iter().filter(|r| *r == "POST /profile/sshkeys").count();
+    assert_eq!(posts, 1, "{:?}", prism.requests());
     prism.assert_no_violations();
 }
 
