@@ -193,17 +193,27 @@ impl Client {
             attempt += 1;
             let result = self.send_once(method, url, token, body).await;
             let last = attempt >= self.retry.attempts;
+            let repeatable = |status: u16| repeatable(method, url, status);
             match result {
-                Ok((answer, retry_after)) if !last && (answer.status == 429 || answer.status >= 500) => {
+                Ok((answer, retry_after)) if !last && repeatable(answer.status) => {
                     let pause = retry_after.unwrap_or_else(|| backoff(attempt, self.retry.base, self.retry.max));
                     tokio::time::sleep(pause).await;
                 }
                 Ok((answer, _)) => return Ok(answer),
-                Err(_) if !last => tokio::time::sleep(backoff(attempt, self.retry.base, self.retry.max)).await,
-                Err(message) => {
+                Err(_) if !last && repeatable(0) => {
+                    tokio::time::sleep(backoff(attempt, self.retry.base, self.retry.max)).await
+                }
+                Err(message) if repeatable(0) => {
                     return Err(ProviderError::new(format!("Rackspace {method} {}: {message}", path_of(url)))
                         .with_help("check `auth_url` (or OS_AUTH_URL) and the network")
                         .retryable())
+                }
+                Err(message) => {
+                    return Err(ProviderError::new(format!(
+                        "Rackspace {method} {}: {message}; it was not sent again, since it may have made the object",
+                        path_of(url)
+                    ))
+                    .with_help("look for the object with `nova list` before applying again: if it was made, `infra import` it; if not, apply again"))
                 }
             }
         }
@@ -297,12 +307,29 @@ pub fn error_message(body: &Json) -> String {
     }
 }
 
+/// Whether a request that got `status` (0: no answer) may be sent again: a 429, 502 or
+/// 503 (turned away before any work) always; another server error or a lost answer
+/// unless the request creates something (a compute `POST`, such as a new server), which
+/// may then exist already. Asking identity for a token creates nothing that matters.
+fn repeatable(method: &str, url: &str, status: u16) -> bool {
+    let creates = method == "POST" && !url.ends_with("/tokens");
+    match status {
+        429 | 502 | 503 => true,
+        0 | 500.. => !creates,
+        _ => false,
+    }
+}
+
 /// An error answer of the compute API as a provider error.
 pub fn failure(method: &str, path: &str, answer: &Answer) -> ProviderError {
     let message = error_message(&answer.body);
     let path = path_of(path).split('?').next().unwrap_or_default();
     let error =
         ProviderError::new(format!("Rackspace compute {method} {path} failed with {}: {message}", answer.status));
+    if answer.status >= 500 && !repeatable(method, path, answer.status) {
+        return ProviderError::new(format!("{}; it was not sent again, since it may have made the object", error.message))
+            .with_help("look for the object with `nova list` before applying again: if it was made, `infra import` it; if not, apply again");
+    }
     match answer.status {
         401 | 403 => error.with_help("the credentials were refused; check `username`, `password` or `api_key`"),
         429 | 500.. => error.with_help("the service stayed unavailable through the retries").retryable(),
@@ -534,6 +561,35 @@ mod canned_tests {
         let error = run(client(&endpoint).compute("GET", "servers/s1", None)).err().expect("an error");
         assert_eq!(error.message, "Rackspace identity refused the credentials of user `u`: bad key");
         assert!(!error.message.contains("secret-key") && !error.help.unwrap_or_default().contains("secret-key"));
+    }
+
+    /// A create (`POST servers`) answered 500 may have made its server: it is sent once,
+    /// and neither the client nor the engine sends it again; a 503 is retried.
+    #[test]
+    fn a_create_answered_with_a_server_error_is_sent_once() {
+        let (endpoint, server) = serve(|endpoint| {
+            vec![token(endpoint, "t"), (500, "", r#"{"computeFault": {"message": "boom"}}"#.to_string())]
+        });
+        let body = serde_json::json!({"server": {"name": "web"}});
+        let error = run(client(&endpoint).compute("POST", "servers", Some(&body))).err().expect("an error");
+        assert!(
+            error.message.contains("failed with 500: boom") && error.message.contains("not sent again"),
+            "{error:?}"
+        );
+        assert!(!error.retryable);
+        assert!(error.help.unwrap_or_default().contains("infra import"));
+        assert_eq!(server.join().expect("server").len(), 2, "a token and one POST");
+
+        let (endpoint, server) = serve(|endpoint| {
+            vec![
+                token(endpoint, "t"),
+                (503, "", "Service Unavailable".into()),
+                (202, "", r#"{"server": {"id": "s1"}}"#.into()),
+            ]
+        });
+        let answer = run(client(&endpoint).compute("POST", "servers", Some(&body))).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(answer.body["server"]["id"], "s1");
+        assert_eq!(server.join().expect("server").len(), 3);
     }
 
     #[test]
