@@ -129,6 +129,12 @@ fn shrink_refused(size: &str, current: u64) -> ProviderError {
         )
 }
 
+fn smaller_than_source(size: &str, source_size: u64) -> ProviderError {
+    ProviderError::new(format!("the source image is {source_size} bytes; a copy of {size} would cut it short"))
+        .on_attribute("size")
+        .with_help("set a size at least as large as the source's, or leave `size` out to keep the source's size")
+}
+
 /// What `qemu-img info` says about an image.
 struct Info {
     format: String,
@@ -155,6 +161,11 @@ async fn info(path: &Path) -> ProviderResult<Info> {
         actual_size: number("actual-size"),
         backing_file: json.get("backing-filename").and_then(Json::as_str).map(str::to_string),
     })
+}
+
+/// The format of the image at `path`, as `qemu-img info` finds it.
+pub(crate) async fn format(path: &Path) -> ProviderResult<String> {
+    Ok(info(path).await?.format)
 }
 
 /// `attributes` with what `info` says recorded; `size` keeps its configured form while it
@@ -202,6 +213,14 @@ pub async fn create(qemu: &Qemu, planned: &Attributes) -> ProviderResult<Attribu
     let what = format!("making the image `{}`", target.display());
     let mut sha256 = Value::null();
     if let Some(source) = &source {
+        // Refused before anything is written: a converted copy that then cannot take
+        // `size` would be left behind.
+        if let Some(size) = &size {
+            let source_size = info(source).await?.virtual_size;
+            if size_in_bytes(size).is_some_and(|wanted| wanted < source_size) {
+                return Err(smaller_than_source(size, source_size));
+            }
+        }
         let mut args = vec!["convert".into(), "-O".into(), format.clone().into(), source.clone().into_os_string()];
         args.push(target.clone().into_os_string());
         run(QEMU_IMG, args, &what).await?;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
-    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+    Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
 };
 use infra_runtime::Value;
 
@@ -132,10 +132,22 @@ impl Provider for Qemu {
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.create_reporting(kind, planned, &CreateProgress::ignored()).await
+    }
+
+    /// A VM is reported as soon as its QEMU runs, before the wait for its guest to boot:
+    /// if Infra stops meanwhile, the next plan reads the VM (and its next start waits
+    /// again) instead of planning a create.
+    async fn create_reporting(
+        &self,
+        kind: &str,
+        planned: &Attributes,
+        progress: &CreateProgress,
+    ) -> ProviderResult<Attributes> {
         let schema = resource_schema(&self.schema, kind)?;
         let created = match kind {
             "disk" => disk::create(self, planned).await?,
-            "vm" => vm::create(self, planned).await?,
+            "vm" => vm::create(self, planned, progress).await?,
             _ => cloudinit::create(self, planned).await?,
         };
         Ok(complete(schema, created))
