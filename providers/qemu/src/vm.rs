@@ -44,7 +44,7 @@ pub fn schema() -> Schema {
                 "disks",
                 Type::list(Type::String),
                 "Disk image paths in order (the first is the boot disk), on the bus `disk_bus` names. Each is \
-                 attached in the format `qemu-img info` finds when the VM is made (`disk_formats`).",
+                 attached in the format `qemu-img info` finds when the VM first starts (`disk_formats`).",
             ),
             string(
                 "disk_bus",
@@ -203,7 +203,9 @@ pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) ->
         planned.insert("pid".to_string(), Value::unknown(Type::Number));
         planned.insert("status".to_string(), Value::unknown(Type::String));
         planned.insert("accelerator".to_string(), Value::unknown(Type::String));
-        if running && attribute(&planned, "disk_formats").is_null() {
+        let no_disks = attribute(&planned, "disks").as_list().is_some_and(|d| d.is_empty())
+            || attribute(&planned, "disks").is_null();
+        if running && attribute(&planned, "disk_formats").is_null() && !no_disks {
             planned.insert("disk_formats".to_string(), Value::unknown(Type::list(Type::String)));
         }
     }
@@ -389,6 +391,11 @@ fn disk_arguments(attributes: &Attributes, path: &dyn Fn(&str) -> String) -> Vec
 /// time, as `qemu-img info` finds each disk (an image's name says nothing of its format).
 async fn with_disk_formats(qemu: &Qemu, mut attributes: Attributes) -> ProviderResult<Attributes> {
     let disks: Vec<String> = disk_paths(&attributes).into_iter().map(str::to_string).collect();
+    if disks.is_empty() {
+        // Null, as `disks` is when unset.
+        attributes.insert("disk_formats".to_string(), Value::null());
+        return Ok(attributes);
+    }
     let recorded = attribute(&attributes, "disk_formats");
     if recorded.is_wholly_known() && recorded.as_list().map(|l| l.len()) == Some(disks.len()) {
         return Ok(attributes);
