@@ -131,6 +131,21 @@ impl Provider for Qemu {
         }
     }
 
+    /// [`Provider::plan_replacing`], then what planning needs a tool for: a new disk's
+    /// `size` is checked against its `source` with `qemu-img info`.
+    async fn plan_async(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        let planned = self.plan_replacing(kind, prior, config)?;
+        if kind == "disk" && prior.is_none() {
+            disk::check_source_when_planning(self, config).await?;
+        }
+        Ok(planned)
+    }
+
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
         self.create_reporting(kind, planned, &CreateProgress::ignored()).await
     }

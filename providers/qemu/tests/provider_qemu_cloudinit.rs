@@ -195,8 +195,7 @@ fn multi_part_user_data_renders_the_same_text_every_time_and_a_seed_takes_it() {
         use base64::Engine;
         let compressed = base64::engine::general_purpose::STANDARD.decode(packed).expect("Base64");
         let mut unpacked = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut unpacked)
-            .expect("gzip");
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut unpacked).expect("gzip");
         assert_eq!(unpacked, rendered);
     });
 }

@@ -167,6 +167,8 @@ fn bad_input_is_refused_with_help() {
         // and the converted file was left behind.
         std::fs::write(dir.path().join("big.raw"), vec![1u8; 2 << 20]).expect("source");
         let cut = attributes(&[("path", s("cut.qcow2")), ("source", s("big.raw")), ("size", s("1M"))]);
+        let error = qemu.plan_async("disk", None, &cut).await.expect_err("refused when planning");
+        assert_eq!(error.message, "the source image is 2097152 bytes; a copy of 1M would cut it short");
         let error = create(&qemu, &cut).await.expect_err("a copy smaller than its source");
         assert_eq!(error.message, "the source image is 2097152 bytes; a copy of 1M would cut it short");
         assert_eq!(error.attribute.as_deref(), Some("size"));

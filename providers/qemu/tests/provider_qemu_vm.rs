@@ -9,7 +9,7 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use infra_runtime::provider::{Attributes, Provider, ProviderContext, ProviderError, ReadResult};
+use infra_runtime::provider::{Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ReadResult};
 use infra_runtime::Value;
 
 #[path = "support/tiny_guest.rs"]
@@ -149,7 +149,14 @@ fn a_second_create_adopts_the_running_vm_instead_of_starting_another() {
     let qemu = provider(dir.path());
     runtime().block_on(async {
         let config = idle_vm("adopted", &[]);
-        let first = create(&qemu, &config).await.expect("started");
+        let (progress, reports) = CreateProgress::channel();
+        let planned = qemu.plan("vm", None, &config).expect("planned");
+        let first = qemu.create_reporting("vm", &planned, &progress).await.expect("started");
+        // The VM was reported as soon as its QEMU ran, before create's wait, so a run of
+        // Infra killed during the wait leaves it in state.
+        let reported = reports.borrow().clone().expect("the create reported the VM");
+        assert_eq!(text(&reported, "id"), ".qemu/adopted");
+        assert_eq!(pid(&reported), pid(&first));
         // As when Infra was killed while the VM booted: nothing recorded, the VM runs.
         let second = create(&qemu, &config).await.expect("adopted");
         assert_eq!(pid(&second), pid(&first), "the same QEMU, not a second one");
