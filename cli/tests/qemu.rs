@@ -352,7 +352,16 @@ fn an_apply_killed_while_the_vm_boots_is_followed_by_one_that_adopts_the_vm_and_
     assert!(planned.contains("tiny will be updated in place"), "{planned}");
     assert!(!ssh_banner(ssh_port), "the guest has not booted yet, so the next apply has something to wait for");
     let applied = ok(dir.path(), &["apply", "--auto-approve"]);
-    assert!(ssh_banner(ssh_port), "the apply returned once SSH answered:\n{applied}");
+    // The guest answers one connection at a time (the apply's wait took the first), so
+    // the next may wait a moment for its listener: moments, where the guest's own sleep
+    // lasts half a minute.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut answered = ssh_banner(ssh_port);
+    while !answered && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        answered = ssh_banner(ssh_port);
+    }
+    assert!(answered, "the apply returned once SSH answered:\n{applied}");
     assert_eq!(qemu_processes(&needle), booting, "the same QEMU, never a second one");
     converged(dir.path());
     ok(dir.path(), &["destroy", "--auto-approve"]);
