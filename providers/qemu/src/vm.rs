@@ -411,18 +411,22 @@ async fn with_disk_formats(qemu: &Qemu, mut attributes: Attributes) -> ProviderR
 
 /// Starts the VM and waits for `wait_for`. A QEMU that already runs for it is adopted,
 /// never a second started: one a run of Infra left while it booted (it was killed) is
-/// waited for as a fresh one is, and one paused outside Infra is resumed first.
-/// `progress` hears of the VM once its QEMU runs, before the wait.
+/// waited for as a fresh one is, and one paused outside Infra is resumed, then waited
+/// for. One that runs and was seen to boot is left alone. `progress` hears of the VM
+/// once its QEMU runs, before the wait.
 async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths, progress: &CreateProgress) -> ProviderResult<()> {
-    if live_pid(paths).is_some() {
-        resume(paths).await?;
+    let waits = if live_pid(paths).is_some() {
+        resume(paths).await? || paths.booting.exists()
     } else {
         launch(qemu, attributes, paths).await?;
-    }
+        true
+    };
     let mut launched = observed(attributes.clone(), paths).await;
     launched.insert("id".to_string(), attribute(attributes, "state_dir").clone());
     progress.exists(launched);
-    wait_for(attributes, paths).await?;
+    if waits {
+        wait_for(attributes, paths).await?;
+    }
     let _ = std::fs::remove_file(&paths.booting);
     Ok(())
 }
@@ -451,13 +455,13 @@ async fn launch(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> Provider
 
 /// Resumes a VM whose QEMU runs but whose guest does not: paused outside Infra (QMP
 /// `stop`). A guest that cannot simply go on (it panicked, or QEMU stopped it on an
-/// error) is an error that says how to start it afresh.
-async fn resume(paths: &Paths) -> ProviderResult<()> {
+/// error) is an error that says how to start it afresh. Whether it was resumed.
+async fn resume(paths: &Paths) -> ProviderResult<bool> {
     let status = query_status(paths).await;
     if matches!(status.as_str(), "running" | "unresponsive") {
-        return Ok(());
+        return Ok(false);
     }
-    qmp::call(&paths.qmp_socket, "cont").await.map(drop).map_err(|error| {
+    qmp::call(&paths.qmp_socket, "cont").await.map(|_| true).map_err(|error| {
         ProviderError::new(format!("the VM is `{status}` and cannot be resumed: {}", error.message))
             .on_attribute("running")
             .with_help("stop it (`running = false`) and apply, then start it again; or replace it")
