@@ -346,6 +346,7 @@ fn arguments(qemu: &Qemu, attributes: &Attributes, paths: &Paths, accel: &str) -
     Ok(args)
 }
 
+/// The paths in `disks`, as configured.
 fn disk_paths(attributes: &Attributes) -> Vec<&str> {
     attribute(attributes, "disks").as_list().unwrap_or_default().iter().filter_map(Value::as_str).collect()
 }
