@@ -222,6 +222,29 @@ fn a_vm_paused_outside_infra_reads_as_not_running_and_the_plan_resumes_it() {
 }
 
 #[test]
+fn changing_wait_for_on_a_running_vm_waits_for_nothing() {
+    let _lock = one_vm_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = free.local_addr().expect("address").port();
+    drop(free);
+    runtime().block_on(async {
+        // The firmware never opens SSH: an update that waited would time out.
+        let config = idle_vm("settled", &[("network", ssh_network(port))]);
+        let created = create(&qemu, &config).await.expect("started");
+        let waiting =
+            idle_vm("settled", &[("network", ssh_network(port)), ("wait_for", s("ssh")), ("boot_timeout", s("2s"))]);
+        let planned = qemu.plan("vm", Some(&created), &waiting).expect("planned");
+        let updated = qemu.update("vm", &created, &planned).await.expect("no wait for a VM that runs");
+        assert_eq!(pid(&updated), pid(&created));
+        assert_eq!(updated.get("running"), Some(&Value::bool(true)));
+        qemu.delete("vm", &updated).await.expect("deleted");
+    });
+}
+
+#[test]
 fn a_forwarded_port_in_use_and_a_guest_that_never_opens_ssh_are_clear_errors() {
     let _lock = one_vm_at_a_time();
     let dir = tempfile::tempdir().expect("temp dir");
