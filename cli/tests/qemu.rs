@@ -1,9 +1,10 @@
 //! The `qemu` provider end to end through the `infra` binary, with real VMs under QEMU:
 //! two Debian guests with cloud-init (`support/qemu_debian.rs`) made from one base image,
 //! booted, and one logged in to with the key its seed gave it and configured by the
-//! `ssh` provider in the same apply, as `examples/local-vm` does; and an apply killed while its
-//! VM boots, after which the next apply adopts the VM instead of starting a second one;
-//! and a missing base image, as the user sees the error.
+//! `ssh` provider in the same apply, as `examples/local-vm` does; an apply killed while its
+//! VM boots, after which the next plan reads the VM (the create reported it) and the next
+//! apply adopts it and waits for SSH instead of starting a second one; and a missing base
+//! image, as the user sees the error.
 //! One VM test runs at a time on the machine (a lock file shared with the provider's own
 //! tests), since TCG guests slow each other down.
 
@@ -22,6 +23,13 @@ mod qemu_debian;
 mod tiny_guest;
 
 use qemu_debian::{base_image, free_port, one_vm_at_a_time, qemu_processes, KillLeftovers};
+
+/// How long the Debian guests get to power down before QEMU is quit: far longer than
+/// systemd takes under TCG, so a destroy that ends well before it proves they did.
+const SHUTDOWN_TIMEOUT_SECONDS: u64 = 120;
+
+/// What the kernel prints on the console as it powers the machine off.
+const POWER_DOWN: &str = "reboot: Power down";
 
 /// The page the guest's web server serves.
 const PAGE: &str = "<h1>Hello from a VM Infra made</h1>\n";
@@ -61,10 +69,11 @@ resource qemu.vm web {{
   cloudinit        = seed.path
   kernel           = "{kernel}"
   cmdline          = "{cmdline}"
+  console_log      = "logs/web.log"
   accel            = "auto"
   wait_for         = "ssh"
   boot_timeout     = "5m"
-  shutdown_timeout = "1m"
+  shutdown_timeout = "{SHUTDOWN_TIMEOUT_SECONDS}s"
 
   network {{
     forward {{
@@ -129,10 +138,11 @@ resource qemu.vm db {{
   cloudinit        = db_seed.path
   kernel           = "{kernel}"
   cmdline          = "{cmdline}"
+  console_log      = "logs/db.log"
   accel            = "auto"
   wait_for         = "ssh"
   boot_timeout     = "5m"
-  shutdown_timeout = "1m"
+  shutdown_timeout = "{SHUTDOWN_TIMEOUT_SECONDS}s"
 
   network {{
     forward {{
@@ -149,6 +159,12 @@ output accelerator = web.accelerator
         cmdline = qemu_debian::CMDLINE,
         page = PAGE.replace('\n', "\\n"),
     )
+}
+
+/// The last lines of a console log, for a failure message.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// The body of `GET /` on `127.0.0.1:port`. The unit has started when the apply ends, but
@@ -227,7 +243,20 @@ fn two_debian_vms_from_one_base_image_boot_and_one_is_configured_over_ssh_to_ser
     // from the seed.
     converged(dir.path());
 
+    // Systemd in each guest honours the power button (QMP `system_powerdown`) and powers
+    // the guest off: the kernel says so on the console, and QEMU exits long before
+    // `shutdown_timeout` would have it quit.
+    let destroying = Instant::now();
     ok(dir.path(), &["destroy", "--auto-approve"]);
+    let destroyed_in = destroying.elapsed();
+    assert!(
+        destroyed_in < Duration::from_secs(SHUTDOWN_TIMEOUT_SECONDS / 2),
+        "the guests powered themselves off in {destroyed_in:?}"
+    );
+    for log in ["logs/web.log", "logs/db.log"] {
+        let console = std::fs::read_to_string(dir.path().join(log)).expect("a console log of one's own is kept");
+        assert!(console.contains(POWER_DOWN), "{log} ends:\n{}", tail(&console));
+    }
     let deadline = Instant::now() + Duration::from_secs(10);
     while !qemu_processes(&dir.path().join(".qemu").display().to_string()).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
@@ -239,8 +268,12 @@ fn two_debian_vms_from_one_base_image_boot_and_one_is_configured_over_ssh_to_ser
     assert!(image.disk.exists(), "the base image is kept");
 }
 
+/// How long the tiny guest of the kill test sleeps before its init runs: time enough for
+/// the test to kill one apply and start the next while SSH is still closed.
+const SLOW_BOOT_SECONDS: u64 = 30;
+
 /// A tiny guest that answers SSH with a banner once booted, so `wait_for = "ssh"` holds the
-/// apply while it boots.
+/// apply while it boots; its kernel sleeps `SLOW_BOOT_SECONDS` before it runs the init.
 fn tiny_vm(guest: &tiny_guest::TinyGuest, ssh_port: u16) -> String {
     format!(
         r#"resource qemu.vm tiny {{
@@ -248,7 +281,7 @@ fn tiny_vm(guest: &tiny_guest::TinyGuest, ssh_port: u16) -> String {
   memory           = 128
   kernel           = "{kernel}"
   initrd           = "{initrd}"
-  cmdline          = "console=ttyS0 quiet"
+  cmdline          = "console=ttyS0 quiet rdinit=/bin/busybox -- sh -c \"/bin/busybox sleep {SLOW_BOOT_SECONDS}; exec /init\""
   accel            = "tcg"
   wait_for         = "ssh"
   boot_timeout     = "3m"
@@ -267,45 +300,68 @@ fn tiny_vm(guest: &tiny_guest::TinyGuest, ssh_port: u16) -> String {
     )
 }
 
+/// Whether `127.0.0.1:port` answers with an SSH banner now.
+fn ssh_banner(port: u16) -> bool {
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut banner = [0u8; 4];
+    stream.read_exact(&mut banner).is_ok() && &banner == b"SSH-"
+}
+
 #[test]
-fn an_apply_killed_while_the_vm_boots_is_followed_by_one_that_adopts_the_vm() {
+fn an_apply_killed_while_the_vm_boots_is_followed_by_one_that_adopts_the_vm_and_waits_for_ssh() {
     let _lock = one_vm_at_a_time();
     let guest = tiny_guest::tiny_guest();
     let dir = tempfile::tempdir().expect("temp dir");
     let state_dir = dir.path().join(".qemu/tiny");
     let needle = state_dir.display().to_string();
     let _leftovers = KillLeftovers(needle.clone());
-    write_module(dir.path(), &tiny_vm(&guest, free_port()));
+    let ssh_port = free_port();
+    write_module(dir.path(), &tiny_vm(&guest, ssh_port));
 
+    let printed = dir.path().join("killed-apply.log");
+    let log = std::fs::File::create(&printed).expect("a log file");
     let mut apply = command(dir.path(), &["apply", "--auto-approve"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(log.try_clone().expect("a second handle"))
+        .stderr(log)
         .spawn()
         .expect("infra apply runs");
-    // QEMU writes its pid file when it has started; the guest then takes seconds to boot.
+    // Once QEMU runs, the create reports the VM and the journal records it as made; the
+    // guest then takes half a minute to boot.
+    let journal = dir.path().join("infra.state.journal");
+    let reported = || std::fs::read_to_string(&journal).is_ok_and(|j| j.contains(r#""op":"progress""#));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !state_dir.join("qemu.pid").exists() && Instant::now() < deadline {
+    while !reported() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(state_dir.join("qemu.pid").exists(), "QEMU started");
+    let killed_output = || std::fs::read_to_string(&printed).unwrap_or_default();
+    assert!(reported(), "the create reported the VM:\n{}", killed_output());
     apply.kill().expect("kill -9 infra");
     apply.wait().expect("reaped");
-    // `-daemonize`: the QEMU that forked the VM's exits once the VM runs.
     let pid: u32 =
         std::fs::read_to_string(state_dir.join("qemu.pid")).expect("pid file").trim().parse().expect("a pid");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while qemu_processes(&needle) != [pid] && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
     let booting = qemu_processes(&needle);
     assert_eq!(booting, [pid], "the VM outlives the killed apply");
 
-    // The state does not know the VM, so the plan creates it; creating adopts the QEMU
-    // that runs for its state directory.
+    // The state knows the VM, partly created: the plan reads it and, since no run of
+    // Infra saw it boot, plans to start it, which waits for SSH.
     let (code, planned) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
-    assert_eq!(code, 2, "the killed apply recorded no VM:\n{planned}");
-    assert!(planned.contains("tiny will be created"), "{planned}");
-    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(code, 2, "{planned}");
+    assert!(planned.contains("the create of tiny stopped after its object was made"), "{planned}");
+    assert!(!planned.contains("will be created"), "the VM is not made again:\n{planned}");
+    assert!(planned.contains("tiny will be updated in place"), "{planned}");
+    assert!(!ssh_banner(ssh_port), "the guest has not booted yet, so the next apply has something to wait for");
+    let applied = ok(dir.path(), &["apply", "--auto-approve"]);
+    // The guest answers one connection at a time (the apply's wait took the first), so
+    // the next may wait a moment for its listener: moments, where the guest's own sleep
+    // lasts half a minute.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut answered = ssh_banner(ssh_port);
+    while !answered && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        answered = ssh_banner(ssh_port);
+    }
+    assert!(answered, "the apply returned once SSH answered:\n{applied}");
     assert_eq!(qemu_processes(&needle), booting, "the same QEMU, never a second one");
     converged(dir.path());
     ok(dir.path(), &["destroy", "--auto-approve"]);

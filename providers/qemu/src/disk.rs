@@ -129,6 +129,37 @@ fn shrink_refused(size: &str, current: u64) -> ProviderError {
         )
 }
 
+/// When planning a new image: a `size` smaller than an existing `source` is refused.
+/// A source that does not exist yet (another resource makes it) is checked by create.
+pub async fn check_source_when_planning(qemu: &Qemu, config: &Attributes) -> ProviderResult<()> {
+    let (Some(source), Some(size)) =
+        (known(config, "source").and_then(Value::as_str), known(config, "size").and_then(Value::as_str))
+    else {
+        return Ok(());
+    };
+    let source = qemu.resolve(source);
+    if !source.is_file() {
+        return Ok(());
+    }
+    check_source_size(&source, Some(size)).await
+}
+
+/// Refuses a copy of `source` smaller than it.
+async fn check_source_size(source: &Path, size: Option<&str>) -> ProviderResult<()> {
+    let Some(size) = size else { return Ok(()) };
+    let source_size = info(source).await?.virtual_size;
+    match size_in_bytes(size) {
+        Some(wanted) if wanted < source_size => Err(smaller_than_source(size, source_size)),
+        _ => Ok(()),
+    }
+}
+
+fn smaller_than_source(size: &str, source_size: u64) -> ProviderError {
+    ProviderError::new(format!("the source image is {source_size} bytes; a copy of {size} would cut it short"))
+        .on_attribute("size")
+        .with_help("set a size at least as large as the source's, or leave `size` out to keep the source's size")
+}
+
 /// What `qemu-img info` says about an image.
 struct Info {
     format: String,
@@ -155,6 +186,11 @@ async fn info(path: &Path) -> ProviderResult<Info> {
         actual_size: number("actual-size"),
         backing_file: json.get("backing-filename").and_then(Json::as_str).map(str::to_string),
     })
+}
+
+/// The format of the image at `path`, as `qemu-img info` finds it.
+pub(crate) async fn format(path: &Path) -> ProviderResult<String> {
+    Ok(info(path).await?.format)
 }
 
 /// `attributes` with what `info` says recorded; `size` keeps its configured form while it
@@ -202,6 +238,10 @@ pub async fn create(qemu: &Qemu, planned: &Attributes) -> ProviderResult<Attribu
     let what = format!("making the image `{}`", target.display());
     let mut sha256 = Value::null();
     if let Some(source) = &source {
+        // Refused before anything is written: a converted copy that then cannot take
+        // `size` would be left behind. (Planning refuses it already when the source
+        // exists then.)
+        check_source_size(source, size.as_deref()).await?;
         let mut args = vec!["convert".into(), "-O".into(), format.clone().into(), source.clone().into_os_string()];
         args.push(target.clone().into_os_string());
         run(QEMU_IMG, args, &what).await?;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use infra_compiler::schema::{AttributeSchema, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
-    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+    Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
 };
 use infra_runtime::Value;
 
@@ -131,11 +131,38 @@ impl Provider for Qemu {
         }
     }
 
+    /// [`Provider::plan_replacing`], then what planning needs a tool for: a new disk's
+    /// `size` is checked against its `source` with `qemu-img info`.
+    async fn plan_async(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        let planned = self.plan_replacing(kind, prior, config)?;
+        if kind == "disk" && prior.is_none() {
+            disk::check_source_when_planning(self, config).await?;
+        }
+        Ok(planned)
+    }
+
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.create_reporting(kind, planned, &CreateProgress::ignored()).await
+    }
+
+    /// A VM is reported as soon as its QEMU runs, before the wait for its guest to boot:
+    /// if Infra stops meanwhile, the next plan reads the VM (and its next start waits
+    /// again) instead of planning a create.
+    async fn create_reporting(
+        &self,
+        kind: &str,
+        planned: &Attributes,
+        progress: &CreateProgress,
+    ) -> ProviderResult<Attributes> {
         let schema = resource_schema(&self.schema, kind)?;
         let created = match kind {
             "disk" => disk::create(self, planned).await?,
-            "vm" => vm::create(self, planned).await?,
+            "vm" => vm::create(self, planned, progress).await?,
             _ => cloudinit::create(self, planned).await?,
         };
         Ok(complete(schema, created))

@@ -9,15 +9,19 @@ use infra_compiler::schema::validate::parse_duration;
 use infra_compiler::schema::{AttributeSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_provider_kit::{attribute, kind, known, plan_attributes, whole_number};
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use tokio::io::AsyncReadExt;
 
 use crate::network::{self, Network};
 use crate::tool::{run, tail};
-use crate::{accel, one_of, qmp, required_text, string, Qemu};
+use crate::{accel, disk, one_of, qmp, required_text, string, Qemu};
 
 pub(crate) const QEMU_SYSTEM: &str = "qemu-system-x86_64";
+
+/// The values of `disk_bus`; the first is what an unset one means (left null when
+/// planning, so VMs recorded before `disk_bus` existed are not replaced).
+const DISK_BUSES: [&str; 2] = ["nvme", "virtio"];
 
 pub fn schema() -> Schema {
     let forced = |name: &str, ty: Type, description: &str| AttributeSchema::optional(name, ty, description).force_new();
@@ -39,13 +43,22 @@ pub fn schema() -> Schema {
             forced(
                 "disks",
                 Type::list(Type::String),
-                "Disk image paths in order (the first is the boot disk), each on the VM's NVMe controller.",
+                "Disk image paths in order (the first is the boot disk), on the bus `disk_bus` names. Each is \
+                 attached in the format `qemu-img info` finds when the VM first starts (`disk_formats`).",
             ),
+            string(
+                "disk_bus",
+                "How the disks and the seed are attached: \"nvme\" (the default: namespaces of one NVMe controller, \
+                 which Debian's cloud kernel has built in) or \"virtio\" (a virtio-blk device each, which most \
+                 guests load as a module). Changing it replaces the VM.",
+            )
+            .force_new()
+            .validate(one_of(&DISK_BUSES)),
             forced(
                 "cloudinit",
                 Type::String,
-                "A `qemu.cloudinit` seed's path: attached as a second namespace of the boot disk's controller, where \
-                 cloud-init finds it early.",
+                "A `qemu.cloudinit` seed's path: attached after the disks, on the same bus, where cloud-init finds \
+                 it early.",
             ),
             forced("kernel", Type::String, "A kernel to boot directly (no boot loader)."),
             forced("initrd", Type::String, "An initial RAM disk for `kernel`."),
@@ -61,7 +74,9 @@ pub fn schema() -> Schema {
             AttributeSchema::optional(
                 "running",
                 Type::Bool,
-                "Whether the VM runs; true by default. A stopped VM keeps its disks; started or stopped in place.",
+                "Whether the VM runs; true by default. A stopped VM keeps its disks; started or stopped in place. It \
+                 reads as false while the guest is paused (QMP `stop`; starting resumes it) and while a boot Infra \
+                 began has not been seen to reach `wait_for` (Infra stopped meanwhile; starting waits again).",
             ),
             string(
                 "state_dir",
@@ -83,6 +98,13 @@ pub fn schema() -> Schema {
             duration(
                 "shutdown_timeout",
                 "How long the guest gets to power down before QEMU is quit; \"30s\" by default.",
+            ),
+            AttributeSchema::computed(
+                "disk_formats",
+                Type::list(Type::String),
+                "The format each of `disks` is attached in (\"qcow2\", \"raw\", ...), as `qemu-img info` found it \
+                 when the VM first started, and kept: never probed again, since a guest can write anything to a raw \
+                 disk, a qcow2 header included.",
             ),
             AttributeSchema::computed("pid", Type::Number, "The QEMU process's id while it runs; 0 when stopped."),
             AttributeSchema::computed("qmp_socket", Type::String, "The QMP socket's path."),
@@ -181,6 +203,11 @@ pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) ->
         planned.insert("pid".to_string(), Value::unknown(Type::Number));
         planned.insert("status".to_string(), Value::unknown(Type::String));
         planned.insert("accelerator".to_string(), Value::unknown(Type::String));
+        let no_disks = attribute(&planned, "disks").as_list().is_some_and(|d| d.is_empty())
+            || attribute(&planned, "disks").is_null();
+        if running && attribute(&planned, "disk_formats").is_null() && !no_disks {
+            planned.insert("disk_formats".to_string(), Value::unknown(Type::list(Type::String)));
+        }
     }
     Ok(planned)
 }
@@ -191,6 +218,10 @@ struct Paths {
     pid_file: PathBuf,
     qmp_socket: PathBuf,
     console_log: PathBuf,
+    /// Exists from the moment Infra starts QEMU until it has seen the boot reach
+    /// `wait_for`: while it exists the VM reads as not running, so a run of Infra that
+    /// stopped during the boot is followed by one that waits for it.
+    booting: PathBuf,
 }
 
 fn paths(qemu: &Qemu, attributes: &Attributes) -> ProviderResult<Paths> {
@@ -201,7 +232,13 @@ fn paths(qemu: &Qemu, attributes: &Attributes) -> ProviderResult<Paths> {
     let console_log = attribute(attributes, "console_log")
         .as_str()
         .map_or_else(|| state_dir.join("console.log"), |log| absolute(&qemu.resolve(log)));
-    Ok(Paths { pid_file: state_dir.join("qemu.pid"), qmp_socket: state_dir.join("qmp.sock"), console_log, state_dir })
+    Ok(Paths {
+        pid_file: state_dir.join("qemu.pid"),
+        qmp_socket: state_dir.join("qmp.sock"),
+        booting: state_dir.join("booting"),
+        console_log,
+        state_dir,
+    })
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -228,6 +265,9 @@ fn runs_vm(pid: u32, paths: &Paths) -> bool {
 struct Observed {
     /// 0 when no QEMU runs for the VM.
     pid: u32,
+    /// Whether the guest runs as Infra left it: QEMU runs, the guest is not paused, and
+    /// the boot Infra began was seen to finish.
+    running: bool,
     /// What QMP `query-status` says, or `stopped` when no QEMU runs for the VM.
     status: String,
     /// `kvm` or `tcg`, as QMP `query-kvm` says; `None` when no QEMU runs or QMP does not answer.
@@ -236,12 +276,11 @@ struct Observed {
 
 async fn status(paths: &Paths) -> Observed {
     let Some(pid) = live_pid(paths) else {
-        return Observed { pid: 0, status: "stopped".to_string(), accelerator: None };
+        return Observed { pid: 0, running: false, status: "stopped".to_string(), accelerator: None };
     };
-    let status = match qmp::call(&paths.qmp_socket, "query-status").await {
-        Ok(reply) => reply.get("status").and_then(|s| s.as_str()).unwrap_or("unknown").to_string(),
-        Err(_) => "unresponsive".to_string(),
-    };
+    let status = query_status(paths).await;
+    // A VM whose QMP does not answer may well run; starting it again would not help.
+    let running = matches!(status.as_str(), "running" | "unresponsive") && !paths.booting.exists();
     let accelerator = qmp::call(&paths.qmp_socket, "query-kvm").await.ok().map(|reply| {
         if reply.get("enabled").and_then(|e| e.as_bool()) == Some(true) {
             "kvm"
@@ -249,7 +288,16 @@ async fn status(paths: &Paths) -> Observed {
             "tcg"
         }
     });
-    Observed { pid, status, accelerator }
+    Observed { pid, running, status, accelerator }
+}
+
+/// What QMP `query-status` says of a VM whose QEMU runs: `running`, `paused`, ...; or
+/// `unresponsive`.
+async fn query_status(paths: &Paths) -> String {
+    match qmp::call(&paths.qmp_socket, "query-status").await {
+        Ok(reply) => reply.get("status").and_then(|s| s.as_str()).unwrap_or("unknown").to_string(),
+        Err(_) => "unresponsive".to_string(),
+    }
 }
 
 fn number(attributes: &Attributes, name: &str, default: i64) -> ProviderResult<i64> {
@@ -298,39 +346,94 @@ fn arguments(qemu: &Qemu, attributes: &Attributes, paths: &Paths, accel: &str) -
     Ok(args)
 }
 
-/// The disks on one NVMe controller, the seed as its last namespace: the cloud kernel
-/// has NVMe built in, so the seed is there before cloud-init looks for it.
+/// The paths in `disks`, as configured.
+fn disk_paths(attributes: &Attributes) -> Vec<&str> {
+    attribute(attributes, "disks").as_list().unwrap_or_default().iter().filter_map(Value::as_str).collect()
+}
+
+/// The disks, then the seed, on the bus `disk_bus` names: on NVMe, namespaces of one
+/// controller (the cloud kernel has NVMe built in, so the seed is there before cloud-init
+/// looks for it); on virtio, a virtio-blk device each. Each disk in the format recorded
+/// in `disk_formats`, the seed raw: QEMU is never left to guess.
 fn disk_arguments(attributes: &Attributes, path: &dyn Fn(&str) -> String) -> Vec<String> {
-    let disks: Vec<&str> =
-        attribute(attributes, "disks").as_list().unwrap_or_default().iter().filter_map(Value::as_str).collect();
-    let seed = attribute(attributes, "cloudinit").as_str();
-    if disks.is_empty() && seed.is_none() {
+    let formats = attribute(attributes, "disk_formats").as_list().unwrap_or_default();
+    let format_of = |index: usize| formats.get(index).and_then(Value::as_str).unwrap_or("raw");
+    let mut drives: Vec<(String, &str)> =
+        disk_paths(attributes).iter().enumerate().map(|(index, d)| (path(d), format_of(index))).collect();
+    if let Some(seed) = attribute(attributes, "cloudinit").as_str() {
+        drives.push((path(seed), "raw"));
+    }
+    if drives.is_empty() {
         return Vec::new();
     }
-    let mut args = vec!["-device".to_string(), "nvme,id=nvme0,serial=infra0".to_string()];
-    let mut namespaces: Vec<(String, &str)> = disks.iter().map(|d| (path(d), "qcow2")).collect();
-    if let Some(seed) = seed {
-        namespaces.push((path(seed), "raw"));
+    let virtio = attribute(attributes, "disk_bus").as_str() == Some("virtio");
+    let mut args = Vec::new();
+    if !virtio {
+        args.extend(["-device".to_string(), "nvme,id=nvme0,serial=infra0".to_string()]);
     }
-    for (index, (file, format)) in namespaces.iter().enumerate() {
-        let format = if *format == "raw" || !file.ends_with(".qcow2") { "raw" } else { "qcow2" };
+    for (index, (file, format)) in drives.iter().enumerate() {
         let id = format!("disk{index}");
+        let device = if virtio {
+            format!("virtio-blk-pci,drive={id},serial=infra{index}")
+        } else {
+            format!("nvme-ns,drive={id},bus=nvme0,nsid={}", index + 1)
+        };
         args.extend([
             "-drive".to_string(),
             format!("file={file},format={format},if=none,id={id}"),
             "-device".to_string(),
-            format!("nvme-ns,drive={id},bus=nvme0,nsid={}", index + 1),
+            device,
         ]);
     }
     args
 }
 
-/// Starts the VM, unless a QEMU for it already runs (a run of Infra ended while it
-/// booted): that one is adopted, never a second started.
-async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
-    if live_pid(paths).is_some() {
-        return Ok(());
+/// `attributes` with `disk_formats`: as recorded, or, for a VM starting for the first
+/// time, as `qemu-img info` finds each disk (an image's name says nothing of its format).
+async fn with_disk_formats(qemu: &Qemu, mut attributes: Attributes) -> ProviderResult<Attributes> {
+    let disks: Vec<String> = disk_paths(&attributes).into_iter().map(str::to_string).collect();
+    if disks.is_empty() {
+        // Null, as `disks` is when unset.
+        attributes.insert("disk_formats".to_string(), Value::null());
+        return Ok(attributes);
     }
+    let recorded = attribute(&attributes, "disk_formats");
+    if recorded.is_wholly_known() && recorded.as_list().map(|l| l.len()) == Some(disks.len()) {
+        return Ok(attributes);
+    }
+    let mut formats = Vec::new();
+    for disk in &disks {
+        let format = disk::format(&qemu.resolve(disk)).await.map_err(|e| e.on_attribute("disks"))?;
+        formats.push(Value::string(format));
+    }
+    attributes.insert("disk_formats".to_string(), Value::list(formats));
+    Ok(attributes)
+}
+
+/// Starts the VM and waits for `wait_for`. A QEMU that already runs for it is adopted,
+/// never a second started: one a run of Infra left while it booted (it was killed) is
+/// waited for as a fresh one is, and one paused outside Infra is resumed, then waited
+/// for. One that runs and was seen to boot is left alone. `progress` hears of the VM
+/// once its QEMU runs, before the wait.
+async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths, progress: &CreateProgress) -> ProviderResult<()> {
+    let waits = if live_pid(paths).is_some() {
+        resume(paths).await? || paths.booting.exists()
+    } else {
+        launch(qemu, attributes, paths).await?;
+        true
+    };
+    let mut launched = observed(attributes.clone(), paths).await;
+    launched.insert("id".to_string(), attribute(attributes, "state_dir").clone());
+    progress.exists(launched);
+    if waits {
+        wait_for(attributes, paths).await?;
+    }
+    let _ = std::fs::remove_file(&paths.booting);
+    Ok(())
+}
+
+/// Starts the VM's QEMU, marking the boot as one not yet seen to finish.
+async fn launch(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
     for (dir, attribute) in
         [(Some(paths.state_dir.as_path()), "state_dir"), (paths.console_log.parent(), "console_log")]
     {
@@ -341,8 +444,29 @@ async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderR
     let _ = std::fs::remove_file(&paths.qmp_socket);
     let accel = accel::choose(attribute(attributes, "accel").as_str().unwrap_or("auto")).await?;
     let args = arguments(qemu, attributes, paths, accel)?;
-    run(QEMU_SYSTEM, &args, "starting the VM").await.map_err(explain_start_failure)?;
-    wait_for(attributes, paths).await
+    std::fs::write(&paths.booting, b"").map_err(|e| {
+        ProviderError::new(format!("writing `{}`: {e}", paths.booting.display())).on_attribute("state_dir")
+    })?;
+    let started = run(QEMU_SYSTEM, &args, "starting the VM").await.map_err(explain_start_failure);
+    if started.is_err() {
+        let _ = std::fs::remove_file(&paths.booting);
+    }
+    started.map(drop)
+}
+
+/// Resumes a VM whose QEMU runs but whose guest does not: paused outside Infra (QMP
+/// `stop`). A guest that cannot simply go on (it panicked, or QEMU stopped it on an
+/// error) is an error that says how to start it afresh. Whether it was resumed.
+async fn resume(paths: &Paths) -> ProviderResult<bool> {
+    let status = query_status(paths).await;
+    if matches!(status.as_str(), "running" | "unresponsive") {
+        return Ok(false);
+    }
+    qmp::call(&paths.qmp_socket, "cont").await.map(|_| true).map_err(|error| {
+        ProviderError::new(format!("the VM is `{status}` and cannot be resumed: {}", error.message))
+            .on_attribute("running")
+            .with_help("stop it (`running = false`) and apply, then start it again; or replace it")
+    })
 }
 
 /// A clearer hint for the failures people meet most.
@@ -466,6 +590,7 @@ async fn stop_within(paths: &Paths, shutdown_timeout: Duration) {
     }
     let _ = std::fs::remove_file(&paths.pid_file);
     let _ = std::fs::remove_file(&paths.qmp_socket);
+    let _ = std::fs::remove_file(&paths.booting);
 }
 
 /// Waits until the VM's QEMU `pid` has exited, at most `limit`.
@@ -480,17 +605,23 @@ async fn gone_within(pid: u32, paths: &Paths, limit: Duration) {
 async fn observed(mut attributes: Attributes, paths: &Paths) -> Attributes {
     let observed = status(paths).await;
     attributes.insert("pid".to_string(), Value::number(f64::from(observed.pid)));
-    attributes.insert("running".to_string(), Value::bool(observed.pid != 0));
+    attributes.insert("running".to_string(), Value::bool(observed.running));
     attributes.insert("status".to_string(), Value::string(observed.status));
     attributes.insert("accelerator".to_string(), observed.accelerator.map_or_else(Value::null, Value::string));
     attributes
 }
 
-pub async fn create(qemu: &Qemu, planned: &Attributes) -> ProviderResult<Attributes> {
+pub async fn create(qemu: &Qemu, planned: &Attributes, progress: &CreateProgress) -> ProviderResult<Attributes> {
     let paths = paths(qemu, planned)?;
-    if attribute(planned, "running").as_bool().unwrap_or(true) {
-        start(qemu, planned, &paths).await?;
+    let mut planned = planned.clone();
+    if attribute(&planned, "running").as_bool().unwrap_or(true) {
+        planned = with_disk_formats(qemu, planned).await?;
+        start(qemu, &planned, &paths, progress).await?;
+    } else if !attribute(&planned, "disk_formats").is_known() {
+        // Found when the VM first starts.
+        planned.insert("disk_formats".to_string(), Value::null());
     }
+    let planned = &planned;
     let mut created = observed(planned.clone(), &paths).await;
     created.insert("id".to_string(), attribute(planned, "state_dir").clone());
     if attribute(planned, "running").as_bool() == Some(false) {
@@ -520,12 +651,14 @@ pub async fn update(qemu: &Qemu, prior: &Attributes, planned: &Attributes) -> Pr
     if restarts(prior, planned) {
         stop(prior, &paths).await?;
     }
-    if attribute(planned, "running").as_bool().unwrap_or(true) {
-        start(qemu, planned, &paths).await?;
+    let mut planned = planned.clone();
+    if attribute(&planned, "running").as_bool().unwrap_or(true) {
+        planned = with_disk_formats(qemu, planned).await?;
+        start(qemu, &planned, &paths, &CreateProgress::ignored()).await?;
     } else {
-        stop(planned, &paths).await?;
+        stop(&planned, &paths).await?;
     }
-    Ok(observed(planned.clone(), &paths).await)
+    Ok(observed(planned, &paths).await)
 }
 
 pub async fn delete(qemu: &Qemu, current: &Attributes) -> ProviderResult<()> {

@@ -52,6 +52,8 @@ fn label(image: &Path) -> String {
 const USER_DATA: &str =
     "#cloud-config\nusers:\n  - name: deploy\n    ssh_authorized_keys: [\"ssh-ed25519 AAAA test\"]\n";
 
+const VENDOR_DATA: &str = "#cloud-config\ntimezone: Etc/UTC\n";
+
 #[test]
 fn a_seed_holds_the_files_cloud_init_reads_under_the_cidata_label() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -61,6 +63,7 @@ fn a_seed_holds_the_files_cloud_init_reads_under_the_cidata_label() {
             ("path", s("seeds/web.img")),
             ("user_data", s(USER_DATA)),
             ("network_config", s("version: 2\nethernets:\n  eth0:\n    dhcp4: true\n")),
+            ("vendor_data", s(VENDOR_DATA)),
         ]);
         let created = create(&qemu, &config).await.expect("created");
         let image = dir.path().join("seeds/web.img");
@@ -68,6 +71,7 @@ fn a_seed_holds_the_files_cloud_init_reads_under_the_cidata_label() {
         assert_eq!(mtype(&image, "user-data"), USER_DATA);
         assert_eq!(mtype(&image, "meta-data"), "instance-id: \"web\"\nlocal-hostname: \"web\"\n");
         assert!(mtype(&image, "network-config").contains("dhcp4: true"));
+        assert_eq!(mtype(&image, "vendor-data"), VENDOR_DATA);
         assert_eq!(text(&created, "instance_id"), "web", "the default is the file's name");
         assert_eq!(text(&created, "local_hostname"), "web");
         let on_disk = std::fs::read(&image).expect("seed");
@@ -185,7 +189,14 @@ fn multi_part_user_data_renders_the_same_text_every_time_and_a_seed_takes_it() {
 
         let packed = attributes(&[("part", parts), ("gzip", Value::bool(true)), ("base64_encode", Value::bool(true))]);
         let packed = qemu.read_data("cloudinit_config", &packed).await.expect("packed");
-        assert!(text(&packed, "rendered").starts_with("H4sI"), "Base64 of gzip");
+        let packed = text(&packed, "rendered");
+        assert!(packed.starts_with("H4sI"), "Base64 of gzip");
+        // Decoded as cloud-init decodes it, the same parts come back.
+        use base64::Engine;
+        let compressed = base64::engine::general_purpose::STANDARD.decode(packed).expect("Base64");
+        let mut unpacked = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut unpacked).expect("gzip");
+        assert_eq!(unpacked, rendered);
     });
 }
 

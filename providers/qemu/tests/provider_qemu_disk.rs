@@ -163,6 +163,18 @@ fn bad_input_is_refused_with_help() {
         let raw_overlay = attributes(&[("path", s("a.img")), ("base", s("b")), ("format", s("raw"))]);
         assert!(qemu.validate("disk", &raw_overlay)[0].message.contains("`qcow2`"));
 
+        // Regression: a copy of a source larger than `size` was converted, then refused,
+        // and the converted file was left behind.
+        std::fs::write(dir.path().join("big.raw"), vec![1u8; 2 << 20]).expect("source");
+        let cut = attributes(&[("path", s("cut.qcow2")), ("source", s("big.raw")), ("size", s("1M"))]);
+        let error = qemu.plan_async("disk", None, &cut).await.expect_err("refused when planning");
+        assert_eq!(error.message, "the source image is 2097152 bytes; a copy of 1M would cut it short");
+        let error = create(&qemu, &cut).await.expect_err("a copy smaller than its source");
+        assert_eq!(error.message, "the source image is 2097152 bytes; a copy of 1M would cut it short");
+        assert_eq!(error.attribute.as_deref(), Some("size"));
+        assert!(error.help.as_deref().is_some_and(|h| h.contains("leave `size` out")), "{error:?}");
+        assert!(!dir.path().join("cut.qcow2").exists(), "nothing was written");
+
         std::fs::write(dir.path().join("taken.qcow2"), b"mine").expect("file");
         let taken = attributes(&[("path", s("taken.qcow2")), ("size", s("1M"))]);
         let error = create(&qemu, &taken).await.expect_err("an existing file is not overwritten");

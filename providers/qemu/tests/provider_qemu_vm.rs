@@ -9,7 +9,7 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use infra_runtime::provider::{Attributes, Provider, ProviderContext, ProviderError, ReadResult};
+use infra_runtime::provider::{Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ReadResult};
 use infra_runtime::Value;
 
 #[path = "support/tiny_guest.rs"]
@@ -149,11 +149,98 @@ fn a_second_create_adopts_the_running_vm_instead_of_starting_another() {
     let qemu = provider(dir.path());
     runtime().block_on(async {
         let config = idle_vm("adopted", &[]);
-        let first = create(&qemu, &config).await.expect("started");
+        let (progress, reports) = CreateProgress::channel();
+        let planned = qemu.plan("vm", None, &config).expect("planned");
+        let first = qemu.create_reporting("vm", &planned, &progress).await.expect("started");
+        // The VM was reported as soon as its QEMU ran, before create's wait, so a run of
+        // Infra killed during the wait leaves it in state.
+        let reported = reports.borrow().clone().expect("the create reported the VM");
+        assert_eq!(text(&reported, "id"), ".qemu/adopted");
+        assert_eq!(pid(&reported), pid(&first));
         // As when Infra was killed while the VM booted: nothing recorded, the VM runs.
         let second = create(&qemu, &config).await.expect("adopted");
         assert_eq!(pid(&second), pid(&first), "the same QEMU, not a second one");
         qemu.delete("vm", &second).await.expect("deleted");
+    });
+}
+
+/// Runs `command` on the VM's QMP socket as a person would (outside Infra); its reply.
+fn qmp(socket: &Path, command: &str) -> serde_json::Value {
+    use std::io::{BufRead, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).expect("the QMP socket");
+    let mut lines = std::io::BufReader::new(stream.try_clone().expect("a second handle")).lines();
+    let mut reply = || -> serde_json::Value {
+        loop {
+            let line = lines.next().expect("a line").expect("read");
+            let message: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+            if message.get("event").is_none() {
+                return message;
+            }
+        }
+    };
+    reply(); // the greeting
+    for execute in ["qmp_capabilities", command] {
+        writeln!(stream, "{}", serde_json::json!({ "execute": execute })).expect("write");
+        let answer = reply();
+        if execute == command {
+            return answer;
+        }
+    }
+    unreachable!("the loop returns at the command")
+}
+
+/// QEMU's command line for the process `pid`.
+fn command_line(pid: u32) -> Vec<String> {
+    let command = std::fs::read(format!("/proc/{pid}/cmdline")).expect("QEMU's command line");
+    command.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+}
+
+#[test]
+fn a_vm_paused_outside_infra_reads_as_not_running_and_the_plan_resumes_it() {
+    let _lock = one_vm_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    let socket = dir.path().join(".qemu/paused/qmp.sock");
+    runtime().block_on(async {
+        let config = idle_vm("paused", &[]);
+        let created = create(&qemu, &config).await.expect("started");
+        assert_eq!(qmp(&socket, "stop")["return"], serde_json::json!({}));
+        let found = read(&qemu, &created).await;
+        assert_eq!(text(&found, "status"), "paused", "QMP query-status");
+        assert_eq!(found.get("running"), Some(&Value::bool(false)), "a paused VM is drift");
+        assert_eq!(pid(&found), pid(&created), "its QEMU still runs");
+        let planned = qemu.plan("vm", Some(&found), &config).expect("planned");
+        assert_eq!(planned.get("running"), Some(&Value::bool(true)), "the plan starts it");
+        let resumed = qemu.update("vm", &found, &planned).await.expect("resumed");
+        assert_eq!(pid(&resumed), pid(&created), "resumed (QMP `cont`), not started again");
+        assert_eq!(text(&resumed, "status"), "running");
+        assert_eq!(qmp(&socket, "query-status")["return"]["status"], "running");
+        assert_eq!(read(&qemu, &resumed).await, resumed, "nothing drifted");
+        qemu.delete("vm", &resumed).await.expect("deleted");
+    });
+}
+
+#[test]
+fn changing_wait_for_on_a_running_vm_waits_for_nothing() {
+    let _lock = one_vm_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = free.local_addr().expect("address").port();
+    drop(free);
+    runtime().block_on(async {
+        // The firmware never opens SSH: an update that waited would time out.
+        let config = idle_vm("settled", &[("network", ssh_network(port))]);
+        let created = create(&qemu, &config).await.expect("started");
+        let waiting =
+            idle_vm("settled", &[("network", ssh_network(port)), ("wait_for", s("ssh")), ("boot_timeout", s("2s"))]);
+        let planned = qemu.plan("vm", Some(&created), &waiting).expect("planned");
+        let updated = qemu.update("vm", &created, &planned).await.expect("no wait for a VM that runs");
+        assert_eq!(pid(&updated), pid(&created));
+        assert_eq!(updated.get("running"), Some(&Value::bool(true)));
+        qemu.delete("vm", &updated).await.expect("deleted");
     });
 }
 
@@ -283,6 +370,38 @@ fn a_tiny_guest_boots_under_auto_answers_ssh_through_the_forward_and_is_quit_whe
         qemu.delete("vm", &created).await.expect("deleted");
         assert!(!alive(pid(&created)));
         assert!(dir.path().join("logs/tiny.log").exists(), "a console log of one's own is kept");
+    });
+}
+
+#[test]
+fn a_qcow2_image_named_img_is_attached_as_qcow2_on_virtio_and_the_tiny_guest_boots() {
+    let _lock = one_vm_at_a_time();
+    let guest = tiny_guest::tiny_guest();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    let made = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(dir.path().join("data.img"))
+        .arg("16M")
+        .status()
+        .expect("qemu-img runs");
+    assert!(made.success());
+    runtime().block_on(async {
+        let extra = [("disks", Value::list(vec![s("data.img")])), ("disk_bus", s("virtio"))];
+        let config = tiny_vm(&guest, "virtio", &extra);
+        let created = create(&qemu, &config).await.expect("booted and answered SSH");
+        assert_eq!(created.get("disk_formats"), Some(&Value::list(vec![s("qcow2")])), "found by `qemu-img info`");
+        let command = command_line(pid(&created));
+        let file = dir.path().join("data.img");
+        assert!(command.contains(&format!("file={},format=qcow2,if=none,id=disk0", file.display())), "{command:?}");
+        assert!(command.contains(&"virtio-blk-pci,drive=disk0,serial=infra0".to_string()), "{command:?}");
+        assert!(!command.iter().any(|a| a.starts_with("nvme")), "{command:?}");
+        let socket = dir.path().join(".qemu/virtio/qmp.sock");
+        let blocks = qmp(&socket, "query-block");
+        let disk = blocks["return"].as_array().expect("a list").iter().find(|b| b["device"] == "disk0");
+        assert_eq!(disk.map(|d| &d["inserted"]["drv"]), Some(&serde_json::json!("qcow2")), "{blocks}");
+        qemu.delete("vm", &created).await.expect("deleted");
     });
 }
 
