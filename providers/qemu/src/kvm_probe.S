@@ -1,6 +1,6 @@
 # The guest `accel = "auto"` boots under KVM to prove KVM runs guests: loaded by QEMU's
-# multiboot loader at 1 MiB in 32-bit protected mode, it writes 32 MiB of memory (where
-# nested virtualization breaks, each page a guest first touches takes seconds), enters
+# multiboot loader at 1 MiB in 32-bit protected mode, it writes 128 MiB of memory (where
+# nested virtualization breaks, each page a guest first touches takes a millisecond or more), enters
 # long mode and asks QEMU to exit through the isa-debug-exit device (exit status 85).
 # Assemble with:
 #   as --64 -o kvm_probe.o kvm_probe.S
@@ -18,8 +18,8 @@ header:                             # the multiboot header, with load addresses
     .long 0                         # bss_end_addr: none
     .long start                     # entry_addr
 start:
-    mov $0x200000, %edi             # fill 32 MiB from 2 MiB
-    mov $0x800000, %ecx
+    mov $0x200000, %edi             # fill 128 MiB from 2 MiB
+    mov $0x2000000, %ecx
     xor %eax, %eax
     rep stosl
     mov %cr4, %eax                  # PAE

@@ -135,7 +135,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         let mut prior = self.prior(subject, &start, provider, evaluated.secret).await?;
         let settings = Settings::of(after.scope, &subject.resource.body, after.locals)?;
         let Evaluated { mut plain, sensitive, secret } = evaluated;
-        // `infra import` takes the object over and records it; it plans no change.
+        let carried = steps::against_prior(subject.schema, &settings, &mut plain, &mut prior.attributes);
+        // `infra import` takes the object over and records it (in the configured forms of
+        // equivalent values, as a plan would); it plans no change.
         let import_only = self.apply.is_some_and(|a| a.import_only);
         if let (true, Some(provider), Some((id, _)), Some(found)) =
             (import_only, provider, &start.import, &prior.attributes)
@@ -145,7 +147,6 @@ impl<'c, 'a> Engine<'c, 'a> {
             recorded.map_err(subject.failed(secret))?;
             return Ok(mark(found.clone(), &sensitive));
         }
-        let carried = steps::against_prior(subject.schema, &settings, &mut plain, &mut prior.attributes);
         let requested = self.context.selection.replace.contains(&subject.address);
         let cause = steps::replace_cause(requested, &settings.triggers, &start);
         // Two objects of different types cannot share the address, even for a moment:
