@@ -10,9 +10,9 @@ use common::ok;
 
 /// The examples applied here; every other example needs a service and has its own test.
 const LOCAL: &[&str] = &["language-tour", "local-files", "modules", "quickstart", "rename"];
-/// Examples that need a service (a cloud API, or a VM base image for `local-vm`) and are
-/// tested elsewhere or, for `local-vm`, only checked (by `.ci/run`).
-const NEEDS_SERVICE: &[&str] = &["aws-web", "digitalocean-web", "linode-web", "local-vm", "ssh-web"];
+/// Examples that need a service (a cloud API, a plugin to install, or a VM base image for
+/// `local-vm`) and are tested elsewhere or, for `local-vm`, only checked (by `.ci/run`).
+const NEEDS_SERVICE: &[&str] = &["aws-web", "digitalocean-web", "linode-web", "local-vm", "plugin-workato", "ssh-web"];
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
