@@ -217,6 +217,20 @@ fn state_round_trips_through_the_file() {
     assert_eq!(json["instances"][1]["status"], "created");
     assert_eq!(json["instances"][0]["mode"], "data");
     assert_eq!(json["outputs"]["secret"]["sensitive"], true);
+
+    // The document's fields one per line, each instance and each output on a line of its
+    // own: the file diffs an instance at a time, without a line per attribute.
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "{");
+    assert_eq!(lines[1], "  \"format_version\": 1,");
+    assert_eq!(lines[4], "  \"instances\": [");
+    assert!(lines[5].starts_with("    {\"address\":\"config\",") && lines[5].ends_with("},"), "{}", lines[5]);
+    assert!(lines[6].starts_with("    {\"address\":\"env[\\\"prod\\\"].web[\\\"a\\\"]\","), "{}", lines[6]);
+    assert_eq!(lines[7], "  ],");
+    assert_eq!(lines[8], "  \"outputs\": {");
+    assert_eq!(lines[9], "    \"path\": {\"value\":\"out.txt\",\"sensitive\":false},");
+    assert_eq!(lines[11..], ["  }", "}"]);
+    assert!(text.ends_with("}\n"));
 }
 
 #[test]
@@ -464,7 +478,7 @@ fn an_operation_begun_and_not_confirmed_is_pending() {
     // A pending status survives compaction, so the next plan still sees it.
     ok(backend.compact(&mut state));
     let text = ok(fs::read_to_string(backend.state_path()));
-    assert!(text.contains("\"status\": \"pending-create\""), "{text}");
+    assert!(text.contains("\"status\":\"pending-create\""), "{text}");
     assert_eq!(ok(backend.load()).state, state);
 }
 
@@ -501,7 +515,7 @@ fn a_create_that_reported_its_object_keeps_it_through_a_crash_or_a_failure() {
     }
     assert_eq!(state, loaded);
     ok(backend.compact(&mut state));
-    assert!(ok(fs::read_to_string(backend.state_path())).contains("\"status\": \"partly-created\""));
+    assert!(ok(fs::read_to_string(backend.state_path())).contains("\"status\":\"partly-created\""));
     assert_eq!(ok(backend.load()).state, state);
 }
 

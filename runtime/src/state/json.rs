@@ -199,6 +199,7 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
         while let Some(ParsedValue(item)) = seq.next_element()? {
             items.push(item);
         }
+        items.shrink_to_fit();
         Ok(Value::list(items))
     }
 

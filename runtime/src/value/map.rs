@@ -246,6 +246,9 @@ impl FromIterator<(String, Value)> for ValueMap {
             }
             entries = deduped;
         }
+        // Maps are mostly read once built (a state's attributes, an evaluated object):
+        // the room a growing vector kept (up to half of it) is given back.
+        entries.shrink_to_fit();
         ValueMap { entries: Arc::new(entries) }
     }
 }
