@@ -162,7 +162,7 @@ fn render_drift(text: &mut String, instance: &PlannedInstance, style: Style) {
     } else {
         (Mark::Change, "has changed", Mode::Update)
     };
-    let mut names: Vec<&str> = stored.keys().map(String::as_str).chain(read.iter().map(|(n, _)| *n)).collect();
+    let mut names: Vec<&str> = stored.keys().map(|k| k.as_str()).chain(read.iter().map(|(n, _)| *n)).collect();
     names.sort_unstable();
     names.dedup();
     let entries = names

@@ -57,7 +57,7 @@ fn an_output_may_share_its_name_with_an_input_a_let_or_a_resource() {
             ("tag", DeclKind::Resource)
         ]
     );
-    let outputs: Vec<&str> = server.outputs.keys().map(String::as_str).collect();
+    let outputs: Vec<&str> = server.outputs.keys().map(|k| k.as_str()).collect();
     assert_eq!(outputs, ["hostname", "port", "fqdn", "tag"]);
     assert_eq!(server.decl("port").map(|d| d.kind), Some(DeclKind::Input));
     assert_eq!(server.output("port").map(|d| d.kind), Some(DeclKind::Output));

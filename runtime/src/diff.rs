@@ -283,7 +283,7 @@ mod tests {
         let mut prior = file("a", "x", Value::string("sha"));
         prior.remove("content");
         let mut planned = file("a", "x", Value::string("sha"));
-        planned.insert("content".into(), Value::null());
+        planned.insert("content", Value::null());
         assert_eq!(diff(&s, Some(&prior), Some(&planned), false, false).action, Action::NoOp);
     }
 }

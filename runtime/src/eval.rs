@@ -571,7 +571,7 @@ fn get_attr(target: &Value, name: &Ident) -> EvalResult {
         Kind::Map(entries) => match entries.get(&name.name) {
             Some(value) => Ok(value.clone().with_mark(target.sensitive)),
             None => {
-                let keys: Vec<&str> = entries.keys().map(String::as_str).collect();
+                let keys: Vec<&str> = entries.keys().map(|k| k.as_str()).collect();
                 let help = keys_help(target, &name.name, &keys);
                 Err(Diagnostic::error(codes::MISSING_KEY, format!("no attribute `{}`", name.name))
                     .with_label(name.span, "not in this object")
@@ -648,7 +648,7 @@ pub(crate) fn index_into(target: &Value, index: &Value, span: infra_compiler::Sp
             match entries.get(&key) {
                 Some(value) => Ok(value.clone().with_mark(mark)),
                 None => {
-                    let keys: Vec<&str> = entries.keys().map(String::as_str).collect();
+                    let keys: Vec<&str> = entries.keys().map(|k| k.as_str()).collect();
                     let shown = if index.sensitive { "(sensitive value)".to_string() } else { quote(&key) };
                     Err(Diagnostic::error(codes::MISSING_KEY, format!("key {shown} not found"))
                         .with_label(span, "no such key")

@@ -323,7 +323,7 @@ pub(crate) fn fill_optional_defaults(
             }
             Value::object(entries)
         }
-        (Kind::Map(entries), TypeExprKind::Map(element)) => Value::map(
+        (Kind::Map(entries), TypeExprKind::Map(element)) => Value::object(
             entries
                 .into_iter()
                 .map(|(k, v)| Ok((k, fill_optional_defaults(v, element, eval)?)))

@@ -172,7 +172,7 @@ impl<'a> ModuleScope<'a> {
                     Kind::List(items) | Kind::Set(items) => Value::map(
                         items.iter().filter_map(|i| i.as_str().map(|k| (k.to_string(), instance()))).collect(),
                     ),
-                    Kind::Map(entries) => Value::map(entries.keys().map(|k| (k.clone(), instance())).collect()),
+                    Kind::Map(entries) => Value::object(entries.keys().map(|k| (k.clone(), instance())).collect()),
                     _ => Value::unknown(Type::Any),
                 })
             }

@@ -13,8 +13,10 @@ use std::fmt;
 use infra_compiler::types::{ObjectField, Type};
 
 mod map;
+mod name;
 
 pub use map::ValueMap;
+pub use name::{Name, Names};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Value {
@@ -99,7 +101,7 @@ impl Value {
         if entries.keys().all(|k| is_nfc(k)) {
             return Value::plain(Kind::Map(entries));
         }
-        Value::plain(Kind::Map(entries.into_iter().map(|(k, v)| (nfc(k), v)).collect()))
+        Value::plain(Kind::Map(entries.into_iter().map(|(k, v)| (nfc(String::from(k)), v)).collect()))
     }
 
     pub fn unknown(ty: Type) -> Value {
@@ -225,7 +227,7 @@ impl Value {
             Kind::List(items) => Type::Tuple(items.iter().map(Value::ty).collect()),
             Kind::Set(items) => Type::set(infra_compiler::types::unify_all(items.iter().map(Value::ty))),
             Kind::Map(entries) => Type::Object(
-                entries.iter().map(|(k, v)| (k.clone(), ObjectField { ty: v.ty(), optional: false })).collect(),
+                entries.iter().map(|(k, v)| (k.to_string(), ObjectField { ty: v.ty(), optional: false })).collect(),
             ),
             Kind::Unknown(ty) => ty.clone(),
         }

@@ -119,7 +119,7 @@ fn attributes_convert_to_json_with_sensitive_paths() {
     );
     let back = ok(attributes_from_json(&json, &paths));
     let mut expected = every_kind();
-    expected.insert("zones".into(), Value::list(vec![Value::string("a"), Value::string("b")]));
+    expected.insert("zones", Value::list(vec![Value::string("a"), Value::string("b")]));
     assert_eq!(back, expected);
 }
 
@@ -202,7 +202,7 @@ fn state_round_trips_through_the_file() {
     let mut expected = state.clone();
     let web = address("env[\"prod\"].web[\"a\"]");
     if let Some(instance) = expected.instances.get_mut(&web) {
-        instance.attributes.insert("zones".into(), Value::list(vec![Value::string("a"), Value::string("b")]));
+        instance.attributes.insert("zones", Value::list(vec![Value::string("a"), Value::string("b")]));
     }
     // An output's marks are kept as one flag: a sensitive output is marked as a whole.
     expected.outputs.insert("secret".into(), map(vec![("key", Value::string("k"))]).mark_sensitive());

@@ -48,7 +48,7 @@ impl Schemas for Stdlib {
 
     /// Sorted, because the map is a `BTreeMap`.
     fn provider_names(&self) -> Vec<&str> {
-        self.providers.keys().map(String::as_str).collect()
+        self.providers.keys().map(|k| k.as_str()).collect()
     }
 
     fn function(&self, name: &str) -> Option<&FunctionSignature> {
@@ -57,7 +57,7 @@ impl Schemas for Stdlib {
 
     /// Sorted, because the map is a `BTreeMap`.
     fn function_names(&self) -> Vec<&str> {
-        self.functions.keys().map(String::as_str).collect()
+        self.functions.keys().map(|k| k.as_str()).collect()
     }
 }
 

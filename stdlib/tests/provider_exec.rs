@@ -64,7 +64,7 @@ async fn environment_is_added_and_working_dir_is_relative_to_the_module() {
     fs::create_dir(dir.path().join("work")).unwrap();
     let exec = provider(dir.path());
     let mut config = attributes(&[("create", "printf '%s' \"$GREETING\" > out.txt; pwd"), ("working_dir", "work")]);
-    config.insert("environment".into(), string_map(&[("GREETING", "hi there")]));
+    config.insert("environment", string_map(&[("GREETING", "hi there")]));
     let created = create(&*exec, &config).await;
     assert_eq!(fs::read_to_string(dir.path().join("work/out.txt")).unwrap(), "hi there");
     let pwd = created["stdout"].as_str().unwrap().trim().to_string();
@@ -128,11 +128,11 @@ async fn update_runs_the_update_command_only_when_something_changed() {
     let dir = tempfile::tempdir().unwrap();
     let exec = provider(dir.path());
     let mut config = attributes(&[("create", "echo created"), ("update", "echo \"updated $V\"")]);
-    config.insert("environment".into(), string_map(&[("V", "1")]));
+    config.insert("environment", string_map(&[("V", "1")]));
     let prior = create(&*exec, &config).await;
     assert_eq!(exec.plan("command", Some(&prior), &config).unwrap(), prior, "nothing changed");
 
-    config.insert("environment".into(), string_map(&[("V", "2")]));
+    config.insert("environment", string_map(&[("V", "2")]));
     let planned = exec.plan("command", Some(&prior), &config).unwrap();
     assert_eq!(planned["id"], prior["id"]);
     assert!(!planned["stdout"].is_known());
@@ -159,7 +159,7 @@ async fn delete_runs_destroy_and_without_one_does_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let exec = provider(dir.path());
     let mut config = attributes(&[("create", "touch made"), ("destroy", "rm made; echo \"$WHO\" > destroyed")]);
-    config.insert("environment".into(), string_map(&[("WHO", "infra")]));
+    config.insert("environment", string_map(&[("WHO", "infra")]));
     let created = create(&*exec, &config).await;
     assert!(dir.path().join("made").exists());
     exec.delete("command", &created).await.unwrap();
@@ -265,7 +265,7 @@ fn empty_commands_and_bad_variable_names_are_refused() {
     assert_eq!(errors[0].attribute.as_deref(), Some("create"));
 
     let mut config = attributes(&[("create", "true")]);
-    config.insert("environment".into(), string_map(&[("A=B", "x")]));
+    config.insert("environment", string_map(&[("A=B", "x")]));
     let errors = exec.validate("command", &config);
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].attribute.as_deref(), Some("environment"));
@@ -273,8 +273,8 @@ fn empty_commands_and_bad_variable_names_are_refused() {
 
 fn json_config(program: &[&str], query: &[(&str, &str)]) -> Attributes {
     let mut config = Attributes::new();
-    config.insert("program".into(), strings(program));
-    config.insert("query".into(), string_map(query));
+    config.insert("program", strings(program));
+    config.insert("query", string_map(query));
     config
 }
 
@@ -305,7 +305,7 @@ async fn exec_json_runs_a_relative_program_in_working_dir() {
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     let exec = provider(dir.path());
     let mut config = json_config(&["./answer.sh"], &[]);
-    config.insert("working_dir".into(), Value::string("scripts"));
+    config.insert("working_dir", Value::string("scripts"));
     let data = exec.read_data("json", &config).await.unwrap();
     let dir_seen = data["result"].as_map().unwrap()["dir"].as_str().unwrap().to_string();
     assert_eq!(fs::canonicalize(dir_seen).unwrap(), fs::canonicalize(dir.path().join("scripts")).unwrap());

@@ -58,7 +58,7 @@ async fn plan_fills_the_default_mode_and_computes_size_and_id_from_known_content
     assert_eq!(planned["id"], Value::string(HELLO_SHA1));
 
     let mut unknown_content = attributes(&[("path", "a.txt")]);
-    unknown_content.insert("content".into(), Value::unknown(infra_compiler::types::Type::String));
+    unknown_content.insert("content", Value::unknown(infra_compiler::types::Type::String));
     let planned = local.plan("file", None, &unknown_content).unwrap();
     assert!(!planned["size"].is_known() && !planned["id"].is_known());
 }
@@ -206,7 +206,7 @@ fn unknown_values_are_not_validated() {
     let dir = tempfile::tempdir().unwrap();
     let local = provider(dir.path());
     let mut config = attributes(&[("path", "a"), ("content", "x")]);
-    config.insert("mode".into(), Value::unknown(infra_compiler::types::Type::String));
+    config.insert("mode", Value::unknown(infra_compiler::types::Type::String));
     assert!(local.validate("file", &config).is_empty());
 }
 

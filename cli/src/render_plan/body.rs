@@ -6,7 +6,7 @@
 //! is a list or set of objects (a repeated block such as `ingress`, or a list of objects
 //! a provider keeps in state) is shown as one block per element.
 
-use infra_runtime::value::Kind;
+use infra_runtime::value::{Kind, Name};
 use infra_runtime::Value;
 
 use super::lines::{hidden, match_elements, padded, Element, Lines, Mark};
@@ -144,7 +144,7 @@ fn blocks_of(out: &mut Lines, indent: usize, mode: Mode, entries: &[Entry]) {
 fn object_entries<'a>(before: Option<&'a Value>, after: Option<&'a Value>) -> Vec<Entry<'a>> {
     let before = before.and_then(Value::as_map);
     let after = after.and_then(Value::as_map);
-    let mut names: Vec<&String> = before.into_iter().chain(after).flat_map(|m| m.keys()).collect();
+    let mut names: Vec<&Name> = before.into_iter().chain(after).flat_map(|m| m.keys()).collect();
     names.sort();
     names.dedup();
     names

@@ -60,16 +60,16 @@ fn instance(case: &Json) -> PlannedInstance {
     let before = attributes(&case["before"]);
     let after = attributes(&case["after"]);
     let forces = names("forces");
-    let mut keys: BTreeSet<&String> = BTreeSet::new();
+    let mut keys: BTreeSet<&infra_runtime::value::Name> = BTreeSet::new();
     keys.extend(before.iter().flat_map(|a| a.keys()));
     keys.extend(after.iter().flat_map(|a| a.keys()));
     let changes = keys
         .into_iter()
         .map(|name| AttributeChange {
-            name: name.clone(),
+            name: name.to_string(),
             before: before.as_ref().and_then(|a| a.get(name)).cloned(),
             after: after.as_ref().and_then(|a| a.get(name)).cloned(),
-            forces_replacement: forces.contains(name),
+            forces_replacement: forces.contains(name.as_str()),
         })
         .collect();
     let cause = match case["cause"].as_str() {

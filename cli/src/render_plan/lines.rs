@@ -207,7 +207,7 @@ fn key(value: &Value) -> String {
 fn alike(before: &Value, after: &Value) -> bool {
     let (Some(b), Some(a)) = (before.as_map(), after.as_map()) else { return false };
     let set = super::value::present;
-    let names: std::collections::BTreeSet<&String> =
+    let names: std::collections::BTreeSet<&infra_runtime::value::Name> =
         b.keys().chain(a.keys()).filter(|k| set(b.get(*k)).is_some() || set(a.get(*k)).is_some()).collect();
     let equal = names
         .iter()

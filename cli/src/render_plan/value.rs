@@ -2,7 +2,7 @@
 //! (`[`…`]`, `{`…`}`) or, for text of several lines, a heredoc; and the difference
 //! between two values, element by element, key by key or line by line.
 
-use infra_runtime::value::{quote, Kind, ValueMap};
+use infra_runtime::value::{quote, Kind, Name, ValueMap};
 use infra_runtime::Value;
 
 use super::lines::{elide, hidden, match_elements, padded, Element, Lines, Mark, Shown};
@@ -197,10 +197,10 @@ fn elements_changed(out: &mut Lines, place: Place, after: &Value, before: &[Valu
 /// A map or object, key by key; unchanged entries are counted.
 fn entries_changed(out: &mut Lines, place: Place, before: &ValueMap, after: &ValueMap) {
     out.push(place.indent, Mark::Change, format!("{}{{{}", place.head, place.note));
-    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    let mut keys: Vec<&Name> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();
-    let pairs: Vec<(&String, Option<&Value>, Option<&Value>)> =
+    let pairs: Vec<(&Name, Option<&Value>, Option<&Value>)> =
         keys.into_iter().map(|k| (k, present(before.get(k)), present(after.get(k)))).collect();
     let (shown, unchanged): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(_, b, a)| differs(*b, *a));
     let width = shown.iter().map(|(k, _, _)| map_key(k).chars().count()).max().unwrap_or(0);

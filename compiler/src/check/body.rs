@@ -392,7 +392,7 @@ impl Checker<'_> {
             self.expr(key);
         }
         let Some(config) = self.module.providers.get(&name.name).cloned() else {
-            let names: Vec<&str> = self.module.providers.keys().map(String::as_str).collect();
+            let names: Vec<&str> = self.module.providers.keys().map(|k| k.as_str()).collect();
             let help = suggest(&name.name, names.iter().copied()).unwrap_or_else(|| {
                 format!("declare it with `provider {} as {} {{ ... }}`", provider_type.unwrap_or("TYPE"), name.name)
             });

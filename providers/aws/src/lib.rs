@@ -787,7 +787,7 @@ fn unordered(actual: &[String], current: &Value) -> Value {
 /// The `tags` attribute as a map.
 fn tags(attributes: &Attributes) -> BTreeMap<String, String> {
     let Some(map) = known(attributes, "tags").and_then(Value::as_map) else { return BTreeMap::new() };
-    map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+    map.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect()
 }
 
 /// Tags as read from AWS: no tags reads as null when the state has none set, so an

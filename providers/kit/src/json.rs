@@ -31,7 +31,7 @@ pub fn to_json(value: &Value) -> Json {
         return Json::Array(items.iter().map(to_json).collect());
     }
     if let Some(map) = value.as_map() {
-        return Json::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect());
+        return Json::Object(map.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect());
     }
     Json::Null
 }

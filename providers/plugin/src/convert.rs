@@ -34,7 +34,7 @@ pub fn to_plugin(value: &Value) -> Result<PluginValue, String> {
             PluginValue::List(items.iter().map(to_plugin).collect::<Result<_, _>>()?)
         }
         Kind::Map(entries) => PluginValue::Map(
-            entries.iter().map(|(k, v)| Ok((k.clone(), to_plugin(v)?))).collect::<Result<_, String>>()?,
+            entries.iter().map(|(k, v)| Ok((k.to_string(), to_plugin(v)?))).collect::<Result<_, String>>()?,
         ),
     })
 }
@@ -43,7 +43,7 @@ pub fn to_plugin(value: &Value) -> Result<PluginValue, String> {
 pub fn attributes_to_plugin(attributes: &Attributes) -> Result<PluginValue, String> {
     let fields: BTreeMap<String, PluginValue> = attributes
         .iter()
-        .map(|(k, v)| Ok((k.clone(), to_plugin(v).map_err(|e| format!("`{k}`: {e}"))?)))
+        .map(|(k, v)| Ok((k.to_string(), to_plugin(v).map_err(|e| format!("`{k}`: {e}"))?)))
         .collect::<Result<_, String>>()?;
     Ok(PluginValue::Map(fields))
 }

@@ -48,7 +48,7 @@ impl Schemas for WithPlugins<'_> {
 
     fn provider_names(&self) -> Vec<&str> {
         let mut names = self.base.provider_names();
-        names.extend(self.plugins.keys().map(String::as_str));
+        names.extend(self.plugins.keys().map(|k| k.as_str()));
         names.sort_unstable();
         names.dedup();
         names
@@ -63,7 +63,7 @@ impl Schemas for WithPlugins<'_> {
 
     fn function_names(&self) -> Vec<&str> {
         let mut names = self.base.function_names();
-        names.extend(self.functions.keys().map(String::as_str));
+        names.extend(self.functions.keys().map(|k| k.as_str()));
         names
     }
 }

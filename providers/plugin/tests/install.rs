@@ -86,7 +86,7 @@ fn the_workato_mirror_installs_and_locks_terraforms_hash() {
     assert_eq!(locked.constraints, "= 0.16.0");
     assert_eq!(locked.hashes["linux_amd64"], workato::TERRAFORM_H1_LINUX_AMD64);
     // The mirror's other platforms are hashed too, so the lock verifies them elsewhere.
-    let platforms: Vec<&str> = locked.hashes.keys().map(String::as_str).collect();
+    let platforms: Vec<&str> = locked.hashes.keys().map(|k| k.as_str()).collect();
     assert_eq!(platforms, ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64", "windows_amd64"]);
 
     // A second run verifies what is installed and changes nothing.
@@ -272,7 +272,7 @@ fn a_packed_mirror_offers_its_versions_and_locks_every_archives_hash() {
     );
     let lock = LockFile::read(module.path()).unwrap();
     let locked = &lock.plugins["registry.terraform.io/local/fake"];
-    let platforms: Vec<&str> = locked.zip_hashes.keys().map(String::as_str).collect();
+    let platforms: Vec<&str> = locked.zip_hashes.keys().map(|k| k.as_str()).collect();
     assert_eq!(platforms, ["darwin_arm64", "linux_amd64"]);
     assert_eq!(locked.zip_hashes["darwin_arm64"], format!("zh:{}", plugin_packages::sha256sum(&other)));
 }

@@ -185,26 +185,26 @@ pub async fn server_delete(client: &Client, current: &Attributes) -> ProviderRes
 fn server_attributes(server: &Json, known: &Attributes) -> Attributes {
     let mut attributes = known.clone();
     let string = |value: &Json| value.as_str().filter(|s| !s.is_empty()).map_or_else(Value::null, Value::string);
-    attributes.insert("id".into(), string(&server["id"]));
-    attributes.insert("name".into(), string(&server["name"]));
-    attributes.insert("flavor_id".into(), string(&server["flavor"]["id"]));
-    attributes.insert("image_id".into(), string(&server["image"]["id"]));
-    attributes.insert("key_pair".into(), string(&server["key_name"]));
-    attributes.insert("access_ip_v4".into(), string(&server["accessIPv4"]));
-    attributes.insert("access_ip_v6".into(), string(&server["accessIPv6"]));
-    attributes.insert("status".into(), string(&server["status"]));
+    attributes.insert("id", string(&server["id"]));
+    attributes.insert("name", string(&server["name"]));
+    attributes.insert("flavor_id", string(&server["flavor"]["id"]));
+    attributes.insert("image_id", string(&server["image"]["id"]));
+    attributes.insert("key_pair", string(&server["key_name"]));
+    attributes.insert("access_ip_v4", string(&server["accessIPv4"]));
+    attributes.insert("access_ip_v6", string(&server["accessIPv6"]));
+    attributes.insert("status", string(&server["status"]));
     let actual: BTreeMap<String, String> = server["metadata"]
         .as_object()
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
         .unwrap_or_default();
-    attributes.insert("metadata".into(), metadata_value(actual, attribute(known, "metadata")));
+    attributes.insert("metadata", metadata_value(actual, attribute(known, "metadata")));
     attributes
 }
 
 /// The `metadata` attribute as a map, when it is set.
 fn metadata(attributes: &Attributes) -> Option<BTreeMap<String, String>> {
     let map = attribute(attributes, "metadata").as_map()?;
-    Some(map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+    Some(map.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
 }
 
 /// Metadata as read: none reads as what the state has when that is null or empty, so a
@@ -265,14 +265,14 @@ pub async fn keypair_delete(client: &Client, current: &Attributes) -> ProviderRe
 pub fn keypair_attributes(keypair: &Json, known: &Attributes) -> Attributes {
     let mut attributes = known.clone();
     let string = |value: &Json| value.as_str().map_or_else(Value::null, Value::string);
-    attributes.insert("id".into(), string(&keypair["name"]));
-    attributes.insert("name".into(), string(&keypair["name"]));
+    attributes.insert("id", string(&keypair["name"]));
+    attributes.insert("name", string(&keypair["name"]));
     // Nova may store the key without the trailing newline or spaces it was given.
     let public_key = keypair["public_key"].as_str().map(str::trim);
     if public_key != text(known, "public_key").as_deref().map(str::trim) {
-        attributes.insert("public_key".into(), string(&keypair["public_key"]));
+        attributes.insert("public_key", string(&keypair["public_key"]));
     }
-    attributes.insert("fingerprint".into(), string(&keypair["fingerprint"]));
+    attributes.insert("fingerprint", string(&keypair["fingerprint"]));
     attributes
 }
 
@@ -301,7 +301,7 @@ mod tests {
         client.retry = Retry { attempts: 1, base: Duration::from_millis(1), max: Duration::from_millis(1) };
         let prior: Attributes = [("id", "s1"), ("name", "old")].map(|(k, v)| (k.to_string(), Value::string(v))).into();
         let mut planned = prior.clone();
-        planned.insert("name".into(), Value::string("new"));
+        planned.insert("name", Value::string("new"));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let updated = runtime.block_on(server_update(&client, &prior, &planned)).expect("renamed");
         assert_eq!(text(&updated, "name").as_deref(), Some("new"));

@@ -91,10 +91,10 @@ fn a_server_is_created_read_changed_and_deleted_as_nova_sees_it() {
     assert!(mimic.nova(&["keypair-list"]).contains("deployer"));
 
     let mut planned = server("web-1", metadata(&[("role", "web")]));
-    planned.insert("key_pair".into(), Value::string("deployer"));
-    planned.insert("user_data".into(), Value::string("#cloud-config\n"));
+    planned.insert("key_pair", Value::string("deployer"));
+    planned.insert("user_data", Value::string("#cloud-config\n"));
     let public_net = Value::string("00000000-0000-0000-0000-000000000000");
-    planned.insert("networks".into(), Value::list(vec![public_net.clone()]));
+    planned.insert("networks", Value::list(vec![public_net.clone()]));
     let created = runtime.block_on(provider.create("compute_instance", &planned)).expect("server created");
     let id = text(&created, "id").to_string();
     assert_eq!(text(&created, "status"), "ACTIVE");
@@ -123,7 +123,7 @@ fn a_server_is_created_read_changed_and_deleted_as_nova_sees_it() {
     };
     assert_eq!(drifted["metadata"], metadata(&[("owner", "someone-else"), ("role", "web")]));
     let mut wanted = created.clone();
-    wanted.insert("metadata".into(), metadata(&[("role", "api")]));
+    wanted.insert("metadata", metadata(&[("role", "api")]));
     let updated = runtime.block_on(provider.update("compute_instance", &drifted, &wanted)).expect("updated");
     assert_eq!(updated["metadata"], metadata(&[("role", "api")]));
     assert_eq!(text(&updated, "admin_pass"), text(&created, "admin_pass"));
@@ -209,7 +209,7 @@ fn a_server_in_error_is_an_error_and_one_still_building_is_waited_for() {
     // Past `timeouts.create`, a server still building is an error naming it; it was
     // reported (id and root password) as soon as Nova answered, so the engine keeps it.
     let mut stuck = server("stuck", metadata(&[("server_building", "100000")]));
-    stuck.insert("timeouts".into(), Value::map([("create".to_string(), Value::string("1s"))].into()));
+    stuck.insert("timeouts", Value::map([("create".to_string(), Value::string("1s"))].into()));
     let (progress, reports) = CreateProgress::channel();
     let started = std::time::Instant::now();
     let error =

@@ -252,7 +252,7 @@ fn a_directory_is_made_kept_when_not_empty_and_forced() {
         assert!(path.join("index.html").exists());
 
         let mut forced = created.clone();
-        forced.insert("force_destroy".into(), Value::bool(true));
+        forced.insert("force_destroy", Value::bool(true));
         provider.delete("directory", &forced).await.expect("deleted with its contents");
         assert!(!path.exists());
 
@@ -356,14 +356,14 @@ fn a_host_key_recorded_on_first_use_must_not_change() {
         // The same resource, recorded against another server's key: a fresh provider
         // refuses the server before logging in, and a running one refuses the resource.
         let mut other = created.clone();
-        other.insert("host_key_fingerprint".into(), s("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        other.insert("host_key_fingerprint", s("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
         for provider in [sshd.provider_with(&[]), provider] {
             let error = provider.read("command", &other).await.unwrap_err();
             assert!(error.message.contains("changed"), "{}", error.message);
             assert!(error.message.contains("SHA256:AAAA") && error.message.contains(&seen), "{}", error.message);
             let mut update = other.clone();
-            update.insert("create".into(), Value::string(marker_command(&dir)["create"].as_str().unwrap()));
-            update.insert("update".into(), update["create"].clone());
+            update.insert("create", Value::string(marker_command(&dir)["create"].as_str().unwrap()));
+            update.insert("update", update["create"].clone());
             assert!(provider.update("command", &other, &update).await.is_err());
             assert!(!dir.join("ran").exists(), "nothing ran");
         }
@@ -471,7 +471,7 @@ fn bastion_block(bastion: &Sshd, host_key: &str) -> Value {
         ("private_key", s(&bastion.private_key)),
         ("host_key", s(host_key)),
     ]);
-    Value::map(block.into_iter().collect())
+    Value::object(block)
 }
 
 #[test]

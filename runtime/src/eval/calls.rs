@@ -274,7 +274,7 @@ impl Evaluator<'_> {
         let expr = infra_compiler::syntax::parse_expression(infra_compiler::FileId(u32::MAX), &source).map_err(
             |diagnostics| diagnostics.first().map_or_else(|| "invalid template".to_string(), |d| d.message.clone()),
         )?;
-        let mut locals = Locals::with(vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        let mut locals = Locals::with(vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect());
         let empty = super::NoGlobals;
         let inner = Evaluator { globals: &empty, ..*self };
         let value = inner.eval(&expr, &mut locals).map_err(|d| d.message)?;

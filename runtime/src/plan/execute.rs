@@ -43,7 +43,7 @@ impl Operation<'_> {
     /// `sensitive` marked.
     fn instance(&self, attributes: &Attributes, sensitive: &BTreeSet<String>) -> crate::state::Instance {
         let marked: Attributes =
-            attributes.iter().map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k)))).collect();
+            attributes.iter().map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k.as_str())))).collect();
         crate::state::Instance::new(Mode::Managed, self.resource_type, self.config_name)
             .with_attributes(marked)
             .with_dependencies(self.dependencies.to_vec())
@@ -295,7 +295,7 @@ impl Engine<'_, '_> {
             JournalAction::Create => planned
                 .iter()
                 .filter(|(_, v)| v.is_wholly_known())
-                .map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k))))
+                .map(|(k, v)| (k.clone(), v.clone().with_mark(sensitive.contains(k.as_str()))))
                 .collect(),
             _ => Attributes::new(),
         };

@@ -472,7 +472,7 @@ pub(super) fn sensitive_attributes(schema: &Schema, values: &Attributes) -> BTre
     let mut sensitive: BTreeSet<String> = values
         .iter()
         .filter(|(_, value)| value.contains_sensitive())
-        .map(|(name, _)| name.clone())
+        .map(|(name, _)| name.to_string())
         .chain(schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()))
         .collect();
     let derived: Vec<String> = schema
@@ -491,7 +491,7 @@ pub(super) fn mark(attributes: Attributes, sensitive: &BTreeSet<String>) -> Valu
         attributes
             .into_iter()
             .map(|(k, v)| {
-                let marked = sensitive.contains(&k);
+                let marked = sensitive.contains(k.as_str());
                 (k, v.with_mark(marked))
             })
             .collect(),

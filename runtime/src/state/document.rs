@@ -19,7 +19,8 @@ use serde_json::Value as Json;
 
 use super::error::{StateError, StateErrorKind};
 use super::json::{
-    mark_sensitive, output_to_json, stored_attributes, AttributePath, ParsedAttributes, ParsedValue, StoredAttributes,
+    mark_sensitive, output_to_json, stored_attributes, with_shared_names, AttributePath, ParsedAttributes, ParsedValue,
+    StoredAttributes,
 };
 use super::{Instance, Mode, State, Status, FORMAT_VERSION};
 use crate::address::Address;
@@ -242,7 +243,7 @@ fn instance_document<'a>(address: &Address, instance: &'a Instance) -> Result<In
 
 /// Parses a snapshot; `name` names it in messages (`infra.state.json`).
 pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<State, StateError> {
-    let document: Document = match serde_json::from_slice(bytes) {
+    let document: Document = match with_shared_names(|| serde_json::from_slice(bytes)) {
         Ok(document) => document,
         // Say why by what the document says it is: a newer format's fields may not read.
         Err(error) => {

@@ -226,6 +226,10 @@ pub fn complete_length(bytes: &[u8]) -> usize {
 /// last line is ignored with a warning; any other line that is not an entry is an error,
 /// since entries after it would be replayed out of context.
 pub fn parse_journal(bytes: &[u8], name: &str) -> Result<JournalRead, StateError> {
+    super::json::with_shared_names(|| parse_lines(bytes, name))
+}
+
+fn parse_lines(bytes: &[u8], name: &str) -> Result<JournalRead, StateError> {
     let complete = complete_length(bytes);
     let mut read = JournalRead::default();
     for (index, text) in bytes[..complete].split(|&b| b == b'\n').enumerate() {

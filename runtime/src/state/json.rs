@@ -11,7 +11,48 @@ use serde_json::Value as Json;
 
 use super::error::{StateError, StateErrorKind};
 use crate::provider::Attributes;
-use crate::value::{quote, Kind, Value};
+use crate::value::{quote, Kind, Name, Names, Value};
+
+thread_local! {
+    /// The names made while reading a document ([`with_shared_names`]).
+    static NAMES: std::cell::RefCell<Option<Names>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `read` (which parses a snapshot or a journal) making each distinct object key
+/// once: a state of 10,000 instances of a kind then holds each attribute name once, not
+/// 10,000 times. The table is dropped when `read` returns; the names live on in values.
+pub(crate) fn with_shared_names<T>(read: impl FnOnce() -> T) -> T {
+    let outer = NAMES.with(|names| names.borrow_mut().replace(Names::default()));
+    let result = read();
+    NAMES.with(|names| *names.borrow_mut() = outer);
+    result
+}
+
+/// An object key as read, shared with equal keys of the same document.
+struct Key(Name);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = Key;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Key, E> {
+                Ok(Key(NAMES.with(|names| match names.borrow_mut().as_mut() {
+                    Some(names) => names.name(text),
+                    None => Name::from(text),
+                })))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
 
 /// One step into a value: an object key or a list (or set) index.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -211,10 +252,10 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
 /// The entries of a JSON object; of duplicate keys the last wins, as in a tree.
 fn entries<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Attributes, A::Error> {
     let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-    while let Some((key, ParsedValue(value))) = map.next_entry::<String, ParsedValue>()? {
+    while let Some((Key(key), ParsedValue(value))) = map.next_entry::<Key, ParsedValue>()? {
         entries.push((key, value));
     }
-    Ok(entries.into_iter().collect())
+    Ok(Attributes::from_entries(entries))
 }
 
 impl<'de> Deserialize<'de> for ParsedValue {

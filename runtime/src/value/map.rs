@@ -12,26 +12,25 @@
 //! the first change to a shared map copies it (`Arc::make_mut`). Two maps that share their
 //! entries are equal without comparing them, which is what a no-change plan mostly asks.
 
-use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::Value;
+use super::{Name, Value};
 
 /// Map entries sorted by key, without duplicate keys.
 #[derive(Clone, Default)]
 pub struct ValueMap {
-    entries: Arc<Vec<(String, Value)>>,
+    entries: Arc<Vec<(Name, Value)>>,
 }
 
-type Entry = (String, Value);
+type Entry = (Name, Value);
 
 /// An iterator over `(&key, &value)`, in key order.
-pub type Iter<'a> = std::iter::Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> (&'a String, &'a Value)>;
+pub type Iter<'a> = std::iter::Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> (&'a Name, &'a Value)>;
 
 /// An iterator over `(&key, &mut value)`, in key order.
-pub type IterMut<'a> = std::iter::Map<std::slice::IterMut<'a, Entry>, fn(&'a mut Entry) -> (&'a String, &'a mut Value)>;
+pub type IterMut<'a> = std::iter::Map<std::slice::IterMut<'a, Entry>, fn(&'a mut Entry) -> (&'a Name, &'a mut Value)>;
 
 impl ValueMap {
     pub fn new() -> ValueMap {
@@ -58,44 +57,30 @@ impl ValueMap {
         Arc::ptr_eq(&self.entries, &other.entries)
     }
 
-    fn position<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
-    where
-        String: Borrow<Q>,
-    {
-        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
-    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&Value>
-    where
-        String: Borrow<Q>,
-    {
+    pub fn get(&self, key: &str) -> Option<&Value> {
         self.position(key).ok().map(|i| &self.entries[i].1)
     }
 
-    pub fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut Value>
-    where
-        String: Borrow<Q>,
-    {
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let i = self.position(key).ok()?;
         Some(&mut self.entries_mut()[i].1)
     }
 
-    pub fn get_key_value<Q: Ord + ?Sized>(&self, key: &Q) -> Option<(&String, &Value)>
-    where
-        String: Borrow<Q>,
-    {
+    pub fn get_key_value(&self, key: &str) -> Option<(&Name, &Value)> {
         self.position(key).ok().map(|i| (&self.entries[i].0, &self.entries[i].1))
     }
 
-    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
-    where
-        String: Borrow<Q>,
-    {
+    pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_ok()
     }
 
     /// Sets `key` to `value`; returns the value it had.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Name>, value: Value) -> Option<Value> {
+        let key = key.into();
         // Entries usually come in key order: appending is checked first.
         if self.entries.last().is_none_or(|(last, _)| *last < key) {
             self.entries_mut().push((key, value));
@@ -110,21 +95,18 @@ impl ValueMap {
         }
     }
 
-    pub fn remove<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<Value>
-    where
-        String: Borrow<Q>,
-    {
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.position(key).ok()?;
         Some(self.entries_mut().remove(i).1)
     }
 
     /// The entry of `key`, to fill when it is missing.
-    pub fn entry(&mut self, key: String) -> MapEntry<'_> {
-        MapEntry { map: self, key }
+    pub fn entry(&mut self, key: impl Into<Name>) -> MapEntry<'_> {
+        MapEntry { map: self, key: key.into() }
     }
 
     /// Keeps the entries for which `keep` says so.
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&Name, &mut Value) -> bool) {
         self.entries_mut().retain_mut(|(k, v)| keep(k, v));
     }
 
@@ -144,7 +126,7 @@ impl ValueMap {
         self.entries_mut().iter_mut().map(|(k, v)| (&*k, v))
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone + '_ {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Name> + ExactSizeIterator + Clone + '_ {
         self.entries.iter().map(|(k, _)| k)
     }
 
@@ -160,15 +142,15 @@ impl ValueMap {
         self.into_entries().into_iter().map(|(_, v)| v)
     }
 
-    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = String> + ExactSizeIterator {
+    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = Name> + ExactSizeIterator {
         self.into_entries().into_iter().map(|(k, _)| k)
     }
 
-    pub fn first_key_value(&self) -> Option<(&String, &Value)> {
+    pub fn first_key_value(&self) -> Option<(&Name, &Value)> {
         self.entries.first().map(|(k, v)| (k, v))
     }
 
-    pub fn last_key_value(&self) -> Option<(&String, &Value)> {
+    pub fn last_key_value(&self) -> Option<(&Name, &Value)> {
         self.entries.last().map(|(k, v)| (k, v))
     }
 
@@ -181,14 +163,14 @@ impl ValueMap {
 
     /// The entries as a `BTreeMap`, for code that needs one.
     pub fn into_btree(self) -> BTreeMap<String, Value> {
-        self.into_entries().into_iter().collect()
+        self.into_entries().into_iter().map(|(k, v)| (String::from(k), v)).collect()
     }
 }
 
 /// An entry of a [`ValueMap`], present or not: see [`ValueMap::entry`].
 pub struct MapEntry<'a> {
     map: &'a mut ValueMap,
-    key: String,
+    key: Name,
 }
 
 impl<'a> MapEntry<'a> {
@@ -230,10 +212,16 @@ impl fmt::Debug for ValueMap {
     }
 }
 
-impl FromIterator<(String, Value)> for ValueMap {
+impl<K: Into<Name>> FromIterator<(K, Value)> for ValueMap {
     /// Like `BTreeMap`'s: of entries with the same key, the last wins.
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> ValueMap {
-        let mut entries: Vec<Entry> = iter.into_iter().collect();
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> ValueMap {
+        ValueMap::from_entries(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
+
+impl ValueMap {
+    /// A map of `entries`, in any order; of entries with the same key, the last wins.
+    pub fn from_entries(mut entries: Vec<(Name, Value)>) -> ValueMap {
         if !entries.is_sorted_by(|(a, _), (b, _)| a < b) {
             // A stable sort keeps equal keys in order: the last of each is kept.
             entries.sort_by(|(a, _), (b, _)| a.cmp(b));
@@ -253,8 +241,8 @@ impl FromIterator<(String, Value)> for ValueMap {
     }
 }
 
-impl Extend<(String, Value)> for ValueMap {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+impl<K: Into<Name>> Extend<(K, Value)> for ValueMap {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
         }
@@ -263,7 +251,7 @@ impl Extend<(String, Value)> for ValueMap {
 
 impl From<BTreeMap<String, Value>> for ValueMap {
     fn from(map: BTreeMap<String, Value>) -> ValueMap {
-        ValueMap { entries: Arc::new(map.into_iter().collect()) }
+        ValueMap { entries: Arc::new(map.into_iter().map(|(k, v)| (Name::from(k), v)).collect()) }
     }
 }
 
@@ -274,7 +262,7 @@ impl<const N: usize> From<[(String, Value); N]> for ValueMap {
 }
 
 impl IntoIterator for ValueMap {
-    type Item = (String, Value);
+    type Item = (Name, Value);
     type IntoIter = std::vec::IntoIter<Entry>;
 
     fn into_iter(self) -> Self::IntoIter {
@@ -283,7 +271,7 @@ impl IntoIterator for ValueMap {
 }
 
 impl<'a> IntoIterator for &'a ValueMap {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Name, &'a Value);
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Iter<'a> {
@@ -292,7 +280,7 @@ impl<'a> IntoIterator for &'a ValueMap {
 }
 
 impl<'a> IntoIterator for &'a mut ValueMap {
-    type Item = (&'a String, &'a mut Value);
+    type Item = (&'a Name, &'a mut Value);
     type IntoIter = IterMut<'a>;
 
     fn into_iter(self) -> IterMut<'a> {
@@ -300,15 +288,20 @@ impl<'a> IntoIterator for &'a mut ValueMap {
     }
 }
 
-impl<Q: Ord + ?Sized> std::ops::Index<&Q> for ValueMap
-where
-    String: Borrow<Q>,
-{
+impl std::ops::Index<&str> for ValueMap {
     type Output = Value;
 
     /// The value of `key`, which must be in the map (as `BTreeMap`'s indexing).
-    fn index(&self, key: &Q) -> &Value {
+    fn index(&self, key: &str) -> &Value {
         self.get(key).expect("the key is in the map")
+    }
+}
+
+impl std::ops::Index<&String> for ValueMap {
+    type Output = Value;
+
+    fn index(&self, key: &String) -> &Value {
+        &self[key.as_str()]
     }
 }
 
@@ -324,14 +317,14 @@ mod tests {
     fn behaves_as_a_sorted_map() {
         let mut map: ValueMap =
             [("b".to_string(), v(2.0)), ("a".to_string(), v(1.0)), ("b".to_string(), v(3.0))].into_iter().collect();
-        assert_eq!(map.keys().map(String::as_str).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(map.keys().map(Name::as_str).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(map.get("b"), Some(&v(3.0)), "the last of equal keys wins, as in a BTreeMap");
-        assert_eq!(map.insert("c".into(), v(4.0)), None);
-        assert_eq!(map.insert("0".into(), v(0.0)), None);
-        assert_eq!(map.insert("a".into(), v(5.0)), Some(v(1.0)));
-        assert_eq!(map.keys().map(String::as_str).collect::<Vec<_>>(), ["0", "a", "b", "c"]);
-        *map.entry("d".into()).or_insert_with(Value::null) = v(6.0);
-        assert_eq!(map.entry("d".into()).or_insert(v(7.0)), &v(6.0));
+        assert_eq!(map.insert("c", v(4.0)), None);
+        assert_eq!(map.insert("0", v(0.0)), None);
+        assert_eq!(map.insert("a", v(5.0)), Some(v(1.0)));
+        assert_eq!(map.keys().map(Name::as_str).collect::<Vec<_>>(), ["0", "a", "b", "c"]);
+        *map.entry("d").or_insert_with(Value::null) = v(6.0);
+        assert_eq!(map.entry("d").or_insert(v(7.0)), &v(6.0));
         assert_eq!(map.remove("d"), Some(v(6.0)));
         assert_eq!(map.remove("b"), Some(v(3.0)));
         assert!(!map.contains_key("b") && map.len() == 3);

@@ -238,7 +238,7 @@ fn missing_key(map: &ValueMap, key: &str) -> FunctionError {
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
         format!("the keys are {}{more}", shown.join(", "))
     };
-    let help = suggest(key, map.keys().map(String::as_str))
+    let help = suggest(key, map.keys().map(|k| k.as_str()))
         .unwrap_or_else(|| "pass a third argument to return when the key is missing".to_string());
     FunctionError::new(format!("key {} not found; {keys}", quote(key))).at(1).with_help(help)
 }
@@ -252,7 +252,7 @@ fn merge(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
             out.extend(args::map(args, i)?.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
     }
-    Ok(Value::map(out))
+    Ok(Value::object(out.into_iter().collect()))
 }
 
 /// `zipmap(keys, values)`: a map from each key to the value at the same position; a

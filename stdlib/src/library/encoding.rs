@@ -197,7 +197,9 @@ fn to_yaml(value: &Value) -> Yaml {
         Kind::Number(n) => whole_i64(*n).map_or_else(|| Yaml::Real(format_number(*n)), Yaml::Integer),
         Kind::String(s) => Yaml::String(s.clone()),
         Kind::List(items) | Kind::Set(items) => Yaml::Array(items.iter().map(to_yaml).collect()),
-        Kind::Map(entries) => Yaml::Hash(entries.iter().map(|(k, v)| (Yaml::String(k.clone()), to_yaml(v))).collect()),
+        Kind::Map(entries) => {
+            Yaml::Hash(entries.iter().map(|(k, v)| (Yaml::String(k.to_string()), to_yaml(v))).collect())
+        }
     }
 }
 

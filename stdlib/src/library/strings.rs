@@ -365,7 +365,7 @@ fn to_json(value: &Value) -> serde_json::Value {
         Kind::Number(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
         Kind::String(s) => Json::String(s.clone()),
         Kind::List(items) | Kind::Set(items) => Json::Array(items.iter().map(to_json).collect()),
-        Kind::Map(entries) => Json::Object(entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        Kind::Map(entries) => Json::Object(entries.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect()),
     }
 }
 

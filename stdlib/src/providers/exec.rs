@@ -181,11 +181,11 @@ impl Provider for Exec {
         let mut planned = with_every_attribute(config);
         match prior {
             None => {
-                planned.insert("id".into(), Value::unknown(Type::String));
+                planned.insert("id", Value::unknown(Type::String));
                 set_unknown_outputs(&mut planned);
             }
             Some(prior) => {
-                planned.insert("id".into(), attribute(prior, "id").clone());
+                planned.insert("id", attribute(prior, "id").clone());
                 if runs_update(prior, &planned) {
                     set_unknown_outputs(&mut planned);
                 } else {
@@ -200,7 +200,7 @@ impl Provider for Exec {
         check_command(kind)?;
         let stdout = self.run_shell("create", planned).await?;
         let mut created = with_every_attribute(planned);
-        created.insert("id".into(), Value::string(unique_id(planned)));
+        created.insert("id", Value::string(unique_id(planned)));
         set_outputs(&mut created, stdout);
         Ok(created)
     }
@@ -214,7 +214,7 @@ impl Provider for Exec {
     async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
         check_command(kind)?;
         let mut updated = with_every_attribute(planned);
-        updated.insert("id".into(), attribute(prior, "id").clone());
+        updated.insert("id", attribute(prior, "id").clone());
         if runs_update(prior, planned) {
             let stdout = self.run_shell("update", planned).await?;
             set_outputs(&mut updated, stdout);
@@ -241,8 +241,8 @@ impl Provider for Exec {
         let working_dir = self.working_dir(config)?;
         let result = run_json(&program, &query, working_dir).await?;
         let mut attributes = config.clone();
-        attributes.insert("id".into(), Value::string(query_hash(&program, &query)));
-        attributes.insert("result".into(), result);
+        attributes.insert("id", Value::string(query_hash(&program, &query)));
+        attributes.insert("result", result);
         Ok(attributes)
     }
 }
@@ -376,21 +376,21 @@ fn runs_update(prior: &Attributes, next: &Attributes) -> bool {
 }
 
 fn set_unknown_outputs(attributes: &mut Attributes) {
-    attributes.insert("stdout".into(), Value::unknown(Type::String));
-    attributes.insert("exit_code".into(), Value::unknown(Type::Number));
+    attributes.insert("stdout", Value::unknown(Type::String));
+    attributes.insert("exit_code", Value::unknown(Type::Number));
 }
 
 /// The outputs of the last command run, when no command runs now.
 fn keep_outputs(attributes: &mut Attributes, prior: &Attributes) {
     for name in ["stdout", "exit_code"] {
-        attributes.insert(name.into(), attribute(prior, name).clone());
+        attributes.insert(name, attribute(prior, name).clone());
     }
 }
 
 /// A command that succeeded: its output, and exit code 0 (a failure is an error instead).
 fn set_outputs(attributes: &mut Attributes, stdout: String) {
-    attributes.insert("stdout".into(), Value::string(stdout));
-    attributes.insert("exit_code".into(), Value::number(0.0));
+    attributes.insert("stdout", Value::string(stdout));
+    attributes.insert("exit_code", Value::number(0.0));
 }
 
 /// What a failed command leaves behind.
@@ -547,7 +547,7 @@ fn string_map(value: &Value, name: &str) -> ProviderResult<Vec<(String, String)>
         return Ok(Vec::new());
     }
     let entries = value.as_map().ok_or_else(|| not_strings(name))?;
-    entries.iter().map(|(key, item)| Ok((key.clone(), text(item).ok_or_else(|| not_strings(name))?))).collect()
+    entries.iter().map(|(key, item)| Ok((key.to_string(), text(item).ok_or_else(|| not_strings(name))?))).collect()
 }
 
 /// A value as text: strings as they are, numbers and booleans as the language writes them.

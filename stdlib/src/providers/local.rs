@@ -165,11 +165,11 @@ impl Provider for Local {
             // Optional and computed: without a configured mode, a new file gets the default
             // and an existing one keeps the mode it has, whoever set it.
             let prior_mode = prior.map(|prior| attribute(prior, "mode")).filter(|mode| !mode.is_null());
-            planned.insert("mode".into(), prior_mode.cloned().unwrap_or_else(|| Value::string(file::DEFAULT_MODE)));
+            planned.insert("mode", prior_mode.cloned().unwrap_or_else(|| Value::string(file::DEFAULT_MODE)));
         }
         let (size, id) = self.planned_size_and_id(prior, &planned);
-        planned.insert("size".into(), size);
-        planned.insert("id".into(), id);
+        planned.insert("size", size);
+        planned.insert("id", id);
         Ok(planned)
     }
 
@@ -208,11 +208,11 @@ impl Provider for Local {
         let on_disk = self.read_existing(&path).await?;
         let content = utf8(on_disk.bytes.clone(), &path)?;
         let mut attributes = with_every_attribute(&Attributes::new());
-        attributes.insert("path".into(), Value::string(path));
-        attributes.insert("content".into(), Value::string(content));
-        attributes.insert("mode".into(), Value::string(file::format_mode(on_disk.mode)));
-        attributes.insert("size".into(), size_value(&on_disk.bytes));
-        attributes.insert("id".into(), Value::string(file::sha1_hex(&on_disk.bytes)));
+        attributes.insert("path", Value::string(path));
+        attributes.insert("content", Value::string(content));
+        attributes.insert("mode", Value::string(file::format_mode(on_disk.mode)));
+        attributes.insert("size", size_value(&on_disk.bytes));
+        attributes.insert("id", Value::string(file::sha1_hex(&on_disk.bytes)));
         Ok(attributes)
     }
 
@@ -221,9 +221,9 @@ impl Provider for Local {
         let path = path_of(config)?;
         let on_disk = self.read_existing(&path).await?;
         let mut attributes = config.clone();
-        attributes.insert("size".into(), size_value(&on_disk.bytes));
-        attributes.insert("id".into(), Value::string(file::sha1_hex(&on_disk.bytes)));
-        attributes.insert("content".into(), Value::string(utf8(on_disk.bytes, &path)?));
+        attributes.insert("size", size_value(&on_disk.bytes));
+        attributes.insert("id", Value::string(file::sha1_hex(&on_disk.bytes)));
+        attributes.insert("content", Value::string(utf8(on_disk.bytes, &path)?));
         Ok(attributes)
     }
 }
@@ -269,9 +269,9 @@ impl Local {
             .await?
             .map_err(|e| io_error("write", &path, e))?;
         let mut written = with_every_attribute(planned);
-        written.insert("mode".into(), Value::string(mode_text));
-        written.insert("size".into(), size);
-        written.insert("id".into(), Value::string(hash));
+        written.insert("mode", Value::string(mode_text));
+        written.insert("size", size);
+        written.insert("id", Value::string(hash));
         Ok(written)
     }
 
@@ -320,15 +320,15 @@ fn drifted(current: &Attributes, on_disk: &file::OnDisk) -> Attributes {
     if found["id"].as_str() != Some(&id) {
         if !found["content"].is_null() {
             let content = String::from_utf8_lossy(&on_disk.bytes).into_owned();
-            found.insert("content".into(), Value::string(content));
+            found.insert("content", Value::string(content));
         }
-        found.insert("size".into(), size_value(&on_disk.bytes));
-        found.insert("id".into(), Value::string(id));
+        found.insert("size", size_value(&on_disk.bytes));
+        found.insert("id", Value::string(id));
     }
     // The mode is compared by value, so "644" in the configuration is not drift from 0644.
     let recorded = found["mode"].as_str().and_then(|mode| file::parse_mode(mode).ok());
     if recorded != Some(on_disk.mode) {
-        found.insert("mode".into(), Value::string(file::format_mode(on_disk.mode)));
+        found.insert("mode", Value::string(file::format_mode(on_disk.mode)));
     }
     found
 }
