@@ -25,6 +25,9 @@ pub enum ProblemKind {
     UnterminatedHeredoc,
     UnterminatedComment,
     TooDeep,
+    /// A heredoc line holding only U+0001 characters (and blanks): the parser would read
+    /// it as the closing marker (see [`Scan::heredoc_ends`]).
+    MarkerLikeLine,
 }
 
 /// A lexical error: `start..end` is the construct it is about.
@@ -49,6 +52,29 @@ pub struct Scan {
     /// comment, with an item keyword. Always begins with 0.
     pub item_starts: Vec<usize>,
     pub problems: Vec<Problem>,
+    /// The byte range of each heredoc's closing marker, in order. The grammar cannot
+    /// match a closing marker to its opening one without pest's stack, which costs a
+    /// snapshot at every choice in the grammar; the parser instead replaces these bytes
+    /// with [`HEREDOC_END`] before parsing (same length, so every span stays true) and
+    /// the grammar ends a heredoc at a line of those.
+    pub heredoc_ends: Vec<(usize, usize)>,
+}
+
+/// The byte the parser writes over each heredoc's closing marker (U+0001).
+pub const HEREDOC_END: u8 = 0x01;
+
+/// `text` with each heredoc's closing marker in `ends` (ranges relative to `text`)
+/// overwritten with [`HEREDOC_END`]; `text` itself when there are none.
+pub fn mark_heredoc_ends<'a>(text: &'a str, ends: &[(usize, usize)]) -> std::borrow::Cow<'a, str> {
+    if ends.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for &(start, end) in ends {
+        bytes[start..end].fill(HEREDOC_END);
+    }
+    // A marker is ASCII letters, digits and `_`, so the text stays UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned()))
 }
 
 #[derive(Clone, Debug)]
@@ -279,16 +305,24 @@ impl Scanner<'_> {
             let closes = trimmed.starts_with(marker.as_bytes())
                 && trimmed[marker.len()..].iter().all(|c| matches!(c, b' ' | b'\t' | b'\r'));
             if closes {
+                let marker_start = self.pos + indent;
+                self.out.heredoc_ends.push((marker_start, marker_start + marker.len()));
                 self.pos += indent + marker.len();
                 self.stack.pop();
                 return;
             }
+            let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r');
+            if trimmed.iter().any(|c| *c == HEREDOC_END) && trimmed.iter().all(|c| *c == HEREDOC_END || blank(c)) {
+                let (start, end) = (self.pos + indent, line_end);
+                self.out.problems.push(Problem { kind: ProblemKind::MarkerLikeLine, start, end });
+            }
         }
-        // Scan the rest of the line for interpolations; text outside them is literal.
+        // Scan the rest of the line for interpolations and directives; text outside them
+        // is literal.
         while self.pos < line_end {
-            if self.at("$${") {
+            if self.at("$${") || self.at("%%{") {
                 self.pos += 3;
-            } else if self.at("${") {
+            } else if self.at("${") || self.at("%{") {
                 let start = self.pos;
                 self.pos += 2;
                 self.set_heredoc_mid_line(true);
@@ -392,6 +426,27 @@ mod tests {
         let scan = scan("let a = <<EOT\nresource \"x\n  EOT\nlet b = 2\n");
         assert!(scan.problems.is_empty(), "{:?}", scan.problems);
         assert_eq!(scan.item_starts.len(), 2);
+    }
+
+    #[test]
+    fn heredoc_closing_markers_are_recorded() {
+        let text = "let a = <<EOT\n${x}\n  EOT\nlet b = <<-X\n%{ for v in [\nX,\n] }${v}%{ endfor }\n X \n";
+        let scan = scan(text);
+        assert!(scan.problems.is_empty(), "{:?}", scan.problems);
+        let ends: Vec<&str> = scan.heredoc_ends.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(ends, ["EOT", "X"], "a line of a directive spanning lines is not a closing marker");
+        assert_eq!(scan.heredoc_ends[1].0, text.rfind(" X ").unwrap() + 1);
+        let marked = mark_heredoc_ends(text, &scan.heredoc_ends);
+        assert_eq!(marked.len(), text.len());
+        assert!(marked.contains("\n  \u{1}\u{1}\u{1}\nlet b") && marked.ends_with("\n \u{1} \n"), "{marked:?}");
+        assert!(matches!(mark_heredoc_ends("let a = 1", &[]), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_heredoc_line_that_would_read_as_a_closing_marker_is_a_problem() {
+        let scan = scan("let a = <<EOT\n \u{1}\u{1}\r\nx\u{1}\nEOT\n");
+        assert_eq!(scan.problems.len(), 1, "{:?}", scan.problems);
+        assert_eq!((scan.problems[0].kind, scan.problems[0].start), (ProblemKind::MarkerLikeLine, 15));
     }
 
     #[test]

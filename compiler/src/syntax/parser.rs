@@ -32,7 +32,8 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     let mut starts = scan.item_starts.clone();
     starts.push(text.len());
     let chunks: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
-    let context = Chunks { file, text, problems: &scan.problems, comments: &comment_ranges };
+    let context =
+        Chunks { file, text, problems: &scan.problems, comments: &comment_ranges, heredoc_ends: &scan.heredoc_ends };
     let (items, diagnostics) = match crate::workers(text.len(), BYTES_PER_PARSER) {
         1 => context.parse(&chunks),
         workers => context.parse_parallel(&chunks, workers),
@@ -67,6 +68,8 @@ struct Chunks<'a> {
     text: &'a str,
     problems: &'a [Problem],
     comments: &'a [(usize, usize)],
+    /// The closing markers of heredocs, in order ([`lexical::Scan::heredoc_ends`]).
+    heredoc_ends: &'a [(usize, usize)],
 }
 
 impl Chunks<'_> {
@@ -81,7 +84,12 @@ impl Chunks<'_> {
                 diagnostics.extend(problems.map(|p| problem_diagnostic(self.file, self.text, p)));
                 continue;
             }
-            let chunk = &self.text[start..end];
+            let first = self.heredoc_ends.partition_point(|&(s, _)| s < start);
+            let count = self.heredoc_ends[first..].partition_point(|&(s, _)| s < end);
+            let ends: Vec<(usize, usize)> =
+                self.heredoc_ends[first..first + count].iter().map(|&(s, e)| (s - start, e - start)).collect();
+            let chunk = lexical::mark_heredoc_ends(&self.text[start..end], &ends);
+            let chunk = chunk.as_ref();
             match InfraParser::parse(Rule::file, chunk) {
                 Ok(mut pairs) => {
                     let mut lower = Lower::new(self.file, start, (self.text, self.comments), &mut diagnostics);
@@ -160,12 +168,13 @@ pub fn parse_expression(file: FileId, text: &str) -> Result<crate::syntax::ast::
     let mut diagnostics = Vec::new();
     let comments: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
     let start = bom_len(text);
-    let expr = match InfraParser::parse(Rule::expression_only, &text[start..]) {
+    let marked = marked_from(text, start, &scan);
+    let expr = match InfraParser::parse(Rule::expression_only, &marked) {
         Ok(mut pairs) => {
             pairs.next().map(|pair| Lower::new(file, start, (text, &comments), &mut diagnostics).expression_only(pair))
         }
         Err(error) => {
-            let error = detailed_error_for(Rule::expression_only, &text[start..]).unwrap_or(error);
+            let error = detailed_error_for(Rule::expression_only, &marked).unwrap_or(error);
             diagnostics.push(syntax_error(file, text, start, &error));
             None
         }
@@ -185,12 +194,13 @@ pub fn parse_var_file(file: FileId, text: &str) -> Result<Vec<crate::syntax::ast
     let mut diagnostics = Vec::new();
     let comments: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
     let start = bom_len(text);
-    let attributes = match InfraParser::parse(Rule::var_file, &text[start..]) {
+    let marked = marked_from(text, start, &scan);
+    let attributes = match InfraParser::parse(Rule::var_file, &marked) {
         Ok(mut pairs) => {
             pairs.next().map(|pair| Lower::new(file, start, (text, &comments), &mut diagnostics).var_file(pair))
         }
         Err(error) => {
-            let error = detailed_error_for(Rule::var_file, &text[start..]).unwrap_or(error);
+            let error = detailed_error_for(Rule::var_file, &marked).unwrap_or(error);
             diagnostics.push(syntax_error(file, text, start, &error));
             None
         }
@@ -199,6 +209,13 @@ pub fn parse_var_file(file: FileId, text: &str) -> Result<Vec<crate::syntax::ast
         Some(attributes) if diagnostics.is_empty() => Ok(attributes),
         _ => Err(diagnostics),
     }
+}
+
+/// `text` from `start` (past a byte order mark), with its heredocs' closing markers
+/// overwritten for the grammar ([`lexical::mark_heredoc_ends`]).
+fn marked_from<'a>(text: &'a str, start: usize, scan: &lexical::Scan) -> std::borrow::Cow<'a, str> {
+    let ends: Vec<(usize, usize)> = scan.heredoc_ends.iter().map(|&(s, e)| (s - start, e - start)).collect();
+    lexical::mark_heredoc_ends(&text[start..], &ends)
 }
 
 /// The length of a leading byte order mark, which the grammar does not accept.
@@ -236,6 +253,9 @@ fn problem_diagnostic(file: FileId, text: &str, problem: &Problem) -> Diagnostic
                 .with_label(span, "this comment is never closed")
                 .with_help("close the comment with `*/`")
         }
+        ProblemKind::MarkerLikeLine => Diagnostic::error(codes::SYNTAX, "a heredoc line of U+0001 characters")
+            .with_label(span, "a line holding only U+0001 characters cannot be in a heredoc")
+            .with_help("write the characters in a quoted string with `\\u0001` escapes, inserted with `${...}`"),
         ProblemKind::TooDeep => Diagnostic::error(codes::TOO_DEEP, "nesting too deep")
             .with_label(span, format!("more than {} levels deep here", lexical::MAX_NESTING))
             .with_help("split the expression into `let` declarations"),
