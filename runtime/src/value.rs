@@ -14,9 +14,11 @@ use infra_compiler::types::{ObjectField, Type};
 
 mod map;
 mod name;
+mod shared;
 
 pub use map::ValueMap;
 pub use name::{Name, Names};
+pub use shared::SharedMaps;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Value {

@@ -11,20 +11,29 @@ use serde_json::Value as Json;
 
 use super::error::{StateError, StateErrorKind};
 use crate::provider::Attributes;
-use crate::value::{quote, Kind, Name, Names, Value};
+use crate::value::{quote, Kind, Name, Names, SharedMaps, Value};
+
+/// What a document's reader shares between the values it builds.
+#[derive(Default)]
+struct Shared {
+    names: Names,
+    maps: SharedMaps,
+}
 
 thread_local! {
-    /// The names made while reading a document ([`with_shared_names`]).
-    static NAMES: std::cell::RefCell<Option<Names>> = const { std::cell::RefCell::new(None) };
+    /// The names and maps made while reading a document ([`with_shared_names`]).
+    static SHARED: std::cell::RefCell<Option<Shared>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Runs `read` (which parses a snapshot or a journal) making each distinct object key
-/// once: a state of 10,000 instances of a kind then holds each attribute name once, not
-/// 10,000 times. The table is dropped when `read` returns; the names live on in values.
+/// once, and each distinct object: a state of 10,000 instances of a kind then holds each
+/// attribute name once, not 10,000 times, and a nested block or tags map that many
+/// instances repeat once. The tables are dropped when `read` returns; what they made
+/// lives on in the values.
 pub(crate) fn with_shared_names<T>(read: impl FnOnce() -> T) -> T {
-    let outer = NAMES.with(|names| names.borrow_mut().replace(Names::default()));
+    let outer = SHARED.with(|shared| shared.borrow_mut().replace(Shared::default()));
     let result = read();
-    NAMES.with(|names| *names.borrow_mut() = outer);
+    SHARED.with(|shared| *shared.borrow_mut() = outer);
     result
 }
 
@@ -43,8 +52,8 @@ impl<'de> Deserialize<'de> for Key {
             }
 
             fn visit_str<E>(self, text: &str) -> Result<Key, E> {
-                Ok(Key(NAMES.with(|names| match names.borrow_mut().as_mut() {
-                    Some(names) => names.name(text),
+                Ok(Key(SHARED.with(|shared| match shared.borrow_mut().as_mut() {
+                    Some(shared) => shared.names.name(text),
                     None => Name::from(text),
                 })))
             }
@@ -255,7 +264,11 @@ fn entries<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Attributes, 
     while let Some((Key(key), ParsedValue(value))) = map.next_entry::<Key, ParsedValue>()? {
         entries.push((key, value));
     }
-    Ok(Attributes::from_entries(entries))
+    let map = Attributes::from_entries(entries);
+    Ok(SHARED.with(|shared| match shared.borrow_mut().as_mut() {
+        Some(shared) => shared.maps.share(map),
+        None => map,
+    }))
 }
 
 impl<'de> Deserialize<'de> for ParsedValue {

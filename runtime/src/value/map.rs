@@ -51,6 +51,11 @@ impl ValueMap {
         Arc::try_unwrap(self.entries).unwrap_or_else(|shared| (*shared).clone())
     }
 
+    /// Where the entries are: equal for maps that share them.
+    pub(crate) fn address(&self) -> usize {
+        Arc::as_ptr(&self.entries) as usize
+    }
+
     /// Whether `other` shares this map's entries (a clone of it not changed since): then
     /// the two are equal without looking.
     pub fn shares_entries(&self, other: &ValueMap) -> bool {

@@ -182,8 +182,11 @@ impl Lower<'_> {
             Rule::kw_null => ExprKind::Null,
             Rule::template_string => ExprKind::Template(self.template_string(pair)),
             Rule::heredoc => self.heredoc(pair),
-            Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
-            Rule::object => ExprKind::Object(pair.into_inner().map(|p| self.object_item(p)).collect()),
+            // Collected without knowing the count, a vector keeps up to half its room
+            // empty (six of sixteen object items for a tags map of ten); the tree lives
+            // as long as the run, so the room is given back.
+            Rule::list => ExprKind::List(shrunk(pair.into_inner().map(|p| self.expr(p)).collect())),
+            Rule::object => ExprKind::Object(shrunk(pair.into_inner().map(|p| self.object_item(p)).collect())),
             Rule::for_list => self.for_list(pair),
             Rule::for_object => self.for_object(pair),
             Rule::variable => self.variable(pair),
@@ -588,4 +591,10 @@ fn reduce(operands: &mut Vec<Expr>, operators: &mut Vec<Spanned<BinaryOp>>) {
     };
     let span = lhs.span.to(rhs.span);
     operands.push(Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span });
+}
+
+/// `items` without spare capacity.
+fn shrunk<T>(mut items: Vec<T>) -> Vec<T> {
+    items.shrink_to_fit();
+    items
 }
