@@ -64,7 +64,7 @@ pub fn resolve(
                 }
                 match infra_compiler::syntax::parse_var_file(id, &text) {
                     Ok(attributes) => given.extend(attributes.into_iter().map(|a| GivenValue {
-                        name: a.name.name.clone(),
+                        name: a.name.name.to_string(),
                         origin: Origin::VarFile(a.span),
                         value: GivenText::Expr(a.value),
                     })),

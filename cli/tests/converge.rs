@@ -262,7 +262,7 @@ fn changes(text: &str) -> Result<Vec<Change>, String> {
     let attributes = parse_var_file(FileId(0), text).map_err(|d| format!("{:?}", d[0].message))?;
     Ok(attributes
         .iter()
-        .map(|a| Change { name: a.name.name.clone(), value: slice(text, a.value.span).to_string() })
+        .map(|a| Change { name: a.name.name.to_string(), value: slice(text, a.value.span).to_string() })
         .collect())
 }
 
@@ -378,7 +378,7 @@ fn subject(source: &str, spec: &Spec) -> Result<Resource, String> {
 
 /// The names a body sets: attributes and blocks.
 fn set_names(body: &Body) -> Vec<String> {
-    body.attributes().map(|a| a.name.name.clone()).chain(body.blocks().map(|b| b.name.name.clone())).collect()
+    body.attributes().map(|a| a.name.name.to_string()).chain(body.blocks().map(|b| b.name.name.to_string())).collect()
 }
 
 /// What is wrong with a data file against its kind's schema: every settable attribute

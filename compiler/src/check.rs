@@ -370,7 +370,7 @@ pub fn lower_type(ty: &TypeExpr) -> Type {
         TypeExprKind::Object(fields) => Type::Object(
             fields
                 .iter()
-                .map(|f| (f.name.name.clone(), ObjectField { ty: lower_type(&f.ty), optional: f.optional }))
+                .map(|f| (f.name.name.to_string(), ObjectField { ty: lower_type(&f.ty), optional: f.optional }))
                 .collect(),
         ),
     }

@@ -133,17 +133,17 @@ pub fn build_module(
 
 fn node_for(item: &Item) -> Option<Node> {
     let (kind, name, label) = match item {
-        Item::Input(x) => (NodeKind::Input, x.name.name.clone(), format!("input {}", x.name.name)),
-        Item::Let(x) => (NodeKind::Let, x.name.name.clone(), format!("let {}", x.name.name)),
+        Item::Input(x) => (NodeKind::Input, x.name.name.to_string(), format!("input {}", x.name.name)),
+        Item::Let(x) => (NodeKind::Let, x.name.name.to_string(), format!("let {}", x.name.name)),
         Item::Resource(x) => {
             let kind = if x.mode == ResourceMode::Data { NodeKind::Data } else { NodeKind::Resource };
             let label = format!("{} {}.{} {}", kind.as_str(), x.ty.provider.name, x.ty.kind.name, x.name.name);
-            (kind, x.name.name.clone(), label)
+            (kind, x.name.name.to_string(), label)
         }
-        Item::Module(x) => (NodeKind::Module, x.name.name.clone(), format!("module {}", x.name.name)),
-        Item::Output(x) => (NodeKind::Output, x.name.name.clone(), format!("output {}", x.name.name)),
+        Item::Module(x) => (NodeKind::Module, x.name.name.to_string(), format!("module {}", x.name.name)),
+        Item::Output(x) => (NodeKind::Output, x.name.name.to_string(), format!("output {}", x.name.name)),
         Item::Provider(x) => {
-            let name = x.config_name().name.clone();
+            let name = x.config_name().name.to_string();
             let label = match &x.alias {
                 Some(alias) => format!("provider {} as {}", x.provider.name, alias.name),
                 None => format!("provider {}", x.provider.name),

@@ -17,6 +17,7 @@ pub mod fmt;
 pub mod graph;
 pub mod habits;
 pub mod loader;
+pub mod name;
 pub mod plugin;
 pub mod resolve;
 pub mod schema;

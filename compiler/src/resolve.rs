@@ -344,7 +344,7 @@ impl Loading<'_> {
                 let id = ItemId { file, item: item_index };
                 if let Item::Provider(p) = item {
                     let name = p.config_name();
-                    if let Some(previous) = providers.get(&name.name) {
+                    if let Some(previous) = providers.get(name.name.as_str()) {
                         self.diagnostics.push(duplicate(
                             "provider configuration",
                             &name.name,
@@ -353,13 +353,13 @@ impl Loading<'_> {
                         ));
                     } else {
                         let config = ProviderConfig {
-                            provider: p.provider.name.clone(),
+                            provider: p.provider.name.to_string(),
                             item: id,
                             name_span: name.span,
                             // `if` gives zero or one configuration, used by its plain name.
                             repeated: matches!(p.repeat, Some(crate::syntax::ast::Repeat::For(_))),
                         };
-                        providers.insert(name.name.clone(), config);
+                        providers.insert(name.name.to_string(), config);
                     }
                     continue;
                 }
@@ -368,11 +368,11 @@ impl Loading<'_> {
                     Item::Output(_) => (&mut *outputs, "output"),
                     _ => (&mut *decls, "name"),
                 };
-                if let Some(previous) = names.get(&name.name) {
+                if let Some(previous) = names.get(name.name.as_str()) {
                     self.diagnostics.push(duplicate(what, &name.name, name.span, previous.name_span));
                     continue;
                 }
-                names.insert(name.name.clone(), Decl { kind: decl_kind(item), item: id, name_span: name.span });
+                names.insert(name.name.to_string(), Decl { kind: decl_kind(item), item: id, name_span: name.span });
             }
         }
         namespaces
@@ -383,7 +383,7 @@ impl Loading<'_> {
         let calls: Vec<(String, String, Span)> = self.modules[index]
             .items()
             .filter_map(|(_, item)| match item {
-                Item::Module(call) => Some((call.name.name.clone(), call.source.value.clone(), call.source.span)),
+                Item::Module(call) => Some((call.name.name.to_string(), call.source.value.clone(), call.source.span)),
                 _ => None,
             })
             .collect();

@@ -112,7 +112,7 @@ fn a_large_file_parses_in_order_with_every_error() {
         .items
         .iter()
         .map(|item| match item {
-            infra_compiler::syntax::ast::Item::Let(l) => l.name.name.clone(),
+            infra_compiler::syntax::ast::Item::Let(l) => l.name.name.to_string(),
             other => panic!("unexpected item {other:?}"),
         })
         .collect();

@@ -182,8 +182,8 @@ pub fn resource_schema(resource: &Resource) -> Option<&'static Schema> {
     let name = &resource.ty.provider.name;
     let provider = crate::workspace::plugin_provider(name).or_else(|| infra_stdlib::builtin().provider(name))?;
     match resource.mode {
-        ResourceMode::Managed => provider.resources.get(&resource.ty.kind.name),
-        ResourceMode::Data => provider.data_sources.get(&resource.ty.kind.name),
+        ResourceMode::Managed => provider.resources.get(resource.ty.kind.name.as_str()),
+        ResourceMode::Data => provider.data_sources.get(resource.ty.kind.name.as_str()),
     }
 }
 
@@ -262,7 +262,7 @@ fn describe_member(document: &DocumentRef, offset: usize) -> Option<(Span, Strin
             (None, None) => return None,
         },
         Members::Type(infra_compiler::types::Type::Object(fields)) => {
-            let field = fields.get(&name.name)?;
+            let field = fields.get(name.name.as_str())?;
             code(&format!("{}: {}", name.name, field.ty))
         }
         Members::Type(_) | Members::Outputs(_) => return None,

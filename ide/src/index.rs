@@ -76,12 +76,12 @@ impl<'ast> Visitor<'ast> for Walker<'_> {
         match item {
             Item::Provider(provider) => {
                 if let Some(alias) = &provider.alias {
-                    let symbol = Symbol::Provider { module: self.module_index, name: alias.name.clone() };
+                    let symbol = Symbol::Provider { module: self.module_index, name: alias.name.to_string() };
                     self.push(alias.span, symbol, true);
                 }
             }
             Item::Output(output) => {
-                let symbol = Symbol::Output { module: self.module_index, name: output.name.name.clone() };
+                let symbol = Symbol::Output { module: self.module_index, name: output.name.name.to_string() };
                 self.push(output.name.span, symbol, true);
             }
             _ => {
@@ -123,7 +123,7 @@ impl<'ast> Visitor<'ast> for Walker<'_> {
     fn visit_address(&mut self, address: &'ast Address) {
         if let Some(first) = address.steps.first() {
             if self.module().decl(&first.name.name).is_some() {
-                let symbol = Symbol::Decl { module: self.module_index, name: first.name.name.clone() };
+                let symbol = Symbol::Decl { module: self.module_index, name: first.name.name.to_string() };
                 self.push(first.name.span, symbol, false);
             }
         }
@@ -188,7 +188,7 @@ impl Walker<'_> {
 
     fn bind_instance(&mut self, name: &Ident, module: Option<usize>) {
         self.push(name.span, Symbol::Local { def: name.span }, true);
-        self.locals.push((name.name.clone(), name.span, module));
+        self.locals.push((name.name.to_string(), name.span, module));
     }
 
     /// The attributes of a module call's body are the called module's inputs.
@@ -199,7 +199,7 @@ impl Walker<'_> {
                 (BodyItem::Attribute(attribute), Some(child))
                     if self.modules[child].decl(&attribute.name.name).is_some_and(|d| d.kind == DeclKind::Input) =>
                 {
-                    let symbol = Symbol::Decl { module: child, name: attribute.name.name.clone() };
+                    let symbol = Symbol::Decl { module: child, name: attribute.name.name.to_string() };
                     self.push(attribute.name.span, symbol, false);
                     self.visit_expr(&attribute.value);
                 }
@@ -213,10 +213,10 @@ impl Walker<'_> {
             let def = *def;
             self.push(name.span, Symbol::Local { def }, false);
         } else if self.module().decl(&name.name).is_some() {
-            let symbol = Symbol::Decl { module: self.module_index, name: name.name.clone() };
+            let symbol = Symbol::Decl { module: self.module_index, name: name.name.to_string() };
             self.push(name.span, symbol, false);
-        } else if self.module().providers.contains_key(&name.name) {
-            let symbol = Symbol::Provider { module: self.module_index, name: name.name.clone() };
+        } else if self.module().providers.contains_key(name.name.as_str()) {
+            let symbol = Symbol::Provider { module: self.module_index, name: name.name.to_string() };
             self.push(name.span, symbol, false);
         }
     }
@@ -224,7 +224,7 @@ impl Walker<'_> {
     /// `name` read from an instance of module `child`, when it is one of its outputs.
     fn output(&mut self, child: usize, name: &Ident) {
         if self.modules[child].output(&name.name).is_some() {
-            self.push(name.span, Symbol::Output { module: child, name: name.name.clone() }, false);
+            self.push(name.span, Symbol::Output { module: child, name: name.name.to_string() }, false);
         }
     }
 
@@ -246,7 +246,7 @@ impl Walker<'_> {
         if decl.kind != DeclKind::Module {
             return None;
         }
-        self.module().calls.get(&name.name).copied()
+        self.module().calls.get(name.name.as_str()).copied()
     }
 
     /// `site[*].url`: the first attribute step reads an output of every call.
@@ -271,9 +271,9 @@ impl Walker<'_> {
     fn call(&mut self, function: &Ident) {
         let user = self.module().decl(&function.name).is_some_and(|d| d.kind == DeclKind::Fn);
         let symbol = if user {
-            Symbol::Decl { module: self.module_index, name: function.name.clone() }
+            Symbol::Decl { module: self.module_index, name: function.name.to_string() }
         } else {
-            Symbol::Function(function.name.clone())
+            Symbol::Function(function.name.to_string())
         };
         self.push(function.span, symbol, false);
     }

@@ -99,7 +99,7 @@ fn module_source_target(located: &Located) -> Option<Location> {
         Item::Module(call) if document.holds(call.source.span, located.offset) => Some(call),
         _ => None,
     })?;
-    let child = &modules[*module.calls.get(&call.name.name)?];
+    let child = &modules[*module.calls.get(call.name.name.as_str())?];
     let sources = &document.snapshot.analysis.sources;
     let files: Vec<&Path> = child.files.iter().map(|f| sources.get(f.file).path.as_path()).collect();
     let main = files.iter().find(|p| p.file_name().is_some_and(|n| n == "main.infra")).or(files.first())?;
@@ -222,9 +222,9 @@ fn is_identifier(name: &str) -> bool {
 fn item_symbol(sources: &SourceMap, item: &Item) -> (String, SymbolKind, Span) {
     let text = |span: Span| sources.get(span.file).text.get(span.range()).unwrap_or_default().to_string();
     match item {
-        Item::Input(x) => (x.name.name.clone(), SymbolKind::Variable, x.name.span),
-        Item::Let(x) => (x.name.name.clone(), SymbolKind::Constant, x.name.span),
-        Item::Fn(x) => (x.name.name.clone(), SymbolKind::Function, x.name.span),
+        Item::Input(x) => (x.name.name.to_string(), SymbolKind::Variable, x.name.span),
+        Item::Let(x) => (x.name.name.to_string(), SymbolKind::Constant, x.name.span),
+        Item::Fn(x) => (x.name.name.to_string(), SymbolKind::Function, x.name.span),
         Item::Provider(x) => {
             (format!("provider {}", x.config_name().name), SymbolKind::Namespace, x.config_name().span)
         }

@@ -358,7 +358,7 @@ impl Evaluator<'_> {
                     let key = self.eval(expr, locals)?;
                     keyed_by_secret |= key.contains_sensitive();
                     match key_string(&key) {
-                        Some(key) => key,
+                        Some(key) => key.into(),
                         None if !key.is_known() => return Ok(Value::unknown(Type::Any).with_mark(keyed_by_secret)),
                         None => {
                             return Err(invalid_value(
@@ -445,9 +445,9 @@ impl Evaluator<'_> {
         for (key, value) in pairs {
             let mark = locals.bindings.len();
             if let Some(key_var) = &binding.key_var {
-                locals.bindings.push((key_var.name.clone(), key.with_mark(collection.sensitive)));
+                locals.bindings.push((key_var.name.to_string(), key.with_mark(collection.sensitive)));
             }
-            locals.bindings.push((binding.value_var.name.clone(), value.with_mark(collection.sensitive)));
+            locals.bindings.push((binding.value_var.name.to_string(), value.with_mark(collection.sensitive)));
             let result = each(self, locals);
             locals.bindings.truncate(mark);
             result?;

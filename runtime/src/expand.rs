@@ -95,9 +95,9 @@ fn expand_for(
     for (position, element) in elements {
         let mut bindings = Vec::new();
         if let Some(key_var) = &clause.key_var {
-            bindings.push((key_var.name.clone(), position.clone()));
+            bindings.push((key_var.name.to_string(), position.clone()));
         }
-        bindings.push((clause.value_var.name.clone(), element.clone()));
+        bindings.push((clause.value_var.name.to_string(), element.clone()));
         let key = match &clause.key {
             Some(key_expr) => {
                 let mut in_scope = outer.to_vec();
@@ -192,7 +192,7 @@ fn unknown_origins(scope: &ModuleScope<'_>, expr: &Expr) -> Vec<String> {
 fn collect_names(expr: &Expr, out: &mut Vec<String>) {
     let mut visit = |e: &Expr| collect_names(e, out);
     match &expr.kind {
-        ExprKind::Name(name) => out.push(name.name.clone()),
+        ExprKind::Name(name) => out.push(name.name.to_string()),
         ExprKind::Template(_) | ExprKind::Heredoc { .. } => {
             expr.kind.template().into_iter().flat_map(|t| &t.parts).for_each(|p| match p {
                 TemplatePart::Interpolation(e) | TemplatePart::If(e) => visit(e),

@@ -85,7 +85,7 @@ pub fn resolve_inputs(
     for input in &inputs {
         match resolve_one(context, input, given, prompt) {
             Ok(value) => {
-                values.insert(input.name.name.clone(), value);
+                values.insert(input.name.name.to_string(), value);
             }
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
@@ -121,7 +121,7 @@ fn unknown_input(value: &GivenValue, inputs: &[&Input]) -> Diagnostic {
 
 /// The names of the module's inputs declared `sensitive`.
 pub fn sensitive_inputs(module: &Module) -> BTreeSet<String> {
-    inputs_of(module).into_iter().filter(|i| is_sensitive(i)).map(|i| i.name.name.clone()).collect()
+    inputs_of(module).into_iter().filter(|i| is_sensitive(i)).map(|i| i.name.name.to_string()).collect()
 }
 
 fn is_sensitive(input: &Input) -> bool {
@@ -138,7 +138,7 @@ fn resolve_one(
     let name = &input.name.name;
     let ty = input.ty.as_ref().map_or(Type::Any, lower_type);
     let environment = (context.env)(&format!("INFRA_VAR_{name}")).map(|text| GivenValue {
-        name: name.clone(),
+        name: name.to_string(),
         value: GivenText::Text(text),
         origin: Origin::Environment,
     });

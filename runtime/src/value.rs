@@ -13,11 +13,10 @@ use std::fmt;
 use infra_compiler::types::{ObjectField, Type};
 
 mod map;
-mod name;
 mod shared;
 
+pub use infra_compiler::name::{Name, Names};
 pub use map::ValueMap;
-pub use name::{Name, Names};
 pub use shared::SharedMaps;
 
 #[derive(Clone, Debug, PartialEq)]

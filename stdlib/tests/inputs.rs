@@ -31,7 +31,7 @@ fn var_file(text: &str) -> Vec<GivenValue> {
     attributes
         .into_iter()
         .map(|a| GivenValue {
-            name: a.name.name.clone(),
+            name: a.name.name.to_string(),
             origin: Origin::VarFile(a.span),
             value: GivenText::Expr(a.value),
         })

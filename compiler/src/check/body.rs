@@ -26,7 +26,7 @@ impl Checker<'_> {
             );
         }
         self.tables.for_types.insert(name.span, ty.clone());
-        self.locals.push(Local { name: name.name.clone(), ty });
+        self.locals.push(Local { name: name.name.to_string(), ty });
     }
 
     /// Binds the variables of a `for` clause (checking `key`) and returns the scope mark
@@ -363,7 +363,7 @@ impl Checker<'_> {
                     if matches!(decl.kind, DeclKind::Resource | DeclKind::Data | DeclKind::Module) =>
                 {
                     self.mark_used(&name.name);
-                    self.reference(Target::Decl(name.name.clone()), name.span);
+                    self.reference(Target::Decl(name.name.to_string()), name.span);
                 }
                 (Some(name), None) => self.undefined(name),
                 _ => self.error(
@@ -391,7 +391,7 @@ impl Checker<'_> {
         if let Some(key) = key {
             self.expr(key);
         }
-        let Some(config) = self.module.providers.get(&name.name).cloned() else {
+        let Some(config) = self.module.providers.get(name.name.as_str()).cloned() else {
             let names: Vec<&str> = self.module.providers.keys().map(|k| k.as_str()).collect();
             let help = suggest(&name.name, names.iter().copied()).unwrap_or_else(|| {
                 format!("declare it with `provider {} as {} {{ ... }}`", provider_type.unwrap_or("TYPE"), name.name)
@@ -434,7 +434,7 @@ impl Checker<'_> {
                 .with_help(help),
             );
         }
-        self.reference(Target::Provider(name.name.clone()), name.span);
+        self.reference(Target::Provider(name.name.to_string()), name.span);
     }
 
     fn bad_provider_ref(&mut self, value: &Expr) {

@@ -123,7 +123,9 @@ impl Checker<'_> {
                     let ty = self.expr(expr);
                     self.expect_type(expr, &ty, &Type::String);
                     match &expr.kind {
-                        ExprKind::Template(t) => t.as_literal().map(|name| Ident { name, span: expr.span }),
+                        ExprKind::Template(t) => {
+                            t.as_literal().map(|name| Ident { name: name.into(), span: expr.span })
+                        }
                         _ => None,
                     }
                 }
@@ -132,7 +134,7 @@ impl Checker<'_> {
             match key {
                 Some(key) => {
                     self.check_duplicate(&mut seen, &key);
-                    fields.insert(key.name, ObjectField { ty, optional: false });
+                    fields.insert(key.name.to_string(), ObjectField { ty, optional: false });
                 }
                 None => literal_keys = false,
             }
@@ -194,7 +196,7 @@ impl Checker<'_> {
                 Type::Any
             }
             _ => {
-                self.reference(Target::Decl(name.name.clone()), name.span);
+                self.reference(Target::Decl(name.name.to_string()), name.span);
                 self.decl_type(&name.name)
             }
         }
@@ -203,7 +205,7 @@ impl Checker<'_> {
     /// Reports a name that is no declaration of the module: a provider configuration or
     /// an output used as a value, or an undefined name.
     fn not_a_declaration(&mut self, name: &Ident) {
-        let (what, declared, help) = if let Some(config) = self.module.providers.get(&name.name) {
+        let (what, declared, help) = if let Some(config) = self.module.providers.get(name.name.as_str()) {
             let help = format!("select it in a resource with `provider = {}`", name.name);
             ("a provider configuration", config.name_span, help)
         } else if let Some(output) = self.module.output(&name.name) {
@@ -280,7 +282,7 @@ impl Checker<'_> {
         if let ExprKind::Name(root) = &target.kind {
             let declared = self.lookup_local(&root.name).is_some()
                 || self.module.decl(&root.name).is_some()
-                || self.module.providers.contains_key(&root.name);
+                || self.module.providers.contains_key(root.name.as_str());
             let habit = (!declared).then(|| crate::habits::reference(&root.name, &name.name, root.span.to(name.span)));
             if let Some(Some(diagnostic)) = habit {
                 // `var.region` means `region`: it is used, whatever else is wrong.
@@ -342,7 +344,7 @@ impl Checker<'_> {
             Item::Resource(r) => {
                 Some((decl.kind, format!("`{}` (`{}.{}`)", root.name, r.ty.provider.name, r.ty.kind.name)))
             }
-            Item::Module(_) => Some((DeclKind::Module, root.name.clone())),
+            Item::Module(_) => Some((DeclKind::Module, root.name.to_string())),
             _ => None,
         }
     }
@@ -577,11 +579,11 @@ impl Checker<'_> {
     ) -> Type {
         self.mark_used(&function.name);
         if let Some(caller) = &self.in_fn {
-            self.fn_calls.push((caller.clone(), function.name.clone(), function.span));
+            self.fn_calls.push((caller.clone(), function.name.to_string(), function.span));
         }
         let Item::Fn(decl) = self.module.item(item) else { return Type::Any };
         if args.len() != decl.params.len() {
-            let params: Vec<String> = decl.params.iter().map(|p| p.name.name.clone()).collect();
+            let params: Vec<String> = decl.params.iter().map(|p| p.name.name.to_string()).collect();
             self.error(
                 Diagnostic::error(
                     codes::WRONG_ARGUMENT_COUNT,

@@ -14,7 +14,7 @@ impl Checker<'_> {
             Item::Input(input) => self.check_input(input),
             Item::Let(decl) => {
                 let ty = self.expr(&decl.value);
-                self.tables.decl_types.entry(decl.name.name.clone()).or_insert(ty);
+                self.tables.decl_types.entry(decl.name.name.to_string()).or_insert(ty);
             }
             Item::Fn(decl) => self.check_fn(decl),
             Item::Provider(provider) => self.check_provider(provider),
@@ -93,14 +93,14 @@ impl Checker<'_> {
         for ty in decl.params.iter().map(|p| &p.ty).chain(decl.return_type.as_ref()) {
             self.check_type_defaults(ty);
         }
-        self.in_fn = Some(decl.name.name.clone());
+        self.in_fn = Some(decl.name.name.to_string());
         let mark = self.locals.len();
         // A function body sees only its parameters, so a parameter named like a module
         // declaration hides nothing: bind without the shadowing warning.
         for param in &decl.params {
             let ty = lower_type(&param.ty);
             self.tables.for_types.insert(param.name.span, ty.clone());
-            self.locals.push(super::Local { name: param.name.name.clone(), ty });
+            self.locals.push(super::Local { name: param.name.name.to_string(), ty });
         }
         let ty = self.expr(&decl.body);
         self.locals.truncate(mark);
@@ -165,7 +165,7 @@ impl Checker<'_> {
             ResourceMode::Managed => &provider.resources,
             ResourceMode::Data => &provider.data_sources,
         };
-        if let Some(schema) = kinds.get(&ty.kind.name) {
+        if let Some(schema) = kinds.get(ty.kind.name.as_str()) {
             return Some(schema.clone());
         }
         if report {
@@ -192,8 +192,8 @@ impl Checker<'_> {
         let mark = self.bind_repeat(resource.repeat.as_ref());
         let schema = self.resource_schema(resource, true);
         let provider_name = resource.ty.provider.name.clone();
-        if resource.body.attribute("provider").is_none() && self.module.providers.contains_key(&provider_name) {
-            self.reference(Target::Provider(provider_name), resource.ty.span);
+        if resource.body.attribute("provider").is_none() && self.module.providers.contains_key(provider_name.as_str()) {
+            self.reference(Target::Provider(provider_name.to_string()), resource.ty.span);
         }
         let mut meta = vec!["depends_on", "provider", "precondition"];
         if resource.mode == ResourceMode::Managed {
@@ -211,7 +211,7 @@ impl Checker<'_> {
 
     fn check_module_call(&mut self, call: &ModuleCall) {
         let mark = self.bind_repeat(call.repeat.as_ref());
-        let Some(&child_index) = self.module.calls.get(&call.name.name) else {
+        let Some(&child_index) = self.module.calls.get(call.name.name.as_str()) else {
             self.check_free_body(&call.body, &["depends_on", "providers"]);
             self.locals.truncate(mark);
             return;
@@ -315,7 +315,7 @@ impl Checker<'_> {
 
     fn check_output(&mut self, output: &Output) {
         let ty = self.expr(&output.value);
-        self.tables.output_types.entry(output.name.name.clone()).or_insert(ty);
+        self.tables.output_types.entry(output.name.name.to_string()).or_insert(ty);
         if let Some(body) = &output.body {
             let allowed = [("description", Type::String), ("sensitive", Type::Bool), ("depends_on", Type::Any)];
             self.check_meta_body(body, &allowed, false);

@@ -89,7 +89,7 @@ pub fn check_plugin(decl: &PluginDecl, diagnostics: &mut Vec<Diagnostic>) -> Opt
         Some(version) => parse_attribute(version, VersionConstraints::parse, codes::PLUGIN_VERSION, diagnostics),
         None => Some(VersionConstraints::default()),
     };
-    Some(PluginRequirement { name: decl.name.name.clone(), source: source?, version: version?, span: decl.span })
+    Some(PluginRequirement { name: decl.name.name.to_string(), source: source?, version: version?, span: decl.span })
 }
 
 impl Checker<'_> {
@@ -98,7 +98,7 @@ impl Checker<'_> {
         let module = self.module;
         let declared = self.declared_plugins.get_or_insert_with(|| {
             let plugins = module.items().filter_map(|(_, item)| match item {
-                Item::Plugin(decl) => Some((decl.name.name.clone(), decl.name.span)),
+                Item::Plugin(decl) => Some((decl.name.name.to_string(), decl.name.span)),
                 _ => None,
             });
             plugins.collect()

@@ -263,7 +263,7 @@ fn object_item(src: &Source, item: &ObjectItem, indent: usize) -> Entry {
         return Entry { start, end, rendered: Rendered::Text(src.verbatim(start, end, indent)) };
     }
     let key = match &item.key {
-        ObjectKey::Ident(ident) => ident.name.clone(),
+        ObjectKey::Ident(ident) => ident.name.to_string(),
         ObjectKey::Expr(key) => expr(src, key, indent),
     };
     let separator = if item.colon { ": " } else { " = " };

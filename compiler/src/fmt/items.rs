@@ -365,7 +365,7 @@ fn attribute(src: &Source, attribute: &Attribute, indent: usize) -> Rendered {
         return Rendered::Text(src.verbatim(start, end, indent));
     }
     let key = attribute.name.name.clone();
-    Rendered::assign(key, expr(src, &attribute.value, indent))
+    Rendered::assign(key.to_string(), expr(src, &attribute.value, indent))
 }
 
 fn block(src: &Source, block: &Block, indent: usize) -> String {

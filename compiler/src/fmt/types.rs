@@ -121,5 +121,5 @@ fn field(src: &Source, field: &ObjectTypeField, indent: usize) -> Entry {
         push_text(&mut value, ")");
     }
     let key = field.name.name.clone();
-    Entry { start, end, rendered: Rendered::assign(key, value) }
+    Entry { start, end, rendered: Rendered::assign(key.to_string(), value) }
 }

@@ -3,12 +3,13 @@
 //! The tree is purely syntactic: names are not resolved and nothing is typed here.
 //! Semantic results live in side tables built by `resolve` and `check`.
 
+pub use crate::name::Name;
 use crate::span::{FileId, Span};
 
 /// An identifier with its span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ident {
-    pub name: String,
+    pub name: Name,
     pub span: Span,
 }
 

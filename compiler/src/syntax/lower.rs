@@ -7,6 +7,7 @@ mod types;
 use pest::iterators::Pair;
 
 use crate::diagnostic::{codes, Diagnostic};
+use crate::name::Names;
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
 use crate::syntax::parser::Rule;
@@ -23,6 +24,8 @@ pub(crate) struct Lower<'d> {
     /// Depth of the expression tree being built; see `expr::MAX_EXPR_DEPTH`.
     depth: usize,
     diagnostics: &'d mut Vec<Diagnostic>,
+    /// The names made so far in this run of chunks: each distinct identifier is made once.
+    names: &'d mut Names,
 }
 
 /// A grammar rule reached a place the lowering does not expect: a bug in the grammar
@@ -37,9 +40,9 @@ impl<'d> Lower<'d> {
         file: FileId,
         base: usize,
         (text, comments): (&'d str, &'d [(usize, usize)]),
-        diagnostics: &'d mut Vec<Diagnostic>,
+        (diagnostics, names): (&'d mut Vec<Diagnostic>, &'d mut Names),
     ) -> Lower<'d> {
-        Lower { file, base, text, comments, depth: 0, diagnostics }
+        Lower { file, base, text, comments, depth: 0, diagnostics, names }
     }
 
     /// The span of a pair, without trailing whitespace and comments. pest's span of a
@@ -103,8 +106,8 @@ impl<'d> Lower<'d> {
         }
     }
 
-    fn ident(&self, pair: Pair<Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
+    fn ident(&mut self, pair: Pair<Rule>) -> Ident {
+        Ident { name: self.names.name(pair.as_str()), span: self.span(&pair) }
     }
 
     fn input_item(&mut self, pair: Pair<Rule>) -> Input {

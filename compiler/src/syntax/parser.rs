@@ -4,6 +4,7 @@
 use pest::Parser as _;
 
 use crate::diagnostic::{codes, Diagnostic};
+use crate::name::Names;
 use crate::span::{FileId, Span};
 use crate::syntax::ast::{Comment, CommentKind, Item, SourceFileAst};
 use crate::syntax::lexical::{self, Problem, ProblemKind};
@@ -78,6 +79,7 @@ impl Chunks<'_> {
     fn parse(&self, chunks: &[(usize, usize)]) -> ParsedRun {
         let mut diagnostics = Vec::new();
         let mut items = Vec::new();
+        let mut names = Names::default();
         for &(start, end) in chunks {
             let mut problems = self.problems.iter().filter(|p| p.start >= start && p.start < end).peekable();
             if problems.peek().is_some() {
@@ -92,7 +94,8 @@ impl Chunks<'_> {
             let chunk = chunk.as_ref();
             match InfraParser::parse(Rule::file, chunk) {
                 Ok(mut pairs) => {
-                    let mut lower = Lower::new(self.file, start, (self.text, self.comments), &mut diagnostics);
+                    let mut lower =
+                        Lower::new(self.file, start, (self.text, self.comments), (&mut diagnostics, &mut names));
                     if let Some(pair) = pairs.next() {
                         items.extend(lower.file(pair));
                     }
@@ -170,9 +173,9 @@ pub fn parse_expression(file: FileId, text: &str) -> Result<crate::syntax::ast::
     let start = bom_len(text);
     let marked = marked_from(text, start, &scan);
     let expr = match InfraParser::parse(Rule::expression_only, &marked) {
-        Ok(mut pairs) => {
-            pairs.next().map(|pair| Lower::new(file, start, (text, &comments), &mut diagnostics).expression_only(pair))
-        }
+        Ok(mut pairs) => pairs.next().map(|pair| {
+            Lower::new(file, start, (text, &comments), (&mut diagnostics, &mut Names::default())).expression_only(pair)
+        }),
         Err(error) => {
             let error = detailed_error_for(Rule::expression_only, &marked).unwrap_or(error);
             diagnostics.push(syntax_error(file, text, start, &error));
@@ -196,9 +199,9 @@ pub fn parse_var_file(file: FileId, text: &str) -> Result<Vec<crate::syntax::ast
     let start = bom_len(text);
     let marked = marked_from(text, start, &scan);
     let attributes = match InfraParser::parse(Rule::var_file, &marked) {
-        Ok(mut pairs) => {
-            pairs.next().map(|pair| Lower::new(file, start, (text, &comments), &mut diagnostics).var_file(pair))
-        }
+        Ok(mut pairs) => pairs.next().map(|pair| {
+            Lower::new(file, start, (text, &comments), (&mut diagnostics, &mut Names::default())).var_file(pair)
+        }),
         Err(error) => {
             let error = detailed_error_for(Rule::var_file, &marked).unwrap_or(error);
             diagnostics.push(syntax_error(file, text, start, &error));

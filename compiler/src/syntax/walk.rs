@@ -265,7 +265,7 @@ mod tests {
     impl<'ast> Visitor<'ast> for Names {
         fn visit_expr(&mut self, expr: &'ast Expr) {
             if let ExprKind::Name(name) = &expr.kind {
-                self.0.push(name.name.clone());
+                self.0.push(name.name.to_string());
             }
             walk_expr(self, expr);
         }

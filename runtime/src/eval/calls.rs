@@ -181,7 +181,7 @@ impl Evaluator<'_> {
                 .with_secondary(param.span, "parameter declared here")
                 .with_help(format!("pass a `{ty}`"))
             })?;
-            bindings.push((param.name.name.clone(), value));
+            bindings.push((param.name.name.to_string(), value));
         }
         // A function body sees only its parameters.
         let mut inner = Locals { bindings, depth: locals.depth + 1 };

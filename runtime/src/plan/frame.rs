@@ -150,7 +150,7 @@ impl<'a> Engine<'_, 'a> {
         let scope = ModuleScope::new(child, inputs, frame.scope.functions, frame.scope.schemas, frame.scope.env);
         // What the call depends on (its callers' dependencies included) is what every
         // declaration inside depends on.
-        let inherited = frame.dependencies.get(&call.name.name).cloned().unwrap_or_default();
+        let inherited = frame.dependencies.get(call.name.name.as_str()).cloned().unwrap_or_default();
         let graph = &self.context.graphs[child_index];
         let dependencies = frame_dependencies(graph, &prefix, &inherited);
         let scope = ScopeRef::Child(Box::new(scope));
@@ -205,10 +205,10 @@ fn module_inputs(
         let Item::Input(input) = child.item(decl.item) else { continue };
         // A null given for an input with a default means the default.
         let name = &input.name.name;
-        let value = given.remove(name).filter(|(v, _)| !(v.is_null() && input.default.is_some()));
+        let value = given.remove(name.as_str()).filter(|(v, _)| !(v.is_null() && input.default.is_some()));
         match input_value(&constants, call, input, value) {
             Ok(value) => {
-                inputs.insert(name.clone(), value);
+                inputs.insert(name.to_string(), value);
             }
             Err(error) => errors.push(error),
         }
@@ -307,7 +307,7 @@ pub(super) fn display_frame(prefix: &Address) -> String {
 
 fn object_key_name(key: &ObjectKey) -> Option<String> {
     match key {
-        ObjectKey::Ident(name) => Some(name.name.clone()),
+        ObjectKey::Ident(name) => Some(name.name.to_string()),
         ObjectKey::Expr(expr) => match &expr.kind {
             ExprKind::Template(template) => template.as_literal(),
             _ => None,

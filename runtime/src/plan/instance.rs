@@ -78,7 +78,8 @@ impl<'c, 'a> Engine<'c, 'a> {
                 ResourceMode::Data => self.data_instance(frame, &subject, provider, evaluated, &after).await,
                 ResourceMode::Managed => {
                     let record = provider_key.record(&provider_schema.name);
-                    let dependencies = frame.dependencies.get(&resource.name.name).map_or(&[][..], Vec::as_slice);
+                    let dependencies =
+                        frame.dependencies.get(resource.name.name.as_str()).map_or(&[][..], Vec::as_slice);
                     let made_by = (record.as_str(), dependencies);
                     self.managed_instance(&subject, provider, evaluated, &after, made_by).await
                 }

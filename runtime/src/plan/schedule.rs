@@ -212,7 +212,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| &s.name == name));
         let (mut children, mut values, mut ok) = (Vec::new(), Vec::new(), true);
         for instance in instances {
-            let step = Step { name: name.clone(), key: instance.key.clone() };
+            let step = Step { name: name.to_string(), key: instance.key.clone() };
             let prefix = Address { steps: vec![step.clone()] }.within(&frame.prefix);
             let Some(selection) = frame.selection.enter(&step, !targeted) else {
                 self.walked.borrow_mut().kept_frames.push(prefix);
@@ -314,7 +314,7 @@ pub(super) fn schema_of<'c>(
         ResourceMode::Managed => &schema.resources,
         ResourceMode::Data => &schema.data_sources,
     };
-    Some((schema, kinds.get(&resource.ty.kind.name)?))
+    Some((schema, kinds.get(resource.ty.kind.name.as_str())?))
 }
 
 fn unknown_resource_type(resource: &Resource) -> Diagnostic {

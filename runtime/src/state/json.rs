@@ -102,7 +102,7 @@ pub struct StoredAttributes<'a>(&'a Attributes);
 
 impl Serialize for StoredAttributes<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(name, value)| (name, StoredValue(value))))
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name.as_str(), StoredValue(value))))
     }
 }
 
@@ -119,7 +119,7 @@ impl Serialize for StoredValue<'_> {
             },
             Kind::String(s) => serializer.serialize_str(s),
             Kind::List(items) | Kind::Set(items) => serializer.collect_seq(items.iter().map(StoredValue)),
-            Kind::Map(entries) => serializer.collect_map(entries.iter().map(|(k, v)| (k, StoredValue(v)))),
+            Kind::Map(entries) => serializer.collect_map(entries.iter().map(|(k, v)| (k.as_str(), StoredValue(v)))),
             Kind::Unknown(_) => Err(serde::ser::Error::custom("a value that is not known yet")),
         }
     }

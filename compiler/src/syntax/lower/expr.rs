@@ -222,7 +222,7 @@ impl Lower<'_> {
             // `workato::asset_id(...)`: one name, `plugin::function`, spanning both.
             let mut parts = arguments.into_inner();
             let function = self.ident(next(&mut parts));
-            name.name = format!("{}::{}", name.name, function.name);
+            name.name = format!("{}::{}", name.name, function.name).into();
             name.span.end = function.span.end;
             arguments = next(&mut parts);
         }
