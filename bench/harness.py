@@ -434,6 +434,46 @@ def run_cycle(tool, directory, timeout, skip):
     return result
 
 
+def graph_depth(shape, n):
+    """How many resources the longest dependency chain of `shape` at `n` holds: an apply
+    needs at least that many journal syncs in a row (each begin must be on disk before its
+    operation starts), and should need no more."""
+    if shape == "layered":
+        return math.ceil(n / LAYER)
+    if shape == "deep":
+        return math.ceil(n / DEEP)
+    if shape in ("payload", "cloud"):
+        return math.ceil(n / PAYLOAD_STEP)
+    if shape == "wide":
+        return 1
+    if shape == "repeated":
+        return 2
+    if shape == "modules":
+        return MODULE_SIZE
+    if shape == "module-io":
+        return max(n // MODULE_IO_COUNT, 1) + 1  # the seed, then each module's chain
+    return None
+
+
+def count_syncs(tool, directory):
+    """`fsync` and `fdatasync` calls of one apply from an empty state, counted by
+    `strace` (a run of its own: tracing slows the process down)."""
+    tool.clean(directory)
+    command, _ = tool.commands(directory)["apply"]
+    with tempfile.NamedTemporaryFile(suffix=".strace") as trace:
+        subprocess.run(
+            ["strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", trace.name] + command,
+            cwd=directory, env=tool.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            check=True,
+        )
+        calls = 0
+        for line in open(trace.name, encoding="utf-8"):
+            fields = line.split()
+            if fields and fields[-1] in ("fsync", "fdatasync"):
+                calls += int(fields[3])  # % time, seconds, usecs/call, calls[, errors], name
+    return calls
+
+
 def median_of(cycles):
     """Per phase, the medians over the cycles that measured it; otherwise why not."""
     medians = {}
@@ -515,6 +555,9 @@ def bench_graphs(args, tools, scratch):
                             break
                     results[key] = median_of(cycles)
                     results[key]["runs"] = len(cycles)
+                    if tool.name == "infra" and args.syncs and "wall" in results[key]["apply"]:
+                        results[key]["syncs"] = count_syncs(tool, directory)
+                        log(f"{tool.name} {shape} {n}: {results[key]['syncs']} syncs per apply")
                     skip |= {p for p, m in results[key].items() if p in PHASES and "timeout" in m}
                     previous = (n, spent / len(cycles))
                 except Failed as failure:
@@ -726,6 +769,25 @@ def scaling_lines(args, results):
     return lines
 
 
+def sync_lines(args, results):
+    """Journal syncs per apply against the depth of the graph."""
+    lines = [
+        "| shape | N | longest chain | syncs per apply | syncs per resource |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for shape in args.shapes:
+        for n in args.sizes:
+            entry = results.get(("infra", shape, n)) or {}
+            if "syncs" not in entry:
+                continue
+            depth = graph_depth(shape, n)
+            lines.append(
+                f"| {shape} | {n:,} | {depth:,} | {entry['syncs']:,} | {entry['syncs'] / n:.2f} |"
+                if depth is not None else f"| {shape} | {n:,} | – | {entry['syncs']:,} | {entry['syncs'] / n:.2f} |"
+            )
+    return lines if len(lines) > 2 else []
+
+
 def report(args, results, latency, front_end, unsupported):
     out = ["<!-- Written by bench/run; edit bench/harness.py, not this table. -->", ""]
     out.append("## Machine")
@@ -759,6 +821,12 @@ def report(args, results, latency, front_end, unsupported):
             out.append("### Infra: growth from 1,000 to 10,000 (linear is 10)")
             out.append("")
             out += scaling
+            out.append("")
+        syncs = sync_lines(args, results)
+        if syncs:
+            out.append("### Infra: disk syncs per apply (`strace -c`, a run of its own)")
+            out.append("")
+            out += syncs
             out.append("")
     if latency:
         out.append("## Latency-bound apply: 1,000 `time.sleep` of 100 ms, 100 chains of 10")
@@ -805,6 +873,8 @@ def main():
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-front-end", action="store_true")
     parser.add_argument("--no-graphs", action="store_true")
+    parser.add_argument("--no-syncs", dest="syncs", action="store_false",
+                        help="do not count Infra's disk syncs per apply (needs strace)")
     parser.add_argument("--latency-parallelism", default="10,100")
     parser.add_argument("--front-end-sizes", default="1,10", help="megabytes")
     parser.add_argument("--out", help="write the report here (default: print it)")
@@ -830,6 +900,9 @@ def main():
         parser.error("set INFRA_BIN or run through bench/run")
     args.infra = os.path.abspath(args.infra)
     args.terraform = None if args.no_terraform else shutil.which("terraform")
+    if args.syncs and not shutil.which("strace"):
+        log("strace is not installed: disk syncs are not counted")
+        args.syncs = False
 
     args.load_start = load_average()
     scratch = args.scratch or tempfile.mkdtemp(prefix="infra-bench-")
