@@ -316,34 +316,45 @@ class TimedOut(Exception):
     pass
 
 
+# Runs one command for `measure`, in a fresh interpreter: the peak RSS the kernel reports
+# for a process counts the memory of the process it was forked from (an exec keeps the
+# high-water mark of the image it replaces), so a command forked by this harness, which
+# holds generated configurations of many megabytes, would never report less than the
+# harness itself. This small process forks it instead, times it and writes its usage.
+RUNNER = """
+import json, os, signal, sys, time
+command, timeout, out = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(command[0], command)
+if timeout > 0:
+    signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(out, "w") as f:
+    json.dump({"wall": wall, "code": os.waitstatus_to_exitcode(status),
+               "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024.0}, f)
+"""
+
+
 def measure(command, cwd, env, ok_codes=(0,), timeout=None):
     """Runs `command`; returns wall seconds, CPU seconds (user + system, children
-    included) and peak RSS in MB. Output goes to a file on the same disk. A command
-    still running after `timeout` seconds is killed and raises `TimedOut`."""
-    with tempfile.TemporaryFile() as out:
-        start = time.perf_counter()
-        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=out)
-        timer = threading.Timer(timeout, child.kill) if timeout else None
-        if timer:
-            timer.start()
-        try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            if timer:
-                timer.cancel()
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if timeout and wall >= timeout and child.returncode < 0:
+    included) and peak RSS in MB (see RUNNER). Output goes to a file on the same disk. A
+    command still running after `timeout` seconds is killed and raises `TimedOut`."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile(suffix=".json") as result:
+        runner = [sys.executable, "-S", "-c", RUNNER, json.dumps(command), str(timeout or 0), result.name]
+        subprocess.run(runner, cwd=cwd, env=env, stdout=out, stderr=out, check=True)
+        with open(result.name, encoding="utf-8") as f:
+            usage = json.load(f)
+        if timeout and usage["wall"] >= timeout and usage["code"] < 0:
             raise TimedOut()
-        if child.returncode not in ok_codes:
+        if usage["code"] not in ok_codes:
             out.seek(0)
             text = out.read().decode("utf-8", "replace")
-            raise Failed(command, child.returncode, text[-4000:])
-    return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss": usage.ru_maxrss / 1024.0,
-    }
+            raise Failed(command, usage["code"], text[-4000:])
+    return {"wall": usage["wall"], "cpu": usage["cpu"], "rss": usage["rss"]}
 
 
 class Tool:
