@@ -105,7 +105,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
     }
     // With no changes there is nothing to approve, but what refresh found (the drift
     // notice says what) and the outputs are still saved.
-    render::to_stdout(&crate::plan::render_plan(&shown, &[], out.stdout_color));
+    crate::render_plan::print(&shown, &[], out.stdout_color);
     render::to_stdout(&crate::plan::retry_notes(&shown));
     out.show(&shown.warnings, session.sources());
     // Applying a saved plan is the approval of what was reviewed when it was saved.

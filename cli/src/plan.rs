@@ -12,7 +12,7 @@ use infra_runtime::Value;
 use crate::inputs::InputArgs;
 use crate::output::{Output, Report, EXIT_CHANGES, EXIT_OK};
 use crate::render;
-pub use crate::render_plan::{render as render_plan, summary};
+pub use crate::render_plan::summary;
 use crate::session::Opening;
 
 #[derive(Args, Debug)]
@@ -90,7 +90,7 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
     if args.json {
         render::to_stdout(&format!("{}\n", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()));
     } else {
-        render::to_stdout(&render_plan(&plan, &pending, out.stdout_color));
+        crate::render_plan::print(&plan, &pending, out.stdout_color);
         render::to_stdout(&retry_notes(&plan));
     }
     let changes = plan.changes().count() > 0;

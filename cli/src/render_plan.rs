@@ -31,10 +31,15 @@ pub struct Style {
     pub width: usize,
 }
 
-/// The plan as text, Terraform style, for stdout: as wide as the terminal, or
-/// [`PLAIN_WIDTH`] when stdout is not one.
-pub fn render(plan: &Plan, pending: &[String], color: bool) -> String {
-    render_with(plan, pending, Style { color, width: stdout_width() })
+/// The plan as text, Terraform style, written to stdout as it is made: as wide as the
+/// terminal, or [`PLAIN_WIDTH`] when stdout is not one. (The text of a plan of 10,000
+/// resources with thirty attributes each is some fifty megabytes, not worth holding.)
+pub fn print(plan: &Plan, pending: &[String], color: bool) {
+    let style = Style { color, width: stdout_width() };
+    render_into(plan, pending, style, RENDER_CHUNK, &mut |text: &mut String| {
+        crate::render::to_stdout(text);
+        text.clear();
+    });
 }
 
 /// The terminal's width: `COLUMNS` when the shell exports it, else the terminal's own.
@@ -48,24 +53,61 @@ fn stdout_width() -> usize {
 }
 
 /// The plan as text with an explicit style.
+#[cfg(test)]
 pub fn render_with(plan: &Plan, pending: &[String], style: Style) -> String {
+    render_chunked(plan, pending, style, usize::MAX)
+}
+
+/// The plan as text, made in chunks of about `chunk` bytes.
+#[cfg(test)]
+fn render_chunked(plan: &Plan, pending: &[String], style: Style, chunk: usize) -> String {
+    let mut whole = String::new();
+    render_into(plan, pending, style, chunk, &mut |part: &mut String| {
+        whole.push_str(part);
+        part.clear();
+    });
+    whole
+}
+
+/// Text past this many bytes is handed to stdout between two instances.
+const RENDER_CHUNK: usize = 64 * 1024;
+
+/// Renders the plan into a buffer and hands it to `sink` (which empties it) whenever it
+/// holds `chunk` bytes or more after an instance, and at the end.
+fn render_into(plan: &Plan, pending: &[String], style: Style, chunk: usize, sink: &mut dyn FnMut(&mut String)) {
     let mut text = String::new();
-    drift_notice(&mut text, plan, style);
+    render_parts(&mut text, plan, pending, style, chunk, sink);
+    if !text.is_empty() {
+        sink(&mut text);
+    }
+}
+
+fn render_parts(
+    text: &mut String,
+    plan: &Plan,
+    pending: &[String],
+    style: Style,
+    chunk: usize,
+    sink: &mut dyn FnMut(&mut String),
+) {
+    drift_notice(text, plan, style);
     for line in pending {
         text.push_str(&format!("warning: {line}\n\n"));
     }
     let changes: Vec<&PlannedInstance> = plan.changes().collect();
     if changes.is_empty() {
         text.push_str("No changes. The infrastructure matches the configuration.\n");
-        return text;
+        return;
     }
     text.push_str("Infra will perform the following actions:\n\n");
     for instance in &changes {
-        render_instance(&mut text, instance, style);
+        render_instance(text, instance, style);
+        if text.len() >= chunk {
+            sink(text);
+        }
     }
     text.push_str(&summary_line(plan));
-    outputs(&mut text, plan, style);
-    text
+    outputs(text, plan, style);
 }
 
 /// `Plan: 1 to add, 2 to change, 0 to destroy, 1 to import.`

@@ -14,7 +14,7 @@ use infra_runtime::state::Mode;
 use infra_runtime::Value;
 use serde_json::Value as Json;
 
-use super::{render_with, Style, PLAIN_WIDTH};
+use super::{render_chunked, render_with, Style, PLAIN_WIDTH};
 
 #[test]
 fn render_corpus() {
@@ -23,6 +23,9 @@ fn render_corpus() {
         let case: Json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let width = case["width"].as_u64().map_or(PLAIN_WIDTH, |w| w as usize);
         let rendered = render_with(&plan(&case), &[], Style { color: false, width });
+        // Printed in chunks (after every instance, here), the text is the same.
+        let chunked = render_chunked(&plan(&case), &[], Style { color: false, width }, 1);
+        assert_eq!(chunked, rendered, "{}", path.display());
         insta::assert_snapshot!(rendered);
     });
 }
