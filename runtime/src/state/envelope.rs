@@ -68,7 +68,7 @@ impl Encryption {
         Encryption { cipher, accept_plain: false, write_plain: false }
     }
 
-    fn sealing(&self) -> Option<&dyn StateCipher> {
+    pub(crate) fn sealing(&self) -> Option<&dyn StateCipher> {
         (!self.write_plain).then_some(self.cipher.as_ref())
     }
 }
