@@ -98,6 +98,12 @@ enum Command {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Transparent huge pages off for this process: where the system turns them on for
+    // every mapping, each first touch of a 2 MiB region zeroes all of it, which made a
+    // plan of 100 resources take 5 or 20 ms by where its allocations fell, and held
+    // memory it never used (bench/RESULTS.md). Failing to turn them off changes nothing.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let cli = Cli::parse();
     let out = Output::new(cli.color);
     if let Some(dir) = &cli.chdir {
