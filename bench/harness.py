@@ -792,10 +792,8 @@ def sync_lines(args, results):
             if "syncs" not in entry:
                 continue
             depth = graph_depth(shape, n)
-            lines.append(
-                f"| {shape} | {n:,} | {depth:,} | {entry['syncs']:,} | {entry['syncs'] / n:.2f} |"
-                if depth is not None else f"| {shape} | {n:,} | – | {entry['syncs']:,} | {entry['syncs'] / n:.2f} |"
-            )
+            chain = "–" if depth is None else f"{depth:,}"
+            lines.append(f"| {shape} | {n:,} | {chain} | {entry['syncs']:,} | {entry['syncs'] / n:.2f} |")
     return lines if len(lines) > 2 else []
 
 
@@ -827,18 +825,12 @@ def report(args, results, latency, front_end, unsupported):
             out.append(f"- {key[0]} `{key[1]}`: unsupported — {why}")
         if unsupported:
             out.append("")
-        scaling = scaling_lines(args, results)
-        if scaling:
-            out.append("### Infra: growth from 1,000 to 10,000 (linear is 10)")
-            out.append("")
-            out += scaling
-            out.append("")
-        syncs = sync_lines(args, results)
-        if syncs:
-            out.append("### Infra: disk syncs per apply (`strace -c`, a run of its own)")
-            out.append("")
-            out += syncs
-            out.append("")
+        for title, lines in (
+            ("Infra: growth from 1,000 to 10,000 (linear is 10)", scaling_lines(args, results)),
+            ("Infra: disk syncs per apply (`strace -c`, a run of its own)", sync_lines(args, results)),
+        ):
+            if lines:
+                out += [f"### {title}", "", *lines, ""]
     if latency:
         out.append("## Latency-bound apply: 1,000 `time.sleep` of 100 ms, 100 chains of 10")
         out.append("")
