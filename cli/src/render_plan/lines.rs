@@ -208,12 +208,10 @@ fn alike(before: &Value, after: &Value) -> bool {
     let (Some(b), Some(a)) = (before.as_map(), after.as_map()) else { return false };
     let set = super::value::present;
     let names: std::collections::BTreeSet<&infra_runtime::value::Name> =
-        b.keys().chain(a.keys()).filter(|k| set(b.get(*k)).is_some() || set(a.get(*k)).is_some()).collect();
+        b.keys().chain(a.keys()).filter(|k| set(b.get(k)).is_some() || set(a.get(k)).is_some()).collect();
     let equal = names
         .iter()
-        .filter(
-            |k| matches!((set(b.get(**k)), set(a.get(**k))), (Some(x), Some(y)) if y.is_wholly_known() && x.equals(y)),
-        )
+        .filter(|k| matches!((set(b.get(k)), set(a.get(k))), (Some(x), Some(y)) if y.is_wholly_known() && x.equals(y)))
         .count();
     equal * 2 > names.len()
 }

@@ -312,7 +312,7 @@ impl Scanner<'_> {
                 return;
             }
             let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r');
-            if trimmed.iter().any(|c| *c == HEREDOC_END) && trimmed.iter().all(|c| *c == HEREDOC_END || blank(c)) {
+            if trimmed.contains(&HEREDOC_END) && trimmed.iter().all(|c| *c == HEREDOC_END || blank(c)) {
                 let (start, end) = (self.pos + indent, line_end);
                 self.out.problems.push(Problem { kind: ProblemKind::MarkerLikeLine, start, end });
             }
