@@ -150,7 +150,7 @@ mod tests {
         assert!(Arc::ptr_eq(&a.0, &b.0), "the same name is one allocation");
         assert_eq!(a, "ami");
         assert_eq!(a.as_str(), "ami");
-        assert!("a" < "b");
+        assert_eq!(Name::from("a").cmp(&Name::from("b")), std::cmp::Ordering::Less, "names order as their text");
         assert_eq!(format!("{a} {a:?}"), "ami \"ami\"");
         assert_eq!(String::from(a), "ami");
     }
