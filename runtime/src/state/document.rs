@@ -19,8 +19,8 @@ use serde_json::Value as Json;
 
 use super::error::{StateError, StateErrorKind};
 use super::json::{
-    mark_sensitive, output_to_json, stored_attributes, with_shared_names, AttributePath, ParsedAttributes, ParsedValue,
-    StoredAttributes,
+    mark_sensitive, output_to_json, stored_attributes, with_shared_values, AttributePath, ParsedAttributes,
+    ParsedValue, StoredAttributes,
 };
 use super::{Instance, Mode, State, Status, FORMAT_VERSION};
 use crate::address::Address;
@@ -116,14 +116,16 @@ pub struct Header {
 /// one per line, each instance and each output on a line of its own (see [`LineFormatter`]).
 pub fn render_snapshot(state: &State, serial: u64) -> Result<Vec<u8>, StateError> {
     let mut bytes = Vec::with_capacity(state.instances.len() * 512);
-    write_snapshot_to(state, serial, &mut bytes)?;
+    snapshot(state, serial)?
+        .write_to(&mut bytes)
+        .map_err(|e| StateError::new(StateErrorKind::Unstorable, format!("cannot serialize the state: {e}")))?;
     Ok(bytes)
 }
 
-/// [`render_snapshot`] into `writer`, so a large state is written without holding its
-/// text (25 MB for 10,000 instances of thirty attributes). Every instance is checked
-/// before anything is written; after that only `writer` can fail (`WriteFailed`).
-pub fn write_snapshot_to(state: &State, serial: u64, mut writer: impl std::io::Write) -> Result<(), StateError> {
+/// `state` with the given serial, checked to be storable and ready to write: written to
+/// a file as it is serialized, a large state is never held as text (25 MB for 10,000
+/// instances of thirty attributes).
+pub fn snapshot(state: &State, serial: u64) -> Result<Snapshot<'_>, StateError> {
     let mut instances = Vec::with_capacity(state.instances.len());
     for (address, instance) in &state.instances {
         instances.push(instance_document(address, instance)?);
@@ -133,16 +135,20 @@ pub fn write_snapshot_to(state: &State, serial: u64, mut writer: impl std::io::W
         let (value, sensitive) = output_to_json(name, value)?;
         outputs.insert(name.as_str(), OutputDocument { value, sensitive });
     }
-    let document = DocumentOut { format_version: FORMAT_VERSION, serial, lineage: &state.lineage, instances, outputs };
-    let mut serializer = serde_json::Serializer::with_formatter(&mut writer, LineFormatter::default());
-    document.serialize(&mut serializer).map_err(|e| {
-        // Every value was checked above, so only writing can fail here.
-        StateError::new(StateErrorKind::WriteFailed, format!("cannot write the state: {e}"))
-    })?;
-    writer
-        .write_all(b"\n")
-        .and_then(|()| writer.flush())
-        .map_err(|e| StateError::new(StateErrorKind::WriteFailed, format!("cannot write the state: {e}")))
+    Ok(Snapshot(DocumentOut { format_version: FORMAT_VERSION, serial, lineage: &state.lineage, instances, outputs }))
+}
+
+/// A snapshot whose values were all checked ([`snapshot`]): writing it can fail only
+/// where its writer does.
+pub struct Snapshot<'a>(DocumentOut<'a>);
+
+impl Snapshot<'_> {
+    pub fn write_to(&self, mut writer: impl std::io::Write) -> std::io::Result<()> {
+        let mut serializer = serde_json::Serializer::with_formatter(&mut writer, LineFormatter::default());
+        self.0.serialize(&mut serializer).map_err(std::io::Error::other)?;
+        writer.write_all(b"\n")?;
+        writer.flush()
+    }
 }
 
 /// Writes the two outer levels of a document indented, one member per line, and
@@ -254,7 +260,7 @@ fn instance_document<'a>(address: &Address, instance: &'a Instance) -> Result<In
 
 /// Parses a snapshot; `name` names it in messages (`infra.state.json`).
 pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<State, StateError> {
-    let document: Document = match with_shared_names(|| serde_json::from_slice(bytes)) {
+    let document: Document = match with_shared_values(|| serde_json::from_slice(bytes)) {
         Ok(document) => document,
         // Say why by what the document says it is: a newer format's fields may not read.
         Err(error) => {

@@ -226,7 +226,7 @@ pub fn complete_length(bytes: &[u8]) -> usize {
 /// last line is ignored with a warning; any other line that is not an entry is an error,
 /// since entries after it would be replayed out of context.
 pub fn parse_journal(bytes: &[u8], name: &str) -> Result<JournalRead, StateError> {
-    super::json::with_shared_names(|| parse_lines(bytes, name))
+    super::json::with_shared_values(|| parse_lines(bytes, name))
 }
 
 fn parse_lines(bytes: &[u8], name: &str) -> Result<JournalRead, StateError> {

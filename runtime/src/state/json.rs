@@ -21,7 +21,7 @@ struct Shared {
 }
 
 thread_local! {
-    /// The names and maps made while reading a document ([`with_shared_names`]).
+    /// The names and maps made while reading a document ([`with_shared_values`]).
     static SHARED: std::cell::RefCell<Option<Shared>> = const { std::cell::RefCell::new(None) };
 }
 
@@ -30,7 +30,7 @@ thread_local! {
 /// attribute name once, not 10,000 times, and a nested block or tags map that many
 /// instances repeat once. The tables are dropped when `read` returns; what they made
 /// lives on in the values.
-pub(crate) fn with_shared_names<T>(read: impl FnOnce() -> T) -> T {
+pub(crate) fn with_shared_values<T>(read: impl FnOnce() -> T) -> T {
     let outer = SHARED.with(|shared| shared.borrow_mut().replace(Shared::default()));
     let result = read();
     SHARED.with(|shared| *shared.borrow_mut() = outer);

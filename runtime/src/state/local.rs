@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::document::{parse_header, parse_snapshot, render_snapshot, write_snapshot_to};
+use super::document::{parse_header, parse_snapshot, render_snapshot, snapshot};
 use super::envelope::{open_journal, open_snapshot, seal_journal, seal_snapshot, Encryption};
 use super::error::{io_error, StateError, StateErrorKind};
 use super::journal::{complete_length, parse_journal, render_line, replay, JournalEntry, JournalRead};
@@ -184,36 +184,26 @@ impl LocalBackend {
     /// it points to is replaced (through a temp file beside it), the link kept; the
     /// backup stays a file of its own in the module's directory.
     fn write_atomically(&self, bytes: &[u8]) -> Result<(), StateError> {
-        self.write_atomically_with(|file| file.write_all(bytes).map_err(|e| e.to_string()))
+        self.write_atomically_with(|file| file.write_all(bytes))
     }
 
     /// The snapshot of `state` at `serial`, as [`write_atomically`] writes bytes. Without
     /// encryption it is written to the file as it is serialized, not held whole first.
     fn write_state(&self, state: &State, serial: u64) -> Result<(), StateError> {
+        let at = |e: StateError| e.at(&self.state_path());
         if self.encryption.as_ref().and_then(Encryption::sealing).is_some() {
             let bytes = render_snapshot(state, serial)
                 .and_then(|document| seal_snapshot(self.encryption.as_ref(), document, &state.lineage, serial))
-                .map_err(|e| e.at(&self.state_path()))?;
+                .map_err(at)?;
             return self.write_atomically(&bytes);
         }
-        let mut failure = None;
-        let written = self.write_atomically_with(|file| {
-            write_snapshot_to(state, serial, io::BufWriter::with_capacity(1 << 18, file)).map_err(|e| {
-                let message = e.message.clone();
-                failure = Some(e);
-                message
-            })
-        });
-        match (written, failure) {
-            // Nothing was written: the state could not be stored; say so as it is.
-            (Err(_), Some(e)) if e.kind != WRITE_FAILED => Err(e.at(&self.state_path())),
-            (result, _) => result,
-        }
+        let snapshot = snapshot(state, serial).map_err(at)?;
+        self.write_atomically_with(|file| snapshot.write_to(io::BufWriter::with_capacity(1 << 18, file)))
     }
 
     /// Writes the snapshot with `write`: to a temporary file that is synced, then renamed
     /// over the snapshot (after the backup is kept), then the directory is synced.
-    fn write_atomically_with(&self, write: impl FnOnce(&mut File) -> Result<(), String>) -> Result<(), StateError> {
+    fn write_atomically_with(&self, write: impl FnOnce(&mut File) -> io::Result<()>) -> Result<(), StateError> {
         let path = snapshot_target(&self.state_path())?;
         let dir = path.parent().map_or_else(|| self.dir.clone(), Path::to_path_buf);
         let temp = dir.join(TEMP_FILE);
@@ -532,15 +522,17 @@ fn remove_if_present(path: &Path) -> Result<(), StateError> {
 }
 
 /// Writes `bytes` to a new file at `path` (replacing a leftover one) and syncs it.
-fn write_new_synced(path: &Path, write: impl FnOnce(&mut File) -> Result<(), String>) -> Result<(), StateError> {
+fn write_new_synced(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> Result<(), StateError> {
     remove_if_present(path)?;
-    let mut file = private_options()
+    private_options()
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(|e| io_error(WRITE_FAILED, "write", path, &e))?;
-    write(&mut file).map_err(|why| io_error(WRITE_FAILED, "write", path, &io::Error::other(why)))?;
-    file.sync_all().map_err(|e| io_error(WRITE_FAILED, "write", path, &e))
+        .and_then(|mut file| {
+            write(&mut file)?;
+            file.sync_all()
+        })
+        .map_err(|e| io_error(WRITE_FAILED, "write", path, &e))
 }
 
 /// Options for files that hold secrets: on Unix, created readable by the owner only.
