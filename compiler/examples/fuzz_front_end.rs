@@ -1,6 +1,7 @@
 //! A fuzzer for the front end that runs on the stable toolchain (`fuzz/` needs nightly):
 //! a seeded mutation loop over real configurations. Each mutant is parsed, checked and
-//! formatted; the formatter's output must format to itself and parse clean. A panic
+//! formatted; the formatter's output must format to itself and parse clean, and the
+//! hand-written parser of the commonest items must build what pest builds. A panic
 //! stops the run with the input written to `target/fuzz-front-end/crash.infra`; a stack
 //! overflow aborts the process, and the input is then in `current.infra` beside it.
 //!
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use infra_compiler::fmt::format_source;
+use infra_compiler::syntax::{parse_file, parse_file_with_pest};
 use infra_compiler::{analyze, FileId, MemoryLoader};
 
 /// Fragments spliced into inputs: the tokens and constructs most likely to reach an
@@ -199,6 +201,9 @@ fn exercise(input: &[u8]) {
     loader.insert("/fuzz/main.infra", input.to_vec());
     let _ = analyze(Path::new("/fuzz"), &loader, infra_stdlib::builtin());
     let Ok(text) = std::str::from_utf8(input) else { return };
+    if parse_file(FileId(0), text) != parse_file_with_pest(FileId(0), text) {
+        panic!("the hand-written parser and pest disagree");
+    }
     if let Ok(formatted) = format_source(FileId(0), text) {
         match format_source(FileId(0), &formatted) {
             Ok(again) if again == formatted => {}

@@ -6,4 +6,4 @@ mod lower;
 mod parser;
 pub mod walk;
 
-pub use parser::{parse_expression, parse_file, parse_var_file, Parsed};
+pub use parser::{fast_parser_coverage, parse_expression, parse_file, parse_file_with_pest, parse_var_file, Parsed};

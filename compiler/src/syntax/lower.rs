@@ -2,6 +2,7 @@
 //! Expressions and templates are in `lower/expr.rs`, types in `lower/types.rs`.
 
 mod expr;
+mod fast;
 mod types;
 
 use pest::iterators::Pair;
@@ -51,8 +52,11 @@ impl<'d> Lower<'d> {
     /// would underline them too.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let span = pair.as_span();
-        let start = self.base + span.start();
-        let mut end = self.base + span.end();
+        self.span_at(self.base + span.start(), self.base + span.end())
+    }
+
+    /// [`Lower::span`] of the text from `start` to `end` (offsets in the file).
+    fn span_at(&self, start: usize, mut end: usize) -> Span {
         loop {
             let trimmed = self.text.get(start..end).map_or(0, |t| t.len() - t.trim_end().len());
             end -= trimmed;
@@ -61,9 +65,13 @@ impl<'d> Lower<'d> {
             if trimmed == 0 && end < self.text.len() && self.text.as_bytes().get(end.wrapping_sub(1)) != Some(&b'/') {
                 break;
             }
-            let comment = self.comments.binary_search_by_key(&end, |(_, e)| *e).ok().map(|i| self.comments[i]);
-            match comment {
-                Some((comment_start, _)) if comment_start >= start && comment_start < end => end = comment_start,
+            // The comment that the span ends in or at. (A line comment at the end of the
+            // file can end in spaces, which the trimming above has already cut.)
+            let last = self.comments.partition_point(|&(s, _)| s < end).checked_sub(1);
+            match last.map(|i| self.comments[i]) {
+                Some((comment_start, comment_end)) if comment_start >= start && comment_end >= end => {
+                    end = comment_start
+                }
                 _ => break,
             }
         }

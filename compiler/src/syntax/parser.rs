@@ -16,7 +16,7 @@ pub(crate) struct InfraParser;
 
 /// A parsed file: the syntax tree of every item that parsed, and the diagnostics of
 /// those that did not.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Parsed {
     pub ast: SourceFileAst,
     pub diagnostics: Vec<Diagnostic>,
@@ -28,13 +28,40 @@ pub struct Parsed {
 /// and each chunk is parsed on its own, so a syntax error in one item leaves the others
 /// parsed and checked.
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
+    parse_file_with(file, text, true).0
+}
+
+/// [`parse_file`] with pest alone, without the hand-written parser of the commonest
+/// items (`lower/fast.rs`): the reference its trees are tested against.
+#[doc(hidden)]
+pub fn parse_file_with_pest(file: FileId, text: &str) -> Parsed {
+    parse_file_with(file, text, false).0
+}
+
+/// How many of the file's chunks (top-level items, see [`parse_file`]) the hand-written
+/// parser took, and how many there are: what its tests check it covers.
+#[doc(hidden)]
+pub fn fast_parser_coverage(text: &str) -> (usize, usize) {
+    let (_, taken) = parse_file_with(FileId(0), text, true);
+    (taken, lexical::scan(text).item_starts.len())
+}
+
+/// The parsed file, and how many chunks the hand-written parser took.
+fn parse_file_with(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
     let scan = lexical::scan(text);
     let comment_ranges: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
     let mut starts = scan.item_starts.clone();
     starts.push(text.len());
     let chunks: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
-    let context =
-        Chunks { file, text, problems: &scan.problems, comments: &comment_ranges, heredoc_ends: &scan.heredoc_ends };
+    let context = Chunks {
+        file,
+        text,
+        problems: &scan.problems,
+        comments: &comment_ranges,
+        heredoc_ends: &scan.heredoc_ends,
+        fast,
+        taken: std::sync::atomic::AtomicUsize::new(0),
+    };
     let (items, diagnostics) = match crate::workers(text.len(), BYTES_PER_PARSER) {
         1 => context.parse(&chunks),
         workers => context.parse_parallel(&chunks, workers),
@@ -48,7 +75,7 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
         })
         .collect();
     let ast = SourceFileAst { file, items, comments, span: Span::new(file, 0, text.len()) };
-    Parsed { ast, diagnostics }
+    (Parsed { ast, diagnostics }, context.taken.into_inner())
 }
 
 /// Each parsing thread gets at least this many bytes, so files under twice it are
@@ -71,6 +98,10 @@ struct Chunks<'a> {
     comments: &'a [(usize, usize)],
     /// The closing markers of heredocs, in order ([`lexical::Scan::heredoc_ends`]).
     heredoc_ends: &'a [(usize, usize)],
+    /// Whether chunks are first offered to the hand-written parser (`lower/fast.rs`).
+    fast: bool,
+    /// How many chunks it took.
+    taken: std::sync::atomic::AtomicUsize,
 }
 
 impl Chunks<'_> {
@@ -88,6 +119,15 @@ impl Chunks<'_> {
             }
             let first = self.heredoc_ends.partition_point(|&(s, _)| s < start);
             let count = self.heredoc_ends[first..].partition_point(|&(s, _)| s < end);
+            if self.fast && count == 0 {
+                let mut lower =
+                    Lower::new(self.file, start, (self.text, self.comments), (&mut diagnostics, &mut names));
+                if let Some(fast) = lower.fast_items(start, end) {
+                    items.extend(fast);
+                    self.taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    continue;
+                }
+            }
             let ends: Vec<(usize, usize)> =
                 self.heredoc_ends[first..first + count].iter().map(|&(s, e)| (s - start, e - start)).collect();
             let chunk = lexical::mark_heredoc_ends(&self.text[start..end], &ends);

@@ -69,9 +69,6 @@ impl Lower<'_> {
             match part.as_rule() {
                 Rule::binary_op => {
                     let op = Spanned { node: binary_op(part.as_str()), span: self.span(part) };
-                    while operators.last().is_some_and(|top| top.node.precedence() >= op.node.precedence()) {
-                        reduce(&mut operands, &mut operators);
-                    }
                     operators.push(op);
                     i += 1;
                 }
@@ -96,10 +93,7 @@ impl Lower<'_> {
                 }
             }
         }
-        while !operators.is_empty() {
-            reduce(&mut operands, &mut operators);
-        }
-        let condition = operands.pop().unwrap_or_else(|| unexpected_rule(Rule::expr));
+        let condition = group_binary(operands, operators);
         let Some(conditional) = conditional else { return condition };
         let mut branches = conditional.into_inner();
         let then = self.expr(next(&mut branches));
@@ -131,46 +125,29 @@ impl Lower<'_> {
             return self.too_deep(span);
         }
         let expr = self.primary(primary.clone());
-        let mut expr = self.postfix_steps(expr, steps);
-        for op in prefixes.iter().rev() {
+        let expr = self.postfix_steps(expr, steps);
+        let prefixes = prefixes.iter().map(|op| {
             let node = if op.as_str() == "!" { UnaryOp::Not } else { UnaryOp::Neg };
-            let op = Spanned { node, span: self.span(op) };
-            let span = op.span.to(expr.span);
-            expr = Expr { kind: ExprKind::Unary { op, operand: Box::new(expr) }, span };
-        }
+            Spanned { node, span: self.span(op) }
+        });
+        let expr = apply_prefixes(expr, prefixes.collect());
         self.leave(levels);
         expr
     }
 
-    fn postfix_steps(&mut self, mut expr: Expr, steps: &[Pair<Rule>]) -> Expr {
+    fn postfix_steps(&mut self, expr: Expr, steps: &[Pair<Rule>]) -> Expr {
+        let mut lowered = Vec::with_capacity(steps.len());
         for step in steps.iter().cloned() {
-            let step_span = self.span(&step);
-            let whole = expr.span.to(step_span);
-            if let ExprKind::Splat { steps, .. } = &mut expr.kind {
-                match step.as_rule() {
-                    Rule::get_attr => steps.push(SplatStep::Attr(self.ident(nth(step, 0)))),
-                    Rule::index => steps.push(SplatStep::Index(self.expr(nth(step, 0)))),
-                    // `a[*][*]`: a splat over the result of a splat.
-                    Rule::splat => {
-                        let target = Box::new(expr);
-                        expr = Expr { kind: ExprKind::Splat { target, steps: Vec::new() }, span: whole };
-                        continue;
-                    }
-                    rule => unexpected_rule(rule),
-                }
-                expr.span = whole;
-                continue;
-            }
-            let target = Box::new(expr);
-            let kind = match step.as_rule() {
-                Rule::get_attr => ExprKind::GetAttr { target, name: self.ident(nth(step, 0)) },
-                Rule::index => ExprKind::Index { target, index: Box::new(self.expr(nth(step, 0))) },
-                Rule::splat => ExprKind::Splat { target, steps: Vec::new() },
+            let span = self.span(&step);
+            let step = match step.as_rule() {
+                Rule::get_attr => Step::Attr(self.ident(nth(step, 0))),
+                Rule::index => Step::Index(self.expr(nth(step, 0))),
+                Rule::splat => Step::Splat,
                 rule => unexpected_rule(rule),
             };
-            expr = Expr { kind, span: whole };
+            lowered.push((step, span));
         }
-        expr
+        apply_steps(expr, lowered)
     }
 
     fn primary(&mut self, pair: Pair<Rule>) -> Expr {
@@ -197,10 +174,15 @@ impl Lower<'_> {
     }
 
     fn number(&mut self, pair: &Pair<Rule>) -> ExprKind {
-        match pair.as_str().parse::<f64>() {
+        let span = self.span(pair);
+        self.number_at(pair.as_str(), span)
+    }
+
+    /// The number written `text` at `span`.
+    pub(super) fn number_at(&mut self, text: &str, span: Span) -> ExprKind {
+        match text.parse::<f64>() {
             Ok(n) if n.is_finite() => ExprKind::Number(n),
             _ => {
-                let span = self.span(pair);
                 self.error(
                     Diagnostic::error(codes::INVALID_NUMBER, "number literal out of range")
                         .with_label(span, "too large to represent")
@@ -331,7 +313,7 @@ impl Lower<'_> {
     /// The parts of a template: strip markers applied to the literal text beside them,
     /// adjacent literals joined, and directives checked to nest (a syntax error, E0100,
     /// for one that is not closed or closes nothing).
-    fn finish_template(&mut self, mut pieces: Vec<Piece>) -> TemplateParts {
+    pub(super) fn finish_template(&mut self, mut pieces: Vec<Piece>) -> TemplateParts {
         for i in 0..pieces.len() {
             if pieces[i].strip_left {
                 if let Some(TemplatePart::Literal(text)) = i.checked_sub(1).map(|j| &mut pieces[j].part) {
@@ -406,7 +388,7 @@ impl Lower<'_> {
     }
 
     /// Decodes `\n`, `\r`, `\t`, `\"`, `\\`, `\uXXXX`, `\UXXXXXXXX` and `$${`.
-    fn unescape(&mut self, raw: &str, span: Span) -> String {
+    pub(super) fn unescape(&mut self, raw: &str, span: Span) -> String {
         let mut out = String::with_capacity(raw.len());
         let mut chars = raw.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
@@ -541,7 +523,7 @@ pub(super) struct Piece {
 }
 
 impl Piece {
-    fn plain(part: TemplatePart, span: Span) -> Piece {
+    pub(super) fn plain(part: TemplatePart, span: Span) -> Piece {
         Piece { part, span, strip_left: false, strip_right: false }
     }
 }
@@ -565,7 +547,7 @@ fn strip_indent(lines: &mut [Vec<Piece>]) {
     }
 }
 
-fn binary_op(text: &str) -> BinaryOp {
+pub(super) fn binary_op(text: &str) -> BinaryOp {
     match text {
         "||" => BinaryOp::Or,
         "&&" => BinaryOp::And,
@@ -582,6 +564,72 @@ fn binary_op(text: &str) -> BinaryOp {
         "%" => BinaryOp::Rem,
         _ => unexpected_rule(Rule::binary_op),
     }
+}
+
+/// `operands[0] operators[0] operands[1] ...` grouped by precedence; every operator is
+/// left-associative. There is one more operand than operators.
+pub(super) fn group_binary(operands: Vec<Expr>, operators: Vec<Spanned<BinaryOp>>) -> Expr {
+    let mut stack: Vec<Expr> = Vec::with_capacity(operands.len());
+    let mut pending: Vec<Spanned<BinaryOp>> = Vec::with_capacity(operators.len());
+    let mut operands = operands.into_iter();
+    stack.extend(operands.next());
+    for (op, operand) in operators.into_iter().zip(operands) {
+        while pending.last().is_some_and(|top| top.node.precedence() >= op.node.precedence()) {
+            reduce(&mut stack, &mut pending);
+        }
+        pending.push(op);
+        stack.push(operand);
+    }
+    while !pending.is_empty() {
+        reduce(&mut stack, &mut pending);
+    }
+    stack.pop().unwrap_or_else(|| unexpected_rule(Rule::expr))
+}
+
+/// An attribute, index or splat step after an operand's primary.
+pub(super) enum Step {
+    Attr(Ident),
+    Index(Expr),
+    Splat,
+}
+
+/// `expr` with its steps (each with its span) applied in order. After a splat, attribute
+/// and index steps apply to every element: they become the splat's steps.
+pub(super) fn apply_steps(mut expr: Expr, steps: Vec<(Step, Span)>) -> Expr {
+    for (step, step_span) in steps {
+        let whole = expr.span.to(step_span);
+        if let ExprKind::Splat { steps, .. } = &mut expr.kind {
+            match step {
+                Step::Attr(name) => steps.push(SplatStep::Attr(name)),
+                Step::Index(index) => steps.push(SplatStep::Index(index)),
+                // `a[*][*]`: a splat over the result of a splat.
+                Step::Splat => {
+                    let target = Box::new(expr);
+                    expr = Expr { kind: ExprKind::Splat { target, steps: Vec::new() }, span: whole };
+                    continue;
+                }
+            }
+            expr.span = whole;
+            continue;
+        }
+        let target = Box::new(expr);
+        let kind = match step {
+            Step::Attr(name) => ExprKind::GetAttr { target, name },
+            Step::Index(index) => ExprKind::Index { target, index: Box::new(index) },
+            Step::Splat => ExprKind::Splat { target, steps: Vec::new() },
+        };
+        expr = Expr { kind, span: whole };
+    }
+    expr
+}
+
+/// `expr` under its prefix operators, the last written applied first.
+pub(super) fn apply_prefixes(mut expr: Expr, prefixes: Vec<Spanned<UnaryOp>>) -> Expr {
+    for op in prefixes.into_iter().rev() {
+        let span = op.span.to(expr.span);
+        expr = Expr { kind: ExprKind::Unary { op, operand: Box::new(expr) }, span };
+    }
+    expr
 }
 
 /// Pops two operands and one operator and pushes the combined expression.
