@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use infra_compiler::fmt::format_source;
-use infra_compiler::syntax::parse_file;
+use infra_compiler::syntax::{parse_file, parse_file_with_pest};
 use infra_compiler::{analyze, FileId, MemoryLoader};
 
 fn main() {
@@ -62,6 +62,15 @@ const SIZE: usize = 1_000_000;
 fn parse(bencher: divan::Bencher) {
     let text = configuration(SIZE);
     bencher.counter(divan::counter::BytesCount::new(text.len())).bench(|| parse_file(FileId(0), &text));
+}
+
+/// [`parse`] with pest alone, without the hand-written parser of the commonest items
+/// (which takes seven of the eight items of each group here; the file with a heredoc is
+/// pest's): the ratio of the two is that parser's gain.
+#[divan::bench(sample_count = 10)]
+fn parse_with_pest(bencher: divan::Bencher) {
+    let text = configuration(SIZE);
+    bencher.counter(divan::counter::BytesCount::new(text.len())).bench(|| parse_file_with_pest(FileId(0), &text));
 }
 
 #[divan::bench(sample_count = 10)]

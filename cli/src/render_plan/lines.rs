@@ -94,12 +94,12 @@ impl Lines {
     pub fn write(&self, out: &mut String, color: bool) {
         for line in &self.lines {
             let start = out.len();
-            out.push_str(&" ".repeat(line.indent));
-            out.push_str(&crate::render::paint(
-                line.mark.symbol(),
-                line.mark.color(),
-                color && line.mark != Mark::Same,
-            ));
+            out.extend(std::iter::repeat_n(' ', line.indent));
+            if color && line.mark != Mark::Same {
+                out.push_str(&crate::render::paint(line.mark.symbol(), line.mark.color(), true));
+            } else {
+                out.push_str(line.mark.symbol());
+            }
             out.push(' ');
             out.push_str(&line.text);
             let end = out[start..].trim_end().len();

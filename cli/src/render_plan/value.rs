@@ -31,6 +31,40 @@ impl<'s> Place<'s> {
     fn fits(&self, out: &Lines, value: &str) -> bool {
         out.fits(self.indent, self.one_line(value).chars().count())
     }
+
+    /// How many characters a value can have and still fit on one line here.
+    fn room(&self, out: &Lines) -> usize {
+        let around = [self.head, self.tail, self.note].iter().map(|s| s.chars().count()).sum::<usize>();
+        out.width.saturating_sub(self.indent + 2 + around)
+    }
+}
+
+/// [`one_line`] of a value if it has at most `room` characters. Rendering stops at the
+/// first character past it: a large map that is shown one entry a line anyway is not
+/// written out whole first (at every level of its nesting).
+fn one_line_within(value: &Value, sensitive: bool, room: usize) -> Option<String> {
+    struct Bounded {
+        out: String,
+        room: usize,
+    }
+    impl std::fmt::Write for Bounded {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            let chars = text.chars().count();
+            if chars > self.room {
+                return Err(std::fmt::Error);
+            }
+            self.room -= chars;
+            self.out.push_str(text);
+            Ok(())
+        }
+    }
+    if sensitive && value.is_known() {
+        let text = one_line(value, sensitive);
+        return (text.chars().count() <= room).then_some(text);
+    }
+    let mut bounded = Bounded { out: String::new(), room };
+    std::fmt::write(&mut bounded, format_args!("{value}")).ok()?;
+    Some(bounded.out)
 }
 
 /// A value as one line of text: `(sensitive value)` for a secret (`sensitive`: the
@@ -75,8 +109,11 @@ pub fn whole(out: &mut Lines, place: Place, mark: Mark, value: &Value, sensitive
         out.push(place.indent, Mark::Same, format!("EOT{}", place.tail));
         return;
     }
-    let text = one_line(value, sensitive);
-    if !expandable(value, sensitive) || place.fits(out, &text) {
+    if !expandable(value, sensitive) {
+        out.push(place.indent, mark, place.one_line(&one_line(value, sensitive)));
+        return;
+    }
+    if let Some(text) = one_line_within(value, sensitive, place.room(out)) {
         out.push(place.indent, mark, place.one_line(&text));
         return;
     }
@@ -99,7 +136,7 @@ pub fn whole(out: &mut Lines, place: Place, mark: Mark, value: &Value, sensitive
             }
             out.push(place.indent, Mark::Same, format!("{close}{}", place.tail));
         }
-        _ => out.push(place.indent, mark, place.one_line(&text)),
+        _ => out.push(place.indent, mark, place.one_line(&one_line(value, sensitive))),
     }
 }
 
