@@ -977,3 +977,48 @@ fn the_largest_serial_is_not_wrapped_around() {
     assert!(error.message.contains("the largest there is"), "{}", error.message);
     assert_eq!(ok(backend.load()).state.serial, u64::MAX, "nothing was written");
 }
+
+/// A state large enough that its instances are parsed on several threads reads back
+/// exactly as written, and a damaged instance late in it is reported at its line of the
+/// file, as the whole document's parse places it.
+#[test]
+fn a_large_state_parsed_on_several_threads_reads_back_the_same() {
+    use infra_runtime::state::document::{parse_snapshot, render_snapshot};
+    let mut state = State::new();
+    state.lineage = "a-lineage".to_string();
+    for i in 0..6_000 {
+        let mut attributes = every_kind();
+        attributes.insert("index", Value::number(f64::from(i)));
+        let mut instance = Instance::new(Mode::Managed, "local.file", "local").with_attributes(attributes);
+        if i > 0 {
+            instance.dependencies = vec![address(&format!("r{}", i - 1))];
+        }
+        state.instances.insert(address(&format!("r{i}")), instance);
+    }
+    state.outputs.insert("first".into(), Value::string("r0").mark_sensitive());
+    let bytes = ok(render_snapshot(&state, 7));
+    let read = ok(parse_snapshot(&bytes, "infra.state.json"));
+    // Each instance as a state of its own reads it (on one thread); a set reads back as
+    // a list, as in every state.
+    let alone = |address: &Address, instance: &Instance| {
+        let mut one = State { serial: 0, lineage: state.lineage.clone(), ..State::new() };
+        one.instances.insert(address.clone(), instance.clone());
+        ok(parse_snapshot(&ok(render_snapshot(&one, 1)), "one.json")).instances.remove(address)
+    };
+    assert_eq!((read.serial, &read.lineage, &read.outputs), (7, &state.lineage, &state.outputs));
+    assert_eq!(read.instances.len(), state.instances.len());
+    for (address, instance) in &state.instances {
+        assert!(read.instances.get(address) == alone(address, instance).as_ref(), "{address} reads back otherwise");
+    }
+
+    // The instances are one a line, after the document's four opening lines.
+    let text = ok(String::from_utf8(bytes));
+    let damaged: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| if i == 4 + 5_500 { line.replacen("\"managed\"", "42", 1) } else { line.to_string() })
+        .collect();
+    let error = err(parse_snapshot(damaged.join("\n").as_bytes(), "infra.state.json"));
+    assert_eq!(error.kind, StateErrorKind::Corrupt);
+    assert!(error.to_string().contains(&format!("line {}", 4 + 5_500 + 1)), "{error}");
+}

@@ -176,7 +176,32 @@ impl Scanner<'_> {
                 }
                 self.pos += 1;
             }
-            _ => self.pos += 1,
+            // A run of bytes that mean nothing here (names, numbers, spaces), at once.
+            _ => {
+                let rest = &self.text[self.pos + 1..];
+                self.pos += 1 + rest
+                    .iter()
+                    .position(|c| {
+                        matches!(
+                            c,
+                            b'\n'
+                                | b'#'
+                                | b'/'
+                                | b'"'
+                                | b'<'
+                                | b'('
+                                | b'['
+                                | b'{'
+                                | b')'
+                                | b']'
+                                | b'}'
+                                | b'?'
+                                | b','
+                                | b'='
+                        )
+                    })
+                    .unwrap_or(rest.len());
+            }
         }
         true
     }
@@ -233,6 +258,10 @@ impl Scanner<'_> {
             return;
         }
         let rest = &self.text[self.pos..];
+        // Most lines are indented: no keyword to compare (a `memcmp` call each).
+        if !rest.first().is_some_and(u8::is_ascii_lowercase) {
+            return;
+        }
         let starts_item = ITEM_KEYWORDS.iter().any(|k| {
             rest.starts_with(k.as_bytes())
                 && rest.get(k.len()).is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
@@ -365,7 +394,12 @@ impl Scanner<'_> {
                 self.pos += 1;
                 self.line_start();
             }
-            _ => self.pos += 1,
+            // A run of plain text at once.
+            _ => {
+                let rest = &self.text[self.pos + 1..];
+                self.pos +=
+                    1 + rest.iter().position(|c| matches!(c, b'\\' | b'"' | b'$' | b'\n')).unwrap_or(rest.len());
+            }
         }
         self.pos = self.pos.min(self.text.len());
     }

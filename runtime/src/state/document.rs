@@ -41,6 +41,63 @@ struct Document {
     outputs: BTreeMap<String, OutputIn>,
 }
 
+/// [`Document`] with each instance left as its JSON text, to be parsed afterwards: a
+/// large state's instances are parsed on every core ([`read_document`]).
+#[derive(Deserialize)]
+struct RawDocument<'a> {
+    format_version: Option<Json>,
+    #[serde(default)]
+    encryption: Option<serde::de::IgnoredAny>,
+    serial: u64,
+    lineage: String,
+    #[serde(default, borrow)]
+    instances: Vec<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    outputs: BTreeMap<String, OutputIn>,
+}
+
+/// Each thread parsing instances gets at least this many.
+const INSTANCES_PER_PARSER: usize = 2_000;
+
+/// Reads a snapshot's document. The instances of a large state are parsed on every
+/// core, each thread sharing equal keys and objects among its own instances. An error is
+/// the whole document's parse's, which places it in the file's text.
+fn read_document(bytes: &[u8]) -> Result<Document, serde_json::Error> {
+    let whole = || with_shared_values(|| serde_json::from_slice::<Document>(bytes));
+    let raw: RawDocument = with_shared_values(|| serde_json::from_slice(bytes))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = (raw.instances.len() / INSTANCES_PER_PARSER).clamp(1, cores);
+    let parse = |raws: &[&serde_json::value::RawValue]| {
+        with_shared_values(|| {
+            raws.iter().map(|raw| serde_json::from_str::<InstanceDocument>(raw.get())).collect::<Result<Vec<_>, _>>()
+        })
+    };
+    let instances = if workers == 1 {
+        parse(&raw.instances)
+    } else {
+        let share = raw.instances.len().div_ceil(workers);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = raw.instances.chunks(share).map(|part| scope.spawn(move || parse(part))).collect();
+            let mut instances = Vec::with_capacity(raw.instances.len());
+            for handle in handles {
+                instances.extend(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+            }
+            Ok(instances)
+        })
+    };
+    match instances {
+        Ok(instances) => Ok(Document {
+            format_version: raw.format_version,
+            encryption: raw.encryption,
+            serial: raw.serial,
+            lineage: raw.lineage,
+            instances,
+            outputs: raw.outputs,
+        }),
+        Err(_) => whole(),
+    }
+}
+
 /// What says how to read the rest: the format version, and whether it is encrypted.
 #[derive(Deserialize)]
 struct Versioned {
@@ -260,7 +317,7 @@ fn instance_document<'a>(address: &Address, instance: &'a Instance) -> Result<In
 
 /// Parses a snapshot; `name` names it in messages (`infra.state.json`).
 pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<State, StateError> {
-    let document: Document = match with_shared_values(|| serde_json::from_slice(bytes)) {
+    let document: Document = match read_document(bytes) {
         Ok(document) => document,
         // Say why by what the document says it is: a newer format's fields may not read.
         Err(error) => {
