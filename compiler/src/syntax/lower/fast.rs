@@ -16,6 +16,7 @@
 //! ones (`tests/fast_parser.rs` of this crate).
 
 use super::expr::{apply_prefixes, apply_steps, binary_op, group_binary, Piece, Step, MAX_EXPR_DEPTH};
+use super::types::primitive_type;
 use super::Lower;
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::*;
@@ -288,17 +289,7 @@ impl Lower<'_> {
                 _ => TypeExprKind::Map(element),
             }
         } else {
-            let any = || Box::new(TypeExpr { kind: TypeExprKind::Any, span: self.fast_span(start, end) });
-            match word {
-                "string" => TypeExprKind::String,
-                "number" => TypeExprKind::Number,
-                "bool" => TypeExprKind::Bool,
-                "any" => TypeExprKind::Any,
-                "list" => TypeExprKind::List(any()),
-                "set" => TypeExprKind::Set(any()),
-                "map" => TypeExprKind::Map(any()),
-                _ => return Err(Declined),
-            }
+            primitive_type(word, self.fast_span(start, end)).ok_or(Declined)?
         };
         Ok(TypeExpr { kind, span: self.fast_span(start, c.last_end) })
     }
@@ -561,30 +552,16 @@ impl Lower<'_> {
             return Ok((ExprKind::Name(name), 0));
         }
         c.bump(1);
-        let mut args = Vec::new();
-        let mut depth = 0;
-        while !c.at(b')') {
-            let (arg, arg_depth) = self.fast_expr(c)?;
-            depth = depth.max(arg_depth);
-            args.push(arg);
-            if c.at(b',') {
-                c.bump(1);
-            } else {
-                break;
-            }
-        }
-        c.expect(b')')?;
+        let (args, depth) = self.fast_separated(c, b')')?;
         Ok((ExprKind::Call { function: Box::new(name), args, expand_final: false }, depth))
     }
 
-    fn fast_list(&mut self, c: &mut Cursor) -> Fast<(ExprKind, usize)> {
-        c.bump(1);
-        if c.at_word("for") {
-            return self.fast_for_list(c);
-        }
+    /// Expressions separated by commas (one may end them) up to `close`, which is
+    /// consumed; with the deepest one's depth.
+    fn fast_separated(&mut self, c: &mut Cursor, close: u8) -> Fast<(Vec<Expr>, usize)> {
         let mut items = Vec::new();
         let mut depth = 0;
-        while !c.at(b']') {
+        while !c.at(close) {
             let (item, item_depth) = self.fast_expr(c)?;
             depth = depth.max(item_depth);
             items.push(item);
@@ -594,7 +571,16 @@ impl Lower<'_> {
                 break;
             }
         }
-        c.expect(b']')?;
+        c.expect(close)?;
+        Ok((items, depth))
+    }
+
+    fn fast_list(&mut self, c: &mut Cursor) -> Fast<(ExprKind, usize)> {
+        c.bump(1);
+        if c.at_word("for") {
+            return self.fast_for_list(c);
+        }
+        let (mut items, depth) = self.fast_separated(c, b']')?;
         items.shrink_to_fit();
         Ok((ExprKind::List(items), depth))
     }

@@ -4,6 +4,7 @@ use pest::iterators::Pair;
 
 use super::{next, unexpected_rule, Lower};
 use crate::diagnostic::{codes, Diagnostic};
+use crate::span::Span;
 use crate::syntax::ast::*;
 use crate::syntax::parser::Rule;
 
@@ -24,17 +25,10 @@ impl Lower<'_> {
     }
 
     fn primitive_type(&mut self, pair: Pair<Rule>) -> TypeExprKind {
-        let any = || Box::new(TypeExpr { kind: TypeExprKind::Any, span: self.span(&pair) });
-        match pair.as_str() {
-            "string" => TypeExprKind::String,
-            "number" => TypeExprKind::Number,
-            "bool" => TypeExprKind::Bool,
-            "any" => TypeExprKind::Any,
-            // A bare collection keyword means a collection of anything, as in Terraform.
-            "list" => TypeExprKind::List(any()),
-            "set" => TypeExprKind::Set(any()),
-            "map" => TypeExprKind::Map(any()),
-            other => {
+        match primitive_type(pair.as_str(), self.span(&pair)) {
+            Some(kind) => kind,
+            None => {
+                let other = pair.as_str();
                 let span = self.span(&pair);
                 let help = crate::diagnostic::suggest(
                     other,
@@ -79,4 +73,20 @@ impl Lower<'_> {
             ObjectTypeField { name, ty: self.type_expr(ty_pair), optional: false, default: None, span }
         }
     }
+}
+
+/// The type a name written at `span` stands for, if it is one of ours. A bare
+/// collection keyword means a collection of anything, as in Terraform.
+pub(super) fn primitive_type(word: &str, span: Span) -> Option<TypeExprKind> {
+    let any = || Box::new(TypeExpr { kind: TypeExprKind::Any, span });
+    Some(match word {
+        "string" => TypeExprKind::String,
+        "number" => TypeExprKind::Number,
+        "bool" => TypeExprKind::Bool,
+        "any" => TypeExprKind::Any,
+        "list" => TypeExprKind::List(any()),
+        "set" => TypeExprKind::Set(any()),
+        "map" => TypeExprKind::Map(any()),
+        _ => return None,
+    })
 }
