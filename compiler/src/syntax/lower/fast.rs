@@ -305,19 +305,8 @@ impl Lower<'_> {
         if !c.at_word("for") {
             return Ok(None);
         }
-        c.bump(3);
-        let first = self.fast_ident(c)?;
-        let (key_var, value_var) = if c.at(b',') {
-            c.bump(1);
-            (Some(first), self.fast_ident(c)?)
-        } else {
-            (None, first)
-        };
-        if !c.at_word("in") {
-            return Err(Declined);
-        }
-        c.bump(2);
-        let collection = self.fast_root_expr(c)?;
+        let (ForBinding { key_var, value_var, collection }, _) = self.fast_for_binding(c)?;
+        let collection = *collection;
         let key = if c.at_word("key") {
             c.bump(3);
             Some(self.fast_root_expr(c)?)
