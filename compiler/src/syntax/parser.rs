@@ -122,8 +122,7 @@ impl Chunks<'_> {
             if self.fast && count == 0 {
                 let mut lower =
                     Lower::new(self.file, start, (self.text, self.comments), (&mut diagnostics, &mut names));
-                if let Some(fast) = lower.fast_items(start, end) {
-                    items.extend(fast);
+                if lower.fast_items(start, end, &mut items) {
                     self.taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     continue;
                 }

@@ -59,13 +59,22 @@ struct RawDocument<'a> {
 /// Each thread parsing instances gets at least this many.
 const INSTANCES_PER_PARSER: usize = 2_000;
 
+/// A snapshot smaller than this is parsed in one pass: it cannot hold two threads' worth
+/// of instances (4,000 of the smallest, a `null.resource` with one string, are some
+/// 240 bytes a line: about 1 MB).
+const BYTES_BEFORE_RAW: usize = 512 * 1024;
+
 /// Reads a snapshot's document. The instances of a large state are parsed on every
 /// core, each thread sharing equal keys and objects among its own instances. An error is
 /// the whole document's parse's, which places it in the file's text.
 fn read_document(bytes: &[u8]) -> Result<Document, serde_json::Error> {
     let whole = || with_shared_values(|| serde_json::from_slice::<Document>(bytes));
-    let raw: RawDocument = with_shared_values(|| serde_json::from_slice(bytes))?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores == 1 || bytes.len() < BYTES_BEFORE_RAW {
+        // Too small for a second thread to pay for the first pass.
+        return whole();
+    }
+    let raw: RawDocument = with_shared_values(|| serde_json::from_slice(bytes))?;
     let workers = (raw.instances.len() / INSTANCES_PER_PARSER).clamp(1, cores);
     let parse = |raws: &[&serde_json::value::RawValue]| {
         with_shared_values(|| {

@@ -521,7 +521,7 @@ fn remove_if_present(path: &Path) -> Result<(), StateError> {
     }
 }
 
-/// Writes `bytes` to a new file at `path` (replacing a leftover one) and syncs it.
+/// Writes a new file at `path` with `write` (replacing a leftover one) and syncs it.
 fn write_new_synced(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> Result<(), StateError> {
     remove_if_present(path)?;
     private_options()
