@@ -14,6 +14,7 @@ use infra_runtime::state::LockHolder;
 
 use crate::inputs::InputArgs;
 use crate::output::{Output, Report, EXIT_INTERRUPTED};
+use crate::progress::Progress;
 use crate::render;
 use crate::session::Opening;
 
@@ -104,20 +105,46 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         return Report::ok();
     }
     // With no changes there is nothing to approve, but what refresh found (the drift
-    // notice says what) and the outputs are still saved.
-    crate::render_plan::print(&shown, &[], out.stdout_color);
-    render::to_stdout(&crate::plan::retry_notes(&shown));
-    out.show(&shown.warnings, session.sources());
-    // Applying a saved plan is the approval of what was reviewed when it was saved.
-    if saved.is_none() && !no_changes {
-        if let Err(report) = approved(args.auto_approve, destroy) {
-            return report;
-        }
-    }
+    // notice says what) and the outputs are still saved. Applying a saved plan is the
+    // approval of what was reviewed when it was saved.
+    let asks = saved.is_none() && !no_changes && !args.auto_approve;
     let settings = Execution { parallelism: usize::from(args.parallelism), destroy, no_changes };
-    let report = execute(&session, run, shown, &settings, out);
+    let terminal = std::io::stdout().is_terminal();
+    let sources = session.sources();
+    // A terminal shows the plan first, then the overall line counting from zero.
+    let report = if asks || terminal {
+        print_shown(&shown, out, sources);
+        if asks {
+            if let Err(report) = approved(args.auto_approve, destroy) {
+                return report;
+            }
+        }
+        execute(&session, run, &shown, &settings, out, (&Progress::new(terminal, &shown, false), None))
+    } else {
+        // Nothing to wait for and no one watching: the apply starts at once, and the
+        // plan's text (some fifty megabytes for 10,000 large resources) is written
+        // meanwhile on another core. Progress lines wait until it is all out.
+        let display = Progress::new(terminal, &shown, true);
+        std::thread::scope(|scope| {
+            let printing = scope.spawn(|| {
+                print_shown(&shown, out, sources);
+                display.release();
+            });
+            execute(&session, run, &shown, &settings, out, (&display, Some(printing)))
+        })
+    };
+    // The process ends next: freeing the plan one allocation at a time would cost about
+    // a tenth of a large apply (bench/RESULTS.md).
+    std::mem::forget(shown);
     session.finish();
     report
+}
+
+/// The plan as text, with the notes and warnings that go with it.
+fn print_shown(shown: &Plan, out: Output, sources: &SourceMap) {
+    crate::render_plan::print(shown, &[], out.stdout_color);
+    render::to_stdout(&crate::plan::retry_notes(shown));
+    out.show(&shown.warnings, sources);
 }
 
 /// The plan to show: what destroy deletes, or the plan made now (for a saved plan:
@@ -146,10 +173,16 @@ struct Execution {
     no_changes: bool,
 }
 
-/// Executes the plan shown, with progress, and says how it went. The caller ends the
-/// session.
-fn execute(session: &Session<'_>, run: Run<'_>, shown: Plan, settings: &Execution, out: Output) -> Report {
-    let display = crate::progress::Progress::new(std::io::stdout().is_terminal(), &shown);
+/// Executes the plan shown, with progress, and says how it went; `printing` is the
+/// thread still writing the plan's text, if any. The caller ends the session.
+fn execute(
+    session: &Session<'_>,
+    run: Run<'_>,
+    shown: &Plan,
+    settings: &Execution,
+    out: Output,
+    (display, printing): (&Progress, Option<std::thread::ScopedJoinHandle<'_, ()>>),
+) -> Report {
     let events = |event: Event| display.show(&event);
     let polled = |done: bool| display.polled(done);
     let cancelled = std::sync::Arc::new(infra_runtime::provider::Interrupt::new());
@@ -164,7 +197,14 @@ fn execute(session: &Session<'_>, run: Run<'_>, shown: Plan, settings: &Executio
         polled: &polled,
         exiting: true,
     };
-    let report = run.apply(&shown, &apply_run);
+    let report = run.apply(shown, &apply_run);
+    if let Some(printing) = printing {
+        // The plan's text is out before anything that follows it.
+        if let Err(panic) = printing.join() {
+            std::panic::resume_unwind(panic);
+        }
+        display.polled(true);
+    }
     // Warnings the plan shown did not already give.
     let new_warnings: Vec<_> = report.plan.warnings.iter().filter(|w| !shown.warnings.contains(w)).cloned().collect();
     out.show(&new_warnings, session.sources());
@@ -192,7 +232,6 @@ fn execute(session: &Session<'_>, run: Run<'_>, shown: Plan, settings: &Executio
     // The process ends next: freeing the syntax trees, the states and the plans one
     // allocation at a time would cost about a tenth of a large apply (bench/RESULTS.md).
     std::mem::forget(report);
-    std::mem::forget(shown);
     std::mem::forget(run);
     Report::ok()
 }

@@ -3,7 +3,8 @@
 //! (done / total, in flight, failed, elapsed) instead of a spinner per operation.
 
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use infra_runtime::address::Address;
@@ -146,53 +147,79 @@ impl Tally {
 ///
 /// Plain lines are collected and written when the apply waits (for providers, timers or
 /// the disk), so that a wave of operations finishing together costs one write rather
-/// than one per line.
+/// than one per line. While the plan's text is still being written (by another thread,
+/// as an approved apply starts), every line waits, and the overall line is not drawn.
 pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
+    terminal: bool,
+    bar: OnceLock<indicatif::ProgressBar>,
     tally: Mutex<Tally>,
     lines: Mutex<String>,
+    held: AtomicBool,
 }
 
 impl Progress {
-    pub fn new(terminal: bool, plan: &Plan) -> Progress {
-        let tally = Tally::new(plan);
-        // Nothing to count when nothing changes (an apply that only saves outputs).
-        let bar = (terminal && tally.total > 0).then(|| overall_line(&tally.status()));
-        Progress { bar, tally: Mutex::new(tally), lines: Mutex::default() }
+    /// `held`: the plan's text is not all written yet; [`Progress::release`] says when it is.
+    pub fn new(terminal: bool, plan: &Plan, held: bool) -> Progress {
+        let progress = Progress {
+            terminal,
+            bar: OnceLock::new(),
+            tally: Mutex::new(Tally::new(plan)),
+            lines: Mutex::default(),
+            held: AtomicBool::new(held),
+        };
+        if !held {
+            progress.flush(false);
+        }
+        progress
+    }
+
+    /// The plan's text is written: lines held until now go out at the next poll.
+    pub fn release(&self) {
+        self.held.store(false, Ordering::Release);
     }
 
     /// Called each time the apply has been polled: writes the collected lines, and once
     /// it is `done` leaves the overall line showing the final counts.
     pub fn polled(&self, done: bool) {
-        self.flush();
+        if self.held.load(Ordering::Acquire) {
+            return;
+        }
+        self.flush(done);
         if done {
-            if let Some(bar) = &self.bar {
+            if let Some(bar) = self.bar.get() {
                 bar.abandon();
             }
         }
     }
 
-    fn flush(&self) {
+    /// Writes the collected lines; on a terminal, then draws the overall line below them
+    /// (unless the apply is `done`; nothing to count when nothing changes, as in an apply
+    /// that only saves outputs).
+    fn flush(&self, done: bool) {
         let Ok(mut lines) = self.lines.lock() else { return };
         if !lines.is_empty() {
             render::to_stdout(&lines);
             lines.clear();
         }
+        if self.terminal && !done && self.bar.get().is_none() {
+            let Ok(tally) = self.tally.lock() else { return };
+            if tally.total > 0 {
+                let _ = self.bar.set(overall_line(&tally.status()));
+            }
+        }
     }
 
     pub fn show(&self, event: &Event) {
+        // Lines first, then the tally, as `flush` takes them.
+        let Ok(mut lines) = self.lines.lock() else { return };
         let Ok(mut tally) = self.tally.lock() else { return };
         tally.record(event);
-        match &self.bar {
+        match self.bar.get() {
             Some(bar) => {
                 bar.println(line(event).trim_end());
                 bar.set_message(tally.status());
             }
-            None => {
-                if let Ok(mut lines) = self.lines.lock() {
-                    lines.push_str(&line(event));
-                }
-            }
+            None => lines.push_str(&line(event)),
         }
     }
 }

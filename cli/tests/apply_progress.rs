@@ -76,3 +76,37 @@ fn without_a_terminal_progress_is_plain_lines_with_tenths() {
     assert!(!text.contains("done, "), "no overall line without a terminal:\n{text}");
     assert!(!text.contains('\u{1b}'), "no terminal escapes:\n{text:?}");
 }
+
+/// An approved apply without a terminal starts while the plan's text is still being
+/// written (on another thread); its progress lines still come after all of it.
+#[test]
+fn without_a_terminal_progress_follows_the_whole_plan_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Some two megabytes of plan text: long enough to be still printing when the first
+    // operations end.
+    let mut source = String::new();
+    for i in 0..400 {
+        let tags: Vec<String> = (0..40).map(|t| format!("tag{t} = \"value-{i}-{t}\"")).collect();
+        let after = if i >= 10 { format!("after = r{}.id\n", i - 10) } else { String::new() };
+        source.push_str(&format!(
+            "resource null.resource r{i} {{\n  input = {{\n    {after}    tags = {{ {} }}\n  }}\n}}\n",
+            tags.join(", ")
+        ));
+    }
+    write_module(dir.path(), &source);
+    let output = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["apply", "--auto-approve"])
+        .current_dir(dir.path())
+        .output()
+        .expect("infra runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = stdout.find("Plan: 400 to add, 0 to change, 0 to destroy.").expect("the plan's summary");
+    let first = stdout.find(": Creating...").expect("a progress line");
+    assert!(summary < first, "every progress line comes after the plan:\n{}", &stdout[..first.min(2000)]);
+    let last_plan_line = stdout.rfind("tag39 = \"value-").expect("the plan's last attribute");
+    assert!(last_plan_line < first, "no progress line inside the plan's text");
+    assert_eq!(stdout.matches(": Creation complete after ").count(), 400, "every operation's line is written");
+    let complete = stdout.find("Apply complete! Resources: 400 added").expect("the closing line");
+    assert!(stdout.rfind(": Creation complete after ").is_some_and(|last| last < complete));
+}
