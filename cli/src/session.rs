@@ -393,6 +393,13 @@ impl OpenState for StateAt<'_> {
         let location = location(Some(module), inputs, &module.dir, self.0)?;
         location.backend().map_err(|error| vec![error.to_diagnostic()])
     }
+
+    /// The local file, unless `--state-url` names another store.
+    fn likely_snapshot(&self, module_dir: &Path) -> Option<PathBuf> {
+        let workspace = self.0.workspace.as_deref().unwrap_or(DEFAULT_WORKSPACE);
+        let local = self.0.state_url.is_none().then(|| Store::local_dir(module_dir, workspace));
+        local.map(|dir| LocalBackend::new(dir).state_path())
+    }
 }
 
 /// What a command that plans, applies or imports needs to open its session.

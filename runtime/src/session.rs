@@ -33,6 +33,7 @@ use crate::module::ModuleScope;
 use crate::plan::{self, ApplyOptions, ApplyReport, Event, Plan, PlanContext, Selection};
 use crate::provider::{Interrupt, ProviderFactory};
 use crate::saved_plan::{self, Basis, EnvironmentReads, FileDigest, PlanFile, SavedPlan};
+use crate::state::read_ahead::ReadAhead;
 use crate::state::{Loaded, LockHolder, State, StateBackend, StateLock};
 use crate::Value;
 
@@ -45,6 +46,14 @@ pub type ResolveInputs<'a> = &'a dyn Fn(&Module, &mut SourceMap) -> Result<BTree
 pub trait OpenState {
     fn open(&self, module: &Module, inputs: &BTreeMap<String, Value>)
         -> Result<Box<dyn StateBackend>, Vec<Diagnostic>>;
+
+    /// The local snapshot file [`OpenState::open`] most likely opens, as far as is known
+    /// before the module is read (its `state` block may still say otherwise): it is read
+    /// ahead while the module is checked ([`crate::state::read_ahead`]).
+    fn likely_snapshot(&self, module_dir: &Path) -> Option<PathBuf> {
+        let _ = module_dir;
+        None
+    }
 }
 
 /// What [`Session::open`] needs: the session keeps the functions and schemas (`'a`);
@@ -134,6 +143,7 @@ impl<'a> Session<'a> {
     /// Checks the module, resolves its inputs, opens, locks and loads its state, and
     /// starts the async runtime.
     pub fn open(options: SessionOptions<'a, '_>) -> Result<Session<'a>, OpenError> {
+        let ahead = options.state.likely_snapshot(&options.module_dir).and_then(ReadAhead::start);
         let mut analysis = infra_compiler::analyze(&options.module_dir, &FsLoader, options.schemas);
         if analysis.has_errors() || analysis.modules.is_empty() {
             return Err(OpenError::Module { diagnostics: analysis.diagnostics, sources: analysis.sources });
@@ -149,7 +159,7 @@ impl<'a> Session<'a> {
         };
         let opened = options.state.open(&analysis.modules[0], &inputs).and_then(|backend| {
             let lock = backend.lock(&options.holder, options.lock_timeout).map_err(|e| vec![e.to_diagnostic()])?;
-            let loaded = backend.load().map_err(|e| vec![e.to_diagnostic()])?;
+            let loaded = backend.load_read_ahead(ahead).map_err(|e| vec![e.to_diagnostic()])?;
             let invalid = state_check::check(&loaded.state, &options.providers, &backend.location());
             if !invalid.is_empty() {
                 return Err(invalid);

@@ -30,6 +30,7 @@ pub mod journal;
 pub mod json;
 pub mod local;
 pub mod lock;
+pub mod read_ahead;
 pub mod surgery;
 pub mod workspace;
 
@@ -270,6 +271,13 @@ pub trait StateBackend: Send + Sync {
     /// The stored state with its journal replayed, or a new empty state when there is
     /// none yet.
     fn load(&self) -> Result<Loaded, StateError>;
+
+    /// [`load`](StateBackend::load), using what `ahead` read if it is the stored state
+    /// as it is now (see [`read_ahead`]). Called with the lock held.
+    fn load_read_ahead(&self, ahead: Option<read_ahead::ReadAhead>) -> Result<Loaded, StateError> {
+        drop(ahead);
+        self.load()
+    }
 
     /// Takes the exclusive lock, waiting up to `timeout` (zero: try once) while another
     /// process holds it. The lock is held until the returned value is dropped, and is

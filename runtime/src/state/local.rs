@@ -27,6 +27,7 @@ use super::envelope::{open_journal, open_snapshot, seal_journal, seal_snapshot, 
 use super::error::{io_error, StateError, StateErrorKind};
 use super::journal::{complete_length, parse_journal, render_line, replay, JournalEntry, JournalRead};
 use super::lock::{rfc3339, LockHolder};
+use super::read_ahead::ReadAhead;
 use super::{Loaded, State, StateBackend, StateLock};
 
 pub const STATE_FILE: &str = "infra.state.json";
@@ -303,6 +304,15 @@ impl StateBackend for LocalBackend {
         self.encryption.as_ref()
     }
 
+    fn load_read_ahead(&self, ahead: Option<ReadAhead>) -> Result<Loaded, StateError> {
+        // A snapshot kept in the clear only: with keys, whether a plain one may be read
+        // is this backend's to say.
+        match ahead.filter(|_| self.encryption.is_none()).and_then(|ahead| ahead.finish(&self.state_path())) {
+            Some(snapshot) => Ok(replay(snapshot, self.read_journal()?)),
+            None => self.load(),
+        }
+    }
+
     fn load(&self) -> Result<Loaded, StateError> {
         let path = self.state_path();
         let snapshot = match read_state_file(&path)? {
@@ -456,7 +466,7 @@ const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
 /// A state file's bytes (the snapshot's or the journal's), or `None` when there is
 /// none. Only a regular file (or a symbolic link to one) is read, and at most
 /// [`MAX_SNAPSHOT_BYTES`] of it: a FIFO would block forever and `/dev/zero` never ends.
-fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
+pub(super) fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
     let Some(target) = existing_snapshot(path)? else { return Ok(None) };
     let refused = |e: &io::Error| {
         io_error(StateErrorKind::ReadFailed, "read", path, e)
