@@ -122,63 +122,8 @@ struct DocumentOut<'a> {
     format_version: u64,
     serial: u64,
     lineage: &'a str,
-    instances: Instances<'a>,
-    outputs: BTreeMap<&'a str, OutputDocument>,
-}
-
-/// A snapshot's instances, in order. Those of a large state are serialized on two
-/// threads, a batch at a time each, and written in order (see [`Instances::serialize`]).
-struct Instances<'a> {
     instances: Vec<InstanceOut<'a>>,
-    /// Whether a second thread may serialize batches.
-    parallel: bool,
-}
-
-/// How many instances a thread serializes at a time: the text of a few batches is held
-/// at once (about a megabyte each for large instances), never the whole document's.
-const INSTANCES_PER_BATCH: usize = 500;
-
-impl Serialize for Instances<'_> {
-    /// Each instance is one compact line (see [`LineFormatter`]): a batch's lines are
-    /// made as raw JSON text, this thread making the even batches and another the odd
-    /// ones, and each is written as it comes, so the text is the same as one thread's.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error as _, SerializeSeq as _};
-        let mut seq = serializer.serialize_seq(Some(self.instances.len()))?;
-        if !self.parallel || self.instances.len() < 2 * INSTANCES_PER_BATCH {
-            for instance in &self.instances {
-                seq.serialize_element(instance)?;
-            }
-            return seq.end();
-        }
-        let render = |batch: &[InstanceOut<'_>]| {
-            batch.iter().map(serde_json::value::to_raw_value).collect::<Result<Vec<_>, _>>()
-        };
-        let batches: Vec<&[InstanceOut<'_>]> = self.instances.chunks(INSTANCES_PER_BATCH).collect();
-        std::thread::scope(|scope| {
-            // One batch made ahead at most: the other thread waits for this one to write.
-            let (made, taken) = std::sync::mpsc::sync_channel(1);
-            let odd: Vec<&[InstanceOut<'_>]> = batches.iter().skip(1).step_by(2).copied().collect();
-            scope.spawn(move || {
-                for batch in odd {
-                    if made.send(render(batch)).is_err() {
-                        break;
-                    }
-                }
-            });
-            for (i, batch) in batches.iter().enumerate() {
-                let lines = if i % 2 == 0 {
-                    render(batch)
-                } else {
-                    taken.recv().map_err(|_| S::Error::custom("the thread serializing instances stopped"))?
-                };
-                for line in lines.map_err(S::Error::custom)? {
-                    seq.serialize_element(&line)?;
-                }
-            }
-            seq.end()
-        })
-    }
+    outputs: BTreeMap<&'a str, OutputDocument>,
 }
 
 #[derive(Serialize)]
@@ -247,32 +192,10 @@ pub fn render_snapshot(state: &State, serial: u64) -> Result<Vec<u8>, StateError
 /// a file as it is serialized, a large state is never held as text (25 MB for 10,000
 /// instances of thirty attributes).
 pub fn snapshot(state: &State, serial: u64) -> Result<Snapshot<'_>, StateError> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    snapshot_on(state, serial, cores > 1)
-}
-
-/// [`snapshot`], on one thread unless `parallel`: a large state's instances are then
-/// checked on two threads, and serialized on two as well ([`Instances`]).
-fn snapshot_on(state: &State, serial: u64, parallel: bool) -> Result<Snapshot<'_>, StateError> {
-    fn documents<'a>(part: &[(&Address, &'a Instance)]) -> Result<Vec<InstanceOut<'a>>, StateError> {
-        part.iter().map(|(address, instance)| instance_document(address, instance)).collect()
+    let mut instances = Vec::with_capacity(state.instances.len());
+    for (address, instance) in &state.instances {
+        instances.push(instance_document(address, instance)?);
     }
-    let all: Vec<(&Address, &Instance)> = state.instances.iter().collect();
-    let instances = if parallel && all.len() >= 2 * INSTANCES_PER_BATCH {
-        // Each thread checks half; the first error in address order is the one reported.
-        let (first, second) = all.split_at(all.len() / 2);
-        let (first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| documents(second));
-            let first = documents(first);
-            (first, second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-        });
-        let mut instances = first?;
-        instances.extend(second?);
-        instances
-    } else {
-        documents(&all)?
-    };
-    let instances = Instances { instances, parallel };
     let mut outputs = BTreeMap::new();
     for (name, value) in &state.outputs {
         let (value, sensitive) = output_to_json(name, value)?;
@@ -513,66 +436,4 @@ pub(crate) fn address_from_text(text: &str) -> Result<Address, String> {
 
 fn corrupt(name: &str, why: &str) -> StateError {
     StateError::new(StateErrorKind::Corrupt, format!("`{name}` is not a valid state: {why}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::value::{Value, ValueMap};
-
-    /// 3,000 instances of every kind of value, some sensitive, some with dependencies.
-    fn large_state() -> State {
-        let mut state = State::new();
-        for i in 0..3_000u32 {
-            let mut tags = ValueMap::new();
-            tags.insert("Name", Value::string(format!("web-{i}")));
-            tags.insert("Quote", Value::string("a \"quoted\" \u{e9}\n"));
-            let mut attributes = ValueMap::new();
-            attributes.insert("id", Value::string(format!("i-{i}")));
-            attributes.insert("count", Value::number(f64::from(i) / 4.0));
-            attributes.insert("on", Value::bool(i % 2 == 0));
-            attributes.insert("nothing", Value::null());
-            attributes.insert("ports", Value::list(vec![Value::number(80.0), Value::number(f64::from(i))]));
-            attributes.insert("tags", Value::object(tags));
-            if i % 7 == 0 {
-                attributes.insert("password", Value::string("hunter2").mark_sensitive());
-            }
-            let mut instance = Instance::new(Mode::Managed, "null.resource", "null").with_attributes(attributes);
-            if i > 0 {
-                instance.dependencies = vec![format!("r{}", i - 1).parse().expect("an address")];
-            }
-            state.instances.insert(format!("r{i}").parse().expect("an address"), instance);
-        }
-        state
-    }
-
-    fn text(state: &State, parallel: bool) -> Result<Vec<u8>, StateError> {
-        let mut bytes = Vec::new();
-        snapshot_on(state, 3, parallel)?.write_to(&mut bytes).expect("written");
-        Ok(bytes)
-    }
-
-    #[test]
-    fn a_snapshot_serialized_on_two_threads_is_the_same_text() {
-        let state = large_state();
-        let one = text(&state, false).expect("a snapshot");
-        let two = text(&state, true).expect("a snapshot");
-        assert!(one == two, "the same bytes, in the same order");
-        assert_eq!(String::from_utf8_lossy(&one).lines().count(), 3_000 + 8, "one line an instance");
-        assert_eq!(parse_snapshot(&two, "infra.state.json").expect("it reads back").instances, state.instances);
-    }
-
-    #[test]
-    fn a_snapshot_checked_on_two_threads_reports_the_first_unstorable_instance() {
-        let mut state = large_state();
-        for i in [2_500, 1_200] {
-            let address: Address = format!("r{i}").parse().expect("an address");
-            let instance = state.instances.get_mut(&address).expect("the instance");
-            instance.attributes.insert("count", Value::number(f64::NAN));
-        }
-        let one = text(&state, false).expect_err("NaN is not storable");
-        let two = text(&state, true).expect_err("NaN is not storable");
-        assert_eq!(one.to_string(), two.to_string());
-        assert!(two.to_string().contains("r1200"), "{two}");
-    }
 }
