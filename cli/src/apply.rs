@@ -113,7 +113,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
     let sources = session.sources();
     // A terminal shows the plan first, then the overall line counting from zero.
     let report = if asks || terminal {
-        print_shown(&shown, out, sources);
+        print_shown(&shown, out, sources, true);
         if asks {
             if let Err(report) = approved(args.auto_approve, destroy) {
                 return report;
@@ -126,8 +126,9 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         // meanwhile on another core. Progress lines wait until it is all out.
         let display = Progress::new(terminal, &shown, true);
         std::thread::scope(|scope| {
+            // One thread: the engine has the other core.
             let printing = scope.spawn(|| {
-                print_shown(&shown, out, sources);
+                print_shown(&shown, out, sources, false);
                 display.release();
             });
             execute(&session, run, &shown, &settings, out, (&display, Some(printing)))
@@ -140,9 +141,10 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
     report
 }
 
-/// The plan as text, with the notes and warnings that go with it.
-fn print_shown(shown: &Plan, out: Output, sources: &SourceMap) {
-    crate::render_plan::print(shown, &[], out.stdout_color);
+/// The plan as text, with the notes and warnings that go with it; rendered on
+/// `two_threads` when nothing else runs meanwhile.
+fn print_shown(shown: &Plan, out: Output, sources: &SourceMap, two_threads: bool) {
+    crate::render_plan::print(shown, &[], out.stdout_color, two_threads);
     render::to_stdout(&crate::plan::retry_notes(shown));
     out.show(&shown.warnings, sources);
 }

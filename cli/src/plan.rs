@@ -90,7 +90,7 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
     if args.json {
         render::to_stdout(&format!("{}\n", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()));
     } else {
-        crate::render_plan::print(&plan, &pending, out.stdout_color);
+        crate::render_plan::print(&plan, &pending, out.stdout_color, true);
         render::to_stdout(&retry_notes(&plan));
     }
     let changes = plan.changes().count() > 0;

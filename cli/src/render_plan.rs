@@ -34,9 +34,12 @@ pub struct Style {
 /// The plan as text, Terraform style, written to stdout as it is made: as wide as the
 /// terminal, or [`PLAIN_WIDTH`] when stdout is not one. (The text of a plan of 10,000
 /// resources with thirty attributes each is some fifty megabytes, not worth holding.)
-pub fn print(plan: &Plan, pending: &[String], color: bool) {
+/// With `two_threads` (and two cores), a large plan's instances are rendered on two.
+pub fn print(plan: &Plan, pending: &[String], color: bool, two_threads: bool) {
     let style = Style { color, width: stdout_width() };
-    render_into(plan, pending, style, RENDER_CHUNK, &mut |text: &mut String| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batch = if two_threads && cores > 1 { RENDER_BATCH } else { 0 };
+    render_into(plan, pending, style, (RENDER_CHUNK, batch), &mut |text: &mut String| {
         crate::render::to_stdout(text);
         text.clear();
     });
@@ -55,14 +58,15 @@ fn stdout_width() -> usize {
 /// The plan as text with an explicit style.
 #[cfg(test)]
 pub fn render_with(plan: &Plan, pending: &[String], style: Style) -> String {
-    render_chunked(plan, pending, style, usize::MAX)
+    render_chunked(plan, pending, style, (usize::MAX, 0))
 }
 
-/// The plan as text, made in chunks of about `chunk` bytes.
+/// The plan as text, made in chunks of about `chunk` bytes, its instances in batches of
+/// `batch` on two threads (0: on one).
 #[cfg(test)]
-fn render_chunked(plan: &Plan, pending: &[String], style: Style, chunk: usize) -> String {
+fn render_chunked(plan: &Plan, pending: &[String], style: Style, (chunk, batch): (usize, usize)) -> String {
     let mut whole = String::new();
-    render_into(plan, pending, style, chunk, &mut |part: &mut String| {
+    render_into(plan, pending, style, (chunk, batch), &mut |part: &mut String| {
         whole.push_str(part);
         part.clear();
     });
@@ -72,11 +76,22 @@ fn render_chunked(plan: &Plan, pending: &[String], style: Style, chunk: usize) -
 /// Text past this many bytes is handed to stdout between two instances.
 const RENDER_CHUNK: usize = 64 * 1024;
 
+/// Instances rendered at a time by each of two threads (some 300 KB of text for large
+/// resources): a few batches' text is held at once, never the whole plan's.
+const RENDER_BATCH: usize = 64;
+
 /// Renders the plan into a buffer and hands it to `sink` (which empties it) whenever it
-/// holds `chunk` bytes or more after an instance, and at the end.
-fn render_into(plan: &Plan, pending: &[String], style: Style, chunk: usize, sink: &mut dyn FnMut(&mut String)) {
+/// holds `chunk` bytes or more after an instance (or a batch of `batch` instances, when
+/// they are rendered on two threads), and at the end.
+fn render_into(
+    plan: &Plan,
+    pending: &[String],
+    style: Style,
+    (chunk, batch): (usize, usize),
+    sink: &mut dyn FnMut(&mut String),
+) {
     let mut text = String::new();
-    render_parts(&mut text, plan, pending, style, chunk, sink);
+    render_parts(&mut text, plan, pending, style, (chunk, batch), sink);
     if !text.is_empty() {
         sink(&mut text);
     }
@@ -87,7 +102,7 @@ fn render_parts(
     plan: &Plan,
     pending: &[String],
     style: Style,
-    chunk: usize,
+    (chunk, batch): (usize, usize),
     sink: &mut dyn FnMut(&mut String),
 ) {
     drift_notice(text, plan, style);
@@ -100,14 +115,56 @@ fn render_parts(
         return;
     }
     text.push_str("Infra will perform the following actions:\n\n");
-    for instance in &changes {
-        render_instance(text, instance, style);
-        if text.len() >= chunk {
-            sink(text);
+    if batch == 0 || changes.len() <= batch {
+        for instance in &changes {
+            render_instance(text, instance, style);
+            if text.len() >= chunk {
+                sink(text);
+            }
         }
+    } else {
+        render_on_two_threads(text, &changes, style, (chunk, batch), sink);
     }
     text.push_str(&summary_line(plan));
     outputs(text, plan, style);
+}
+
+/// Renders `changes` in batches of `batch`: the even batches on this thread, the odd ones
+/// on another, one batch ahead at most. Each batch's text is added in order, so the text
+/// is the same as one thread's.
+fn render_on_two_threads(
+    text: &mut String,
+    changes: &[&PlannedInstance],
+    style: Style,
+    (chunk, batch): (usize, usize),
+    sink: &mut dyn FnMut(&mut String),
+) {
+    let batches: Vec<&[&PlannedInstance]> = changes.chunks(batch).collect();
+    let odd: Vec<&[&PlannedInstance]> = batches.iter().skip(1).step_by(2).copied().collect();
+    std::thread::scope(|scope| {
+        let (made, taken) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for batch in odd {
+                let mut part = String::new();
+                batch.iter().for_each(|instance| render_instance(&mut part, instance, style));
+                if made.send(part).is_err() {
+                    break;
+                }
+            }
+        });
+        for (i, batch) in batches.iter().enumerate() {
+            if i % 2 == 0 {
+                batch.iter().for_each(|instance| render_instance(text, instance, style));
+            } else {
+                // Nothing comes only if the other thread panicked: the scope raises that.
+                let Ok(part) = taken.recv() else { break };
+                text.push_str(&part);
+            }
+            if text.len() >= chunk {
+                sink(text);
+            }
+        }
+    });
 }
 
 /// `Plan: 1 to add, 2 to change, 0 to destroy, 1 to import.`

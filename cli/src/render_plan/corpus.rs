@@ -23,9 +23,12 @@ fn render_corpus() {
         let case: Json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let width = case["width"].as_u64().map_or(PLAIN_WIDTH, |w| w as usize);
         let rendered = render_with(&plan(&case), &[], Style { color: false, width });
-        // Printed in chunks (after every instance, here), the text is the same.
-        let chunked = render_chunked(&plan(&case), &[], Style { color: false, width }, 1);
+        // Printed in chunks (after every instance, here), the text is the same; and
+        // rendered on two threads, each instance in turn.
+        let chunked = render_chunked(&plan(&case), &[], Style { color: false, width }, (1, 0));
         assert_eq!(chunked, rendered, "{}", path.display());
+        let two_threads = render_chunked(&plan(&case), &[], Style { color: false, width }, (1, 1));
+        assert_eq!(two_threads, rendered, "{}", path.display());
         insta::assert_snapshot!(rendered);
     });
 }
