@@ -367,7 +367,7 @@ impl StateBackend for PostgresBackend {
             None => State::new(),
         };
         let journal = open_journal(self.encryption.as_ref(), journal.as_bytes(), &shown)?;
-        Ok(replay(snapshot, parse_journal(&journal, &shown)?))
+        replay(snapshot, parse_journal(&journal, &shown)?)
     }
 
     fn lock(&self, holder: &LockHolder, timeout: Duration) -> Result<StateLock, StateError> {

@@ -355,7 +355,7 @@ impl StateBackend for S3Backend {
             }
             None => State::new(),
         };
-        Ok(replay(snapshot, self.read_journal()?))
+        replay(snapshot, self.read_journal()?)
     }
 
     fn lock(&self, holder: &LockHolder, timeout: Duration) -> Result<StateLock, StateError> {

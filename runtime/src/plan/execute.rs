@@ -300,7 +300,7 @@ impl Engine<'_, '_> {
             _ => Attributes::new(),
         };
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
-            .with_attributes(known)
+            .with_attributes(known.clone())
             .with_dependencies(operation.dependencies.to_vec());
         // The begin is journaled before the operation takes its slot (`--parallelism`):
         // every operation ready now journals its begin in the same batch, so a wave of
@@ -324,7 +324,9 @@ impl Engine<'_, '_> {
         drop(permit);
         match result {
             Ok(attributes) => {
-                self.record(address, operation, &attributes, sensitive, action);
+                // A create's completion is journaled as what differs from its begin.
+                let begun = (action == JournalAction::Create).then_some(&known);
+                self.record_since(address, operation, &attributes, sensitive, (action, begun));
                 let id = attributes.get("id").and_then(|v| v.as_str()).map(str::to_string);
                 let seconds = started.elapsed().as_secs_f64();
                 self.event(Event::Finished { address: address.clone(), action: shown, id, seconds });
@@ -349,8 +351,24 @@ impl Engine<'_, '_> {
         sensitive: &BTreeSet<String>,
         action: JournalAction,
     ) {
+        self.record_since(address, operation, attributes, sensitive, (action, None));
+    }
+
+    /// [`Self::record`] for an operation whose `begin` journaled the attributes `begun`
+    /// (a create's): the entry carries only what differs from them.
+    fn record_since(
+        &self,
+        address: &Address,
+        operation: &Operation<'_>,
+        attributes: &Attributes,
+        sensitive: &BTreeSet<String>,
+        (action, begun): (JournalAction, Option<&Attributes>),
+    ) {
         let instance = operation.instance(attributes, sensitive);
-        let entry = JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone()));
+        let entry = match begun {
+            Some(begun) => JournalEntry::complete_create(self.serial(), address.clone(), begun, instance.clone()),
+            None => JournalEntry::complete(self.serial(), address.clone(), action, Some(instance.clone())),
+        };
         if self.apply.is_some() {
             self.journal_queue.defer(entry);
         }

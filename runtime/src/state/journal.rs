@@ -9,8 +9,17 @@
 //!
 //! ```json
 //! {"op":"begin","action":"create","address":"web[0]","serial":3,"mode":"managed","type":"local.file","provider":"local","attributes":{"filename":"a.txt"}}
-//! {"op":"complete","action":"create","address":"web[0]","serial":3,"mode":"managed","type":"local.file","provider":"local","attributes":{"filename":"a.txt","id":"9f8e"}}
+//! {"op":"complete-changes","action":"create","address":"web[0]","serial":3,"mode":"managed","type":"local.file","provider":"local","attributes":{"id":"9f8e"}}
 //! ```
+//!
+//! A create's completion usually repeats most of what its `begin` carried (everything
+//! configured), so it is written as a `complete-changes`: only the attributes that
+//! differ from the `begin`'s, and `removed_attributes` naming those the object lacks.
+//! Replay completes it from the operation's `begin`, and it then stands for the same
+//! instance a whole `complete` would. (An older Infra refuses the unknown `op` instead
+//! of misreading it.)
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -20,6 +29,8 @@ use super::error::{StateError, StateErrorKind, StateWarning, StateWarningKind};
 use super::json::{attributes_from_json, stored_attributes, AttributePath, StoredAttributes};
 use super::{Action, Instance, Loaded, Mode, State, Status};
 use crate::address::Address;
+use crate::provider::Attributes;
+use crate::value::Name;
 
 /// The step of an operation an entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,6 +40,10 @@ pub enum JournalOp {
     Begin,
     /// The provider reported success.
     Complete,
+    /// A create's provider reported success; the entry's instance holds only the
+    /// attributes that differ from those of the operation's `begin`, and
+    /// [`JournalEntry::removed`] names those of the `begin` the object lacks.
+    CompleteChanges,
     /// The provider reported failure; the object is as it was before `begin` (or, after
     /// `progress`, exists as far as the create got).
     Fail,
@@ -49,15 +64,55 @@ pub struct JournalEntry {
     pub instance: Option<Instance>,
     /// What the provider said, for `fail`.
     pub error: Option<String>,
+    /// For `complete-changes`: the attributes of the `begin` that the object lacks.
+    pub removed: Vec<Name>,
 }
 
 impl JournalEntry {
     pub fn begin(serial: u64, address: Address, action: Action, instance: Option<Instance>) -> JournalEntry {
-        JournalEntry { op: JournalOp::Begin, action, address, serial, instance, error: None }
+        JournalEntry { op: JournalOp::Begin, action, address, serial, instance, error: None, removed: Vec::new() }
     }
 
     pub fn complete(serial: u64, address: Address, action: Action, instance: Option<Instance>) -> JournalEntry {
-        JournalEntry { op: JournalOp::Complete, action, address, serial, instance, error: None }
+        JournalEntry { op: JournalOp::Complete, action, address, serial, instance, error: None, removed: Vec::new() }
+    }
+
+    /// The completion of a create whose `begin` carried `begun`: a `complete-changes`
+    /// holding what differs from `begun`, or a whole `complete` when nothing is the same.
+    pub fn complete_create(serial: u64, address: Address, begun: &Attributes, instance: Instance) -> JournalEntry {
+        let attributes = &instance.attributes;
+        let changed: Attributes =
+            attributes.iter().filter(|(k, v)| begun.get(k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        if changed.len() == attributes.len() {
+            return JournalEntry::complete(serial, address, Action::Create, Some(instance));
+        }
+        let removed = begun.keys().filter(|k| !attributes.contains_key(k)).cloned().collect();
+        JournalEntry {
+            op: JournalOp::CompleteChanges,
+            action: Action::Create,
+            address,
+            serial,
+            instance: Some(Instance { attributes: changed, ..instance }),
+            error: None,
+            removed,
+        }
+    }
+
+    /// A `complete-changes` made whole: its instance with the attributes of `begun`
+    /// that it neither changes nor removes.
+    fn completed_from(&self, begun: &Attributes) -> JournalEntry {
+        let mut entry = JournalEntry { op: JournalOp::Complete, removed: Vec::new(), ..self.clone() };
+        if let Some(instance) = &mut entry.instance {
+            let mut attributes = begun.clone();
+            for name in &self.removed {
+                attributes.remove(name);
+            }
+            for (name, value) in instance.attributes.iter() {
+                attributes.insert(name.clone(), value.clone());
+            }
+            instance.attributes = attributes;
+        }
+        entry
     }
 
     pub fn progress(serial: u64, address: Address, instance: Instance) -> JournalEntry {
@@ -68,13 +123,26 @@ impl JournalEntry {
             serial,
             instance: Some(instance),
             error: None,
+            removed: Vec::new(),
         }
     }
 
     pub fn fail(serial: u64, address: Address, action: Action, error: impl Into<String>) -> JournalEntry {
-        JournalEntry { op: JournalOp::Fail, action, address, serial, instance: None, error: Some(error.into()) }
+        JournalEntry {
+            op: JournalOp::Fail,
+            action,
+            address,
+            serial,
+            instance: None,
+            error: Some(error.into()),
+            removed: Vec::new(),
+        }
     }
 }
+
+/// The help of an error about a damaged journal.
+const DAMAGED_JOURNAL: &str = "the journal was edited or damaged; if it cannot be repaired, move it aside and run \
+                               `infra plan` (with refresh) to see which objects the state no longer knows";
 
 /// The journal as read: its complete entries, and a warning when the last line was cut
 /// short.
@@ -101,6 +169,12 @@ impl State {
         match entry.op {
             JournalOp::Begin => self.apply_begin(entry),
             JournalOp::Complete => self.apply_complete(entry),
+            // Replay completes the entry from its operation's `begin` first (see
+            // [`replay`]); applied alone, it changes the instance the state has.
+            JournalOp::CompleteChanges => {
+                let base = self.instances.get(&entry.address).map(|i| i.attributes.clone()).unwrap_or_default();
+                self.apply_complete(&entry.completed_from(&base));
+            }
             JournalOp::Fail => self.apply_fail(entry),
             JournalOp::Progress => {
                 if let Some(instance) = &entry.instance {
@@ -149,11 +223,15 @@ impl State {
 
 /// The loaded state: `snapshot` with the journal's entries applied. Entries for an older
 /// snapshot (already folded into this one) are skipped; entries for a newer one are
-/// applied with a warning, since they record operations that really happened.
-pub fn replay(mut snapshot: State, journal: JournalRead) -> Loaded {
+/// applied with a warning, since they record operations that really happened. A
+/// `complete-changes` is completed from its operation's `begin`; one without a `begin`
+/// before it means the journal was damaged.
+pub fn replay(mut snapshot: State, journal: JournalRead) -> Result<Loaded, StateError> {
     let mut warnings = journal.warnings;
     let mut newest_ahead = None;
     let mut replayed = 0;
+    // The attributes each create's `begin` carried, until its completion.
+    let mut begun: HashMap<&Address, &Attributes> = HashMap::new();
     for entry in &journal.entries {
         if entry.serial < snapshot.serial {
             continue;
@@ -161,7 +239,23 @@ pub fn replay(mut snapshot: State, journal: JournalRead) -> Loaded {
         if entry.serial > snapshot.serial {
             newest_ahead = newest_ahead.max(Some(entry.serial));
         }
-        snapshot.apply(entry);
+        match (entry.op, &entry.instance) {
+            (JournalOp::Begin, Some(instance)) => {
+                begun.insert(&entry.address, &instance.attributes);
+                snapshot.apply(entry);
+            }
+            (JournalOp::CompleteChanges, _) => {
+                let Some(base) = begun.remove(&entry.address) else {
+                    return Err(StateError::new(
+                        StateErrorKind::CorruptJournal,
+                        format!("the journal completes the create of `{}` without its `begin`", entry.address),
+                    )
+                    .with_help(DAMAGED_JOURNAL));
+                };
+                snapshot.apply(&entry.completed_from(base));
+            }
+            _ => snapshot.apply(entry),
+        }
         replayed += 1;
     }
     if let Some(serial) = newest_ahead {
@@ -179,7 +273,7 @@ pub fn replay(mut snapshot: State, journal: JournalRead) -> Loaded {
             path: None,
         });
     }
-    Loaded { state: snapshot, replayed, warnings }
+    Ok(Loaded { state: snapshot, replayed, warnings })
 }
 
 /// One entry as a line of JSON, ending in a newline. JSON strings escape newlines, so
@@ -198,6 +292,7 @@ pub fn render_line(entry: &JournalEntry) -> Result<Vec<u8>, StateError> {
         dependencies: Vec::new(),
         triggers: None,
         error: entry.error.as_deref(),
+        removed_attributes: entry.removed.iter().map(Name::as_str).collect(),
     };
     if let Some(instance) = &entry.instance {
         let (attributes, sensitive) = stored_attributes(&instance.attributes)
@@ -241,10 +336,7 @@ fn parse_lines(bytes: &[u8], name: &str) -> Result<JournalRead, StateError> {
                 StateErrorKind::CorruptJournal,
                 format!("line {} of `{name}` is not valid: {why}", index + 1),
             )
-            .with_help(
-                "the journal was edited or damaged; if it cannot be repaired, move it aside and run \
-                     `infra plan` (with refresh) to see which objects the state no longer knows",
-            )
+            .with_help(DAMAGED_JOURNAL)
         })?;
         read.entries.push(entry);
     }
@@ -288,6 +380,8 @@ struct LineOut<'a> {
     triggers: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    removed_attributes: Vec<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +406,8 @@ struct Line {
     triggers: Option<String>,
     #[serde(default)]
     error: Option<String>,
+    #[serde(default)]
+    removed_attributes: Vec<String>,
 }
 
 fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
@@ -339,5 +435,17 @@ fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
         (None, None, None) => None,
         _ => return Err("an instance needs `mode`, `type` and `provider`".to_string()),
     };
-    Ok(JournalEntry { op: line.op, action: line.action, address, serial: line.serial, instance, error: line.error })
+    if line.op == JournalOp::CompleteChanges && instance.is_none() {
+        return Err("a `complete-changes` needs `mode`, `type` and `provider`".to_string());
+    }
+    let removed = line.removed_attributes.into_iter().map(Name::from).collect();
+    Ok(JournalEntry {
+        op: line.op,
+        action: line.action,
+        address,
+        serial: line.serial,
+        instance,
+        error: line.error,
+        removed,
+    })
 }

@@ -308,7 +308,7 @@ impl StateBackend for LocalBackend {
         // A snapshot kept in the clear only: with keys, whether a plain one may be read
         // is this backend's to say.
         match ahead.filter(|_| self.encryption.is_none()).and_then(|ahead| ahead.finish(&self.state_path())) {
-            Some(snapshot) => Ok(replay(snapshot, self.read_journal()?)),
+            Some(snapshot) => replay(snapshot, self.read_journal()?).map_err(|e| e.at(&self.journal_path())),
             None => self.load(),
         }
     }
@@ -325,7 +325,7 @@ impl StateBackend for LocalBackend {
             None if !self.allow_empty && self.backup_path().exists() => return Err(self.lost_snapshot()),
             None => State::new(),
         };
-        Ok(replay(snapshot, self.read_journal()?))
+        replay(snapshot, self.read_journal()?).map_err(|e| e.at(&self.journal_path()))
     }
 
     fn lock(&self, holder: &LockHolder, timeout: Duration) -> Result<StateLock, StateError> {
