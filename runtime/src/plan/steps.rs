@@ -70,9 +70,22 @@ pub(super) fn evaluate(
     let config = evaluate_body(scope, &resource.body, schema, locals)?;
     crate::validate::check_body(schema, &resource.body, &config, &subject.address.to_string())?;
     conditions.preconditions(scope, locals, &subject.address)?;
-    let sensitive = sensitive_attributes(schema, &config);
-    let secret = config.values().any(Value::contains_sensitive);
-    let plain: Attributes = config.into_iter().map(|(k, v)| (k, v.unmarked_deep())).collect();
+    // Each value is looked through for secrets once: most hold none.
+    let mut secrets = Vec::new();
+    let plain: Attributes = config
+        .into_iter()
+        .map(|(k, v)| {
+            if v.contains_sensitive() {
+                let plain = v.unmarked_deep();
+                secrets.push(k.to_string());
+                (k, plain)
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let secret = !secrets.is_empty();
+    let sensitive = sensitive_from(schema, secrets);
     Ok(Evaluated { plain, sensitive, secret })
 }
 
@@ -469,12 +482,14 @@ fn same(a: &Attributes, b: &Attributes) -> bool {
 /// those whose value in `values` (the configuration, or the state's attributes) holds a
 /// sensitive value, and the computed ones the provider derives from any of these.
 pub(super) fn sensitive_attributes(schema: &Schema, values: &Attributes) -> BTreeSet<String> {
-    let mut sensitive: BTreeSet<String> = values
-        .iter()
-        .filter(|(_, value)| value.contains_sensitive())
-        .map(|(name, _)| name.to_string())
-        .chain(schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone()))
-        .collect();
+    let secrets = values.iter().filter(|(_, value)| value.contains_sensitive()).map(|(name, _)| name.to_string());
+    sensitive_from(schema, secrets.collect())
+}
+
+/// [`sensitive_attributes`] of values whose `secrets` hold a sensitive value.
+fn sensitive_from(schema: &Schema, secrets: Vec<String>) -> BTreeSet<String> {
+    let mut sensitive: BTreeSet<String> =
+        secrets.into_iter().chain(schema.attributes.iter().filter(|a| a.sensitive).map(|a| a.name.clone())).collect();
     let derived: Vec<String> = schema
         .attributes
         .iter()
