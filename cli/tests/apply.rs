@@ -595,6 +595,72 @@ fn create_before_destroy_creates_the_new_object_first() {
     assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
 }
 
+/// A create's completion is journaled as what differs from its begin: Infra killed
+/// after the objects exist (and before compaction), the reloaded state records each
+/// one whole, as on disk, and the next apply has nothing to change in them.
+#[test]
+fn objects_created_before_a_kill_are_reloaded_whole_from_the_journal() {
+    use infra_runtime::state::{LocalBackend, StateBackend, Status};
+    const FILES: usize = 8;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(
+        dir,
+        &format!(
+            r#"
+resource local.file out for i in range({FILES}) {{
+  path    = "out/file-${{i}}.txt"
+  content = "file ${{i}}"
+}}
+
+resource time.sleep after {{
+  create_duration = "60s"
+  depends_on      = [out]
+}}
+"#
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(["apply", "--auto-approve"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start apply");
+    // Killed once every file's completion is in the journal (the sleep has begun).
+    let journal = dir.join("infra.state.journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.contains(r#""address":"after""#)) {
+        assert!(std::time::Instant::now() < deadline, "the apply never began `after`");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+
+    let written = std::fs::read_to_string(&journal).expect("journal");
+    let completions: Vec<serde_json::Value> = written
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a journal line is JSON"))
+        .filter(|entry: &serde_json::Value| entry["op"] == "complete-changes")
+        .collect();
+    assert_eq!(completions.len(), FILES, "{written}");
+    assert!(completions.iter().all(|c| c["attributes"].get("content").is_none()), "{written}");
+
+    let loaded = LocalBackend::new(dir.to_path_buf()).load().expect("load");
+    for i in 0..FILES {
+        let address: infra_runtime::address::Address = format!("out[{i}]").parse().expect("address");
+        let instance = &loaded.state.instances[&address];
+        assert_eq!(instance.status, Status::Created, "{address}");
+        let attribute = |name: &str| instance.attributes.get(name).and_then(|v| v.as_str()).map(str::to_string);
+        let on_disk = read(dir, &format!("out/file-{i}.txt"));
+        assert_eq!(attribute("content"), on_disk, "{address}");
+        assert_eq!(attribute("path").as_deref(), Some(format!("out/file-{i}.txt").as_str()), "{address}");
+        assert!(attribute("id").is_some(), "{address}");
+    }
+    let plan = infra(dir, &["plan", "--target", "out"]);
+    assert!(text(&plan).contains("No changes."), "{}", text(&plan));
+}
+
 /// A completion reaches the journal on disk before anything that depends on it begins,
 /// and, when nothing else is about to be written, while the apply waits for other work.
 #[test]
