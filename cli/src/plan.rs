@@ -122,7 +122,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
                 .attributes
                 .iter()
                 .map(|c| {
-                    let sensitive = instance.sensitive.contains(&c.name);
+                    let sensitive = instance.sensitive.contains(c.name.as_str());
                     let side = |v: &Option<Value>| match v {
                         Some(v) if sensitive || v.contains_sensitive() => serde_json::json!({ "sensitive": true }),
                         Some(v) if !v.is_wholly_known() => serde_json::json!({ "unknown": true }),
@@ -135,7 +135,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
                         "changed": c.is_change(),
                         "forces_replacement": c.forces_replacement,
                     });
-                    (c.name.clone(), entry)
+                    (c.name.to_string(), entry)
                 })
                 .collect();
             serde_json::json!({

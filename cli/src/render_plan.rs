@@ -334,7 +334,7 @@ fn render_instance(text: &mut String, instance: &PlannedInstance, style: Style) 
             name: &c.name,
             before: c.before.as_ref(),
             after: c.after.as_ref(),
-            sensitive: instance.sensitive.contains(&c.name),
+            sensitive: instance.sensitive.contains(c.name.as_str()),
             forces: c.forces_replacement,
         })
         .collect();

@@ -10,7 +10,7 @@
 use infra_compiler::schema::{Comparison, Schema};
 
 use crate::provider::Attributes;
-use crate::value::Value;
+use crate::value::{Name, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
@@ -47,7 +47,7 @@ impl Action {
 /// One attribute's before and after values (`None` when absent on that side).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttributeChange {
-    pub name: String,
+    pub name: Name,
     pub before: Option<Value>,
     pub after: Option<Value>,
     /// This change alone would force a replacement.
@@ -156,11 +156,12 @@ fn attribute_changes(
     names
         .into_iter()
         .filter_map(|name| {
-            let before = prior.and_then(|p| p.get(name)).cloned();
-            let mut after = planned.and_then(|p| p.get(name)).cloned();
-            if before.is_none() && after.is_none() {
-                return None;
-            }
+            let before = prior.and_then(|p| p.get_key_value(name));
+            let after = planned.and_then(|p| p.get_key_value(name));
+            // The key of either map names the change, shared rather than copied.
+            let key = before.or(after).map(|(key, _)| key.clone())?;
+            let before = before.map(|(_, value)| value.clone());
+            let mut after = after.map(|(_, value)| value.clone());
             let attribute = schema.attribute(name);
             // A value equal to the prior one under the attribute's (or block's)
             // comparison (a DNS name without its trailing dot, say) is no change.
@@ -180,7 +181,7 @@ fn attribute_changes(
             }
             let before_is_null = before.as_ref().is_none_or(Value::is_null);
             let force_new = attribute.is_some_and(|a| a.forces_replacement_from(before_is_null));
-            let mut change = AttributeChange { name: name.to_string(), before, after, forces_replacement: false };
+            let mut change = AttributeChange { name: key, before, after, forces_replacement: false };
             change.forces_replacement = force_new && prior.is_some() && planned.is_some() && change.is_change();
             Some(change)
         })

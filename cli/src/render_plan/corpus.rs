@@ -72,7 +72,7 @@ fn instance(case: &Json) -> PlannedInstance {
     let changes = keys
         .into_iter()
         .map(|name| AttributeChange {
-            name: name.to_string(),
+            name: name.clone(),
             before: before.as_ref().and_then(|a| a.get(name)).cloned(),
             after: after.as_ref().and_then(|a| a.get(name)).cloned(),
             forces_replacement: forces.contains(name.as_str()),

@@ -192,6 +192,10 @@ impl Start<'_> {
     /// The object as state holds it, without marks.
     pub fn stored_attributes(&self) -> Option<Attributes> {
         let stored = self.stored.as_ref().filter(|_| !self.retyped)?;
+        if !stored.attributes.values().any(Value::contains_sensitive) {
+            // Nothing to unmark: the map state holds is shared, not copied.
+            return Some(stored.attributes.clone());
+        }
         Some(stored.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect())
     }
 
@@ -311,7 +315,7 @@ pub(super) async fn plan_change(
         diff = crate::diff::diff(schema, prior, Some(&fresh), create_before_destroy, true);
         force_replacing(&mut diff, &replacing, create_before_destroy);
         // An attribute the configuration does not set never forces the replacement.
-        for change in diff.attributes.iter_mut().filter(|c| carried.contains(&c.name)) {
+        for change in diff.attributes.iter_mut().filter(|c| carried.iter().any(|n| *n == *c.name)) {
             change.forces_replacement = false;
         }
         planned = fresh;
@@ -334,7 +338,7 @@ fn force_replacing(diff: &mut InstanceDiff, replacing: &[String], create_before_
         return;
     }
     let mut forced = false;
-    for change in diff.attributes.iter_mut().filter(|c| c.is_change() && replacing.contains(&c.name)) {
+    for change in diff.attributes.iter_mut().filter(|c| c.is_change() && replacing.iter().any(|n| *n == *c.name)) {
         change.forces_replacement = true;
         forced = true;
     }
