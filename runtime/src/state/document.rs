@@ -334,19 +334,6 @@ pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<State, StateError> {
             return Err(corrupt(name, &error.to_string()));
         }
     };
-    state_from_document(document, name)
-}
-
-/// Parses a snapshot as it is read from `reader`, on this thread, without holding its
-/// text: for reading ahead, where a failure only means the ordinary load reads it again
-/// (and says why).
-pub fn read_snapshot(reader: impl std::io::Read, name: &str) -> Result<State, StateError> {
-    let document: Document =
-        with_shared_values(|| serde_json::from_reader(reader)).map_err(|error| corrupt(name, &error.to_string()))?;
-    state_from_document(document, name)
-}
-
-fn state_from_document(document: Document, name: &str) -> Result<State, StateError> {
     check_version(&Versioned { format_version: document.format_version, encryption: document.encryption }, name)?;
     let mut instances = BTreeMap::new();
     for record in document.instances {

@@ -461,7 +461,7 @@ impl Drop for LocalLock {
 }
 
 /// The largest state file read: a state is megabytes; anything near this is not one.
-pub(super) const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
+const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
 
 /// A state file's bytes (the snapshot's or the journal's), or `None` when there is
 /// none. Only a regular file (or a symbolic link to one) is read, and at most

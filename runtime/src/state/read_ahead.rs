@@ -13,19 +13,14 @@
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-use std::io::{BufRead, BufReader, Read};
-
-use super::document::read_snapshot;
+use super::document::parse_snapshot;
 use super::envelope::is_sealed;
-use super::local::{MAX_SNAPSHOT_BYTES, STATE_FILE};
+use super::local::{read_state_file, STATE_FILE};
 use super::State;
 
 /// A snapshot smaller than this is read when the state is loaded: a thread costs more
 /// than it saves.
 const BYTES_WORTH_A_THREAD: u64 = 1024 * 1024;
-
-/// How much of the snapshot is held at once while it is parsed.
-const READ_BUFFER: usize = 256 * 1024;
 
 /// What identifies one version of a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,16 +61,12 @@ impl ReadAhead {
         let reading = std::thread::Builder::new()
             .name("state-read-ahead".into())
             .spawn(move || {
-                // Parsed as it is read, never held whole: beside a large configuration
-                // being parsed, the file's bytes were the peak's largest part after the
-                // syntax tree and the state itself.
-                let file = std::fs::File::open(&at).ok()?;
-                let mut reader = BufReader::with_capacity(READ_BUFFER, file.take(MAX_SNAPSHOT_BYTES));
-                if is_sealed(reader.fill_buf().ok()?) {
+                let bytes = read_state_file(&at).ok()??;
+                if is_sealed(&bytes) || fingerprint(&at).as_ref() != Some(&before) {
                     return None;
                 }
-                let state = read_snapshot(reader, STATE_FILE).ok()?;
-                (fingerprint(&at).as_ref() == Some(&before)).then_some((before, state))
+                let state = parse_snapshot(&bytes, STATE_FILE).ok()?;
+                Some((before, state))
             })
             .ok()?;
         Some(ReadAhead { path, reading })
@@ -109,8 +100,8 @@ mod tests {
             let mut attributes = ValueMap::new();
             attributes.insert("id", Value::string(format!("r{i}")));
             attributes.insert("payload", Value::string(format!("{tag}-{i}-{}", "x".repeat(400))));
-            // A nested object many instances repeat, and a secret: what is read as it
-            // streams must share and mark them as a whole parse does.
+            // A nested object many instances repeat, and a secret: what is read ahead
+            // (on every core) must share and mark them as the ordinary load does.
             let mut tags = std::collections::BTreeMap::new();
             tags.insert("team".to_string(), Value::string("infra"));
             tags.insert("ports".to_string(), Value::list(vec![Value::number(80.0), Value::number(f64::from(i))]));
