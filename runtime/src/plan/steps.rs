@@ -506,6 +506,10 @@ fn sensitive_from(schema: &Schema, secrets: Vec<String>) -> BTreeSet<String> {
 
 /// A planned instance as dependents see it, with its sensitive attributes marked.
 pub(super) fn mark(attributes: Attributes, sensitive: &BTreeSet<String>) -> Value {
+    if !attributes.keys().any(|k| sensitive.contains(k.as_str())) {
+        // Nothing to mark: the map is kept, shared with whatever else holds it.
+        return Value::object(attributes);
+    }
     Value::object(
         attributes
             .into_iter()
