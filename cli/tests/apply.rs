@@ -13,6 +13,18 @@ fn assert_exit(output: &Output, code: i32) {
     assert_eq!(output.status.code(), Some(code), "{}", text(output));
 }
 
+/// Starts `infra ARGS` in `dir` with its output discarded, for a test that stops or
+/// races it.
+fn spawn_quiet(dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_infra"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start infra")
+}
+
 fn read(dir: &Path, path: &str) -> Option<String> {
     std::fs::read_to_string(dir.join(path)).ok()
 }
@@ -209,13 +221,7 @@ resource local.file out for i in range({FILES}) {{
         let dir = tempfile::tempdir().expect("temp dir");
         let dir = dir.path();
         write_module(dir, &source);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
-            .args(["apply", "--auto-approve", "--parallelism", "4"])
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start apply");
+        let mut child = spawn_quiet(dir, &["apply", "--auto-approve", "--parallelism", "4"]);
         std::thread::sleep(std::time::Duration::from_millis(20 + run * 17));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
@@ -295,13 +301,7 @@ fn a_second_apply_fails_fast_naming_the_holder_or_waits_for_the_lock() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
     write_module(dir, "resource time.sleep slow {\n  create_duration = \"1500ms\"\n}\n");
-    let mut first = Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(["apply", "--auto-approve"])
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("first apply");
+    let mut first = spawn_quiet(dir, &["apply", "--auto-approve"]);
     // Wait until the first apply holds the lock (it writes its holder into the lock file).
     let lock_file = dir.join("infra.state.lock");
     for _ in 0..200 {
@@ -620,13 +620,7 @@ resource time.sleep after {{
 "#
         ),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(["apply", "--auto-approve"])
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start apply");
+    let mut child = spawn_quiet(dir, &["apply", "--auto-approve"]);
     // Killed once every file's completion is in the journal (the sleep has begun).
     let journal = dir.join("infra.state.journal");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
