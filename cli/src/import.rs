@@ -20,8 +20,9 @@ pub struct ImportArgs {
     #[arg(value_name = "ADDR", value_parser = crate::selection::parse_address)]
     address: Address,
 
-    /// The object's id, as the provider's documentation describes it
-    #[arg(value_name = "ID")]
+    /// The object's id, as the provider's documentation describes it (an id may start
+    /// with `-`, as a random one may: `infra import token -S54_sY1PM8`)
+    #[arg(value_name = "ID", allow_hyphen_values = true)]
     id: String,
 
     /// The root module

@@ -192,6 +192,17 @@ fn import_statement_and_command_take_over_existing_files() {
     assert_eq!(state_list(dir), ["existing", "other"]);
     let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{text}");
+
+    // An id may start with `-` (a file's name, a random id): it is the id, not an option.
+    std::fs::write(dir.join("-draft.txt"), "d").expect("write");
+    write_module(
+        dir,
+        "resource local.file existing {\n  path    = \"out/existing.txt\"\n  content = \"new\"\n}\n\nresource local.file other {\n  path    = \"out/other.txt\"\n  content = \"x\"\n}\n\nresource local.file draft {\n  path    = \"-draft.txt\"\n  content = \"d\"\n}\n",
+    );
+    let text = ok(dir, &["import", "draft", "-draft.txt", "--lock-timeout", "1"]);
+    assert!(text.contains("Imported draft from id \"-draft.txt\""), "{text}");
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{text}");
 }
 
 #[test]
