@@ -826,7 +826,7 @@ fn render_blocks(name: &str, value: &str) -> Result<String, String> {
         let ExprKind::Object(fields) = item.kind else { return Err(format!("`{value}` is not a list of objects")) };
         text.push_str(&format!("  {name} {{\n"));
         for field in fields {
-            let field_text = slice(value, field.span);
+            let field_text = slice(value, field.span());
             match field_text.split_once('=') {
                 Some((inner, list)) if list.trim_start().starts_with("[{") => {
                     for line in render_blocks(inner.trim(), list.trim())?.lines() {

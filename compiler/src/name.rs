@@ -3,19 +3,21 @@
 //! A configuration of 10,000 resources writes the same thirty attribute names 10,000
 //! times over, and a state of them stores them as often. A `Name` is a shared string:
 //! cloning one counts a reference. The parser and the state reader make each distinct
-//! name once ([`Names`]), so a name is 16 bytes instead of a 24-byte `String` and its own
+//! name once ([`Names`]), so a name is 8 bytes instead of a 24-byte `String` and its own
 //! allocation, and evaluating `{ ami = ... }` makes a map key without copying text.
+//! A name is one pointer (`arcstr`'s `ArcStr` keeps the length beside the count), so a
+//! map entry or an identifier is 8 bytes smaller than with an `Arc<str>`.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
+use arcstr::ArcStr;
 use rustc_hash::FxHashSet;
 
 /// A map key: an immutable, shared string that reads as a `&str`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(Arc<str>);
+pub struct Name(ArcStr);
 
 impl Name {
     pub fn as_str(&self) -> &str {
@@ -45,31 +47,31 @@ impl AsRef<str> for Name {
 
 impl From<&str> for Name {
     fn from(text: &str) -> Name {
-        Name(Arc::from(text))
+        Name(ArcStr::from(text))
     }
 }
 
 impl From<String> for Name {
     fn from(text: String) -> Name {
-        Name(Arc::from(text))
+        Name(ArcStr::from(text))
     }
 }
 
 impl From<&String> for Name {
     fn from(text: &String) -> Name {
-        Name(Arc::from(text.as_str()))
+        Name(ArcStr::from(text.as_str()))
     }
 }
 
 impl From<Name> for String {
     fn from(name: Name) -> String {
-        name.0.as_ref().to_owned()
+        name.0.as_str().to_owned()
     }
 }
 
 impl From<&Name> for String {
     fn from(name: &Name) -> String {
-        name.0.as_ref().to_owned()
+        name.0.as_str().to_owned()
     }
 }
 
@@ -147,7 +149,7 @@ mod tests {
         let mut names = Names::default();
         let a = names.name("ami");
         let b = names.name("ami");
-        assert!(Arc::ptr_eq(&a.0, &b.0), "the same name is one allocation");
+        assert!(ArcStr::ptr_eq(&a.0, &b.0), "the same name is one allocation");
         assert_eq!(a, "ami");
         assert_eq!(a.as_str(), "ami");
         assert_eq!(Name::from("a").cmp(&Name::from("b")), std::cmp::Ordering::Less, "names order as their text");

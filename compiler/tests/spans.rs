@@ -177,9 +177,9 @@ impl Walk {
             ExprKind::List(items) => items.iter().for_each(|e| self.expr(span, e)),
             ExprKind::Object(items) => {
                 for item in items {
-                    self.inside(span, item.span, "object item");
-                    self.inside(item.span, item.key.span(), "object key");
-                    self.expr(item.span, &item.value);
+                    self.inside(span, item.span(), "object item");
+                    self.inside(item.span(), item.key.span(), "object key");
+                    self.expr(item.span(), &item.value);
                 }
             }
             ExprKind::GetAttr { target, name } => {
@@ -240,7 +240,7 @@ impl Walk {
     fn template(&mut self, parent: Span, template: &Template) {
         for part in &template.parts {
             match part {
-                TemplatePart::Literal(s) => self.inside(parent, s.span, "template literal"),
+                TemplatePart::Literal { span, .. } => self.inside(parent, *span, "template literal"),
                 TemplatePart::Interpolation(e) | TemplatePart::If(e) => self.expr(parent, e),
                 TemplatePart::For(binding) => self.expr(parent, &binding.collection),
                 TemplatePart::Else(span) | TemplatePart::EndIf(span) | TemplatePart::EndFor(span) => {

@@ -132,7 +132,7 @@ impl Evaluator<'_> {
         let mut out = String::new();
         for part in &template.parts {
             match part {
-                TemplatePart::Literal(text) => out.push_str(&text.node),
+                TemplatePart::Literal { text, .. } => out.push_str(text),
                 TemplatePart::Interpolation(part) => out.push_str(&shown(self.eval(part, locals).ok()?)),
                 _ => return self.eval(expr, locals).ok().map(shown),
             }
@@ -252,7 +252,7 @@ impl Evaluator<'_> {
         let mut i = 0;
         while i < parts.len() {
             match &parts[i] {
-                TemplatePart::Literal(text) => rendered.out.push_str(&text.node),
+                TemplatePart::Literal { text, .. } => rendered.out.push_str(text),
                 TemplatePart::Interpolation(expr) => {
                     let value = self.eval(expr, locals)?;
                     rendered.sensitive |= value.contains_sensitive();

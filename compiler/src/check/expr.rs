@@ -98,7 +98,7 @@ impl Checker<'_> {
                     }
                     continue;
                 }
-                TemplatePart::Literal(_) | TemplatePart::Else(_) | TemplatePart::EndIf(_) => continue,
+                TemplatePart::Literal { .. } | TemplatePart::Else(_) | TemplatePart::EndIf(_) => continue,
             };
             let ty = self.expr(expr);
             if ty.is_collection() {

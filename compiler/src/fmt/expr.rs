@@ -226,7 +226,7 @@ fn element(src: &Source, e: &Expr, indent: usize) -> Entry {
 }
 
 fn object(src: &Source, (start, end): (usize, usize), items: &[ObjectItem], base: usize) -> String {
-    let first = items.first().map(|item| item.span.start as usize);
+    let first = items.first().map(|item| item.span().start as usize);
     let container = Container { open: "{", close: "}", pad: " ", inner: (start + 1, end - 1), first };
     let entries = |indent| object_entries(src, items, indent);
     let inline = |out: &mut String, base| {
@@ -257,7 +257,7 @@ fn object_entries(src: &Source, items: &[ObjectItem], indent: usize) -> Vec<Entr
 }
 
 fn object_item(src: &Source, item: &ObjectItem, indent: usize) -> Entry {
-    let (start, end) = src.range(item.span);
+    let (start, end) = src.range(item.span());
     let children = [src.range(item.key.span()), src.range(item.value.span)];
     if !src.comments_covered(start, end, &children) {
         return Entry { start, end, rendered: Rendered::Text(src.verbatim(start, end, indent)) };

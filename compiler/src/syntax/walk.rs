@@ -216,7 +216,8 @@ pub fn walk_template<'ast, V: Visitor<'ast>>(visitor: &mut V, template: &'ast Te
         match part {
             TemplatePart::Interpolation(inner) | TemplatePart::If(inner) => visitor.visit_expr(inner),
             TemplatePart::For(binding) => visitor.visit_for_binding(binding),
-            TemplatePart::Literal(_) | TemplatePart::Else(_) | TemplatePart::EndIf(_) | TemplatePart::EndFor(_) => {}
+            TemplatePart::Literal { .. } | TemplatePart::Else(_) | TemplatePart::EndIf(_) | TemplatePart::EndFor(_) => {
+            }
         }
     }
 }

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-use super::document::parse_snapshot;
+use super::document::{parse_snapshot, parse_snapshot_lines};
 use super::envelope::is_sealed;
 use super::local::{read_state_file, STATE_FILE};
 use super::State;
@@ -21,6 +21,9 @@ use super::State;
 /// A snapshot smaller than this is read when the state is loaded: a thread costs more
 /// than it saves.
 const BYTES_WORTH_A_THREAD: u64 = 1024 * 1024;
+
+/// How much of the file is read at a time.
+const BUFFER_BYTES: usize = 256 * 1024;
 
 /// What identifies one version of a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +35,10 @@ struct Fingerprint {
 }
 
 fn fingerprint(path: &Path) -> Option<Fingerprint> {
-    let metadata = std::fs::metadata(path).ok()?;
+    fingerprint_of(&std::fs::metadata(path).ok()?)
+}
+
+fn fingerprint_of(metadata: &std::fs::Metadata) -> Option<Fingerprint> {
     #[cfg(unix)]
     let (identity, changed) = {
         use std::os::unix::fs::MetadataExt;
@@ -61,6 +67,16 @@ impl ReadAhead {
         let reading = std::thread::Builder::new()
             .name("state-read-ahead".into())
             .spawn(move || {
+                // Parsed as it is read when it is laid out as this version writes it,
+                // read whole first otherwise.
+                let file = std::fs::File::open(&at).ok()?;
+                if fingerprint_of(&file.metadata().ok()?).as_ref() != Some(&before) {
+                    return None;
+                }
+                let lines = std::io::BufReader::with_capacity(BUFFER_BYTES, file);
+                if let Some(state) = parse_snapshot_lines(lines, STATE_FILE) {
+                    return Some((before, state));
+                }
                 let bytes = read_state_file(&at).ok()??;
                 if is_sealed(&bytes) || fingerprint(&at).as_ref() != Some(&before) {
                     return None;
@@ -159,6 +175,35 @@ mod tests {
         assert_eq!(loaded, second, "the snapshot as it is once locked");
         let payload = loaded.instances.values().next().and_then(|i| i.attributes.get("payload")).cloned();
         assert!(payload.is_some_and(|p| p.as_str().is_some_and(|p| p.starts_with("second-"))));
+    }
+
+    #[test]
+    fn a_snapshot_as_written_is_parsed_line_by_line_and_any_other_is_read_whole() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let mut state = large_state("lines");
+        state.outputs.insert("token".to_string(), Value::string("t-1").mark_sensitive());
+        state.outputs.insert("count".to_string(), Value::number(3.0));
+        let (backend, _lock) = holding(dir.path(), &mut state);
+        let bytes = std::fs::read(backend.state_path()).expect("the snapshot");
+        assert!(bytes.len() > 1024 * 1024, "several batches of lines");
+        let lines = parse_snapshot_lines(&bytes[..], STATE_FILE).expect("laid out as this version writes it");
+        assert_eq!(lines, state, "the state as written, its secrets marked");
+        assert_eq!(lines, parse_snapshot(&bytes, STATE_FILE).expect("the state"), "the state as read whole");
+
+        // Cut short, or with every instance unreadable: given up on, without waiting on
+        // parsers that have stopped.
+        assert!(parse_snapshot_lines(&bytes[..bytes.len() / 2], STATE_FILE).is_none());
+        let text = String::from_utf8(bytes.clone()).expect("JSON text");
+        let broken = text.replace("\"address\":", "\"place\":");
+        assert!(parse_snapshot_lines(broken.as_bytes(), STATE_FILE).is_none());
+
+        // Laid out otherwise (by hand, or by another tool): read whole, and read ahead.
+        let document: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        let pretty = serde_json::to_vec_pretty(&document).expect("JSON text");
+        assert!(parse_snapshot_lines(&pretty[..], STATE_FILE).is_none());
+        std::fs::write(backend.state_path(), &pretty).expect("a snapshot laid out otherwise");
+        let ahead = ReadAhead::start(backend.state_path()).expect("a large snapshot is read ahead");
+        assert_eq!(ahead.finish(&backend.state_path()), Some(state), "read whole");
     }
 
     #[test]

@@ -220,7 +220,6 @@ impl Lower<'_> {
     }
 
     fn object_item(&mut self, pair: Pair<Rule>) -> ObjectItem {
-        let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let key_pair = next(&mut inner);
         let key = match key_pair.as_rule() {
@@ -230,7 +229,7 @@ impl Lower<'_> {
         };
         let colon = next(&mut inner).as_rule() == Rule::object_colon;
         let value = self.expr(next(&mut inner));
-        ObjectItem { key, value, colon, span }
+        ObjectItem { key, value, colon }
     }
 
     fn for_binding(&mut self, pair: Pair<Rule>) -> ForBinding {
@@ -281,7 +280,7 @@ impl Lower<'_> {
                 Rule::string_literal => {
                     let span = self.span(&part);
                     let text = self.unescape(part.as_str(), span);
-                    pieces.push(Piece::plain(TemplatePart::Literal(Spanned { node: text, span }), span));
+                    pieces.push(Piece::text(text, span));
                 }
                 Rule::interpolation | Rule::directive => pieces.push(self.template_piece(part)),
                 rule => unexpected_rule(rule),
@@ -295,17 +294,24 @@ impl Lower<'_> {
         let span = self.span(&pair);
         let mut piece = Piece::plain(TemplatePart::EndIf(span), span);
         for inner in pair.into_inner() {
-            match inner.as_rule() {
-                Rule::strip_left => piece.strip_left = true,
-                Rule::strip_right => piece.strip_right = true,
-                Rule::expr => piece.part = TemplatePart::Interpolation(Box::new(self.expr(inner))),
-                Rule::directive_if => piece.part = TemplatePart::If(Box::new(self.expr(nth(inner, 1)))),
-                Rule::directive_else => piece.part = TemplatePart::Else(span),
-                Rule::directive_endif => piece.part = TemplatePart::EndIf(span),
-                Rule::directive_for => piece.part = TemplatePart::For(Box::new(self.for_binding(nth(inner, 1)))),
-                Rule::directive_endfor => piece.part = TemplatePart::EndFor(span),
+            let part = match inner.as_rule() {
+                Rule::strip_left => {
+                    piece.strip_left = true;
+                    continue;
+                }
+                Rule::strip_right => {
+                    piece.strip_right = true;
+                    continue;
+                }
+                Rule::expr => TemplatePart::Interpolation(Box::new(self.expr(inner))),
+                Rule::directive_if => TemplatePart::If(Box::new(self.expr(nth(inner, 1)))),
+                Rule::directive_else => TemplatePart::Else(span),
+                Rule::directive_endif => TemplatePart::EndIf(span),
+                Rule::directive_for => TemplatePart::For(Box::new(self.for_binding(nth(inner, 1)))),
+                Rule::directive_endfor => TemplatePart::EndFor(span),
                 rule => unexpected_rule(rule),
-            }
+            };
+            piece.part = PiecePart::Part(part);
         }
         piece
     }
@@ -316,13 +322,13 @@ impl Lower<'_> {
     pub(super) fn finish_template(&mut self, mut pieces: Vec<Piece>) -> TemplateParts {
         for i in 0..pieces.len() {
             if pieces[i].strip_left {
-                if let Some(TemplatePart::Literal(text)) = i.checked_sub(1).map(|j| &mut pieces[j].part) {
-                    text.node.truncate(text.node.trim_end().len());
+                if let Some(PiecePart::Text(text)) = i.checked_sub(1).map(|j| &mut pieces[j].part) {
+                    text.truncate(text.trim_end().len());
                 }
             }
             if pieces[i].strip_right {
-                if let Some(TemplatePart::Literal(text)) = pieces.get_mut(i + 1).map(|p| &mut p.part) {
-                    text.node = text.node.trim_start().to_string();
+                if let Some(PiecePart::Text(text)) = pieces.get_mut(i + 1).map(|p| &mut p.part) {
+                    *text = text.trim_start().to_string();
                 }
             }
         }
@@ -330,7 +336,24 @@ impl Lower<'_> {
         // `else` was seen.
         let mut open: Vec<(Span, bool, bool)> = Vec::new();
         let mut parts = TemplateParts::with_capacity(pieces.len());
+        // The literal text since the last other part: adjacent literals are joined here,
+        // and a part's text is boxed once, at its full length.
+        let mut text: Option<(String, Span)> = None;
         for Piece { part, span, .. } in pieces {
+            let part = match part {
+                PiecePart::Text(next) if next.is_empty() => continue,
+                PiecePart::Text(next) => {
+                    match &mut text {
+                        Some((text, text_span)) => {
+                            text.push_str(&next);
+                            *text_span = text_span.to(span);
+                        }
+                        None => text = Some((next, span)),
+                    }
+                    continue;
+                }
+                PiecePart::Part(part) => part,
+            };
             let problem = match (&part, open.last_mut()) {
                 (TemplatePart::If(_), _) => {
                     open.push((span, false, false));
@@ -361,14 +384,13 @@ impl Lower<'_> {
                 );
                 continue;
             }
-            match (parts.last_mut(), part) {
-                (_, TemplatePart::Literal(text)) if text.node.is_empty() => {}
-                (Some(TemplatePart::Literal(last)), TemplatePart::Literal(next)) => {
-                    last.node.push_str(&next.node);
-                    last.span = last.span.to(next.span);
-                }
-                (_, part) => parts.push(part),
+            if let Some((text, span)) = text.take() {
+                parts.push(TemplatePart::Literal { text: text.into_boxed_str(), span });
             }
+            parts.push(part);
+        }
+        if let Some((text, span)) = text {
+            parts.push(TemplatePart::Literal { text: text.into_boxed_str(), span });
         }
         for (span, is_for, _) in open {
             let (what, end) = if is_for { ("for", "endfor") } else { ("if", "endif") };
@@ -469,13 +491,13 @@ impl Lower<'_> {
         for piece in lines.into_iter().flatten() {
             match (pieces.last_mut(), piece) {
                 (Some(last), next)
-                    if matches!(last.part, TemplatePart::Literal(_))
+                    if matches!(last.part, PiecePart::Text(_))
                         && !last.strip_left
                         && !last.strip_right
-                        && matches!(next.part, TemplatePart::Literal(_)) =>
+                        && matches!(next.part, PiecePart::Text(_)) =>
                 {
-                    if let (TemplatePart::Literal(last), TemplatePart::Literal(next)) = (&mut last.part, next.part) {
-                        last.node.push_str(&next.node);
+                    if let (PiecePart::Text(text), PiecePart::Text(next_text)) = (&mut last.part, next.part) {
+                        text.push_str(&next_text);
                         last.span = last.span.to(next.span);
                     }
                 }
@@ -495,36 +517,46 @@ impl Lower<'_> {
                 Rule::heredoc_literal => {
                     let span = self.span(&part);
                     let text = part.as_str().trim_end_matches('\r').replace("$${", "${").replace("%%{", "%{");
-                    parts.push(Piece::plain(TemplatePart::Literal(Spanned { node: text, span }), span));
+                    parts.push(Piece::text(text, span));
                 }
                 Rule::interpolation | Rule::directive => parts.push(self.template_piece(part)),
                 rule => unexpected_rule(rule),
             }
         }
         let newline = Span { start: line_span.end.saturating_sub(1), ..line_span };
-        match parts.last_mut().map(|p| &mut p.part) {
-            Some(TemplatePart::Literal(last)) => {
-                last.node.push('\n');
-                last.span = last.span.to(newline);
+        match parts.last_mut() {
+            Some(Piece { part: PiecePart::Text(text), span, .. }) => {
+                text.push('\n');
+                *span = span.to(newline);
             }
-            _ => parts
-                .push(Piece::plain(TemplatePart::Literal(Spanned { node: "\n".to_string(), span: newline }), newline)),
+            _ => parts.push(Piece::text("\n".to_string(), newline)),
         }
         parts
     }
 }
 
-/// A template part while lowering, with its `~` strip markers (`${~ x ~}`).
+/// A template part while lowering, with its span (for literal text, the text's) and its
+/// `~` strip markers (`${~ x ~}`).
 pub(super) struct Piece {
-    part: TemplatePart,
+    part: PiecePart,
     span: Span,
     strip_left: bool,
     strip_right: bool,
 }
 
+/// Literal text is kept growable until the template is finished.
+enum PiecePart {
+    Text(String),
+    Part(TemplatePart),
+}
+
 impl Piece {
     pub(super) fn plain(part: TemplatePart, span: Span) -> Piece {
-        Piece { part, span, strip_left: false, strip_right: false }
+        Piece { part: PiecePart::Part(part), span, strip_left: false, strip_right: false }
+    }
+
+    pub(super) fn text(text: String, span: Span) -> Piece {
+        Piece { part: PiecePart::Text(text), span, strip_left: false, strip_right: false }
     }
 }
 
@@ -532,17 +564,17 @@ impl Piece {
 fn strip_indent(lines: &mut [Vec<Piece>]) {
     let indent_of = |line: &Vec<Piece>| -> Option<usize> {
         match line.first().map(|p| &p.part) {
-            Some(TemplatePart::Literal(s)) if s.node.trim().is_empty() && line.len() == 1 => None,
-            Some(TemplatePart::Literal(s)) => Some(s.node.len() - s.node.trim_start_matches([' ', '\t']).len()),
+            Some(PiecePart::Text(s)) if s.trim().is_empty() && line.len() == 1 => None,
+            Some(PiecePart::Text(s)) => Some(s.len() - s.trim_start_matches([' ', '\t']).len()),
             _ => Some(0),
         }
     };
     let Some(min) = lines.iter().filter_map(indent_of).min() else { return };
     for line in lines.iter_mut() {
-        if let Some(TemplatePart::Literal(first)) = line.first_mut().map(|p| &mut p.part) {
-            let strip = min.min(first.node.len() - first.node.trim_start_matches([' ', '\t']).len());
-            first.node.drain(..strip);
-            first.span.start += u32::try_from(strip).unwrap_or(0);
+        if let Some(Piece { part: PiecePart::Text(first), span, .. }) = line.first_mut() {
+            let strip = min.min(first.len() - first.trim_start_matches([' ', '\t']).len());
+            first.drain(..strip);
+            span.start += u32::try_from(strip).unwrap_or(0);
         }
     }
 }

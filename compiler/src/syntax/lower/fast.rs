@@ -586,7 +586,6 @@ impl Lower<'_> {
         let mut items = Vec::new();
         let mut depth = 0;
         while !c.at(b'}') {
-            let start = c.pos;
             let key = match c.peek() {
                 Some(b'"' | b'(') => {
                     let (key, key_depth) = self.fast_primary(c)?;
@@ -603,7 +602,7 @@ impl Lower<'_> {
             c.bump(1);
             let (value, value_depth) = self.fast_expr(c)?;
             depth = depth.max(value_depth);
-            items.push(ObjectItem { key, value, colon, span: self.fast_span(start, c.last_end) });
+            items.push(ObjectItem { key, value, colon });
             if c.at(b',') {
                 c.bump(1);
             }
@@ -724,7 +723,7 @@ impl Lower<'_> {
                     // The lowering's span of a literal run drops its trailing spaces.
                     let span = self.span_at(run, at);
                     let value = self.unescape(&self.text[run..at], span);
-                    pieces.push(Piece::plain(TemplatePart::Literal(Spanned { node: value, span }), span));
+                    pieces.push(Piece::text(value, span));
                 }
             }
         }
