@@ -182,9 +182,9 @@ impl Walk {
                     self.expr(item.span(), &item.value);
                 }
             }
-            ExprKind::GetAttr { target, name } => {
+            ExprKind::GetAttr { target, name_span, .. } => {
                 self.expr(span, target);
-                self.inside(span, name.span, "attribute name");
+                self.inside(span, *name_span, "attribute name");
             }
             ExprKind::Index { target, index } => {
                 self.expr(span, target);
@@ -207,8 +207,8 @@ impl Walk {
                 self.inside(span, op.span, "operator");
                 self.expr(span, operand);
             }
-            ExprKind::Binary { op, lhs, rhs } => {
-                self.inside(span, op.span, "operator");
+            ExprKind::Binary { op_span, lhs, rhs, .. } => {
+                self.inside(span, *op_span, "operator");
                 self.expr(span, lhs);
                 self.expr(span, rhs);
             }
@@ -224,11 +224,11 @@ impl Walk {
                     self.expr(span, f);
                 }
             }
-            ExprKind::ForObject { binding, key, value, filter, .. } => {
-                self.expr(span, &binding.collection);
-                self.expr(span, key);
-                self.expr(span, value);
-                if let Some(f) = filter {
+            ExprKind::ForObject(for_object) => {
+                self.expr(span, &for_object.binding.collection);
+                self.expr(span, &for_object.key);
+                self.expr(span, &for_object.value);
+                if let Some(f) = &for_object.filter {
                     self.expr(span, f);
                 }
             }
@@ -238,7 +238,7 @@ impl Walk {
     }
 
     fn template(&mut self, parent: Span, template: &Template) {
-        for part in &template.parts {
+        for part in template.parts() {
             match part {
                 TemplatePart::Literal { span, .. } => self.inside(parent, *span, "template literal"),
                 TemplatePart::Interpolation(e) | TemplatePart::If(e) => self.expr(parent, e),

@@ -279,10 +279,9 @@ struct FindAccess {
 
 impl<'ast> Visitor<'ast> for FindAccess {
     fn visit_expr(&mut self, expr: &'ast Expr) {
-        if let ExprKind::GetAttr { target, name } = &expr.kind {
-            let span = name.span;
+        if let ExprKind::GetAttr { target, name, name_span: span } = &expr.kind {
             if span.file == self.file && span.start as usize <= self.offset && self.offset <= span.end as usize {
-                self.found = Some((target.span, name.clone()));
+                self.found = Some((target.span, Ident { name: name.clone(), span: *span }));
             }
         }
         walk::walk_expr(self, expr);

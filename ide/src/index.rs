@@ -151,10 +151,10 @@ impl<'ast> Visitor<'ast> for Walker<'_> {
         let mark = self.locals.len();
         match &expr.kind {
             ExprKind::Name(name) => self.name(name),
-            ExprKind::GetAttr { target, name } => {
+            ExprKind::GetAttr { target, name, name_span } => {
                 self.visit_expr(target);
                 if let Some(child) = self.called_module(target) {
-                    self.output(child, name);
+                    self.output(child, &Ident { name: name.clone(), span: *name_span });
                 }
             }
             ExprKind::Splat { target, steps } => {

@@ -126,11 +126,11 @@ impl Evaluator<'_> {
         };
         // A template of text and interpolations only is shown piece by piece; one with
         // directives, as a whole.
-        let ExprKind::Template(template) = &expr.kind else {
+        let ExprKind::Template(Template::Parts(parts)) = &expr.kind else {
             return self.eval(expr, locals).ok().map(shown);
         };
         let mut out = String::new();
-        for part in &template.parts {
+        for part in parts {
             match part {
                 TemplatePart::Literal { text, .. } => out.push_str(text),
                 TemplatePart::Interpolation(part) => out.push_str(&shown(self.eval(part, locals).ok()?)),
@@ -153,12 +153,13 @@ impl Evaluator<'_> {
             }
             ExprKind::Object(items) => self.object(items, locals),
             ExprKind::Name(name) => self.name(name, locals),
-            ExprKind::GetAttr { target, name } => {
-                if let Some(result) = self.step_into_global(target, &Step::Attr(name), locals) {
+            ExprKind::GetAttr { target, name, name_span } => {
+                let name = Ident { name: name.clone(), span: *name_span };
+                if let Some(result) = self.step_into_global(target, &Step::Attr(&name), locals) {
                     return result;
                 }
                 let target = self.eval(target, locals)?;
-                get_attr(&target, name)
+                get_attr(&target, &name)
             }
             ExprKind::Index { target, index } => {
                 if is_global(target, locals) {
@@ -180,7 +181,7 @@ impl Evaluator<'_> {
                 let value = self.eval(operand, locals)?;
                 operators::unary(op.node, &value, operand.span)
             }
-            ExprKind::Binary { op, lhs, rhs } => self.binary(op.node, lhs, rhs, locals),
+            ExprKind::Binary { op, lhs, rhs, .. } => self.binary(*op, lhs, rhs, locals),
             ExprKind::Conditional { condition, then, otherwise } => {
                 let value = self.eval(condition, locals)?;
                 let (chosen, other) = match condition_value(&value, condition.span)? {
@@ -192,8 +193,9 @@ impl Evaluator<'_> {
                 Ok(self.unified(result, other, expr, locals)?.with_mark(value.sensitive))
             }
             ExprKind::ForList { binding, body, filter } => self.for_list(binding, body, filter.as_deref(), locals),
-            ExprKind::ForObject { binding, key, value, group, filter } => {
-                self.for_object(binding, (key, value), *group, filter.as_deref(), locals)
+            ExprKind::ForObject(for_object) => {
+                let ForObject { binding, key, value, group, filter } = &**for_object;
+                self.for_object(binding, (key, value), *group, filter.as_ref(), locals)
             }
             ExprKind::Paren(inner) => self.eval(inner, locals),
         }
@@ -239,8 +241,12 @@ impl Evaluator<'_> {
     }
 
     fn template(&self, template: &Template, locals: &mut Locals) -> EvalResult {
+        let parts = match template {
+            Template::Text(text) => return Ok(Value::string(text.to_string())),
+            Template::Parts(parts) => parts,
+        };
         let mut rendered = Rendered { out: String::new(), sensitive: false, known: true };
-        self.render(&template.parts, locals, &mut rendered)?;
+        self.render(parts, locals, &mut rendered)?;
         let value = if rendered.known { Value::string(rendered.out) } else { Value::unknown(Type::String) };
         Ok(value.with_mark(rendered.sensitive))
     }

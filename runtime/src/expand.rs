@@ -194,7 +194,7 @@ fn collect_names(expr: &Expr, out: &mut Vec<String>) {
     match &expr.kind {
         ExprKind::Name(name) => out.push(name.name.to_string()),
         ExprKind::Template(_) | ExprKind::Heredoc { .. } => {
-            expr.kind.template().into_iter().flat_map(|t| &t.parts).for_each(|p| match p {
+            expr.kind.template().into_iter().flat_map(|t| t.parts()).for_each(|p| match p {
                 TemplatePart::Interpolation(e) | TemplatePart::If(e) => visit(e),
                 TemplatePart::For(binding) => visit(&binding.collection),
                 _ => {}
@@ -232,11 +232,11 @@ fn collect_names(expr: &Expr, out: &mut Vec<String>) {
             visit(body);
             filter.iter().for_each(|f| visit(f));
         }
-        ExprKind::ForObject { binding, key, value, filter, .. } => {
-            visit(&binding.collection);
-            visit(key);
-            visit(value);
-            filter.iter().for_each(|f| visit(f));
+        ExprKind::ForObject(for_object) => {
+            visit(&for_object.binding.collection);
+            visit(&for_object.key);
+            visit(&for_object.value);
+            for_object.filter.iter().for_each(|f| visit(f));
         }
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Error => {}
     }

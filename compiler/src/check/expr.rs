@@ -26,12 +26,14 @@ impl Checker<'_> {
             ExprKind::List(items) => Type::Tuple(items.iter().map(|e| self.expr(e)).collect()),
             ExprKind::Object(items) => self.object(items),
             ExprKind::Name(name) => self.name(name),
-            ExprKind::GetAttr { target, name } => self.get_attr(target, name),
+            ExprKind::GetAttr { target, name, name_span } => {
+                self.get_attr(target, &Ident { name: name.clone(), span: *name_span })
+            }
             ExprKind::Index { target, index } => self.index(target, index),
             ExprKind::Splat { target, steps } => self.splat(target, steps),
             ExprKind::Call { function, args, expand_final } => self.call(expr, function, args, *expand_final),
             ExprKind::Unary { op, operand } => self.unary(op.node, operand),
-            ExprKind::Binary { op, lhs, rhs } => self.binary(op.node, lhs, rhs),
+            ExprKind::Binary { op, lhs, rhs, .. } => self.binary(*op, lhs, rhs),
             ExprKind::Conditional { condition, then, otherwise } => {
                 let ty = self.expr(condition);
                 self.expect_condition(condition, &ty);
@@ -46,9 +48,10 @@ impl Checker<'_> {
                 self.locals.truncate(mark);
                 Type::list(ty)
             }
-            ExprKind::ForObject { binding, key, value, group, filter } => {
+            ExprKind::ForObject(for_object) => {
+                let ForObject { binding, key, value, group, filter } = &**for_object;
                 let mark = self.for_binding(binding);
-                self.filter(filter.as_deref());
+                self.filter(filter.as_ref());
                 let key_ty = self.expr(key);
                 self.expect_type(key, &key_ty, &Type::String);
                 let value_ty = self.expr(value);
@@ -80,7 +83,7 @@ impl Checker<'_> {
     fn template(&mut self, template: &Template) -> Type {
         // Where each open `%{ for }` started binding its variables.
         let mut marks = Vec::new();
-        for part in &template.parts {
+        for part in template.parts() {
             let expr = match part {
                 TemplatePart::Interpolation(expr) => expr,
                 TemplatePart::If(condition) => {

@@ -60,10 +60,10 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
         ExprKind::Null => push_text(out, "null"),
         ExprKind::Bool(value) => push_text(out, if *value { "true" } else { "false" }),
         ExprKind::Name(name) => push_text(out, &name.name),
-        ExprKind::GetAttr { target, name } => {
+        ExprKind::GetAttr { target, name, .. } => {
             push_expr(src, out, target, base);
             push_text(out, ".");
-            push_text(out, &name.name);
+            push_text(out, name);
         }
         ExprKind::Index { target, index } => {
             push_expr(src, out, target, base);
@@ -74,9 +74,9 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
             push_text(out, op.node.as_str());
             push_expr(src, out, operand, base);
         }
-        ExprKind::Binary { op, lhs, rhs } => {
+        ExprKind::Binary { op, lhs, rhs, .. } => {
             push_expr(src, out, lhs, base);
-            push_text(out, &format!(" {} ", op.node.as_str()));
+            push_text(out, &format!(" {} ", op.as_str()));
             push_expr(src, out, rhs, base);
         }
         ExprKind::Conditional { condition, then, otherwise } => {
@@ -93,7 +93,8 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
             push_filter(src, out, filter.as_deref(), base);
             push_text(out, "]");
         }
-        ExprKind::ForObject { binding, key, value, group, filter } => {
+        ExprKind::ForObject(for_object) => {
+            let ForObject { binding, key, value, group, filter } = &**for_object;
             push_text(out, "{ for ");
             push_binding(src, out, binding, base);
             push_expr(src, out, key, base);
@@ -102,7 +103,7 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
             if *group {
                 push_text(out, "...");
             }
-            push_filter(src, out, filter.as_deref(), base);
+            push_filter(src, out, filter.as_ref(), base);
             push_text(out, " }");
         }
         ExprKind::Paren(inner) => {

@@ -414,16 +414,19 @@ pub enum ExprKind {
     Template(Template),
     /// `<<EOT` or `<<-EOT` (when `indent` is true) heredoc.
     Heredoc {
-        marker: String,
+        marker: Box<str>,
         indent: bool,
         template: Box<Template>,
     },
     List(Vec<Expr>),
     Object(Vec<ObjectItem>),
     Name(Ident),
+    /// `target.name`. (The name and its span are two fields, not an [`Ident`]: the tag
+    /// then fits beside the span, and every expression is 8 bytes smaller.)
     GetAttr {
         target: Box<Expr>,
-        name: Ident,
+        name: Name,
+        name_span: Span,
     },
     Index {
         target: Box<Expr>,
@@ -432,7 +435,7 @@ pub enum ExprKind {
     /// `target[*]` followed by attribute and index steps applied to every element.
     Splat {
         target: Box<Expr>,
-        steps: Vec<SplatStep>,
+        steps: Box<[SplatStep]>,
     },
     /// `f(a, b)`; with `expand_final`, `f(a, list...)` passes the elements of the last
     /// argument as separate arguments.
@@ -440,15 +443,18 @@ pub enum ExprKind {
     /// written often are kept small, and every expression is as large as the largest.)
     Call {
         function: Box<Ident>,
-        args: Vec<Expr>,
+        args: Box<[Expr]>,
         expand_final: bool,
     },
     Unary {
         op: Spanned<UnaryOp>,
         operand: Box<Expr>,
     },
+    /// (The operator and its span are two fields, not a `Spanned`: the tag then fits
+    /// beside them.)
     Binary {
-        op: Spanned<BinaryOp>,
+        op: BinaryOp,
+        op_span: Span,
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
@@ -463,14 +469,8 @@ pub enum ExprKind {
         body: Box<Expr>,
         filter: Option<Box<Expr>>,
     },
-    /// `{for k, v in xs : key => value if filter}`; `group` is the `...` suffix.
-    ForObject {
-        binding: Box<ForBinding>,
-        key: Box<Expr>,
-        value: Box<Expr>,
-        group: bool,
-        filter: Option<Box<Expr>>,
-    },
+    /// `{for k, v in xs : key => value if filter}`
+    ForObject(Box<ForObject>),
     Paren(Box<Expr>),
     /// Placeholder for an expression that failed to lower; a diagnostic was reported.
     Error,
@@ -488,6 +488,18 @@ impl ExprKind {
 }
 
 pub use crate::span::Spanned;
+
+/// `{for k, v in xs : key => value if filter}`: held in one allocation, not a box each,
+/// and every other expression is smaller for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForObject {
+    pub binding: ForBinding,
+    pub key: Expr,
+    pub value: Expr,
+    /// The `...` suffix: values of equal keys are grouped into lists.
+    pub group: bool,
+    pub filter: Option<Expr>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ForBinding {
@@ -535,26 +547,33 @@ impl ObjectKey {
     }
 }
 
+/// A quoted string's or a heredoc's text. Most are text alone, held without a list of
+/// parts: a string is then as small as a name.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Template {
-    /// Most templates are one literal: its part is held inline, without an allocation.
-    pub parts: TemplateParts,
+pub enum Template {
+    /// Text alone, escapes decoded: no interpolation or directive.
+    Text(Box<str>),
+    /// Literal text (adjacent literals joined), interpolations and directives: at least
+    /// one that is not literal text.
+    Parts(Box<[TemplatePart]>),
 }
-
-/// The parts of a [`Template`].
-pub type TemplateParts = smallvec::SmallVec<[TemplatePart; 1]>;
 
 impl Template {
     /// The string when the template has no interpolation or directive.
     pub fn as_literal(&self) -> Option<String> {
-        let mut out = String::new();
-        for part in &self.parts {
-            match part {
-                TemplatePart::Literal { text, .. } => out.push_str(text),
-                _ => return None,
-            }
+        match self {
+            Template::Text(text) => Some(text.to_string()),
+            Template::Parts(_) => None,
         }
-        Some(out)
+    }
+
+    /// The interpolations, directives and literal text between them; none for
+    /// [`Template::Text`], which is only text.
+    pub fn parts(&self) -> &[TemplatePart] {
+        match self {
+            Template::Text(_) => &[],
+            Template::Parts(parts) => parts,
+        }
     }
 }
 
@@ -713,7 +732,9 @@ mod sizes {
         assert_eq!(size_of::<Name>(), 8);
         assert_eq!(size_of::<Ident>(), 24);
         assert_eq!(size_of::<TemplatePart>(), 32);
-        assert_eq!(size_of::<Expr>(), 64);
-        assert_eq!(size_of::<ObjectItem>(), 96);
+        assert_eq!(size_of::<Template>(), 24);
+        assert_eq!(size_of::<ExprKind>(), 32);
+        assert_eq!(size_of::<Expr>(), 48);
+        assert_eq!(size_of::<ObjectItem>(), 80);
     }
 }

@@ -200,11 +200,11 @@ pub fn walk_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, expr: &'ast Expr) {
             visitor.visit_expr(body);
             filter.iter().for_each(|filter| visitor.visit_expr(filter));
         }
-        ExprKind::ForObject { binding, key, value, filter, .. } => {
-            visitor.visit_for_binding(binding);
-            visitor.visit_expr(key);
-            visitor.visit_expr(value);
-            filter.iter().for_each(|filter| visitor.visit_expr(filter));
+        ExprKind::ForObject(for_object) => {
+            visitor.visit_for_binding(&for_object.binding);
+            visitor.visit_expr(&for_object.key);
+            visitor.visit_expr(&for_object.value);
+            for_object.filter.iter().for_each(|filter| visitor.visit_expr(filter));
         }
     }
 }
@@ -212,7 +212,7 @@ pub fn walk_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, expr: &'ast Expr) {
 /// The interpolations of a string or heredoc, and its directives' conditions and
 /// `for` bindings.
 pub fn walk_template<'ast, V: Visitor<'ast>>(visitor: &mut V, template: &'ast Template) {
-    for part in &template.parts {
+    for part in template.parts() {
         match part {
             TemplatePart::Interpolation(inner) | TemplatePart::If(inner) => visitor.visit_expr(inner),
             TemplatePart::For(binding) => visitor.visit_for_binding(binding),

@@ -167,9 +167,9 @@ fn attribute_path(scope: &ModuleScope<'_>, expr: &Expr, locals: &Locals) -> Opti
                 scope.module.decl(&name.name).is_some() || locals.bindings().iter().any(|(n, _)| *n == name.name);
             (!declared).then(|| vec![Segment::Name(name.name.to_string())])
         }
-        ExprKind::GetAttr { target, name } => {
+        ExprKind::GetAttr { target, name, .. } => {
             let mut path = attribute_path(scope, target, locals)?;
-            path.push(Segment::Name(name.name.to_string()));
+            path.push(Segment::Name(name.to_string()));
             Some(path)
         }
         ExprKind::Index { target, index } => {

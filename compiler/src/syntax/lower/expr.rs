@@ -216,7 +216,7 @@ impl Lower<'_> {
                 _ => args.push(self.expr(part)),
             }
         }
-        ExprKind::Call { function: Box::new(name), args, expand_final }
+        ExprKind::Call { function: Box::new(name), args: args.into_boxed_slice(), expand_final }
     }
 
     fn object_item(&mut self, pair: Pair<Rule>) -> ObjectItem {
@@ -258,19 +258,19 @@ impl Lower<'_> {
 
     fn for_object(&mut self, pair: Pair<Rule>) -> ExprKind {
         let mut inner = pair.into_inner().skip(1);
-        let binding = Box::new(self.for_binding(next(&mut inner)));
-        let key = Box::new(self.expr(next(&mut inner)));
-        let value = Box::new(self.expr(next(&mut inner)));
+        let binding = self.for_binding(next(&mut inner));
+        let key = self.expr(next(&mut inner));
+        let value = self.expr(next(&mut inner));
         let mut group = false;
         let mut filter = None;
         for part in inner {
             match part.as_rule() {
                 Rule::ellipsis => group = true,
-                Rule::for_filter => filter = Some(Box::new(self.expr(nth(part, 1)))),
+                Rule::for_filter => filter = Some(self.expr(nth(part, 1))),
                 rule => unexpected_rule(rule),
             }
         }
-        ExprKind::ForObject { binding, key, value, group, filter }
+        ExprKind::ForObject(Box::new(ForObject { binding, key, value, group, filter }))
     }
 
     pub(super) fn template_string(&mut self, pair: Pair<Rule>) -> Template {
@@ -286,7 +286,7 @@ impl Lower<'_> {
                 rule => unexpected_rule(rule),
             }
         }
-        Template { parts: self.finish_template(pieces) }
+        self.finish_template(pieces)
     }
 
     /// An interpolation or a directive, with its strip markers.
@@ -319,7 +319,7 @@ impl Lower<'_> {
     /// The parts of a template: strip markers applied to the literal text beside them,
     /// adjacent literals joined, and directives checked to nest (a syntax error, E0100,
     /// for one that is not closed or closes nothing).
-    pub(super) fn finish_template(&mut self, mut pieces: Vec<Piece>) -> TemplateParts {
+    pub(super) fn finish_template(&mut self, mut pieces: Vec<Piece>) -> Template {
         for i in 0..pieces.len() {
             if pieces[i].strip_left {
                 if let Some(PiecePart::Text(text)) = i.checked_sub(1).map(|j| &mut pieces[j].part) {
@@ -335,7 +335,7 @@ impl Lower<'_> {
         // Open sections: the directive's span, whether it is a `for`, and whether an
         // `else` was seen.
         let mut open: Vec<(Span, bool, bool)> = Vec::new();
-        let mut parts = TemplateParts::with_capacity(pieces.len());
+        let mut parts = Vec::with_capacity(pieces.len());
         // The literal text since the last other part: adjacent literals are joined here,
         // and a part's text is boxed once, at its full length.
         let mut text: Option<(String, Span)> = None;
@@ -389,8 +389,11 @@ impl Lower<'_> {
             }
             parts.push(part);
         }
-        if let Some((text, span)) = text {
-            parts.push(TemplatePart::Literal { text: text.into_boxed_str(), span });
+        match text {
+            None if parts.is_empty() => return Template::Text(Box::default()),
+            Some((text, _)) if parts.is_empty() => return Template::Text(text.into_boxed_str()),
+            Some((text, span)) => parts.push(TemplatePart::Literal { text: text.into_boxed_str(), span }),
+            None => {}
         }
         for (span, is_for, _) in open {
             let (what, end) = if is_for { ("for", "endfor") } else { ("if", "endif") };
@@ -400,7 +403,7 @@ impl Lower<'_> {
                 &format!("end it with `%{{ {end} }}`"),
             );
         }
-        parts
+        Template::Parts(parts.into_boxed_slice())
     }
 
     fn template_error(&mut self, span: Span, message: &str, help: &str) {
@@ -504,8 +507,8 @@ impl Lower<'_> {
                 (_, piece) => pieces.push(piece),
             }
         }
-        let parts = self.finish_template(pieces);
-        ExprKind::Heredoc { marker, indent, template: Box::new(Template { parts }) }
+        let template = self.finish_template(pieces);
+        ExprKind::Heredoc { marker: marker.into_boxed_str(), indent, template: Box::new(template) }
     }
 
     /// One heredoc line, its newline included in the last literal part.
@@ -632,12 +635,12 @@ pub(super) fn apply_steps(mut expr: Expr, steps: Vec<(Step, Span)>) -> Expr {
         let whole = expr.span.to(step_span);
         if let ExprKind::Splat { steps, .. } = &mut expr.kind {
             match step {
-                Step::Attr(name) => steps.push(SplatStep::Attr(name)),
-                Step::Index(index) => steps.push(SplatStep::Index(index)),
+                Step::Attr(name) => push_step(steps, SplatStep::Attr(name)),
+                Step::Index(index) => push_step(steps, SplatStep::Index(index)),
                 // `a[*][*]`: a splat over the result of a splat.
                 Step::Splat => {
                     let target = Box::new(expr);
-                    expr = Expr { kind: ExprKind::Splat { target, steps: Vec::new() }, span: whole };
+                    expr = Expr { kind: ExprKind::Splat { target, steps: Box::default() }, span: whole };
                     continue;
                 }
             }
@@ -646,9 +649,9 @@ pub(super) fn apply_steps(mut expr: Expr, steps: Vec<(Step, Span)>) -> Expr {
         }
         let target = Box::new(expr);
         let kind = match step {
-            Step::Attr(name) => ExprKind::GetAttr { target, name },
+            Step::Attr(name) => ExprKind::GetAttr { target, name: name.name, name_span: name.span },
             Step::Index(index) => ExprKind::Index { target, index: Box::new(index) },
-            Step::Splat => ExprKind::Splat { target, steps: Vec::new() },
+            Step::Splat => ExprKind::Splat { target, steps: Box::default() },
         };
         expr = Expr { kind, span: whole };
     }
@@ -670,7 +673,16 @@ fn reduce(operands: &mut Vec<Expr>, operators: &mut Vec<Spanned<BinaryOp>>) {
         unexpected_rule(Rule::expr)
     };
     let span = lhs.span.to(rhs.span);
-    operands.push(Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span });
+    let (op, op_span) = (op.node, op.span);
+    operands.push(Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span });
+}
+
+/// `steps` and `step` after them. (A splat's steps are a boxed slice, so that every
+/// expression is smaller; splats are few and their steps fewer.)
+fn push_step(steps: &mut Box<[SplatStep]>, step: SplatStep) {
+    let mut grown = std::mem::take(steps).into_vec();
+    grown.push(step);
+    *steps = grown.into_boxed_slice();
 }
 
 /// `items` without spare capacity.

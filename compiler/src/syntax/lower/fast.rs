@@ -545,7 +545,7 @@ impl Lower<'_> {
         }
         c.bump(1);
         let (args, depth) = self.fast_separated(c, b')')?;
-        Ok((ExprKind::Call { function: Box::new(name), args, expand_final: false }, depth))
+        Ok((ExprKind::Call { function: Box::new(name), args: args.into_boxed_slice(), expand_final: false }, depth))
     }
 
     /// Expressions separated by commas (one may end them) up to `close`, which is
@@ -665,13 +665,8 @@ impl Lower<'_> {
         }
         let (filter, filter_depth) = self.fast_filter(c)?;
         c.expect(b'}')?;
-        let kind = ExprKind::ForObject {
-            binding: Box::new(binding),
-            key: Box::new(key),
-            value: Box::new(value),
-            group,
-            filter,
-        };
+        let filter = filter.map(|filter| *filter);
+        let kind = ExprKind::ForObject(Box::new(ForObject { binding, key, value, group, filter }));
         Ok((kind, binding_depth.max(key_depth).max(value_depth).max(filter_depth)))
     }
 
@@ -728,7 +723,7 @@ impl Lower<'_> {
             }
         }
         c.bump(at + 1 - c.pos);
-        Ok((Template { parts: self.finish_template(pieces) }, depth))
+        Ok((self.finish_template(pieces), depth))
     }
 }
 
