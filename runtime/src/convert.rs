@@ -95,7 +95,7 @@ fn convert_all(items: &[Value], ty: &Type) -> Result<Vec<Value>, ConvertError> {
 
 fn to_string(value: &Value) -> Result<String, ConvertError> {
     match &value.kind {
-        Kind::String(s) => Ok(s.clone()),
+        Kind::String(s) => Ok(s.to_string()),
         Kind::Number(n) => Ok(format_number(*n)),
         Kind::Bool(b) => Ok(b.to_string()),
         _ => Err(fail(format!("cannot convert a {} to string", value.type_name()))),
@@ -116,8 +116,8 @@ fn to_number(value: &Value) -> Result<f64, ConvertError> {
 fn to_bool(value: &Value) -> Result<bool, ConvertError> {
     match &value.kind {
         Kind::Bool(b) => Ok(*b),
-        Kind::String(s) if s == "true" => Ok(true),
-        Kind::String(s) if s == "false" => Ok(false),
+        Kind::String(s) if &**s == "true" => Ok(true),
+        Kind::String(s) if &**s == "false" => Ok(false),
         Kind::String(s) => {
             Err(fail(format!("cannot convert {} to bool; only \"true\" and \"false\" do", crate::value::quote(s))))
         }

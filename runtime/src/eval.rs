@@ -386,7 +386,7 @@ impl Evaluator<'_> {
         let elements: Vec<Value> = match &value.kind {
             Kind::Unknown(_) => return Ok(Value::unknown(Type::list(Type::Any)).with_mark(value.sensitive)),
             Kind::Null => Vec::new(),
-            Kind::List(items) | Kind::Set(items) => items.clone(),
+            Kind::List(items) | Kind::Set(items) => items.to_vec(),
             // Instances of a declaration repeated over strings form a map; a splat
             // takes its values, as the checker types it.
             Kind::Map(entries) => entries.values().cloned().collect(),
@@ -525,7 +525,9 @@ impl Evaluator<'_> {
                 }
                 std::collections::btree_map::Entry::Occupied(mut slot) if group => {
                     if let Kind::List(items) = &mut slot.get_mut().kind {
-                        items.push(value);
+                        let mut grown = std::mem::take(items).into_vec();
+                        grown.push(value);
+                        *items = grown.into_boxed_slice();
                     }
                 }
                 std::collections::btree_map::Entry::Vacant(slot) => {
@@ -548,7 +550,7 @@ impl Evaluator<'_> {
 
 fn key_string(key: &Value) -> Option<String> {
     match &key.kind {
-        Kind::String(s) => Some(s.clone()),
+        Kind::String(s) => Some(s.to_string()),
         Kind::Number(_) | Kind::Bool(_) => Some(key.unmarked_deep().to_string()),
         _ => None,
     }

@@ -132,7 +132,7 @@ fn explicit_key(
 ) -> Result<InstanceKey, Diagnostic> {
     let value = scope.evaluator().eval(key_expr, &mut Locals::with(bindings.to_vec()))?;
     match &value.kind {
-        Kind::String(s) => Ok(InstanceKey::Name(s.clone())),
+        Kind::String(s) => Ok(InstanceKey::Name(s.to_string())),
         Kind::Number(_) | Kind::Bool(_) => Ok(InstanceKey::Name(value.unmarked_deep().to_string())),
         Kind::Unknown(_) => Err(unknown(scope, key_expr, "the instance key")),
         _ => Err(crate::eval::invalid_value(
@@ -236,7 +236,7 @@ fn collect_names(expr: &Expr, out: &mut Vec<String>) {
             visit(&for_object.binding.collection);
             visit(&for_object.key);
             visit(&for_object.value);
-            for_object.filter.iter().for_each(|f| visit(f));
+            for_object.filter.iter().for_each(&mut visit);
         }
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Error => {}
     }

@@ -329,14 +329,15 @@ pub(crate) fn fill_optional_defaults(
                 .map(|(k, v)| Ok((k, fill_optional_defaults(v, element, eval)?)))
                 .collect::<Result<_, Diagnostic>>()?,
         ),
-        (Kind::List(items), TypeExprKind::List(element)) => {
-            Value::list(items.into_iter().map(|v| fill_optional_defaults(v, element, eval)).collect::<Result<_, _>>()?)
-        }
-        (Kind::Set(items), TypeExprKind::Set(element)) => {
-            Value::set(items.into_iter().map(|v| fill_optional_defaults(v, element, eval)).collect::<Result<_, _>>()?)
-        }
+        (Kind::List(items), TypeExprKind::List(element)) => Value::list(
+            items.into_vec().into_iter().map(|v| fill_optional_defaults(v, element, eval)).collect::<Result<_, _>>()?,
+        ),
+        (Kind::Set(items), TypeExprKind::Set(element)) => Value::set(
+            items.into_vec().into_iter().map(|v| fill_optional_defaults(v, element, eval)).collect::<Result<_, _>>()?,
+        ),
         (Kind::List(items), TypeExprKind::Tuple(elements)) => Value::list(
             items
+                .into_vec()
                 .into_iter()
                 .zip(elements)
                 .map(|(v, element)| fill_optional_defaults(v, element, eval))

@@ -73,7 +73,7 @@ struct Context<'a> {
 fn validate_value(context: &Context<'_>, value: &Value, secret: bool, found: &mut Vec<Invalid>) {
     let secret = secret || value.sensitive;
     let (subject, shown) = match &value.kind {
-        Kind::String(text) => (Subject::Text(text), Some(text.clone())),
+        Kind::String(text) => (Subject::Text(text), Some(text.to_string())),
         Kind::Number(number) => (Subject::Number(*number), Some(format_number(*number))),
         Kind::List(items) | Kind::Set(items) if context.validator.checks_elements() => {
             return items.iter().for_each(|item| validate_value(context, item, secret, found));

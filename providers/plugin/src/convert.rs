@@ -29,7 +29,7 @@ pub fn to_plugin(value: &Value) -> Result<PluginValue, String> {
         Kind::Number(n) => PluginValue::Number(
             serde_json::Number::from_f64(*n).ok_or_else(|| format!("{n} is not a number a plugin can take"))?,
         ),
-        Kind::String(text) => PluginValue::String(text.clone()),
+        Kind::String(text) => PluginValue::String(text.to_string()),
         Kind::List(items) | Kind::Set(items) => {
             PluginValue::List(items.iter().map(to_plugin).collect::<Result<_, _>>()?)
         }

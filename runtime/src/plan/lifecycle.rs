@@ -176,7 +176,7 @@ fn attribute_path(scope: &ModuleScope<'_>, expr: &Expr, locals: &Locals) -> Opti
             let mut path = attribute_path(scope, target, locals)?;
             let key = scope.evaluator().eval(index, &mut Locals::with(locals.bindings().to_vec())).ok()?;
             match &key.kind {
-                Kind::String(s) => path.push(Segment::Name(s.clone())),
+                Kind::String(s) => path.push(Segment::Name(s.to_string())),
                 Kind::Number(n) if n.fract() == 0.0 && *n >= 0.0 => path.push(Segment::Index(*n as usize)),
                 _ => return None,
             }

@@ -276,7 +276,7 @@ fn bad_provider_reference(value: &Expr) -> Diagnostic {
 /// An instance key from a value: a whole number or a string.
 pub(super) fn instance_key(value: &Value) -> Option<InstanceKey> {
     match &value.kind {
-        Kind::String(s) => Some(InstanceKey::Name(s.clone())),
+        Kind::String(s) => Some(InstanceKey::Name(s.to_string())),
         Kind::Number(n) if n.fract() == 0.0 && *n >= 0.0 => Some(InstanceKey::Index(*n as u64)),
         _ => None,
     }

@@ -121,7 +121,7 @@ pub(super) fn evaluate_body(
                 }
                 let value = if block_schema.repeated {
                     let mut all = match attributes.remove(&block.name.name).map(|v| v.kind) {
-                        Some(Kind::List(items)) => items,
+                        Some(Kind::List(items)) => items.into_vec(),
                         _ => Vec::new(),
                     };
                     all.extend(objects);

@@ -7,7 +7,7 @@ use infra_runtime::{Kind, Value};
 /// Argument `i` as a string; numbers and bools convert, as the checker allows.
 pub(crate) fn string(args: &[Value], i: usize) -> Result<String, FunctionError> {
     match args.get(i).map(|v| &v.kind) {
-        Some(Kind::String(s)) => Ok(s.clone()),
+        Some(Kind::String(s)) => Ok(s.to_string()),
         Some(Kind::Number(n)) => Ok(format_number(*n)),
         Some(Kind::Bool(b)) => Ok(b.to_string()),
         _ => Err(wrong(args, i, "a string")),

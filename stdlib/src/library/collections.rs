@@ -83,7 +83,7 @@ fn same_kind(original: &Value, items: Vec<Value>) -> Value {
 /// An element as a string, converting numbers and bools as `list(string)` would.
 fn string_of(item: &Value) -> Option<String> {
     match &item.kind {
-        Kind::String(s) => Some(s.clone()),
+        Kind::String(s) => Some(s.to_string()),
         Kind::Number(n) => Some(format_number(*n)),
         Kind::Bool(b) => Some(b.to_string()),
         _ => None,
@@ -105,8 +105,8 @@ fn bool_of(item: &Value) -> Option<Option<bool>> {
     match &item.kind {
         Kind::Null => Some(None),
         Kind::Bool(b) => Some(Some(*b)),
-        Kind::String(s) if s == "true" => Some(Some(true)),
-        Kind::String(s) if s == "false" => Some(Some(false)),
+        Kind::String(s) if &**s == "true" => Some(Some(true)),
+        Kind::String(s) if &**s == "false" => Some(Some(false)),
         _ => None,
     }
 }

@@ -195,7 +195,7 @@ fn to_yaml(value: &Value) -> Yaml {
         Kind::Null | Kind::Unknown(_) => Yaml::Real("null".to_string()),
         Kind::Bool(b) => Yaml::Boolean(*b),
         Kind::Number(n) => whole_i64(*n).map_or_else(|| Yaml::Real(format_number(*n)), Yaml::Integer),
-        Kind::String(s) => Yaml::String(s.clone()),
+        Kind::String(s) => Yaml::String(s.to_string()),
         Kind::List(items) | Kind::Set(items) => Yaml::Array(items.iter().map(to_yaml).collect()),
         Kind::Map(entries) => {
             Yaml::Hash(entries.iter().map(|(k, v)| (Yaml::String(k.to_string()), to_yaml(v))).collect())

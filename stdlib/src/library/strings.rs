@@ -200,7 +200,7 @@ fn format_one(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionError> {
         // Terraform ignores the width and flags of `%t`.
         't' => match &value.kind {
             Kind::Bool(b) => Ok(b.to_string()),
-            Kind::String(s) if s == "true" || s == "false" => Ok(s.clone()),
+            Kind::String(s) if &**s == "true" || &**s == "false" => Ok(s.to_string()),
             _ => Err(unsupported(verb, value, "a bool")),
         },
         'd' | 'b' | 'o' | 'x' | 'X' => format_integer(verb, value),
@@ -215,7 +215,7 @@ fn is_primitive(value: &Value) -> bool {
 /// A string, number or bool as text, the way the language converts it to a string.
 fn primitive_string(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionError> {
     match &value.kind {
-        Kind::String(s) => Ok(s.clone()),
+        Kind::String(s) => Ok(s.to_string()),
         Kind::Number(n) => Ok(format_number(*n)),
         Kind::Bool(b) => Ok(b.to_string()),
         _ => Err(unsupported(verb, value, "a string").with_help("%v formats lists and objects as JSON")),
@@ -363,7 +363,7 @@ fn to_json(value: &Value) -> serde_json::Value {
         Kind::Bool(b) => Json::Bool(*b),
         Kind::Number(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => Json::from(*n as i64),
         Kind::Number(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
-        Kind::String(s) => Json::String(s.clone()),
+        Kind::String(s) => Json::String(s.to_string()),
         Kind::List(items) | Kind::Set(items) => Json::Array(items.iter().map(to_json).collect()),
         Kind::Map(entries) => Json::Object(entries.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect()),
     }
@@ -379,7 +379,7 @@ fn join(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let mut parts = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let part = match &item.kind {
-            Kind::String(s) => s.clone(),
+            Kind::String(s) => s.to_string(),
             Kind::Number(n) => format_number(*n),
             Kind::Bool(b) => b.to_string(),
             Kind::Null => {

@@ -553,7 +553,7 @@ fn string_map(value: &Value, name: &str) -> ProviderResult<Vec<(String, String)>
 /// A value as text: strings as they are, numbers and booleans as the language writes them.
 fn text(value: &Value) -> Option<String> {
     match &value.kind {
-        Kind::String(s) => Some(s.clone()),
+        Kind::String(s) => Some(s.to_string()),
         Kind::Number(n) => Some(format_number(*n)),
         Kind::Bool(b) => Some(b.to_string()),
         _ => None,
