@@ -242,7 +242,7 @@ impl Evaluator<'_> {
 
     fn template(&self, template: &Template, locals: &mut Locals) -> EvalResult {
         let parts = match template {
-            Template::Text(text) => return Ok(Value::string(text.to_string())),
+            Template::Text(text) => return Ok(Value::shared_string(text)),
             Template::Parts(parts) => parts,
         };
         let mut rendered = Rendered { out: String::new(), sensitive: false, known: true };

@@ -5,6 +5,7 @@
 
 pub use crate::name::Name;
 use crate::span::{FileId, Span};
+pub use ecow::EcoString;
 
 /// An identifier with its span.
 #[derive(Clone, Debug, PartialEq)]
@@ -548,11 +549,13 @@ impl ObjectKey {
 }
 
 /// A quoted string's or a heredoc's text. Most are text alone, held without a list of
-/// parts: a string is then as small as a name.
+/// parts.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Template {
-    /// Text alone, escapes decoded: no interpolation or directive.
-    Text(Box<str>),
+    /// Text alone, escapes decoded: no interpolation or directive. (An `EcoString`: up to
+    /// 15 bytes inline, longer ones shared, so the value it evaluates to is the same
+    /// text, not a copy.)
+    Text(EcoString),
     /// Literal text (adjacent literals joined), interpolations and directives: at least
     /// one that is not literal text.
     Parts(Box<[TemplatePart]>),

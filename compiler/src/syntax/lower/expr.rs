@@ -390,8 +390,8 @@ impl Lower<'_> {
             parts.push(part);
         }
         match text {
-            None if parts.is_empty() => return Template::Text(Box::default()),
-            Some((text, _)) if parts.is_empty() => return Template::Text(text.into_boxed_str()),
+            None if parts.is_empty() => return Template::Text(EcoString::new()),
+            Some((text, _)) if parts.is_empty() => return Template::Text(EcoString::from(text)),
             Some((text, span)) => parts.push(TemplatePart::Literal { text: text.into_boxed_str(), span }),
             None => {}
         }
