@@ -494,6 +494,8 @@ impl Evaluator<'_> {
         locals: &mut Locals,
     ) -> EvalResult {
         let mut out: BTreeMap<String, Value> = BTreeMap::new();
+        // With `...`, each key's values, made lists once every element is seen.
+        let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         let mut known = true;
         // A key built from a sensitive value marks the whole object (see `object`).
         let mut keyed_by_secret = false;
@@ -519,17 +521,11 @@ impl Evaluator<'_> {
                 ));
             };
             let value = this.eval(value_expr, locals)?;
+            if group {
+                grouped.entry(key).or_default().push(value);
+                return Ok(());
+            }
             match out.entry(key) {
-                std::collections::btree_map::Entry::Vacant(slot) if group => {
-                    slot.insert(Value::list(vec![value]));
-                }
-                std::collections::btree_map::Entry::Occupied(mut slot) if group => {
-                    if let Kind::List(items) = &mut slot.get_mut().kind {
-                        let mut grown = std::mem::take(items).into_vec();
-                        grown.push(value);
-                        *items = grown.into_boxed_slice();
-                    }
-                }
                 std::collections::btree_map::Entry::Vacant(slot) => {
                     slot.insert(value);
                 }
@@ -541,6 +537,7 @@ impl Evaluator<'_> {
             }
             Ok(())
         })?;
+        out.extend(grouped.into_iter().map(|(key, values)| (key, Value::list(values))));
         match outcome {
             Some(sensitive) if known => Ok(Value::map(out).with_mark(sensitive || keyed_by_secret)),
             _ => Ok(Value::unknown(Type::map(Type::Any)).with_mark(keyed_by_secret)),

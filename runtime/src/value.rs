@@ -81,8 +81,14 @@ impl Value {
 
     /// A string, in Unicode normal form C: Terraform normalises every string, so
     /// `"e\u0301" == "\u00e9"` holds and both hash alike.
-    pub fn string(value: impl Into<String>) -> Value {
-        Value::plain(Kind::String(EcoString::from(nfc(value.into()))))
+    pub fn string(value: impl AsRef<str>) -> Value {
+        let text = value.as_ref();
+        // Made from the text itself: no `String` between, which for text of 15 bytes or
+        // less (held inline) would be an allocation for nothing.
+        if is_nfc(text) {
+            return Value::plain(Kind::String(EcoString::from(text)));
+        }
+        Value::plain(Kind::String(EcoString::from(nfc(text.to_string()))))
     }
 
     /// The string `text`, sharing it when it is already in normal form C, as a
