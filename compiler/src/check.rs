@@ -71,7 +71,8 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
         plugin::module_plugins(module, diagnostics);
         let mut checker = Checker::new(modules, module, schemas);
         let items: Vec<(ItemId, &Item)> = module.items().collect();
-        match crate::workers(items.len(), ITEMS_PER_CHECKER) {
+        let bytes = items.iter().map(|(_, item)| item.span().len()).sum();
+        match crate::workers(bytes, BYTES_PER_CHECKER) {
             1 => checker.check_items(&items),
             workers => checker.check_items_parallel(&items, workers),
         }
@@ -83,9 +84,12 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
     tables
 }
 
-/// Each checking thread gets at least this many items, so smaller modules are checked on
-/// one thread (see `BYTES_PER_PARSER` in `syntax/parser.rs` for why).
-const ITEMS_PER_CHECKER: usize = 8192;
+/// Each checking thread gets at least this many bytes of items, so modules under twice
+/// it are checked on one thread, as files are parsed (see `BYTES_PER_PARSER` in
+/// `syntax/parser.rs` for why). Weighed in bytes rather than items: ten thousand
+/// resources of thirty attributes take a tenth of a second to check, ten thousand of one
+/// a few milliseconds.
+const BYTES_PER_CHECKER: usize = 512 * 1024;
 
 /// The root module may have one `state` block; called modules none. The one block is
 /// checked as [`state_block`] says.

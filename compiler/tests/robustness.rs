@@ -126,16 +126,18 @@ fn a_large_file_parses_in_order_with_every_error() {
     assert_eq!(errors, broken.iter().map(|&at| ("E0100".to_string(), at)).collect::<Vec<_>>());
 }
 
-/// Modules of over 16,384 items are checked on several threads, a run of items each: a
-/// type error found through a declaration in another run, a name missing, mutual
+/// Modules of over a megabyte of items are checked on several threads, a run of items
+/// each: a type error found through a declaration in another run, a name missing, mutual
 /// recursion split between runs and an unused declaration are all still reported, once.
 #[test]
 fn a_large_module_reports_across_its_parts() {
     const N: usize = 12000;
-    const { assert!(N + N / 2 > 16384, "large enough to be split") };
+    // Each number is padded, so the module is over twice the 512 KB a checking thread
+    // takes at least.
+    const PAD: &str = " + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0";
     let mut text = String::from("fn first(x: number): number = last(x)\n");
     for k in 0..N {
-        let value = if k < N / 2 { format!("v{} + 1", N - 1 - k) } else { k.to_string() };
+        let value = if k < N / 2 { format!("v{} + 1{PAD}", N - 1 - k) } else { format!("{k}{PAD}") };
         let value = match k {
             k if k == N - 1 - 100 => "\"text\"".to_string(),
             9000 => "missing_name".to_string(),
@@ -147,6 +149,7 @@ fn a_large_module_reports_across_its_parts() {
         }
     }
     text.push_str("fn last(x: number): number = first(x)\noutput f = first(1)\n");
+    assert!(text.len() > 2 * 512 * 1024, "large enough to be split");
     let mut loader = infra_compiler::MemoryLoader::new();
     loader.insert("big/main.infra", text.clone());
     let analysis = analyze(std::path::Path::new("big"), &loader, infra_stdlib::builtin());
@@ -160,12 +163,12 @@ fn a_large_module_reports_across_its_parts() {
         })
         .collect();
     let expected = [
-        ("E0202", "fn first(x: number): number = last(x)"),
-        ("W0001", "let v7 = v11992 + 1"),
-        ("E0301", "let v100 = v11899 + 1"),
-        ("E0201", "let v9000 = missing_name"),
+        ("E0202", "fn first(x: number): number = last(x)".to_string()),
+        ("W0001", format!("let v7 = v11992 + 1{PAD}")),
+        ("E0301", format!("let v100 = v11899 + 1{PAD}")),
+        ("E0201", "let v9000 = missing_name".to_string()),
     ];
-    assert_eq!(found, expected.map(|(code, line)| (code.to_string(), line.to_string())));
+    assert_eq!(found, expected.map(|(code, line)| (code.to_string(), line)));
 }
 
 const SEED_PROGRAM: &str = r#"

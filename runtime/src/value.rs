@@ -177,14 +177,11 @@ impl Value {
 
     /// Whether this value and everything inside it is known.
     pub fn is_wholly_known(&self) -> bool {
-        self.is_known() && self.children().all(Value::is_wholly_known)
-    }
-
-    fn children(&self) -> Box<dyn Iterator<Item = &Value> + '_> {
         match &self.kind {
-            Kind::List(items) | Kind::Set(items) => Box::new(items.iter()),
-            Kind::Map(entries) => Box::new(entries.values()),
-            _ => Box::new(std::iter::empty()),
+            Kind::Unknown(_) => false,
+            Kind::List(items) | Kind::Set(items) => items.iter().all(Value::is_wholly_known),
+            Kind::Map(entries) => entries.values().all(Value::is_wholly_known),
+            _ => true,
         }
     }
 

@@ -230,14 +230,14 @@ impl ValueMap {
         if !entries.is_sorted_by(|(a, _), (b, _)| a < b) {
             // A stable sort keeps equal keys in order: the last of each is kept.
             entries.sort_by(|(a, _), (b, _)| a.cmp(b));
-            let mut deduped: Vec<Entry> = Vec::with_capacity(entries.len());
-            for entry in entries {
-                match deduped.last_mut() {
-                    Some(last) if last.0 == entry.0 => *last = entry,
-                    _ => deduped.push(entry),
+            // Of a run of equal keys the first place is kept, holding the last value.
+            entries.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(later, kept);
                 }
-            }
-            entries = deduped;
+                same
+            });
         }
         // Maps are mostly read once built (a state's attributes, an evaluated object):
         // the room a growing vector kept (up to half of it) is given back.
