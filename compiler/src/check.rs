@@ -85,11 +85,12 @@ pub fn check_modules(modules: &[Module], schemas: &dyn Schemas, diagnostics: &mu
 }
 
 /// Each checking thread gets at least this many bytes of items, so modules under twice
-/// it are checked on one thread, as files are parsed (see `BYTES_PER_PARSER` in
-/// `syntax/parser.rs` for why). Weighed in bytes rather than items: ten thousand
-/// resources of thirty attributes take a tenth of a second to check, ten thousand of one
-/// a few milliseconds.
-const BYTES_PER_CHECKER: usize = 512 * 1024;
+/// it are checked on one thread. Weighed in bytes rather than items: ten thousand
+/// resources of thirty attributes (13 MB) take a tenth of a second to check, ten thousand
+/// of one a few milliseconds. A second thread's allocations cost a few megabytes of peak
+/// memory for the rest of the run (see `BYTES_PER_PARSER` in `syntax/parser.rs`), which
+/// only a large module's time repays.
+const BYTES_PER_CHECKER: usize = 4 * 1024 * 1024;
 
 /// The root module may have one `state` block; called modules none. The one block is
 /// checked as [`state_block`] says.

@@ -126,18 +126,19 @@ fn a_large_file_parses_in_order_with_every_error() {
     assert_eq!(errors, broken.iter().map(|&at| ("E0100".to_string(), at)).collect::<Vec<_>>());
 }
 
-/// Modules of over a megabyte of items are checked on several threads, a run of items
+/// Modules of over 8 MiB of items are checked on several threads, a run of items
 /// each: a type error found through a declaration in another run, a name missing, mutual
 /// recursion split between runs and an unused declaration are all still reported, once.
 #[test]
 fn a_large_module_reports_across_its_parts() {
     const N: usize = 12000;
-    // Each number is padded, so the module is over twice the 512 KB a checking thread
+    // Each number is padded, so the module is over twice the 4 MiB a checking thread
     // takes at least.
-    const PAD: &str = " + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0 + 0";
+    let pad = format!(" + length(\"{}\")", "x".repeat(720));
+    let pad = pad.as_str();
     let mut text = String::from("fn first(x: number): number = last(x)\n");
     for k in 0..N {
-        let value = if k < N / 2 { format!("v{} + 1{PAD}", N - 1 - k) } else { format!("{k}{PAD}") };
+        let value = if k < N / 2 { format!("v{} + 1{pad}", N - 1 - k) } else { format!("{k}{pad}") };
         let value = match k {
             k if k == N - 1 - 100 => "\"text\"".to_string(),
             9000 => "missing_name".to_string(),
@@ -149,7 +150,7 @@ fn a_large_module_reports_across_its_parts() {
         }
     }
     text.push_str("fn last(x: number): number = first(x)\noutput f = first(1)\n");
-    assert!(text.len() > 2 * 512 * 1024, "large enough to be split");
+    assert!(text.len() > 2 * 4 * 1024 * 1024, "large enough to be split");
     let mut loader = infra_compiler::MemoryLoader::new();
     loader.insert("big/main.infra", text.clone());
     let analysis = analyze(std::path::Path::new("big"), &loader, infra_stdlib::builtin());
@@ -164,8 +165,8 @@ fn a_large_module_reports_across_its_parts() {
         .collect();
     let expected = [
         ("E0202", "fn first(x: number): number = last(x)".to_string()),
-        ("W0001", format!("let v7 = v11992 + 1{PAD}")),
-        ("E0301", format!("let v100 = v11899 + 1{PAD}")),
+        ("W0001", format!("let v7 = v11992 + 1{pad}")),
+        ("E0301", format!("let v100 = v11899 + 1{pad}")),
         ("E0201", "let v9000 = missing_name".to_string()),
     ];
     assert_eq!(found, expected.map(|(code, line)| (code.to_string(), line)));
