@@ -251,9 +251,9 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        if let Some(base) = SHARED.with(|shared| shared.borrow().as_ref().map(|shared| shared.items.len())) {
+        if on_stack(ITEMS, |stack| stack.len()).is_some() {
             let read = std::iter::from_fn(|| seq.next_element::<ParsedValue>().transpose());
-            return stacked(base, read, |shared| &mut shared.items, |ParsedValue(item)| item).map(Value::list);
+            return stacked(ITEMS, read, |ParsedValue(item)| item).map(Value::list);
         }
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(ParsedValue(item)) = seq.next_element()? {
@@ -270,20 +270,15 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
 
 /// The entries of a JSON object; of duplicate keys the last wins, as in a tree.
 fn entries<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Attributes, A::Error> {
-    let entries = match SHARED.with(|shared| shared.borrow().as_ref().map(|shared| shared.entries.len())) {
-        Some(base) => {
-            let read = std::iter::from_fn(|| map.next_entry::<Key, ParsedValue>().transpose());
-            let entries =
-                stacked(base, read, |shared| &mut shared.entries, |(Key(key), ParsedValue(value))| (key, value));
-            entries?
+    let entries = if on_stack(ENTRIES, |stack| stack.len()).is_some() {
+        let read = std::iter::from_fn(|| map.next_entry::<Key, ParsedValue>().transpose());
+        stacked(ENTRIES, read, |(Key(key), ParsedValue(value))| (key, value))?
+    } else {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some((Key(key), ParsedValue(value))) = map.next_entry::<Key, ParsedValue>()? {
+            entries.push((key, value));
         }
-        None => {
-            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-            while let Some((Key(key), ParsedValue(value))) = map.next_entry::<Key, ParsedValue>()? {
-                entries.push((key, value));
-            }
-            entries
-        }
+        entries
     };
     let map = Attributes::from_entries(entries);
     Ok(SHARED.with(|shared| match shared.borrow_mut().as_mut() {
@@ -292,38 +287,40 @@ fn entries<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Attributes, 
     }))
 }
 
+/// Which of the reader's stacks: each object's entries, or each list's items.
+type Stack<T> = fn(&mut Shared) -> &mut Vec<T>;
+const ENTRIES: Stack<(Name, Value)> = |shared| &mut shared.entries;
+const ITEMS: Stack<Value> = |shared| &mut shared.items;
+
+/// `f` on one of the stacks of the document being read; `None` outside
+/// [`with_shared_values`].
+fn on_stack<T, U>(stack: Stack<T>, f: impl FnOnce(&mut Vec<T>) -> U) -> Option<U> {
+    SHARED.with(|shared| shared.borrow_mut().as_mut().map(|shared| f(stack(shared))))
+}
+
 /// The elements `read` gives (an object's entries or a list's items, each made by
-/// `make`), gathered on the reader's stack (`stack`, `base` long when they start) and
-/// moved off it into a vector of their exact size. Elements read nested ones onto the
-/// same stack and take them off before the next, so the stack is back at `base` after.
+/// `make`), gathered on `stack` and moved off it into a vector of their exact size.
+/// Elements read nested ones onto the same stack and take them off before the next, so
+/// the stack is back where it started after.
 fn stacked<T, R, E>(
-    base: usize,
+    stack: Stack<T>,
     read: impl Iterator<Item = Result<R, E>>,
-    stack: fn(&mut Shared) -> &mut Vec<T>,
     make: impl Fn(R) -> T,
 ) -> Result<Vec<T>, E> {
-    let with_stack = |f: &mut dyn FnMut(&mut Vec<T>)| {
-        SHARED.with(|shared| {
-            if let Some(shared) = shared.borrow_mut().as_mut() {
-                f(stack(shared));
-            }
-        })
-    };
+    let base = on_stack(stack, |stack| stack.len()).unwrap_or(0);
     for element in read {
         match element {
             Ok(element) => {
-                let mut element = Some(make(element));
-                with_stack(&mut |stack| stack.extend(element.take()));
+                let element = make(element);
+                on_stack(stack, |stack| stack.push(element));
             }
             Err(error) => {
-                with_stack(&mut |stack| stack.truncate(base));
+                on_stack(stack, |stack| stack.truncate(base));
                 return Err(error);
             }
         }
     }
-    let mut elements = Vec::new();
-    with_stack(&mut |stack| elements = stack.drain(base..).collect());
-    Ok(elements)
+    Ok(on_stack(stack, |stack| stack.drain(base..).collect()).unwrap_or_default())
 }
 
 impl<'de> Deserialize<'de> for ParsedValue {
