@@ -30,7 +30,7 @@ use std::path::Path;
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use loader::{FsLoader, Loader, MemoryLoader};
 pub use schema::Schemas;
-pub use span::{FileId, SourceMap, Span};
+pub use span::{FileId, Offsets, SourceMap, Span};
 
 /// How many threads to share `amount` of work among, when each must get at least
 /// `per_thread` of it: 1 below twice that, at most one per core.

@@ -178,7 +178,7 @@ impl Walk {
             ExprKind::Object(items) => {
                 for item in items {
                     self.inside(span, item.span(), "object item");
-                    self.inside(item.span(), item.key.span(), "object key");
+                    self.inside(item.span(), item.key_span(), "object key");
                     self.expr(item.span(), &item.value);
                 }
             }

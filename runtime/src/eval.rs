@@ -361,7 +361,7 @@ impl Evaluator<'_> {
         let mut keyed_by_secret = false;
         for item in items {
             let key = match &item.key {
-                ObjectKey::Ident(ident) => ident.name.clone(),
+                ObjectKey::Ident { name, .. } => name.clone(),
                 ObjectKey::Expr(expr) => {
                     let key = self.eval(expr, locals)?;
                     keyed_by_secret |= key.contains_sensitive();

@@ -121,7 +121,7 @@ impl Checker<'_> {
         let mut literal_keys = true;
         for item in items {
             let key = match &item.key {
-                ObjectKey::Ident(ident) => Some(ident.clone()),
+                ObjectKey::Ident { .. } => item.key_ident(),
                 ObjectKey::Expr(expr) => {
                     let ty = self.expr(expr);
                     self.expect_type(expr, &ty, &Type::String);

@@ -259,17 +259,20 @@ fn object_entries(src: &Source, items: &[ObjectItem], indent: usize) -> Vec<Entr
 
 fn object_item(src: &Source, item: &ObjectItem, indent: usize) -> Entry {
     let (start, end) = src.range(item.span());
-    let children = [src.range(item.key.span()), src.range(item.value.span)];
+    let children = [src.range(item.key_span()), src.range(item.value.span)];
     if !src.comments_covered(start, end, &children) {
         return Entry { start, end, rendered: Rendered::Text(src.verbatim(start, end, indent)) };
     }
     let key = match &item.key {
-        ObjectKey::Ident(ident) => ident.name.to_string(),
+        ObjectKey::Ident { name, .. } => name.to_string(),
         ObjectKey::Expr(key) => expr(src, key, indent),
     };
-    let separator = if item.colon { ": " } else { " = " };
+    // Between the key and the value there is only the separator and spaces: a comment
+    // there would have kept the item as written, above.
+    let colon = src.text[children[0].1..children[1].0].trim() == ":";
+    let separator = if colon { ": " } else { " = " };
     let value = expr(src, &item.value, last_line_indent(&key, indent));
-    let rendered = if item.colon || key.contains('\n') {
+    let rendered = if colon || key.contains('\n') {
         Rendered::Text(key + separator + &value)
     } else {
         Rendered::assign(key, value)

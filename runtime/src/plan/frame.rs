@@ -307,7 +307,7 @@ pub(super) fn display_frame(prefix: &Address) -> String {
 
 fn object_key_name(key: &ObjectKey) -> Option<String> {
     match key {
-        ObjectKey::Ident(name) => Some(name.name.to_string()),
+        ObjectKey::Ident { name, .. } => Some(name.to_string()),
         ObjectKey::Expr(expr) => match &expr.kind {
             ExprKind::Template(template) => template.as_literal(),
             _ => None,

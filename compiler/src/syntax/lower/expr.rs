@@ -223,13 +223,14 @@ impl Lower<'_> {
         let mut inner = pair.into_inner();
         let key_pair = next(&mut inner);
         let key = match key_pair.as_rule() {
-            Rule::name => ObjectKey::Ident(self.ident(key_pair)),
+            Rule::name => ObjectKey::ident(self.ident(key_pair)),
             Rule::template_string | Rule::paren => ObjectKey::Expr(Box::new(self.primary(key_pair))),
             rule => unexpected_rule(rule),
         };
-        let colon = next(&mut inner).as_rule() == Rule::object_colon;
+        // The separator, `=` or `:`.
+        next(&mut inner);
         let value = self.expr(next(&mut inner));
-        ObjectItem { key, value, colon }
+        ObjectItem { key, value }
     }
 
     fn for_binding(&mut self, pair: Pair<Rule>) -> ForBinding {

@@ -592,17 +592,15 @@ impl Lower<'_> {
                     depth = depth.max(key_depth);
                     ObjectKey::Expr(Box::new(key))
                 }
-                _ => ObjectKey::Ident(self.fast_name(c)?),
+                _ => ObjectKey::ident(self.fast_name(c)?),
             };
-            let colon = match c.peek() {
-                Some(b':') => true,
-                Some(b'=') => false,
-                _ => return Err(Declined),
-            };
+            if !matches!(c.peek(), Some(b':' | b'=')) {
+                return Err(Declined);
+            }
             c.bump(1);
             let (value, value_depth) = self.fast_expr(c)?;
             depth = depth.max(value_depth);
-            items.push(ObjectItem { key, value, colon });
+            items.push(ObjectItem { key, value });
             if c.at(b',') {
                 c.bump(1);
             }
