@@ -146,7 +146,8 @@ impl Value {
         self.sensitive
             || match &self.kind {
                 Kind::List(items) | Kind::Set(items) => items.iter().any(Value::contains_sensitive),
-                Kind::Map(entries) => entries.values().any(Value::contains_sensitive),
+                // Found when the map was made (see `ValueMap`), not walked again.
+                Kind::Map(entries) => entries.contains_sensitive(),
                 _ => false,
             }
     }
@@ -180,7 +181,7 @@ impl Value {
         match &self.kind {
             Kind::Unknown(_) => false,
             Kind::List(items) | Kind::Set(items) => items.iter().all(Value::is_wholly_known),
-            Kind::Map(entries) => entries.values().all(Value::is_wholly_known),
+            Kind::Map(entries) => entries.is_wholly_known(),
             _ => true,
         }
     }

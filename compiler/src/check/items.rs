@@ -8,7 +8,7 @@ use crate::span::Span;
 use crate::syntax::ast::*;
 use crate::types::Type;
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     pub(super) fn check_item(&mut self, item: &Item) {
         match item {
             Item::Input(input) => self.check_input(input),
@@ -153,9 +153,10 @@ impl Checker<'_> {
 
     /// The schema of a resource or data source kind. Reports unknown providers and kinds
     /// when `report` is set.
-    pub(super) fn resource_schema(&mut self, resource: &Resource, report: bool) -> Option<Schema> {
+    pub(super) fn resource_schema(&mut self, resource: &Resource, report: bool) -> Option<&'a Schema> {
         let ty = &resource.ty;
-        let Some(provider) = self.schemas.provider(&ty.provider.name) else {
+        let schemas = self.schemas;
+        let Some(provider) = schemas.provider(&ty.provider.name) else {
             if report {
                 self.unknown_provider(&ty.provider);
             }
@@ -166,7 +167,7 @@ impl Checker<'_> {
             ResourceMode::Data => &provider.data_sources,
         };
         if let Some(schema) = kinds.get(ty.kind.name.as_str()) {
-            return Some(schema.clone());
+            return Some(schema);
         }
         if report {
             let names: Vec<String> = kinds.keys().map(|k| format!("{}.{k}", ty.provider.name)).collect();
@@ -202,7 +203,7 @@ impl Checker<'_> {
         let what = format!("`{}.{}`", resource.ty.provider.name, resource.ty.kind.name);
         self.in_resource = resource.mode == ResourceMode::Managed;
         match schema {
-            Some(schema) => self.check_schema_body(&resource.body, &schema, &what, resource.name.span, &meta),
+            Some(schema) => self.check_schema_body(&resource.body, schema, &what, resource.name.span, &meta),
             None => self.check_free_body(&resource.body, &meta),
         }
         self.in_resource = false;

@@ -14,17 +14,88 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use super::{Name, Value};
+use super::{Kind, Name, Value};
 
 /// Map entries sorted by key, without duplicate keys.
 #[derive(Clone, Default)]
 pub struct ValueMap {
-    entries: Arc<Vec<(Name, Value)>>,
+    entries: Arc<Entries>,
 }
 
 type Entry = (Name, Value);
+
+/// The entries, and what is inside their values, found once: whether any is marked
+/// sensitive or unknown at any depth. Asked of every attribute a plan evaluates and every
+/// object state holds, that would walk each value again each time; a map made of
+/// entries finds it then, from its inner maps' answers, while the values are at hand.
+/// Changing the entries forgets it (every `&mut` into a map goes through
+/// [`ValueMap::entries_mut`]); a map changed inside is walked again when next asked.
+#[derive(Default)]
+struct Entries {
+    list: Vec<Entry>,
+    found: AtomicU8,
+}
+
+/// [`Entries::found`]: set once the values were looked through.
+const WALKED: u8 = 1;
+/// A value inside is marked sensitive.
+const SENSITIVE: u8 = 2;
+/// A value inside is unknown.
+const UNKNOWN: u8 = 4;
+
+impl Clone for Entries {
+    fn clone(&self) -> Entries {
+        Entries { list: self.list.clone(), found: AtomicU8::new(self.found.load(Ordering::Relaxed)) }
+    }
+}
+
+impl std::ops::Deref for Entries {
+    type Target = Vec<Entry>;
+
+    fn deref(&self) -> &Vec<Entry> {
+        &self.list
+    }
+}
+
+impl Entries {
+    fn new(list: Vec<Entry>) -> Entries {
+        let entries = Entries { list, found: AtomicU8::new(0) };
+        entries.found();
+        entries
+    }
+
+    /// What is inside the values ([`SENSITIVE`], [`UNKNOWN`]), looked for on first ask.
+    fn found(&self) -> u8 {
+        let found = self.found.load(Ordering::Relaxed);
+        if found & WALKED != 0 {
+            return found;
+        }
+        let mut found = WALKED;
+        for (_, value) in &self.list {
+            found |= inside(value);
+            if found == WALKED | SENSITIVE | UNKNOWN {
+                break;
+            }
+        }
+        self.found.store(found, Ordering::Relaxed);
+        found
+    }
+}
+
+/// [`SENSITIVE`] and [`UNKNOWN`] for `value` and what it holds.
+fn inside(value: &Value) -> u8 {
+    let marked = if value.sensitive { SENSITIVE } else { 0 };
+    marked
+        | match &value.kind {
+            Kind::Unknown(_) => UNKNOWN,
+            Kind::List(items) | Kind::Set(items) => items.iter().fold(0, |found, item| found | inside(item)),
+            Kind::Map(map) => map.entries.found() & (SENSITIVE | UNKNOWN),
+            _ => 0,
+        }
+}
 
 /// An iterator over `(&key, &value)`, in key order.
 pub type Iter<'a> = std::iter::Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> (&'a Name, &'a Value)>;
@@ -38,17 +109,30 @@ impl ValueMap {
     }
 
     pub fn with_capacity(capacity: usize) -> ValueMap {
-        ValueMap { entries: Arc::new(Vec::with_capacity(capacity)) }
+        ValueMap { entries: Arc::new(Entries::new(Vec::with_capacity(capacity))) }
     }
 
-    /// The entries, to change: copied first when another map shares them.
+    /// The entries, to change: copied first when another map shares them. What was
+    /// found inside them is forgotten.
     fn entries_mut(&mut self) -> &mut Vec<Entry> {
-        Arc::make_mut(&mut self.entries)
+        let entries = Arc::make_mut(&mut self.entries);
+        *entries.found.get_mut() = 0;
+        &mut entries.list
     }
 
     /// The entries, owned: taken when no other map shares them, else copied.
     fn into_entries(self) -> Vec<Entry> {
-        Arc::try_unwrap(self.entries).unwrap_or_else(|shared| (*shared).clone())
+        Arc::try_unwrap(self.entries).map_or_else(|shared| shared.list.clone(), |entries| entries.list)
+    }
+
+    /// Whether a value in the map is marked sensitive, at any depth.
+    pub fn contains_sensitive(&self) -> bool {
+        self.entries.found() & SENSITIVE != 0
+    }
+
+    /// Whether every value in the map, at every depth, is known.
+    pub fn is_wholly_known(&self) -> bool {
+        self.entries.found() & UNKNOWN == 0
     }
 
     /// Where the entries are: equal for maps that share them.
@@ -207,7 +291,7 @@ impl<'a> MapEntry<'a> {
 
 impl PartialEq for ValueMap {
     fn eq(&self, other: &ValueMap) -> bool {
-        self.shares_entries(other) || self.entries == other.entries
+        self.shares_entries(other) || self.entries.list == other.entries.list
     }
 }
 
@@ -242,7 +326,7 @@ impl ValueMap {
         // Maps are mostly read once built (a state's attributes, an evaluated object):
         // the room a growing vector kept (up to half of it) is given back.
         entries.shrink_to_fit();
-        ValueMap { entries: Arc::new(entries) }
+        ValueMap { entries: Arc::new(Entries::new(entries)) }
     }
 }
 
@@ -256,7 +340,7 @@ impl<K: Into<Name>> Extend<(K, Value)> for ValueMap {
 
 impl From<BTreeMap<String, Value>> for ValueMap {
     fn from(map: BTreeMap<String, Value>) -> ValueMap {
-        ValueMap { entries: Arc::new(map.into_iter().map(|(k, v)| (Name::from(k), v)).collect()) }
+        ValueMap { entries: Arc::new(Entries::new(map.into_iter().map(|(k, v)| (Name::from(k), v)).collect())) }
     }
 }
 
@@ -336,5 +420,45 @@ mod tests {
         let btree: BTreeMap<String, Value> = map.clone().into_btree();
         assert_eq!(ValueMap::from(btree), map);
         assert_eq!(format!("{map:?}"), format!("{:?}", map.clone().into_btree()));
+    }
+
+    #[test]
+    fn what_is_inside_follows_every_change() {
+        let object = |entries: Vec<(&str, Value)>| Value::object(entries.into_iter().collect());
+        let secret = Value::string("s").mark_sensitive();
+        let unknown = Value::unknown(infra_compiler::types::Type::String);
+        // Found when made, from inner maps and through lists.
+        let inner = object(vec![("a", v(1.0))]);
+        let outer = object(vec![("list", Value::list(vec![inner.clone()])), ("n", v(2.0))]);
+        assert!(!outer.contains_sensitive() && outer.is_wholly_known());
+        let marked = object(vec![("list", Value::list(vec![object(vec![("a", secret.clone())])]))]);
+        assert!(marked.contains_sensitive() && marked.is_wholly_known());
+        let pending = object(vec![("x", object(vec![("y", unknown.clone())]))]);
+        assert!(!pending.contains_sensitive() && !pending.is_wholly_known());
+
+        // A change deep inside, through `&mut`, is seen by every map around it; a clone
+        // made before keeps its own answer.
+        let before = outer.clone();
+        let mut changed = outer;
+        let Kind::Map(map) = &mut changed.kind else { unreachable!() };
+        let Some(Value { kind: Kind::List(items), .. }) = map.get_mut("list") else { unreachable!() };
+        let Kind::Map(inner_map) = &mut items[0].kind else { unreachable!() };
+        *inner_map.get_mut("a").expect("a") = secret.clone();
+        assert!(changed.contains_sensitive() && changed.is_wholly_known());
+        assert!(!before.contains_sensitive(), "the clone shared the entries, not the change");
+        assert!(!inner.contains_sensitive());
+
+        // Every way in: insert, entry, values_mut, iter_mut, retain.
+        let mut map = ValueMap::new();
+        map.insert("b", v(1.0));
+        assert!(!map.contains_sensitive() && map.is_wholly_known());
+        *map.entry("c").or_insert_with(Value::null) = unknown;
+        assert!(!map.is_wholly_known());
+        map.retain(|k, _| k != "c");
+        assert!(map.is_wholly_known());
+        map.values_mut().for_each(|value| value.sensitive = true);
+        assert!(map.contains_sensitive());
+        map.iter_mut().for_each(|(_, value)| value.sensitive = false);
+        assert!(!map.contains_sensitive());
     }
 }
