@@ -14,7 +14,7 @@ use super::engine::Engine;
 use super::execute::Operation;
 use super::frame::Frame;
 use super::lifecycle::{self, Conditions, Settings};
-use super::steps::{self, mark, Evaluated, Prior, Start, Subject};
+use super::steps::{self, mark, Evaluated, Prior, Start, Stored, Subject};
 use super::PlannedInstance;
 use crate::address::Address;
 use crate::diff::Action;
@@ -214,13 +214,17 @@ impl<'c, 'a> Engine<'c, 'a> {
         // may not exist: it is created again (providers' creates are written to
         // converge, as `local.file` overwriting its file).
         let pending = [Status::PendingCreate, Status::PendingRead, Status::PendingImport];
-        let stored = self.state.borrow().instances.get(address).filter(|i| !pending.contains(&i.status)).cloned();
+        let (stored, retyped) = match self.state.borrow().instances.get(address) {
+            Some(instance) if !pending.contains(&instance.status) => {
+                (Some(Stored::of(instance)), instance.resource_type != resource_type)
+            }
+            _ => (None, false),
+        };
         // An `import` statement for an instance state does not have yet: the provider
         // finds the object, which then stands as the prior one.
         let import = if stored.is_none() { self.imports.borrow_mut().remove(address) } else { None };
         let approved = self.approved(address);
         let moved_from = self.moved.borrow().get(address).cloned();
-        let retyped = stored.as_ref().is_some_and(|s| s.resource_type != resource_type);
         Start { stored, import, approved, settled: self.settled.contains(address), moved_from, retyped }
     }
 

@@ -80,7 +80,8 @@ impl Schedule {
             self.failed.insert(index);
         }
         let mut skipped = Vec::new();
-        for dependent in self.dependents.get(&index).cloned().unwrap_or_default() {
+        // A declaration finishes (or is skipped) once: its list of dependents is taken.
+        for dependent in self.dependents.remove(&index).unwrap_or_default() {
             // Already skipped because another of its dependencies failed.
             if self.failed.contains(&dependent) {
                 continue;
@@ -105,7 +106,7 @@ impl Schedule {
     /// Skips a declaration and, transitively, its dependents.
     fn skip(&mut self, index: NodeIndex, skipped: &mut Vec<NodeIndex>) {
         skipped.push(index);
-        for dependent in self.dependents.get(&index).cloned().unwrap_or_default() {
+        for dependent in self.dependents.remove(&index).unwrap_or_default() {
             if let Some(count) = self.waiting.get_mut(&dependent) {
                 *count = 0;
             }

@@ -163,7 +163,7 @@ pub(super) fn data_read(
 /// What a managed instance starts from, as the engine knows it before its steps.
 pub(super) struct Start<'p> {
     /// Its object in state, unless its create (or import) was never confirmed.
-    pub stored: Option<state::Instance>,
+    pub stored: Option<Stored>,
     /// An `import` statement for it, when state does not have it yet: id and span.
     pub import: Option<(String, Span)>,
     /// Its change in the approved plan, when applying one.
@@ -175,6 +175,20 @@ pub(super) struct Start<'p> {
     /// State holds an object of another resource type at this address (the declaration
     /// changed its type): it is no prior object of this one, but deleted and replaced.
     pub retyped: bool,
+}
+
+/// What the steps read of an instance's record in state: its object (shared with
+/// state, not copied), status and `replace_when` digest.
+pub(super) struct Stored {
+    pub attributes: Attributes,
+    pub status: Status,
+    pub triggers: Option<String>,
+}
+
+impl Stored {
+    pub fn of(instance: &state::Instance) -> Stored {
+        Stored { attributes: instance.attributes.clone(), status: instance.status, triggers: instance.triggers.clone() }
+    }
 }
 
 /// Step 2: the object before the change, and what it was before a refresh found it
@@ -192,7 +206,7 @@ impl Start<'_> {
     /// The object as state holds it, without marks.
     pub fn stored_attributes(&self) -> Option<Attributes> {
         let stored = self.stored.as_ref().filter(|_| !self.retyped)?;
-        if !stored.attributes.values().any(Value::contains_sensitive) {
+        if !stored.attributes.contains_sensitive() {
             // Nothing to unmark: the map state holds is shared, not copied.
             return Some(stored.attributes.clone());
         }

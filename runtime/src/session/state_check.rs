@@ -25,7 +25,6 @@ pub fn check(state: &State, providers: &[Arc<dyn ProviderFactory>], location: &s
                 Mode::Managed => schema.resources.get(kind),
                 Mode::Data => schema.data_sources.get(kind),
             }
-            .cloned()
         });
         let Some(schema) = schema else {
             diagnostics.push(invalid(
