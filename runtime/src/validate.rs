@@ -99,7 +99,12 @@ fn validate_value(context: &Context<'_>, value: &Value, secret: bool, found: &mu
 /// The plan-time check of one resource's (or provider configuration's) evaluated body:
 /// an `E0406` diagnostic on the first refused value's place in `body` (the others as
 /// notes), prefixed with `what` (the instance's address).
-pub fn check_body(schema: &Schema, body: &Body, config: &Attributes, what: &str) -> Result<(), Diagnostic> {
+pub fn check_body(
+    schema: &Schema,
+    body: &Body,
+    config: &Attributes,
+    what: &dyn std::fmt::Display,
+) -> Result<(), Diagnostic> {
     let mut invalid = validate_config(schema, config).into_iter();
     let Some(first) = invalid.next() else { return Ok(()) };
     let span = span_of(body, &first.path);

@@ -68,7 +68,7 @@ pub(super) fn evaluate(
 ) -> Result<Evaluated, Diagnostic> {
     let (resource, schema) = (subject.resource, subject.schema);
     let config = evaluate_body(scope, &resource.body, schema, locals)?;
-    crate::validate::check_body(schema, &resource.body, &config, &subject.address.to_string())?;
+    crate::validate::check_body(schema, &resource.body, &config, &subject.address)?;
     conditions.preconditions(scope, locals, &subject.address)?;
     // Each value is looked through for secrets once: most hold none.
     let mut secrets = Vec::new();
