@@ -11,7 +11,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 use petgraph::graph::NodeIndex;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::resolve::DeclKind;
@@ -32,15 +32,18 @@ type Node = (NodeIndex, String, Vec<NodeIndex>);
 /// Something for each instance of a declaration, by instance key.
 type Keyed<T> = Vec<(Option<InstanceKey>, T)>;
 
-/// The order of one frame's declarations: plain data, told what finished.
+/// The order of one frame's declarations: plain data, told what finished. Held by node
+/// index (a graph's indices run from 0), in vectors rather than hash maps: a frame of
+/// 10,000 declarations looks each one up several times.
 struct Schedule {
-    names: HashMap<NodeIndex, String>,
+    /// Each declaration's name; `None` for a node the selection leaves out.
+    names: Vec<Option<String>>,
     /// For each declaration, how many of its dependencies are not done yet.
-    waiting: HashMap<NodeIndex, usize>,
-    dependents: HashMap<NodeIndex, Vec<NodeIndex>>,
-    blocked_by: HashMap<NodeIndex, Vec<NodeIndex>>,
+    waiting: Vec<usize>,
+    dependents: Vec<Vec<NodeIndex>>,
+    blocked_by: Vec<Vec<NodeIndex>>,
     /// Failed or skipped.
-    failed: HashSet<NodeIndex>,
+    failed: Vec<bool>,
     /// Ready declarations not yet started, in order.
     queued: VecDeque<NodeIndex>,
     all_ok: bool,
@@ -48,27 +51,37 @@ struct Schedule {
 
 impl Schedule {
     fn new(nodes: Vec<Node>) -> Schedule {
+        let len = nodes
+            .iter()
+            .flat_map(|(index, _, dependencies)| dependencies.iter().chain([index]))
+            .map(|index| index.index() + 1)
+            .max()
+            .unwrap_or(0);
         let mut schedule = Schedule {
-            names: HashMap::default(),
-            waiting: HashMap::default(),
-            dependents: HashMap::default(),
-            blocked_by: HashMap::default(),
-            failed: HashSet::default(),
+            names: vec![None; len],
+            waiting: vec![0; len],
+            dependents: vec![Vec::new(); len],
+            blocked_by: vec![Vec::new(); len],
+            failed: vec![false; len],
             queued: VecDeque::new(),
             all_ok: true,
         };
         for (index, name, dependencies) in nodes {
-            schedule.waiting.insert(index, dependencies.len());
+            schedule.waiting[index.index()] = dependencies.len();
             for dependency in &dependencies {
-                schedule.dependents.entry(*dependency).or_default().push(index);
+                schedule.dependents[dependency.index()].push(index);
             }
-            schedule.blocked_by.insert(index, dependencies);
-            schedule.names.insert(index, name);
+            schedule.blocked_by[index.index()] = dependencies;
+            schedule.names[index.index()] = Some(name);
         }
-        let mut ready: Vec<NodeIndex> = schedule.waiting.iter().filter(|(_, n)| **n == 0).map(|(i, _)| *i).collect();
-        ready.sort();
-        schedule.queued = ready.into();
+        schedule.queued =
+            (0..len).filter(|&i| schedule.names[i].is_some() && schedule.waiting[i] == 0).map(NodeIndex::new).collect();
         schedule
+    }
+
+    /// The name of declaration `index`.
+    fn name(&self, index: NodeIndex) -> &str {
+        self.names[index.index()].as_deref().unwrap_or_default()
     }
 
     /// `index` finished (`ok`: without an error): its dependents that are now ready are
@@ -77,24 +90,24 @@ impl Schedule {
     fn finished(&mut self, index: NodeIndex, ok: bool, cancelled: impl Fn() -> bool) -> Vec<NodeIndex> {
         if !ok {
             self.all_ok = false;
-            self.failed.insert(index);
+            self.failed[index.index()] = true;
         }
         let mut skipped = Vec::new();
         // A declaration finishes (or is skipped) once: its list of dependents is taken.
-        for dependent in self.dependents.remove(&index).unwrap_or_default() {
+        for dependent in std::mem::take(&mut self.dependents[index.index()]) {
+            let d = dependent.index();
             // Already skipped because another of its dependencies failed.
-            if self.failed.contains(&dependent) {
+            if self.failed[d] {
                 continue;
             }
-            let Some(count) = self.waiting.get_mut(&dependent) else { continue };
-            *count = count.saturating_sub(1);
-            if *count > 0 {
+            self.waiting[d] = self.waiting[d].saturating_sub(1);
+            if self.waiting[d] > 0 {
                 continue;
             }
-            let blocked = self.blocked_by[&dependent].iter().any(|d| self.failed.contains(d));
+            let blocked = self.blocked_by[d].iter().any(|b| self.failed[b.index()]);
             if blocked || cancelled() {
                 self.all_ok = false;
-                self.failed.insert(dependent);
+                self.failed[d] = true;
                 self.skip(dependent, &mut skipped);
             } else {
                 self.queued.push_back(dependent);
@@ -106,11 +119,10 @@ impl Schedule {
     /// Skips a declaration and, transitively, its dependents.
     fn skip(&mut self, index: NodeIndex, skipped: &mut Vec<NodeIndex>) {
         skipped.push(index);
-        for dependent in self.dependents.remove(&index).unwrap_or_default() {
-            if let Some(count) = self.waiting.get_mut(&dependent) {
-                *count = 0;
-            }
-            if self.failed.insert(dependent) {
+        for dependent in std::mem::take(&mut self.dependents[index.index()]) {
+            let d = dependent.index();
+            self.waiting[d] = 0;
+            if !std::mem::replace(&mut self.failed[d], true) {
                 self.skip(dependent, skipped);
             }
         }
@@ -137,11 +149,11 @@ impl<'c, 'a> Engine<'c, 'a> {
             loop {
                 while running.len() < self.in_flight {
                     let Some(index) = schedule.queued.pop_front() else { break };
-                    running.push(self.declaration_task(frame.clone(), index, schedule.names[&index].clone()));
+                    running.push(self.declaration_task(frame.clone(), index, schedule.name(index).to_string()));
                 }
                 let Some((index, ok)) = running.next().await else { break };
                 for skipped in schedule.finished(index, ok, || self.cancelled()) {
-                    let address = frame.address(&schedule.names[&skipped], None).to_string();
+                    let address = frame.address(schedule.name(skipped), None).to_string();
                     self.event(Event::Skipped { address });
                 }
             }
