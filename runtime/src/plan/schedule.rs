@@ -345,3 +345,49 @@ fn unknown_resource_type(resource: &Resource) -> Diagnostic {
     )
     .with_label(resource.ty.span, "here")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Declaration `index`, named `d{index}`, after `dependencies`.
+    fn node(index: usize, dependencies: &[usize]) -> Node {
+        (NodeIndex::new(index), format!("d{index}"), dependencies.iter().map(|&d| NodeIndex::new(d)).collect())
+    }
+
+    fn indices(nodes: impl IntoIterator<Item = NodeIndex>) -> Vec<usize> {
+        nodes.into_iter().map(NodeIndex::index).collect()
+    }
+
+    fn started(schedule: &mut Schedule) -> Vec<usize> {
+        indices(schedule.queued.drain(..))
+    }
+
+    #[test]
+    fn a_declaration_starts_once_its_dependencies_finish_and_a_failure_skips_its_dependents() {
+        // Node 5 is no declaration of the frame (another kind of node, or not selected).
+        let nodes = vec![node(0, &[]), node(1, &[0]), node(2, &[]), node(3, &[1, 2]), node(4, &[3]), node(6, &[])];
+        let mut schedule = Schedule::new(nodes);
+        assert_eq!(started(&mut schedule), [0, 2, 6]);
+        assert!(schedule.finished(NodeIndex::new(0), true, || false).is_empty());
+        assert_eq!(started(&mut schedule), [1]);
+        assert!(schedule.finished(NodeIndex::new(2), true, || false).is_empty());
+        assert!(started(&mut schedule).is_empty(), "d3 still waits for d1");
+        assert!(schedule.all_ok);
+        let skipped = schedule.finished(NodeIndex::new(1), false, || false);
+        assert_eq!(indices(skipped), [3, 4], "d3 and, through it, d4");
+        assert!(started(&mut schedule).is_empty());
+        assert!(!schedule.all_ok);
+        assert!(schedule.finished(NodeIndex::new(6), true, || false).is_empty());
+        assert_eq!(schedule.name(NodeIndex::new(4)), "d4");
+    }
+
+    #[test]
+    fn a_cancelled_run_skips_what_becomes_ready() {
+        let mut schedule = Schedule::new(vec![node(0, &[]), node(1, &[0]), node(2, &[1]), node(3, &[])]);
+        assert_eq!(started(&mut schedule), [0, 3]);
+        assert_eq!(indices(schedule.finished(NodeIndex::new(0), true, || true)), [1, 2]);
+        assert!(started(&mut schedule).is_empty());
+        assert!(!schedule.all_ok);
+    }
+}
