@@ -10,7 +10,7 @@
 use infra_compiler::schema::{Comparison, Schema};
 
 use crate::provider::Attributes;
-use crate::value::{Name, Value};
+use crate::value::{Kind, Name, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
@@ -153,6 +153,9 @@ fn attribute_changes(
             }
         }
     }
+    // Pairs of maps found equal: another attribute holding the same two (a provider's
+    // `output` echoing its `input`, stored as one map) is equal without comparing again.
+    let mut equal_maps: Vec<(&Value, &Value)> = Vec::new();
     names
         .into_iter()
         .filter_map(|name| {
@@ -160,6 +163,7 @@ fn attribute_changes(
             let after = planned.and_then(|p| p.get_key_value(name));
             // The key of either map names the change, shared rather than copied.
             let key = before.or(after).map(|(key, _)| key.clone())?;
+            let pair = before.map(|(_, value)| value).zip(after.map(|(_, value)| value));
             let before = before.map(|(_, value)| value.clone());
             let mut after = after.map(|(_, value)| value.clone());
             let attribute = schema.attribute(name);
@@ -175,7 +179,7 @@ fn attribute_changes(
                 };
                 // An equal value (marks included) is the prior one: sharing it lets the
                 // freshly evaluated copy go.
-                if same || a == b {
+                if same || equal_values(&mut equal_maps, pair, a, b) {
                     after = Some(a.clone());
                 }
             }
@@ -186,6 +190,35 @@ fn attribute_changes(
             Some(change)
         })
         .collect()
+}
+
+/// Whether `a` equals `b`, marks included; `pair` (the values as the maps hold them) is
+/// remembered in `equal_maps` when they are equal maps, and found there again.
+fn equal_values<'m>(
+    equal_maps: &mut Vec<(&'m Value, &'m Value)>,
+    pair: Option<(&'m Value, &'m Value)>,
+    a: &Value,
+    b: &Value,
+) -> bool {
+    let (Some(pair), Kind::Map(_), Kind::Map(_)) = (pair, &a.kind, &b.kind) else { return a == b };
+    if equal_maps.iter().any(|&(x, y)| same_map(x, pair.0) && same_map(y, pair.1)) {
+        return true;
+    }
+    let equal = a == b;
+    if equal {
+        equal_maps.push(pair);
+    }
+    equal
+}
+
+/// Whether two values are one map: the same entries and the same mark.
+fn same_map(x: &Value, y: &Value) -> bool {
+    match (&x.kind, &y.kind) {
+        (Kind::Map(x_entries), Kind::Map(y_entries)) => {
+            x.sensitive == y.sensitive && x_entries.shares_entries(y_entries)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -247,6 +280,41 @@ mod tests {
         let changed: Vec<&str> = result.changes().map(|c| c.name.as_str()).collect();
         assert_eq!(changed, ["content", "id"], "the computed id is shown changing, unknown");
         assert!(result.replacement_reasons().is_empty());
+    }
+
+    #[test]
+    fn maps_held_by_two_attributes_are_compared_as_each_holds_them() {
+        // A provider echoing `input` as `output`: state holds both as one map, the plan
+        // too. Each attribute's change must still be its own.
+        let s = Schema {
+            description: String::new(),
+            attributes: vec![
+                AttributeSchema::optional("input", Type::Any, ""),
+                AttributeSchema::computed("output", Type::Any, ""),
+            ],
+            blocks: Vec::new(),
+        };
+        let map = |v: &str| Value::map([("k".to_string(), Value::string(v))].into_iter().collect());
+        let stored = map("a");
+        let prior = attrs(&[("input", stored.clone()), ("output", stored.clone())]);
+        let evaluated = map("a");
+        let same = attrs(&[("input", evaluated.clone()), ("output", evaluated.clone())]);
+        let result = diff(&s, Some(&prior), Some(&same), false, false);
+        assert_eq!(result.action, Action::NoOp);
+        assert_eq!(result.changes().count(), 0);
+
+        // The same input, but an output of its own that differs.
+        let other = attrs(&[("input", evaluated.clone()), ("output", map("b"))]);
+        let result = diff(&s, Some(&prior), Some(&other), false, false);
+        let changed: Vec<&str> = result.changes().map(|c| c.name.as_str()).collect();
+        assert_eq!(changed, ["output"]);
+
+        // The same map, marked sensitive in one attribute only.
+        let marked = attrs(&[("input", evaluated.clone()), ("output", evaluated.clone().with_mark(true))]);
+        let result = diff(&s, Some(&prior), Some(&marked), false, false);
+        let after = |name: &str| result.attributes.iter().find(|c| c.name == name).and_then(|c| c.after.clone());
+        assert_eq!(after("output").map(|v| v.sensitive), Some(true), "the planned mark is kept");
+        assert_eq!(after("input").map(|v| v.sensitive), Some(false));
     }
 
     #[test]

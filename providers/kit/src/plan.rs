@@ -3,6 +3,7 @@
 
 use infra_compiler::schema::{AttributeSchema, Schema};
 use infra_runtime::provider::Attributes;
+use infra_runtime::value::Name;
 use infra_runtime::Value;
 
 use crate::attribute;
@@ -45,7 +46,13 @@ pub fn plan_attributes(
             Value::null()
         }
     };
-    schema.attributes.iter().map(|a| (a.name.clone(), value(a))).collect()
+    // An attribute is named by the configuration's key or the prior's where either has
+    // it, shared rather than made again per instance.
+    let key = |a: &AttributeSchema| {
+        let known = config.get_key_value(&a.name).or_else(|| prior.and_then(|p| p.get_key_value(&a.name)));
+        known.map_or_else(|| Name::from(a.name.as_str()), |(key, _)| key.clone())
+    };
+    schema.attributes.iter().map(|a| (key(a), value(a))).collect()
 }
 
 /// The attributes after an in-place update: `planned`, with the computed attributes the

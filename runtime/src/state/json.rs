@@ -43,29 +43,42 @@ pub(crate) fn with_shared_values<T>(read: impl FnOnce() -> T) -> T {
     result
 }
 
-/// An object key as read, shared with equal keys of the same document.
-struct Key(Name);
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
-        struct KeyVisitor;
-
-        impl serde::de::Visitor<'_> for KeyVisitor {
-            type Value = Key;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object key")
-            }
-
-            fn visit_str<E>(self, text: &str) -> Result<Key, E> {
-                Ok(Key(SHARED.with(|shared| match shared.borrow_mut().as_mut() {
-                    Some(shared) => shared.names.name(text),
-                    None => Name::from(text),
-                })))
-            }
+/// Runs `read` with the tables of the document being read, taken from the thread for
+/// the whole value: the values inside it are read with them passed down, not looked up
+/// per key and per element (a tenth of reading a large state was that lookup). Outside
+/// [`with_shared_values`], a value shares keys and objects only within itself.
+fn with_tables<T>(read: impl FnOnce(&mut Shared) -> T) -> T {
+    let mut taken = SHARED.with(|shared| shared.borrow_mut().take());
+    match &mut taken {
+        Some(shared) => {
+            let result = read(shared);
+            SHARED.with(|shared| *shared.borrow_mut() = taken);
+            result
         }
+        None => read(&mut Shared::default()),
+    }
+}
 
-        deserializer.deserialize_str(KeyVisitor)
+/// An object key as read, shared with equal keys of the same document.
+struct KeySeed<'s>(&'s mut Names);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Name;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Name, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeySeed<'_> {
+    type Value = Name;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Name, E> {
+        Ok(self.0.name(text))
     }
 }
 
@@ -209,9 +222,18 @@ pub struct ParsedValue(pub Value);
 /// Attributes (a JSON object) deserialized straight from JSON text, unmarked.
 pub struct ParsedAttributes(pub Attributes);
 
-struct ValueVisitor;
+/// A value read with the document's tables.
+struct ValueSeed<'s>(&'s mut Shared);
 
-impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+impl<'de> serde::de::DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ValueSeed<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -251,89 +273,62 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        if on_stack(ITEMS, |stack| stack.len()).is_some() {
-            let read = std::iter::from_fn(|| seq.next_element::<ParsedValue>().transpose());
-            return stacked(ITEMS, read, |ParsedValue(item)| item).map(Value::list);
+        let shared = self.0;
+        // The items are gathered on the reader's stack (nested lists take theirs off
+        // before the next item) and moved off it at their exact size.
+        let base = shared.items.len();
+        loop {
+            match seq.next_element_seed(ValueSeed(&mut *shared)) {
+                Ok(Some(item)) => shared.items.push(item),
+                Ok(None) => break,
+                Err(error) => {
+                    shared.items.truncate(base);
+                    return Err(error);
+                }
+            }
         }
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(ParsedValue(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        items.shrink_to_fit();
-        Ok(Value::list(items))
+        Ok(Value::list(shared.items.drain(base..).collect()))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
-        Ok(Value::object(entries(map)?))
+        Ok(Value::object(entries(self.0, map)?))
     }
 }
 
-/// The entries of a JSON object; of duplicate keys the last wins, as in a tree.
-fn entries<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Attributes, A::Error> {
-    let entries = if on_stack(ENTRIES, |stack| stack.len()).is_some() {
-        let read = std::iter::from_fn(|| map.next_entry::<Key, ParsedValue>().transpose());
-        stacked(ENTRIES, read, |(Key(key), ParsedValue(value))| (key, value))?
-    } else {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some((Key(key), ParsedValue(value))) = map.next_entry::<Key, ParsedValue>()? {
-            entries.push((key, value));
-        }
-        entries
-    };
-    let map = Attributes::from_entries(entries);
-    Ok(SHARED.with(|shared| match shared.borrow_mut().as_mut() {
-        Some(shared) => shared.maps.share(map),
-        None => map,
-    }))
-}
-
-/// Which of the reader's stacks: each object's entries, or each list's items.
-type Stack<T> = fn(&mut Shared) -> &mut Vec<T>;
-const ENTRIES: Stack<(Name, Value)> = |shared| &mut shared.entries;
-const ITEMS: Stack<Value> = |shared| &mut shared.items;
-
-/// `f` on one of the stacks of the document being read; `None` outside
-/// [`with_shared_values`].
-fn on_stack<T, U>(stack: Stack<T>, f: impl FnOnce(&mut Vec<T>) -> U) -> Option<U> {
-    SHARED.with(|shared| shared.borrow_mut().as_mut().map(|shared| f(stack(shared))))
-}
-
-/// The elements `read` gives (an object's entries or a list's items, each made by
-/// `make`), gathered on `stack` and moved off it into a vector of their exact size.
-/// Elements read nested ones onto the same stack and take them off before the next, so
-/// the stack is back where it started after.
-fn stacked<T, R, E>(
-    stack: Stack<T>,
-    read: impl Iterator<Item = Result<R, E>>,
-    make: impl Fn(R) -> T,
-) -> Result<Vec<T>, E> {
-    let base = on_stack(stack, |stack| stack.len()).unwrap_or(0);
-    for element in read {
-        match element {
-            Ok(element) => {
-                let element = make(element);
-                on_stack(stack, |stack| stack.push(element));
-            }
+/// The entries of a JSON object; of duplicate keys the last wins, as in a tree. Gathered
+/// on the reader's stack like a list's items.
+fn entries<'de, A: serde::de::MapAccess<'de>>(shared: &mut Shared, mut map: A) -> Result<Attributes, A::Error> {
+    let base = shared.entries.len();
+    loop {
+        let entry = match map.next_key_seed(KeySeed(&mut shared.names)) {
+            Ok(Some(key)) => map.next_value_seed(ValueSeed(&mut *shared)).map(|value| Some((key, value))),
+            Ok(None) => Ok(None),
+            Err(error) => Err(error),
+        };
+        match entry {
+            Ok(Some(entry)) => shared.entries.push(entry),
+            Ok(None) => break,
             Err(error) => {
-                on_stack(stack, |stack| stack.truncate(base));
+                shared.entries.truncate(base);
                 return Err(error);
             }
         }
     }
-    Ok(on_stack(stack, |stack| stack.drain(base..).collect()).unwrap_or_default())
+    let map = Attributes::from_entries(shared.entries.drain(base..).collect());
+    Ok(shared.maps.share(map))
 }
 
 impl<'de> Deserialize<'de> for ParsedValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ParsedValue, D::Error> {
-        deserializer.deserialize_any(ValueVisitor).map(ParsedValue)
+        with_tables(|shared| serde::de::DeserializeSeed::deserialize(ValueSeed(shared), deserializer)).map(ParsedValue)
     }
 }
 
 impl<'de> Deserialize<'de> for ParsedAttributes {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ParsedAttributes, D::Error> {
-        struct AttributesVisitor;
+        struct AttributesVisitor<'s>(&'s mut Shared);
 
-        impl<'de> serde::de::Visitor<'de> for AttributesVisitor {
+        impl<'de> serde::de::Visitor<'de> for AttributesVisitor<'_> {
             type Value = Attributes;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -341,11 +336,11 @@ impl<'de> Deserialize<'de> for ParsedAttributes {
             }
 
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Attributes, A::Error> {
-                entries(map)
+                entries(self.0, map)
             }
         }
 
-        deserializer.deserialize_map(AttributesVisitor).map(ParsedAttributes)
+        with_tables(|shared| deserializer.deserialize_map(AttributesVisitor(shared))).map(ParsedAttributes)
     }
 }
 

@@ -168,17 +168,17 @@ impl ValueMap {
     }
 
     /// Sets `key` to `value`; returns the value it had.
-    pub fn insert(&mut self, key: impl Into<Name>, value: Value) -> Option<Value> {
-        let key = key.into();
+    /// (A key already in the map is kept, not made again from `key`.)
+    pub fn insert<K: AsRef<str> + Into<Name>>(&mut self, key: K, value: Value) -> Option<Value> {
         // Entries usually come in key order: appending is checked first.
-        if self.entries.last().is_none_or(|(last, _)| *last < key) {
-            self.entries_mut().push((key, value));
+        if self.entries.last().is_none_or(|(last, _)| last.as_str() < key.as_ref()) {
+            self.entries_mut().push((key.into(), value));
             return None;
         }
-        match self.position(key.as_str()) {
+        match self.position(key.as_ref()) {
             Ok(i) => Some(std::mem::replace(&mut self.entries_mut()[i].1, value)),
             Err(i) => {
-                self.entries_mut().insert(i, (key, value));
+                self.entries_mut().insert(i, (key.into(), value));
                 None
             }
         }
@@ -333,7 +333,7 @@ impl ValueMap {
 impl<K: Into<Name>> Extend<(K, Value)> for ValueMap {
     fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
         for (k, v) in iter {
-            self.insert(k, v);
+            self.insert(k.into(), v);
         }
     }
 }
