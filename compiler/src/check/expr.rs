@@ -136,8 +136,15 @@ impl Checker<'_> {
             let ty = self.expr(&item.value);
             match key {
                 Some(key) => {
-                    self.check_duplicate(&mut seen, &key);
-                    fields.insert(key.name.to_string(), ObjectField { ty, optional: false });
+                    // The fields found so far say whether the key is new; only a repeated
+                    // one is looked for among the keys seen, for where it was first set.
+                    let name = key.name.to_string();
+                    if fields.contains_key(&name) {
+                        self.check_duplicate(&mut seen, &key);
+                    } else {
+                        seen.push(key);
+                    }
+                    fields.insert(name, ObjectField { ty, optional: false });
                 }
                 None => literal_keys = false,
             }
