@@ -111,6 +111,7 @@ impl Chunks<'_> {
         let mut diagnostics = Vec::new();
         let mut items = Vec::new();
         let mut names = Names::default();
+        let mut scratch = super::lower::Scratch::default();
         for &(start, end) in chunks {
             let mut problems = self.problems.iter().filter(|p| p.start >= start && p.start < end).peekable();
             if problems.peek().is_some() {
@@ -122,7 +123,10 @@ impl Chunks<'_> {
             if self.fast && count == 0 {
                 let mut lower =
                     Lower::new(self.file, start, (self.text, self.comments), (&mut diagnostics, &mut names));
-                if lower.fast_items(start, end, &mut items) {
+                lower.scratch = std::mem::take(&mut scratch);
+                let taken = lower.fast_items(start, end, &mut items);
+                scratch = std::mem::take(&mut lower.scratch);
+                if taken {
                     self.taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     continue;
                 }

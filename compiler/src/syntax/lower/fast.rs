@@ -146,6 +146,7 @@ impl Lower<'_> {
             }
         }
         if declined || cursor.broken {
+            self.scratch.clear();
             self.diagnostics.truncate(reported);
             items.truncate(kept);
             return false;
@@ -323,15 +324,16 @@ impl Lower<'_> {
     fn fast_body(&mut self, c: &mut Cursor) -> Fast<Body> {
         let start = c.pos;
         c.expect(b'{')?;
-        let mut items = Vec::new();
+        let base = self.scratch.entries.len();
         while !c.at(b'}') {
-            items.push(self.fast_body_entry(c)?);
+            let entry = self.fast_body_entry(c)?;
+            self.scratch.entries.push(entry);
             if c.at(b',') {
                 c.bump(1);
             }
         }
         c.bump(1);
-        items.shrink_to_fit();
+        let items = self.scratch.entries.drain(base..).collect();
         Ok(Body { items, span: self.fast_span(start, c.last_end) })
     }
 
@@ -551,12 +553,12 @@ impl Lower<'_> {
     /// Expressions separated by commas (one may end them) up to `close`, which is
     /// consumed; with the deepest one's depth.
     fn fast_separated(&mut self, c: &mut Cursor, close: u8) -> Fast<(Vec<Expr>, usize)> {
-        let mut items = Vec::new();
+        let base = self.scratch.exprs.len();
         let mut depth = 0;
         while !c.at(close) {
             let (item, item_depth) = self.fast_expr(c)?;
             depth = depth.max(item_depth);
-            items.push(item);
+            self.scratch.exprs.push(item);
             if c.at(b',') {
                 c.bump(1);
             } else {
@@ -564,7 +566,7 @@ impl Lower<'_> {
             }
         }
         c.expect(close)?;
-        Ok((items, depth))
+        Ok((self.scratch.exprs.drain(base..).collect(), depth))
     }
 
     fn fast_list(&mut self, c: &mut Cursor) -> Fast<(ExprKind, usize)> {
@@ -572,8 +574,7 @@ impl Lower<'_> {
         if c.at_word("for") {
             return self.fast_for_list(c);
         }
-        let (mut items, depth) = self.fast_separated(c, b']')?;
-        items.shrink_to_fit();
+        let (items, depth) = self.fast_separated(c, b']')?;
         Ok((ExprKind::List(items), depth))
     }
 
@@ -583,7 +584,7 @@ impl Lower<'_> {
             // `{ for = 1 }` is an object too; pest tells them apart.
             return self.fast_for_object(c);
         }
-        let mut items = Vec::new();
+        let base = self.scratch.items.len();
         let mut depth = 0;
         while !c.at(b'}') {
             let key = match c.peek() {
@@ -600,14 +601,13 @@ impl Lower<'_> {
             c.bump(1);
             let (value, value_depth) = self.fast_expr(c)?;
             depth = depth.max(value_depth);
-            items.push(ObjectItem { key, value });
+            self.scratch.items.push(ObjectItem { key, value });
             if c.at(b',') {
                 c.bump(1);
             }
         }
         c.bump(1);
-        items.shrink_to_fit();
-        Ok((ExprKind::Object(items), depth))
+        Ok((ExprKind::Object(self.scratch.items.drain(base..).collect()), depth))
     }
 
     /// `ident [, ident] in expr` after `for`.
