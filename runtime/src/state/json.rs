@@ -318,6 +318,18 @@ fn entries<'de, A: serde::de::MapAccess<'de>>(shared: &mut Shared, mut map: A) -
     Ok(shared.maps.share(map))
 }
 
+/// Attribute texts shorter than this are read again rather than compared with the
+/// others: a short value is read about as fast as it is compared.
+const REPEATED_TEXT: usize = 64;
+
+/// A value from its JSON text, read with the document's tables.
+fn value_from_text(shared: &mut Shared, text: &str) -> Result<Value, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = serde::de::DeserializeSeed::deserialize(ValueSeed(shared), &mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
 impl<'de> Deserialize<'de> for ParsedValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ParsedValue, D::Error> {
         with_tables(|shared| serde::de::DeserializeSeed::deserialize(ValueSeed(shared), deserializer)).map(ParsedValue)
@@ -335,8 +347,42 @@ impl<'de> Deserialize<'de> for ParsedAttributes {
                 f.write_str("instance attributes as a JSON object")
             }
 
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Attributes, A::Error> {
-                entries(self.0, map)
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
+                // Each attribute's text is taken whole first: one that repeats an earlier
+                // attribute's text (a provider's `output` echoing its `input`) is that
+                // attribute's value again, not read a second time.
+                let shared = self.0;
+                let base = shared.entries.len();
+                let mut texts: Vec<(&'de str, usize)> = Vec::new();
+                let result = loop {
+                    let key = match map.next_key_seed(KeySeed(&mut shared.names)) {
+                        Ok(Some(key)) => key,
+                        Ok(None) => break Ok(()),
+                        Err(error) => break Err(error),
+                    };
+                    let text = match map.next_value::<&'de serde_json::value::RawValue>() {
+                        Ok(raw) => raw.get(),
+                        Err(error) => break Err(error),
+                    };
+                    let earlier = texts.iter().find(|(earlier, _)| *earlier == text);
+                    let value = match earlier {
+                        Some(&(_, at)) => shared.entries[at].1.clone(),
+                        None => match value_from_text(shared, text) {
+                            Ok(value) => value,
+                            Err(error) => break Err(serde::de::Error::custom(error)),
+                        },
+                    };
+                    if text.len() >= REPEATED_TEXT {
+                        texts.push((text, shared.entries.len()));
+                    }
+                    shared.entries.push((key, value));
+                };
+                if let Err(error) = result {
+                    shared.entries.truncate(base);
+                    return Err(error);
+                }
+                let map = Attributes::from_entries(shared.entries.drain(base..).collect());
+                Ok(shared.maps.share(map))
             }
         }
 
@@ -466,6 +512,29 @@ mod tests {
         });
         assert_eq!(shared, alone);
         assert_eq!(shared.to_string(), alone.to_string());
+    }
+
+    #[test]
+    fn an_attribute_repeating_an_earlier_ones_text_is_its_value_again() {
+        let object = r#"{"name":"web-42","tags":{"Name":"web-42","Team":"infra"},"ports":[80,443,8042]}"#;
+        let other = r#"{"name":"web-43","tags":{"Name":"web-43","Team":"infra"},"ports":[80,443,8043]}"#;
+        let text = format!(r#"{{"id":"i-1","input":{object},"other":{other},"output":{object}}}"#);
+        let tree: Json = serde_json::from_str(&text).expect("json");
+        let expected = attributes_from_json(&tree, &[]).expect("attributes");
+        for shared in [false, true] {
+            let read = || serde_json::from_str::<ParsedAttributes>(&text).expect("attributes").0;
+            let attributes = if shared { with_shared_values(read) } else { read() };
+            assert_eq!(attributes, expected);
+            let map = |name: &str| match &attributes[name].kind {
+                Kind::Map(map) => map.clone(),
+                other => panic!("{name} is {other:?}"),
+            };
+            assert!(map("output").shares_entries(&map("input")), "equal attributes hold one map");
+            assert!(!map("other").shares_entries(&map("input")));
+        }
+        // A broken value inside the attributes is an error, and leaves nothing behind.
+        let broken = format!(r#"{{"input":{object},"output":{{"name":[1,}}}}"#);
+        assert!(with_shared_values(|| serde_json::from_str::<ParsedAttributes>(&broken)).is_err());
     }
 
     #[test]
