@@ -122,7 +122,12 @@ impl Prism {
         for attempt in 1..=3 {
             match Prism::try_start(api, dir, &spec_path, &token) {
                 Ok(prism) => return prism,
-                Err((dir_back, log)) if attempt < 3 && log.contains("EADDRINUSE") => dir = dir_back,
+                // Prism (Node.js) says `EADDRINUSE`, the stand-in (Python) the message.
+                Err((dir_back, log))
+                    if attempt < 3 && (log.contains("EADDRINUSE") || log.contains("Address already in use")) =>
+                {
+                    dir = dir_back
+                }
                 Err((_, log)) => panic!("Prism did not start:\n{log}"),
             }
         }
@@ -166,12 +171,9 @@ impl Prism {
             if exited(&mut prism.prism) || exited(&mut prism.standin) || start.elapsed() > Duration::from_secs(60) {
                 let standin = std::fs::read_to_string(prism.dir.path().join("standin.log")).unwrap_or_default();
                 let log = format!("{}\n--- stand-in ---\n{standin}", prism.log());
-                for child in [&mut prism.prism, &mut prism.standin] {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-                // Taken out of the value, whose drop would stop the children again.
+                // The directory is kept for another try; dropping the rest stops both.
                 let dir = std::mem::replace(&mut prism.dir, tempfile::tempdir().expect("temp dir"));
+                drop(prism);
                 return Err((dir, log));
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -291,17 +291,22 @@ impl<'de> serde::de::Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
-        Ok(Value::object(entries(self.0, map)?))
+        let read = |shared: &mut Shared, map: &mut A| map.next_value_seed(ValueSeed(shared));
+        Ok(Value::object(entries(self.0, map, read)?))
     }
 }
 
-/// The entries of a JSON object; of duplicate keys the last wins, as in a tree. Gathered
-/// on the reader's stack like a list's items.
-fn entries<'de, A: serde::de::MapAccess<'de>>(shared: &mut Shared, mut map: A) -> Result<Attributes, A::Error> {
+/// The entries of a JSON object, each value read by `value`; of duplicate keys the last
+/// wins, as in a tree. Gathered on the reader's stack like a list's items.
+fn entries<'de, A: serde::de::MapAccess<'de>>(
+    shared: &mut Shared,
+    mut map: A,
+    mut value: impl FnMut(&mut Shared, &mut A) -> Result<Value, A::Error>,
+) -> Result<Attributes, A::Error> {
     let base = shared.entries.len();
     loop {
         let entry = match map.next_key_seed(KeySeed(&mut shared.names)) {
-            Ok(Some(key)) => map.next_value_seed(ValueSeed(&mut *shared)).map(|value| Some((key, value))),
+            Ok(Some(key)) => value(shared, &mut map).map(|value| Some((key, value))),
             Ok(None) => Ok(None),
             Err(error) => Err(error),
         };
@@ -347,42 +352,24 @@ impl<'de> Deserialize<'de> for ParsedAttributes {
                 f.write_str("instance attributes as a JSON object")
             }
 
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Attributes, A::Error> {
                 // Each attribute's text is taken whole first: one that repeats an earlier
                 // attribute's text (a provider's `output` echoing its `input`) is that
-                // attribute's value again, not read a second time.
-                let shared = self.0;
-                let base = shared.entries.len();
+                // attribute's value again, not read a second time. (An entry goes where
+                // the stack ends once its value is read.)
                 let mut texts: Vec<(&'de str, usize)> = Vec::new();
-                let result = loop {
-                    let key = match map.next_key_seed(KeySeed(&mut shared.names)) {
-                        Ok(Some(key)) => key,
-                        Ok(None) => break Ok(()),
-                        Err(error) => break Err(error),
-                    };
-                    let text = match map.next_value::<&'de serde_json::value::RawValue>() {
-                        Ok(raw) => raw.get(),
-                        Err(error) => break Err(error),
-                    };
-                    let earlier = texts.iter().find(|(earlier, _)| *earlier == text);
-                    let value = match earlier {
+                let read = |shared: &mut Shared, map: &mut A| {
+                    let text = map.next_value::<&'de serde_json::value::RawValue>()?.get();
+                    let value = match texts.iter().find(|(earlier, _)| *earlier == text) {
                         Some(&(_, at)) => shared.entries[at].1.clone(),
-                        None => match value_from_text(shared, text) {
-                            Ok(value) => value,
-                            Err(error) => break Err(serde::de::Error::custom(error)),
-                        },
+                        None => value_from_text(shared, text).map_err(serde::de::Error::custom)?,
                     };
                     if text.len() >= REPEATED_TEXT {
                         texts.push((text, shared.entries.len()));
                     }
-                    shared.entries.push((key, value));
+                    Ok(value)
                 };
-                if let Err(error) = result {
-                    shared.entries.truncate(base);
-                    return Err(error);
-                }
-                let map = Attributes::from_entries(shared.entries.drain(base..).collect());
-                Ok(shared.maps.share(map))
+                entries(self.0, map, read)
             }
         }
 
