@@ -85,6 +85,12 @@ fn location(span: Span, sources: &SourceMap) -> Location {
         return Location::default();
     }
     let file = sources.get(span.file);
+    // A file changed since it was parsed has no lines to give: its path and the span's
+    // offsets are what is known.
+    if file.read().is_none() {
+        let file = Some(paths::display(&file.path));
+        return Location { file, start_offset: Some(span.start), end_offset: Some(span.end), ..Location::default() };
+    }
     let (line, column) = file.line_col(span.start);
     let (end_line, end_column) = file.line_col(span.end);
     Location {
@@ -127,5 +133,24 @@ mod tests {
         let second = &value["diagnostics"][1];
         assert!(second["file"].is_null() && second["line"].is_null());
         assert_eq!(second["severity"], "warning");
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_has_offsets_but_no_lines() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("main.infra");
+        std::fs::write(&path, "let x = nope\n").expect("written");
+        let mut sources = SourceMap::new();
+        let file = sources.add(path.clone(), "let x = nope\n".to_string());
+        sources.release_texts();
+        std::fs::write(&path, "\n\nlet x = 1\n").expect("written");
+        let diagnostics =
+            vec![Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `nope`")
+                .with_label(Span::new(file, 8, 12), "")];
+        let value = serde_json::to_value(document(&diagnostics, &sources)).unwrap_or_default();
+        let first = &value["diagnostics"][0];
+        assert!(first["file"].as_str().is_some_and(|f| f.ends_with("main.infra")), "{first}");
+        assert!(first["line"].is_null() && first["end_column"].is_null(), "{first}");
+        assert_eq!((first["start_offset"].as_u64(), first["end_offset"].as_u64()), (Some(8), Some(12)));
     }
 }

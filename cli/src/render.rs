@@ -38,7 +38,7 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
         text = format!("{}: {}\n", report.code, report.message);
     }
     if let Some(location) = &report.unshown {
-        text.push_str(&format!("  note: at {location} (the line is too long to show)\n"));
+        text.push_str(&format!("  note: at {location}\n"));
     }
     for note in &diagnostic.notes {
         text.push_str(&format!("  note: {}\n", control_pictures(note)));
@@ -121,7 +121,8 @@ struct Report {
     help: Option<String>,
     source: ModuleSource,
     labels: Vec<LabeledSpan>,
-    /// Where the diagnostic is, when its line is too long to draw.
+    /// Where the diagnostic is, when its lines cannot be drawn (too long, or the file
+    /// changed since it was read), and why.
     unshown: Option<String>,
 }
 
@@ -137,8 +138,14 @@ impl Report {
         if let Some(span) = diagnostic.primary_span() {
             let file = source_file(sources, span.file);
             if let (None, Some(file)) = (source.add(sources, span.file, diagnostic), file) {
-                let (line, column) = file.line_col(span.start);
-                unshown = Some(format!("{}:{}:{}", paths::display(&file.path), line + 1, column + 1));
+                let path = paths::display(&file.path);
+                unshown = Some(match file.read() {
+                    Some(_) => {
+                        let (line, column) = file.line_col(span.start);
+                        format!("{path}:{}:{} (the line is too long to show)", line + 1, column + 1)
+                    }
+                    None => format!("{path} (the file changed since it was read; its lines are not shown)"),
+                });
             }
         }
         let labels = diagnostic
@@ -236,13 +243,14 @@ struct VirtualFile {
 const LONGEST_SHOWN_LINE: usize = 10_000;
 
 impl ModuleSource {
-    /// The file's entry, added on first use; `None` when the source map does not have it
-    /// or its lines are too long to draw.
+    /// The file's entry, added on first use; `None` when the source map does not have it,
+    /// its lines are too long to draw, or its text was let go and the file has changed
+    /// since ([`SourceFile::read`]): the spans would point at other text.
     fn add(&mut self, sources: &SourceMap, id: FileId, diagnostic: &Diagnostic) -> Option<&VirtualFile> {
         if let Some(index) = self.files.iter().position(|f| f.id == id) {
             return self.files.get(index);
         }
-        let file = source_file(sources, id)?;
+        let file = source_file(sources, id).filter(|file| file.read().is_some())?;
         let spans = || diagnostic.labels.iter().filter(|l| l.span.file == id).map(|l| l.span);
         let lowest = spans().map(|s| s.start).min()?;
         let highest = spans().map(|s| s.end).max()?;
@@ -253,8 +261,8 @@ impl ModuleSource {
             return None;
         }
         let shown = file.line_range(first_line).start..file.line_range(last_line).end;
-        let mut text = control_pictures(&file.text[shown.clone()]);
-        if shown.end == file.text.len() && highest as usize >= file.text.len() {
+        let mut text = control_pictures(&file.text()[shown.clone()]);
+        if shown.end == file.text().len() && highest as usize >= file.text().len() {
             text.push(' ');
         }
         // A gap of one offset keeps the end of one file from touching the start of the next.
@@ -277,8 +285,8 @@ impl VirtualFile {
     /// Where byte `offset` of the file falls in the excerpt, past the pictures that stand
     /// for the control characters before it.
     fn excerpt_offset(&self, file: &SourceFile, offset: usize) -> usize {
-        let offset = floor_char_boundary(&file.text, offset.clamp(self.shown.start, self.shown.end));
-        let before = &file.text[self.shown.start..offset];
+        let offset = floor_char_boundary(file.text(), offset.clamp(self.shown.start, self.shown.end));
+        let before = &file.text()[self.shown.start..offset];
         before.len() + before.chars().filter(|&c| is_control(c)).map(|c| PICTURE_LEN - c.len_utf8()).sum::<usize>()
     }
 }
@@ -474,6 +482,33 @@ mod tests {
             assert!(rendered.contains(line), "{line} in {rendered}");
         }
         assert!(!rendered.contains("v498") && !rendered.contains("v504"), "{rendered}");
+    }
+
+    /// A plan lets its files' texts go and reads them again for its diagnostics; a file
+    /// changed in between has other text at the spans, so it gets its path, not lines.
+    #[test]
+    fn a_file_changed_since_it_was_read_gets_its_path_and_no_excerpt() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("main.infra");
+        std::fs::write(&path, "let x = undefined_name\n").expect("written");
+        let mut sources = SourceMap::new();
+        let file = sources.add(path.clone(), "let x = undefined_name\n".to_string());
+        sources.release_texts();
+        let diagnostic = Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `undefined_name`")
+            .with_label(Span::new(file, 8, 22), "not declared in this module");
+        // Unchanged, it is read again and drawn.
+        let rendered = render(&diagnostic, &sources, false);
+        assert!(rendered.contains("main.infra:1:9") && rendered.contains("let x = undefined_name"), "{rendered}");
+        let mut sources = SourceMap::new();
+        let file = sources.add(path.clone(), "let x = undefined_name\n".to_string());
+        sources.release_texts();
+        std::fs::write(&path, "let x = 1\n").expect("written");
+        let diagnostic = Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `undefined_name`")
+            .with_label(Span::new(file, 8, 22), "not declared in this module");
+        let rendered = render(&diagnostic, &sources, false);
+        assert!(rendered.contains("undefined name `undefined_name`"), "{rendered}");
+        assert!(rendered.contains("the file changed since it was read"), "{rendered}");
+        assert!(!rendered.contains("let x = 1") && !rendered.contains(":1:9"), "{rendered}");
     }
 
     #[test]

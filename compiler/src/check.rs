@@ -149,6 +149,9 @@ pub(crate) struct Checker<'a> {
     /// The module's `plugin` declarations by name, found when an unknown provider is
     /// first met (see `plugin::not_installed`).
     declared_plugins: Option<HashMap<String, Span>>,
+    /// The instance type of each resource kind met, by the address of its schema: every
+    /// resource of a kind shares it ([`Type::Object`] is shared).
+    instance_types: HashMap<usize, Type>,
 }
 
 /// The name comparisons one checker may make for "did you mean" suggestions: every
@@ -173,6 +176,7 @@ impl<'a> Checker<'a> {
             fn_calls: Vec::new(),
             suggestion_budget: SUGGESTION_BUDGET,
             declared_plugins: None,
+            instance_types: HashMap::default(),
         }
     }
 
@@ -288,7 +292,13 @@ impl<'a> Checker<'a> {
             Item::Input(input) => input.ty.as_ref().map_or(Type::Any, lower_type),
             Item::Let(decl) => self.expr(&decl.value),
             Item::Resource(resource) => {
-                let instance = self.resource_schema(resource, false).map_or(Type::Any, |s| s.instance_type());
+                let instance = match self.resource_schema(resource, false) {
+                    Some(schema) => {
+                        let address = std::ptr::from_ref(schema) as usize;
+                        self.instance_types.entry(address).or_insert_with(|| schema.instance_type()).clone()
+                    }
+                    None => Type::Any,
+                };
                 self.repeated_type(resource.repeat.as_ref(), instance)
             }
             Item::Module(call) => {
@@ -372,11 +382,10 @@ pub fn lower_type(ty: &TypeExpr) -> Type {
         TypeExprKind::Set(t) => Type::set(lower_type(t)),
         TypeExprKind::Map(t) => Type::map(lower_type(t)),
         TypeExprKind::Tuple(items) => Type::Tuple(items.iter().map(lower_type).collect()),
-        TypeExprKind::Object(fields) => Type::Object(
+        TypeExprKind::Object(fields) => Type::object_of(
             fields
                 .iter()
-                .map(|f| (f.name.name.to_string(), ObjectField { ty: lower_type(&f.ty), optional: f.optional }))
-                .collect(),
+                .map(|f| (f.name.name.to_string(), ObjectField { ty: lower_type(&f.ty), optional: f.optional })),
         ),
     }
 }

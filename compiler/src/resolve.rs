@@ -315,7 +315,7 @@ impl Loading<'_> {
         match String::from_utf8(bytes) {
             Ok(text) => {
                 let id = self.sources.add(path.clone(), text);
-                let parsed = self.cache.parse(&path, id, &self.sources.get(id).text);
+                let parsed = self.cache.parse(&path, id, self.sources.get(id).text());
                 self.diagnostics.extend(parsed.diagnostics);
                 Some(parsed.ast)
             }

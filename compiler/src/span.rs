@@ -76,29 +76,78 @@ pub struct Spanned<T> {
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
-    pub text: String,
+    /// The text, held from when the file was read; once released
+    /// ([`SourceMap::release_texts`]), read again from `path` on first use.
+    text: OnceLock<Option<String>>,
+    /// What the text was when it was released: a file read again is used only when it
+    /// still is what was parsed.
+    released: Option<Fingerprint>,
     /// Where each line starts, found when a position is first asked for: a plan that
     /// reports nothing never scans its files for line breaks (a module of 10,000
     /// resources has half a million, 2 MB of offsets).
     line_starts: OnceLock<Vec<u32>>,
 }
 
+/// A file's length and a hash of its text: enough to tell whether a file read again is
+/// the one that was parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint {
+    len: usize,
+    hash: u64,
+}
+
+impl Fingerprint {
+    fn of(text: &str) -> Fingerprint {
+        let mut hasher = rustc_hash::FxHasher::default();
+        std::hash::Hasher::write(&mut hasher, text.as_bytes());
+        Fingerprint { len: text.len(), hash: std::hash::Hasher::finish(&hasher) }
+    }
+}
+
 impl SourceFile {
     pub fn new(path: PathBuf, text: String) -> SourceFile {
-        SourceFile { path, text, line_starts: OnceLock::new() }
+        SourceFile { path, text: OnceLock::from(Some(text)), released: None, line_starts: OnceLock::new() }
+    }
+
+    /// The text, or nothing when it was released and the file no longer holds it (changed
+    /// or removed since it was parsed): spans into it would point at other text.
+    pub fn read(&self) -> Option<&str> {
+        self.text.get_or_init(|| self.read_again()).as_deref()
+    }
+
+    /// The text, empty when it cannot be had again (see [`SourceFile::read`]).
+    pub fn text(&self) -> &str {
+        self.read().unwrap_or_default()
+    }
+
+    /// The released text, read again from the file when the file still holds it (decoded
+    /// as when it was first read: invalid UTF-8 replaced).
+    fn read_again(&self) -> Option<String> {
+        let released = self.released?;
+        let bytes = std::fs::read(&self.path).ok()?;
+        let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        (Fingerprint::of(&text) == released).then_some(text)
+    }
+
+    /// Lets the text go, to be read again from the file when next asked for.
+    fn release(&mut self) {
+        if let Some(Some(text)) = self.text.take() {
+            self.released = Some(Fingerprint::of(&text));
+        }
     }
 
     fn line_starts(&self) -> &[u32] {
         self.line_starts.get_or_init(|| {
             let mut starts = vec![0];
-            starts.extend(self.text.match_indices('\n').map(|(i, _)| to_u32(i + 1)));
+            starts.extend(self.text().match_indices('\n').map(|(i, _)| to_u32(i + 1)));
             starts
         })
     }
 
     /// Zero-based line and zero-based column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
-        let offset = offset.min(to_u32(self.text.len()));
+        let text = self.text();
+        let offset = offset.min(to_u32(text.len()));
         let line_starts = self.line_starts();
         let line = match line_starts.binary_search(&offset) {
             Ok(line) => line,
@@ -106,17 +155,18 @@ impl SourceFile {
         };
         let line_start = line_starts[line] as usize;
         let mut end = offset as usize;
-        while !self.text.is_char_boundary(end) {
+        while !text.is_char_boundary(end) {
             end -= 1;
         }
-        (line, self.text[line_start..end].chars().count())
+        (line, text[line_start..end].chars().count())
     }
 
     /// The byte range of zero-based line `line`, with its line break; empty past the end.
     pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let text = self.text();
         let line_starts = self.line_starts();
-        let start = line_starts.get(line).map_or(self.text.len(), |&s| s as usize);
-        let end = line_starts.get(line + 1).map_or(self.text.len(), |&s| s as usize);
+        let start = line_starts.get(line).map_or(text.len(), |&s| s as usize);
+        let end = line_starts.get(line + 1).map_or(text.len(), |&s| s as usize);
         start..end
     }
 
@@ -126,7 +176,7 @@ impl SourceFile {
     }
 
     pub fn slice(&self, span: Span) -> &str {
-        self.text.get(span.range()).unwrap_or("")
+        self.text().get(span.range()).unwrap_or("")
     }
 }
 
@@ -151,6 +201,13 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
 
+    /// Lets every file's text go: a run that evaluates a large module from the file
+    /// system needs the text only for diagnostics and a saved plan's digest, which read
+    /// it again from the file ([`SourceFile::read`]). Only for files read from `path`.
+    pub fn release_texts(&mut self) {
+        self.files.iter_mut().for_each(SourceFile::release);
+    }
+
     pub fn find(&self, path: &Path) -> Option<FileId> {
         self.files.iter().position(|f| f.path == path).map(|i| FileId(to_u32(i)))
     }
@@ -165,5 +222,82 @@ impl SourceMap {
 
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of its own in the system's temporary directory, removed when dropped.
+    struct ScratchFile(PathBuf);
+
+    impl ScratchFile {
+        fn new(name: &str, bytes: &[u8]) -> ScratchFile {
+            let path = std::env::temp_dir().join(format!("infra-span-{}-{name}", std::process::id()));
+            std::fs::write(&path, bytes).expect("the temporary directory is writable");
+            ScratchFile(path)
+        }
+    }
+
+    impl Drop for ScratchFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_released_text_is_read_again_while_the_file_still_holds_it() {
+        let text = "let a = 1\nlet é = \"x\"\n";
+        let file = ScratchFile::new("same.infra", text.as_bytes());
+        let mut sources = SourceMap::new();
+        let id = sources.add(file.0.clone(), text.to_string());
+        sources.release_texts();
+        assert_eq!(sources.get(id).read(), Some(text));
+        assert_eq!(sources.get(id).line_col(16), (1, 5));
+        assert_eq!(sources.get(id).slice(Span::new(id, 4, 5)), "a");
+    }
+
+    #[test]
+    fn a_released_text_whose_file_changed_is_not_read_again() {
+        let text = "let a = 1\n";
+        let file = ScratchFile::new("changed.infra", text.as_bytes());
+        let mut sources = SourceMap::new();
+        let id = sources.add(file.0.clone(), text.to_string());
+        sources.release_texts();
+        // Same length, other text: the spans would point at the wrong characters.
+        std::fs::write(&file.0, "let b = 2\n").expect("the file is writable");
+        assert_eq!(sources.get(id).read(), None);
+        assert_eq!(sources.get(id).text(), "");
+        assert_eq!(sources.get(id).slice(Span::new(id, 4, 5)), "");
+        assert_eq!(sources.get(id).line_col(4), (0, 0));
+    }
+
+    #[test]
+    fn a_released_text_whose_file_is_gone_is_not_read_again() {
+        let file = ScratchFile::new("gone.infra", b"let a = 1\n");
+        let mut sources = SourceMap::new();
+        let id = sources.add(file.0.clone(), "let a = 1\n".to_string());
+        sources.release_texts();
+        drop(file);
+        assert_eq!(sources.get(id).read(), None);
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_read_again_as_it_was_first_decoded() {
+        let bytes = b"let a = \"\xff\"\n";
+        let file = ScratchFile::new("latin1.infra", bytes);
+        let lossy = String::from_utf8_lossy(bytes).into_owned();
+        let mut sources = SourceMap::new();
+        let id = sources.add(file.0.clone(), lossy.clone());
+        sources.release_texts();
+        assert_eq!(sources.get(id).read(), Some(lossy.as_str()));
+    }
+
+    #[test]
+    fn a_text_never_released_is_never_read_from_its_path() {
+        let mut sources = SourceMap::new();
+        let id = sources.add(PathBuf::from("/nonexistent/main.infra"), "let a = 1\n".to_string());
+        assert_eq!(sources.get(id).read(), Some("let a = 1\n"));
     }
 }

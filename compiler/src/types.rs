@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Type {
@@ -15,7 +16,9 @@ pub enum Type {
     List(Box<Type>),
     Set(Box<Type>),
     Map(Box<Type>),
-    Object(BTreeMap<String, ObjectField>),
+    /// (Shared: an object type is cloned wherever a declaration is read, and every
+    /// resource of a kind has its kind's type; ten thousand copies of one were megabytes.)
+    Object(Arc<BTreeMap<String, ObjectField>>),
     Tuple(Vec<Type>),
 }
 
@@ -40,7 +43,12 @@ impl Type {
 
     /// An object type whose fields are all required.
     pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Type)>) -> Type {
-        Type::Object(fields.into_iter().map(|(k, ty)| (k.to_string(), ObjectField { ty, optional: false })).collect())
+        Type::object_of(fields.into_iter().map(|(k, ty)| (k.to_string(), ObjectField { ty, optional: false })))
+    }
+
+    /// An object type of `fields`, some of which may be optional.
+    pub fn object_of(fields: impl IntoIterator<Item = (String, ObjectField)>) -> Type {
+        Type::Object(Arc::new(fields.into_iter().collect()))
     }
 
     pub fn is_any(&self) -> bool {

@@ -99,7 +99,7 @@ pub(crate) fn convert(diagnostic: &infra_compiler::Diagnostic, sources: &SourceM
     let range = match diagnostic.primary_span() {
         Some(span) => {
             let file = sources.get(span.file);
-            LineIndex::new(&file.text).range(span.start as usize, span.end as usize)
+            LineIndex::new(file.text()).range(span.start as usize, span.end as usize)
         }
         None => Range::default(),
     };

@@ -220,7 +220,7 @@ fn is_identifier(name: &str) -> bool {
 /// The name, kind and name span of an item, for outlines. Items without a name are named
 /// by their keyword and the address they are about (`moved a.b -> c.d`, `forget x`).
 fn item_symbol(sources: &SourceMap, item: &Item) -> (String, SymbolKind, Span) {
-    let text = |span: Span| sources.get(span.file).text.get(span.range()).unwrap_or_default().to_string();
+    let text = |span: Span| sources.get(span.file).text().get(span.range()).unwrap_or_default().to_string();
     match item {
         Item::Input(x) => (x.name.name.to_string(), SymbolKind::Variable, x.name.span),
         Item::Let(x) => (x.name.name.to_string(), SymbolKind::Constant, x.name.span),

@@ -75,7 +75,7 @@ impl Snapshot {
     /// The file id and text of `path`, if the analysis loaded it.
     pub fn file(&self, path: &Path) -> Option<(infra_compiler::FileId, &str)> {
         let id = self.analysis.sources.find(path)?;
-        Some((id, self.analysis.sources.get(id).text.as_str()))
+        Some((id, self.analysis.sources.get(id).text()))
     }
 
     /// The module (index) that owns `path`.
@@ -242,7 +242,7 @@ pub(crate) struct DocumentRef {
 
 impl DocumentRef {
     pub fn text(&self) -> &str {
-        &self.snapshot.analysis.sources.get(self.file).text
+        self.snapshot.analysis.sources.get(self.file).text()
     }
 
     pub fn index(&self) -> LineIndex<'_> {
@@ -269,7 +269,7 @@ pub(crate) struct Located {
 /// The location of a span in one of `sources`.
 pub(crate) fn location(sources: &SourceMap, span: Span) -> Location {
     let file = sources.get(span.file);
-    let range = LineIndex::new(&file.text).range(span.start as usize, span.end as usize);
+    let range = LineIndex::new(file.text()).range(span.start as usize, span.end as usize);
     Location { path: file.path.clone(), range }
 }
 

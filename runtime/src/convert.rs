@@ -67,7 +67,7 @@ pub fn convert(value: &Value, ty: &Type) -> Result<Value, ConvertError> {
         }
         (Kind::Map(entries), Type::Object(fields)) => {
             let mut out = ValueMap::with_capacity(fields.len());
-            for (name, field) in fields {
+            for (name, field) in fields.iter() {
                 match entries.get(name) {
                     Some(v) => {
                         out.insert(name.clone(), convert(v, &field.ty).map_err(|e| at(e, &key_step(name)))?);

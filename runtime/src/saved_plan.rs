@@ -184,13 +184,19 @@ pub fn digest(analysis: &Analysis, inputs: &BTreeMap<String, Value>) -> String {
     // Paths relative to the root module, so `infra plan` in the module and
     // `infra apply FILE` elsewhere agree.
     let root = analysis.modules.first().map(|m| m.dir.as_path()).unwrap_or(Path::new("."));
-    let mut files: Vec<(&Path, &str)> =
-        analysis.sources.iter().map(|(_, f)| (f.path.strip_prefix(root).unwrap_or(&f.path), f.text.as_str())).collect();
+    let mut files: Vec<(&Path, Option<&str>)> =
+        analysis.sources.iter().map(|(_, f)| (f.path.strip_prefix(root).unwrap_or(&f.path), f.read())).collect();
     files.sort();
     for (path, text) in files {
         hasher.update(path.to_string_lossy().as_bytes());
         hasher.update([0]);
-        hasher.update(text.as_bytes());
+        // A file changed since it was parsed (its text released and not found again) is
+        // hashed as a byte no text holds: the digest then matches no configuration, and
+        // a plan made of the old text is not applied to the new.
+        match text {
+            Some(text) => hasher.update(text.as_bytes()),
+            None => hasher.update([0xff]),
+        }
         hasher.update([0]);
     }
     for (name, value) in inputs {

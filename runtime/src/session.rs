@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::resolve::Module;
-use infra_compiler::{Analysis, FsLoader, Schemas, SourceMap};
+use infra_compiler::{Analysis, Schemas, SourceMap};
 
 use crate::address::Address;
 use crate::function::{AtPlanTime, Functions};
@@ -144,7 +144,7 @@ impl<'a> Session<'a> {
     /// starts the async runtime.
     pub fn open(options: SessionOptions<'a, '_>) -> Result<Session<'a>, OpenError> {
         let ahead = options.state.likely_snapshot(&options.module_dir).and_then(ReadAhead::start);
-        let mut analysis = infra_compiler::analyze(&options.module_dir, &FsLoader, options.schemas);
+        let mut analysis = infra_compiler::analyze_files(&options.module_dir, options.schemas);
         if analysis.has_errors() || analysis.modules.is_empty() {
             return Err(OpenError::Module { diagnostics: analysis.diagnostics, sources: analysis.sources });
         }

@@ -245,8 +245,8 @@ impl Value {
             Kind::String(_) => Type::String,
             Kind::List(items) => Type::Tuple(items.iter().map(Value::ty).collect()),
             Kind::Set(items) => Type::set(infra_compiler::types::unify_all(items.iter().map(Value::ty))),
-            Kind::Map(entries) => Type::Object(
-                entries.iter().map(|(k, v)| (k.to_string(), ObjectField { ty: v.ty(), optional: false })).collect(),
+            Kind::Map(entries) => Type::object_of(
+                entries.iter().map(|(k, v)| (k.to_string(), ObjectField { ty: v.ty(), optional: false })),
             ),
             Kind::Unknown(ty) => (**ty).clone(),
         }

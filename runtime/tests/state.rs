@@ -1130,3 +1130,18 @@ fn a_large_state_parsed_on_several_threads_reads_back_the_same() {
     assert_eq!(error.kind, StateErrorKind::Corrupt);
     assert!(error.to_string().contains(&format!("line {}", 4 + 5_500 + 1)), "{error}");
 }
+
+/// A snapshot listing one address twice (edited by hand, or merged badly) is refused,
+/// naming the address, rather than one record silently winning.
+#[test]
+fn an_instance_listed_twice_is_refused() {
+    use infra_runtime::state::document::{parse_snapshot, render_snapshot};
+    let mut state = State::new();
+    state.instances.insert(address("web"), file_instance("a"));
+    let text = ok(String::from_utf8(ok(render_snapshot(&state, 1))));
+    let line = text.lines().find(|line| line.contains("\"web\"")).map(str::to_string).unwrap_or_default();
+    let twice = text.replacen(&line, &format!("{},\n{line}", line.trim_end_matches(',')), 1);
+    let error = err(parse_snapshot(twice.as_bytes(), "infra.state.json"));
+    assert_eq!(error.kind, StateErrorKind::Corrupt);
+    assert!(error.to_string().contains("instance `web` is listed twice"), "{error}");
+}

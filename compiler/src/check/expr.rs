@@ -1,6 +1,7 @@
 //! Resolving names and computing types of expressions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{Checker, Target};
 use crate::diagnostic::{codes, suggest, Diagnostic};
@@ -150,7 +151,7 @@ impl Checker<'_> {
             }
         }
         if literal_keys {
-            Type::Object(fields)
+            Type::Object(Arc::new(fields))
         } else {
             Type::map(unify_all(fields.into_values().map(|f| f.ty)))
         }

@@ -233,7 +233,7 @@ mod tests {
         assert!(infra.block("listener").is_none(), "not a block");
         let attribute = infra.attribute("listener").expect("an attribute");
         let port = infra_compiler::types::ObjectField { ty: Type::Number, optional: true };
-        assert_eq!(attribute.ty, Type::map(Type::Object([("port".to_string(), port)].into())));
+        assert_eq!(attribute.ty, Type::map(Type::object_of([("port".to_string(), port)])));
         assert!(!attribute.required && attribute.settable);
 
         let mut attributes = Attributes::new();

@@ -369,15 +369,10 @@ pub fn infra_type(ty: &serde_json::Value) -> Type {
                     .and_then(J::as_array)
                     .map(|o| o.iter().filter_map(J::as_str).collect())
                     .unwrap_or_default();
-                Type::Object(
-                    fields
-                        .iter()
-                        .map(|(name, ty)| {
-                            let field = ObjectField { ty: infra_type(ty), optional: optional.contains(&name.as_str()) };
-                            (name.clone(), field)
-                        })
-                        .collect(),
-                )
+                Type::object_of(fields.iter().map(|(name, ty)| {
+                    let field = ObjectField { ty: infra_type(ty), optional: optional.contains(&name.as_str()) };
+                    (name.clone(), field)
+                }))
             }
             _ => Type::Any,
         },
@@ -410,17 +405,16 @@ fn block_object_type(block: &Block) -> Type {
         };
         (b.name.clone(), ObjectField { ty, optional: true })
     });
-    Type::Object(attributes.chain(blocks).collect())
+    Type::object_of(attributes.chain(blocks))
 }
 
 /// The type of an attribute holding nested attributes.
 fn nested_type(nested: &NestedAttributes) -> Type {
-    let object = Type::Object(
+    let object = Type::object_of(
         nested
             .attributes
             .iter()
-            .map(|a| (a.name.clone(), ObjectField { ty: attribute_type(a), optional: !a.required }))
-            .collect(),
+            .map(|a| (a.name.clone(), ObjectField { ty: attribute_type(a), optional: !a.required })),
     );
     match nested.nesting {
         Nesting::Single | Nesting::Group => object,

@@ -12,6 +12,7 @@
 //! always serializes to the same bytes. Fields this version does not know are ignored;
 //! a change old versions would misread increments `format_version`.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -479,8 +480,13 @@ fn state_from_document(document: Document, name: &str) -> Result<State, StateErr
     for record in document.instances {
         let address = parse_address(&record.address, name)?;
         let instance = instance_from_document(record, name)?;
-        if instances.insert(address.clone(), instance).is_some() {
-            return Err(corrupt(name, &format!("instance `{address}` is listed twice")));
+        match instances.entry(address) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(instance);
+            }
+            Entry::Occupied(taken) => {
+                return Err(corrupt(name, &format!("instance `{}` is listed twice", taken.key())));
+            }
         }
     }
     let outputs =
