@@ -109,7 +109,10 @@ impl Chunks<'_> {
     /// diagnostics.
     fn parse(&self, chunks: &[(usize, usize)]) -> ParsedRun {
         let mut diagnostics = Vec::new();
-        let mut items = Vec::new();
+        // A chunk is one top-level item (unless it does not parse, or pest's lowering of it
+        // finds more): sized up front, a run's items do not hold the slack of doubling
+        // while the runs are joined.
+        let mut items = Vec::with_capacity(chunks.len());
         let mut names = Names::default();
         let mut scratch = super::lower::Scratch::default();
         for &(start, end) in chunks {
