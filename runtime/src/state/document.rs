@@ -424,18 +424,17 @@ pub fn parse_snapshot_lines(mut reader: impl std::io::BufRead, name: &str) -> Op
     })?;
     // The rest of the document, after an empty list of instances.
     skeleton.extend_from_slice(&rest);
-    let mut document: Document = with_shared_values(|| serde_json::from_slice(&skeleton)).ok()?;
+    let document: Document = with_shared_values(|| serde_json::from_slice(&skeleton)).ok()?;
     drop(skeleton);
     parsed.sort_unstable_by_key(|(index, _)| *index);
-    document.instances = Vec::with_capacity(parsed.iter().map(|(_, instances)| instances.len()).sum());
-    for (at, (index, instances)) in parsed.into_iter().enumerate() {
-        // A batch a parser gave up on is missing.
-        if at != index {
-            return None;
-        }
-        document.instances.extend(instances);
+    // A batch a parser gave up on is missing.
+    if parsed.iter().enumerate().any(|(at, (index, _))| at != *index) {
+        return None;
     }
-    state_from_document(document, name).ok()
+    // Taken batch by batch into the state, each batch's vector freed once it is: not
+    // gathered into the document first, which held every record twice for a moment.
+    let records = parsed.into_iter().flat_map(|(_, instances)| instances);
+    state_from_records(document, records, name).ok()
 }
 
 /// Reads the instance lines, sending them to the parsers in batches, and returns the
@@ -474,10 +473,20 @@ fn read_instance_lines(
 }
 
 /// The state a parsed document holds, once its version is one this version reads.
-fn state_from_document(document: Document, name: &str) -> Result<State, StateError> {
+fn state_from_document(mut document: Document, name: &str) -> Result<State, StateError> {
+    let records = std::mem::take(&mut document.instances);
+    state_from_records(document, records, name)
+}
+
+/// The state of `document` (its instances aside) with the instances of `records`.
+fn state_from_records(
+    document: Document,
+    records: impl IntoIterator<Item = InstanceDocument>,
+    name: &str,
+) -> Result<State, StateError> {
     check_version(&Versioned { format_version: document.format_version, encryption: document.encryption }, name)?;
     let mut instances = BTreeMap::new();
-    for record in document.instances {
+    for record in records {
         let address = parse_address(&record.address, name)?;
         let instance = instance_from_document(record, name)?;
         match instances.entry(address) {
