@@ -129,6 +129,19 @@ fn three_independent_mistakes_are_all_reported() {
     assert!(rendered.trim_end().ends_with("error: 3 errors"), "{rendered}");
 }
 
+/// `plan` lets the configuration's text go once it is parsed: an error found while
+/// evaluating reads the file again to show its line.
+#[test]
+fn a_plan_error_shows_the_line_it_is_about() {
+    let dir = module(&[("main.infra", "let n = 1\n\noutput x = tonumber(\"abc\") + n\n")]);
+    let output = infra(dir.path(), &["plan"]);
+    assert_exit(&output, 1);
+    let text = stderr(&output);
+    assert!(text.contains("error[E0600]") && text.contains("main.infra:3:21"), "{text}");
+    assert!(text.contains("output x = tonumber(\"abc\") + n"), "{text}");
+    assert!(!text.contains("changed since it was read"), "{text}");
+}
+
 #[test]
 fn check_takes_a_directory_argument_and_the_global_dir_flag() {
     let dir = module(&[("net/main.infra", UNDEFINED)]);
