@@ -129,10 +129,13 @@ impl SourceFile {
         (Fingerprint::of(&text) == released).then_some(text)
     }
 
-    /// Lets the text go, to be read again from the file when next asked for.
+    /// Lets the text go, to be read again from the file when next asked for. Its line
+    /// starts go with it: they are found again in whatever text is read (none, when the
+    /// file changed), so a line's range is always inside the text held.
     fn release(&mut self) {
         if let Some(Some(text)) = self.text.take() {
             self.released = Some(Fingerprint::of(&text));
+            self.line_starts.take();
         }
     }
 
@@ -264,10 +267,13 @@ mod tests {
         let file = ScratchFile::new("changed.infra", text.as_bytes());
         let mut sources = SourceMap::new();
         let id = sources.add(file.0.clone(), text.to_string());
+        // Lines found before the release are not kept past it.
+        assert_eq!(sources.get(id).line_range(1), 10..10);
         sources.release_texts();
         // Same length, other text: the spans would point at the wrong characters.
         std::fs::write(&file.0, "let b = 2\n").expect("the file is writable");
         assert_eq!(sources.get(id).read(), None);
+        assert_eq!(sources.get(id).line_range(1), 0..0);
         assert_eq!(sources.get(id).text(), "");
         assert_eq!(sources.get(id).slice(Span::new(id, 4, 5)), "");
         assert_eq!(sources.get(id).line_col(4), (0, 0));
