@@ -360,3 +360,32 @@ pub fn verify(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run lets its files' texts go once parsed and reads them again for the digest: a
+    /// file changed in between gives a digest that matches neither its old text nor its
+    /// new, so a plan made of the old text is not applied to the new.
+    #[test]
+    fn a_file_changed_since_it_was_parsed_matches_no_digest() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("main.infra");
+        let analyzed = |text: &str| {
+            std::fs::write(&path, text).expect("written");
+            infra_compiler::analyze_files(dir.path(), &infra_compiler::schema::NoSchemas)
+        };
+        let inputs = BTreeMap::new();
+        let old_digest = digest(&analyzed("output a = 1\n"), &inputs);
+        let new_digest = digest(&analyzed("output a = 2\n"), &inputs);
+        assert_ne!(old_digest, new_digest);
+        let changed = analyzed("output a = 1\n");
+        std::fs::write(&path, "output a = 2\n").expect("written");
+        let changed_digest = digest(&changed, &inputs);
+        assert_ne!(changed_digest, old_digest);
+        assert_ne!(changed_digest, new_digest);
+        // Unchanged, the text read again gives the digest of the text parsed.
+        assert_eq!(digest(&analyzed("output a = 2\n"), &inputs), new_digest);
+    }
+}
