@@ -96,7 +96,7 @@ pub fn resolve(
         }
         let description =
             input.body.as_ref().and_then(|b| b.attribute("description")).and_then(|a| match &a.value.kind {
-                infra_compiler::syntax::ast::ExprKind::Template(t) => t.as_literal(),
+                infra_compiler::syntax::ast::ExprKind::Text(text) => Some(text.to_string()),
                 _ => None,
             });
         let mut stderr = std::io::stderr();

@@ -155,9 +155,9 @@ impl Module {
         }
         impl<'a> Visitor<'a> for Names<'a> {
             fn visit_expr(&mut self, expr: &'a Expr) {
-                if let ExprKind::Name(ident) = &expr.kind {
-                    if self.module.decl(&ident.name).is_some() {
-                        self.found.push(&ident.name);
+                if let ExprKind::Name(name) = &expr.kind {
+                    if self.module.decl(name).is_some() {
+                        self.found.push(name);
                     }
                 }
                 walk_expr(self, expr);

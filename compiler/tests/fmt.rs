@@ -64,10 +64,12 @@ fn meaning(text: &str) -> String {
 }
 
 /// Removes every `Span { file: FileId(0), start: 1, end: 2 }` and `Offsets { start: 1,
-/// end: 2 }` (a span without its file) from `Debug` output, except inside string
-/// literals, where it would be user text.
+/// end: 2 }` (a span without its file), and the offset of each binary operator
+/// (`op_start: 12`), from `Debug` output, except inside string literals, where it would
+/// be user text.
 fn erase_spans(debug: &str) -> String {
     const SPANS: [&str; 2] = ["Span { file: FileId(", "Offsets { start: "];
+    const OFFSET: &str = "op_start: ";
     let mut out = String::with_capacity(debug.len());
     let mut rest = debug;
     let mut in_string = false;
@@ -76,6 +78,11 @@ fn erase_spans(debug: &str) -> String {
             let end = rest.find('}').expect("a span's Debug output ends with `}`");
             out.push_str("Span");
             rest = &rest[end + 1..];
+            continue;
+        }
+        if !in_string && rest.starts_with(OFFSET) {
+            out.push_str("op_start");
+            rest = rest[OFFSET.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
             continue;
         }
         if in_string && c == '\\' {
@@ -176,6 +183,9 @@ fn erase_spans_keeps_strings() {
     assert_eq!(erase_spans(debug), erased);
     let debug = r#"Ident { name: "Offsets { start: 1, end: 2 }", offsets: Offsets { start: 3, end: 4 } }"#;
     let erased = r#"Ident { name: "Offsets { start: 1, end: 2 }", offsets: Span }"#;
+    assert_eq!(erase_spans(debug), erased);
+    let debug = r#"Binary { op: Add, op_start: 12, lhs: Expr { kind: Text("op_start: 3"), span: Span } }"#;
+    let erased = r#"Binary { op: Add, op_start, lhs: Expr { kind: Text("op_start: 3"), span: Span } }"#;
     assert_eq!(erase_spans(debug), erased);
 }
 

@@ -1,5 +1,6 @@
 //! Span invariants over every corpus file and example: each node's span lies inside its
-//! parent's, and every item lies inside its file.
+//! parent's, every item lies inside its file, and the spans a node does not store (an
+//! attribute's name, an operator) cover the text they name.
 
 use std::path::{Path, PathBuf};
 
@@ -23,9 +24,20 @@ fn infra_files(dir: &Path, out: &mut Vec<PathBuf>) {
 struct Walk {
     checked: usize,
     failures: Vec<String>,
+    /// The text of the file being walked.
+    text: String,
 }
 
 impl Walk {
+    /// `span` is inside `parent` and its text is `expected`.
+    fn reads(&mut self, parent: Span, span: Span, expected: &str, what: &str) {
+        self.inside(parent, span, what);
+        let found = self.text.get(span.range()).unwrap_or("(outside the file)");
+        if found != expected {
+            self.failures.push(format!("{what} {span:?} reads `{found}`, not `{expected}`"));
+        }
+    }
+
     fn inside(&mut self, parent: Span, child: Span, what: &str) {
         self.checked += 1;
         if !parent.contains(child) {
@@ -172,8 +184,8 @@ impl Walk {
         self.inside(parent, expr.span, "expression");
         let span = expr.span;
         match &expr.kind {
-            ExprKind::Template(t) => self.template(span, t),
-            ExprKind::Heredoc { template: t, .. } => self.template(span, t),
+            ExprKind::Template(parts) => self.template(span, parts),
+            ExprKind::Heredoc(heredoc) => self.template(span, heredoc.template.parts()),
             ExprKind::List(items) => items.iter().for_each(|e| self.expr(span, e)),
             ExprKind::Object(items) => {
                 for item in items {
@@ -182,45 +194,45 @@ impl Walk {
                     self.expr(item.span(), &item.value);
                 }
             }
-            ExprKind::GetAttr { target, name_span, .. } => {
+            ExprKind::GetAttr { target, name } => {
                 self.expr(span, target);
-                self.inside(span, *name_span, "attribute name");
+                self.reads(span, expr.name_span(), name, "attribute name");
             }
             ExprKind::Index { target, index } => {
                 self.expr(span, target);
                 self.expr(span, index);
             }
-            ExprKind::Splat { target, steps } => {
-                self.expr(span, target);
-                for step in steps {
+            ExprKind::Splat(splat) => {
+                self.expr(span, &splat.target);
+                for step in &splat.steps {
                     match step {
                         SplatStep::Attr(name) => self.inside(span, name.span, "splat attribute"),
                         SplatStep::Index(e) => self.expr(span, e),
                     }
                 }
             }
-            ExprKind::Call { function, args, .. } => {
-                self.inside(span, function.span, "function name");
-                args.iter().for_each(|e| self.expr(span, e));
+            ExprKind::Call(call) => {
+                self.inside(span, call.function.span, "function name");
+                call.args.iter().for_each(|e| self.expr(span, e));
             }
             ExprKind::Unary { op, operand } => {
-                self.inside(span, op.span, "operator");
+                self.reads(span, expr.op_span(), op.as_str(), "operator");
                 self.expr(span, operand);
             }
-            ExprKind::Binary { op_span, lhs, rhs, .. } => {
-                self.inside(span, *op_span, "operator");
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                self.reads(span, expr.op_span(), op.as_str(), "operator");
                 self.expr(span, lhs);
                 self.expr(span, rhs);
             }
-            ExprKind::Conditional { condition, then, otherwise } => {
-                self.expr(span, condition);
-                self.expr(span, then);
-                self.expr(span, otherwise);
+            ExprKind::Conditional(conditional) => {
+                self.expr(span, &conditional.condition);
+                self.expr(span, &conditional.then);
+                self.expr(span, &conditional.otherwise);
             }
-            ExprKind::ForList { binding, body, filter } => {
-                self.expr(span, &binding.collection);
-                self.expr(span, body);
-                if let Some(f) = filter {
+            ExprKind::ForList(for_list) => {
+                self.expr(span, &for_list.binding.collection);
+                self.expr(span, &for_list.body);
+                if let Some(f) = &for_list.filter {
                     self.expr(span, f);
                 }
             }
@@ -237,8 +249,8 @@ impl Walk {
         }
     }
 
-    fn template(&mut self, parent: Span, template: &Template) {
-        for part in template.parts() {
+    fn template(&mut self, parent: Span, parts: &[TemplatePart]) {
+        for part in parts {
             match part {
                 TemplatePart::Literal { span, .. } => self.inside(parent, *span, "template literal"),
                 TemplatePart::Interpolation(e) | TemplatePart::If(e) => self.expr(parent, e),
@@ -258,10 +270,11 @@ fn every_node_lies_inside_its_parent() {
     infra_files(&root.join("tests/data"), &mut files);
     infra_files(&root.join("examples"), &mut files);
     files.push(root.join("examples/design.infra.txt"));
-    let mut walk = Walk { checked: 0, failures: Vec::new() };
+    let mut walk = Walk { checked: 0, failures: Vec::new(), text: String::new() };
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else { continue };
         let parsed = parse_file(FileId(0), &text);
+        walk.text = text;
         for item in &parsed.ast.items {
             walk.inside(parsed.ast.span, item.span(), "item");
             let before = walk.failures.len();

@@ -172,8 +172,9 @@ fn describe_decl(
 /// The literal `description = "..."` of a body.
 fn description_of(body: &Body) -> Option<String> {
     match &body.attribute("description")?.value.kind {
-        infra_compiler::syntax::ast::ExprKind::Template(t) => t.as_literal(),
-        infra_compiler::syntax::ast::ExprKind::Heredoc { template, .. } => template.as_literal(),
+        kind @ (infra_compiler::syntax::ast::ExprKind::Text(_) | infra_compiler::syntax::ast::ExprKind::Heredoc(_)) => {
+            kind.as_literal()
+        }
         _ => None,
     }
 }
@@ -279,9 +280,10 @@ struct FindAccess {
 
 impl<'ast> Visitor<'ast> for FindAccess {
     fn visit_expr(&mut self, expr: &'ast Expr) {
-        if let ExprKind::GetAttr { target, name, name_span: span } = &expr.kind {
+        if let ExprKind::GetAttr { target, name } = &expr.kind {
+            let span = expr.name_span();
             if span.file == self.file && span.start as usize <= self.offset && self.offset <= span.end as usize {
-                self.found = Some((target.span, Ident { name: name.clone(), span: *span }));
+                self.found = Some((target.span, Ident { name: name.clone(), span }));
             }
         }
         walk::walk_expr(self, expr);

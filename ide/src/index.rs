@@ -150,19 +150,19 @@ impl<'ast> Visitor<'ast> for Walker<'_> {
     fn visit_expr(&mut self, expr: &'ast Expr) {
         let mark = self.locals.len();
         match &expr.kind {
-            ExprKind::Name(name) => self.name(name),
-            ExprKind::GetAttr { target, name, name_span } => {
+            ExprKind::Name(name) => self.name(&Ident { name: name.clone(), span: expr.span }),
+            ExprKind::GetAttr { target, name } => {
                 self.visit_expr(target);
                 if let Some(child) = self.called_module(target) {
-                    self.output(child, &Ident { name: name.clone(), span: *name_span });
+                    self.output(child, &Ident { name: name.clone(), span: expr.name_span() });
                 }
             }
-            ExprKind::Splat { target, steps } => {
-                self.visit_expr(target);
-                self.splat_steps(target, steps);
+            ExprKind::Splat(splat) => {
+                self.visit_expr(&splat.target);
+                self.splat_steps(&splat.target, &splat.steps);
             }
-            ExprKind::Call { function, .. } => {
-                self.call(function);
+            ExprKind::Call(call) => {
+                self.call(&call.function);
                 walk::walk_expr(self, expr);
             }
             _ => walk::walk_expr(self, expr),
@@ -239,14 +239,14 @@ impl Walker<'_> {
             },
             _ => return None,
         };
-        if let Some((_, _, module)) = self.locals.iter().rev().find(|(n, _, _)| *n == name.name) {
+        if let Some((_, _, module)) = self.locals.iter().rev().find(|(n, _, _)| n == name.as_str()) {
             return *module;
         }
-        let decl = self.module().decl(&name.name)?;
+        let decl = self.module().decl(name)?;
         if decl.kind != DeclKind::Module {
             return None;
         }
-        self.module().calls.get(name.name.as_str()).copied()
+        self.module().calls.get(name.as_str()).copied()
     }
 
     /// `site[*].url`: the first attribute step reads an output of every call.

@@ -102,7 +102,7 @@ pub type EvalResult = Result<Value, Diagnostic>;
 
 /// Whether `expr` is a name that is not a local binding.
 fn is_global(expr: &Expr, locals: &Locals) -> bool {
-    matches!(&expr.kind, ExprKind::Name(name) if locals.get(&name.name).is_none())
+    matches!(&expr.kind, ExprKind::Name(name) if locals.get(name).is_none())
 }
 
 /// One step into a value: `.name` or `[index]` (the index evaluated, and its span).
@@ -126,7 +126,7 @@ impl Evaluator<'_> {
         };
         // A template of text and interpolations only is shown piece by piece; one with
         // directives, as a whole.
-        let ExprKind::Template(Template::Parts(parts)) = &expr.kind else {
+        let ExprKind::Template(parts) = &expr.kind else {
             return self.eval(expr, locals).ok().map(shown);
         };
         let mut out = String::new();
@@ -146,15 +146,19 @@ impl Evaluator<'_> {
             ExprKind::Bool(b) => Ok(Value::bool(*b)),
             ExprKind::Number(n) => Ok(Value::number(*n)),
             ExprKind::Error => Ok(Value::unknown(Type::Any)),
-            ExprKind::Template(template) => self.template(template, locals),
-            ExprKind::Heredoc { template, .. } => self.template(template, locals),
+            ExprKind::Text(text) => Ok(Value::shared_string(text)),
+            ExprKind::Template(parts) => self.template(parts, locals),
+            ExprKind::Heredoc(heredoc) => match &heredoc.template {
+                Template::Text(text) => Ok(Value::shared_string(text)),
+                Template::Parts(parts) => self.template(parts, locals),
+            },
             ExprKind::List(items) => {
                 Ok(Value::list(items.iter().map(|e| self.eval(e, locals)).collect::<Result<_, _>>()?))
             }
             ExprKind::Object(items) => self.object(items, locals),
-            ExprKind::Name(name) => self.name(name, locals),
-            ExprKind::GetAttr { target, name, name_span } => {
-                let name = Ident { name: name.clone(), span: *name_span };
+            ExprKind::Name(name) => self.name(name, expr.span, locals),
+            ExprKind::GetAttr { target, name } => {
+                let name = Ident { name: name.clone(), span: expr.name_span() };
                 if let Some(result) = self.step_into_global(target, &Step::Attr(&name), locals) {
                     return result;
                 }
@@ -174,15 +178,16 @@ impl Evaluator<'_> {
                 let index_value = self.eval(index, locals)?;
                 index_into(&target_value, &index_value, index.span)
             }
-            ExprKind::Splat { target, steps } => self.splat(target, steps, locals),
-            ExprKind::Call { function, args, expand_final: false } => self.call(expr, function, args, locals),
-            ExprKind::Call { function, args, expand_final: true } => self.expanded_call(expr, function, args, locals),
+            ExprKind::Splat(splat) => self.splat(&splat.target, &splat.steps, locals),
+            ExprKind::Call(call) if call.expand_final => self.expanded_call(expr, &call.function, &call.args, locals),
+            ExprKind::Call(call) => self.call(expr, &call.function, &call.args, locals),
             ExprKind::Unary { op, operand } => {
                 let value = self.eval(operand, locals)?;
-                operators::unary(op.node, &value, operand.span)
+                operators::unary(*op, &value, operand.span)
             }
             ExprKind::Binary { op, lhs, rhs, .. } => self.binary(*op, lhs, rhs, locals),
-            ExprKind::Conditional { condition, then, otherwise } => {
+            ExprKind::Conditional(conditional) => {
+                let Conditional { condition, then, otherwise } = &**conditional;
                 let value = self.eval(condition, locals)?;
                 let (chosen, other) = match condition_value(&value, condition.span)? {
                     Some(true) => (then, otherwise),
@@ -192,7 +197,10 @@ impl Evaluator<'_> {
                 let result = self.eval(chosen, locals)?;
                 Ok(self.unified(result, other, expr, locals)?.with_mark(value.sensitive))
             }
-            ExprKind::ForList { binding, body, filter } => self.for_list(binding, body, filter.as_deref(), locals),
+            ExprKind::ForList(for_list) => {
+                let ForList { binding, body, filter } = &**for_list;
+                self.for_list(binding, body, filter.as_ref(), locals)
+            }
             ExprKind::ForObject(for_object) => {
                 let ForObject { binding, key, value, group, filter } = &**for_object;
                 self.for_object(binding, (key, value), *group, filter.as_ref(), locals)
@@ -215,21 +223,20 @@ impl Evaluator<'_> {
             Step::Attr(attr) => get_attr(value, attr),
             Step::Index(index, span) => index_into(value, index, *span),
         };
-        self.globals.with_value(&name.name, name.span, &mut take)
+        self.globals.with_value(name, target.span, &mut take)
     }
 
-    fn name(&self, name: &Ident, locals: &Locals) -> EvalResult {
-        if let Some(value) = locals.get(&name.name) {
+    fn name(&self, name: &str, span: infra_compiler::Span, locals: &Locals) -> EvalResult {
+        if let Some(value) = locals.get(name) {
             return Ok(value.clone());
         }
-        match self.globals.value(&name.name, name.span) {
+        match self.globals.value(name, span) {
             Some(result) => result,
             None => {
                 let candidates = locals.bindings.iter().map(|(n, _)| n.as_str());
-                let mut diagnostic =
-                    Diagnostic::error(codes::UNDEFINED_NAME, format!("undefined name `{}`", name.name))
-                        .with_label(name.span, "not found");
-                diagnostic = match suggest(&name.name, candidates) {
+                let mut diagnostic = Diagnostic::error(codes::UNDEFINED_NAME, format!("undefined name `{name}`"))
+                    .with_label(span, "not found");
+                diagnostic = match suggest(name, candidates) {
                     Some(help) => diagnostic.with_help(help),
                     None => diagnostic.with_help(
                         "only inputs, lets, resources, data sources, modules and `for` variables have values",
@@ -240,11 +247,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn template(&self, template: &Template, locals: &mut Locals) -> EvalResult {
-        let parts = match template {
-            Template::Text(text) => return Ok(Value::shared_string(text)),
-            Template::Parts(parts) => parts,
-        };
+    fn template(&self, parts: &[TemplatePart], locals: &mut Locals) -> EvalResult {
         let mut rendered = Rendered { out: String::new(), sensitive: false, known: true };
         self.render(parts, locals, &mut rendered)?;
         let value = if rendered.known { Value::string(rendered.out) } else { Value::unknown(Type::String) };
@@ -326,7 +329,7 @@ impl Evaluator<'_> {
         let collection = |value: &Value| matches!(value.kind, Kind::List(_) | Kind::Set(_) | Kind::Map(_));
         let written_primitive = matches!(
             other.kind,
-            ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Template(_) | ExprKind::Heredoc { .. }
+            ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Text(_) | ExprKind::Template(_) | ExprKind::Heredoc(_)
         );
         if !(primitive(&chosen) || (collection(&chosen) && written_primitive)) {
             return Ok(chosen);

@@ -192,8 +192,8 @@ fn unknown_origins(scope: &ModuleScope<'_>, expr: &Expr) -> Vec<String> {
 fn collect_names(expr: &Expr, out: &mut Vec<String>) {
     let mut visit = |e: &Expr| collect_names(e, out);
     match &expr.kind {
-        ExprKind::Name(name) => out.push(name.name.to_string()),
-        ExprKind::Template(_) | ExprKind::Heredoc { .. } => {
+        ExprKind::Name(name) => out.push(name.to_string()),
+        ExprKind::Template(_) | ExprKind::Heredoc(_) => {
             expr.kind.template().into_iter().flat_map(|t| t.parts()).for_each(|p| match p {
                 TemplatePart::Interpolation(e) | TemplatePart::If(e) => visit(e),
                 TemplatePart::For(binding) => visit(&binding.collection),
@@ -209,28 +209,28 @@ fn collect_names(expr: &Expr, out: &mut Vec<String>) {
             visit(target);
             visit(index);
         }
-        ExprKind::Splat { target, steps } => {
-            visit(target);
-            for step in steps {
+        ExprKind::Splat(splat) => {
+            visit(&splat.target);
+            for step in &splat.steps {
                 if let SplatStep::Index(e) = step {
                     visit(e);
                 }
             }
         }
-        ExprKind::Call { args, .. } => args.iter().for_each(visit),
+        ExprKind::Call(call) => call.args.iter().for_each(visit),
         ExprKind::Binary { lhs, rhs, .. } => {
             visit(lhs);
             visit(rhs);
         }
-        ExprKind::Conditional { condition, then, otherwise } => {
-            visit(condition);
-            visit(then);
-            visit(otherwise);
+        ExprKind::Conditional(conditional) => {
+            visit(&conditional.condition);
+            visit(&conditional.then);
+            visit(&conditional.otherwise);
         }
-        ExprKind::ForList { binding, body, filter } => {
-            visit(&binding.collection);
-            visit(body);
-            filter.iter().for_each(|f| visit(f));
+        ExprKind::ForList(for_list) => {
+            visit(&for_list.binding.collection);
+            visit(&for_list.body);
+            for_list.filter.iter().for_each(&mut visit);
         }
         ExprKind::ForObject(for_object) => {
             visit(&for_object.binding.collection);
@@ -238,6 +238,6 @@ fn collect_names(expr: &Expr, out: &mut Vec<String>) {
             visit(&for_object.value);
             for_object.filter.iter().for_each(&mut visit);
         }
-        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Error => {}
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Text(_) | ExprKind::Error => {}
     }
 }

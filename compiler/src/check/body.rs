@@ -328,7 +328,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            ExprKind::Name(name) if name.name == "all" => {}
+            ExprKind::Name(name) if name.as_str() == "all" => {}
             _ => {
                 self.expr(value);
             }
@@ -339,7 +339,7 @@ impl Checker<'_> {
     /// resource itself, such as `tags` or `tags.Name`.
     fn is_attribute_path(&self, expr: &Expr) -> bool {
         match &expr.kind {
-            ExprKind::Name(name) => self.module.decl(&name.name).is_none() && self.lookup_local(&name.name).is_none(),
+            ExprKind::Name(name) => self.module.decl(name).is_none() && self.lookup_local(name).is_none(),
             ExprKind::GetAttr { target, .. } | ExprKind::Index { target, .. } => self.is_attribute_path(target),
             _ => false,
         }
@@ -357,7 +357,7 @@ impl Checker<'_> {
         };
         for item in items {
             let root = root_name(item);
-            let decl = root.and_then(|n| self.module.decl(&n.name).copied());
+            let decl = root.as_ref().and_then(|n| self.module.decl(&n.name).copied());
             match (root, decl) {
                 (Some(name), Some(decl))
                     if matches!(decl.kind, DeclKind::Resource | DeclKind::Data | DeclKind::Module) =>
@@ -365,7 +365,7 @@ impl Checker<'_> {
                     self.mark_used(&name.name);
                     self.reference(Target::Decl(name.name.to_string()), name.span);
                 }
-                (Some(name), None) => self.undefined(name),
+                (Some(name), None) => self.undefined(&name),
                 _ => self.error(
                     Diagnostic::error(
                         codes::INVALID_ADDRESS,
@@ -381,9 +381,9 @@ impl Checker<'_> {
     /// `provider = west` or `provider = regional["eu-west-1"]`.
     pub(super) fn check_provider_ref(&mut self, value: &Expr, provider_type: Option<&str>) {
         let (name, key) = match &value.kind {
-            ExprKind::Name(name) => (name, None),
+            ExprKind::Name(name) => (Ident { name: name.clone(), span: value.span }, None),
             ExprKind::Index { target, index } => match &target.kind {
-                ExprKind::Name(name) => (name, Some(index)),
+                ExprKind::Name(name) => (Ident { name: name.clone(), span: target.span }, Some(index)),
                 _ => return self.bad_provider_ref(value),
             },
             _ => return self.bad_provider_ref(value),
@@ -478,9 +478,9 @@ impl Checker<'_> {
 }
 
 /// The name an address-like expression starts with: `web` in `web[0].id`.
-fn root_name(expr: &Expr) -> Option<&Ident> {
+fn root_name(expr: &Expr) -> Option<Ident> {
     match &expr.kind {
-        ExprKind::Name(name) => Some(name),
+        ExprKind::Name(name) => Some(Ident { name: name.clone(), span: expr.span }),
         ExprKind::Index { target, .. } | ExprKind::GetAttr { target, .. } => root_name(target),
         _ => None,
     }

@@ -58,12 +58,11 @@ struct Reads<'a> {
 impl<'a> Visitor<'a> for Reads<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match &expr.kind {
-            ExprKind::Name(ident)
-                if !self.params.contains(&ident.name.as_str()) && self.module.decl(&ident.name).is_some() =>
-            {
-                self.found.push(&ident.name);
+            ExprKind::Name(name) if !self.params.contains(&name.as_str()) && self.module.decl(name).is_some() => {
+                self.found.push(name);
             }
-            ExprKind::Call { function, .. } => {
+            ExprKind::Call(call) => {
+                let function = &call.function;
                 if function.name == self.function {
                     self.calls_back = true;
                 } else if self.module.decl(&function.name).is_some_and(|d| d.kind == DeclKind::Fn) {

@@ -22,29 +22,32 @@ impl Checker<'_> {
             ExprKind::Bool(_) => Type::Bool,
             ExprKind::Number(_) => Type::Number,
             ExprKind::Error => Type::Any,
-            ExprKind::Template(template) => self.template(template),
-            ExprKind::Heredoc { template, .. } => self.template(template),
+            ExprKind::Text(_) => Type::String,
+            ExprKind::Template(parts) => self.template(parts),
+            ExprKind::Heredoc(heredoc) => self.template(heredoc.template.parts()),
             ExprKind::List(items) => Type::Tuple(items.iter().map(|e| self.expr(e)).collect()),
             ExprKind::Object(items) => self.object(items),
-            ExprKind::Name(name) => self.name(name),
-            ExprKind::GetAttr { target, name, name_span } => {
-                self.get_attr(target, &Ident { name: name.clone(), span: *name_span })
+            ExprKind::Name(name) => self.name(&Ident { name: name.clone(), span: expr.span }),
+            ExprKind::GetAttr { target, name } => {
+                self.get_attr(target, &Ident { name: name.clone(), span: expr.name_span() })
             }
             ExprKind::Index { target, index } => self.index(target, index),
-            ExprKind::Splat { target, steps } => self.splat(target, steps),
-            ExprKind::Call { function, args, expand_final } => self.call(expr, function, args, *expand_final),
-            ExprKind::Unary { op, operand } => self.unary(op.node, operand),
+            ExprKind::Splat(splat) => self.splat(&splat.target, &splat.steps),
+            ExprKind::Call(call) => self.call(expr, &call.function, &call.args, call.expand_final),
+            ExprKind::Unary { op, operand } => self.unary(*op, operand),
             ExprKind::Binary { op, lhs, rhs, .. } => self.binary(*op, lhs, rhs),
-            ExprKind::Conditional { condition, then, otherwise } => {
+            ExprKind::Conditional(conditional) => {
+                let Conditional { condition, then, otherwise } = &**conditional;
                 let ty = self.expr(condition);
                 self.expect_condition(condition, &ty);
                 let a = self.expr(then);
                 let b = self.expr(otherwise);
                 self.conditional_type(expr, &a, &b)
             }
-            ExprKind::ForList { binding, body, filter } => {
+            ExprKind::ForList(for_list) => {
+                let ForList { binding, body, filter } = &**for_list;
                 let mark = self.for_binding(binding);
-                self.filter(filter.as_deref());
+                self.filter(filter.as_ref());
                 let ty = self.expr(body);
                 self.locals.truncate(mark);
                 Type::list(ty)
@@ -81,10 +84,10 @@ impl Checker<'_> {
         }
     }
 
-    fn template(&mut self, template: &Template) -> Type {
+    fn template(&mut self, parts: &[TemplatePart]) -> Type {
         // Where each open `%{ for }` started binding its variables.
         let mut marks = Vec::new();
-        for part in template.parts() {
+        for part in parts {
             let expr = match part {
                 TemplatePart::Interpolation(expr) => expr,
                 TemplatePart::If(condition) => {
@@ -127,9 +130,7 @@ impl Checker<'_> {
                     let ty = self.expr(expr);
                     self.expect_type(expr, &ty, &Type::String);
                     match &expr.kind {
-                        ExprKind::Template(t) => {
-                            t.as_literal().map(|name| Ident { name: name.into(), span: expr.span })
-                        }
+                        ExprKind::Text(name) => Some(Ident { name: name.as_str().into(), span: expr.span }),
                         _ => None,
                     }
                 }
@@ -291,10 +292,10 @@ impl Checker<'_> {
 
     fn get_attr(&mut self, target: &Expr, name: &Ident) -> Type {
         if let ExprKind::Name(root) = &target.kind {
-            let declared = self.lookup_local(&root.name).is_some()
-                || self.module.decl(&root.name).is_some()
-                || self.module.providers.contains_key(root.name.as_str());
-            let habit = (!declared).then(|| crate::habits::reference(&root.name, &name.name, root.span.to(name.span)));
+            let declared = self.lookup_local(root).is_some()
+                || self.module.decl(root).is_some()
+                || self.module.providers.contains_key(root.as_str());
+            let habit = (!declared).then(|| crate::habits::reference(root, &name.name, target.span.to(name.span)));
             if let Some(Some(diagnostic)) = habit {
                 // `var.region` means `region`: it is used, whatever else is wrong.
                 if self.module.decl(&name.name).is_some() {
@@ -347,15 +348,13 @@ impl Checker<'_> {
             },
             _ => return None,
         };
-        if self.lookup_local(&root.name).is_some() {
+        if self.lookup_local(root).is_some() {
             return None;
         }
-        let decl = self.module.decl(&root.name)?;
+        let decl = self.module.decl(root)?;
         match self.module.item(decl.item) {
-            Item::Resource(r) => {
-                Some((decl.kind, format!("`{}` (`{}.{}`)", root.name, r.ty.provider.name, r.ty.kind.name)))
-            }
-            Item::Module(_) => Some((DeclKind::Module, root.name.to_string())),
+            Item::Resource(r) => Some((decl.kind, format!("`{root}` (`{}.{}`)", r.ty.provider.name, r.ty.kind.name))),
+            Item::Module(_) => Some((DeclKind::Module, root.to_string())),
             _ => None,
         }
     }
@@ -379,7 +378,7 @@ impl Checker<'_> {
             Type::Map(t) => (Type::String, (**t).clone()),
             Type::Object(fields) => {
                 let element = match &index.kind {
-                    ExprKind::Template(t) => t.as_literal().and_then(|k| fields.get(&k)).map(|f| f.ty.clone()),
+                    ExprKind::Text(k) => fields.get(k.as_str()).map(|f| f.ty.clone()),
                     _ => None,
                 };
                 (Type::String, element.unwrap_or_else(|| target_ty.element().unwrap_or(Type::Any)))
@@ -410,10 +409,10 @@ impl Checker<'_> {
     /// `web[0]` where `web` has no `for` clause: it has exactly one instance.
     fn check_single_instance(&mut self, target: &Expr) {
         let ExprKind::Name(name) = &target.kind else { return };
-        if self.lookup_local(&name.name).is_some() {
+        if self.lookup_local(name).is_some() {
             return;
         }
-        let Some(decl) = self.module.decl(&name.name) else { return };
+        let Some(decl) = self.module.decl(name) else { return };
         let repeat = match self.module.item(decl.item) {
             Item::Resource(r) => &r.repeat,
             Item::Module(m) => &m.repeat,
@@ -426,10 +425,10 @@ impl Checker<'_> {
         self.error(
             Diagnostic::error(
                 codes::NOT_INDEXABLE,
-                format!("the {kind} `{}` has a single instance and cannot be indexed", name.name),
+                format!("the {kind} `{name}` has a single instance and cannot be indexed"),
             )
             .with_label(target.span, "not repeated with `for`")
-            .with_help(format!("refer to it directly, as `{}.<attribute>`", name.name)),
+            .with_help(format!("refer to it directly, as `{name}.<attribute>`")),
         );
     }
 

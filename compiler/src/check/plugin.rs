@@ -133,7 +133,7 @@ fn parse_attribute<T>(
 ) -> Option<T> {
     let name = &attribute.name.name;
     let literal = match &attribute.value.kind {
-        ExprKind::Template(template) => template.as_literal(),
+        ExprKind::Text(text) => Some(text.to_string()),
         _ => None,
     };
     let Some(text) = literal else {

@@ -127,10 +127,10 @@ impl<'e> Visitor<'e> for Disallowed<'_, 'e> {
         }
         match &expr.kind {
             ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Error => {}
-            ExprKind::Template(_) | ExprKind::Heredoc { .. } => walk::walk_expr(self, expr),
-            ExprKind::Call { function, .. } if function.name == "env" => walk::walk_expr(self, expr),
+            ExprKind::Text(_) | ExprKind::Template(_) | ExprKind::Heredoc(_) => walk::walk_expr(self, expr),
+            ExprKind::Call(call) if call.function.name == "env" => walk::walk_expr(self, expr),
             // A name declared nowhere is the checker's `undefined name`, reported once.
-            ExprKind::Name(name) => match self.module.decl(&name.name) {
+            ExprKind::Name(name) => match self.module.decl(name) {
                 Some(decl) if decl.kind != DeclKind::Input => self.found = Some(expr),
                 _ => {}
             },

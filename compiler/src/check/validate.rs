@@ -18,9 +18,9 @@ enum Literal<'e> {
 
 fn literal(expr: &Expr) -> Option<Literal<'_>> {
     match &expr.kind {
-        ExprKind::Template(template) => template.as_literal().map(Literal::Text),
+        ExprKind::Text(text) => Some(Literal::Text(text.to_string())),
         ExprKind::Number(number) => Some(Literal::Number(*number)),
-        ExprKind::Unary { op, operand } if op.node == UnaryOp::Neg => match operand.kind {
+        ExprKind::Unary { op: UnaryOp::Neg, operand } => match operand.kind {
             ExprKind::Number(number) => Some(Literal::Number(-number)),
             _ => None,
         },

@@ -25,14 +25,16 @@ fn expr_text(src: &Source, expr: &Expr, base: usize) -> String {
     let (start, end) = src.range(expr.span);
     match &expr.kind {
         // The content of a heredoc is significant to the byte.
-        ExprKind::Heredoc { .. } => src.text[start..end].to_string(),
+        ExprKind::Heredoc(_) => src.text[start..end].to_string(),
         // Printed as written, so escapes and number spellings survive.
-        ExprKind::Template(_) | ExprKind::Number(_) | ExprKind::Error => src.verbatim(start, end, base),
+        ExprKind::Text(_) | ExprKind::Template(_) | ExprKind::Number(_) | ExprKind::Error => {
+            src.verbatim(start, end, base)
+        }
         ExprKind::List(items) => list(src, (start, end), items, base),
         ExprKind::Object(items) => object(src, (start, end), items, base),
         // An expanded final argument (`f(xs...)`) is rare: it is kept as written.
-        ExprKind::Call { expand_final: true, .. } => src.verbatim(start, end, base),
-        ExprKind::Call { function, args, .. } => call(src, (start, end), function, args, base),
+        ExprKind::Call(c) if c.expand_final => src.verbatim(start, end, base),
+        ExprKind::Call(c) => call(src, (start, end), &c.function, &c.args, base),
         _ if src.has_comment(start, end) => src.verbatim(start, end, base),
         _ => {
             let structured = structured(src, expr, base);
@@ -59,7 +61,7 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
     match &e.kind {
         ExprKind::Null => push_text(out, "null"),
         ExprKind::Bool(value) => push_text(out, if *value { "true" } else { "false" }),
-        ExprKind::Name(name) => push_text(out, &name.name),
+        ExprKind::Name(name) => push_text(out, name),
         ExprKind::GetAttr { target, name, .. } => {
             push_expr(src, out, target, base);
             push_text(out, ".");
@@ -69,9 +71,9 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
             push_expr(src, out, target, base);
             push_index(src, out, index, base);
         }
-        ExprKind::Splat { target, steps } => splat(src, out, target, steps, base),
+        ExprKind::Splat(s) => splat(src, out, &s.target, &s.steps, base),
         ExprKind::Unary { op, operand } => {
-            push_text(out, op.node.as_str());
+            push_text(out, op.as_str());
             push_expr(src, out, operand, base);
         }
         ExprKind::Binary { op, lhs, rhs, .. } => {
@@ -79,18 +81,20 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
             push_text(out, &format!(" {} ", op.as_str()));
             push_expr(src, out, rhs, base);
         }
-        ExprKind::Conditional { condition, then, otherwise } => {
+        ExprKind::Conditional(conditional) => {
+            let Conditional { condition, then, otherwise } = &**conditional;
             push_expr(src, out, condition, base);
             push_text(out, " ? ");
             push_expr(src, out, then, base);
             push_text(out, " : ");
             push_expr(src, out, otherwise, base);
         }
-        ExprKind::ForList { binding, body, filter } => {
+        ExprKind::ForList(for_list) => {
+            let ForList { binding, body, filter } = &**for_list;
             push_text(out, "[for ");
             push_binding(src, out, binding, base);
             push_expr(src, out, body, base);
-            push_filter(src, out, filter.as_deref(), base);
+            push_filter(src, out, filter.as_ref(), base);
             push_text(out, "]");
         }
         ExprKind::ForObject(for_object) => {
@@ -111,13 +115,14 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
             push_expr(src, out, inner, base);
             push_text(out, ")");
         }
-        ExprKind::Heredoc { .. }
+        ExprKind::Heredoc(_)
+        | ExprKind::Text(_)
         | ExprKind::Template(_)
         | ExprKind::Number(_)
         | ExprKind::Error
         | ExprKind::List(_)
         | ExprKind::Object(_)
-        | ExprKind::Call { .. } => push_text(out, &expr(src, e, base)),
+        | ExprKind::Call(_) => push_text(out, &expr(src, e, base)),
     }
     text
 }
@@ -211,9 +216,8 @@ fn push_separated(src: &Source, out: &mut String, items: &[Expr], base: usize) {
 fn ends_with_name(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Name(_) => true,
-        ExprKind::Unary { operand: last, .. }
-        | ExprKind::Binary { rhs: last, .. }
-        | ExprKind::Conditional { otherwise: last, .. } => ends_with_name(last),
+        ExprKind::Unary { operand: last, .. } | ExprKind::Binary { rhs: last, .. } => ends_with_name(last),
+        ExprKind::Conditional(conditional) => ends_with_name(&conditional.otherwise),
         _ => false,
     }
 }

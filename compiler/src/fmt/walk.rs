@@ -16,7 +16,7 @@ struct Heredocs(Vec<(usize, usize)>);
 
 impl<'ast> Visitor<'ast> for Heredocs {
     fn visit_expr(&mut self, expr: &'ast Expr) {
-        if matches!(expr.kind, ExprKind::Heredoc { .. }) {
+        if matches!(expr.kind, ExprKind::Heredoc(_)) {
             self.0.push((expr.span.start as usize, expr.span.end as usize));
         }
         walk_expr(self, expr);

@@ -406,70 +406,57 @@ pub struct Expr {
     pub span: Span,
 }
 
+/// (Every variant's fields fit in 16 bytes beside the tag, so an expression kind is
+/// 24 bytes and an expression 40: a configuration's syntax tree is mostly expressions.
+/// What a variant has more of is boxed, and a span that follows from the expression's
+/// own is not stored: see [`Expr::name_span`] and [`Expr::op_span`].)
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Null,
     Bool(bool),
     Number(f64),
-    /// A quoted string, possibly with `${}` interpolations.
-    Template(Template),
-    /// `<<EOT` or `<<-EOT` (when `indent` is true) heredoc.
-    Heredoc {
-        marker: Box<str>,
-        indent: bool,
-        template: Box<Template>,
-    },
-    List(Vec<Expr>),
-    Object(Vec<ObjectItem>),
-    Name(Ident),
-    /// `target.name`. (The name and its span are two fields, not an [`Ident`]: the tag
-    /// then fits beside the span, and every expression is 8 bytes smaller.)
+    /// A quoted string that is text alone, escapes decoded: no interpolation or
+    /// directive. (An `EcoString`: up to 15 bytes inline, longer ones shared, so the value
+    /// it evaluates to is the same text, not a copy.)
+    Text(EcoString),
+    /// A quoted string with interpolations or directives: literal text (adjacent
+    /// literals joined), interpolations and directives, at least one of them not text.
+    Template(Box<[TemplatePart]>),
+    /// `<<EOT` or `<<-EOT` heredoc.
+    Heredoc(Box<Heredoc>),
+    List(Box<[Expr]>),
+    Object(Box<[ObjectItem]>),
+    /// A name alone; its span is the expression's.
+    Name(Name),
+    /// `target.name`; the name ends the expression ([`Expr::name_span`]).
     GetAttr {
         target: Box<Expr>,
         name: Name,
-        name_span: Span,
     },
     Index {
         target: Box<Expr>,
         index: Box<Expr>,
     },
     /// `target[*]` followed by attribute and index steps applied to every element.
-    Splat {
-        target: Box<Expr>,
-        steps: Box<[SplatStep]>,
-    },
-    /// `f(a, b)`; with `expand_final`, `f(a, list...)` passes the elements of the last
-    /// argument as separate arguments.
-    /// (`function` is boxed, as the heredoc's template is: the variants that are not
-    /// written often are kept small, and every expression is as large as the largest.)
-    Call {
-        function: Box<Ident>,
-        args: Box<[Expr]>,
-        expand_final: bool,
-    },
+    Splat(Box<Splat>),
+    /// `f(a, b)`, or `f(a, list...)` (see [`Call::expand_final`]).
+    Call(Box<Call>),
+    /// `-operand` or `!operand`; the operator starts the expression ([`Expr::op_span`]).
     Unary {
-        op: Spanned<UnaryOp>,
+        op: UnaryOp,
         operand: Box<Expr>,
     },
-    /// (The operator and its span are two fields, not a `Spanned`: the tag then fits
-    /// beside them.)
+    /// `lhs op rhs`; the operator is at byte `op_start` of the expression's file
+    /// ([`Expr::op_span`]).
     Binary {
         op: BinaryOp,
-        op_span: Span,
+        op_start: u32,
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
-    Conditional {
-        condition: Box<Expr>,
-        then: Box<Expr>,
-        otherwise: Box<Expr>,
-    },
+    Conditional(Box<Conditional>),
     /// `[for k, v in xs : body if filter]`
-    ForList {
-        binding: Box<ForBinding>,
-        body: Box<Expr>,
-        filter: Option<Box<Expr>>,
-    },
+    ForList(Box<ForList>),
     /// `{for k, v in xs : key => value if filter}`
     ForObject(Box<ForObject>),
     Paren(Box<Expr>),
@@ -479,13 +466,84 @@ pub enum ExprKind {
 
 impl ExprKind {
     /// The template of a quoted string or a heredoc.
-    pub fn template(&self) -> Option<&Template> {
+    pub fn template(&self) -> Option<TemplateRef<'_>> {
         match self {
-            ExprKind::Template(template) => Some(template),
-            ExprKind::Heredoc { template, .. } => Some(template),
+            ExprKind::Text(text) => Some(TemplateRef::Text(text)),
+            ExprKind::Template(parts) => Some(TemplateRef::Parts(parts)),
+            ExprKind::Heredoc(heredoc) => Some(heredoc.template.as_ref()),
             _ => None,
         }
     }
+
+    /// The text of a quoted string or heredoc without interpolation or directive.
+    pub fn as_literal(&self) -> Option<String> {
+        self.template().and_then(|template| template.as_literal())
+    }
+}
+
+impl Expr {
+    /// The span of the name of a `target.name` expression: the end of the expression.
+    /// (For any other expression, the expression's.)
+    pub fn name_span(&self) -> Span {
+        match &self.kind {
+            ExprKind::GetAttr { name, .. } => {
+                let len = u32::try_from(name.len()).unwrap_or(u32::MAX);
+                Span { file: self.span.file, start: self.span.end.saturating_sub(len), end: self.span.end }
+            }
+            _ => self.span,
+        }
+    }
+
+    /// The span of a unary or binary expression's operator. (For any other expression,
+    /// the expression's.)
+    pub fn op_span(&self) -> Span {
+        let (start, op) = match &self.kind {
+            ExprKind::Unary { op, .. } => (self.span.start, op.as_str()),
+            ExprKind::Binary { op, op_start, .. } => (*op_start, op.as_str()),
+            _ => return self.span,
+        };
+        Span { file: self.span.file, start, end: start + op.len() as u32 }
+    }
+}
+
+/// `<<EOT` or `<<-EOT` (when `indent` is true) heredoc.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heredoc {
+    pub marker: Box<str>,
+    pub indent: bool,
+    pub template: Template,
+}
+
+/// `target[*]` followed by attribute and index steps applied to every element.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Splat {
+    pub target: Expr,
+    pub steps: Box<[SplatStep]>,
+}
+
+/// `f(a, b)`; with `expand_final`, `f(a, list...)` passes the elements of the last
+/// argument as separate arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub function: Ident,
+    pub args: Box<[Expr]>,
+    pub expand_final: bool,
+}
+
+/// `condition ? then : otherwise`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conditional {
+    pub condition: Expr,
+    pub then: Expr,
+    pub otherwise: Expr,
+}
+
+/// `[for k, v in xs : body if filter]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForList {
+    pub binding: ForBinding,
+    pub body: Expr,
+    pub filter: Option<Expr>,
 }
 
 pub use crate::span::Spanned;
@@ -551,7 +609,7 @@ impl ObjectItem {
 pub enum ObjectKey {
     /// A bare identifier key: `{ name = 1 }`, at `offsets` of the file its value is in
     /// ([`ObjectItem::key_span`]). (Without a file of its own a key is 16 bytes, not
-    /// 24, and an item 64, not 80: a large configuration is mostly object items.)
+    /// 24, and an item 56, not 64: a large configuration is mostly object items.)
     Ident { name: Name, offsets: Offsets },
     /// A quoted or parenthesised key: `{ "a b" = 1, (k) = 2 }`.
     Expr(Box<Expr>),
@@ -578,20 +636,55 @@ pub enum Template {
 }
 
 impl Template {
+    pub fn as_ref(&self) -> TemplateRef<'_> {
+        match self {
+            Template::Text(text) => TemplateRef::Text(text),
+            Template::Parts(parts) => TemplateRef::Parts(parts),
+        }
+    }
+
     /// The string when the template has no interpolation or directive.
     pub fn as_literal(&self) -> Option<String> {
-        match self {
-            Template::Text(text) => Some(text.to_string()),
-            Template::Parts(_) => None,
-        }
+        self.as_ref().as_literal()
     }
 
     /// The interpolations, directives and literal text between them; none for
     /// [`Template::Text`], which is only text.
     pub fn parts(&self) -> &[TemplatePart] {
+        self.as_ref().parts()
+    }
+
+    /// The expression kind of a quoted string with this template.
+    pub fn into_string_kind(self) -> ExprKind {
         match self {
-            Template::Text(_) => &[],
-            Template::Parts(parts) => parts,
+            Template::Text(text) => ExprKind::Text(text),
+            Template::Parts(parts) => ExprKind::Template(parts),
+        }
+    }
+}
+
+/// A quoted string's or a heredoc's [`Template`], borrowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TemplateRef<'a> {
+    Text(&'a EcoString),
+    Parts(&'a [TemplatePart]),
+}
+
+impl<'a> TemplateRef<'a> {
+    /// The string when the template has no interpolation or directive.
+    pub fn as_literal(self) -> Option<String> {
+        match self {
+            TemplateRef::Text(text) => Some(text.to_string()),
+            TemplateRef::Parts(_) => None,
+        }
+    }
+
+    /// The interpolations, directives and literal text between them; none for text
+    /// alone.
+    pub fn parts(self) -> &'a [TemplatePart] {
+        match self {
+            TemplateRef::Text(_) => &[],
+            TemplateRef::Parts(parts) => parts,
         }
     }
 }
@@ -752,9 +845,9 @@ mod sizes {
         assert_eq!(size_of::<Ident>(), 24);
         assert_eq!(size_of::<TemplatePart>(), 32);
         assert_eq!(size_of::<Template>(), 24);
-        assert_eq!(size_of::<ExprKind>(), 32);
-        assert_eq!(size_of::<Expr>(), 48);
+        assert_eq!(size_of::<ExprKind>(), 24);
+        assert_eq!(size_of::<Expr>(), 40);
         assert_eq!(size_of::<ObjectKey>(), 16);
-        assert_eq!(size_of::<ObjectItem>(), 64);
+        assert_eq!(size_of::<ObjectItem>(), 56);
     }
 }

@@ -170,9 +170,14 @@ pub fn walk_type_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, ty: &'ast TypeExp
 /// The expressions directly inside `expr`, in source order.
 pub fn walk_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, expr: &'ast Expr) {
     match &expr.kind {
-        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Error => {}
-        ExprKind::Template(template) => walk_template(visitor, template),
-        ExprKind::Heredoc { template, .. } => walk_template(visitor, template),
+        ExprKind::Null
+        | ExprKind::Bool(_)
+        | ExprKind::Number(_)
+        | ExprKind::Text(_)
+        | ExprKind::Name(_)
+        | ExprKind::Error => {}
+        ExprKind::Template(parts) => walk_template(visitor, parts),
+        ExprKind::Heredoc(heredoc) => walk_template(visitor, heredoc.template.parts()),
         ExprKind::List(items) => items.iter().for_each(|item| visitor.visit_expr(item)),
         ExprKind::Object(items) => walk_object(visitor, items),
         ExprKind::GetAttr { target, .. } => visitor.visit_expr(target),
@@ -180,25 +185,25 @@ pub fn walk_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, expr: &'ast Expr) {
             visitor.visit_expr(target);
             visitor.visit_expr(index);
         }
-        ExprKind::Splat { target, steps } => {
-            visitor.visit_expr(target);
-            walk_splat_steps(visitor, steps);
+        ExprKind::Splat(splat) => {
+            visitor.visit_expr(&splat.target);
+            walk_splat_steps(visitor, &splat.steps);
         }
-        ExprKind::Call { args, .. } => args.iter().for_each(|arg| visitor.visit_expr(arg)),
+        ExprKind::Call(call) => call.args.iter().for_each(|arg| visitor.visit_expr(arg)),
         ExprKind::Unary { operand, .. } | ExprKind::Paren(operand) => visitor.visit_expr(operand),
         ExprKind::Binary { lhs, rhs, .. } => {
             visitor.visit_expr(lhs);
             visitor.visit_expr(rhs);
         }
-        ExprKind::Conditional { condition, then, otherwise } => {
-            visitor.visit_expr(condition);
-            visitor.visit_expr(then);
-            visitor.visit_expr(otherwise);
+        ExprKind::Conditional(conditional) => {
+            visitor.visit_expr(&conditional.condition);
+            visitor.visit_expr(&conditional.then);
+            visitor.visit_expr(&conditional.otherwise);
         }
-        ExprKind::ForList { binding, body, filter } => {
-            visitor.visit_for_binding(binding);
-            visitor.visit_expr(body);
-            filter.iter().for_each(|filter| visitor.visit_expr(filter));
+        ExprKind::ForList(for_list) => {
+            visitor.visit_for_binding(&for_list.binding);
+            visitor.visit_expr(&for_list.body);
+            for_list.filter.iter().for_each(|filter| visitor.visit_expr(filter));
         }
         ExprKind::ForObject(for_object) => {
             visitor.visit_for_binding(&for_object.binding);
@@ -211,8 +216,8 @@ pub fn walk_expr<'ast, V: Visitor<'ast>>(visitor: &mut V, expr: &'ast Expr) {
 
 /// The interpolations of a string or heredoc, and its directives' conditions and
 /// `for` bindings.
-pub fn walk_template<'ast, V: Visitor<'ast>>(visitor: &mut V, template: &'ast Template) {
-    for part in template.parts() {
+pub fn walk_template<'ast, V: Visitor<'ast>>(visitor: &mut V, parts: &'ast [TemplatePart]) {
+    for part in parts {
         match part {
             TemplatePart::Interpolation(inner) | TemplatePart::If(inner) => visitor.visit_expr(inner),
             TemplatePart::For(binding) => visitor.visit_for_binding(binding),
@@ -266,7 +271,7 @@ mod tests {
     impl<'ast> Visitor<'ast> for Names {
         fn visit_expr(&mut self, expr: &'ast Expr) {
             if let ExprKind::Name(name) = &expr.kind {
-                self.0.push(name.name.to_string());
+                self.0.push(name.to_string());
             }
             walk_expr(self, expr);
         }

@@ -309,7 +309,7 @@ fn object_key_name(key: &ObjectKey) -> Option<String> {
     match key {
         ObjectKey::Ident { name, .. } => Some(name.to_string()),
         ObjectKey::Expr(expr) => match &expr.kind {
-            ExprKind::Template(template) => template.as_literal(),
+            ExprKind::Text(text) => Some(text.to_string()),
             _ => None,
         },
     }

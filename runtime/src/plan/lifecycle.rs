@@ -154,7 +154,7 @@ fn ignore_changes(scope: &ModuleScope<'_>, value: &Expr, locals: &Locals) -> Res
 
 /// Whether `expr` is the bare word `word`, not a name of the module.
 fn is_bare(scope: &ModuleScope<'_>, expr: &Expr, locals: &Locals, word: &str) -> bool {
-    matches!(&expr.kind, ExprKind::Name(name) if name.name == word && scope.module.decl(word).is_none()
+    matches!(&expr.kind, ExprKind::Name(name) if name.as_str() == word && scope.module.decl(word).is_none()
         && !locals.bindings().iter().any(|(n, _)| n == word))
 }
 
@@ -164,8 +164,8 @@ fn attribute_path(scope: &ModuleScope<'_>, expr: &Expr, locals: &Locals) -> Opti
     match &expr.kind {
         ExprKind::Name(name) => {
             let declared =
-                scope.module.decl(&name.name).is_some() || locals.bindings().iter().any(|(n, _)| *n == name.name);
-            (!declared).then(|| vec![Segment::Name(name.name.to_string())])
+                scope.module.decl(name).is_some() || locals.bindings().iter().any(|(n, _)| n == name.as_str());
+            (!declared).then(|| vec![Segment::Name(name.to_string())])
         }
         ExprKind::GetAttr { target, name, .. } => {
             let mut path = attribute_path(scope, target, locals)?;

@@ -101,7 +101,7 @@ impl<'a> Engine<'_, 'a> {
                 })?)
             }
         };
-        self.resolve_provider(frame, &name.name, key, value.span)
+        self.resolve_provider(frame, name, key, value.span)
     }
 
     /// Finds the configuration `name` (with `key`) as module instance `frame` sees it:

@@ -98,11 +98,7 @@ impl Lower<'_> {
         let mut branches = conditional.into_inner();
         let then = self.expr(next(&mut branches));
         let otherwise = self.expr(next(&mut branches));
-        let kind = ExprKind::Conditional {
-            condition: Box::new(condition),
-            then: Box::new(then),
-            otherwise: Box::new(otherwise),
-        };
+        let kind = ExprKind::Conditional(Box::new(Conditional { condition, then, otherwise }));
         Expr { kind, span: self.span(pair) }
     }
 
@@ -157,13 +153,13 @@ impl Lower<'_> {
             Rule::kw_true => ExprKind::Bool(true),
             Rule::kw_false => ExprKind::Bool(false),
             Rule::kw_null => ExprKind::Null,
-            Rule::template_string => ExprKind::Template(self.template_string(pair)),
+            Rule::template_string => self.template_string(pair).into_string_kind(),
             Rule::heredoc => self.heredoc(pair),
             // Collected without knowing the count, a vector keeps up to half its room
             // empty (six of sixteen object items for a tags map of ten); the tree lives
             // as long as the run, so the room is given back.
-            Rule::list => ExprKind::List(shrunk(pair.into_inner().map(|p| self.expr(p)).collect())),
-            Rule::object => ExprKind::Object(shrunk(pair.into_inner().map(|p| self.object_item(p)).collect())),
+            Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+            Rule::object => ExprKind::Object(pair.into_inner().map(|p| self.object_item(p)).collect()),
             Rule::for_list => self.for_list(pair),
             Rule::for_object => self.for_object(pair),
             Rule::variable => self.variable(pair),
@@ -198,7 +194,7 @@ impl Lower<'_> {
         let mut inner = pair.into_inner();
         let mut name = self.ident(next(&mut inner));
         let Some(mut arguments) = inner.next() else {
-            return ExprKind::Name(name);
+            return ExprKind::Name(name.name);
         };
         if arguments.as_rule() == Rule::plugin_function {
             // `workato::asset_id(...)`: one name, `plugin::function`, spanning both.
@@ -216,7 +212,7 @@ impl Lower<'_> {
                 _ => args.push(self.expr(part)),
             }
         }
-        ExprKind::Call { function: Box::new(name), args: args.into_boxed_slice(), expand_final }
+        ExprKind::Call(Box::new(Call { function: name, args: args.into_boxed_slice(), expand_final }))
     }
 
     fn object_item(&mut self, pair: Pair<Rule>) -> ObjectItem {
@@ -251,10 +247,10 @@ impl Lower<'_> {
 
     fn for_list(&mut self, pair: Pair<Rule>) -> ExprKind {
         let mut inner = pair.into_inner().skip(1);
-        let binding = Box::new(self.for_binding(next(&mut inner)));
-        let body = Box::new(self.expr(next(&mut inner)));
-        let filter = inner.next().map(|p| Box::new(self.expr(nth(p, 1))));
-        ExprKind::ForList { binding, body, filter }
+        let binding = self.for_binding(next(&mut inner));
+        let body = self.expr(next(&mut inner));
+        let filter = inner.next().map(|p| self.expr(nth(p, 1)));
+        ExprKind::ForList(Box::new(ForList { binding, body, filter }))
     }
 
     fn for_object(&mut self, pair: Pair<Rule>) -> ExprKind {
@@ -509,7 +505,7 @@ impl Lower<'_> {
             }
         }
         let template = self.finish_template(pieces);
-        ExprKind::Heredoc { marker: marker.into_boxed_str(), indent, template: Box::new(template) }
+        ExprKind::Heredoc(Box::new(Heredoc { marker: marker.into_boxed_str(), indent, template }))
     }
 
     /// One heredoc line, its newline included in the last literal part.
@@ -634,25 +630,25 @@ pub(super) enum Step {
 pub(super) fn apply_steps(mut expr: Expr, steps: Vec<(Step, Span)>) -> Expr {
     for (step, step_span) in steps {
         let whole = expr.span.to(step_span);
-        if let ExprKind::Splat { steps, .. } = &mut expr.kind {
+        if let ExprKind::Splat(splat) = &mut expr.kind {
             match step {
-                Step::Attr(name) => push_step(steps, SplatStep::Attr(name)),
-                Step::Index(index) => push_step(steps, SplatStep::Index(index)),
+                Step::Attr(name) => push_step(&mut splat.steps, SplatStep::Attr(name)),
+                Step::Index(index) => push_step(&mut splat.steps, SplatStep::Index(index)),
                 // `a[*][*]`: a splat over the result of a splat.
                 Step::Splat => {
-                    let target = Box::new(expr);
-                    expr = Expr { kind: ExprKind::Splat { target, steps: Box::default() }, span: whole };
+                    let splat = Splat { target: expr, steps: Box::default() };
+                    expr = Expr { kind: ExprKind::Splat(Box::new(splat)), span: whole };
                     continue;
                 }
             }
             expr.span = whole;
             continue;
         }
-        let target = Box::new(expr);
+        // (An attribute's name ends the expression: `Expr::name_span` finds it there.)
         let kind = match step {
-            Step::Attr(name) => ExprKind::GetAttr { target, name: name.name, name_span: name.span },
-            Step::Index(index) => ExprKind::Index { target, index: Box::new(index) },
-            Step::Splat => ExprKind::Splat { target, steps: Box::default() },
+            Step::Attr(name) => ExprKind::GetAttr { target: Box::new(expr), name: name.name },
+            Step::Index(index) => ExprKind::Index { target: Box::new(expr), index: Box::new(index) },
+            Step::Splat => ExprKind::Splat(Box::new(Splat { target: expr, steps: Box::default() })),
         };
         expr = Expr { kind, span: whole };
     }
@@ -663,7 +659,8 @@ pub(super) fn apply_steps(mut expr: Expr, steps: Vec<(Step, Span)>) -> Expr {
 pub(super) fn apply_prefixes(mut expr: Expr, prefixes: Vec<Spanned<UnaryOp>>) -> Expr {
     for op in prefixes.into_iter().rev() {
         let span = op.span.to(expr.span);
-        expr = Expr { kind: ExprKind::Unary { op, operand: Box::new(expr) }, span };
+        // (The operator starts the expression: `Expr::op_span` finds it there.)
+        expr = Expr { kind: ExprKind::Unary { op: op.node, operand: Box::new(expr) }, span };
     }
     expr
 }
@@ -674,8 +671,8 @@ fn reduce(operands: &mut Vec<Expr>, operators: &mut Vec<Spanned<BinaryOp>>) {
         unexpected_rule(Rule::expr)
     };
     let span = lhs.span.to(rhs.span);
-    let (op, op_span) = (op.node, op.span);
-    operands.push(Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span });
+    let kind = ExprKind::Binary { op: op.node, op_start: op.span.start, lhs: Box::new(lhs), rhs: Box::new(rhs) };
+    operands.push(Expr { kind, span });
 }
 
 /// `steps` and `step` after them. (A splat's steps are a boxed slice, so that every
@@ -684,10 +681,4 @@ fn push_step(steps: &mut Box<[SplatStep]>, step: SplatStep) {
     let mut grown = std::mem::take(steps).into_vec();
     grown.push(step);
     *steps = grown.into_boxed_slice();
-}
-
-/// `items` without spare capacity.
-fn shrunk<T>(mut items: Vec<T>) -> Vec<T> {
-    items.shrink_to_fit();
-    items
 }

@@ -406,11 +406,7 @@ impl Lower<'_> {
             c.expect(b':')?;
             let (otherwise, otherwise_depth) = self.fast_expr(c)?;
             inner = inner.max(then_depth).max(otherwise_depth);
-            let kind = ExprKind::Conditional {
-                condition: Box::new(expr),
-                then: Box::new(then),
-                otherwise: Box::new(otherwise),
-            };
+            let kind = ExprKind::Conditional(Box::new(Conditional { condition: expr, then, otherwise }));
             expr = Expr { kind, span: self.fast_span(start, c.last_end) };
         }
         let depth = 1 + binary_levels + inner;
@@ -472,7 +468,7 @@ impl Lower<'_> {
         let (kind, depth) = match c.peek().ok_or(Declined)? {
             b'"' => {
                 let (template, depth) = self.fast_template(c)?;
-                (ExprKind::Template(template), depth)
+                (template.into_string_kind(), depth)
             }
             b'0'..=b'9' => (self.fast_number(c)?, 0),
             b'[' => self.fast_list(c)?,
@@ -543,16 +539,16 @@ impl Lower<'_> {
             return Err(Declined);
         }
         if !c.at(b'(') {
-            return Ok((ExprKind::Name(name), 0));
+            return Ok((ExprKind::Name(name.name), 0));
         }
         c.bump(1);
         let (args, depth) = self.fast_separated(c, b')')?;
-        Ok((ExprKind::Call { function: Box::new(name), args: args.into_boxed_slice(), expand_final: false }, depth))
+        Ok((ExprKind::Call(Box::new(Call { function: name, args, expand_final: false })), depth))
     }
 
     /// Expressions separated by commas (one may end them) up to `close`, which is
     /// consumed; with the deepest one's depth.
-    fn fast_separated(&mut self, c: &mut Cursor, close: u8) -> Fast<(Vec<Expr>, usize)> {
+    fn fast_separated(&mut self, c: &mut Cursor, close: u8) -> Fast<(Box<[Expr]>, usize)> {
         let base = self.scratch.exprs.len();
         let mut depth = 0;
         while !c.at(close) {
@@ -629,13 +625,13 @@ impl Lower<'_> {
     }
 
     /// `if expr` at the end of a `for` expression, if there.
-    fn fast_filter(&mut self, c: &mut Cursor) -> Fast<(Option<Box<Expr>>, usize)> {
+    fn fast_filter(&mut self, c: &mut Cursor) -> Fast<(Option<Expr>, usize)> {
         if !c.at_word("if") {
             return Ok((None, 0));
         }
         c.bump(2);
         let (filter, depth) = self.fast_expr(c)?;
-        Ok((Some(Box::new(filter)), depth))
+        Ok((Some(filter), depth))
     }
 
     fn fast_for_list(&mut self, c: &mut Cursor) -> Fast<(ExprKind, usize)> {
@@ -644,7 +640,7 @@ impl Lower<'_> {
         let (body, body_depth) = self.fast_expr(c)?;
         let (filter, filter_depth) = self.fast_filter(c)?;
         c.expect(b']')?;
-        let kind = ExprKind::ForList { binding: Box::new(binding), body: Box::new(body), filter };
+        let kind = ExprKind::ForList(Box::new(ForList { binding, body, filter }));
         Ok((kind, binding_depth.max(body_depth).max(filter_depth)))
     }
 
@@ -663,7 +659,6 @@ impl Lower<'_> {
         }
         let (filter, filter_depth) = self.fast_filter(c)?;
         c.expect(b'}')?;
-        let filter = filter.map(|filter| *filter);
         let kind = ExprKind::ForObject(Box::new(ForObject { binding, key, value, group, filter }));
         Ok((kind, binding_depth.max(key_depth).max(value_depth).max(filter_depth)))
     }
