@@ -142,6 +142,31 @@ fn a_plan_error_shows_the_line_it_is_about() {
     assert!(!text.contains("changed since it was read"), "{text}");
 }
 
+/// A file of 40,000 outputs, about 2.6 MB, with `line` in place of line `at` (from 1).
+fn large_file(at: usize, line: &str) -> String {
+    (1..=40_000).map(|i| if i == at { format!("{line}\n") } else { format!("output o{i} = \"{i:0>48}\"\n") }).collect()
+}
+
+#[test]
+fn a_large_configuration_read_in_pieces_reports_each_mistake_on_its_line() {
+    // `plan` reads a file a megabyte at a time and never holds it whole: a syntax error
+    // in its second megabyte, and an evaluation error at its end, point at their lines.
+    let dir = module(&[("main.infra", &large_file(20_000, "output broken = = 1"))]);
+    let output = infra(dir.path(), &["plan"]);
+    assert_exit(&output, 1);
+    let text = stderr(&output);
+    assert!(text.contains("error[E0100]") && text.contains("main.infra:20000:17"), "{text}");
+    assert!(text.contains("output broken = = 1"), "{text}");
+
+    std::fs::write(dir.path().join("main.infra"), large_file(40_000, "output bad = tonumber(\"abc\")"))
+        .expect("the module is writable");
+    let output = infra(dir.path(), &["plan"]);
+    assert_exit(&output, 1);
+    let text = stderr(&output);
+    assert!(text.contains("error[E0600]") && text.contains("main.infra:40000:23"), "{text}");
+    assert!(text.contains("output bad = tonumber(\"abc\")"), "{text}");
+}
+
 #[test]
 fn check_takes_a_directory_argument_and_the_global_dir_flag() {
     let dir = module(&[("net/main.infra", UNDEFINED)]);

@@ -99,10 +99,14 @@ fn analyze_with(
 ) -> Analysis {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let modules = resolve::load_modules_cached(root_dir, loader, &mut sources, &mut diagnostics, cache);
-    if release_texts {
+    let modules = if release_texts {
+        let modules = resolve::load_modules_unheld(root_dir, loader, &mut sources, &mut diagnostics);
+        // A file that is not UTF-8 was read whole.
         sources.release_texts();
-    }
+        modules
+    } else {
+        resolve::load_modules_cached(root_dir, loader, &mut sources, &mut diagnostics, cache)
+    };
     let (graphs, tables): (Vec<graph::DependencyGraph>, check::Tables) = if modules.is_empty() {
         (Vec::new(), check::Tables::default())
     } else {

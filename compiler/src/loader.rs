@@ -9,6 +9,10 @@ pub trait Loader {
     fn list_sources(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
     /// The bytes of one file.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// One file's bytes as a stream, for reading a piece at a time.
+    fn open(&self, path: &Path) -> io::Result<Box<dyn io::Read + '_>> {
+        Ok(Box::new(io::Cursor::new(self.read(path)?)))
+    }
     /// Whether `path` is an existing directory.
     fn is_dir(&self, path: &Path) -> bool;
 }
@@ -31,6 +35,10 @@ impl Loader for FsLoader {
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+
+    fn open(&self, path: &Path) -> io::Result<Box<dyn io::Read + '_>> {
+        Ok(Box::new(std::fs::File::open(path)?))
     }
 
     fn is_dir(&self, path: &Path) -> bool {

@@ -215,6 +215,11 @@ impl ParseCache {
     }
 }
 
+fn read_failed(path: &Path, error: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(codes::READ_FAILED, format!("cannot read `{}`: {error}", path.display()))
+        .with_help("check the file's permissions")
+}
+
 /// A module's names: declarations, outputs and provider configurations.
 #[derive(Default)]
 struct Namespaces {
@@ -232,6 +237,9 @@ struct Loading<'a> {
     by_dir: HashMap<PathBuf, usize>,
     /// Directories being loaded, outermost first, for cycle detection.
     stack: Vec<PathBuf>,
+    /// Files are parsed as they are read, a piece at a time, and their text is not kept
+    /// ([`load_modules_unheld`]).
+    unheld: bool,
 }
 
 /// Loads the root module in `root_dir` and every module it calls, the root first.
@@ -253,8 +261,40 @@ pub fn load_modules_cached(
     diagnostics: &mut Vec<Diagnostic>,
     cache: &mut ParseCache,
 ) -> Vec<Module> {
-    let mut loading =
-        Loading { cache, loader, sources, diagnostics, modules: Vec::new(), by_dir: HashMap::new(), stack: Vec::new() };
+    let mut loading = Loading {
+        cache,
+        loader,
+        sources,
+        diagnostics,
+        modules: Vec::new(),
+        by_dir: HashMap::new(),
+        stack: Vec::new(),
+        unheld: false,
+    };
+    loading.load(&normalize(root_dir));
+    loading.modules
+}
+
+/// [`load_modules`] for a run that needs the text of its files only for a diagnostic:
+/// each file is parsed as it is read, a piece at a time, and never held whole (its
+/// [`crate::span::SourceFile`] reads it again from the file when asked). A file that
+/// is not UTF-8 is read whole, to report where.
+pub fn load_modules_unheld(
+    root_dir: &Path,
+    loader: &dyn Loader,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Module> {
+    let mut loading = Loading {
+        cache: &mut ParseCache::none(),
+        loader,
+        sources,
+        diagnostics,
+        modules: Vec::new(),
+        by_dir: HashMap::new(),
+        stack: Vec::new(),
+        unheld: true,
+    };
     loading.load(&normalize(root_dir));
     loading.modules
 }
@@ -302,13 +342,30 @@ impl Loading<'_> {
     }
 
     fn read_file(&mut self, path: PathBuf) -> Option<SourceFileAst> {
+        if self.unheld {
+            let id = self.sources.next_id();
+            let read = self
+                .loader
+                .open(&path)
+                .and_then(|reader| crate::syntax::parse_reader(id, reader, crate::syntax::READ_PIECE));
+            match read {
+                Ok(Some((parsed, fingerprint))) => {
+                    self.sources.add_unheld(path, fingerprint);
+                    self.diagnostics.extend(parsed.diagnostics);
+                    return Some(parsed.ast);
+                }
+                // Not UTF-8: read whole below, which reports where.
+                Ok(None) => {}
+                Err(error) => {
+                    self.diagnostics.push(read_failed(&path, &error));
+                    return None;
+                }
+            }
+        }
         let bytes = match self.loader.read(&path) {
             Ok(bytes) => bytes,
             Err(error) => {
-                self.diagnostics.push(
-                    Diagnostic::error(codes::READ_FAILED, format!("cannot read `{}`: {error}", path.display()))
-                        .with_help("check the file's permissions"),
-                );
+                self.diagnostics.push(read_failed(&path, &error));
                 return None;
             }
         };

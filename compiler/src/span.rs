@@ -91,22 +91,70 @@ pub struct SourceFile {
 /// A file's length and a hash of its text: enough to tell whether a file read again is
 /// the one that was parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Fingerprint {
+pub(crate) struct Fingerprint {
     len: usize,
     hash: u64,
 }
 
 impl Fingerprint {
-    fn of(text: &str) -> Fingerprint {
-        let mut hasher = rustc_hash::FxHasher::default();
-        std::hash::Hasher::write(&mut hasher, text.as_bytes());
-        Fingerprint { len: text.len(), hash: std::hash::Hasher::finish(&hasher) }
+    pub(crate) fn of(text: &str) -> Fingerprint {
+        let mut hasher = FingerprintHasher::default();
+        hasher.write(text.as_bytes());
+        hasher.finish()
+    }
+}
+
+/// Makes a [`Fingerprint`] of text handed over in parts of any length: the hash is of
+/// whole blocks of [`FingerprintHasher::BLOCK`] bytes (the last one shorter), so a file
+/// read a piece at a time and the same text held whole hash alike.
+#[derive(Default)]
+pub(crate) struct FingerprintHasher {
+    hasher: rustc_hash::FxHasher,
+    /// The start of a block not yet whole.
+    block: Vec<u8>,
+    len: usize,
+}
+
+impl FingerprintHasher {
+    const BLOCK: usize = 64 * 1024;
+
+    pub(crate) fn write(&mut self, mut bytes: &[u8]) {
+        use std::hash::Hasher as _;
+        self.len += bytes.len();
+        if !self.block.is_empty() {
+            let take = (Self::BLOCK - self.block.len()).min(bytes.len());
+            self.block.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.block.len() < Self::BLOCK {
+                return;
+            }
+            self.hasher.write(&self.block);
+            self.block.clear();
+        }
+        let mut blocks = bytes.chunks_exact(Self::BLOCK);
+        blocks.by_ref().for_each(|block| self.hasher.write(block));
+        self.block.extend_from_slice(blocks.remainder());
+    }
+
+    pub(crate) fn finish(mut self) -> Fingerprint {
+        use std::hash::Hasher as _;
+        if !self.block.is_empty() {
+            self.hasher.write(&self.block);
+        }
+        self.block = Vec::new();
+        Fingerprint { len: self.len, hash: self.hasher.finish() }
     }
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, text: String) -> SourceFile {
         SourceFile { path, text: OnceLock::from(Some(text)), released: None, line_starts: OnceLock::new() }
+    }
+
+    /// A file parsed as it was read, whose text was never held: read from `path` on first
+    /// use, as a released text is.
+    fn unheld(path: PathBuf, fingerprint: Fingerprint) -> SourceFile {
+        SourceFile { path, text: OnceLock::new(), released: Some(fingerprint), line_starts: OnceLock::new() }
     }
 
     /// The text, or nothing when it was released and the file no longer holds it (changed
@@ -198,6 +246,20 @@ impl SourceMap {
         let id = FileId(to_u32(self.files.len()));
         self.files.push(SourceFile::new(path, text));
         id
+    }
+
+    /// A file parsed as it was read from `path` (its text never held whole; see
+    /// [`crate::syntax::parse_reader`]), with the fingerprint of what was read; its
+    /// id must be [`SourceMap::next_id`] as it was when the parse began.
+    pub(crate) fn add_unheld(&mut self, path: PathBuf, fingerprint: Fingerprint) -> FileId {
+        let id = self.next_id();
+        self.files.push(SourceFile::unheld(path, fingerprint));
+        id
+    }
+
+    /// The id the next file added gets.
+    pub fn next_id(&self) -> FileId {
+        FileId(to_u32(self.files.len()))
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {

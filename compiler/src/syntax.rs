@@ -7,3 +7,4 @@ mod parser;
 pub mod walk;
 
 pub use parser::{fast_parser_coverage, parse_expression, parse_file, parse_file_with_pest, parse_var_file, Parsed};
+pub(crate) use parser::{parse_reader, READ_PIECE};

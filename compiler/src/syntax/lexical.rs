@@ -60,6 +60,19 @@ pub struct Scan {
     pub heredoc_ends: Vec<(usize, usize)>,
 }
 
+impl Scan {
+    /// What the scan found before `end`, an item start: the scan of the text up to it.
+    /// (At an item start the scanner starts afresh, so what it found before one does not
+    /// depend on the text after; what is still open at the end of the text scanned,
+    /// and reported as unterminated, started after it.)
+    pub fn truncate(&mut self, end: usize) {
+        self.comments.retain(|c| c.start < end);
+        self.item_starts.retain(|&s| s < end);
+        self.problems.retain(|p| p.start < end);
+        self.heredoc_ends.retain(|&(s, _)| s < end);
+    }
+}
+
 /// The byte the parser writes over each heredoc's closing marker (U+0001).
 pub const HEREDOC_END: u8 = 0x01;
 

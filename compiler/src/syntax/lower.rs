@@ -18,6 +18,9 @@ use crate::syntax::parser::Rule;
 pub(crate) struct Lower<'d> {
     file: FileId,
     base: usize,
+    /// Where `text` starts in the file, when it is a piece of it (see
+    /// `parser::parse_reader`): added to every span made.
+    pub(crate) origin: usize,
     /// The whole file's text and its comments (absolute offsets, sorted), for trimming
     /// spans; see [`Lower::span`].
     text: &'d str,
@@ -67,7 +70,7 @@ impl<'d> Lower<'d> {
         (text, comments): (&'d str, &'d [(usize, usize)]),
         (diagnostics, names): (&'d mut Vec<Diagnostic>, &'d mut Names),
     ) -> Lower<'d> {
-        Lower { file, base, text, comments, depth: 0, diagnostics, names, scratch: Scratch::default() }
+        Lower { file, base, origin: 0, text, comments, depth: 0, diagnostics, names, scratch: Scratch::default() }
     }
 
     /// The span of a pair, without trailing whitespace and comments. pest's span of a
@@ -99,7 +102,7 @@ impl<'d> Lower<'d> {
                 _ => break,
             }
         }
-        Span::new(self.file, start, end)
+        Span::new(self.file, self.origin + start, self.origin + end)
     }
 
     fn error(&mut self, diagnostic: Diagnostic) {

@@ -5,7 +5,7 @@ use pest::Parser as _;
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::name::Names;
-use crate::span::{FileId, Span};
+use crate::span::{FileId, Fingerprint, FingerprintHasher, Span};
 use crate::syntax::ast::{Comment, CommentKind, Item, SourceFileAst};
 use crate::syntax::lexical::{self, Problem, ProblemKind};
 use crate::syntax::lower::Lower;
@@ -49,33 +49,127 @@ pub fn fast_parser_coverage(text: &str) -> (usize, usize) {
 /// The parsed file, and how many chunks the hand-written parser took.
 fn parse_file_with(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
     let scan = lexical::scan(text);
-    let comment_ranges: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
-    let mut starts = scan.item_starts.clone();
-    starts.push(text.len());
-    let chunks: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
-    let context = Chunks {
-        file,
-        text,
-        problems: &scan.problems,
-        comments: &comment_ranges,
-        heredoc_ends: &scan.heredoc_ends,
-        fast,
-        taken: std::sync::atomic::AtomicUsize::new(0),
-    };
-    let (items, diagnostics) = match crate::workers(text.len(), BYTES_PER_PARSER) {
-        1 => context.parse(&chunks),
-        workers => context.parse_parallel(&chunks, workers),
-    };
-    let comments = scan
-        .comments
-        .iter()
-        .map(|c| Comment {
+    let mut pieces = Pieces::new(file);
+    let taken = pieces.parse((text, text.len()), 0, &scan, fast);
+    (pieces.finish(text.len()), taken)
+}
+
+/// How many bytes [`parse_reader`] reads at a time: a piece of the file is parsed
+/// once this much more is in hand (or the file ends).
+pub const READ_PIECE: usize = 1024 * 1024;
+
+/// Parses the file `reader` reads without ever holding its whole text: what `plan` and
+/// `apply` do, which need the text again only for a diagnostic (read from the file
+/// then, [`crate::span::SourceFile::read`]). Reads `piece` bytes at a time; each time,
+/// the text up to the last item that starts in what was read is scanned, parsed and
+/// let go, and the rest waits for the next read. The lexical scan starts afresh at an
+/// item start, so the pieces parse exactly as the whole file would.
+///
+/// Returns the parsed file and the fingerprint of its text, or nothing when the file
+/// is not UTF-8 (read it whole to report where).
+pub(crate) fn parse_reader(
+    file: FileId,
+    mut reader: impl std::io::Read,
+    piece: usize,
+) -> std::io::Result<Option<(Parsed, Fingerprint)>> {
+    let mut hasher = FingerprintHasher::default();
+    let mut pieces = Pieces::new(file);
+    let mut pending: Vec<u8> = Vec::new();
+    // Where `pending` starts in the file.
+    let mut origin = 0;
+    loop {
+        let read_from = pending.len();
+        let ended = read_more(&mut reader, &mut pending, piece)?;
+        hasher.write(&pending[read_from..]);
+        if ended {
+            let Ok(text) = std::str::from_utf8(&pending) else { return Ok(None) };
+            pieces.parse((text, text.len()), origin, &lexical::scan(text), true);
+            return Ok(Some((pieces.finish(origin + text.len()), hasher.finish())));
+        }
+        // Up to the last line break: whatever follows an item's keyword is in hand.
+        // (A line break is never inside a character, so this much is UTF-8 or the file
+        // is not.)
+        let Some(line_end) = pending.iter().rposition(|&b| b == b'\n') else { continue };
+        let Ok(text) = std::str::from_utf8(&pending[..=line_end]) else { return Ok(None) };
+        let mut scan = lexical::scan(text);
+        let cut = match scan.item_starts[..] {
+            [_, .., last] => last,
+            _ => continue,
+        };
+        scan.truncate(cut);
+        // The text after the cut is there for a syntax error at the end of the piece,
+        // which names what follows, as it would in the whole file.
+        pieces.parse((text, cut), origin, &scan, true);
+        origin += cut;
+        pending.drain(..cut);
+    }
+}
+
+/// Reads up to `more` bytes onto the end of `buffer`; true when the reader has ended.
+/// (The buffer grows as bytes come, so a small file takes only its own size.)
+fn read_more(reader: &mut impl std::io::Read, buffer: &mut Vec<u8>, more: usize) -> std::io::Result<bool> {
+    let wanted = u64::try_from(more).unwrap_or(u64::MAX);
+    let read = std::io::Read::read_to_end(&mut std::io::Read::take(reader, wanted), buffer)?;
+    Ok(read < more)
+}
+
+/// A file's items, diagnostics and comments, gathered from the pieces it is parsed in.
+struct Pieces {
+    file: FileId,
+    items: Vec<Item>,
+    diagnostics: Vec<Diagnostic>,
+    comments: Vec<Comment>,
+}
+
+impl Pieces {
+    fn new(file: FileId) -> Pieces {
+        Pieces { file, items: Vec::new(), diagnostics: Vec::new(), comments: Vec::new() }
+    }
+
+    /// Parses `text` up to `end`: `text` starts at byte `origin` of the file, and its
+    /// scan up to `end` is `scan`. Returns how many chunks the hand-written parser took.
+    fn parse(&mut self, (text, end): (&str, usize), origin: usize, scan: &lexical::Scan, fast: bool) -> usize {
+        let file = self.file;
+        let comment_ranges: Vec<(usize, usize)> = scan.comments.iter().map(|c| (c.start, c.end)).collect();
+        let mut starts = scan.item_starts.clone();
+        starts.push(end);
+        let chunks: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
+        let context = Chunks {
+            file,
+            text,
+            origin,
+            problems: &scan.problems,
+            comments: &comment_ranges,
+            heredoc_ends: &scan.heredoc_ends,
+            fast,
+            taken: std::sync::atomic::AtomicUsize::new(0),
+        };
+        let (items, diagnostics) = match crate::workers(end, BYTES_PER_PARSER) {
+            1 => context.parse(&chunks),
+            workers => context.parse_parallel(&chunks, workers),
+        };
+        if self.items.is_empty() {
+            self.items = items;
+        } else {
+            self.items.extend(items);
+        }
+        self.diagnostics.extend(diagnostics);
+        self.comments.extend(scan.comments.iter().map(|c| Comment {
             kind: if c.block { CommentKind::Block } else { CommentKind::Line },
-            span: Span::new(file, c.start, c.end),
-        })
-        .collect();
-    let ast = SourceFileAst { file, items, comments, span: Span::new(file, 0, text.len()) };
-    (Parsed { ast, diagnostics }, context.taken.into_inner())
+            span: Span::new(file, origin + c.start, origin + c.end),
+        }));
+        context.taken.into_inner()
+    }
+
+    /// The parsed file, `len` bytes long.
+    fn finish(self, len: usize) -> Parsed {
+        let Pieces { file, mut items, diagnostics, comments } = self;
+        // Grown piece by piece, the vector has up to half its room empty; the tree lives
+        // as long as the run. (A file parsed whole has its items' vector sized already.)
+        items.shrink_to_fit();
+        let ast = SourceFileAst { file, items, comments, span: Span::new(file, 0, len) };
+        Parsed { ast, diagnostics }
+    }
 }
 
 /// Each parsing thread gets at least this many bytes, so files under twice it are
@@ -89,11 +183,14 @@ const BYTES_PER_PARSER: usize = 512 * 1024;
 /// The items of a run of chunks, and their diagnostics.
 type ParsedRun = (Vec<Item>, Vec<Diagnostic>);
 
-/// What parsing a chunk needs besides the chunk: the whole file's text, its lexical
-/// problems and its comments.
+/// What parsing a chunk needs besides the chunk: the text it is in (the whole file's,
+/// or a piece of it, see [`parse_reader`]), its lexical problems and its comments.
+/// Offsets are in `text`; the spans made are in the file.
 struct Chunks<'a> {
     file: FileId,
     text: &'a str,
+    /// Where `text` starts in the file.
+    origin: usize,
     problems: &'a [Problem],
     comments: &'a [(usize, usize)],
     /// The closing markers of heredocs, in order ([`lexical::Scan::heredoc_ends`]).
@@ -118,7 +215,7 @@ impl Chunks<'_> {
         for &(start, end) in chunks {
             let mut problems = self.problems.iter().filter(|p| p.start >= start && p.start < end).peekable();
             if problems.peek().is_some() {
-                diagnostics.extend(problems.map(|p| problem_diagnostic(self.file, self.text, p)));
+                diagnostics.extend(problems.map(|p| moved(problem_diagnostic(self.file, self.text, p), self.origin)));
                 continue;
             }
             let first = self.heredoc_ends.partition_point(|&(s, _)| s < start);
@@ -126,6 +223,7 @@ impl Chunks<'_> {
             if self.fast && count == 0 {
                 let mut lower =
                     Lower::new(self.file, start, (self.text, self.comments), (&mut diagnostics, &mut names));
+                lower.origin = self.origin;
                 lower.scratch = std::mem::take(&mut scratch);
                 let taken = lower.fast_items(start, end, &mut items);
                 scratch = std::mem::take(&mut lower.scratch);
@@ -142,13 +240,14 @@ impl Chunks<'_> {
                 Ok(mut pairs) => {
                     let mut lower =
                         Lower::new(self.file, start, (self.text, self.comments), (&mut diagnostics, &mut names));
+                    lower.origin = self.origin;
                     if let Some(pair) = pairs.next() {
                         items.extend(lower.file(pair));
                     }
                 }
                 Err(error) => {
                     let error = detailed_error(chunk).unwrap_or(error);
-                    diagnostics.push(syntax_error(self.file, self.text, start, &error));
+                    diagnostics.push(moved(syntax_error(self.file, self.text, start, &error), self.origin));
                 }
             }
         }
@@ -198,6 +297,17 @@ impl Chunks<'_> {
         }
         (items, diagnostics)
     }
+}
+
+/// `diagnostic` with its spans, made in a piece of the file starting at `origin`, moved
+/// to where they are in the file.
+fn moved(mut diagnostic: Diagnostic, origin: usize) -> Diagnostic {
+    let origin = u32::try_from(origin).unwrap_or(u32::MAX);
+    for label in &mut diagnostic.labels {
+        label.span.start = label.span.start.saturating_add(origin);
+        label.span.end = label.span.end.saturating_add(origin);
+    }
+    diagnostic
 }
 
 /// How many runs of items each parsing thread gets on average; see
@@ -507,4 +617,88 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::ellipsis => "`...`",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    fn infra_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                infra_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "infra") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// `text` parsed as read `piece` bytes at a time, and its fingerprint.
+    fn read_in_pieces(text: &str, piece: usize) -> Option<(Parsed, Fingerprint)> {
+        parse_reader(FileId(3), std::io::Cursor::new(text.as_bytes()), piece).expect("a cursor reads")
+    }
+
+    fn assert_same_as_whole(name: &str, text: &str, piece: usize) {
+        let whole = parse_file(FileId(3), text);
+        let (parsed, fingerprint) = read_in_pieces(text, piece).unwrap_or_else(|| panic!("{name}: not UTF-8?"));
+        assert_eq!(parsed, whole, "{name}, read {piece} bytes at a time");
+        assert_eq!(fingerprint, Fingerprint::of(text), "{name}, read {piece} bytes at a time");
+    }
+
+    #[test]
+    fn every_corpus_file_read_in_pieces_parses_as_it_does_whole() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        infra_files(&root.join("tests/data"), &mut files);
+        infra_files(&root.join("examples"), &mut files);
+        assert!(files.len() > 100, "only {} files; is the corpus there?", files.len());
+        let mut cut = 0;
+        for path in &files {
+            let Ok(text) = std::fs::read_to_string(path) else { continue };
+            for piece in [24, 200, 4096] {
+                assert_same_as_whole(&path.display().to_string(), &text, piece);
+            }
+            cut += usize::from(lexical::scan(&text).item_starts.len() > 1);
+        }
+        assert!(cut > 100, "only {cut} files of several items");
+    }
+
+    #[test]
+    fn pieces_are_cut_only_where_an_item_starts() {
+        // Item keywords at the start of a line inside a heredoc, a block comment and a
+        // multi-line object are not item starts; a string left open and a syntax error
+        // in a later piece are reported where they are in the file.
+        let text = "\u{FEFF}let a = <<EOT\nresource x.y z {\nEOT\n/*\nresource x.y w {}\n*/\nlet b = {\n  c = 1\n}\n\
+                    resource null.resource r {\n  input = \"x\"\n}\n\
+                    let broken = = 1\n\
+                    let open = \"never closed\n\
+                    output o = a\n";
+        for piece in 1..=text.len() + 1 {
+            assert_same_as_whole("mixed", text, piece);
+        }
+        let parsed = parse_file(FileId(3), text);
+        let spans: Vec<Span> = parsed.diagnostics.iter().flat_map(|d| d.labels.iter().map(|l| l.span)).collect();
+        assert_eq!(parsed.diagnostics.len(), 2, "{:#?}", parsed.diagnostics);
+        assert_eq!(&text[spans[0].range()], "=");
+        assert!(text[spans[1].range()].starts_with("\"never closed"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_left_to_be_read_whole() {
+        let mut bytes = b"let a = 1\nlet b = \"".to_vec();
+        bytes.extend_from_slice(&[0xff, b'"', b'\n']);
+        for piece in [1, 4, 1024] {
+            let read = parse_reader(FileId(0), std::io::Cursor::new(&bytes), piece).expect("a cursor reads");
+            assert!(read.is_none(), "read {piece} bytes at a time");
+        }
+    }
+
+    #[test]
+    fn an_empty_file_parses_as_it_does_whole() {
+        assert_same_as_whole("empty", "", 16);
+    }
 }

@@ -155,7 +155,7 @@ impl Lower<'_> {
     }
 
     fn fast_span(&self, start: usize, end: usize) -> Span {
-        Span::new(self.file, start, end)
+        Span::new(self.file, self.origin + start, self.origin + end)
     }
 
     /// Any name, reserved words included (the grammar's `name`).
