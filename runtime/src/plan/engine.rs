@@ -89,6 +89,10 @@ impl<'c, 'a> Engine<'c, 'a> {
         state: Cow<'a, State>,
     ) -> Engine<'c, 'a> {
         let parallelism = apply.map_or(64, |a| a.parallelism.max(1));
+        // Every instance in state is planned (kept, changed or deleted): sized up front,
+        // the plan's list does not hold the room of doubling, up to half of it, through
+        // the plan. (10,000 instances are 1.7 MB of it.)
+        let planned = Vec::with_capacity(state.instances.len());
         Engine {
             context,
             apply,
@@ -97,7 +101,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             in_flight: parallelism.saturating_mul(4).max(1024),
             settled: HashSet::default(),
             providers: RefCell::default(),
-            planned: RefCell::default(),
+            planned: RefCell::new(planned),
             errors: RefCell::default(),
             state: RefCell::new(state),
             walked: RefCell::default(),
