@@ -261,18 +261,7 @@ pub fn load_modules_cached(
     diagnostics: &mut Vec<Diagnostic>,
     cache: &mut ParseCache,
 ) -> Vec<Module> {
-    let mut loading = Loading {
-        cache,
-        loader,
-        sources,
-        diagnostics,
-        modules: Vec::new(),
-        by_dir: HashMap::new(),
-        stack: Vec::new(),
-        unheld: false,
-    };
-    loading.load(&normalize(root_dir));
-    loading.modules
+    load_modules_with(root_dir, (loader, cache, false), sources, diagnostics)
 }
 
 /// [`load_modules`] for a run that needs the text of its files only for a diagnostic:
@@ -285,15 +274,25 @@ pub fn load_modules_unheld(
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Module> {
+    load_modules_with(root_dir, (loader, &mut ParseCache::none(), true), sources, diagnostics)
+}
+
+/// Loads the modules from `loader`, through `cache`, their files held or not (`unheld`).
+fn load_modules_with(
+    root_dir: &Path,
+    (loader, cache, unheld): (&dyn Loader, &mut ParseCache, bool),
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Module> {
     let mut loading = Loading {
-        cache: &mut ParseCache::none(),
+        cache,
         loader,
         sources,
         diagnostics,
         modules: Vec::new(),
         by_dir: HashMap::new(),
         stack: Vec::new(),
-        unheld: true,
+        unheld,
     };
     loading.load(&normalize(root_dir));
     loading.modules

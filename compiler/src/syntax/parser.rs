@@ -60,10 +60,11 @@ pub const READ_PIECE: usize = 1024 * 1024;
 
 /// Parses the file `reader` reads without ever holding its whole text: what `plan` and
 /// `apply` do, which need the text again only for a diagnostic (read from the file
-/// then, [`crate::span::SourceFile::read`]). Reads `piece` bytes at a time; each time,
-/// the text up to the last item that starts in what was read is scanned, parsed and
-/// let go, and the rest waits for the next read. The lexical scan starts afresh at an
-/// item start, so the pieces parse exactly as the whole file would.
+/// then, [`crate::span::SourceFile::read`]). Reads `piece` bytes at a time (more while
+/// one item is longer than that); each time, the text up to the last item that starts
+/// in what was read is scanned, parsed and let go, and the rest waits for the next
+/// read. The lexical scan starts afresh at an item start, so the pieces parse exactly
+/// as the whole file would.
 ///
 /// Returns the parsed file and the fingerprint of its text, or nothing when the file
 /// is not UTF-8 (read it whole to report where).
@@ -79,7 +80,11 @@ pub(crate) fn parse_reader(
     let mut origin = 0;
     loop {
         let read_from = pending.len();
-        let ended = read_more(&mut reader, &mut pending, piece)?;
+        // As much again as is waiting, when an item runs past what was read: each
+        // round scans what is waiting from its start, so reading it in growing steps
+        // keeps the scans of one long item linear in its length.
+        let more = piece.max(pending.len());
+        let ended = read_more(&mut reader, &mut pending, more)?;
         hasher.write(&pending[read_from..]);
         if ended {
             let Ok(text) = std::str::from_utf8(&pending) else { return Ok(None) };
