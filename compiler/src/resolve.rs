@@ -261,7 +261,7 @@ pub fn load_modules_cached(
     diagnostics: &mut Vec<Diagnostic>,
     cache: &mut ParseCache,
 ) -> Vec<Module> {
-    load_modules_with(root_dir, (loader, cache, false), sources, diagnostics)
+    load_modules_with(root_dir, loader, sources, diagnostics, cache, false)
 }
 
 /// [`load_modules`] for a run that needs the text of its files only for a diagnostic:
@@ -274,15 +274,17 @@ pub fn load_modules_unheld(
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Module> {
-    load_modules_with(root_dir, (loader, &mut ParseCache::none(), true), sources, diagnostics)
+    load_modules_with(root_dir, loader, sources, diagnostics, &mut ParseCache::none(), true)
 }
 
 /// Loads the modules from `loader`, through `cache`, their files held or not (`unheld`).
 fn load_modules_with(
     root_dir: &Path,
-    (loader, cache, unheld): (&dyn Loader, &mut ParseCache, bool),
+    loader: &dyn Loader,
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
+    cache: &mut ParseCache,
+    unheld: bool,
 ) -> Vec<Module> {
     let mut loading = Loading {
         cache,

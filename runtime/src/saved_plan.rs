@@ -365,7 +365,7 @@ pub fn verify(
 mod tests {
     use super::*;
 
-    /// A run lets its files' texts go once parsed and reads them again for the digest: a
+    /// A run never holds its files' texts whole and reads them again for the digest: a
     /// file changed in between gives a digest that matches neither its old text nor its
     /// new, so a plan made of the old text is not applied to the new.
     #[test]
