@@ -119,8 +119,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
         .map(|instance| {
             let attributes: serde_json::Map<String, serde_json::Value> = instance
                 .diff
-                .attributes
-                .iter()
+                .attributes()
                 .map(|c| {
                     let sensitive = instance.sensitive.contains(c.name.as_str());
                     let side = |v: &Option<Value>| match v {
@@ -140,7 +139,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
                 .collect();
             serde_json::json!({
                 "address": instance.address.to_string(),
-                "type": instance.resource_type,
+                "type": instance.resource_type.as_str(),
                 "action": action_name(instance.diff.action),
                 "drifted": instance.drifted_from.is_some(),
                 "moved_from": instance.moved_from.as_ref().map(ToString::to_string),

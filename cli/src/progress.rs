@@ -298,7 +298,7 @@ mod tests {
             address: address(text),
             resource_type: "null.resource".into(),
             mode: Mode::Managed,
-            diff: InstanceDiff { action, attributes: Vec::new(), cause: None },
+            diff: InstanceDiff::new(action, Vec::new(), None),
             sensitive: Default::default(),
             drifted_from: None,
             upgraded: false,

@@ -254,8 +254,9 @@ fn drift_notice(text: &mut String, plan: &Plan, style: Style) {
 fn render_drift(text: &mut String, instance: &PlannedInstance, style: Style) {
     let Some(stored) = &instance.drifted_from else { return };
     // The object as read is the diff's `before` side.
+    let attributes: Vec<_> = instance.diff.attributes().collect();
     let read: Vec<(&str, &Value)> =
-        instance.diff.attributes.iter().filter_map(|c| Some((c.name.as_str(), c.before.as_ref()?))).collect();
+        attributes.iter().filter_map(|c| Some((c.name.as_str(), c.before.as_ref()?))).collect();
     let (mark, what, mode) = if read.is_empty() {
         (Mark::Remove, "has been deleted", Mode::Delete)
     } else {
@@ -326,9 +327,8 @@ fn render_instance(text: &mut String, instance: &PlannedInstance, style: Style) 
         Action::Delete => Mode::Delete,
         _ => Mode::Update,
     };
-    let entries = instance
-        .diff
-        .attributes
+    let attributes: Vec<_> = instance.diff.attributes().collect();
+    let entries = attributes
         .iter()
         .map(|c| Entry {
             name: &c.name,

@@ -106,14 +106,20 @@ impl PlannedInstance {
         if matches!(self.diff.action, Action::Create | Action::Read) {
             return None;
         }
+        if let Some(kept) = self.diff.kept() {
+            return Some(kept.clone());
+        }
         let prior: Attributes =
-            self.diff.attributes.iter().filter_map(|c| Some((c.name.clone(), c.before.clone()?))).collect();
+            self.diff.attributes().filter_map(|c| Some((c.name.clone(), c.before.clone()?))).collect();
         Some(prior)
     }
 
     /// The attributes after the change, as planned (unknown where apply computes them).
     pub fn planned(&self) -> Attributes {
-        self.diff.attributes.iter().filter_map(|c| Some((c.name.clone(), c.after.clone()?))).collect()
+        if let Some(kept) = self.diff.kept() {
+            return kept.clone();
+        }
+        self.diff.attributes().filter_map(|c| Some((c.name.clone(), c.after.clone()?))).collect()
     }
 }
 

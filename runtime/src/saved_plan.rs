@@ -137,7 +137,7 @@ fn values_digest(plan: &Plan) -> String {
     let mut hasher = Sha256::new();
     for instance in plan.changes() {
         hasher.update(instance.address.to_string().as_bytes());
-        for change in &instance.diff.attributes {
+        for change in instance.diff.attributes() {
             hasher.update([0]);
             hasher.update(change.name.as_bytes());
             hasher.update([0]);

@@ -86,9 +86,9 @@ fn instance(case: &Json) -> PlannedInstance {
     };
     PlannedInstance {
         address: case["address"].as_str().unwrap_or("x").parse().expect("an address"),
-        resource_type: case["type"].as_str().unwrap_or("null.resource").to_string(),
+        resource_type: case["type"].as_str().unwrap_or("null.resource").into(),
         mode: Mode::Managed,
-        diff: InstanceDiff { action: action(case["action"].as_str().unwrap_or("")), attributes: changes, cause },
+        diff: InstanceDiff::new(action(case["action"].as_str().unwrap_or("")), changes, cause),
         sensitive: names("sensitive"),
         drifted_from: attributes(&case["drifted_from"]),
         upgraded: false,

@@ -329,12 +329,12 @@ pub(super) async fn plan_change(
         diff = crate::diff::diff(schema, prior, Some(&fresh), create_before_destroy, true);
         force_replacing(&mut diff, &replacing, create_before_destroy);
         // An attribute the configuration does not set never forces the replacement.
-        for change in diff.attributes.iter_mut().filter(|c| carried.iter().any(|n| *n == *c.name)) {
+        for change in diff.attributes_mut().iter_mut().filter(|c| carried.iter().any(|n| *n == *c.name)) {
             change.forces_replacement = false;
         }
         planned = fresh;
     }
-    if diff.action != Action::NoOp && !diff.attributes.iter().any(|c| c.is_change() && c.forces_replacement) {
+    if diff.action != Action::NoOp && !diff.changes().any(|c| c.forces_replacement) {
         diff.cause = cause;
     }
     if cause == Some(ReplaceCause::TypeChanged) {
@@ -352,7 +352,8 @@ fn force_replacing(diff: &mut InstanceDiff, replacing: &[String], create_before_
         return;
     }
     let mut forced = false;
-    for change in diff.attributes.iter_mut().filter(|c| c.is_change() && replacing.iter().any(|n| *n == *c.name)) {
+    for change in diff.attributes_mut().iter_mut().filter(|c| c.is_change() && replacing.iter().any(|n| *n == *c.name))
+    {
         change.forces_replacement = true;
         forced = true;
     }

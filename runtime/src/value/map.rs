@@ -167,6 +167,16 @@ impl ValueMap {
         self.position(key).is_ok()
     }
 
+    /// Where `key` is among the entries, in key order.
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        self.position(key).ok()
+    }
+
+    /// The entry at `index`, in key order.
+    pub fn entry_at(&self, index: usize) -> Option<(&Name, &Value)> {
+        self.entries.get(index).map(|(k, v)| (k, v))
+    }
+
     /// Sets `key` to `value`; returns the value it had.
     /// (A key already in the map is kept, not made again from `key`.)
     pub fn insert<K: AsRef<str> + Into<Name>>(&mut self, key: K, value: Value) -> Option<Value> {
