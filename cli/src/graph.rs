@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use infra_compiler::graph::{DependencyGraph, NodeKind};
+use infra_compiler::resolve::Module;
 
 use crate::output::Report;
 use crate::{check, dot, render, svg};
@@ -35,7 +36,8 @@ pub fn run(args: &GraphArgs) -> Report {
         let summary = render::count_summary(errors, warnings);
         return Report::failed(analysis.diagnostics, analysis.sources).with_summary(false, summary);
     }
-    let view = GraphView::new(analysis.graph());
+    let Some(root) = analysis.modules.first() else { return Report::ok() };
+    let view = GraphView::new(analysis.graph(), root);
     match args.format {
         GraphFormat::Dot => render::to_stdout(&dot::render(&view)),
         GraphFormat::Svg => render::to_stdout(&svg::render(&view)),
@@ -59,13 +61,14 @@ pub struct ViewNode {
 }
 
 impl GraphView {
-    pub fn new(graph: &DependencyGraph) -> GraphView {
+    /// The graph of `module`, as drawn.
+    pub fn new(graph: &DependencyGraph, module: &Module) -> GraphView {
         let nodes = graph
             .graph
             .node_indices()
             .map(|index| {
                 let node = graph.node(index);
-                ViewNode { kind: node.kind, label: node.label.clone() }
+                ViewNode { kind: node.kind, label: node.label(module) }
             })
             .collect();
         let mut edges: Vec<(usize, usize)> =

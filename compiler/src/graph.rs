@@ -9,6 +9,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::check::{Tables, Target};
 use crate::diagnostic::{codes, Diagnostic};
+use crate::name::Name;
 use crate::resolve::{ItemId, Module};
 use crate::syntax::ast::{Item, ResourceMode};
 
@@ -44,12 +45,34 @@ impl NodeKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
-    /// How users write it: `web`, `aws.instance.web` is shown as `label`.
-    pub name: String,
-    /// A display label such as `resource aws.instance web`.
-    pub label: String,
+    /// How users write it: `web`; [`Node::label`] says `resource aws.instance web`.
+    pub name: Name,
+    /// The declaration.
+    pub item: ItemId,
     /// The declaration's span.
     pub span: Span,
+}
+
+impl Node {
+    /// A display label such as `resource aws.instance web`, from the declaration in
+    /// `module` (the module the graph is of). (Made when shown, not kept for each of
+    /// a large module's declarations.)
+    pub fn label(&self, module: &Module) -> String {
+        match module.item(self.item) {
+            Item::Input(x) => format!("input {}", x.name.name),
+            Item::Let(x) => format!("let {}", x.name.name),
+            Item::Resource(x) => {
+                format!("{} {}.{} {}", self.kind.as_str(), x.ty.provider.name, x.ty.kind.name, x.name.name)
+            }
+            Item::Module(x) => format!("module {}", x.name.name),
+            Item::Output(x) => format!("output {}", x.name.name),
+            Item::Provider(x) => match &x.alias {
+                Some(alias) => format!("provider {} as {}", x.provider.name, alias.name),
+                None => format!("provider {}", x.provider.name),
+            },
+            _ => self.kind.as_str().to_string(),
+        }
+    }
 }
 
 /// One reference that makes a declaration depend on another.
@@ -94,7 +117,7 @@ pub fn build_module(
     let mut by_decl: HashMap<&str, NodeIndex> = HashMap::with_capacity_and_hasher(items, Default::default());
     let mut by_provider: HashMap<&str, NodeIndex> = HashMap::default();
     for (id, item) in root.items() {
-        let Some(node) = node_for(item) else { continue };
+        let Some(node) = node_for(id, item) else { continue };
         let index = graph.graph.add_node(node);
         by_item.insert(id, index);
         match item {
@@ -131,34 +154,23 @@ pub fn build_module(
     graph
 }
 
-fn node_for(item: &Item) -> Option<Node> {
-    let (kind, name, label) = match item {
-        Item::Input(x) => (NodeKind::Input, x.name.name.to_string(), format!("input {}", x.name.name)),
-        Item::Let(x) => (NodeKind::Let, x.name.name.to_string(), format!("let {}", x.name.name)),
+fn node_for(id: ItemId, item: &Item) -> Option<Node> {
+    let (kind, name) = match item {
+        Item::Input(x) => (NodeKind::Input, x.name.name.clone()),
+        Item::Let(x) => (NodeKind::Let, x.name.name.clone()),
         Item::Resource(x) => {
             let kind = if x.mode == ResourceMode::Data { NodeKind::Data } else { NodeKind::Resource };
-            let label = format!("{} {}.{} {}", kind.as_str(), x.ty.provider.name, x.ty.kind.name, x.name.name);
-            (kind, x.name.name.to_string(), label)
+            (kind, x.name.name.clone())
         }
-        Item::Module(x) => (NodeKind::Module, x.name.name.to_string(), format!("module {}", x.name.name)),
-        Item::Output(x) => (NodeKind::Output, x.name.name.to_string(), format!("output {}", x.name.name)),
-        Item::Provider(x) => {
-            let name = x.config_name().name.to_string();
-            let label = match &x.alias {
-                Some(alias) => format!("provider {} as {}", x.provider.name, alias.name),
-                None => format!("provider {}", x.provider.name),
-            };
-            (NodeKind::Provider, name, label)
-        }
-        Item::Check(x) => {
-            let name = format!("check@{}", x.span.start);
-            (NodeKind::Check, name.clone(), "check".to_string())
-        }
+        Item::Module(x) => (NodeKind::Module, x.name.name.clone()),
+        Item::Output(x) => (NodeKind::Output, x.name.name.clone()),
+        Item::Provider(x) => (NodeKind::Provider, x.config_name().name.clone()),
+        Item::Check(x) => (NodeKind::Check, Name::from(format!("check@{}", x.span.start))),
         Item::Fn(_) | Item::Moved(_) | Item::Import(_) | Item::Forget(_) | Item::State(_) | Item::Plugin(_) => {
             return None
         }
     };
-    Some(Node { kind, name, label, span: item.span() })
+    Some(Node { kind, name, item: id, span: item.span() })
 }
 
 /// Every strongly connected component with more than one node, or with a self edge,

@@ -67,7 +67,7 @@ use crate::diff::{Action, InstanceDiff};
 use crate::module::ModuleScope;
 use crate::provider::{Attributes, ProviderFactory};
 use crate::state::{Mode, State, StateBackend};
-use crate::value::Value;
+use crate::value::{Name, Value};
 
 use engine::Engine;
 
@@ -76,7 +76,7 @@ use engine::Engine;
 pub struct PlannedInstance {
     pub address: Address,
     /// `local.file`.
-    pub resource_type: String,
+    pub resource_type: Name,
     pub mode: Mode,
     pub diff: InstanceDiff,
     /// Attributes whose values are sensitive (by schema or because the configuration
@@ -187,7 +187,7 @@ pub struct Selection {
 
 impl Selection {
     /// The declarations to visit, given each one's dependencies; `None` for all.
-    fn declarations(&self, nodes: &[(NodeIndex, String, Vec<NodeIndex>)]) -> Option<HashSet<String>> {
+    fn declarations(&self, nodes: &[(NodeIndex, Name, Vec<NodeIndex>)]) -> Option<HashSet<String>> {
         if self.targets.is_empty() && self.excludes.is_empty() {
             return None;
         }
@@ -202,7 +202,7 @@ impl Selection {
             }
         }
         let mut selected: HashSet<String> = if self.targets.is_empty() {
-            nodes.iter().map(|(_, name, _)| name.clone()).collect()
+            nodes.iter().map(|(_, name, _)| name.to_string()).collect()
         } else {
             let mut selected = HashSet::default();
             let mut stack: Vec<String> =
@@ -542,7 +542,7 @@ async fn destroy_first(context: &PlanContext<'_>, options: &ApplyOptions<'_>, ap
 /// The resource, data and module declarations of a graph with, for each, the
 /// declarations of those kinds it depends on, directly or through `let`s, inputs,
 /// provider configurations and other values.
-fn declaration_dependencies(graph: &DependencyGraph) -> Vec<(NodeIndex, String, Vec<NodeIndex>)> {
+fn declaration_dependencies(graph: &DependencyGraph) -> Vec<(NodeIndex, Name, Vec<NodeIndex>)> {
     use infra_compiler::graph::NodeKind;
     let is_declaration =
         |index: NodeIndex| matches!(graph.graph[index].kind, NodeKind::Resource | NodeKind::Data | NodeKind::Module);

@@ -46,6 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
 use crate::provider::Attributes;
+use crate::value::Name;
 use crate::value::Value;
 
 pub use error::{StateError, StateErrorKind, StateWarning, StateWarningKind};
@@ -111,11 +112,12 @@ impl Default for State {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instance {
     pub mode: Mode,
-    /// `provider.kind`, such as `local.file`.
-    pub resource_type: String,
+    /// `provider.kind`, such as `local.file`. (Shared: a state read from a file holds
+    /// each distinct one once, not once per instance.)
+    pub resource_type: Name,
     /// The provider configuration that manages it: `aws` for the default configuration,
     /// `aws.west` for `provider aws as west`.
-    pub provider: String,
+    pub provider: Name,
     /// The object's attributes, with sensitive marks where the provider or the
     /// configuration put them.
     pub attributes: Attributes,
@@ -131,7 +133,7 @@ pub struct Instance {
 
 impl Instance {
     /// A created instance with no dependencies.
-    pub fn new(mode: Mode, resource_type: impl Into<String>, provider: impl Into<String>) -> Instance {
+    pub fn new(mode: Mode, resource_type: impl Into<Name>, provider: impl Into<Name>) -> Instance {
         Instance {
             mode,
             resource_type: resource_type.into(),

@@ -234,6 +234,30 @@ fn state_round_trips_through_the_file() {
 }
 
 #[test]
+fn instances_read_from_a_file_share_their_type_and_provider_names() {
+    let dir = temp_dir();
+    let backend = LocalBackend::new(dir.path());
+    let _lock = ok(backend.lock(&holder(), Duration::ZERO));
+    let mut state = ok(backend.load()).state;
+    for i in 0..50 {
+        state.instances.insert(address(&format!("f{i}")), file_instance(&format!("text {i}")));
+    }
+    ok(backend.write_snapshot(&mut state));
+    let bytes = ok(fs::read(backend.state_path()));
+    let read_whole = ok(infra_runtime::state::document::parse_snapshot(&bytes, "infra.state.json"));
+    let read_by_lines = infra_runtime::state::document::parse_snapshot_lines(&bytes[..], "infra.state.json");
+    for read in [Some(read_whole), read_by_lines] {
+        let Some(read) = read else { panic!("the snapshot is laid out as this version writes it") };
+        assert_eq!(read.instances.len(), 50);
+        let text = |name: &str| name.as_ptr();
+        let types: std::collections::HashSet<_> = read.instances.values().map(|i| text(&i.resource_type)).collect();
+        let providers: std::collections::HashSet<_> = read.instances.values().map(|i| text(&i.provider)).collect();
+        assert_eq!((types.len(), providers.len()), (1, 1), "each distinct name is held once");
+        assert!(read.instances.values().all(|i| i.resource_type == "local.file" && i.provider == "local"));
+    }
+}
+
+#[test]
 fn the_same_state_serializes_to_the_same_bytes() {
     let mut state = State::new();
     for i in [10, 2, 1] {

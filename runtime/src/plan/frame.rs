@@ -25,7 +25,7 @@ use crate::convert::convert;
 use crate::eval::Locals;
 use crate::expand::Instance;
 use crate::module::ModuleScope;
-use crate::value::Value;
+use crate::value::{Name, Value};
 
 /// A module's scope: the root's is the caller's, a module instance's is made here.
 pub(super) enum ScopeRef<'a> {
@@ -56,7 +56,7 @@ pub(super) struct Frame<'a> {
     pub selection: Selection,
     /// For each declaration, what it depends on (full addresses), including what the
     /// module call depends on in the callers.
-    pub dependencies: HashMap<String, Vec<Address>>,
+    pub dependencies: HashMap<Name, Vec<Address>>,
 }
 
 impl<'a> Frame<'a> {
@@ -280,11 +280,7 @@ fn missing_input(call: &ModuleCall, name: &str) -> Diagnostic {
 
 /// For each declaration of a module instance, what it depends on: its dependencies in
 /// the module under the instance's prefix, plus what the instance's call depends on.
-fn frame_dependencies(
-    graph: &DependencyGraph,
-    prefix: &Address,
-    inherited: &[Address],
-) -> HashMap<String, Vec<Address>> {
+fn frame_dependencies(graph: &DependencyGraph, prefix: &Address, inherited: &[Address]) -> HashMap<Name, Vec<Address>> {
     declaration_dependencies(graph)
         .into_iter()
         .map(|(_, name, deps)| {

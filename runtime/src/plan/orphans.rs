@@ -23,7 +23,7 @@ use crate::diff::diff;
 use crate::module::ModuleScope;
 use crate::provider::{Attributes, Provider, ReadResult};
 use crate::state::{Instance, Mode, Status};
-use crate::value::Value;
+use crate::value::{Name, Value};
 
 impl<'a> Engine<'_, 'a> {
     pub async fn orphans(&self) {
@@ -240,13 +240,13 @@ impl<'a> Engine<'_, 'a> {
     fn push_deletion(
         &self,
         address: &Address,
-        resource_type: &str,
+        resource_type: &Name,
         diff: crate::diff::InstanceDiff,
         sensitive: BTreeSet<String>,
     ) {
         self.push(PlannedInstance {
             address: address.clone(),
-            resource_type: resource_type.to_string(),
+            resource_type: resource_type.clone(),
             mode: Mode::Managed,
             diff,
             sensitive,

@@ -24,10 +24,10 @@ use super::frame::{instances_value, Frame};
 use super::{declaration_dependencies, Event, PlanContext};
 use crate::address::{Address, InstanceKey, Step};
 use crate::expand::{expand, Instance};
-use crate::value::Value;
+use crate::value::{Name, Value};
 
 /// A declaration of a frame, with the declarations it depends on.
-type Node = (NodeIndex, String, Vec<NodeIndex>);
+type Node = (NodeIndex, Name, Vec<NodeIndex>);
 
 /// Something for each instance of a declaration, by instance key.
 type Keyed<T> = Vec<(Option<InstanceKey>, T)>;
@@ -37,7 +37,7 @@ type Keyed<T> = Vec<(Option<InstanceKey>, T)>;
 /// 10,000 declarations looks each one up several times.
 struct Schedule {
     /// Each declaration's name; `None` for a node the selection leaves out.
-    names: Vec<Option<String>>,
+    names: Vec<Option<Name>>,
     /// For each declaration, how many of its dependencies are not done yet.
     waiting: Vec<usize>,
     dependents: Vec<Vec<NodeIndex>>,
@@ -315,7 +315,7 @@ fn selected_declarations(frame: &Frame<'_>) -> Vec<Node> {
     let mut nodes = declaration_dependencies(frame.graph);
     if let Some(selected) = frame.selection.declarations(&nodes) {
         let kept: HashSet<NodeIndex> =
-            nodes.iter().filter(|(_, n, _)| selected.contains(n)).map(|(i, _, _)| *i).collect();
+            nodes.iter().filter(|(_, n, _)| selected.contains(n.as_str())).map(|(i, _, _)| *i).collect();
         nodes.retain(|(i, _, _)| kept.contains(i));
         for (_, _, deps) in &mut nodes {
             deps.retain(|d| kept.contains(d));
@@ -352,7 +352,11 @@ mod tests {
 
     /// Declaration `index`, named `d{index}`, after `dependencies`.
     fn node(index: usize, dependencies: &[usize]) -> Node {
-        (NodeIndex::new(index), format!("d{index}"), dependencies.iter().map(|&d| NodeIndex::new(d)).collect())
+        (
+            NodeIndex::new(index),
+            Name::from(format!("d{index}")),
+            dependencies.iter().map(|&d| NodeIndex::new(d)).collect(),
+        )
     }
 
     fn indices(nodes: impl IntoIterator<Item = NodeIndex>) -> Vec<usize> {

@@ -23,7 +23,7 @@ use crate::expand::expand_within;
 use crate::module::ModuleScope;
 use crate::provider::{Attributes, Provider, ProviderError, ReadResult};
 use crate::state::{self, Mode, Status};
-use crate::value::{Kind, Value};
+use crate::value::{Kind, Name, Names, Value};
 
 /// The resource instance the steps are about.
 pub(super) struct Subject<'r> {
@@ -33,12 +33,18 @@ pub(super) struct Subject<'r> {
     /// `file`, the provider's name for the kind.
     pub kind: &'r str,
     /// `local.file`.
-    pub resource_type: String,
+    pub resource_type: Name,
+}
+
+thread_local! {
+    /// Each resource type's name, made once: the instances of a kind share it.
+    static RESOURCE_TYPES: std::cell::RefCell<Names> = std::cell::RefCell::default();
 }
 
 impl<'r> Subject<'r> {
     pub fn new(resource: &'r Resource, schema: &'r Schema, address: Address) -> Subject<'r> {
-        let resource_type = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
+        let text = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
+        let resource_type = RESOURCE_TYPES.with(|types| types.borrow_mut().name(&text));
         Subject { resource, schema, address, kind: resource.ty.kind.name.as_str(), resource_type }
     }
 

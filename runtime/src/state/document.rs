@@ -25,6 +25,7 @@ use super::json::{
 };
 use super::{Instance, Mode, State, Status, FORMAT_VERSION};
 use crate::address::Address;
+use crate::value::Name;
 
 /// A snapshot as read, straight from its text: values are built as they are parsed,
 /// without a JSON tree of the whole document first.
@@ -146,9 +147,10 @@ struct InstanceOut<'a> {
 struct InstanceDocument {
     address: String,
     mode: Mode,
-    #[serde(rename = "type")]
-    resource_type: String,
-    provider: String,
+    #[serde(rename = "type", deserialize_with = "super::json::deserialize_shared_name")]
+    resource_type: Name,
+    #[serde(deserialize_with = "super::json::deserialize_shared_name")]
+    provider: Name,
     status: Status,
     attributes: ParsedAttributes,
     #[serde(default)]

@@ -424,8 +424,8 @@ fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
             let triggers = line.triggers;
             Some(Instance {
                 mode,
-                resource_type,
-                provider,
+                resource_type: super::json::shared_name(&resource_type),
+                provider: super::json::shared_name(&provider),
                 attributes,
                 dependencies,
                 status: Status::Created,

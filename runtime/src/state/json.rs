@@ -59,6 +59,18 @@ fn with_tables<T>(read: impl FnOnce(&mut Shared) -> T) -> T {
     }
 }
 
+/// `text` as a name, shared with equal names of the document being read (an instance's
+/// type and provider, which thousands of instances repeat).
+pub(crate) fn shared_name(text: &str) -> Name {
+    with_tables(|shared| shared.names.name(text))
+}
+
+/// A string read as a name, shared as [`shared_name`] shares it (`deserialize_with`).
+pub(crate) fn deserialize_shared_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
+    use serde::de::DeserializeSeed as _;
+    with_tables(|shared| KeySeed(&mut shared.names).deserialize(deserializer))
+}
+
 /// An object key as read, shared with equal keys of the same document.
 struct KeySeed<'s>(&'s mut Names);
 
