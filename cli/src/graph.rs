@@ -36,8 +36,10 @@ pub fn run(args: &GraphArgs) -> Report {
         let summary = render::count_summary(errors, warnings);
         return Report::failed(analysis.diagnostics, analysis.sources).with_summary(false, summary);
     }
-    let Some(root) = analysis.modules.first() else { return Report::ok() };
-    let view = GraphView::new(analysis.graph(), root);
+    let view = match analysis.modules.first() {
+        Some(root) => GraphView::new(analysis.graph(), root),
+        None => GraphView::default(),
+    };
     match args.format {
         GraphFormat::Dot => render::to_stdout(&dot::render(&view)),
         GraphFormat::Svg => render::to_stdout(&svg::render(&view)),
