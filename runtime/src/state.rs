@@ -46,8 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
 use crate::provider::Attributes;
-use crate::value::Name;
-use crate::value::Value;
+use crate::value::{Name, Value};
 
 pub use error::{StateError, StateErrorKind, StateWarning, StateWarningKind};
 pub use journal::{replay, JournalEntry, JournalOp, JournalRead};

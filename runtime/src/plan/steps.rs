@@ -37,14 +37,21 @@ pub(super) struct Subject<'r> {
 }
 
 thread_local! {
-    /// Each resource type's name, made once: the instances of a kind share it.
-    static RESOURCE_TYPES: std::cell::RefCell<Names> = std::cell::RefCell::default();
+    /// Each resource type's name, made once: the instances of a kind share it. (With
+    /// the text looked up, written in one buffer rather than a string per instance.)
+    static RESOURCE_TYPES: std::cell::RefCell<(Names, String)> = std::cell::RefCell::default();
 }
 
 impl<'r> Subject<'r> {
     pub fn new(resource: &'r Resource, schema: &'r Schema, address: Address) -> Subject<'r> {
-        let text = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
-        let resource_type = RESOURCE_TYPES.with(|types| types.borrow_mut().name(&text));
+        let resource_type = RESOURCE_TYPES.with(|cell| {
+            let (types, text) = &mut *cell.borrow_mut();
+            text.clear();
+            text.push_str(&resource.ty.provider.name);
+            text.push('.');
+            text.push_str(&resource.ty.kind.name);
+            types.name(text)
+        });
         Subject { resource, schema, address, kind: resource.ty.kind.name.as_str(), resource_type }
     }
 
