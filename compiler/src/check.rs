@@ -17,6 +17,7 @@ mod validate;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{codes, Diagnostic};
+use crate::name::Name;
 use crate::resolve::SHALLOW;
 use crate::resolve::{DeclKind, ItemId, Module};
 use crate::schema::Schemas;
@@ -27,10 +28,12 @@ use crate::types::{ObjectField, Type};
 /// What a reference points at.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
-    /// A declaration in the module namespace.
-    Decl(String),
+    /// A declaration in the module namespace. (Names, not strings: a module of 10,000
+    /// resources has tens of thousands of references, each naming what the syntax tree
+    /// already names.)
+    Decl(Name),
     /// A provider configuration (`provider = west`, or the default one a resource uses).
-    Provider(String),
+    Provider(Name),
 }
 
 /// One use of a declaration by an item.
@@ -47,7 +50,7 @@ pub struct Reference {
 pub struct ModuleTables {
     pub references: Vec<Reference>,
     /// The type of each value declaration, by name.
-    pub decl_types: HashMap<String, Type>,
+    pub decl_types: HashMap<Name, Type>,
     /// The type of each output's value, by name: outputs are a namespace of their own, so
     /// an output may share its name with a declaration of another type.
     pub output_types: HashMap<String, Type>,
@@ -140,8 +143,8 @@ pub(crate) struct Checker<'a> {
     /// Inside a managed resource's body, where non-deterministic functions are allowed.
     in_resource: bool,
     /// Declarations whose type is being computed, to stop on cycles (reported by `graph`).
-    typing: HashSet<String>,
-    used: HashSet<String>,
+    typing: HashSet<Name>,
+    used: HashSet<Name>,
     /// Calls between user functions: caller, callee, call span.
     fn_calls: Vec<(String, String, Span)>,
     /// How many more name comparisons "did you mean" suggestions may make.
@@ -181,9 +184,9 @@ impl<'a> Checker<'a> {
     }
 
     /// Records a use of a declaration, for the unused-declaration warnings.
-    fn mark_used(&mut self, name: &str) {
+    fn mark_used(&mut self, name: &Name) {
         if !self.used.contains(name) {
-            self.used.insert(name.to_string());
+            self.used.insert(name.clone());
         }
     }
 
@@ -217,6 +220,9 @@ impl<'a> Checker<'a> {
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
         });
+        // Sized once: grown part by part, the list of references (one or more per
+        // declaration) would be copied at each doubling.
+        self.tables.references.reserve(parts.iter().map(|part| part.tables.references.len()).sum());
         for part in parts {
             self.diagnostics.extend(part.diagnostics);
             self.tables.references.extend(part.tables.references);
@@ -276,14 +282,15 @@ impl<'a> Checker<'a> {
         if let Some(ty) = self.tables.decl_types.get(name) {
             return ty.clone();
         }
-        let Some(decl) = self.module.decl(name).copied() else { return Type::Any };
-        if !self.typing.insert(name.to_string()) {
+        // Keyed by the declaration's own name, shared with the syntax tree.
+        let Some((name, &decl)) = self.module.decls.get_key_value(name) else { return Type::Any };
+        if !self.typing.insert(name.clone()) {
             return Type::Any;
         }
         let module = self.module;
         let ty = self.quietly(decl.item, |checker| checker.compute_decl_type(module.item(decl.item)));
         self.typing.remove(name);
-        self.tables.decl_types.insert(name.to_string(), ty.clone());
+        self.tables.decl_types.insert(name.clone(), ty.clone());
         ty
     }
 
@@ -316,14 +323,14 @@ impl<'a> Checker<'a> {
     /// The output names of the module a call loads, if it loaded.
     fn module_outputs(&self, call: &str) -> Option<Vec<String>> {
         let child = &self.modules[*self.module.calls.get(call)?];
-        Some(child.outputs.keys().cloned().collect())
+        Some(child.outputs.keys().map(ToString::to_string).collect())
     }
 
     fn report_unused(&mut self) {
         let module = self.module;
         for (name, decl) in &module.decls {
             let reportable = matches!(decl.kind, DeclKind::Let | DeclKind::Fn);
-            if reportable && !name.starts_with('_') && !self.used.contains(name) {
+            if reportable && !name.starts_with('_') && !self.used.contains(name.as_str()) {
                 self.diagnostics.push(
                     Diagnostic::warning(codes::UNUSED, format!("the {} `{name}` is never used", decl.kind.as_str()))
                         .with_label(decl.name_span, "declared here")

@@ -72,7 +72,7 @@ fn inside_the_module_a_shared_name_means_the_declaration_never_the_output() {
     assert_eq!(tables.output_types.get("port"), Some(&Type::String));
     // Every reference to `hostname` in the module is to the input, written in the `let`
     // and in the output `port`, never the output `hostname` itself.
-    let hostname = Target::Decl("hostname".to_string());
+    let hostname = Target::Decl("hostname".into());
     assert_eq!(tables.references.iter().filter(|r| r.target == hostname).count(), 2);
 }
 

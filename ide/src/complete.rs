@@ -406,7 +406,7 @@ fn output_items(module: &Module) -> Vec<CompletionItem> {
         .outputs
         .keys()
         .map(|name| CompletionItem {
-            label: name.clone(),
+            label: name.to_string(),
             kind: CompletionKind::Field,
             detail: Some("output".to_string()),
             ..Default::default()
@@ -556,7 +556,7 @@ fn module_call_items(module: &Module, context: &Context, snapshot: &Snapshot) ->
             let required =
                 matches!(child.item(decl.item), infra_compiler::syntax::ast::Item::Input(i) if i.default.is_none());
             CompletionItem {
-                label: name.clone(),
+                label: name.to_string(),
                 kind: CompletionKind::Property,
                 detail: Some(if required { "input (required)" } else { "input" }.to_string()),
                 sort_text: Some(format!("{}_{name}", if required { 0 } else { 1 })),
@@ -586,7 +586,7 @@ fn expression_items(
             DeclKind::Resource | DeclKind::Data => (CompletionKind::Struct, None),
         };
         items.push(CompletionItem {
-            label: name.clone(),
+            label: name.to_string(),
             kind,
             detail: Some(decl.kind.as_str().to_string()),
             sort_text: Some(format!("1_{name}")),

@@ -98,7 +98,7 @@ fn describe_symbol(snapshot: &Snapshot, symbol: &Symbol) -> Option<String> {
         Symbol::Decl { module, name } => {
             let module_ast = analysis.modules.get(*module)?;
             let decl = module_ast.decl(name)?;
-            let ty = analysis.tables.modules.get(*module).and_then(|t| t.decl_types.get(name));
+            let ty = analysis.tables.modules.get(*module).and_then(|t| t.decl_types.get(name.as_str()));
             Some(describe_decl(module_ast, decl.kind, name, decl.item, ty))
         }
         Symbol::Output { module, name } => {

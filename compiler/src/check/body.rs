@@ -363,7 +363,7 @@ impl Checker<'_> {
                     if matches!(decl.kind, DeclKind::Resource | DeclKind::Data | DeclKind::Module) =>
                 {
                     self.mark_used(&name.name);
-                    self.reference(Target::Decl(name.name.to_string()), name.span);
+                    self.reference(Target::Decl(name.name.clone()), name.span);
                 }
                 (Some(name), None) => self.undefined(&name),
                 _ => self.error(
@@ -434,7 +434,7 @@ impl Checker<'_> {
                 .with_help(help),
             );
         }
-        self.reference(Target::Provider(name.name.to_string()), name.span);
+        self.reference(Target::Provider(name.name.clone()), name.span);
     }
 
     fn bad_provider_ref(&mut self, value: &Expr) {

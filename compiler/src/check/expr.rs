@@ -208,7 +208,7 @@ impl Checker<'_> {
                 Type::Any
             }
             _ => {
-                self.reference(Target::Decl(name.name.to_string()), name.span);
+                self.reference(Target::Decl(name.name.clone()), name.span);
                 self.decl_type(&name.name)
             }
         }
@@ -271,7 +271,7 @@ impl Checker<'_> {
         self.suggestion_budget = self.suggestion_budget.saturating_sub(comparisons);
         let suggestion = || {
             let locals = self.locals.iter().map(|l| l.name.as_str());
-            suggest(&name.name, locals.chain(module.decls.keys().take(decls).map(String::as_str)))
+            suggest(&name.name, locals.chain(module.decls.keys().take(decls).map(Name::as_str)))
         };
         let help = if name.name == "self" {
             "`self` is the instance's own attributes, only inside a `postcondition`; elsewhere, \

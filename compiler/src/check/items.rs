@@ -14,7 +14,7 @@ impl<'a> Checker<'a> {
             Item::Input(input) => self.check_input(input),
             Item::Let(decl) => {
                 let ty = self.expr(&decl.value);
-                self.tables.decl_types.entry(decl.name.name.to_string()).or_insert(ty);
+                self.tables.decl_types.entry(decl.name.name.clone()).or_insert(ty);
             }
             Item::Fn(decl) => self.check_fn(decl),
             Item::Provider(provider) => self.check_provider(provider),
@@ -194,7 +194,7 @@ impl<'a> Checker<'a> {
         let schema = self.resource_schema(resource, true);
         let provider_name = resource.ty.provider.name.clone();
         if resource.body.attribute("provider").is_none() && self.module.providers.contains_key(provider_name.as_str()) {
-            self.reference(Target::Provider(provider_name.to_string()), resource.ty.span);
+            self.reference(Target::Provider(provider_name), resource.ty.span);
         }
         let mut meta = vec!["depends_on", "provider", "precondition"];
         if resource.mode == ResourceMode::Managed {
@@ -222,7 +222,7 @@ impl<'a> Checker<'a> {
         for (name, decl) in &child.decls {
             if let Item::Input(input) = child.item(decl.item) {
                 let ty = input.ty.as_ref().map_or(Type::Any, lower_type);
-                inputs.push((name.clone(), ty, input.default.is_none()));
+                inputs.push((name.to_string(), ty, input.default.is_none()));
             }
         }
         self.check_module_inputs(call, &inputs);

@@ -88,7 +88,7 @@ impl<'a> Frame<'a> {
                 Ok(value) => {
                     let sensitive = output.body.as_ref().and_then(|b| b.attribute("sensitive"));
                     let marked = sensitive.is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)));
-                    outputs.insert(name.clone(), if marked { value.mark_sensitive() } else { value });
+                    outputs.insert(name.to_string(), if marked { value.mark_sensitive() } else { value });
                 }
                 Err(error) => errors.push(error),
             }

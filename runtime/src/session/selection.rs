@@ -52,7 +52,7 @@ fn no_match(flag: &str, address: &Address, modules: &[Module], state: &State) ->
         root.decls
             .iter()
             .filter(|(_, d)| matches!(d.kind, DeclKind::Resource | DeclKind::Data | DeclKind::Module))
-            .map(|(name, _)| name.clone())
+            .map(|(name, _)| name.to_string())
             .collect()
     });
     candidates.extend(state.instances.keys().map(ToString::to_string));
