@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::value::quote;
+use crate::value::{quote, Name, Names};
 
 /// The key of one instance of a repeated declaration.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -46,7 +46,7 @@ impl fmt::Display for InstanceKey {
 /// One step of an address: a name and, for a repeated declaration, the key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Step {
-    pub name: String,
+    pub name: Name,
     pub key: Option<InstanceKey>,
 }
 
@@ -58,7 +58,7 @@ pub struct Address {
 }
 
 impl Address {
-    pub fn new(name: impl Into<String>, key: Option<InstanceKey>) -> Address {
+    pub fn new(name: impl Into<Name>, key: Option<InstanceKey>) -> Address {
         Address { steps: vec![Step { name: name.into(), key }] }
     }
 
@@ -112,7 +112,20 @@ impl std::str::FromStr for Address {
 
     /// Parses `name`, `name[0]`, `name["key"]` and dotted sequences of them.
     fn from_str(text: &str) -> Result<Address, AddressError> {
-        let mut parser = Parser { text, pos: 0 };
+        Address::parse(text, None)
+    }
+}
+
+impl Address {
+    /// Parses an address as [`str::parse`] does, its names made by `names`: a state's
+    /// reader shares each declaration's name between the instances and the
+    /// dependencies that name it.
+    pub fn parse_with(text: &str, names: &mut Names) -> Result<Address, AddressError> {
+        Address::parse(text, Some(names))
+    }
+
+    fn parse(text: &str, names: Option<&mut Names>) -> Result<Address, AddressError> {
+        let mut parser = Parser { text, pos: 0, names };
         let mut steps = vec![parser.step()?];
         while parser.eat('.') {
             steps.push(parser.step()?);
@@ -127,6 +140,7 @@ impl std::str::FromStr for Address {
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    names: Option<&'a mut Names>,
 }
 
 impl Parser<'_> {
@@ -158,7 +172,11 @@ impl Parser<'_> {
             return Err(self.error("expected a name"));
         }
         let key = if self.eat('[') { Some(self.key()?) } else { None };
-        Ok(Step { name: name.to_string(), key })
+        let name = match &mut self.names {
+            Some(names) => names.name(name),
+            None => Name::from(name),
+        };
+        Ok(Step { name, key })
     }
 
     fn key(&mut self) -> Result<InstanceKey, AddressError> {

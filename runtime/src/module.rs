@@ -15,7 +15,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::eval::{EvalResult, Evaluator, Globals, Locals};
 use crate::function::Functions;
-use crate::value::{Kind, Value};
+use crate::value::{Kind, Name, Value};
 
 /// The values of one module's declarations.
 pub struct ModuleScope<'a> {
@@ -32,7 +32,7 @@ pub struct ModuleScope<'a> {
     readers: RefCell<HashMap<String, HashSet<String>>>,
     /// Values of resources, data sources and module calls known from a plan or from
     /// state; the rest are unknown.
-    resources: RefCell<HashMap<String, Value>>,
+    resources: RefCell<HashMap<Name, Value>>,
     /// Declarations being evaluated, to stop on a cycle instead of overflowing.
     active: RefCell<Vec<String>>,
 }
@@ -61,19 +61,20 @@ impl<'a> ModuleScope<'a> {
     /// Sets the value of a resource, data source or module call (its planned or stored
     /// instances), replacing the unknown it has before. Set a declaration before
     /// evaluating anything that depends on it.
-    pub fn set_resource(&self, name: &str, value: Value) {
+    pub fn set_resource(&self, name: Name, value: Value) {
         // Cached values that read the old value (directly or through others) are stale;
         // the rest stay, so setting each of many resources costs only what it touches.
-        let mut stale = vec![name.to_string()];
         let mut cache = self.cache.borrow_mut();
         let mut readers = self.readers.borrow_mut();
-        while let Some(name) = stale.pop() {
-            cache.remove(&name);
-            if let Some(names) = readers.remove(&name) {
+        cache.remove(name.as_str());
+        let mut stale: Vec<String> = readers.remove(name.as_str()).map(Vec::from_iter).unwrap_or_default();
+        while let Some(reader) = stale.pop() {
+            cache.remove(&reader);
+            if let Some(names) = readers.remove(&reader) {
                 stale.extend(names);
             }
         }
-        self.resources.borrow_mut().insert(name.to_string(), value);
+        self.resources.borrow_mut().insert(name, value);
     }
 
     /// Gives every resource and data source with instances in `state` its stored
@@ -84,7 +85,7 @@ impl<'a> ModuleScope<'a> {
         for (address, instance) in &state.instances {
             let [step] = address.steps.as_slice() else { continue };
             let value = Value::object(instance.attributes.clone());
-            by_name.entry(step.name.clone()).or_default().push((step.key.clone(), value));
+            by_name.entry(step.name.to_string()).or_default().push((step.key.clone(), value));
         }
         for (name, mut instances) in by_name {
             let Some(decl) = self.module.decl(&name) else { continue };
@@ -105,7 +106,7 @@ impl<'a> ModuleScope<'a> {
                 ),
                 _ => instances.into_iter().next().map_or_else(Value::null, |(_, v)| v),
             };
-            self.set_resource(&name, value);
+            self.set_resource(Name::from(name), value);
         }
     }
 

@@ -206,7 +206,7 @@ impl Selection {
         } else {
             let mut selected = HashSet::default();
             let mut stack: Vec<String> =
-                self.targets.iter().filter_map(|t| t.steps.first().map(|s| s.name.clone())).collect();
+                self.targets.iter().filter_map(|t| t.steps.first().map(|s| s.name.to_string())).collect();
             while let Some(name) = stack.pop() {
                 if selected.insert(name.clone()) {
                     if let Some(deps) = dependencies.get(name.as_str()) {
@@ -221,7 +221,7 @@ impl Selection {
             .excludes
             .iter()
             .filter(|e| e.steps.len() == 1 && e.steps[0].key.is_none())
-            .map(|e| e.steps[0].name.clone())
+            .map(|e| e.steps[0].name.to_string())
             .collect();
         while let Some(name) = stack.pop() {
             if selected.remove(&name) {
@@ -573,7 +573,7 @@ fn declaration_dependencies(graph: &DependencyGraph) -> Vec<(NodeIndex, Name, Ve
 pub fn deposed_address(address: &Address) -> Address {
     let mut deposed = address.clone();
     if let Some(last) = deposed.steps.last_mut() {
-        last.name = format!("{}__deposed", last.name);
+        last.name = Name::from(format!("{}__deposed", last.name));
     }
     deposed
 }
@@ -584,7 +584,7 @@ pub fn undeposed(address: &Address) -> Address {
     let mut instance = address.clone();
     if let Some(last) = instance.steps.last_mut() {
         if let Some(name) = last.name.strip_suffix("__deposed") {
-            last.name = name.to_string();
+            last.name = Name::from(name);
         }
     }
     instance

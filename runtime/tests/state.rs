@@ -257,6 +257,33 @@ fn instances_read_from_a_file_share_their_type_and_provider_names() {
     }
 }
 
+/// Each declaration's name is held once however many addresses name it: the instances
+/// of `web` and every dependency on `db` share their step's name with one another.
+#[test]
+fn addresses_read_from_a_file_share_their_names() {
+    let mut state = State::new();
+    state.instances.insert(address("db"), file_instance("db"));
+    for i in 0..20 {
+        let mut instance = file_instance(&format!("web {i}"));
+        instance.dependencies = vec![address("db")];
+        state.instances.insert(address(&format!("web[{i}]")), instance);
+    }
+    let bytes = ok(infra_runtime::state::document::render_snapshot(&state, 1));
+    let read_whole = ok(infra_runtime::state::document::parse_snapshot(&bytes, "infra.state.json"));
+    let read_by_lines = infra_runtime::state::document::parse_snapshot_lines(&bytes[..], "infra.state.json");
+    for read in [Some(read_whole), read_by_lines] {
+        let Some(read) = read else { panic!("the snapshot is laid out as this version writes it") };
+        assert_eq!(read.instances, state.instances);
+        let name_of = |address: &Address| address.steps[0].name.as_ptr();
+        let webs: std::collections::HashSet<_> =
+            read.instances.keys().filter(|a| a.steps[0].name == "web").map(name_of).collect();
+        let mut dbs: std::collections::HashSet<_> =
+            read.instances.values().flat_map(|i| i.dependencies.iter().map(name_of)).collect();
+        dbs.extend(read.instances.keys().filter(|a| a.steps[0].name == "db").map(name_of));
+        assert_eq!((webs.len(), dbs.len()), (1, 1), "each name is held once");
+    }
+}
+
 #[test]
 fn the_same_state_serializes_to_the_same_bytes() {
     let mut state = State::new();
@@ -1156,16 +1183,25 @@ fn a_large_state_parsed_on_several_threads_reads_back_the_same() {
 }
 
 /// A snapshot listing one address twice (edited by hand, or merged badly) is refused,
-/// naming the address, rather than one record silently winning.
+/// naming the address, rather than one record silently winning; also when the two are
+/// apart and out of order.
 #[test]
 fn an_instance_listed_twice_is_refused() {
     use infra_runtime::state::document::{parse_snapshot, render_snapshot};
     let mut state = State::new();
-    state.instances.insert(address("web"), file_instance("a"));
+    for name in ["api", "db", "web"] {
+        state.instances.insert(address(name), file_instance(name));
+    }
     let text = ok(String::from_utf8(ok(render_snapshot(&state, 1))));
-    let line = text.lines().find(|line| line.contains("\"web\"")).map(str::to_string).unwrap_or_default();
-    let twice = text.replacen(&line, &format!("{},\n{line}", line.trim_end_matches(',')), 1);
-    let error = err(parse_snapshot(twice.as_bytes(), "infra.state.json"));
-    assert_eq!(error.kind, StateErrorKind::Corrupt);
-    assert!(error.to_string().contains("instance `web` is listed twice"), "{error}");
+    let line_of = |name: &str| {
+        let quoted = format!("\"address\":\"{name}\"");
+        text.lines().find(|line| line.contains(&quoted)).map(|line| line.trim_end_matches(',').to_string())
+    };
+    let (Some(api), Some(web)) = (line_of("api"), line_of("web")) else { panic!("no lines for api and web:\n{text}") };
+    for twice in [text.replacen(&web, &format!("{web},\n{web}"), 1), text.replacen(&api, &format!("{web},\n{api}"), 1)]
+    {
+        let error = err(parse_snapshot(twice.as_bytes(), "infra.state.json"));
+        assert_eq!(error.kind, StateErrorKind::Corrupt);
+        assert!(error.to_string().contains("instance `web` is listed twice"), "{error}");
+    }
 }

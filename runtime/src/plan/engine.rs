@@ -21,7 +21,7 @@ use super::{ApplyOptions, Event, Plan, PlanContext, PlannedInstance, Selection};
 use crate::address::{Address, Step};
 use crate::expand::expand;
 use crate::state::State;
-use crate::value::Value;
+use crate::value::{Name, Value};
 
 /// What the walk saw of the module instances: the orphans are what it did not plan.
 #[derive(Default)]
@@ -31,7 +31,7 @@ pub(super) struct Walked<'a> {
     /// Declarations that ran without an error, by module instance and name: only their
     /// instances that are no longer configured are orphans. A failed, skipped or
     /// unselected declaration keeps its instances in state, untouched.
-    pub completed: HashSet<(Address, String)>,
+    pub completed: HashMap<Address, HashSet<Name>>,
     /// Instances the selection left out: never orphans.
     pub kept: HashSet<Address>,
     /// Module instances the selection left out: nothing in them is an orphan.
@@ -211,7 +211,7 @@ impl<'c, 'a> Engine<'c, 'a> {
                 let Item::Module(call) = module.item(decl.item) else { continue };
                 let Ok(instances) = expand(&frame.scope, call.repeat.as_ref()) else { continue };
                 for instance in &instances {
-                    let step = Step { name: name.clone(), key: instance.key.clone() };
+                    let step = Step { name: call.name.name.clone(), key: instance.key.clone() };
                     let prefix = Address { steps: vec![step] }.within(&frame.prefix);
                     let selection = Selection::default();
                     let child = self.child_frame(&frame, (call, child_index), instance, prefix, selection);

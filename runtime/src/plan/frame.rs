@@ -65,7 +65,7 @@ impl<'a> Frame<'a> {
     }
 
     /// The full address of a declaration's instance in this module instance.
-    pub fn address(&self, name: &str, key: Option<InstanceKey>) -> Address {
+    pub fn address(&self, name: impl Into<Name>, key: Option<InstanceKey>) -> Address {
         Address::new(name, key).within(&self.prefix)
     }
 

@@ -89,7 +89,7 @@ impl<'a> Engine<'_, 'a> {
                     })?)
                 }
             };
-            steps.push(Step { name: step.name.name.to_string(), key });
+            steps.push(Step { name: step.name.name.clone(), key });
         }
         Ok(Address { steps }.within(&frame.prefix))
     }

@@ -84,6 +84,11 @@ impl Schedule {
         self.names[index.index()].as_deref().unwrap_or_default()
     }
 
+    /// The name of declaration `index`, shared.
+    fn shared_name(&self, index: NodeIndex) -> Name {
+        self.names[index.index()].clone().unwrap_or_else(|| Name::from(""))
+    }
+
     /// `index` finished (`ok`: without an error): its dependents that are now ready are
     /// queued, or skipped when one of their dependencies failed or the run is
     /// `cancelled`. Returns the declarations skipped, in the order they are reported.
@@ -149,7 +154,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             loop {
                 while running.len() < self.in_flight {
                     let Some(index) = schedule.queued.pop_front() else { break };
-                    running.push(self.declaration_task(frame.clone(), index, schedule.name(index).to_string()));
+                    running.push(self.declaration_task(frame.clone(), index, schedule.shared_name(index)));
                 }
                 let Some((index, ok)) = running.next().await else { break };
                 for skipped in schedule.finished(index, ok, || self.cancelled()) {
@@ -166,7 +171,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         .boxed_local()
     }
 
-    async fn declaration_task(&'c self, frame: Rc<Frame<'a>>, index: NodeIndex, name: String) -> (NodeIndex, bool)
+    async fn declaration_task(&'c self, frame: Rc<Frame<'a>>, index: NodeIndex, name: Name) -> (NodeIndex, bool)
     where
         'a: 'c,
     {
@@ -176,21 +181,21 @@ impl<'c, 'a> Engine<'c, 'a> {
             _ => false,
         };
         if ok {
-            self.walked.borrow_mut().completed.insert((frame.prefix.clone(), name));
+            self.walked.borrow_mut().completed.entry(frame.prefix.clone()).or_default().insert(name);
         }
         (index, ok)
     }
 
     /// Plans (and applies) a module call: each of its instances walks the called
     /// module, and the call's value becomes its instances' outputs.
-    async fn module_call(&'c self, frame: &Rc<Frame<'a>>, name: &str) -> bool
+    async fn module_call(&'c self, frame: &Rc<Frame<'a>>, name: &Name) -> bool
     where
         'a: 'c,
     {
         let module = frame.module();
         let Some(decl) = module.decl(name).copied() else { return false };
         let Item::Module(call) = module.item(decl.item) else { return false };
-        let Some(&child_index) = module.calls.get(name) else { return false };
+        let Some(&child_index) = module.calls.get(name.as_str()) else { return false };
         let instances = match expand(&frame.scope, call.repeat.as_ref()) {
             Ok(instances) => instances,
             Err(error) => return self.failed(error),
@@ -208,7 +213,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             values.push((key.clone(), value));
         }
         values.sort_by(|a, b| a.0.cmp(&b.0));
-        frame.scope.set_resource(name, instances_value(call.repeat.as_ref(), values));
+        frame.scope.set_resource(name.clone(), instances_value(call.repeat.as_ref(), values));
         ok
     }
 
@@ -225,7 +230,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| &s.name == name));
         let (mut children, mut values, mut ok) = (Vec::new(), Vec::new(), true);
         for instance in instances {
-            let step = Step { name: name.to_string(), key: instance.key.clone() };
+            let step = Step { name: name.clone(), key: instance.key.clone() };
             let prefix = Address { steps: vec![step.clone()] }.within(&frame.prefix);
             let Some(selection) = frame.selection.enter(&step, !targeted) else {
                 self.walked.borrow_mut().kept_frames.push(prefix);
@@ -246,7 +251,7 @@ impl<'c, 'a> Engine<'c, 'a> {
 
     /// Plans (and applies) one resource or data declaration; false when any of its
     /// instances failed.
-    async fn declaration(&self, frame: &Rc<Frame<'a>>, name: &str) -> bool {
+    async fn declaration(&self, frame: &Rc<Frame<'a>>, name: &Name) -> bool {
         let module = frame.module();
         let Some(decl) = module.decl(name).copied() else { return false };
         let Item::Resource(resource) = module.item(decl.item) else { return false };
@@ -258,12 +263,13 @@ impl<'c, 'a> Engine<'c, 'a> {
             Err(error) => return self.failed(error),
         };
         // A declaration visited only because a target depends on it is planned whole.
-        let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| s.name == name));
+        let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| s.name == name.as_str()));
         let selection = &frame.selection;
-        let (selected, unselected): (Vec<Instance>, Vec<Instance>) =
-            instances.drain(..).partition(|i| selection.includes(&Address::new(name, i.key.clone()), !targeted));
+        let (selected, unselected): (Vec<Instance>, Vec<Instance>) = instances
+            .drain(..)
+            .partition(|i| selection.includes(&Address::new(name.clone(), i.key.clone()), !targeted));
         let work = selected.iter().map(|instance| async move {
-            let address = frame.address(name, instance.key.clone());
+            let address = frame.address(name.clone(), instance.key.clone());
             let result = self.instance(frame, resource, schemas, instance, address).await;
             (instance.key.clone(), result)
         });
@@ -288,15 +294,15 @@ impl<'c, 'a> Engine<'c, 'a> {
         }
         self.keep_unselected(frame, name, unselected, &mut values);
         values.sort_by(|a, b| a.0.cmp(&b.0));
-        frame.scope.set_resource(name, instances_value(resource.repeat.as_ref(), values));
+        frame.scope.set_resource(name.clone(), instances_value(resource.repeat.as_ref(), values));
         ok
     }
 
     /// Instances left out by the selection keep their state and their place, so
     /// `web[1]` still means the second instance.
-    fn keep_unselected(&self, frame: &Frame<'a>, name: &str, unselected: Vec<Instance>, values: &mut Keyed<Value>) {
+    fn keep_unselected(&self, frame: &Frame<'a>, name: &Name, unselected: Vec<Instance>, values: &mut Keyed<Value>) {
         for instance in unselected {
-            let address = frame.address(name, instance.key.clone());
+            let address = frame.address(name.clone(), instance.key.clone());
             let stored = self.state.borrow().instances.get(&address).map(|i| Value::object(i.attributes.clone()));
             values.push((instance.key.clone(), stored.unwrap_or_else(|| Value::unknown(Type::Any))));
             self.walked.borrow_mut().kept.insert(address);

@@ -37,7 +37,7 @@ fn declared(address: &Address, modules: &[Module]) -> bool {
         match decl.kind {
             DeclKind::Resource | DeclKind::Data if last => return true,
             DeclKind::Module if last => return true,
-            DeclKind::Module => match module.calls.get(&step.name).and_then(|&child| modules.get(child)) {
+            DeclKind::Module => match module.calls.get(step.name.as_str()).and_then(|&child| modules.get(child)) {
                 Some(child) => module = child,
                 None => return false,
             },

@@ -30,7 +30,7 @@ use super::json::{attributes_from_json, stored_attributes, AttributePath, Stored
 use super::{Action, Instance, Loaded, Mode, State, Status};
 use crate::address::Address;
 use crate::provider::Attributes;
-use crate::value::Name;
+use crate::value::{Name, Names};
 
 /// The step of an operation an entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -412,15 +412,19 @@ struct Line {
 
 fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
     let line: Line = serde_json::from_slice(text).map_err(|e| e.to_string())?;
-    let address = address_from_text(&line.address)?;
+    let mut names = Names::default();
+    let address = address_from_text(&line.address, &mut names)?;
     let instance = match (line.mode, line.resource_type, line.provider) {
         (Some(mode), Some(resource_type), Some(provider)) => {
             let attributes = match &line.attributes {
                 Some(json) => attributes_from_json(json, &line.sensitive_attributes).map_err(|e| e.message)?,
                 None => Default::default(),
             };
-            let dependencies =
-                line.dependencies.iter().map(|text| address_from_text(text)).collect::<Result<Vec<_>, _>>()?;
+            let dependencies = line
+                .dependencies
+                .iter()
+                .map(|text| address_from_text(text, &mut names))
+                .collect::<Result<Vec<_>, _>>()?;
             let triggers = line.triggers;
             Some(Instance {
                 mode,
