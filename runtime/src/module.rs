@@ -81,11 +81,11 @@ impl<'a> ModuleScope<'a> {
     /// attributes (secrets marked), as `infra console` shows them after an apply.
     pub fn load_state(&self, state: &crate::state::State) {
         use crate::address::InstanceKey;
-        let mut by_name: HashMap<String, Vec<(Option<InstanceKey>, Value)>> = HashMap::default();
+        let mut by_name: HashMap<Name, Vec<(Option<InstanceKey>, Value)>> = HashMap::default();
         for (address, instance) in &state.instances {
             let [step] = address.steps.as_slice() else { continue };
             let value = Value::object(instance.attributes.clone());
-            by_name.entry(step.name.to_string()).or_default().push((step.key.clone(), value));
+            by_name.entry(step.name.clone()).or_default().push((step.key.clone(), value));
         }
         for (name, mut instances) in by_name {
             let Some(decl) = self.module.decl(&name) else { continue };
@@ -106,7 +106,7 @@ impl<'a> ModuleScope<'a> {
                 ),
                 _ => instances.into_iter().next().map_or_else(Value::null, |(_, v)| v),
             };
-            self.set_resource(Name::from(name), value);
+            self.set_resource(name, value);
         }
     }
 

@@ -181,7 +181,16 @@ impl<'c, 'a> Engine<'c, 'a> {
             _ => false,
         };
         if ok {
-            self.walked.borrow_mut().completed.entry(frame.prefix.clone()).or_default().insert(name);
+            let completed = &mut self.walked.borrow_mut().completed;
+            // The prefix is copied once per module instance, not once per declaration.
+            match completed.get_mut(&frame.prefix) {
+                Some(names) => {
+                    names.insert(name);
+                }
+                None => {
+                    completed.insert(frame.prefix.clone(), HashSet::from_iter([name]));
+                }
+            }
         }
         (index, ok)
     }

@@ -26,11 +26,11 @@ use serde_json::Value as Json;
 
 use super::document::address_from_text;
 use super::error::{StateError, StateErrorKind, StateWarning, StateWarningKind};
-use super::json::{attributes_from_json, stored_attributes, AttributePath, StoredAttributes};
+use super::json::{attributes_from_json, stored_attributes, with_shared_names, AttributePath, StoredAttributes};
 use super::{Action, Instance, Loaded, Mode, State, Status};
 use crate::address::Address;
 use crate::provider::Attributes;
-use crate::value::{Name, Names};
+use crate::value::Name;
 
 /// The step of an operation an entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -412,19 +412,16 @@ struct Line {
 
 fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
     let line: Line = serde_json::from_slice(text).map_err(|e| e.to_string())?;
-    let mut names = Names::default();
-    let address = address_from_text(&line.address, &mut names)?;
+    let address = with_shared_names(|names| address_from_text(&line.address, names))?;
     let instance = match (line.mode, line.resource_type, line.provider) {
         (Some(mode), Some(resource_type), Some(provider)) => {
             let attributes = match &line.attributes {
                 Some(json) => attributes_from_json(json, &line.sensitive_attributes).map_err(|e| e.message)?,
                 None => Default::default(),
             };
-            let dependencies = line
-                .dependencies
-                .iter()
-                .map(|text| address_from_text(text, &mut names))
-                .collect::<Result<Vec<_>, _>>()?;
+            let dependencies = with_shared_names(|names| {
+                line.dependencies.iter().map(|text| address_from_text(text, names)).collect::<Result<Vec<_>, _>>()
+            })?;
             let triggers = line.triggers;
             Some(Instance {
                 mode,

@@ -65,6 +65,12 @@ pub(crate) fn shared_name(text: &str) -> Name {
     with_tables(|shared| shared.names.name(text))
 }
 
+/// Runs `read` with the names of the document being read: what it makes with them (a
+/// journal line's addresses) shares each name with the rest of the document.
+pub(crate) fn with_shared_names<T>(read: impl FnOnce(&mut Names) -> T) -> T {
+    with_tables(|shared| read(&mut shared.names))
+}
+
 /// A string read as a name, shared as [`shared_name`] shares it (`deserialize_with`).
 pub(crate) fn deserialize_shared_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
     use serde::de::DeserializeSeed as _;
