@@ -16,6 +16,8 @@ use common::{fails, ok, outcome, write_module};
 
 #[path = "support/debian.rs"]
 mod debian;
+#[path = "support/ports.rs"]
+mod ports;
 
 use debian::Debian;
 
@@ -294,26 +296,6 @@ fn users_and_groups_are_made_changed_read_back_and_imported() {
     assert!(!debian.succeeds("test -e /srv/deploy/.ssh/authorized_keys"), "the keys Infra managed are gone");
 }
 
-/// A free port below the range the system gives outgoing connections their local ports
-/// from. nginx binds it seconds after it is chosen (the package installs first), and the
-/// container shares this machine's network: a port from that range could meanwhile be
-/// given to a connection of a test running beside this one, and nginx would fail to
-/// start. Where the range starts too low to leave room below it, any free port.
-fn port_for_a_late_listener() -> u16 {
-    const LOWEST: u16 = 10_000;
-    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
-    let ephemeral = range.split_whitespace().next().and_then(|low| low.parse::<u16>().ok()).unwrap_or(32_768);
-    let span = ephemeral.saturating_sub(LOWEST);
-    let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let start = (std::process::id() ^ clock) % u32::from(span.max(1));
-    (0..u32::from(span))
-        .map(|i| LOWEST + ((start + i) % u32::from(span)) as u16)
-        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
-        .unwrap_or_else(|| {
-            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
-        })
-}
-
 /// `GET /` on 127.0.0.1:`port`: the response's head and body.
 fn http_get(port: u16) -> String {
     use std::io::{Read, Write};
@@ -348,7 +330,7 @@ fn the_ssh_web_example_serves_its_page_and_reloads_nginx_when_the_site_changes()
     // default site. The example's own `ssh.service` starts it.
     debian.sh("printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d");
     let (deploy_key, deploy_public) = debian.new_key("deploy_key");
-    let http_port = port_for_a_late_listener();
+    let http_port = ports::free_port();
     let dir = tempfile::tempdir().expect("temp dir");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ssh-web/main.infra");
     let source = std::fs::read_to_string(example).expect("the example");
@@ -413,7 +395,7 @@ fn a_password_logs_in_and_never_shows() {
     let secret = "Corr3ct-Horse-Battery";
     debian.sh(&format!("useradd -m -s /bin/sh pat && echo 'pat:{secret}' | chpasswd"));
     // A second sshd in the container that takes passwords (the first takes keys only).
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap();
+    let port = ports::free_port();
     debian.sh(&format!(
         "/usr/sbin/sshd -p {port} -o PasswordAuthentication=yes -o KbdInteractiveAuthentication=no \
          -o PidFile=/run/sshd-password.pid"

@@ -13,10 +13,12 @@
 
 #![allow(dead_code)] // Each test file uses its own subset.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "ports.rs"]
+mod ports;
 
 /// The packages the root file system is made with.
 const INCLUDE: &str = "openssh-server,systemd,systemd-sysv,dbus,iproute2,sudo,ca-certificates";
@@ -94,7 +96,7 @@ impl Debian {
         let rootfs = rootfs();
         let dir = tempfile::tempdir().expect("temporary directory");
         keygen(&dir.path().join("client_key"));
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
+        let port = ports::free_port();
         let config = dir.path().join("sshd.conf");
         std::fs::write(
             &config,

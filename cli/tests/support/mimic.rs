@@ -9,10 +9,12 @@
 
 #![allow(dead_code)] // Each test file uses its own subset.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "ports.rs"]
+mod ports;
 
 /// What the virtual environment holds.
 const PACKAGES: &[&str] = &["mimic==2.2.0", "python-novaclient"];
@@ -35,7 +37,7 @@ impl Mimic {
     pub fn start() -> Mimic {
         let venv = venv();
         let dir = tempfile::tempdir().expect("temporary directory");
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
+        let port = ports::free_port();
         let log = std::fs::File::create(dir.path().join("mimic.log")).expect("log file");
         let child = Command::new(venv.join("bin/twistd"))
             .args(["-n", "mimic", "--listen", &format!("tcp:{port}:interface=127.0.0.1")])

@@ -11,6 +11,9 @@ use std::process::{Child, Command, Stdio};
 
 use super::plugin_packages::{archive_name, sha256sum};
 
+#[path = "ports.rs"]
+mod ports;
+
 /// A static file server over `root`; stopped when dropped.
 pub struct StaticServer {
     child: Child,
@@ -65,7 +68,7 @@ impl Drop for StaticServer {
 
 /// A free port on 127.0.0.1 (the documents name it before the server starts).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    ports::free_port()
 }
 
 /// Writes a network mirror of `HOSTNAME/NAMESPACE/TYPE` into `root`: `index.json`

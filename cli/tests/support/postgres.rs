@@ -5,12 +5,14 @@
 
 #![allow(dead_code)] // Each test file uses its own subset.
 
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "ports.rs"]
+mod ports;
 
 pub struct Postgres {
     /// Holds the data directory; removed on drop.
@@ -69,10 +71,6 @@ fn postgres_user() -> (u32, u32) {
         .expect("a `postgres` user (see SERVICES.md)")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
 impl Postgres {
     /// A server that trusts every local connection.
     pub fn start() -> Postgres {
@@ -118,7 +116,8 @@ impl Postgres {
         }
         let status = initdb.stdout(Stdio::null()).stderr(Stdio::null()).status().expect("run initdb");
         assert!(status.success(), "initdb failed");
-        Postgres { _dir: dir, data, socket_dir: root, port: free_port(), child: None, uid, gid, settings: Vec::new() }
+        let port = ports::free_port();
+        Postgres { _dir: dir, data, socket_dir: root, port, child: None, uid, gid, settings: Vec::new() }
     }
 
     /// A server that accepts only TLS connections over TCP, with a certificate for

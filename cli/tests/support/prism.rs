@@ -14,10 +14,13 @@
 #![allow(dead_code)] // Each test file uses its own subset.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "ports.rs"]
+mod ports;
 
 /// The npm packages, pinned: Prism, and the directory of OpenAPI descriptions that ships
 /// the hosts' official ones.
@@ -87,10 +90,6 @@ fn workspace_root() -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
-
 pub struct Prism {
     standin: Child,
     prism: Child,
@@ -142,8 +141,7 @@ impl Prism {
         spec_path: &Path,
         token: &str,
     ) -> Result<Prism, (tempfile::TempDir, String)> {
-        let standin_port = free_port();
-        let port = std::iter::repeat_with(free_port).find(|&p| p != standin_port).expect("a second free port");
+        let (standin_port, port) = ports::two_free_ports();
         let script = workspace_root().join("tests/standins").join(api.standin);
         let standin_log = std::fs::File::create(dir.path().join("standin.log")).expect("stand-in log");
         let standin = Command::new("python3")

@@ -10,6 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "ports.rs"]
+mod ports;
+
 /// The cached base image and the kernel it boots with.
 pub struct BaseImage {
     pub disk: PathBuf,
@@ -62,8 +65,7 @@ pub fn base_image() -> BaseImage {
 
 /// A free TCP port of 127.0.0.1 (free when asked; QEMU takes it soon after).
 pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    listener.local_addr().expect("address").port()
+    ports::free_port()
 }
 
 /// The pids of the QEMU processes whose command line names `needle` (such as a VM's

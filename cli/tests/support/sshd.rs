@@ -5,10 +5,12 @@
 
 #![allow(dead_code)] // Each test file uses its own subset.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "ports.rs"]
+mod ports;
 
 pub struct Sshd {
     child: Child,
@@ -40,7 +42,7 @@ impl Sshd {
         keygen(&dir.path().join("client_key"));
         std::fs::copy(dir.path().join("client_key.pub"), dir.path().join("authorized_keys")).expect("authorized_keys");
         let _ = std::fs::create_dir_all("/run/sshd");
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
+        let port = ports::free_port();
         let config = dir.path().join("sshd_config");
         let d = dir.path().display();
         std::fs::write(

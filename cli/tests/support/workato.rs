@@ -14,6 +14,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+#[path = "ports.rs"]
+mod ports;
+
 /// The package and version the mirror comes from.
 const PACKAGE: &str = "workato-terraform-provider==0.16.0";
 
@@ -110,7 +113,7 @@ impl Standin {
     pub fn start() -> Standin {
         use std::io::BufRead;
         let dir = tempfile::tempdir().expect("a directory for the certificates");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = ports::free_port();
         let token = format!("token-{}", std::process::id());
         let mut script = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         while !script.join("tests/standins").is_dir() {

@@ -12,6 +12,8 @@ use std::sync::Arc;
 use infra_runtime::provider::{Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ReadResult};
 use infra_runtime::Value;
 
+#[path = "../../../cli/tests/support/ports.rs"]
+mod ports;
 #[path = "support/tiny_guest.rs"]
 mod tiny_guest;
 
@@ -227,9 +229,7 @@ fn changing_wait_for_on_a_running_vm_waits_for_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let _leftovers = KillLeftovers(dir.path());
     let qemu = provider(dir.path());
-    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = free.local_addr().expect("address").port();
-    drop(free);
+    let port = ports::free_port();
     runtime().block_on(async {
         // The firmware never opens SSH: an update that waited would time out.
         let config = idle_vm("settled", &[("network", ssh_network(port))]);
@@ -262,9 +262,7 @@ fn a_forwarded_port_in_use_and_a_guest_that_never_opens_ssh_are_clear_errors() {
         assert_eq!(error.attribute.as_deref(), Some("network"));
         assert!(error.help.as_deref().is_some_and(|h| h.contains("free `host_port`")), "{error:?}");
 
-        let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-        let free_port = free.local_addr().expect("address").port();
-        drop(free);
+        let free_port = ports::free_port();
         let silent = idle_vm(
             "silent",
             &[("network", ssh_network(free_port)), ("wait_for", s("ssh")), ("boot_timeout", s("3s"))],
@@ -325,9 +323,7 @@ fn a_tiny_guest_boots_under_auto_answers_ssh_through_the_forward_and_is_quit_whe
     let dir = tempfile::tempdir().expect("temp dir");
     let _leftovers = KillLeftovers(dir.path());
     let qemu = provider(dir.path());
-    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = free.local_addr().expect("address").port();
-    drop(free);
+    let port = ports::free_port();
     runtime().block_on(async {
         let config = idle_vm(
             "tiny",
@@ -407,9 +403,7 @@ fn a_qcow2_image_named_img_is_attached_as_qcow2_on_virtio_and_the_tiny_guest_boo
 
 /// The tiny guest with `extra` settings, waiting for SSH on a free port.
 fn tiny_vm(guest: &tiny_guest::TinyGuest, name: &str, extra: &[(&str, Value)]) -> Attributes {
-    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = free.local_addr().expect("address").port();
-    drop(free);
+    let port = ports::free_port();
     let mut config = idle_vm(
         name,
         &[
