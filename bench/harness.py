@@ -359,6 +359,7 @@ def measure(command, cwd, env, ok_codes=(0,), timeout=None):
 
 class Tool:
     name = ""
+    state_file = ""
 
     def prepare(self, directory):
         pass
@@ -366,6 +367,7 @@ class Tool:
 
 class Infra(Tool):
     name = "infra"
+    state_file = "infra.state.json"
 
     def __init__(self, binary, parallelism):
         self.binary = binary
@@ -395,6 +397,7 @@ class Infra(Tool):
 
 class Terraform(Tool):
     name = "terraform"
+    state_file = "terraform.tfstate"
 
     def __init__(self, binary, parallelism, scratch):
         self.binary = binary
@@ -442,6 +445,11 @@ def run_cycle(tool, directory, timeout, skip):
         except TimedOut:
             result[phase] = {"timeout": timeout}
             break
+        if phase == "apply":
+            # The size of the state the apply wrote, which the no-change plan reads.
+            path = os.path.join(directory, tool.state_file)
+            if os.path.exists(path):
+                result[phase]["state"] = os.path.getsize(path)
     return result
 
 
@@ -492,7 +500,9 @@ def median_of(cycles):
         measured = [c[phase] for c in cycles if "wall" in c.get(phase, {})]
         if measured:
             medians[phase] = {
-                key: statistics.median(m[key] for m in measured) for key in ("wall", "cpu", "rss")
+                key: statistics.median(m[key] for m in measured)
+                for key in ("wall", "cpu", "rss", "state")
+                if all(key in m for m in measured)
             }
         else:
             medians[phase] = next(
@@ -780,6 +790,37 @@ def scaling_lines(args, results):
     return lines
 
 
+def memory_lines(args, results):
+    """The no-change plan's peak memory against the state file it reads (the issue's
+    target: within 3x the state plus a fixed base). The base is the same shape's
+    no-change plan at the smallest size measured (100 by default): the binary's pages,
+    the runtime, and what any configuration holds."""
+    base_n = min(args.sizes)
+    lines = [
+        f"| shape | N | state file | no-change plan peak RSS | base (N = {base_n:,}) | beyond the base, per byte of state |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for shape in args.shapes:
+        base = (results.get(("infra", shape, base_n)) or {}).get("noop", {})
+        if "rss" not in base:
+            continue
+        for n in args.sizes:
+            if n == base_n:
+                continue
+            entry = results.get(("infra", shape, n)) or {}
+            state = entry.get("apply", {}).get("state")
+            noop = entry.get("noop", {})
+            if not state or "rss" not in noop:
+                continue
+            # In MiB, as every memory figure here is (`ru_maxrss`).
+            state_mb = state / 2**20
+            ratio = (noop["rss"] - base["rss"]) / state_mb
+            lines.append(
+                f"| {shape} | {n:,} | {state_mb:.1f} MB | {noop['rss']:.0f} MB | {base['rss']:.0f} MB | {ratio:.1f}× |"
+            )
+    return lines if len(lines) > 2 else []
+
+
 def sync_lines(args, results):
     """Journal syncs per apply against the depth of the graph."""
     lines = [
@@ -828,6 +869,7 @@ def report(args, results, latency, front_end, unsupported):
         for title, lines in (
             ("Infra: growth from 1,000 to 10,000 (linear is 10)", scaling_lines(args, results)),
             ("Infra: disk syncs per apply (`strace -c`, a run of its own)", sync_lines(args, results)),
+            ("Infra: memory of the no-change plan against its state file", memory_lines(args, results)),
         ):
             if lines:
                 out += [f"### {title}", "", *lines, ""]
