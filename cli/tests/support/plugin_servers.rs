@@ -11,6 +11,9 @@ use std::process::{Child, Command, Stdio};
 
 use super::plugin_packages::{archive_name, sha256sum};
 
+// Each support file that starts a server holds this module, so a test file may include
+// several of them.
+#[allow(clippy::duplicate_mod)]
 #[path = "ports.rs"]
 mod ports;
 
