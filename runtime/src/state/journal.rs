@@ -419,14 +419,20 @@ fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
                 Some(json) => attributes_from_json(json, &line.sensitive_attributes).map_err(|e| e.message)?,
                 None => Default::default(),
             };
-            let dependencies = with_shared_names(|names| {
-                line.dependencies.iter().map(|text| address_from_text(text, names)).collect::<Result<Vec<_>, _>>()
+            // The names in one visit to the document's table.
+            let (dependencies, resource_type, provider) = with_shared_names(|names| {
+                let dependencies = line
+                    .dependencies
+                    .iter()
+                    .map(|text| address_from_text(text, names))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok::<_, String>((dependencies, names.name(&resource_type), names.name(&provider)))
             })?;
             let triggers = line.triggers;
             Some(Instance {
                 mode,
-                resource_type: super::json::shared_name(&resource_type),
-                provider: super::json::shared_name(&provider),
+                resource_type,
+                provider,
                 attributes,
                 dependencies,
                 status: Status::Created,

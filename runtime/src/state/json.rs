@@ -59,19 +59,14 @@ fn with_tables<T>(read: impl FnOnce(&mut Shared) -> T) -> T {
     }
 }
 
-/// `text` as a name, shared with equal names of the document being read (an instance's
-/// type and provider, which thousands of instances repeat).
-pub(crate) fn shared_name(text: &str) -> Name {
-    with_tables(|shared| shared.names.name(text))
-}
-
 /// Runs `read` with the names of the document being read: what it makes with them (a
-/// journal line's addresses) shares each name with the rest of the document.
+/// journal line's addresses, its instance's type and provider, which thousands of
+/// instances repeat) shares each name with the rest of the document.
 pub(crate) fn with_shared_names<T>(read: impl FnOnce(&mut Names) -> T) -> T {
     with_tables(|shared| read(&mut shared.names))
 }
 
-/// A string read as a name, shared as [`shared_name`] shares it (`deserialize_with`).
+/// A string read as a name, shared as [`with_shared_names`] shares it (`deserialize_with`).
 pub(crate) fn deserialize_shared_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
     use serde::de::DeserializeSeed as _;
     with_tables(|shared| KeySeed(&mut shared.names).deserialize(deserializer))
