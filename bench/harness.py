@@ -7,6 +7,7 @@ lists the options. Only the Python 3 standard library is used.
 """
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -40,6 +41,13 @@ PAYLOAD_STEP = 10
 # module-io: module instances (each with inputs and outputs), N / MODULE_IO_COUNT
 # resources in each.
 MODULE_IO_COUNT = 100
+# The 1,000-resource cells, which the growth ratios divide by, take 10-50 ms a phase: a
+# median of three moved those ratios by 1-3 units between runs. They are measured this
+# many times as often (a few seconds a shape).
+GROWTH_BASE_REPEATS = 3
+# Latency-bound applies measured at each parallelism (`--latency-runs`): a run's waves
+# line up or spread by chance, so single runs differ by a point or two of the bound.
+LATENCY_RUNS = 9
 
 
 def payload_input(i, upstream):
@@ -557,7 +565,10 @@ def bench_graphs(args, tools, scratch):
                 try:
                     tool.prepare(directory)
                     spent = 0.0
-                    for run in range(args.runs):
+                    runs = args.runs
+                    if n == 1000 and 10000 in args.sizes and tool.name == "infra":
+                        runs *= GROWTH_BASE_REPEATS
+                    for run in range(runs):
                         cycle = run_cycle(tool, directory, args.timeout, skip)
                         cycles.append(cycle)
                         seconds = cycle_seconds(cycle)
@@ -605,8 +616,11 @@ def bench_latency(args, infra, scratch):
     rows = []
     for parallelism in args.latency_parallelism:
         walls = []
-        for _ in range(args.runs):
+        for _ in range(args.latency_runs):
             infra.clean(directory)
+            # What earlier cells left for the disk to write is written first, so it does
+            # not slow this run's journal syncs.
+            os.sync()
             command = [
                 infra.binary, "-C", directory, "apply", "--auto-approve",
                 "--parallelism", str(parallelism),
@@ -701,6 +715,21 @@ def machine():
     except (OSError, ValueError, IndexError):
         pass
     return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
+
+
+def calibration():
+    """Seconds a fixed piece of work takes this process (the median of three): sorting a
+    million generated tuples and hashing 64 MB. This host's speed moves by a fifth or
+    more from one quarter hour to the next (other machines share it); measured at the
+    start and the end of a run, it tells a slow run from a slow build."""
+    def once():
+        started = time.perf_counter()
+        items = sorted(((i * 7919) % 1000003, str(i)) for i in range(1_000_000))
+        hashlib.sha256(bytes(64 << 20)).hexdigest()
+        del items
+        return time.perf_counter() - started
+
+    return statistics.median(once() for _ in range(3))
 
 
 def load_average():
@@ -815,8 +844,9 @@ def memory_lines(args, results):
             # In MiB, as every memory figure here is (`ru_maxrss`).
             state_mb = state / 2**20
             ratio = (noop["rss"] - base["rss"]) / state_mb
+            # (Two decimals: the target is 3, and 2.96 is not 3.04.)
             lines.append(
-                f"| {shape} | {n:,} | {state_mb:.1f} MB | {noop['rss']:.0f} MB | {base['rss']:.0f} MB | {ratio:.1f}× |"
+                f"| {shape} | {n:,} | {state_mb:.2f} MB | {noop['rss']:.1f} MB | {base['rss']:.1f} MB | {ratio:.2f}× |"
             )
     return lines if len(lines) > 2 else []
 
@@ -848,13 +878,19 @@ def report(args, results, latency, front_end, unsupported):
         out.append(f"- Terraform: {version([args.terraform, 'version'])}")
     out.append(
         f"- {args.runs} run{'s' if args.runs != 1 else ''} per cell (fewer where a run exceeds the {args.budget:.0f} s "
-        f"budget), medians; parallelism {args.parallelism} for both tools; local state"
+        f"budget; Infra's 1,000 cells {GROWTH_BASE_REPEATS}× as many when 10,000 is measured too; "
+        f"{args.latency_runs} latency-bound applies at each parallelism, each after a `sync`), medians; "
+        f"parallelism {args.parallelism} for both tools; local state"
     )
     out.append(f"- command: `bench/run {' '.join(sys.argv[1:])}`".rstrip())
     out.append(
         f"- load average (1 min) at the start: {args.load_start}, at the end: {load_average()} "
         "(the machine's other work; both tools share it, which is why the ratios come "
         "from the same run)"
+    )
+    out.append(
+        f"- the host's speed: a fixed piece of work (`calibration` in the harness) took "
+        f"{args.calibration_start:.2f} s at the start and {calibration():.2f} s at the end"
     )
     out.append("")
     if results:
@@ -921,6 +957,8 @@ def main():
     parser.add_argument("--no-syncs", dest="syncs", action="store_false",
                         help="do not count Infra's disk syncs per apply (needs strace)")
     parser.add_argument("--latency-parallelism", default="10,100")
+    parser.add_argument("--latency-runs", type=int, default=LATENCY_RUNS,
+                        help="latency-bound applies per parallelism; the median is reported")
     parser.add_argument("--front-end-sizes", default="1,10", help="megabytes")
     parser.add_argument("--out", help="write the report here (default: print it)")
     parser.add_argument("--keep", action="store_true", help="keep the generated directories")
@@ -928,6 +966,7 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.runs, args.front_end_sizes = "100,1000", 1, "1"
+        args.latency_runs = 1
         args.terraform_shapes = args.terraform_shapes or "layered"
     args.shapes = [s for s in args.shapes.split(",") if s]
     for shape in args.shapes:
@@ -950,6 +989,7 @@ def main():
         args.syncs = False
 
     args.load_start = load_average()
+    args.calibration_start = calibration()
     scratch = args.scratch or tempfile.mkdtemp(prefix="infra-bench-")
     os.makedirs(scratch, exist_ok=True)
     infra = Infra(args.infra, args.parallelism)
