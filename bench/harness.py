@@ -876,10 +876,15 @@ def report(args, results, latency, front_end, unsupported):
     out.append(f"- Infra: {version([args.infra, '--version'])} (release build)")
     if args.terraform:
         out.append(f"- Terraform: {version([args.terraform, 'version'])}")
+    # Only what this run did: the extra cycles and the latency runs are said when made.
+    runs = [f"fewer where a run exceeds the {args.budget:.0f} s budget"]
+    if 1000 in args.sizes and 10000 in args.sizes:
+        runs.append(f"Infra's 1,000 cells {GROWTH_BASE_REPEATS}× as many")
+    if latency:
+        applies = "apply" if args.latency_runs == 1 else "applies"
+        runs.append(f"{args.latency_runs} latency-bound {applies} at each parallelism, each after a `sync`")
     out.append(
-        f"- {args.runs} run{'s' if args.runs != 1 else ''} per cell (fewer where a run exceeds the {args.budget:.0f} s "
-        f"budget; Infra's 1,000 cells {GROWTH_BASE_REPEATS}× as many when 10,000 is measured too; "
-        f"{args.latency_runs} latency-bound applies at each parallelism, each after a `sync`), medians; "
+        f"- {args.runs} run{'s' if args.runs != 1 else ''} per cell ({'; '.join(runs)}), medians; "
         f"parallelism {args.parallelism} for both tools; local state"
     )
     out.append(f"- command: `bench/run {' '.join(sys.argv[1:])}`".rstrip())
