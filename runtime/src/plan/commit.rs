@@ -30,6 +30,9 @@ pub(super) struct GroupCommit {
     failed: RefCell<Vec<(u64, u64, StateError)>>,
 }
 
+/// An entry [`GroupCommit::enqueue`]d: its ticket.
+pub(super) struct Queued(u64);
+
 /// Counts an operation as about to write the queue, until it resumes (or is dropped).
 struct Waiting<'q>(&'q Cell<usize>);
 
@@ -43,12 +46,27 @@ impl GroupCommit {
     /// Appends `entry` to `backend`'s journal; returns once it is on disk (or its
     /// batch failed, with the batch's error).
     pub async fn append(&self, backend: &dyn StateBackend, entry: JournalEntry) -> Result<(), StateError> {
+        let queued = self.enqueue(entry).await;
+        self.settle(backend, queued)
+    }
+
+    /// The first half of [`GroupCommit::append`]: queues `entry` and yields once, so that
+    /// every other operation ready now queues its own. The entry is on disk once
+    /// [`GroupCommit::settle`] returns, or once any batch is written meanwhile: an
+    /// operation that waits for something between the two (its slot) shares its sync
+    /// with everything queued while it waited.
+    pub async fn enqueue(&self, entry: JournalEntry) -> Queued {
         let ticket = self.queue(entry);
         self.waiting.set(self.waiting.get() + 1);
         let waiting = Waiting(&self.waiting);
         tokio::task::yield_now().await;
         drop(waiting);
-        self.flush(backend, ticket)
+        Queued(ticket)
+    }
+
+    /// Writes the queue unless `queued`'s entry is already on disk; its batch's result.
+    pub fn settle(&self, backend: &dyn StateBackend, queued: Queued) -> Result<(), StateError> {
+        self.flush(backend, queued.0)
     }
 
     /// Appends `entry` now, with whatever is queued before it, without waiting for
@@ -165,5 +183,28 @@ mod tests {
         queue.append_now(&backend, entry("h")).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(written(&backend), ["a", "b", "c", "d", "e", "f", "g", "h"]);
         assert!(queue.flush_all(&backend).is_none());
+    }
+
+    /// Entries enqueued while another waits between enqueue and settle (for its slot)
+    /// go out in the batch its settle writes; settling an entry a batch already
+    /// carried writes nothing, so what was deferred since waits for a batch of its own.
+    #[test]
+    fn a_settle_writes_what_was_enqueued_while_it_waited_and_nothing_twice() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let backend = LocalBackend::new(dir.path());
+        let _lock = backend.lock(&LockHolder::new("test"), Duration::ZERO).unwrap_or_else(|e| panic!("{e:?}"));
+        let queue = GroupCommit::default();
+
+        let first = block_on(queue.enqueue(entry("a")));
+        let second = block_on(queue.enqueue(entry("b")));
+        assert!(written(&backend).is_empty(), "enqueueing writes nothing");
+        queue.settle(&backend, first).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(written(&backend), ["a", "b"]);
+
+        queue.defer(entry("c"));
+        queue.settle(&backend, second).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(written(&backend), ["a", "b"], "b was on disk already");
+        assert!(matches!(queue.flush_idle(&backend), Some(Ok(()))));
+        assert_eq!(written(&backend), ["a", "b", "c"]);
     }
 }

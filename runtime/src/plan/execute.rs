@@ -23,6 +23,9 @@ const FAILED_IN_JOURNAL: &str = "the provider reported an error (shown when it h
 /// provider: the run was interrupted while it waited for a slot.
 const NOT_STARTED: &str = "not started: the run was interrupted";
 
+/// An operation slot (`--parallelism`), held while the provider is called.
+type Slot<'e> = Result<tokio::sync::SemaphorePermit<'e>, tokio::sync::AcquireError>;
+
 /// A provider operation's context.
 pub(super) struct Operation<'p> {
     pub provider: &'p Arc<dyn Provider>,
@@ -182,12 +185,9 @@ impl Engine<'_, '_> {
         if self.cancelled() {
             return Err(Self::interrupted());
         }
-        // Journaled before the slot is taken, with every other ready operation's begin
-        // (one sync for them all; see `journaled`).
-        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None)).await {
-            return Err(Self::interrupted());
-        }
-        let permit = self.limit.acquire().await;
+        // Journaled with every other ready operation's begin (see `begin`).
+        let begin = JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None);
+        let Some(permit) = self.begin(begin).await else { return Err(Self::interrupted()) };
         if self.cancelled() {
             self.journal(JournalEntry::fail(self.serial(), address.clone(), JournalAction::Delete, NOT_STARTED)).await;
             return Err(Self::interrupted());
@@ -302,15 +302,10 @@ impl Engine<'_, '_> {
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_attributes(known.clone())
             .with_dependencies(operation.dependencies.to_vec());
-        // The begin is journaled before the operation takes its slot (`--parallelism`):
-        // every operation ready now journals its begin in the same batch, so a wave of
-        // ready operations costs one sync, not one per `--parallelism` of them. One that
-        // never got its slot (the run was interrupted) is journaled as failed, so it is
-        // not left pending; after a crash, what is pending is what was ready.
-        if !self.journal(JournalEntry::begin(self.serial(), address.clone(), action, Some(pending))).await {
-            return Err(Self::interrupted());
-        }
-        let permit = self.limit.acquire().await;
+        // One that never got its slot (the run was interrupted) is journaled as failed,
+        // so it is not left pending.
+        let begin = JournalEntry::begin(self.serial(), address.clone(), action, Some(pending));
+        let Some(permit) = self.begin(begin).await else { return Err(Self::interrupted()) };
         if self.cancelled() {
             self.journal(JournalEntry::fail(self.serial(), address.clone(), action, NOT_STARTED)).await;
             return Err(Self::interrupted());
@@ -417,15 +412,36 @@ impl Engine<'_, '_> {
     /// whole apply, reported once (when it ends), and stops new operations. Returns
     /// whether the entry was recorded.
     pub async fn journal(&self, entry: JournalEntry) -> bool {
-        if let Some(apply) = self.apply {
-            if let Err(error) = self.journal_queue.append(apply.backend, entry).await {
-                if !self.journal_failed.replace(true) {
-                    self.error(error.to_diagnostic());
-                }
-                return false;
-            }
+        match self.apply {
+            Some(apply) => self.journaled_ok(self.journal_queue.append(apply.backend, entry).await),
+            None => true,
         }
-        true
+    }
+
+    /// Journals an operation's `begin` and takes its slot (`--parallelism`); `None`
+    /// when the begin could not be written. The begin is queued before the slot is
+    /// taken and written once it is, unless a batch written meanwhile carried it:
+    /// every operation ready now queues its begin in the same batch, and those that
+    /// wait for a slot share one sync with everything queued while they waited, so a
+    /// wave of ready operations costs one sync, not one per `--parallelism` of them,
+    /// and a thousand waiting for slots one, not one per slot freed. A `begin` on disk
+    /// still means the provider is about to be called, or was ready to be: after a
+    /// crash, what is pending is what was ready.
+    async fn begin(&self, entry: JournalEntry) -> Option<Slot<'_>> {
+        let Some(apply) = self.apply else { return Some(self.limit.acquire().await) };
+        let queued = self.journal_queue.enqueue(entry).await;
+        let permit = self.limit.acquire().await;
+        self.journaled_ok(self.journal_queue.settle(apply.backend, queued)).then_some(permit)
+    }
+
+    /// Whether a journal write succeeded; a failure is reported once (see
+    /// [`Self::journal`]).
+    fn journaled_ok(&self, result: Result<(), crate::state::StateError>) -> bool {
+        let Err(error) = result else { return true };
+        if !self.journal_failed.replace(true) {
+            self.error(error.to_diagnostic());
+        }
+        false
     }
 
     /// Writes the journal entries no operation is about to write (deferred
@@ -441,10 +457,8 @@ impl Engine<'_, '_> {
         } else {
             self.journal_queue.flush_all(apply.backend)
         };
-        if let Some(Err(error)) = result {
-            if !self.journal_failed.replace(true) {
-                self.error(error.to_diagnostic());
-            }
+        if let Some(result) = result {
+            self.journaled_ok(result);
         }
     }
 
@@ -452,11 +466,7 @@ impl Engine<'_, '_> {
     /// steps that run outside an operation; errors are reported like [`Self::journal`]'s.
     pub fn journal_now(&self, entry: JournalEntry) {
         if let Some(apply) = self.apply {
-            if let Err(error) = self.journal_queue.append_now(apply.backend, entry) {
-                if !self.journal_failed.replace(true) {
-                    self.error(error.to_diagnostic());
-                }
-            }
+            self.journaled_ok(self.journal_queue.append_now(apply.backend, entry));
         }
     }
 
