@@ -197,7 +197,8 @@ impl Engine<'_, '_> {
         let result = {
             let delete = || operation.provider.delete(operation.kind, prior);
             // The state's attributes are unmarked here: the message is never repeated.
-            self.ticking(address, Action::Delete, self.retried(address, (Action::Delete, true), delete)).await
+            let deleting = std::pin::pin!(self.retried(address, (Action::Delete, true), delete));
+            self.ticking(address, Action::Delete, deleting).await
         };
         drop(permit);
         match result {
@@ -314,7 +315,8 @@ impl Engine<'_, '_> {
         let started = std::time::Instant::now();
         let result = {
             let secret = !sensitive.is_empty();
-            self.ticking(address, shown, self.retried(address, (shown, secret), run)).await
+            let running = std::pin::pin!(self.retried(address, (shown, secret), run));
+            self.ticking(address, shown, running).await
         };
         drop(permit);
         match result {
@@ -381,14 +383,15 @@ impl Engine<'_, '_> {
         self.state.borrow().serial
     }
 
-    /// Awaits an operation, telling every ten seconds that it is still running.
+    /// Awaits an operation, telling every ten seconds that it is still running. (The
+    /// caller pins the operation: pinned here, it would be held twice in this future,
+    /// as the argument and as the pinned local.)
     async fn ticking<T>(
         &self,
         address: &Address,
         action: Action,
-        operation: impl std::future::Future<Output = T>,
+        mut operation: std::pin::Pin<&mut impl std::future::Future<Output = T>>,
     ) -> T {
-        let mut operation = std::pin::pin!(operation);
         let mut seconds = 0;
         loop {
             tokio::select! {
