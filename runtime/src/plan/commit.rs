@@ -128,7 +128,7 @@ mod tests {
 
     use super::GroupCommit;
     use crate::address::Address;
-    use crate::state::{Action, JournalEntry, LocalBackend, LockHolder, StateBackend};
+    use crate::state::{Action, JournalEntry, LocalBackend, LockHolder, StateBackend, StateLock};
 
     fn entry(name: &str) -> JournalEntry {
         let address: Address = name.parse().unwrap_or_else(|e| panic!("{e:?}"));
@@ -138,6 +138,14 @@ mod tests {
     fn written(backend: &LocalBackend) -> Vec<String> {
         let read = backend.read_journal().unwrap_or_else(|e| panic!("{e:?}"));
         read.entries.iter().map(|e| e.address.to_string()).collect()
+    }
+
+    /// A local backend in a temporary directory, locked as an apply holds it.
+    fn locked_backend() -> (tempfile::TempDir, LocalBackend, StateLock) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let backend = LocalBackend::new(dir.path());
+        let lock = backend.lock(&LockHolder::new("test"), Duration::ZERO).unwrap_or_else(|e| panic!("{e:?}"));
+        (dir, backend, lock)
     }
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -150,9 +158,7 @@ mod tests {
     /// was dropped mid-wait.
     #[test]
     fn deferred_entries_are_written_once_in_order() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let backend = LocalBackend::new(dir.path());
-        let _lock = backend.lock(&LockHolder::new("test"), Duration::ZERO).unwrap_or_else(|e| panic!("{e:?}"));
+        let (_dir, backend, _lock) = locked_backend();
         let queue = GroupCommit::default();
 
         queue.defer(entry("a"));
@@ -190,9 +196,7 @@ mod tests {
     /// carried writes nothing, so what was deferred since waits for a batch of its own.
     #[test]
     fn a_settle_writes_what_was_enqueued_while_it_waited_and_nothing_twice() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let backend = LocalBackend::new(dir.path());
-        let _lock = backend.lock(&LockHolder::new("test"), Duration::ZERO).unwrap_or_else(|e| panic!("{e:?}"));
+        let (_dir, backend, _lock) = locked_backend();
         let queue = GroupCommit::default();
 
         let first = block_on(queue.enqueue(entry("a")));
