@@ -148,11 +148,20 @@ pub struct StartOptions<'a> {
     pub timeout: Duration,
 }
 
-/// A running plugin, stopped (killed and waited for) when dropped, or by [`stop_all`].
+/// A running plugin, stopped (killed and waited for, and its socket removed) when
+/// dropped, or by [`stop_all`].
 pub struct PluginProcess {
-    child: Arc<Mutex<Child>>,
+    child: Arc<Mutex<Running>>,
     id: u32,
     pub handshake: Handshake,
+}
+
+/// The plugin's process, and the Unix socket it listens on. go-plugin removes the socket
+/// only when the plugin ends on its own; a killed one leaves it in the temporary
+/// directory, one file per start, so the host removes it once the process is gone.
+struct Running {
+    child: Child,
+    socket: Option<PathBuf>,
 }
 
 impl PluginProcess {
@@ -170,12 +179,24 @@ impl Drop for PluginProcess {
 /// Every plugin process started and not yet dropped. A command that ends the process
 /// without dropping what it holds (the engine leaves its memory to the operating system
 /// as Infra exits) stops them with [`stop_all`], so no plugin outlives Infra.
-static STARTED: Mutex<Vec<Weak<Mutex<Child>>>> = Mutex::new(Vec::new());
+static STARTED: Mutex<Vec<Weak<Mutex<Running>>>> = Mutex::new(Vec::new());
 
-fn stop(child: &Mutex<Child>) {
-    let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
-    let _ = child.kill();
-    let _ = child.wait();
+fn stop(running: &Mutex<Running>) {
+    let mut running = running.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = running.child.kill();
+    let _ = running.child.wait();
+    if let Some(socket) = running.socket.take() {
+        remove_socket(&socket);
+    }
+}
+
+/// Removes the file at `path` if it is a socket (the handshake named it; anything else
+/// there is not the plugin's to remove).
+fn remove_socket(path: &Path) {
+    use std::os::unix::fs::FileTypeExt;
+    if std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_socket()) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Stops every plugin process still running; called as Infra exits.
@@ -230,7 +251,11 @@ pub fn start(options: &StartOptions) -> Result<PluginProcess, HandshakeError> {
     match outcome {
         Ok(handshake) => {
             let id = child.id();
-            let child = Arc::new(Mutex::new(child));
+            let socket = match &handshake.address {
+                Address::Unix(path) => Some(path.clone()),
+                Address::Tcp(_) => None,
+            };
+            let child = Arc::new(Mutex::new(Running { child, socket }));
             let mut started = STARTED.lock().unwrap_or_else(|e| e.into_inner());
             started.retain(|c| c.strong_count() > 0);
             started.push(Arc::downgrade(&child));

@@ -38,7 +38,11 @@ fn the_workato_plugin_completes_the_handshake_on_a_unix_socket() {
     let Address::Unix(socket) = &plugin.handshake.address else { panic!("{:?}", plugin.handshake) };
     assert!(socket.exists(), "the plugin listens on {}", socket.display());
     assert_eq!(plugin.handshake.server_certificate, None, "no TLS without a client certificate");
+    let socket = socket.clone();
     drop(plugin);
+    // A killed go-plugin server leaves its socket behind; stopping it removes that too, so
+    // a host that starts plugins many times does not fill the temporary directory.
+    assert!(!socket.exists(), "{} is removed once the plugin is stopped", socket.display());
     // Its logs went to the log file, not to the host's output.
     assert!(std::fs::read_to_string(&log).unwrap().contains("plugin address"));
 }
