@@ -10,14 +10,16 @@
 
 use std::hash::Hasher;
 
-use rustc_hash::{FxHashMap, FxHasher};
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
 
 use super::{Kind, Value, ValueMap};
 
-/// The distinct maps of one document, by a hash of their entries.
+/// The distinct maps of one document, by a hash of their entries (each kept beside its
+/// hash, so the table grows without hashing a map again).
 #[derive(Default)]
 pub struct SharedMaps {
-    known: FxHashMap<u64, Vec<ValueMap>>,
+    known: HashTable<(u64, ValueMap)>,
 }
 
 impl SharedMaps {
@@ -30,11 +32,11 @@ impl SharedMaps {
             hasher.write_u8(0xff);
             hash_shallow(value, &mut hasher);
         }
-        let candidates = self.known.entry(hasher.finish()).or_default();
-        if let Some(known) = candidates.iter().find(|known| equal_shallow(known, &map)) {
+        let hash = hasher.finish();
+        if let Some((_, known)) = self.known.find(hash, |(h, known)| *h == hash && equal_shallow(known, &map)) {
             return known.clone();
         }
-        candidates.push(map.clone());
+        self.known.insert_unique(hash, (hash, map.clone()), |(h, _)| *h);
         map
     }
 }
