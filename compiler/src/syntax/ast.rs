@@ -356,17 +356,19 @@ impl Body {
 
     pub fn blocks(&self) -> impl Iterator<Item = &Block> {
         self.items.iter().filter_map(|i| match i {
-            BodyItem::Block(b) => Some(b),
+            BodyItem::Block(b) => Some(&**b),
             _ => None,
         })
     }
 }
 
+/// (Blocks and checks are boxed: a body is mostly attributes, and an item is the size
+/// of its largest variant, so unboxed every attribute would take a block's 136 bytes.)
 #[derive(Clone, Debug, PartialEq)]
 pub enum BodyItem {
     Attribute(Attribute),
-    Block(Block),
-    Check(Check),
+    Block(Box<Block>),
+    Check(Box<Check>),
     /// `...`: an elided body in a sketch. It parses so sketches can be formatted and
     /// read, and the checker reports it.
     Placeholder(Span),

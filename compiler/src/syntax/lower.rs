@@ -397,8 +397,8 @@ impl<'d> Lower<'d> {
     fn body_entry(&mut self, pair: Pair<Rule>) -> BodyItem {
         match pair.as_rule() {
             Rule::attribute => BodyItem::Attribute(self.attribute(pair)),
-            Rule::check_stmt => BodyItem::Check(self.check(pair)),
-            Rule::block => BodyItem::Block(self.block(pair)),
+            Rule::check_stmt => BodyItem::Check(Box::new(self.check(pair))),
+            Rule::block => BodyItem::Block(Box::new(self.block(pair))),
             Rule::placeholder => BodyItem::Placeholder(self.span(&pair)),
             rule => unexpected_rule(rule),
         }

@@ -274,7 +274,7 @@ impl<'b> Conditions<'b> {
     pub fn of(body: &'b Body) -> Conditions<'b> {
         let checks = || {
             body.items.iter().filter_map(|i| match i {
-                infra_compiler::syntax::ast::BodyItem::Check(check) => Some(check),
+                infra_compiler::syntax::ast::BodyItem::Check(check) => Some(&**check),
                 _ => None,
             })
         };

@@ -351,7 +351,7 @@ impl Lower<'_> {
         }
         let repeat = self.fast_repeat(c)?;
         let body = self.fast_body(c)?;
-        Ok(BodyItem::Block(Block { name, repeat, body, span: self.fast_span(start, c.last_end) }))
+        Ok(BodyItem::Block(Box::new(Block { name, repeat, body, span: self.fast_span(start, c.last_end) })))
     }
 
     /// An expression where the lowering's depth count starts (an attribute's value, a
