@@ -486,3 +486,30 @@ resource local.file b {
     assert!(text(&stale).contains("E0710"), "{}", text(&stale));
     assert_eq!(read("a.txt"), timestamp, "nothing was applied");
 }
+
+/// Defect: numbers with seventeen significant digits, written to the state exactly, were
+/// read back a unit in the last place off (the JSON reader's fast float parsing), so
+/// `input = 123456789.123456789` and one in sixteen of `(i + 1) * 1000003 / 7` planned
+/// an update after every apply.
+#[test]
+fn a_number_read_back_from_the_state_is_the_number_written() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+resource null.resource exact {
+  input = 123456789.123456789
+}
+resource null.resource ratios for i in range(300) {
+  input = (i + 1) * 1000003 / 7
+}
+resource null.resource small {
+  input = [0.1, 3.14159, 1e-300, 2.5e300, 4.9406564584124654e-324]
+}
+"#,
+    );
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let plan = infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+}
