@@ -319,3 +319,74 @@ fn a_dependency_cycle_in_the_state_fails_destroy_instead_of_passing_it() {
     assert!(text.contains("error[E0727]") && text.contains("not deleted: a, b"), "{text}");
     assert!(state_list(dir).contains('a'), "nothing on the cycle is forgotten");
 }
+
+/// Bug: `destroy` deleted the unprotected objects and only then stopped at one with
+/// `prevent_destroy`; the whole destroy is refused before anything is deleted.
+#[test]
+fn a_protected_instance_refuses_the_whole_destroy_before_anything_is_deleted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(
+        dir,
+        r#"
+resource local.file other {
+  path    = "out/other.txt"
+  content = "o"
+}
+resource local.file guarded {
+  path    = "out/guarded.txt"
+  content = "g"
+  lifecycle { prevent_destroy = true }
+}
+"#,
+    );
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let (code, output) = infra(dir, &["destroy", "--auto-approve"]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("E0607") && output.contains("guarded cannot be destroyed"), "{output}");
+    assert!(!output.contains("Destroying"), "nothing is deleted:\n{output}");
+    assert!(dir.join("out/other.txt").exists() && dir.join("out/guarded.txt").exists());
+    assert_eq!(state_list(dir).lines().count(), 2, "both are still in state");
+    // Targeting only the unprotected one destroys it.
+    assert_eq!(infra(dir, &["destroy", "--auto-approve", "--target", "other"]).0, 0);
+    assert!(!dir.join("out/other.txt").exists());
+}
+
+/// Bug: a `prevent_destroy` that uses the `for` variable counted as set for every
+/// instance that was to be deleted, since it was evaluated without the variable.
+#[test]
+fn prevent_destroy_is_evaluated_with_the_instance_key_of_what_is_deleted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+input envs: list(string) = ["staging", "prod"]
+resource local.file db for env in envs {
+  path    = "out/${env}.conf"
+  content = env
+  lifecycle { prevent_destroy = env == "prod" }
+}
+resource local.file tagged for k, v in { a = 1, b = 2 } {
+  path    = "out/${k}.txt"
+  content = "${v}"
+  lifecycle { prevent_destroy = k == "zzz" }
+}
+"#;
+    module(dir, source);
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    // staging leaves the list: it is not protected, so it goes.
+    let (code, output) = infra(dir, &["apply", "--auto-approve", "--var", r#"envs=["prod"]"#]);
+    assert_eq!(code, 0, "{output}");
+    assert!(!dir.join("out/staging.conf").exists() && dir.join("out/prod.conf").exists());
+    // prod leaving is refused, and so is a destroy, which would delete it; `tagged`'s
+    // condition is false for every key, so only `db["prod"]` is named.
+    let (code, output) = infra(dir, &["apply", "--auto-approve", "--var", "envs=[]"]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains(r#"db["prod"] cannot be destroyed"#), "{output}");
+    let (code, output) = infra(dir, &["destroy", "--auto-approve"]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains(r#"db["prod"] cannot be destroyed"#), "{output}");
+    assert!(!output.contains("tagged"), "{output}");
+    assert!(dir.join("out/prod.conf").exists() && dir.join("out/a.txt").exists());
+    assert_eq!(infra(dir, &["destroy", "--auto-approve", "--target", "tagged"]).0, 0);
+    assert!(!dir.join("out/a.txt").exists() && !dir.join("out/b.txt").exists());
+}

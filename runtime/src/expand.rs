@@ -60,6 +60,38 @@ pub fn expand_within(
     }
 }
 
+/// The variables of the repetition clause for an instance known only by its key: one
+/// in state that the clause no longer produces (its element is gone), to evaluate a
+/// setting such as `prevent_destroy = env == "prod"` for it. What the key tells is bound
+/// (the element of a list of strings, a map's key, a position); the rest is unknown, so
+/// a setting that needs it is unknown too.
+pub fn bindings_of_key(
+    scope: &ModuleScope<'_>,
+    repeat: Option<&Repeat>,
+    key: Option<&InstanceKey>,
+) -> Vec<(String, Value)> {
+    let Some(Repeat::For(clause)) = repeat else { return Vec::new() };
+    let unknown = || Value::unknown(infra_compiler::types::Type::Any);
+    let (mut position, mut element) = (unknown(), unknown());
+    if clause.key.is_none() {
+        let collection = scope.eval(&clause.collection).map(|c| c.kind);
+        match (collection, key) {
+            (Ok(Kind::Map(_)), Some(InstanceKey::Name(name))) => position = Value::string(name),
+            (Ok(Kind::List(_) | Kind::Set(_)), Some(InstanceKey::Name(name))) => element = Value::string(name),
+            (Ok(Kind::List(_) | Kind::Set(_)), Some(InstanceKey::Index(index))) => {
+                position = Value::number(*index as f64);
+            }
+            _ => {}
+        }
+    }
+    let mut bindings = Vec::new();
+    if let Some(key_var) = &clause.key_var {
+        bindings.push((key_var.name.to_string(), position));
+    }
+    bindings.push((clause.value_var.name.to_string(), element));
+    bindings
+}
+
 fn expand_for(
     scope: &ModuleScope<'_>,
     clause: &ForClause,

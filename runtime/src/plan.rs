@@ -626,8 +626,24 @@ pub fn destroy_selection(state: &State, selection: &Selection) -> Option<HashSet
 }
 
 /// What destroy will delete, as a plan to show before it runs: every managed instance
-/// in state, or those `--target` and `--exclude` select (see [`destroy_selection`]).
-pub fn destroy_plan(state: &State, providers: &[Arc<dyn ProviderFactory>], selection: &Selection) -> Plan {
+/// in state, or those `--target` and `--exclude` select (see [`destroy_selection`]). An
+/// instance whose `prevent_destroy` holds refuses the whole destroy (E0607), before
+/// anything is shown or deleted.
+pub fn destroy_plan(context: &PlanContext<'_>) -> Result<Plan, Vec<Diagnostic>> {
+    let plan = deletions(context.state, context.providers, &context.selection);
+    let engine = Engine::new(context, None, Cow::Borrowed(context.state));
+    engine.prepare_destroy();
+    let refused = engine.prevented(plan.instances.iter().map(|instance| &instance.address));
+    engine.release();
+    if refused.is_empty() {
+        Ok(plan)
+    } else {
+        Err(refused)
+    }
+}
+
+/// Every managed instance in state, or those the selection picks, as deletions.
+fn deletions(state: &State, providers: &[Arc<dyn ProviderFactory>], selection: &Selection) -> Plan {
     let selected = destroy_selection(state, selection);
     let instances = state
         .instances

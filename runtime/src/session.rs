@@ -257,11 +257,6 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// What destroy will delete (all, or what `selection` chooses), as a plan to show.
-    pub fn destroy_plan(&self, selection: &Selection) -> Plan {
-        plan::destroy_plan(&self.loaded.state, &self.providers, selection)
-    }
-
     /// Records the object `id` in the state as the instance `address`, through its
     /// provider's import, changing nothing else.
     pub fn import(&self, address: &Address, id: &str) -> Result<(), ImportError> {
@@ -387,7 +382,7 @@ impl<'s> Run<'s> {
     /// an address of the selection that matches nothing is an error.
     pub fn destroy_plan(&self) -> Result<Plan, Vec<Diagnostic>> {
         self.session.check_selection(&self.options.selection)?;
-        Ok(plan::destroy_plan(&self.session.loaded.state, &self.session.providers, &self.options.selection))
+        plan::destroy_plan(&self.context())
     }
 
     /// Executes `approved` (from [`Run::plan`], or from [`Run::destroy_plan`] with

@@ -345,13 +345,19 @@ pub(super) fn condition(
         }))
 }
 
-/// `prevent_destroy` of a declaration, evaluated without instance variables; when it
-/// cannot be evaluated the answer is yes (deleting is what cannot be undone). `strict`:
-/// the scope lacks the module's inputs, so only a plain `false` lets it go.
-pub(super) fn prevents_destroy(scope: &ModuleScope<'_>, body: &Body, strict: bool) -> Option<Span> {
+/// `prevent_destroy` of a declaration, evaluated with the instance's variables as far as
+/// `bindings` know them (see [`crate::expand::bindings_of_key`]); when it cannot be
+/// evaluated, or is unknown, the answer is yes (deleting is what cannot be undone).
+/// `strict`: the scope lacks the module's inputs, so only a plain `false` lets it go.
+pub(super) fn prevents_destroy(
+    scope: &ModuleScope<'_>,
+    body: &Body,
+    strict: bool,
+    bindings: Vec<(String, Value)>,
+) -> Option<Span> {
     let lifecycle = body.blocks().find(|b| b.name.name == "lifecycle")?;
     let attribute = lifecycle.body.attribute("prevent_destroy")?;
-    match scope.eval(&attribute.value) {
+    match scope.evaluator().eval(&attribute.value, &mut Locals::with(bindings)) {
         Ok(value) if value.as_bool() == Some(false) || (value.is_null() && !strict) => None,
         _ => Some(attribute.span),
     }

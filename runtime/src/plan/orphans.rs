@@ -20,6 +20,7 @@ use super::lifecycle::prevents_destroy;
 use super::PlannedInstance;
 use crate::address::Address;
 use crate::diff::diff;
+use crate::expand::bindings_of_key;
 use crate::module::ModuleScope;
 use crate::provider::{Attributes, Provider, ReadResult};
 use crate::state::{Instance, Mode, Status};
@@ -66,6 +67,14 @@ impl<'a> Engine<'_, 'a> {
     }
 
     async fn delete_all(&self, orphans: BTreeMap<Address, Instance>, replaced: &HashSet<Address>) {
+        // A protected instance refuses the whole deletion before anything is deleted, as
+        // a plan that would delete it fails (the first half of a replacement was refused
+        // when it was planned).
+        let refused = self.prevented(orphans.keys().filter(|address| !replaced.contains(*address)));
+        if !refused.is_empty() {
+            refused.into_iter().for_each(|error| self.error(error));
+            return;
+        }
         let entries: Vec<(&Address, &Instance)> = orphans.iter().collect();
         let count = entries.len();
         let DeletionOrder { mut waiting, unblocks } = DeletionOrder::of(&orphans);
@@ -174,10 +183,6 @@ impl<'a> Engine<'_, 'a> {
             let diff = diff(&schema, Some(&instance.attributes), None, false, false);
             let sensitive = super::steps::sensitive_attributes(&schema, &instance.attributes);
             self.push_deletion(&address, &instance.resource_type, diff, sensitive);
-            if let Some(span) = self.orphan_prevents_destroy(&address) {
-                self.error(prevented(&address, span));
-                return (index, false);
-            }
         }
         // The configuration that made the object deletes it: it must still exist.
         if let Err(error) = self.record_key(&instance.provider, provider_name) {
@@ -261,10 +266,16 @@ impl<'a> Engine<'_, 'a> {
         });
     }
 
+    /// E0607 for each of `addresses` whose `prevent_destroy` holds.
+    pub(super) fn prevented<'x>(&self, addresses: impl Iterator<Item = &'x Address>) -> Vec<Diagnostic> {
+        addresses.filter_map(|address| Some(prevented(address, self.orphan_prevents_destroy(address)?))).collect()
+    }
+
     /// The span of `prevent_destroy` on the declaration of `address` when it is set (or
     /// cannot be evaluated). The declaration is looked up through the module calls on
     /// the way; in a module instance that was walked its inputs are known, elsewhere
-    /// the setting is evaluated without them.
+    /// the setting is evaluated without them. The instance's own variables are what its
+    /// key tells ([`bindings_of_key`]).
     fn orphan_prevents_destroy(&self, address: &Address) -> Option<Span> {
         let (last, calls) = address.steps.split_last()?;
         let mut prefix = Address { steps: Vec::new() };
@@ -278,17 +289,21 @@ impl<'a> Engine<'_, 'a> {
         }
         let decl = module.decl(&last.name)?;
         let Item::Resource(resource) = module.item(decl.item) else { return None };
+        let check = |scope: &ModuleScope<'_>, strict: bool| {
+            let bindings = bindings_of_key(scope, resource.repeat.as_ref(), last.key.as_ref());
+            prevents_destroy(scope, &resource.body, strict, bindings)
+        };
         if walked {
             if let Some(frame) = self.walked.borrow().frames.get(&prefix).cloned() {
-                return prevents_destroy(&frame.scope, &resource.body, false);
+                return check(&frame.scope, false);
             }
             if prefix.steps.is_empty() {
-                return prevents_destroy(self.context.scope, &resource.body, false);
+                return check(self.context.scope, false);
             }
         }
         let root = self.context.scope;
         let scope = ModuleScope::new(module, BTreeMap::new(), root.functions, root.schemas, root.env);
-        prevents_destroy(&scope, &resource.body, true)
+        check(&scope, true)
     }
 }
 
