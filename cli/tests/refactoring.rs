@@ -128,6 +128,38 @@ fn moved_renames_without_destroying() {
     assert_eq!(code, 0, "{text}");
 }
 
+/// Bug: `moved web -> app` where `web` counted and `app` keys by name moved `web[0]` to
+/// `app[0]`, which the configuration does not declare; the plan did not show the move,
+/// and the apply created `app["x"]` (the same file) before deleting `app[0]`, so the
+/// file was lost while the state recorded it. Such a move is refused before anything is
+/// done; one statement per instance, to keys the configuration declares, moves them.
+#[test]
+fn moved_to_an_instance_the_configuration_does_not_declare_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(
+        dir,
+        "resource local.file web for i in range(2) {\n  path    = \"out/web-${i}.txt\"\n  content = \"web\"\n}\n",
+    );
+    ok(dir, &["apply", "--auto-approve"]);
+    let app = "let names = [\"x\", \"y\"]\nresource local.file app for n in names {\n  path    = \"out/web-${index(names, n)}.txt\"\n  content = \"web\"\n}\n";
+    for statement in ["moved web -> app", "moved web[0] -> app[\"x\"]\nmoved web[1] -> app[\"z\"]"] {
+        write_module(dir, &format!("{app}\n{statement}\n"));
+        let text = fails(dir, &["apply", "--auto-approve"]);
+        assert!(text.contains("E0611") && text.contains("which the configuration does not declare"), "{text}");
+        assert!(!text.contains("Creating") && !text.contains("Destroying"), "nothing is done:\n{text}");
+        assert_eq!(state_list(dir), ["web[0]", "web[1]"]);
+    }
+    write_module(dir, &format!("{app}\nmoved web[0] -> app[\"x\"]\nmoved web[1] -> app[\"y\"]\n"));
+    let applied = ok(dir, &["apply", "--auto-approve"]);
+    assert!(applied.contains("0 added, 0 changed, 0 destroyed"), "{applied}");
+    assert_eq!(state_list(dir), [r#"app["x"]"#, r#"app["y"]"#]);
+    assert_eq!(read(dir, "out/web-0.txt").as_deref(), Some("web"));
+    assert_eq!(read(dir, "out/web-1.txt").as_deref(), Some("web"));
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{text}");
+}
+
 #[test]
 fn moved_into_a_module_and_chains_refused() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -73,8 +73,9 @@ pub(super) struct Engine<'c, 'a> {
     pub warnings: RefCell<Vec<Diagnostic>>,
     /// `import` statements waiting for their instance: the id and the statement's span.
     pub imports: RefCell<HashMap<Address, (String, Span)>>,
-    /// Instances moved by `moved` statements, new address to old.
-    pub moved: RefCell<HashMap<Address, Address>>,
+    /// Instances moved by `moved` statements, new address to old, and the span of the
+    /// statement's destination.
+    pub moved: RefCell<HashMap<Address, (Address, Span)>>,
     /// Set when the journal cannot be written: no operation starts after that, since
     /// its outcome could not be recorded.
     pub journal_failed: Cell<bool>,

@@ -224,7 +224,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         // finds the object, which then stands as the prior one.
         let import = if stored.is_none() { self.imports.borrow_mut().remove(address) } else { None };
         let approved = self.approved(address);
-        let moved_from = self.moved.borrow().get(address).cloned();
+        let moved_from = self.moved.borrow().get(address).map(|(old, _)| old.clone());
         Start { stored, import, approved, settled: self.settled.contains(address), moved_from, retyped }
     }
 

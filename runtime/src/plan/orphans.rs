@@ -51,8 +51,45 @@ impl<'a> Engine<'_, 'a> {
                 .map(|(a, i)| (a.clone(), i.clone()))
                 .collect()
         };
+        if !destroy && self.moved_nowhere(&orphans) {
+            return;
+        }
         let deposed = self.deposed.borrow().clone();
         self.delete_all(orphans, &deposed).await;
+    }
+
+    /// Whether a `moved` statement moved an object to an instance the configuration
+    /// does not declare (each such move an error, E0611). It would be moved, then
+    /// deleted with the orphans, after the instances that replace it were created: with
+    /// a `for` that keys by name where the old one counted, the object a new instance
+    /// took over (the same file, the same name) would go with it. It is a mistake in the
+    /// statement, not a wish to delete, which leaving the `moved` out expresses.
+    fn moved_nowhere(&self, orphans: &BTreeMap<Address, Instance>) -> bool {
+        let moved = self.moved.borrow();
+        let errors: Vec<Diagnostic> = orphans
+            .keys()
+            .filter_map(|new| {
+                let (old, span) = moved.get(new)?;
+                let mut declaration = new.clone();
+                if let Some(last) = declaration.steps.last_mut() {
+                    last.key = None;
+                }
+                let error = Diagnostic::error(
+                    codes::INVALID_MOVE,
+                    format!("`{old}` would be moved to `{new}`, which the configuration does not declare"),
+                )
+                .with_label(*span, "not an instance of the configuration")
+                .with_help(format!(
+                    "move each instance to one the configuration declares, one statement each \
+                     (`moved {old} -> {declaration}[\"KEY\"]`), or remove the statement to destroy `{old}` and \
+                     create the new instances afresh"
+                ));
+                Some(error)
+            })
+            .collect();
+        let found = !errors.is_empty();
+        errors.into_iter().for_each(|error| self.error(error));
+        found
     }
 
     /// Deletes the objects at `addresses` (those in state), each after every one of them

@@ -125,7 +125,7 @@ impl<'a> Engine<'_, 'a> {
                 self.journal_now(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
                 self.journal_now(JournalEntry::complete(self.serial(), new.clone(), JournalAction::Import, instance));
             }
-            self.moved.borrow_mut().insert(new, old);
+            self.moved.borrow_mut().insert(new, (old, moved.to.span));
         }
         Ok(())
     }
