@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::codes;
 use clap::Args;
+use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::SourceMap;
 use infra_runtime::plan::{Event, Plan, Selection};
 use infra_runtime::saved_plan::{self, SavedPlan};
@@ -61,6 +62,9 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         Some(Ok(file)) => Some(file),
         Some(Err(diagnostic)) => return Report::failed(vec![diagnostic], SourceMap::new()),
     };
+    if let Some(diagnostic) = file.as_ref().and_then(|file| other_workspace(file, args.backend.workspace_name())) {
+        return Report::failed(vec![diagnostic], SourceMap::new());
+    }
     let module_dir = file.as_ref().map_or(args.module_dir.clone(), |f| f.module_dir.clone());
     let mut session = match crate::session::open(Opening {
         module_dir: &module_dir,
@@ -147,6 +151,16 @@ fn print_shown(shown: &Plan, out: Output, sources: &SourceMap, two_threads: bool
     crate::render_plan::print(shown, &[], out.stdout_color, two_threads);
     render::to_stdout(&crate::plan::retry_notes(shown));
     out.show(&shown.warnings, sources);
+}
+
+/// E0710 when `file` was saved in another workspace than `workspace`: its state is not
+/// the one the plan was made from (checked before that state is locked or read).
+fn other_workspace(file: &saved_plan::PlanFile, workspace: &str) -> Option<Diagnostic> {
+    let saved = file.workspace.as_deref().filter(|saved| *saved != workspace)?;
+    let message = format!("the saved plan was made in the workspace `{saved}`, and this apply uses `{workspace}`");
+    Some(Diagnostic::error(infra_runtime::codes::STALE_PLAN, message).with_help(format!(
+        "apply it in its workspace (`--workspace {saved}`, or INFRA_WORKSPACE={saved}), or plan again in `{workspace}`"
+    )))
 }
 
 /// The plan to show: what destroy deletes, or the plan made now (for a saved plan:

@@ -77,7 +77,8 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
         Err(diagnostics) => return Report::failed(diagnostics, session.sources().clone()).with_count(),
     };
     if let (Some(path), Some(digest)) = (&args.out, digest) {
-        if let Err(error) = session.save_plan(path, &plan, digest, run.options(), files) {
+        if let Err(error) = session.save_plan(path, &plan, digest, run.options(), files, args.backend.workspace_name())
+        {
             return Report::error(
                 crate::codes::COMMAND_FAILED,
                 &format!("cannot save the plan to `{}`: {error}", path.display()),

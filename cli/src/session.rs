@@ -57,6 +57,13 @@ pub struct BackendArgs {
     pub allow_empty_state: bool,
 }
 
+impl BackendArgs {
+    /// The workspace named (`--workspace`, `INFRA_WORKSPACE`), else `default`.
+    pub fn workspace_name(&self) -> &str {
+        self.workspace.as_deref().unwrap_or(DEFAULT_WORKSPACE)
+    }
+}
+
 /// Where a state is kept, and how it is encrypted.
 #[derive(Clone)]
 pub struct StateLocation {
@@ -276,7 +283,7 @@ pub fn location(
             return located(store);
         }
     }
-    let workspace = args.workspace.clone().unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
+    let workspace = args.workspace_name().to_string();
     infra_runtime::state::workspace::check_workspace_name(&workspace).map_err(state_error)?;
     located(Store::Local { module_dir: module_dir.to_path_buf(), workspace, allow_empty: args.allow_empty_state })
 }

@@ -503,6 +503,30 @@ fn a_saved_plan_applies_exactly_or_not_at_all() {
     assert!(text(&garbage).contains("is not a saved plan"), "{}", text(&garbage));
 }
 
+/// Bug: a saved plan did not record its workspace, so `infra plan --workspace staging
+/// --out FILE` then `infra apply FILE` applied it to the default workspace's state.
+#[test]
+fn a_saved_plan_is_applied_only_in_the_workspace_it_was_made_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource local.file f {\n  path    = \"out/f.txt\"\n  content = \"s\"\n}\n");
+    assert_exit(&infra(dir, &["workspace", "new", "staging"]), 0);
+    assert_exit(&infra(dir, &["plan", "--workspace", "staging", "--out", "staging.plan"]), 0);
+    let elsewhere = infra(dir, &["apply", "staging.plan"]);
+    assert_exit(&elsewhere, 1);
+    let shown = text(&elsewhere);
+    assert!(shown.contains("E0710") && shown.contains("made in the workspace `staging`"), "{shown}");
+    assert!(shown.contains("--workspace staging"), "{shown}");
+    assert_eq!(read(dir, "out/f.txt"), None, "nothing was applied");
+    let mut in_default = Command::new(env!("CARGO_BIN_EXE_infra"));
+    in_default.current_dir(dir).args(["apply", "staging.plan"]).env("INFRA_WORKSPACE", "staging");
+    assert_exit(&in_default.output().expect("infra runs"), 0);
+    assert_eq!(read(dir, "out/f.txt").as_deref(), Some("s"));
+    let listed = infra(dir, &["state", "list", "--workspace", "staging"]);
+    assert_eq!(text(&listed).trim(), "f");
+    assert_eq!(text(&infra(dir, &["state", "list"])).trim(), "", "the default workspace's state is untouched");
+}
+
 /// A long operation reports that it is still running every ten seconds.
 #[test]
 fn long_operations_report_progress_every_ten_seconds() {

@@ -37,6 +37,10 @@ pub struct PlanFile {
     format: String,
     /// The root module's directory, absolute.
     pub module_dir: PathBuf,
+    /// The workspace the plan was made in (absent from plans saved before it was
+    /// recorded): an apply in another one is refused before its state is touched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     plan: Option<SavedPlan>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +95,8 @@ pub struct Basis<'a> {
     pub files: BTreeMap<PathBuf, String>,
     /// See [`SavedPlan::plan_timestamp`].
     pub plan_timestamp: &'a str,
+    /// See [`PlanFile::workspace`].
+    pub workspace: &'a str,
 }
 
 /// The process's environment as `env()` reads it, remembering each variable read.
@@ -248,7 +254,8 @@ pub fn save(
     let sealed = envelope::seal_plan(encryption, &contents, FORMAT, &module_dir.to_string_lossy())
         .map_err(|e| std::io::Error::other(e.message))?;
     let plan = sealed.is_none().then_some(saved);
-    let file = PlanFile { format: FORMAT.to_string(), module_dir, plan, sealed, path: PathBuf::new() };
+    let workspace = Some(basis.workspace.to_string());
+    let file = PlanFile { format: FORMAT.to_string(), module_dir, workspace, plan, sealed, path: PathBuf::new() };
     let text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
     std::fs::write(path, text + "\n")
 }

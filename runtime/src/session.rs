@@ -320,6 +320,7 @@ impl<'a> Session<'a> {
         digest: String,
         options: &PlanOptions,
         files: BTreeMap<PathBuf, String>,
+        workspace: &str,
     ) -> std::io::Result<()> {
         let basis = Basis {
             digest,
@@ -328,6 +329,7 @@ impl<'a> Session<'a> {
             environment: &self.environment,
             files,
             plan_timestamp: &self.functions.timestamp,
+            workspace,
         };
         saved_plan::save(path, self.module_dir(), &self.loaded.state, self.backend.encryption(), basis, plan)
     }
