@@ -390,3 +390,62 @@ resource local.file tagged for k, v in { a = 1, b = 2 } {
     assert_eq!(infra(dir, &["destroy", "--auto-approve", "--target", "tagged"]).0, 0);
     assert!(!dir.join("out/a.txt").exists() && !dir.join("out/b.txt").exists());
 }
+
+/// Bug: a `local.file` replaced with `create_before_destroy` at the same path lost its
+/// file: the new one was written, then deleting the old one removed it, and the next
+/// plan blamed an outside change. A file that moves is still deleted at its old path.
+#[test]
+fn create_before_destroy_keeps_a_file_replaced_at_the_same_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+input rel: string = "1"
+input name: string = "cbd"
+resource local.file cbd {
+  path    = "out/${name}.txt"
+  content = "v${rel}"
+  lifecycle {
+    create_before_destroy = true
+    replace_when          = [rel]
+  }
+}
+"#;
+    module(dir, source);
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let (code, output) = infra(dir, &["apply", "--auto-approve", "--var", "rel=2"]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("1 added, 0 changed, 1 destroyed"), "{output}");
+    assert_eq!(std::fs::read_to_string(dir.join("out/cbd.txt")).ok().as_deref(), Some("v2"));
+    let (code, output) = infra(dir, &["plan", "--detailed-exitcode", "--var", "rel=2"]);
+    assert_eq!(code, 0, "{output}");
+    // Replaced with a new path, the old file goes.
+    let (code, output) = infra(dir, &["apply", "--auto-approve", "--var", "rel=3", "--var", "name=moved"]);
+    assert_eq!(code, 0, "{output}");
+    assert!(!dir.join("out/cbd.txt").exists());
+    assert_eq!(std::fs::read_to_string(dir.join("out/moved.txt")).ok().as_deref(), Some("v3"));
+}
+
+/// Bug: a `local.file` written over a file that was already there, without `mode`, made
+/// it `0644`: a file of secrets kept at `0600` became readable by everyone.
+#[test]
+fn a_file_infra_takes_over_keeps_its_mode_unless_one_is_configured() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("out")).expect("mkdir");
+    std::fs::write(dir.join("out/pre.txt"), "old").expect("write");
+    std::fs::set_permissions(dir.join("out/pre.txt"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    module(dir, "resource local.file pre {\n  path    = \"out/pre.txt\"\n  content = \"new\"\n}\n");
+    let (code, output) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{output}");
+    let mode = || std::fs::metadata(dir.join("out/pre.txt")).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(), 0o600, "{output}");
+    assert_eq!(std::fs::read_to_string(dir.join("out/pre.txt")).ok().as_deref(), Some("new"));
+    let (code, output) = infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{output}");
+    // A new file gets the default.
+    module(dir, "resource local.file fresh {\n  path    = \"out/fresh.txt\"\n  content = \"f\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let fresh = std::fs::metadata(dir.join("out/fresh.txt")).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(fresh, 0o644);
+}

@@ -224,6 +224,15 @@ pub trait Provider: Send + Sync {
     /// Deletes the object. Deleting one that is already gone is not an error.
     async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()>;
 
+    /// Deletes the old object of a replacement made with `create_before_destroy`, once
+    /// `replacement`, the new object, exists. The default deletes it; a kind whose
+    /// objects the configuration names (a file by its path) leaves alone what the
+    /// replacement took over, since deleting it would delete the new object.
+    async fn delete_replaced(&self, kind: &str, old: &Attributes, replacement: &Attributes) -> ProviderResult<()> {
+        let _ = replacement;
+        self.delete(kind, old).await
+    }
+
     /// Finds an existing object by the id a user gives to `import`.
     async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
         let _ = id;

@@ -182,6 +182,19 @@ impl Engine<'_, '_> {
         address: &Address,
         prior: &Attributes,
     ) -> Result<(), ProviderError> {
+        self.delete_deposed(operation, address, prior, None).await
+    }
+
+    /// [`Self::delete_object`]; `replacement`: the object that replaced this one (it is
+    /// the old object of a `create_before_destroy` replacement), for
+    /// [`crate::provider::Provider::delete_replaced`].
+    pub async fn delete_deposed(
+        &self,
+        operation: &Operation<'_>,
+        address: &Address,
+        prior: &Attributes,
+        replacement: Option<&Attributes>,
+    ) -> Result<(), ProviderError> {
         if self.cancelled() {
             return Err(Self::interrupted());
         }
@@ -195,7 +208,10 @@ impl Engine<'_, '_> {
         self.event(Event::Started { address: address.clone(), action: Action::Delete });
         let started = std::time::Instant::now();
         let result = {
-            let delete = || operation.provider.delete(operation.kind, prior);
+            let delete = || match replacement {
+                Some(replacement) => operation.provider.delete_replaced(operation.kind, prior, replacement),
+                None => operation.provider.delete(operation.kind, prior),
+            };
             // The state's attributes are unmarked here: the message is never repeated.
             let deleting = std::pin::pin!(self.retried(address, (Action::Delete, true), delete));
             self.ticking(address, Action::Delete, deleting).await

@@ -277,7 +277,14 @@ impl<'a> Engine<'_, 'a> {
             triggers: None,
             schema,
         };
-        let Err(error) = self.delete_object(&operation, address, &plain).await else { return true };
+        // The old object of a `create_before_destroy` replacement, with the new one in
+        // state at the instance's address.
+        let replacement = (super::undeposed(address) != *address)
+            .then(|| self.state.borrow().instances.get(&super::undeposed(address)).map(|i| i.attributes.clone()))
+            .flatten()
+            .map(|attributes| attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect::<Attributes>());
+        let deleting = self.delete_deposed(&operation, address, &plain, replacement.as_ref());
+        let Err(error) = deleting.await else { return true };
         let secret = instance.attributes.values().any(Value::contains_sensitive);
         self.error(not_deleted(address, secret, error));
         false

@@ -163,9 +163,17 @@ impl Provider for Local {
         let mut planned = with_every_attribute(config);
         if planned["mode"].is_null() {
             // Optional and computed: without a configured mode, a new file gets the default
-            // and an existing one keeps the mode it has, whoever set it.
-            let prior_mode = prior.map(|prior| attribute(prior, "mode")).filter(|mode| !mode.is_null());
-            planned.insert("mode", prior_mode.cloned().unwrap_or_else(|| Value::string(file::DEFAULT_MODE)));
+            // and an existing one keeps the mode it has, whoever set it: one Infra manages
+            // (its recorded mode), and one already on disk when Infra first writes it (a
+            // file of secrets kept at 0600 is not opened to everyone).
+            let prior_mode = prior.map(|prior| attribute(prior, "mode")).filter(|mode| !mode.is_null()).cloned();
+            let on_disk = || {
+                let path = planned["path"].as_str().filter(|path| !path.is_empty())?;
+                file::existing_mode(&file::resolve(&self.module_dir, path))
+                    .map(|mode| Value::string(file::format_mode(mode)))
+            };
+            let mode = prior_mode.or_else(on_disk).unwrap_or_else(|| Value::string(file::DEFAULT_MODE));
+            planned.insert("mode", mode);
         }
         let (size, id) = self.planned_size_and_id(prior, &planned);
         planned.insert("size", size);
@@ -198,6 +206,17 @@ impl Provider for Local {
         let path = path_of(current)?;
         let resolved = file::resolve(&self.module_dir, &path);
         blocking(move || file::remove(&resolved)).await?.map_err(|e| io_error("delete", &path, e))
+    }
+
+    /// A file replaced with `create_before_destroy` at the same path is the new file now:
+    /// deleting the old one would delete it. It is left; a file that moved is deleted.
+    async fn delete_replaced(&self, kind: &str, old: &Attributes, replacement: &Attributes) -> ProviderResult<()> {
+        check_kind(kind)?;
+        let old_path = file::resolve(&self.module_dir, &path_of(old)?);
+        if path_of(replacement).is_ok_and(|new| file::resolve(&self.module_dir, &new) == old_path) {
+            return Ok(());
+        }
+        self.delete(kind, old).await
     }
 
     /// The id to import by is the file's path (relative to the root module's directory, or the provider's `root`), since

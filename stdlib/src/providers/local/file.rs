@@ -60,6 +60,11 @@ pub(super) fn read(path: &Path) -> io::Result<Option<OnDisk>> {
     Ok(Some(OnDisk { bytes, mode: permission_bits(&metadata) }))
 }
 
+/// The permission bits of the regular file at `path`, if there is one.
+pub(super) fn existing_mode(path: &Path) -> Option<u32> {
+    fs::metadata(path).ok().filter(fs::Metadata::is_file).map(|metadata| permission_bits(&metadata))
+}
+
 /// Writes `bytes` to `path` with `mode`, creating the parent directories. The content
 /// goes to a temporary file beside `path` that is then renamed over it, so a reader (or a
 /// crash) never sees half a file. A symbolic link at `path` is replaced, not followed.
