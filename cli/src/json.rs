@@ -104,6 +104,13 @@ fn location(span: Span, sources: &SourceMap) -> Location {
     }
 }
 
+/// A known, unmarked value as JSON for `plan --json` and `output --json`: as the state
+/// stores it (sets as arrays); a number JSON has no form for (an infinity) is the
+/// language's text of it.
+pub fn value(value: &infra_runtime::Value) -> serde_json::Value {
+    infra_runtime::state::value_to_json(value).unwrap_or_else(|| serde_json::Value::String(value.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

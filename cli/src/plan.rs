@@ -126,7 +126,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
                     let side = |v: &Option<Value>| match v {
                         Some(v) if sensitive || v.contains_sensitive() => serde_json::json!({ "sensitive": true }),
                         Some(v) if !v.is_wholly_known() => serde_json::json!({ "unknown": true }),
-                        Some(v) => serde_json::json!({ "value": v.to_string() }),
+                        Some(v) => serde_json::json!({ "value": crate::json::value(v) }),
                         None => serde_json::Value::Null,
                     };
                     let entry = serde_json::json!({

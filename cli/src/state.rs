@@ -457,9 +457,10 @@ pub fn run_output(args: &OutputArgs) -> Report {
     Report::ok()
 }
 
-/// An output as JSON: its value in the language's syntax, or null when sensitive.
+/// An output as JSON: its value as JSON (a number JSON cannot hold, in the language's
+/// syntax), or null when sensitive.
 fn output_json(value: &infra_runtime::Value) -> serde_json::Value {
     let sensitive = value.contains_sensitive();
-    let shown = if sensitive { serde_json::Value::Null } else { serde_json::Value::String(value.to_string()) };
+    let shown = if sensitive { serde_json::Value::Null } else { crate::json::value(value) };
     serde_json::json!({ "value": shown, "sensitive": sensitive })
 }

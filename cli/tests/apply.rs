@@ -742,7 +742,8 @@ fn a_module_gives_hostname_back_under_the_name_it_takes_it() {
         "input hostname: string = \"web1\"\n\
          module server \"./server\" { hostname = hostname }\n\
          output hostname = server.hostname\n\
-         output motd = server.motd\n",
+         output motd = server.motd\n\
+         output ports = { web = [80, 443], weight = 0.5, on = true }\n",
     );
     std::fs::create_dir_all(dir.join("server")).expect("mkdir");
     std::fs::write(
@@ -761,8 +762,10 @@ fn a_module_gives_hostname_back_under_the_name_it_takes_it() {
     assert_eq!(text(&saved).trim(), "\"web1.example.test\"");
     let json = infra(dir, &["output", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
-    assert_eq!(json["hostname"]["value"], "\"web1.example.test\"");
-    assert_eq!(json["motd"]["value"], "\"out/web1.txt\"");
+    assert_eq!(json["hostname"]["value"], "web1.example.test");
+    assert_eq!(json["motd"]["value"], "out/web1.txt");
+    // Values are JSON, for `jq`: not strings of the language's syntax.
+    assert_eq!(json["ports"]["value"], serde_json::json!({ "web": [80, 443], "weight": 0.5, "on": true }));
     let plan = infra(dir, &["plan"]);
     assert!(text(&plan).contains("No changes."), "{}", text(&plan));
     // A new input value reaches the module's input, not its output of the same name.

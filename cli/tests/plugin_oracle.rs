@@ -208,7 +208,7 @@ fn infra_plan(plan: &Json) -> Plan {
                     let after = &attribute["after"];
                     let planned = match (after.get("unknown"), after.get("value")) {
                         (Some(Json::Bool(true)), _) => Planned::Unknown,
-                        (_, Some(Json::String(value))) if value != "null" => Planned::Known(value.clone()),
+                        (_, Some(value)) if !value.is_null() => Planned::Known(rendered(value)),
                         _ => return None,
                     };
                     Some((name.clone(), planned))

@@ -48,12 +48,12 @@ fn one(address: &str, action: &str) -> Vec<(String, String)> {
     vec![(address.to_string(), action.to_string())]
 }
 
-/// The planned value (as Infra prints it) of `attribute` of the change at `address`.
+/// The planned value (as JSON text) of `attribute` of the change at `address`.
 fn planned(plan: &Json, address: &str, attribute: &str) -> String {
     let changes = plan["changes"].as_array().cloned().unwrap_or_default();
     let change = changes.iter().find(|c| c["address"] == address).unwrap_or_else(|| panic!("{address} in {plan:#}"));
     let after = &change["attributes"][attribute]["after"];
-    after["value"].as_str().map(str::to_string).unwrap_or_else(|| after.to_string())
+    after.get("value").map_or_else(|| after.to_string(), Json::to_string)
 }
 
 /// Nothing to do: `plan --detailed-exitcode` exits 0.

@@ -404,6 +404,13 @@ pub fn value_from_json(json: &Json) -> Value {
     }
 }
 
+/// A known value as JSON, as the state stores it (sets as arrays, whole numbers as
+/// integers), its sensitive parts included: callers that show it redact them first.
+/// `None` for a value with an unknown part, or a number JSON has no form for.
+pub fn value_to_json(value: &Value) -> Option<Json> {
+    serde_json::to_value(StoredValue(value)).ok()
+}
+
 /// A value as JSON, and whether anything in it is sensitive; `name` names it in errors.
 pub(crate) fn output_to_json(name: &str, value: &Value) -> Result<(Json, bool), StateError> {
     let mut sensitive = Vec::new();
