@@ -449,3 +449,30 @@ fn a_file_infra_takes_over_keeps_its_mode_unless_one_is_configured() {
     let fresh = std::fs::metadata(dir.join("out/fresh.txt")).expect("stat").permissions().mode() & 0o777;
     assert_eq!(fresh, 0o644);
 }
+
+/// Bug: once any declaration failed, no top-level `check` ran, so a failed apply did not
+/// say which promises the rest of the configuration broke. A check of what succeeded
+/// still runs; one that needs what failed is left out, not reported as broken.
+#[test]
+fn checks_of_what_succeeded_run_after_a_failure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(
+        dir,
+        r#"
+resource null.resource a {
+  input = "x"
+}
+resource exec.command fail {
+  create = "exit 1"
+}
+check length(a.id) > 100, "the id of a is too short"
+check fail.id != "", "never evaluated: fail has no id"
+"#,
+    );
+    let (code, output) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("the id of a is too short"), "{output}");
+    assert_eq!(output.matches("check failed").count(), 1, "only the check of `a`:\n{output}");
+    assert!(output.contains("the `create` command failed"), "{output}");
+}

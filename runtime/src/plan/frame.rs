@@ -98,17 +98,49 @@ impl<'a> Frame<'a> {
 
     /// The top-level `check`s of a module instance: an unknown condition is checked
     /// again after apply; a false one is an error.
-    pub fn checks(&self) -> Result<(), Vec<Diagnostic>> {
+    pub fn checks(&self, failed: &[bool]) -> Result<(), Vec<Diagnostic>> {
         let place = display_frame(&self.prefix);
         let errors: Vec<Diagnostic> = self
             .module()
             .items()
+            .filter(|(id, _)| !self.check_reaches_failed(*id, failed))
             .filter_map(|(_, item)| match item {
                 Item::Check(check) => lifecycle::condition(&self.scope, check, &Locals::new(), &place).err(),
                 _ => None,
             })
             .collect();
         errors.is_empty().then_some(()).ok_or(errors)
+    }
+}
+
+impl Frame<'_> {
+    /// Whether the top-level check `item` depends, through lets and outputs, on a
+    /// declaration that failed or was skipped (`failed`, by graph node): its values are
+    /// missing, so the check cannot be evaluated. Checks of what succeeded still run.
+    fn check_reaches_failed(&self, item: infra_compiler::resolve::ItemId, failed: &[bool]) -> bool {
+        use infra_compiler::graph::NodeKind;
+        if !failed.contains(&true) {
+            return false;
+        }
+        let graph = &self.graph.graph;
+        let Some(start) = graph.node_indices().find(|&i| graph[i].kind == NodeKind::Check && graph[i].item == item)
+        else {
+            return false;
+        };
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut stack: Vec<petgraph::graph::NodeIndex> = graph.neighbors(start).collect();
+        while let Some(next) = stack.pop() {
+            if !seen.insert(next) {
+                continue;
+            }
+            if failed.get(next.index()).copied().unwrap_or(false) {
+                return true;
+            }
+            if !matches!(graph[next].kind, NodeKind::Resource | NodeKind::Data | NodeKind::Module) {
+                stack.extend(graph.neighbors(next));
+            }
+        }
+        false
     }
 }
 

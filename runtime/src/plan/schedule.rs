@@ -162,11 +162,11 @@ impl<'c, 'a> Engine<'c, 'a> {
                     self.event(Event::Skipped { address });
                 }
             }
-            if !schedule.all_ok {
-                return false;
-            }
-            let checked = frame.checks();
-            checked.map_err(|errors| errors.into_iter().for_each(|e| self.error(e))).is_ok()
+            // The checks that depend only on what succeeded still run (a failed apply
+            // still says which promises the rest breaks).
+            let checked = frame.checks(&schedule.failed);
+            let checked = checked.map_err(|errors| errors.into_iter().for_each(|e| self.error(e))).is_ok();
+            schedule.all_ok && checked
         }
         .boxed_local()
     }
