@@ -115,9 +115,12 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
     let settings = Execution { parallelism: usize::from(args.parallelism), destroy, no_changes };
     let terminal = std::io::stdout().is_terminal();
     let sources = session.sources();
+    // Operations an earlier run began and never confirmed are named, as `plan` names them.
+    let pending = crate::plan::pending_notes(session.state());
+    let shown_with = (&shown, pending.as_slice());
     // A terminal shows the plan first, then the overall line counting from zero.
     let report = if asks || terminal {
-        print_shown(&shown, out, sources, true);
+        print_shown(shown_with, out, sources, true);
         if asks {
             if let Err(report) = approved(args.auto_approve, destroy) {
                 return report;
@@ -132,7 +135,7 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
         std::thread::scope(|scope| {
             // One thread: the engine has the other core.
             let printing = scope.spawn(|| {
-                print_shown(&shown, out, sources, false);
+                print_shown(shown_with, out, sources, false);
                 display.release();
             });
             execute(&session, run, &shown, &settings, out, (&display, Some(printing)))
@@ -147,8 +150,8 @@ pub fn run(args: &ApplyArgs, out: Output, destroy: bool) -> Report {
 
 /// The plan as text, with the notes and warnings that go with it; rendered on
 /// `two_threads` when nothing else runs meanwhile.
-fn print_shown(shown: &Plan, out: Output, sources: &SourceMap, two_threads: bool) {
-    crate::render_plan::print(shown, &[], out.stdout_color, two_threads);
+fn print_shown((shown, pending): (&Plan, &[String]), out: Output, sources: &SourceMap, two_threads: bool) {
+    crate::render_plan::print(shown, pending, out.stdout_color, two_threads);
     render::to_stdout(&crate::plan::retry_notes(shown));
     out.show(&shown.warnings, sources);
 }

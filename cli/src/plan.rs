@@ -184,7 +184,7 @@ fn action_name(action: Action) -> &'static str {
 /// What the plan says of the instances whose last operation was not confirmed: one
 /// line each, or, for more than a few unconfirmed operations (a run stopped while many
 /// were ready), one line for them all.
-fn pending_notes(state: &infra_runtime::state::State) -> Vec<String> {
+pub(crate) fn pending_notes(state: &infra_runtime::state::State) -> Vec<String> {
     use infra_runtime::state::Status;
     let (partly, unconfirmed): (Vec<_>, Vec<_>) =
         state.pending().partition(|(_, instance)| instance.status == Status::PartlyCreated);

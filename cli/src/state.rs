@@ -183,11 +183,12 @@ fn edit_error(error: EditError, source: Option<&Address>) -> Report {
     }
 }
 
-fn would_have(dry_run: bool) -> &'static str {
+/// What a state command did, or with `--dry-run` would do: "Moved" or "Would move".
+fn done(dry_run: bool, past: &'static str, present: &'static str) -> String {
     if dry_run {
-        "Would have "
+        format!("Would {present}")
     } else {
-        ""
+        past.to_string()
     }
 }
 
@@ -264,7 +265,7 @@ fn mv(source: &str, destination: &str, dry_run: bool, place: &Where) -> Result<(
     let mut edit = locked(place, "infra state mv")?;
     let moves = edit.move_instances(&source, &destination, dry_run).map_err(|e| edit_error(e, Some(&source)))?;
     for (from, to) in &moves {
-        render::to_stdout(&format!("{}Moved {from} to {to}\n", would_have(dry_run)));
+        render::to_stdout(&format!("{} {from} to {to}\n", done(dry_run, "Moved", "move")));
     }
     Ok(())
 }
@@ -274,7 +275,7 @@ fn rm(addresses: &[String], dry_run: bool, place: &Where) -> Result<(), Report> 
     let mut edit = locked(place, "infra state rm")?;
     let removed = edit.remove(&parsed, dry_run).map_err(|e| edit_error(e, None))?;
     for address in &removed {
-        render::to_stdout(&format!("{}Removed {address}\n", would_have(dry_run)));
+        render::to_stdout(&format!("{} {address}\n", done(dry_run, "Removed", "remove")));
     }
     if !dry_run {
         render::to_stdout("The objects were not deleted; Infra no longer manages them.\n");
@@ -295,14 +296,14 @@ fn push(file: Option<&Path>, force: bool, place: &Where) -> Result<(), Report> {
         Some(path) => std::fs::read(path).map(|b| bytes = b),
         None => std::io::stdin().read_to_end(&mut bytes).map(|_| ()),
     };
+    let named = file.map_or_else(|| "stdin".to_string(), |path| path.display().to_string());
     if let Err(error) = read {
         return Err(Report::error(
             codes::COMMAND_FAILED,
-            &format!("cannot read the state to push: {error}"),
-            "check the file",
+            &format!("cannot read the state to push from `{named}`: {error}"),
+            "give the path of a state document (`infra state pull > FILE` writes one), or pipe it to stdin",
         ));
     }
-    let named = file.map_or_else(|| "stdin".to_string(), |path| path.display().to_string());
     let pushed = parse_snapshot(&bytes, &named).map_err(|error| {
         Report::error(
             codes::INVALID_STATE_DOCUMENT,

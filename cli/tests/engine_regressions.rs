@@ -476,3 +476,23 @@ check fail.id != "", "never evaluated: fail has no id"
     assert_eq!(output.matches("check failed").count(), 1, "only the check of `a`:\n{output}");
     assert!(output.contains("the `create` command failed"), "{output}");
 }
+
+/// Bug: `destroy` (and `apply`) showed their plan without the notes `plan` gives for
+/// operations an earlier run began and never confirmed.
+#[test]
+fn destroy_names_operations_that_were_never_confirmed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource local.file c {\n  path    = \"out/c.txt\"\n  content = \"c\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("infra.state.json")).expect("state")).expect("json");
+    let serial = state["serial"].as_u64().expect("serial");
+    // As a run killed while deleting `c` leaves it.
+    let begin = format!(r#"{{"op":"begin","action":"delete","address":"c","serial":{serial}}}"#);
+    std::fs::write(dir.join("infra.state.journal"), begin + "\n").expect("journal");
+    let (code, output) = infra(dir, &["destroy", "--auto-approve"]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("a delete of c began but was never confirmed"), "{output}");
+    assert!(!dir.join("out/c.txt").exists());
+}

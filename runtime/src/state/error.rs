@@ -109,9 +109,11 @@ impl StateError {
     /// Refusing to delete workspace `name` that still holds `count` instances, in
     /// either backend.
     pub fn workspace_not_empty(name: &str, count: usize) -> StateError {
-        StateError::new(StateErrorKind::Workspace, format!("workspace `{name}` holds {count} instances")).with_help(
-            format!("destroy them first (`infra destroy --workspace {name}`), or pass --force to forget them"),
+        StateError::new(
+            StateErrorKind::Workspace,
+            format!("workspace `{name}` holds {count} instance{}", if count == 1 { "" } else { "s" }),
         )
+        .with_help(format!("destroy them first (`infra destroy --workspace {name}`), or pass --force to forget them"))
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> StateError {
@@ -151,7 +153,18 @@ impl std::error::Error for StateError {}
 
 /// An I/O failure on `path` while doing `what` ("read", "write", "rename ... to ...").
 pub(crate) fn io_error(kind: StateErrorKind, what: &str, path: &Path, error: &io::Error) -> StateError {
-    StateError::new(kind, format!("cannot {what} `{}`: {error}", path.display())).at(path)
+    let help = match error.kind() {
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+            "run as a user who may write to the directory that holds the state, or give it such a directory \
+             (its owner and permissions decide)"
+        }
+        io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory => {
+            "a directory is where a file of the state should be (or the other way round): move it away"
+        }
+        io::ErrorKind::StorageFull => "free some space on the disk that holds the state, then run the command again",
+        _ => "check the path, its permissions and the free space, then run the command again",
+    };
+    StateError::new(kind, format!("cannot {what} `{}`: {error}", path.display())).at(path).with_help(help)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
