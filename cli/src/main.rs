@@ -94,6 +94,41 @@ enum Command {
     Lsp(lsp::LspArgs),
 }
 
+/// A long option written with one dash, as Terraform spells them (`-auto-approve`,
+/// `-var`, `-out=FILE`): refused with the spelling Infra takes. Left to the argument
+/// parser, `-out=p.plan` would be `-o` with the value `ut=p.plan`.
+fn single_dash_long_option(args: impl Iterator<Item = std::ffi::OsString>) -> Option<Report> {
+    use clap::CommandFactory;
+    fn long_names(command: &clap::Command, names: &mut std::collections::BTreeSet<String>) {
+        names.extend(command.get_arguments().filter_map(|a| a.get_long()).map(str::to_string));
+        command.get_subcommands().for_each(|sub| long_names(sub, names));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for arg in args {
+        let Some(arg) = arg.to_str() else { continue };
+        if arg == "--" {
+            return None;
+        }
+        let Some(rest) = arg.strip_prefix('-').filter(|rest| !rest.starts_with('-')) else { continue };
+        let name = rest.split('=').next().unwrap_or(rest);
+        if name.len() < 2 {
+            continue;
+        }
+        if names.is_empty() {
+            long_names(&Cli::command(), &mut names);
+        }
+        if names.contains(name) {
+            let written = rest.replacen(name, "", 1);
+            return Some(Report::error(
+                codes::COMMAND_FAILED,
+                &format!("`{arg}` is not an option: Infra's long options take two dashes"),
+                &format!("write `--{name}{written}`"),
+            ));
+        }
+    }
+    None
+}
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -104,6 +139,11 @@ fn main() -> ExitCode {
     // memory it never used (bench/RESULTS.md). Failing to turn them off changes nothing.
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
+    if let Some(report) = single_dash_long_option(std::env::args_os().skip(1)) {
+        // The command line itself is wrong: the argument parser's exit code.
+        let _ = Output::new(ColorChoice::Auto).finish(report);
+        return ExitCode::from(2);
+    }
     let cli = Cli::parse();
     let out = Output::new(cli.color);
     if let Some(dir) = &cli.chdir {

@@ -639,3 +639,23 @@ fn plan_reports_keys_unknown_until_apply() {
     let text = stderr(&output);
     assert!(text.contains("error[E0608]") && text.contains("--target tag"), "{text}");
 }
+
+/// Terraform spells long options with one dash; given here, `-out=p.plan` was read as
+/// `-o` with the value `ut=p.plan`, and `-auto-approve` was an unknown `-a`. Each is
+/// refused, naming the spelling Infra takes, before anything runs.
+#[test]
+fn terraform_style_single_dash_options_are_refused_with_the_right_spelling() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.infra"), "resource null.resource a {}\n").expect("write");
+    for (args, hint) in [
+        (&["plan", "-out=p.plan"][..], "write `--out=p.plan`"),
+        (&["apply", "-auto-approve"][..], "write `--auto-approve`"),
+        (&["plan", "-var", "x=1"][..], "write `--var`"),
+    ] {
+        let output = infra(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let shown = String::from_utf8_lossy(&output.stderr);
+        assert!(shown.contains("E0803") && shown.contains(hint), "{args:?}: {shown}");
+    }
+    assert!(!dir.path().join("ut=p.plan").exists() && !dir.path().join("infra.state.json").exists());
+}
