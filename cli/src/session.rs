@@ -420,6 +420,16 @@ pub struct Opening<'a> {
     pub refusal: &'a str,
 }
 
+/// The providers of the module in `module_dir`: the built-in ones and the plugins
+/// `infra init` cached, a plugin hiding a built-in provider of its name.
+pub fn providers(module_dir: &Path) -> Vec<Arc<dyn ProviderFactory>> {
+    let plugins = PluginFactory::cached(module_dir);
+    let mut providers = infra_stdlib::providers::factories();
+    providers.retain(|factory| plugins.iter().all(|plugin| plugin.name() != factory.name()));
+    providers.extend(plugins.into_iter().map(|plugin| Arc::new(plugin) as Arc<dyn ProviderFactory>));
+    providers
+}
+
 /// The session of the module in `module_dir` with the built-in functions and providers,
 /// its state locked and loaded; or the report of why not.
 pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
@@ -431,10 +441,7 @@ pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
     // Their functions too, over the built-in library: `workato::asset_id(...)`.
     let functions: &'static PluginFunctions<'static> =
         Box::leak(Box::new(PluginFunctions::cached(stdlib, opening.module_dir)));
-    let plugins = PluginFactory::cached(opening.module_dir);
-    let mut providers = infra_stdlib::providers::factories();
-    providers.retain(|factory| plugins.iter().all(|plugin| plugin.name() != factory.name()));
-    providers.extend(plugins.into_iter().map(|plugin| Arc::new(plugin) as Arc<dyn ProviderFactory>));
+    let providers = providers(opening.module_dir);
     let options = SessionOptions {
         module_dir: opening.module_dir.to_path_buf(),
         functions,

@@ -311,6 +311,14 @@ fn push(file: Option<&Path>, force: bool, place: &Where) -> Result<(), Report> {
             "push what `infra state pull` printed; nothing was changed",
         )
     })?;
+    // What every later load would refuse (a type no provider offers, a value not of its
+    // attribute's type) is refused now, before the state it would replace is touched.
+    let providers = crate::session::providers(&place.module_dir);
+    let invalid = infra_runtime::session::state_check::check(&pushed, &providers, &named);
+    if !invalid.is_empty() {
+        return Err(Report::failed(invalid, infra_compiler::SourceMap::new())
+            .with_summary(false, "the document was not pushed; nothing was changed"));
+    }
     let mut edit = locked(place, "infra state push")?;
     let serial = edit.replace(pushed, force).map_err(|e| Report::state_error(&e))?;
     render::to_stdout(&format!("Pushed the state to {} (serial {serial}).\n", edit.location()));

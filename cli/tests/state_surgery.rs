@@ -135,6 +135,24 @@ fn pull_then_push_round_trips_and_a_foreign_lineage_is_refused() {
     let garbage = push(dir, b"{ not a state", &[]);
     assert_exit(&garbage, 1);
     assert!(text(&garbage).contains("E0807"), "{}", text(&garbage));
+
+    // A document every later load would refuse is refused now, even with --force: a type
+    // no provider offers, a value not of its attribute's type.
+    let current = infra(dir, &["state", "pull"]).stdout;
+    let text_of = String::from_utf8(current.clone()).expect("utf-8");
+    for broken in
+        [text_of.replace("\"local.file\"", "\"local.nosuch\""), text_of.replace("\"size\":", "\"size\":\"big\",\"x\":")]
+    {
+        assert_ne!(broken, text_of);
+        let refused = push(dir, broken.as_bytes(), &["--force"]);
+        assert_exit(&refused, 1);
+        assert!(
+            text(&refused).contains("E0700") && text(&refused).contains("nothing was changed"),
+            "{}",
+            text(&refused)
+        );
+    }
+    assert_eq!(infra(dir, &["state", "pull"]).stdout, current, "a refused push changed the state");
 }
 
 #[test]
