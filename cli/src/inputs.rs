@@ -82,6 +82,20 @@ pub fn resolve(
         value: GivenText::Text(value.clone()),
         origin: Origin::Flag,
     }));
+    // `INFRA_VAR_NAME` that is not UTF-8 cannot be read as text: an error, not an input
+    // silently left to its default.
+    for (key, _) in std::env::vars_os().filter(|(_, value)| value.to_str().is_none()) {
+        let Some(name) = key.to_str().and_then(|key| key.strip_prefix("INFRA_VAR_")) else { continue };
+        if module.decl(name).is_some_and(|decl| decl.kind == infra_compiler::resolve::DeclKind::Input) {
+            diagnostics.push(
+                Diagnostic::error(
+                    codes::READ_FAILED,
+                    format!("the environment variable `INFRA_VAR_{name}` is not UTF-8"),
+                )
+                .with_help(format!("set it to UTF-8 text, or unset it and give `--var {name}=VALUE`")),
+            );
+        }
+    }
     let redacted = |diagnostics: Vec<Diagnostic>| diagnostics.into_iter().map(|d| secrets.redact(d)).collect();
     if !diagnostics.is_empty() {
         return Err(redacted(diagnostics));

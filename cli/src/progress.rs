@@ -38,7 +38,12 @@ pub fn line(event: &Event) -> String {
             format!("{}: {} after {}{id}\n", label(address), verb(*action, true), duration(*seconds))
         }
         Event::Failed { address, action } => format!("{}: {} failed\n", label(address), verb(*action, false)),
-        Event::Skipped { address } => format!("{address}: skipped, because something it depends on failed\n"),
+        Event::Skipped { address, interrupted: false } => {
+            format!("{address}: skipped, because something it depends on failed\n")
+        }
+        Event::Skipped { address, interrupted: true } => {
+            format!("{address}: skipped, because the run was interrupted\n")
+        }
         Event::Retrying { address, action, message } => format!(
             "{}: {} failed with a transient error, trying once more in {}: {message}\n",
             label(address),
@@ -118,7 +123,7 @@ impl Tally {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.failed += 1;
             }
-            Event::Skipped { address } => self.skipped += self.planned_within(address),
+            Event::Skipped { address, .. } => self.skipped += self.planned_within(address),
             Event::Still { .. } | Event::Retrying { .. } => {}
         }
         // An operation the plan did not count (an object left deposed by an earlier
@@ -278,7 +283,8 @@ mod tests {
             Event::Finished { address: web.clone(), action: Action::Create, id: Some("i-1".into()), seconds: 0.3 },
             Event::Finished { address: web.clone(), action: Action::Delete, id: None, seconds: 65.2 },
             Event::Failed { address: web.clone(), action: Action::Update },
-            Event::Skipped { address: "db".into() },
+            Event::Skipped { address: "db".into(), interrupted: false },
+            Event::Skipped { address: "cache".into(), interrupted: true },
         ];
         let text: String = events.iter().map(line).collect();
         assert_eq!(
@@ -289,7 +295,8 @@ mod tests {
              web[0]: Creation complete after 0.3s [id=i-1]\n\
              web[0]: Destruction complete after 1m05s\n\
              web[0]: Modifying failed\n\
-             db: skipped, because something it depends on failed\n"
+             db: skipped, because something it depends on failed\n\
+             cache: skipped, because the run was interrupted\n"
         );
     }
 
@@ -326,7 +333,7 @@ mod tests {
         assert_eq!(tally.status(), "0/5 done, 2 in flight, 0 failed");
         tally.record(&Event::Finished { address: address("a"), action: Action::Create, id: None, seconds: 0.1 });
         tally.record(&Event::Failed { address: address("b"), action: Action::Delete });
-        tally.record(&Event::Skipped { address: "app".into() });
+        tally.record(&Event::Skipped { address: "app".into(), interrupted: false });
         assert_eq!(tally.status(), "1/5 done, 0 in flight, 1 failed, 2 skipped");
     }
 

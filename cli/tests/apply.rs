@@ -404,6 +404,9 @@ resource local.file done for i in range(6) {
     assert_exit(&output, 130);
     let all = text(&output);
     assert!(all.contains("Interrupted") && all.contains("run again to finish"), "{all}");
+    // `done` waits for every `step`, so it is not started: the interruption says why.
+    assert!(all.contains("done: skipped, because the run was interrupted"), "{all}");
+    assert!(!all.contains("because something it depends on failed"), "nothing failed:\n{all}");
 
     let loaded = LocalBackend::new(dir.to_path_buf()).load().expect("state saved");
     assert!(loaded.replayed == 0, "the snapshot was written and the journal folded into it");

@@ -659,3 +659,22 @@ fn terraform_style_single_dash_options_are_refused_with_the_right_spelling() {
     }
     assert!(!dir.path().join("ut=p.plan").exists() && !dir.path().join("infra.state.json").exists());
 }
+
+/// An `INFRA_VAR_NAME` that is not UTF-8 was silently ignored, planning with the
+/// input's default; it is an error naming the variable.
+#[test]
+fn an_input_from_the_environment_that_is_not_utf8_is_an_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.infra"), "input s: string = \"x\"\noutput o = s\n").expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_infra"))
+        .current_dir(dir.path())
+        .args(["plan"])
+        .env("NO_COLOR", "1")
+        .env("INFRA_VAR_s", std::ffi::OsStr::from_bytes(b"a\xffb"))
+        .output()
+        .expect("infra runs");
+    assert_eq!(output.status.code(), Some(1));
+    let shown = String::from_utf8_lossy(&output.stderr);
+    assert!(shown.contains("`INFRA_VAR_s` is not UTF-8") && shown.contains("help:"), "{shown}");
+}

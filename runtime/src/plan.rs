@@ -336,9 +336,11 @@ pub enum Event {
         address: Address,
         action: Action,
     },
-    /// Not attempted because something it depends on failed.
+    /// Not attempted because something it depends on failed, or (`interrupted`) because
+    /// the run was interrupted first.
     Skipped {
         address: String,
+        interrupted: bool,
     },
     /// Failed with a transient error (`message`); tried once more after `RETRY_DELAY`.
     Retrying {

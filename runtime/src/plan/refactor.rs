@@ -151,7 +151,8 @@ impl<'a> Engine<'_, 'a> {
         )
         .with_label(moved.from.span, "not in state, nor in the configuration")
         .with_help(
-            "check the spelling against `infra state list`; remove the statement if the move was made in another state",
+            "check the spelling against `infra state list`; remove the statement if the move was made in another \
+             state, or if what it moved was removed from this one (`infra state rm`)",
         ))
     }
 

@@ -159,7 +159,9 @@ impl<'c, 'a> Engine<'c, 'a> {
                 let Some((index, ok)) = running.next().await else { break };
                 for skipped in schedule.finished(index, ok, || self.cancelled()) {
                     let address = frame.address(schedule.name(skipped), None).to_string();
-                    self.event(Event::Skipped { address });
+                    // Once interrupted nothing more starts, whatever failed before (an
+                    // operation the interruption stopped fails too).
+                    self.event(Event::Skipped { address, interrupted: self.cancelled() });
                 }
             }
             // The checks that depend only on what succeeded still run (a failed apply
