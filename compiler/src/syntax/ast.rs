@@ -851,5 +851,8 @@ mod sizes {
         assert_eq!(size_of::<Expr>(), 40);
         assert_eq!(size_of::<ObjectKey>(), 16);
         assert_eq!(size_of::<ObjectItem>(), 56);
+        // A body is mostly attributes: an item is an attribute's size, not a block's.
+        assert_eq!(size_of::<BodyItem>(), size_of::<Attribute>());
+        assert_eq!(size_of::<BodyItem>(), 80);
     }
 }
