@@ -160,6 +160,37 @@ fn moved_to_an_instance_the_configuration_does_not_declare_is_refused() {
     assert_eq!(code, 0, "{text}");
 }
 
+/// A declaration that gains `for i in range(n)` keeps its object as `[0]`, and one that
+/// loses it keeps `[0]` as the bare address, as Terraform does for `count`; without it,
+/// adding repetition to a server replaced it.
+#[test]
+fn gaining_or_losing_a_for_moves_the_object_to_or_from_the_first_instance() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource local.file note {\n  path    = \"out/note.txt\"\n  content = \"n\"\n}\n");
+    ok(dir, &["apply", "--auto-approve"]);
+    let repeated = "resource local.file note for i in range(2) {\n  path    = i == 0 ? \"out/note.txt\" : \"out/note-${i}.txt\"\n  content = \"n\"\n}\n";
+    write_module(dir, repeated);
+    let plan = ok(dir, &["plan"]);
+    assert!(plan.contains("# note has moved to note[0]"), "{plan}");
+    assert!(plan.contains("1 to add, 0 to change, 0 to destroy, 1 to move"), "{plan}");
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(state_list(dir), ["note[0]", "note[1]"]);
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{text}");
+
+    write_module(dir, "resource local.file note {\n  path    = \"out/note.txt\"\n  content = \"n\"\n}\n");
+    let plan = ok(dir, &["plan"]);
+    assert!(plan.contains("# note[0] has moved to note"), "{plan}");
+    assert!(plan.contains("0 to add, 0 to change, 1 to destroy, 1 to move"), "{plan}");
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(state_list(dir), ["note"]);
+    assert_eq!(read(dir, "out/note.txt").as_deref(), Some("n"));
+    assert_eq!(read(dir, "out/note-1.txt"), None);
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{text}");
+}
+
 #[test]
 fn moved_into_a_module_and_chains_refused() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -120,14 +120,54 @@ impl<'a> Engine<'_, 'a> {
             }
         };
         for (old, new) in moves {
-            if self.apply.is_some() {
-                let instance = self.state.borrow().instances.get(&new).cloned();
-                self.journal_now(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
-                self.journal_now(JournalEntry::complete(self.serial(), new.clone(), JournalAction::Import, instance));
-            }
-            self.moved.borrow_mut().insert(new, (old, moved.to.span));
+            self.record_move(old, new, moved.to.span);
         }
         Ok(())
+    }
+
+    /// Journals a move state already made (when applying) and keeps it for the plan.
+    fn record_move(&self, old: Address, new: Address, span: infra_compiler::Span) {
+        if self.apply.is_some() {
+            let instance = self.state.borrow().instances.get(&new).cloned();
+            self.journal_now(JournalEntry::complete(self.serial(), old.clone(), JournalAction::Delete, None));
+            self.journal_now(JournalEntry::complete(self.serial(), new.clone(), JournalAction::Import, instance));
+        }
+        self.moved.borrow_mut().insert(new, (old, span));
+    }
+
+    /// Terraform's implied move, for a declaration whose repetition changed: one that
+    /// gained a `for` whose instances include `[0]` takes over the object state holds at
+    /// its bare address (`note` becomes `note[0]`), and one that lost its `for` takes
+    /// over `[0]`, unless state already holds the destination. Without it, adding
+    /// `for i in range(n)` to a server would replace it.
+    pub(super) fn implied_move(
+        &self,
+        frame: &Frame<'a>,
+        resource: &ast::Resource,
+        instances: &[crate::expand::Instance],
+    ) {
+        use crate::address::InstanceKey;
+        let name = &resource.name.name;
+        let bare = frame.address(name.clone(), None);
+        let first = frame.address(name.clone(), Some(InstanceKey::Index(0)));
+        let repeated = matches!(resource.repeat, Some(ast::Repeat::For(_)));
+        let (from, to) = match repeated {
+            true if instances.iter().any(|i| i.key == Some(InstanceKey::Index(0))) => (bare, first),
+            false if instances.iter().any(|i| i.key.is_none()) => (first, bare),
+            _ => return,
+        };
+        {
+            // Looked at first: the plan's state is the loaded one until something changes it.
+            let state = self.state.borrow();
+            if !state.instances.contains_key(&from) || state.instances.contains_key(&to) {
+                return;
+            }
+        }
+        let mut state = self.state_mut();
+        let Some(instance) = state.instances.remove(&from) else { return };
+        state.instances.insert(to.clone(), instance);
+        drop(state);
+        self.record_move(from, to, resource.name.span);
     }
 
     /// A move whose source state does not hold: fine when state holds its destination

@@ -273,6 +273,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             Ok(instances) => instances,
             Err(error) => return self.failed(error),
         };
+        self.implied_move(frame, resource, &instances);
         // A declaration visited only because a target depends on it is planned whole.
         let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| s.name == name.as_str()));
         let selection = &frame.selection;
