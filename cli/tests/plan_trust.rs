@@ -513,3 +513,25 @@ resource null.resource small {
     let plan = infra(dir, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 0);
 }
+
+/// Defect: an instance launched with `security_groups` (by name) reads its groups back
+/// as `vpc_security_group_ids`; carried into the next plan's configuration, they made
+/// every plan fail with "set `vpc_security_group_ids` or `security_groups`, not both".
+#[test]
+fn an_instance_launched_with_security_groups_by_name_plans_clean() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+resource aws.instance byname {
+  ami             = "ami-12c6146b"
+  instance_type   = "t3.micro"
+  security_groups = ["default"]
+}
+"#,
+    );
+    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
+    assert_exit(&infra_with(&moto, dir, &["plan", "--detailed-exitcode"]), 0);
+}

@@ -532,55 +532,14 @@ fn defaults(kind: &str) -> Vec<(&'static str, Value)> {
 #[async_trait::async_trait]
 impl Provider for Aws {
     fn validate(&self, kind: &str, config: &Attributes) -> Vec<ProviderError> {
-        if let Err(error) = resource_schema(&self.schema, kind) {
-            return vec![error];
-        }
-        let mut errors = Vec::new();
-        if kind == "s3_object" {
-            let content = !attribute(config, "content").is_null();
-            let source = !attribute(config, "source").is_null();
-            if content == source {
-                errors.push(
-                    ProviderError::new("set exactly one of `content` and `source`")
-                        .with_help("`content` is the object as a string, `source` a file to upload"),
-                );
-            }
-        }
-        if kind == "instance"
-            && known(config, "vpc_security_group_ids").is_some()
-            && known(config, "security_groups").is_some()
-        {
-            errors.push(
-                ProviderError::new("set `vpc_security_group_ids` or `security_groups`, not both")
-                    .on_attribute("security_groups")
-                    .with_help("in a VPC, refer to groups by id with `vpc_security_group_ids`"),
-            );
-        }
-        errors
+        self.validate_against(kind, config, None)
     }
 
     fn plan(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
-        if let Some(error) = self.validate(kind, config).into_iter().next() {
+        if let Some(error) = self.validate_against(kind, config, prior).into_iter().next() {
             return Err(error);
         }
-        let schema = resource_schema(&self.schema, kind)?;
-        let mut planned = plan_attributes(schema, prior, config, &defaults(kind));
-        for block in &schema.blocks {
-            let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
-            planned.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
-        }
-        if kind == "s3_object" {
-            let body_known = ["content", "source"].iter().all(|name| attribute(config, name).is_known());
-            let etag = match s3::body(&self.module_dir, config) {
-                Ok(Some(body)) if body_known => Value::string(s3::etag(&body)),
-                Err(message) if body_known => {
-                    return Err(ProviderError::new(message).on_attribute("source"));
-                }
-                _ => Value::unknown(Type::String),
-            };
-            planned.insert("etag".to_string(), etag);
-        }
-        Ok(planned)
+        self.plan_valid(kind, prior, config)
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
@@ -695,6 +654,64 @@ impl Provider for Aws {
 }
 
 impl Aws {
+    /// [`Provider::validate`]; with `prior`, what the engine carried from it into the
+    /// configuration is not taken for something the configuration sets.
+    fn validate_against(&self, kind: &str, config: &Attributes, prior: Option<&Attributes>) -> Vec<ProviderError> {
+        if let Err(error) = resource_schema(&self.schema, kind) {
+            return vec![error];
+        }
+        let mut errors = Vec::new();
+        if kind == "s3_object" {
+            let content = !attribute(config, "content").is_null();
+            let source = !attribute(config, "source").is_null();
+            if content == source {
+                errors.push(
+                    ProviderError::new("set exactly one of `content` and `source`")
+                        .with_help("`content` is the object as a string, `source` a file to upload"),
+                );
+            }
+        }
+        // The groups an instance launched by name are read back as ids, which the engine
+        // carries into the configuration when it leaves them unset: not a second setting.
+        let carried = prior.is_some_and(|prior| {
+            attribute(prior, "vpc_security_group_ids") == attribute(config, "vpc_security_group_ids")
+        });
+        if kind == "instance"
+            && known(config, "vpc_security_group_ids").is_some()
+            && known(config, "security_groups").is_some()
+            && !carried
+        {
+            errors.push(
+                ProviderError::new("set `vpc_security_group_ids` or `security_groups`, not both")
+                    .on_attribute("security_groups")
+                    .with_help("in a VPC, refer to groups by id with `vpc_security_group_ids`"),
+            );
+        }
+        errors
+    }
+
+    /// [`Provider::plan`] of a configuration already validated.
+    fn plan_valid(&self, kind: &str, prior: Option<&Attributes>, config: &Attributes) -> ProviderResult<Attributes> {
+        let schema = resource_schema(&self.schema, kind)?;
+        let mut planned = plan_attributes(schema, prior, config, &defaults(kind));
+        for block in &schema.blocks {
+            let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
+            planned.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
+        }
+        if kind == "s3_object" {
+            let body_known = ["content", "source"].iter().all(|name| attribute(config, name).is_known());
+            let etag = match s3::body(&self.module_dir, config) {
+                Ok(Some(body)) if body_known => Value::string(s3::etag(&body)),
+                Err(message) if body_known => {
+                    return Err(ProviderError::new(message).on_attribute("source"));
+                }
+                _ => Value::unknown(Type::String),
+            };
+            planned.insert("etag".to_string(), etag);
+        }
+        Ok(planned)
+    }
+
     async fn read_object(&self, kind: &str, current: &Attributes) -> ProviderResult<Option<Attributes>> {
         let client = &self.client;
         let found = match kind {
