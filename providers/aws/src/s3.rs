@@ -153,8 +153,10 @@ pub async fn list_keys(client: &Client, bucket: &str) -> AwsResult<Vec<String>> 
 
 /// The object's body: `content`, or the file `source` (relative to the root module's directory).
 pub fn body(module_dir: &Path, attributes: &Attributes) -> Result<Option<Vec<u8>>, String> {
-    if let Some(content) = text(attributes, "content") {
-        return Ok(Some(content.into_bytes()));
+    // An empty `content` is an empty object, not a missing one.
+    let content = attributes.get("content").filter(|v| v.is_known()).and_then(Value::as_str);
+    if let Some(content) = content {
+        return Ok(Some(content.as_bytes().to_vec()));
     }
     let Some(source) = text(attributes, "source") else { return Ok(None) };
     std::fs::read(module_dir.join(&source)).map(Some).map_err(|e| format!("cannot read `{source}`: {e}"))
