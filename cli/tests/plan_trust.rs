@@ -559,3 +559,33 @@ resource aws.s3_object empty {
     assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
     assert_exit(&infra_with(&moto, dir, &["plan", "--detailed-exitcode"]), 0);
 }
+
+/// Defect: a key pair imported and configured with `public_key = file("key.pub")` (the
+/// usual way, with the file's final newline) was replaced: the key read back has none.
+#[test]
+fn an_imported_key_pair_configured_from_a_file_is_no_change() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm2B5TtRhtJZqLqE1yq3dVVCkR6m0n0fbd0Vd2T7Cd5 deploy\n";
+    std::fs::write(dir.join("key.pub"), key).expect("write key");
+    let material = format!("fileb://{}", dir.join("key.pub").display());
+    moto.aws(&["ec2", "import-key-pair", "--key-name", "deploy", "--public-key-material", &material]);
+    write_module(
+        dir,
+        r#"
+import deploy from "deploy"
+resource aws.key_pair deploy {
+  key_name   = "deploy"
+  public_key = file("key.pub")
+}
+"#,
+    );
+    let plan = infra_with(&moto, dir, &["plan"]);
+    assert!(!text(&plan).contains("replace"), "{}", text(&plan));
+    let applied = infra_with(&moto, dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 0);
+    assert!(text(&applied).contains("0 destroyed"), "{}", text(&applied));
+    let plan = infra_with(&moto, dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+}

@@ -698,6 +698,17 @@ impl Aws {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
             planned.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
         }
+        if kind == "key_pair" {
+            // A key read back (after an import) has no trailing newline; one written with
+            // `file()` has. The same key either way, so no replacement.
+            let same_key = |prior: &Attributes| {
+                let trimmed = |a: &Attributes| attribute(a, "public_key").as_str().map(str::trim).map(str::to_string);
+                trimmed(prior).is_some() && trimmed(prior) == trimmed(config)
+            };
+            if let Some(prior) = prior.filter(|prior| same_key(prior)) {
+                planned.insert("public_key".to_string(), attribute(prior, "public_key").clone());
+            }
+        }
         if kind == "s3_object" {
             let body_known = ["content", "source"].iter().all(|name| attribute(config, name).is_known());
             let etag = match s3::body(&self.module_dir, config) {
