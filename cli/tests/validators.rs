@@ -122,3 +122,17 @@ fn plan_refuses_a_computed_port_in_a_nested_block() {
     assert!(text.contains("main.infra:14:19"), "the label is on `from_port`'s value:\n{text}");
     assert!(text.contains("also: `70000` is out of range: `to_port`"), "the other value is a note:\n{text}");
 }
+
+/// Route 53 refuses a record without a TTL (the emulator took one, then failed to
+/// replace it): `ttl` is required, as in Terraform.
+#[test]
+fn a_dns_record_needs_a_ttl() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(
+        dir,
+        "resource aws.route53_record apex {\n  zone_id = \"Z1\"\n  name    = \"example.com\"\n  type    = \"A\"\n  records = [\"192.0.2.1\"]\n}\n",
+    );
+    let text = fails(dir, &["check"]);
+    assert!(text.contains("ttl"), "{text}");
+}

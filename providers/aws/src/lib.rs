@@ -362,7 +362,7 @@ fn route53_record() -> Schema {
                 "A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NAPTR", "NS", "PTR", "SOA", "SPF", "SRV", "SSHFP",
                 "SVCB", "TLSA", "TXT",
             ])),
-            AttributeSchema::optional("ttl", Type::Number, "The time to live in seconds.")
+            AttributeSchema::required("ttl", Type::Number, "The time to live in seconds; Route 53 needs one.")
                 .validate(Validator::Range { min: 0, max: 2_147_483_647 }),
             AttributeSchema::required(
                 "records",
