@@ -589,3 +589,36 @@ resource aws.key_pair deploy {
     let plan = infra_with(&moto, dir, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 0);
 }
+
+/// Defect: a security group whose rules failed after `CreateSecurityGroup` succeeded was
+/// left in AWS and not in the state, and every later apply failed with
+/// `InvalidGroup.Duplicate`. The group is recorded as soon as it exists; the next apply
+/// takes it over and finishes its rules.
+#[test]
+fn a_security_group_whose_rules_fail_is_kept_and_finished_by_the_next_apply() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let group = |cidrs: &str| {
+        format!(
+            "resource aws.security_group g {{\n  name = \"half\"\n  ingress {{\n    from_port   = 22\n    to_port     = 22\n    \
+             protocol    = \"tcp\"\n    cidr_blocks = [{cidrs}]\n  }}\n}}\n"
+        )
+    };
+    write_module(dir, &group("\"10.0.0.0/8\", \"10.0.0.0/8\""));
+    let failed = infra_with(&moto, dir, &["apply", "--auto-approve"]);
+    assert_exit(&failed, 1);
+    assert!(text(&failed).contains("Duplicate"), "{}", text(&failed));
+    let listed = infra_with(&moto, dir, &["state", "list"]);
+    assert!(text(&listed).starts_with("g "), "the group that exists is in the state: {}", text(&listed));
+
+    write_module(dir, &group("\"10.0.0.0/8\""));
+    let applied = infra_with(&moto, dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 0);
+    assert!(!text(&applied).contains("Duplicate"), "{}", text(&applied));
+    assert_exit(&infra_with(&moto, dir, &["plan", "--detailed-exitcode"]), 0);
+    let groups = moto.aws(&["ec2", "describe-security-groups", "--filters", "Name=group-name,Values=half"]);
+    let groups = groups["SecurityGroups"].as_array().cloned().unwrap_or_default();
+    assert_eq!(groups.len(), 1, "one group, not two: {groups:?}");
+    assert_eq!(groups[0]["IpPermissions"].as_array().map(Vec::len), Some(1), "{groups:?}");
+}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use infra_runtime::provider::Attributes;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 
 use super::client::{AwsResult, Client};
@@ -105,12 +105,13 @@ fn optional_string(text: Option<&str>) -> Value {
 
 // --- aws.vpc -------------------------------------------------------------------------
 
-pub async fn vpc_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn vpc_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let cidr = text(planned, "cidr_block").unwrap_or_default();
     let answer = client.ec2("CreateVpc", &[p("CidrBlock", cidr)]).await?;
     let id = answer.at(&["vpc", "vpcId"]).map(|e| e.text.clone()).unwrap_or_default();
     let mut state = planned.clone();
     state.insert("id".to_string(), Value::string(&id));
+    progress.exists(super::existing(planned, &id));
     vpc_settings(client, &id, None, planned).await?;
     set_tags(client, &id, &BTreeMap::new(), &super::tags(planned)).await?;
     super::found(vpc_read(client, &state).await?, client, "CreateVpc")

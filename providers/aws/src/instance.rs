@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use base64::Engine;
-use infra_runtime::provider::Attributes;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 
 #[cfg(test)]
@@ -26,7 +26,11 @@ fn optional(text: Option<&str>) -> Value {
 
 // --- aws.instance --------------------------------------------------------------------
 
-pub async fn instance_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn instance_create(
+    client: &Client,
+    planned: &Attributes,
+    progress: &CreateProgress,
+) -> AwsResult<Attributes> {
     let mut params = vec![
         p("ImageId", text(planned, "ami").unwrap_or_default()),
         p("InstanceType", text(planned, "instance_type").unwrap_or_default()),
@@ -57,6 +61,7 @@ pub async fn instance_create(client: &Client, planned: &Attributes) -> AwsResult
     }
     let answer = client.ec2("RunInstances", &params).await?;
     let id = answer.items("instancesSet").next().map(|i| i.text_or_empty("instanceId")).unwrap_or_default();
+    progress.exists(super::existing(planned, &id));
     let instance = wait_for(client, &id, "running").await?;
     let Some(instance) = instance else {
         return Err(client.failure(Service::Ec2, "RunInstances", format!("instance {id} disappeared while starting")));

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
-    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+    Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
 };
 use infra_runtime::Value;
 
@@ -543,16 +543,29 @@ impl Provider for Aws {
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
+        self.create_reporting(kind, planned, &CreateProgress::ignored()).await
+    }
+
+    /// The kinds made in several requests report the object as soon as the first one
+    /// made it (a VPC, a security group before its rules, an instance before it runs):
+    /// if a later request fails, or Infra stops, the object is in the state, to be read
+    /// and finished by the next apply, never left behind unknown.
+    async fn create_reporting(
+        &self,
+        kind: &str,
+        planned: &Attributes,
+        progress: &CreateProgress,
+    ) -> ProviderResult<Attributes> {
         let client = &self.client;
         let created = match kind {
-            "vpc" => ec2::vpc_create(client, planned).await,
+            "vpc" => ec2::vpc_create(client, planned, progress).await,
             "subnet" => ec2::subnet_create(client, planned).await,
             "internet_gateway" => ec2::gateway_create(client, planned).await,
             "route_table" => ec2::route_table_create(client, planned).await,
             "route_table_association" => ec2::association_create(client, planned).await,
-            "security_group" => security_group::create(client, planned).await,
+            "security_group" => security_group::create(client, planned, progress).await,
             "key_pair" => instance::key_pair_create(client, planned).await,
-            "instance" => instance::instance_create(client, planned).await,
+            "instance" => instance::instance_create(client, planned, progress).await,
             "eip" => instance::eip_create(client, planned).await,
             "s3_bucket" => s3::bucket_create(client, planned).await,
             "s3_object" => s3::object_put(client, &self.module_dir, planned).await,
@@ -781,6 +794,15 @@ fn found(attributes: Option<Attributes>, client: &Client, operation: &str) -> Aw
 // --- values ---------------------------------------------------------------------------
 
 /// A string attribute, when it is set, known and not empty.
+/// What a create reports as soon as its object exists (see
+/// [`Provider::create_reporting`]): the planned values known so far, and the id.
+fn existing(planned: &Attributes, id: &str) -> Attributes {
+    let mut attributes: Attributes =
+        planned.iter().map(|(k, v)| (k.clone(), if v.is_wholly_known() { v.clone() } else { Value::null() })).collect();
+    attributes.insert("id".to_string(), Value::string(id));
+    attributes
+}
+
 fn text(attributes: &Attributes, name: &str) -> Option<String> {
     known(attributes, name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
 }

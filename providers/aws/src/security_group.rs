@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use infra_runtime::provider::Attributes;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 
 use super::client::{AwsResult, Client};
@@ -164,7 +164,7 @@ async fn describe(client: &Client, id: &str) -> AwsResult<Option<Element>> {
     describe_one(client, "DescribeSecurityGroups", "GroupId", id, "securityGroupInfo").await
 }
 
-pub async fn create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let mut params = vec![
         p("GroupName", text(planned, "name").unwrap_or_default()),
         p("GroupDescription", text(planned, "description").unwrap_or_default()),
@@ -174,6 +174,7 @@ pub async fn create(client: &Client, planned: &Attributes) -> AwsResult<Attribut
     }
     let answer = client.ec2("CreateSecurityGroup", &params).await?;
     let id = answer.text_or_empty("groupId");
+    progress.exists(super::existing(planned, &id));
     // A new group in a VPC allows all outbound traffic; like Terraform, only the rules
     // the configuration lists are kept.
     sync_rules(client, &id, planned).await?;

@@ -144,6 +144,14 @@ impl Engine<'_, '_> {
                     }
                 }
             };
+            // Told just before the create ended (both ready in the same poll): journaled too.
+            if reports.has_changed().unwrap_or(false) {
+                let told = reports.borrow_and_update().clone();
+                if let Some(attributes) = told {
+                    reported = true;
+                    self.journal_progress(address, operation, planned, attributes, sensitive).await;
+                }
+            }
             match created {
                 Ok(created) => Ok(operation.in_configured_form(planned, created)),
                 // The object exists: trying the create again would make a second one.
@@ -167,7 +175,9 @@ impl Engine<'_, '_> {
     ) {
         let mut attributes: Attributes =
             planned.iter().filter(|(_, v)| v.is_wholly_known()).map(|(k, v)| (k.clone(), v.clone())).collect();
-        for (name, value) in reported {
+        // What is not known yet cannot be stored: what the provider reports wins only
+        // where it knows it.
+        for (name, value) in reported.into_iter().filter(|(_, v)| v.is_wholly_known()) {
             attributes.insert(name, value);
         }
         let instance = operation.instance(&attributes, sensitive);
