@@ -202,12 +202,44 @@ pub fn rename(
     if matches!(symbol, Symbol::Function(_)) {
         return Err(Error::failed("built-in functions cannot be renamed"));
     }
+    if taken(&located.document.snapshot, &symbol, new_name) {
+        return Err(Error::failed(format!(
+            "`{new_name}` is already declared in this module: renamed to it, the name would clash with that \
+             declaration or change what a reference to it means; choose another name"
+        )));
+    }
     let mut changes: BTreeMap<PathBuf, Vec<TextEdit>> = BTreeMap::new();
     for location in occurrences(workspace, &located.document.snapshot, &symbol, true) {
         let edit = TextEdit { range: location.range, new_text: new_name.to_string() };
         changes.entry(location.path).or_default().push(edit);
     }
     Ok(changes)
+}
+
+/// Whether `new_name` already names something in the module of `symbol` that a rename
+/// to it would clash with (two declarations of one name) or capture (a `for` variable or
+/// parameter of that name hides a declaration, and the other way round). Outputs are a
+/// namespace of their own. Conservative: a variable of that name anywhere in the module
+/// counts, in scope or not.
+fn taken(snapshot: &crate::workspace::Snapshot, symbol: &Symbol, new_name: &str) -> bool {
+    let indexes = snapshot.indexes();
+    let home = match symbol {
+        Symbol::Decl { module, .. } | Symbol::Output { module, .. } | Symbol::Provider { module, .. } => Some(*module),
+        Symbol::Local { .. } => {
+            indexes.iter().position(|index| index.occurrences.iter().any(|o| o.definition && o.symbol == *symbol))
+        }
+        Symbol::Function(_) => None,
+    };
+    let Some(index) = home.and_then(|home| indexes.get(home)) else { return false };
+    let sources = &snapshot.analysis.sources;
+    let text = |span: Span| sources.get(span.file).text().get(span.range()).unwrap_or_default().to_string();
+    index.occurrences.iter().filter(|o| o.definition && o.symbol != *symbol).any(|o| match (&o.symbol, symbol) {
+        (Symbol::Output { name, .. }, Symbol::Output { .. }) => name == new_name,
+        (Symbol::Output { .. } | Symbol::Provider { .. } | Symbol::Function(_), _)
+        | (_, Symbol::Output { .. } | Symbol::Provider { .. }) => false,
+        (Symbol::Decl { name, .. }, _) => name == new_name,
+        (Symbol::Local { def }, _) => text(*def) == new_name,
+    })
 }
 
 fn is_identifier(name: &str) -> bool {

@@ -134,3 +134,30 @@ fn renaming_an_output_leaves_the_input_of_the_same_name() {
         server/main.infra 3:8-3:16 "hostname" -> "fqdn"
         "#);
 }
+
+/// A rename to a name the module already declares is refused: renaming the `for`
+/// variable `i` to `region` made `greet(region)` read the variable instead of the
+/// input, silently; renaming `let name` to `region` declared it twice.
+#[test]
+fn a_name_already_declared_in_the_module_is_refused() {
+    let module = r#"
+input region: string = "us-east-1"
+let name = "web"
+fn greet(who: string): string = "hi ${who}"
+resource local.file web for i$0 in range(2) {
+  path    = "out/${name}-${i}.txt"
+  content = greet(region)
+}
+"#;
+    let refused =
+        "error (Failed): `region` is already declared in this module: renamed to it, the name would clash with \
+                   that declaration or change what a reference to it means; choose another name";
+    assert_eq!(check(module, "region"), refused);
+    assert_eq!(check(&module.replace("i$0 in", "i in").replace("let name", "let n$0ame"), "region"), refused);
+    assert_eq!(
+        check(&module.replace("i$0 in", "i in").replace("who: string)", "w$0ho: string)"), "name"),
+        refused.replace("`region`", "`name`")
+    );
+    // A name nothing uses is fine.
+    assert!(check(module, "index").contains(r#""i" -> "index""#), "{}", check(module, "index"));
+}
