@@ -162,10 +162,19 @@ fn in_module(symbol: &Symbol, module: usize) -> Symbol {
 }
 
 fn collect(snapshot: &Snapshot, symbol: &Symbol, declarations: bool, found: &mut Vec<Location>) {
+    let sources = &snapshot.analysis.sources;
+    // One line index per file, not one per occurrence: a name used 10,000 times in a
+    // file of 40,000 lines took seconds.
+    let mut lines: BTreeMap<infra_compiler::FileId, crate::line_index::LineIndex> = BTreeMap::new();
     for index in snapshot.indexes() {
         for occurrence in &index.occurrences {
             if occurrence.symbol == *symbol && (declarations || !occurrence.definition) {
-                found.push(location(&snapshot.analysis.sources, occurrence.span));
+                let span = occurrence.span;
+                let file = sources.get(span.file);
+                let line_index =
+                    lines.entry(span.file).or_insert_with(|| crate::line_index::LineIndex::new(file.text()));
+                let range = line_index.range(span.start as usize, span.end as usize);
+                found.push(Location { path: file.path.clone(), range });
             }
         }
     }
