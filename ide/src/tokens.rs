@@ -172,7 +172,14 @@ pub fn inlay_hints(workspace: &mut Workspace, path: &Path, range: Range) -> Resu
         // checker gave it.
         let for_types = types.map(|t| &t.for_types);
         let for_type = |span: &Span| for_types.and_then(|t| t.get(span)).filter(|t| !t.is_any());
+        // (A parameter's type is written beside it: `who: string` needs no hint.)
+        let text = snapshot.analysis.sources.get(document.file).text();
+        let annotated =
+            |span: &Span| text.get(span.end as usize..).is_some_and(|rest| rest.trim_start().starts_with(':'));
         for occurrence in module_names.occurrences.iter().filter(|o| o.definition && in_range(o.span)) {
+            if annotated(&occurrence.span) {
+                continue;
+            }
             if let (Symbol::Local { .. }, Some(ty)) = (&occurrence.symbol, for_type(&occurrence.span)) {
                 hints.push(hint(occurrence.span, format!(": {ty}")));
             }

@@ -80,3 +80,13 @@ fn only_hints_inside_the_range() {
 fn a_broken_file_keeps_the_hints_of_what_is_known() {
     assert_snapshot!(check("let a = undefined_name\nlet c = 1\nlet b = [\n"), @r#"2:6 ": number""#);
 }
+
+/// A parameter's type is written beside it: a hint repeated it (`who: string: string`).
+#[test]
+fn annotated_parameters_have_no_hint() {
+    let fixture = "fn greet(who: string, n: number): string = \"hi ${who} ${n}\"\nlet a = [for x in [1] : x]\n";
+    assert_snapshot!(check(fixture), @r#"
+        2:6 ": list(number)"
+        2:15 ": number"
+        "#);
+}
