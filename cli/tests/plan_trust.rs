@@ -622,3 +622,30 @@ fn a_security_group_whose_rules_fail_is_kept_and_finished_by_the_next_apply() {
     assert_eq!(groups.len(), 1, "one group, not two: {groups:?}");
     assert_eq!(groups[0]["IpPermissions"].as_array().map(Vec::len), Some(1), "{groups:?}");
 }
+
+/// Defect: a data source whose filters matched no image (or several) said "check the
+/// endpoint and the network; the request did not get an AWS answer", though AWS had
+/// answered.
+#[test]
+fn a_data_source_that_matches_nothing_says_aws_answered() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        r#"
+data aws.ami none {
+  owners = ["self"]
+  filter {
+    name   = "name"
+    values = ["no-such-image-*"]
+  }
+}
+"#,
+    );
+    let plan = infra_with(&moto, dir, &["plan"]);
+    assert_exit(&plan, 1);
+    let shown = text(&plan);
+    assert!(shown.contains("no image matches") && shown.contains("AWS answered"), "{shown}");
+    assert!(!shown.contains("did not get an AWS answer"), "{shown}");
+}

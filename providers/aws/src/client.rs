@@ -118,6 +118,11 @@ impl AwsError {
 
 impl From<AwsError> for ProviderError {
     fn from(error: AwsError) -> ProviderError {
+        if error.code.is_empty() && error.status == 200 {
+            return ProviderError::new(format!("{} {}: {}", error.service, error.operation, error.message)).with_help(
+                "AWS answered, and the answer does not fit the configuration: the message says what to change",
+            );
+        }
         if error.code.is_empty() {
             return ProviderError::new(format!("{} {}: {}", error.service, error.operation, error.message))
                 .with_help("check the endpoint and the network; the request did not get an AWS answer");
@@ -440,8 +445,11 @@ impl Client {
     }
 
     /// A local failure in `service`'s `operation` (a timeout, a missing field).
+    /// An answer AWS gave that does not fit (no image matches, an object gone while
+    /// being made): status 200, no code, so it is not taken for a request that got no
+    /// answer.
     pub fn failure(&self, service: Service, operation: &str, message: impl Into<String>) -> AwsError {
-        AwsError::local(service, operation, message)
+        AwsError { status: 200, ..AwsError::local(service, operation, message) }
     }
 }
 
