@@ -136,3 +136,32 @@ fn a_dns_record_needs_a_ttl() {
     let text = fails(dir, &["check"]);
     assert!(text.contains("ttl"), "{text}");
 }
+
+/// A provider configuration that fails is reported once, not once per resource using it.
+#[test]
+fn a_provider_that_cannot_be_configured_is_reported_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = tempfile::tempdir().expect("temp home");
+    let dir = dir.path();
+    module(
+        dir,
+        "provider aws {\n  region = \"us-east-1\"\n}\nresource aws.vpc a {\n  cidr_block = \"10.0.0.0/16\"\n}\n\
+         resource aws.vpc b {\n  cidr_block = \"10.1.0.0/16\"\n}\nresource aws.vpc c {\n  cidr_block = \"10.2.0.0/16\"\n}\n",
+    );
+    let mut command = common::command(dir, &["plan"]);
+    command.env("HOME", home.path());
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+    ] {
+        command.env_remove(name);
+    }
+    let output = command.output().expect("infra runs");
+    let shown = common::text(&output);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    assert_eq!(shown.matches("× provider `aws`").count(), 1, "{shown}");
+}

@@ -116,8 +116,14 @@ impl<'c, 'a> Engine<'c, 'a> {
         }
     }
 
+    /// Reports `diagnostic`, unless the same one was reported already (a provider
+    /// configuration that failed fails every resource that uses it).
     pub fn error(&self, diagnostic: Diagnostic) {
-        self.errors.borrow_mut().push(diagnostic);
+        let mut errors = self.errors.borrow_mut();
+        if diagnostic.code == codes::PROVIDER_FAILED && errors.contains(&diagnostic) {
+            return;
+        }
+        errors.push(diagnostic);
     }
 
     /// Keeps a provider's warning, once (an apply plans each instance again).

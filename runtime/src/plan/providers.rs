@@ -68,6 +68,9 @@ impl Configured {
 #[derive(Default)]
 pub(super) struct Providers {
     configured: HashMap<ProviderKey, Configured>,
+    /// Configurations that failed, with the error: told once, not once per resource
+    /// (the same diagnostic again is not reported twice, see `Engine::error`).
+    failed: HashMap<ProviderKey, Diagnostic>,
     records: HashMap<String, ProviderKey>,
 }
 
@@ -140,6 +143,9 @@ impl<'a> Engine<'_, 'a> {
         if let Some(configured) = self.providers.borrow().configured.get(key) {
             return Ok(configured.clone());
         }
+        if let Some(failed) = self.providers.borrow().failed.get(key) {
+            return Err(failed.clone());
+        }
         let factory = self.context.providers.iter().find(|f| f.name() == provider_type).cloned();
         let factory = factory.ok_or_else(|| {
             Diagnostic::error(codes::UNKNOWN_PROVIDER, format!("no provider `{provider_type}`"))
@@ -152,12 +158,14 @@ impl<'a> Engine<'_, 'a> {
         let context = ProviderContext { module_dir: self.context.scope.module.dir.clone() };
         let plain: Attributes = config.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
         let provider = factory.configure(&plain, &context).map_err(|e| {
-            Diagnostic::error(
+            let diagnostic = Diagnostic::error(
                 codes::PROVIDER_FAILED,
                 format!("provider `{}`: {}", key.record(provider_type), e.message),
             )
             .with_label(span, "used here")
-            .with_help(e.help.unwrap_or_else(|| "check the provider's configuration".to_string()))
+            .with_help(e.help.unwrap_or_else(|| "check the provider's configuration".to_string()));
+            self.providers.borrow_mut().failed.insert(key.clone(), diagnostic.clone());
+            diagnostic
         })?;
         if self.context.refresh {
             self.announce_reads(provider.as_ref(), &key.record(provider_type), provider_type);
