@@ -519,11 +519,7 @@ resource null.resource small {
 /// every plan fail with "set `vpc_security_group_ids` or `security_groups`, not both".
 #[test]
 fn an_instance_launched_with_security_groups_by_name_plans_clean() {
-    let moto = Moto::start();
-    let temp = tempfile::tempdir().expect("temp dir");
-    let dir = temp.path();
-    write_module(
-        dir,
+    converges(
         r#"
 resource aws.instance byname {
   ami             = "ami-12c6146b"
@@ -532,6 +528,14 @@ resource aws.instance byname {
 }
 "#,
     );
+}
+
+/// Applies `source` against a fresh moto; the plan after it must be empty.
+fn converges(source: &str) {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, source);
     assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
     assert_exit(&infra_with(&moto, dir, &["plan", "--detailed-exitcode"]), 0);
 }
@@ -540,11 +544,7 @@ resource aws.instance byname {
 /// apply (an empty string was taken for no content), so the plan never settled.
 #[test]
 fn an_empty_s3_object_plans_clean() {
-    let moto = Moto::start();
-    let temp = tempfile::tempdir().expect("temp dir");
-    let dir = temp.path();
-    write_module(
-        dir,
+    converges(
         r#"
 resource aws.s3_bucket b {
   bucket = "infra-empty-object"
@@ -556,8 +556,6 @@ resource aws.s3_object empty {
 }
 "#,
     );
-    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
-    assert_exit(&infra_with(&moto, dir, &["plan", "--detailed-exitcode"]), 0);
 }
 
 /// Defect: a key pair imported and configured with `public_key = file("key.pub")` (the
