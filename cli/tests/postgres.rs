@@ -223,7 +223,7 @@ fn workspaces_hold_isolated_states() {
 
     let refused = infra_at(dir, &url, &["workspace", "delete", "staging"]);
     assert_exit(&refused, 1);
-    assert!(text(&refused).contains("holds 1 instances"), "{}", text(&refused));
+    assert!(text(&refused).contains("holds 1 instance"), "{}", text(&refused));
     assert_exit(
         &infra_at(dir, &url, &["destroy", "--auto-approve", "--workspace", "staging", "--var", "name=staging"]),
         0,

@@ -252,7 +252,7 @@ fn workspaces_hold_isolated_states_under_the_prefix() {
     assert_eq!(text(&listed), "  default\n* staging\n");
     let refused = moto.infra(dir, &["workspace", "delete", "staging"]);
     assert_exit(&refused, 1);
-    assert!(text(&refused).contains("holds 1 instances"), "{}", text(&refused));
+    assert!(text(&refused).contains("holds 1 instance"), "{}", text(&refused));
     assert_exit(&moto.infra(dir, &["workspace", "delete", "staging", "--force"]), 0);
     assert_eq!(moto.keys("spaces"), ["app.json"]);
     assert_eq!(text(&moto.infra(dir, &["workspace", "list"])), "* default\n");
