@@ -103,9 +103,10 @@ impl<'a> Frame<'a> {
         let errors: Vec<Diagnostic> = self
             .module()
             .items()
-            .filter(|(id, _)| !self.check_reaches_failed(*id, failed))
-            .filter_map(|(_, item)| match item {
-                Item::Check(check) => lifecycle::condition(&self.scope, check, &Locals::new(), &place).err(),
+            .filter_map(|(id, item)| match item {
+                Item::Check(check) if !self.check_reaches_failed(id, failed) => {
+                    lifecycle::condition(&self.scope, check, &Locals::new(), &place).err()
+                }
                 _ => None,
             })
             .collect();

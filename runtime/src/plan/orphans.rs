@@ -279,10 +279,14 @@ impl<'a> Engine<'_, 'a> {
         };
         // The old object of a `create_before_destroy` replacement, with the new one in
         // state at the instance's address.
-        let replacement = (super::undeposed(address) != *address)
-            .then(|| self.state.borrow().instances.get(&super::undeposed(address)).map(|i| i.attributes.clone()))
-            .flatten()
-            .map(|attributes| attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect::<Attributes>());
+        let instance_address = super::undeposed(address);
+        let replacement: Option<Attributes> = (instance_address != *address)
+            .then(|| {
+                let state = self.state.borrow();
+                let new = state.instances.get(&instance_address)?;
+                Some(new.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect())
+            })
+            .flatten();
         let deleting = self.delete_deposed(&operation, address, &plain, replacement.as_ref());
         let Err(error) = deleting.await else { return true };
         let secret = instance.attributes.values().any(Value::contains_sensitive);

@@ -155,8 +155,8 @@ impl std::error::Error for StateError {}
 pub(crate) fn io_error(kind: StateErrorKind, what: &str, path: &Path, error: &io::Error) -> StateError {
     let help = match error.kind() {
         io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
-            "run as a user who may write to the directory that holds the state, or give it such a directory \
-             (its owner and permissions decide)"
+            "run as a user who may read and write the directory that holds the state, or give it such a \
+             directory (its owner and permissions decide)"
         }
         io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory => {
             "a directory is where a file of the state should be (or the other way round): move it away"
