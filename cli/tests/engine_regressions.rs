@@ -496,3 +496,38 @@ fn destroy_names_operations_that_were_never_confirmed() {
     assert!(output.contains("a delete of c began but was never confirmed"), "{output}");
     assert!(!dir.join("out/c.txt").exists());
 }
+
+/// Bug: a create that began and was never confirmed, no longer declared and whose object
+/// does not exist, was shown and counted as destroyed; only its record goes, and the
+/// plan says so. One whose object does exist is still destroyed.
+#[test]
+fn a_pending_create_whose_object_is_missing_plans_a_forget_not_a_destroy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource local.file kept {\n  path    = \"out/kept.txt\"\n  content = \"k\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let serial = {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("infra.state.json")).expect("state")).expect("json");
+        state["serial"].as_u64().expect("serial")
+    };
+    let begin = |address: &str, path: &str| {
+        format!(
+            "{{\"op\":\"begin\",\"action\":\"create\",\"address\":\"{address}\",\"serial\":{serial},\"mode\":\"managed\",\
+             \"type\":\"local.file\",\"provider\":\"local\",\"attributes\":{{\"path\":\"{path}\",\"content\":\"x\"}}}}\n"
+        )
+    };
+    std::fs::write(dir.join("out/made.txt"), "x").expect("writes");
+    let journal = begin("gone", "out/never.txt") + &begin("made", "out/made.txt");
+    std::fs::write(dir.join("infra.state.journal"), journal).expect("writes");
+    let (code, text) = infra(dir, &["plan"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("# gone will be forgotten"), "{text}");
+    assert!(text.contains("# made will be destroyed"), "{text}");
+    assert!(text.contains("0 to add, 0 to change, 1 to destroy, 1 to forget"), "{text}");
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(state_list(dir), "kept\n");
+    assert!(!dir.join("out/made.txt").exists(), "the object a pending create made is deleted");
+    assert!(infra(dir, &["plan"]).1.contains("No changes."));
+}

@@ -3,7 +3,6 @@
 //! only after every other orphan that depends on it is gone.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::Arc;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -19,10 +18,10 @@ use super::execute::Operation;
 use super::lifecycle::prevents_destroy;
 use super::PlannedInstance;
 use crate::address::Address;
-use crate::diff::diff;
+use crate::diff::{diff, Action};
 use crate::expand::bindings_of_key;
 use crate::module::ModuleScope;
-use crate::provider::{Attributes, Provider, ReadResult};
+use crate::provider::{Attributes, ReadResult};
 use crate::state::{Instance, Mode, Status};
 use crate::value::{Name, Value};
 
@@ -216,17 +215,34 @@ impl<'a> Engine<'_, 'a> {
         let (provider_name, kind) = instance.resource_type.split_once('.').unwrap_or(("", ""));
         let factory = self.context.providers.iter().find(|f| f.name() == provider_name);
         let schema = factory.and_then(|f| f.schema().resources.get(kind).cloned()).unwrap_or_default();
-        if shown {
-            let diff = diff(&schema, Some(&instance.attributes), None, false, false);
+        let shown_as = |action: Option<Action>| {
+            let mut diff = diff(&schema, Some(&instance.attributes), None, false, false);
+            if let Some(action) = action {
+                diff.action = action;
+            }
             let sensitive = super::steps::sensitive_attributes(&schema, &instance.attributes);
             self.push_deletion(&address, &instance.resource_type, diff, sensitive);
-        }
+        };
         // The configuration that made the object deletes it: it must still exist.
         if let Err(error) = self.record_key(&instance.provider, provider_name) {
+            if shown {
+                shown_as(None);
+            }
             self.error(error.with_note(format!("{address} was made by it and is to be destroyed")));
             return (index, false);
         }
+        // A create that began and was never confirmed, whose object is not there: only
+        // the record goes, and the plan says so instead of promising a deletion.
+        let never_made = instance.status == Status::PendingCreate
+            && !self.pending_create_exists(&instance, (provider_name, kind)).await;
+        if shown {
+            shown_as(never_made.then_some(Action::Forget));
+        }
         if self.apply.is_none() {
+            return (index, true);
+        }
+        if never_made {
+            self.forget(&address).await;
             return (index, true);
         }
         let deleted = self.delete_orphan(&address, &instance, (provider_name, kind), &schema).await;
@@ -237,12 +253,15 @@ impl<'a> Engine<'_, 'a> {
     /// while the provider worked) may exist: the provider reads it from the attributes
     /// the create was asked for. A record with nothing to read by (written before
     /// creates were journaled with their attributes), or that the provider cannot read,
-    /// is taken as never created: the create had not reached the provider.
-    async fn pending_create_exists(&self, provider: &Arc<dyn Provider>, kind: &str, attributes: &Attributes) -> bool {
-        if attributes.is_empty() {
+    /// is taken as never created: the create had not reached the provider. A provider
+    /// that cannot be configured is left to the deletion to report.
+    async fn pending_create_exists(&self, instance: &Instance, (provider_name, kind): (&str, &str)) -> bool {
+        if instance.attributes.is_empty() {
             return false;
         }
-        matches!(provider.read(kind, attributes).await, Ok(ReadResult::Found(_)))
+        let Ok(provider) = self.provider_for_record(&instance.provider, provider_name) else { return true };
+        let plain: Attributes = instance.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
+        matches!(provider.read(kind, &plain).await, Ok(ReadResult::Found(_)))
     }
 
     /// Deletes an orphan's object through the configuration that made it; false when
@@ -262,12 +281,6 @@ impl<'a> Engine<'_, 'a> {
             }
         };
         let plain: Attributes = instance.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
-        if instance.status == Status::PendingCreate && !self.pending_create_exists(&provider, kind, &plain).await {
-            // A create that began and was never confirmed, whose object is not there:
-            // nothing to delete, only the record.
-            self.forget(address).await;
-            return true;
-        }
         let operation = Operation {
             provider: &provider,
             kind,
