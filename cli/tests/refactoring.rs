@@ -243,6 +243,8 @@ fn import_statement_and_command_take_over_existing_files() {
     );
     let text = fails(dir, &["plan"]);
     assert!(text.contains("cannot import `out/missing.txt` into other"), "{text}");
+    // A statement left after its object was imported and destroyed is what this usually is.
+    assert!(text.contains("needed only until its import is applied"), "{text}");
 
     // `infra import ADDR ID` records the object and changes nothing else.
     std::fs::write(dir.join("out/other.txt"), "x").expect("write");

@@ -558,7 +558,12 @@ pub(super) fn import_error(address: &Address, id: &str, span: Span, error: Provi
                 "check that the object exists and the id is the one the provider expects".to_string()
             }));
     if span != Span::default() {
-        diagnostic = diagnostic.with_label(span, "this id");
+        // An `import` statement, not `infra import`: one left in place after its object
+        // was imported and then destroyed imports it again.
+        diagnostic = diagnostic.with_label(span, "this id").with_note(
+            "an `import` statement is needed only until its import is applied; if this object was imported \
+             and has since been destroyed, remove the statement",
+        );
     }
     diagnostic
 }
