@@ -191,6 +191,47 @@ fn gaining_or_losing_a_for_moves_the_object_to_or_from_the_first_instance() {
     assert_eq!(code, 0, "{text}");
 }
 
+/// The same for a module call: `net` gaining `for i in range(n)` keeps what its instance
+/// made as `net[0]` (Terraform asks for a `moved` here; without one, every object the
+/// module made was replaced).
+#[test]
+fn a_module_call_gaining_or_losing_a_for_moves_its_objects_to_or_from_the_first_instance() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("net")).expect("mkdir");
+    std::fs::write(
+        dir.join("net/main.infra"),
+        "input n: number\n\nresource local.file a {\n  path    = \"out/a-${n}.txt\"\n  content = \"a\"\n}\n\n\
+         resource local.file b {\n  path    = \"out/b-${n}.txt\"\n  content = a.content\n}\n",
+    )
+    .expect("write");
+    let single = "module net \"./net\" {\n  n = 0\n}\n";
+    write_module(dir, single);
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(state_list(dir), ["net.a", "net.b"]);
+
+    write_module(dir, "module net \"./net\" for i in range(2) {\n  n = i\n}\n");
+    let plan = ok(dir, &["plan"]);
+    assert!(plan.contains("# net.a has moved to net[0].a"), "{plan}");
+    assert!(plan.contains("# net.b has moved to net[0].b"), "{plan}");
+    assert!(plan.contains("2 to add, 0 to change, 0 to destroy, 2 to move"), "{plan}");
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(state_list(dir), ["net[0].a", "net[0].b", "net[1].a", "net[1].b"]);
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{text}");
+
+    write_module(dir, single);
+    let plan = ok(dir, &["plan"]);
+    assert!(plan.contains("# net[0].a has moved to net.a"), "{plan}");
+    assert!(plan.contains("0 to add, 0 to change, 2 to destroy, 2 to move"), "{plan}");
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(state_list(dir), ["net.a", "net.b"]);
+    assert_eq!(read(dir, "out/a-0.txt").as_deref(), Some("a"));
+    assert_eq!(read(dir, "out/a-1.txt"), None);
+    let (code, text) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{text}");
+}
+
 #[test]
 fn moved_into_a_module_and_chains_refused() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -18,6 +18,7 @@ use crate::address::{Address, Step};
 use crate::diff::{diff, Action};
 use crate::eval::Locals;
 use crate::state::{Action as JournalAction, JournalEntry, Mode, MoveError};
+use crate::value::Name;
 
 impl<'a> Engine<'_, 'a> {
     /// Applies the module instance's `moved` and `forget` statements to the state and
@@ -139,35 +140,52 @@ impl<'a> Engine<'_, 'a> {
     /// gained a `for` whose instances include `[0]` takes over the object state holds at
     /// its bare address (`note` becomes `note[0]`), and one that lost its `for` takes
     /// over `[0]`, unless state already holds the destination. Without it, adding
-    /// `for i in range(n)` to a server would replace it.
+    /// `for i in range(n)` to a server would replace it. A module call's instance moves
+    /// whole (`net.web` becomes `net[0].web`), which Terraform leaves to a `moved`.
     pub(super) fn implied_move(
         &self,
         frame: &Frame<'a>,
-        resource: &ast::Resource,
+        (name, span): (&Name, infra_compiler::Span),
+        repeat: Option<&ast::Repeat>,
         instances: &[crate::expand::Instance],
     ) {
         use crate::address::InstanceKey;
-        let name = &resource.name.name;
         let bare = frame.address(name.clone(), None);
         let first = frame.address(name.clone(), Some(InstanceKey::Index(0)));
-        let repeated = matches!(resource.repeat, Some(ast::Repeat::For(_)));
-        let (from, to) = match repeated {
+        let (from, to) = match matches!(repeat, Some(ast::Repeat::For(_))) {
             true if instances.iter().any(|i| i.key == Some(InstanceKey::Index(0))) => (bare, first),
             false if instances.iter().any(|i| i.key.is_none()) => (first, bare),
             _ => return,
         };
-        {
+        let moves: Vec<(Address, Address)> = {
             // Looked at first: the plan's state is the loaded one until something changes it.
             let state = self.state.borrow();
-            if !state.instances.contains_key(&from) || state.instances.contains_key(&to) {
+            let held = |at: &Address| state.instances.range(at..).next().is_some_and(|(a, _)| starts_with(a, at));
+            if !held(&from) || held(&to) {
                 return;
             }
-        }
+            state
+                .instances
+                .range(&from..)
+                .map(|(a, _)| a)
+                .take_while(|a| starts_with(a, &from))
+                .map(|a| {
+                    let mut steps = to.steps.clone();
+                    steps.extend_from_slice(&a.steps[from.steps.len()..]);
+                    (a.clone(), Address { steps })
+                })
+                .collect()
+        };
         let mut state = self.state_mut();
-        let Some(instance) = state.instances.remove(&from) else { return };
-        state.instances.insert(to.clone(), instance);
+        for (old, new) in &moves {
+            if let Some(instance) = state.instances.remove(old) {
+                state.instances.insert(new.clone(), instance);
+            }
+        }
         drop(state);
-        self.record_move(from, to, resource.name.span);
+        for (old, new) in moves {
+            self.record_move(old, new, span);
+        }
     }
 
     /// A move whose source state does not hold: fine when state holds its destination
@@ -287,4 +305,10 @@ impl<'a> Engine<'_, 'a> {
         }
         Ok(())
     }
+}
+
+/// Whether `address` is `prefix` or within it, its keys equal (where
+/// [`Address::is_within`] takes a step without a key for any key).
+fn starts_with(address: &Address, prefix: &Address) -> bool {
+    address.steps.starts_with(&prefix.steps)
 }

@@ -211,6 +211,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             Ok(instances) => instances,
             Err(error) => return self.failed(error),
         };
+        self.implied_move(frame, (name, call.name.span), call.repeat.as_ref(), &instances);
         let (children, mut values, mut ok) = self.children(frame, (call, child_index), &instances);
         let runs = children.iter().map(|(_, child)| self.run_frame(child.clone()));
         let results = futures_util::future::join_all(runs).await;
@@ -273,7 +274,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             Ok(instances) => instances,
             Err(error) => return self.failed(error),
         };
-        self.implied_move(frame, resource, &instances);
+        self.implied_move(frame, (name, resource.name.span), resource.repeat.as_ref(), &instances);
         // A declaration visited only because a target depends on it is planned whole.
         let targeted = frame.selection.targets.iter().any(|t| t.steps.first().is_some_and(|s| s.name == name.as_str()));
         let selection = &frame.selection;
