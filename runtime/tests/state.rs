@@ -1198,10 +1198,15 @@ fn an_instance_listed_twice_is_refused() {
         text.lines().find(|line| line.contains(&quoted)).map(|line| line.trim_end_matches(',').to_string())
     };
     let (Some(api), Some(web)) = (line_of("api"), line_of("web")) else { panic!("no lines for api and web:\n{text}") };
-    for twice in [text.replacen(&web, &format!("{web},\n{web}"), 1), text.replacen(&api, &format!("{web},\n{api}"), 1)]
-    {
+    let twice = [
+        (text.replacen(&web, &format!("{web},\n{web}"), 1), "entries 3 and 4"),
+        (text.replacen(&api, &format!("{web},\n{api}"), 1), "entries 1 and 4"),
+    ];
+    for (twice, entries) in twice {
         let error = err(parse_snapshot(twice.as_bytes(), "infra.state.json"));
         assert_eq!(error.kind, StateErrorKind::Corrupt);
-        assert!(error.to_string().contains("instance `web` is listed twice"), "{error}");
+        // Where: the two entries, counted in the document's order.
+        let message = error.to_string();
+        assert!(message.contains(&format!("instance `web` is listed twice, as {entries} of `instances`")), "{message}");
     }
 }

@@ -493,16 +493,22 @@ fn state_from_records(
     // snapshot lists them) leaves each node half full, twice the room the entries need.
     let mut listed = Vec::with_capacity(count);
     let mut names = Names::default();
-    for record in records {
+    for (position, record) in records.into_iter().enumerate() {
         let address = parse_address(&record.address, name, &mut names)?;
-        listed.push((address, instance_from_document(record, name, &mut names)?));
+        listed.push((address, position, instance_from_document(record, name, &mut names)?));
     }
     // Stable, and linear when the snapshot lists its instances in order.
-    listed.sort_by(|(a, _), (b, _)| a.cmp(b));
+    listed.sort_by(|(a, ..), (b, ..)| a.cmp(b));
     if let Some(pair) = listed.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-        return Err(corrupt(name, &format!("instance `{}` is listed twice", pair[0].0)));
+        let why = format!(
+            "instance `{}` is listed twice, as entries {} and {} of `instances`",
+            pair[0].0,
+            pair[0].1 + 1,
+            pair[1].1 + 1
+        );
+        return Err(corrupt(name, &why));
     }
-    let instances = BTreeMap::from_iter(listed);
+    let instances = BTreeMap::from_iter(listed.into_iter().map(|(address, _, instance)| (address, instance)));
     let outputs =
         document.outputs.into_iter().map(|(output, doc)| (output, doc.value.0.with_mark(doc.sensitive))).collect();
     Ok(State { serial: document.serial, lineage: document.lineage, instances, outputs })
