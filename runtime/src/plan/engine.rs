@@ -58,6 +58,9 @@ pub(super) struct Engine<'c, 'a> {
     pub providers: RefCell<Providers>,
     pub planned: RefCell<Vec<PlannedInstance>>,
     pub errors: RefCell<Vec<Diagnostic>>,
+    /// The provider failures among `errors`, by message, to drop a repeated one without
+    /// comparing it with every error (thousands of resources can fail at once).
+    provider_failures: RefCell<HashMap<String, Vec<usize>>>,
     /// The state as operations complete (when planning: as moves and forgets leave it).
     /// It borrows the caller's state until the first change (see [`Engine::state_mut`]),
     /// so a plan that changes nothing never copies it.
@@ -104,6 +107,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             providers: RefCell::default(),
             planned: RefCell::new(planned),
             errors: RefCell::default(),
+            provider_failures: RefCell::default(),
             state: RefCell::new(state),
             walked: RefCell::default(),
             deposed: RefCell::default(),
@@ -120,8 +124,13 @@ impl<'c, 'a> Engine<'c, 'a> {
     /// configuration that failed fails every resource that uses it).
     pub fn error(&self, diagnostic: Diagnostic) {
         let mut errors = self.errors.borrow_mut();
-        if diagnostic.code == codes::PROVIDER_FAILED && errors.contains(&diagnostic) {
-            return;
+        if diagnostic.code == codes::PROVIDER_FAILED {
+            let mut failures = self.provider_failures.borrow_mut();
+            let same = failures.entry(diagnostic.message.clone()).or_default();
+            if same.iter().any(|&i| errors.get(i) == Some(&diagnostic)) {
+                return;
+            }
+            same.push(errors.len());
         }
         errors.push(diagnostic);
     }
