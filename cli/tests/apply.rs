@@ -530,6 +530,29 @@ fn a_saved_plan_is_applied_only_in_the_workspace_it_was_made_in() {
     assert_eq!(text(&infra(dir, &["state", "list"])).trim(), "", "the default workspace's state is untouched");
 }
 
+/// Bug: a saved plan edited by hand (`"refresh": false` written in, an action changed)
+/// was applied with what the edit said, or refused as if something had changed outside.
+/// A plain plan carries a checksum of what it holds; an edited one is refused as such.
+#[test]
+fn a_saved_plan_edited_after_it_was_saved_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, "resource local.file f {\n  path    = \"out/f.txt\"\n  content = \"s\"\n}\n");
+    assert_exit(&infra(dir, &["plan", "--out", "p.plan"]), 0);
+    let saved = std::fs::read_to_string(dir.join("p.plan")).expect("plan");
+    assert!(saved.contains("\"refresh\": true"), "{saved}");
+    std::fs::write(dir.join("p.plan"), saved.replace("\"refresh\": true", "\"refresh\": false")).expect("write");
+    let edited = infra(dir, &["apply", "p.plan"]);
+    assert_exit(&edited, 1);
+    let shown = text(&edited);
+    assert!(shown.contains("E0710") && shown.contains("was changed after it was saved"), "{shown}");
+    assert_eq!(read(dir, "out/f.txt"), None, "nothing was applied");
+    // As it was written, it applies.
+    std::fs::write(dir.join("p.plan"), &saved).expect("write");
+    assert_exit(&infra(dir, &["apply", "p.plan"]), 0);
+    assert_eq!(read(dir, "out/f.txt").as_deref(), Some("s"));
+}
+
 /// A long operation reports that it is still running every ten seconds.
 #[test]
 fn long_operations_report_progress_every_ten_seconds() {

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::codes;
 
-const FORMAT: &str = "infra-plan/3";
+const FORMAT: &str = "infra-plan/4";
 
 /// A saved plan file as stored: the format and the module's directory in the clear, and
 /// the plan, or the plan sealed with the state's keys.
@@ -43,6 +43,10 @@ pub struct PlanFile {
     pub workspace: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     plan: Option<SavedPlan>,
+    /// SHA-256 of `plan` as it was written: a plan edited since is refused, rather than
+    /// applied with what the edit says (a sealed plan is authenticated instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checksum: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sealed: Option<SealedPlan>,
     /// The file's path, for messages.
@@ -215,6 +219,11 @@ pub fn digest(analysis: &Analysis, inputs: &BTreeMap<String, Value>) -> String {
     hex_string(&hasher.finalize())
 }
 
+/// SHA-256 of a plan's serialized contents, hex.
+fn checksum(contents: &[u8]) -> String {
+    hex_string(&Sha256::digest(contents))
+}
+
 fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -253,9 +262,11 @@ pub fn save(
     let contents = serde_json::to_vec(&saved).map_err(std::io::Error::other)?;
     let sealed = envelope::seal_plan(encryption, &contents, FORMAT, &module_dir.to_string_lossy())
         .map_err(|e| std::io::Error::other(e.message))?;
+    let checksum = sealed.is_none().then(|| checksum(&contents));
     let plan = sealed.is_none().then_some(saved);
     let workspace = Some(basis.workspace.to_string());
-    let file = PlanFile { format: FORMAT.to_string(), module_dir, workspace, plan, sealed, path: PathBuf::new() };
+    let file =
+        PlanFile { format: FORMAT.to_string(), module_dir, workspace, plan, checksum, sealed, path: PathBuf::new() };
     let text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
     std::fs::write(path, text + "\n")
 }
@@ -302,6 +313,16 @@ impl PlanFile {
         match (self.plan, self.sealed) {
             (Some(plan), None) => {
                 envelope::check_plain_plan(encryption, &name).map_err(|e| e.to_diagnostic())?;
+                let contents = serde_json::to_vec(&plan).map_err(|e| not_a_plan(e.to_string()))?;
+                if self.checksum.as_deref() != Some(checksum(&contents).as_str()) {
+                    return Err(Diagnostic::error(
+                        codes::STALE_PLAN,
+                        format!("`{name}` was changed after it was saved: its checksum does not match its plan"),
+                    )
+                    .with_help(
+                        "a saved plan is applied only as it was written: plan again with `infra plan --out FILE`",
+                    ));
+                }
                 Ok(plan)
             }
             (None, Some(sealed)) => {
