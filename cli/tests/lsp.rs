@@ -417,6 +417,59 @@ fn bad_requests_get_errors_and_the_server_keeps_serving() {
     assert_eq!(client.shutdown(), 0);
 }
 
+/// `{"jsonrpc":"2.0","id":78,"method":5}` was taken for a response by `lsp-server` and
+/// never answered, and a batch got a parse error. Each is an invalid request now, answered
+/// with the message's id when it has one, and the server goes on.
+#[test]
+fn regression_invalid_requests_and_batches_get_invalid_request_errors() {
+    let file = examples().join("local-files/main.infra");
+    let text = read(&file);
+    let mut client = Client::start(Path::new(env!("CARGO_BIN_EXE_infra")), &examples());
+    client.open(&file, &text);
+
+    client.send_raw(br#"{"jsonrpc":"2.0","id":78,"method":5}"#);
+    let invalid = client.next_response();
+    assert_eq!(invalid["error"]["code"], -32600, "{invalid}");
+    assert_eq!(invalid["id"], 78, "{invalid}");
+
+    client.send_raw(br#"[{"jsonrpc":"2.0","id":79,"method":"shutdown"}]"#);
+    let batch = client.next_response();
+    assert_eq!(batch["error"]["code"], -32600, "{batch}");
+    assert_eq!(batch["id"], Value::Null, "{batch}");
+
+    // Still serving, and not shut down by the batch's `shutdown`.
+    let hover = client.request("textDocument/hover", at(&file, position_of(&text, "${project}", 0, 3)));
+    assert!(hover["contents"]["value"].as_str().unwrap_or("").contains("input project"));
+    assert_eq!(client.shutdown(), 0);
+}
+
+/// A `Content-Length` of 10^12 was allocated, and the server aborted out of memory.
+#[test]
+fn regression_a_huge_content_length_ends_the_server_with_a_message() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    // Under a 4 GiB address-space limit, so that a server that tries to allocate the
+    // length fails at once (as it does on a machine that refuses to overcommit) rather
+    // than filling memory where the kernel lets it.
+    let mut child = Command::new("sh")
+        .args(["-c", "ulimit -v 4194304 && exec \"$0\" lsp", env!("CARGO_BIN_EXE_infra")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start infra lsp");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"Content-Length: 1000000000000\r\n\r\n{}").expect("write to server");
+    drop(stdin);
+    let output = child.wait_with_output().expect("server exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // The message as one line, however the report wrapped it.
+    let message = stderr.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(message.contains("a message of 1000000000000 bytes: messages are limited to 64 MiB"), "{stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("memory allocation"), "{stderr}");
+}
+
 /// Decodes semantic tokens into (line, character, length, type index).
 fn decode_tokens(tokens: &Value) -> Vec<(u64, u64, u64, u64)> {
     let data: Vec<u64> = tokens["data"].as_array().into_iter().flatten().filter_map(Value::as_u64).collect();

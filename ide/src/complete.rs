@@ -1,9 +1,10 @@
 //! Completion. Half-typed code does not parse, so the context comes from the text
 //! before the cursor (see `text::context`) and the names from the last analysis.
 
+use infra_compiler::check::ModuleTables;
 use infra_compiler::resolve::{DeclKind, Module};
 use infra_compiler::schema::{Schema, Schemas};
-use infra_compiler::syntax::ast::Item;
+use infra_compiler::syntax::ast::{Item, ResourceMode};
 use infra_compiler::types::Type;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -109,7 +110,8 @@ fn dot_items(workspace: &mut Workspace, located: &Located, context: &Context, do
     let module_index = document.module();
     let module = &document.snapshot.analysis.modules[module_index];
     let in_parsed_item = module.items().any(|(_, item)| document.holds(item.span(), offset));
-    let declared = access_chain(before_dot).is_some_and(|(base, _)| module.decl(base).is_some());
+    // `self` is read from the body's header, which needs no analysis.
+    let declared = access_chain(before_dot).is_some_and(|(base, _)| base == "self" || module.decl(base).is_some());
     if in_parsed_item || declared {
         return member_items(&document.snapshot, module_index, &document.path, context, before_dot, offset);
     }
@@ -241,35 +243,47 @@ fn member_items(
     before_dot: &str,
     offset: usize,
 ) -> Vec<CompletionItem> {
-    // In a postcondition, `self` is the resource whose body it is in.
-    let enclosing = context
-        .open_braces
-        .first()
-        .filter(|h| matches!(h.first().map(String::as_str), Some("resource" | "data")))
-        .and_then(|h| h.get(2))
-        .map(String::as_str);
-    match members(snapshot, module_index, path, enclosing, before_dot, offset) {
+    match members(snapshot, module_index, path, self_schema(context), before_dot, offset) {
         Some(Members::Schema(schema)) => schema_items(schema),
-        Some(Members::Outputs(child)) => output_items(&snapshot.analysis.modules[child]),
+        Some(Members::Outputs(child)) => {
+            output_items(&snapshot.analysis.modules[child], snapshot.analysis.tables.modules.get(child))
+        }
         Some(Members::Type(ty)) => type_members(Some(&ty)),
         None => Vec::new(),
     }
 }
 
+/// In a postcondition, `self` is an instance of the resource whose body it is in: its
+/// schema, from the header of the outermost open body. The header is read from the text
+/// rather than the analysis, as a body whose condition is still being typed does not
+/// parse.
+fn self_schema(context: &Context) -> Option<&'static Schema> {
+    let header = context.open_braces.first()?;
+    let mode = match header.first()?.as_str() {
+        "resource" => ResourceMode::Managed,
+        "data" => ResourceMode::Data,
+        _ => return None,
+    };
+    let (provider, kind) = header.get(1)?.split_once('.')?;
+    crate::hover::schema_of(provider, kind, mode)
+}
+
 /// What the access `before_dot` (the text before a `.`, ending in a name and any
-/// indexes and attribute accesses) has after the dot. `self` is `self_resource`, and
-/// `for` variables are those in scope at `offset`.
+/// indexes and attribute accesses) has after the dot. `self` is an instance with
+/// `self_schema`, and `for` variables are those in scope at `offset`.
 pub(crate) fn members<'a>(
     snapshot: &'a Snapshot,
     module_index: usize,
     path: &Path,
-    self_resource: Option<&'a str>,
+    self_schema: Option<&'a Schema>,
     before_dot: &'a str,
     offset: usize,
 ) -> Option<Members<'a>> {
-    let (mut base, steps) = access_chain(before_dot)?;
-    if let (true, Some(name)) = (base == "self", self_resource) {
-        base = name;
+    let (base, steps) = access_chain(before_dot)?;
+    if base == "self" {
+        if let Some(schema) = self_schema {
+            return schema_steps(schema, &steps);
+        }
     }
     let analysis = &snapshot.analysis;
     if let Some(ty) = local_type(snapshot, module_index, path, base, offset) {
@@ -400,16 +414,19 @@ fn schema_items(schema: &Schema) -> Vec<CompletionItem> {
     attributes.chain(blocks).collect()
 }
 
-/// A module's outputs.
-fn output_items(module: &Module) -> Vec<CompletionItem> {
+/// A module's outputs, with their types when the checker knows them (`tables`).
+fn output_items(module: &Module, tables: Option<&ModuleTables>) -> Vec<CompletionItem> {
     module
         .outputs
         .keys()
-        .map(|name| CompletionItem {
-            label: name.to_string(),
-            kind: CompletionKind::Field,
-            detail: Some("output".to_string()),
-            ..Default::default()
+        .map(|name| {
+            let ty = tables.and_then(|t| t.output_types.get(name.as_str())).filter(|t| !t.is_any());
+            CompletionItem {
+                label: name.to_string(),
+                kind: CompletionKind::Field,
+                detail: Some(ty.map_or_else(|| "output".to_string(), ToString::to_string)),
+                ..Default::default()
+            }
         })
         .collect()
 }

@@ -104,7 +104,8 @@ fn describe_symbol(snapshot: &Snapshot, symbol: &Symbol) -> Option<String> {
         Symbol::Output { module, name } => {
             let module_ast = analysis.modules.get(*module)?;
             let output = module_ast.output(name)?;
-            Some(describe_decl(module_ast, output.kind, name, output.item, None))
+            let ty = analysis.tables.modules.get(*module).and_then(|t| t.output_types.get(name.as_str()));
+            Some(describe_decl(module_ast, output.kind, name, output.item, ty.filter(|t| !t.is_any())))
         }
         Symbol::Local { def } => {
             let name = analysis.sources.get(def.file).slice(*def);
@@ -153,7 +154,10 @@ fn describe_decl(
             format!("{} {}.{} {name}", item.keyword(), resource.ty.provider.name, resource.ty.kind.name)
         }
         Item::Module(call) => format!("module {name} \"{}\"", call.source.value),
-        Item::Output(_) => format!("output {name}"),
+        Item::Output(_) => match ty {
+            Some(ty) => format!("output {name}: {ty}"),
+            None => format!("output {name}"),
+        },
         _ => format!("{} {name}", kind.as_str()),
     };
     let mut text = code(&header);
@@ -180,11 +184,16 @@ fn description_of(body: &Body) -> Option<String> {
 }
 
 pub fn resource_schema(resource: &Resource) -> Option<&'static Schema> {
-    let name = &resource.ty.provider.name;
-    let provider = crate::workspace::plugin_provider(name).or_else(|| infra_stdlib::builtin().provider(name))?;
-    match resource.mode {
-        ResourceMode::Managed => provider.resources.get(resource.ty.kind.name.as_str()),
-        ResourceMode::Data => provider.data_sources.get(resource.ty.kind.name.as_str()),
+    schema_of(&resource.ty.provider.name, &resource.ty.kind.name, resource.mode)
+}
+
+/// The schema of the resource type or data source `provider.kind`, built in or a plugin's.
+pub fn schema_of(provider: &str, kind: &str, mode: ResourceMode) -> Option<&'static Schema> {
+    let provider =
+        crate::workspace::plugin_provider(provider).or_else(|| infra_stdlib::builtin().provider(provider))?;
+    match mode {
+        ResourceMode::Managed => provider.resources.get(kind),
+        ResourceMode::Data => provider.data_sources.get(kind),
     }
 }
 
@@ -249,13 +258,13 @@ fn describe_member(document: &DocumentRef, offset: usize) -> Option<(Span, Strin
     let mut finder = FindAccess { file: document.file, offset, found: None };
     finder.visit_item(item);
     let (target, name) = finder.found?;
-    let self_resource = match item {
-        Item::Resource(resource) => Some(resource.name.name.as_str()),
+    let self_schema = match item {
+        Item::Resource(resource) => resource_schema(resource),
         _ => None,
     };
     let text = document.text();
     let before_dot = text.get(..target.end as usize)?;
-    let members = crate::complete::members(snapshot, module_index, &document.path, self_resource, before_dot, offset)?;
+    let members = crate::complete::members(snapshot, module_index, &document.path, self_schema, before_dot, offset)?;
     let markdown = match members {
         Members::Schema(schema) => match (schema.attribute(&name.name), schema.block(&name.name)) {
             (Some(attribute), _) => describe_attribute(attribute),

@@ -131,8 +131,8 @@ output url = "https://${domain}"
 output files = [domain]
 "#;
     assert_snapshot!(check(fixture), @r#"
-        Field files (output)
-        Field url (output)
+        Field files (tuple([string]))
+        Field url (string)
         "#);
 }
 
@@ -150,6 +150,26 @@ input settings: object({ port = number })
 output settings = { url = "http://web:${settings.port}/" }
 "#;
     assert_snapshot!(check(fixture), @"Field url (string)");
+}
+
+/// A module call's outputs show their types after a dot, as the checker computed them.
+#[test]
+fn a_module_calls_outputs_show_their_types() {
+    let fixture = r#"
+//- /main.infra
+module site "./site" {
+  domain = "example.test"
+}
+let x = site.$0
+//- /site/main.infra
+input domain: string
+output url = "https://${domain}"
+output ports = [80, 443]
+"#;
+    assert_snapshot!(check(fixture), @r#"
+        Field ports (tuple([number, number]))
+        Field url (string)
+        "#);
 }
 
 #[test]
@@ -173,6 +193,22 @@ output url = "https://${domain}"
 #[test]
 fn self_in_a_postcondition_is_the_resource() {
     let fixture = "resource local.file notes {\n  path = \"n\"\n  postcondition self.s$0 >= 0, \"written\"\n}\n";
+    assert_snapshot!(check(fixture), @r#"
+        Field size (number)
+        Field source (string)
+        "#);
+}
+
+/// `self.` in a postcondition still being typed (no message yet, so the resource does
+/// not parse) offers the resource's attributes.
+#[test]
+fn self_in_an_unfinished_postcondition_is_the_resource() {
+    let fixture = "resource local.file notes {\n  path = \"n\"\n  postcondition self.s$0\n}\n";
+    assert_snapshot!(check(fixture), @r#"
+        Field size (number)
+        Field source (string)
+        "#);
+    let fixture = "resource local.file notes {\n  path = \"n\"\n  postcondition self.s$0 >= 0\n}\nlet a = 1\n";
     assert_snapshot!(check(fixture), @r#"
         Field size (number)
         Field source (string)

@@ -283,7 +283,7 @@ output hostname = "${hostname}.example.test" {
     assert_snapshot!(check(fixture), @r#"
         4:25-4:33 "hostname"
         ```infra
-        output hostname
+        output hostname: string
         ```
 
         The full name
@@ -295,5 +295,38 @@ output hostname = "${hostname}.example.test" {
         ```
 
         The short name
+        "#);
+}
+
+/// An output read by a caller shows its type, as the checker computed it.
+#[test]
+fn an_output_shows_its_type() {
+    let fixture = r#"
+//- /main.infra
+module site "./site" {
+  domain = "example.test"
+}
+let x = site.u$0rl
+//- /site/main.infra
+input domain: string
+output url = "https://${domain}" {
+  description = "Where the site is"
+}
+"#;
+    assert_snapshot!(check(fixture), @r#"
+        4:14-4:17 "url"
+        ```infra
+        output url: string
+        ```
+
+        Where the site is
+        "#);
+    assert_snapshot!(check(&fixture.replace("site.u$0rl", "site.url").replace("output url", "output u$0rl")), @r#"
+        2:8-2:11 "url"
+        ```infra
+        output url: string
+        ```
+
+        Where the site is
         "#);
 }
