@@ -141,6 +141,13 @@ fn the_web_example_is_applied_changed_repaired_and_destroyed() {
     let objects = moto.aws(&["s3api", "list-objects", "--bucket", "shop-us-east-1-assets"]);
     assert_eq!(strings(&objects["Contents"], "Key"), ["robots.txt"]);
 
+    // Regression: `web_ips` gave `web[0]`'s launch address, which its elastic IP replaced,
+    // until a second apply refreshed it. It gives the elastic IP from the first apply.
+    let outputs = moto.infra(&dir, &["output", "--json"]);
+    assert_exit(&outputs, 0);
+    let outputs: Json = serde_json::from_slice(&outputs.stdout).expect("outputs as JSON");
+    assert_eq!(outputs["web_ips"]["value"], json!([eip, web1_ip]), "{outputs}");
+
     // Nothing to do on a second plan.
     assert_exit(&moto.infra(&dir, &["plan", "--detailed-exitcode"]), 0);
 

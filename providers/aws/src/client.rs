@@ -132,6 +132,16 @@ impl From<AwsError> for ProviderError {
             | "UnrecognizedClientException" | "AccessDenied" | "UnauthorizedOperation" => {
                 "check the credentials (`access_key`/`secret_key`, `AWS_ACCESS_KEY_ID`, the profile) and their permissions"
             }
+            // `force_destroy` is read from the state when deleting, so setting it takes an
+            // apply before the destroy.
+            "HostedZoneNotEmpty" => {
+                "the zone holds records Infra does not manage: delete them, or set `force_destroy = true` on the \
+                 `aws.route53_zone` and apply before destroying it, to delete them with the zone"
+            }
+            "BucketNotEmpty" => {
+                "the bucket holds objects Infra does not manage: delete them, or set `force_destroy = true` on the \
+                 `aws.s3_bucket` and apply before destroying it, to delete them with the bucket"
+            }
             code if code.ends_with("NotFound") || code.starts_with("NoSuch") => {
                 "the object no longer exists or the id is wrong; check the value the configuration refers to"
             }

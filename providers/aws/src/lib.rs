@@ -321,7 +321,13 @@ fn s3_object() -> Schema {
         "The bucket and key as `bucket/key`.",
         vec![
             required("bucket", "The bucket.").force_new(),
-            required("key", "The object's key (its path in the bucket).").force_new().validate(length(1, 1024)),
+            required("key", "The object's key (its path in the bucket), without `.` or `..` segments.")
+                .force_new()
+                .validate(length(1, 1024))
+                .validate(Validator::Regex {
+                    pattern: s3::KEY_PATTERN.to_string(),
+                    description: s3::KEY_FORM.to_string(),
+                }),
             string("content", "The object's content as a string; or set `source`."),
             string("source", "A file to upload, relative to the root module's directory; or set `content`."),
             string("content_type", "The MIME type; \"application/octet-stream\" by default.").also_computed(),
@@ -568,7 +574,7 @@ impl Provider for Aws {
             "instance" => instance::instance_create(client, planned, progress).await,
             "eip" => instance::eip_create(client, planned).await,
             "s3_bucket" => s3::bucket_create(client, planned).await,
-            "s3_object" => s3::object_put(client, &self.module_dir, planned).await,
+            "s3_object" => s3::object_put(client, planned, self.object_body(planned)?).await,
             "route53_zone" => route53::zone_create(client, planned).await,
             "route53_record" => route53::record_create(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
@@ -594,7 +600,7 @@ impl Provider for Aws {
             "instance" => instance::instance_update(client, prior, planned).await,
             "eip" => instance::eip_update(client, prior, planned).await,
             "s3_bucket" => s3::bucket_update(client, prior, planned).await,
-            "s3_object" => s3::object_put(client, &self.module_dir, planned).await,
+            "s3_object" => s3::object_put(client, planned, self.object_body(planned)?).await,
             "route53_zone" => route53::zone_update(client, prior, planned).await,
             "route53_record" => route53::record_update(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
@@ -633,6 +639,9 @@ impl Provider for Aws {
         match kind {
             "s3_object" => {
                 let (bucket, key) = id.split_once('/').ok_or_else(|| bad_import_id("`bucket/key`"))?;
+                if let Some(problem) = s3::key_problem(key) {
+                    return Err(ProviderError::new(problem).with_help(s3::KEY_HELP));
+                }
                 seed.insert("bucket".to_string(), Value::string(bucket));
                 seed.insert("key".to_string(), Value::string(key));
             }
@@ -675,14 +684,7 @@ impl Aws {
         }
         let mut errors = Vec::new();
         if kind == "s3_object" {
-            let content = !attribute(config, "content").is_null();
-            let source = !attribute(config, "source").is_null();
-            if content == source {
-                errors.push(
-                    ProviderError::new("set exactly one of `content` and `source`")
-                        .with_help("`content` is the object as a string, `source` a file to upload"),
-                );
-            }
+            errors.extend(object_errors(config));
         }
         // The groups an instance launched by name are read back as ids, which the engine
         // carries into the configuration when it leaves them unset: not a second setting.
@@ -726,14 +728,26 @@ impl Aws {
             let body_known = ["content", "source"].iter().all(|name| attribute(config, name).is_known());
             let etag = match s3::body(&self.module_dir, config) {
                 Ok(Some(body)) if body_known => Value::string(s3::etag(&body)),
-                Err(message) if body_known => {
-                    return Err(ProviderError::new(message).on_attribute("source"));
-                }
+                Err(message) if body_known => return Err(self.unreadable_source(message)),
                 _ => Value::unknown(Type::String),
             };
             planned.insert("etag".to_string(), etag);
         }
         Ok(planned)
+    }
+
+    /// The body of an `aws.s3_object`: its `content`, or the file its `source` names.
+    fn object_body(&self, attributes: &Attributes) -> ProviderResult<Vec<u8>> {
+        let body = s3::body(&self.module_dir, attributes).map_err(|message| self.unreadable_source(message))?;
+        Ok(body.unwrap_or_default())
+    }
+
+    fn unreadable_source(&self, message: String) -> ProviderError {
+        ProviderError::new(message).on_attribute("source").with_help(format!(
+            "`source` is a path relative to the root module's directory, `{}`: check that the file is there, \
+             or set `content` instead",
+            self.module_dir.display()
+        ))
     }
 
     async fn read_object(&self, kind: &str, current: &Attributes) -> ProviderResult<Option<Attributes>> {
@@ -777,6 +791,24 @@ fn complete(schema: &Schema, mut attributes: Attributes) -> Attributes {
         result.insert(block.name.clone(), value.unwrap_or_else(|| Value::list(Vec::new())));
     }
     result
+}
+
+/// What [`Provider::validate`] finds wrong with an `aws.s3_object`: not exactly one of
+/// `content` and `source`, or a key S3 requests cannot carry.
+fn object_errors(config: &Attributes) -> Vec<ProviderError> {
+    let mut errors = Vec::new();
+    let content = !attribute(config, "content").is_null();
+    let source = !attribute(config, "source").is_null();
+    if content == source {
+        // Both set: `source` is the one to take out; neither: the resource as a whole.
+        let error = ProviderError::new("set exactly one of `content` and `source`")
+            .with_help("`content` is the object as a string, `source` a file to upload");
+        errors.push(if source { error.on_attribute("source") } else { error });
+    }
+    if let Some(problem) = text(config, "key").and_then(|key| s3::key_problem(&key)) {
+        errors.push(ProviderError::new(problem).on_attribute("key").with_help(s3::KEY_HELP));
+    }
+    errors
 }
 
 fn bad_import_id(form: &str) -> ProviderError {

@@ -7,7 +7,7 @@ use infra_runtime::provider::Attributes;
 use infra_runtime::Value;
 use percent_encoding::utf8_percent_encode;
 
-use super::client::{AwsResult, Client, UNRESERVED};
+use super::client::{AwsError, AwsResult, Client, UNRESERVED};
 use super::xml::{escape, Element};
 use super::{attribute, flag, number, strings, tags, tags_value, text, unordered};
 
@@ -221,10 +221,11 @@ pub async fn record_update(client: &Client, planned: &Attributes) -> AwsResult<A
     put_record(client, "UPSERT", planned).await
 }
 
-pub async fn record_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
-    let (zone, name, kind, _, _) = configured_record(current);
+/// The record set named `name` (plain) of type `kind` in `zone` as Route 53 has it; `None`
+/// when it or its zone is gone.
+async fn find_record_set(client: &Client, zone: &str, name: &str, kind: &str) -> AwsResult<Option<Element>> {
     let path =
-        format!("/hostedzone/{zone}/rrset?name={}&type={kind}&maxitems=1", utf8_percent_encode(&name, UNRESERVED));
+        format!("/hostedzone/{zone}/rrset?name={}&type={kind}&maxitems=1", utf8_percent_encode(name, UNRESERVED));
     let answer = match client.route53("ListResourceRecordSets", "GET", &path, None).await {
         Ok(answer) => answer,
         Err(error) if error.is_not_found() => return Ok(None),
@@ -234,8 +235,13 @@ pub async fn record_read(client: &Client, current: &Attributes) -> AwsResult<Opt
         .child("ResourceRecordSets")
         .into_iter()
         .flat_map(|l| l.all("ResourceRecordSet"))
-        .find(|s| plain_name(&s.text_or_empty("Name")) == name && s.text_of("Type") == Some(kind.as_str()));
-    let Some(set) = set else { return Ok(None) };
+        .find(|s| plain_name(&s.text_or_empty("Name")) == name && s.text_of("Type") == Some(kind));
+    Ok(set.cloned())
+}
+
+pub async fn record_read(client: &Client, current: &Attributes) -> AwsResult<Option<Attributes>> {
+    let (zone, name, kind, _, _) = configured_record(current);
+    let Some(set) = find_record_set(client, &zone, &name, &kind).await? else { return Ok(None) };
     let values: Vec<String> = set
         .child("ResourceRecords")
         .map(|r| r.all("ResourceRecord").map(|r| r.text_or_empty("Value")).collect())
@@ -255,12 +261,23 @@ pub async fn record_read(client: &Client, current: &Attributes) -> AwsResult<Opt
     )))
 }
 
+/// Deletes the record set as Route 53 has it now: a delete must repeat the stored TTL and
+/// values, in the stored order (moto insists on the order), which the state need not
+/// hold (its `records` keep the configuration's order). A record set, or zone, already
+/// gone is deleted.
 pub async fn record_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
-    let (zone, name, kind, ttl, values) = configured_record(current);
-    match change(client, &zone, "DELETE", &record_xml(&format!("{name}."), &kind, ttl, &values)).await {
-        Err(error) if !error.is_not_found() && error.code != "InvalidChangeBatch" => Err(error),
-        _ => Ok(()),
+    let (zone, name, kind, _, _) = configured_record(current);
+    let Some(set) = find_record_set(client, &zone, &name, &kind).await? else { return Ok(()) };
+    match change(client, &zone, "DELETE", &record_set_xml(&set)).await {
+        Err(error) if error.is_not_found() || is_missing_record_set(&error) => Ok(()),
+        other => other,
     }
+}
+
+/// Route 53's answer to deleting a record set that is not there (gone since it was read):
+/// `InvalidChangeBatch`, "Tried to delete resource record set [...] but it was not found".
+fn is_missing_record_set(error: &AwsError) -> bool {
+    error.code == "InvalidChangeBatch" && error.message.contains("not found")
 }
 
 /// The attributes an imported record starts from: its id is `ZONE_NAME_TYPE`.

@@ -111,22 +111,46 @@ pub async fn bucket_update(client: &Client, prior: &Attributes, planned: &Attrib
     super::found(bucket_read(client, &state).await?, client, "PutBucketTagging")
 }
 
-/// Deletes the bucket; with `force_destroy`, every object in it first.
+/// Deletes the bucket; with `force_destroy`, every object in it first. A key no path
+/// can carry (see [`key_problem`]; other tools can make them) is deleted by naming it in
+/// a `DeleteObjects` body: as a path, `../other/x` would delete another bucket's object.
 pub async fn bucket_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
     let bucket = text(current, "id").unwrap_or_default();
     if flag(current, "force_destroy") == Some(true) {
-        for key in list_keys(client, &bucket).await? {
+        let (unaddressable, keys): (Vec<String>, Vec<String>) =
+            list_keys(client, &bucket).await?.into_iter().partition(|key| key_problem(key).is_some());
+        for key in keys {
             delete_object(client, &bucket, &key).await?;
         }
+        for batch in unaddressable.chunks(1000) {
+            delete_objects(client, &bucket, batch).await?;
+        }
     }
-    let result = client.s3("DeleteBucket", "DELETE", &bucket_path(&bucket), &[], Vec::new()).await;
-    match result {
-        Err(error) if error.code == "BucketNotEmpty" => Err(AwsError {
-            message: format!("{} (set `force_destroy = true` to delete the objects with the bucket)", error.message),
-            ..error
-        }),
-        other => gone(other).map(drop),
-    }
+    // A bucket that still holds objects is `BucketNotEmpty`, whose help names `force_destroy`.
+    gone(client.s3("DeleteBucket", "DELETE", &bucket_path(&bucket), &[], Vec::new()).await).map(drop)
+}
+
+/// Deletes up to 1000 `keys` in one `DeleteObjects` request, which names them in its body.
+async fn delete_objects(client: &Client, bucket: &str, keys: &[String]) -> AwsResult<()> {
+    let objects: String = keys.iter().map(|k| format!("<Object><Key>{}</Key></Object>", xml::escape(k))).collect();
+    let body =
+        format!("<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>{objects}</Delete>");
+    // S3 insists on an integrity checksum here too.
+    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()));
+    let headers = [("content-md5", md5), ("content-type", "application/xml".to_string())];
+    let path = format!("{}?delete", bucket_path(bucket));
+    let answer = client.s3("DeleteObjects", "POST", &path, &headers, body.into_bytes()).await?;
+    let document = answer.xml().map_err(|e| client.failure(Service::S3, "DeleteObjects", e))?;
+    // Quiet: the answer lists only the keys that could not be deleted.
+    let failed = document.child("DeleteResult").and_then(|result| result.all("Error").next());
+    let Some(failed) = failed else { return Ok(()) };
+    Err(AwsError {
+        service: "S3",
+        operation: "DeleteObjects".to_string(),
+        code: failed.text_or_empty("Code"),
+        message: format!("cannot delete `{}`: {}", failed.text_or_empty("Key"), failed.text_or_empty("Message")),
+        status: answer.status,
+    })
 }
 
 /// Every key in a bucket, following `ListObjectsV2` continuation tokens.
@@ -151,6 +175,29 @@ pub async fn list_keys(client: &Client, bucket: &str) -> AwsResult<Vec<String>> 
 
 // --- aws.s3_object -------------------------------------------------------------------
 
+/// What the schema says an object's `key` takes, beyond its length.
+pub const KEY_FORM: &str =
+    "a key whose segments between slashes are not `.` or `..` (a URL path resolves them: `a/b/../c` is `a/c`)";
+
+/// The same rule as [`key_problem`], as a pattern for the schema's validator, so
+/// `infra check` refuses a key written in the source: every segment between slashes is
+/// empty, holds a character other than a dot, or is three dots or more.
+pub const KEY_PATTERN: &str = r"^(?:|[^/]*[^./][^/]*|\.{3,})(?:/(?:|[^/]*[^./][^/]*|\.{3,}))*$";
+
+/// Why `key` cannot be an object's key, if it cannot. A key is sent as the path of the
+/// request (`/bucket/key`), and URLs (reqwest follows the WHATWG URL standard) resolve
+/// `.` and `..` segments before sending: `a/b/../c` would write `a/c`, and `../other/x`
+/// another bucket's object. Percent-encoding does not help (`%2e` is a dot there too),
+/// so such keys are refused. A key holding `%2e` itself is fine: its `%` is encoded.
+pub fn key_problem(key: &str) -> Option<String> {
+    let segment = key.split('/').find(|segment| matches!(*segment, "." | ".."))?;
+    Some(format!("the key `{key}` has a `{segment}` segment, which S3 requests cannot carry"))
+}
+
+/// The help for a key [`key_problem`] refuses.
+pub const KEY_HELP: &str = "an object's key is sent as a URL path, where `.` and `..` segments are resolved \
+                            (`a/b/../c` becomes `a/c`); write the key without them";
+
 /// The object's body: `content`, or the file `source` (relative to the root module's directory).
 pub fn body(module_dir: &Path, attributes: &Attributes) -> Result<Option<Vec<u8>>, String> {
     // An empty `content` is an empty object, not a missing one.
@@ -167,10 +214,10 @@ pub fn etag(body: &[u8]) -> String {
     hex::encode(Md5::digest(body))
 }
 
-pub async fn object_put(client: &Client, module_dir: &Path, planned: &Attributes) -> AwsResult<Attributes> {
+/// Uploads `body`, the object's [`body`], read by the caller.
+pub async fn object_put(client: &Client, planned: &Attributes, body: Vec<u8>) -> AwsResult<Attributes> {
     let bucket = text(planned, "bucket").unwrap_or_default();
     let key = text(planned, "key").unwrap_or_default();
-    let body = body(module_dir, planned).map_err(|e| client.failure(Service::S3, "PutObject", e))?.unwrap_or_default();
     let content_type = text(planned, "content_type").unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string());
     let headers = [("content-type", content_type)];
     client.s3("PutObject", "PUT", &client.s3_path(&bucket, &key), &headers, body).await?;
@@ -205,4 +252,29 @@ pub async fn object_delete(client: &Client, current: &Attributes) -> AwsResult<(
 
 async fn delete_object(client: &Client, bucket: &str, key: &str) -> AwsResult<()> {
     gone(client.s3("DeleteObject", "DELETE", &client.s3_path(bucket, key), &[], Vec::new()).await).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use infra_compiler::schema::validate::Subject;
+    use infra_compiler::schema::Validator;
+
+    use super::{key_problem, KEY_FORM, KEY_PATTERN};
+
+    /// `infra check` (the schema's pattern) and the plan ([`key_problem`]) refuse the
+    /// same keys.
+    #[test]
+    fn the_key_pattern_and_key_problem_agree() {
+        let validator = Validator::Regex { pattern: KEY_PATTERN.to_string(), description: KEY_FORM.to_string() };
+        let refused = ["..", ".", "a/..", "a/.", "./a", "../a", "a/./b", "a/b/../c", "a//../b", "a/../"];
+        let accepted = ["a", "a/b", "...", "a/.../b", ".a", "a.", "..a/b", "a/b..", "a/%2e%2e/b", "a//b", "/a", "a/"];
+        for key in refused {
+            assert!(key_problem(key).is_some(), "{key}");
+            assert!(validator.check("key", Subject::Text(key), false).is_err(), "{key}");
+        }
+        for key in accepted.into_iter().chain(["line\nbreak/x", "ü/ß"]) {
+            assert_eq!(key_problem(key), None, "{key}");
+            assert_eq!(validator.check("key", Subject::Text(key), false), Ok(()), "{key}");
+        }
+    }
 }

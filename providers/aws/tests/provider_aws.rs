@@ -459,3 +459,214 @@ fn regression_a_record_made_without_a_ttl_reads_back_without_one() {
     };
     assert_eq!(read.get("ttl"), Some(&Value::null()));
 }
+
+fn object(key: &str) -> Attributes {
+    attrs(vec![
+        ("bucket", Value::string("dots")),
+        ("key", Value::string(key)),
+        ("content", Value::string("hello")),
+        ("source", Value::null()),
+    ])
+}
+
+/// Found by a tester: a key with a `..` segment was sent as a URL path, which reqwest
+/// resolves, so `a/b/../c` was stored as `a/c` while the plan showed no change. Such keys
+/// are refused when planning (and importing), naming `key`; keys that only look like
+/// them are stored as written.
+#[test]
+fn regression_an_object_key_with_dot_segments_is_refused_not_rewritten() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    for key in ["a/b/../c", "./x", "a/./b", "..", "a/.", "../other-bucket/x"] {
+        let error = provider.plan("s3_object", None, &object(key)).expect_err(key);
+        assert_eq!(error.attribute.as_deref(), Some("key"), "{key}: {error:?}");
+        assert!(error.message.contains(&format!("`{key}`")), "{key}: {error:?}");
+        assert!(error.help.as_deref().is_some_and(|h| h.contains("URL path")), "{key}: {error:?}");
+        assert!(provider.validate("s3_object", &object(key)).iter().any(|e| e.attribute.as_deref() == Some("key")));
+    }
+    let error = runtime.block_on(provider.import("s3_object", "dots/a/b/../c")).expect_err("refused");
+    assert!(error.message.contains("`a/b/../c`") && error.help.is_some(), "{error:?}");
+
+    // A percent-encoded dot in a key is the key's own text: its `%` is encoded.
+    let bucket = provider.plan("s3_bucket", None, &attrs(vec![("bucket", Value::string("dots"))])).expect("plan");
+    runtime.block_on(provider.create("s3_bucket", &bucket)).expect("bucket");
+    let kept = ["a/%2e%2e/c", "a/.../b", ".hidden/x", "a..b/c"];
+    for key in kept {
+        let planned = provider.plan("s3_object", None, &object(key)).unwrap_or_else(|e| panic!("{key}: {e:?}"));
+        runtime.block_on(provider.create("s3_object", &planned)).unwrap_or_else(|e| panic!("{key}: {e:?}"));
+    }
+    let listed = moto.aws(&["s3api", "list-objects", "--bucket", "dots"]);
+    let mut keys: Vec<&str> =
+        listed["Contents"].as_array().expect("objects").iter().filter_map(|o| o["Key"].as_str()).collect();
+    keys.sort_unstable();
+    let mut expected = kept.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+}
+
+/// The configuration of an `A` record `name` in zone `zone_id` with `values`.
+fn record(zone_id: &str, name: &str, values: &[&str]) -> Attributes {
+    attrs(vec![
+        ("zone_id", Value::string(zone_id)),
+        ("name", Value::string(name)),
+        ("type", Value::string("A")),
+        ("ttl", Value::number(300.0)),
+        ("records", strs(values)),
+    ])
+}
+
+fn change_batch(action: &str, name: &str, values: &[&str]) -> String {
+    let records: Vec<String> = values.iter().map(|v| format!("{{\"Value\":\"{v}\"}}")).collect();
+    format!(
+        "{{\"Changes\":[{{\"Action\":\"{action}\",\"ResourceRecordSet\":{{\"Name\":\"{name}.\",\"Type\":\"A\",\
+         \"TTL\":300,\"ResourceRecords\":[{}]}}}}]}}",
+        records.join(",")
+    )
+}
+
+/// Found by a tester: a record was deleted with the values as the state holds them (in
+/// the configuration's order), which Route 53 (moto at least) refuses when it stores
+/// them in another order; and deleting one already deleted outside Infra failed. The
+/// delete sends the record as Route 53 has it, and one that is gone is deleted.
+#[test]
+fn regression_a_record_is_deleted_as_stored_and_one_already_gone_is_deleted() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let zone = runtime
+        .block_on(provider.create("route53_zone", &attrs(vec![("name", Value::string("order.example.com"))])))
+        .expect("zone");
+    let zone_id = text(&zone, "zone_id").to_string();
+    let a_records = || {
+        let sets = moto.aws(&["route53", "list-resource-record-sets", "--hosted-zone-id", &zone_id]);
+        sets["ResourceRecordSets"].as_array().expect("sets").iter().filter(|s| s["Type"] == "A").count()
+    };
+    let outside = |action: &str, name: &str, values: &[&str]| {
+        let batch = change_batch(action, name, values);
+        moto.aws(&["route53", "change-resource-record-sets", "--hosted-zone-id", &zone_id, "--change-batch", &batch]);
+    };
+
+    // Changed outside Infra to values in an order the state never held: the state has
+    // the configuration's order, which no change ever sent.
+    let www = "www.order.example.com";
+    let created = runtime
+        .block_on(provider.create("route53_record", &record(&zone_id, www, &["192.0.2.9", "192.0.2.1", "192.0.2.5"])))
+        .expect("created");
+    outside("UPSERT", www, &["192.0.2.9", "192.0.2.1", "192.0.2.7"]);
+    let mut current = created.clone();
+    current.insert("records".to_string(), strs(&["192.0.2.1", "192.0.2.7", "192.0.2.9"]));
+    runtime.block_on(provider.delete("route53_record", &current)).expect("deleted as stored");
+    assert_eq!(a_records(), 0);
+
+    // Deleted outside Infra: deleting it again is done.
+    let api = "api.order.example.com";
+    let created =
+        runtime.block_on(provider.create("route53_record", &record(&zone_id, api, &["192.0.2.2"]))).expect("created");
+    outside("UPSERT", api, &["192.0.2.4", "192.0.2.3"]);
+    outside("DELETE", api, &["192.0.2.4", "192.0.2.3"]);
+    let mut current = created;
+    current.insert("records".to_string(), strs(&["192.0.2.3", "192.0.2.4"]));
+    runtime.block_on(provider.delete("route53_record", &current)).expect("already gone");
+    // So is one whose zone is gone.
+    runtime.block_on(provider.delete("route53_zone", &zone)).expect("the zone is empty");
+    runtime.block_on(provider.delete("route53_record", &current)).expect("the zone is gone");
+}
+
+/// Found by a tester: `HostedZoneNotEmpty` came with the generic "see the AWS
+/// documentation" help; it names `force_destroy`, as `BucketNotEmpty` does.
+#[test]
+fn regression_deleting_a_zone_or_bucket_with_unmanaged_contents_suggests_force_destroy() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let zone = runtime
+        .block_on(provider.create("route53_zone", &attrs(vec![("name", Value::string("full.example.com"))])))
+        .expect("zone");
+    let batch = change_batch("CREATE", "x.full.example.com", &["192.0.2.1"]);
+    let zone_id = text(&zone, "zone_id");
+    moto.aws(&["route53", "change-resource-record-sets", "--hosted-zone-id", zone_id, "--change-batch", &batch]);
+    let error = runtime.block_on(provider.delete("route53_zone", &zone)).expect_err("not empty");
+    assert!(error.message.contains("HostedZoneNotEmpty"), "{error:?}");
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("`force_destroy = true`")), "{error:?}");
+
+    let bucket = provider.plan("s3_bucket", None, &attrs(vec![("bucket", Value::string("full"))])).expect("plan");
+    let bucket = runtime.block_on(provider.create("s3_bucket", &bucket)).expect("bucket");
+    let body = tempfile::NamedTempFile::new().expect("temp file");
+    let body = body.path().to_string_lossy().to_string();
+    moto.aws(&["s3api", "put-object", "--bucket", "full", "--key", "x", "--body", &body]);
+    let error = runtime.block_on(provider.delete("s3_bucket", &bucket)).expect_err("not empty");
+    assert!(error.message.contains("BucketNotEmpty"), "{error:?}");
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("`force_destroy = true`")), "{error:?}");
+}
+
+/// Found by a tester: `source = "nope.txt"` was an error without help; when planning and
+/// when the file goes away before the upload, it says where `source` is read from.
+#[test]
+fn regression_a_missing_source_file_is_an_error_with_help() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let mut config = object("x");
+    config.insert("content".to_string(), Value::null());
+    config.insert("source".to_string(), Value::string("nope.txt"));
+    let error = provider.plan("s3_object", None, &config).expect_err("no such file");
+    assert_eq!(error.attribute.as_deref(), Some("source"), "{error:?}");
+    assert!(error.message.contains("cannot read `nope.txt`"), "{error:?}");
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("root module's directory")), "{error:?}");
+
+    let mut planned = config.clone();
+    planned.insert("etag".to_string(), Value::string("0"));
+    let error = runtime.block_on(provider.create("s3_object", &planned)).expect_err("no such file");
+    assert_eq!(error.attribute.as_deref(), Some("source"), "{error:?}");
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("root module's directory")), "{error:?}");
+}
+
+/// An object sets exactly one of `content` and `source`: both, or neither, is refused
+/// when planning (`infra check` cannot see it: the schema has no such constraint).
+#[test]
+fn an_object_with_both_or_neither_content_and_source_is_refused_when_planning() {
+    let moto = Moto::start();
+    let provider = moto.provider();
+    let mut both = object("x");
+    both.insert("source".to_string(), Value::string("Cargo.toml"));
+    let error = provider.plan("s3_object", None, &both).expect_err("both");
+    assert!(error.message.contains("exactly one of `content` and `source`"), "{error:?}");
+    assert_eq!(error.attribute.as_deref(), Some("source"), "{error:?}");
+    let mut neither = object("x");
+    neither.insert("content".to_string(), Value::null());
+    let error = provider.plan("s3_object", None, &neither).expect_err("neither");
+    assert!(error.message.contains("exactly one of `content` and `source`"), "{error:?}");
+    assert!(error.help.is_some(), "{error:?}");
+}
+
+/// Found with the key regression: other tools store keys with `..` segments, and a
+/// `force_destroy` bucket deleted each object by its path, so `../victim/keep` deleted
+/// bucket `victim`'s `keep` and `a/../b` nothing (the bucket then was not empty). Such
+/// keys are deleted by naming them in a `DeleteObjects` body.
+#[test]
+fn regression_force_destroy_deletes_keys_with_dot_segments_and_nothing_elsewhere() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let body = tempfile::NamedTempFile::new().expect("temp file");
+    let body = body.path().to_string_lossy().to_string();
+    let put = |bucket: &str, key: &str| {
+        moto.aws(&["s3api", "put-object", "--bucket", bucket, "--key", key, "--body", &body]);
+    };
+    moto.aws(&["s3api", "create-bucket", "--bucket", "victim"]);
+    put("victim", "keep");
+    let config = attrs(vec![("bucket", Value::string("doomed")), ("force_destroy", Value::bool(true))]);
+    let planned = provider.plan("s3_bucket", None, &config).expect("plan");
+    let bucket = runtime.block_on(provider.create("s3_bucket", &planned)).expect("bucket");
+    for key in ["../victim/keep", "a/../b", "./c", "plain"] {
+        put("doomed", key);
+    }
+    runtime.block_on(provider.delete("s3_bucket", &bucket)).expect("deleted with its objects");
+    let buckets = moto.aws(&["s3api", "list-buckets"]);
+    let names: Vec<&str> =
+        buckets["Buckets"].as_array().expect("buckets").iter().filter_map(|b| b["Name"].as_str()).collect();
+    assert_eq!(names, ["victim"]);
+    let kept = moto.aws(&["s3api", "list-objects", "--bucket", "victim"]);
+    assert_eq!(kept["Contents"][0]["Key"], "keep", "{kept}");
+}

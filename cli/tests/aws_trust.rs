@@ -1,0 +1,146 @@
+//! Regressions of the `aws` provider a tester found, through `infra` against moto: what
+//! the user sees (the diagnostic's code, where it points, its help) and that a destroy
+//! finishes. Each test starts its own moto on a free port of 127.0.0.1.
+
+use std::path::Path;
+use std::process::Output;
+
+mod common;
+
+use common::{command, text, write_module};
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use moto::Moto;
+
+fn infra_with(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    command(dir, args).envs(moto.environment()).env_remove("AWS_PROFILE").output().expect("infra runs")
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", text(output));
+}
+
+const PROVIDER: &str = "provider aws {\n  region = \"us-east-1\"\n}\n";
+
+/// An object in bucket `dots`; `{body}` is its `content` or `source` line.
+fn object_module(key: &str, body: &str) -> String {
+    format!(
+        "{PROVIDER}\nresource aws.s3_bucket b {{\n  bucket = \"dots\"\n}}\n\n\
+         resource aws.s3_object o {{\n  bucket = b.bucket\n  key    = {key}\n  {body}\n}}\n"
+    )
+}
+
+/// `a/b/../c` was stored as `a/c` (reqwest resolves the URL path) while the plan said no
+/// change. `infra check` refuses a key written with a `.` or `..` segment, at `key`, and
+/// `infra plan` one computed from an input.
+#[test]
+fn regression_an_object_key_with_dot_segments_is_refused_before_anything_is_made() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &object_module("\"a/b/../c\"", "content = \"hello\""));
+    let checked = infra_with(&moto, dir, &["check"]);
+    assert_exit(&checked, 1);
+    let shown = text(&checked);
+    assert!(shown.contains("E0406"), "{shown}");
+    assert!(shown.contains("`a/b/../c` is not a valid `key`"), "{shown}");
+    assert!(shown.contains("main.infra:11:"), "the diagnostic points at `key`:\n{shown}");
+    assert!(shown.contains("help: `key` takes a key whose segments between slashes are not"), "{shown}");
+
+    let computed = object_module("\"${prefix}/x\"", "content = \"hello\"") + "\ninput prefix: string = \"a/.\"\n";
+    write_module(dir, &computed);
+    assert_exit(&infra_with(&moto, dir, &["check"]), 0);
+    let planned = infra_with(&moto, dir, &["apply", "--auto-approve"]);
+    assert_exit(&planned, 1);
+    assert!(text(&planned).contains("`a/./x` is not a valid `key`"), "{}", text(&planned));
+    let buckets = moto.aws(&["s3api", "list-buckets"]);
+    assert_eq!(buckets["Buckets"].as_array().map(Vec::len), Some(0), "nothing was made: {buckets}");
+}
+
+/// `source = "nope.txt"` was an error without help.
+#[test]
+fn regression_a_missing_source_file_says_where_it_was_looked_for() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &object_module("\"x\"", "source = \"nope.txt\""));
+    let planned = infra_with(&moto, dir, &["plan"]);
+    assert_exit(&planned, 1);
+    let shown = text(&planned);
+    assert!(shown.contains("E0610"), "{shown}");
+    assert!(shown.contains("o: cannot read `nope.txt`"), "{shown}");
+    assert!(shown.contains("main.infra:12:"), "the diagnostic points at `source`:\n{shown}");
+    assert!(shown.contains("help: `source` is a path relative to the root module's directory"), "{shown}");
+}
+
+const ZONE_AND_RECORD: &str = r#"
+resource aws.route53_zone zone {
+  name = "trust.example.com"
+}
+
+resource aws.route53_record www {
+  zone_id = zone.zone_id
+  name    = "www.trust.example.com"
+  type    = "A"
+  ttl     = 300
+  records = ["192.0.2.9", "192.0.2.1"]
+}
+"#;
+
+fn change_batch(action: &str, values: &[&str]) -> String {
+    let records: Vec<String> = values.iter().map(|v| format!("{{\"Value\":\"{v}\"}}")).collect();
+    format!(
+        "{{\"Changes\":[{{\"Action\":\"{action}\",\"ResourceRecordSet\":{{\"Name\":\"www.trust.example.com.\",\
+         \"Type\":\"A\",\"TTL\":300,\"ResourceRecords\":[{}]}}}}]}}",
+        records.join(",")
+    )
+}
+
+/// A record changed and then deleted outside Infra: `infra destroy` sent the values in
+/// the configuration's order (which moto refuses) and failed; deleting what is gone is
+/// done. A zone holding
+/// a record Infra does not manage says to set `force_destroy`.
+#[test]
+fn regression_destroy_finishes_when_a_record_is_gone_and_a_full_zone_names_force_destroy() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &format!("{PROVIDER}{ZONE_AND_RECORD}"));
+    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
+    let zones = moto.aws(&["route53", "list-hosted-zones"]);
+    let zone_id = zones["HostedZones"][0]["Id"].as_str().expect("zone id").to_string();
+    let change = |action: &str, values: &[&str]| {
+        let batch = change_batch(action, values);
+        moto.aws(&["route53", "change-resource-record-sets", "--hosted-zone-id", &zone_id, "--change-batch", &batch]);
+    };
+    // Changed outside Infra, and the configuration follows in another order: no change,
+    // and the state holds the configuration's order, which Route 53 never got.
+    change("UPSERT", &["192.0.2.9", "192.0.2.7"]);
+    let followed = ZONE_AND_RECORD.replace("[\"192.0.2.9\", \"192.0.2.1\"]", "[\"192.0.2.7\", \"192.0.2.9\"]");
+    write_module(dir, &format!("{PROVIDER}{followed}"));
+    let applied = infra_with(&moto, dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 0);
+    assert!(text(&applied).contains("No changes."), "{}", text(&applied));
+    change("DELETE", &["192.0.2.9", "192.0.2.7"]);
+    let other = change_batch("CREATE", &["192.0.2.5"]).replace("www.trust", "other.trust");
+    moto.aws(&["route53", "change-resource-record-sets", "--hosted-zone-id", &zone_id, "--change-batch", &other]);
+
+    let destroyed = infra_with(&moto, dir, &["destroy", "--auto-approve"]);
+    assert_exit(&destroyed, 1);
+    let shown = text(&destroyed);
+    assert!(shown.contains("www: Destruction complete"), "the gone record is deleted:\n{shown}");
+    assert!(shown.contains("zone: Route 53 DeleteHostedZone failed with AWS error `HostedZoneNotEmpty`"), "{shown}");
+    assert!(shown.contains("help: the zone holds records Infra does not manage"), "{shown}");
+    assert!(shown.contains("`force_destroy = true`"), "{shown}");
+
+    // As the help says: `force_destroy` applied, then the destroy deletes the record too.
+    let forced = ZONE_AND_RECORD.replace("\"trust.example.com\"\n", "\"trust.example.com\"\n  force_destroy = true\n");
+    write_module(dir, &format!("{PROVIDER}{forced}"));
+    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
+    assert_exit(&infra_with(&moto, dir, &["destroy", "--auto-approve"]), 0);
+    let zones = moto.aws(&["route53", "list-hosted-zones"]);
+    assert_eq!(zones["HostedZones"].as_array().map(Vec::len), Some(0), "{zones}");
+}
