@@ -432,6 +432,30 @@ resource local.file motd for r in regions {{
     }
 }
 
+/// Bug: selecting a configuration repeated over numbers by the number (`web[p]` for
+/// `for p in [8022, 8023]`) said only "has no instance `[8022]`": such instances are
+/// keyed by position, and the help now names the keys there are and both ways out.
+#[test]
+fn a_missing_provider_instance_names_the_keys_there_are() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let module = |key: &str, select: &str| {
+        format!(
+            "provider local as web for p in [8022, 8023]{key} {{\n  root = \"out/${{p}}\"\n}}\n\n\
+             resource local.file f for p in [8022, 8023] {{\n  provider = web[{select}]\n  path     = \"a.txt\"\n  content  = \"x\"\n}}\n"
+        )
+    };
+    write_module(dir, &module("", "p"));
+    let text = fails(dir, &["plan"]);
+    assert!(text.contains("provider configuration `web` has no instance `[8022]`"), "{text}");
+    assert!(text.contains("its instances are `web[0]`, `web[1]`"), "{text}");
+    assert!(text.contains("key them by value"), "{text}");
+    // The way out the help names works.
+    write_module(dir, &module(" key tostring(p)", "tostring(p)"));
+    ok(dir, &["apply", "--auto-approve"]);
+    assert_eq!(read(dir, "out/8023/a.txt").as_deref(), Some("x"));
+}
+
 #[test]
 fn provider_configurations_pass_to_modules() {
     let dir = tempfile::tempdir().expect("temp dir");

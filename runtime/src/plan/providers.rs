@@ -14,7 +14,7 @@ use super::frame::{display_frame, Frame};
 use super::steps::evaluate_body;
 use crate::address::{Address, InstanceKey};
 use crate::eval::Locals;
-use crate::expand::expand;
+use crate::expand::{expand, Instance};
 use crate::provider::{Attributes, Provider, ProviderContext, ProviderFactory};
 use crate::value::{Kind, Value};
 
@@ -218,7 +218,7 @@ impl<'a> Engine<'_, 'a> {
             )
             .with_label(span, "used here")
             .with_secondary(block.provider.span, "declared here")
-            .with_help("use a key the configuration's `for` produces"));
+            .with_help(missing_instance_help(&key.name, &instances)));
         };
         let schema = &factory.schema().config;
         let config = evaluate_body(&frame.scope, &block.body, schema, &instance.locals())?;
@@ -273,6 +273,29 @@ impl<'a> Engine<'_, 'a> {
             )),
         }
     }
+}
+
+/// The help for a key a repeated provider configuration does not produce: the keys it
+/// does, and, when they are positions, how to key by the elements instead.
+fn missing_instance_help(name: &str, instances: &[Instance]) -> String {
+    const SHOWN: usize = 5;
+    let keys: Vec<String> = instances.iter().take(SHOWN).map(|i| format!("`{name}{}`", display_key(i))).collect();
+    if keys.is_empty() {
+        return "its `for` produces no instance here: select a configuration that exists".to_string();
+    }
+    let more = if instances.len() > SHOWN { format!(" and {} more", instances.len() - SHOWN) } else { String::new() };
+    let mut help = format!("its instances are {}{more}", keys.join(", "));
+    if instances.iter().all(|i| matches!(i.key, Some(InstanceKey::Index(_)))) {
+        help.push_str(
+            "; a `for` over a list that is not of strings keys its instances by position: select one with the \
+             position (`for i, x in LIST`, then `[i]`), or key them by value (`for x in LIST key tostring(x)`)",
+        );
+    }
+    help
+}
+
+fn display_key(instance: &Instance) -> String {
+    instance.key.as_ref().map_or(String::new(), ToString::to_string)
 }
 
 fn bad_provider_reference(value: &Expr) -> Diagnostic {
