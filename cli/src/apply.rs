@@ -169,11 +169,11 @@ fn other_workspace(file: &saved_plan::PlanFile, workspace: &str) -> Option<Diagn
 /// The plan to show: what destroy deletes, or the plan made now (for a saved plan:
 /// verified to be the one saved).
 fn shown_plan(session: &Session<'_>, run: &Run<'_>, saved: Option<&SavedPlan>, destroy: bool) -> Result<Plan, Report> {
-    let failed = |diagnostics| Report::failed(diagnostics, session.sources().clone()).with_count();
+    let failed = |diagnostics| Report::planned(diagnostics, session.sources().clone()).with_count();
     if destroy {
         return run.destroy_plan().map_err(failed);
     }
-    let shown = run.plan().map_err(failed)?;
+    let shown = run.plan_until(crate::output::planning_interrupted()).map_err(failed)?;
     if let Some(saved) = saved {
         let file_digest =
             |path: &Path| std::fs::read(path).ok().map(|bytes| infra_stdlib::library::content_digest(&bytes));

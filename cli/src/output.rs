@@ -28,6 +28,17 @@ pub const EXIT_UNFORMATTED: u8 = 3;
 /// The exit status of a run stopped by Ctrl-C, as shells report SIGINT.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
+/// Ends when Ctrl-C is pressed while a plan is being made, with what to say: planning
+/// changes nothing, so the run just stops (see [`Report::planned`]).
+pub async fn planning_interrupted() -> Diagnostic {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No signal handling here: never interrupted.
+        std::future::pending::<()>().await;
+    }
+    Diagnostic::error(codes::INTERRUPTED, "interrupted while planning: nothing was changed")
+        .with_help("run the command again; planning only reads, so nothing is left half done")
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -106,6 +117,14 @@ impl Report {
     /// Failed with these diagnostics.
     pub fn failed(diagnostics: Vec<Diagnostic>, sources: SourceMap) -> Report {
         Report { diagnostics, sources, summary: None, exit: EXIT_ERRORS }
+    }
+
+    /// A plan that failed: as [`Report::failed`], but with Ctrl-C's exit status when it
+    /// was interrupted ([`planning_interrupted`]).
+    pub fn planned(diagnostics: Vec<Diagnostic>, sources: SourceMap) -> Report {
+        let interrupted = diagnostics.iter().any(|d| d.code == codes::INTERRUPTED);
+        let exit = if interrupted { EXIT_INTERRUPTED } else { EXIT_ERRORS };
+        Report { exit, ..Report::failed(diagnostics, sources) }
     }
 
     /// Failed for a reason that is not about a span of source (the command line, the

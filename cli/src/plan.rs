@@ -69,12 +69,12 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
     let run = session.run(PlanOptions { refresh: args.refresh, selection: args.selection.selection(), exiting: true });
     // The files the configuration reads are recorded in a saved plan.
     let file_reads = args.out.is_some().then(infra_stdlib::library::FileReads::start);
-    let result = run.plan();
+    let result = run.plan_until(crate::output::planning_interrupted());
     let files = file_reads.map(infra_stdlib::library::FileReads::finish).unwrap_or_default();
     session.unlock();
     let plan = match result {
         Ok(plan) => plan,
-        Err(diagnostics) => return Report::failed(diagnostics, session.sources().clone()).with_count(),
+        Err(diagnostics) => return Report::planned(diagnostics, session.sources().clone()).with_count(),
     };
     if let (Some(path), Some(digest)) = (&args.out, digest) {
         if let Err(error) = session.save_plan(path, &plan, digest, run.options(), files, args.backend.workspace_name())

@@ -375,6 +375,47 @@ fn interrupt_once_an_operation_completed(dir: &Path, child: &std::process::Child
     assert!(status.success());
 }
 
+/// Bug: Ctrl-C while planning (a slow data source, a large file hashed) killed the
+/// process without a word. It now says that nothing was changed and exits 130, for
+/// `plan` and for `apply`'s plan alike.
+#[test]
+fn ctrl_c_while_planning_says_nothing_was_changed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = r#"
+data exec.json slow {
+  program = ["sh", "-c", "touch started; sleep 30; echo '{}'"]
+}
+resource local.file f {
+  path    = "out/f.txt"
+  content = "x"
+}
+"#;
+    write_module(dir, source);
+    for command in [&["plan"][..], &["apply", "--auto-approve"]] {
+        let _ = std::fs::remove_file(dir.join("started"));
+        let child = Command::new(env!("CARGO_BIN_EXE_infra"))
+            .args(command)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !dir.join("started").exists() {
+            assert!(std::time::Instant::now() < deadline, "the data source never started");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("send SIGINT");
+        assert!(status.success());
+        let output = child.wait_with_output().expect("ends");
+        assert_exit(&output, 130);
+        let all = text(&output);
+        assert!(all.contains("E0805") && all.contains("interrupted while planning: nothing was changed"), "{all}");
+        assert_eq!(read(dir, "out/f.txt"), None);
+    }
+}
+
 /// Ctrl-C (SIGINT) stops starting new operations, lets those in flight finish, saves the
 /// state and exits 130; the next apply finishes the job.
 #[test]

@@ -380,6 +380,20 @@ impl<'s> Run<'s> {
         self.session.runtime.block_on(plan::plan(&self.context()))
     }
 
+    /// [`Run::plan`], given up when `stop` ends first (Ctrl-C), with the diagnostic it
+    /// gives: planning changes nothing, so nothing is left half done; the providers'
+    /// reads in flight are dropped.
+    pub fn plan_until(&self, stop: impl std::future::Future<Output = Diagnostic>) -> Result<Plan, Vec<Diagnostic>> {
+        self.session.check_selection(&self.options.selection)?;
+        let context = self.context();
+        self.session.runtime.block_on(async {
+            tokio::select! {
+                planned = plan::plan(&context) => planned,
+                stopped = stop => Err(vec![stopped]),
+            }
+        })
+    }
+
     /// What destroy will delete (all, or what the selection chooses), as a plan to show;
     /// an address of the selection that matches nothing is an error.
     pub fn destroy_plan(&self) -> Result<Plan, Vec<Diagnostic>> {
