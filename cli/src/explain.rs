@@ -79,6 +79,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0610", include_str!("../../docs/errors/E0610.md")),
     ("E0611", include_str!("../../docs/errors/E0611.md")),
     ("E0612", include_str!("../../docs/errors/E0612.md")),
+    ("E0613", include_str!("../../docs/errors/E0613.md")),
     ("E0700", include_str!("../../docs/errors/E0700.md")),
     ("E0701", include_str!("../../docs/errors/E0701.md")),
     ("E0702", include_str!("../../docs/errors/E0702.md")),

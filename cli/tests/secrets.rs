@@ -404,3 +404,52 @@ resource local.file unwritable {
     assert_eq!(printed.matches("error[E0610]").count(), 2, "{printed}");
     assert_clean("apply with failing operations", &printed, &[FROM_FLAG]);
 }
+
+/// Bug: repeating a declaration over a sensitive collection took the mark off: the
+/// secrets became instance keys (`l["pw3"]` in the plan and the progress lines) and the
+/// loop variables plain values (a module's output printed them). Keys from a secret are
+/// now E0613; elements keyed by position keep their mark.
+#[test]
+fn repetition_over_a_sensitive_collection_never_shows_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("child")).unwrap();
+    std::fs::write(dir.join("child/main.infra"), CHILD).unwrap();
+    // The secrets come from a var file: the source, which diagnostics quote, holds none.
+    let vars = format!("users = {{ alice = \"{FROM_FLAG}\" }}\nnames = [\"{FROM_ENV}\"]\npins = [{PIN}]\n");
+    std::fs::write(dir.join("s.vars"), vars).unwrap();
+    let inputs = "input users: map(string) { sensitive = true }\n\
+                  input names: list(string) { sensitive = true }\n\
+                  input pins: list(number) { sensitive = true }\n";
+    let refused = [
+        "module m \"./child\" for k, v in users {\n  secret = v\n}\n",
+        "resource null.resource l for i, x in names {\n  input = x\n}\n",
+        "resource null.resource k for p in pins key tostring(p) {\n  input = 1\n}\n",
+    ];
+    let infra = |args: &[&str]| {
+        let mut all = args.to_vec();
+        if args[0] != "output" {
+            all.extend(["--var-file", "s.vars"]);
+        }
+        let output = command(dir, &all).output().expect("run infra");
+        (output.status.code().unwrap_or(-1), text(&output))
+    };
+    for body in refused {
+        std::fs::write(dir.join("main.infra"), format!("{inputs}{body}")).unwrap();
+        let (code, printed) = infra(&["plan"]);
+        assert_eq!(code, 1, "{printed}");
+        assert!(printed.contains("E0613") && printed.contains("instance keys cannot come from a sensitive value"), "{printed}");
+        assert_clean("plan", &printed, &[FROM_FLAG, FROM_ENV, PIN]);
+    }
+    // What the help suggests: names that are not secret, positions.
+    let allowed = "module m \"./child\" for k in nonsensitive(keys(users)) {\n  secret = users[k]\n}\n\
+                   resource null.resource n for i, p in pins {\n  input = p\n}\n\
+                   output echoed = m[\"alice\"].echoed\noutput pin = n[0].input\n";
+    std::fs::write(dir.join("main.infra"), format!("{inputs}{allowed}")).unwrap();
+    let (code, printed) = infra(&["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("n[0]: Creation complete"), "{printed}");
+    assert_clean("apply", &printed, &[FROM_FLAG, FROM_ENV, PIN]);
+    let (_, printed) = infra(&["output"]);
+    assert_clean("output", &printed, &[FROM_FLAG, FROM_ENV, PIN]);
+}

@@ -122,9 +122,17 @@ fn expand_for(
     };
     let by_string = matches!(collection.kind, Kind::Map(_))
         || (!elements.is_empty() && elements.iter().all(|(_, v)| v.as_str().is_some()));
+    // A sensitive collection's elements, and a sensitive map's keys, are sensitive: the
+    // clause's variables keep the mark the collection had.
+    let secret = collection.sensitive;
     let mut instances = Vec::with_capacity(elements.len());
     let mut seen = BTreeSet::new();
     for (position, element) in elements {
+        let is_map = matches!(collection.kind, Kind::Map(_));
+        let (position, element) = (position.with_mark(secret && is_map), element.with_mark(secret));
+        if clause.key.is_none() && (is_map || by_string) && (position.sensitive || element.sensitive) {
+            return Err(sensitive_key(clause.collection.span));
+        }
         let mut bindings = Vec::new();
         if let Some(key_var) = &clause.key_var {
             bindings.push((key_var.name.to_string(), position.clone()));
@@ -163,6 +171,9 @@ fn explicit_key(
     bindings: &[(String, Value)],
 ) -> Result<InstanceKey, Diagnostic> {
     let value = scope.evaluator().eval(key_expr, &mut Locals::with(bindings.to_vec()))?;
+    if value.contains_sensitive() {
+        return Err(sensitive_key(key_expr.span));
+    }
     match &value.kind {
         Kind::String(s) => Ok(InstanceKey::Name(s.to_string())),
         Kind::Number(_) | Kind::Bool(_) => Ok(InstanceKey::Name(value.unmarked_deep().to_string())),
@@ -172,6 +183,17 @@ fn explicit_key(
             format!("an instance key must be a string, found a {}", value.type_name()),
         )),
     }
+}
+
+/// E0613: instance keys are shown in addresses, so none may come from a secret.
+fn sensitive_key(span: infra_compiler::Span) -> Diagnostic {
+    Diagnostic::error(codes::SENSITIVE_KEY, "instance keys cannot come from a sensitive value")
+        .with_label(span, "sensitive")
+        .with_note("instance keys are part of addresses, which plans, progress lines and `infra state list` show")
+        .with_help(
+            "key the instances by something not secret: names whose values alone are `sensitive(...)`, \
+             `for name in nonsensitive(keys(m))`, or `key EXPR`",
+        )
 }
 
 /// "the collection of `for` is not known until `web` is applied".

@@ -108,6 +108,7 @@ crate::codes! {
     PROVIDER_FAILED = "E0610", "provider operation failed";
     INVALID_MOVE = "E0611", "`moved` or `forget` cannot be applied";
     PLAN_CHANGED = "E0612", "change differs from the approved plan";
+    SENSITIVE_KEY = "E0613", "instance key from a sensitive value";
     // The `state` block: E0717, E0718 (the other E07xx codes are the state backends')
     STATE_BLOCK_EXPRESSION = "E0717", "value not allowed in a `state` block";
     STATE_BLOCK_INVALID = "E0718", "`state` block is not valid";
