@@ -35,36 +35,35 @@ impl Secrets {
         self.words.extend(other.words);
     }
 
-    /// The diagnostic with every word of a secret replaced by `(sensitive value)` in its
-    /// message, labels, notes and help.
+    /// The diagnostic without any text that holds a word of a secret: such a message
+    /// becomes its code's title with a note that it is hidden, such a label or help a
+    /// fixed text, such a note goes. Replacing only the words would show the rest of the
+    /// sentence around them, and so which words they were (a secret `value` garbled every
+    /// "value" of the message).
     pub fn redact(&self, mut diagnostic: Diagnostic) -> Diagnostic {
         if self.words.is_empty() {
             return diagnostic;
         }
-        diagnostic.message = self.redact_text(&diagnostic.message);
+        if self.holds_secret(&diagnostic.message) {
+            let title = infra_compiler::diagnostic::codes::title(diagnostic.code.as_str())
+                .or_else(|| crate::codes::title(diagnostic.code.as_str()))
+                .unwrap_or("error");
+            diagnostic.message = format!("{title} (the message is hidden: it would quote a sensitive value)");
+        }
         for label in &mut diagnostic.labels {
-            label.message = self.redact_text(&label.message);
+            if self.holds_secret(&label.message) {
+                label.message = "here".to_string();
+            }
         }
-        for note in &mut diagnostic.notes {
-            *note = self.redact_text(note);
+        diagnostic.notes.retain(|note| !self.holds_secret(note));
+        if diagnostic.help.as_deref().is_some_and(|help| self.holds_secret(help)) {
+            diagnostic.help = Some("check the value given to the sensitive input".to_string());
         }
-        diagnostic.help = diagnostic.help.map(|help| self.redact_text(&help));
         diagnostic
     }
 
-    fn redact_text(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find(is_word_char) {
-            out.push_str(&rest[..start]);
-            rest = &rest[start..];
-            let end = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
-            let word = &rest[..end];
-            out.push_str(if self.words.contains(word) { "(sensitive value)" } else { word });
-            rest = &rest[end..];
-        }
-        out.push_str(rest);
-        out
+    fn holds_secret(&self, text: &str) -> bool {
+        text.split(|c: char| !is_word_char(c)).any(|word| self.words.contains(word))
     }
 }
 
@@ -237,12 +236,28 @@ mod tests {
     }
 
     #[test]
-    fn redacts_whole_words_of_secrets_in_messages() {
+    fn hides_whole_texts_that_quote_a_secret() {
         let masked = mask("db_password = p@ss-w0rd!\n", &names(&["db_password"]));
         let diagnostic = masked.secrets.redact(
             Diagnostic::error(codes::UNDEFINED_NAME, "undefined name `p@ss-w0rd!`").with_help("p@ss is not it"),
         );
-        assert_eq!(diagnostic.message, "undefined name `(sensitive value)`");
+        assert_eq!(diagnostic.message, "undefined name (the message is hidden: it would quote a sensitive value)");
+        // Only whole words of the secret count.
         assert_eq!(diagnostic.help.as_deref(), Some("p@ss is not it"));
+    }
+
+    /// Bug: a secret that is an ordinary word (`value`) was replaced wherever the word
+    /// was, so the sentence around it showed which words the secret was.
+    #[test]
+    fn a_secret_that_is_an_ordinary_word_does_not_garble_the_message() {
+        let masked = mask("pin = \"value\"\n", &names(&["pin"]));
+        let diagnostic = masked.secrets.redact(
+            Diagnostic::error(codes::INVALID_INPUT, "the value of `pin` is not a `number`")
+                .with_note("the value given: \"value\"")
+                .with_help("give `pin` a `number`"),
+        );
+        assert_eq!(diagnostic.message, "invalid input value (the message is hidden: it would quote a sensitive value)");
+        assert!(diagnostic.notes.is_empty(), "{:?}", diagnostic.notes);
+        assert_eq!(diagnostic.help.as_deref(), Some("give `pin` a `number`"));
     }
 }
