@@ -33,6 +33,9 @@ enum CheckFormat {
 
 pub fn run(args: &CheckArgs, out: Output) -> Report {
     let mut analysis = analyze(&args.module_dir);
+    // A `plugin` declaration edited since `infra init` locked and installed it.
+    analysis.diagnostics.extend(infra_provider_plugin::declared::check(&args.module_dir, &analysis.modules));
+    infra_compiler::diagnostic::sort(&mut analysis.diagnostics);
     let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = analysis.diagnostics.len() - errors;
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);

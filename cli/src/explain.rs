@@ -138,6 +138,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0916", include_str!("../../docs/errors/E0916.md")),
     ("E0917", include_str!("../../docs/errors/E0917.md")),
     ("E0918", include_str!("../../docs/errors/E0918.md")),
+    ("E0919", include_str!("../../docs/errors/E0919.md")),
     ("W0001", include_str!("../../docs/errors/W0001.md")),
     ("W0002", include_str!("../../docs/errors/W0002.md")),
     ("W0003", include_str!("../../docs/errors/W0003.md")),

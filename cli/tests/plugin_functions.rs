@@ -39,16 +39,17 @@ output tree = workato::resolve_manifest_refs(jsonencode({{ a = {{ zip_name = "X/
     let formatted = infra(dir, &["fmt", "--check"]);
     assert!(formatted.status.success(), "`NAME::FUNCTION(...)` is formatted as written: {}", text(&formatted));
 
-    // `INFRA_LOG` is the plugin's log level, `INFRA_LOG_PATH` where its log goes.
+    // `INFRA_LOG` is the plugin's log level, `INFRA_LOG_PATH` where its log goes. (The
+    // SDK logs each call at trace level.)
     let applied = common::command(dir, &["apply", "--auto-approve"])
-        .env("INFRA_LOG", "debug")
+        .env("INFRA_LOG", "trace")
         .env("INFRA_LOG_PATH", "debug.log")
         .output()
         .unwrap();
     assert!(applied.status.success(), "{}", text(&applied));
     let printed = text(&applied);
     let log = std::fs::read_to_string(dir.join("debug.log")).unwrap_or_default();
-    assert!(log.contains("CallFunction"), "the plugin logged its calls at debug level:\n{log}");
+    assert!(log.contains("CallFunction"), "the plugin logged its calls at trace level:\n{log}");
     assert!(!printed.contains("CallFunction"), "never mixed into the output: {printed}");
     assert!(printed.contains(r#"+ input  = "create_issue""#), "the plan shows the plugin's answer: {printed}");
     assert!(printed.contains(r#"id = "create_issue""#), "{printed}");

@@ -183,3 +183,116 @@ fn the_language_server_knows_the_cached_schema() {
     assert!(value.contains("Parent folder ID. Use the Home folder ID as root."), "{hover}");
     assert_eq!(client.shutdown(), 0);
 }
+
+/// Regression: a `plugin` declaration edited after `infra init` was not checked against
+/// `.infra.lock`: with `source = "someone/other"`, `version = "9.9.9"` or `">= 0.17"`,
+/// `check` said ok and `plan` ran the plugin installed before. Both now refuse, on the
+/// edited setting, saying which `infra init` to run (as Terraform does: "locked provider
+/// ... does not match configured version constraint").
+#[test]
+fn a_declaration_edited_since_init_is_refused_until_init_runs_again() {
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    let dir = module.path();
+    write_module(dir, &format!("{DECLARED}{RESOURCES}"));
+    ok(dir, &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    ok(dir, &["check"]);
+
+    write_module(dir, &format!("{DECLARED}{RESOURCES}").replace("\"local/workato\"", "\"someone/other\""));
+    for command in ["check", "plan"] {
+        let printed = fails(dir, &[command]);
+        assert!(
+            printed.contains("E0919")
+                && printed
+                    .contains("plugin `workato` declares `registry.terraform.io/someone/other`, which is not locked"),
+            "{command}: {printed}"
+        );
+        assert!(printed.contains("main.infra:2:13"), "{command} points at the source: {printed}");
+        assert!(printed.contains("run `infra init` to install the plugin"), "{command}: {printed}");
+        assert!(printed.contains("registry.terraform.io/local/workato 0.16.0"), "{command} says what is: {printed}");
+        assert!(!printed.contains("Plan:") && !printed.contains("No changes"), "{command} ran nothing: {printed}");
+    }
+
+    for version in ["9.9.9", ">= 0.17"] {
+        write_module(dir, &format!("{DECLARED}{RESOURCES}").replace("\"0.16.0\"", &format!("\"{version}\"")));
+        for command in ["check", "plan"] {
+            let printed = fails(dir, &[command]);
+            assert!(
+                printed.contains("E0912") && printed.contains("selects registry.terraform.io/local/workato 0.16.0"),
+                "{command} with {version}: {printed}"
+            );
+            assert!(printed.contains("main.infra:3:13"), "{command} points at the version: {printed}");
+            assert!(printed.contains("infra init --upgrade"), "{command}: {printed}");
+            assert!(!printed.contains("Plan:") && !printed.contains("No changes"), "{command}: {printed}");
+        }
+    }
+
+    // The declaration as it was locked runs again.
+    write_module(dir, &format!("{DECLARED}{RESOURCES}"));
+    ok(dir, &["check"]);
+    assert!(ok(dir, &["plan"]).contains("Plan: 2 to add"));
+
+    // A lock file that selects another version than the one installed (edited, or
+    // brought from elsewhere) is refused too.
+    let lock_path = dir.join(".infra.lock");
+    let locked = std::fs::read_to_string(&lock_path).unwrap();
+    std::fs::write(&lock_path, locked.replace("\"version\": \"0.16.0\"", "\"version\": \"0.17.0\"")).unwrap();
+    write_module(dir, &format!("{DECLARED}{RESOURCES}").replace("\"0.16.0\"", "\">= 0.16\""));
+    let printed = fails(dir, &["plan"]);
+    assert!(
+        printed.contains("E0919")
+            && printed.contains("the installed plugin `workato` is not the one `.infra.lock` selects"),
+        "{printed}"
+    );
+    assert!(printed.contains("`.infra.lock` selects 0.17.0; 0.16.0 is installed"), "{printed}");
+    assert!(printed.contains("run `infra init` to install the locked plugin"), "{printed}");
+}
+
+/// The plugin's log as a run leaves it, with the level variables the test does not set
+/// removed from the environment.
+fn plan_logging(dir: &std::path::Path, level: &[(&str, &str)]) -> u64 {
+    let log = dir.join(".infra/plugins/logs/workato.log");
+    let before = std::fs::metadata(&log).map_or(0, |meta| meta.len());
+    let mut plan = common::command(dir, &["plan"]);
+    for name in ["INFRA_LOG", "INFRA_LOG_PATH", "TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO"] {
+        plan.env_remove(name);
+    }
+    let output = plan.envs(level.iter().copied()).output().unwrap();
+    assert!(output.status.success(), "{}", common::text(&output));
+    std::fs::metadata(&log).map_or(0, |meta| meta.len()).saturating_sub(before)
+}
+
+/// Regression: a plan with no log level set appended about 54 kB of the SDK's trace
+/// lines to the plugin's log (`INFRA_LOG=error` and `TF_LOG=error` changed nothing), to a
+/// file readable by everyone that grew without bound. Now the plugin logs warnings only
+/// unless asked, its log is its owner's, and a log over the limit is moved aside.
+#[test]
+fn a_plugins_log_is_quiet_unless_asked_private_and_bounded() {
+    use std::os::unix::fs::PermissionsExt;
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    let dir = module.path();
+    write_module(dir, &format!("{DECLARED}{RESOURCES}"));
+    ok(dir, &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    let log = dir.join(".infra/plugins/logs/workato.log");
+
+    for quiet in [&[][..], &[("INFRA_LOG", "error")], &[("TF_LOG", "error")]] {
+        let grown = plan_logging(dir, quiet);
+        assert!(grown < 2048, "a plan with {quiet:?} wrote {grown} bytes to the log");
+    }
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the log may hold request data");
+
+    // Asked for, the plugin logs every call.
+    let grown = plan_logging(dir, &[("INFRA_LOG", "trace")]);
+    assert!(grown > 10_000, "trace level wrote {grown} bytes");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("PlanResourceChange"));
+
+    // A log over the limit is moved aside as the next plugin starts.
+    let limit = infra_provider_plugin::logs::LOG_LIMIT;
+    std::fs::write(&log, vec![b'.'; limit as usize + 1]).unwrap();
+    plan_logging(dir, &[]);
+    assert!(std::fs::metadata(&log).unwrap().len() < 2048, "a new log is started");
+    let moved = dir.join(".infra/plugins/logs/workato.log.1");
+    assert_eq!(std::fs::metadata(&moved).unwrap().len(), limit + 1, "the old one is kept once");
+}

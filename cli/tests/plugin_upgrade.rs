@@ -39,10 +39,11 @@ resource workato.folder reports {{
     )
 }
 
-/// Runs `infra ARGS` with the stand-in's CA trusted and the plugin logging its calls.
+/// Runs `infra ARGS` with the stand-in's CA trusted and the plugin logging its calls
+/// (the SDK logs each call at trace level).
 fn infra(dir: &Path, standin: &workato::Standin, args: &[&str]) -> (i32, String) {
     let output =
-        command(dir, args).env("SSL_CERT_FILE", standin.ca()).env("TF_LOG", "debug").output().expect("run infra");
+        command(dir, args).env("SSL_CERT_FILE", standin.ca()).env("TF_LOG", "trace").output().expect("run infra");
     (output.status.code().unwrap_or(-1), text(&output))
 }
 

@@ -11,4 +11,5 @@ infra_compiler::codes! {
     CHECKSUM_MISMATCH = "E0916", "plugin download does not match its checksum";
     SIGNATURE_INVALID = "E0917", "plugin checksums are not signed by the registry's key";
     SOURCE_FAILED = "E0918", "plugin registry or mirror cannot be used";
+    DECLARATION_NOT_INSTALLED = "E0919", "plugin declaration does not match the lock file";
 }

@@ -142,7 +142,7 @@ pub struct StartOptions<'a> {
     pub program: &'a Path,
     /// Given to the plugin for automatic mutual TLS; without one it serves plain gRPC.
     pub client_certificate: Option<&'a ClientCertificate>,
-    /// Its standard error is appended here.
+    /// Its standard error is appended here (`logs::open`: private, moved aside when large).
     pub log: &'a Path,
     /// How long to wait for the handshake line.
     pub timeout: Duration,
@@ -219,14 +219,11 @@ pub fn log_path(module_dir: &Path, name: &str) -> PathBuf {
 
 /// Starts the plugin and reads its handshake.
 pub fn start(options: &StartOptions) -> Result<PluginProcess, HandshakeError> {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(options.log).map_err(HandshakeError::Spawn)?;
+    let log = crate::logs::open(options.log).map_err(HandshakeError::Spawn)?;
     let versions: Vec<String> = PROTOCOL_VERSIONS.iter().map(u32::to_string).collect();
     let mut command = Command::new(options.program);
-    // `INFRA_LOG=debug` (or trace, info, warn, error) is the plugin's `TF_LOG`: how much
-    // it writes to its log. A `TF_LOG` set explicitly wins.
-    if let Some(level) = std::env::var_os("INFRA_LOG").filter(|_| std::env::var_os("TF_LOG").is_none()) {
-        command.env("TF_LOG", level);
-    }
+    // How much it writes to its log: `INFRA_LOG` (or `TF_LOG`), else warnings only.
+    crate::logs::set_level(&mut command);
     if let Some(certificate) = options.client_certificate {
         command.env("PLUGIN_CLIENT_CERT", &certificate.certificate_pem);
     }
@@ -280,7 +277,7 @@ fn read_lines(stdout: std::process::ChildStdout, log: PathBuf) -> mpsc::Receiver
             return;
         }
         let _ = sender.send(first);
-        let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(log) else { return };
+        let Ok(mut log) = crate::logs::append(&log) else { return };
         for line in reader.lines().map_while(Result::ok) {
             let _ = writeln!(log, "{line}");
         }

@@ -532,7 +532,7 @@ fn json_of(value: &PluginValue) -> serde_json::Value {
 /// Appends `line` to a plugin's log, marked as Infra's.
 fn log_line(log: &Path, line: &str) {
     use std::io::Write;
-    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+    if let Ok(mut file) = crate::logs::append(log) {
         let _ = writeln!(file, "[infra] {line}");
     }
 }

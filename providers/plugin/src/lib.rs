@@ -13,9 +13,12 @@
 //!   keys.
 //! - `hash.rs`: Terraform's `h1:` package hash.
 //! - `lock.rs`: the lock file, `.infra.lock`.
+//! - `declared.rs`: whether each `plugin` declaration is still what the lock file and
+//!   the installed plugins are (for `check`, `plan` and `apply`).
 //! - `install.rs`: `infra init`: choosing versions, installing, verifying, locking.
 //! - `handshake.rs`: starting a plugin and reading its go-plugin handshake, with a
 //!   client certificate for automatic mutual TLS.
+//! - `logs.rs`: a plugin's log: the level it is started with, private, bounded.
 //! - `protocol.rs`: the plugin protocol's messages and gRPC clients (versions 6 and 5),
 //!   generated from `proto/*.proto` and committed.
 //! - `client.rs`: the gRPC connection over TLS to a started plugin, and its calls.
@@ -37,6 +40,7 @@ pub mod archive;
 pub mod client;
 pub mod codes;
 pub mod convert;
+pub mod declared;
 pub mod functions;
 pub mod handshake;
 pub mod hash;
@@ -45,6 +49,7 @@ pub mod http;
 pub mod install;
 pub mod lifecycle;
 pub mod lock;
+pub mod logs;
 pub mod network;
 pub mod proposed;
 pub mod protocol;
