@@ -526,3 +526,78 @@ resource digitalocean.droplet legacy {{
     assert_eq!(prism.pydo("client.vpcs.list(enforce_https=False)")["vpcs"], json!([]));
     prism.assert_no_violations();
 }
+
+/// What `infra` printed, without the diagnostics' line breaks and margins.
+fn flat(output: &Output) -> String {
+    text(output).split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ")
+}
+
+/// Regression: `image = deb.id` ("150000001") changed to `image = "debian-12-x64"`, the
+/// same image, planned the Droplet's replacement. The two name one image: the plan shows
+/// no change (state keeps the form it has); another image still replaces the Droplet.
+#[test]
+fn an_image_named_by_slug_instead_of_id_is_no_change() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = |image: &str| {
+        format!(
+            "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\ndata digitalocean.image deb {{\n  slug = \"debian-12-x64\"\n}}\n\nresource digitalocean.droplet web {{\n  name   = \"web-1\"\n  region = \"nyc3\"\n  size   = \"s-1vcpu-1gb\"\n  image  = {image}\n}}\n",
+            prism.url
+        )
+    };
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    std::fs::write(dir.join("main.infra"), module("deb.id")).expect("write the module");
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    std::fs::write(dir.join("main.infra"), module("\"debian-12-x64\"")).expect("write the module");
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+    assert!(!text(&plan).contains("replace"), "{}", text(&plan));
+    std::fs::write(dir.join("main.infra"), module("\"ubuntu-24-04-x64\"")).expect("write the module");
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("forces replacement"), "{}", text(&plan));
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}
+
+/// Regression: a zone written with capitals kept `name = "Example.NET"` while its id was
+/// `example.net`, and a record using the name failed with a 404. `infra check` refuses
+/// capitals in a zone's name (and a record's `domain`), saying the form to write.
+#[test]
+fn a_zone_name_with_capitals_fails_infra_check() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = "provider digitalocean {}\n\nresource digitalocean.domain z2 {\n  name = \"Example.NET\"\n}\n\nresource digitalocean.record www {\n  domain = \"Example.NET\"\n  type   = \"A\"\n  name   = \"www\"\n  value  = \"192.0.2.1\"\n}\n";
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let output = command(dir, &["check"]).env_remove("DIGITALOCEAN_TOKEN").output().expect("infra runs");
+    assert_exit(&output, 1);
+    let printed = flat(&output);
+    assert_eq!(printed.matches("error[E0406]").count(), 2, "{printed}");
+    assert!(printed.contains("`Example.NET` is not a valid `name`"), "{printed}");
+    assert!(printed.contains("`Example.NET` is not a valid `domain`"), "{printed}");
+    assert!(printed.contains("write `example.net`, not `Example.NET`"), "the help says the form: {printed}");
+
+    let module = module.replace("Example.NET", "example.net");
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let output = command(dir, &["check"]).env_remove("DIGITALOCEAN_TOKEN").output().expect("infra runs");
+    assert_exit(&output, 0);
+}
+
+/// Regression: an `api_url` without a scheme failed every request at apply ("relative
+/// URL without a base"); `infra check` refuses it, pointing at `api_url`.
+#[test]
+fn an_api_url_without_a_scheme_fails_infra_check() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = "provider digitalocean {\n  api_url = \"api.digitalocean.com\"\n}\n\nresource digitalocean.ssh_key admin {\n  name       = \"admin\"\n  public_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk admin\"\n}\n";
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let output = command(dir, &["check"]).env_remove("DIGITALOCEAN_TOKEN").output().expect("infra runs");
+    assert_exit(&output, 1);
+    let printed = flat(&output);
+    assert!(printed.contains("error[E0406]"), "a diagnostic with a code: {printed}");
+    assert!(printed.contains("`api.digitalocean.com` is not a valid `api_url`"), "{printed}");
+    assert!(printed.contains("api_url = \"api.digitalocean.com\""), "the diagnostic shows the attribute: {printed}");
+    assert!(printed.contains("an `http://` or `https://` address"), "the help says the form: {printed}");
+}

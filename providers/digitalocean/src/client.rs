@@ -33,6 +33,9 @@ pub struct ApiError {
     /// The request creates something (a `POST`) and the answer does not say it was
     /// turned away unprocessed: sending it again could make a second object.
     unsafe_to_repeat: bool,
+    /// The request never left: no connection to `api_url` could be made, so nothing
+    /// reached DigitalOcean (and a create made nothing).
+    never_sent: bool,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -45,6 +48,7 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             unsafe_to_repeat: false,
+            never_sent: false,
         }
     }
 
@@ -55,7 +59,13 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             unsafe_to_repeat: false,
+            never_sent: false,
         }
+    }
+
+    /// A request that never reached the API: no connection could be made.
+    fn unsent(operation: &str, message: impl Into<String>) -> ApiError {
+        ApiError { never_sent: true, ..ApiError::local(operation, message) }
     }
 
     /// An object that was just written but cannot be read back.
@@ -67,9 +77,10 @@ impl ApiError {
         self.status == 404
     }
 
-    /// Marks an error of a request that creates something (see `unsafe_to_repeat`).
+    /// Marks an error of a request that creates something (see `unsafe_to_repeat`); a
+    /// request that was never sent made nothing and is safe to send again.
     fn unsafe_to_repeat_if(mut self, creates: bool) -> Self {
-        self.unsafe_to_repeat = creates;
+        self.unsafe_to_repeat = creates && !self.never_sent;
         self
     }
 
@@ -91,8 +102,14 @@ impl From<ApiError> for ProviderError {
         let retryable = error.is_retryable();
         let lost = error.status == 0 || error.status >= 500;
         let unsafe_to_repeat = error.unsafe_to_repeat && lost && !retryable;
-        let ApiError { operation, status, message, .. } = error;
+        let ApiError { operation, status, message, never_sent, .. } = error;
         let (message, help) = match status {
+            0 if never_sent => (
+                format!("DigitalOcean: cannot {operation}: the request was never sent ({message})"),
+                "no connection to the API could be made, so nothing reached DigitalOcean and nothing was made: check \
+                 `api_url` in `provider digitalocean` (or DIGITALOCEAN_API_URL, or the default \
+                 https://api.digitalocean.com) and the network, then apply again",
+            ),
             status if unsafe_to_repeat => (
                 format!(
                     "DigitalOcean could not {operation}: {} ({message}); it was not sent again, since it may have \
@@ -170,12 +187,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of the API at `api_url` (see [`base_url`]), which must be an `http://`
+    /// or `https://` address.
     pub fn new(api_url: &str, token: &str) -> Result<Client, ProviderError> {
+        let base = base_url(api_url)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
-        let base = api_url.trim_end_matches('/').to_string();
         Ok(Client { http, base, token: token.to_string(), wait: WAIT })
     }
 
@@ -286,10 +305,16 @@ impl Client {
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body.to_string());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ApiError::local(operation, format!("cannot reach {url}: {}", error_chain(&e))))?;
+        let response = request.send().await.map_err(|e| {
+            let message = format!("cannot reach {url}: {}", error_chain(&e));
+            // A connection that could not be made, or a request that could not be
+            // built, never reached the API; any other failure may have after sending.
+            if e.is_connect() || e.is_builder() {
+                ApiError::unsent(operation, message)
+            } else {
+                ApiError::local(operation, message)
+            }
+        })?;
         let status = response.status().as_u16();
         let header = response.headers().get("retry-after").and_then(|v| v.to_str().ok());
         let retry_after = retry_after(header, MAX_RETRY_AFTER);
@@ -308,8 +333,30 @@ impl Client {
             message: message(&document, status),
             retry_after,
             unsafe_to_repeat: false,
+            never_sent: false,
         })
     }
+}
+
+/// The address every path (`/v2/...`) is put after: `api_url` without a trailing `/`,
+/// nor a trailing `/v2`, which is the API's own prefix of every path (written as the API
+/// documents its base, `https://api.digitalocean.com/v2`, it would double it). An
+/// address that is not `http://` or `https://` with a host is refused, pointing at
+/// `api_url`: without a scheme every request would fail.
+fn base_url(api_url: &str) -> Result<String, ProviderError> {
+    let trimmed = api_url.trim().trim_end_matches('/');
+    let base = trimmed.strip_suffix("/v2").unwrap_or(trimmed).trim_end_matches('/');
+    let parsed = reqwest::Url::parse(base).ok();
+    let web = parsed.as_ref().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if !web || base.contains(['?', '#']) {
+        return Err(ProviderError::new(format!("`{api_url}` is not an address of the DigitalOcean API"))
+            .on_attribute("api_url")
+            .with_help(
+                "set `api_url` in `provider digitalocean` (or DIGITALOCEAN_API_URL) to an http:// or https:// \
+                 address with a host, such as `https://api.digitalocean.com`, or leave both unset",
+            ));
+    }
+    Ok(base.to_string())
 }
 
 /// The path and query of a `links.pages.next` address.
@@ -347,6 +394,31 @@ mod tests {
         let next = "https://api.digitalocean.com/v2/droplets?page=2&per_page=200";
         assert_eq!(path_of(next).as_deref(), Some("/v2/droplets?page=2&per_page=200"));
         assert_eq!(path_of("not a url"), None);
+    }
+
+    #[test]
+    fn a_trailing_v2_or_slash_of_the_api_url_is_taken_off_and_an_address_needs_a_scheme() {
+        for url in ["https://api.digitalocean.com", "https://api.digitalocean.com/", "https://api.digitalocean.com/v2/"]
+        {
+            assert_eq!(base_url(url).as_deref().ok(), Some("https://api.digitalocean.com"), "{url}");
+        }
+        assert_eq!(base_url("http://127.0.0.1:4010/proxy/v2").ok().as_deref(), Some("http://127.0.0.1:4010/proxy"));
+        for url in ["api.digitalocean.com", "localhost:4010", "ftp://example.com", "https://", ""] {
+            let error = base_url(url).expect_err(url);
+            assert_eq!(error.attribute.as_deref(), Some("api_url"), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_request_that_was_never_sent_is_safe_to_repeat_and_says_so() {
+        let error = ApiError::unsent("add the SSH key", "cannot reach http://127.0.0.1:9: connection refused")
+            .unsafe_to_repeat_if(true);
+        assert!(error.is_retryable(), "nothing was sent, so nothing was made");
+        let provider_error = ProviderError::from(error);
+        assert!(provider_error.message.contains("never sent"), "{}", provider_error.message);
+        assert!(provider_error.help.as_deref().unwrap_or_default().contains("DIGITALOCEAN_API_URL"));
+        let lost = ProviderError::from(ApiError::local("add the SSH key", "timed out").unsafe_to_repeat_if(true));
+        assert!(lost.message.contains("may have made the object"), "{}", lost.message);
     }
 
     #[test]

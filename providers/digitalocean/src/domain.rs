@@ -106,7 +106,7 @@ pub fn record_seed(import_id: &str) -> ProviderResult<Attributes> {
             .with_help("a record is imported as `DOMAIN,ID`, such as `example.org,12345`"));
     };
     Ok([
-        ("domain".to_string(), Value::string(path_segment(domain)?)),
+        ("domain".to_string(), Value::string(path_segment(&domain.to_ascii_lowercase())?)),
         ("id".to_string(), Value::string(numeric_id(record_id)?)),
     ]
     .into())

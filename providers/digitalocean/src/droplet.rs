@@ -44,13 +44,57 @@ fn create_body(planned: &Attributes) -> Json {
 }
 
 /// Creates the Droplet and waits for it; `progress` hears of it as soon as it has an id,
-/// so an interrupted wait does not lose it.
-pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> ApiResult<Attributes> {
-    let created = client.post("create the Droplet", "/v2/droplets", &create_body(planned)).await?;
+/// so an interrupted wait does not lose it. A value DigitalOcean refuses is an error on
+/// its attribute (see [`refused_value`]).
+pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> ProviderResult<Attributes> {
+    let body = create_body(planned);
+    let created = client.post("create the Droplet", "/v2/droplets", &body).await.map_err(refused_value)?;
     let droplet_id = created["droplet"]["id"].to_string();
     progress.exists(attributes_of(&created["droplet"], planned));
     let active = settle(client, &droplet_id, timeout(planned, "create", client.wait.timeout)).await?;
     Ok(attributes_of(&active, planned))
+}
+
+/// A value DigitalOcean refused (422) when creating or resizing a Droplet, as an error on
+/// its attribute whose help names where the accepted values are listed, as the `linode`
+/// provider does. DigitalOcean's error documents name no field, so the message tells
+/// which ("You specified an invalid size for Droplet creation.").
+fn refused_value(error: ApiError) -> ProviderError {
+    let refused = if error.status == 422 { refused_attribute(&error.message) } else { None };
+    let provider_error = ProviderError::from(error);
+    match refused {
+        Some((attribute, help)) => provider_error.on_attribute(attribute).with_help(help),
+        None => provider_error,
+    }
+}
+
+/// The attribute a refusal's message is about, and the help; the first word found wins
+/// ("size ... not available in this region" is about the size).
+fn refused_attribute(message: &str) -> Option<(&'static str, &'static str)> {
+    const REFUSED: [(&str, &str, &str); 5] = [
+        (
+            "size",
+            "size",
+            "DigitalOcean has no such size, or not in this region: the `digitalocean.sizes` data source lists the \
+             sizes' slugs (with `region`, those of one region)",
+        ),
+        (
+            "image",
+            "image",
+            "DigitalOcean has no such image: the `digitalocean.image` data source finds one by `slug` (such as \
+             `debian-12-x64`) or by `name`, and its `id` names it too",
+        ),
+        (
+            "region",
+            "region",
+            "Droplets cannot be made in this region now: the `digitalocean.regions` data source lists those where \
+             they can",
+        ),
+        ("ssh key", "ssh_keys", "name the account's keys by `digitalocean.ssh_key`'s `id` or `fingerprint`"),
+        ("vpc", "vpc_uuid", "name a VPC of the Droplet's region by `digitalocean.vpc`'s `id`"),
+    ];
+    let message = message.to_lowercase();
+    REFUSED.iter().find(|(word, _, _)| message.contains(word)).map(|(_, attribute, help)| (*attribute, *help))
 }
 
 /// Looks at the Droplet until its status is `active`, at growing intervals, up to the
@@ -135,7 +179,7 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
     let changed = |name: &str| !attribute(prior, name).equals(attribute(planned, name));
     if let Some(size) = text(planned, "size").filter(|_| changed("size")) {
         let disk = flag(planned, "resize_disk").unwrap_or(true);
-        resize(client, &droplet_id, &size, disk).await.map_err(|e| ProviderError::from(e).on_attribute("size"))?;
+        resize(client, &droplet_id, &size, disk).await.map_err(|e| refused_value(e).on_attribute("size"))?;
     }
     if let Some(name) = text(planned, "name").filter(|_| changed("name")) {
         act(client, &droplet_id, json!({"type": "rename", "name": name})).await?;
@@ -194,6 +238,24 @@ pub fn plan_resize(prior: &Attributes, planned: &mut Attributes) -> ProviderResu
         planned.insert(name.to_string(), Value::unknown(infra_compiler::types::Type::Number));
     }
     Ok(())
+}
+
+/// Whether the configured `image` names the prior Droplet's image in its other form (its
+/// id where state has its slug, or the slug where state has the id): the same image, so
+/// no change, as Terraform's provider suppresses that diff. The Droplet as DigitalOcean
+/// has it says both; it is read only when the two texts differ. Another image, or a
+/// Droplet that is gone, is not the same (the plan replaces it).
+pub async fn same_image(client: &Client, prior: &Attributes, config: &Attributes) -> ApiResult<bool> {
+    let (Some(before), Some(after)) = (text(prior, "image"), text(config, "image")) else { return Ok(false) };
+    let droplet_id = id(prior);
+    if before == after || droplet_id.is_empty() {
+        return Ok(false);
+    }
+    let Some(answer) = client.find("read the Droplet", &path(&droplet_id)).await? else { return Ok(false) };
+    let image = &answer["droplet"]["image"];
+    let forms = [image["id"].to_string(), image["slug"].as_str().unwrap_or_default().to_string()];
+    let names = |form: &str| !form.is_empty() && forms.iter().any(|f| f == form);
+    Ok(names(&before) && names(&after))
 }
 
 /// Whether the plan turns IPv6 off, which DigitalOcean cannot do: it replaces the
@@ -278,6 +340,22 @@ mod tests {
         assert_eq!(attributes["image"], Value::string("debian-12-x64"));
         assert_eq!(attributes["user_data"], Value::string("#cloud-config"));
         assert_eq!(attributes["tags"], current["tags"]);
+    }
+
+    #[test]
+    fn a_refusal_names_the_attribute_its_message_is_about() {
+        let refused = |message: &str| refused_attribute(message).map(|(attribute, _)| attribute);
+        assert_eq!(refused("You specified an invalid size for Droplet creation."), Some("size"));
+        assert_eq!(refused("The size you picked is not available in this region."), Some("size"));
+        assert_eq!(refused("You specified an invalid image for Droplet creation."), Some("image"));
+        assert_eq!(refused("You specified an invalid region for Droplet creation."), Some("region"));
+        assert_eq!(refused("77 is not a valid SSH key of this account."), Some("ssh_keys"));
+        assert_eq!(refused("Name is invalid"), None);
+        let error = refused_value(ApiError::new("create the Droplet", 422, "You specified an invalid size"));
+        assert_eq!(error.attribute.as_deref(), Some("size"));
+        assert!(error.help.as_deref().unwrap_or_default().contains("`digitalocean.sizes`"));
+        let server = refused_value(ApiError::new("create the Droplet", 500, "size"));
+        assert!(server.attribute.is_none(), "only a refusal (422) names an attribute");
     }
 
     #[test]

@@ -144,6 +144,25 @@ impl Provider for DigitalOcean {
         Ok((planned, replacing))
     }
 
+    /// [`plan_replacing`](Provider::plan_replacing); a Droplet whose configured `image`
+    /// names its image in the other form (id for slug, or slug for id) is planned with
+    /// the form state has: the same image is no change (see [`droplet::same_image`],
+    /// which reads the Droplet only when the two texts differ).
+    async fn plan_async(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        let Some(prior) = prior.filter(|_| kind == "droplet") else { return self.plan_replacing(kind, prior, config) };
+        if !droplet::same_image(&self.client, prior, config).await? {
+            return self.plan_replacing(kind, Some(prior), config);
+        }
+        let mut config = config.clone();
+        config.insert("image".to_string(), attribute(prior, "image").clone());
+        self.plan_replacing(kind, Some(prior), &config)
+    }
+
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
         self.create_reporting(kind, planned, &CreateProgress::ignored()).await
     }
@@ -158,7 +177,7 @@ impl Provider for DigitalOcean {
     ) -> ProviderResult<Attributes> {
         let client = &self.client;
         let created = match kind {
-            "droplet" => droplet::create(client, planned, progress).await,
+            "droplet" => return Ok(self.complete(kind, droplet::create(client, planned, progress).await?)),
             "ssh_key" => ssh_key::create(client, planned).await,
             "domain" => domain::domain_create(client, planned).await,
             "record" => domain::record_create(client, planned).await,
@@ -259,6 +278,8 @@ impl Provider for DigitalOcean {
             "volume_attachment" => volume::attachment_seed(id)?,
             "reserved_ip_assignment" => reserved_ip::assignment_seed(id)?,
             "droplet" | "ssh_key" => [("id".to_string(), Value::string(numeric_id(id)?))].into(),
+            // A zone's id is its name in lower case, as DigitalOcean keeps it.
+            "domain" => [("id".to_string(), Value::string(path_segment(&id.to_ascii_lowercase())?))].into(),
             _ => [("id".to_string(), Value::string(path_segment(id)?))].into(),
         };
         let Some(attributes) = self.read_object(kind, &seed).await? else {

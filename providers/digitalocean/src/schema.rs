@@ -129,12 +129,26 @@ fn ssh_key() -> Schema {
     )
 }
 
+/// A zone's name in lower case, as DigitalOcean keeps it (the zone's id) and as the paths
+/// of its records need it: a zone written `Example.NET` would keep that name in state
+/// while its id is `example.net`, and a record using the name would not be found. So
+/// capitals are refused before any request, with the form to write, not folded (which
+/// would show a change of a configured value).
+fn zone_name(name: &str, description: &str) -> AttributeSchema {
+    required(name, description).force_new().validate(Validator::Regex {
+        pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$".to_string(),
+        description: "a zone in lower case, labels of letters, digits and `-` joined by `.`, without a trailing \
+                      `.`, as DigitalOcean keeps it: write `example.net`, not `Example.NET`"
+            .to_string(),
+    })
+}
+
 fn domain() -> Schema {
     kind(
         "A DNS zone DigitalOcean's name servers serve.",
         "The zone's name, such as `example.org`.",
         vec![
-            required("name", "The zone, such as `example.org`.").force_new().compared(Comparison::DnsName),
+            zone_name("name", "The zone in lower case, such as `example.org`.").compared(Comparison::DnsName),
             string("ip_address", "An address for an `A` record of the zone itself, made with it; never read back.")
                 .force_new()
                 .force_new_only_if_set(),
@@ -151,7 +165,7 @@ fn record() -> Schema {
         "A record of a `digitalocean.domain`.",
         "The record's id, a number; imported as `DOMAIN,ID`.",
         vec![
-            required("domain", "The zone (`digitalocean.domain`'s `name`).").force_new(),
+            zone_name("domain", "The zone (`digitalocean.domain`'s `name`), in lower case."),
             required("type", "The type, such as `A` or `CNAME`.").force_new().validate(one_of(&RECORD_TYPES)),
             required("name", "The name below the zone, such as `www`; `@` for the zone itself. Changed in place."),
             required("value", "The value: an address, a name or text, by type. Changed in place."),
@@ -372,7 +386,16 @@ pub fn schema() -> ProviderSchema {
         attributes: vec![
             string("token", "A personal access token; else DIGITALOCEAN_TOKEN, else DIGITALOCEAN_ACCESS_TOKEN.")
                 .sensitive(),
-            string("api_url", "The API's address; else DIGITALOCEAN_API_URL, else `https://api.digitalocean.com`."),
+            string(
+                "api_url",
+                "The API's address; else DIGITALOCEAN_API_URL, else `https://api.digitalocean.com` (a trailing `/v2` \
+                 is taken off: every path begins with it).",
+            )
+            .validate(Validator::Regex {
+                pattern: "^https?://[^/?#\\s]+(/[^?#\\s]*)?$".to_string(),
+                description: "an `http://` or `https://` address with a host, such as `https://api.digitalocean.com`"
+                    .to_string(),
+            }),
         ],
         blocks: Vec::new(),
     };

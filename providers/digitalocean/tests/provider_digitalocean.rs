@@ -210,7 +210,115 @@ fn a_size_that_does_not_exist_is_the_apis_message() {
     let error = runtime.block_on(provider.create("droplet", &planned)).expect_err("refused");
     assert!(error.message.contains("invalid size"), "{error:?}");
     assert!(!error.retryable);
+    // Regression: the error pointed at the resource with "the message says which"; it
+    // points at `size` and names the data source that lists the sizes, as Linode's does.
+    assert_eq!(error.attribute.as_deref(), Some("size"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("`digitalocean.sizes`"), "{error:?}");
     prism.assert_no_violations();
+}
+
+/// Regression: an image DigitalOcean does not have pointed at the resource with the
+/// generic help; it points at `image` and names the data source that finds images.
+#[test]
+fn an_image_that_does_not_exist_points_at_image_and_names_the_data_source() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let mut config = droplet_config("web");
+    config.insert("image".to_string(), Value::string("plan9-x64"));
+    let planned = provider.plan("droplet", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("droplet", &planned)).expect_err("refused");
+    assert!(error.message.contains("invalid image"), "{error:?}");
+    assert_eq!(error.attribute.as_deref(), Some("image"), "{error:?}");
+    assert!(error.help.as_deref().unwrap_or_default().contains("`digitalocean.image`"), "{error:?}");
+    prism.assert_no_violations();
+}
+
+/// Regression: a Droplet made from `image = deb.id` ("150000001") was replaced when the
+/// configuration named the same image by its slug. The two name one image (the Droplet
+/// reads back with both), so the plan keeps the form state has and changes nothing; a
+/// different image still replaces it.
+#[test]
+fn an_image_named_by_id_or_by_slug_is_the_same_image_and_plans_no_change() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let mut config = droplet_config("web");
+    config.insert("image".to_string(), Value::string("150000001"));
+    let created = create(&runtime, provider.as_ref(), "droplet", &config);
+    assert_eq!(text(&created, "image"), "150000001");
+    let plan = |image: &str| {
+        let mut config = config.clone();
+        config.insert("image".to_string(), Value::string(image));
+        config.insert("vpc_uuid".to_string(), created["vpc_uuid"].clone());
+        let (planned, _) = runtime.block_on(provider.plan_async("droplet", Some(&created), &config)).expect("planned");
+        planned
+    };
+    let same = plan("debian-12-x64");
+    assert_eq!(text(&same, "image"), "150000001", "the same image, by slug");
+    assert_eq!(same["id"], created["id"], "planned in place: {same:?}");
+    assert_eq!(text(&plan("ubuntu-24-04-x64"), "image"), "ubuntu-24-04-x64", "another image");
+
+    // And the other way round: made by slug, named by id.
+    let by_slug = create(&runtime, provider.as_ref(), "droplet", &droplet_config("web-2"));
+    let mut config = droplet_config("web-2");
+    config.insert("image".to_string(), Value::string("150000001"));
+    config.insert("vpc_uuid".to_string(), by_slug["vpc_uuid"].clone());
+    let (planned, _) = runtime.block_on(provider.plan_async("droplet", Some(&by_slug), &config)).expect("planned");
+    assert_eq!(text(&planned, "image"), "debian-12-x64");
+    prism.assert_no_violations();
+}
+
+/// Regression: `api_url = "https://api.digitalocean.com/v2"` sent requests to
+/// `/v2/v2/droplets`, which failed with a 404. A trailing `/v2` (and `/`) is the API's
+/// own prefix and is taken off.
+#[test]
+fn an_api_url_ending_in_v2_reaches_the_same_paths() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = configured(&format!("{}/v2/", prism.url), &prism.token);
+    let config = attributes(&[("name", Value::string("k")), ("public_key", Value::string(KEY))]);
+    let created = create(&runtime, provider.as_ref(), "ssh_key", &config);
+    assert_eq!(text(&created, "name"), "k");
+    assert!(prism.requests().iter().any(|r| r == "POST /v2/account/keys"), "{:?}", prism.requests());
+    prism.assert_no_violations();
+}
+
+/// Regression: a create refused a connection by `api_url` was reported as "no answer
+/// came ...; it was not sent again, since it may have made the object", with help to
+/// import it. It never reached the API: the error says so and points at `api_url`.
+#[test]
+fn a_create_that_never_reached_the_api_says_it_was_never_sent() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", closed.local_addr().expect("its address"));
+    drop(closed);
+    let runtime = runtime();
+    let provider = configured(&url, "a-token");
+    let config = attributes(&[("name", Value::string("k")), ("public_key", Value::string(KEY))]);
+    let planned = provider.plan("ssh_key", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("ssh_key", &planned)).expect_err("refused");
+    assert!(error.message.contains("never sent"), "{error:?}");
+    assert!(!error.message.contains("may have made"), "{error:?}");
+    let help = error.help.as_deref().unwrap_or_default();
+    assert!(help.contains("`api_url`") && help.contains("DIGITALOCEAN_API_URL"), "{error:?}");
+    assert!(!help.contains("infra import"), "{error:?}");
+}
+
+/// Regression: an `api_url` without a scheme failed every request with "relative URL
+/// without a base". Configuring the provider refuses it, pointing at `api_url` (the
+/// schema's validator refuses a literal one at `infra check`).
+#[test]
+fn an_api_url_without_a_scheme_is_refused_when_configuring() {
+    for url in ["api.digitalocean.com", "localhost:4010", "ftp://example.com"] {
+        let config: Attributes =
+            [("api_url", url), ("token", "t")].into_iter().map(|(k, v)| (k.to_string(), Value::string(v))).collect();
+        let context = ProviderContext { module_dir: PathBuf::from(".") };
+        let Err(error) = infra_provider_digitalocean::factory().configure(&config, &context) else {
+            panic!("`{url}` was accepted");
+        };
+        assert_eq!(error.attribute.as_deref(), Some("api_url"), "{error:?}");
+        assert!(error.help.as_deref().unwrap_or_default().contains("https://"), "{error:?}");
+    }
 }
 
 #[test]
