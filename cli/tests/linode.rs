@@ -498,3 +498,134 @@ resource linode.instance web {{
     assert!(prism.listed("/linode/instances").is_empty());
     prism.assert_no_violations();
 }
+
+/// The objects of the regressions below: a StackScript an instance is deployed from by
+/// `stackscript_id = boot.id`, and a zone and record; `optional` holds the optional
+/// settings a later step removes.
+fn deployed_from_a_stackscript(prism: &Prism, optional: bool) -> String {
+    let (description, zone_description, ttl) = if optional {
+        ("\n  description = \"says hello\"", "\n  description = \"the zone\"", "\n  ttl_sec     = 300")
+    } else {
+        ("", "", "")
+    };
+    format!(
+        r##"
+provider linode {{
+  api_url = "{url}"
+}}
+
+resource linode.stackscript boot {{
+  label  = "boot-script"
+  script = "#!/bin/bash\necho hello\n"
+  images = ["linode/debian12"]{description}
+}}
+
+resource linode.instance web {{
+  region         = "us-east"
+  type           = "g6-nanode-1"
+  image          = "linode/debian12"
+  root_pass      = "{ROOT_PASS}"
+  stackscript_id = boot.id
+}}
+
+resource linode.domain zone {{
+  domain    = "example.org"
+  type      = "master"
+  soa_email = "hostmaster@example.org"{zone_description}
+}}
+
+resource linode.domain_record www {{
+  domain_id   = zone.id
+  name        = "www"
+  record_type = "A"
+  target      = web.ip_address{ttl}
+}}
+"##,
+        url = prism.url
+    )
+}
+
+/// Regressions: `stackscript_id = boot.id` failed `infra check` (E0300: a number
+/// expected, the StackScript's id a string); the deployment then showed as the
+/// StackScript "changed outside of Infra" (`deployments_total = 0 -> 1`); and removing
+/// optional settings (a StackScript's and a zone's `description`, a record's `ttl_sec`)
+/// was applied without effect, so every later plan showed the same change.
+#[test]
+fn regression_a_stackscript_deployed_by_id_and_removed_settings_leave_nothing_to_plan() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &deployed_from_a_stackscript(&prism, true));
+    assert_exit(&prism.infra(dir, &["check"]), 0);
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    let deployments = prism.control("deployments", json!({}));
+    let script = &prism.listed("/linode/stackscripts")[0];
+    assert_eq!(deployments[0]["stackscript_id"], script["id"], "deployed from the StackScript: {deployments}");
+    assert_eq!(script["deployments_total"], 1, "{script}");
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+    assert!(!text(&plan).contains("outside of Infra"), "the deployment is no drift:\n{}", text(&plan));
+
+    write_module(dir, &deployed_from_a_stackscript(&prism, false));
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("0 added, 3 changed, 0 destroyed"), "{}", text(&output));
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+    assert!(!text(&plan).contains("outside of Infra"), "{}", text(&plan));
+    let zone = &prism.listed("/domains")[0];
+    assert_eq!(zone["description"], Json::Null, "{zone}");
+    let record = &prism.listed(&format!("/domains/{}/records", zone["id"]))[0];
+    assert_eq!(record["ttl_sec"], 0, "{record}");
+    assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}
+
+/// Regressions: an `api_url` without its scheme passed `infra check` and made every
+/// request fail with "builder error: relative URL without a base"; a create whose
+/// connection was refused was reported as one that may have made its object (look for
+/// it and import it); a `master` zone without `soa_email` passed the plan. None of
+/// these needs Linode: no request is sent.
+#[test]
+fn regression_a_bad_address_a_refused_connection_and_a_zone_without_soa_email_are_clear_diagnostics() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let key =
+        "resource linode.sshkey k {\n  label   = \"k\"\n  ssh_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk k\"\n}\n";
+    write_module(dir, &format!("provider linode {{\n  api_url = \"127.0.0.1:18011\"\n}}\n\n{key}"));
+    let output = command(dir, &["check"]).env("LINODE_TOKEN", "token").output().expect("infra runs");
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    assert!(printed.contains("error[E0406]"), "{printed}");
+    assert!(printed.contains("api_url = \"127.0.0.1:18011\""), "the diagnostic shows the attribute: {printed}");
+    assert!(printed.contains("https://api.linode.com/v4"), "{printed}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://127.0.0.1:{}", closed.local_addr().expect("its address").port());
+    drop(closed);
+    write_module(dir, &format!("provider linode {{}}\n\n{key}"));
+    let output = command(dir, &["apply", "--auto-approve"])
+        .env("LINODE_TOKEN", "token")
+        .env("LINODE_URL", &url)
+        .output()
+        .expect("infra runs");
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    let printed = printed.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("error[E"), "{printed}");
+    assert!(printed.contains("the request was never sent"), "{printed}");
+    assert!(printed.contains("applying again is safe") && printed.contains("LINODE_URL"), "{printed}");
+    assert!(!printed.contains("infra import"), "{printed}");
+
+    let zone = "resource linode.domain zone {\n  domain = \"example.org\"\n  type   = \"master\"\n}\n";
+    write_module(dir, &format!("provider linode {{}}\n\n{zone}"));
+    let output =
+        command(dir, &["plan"]).env("LINODE_TOKEN", "token").env("LINODE_URL", &url).output().expect("infra runs");
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    assert!(printed.contains("error[E"), "{printed}");
+    assert!(printed.contains("a `master` domain needs `soa_email`"), "{printed}");
+    assert!(printed.contains("type   = \"master\""), "the diagnostic shows the attribute: {printed}");
+    assert!(printed.contains("set `soa_email`"), "{printed}");
+}

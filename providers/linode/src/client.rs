@@ -20,6 +20,17 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// The largest page Linode serves; fewer pages mean fewer requests.
 const PAGE_SIZE: u32 = 500;
 
+/// Why a request never left Infra: nothing reached Linode, so nothing was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotSent {
+    /// The API's address is not a URL a request can go to (`127.0.0.1:8080`, without
+    /// its scheme): sending it again cannot help.
+    BadAddress,
+    /// No connection was made (refused, no route, a name that does not resolve): the
+    /// request may be sent again, even a create.
+    Unreachable,
+}
+
 /// A failed call: the HTTP status (0 when no answer came) and Linode's reasons.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinodeError {
@@ -33,6 +44,8 @@ pub struct LinodeError {
     /// The request creates something (a `POST`) and the answer does not say it was
     /// turned away unprocessed: sending it again could make a second object.
     unsafe_to_repeat: bool,
+    /// The request never reached Linode, and why (see [`NotSent`]).
+    not_sent: Option<NotSent>,
 }
 
 impl LinodeError {
@@ -44,6 +57,7 @@ impl LinodeError {
             field: None,
             retry_after: None,
             unsafe_to_repeat: false,
+            not_sent: None,
         }
     }
 
@@ -55,6 +69,7 @@ impl LinodeError {
             field: None,
             retry_after: None,
             unsafe_to_repeat: false,
+            not_sent: None,
         }
     }
 
@@ -68,6 +83,7 @@ impl LinodeError {
             field: None,
             retry_after: None,
             unsafe_to_repeat: false,
+            not_sent: None,
         }
     }
 
@@ -81,17 +97,24 @@ impl LinodeError {
         self.status == 404
     }
 
-    /// Marks an error of a request that creates something (see `unsafe_to_repeat`).
+    /// Marks an error of a request that creates something (see `unsafe_to_repeat`); one
+    /// that never reached Linode made nothing.
     fn unsafe_to_repeat_if(mut self, creates: bool) -> Self {
-        self.unsafe_to_repeat = creates;
+        self.unsafe_to_repeat = creates && self.not_sent.is_none();
         self
     }
 
-    /// Throttled (429), unavailable (502, 503: turned away before any work), or any other
-    /// server error or lost answer of a request that is safe to send again. A `POST`
-    /// that failed otherwise may have made its object, so it is not sent again: the
-    /// error says so, and the next plan finds what exists.
+    /// Never sent for want of a connection, throttled (429), unavailable (502, 503:
+    /// turned away before any work), or any other server error or lost answer of a
+    /// request that is safe to send again. A `POST` that failed otherwise may have made
+    /// its object, so it is not sent again: the error says so, and the next plan finds
+    /// what exists.
     fn is_retryable(&self) -> bool {
+        match self.not_sent {
+            Some(NotSent::BadAddress) => return false,
+            Some(NotSent::Unreachable) => return true,
+            None => {}
+        }
         match self.status {
             429 | 502 | 503 => true,
             0 | 500.. => !self.unsafe_to_repeat,
@@ -103,44 +126,45 @@ impl LinodeError {
 impl From<LinodeError> for ProviderError {
     fn from(error: LinodeError) -> ProviderError {
         let reasons = error.reasons.join("; ");
+        let operation = &error.operation;
         let (message, help) = match error.status {
+            _ if error.not_sent.is_some() => not_sent_message(&error, &reasons),
             status if error.unsafe_to_repeat && (status == 0 || status >= 500) && !error.is_retryable() => (
                 format!(
-                    "Linode could not {}: {} ({reasons}); it was not sent again, since it may have made the object",
-                    error.operation,
-                    if status == 0 { "no answer came".to_string() } else { format!("a server error ({status})") },
+                    "Linode could not {operation}: {}; it was not sent again, since it may have made the object",
+                    if status == 0 { reasons } else { format!("a server error ({status}) ({reasons})") },
                 ),
                 "look for the object at Linode before applying again: if it was made, `infra import` it; if not, \
                  apply again",
             ),
             0 => (
-                format!("Linode {}: {reasons}", error.operation),
-                "check `api_url` and the network; the request got no answer from the API",
+                format!("Linode: cannot {operation}: {reasons}"),
+                "check `api_url` (or LINODE_URL) and the network; the request got no answer from the API",
             ),
             401 => (
-                format!("Linode refused the token for {} (401 Unauthorized): {reasons}", error.operation),
+                format!("Linode refused the token to {operation} (401 Unauthorized): {reasons}"),
                 "set `token` in `provider linode`, or LINODE_TOKEN, to a valid personal access token",
             ),
             403 => (
-                format!("the token may not {} (403 Forbidden): {reasons}", error.operation),
+                format!("the token may not {operation} (403 Forbidden): {reasons}"),
                 "give the personal access token read/write access to this kind of object",
             ),
             408 => (
-                format!("Linode did not finish in time: {} timed out, {reasons}", error.operation),
+                format!("Linode did not finish in time: the {operation} timed out, {reasons}"),
                 "the object exists and the state keeps it: apply again once Linode has caught up, which takes it \
                  over (an instance's `timeouts` block sets how long to wait)",
             ),
             404 => (
-                format!("Linode {} found nothing (404): {reasons}", error.operation),
+                format!("Linode found nothing to {operation} (404): {reasons}"),
                 "the object no longer exists or the id is wrong; check the value the configuration refers to",
             ),
             status if status >= 500 => (
-                format!("Linode could not {}: a server error ({status}): {reasons}", error.operation),
+                format!("Linode could not {operation}: a server error ({status}): {reasons}"),
                 "the fault is on Linode's side, not in the configuration: apply again later (status.linode.com \
                  tells of incidents)",
             ),
             status => (
-                format!("Linode {} failed ({status}): {reasons}", error.operation),
+                format!("Linode could not {operation} ({status}): {reasons}"),
                 match error.field.as_deref() {
                     Some("type") => "Linode has no such type: the `linode.types` data source lists them",
                     Some("region") => "Linode has no such region: the `linode.regions` data source lists them",
@@ -158,6 +182,27 @@ impl From<LinodeError> for ProviderError {
         } else {
             provider_error
         }
+    }
+}
+
+/// The message and help of a request that never reached Linode: nothing was made, so
+/// (unlike a create whose answer was lost) applying again is safe once the address or
+/// the network is fixed.
+fn not_sent_message(error: &LinodeError, reasons: &str) -> (String, &'static str) {
+    let operation = &error.operation;
+    match error.not_sent {
+        Some(NotSent::BadAddress) => (
+            format!(
+                "Linode: cannot {operation}: the API's address is not a URL ({reasons}); the request was never sent"
+            ),
+            "set `api_url` in `provider linode` (or LINODE_URL) to the API's address with its scheme, such as \
+             `https://api.linode.com/v4`; nothing reached Linode",
+        ),
+        _ => (
+            format!("Linode: cannot {operation}: no connection to the API ({reasons}); the request was never sent"),
+            "nothing reached Linode, so nothing was made and applying again is safe: check `api_url` in \
+             `provider linode` (or LINODE_URL) and the network",
+        ),
     }
 }
 
@@ -190,6 +235,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(api_url: &str, token: &str) -> Result<Client, ProviderError> {
+        check_address(api_url)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -284,10 +330,7 @@ impl Client {
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body.to_string());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| LinodeError::local(operation, format!("cannot reach {url}: {}", error_chain(&e))))?;
+        let response = request.send().await.map_err(|e| send_error(operation, &url, &e))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -313,8 +356,51 @@ impl Client {
             field,
             retry_after,
             unsafe_to_repeat: false,
+            not_sent: None,
         })
     }
+}
+
+/// The form `api_url` takes: `http://` or `https://` and a host (the provider schema's
+/// validator, which `infra check` runs on a literal).
+pub const ADDRESS_PATTERN: &str = r"^https?://[^/?#\s]+";
+
+/// Refuses an API address no request can go to, before anything is sent: without its
+/// scheme (`127.0.0.1:8080`), a URL would be relative, or read `localhost:` as a scheme.
+fn check_address(api_url: &str) -> Result<(), ProviderError> {
+    let parsed = reqwest::Url::parse(api_url);
+    let usable = parsed.as_ref().is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host());
+    if usable {
+        return Ok(());
+    }
+    let why = match parsed {
+        Err(error) => error.to_string(),
+        Ok(url) if !url.has_host() => "it names no host".to_string(),
+        Ok(url) => format!("`{}` is not `http` or `https`", url.scheme()),
+    };
+    Err(ProviderError::new(format!("`{api_url}` is not an address of the Linode API: {why}"))
+        .on_attribute("api_url")
+        .with_help(
+            "set `api_url` in `provider linode` (or LINODE_URL) to an address with its scheme, such as \
+             `https://api.linode.com/v4` or `http://127.0.0.1:8080`",
+        ))
+}
+
+/// A request `reqwest` could not complete. One that never left (an address that is not
+/// a URL, no connection) is told from one whose answer was lost, which a create must not
+/// repeat.
+fn send_error(operation: &str, url: &str, error: &reqwest::Error) -> LinodeError {
+    let not_sent = if error.is_builder() {
+        Some(NotSent::BadAddress)
+    } else if error.is_connect() {
+        Some(NotSent::Unreachable)
+    } else {
+        None
+    };
+    let prefix = if not_sent.is_some() { "" } else { "no answer from " };
+    let mut failed = LinodeError::local(operation, format!("{prefix}`{url}`: {}", error_chain(error)));
+    failed.not_sent = not_sent;
+    failed
 }
 
 /// The reasons of a Linode error document, each with its field when it names one.
@@ -395,6 +481,7 @@ mod tests {
             field: None,
             retry_after: None,
             unsafe_to_repeat: false,
+            not_sent: None,
         };
         let provider_error = ProviderError::from(error);
         assert!(provider_error.message.contains("401"), "{}", provider_error.message);

@@ -6,30 +6,58 @@ use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
 use super::client::{Client, LinodeResult};
-use super::{attribute, body_of, found, from_json, id, numeric_id, read_fields, text, unordered};
+use super::{attribute, body_of, cleared, found, from_json, id, known, numeric_id, read_fields, text, unordered};
 
 /// Settings sent as the configuration has them, and read back the same way.
 const DOMAIN_FIELDS: [&str; 8] =
     ["soa_email", "description", "status", "ttl_sec", "refresh_sec", "retry_sec", "expire_sec", "type"];
 
+/// What an update sends for a setting the configuration no longer has, as Linode's API
+/// description has it: a time of 0 is Linode's default ("a value of 0 is equivalent to
+/// the default value"); a description cannot be `""` (its `minLength` is 1) and reads as
+/// `null` when there is none (the description's example), so `null` removes it.
+fn domain_clears() -> [(&'static str, Json); 6] {
+    [
+        ("description", Json::Null),
+        ("soa_email", json!("")),
+        ("ttl_sec", json!(0)),
+        ("refresh_sec", json!(0)),
+        ("retry_sec", json!(0)),
+        ("expire_sec", json!(0)),
+    ]
+}
+
+/// A `master` zone needs `soa_email` (Linode refuses to make one without it): said at
+/// plan time, on `type`, since the configuration has no `soa_email` to point at.
+pub fn validate(config: &Attributes) -> Option<ProviderError> {
+    let master = known(config, "type").and_then(Value::as_str) == Some("master");
+    if !master || !attribute(config, "soa_email").is_null() {
+        return None;
+    }
+    Some(ProviderError::new("a `master` domain needs `soa_email`").on_attribute("type").with_help(
+        "Linode puts the zone's contact address in its SOA record: set `soa_email`, such as \
+             `hostmaster@example.org` (a `slave` zone needs none)",
+    ))
+}
+
 fn domain_path(id: &str) -> String {
     format!("/domains/{id}")
 }
 
-/// The whole body of a create or an update: lists are always sent, so emptying one
-/// empties it at Linode.
-fn domain_body(planned: &Attributes) -> Json {
+/// The body of a create or an update: the settings that are set, and the lists always,
+/// so emptying one empties it at Linode.
+fn domain_body(planned: &Attributes) -> serde_json::Map<String, Json> {
     let mut body = body_of(planned, &DOMAIN_FIELDS);
     for name in ["tags", "master_ips", "axfr_ips"] {
         body.insert(name.to_string(), json!(super::strings(planned, name)));
     }
-    Json::Object(body)
+    body
 }
 
 pub async fn domain_create(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
     let mut body = domain_body(planned);
-    body["domain"] = json!(text(planned, "domain").unwrap_or_default());
-    let created = client.post("create the domain", "/domains", &body).await?;
+    body.insert("domain".to_string(), json!(text(planned, "domain").unwrap_or_default()));
+    let created = client.post("create the domain", "/domains", &Json::Object(body)).await?;
     Ok(domain_attributes(&created, planned))
 }
 
@@ -38,8 +66,10 @@ pub async fn domain_read(client: &Client, current: &Attributes) -> LinodeResult<
     Ok(domain.map(|domain| domain_attributes(&domain, current)))
 }
 
-pub async fn domain_update(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
-    client.put("update the domain", &domain_path(&id(planned)), &domain_body(planned)).await?;
+pub async fn domain_update(client: &Client, prior: &Attributes, planned: &Attributes) -> LinodeResult<Attributes> {
+    let mut body = domain_body(planned);
+    body.extend(cleared(prior, planned, &domain_clears()));
+    client.put("update the domain", &domain_path(&id(planned)), &Json::Object(body)).await?;
     found(domain_read(client, planned).await?, "read the domain")
 }
 
@@ -62,6 +92,13 @@ pub(crate) fn domain_attributes(domain: &Json, current: &Attributes) -> Attribut
 
 const RECORD_FIELDS: [&str; 6] = ["name", "target", "ttl_sec", "priority", "weight", "port"];
 
+/// What an update sends for a number the configuration no longer has: 0, which Linode
+/// reports for a record without one (a `ttl_sec` of 0 is the domain's, as for the zone).
+/// A `name` cannot be emptied (the API wants one of a character or more).
+fn record_clears() -> [(&'static str, Json); 4] {
+    [("ttl_sec", json!(0)), ("priority", json!(0)), ("weight", json!(0)), ("port", json!(0))]
+}
+
 fn record_path(attributes: &Attributes) -> String {
     let domain_id = text(attributes, "domain_id").unwrap_or_default();
     format!("/domains/{domain_id}/records/{}", id(attributes))
@@ -81,15 +118,16 @@ pub fn record_seed(import_id: &str) -> ProviderResult<Attributes> {
 }
 
 /// A record's body: the fields that are set (the API refuses an empty `name`).
-fn record_body(planned: &Attributes) -> Json {
-    Json::Object(body_of(planned, &RECORD_FIELDS))
+fn record_body(planned: &Attributes) -> serde_json::Map<String, Json> {
+    body_of(planned, &RECORD_FIELDS)
 }
 
 pub async fn record_create(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
     let domain_id = text(planned, "domain_id").unwrap_or_default();
     let mut body = record_body(planned);
-    body["type"] = json!(text(planned, "record_type").unwrap_or_default());
-    let created = client.post("create the record", &format!("/domains/{domain_id}/records"), &body).await?;
+    body.insert("type".to_string(), json!(text(planned, "record_type").unwrap_or_default()));
+    let path = format!("/domains/{domain_id}/records");
+    let created = client.post("create the record", &path, &Json::Object(body)).await?;
     Ok(record_attributes(&created, &domain_id, planned))
 }
 
@@ -99,8 +137,10 @@ pub async fn record_read(client: &Client, current: &Attributes) -> LinodeResult<
     Ok(record.map(|record| record_attributes(&record, &domain_id, current)))
 }
 
-pub async fn record_update(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
-    client.put("update the record", &record_path(planned), &record_body(planned)).await?;
+pub async fn record_update(client: &Client, prior: &Attributes, planned: &Attributes) -> LinodeResult<Attributes> {
+    let mut body = record_body(planned);
+    body.extend(cleared(prior, planned, &record_clears()));
+    client.put("update the record", &record_path(planned), &Json::Object(body)).await?;
     found(record_read(client, planned).await?, "read the record")
 }
 

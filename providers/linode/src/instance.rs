@@ -13,7 +13,9 @@ use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
 use super::client::{Client, LinodeError, LinodeResult};
-use super::{attribute, body_of, flag, found, from_json, id, json_strings, known, strings, text, to_json, unordered};
+use super::{
+    attribute, body_of, flag, found, from_json, id, id_number, json_strings, known, strings, text, to_json, unordered,
+};
 
 /// What is sent on create as the configuration has it.
 const CREATE_FIELDS: [&str; 12] = [
@@ -56,6 +58,10 @@ fn wants_booted(attributes: &Attributes) -> bool {
 /// given it an id, so an interrupted wait does not lose it.
 pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> LinodeResult<Attributes> {
     let mut body = body_of(planned, &CREATE_FIELDS);
+    // An id, as the state keeps ids (a string); the API takes the number.
+    if let Some(stackscript_id) = text(planned, "stackscript_id") {
+        body.insert("stackscript_id".to_string(), id_number(&stackscript_id));
+    }
     body.insert("booted".to_string(), Json::Bool(wants_booted(planned)));
     let created = client.post("create the instance", "/linode/instances", &Json::Object(body)).await?;
     let linode_id = created["id"].to_string();
@@ -187,8 +193,9 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
         }
     }
     if let Some(booted) = flag(planned, "booted").filter(|_| changed("booted")) {
-        let action = if booted { "boot" } else { "shutdown" };
-        client.action(&format!("{action} the instance"), &format!("{}/{action}", path(&linode_id))).await?;
+        let (action, operation) =
+            if booted { ("boot", "boot the instance") } else { ("shutdown", "shut down the instance") };
+        client.action(operation, &format!("{}/{action}", path(&linode_id))).await?;
         let target = Target { booted, linode_type: None };
         settle(client, &linode_id, target, timeout(planned, "update", client.wait.timeout)).await?;
     }
@@ -230,6 +237,16 @@ pub(crate) fn plan_resize(prior: &Attributes, planned: &mut Attributes) {
     }
 }
 
+/// The stored object with `stackscript_id` as a string, when it was recorded as a
+/// number (before the attribute took ids as every other reference does); `None` when
+/// there is nothing to upgrade.
+pub(crate) fn upgrade(stored: &Attributes) -> Option<Attributes> {
+    let number = attribute(stored, "stackscript_id").as_number()?;
+    let mut upgraded = stored.clone();
+    upgraded.insert("stackscript_id".to_string(), Value::string(infra_runtime::value::format_number(number)));
+    Some(upgraded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +276,20 @@ mod tests {
         assert_eq!(attributes["root_pass"], Value::string("secret-pass"));
         assert_eq!(attributes["tags"], current["tags"]);
         assert_eq!(attributes["booted"], Value::bool(true));
+    }
+
+    /// Regression: `stackscript_id` became a string (so `stackscript_id = boot.id`
+    /// checks); an instance recorded with the number keeps its Linode instead of
+    /// being replaced for the same id in another form.
+    #[test]
+    fn a_stored_numeric_stackscript_id_is_upgraded_to_the_string_id() {
+        let stored: Attributes = [("id", Value::string("42")), ("stackscript_id", Value::number(1001.0))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let upgraded = upgrade(&stored).expect("upgraded");
+        assert_eq!(upgraded["stackscript_id"], Value::string("1001"));
+        assert_eq!(upgraded["id"], Value::string("42"));
+        assert_eq!(upgrade(&upgraded), None, "a string id is current");
     }
 }

@@ -98,6 +98,9 @@ impl Provider for Linode {
                 );
             }
         }
+        if kind == "domain" {
+            errors.extend(domain::validate(config));
+        }
         errors
     }
 
@@ -111,10 +114,22 @@ impl Provider for Linode {
             let value = config.get(&block.name).filter(|v| !v.is_null()).cloned();
             planned.insert(block.name.clone(), value.unwrap_or_else(|| absent_block(block)));
         }
-        if let (Some(prior), "instance") = (prior, kind) {
-            instance::plan_resize(prior, &mut planned);
+        match (prior, kind) {
+            (Some(prior), "instance") => instance::plan_resize(prior, &mut planned),
+            (Some(prior), "stackscript") => stackscript::plan_public(prior, &mut planned)?,
+            _ => {}
         }
         Ok(planned)
+    }
+
+    /// An instance recorded when `stackscript_id` was a number holds it as one; it is a
+    /// string now (an id, as `linode.stackscript`'s `id`), and the same id in the other
+    /// form must not replace the Linode.
+    async fn upgrade(&self, kind: &str, stored: &Attributes) -> ProviderResult<Option<Attributes>> {
+        Ok(match kind {
+            "instance" => instance::upgrade(stored),
+            _ => None,
+        })
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
@@ -166,11 +181,11 @@ impl Provider for Linode {
         let updated = match kind {
             "instance" => instance::update(client, prior, planned).await,
             "sshkey" => sshkey::update(client, planned).await,
-            "domain" => domain::domain_update(client, planned).await,
-            "domain_record" => domain::record_update(client, planned).await,
+            "domain" => domain::domain_update(client, prior, planned).await,
+            "domain_record" => domain::record_update(client, prior, planned).await,
             "firewall" => firewall::update(client, prior, planned).await,
             "volume" => volume::update(client, prior, planned).await,
-            "stackscript" => stackscript::update(client, planned).await,
+            "stackscript" => stackscript::update(client, prior, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, updated?))
@@ -223,7 +238,7 @@ impl Linode {
     /// list and the list has the object.
     async fn read_listed(&self, kind: &str, current: &Attributes) -> Option<Attributes> {
         let path = list_path(kind)?;
-        let operation = format!("list the {kind}s");
+        let operation = format!("list the {}", plural(kind));
         let item = self.listed.item(kind, "id", &id(current), || self.client.list(&operation, path)).await?;
         Some(match kind {
             "instance" => instance::attributes_of(&item, current),
@@ -258,6 +273,16 @@ impl Linode {
             Some(schema) => complete(schema, attributes),
             None => attributes,
         }
+    }
+}
+
+/// A listed kind's objects in messages ("list the SSH keys").
+fn plural(kind: &str) -> &str {
+    match kind {
+        "instance" => "instances",
+        "sshkey" => "SSH keys",
+        "domain" => "domains",
+        _ => "volumes",
     }
 }
 
@@ -349,6 +374,17 @@ fn body_of(attributes: &Attributes, names: &[&str]) -> serde_json::Map<String, J
         body.insert(name.to_string(), to_json(value));
     }
     body
+}
+
+/// What clears each of the settings `clears` names that `prior` has and `planned` no
+/// longer does: leaving a field out of an update leaves it as it is at Linode, so a
+/// removed setting is sent as the API's "none" for it (`clears` gives it per field).
+fn cleared(prior: &Attributes, planned: &Attributes, clears: &[(&str, Json)]) -> serde_json::Map<String, Json> {
+    clears
+        .iter()
+        .filter(|(name, _)| !attribute(prior, name).is_null() && attribute(planned, name).is_null())
+        .map(|(name, clear)| (name.to_string(), clear.clone()))
+        .collect()
 }
 
 // Schema helpers shared by the kinds' modules.

@@ -50,9 +50,18 @@ fn instance() -> Schema {
             )
             .force_new()
             .force_new_only_if_set(),
-            AttributeSchema::optional("stackscript_id", Type::Number, "A StackScript to run on first boot.")
-                .force_new()
-                .force_new_only_if_set(),
+            // A string, as every id the provider hands out (`linode.stackscript`'s `id`), so
+            // `stackscript_id = boot.id` needs no `tonumber`; a number converts to one.
+            string(
+                "stackscript_id",
+                "A StackScript to run on first boot, by id (`linode.stackscript`'s `id`, or a number such as `12345`).",
+            )
+            .force_new()
+            .force_new_only_if_set()
+            .validate(Validator::Regex {
+                pattern: "^[0-9]+$".to_string(),
+                description: "a StackScript's id, a number such as `12345`".to_string(),
+            }),
             AttributeSchema::optional(
                 "stackscript_data",
                 Type::map(Type::String),
@@ -266,7 +275,12 @@ fn stackscript() -> Schema {
             computed("username", "The user who owns it."),
             computed("created", "When it was made."),
             computed("updated", "When it was last changed."),
-            AttributeSchema::computed("deployments_total", Type::Number, "How many Linodes it was deployed to."),
+            AttributeSchema::computed(
+                "deployments_total",
+                Type::Number,
+                "How many Linodes it was deployed to, as of the last time Infra created or changed it (a refresh \
+                 keeps it: a deployment is no change to the StackScript).",
+            ),
         ],
     )
 }
@@ -277,7 +291,12 @@ pub fn schema() -> ProviderSchema {
         description: "How to reach the Linode API; each setting falls back to the environment.".to_string(),
         attributes: vec![
             string("token", "A personal access token; else LINODE_TOKEN.").sensitive(),
-            string("api_url", "The API's address; else LINODE_URL, else `https://api.linode.com/v4`."),
+            string("api_url", "The API's address; else LINODE_URL, else `https://api.linode.com/v4`.").validate(
+                Validator::Regex {
+                    pattern: super::client::ADDRESS_PATTERN.to_string(),
+                    description: "an address with its scheme, such as `https://api.linode.com/v4`".to_string(),
+                },
+            ),
         ],
         blocks: Vec::new(),
     };

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use infra_runtime::provider::{Attributes, Provider, ProviderContext, ReadResult};
 use infra_runtime::Value;
-use serde_json::json;
+use serde_json::{json, Value as Json};
 
 #[path = "../../../cli/tests/support/prism.rs"]
 mod prism;
@@ -251,18 +251,19 @@ fn an_instance_deploys_a_stackscript_with_its_data() {
             ("images", strings(&["linode/debian12"])),
         ]),
     );
-    let script_id: f64 = text(&script, "id").parse().expect("a numeric id");
+    let script_id: u64 = text(&script, "id").parse().expect("a numeric id");
     let data = Value::map([("greeting".to_string(), Value::string("hello"))].into_iter().collect());
     let config = attributes(&[
         ("region", Value::string("us-east")),
         ("type", Value::string("g6-nanode-1")),
         ("image", Value::string("linode/debian12")),
         ("root_pass", Value::string("a-Long-root-pass-1")),
-        ("stackscript_id", Value::number(script_id)),
+        // The StackScript's id as it exposes it (a string), as `stackscript_id = boot.id`.
+        ("stackscript_id", script["id"].clone()),
         ("stackscript_data", data.clone()),
     ]);
     let created = create(&runtime, provider.as_ref(), "instance", &config);
-    assert_eq!(created["stackscript_id"], Value::number(script_id));
+    assert_eq!(created["stackscript_id"], script["id"]);
     assert_eq!(created["stackscript_data"], data);
     let read = found(runtime.block_on(provider.read("instance", &created)).expect("read"));
     assert_eq!(read, created, "the write-only settings stay as configured");
@@ -270,10 +271,14 @@ fn an_instance_deploys_a_stackscript_with_its_data() {
     let id: u64 = text(&created, "id").parse().expect("a numeric id");
     assert_eq!(
         deployments,
-        json!([{"linode_id": id, "stackscript_id": script_id as u64, "stackscript_data": {"greeting": "hello"}}])
+        json!([{"linode_id": id, "stackscript_id": script_id, "stackscript_data": {"greeting": "hello"}}])
     );
     let (_, answer) = prism.api("GET", &format!("/linode/stackscripts/{}", text(&script, "id")), None);
     assert_eq!(answer["deployments_total"], 1, "{answer}");
+    // Regression: the deployment, Infra's own doing, is no change to the StackScript: a
+    // refresh reads it as the state has it, so the next plan shows no drift.
+    let refreshed = found(runtime.block_on(provider.read("stackscript", &script)).expect("read"));
+    assert_eq!(refreshed, script, "a deployment is not drift");
 
     let mut without_data = config.clone();
     without_data.remove("stackscript_data");
@@ -281,6 +286,8 @@ fn an_instance_deploys_a_stackscript_with_its_data() {
     let refused = runtime.block_on(provider.create("instance", &planned)).expect_err("refused");
     assert_eq!(refused.attribute.as_deref(), Some("stackscript_data"), "{refused:?}");
     assert!(refused.message.contains("greeting is required"), "{refused:?}");
+    // Regression: the message is a sentence ("Linode create the instance failed (400)").
+    assert!(refused.message.starts_with("Linode could not create the instance (400): "), "{refused:?}");
     runtime.block_on(provider.delete("instance", &created)).expect("deleted");
     prism.assert_no_violations();
 }
@@ -353,6 +360,8 @@ fn a_bad_token_is_a_clear_error_that_does_not_repeat_it() {
     let planned = provider.plan("sshkey", None, &config).expect("planned");
     let error = runtime.block_on(provider.create("sshkey", &planned)).expect_err("refused");
     assert!(error.message.contains("401"), "{error:?}");
+    // Regression: "refused the token to", not "for", an operation.
+    assert!(error.message.starts_with("Linode refused the token to add the SSH key (401"), "{error:?}");
     assert!(error.help.as_deref().unwrap_or_default().contains("LINODE_TOKEN"), "{error:?}");
     assert!(!format!("{error:?}").contains("not-the-token-0123"), "{error:?}");
     assert!(!error.retryable);
@@ -547,4 +556,162 @@ fn data_sources_list_every_page_then_filter_and_order_as_asked() {
     let error = runtime.block_on(provider.read_data("images", &bad)).expect_err("a bad pattern is refused");
     assert!(error.message.contains("not a regular expression"), "{error:?}");
     prism.assert_no_violations();
+}
+
+/// Regression: removing an optional setting was planned, "applied" and planned again
+/// forever, since an update left out null fields and Linode kept its value. Removed
+/// settings are sent as Linode's "none" for them (a domain's description `null`, times
+/// `0`, a StackScript's description `""`), so the read after the update is what the
+/// configuration says.
+#[test]
+fn regression_removed_optional_settings_are_cleared_at_linode() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let apply = |kind: &str, prior: &Attributes, config: &Attributes| {
+        let planned = provider.plan(kind, Some(prior), config).expect("planned");
+        let updated = runtime.block_on(provider.update(kind, prior, &planned)).expect("updated");
+        let read = found(runtime.block_on(provider.read(kind, &updated)).expect("read"));
+        assert_eq!(read, updated, "the next plan would show a change of `{kind}`");
+        // The next plan: nothing left to change.
+        assert_eq!(provider.plan(kind, Some(&read), config).expect("planned"), read);
+        updated
+    };
+
+    let zone = attributes(&[
+        ("domain", Value::string("cleared.example.org")),
+        ("type", Value::string("master")),
+        ("soa_email", Value::string("admin@example.org")),
+        ("status", Value::string("active")),
+    ]);
+    let mut described = zone.clone();
+    described.insert("description".to_string(), Value::string("the zone"));
+    described.insert("ttl_sec".to_string(), Value::number(300.0));
+    described.insert("refresh_sec".to_string(), Value::number(3600.0));
+    let domain = create(&runtime, provider.as_ref(), "domain", &described);
+    let domain_id = text(&domain, "id").to_string();
+    let domain = apply("domain", &domain, &zone);
+    assert!(domain["description"].is_null() && domain["ttl_sec"].is_null(), "{domain:?}");
+    let (_, at_linode) = prism.api("GET", &format!("/domains/{domain_id}"), None);
+    assert_eq!((&at_linode["description"], &at_linode["ttl_sec"]), (&Json::Null, &json!(0)), "{at_linode}");
+    assert_eq!(at_linode["refresh_sec"], 0, "{at_linode}");
+
+    let record_config = attributes(&[
+        ("domain_id", Value::string(domain_id.as_str())),
+        ("record_type", Value::string("A")),
+        ("name", Value::string("www")),
+        ("target", Value::string("192.0.2.10")),
+    ]);
+    let mut with_ttl = record_config.clone();
+    with_ttl.insert("ttl_sec".to_string(), Value::number(300.0));
+    let record = create(&runtime, provider.as_ref(), "domain_record", &with_ttl);
+    let record = apply("domain_record", &record, &record_config);
+    let (_, at_linode) = prism.api("GET", &format!("/domains/{domain_id}/records/{}", text(&record, "id")), None);
+    assert_eq!(at_linode["ttl_sec"], 0, "the domain's TTL: {at_linode}");
+
+    let script_config = attributes(&[
+        ("label", Value::string("cleared")),
+        ("script", Value::string("#!/bin/bash\necho hello\n")),
+        ("images", strings(&["linode/debian12"])),
+    ]);
+    let mut with_description = script_config.clone();
+    with_description.insert("description".to_string(), Value::string("says hello"));
+    with_description.insert("rev_note".to_string(), Value::string("first"));
+    let script = create(&runtime, provider.as_ref(), "stackscript", &with_description);
+    let script = apply("stackscript", &script, &script_config);
+    let (_, at_linode) = prism.api("GET", &format!("/linode/stackscripts/{}", text(&script, "id")), None);
+    assert_eq!((&at_linode["description"], &at_linode["rev_note"]), (&json!(""), &json!("")), "{at_linode}");
+    prism.assert_no_violations();
+}
+
+/// Regression: `is_public = true` removed was planned as `true -> null` on every plan
+/// (Linode never makes a public StackScript private). Left out, it keeps Linode's
+/// value: no change; set to `false`, it is an error at plan time, on `is_public`.
+#[test]
+fn regression_a_public_stackscript_left_out_of_is_public_plans_no_change() {
+    let prism = Prism::start(&LINODE);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let config = attributes(&[
+        ("label", Value::string("public-one")),
+        ("script", Value::string("#!/bin/bash\necho hello\n")),
+        ("images", strings(&["linode/debian12"])),
+    ]);
+    let mut public = config.clone();
+    public.insert("is_public".to_string(), Value::bool(true));
+    let script = create(&runtime, provider.as_ref(), "stackscript", &public);
+    assert_eq!(script["is_public"], Value::bool(true));
+    let planned = provider.plan("stackscript", Some(&script), &config).expect("planned");
+    assert_eq!(planned, script, "no change planned");
+    let read = found(runtime.block_on(provider.read("stackscript", &script)).expect("read"));
+    assert_eq!(read, script);
+
+    let mut private = config.clone();
+    private.insert("is_public".to_string(), Value::bool(false));
+    let refused = provider.plan("stackscript", Some(&script), &private).expect_err("refused at plan time");
+    assert_eq!(refused.attribute.as_deref(), Some("is_public"), "{refused:?}");
+    assert!(refused.message.contains("cannot be made private"), "{refused:?}");
+    assert!(refused.help.as_deref().unwrap_or_default().contains("remove `is_public`"), "{refused:?}");
+    prism.assert_no_violations();
+}
+
+/// Regression: a `master` domain without `soa_email` (which Linode requires) passed the
+/// plan and failed at apply; it is refused at plan time, on `type`, with a hint.
+#[test]
+fn regression_a_master_domain_without_soa_email_is_refused_at_plan_time() {
+    let provider = configured("http://127.0.0.1:9", "token");
+    let config = attributes(&[("domain", Value::string("example.org")), ("type", Value::string("master"))]);
+    let refused = provider.plan("domain", None, &config).expect_err("refused");
+    assert_eq!(refused.attribute.as_deref(), Some("type"), "{refused:?}");
+    assert!(refused.message.contains("`master` domain needs `soa_email`"), "{refused:?}");
+    assert!(refused.help.as_deref().unwrap_or_default().contains("set `soa_email`"), "{refused:?}");
+    let slave = attributes(&[
+        ("domain", Value::string("example.org")),
+        ("type", Value::string("slave")),
+        ("master_ips", strings(&["192.0.2.53"])),
+    ]);
+    provider.plan("domain", None, &slave).expect("a slave zone needs no `soa_email`");
+}
+
+/// Regression: a create that never reached Linode (the connection refused) was
+/// reported as "it may have made the object ... `infra import` it". It was never sent:
+/// the error says so, points at `api_url`, and may be retried (the provider tried it
+/// six times).
+#[test]
+fn regression_a_create_refused_a_connection_says_it_was_never_sent() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = closed.local_addr().expect("its address").port();
+    drop(closed);
+    let runtime = runtime();
+    let provider = configured(&format!("http://127.0.0.1:{port}"), "token");
+    let config = attributes(&[("label", Value::string("k")), ("ssh_key", Value::string("ssh-ed25519 AAAA k"))]);
+    let planned = provider.plan("sshkey", None, &config).expect("planned");
+    let error = runtime.block_on(provider.create("sshkey", &planned)).expect_err("refused");
+    assert!(error.message.contains("the request was never sent"), "{error:?}");
+    assert!(error.message.contains("gave up after 6 attempts"), "retried: {error:?}");
+    assert!(!error.message.contains("may have made"), "{error:?}");
+    let help = error.help.as_deref().unwrap_or_default();
+    assert!(help.contains("`api_url`") && help.contains("LINODE_URL") && help.contains("safe"), "{error:?}");
+    assert!(!help.contains("infra import"), "{error:?}");
+    assert!(error.retryable, "nothing was made, so the engine may send it again");
+}
+
+/// Regression: `api_url` without its scheme failed each request with "builder error:
+/// relative URL without a base", reported as a create that may have made its object.
+/// Configuring the provider refuses it, on `api_url`; the schema's validator lets
+/// `infra check` refuse a literal.
+#[test]
+fn regression_an_api_url_without_its_scheme_is_refused_when_configuring() {
+    let config: Attributes = [("api_url", "127.0.0.1:18011"), ("token", "token")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::string(v)))
+        .collect();
+    let context = ProviderContext { module_dir: PathBuf::from(".") };
+    let refused = infra_provider_linode::factory().configure(&config, &context).err().expect("refused");
+    assert_eq!(refused.attribute.as_deref(), Some("api_url"), "{refused:?}");
+    assert!(refused.message.contains("`127.0.0.1:18011` is not an address of the Linode API"), "{refused:?}");
+    assert!(refused.help.as_deref().unwrap_or_default().contains("https://api.linode.com/v4"), "{refused:?}");
+    let schema = infra_provider_linode::schema();
+    let api_url = schema.config.attribute("api_url").expect("api_url");
+    assert!(!api_url.validators.is_empty(), "`infra check` validates a literal `api_url`");
 }
