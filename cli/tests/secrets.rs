@@ -453,3 +453,32 @@ fn repetition_over_a_sensitive_collection_never_shows_it() {
     let (_, printed) = infra(&["output"]);
     assert_clean("output", &printed, &[FROM_FLAG, FROM_ENV, PIN]);
 }
+
+/// Bug: a `local.file` whose content holds a secret showed the content's SHA-1 (its
+/// `id`) and length (`size`) in the plan and outputs; from a hash, a short secret is
+/// found by trying. They are sensitive with the content.
+#[test]
+fn a_files_hash_and_size_are_as_secret_as_its_content() {
+    use sha1::Digest;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::write(
+        dir.join("main.infra"),
+        "input pw: string { sensitive = true }\n\nresource local.file f {\n  path    = \"out/f.txt\"\n  content = \"pw=${pw}\"\n}\n\noutput id = f.id\noutput size = f.size\n",
+    )
+    .unwrap();
+    let content = format!("pw={FROM_FLAG}");
+    let sha1: String = sha1::Sha1::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    for args in [&["plan"][..], &["apply", "--auto-approve"]] {
+        let mut all = args.to_vec();
+        let flag = format!("pw={FROM_FLAG}");
+        all.extend(["--var", flag.as_str()]);
+        let output = command(dir, &all).output().expect("run infra");
+        let printed = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{printed}");
+        assert_clean(args[0], &printed, &[FROM_FLAG, &sha1]);
+        assert!(printed.contains("id      = (sensitive value)"), "{printed}");
+        assert!(!printed.contains(&format!("size    = {}", content.len())), "{printed}");
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("out/f.txt")).unwrap(), content);
+}

@@ -350,7 +350,11 @@ impl Engine<'_, '_> {
                 // A create's completion is journaled as what differs from its begin.
                 let begun = (action == JournalAction::Create).then_some(&known);
                 self.record_since(address, operation, &attributes, sensitive, (action, begun));
-                let id = attributes.get("id").and_then(|v| v.as_str()).map(str::to_string);
+                // An id computed from a secret (a file's content hash) is as secret.
+                let id = attributes.get("id").and_then(|v| v.as_str()).map(|id| match sensitive.contains("id") {
+                    true => "(sensitive value)".to_string(),
+                    false => id.to_string(),
+                });
                 let seconds = started.elapsed().as_secs_f64();
                 self.event(Event::Finished { address: address.clone(), action: shown, id, seconds });
                 Ok(attributes)

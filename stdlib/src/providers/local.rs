@@ -39,6 +39,18 @@ pub fn schema() -> ProviderSchema {
 }
 
 fn file_resource() -> Schema {
+    let mut schema = file_resource_kind();
+    // The id is the content's SHA-1 and the size its length: of a secret, a hash that a
+    // short one can be found from, and how long it is. They are sensitive with it.
+    for attribute in &mut schema.attributes {
+        if matches!(attribute.name.as_str(), "id" | "size") {
+            attribute.derived_from = vec!["content".to_string()];
+        }
+    }
+    schema
+}
+
+fn file_resource_kind() -> Schema {
     kind(
         "A file on the local machine, written from `content` or copied from `source`.",
         "The SHA-1 hash of the file's content, in hexadecimal.",
