@@ -283,8 +283,157 @@ fn a_region_rackspace_does_not_have_fails_the_check() {
     assert_exit(&output, 1);
     let printed = flat(&output);
     assert!(printed.contains("error[E0406]"), "{printed}");
-    assert!(printed.contains("`XYZ` is not a value `region` accepts"), "{printed}");
+    assert!(printed.contains("`XYZ` is not a valid `region`"), "{printed}");
     assert!(printed.contains("region = \"XYZ\""), "the diagnostic points at `region`: {printed}");
     assert!(printed.contains("`ORD`"), "the help names the regions: {printed}");
     assert!(!printed.contains("panicked"), "{printed}");
+}
+
+/// Regression: `region = "ord"` in the block was E0406 while `OS_REGION_NAME=ord` was
+/// taken. Either case is taken from either place, as the catalog's `ORD`.
+#[test]
+fn a_region_in_lower_case_is_taken_from_the_block_as_from_os_region_name() {
+    let mimic = Mimic::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        "provider rackspace {\n  region = \"ord\"\n}\n\nresource rackspace.compute_keypair k {\n  name       = \"lower\"\n  public_key = \"ssh-ed25519 AAAA k\"\n}\n",
+    );
+    let infra =
+        |args: &[&str]| mimic.infra_command(dir, args).env_remove("OS_REGION_NAME").output().expect("infra runs");
+    assert_exit(&infra(&["check"]), 0);
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    // novaclient looks in ORD.
+    assert!(mimic.nova(&["keypair-list"]).contains("lower"));
+    let dfw = |args: &[&str]| mimic.infra_command(dir, args).env("OS_REGION_NAME", "dfw").output().expect("infra runs");
+    write_module(
+        dir,
+        "resource rackspace.compute_keypair k {\n  name       = \"lower\"\n  public_key = \"ssh-ed25519 AAAA k\"\n}\n",
+    );
+    // From the environment, `dfw` is DFW, where the key pair is not: it is planned anew.
+    let plan = dfw(&["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("k has been deleted outside of Infra"), "{}", text(&plan));
+    let ord = |args: &[&str]| mimic.infra_command(dir, args).env("OS_REGION_NAME", "ord").output().expect("infra runs");
+    assert_exit(&ord(&["plan", "--detailed-exitcode"]), 0);
+    assert_exit(&ord(&["destroy", "--auto-approve"]), 0);
+    assert!(!mimic.nova(&["keypair-list"]).contains("lower"));
+}
+
+/// Regression: after `infra import` of a running server, `user_data` and `networks`
+/// (which Nova never reports, so the import leaves them null) forced a replacement, and
+/// the first apply destroyed the live server. They are an update in place that records
+/// them: the server stays, and nothing more is planned.
+#[test]
+fn an_imported_server_takes_user_data_and_networks_in_place_not_by_replacement() {
+    let mimic = Mimic::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let id = mimic.create_server("legacy-1", serde_json::json!({}));
+    write_module(
+        dir,
+        r##"resource rackspace.compute_instance web {
+  name      = "legacy-1"
+  flavor_id = "2"
+  image_id  = "dd475bc9-ea59-4310-a4ef-dfdaeaab2ab6"
+  user_data = "#!/bin/sh\necho hi\n"
+  networks  = ["00000000-0000-0000-0000-000000000000", "11111111-1111-1111-1111-111111111111"]
+}
+"##,
+    );
+    assert_exit(&mimic.infra(dir, &["import", "web", &id]), 0);
+    let plan = mimic.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    let printed = text(&plan);
+    assert!(!printed.contains("forces replacement") && !printed.contains("must be replaced"), "{printed}");
+    assert!(printed.contains("web will be updated in place"), "{printed}");
+    assert_exit(&mimic.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(mimic.server_creates(), 1, "only the server made behind Infra's back: {:?}", mimic.requests());
+    let deletes = format!("DELETE {}/servers/", mimic.compute_path());
+    assert!(!mimic.requests().iter().any(|r| r.starts_with(&deletes)), "{:?}", mimic.requests());
+    let listed = mimic.nova(&["list", "--fields", "id,name,status"]);
+    assert!(listed.contains(&id) && listed.contains("ACTIVE"), "{listed}");
+    assert_exit(&mimic.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+    // A change from the recorded value to another still replaces the server.
+    let module = std::fs::read_to_string(dir.join("main.infra")).expect("the module");
+    write_module(dir, &module.replace("echo hi", "echo bye"));
+    let plan = mimic.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("# forces replacement"), "{}", text(&plan));
+}
+
+/// Regression: a server that went into `ERROR` during its create was deleted by Infra,
+/// but the state kept it (the create had reported it), so the next plan said it "has
+/// been deleted outside of Infra". It now stays, recorded in `ERROR`, and the next plan
+/// replaces it: Infra's own delete is the engine's, recorded like any other.
+#[test]
+fn a_server_in_error_is_kept_and_replaced_not_reported_deleted_outside_of_infra() {
+    let mimic = Mimic::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = |metadata: &str| {
+        format!(
+            "resource rackspace.compute_instance bad {{\n  name      = \"bad\"\n  flavor_id = \"2\"\n  image_id  = \"dd475bc9-ea59-4310-a4ef-dfdaeaab2ab6\"\n  metadata  = {metadata}\n}}\n"
+        )
+    };
+    // Mimic puts a server whose metadata has `server_error` into ERROR.
+    write_module(dir, &module("{ server_error = \"1\" }"));
+    let apply = mimic.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&apply, 1);
+    let printed = flat(&apply);
+    assert!(printed.contains("error[E0610]") && printed.contains("went into status ERROR"), "{printed}");
+    assert!(printed.contains("the next apply replaces it"), "{printed}");
+    let shown = mimic.nova(&["list", "--fields", "id,name,status"]);
+    assert!(shown.contains("bad") && shown.contains("ERROR"), "{shown}");
+
+    for refresh in ["true", "false"] {
+        let plan = mimic.infra(dir, &["plan", "--detailed-exitcode", "--refresh", refresh]);
+        assert_exit(&plan, 2);
+        let printed = text(&plan);
+        assert!(!printed.contains("outside of Infra"), "{printed}");
+        assert!(printed.contains("bad must be replaced"), "{printed}");
+        assert!(printed.contains("fault"), "{printed}");
+        assert!(printed.contains("-> (known after apply) # forces replacement"), "{printed}");
+    }
+
+    write_module(dir, &module("{ role = \"web\" }"));
+    assert_exit(&mimic.infra(dir, &["apply", "--auto-approve"]), 0);
+    let shown = mimic.nova(&["list", "--fields", "name,status"]);
+    assert_eq!(shown.matches("bad").count(), 1, "{shown}");
+    assert!(shown.contains("ACTIVE") && !shown.contains("ERROR"), "{shown}");
+    let plan = mimic.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+    assert!(!text(&plan).contains("outside of Infra"), "{}", text(&plan));
+    assert_exit(&mimic.infra(dir, &["destroy", "--auto-approve"]), 0);
+    assert!(!mimic.nova(&["list"]).contains("bad"));
+}
+
+/// Regression: an HTML error page (Mimic answers `PUT servers/ID`, a rename, with 405
+/// and `<!doctype html>...`) was pasted whole into the diagnostic. It is summarized.
+#[test]
+fn an_html_error_page_is_summarized_in_the_diagnostic() {
+    let mimic = Mimic::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = |name: &str| {
+        format!(
+            "resource rackspace.compute_instance web {{\n  name      = \"{name}\"\n  flavor_id = \"2\"\n  image_id  = \"dd475bc9-ea59-4310-a4ef-dfdaeaab2ab6\"\n}}\n"
+        )
+    };
+    write_module(dir, &module("web-1"));
+    assert_exit(&mimic.infra(dir, &["apply", "--auto-approve"]), 0);
+    write_module(dir, &module("web-2"));
+    let apply = mimic.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&apply, 1);
+    let printed = flat(&apply);
+    assert!(printed.contains("error[E0610]"), "{printed}");
+    assert!(
+        printed.contains("failed with 405 Method Not Allowed: an HTML page titled `405 Method Not Allowed`"),
+        "{printed}"
+    );
+    assert!(printed.contains("does not offer the operation"), "the hint: {printed}");
+    let lower = printed.to_ascii_lowercase();
+    assert!(!lower.contains("doctype") && !lower.contains("<h1>") && !lower.contains("<title>"), "{printed}");
+    assert!(!printed.contains("The method is not allowed for the requested URL"), "{printed}");
 }

@@ -114,7 +114,9 @@ impl Client {
             auth_url,
             credentials,
             tenant_name: settings.tenant_name.clone().or_else(|| env("OS_TENANT_NAME")),
-            region: settings.region.clone().or_else(|| env("OS_REGION_NAME")),
+            // The catalog writes regions in capitals; `ord` is `ORD` from the block or
+            // the environment alike.
+            region: settings.region.clone().or_else(|| env("OS_REGION_NAME")).map(|r| r.to_ascii_uppercase()),
             api_url: settings.api_url.clone().or_else(|| env("OS_ENDPOINT_OVERRIDE")),
             session: tokio::sync::Mutex::new(None),
             retry: Retry { attempts: MAX_ATTEMPTS, base: BASE_BACKOFF, max: MAX_BACKOFF },
@@ -243,8 +245,10 @@ impl Client {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(|seconds| Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
         let bytes = response.bytes().await.map_err(|e| format!("cannot read the answer: {e}"))?;
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(&bytes).trim().to_string()));
+        // A body that is not JSON (a proxy's or a web framework's error page) is
+        // summarized: it goes into messages, where a whole HTML page does not belong.
+        let body =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Json::String(summary(&String::from_utf8_lossy(&bytes))));
         Ok((Answer { status, body }, retry_after))
     }
 
@@ -295,6 +299,71 @@ fn path_of(url: &str) -> &str {
     url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).unwrap_or(url)
 }
 
+/// The longest summary of a body that is not JSON, in characters.
+const SUMMARY_LENGTH: usize = 120;
+
+/// What a body that is not JSON says, in one short line: an HTML page's `<title>` (or
+/// its first line of text), or a text's first line, cut at [`SUMMARY_LENGTH`].
+fn summary(body: &str) -> String {
+    let body = body.trim();
+    let lower = body.to_ascii_lowercase();
+    let html = lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.contains("<title");
+    if !html {
+        return shortened(body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default());
+    }
+    let title = lower.find("<title").and_then(|start| {
+        let open = start + lower[start..].find('>')? + 1;
+        let close = open + lower[open..].find("</title")?;
+        Some(body[open..close].to_string())
+    });
+    let title = title.map(|t| words(&t)).filter(|t| !t.is_empty());
+    match title {
+        Some(title) => format!("an HTML page titled `{}`", shortened(&title)),
+        None => {
+            let first = strip_tags(body).lines().map(words).find(|l| !l.is_empty()).unwrap_or_default();
+            format!("an HTML page beginning `{}`", shortened(&first))
+        }
+    }
+}
+
+/// `text` with its runs of white space made single spaces.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of an HTML fragment, its tags left out.
+fn strip_tags(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// `text` cut at [`SUMMARY_LENGTH`] characters, with an ellipsis when cut.
+fn shortened(text: &str) -> String {
+    if text.chars().count() <= SUMMARY_LENGTH {
+        return text.to_string();
+    }
+    format!("{}…", text.chars().take(SUMMARY_LENGTH - 1).collect::<String>())
+}
+
+/// The status as an error message gives it: with its reason phrase (`405 Method Not
+/// Allowed`) when the body is not an OpenStack error document, which would say more.
+pub fn status_line(status: u16, body: &Json) -> String {
+    let reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason());
+    match (body, reason) {
+        (Json::Object(_), _) | (_, None) => status.to_string(),
+        (_, Some(reason)) => format!("{status} {reason}"),
+    }
+}
+
 /// The message of an OpenStack error document (`{"badRequest": {"message": ...}}`), or
 /// the body itself when it is text.
 pub fn error_message(body: &Json) -> String {
@@ -324,8 +393,8 @@ fn repeatable(method: &str, url: &str, status: u16) -> bool {
 pub fn failure(method: &str, path: &str, answer: &Answer) -> ProviderError {
     let message = error_message(&answer.body);
     let path = path_of(path).split('?').next().unwrap_or_default();
-    let error =
-        ProviderError::new(format!("Rackspace compute {method} {path} failed with {}: {message}", answer.status));
+    let status = status_line(answer.status, &answer.body);
+    let error = ProviderError::new(format!("Rackspace compute {method} {path} failed with {status}: {message}"));
     if answer.status >= 500 && !repeatable(method, path, answer.status) {
         return ProviderError::new(format!("{}; it was not sent again, since it may have made the object", error.message))
             .with_help("look for the object with `nova list` before applying again: if it was made, `infra import` it; if not, apply again");
@@ -333,6 +402,10 @@ pub fn failure(method: &str, path: &str, answer: &Answer) -> ProviderError {
     match answer.status {
         401 | 403 => error.with_help("the credentials were refused; check `username`, `password` or `api_key`"),
         429 | 500.. => error.with_help("the service stayed unavailable through the retries").retryable(),
+        405 => error.with_help(
+            "this compute service does not offer the operation at this URL; check that `api_url` (or the \
+             catalog's compute endpoint) is Nova's",
+        ),
         _ => error.with_help("the compute API refused a value of the configuration; the message says which"),
     }
 }
@@ -384,6 +457,35 @@ mod tests {
         let error = failure("POST", "http://h/v2/t/servers", &answer);
         assert_eq!(error.message, "Rackspace compute POST /v2/t/servers failed with 400: bad flavor");
         assert!(!error.retryable);
+    }
+
+    /// Regression: `region = "ord"` in the block was refused while `OS_REGION_NAME=ord`
+    /// was taken. Both are taken, in the catalog's capitals.
+    #[test]
+    fn a_region_in_either_case_is_taken_in_capitals() {
+        let environment: BTreeMap<String, String> =
+            [("OS_USERNAME", "u"), ("OS_API_KEY", "k"), ("OS_REGION_NAME", "ord")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let from_environment = Settings { environment: environment.clone(), ..Settings::default() };
+        assert_eq!(Client::new(&from_environment).expect("client").region.as_deref(), Some("ORD"));
+        let from_block = Settings { region: Some("Dfw".into()), environment, ..Settings::default() };
+        assert_eq!(Client::new(&from_block).expect("client").region.as_deref(), Some("DFW"));
+
+        let schema = crate::schema();
+        let region = schema.config.attributes.iter().find(|a| a.name == "region").expect("a region setting");
+        let check = |value: &str| {
+            let subject = infra_compiler::schema::validate::Subject::Text(value);
+            region.validators.iter().try_for_each(|v| v.check("region", subject, false))
+        };
+        for accepted in ["ORD", "ord", "Syd", "lon"] {
+            assert_eq!(check(accepted), Ok(()), "{accepted}");
+        }
+        for refused in ["XYZ", "ordx", "", "o.d"] {
+            let rejection = check(refused).expect_err(refused);
+            assert!(rejection.help.contains("`ORD`") && rejection.help.contains("either case"), "{rejection:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!
 //! A new server is reported to the engine as soon as Nova answers the `POST servers`
 //! with its id, before the wait for it to be `ACTIVE`: a create interrupted or timed
-//! out during the wait leaves the server in the state, not lost.
+//! out during the wait leaves the server in the state, not lost. One that goes into
+//! `ERROR` stays there too, reported as Nova has it: the next plan replaces it.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -71,13 +72,18 @@ pub async fn server_create(
     let limit = timeout(planned, "create", client.wait.timeout);
     match wait_until_active(client, &id, limit).await? {
         Built::Active(server) => Ok(server_attributes(&server, &known)),
-        Built::Failed(fault) => {
-            // A server in ERROR is of no use, and a failed create leaves nothing in the
-            // state to destroy it by: it is deleted here.
-            let deleted = server_delete(client, &known).await;
-            let outcome = if deleted.is_ok() { "it was deleted" } else { "deleting it failed too" };
-            Err(ProviderError::new(format!("server `{id}` went into status ERROR ({outcome}): {fault}"))
-                .with_help("Nova's message says why; apply again to build a new server"))
+        Built::Failed(server) => {
+            // The server was reported, so the state keeps it (as partly created) whatever
+            // happens here. Deleting it here would leave the state naming a server Infra
+            // itself deleted, which the next plan would take for one deleted outside of
+            // Infra. It is reported again as Nova has it, in ERROR, and left to the engine:
+            // the next plan replaces it (see `failed`), and its delete is recorded.
+            progress.exists(server_attributes(&server, &known));
+            let fault = server["fault"]["message"].as_str().unwrap_or(NO_FAULT_MESSAGE);
+            Err(ProviderError::new(format!("server `{id}` went into status ERROR: {fault}")).with_help(
+                "Nova's message says why; the state keeps the server, and the next apply replaces it (`infra \
+                 destroy` deletes it)",
+            ))
         }
         Built::Stuck(status) => {
             Err(ProviderError::new(format!("server `{id}` is still {status} after {} s", limit.as_secs_f64()))
@@ -89,11 +95,14 @@ pub async fn server_create(
     }
 }
 
+/// A server's `fault` when Nova has it in `ERROR` without saying why.
+const NO_FAULT_MESSAGE: &str = "Nova gave no fault message";
+
 /// How waiting for a new server ended.
 enum Built {
     Active(Json),
-    /// `ERROR`, with Nova's fault message.
-    Failed(String),
+    /// `ERROR` (Nova's fault message is in the server's `fault`).
+    Failed(Json),
     /// Still in this status at the timeout.
     Stuck(String),
 }
@@ -107,14 +116,17 @@ async fn wait_until_active(client: &Client, id: &str, limit: std::time::Duration
         };
         match server["status"].as_str().unwrap_or_default() {
             "ACTIVE" => return Ok(Built::Active(server)),
-            "ERROR" => {
-                let fault = server["fault"]["message"].as_str().unwrap_or("Nova gave no fault message");
-                return Ok(Built::Failed(fault.to_string()));
-            }
+            "ERROR" => return Ok(Built::Failed(server)),
             status if start.elapsed() >= limit => return Ok(Built::Stuck(status.to_string())),
             _ => tokio::time::sleep(client.wait.interval.min(limit.saturating_sub(start.elapsed()))).await,
         }
     }
+}
+
+/// Whether the server is in `ERROR`, as Nova leaves one whose build failed: it is of no
+/// use, and a plan replaces it.
+pub fn failed(server: &Attributes) -> bool {
+    text(server, "status").as_deref() == Some("ERROR")
 }
 
 /// `GET servers/ID`; `None` when it is gone (404 or `DELETED`).
@@ -193,6 +205,9 @@ fn server_attributes(server: &Json, known: &Attributes) -> Attributes {
     attributes.insert("access_ip_v4", string(&server["accessIPv4"]));
     attributes.insert("access_ip_v6", string(&server["accessIPv6"]));
     attributes.insert("status", string(&server["status"]));
+    let fault = server["fault"]["message"].as_str().filter(|m| !m.is_empty());
+    let fault = (server["status"] == "ERROR").then(|| fault.unwrap_or(NO_FAULT_MESSAGE));
+    attributes.insert("fault", fault.map_or_else(Value::null, Value::string));
     let actual: BTreeMap<String, String> = server["metadata"]
         .as_object()
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())

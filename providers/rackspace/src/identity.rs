@@ -9,7 +9,7 @@
 use infra_runtime::provider::ProviderError;
 use serde_json::{json, Value as Json};
 
-use crate::client::{error_message, Client};
+use crate::client::{error_message, status_line, Client};
 
 /// What authenticating needs.
 pub struct Request<'a> {
@@ -95,7 +95,7 @@ pub async fn authenticate(client: &Client, request: &Request<'_>) -> Result<Sess
     if answer.status >= 300 {
         return Err(ProviderError::new(format!(
             "Rackspace identity POST {url} failed with {}: {}",
-            answer.status,
+            status_line(answer.status, &answer.body),
             error_message(&answer.body)
         ))
         .with_help("check `auth_url` (or OS_AUTH_URL): it is the identity service's v2.0 URL"));

@@ -53,8 +53,12 @@ fn compute_instance() -> Schema {
             string("key_pair", "The `rackspace.compute_keypair` (by name) for root's SSH login.")
                 .force_new()
                 .validate(length(1, 255)),
-            string("user_data", "A cloud-init document or script for the first boot; at most 64 KiB.")
-                .force_new()
+            // Nova never reports `user_data` nor `networks`: an imported server has them
+            // null, and setting them then is an update in place that records them (only a
+            // change from one value to another replaces the server), as the `linode` and
+            // `digitalocean` providers do with their write-only settings.
+            string("user_data", "A cloud-init document or script for the first boot; at most 64 KiB; never read back.")
+                .force_new_only_if_set()
                 .validate(length(0, 64 * 1024)),
             AttributeSchema::optional(
                 "metadata",
@@ -66,9 +70,9 @@ fn compute_instance() -> Schema {
                 "networks",
                 Type::list(Type::String),
                 "The networks by UUID: PublicNet is `00000000-0000-0000-0000-000000000000`, ServiceNet \
-                 `11111111-1111-1111-1111-111111111111`. Both when left out.",
+                 `11111111-1111-1111-1111-111111111111`. Both when left out; never read back.",
             )
-            .force_new()
+            .force_new_only_if_set()
             .validate(Validator::Regex {
                 pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$".to_string(),
                 description: "a network UUID such as `00000000-0000-0000-0000-000000000000`".to_string(),
@@ -76,6 +80,14 @@ fn compute_instance() -> Schema {
             computed("access_ip_v4", "The public IPv4 address."),
             computed("access_ip_v6", "The public IPv6 address."),
             computed("status", "The server's status, `ACTIVE` once created."),
+            // The replacement of a server in ERROR is planned as a change of `fault`: the
+            // engine counts only changes of settable attributes and of those that correct
+            // drift, and names the attributes that force a replacement.
+            computed(
+                "fault",
+                "Nova's fault message when the server is in `ERROR`, which the next plan replaces it for; else null.",
+            )
+            .corrects_drift(),
             computed("admin_pass", "The root password Nova generated at creation; kept in the state, never shown.")
                 .sensitive(),
         ],
@@ -101,7 +113,15 @@ fn compute_keypair() -> Schema {
 
 pub fn schema() -> ProviderSchema {
     let by_name = |kinds: Vec<(&str, Schema)>| kinds.into_iter().map(|(k, s)| (k.to_string(), s)).collect();
-    let regions = Validator::OneOf(REGIONS.iter().map(|r| r.to_string()).collect());
+    // Either case, as `OS_REGION_NAME` is taken: the client writes it in capitals, as
+    // the catalog does.
+    let regions = Validator::Regex {
+        pattern: format!("^(?i:{})$", REGIONS.join("|")),
+        description: format!(
+            "one of Rackspace's regions, {} (in either case)",
+            REGIONS.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+        ),
+    };
     let config = Schema {
         description: "Where and as whom to call Rackspace; every setting falls back to its OS_* variable.".to_string(),
         attributes: vec![
@@ -110,7 +130,7 @@ pub fn schema() -> ProviderSchema {
             string("password", "The password; else OS_PASSWORD. Wins over `api_key` when both are set.").sensitive(),
             string("api_key", "The API key; else OS_API_KEY.").sensitive(),
             string("tenant_name", "The tenant (account); else OS_TENANT_NAME, else the user's."),
-            string("region", "The region, such as `ORD`; else OS_REGION_NAME, else the user's default.")
+            string("region", "The region, such as `ORD` (either case); else OS_REGION_NAME, else the user's default.")
                 .validate(regions),
             string(
                 "api_url",
@@ -242,6 +262,22 @@ impl Provider for Rackspace {
         Ok(planned)
     }
 
+    /// A server Nova has in `ERROR` (one whose build failed, kept in the state by the
+    /// create that reported it) is replaced: its `fault` is planned anew and forces it.
+    fn plan_replacing(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        let mut planned = self.plan(kind, prior, config)?;
+        if kind != "compute_instance" || !prior.is_some_and(compute::failed) {
+            return Ok((planned, Vec::new()));
+        }
+        planned.insert("fault", Value::unknown(Type::String));
+        Ok((planned, vec!["fault".to_string()]))
+    }
+
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
         self.create_reporting(kind, planned, &CreateProgress::ignored()).await
     }
@@ -301,7 +337,8 @@ impl Provider for Rackspace {
     }
 
     /// A server is imported by its id, a key pair by its name. Nova does not report a
-    /// server's `user_data`, `networks` or `admin_pass`: they are left null.
+    /// server's `user_data`, `networks` or `admin_pass`: they are left null (and setting
+    /// `user_data` or `networks` afterwards is an update that records them).
     async fn import(&self, kind: &str, id: &str) -> ProviderResult<Attributes> {
         let name = if kind == "compute_keypair" { "name" } else { "id" };
         let seed: Attributes = [(name.to_string(), Value::string(id))].into_iter().collect();

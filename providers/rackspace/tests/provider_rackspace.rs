@@ -160,6 +160,34 @@ fn servers_and_key_pairs_made_elsewhere_are_imported_and_listed_page_by_page() {
     assert_eq!(imported["metadata"], metadata(&[("team", "ops")]));
     assert!(imported["admin_pass"].is_null() && imported["user_data"].is_null());
 
+    // Regression: `user_data` and `networks`, which Nova never reports, forced a
+    // replacement after an import (the first apply destroyed the live server). Set
+    // afterwards, they are an update in place that changes nothing at Nova and records them.
+    let schema = infra_provider_rackspace::schema();
+    let instance = &schema.resources["compute_instance"];
+    let mut configured = imported.clone();
+    configured.insert("user_data", Value::string("#!/bin/sh\necho hi\n"));
+    let networks = ["00000000-0000-0000-0000-000000000000", "11111111-1111-1111-1111-111111111111"];
+    configured.insert("networks", Value::list(networks.iter().map(|n| Value::string(*n)).collect()));
+    for name in ["user_data", "networks"] {
+        let attribute = instance.attribute(name).expect("in the schema");
+        assert!(!attribute.forces_replacement_from(true), "`{name}` set after an import replaces the server");
+        assert!(attribute.forces_replacement_from(false), "`{name}` changed from one value to another");
+    }
+    let (planned, replacing) = provider.plan_replacing("compute_instance", Some(&imported), &configured).expect("plan");
+    assert!(replacing.is_empty());
+    let before = mimic.requests().len();
+    let updated = runtime.block_on(provider.update("compute_instance", &imported, &planned)).expect("updated");
+    assert_eq!(text(&updated, "user_data"), "#!/bin/sh\necho hi\n");
+    assert_eq!(updated["networks"], configured["networks"]);
+    assert_eq!(text(&updated, "id"), id);
+    let sent: Vec<String> = mimic.requests()[before..].iter().filter(|r| !r.starts_with("GET ")).cloned().collect();
+    assert!(sent.iter().all(|r| r.ends_with("/tokens")), "nothing but reads is sent to Nova: {sent:?}");
+    let ReadResult::Found(read) = runtime.block_on(provider.read("compute_instance", &updated)).expect("read") else {
+        panic!("the imported server is gone")
+    };
+    assert_eq!(read, updated, "the recorded values are kept by a read");
+
     let key = runtime.block_on(provider.import("compute_keypair", "imported-key")).expect("imported");
     assert_eq!(text(&key, "public_key"), PUBLIC_KEY);
     let missing = runtime.block_on(provider.import("compute_keypair", "no-such-key")).expect_err("no key");
@@ -182,10 +210,29 @@ fn a_server_in_error_is_an_error_and_one_still_building_is_waited_for() {
     let runtime = runtime();
     let provider = provider(&mimic);
 
-    // Mimic puts a server whose metadata has `server_error` into ERROR.
+    // Mimic puts a server whose metadata has `server_error` into ERROR. The server stays
+    // (Infra deleting it here left the state naming a server the next plan took for one
+    // deleted outside of Infra): it is reported again, in ERROR, and a plan replaces it.
     let failing = server("broken", metadata(&[("server_error", "1")]));
-    let error = runtime.block_on(provider.create("compute_instance", &failing)).expect_err("ERROR");
-    assert!(error.message.contains("went into status ERROR (it was deleted)"), "{}", error.message);
+    let (progress, reports) = CreateProgress::channel();
+    let error =
+        runtime.block_on(provider.create_reporting("compute_instance", &failing, &progress)).expect_err("ERROR");
+    assert!(error.message.contains("went into status ERROR"), "{}", error.message);
+    assert!(error.help.clone().unwrap_or_default().contains("the next apply replaces it"), "{error:?}");
+    let reported = reports.borrow().clone().expect("the server was reported");
+    assert_eq!(text(&reported, "status"), "ERROR");
+    assert_eq!(field(&mimic.nova(&["show", "broken"]), "status"), "ERROR");
+    let ReadResult::Found(read) = runtime.block_on(provider.read("compute_instance", &reported)).expect("read") else {
+        panic!("the server in ERROR is gone")
+    };
+    let (planned, replacing) = provider.plan_replacing("compute_instance", Some(&read), &failing).expect("planned");
+    assert_eq!(replacing, ["fault"]);
+    assert!(!planned["fault"].is_known());
+    assert!(!text(&read, "fault").is_empty());
+    // A server that is not in ERROR is planned as usual.
+    let (_, replacing) = provider.plan_replacing("compute_instance", None, &failing).expect("planned");
+    assert!(replacing.is_empty());
+    runtime.block_on(provider.delete("compute_instance", &read)).expect("deleted");
     assert!(!mimic.nova(&["list"]).contains("broken"));
 
     // `server_building` keeps it in BUILD for that many seconds of Mimic's clock, which
@@ -329,4 +376,29 @@ fn refused_credentials_and_unknown_regions_are_clear_errors_without_the_secret()
     let error = runtime.block_on(provider.read("compute_keypair", &attributes(&[]))).expect_err("no SYD");
     assert_eq!(error.message, "the service catalog has no compute endpoint in region `SYD`");
     assert_eq!(error.help.as_deref(), Some("the catalog's compute regions are `DFW`, `IAD`, `ORD`"));
+}
+
+/// Regression: an HTML error page (Mimic answers a rename, `PUT servers/ID`, with 405
+/// and `<!doctype html>...Method Not Allowed`) was pasted whole into the error. It is
+/// summarized: the status line and the page's title.
+#[test]
+fn an_html_error_page_is_summarized_not_pasted() {
+    let mimic = Mimic::start();
+    let runtime = runtime();
+    let provider = provider(&mimic);
+    let created =
+        runtime.block_on(provider.create("compute_instance", &server("named", Value::null()))).expect("created");
+    let mut renamed = created.clone();
+    renamed.insert("name", Value::string("renamed"));
+    let error = runtime.block_on(provider.update("compute_instance", &created, &renamed)).expect_err("405");
+    let id = text(&created, "id");
+    assert_eq!(
+        error.message,
+        format!(
+            "Rackspace compute PUT servers/{id} failed with 405 Method Not Allowed: an HTML page titled `405 Method \
+             Not Allowed`"
+        )
+    );
+    assert!(error.help.clone().is_some_and(|help| help.contains("does not offer the operation")), "{error:?}");
+    assert!(!error.retryable);
 }
