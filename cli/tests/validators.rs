@@ -165,3 +165,27 @@ fn a_provider_that_cannot_be_configured_is_reported_once() {
     assert_eq!(output.status.code(), Some(1), "{shown}");
     assert_eq!(shown.matches("× provider `aws`").count(), 1, "{shown}");
 }
+
+/// Bug: a provider configuration the provider refused was reported at the resource that
+/// used it ("used here"), not at the configuration: now at the attribute the provider
+/// names when the block sets it, else at the block, with the resource beside.
+#[test]
+fn a_refused_provider_configuration_points_at_the_configuration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let resource = "resource digitalocean.vpc t {\n  name   = \"x\"\n  region = \"nyc3\"\n}\n";
+    let cases = [
+        ("provider digitalocean {\n  token = \"\"\n}\n", "main.infra:2:11", "the provider refused this"),
+        ("provider digitalocean {\n  api_url = \"http://127.0.0.1:9\"\n}\n", "main.infra:1:10", "configured here"),
+    ];
+    for (block, at, label) in cases {
+        module(dir, &format!("{block}{resource}"));
+        let mut command = common::command(dir, &["plan"]);
+        command.env_remove("DIGITALOCEAN_TOKEN").env_remove("DIGITALOCEAN_ACCESS_TOKEN");
+        let output = command.output().expect("infra runs");
+        let shown = common::text(&output);
+        assert_eq!(output.status.code(), Some(1), "{shown}");
+        assert!(shown.contains("no DigitalOcean token set"), "{shown}");
+        assert!(shown.contains(at) && shown.contains(label) && shown.contains("used here"), "{shown}");
+    }
+}

@@ -161,8 +161,13 @@ impl<'a> Engine<'_, 'a> {
             let diagnostic = Diagnostic::error(
                 codes::PROVIDER_FAILED,
                 format!("provider `{}`: {}", key.record(provider_type), e.message),
-            )
-            .with_label(span, "used here")
+            );
+            // At the configuration: the attribute the provider names, else the block;
+            // the resource that first needed it beside.
+            let diagnostic = match self.config_span(key, e.attribute.as_deref()) {
+                Some((at, what)) => diagnostic.with_label(at, what).with_secondary(span, "used here"),
+                None => diagnostic.with_label(span, "used here"),
+            }
             .with_help(e.help.unwrap_or_else(|| "check the provider's configuration".to_string()));
             self.providers.borrow_mut().failed.insert(key.clone(), diagnostic.clone());
             diagnostic
@@ -176,6 +181,20 @@ impl<'a> Engine<'_, 'a> {
         let configured = Configured::Ready(provider);
         self.providers.borrow_mut().configured.insert(key.clone(), configured.clone());
         Ok(configured)
+    }
+
+    /// Where the configuration block for `key` is: the span of its `attribute` when the
+    /// block sets it, else of the block's provider name; none for a configuration no
+    /// block declares (the provider's defaults).
+    fn config_span(&self, key: &ProviderKey, attribute: Option<&str>) -> Option<(Span, &'static str)> {
+        let frame = self.walked.borrow().frames.get(&key.frame).cloned()?;
+        let module = frame.module();
+        let Item::Provider(block) = module.item(module.providers.get(&key.name)?.item) else { return None };
+        let set = attribute.and_then(|name| block.body.attribute(name));
+        Some(match set {
+            Some(attribute) => (attribute.value.span, "the provider refused this"),
+            None => (block.provider.span, "configured here"),
+        })
     }
 
     /// Tells a newly configured provider how many objects of each kind the state holds
