@@ -240,7 +240,7 @@ impl Checker<'_> {
     fn check_schema_block(&mut self, block: &Block, schema: &Schema, what: &str, meta: &[&str]) {
         let name = block.name.name.as_str();
         if name == "lifecycle" && meta.contains(&"lifecycle") {
-            self.check_lifecycle(block);
+            self.check_lifecycle(block, Some(schema));
             return;
         }
         let Some(block_schema) = schema.block(name).cloned() else {
@@ -280,7 +280,8 @@ impl Checker<'_> {
         self.locals.truncate(mark);
     }
 
-    fn check_lifecycle(&mut self, block: &Block) {
+    /// A `lifecycle` block; `schema` is the resource's, when its kind is known.
+    fn check_lifecycle(&mut self, block: &Block, schema: Option<&Schema>) {
         if let Some(repeat) = &block.repeat {
             self.error(
                 Diagnostic::error(codes::INVALID_ITEM_BODY, "`lifecycle` cannot be repeated")
@@ -303,7 +304,12 @@ impl Checker<'_> {
                 }
                 // Attribute paths and trigger values: checked as expressions over the
                 // resource's own attributes when the engine evaluates them.
-                "ignore_changes" | "replace_when" => self.check_lifecycle_list(&attribute.value),
+                "ignore_changes" | "replace_when" => {
+                    self.check_lifecycle_list(&attribute.value);
+                    if let (Some(schema), "ignore_changes") = (schema, name) {
+                        self.check_ignored_paths(&attribute.value, schema);
+                    }
+                }
                 _ => {
                     let help = suggest(name, LIFECYCLE.iter().copied())
                         .unwrap_or_else(|| format!("`lifecycle` accepts {}", list(LIFECYCLE)));
@@ -331,6 +337,47 @@ impl Checker<'_> {
             ExprKind::Name(name) if name.as_str() == "all" => {}
             _ => {
                 self.expr(value);
+            }
+        }
+    }
+
+    /// `ignore_changes = [contnet]`: each path written as a bare name must start at an
+    /// attribute or block of the resource, or it ignores nothing (Terraform says
+    /// "Unsupported attribute" too). A name the module declares is read as that value
+    /// (`let input = "triggers"` makes `[input]` ignore `triggers`): when the resource
+    /// also has an attribute of that name, a warning says which one is meant.
+    fn check_ignored_paths(&mut self, value: &Expr, schema: &Schema) {
+        let ExprKind::List(items) = &value.kind else { return };
+        let known = |name: &str| schema.attribute(name).is_some() || schema.block(name).is_some();
+        for item in items {
+            let mut root = item;
+            while let ExprKind::GetAttr { target, .. } | ExprKind::Index { target, .. } = &root.kind {
+                root = target;
+            }
+            let ExprKind::Name(name) = &root.kind else { continue };
+            if self.is_attribute_path(item) {
+                if !known(name) {
+                    let names = schema.attributes.iter().map(|a| a.name.as_str()).chain(schema.blocks.iter().map(|b| b.name.as_str()));
+                    let help = suggest(name, names)
+                        .unwrap_or_else(|| "name an attribute or block of this resource, or `all`".to_string());
+                    self.error(
+                        Diagnostic::error(
+                            codes::UNKNOWN_ATTRIBUTE,
+                            format!("`ignore_changes` names `{name}`, which this resource does not have"),
+                        )
+                        .with_label(root.span, "no such attribute")
+                        .with_help(help),
+                    );
+                }
+            } else if known(name) {
+                self.error(
+                    Diagnostic::warning(
+                        codes::SHADOWED,
+                        format!("`{name}` in `ignore_changes` is the value of the module's `{name}`, not the attribute"),
+                    )
+                    .with_label(root.span, "read as a value")
+                    .with_help(format!("to ignore the attribute `{name}`, write it as a string: `\"{name}\"`")),
+                );
             }
         }
     }
@@ -463,7 +510,7 @@ impl Checker<'_> {
                     self.expr(&a.value);
                 }
                 BodyItem::Block(b) if b.name.name == "lifecycle" && meta.contains(&"lifecycle") => {
-                    self.check_lifecycle(b)
+                    self.check_lifecycle(b, None)
                 }
                 BodyItem::Block(b) => {
                     let mark = self.bind_repeat(b.repeat.as_ref());
