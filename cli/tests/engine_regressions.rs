@@ -531,3 +531,38 @@ fn a_pending_create_whose_object_is_missing_plans_a_forget_not_a_destroy() {
     assert!(!dir.join("out/made.txt").exists(), "the object a pending create made is deleted");
     assert!(infra(dir, &["plan"]).1.contains("No changes."));
 }
+
+/// Bug: `nullable = false` was accepted and ignored, and a root input set to `null` in a
+/// var file was null instead of its default (a module's input already took its default).
+/// `null` now means the default wherever there is one, and an input that is not
+/// nullable refuses it otherwise, at the call or in the var file.
+#[test]
+fn null_means_the_default_and_nullable_false_refuses_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("child")).expect("mkdir");
+    std::fs::write(dir.join("child/main.infra"), "input x: string { nullable = false }\noutput x = x\n").expect("write");
+    let root = |call: &str| {
+        format!(
+            "input nd: string = \"d\" {{ nullable = false }}\ninput nn: string {{ nullable = false }}\n\
+             input plain: string = \"p\"\ninput free: string\nmodule m \"./child\" {{ x = {call} }}\n\
+             output all = [nd, nn, plain, free == null ? \"null\" : free, m.x]\n"
+        )
+    };
+    module(dir, &root("\"v\""));
+    std::fs::write(dir.join("v.vars"), "nd = null\nnn = \"n\"\nplain = null\nfree = null\n").expect("write");
+    let (code, text) = infra(dir, &["apply", "--auto-approve", "--var-file", "v.vars"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(infra(dir, &["output", "all"]).1, "[\"d\", \"n\", \"p\", \"null\", \"v\"]\n");
+
+    std::fs::write(dir.join("v.vars"), "nn = null\nfree = \"f\"\n").expect("write");
+    let (code, text) = infra(dir, &["plan", "--var-file", "v.vars"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("input `nn` cannot be null") && text.contains("v.vars:1:1"), "{text}");
+
+    module(dir, &root("null"));
+    let (code, text) = infra(dir, &["plan", "--var", "nn=n", "--var", "free=f"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("input `x` of module `m` cannot be null"), "{text}");
+    assert!(text.contains("declared with `nullable = false`"), "{text}");
+}

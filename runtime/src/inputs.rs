@@ -129,6 +129,12 @@ fn is_sensitive(input: &Input) -> bool {
     attribute.is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)))
 }
 
+/// Whether `null` is a value the input takes: unless it says `nullable = false`.
+pub fn is_nullable(input: &Input) -> bool {
+    let attribute = input.body.as_ref().and_then(|b| b.attribute("nullable"));
+    !attribute.is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(false)))
+}
+
 fn resolve_one(
     context: &InputContext<'_>,
     input: &Input,
@@ -144,8 +150,24 @@ fn resolve_one(
     });
     let chosen = given.iter().rev().find(|g| &g.name == name).cloned().or(environment);
     let origin = chosen.as_ref().map(|g| g.origin.clone());
-    let value = match chosen {
-        Some(given) => given_value(context, &given, &ty, is_sensitive(input))?,
+    let given = match chosen {
+        Some(given) => Some(given_value(context, &given, &ty, is_sensitive(input))?),
+        None => None,
+    };
+    // `null` given means the default when there is one, as for a module's inputs; without
+    // one it is the value, unless the input is not nullable.
+    let given = given.filter(|value| !(value.is_null() && input.default.is_some()));
+    if given.as_ref().is_some_and(Value::is_null) && !is_nullable(input) {
+        let diagnostic = Diagnostic::error(codes::INVALID_INPUT, format!("input `{name}` cannot be null"))
+            .with_label(input.name.span, "declared with `nullable = false`")
+            .with_help(format!("give `{name}` a value, or give it a default for `null` to mean"));
+        return Err(match &origin {
+            Some(Origin::VarFile(span)) => diagnostic.with_secondary(*span, "null given here"),
+            _ => diagnostic,
+        });
+    }
+    let value = match given {
+        Some(value) => value,
         None => match &input.default {
             Some(default) => evaluate(context, default)
                 .map_err(|d| d.with_note(format!("while evaluating the default of `{name}`")))?,

@@ -236,9 +236,24 @@ fn module_inputs(
     let mut inputs = BTreeMap::new();
     for decl in child.decls.values().filter(|d| d.kind == DeclKind::Input) {
         let Item::Input(input) = child.item(decl.item) else { continue };
-        // A null given for an input with a default means the default.
+        // A null given for an input with a default means the default; for one without,
+        // it is the value, unless the input says `nullable = false`.
         let name = &input.name.name;
         let value = given.remove(name.as_str()).filter(|(v, _)| !(v.is_null() && input.default.is_some()));
+        if let Some((value, span)) = &value {
+            if value.is_null() && !crate::inputs::is_nullable(input) {
+                errors.push(
+                    Diagnostic::error(
+                        codes::INVALID_INPUT,
+                        format!("input `{name}` of module `{}` cannot be null", call.name.name),
+                    )
+                    .with_label(*span, "null given")
+                    .with_secondary(input.name.span, "declared with `nullable = false`")
+                    .with_help(format!("give `{name}` a value, or give it a default for `null` to mean")),
+                );
+                continue;
+            }
+        }
         match input_value(&constants, call, input, value) {
             Ok(value) => {
                 inputs.insert(name.to_string(), value);
