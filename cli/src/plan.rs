@@ -94,7 +94,8 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
         crate::render_plan::print(&plan, &pending, out.stdout_color, true);
         render::to_stdout(&retry_notes(&plan));
     }
-    let changes = plan.changes().count() > 0;
+    // Outputs the apply would change count as changes, as in Terraform.
+    let changes = plan.changes().count() > 0 || !plan.output_changes().is_empty();
     // The process ends next: freeing the syntax trees, the state and the plan one
     // allocation at a time would cost about a tenth of a large plan (bench/RESULTS.md).
     std::mem::forget(plan);

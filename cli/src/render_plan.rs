@@ -111,7 +111,7 @@ fn render_parts(
     }
     let changes: Vec<&PlannedInstance> = plan.changes().collect();
     if changes.is_empty() {
-        text.push_str("No changes. The infrastructure matches the configuration.\n");
+        output_changes(text, plan, style);
         return;
     }
     text.push_str("Infra will perform the following actions:\n\n");
@@ -178,6 +178,27 @@ fn summary_line(plan: &Plan) -> String {
         }
     }
     format!("{line}.\n")
+}
+
+/// A plan that changes no instance: "No changes", or the outputs it changes (as
+/// Terraform's "Changes to Outputs"), which applying saves to the state.
+fn output_changes(text: &mut String, plan: &Plan, style: Style) {
+    let changed = plan.output_changes();
+    if changed.is_empty() {
+        text.push_str("No changes. The infrastructure matches the configuration.\n");
+        return;
+    }
+    text.push_str("Changes to Outputs:\n");
+    let mut out = Lines::new(style.width);
+    for (name, before, after) in changed {
+        let head = format!("{name} = ");
+        let place = value::Place { indent: 2, head: &head, note: "", tail: "" };
+        value::change(&mut out, place, before, after, false);
+    }
+    out.write(text, style.color);
+    text.push_str(
+        "\nNo infrastructure changes. Applying saves these output values to the state, without changing any object.\n",
+    );
 }
 
 fn outputs(text: &mut String, plan: &Plan, style: Style) {

@@ -594,6 +594,32 @@ fn a_saved_plan_edited_after_it_was_saved_is_refused() {
     assert_eq!(read(dir, "out/f.txt").as_deref(), Some("s"));
 }
 
+/// Bug: a plan that changed only outputs said "No changes" (and `--detailed-exitcode`
+/// 0), and an output removed from the configuration stayed in the state for good. The
+/// plan now lists the outputs it changes, as Terraform's "Changes to Outputs".
+#[test]
+fn a_plan_that_changes_only_outputs_says_so_and_apply_saves_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let module = |outputs: &str| format!("resource null.resource r {{\n  input = 1\n}}\n{outputs}");
+    write_module(dir, &module("output kept = \"a\"\noutput gone = 1\n"));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    write_module(dir, &module("output kept = \"b\"\noutput added = [1, 2]\n"));
+    let plan = infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    let shown = text(&plan);
+    assert!(shown.contains("Changes to Outputs:"), "{shown}");
+    for line in ["  + added = [1, 2]", "  - gone = 1 -> null", "  ~ kept = \"a\" -> \"b\""] {
+        assert!(shown.contains(line), "{line}:\n{shown}");
+    }
+    assert!(!shown.contains("No changes."), "{shown}");
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(text(&infra(dir, &["output"])), "added = [1, 2]\nkept = \"b\"\n");
+    let settled = infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&settled, 0);
+    assert!(text(&settled).contains("No changes."), "{}", text(&settled));
+}
+
 /// A long operation reports that it is still running every ten seconds.
 #[test]
 fn long_operations_report_progress_every_ten_seconds() {

@@ -136,12 +136,32 @@ pub struct Plan {
     /// What providers warned of while planning (or applying), on the attributes their
     /// warnings name (W0610).
     pub warnings: Vec<Diagnostic>,
+    /// The outputs the state holds from the last apply: a plan whose outputs differ
+    /// changes something even when no instance changes.
+    pub prior_outputs: BTreeMap<String, Value>,
 }
 
 impl Plan {
     /// Instances whose action is not a no-op.
     pub fn changes(&self) -> impl Iterator<Item = &PlannedInstance> {
         self.instances.iter().filter(|i| i.is_change())
+    }
+
+    /// The outputs whose values differ from those the state holds: name, before (none:
+    /// added) and after (none: removed). An output not wholly known may change.
+    pub fn output_changes(&self) -> Vec<(&str, Option<&Value>, Option<&Value>)> {
+        let names: std::collections::BTreeSet<&String> = self.outputs.keys().chain(self.prior_outputs.keys()).collect();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let (before, after) = (self.prior_outputs.get(name), self.outputs.get(name));
+                let same = match (before, after) {
+                    (Some(b), Some(a)) => a.is_wholly_known() && b.equals(a) && b.sensitive == a.sensitive,
+                    _ => false,
+                };
+                (!same).then_some((name.as_str(), before, after))
+            })
+            .collect()
     }
 
     /// The planned instance at `address`.
@@ -281,7 +301,9 @@ pub async fn plan(context: &PlanContext<'_>) -> Result<Plan, Vec<Diagnostic>> {
     let engine = Engine::new(context, None, Cow::Borrowed(context.state));
     let outputs = engine.run_root().await;
     engine.orphans().await;
-    engine.finish(outputs)
+    let mut plan = engine.finish(outputs)?;
+    plan.prior_outputs = context.state.outputs.clone();
+    Ok(plan)
 }
 
 /// What apply needs besides what planning does.
@@ -407,7 +429,10 @@ async fn execute(context: &PlanContext<'_>, options: &ApplyOptions<'_>, approved
     let mut state = engine.state.take().into_owned();
     if !record_only {
         // An output that depends on something that failed or was not selected is not
-        // known: it keeps the value the last complete apply saved.
+        // known: it keeps the value the last complete apply saved. One the root module
+        // no longer declares goes.
+        let declared = &context.modules[0].outputs;
+        state.outputs.retain(|name, _| declared.contains_key(name.as_str()));
         state.outputs.extend(outputs.into_iter().filter(|(_, value)| value.is_wholly_known()));
     }
     let mut errors = std::mem::take(&mut first.errors);
@@ -449,7 +474,7 @@ fn report(
     instances.sort_by(|a, b| a.address.cmp(&b.address));
     let retries = engine.retries.take();
     let warnings = engine.warnings.take();
-    let plan = Plan { instances, outputs: state.outputs.clone(), retries, warnings };
+    let plan = Plan { instances, outputs: state.outputs.clone(), retries, warnings, prior_outputs: BTreeMap::new() };
     let report = ApplyReport { plan, state, errors };
     engine.release();
     report

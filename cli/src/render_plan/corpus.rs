@@ -54,7 +54,7 @@ fn secrets_never_appear_in_any_position() {
 fn plan(case: &Json) -> Plan {
     let instances = case["instances"].as_array().map_or(Vec::new(), |list| list.iter().map(instance).collect());
     let outputs = attributes(&case["outputs"]).unwrap_or_default().into_btree();
-    Plan { instances, outputs, retries: Vec::new(), warnings: Vec::new() }
+    Plan { instances, outputs, ..Plan::default() }
 }
 
 fn instance(case: &Json) -> PlannedInstance {

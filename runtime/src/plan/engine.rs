@@ -158,7 +158,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         let warnings = self.warnings.take();
         let result = if errors.is_empty() {
             let retries = self.retries.take();
-            Ok(Plan { instances: self.instances(), outputs, retries, warnings })
+            Ok(Plan { instances: self.instances(), outputs, retries, warnings, prior_outputs: BTreeMap::new() })
         } else {
             errors.extend(warnings);
             Err(errors)
