@@ -108,6 +108,7 @@ const EXPLANATIONS: &[(&str, &str)] = &[
     ("E0725", include_str!("../../docs/errors/E0725.md")),
     ("E0726", include_str!("../../docs/errors/E0726.md")),
     ("E0727", include_str!("../../docs/errors/E0727.md")),
+    ("E0728", include_str!("../../docs/errors/E0728.md")),
     ("E0740", include_str!("../../docs/errors/E0740.md")),
     ("E0741", include_str!("../../docs/errors/E0741.md")),
     ("E0742", include_str!("../../docs/errors/E0742.md")),

@@ -60,7 +60,13 @@ pub struct BackendArgs {
 impl BackendArgs {
     /// The workspace named (`--workspace`, `INFRA_WORKSPACE`), else `default`.
     pub fn workspace_name(&self) -> &str {
-        self.workspace.as_deref().unwrap_or(DEFAULT_WORKSPACE)
+        self.workspace_given().unwrap_or(DEFAULT_WORKSPACE)
+    }
+
+    /// The workspace named, if one is: an empty name (`INFRA_WORKSPACE=`) is none, as
+    /// a variable set to nothing usually means "not set".
+    pub fn workspace_given(&self) -> Option<&str> {
+        self.workspace.as_deref().filter(|name| !name.is_empty())
     }
 }
 
@@ -264,8 +270,10 @@ pub fn location(
 ) -> Result<StateLocation, Vec<Diagnostic>> {
     let state_error = |error: StateError| vec![error.to_diagnostic()];
     let block = module.and_then(|module| state_block(module).map(|block| (module, block)));
+    // `--state-url` overrides the block: only its encryption settings, which apply
+    // wherever the state is, are evaluated (its `url = env(...)` may well be unset).
     let values = match block {
-        Some((module, block)) => block_values(module, block, inputs)?,
+        Some((module, block)) => block_values(module, block, inputs, args.state_url.is_some())?,
         None => BTreeMap::new(),
     };
     let encryption = encryption(&values).map_err(|error| match block {
@@ -276,7 +284,7 @@ pub fn location(
     })?;
     let located = |store| Ok(StateLocation { store, encryption: encryption.clone() });
     if let Some(url) = &args.state_url {
-        return located(url_location(url, args.workspace.as_deref()).map_err(|e| state_error(with_origin(e)))?);
+        return located(url_location(url, args.workspace_given()).map_err(|e| state_error(with_origin(e)))?);
     }
     if let Some((_, block)) = block {
         if let Some(store) = block_store(block, &values, args)? {
@@ -337,7 +345,7 @@ fn block_store(
                 .with_label(block.span, format!("no `{name}`"))]
         })
     };
-    let workspace = args.workspace.as_deref().or(values.get("workspace").map(String::as_str));
+    let workspace = args.workspace_given().or(values.get("workspace").map(String::as_str));
     let in_block = |error: StateError| vec![error.to_diagnostic().with_label(block.span, "in this `state` block")];
     if backend == "s3" {
         let mut location = S3Location::new(required("bucket")?, required("key")?, workspace).map_err(in_block)?;
@@ -355,11 +363,14 @@ fn block_store(
 }
 
 /// The values of a `state` block's attributes, each a string.
+/// With `only_encryption`, only the encryption settings.
 fn block_values(
     module: &Module,
     block: &StateBlock,
     inputs: &BTreeMap<String, Value>,
+    only_encryption: bool,
 ) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
+    const ENCRYPTION: [&str; 4] = ["encryption", "kms_key_id", "fallback", "fallback_kms_key_id"];
     let mut diagnostics = Vec::new();
     let mut values = BTreeMap::new();
     let env = |name: &str| std::env::var(name).ok();
@@ -367,6 +378,9 @@ fn block_values(
     let scope = ModuleScope::new(module, inputs.clone(), stdlib, stdlib, &env);
     for attribute in block.body.attributes() {
         let name = attribute.name.name.as_str();
+        if only_encryption && !ENCRYPTION.contains(&name) {
+            continue;
+        }
         match scope.eval(&attribute.value) {
             Ok(value) => match value.as_str() {
                 Some(text) if value.is_wholly_known() => {
@@ -398,12 +412,19 @@ impl OpenState for StateAt<'_> {
         inputs: &BTreeMap<String, Value>,
     ) -> Result<Box<dyn StateBackend>, Vec<Diagnostic>> {
         let location = location(Some(module), inputs, &module.dir, self.0)?;
+        // A backend changed without moving the state would plan every object anew.
+        let given = self.0.state_url.is_some();
+        crate::state::backend_change::refuse_left_behind(&location, &module.dir, given)
+            .map_err(|error| vec![error.to_diagnostic()])?;
+        if !given {
+            crate::state::backend_change::record(&location, &module.dir);
+        }
         location.backend().map_err(|error| vec![error.to_diagnostic()])
     }
 
     /// The local file, unless `--state-url` names another store.
     fn likely_snapshot(&self, module_dir: &Path) -> Option<PathBuf> {
-        let workspace = self.0.workspace.as_deref().unwrap_or(DEFAULT_WORKSPACE);
+        let workspace = self.0.workspace_name();
         let local = self.0.state_url.is_none().then(|| Store::local_dir(module_dir, workspace));
         local.map(|dir| LocalBackend::new(dir).state_path())
     }

@@ -2,6 +2,8 @@
 //! `infra force-unlock`: read the state, edit it by hand, copy it in and out, move it to
 //! another backend or in and out of encryption, remove a lock its holder left behind.
 
+pub mod backend_change;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,6 +11,8 @@ use std::time::Duration;
 use crate::codes;
 use clap::{Args, Subcommand};
 use infra_backend_postgres::PostgresLocation;
+use infra_compiler::resolve::Module;
+use infra_compiler::syntax::ast::Item;
 use infra_runtime::address::Address;
 use infra_runtime::session::state_edit::{self, EditError, StateEdit};
 use infra_runtime::state::document::{parse_snapshot, render_snapshot};
@@ -104,9 +108,14 @@ enum StateCommand {
     /// beside the module) or a directory
     Migrate {
         /// `postgres://USER:PASSWORD@HOST:PORT/DB`, `s3://BUCKET/KEY`, `local`, or a
-        /// directory path
-        #[arg(long = "to", value_name = "URL|local|DIR")]
-        to: String,
+        /// directory path; with `--from`, the configured state without
+        #[arg(long = "to", value_name = "URL|local|DIR", required_unless_present = "from")]
+        to: Option<String>,
+        /// Copy from the local files (`local`: beside the module; or those in DIR) instead
+        /// of the configured state: after a `state` block was added or `--state-url`
+        /// given, this moves the state left behind
+        #[arg(long = "from", value_name = "local|DIR")]
+        from: Option<String>,
         /// The schema at the target, for a PostgreSQL URL
         #[arg(long = "to-schema", value_name = "NAME")]
         to_schema: Option<String>,
@@ -175,6 +184,25 @@ fn edit_error(error: EditError, source: Option<&Address>) -> Report {
             &format!("cannot move `{from}` to `{to}`: the state already has `{to}`"),
             "remove or move that instance first (`infra state rm`, `infra state mv`); nothing was changed",
         ),
+        EditError::TypeMismatch(mismatch) => {
+            let source_of_type = if mismatch.declared {
+                "the configuration declares it as"
+            } else {
+                "the state holds other instances of it of type"
+            };
+            Report::error(
+                codes::INVALID_MOVE,
+                &format!(
+                    "cannot move `{}` (a `{}`) to `{}`: resource types don't match ({source_of_type} `{}`)",
+                    mismatch.from, mismatch.instance_type, mismatch.to, mismatch.destination_type
+                ),
+                &format!(
+                    "the next plan would replace it, deleting the object; move it to an address of a `{}` \
+                     declaration (or declare one), or give the declaration a new name; nothing was changed",
+                    mismatch.instance_type
+                ),
+            )
+        }
         EditError::Move(MoveError::NothingToMove) => Report::error(
             codes::NOT_IN_STATE,
             &format!("no instance `{source}` in the state"),
@@ -210,7 +238,9 @@ pub fn run_state(args: &StateArgs) -> Report {
         StateCommand::Rm { addresses, dry_run, place } => rm(addresses, *dry_run, place),
         StateCommand::Pull { place } => pull(place),
         StateCommand::Push { file, force, place } => push(file.as_deref(), *force, place),
-        StateCommand::Migrate { to, to_schema, place } => migrate(to, to_schema.as_deref(), place),
+        StateCommand::Migrate { to, from, to_schema, place } => {
+            migrate(&Migration { to: to.as_deref(), from: from.as_deref(), to_schema: to_schema.as_deref() }, place)
+        }
         StateCommand::Encrypt { place } => reencrypt(place, false),
         StateCommand::Decrypt { place } => reencrypt(place, true),
     };
@@ -263,11 +293,41 @@ fn mv(source: &str, destination: &str, dry_run: bool, place: &Where) -> Result<(
         ));
     }
     let mut edit = locked(place, "infra state mv")?;
-    let moves = edit.move_instances(&source, &destination, dry_run).map_err(|e| edit_error(e, Some(&source)))?;
+    let modules = configuration(&place.module_dir);
+    let declared = |address: &Address| declared_type(&modules, address);
+    let moves =
+        edit.move_instances(&source, &destination, dry_run, &declared).map_err(|e| edit_error(e, Some(&source)))?;
     for (from, to) in &moves {
         render::to_stdout(&format!("{} {from} to {to}\n", done(dry_run, "Moved", "move")));
     }
     Ok(())
+}
+
+/// The modules of the configuration in `dir` (the root first), as far as they load;
+/// none when the directory holds no `.infra` files.
+fn configuration(dir: &Path) -> Vec<Module> {
+    let has_sources = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().any(|entry| entry.path().extension().is_some_and(|e| e == "infra")))
+        .unwrap_or(false);
+    if has_sources {
+        crate::check::analyze(dir).modules
+    } else {
+        Vec::new()
+    }
+}
+
+/// The resource type (`local.file`) the configuration declares at `address`, following
+/// its module calls from the root; `None` when it declares no resource there.
+fn declared_type(modules: &[Module], address: &Address) -> Option<String> {
+    let mut module = modules.first()?;
+    let (last, calls) = address.steps.split_last()?;
+    for step in calls {
+        module = modules.get(*module.calls.get(step.name.as_str())?)?;
+    }
+    match module.item(module.decl(last.name.as_str())?.item) {
+        Item::Resource(resource) => Some(format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name)),
+        _ => None,
+    }
 }
 
 fn rm(addresses: &[String], dry_run: bool, place: &Where) -> Result<(), Report> {
@@ -356,42 +416,136 @@ fn reencrypt(place: &Where, decrypt: bool) -> Result<(), Report> {
     Ok(())
 }
 
-fn migrate(to: &str, to_schema: Option<&str>, place: &Where) -> Result<(), Report> {
-    let mut source = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
+/// What `infra state migrate` was asked to copy, and where.
+struct Migration<'a> {
+    /// The target; the configured state when `None` (only with `from`).
+    to: Option<&'a str>,
+    /// `local` or a directory: copy from those local files rather than the configured
+    /// state.
+    from: Option<&'a str>,
+    to_schema: Option<&'a str>,
+}
+
+fn migrate(migration: &Migration<'_>, place: &Where) -> Result<(), Report> {
+    let configured = crate::session::location_for_dir(&place.module_dir, &place.backend)?;
     // Moving a state is how a plain one comes under encryption: both ends read a state
     // in the clear, and the copy is written with the keys configured.
-    source.encryption = source.encryption.map(|encryption| Encryption { accept_plain: true, ..encryption });
-    let workspace = source.workspace().to_string();
-    let target = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
-        PostgresLocation::new(to, to_schema, Some(&workspace)).map(|location| Store::Postgres(Box::new(location)))
-    } else if to.starts_with("s3://") {
-        crate::session::url_location(to, Some(&workspace))
-    } else {
-        let dir = if to == "local" { place.module_dir.clone() } else { PathBuf::from(to) };
-        if let Err(error) = std::fs::create_dir_all(&dir) {
-            let error =
-                StateError::new(StateErrorKind::WriteFailed, format!("cannot create `{}`: {error}", dir.display()))
-                    .with_help("give a directory this user can write");
-            return Err(Report::state_error(&error));
-        }
-        Ok(Store::Local { module_dir: dir, workspace: workspace.clone(), allow_empty: false })
+    let encryption = configured.encryption.clone().map(|encryption| Encryption { accept_plain: true, ..encryption });
+    let workspace = configured.workspace().to_string();
+    let source = match migration.from {
+        Some(from) => StateLocation { store: local_store(from, place, &workspace)?, encryption: encryption.clone() },
+        None => StateLocation { store: configured.store.clone(), encryption: encryption.clone() },
     };
-    let target = target.map(|store| StateLocation { store, encryption: source.encryption.clone() });
-    let result = target.and_then(|target| {
-        let (from, to) = (source.backend()?, target.backend()?);
-        let holder = LockHolder::new("infra state migrate");
-        let count = state_edit::migrate(from.as_ref(), to.as_ref(), &holder, Duration::from_secs(place.lock_timeout))?;
-        Ok((from.location(), to.location(), count))
-    });
+    let target = match migration.to {
+        Some(to) => target_store(to, migration.to_schema, place, &workspace).map_err(|e| Report::state_error(&e))?,
+        None => configured.store.clone(),
+    };
+    let target = StateLocation { store: target, encryption };
+    let result = copy_state(&source, &target, place);
     match result {
         Ok((from, to, count)) => {
+            if matches!(&target.store, Store::Local { module_dir, .. } if module_dir == &place.module_dir) {
+                backend_change::forget(&place.module_dir, target.workspace());
+            }
+            let next = next_step(migration, &target, place);
             render::to_stdout(&format!(
-                "Copied the state ({count} instances) from {from} to {to}.\nThe old copy was left in place; point the \
-                 module at the new one (its `state` block, `--state-url` or `INFRA_STATE_URL`) before the next apply.\n"
+                "Copied the state ({count} instances) from {from} to {to}.\nThe old copy was left in place; {next}\n"
             ));
             Ok(())
         }
         Err(error) => Err(Report::state_error(&error)),
+    }
+}
+
+/// The local files `from` names (`local`: beside the module), for `--from`.
+fn local_store(from: &str, place: &Where, workspace: &str) -> Result<Store, Report> {
+    let dir = if from == "local" { place.module_dir.clone() } else { PathBuf::from(from) };
+    let files = backend_change::local_dir(&dir, workspace);
+    if !infra_runtime::state::LocalBackend::new(&files).state_path().is_file() {
+        let error = StateError::new(
+            StateErrorKind::Workspace,
+            format!("there is no local state to migrate in `{}`", files.display()),
+        )
+        .with_help(
+            "`--from local` copies the `infra.state.json` beside the module; give `--from DIR` for another directory",
+        );
+        return Err(Report::state_error(&error));
+    }
+    Ok(Store::Local { module_dir: dir, workspace: workspace.to_string(), allow_empty: false })
+}
+
+/// The store `--to` names: a PostgreSQL or S3 URL, `local` or a directory (created).
+fn target_store(to: &str, to_schema: Option<&str>, place: &Where, workspace: &str) -> Result<Store, StateError> {
+    if to.starts_with("postgres://") || to.starts_with("postgresql://") {
+        return PostgresLocation::new(to, to_schema, Some(workspace))
+            .map(|location| Store::Postgres(Box::new(location)));
+    }
+    if to.starts_with("s3://") {
+        return crate::session::url_location(to, Some(workspace));
+    }
+    let dir = if to == "local" { place.module_dir.clone() } else { PathBuf::from(to) };
+    std::fs::create_dir_all(&dir).map_err(|error| {
+        StateError::new(StateErrorKind::WriteFailed, format!("cannot create `{}`: {error}", dir.display()))
+            .with_help("give a directory this user can write")
+    })?;
+    Ok(Store::Local { module_dir: dir, workspace: workspace.to_string(), allow_empty: false })
+}
+
+/// Copies the state from `source` to `target`, creating the workspace at the target
+/// when it is not `default` and not there yet (the source's exists, so the name is no
+/// typo). Returns both locations as shown and the number of instances copied.
+fn copy_state(
+    source: &StateLocation,
+    target: &StateLocation,
+    place: &Where,
+) -> Result<(String, String, usize), StateError> {
+    let from = source.backend()?;
+    let workspace = target.workspace();
+    if workspace != infra_runtime::state::workspace::DEFAULT_WORKSPACE {
+        // Loaded first, so a source workspace that does not exist is reported as such.
+        from.load()?;
+        if !target.workspaces()?.iter().any(|name| name == workspace) {
+            target.create_workspace(workspace)?;
+        }
+    }
+    let to = target.backend()?;
+    let holder = LockHolder::new("infra state migrate");
+    let count = state_edit::migrate(from.as_ref(), to.as_ref(), &holder, Duration::from_secs(place.lock_timeout))?;
+    Ok((from.location(), to.location(), count))
+}
+
+/// What to do after a migration so that the module uses the copy.
+fn next_step(migration: &Migration<'_>, target: &StateLocation, place: &Where) -> String {
+    let remove = "remove it once satisfied.";
+    if migration.to.is_none() {
+        return format!("the module already uses the new one; {remove}");
+    }
+    match &target.store {
+        Store::Local { module_dir, .. } if module_dir == &place.module_dir => format!(
+            "the module uses the local files when it has no `state` block (or `state local {{}}`) and no \
+             `--state-url` or INFRA_STATE_URL is given: make it so before the next apply, and {remove}"
+        ),
+        Store::Local { module_dir, .. } => format!(
+            "a module keeps its local state beside itself, so the copy in `{}` is used by a module in that \
+             directory: move its `infra.state.*` files (or the module) so they are together, without a `state` \
+             block, before the next apply; {remove}",
+            module_dir.display()
+        ),
+        Store::Postgres(_) if migration.to_schema.is_some() => format!(
+            "a URL cannot select a schema, so point the module at it with a block `state postgres {{ url = ..., \
+             schema = \"{}\" }}` (and no `--state-url` or INFRA_STATE_URL) before the next apply; {remove}",
+            migration.to_schema.unwrap_or_default()
+        ),
+        Store::Postgres(_) => format!(
+            "point the module at the new one before the next apply: a `state postgres {{ url = ... }}` block, or \
+             that URL as `--state-url` or INFRA_STATE_URL; {remove}"
+        ),
+        Store::S3(location) => format!(
+            "point the module at the new one before the next apply: a `state s3 {{ bucket = \"{}\", key = ... }}` \
+             block, or `--state-url {}` (or INFRA_STATE_URL); {remove}",
+            location.bucket,
+            migration.to.unwrap_or_default()
+        ),
     }
 }
 

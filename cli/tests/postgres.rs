@@ -427,3 +427,71 @@ fn a_state_block_chooses_schema_and_workspace_and_the_flag_overrides_it() {
     assert_eq!(text(&run(&["state", "list", "--workspace", "default"])), "");
     assert_eq!(text(&run(&["workspace", "list"])), "  default\n* staging\n");
 }
+
+/// Regression: adding a `state postgres` block to a module applied with local state
+/// silently started a new, empty state, so the next apply created every object a second
+/// time; removing the block did the same the other way. Both are refused (E0728) until
+/// `infra state migrate` moves the state.
+#[test]
+fn a_backend_changed_without_moving_the_state_is_refused_until_it_is_migrated() {
+    let url = pg::database("backend_change");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, files_module());
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let with_block =
+        format!("state postgres {{\n  url    = env(\"CHANGE_URL\")\n  schema = \"p6\"\n}}\n{}", files_module());
+    write_module(dir, &with_block);
+    let run = |args: &[&str]| command(dir, args).env("CHANGE_URL", &url).output().expect("run infra");
+    for refused in [run(&["plan"]), run(&["apply", "--auto-approve"]), run(&["destroy", "--auto-approve"])] {
+        assert_exit(&refused, 1);
+        let message = text(&refused);
+        assert!(message.contains("E0728") && message.contains("infra state migrate --from local"), "{message}");
+    }
+    assert_eq!(pg::shared().sql("backend_change", "SELECT count(*) FROM p6.snapshots").trim(), "0");
+
+    let moved = run(&["state", "migrate", "--from", "local"]);
+    assert_exit(&moved, 0);
+    assert!(text(&moved).contains("Copied the state (2 instances)"), "{}", text(&moved));
+    assert_exit(&run(&["plan", "--detailed-exitcode"]), 0);
+
+    // The block removed once the local copy is gone: the marker names the state's place.
+    std::fs::rename(dir.join("infra.state.json"), dir.join("infra.state.json.old")).expect("rename");
+    std::fs::remove_file(dir.join("infra.state.json.backup")).ok();
+    write_module(dir, files_module());
+    let refused = run(&["plan"]);
+    assert_exit(&refused, 1);
+    let message = text(&refused);
+    assert!(message.contains("E0728") && message.contains("infra state migrate --to local"), "{message}");
+    write_module(dir, &with_block);
+    assert_exit(&run(&["state", "migrate", "--to", "local"]), 0);
+    write_module(dir, files_module());
+    assert_exit(&run(&["plan", "--detailed-exitcode"]), 0);
+}
+
+/// Regressions: `--state-url` still evaluated the `state` block, so an unset
+/// `env("...")` in its `url` failed the run (E0600) although the flag overrides it; and
+/// the hint after migrating to `--to-schema` said to point the module at the URL, which
+/// cannot select a schema.
+#[test]
+fn the_flag_overrides_an_unevaluable_state_block_and_a_schema_target_is_named_in_the_hint() {
+    let url = pg::database("flag_override");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, files_module());
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let moved = infra(dir, &["state", "migrate", "--to", &url, "--to-schema", "team_b"]);
+    assert_exit(&moved, 0);
+    let message = text(&moved);
+    assert!(message.contains("cannot select a schema") && message.contains("schema = \"team_b\""), "{message}");
+
+    let block = format!("state postgres {{\n  url = env(\"FLAG_OVERRIDE_UNSET\")\n}}\n{}", files_module());
+    write_module(dir, &block);
+    let plan = command(dir, &["plan", "--detailed-exitcode", "--state-url", &url])
+        .env_remove("FLAG_OVERRIDE_UNSET")
+        .output()
+        .expect("run infra");
+    assert!(!text(&plan).contains("E0600"), "{}", text(&plan));
+    // The default schema of that database is empty; the local files hold the state.
+    assert!(text(&plan).contains("E0728"), "{}", text(&plan));
+}

@@ -158,6 +158,10 @@ fn a_second_apply_is_refused_naming_the_holder_or_waits_for_it() {
     assert!(message.contains("E0702"), "{message}");
     assert!(message.contains("running `infra apply`") && message.contains(&format!("pid {}", first.id())), "{message}");
     assert!(message.contains("lock ID `") && message.contains("infra force-unlock"), "{message}");
+    // Regression: the hint's command was wrapped in the middle of the lock ID's UUID.
+    let id = lock_id(&message);
+    assert!(!id.contains('-'), "a hyphen is where the renderer may break the ID: {id}");
+    assert!(message.contains(&format!("`infra force-unlock {id}`")), "the command on one line: {message}");
 
     let waiting = moto.infra(
         dir,
@@ -289,6 +293,14 @@ fn migrate_round_trip_local_postgres_s3_local_keeps_the_state() {
     let back_dir = back.path().display().to_string();
     assert_exit(&moto.infra(dir, &["state", "migrate", "--state-url", s3, "--to", &back_dir]), 0);
     assert_eq!(pulled(&moto.infra(back.path(), &["state", "pull"])), local);
+
+    // Regression: a workspace other than `default` was refused (E0719) with a hint
+    // that created it at the source; it is created at the target.
+    assert_exit(&moto.infra(dir, &["workspace", "new", "p2"]), 0);
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve", "--workspace", "p2"]), 0);
+    assert_exit(&moto.infra(dir, &["state", "migrate", "--workspace", "p2", "--to", s3]), 0);
+    let listed = moto.infra(dir, &["state", "list", "--workspace", "p2", "--state-url", s3]);
+    assert_eq!(text(&listed), "a\nb\n");
 
     // A different state is never overwritten.
     let other = tempfile::tempdir().expect("temp dir");

@@ -204,3 +204,68 @@ fn mv_and_rm_take_module_addresses() {
     assert_eq!(text(&infra(dir, &["state", "list"])), "stage[\"a\"].config\n");
     assert!(dir.join("out/b.txt").exists(), "rm deleted the object");
 }
+
+/// Regression: `infra state mv h 'b[2]'` moved a `local.file` onto the address of a
+/// `time.sleep` declaration, and the next plan replaced it, deleting the file.
+#[test]
+fn mv_refuses_a_destination_of_another_resource_type() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let sleeps = "resource time.sleep b for i in range(2) {\n  create_duration = \"1ms\"\n}\n";
+    applied(dir, &format!("{}{sleeps}", file("h", "out/h.txt")));
+    let refused = infra(dir, &["state", "mv", "h", "b[2]"]);
+    assert_exit(&refused, 1);
+    let message = text(&refused);
+    assert!(message.contains("resource types don't match") && message.contains("`time.sleep`"), "{message}");
+    assert!(message.contains("declares it as `time.sleep`"), "{message}");
+    assert_eq!(text(&infra(dir, &["state", "list"])), "b[0]\nb[1]\nh\n", "nothing moved");
+
+    // Without a configuration, the state's other instances of the destination decide.
+    std::fs::remove_file(dir.join("main.infra")).expect("remove the module");
+    let refused = infra(dir, &["state", "mv", "h", "b[2]"]);
+    assert_exit(&refused, 1);
+    assert!(text(&refused).contains("the state holds other"), "{}", text(&refused));
+    assert_exit(&infra(dir, &["state", "mv", "h", "renamed"]), 0);
+}
+
+/// Regressions: migrating a non-default workspace to a directory was refused as E0719
+/// with a hint that created it at the source; the hint after a migration to a directory
+/// said to "point the module at" it; and the same migration twice (E0721) said to pass
+/// `--force`, which `migrate` does not take.
+#[test]
+fn migrate_creates_the_workspace_at_the_target_and_a_second_run_says_there_is_nothing_to_do() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, &file("f", "out/f.txt"));
+    assert_exit(&infra(dir, &["workspace", "new", "p2"]), 0);
+    assert_exit(&infra(dir, &["apply", "--auto-approve", "--workspace", "p2"]), 0);
+    let target = tempfile::tempdir().expect("temp dir");
+    let target_dir = target.path().display().to_string();
+    let moved = infra(dir, &["state", "migrate", "--workspace", "p2", "--to", &target_dir]);
+    assert_exit(&moved, 0);
+    assert!(text(&moved).contains("a module keeps its local state beside itself"), "{}", text(&moved));
+    assert!(target.path().join("infra.state.d/p2/infra.state.json").is_file());
+
+    let again = infra(dir, &["state", "migrate", "--workspace", "p2", "--to", &target_dir]);
+    assert_exit(&again, 1);
+    let message = text(&again);
+    assert!(message.contains("E0721") && message.contains("there is nothing to do"), "{message}");
+    assert!(!message.contains("pass --force"), "{message}");
+}
+
+/// Regression: `INFRA_WORKSPACE=` was "`` is not a valid workspace name", and
+/// `INFRA_STATE_URL=` was taken for a database on a local socket (E0711, "check that
+/// the server is running").
+#[test]
+fn empty_state_variables_are_unset_or_named_empty() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    applied(dir, &file("f", "out/f.txt"));
+    let listed = common::command(dir, &["state", "list"]).env("INFRA_WORKSPACE", "").output().expect("infra runs");
+    assert_exit(&listed, 0);
+    assert_eq!(text(&listed), "f\n");
+    let empty = common::command(dir, &["plan"]).env("INFRA_STATE_URL", "").output().expect("infra runs");
+    assert_exit(&empty, 1);
+    let message = text(&empty);
+    assert!(message.contains("E0716") && message.contains("the state URL is empty"), "{message}");
+}

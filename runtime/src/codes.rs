@@ -25,6 +25,7 @@ infra_compiler::codes! {
     STATE_MISSING = "E0725", "state file missing beside its backup";
     SELECTION_UNMATCHED = "E0726", "address matches nothing";
     STATE_DEPENDENCY_CYCLE = "E0727", "state dependencies form a cycle";
+    STATE_LEFT_BEHIND = "E0728", "state left behind by a backend change";
     STATE_ENCRYPTED = "E0750", "state is encrypted and no key was given";
     STATE_NOT_ENCRYPTED = "E0751", "state is not encrypted, but encryption is configured";
     STATE_TORN_JOURNAL = "W0700", "incomplete entry at the end of the state journal";

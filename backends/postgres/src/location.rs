@@ -36,11 +36,16 @@ impl PostgresLocation {
     /// Parses `url` (`postgres://user:password@host:port/database?sslmode=disable`, or
     /// the `key=value` form) and checks the schema and workspace names.
     pub fn new(url: &str, schema: Option<&str>, workspace: Option<&str>) -> Result<PostgresLocation, StateError> {
+        if url.trim().is_empty() {
+            // Parsed, an empty string is a local socket with every setting defaulted,
+            // and the failure would be a connection's, not the URL's.
+            return Err(invalid("the state URL is empty").with_help(
+                "give `postgres://USER:PASSWORD@HOST:PORT/DATABASE`, or `s3://BUCKET/KEY` for an S3 state; a \
+                 variable set to nothing is still set (unset it to use the `state` block or the local files)",
+            ));
+        }
         let (url, root_cert) = tls_options(url);
-        let mut config = Config::from_str(&url).map_err(|e| {
-            invalid(format!("the state URL is not a PostgreSQL connection string: {e}"))
-                .with_help("write it as `postgres://USER:PASSWORD@HOST:PORT/DATABASE`")
-        })?;
+        let mut config = Config::from_str(&url).map_err(|e| invalid_url(&url, &e))?;
         let tls = match config.get_ssl_mode() {
             SslMode::Disable => None,
             _ => Some(Arc::new(tls_config(root_cert.as_deref())?)),
@@ -173,6 +178,25 @@ fn tls_config(root_cert: Option<&str>) -> Result<rustls::ClientConfig, StateErro
     Ok(config)
 }
 
+/// A state URL that does not parse, saying which part is wrong: the scheme, or what the
+/// parser found (`invalid value for option `port``, `unknown option `foo``). The URL
+/// itself is not repeated: it may hold a password.
+fn invalid_url(url: &str, error: &postgres::Error) -> StateError {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    if let Some(scheme) = scheme.filter(|scheme| !matches!(*scheme, "postgres" | "postgresql")) {
+        return invalid(format!("`{scheme}://` is not a kind of state URL")).with_help(
+            "a state URL is `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (or `postgresql://`) for PostgreSQL, or \
+             `s3://BUCKET/KEY` for S3",
+        );
+    }
+    let detail = std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string);
+    let form = if scheme.is_some() { "URL" } else { "`key=value` connection string" };
+    invalid(format!("the state URL is not a valid PostgreSQL {form}: {detail}")).with_help(
+        "write it as `postgres://USER:PASSWORD@HOST:PORT/DATABASE`, with options after `?` (`?sslmode=require`), \
+         or `s3://BUCKET/KEY` for an S3 state",
+    )
+}
+
 fn invalid(message: impl Into<String>) -> StateError {
     StateError::new(StateErrorKind::InvalidLocation, message)
 }
@@ -205,6 +229,17 @@ mod tests {
         };
         let url = "postgres://u@h/db";
         assert_eq!(refused("postgres://u@h:port/db", None, None).map(|r| r.0), Some("E0716"));
+        // Regression: the message said "invalid connection string" and never what was wrong.
+        let port = refused("postgres://u:secret@h:port/db", None, None).map(|r| r.1).unwrap_or_default();
+        assert!(port.contains("option `port`") && !port.contains("secret"), "{port}");
+        let option = refused("postgres://u@h/db?colour=blue", None, None).map(|r| r.1).unwrap_or_default();
+        assert!(option.contains("unknown option `colour`"), "{option}");
+        let scheme = refused("pg://u@h/db", None, None).map(|r| r.1).unwrap_or_default();
+        assert!(scheme.contains("`pg://` is not a kind of state URL"), "{scheme}");
+        // Regression: an empty URL was taken for a local socket, failing as unreachable (E0711).
+        let empty = refused("", None, None);
+        assert_eq!(empty.as_ref().map(|r| r.0), Some("E0716"));
+        assert!(empty.is_some_and(|r| r.1.contains("empty")));
         assert_eq!(refused("postgres://u@h/db?sslmode=verify-all", None, None).map(|r| r.0), Some("E0716"));
         let missing = refused("postgres://u@h/db?sslmode=require&sslrootcert=/nonexistent/ca.pem", None, None);
         assert_eq!(missing.as_ref().map(|r| r.0), Some("E0716"));

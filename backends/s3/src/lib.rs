@@ -226,7 +226,7 @@ impl S3Backend {
         }
         StateError::new(StateErrorKind::Locked, message).with_help(format!(
             "wait for that run to finish and try again, or give a lock timeout to wait for it. The lock of {} is an \
-             object that outlives a holder that was killed: if that run is gone, remove it with `infra \
+             object that outlives a holder that was killed: if that run is gone, remove it with\n`infra \
              force-unlock {}`",
             self.location.display(),
             record.id
@@ -263,7 +263,7 @@ impl S3Backend {
         let serial = state.next_serial()?;
         let document =
             seal_snapshot(self.encryption.as_ref(), render_snapshot(state, serial)?, &state.lineage, serial)?;
-        let written = self.bucket.put(&key, document, &condition).map_err(|e| self.error(e))?;
+        let written = self.bucket.put_confirmed(&key, document, &condition).map_err(|e| self.error(e))?;
         if !written {
             return Err(StateError::new(
                 StateErrorKind::Conflict,
@@ -361,7 +361,9 @@ impl StateBackend for S3Backend {
     fn lock(&self, holder: &LockHolder, timeout: Duration) -> Result<StateLock, StateError> {
         let key = self.lock_key();
         let holder = LockHolder { since: rfc3339(SystemTime::now()), ..holder.clone() };
-        let record = LockRecord { id: new_lineage(), holder: holder.clone() };
+        // Without a UUID's hyphens, where a message wrapped to the terminal may break a
+        // word: the ID is copied from `infra force-unlock ID` in the hint.
+        let record = LockRecord { id: new_lineage().replace('-', ""), holder: holder.clone() };
         let body = serde_json::to_vec_pretty(&record).unwrap_or_default();
         let start = Instant::now();
         let mut pause = Duration::from_millis(50);
@@ -408,7 +410,7 @@ impl StateBackend for S3Backend {
         let serial = entries.first().map_or(0, |entry| entry.serial);
         let lines = seal_journal(self.encryption.as_ref(), lines, serial)?;
         let key = format!("{}{:012}", self.journal_prefix(), self.next_journal_number()?);
-        let written = self.bucket.put(&key, lines, &Condition::Absent).map_err(|e| self.error(e))?;
+        let written = self.bucket.put_confirmed(&key, lines, &Condition::Absent).map_err(|e| self.error(e))?;
         if !written {
             return Err(StateError::new(
                 StateErrorKind::Conflict,

@@ -6,7 +6,9 @@
 //! not allowed. So the bucket owns a runtime of its own and runs each call on a scoped
 //! thread that blocks on it; the thread costs microseconds, the request milliseconds.
 
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::path::PathBuf;
 
 use infra_provider_aws::client::{AwsError, Client, Service, Settings, UNRESERVED};
 use infra_runtime::state::StateError;
@@ -41,25 +43,26 @@ impl Bucket {
     /// The bucket of `location`, with credentials and region from it, the environment and
     /// `~/.aws`; nothing is contacted yet.
     pub fn new(location: &S3Location) -> Result<Bucket, StateError> {
+        Bucket::with_environment(location, std::env::vars().collect(), std::env::var_os("HOME").map(Into::into))
+    }
+
+    /// [`Bucket::new`] with the environment and home directory given, so tests need not
+    /// change the process's own.
+    fn with_environment(
+        location: &S3Location,
+        environment: BTreeMap<String, String>,
+        home: Option<PathBuf>,
+    ) -> Result<Bucket, StateError> {
         let settings = Settings {
             region: location.region.clone(),
             endpoint: location.endpoint.clone(),
             profile: location.profile.clone(),
             access_key: None,
             secret_key: None,
-            environment: std::env::vars().collect(),
-            home: std::env::var_os("HOME").map(Into::into),
+            environment,
+            home,
         };
-        let client = Client::new(&settings).map_err(|error| {
-            let mut state_error = StateError::new(
-                codes::kind(codes::STATE_S3_SETTINGS),
-                format!("the S3 state at {}: {}", location.display(), error.message),
-            );
-            if let Some(help) = error.help {
-                state_error = state_error.with_help(help.replace("`provider aws`", "the `state s3` block"));
-            }
-            state_error
-        })?;
+        let client = Client::new(&settings).map_err(|error| settings_error(location, error))?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
             StateError::new(codes::kind(codes::STATE_S3_UNREACHABLE), format!("cannot start the HTTP runtime: {e}"))
         })?;
@@ -98,6 +101,19 @@ impl Bucket {
             Err(error) if error.status == 412 || error.code == "PreconditionFailed" => Ok(false),
             Err(error) => Err(error),
         }
+    }
+
+    /// Writes `body` at `key` if `condition` holds, as [`Bucket::put`], but a refusal is
+    /// checked first. The client tries a request again when its answer is lost (a
+    /// timeout, a dropped connection); when the first attempt had landed, the retry's
+    /// condition fails on this very write (`If-None-Match: *` finds the object,
+    /// `If-Match` a new ETag). An object holding exactly `body` is that write, so the
+    /// write succeeded; anything else there is another writer's.
+    pub fn put_confirmed(&self, key: &str, body: Vec<u8>, condition: &Condition) -> Result<bool, AwsError> {
+        if self.put(key, body.clone(), condition)? {
+            return Ok(true);
+        }
+        Ok(self.get(key)?.is_some_and(|object| object.body == body))
     }
 
     /// Deletes the object at `key`; deleting one that is not there succeeds.
@@ -153,6 +169,31 @@ impl Bucket {
     }
 }
 
+/// `Client::new`'s failure as this backend's settings error. The client's hint speaks of
+/// `provider aws`, whose `access_key` and `secret_key` the `state s3` block does not take
+/// (keys in a configuration file would be in version control): credentials come from
+/// the environment or a profile.
+fn settings_error(location: &S3Location, error: infra_runtime::provider::ProviderError) -> StateError {
+    let state_error = StateError::new(
+        codes::kind(codes::STATE_S3_SETTINGS),
+        format!("the S3 state at {}: {}", location.display(), error.message),
+    );
+    let help = if error.message.contains("no AWS credentials") {
+        Some(
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) in \
+             the environment, or name a profile of ~/.aws/credentials with `profile` in the `state s3` block or \
+             AWS_PROFILE (the `state s3` block takes no keys)"
+                .to_string(),
+        )
+    } else {
+        error.help.map(|help| help.replace("`provider aws`", "the `state s3` block"))
+    };
+    match help {
+        Some(help) => state_error.with_help(help),
+        None => state_error,
+    }
+}
+
 /// The bucket's runtime, shut down without waiting when dropped: the backend may be
 /// dropped inside the engine's runtime, where dropping a runtime the usual way (which
 /// blocks) is not allowed.
@@ -163,5 +204,66 @@ impl Drop for Runtime {
         if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+#[cfg(test)]
+#[path = "../../../cli/tests/support/moto.rs"]
+mod moto;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(endpoint: &str) -> S3Location {
+        let mut location = S3Location::new("retries", "state.json", None).expect("a location");
+        location.endpoint = Some(endpoint.to_string());
+        location.region = Some("us-east-1".to_string());
+        location
+    }
+
+    fn bucket(moto: &moto::Moto) -> Bucket {
+        let environment = moto.environment().into_iter().map(|(name, value)| (name.to_string(), value)).collect();
+        Bucket::with_environment(&location(&moto.endpoint), environment, None).expect("a bucket")
+    }
+
+    /// Regression: a journal or snapshot write whose answer was lost and which the client
+    /// sent again found its own first attempt there (412) and was reported as another
+    /// run's write, aborting the apply. The first attempt is made here by a plain `put`;
+    /// `put_confirmed` is the retry.
+    #[test]
+    fn a_retried_write_that_finds_its_own_first_attempt_succeeded() {
+        let moto = moto::Moto::start();
+        moto.aws(&["s3api", "create-bucket", "--bucket", "retries"]);
+        let bucket = bucket(&moto);
+        let journal = b"one batch of entries\n".to_vec();
+        assert_eq!(bucket.put("state.json.journal/000000000000", journal.clone(), &Condition::Absent), Ok(true));
+        let retried = bucket.put_confirmed("state.json.journal/000000000000", journal, &Condition::Absent);
+        assert_eq!(retried, Ok(true), "the retry of a write that landed");
+        let other =
+            bucket.put_confirmed("state.json.journal/000000000000", b"another run's".to_vec(), &Condition::Absent);
+        assert_eq!(other, Ok(false), "another writer's object is a conflict");
+
+        assert_eq!(bucket.put("state.json", b"serial 1".to_vec(), &Condition::Absent), Ok(true));
+        let read = bucket.get("state.json").ok().flatten().map(|object| object.etag).expect("the snapshot");
+        let next = Condition::Matches(read);
+        assert_eq!(bucket.put("state.json", b"serial 2".to_vec(), &next), Ok(true));
+        assert_eq!(bucket.put_confirmed("state.json", b"serial 2".to_vec(), &next), Ok(true), "the retry");
+        assert_eq!(bucket.put_confirmed("state.json", b"serial 3".to_vec(), &next), Ok(false), "a stale ETag");
+        let stored = bucket.get("state.json").ok().flatten().map(|object| object.body);
+        assert_eq!(stored.as_deref(), Some(&b"serial 2"[..]));
+    }
+
+    /// Regression: without credentials, the hint said to set `access_key` and
+    /// `secret_key` in the `state s3` block, which refuses them (E0718).
+    #[test]
+    fn the_missing_credentials_hint_names_what_the_state_block_takes() {
+        let error = Bucket::with_environment(&location("http://127.0.0.1:9"), BTreeMap::new(), None)
+            .err()
+            .expect("no credentials");
+        assert_eq!(error.code(), codes::STATE_S3_SETTINGS.as_str());
+        let help = error.help.unwrap_or_default();
+        assert!(help.contains("AWS_ACCESS_KEY_ID") && help.contains("`profile`"), "{help}");
+        assert!(!help.contains("access_key`"), "{help}");
     }
 }

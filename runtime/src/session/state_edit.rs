@@ -13,8 +13,25 @@ pub enum EditError {
     Move(MoveError),
     /// The state holds nothing within this address.
     NotInState(Address),
+    /// `infra state mv`: an instance would move to an address whose declaration has
+    /// another resource type, so the next plan would replace (delete) its object.
+    TypeMismatch(TypeMismatch),
     /// Writing the state failed.
     State(StateError),
+}
+
+/// An instance of one resource type moved onto an address of another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeMismatch {
+    pub from: Address,
+    pub to: Address,
+    /// The moved instance's type, such as `local.file`.
+    pub instance_type: String,
+    /// The type at the destination: its declaration's, or that of the state's instances
+    /// of the destination's declaration when the configuration does not declare it.
+    pub destination_type: String,
+    /// Whether `destination_type` comes from the configuration (else from the state).
+    pub declared: bool,
 }
 
 /// A state locked and loaded for editing; the lock is released when it is dropped.
@@ -47,17 +64,27 @@ impl StateEdit {
     }
 
     /// Moves what the state holds within `from` to `to`; with `dry_run`, only says what
-    /// would move. Returns each move, old address first.
+    /// would move. Returns each move, old address first. `declared_type` gives the
+    /// resource type the configuration declares at an address (`None` when it declares
+    /// none there, or cannot be read): an instance is never moved onto another type's
+    /// address, which the next plan would replace. Where the configuration says
+    /// nothing, the state's other instances of that declaration say it.
     pub fn move_instances(
         &mut self,
         from: &Address,
         to: &Address,
         dry_run: bool,
+        declared_type: &dyn Fn(&Address) -> Option<String>,
     ) -> Result<Vec<(Address, Address)>, EditError> {
+        let before = self.state.clone();
         let moves = self.state.move_instances(from, to).map_err(|error| match error {
             MoveError::NothingToMove => EditError::NotInState(from.clone()),
             error => EditError::Move(error),
         })?;
+        if let Some(mismatch) = moves.iter().find_map(|(old, new)| type_mismatch(&before, old, new, declared_type)) {
+            self.state = before;
+            return Err(EditError::TypeMismatch(mismatch));
+        }
         self.write(dry_run)?;
         Ok(moves)
     }
@@ -103,6 +130,41 @@ impl StateEdit {
     }
 }
 
+/// Whether moving `old` (in `state`, before the move) to `new` puts it on an address of
+/// another resource type.
+fn type_mismatch(
+    state: &State,
+    old: &Address,
+    new: &Address,
+    declared_type: &dyn Fn(&Address) -> Option<String>,
+) -> Option<TypeMismatch> {
+    let instance = state.instances.get(old)?;
+    let (destination_type, declared) = match declared_type(new) {
+        Some(declared) => (declared, true),
+        None => (type_in_state(state, old, new)?, false),
+    };
+    (destination_type != instance.resource_type.as_str()).then(|| TypeMismatch {
+        from: old.clone(),
+        to: new.clone(),
+        instance_type: instance.resource_type.to_string(),
+        destination_type,
+        declared,
+    })
+}
+
+/// The type of an instance of `new`'s declaration (the same names, any keys) that the
+/// state holds, other than `moving`.
+fn type_in_state(state: &State, moving: &Address, new: &Address) -> Option<String> {
+    let same_declaration = |address: &Address| {
+        address.steps.len() == new.steps.len() && address.steps.iter().zip(&new.steps).all(|(a, b)| a.name == b.name)
+    };
+    state
+        .instances
+        .iter()
+        .find(|(address, _)| *address != moving && same_declaration(address))
+        .map(|(_, instance)| instance.resource_type.to_string())
+}
+
 /// Copies the state `from` keeps to `to` (another place), both locked for `holder`
 /// meanwhile; `to` must be empty or hold an older copy of the same state. Returns how
 /// many instances were copied.
@@ -120,10 +182,31 @@ pub fn migrate(
     let to_lock = to.lock(holder, lock_timeout)?;
     let mut state = from.load()?.state;
     let existing = to.load()?.state;
-    existing.check_continued_by(&state, &to.location())?;
+    existing.check_continued_by(&state, &to.location()).map_err(|error| migrate_refusal(error, &existing))?;
     state.serial = state.serial.max(existing.serial);
     to.replace_snapshot(&mut state)?;
     drop(to_lock);
     drop(from_lock);
     Ok(state.instances.len())
+}
+
+/// A target `migrate` may not replace, with a hint for `migrate`: it has no `--force`
+/// (the one of `check_continued_by`'s hints), since overwriting a state elsewhere is
+/// not a migration.
+fn migrate_refusal(error: StateError, existing: &State) -> StateError {
+    let help = match error.kind {
+        StateErrorKind::OlderSerial => format!(
+            "nothing was changed. The target holds this same state at serial {}, newer than the source's: a \
+             migration writes the copy one serial past the source, so if this state was migrated there before \
+             (and used since), there is nothing to do; point the module at the target. To copy an older state \
+             over it on purpose, `infra state pull` the source and `infra state push --force` it there",
+            existing.serial
+        ),
+        StateErrorKind::LineageMismatch => "nothing was changed; the target holds another state, not a copy of \
+                                            this one: check that it is the place you meant, and migrate to an \
+                                            empty place (another key, schema, workspace or directory) instead"
+            .to_string(),
+        _ => return error,
+    };
+    error.with_help(help)
 }

@@ -49,6 +49,9 @@ pub enum StateErrorKind {
     Encrypted,
     /// The stored state is not encrypted while encryption is configured.
     NotEncrypted,
+    /// The configured backend's state is empty while the local files beside the module
+    /// hold one: the backend changed and the state was not moved.
+    LeftBehind,
     /// A failure only one backend knows, with that backend's code and its title (the
     /// PostgreSQL backend's connection, credentials and TLS errors). The backend's crate
     /// lists the code; the runtime only carries it.
@@ -76,6 +79,7 @@ impl StateErrorKind {
             StateErrorKind::Missing => codes::STATE_MISSING,
             StateErrorKind::Encrypted => codes::STATE_ENCRYPTED,
             StateErrorKind::NotEncrypted => codes::STATE_NOT_ENCRYPTED,
+            StateErrorKind::LeftBehind => codes::STATE_LEFT_BEHIND,
             StateErrorKind::Backend(code, _) => code,
         };
         code.as_str()
