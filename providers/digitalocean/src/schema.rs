@@ -71,7 +71,11 @@ fn droplet() -> Schema {
                 "size",
                 "The size's slug, such as `s-1vcpu-1gb`; resized in place (powered off, resized, powered on).",
             ),
-            required("image", "The image's slug (`debian-12-x64`) or id.").force_new(),
+            required(
+                "image",
+                "The image's slug (`debian-12-x64`) or id; the same image named the other way is no change.",
+            )
+            .force_new(),
             strings(
                 "ssh_keys",
                 "SSH keys root accepts, by id or fingerprint (`digitalocean.ssh_key`'s); never read back.",
