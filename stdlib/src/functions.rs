@@ -95,7 +95,7 @@ fn strings() -> Vec<FunctionSignature> {
             .doc("Replaces every occurrence of a substring, or of a `/regex/`, by another."),
         text("lower", "Converts every letter of a string to lower case."),
         text("upper", "Converts every letter of a string to upper case."),
-        text("title", "Converts the first letter of every word of a string to upper case."),
+        text("title", "Converts the first letter of every word of a string to title (upper) case."),
         f("trim", &[("string", Str), ("cutset", Str)], ret(Str))
             .doc("Removes every character of the cutset from both ends of a string."),
         text("trimspace", "Removes whitespace from both ends of a string."),
@@ -226,7 +226,7 @@ fn conversion() -> Vec<FunctionSignature> {
     vec![
         to("tostring", Str, "Converts a number, bool or string to a string."),
         to("tonumber", Number, "Converts a string or number to a number."),
-        to("tobool", Bool, "Converts the string `\"true\"` or `\"false\"`, or a bool, to a bool."),
+        to("tobool", Bool, "Converts the string `\"true\"`, `\"false\"`, `\"1\"` or `\"0\"`, or a bool, to a bool."),
         to("tolist", Type::list(Any), "Converts a tuple or set to a list."),
         to("toset", Type::set(Any), "Converts a list or tuple to a set, dropping duplicates."),
         to("tomap", Type::map(Any), "Converts an object to a map."),

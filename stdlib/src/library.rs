@@ -13,6 +13,7 @@ mod paths;
 mod re2;
 mod strings;
 mod time;
+mod yaml;
 
 pub use files::{content_digest, FileReads};
 
@@ -23,7 +24,7 @@ use infra_runtime::Value;
 /// handles unknown and sensitive values before the call).
 pub(crate) type Implementation = fn(&[Value], &CallContext<'_>) -> FunctionResult;
 
-fn tables() -> [&'static [(&'static str, Implementation)]; 9] {
+fn tables() -> [&'static [(&'static str, Implementation)]; 10] {
     [
         strings::FUNCTIONS,
         collections::FUNCTIONS,
@@ -34,6 +35,7 @@ fn tables() -> [&'static [(&'static str, Implementation)]; 9] {
         files::FUNCTIONS,
         paths::FUNCTIONS,
         time::FUNCTIONS,
+        yaml::FUNCTIONS,
     ]
 }
 

@@ -107,7 +107,7 @@ fn length() {
         ("length(toset([1, 1, 2]))", Ok("2")),
         ("length({ a = 1, b = 2 })", Ok("2")),
         ("length({})", Ok("0")),
-        ("length(null)", Err("argument 1 must be a string or a collection, found a null")),
+        ("length(null)", Err("argument 1 must be a string or a collection, found null")),
         ("length(5)", Err("found a number")),
     ]);
 }
@@ -157,7 +157,7 @@ fn keys() {
         (r#"keys({ "x y" = 1, "10" = 2, "9" = 3 })"#, Ok(r#"["10", "9", "x y"]"#)),
         ("keys({ a = { b = 1 } })", Ok(r#"["a"]"#)),
         ("keys([1])", Err("argument 1 must be a map, found a list")),
-        ("keys(null)", Err("found a null")),
+        ("keys(null)", Err("found null")),
     ]);
 }
 
@@ -279,7 +279,7 @@ fn zipmap() {
         (r#"zipmap([1, 2], ["x", "y"])"#, Ok(r#"{ "1" = "x", "2" = "y" }"#)),
         (r#"zipmap(["a"], [1, 2])"#, Err("1 keys but 2 values; both lists must have the same length")),
         (r#"zipmap([["a"]], [1])"#, Err("element 0 of argument 1 must be a string, found a list")),
-        ("zipmap([null], [1])", Err("found a null")),
+        ("zipmap([null], [1])", Err("found null")),
     ]);
 }
 
@@ -307,7 +307,7 @@ fn sort() {
         ("sort([10, 9, 1])", Ok(r#"["1", "10", "9"]"#)),
         (r#"sort(["a", "a"])"#, Ok(r#"["a", "a"]"#)),
         (r#"sort(toset(["b", "a"]))"#, Ok(r#"["a", "b"]"#)),
-        (r#"sort(["a", null])"#, Err("element 1 of argument 1 must be a string, found a null")),
+        (r#"sort(["a", null])"#, Err("element 1 of argument 1 must be a string, found null")),
         (r#"sort(["a", ["b"]])"#, Err("found a list")),
     ]);
 }
@@ -358,7 +358,7 @@ fn setsubtract() {
         (r#"setsubtract([], ["a"])"#, Ok("toset([])")),
         (r#"setsubtract([1, "1"], [1])"#, Ok(r#"toset(["1"])"#)),
         (r#"setsubtract(toset(["a", "b"]), toset(["a", "b"]))"#, Ok("toset([])")),
-        (r#"setsubtract(["a"], null)"#, Err("argument 2 must be a list, found a null")),
+        (r#"setsubtract(["a"], null)"#, Err("argument 2 must be a list, found null")),
     ]);
 }
 
@@ -410,7 +410,7 @@ fn sum() {
         ("sum(toset([1, 2]))", Ok("3")),
         ("sum([5])", Ok("5")),
         ("sum([])", Err("cannot sum an empty list")),
-        ("sum([1, null])", Err("element 1 of argument 1 must be a number, found a null")),
+        ("sum([1, null])", Err("element 1 of argument 1 must be a number, found null")),
         (r#"sum(["x"])"#, Err("element 0 of argument 1 must be a number, found a string")),
         ("sum([1e308, 1e308])", Err("the sum is too large to represent")),
     ]);
@@ -465,7 +465,7 @@ fn transpose() {
         (r#"transpose({ b = ["x"], a = ["x", "x"] })"#, Ok(r#"{ x = ["a", "a", "b"] }"#)),
         ("transpose({ a = [1] })", Ok(r#"{ "1" = ["a"] }"#)),
         (r#"transpose({ a = "x" })"#, Err(r#"the value of key "a" must be a list of strings, found a string"#)),
-        ("transpose({ a = [null] })", Err("found a null")),
+        ("transpose({ a = [null] })", Err("found null")),
         ("transpose([])", Err("argument 1 must be a map, found a list")),
     ]);
 }
@@ -478,7 +478,7 @@ fn coalescelist() {
         (r#"coalescelist([1], ["a"])"#, Ok("[1]")),
         (r#"coalescelist(toset([]), toset(["x"]))"#, Ok(r#"toset(["x"])"#)),
         ("coalescelist([], [])", Err("every argument is an empty list")),
-        (r#"coalescelist(null, ["a"])"#, Err("argument 1 must be a list, found a null")),
+        (r#"coalescelist(null, ["a"])"#, Err("argument 1 must be a list, found null")),
         (r#"coalescelist("a")"#, Err("argument 1 must be a list, found a string")),
         ("coalescelist()", Err("called with 0 arguments")),
     ]);

@@ -278,3 +278,164 @@ fn jsonencode_escapes_line_and_paragraph_separators() {
         ("jsondecode(jsonencode(\"\\u2028\"))", Ok("\"\u{2028}\"")),
     ]);
 }
+
+/// Regressions: `yamlencode` wrote YAML that did not decode to the value it was given
+/// (blank lines lost from a literal block, a block whose first line starts with a space,
+/// a multi-line key as a block scalar, `0o7` unquoted and read back as the number 7).
+#[test]
+fn yamlencode_output_decodes_to_the_same_value() {
+    check(&[
+        (r#"yamldecode(yamlencode({ i = "\n\n" }))"#, Ok(r#"{ i = "\n\n" }"#)),
+        (r#"yamldecode(yamlencode({ i = "a\n\n" }))"#, Ok(r#"{ i = "a\n\n" }"#)),
+        (r#"yamldecode(yamlencode({ i = "\n a" }))"#, Ok(r#"{ i = "\n a" }"#)),
+        (r#"yamldecode(yamlencode({ i = " a\nb" }))"#, Ok(r#"{ i = " a\nb" }"#)),
+        (r#"yamldecode(yamlencode({ "a\nb" = "x" }))"#, Ok(r#"{ "a\nb" = "x" }"#)),
+        (
+            r#"yamldecode(yamlencode(["0o7", "0x1F", "+.inf", "1_000", "2001-12-14", "yes", "~"]))"#,
+            Ok(r#"["0o7", "0x1F", "+.inf", "1_000", "2001-12-14", "yes", "~"]"#),
+        ),
+        (r#"yamlencode({ i = "\n\n" })"#, Ok(r#""i: \"\\n\\n\"\n""#)),
+        (r#"yamlencode({ i = " a\nb" })"#, Ok(r#""i: \" a\\nb\"\n""#)),
+        (r#"yamlencode({ "a\nb" = "x" })"#, Ok(r#""\"a\\nb\": x\n""#)),
+        (r#"yamlencode(["0o7"])"#, Ok(r#""- \"0o7\"\n""#)),
+        (r#"yamlencode({ s = " a\nb" })"#, Ok(r#""s: \" a\\nb\"\n""#)),
+        (r#"yamlencode(["0o7", "x"])"#, Ok(r#""- \"0o7\"\n- x\n""#)),
+        // A literal block where it represents the string exactly.
+        (r#"yamlencode({ s = "a\n  b\n" })"#, Ok(r#""s: |\n  a\n    b\n""#)),
+        (r#"yamlencode([["x\ny"]])"#, Ok(r#""- - |-\n    x\n    y\n""#)),
+        // Characters YAML reads as line breaks, and ones it does not allow, are escaped.
+        (r#"yamlencode("a\u2028b\u0085\u0007")"#, Ok(r#""\"a\\u2028b\\u0085\\u0007\"\n""#)),
+        (r#"yamlencode("a\rb")"#, Ok(r#""\"a\\rb\"\n""#)),
+    ]);
+}
+
+/// A key longer than YAML allows for an implicit key is written as an explicit one, at
+/// every depth.
+#[test]
+fn yamlencode_writes_long_keys_as_explicit_keys() {
+    check(&[
+        (
+            r#"yamlencode({ (join("", [for i in range(1100) : "k"])) = 1 }) == "? ${join("", [for i in range(1100) : "k"])}\n: 1\n""#,
+            Ok("true"),
+        ),
+        (
+            r#"yamldecode(yamlencode({ (join("", [for i in range(1100) : "k"])) = 1 })) == { (join("", [for i in range(1100) : "k"])) = 1 }"#,
+            Ok("true"),
+        ),
+        (
+            r#"yamldecode(yamlencode([{ a = { (join("", [for i in range(1100) : "k"])) = [1, { b = 2 }] } }])) == [{ a = { (join("", [for i in range(1100) : "k"])) = [1, { b = 2 }] } }]"#,
+            Ok("true"),
+        ),
+    ]);
+}
+
+mod yaml_round_trip {
+    use proptest::prelude::*;
+
+    /// The language's literal for `text`. `quote` leaves `%{` as it is (a directive in a
+    /// quoted string), so it is escaped here.
+    fn literal(text: &str) -> String {
+        infra_runtime::value::quote(text).replace("%{", "%%{")
+    }
+
+    /// Characters that YAML treats specially somewhere, and some that it does not.
+    const PIECES: &[&str] = &[
+        "a", "Z", "é", "😀", " ", "  ", "\n", "\t", "\r", "\"", "'", "\\", ":", ": ", "#", " #", "-", "- ", "?", "|",
+        ">", "{", "}", "[", "]", ",", "&", "*", "!", "%", "@", "`", "0", "7", ".", "0o", "0x", "e", "+", "_", "~",
+        "yes", "No", "null", "true", ".inf", "---", "...", "<<", "=", "\u{85}", "\u{a0}", "\u{2028}", "\u{feff}",
+        "\u{0}", "\u{1b}", "\u{7f}", "\u{fffe}",
+    ];
+
+    fn tricky_string() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..8).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// `yamldecode(yamlencode(v))` is `v` for a string at the top, as a mapping value,
+        /// as a key and in a sequence, nested.
+        #[test]
+        fn strings_survive_yamlencode_then_yamldecode(text in tricky_string()) {
+            let text = literal(&text);
+            let source = format!("{{ {text} = [{text}, {{ k = {text} }}], s = {text} }}");
+            for value in [text.clone(), source] {
+                let expected = infra_stdlib::testing::eval(&value).expect("the value evaluates");
+                let encoded = infra_stdlib::testing::eval(&format!("yamlencode({value})")).expect("encodes");
+                let decoded = infra_stdlib::testing::eval(&format!("yamldecode(yamlencode({value}))"));
+                prop_assert_eq!(decoded, Ok(expected), "YAML: {}", encoded);
+            }
+        }
+    }
+}
+
+/// Regression: `tobool("1")` was an error; Terraform converts `"1"` and `"0"` too.
+#[test]
+fn tobool_converts_one_and_zero_as_terraform_does() {
+    check(&[
+        (r#"tobool("1")"#, Ok("true")),
+        (r#"tobool("0")"#, Ok("false")),
+        (r#"tobool("01")"#, Err("cannot convert \"01\" to bool")),
+        (r#"tobool("TRUE")"#, Err("the strings \"true\", \"false\", \"1\" and \"0\" convert")),
+    ]);
+}
+
+/// Regressions: `jsondecode` refused arrays and objects nested deeper than 127 (serde_json's
+/// limit, with its own words), and a lone UTF-16 surrogate escape, where Terraform decodes
+/// it as U+FFFD.
+#[test]
+fn jsondecode_reads_deep_nesting_up_to_the_language_limit() {
+    check(&[
+        (
+            r#"length(jsonencode(jsondecode("${join("", [for i in range(256) : "["])}${join("", [for i in range(256) : "]"])}")))"#,
+            Ok("512"),
+        ),
+        (
+            r#"jsondecode("${join("", [for i in range(200) : "{\"a\":"])}1${join("", [for i in range(200) : "}"])}") != null"#,
+            Ok("true"),
+        ),
+        (
+            r#"jsondecode("[1,\n ${join("", [for i in range(300) : "["])}${join("", [for i in range(300) : "]"])}]")"#,
+            Err("the JSON is nested more than 256 levels deep at line 2 column 257\n\
+                 jsondecode reads arrays and objects nested up to 256 levels deep"),
+        ),
+        // Brackets inside strings do not count.
+        (r#"length(jsondecode("\"${join("", [for i in range(300) : "["])}\""))"#, Ok("300")),
+    ]);
+}
+
+#[test]
+fn jsondecode_reads_a_lone_surrogate_as_the_replacement_character() {
+    check(&[
+        (r#"jsondecode("\"\\ud800\"")"#, Ok("\"\u{fffd}\"")),
+        (r#"jsondecode("\"\\ud800\\u0041\"")"#, Ok("\"\u{fffd}A\"")),
+        (r#"jsondecode("\"\\udc00\\ud800x\"")"#, Ok("\"\u{fffd}\u{fffd}x\"")),
+        (r#"jsondecode("[\"\\ud800\\ud83d\\ude00\"]")"#, Ok("[\"\u{fffd}😀\"]")),
+        (r#"jsondecode("\"\\ud83d\\ude00\"")"#, Ok("\"😀\"")),
+        // An escaped backslash is not the start of an escape.
+        (r#"jsondecode("\"\\\\ud800\"")"#, Ok(r#""\\ud800""#)),
+        (r#"jsondecode("\"\\u12\"")"#, Err("invalid JSON")),
+    ]);
+}
+
+/// Regression: the `base64` crate's own text ("Invalid symbol 32, offset 2.") was the
+/// message. Offsets count in the argument as written, line breaks included.
+#[test]
+fn base64_errors_say_what_is_wrong_and_where() {
+    check(&[
+        (
+            r#"base64decode("aG Vs")"#,
+            Err("invalid Base64: \" \" at offset 2 is not a Base64 character\n\
+                 the standard alphabet is `A-Z a-z 0-9 + /`, with `=` padding at the end"),
+        ),
+        (r#"base64decode("aGVs\nbG8é")"#, Err("invalid Base64: \"é\" at offset 8 is not a Base64 character")),
+        (r#"base64decode("aG=s")"#, Err("invalid Base64: the padding `=` at offset 2 is not at the end")),
+        (r#"base64decode("aGVsbG8")"#, Err("invalid Base64: the `=` padding at the end is missing or too long")),
+        (r#"base64decode("aGVsb")"#, Err("invalid Base64: 5 Base64 characters do not make whole bytes")),
+        (
+            r#"base64decode("aGVsbG9=")"#,
+            Err("invalid Base64: the last character, \"9\" at offset 6, does not end a whole byte"),
+        ),
+        (r#"textdecodebase64("a!==", "UTF-8")"#, Err("invalid Base64: \"!\" at offset 1 is not a Base64 character")),
+    ]);
+}

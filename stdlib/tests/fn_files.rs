@@ -65,7 +65,7 @@ fn fileexists() {
             ("fileexists(\"missing.txt\")", Ok("false")),
             ("fileexists(\"missing/x.txt\")", Ok("false")),
             ("fileexists(\"sub\")", Err("`sub` is a directory, not a file")),
-            ("fileexists(null)", Err("argument 1 must be a string, found a null")),
+            ("fileexists(null)", Err("argument 1 must be a string, found null")),
         ],
     );
 }

@@ -22,7 +22,7 @@ fn sha256() {
         ("sha256(\"\")", Ok("\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"")),
         ("sha256(\"✓\")", Ok("\"1dabba21cdad44541f6b15796f8d22978fc7ea10c46aeceeeeb66c23b3ac7604\"")),
         ("sha256(12)", Ok("\"6b51d431df5d7f141cbececcf79edf3dd861c3b4069f0b11661a3eefacbba918\"")),
-        ("sha256({})", Err("argument 1 must be a string, found a object")),
+        ("sha256({})", Err("argument 1 must be a string, found an object")),
         ("sha256(\"a\", \"b\")", Err("called with 2 arguments")),
     ]);
 }
@@ -43,7 +43,7 @@ fn sha512() {
             Ok("\"81b36e99ddd8c7fab6407efae72cb7a9ce749eadfbadb119010a08722bfc2dbdf651de678390469e10847b1750b9ca5f911a111c09cb1b20c0b5533c96c514ed\""),
         ),
         ("length(sha512(\"x\"))", Ok("128")),
-        ("sha512(null)", Err("argument 1 must be a string, found a null")),
+        ("sha512(null)", Err("argument 1 must be a string, found null")),
     ]);
 }
 
@@ -112,7 +112,7 @@ fn base64sha512() {
             "base64sha512(\"✓\")",
             Ok("\"gbNumd3Yx/q2QH765yy3qc50nq37rbEZAQoIciv8Lb32Ud5ng5BGnhCEexdQucpfkRoRHAnLGyDAtVM8lsUU7Q==\""),
         ),
-        ("base64sha512(null)", Err("argument 1 must be a string, found a null")),
+        ("base64sha512(null)", Err("argument 1 must be a string, found null")),
     ]);
 }
 
@@ -163,4 +163,14 @@ fn rsadecrypt_errors_do_not_quote_the_key() {
             assert!(!error.contains(line), "{error}");
         }
     }
+}
+
+/// Regression: the `uuid` crate's own text ("invalid length: found 3") was the message.
+#[test]
+fn uuidv5_says_what_a_namespace_is() {
+    check(&[(
+        "uuidv5(\"abc\", \"x\")",
+        Err("\"abc\" is not a namespace: it is neither `dns`, `url`, `oid` nor `x500`, nor a UUID\n\
+             a namespace is `dns`, `url`, `oid`, `x500` or a UUID such as"),
+    )]);
 }

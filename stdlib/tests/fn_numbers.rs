@@ -32,7 +32,7 @@ fn abs() {
         ("abs(-12.4)", Ok("12.4")),
         ("abs(-0)", Ok("0")),
         (r#"abs("-3")"#, Ok("3")),
-        ("abs(null)", Err("argument 1 must be a number, found a null")),
+        ("abs(null)", Err("argument 1 must be a number, found null")),
         (r#"abs("three")"#, Err("argument 1 must be a number, found a string")),
     ]);
 }

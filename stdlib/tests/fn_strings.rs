@@ -58,7 +58,7 @@ fn format() {
         (r#"format("%d", 1e18)"#, Ok(r#""1000000000000000000""#)),
         (r#"format("%d", -1e18)"#, Ok(r#""-1000000000000000000""#)),
         (r#"format("%x", 1e20)"#, Ok(r#""56bc75e2d63100000""#)),
-        (r#"format("%d", 1e40)"#, Ok(r#""10000000000000000303786028427003666890752""#)),
+        (r#"format("%d", 1e40)"#, Ok(r#""10000000000000000000000000000000000000000""#)),
         (r#"format("%x", 1e40)"#, Err("formats whole numbers below 2^128")),
         (r#"format("%d", "x")"#, Err("needs a number, found a string")),
         (r#"format("%s", [1])"#, Err("needs a string, found a list")),
@@ -130,7 +130,7 @@ fn lower_upper_title() {
         (r#"title("ßa")"#, Ok(r#""ßa""#)),
         (r#"upper("")"#, Ok(r#""""#)),
         (r#"upper("123-abc")"#, Ok(r#""123-ABC""#)),
-        (r#"upper(null)"#, Err("argument 1 must be a string, found a null")),
+        (r#"upper(null)"#, Err("argument 1 must be a string, found null")),
         (r#"title("hello world")"#, Ok(r#""Hello World""#)),
         (r#"title("hELLO")"#, Ok(r#""HELLO""#)),
         (r#"title("o'neil-smith")"#, Ok(r#""O'Neil-Smith""#)),
@@ -326,4 +326,64 @@ fn format_t_ignores_width() {
         (r#"format("%-6t|", false)"#, Ok(r#""false|""#)),
         (r#"format("%t", "true")"#, Ok(r#""true""#)),
     ]);
+}
+
+/// Regression: `%d` and `%f` wrote a large whole number's binary value
+/// (`format("%d", 1e23)` was "99999999999999991611392") where a template writes the
+/// shortest decimal ("100000000000000000000000"), as Terraform does for both.
+#[test]
+fn format_writes_large_whole_numbers_as_templates_do() {
+    check(&[
+        (r#"format("%d", 1e23) == "${1e23}""#, Ok("true")),
+        (r#"format("%d", 1e23)"#, Ok(r#""100000000000000000000000""#)),
+        (r#"format("%f", 1e23)"#, Ok(r#""100000000000000000000000.000000""#)),
+        (r#"format("%.2f", -1e22)"#, Ok(r#""-10000000000000000000000.00""#)),
+        (r#"format("%.0f", 1e23)"#, Ok(r#""100000000000000000000000""#)),
+        (r#"format("%x", 1e23)"#, Ok(r#""152d02c7e14af6800000""#)),
+        (
+            r#"format("%b", 1e23)"#,
+            Ok(r#""10101001011010000001011000111111000010100101011110110100000000000000000000000""#),
+        ),
+        (r#"format("%f", 0.1)"#, Ok(r#""0.100000""#)),
+        // `%v` writes a number as a template does; Terraform switches to exponent form.
+        (r#"format("%v", 1e21)"#, Ok(r#""1000000000000000000000""#)),
+        (r#"format("%v", 123456789012)"#, Ok(r#""123456789012""#)),
+    ]);
+}
+
+/// Regression: "there are 1 arguments".
+#[test]
+fn format_counts_arguments_in_words() {
+    check(&[
+        (
+            r#"format("%[2]d", 1)"#,
+            Err("the argument index in \"%[2]d\" at offset 0 is out of range: found 1 argument\n"),
+        ),
+        (r#"format("%[3]d", 1, 2)"#, Err("is out of range: found 2 arguments\n")),
+    ]);
+}
+
+/// Regression: `title("ǆemal")` was "Ǆemal"; the first letter takes its title case (Go's
+/// `unicode.ToTitle`), which for these digraphs, Georgian and Greek with ypogegrammeni is
+/// not the upper case. Every cased letter was compared with Terraform 1.11.
+#[test]
+fn title_uses_the_title_case_of_a_letter() {
+    check(&[
+        (r#"title("ǆemal")"#, Ok(r#""ǅemal""#)),
+        (r#"title("Ǆemal ǉubljana ǌ ǳ")"#, Ok(r#""ǅemal ǈubljana ǋ ǲ""#)),
+        (r#"title("ანა")"#, Ok(r#""ანა""#)),
+        (r#"title("ᾀ ᾳ ῃ ῳ ᾈ")"#, Ok(r#""ᾈ ᾼ ῌ ῼ ᾈ""#)),
+        (r#"title("ﬁx ŉ")"#, Ok(r#""ﬁx ŉ""#)),
+    ]);
+}
+
+/// Regression: the `regex` crate's own text ("Compiled regex exceeds size limit of
+/// 10485760 bytes.") was the message.
+#[test]
+fn regex_too_large_says_why_in_its_own_words() {
+    check(&[(
+        r#"regex("(a{1000}){1000}", "a")"#,
+        Err("the regular expression is too large: compiled, it would take more than 10 MiB\n\
+             a counted repetition such as `{1000}`"),
+    )]);
 }

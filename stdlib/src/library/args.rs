@@ -55,6 +55,15 @@ pub(crate) fn any(args: &[Value], i: usize) -> Result<&Value, FunctionError> {
 
 /// "argument 2 must be a number, found a string"
 pub(crate) fn wrong(args: &[Value], i: usize, expected: &str) -> FunctionError {
-    let found = args.get(i).map_or("nothing", Value::type_name);
-    FunctionError::new(format!("argument {} must be {expected}, found a {found}", i + 1)).at(i)
+    let found = args.get(i).map_or_else(|| "nothing".to_string(), a_type);
+    FunctionError::new(format!("argument {} must be {expected}, found {found}", i + 1)).at(i)
+}
+
+/// A value's type with its article, for messages: "a string", "an object", "null".
+pub(crate) fn a_type(value: &Value) -> String {
+    match value.type_name() {
+        "null" => "null".to_string(),
+        name if name.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {name}"),
+        name => format!("a {name}"),
+    }
 }

@@ -114,8 +114,8 @@ fn bool_of(item: &Value) -> Option<Option<bool>> {
 /// "element 2 of argument 1 must be a string, found a list" (elements count from 0, as
 /// indexes do in the language).
 fn bad_element(argument: usize, position: usize, item: &Value, expected: &str) -> FunctionError {
-    let found = item.type_name();
-    FunctionError::new(format!("element {position} of argument {} must be {expected}, found a {found}", argument + 1))
+    let found = args::a_type(item);
+    FunctionError::new(format!("element {position} of argument {} must be {expected}, found {found}", argument + 1))
         .at(argument)
 }
 
@@ -275,7 +275,7 @@ fn transpose(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     for (key, list) in args::map(args, 0)? {
         let wrong = |found: &Value| {
             let message =
-                format!("the value of key {} must be a list of strings, found a {}", quote(key), found.type_name());
+                format!("the value of key {} must be a list of strings, found {}", quote(key), args::a_type(found));
             FunctionError::new(message).at(0)
         };
         for item in list.as_list().ok_or_else(|| wrong(list))? {
@@ -554,7 +554,7 @@ fn coalesce(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
 fn coalescelist(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     for (i, arg) in args.iter().enumerate() {
         let items = args::list(args, i).map_err(|_| {
-            FunctionError::new(format!("argument {} must be a list, found a {}", i + 1, arg.type_name())).at(i)
+            FunctionError::new(format!("argument {} must be a list, found {}", i + 1, args::a_type(arg))).at(i)
         })?;
         if !items.is_empty() {
             return Ok(arg.clone());

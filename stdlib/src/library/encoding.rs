@@ -1,22 +1,18 @@
-//! Built-in conversion and encoding functions: the `to*` conversions, JSON, YAML and CSV
+//! Built-in conversion and encoding functions: the `to*` conversions, JSON and CSV
 //! encoding and decoding, Base64 (of UTF-8, of gzip, of other character encodings) and
-//! URL query encoding.
+//! URL query encoding. YAML is in `yaml.rs`.
 //!
 //! Semantics follow Terraform's functions where a question is open. The deliberate
-//! differences: `jsonencode` does not escape `<`, `>` and `&` (Go's encoder does, for
-//! embedding JSON in HTML, which infrastructure code never does), and `yamlencode` quotes
-//! strings only where YAML needs it. docs/functions/encoding.md is the reference for users.
-
-use std::collections::BTreeMap;
+//! difference: `jsonencode` does not escape `<`, `>` and `&` (Go's encoder does, for
+//! embedding JSON in HTML, which infrastructure code never does).
+//! docs/functions/encoding.md is the reference for users.
 
 use base64::Engine as _;
 use infra_compiler::types::{unify_all, Type};
 use infra_runtime::convert::convert;
 use infra_runtime::function::{CallContext, FunctionError, FunctionResult};
-use infra_runtime::value::format_number;
 use infra_runtime::{Kind, Value};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
 use super::{args, Implementation};
 
@@ -29,8 +25,6 @@ pub(crate) const FUNCTIONS: &[(&str, Implementation)] = &[
     ("tomap", tomap),
     ("jsonencode", jsonencode),
     ("jsondecode", jsondecode),
-    ("yamlencode", yamlencode),
-    ("yamldecode", yamldecode),
     ("base64encode", base64encode),
     ("base64decode", base64decode),
     ("urlencode", urlencode),
@@ -50,8 +44,15 @@ fn tonumber(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     convert_to(args, &Type::Number, "only numbers and strings that spell a number convert, such as \"42\" or \"2.5\"")
 }
 
+/// As in Terraform, the strings `"1"` and `"0"` convert too. The language's own
+/// conversion (`runtime/src/convert.rs`) takes only `"true"` and `"false"`, so they are
+/// handled here first.
 fn tobool(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
-    convert_to(args, &Type::Bool, "only bools and the strings \"true\" and \"false\" convert")
+    match args::any(args, 0)?.as_str() {
+        Some("1") => Ok(Value::bool(true)),
+        Some("0") => Ok(Value::bool(false)),
+        _ => convert_to(args, &Type::Bool, "only bools and the strings \"true\", \"false\", \"1\" and \"0\" convert"),
+    }
 }
 
 /// Like Terraform, the elements are converted to one common type where there is one:
@@ -143,19 +144,100 @@ fn json_string(text: &str) -> String {
     quoted.replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
 }
 
-/// `n` as an `i64` when it is whole and in range.
-fn whole_i64(n: f64) -> Option<i64> {
-    // 2^63, exactly: every whole number below it in magnitude fits.
-    const LIMIT: f64 = i64::MAX as f64;
-    (n.fract() == 0.0 && n.abs() < LIMIT).then_some(n as i64)
-}
+/// Arrays and objects nested deeper than this are refused: the parser, the conversion to
+/// a value and every later walk over it recurse once a level. It is the language's own
+/// limit on the depth of an expression (E0104, `MAX_EXPR_DEPTH` in the compiler), so a
+/// decoded value is never deeper than one the language can write out.
+const MAX_JSON_NESTING: usize = 256;
 
 fn jsondecode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let text = args::string(args, 0)?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
+    let prepared = prepare_json(&text).map_err(|offset| {
+        let (line, column) = line_and_column(&text, offset);
+        FunctionError::new(format!(
+            "the JSON is nested more than {MAX_JSON_NESTING} levels deep at line {line} column {column}"
+        ))
+        .at(0)
+        .with_help(format!("jsondecode reads arrays and objects nested up to {MAX_JSON_NESTING} levels deep"))
+    })?;
+    let json = parse_json(&prepared).map_err(|error| {
         FunctionError::new(format!("invalid JSON: {error}")).at(0).with_help("the argument must be one JSON value")
     })?;
     Ok(from_json(&json))
+}
+
+/// One JSON value, without serde_json's own nesting limit of 128 ([`prepare_json`] has
+/// checked the nesting against [`MAX_JSON_NESTING`]).
+fn parse_json(text: &str) -> Result<serde_json::Value, serde_json::Error> {
+    use serde::Deserialize as _;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    let json = serde_json::Value::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(json)
+}
+
+/// Checks that `text` nests arrays and objects at most [`MAX_JSON_NESTING`] deep (else
+/// the byte offset of the bracket too deep), and replaces each escape of a lone UTF-16
+/// surrogate (`\ud800` not followed by a low surrogate's escape, or a low one alone) by
+/// `\ufffd`, as Go's decoder and so Terraform do: serde_json refuses them.
+fn prepare_json(text: &str) -> Result<std::borrow::Cow<'_, str>, usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut in_string, mut i) = (0usize, false, 0);
+    let mut out = String::new();
+    let mut copied = 0;
+    while i < bytes.len() {
+        match (in_string, bytes[i]) {
+            (false, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_JSON_NESTING {
+                    return Err(i);
+                }
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            (_, b'"') => in_string = !in_string,
+            (true, b'\\') if bytes.get(i + 1) == Some(&b'u') => {
+                let width = surrogate_escape_width(bytes, i);
+                if let Some(false) = width.map(|(_, paired)| paired) {
+                    out.push_str(&text[copied..i]);
+                    out.push_str("\\ufffd");
+                    copied = i + 6;
+                }
+                i += width.map_or(2, |(width, _)| width);
+                continue;
+            }
+            (true, b'\\') => i += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    if copied == 0 {
+        return Ok(std::borrow::Cow::Borrowed(text));
+    }
+    out.push_str(&text[copied..]);
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// For a `\uXXXX` escape at `i` that is a UTF-16 surrogate: how many bytes to skip (12
+/// for a high surrogate whose low one follows, else 6) and whether it is such a pair.
+/// `None` for any other escape, which serde_json reads (or refuses) itself.
+fn surrogate_escape_width(bytes: &[u8], i: usize) -> Option<(usize, bool)> {
+    let unit = |at: usize| {
+        let hex = bytes.get(at + 2..at + 6)?;
+        (bytes.get(at..at + 2)? == b"\\u").then(|| u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok())?
+    };
+    match unit(i)? {
+        0xd800..=0xdbff if matches!(unit(i + 6), Some(0xdc00..=0xdfff)) => Some((12, true)),
+        0xd800..=0xdfff => Some((6, false)),
+        _ => None,
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
 }
 
 fn from_json(json: &serde_json::Value) -> Value {
@@ -169,103 +251,6 @@ fn from_json(json: &serde_json::Value) -> Value {
         serde_json::Value::Object(entries) => {
             Value::map(entries.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
         }
-    }
-}
-
-// -------------------------------------------------------------------------------- YAML
-
-/// A YAML document without the `---` start marker, ending in a newline, as Terraform
-/// writes it. Multi-line strings use the literal block style (`|`).
-fn yamlencode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
-    let yaml = to_yaml(args::any(args, 0)?);
-    let mut out = String::new();
-    let mut emitter = YamlEmitter::new(&mut out);
-    // A block scalar at the top level would not be indented, and a line `---` in it would
-    // then start a new document for most parsers; a quoted string is safe there.
-    emitter.multiline_strings(!matches!(yaml, Yaml::String(_)));
-    emitter.dump(&yaml).map_err(|error| FunctionError::new(format!("cannot encode as YAML: {error:?}")))?;
-    let body = out.strip_prefix("---\n").unwrap_or(&out);
-    Ok(Value::string(format!("{body}\n")))
-}
-
-fn to_yaml(value: &Value) -> Yaml {
-    match &value.kind {
-        // The emitter writes `Yaml::Null` as `~`; `Real` is written verbatim, which gives
-        // the `null` that readers (and Terraform's output) expect.
-        Kind::Null | Kind::Unknown(_) => Yaml::Real("null".to_string()),
-        Kind::Bool(b) => Yaml::Boolean(*b),
-        Kind::Number(n) => whole_i64(*n).map_or_else(|| Yaml::Real(format_number(*n)), Yaml::Integer),
-        Kind::String(s) => Yaml::String(s.to_string()),
-        Kind::List(items) | Kind::Set(items) => Yaml::Array(items.iter().map(to_yaml).collect()),
-        Kind::Map(entries) => {
-            Yaml::Hash(entries.iter().map(|(k, v)| (Yaml::String(k.to_string()), to_yaml(v))).collect())
-        }
-    }
-}
-
-/// One YAML document to a value. An empty input or document is `null`; more than one
-/// document is an error, since the result could only be one of them.
-fn yamldecode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
-    let text = args::string(args, 0)?;
-    let documents = YamlLoader::load_from_str(&text).map_err(|error| {
-        let mark = error.marker();
-        // The loader names a duplicate key in its debug form (`String("a")`); the
-        // position is enough.
-        let info = if error.info().ends_with("duplicated key in mapping") { "duplicate key" } else { error.info() };
-        FunctionError::new(format!("invalid YAML at line {} column {}: {info}", mark.line(), mark.col() + 1)).at(0)
-    })?;
-    match documents.as_slice() {
-        [] => Ok(Value::null()),
-        // The loader gives `BadValue` both for an empty document and for a value that
-        // does not match its tag (`!!int abc`); only the text tells them apart.
-        [Yaml::BadValue] if is_blank_document(&text) => Ok(Value::null()),
-        [document] => from_yaml(document).map_err(|message| FunctionError::new(message).at(0)),
-        more => Err(FunctionError::new(format!("the string holds {} YAML documents; only one is allowed", more.len()))
-            .at(0)
-            .with_help("split the string at each `---` and decode the documents one by one")),
-    }
-}
-
-/// Whether a YAML text holds nothing but comments and document markers.
-fn is_blank_document(text: &str) -> bool {
-    text.lines().all(|line| {
-        let line = line.trim();
-        let rest = line.strip_prefix("---").or_else(|| line.strip_prefix("...")).unwrap_or(line).trim_start();
-        rest.is_empty() || rest.starts_with('#')
-    })
-}
-
-fn from_yaml(yaml: &Yaml) -> Result<Value, String> {
-    Ok(match yaml {
-        Yaml::Null => Value::null(),
-        Yaml::Boolean(b) => Value::bool(*b),
-        Yaml::Integer(i) => Value::number(*i as f64),
-        Yaml::Real(text) => match yaml.as_f64() {
-            Some(n) if n.is_finite() => Value::number(n),
-            _ => return Err(format!("the YAML number `{text}` is not a finite number")),
-        },
-        Yaml::String(s) => Value::string(s.clone()),
-        Yaml::Array(items) => Value::list(items.iter().map(from_yaml).collect::<Result<_, _>>()?),
-        Yaml::Hash(entries) => {
-            let mut map = BTreeMap::new();
-            for (key, value) in entries {
-                map.insert(yaml_key(key)?, from_yaml(value)?);
-            }
-            Value::map(map)
-        }
-        Yaml::Alias(_) => return Err("YAML aliases are not supported".to_string()),
-        Yaml::BadValue => return Err("a YAML value does not match its tag".to_string()),
-    })
-}
-
-/// Mapping keys become strings, as object keys are: `1: a` has the key `"1"`.
-fn yaml_key(key: &Yaml) -> Result<String, String> {
-    match key {
-        Yaml::String(s) | Yaml::Real(s) => Ok(s.clone()),
-        Yaml::Integer(i) => Ok(i.to_string()),
-        Yaml::Boolean(b) => Ok(b.to_string()),
-        Yaml::Null => Ok("null".to_string()),
-        _ => Err("a YAML mapping key must be a string, number, bool or null".to_string()),
     }
 }
 
@@ -285,13 +270,46 @@ pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> 
     base64::engine::general_purpose::STANDARD.decode(unwrapped)
 }
 
+/// The error for Base64 `text` that [`decode_base64`] refused, as argument `i`: what is
+/// wrong and at which offset of `text` (the crate counts without the line breaks).
+fn base64_error(text: &str, error: &base64::DecodeError, i: usize) -> FunctionError {
+    use base64::DecodeError::{InvalidByte, InvalidLastSymbol, InvalidLength, InvalidPadding};
+    // The offset in `text` of the character holding the `n`th byte that is not a line
+    // break (the crate may name a byte inside a character).
+    let offset = |n: usize| {
+        let byte = text.bytes().enumerate().filter(|(_, b)| !matches!(b, b'\r' | b'\n')).nth(n).map_or(0, |(o, _)| o);
+        (0..=byte).rev().find(|&start| text.is_char_boundary(start)).unwrap_or(0)
+    };
+    let character =
+        |o: usize| infra_runtime::value::quote(&text[o..].chars().next().map(String::from).unwrap_or_default());
+    let (message, help) = match *error {
+        InvalidByte(n, b'=') => (
+            format!("the padding `=` at offset {} is not at the end", offset(n)),
+            "`=` may only end the text, once or twice",
+        ),
+        InvalidByte(n, _) => (
+            format!("{} at offset {} is not a Base64 character", character(offset(n)), offset(n)),
+            "the standard alphabet is `A-Z a-z 0-9 + /`, with `=` padding at the end",
+        ),
+        InvalidLength(n) => (
+            format!("{n} Base64 characters do not make whole bytes"),
+            "Base64 comes in groups of 4 characters; the text may have been cut short",
+        ),
+        InvalidLastSymbol(n, _) => (
+            format!("the last character, {} at offset {}, does not end a whole byte", character(offset(n)), offset(n)),
+            "the text may have been cut short or changed",
+        ),
+        InvalidPadding => (
+            "the `=` padding at the end is missing or too long".to_string(),
+            "the length of Base64 text, with its `=` padding, is a multiple of 4",
+        ),
+    };
+    FunctionError::new(format!("invalid Base64: {message}")).at(i).with_help(help)
+}
+
 fn base64decode(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let text = args::string(args, 0)?;
-    let bytes = decode_base64(&text).map_err(|error| {
-        FunctionError::new(format!("invalid Base64: {error}"))
-            .at(0)
-            .with_help("the standard alphabet (`A-Z a-z 0-9 + /`) with `=` padding is expected")
-    })?;
+    let bytes = decode_base64(&text).map_err(|error| base64_error(&text, &error, 0))?;
     String::from_utf8(bytes).map(Value::string).map_err(|_| {
         FunctionError::new("the decoded bytes are not UTF-8 text")
             .at(0)
@@ -394,11 +412,7 @@ fn textencodebase64(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
 fn textdecodebase64(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let source = args::string(args, 0)?;
     let (encoding, name) = text_encoding(args, 1)?;
-    let bytes = decode_base64(&source).map_err(|error| {
-        FunctionError::new(format!("invalid Base64: {error}"))
-            .at(0)
-            .with_help("the standard alphabet (`A-Z a-z 0-9 + /`) with `=` padding is expected")
-    })?;
+    let bytes = decode_base64(&source).map_err(|error| base64_error(&source, &error, 0))?;
     let undefined = || {
         FunctionError::new(format!("the decoded bytes are not valid {name} text"))
             .at(0)

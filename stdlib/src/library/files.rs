@@ -238,7 +238,7 @@ fn render(name: &str, text: &str, vars: &ValueMap, context: &CallContext<'_>, wh
     let value = (context.render_template)(text, vars)
         .map_err(|message| FunctionError::new(format!("in {what}: {message}")).at(0))?;
     convert(&value, &Type::String).map_err(|_| {
-        FunctionError::new(format!("{what} produced a {}, not a string", value.type_name()))
+        FunctionError::new(format!("{what} produced {}, not a string", args::a_type(&value)))
             .at(0)
             .with_help("use `jsonencode` or `yamlencode` inside the template to render a collection")
     })

@@ -107,10 +107,14 @@ fn uuidv5(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
         "url" => uuid::Uuid::NAMESPACE_URL,
         "oid" => uuid::Uuid::NAMESPACE_OID,
         "x500" => uuid::Uuid::NAMESPACE_X500,
-        other => uuid::Uuid::parse_str(other).map_err(|error| {
-            FunctionError::new(format!("{} is not a namespace: {error}", infra_runtime::value::quote(other)))
-                .at(0)
-                .with_help(
+        // The crate's messages ("invalid length: found 3") do not say what was expected.
+        other => uuid::Uuid::parse_str(other).map_err(|_| {
+            FunctionError::new(format!(
+                "{} is not a namespace: it is neither `dns`, `url`, `oid` nor `x500`, nor a UUID",
+                infra_runtime::value::quote(other)
+            ))
+            .at(0)
+            .with_help(
                 "a namespace is `dns`, `url`, `oid`, `x500` or a UUID such as `6ba7b810-9dad-11d1-80b4-00c04fd430c8`",
             )
         })?,

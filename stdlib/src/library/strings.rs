@@ -156,8 +156,10 @@ fn argument_index(digits: &str, n_values: usize, verb: &Verb<'_>) -> Result<usiz
     match digits.parse::<usize>() {
         Ok(n) if (1..=n_values).contains(&n) => Ok(n - 1),
         _ => Err(FunctionError::new(format!(
-            "the argument index in \"{}\" at offset {} is out of range: there are {n_values} arguments",
-            verb.raw, verb.offset
+            "the argument index in \"{}\" at offset {} is out of range: found {}",
+            verb.raw,
+            verb.offset,
+            count(n_values)
         ))
         .at(0)
         .with_help("argument indexes count from 1: %[1]s is the first argument after the format string")),
@@ -232,7 +234,7 @@ fn number(verb: &Verb<'_>, value: &Value) -> Result<f64, FunctionError> {
 }
 
 fn unsupported(verb: &Verb<'_>, value: &Value, expected: &str) -> FunctionError {
-    let found = if value.is_null() { "null".to_string() } else { format!("a {}", value.type_name()) };
+    let found = args::a_type(value);
     FunctionError::new(format!("\"{}\" at offset {} needs {expected}, found {found}", verb.raw, verb.offset))
 }
 
@@ -240,8 +242,8 @@ fn unsupported(verb: &Verb<'_>, value: &Value, expected: &str) -> FunctionError 
 /// digits; `#` adds Go's `0b`, `0`, `0x` prefixes.
 fn format_integer(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionError> {
     let n = number(verb, value)?;
-    // Every whole number a value holds is formatted exactly (up to 2^128 in every base,
-    // beyond that in decimal), as Terraform's arbitrary-precision numbers are.
+    // Every whole number a value holds is formatted (below 2^128 in every base, beyond
+    // that in decimal), as Terraform's arbitrary-precision numbers are.
     let whole = n.fract() == 0.0 && n.is_finite();
     if !whole {
         return Err(FunctionError::new(format!(
@@ -261,14 +263,17 @@ fn format_integer(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionErro
         ))
         .with_help("use %d for larger numbers"));
     }
-    let magnitude = n.abs() as u128;
+    // The number is the shortest decimal that reads back as the value, as templates
+    // write it: `1e23` is 10^23, not the nearest binary value 99999999999999991611392.
+    // Below 2^128 the shortest decimal is below 2^128 too, so the fallback is never used.
+    let decimal = whole_decimal(n);
+    let magnitude = decimal.parse::<u128>().unwrap_or(u128::MAX);
     let (digits, prefix) = match verb.mode {
-        'd' if n.abs() >= 3.402_823_669_209_385e38 => (format!("{:.0}", n.abs()), ""),
         'b' => (format!("{magnitude:b}"), "0b"),
         'o' => (format!("{magnitude:o}"), "0"),
         'x' => (format!("{magnitude:x}"), "0x"),
         'X' => (format!("{magnitude:X}"), "0X"),
-        _ => (magnitude.to_string(), ""),
+        _ => (decimal, ""),
     };
     let digits = match verb.precision {
         Some(p) => format!("{digits:0>p$}"),
@@ -284,11 +289,23 @@ fn format_float(verb: &Verb<'_>, value: &Value) -> Result<String, FunctionError>
     let magnitude = n.abs();
     let body = match verb.mode {
         'e' | 'E' => exponent_form(&format!("{magnitude:.*e}", verb.precision.unwrap_or(6))),
+        // A whole number's digits are the shortest decimal, as in `%d`.
+        'f' if magnitude.fract() == 0.0 && magnitude.is_finite() => match verb.precision.unwrap_or(6) {
+            0 => whole_decimal(magnitude),
+            p => format!("{}.{}", whole_decimal(magnitude), "0".repeat(p)),
+        },
         'f' => format!("{magnitude:.*}", verb.precision.unwrap_or(6)),
         _ => general_form(magnitude, verb.precision),
     };
     let body = if verb.mode.is_ascii_uppercase() { body.to_uppercase() } else { body };
     Ok(pad(verb, sign(verb, n), &body))
+}
+
+/// The magnitude of a whole number in decimal digits: the shortest decimal that reads
+/// back as the same value (Rust's `Display`, which never uses an exponent), so that
+/// `format("%d", 1e23)` agrees with `"${1e23}"` and with Terraform.
+fn whole_decimal(n: f64) -> String {
+    format!("{}", n.abs())
 }
 
 /// Rust's `1.5e3` as Go's `1.5e+03`: a signed exponent of at least two digits.
@@ -387,7 +404,7 @@ fn join(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
                 return Err(FunctionError::new(message).at(1).with_help("compact() removes null elements from a list"));
             }
             _ => {
-                let message = format!("element {i} of the list must be a string, found a {}", item.type_name());
+                let message = format!("element {i} of the list must be a string, found {}", args::a_type(item));
                 return Err(FunctionError::new(message)
                     .at(1)
                     .with_help("flatten() turns a list of lists into one list"));
@@ -453,21 +470,45 @@ fn simple_upper(c: char) -> char {
     }
 }
 
-/// `title(string)`: upper-cases the first letter of each word and leaves the rest alone,
-/// with Go's `strings.Title` idea of a word boundary (see [`is_separator`]).
+/// `title(string)`: puts the first letter of each word in title case and leaves the rest
+/// alone, with Go's `strings.Title` idea of a word boundary (see [`is_separator`]).
 fn title(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
     let string = args::string(arguments, 0)?;
     let mut out = String::with_capacity(string.len());
     let mut previous = ' ';
     for c in string.chars() {
         if is_separator(previous) {
-            out.push(simple_upper(c));
+            out.push(simple_title(c));
         } else {
             out.push(c);
         }
         previous = c;
     }
     Ok(Value::string(out))
+}
+
+/// `c` in title case, by Unicode's simple mapping (as Go's `unicode.ToTitle`). It is the
+/// simple upper case but for three groups, listed here since the standard library has
+/// upper and lower case only: the digraphs `ǆ`, `ǉ`, `ǌ` and `ǳ`, whose title case is
+/// `ǅ` (capital and small letter) where their upper case is `Ǆ`; the Georgian Mkhedruli
+/// letters, which are their own title case (their upper case, Mtavruli, is for all-caps
+/// text); and the Greek letters with ypogegrammeni, whose full upper case is two letters
+/// and whose simple title (and upper) case is the letter with prosgegrammeni.
+fn simple_title(c: char) -> char {
+    match c {
+        '\u{1c4}'..='\u{1c6}' => '\u{1c5}',
+        '\u{1c7}'..='\u{1c9}' => '\u{1c8}',
+        '\u{1ca}'..='\u{1cc}' => '\u{1cb}',
+        '\u{1f1}'..='\u{1f3}' => '\u{1f2}',
+        '\u{10d0}'..='\u{10fa}' | '\u{10fd}'..='\u{10ff}' => c,
+        '\u{1f80}'..='\u{1f87}' | '\u{1f90}'..='\u{1f97}' | '\u{1fa0}'..='\u{1fa7}' => {
+            char::from_u32(u32::from(c) + 8).unwrap_or(c)
+        }
+        '\u{1fb3}' => '\u{1fbc}',
+        '\u{1fc3}' => '\u{1fcc}',
+        '\u{1ff3}' => '\u{1ffc}',
+        _ => simple_upper(c),
+    }
 }
 
 /// Go's rule: ASCII letters, digits and `_` join words, any other ASCII character
@@ -575,6 +616,14 @@ fn regexall(arguments: &[Value], _: &CallContext<'_>) -> FunctionResult {
 fn compile(pattern: &str, argument: usize) -> Result<Regex, FunctionError> {
     // RE2 reads `\123` as an octal character code, as the crate does with `octal`.
     regex::RegexBuilder::new(&super::re2::translate(pattern)).octal(true).build().map_err(|error| {
+        if let regex::Error::CompiledTooBig(limit) = error {
+            return FunctionError::new(format!(
+                "the regular expression is too large: compiled, it would take more than {} MiB",
+                limit / (1024 * 1024)
+            ))
+            .at(argument)
+            .with_help("a counted repetition such as `{1000}` copies what it repeats; use a smaller count or `*`/`+`");
+        }
         // The crate's message draws the pattern with a caret over several lines; the
         // diagnostic already points at the argument, so keep only the last line.
         let text = error.to_string();

@@ -183,7 +183,8 @@ const DURATIONS: [&str; 2] = ["create_duration", "destroy_duration"];
 fn duration(attributes: &Attributes, name: &str) -> ProviderResult<Duration> {
     let Some(value) = known(attributes, name) else { return Ok(Duration::ZERO) };
     let text = value.as_str().ok_or_else(|| {
-        ProviderError::new(format!("`{name}` must be a string, not a {}", value.type_name())).on_attribute(name)
+        ProviderError::new(format!("`{name}` must be a string, not {}", crate::library::args::a_type(value)))
+            .on_attribute(name)
     })?;
     parse_duration(text).map_err(|reason| {
         ProviderError::new(format!("`{name}` is not a duration: {reason}"))
