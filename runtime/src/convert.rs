@@ -43,7 +43,7 @@ pub fn convert(value: &Value, ty: &Type) -> Result<Value, ConvertError> {
         (_, Type::String) => Value::string(to_string(value)?),
         (_, Type::Number) => Value::number(to_number(value)?),
         (_, Type::Bool) => Value::bool(to_bool(value)?),
-        (_, Type::Null) => return Err(fail(format!("cannot convert a {} to null", value.type_name()))),
+        (_, Type::Null) => return Err(fail(format!("cannot convert {} to null", value.a_type_name()))),
         (Kind::List(items) | Kind::Set(items), Type::List(element)) => Value::list(convert_all(items, element)?),
         (Kind::List(items) | Kind::Set(items), Type::Set(element)) => Value::set(convert_all(items, element)?),
         (Kind::List(items) | Kind::Set(items), Type::Tuple(types)) => {
@@ -80,7 +80,7 @@ pub fn convert(value: &Value, ty: &Type) -> Result<Value, ConvertError> {
             }
             Value::object(out)
         }
-        (_, target) => return Err(fail(format!("cannot convert a {} to {target}", value.type_name()))),
+        (_, target) => return Err(fail(format!("cannot convert {} to {target}", value.a_type_name()))),
     };
     Ok(converted.with_mark(value.sensitive))
 }
@@ -98,7 +98,7 @@ fn to_string(value: &Value) -> Result<String, ConvertError> {
         Kind::String(s) => Ok(s.to_string()),
         Kind::Number(n) => Ok(format_number(*n)),
         Kind::Bool(b) => Ok(b.to_string()),
-        _ => Err(fail(format!("cannot convert a {} to string", value.type_name()))),
+        _ => Err(fail(format!("cannot convert {} to string", value.a_type_name()))),
     }
 }
 
@@ -109,7 +109,7 @@ fn to_number(value: &Value) -> Result<f64, ConvertError> {
             Ok(n) if n.is_finite() => Ok(n),
             _ => Err(fail(format!("cannot convert {} to number", crate::value::quote(s)))),
         },
-        _ => Err(fail(format!("cannot convert a {} to number", value.type_name()))),
+        _ => Err(fail(format!("cannot convert {} to number", value.a_type_name()))),
     }
 }
 
@@ -121,6 +121,6 @@ fn to_bool(value: &Value) -> Result<bool, ConvertError> {
         Kind::String(s) => {
             Err(fail(format!("cannot convert {} to bool; only \"true\" and \"false\" do", crate::value::quote(s))))
         }
-        _ => Err(fail(format!("cannot convert a {} to bool", value.type_name()))),
+        _ => Err(fail(format!("cannot convert {} to bool", value.a_type_name()))),
     }
 }

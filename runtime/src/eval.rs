@@ -374,7 +374,7 @@ impl Evaluator<'_> {
                         None => {
                             return Err(invalid_value(
                                 expr.span,
-                                format!("an object key must be a string, found a {}", key.type_name()),
+                                format!("an object key must be a string, found {}", key.a_type_name()),
                             )
                             .with_help("convert the key with `tostring(...)`"))
                         }
@@ -522,7 +522,7 @@ impl Evaluator<'_> {
                 }
                 return Err(invalid_value(
                     key_expr.span,
-                    format!("an object key must be a string, found a {}", key.type_name()),
+                    format!("an object key must be a string, found {}", key.a_type_name()),
                 ));
             };
             let value = this.eval(value_expr, locals)?;
@@ -566,7 +566,7 @@ pub fn condition_value(value: &Value, span: infra_compiler::Span) -> Result<Opti
         Kind::Null => {
             Err(invalid_value(span, "condition is `null`").with_help("a condition must be `true` or `false`"))
         }
-        _ => Err(invalid_value(span, format!("condition must be a bool, found a {}", value.type_name()))
+        _ => Err(invalid_value(span, format!("condition must be a bool, found {}", value.a_type_name()))
             .with_help("compare the value, for example `x != \"\"`")),
     }
 }
@@ -628,10 +628,17 @@ pub(crate) fn index_into(target: &Value, index: &Value, span: infra_compiler::Sp
                 _ => {
                     return Err(invalid_value(
                         span,
-                        format!("a list index must be a number, found a {}", index.type_name()),
+                        format!("a list index must be a number, found {}", index.a_type_name()),
                     ))
                 }
             };
+            if position.fract() != 0.0 && position.is_finite() && !index.sensitive {
+                return Err(crate::eval::invalid_value(
+                    span,
+                    format!("a list index must be a whole number, found {}", crate::value::format_number(position)),
+                )
+                .with_help("round it with `floor`, `ceil` or `round` first"));
+            }
             if position.fract() != 0.0 || position < 0.0 || position >= items.len() as f64 {
                 let shown = if index.sensitive {
                     "(sensitive value)".to_string()
@@ -653,7 +660,7 @@ pub(crate) fn index_into(target: &Value, index: &Value, span: infra_compiler::Sp
         }
         Kind::Map(entries) => {
             let Some(key) = key_string(index) else {
-                return Err(invalid_value(span, format!("a map key must be a string, found a {}", index.type_name())));
+                return Err(invalid_value(span, format!("a map key must be a string, found {}", index.a_type_name())));
             };
             match entries.get(&key) {
                 Some(value) => Ok(value.clone().with_mark(mark)),

@@ -115,7 +115,7 @@ fn expand_for(
         _ => {
             return Err(crate::eval::invalid_value(
                 clause.collection.span,
-                format!("`for` needs a list, set or map, found a {}", collection.type_name()),
+                format!("`for` needs a list, set or map, found {}", collection.a_type_name()),
             )
             .with_help("use `range(n)` to repeat a declaration n times"))
         }
@@ -180,7 +180,7 @@ fn explicit_key(
         Kind::Unknown(_) => Err(unknown(scope, key_expr, "the instance key")),
         _ => Err(crate::eval::invalid_value(
             key_expr.span,
-            format!("an instance key must be a string, found a {}", value.type_name()),
+            format!("an instance key must be a string, found {}", value.a_type_name()),
         )),
     }
 }

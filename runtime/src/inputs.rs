@@ -185,7 +185,7 @@ fn resolve_one(
             (error.to_string(), value.to_string())
         };
         let diagnostic =
-            Diagnostic::error(codes::INVALID_INPUT, format!("the value of `{name}` is not a `{ty}`: {error}"))
+            Diagnostic::error(codes::INVALID_INPUT, format!("the value of `{name}` is not {} `{ty}`: {error}", crate::value::article(&ty.to_string())))
                 .with_label(input.name.span, format!("declared `{ty}`"))
                 .with_note(format!("the value given: {shown}"))
                 .with_help(format!("give `{name}` a `{ty}`"));

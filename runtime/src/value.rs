@@ -236,6 +236,14 @@ impl Value {
         }
     }
 
+    /// The value's type with its article, for messages: "a string", "an object", "null".
+    pub fn a_type_name(&self) -> String {
+        match self.type_name() {
+            "null" => "null".to_string(),
+            name => format!("{} {name}", article(name)),
+        }
+    }
+
     /// The value's type, as the checker writes types.
     pub fn ty(&self) -> Type {
         match &self.kind {
@@ -344,6 +352,17 @@ impl fmt::Display for Value {
     }
 }
 
+/// The indefinite article for `word`, for messages: "an" before a vowel ("an object",
+/// "an `object(...)`"), else "a".
+pub fn article(word: &str) -> &'static str {
+    let first = word.trim_start_matches('`').chars().next();
+    if first.is_some_and(|c| "aeiouAEIOU".contains(c)) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// A string literal in the language's syntax, with escapes.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -357,6 +376,7 @@ pub fn quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '$' if chars.peek() == Some(&'{') => out.push_str("$$"),
+            '%' if chars.peek() == Some(&'{') => out.push_str("%%"),
             c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }

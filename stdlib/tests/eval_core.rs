@@ -65,7 +65,7 @@ fn template_directives() {
         (r#""%{ for k, v in { a = 1, b = 2 } }${k}=${v};%{ endfor }""#, Ok(r#""a=1;b=2;""#)),
         (r#""%{ for x in ["a", "b"] }%{ if x == "b" }[${x}]%{ else }${x}%{ endif }%{ endfor }""#, Ok(r#""a[b]""#)),
         (r#""x  ${~ "y" ~}  z""#, Ok(r#""xyz""#)),
-        (r#""100%%{x}""#, Ok(r#""100%{x}""#)),
+        (r#""100%%{x}""#, Ok(r#""100%%{x}""#)),
         (r#""%{ if sensitive(true) }a%{ endif }""#, Ok("(sensitive value)")),
         (
             "<<EOT\n%{ for n in [\"a\", \"b\"] ~}\nline ${n}\n%{ endfor ~}\ndone\nEOT\n",
@@ -105,6 +105,8 @@ fn collections_indexes_and_splats() {
         ("[1, 2, 3][1]", Ok("2")),
         ("[1, 2, 3][3]", Err("index 3 is out of range")),
         ("[][0]", Err("out of range")),
+        ("[1, 2][1.5]", Err("a list index must be a whole number, found 1.5")),
+        ("null + 1", Err("`+` needs a number, found null")),
         ("[1, 2][\"1\"]", Ok("2")),
         ("{ a = 1, b = 2 }.b", Ok("2")),
         ("{ a = 1 }[\"a\"]", Ok("1")),

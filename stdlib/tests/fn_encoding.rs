@@ -51,7 +51,7 @@ fn tolist() {
         ("tolist([])", Ok("[]")),
         ("tolist(null)", Ok("null")),
         ("tolist(\"a\")", Err("cannot convert a string to list(any)")),
-        ("tolist({ a = 1 })", Err("cannot convert a object to list")),
+        ("tolist({ a = 1 })", Err("cannot convert an object to list")),
     ]);
 }
 

@@ -58,7 +58,7 @@ impl Evaluator<'_> {
             _ => {
                 return Err(super::invalid_value(
                     last_expr.span,
-                    format!("only a list can be expanded with `...`, found a {}", last.type_name()),
+                    format!("only a list can be expanded with `...`, found {}", last.a_type_name()),
                 )
                 .with_help("remove the `...` to pass the value as one argument"))
             }
@@ -169,7 +169,7 @@ impl Evaluator<'_> {
             let value = convert(&value, &ty).map_err(|error| {
                 // The conversion message quotes the value; a secret stays hidden.
                 let error = if value.contains_sensitive() {
-                    format!("the sensitive value is not a `{ty}`")
+                    format!("the sensitive value is not {} `{ty}`", crate::value::article(&ty.to_string()))
                 } else {
                     error.to_string()
                 };
@@ -192,7 +192,11 @@ impl Evaluator<'_> {
                 convert(&value, &ty).map_err(|error| {
                     Diagnostic::error(
                         codes::INVALID_VALUE,
-                        format!("`{}` returned a value that is not a `{ty}`: {error}", decl.name.name),
+                        format!(
+                            "`{}` returned a value that is not {} `{ty}`: {error}",
+                            decl.name.name,
+                            crate::value::article(&ty.to_string())
+                        ),
                     )
                     .with_label(decl.body.span, "this value")
                     .with_help("change the body or the declared return type")

@@ -107,14 +107,14 @@ fn boolean(op: BinaryOp, value: &Value, span: Span) -> Result<Option<bool>, Diag
 
 fn operand_error(op: &str, value: &Value, span: Span, expected: &str) -> Diagnostic {
     let shown = match &value.kind {
-        Kind::String(_) | Kind::Number(_) | Kind::Bool(_) | Kind::Null => format!(" {}", redacted(value)),
+        Kind::String(_) | Kind::Number(_) | Kind::Bool(_) => format!(" {}", redacted(value)),
         _ => String::new(),
     };
     let mut diagnostic = Diagnostic::error(
         codes::INVALID_VALUE,
-        format!("`{op}` needs {expected}, found a {}{shown}", value.type_name()),
+        format!("`{op}` needs {expected}, found {}{shown}", value.a_type_name()),
     )
-    .with_label(span, format!("this is a {}", value.type_name()));
+    .with_label(span, format!("this is {}", value.a_type_name()));
     diagnostic = if op == "+" && matches!(value.kind, Kind::String(_)) {
         diagnostic.with_help("`+` adds numbers; join strings with a template: `\"${a}${b}\"`")
     } else {

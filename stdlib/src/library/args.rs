@@ -61,9 +61,5 @@ pub(crate) fn wrong(args: &[Value], i: usize, expected: &str) -> FunctionError {
 
 /// A value's type with its article, for messages: "a string", "an object", "null".
 pub(crate) fn a_type(value: &Value) -> String {
-    match value.type_name() {
-        "null" => "null".to_string(),
-        name if name.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {name}"),
-        name => format!("a {name}"),
-    }
+    value.a_type_name()
 }
