@@ -62,3 +62,18 @@ fn refresh_forgets_an_object_deleted_outside_of_infra() {
     assert_exit(&list, 0);
     assert!(!text(&list).contains("note"), "{}", text(&list));
 }
+
+/// Outputs are saved by a refresh, as Terraform's refresh-only apply saves them: a
+/// plan that followed one would otherwise list the outputs it left behind.
+#[test]
+fn refresh_saves_the_outputs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, &format!("{MODULE}output where = note.path\noutput gone = 1\n"));
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    write_module(dir, &format!("{MODULE}output where = \"at ${{note.path}}\"\n"));
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 2);
+    assert_exit(&infra(dir, &["refresh"]), 0);
+    assert_eq!(text(&infra(dir, &["output"])), "where = \"at out/note.txt\"\n");
+    assert_exit(&infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}

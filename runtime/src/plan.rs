@@ -325,7 +325,7 @@ pub struct ApplyOptions<'a> {
     pub import_only: bool,
     /// Only record what refresh found (`infra refresh`): objects changed outside of
     /// Infra get their new attributes in state, gone ones leave it; nothing is created,
-    /// changed or deleted, and the outputs stay as the last apply saved them.
+    /// changed or deleted; the outputs are saved as the objects it recorded give them.
     pub refresh_only: bool,
     /// The plan that was shown and approved (or saved and applied). Apply executes it:
     /// objects it deletes or replaces (destroy first) are deleted before anything else,
@@ -427,10 +427,11 @@ async fn execute(context: &PlanContext<'_>, options: &ApplyOptions<'_>, approved
     };
     let outputs = drive(&engine, run).await;
     let mut state = engine.state.take().into_owned();
-    if !record_only {
+    if !options.import_only {
         // An output that depends on something that failed or was not selected is not
         // known: it keeps the value the last complete apply saved. One the root module
-        // no longer declares goes.
+        // no longer declares goes. A refresh saves them too, as Terraform's
+        // `-refresh-only` does: they are what the objects it recorded give.
         let declared = &context.modules[0].outputs;
         state.outputs.retain(|name, _| declared.contains_key(name.as_str()));
         state.outputs.extend(outputs.into_iter().filter(|(_, value)| value.is_wholly_known()));
