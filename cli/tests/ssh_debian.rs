@@ -423,3 +423,33 @@ fn a_password_logs_in_and_never_shows() {
     let state = std::fs::read_to_string(dir.path().join("infra.state.json")).expect("the state file");
     assert!(!state.contains(secret), "the password is not kept in state");
 }
+
+/// Regressions: a system user without `home` got /home/NAME made with the skeleton
+/// files (`home` was unknown in the plan, not unset, so `useradd -m` ran); a package
+/// installed already was planned as "will be created" with no word that destroying the
+/// resource removes it, and `apt-get remove` then took the packages that depend on it
+/// (`ca-certificates` with `openssl`) though the plan named only the one.
+#[test]
+fn regression_a_system_user_gets_no_home_and_a_package_others_need_is_not_removed_with_them() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    module(
+        dir.path(),
+        &debian,
+        "resource ssh.user svc {\n  name   = \"svcacct\"\n  system = true\n}\n\
+         resource ssh.package openssl {\n  name = \"openssl\"\n}\n",
+    );
+    let printed = ok(dir.path(), &["plan"]);
+    assert!(printed.contains("the package `openssl` is installed on the server already"), "{printed}");
+    apply(dir.path());
+    assert!(!debian.succeeds("test -e /home/svcacct"), "no home made for a system user");
+    assert!(debian.sh("id -u svcacct").parse::<u32>().expect("uid") < 1000);
+    converged(dir.path());
+
+    let printed = fails(dir.path(), &["destroy", "--auto-approve"]);
+    assert!(printed.contains("would also remove") && printed.contains("`ca-certificates`"), "{printed}");
+    assert!(printed.contains("infra state rm"), "{printed}");
+    let installed = |name: &str| debian.succeeds(&format!("dpkg -s {name} | grep -qx 'Status: install ok installed'"));
+    assert!(installed("openssl") && installed("ca-certificates"), "nothing was removed");
+    assert!(!debian.succeeds("getent passwd svcacct"), "the user was deleted");
+}

@@ -8,7 +8,7 @@ use infra_compiler::schema::validate::parse_duration;
 use infra_compiler::schema::Schema;
 use infra_compiler::types::Type;
 use infra_provider_kit::{attribute, plan_attributes};
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 
 use crate::connection::Output;
@@ -135,13 +135,18 @@ fn set_outputs(attributes: &mut Attributes, output: &Output) {
     attributes.insert("exit_code".to_string(), Value::number(f64::from(output.exit_code.unwrap_or_default())));
 }
 
-pub async fn create(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes> {
+/// Runs `create`, then `read`. Once `create` succeeded the command has done its work:
+/// `progress` is told so, and the engine records the resource even when `read` then
+/// fails, so the next apply does not run `create` a second time and a destroy runs
+/// `destroy`.
+pub async fn create(ssh: &Ssh, planned: &Attributes, progress: &CreateProgress) -> ProviderResult<Attributes> {
     let mut created = planned.clone();
     created.insert("id".to_string(), Value::string(unique_id()));
     if let Some((output, fingerprint)) = run(ssh, "create", planned).await? {
         set_outputs(&mut created, &output);
         created.insert(crate::FINGERPRINT.to_string(), Value::string(fingerprint));
     }
+    progress.exists(created.clone());
     record_read(ssh, &mut created).await?;
     Ok(created)
 }

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use infra_runtime::provider::{ProviderError, ProviderResult};
 use russh::client::{self, AuthResult, Handle};
-use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey};
+use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKeyWithHashAlg, PublicKey};
 use russh::ChannelMsg;
+use russh::Preferred;
 
 use crate::shell;
 
@@ -77,6 +78,14 @@ pub struct Connection {
 pub struct Lazy {
     settings: Settings,
     state: tokio::sync::Mutex<Option<Attempt>>,
+    /// Without `host_key` or `known_hosts`: the host key fingerprint trusted for this
+    /// run, the first one a caller brought from the state (or, when the state holds
+    /// nothing of this host, the key the first connection saw). Every connection opened
+    /// during the run is checked against it before logging in.
+    trusted: Mutex<Option<String>>,
+    /// Whether the state holds objects of this configuration, so a recorded fingerprint
+    /// exists and a caller with none of its own (a data source) must wait for it.
+    records_exist: std::sync::atomic::AtomicBool,
 }
 
 /// The outcome of the last attempt to connect, and when it ended.
@@ -88,17 +97,46 @@ struct Attempt {
 /// How old a transient failure must be before another operation tries again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// How long a caller with no recorded fingerprint (a data source) waits for one that
+/// has one (a resource's refresh) before giving up: the refreshes of the resources that
+/// do not depend on it start at once.
+const RECORD_GRACE: Duration = Duration::from_secs(10);
+
 impl Lazy {
     pub fn new(settings: Settings) -> Lazy {
-        Lazy { settings, state: tokio::sync::Mutex::new(None) }
+        Lazy {
+            settings,
+            state: tokio::sync::Mutex::new(None),
+            trusted: Mutex::new(None),
+            records_exist: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Told that the state holds objects of this configuration: their refreshes will
+    /// bring the fingerprint they recorded.
+    pub fn expect_records(&self) {
+        self.records_exist.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn trusted(&self) -> Option<String> {
+        self.trusted.lock().ok().and_then(|trusted| trusted.clone())
+    }
+
+    fn trust(&self, fingerprint: &str) {
+        if let Ok(mut trusted) = self.trusted.lock() {
+            trusted.get_or_insert_with(|| fingerprint.to_string());
+        }
     }
 
     /// The connection; `recorded` is the host key fingerprint a resource recorded when
-    /// it was last applied. Without `host_key` or `known_hosts`, the first caller's
-    /// recorded fingerprint is what the server must present, checked before logging in
-    /// (a password is never sent to a server whose key changed); every caller's record
-    /// is checked against the connection's key after.
+    /// it was last applied. Without `host_key` or `known_hosts`, the first recorded
+    /// fingerprint a caller brings is what the server must present, checked before
+    /// logging in (a password is never sent to a server whose key changed); every
+    /// caller's record is checked against the connection's key after.
     pub async fn get(&self, recorded: Option<&str>) -> ProviderResult<Arc<Connection>> {
+        if let (true, Some(recorded)) = (self.is_first_use(), recorded) {
+            self.trust(recorded);
+        }
         let connection = {
             let mut state = self.state.lock().await;
             // A failed attempt is retried after a pause; a connection the server or the
@@ -108,7 +146,11 @@ impl Lazy {
                 Ok(connection) => connection.handle.is_closed(),
             };
             if state.as_ref().is_none_or(stale) {
-                let result = connect_waiting(&self.settings, recorded.map(str::to_string)).await;
+                let expected = if self.is_first_use() { self.trusted() } else { None };
+                let result = connect_waiting(&self.settings, expected).await;
+                if let (true, Ok(connection)) = (self.is_first_use(), &result) {
+                    self.trust(&connection.fingerprint);
+                }
                 *state = Some(Attempt { result, ended: Instant::now() });
             }
             state
@@ -126,6 +168,38 @@ impl Lazy {
         Ok(connection)
     }
 
+    /// The connection for a caller that has no recorded fingerprint of its own: a data
+    /// source (the state keeps none for it). When the state holds objects of this host,
+    /// their record is the key to check, so this waits for the first of them to bring
+    /// it rather than trust whatever key the server presents; the very first
+    /// connection to a host the state knows nothing of trusts the key it sees.
+    pub async fn get_unrecorded(&self) -> ProviderResult<Arc<Connection>> {
+        if self.is_first_use() && self.records_exist.load(std::sync::atomic::Ordering::SeqCst) {
+            let deadline = Instant::now() + RECORD_GRACE;
+            while self.trusted().is_none() {
+                if Instant::now() >= deadline {
+                    return Err(unchecked_key(&self.settings));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        self.get(None).await
+    }
+
+    /// The connection when its host key can be checked without waiting (pinned, listed,
+    /// recorded, or a host the state knows nothing of); `None` otherwise or when it
+    /// cannot be opened. For best-effort reads at plan time, which must not hold up the
+    /// plan nor trust a key the state's record will judge later.
+    pub async fn get_if_checkable(&self) -> Option<Arc<Connection>> {
+        let waiting_for_record = self.is_first_use()
+            && self.records_exist.load(std::sync::atomic::Ordering::SeqCst)
+            && self.trusted().is_none();
+        if waiting_for_record {
+            return None;
+        }
+        self.get(None).await.ok()
+    }
+
     /// Whether host keys are trusted on first use: neither `host_key` nor `known_hosts`
     /// is set.
     pub fn is_first_use(&self) -> bool {
@@ -133,9 +207,24 @@ impl Lazy {
     }
 }
 
+/// A data source that found no recorded fingerprint to check the server against.
+fn unchecked_key(settings: &Settings) -> ProviderError {
+    ProviderError::new(format!(
+        "the host key of {} cannot be checked for this data source: the state records it in the host's resources, \
+         and none of them was read within {}s",
+        address(settings),
+        RECORD_GRACE.as_secs()
+    ))
+    .with_help(
+        "nothing was sent to the server. A data source keeps no record of its own: pin the server's key with \
+         `host_key` (or list it in `known_hosts`) in the provider block, or let a resource of the host that does not \
+         depend on the data source be read first",
+    )
+}
+
 fn changed_key(settings: &Settings, recorded: &str, presented: &str) -> ProviderError {
     ProviderError::new(format!(
-        "the host key of {} changed: it was {recorded} when this resource was applied, the server now presents {presented}",
+        "the host key of {} changed: the state recorded {recorded}, the server now presents {presented}",
         address(settings)
     ))
     .with_help(
@@ -157,7 +246,7 @@ async fn connect_waiting(settings: &Settings, recorded: Option<String>) -> Resul
     loop {
         match connect(settings, recorded.as_deref()).await {
             Ok(connection) => return Ok(Arc::new(connection)),
-            Err(Failure::Final(error)) => return Err(error),
+            Err(Failure::Final(error) | Failure::Refused(error)) => return Err(error),
             Err(Failure::Transient(error)) => match deadline {
                 Some(deadline) if Instant::now() + pause < deadline => {
                     tokio::time::sleep(pause).await;
@@ -180,11 +269,87 @@ async fn connect_waiting(settings: &Settings, recorded: Option<String>) -> Resul
 enum Failure {
     Transient(ProviderError),
     Final(ProviderError),
+    /// The host key was refused (final; [`connect`] may ask for another algorithm's key).
+    Refused(ProviderError),
 }
 
+/// Connects and logs in. The server presents the key of the first host key algorithm
+/// in our list that it has: the pinned or listed key's algorithm comes first, so a
+/// server with several keys presents the one `host_key` or `known_hosts` names. A pinned
+/// fingerprint does not say its algorithm: each family is asked for in turn until one
+/// matches (before logging in, so nothing is sent to a server whose keys all differ).
 async fn connect(settings: &Settings, recorded: Option<&str>) -> Result<Connection, Failure> {
     let policy = policy(settings, recorded).map_err(Failure::Final)?;
-    let verifier = Verifier { policy, seen: Arc::new(Mutex::new(None)) };
+    let orders = key_orders(&policy);
+    let mut refusal = None;
+    for order in orders {
+        match connect_once(settings, recorded, &policy, order).await {
+            Err(Failure::Refused(error)) => {
+                refusal.get_or_insert(error);
+            }
+            other => return other,
+        }
+    }
+    Err(Failure::Final(refusal.unwrap_or_else(|| ProviderError::new("no host key algorithm to ask for"))))
+}
+
+/// The host key algorithms to ask for, one list per attempt: see [`connect`].
+fn key_orders(policy: &Policy) -> Vec<Vec<Algorithm>> {
+    let default = Preferred::DEFAULT.key.to_vec();
+    let first = |family: &[Algorithm]| -> Vec<Algorithm> {
+        let rest = default.iter().filter(|a| !family.contains(a)).cloned();
+        family.iter().cloned().chain(rest).collect()
+    };
+    match policy {
+        Policy::Pinned { algorithm: Some(algorithm), .. } => vec![first(&family_of(algorithm))],
+        Policy::Pinned { algorithm: None, .. } => {
+            let families = [
+                vec![Algorithm::Ed25519],
+                family_of(&Algorithm::Ecdsa { curve: EcdsaCurve::NistP256 }),
+                family_of(&Algorithm::Rsa { hash: None }),
+            ];
+            families.iter().map(|family| first(family)).collect()
+        }
+        Policy::KnownHosts { path, host, port } => {
+            let listed = russh::keys::known_hosts::known_host_keys_path(host, *port, path).unwrap_or_default();
+            let mut family = Vec::new();
+            for (_, key) in listed {
+                for algorithm in family_of(&key.algorithm()) {
+                    if !family.contains(&algorithm) {
+                        family.push(algorithm);
+                    }
+                }
+            }
+            vec![first(&family)]
+        }
+        Policy::FirstUse(_) => vec![default],
+    }
+}
+
+/// The host key algorithms a key of `algorithm` signs with: RSA with SHA-2 first, and
+/// every ECDSA curve (a fingerprint does not say which).
+fn family_of(algorithm: &Algorithm) -> Vec<Algorithm> {
+    match algorithm {
+        Algorithm::Rsa { .. } => vec![
+            Algorithm::Rsa { hash: Some(HashAlg::Sha512) },
+            Algorithm::Rsa { hash: Some(HashAlg::Sha256) },
+            Algorithm::Rsa { hash: None },
+        ],
+        Algorithm::Ecdsa { .. } => [EcdsaCurve::NistP256, EcdsaCurve::NistP384, EcdsaCurve::NistP521]
+            .into_iter()
+            .map(|curve| Algorithm::Ecdsa { curve })
+            .collect(),
+        other => vec![other.clone()],
+    }
+}
+
+async fn connect_once(
+    settings: &Settings,
+    recorded: Option<&str>,
+    policy: &Policy,
+    order: Vec<Algorithm>,
+) -> Result<Connection, Failure> {
+    let verifier = Verifier { policy: policy.clone(), seen: Arc::new(Mutex::new(None)) };
     let seen = verifier.seen.clone();
     let config = Arc::new(client::Config {
         inactivity_timeout: None,
@@ -192,6 +357,7 @@ async fn connect(settings: &Settings, recorded: Option<&str>) -> Result<Connecti
         // Commands are small messages waiting for answers: Nagle's delay would cost
         // tens of milliseconds per command.
         nodelay: true,
+        preferred: Preferred { key: order.into(), ..Preferred::DEFAULT },
         ..client::Config::default()
     });
     let (connected, bastion) = match &settings.bastion {
@@ -208,9 +374,10 @@ async fn connect(settings: &Settings, recorded: Option<&str>) -> Result<Connecti
                 .map_err(|error| {
                     Failure::Final(
                         ProviderError::new(format!(
-                            "the bastion {} did not open a tunnel to {}: {error}",
+                            "the bastion {} did not open a tunnel to {}: {}",
                             address(jump),
-                            address(settings)
+                            address(settings),
+                            describe(&error)
                         ))
                         .with_help("the bastion's sshd must allow TCP forwarding (`AllowTcpForwarding`, `PermitOpen`) to the host"),
                     )
@@ -256,7 +423,7 @@ async fn connect_bastion(jump: &Settings) -> Result<Connection, Failure> {
             |error: ProviderError| ProviderError { message: format!("bastion: {}", error.message), ..error };
         match failure {
             Failure::Transient(error) => Failure::Transient(in_bastion(error)),
-            Failure::Final(error) => Failure::Final(in_bastion(error)),
+            Failure::Final(error) | Failure::Refused(error) => Failure::Final(in_bastion(error)),
         }
     })
 }
@@ -269,15 +436,45 @@ fn connect_error(
 ) -> Failure {
     if let russh::Error::UnknownKey = error {
         let presented = seen.lock().ok().and_then(|seen| seen.clone()).unwrap_or_default();
-        return Failure::Final(key_refused(settings, recorded, &presented));
+        return Failure::Refused(key_refused(settings, recorded, &presented));
     }
     let retry = matches!(error, russh::Error::IO(_) | russh::Error::Disconnect | russh::Error::ConnectionTimeout);
-    let error = ProviderError::new(format!("cannot connect to {}: {error}", address(settings)))
+    let error = ProviderError::new(format!("cannot connect to {}: {}", address(settings), describe(&error)))
         .with_help("check `host` and `port`, and that an SSH server listens there; `wait` keeps trying while it boots");
     if retry {
         Failure::Transient(error.retryable())
     } else {
         Failure::Final(error)
+    }
+}
+
+/// What went wrong, in words of our own: russh's and the system's messages ("Connection
+/// refused (os error 111)", "failed to lookup address information") are not shown as
+/// they are.
+fn describe(error: &russh::Error) -> String {
+    match error {
+        russh::Error::IO(io) => describe_io(io),
+        russh::Error::Disconnect => "the server closed the connection".to_string(),
+        russh::Error::ConnectionTimeout | russh::Error::KeepaliveTimeout => "the server stopped answering".to_string(),
+        russh::Error::ChannelOpenFailure(_) => "the server refused to open a channel".to_string(),
+        russh::Error::NoCommonAlgo { .. } => "the server and Infra have no algorithm in common".to_string(),
+        other => format!("the SSH session failed ({other})"),
+    }
+}
+
+fn describe_io(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::ConnectionRefused => "the connection was refused (nothing listens on that port)".to_string(),
+        ErrorKind::TimedOut => "no answer".to_string(),
+        ErrorKind::ConnectionReset
+        | ErrorKind::ConnectionAborted
+        | ErrorKind::BrokenPipe
+        | ErrorKind::UnexpectedEof => "the connection was cut".to_string(),
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => "the host cannot be reached".to_string(),
+        ErrorKind::AddrNotAvailable => "the address is not available".to_string(),
+        _ if error.to_string().contains("lookup address") => "the host name does not resolve".to_string(),
+        _ => format!("a network error ({})", error.kind()),
     }
 }
 
@@ -321,13 +518,32 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, String> {
     let (Some(_algorithm), Some(base64)) = (fields.next(), fields.next()) else {
         return Err("a public key is written `ALGORITHM BASE64 [COMMENT]`, as in known_hosts or a .pub file".into());
     };
-    russh::keys::parse_public_key_base64(base64).map_err(|error| format!("not a public key: {error}"))
+    russh::keys::parse_public_key_base64(base64)
+        .map_err(|_| "its key (the second word) is not a valid public key in Base64".to_string())
+}
+
+/// Checks a configured `host_key` (in the block `within`, "" or "bastion: "): a public
+/// key line or a `SHA256:` fingerprint.
+pub fn check_host_key(pinned: &str, within: &str) -> ProviderResult<()> {
+    if pinned.trim().starts_with("SHA256:") {
+        return Ok(());
+    }
+    parse_public_key(pinned).map(drop).map_err(|message| {
+        ProviderError::new(format!("{within}`host_key` is not a public key or a fingerprint: {message}"))
+            .on_attribute(if within.is_empty() { "host_key" } else { "bastion" })
+            .with_help(
+                "give the server's public key line (`ssh-ed25519 AAAA...`, from /etc/ssh/ssh_host_ed25519_key.pub) or \
+                 its fingerprint (`SHA256:...`, as `ssh-keygen -lf` prints it)",
+            )
+    })
 }
 
 /// Which host keys this connection accepts.
+#[derive(Clone)]
 enum Policy {
-    /// `host_key`: exactly this key (or a key with this fingerprint).
-    Pinned(String),
+    /// `host_key`: exactly this key (or a key with this fingerprint), and the key's
+    /// algorithm when the pin is a public key line.
+    Pinned { fingerprint: String, algorithm: Option<Algorithm> },
     /// `known_hosts`: a key the file lists for the host.
     KnownHosts { path: PathBuf, host: String, port: u16 },
     /// Neither: any key on first use, else the key a resource recorded.
@@ -336,14 +552,12 @@ enum Policy {
 
 fn policy(settings: &Settings, recorded: Option<&str>) -> ProviderResult<Policy> {
     if let Some(pinned) = &settings.host_key {
-        let expected = if pinned.trim().starts_with("SHA256:") {
-            pinned.trim().to_string()
-        } else {
-            let key = parse_public_key(pinned)
-                .map_err(|message| ProviderError::new(format!("`host_key`: {message}")).on_attribute("host_key"))?;
-            fingerprint(&key)
-        };
-        return Ok(Policy::Pinned(expected));
+        if pinned.trim().starts_with("SHA256:") {
+            return Ok(Policy::Pinned { fingerprint: pinned.trim().to_string(), algorithm: None });
+        }
+        check_host_key(pinned, "")?;
+        let key = parse_public_key(pinned).map_err(ProviderError::new)?;
+        return Ok(Policy::Pinned { fingerprint: fingerprint(&key), algorithm: Some(key.algorithm()) });
     }
     if let Some(path) = &settings.known_hosts {
         if !path.is_file() {
@@ -372,7 +586,7 @@ impl client::Handler for Verifier {
             *seen = Some(presented.clone());
         }
         Ok(match &self.policy {
-            Policy::Pinned(expected) => *expected == presented,
+            Policy::Pinned { fingerprint, .. } => *fingerprint == presented,
             Policy::KnownHosts { path, host, port } => known_hosts_accepts(path, host, *port, key),
             Policy::FirstUse(None) => true,
             Policy::FirstUse(Some(recorded)) => *recorded == presented,
@@ -445,15 +659,21 @@ async fn authenticate_with_agent(settings: &Settings, handle: &mut Handle<Verifi
                 .with_help("`agent = true` uses the agent at SSH_AUTH_SOCK; start one (`ssh-agent`) and add a key"),
         )
     };
-    let mut agent =
-        russh::keys::agent::client::AgentClient::connect_env().await.map_err(|e| agent_error(e.to_string()))?;
-    let identities = agent.request_identities().await.map_err(|e| agent_error(e.to_string()))?;
+    let Some(socket) = std::env::var_os("SSH_AUTH_SOCK") else {
+        return Err(agent_error("`SSH_AUTH_SOCK` is not set, so there is no agent to ask".to_string()));
+    };
+    let socket = PathBuf::from(socket);
+    let mut agent = russh::keys::agent::client::AgentClient::connect_uds(&socket)
+        .await
+        .map_err(|_| agent_error(format!("no agent answers at `{}` (`SSH_AUTH_SOCK`)", socket.display())))?;
+    let identities =
+        agent.request_identities().await.map_err(|_| agent_error("the agent did not list its keys".to_string()))?;
     let hash = handle.best_supported_rsa_hash().await.map_err(|e| lost(settings, e))?.flatten();
     for key in identities {
         match handle.authenticate_publickey_with(settings.user.clone(), key, hash, &mut agent).await {
             Ok(result) if accepted(&result) => return Ok(true),
             Ok(_) => {}
-            Err(error) => return Err(agent_error(error.to_string())),
+            Err(_) => return Err(agent_error("the agent did not sign the login".to_string())),
         }
     }
     Ok(false)
@@ -465,8 +685,12 @@ fn accepted(result: &AuthResult) -> bool {
 
 fn lost(settings: &Settings, error: russh::Error) -> Failure {
     Failure::Transient(
-        ProviderError::new(format!("the connection to {} failed while logging in: {error}", address(settings)))
-            .retryable(),
+        ProviderError::new(format!(
+            "the connection to {} failed while logging in: {}",
+            address(settings),
+            describe(&error)
+        ))
+        .retryable(),
     )
 }
 
@@ -488,7 +712,7 @@ impl Connection {
 
     async fn run_raw(&self, command: &str, stdin: Option<&[u8]>) -> ProviderResult<Output> {
         let lost = |error: russh::Error| {
-            ProviderError::new(format!("the SSH connection failed: {error}"))
+            ProviderError::new(format!("the SSH connection failed: {}", describe(&error)))
                 .with_help("the server may have closed the connection; run again")
                 .retryable()
         };

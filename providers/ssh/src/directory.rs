@@ -33,7 +33,7 @@ fn script(path: &str, attributes: &Attributes) -> String {
             script.push_str(&format!("{tool} {} \"$p\"\n", quote(value)));
         }
     }
-    script.push_str("stat -c '%a|%U|%G' -- \"$p\"\n");
+    script.push_str("stat -c '%a|%U:%u|%G:%g' -- \"$p\"\n");
     script
 }
 

@@ -27,7 +27,7 @@ echo "package_manager=$pm"
 const NUMBERS: [&str; 2] = ["cpus", "memory_mb"];
 
 pub async fn read(ssh: &Ssh, config: &Attributes) -> ProviderResult<Attributes> {
-    let connection = ssh.connect(None).await?;
+    let connection = ssh.connect_unrecorded().await?;
     let output = connection.run(SCRIPT, None, None).await?;
     if !output.succeeded() {
         return Err(failed("gathering facts", &output));

@@ -85,9 +85,19 @@ fn body(module_dir: &Path, attributes: &Attributes) -> ProviderResult<Option<Vec
     };
     let path = module_dir.join(source);
     std::fs::read(&path).map(Some).map_err(|error| {
-        ProviderError::new(format!("cannot read `source` file `{}`: {error}", path.display()))
-            .on_attribute("source")
-            .with_help("relative paths start at the root module's directory")
+        let why = match error.kind() {
+            std::io::ErrorKind::NotFound => "does not exist".to_string(),
+            std::io::ErrorKind::PermissionDenied => "cannot be read: permission denied".to_string(),
+            std::io::ErrorKind::IsADirectory => "is a directory".to_string(),
+            _ => format!("cannot be read ({error})"),
+        };
+        ProviderError::new(format!("the `source` file `{}` {why}", path.display())).on_attribute("source").with_help(
+            format!(
+                "`source` is read when planning, relative to the root module's directory ({}); for a file another \
+                 resource writes, give its text with `content` instead",
+                module_dir.display()
+            ),
+        )
     })
 }
 
@@ -98,12 +108,9 @@ pub fn plan(
     config: &Attributes,
 ) -> ProviderResult<Attributes> {
     let mut planned = plan_attributes(schema, prior, config, &[("mode", Value::string("0644"))]);
-    // A `source` that cannot be read yet (another resource writes it) is hashed at apply.
-    let desired = match body(module_dir, config) {
-        Ok(body) => body.map(|bytes| sha256_hex(&bytes)),
-        Err(error) if attribute(config, "source").is_null() => return Err(error),
-        Err(_) => None,
-    };
+    // `source` is read now: a file that is missing fails the plan, not the apply. (One
+    // whose name is not known yet is hashed at apply.)
+    let desired = body(module_dir, config)?.map(|bytes| sha256_hex(&bytes));
     // The engine hands an unset `sha256` over as the prior one (what the server has):
     // only a value that is neither that nor the content's hash was configured, and
     // must match.
@@ -157,7 +164,7 @@ fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attribut
         let command = command.replace("%s", &quote(temporary));
         script.push_str(&format!("if ! ( {command} ) >&2; then exit {VALIDATE_FAILED}; fi\n"));
     }
-    script.push_str("mv -f \"$t\" \"$p\"\ntrap - EXIT\nstat -L -c '%a|%U|%G' -- \"$p\"\n");
+    script.push_str("mv -f \"$t\" \"$p\"\ntrap - EXIT\nstat -L -c '%a|%U:%u|%G:%g' -- \"$p\"\n");
     script
 }
 
@@ -203,13 +210,35 @@ pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attr
     if attribute(current, "sha256").as_str() != Some(facts.sha256.as_str()) {
         found.insert("sha256".to_string(), Value::string(facts.sha256.clone()));
         // Show what the server has in the form the configuration uses, so the plan
-        // shows the change; a `source` file's drift shows in `sha256` alone.
-        if !attribute(current, "content").is_null() || !attribute(current, "content_base64").is_null() {
-            let bytes = fetch(&connection, &path).await?;
-            put_body(&mut found, bytes, !attribute(current, "content").is_null());
+        // shows the change; a `source` file's drift shows in `sha256` alone. A file
+        // not every user of the server may read may hold a secret: its content is never
+        // read, and the plan shows that it differs (see `hidden`).
+        let text = !attribute(current, "content").is_null();
+        if text || !attribute(current, "content_base64").is_null() {
+            if shown(facts.mode) {
+                let bytes = fetch(&connection, &path).await?;
+                put_body(&mut found, bytes, text);
+            } else {
+                let name = if text { "content" } else { "content_base64" };
+                found.insert(name.to_string(), Value::string(hidden(&facts.sha256)));
+            }
         }
     }
     Ok(Some(with_fingerprint(found, &connection)))
+}
+
+/// Whether the server's content of a file with permissions `mode` may be shown in a
+/// plan (and kept in the state): only when every user of the server may read it. A file
+/// the server itself keeps private (`/etc/shadow`, a 0600 token) may hold a secret that
+/// must not reach a plan, a CI log or the state; its drift shows as its SHA-256.
+fn shown(mode: u32) -> bool {
+    mode & 0o004 != 0
+}
+
+/// What `content` records in place of a private file's content that differs on the
+/// server.
+fn hidden(sha256: &str) -> String {
+    format!("(not shown: the file on the server is not readable by every user; its content has SHA-256 {sha256})")
 }
 
 /// Sets `content` (as text, when `text` is asked for and the bytes are UTF-8) or
@@ -263,11 +292,16 @@ pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
 
 /// The file at `path` (the id), with the content, permissions and owner it has.
 pub async fn import(ssh: &Ssh, id: &str) -> ProviderResult<Attributes> {
-    let (facts, bytes, connection) = read_whole(ssh, id).await?;
+    let connection = ssh.connect(None).await?;
+    let (facts, bytes) = read_whole(&connection, id).await?;
     let mut imported = Attributes::new();
     imported.insert("id".to_string(), Value::string(id));
     imported.insert("path".to_string(), Value::string(id));
-    put_body(&mut imported, bytes, true);
+    // A private file's content stays on the server (see `shown`): the plan after the
+    // import shows the configured content and both hashes.
+    if shown(facts.mode) {
+        put_body(&mut imported, bytes, true);
+    }
     imported.insert("mode".to_string(), Value::string(format_mode(facts.mode)));
     imported.insert("owner".to_string(), Value::string(facts.owner));
     imported.insert("group".to_string(), Value::string(facts.group));
@@ -277,7 +311,8 @@ pub async fn import(ssh: &Ssh, id: &str) -> ProviderResult<Attributes> {
 
 pub async fn read_data(ssh: &Ssh, config: &Attributes) -> ProviderResult<Attributes> {
     let path = path_of(config)?;
-    let (facts, bytes, connection) = read_whole(ssh, &path).await?;
+    let connection = ssh.connect_unrecorded().await?;
+    let (facts, bytes) = read_whole(&connection, &path).await?;
     let mut attributes = config.clone();
     attributes.insert("id".to_string(), Value::string(path.clone()));
     attributes
@@ -296,8 +331,7 @@ pub async fn read_data(ssh: &Ssh, config: &Attributes) -> ProviderResult<Attribu
 }
 
 /// A file's permissions, owner and content, with one command.
-async fn read_whole(ssh: &Ssh, path: &str) -> ProviderResult<(Facts, Vec<u8>, std::sync::Arc<Connection>)> {
-    let connection = ssh.connect(None).await?;
+async fn read_whole(connection: &Connection, path: &str) -> ProviderResult<(Facts, Vec<u8>)> {
     let script = format!(
         "p={}\nif [ ! -e \"$p\" ]; then exit 2; fi\nif [ ! -f \"$p\" ]; then exit 3; fi\nstat -L -c '%a|%U|%G' -- \"$p\"\ncat -- \"$p\"",
         quote(path)
@@ -324,7 +358,7 @@ async fn read_whole(ssh: &Ssh, path: &str) -> ProviderResult<(Facts, Vec<u8>, st
         group: group.to_string(),
         sha256: sha256_hex(&bytes),
     };
-    Ok((facts, bytes, connection))
+    Ok((facts, bytes))
 }
 
 pub fn path_of(attributes: &Attributes) -> ProviderResult<String> {

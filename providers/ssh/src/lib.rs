@@ -16,7 +16,7 @@ use infra_compiler::schema::validate::parse_duration;
 use infra_compiler::schema::{AttributeSchema, BlockSchema, Comparison, ProviderSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_runtime::provider::{
-    Attributes, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
+    Attributes, CreateProgress, Provider, ProviderContext, ProviderError, ProviderFactory, ProviderResult, ReadResult,
 };
 use infra_runtime::Value;
 
@@ -24,6 +24,7 @@ use infra_provider_kit::{attribute, kind, known, resource_schema, unknown_kind, 
 
 use self::connection::{Connection, Lazy, Settings};
 
+mod adopt;
 mod batch;
 mod command;
 mod connection;
@@ -532,9 +533,15 @@ fn settings(config: &Attributes, context: &ProviderContext) -> ProviderResult<Se
         wait: duration(config, "wait")?,
         bastion: None,
     };
+    if let Some(pinned) = &settings.host_key {
+        connection::check_host_key(pinned, "")?;
+    }
     if let Some(bastion) = known(config, "bastion").and_then(Value::as_map) {
         let bastion: Attributes = bastion.clone().into_iter().collect();
         settings.bastion = Some(Box::new(bastion_settings(&bastion, &settings)?));
+    }
+    if let Some(pinned) = settings.bastion.as_ref().and_then(|bastion| bastion.host_key.as_ref()) {
+        connection::check_host_key(pinned, "bastion: ")?;
     }
     Ok(settings)
 }
@@ -581,6 +588,12 @@ impl Ssh {
     pub(crate) async fn connect(&self, attributes: Option<&Attributes>) -> ProviderResult<Arc<Connection>> {
         let recorded = attributes.and_then(|a| attribute(a, FINGERPRINT).as_str()).filter(|f| !f.is_empty());
         self.connection.get(recorded).await
+    }
+
+    /// The connection for a data source, which records no fingerprint in the state:
+    /// checked against what the host's resources recorded (see [`Lazy::get_unrecorded`]).
+    pub(crate) async fn connect_unrecorded(&self) -> ProviderResult<Arc<Connection>> {
+        self.connection.get_unrecorded().await
     }
 
     /// The server's package manager, detected once.
@@ -645,7 +658,8 @@ impl Provider for Ssh {
             "file" => file::validate(config),
             "command" => command::validate(config),
             "package" => package::validate(config),
-            "directory" | "service" | "user" | "group" => Vec::new(),
+            "user" => user::validate(config),
+            "directory" | "service" | "group" => Vec::new(),
             _ => vec![unknown_kind(&self.schema, kind)],
         }
     }
@@ -666,6 +680,21 @@ impl Provider for Ssh {
         }
     }
 
+    /// [`Provider::plan`], and for a create, a warning when the object is on the server
+    /// already (see `adopt.rs`).
+    async fn plan_async(
+        &self,
+        kind: &str,
+        prior: Option<&Attributes>,
+        config: &Attributes,
+    ) -> ProviderResult<(Attributes, Vec<String>)> {
+        let planned = self.plan_replacing(kind, prior, config)?;
+        if prior.is_none() {
+            adopt::warn_if_exists(self, kind, &planned.0).await;
+        }
+        Ok(planned)
+    }
+
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
         let schema = resource_schema(&self.schema, kind)?;
         let created = match kind {
@@ -675,9 +704,23 @@ impl Provider for Ssh {
             "service" => service::create(self, planned).await?,
             "user" => user::create(self, planned).await?,
             "group" => group::create(self, planned).await?,
-            _ => command::create(self, planned).await?,
+            _ => command::create(self, planned, &CreateProgress::ignored()).await?,
         };
         Ok(complete(schema, created))
+    }
+
+    /// A command reports that `create` ran before its `read` runs (see `command::create`).
+    async fn create_reporting(
+        &self,
+        kind: &str,
+        planned: &Attributes,
+        progress: &CreateProgress,
+    ) -> ProviderResult<Attributes> {
+        if kind != "command" {
+            return self.create(kind, planned).await;
+        }
+        let schema = resource_schema(&self.schema, kind)?;
+        Ok(complete(schema, command::create(self, planned, progress).await?))
     }
 
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {
@@ -735,6 +778,14 @@ impl Provider for Ssh {
             _ => return Err(ProviderError::new(format!("`ssh.{kind}` cannot be imported"))),
         };
         Ok(complete(schema, imported))
+    }
+
+    /// The state holds objects of this configuration: their host key record is what a
+    /// data source's connection is checked against.
+    fn expect_reads(&self, _kind: &str, count: usize) {
+        if count > 0 {
+            self.connection.expect_records();
+        }
     }
 
     async fn read_data(&self, kind: &str, config: &Attributes) -> ProviderResult<Attributes> {

@@ -152,7 +152,11 @@ async fn read_all(connection: &Connection, names: Vec<String>) -> ProviderResult
     Ok(names.iter().map(|name| found.remove(name).unwrap_or_default()).collect())
 }
 
-async fn installed(ssh: &Ssh, connection: &std::sync::Arc<Connection>, name: &str) -> ProviderResult<Installed> {
+pub(crate) async fn installed(
+    ssh: &Ssh,
+    connection: &std::sync::Arc<Connection>,
+    name: &str,
+) -> ProviderResult<Installed> {
     ssh.manager(connection).await?.supported()?;
     let connection = connection.clone();
     ssh.packages.get(name, |names| async move { read_all(&connection, names).await }).await
@@ -258,6 +262,12 @@ pub async fn install(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribut
 
 /// Removes the package (with its configuration files under `purge`); a package that is
 /// not installed is already deleted.
+/// The exit status of the delete script when apt would remove other packages too (it
+/// prints their names).
+const TAKES_OTHERS: u32 = 22;
+
+/// Removes the package, unless apt would remove other packages with it (those that
+/// depend on it): the plan said only this one would go, so that is refused, naming them.
 pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
     let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
@@ -267,20 +277,33 @@ pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
     let script = format!(
         "export DEBIAN_FRONTEND=noninteractive\n\
          dpkg-query -W -f '${{db:Status-Abbrev}}' -- {n} 2>/dev/null | grep -q '^[ih]i' || exit 0\n\
+         others=$(LC_ALL=C apt-get -s -q {action} -- {n} 2>/dev/null | sed -n 's/^\\(Remv\\|Purg\\) \\([^ ]*\\).*/\\2/p' \
+         | grep -vxF -- {n} | tr '\\n' ' ')\n\
+         if [ -n \"$others\" ]; then echo \"$others\"; exit {TAKES_OTHERS}; fi\n\
          apt-get -q -y -o DPkg::Lock::Timeout=600 {action} -- {n} >&2"
     );
     let output = {
         let _turn = ssh.package_lock.lock().await;
         connection.run(&script, None, None).await?
     };
-    if output.succeeded() {
-        Ok(())
-    } else {
-        Err(failed(&format!("removing the package `{name}`"), &output).on_attribute("name"))
+    match output.exit_code {
+        Some(0) => Ok(()),
+        Some(TAKES_OTHERS) => {
+            let others: Vec<String> = output.stdout_text().split_whitespace().map(|o| format!("`{o}`")).collect();
+            Err(ProviderError::new(format!(
+                "removing the package `{name}` would also remove {}, which depend on it; nothing was removed",
+                others.join(", ")
+            ))
+            .on_attribute("name")
+            .with_help(
+                "to leave the package installed, forget the resource (`infra state rm ADDRESS`) instead of \
+                 destroying it; to remove them all, manage each with an `ssh.package` and remove those first",
+            ))
+        }
+        _ => Err(failed(&format!("removing the package `{name}`"), &output).on_attribute("name")),
     }
 }
 
-/// The installed package `id` (its name), at whatever version it has.
 pub async fn import(ssh: &Ssh, id: &str) -> ProviderResult<Attributes> {
     let mut seed = Attributes::new();
     seed.insert("name".to_string(), Value::string(id));

@@ -22,6 +22,24 @@ use crate::{failed, with_fingerprint, Ssh};
 const NOT_FOUND: u32 = 20;
 /// The exit status of the apply script when `enabled = false` cannot be met.
 const CANNOT_DISABLE: u32 = 21;
+/// The exit status of every script here when the server does not run systemd.
+const NO_SYSTEMD: u32 = 22;
+
+/// The check every script starts with: `systemctl` installed is not enough, systemd
+/// must be what booted the server (`sd_booted`'s test), else every `systemctl` call
+/// fails with "System has not been booted with systemd".
+fn systemd_check() -> String {
+    format!("if ! command -v systemctl >/dev/null 2>&1 || [ ! -d /run/systemd/system ]; then exit {NO_SYSTEMD}; fi\n")
+}
+
+fn no_systemd(name: &str) -> ProviderError {
+    ProviderError::new(format!("the server does not run systemd, so `ssh.service` cannot manage `{name}`"))
+        .on_attribute("name")
+        .with_help(
+            "`ssh.service` manages systemd units; on a server booted with another init (or a container without \
+             one), start the service with `ssh.command`",
+        )
+}
 
 /// What systemd says of a unit.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -119,8 +137,8 @@ pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) ->
 fn read_script(names: &[String]) -> String {
     let words: Vec<String> = names.iter().map(|n| quote(n)).collect();
     format!(
-        "command -v systemctl >/dev/null || {{ echo 'systemctl is not installed: the server does not run systemd' >&2; exit 1; }}\n\
-         i=0\nfor u in {}; do\n  echo \"@$i\"\n  systemctl show -p LoadState,ActiveState,UnitFileState -- \"$u\"\n  i=$((i+1))\ndone\n",
+        "{}i=0\nfor u in {}; do\n  echo \"@$i\"\n  systemctl show -p LoadState,ActiveState,UnitFileState -- \"$u\"\n  i=$((i+1))\ndone\n",
+        systemd_check(),
         words.join(" ")
     )
 }
@@ -146,8 +164,12 @@ fn parse_read(text: &str, count: usize) -> Vec<Unit> {
 }
 
 async fn read_all(connection: &Connection, names: Vec<String>) -> ProviderResult<Vec<Unit>> {
-    let output = crate::read_batch(connection, &read_script(&names), "services").await?;
-    Ok(parse_read(&output, names.len()))
+    let output = connection.run(&read_script(&names), None, None).await?;
+    match output.exit_code {
+        Some(0) => Ok(parse_read(&output.stdout_text(), names.len())),
+        Some(NO_SYSTEMD) => Err(no_systemd(&names.join("`, `"))),
+        _ => Err(failed("reading the server's services", &output)),
+    }
 }
 
 /// `attributes` with `enabled` and `running` as `unit` has them.
@@ -171,10 +193,11 @@ pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attr
 /// The script that brings the unit to `planned`, doing `action`, and prints its state.
 fn apply_script(name: &str, planned: &Attributes, action: Option<Action>) -> String {
     let mut script = format!(
-        "set -e\nu={}\nshow() {{ systemctl show -p \"$1\" --value -- \"$u\"; }}\n\
+        "set -e\n{}u={}\nshow() {{ systemctl show -p \"$1\" --value -- \"$u\"; }}\n\
          if [ \"$(show LoadState)\" = not-found ]; then systemctl daemon-reload; fi\n\
          if [ \"$(show LoadState)\" = not-found ]; then exit {NOT_FOUND}; fi\n\
          if [ \"$(show NeedDaemonReload)\" = yes ]; then systemctl daemon-reload; fi\n",
+        systemd_check(),
         quote(name)
     );
     match attribute(planned, "enabled").as_bool() {
@@ -199,7 +222,8 @@ fn apply_script(name: &str, planned: &Attributes, action: Option<Action>) -> Str
     script
 }
 
-async fn apply(ssh: &Ssh, planned: &Attributes, action: Option<Action>) -> ProviderResult<Attributes> {
+/// Brings the service to `planned`; `what` is the operation for errors ("creating").
+async fn apply(ssh: &Ssh, planned: &Attributes, action: Option<Action>, what: &str) -> ProviderResult<Attributes> {
     let name = crate::name_of(planned)?;
     let connection = ssh.connect(Some(planned)).await?;
     let output = connection.run(&apply_script(&name, planned, action), None, None).await?;
@@ -215,7 +239,8 @@ async fn apply(ssh: &Ssh, planned: &Attributes, action: Option<Action>) -> Provi
                 .on_attribute("enabled")
                 .with_help("it has no `[Install]` section (a static unit, started by what needs it); leave `enabled` out"))
         }
-        _ => return Err(failed(&format!("changing the service `{name}`"), &output).on_attribute("name")),
+        Some(NO_SYSTEMD) => return Err(no_systemd(&name)),
+        _ => return Err(failed(&format!("{what} the service `{name}`"), &output).on_attribute("name")),
     }
     let unit = parse_read(&output.stdout_text(), 1).remove(0);
     let mut applied = planned.clone();
@@ -242,12 +267,12 @@ pub async fn create(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribute
         None
     };
     let action = action.filter(|_| attribute(planned, "running").as_bool() != Some(false));
-    apply(ssh, planned, action).await
+    apply(ssh, planned, action, "creating").await
 }
 
 pub async fn update(ssh: &Ssh, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
     let action = action(prior, planned).unwrap_or(None);
-    let applied = apply(ssh, planned, action).await?;
+    let applied = apply(ssh, planned, action, "changing").await?;
     Ok(counted(prior, applied, action))
 }
 

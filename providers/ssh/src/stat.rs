@@ -24,6 +24,8 @@ pub enum Entry {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Facts {
     pub mode: u32,
+    /// The owner and group: `NAME:ID` from the batched read (see `set_ownership`), the
+    /// name alone from the data source's.
     pub owner: String,
     pub group: String,
     pub sha256: String,
@@ -60,13 +62,13 @@ fn script(paths: &[&str]) -> String {
         r#"i=0
 for p in {}; do
   if [ -f "$p" ]; then
-    if s=$(stat -L -c '%a|%U|%G' -- "$p" 2>&1) && h=$(sha256sum < "$p" 2>&1); then
+    if s=$(stat -L -c '%a|%U:%u|%G:%g' -- "$p" 2>&1) && h=$(sha256sum < "$p" 2>&1); then
       printf '%s|f|%s|%s\n' "$i" "$s" "${{h%% *}}"
     else
       printf '%s|e|%s\n' "$i" "$(printf '%s' "$s$h" | tr '\n' ' ')"
     fi
   elif [ -d "$p" ]; then
-    if s=$(stat -L -c '%a|%U|%G' -- "$p" 2>&1); then printf '%s|d|%s|\n' "$i" "$s"
+    if s=$(stat -L -c '%a|%U:%u|%G:%g' -- "$p" 2>&1); then printf '%s|d|%s|\n' "$i" "$s"
     else printf '%s|e|%s\n' "$i" "$(printf '%s' "$s" | tr '\n' ' ')"; fi
   elif [ -e "$p" ]; then printf '%s|o\n' "$i"
   else printf '%s|-\n' "$i"
@@ -136,7 +138,9 @@ pub fn parse_mode(text: &str) -> Option<u32> {
 
 /// Records what the server reports for a file's or directory's `mode`, `owner` and
 /// `group` where the attributes do not already say the same (`"644"` configured is
-/// `0644` on the server).
+/// `0644` on the server). `owner` and `group` come as `NAME:ID` (`stat`'s `%U:%u`) and
+/// are recorded in the form the attributes use: an owner given as a number (`"1000"`,
+/// which may have no name on the server) is compared with the server's number.
 pub(crate) fn set_ownership(
     attributes: &mut infra_runtime::provider::Attributes,
     mode: &str,
@@ -151,6 +155,15 @@ pub(crate) fn set_ownership(
             attributes.insert("mode".to_string(), Value::string(format_mode(actual)));
         }
     }
-    attributes.insert("owner".to_string(), Value::string(owner));
-    attributes.insert("group".to_string(), Value::string(group));
+    for (name, reported) in [("owner", owner), ("group", group)] {
+        let numeric = infra_provider_kit::attribute(attributes, name).as_str().is_some_and(is_id);
+        let (server_name, id) = reported.rsplit_once(':').unwrap_or((reported, ""));
+        let value = if numeric && is_id(id) { id } else { server_name };
+        attributes.insert(name.to_string(), Value::string(value));
+    }
+}
+
+/// Whether an owner or group is given as a numeric id.
+fn is_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }

@@ -43,6 +43,73 @@ fn list(attributes: &Attributes, name: &str) -> Option<Vec<String>> {
         .map(|items| items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect())
 }
 
+/// The checks the schema cannot make: `groups` that name a group twice or the primary
+/// group (the server lists each once, and the primary apart, so the plan would show a
+/// change forever), and `authorized_keys` entries that are not one public key each.
+pub fn validate(config: &Attributes) -> Vec<ProviderError> {
+    let mut errors = Vec::new();
+    let groups = list(config, "groups").unwrap_or_default();
+    let primary = attribute(config, "group").as_str();
+    for (index, group) in groups.iter().enumerate() {
+        if groups[..index].contains(group) {
+            errors.push(
+                ProviderError::new(format!("`groups` lists `{group}` twice"))
+                    .on_attribute("groups")
+                    .with_help("list each group once; `distinct(...)` removes repeats"),
+            );
+        } else if Some(group.as_str()) == primary {
+            errors.push(
+                ProviderError::new(format!("`groups` lists `{group}`, the user's primary `group`"))
+                    .on_attribute("groups")
+                    .with_help("`groups` are the other groups the user is in: leave the primary group out"),
+            );
+        }
+    }
+    for key in list(config, "authorized_keys").unwrap_or_default() {
+        if let Err(error) = check_key_line(&key) {
+            errors.push(error.on_attribute("authorized_keys"));
+        }
+    }
+    errors
+}
+
+/// The key types an authorized_keys line may hold.
+const KEY_TYPES: [&str; 8] = [
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-dss",
+];
+
+/// One authorized_keys line: `[OPTIONS] TYPE BASE64 [COMMENT]`, the key readable.
+fn check_key_line(line: &str) -> ProviderResult<()> {
+    let line = line.trim();
+    if line.contains('\n') {
+        return Err(ProviderError::new(format!(
+            "an entry of `authorized_keys` holds {} lines; each entry is one key",
+            line.lines().count()
+        ))
+        .with_help(
+            "give one key per entry; for a file of several keys: `authorized_keys = split(\"\\n\", trimspace(file(\"keys.pub\")))`",
+        ));
+    }
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let typed = words.iter().position(|word| KEY_TYPES.contains(word));
+    let key = typed.and_then(|at| words.get(at + 1));
+    let readable = key.is_some_and(|key| russh::keys::parse_public_key_base64(key).is_ok());
+    if readable {
+        return Ok(());
+    }
+    let shown: String = line.chars().take(40).collect();
+    Err(ProviderError::new(format!("`{shown}` is not a public key line")).with_help(
+        "an entry is a line of authorized_keys or a .pub file: `ssh-ed25519 AAAA... comment`, options first if any",
+    ))
+}
+
 pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) -> Attributes {
     plan_attributes(schema, prior, config, &[("system", Value::bool(false))])
 }
@@ -208,8 +275,9 @@ pub async fn create(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribute
     if system {
         options.push("--system".to_string());
     }
-    // An ordinary user gets its home made; a system user only when `home` is set.
-    if !system || !attribute(planned, "home").is_null() {
+    // An ordinary user gets its home made; a system user only when `home` is set (left
+    // out, the plan holds it unknown: the server's answer is recorded after).
+    if !system || attribute(planned, "home").as_str().is_some() {
         options.push("-m".to_string());
     }
     let script = format!(

@@ -620,3 +620,120 @@ fn a_file_much_larger_than_the_ssh_window_is_uploaded_whole() {
     });
     assert_eq!(std::fs::read(&path).unwrap(), content.as_bytes());
 }
+
+/// Regression: `ssh.facts` and the data source `ssh.file` opened the shared connection
+/// with no fingerprint to check, so on a server whose key changed they logged in and ran
+/// their commands before any resource's record was compared.
+#[test]
+fn regression_data_sources_are_checked_against_the_recorded_host_key() {
+    let mut sshd = Sshd::start();
+    let secret = sshd.scratch("data-source").join("secret.txt");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let recorded = runtime().block_on(async {
+        // The very first connection to a host the state knows nothing of trusts its key.
+        let provider = sshd.provider_with(&[]);
+        provider.read_data("facts", &Attributes::new()).await.expect("first use");
+        create(&provider, "command", &attributes(&[("create", s("true"))])).await.expect("trusted")
+    });
+    sshd.restart_with_new_host_key();
+    runtime().block_on(async {
+        // The next run: the state holds the command, recorded against the old key.
+        let provider = sshd.provider_with(&[]);
+        provider.expect_reads("command", 1);
+        let file_config = attributes(&[("path", path_value(&secret))]);
+        let facts_config = Attributes::new();
+        let (facts, file, refresh) = tokio::join!(
+            provider.read_data("facts", &facts_config),
+            provider.read_data("file", &file_config),
+            provider.read("command", &recorded),
+        );
+        let errors = [facts.map(drop).unwrap_err(), file.map(drop).unwrap_err(), refresh.map(drop).unwrap_err()];
+        for error in errors {
+            assert!(error.message.contains("changed"), "{}", error.message);
+            assert!(error.message.contains(text(&recorded, "host_key_fingerprint")), "{}", error.message);
+            assert!(!error.message.contains("s3cret"));
+        }
+
+        // A data source whose resources are never read (they all depend on it) is
+        // refused rather than trusting the new key.
+        let provider = sshd.provider_with(&[]);
+        provider.expect_reads("command", 1);
+        let error = provider.read_data("facts", &Attributes::new()).await.unwrap_err();
+        assert!(error.message.contains("cannot be checked for this data source"), "{}", error.message);
+        assert!(error.help.is_some_and(|help| help.contains("host_key")));
+    });
+}
+
+fn keygen_of_type(path: &Path, algorithm: &str) -> String {
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", algorithm, "-N", "", "-C", "infra-test", "-f"])
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+    std::fs::read_to_string(path.with_extension("pub")).expect("public key").trim().to_string()
+}
+
+fn fingerprint_of(public_key_file: &Path) -> String {
+    let output = std::process::Command::new("ssh-keygen").arg("-lf").arg(public_key_file).output().expect("ssh-keygen");
+    let line = String::from_utf8_lossy(&output.stdout).into_owned();
+    line.split_whitespace().nth(1).expect("a fingerprint").to_string()
+}
+
+/// Regression: Infra always negotiated an ed25519 host key, so a correct `host_key` or
+/// `known_hosts` entry for the server's RSA or ECDSA key was refused.
+#[test]
+fn regression_a_pinned_or_listed_rsa_or_ecdsa_host_key_is_accepted() {
+    let keys = tempfile::tempdir().unwrap();
+    let rsa = keygen_of_type(&keys.path().join("rsa_key"), "rsa");
+    let ecdsa = keygen_of_type(&keys.path().join("ecdsa_key"), "ecdsa");
+    let d = keys.path().display();
+    let sshd = Sshd::start_with(&format!("HostKey {d}/rsa_key\nHostKey {d}/ecdsa_key\n"));
+    let ecdsa_fingerprint = fingerprint_of(&keys.path().join("ecdsa_key.pub"));
+    let rsa_fingerprint = fingerprint_of(&keys.path().join("rsa_key.pub"));
+    std::fs::write(sshd.dir.path().join("known_rsa"), format!("[127.0.0.1]:{} {rsa}\n", sshd.port)).unwrap();
+    runtime().block_on(async {
+        let cases = [
+            (("host_key", s(&rsa)), rsa_fingerprint.clone()),
+            (("host_key", s(&ecdsa_fingerprint)), ecdsa_fingerprint.clone()),
+            (("host_key", s(&ecdsa)), ecdsa_fingerprint.clone()),
+            (("host_key", s(&rsa_fingerprint)), rsa_fingerprint.clone()),
+            (("known_hosts", s("known_rsa")), rsa_fingerprint.clone()),
+        ];
+        for ((name, value), expected) in cases {
+            let provider = sshd.provider_with(&[(name, value.clone())]);
+            let created = create(&provider, "command", &attributes(&[("create", s("true"))]))
+                .await
+                .unwrap_or_else(|error| panic!("{name} = {value:?}: {}", error.message));
+            assert_eq!(text(&created, "host_key_fingerprint"), expected);
+        }
+        // A fingerprint of no key of the server is still refused, naming both.
+        let provider = sshd.provider_with(&[("host_key", s("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))]);
+        let error = create(&provider, "command", &attributes(&[("create", s("true"))])).await.unwrap_err();
+        assert!(error.message.contains("does not match `host_key`"), "{}", error.message);
+    });
+}
+
+/// Regression: a command whose `create` ran but whose `read` failed was never reported,
+/// so the engine did not record it and ran `create` again on the next apply.
+#[test]
+fn regression_a_command_reports_its_create_before_its_read_runs() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("reported");
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let config = attributes(&[
+            ("create", Value::string(format!("echo x >> {}", dir.join("counter").display()))),
+            ("read", Value::string(format!("cat {}", dir.join("missing").display()))),
+        ]);
+        let planned = provider.plan("command", None, &config).expect("planned");
+        let (progress, reports) = infra_runtime::provider::CreateProgress::channel();
+        let error = provider.create_reporting("command", &planned, &progress).await.unwrap_err();
+        assert!(error.message.contains("`read` command"), "{}", error.message);
+        let reported = reports.borrow().clone().expect("the create was reported");
+        assert!(!text(&reported, "id").is_empty());
+        assert!(text(&reported, "host_key_fingerprint").starts_with("SHA256:"));
+        assert_eq!(std::fs::read_to_string(dir.join("counter")).unwrap(), "x\n");
+    });
+}
