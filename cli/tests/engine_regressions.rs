@@ -541,7 +541,8 @@ fn null_means_the_default_and_nullable_false_refuses_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
     std::fs::create_dir_all(dir.join("child")).expect("mkdir");
-    std::fs::write(dir.join("child/main.infra"), "input x: string { nullable = false }\noutput x = x\n").expect("write");
+    std::fs::write(dir.join("child/main.infra"), "input x: string { nullable = false }\noutput x = x\n")
+        .expect("write");
     let root = |call: &str| {
         format!(
             "input nd: string = \"d\" {{ nullable = false }}\ninput nn: string {{ nullable = false }}\n\

@@ -438,7 +438,10 @@ fn repetition_over_a_sensitive_collection_never_shows_it() {
         std::fs::write(dir.join("main.infra"), format!("{inputs}{body}")).unwrap();
         let (code, printed) = infra(&["plan"]);
         assert_eq!(code, 1, "{printed}");
-        assert!(printed.contains("E0613") && printed.contains("instance keys cannot come from a sensitive value"), "{printed}");
+        assert!(
+            printed.contains("E0613") && printed.contains("instance keys cannot come from a sensitive value"),
+            "{printed}"
+        );
         assert_clean("plan", &printed, &[FROM_FLAG, FROM_ENV, PIN]);
     }
     // What the help suggests: names that are not secret, positions.

@@ -184,11 +184,13 @@ fn resolve_one(
         } else {
             (error.to_string(), value.to_string())
         };
-        let diagnostic =
-            Diagnostic::error(codes::INVALID_INPUT, format!("the value of `{name}` is not {} `{ty}`: {error}", crate::value::article(&ty.to_string())))
-                .with_label(input.name.span, format!("declared `{ty}`"))
-                .with_note(format!("the value given: {shown}"))
-                .with_help(format!("give `{name}` a `{ty}`"));
+        let diagnostic = Diagnostic::error(
+            codes::INVALID_INPUT,
+            format!("the value of `{name}` is not {} `{ty}`: {error}", crate::value::article(&ty.to_string())),
+        )
+        .with_label(input.name.span, format!("declared `{ty}`"))
+        .with_note(format!("the value given: {shown}"))
+        .with_help(format!("give `{name}` a `{ty}`"));
         match &origin {
             Some(Origin::VarFile(span)) => diagnostic.with_secondary(*span, "given here"),
             Some(Origin::Flag) => diagnostic.with_note(format!("given with `--var {name}=...`")),

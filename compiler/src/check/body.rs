@@ -357,7 +357,11 @@ impl Checker<'_> {
             let ExprKind::Name(name) = &root.kind else { continue };
             if self.is_attribute_path(item) {
                 if !known(name) {
-                    let names = schema.attributes.iter().map(|a| a.name.as_str()).chain(schema.blocks.iter().map(|b| b.name.as_str()));
+                    let names = schema
+                        .attributes
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .chain(schema.blocks.iter().map(|b| b.name.as_str()));
                     let help = suggest(name, names)
                         .unwrap_or_else(|| "name an attribute or block of this resource, or `all`".to_string());
                     self.error(
@@ -373,7 +377,9 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::warning(
                         codes::SHADOWED,
-                        format!("`{name}` in `ignore_changes` is the value of the module's `{name}`, not the attribute"),
+                        format!(
+                            "`{name}` in `ignore_changes` is the value of the module's `{name}`, not the attribute"
+                        ),
                     )
                     .with_label(root.span, "read as a value")
                     .with_help(format!("to ignore the attribute `{name}`, write it as a string: `\"{name}\"`")),
