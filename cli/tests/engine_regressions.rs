@@ -260,6 +260,22 @@ fn operations_ready_together_are_journaled_together_and_settled_after_a_kill() {
     assert_eq!(state_list(dir), "");
 }
 
+/// Applies a module of one `local.file kept`, and gives the journal line of a `create` of
+/// a `local.file` at an address, with attributes (JSON), begun and never confirmed.
+fn applied_with_pending_creates(dir: &Path) -> impl Fn(&str, &str) -> String {
+    module(dir, "resource local.file kept {\n  path    = \"out/kept.txt\"\n  content = \"k\"\n}\n");
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("infra.state.json")).expect("state")).expect("json");
+    let serial = state["serial"].as_u64().expect("serial");
+    move |address: &str, attributes: &str| {
+        format!(
+            "{{\"op\":\"begin\",\"action\":\"create\",\"address\":\"{address}\",\"serial\":{serial},\"mode\":\"managed\",\
+             \"type\":\"local.file\",\"provider\":\"local\",\"attributes\":{attributes}}}\n"
+        )
+    }
+}
+
 /// Bug: a create that began and was never confirmed, recorded with no attributes (as
 /// journals written before creates carried them), made `destroy` fail every time once
 /// its declaration was gone (`E0610 early[0]: path is not set`).
@@ -267,19 +283,7 @@ fn operations_ready_together_are_journaled_together_and_settled_after_a_kill() {
 fn a_pending_create_with_nothing_to_read_by_does_not_wedge_destroy() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
-    module(dir, "resource local.file kept {\n  path    = \"out/kept.txt\"\n  content = \"k\"\n}\n");
-    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
-    let serial = {
-        let state: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("infra.state.json")).expect("state")).expect("json");
-        state["serial"].as_u64().expect("serial")
-    };
-    let begin = |address: &str, attributes: &str| {
-        format!(
-            "{{\"op\":\"begin\",\"action\":\"create\",\"address\":\"{address}\",\"serial\":{serial},\"mode\":\"managed\",\
-             \"type\":\"local.file\",\"provider\":\"local\",\"attributes\":{attributes}}}\n"
-        )
-    };
+    let begin = applied_with_pending_creates(dir);
     std::fs::create_dir_all(dir.join("out")).expect("dir");
     std::fs::write(dir.join("out/made.txt"), "m").expect("writes");
     let journal = begin("early[0]", "{}") + &begin("made", "{\"path\":\"out/made.txt\",\"content\":\"m\"}");
@@ -504,19 +508,8 @@ fn destroy_names_operations_that_were_never_confirmed() {
 fn a_pending_create_whose_object_is_missing_plans_a_forget_not_a_destroy() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
-    module(dir, "resource local.file kept {\n  path    = \"out/kept.txt\"\n  content = \"k\"\n}\n");
-    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
-    let serial = {
-        let state: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("infra.state.json")).expect("state")).expect("json");
-        state["serial"].as_u64().expect("serial")
-    };
-    let begin = |address: &str, path: &str| {
-        format!(
-            "{{\"op\":\"begin\",\"action\":\"create\",\"address\":\"{address}\",\"serial\":{serial},\"mode\":\"managed\",\
-             \"type\":\"local.file\",\"provider\":\"local\",\"attributes\":{{\"path\":\"{path}\",\"content\":\"x\"}}}}\n"
-        )
-    };
+    let pending = applied_with_pending_creates(dir);
+    let begin = |address: &str, path: &str| pending(address, &format!("{{\"path\":\"{path}\",\"content\":\"x\"}}"));
     std::fs::write(dir.join("out/made.txt"), "x").expect("writes");
     let journal = begin("gone", "out/never.txt") + &begin("made", "out/made.txt");
     std::fs::write(dir.join("infra.state.journal"), journal).expect("writes");
