@@ -197,6 +197,26 @@ output service = svc.summary
     assert!(text.contains(r#"modes = { qa = "info" }"#), "{text}");
 }
 
+/// Bug: a function parameter's `optional(T, default)` fields stayed `null`, although
+/// inputs of the same type got their defaults.
+#[test]
+fn optional_field_defaults_are_filled_in_function_arguments() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(
+        dir,
+        "fn port(o: object({ port = optional(number, 80) })): number = o.port
+\
+         fn all(o: list(object({ port = optional(number, 80) }))): any = o
+\
+         output ports = [port({}), port({ port = 8080 }), all([{}])[0].port]
+",
+    );
+    let (code, text) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(infra(dir, &["output", "ports"]).1, "[80, 8080, 80]\n");
+}
+
 /// Bug: changing a declaration's resource type under the same name was planned as an
 /// update; the apply left the old object (a file on disk) behind and dropped it from
 /// the state.

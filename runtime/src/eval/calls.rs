@@ -181,6 +181,9 @@ impl Evaluator<'_> {
                 .with_secondary(param.span, "parameter declared here")
                 .with_help(format!("pass a `{ty}`"))
             })?;
+            // `optional(T, DEFAULT)` fields get their defaults, as an input's do.
+            let value =
+                crate::inputs::fill_optional_defaults(value, &param.ty, &mut |e| self.eval(e, &mut Locals::new()))?;
             bindings.push((param.name.name.to_string(), value));
         }
         // A function body sees only its parameters.
