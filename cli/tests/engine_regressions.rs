@@ -580,3 +580,37 @@ fn null_means_the_default_and_nullable_false_refuses_it() {
     assert!(text.contains("input `x` of module `m` cannot be null"), "{text}");
     assert!(text.contains("declared with `nullable = false`"), "{text}");
 }
+
+/// Bug: `bcrypt` makes a new salt each call, so a resource set from it was updated (or,
+/// in `triggers`, replaced) after every apply, and a saved plan with one never applied.
+/// The plan keeps the hash the state holds while it is one of the same string at the
+/// same cost; a new string or cost gives a new hash.
+#[test]
+fn a_bcrypt_hash_settles_and_changes_only_with_its_string_or_cost() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = |password: &str, cost: u32| {
+        format!(
+            "resource null.resource r {{\n  input = bcrypt(\"{password}\", {cost})\n}}\n\
+             resource null.resource u {{\n  triggers = {{ h = bcrypt(\"{password}\", {cost}) }}\n}}\n"
+        )
+    };
+    module(dir, &source("x", 4));
+    let (code, text) = infra(dir, &["plan", "--out", "p.plan"]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = infra(dir, &["apply", "p.plan"]);
+    assert_eq!(code, 0, "a saved plan with a bcrypt hash applies: {text}");
+    for _ in 0..2 {
+        let (code, text) = infra(dir, &["plan", "--detailed-exitcode"]);
+        assert_eq!(code, 0, "{text}");
+    }
+    for (password, cost) in [("y", 4), ("y", 5)] {
+        module(dir, &source(password, cost));
+        let (code, text) = infra(dir, &["plan", "--detailed-exitcode"]);
+        assert_eq!(code, 2, "{text}");
+        assert!(text.contains("1 to add, 1 to change, 1 to destroy"), "{text}");
+        assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    }
+    let state = std::fs::read_to_string(dir.join("infra.state.json")).expect("state");
+    assert!(state.contains("\"$2a$05$"), "{state}");
+}

@@ -20,6 +20,7 @@ pub mod inputs;
 pub mod module;
 pub mod plan;
 pub mod provider;
+pub mod salted;
 pub mod saved_plan;
 pub mod session;
 pub mod state;

@@ -152,7 +152,7 @@ fn values_digest(plan: &Plan) -> String {
             hasher.update(change.name.as_bytes());
             hasher.update([0]);
             if let Some(after) = &change.after {
-                hasher.update(after.unmarked_deep().to_string().as_bytes());
+                hasher.update(crate::salted::stand_ins(after.unmarked_deep().to_string()).as_bytes());
             }
         }
         hasher.update([1]);
@@ -160,7 +160,7 @@ fn values_digest(plan: &Plan) -> String {
     for (name, value) in &plan.outputs {
         hasher.update(name.as_bytes());
         hasher.update([0]);
-        hasher.update(value.unmarked_deep().to_string().as_bytes());
+        hasher.update(crate::salted::stand_ins(value.unmarked_deep().to_string()).as_bytes());
         hasher.update([1]);
     }
     hex_string(&hasher.finalize())

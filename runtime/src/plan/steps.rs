@@ -282,6 +282,7 @@ pub(super) fn against_prior(
 ) -> Vec<String> {
     if let Some(prior) = prior.as_ref() {
         settings.ignore(plain, prior);
+        crate::salted::keep_prior(plain, prior);
     }
     if let Some(prior) = prior.as_mut() {
         compare::keep_configured_forms(schema, plain, prior);

@@ -72,7 +72,19 @@ fn bcrypt(args: &[Value], _: &CallContext<'_>) -> FunctionResult {
     }
     let parts = bcrypt::hash_with_result(text.as_bytes(), cost)
         .map_err(|error| FunctionError::new(format!("bcrypt failed: {error}")))?;
-    Ok(Value::string(parts.format_for_version(bcrypt::Version::TwoA)))
+    let hash = parts.format_for_version(bcrypt::Version::TwoA);
+    // A new salt each call: the plan keeps the hash the state holds when it is one of
+    // the same string at the same cost (see `infra_runtime::salted`).
+    let kind = format!("bcrypt {}", hash.get(..7).unwrap_or_default());
+    infra_runtime::salted::record(&hash, &text, &kind, same_bcrypt);
+    Ok(Value::string(hash))
+}
+
+/// Whether `candidate` is a bcrypt hash of `input` at the cost `made` has (the two digits
+/// after `$2a$`): then it stands for `made` (any of `$2a$`, `$2b$`, `$2y$`).
+fn same_bcrypt(input: &str, made: &str, candidate: &str) -> bool {
+    let cost = |hash: &str| hash.get(4..7).map(str::to_string);
+    candidate.len() == 60 && cost(candidate) == cost(made) && bcrypt::verify(input, candidate).unwrap_or(false)
 }
 
 /// The cost argument: a whole number from 4 to 31.
