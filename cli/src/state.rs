@@ -448,8 +448,9 @@ fn migrate(migration: &Migration<'_>, place: &Where) -> Result<(), Report> {
                 backend_change::forget(&place.module_dir, target.workspace());
             }
             let next = next_step(migration, &target, place);
+            let count = render::plural(count, "instance");
             render::to_stdout(&format!(
-                "Copied the state ({count} instances) from {from} to {to}.\nThe old copy was left in place; {next}\n"
+                "Copied the state ({count}) from {from} to {to}.\nThe old copy was left in place; {next}\n"
             ));
             Ok(())
         }

@@ -36,6 +36,7 @@ impl S3Location {
             return Err(invalid(format!("`{key}` is not a usable key for the state object"))
                 .with_help("name the object, such as `key = \"prod/infra.state.json\"`"));
         }
+        unaddressable(key, "key")?;
         let workspace = workspace.unwrap_or(DEFAULT_WORKSPACE).to_string();
         check_workspace_name(&workspace)?;
         Ok(S3Location {
@@ -65,6 +66,7 @@ impl S3Location {
             return Err(invalid("`workspace_key_prefix` is empty")
                 .with_help("give a prefix such as `workspaces`, or leave it out for `env:`"));
         }
+        unaddressable(prefix, "workspace_key_prefix")?;
         self.workspace_key_prefix = prefix.to_string();
         Ok(self)
     }
@@ -108,6 +110,16 @@ fn valid_bucket(name: &str) -> bool {
         && edge(name.chars().last())
 }
 
+/// A key (or prefix) with `.` or `..` segments: a request's URL path resolves them, so
+/// the state would be written somewhere else (`a/../state` at `state`).
+fn unaddressable(key: &str, setting: &str) -> Result<(), StateError> {
+    match infra_provider_aws::key_problem(key) {
+        Some(problem) => Err(invalid(format!("`{setting}`: {problem}"))
+            .with_help("write the path without `.` or `..` segments, such as `prod/infra.state.json`")),
+        None => Ok(()),
+    }
+}
+
 fn invalid(message: impl Into<String>) -> StateError {
     StateError::new(StateErrorKind::InvalidLocation, message)
 }
@@ -124,6 +136,20 @@ mod tests {
         assert_eq!(staging.display(), "s3://team-state/env:/staging/prod/infra.state.json");
         let prefixed = staging.with_workspace_key_prefix("workspaces/").expect("valid");
         assert_eq!(prefixed.state_key(), "workspaces/staging/prod/infra.state.json");
+    }
+
+    /// A key with `.` or `..` segments would be written elsewhere, as the URL's path
+    /// resolves them (`a/../infra.state.json` is `infra.state.json`).
+    #[test]
+    fn keys_with_dot_segments_are_refused() {
+        for url in ["s3://team-state/a/../infra.state.json", "s3://team-state/./infra.state.json"] {
+            let error = S3Location::from_url(url, None).expect_err(url);
+            assert_eq!(error.kind, StateErrorKind::InvalidLocation, "{url}");
+            assert!(error.to_string().contains("segment"), "{error}");
+        }
+        let location = S3Location::from_url("s3://team-state/infra.state.json", None).expect("valid");
+        assert!(location.with_workspace_key_prefix("envs/../x").is_err());
+        assert!(S3Location::from_url("s3://team-state/a.b/...c/infra.state.json", None).is_ok());
     }
 
     #[test]

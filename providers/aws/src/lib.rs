@@ -24,6 +24,10 @@ mod instance;
 mod instance_types;
 mod route53;
 mod s3;
+
+/// Why a key cannot name an S3 object (`.` and `..` segments), also for the S3 state
+/// backend.
+pub use s3::key_problem;
 mod security_group;
 pub mod xml;
 
