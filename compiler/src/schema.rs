@@ -40,6 +40,11 @@ pub struct AttributeSchema {
     /// holds, the instance is planned for an update in place that restores it, and the
     /// attribute is known after apply.
     pub corrects_drift: bool,
+    /// A computed attribute that other resources of the configuration change (an
+    /// instance's `public_ip` once an elastic IP is associated, a volume's
+    /// `droplet_ids` once attached): a refresh that finds only such changes records
+    /// them without the "changed outside of Infra" note, since Infra made them.
+    pub changed_by_others: bool,
     /// Configuration may set it (true for required and optional attributes, and for
     /// optional-and-computed ones).
     pub settable: bool,
@@ -109,6 +114,7 @@ impl AttributeSchema {
             sensitive: false,
             derived_from: Vec::new(),
             corrects_drift: false,
+            changed_by_others: false,
             settable: true,
             compare: Comparison::Exact,
             validators: Vec::new(),
@@ -148,6 +154,13 @@ impl AttributeSchema {
     /// any of them is (see [`AttributeSchema::derived_from`]).
     pub fn derived_from(mut self, attributes: &[&str]) -> AttributeSchema {
         self.derived_from = attributes.iter().map(|a| a.to_string()).collect();
+        self
+    }
+
+    /// Other resources of the configuration change it (see
+    /// [`AttributeSchema::changed_by_others`]).
+    pub fn changed_by_others(mut self) -> AttributeSchema {
+        self.changed_by_others = true;
         self
     }
 

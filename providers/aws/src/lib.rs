@@ -269,9 +269,9 @@ fn instance() -> Schema {
             tags_attribute(),
             computed("availability_zone", "The zone the instance runs in."),
             computed("private_ip", "The private IPv4 address."),
-            computed("public_ip", "The public IPv4 address, when it has one."),
+            computed("public_ip", "The public IPv4 address, when it has one; an elastic IP associated with the instance changes it, with no note of drift.").changed_by_others(),
             computed("private_dns", "The private DNS name."),
-            computed("public_dns", "The public DNS name, when it has one."),
+            computed("public_dns", "The public DNS name, when it has one; changes with `public_ip`, with no note of drift.").changed_by_others(),
             computed("state", "The instance's state, such as `running`."),
         ],
     )

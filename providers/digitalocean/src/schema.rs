@@ -343,7 +343,12 @@ fn volume() -> Schema {
                 .validate(one_of(&["ext4", "xfs"])),
             tags(),
             computed("filesystem_type", "The file system DigitalOcean reports."),
-            AttributeSchema::computed("droplet_ids", Type::list(Type::String), "The Droplets it is attached to."),
+            AttributeSchema::computed(
+                "droplet_ids",
+                Type::list(Type::String),
+                "The Droplets it is attached to; an attachment changes it, with no note of drift.",
+            )
+            .changed_by_others(),
             computed("urn", "The uniform resource name, `do:volume:ID`."),
         ],
     )

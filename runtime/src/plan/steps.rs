@@ -432,11 +432,21 @@ pub(super) fn planned_instance(
         mode: Mode::Managed,
         diff,
         sensitive: sensitive.clone(),
-        drifted_from: prior.drifted_from.clone(),
+        drifted_from: prior.drifted_from.clone().filter(|before| shown_drift(subject.schema, before, prior)),
         upgraded: prior.upgraded,
         moved_from: start.moved_from.clone(),
         imported: start.import.as_ref().map(|(id, _)| id.clone()),
     }
+}
+
+/// Whether a refresh's changes are worth the "changed outside of Infra" note: not when
+/// every attribute that changed is one other resources of the configuration change.
+fn shown_drift(schema: &Schema, before: &Attributes, prior: &Prior) -> bool {
+    let Some(now) = &prior.attributes else { return true };
+    let names = before.keys().chain(now.keys());
+    names
+        .filter(|name| !before.get(name.as_str()).zip(now.get(name.as_str())).is_some_and(|(b, n)| b.equals(n)))
+        .any(|name| !schema.attribute(name.as_str()).is_some_and(|a| a.changed_by_others))
 }
 
 /// What a data source read during apply will give (or a resource whose provider is
