@@ -226,7 +226,7 @@ fn a_bad_token_region_or_type_is_a_diagnostic_saying_what_to_fix_without_the_tok
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = temp.path();
     let source = format!(
-        "provider linode {{\n  api_url = \"{}\"\n}}\n\nresource linode.sshkey k {{\n  label   = \"k\"\n  ssh_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk k\"\n}}\n",
+        "provider linode {{\n  api_url = \"{}\"\n}}\n\nresource linode.sshkey k for i in range(3) {{\n  label   = \"k${{i}}\"\n  ssh_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk k\"\n}}\n",
         prism.url
     );
     write_module(dir, &source);
@@ -234,6 +234,8 @@ fn a_bad_token_region_or_type_is_a_diagnostic_saying_what_to_fix_without_the_tok
     assert_exit(&output, 1);
     let printed = text(&output);
     assert!(printed.contains("401"), "{printed}");
+    // About the token, not any one key: said once, not once per resource.
+    assert_eq!(printed.matches("refused the token").count(), 1, "{printed}");
     assert!(printed.contains("LINODE_TOKEN"), "{printed}");
     assert!(printed.contains("error[E"), "a diagnostic with a code: {printed}");
     assert!(!printed.contains("wrong-token-7f3a9"), "{printed}");

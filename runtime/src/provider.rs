@@ -30,11 +30,26 @@ pub struct ProviderError {
     /// through the provider's own retries, if it has any: the engine tries the operation
     /// once more after a pause (`plan::RETRY_DELAY`), and says so.
     pub retryable: bool,
+    /// About the provider's configuration, not the object (credentials it refuses): the
+    /// same for every resource that uses it, so reported once, without the address.
+    pub about_configuration: bool,
 }
 
 impl ProviderError {
     pub fn new(message: impl Into<String>) -> ProviderError {
-        ProviderError { message: message.into(), attribute: None, help: None, retryable: false }
+        ProviderError {
+            message: message.into(),
+            attribute: None,
+            help: None,
+            retryable: false,
+            about_configuration: false,
+        }
+    }
+
+    /// See [`ProviderError::about_configuration`].
+    pub fn about_configuration(mut self) -> ProviderError {
+        self.about_configuration = true;
+        self
     }
 
     pub fn on_attribute(mut self, attribute: impl Into<String>) -> ProviderError {

@@ -124,7 +124,7 @@ impl From<ApiError> for ProviderError {
                 "check `api_url` and the network; the request got no answer from the API",
             ),
             401 => (
-                format!("DigitalOcean refused the token to {operation} (401 Unauthorized): {message}"),
+                format!("DigitalOcean refused the token (401 Unauthorized): {message}"),
                 "set `token` in `provider digitalocean`, or DIGITALOCEAN_TOKEN (or DIGITALOCEAN_ACCESS_TOKEN), to a \
                  valid personal access token",
             ),
@@ -151,7 +151,11 @@ impl From<ApiError> for ProviderError {
                 "DigitalOcean refused a value of the configuration or failed; the message says which",
             ),
         };
-        let error = ProviderError::new(message).with_help(help);
+        let mut error = ProviderError::new(message).with_help(help);
+        if status == 401 {
+            // The token, not the object: once for every resource that uses it.
+            error = error.about_configuration();
+        }
         if retryable {
             error.retryable()
         } else {

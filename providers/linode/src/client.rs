@@ -142,7 +142,7 @@ impl From<LinodeError> for ProviderError {
                 "check `api_url` (or LINODE_URL) and the network; the request got no answer from the API",
             ),
             401 => (
-                format!("Linode refused the token to {operation} (401 Unauthorized): {reasons}"),
+                format!("Linode refused the token (401 Unauthorized): {reasons}"),
                 "set `token` in `provider linode`, or LINODE_TOKEN, to a valid personal access token",
             ),
             403 => (
@@ -176,6 +176,10 @@ impl From<LinodeError> for ProviderError {
         let mut provider_error = ProviderError::new(message).with_help(help);
         if let Some(field) = error.field {
             provider_error = provider_error.on_attribute(field);
+        }
+        if error.status == 401 {
+            // The token, not the object: once for every resource that uses it.
+            provider_error = provider_error.about_configuration();
         }
         if retryable {
             provider_error.retryable()

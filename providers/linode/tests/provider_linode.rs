@@ -360,8 +360,10 @@ fn a_bad_token_is_a_clear_error_that_does_not_repeat_it() {
     let planned = provider.plan("sshkey", None, &config).expect("planned");
     let error = runtime.block_on(provider.create("sshkey", &planned)).expect_err("refused");
     assert!(error.message.contains("401"), "{error:?}");
-    // Regression: "refused the token to", not "for", an operation.
-    assert!(error.message.starts_with("Linode refused the token to add the SSH key (401"), "{error:?}");
+    // The token, not the object: the same message for every resource that uses it, so
+    // the engine reports it once.
+    assert!(error.message.starts_with("Linode refused the token (401"), "{error:?}");
+    assert!(error.about_configuration, "{error:?}");
     assert!(error.help.as_deref().unwrap_or_default().contains("LINODE_TOKEN"), "{error:?}");
     assert!(!format!("{error:?}").contains("not-the-token-0123"), "{error:?}");
     assert!(!error.retryable);

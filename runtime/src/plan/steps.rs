@@ -592,6 +592,15 @@ fn provider_error(resource: &Resource, address: &Address, secret: bool, error: P
         .with_label(span, "here")
         .with_help("run the operation by hand to see the error, or remove the secret from what the provider may print");
     }
+    if error.about_configuration {
+        // The same for every resource of the configuration: one diagnostic, which the
+        // engine keeps once (see `Engine::error`).
+        let diagnostic = Diagnostic::error(codes::PROVIDER_FAILED, error.message);
+        return match error.help {
+            Some(help) => diagnostic.with_help(help),
+            None => diagnostic,
+        };
+    }
     let mut diagnostic =
         Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_label(span, "here");
     if let Some(help) = error.help {
