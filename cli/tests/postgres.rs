@@ -495,3 +495,32 @@ fn the_flag_overrides_an_unevaluable_state_block_and_a_schema_target_is_named_in
     // The default schema of that database is empty; the local files hold the state.
     assert!(text(&plan).contains("E0728"), "{}", text(&plan));
 }
+
+/// Bug: every command ran `CREATE SCHEMA IF NOT EXISTS` and `CREATE TABLE IF NOT EXISTS`,
+/// which need CREATE on the database even when everything exists, so a role given only
+/// what the docs say (USAGE on the schema; SELECT, INSERT, UPDATE and DELETE on its
+/// tables) could not even list the state.
+#[test]
+fn a_role_without_create_uses_a_schema_that_is_set_up() {
+    let server = pg::shared();
+    let owner = pg::database("restricted");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, files_module());
+    assert_exit(&infra_at(dir, &owner, &["apply", "--auto-approve"]), 0);
+    server.sql(
+        "restricted",
+        "CREATE ROLE keeper LOGIN; REVOKE CREATE ON DATABASE restricted FROM PUBLIC; \
+         GRANT CONNECT ON DATABASE restricted TO keeper; GRANT USAGE ON SCHEMA infra TO keeper; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA infra TO keeper; \
+         GRANT USAGE ON ALL SEQUENCES IN SCHEMA infra TO keeper",
+    );
+    let keeper = owner.replacen("postgres://postgres@", "postgres://keeper@", 1);
+    let listed = infra_at(dir, &keeper, &["state", "list"]);
+    assert_exit(&listed, 0);
+    assert_eq!(text(&listed), "a\nb\n");
+    assert_exit(&infra_at(dir, &keeper, &["plan", "--detailed-exitcode"]), 0);
+    std::fs::remove_file(dir.join("out/a.txt")).expect("remove");
+    assert_exit(&infra_at(dir, &keeper, &["apply", "--auto-approve"]), 0);
+    assert!(dir.join("out/a.txt").exists());
+}

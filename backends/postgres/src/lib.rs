@@ -528,6 +528,11 @@ impl Drop for PostgresLock {
 /// two first uses at once do not both migrate; refuses a newer schema.
 fn migrate(client: &mut Client, schema: &str) -> Result<(), StateError> {
     let quoted_schema = quoted(schema);
+    // Already at this version: nothing to create, so a role without CREATE on the
+    // database (one that may only read and write the state) gets on with it.
+    if schema_version(client, schema)? == Some(SCHEMA_VERSION) {
+        return Ok(());
+    }
     let mut transaction = client.transaction().map_err(|e| query_error(&e))?;
     transaction
         .execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&format!("{schema}/migrate")])
@@ -560,6 +565,23 @@ fn migrate(client: &mut Client, schema: &str) -> Result<(), StateError> {
             .map_err(|e| query_error(&e))?;
     }
     transaction.commit().map_err(|e| query_error(&e))
+}
+
+/// The schema's version, when its `schema_version` table exists.
+fn schema_version(client: &mut Client, schema: &str) -> Result<Option<i32>, StateError> {
+    let table = format!("{}.schema_version", quoted(schema));
+    let exists = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+        .map_err(|e| query_error(&e))?
+        .get::<_, bool>(0);
+    if !exists {
+        return Ok(None);
+    }
+    let version = client
+        .query_one(&format!("SELECT coalesce(max(version), 0) FROM {table}"), &[])
+        .map_err(|e| query_error(&e))?
+        .get(0);
+    Ok(Some(version))
 }
 
 /// Inserts a snapshot row after checking the newest one (locked for the transaction)
