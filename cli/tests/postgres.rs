@@ -172,6 +172,8 @@ fn a_server_stopped_mid_apply_stops_the_apply_and_loses_nothing() {
     let message = text(&output);
     assert!(message.contains("E0715"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
+    // Nobody pressed Ctrl-C: what was not started says why.
+    assert!(!message.contains("the run was interrupted"), "{message}");
     assert!(!dir.join("out/last.txt").exists(), "an operation ran after the state stopped being recorded");
 
     // Unreachable while it is down: a clear error, nothing changed.

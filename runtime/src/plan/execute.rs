@@ -206,14 +206,14 @@ impl Engine<'_, '_> {
         replacement: Option<&Attributes>,
     ) -> Result<(), ProviderError> {
         if self.cancelled() {
-            return Err(Self::interrupted());
+            return Err(self.not_started());
         }
         // Journaled with every other ready operation's begin (see `begin`).
         let begin = JournalEntry::begin(self.serial(), address.clone(), JournalAction::Delete, None);
-        let Some(permit) = self.begin(begin).await else { return Err(Self::interrupted()) };
+        let Some(permit) = self.begin(begin).await else { return Err(self.not_started()) };
         if self.cancelled() {
             self.journal(JournalEntry::fail(self.serial(), address.clone(), JournalAction::Delete, NOT_STARTED)).await;
-            return Err(Self::interrupted());
+            return Err(self.not_started());
         }
         self.event(Event::Started { address: address.clone(), action: Action::Delete });
         let started = std::time::Instant::now();
@@ -311,7 +311,7 @@ impl Engine<'_, '_> {
     {
         let shown = if action == JournalAction::Create { Action::Create } else { Action::Update };
         if self.cancelled() {
-            return Err(Self::interrupted());
+            return Err(self.not_started());
         }
         // The begin entry carries the instance with what is known of it (the planned
         // values; the computed ones come with the provider's answer), so that after a
@@ -332,10 +332,10 @@ impl Engine<'_, '_> {
         // One that never got its slot (the run was interrupted) is journaled as failed,
         // so it is not left pending.
         let begin = JournalEntry::begin(self.serial(), address.clone(), action, Some(pending));
-        let Some(permit) = self.begin(begin).await else { return Err(Self::interrupted()) };
+        let Some(permit) = self.begin(begin).await else { return Err(self.not_started()) };
         if self.cancelled() {
             self.journal(JournalEntry::fail(self.serial(), address.clone(), action, NOT_STARTED)).await;
-            return Err(Self::interrupted());
+            return Err(self.not_started());
         }
         self.event(Event::Started { address: address.clone(), action: shown });
         let started = std::time::Instant::now();
@@ -436,7 +436,13 @@ impl Engine<'_, '_> {
 
     /// The error of an operation not started because the run was interrupted (or the
     /// journal could not be written).
-    pub(super) fn interrupted() -> ProviderError {
+    pub(super) fn not_started(&self) -> ProviderError {
+        if self.journal_failed.get() {
+            // Not Ctrl-C: the state (its journal) could not be written, and nothing may
+            // start whose outcome could not be recorded.
+            return ProviderError::new("not started: the state could not be written (the error about it says why)")
+                .with_help("fix what stops the state from being written, then run the command again");
+        }
         ProviderError::new("not started: the run was interrupted")
             .with_help("run the command again to finish; everything completed so far is saved")
     }
@@ -520,7 +526,7 @@ impl Engine<'_, '_> {
         sensitive: &BTreeSet<String>,
     ) -> Result<(), ProviderError> {
         if self.cancelled() {
-            return Err(Self::interrupted());
+            return Err(self.not_started());
         }
         let pending = crate::state::Instance::new(Mode::Managed, operation.resource_type, operation.config_name)
             .with_dependencies(operation.dependencies.to_vec());
@@ -528,7 +534,7 @@ impl Engine<'_, '_> {
             .journal(JournalEntry::begin(self.serial(), address.clone(), JournalAction::Import, Some(pending)))
             .await
         {
-            return Err(Self::interrupted());
+            return Err(self.not_started());
         }
         self.record(address, operation, found, sensitive, JournalAction::Import);
         let _ = id;
