@@ -50,7 +50,28 @@ fn current_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .or_else(user_of_process)
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Without `USER` (a container, a service): the name `/etc/passwd` gives the process's
+/// user id, or the id itself.
+#[cfg(unix)]
+fn user_of_process() -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let named = passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    });
+    Some(named.unwrap_or_else(|| format!("uid {uid}")))
+}
+
+#[cfg(not(unix))]
+fn user_of_process() -> Option<String> {
+    None
 }
 
 fn current_host() -> String {
@@ -117,6 +138,19 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    /// Bug: without `USER` (a container, CI running as root) the holder was "unknown".
+    #[cfg(unix)]
+    #[test]
+    fn without_user_the_holder_is_the_processes_user() {
+        use std::os::unix::fs::MetadataExt as _;
+        let found = super::user_of_process().expect("a user");
+        let uid = std::fs::metadata("/proc/self").expect("proc").uid();
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let listed =
+            passwd.lines().any(|line| line.starts_with(&format!("{found}:")) && line.contains(&format!(":{uid}:")));
+        assert!(listed || found == format!("uid {uid}"), "{found} (uid {uid})");
+    }
 
     #[test]
     fn times_print_as_rfc3339_utc() {
