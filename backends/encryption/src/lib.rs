@@ -335,7 +335,9 @@ fn source(
         }
         "key" => KeySource::key_from_text(&env(key_var).ok_or_else(|| missing(key_var))?, key_var),
         "kms" => {
-            let id = kms_key_id.ok_or_else(|| {
+            // An empty id (`kms_key_id = ""`, a variable set to nothing) is none: refused
+            // here, before anything is planned, not at the first write.
+            let id = kms_key_id.filter(|id| !id.trim().is_empty()).ok_or_else(|| {
                 unavailable("`encryption = \"kms\"` needs a KMS key")
                     .with_help("set `kms_key_id` in the `state` block, or INFRA_STATE_KMS_KEY_ID")
             })?;
@@ -429,6 +431,16 @@ mod tests {
         assert_eq!(rotated.decrypt(&header, &sealed, b"aad").expect("fallback"), b"state");
         let (header, _) = rotated.encrypt(b"state", b"aad").expect("encrypted");
         assert_eq!(header["key"], "passphrase");
+    }
+
+    /// Bug: `kms_key_id = ""` was taken for a key id and refused only at the first
+    /// write, after the plan was shown; it is no key, refused before anything is done.
+    #[test]
+    fn an_empty_kms_key_id_is_no_key() {
+        let settings =
+            Settings { method: Some("kms".to_string()), kms_key_id: Some(String::new()), ..Settings::default() };
+        let error = keyring(&settings, &|_| None).err().expect("refused");
+        assert!(error.to_string().contains("needs a KMS key"), "{error}");
     }
 
     #[test]
