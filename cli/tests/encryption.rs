@@ -240,6 +240,9 @@ fn a_plain_state_is_refused_under_encryption_until_it_is_encrypted() {
     assert_exit(&infra(dir, &OLD, &["state", "decrypt"]), 0);
     let decrypted = std::fs::read_to_string(dir.join("infra.state.json")).expect("state");
     assert!(decrypted.contains(SECRET) && decrypted.starts_with("{\n"), "{decrypted}");
+    // The backup is in the clear too: restoring it needs no key that was given up.
+    let backup = std::fs::read_to_string(dir.join("infra.state.json.backup")).expect("backup");
+    assert!(backup.starts_with("{\n") && !backup.contains("\"encryption\""), "{backup}");
     assert_exit(&infra(dir, &[], &["plan", "--detailed-exitcode"]), 0);
 }
 
