@@ -404,12 +404,12 @@ fn reencrypt(place: &Where, decrypt: bool) -> Result<(), Report> {
     let result = location.backend().and_then(|backend| StateEdit::open(backend, &LockHolder::new(command), timeout));
     let mut edit = result.map_err(|e| Report::state_error(&e))?;
     let state = edit.state().clone();
-    let mut serial = edit.replace(state, false).map_err(|e| Report::state_error(&e))?;
+    edit.replace(state, false).map_err(|e| Report::state_error(&e))?;
     // Written twice: the local backend keeps the version a write replaces as its backup.
     // After one write that is the plain state, secrets and all (encrypting), or a state
     // only the keys being given up can read (decrypting).
     let written = edit.state().clone();
-    serial = edit.replace(written, false).map_err(|e| Report::state_error(&e))?;
+    let serial = edit.replace(written, false).map_err(|e| Report::state_error(&e))?;
     let done = if decrypt { "Decrypted" } else { "Encrypted" };
     render::to_stdout(&format!("{done} the state at {} (serial {serial}).\n", edit.location()));
     Ok(())
