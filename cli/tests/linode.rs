@@ -236,6 +236,7 @@ fn a_bad_token_region_or_type_is_a_diagnostic_saying_what_to_fix_without_the_tok
     assert!(printed.contains("401"), "{printed}");
     // About the token, not any one key: said once, not once per resource.
     assert_eq!(printed.matches("refused the token").count(), 1, "{printed}");
+    assert!(printed.contains("main.infra:1:10") && printed.contains("configured here"), "{printed}");
     assert!(printed.contains("LINODE_TOKEN"), "{printed}");
     assert!(printed.contains("error[E"), "a diagnostic with a code: {printed}");
     assert!(!printed.contains("wrong-token-7f3a9"), "{printed}");

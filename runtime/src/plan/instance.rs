@@ -89,7 +89,15 @@ impl<'c, 'a> Engine<'c, 'a> {
         for warning in warnings {
             self.warn(steps::provider_warning(resource, &subject.address, secret, warning));
         }
-        value
+        // An error about the provider's configuration points at the configuration, the
+        // same block for every instance, so the engine still keeps it once.
+        value.map_err(|diagnostic| match steps::is_about_configuration(&diagnostic) {
+            true => match self.config_span(&provider_key, None) {
+                Some((span, label)) => diagnostic.with_label(span, label),
+                None => diagnostic,
+            },
+            false => diagnostic,
+        })
     }
 
     /// A data source: read now when its configuration is known (or as the approved

@@ -186,7 +186,7 @@ impl<'a> Engine<'_, 'a> {
     /// Where the configuration block for `key` is: the span of its `attribute` when the
     /// block sets it, else of the block's provider name; none for a configuration no
     /// block declares (the provider's defaults).
-    fn config_span(&self, key: &ProviderKey, attribute: Option<&str>) -> Option<(Span, &'static str)> {
+    pub(super) fn config_span(&self, key: &ProviderKey, attribute: Option<&str>) -> Option<(Span, &'static str)> {
         let frame = self.walked.borrow().frames.get(&key.frame).cloned()?;
         let module = frame.module();
         let Item::Provider(block) = module.item(module.providers.get(&key.name)?.item) else { return None };

@@ -594,7 +594,8 @@ fn provider_error(resource: &Resource, address: &Address, secret: bool, error: P
     }
     if error.about_configuration {
         // The same for every resource of the configuration: one diagnostic, which the
-        // engine keeps once (see `Engine::error`).
+        // engine keeps once (see `Engine::error`); the instance's caller labels it at
+        // the configuration (see [`is_about_configuration`]).
         let diagnostic = Diagnostic::error(codes::PROVIDER_FAILED, error.message);
         return match error.help {
             Some(help) => diagnostic.with_help(help),
@@ -607,6 +608,12 @@ fn provider_error(resource: &Resource, address: &Address, secret: bool, error: P
         diagnostic = diagnostic.with_help(help);
     }
     diagnostic
+}
+
+/// Whether `diagnostic` is a provider's error about its configuration, as
+/// [`provider_error`] makes it: the only one without a label, for the caller to place.
+pub(super) fn is_about_configuration(diagnostic: &Diagnostic) -> bool {
+    diagnostic.code == codes::PROVIDER_FAILED && diagnostic.labels.is_empty()
 }
 
 /// Where a provider's error or warning points: the attribute it names, else the
