@@ -32,38 +32,67 @@ struct Made {
 /// Set once anything was recorded: a run that makes no salted value skips the walk.
 static ANY: AtomicBool = AtomicBool::new(false);
 
-fn made() -> &'static Mutex<HashMap<String, Made>> {
-    static MADE: OnceLock<Mutex<HashMap<String, Made>>> = OnceLock::new();
-    MADE.get_or_init(Mutex::default)
+/// The results made in this run, by result, and the lengths they come in (a result is
+/// looked for in a text only at a `$`, with each of these lengths).
+#[derive(Default)]
+struct Registry {
+    made: HashMap<String, Made>,
+    lengths: Vec<usize>,
+}
+
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY.get_or_init(Mutex::default)
 }
 
 /// Records `result`, made from `input`, for [`keep_prior`]. The input (a password) is
-/// held in memory only, for the process's life.
-/// `kind` names how it was made (`bcrypt $2a$04$`), for [`stand_ins`].
+/// held in memory only, for the process's life. A result starts with `$`, as the
+/// modular crypt format's do. `kind` names how it was made (`bcrypt $2a$04$`), for
+/// [`stand_ins`].
 pub fn record(result: &str, input: &str, kind: &str, verify: Verify) {
     use sha2::Digest as _;
+    debug_assert!(result.starts_with('$'), "{result}");
     let digest = sha2::Sha256::digest(format!("{kind}\0{input}").as_bytes());
     let stand_in = format!("(salted {})", digest.iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let mut made = made().lock().unwrap_or_else(PoisonError::into_inner);
-    made.insert(result.to_string(), Made { input: input.to_string(), verify, stand_in });
+    let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
+    if !registry.lengths.contains(&result.len()) {
+        registry.lengths.push(result.len());
+    }
+    registry.made.insert(result.to_string(), Made { input: input.to_string(), verify, stand_in });
     ANY.store(true, Ordering::Release);
 }
 
 /// `text` (a value's text, for a digest) with each salted result made in this run in
 /// the form every result of its input shares: a saved plan planned again at apply makes
-/// another salt, and must still be the plan that was saved.
+/// another salt, and must still be the plan that was saved. Results are looked up only
+/// where the text has a `$`, so this stays linear in the text however many were made.
 pub fn stand_ins(text: String) -> String {
-    if !ANY.load(Ordering::Acquire) {
+    if !ANY.load(Ordering::Acquire) || !text.contains('$') {
         return text;
     }
-    let made = made().lock().unwrap_or_else(PoisonError::into_inner);
-    let mut text = text;
-    for (result, maker) in made.iter() {
-        if text.contains(result.as_str()) {
-            text = text.replace(result.as_str(), &maker.stand_in);
+    let registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let found = registry
+            .lengths
+            .iter()
+            .find_map(|&length| registry.made.get(rest.get(..length)?).map(|maker| (length, maker)));
+        match found {
+            Some((length, maker)) => {
+                out.push_str(&maker.stand_in);
+                rest = &rest[length..];
+            }
+            None => {
+                out.push('$');
+                rest = &rest[1..];
+            }
         }
     }
-    text
+    out.push_str(rest);
+    out
 }
 
 /// In `planned` (a configuration about to be compared with `prior`), each salted result
@@ -73,9 +102,9 @@ pub fn keep_prior(planned: &mut Attributes, prior: &Attributes) {
     if !ANY.load(Ordering::Acquire) {
         return;
     }
-    let made = made().lock().unwrap_or_else(PoisonError::into_inner);
+    let registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
     for (name, value) in planned.iter_mut() {
-        if let Some(kept) = prior.get(name.as_str()).and_then(|old| kept(value, old, &made)) {
+        if let Some(kept) = prior.get(name.as_str()).and_then(|old| kept(value, old, &registry.made)) {
             *value = kept;
         }
     }
