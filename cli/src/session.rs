@@ -504,9 +504,8 @@ pub fn location_for_dir(dir: &Path, args: &BackendArgs) -> Result<StateLocation,
     let local = |sources: SourceMap| {
         location(None, &BTreeMap::new(), dir, args).map_err(|diagnostics| Report::failed(diagnostics, sources))
     };
-    if args.state_url.is_some() {
-        return local(SourceMap::new());
-    }
+    // With `--state-url` the block is still read: its encryption settings apply wherever
+    // the state is (see `location`).
     let has_sources = std::fs::read_dir(dir)
         .map(|entries| entries.flatten().any(|entry| entry.path().extension().is_some_and(|e| e == "infra")))
         .unwrap_or(false);

@@ -284,6 +284,19 @@ fn kms_envelope_encryption_on_s3_and_a_refused_key() {
     assert_opaque(&stored, "the object in the bucket");
     assert!(String::from_utf8_lossy(&stored).contains(&key_id), "the header names the KMS key");
     assert_exit(&run(&["plan", "--detailed-exitcode"]), 0);
+    // The state commands read the block's encryption settings with `--state-url` too,
+    // as `plan` does: the state is read with the KMS key, and written back with it.
+    let url = "s3://sealed/infra.json";
+    let listed = run(&["state", "list", "--state-url", url]);
+    assert_exit(&listed, 0);
+    assert!(text(&listed).contains("vault") && text(&listed).contains("after_wait"), "{}", text(&listed));
+    assert_exit(&run(&["state", "rm", "after_wait", "--state-url", url]), 0);
+    moto.aws(&["s3api", "get-object", "--bucket", "sealed", "--key", "infra.json", &path]);
+    let rewritten = std::fs::read(object.path()).expect("object");
+    assert_opaque(&rewritten, "the object `state rm` wrote");
+    assert!(String::from_utf8_lossy(&rewritten).contains(&key_id), "still sealed with the KMS key");
+    let after = run(&["state", "list", "--state-url", url]);
+    assert!(!text(&after).contains("after_wait") && text(&after).contains("vault"), "{}", text(&after));
 
     // KMS refusing the key (here: no such key; moto 5 does not refuse a disabled key)
     // is a coded error, and nothing is written.
