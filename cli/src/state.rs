@@ -570,11 +570,18 @@ pub fn run_force_unlock(args: &ForceUnlockArgs) -> Report {
         Err(report) => return report,
     };
     let Store::S3(s3) = &location.store else {
+        let stop = match &location.store {
+            Store::Postgres(_) => {
+                "; a run that hangs is stopped by ending its database session, which a refused run names \
+                 (`SELECT pg_terminate_backend(PID)`)"
+            }
+            _ => "",
+        };
         return Report::error(
             codes::OPTION_NOT_SUPPORTED,
             "this state's lock cannot be left behind: it is released when its holder's process (or database \
              session) ends",
-            "nothing was removed; a state locked now is held by a live run: wait for it, or stop it",
+            &format!("nothing was removed; a state locked now is held by a live run: wait for it, or stop it{stop}"),
         );
     };
     let result =

@@ -158,6 +158,39 @@ fn a_killed_apply_releases_the_lock_and_its_journal_keeps_completed_operations()
 }
 
 #[test]
+fn a_hung_holder_is_named_by_its_session_and_ending_that_session_frees_the_lock() {
+    let url = pg::database("hung");
+    let server = pg::shared();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(dir, slow_module());
+    let mut apply = spawn(dir, &["apply", "--auto-approve", "--state-url", &url, "--var", "wait_for=60s"]);
+    wait_for(server, "hung", "SELECT count(*) FROM infra.journal WHERE entry LIKE '%\"begin\"%\"wait\"%'");
+    // A run that hangs: stopped, so its process lives and its session keeps the lock.
+    let stop = std::process::Command::new("kill").args(["-STOP", &apply.id().to_string()]).status();
+    assert!(stop.is_ok_and(|s| s.success()), "kill -STOP");
+
+    let refused = infra_at(dir, &url, &["plan"]);
+    assert_exit(&refused, 1);
+    let message = text(&refused);
+    let session = server.sql("hung", "SELECT server_pid FROM infra.locks").trim().to_string();
+    assert!(message.contains("E0702") && message.contains(&format!("pg_terminate_backend({session})")), "{message}");
+
+    // `force-unlock` has nothing to remove here, and says what does stop it.
+    let unlock = infra_at(dir, &url, &["force-unlock", "any-id"]);
+    assert_exit(&unlock, 1);
+    assert!(text(&unlock).contains("E0801") && text(&unlock).contains("pg_terminate_backend"), "{}", text(&unlock));
+
+    // What the hint says to do frees the lock.
+    server.sql("hung", &format!("SELECT pg_terminate_backend({session})"));
+    let plan = infra_at(dir, &url, &["plan", "--lock-timeout", "10"]);
+    assert_exit(&plan, 0);
+    assert!(text(&plan).contains("began but was never confirmed"), "{}", text(&plan));
+    let _ = apply.kill();
+    let _ = apply.wait();
+}
+
+#[test]
 fn a_server_stopped_mid_apply_stops_the_apply_and_loses_nothing() {
     let mut server = pg::Postgres::start();
     let url = server.url("postgres");

@@ -307,17 +307,30 @@ impl PostgresBackend {
         })
     }
 
-    fn locked_error(&self, client_holder: Option<String>, timeout: Duration) -> StateError {
-        let who = client_holder
+    /// The lock is held: by the holder the `locks` row names, with the database
+    /// session (server process id) that holds it.
+    fn locked_error(&self, row: Option<(String, i32)>, timeout: Duration) -> StateError {
+        let (holder, server_pid) = row.unzip();
+        let who = holder
             .and_then(|text| serde_json::from_str::<LockHolder>(&text).ok())
             .map_or_else(|| "another session".to_string(), |holder| holder.to_string());
         let mut message = format!("the state is locked by {who}");
         if !timeout.is_zero() {
             let _ = write!(message, "; gave up after waiting {:.1}s", timeout.as_secs_f64());
         }
+        // A run that hangs keeps its session, and the lock with it: ending the session
+        // on the server is the way out, and the session is known.
+        let hung = match server_pid {
+            Some(pid) => format!(
+                "; if that run hangs and cannot be stopped, end its database session with `SELECT \
+                 pg_terminate_backend({pid})` (as a superuser or its role): the lock goes with it, and what the run \
+                 completed is in its journal"
+            ),
+            None => String::new(),
+        };
         StateError::new(StateErrorKind::Locked, message).with_help(format!(
             "wait for that run to finish and try again, or give a lock timeout to wait for it; the lock of {} is \
-             released when its holder's database session ends, so it never needs removing by hand",
+             released when its holder's database session ends, so it never needs removing by hand{hung}",
             self.location.display()
         ))
     }
@@ -399,9 +412,12 @@ impl StateBackend for PostgresBackend {
                     return Ok(None);
                 }
                 let row = client
-                    .query_opt(&format!("SELECT holder FROM {schema}.locks WHERE workspace = $1"), &[&workspace])
+                    .query_opt(
+                        &format!("SELECT holder, server_pid FROM {schema}.locks WHERE workspace = $1"),
+                        &[&workspace],
+                    )
                     .map_err(|e| query_error(&e))?;
-                Ok(Some(row.map(|row| row.get::<_, String>(0))))
+                Ok(Some(row.map(|row| (row.get::<_, String>(0), row.get::<_, i32>(1)))))
             })?;
             let Some(current) = attempt else { break };
             let waited = start.elapsed();
