@@ -614,3 +614,37 @@ fn a_bcrypt_hash_settles_and_changes_only_with_its_string_or_cost() {
     let state = std::fs::read_to_string(dir.join("infra.state.json")).expect("state");
     assert!(state.contains("\"$2a$05$"), "{state}");
 }
+
+/// Bug: a `let` nothing read was never evaluated, so an error in it went unreported
+/// (only W0001), where Terraform reports an error in an unused local.
+#[test]
+fn an_error_in_a_let_nothing_reads_is_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(
+        dir,
+        r#"
+let broken = tonumber("abc")
+let _kept  = 1 / 0
+let fine   = "ok"
+resource null.resource a { input = fine }
+output later = a.id
+"#,
+    );
+    let (code, message) = infra(dir, &["plan"]);
+    assert_eq!(code, 1, "{message}");
+    assert!(message.contains("E0600") && message.contains("cannot convert \"abc\""), "{message}");
+    assert!(message.contains("E0601") && message.contains("division by zero"), "{message}");
+
+    // Fixed, the plan goes on; a let reading what is not known yet is not an error.
+    module(
+        dir,
+        r#"
+let unread = "id ${a.id}"
+resource null.resource a { input = "x" }
+"#,
+    );
+    let (code, applied) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{applied}");
+    assert_eq!(state_list(dir), "a\n");
+}

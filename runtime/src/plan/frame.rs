@@ -99,8 +99,9 @@ impl<'a> Frame<'a> {
     /// The top-level `check`s of a module instance: an unknown condition is checked
     /// again after apply; a false one is an error.
     pub fn checks(&self, failed: &[bool]) -> Result<(), Vec<Diagnostic>> {
+        use infra_compiler::graph::NodeKind;
         let place = display_frame(&self.prefix);
-        let errors: Vec<Diagnostic> = self
+        let mut errors: Vec<Diagnostic> = self
             .module()
             .items()
             .filter_map(|(id, item)| match item {
@@ -110,6 +111,19 @@ impl<'a> Frame<'a> {
                 _ => None,
             })
             .collect();
+        // A let that nothing reads is evaluated too: an error in it (`tonumber("abc")`) is
+        // an error in the configuration whether or not it is used yet, as Terraform
+        // reports one in an unused local. A let that is read is evaluated where it is.
+        let graph = &self.graph.graph;
+        for node in graph.node_indices() {
+            let unread = graph.neighbors_directed(node, petgraph::Direction::Incoming).next().is_none();
+            if graph[node].kind != NodeKind::Let || !unread || self.reaches_failed(node, failed) {
+                continue;
+            }
+            if let Item::Let(decl) = self.module().item(graph[node].item) {
+                errors.extend(self.scope.eval(&decl.value).err());
+            }
+        }
         errors.is_empty().then_some(()).ok_or(errors)
     }
 }
@@ -128,6 +142,17 @@ impl Frame<'_> {
         else {
             return false;
         };
+        self.reaches_failed(start, failed)
+    }
+
+    /// Whether the node `start` depends, through lets and outputs, on a declaration that
+    /// failed or was skipped (`failed`, by graph node).
+    fn reaches_failed(&self, start: petgraph::graph::NodeIndex, failed: &[bool]) -> bool {
+        use infra_compiler::graph::NodeKind;
+        if !failed.contains(&true) {
+            return false;
+        }
+        let graph = &self.graph.graph;
         let mut seen = rustc_hash::FxHashSet::default();
         let mut stack: Vec<petgraph::graph::NodeIndex> = graph.neighbors(start).collect();
         while let Some(next) = stack.pop() {
