@@ -97,7 +97,8 @@ impl StateLocation {
         self.store.create_workspace(name, self.encryption.as_ref())
     }
 
-    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<(), StateError> {
+    /// Deletes workspace `name`; how many instances it held.
+    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<usize, StateError> {
         self.store.delete_workspace(name, force, self.encryption.as_ref())
     }
 }
@@ -211,7 +212,12 @@ impl Store {
         }
     }
 
-    pub fn delete_workspace(&self, name: &str, force: bool, encryption: Option<&Encryption>) -> Result<(), StateError> {
+    pub fn delete_workspace(
+        &self,
+        name: &str,
+        force: bool,
+        encryption: Option<&Encryption>,
+    ) -> Result<usize, StateError> {
         infra_runtime::state::workspace::check_workspace_name(name)?;
         match self {
             Store::Local { module_dir, .. } => {
@@ -233,7 +239,8 @@ impl Store {
                 let dir = Store::local_dir(module_dir, name);
                 std::fs::remove_dir_all(&dir).map_err(|e| {
                     StateError::new(StateErrorKind::WriteFailed, format!("cannot remove `{}`: {e}", dir.display()))
-                })
+                })?;
+                Ok(loaded.state.instances.len())
             }
             Store::Postgres(location) => PostgresBackend::new(location.as_ref().clone())
                 .with_encryption(encryption.cloned())

@@ -62,8 +62,17 @@ pub fn run(args: &WorkspaceArgs) -> Report {
         WorkspaceCommand::New { name } => location.create_workspace(name).map(|()| {
             render::to_stdout(&format!("Created workspace `{name}`; select it with `--workspace {name}`.\n"));
         }),
-        WorkspaceCommand::Delete { name, force } => location.delete_workspace(name, *force).map(|()| {
+        WorkspaceCommand::Delete { name, force } => location.delete_workspace(name, *force).map(|forgotten| {
             render::to_stdout(&format!("Deleted workspace `{name}`.\n"));
+            // `--force` deleted a state that held objects: they are still there, and
+            // nothing manages them now.
+            if forgotten > 0 {
+                let what = if forgotten == 1 { "1 instance".to_string() } else { format!("{forgotten} instances") };
+                render::to_stderr(&format!(
+                    "warning: it held {what}: their objects still exist, and Infra no longer manages them \
+                     (`infra import` takes one back)\n"
+                ));
+            }
         }),
     };
     match result {

@@ -257,7 +257,10 @@ fn workspaces_hold_isolated_states_under_the_prefix() {
     let refused = moto.infra(dir, &["workspace", "delete", "staging"]);
     assert_exit(&refused, 1);
     assert!(text(&refused).contains("holds 1 instance"), "{}", text(&refused));
-    assert_exit(&moto.infra(dir, &["workspace", "delete", "staging", "--force"]), 0);
+    let forced = moto.infra(dir, &["workspace", "delete", "staging", "--force"]);
+    assert_exit(&forced, 0);
+    // What `--force` let go is said: the object is still there, unmanaged.
+    assert!(text(&forced).contains("it held 1 instance: their objects still exist"), "{}", text(&forced));
     assert_eq!(moto.keys("spaces"), ["app.json"]);
     assert_eq!(text(&moto.infra(dir, &["workspace", "list"])), "* default\n");
 }

@@ -166,7 +166,9 @@ fn local_workspaces_are_isolated_directories() {
     let plan = infra(dir, &["plan", "--workspace", "dev", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
     assert_eq!(text(&infra(dir, &["workspace", "list"])), "* default\n  dev\n");
-    assert_exit(&infra(dir, &["workspace", "delete", "dev"]), 0);
+    let deleted = infra(dir, &["workspace", "delete", "dev"]);
+    assert_exit(&deleted, 0);
+    assert_eq!(text(&deleted), "Deleted workspace `dev`.\n", "an empty workspace let nothing go");
     let invalid = infra(dir, &["workspace", "new", "../up"]);
     assert_exit(&invalid, 1);
     assert!(text(&invalid).contains("E0716"), "{}", text(&invalid));

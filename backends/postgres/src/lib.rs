@@ -268,8 +268,9 @@ impl PostgresBackend {
     }
 
     /// Deletes workspace `name` with its snapshots and journal. Refuses `default`, a
-    /// locked workspace, and (unless `force`) one whose state holds instances.
-    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<(), StateError> {
+    /// locked workspace, and (unless `force`) one whose state holds instances. Returns
+    /// how many instances it held (and no longer manages).
+    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<usize, StateError> {
         check_workspace_name(name)?;
         if name == DEFAULT_WORKSPACE {
             return Err(StateError::new(StateErrorKind::Workspace, "the `default` workspace cannot be deleted")
@@ -291,7 +292,7 @@ impl PostgresBackend {
             Ok(())
         })?;
         drop(lock);
-        Ok(())
+        Ok(loaded.state.instances.len())
     }
 
     /// The serial of every kept snapshot of this workspace, newest first.

@@ -154,7 +154,7 @@ impl S3Backend {
 
     /// Deletes workspace `name` with its snapshot and journal. Refuses `default`, a
     /// locked workspace, and (unless `force`) one whose state holds instances.
-    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<(), StateError> {
+    pub fn delete_workspace(&self, name: &str, force: bool) -> Result<usize, StateError> {
         check_workspace_name(name)?;
         if name == DEFAULT_WORKSPACE {
             return Err(StateError::new(StateErrorKind::Workspace, "the `default` workspace cannot be deleted")
@@ -169,7 +169,7 @@ impl S3Backend {
         target.clear_journal()?;
         target.bucket.delete(&target.state_key()).map_err(|e| target.error(e))?;
         drop(lock);
-        Ok(())
+        Ok(loaded.state.instances.len())
     }
 
     /// Removes the lock whose ID is `id`, whoever holds it: for a holder that is gone
