@@ -462,13 +462,14 @@ pub fn providers(module_dir: &Path) -> Vec<Arc<dyn ProviderFactory>> {
 /// its state locked and loaded; or the report of why not.
 pub fn open(opening: Opening<'_>) -> Result<Session<'static>, Report> {
     let stdlib = infra_stdlib::builtin();
-    let resolve = |module: &Module, sources: &mut SourceMap| {
-        // A `plugin` declaration edited since `infra init` must not run the old plugin.
-        let mismatched = infra_provider_plugin::declared::check(opening.module_dir, std::slice::from_ref(module));
+    let resolve = |modules: &[Module], sources: &mut SourceMap| {
+        // A `plugin` declaration edited since `infra init`, in any module, must not run
+        // the old plugin.
+        let mismatched = infra_provider_plugin::declared::check(opening.module_dir, modules);
         if !mismatched.is_empty() {
             return Err(mismatched);
         }
-        crate::inputs::resolve(opening.inputs, module, sources)
+        crate::inputs::resolve(opening.inputs, &modules[0], sources)
     };
     // The plugins `infra init` cached are providers like the built-in ones; a plugin
     // hides a built-in provider of its name. The schemas live as long as the process.

@@ -296,3 +296,27 @@ fn a_plugins_log_is_quiet_unless_asked_private_and_bounded() {
     let moved = dir.join(".infra/plugins/logs/workato.log.1");
     assert_eq!(std::fs::metadata(&moved).unwrap().len(), limit + 1, "the old one is kept once");
 }
+
+/// Regression: `plan` checked only the root module's `plugin` declarations against
+/// `.infra.lock` (`check` checked them all), so a declaration edited since `infra init`
+/// in a called module ran the plugin installed before.
+#[test]
+fn a_called_modules_declaration_edited_since_init_is_refused_by_plan_too() {
+    let mirror = workato::mirror();
+    let module = tempfile::tempdir().unwrap();
+    let dir = module.path();
+    let child = dir.join("child");
+    std::fs::create_dir_all(&child).unwrap();
+    write_module(dir, "module app \"./child\" {}\n");
+    write_module(&child, &format!("{DECLARED}{RESOURCES}"));
+    ok(dir, &["init", "--plugin-dir", mirror.to_str().unwrap()]);
+    assert!(ok(dir, &["plan"]).contains("Plan: 2 to add"));
+
+    write_module(&child, &format!("{DECLARED}{RESOURCES}").replace("\"local/workato\"", "\"someone/other\""));
+    for command in ["check", "plan"] {
+        let printed = fails(dir, &[command]);
+        assert!(printed.contains("E0919") && printed.contains("someone/other"), "{command}: {printed}");
+        assert!(printed.contains("child/main.infra:2:13"), "{command} points at the source: {printed}");
+        assert!(!printed.contains("Plan:") && !printed.contains("No changes"), "{command} ran nothing: {printed}");
+    }
+}

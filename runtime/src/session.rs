@@ -37,9 +37,10 @@ use crate::state::read_ahead::ReadAhead;
 use crate::state::{Loaded, LockHolder, State, StateBackend, StateLock};
 use crate::Value;
 
-/// Resolves the root module's inputs (flags, var files, the environment, prompts); var
+/// Resolves the root module's inputs (flags, var files, the environment, prompts), given
+/// every module, the root first (the front end may refuse the run over any of them); var
 /// files are added to the source map so their diagnostics can be shown.
-pub type ResolveInputs<'a> = &'a dyn Fn(&Module, &mut SourceMap) -> Result<BTreeMap<String, Value>, Vec<Diagnostic>>;
+pub type ResolveInputs<'a> = &'a dyn Fn(&[Module], &mut SourceMap) -> Result<BTreeMap<String, Value>, Vec<Diagnostic>>;
 
 /// Opens the state of a checked module: the front end decides where it is kept (its
 /// flags, the module's `state` block evaluated with `inputs`) and which backend keeps it.
@@ -157,7 +158,7 @@ impl<'a> Session<'a> {
         let tables = std::mem::take(&mut analysis.tables);
         let _ = std::thread::Builder::new().spawn(move || drop(tables));
         let refused = |diagnostics, analysis: Analysis| OpenError::Refused { diagnostics, sources: analysis.sources };
-        let inputs = match (options.inputs)(&analysis.modules[0], &mut analysis.sources) {
+        let inputs = match (options.inputs)(&analysis.modules, &mut analysis.sources) {
             Ok(inputs) => inputs,
             Err(diagnostics) => return Err(refused(diagnostics, analysis)),
         };
