@@ -130,6 +130,13 @@ impl Checker<'_> {
                     let ty = self.expr(expr);
                     self.expect_type(expr, &ty, &Type::String);
                     match &expr.kind {
+                        // Strings are compared in Unicode's composed form (NFC), as values
+                        // are: `"e\u0301"` and `"\u00e9"` are one key.
+                        ExprKind::Text(name) if !name.is_ascii() => {
+                            let composed: String =
+                                unicode_normalization::UnicodeNormalization::nfc(name.as_str()).collect();
+                            Some(Ident { name: composed.into(), span: expr.span })
+                        }
                         ExprKind::Text(name) => Some(Ident { name: name.as_str().into(), span: expr.span }),
                         _ => None,
                     }
