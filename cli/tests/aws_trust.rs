@@ -144,3 +144,35 @@ fn regression_destroy_finishes_when_a_record_is_gone_and_a_full_zone_names_force
     let zones = moto.aws(&["route53", "list-hosted-zones"]);
     assert_eq!(zones["HostedZones"].as_array().map(Vec::len), Some(0), "{zones}");
 }
+
+/// In us-east-1, S3 answers `CreateBucket` of a bucket the account already owns as if
+/// it made it (moto does the same). Infra then took over a bucket it never made: its
+/// tags replaced, and a later destroy deleting it. Such a create is now refused, saying
+/// to import the bucket, and the bucket is left as it was.
+#[test]
+fn regression_a_bucket_the_account_already_owns_is_not_taken_over_in_us_east_1() {
+    let moto = Moto::start();
+    moto.aws(&["s3api", "create-bucket", "--bucket", "existing"]);
+    moto.aws(&["s3api", "put-bucket-tagging", "--bucket", "existing", "--tagging", "TagSet=[{Key=Owner,Value=ops}]"]);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(
+        dir,
+        &format!("{PROVIDER}\nresource aws.s3_bucket b {{\n  bucket = \"existing\"\n  tags   = {{ Team = \"infra\" }}\n}}\n"),
+    );
+    let applied = infra_with(&moto, dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 1);
+    // (The message and its help are wrapped to the terminal's width.)
+    let shown = text(&applied).replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(shown.contains("BucketAlreadyOwnedByYou") && shown.contains("`existing` already exists"), "{shown}");
+    assert!(shown.contains("`infra import ADDRESS BUCKET`"), "{shown}");
+    let tags = moto.aws(&["s3api", "get-bucket-tagging", "--bucket", "existing"]);
+    assert_eq!(tags["TagSet"], serde_json::json!([{"Key": "Owner", "Value": "ops"}]), "the bucket is untouched");
+    assert_eq!(text(&infra_with(&moto, dir, &["state", "list"])), "", "nothing was recorded");
+
+    // Imported, it is managed as any other.
+    assert_exit(&infra_with(&moto, dir, &["import", "b", "existing"]), 0);
+    assert_exit(&infra_with(&moto, dir, &["apply", "--auto-approve"]), 0);
+    let tags = moto.aws(&["s3api", "get-bucket-tagging", "--bucket", "existing"]);
+    assert_eq!(tags["TagSet"], serde_json::json!([{"Key": "Team", "Value": "infra"}]));
+}

@@ -138,6 +138,10 @@ impl From<AwsError> for ProviderError {
                 "the zone holds records Infra does not manage: delete them, or set `force_destroy = true` on the \
                  `aws.route53_zone` and apply before destroying it, to delete them with the zone"
             }
+            "BucketAlreadyOwnedByYou" => {
+                "the bucket was made outside this configuration: bring it under Infra with `infra import ADDRESS \
+                 BUCKET`, or choose another `bucket` name"
+            }
             "BucketNotEmpty" => {
                 "the bucket holds objects Infra does not manage: delete them, or set `force_destroy = true` on the \
                  `aws.s3_bucket` and apply before destroying it, to delete them with the bucket"

@@ -41,6 +41,22 @@ pub async fn bucket_create(client: &Client, planned: &Attributes) -> AwsResult<A
     let bucket = text(planned, "bucket").unwrap_or_default();
     // us-east-1 is the one region that takes no location constraint.
     let body = if client.region == "us-east-1" {
+        // It is also the one region whose `CreateBucket` succeeds for a bucket the account
+        // already owns (elsewhere: `BucketAlreadyOwnedByYou`): asked first, so that a
+        // bucket Infra did not make is never taken over (its tags replaced, and deleted
+        // by a destroy).
+        if client.s3("HeadBucket", "HEAD", &bucket_path(&bucket), &[], Vec::new()).await.is_ok() {
+            return Err(AwsError {
+                service: "S3",
+                operation: "CreateBucket".to_string(),
+                code: "BucketAlreadyOwnedByYou".to_string(),
+                message: format!(
+                    "the bucket `{bucket}` already exists and this account owns it (in us-east-1 S3 answers its create \
+                     as if it made it)"
+                ),
+                status: 409,
+            });
+        }
         Vec::new()
     } else {
         format!(
