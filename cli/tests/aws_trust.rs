@@ -158,7 +158,9 @@ fn regression_a_bucket_the_account_already_owns_is_not_taken_over_in_us_east_1()
     let dir = temp.path();
     write_module(
         dir,
-        &format!("{PROVIDER}\nresource aws.s3_bucket b {{\n  bucket = \"existing\"\n  tags   = {{ Team = \"infra\" }}\n}}\n"),
+        &format!(
+            "{PROVIDER}\nresource aws.s3_bucket b {{\n  bucket = \"existing\"\n  tags   = {{ Team = \"infra\" }}\n}}\n"
+        ),
     );
     let applied = infra_with(&moto, dir, &["apply", "--auto-approve"]);
     assert_exit(&applied, 1);
