@@ -524,3 +524,205 @@ fn a_data_source_uses_the_key_the_resources_recorded() {
     assert!(printed.contains("changed"), "{printed}");
     assert!(!printed.contains("cannot be checked"), "{printed}");
 }
+
+/// `text` without whitespace and the renderer's `│` margins, so that a message the
+/// renderer wrapped (anywhere, even inside a path) can be compared with its text.
+fn squeezed(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace() && *c != '│').collect()
+}
+
+/// Whether `path` itself (not what it may point at) is a regular file.
+fn is_regular_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+}
+
+/// Regression: an `ssh.file` at a path that was a symbolic link on the server was
+/// planned as an ordinary create, with no word of the link (a link to a regular file
+/// even warned that its "content is replaced"), and a link to a directory failed the
+/// apply. Now the plan names the link and its target, and apply replaces the link
+/// itself with the file, never writing through it.
+#[test]
+fn regression_a_file_over_a_symbolic_link_is_a_plan_warning_and_replaces_the_link_not_its_target() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("passwd");
+    std::fs::write(&target, "root:x:0:0\n").unwrap();
+    let target_dir = dir.path().join("elsewhere");
+    std::fs::create_dir(&target_dir).unwrap();
+    let missing = dir.path().join("missing");
+    let links = [("motd", &target), ("conf", &target_dir), ("dangling", &missing)];
+    let mut body = String::new();
+    for (name, points_at) in links {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(points_at, &link).unwrap();
+        body.push_str(&format!(
+            "resource ssh.file {name} {{\n  path    = \"{}\"\n  content = \"managed\\n\"\n}}\n",
+            link.display()
+        ));
+    }
+    module(dir.path(), &sshd, &body);
+    let plan = ok(dir.path(), &["plan"]);
+    let unwrapped = squeezed(&plan);
+    for (name, points_at) in links {
+        let warning = format!(
+            "`{}` on the server is a symbolic link (to `{}`), not a regular file",
+            dir.path().join(name).display(),
+            points_at.display()
+        );
+        assert!(unwrapped.contains(&squeezed(&warning)), "{name}: {plan}");
+    }
+    assert_eq!(
+        unwrapped.matches(&squeezed("creating the file replaces the link itself with the file")).count(),
+        3,
+        "{plan}"
+    );
+    assert!(!plan.contains("root:x"), "the link's target is not read: {plan}");
+    // A link is not a file to import: an error with a code and a hint, and nothing read.
+    let link = dir.path().join("motd").display().to_string();
+    let printed = fails(dir.path(), &["import", "motd", &link]);
+    assert!(printed.contains("error[E0610]") && printed.contains("help:"), "{printed}");
+    assert!(squeezed(&printed).contains(&squeezed("cannot be imported as `ssh.file`")), "{printed}");
+    assert!(!printed.contains("root:x"), "{printed}");
+
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "root:x:0:0\n", "the link's target is untouched");
+    assert_eq!(std::fs::read_dir(&target_dir).unwrap().count(), 0, "nothing was written into the directory");
+    assert!(!missing.exists(), "a dangling link's target is not created");
+    for (name, _) in links {
+        let path = dir.path().join(name);
+        assert!(is_regular_file(&path), "{name} is a regular file now");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "managed\n");
+    }
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+    assert!(!plan.contains("symbolic link"), "{plan}");
+}
+
+/// Regression: a managed file replaced by a symbolic link outside Infra was read through
+/// the link: a link to a file with the same content was no drift at all, and a link to
+/// another file showed that file's content as the managed file's. Now the plan says the
+/// file is gone and a link is there, and apply puts a regular file back without writing
+/// through the link.
+#[test]
+fn regression_a_managed_file_replaced_by_a_symbolic_link_is_drift_and_apply_restores_the_file() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let same = dir.path().join("same");
+    let other = dir.path().join("other");
+    let body = format!(
+        "resource ssh.file same {{\n  path    = \"{}\"\n  content = \"managed\\n\"\n}}\n\
+         resource ssh.file other {{\n  path    = \"{}\"\n  content = \"managed\\n\"\n}}\n",
+        same.display(),
+        other.display()
+    );
+    module(dir.path(), &sshd, &body);
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+
+    // Outside Infra: each file replaced by a link, one to a file with the very content
+    // Infra wrote, one to a file with another.
+    let same_target = dir.path().join("same-target");
+    let other_target = dir.path().join("other-target");
+    std::fs::write(&same_target, "managed\n").unwrap();
+    std::fs::write(&other_target, "someone else's\n").unwrap();
+    for (path, target) in [(&same, &same_target), (&other, &other_target)] {
+        std::fs::remove_file(path).unwrap();
+        std::os::unix::fs::symlink(target, path).unwrap();
+    }
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "both are changes: {plan}");
+    let unwrapped = squeezed(&plan);
+    for (path, target) in [(&same, &same_target), (&other, &other_target)] {
+        let warning = format!(
+            "`{}` on the server is a symbolic link (to `{}`), not a regular file",
+            path.display(),
+            target.display()
+        );
+        assert_eq!(unwrapped.matches(&squeezed(&warning)).count(), 1, "{warning}, once: {plan}");
+    }
+    assert!(plan.contains("has been deleted outside of Infra"), "{plan}");
+    assert!(plan.contains("2 to add"), "{plan}");
+    assert!(!plan.contains("someone else's"), "the link's target is not read: {plan}");
+    // `infra refresh` records that the files are gone. (It shows no provider warnings,
+    // so not why: the plan, next, does.)
+    let refreshed = ok(dir.path(), &["refresh"]);
+    assert_eq!(refreshed.matches("has been deleted outside of Infra").count(), 2, "{refreshed}");
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan}");
+    assert_eq!(squeezed(&plan).matches(&squeezed("is a symbolic link (to")).count(), 2, "{plan}");
+
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(std::fs::read_to_string(&same_target).unwrap(), "managed\n");
+    assert_eq!(std::fs::read_to_string(&other_target).unwrap(), "someone else's\n", "the link's target is untouched");
+    for path in [&same, &other] {
+        assert!(is_regular_file(path), "{} is a regular file again", path.display());
+        assert_eq!(std::fs::read_to_string(path).unwrap(), "managed\n");
+    }
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+}
+
+/// Regression: an `ssh.directory` at a path that was a symbolic link to a directory was
+/// made "through" the link: `chmod` and `chown` changed the directory it pointed at
+/// (anywhere on the server), and the link stayed. Now the plan names the link, apply
+/// replaces the link itself with a directory and changes nothing it pointed at, and a
+/// managed directory replaced by a link is made again the same way.
+#[test]
+fn regression_a_directory_over_a_symbolic_link_replaces_the_link_and_never_changes_its_target() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("elsewhere");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("kept"), "kept\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let site = dir.path().join("site");
+    std::os::unix::fs::symlink(&target, &site).unwrap();
+    module(
+        dir.path(),
+        &sshd,
+        &format!("resource ssh.directory site {{\n  path = \"{}\"\n  mode = \"0751\"\n}}\n", site.display()),
+    );
+    let warning = squeezed(&format!(
+        "`{}` on the server is a symbolic link (to `{}`), not a directory: creating the directory replaces the link with an empty \
+         directory, and changes nothing at `{}`",
+        site.display(),
+        target.display(),
+        target.display()
+    ));
+    let plan = ok(dir.path(), &["plan"]);
+    assert!(squeezed(&plan).contains(&warning), "{plan}");
+
+    let unchanged = |what: &str| {
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o700, "{what}: the link's target keeps its permissions");
+        assert_eq!(std::fs::read_to_string(target.join("kept")).unwrap(), "kept\n", "{what}");
+    };
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    unchanged("create");
+    let made = std::fs::symlink_metadata(&site).unwrap();
+    assert!(made.is_dir(), "the link was replaced by a directory");
+    assert_eq!(made.permissions().mode() & 0o7777, 0o751);
+    assert_eq!(std::fs::read_dir(&site).unwrap().count(), 0, "a new, empty directory");
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+
+    // Outside Infra: the managed directory replaced by a link again.
+    std::fs::remove_dir(&site).unwrap();
+    std::os::unix::fs::symlink(&target, &site).unwrap();
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("has been deleted outside of Infra"), "{plan}");
+    assert!(squeezed(&plan).contains(&warning), "{plan}");
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    unchanged("drift");
+    assert!(std::fs::symlink_metadata(&site).unwrap().is_dir());
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+
+    // Destroying it removes the directory Infra made, and nothing through a link.
+    ok(dir.path(), &["destroy", "--auto-approve"]);
+    assert!(!site.exists());
+    unchanged("destroy");
+}

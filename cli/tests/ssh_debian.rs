@@ -453,3 +453,50 @@ fn regression_a_system_user_gets_no_home_and_a_package_others_need_is_not_remove
     assert!(installed("openssl") && installed("ca-certificates"), "nothing was removed");
     assert!(!debian.succeeds("getent passwd svcacct"), "the user was deleted");
 }
+
+/// Regression: a symbolic link planted at a managed path by an unprivileged user was
+/// followed by Infra running as root: an `ssh.directory` over a link to `/etc` made
+/// `/etc` the user's (`chmod`, `chown` through the link), and an `ssh.file` where the
+/// user's link to a file stood showed that file's content as drift. Now the plan names
+/// each link, and apply replaces the links themselves, changing nothing they point at.
+#[test]
+fn regression_links_planted_at_managed_paths_are_replaced_never_written_through() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    debian.sh(
+        "useradd -m mallory && install -d -o mallory /srv/drop && \
+         ln -s /etc/passwd /srv/drop/motd && ln -s /etc /srv/drop/site && chown -h mallory /srv/drop/motd /srv/drop/site",
+    );
+    let guarded = "sha256sum /etc/passwd /etc/shadow && stat -c '%a %U:%G' /etc";
+    let before = debian.sh(guarded);
+    module(
+        dir.path(),
+        &debian,
+        "resource ssh.file motd {\n  path    = \"/srv/drop/motd\"\n  content = \"managed\\n\"\n  owner   = \"mallory\"\n}\n\
+         resource ssh.directory site {\n  path  = \"/srv/drop/site\"\n  owner = \"mallory\"\n  mode  = \"0700\"\n}\n",
+    );
+    let printed = ok(dir.path(), &["plan"]);
+    let squeezed: String = printed.chars().filter(|c| !c.is_whitespace() && *c != '│').collect();
+    assert!(squeezed.contains("`/srv/drop/motd`ontheserverisasymboliclink(to`/etc/passwd`)"), "{printed}");
+    assert!(squeezed.contains("`/srv/drop/site`ontheserverisasymboliclink(to`/etc`)"), "{printed}");
+    apply(dir.path());
+    assert_eq!(debian.sh(guarded), before, "nothing the links pointed at changed");
+    assert_eq!(
+        debian.sh("stat -c '%F %a %U' /srv/drop/motd && cat /srv/drop/motd"),
+        "regular file 644 mallory\nmanaged"
+    );
+    assert_eq!(debian.sh("stat -c '%F %a %U' /srv/drop/site"), "directory 700 mallory");
+    converged(dir.path());
+
+    // Planted again, where Infra's file was: the plan makes it again, and nothing is read
+    // or written through the link.
+    debian.sh("rm /srv/drop/motd && ln -s /etc/shadow /srv/drop/motd");
+    let (code, printed) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{printed}");
+    assert!(printed.contains("motd has been deleted outside of Infra"), "{printed}");
+    assert!(!printed.contains("root:"), "nothing of /etc/shadow is shown: {printed}");
+    apply(dir.path());
+    assert_eq!(debian.sh(guarded), before, "nothing the link pointed at changed");
+    assert_eq!(debian.sh("stat -c '%F' /srv/drop/motd && cat /srv/drop/motd"), "regular file\nmanaged");
+    converged(dir.path());
+}

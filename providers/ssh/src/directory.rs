@@ -1,9 +1,14 @@
 //! `ssh.directory`: made with its parents (`mkdir -p`), given its permissions and
 //! owner; deleted only when empty, unless `force_destroy`.
+//!
+//! A symbolic link at `path` is never followed: making the directory removes the link
+//! (only the link) first, so `chmod` and `chown` never reach what it points at; a link
+//! where the directory was reads as the directory gone (made again, with `adopt.rs`'
+//! warning naming the link); deleting leaves a link alone; a link cannot be imported.
 
 use infra_compiler::schema::Schema;
 use infra_provider_kit::{attribute, plan_attributes};
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::provider::{warn, Attributes, ProviderError, ProviderResult};
 use infra_runtime::Value;
 
 use crate::file::path_of;
@@ -18,11 +23,11 @@ pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) ->
     plan_attributes(schema, prior, config, &[("mode", Value::string("0755")), ("force_destroy", Value::bool(false))])
 }
 
-/// The script that makes the directory (when missing) and sets what is configured,
-/// then prints its permissions and owner.
+/// The script that makes the directory (when missing; in place of a symbolic link) and
+/// sets what is configured, then prints its permissions and owner.
 fn script(path: &str, attributes: &Attributes) -> String {
     let mut script = format!(
-        "set -e\np={}\nif [ -e \"$p\" ] && [ ! -d \"$p\" ]; then echo \"$p exists and is not a directory\" >&2; exit 1; fi\nmkdir -p -- \"$p\"\n",
+        "set -e\np={}\nif [ -L \"$p\" ]; then rm -f -- \"$p\"; fi\nif [ -e \"$p\" ] && [ ! -d \"$p\" ]; then echo \"$p exists and is not a directory\" >&2; exit 1; fi\nmkdir -p -- \"$p\"\n",
         quote(path)
     );
     if let Some(mode) = attribute(attributes, "mode").as_str().and_then(parse_mode) {
@@ -63,6 +68,13 @@ pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attr
     let connection = ssh.connect(Some(current)).await?;
     match ssh.stats.entry(connection.clone(), &path).await? {
         Entry::Missing => Ok(None),
+        // A link in the directory's place: the directory Infra made is gone; it is made
+        // again in place of the link; the warning says so (the plan's create gives the
+        // same one, see `adopt.rs`).
+        Entry::Link(target) => {
+            warn(crate::adopt::symbolic_link("directory", &path, &target));
+            Ok(None)
+        }
         Entry::Directory(facts) => {
             let mut found = current.clone();
             set_ownership(&mut found, &format_mode(facts.mode), &facts.owner, &facts.group);
@@ -80,7 +92,7 @@ pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
     let force = attribute(current, "force_destroy").as_bool().unwrap_or(false);
     let remove = if force { "rm -rf -- \"$p\"" } else { "rmdir -- \"$p\"" };
     let script = format!(
-        "p={}\n[ -e \"$p\" ] || exit 0\nif [ -d \"$p\" ] && [ -n \"$(ls -A -- \"$p\")\" ] && [ {} = 0 ]; then exit {NOT_EMPTY}; fi\n{remove}",
+        "p={}\n[ -e \"$p\" ] && [ ! -L \"$p\" ] || exit 0\nif [ -d \"$p\" ] && [ -n \"$(ls -A -- \"$p\")\" ] && [ {} = 0 ]; then exit {NOT_EMPTY}; fi\n{remove}",
         quote(&path),
         u8::from(force)
     );
@@ -97,6 +109,10 @@ pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
 }
 
 pub async fn import(ssh: &Ssh, id: &str) -> ProviderResult<Attributes> {
+    let connection = ssh.connect(None).await?;
+    if let Entry::Link(target) = ssh.stats.entry(connection, id).await? {
+        return Err(crate::adopt::link_not_imported("directory", id, &target));
+    }
     let mut seed = Attributes::new();
     seed.insert("path".to_string(), Value::string(id));
     let Some(mut found) = read(ssh, &seed).await? else {

@@ -9,6 +9,12 @@
 //! files of a host with one command, `stat.rs`); a different hash shows as a change of
 //! `sha256` and, for a file written from `content`, of `content` itself, so the plan can
 //! show the lines that differ.
+//!
+//! A symbolic link at `path` is never written or read through: the rename replaces the
+//! link itself (`mv -T`, so a link to a directory is not moved into), a link where the
+//! file was reads as the file gone (created again, with `adopt.rs`' warning naming the
+//! link), deleting leaves a link alone, and a link cannot be imported. Only the data
+//! source reads through a link, as `cat` does.
 
 use std::path::Path;
 
@@ -16,7 +22,7 @@ use base64::Engine as _;
 use infra_compiler::schema::Schema;
 use infra_compiler::types::Type;
 use infra_provider_kit::{attribute, plan_attributes};
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::provider::{warn, Attributes, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use sha2::{Digest, Sha256};
 
@@ -35,6 +41,13 @@ const IS_DIRECTORY: u32 = 4;
 /// The exit status of the write script when the upload did not arrive whole (the
 /// connection dropped, or Infra was killed): the temporary file is not renamed.
 const INCOMPLETE: u32 = 5;
+/// The exit status of the write script when the server's `mv -T` would not rename the
+/// temporary file over the symbolic link at `path` (BusyBox's refuses a link to a
+/// directory): the link stays, and nothing was written through it.
+const LINK_NOT_REPLACED: u32 = 6;
+/// The exit status of `read_whole`'s script, for an import, when `path` is a symbolic
+/// link (its target on standard output).
+const IS_LINK: u32 = 4;
 
 pub fn validate(config: &Attributes) -> Vec<ProviderError> {
     let mut errors = Vec::new();
@@ -143,7 +156,7 @@ fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attribut
     // succeeds: only the hash tells a whole upload from a cut one. The server may also
     // end the script with a signal, which runs the `EXIT` trap only through `exit`.
     let mut script = format!(
-        "set -e\np={}\nt={}\nif [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
+        "set -e\np={}\nt={}\nif [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
          trap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n(umask 077; set -C; cat > \"$t\")\n\
          h=$(sha256sum < \"$t\")\nif [ \"${{h%% *}}\" != {sha256} ]; then echo 'the upload arrived incomplete' >&2; exit {INCOMPLETE}; fi\n",
         quote(path),
@@ -154,9 +167,11 @@ fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attribut
     for (name, tool, format) in [("owner", "chown", "%u"), ("group", "chgrp", "%g")] {
         match attribute(attributes, name).as_str() {
             Some(value) => script.push_str(&format!("{tool} {} \"$t\"\n", quote(value))),
-            // Left out: an existing file keeps its owner (when the login may give it).
+            // Left out: an existing file keeps its owner (when the login may give it). A
+            // symbolic link's target is not the file being rewritten: the new file is
+            // the login user's, as any new file.
             None => script.push_str(&format!(
-                "if [ -e \"$p\" ]; then {tool} \"$(stat -L -c {format} -- \"$p\")\" \"$t\" 2>/dev/null || true; fi\n"
+                "if [ -e \"$p\" ] && [ ! -L \"$p\" ]; then {tool} \"$(stat -c {format} -- \"$p\")\" \"$t\" 2>/dev/null || true; fi\n"
             )),
         }
     }
@@ -164,7 +179,13 @@ fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attribut
         let command = command.replace("%s", &quote(temporary));
         script.push_str(&format!("if ! ( {command} ) >&2; then exit {VALIDATE_FAILED}; fi\n"));
     }
-    script.push_str("mv -f \"$t\" \"$p\"\ntrap - EXIT\nstat -L -c '%a|%U:%u|%G:%g' -- \"$p\"\n");
+    // A rename over a symbolic link replaces the link, never its target; `-T` keeps `mv`
+    // from moving the file into the directory a link points at. (Other paths keep the
+    // plain `mv -f` every `mv` has.)
+    script.push_str(&format!(
+        "if [ -L \"$p\" ]; then mv -fT \"$t\" \"$p\" || exit {LINK_NOT_REPLACED}; else mv -f \"$t\" \"$p\"; fi\n\
+         trap - EXIT\nstat -c '%a|%U:%u|%G:%g' -- \"$p\"\n"
+    ));
     script
 }
 
@@ -184,6 +205,19 @@ pub async fn write(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes
             return Err(ProviderError { message: error.message.replace(": exited", " (exited"), ..error }
                 .on_attribute("validate"));
         }
+        Some(LINK_NOT_REPLACED) => {
+            return Err(ProviderError::new(format!(
+                "`{path}` on the server is a symbolic link that the server's `mv -T` would not replace ({}); the link \
+                 was left as it was, and nothing was written through it",
+                crate::shell::tail(&output.stderr_text())
+            ))
+            .on_attribute("path")
+            .with_help(format!(
+                "remove the link (`rm -- {}`) and apply again; to write the file the link points at instead, give its \
+                 own path as `path`",
+                quote(&path)
+            )));
+        }
         _ => return Err(failed(&format!("writing `{path}`"), &output).on_attribute("path")),
     }
     let line = output.stdout_text();
@@ -202,6 +236,13 @@ pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attr
     let connection = ssh.connect(Some(current)).await?;
     let facts = match ssh.stats.entry(connection.clone(), &path).await? {
         Entry::Missing => return Ok(None),
+        // The regular file Infra wrote is gone: a link took its place. It is created
+        // again, replacing the link; the warning says so (the plan's create gives the
+        // same one, see `adopt.rs`).
+        Entry::Link(target) => {
+            warn(crate::adopt::symbolic_link("file", &path, &target));
+            return Ok(None);
+        }
         Entry::File(facts) => facts,
         Entry::Directory(_) | Entry::Other => return Err(not_a_file(&path)),
     };
@@ -278,8 +319,10 @@ fn not_a_file(path: &str) -> ProviderError {
 pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
     let path = path_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
+    // A symbolic link at `path` is not the file Infra wrote (that is gone, see `read`):
+    // it is left as it is.
     let script = format!(
-        "p={}\nif [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit 1; fi\nrm -f -- \"$p\"",
+        "p={}\nif [ -L \"$p\" ]; then exit 0; fi\nif [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit 1; fi\nrm -f -- \"$p\"",
         quote(&path)
     );
     let output = connection.run(&script, None, None).await?;
@@ -293,7 +336,7 @@ pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
 /// The file at `path` (the id), with the content, permissions and owner it has.
 pub async fn import(ssh: &Ssh, id: &str) -> ProviderResult<Attributes> {
     let connection = ssh.connect(None).await?;
-    let (facts, bytes) = read_whole(&connection, id).await?;
+    let (facts, bytes) = read_whole(&connection, id, false).await?;
     let mut imported = Attributes::new();
     imported.insert("id".to_string(), Value::string(id));
     imported.insert("path".to_string(), Value::string(id));
@@ -312,7 +355,7 @@ pub async fn import(ssh: &Ssh, id: &str) -> ProviderResult<Attributes> {
 pub async fn read_data(ssh: &Ssh, config: &Attributes) -> ProviderResult<Attributes> {
     let path = path_of(config)?;
     let connection = ssh.connect_unrecorded().await?;
-    let (facts, bytes) = read_whole(&connection, &path).await?;
+    let (facts, bytes) = read_whole(&connection, &path, true).await?;
     let mut attributes = config.clone();
     attributes.insert("id".to_string(), Value::string(path.clone()));
     attributes
@@ -330,10 +373,16 @@ pub async fn read_data(ssh: &Ssh, config: &Attributes) -> ProviderResult<Attribu
     Ok(with_fingerprint(attributes, &connection))
 }
 
-/// A file's permissions, owner and content, with one command.
-async fn read_whole(connection: &Connection, path: &str) -> ProviderResult<(Facts, Vec<u8>)> {
+/// A file's permissions, owner and content, with one command; through a symbolic link
+/// at `path` when `follow` (the data source, as `cat` reads), else a link is an error
+/// (an import: `ssh.file` manages a regular file at `path`).
+async fn read_whole(connection: &Connection, path: &str, follow: bool) -> ProviderResult<(Facts, Vec<u8>)> {
+    let link = match follow {
+        true => String::new(),
+        false => format!("if [ -L \"$p\" ]; then readlink -- \"$p\"; exit {IS_LINK}; fi\n"),
+    };
     let script = format!(
-        "p={}\nif [ ! -e \"$p\" ]; then exit 2; fi\nif [ ! -f \"$p\" ]; then exit 3; fi\nstat -L -c '%a|%U|%G' -- \"$p\"\ncat -- \"$p\"",
+        "p={}\n{link}if [ ! -e \"$p\" ]; then exit 2; fi\nif [ ! -f \"$p\" ]; then exit 3; fi\nstat -L -c '%a|%U|%G' -- \"$p\"\ncat -- \"$p\"",
         quote(path)
     );
     let output = connection.run(&script, None, None).await?;
@@ -343,6 +392,10 @@ async fn read_whole(connection: &Connection, path: &str) -> ProviderResult<(Fact
             return Err(ProviderError::new(format!("there is no file `{path}` on the server")).on_attribute("path"))
         }
         Some(3) => return Err(not_a_file(path)),
+        Some(IS_LINK) if !follow => {
+            let target = output.stdout_text();
+            return Err(crate::adopt::link_not_imported("file", path, target.trim_end_matches('\n')));
+        }
         _ => return Err(failed(&format!("reading `{path}`"), &output).on_attribute("path")),
     }
     let split = output.stdout.iter().position(|b| *b == b'\n').unwrap_or(output.stdout.len());

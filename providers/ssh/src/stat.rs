@@ -1,6 +1,10 @@
 //! What is at a path on the server — its type, permissions, owner, group and, for a
 //! file, the SHA-256 of its content — read for many paths with one command (batched by
 //! `batch.rs`: a plan over 200 files of one host costs one round trip).
+//!
+//! A symbolic link at the path is reported as a link, with its target: it is never read
+//! through (its target's type, permissions or content are not the path's). Links in the
+//! path's directories are followed, as the server follows them.
 
 use std::sync::Arc;
 
@@ -16,6 +20,9 @@ pub enum Entry {
     Missing,
     File(Facts),
     Directory(Facts),
+    /// A symbolic link, whatever it points at (or nothing); its target as the link holds
+    /// it (`readlink`), which may be relative to the link's directory.
+    Link(String),
     /// Something else: a socket, a device.
     Other,
 }
@@ -55,13 +62,17 @@ impl Batcher {
 }
 
 /// The script that prints one line per path: `INDEX|TYPE|MODE|OWNER|GROUP|SHA256`, the
-/// type `f`, `d`, `o` (other) or `-` (missing), or `e` with the reason.
+/// type `f`, `d`, `o` (other) or `-` (missing); `INDEX|l|TARGET` for a symbolic link
+/// (tested first: `-f`, `-d` and `-e` follow links); or `e` with the reason.
 fn script(paths: &[&str]) -> String {
     let words: Vec<String> = paths.iter().map(|p| quote(p)).collect();
     format!(
         r#"i=0
 for p in {}; do
-  if [ -f "$p" ]; then
+  if [ -L "$p" ]; then
+    l=$(readlink -- "$p" 2>/dev/null) || l='?'
+    printf '%s|l|%s\n' "$i" "$(printf '%s' "$l" | tr '\n' ' ')"
+  elif [ -f "$p" ]; then
     if s=$(stat -L -c '%a|%U:%u|%G:%g' -- "$p" 2>&1) && h=$(sha256sum < "$p" 2>&1); then
       printf '%s|f|%s|%s\n' "$i" "$s" "${{h%% *}}"
     else
@@ -118,6 +129,7 @@ fn parse(path: &str, kind: &str, rest: &str) -> ProviderResult<Entry> {
     match kind {
         "f" => Ok(Entry::File(facts()?)),
         "d" => Ok(Entry::Directory(facts()?)),
+        "l" => Ok(Entry::Link(rest.to_string())),
         "o" => Ok(Entry::Other),
         "-" => Ok(Entry::Missing),
         _ => {

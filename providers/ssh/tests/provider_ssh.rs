@@ -737,3 +737,77 @@ fn regression_a_command_reports_its_create_before_its_read_runs() {
         assert_eq!(std::fs::read_to_string(dir.join("counter")).unwrap(), "x\n");
     });
 }
+
+/// Regression: a symbolic link at a resource's `path` was read, written and imported
+/// through. Now a link where a managed file or directory was reads as it gone, deleting
+/// leaves the link (and what it points at) alone, a link cannot be imported, a new file
+/// replacing a link takes none of its target's ownership, and only the data source
+/// reads through a link.
+#[test]
+fn regression_a_symbolic_link_at_path_is_never_read_written_or_imported_through() {
+    use std::os::unix::fs::MetadataExt;
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("links");
+    let target = dir.join("target");
+    std::fs::write(&target, "the target's\n").unwrap();
+    let target_dir = dir.join("target-dir");
+    std::fs::create_dir(&target_dir).unwrap();
+    std::fs::write(target_dir.join("kept"), "kept\n").unwrap();
+    let file = dir.join("file");
+    let directory = dir.join("directory");
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let file_config = attributes(&[("path", path_value(&file)), ("content", s("the target's\n"))]);
+        let made_file = create(&provider, "file", &file_config).await.expect("file");
+        let made_directory =
+            create(&provider, "directory", &attributes(&[("path", path_value(&directory))])).await.expect("directory");
+
+        // Replaced by links outside Infra: gone, even to a file with the same content.
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(&target, &file).unwrap();
+        std::fs::remove_dir(&directory).unwrap();
+        std::os::unix::fs::symlink(&target_dir, &directory).unwrap();
+        for (kind, made) in [("file", &made_file), ("directory", &made_directory)] {
+            assert_eq!(provider.read(kind, made).await.expect("read"), ReadResult::Gone, "{kind}");
+        }
+
+        // Deleting leaves the links and what they point at.
+        provider.delete("file", &made_file).await.expect("file deleted");
+        let mut forced = made_directory.clone();
+        forced.insert("force_destroy".to_string(), Value::bool(true));
+        provider.delete("directory", &forced).await.expect("directory deleted");
+        assert!(std::fs::symlink_metadata(&file).unwrap().file_type().is_symlink());
+        assert!(std::fs::symlink_metadata(&directory).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "the target's\n");
+        assert_eq!(std::fs::read_to_string(target_dir.join("kept")).unwrap(), "kept\n");
+
+        // Neither can be imported; the error names the link's target and says what to do.
+        for (kind, path, points_at) in [("file", &file, &target), ("directory", &directory, &target_dir)] {
+            let error = provider.import(kind, &path.display().to_string()).await.expect_err("a link");
+            assert!(
+                error.message.contains(&format!("is a symbolic link (to `{}`)", points_at.display())),
+                "{kind}: {}",
+                error.message
+            );
+            assert!(error.help.as_deref().is_some_and(|h| h.contains("by its own path")), "{kind}: {error:?}");
+        }
+
+        // The data source reads what the link points at, as `cat` does.
+        let data = provider.read_data("file", &attributes(&[("path", path_value(&file))])).await.expect("data");
+        assert_eq!(text(&data, "content"), "the target's\n");
+
+        // A file written in place of a link to a file of another owner is the login
+        // user's, as a new file is: nothing of the target is taken over.
+        if sshd.user == "root" {
+            std::os::unix::fs::chown(&target, Some(65534), Some(65534)).unwrap();
+            let written = create(&provider, "file", &file_config).await.expect("written");
+            let metadata = std::fs::symlink_metadata(&file).unwrap();
+            assert!(metadata.is_file());
+            assert_eq!((metadata.uid(), metadata.gid()), (0, 0));
+            assert_eq!(text(&written, "owner"), "root");
+            let target_metadata = std::fs::metadata(&target).unwrap();
+            assert_eq!((target_metadata.uid(), target_metadata.gid()), (65534, 65534));
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "the target's\n");
+        }
+    });
+}
