@@ -308,7 +308,7 @@ mod tests {
             diff: InstanceDiff::new(action, Vec::new(), None),
             sensitive: Default::default(),
             drifted_from: None,
-            upgraded: false,
+            record_anyway: false,
             moved_from: None,
             imported: None,
         }

@@ -632,3 +632,151 @@ fn regression_a_bad_address_a_refused_connection_and_a_zone_without_soa_email_ar
     assert!(printed.contains("type   = \"master\""), "the diagnostic shows the attribute: {printed}");
     assert!(printed.contains("set `soa_email`"), "{printed}");
 }
+
+/// The value of the output `name`, as `infra output --json` prints it.
+fn output_value(prism: &Prism, dir: &Path, name: &str) -> Json {
+    let output = prism.infra(dir, &["output", "--json"]);
+    assert_exit(&output, 0);
+    let outputs: Json = serde_json::from_slice(&output.stdout).expect("outputs as JSON");
+    outputs[name]["value"].clone()
+}
+
+/// A StackScript's `deployments_total` is Linode's count of the Linodes deployed from it,
+/// which every deployment raises (Infra's or anyone's) without changing the StackScript:
+/// a refresh reads the count Linode has, and neither a plan nor a refresh says the
+/// StackScript changed outside of Infra. (A refresh used to keep the count state had,
+/// so it stayed the one read when Infra last wrote the StackScript.)
+#[test]
+fn a_stackscripts_deployment_count_is_read_fresh_without_a_drift_note() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = deployed_from_a_stackscript(&prism, false) + "\noutput deployments = boot.deployments_total\n";
+    write_module(dir, &module);
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    let script_id = prism.listed("/linode/stackscripts")[0]["id"].clone();
+    let script_path = format!("/linode/stackscripts/{script_id}");
+    let deployments_total = || {
+        let (status, script) = prism.api("GET", &script_path, None);
+        assert_eq!(status, 200, "{script}");
+        script["deployments_total"].clone()
+    };
+    // Infra made the StackScript, then deployed `web` from it: Linode counts one.
+    assert_eq!(deployments_total(), 1);
+
+    let refreshed = prism.infra(dir, &["refresh"]);
+    assert_exit(&refreshed, 0);
+    assert!(text(&refreshed).contains("No changes. The state matches the objects."), "{}", text(&refreshed));
+    assert_eq!(output_value(&prism, dir, "deployments"), 1, "the refresh read Linode's count");
+
+    // Someone deploys another Linode from it, behind Infra's back.
+    let other = json!({
+        "region": "us-east", "type": "g6-nanode-1", "image": "linode/debian12", "root_pass": ROOT_PASS,
+        "stackscript_id": script_id,
+    });
+    let (status, other) = prism.api("POST", "/linode/instances", Some(&other));
+    assert_eq!(status, 200, "{other}");
+    assert_eq!(deployments_total(), 2);
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    let shown = text(&plan);
+    assert_exit(&plan, 2);
+    assert!(!shown.contains("outside of Infra"), "a deployment is no drift:\n{shown}");
+    assert!(shown.contains("~ deployments = 1 -> 2"), "the plan read the new count:\n{shown}");
+    assert!(shown.contains("No infrastructure changes."), "{shown}");
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(output_value(&prism, dir, "deployments"), 2);
+    // Recorded, though no note was shown: the state holds what Linode has.
+    let state = text(&prism.infra(dir, &["state", "show", "boot"]));
+    assert!(state.contains("deployments_total = 2\n"), "the apply recorded the count:\n{state}");
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 0);
+    assert!(text(&plan).contains("No changes."), "{}", text(&plan));
+
+    // The StackScript renamed behind Infra's back as well: that is drift, and the refresh
+    // records the object as Linode has it, with its count.
+    let (status, renamed) = prism.api("PUT", &script_path, Some(&json!({"label": "renamed-script"})));
+    assert_eq!(status, 200, "{renamed}");
+    let refreshed = prism.infra(dir, &["refresh"]);
+    assert_exit(&refreshed, 0);
+    assert!(text(&refreshed).contains("# boot has changed outside of Infra"), "{}", text(&refreshed));
+    let state = text(&prism.infra(dir, &["state", "show", "boot"]));
+    assert!(state.contains("deployments_total = 2\n"), "the state holds Linode's count:\n{state}");
+    assert!(state.contains("\"renamed-script\""), "{state}");
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    assert!(text(&output).contains("0 added, 1 changed, 0 destroyed"), "{}", text(&output));
+    assert_exit(&prism.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+
+    prism.api("DELETE", &format!("/linode/instances/{}", other["id"]), None);
+    assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}
+
+/// A Linode's `status` changes without a change to the Linode (Linode's API description:
+/// it "may change without direct action from you"; here a reboot, which the stand-in
+/// keeps `rebooting`): a plan reads the new status and says nothing changed outside of
+/// Infra. A Linode shut down behind Infra's back is still drift: its `booted` changed,
+/// and the plan boots it again (`booted = true`).
+#[test]
+fn a_linodes_status_changing_on_its_own_is_no_drift_but_a_shutdown_is() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        r#"
+provider linode {{
+  api_url = "{url}"
+}}
+
+resource linode.instance web {{
+  label     = "web-1"
+  region    = "us-east"
+  type      = "g6-nanode-1"
+  image     = "linode/debian12"
+  root_pass = "{ROOT_PASS}"
+  booted    = true
+}}
+
+output status = web.status
+"#,
+        url = prism.url
+    );
+    write_module(dir, &module);
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(output_value(&prism, dir, "status"), "running");
+    let web = prism.listed("/linode/instances")[0]["id"].clone();
+
+    prism.control("settle", json!({"gets": 100000}));
+    let (status, answer) = prism.api("POST", &format!("/linode/instances/{web}/reboot"), Some(&json!({})));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(prism.listed("/linode/instances")[0]["status"], "rebooting");
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    let shown = text(&plan);
+    assert_exit(&plan, 2);
+    assert!(!shown.contains("outside of Infra"), "a reboot is no drift:\n{shown}");
+    assert!(shown.contains(r#"~ status = "running" -> "rebooting""#), "the plan read the status:\n{shown}");
+    assert!(shown.contains("No infrastructure changes."), "{shown}");
+    let refreshed = prism.infra(dir, &["refresh"]);
+    assert_exit(&refreshed, 0);
+    assert!(text(&refreshed).contains("No changes. The state matches the objects."), "{}", text(&refreshed));
+    assert_eq!(output_value(&prism, dir, "status"), "rebooting");
+    assert_exit(&prism.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+
+    // Shut down behind Infra's back: `offline` at the next look.
+    prism.control("settle", json!({"gets": 1}));
+    let (status, answer) = prism.api("POST", &format!("/linode/instances/{web}/shutdown"), None);
+    assert_eq!(status, 200, "{answer}");
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    let shown = text(&plan);
+    assert_exit(&plan, 2);
+    assert!(shown.contains("# web has changed outside of Infra"), "{shown}");
+    assert!(shown.contains("~ booted = true -> false"), "{shown}");
+    assert!(shown.contains("# web will be updated in place"), "{shown}");
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(prism.listed("/linode/instances")[0]["status"], "running");
+    assert_eq!(output_value(&prism, dir, "status"), "running");
+    assert_exit(&prism.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+
+    assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
+    prism.assert_no_violations();
+}

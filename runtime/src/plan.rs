@@ -85,9 +85,11 @@ pub struct PlannedInstance {
     /// The instance was changed outside of Infra since the last apply: the attributes
     /// state held, before the refresh.
     pub drifted_from: Option<Attributes>,
-    /// The provider upgraded the object state held to its current form (a plugin's newer
-    /// schema version); applying records it even when nothing else changes.
-    pub upgraded: bool,
+    /// Applying records the object even when nothing else changes: the provider upgraded
+    /// it to its current form (a plugin's newer schema version), or the refresh found
+    /// changes only to attributes others change (`changed_by_others`), which need no
+    /// note but belong in the state.
+    pub record_anyway: bool,
     /// State held the object at this address before a `moved` statement.
     pub moved_from: Option<Address>,
     /// The object is imported (`import ... from ID`) before any change.
@@ -690,7 +692,7 @@ fn deletions(state: &State, providers: &[Arc<dyn ProviderFactory>], selection: &
                 diff: crate::diff::diff(&schema, Some(&instance.attributes), None, false, false),
                 sensitive,
                 drifted_from: None,
-                upgraded: false,
+                record_anyway: false,
                 moved_from: None,
                 imported: None,
             }

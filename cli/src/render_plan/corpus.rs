@@ -91,7 +91,7 @@ fn instance(case: &Json) -> PlannedInstance {
         diff: InstanceDiff::new(action(case["action"].as_str().unwrap_or("")), changes, cause),
         sensitive: names("sensitive"),
         drifted_from: attributes(&case["drifted_from"]),
-        upgraded: false,
+        record_anyway: false,
         moved_from: case["moved_from"].as_str().map(|a| a.parse().expect("an address")),
         imported: case["imported"].as_str().map(String::from),
     }

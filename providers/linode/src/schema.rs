@@ -98,7 +98,14 @@ fn instance() -> Schema {
             computed("private_ip_address", "The private IPv4 address, with `private_ip`."),
             AttributeSchema::computed("ipv4", Type::list(Type::String), "Every IPv4 address."),
             computed("ipv6", "The SLAAC IPv6 address, with its prefix length."),
-            computed("status", "The status, such as `running`."),
+            // Linode's API description: the status "may change without direct action from
+            // you" (a Linode under maintenance is `stopped`); a reboot changes it too.
+            computed(
+                "status",
+                "The status, such as `running`; Linode changes it on its own (a reboot, maintenance), with no note \
+                 of drift.",
+            )
+            .changed_by_others(),
             AttributeSchema::computed(
                 "specs",
                 Type::map(Type::Number),
@@ -275,12 +282,13 @@ fn stackscript() -> Schema {
             computed("username", "The user who owns it."),
             computed("created", "When it was made."),
             computed("updated", "When it was last changed."),
+            // Linode counts it up at every deployment, which is no change to the StackScript.
             AttributeSchema::computed(
                 "deployments_total",
                 Type::Number,
-                "How many Linodes it was deployed to, as of the last time Infra created or changed it (a refresh \
-                 keeps it: a deployment is no change to the StackScript).",
-            ),
+                "How many times Linodes were deployed from it; a deployment changes it, with no note of drift.",
+            )
+            .changed_by_others(),
         ],
     )
 }
@@ -314,5 +322,31 @@ pub fn schema() -> ProviderSchema {
             ("volume", volume()),
         ]),
         data_sources: by_name(super::data::schemas()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The attributes a refresh records without a drift note are computed ones that
+    /// Linode's API description says change without a change to the object: an instance's
+    /// `status` ("may change without direct action from you") and a StackScript's
+    /// `deployments_total` (every deployment counts). Never one the configuration sets.
+    #[test]
+    fn only_what_linode_changes_on_its_own_is_changed_by_others() {
+        let schema = schema();
+        let marked: Vec<(String, String)> = schema
+            .resources
+            .iter()
+            .flat_map(|(kind, s)| s.attributes.iter().map(move |a| (kind, a)))
+            .filter(|(_, a)| a.changed_by_others)
+            .map(|(kind, a)| {
+                assert!(a.computed && !a.settable, "`{kind}.{}` is set by configuration", a.name);
+                (kind.clone(), a.name.clone())
+            })
+            .collect();
+        let expected = [("instance", "status"), ("stackscript", "deployments_total")];
+        assert_eq!(marked, expected.map(|(k, a)| (k.to_string(), a.to_string())));
     }
 }

@@ -54,41 +54,27 @@ pub fn plan_public(prior: &Attributes, planned: &mut Attributes) -> ProviderResu
 pub async fn create(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
     let body = Json::Object(body(planned));
     let created = client.post("create the StackScript", "/linode/stackscripts", &body).await?;
-    Ok(attributes_of(&created, planned, Counters::AsRead))
+    Ok(attributes_of(&created, planned))
 }
 
-/// A refresh (or an import): the counters stay as the state has them, when it has them
-/// (see [`Counters`]).
+/// A refresh (or an import) reads every attribute as Linode has it now, the
+/// `deployments_total` counter too: Linode counts it up each time a Linode is deployed
+/// from the StackScript, which is no change to it, and the schema marks it
+/// `changed_by_others`, so the engine records a new count without calling it a change
+/// outside of Infra.
 pub async fn read(client: &Client, current: &Attributes) -> LinodeResult<Option<Attributes>> {
-    read_counting(client, current, Counters::AsStored).await
-}
-
-async fn read_counting(client: &Client, current: &Attributes, counters: Counters) -> LinodeResult<Option<Attributes>> {
     let stackscript = client.find("read the StackScript", &path(&id(current))).await?;
-    Ok(stackscript.map(|stackscript| attributes_of(&stackscript, current, counters)))
+    Ok(stackscript.map(|stackscript| attributes_of(&stackscript, current)))
 }
 
 pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -> LinodeResult<Attributes> {
     let mut body = body(planned);
     body.extend(cleared(prior, planned, &clears()));
     client.put("update the StackScript", &path(&id(planned)), &Json::Object(body)).await?;
-    found(read_counting(client, planned, Counters::AsRead).await?, "read the StackScript")
+    found(read(client, planned).await?, "read the StackScript")
 }
 
-/// Where `deployments_total` comes from. Linode counts up each time an instance is
-/// deployed from the StackScript, which is Infra's own doing (or anyone's) and no
-/// change to the StackScript: a refresh that read the new count would report it as
-/// changed outside of Infra, and the engine reports every difference a refresh finds.
-/// So a refresh keeps the count the state has, and a create, an update or an import
-/// (which Infra reports anyway) takes Linode's. (Better: a schema mark that lets the
-/// engine record such a counter without calling it drift; the engine has none yet.)
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Counters {
-    AsRead,
-    AsStored,
-}
-
-fn attributes_of(stackscript: &Json, current: &Attributes, counters: Counters) -> Attributes {
+fn attributes_of(stackscript: &Json, current: &Attributes) -> Attributes {
     let mut attributes = read_fields(stackscript, current, &FIELDS);
     let is_public = stackscript["is_public"].as_bool().unwrap_or(false);
     // Private is the default: `false` reads as null where the state has it null.
@@ -100,10 +86,6 @@ fn attributes_of(stackscript: &Json, current: &Attributes, counters: Counters) -
         .insert("images".to_string(), unordered(json_strings(&stackscript["images"]), attribute(current, "images")));
     for name in ["username", "created", "updated", "deployments_total"] {
         attributes.insert(name.to_string(), from_json(&stackscript[name]));
-    }
-    let stored = attribute(current, "deployments_total");
-    if counters == Counters::AsStored && stored.is_known() && !stored.is_null() {
-        attributes.insert("deployments_total".to_string(), stored.clone());
     }
     attributes
 }

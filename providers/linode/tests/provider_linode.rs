@@ -275,10 +275,14 @@ fn an_instance_deploys_a_stackscript_with_its_data() {
     );
     let (_, answer) = prism.api("GET", &format!("/linode/stackscripts/{}", text(&script, "id")), None);
     assert_eq!(answer["deployments_total"], 1, "{answer}");
-    // Regression: the deployment, Infra's own doing, is no change to the StackScript: a
-    // refresh reads it as the state has it, so the next plan shows no drift.
+    // The deployment is no change to the StackScript: a refresh reads the count Linode
+    // has now (as the state should hold it), and nothing else differs. The schema marks
+    // the count `changed_by_others`, so the engine records it without a drift note.
     let refreshed = found(runtime.block_on(provider.read("stackscript", &script)).expect("read"));
-    assert_eq!(refreshed, script, "a deployment is not drift");
+    assert_eq!(refreshed["deployments_total"], Value::number(1.0), "read fresh: {refreshed:?}");
+    let mut expected = script.clone();
+    expected.insert("deployments_total".to_string(), Value::number(1.0));
+    assert_eq!(refreshed, expected, "only the count changed");
 
     let mut without_data = config.clone();
     without_data.remove("stackscript_data");

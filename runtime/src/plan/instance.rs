@@ -266,9 +266,9 @@ impl<'c, 'a> Engine<'c, 'a> {
                 let read = self.refresh(subject, provider, &current, secret).await?;
                 steps::refreshed(subject.schema, current, read)
             }
-            (_, found, _, _) => Prior { attributes: found, drifted_from: None, upgraded: false },
+            (_, found, _, _) => Prior { attributes: found, drifted_from: None, record_anyway: false },
         };
-        Ok(Prior { upgraded, ..prior })
+        Ok(Prior { record_anyway: upgraded, ..prior })
     }
 
     /// Performs the planned change: takes over an imported object, then creates,

@@ -321,7 +321,7 @@ impl<'a> Engine<'_, 'a> {
             diff,
             sensitive,
             drifted_from: None,
-            upgraded: false,
+            record_anyway: false,
             moved_from: None,
             imported: None,
         });

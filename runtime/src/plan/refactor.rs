@@ -293,7 +293,7 @@ impl<'a> Engine<'_, 'a> {
                 diff: planned_diff,
                 sensitive: super::steps::sensitive_attributes(&schema, &instance.attributes),
                 drifted_from: None,
-                upgraded: false,
+                record_anyway: false,
                 moved_from: None,
                 imported: None,
             });

@@ -167,7 +167,7 @@ pub(super) fn data_read(
         diff,
         sensitive: sensitive.clone(),
         drifted_from: None,
-        upgraded: false,
+        record_anyway: false,
         moved_from: None,
         imported: None,
     }
@@ -210,9 +210,10 @@ impl Stored {
 pub(super) struct Prior {
     pub attributes: Option<Attributes>,
     pub drifted_from: Option<Attributes>,
-    /// The provider upgraded the stored object to its current form (recorded even when
-    /// nothing else changes).
-    pub upgraded: bool,
+    /// Recorded even when nothing else changes: the provider upgraded the stored object
+    /// to its current form, or (from an approved plan) the refresh found changes that
+    /// need no note ([`PlannedInstance::record_anyway`]).
+    pub record_anyway: bool,
 }
 
 impl Start<'_> {
@@ -241,9 +242,9 @@ impl Start<'_> {
         }
         if self.stored.is_some() && self.import.is_none() {
             let drifted_from = approved.drifted_from.clone();
-            return Ok(Prior { attributes: approved.prior(), drifted_from, upgraded: approved.upgraded });
+            return Ok(Prior { attributes: approved.prior(), drifted_from, record_anyway: approved.record_anyway });
         }
-        Ok(Prior { attributes: found, drifted_from: None, upgraded: false })
+        Ok(Prior { attributes: found, drifted_from: None, record_anyway: false })
     }
 
     /// Whether state is to be written even without a change: refresh found drift, the
@@ -252,7 +253,7 @@ impl Start<'_> {
     pub fn refreshed(&self, prior: &Prior, triggers: &lifecycle::Triggers) -> bool {
         let Some(stored) = &self.stored else { return prior.drifted_from.is_some() };
         prior.drifted_from.is_some()
-            || prior.upgraded
+            || prior.record_anyway
             || stored.status != Status::Created
             || matches!(triggers, lifecycle::Triggers::Known(now) if stored.triggers.as_deref() != Some(now.as_str()))
     }
@@ -265,9 +266,9 @@ pub(super) fn refreshed(schema: &Schema, current: Attributes, read: ReadResult) 
             // A value read back in another but equivalent form is no drift.
             compare::keep_configured_forms(schema, &current, &mut now);
             let drifted_from = (!same(&now, &current)).then_some(current);
-            Prior { attributes: Some(now), drifted_from, upgraded: false }
+            Prior { attributes: Some(now), drifted_from, record_anyway: false }
         }
-        ReadResult::Gone => Prior { attributes: None, drifted_from: Some(current), upgraded: false },
+        ReadResult::Gone => Prior { attributes: None, drifted_from: Some(current), record_anyway: false },
     }
 }
 
@@ -426,14 +427,17 @@ pub(super) fn planned_instance(
     (diff, sensitive): (InstanceDiff, &BTreeSet<String>),
     prior: &Prior,
 ) -> PlannedInstance {
+    let shown = prior.drifted_from.clone().filter(|before| shown_drift(subject.schema, before, prior));
     PlannedInstance {
         address: subject.address.clone(),
         resource_type: subject.resource_type.clone(),
         mode: Mode::Managed,
         diff,
         sensitive: sensitive.clone(),
-        drifted_from: prior.drifted_from.clone().filter(|before| shown_drift(subject.schema, before, prior)),
-        upgraded: prior.upgraded,
+        drifted_from: shown.clone(),
+        // A refresh that found only changes others make shows no note, and is recorded
+        // all the same.
+        record_anyway: prior.record_anyway || (prior.drifted_from.is_some() && shown.is_none()),
         moved_from: start.moved_from.clone(),
         imported: start.import.as_ref().map(|(id, _)| id.clone()),
     }
