@@ -500,3 +500,66 @@ fn regression_links_planted_at_managed_paths_are_replaced_never_written_through(
     assert_eq!(debian.sh("stat -c '%F' /srv/drop/motd && cat /srv/drop/motd"), "regular file\nmanaged");
     converged(dir.path());
 }
+
+/// Regression: `ssh.user`'s `authorized_keys` were read and written by root through
+/// whatever the user had put at `~/.ssh`: a user who replaced `~/.ssh` with a link to
+/// `/root/.ssh` had Infra hand `/root/.ssh` to them and write their keys into root's
+/// `authorized_keys`, and a link `~/.ssh/authorized_keys` to `/etc/shadow` showed the
+/// shadow file's lines as keys in the plan. Now a linked `~/.ssh` is refused with an
+/// error, the keys are read and written as the user, and a linked `authorized_keys` is
+/// read as absent and replaced by the file, changing nothing it points at.
+#[test]
+fn regression_links_planted_in_a_users_ssh_directory_are_never_followed_by_root() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, mallory_public) = debian.new_key("mallory_key");
+    let guarded = "sha256sum /root/.ssh/authorized_keys /etc/shadow && stat -c '%a %U:%G' /root/.ssh";
+    let body = |keys: &[&str]| {
+        let keys: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+        format!(
+            "resource ssh.user mallory {{\n  name            = \"mallory\"\n  authorized_keys = [{}]\n}}\n",
+            keys.join(", ")
+        )
+    };
+    module(dir.path(), &debian, &body(&[&mallory_public]));
+    apply(dir.path());
+    assert_eq!(
+        debian.sh("stat -c '%F %a %U' /home/mallory/.ssh /home/mallory/.ssh/authorized_keys"),
+        "directory 700 mallory\nregular file 600 mallory"
+    );
+    converged(dir.path());
+    // Planted by the user, as the user.
+    let as_mallory = |script: &str| debian.sh(&format!("su -s /bin/sh mallory -c '{script}'"));
+
+    // `~/.ssh` a link to root's: the plan shows nothing of root's keys, the apply is
+    // refused, and root's directory and keys are as they were.
+    let before = debian.sh(guarded);
+    let root_keys = debian.sh("cat /root/.ssh/authorized_keys");
+    as_mallory("rm -r ~/.ssh && ln -s /root/.ssh ~/.ssh");
+    module(dir.path(), &debian, &body(&[&mallory_public, KEY_ONE]));
+    let printed = ok(dir.path(), &["plan"]);
+    assert!(
+        !printed.contains(root_keys.split_whitespace().nth(1).expect("a key")),
+        "nothing of root's keys: {printed}"
+    );
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(debian.sh(guarded), before, "root's keys and directory are unchanged");
+    let squeezed: String = printed.chars().filter(|c| !c.is_whitespace() && *c != '│').collect();
+    assert!(squeezed.contains("E0610"), "{printed}");
+    assert!(squeezed.contains("`/home/mallory/.ssh`isasymboliclink"), "{printed}");
+
+    // `authorized_keys` a link to /etc/shadow: read as absent, replaced by the file.
+    as_mallory("rm ~/.ssh && mkdir -m 700 ~/.ssh && ln -s /etc/shadow ~/.ssh/authorized_keys");
+    let (code, printed) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{printed}");
+    assert!(!printed.contains("root:"), "nothing of /etc/shadow is shown: {printed}");
+    apply(dir.path());
+    assert_eq!(debian.sh(guarded), before, "nothing the link pointed at changed");
+    assert_eq!(
+        debian.sh("stat -c '%F %U' /home/mallory/.ssh/authorized_keys && cat /home/mallory/.ssh/authorized_keys"),
+        format!("regular file mallory\n{mallory_public}\n{KEY_ONE}")
+    );
+    converged(dir.path());
+    let state = ok(dir.path(), &["state", "show", "mallory"]);
+    assert!(!state.contains("root:"), "{state}");
+}

@@ -18,6 +18,16 @@ use crate::{failed, with_fingerprint, Ssh};
 /// The exit status of the create script when the user exists already.
 const EXISTS: u32 = 20;
 
+/// The exit status of the keys script when `~/.ssh` is a symbolic link or not a
+/// directory the user owns (the script prints the path).
+const UNSAFE_SSH_DIR: u32 = 21;
+
+/// Sets `as` to the command prefix that runs a command as the user `$u` when the script
+/// runs as root (`setpriv`), so the kernel's permissions, not checks of ours, keep what
+/// the user links to out of reach; empty when the script runs as another user already.
+const AS_USER: &str = "if [ \"$(id -u)\" -eq 0 ]; then \
+     as=\"setpriv --reuid=$(id -u -- \"$u\") --regid=$(id -g -- \"$u\") --init-groups --\"; else as=; fi\n";
+
 /// What the server has of a user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Account {
@@ -115,7 +125,9 @@ pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) ->
 }
 
 /// The script that prints, for each user, `@INDEX`, then (when it exists) its passwd
-/// entry, primary group, groups and key lines.
+/// entry, primary group, groups and key lines. The keys are read as the user, and a
+/// link at `authorized_keys` is no file: nothing the user could not read, such as
+/// `/etc/shadow` through a link, reaches the plan or the state.
 fn read_script(names: &[String]) -> String {
     let words: Vec<String> = names.iter().map(|n| quote(n)).collect();
     format!(
@@ -128,7 +140,8 @@ for u in {}; do
     echo "groups $(id -Gn -- "$u")"
     echo "aging $(getent shadow -- "$u" | cut -d: -f5)"
     h=$(printf '%s' "$e" | cut -d: -f6)
-    if [ -f "$h/.ssh/authorized_keys" ]; then sed 's/^/key /' "$h/.ssh/authorized_keys"; fi
+    f="$h/.ssh/authorized_keys"
+    {AS_USER}    if [ -f "$f" ] && [ ! -L "$f" ]; then $as sed 's/^/key /' "$f"; fi
   fi
   i=$((i+1))
 done
@@ -230,14 +243,24 @@ fn options(attributes: &Attributes, moving_home: bool) -> Vec<String> {
 
 /// The script that writes the exact `authorized_keys` (from standard input) into the
 /// user's home, owned by the user; nothing when the keys are not managed.
-fn keys_script(attributes: &Attributes) -> &'static str {
+///
+/// Root only checks `~/.ssh` (refusing a link, or anything but a directory of the
+/// user's) and makes it when it is missing (`mkdir` makes a new directory or fails);
+/// everything in it is written as the user, so a link the user swaps in after the check
+/// leads only where the user may write. A link at `authorized_keys` is replaced.
+fn keys_script(attributes: &Attributes) -> String {
     if attribute(attributes, "authorized_keys").as_list().is_none() {
-        return "";
+        return String::new();
     }
-    "h=$(getent passwd -- \"$u\" | cut -d: -f6)\ng=$(id -gn -- \"$u\")\n\
-     install -d -m 700 -o \"$u\" -g \"$g\" -- \"$h/.ssh\"\n\
-     t=$(mktemp \"$h/.ssh/.authorized_keys.XXXXXX\")\ncat > \"$t\"\nchmod 600 \"$t\"\nchown \"$u:$g\" \"$t\"\n\
-     mv -f \"$t\" \"$h/.ssh/authorized_keys\"\n"
+    format!(
+        "h=$(getent passwd -- \"$u\" | cut -d: -f6)\nd=\"$h/.ssh\"\n\
+         if [ -L \"$d\" ] || {{ [ -e \"$d\" ] && {{ [ ! -d \"$d\" ] || [ \"$(stat -c %u -- \"$d\")\" != \"$(id -u -- \"$u\")\" ]; }}; }}; then \
+         printf '%s' \"$d\"; exit {UNSAFE_SSH_DIR}; fi\n\
+         if [ ! -e \"$d\" ]; then mkdir -p -- \"$h\"; mkdir -m 700 -- \"$d\"; chown -h -- \"$(id -u -- \"$u\"):$(id -g -- \"$u\")\" \"$d\"; fi\n\
+         {AS_USER}\
+         $as sh -c 'set -e; chmod 700 -- \"$1\"; t=$(mktemp \"$1/.authorized_keys.XXXXXX\"); cat > \"$t\"; chmod 600 -- \"$t\"; \
+         mv -fT -- \"$t\" \"$1/authorized_keys\"' sh \"$d\"\n"
+    )
 }
 
 fn keys_input(attributes: &Attributes) -> Vec<u8> {
@@ -258,6 +281,18 @@ async fn run(ssh: &Ssh, attributes: &Attributes, script: String, what: &str) -> 
             return Err(ProviderError::new(format!("the user `{name}` exists on the server already"))
                 .on_attribute("name")
                 .with_help(format!("import it: `infra import ADDRESS {name}`")))
+        }
+        Some(UNSAFE_SSH_DIR) => {
+            let path = output.stdout_text();
+            return Err(ProviderError::new(format!(
+                "`{path}` is a symbolic link, or not a directory the user `{name}` owns: Infra does not write \
+                 the user's authorized_keys there"
+            ))
+            .on_attribute("authorized_keys")
+            .with_help(format!(
+                "make it a directory of the user's (`rm {path} && install -d -m 700 -o {name} {path}`), \
+                 or leave `authorized_keys` out"
+            )));
         }
         _ => return Err(failed(&format!("{what} the user `{name}`"), &output).on_attribute("name")),
     }
@@ -307,8 +342,8 @@ pub async fn delete(ssh: &Ssh, current: &Attributes) -> ProviderResult<()> {
     let name = crate::name_of(current)?;
     let connection = ssh.connect(Some(current)).await?;
     let script = format!(
-        "set -e\nu={}\ne=$(getent passwd -- \"$u\") || exit 0\n\
-         rm -f -- \"$(printf '%s' \"$e\" | cut -d: -f6)/.ssh/authorized_keys\"\nuserdel -- \"$u\"\n",
+        "set -e\nu={}\ne=$(getent passwd -- \"$u\") || exit 0\nd=\"$(printf '%s' \"$e\" | cut -d: -f6)/.ssh\"\n\
+         {AS_USER}[ -L \"$d\" ] || $as rm -f -- \"$d/authorized_keys\"\nuserdel -- \"$u\"\n",
         quote(&name)
     );
     let output = connection.run(&script, None, None).await?;
