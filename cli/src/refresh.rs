@@ -47,6 +47,9 @@ pub fn run(args: &RefreshArgs, out: Output) -> Report {
         Ok(planned) => planned,
         Err(diagnostics) => return Report::failed(diagnostics, session.sources().clone()).with_count(),
     };
+    // What the providers warned about while reading says why an object reads as it does
+    // (a link where a file was), as the plan's warnings do.
+    out.show(&planned.warnings, session.sources());
     let report = run.refresh(&planned);
     session.unlock();
     if !report.errors.is_empty() {

@@ -648,3 +648,18 @@ resource null.resource a { input = "x" }
     assert_eq!(code, 0, "{applied}");
     assert_eq!(state_list(dir), "a\n");
 }
+
+/// Bug: `infra refresh` printed none of the providers' warnings, which `plan` shows (an
+/// ssh link where a file was: the refresh said the file was deleted, not why).
+#[test]
+fn refresh_shows_what_the_providers_warned_about() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    module(dir, "resource tls.private_key k {\n  algorithm = \"ED25519\"\n  rsa_bits  = 4096\n}\n");
+    let (code, applied) = infra(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{applied}");
+    let (code, refreshed) = infra(dir, &["refresh"]);
+    assert_eq!(code, 0, "{refreshed}");
+    assert!(refreshed.contains("W0610") && refreshed.contains("`rsa_bits` has no effect"), "{refreshed}");
+    assert!(refreshed.contains("No changes. The state matches the objects."), "{refreshed}");
+}

@@ -644,10 +644,10 @@ fn regression_a_managed_file_replaced_by_a_symbolic_link_is_drift_and_apply_rest
     assert!(plan.contains("has been deleted outside of Infra"), "{plan}");
     assert!(plan.contains("2 to add"), "{plan}");
     assert!(!plan.contains("someone else's"), "the link's target is not read: {plan}");
-    // `infra refresh` records that the files are gone. (It shows no provider warnings,
-    // so not why: the plan, next, does.)
+    // `infra refresh` records that the files are gone, and says why, as the plan does.
     let refreshed = ok(dir.path(), &["refresh"]);
     assert_eq!(refreshed.matches("has been deleted outside of Infra").count(), 2, "{refreshed}");
+    assert_eq!(squeezed(&refreshed).matches(&squeezed("is a symbolic link (to")).count(), 2, "{refreshed}");
     let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(code, 2, "{plan}");
     assert_eq!(squeezed(&plan).matches(&squeezed("is a symbolic link (to")).count(), 2, "{plan}");
