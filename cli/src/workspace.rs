@@ -67,7 +67,7 @@ pub fn run(args: &WorkspaceArgs) -> Report {
             // `--force` deleted a state that held objects: they are still there, and
             // nothing manages them now.
             if forgotten > 0 {
-                let what = if forgotten == 1 { "1 instance".to_string() } else { format!("{forgotten} instances") };
+                let what = render::plural(forgotten, "instance");
                 render::to_stderr(&format!(
                     "warning: it held {what}: their objects still exist, and Infra no longer manages them \
                      (`infra import` takes one back)\n"

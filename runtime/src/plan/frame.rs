@@ -97,7 +97,8 @@ impl<'a> Frame<'a> {
     }
 
     /// The top-level `check`s of a module instance: an unknown condition is checked
-    /// again after apply; a false one is an error.
+    /// again after apply; a false one is an error. The `let`s nothing reads are
+    /// evaluated here too, for their errors.
     pub fn checks(&self, failed: &[bool]) -> Result<(), Vec<Diagnostic>> {
         use infra_compiler::graph::NodeKind;
         let place = display_frame(&self.prefix);
