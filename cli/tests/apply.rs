@@ -636,7 +636,9 @@ fn long_operations_report_progress_every_ten_seconds() {
 }
 
 /// A provider's error may repeat its configuration (a command's stderr can): when the
-/// configuration holds a secret, the message is hidden.
+/// configuration holds a secret, the secret's text is taken out of the message, and the
+/// rest of it (what went wrong) is still shown. A secret too short to look for hides the
+/// whole message.
 #[test]
 fn a_failing_command_cannot_leak_a_secret_through_its_error() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -645,16 +647,26 @@ fn a_failing_command_cannot_leak_a_secret_through_its_error() {
 input token: string = "tok-987654" {
   sensitive = true
 }
+input pin: number = 42 {
+  sensitive = true
+}
 resource exec.command leaky {
-  create = "echo using ${token} >&2; exit 1"
+  create = "echo token ${token} refused >&2; exit 1"
+}
+resource exec.command short {
+  create = "echo using pin ${pin} >&2; exit 1"
 }
 "#;
     write_module(dir, source);
     let output = infra(dir, &["apply", "--auto-approve"]);
     assert_exit(&output, 1);
     let all = text(&output);
-    assert!(!all.contains("tok-987654"), "the secret leaked:\n{all}");
-    assert!(all.contains("E0610") && all.contains("message is hidden"), "{all}");
+    assert!(!all.contains("987654"), "the secret leaked:\n{all}");
+    let flat = all.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("token (sensitive value) refused"), "the stderr, scrubbed, is shown:\n{all}");
+    assert!(flat.contains("short: the operation failed; its message is hidden"), "{all}");
+    assert!(!flat.contains("using pin 42"), "the short secret's message is hidden whole:\n{all}");
+    assert_eq!(flat.matches("E0610").count(), 2, "{all}");
 }
 
 /// After an apply, `infra console` reads resource attributes from the state.

@@ -159,6 +159,28 @@ fn a_failed_delete_does_not_print_a_secret() {
     assert!(!journal.contains("hunter2"), "{journal}");
 }
 
+/// A provider's message about an object made from an earlier secret: replacing it runs
+/// its old `destroy` command, whose stderr quotes the old token. The new configuration's
+/// secrets cannot account for the old one spliced into the stored command, so the message
+/// is hidden whole rather than shown with only the new token taken out.
+#[test]
+fn a_message_about_an_object_holding_an_older_secret_is_hidden() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let source = |token: &str| {
+        format!(
+            "input t: string = \"{token}\" {{\n  sensitive = true\n}}\nresource exec.command s {{\n  create  = \"echo ${{t}}\"\n  destroy = \"echo bad-${{t}} >&2; exit 1\"\n}}\n"
+        )
+    };
+    module(dir, &source("oldSecret771"));
+    assert_eq!(infra(dir, &["apply", "--auto-approve"]).0, 0);
+    module(dir, &source("newSecret882"));
+    let (code, text) = infra(dir, &["apply", "--auto-approve", "--replace", "s"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains("oldSecret771") && !text.contains("newSecret882"), "{text}");
+    assert!(text.contains("message is hidden"), "{text}");
+}
+
 /// Bug: the defaults of `optional(T, default)` object fields were never filled in, so a
 /// field left out was `null` at run time (and `settings.debug ? ...` failed) although
 /// the checker typed it as the field's type.

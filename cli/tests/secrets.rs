@@ -383,9 +383,10 @@ fn the_lock_file_is_private() {
 }
 
 /// A provider's error message may quote what it was given: when the configuration holds
-/// a secret, the message is hidden and the hint says how to see it.
+/// a secret, the secret is taken out of the message, whether the command quotes the
+/// token alone or the provider the whole sensitive path, and the rest is shown.
 #[test]
-fn a_failing_operation_on_a_secret_hides_the_providers_message() {
+fn a_failing_operation_on_a_secret_shows_the_providers_message_without_it() {
     let printed = failed_apply_with_token(
         r#"
 input token: string { sensitive = true }
@@ -403,6 +404,8 @@ resource local.file unwritable {
     );
     assert_eq!(printed.matches("error[E0610]").count(), 2, "{printed}");
     assert_clean("apply with failing operations", &printed, &[FROM_FLAG]);
+    assert!(printed.contains("refused-(sensitive value)"), "the command's stderr, without the token:\n{printed}");
+    assert!(printed.contains("cannot write `(sensitive value)`: Not a directory"), "{printed}");
 }
 
 /// Bug: repeating a declaration over a sensitive collection took the mark off: the

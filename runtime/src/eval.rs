@@ -264,7 +264,10 @@ impl Evaluator<'_> {
                 TemplatePart::Literal { text, .. } => rendered.out.push_str(text),
                 TemplatePart::Interpolation(expr) => {
                     let value = self.eval(expr, locals)?;
-                    rendered.sensitive |= value.contains_sensitive();
+                    if value.contains_sensitive() {
+                        rendered.sensitive = true;
+                        crate::plan::seen_secret(&value);
+                    }
                     match &value.kind {
                         Kind::Unknown(_) => rendered.known = false,
                         Kind::String(s) => rendered.out.push_str(s),

@@ -49,7 +49,10 @@ mod orphans;
 mod providers;
 mod refactor;
 mod schedule;
+mod secrets;
 mod steps;
+
+pub(crate) use secrets::seen as seen_secret;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};

@@ -230,6 +230,9 @@ impl Evaluator<'_> {
             .with_help(format!("the signature is `{}`", signature.display())));
         }
         let sensitive = values.iter().any(Value::contains_sensitive);
+        if sensitive {
+            values.iter().for_each(crate::plan::seen_secret);
+        }
         let known = if STRUCTURAL.contains(&function.name.as_str()) {
             values.iter().all(Value::is_known)
         } else {

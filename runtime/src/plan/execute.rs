@@ -8,6 +8,7 @@ use infra_compiler::diagnostic::Diagnostic;
 use infra_compiler::schema::Schema;
 
 use super::engine::Engine;
+use super::secrets::Secrets;
 use super::steps::Subject;
 use super::{deposed_address, Event};
 use crate::address::Address;
@@ -39,6 +40,8 @@ pub(super) struct Operation<'p> {
     pub triggers: Option<String>,
     /// The resource kind's schema: how its attributes' values compare.
     pub schema: &'p Schema,
+    /// What to take out of the provider's messages about the object.
+    pub secrets: &'p Secrets,
 }
 
 impl Operation<'_> {
@@ -222,8 +225,7 @@ impl Engine<'_, '_> {
                 Some(replacement) => operation.provider.delete_replaced(operation.kind, prior, replacement),
                 None => operation.provider.delete(operation.kind, prior),
             };
-            // The state's attributes are unmarked here: the message is never repeated.
-            let deleting = std::pin::pin!(self.retried(address, (Action::Delete, true), delete));
+            let deleting = std::pin::pin!(self.retried(address, (Action::Delete, operation.secrets), delete));
             self.ticking(address, Action::Delete, deleting).await
         };
         drop(permit);
@@ -256,21 +258,21 @@ impl Engine<'_, '_> {
         subject: &Subject<'_>,
         provider: &Arc<dyn Provider>,
         current: &Attributes,
-        secret: bool,
+        secrets: &Secrets,
     ) -> Result<ReadResult, Diagnostic> {
         let _permit = self.limit.acquire().await;
         let read = || provider.read(subject.kind, current);
-        self.retried(&subject.address, (Action::NoOp, secret), read).await.map_err(subject.failed(secret))
+        self.retried(&subject.address, (Action::NoOp, secrets), read).await.map_err(subject.failed(secrets))
     }
 
     /// Runs `operation`, and once more after [`super::RETRY_DELAY`] when it fails with a
-    /// transient error (told as an event, and recorded for the plan to show). `secret`:
-    /// the object holds a sensitive value, which the provider's message might quote, so
-    /// the message is not repeated.
+    /// transient error (told as an event, and recorded for the plan to show). `secrets`:
+    /// the object's sensitive values, which the provider's message might quote, so they
+    /// are taken out of it (or it is not repeated, see [`Secrets`]).
     pub async fn retried<T, F, Fut>(
         &self,
         address: &Address,
-        (action, secret): (Action, bool),
+        (action, secrets): (Action, &Secrets),
         operation: F,
     ) -> Result<T, ProviderError>
     where
@@ -279,11 +281,9 @@ impl Engine<'_, '_> {
     {
         match operation().await {
             Err(error) if error.retryable && !self.cancelled() => {
-                let message = if secret {
+                let message = secrets.scrub(&error.message).unwrap_or_else(|| {
                     "a transient error (the message is hidden: the object holds a sensitive value)".to_string()
-                } else {
-                    error.message.clone()
-                };
+                });
                 self.event(Event::Retrying { address: address.clone(), action, message: message.clone() });
                 self.retries.borrow_mut().push((address.clone(), message));
                 tokio::time::sleep(super::RETRY_DELAY).await;
@@ -340,8 +340,7 @@ impl Engine<'_, '_> {
         self.event(Event::Started { address: address.clone(), action: shown });
         let started = std::time::Instant::now();
         let result = {
-            let secret = !sensitive.is_empty();
-            let running = std::pin::pin!(self.retried(address, (shown, secret), run));
+            let running = std::pin::pin!(self.retried(address, (shown, operation.secrets), run));
             self.ticking(address, shown, running).await
         };
         drop(permit);

@@ -14,6 +14,7 @@ use super::engine::Engine;
 use super::execute::Operation;
 use super::frame::Frame;
 use super::lifecycle::{self, Conditions, Settings};
+use super::secrets::Secrets;
 use super::steps::{self, mark, Evaluated, Prior, Start, Stored, Subject};
 use super::PlannedInstance;
 use crate::address::Address;
@@ -69,10 +70,16 @@ impl<'c, 'a> Engine<'c, 'a> {
         let configured = self.configure(&provider_key, &provider_schema.name, resource.ty.span)?;
         let subject = Subject::new(resource, schema, address);
         let conditions = Conditions::of(&resource.body);
-        let evaluated = steps::evaluate(&frame.scope, &subject, &locals, &conditions)?;
+        let mut evaluated = steps::evaluate(&frame.scope, &subject, &locals, &conditions)?;
+        if resource.mode == ResourceMode::Managed {
+            // The object may hold secrets of an earlier configuration (see `covering`).
+            let state = self.state.borrow();
+            let stored = state.instances.get(&subject.address).map(|instance| &instance.attributes);
+            evaluated.secrets = evaluated.secrets.covering(stored, schema);
+        }
         let after = Postconditions { scope: &frame.scope, locals: &locals, conditions, address: &subject.address };
         let provider = configured.ready();
-        let secret = evaluated.secret;
+        let secrets = evaluated.secrets.clone();
         let steps = async {
             match resource.mode {
                 ResourceMode::Data => self.data_instance(frame, &subject, provider, evaluated, &after).await,
@@ -87,7 +94,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         };
         let (value, warnings) = crate::provider::collecting_warnings(steps).await;
         for warning in warnings {
-            self.warn(steps::provider_warning(resource, &subject.address, secret, warning));
+            self.warn(steps::provider_warning(resource, &subject.address, &secrets, warning));
         }
         // An error about the provider's configuration points at the configuration, the
         // same block for every instance, so the engine still keeps it once.
@@ -122,7 +129,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             (Some(read), _, _) => (read, Action::NoOp),
             (None, Some(provider), true) => {
                 let read = provider.read_data(subject.kind, plain).await;
-                (read.map_err(subject.failed(evaluated.secret))?, Action::NoOp)
+                (read.map_err(subject.failed(&evaluated.secrets))?, Action::NoOp)
             }
             _ => (steps::deferred_read(subject.schema, plain), Action::Read),
         };
@@ -141,9 +148,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         (record, dependencies): (&str, &[Address]),
     ) -> Result<Value, Diagnostic> {
         let start = self.start(&subject.address, &subject.resource_type);
-        let mut prior = self.prior(subject, &start, provider, evaluated.secret).await?;
+        let mut prior = self.prior(subject, &start, provider, &evaluated.secrets).await?;
         let settings = Settings::of(after.scope, &subject.resource.body, after.locals)?;
-        let Evaluated { mut plain, sensitive, secret } = evaluated;
+        let Evaluated { mut plain, sensitive, secrets } = evaluated;
         let carried = steps::against_prior(subject.schema, &settings, &mut plain, &mut prior.attributes);
         // `infra import` takes the object over and records it (in the configured forms of
         // equivalent values, as a plan would); it plans no change.
@@ -151,9 +158,9 @@ impl<'c, 'a> Engine<'c, 'a> {
         if let (true, Some(provider), Some((id, _)), Some(found)) =
             (import_only, provider, &start.import, &prior.attributes)
         {
-            let operation = operation(subject, provider, (record, dependencies), settings.triggers.known());
+            let operation = operation(subject, provider, (record, dependencies), (settings.triggers.known(), &secrets));
             let recorded = self.record_import(&subject.address, &operation, id, found, &sensitive).await;
-            recorded.map_err(subject.failed(secret))?;
+            recorded.map_err(subject.failed(&secrets))?;
             return Ok(mark(found.clone(), &sensitive));
         }
         let requested = self.context.selection.replace.contains(&subject.address);
@@ -169,7 +176,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             replacing,
         )
         .await
-        .map_err(subject.failed(secret))?;
+        .map_err(subject.failed(&secrets))?;
         if self.approved.is_some() {
             steps::hold_to_approved(subject, start.approved, &mut diff)?;
         }
@@ -184,14 +191,14 @@ impl<'c, 'a> Engine<'c, 'a> {
         let Some(provider) = performed else {
             if let (true, Some(provider)) = (refresh_only, provider) {
                 let triggers = start.stored.as_ref().and_then(|stored| stored.triggers.clone());
-                let operation = operation(subject, provider, (record, dependencies), triggers);
+                let operation = operation(subject, provider, (record, dependencies), (triggers, &secrets));
                 self.record_refreshed(&subject.address, &operation, &start, &change, &sensitive);
             }
             let value = change.prior.filter(|_| action == Action::NoOp || refresh_only).unwrap_or(change.planned);
             return after.check(mark(value, &sensitive));
         };
-        let operation = operation(subject, provider, (record, dependencies), change.triggers.known());
-        self.perform(subject, &operation, (&start, change, &sensitive, secret), after).await
+        let operation = operation(subject, provider, (record, dependencies), (change.triggers.known(), &secrets));
+        self.perform(subject, &operation, (&start, change, &sensitive, &secrets), after).await
     }
 
     /// `infra refresh`: records what refresh found (an object changed outside of Infra,
@@ -242,7 +249,7 @@ impl<'c, 'a> Engine<'c, 'a> {
         subject: &Subject<'_>,
         start: &Start<'_>,
         provider: Option<&Arc<dyn Provider>>,
-        secret: bool,
+        secrets: &Secrets,
     ) -> Result<Prior, Diagnostic> {
         let mut found = start.stored_attributes();
         if let (Some((id, span)), Some(provider)) = (&start.import, provider) {
@@ -256,14 +263,14 @@ impl<'c, 'a> Engine<'c, 'a> {
         // is compared with it.
         let mut upgraded = false;
         if let (Some(current), Some(provider), None) = (&found, provider, &start.import) {
-            let upgrade = provider.upgrade(subject.kind, current).await.map_err(subject.failed(secret))?;
+            let upgrade = provider.upgrade(subject.kind, current).await.map_err(subject.failed(secrets))?;
             if let Some(upgrade) = upgrade {
                 (found, upgraded) = (Some(upgrade), true);
             }
         }
         let prior = match (self.context.refresh, found, provider, &start.import) {
             (true, Some(current), Some(provider), None) => {
-                let read = self.refresh(subject, provider, &current, secret).await?;
+                let read = self.refresh(subject, provider, &current, secrets).await?;
                 steps::refreshed(subject.schema, current, read)
             }
             (_, found, _, _) => Prior { attributes: found, drifted_from: None, record_anyway: false },
@@ -277,12 +284,12 @@ impl<'c, 'a> Engine<'c, 'a> {
         &self,
         subject: &Subject<'_>,
         operation: &Operation<'_>,
-        (start, change, sensitive, secret): (&Start<'_>, Change, &BTreeSet<String>, bool),
+        (start, change, sensitive, secrets): (&Start<'_>, Change, &BTreeSet<String>, &Secrets),
         after: &Postconditions<'_, 'a>,
     ) -> Result<Value, Diagnostic> {
         let address = &subject.address;
         if let (Some((id, _)), Some(found)) = (&start.import, &change.prior) {
-            self.record_import(address, operation, id, found, sensitive).await.map_err(subject.failed(secret))?;
+            self.record_import(address, operation, id, found, sensitive).await.map_err(subject.failed(secrets))?;
         }
         let current = match change.action {
             Action::NoOp => {
@@ -297,7 +304,7 @@ impl<'c, 'a> Engine<'c, 'a> {
             action => self
                 .execute(operation, address, action, change.prior.as_ref(), &change.planned, sensitive)
                 .await
-                .map_err(subject.failed(secret))?,
+                .map_err(subject.failed(secrets))?,
         };
         after.check(mark(current, sensitive))
     }
@@ -324,7 +331,7 @@ fn operation<'o>(
     subject: &'o Subject<'_>,
     provider: &'o Arc<dyn Provider>,
     (record, dependencies): (&'o str, &'o [Address]),
-    triggers: Option<String>,
+    (triggers, secrets): (Option<String>, &'o Secrets),
 ) -> Operation<'o> {
     Operation {
         provider,
@@ -334,5 +341,6 @@ fn operation<'o>(
         dependencies,
         triggers,
         schema: subject.schema,
+        secrets,
     }
 }

@@ -16,6 +16,7 @@ use infra_compiler::Span;
 use super::engine::Engine;
 use super::execute::Operation;
 use super::lifecycle::prevents_destroy;
+use super::secrets::Secrets;
 use super::PlannedInstance;
 use crate::address::Address;
 use crate::diff::{diff, Action};
@@ -23,7 +24,7 @@ use crate::expand::bindings_of_key;
 use crate::module::ModuleScope;
 use crate::provider::{Attributes, ReadResult};
 use crate::state::{Instance, Mode, Status};
-use crate::value::{Name, Value};
+use crate::value::Name;
 
 impl<'a> Engine<'_, 'a> {
     pub async fn orphans(&self) {
@@ -281,6 +282,7 @@ impl<'a> Engine<'_, 'a> {
             }
         };
         let plain: Attributes = instance.attributes.iter().map(|(k, v)| (k.clone(), v.unmarked_deep())).collect();
+        let secrets = Secrets::stored(&instance.attributes, schema);
         let operation = Operation {
             provider: &provider,
             kind,
@@ -289,6 +291,7 @@ impl<'a> Engine<'_, 'a> {
             dependencies: &instance.dependencies,
             triggers: None,
             schema,
+            secrets: &secrets,
         };
         // The old object of a `create_before_destroy` replacement, with the new one in
         // state at the instance's address.
@@ -302,8 +305,7 @@ impl<'a> Engine<'_, 'a> {
             .flatten();
         let deleting = self.delete_deposed(&operation, address, &plain, replacement.as_ref());
         let Err(error) = deleting.await else { return true };
-        let secret = instance.attributes.values().any(Value::contains_sensitive);
-        self.error(not_deleted(address, secret, error));
+        self.error(not_deleted(address, &secrets, error));
         false
     }
 
@@ -446,16 +448,20 @@ fn prevented(address: &Address, span: Span) -> Diagnostic {
     diagnostic.with_label(span, "prevent_destroy")
 }
 
-/// A failed deletion; the provider's message is hidden when the object holds a
-/// sensitive value (the message might quote it).
-fn not_deleted(address: &Address, secret: bool, error: crate::provider::ProviderError) -> Diagnostic {
-    if secret {
+/// A failed deletion, with the object's sensitive values taken out of the provider's
+/// message (or the message hidden, see [`Secrets`]).
+fn not_deleted(address: &Address, secrets: &Secrets, error: crate::provider::ProviderError) -> Diagnostic {
+    let help = match error.help {
+        Some(help) => secrets.scrub(&help).map(Some),
+        None => Some(None),
+    };
+    let (Some(message), Some(help)) = (secrets.scrub(&error.message), help) else {
         return Diagnostic::error(
             codes::PROVIDER_FAILED,
             format!("{address}: deleting failed; the message is hidden because the object holds a sensitive value"),
         )
         .with_help("the object is still in state; delete it by hand or fix the cause and apply again");
-    }
-    let help = error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
-    Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_help(help)
+    };
+    let help = help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
+    Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {message}")).with_help(help)
 }

@@ -13,6 +13,7 @@ use infra_compiler::syntax::ast::{Body, BodyItem, Resource};
 use infra_compiler::Span;
 
 use super::lifecycle::{self, Conditions, Settings};
+use super::secrets::Secrets;
 use super::PlannedInstance;
 use crate::address::Address;
 use crate::compare;
@@ -56,8 +57,8 @@ impl<'r> Subject<'r> {
     }
 
     /// A provider's error as a diagnostic about this instance (see [`provider_error`]).
-    pub fn failed(&self, secret: bool) -> impl Fn(ProviderError) -> Diagnostic + '_ {
-        move |error| provider_error(self.resource, &self.address, secret, error)
+    pub fn failed<'s>(&'s self, secrets: &'s Secrets) -> impl Fn(ProviderError) -> Diagnostic + 's {
+        move |error| provider_error(self.resource, &self.address, secrets, error)
     }
 }
 
@@ -67,8 +68,8 @@ pub(super) struct Evaluated {
     pub plain: Attributes,
     /// Attributes whose values are sensitive (by schema or by the configuration).
     pub sensitive: BTreeSet<String>,
-    /// The configuration holds a sensitive value, which a provider's message might quote.
-    pub secret: bool,
+    /// The configuration's sensitive values, which a provider's message might quote.
+    pub secrets: Secrets,
 }
 
 /// Evaluates the instance's body, validates what the checker could not see, and checks
@@ -80,26 +81,20 @@ pub(super) fn evaluate(
     conditions: &Conditions<'_>,
 ) -> Result<Evaluated, Diagnostic> {
     let (resource, schema) = (subject.resource, subject.schema);
-    let config = evaluate_body(scope, &resource.body, schema, locals)?;
+    let (config, seen) = super::secrets::watching(|| evaluate_body(scope, &resource.body, schema, locals));
+    let config = config?;
     crate::validate::check_body(schema, &resource.body, &config, &subject.address)?;
     conditions.preconditions(scope, locals, &subject.address)?;
     // Each value is looked through for secrets once: most hold none.
-    let mut secrets = Vec::new();
-    let plain: Attributes = config
-        .into_iter()
-        .map(|(k, v)| {
-            if v.contains_sensitive() {
-                let plain = v.unmarked_deep();
-                secrets.push(k.to_string());
-                (k, plain)
-            } else {
-                (k, v)
-            }
-        })
-        .collect();
-    let secret = !secrets.is_empty();
-    let sensitive = sensitive_from(schema, secrets);
-    Ok(Evaluated { plain, sensitive, secret })
+    let marked: Vec<String> =
+        config.iter().filter(|(_, v)| v.contains_sensitive()).map(|(k, _)| k.to_string()).collect();
+    let sensitive = sensitive_from(schema, marked);
+    let secrets = Secrets::of(&config, &sensitive).with(&seen);
+    let plain: Attributes = match sensitive.is_empty() {
+        true => config,
+        false => config.into_iter().map(|(k, v)| (k, v.unmarked_deep())).collect(),
+    };
+    Ok(Evaluated { plain, sensitive, secrets })
 }
 
 /// The configuration of a body as attributes: every attribute of the schema (null
@@ -584,17 +579,33 @@ pub(super) fn import_error(address: &Address, id: &str, span: Span, error: Provi
 }
 
 /// A provider's error as a diagnostic at the attribute it is about. When the
-/// configuration holds a secret, the provider's message is hidden: it may repeat it (a
-/// command's stderr can).
-fn provider_error(resource: &Resource, address: &Address, secret: bool, error: ProviderError) -> Diagnostic {
+/// configuration holds a secret, the provider's message may repeat it (a command's
+/// stderr can): the secret's text is taken out of it, or the whole message hidden when
+/// the secret is too short to look for (see [`Secrets`]).
+fn provider_error(resource: &Resource, address: &Address, secrets: &Secrets, mut error: ProviderError) -> Diagnostic {
     let span = provider_span(resource, &error);
-    if secret {
-        return Diagnostic::error(
-            codes::PROVIDER_FAILED,
-            format!("{address}: the operation failed; its message is hidden because the configuration holds a sensitive value"),
-        )
-        .with_label(span, "here")
-        .with_help("run the operation by hand to see the error, or remove the secret from what the provider may print");
+    if !secrets.is_empty() {
+        let scrubbed = secrets.scrub(&error.message).map(|message| {
+            let help = error.help.as_deref().map(|help| secrets.scrub(help));
+            (message, help)
+        });
+        match scrubbed {
+            Some((message, None)) => error.message = message,
+            Some((message, Some(Some(help)))) => (error.message, error.help) = (message, Some(help)),
+            _ => {
+                return Diagnostic::error(
+                    codes::PROVIDER_FAILED,
+                    format!(
+                        "{address}: the operation failed; its message is hidden because the configuration holds a \
+                         sensitive value too short to take out of it"
+                    ),
+                )
+                .with_label(span, "here")
+                .with_help(
+                    "run the operation by hand to see the error, or remove the secret from what the provider may print",
+                );
+            }
+        }
     }
     if error.about_configuration {
         // The same for every resource of the configuration: one diagnostic, which the
@@ -630,24 +641,26 @@ fn provider_span(resource: &Resource, error: &ProviderError) -> Span {
         .map_or(resource.name.span, |a| a.value.span)
 }
 
-/// A provider's warning about an instance (W0610), hidden as its errors are when the
-/// configuration holds a sensitive value.
+/// A provider's warning about an instance (W0610), with the configuration's secrets
+/// taken out of it as they are from its errors (see [`provider_error`]).
 pub(super) fn provider_warning(
     resource: &Resource,
     address: &Address,
-    secret: bool,
+    secrets: &Secrets,
     warning: ProviderError,
 ) -> Diagnostic {
     let span = provider_span(resource, &warning);
-    let message = match secret {
-        true => format!(
-            "{address}: the provider warned; its message is hidden because the configuration holds a sensitive value"
-        ),
-        false => format!("{address}: {}", warning.message),
-    };
-    let help = match (secret, warning.help) {
-        (false, Some(help)) => help,
-        _ => "the provider still did what was asked; a warning often announces a change in a later version".to_string(),
-    };
+    let message = secrets.scrub(&warning.message).map_or_else(
+        || {
+            format!(
+                "{address}: the provider warned; its message is hidden because the configuration holds a sensitive \
+                 value too short to take out of it"
+            )
+        },
+        |message| format!("{address}: {message}"),
+    );
+    let help = warning.help.and_then(|help| secrets.scrub(&help)).unwrap_or_else(|| {
+        "the provider still did what was asked; a warning often announces a change in a later version".to_string()
+    });
     Diagnostic::warning(codes::PROVIDER_WARNING, message).with_label(span, "here").with_help(help)
 }
