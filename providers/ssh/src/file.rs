@@ -10,11 +10,17 @@
 //! `sha256` and, for a file written from `content`, of `content` itself, so the plan can
 //! show the lines that differ.
 //!
+//! The rename is always `mv -T` (no target directory): `path` is the file itself, never a
+//! directory to move the file into. Something may take the file's place between the
+//! plan, or the script's own check, and the rename (anyone who may write in the file's
+//! directory, during an upload or a slow `validate`); a plain `mv` would then drop the
+//! new file into a directory planted there, or into the directory a planted link points
+//! at, and report success. `mv -T` replaces a link itself and fails on a directory.
+//!
 //! A symbolic link at `path` is never written or read through: the rename replaces the
-//! link itself (`mv -T`, so a link to a directory is not moved into), a link where the
-//! file was reads as the file gone (created again, with `adopt.rs`' warning naming the
-//! link), deleting leaves a link alone, and a link cannot be imported. Only the data
-//! source reads through a link, as `cat` does.
+//! link itself, a link where the file was reads as the file gone (created again, with
+//! `adopt.rs`' warning naming the link), deleting leaves a link alone, and a link cannot
+//! be imported. Only the data source reads through a link, as `cat` does.
 
 use std::path::Path;
 
@@ -36,7 +42,8 @@ const BODIES: [&str; 3] = ["content", "source", "content_base64"];
 
 /// The exit status of the write script when `validate` refused the temporary file.
 const VALIDATE_FAILED: u32 = 3;
-/// The exit status of the write script when `path` is a directory.
+/// The exit status of the write script when `path` is a directory: before the upload,
+/// or put there while the script ran (then `mv -T` refused to rename over it).
 const IS_DIRECTORY: u32 = 4;
 /// The exit status of the write script when the upload did not arrive whole (the
 /// connection dropped, or Infra was killed): the temporary file is not renamed.
@@ -179,14 +186,26 @@ fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attribut
         let command = command.replace("%s", &quote(temporary));
         script.push_str(&format!("if ! ( {command} ) >&2; then exit {VALIDATE_FAILED}; fi\n"));
     }
-    // A rename over a symbolic link replaces the link, never its target; `-T` keeps `mv`
-    // from moving the file into the directory a link points at. (Other paths keep the
-    // plain `mv -f` every `mv` has.)
-    script.push_str(&format!(
-        "if [ -L \"$p\" ]; then mv -fT \"$t\" \"$p\" || exit {LINK_NOT_REPLACED}; else mv -f \"$t\" \"$p\"; fi\n\
-         trap - EXIT\nstat -c '%a|%U:%u|%G:%g' -- \"$p\"\n"
-    ));
+    script.push_str(&rename_script());
+    script.push_str("trap - EXIT\nstat -c '%a|%U:%u|%G:%g' -- \"$p\"\n");
     script
+}
+
+/// The rename of the temporary file `$t` to `$p`, and what its failure means.
+///
+/// `-T` always, not only when `$p` was a link at the check above: whatever is at `$p`
+/// now, the file is renamed to `$p` itself or not at all. A plain `mv` would move it
+/// into a directory planted at `$p` after the check, or into the directory a planted
+/// link points at, and succeed. GNU's `mv -T` replaces a link (to anything) and refuses
+/// a directory; BusyBox's refuses a link to a directory too. A `mv` without `-T` fails
+/// every write, saying so, rather than fall back to the plain rename.
+fn rename_script() -> String {
+    format!(
+        "if ! mv -fT -- \"$t\" \"$p\"; then\n\
+         if [ -L \"$p\" ]; then exit {LINK_NOT_REPLACED}; fi\n\
+         if [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
+         exit 1\nfi\n"
+    )
 }
 
 /// Creates or rewrites the file `planned` describes.
@@ -218,6 +237,7 @@ pub async fn write(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes
                 quote(&path)
             )));
         }
+        Some(IS_DIRECTORY) => return Err(is_a_directory(&path)),
         _ => return Err(failed(&format!("writing `{path}`"), &output).on_attribute("path")),
     }
     let line = output.stdout_text();
@@ -308,6 +328,22 @@ async fn fetch(connection: &Connection, path: &str) -> ProviderResult<Vec<u8>> {
         return Err(failed(&format!("reading `{path}`"), &output).on_attribute("path"));
     }
     Ok(output.stdout)
+}
+
+/// The write's error when a directory is at `path`: found before the upload, or put
+/// there while the script ran (the rename refused it). Nothing was written, in the
+/// directory or anywhere else.
+fn is_a_directory(path: &str) -> ProviderError {
+    ProviderError::new(format!(
+        "`{path}` on the server is a directory, not the file: nothing was written, and nothing was put in the \
+         directory"
+    ))
+    .on_attribute("path")
+    .with_help(format!(
+        "move the directory out of the way (or remove it: `rmdir -- {}` when it is empty) and apply again; to \
+         manage a directory, use `ssh.directory`",
+        quote(path)
+    ))
 }
 
 fn not_a_file(path: &str) -> ProviderError {

@@ -22,6 +22,11 @@ const EXISTS: u32 = 20;
 /// directory the user owns (the script prints the path).
 const UNSAFE_SSH_DIR: u32 = 21;
 
+/// The exit status of the keys script when `mv -T` would not rename the new keys over
+/// `~/.ssh/authorized_keys` (a directory there, or a link to one BusyBox's `mv` refuses;
+/// the script prints the path and removes its temporary file).
+const KEYS_NOT_REPLACED: u32 = 22;
+
 /// Sets `as` to the command prefix that runs a command as the user `$u` when the script
 /// runs as root (`setpriv`), so the kernel's permissions, not checks of ours, keep what
 /// the user links to out of reach; empty when the script runs as another user already.
@@ -247,7 +252,8 @@ fn options(attributes: &Attributes, moving_home: bool) -> Vec<String> {
 /// Root only checks `~/.ssh` (refusing a link, or anything but a directory of the
 /// user's) and makes it when it is missing (`mkdir` makes a new directory or fails);
 /// everything in it is written as the user, so a link the user swaps in after the check
-/// leads only where the user may write. A link at `authorized_keys` is replaced.
+/// leads only where the user may write. A link at `authorized_keys` is replaced: the
+/// rename is `mv -T`, so a directory there fails the write instead of receiving the file.
 fn keys_script(attributes: &Attributes) -> String {
     if attribute(attributes, "authorized_keys").as_list().is_none() {
         return String::new();
@@ -259,7 +265,8 @@ fn keys_script(attributes: &Attributes) -> String {
          if [ ! -e \"$d\" ]; then mkdir -p -- \"$h\"; mkdir -m 700 -- \"$d\"; chown -h -- \"$(id -u -- \"$u\"):$(id -g -- \"$u\")\" \"$d\"; fi\n\
          {AS_USER}\
          $as sh -c 'set -e; chmod 700 -- \"$1\"; t=$(mktemp \"$1/.authorized_keys.XXXXXX\"); cat > \"$t\"; chmod 600 -- \"$t\"; \
-         mv -fT -- \"$t\" \"$1/authorized_keys\"' sh \"$d\"\n"
+         if ! mv -fT -- \"$t\" \"$1/authorized_keys\"; then rm -f -- \"$t\"; printf %s \"$1/authorized_keys\"; \
+         exit {KEYS_NOT_REPLACED}; fi' sh \"$d\"\n"
     )
 }
 
@@ -292,6 +299,18 @@ async fn run(ssh: &Ssh, attributes: &Attributes, script: String, what: &str) -> 
             .with_help(format!(
                 "make it a directory of the user's (`rm {path} && install -d -m 700 -o {name} {path}`), \
                  or leave `authorized_keys` out"
+            )));
+        }
+        Some(KEYS_NOT_REPLACED) => {
+            let path = output.stdout_text();
+            return Err(ProviderError::new(format!(
+                "`{path}` could not be replaced by the user `{name}`'s keys ({}): nothing was written",
+                crate::shell::tail(&output.stderr_text())
+            ))
+            .on_attribute("authorized_keys")
+            .with_help(format!(
+                "`{path}` must be a file or missing: move what is there (a directory, or a link to one) out of the \
+                 way and apply again"
             )));
         }
         _ => return Err(failed(&format!("{what} the user `{name}`"), &output).on_attribute("name")),

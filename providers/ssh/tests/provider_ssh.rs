@@ -811,3 +811,192 @@ fn regression_a_symbolic_link_at_path_is_never_read_written_or_imported_through(
         }
     });
 }
+
+/// Puts a directory where the file at `path` was, with a file of its own in it, as
+/// someone who may write in the file's directory could.
+fn plant_directory(path: &Path) {
+    std::fs::remove_file(path).unwrap();
+    std::fs::create_dir(path).unwrap();
+    std::fs::write(path.join("kept"), "kept\n").unwrap();
+}
+
+/// A `validate` that, run by the write script between its check of `path` and its
+/// rename, does what `plant` (a shell command) does to `path`: it stands for anyone on
+/// the server acting during an upload or a slow `validate` such as `nginx -t`.
+fn planting_validate(path: &Path, plant: &str) -> Value {
+    s(&format!("p='{}'; rm -f -- \"$p\" && {plant} && test -s %s", path.display()))
+}
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// The plan of `config` over what the server has of `created`, applied (as `infra plan
+/// -out` and `infra apply PLANFILE` would), with `meanwhile` run between the two.
+async fn update_after(
+    provider: &Arc<dyn Provider>,
+    created: &Attributes,
+    config: &Attributes,
+    meanwhile: impl FnOnce(),
+) -> Result<Attributes, ProviderError> {
+    let refreshed = read(provider, "file", created).await;
+    let planned = provider.plan("file", Some(&refreshed), config).expect("planned");
+    meanwhile();
+    provider.update("file", &refreshed, &planned).await
+}
+
+/// What a write that met a directory at `path` must have done: failed naming it, with a
+/// hint, left nothing in the directory or beside it, and recorded nothing, so the next
+/// refresh reads the directory (an error naming it) rather than the file it expected.
+async fn assert_refused_by_the_directory(
+    provider: &Arc<dyn Provider>,
+    applied: Result<Attributes, ProviderError>,
+    created: &Attributes,
+    path: &Path,
+) {
+    let error = applied.expect_err("a directory at `path` fails the write");
+    let shown = path.display();
+    assert!(error.message.starts_with(&format!("`{shown}` on the server is a directory")), "{}", error.message);
+    assert!(error.message.contains("nothing was put in the directory"), "{}", error.message);
+    assert_eq!(error.attribute.as_deref(), Some("path"));
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("move the directory out of the way")), "{error:?}");
+    assert_eq!(names_in(path), ["kept"], "nothing was moved into the directory");
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(names_in(path.parent().unwrap()), [name], "no temporary file is left beside it");
+    let error = provider.read("file", created).await.expect_err("the refresh reads the directory");
+    assert!(error.message.contains(&format!("`{shown}` on the server is not a regular file")), "{}", error.message);
+}
+
+/// Regression: a write ended with a plain `mv -f TMP PATH` unless `path` was a symbolic
+/// link when the script looked, so a directory put at `path` after that look (during the
+/// upload or a slow `validate`) got the new file moved into it under its temporary name,
+/// and the apply reported success while `path` was no file at all. The rename is always
+/// `mv -T` now: a directory at `path`, put there between the plan and the apply or
+/// during the write, fails the write with an error naming it, and nothing lands in it.
+#[test]
+fn regression_a_directory_planted_at_a_files_path_fails_the_write_and_gets_nothing_moved_into_it() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("planted");
+    let path = dir.join("site.conf");
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let content = |text: &str| attributes(&[("path", path_value(&path)), ("content", s(text))]);
+        let created = create(&provider, "file", &content("v1\n")).await.expect("created");
+
+        // Between `infra plan -out` and `infra apply PLANFILE`: found before the upload.
+        let applied = update_after(&provider, &created, &content("v2\n"), || plant_directory(&path)).await;
+        assert_refused_by_the_directory(&provider, applied, &created, &path).await;
+        std::fs::remove_dir_all(&path).unwrap();
+
+        // During the write, after the script's own check: the rename refuses it.
+        let created = create(&provider, "file", &content("v1\n")).await.expect("created again");
+        let mut during = content("v2\n");
+        during.insert("validate".to_string(), planting_validate(&path, "mkdir -- \"$p\" && echo kept > \"$p/kept\""));
+        let applied = update_after(&provider, &created, &during, || {}).await;
+        assert_refused_by_the_directory(&provider, applied, &created, &path).await;
+
+        // The directory moved away, the file reads as gone, and the next apply writes it.
+        std::fs::remove_dir_all(&path).unwrap();
+        assert_eq!(provider.read("file", &created).await.expect("read"), ReadResult::Gone);
+        create(&provider, "file", &content("v2\n")).await.expect("created");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "v2\n");
+    });
+}
+
+/// The same race with a symbolic link to a directory (a link `/srv/site/conf -> /etc`
+/// would have had the file dropped into /etc): the rename replaces the link itself, as
+/// it replaces any link at `path`, whether the link was there before the apply or came
+/// during the write; nothing reaches the directory it points at.
+#[test]
+fn regression_a_link_to_a_directory_planted_at_a_files_path_is_replaced_not_moved_into() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("planted-link");
+    let path = dir.join("site.conf");
+    let elsewhere = sshd.scratch("elsewhere");
+    std::fs::write(elsewhere.join("kept"), "kept\n").unwrap();
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let content = |text: &str| attributes(&[("path", path_value(&path)), ("content", s(text))]);
+        let replaced = |updated: &Attributes, expected: &str| {
+            assert!(std::fs::symlink_metadata(&path).unwrap().is_file(), "the link was replaced");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+            assert_eq!(names_in(&elsewhere), ["kept"], "nothing was moved into the linked directory");
+            assert_eq!(names_in(&dir), ["site.conf"], "no temporary file is left beside it");
+            assert_eq!(text(updated, "content"), expected);
+        };
+        let created = create(&provider, "file", &content("v1\n")).await.expect("created");
+
+        // Between `infra plan -out` and `infra apply PLANFILE`.
+        let plant = || {
+            std::fs::remove_file(&path).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        };
+        let updated = update_after(&provider, &created, &content("v2\n"), plant).await.expect("updated");
+        replaced(&updated, "v2\n");
+        assert_eq!(read(&provider, "file", &updated).await, updated);
+
+        // During the write, after the script's own check.
+        let mut during = content("v3\n");
+        let plant = format!("ln -s -- '{}' \"$p\"", elsewhere.display());
+        during.insert("validate".to_string(), planting_validate(&path, &plant));
+        let updated = update_after(&provider, &updated, &during, || {}).await.expect("updated");
+        replaced(&updated, "v3\n");
+        assert_eq!(read(&provider, "file", &updated).await, updated);
+    });
+}
+
+/// The same races on a server whose `mv` is BusyBox's (Alpine's, a router's): its
+/// `mv -T` refuses a directory, and a link to a directory too. Either fails the write
+/// with an error naming `path`, and nothing reaches the directory; the link is left.
+#[test]
+fn regression_with_busybox_mv_a_directory_or_a_link_to_one_planted_during_the_write_fails_it() {
+    let busybox = Path::new("/bin/busybox");
+    assert!(busybox.exists(), "{} is missing: apt-get install -y busybox-static", busybox.display());
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(busybox, bin.path().join("mv")).unwrap();
+    let sshd = Sshd::start_with(&format!("SetEnv PATH={}:/usr/sbin:/usr/bin:/sbin:/bin\n", bin.path().display()));
+    let dir = sshd.scratch("planted");
+    let path = dir.join("site.conf");
+    let elsewhere = sshd.scratch("elsewhere");
+    std::fs::write(elsewhere.join("kept"), "kept\n").unwrap();
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let which = attributes(&[("create", s("readlink -f \"$(command -v mv)\""))]);
+        let which = create(&provider, "command", &which).await.expect("ran");
+        let canonical = std::fs::canonicalize(busybox).unwrap();
+        assert_eq!(text(&which, "stdout").trim(), canonical.display().to_string(), "the server's `mv` is BusyBox's");
+        let content = |text: &str| attributes(&[("path", path_value(&path)), ("content", s(text))]);
+        let planting = |plant: &str| {
+            let mut config = content("v2\n");
+            config.insert("validate".to_string(), planting_validate(&path, plant));
+            config
+        };
+
+        let created = create(&provider, "file", &content("v1\n")).await.expect("created");
+        let plant = planting("mkdir -- \"$p\" && echo kept > \"$p/kept\"");
+        let applied = update_after(&provider, &created, &plant, || {}).await;
+        assert_refused_by_the_directory(&provider, applied, &created, &path).await;
+        std::fs::remove_dir_all(&path).unwrap();
+
+        let created = create(&provider, "file", &content("v1\n")).await.expect("created again");
+        let plant = planting(&format!("ln -s -- '{}' \"$p\"", elsewhere.display()));
+        let error = update_after(&provider, &created, &plant, || {}).await.expect_err("the link is not replaced");
+        let shown = path.display();
+        assert!(
+            error.message.starts_with(&format!(
+                "`{shown}` on the server is a symbolic link that the server's `mv -T` would not replace"
+            )),
+            "{}",
+            error.message
+        );
+        assert!(error.help.as_deref().is_some_and(|h| h.contains("remove the link")), "{error:?}");
+        assert_eq!(std::fs::read_link(&path).unwrap(), elsewhere, "the link is left");
+        assert_eq!(names_in(&elsewhere), ["kept"], "nothing was moved into the linked directory");
+        assert_eq!(names_in(&dir), ["site.conf"], "no temporary file is left beside it");
+        assert_eq!(provider.read("file", &created).await.expect("read"), ReadResult::Gone);
+    });
+}
