@@ -1,9 +1,14 @@
 //! `ssh.file` and the data source `ssh.file`.
 //!
-//! A file is written atomically: its content goes to a temporary file beside it (so the
-//! rename stays on one file system), which gets its permissions and owner, is checked by
-//! `validate`, and only then is renamed over the real one. A failure at any step leaves
-//! the old file as it was and removes the temporary one.
+//! A file is written atomically: its content goes to a temporary file in a private
+//! directory (mode 0700) made beside it (so the rename stays on one file system), which
+//! gets its permissions and owner, is checked by `validate`, and only then is renamed
+//! over the real one. A failure at any step leaves the old file as it was and removes
+//! the temporary file and directory. Nothing anyone else could swap is ever chmodded or
+//! chowned: no one else may enter the private directory, and the script works inside it
+//! (see `write_script`), so a link put in place of the temporary file, or of the
+//! directory itself, in a directory others may write in never leads `chmod`, `chown` or
+//! `chgrp` (which follow links), run as root, to `/etc/shadow`.
 //!
 //! Drift: the server's SHA-256 of the content, permissions and owner are read (for all
 //! files of a host with one command, `stat.rs`); a different hash shows as a change of
@@ -150,48 +155,75 @@ pub fn plan(
     Ok(planned)
 }
 
-/// A name for the temporary file beside `path`, unique on this machine and in this run.
-fn temporary_name(path: &str) -> String {
+/// The private directory beside `path` the new file is written in (so the rename stays
+/// on one file system), unique on this machine and in this run, and the file's path in
+/// it (the file keeps its own name there, for a `validate` that looks at it).
+fn temporary_paths(path: &str) -> (String, String) {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-    format!("{dir}/.{name}.infra-{}", crate::unique_id())
+    let private = format!("{dir}/.{name}.infra-{}", crate::unique_id());
+    let file = format!("{private}/{name}");
+    (private, file)
 }
 
-/// The write script: content on standard input to a temporary file, permissions,
-/// owner, `validate`, rename; then the file's permissions and owner are printed.
-fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attributes) -> String {
+/// The write script: content on standard input to a file in a private directory beside
+/// `path`, permissions, owner, `validate`, rename; then the file's permissions and owner
+/// are printed.
+///
+/// `chmod`, `chown` and `chgrp` follow a symbolic link, and Infra often runs as root: a
+/// temporary file in the target's directory could be swapped for a link to `/etc/shadow`
+/// by anyone else who may write there, between the upload and the `chmod`. So the file
+/// is written in a directory of its own, made with mode 0700 (`mkdir` fails on anything
+/// already at its name, a link too), which no one else may enter; the script changes
+/// into it and checks that it is its own empty 0700 directory (not one put at its name
+/// in between; 2700 in a set-group-ID directory, which passes its bit on), and from
+/// then on names the file relative to it (`$f`): the directory renamed or replaced in
+/// the shared one afterwards leaves the script where it was. The directory is removed
+/// on every path (the `EXIT` trap), and its file with it when the rename did not happen;
+/// the file only once the check passed, so a failed check removes nothing but (at most)
+/// an empty directory. `validate`'s `%s` is the file's full path in the directory.
+fn write_script(path: &str, private: &str, file: &str, sha256: &str, attributes: &Attributes) -> String {
+    let name = file.rsplit_once('/').map_or(file, |(_, name)| name);
     // When the connection drops mid-upload, `cat` sees the end of its input early and
     // succeeds: only the hash tells a whole upload from a cut one. The server may also
     // end the script with a signal, which runs the `EXIT` trap only through `exit`.
     let mut script = format!(
-        "set -e\np={}\nt={}\nif [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
-         trap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n(umask 077; set -C; cat > \"$t\")\n\
-         h=$(sha256sum < \"$t\")\nif [ \"${{h%% *}}\" != {sha256} ]; then echo 'the upload arrived incomplete' >&2; exit {INCOMPLETE}; fi\n",
+        "set -e\np={}\nd={}\nf={}\n\
+         if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
+         trap 'exit 1' HUP INT TERM PIPE\n(umask 077; mkdir -m 700 -- \"$d\")\n\
+         trap 'cd / && rmdir -- \"$d\" 2>/dev/null || true' EXIT\ncd -P -- \"$d\"\n\
+         case $(stat -c %u:%a .) in \"$(id -u):700\" | \"$(id -u):2700\") ;; *) false ;; esac && [ -z \"$(ls -A)\" ] || \
+         {{ echo \"$d was replaced while the file was written\" >&2; exit 1; }}\n\
+         trap 'rm -f -- \"$f\"; cd / && rmdir -- \"$d\" 2>/dev/null || true' EXIT\n\
+         (umask 077; set -C; cat > \"$f\")\n\
+         h=$(sha256sum < \"$f\")\nif [ \"${{h%% *}}\" != {sha256} ]; then echo 'the upload arrived incomplete' >&2; exit {INCOMPLETE}; fi\n",
         quote(path),
-        quote(temporary)
+        quote(private),
+        quote(&format!("./{name}"))
     );
     let mode = attribute(attributes, "mode").as_str().and_then(parse_mode).unwrap_or(0o644);
-    script.push_str(&format!("chmod {mode:o} \"$t\"\n"));
+    script.push_str(&format!("chmod {mode:o} \"$f\"\n"));
     for (name, tool, format) in [("owner", "chown", "%u"), ("group", "chgrp", "%g")] {
         match attribute(attributes, name).as_str() {
-            Some(value) => script.push_str(&format!("{tool} {} \"$t\"\n", quote(value))),
+            Some(value) => script.push_str(&format!("{tool} {} \"$f\"\n", quote(value))),
             // Left out: an existing file keeps its owner (when the login may give it). A
             // symbolic link's target is not the file being rewritten: the new file is
             // the login user's, as any new file.
             None => script.push_str(&format!(
-                "if [ -e \"$p\" ] && [ ! -L \"$p\" ]; then {tool} \"$(stat -c {format} -- \"$p\")\" \"$t\" 2>/dev/null || true; fi\n"
+                "if [ -e \"$p\" ] && [ ! -L \"$p\" ]; then {tool} \"$(stat -c {format} -- \"$p\")\" \"$f\" 2>/dev/null || true; fi\n"
             )),
         }
     }
     if let Some(command) = attribute(attributes, "validate").as_str() {
-        let command = command.replace("%s", &quote(temporary));
+        let command = command.replace("%s", &quote(file));
         script.push_str(&format!("if ! ( {command} ) >&2; then exit {VALIDATE_FAILED}; fi\n"));
     }
     script.push_str(&rename_script());
-    script.push_str("trap - EXIT\nstat -c '%a|%U:%u|%G:%g' -- \"$p\"\n");
+    script.push_str("trap - EXIT\ncd / && rmdir -- \"$d\" 2>/dev/null || true\nstat -c '%a|%U:%u|%G:%g' -- \"$p\"\n");
     script
 }
 
-/// The rename of the temporary file `$t` to `$p`, and what its failure means.
+/// The rename of the new file `$f` (in the private directory, the script's working
+/// directory) to `$p`, and what its failure means.
 ///
 /// `-T` always, not only when `$p` was a link at the check above: whatever is at `$p`
 /// now, the file is renamed to `$p` itself or not at all. A plain `mv` would move it
@@ -201,7 +233,7 @@ fn write_script(path: &str, temporary: &str, sha256: &str, attributes: &Attribut
 /// every write, saying so, rather than fall back to the plain rename.
 fn rename_script() -> String {
     format!(
-        "if ! mv -fT -- \"$t\" \"$p\"; then\n\
+        "if ! mv -fT -- \"$f\" \"$p\"; then\n\
          if [ -L \"$p\" ]; then exit {LINK_NOT_REPLACED}; fi\n\
          if [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
          exit 1\nfi\n"
@@ -215,7 +247,8 @@ pub async fn write(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes
         body(&ssh.module_dir, planned)?.ok_or_else(|| ProviderError::new("the file's content is not known yet"))?;
     let connection = ssh.connect(Some(planned)).await?;
     let hash = sha256_hex(&bytes);
-    let script = write_script(&path, &temporary_name(&path), &hash, planned);
+    let (private, file) = temporary_paths(&path);
+    let script = write_script(&path, &private, &file, &hash, planned);
     let output = connection.run(&script, Some(&bytes), None).await?;
     match output.exit_code {
         Some(0) => {}

@@ -110,7 +110,7 @@ fn file() -> Schema {
         fingerprint_attribute(),
     ]);
     kind(
-        "A file on the server, written atomically (a temporary file beside it, then a rename).",
+        "A file on the server, written atomically (a temporary file in a private directory beside it, then a rename).",
         "The file's path.",
         attributes,
     )

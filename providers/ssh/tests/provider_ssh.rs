@@ -1000,3 +1000,168 @@ fn regression_with_busybox_mv_a_directory_or_a_link_to_one_planted_during_the_wr
         assert_eq!(provider.read("file", &created).await.expect("read"), ReadResult::Gone);
     });
 }
+
+/// A shell command that does what anyone who may write in `dir` could do to the write's
+/// temporary entry for `name` there, once: a temporary file is replaced by a symbolic
+/// link to `victim`; a directory (which they may not enter) is renamed away and one of
+/// their own put at its name, holding a link named `name` to `victim`.
+fn swap_temporary(dir: &Path, name: &str, victim: &Path) -> String {
+    let (dir, victim) = (dir.display(), victim.display());
+    format!(
+        "for e in '{dir}'/.{name}.infra-*; do case \"$e\" in *.away) continue;; esac; \
+         if [ -L \"$e\" ]; then continue; \
+         elif [ -f \"$e\" ]; then mv -- \"$e\" \"$e.away\" && ln -s -- '{victim}' \"$e\"; \
+         elif [ -d \"$e\" ]; then mv -- \"$e\" \"$e.away\" && mkdir -- \"$e\" && ln -s -- '{victim}' \"$e/{name}\"; fi; done"
+    )
+}
+
+/// Regression: a write uploaded its content to a temporary file beside `path`, in the
+/// file's own directory, and then ran `chmod`, `chown` and `chgrp` on that name. They
+/// follow a symbolic link: anyone who may write in that directory (not sticky) could
+/// swap the temporary file for a link to `/etc/shadow` during the write, and Infra,
+/// running as root, gave it the file's mode and owner (then renamed the link to `path`).
+/// The file is now written in a private 0700 directory the script works in: a link put
+/// in place of the temporary file, or of that directory, just before the `chmod` (a
+/// `chmod` first on the server's `PATH` plants it) or during `validate` is never
+/// chmodded or chowned through, and never becomes `path`.
+#[test]
+fn regression_a_link_swapped_in_for_the_temporary_file_is_never_chmodded_or_chowned_through() {
+    let bin = tempfile::tempdir().unwrap();
+    let armed = bin.path().join("armed");
+    let sshd_dir = tempfile::tempdir().unwrap();
+    let dir = sshd_dir.path().join("shared");
+    let victims = sshd_dir.path().join("victims");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&victims).unwrap();
+    std::fs::set_permissions(sshd_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let victim = victims.join("shadow");
+    let chmod = bin.path().join("chmod");
+    std::fs::write(
+        &chmod,
+        format!(
+            "#!/bin/sh\nif [ -e '{armed}' ] && ls -A -- '{shared}' | grep -q '^\\.site\\.conf\\.infra-'; then rm -- '{armed}'; {swap}; fi\n\
+             exec /bin/chmod \"$@\"\n",
+            armed = armed.display(),
+            shared = dir.display(),
+            swap = swap_temporary(&dir, "site.conf", &victim)
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&chmod, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let armed_mkdir = bin.path().join("armed-mkdir");
+    let mkdir = bin.path().join("mkdir");
+    std::fs::write(
+        &mkdir,
+        format!(
+            "#!/bin/sh\n/bin/mkdir \"$@\" || exit\n\
+             if [ -e '{armed}' ] && ls -A -- '{shared}' | grep -q '^\\.site\\.conf\\.infra-'; then rm -- '{armed}'; {swap}; fi\n",
+            armed = armed_mkdir.display(),
+            shared = dir.display(),
+            swap = swap_temporary(&dir, "site.conf", &victim)
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&mkdir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sshd = Sshd::start_with(&format!("SetEnv PATH={}:/usr/sbin:/usr/bin:/sbin:/bin\n", bin.path().display()));
+    let path = dir.join("site.conf");
+    let root = sshd.user == "root";
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let content = |text: &str| {
+            let mut config = attributes(&[("path", path_value(&path)), ("content", s(text)), ("mode", s("0644"))]);
+            config.insert("owner".to_string(), s(&sshd.user));
+            config
+        };
+        let check = |applied: Result<Attributes, ProviderError>, old: &str, new: &str| {
+            use std::os::unix::fs::MetadataExt;
+            let metadata = std::fs::symlink_metadata(&victim).unwrap();
+            assert_eq!(metadata.mode() & 0o7777, 0o604, "the victim's mode was not changed through the link");
+            if root {
+                assert_eq!((metadata.uid(), metadata.gid()), (65534, 65534), "the victim's owner was not changed");
+            }
+            assert_eq!(std::fs::read_to_string(&victim).unwrap(), "secret\n");
+            let written = std::fs::symlink_metadata(&path).unwrap();
+            assert!(written.is_file(), "`path` is a file, not the link swapped in");
+            match applied {
+                Ok(updated) => {
+                    assert_eq!(std::fs::read_to_string(&path).unwrap(), new);
+                    assert_eq!(mode_of(&path), 0o644);
+                    assert_eq!(text(&updated, "mode"), "0644");
+                }
+                Err(error) => {
+                    assert!(error.message.contains("site.conf"), "{}", error.message);
+                    assert_eq!(std::fs::read_to_string(&path).unwrap(), old, "a failed write leaves the old file");
+                }
+            }
+            let swapped = names_in(&dir).iter().any(|name| name.ends_with(".away"));
+            assert!(swapped, "the temporary entry was swapped: {:?}", names_in(&dir));
+            // What the swap left beside the file (as the other user would) goes.
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let entry = entry.unwrap();
+                if entry.file_name() != "site.conf" {
+                    let kind = entry.file_type().unwrap();
+                    if kind.is_dir() {
+                        std::fs::remove_dir_all(entry.path()).unwrap();
+                    } else {
+                        std::fs::remove_file(entry.path()).unwrap();
+                    }
+                }
+            }
+        };
+        let created = create(&provider, "file", &content("v1\n")).await.expect("created");
+        std::fs::write(&victim, "secret\n").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o604)).unwrap();
+        if root {
+            std::os::unix::fs::chown(&victim, Some(65534), Some(65534)).unwrap();
+        }
+
+        // Just before the `chmod`, after the upload and its check.
+        std::fs::write(&armed, "").unwrap();
+        let applied = update_after(&provider, &created, &content("v2\n"), || {}).await;
+        assert!(!armed.exists(), "the server's `chmod` planted the link");
+        check(applied, "v1\n", "v2\n");
+
+        // During `validate`, after the `chmod` and `chown`.
+        let created = read(&provider, "file", &created).await;
+        let mut during = content("v3\n");
+        let swap = swap_temporary(&dir, "site.conf", &victim);
+        during.insert("validate".to_string(), s(&format!("{swap}; test -s %s")));
+        let applied = update_after(&provider, &created, &during, || {}).await;
+        check(applied, "v2\n", "v3\n");
+
+        // Between the making of the private directory and the script's entering it: it
+        // finds a directory that is not its own, and fails without writing anything.
+        let created = read(&provider, "file", &created).await;
+        std::fs::write(&armed_mkdir, "").unwrap();
+        let applied = update_after(&provider, &created, &content("v4\n"), || {}).await;
+        assert!(!armed_mkdir.exists(), "the server's `mkdir` planted the directory");
+        let error = applied.as_ref().expect_err("the write fails");
+        assert!(error.message.contains("was replaced while the file was written"), "{}", error.message);
+        let planted =
+            names_in(&dir).into_iter().find(|name| name.starts_with(".site.conf.infra-") && !name.ends_with(".away"));
+        let planted = dir.join(planted.expect("the other user's directory is there")).join("site.conf");
+        assert!(std::fs::symlink_metadata(&planted).unwrap().is_symlink(), "nothing in it was removed");
+        check(applied, "v3\n", "");
+    });
+}
+
+/// The private directory a file is written in inherits the set-group-ID bit of a shared
+/// directory (mode 2700): that is still the write's own directory, and the write goes
+/// through, leaving nothing beside the file. (`validate` checks that the bit is there.)
+#[test]
+fn a_file_is_written_in_a_set_group_id_directory() {
+    let sshd = Sshd::start();
+    let dir = sshd.scratch("setgid");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    let path = dir.join("site.conf");
+    runtime().block_on(async {
+        let provider = sshd.provider();
+        let mut config = attributes(&[("path", path_value(&path)), ("content", s("v1\n"))]);
+        config.insert("validate".to_string(), s("test -s %s && test -g \"$(dirname -- %s)\""));
+        let created = create(&provider, "file", &config).await.expect("created");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "v1\n");
+        assert_eq!(text(&created, "mode"), "0644");
+        assert_eq!(names_in(&dir), ["site.conf"], "no temporary directory is left beside it");
+    });
+}
