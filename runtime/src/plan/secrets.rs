@@ -60,7 +60,8 @@ impl Secrets {
     }
 
     /// These secrets, and those `stored` for the object (state marks them). A value the
-    /// provider computed (a generated key) is taken out of messages as it is. One from a
+    /// provider computed (a generated key) is taken out of messages as it is (when long
+    /// enough to look for, see [`SHORTEST`]). One from a
     /// configuration may be a string a secret was spliced into, made by an earlier
     /// configuration whose secret has since changed: when this configuration's secrets do
     /// not account for it, its parts cannot be told, and every message about the object
@@ -69,13 +70,16 @@ impl Secrets {
         let Some(stored) = stored.filter(|stored| stored.contains_sensitive()) else { return self.clone() };
         let mut covered = self.clone();
         for (name, value) in stored.iter().filter(|(_, value)| value.contains_sensitive()) {
-            let computed = schema.attribute(name).is_some_and(|a| a.computed && !a.settable);
+            // Not in the schema: written by the provider or the host (a plugin's private
+            // data), never from configuration.
+            let computed = schema.attribute(name).is_none_or(|a| a.computed && !a.settable);
             let mut held = Secrets::default();
             held.gather(value, false);
             if !computed && (held.opaque || held.texts.iter().any(|text| !self.texts.contains(text))) {
                 return Secrets::unknown();
             }
-            covered.opaque |= held.opaque;
+            // A computed secret too short to look for (a generated PIN, a flag) is left
+            // in: hiding every message about the object for it would hide too much.
             covered.texts.extend(held.texts);
         }
         covered.texts.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
