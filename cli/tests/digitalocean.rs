@@ -183,6 +183,73 @@ fn a_droplet_created_before_a_kill_9_is_found_by_the_next_plan_not_made_twice() 
     prism.assert_no_violations();
 }
 
+/// Ctrl-C while `infra apply` waits for a new Droplet to be `active`: the wait ends at
+/// once with an error saying the Droplet was still `new`, the state keeps the Droplet
+/// (reported before the wait), and the next plan reads it instead of making a second.
+#[test]
+fn ctrl_c_ends_the_wait_for_a_new_droplet_and_the_state_keeps_it() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        "provider digitalocean {{\n  api_url = \"{}\"\n}}\n\nresource digitalocean.droplet web {{\n  name   = \"web-1\"\n  region = \"nyc3\"\n  size   = \"s-1vcpu-1gb\"\n  image  = \"debian-12-x64\"\n}}\n",
+        prism.url
+    );
+    std::fs::write(dir.join("main.infra"), module).expect("write the module");
+    let infra =
+        |args: &[&str]| command(dir, args).env("DIGITALOCEAN_TOKEN", &prism.token).output().expect("infra runs");
+    prism.control("stuck", json!({"stuck": true}));
+    let apply = command(dir, &["apply", "--auto-approve"])
+        .env("DIGITALOCEAN_TOKEN", &prism.token)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("infra runs");
+    let polled = |requests: &[String]| requests.iter().any(|r| r.starts_with("GET /v2/droplets/"));
+    let start = std::time::Instant::now();
+    while !polled(&prism.requests()) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no poll: {:?}", prism.requests());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = interrupt(apply);
+    assert_exit(&output, 130);
+    let droplets = prism.listed("/v2/droplets", "droplets");
+    assert_eq!(droplets.len(), 1);
+    let id = droplets[0]["id"].to_string();
+    let printed = text(&output);
+    let message = format!("interrupted while waiting for Droplet {id} to be `active` (it was `new`)");
+    assert!(printed.split_whitespace().collect::<Vec<_>>().join(" ").contains(&message), "{printed}");
+    let state = std::fs::read_to_string(dir.join("infra.state.json")).expect("the state is saved");
+    assert!(state.contains(&format!("\"{id}\"")), "the state records the Droplet: {state}");
+
+    let plan = infra(&["plan", "--detailed-exitcode"]);
+    assert!(text(&plan).contains("the create of web stopped after its object was made"), "{}", text(&plan));
+    assert!(!text(&plan).contains("will be created"), "{}", text(&plan));
+    prism.control("stuck", json!({"stuck": false}));
+    assert_exit(&infra(&["apply", "--auto-approve"]), 0);
+    let creates = prism.requests().iter().filter(|r| *r == "POST /v2/droplets").count();
+    assert_eq!(creates, 1, "{:?}", prism.requests());
+    assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/v2/droplets", "droplets").is_empty());
+    prism.assert_no_violations();
+}
+
+/// Sends Ctrl-C (SIGINT) to `apply` and waits for it to end, at most 20 s (its wait would
+/// go on for minutes without the stop).
+fn interrupt(mut apply: std::process::Child) -> Output {
+    let sent = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+    let interrupted = std::time::Instant::now();
+    while apply.try_wait().expect("apply status").is_none() {
+        if interrupted.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = apply.kill();
+            panic!("the interrupted apply kept waiting");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    apply.wait_with_output().expect("apply ends")
+}
+
 /// A Droplet stuck in `new` past `timeouts.create` fails the apply with a clear error
 /// and stays in state: the next apply takes it over instead of making a second one.
 #[test]

@@ -410,6 +410,74 @@ resource linode.instance web {{
     prism.assert_no_violations();
 }
 
+/// Ctrl-C while `infra apply` waits for a new Linode to run: the wait ends at once with
+/// an error saying the Linode was still `provisioning`, the state keeps the Linode
+/// (reported before the wait), and the next plan reads it instead of making a second.
+#[test]
+fn ctrl_c_ends_the_wait_for_a_new_linode_and_the_state_keeps_it() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        "input root_pass: string {{\n  sensitive = true\n}}\n\nprovider linode {{\n  api_url = \"{}\"\n}}\n\nresource linode.instance web {{\n  label     = \"web-1\"\n  region    = \"us-east\"\n  type      = \"g6-nanode-1\"\n  image     = \"linode/debian12\"\n  root_pass = root_pass\n}}\n",
+        prism.url
+    );
+    write_module(dir, &module);
+    // The Linode stays `provisioning` for as long as the test needs.
+    prism.control("settle", json!({"gets": 100000}));
+    let apply = command(dir, &["apply", "--auto-approve"])
+        .env("LINODE_TOKEN", &prism.token)
+        .env("INFRA_VAR_root_pass", ROOT_PASS)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("infra runs");
+    let polled = |requests: &[String]| requests.iter().any(|r| r.starts_with("GET /linode/instances/"));
+    let start = std::time::Instant::now();
+    while !polled(&prism.requests()) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no poll: {:?}", prism.requests());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = interrupt(apply);
+    assert_exit(&output, 130);
+    assert_no_secrets(&prism, &output);
+    let linodes = prism.listed("/linode/instances");
+    assert_eq!(linodes.len(), 1);
+    let id = linodes[0]["id"].to_string();
+    let printed = text(&output).split_whitespace().collect::<Vec<_>>().join(" ");
+    let message = format!("interrupted while waiting for instance {id} to be `running` (it was `provisioning`)");
+    assert!(printed.contains(&message), "{printed}");
+    let state = std::fs::read_to_string(dir.join("infra.state.json")).expect("the state is saved");
+    assert!(state.contains(&format!("\"{id}\"")), "the state records the Linode: {state}");
+
+    let plan = prism.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert!(text(&plan).contains("the create of web stopped after its object was made"), "{}", text(&plan));
+    assert!(!text(&plan).contains("will be created"), "{}", text(&plan));
+    prism.control("settle", json!({"gets": 1}));
+    assert_exit(&prism.infra(dir, &["apply", "--auto-approve"]), 0);
+    let creates = prism.requests().iter().filter(|r| *r == "POST /linode/instances").count();
+    assert_eq!(creates, 1, "{:?}", prism.requests());
+    assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/linode/instances").is_empty());
+    prism.assert_no_violations();
+}
+
+/// Sends Ctrl-C (SIGINT) to `apply` and waits for it to end, at most 20 s (its wait would
+/// go on for minutes without the stop).
+fn interrupt(mut apply: std::process::Child) -> Output {
+    let sent = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+    let interrupted = std::time::Instant::now();
+    while apply.try_wait().expect("apply status").is_none() {
+        if interrupted.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = apply.kill();
+            panic!("the interrupted apply kept waiting");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    apply.wait_with_output().expect("apply ends")
+}
+
 /// A plan over many Linodes reads them from one list, not one GET each; one deleted
 /// behind Infra's back is still told from the rest (read by itself, it is gone).
 #[test]

@@ -188,6 +188,80 @@ fn a_server_created_before_a_kill_9_is_found_by_the_next_plan_not_made_twice() {
     assert!(!mimic.nova(&["list"]).contains("web-1"));
 }
 
+/// Ctrl-C while `infra apply` waits for a new server to be `ACTIVE`: the provider is told
+/// to stop, and the wait (every 5 s a poll, for up to `timeouts.create`, 30 minutes)
+/// ends at once with an error saying the server was still `BUILD`. Nothing is lost: the
+/// server was reported before the wait, so the state records its id, and the next plan
+/// reads it instead of making a second one. Bug: the built-in providers ignored the stop,
+/// and the apply went on waiting until a second Ctrl-C killed it.
+#[test]
+fn ctrl_c_ends_the_wait_for_a_building_server_and_the_state_keeps_the_server() {
+    use infra_runtime::state::{LocalBackend, StateBackend, Status};
+    let mimic = Mimic::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &building_server(""));
+    let apply = mimic
+        .infra_command(dir, &["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("infra runs");
+    // Interrupted once it polls: the server is reported and the wait has begun.
+    let polls = format!("GET {}/servers/", mimic.compute_path());
+    let start = std::time::Instant::now();
+    while !mimic.requests().iter().any(|r| r.starts_with(&polls)) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no poll: {:?}", mimic.requests());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = interrupt(apply);
+    assert_exit(&output, 130);
+    let printed = flat(&output);
+    let loaded = LocalBackend::new(dir.to_path_buf()).load().expect("state saved");
+    let recorded: Vec<_> = loaded.state.instances.iter().map(|(address, i)| (address.to_string(), i)).collect();
+    assert_eq!(recorded.len(), 1, "{printed}");
+    let (address, web) = &recorded[0];
+    assert_eq!(address, "web");
+    assert_eq!(web.status, Status::PartlyCreated);
+    let id = web.attributes.get("id").and_then(|id| id.as_str()).expect("the server's id").to_string();
+    let message = format!(
+        "interrupted while waiting for server `{id}` to be ACTIVE (it was BUILD); it is recorded, and the next plan \
+         reads it"
+    );
+    assert!(printed.contains(&message), "{printed}");
+    assert!(printed.contains("Interrupted"), "{printed}");
+    assert_eq!(mimic.server_creates(), 1);
+
+    // The next plan reads the server, still building: nothing to create.
+    let plan = mimic.infra(dir, &["plan"]);
+    assert!(text(&plan).contains("the create of web stopped after its object was made"), "{}", text(&plan));
+    assert!(!text(&plan).contains("will be created"), "{}", text(&plan));
+    mimic.tick(86_400.0);
+    assert_exit(&mimic.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(mimic.server_creates(), 1, "{:?}", mimic.requests());
+    let listed = mimic.nova(&["list", "--fields", "name,status"]);
+    assert_eq!(listed.matches("web-1").count(), 1, "{listed}");
+    assert!(mimic.nova(&["list"]).contains(&id), "the server made before Ctrl-C is the one kept: {listed}");
+    assert_exit(&mimic.infra(dir, &["destroy", "--auto-approve"]), 0);
+    assert!(!mimic.nova(&["list"]).contains("web-1"));
+}
+
+/// Sends Ctrl-C (SIGINT) to `apply` and waits for it to end, at most 20 s (its wait would
+/// go on for minutes without the stop).
+fn interrupt(mut apply: std::process::Child) -> Output {
+    let sent = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+    let interrupted = std::time::Instant::now();
+    while apply.try_wait().expect("apply status").is_none() {
+        if interrupted.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = apply.kill();
+            panic!("the interrupted apply kept waiting");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    apply.wait_with_output().expect("apply ends")
+}
+
 /// A server still building past `timeouts.create` fails the apply with E0610 saying so
 /// and stays in state: the next apply, once it is `ACTIVE`, takes it over.
 #[test]

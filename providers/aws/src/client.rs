@@ -13,6 +13,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use infra_provider_kit::Stop;
 use infra_runtime::provider::ProviderError;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::Rng;
@@ -196,6 +197,8 @@ pub struct Client {
     retry: Retry,
     /// How long to wait for an instance to start or stop, and how often to look.
     pub wait: Wait,
+    /// Set when the run is interrupted (`Provider::stop`): the waits end at once.
+    pub stop: Stop,
 }
 
 /// How long an instance may take to reach `running` after launch, or `terminated` after
@@ -296,7 +299,7 @@ impl Client {
             .build()
             .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
         let credentials = Credentials::new(access_key, secret_key, token, None, "infra");
-        Ok(Client { http, credentials, region, endpoints, retry: RETRY, wait: WAIT })
+        Ok(Client { http, credentials, region, endpoints, retry: RETRY, wait: WAIT, stop: Stop::new() })
     }
 
     /// The base URL of a service, without a trailing slash.

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use base64::Engine;
-use infra_runtime::provider::{Attributes, CreateProgress};
+use infra_provider_kit::Interrupted;
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderResult};
 use infra_runtime::Value;
 
 #[cfg(test)]
@@ -26,11 +27,14 @@ fn optional(text: Option<&str>) -> Value {
 
 // --- aws.instance --------------------------------------------------------------------
 
+/// Launches the instance and waits until it runs. `progress` hears of it as soon as
+/// `RunInstances` answers with its id, before the wait: a wait that times out or is
+/// interrupted (Ctrl-C) leaves it in the state, and the next plan reads it.
 pub async fn instance_create(
     client: &Client,
     planned: &Attributes,
     progress: &CreateProgress,
-) -> AwsResult<Attributes> {
+) -> ProviderResult<Attributes> {
     let mut params = vec![
         p("ImageId", text(planned, "ami").unwrap_or_default()),
         p("InstanceType", text(planned, "instance_type").unwrap_or_default()),
@@ -64,14 +68,16 @@ pub async fn instance_create(
     progress.exists(super::existing(planned, &id));
     let instance = wait_for(client, &id, "running").await?;
     let Some(instance) = instance else {
-        return Err(client.failure(Service::Ec2, "RunInstances", format!("instance {id} disappeared while starting")));
+        let message = format!("instance {id} disappeared while starting");
+        return Err(client.failure(Service::Ec2, "RunInstances", message).into());
     };
     Ok(instance_values(&instance, &with(planned, vec![("id", Value::string(&id))])))
 }
 
 /// Polls until the instance is in `state` (or gone, which is `None`), for at most the
-/// client's wait timeout.
-async fn wait_for(client: &Client, id: &str, state: &str) -> AwsResult<Option<Element>> {
+/// client's wait timeout, or until the run is interrupted (`Provider::stop`): then it
+/// ends at once, saying what the instance was at the last look.
+async fn wait_for(client: &Client, id: &str, state: &str) -> ProviderResult<Option<Element>> {
     let start = Instant::now();
     loop {
         let instance = describe_instance(client, id).await?;
@@ -82,14 +88,17 @@ async fn wait_for(client: &Client, id: &str, state: &str) -> AwsResult<Option<El
             Some(now) if state == "running" && (now == "terminated" || now == "shutting-down") => {
                 let reason = instance.as_ref().and_then(|i| i.at(&["stateReason", "message"])).map(|m| m.text.clone());
                 let message = format!("instance {id} is {now} instead of running: {}", reason.unwrap_or_default());
-                return Err(client.failure(Service::Ec2, "RunInstances", message));
+                return Err(client.failure(Service::Ec2, "RunInstances", message).into());
             }
             Some(now) if start.elapsed() > client.wait.timeout => {
                 let waited = client.wait.timeout.as_secs();
                 let message = format!("instance {id} is still {now} after {waited} s, not {state}");
-                return Err(client.failure(Service::Ec2, "DescribeInstances", message));
+                return Err(client.failure(Service::Ec2, "DescribeInstances", message).into());
             }
-            Some(_) => tokio::time::sleep(client.wait.interval).await,
+            Some(now) => {
+                let interrupted = |_| Interrupted::new(format!("instance {id} to be {state}"), now);
+                client.stop.sleep(client.wait.interval).await.map_err(interrupted)?;
+            }
         }
     }
 }
@@ -173,11 +182,14 @@ pub async fn instance_update(client: &Client, prior: &Attributes, planned: &Attr
     found(instance_read(client, &state).await?, client, "ModifyInstanceAttribute")
 }
 
-pub async fn instance_delete(client: &Client, current: &Attributes) -> AwsResult<()> {
+/// Terminates the instance and waits until it is `terminated`. A wait the run's
+/// interruption ends leaves it in the state (the delete failed); the next plan reads a
+/// `shutting-down` instance as gone.
+pub async fn instance_delete(client: &Client, current: &Attributes) -> ProviderResult<()> {
     let id = id(current);
     match client.ec2("TerminateInstances", &[p("InstanceId.1", &id)]).await {
         Err(error) if error.is_not_found() => return Ok(()),
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into()),
         Ok(_) => {}
     }
     wait_for(client, &id, "terminated").await.map(drop)
@@ -339,18 +351,45 @@ mod tests {
     use super::super::client::canned::{canned_client, canned_server};
     use super::*;
 
+    const PENDING: &str = "<DescribeInstancesResponse><reservationSet><item><instancesSet><item>\
+        <instanceId>i-1</instanceId><instanceState><name>pending</name></instanceState>\
+        </item></instancesSet></item></reservationSet></DescribeInstancesResponse>";
+
     #[test]
     fn an_instance_that_does_not_start_in_time_is_an_error() {
-        let pending = "<DescribeInstancesResponse><reservationSet><item><instancesSet><item>\
-            <instanceId>i-1</instanceId><instanceState><name>pending</name></instanceState>\
-            </item></instancesSet></item></reservationSet></DescribeInstancesResponse>";
-        let (endpoint, server) = canned_server(vec![(200, pending.to_string()); 2]);
+        let (endpoint, server) = canned_server(vec![(200, PENDING.to_string()); 2]);
         let mut client = canned_client(&endpoint, 1);
         client.wait = Wait { timeout: Duration::from_millis(1), interval: Duration::from_millis(5) };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let error = runtime.block_on(wait_for(&client, "i-1", "running")).expect_err("times out");
-        assert_eq!(error.message, "instance i-1 is still pending after 0 s, not running");
-        assert_eq!(error.operation, "DescribeInstances");
+        assert_eq!(error.message, "EC2 DescribeInstances: instance i-1 is still pending after 0 s, not running");
         drop(server);
+    }
+
+    /// Ctrl-C (`Provider::stop`) ends a wait for an instance that stays `pending` after
+    /// the look in flight, without waiting out the interval, saying what it saw.
+    #[test]
+    fn a_wait_for_an_instance_ends_at_once_when_the_run_is_interrupted() {
+        let (endpoint, server) = canned_server(vec![(200, PENDING.to_string())]);
+        let mut client = canned_client(&endpoint, 1);
+        client.wait = Wait { timeout: Duration::from_secs(3600), interval: Duration::from_secs(3600) };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let started = Instant::now();
+        let (waited, ()) = runtime.block_on(async {
+            let stopping = async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                client.stop.stop();
+            };
+            tokio::join!(wait_for(&client, "i-1", "running"), stopping)
+        });
+        let error = waited.expect_err("interrupted");
+        assert_eq!(
+            error.message,
+            "interrupted while waiting for instance i-1 to be running (it was pending); it is recorded, and the next \
+             plan reads it"
+        );
+        assert!(!error.retryable);
+        assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+        assert_eq!(server.join().expect("served").len(), 1, "one look, then the stop");
     }
 }

@@ -575,7 +575,7 @@ impl Provider for Aws {
             "route_table_association" => ec2::association_create(client, planned).await,
             "security_group" => security_group::create(client, planned, progress).await,
             "key_pair" => instance::key_pair_create(client, planned).await,
-            "instance" => instance::instance_create(client, planned, progress).await,
+            "instance" => return Ok(self.complete(kind, instance::instance_create(client, planned, progress).await?)),
             "eip" => instance::eip_create(client, planned).await,
             "s3_bucket" => s3::bucket_create(client, planned).await,
             "s3_object" => s3::object_put(client, planned, self.object_body(planned)?).await,
@@ -623,7 +623,7 @@ impl Provider for Aws {
             "route_table_association" => ec2::association_delete(client, current).await,
             "security_group" => ec2::delete_by_id(client, "DeleteSecurityGroup", "GroupId", &id).await,
             "key_pair" => instance::key_pair_delete(client, current).await,
-            "instance" => instance::instance_delete(client, current).await,
+            "instance" => return instance::instance_delete(client, current).await,
             "eip" => instance::eip_delete(client, current).await,
             "s3_bucket" => s3::bucket_delete(client, current).await,
             "s3_object" => s3::object_delete(client, current).await,
@@ -676,6 +676,12 @@ impl Provider for Aws {
             _ => ec2::vpc_lookup(&self.client, config).await,
         }?;
         Ok(complete(schema, result))
+    }
+
+    /// Ends the waits in flight (an instance polled until it runs or is terminated) at
+    /// once, as errors; an instance is reported before its wait, so none is lost.
+    fn stop(&self) {
+        self.client.stop.stop();
     }
 }
 

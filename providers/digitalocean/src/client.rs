@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use infra_provider_kit::retry::{backoff, error_chain, retry_after};
+use infra_provider_kit::{Interrupted, Stop};
 use infra_runtime::provider::ProviderError;
 use serde_json::{json, Value as Json};
 
@@ -36,6 +37,9 @@ pub struct ApiError {
     /// The request never left: no connection to `api_url` could be made, so nothing
     /// reached DigitalOcean (and a create made nothing).
     never_sent: bool,
+    /// A wait the run's interruption ended (Ctrl-C): the error says only that. (Boxed:
+    /// errors are returned everywhere, and this is rare.)
+    interrupted: Option<Box<Interrupted>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -49,6 +53,7 @@ impl ApiError {
             retry_after: None,
             unsafe_to_repeat: false,
             never_sent: false,
+            interrupted: None,
         }
     }
 
@@ -60,6 +65,7 @@ impl ApiError {
             retry_after: None,
             unsafe_to_repeat: false,
             never_sent: false,
+            interrupted: None,
         }
     }
 
@@ -89,6 +95,9 @@ impl ApiError {
     /// that failed otherwise may have made its object, so it is not sent again: the
     /// error says so, and the next plan finds what exists.
     fn is_retryable(&self) -> bool {
+        if self.interrupted.is_some() {
+            return false;
+        }
         match self.status {
             429 | 502 | 503 => true,
             0 | 500.. => !self.unsafe_to_repeat,
@@ -97,8 +106,19 @@ impl ApiError {
     }
 }
 
+/// A wait the run's interruption ended, carried to the [`ProviderError`] unchanged.
+impl From<Interrupted> for ApiError {
+    fn from(interrupted: Interrupted) -> ApiError {
+        let waiting = format!("wait for {}", interrupted.waiting_for);
+        ApiError { interrupted: Some(Box::new(interrupted)), ..ApiError::local(&waiting, "interrupted") }
+    }
+}
+
 impl From<ApiError> for ProviderError {
     fn from(error: ApiError) -> ProviderError {
+        if let Some(interrupted) = error.interrupted {
+            return (*interrupted).into();
+        }
         let retryable = error.is_retryable();
         let lost = error.status == 0 || error.status >= 500;
         let unsafe_to_repeat = error.unsafe_to_repeat && lost && !retryable;
@@ -188,6 +208,8 @@ pub struct Client {
     /// The personal access token: only ever put in the `Authorization` header.
     token: String,
     pub wait: Wait,
+    /// Set when the run is interrupted (`Provider::stop`): the waits end at once.
+    pub stop: Stop,
 }
 
 impl Client {
@@ -199,7 +221,7 @@ impl Client {
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
-        Ok(Client { http, base, token: token.to_string(), wait: WAIT })
+        Ok(Client { http, base, token: token.to_string(), wait: WAIT, stop: Stop::new() })
     }
 
     pub async fn get(&self, operation: &str, path: &str) -> ApiResult<Json> {
@@ -254,8 +276,20 @@ impl Client {
         Ok(items)
     }
 
-    /// Waits until the action `action` (an answer's `action` object) has `completed`.
+    /// Waits until the action `action` (an answer's `action` object) has `completed`, or
+    /// until the run is interrupted (an error saying what the action was at the last
+    /// look; the object it acts on is in the state, and the next plan reads it).
     pub async fn complete(&self, operation: &str, action: &Json) -> ApiResult<()> {
+        self.complete_unless(operation, action, &self.stop).await
+    }
+
+    /// [`Client::complete`], which the run's interruption does not end: for an action
+    /// whose end must be seen to leave the object as it was (see `droplet::resize`).
+    pub async fn complete_in_full(&self, operation: &str, action: &Json) -> ApiResult<()> {
+        self.complete_unless(operation, action, &Stop::new()).await
+    }
+
+    async fn complete_unless(&self, operation: &str, action: &Json, stop: &Stop) -> ApiResult<()> {
         let action_id = action["id"].to_string();
         let start = Instant::now();
         let mut interval = self.wait.interval;
@@ -270,7 +304,9 @@ impl Client {
                 let message = format!("action {action_id} is still `{status}` after {} s", self.wait.timeout.as_secs());
                 return Err(ApiError::new(operation, 408, message));
             }
-            tokio::time::sleep(interval).await;
+            let seen = format!("`{status}`");
+            let interrupted = |_| Interrupted::new(format!("action {action_id} ({operation}) to complete"), seen);
+            stop.sleep(interval).await.map_err(interrupted)?;
             interval = (interval * 2).min(self.wait.max_interval);
             let answer = self.get(operation, &format!("/v2/actions/{action_id}")).await?;
             status = answer["action"]["status"].as_str().unwrap_or_default().to_string();
@@ -338,6 +374,7 @@ impl Client {
             retry_after,
             unsafe_to_repeat: false,
             never_sent: false,
+            interrupted: None,
         })
     }
 }

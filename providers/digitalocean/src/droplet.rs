@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use infra_provider_kit::json::{from_json, json_strings, unordered};
-use infra_provider_kit::timeout;
+use infra_provider_kit::{timeout, Interrupted};
 use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
@@ -98,7 +98,8 @@ fn refused_attribute(message: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// Looks at the Droplet until its status is `active`, at growing intervals, up to the
-/// client's timeout.
+/// client's timeout, or until the run is interrupted (an error saying what it was at the
+/// last look; the Droplet was reported before, so the state keeps it).
 async fn settle(client: &Client, droplet_id: &str, limit: std::time::Duration) -> ApiResult<Json> {
     let start = Instant::now();
     let mut interval = client.wait.interval;
@@ -113,7 +114,9 @@ async fn settle(client: &Client, droplet_id: &str, limit: std::time::Duration) -
             let message = format!("it is still `{status}` after {} s", limit.as_secs_f64());
             return Err(ApiError::new(&operation, 408, message));
         }
-        tokio::time::sleep(interval.min(limit.saturating_sub(start.elapsed()))).await;
+        let pause = interval.min(limit.saturating_sub(start.elapsed()));
+        let interrupted = |_| Interrupted::new(format!("Droplet {droplet_id} to be `active`"), format!("`{status}`"));
+        client.stop.sleep(pause).await.map_err(interrupted)?;
         interval = (interval * 2).min(client.wait.max_interval);
     }
 }
@@ -165,11 +168,25 @@ pub fn attributes_of(droplet: &Json, current: &Attributes) -> Attributes {
     attributes
 }
 
-/// Runs a Droplet action (`{"type": ...}`) and waits until it has completed.
-async fn act(client: &Client, droplet_id: &str, body: Json) -> ApiResult<()> {
+/// Starts a Droplet action (`{"type": ...}`): what it does, and the action as
+/// DigitalOcean answered, for [`Client::complete`].
+async fn start(client: &Client, droplet_id: &str, body: Json) -> ApiResult<(String, Json)> {
     let operation = format!("run the Droplet action `{}`", body["type"].as_str().unwrap_or_default());
     let answer = client.post(&operation, &format!("{}/actions", path(droplet_id)), &body).await?;
-    client.complete(&operation, &answer["action"]).await
+    Ok((operation, answer["action"].clone()))
+}
+
+/// Runs a Droplet action and waits until it has completed, or until the run is
+/// interrupted.
+async fn act(client: &Client, droplet_id: &str, body: Json) -> ApiResult<()> {
+    let (operation, action) = start(client, droplet_id, body).await?;
+    client.complete(&operation, &action).await
+}
+
+/// [`act`], waited for in full even when the run is interrupted (see [`resize`]).
+async fn act_in_full(client: &Client, droplet_id: &str, body: Json) -> ApiResult<()> {
+    let (operation, action) = start(client, droplet_id, body).await?;
+    client.complete_in_full(&operation, &action).await
 }
 
 /// Changes the Droplet in place: a new `size` first (see [`resize`]), then its name,
@@ -201,13 +218,19 @@ pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -
 /// (one already off is fine), resize (`disk` grows the disk too), power it on, each
 /// action waited for. It is powered on again when the resize fails, so a refused size
 /// does not leave it off.
+///
+/// These waits are not ended by an interruption (Ctrl-C), unlike every other wait of
+/// the provider: DigitalOcean takes no `power_on` while the resize runs, so a resize
+/// left behind would leave the Droplet off, down until someone powers it on. The
+/// interrupted apply waits for the three actions (minutes at most) and records the
+/// Droplet resized and running.
 async fn resize(client: &Client, droplet_id: &str, size: &str, disk: bool) -> ApiResult<()> {
-    match act(client, droplet_id, json!({"type": "power_off"})).await {
+    match act_in_full(client, droplet_id, json!({"type": "power_off"})).await {
         Err(error) if error.status == 422 && error.message.contains("already powered off") => {}
         other => other?,
     }
-    let resized = act(client, droplet_id, json!({"type": "resize", "size": size, "disk": disk})).await;
-    let powered_on = act(client, droplet_id, json!({"type": "power_on"})).await;
+    let resized = act_in_full(client, droplet_id, json!({"type": "resize", "size": size, "disk": disk})).await;
+    let powered_on = act_in_full(client, droplet_id, json!({"type": "power_on"})).await;
     resized.and(powered_on)
 }
 

@@ -168,7 +168,8 @@ impl Provider for DigitalOcean {
     }
 
     /// A Droplet is reported as soon as it has an id, before the wait for it to be
-    /// `active`.
+    /// `active`; a volume attachment and a reserved IP assignment as soon as their action
+    /// is taken, before the wait for it to complete.
     async fn create_reporting(
         &self,
         kind: &str,
@@ -184,9 +185,9 @@ impl Provider for DigitalOcean {
             "firewall" => firewall::create(client, planned).await,
             "vpc" => vpc::create(client, planned).await,
             "volume" => volume::create(client, planned).await,
-            "volume_attachment" => volume::attach(client, planned).await,
+            "volume_attachment" => volume::attach(client, planned, progress).await,
             "reserved_ip" => reserved_ip::create(client, planned).await,
-            "reserved_ip_assignment" => reserved_ip::assign(client, planned).await,
+            "reserved_ip_assignment" => reserved_ip::assign(client, planned, progress).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
         Ok(self.complete(kind, created?))
@@ -287,6 +288,13 @@ impl Provider for DigitalOcean {
                 .with_help("check the id and that the token's account owns the object"));
         };
         Ok(self.complete(kind, attributes))
+    }
+
+    /// Ends the waits in flight (a Droplet polled until `active`, an action until it
+    /// completes) at once, as errors; a new object is reported before its wait, so none
+    /// is lost.
+    fn stop(&self) {
+        self.client.stop.stop();
     }
 }
 

@@ -3,7 +3,7 @@
 //! (an `assign` action on create, `unassign` on delete, each waited for).
 
 use infra_provider_kit::json::from_json;
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
@@ -42,17 +42,32 @@ fn assignment_id(ip: &str, droplet_id: &str) -> String {
     format!("{ip},{droplet_id}")
 }
 
-/// Runs an action on the address and waits until it has completed.
-async fn act(client: &Client, ip: &str, body: Json) -> ApiResult<()> {
+/// Starts an action on the address: what it does, and the action as DigitalOcean
+/// answered, for [`Client::complete`].
+async fn start(client: &Client, ip: &str, body: Json) -> ApiResult<(String, Json)> {
     let operation = format!("{} the reserved IP address", body["type"].as_str().unwrap_or_default());
     let answer = client.post(&operation, &format!("{}/actions", path(ip)), &body).await?;
-    client.complete(&operation, &answer["action"]).await
+    Ok((operation, answer["action"].clone()))
 }
 
-pub async fn assign(client: &Client, planned: &Attributes) -> ApiResult<Attributes> {
+/// Runs an action on the address and waits until it has completed.
+async fn act(client: &Client, ip: &str, body: Json) -> ApiResult<()> {
+    let (operation, action) = start(client, ip, body).await?;
+    client.complete(&operation, &action).await
+}
+
+/// Assigns the address; `progress` hears of the assignment once DigitalOcean has taken
+/// the `assign` action, before the wait for it to complete, so an interrupted wait leaves
+/// it in the state (the next plan reads whether it is assigned).
+pub async fn assign(client: &Client, planned: &Attributes, progress: &CreateProgress) -> ApiResult<Attributes> {
     let ip = text(planned, "ip_address").unwrap_or_default();
     let droplet_id = text(planned, "droplet_id").unwrap_or_default();
-    act(client, &ip, json!({"type": "assign", "droplet_id": id_number(&droplet_id)})).await?;
+    let (operation, action) =
+        start(client, &ip, json!({"type": "assign", "droplet_id": id_number(&droplet_id)})).await?;
+    let mut current = planned.clone();
+    current.insert("id".to_string(), Value::string(assignment_id(&ip, &droplet_id)));
+    progress.exists(current);
+    client.complete(&operation, &action).await?;
     found(assignment_read(client, planned).await?, "read the reserved IP address")
 }
 

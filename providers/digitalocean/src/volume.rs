@@ -3,7 +3,7 @@
 //! Droplet (an `attach` action on create, `detach` on delete, each waited for).
 
 use infra_provider_kit::json::{from_json, json_strings, read_back, unordered};
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
@@ -37,11 +37,18 @@ pub async fn read(client: &Client, current: &Attributes) -> ApiResult<Option<Att
     Ok(answer.map(|answer| attributes_of(&answer["volume"], current)))
 }
 
-/// Runs a volume action (`attach`, `detach`, `resize`) and waits until it has completed.
-async fn act(client: &Client, volume_id: &str, body: Json) -> ApiResult<()> {
+/// Starts a volume action (`attach`, `detach`, `resize`): what it does, and the action
+/// as DigitalOcean answered, for [`Client::complete`].
+async fn start(client: &Client, volume_id: &str, body: Json) -> ApiResult<(String, Json)> {
     let operation = format!("run the volume action `{}`", body["type"].as_str().unwrap_or_default());
     let answer = client.post(&operation, &format!("{}/actions", path(volume_id)), &body).await?;
-    client.complete(&operation, &answer["action"]).await
+    Ok((operation, answer["action"].clone()))
+}
+
+/// Runs a volume action and waits until it has completed.
+async fn act(client: &Client, volume_id: &str, body: Json) -> ApiResult<()> {
+    let (operation, action) = start(client, volume_id, body).await?;
+    client.complete(&operation, &action).await
 }
 
 pub async fn update(client: &Client, prior: &Attributes, planned: &Attributes) -> ApiResult<Attributes> {
@@ -87,13 +94,18 @@ fn attachment_id(droplet_id: &str, volume_id: &str) -> String {
     format!("{droplet_id},{volume_id}")
 }
 
-pub async fn attach(client: &Client, planned: &Attributes) -> ApiResult<Attributes> {
+/// Attaches the volume; `progress` hears of the attachment once DigitalOcean has taken
+/// the `attach` action, before the wait for it to complete, so an interrupted wait leaves
+/// it in the state (the next plan reads whether it is attached).
+pub async fn attach(client: &Client, planned: &Attributes, progress: &CreateProgress) -> ApiResult<Attributes> {
     let (droplet_id, volume_id) =
         (text(planned, "droplet_id").unwrap_or_default(), text(planned, "volume_id").unwrap_or_default());
     let body = json!({"type": "attach", "droplet_id": id_number(&droplet_id)});
-    act(client, &volume_id, body).await?;
+    let (operation, action) = start(client, &volume_id, body).await?;
     let mut current = planned.clone();
     current.insert("id".to_string(), Value::string(attachment_id(&droplet_id, &volume_id)));
+    progress.exists(current.clone());
+    client.complete(&operation, &action).await?;
     found(attachment_read(client, &current).await?, "read the volume attachment")
 }
 

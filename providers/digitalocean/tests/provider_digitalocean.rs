@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infra_runtime::provider::{Attributes, Provider, ProviderContext, ReadResult};
+use infra_runtime::provider::{Attributes, CreateProgress, Provider, ProviderContext, ReadResult};
 use infra_runtime::Value;
 use serde_json::json;
 
@@ -611,6 +611,46 @@ fn a_volume_grows_in_place_and_is_attached_and_detached() {
     runtime.block_on(provider.delete("volume", &updated)).expect("deleted");
     let (status, _) = prism.api("GET", &format!("/v2/volumes/{volume_id}"), None);
     assert_eq!(status, 404);
+    prism.assert_no_violations();
+}
+
+/// Ctrl-C (`Provider::stop`) ends the wait for an `attach` action at once, as an error
+/// saying the action was still `in-progress`; the attachment was reported when the
+/// action was taken, before the wait, so the engine keeps it and the next plan reads it
+/// (attached: nothing to do).
+#[test]
+fn an_attachment_whose_wait_is_interrupted_was_reported_first() {
+    let prism = Prism::start(&DIGITALOCEAN);
+    let runtime = runtime();
+    let provider = provider(&prism);
+    let droplet = create(&runtime, provider.as_ref(), "droplet", &droplet_config("db"));
+    let config = attributes(&[
+        ("name", Value::string("data")),
+        ("region", Value::string("nyc3")),
+        ("size", Value::number(10.0)),
+    ]);
+    let volume = create(&runtime, provider.as_ref(), "volume", &config);
+    let attachment_config = attributes(&[("droplet_id", droplet["id"].clone()), ("volume_id", volume["id"].clone())]);
+    let planned = provider.plan("volume_attachment", None, &attachment_config).expect("planned");
+
+    provider.stop();
+    let (progress, reports) = CreateProgress::channel();
+    let error =
+        runtime.block_on(provider.create_reporting("volume_attachment", &planned, &progress)).expect_err("interrupted");
+    assert!(error.message.starts_with("interrupted while waiting for action "), "{error:?}");
+    assert!(error.message.contains("(run the volume action `attach`) to complete (it was `in-progress`)"), "{error:?}");
+    assert!(!error.retryable);
+    let reported = reports.borrow().clone().expect("reported before the wait");
+    let id = format!("{},{}", text(&droplet, "id"), text(&volume, "id"));
+    assert_eq!(text(&reported, "id"), id);
+
+    // The next run, with a provider of its own, reads the attachment and cleans up.
+    let next = self::provider(&prism);
+    let read = found(runtime.block_on(next.read("volume_attachment", &reported)).expect("read"));
+    assert_eq!(text(&read, "id"), id);
+    runtime.block_on(next.delete("volume_attachment", &read)).expect("detached");
+    runtime.block_on(next.delete("volume", &volume)).expect("deleted");
+    runtime.block_on(next.delete("droplet", &droplet)).expect("deleted");
     prism.assert_no_violations();
 }
 

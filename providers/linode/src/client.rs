@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use infra_provider_kit::{Interrupted, Stop};
 use infra_runtime::provider::ProviderError;
 use serde_json::{json, Value as Json};
 
@@ -46,6 +47,9 @@ pub struct LinodeError {
     unsafe_to_repeat: bool,
     /// The request never reached Linode, and why (see [`NotSent`]).
     not_sent: Option<NotSent>,
+    /// A wait the run's interruption ended (Ctrl-C): the error says only that. (Boxed:
+    /// errors are returned everywhere, and this is rare.)
+    interrupted: Option<Box<Interrupted>>,
 }
 
 impl LinodeError {
@@ -58,6 +62,7 @@ impl LinodeError {
             retry_after: None,
             unsafe_to_repeat: false,
             not_sent: None,
+            interrupted: None,
         }
     }
 
@@ -70,6 +75,7 @@ impl LinodeError {
             retry_after: None,
             unsafe_to_repeat: false,
             not_sent: None,
+            interrupted: None,
         }
     }
 
@@ -84,6 +90,7 @@ impl LinodeError {
             retry_after: None,
             unsafe_to_repeat: false,
             not_sent: None,
+            interrupted: None,
         }
     }
 
@@ -110,6 +117,9 @@ impl LinodeError {
     /// its object, so it is not sent again: the error says so, and the next plan finds
     /// what exists.
     fn is_retryable(&self) -> bool {
+        if self.interrupted.is_some() {
+            return false;
+        }
         match self.not_sent {
             Some(NotSent::BadAddress) => return false,
             Some(NotSent::Unreachable) => return true,
@@ -123,8 +133,19 @@ impl LinodeError {
     }
 }
 
+/// A wait the run's interruption ended, carried to the [`ProviderError`] unchanged.
+impl From<Interrupted> for LinodeError {
+    fn from(interrupted: Interrupted) -> LinodeError {
+        let waiting = format!("wait for {}", interrupted.waiting_for);
+        LinodeError { interrupted: Some(Box::new(interrupted)), ..LinodeError::local(&waiting, "interrupted") }
+    }
+}
+
 impl From<LinodeError> for ProviderError {
     fn from(error: LinodeError) -> ProviderError {
+        if let Some(interrupted) = error.interrupted {
+            return (*interrupted).into();
+        }
         let reasons = error.reasons.join("; ");
         let operation = &error.operation;
         let (message, help) = match error.status {
@@ -235,6 +256,8 @@ pub struct Client {
     /// The personal access token: only ever put in the `Authorization` header.
     token: String,
     pub wait: Wait,
+    /// Set when the run is interrupted (`Provider::stop`): the waits end at once.
+    pub stop: Stop,
 }
 
 impl Client {
@@ -245,7 +268,7 @@ impl Client {
             .build()
             .map_err(|e| ProviderError::new(format!("cannot set up HTTP: {e}")))?;
         let base = api_url.trim_end_matches('/').to_string();
-        Ok(Client { http, base, token: token.to_string(), wait: WAIT })
+        Ok(Client { http, base, token: token.to_string(), wait: WAIT, stop: Stop::new() })
     }
 
     pub async fn get(&self, operation: &str, path: &str) -> LinodeResult<Json> {
@@ -361,6 +384,7 @@ impl Client {
             retry_after,
             unsafe_to_repeat: false,
             not_sent: None,
+            interrupted: None,
         })
     }
 }
@@ -486,6 +510,7 @@ mod tests {
             retry_after: None,
             unsafe_to_repeat: false,
             not_sent: None,
+            interrupted: None,
         };
         let provider_error = ProviderError::from(error);
         assert!(provider_error.message.contains("401"), "{}", provider_error.message);

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use infra_compiler::types::Type;
-use infra_provider_kit::timeout;
+use infra_provider_kit::{timeout, Interrupted};
 use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
@@ -85,9 +85,14 @@ struct Target<'a> {
 }
 
 /// Looks at the Linode until it has reached `target`, at growing intervals, up to
-/// `timeout`.
+/// `timeout`, or until the run is interrupted (an error saying what it was at the last
+/// look; a new Linode was reported before, so the state keeps it).
 async fn settle(client: &Client, linode_id: &str, target: Target<'_>, timeout: Duration) -> LinodeResult<Json> {
     let status_wanted = if target.booted { "running" } else { "offline" };
+    let waiting_for = match target.linode_type {
+        Some(wanted) => format!("instance {linode_id} to be a `{wanted}` and `{status_wanted}`"),
+        None => format!("instance {linode_id} to be `{status_wanted}`"),
+    };
     let start = Instant::now();
     let mut interval = client.wait.interval;
     loop {
@@ -98,20 +103,16 @@ async fn settle(client: &Client, linode_id: &str, target: Target<'_>, timeout: D
         if status == status_wanted && type_reached {
             return Ok(linode);
         }
+        let seen = match target.linode_type {
+            Some(_) => format!("a `{linode_type}` and `{status}`"),
+            None => format!("`{status}`"),
+        };
         if start.elapsed() >= timeout {
-            let (operation, reason) = match target.linode_type {
-                Some(wanted) => (
-                    format!("wait for instance {linode_id} to be a `{wanted}` and `{status_wanted}`"),
-                    format!("it is still a `{linode_type}` and `{status}` after {}", humantime(timeout)),
-                ),
-                None => (
-                    format!("wait for instance {linode_id} to be `{status_wanted}`"),
-                    format!("it is still `{status}` after {}", humantime(timeout)),
-                ),
-            };
-            return Err(LinodeError::new(&operation, 408, reason));
+            let reason = format!("it is still {seen} after {}", humantime(timeout));
+            return Err(LinodeError::new(&format!("wait for {waiting_for}"), 408, reason));
         }
-        tokio::time::sleep(interval.min(timeout.saturating_sub(start.elapsed()))).await;
+        let pause = interval.min(timeout.saturating_sub(start.elapsed()));
+        client.stop.sleep(pause).await.map_err(|_| Interrupted::new(&waiting_for, seen))?;
         interval = (interval * 2).min(client.wait.max_interval);
     }
 }

@@ -136,8 +136,8 @@ impl Provider for Linode {
         self.create_reporting(kind, planned, &CreateProgress::ignored()).await
     }
 
-    /// An instance is reported as soon as Linode gives it an id, before the wait for it
-    /// to run.
+    /// An instance or a volume is reported as soon as Linode gives it an id, before the
+    /// wait for it to run or to be `active`.
     async fn create_reporting(
         &self,
         kind: &str,
@@ -151,7 +151,7 @@ impl Provider for Linode {
             "domain" => domain::domain_create(client, planned).await,
             "domain_record" => domain::record_create(client, planned).await,
             "firewall" => firewall::create(client, planned).await,
-            "volume" => volume::create(client, planned).await,
+            "volume" => volume::create(client, planned, progress).await,
             "stackscript" => stackscript::create(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };
@@ -230,6 +230,13 @@ impl Provider for Linode {
             Some(schema) => complete(schema, attributes),
             None => attributes,
         })
+    }
+
+    /// Ends the waits in flight (an instance polled until it runs, a volume until it is
+    /// `active`) at once, as errors; a new object is reported before its wait, so none is
+    /// lost.
+    fn stop(&self) {
+        self.client.stop.stop();
     }
 }
 

@@ -1,10 +1,12 @@
 //! `linode.volume`: a block storage volume, attached to a Linode through `linode_id`.
 //! Its label and tags change in place, its size grows in place (Linode never shrinks a
-//! volume), and a new `linode_id` detaches it and attaches it there.
+//! volume), and a new `linode_id` detaches it and attaches it there. A new volume is
+//! reported to the engine before the wait while it is `creating`.
 
 use std::time::Instant;
 
-use infra_runtime::provider::Attributes;
+use infra_provider_kit::Interrupted;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
@@ -15,7 +17,10 @@ fn path(id: &str) -> String {
     format!("/volumes/{id}")
 }
 
-pub async fn create(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
+/// Creates the volume and waits while it is `creating`; `progress` hears of it as soon
+/// as Linode has given it an id, so a wait that times out or is interrupted does not
+/// lose it (the next plan reads it).
+pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> LinodeResult<Attributes> {
     let mut body = serde_json::Map::new();
     body.insert("label".to_string(), json!(text(planned, "label").unwrap_or_default()));
     body.insert("tags".to_string(), json!(strings(planned, "tags")));
@@ -29,12 +34,14 @@ pub async fn create(client: &Client, planned: &Attributes) -> LinodeResult<Attri
         body.insert("linode_id".to_string(), id_number(&linode_id));
     }
     let created = client.post("create the volume", "/volumes", &Json::Object(body)).await?;
+    progress.exists(attributes_of(&created, planned));
     let volume = settle(client, &created["id"].to_string()).await?;
     Ok(attributes_of(&volume, planned))
 }
 
 /// Looks at the volume until it is `active` (not `creating` or `resizing`), at growing
-/// intervals, up to the client's timeout.
+/// intervals, up to the client's timeout, or until the run is interrupted (an error
+/// saying what it was at the last look).
 async fn settle(client: &Client, volume_id: &str) -> LinodeResult<Json> {
     let start = Instant::now();
     let mut interval = client.wait.interval;
@@ -47,7 +54,9 @@ async fn settle(client: &Client, volume_id: &str) -> LinodeResult<Json> {
             let reason = format!("it is still `{}` after {} s", volume["status"], client.wait.timeout.as_secs());
             return Err(LinodeError::new(&format!("wait for volume {volume_id}"), 408, reason));
         }
-        tokio::time::sleep(interval).await;
+        let seen = format!("`{}`", volume["status"].as_str().unwrap_or_default());
+        let interrupted = |_| Interrupted::new(format!("volume {volume_id} to be `active`"), seen);
+        client.stop.sleep(interval).await.map_err(interrupted)?;
         interval = (interval * 2).min(client.wait.max_interval);
     }
 }

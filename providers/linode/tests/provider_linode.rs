@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infra_runtime::provider::{Attributes, Provider, ProviderContext, ReadResult};
+use infra_runtime::provider::{Attributes, CreateProgress, Provider, ProviderContext, ReadResult};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
@@ -483,7 +483,13 @@ fn a_volume_grows_moves_between_linodes_and_is_detached_before_it_is_deleted() {
         ("linode_id", first["id"].clone()),
         ("size", Value::number(20.0)),
     ]);
-    let created = create(&runtime, provider.as_ref(), "volume", &config);
+    // Reported as soon as Linode names it, before the wait while it is `creating`: a wait
+    // that times out or is interrupted (Ctrl-C) leaves it in the state.
+    let (progress, reports) = CreateProgress::channel();
+    let planned = provider.plan("volume", None, &config).expect("planned");
+    let created = runtime.block_on(provider.create_reporting("volume", &planned, &progress)).expect("created");
+    let reported = reports.borrow().clone().expect("reported");
+    assert_eq!(reported["id"], created["id"]);
     assert_eq!(text(&created, "region"), "us-east");
     assert_eq!(text(&created, "status"), "active");
     let mut changed = config.clone();

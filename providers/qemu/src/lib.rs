@@ -18,7 +18,7 @@ use infra_runtime::provider::{
 };
 use infra_runtime::Value;
 
-use infra_provider_kit::{attribute, resource_schema, unknown_kind};
+use infra_provider_kit::{attribute, resource_schema, unknown_kind, Stop};
 
 mod accel;
 mod cloudinit;
@@ -66,7 +66,7 @@ impl ProviderFactory for QemuFactory {
     }
 
     fn configure(&self, _config: &Attributes, context: &ProviderContext) -> ProviderResult<Arc<dyn Provider>> {
-        Ok(Arc::new(Qemu { schema: self.schema.clone(), module_dir: context.module_dir.clone() }))
+        Ok(Arc::new(Qemu { schema: self.schema.clone(), module_dir: context.module_dir.clone(), stop: Stop::new() }))
     }
 }
 
@@ -74,6 +74,9 @@ impl ProviderFactory for QemuFactory {
 pub(crate) struct Qemu {
     schema: ProviderSchema,
     module_dir: PathBuf,
+    /// Set when the run is interrupted (`Provider::stop`): a wait for a guest to boot
+    /// ends at once.
+    pub(crate) stop: Stop,
 }
 
 impl Qemu {
@@ -214,5 +217,12 @@ impl Provider for Qemu {
                 .with_help("its data source is `qemu.cloudinit_config`")
         })?;
         Ok(complete(schema, cloudinit_config::read(config)?))
+    }
+
+    /// Ends a wait for a guest to boot (`wait_for = "ssh"`) at once, as an error; the VM
+    /// was reported before its wait, so it is not lost. A VM being stopped is still
+    /// waited for (see `vm::stop_within`).
+    fn stop(&self) {
+        self.stop.stop();
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use infra_compiler::schema::validate::parse_duration;
 use infra_compiler::schema::{AttributeSchema, Schema, Validator};
 use infra_compiler::types::Type;
-use infra_provider_kit::{attribute, kind, known, plan_attributes, whole_number};
+use infra_provider_kit::{attribute, kind, known, plan_attributes, whole_number, Interrupted, Stop};
 use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use tokio::io::AsyncReadExt;
@@ -426,7 +426,7 @@ async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths, progress: &C
     launched.insert("id".to_string(), attribute(attributes, "state_dir").clone());
     progress.exists(launched);
     if waits {
-        wait_for(attributes, paths).await?;
+        wait_for(attributes, paths, &qemu.stop).await?;
     }
     let _ = std::fs::remove_file(&paths.booting);
     Ok(())
@@ -495,7 +495,11 @@ fn timeout(attributes: &Attributes, name: &str, default: u64) -> Duration {
 /// reboots once on purpose (as after installing a kernel) stays well below it.
 const RESETS_OF_A_GUEST_THAT_CANNOT_START: usize = 3;
 
-async fn wait_for(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
+/// Waits for `wait_for` (an SSH banner on the forwarded port), up to `boot_timeout`, or
+/// until the run is interrupted: then it ends at once, leaving the VM running and its
+/// `booting` file in place, so the VM reads as not running until a later start has seen
+/// it boot (the next apply waits again).
+async fn wait_for(attributes: &Attributes, paths: &Paths, stop: &Stop) -> ProviderResult<()> {
     if attribute(attributes, "wait_for").as_str() != Some("ssh") {
         return Ok(());
     }
@@ -504,9 +508,12 @@ async fn wait_for(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> 
     let limit = timeout(attributes, "boot_timeout", 300);
     let deadline = tokio::time::Instant::now() + limit;
     let address = format!("{}:{}", forward.host_address, forward.host_port);
+    let name = attribute(attributes, "name").as_str().unwrap_or_default();
+    let waiting_for = format!("VM `{name}` to answer SSH on {address}");
+    let interrupted = |_| Interrupted::new(&waiting_for, "running, its guest not answering SSH yet");
     let resets = qmp::ResetCounter::start(&paths.qmp_socket).await;
     while tokio::time::Instant::now() < deadline {
-        if ssh_banner(&address).await {
+        if stop.unless_stopped(ssh_banner(&address)).await.map_err(interrupted)? {
             return Ok(());
         }
         if live_pid(paths).is_none() {
@@ -521,7 +528,7 @@ async fn wait_for(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> 
             stop_within(paths, Duration::ZERO).await;
             return Err(error);
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        stop.sleep(Duration::from_millis(500)).await.map_err(interrupted)?;
     }
     let log = std::fs::read_to_string(&paths.console_log).unwrap_or_default();
     Err(ProviderError::new(format!(
@@ -572,6 +579,11 @@ async fn stop(attributes: &Attributes, paths: &Paths) -> ProviderResult<()> {
 }
 
 /// Stops the VM, giving the guest `shutdown_timeout` to power down.
+///
+/// Its waits are not ended by an interruption (Ctrl-C): they are bounded (the guest's
+/// `shutdown_timeout`, then 10 s for `quit` and 10 s for a kill), and ended early they
+/// would leave a QEMU behind that is still powering down, with its pid file and socket
+/// removed or not, for the next run to find half stopped.
 async fn stop_within(paths: &Paths, shutdown_timeout: Duration) {
     if let Some(pid) = live_pid(paths) {
         if !shutdown_timeout.is_zero() {

@@ -280,6 +280,49 @@ fn a_forwarded_port_in_use_and_a_guest_that_never_opens_ssh_are_clear_errors() {
     });
 }
 
+/// Ctrl-C (`Provider::stop`) ends the wait for a guest to answer SSH at once, not at
+/// `boot_timeout`: the VM was reported first (so the state keeps it), it is left running,
+/// and it reads as not running (its boot was not seen to finish), so the next apply
+/// waits again. No guest boots; the firmware waits.
+#[test]
+fn an_interrupted_wait_for_ssh_ends_at_once_and_the_vm_is_reported_first() {
+    let _lock = one_vm_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _leftovers = KillLeftovers(dir.path());
+    let qemu = provider(dir.path());
+    let config = idle_vm(
+        "waiting",
+        &[("network", ssh_network(ports::free_port())), ("wait_for", s("ssh")), ("boot_timeout", s("10m"))],
+    );
+    runtime().block_on(async {
+        let planned = qemu.plan("vm", None, &config).expect("planned");
+        let (progress, mut reports) = CreateProgress::channel();
+        // Without the stop, the wait would last 10 minutes.
+        let creating =
+            tokio::time::timeout(std::time::Duration::from_secs(60), qemu.create_reporting("vm", &planned, &progress));
+        let interrupting = async {
+            reports.changed().await.expect("the VM is reported");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            qemu.stop();
+            std::time::Instant::now()
+        };
+        let (created, stopped_at) = tokio::join!(creating, interrupting);
+        assert!(stopped_at.elapsed() < std::time::Duration::from_secs(10), "{:?}", stopped_at.elapsed());
+        let error = created.expect("the wait ends once stopped").expect_err("interrupted");
+        assert!(
+            error.message.starts_with("interrupted while waiting for VM `waiting` to answer SSH on 127.0.0.1:"),
+            "{error:?}"
+        );
+        assert!(error.message.ends_with("it is recorded, and the next plan reads it"), "{error:?}");
+        let reported = reports.borrow().clone().expect("reported");
+        assert!(alive(pid(&reported)), "the VM is left running");
+        let read_back = read(&qemu, &reported).await;
+        assert_eq!(read_back.get("running"), Some(&Value::bool(false)), "its boot was not seen to finish");
+        qemu.delete("vm", &read_back).await.expect("deleted");
+        assert!(!alive(pid(&reported)));
+    });
+}
+
 #[test]
 fn kvm_is_used_only_where_a_test_guest_proves_it_runs_guests() {
     let _lock = one_vm_at_a_time();

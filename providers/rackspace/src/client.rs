@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use infra_provider_kit::Stop;
 use infra_runtime::provider::ProviderError;
 use rand::Rng;
 use serde_json::Value as Json;
@@ -74,6 +75,8 @@ pub struct Client {
     session: tokio::sync::Mutex<Option<Session>>,
     pub retry: Retry,
     pub wait: Wait,
+    /// Set when the run is interrupted (`Provider::stop`): the waits end at once.
+    pub stop: Stop,
     /// How many servers or key pairs a list asks for per page.
     pub page_size: usize,
 }
@@ -121,6 +124,7 @@ impl Client {
             session: tokio::sync::Mutex::new(None),
             retry: Retry { attempts: MAX_ATTEMPTS, base: BASE_BACKOFF, max: MAX_BACKOFF },
             wait: Wait { timeout: DEFAULT_CREATE_TIMEOUT, interval: Duration::from_secs(5) },
+            stop: Stop::new(),
             page_size: PAGE_SIZE,
         })
     }

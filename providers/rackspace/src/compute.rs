@@ -6,15 +6,16 @@
 //! missing from some Nova deployments, Mimic among them).
 //!
 //! A new server is reported to the engine as soon as Nova answers the `POST servers`
-//! with its id, before the wait for it to be `ACTIVE`: a create interrupted or timed
-//! out during the wait leaves the server in the state, not lost. One that goes into
-//! `ERROR` stays there too, reported as Nova has it: the next plan replaces it.
+//! with its id, before the wait for it to be `ACTIVE`: a create interrupted (Ctrl-C ends
+//! the wait at once, see `Provider::stop`) or timed out during the wait leaves the
+//! server in the state, not lost. One that goes into `ERROR` stays there too, reported
+//! as Nova has it: the next plan replaces it.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use base64::Engine;
-use infra_provider_kit::{attribute, timeout};
+use infra_provider_kit::{attribute, timeout, Interrupted};
 use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use serde_json::{json, Map, Value as Json};
@@ -107,7 +108,8 @@ enum Built {
     Stuck(String),
 }
 
-/// Polls the server until it is `ACTIVE` or `ERROR`, or `limit` passes.
+/// Polls the server until it is `ACTIVE` or `ERROR`, or `limit` passes, or the run is
+/// interrupted (an error saying what the server was at the last look).
 async fn wait_until_active(client: &Client, id: &str, limit: std::time::Duration) -> ProviderResult<Built> {
     let start = Instant::now();
     loop {
@@ -118,7 +120,11 @@ async fn wait_until_active(client: &Client, id: &str, limit: std::time::Duration
             "ACTIVE" => return Ok(Built::Active(server)),
             "ERROR" => return Ok(Built::Failed(server)),
             status if start.elapsed() >= limit => return Ok(Built::Stuck(status.to_string())),
-            _ => tokio::time::sleep(client.wait.interval.min(limit.saturating_sub(start.elapsed()))).await,
+            status => {
+                let pause = client.wait.interval.min(limit.saturating_sub(start.elapsed()));
+                let interrupted = |_| Interrupted::new(format!("server `{id}` to be ACTIVE"), status);
+                client.stop.sleep(pause).await.map_err(interrupted)?;
+            }
         }
     }
 }
@@ -178,16 +184,19 @@ fn expect_found(answer: crate::client::Answer, method: &str, id: &str) -> Provid
 }
 
 /// `DELETE servers/ID`, then polls until the server is gone; one already gone is fine.
+/// A poll the run's interruption ends leaves the server in the state (the delete
+/// failed): the next plan reads it, and deletes it again if it is still there.
 pub async fn server_delete(client: &Client, current: &Attributes) -> ProviderResult<()> {
     let id = text(current, "id").unwrap_or_default();
     client.compute("DELETE", &format!("servers/{id}"), None).await?;
     let start = Instant::now();
     while let Some(server) = server_get(client, &id).await? {
+        let status = server["status"].as_str().unwrap_or_default();
         if start.elapsed() >= client.wait.timeout {
-            let status = server["status"].as_str().unwrap_or_default();
             return Err(ProviderError::new(format!("server `{id}` is still {status} after it was deleted")).retryable());
         }
-        tokio::time::sleep(client.wait.interval).await;
+        let interrupted = |_| Interrupted::new(format!("server `{id}` to be deleted"), status);
+        client.stop.sleep(client.wait.interval).await.map_err(interrupted)?;
     }
     Ok(())
 }

@@ -347,6 +347,12 @@ impl Provider for Rackspace {
                 .with_help("check the id and the region the provider is configured for")
         })
     }
+
+    /// Ends the waits in flight (a server polled until `ACTIVE` or gone) at once, as
+    /// errors; a new server is reported before its wait, so none is lost.
+    fn stop(&self) {
+        self.client.stop.stop();
+    }
 }
 
 // --- values ---------------------------------------------------------------------------
