@@ -525,6 +525,43 @@ fn a_data_source_uses_the_key_the_resources_recorded() {
     assert!(!printed.contains("cannot be checked"), "{printed}");
 }
 
+/// Regression: without a refresh (`plan --refresh=false`, and `infra import`), nothing read the
+/// host key the state recorded before the first connection, so a new resource's create
+/// trusted whatever key the server presented and ran there. The state's records are now
+/// the key to check from the start of every run.
+#[test]
+fn without_a_refresh_the_recorded_host_key_is_still_checked_before_anything_runs() {
+    let mut sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("motd");
+    let marker = dir.path().join("ran");
+    let first =
+        format!("resource ssh.file motd {{\n  path    = \"{}\"\n  content = \"hello\\n\"\n}}\n", target.display());
+    module(dir.path(), &sshd, &first);
+    ok(dir.path(), &["apply", "--auto-approve"]);
+
+    sshd.restart_with_new_host_key();
+    let body = format!("{first}resource ssh.command mark {{\n  create = \"touch {}\"\n}}\n", marker.display());
+    module(dir.path(), &sshd, &body);
+    let plan = dir.path().join("p.plan");
+    let planned = ok(dir.path(), &["plan", "--refresh=false", "--out", plan.to_str().unwrap()]);
+    assert!(!marker.exists(), "{planned}");
+    let printed = fails(dir.path(), &["apply", plan.to_str().unwrap()]);
+    assert!(squeezed(&printed).contains("hostkeyhaschanged") || printed.contains("changed"), "{printed}");
+    assert_eq!(printed.matches("SHA256:").count(), 2, "both fingerprints: {printed}");
+    assert!(!marker.exists(), "the create ran on a server presenting another key:\n{printed}");
+
+    // An import of another object of the host is checked against the record too.
+    std::fs::write(dir.path().join("other"), "x\n").unwrap();
+    let other = format!(
+        "resource ssh.file other {{\n  path    = \"{}\"\n  content = \"x\\n\"\n}}\n",
+        dir.path().join("other").display()
+    );
+    module(dir.path(), &sshd, &format!("{first}{other}"));
+    let printed = fails(dir.path(), &["import", "other", &dir.path().join("other").display().to_string()]);
+    assert_eq!(printed.matches("SHA256:").count(), 2, "both fingerprints: {printed}");
+}
+
 /// `text` without whitespace and the renderer's `│` margins, so that a message the
 /// renderer wrapped (anywhere, even inside a path) can be compared with its text.
 fn squeezed(text: &str) -> String {

@@ -233,6 +233,15 @@ pub trait Provider: Send + Sync {
         let _ = (kind, count);
     }
 
+    /// Told, once configured, of each object the state holds for this configuration, as
+    /// recorded (`stored`), whether or not the plan refreshes: what an object recorded
+    /// about where it lives (a server's host key) can then be checked by every
+    /// operation of the run, a create too, before it reaches the server. The default
+    /// does nothing.
+    fn recorded(&self, kind: &str, stored: &Attributes) {
+        let _ = (kind, stored);
+    }
+
     /// Changes the object in place; only called when no changed attribute is force-new.
     async fn update(&self, kind: &str, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes>;
 

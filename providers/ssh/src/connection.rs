@@ -118,6 +118,17 @@ impl Lazy {
         self.records_exist.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Told of the fingerprint an object of this host recorded (the state's, as the run
+    /// starts, whether or not it refreshes): without `host_key` or `known_hosts`, the
+    /// first one is the key every connection of the run must present, a create's and a
+    /// data source's too, checked before logging in.
+    pub fn recorded(&self, fingerprint: &str) {
+        if self.is_first_use() && !fingerprint.is_empty() {
+            self.trust(fingerprint);
+        }
+        self.expect_records();
+    }
+
     fn trusted(&self) -> Option<String> {
         self.trusted.lock().ok().and_then(|trusted| trusted.clone())
     }

@@ -780,6 +780,14 @@ impl Provider for Ssh {
         Ok(complete(schema, imported))
     }
 
+    /// The host key an object of this configuration recorded: every connection of the
+    /// run is checked against it, with or without a refresh (see `Lazy::recorded`).
+    fn recorded(&self, _kind: &str, stored: &Attributes) {
+        if let Some(fingerprint) = stored.get(FINGERPRINT).and_then(Value::as_str) {
+            self.connection.recorded(fingerprint);
+        }
+    }
+
     /// The state holds objects of this configuration: their host key record is what a
     /// data source's connection is checked against.
     fn expect_reads(&self, _kind: &str, count: usize) {

@@ -172,9 +172,7 @@ impl<'a> Engine<'_, 'a> {
             self.providers.borrow_mut().failed.insert(key.clone(), diagnostic.clone());
             diagnostic
         })?;
-        if self.context.refresh {
-            self.announce_reads(provider.as_ref(), &key.record(provider_type), provider_type);
-        }
+        self.announce_records(provider.as_ref(), &key.record(provider_type), provider_type);
         if let Some(apply) = self.apply {
             apply.cancelled.watch(&provider);
         }
@@ -197,9 +195,10 @@ impl<'a> Engine<'_, 'a> {
         })
     }
 
-    /// Tells a newly configured provider how many objects of each kind the state holds
-    /// for its configuration `record`: the reads refresh will ask of it.
-    fn announce_reads(&self, provider: &dyn Provider, record: &str, provider_type: &str) {
+    /// Tells a newly configured provider of each object the state holds for its
+    /// configuration `record` (`Provider::recorded`) and, when the plan refreshes, how
+    /// many of each kind there are: the reads refresh will ask of it.
+    fn announce_records(&self, provider: &dyn Provider, record: &str, provider_type: &str) {
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         let state = self.state.borrow();
         let prefix = format!("{provider_type}.");
@@ -208,8 +207,12 @@ impl<'a> Engine<'_, 'a> {
                 continue;
             }
             if let Some(kind) = instance.resource_type.strip_prefix(&prefix) {
+                provider.recorded(kind, &instance.attributes);
                 *counts.entry(kind).or_default() += 1;
             }
+        }
+        if !self.context.refresh {
+            return;
         }
         for (kind, count) in counts {
             provider.expect_reads(kind, count);
