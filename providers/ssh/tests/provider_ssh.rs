@@ -1165,3 +1165,135 @@ fn a_file_is_written_in_a_set_group_id_directory() {
         assert_eq!(names_in(&dir), ["site.conf"], "no temporary directory is left beside it");
     });
 }
+
+/// Regression: an `ssh.directory` was made with `mkdir -p` and then given its mode and
+/// owner with `chmod`, `chown` and `chgrp` on `path`, which follow a symbolic link.
+/// Anyone who may write in the directory's parent (not sticky) could swap the new
+/// directory for a link to `/etc` in between, and Infra, running as root, gave `/etc`
+/// the directory's mode and owner. Now the script enters the directory, checks that it
+/// is the one at `path`, and changes `.`: a link swapped in just after the `mkdir` (a
+/// `mkdir` first on the server's `PATH` plants it) or just before the `chmod` (a `chmod`
+/// wrapper) is never chmodded or chowned through, and the apply fails saying so; the
+/// next apply replaces the link with a directory. A `path` ending in `/` made the server
+/// follow a link there: destroying such a directory replaced by a link to a directory
+/// emptied that directory (`rm -rf -- LINK/`).
+#[test]
+fn regression_a_link_swapped_in_for_a_directory_being_made_is_never_chmodded_or_chowned_through() {
+    use std::os::unix::fs::MetadataExt;
+    let bin = tempfile::tempdir().unwrap();
+    let sshd_dir = tempfile::tempdir().unwrap();
+    let shared = sshd_dir.path().join("shared");
+    let victim = sshd_dir.path().join("victims").join("etc");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("kept"), "kept\n").unwrap();
+    std::fs::set_permissions(sshd_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o705)).unwrap();
+    let path = shared.join("www");
+    // Each wrapper, once armed, does what the other user would: renames the directory
+    // at `path` away and puts a link to the victim in its place. Only when run on `path`
+    // (or `.`): the login shell's own start-up may run `chmod` on other things.
+    let wrapper = |tool: &str, armed: &Path| {
+        let swap = format!(
+            "p='{path}'\nfor a; do :; done\n\
+             if [ -e '{armed}' ] && {{ [ \"$a\" = . ] || [ \"$a\" = \"$p\" ]; }} && [ -d \"$p\" ] && [ ! -L \"$p\" ]; then \
+             rm -- '{armed}'; mv -- \"$p\" \"$p.away\" && ln -s -- '{victim}' \"$p\"; fi\n",
+            path = path.display(),
+            armed = armed.display(),
+            victim = victim.display()
+        );
+        let body = match tool {
+            "mkdir" => format!("#!/bin/sh\n/bin/mkdir \"$@\" || exit\n{swap}"),
+            _ => format!("#!/bin/sh\n{swap}exec /bin/{tool} \"$@\"\n"),
+        };
+        let file = bin.path().join(tool);
+        std::fs::write(&file, body).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let armed_mkdir = bin.path().join("armed-mkdir");
+    let armed_chmod = bin.path().join("armed-chmod");
+    wrapper("mkdir", &armed_mkdir);
+    wrapper("chmod", &armed_chmod);
+    let sshd = Sshd::start_with(&format!("SetEnv PATH={}:/usr/sbin:/usr/bin:/sbin:/bin\n", bin.path().display()));
+    let root = sshd.user == "root";
+    if root {
+        std::os::unix::fs::chown(&victim, Some(65534), Some(65534)).unwrap();
+    }
+    let group = std::process::Command::new("id").arg("-gn").output().expect("id -gn").stdout;
+    let group = String::from_utf8(group).unwrap().trim().to_string();
+    let config = |mode: &str| {
+        attributes(&[("path", path_value(&path)), ("mode", s(mode)), ("owner", s(&sshd.user)), ("group", s(&group))])
+    };
+    let untouched = || {
+        let metadata = std::fs::symlink_metadata(&victim).unwrap();
+        assert!(metadata.is_dir());
+        assert_eq!(metadata.mode() & 0o7777, 0o705, "the victim's mode was not changed through the link");
+        if root {
+            assert_eq!((metadata.uid(), metadata.gid()), (65534, 65534), "the victim's owner was not changed");
+        }
+        assert_eq!(names_in(&victim), ["kept"]);
+    };
+    let refused = |applied: Result<Attributes, ProviderError>| {
+        untouched();
+        let error = applied.expect_err("the swap fails the apply");
+        let shown = path.display();
+        assert!(
+            error
+                .message
+                .starts_with(&format!("`{shown}` on the server was replaced by a link while it was being made")),
+            "{}",
+            error.message
+        );
+        assert!(error.message.ends_with("nothing was changed through it"), "{}", error.message);
+        assert_eq!(error.attribute.as_deref(), Some("path"));
+        assert!(error.help.as_deref().is_some_and(|h| h.contains("ls -ld --")), "{error:?}");
+        assert_eq!(std::fs::read_link(&path).unwrap(), victim, "the link swapped in is left");
+        std::fs::remove_dir(shared.join("www.away")).unwrap();
+    };
+    runtime().block_on(async {
+        let provider = sshd.provider();
+
+        // Just after the `mkdir`: the script enters the link's target, and sees it.
+        std::fs::write(&armed_mkdir, "").unwrap();
+        let applied = create(&provider, "directory", &config("0750")).await;
+        assert!(!armed_mkdir.exists(), "the server's `mkdir` planted the link");
+        refused(applied);
+
+        // The next apply replaces the link (only the link) with the directory.
+        let created = create(&provider, "directory", &config("0750")).await.expect("made in place of the link");
+        untouched();
+        assert!(std::fs::symlink_metadata(&path).unwrap().is_dir());
+        assert_eq!(mode_of(&path), 0o750);
+        assert_eq!(text(&created, "mode"), "0750");
+        assert_eq!(names_in(&shared), ["www"]);
+
+        // Just before the `chmod` of an update: the script works on the directory it
+        // stands in (renamed away), and its second check sees the link.
+        std::fs::write(&armed_chmod, "").unwrap();
+        let refreshed = read(&provider, "directory", &created).await;
+        let planned = provider.plan("directory", Some(&refreshed), &config("0700")).expect("planned");
+        let applied = provider.update("directory", &refreshed, &planned).await;
+        assert!(!armed_chmod.exists(), "the server's `chmod` planted the link");
+        untouched();
+        assert_eq!(mode_of(&shared.join("www.away")), 0o700, "the directory itself got the mode");
+        refused(applied);
+
+        // A `path` with a trailing slash names the link, not the directory it points at
+        // (the server follows a link named `LINK/`): a directory replaced by a link reads
+        // as gone, destroying it with its contents leaves the link and the victim's
+        // contents alone, and making it again replaces the link.
+        let site = shared.join("site");
+        let slashed = attributes(&[("path", s(&format!("{}/", site.display()))), ("force_destroy", Value::bool(true))]);
+        let made = create(&provider, "directory", &slashed).await.expect("made");
+        std::fs::remove_dir(&site).unwrap();
+        std::os::unix::fs::symlink(&victim, &site).unwrap();
+        assert_eq!(provider.read("directory", &made).await.expect("read"), ReadResult::Gone);
+        provider.delete("directory", &made).await.expect("deleted");
+        untouched();
+        assert_eq!(std::fs::read_link(&site).unwrap(), victim, "the link is left");
+        create(&provider, "directory", &slashed).await.expect("made in place of the link");
+        assert!(std::fs::symlink_metadata(&site).unwrap().is_dir());
+        untouched();
+    });
+}
