@@ -154,9 +154,22 @@ impl Secrets {
         }
         let mut scrubbed = message.to_string();
         for text in &self.texts {
-            if scrubbed.contains(text.as_str()) {
-                scrubbed = scrubbed.replace(text.as_str(), REDACTED);
+            if !scrubbed.contains(text.as_str()) {
+                continue;
             }
+            // Inside a longer word (`pass` in `password`, `1234` in `12345`), the rest of
+            // the word would tell which letters the secret is: the message is hidden.
+            let embedded = scrubbed.match_indices(text.as_str()).any(|(at, _)| {
+                let joins = |outside: Option<char>, edge: Option<char>| {
+                    outside.zip(edge).is_some_and(|(a, b)| a.is_alphanumeric() && b.is_alphanumeric())
+                };
+                joins(scrubbed[..at].chars().next_back(), text.chars().next())
+                    || joins(scrubbed[at + text.len()..].chars().next(), text.chars().next_back())
+            });
+            if embedded {
+                return None;
+            }
+            scrubbed = scrubbed.replace(text.as_str(), REDACTED);
         }
         Some(scrubbed)
     }
@@ -241,6 +254,17 @@ mod tests {
         assert_eq!(secrets.scrub("connection to port 22 refused"), None);
         let flag = Secrets::of(&attributes(vec![("on", Value::bool(true).mark_sensitive())]), &BTreeSet::new());
         assert_eq!(flag.scrub("true"), None);
+    }
+
+    /// A secret found inside a longer word would be told by the rest of the word.
+    #[test]
+    fn a_secret_inside_a_longer_word_hides_the_message() {
+        let secrets = Secrets::of(&attributes(vec![("pin", Value::number(1234.0).mark_sensitive())]), &BTreeSet::new());
+        assert_eq!(secrets.scrub("listening on port 12345"), None);
+        assert_eq!(secrets.scrub("pin 1234 refused").as_deref(), Some("pin (sensitive value) refused"));
+        let word = Secrets::of(&attributes(vec![("user", Value::string("pass").mark_sensitive())]), &BTreeSet::new());
+        assert_eq!(word.scrub("password: pass is wrong"), None);
+        assert_eq!(word.scrub("user=pass;").as_deref(), Some("user=(sensitive value);"));
     }
 
     #[test]
