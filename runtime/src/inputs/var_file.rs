@@ -165,18 +165,43 @@ pub fn parse_json(file: FileId, path: &Path, text: &str) -> Result<Vec<GivenValu
         .with_label(Span::new(file, 0, text.len().min(1)), "expected `{`")
         .with_help("a JSON var file holds one object whose members are inputs: {\"region\": \"eu-west-1\"}"));
     };
-    Ok(members
+    members
         .into_iter()
         .map(|(name, value)| {
             let quoted = format!("\"{name}\"");
             let start = text.find(&quoted).unwrap_or(0);
-            GivenValue {
-                origin: Origin::VarFile(Span::new(file, start, start + quoted.len().min(text.len() - start))),
-                value: GivenText::Value(value_from_json(&value)),
-                name,
+            let span = Span::new(file, start, start + quoted.len().min(text.len() - start));
+            if let Some(number) = inexact_number(&value) {
+                return Err(Diagnostic::error(
+                    codes::INVALID_NUMBER,
+                    format!("input `{name}`: the whole number {number} cannot be represented exactly"),
+                )
+                .with_label(span, "in this value")
+                .with_help(
+                    "numbers are 64-bit floating point: whole numbers are exact up to 9007199254740992 (2^53); \
+                     give an id this long as a JSON string",
+                ));
             }
+            Ok(GivenValue { origin: Origin::VarFile(span), value: GivenText::Value(value_from_json(&value)), name })
         })
-        .collect())
+        .collect()
+}
+
+/// A whole number in `value` that a 64-bit float cannot hold (beyond 2^53, such as
+/// `9007199254740993`): read as a number it would silently become another.
+fn inexact_number(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Number(n) => {
+            // Whole numbers serde_json read exactly (as 64-bit integers), compared with
+            // the float they would be; others are floating point already.
+            let whole = n.as_u64().map(|u| u.to_string()).or_else(|| n.as_i64().map(|i| i.to_string()))?;
+            let float = n.as_f64()?;
+            (format!("{float:.0}") != whole).then_some(whole)
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(inexact_number),
+        serde_json::Value::Object(members) => members.values().find_map(inexact_number),
+        _ => None,
+    }
 }
 
 /// The byte offset of a 1-based line and column (serde_json's), clamped to the text.
@@ -244,6 +269,18 @@ mod tests {
         assert_eq!(diagnostic.message, "undefined name (the message is hidden: it would quote a sensitive value)");
         // Only whole words of the secret count.
         assert_eq!(diagnostic.help.as_deref(), Some("p@ss is not it"));
+    }
+
+    /// A whole number a 64-bit float cannot hold is refused, not silently changed; one it
+    /// can (2^53 itself, 1e19) is read.
+    #[test]
+    fn a_json_whole_number_beyond_2_53_is_refused() {
+        let path = Path::new("ids.json");
+        let error = parse_json(FileId(0), path, "{\"ids\": {\"account\": 9007199254740993}}").expect_err("refused");
+        assert_eq!(error.code, codes::INVALID_NUMBER);
+        assert_eq!(error.message, "input `ids`: the whole number 9007199254740993 cannot be represented exactly");
+        let read = parse_json(FileId(0), path, "{\"a\": 9007199254740992, \"b\": 10000000000000000000, \"c\": 1.5}");
+        assert_eq!(read.expect("exact").len(), 3);
     }
 
     /// Bug: a secret that is an ordinary word (`value`) was replaced wherever the word

@@ -177,7 +177,18 @@ impl Lower<'_> {
     /// The number written `text` at `span`.
     pub(super) fn number_at(&mut self, text: &str, span: Span) -> ExprKind {
         match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => ExprKind::Number(n),
+            Ok(n) if n.is_finite() && !inexact_integer(text, n) => ExprKind::Number(n),
+            Ok(n) if n.is_finite() => {
+                self.error(
+                    Diagnostic::error(codes::INVALID_NUMBER, "this whole number cannot be represented exactly")
+                        .with_label(span, format!("would be {n:.0}"))
+                        .with_help(format!(
+                            "numbers are 64-bit floating point: whole numbers are exact up to 9007199254740992 \
+                             (2^53); write an id this long as a string: \"{text}\""
+                        )),
+                );
+                ExprKind::Error
+            }
             _ => {
                 self.error(
                     Diagnostic::error(codes::INVALID_NUMBER, "number literal out of range")
@@ -681,4 +692,16 @@ fn push_step(steps: &mut Box<[SplatStep]>, step: SplatStep) {
     let mut grown = std::mem::take(steps).into_vec();
     grown.push(step);
     *steps = grown.into_boxed_slice();
+}
+
+/// Whether `text`, a whole number written in decimal digits, reads as another number
+/// (`n`): one beyond 2^53 that a 64-bit float cannot hold (`9007199254740993` would be
+/// `9007199254740992`), which Terraform keeps exact. Fractions and exponents are read as
+/// floating point, as they are everywhere.
+fn inexact_integer(text: &str, n: f64) -> bool {
+    if n.abs() < 9_007_199_254_740_992.0 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let digits = text.trim_start_matches('0');
+    format!("{n:.0}") != digits
 }
