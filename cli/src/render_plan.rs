@@ -37,7 +37,7 @@ pub struct Style {
 /// With `two_threads` (and two cores), a large plan's instances are rendered on two.
 pub fn print(plan: &Plan, pending: &[String], color: bool, two_threads: bool) {
     let style = Style { color, width: stdout_width() };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = infra_compiler::cores();
     let batch = if two_threads && cores > 1 { RENDER_BATCH } else { 0 };
     render_into(plan, pending, style, (RENDER_CHUNK, batch), &mut |text: &mut String| {
         crate::render::to_stdout(text);

@@ -35,8 +35,14 @@ pub use span::{FileId, Offsets, SourceMap, Span};
 /// How many threads to share `amount` of work among, when each must get at least
 /// `per_thread` of it: 1 below twice that, at most one per core.
 fn workers(amount: usize, per_thread: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (amount / per_thread).min(cores).max(1)
+    (amount / per_thread).min(cores()).max(1)
+}
+
+/// The cores this process may use, asked once: `available_parallelism` reads the
+/// control groups' quota files each time it is asked.
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Everything `infra check` knows about a root module and the modules it calls.

@@ -70,7 +70,7 @@ const BYTES_BEFORE_RAW: usize = 512 * 1024;
 /// the whole document's parse's, which places it in the file's text.
 fn read_document(bytes: &[u8]) -> Result<Document, serde_json::Error> {
     let whole = || with_shared_values(|| serde_json::from_slice::<Document>(bytes));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = infra_compiler::cores();
     if cores == 1 || bytes.len() < BYTES_BEFORE_RAW {
         // Too small for a second thread to pay for the first pass.
         return whole();
@@ -376,7 +376,7 @@ pub fn parse_snapshot_lines(mut reader: impl std::io::BufRead, name: &str) -> Op
         }
         lines += 1;
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = infra_compiler::cores();
     let (batches, to_parse) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(cores);
     // Shared by the parsers alone: once they have all stopped, sending fails.
     let to_parse = std::sync::Arc::new(std::sync::Mutex::new(to_parse));
