@@ -563,3 +563,134 @@ fn regression_links_planted_in_a_users_ssh_directory_are_never_followed_by_root(
     let state = ok(dir.path(), &["state", "show", "mallory"]);
     assert!(!state.contains("root:"), "{state}");
 }
+
+/// What a root-owned directory of the container holds, with its mode and owner: for
+/// checking that nothing Infra did as root reached it.
+fn victim(debian: &Debian, path: &str) -> String {
+    debian.sh(&format!("stat -c '%a %U:%G' {path} && ls -A {path} && cat {path}/file"))
+}
+
+/// `printed` without whitespace and box drawing, for messages the output wraps.
+fn squeezed(printed: &str) -> String {
+    printed.chars().filter(|c| !c.is_whitespace() && *c != '│').collect()
+}
+
+/// Regression: `ssh.user`'s home directory was made and written in by root through
+/// whatever stood at its path: with `home` in a directory others may write to (a shared
+/// `/srv/pub`, not sticky), another user who put a link to `/etc/infra-victim` there had
+/// `useradd` adopt the link and root make `.ssh` in `/etc/infra-victim`, chowned to the
+/// new user. Now a link at the home is refused before `useradd` and again before
+/// anything is made in it, and a home owned by someone else is refused.
+#[test]
+fn regression_a_link_at_a_users_home_is_refused_never_followed_by_root() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    debian.sh(
+        "install -d -m 777 /srv/pub && install -d -m 755 /etc/infra-victim && echo keep > /etc/infra-victim/file && \
+         useradd -m mallory",
+    );
+    let as_mallory = |script: &str| debian.sh(&format!("su -s /bin/sh mallory -c '{script}'"));
+    let before = victim(&debian, "/etc/infra-victim");
+    let body = |keys: &[&str]| {
+        let keys: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+        format!(
+            "resource ssh.user deploy {{\n  name            = \"deploy\"\n  home            = \"/srv/pub/deploy\"\n  \
+             authorized_keys = [{}]\n}}\n",
+            keys.join(", ")
+        )
+    };
+    let refused = "thehomedirectory`/srv/pub/deploy`oftheuser`deploy`isasymboliclink";
+
+    // Planted before the user is made: refused before `useradd`, nothing made anywhere.
+    as_mallory("ln -s /etc/infra-victim /srv/pub/deploy");
+    module(dir.path(), &debian, &body(&[KEY_ONE]));
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(squeezed(&printed).contains("E0610"), "{printed}");
+    assert!(squeezed(&printed).contains(refused), "{printed}");
+    assert!(printed.contains("readlink -f"), "the hint: {printed}");
+    assert_eq!(victim(&debian, "/etc/infra-victim"), before, "nothing was made or chowned through the link");
+    assert!(!debian.succeeds("getent passwd deploy"), "no user was made");
+
+    // Without the link the user is made as usual.
+    as_mallory("rm /srv/pub/deploy");
+    apply(dir.path());
+    assert_eq!(
+        debian.sh("stat -c '%F %U' /srv/pub/deploy /srv/pub/deploy/.ssh && cat /srv/pub/deploy/.ssh/authorized_keys"),
+        format!("directory deploy\ndirectory deploy\n{KEY_ONE}")
+    );
+    converged(dir.path());
+
+    // Swapped for a link once the user exists (the directory renamed away): the keys
+    // are not written, nothing is made where the link leads.
+    as_mallory("mv /srv/pub/deploy /srv/pub/deploy.old && ln -s /etc/infra-victim /srv/pub/deploy");
+    let login_key = std::fs::read_to_string(debian.dir.path().join("client_key.pub")).expect("key");
+    module(dir.path(), &debian, &body(&[KEY_ONE, login_key.trim()]));
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(squeezed(&printed).contains(refused), "{printed}");
+    assert_eq!(victim(&debian, "/etc/infra-victim"), before, "nothing was made or chowned through the link");
+
+    // Swapped for a directory of another user's: refused too (its owner could put links
+    // in it between root's steps, or read the keys).
+    as_mallory("rm /srv/pub/deploy && mkdir /srv/pub/deploy");
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(
+        squeezed(&printed)
+            .contains("thehomedirectory`/srv/pub/deploy`oftheuser`deploy`isownedbyneither`deploy`norroot"),
+        "{printed}"
+    );
+    assert!(!debian.succeeds("test -e /srv/pub/deploy/.ssh"), "nothing made in it");
+
+    // The user's own directory back: the keys are written.
+    as_mallory("rmdir /srv/pub/deploy && mv /srv/pub/deploy.old /srv/pub/deploy");
+    apply(dir.path());
+    assert_eq!(debian.sh("wc -l < /srv/pub/deploy/.ssh/authorized_keys"), "2");
+    converged(dir.path());
+    assert_eq!(victim(&debian, "/etc/infra-victim"), before);
+}
+
+/// Regression: a new `home` at which another user had put a link (dangling, to
+/// `/etc/infra-made`) was handed to `usermod -m`, which failed to move the home but
+/// recorded the link as the user's home all the same; the next change of the keys then
+/// had root make `/etc/infra-made` and a `.ssh` in it for the user. Now the link is
+/// refused before `usermod` runs, and the user's home is left as it was.
+#[test]
+fn regression_moving_a_users_home_to_a_linked_path_is_refused() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    debian.sh("install -d -m 777 /srv/pub && useradd -m mallory");
+    let as_mallory = |script: &str| debian.sh(&format!("su -s /bin/sh mallory -c '{script}'"));
+    let body = |home: &str| {
+        format!(
+            "resource ssh.user deploy {{\n  name            = \"deploy\"\n  home            = \"{home}\"\n  \
+             authorized_keys = [{KEY_ONE:?}]\n}}\n"
+        )
+    };
+    module(dir.path(), &debian, &body("/srv/pub/deploy"));
+    apply(dir.path());
+    converged(dir.path());
+
+    as_mallory("ln -s /etc/infra-made /srv/pub/moved");
+    module(dir.path(), &debian, &body("/srv/pub/moved"));
+    for _ in 0..2 {
+        let (code, printed) = outcome(dir.path(), &["apply", "--auto-approve"]);
+        assert_eq!(debian.sh("getent passwd deploy | cut -d: -f6"), "/srv/pub/deploy", "the home is unchanged");
+        assert_eq!(code, 1, "{printed}");
+        assert!(
+            squeezed(&printed).contains("thehomedirectory`/srv/pub/moved`oftheuser`deploy`isasymboliclink"),
+            "{printed}"
+        );
+        assert!(!debian.succeeds("test -e /etc/infra-made"), "nothing made where the link leads");
+        assert_eq!(debian.sh("cat /srv/pub/deploy/.ssh/authorized_keys"), KEY_ONE);
+    }
+
+    // Without the link the home moves, keys and all.
+    as_mallory("rm /srv/pub/moved");
+    apply(dir.path());
+    assert_eq!(debian.sh("getent passwd deploy | cut -d: -f6"), "/srv/pub/moved");
+    assert_eq!(
+        debian.sh("stat -c %U /srv/pub/moved && cat /srv/pub/moved/.ssh/authorized_keys"),
+        format!("deploy\n{KEY_ONE}")
+    );
+    assert!(!debian.succeeds("test -e /srv/pub/deploy"), "moved, not copied");
+    converged(dir.path());
+}

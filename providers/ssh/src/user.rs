@@ -5,6 +5,18 @@
 //! users of a host with one command (`batch.rs`). Attributes left out (`uid`, `group`,
 //! `groups`, `shell`, `home`, `authorized_keys`) are not managed: they are recorded as
 //! the server has them.
+//!
+//! The home directory may sit where someone else may write (a shared `/srv`, not
+//! sticky), and the user owns what is in it: either could put a symbolic link where root
+//! is about to make, move or chown a directory by its path. So root never goes through
+//! a link at the home or at `~/.ssh`: a link there (or a home neither the user's nor
+//! root's) is refused with an error naming it (`UNSAFE_HOME`, `UNSAFE_SSH_DIR`), and
+//! the keys script makes and chowns `~/.ssh` from inside the home, entered with `cd -P`
+//! and checked to be the directory at the path itself (as `directory.rs`' `script`), on
+//! names relative to where it stands. `useradd -m` and `usermod -m` work by path and
+//! cannot be entered so: the scripts refuse a link at the home just before they run,
+//! which leaves a window between that check and the tool (see `check_functions`).
+//! Links in the home's own parents are followed, as the server follows them.
 
 use infra_compiler::schema::Schema;
 use infra_provider_kit::{attribute, plan_attributes};
@@ -26,6 +38,40 @@ const UNSAFE_SSH_DIR: u32 = 21;
 /// `~/.ssh/authorized_keys` (a directory there, or a link to one BusyBox's `mv` refuses;
 /// the script prints the path and removes its temporary file).
 const KEYS_NOT_REPLACED: u32 = 22;
+
+/// The exit status of a script when the user's home directory (or, moving it, the new
+/// one) is not one root works in: the script prints the path, a newline and why:
+/// `link`, `not-directory`, `owner` (neither the user's nor root's) or `relative`.
+const UNSAFE_HOME: u32 = 23;
+
+/// The exit status of the keys script when the home or `~/.ssh`, once entered, was not
+/// the directory at its path: a link (or another directory) took its place meanwhile.
+/// The script prints the path, a newline and where it led; nothing was changed there.
+const SWAPPED: u32 = 24;
+
+/// The shell functions the scripts check paths with: `bad PATH WHY` prints both and exits
+/// with `UNSAFE_HOME`; `nolink PATH` refuses a symbolic link at `PATH`.
+///
+/// `nolink` is what stands between `useradd -m` or `usermod -m` and a link: checked
+/// immediately before the tool runs, which then works by path (`useradd` makes the home
+/// and chowns it, `usermod -m` renames or copies the old home to the new path and
+/// removes the old one). A link put there after the check, in the instant before the
+/// tool looks, is not seen: only someone who may write in the directory that holds the
+/// home can, and such a home is never safe from them (they may rename it away).
+fn check_functions() -> String {
+    format!(
+        "bad() {{ printf '%s\\n%s' \"$1\" \"$2\"; exit {UNSAFE_HOME}; }}\nnolink() {{ [ ! -L \"$1\" ] || bad \"$1\" link; }}\n"
+    )
+}
+
+/// `path` without trailing slashes (`/` stays `/`): with one, the server follows a
+/// symbolic link at the path, and `[ -L ]` would not see it.
+fn without_trailing_slashes(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "" if path.starts_with('/') => "/",
+        trimmed => trimmed,
+    }
+}
 
 /// Sets `as` to the command prefix that runs a command as the user `$u` when the script
 /// runs as root (`setpriv`), so the kernel's permissions, not checks of ours, keep what
@@ -249,24 +295,45 @@ fn options(attributes: &Attributes, moving_home: bool) -> Vec<String> {
 /// The script that writes the exact `authorized_keys` (from standard input) into the
 /// user's home, owned by the user; nothing when the keys are not managed.
 ///
-/// Root only checks `~/.ssh` (refusing a link, or anything but a directory of the
-/// user's) and makes it when it is missing (`mkdir` makes a new directory or fails);
-/// everything in it is written as the user, so a link the user swaps in after the check
-/// leads only where the user may write. A link at `authorized_keys` is replaced: the
-/// rename is `mv -T`, so a directory there fails the write instead of receiving the file.
+/// Root makes the home when it is missing (`mkdir -p`, as before: root's), refuses a
+/// home that is a symbolic link, not a directory, or neither the user's nor root's, and
+/// enters it: `cd -P`, then the physical path of where it stands must be the physical
+/// path of the home's parent plus the home's name, i.e. it entered the directory at the
+/// path and not one a link led to (`directory.rs`' `script` does the same; `$(cd -P . &&
+/// pwd -P)` because dash's `pwd -P` answers what the last `cd` found). From there it
+/// checks `.ssh` (refusing a link, or anything but a directory of the user's), makes it
+/// when missing (`mkdir` makes a new directory or fails), enters and checks it the same
+/// way, and chowns `.`, the directory it stands in, which no later swap of a name can
+/// change. Everything in `~/.ssh` is written as the user, so a link the user swaps in
+/// after the checks leads only where the user may write. A link at `authorized_keys` is
+/// replaced: the rename is `mv -T`, so a directory there fails the write instead of
+/// receiving the file.
 fn keys_script(attributes: &Attributes) -> String {
     if attribute(attributes, "authorized_keys").as_list().is_none() {
         return String::new();
     }
     format!(
-        "h=$(getent passwd -- \"$u\" | cut -d: -f6)\nd=\"$h/.ssh\"\n\
-         if [ -L \"$d\" ] || {{ [ -e \"$d\" ] && {{ [ ! -d \"$d\" ] || [ \"$(stat -c %u -- \"$d\")\" != \"$(id -u -- \"$u\")\" ]; }}; }}; then \
-         printf '%s' \"$d\"; exit {UNSAFE_SSH_DIR}; fi\n\
-         if [ ! -e \"$d\" ]; then mkdir -p -- \"$h\"; mkdir -m 700 -- \"$d\"; chown -h -- \"$(id -u -- \"$u\"):$(id -g -- \"$u\")\" \"$d\"; fi\n\
-         {AS_USER}\
-         $as sh -c 'set -e; chmod 700 -- \"$1\"; t=$(mktemp \"$1/.authorized_keys.XXXXXX\"); cat > \"$t\"; chmod 600 -- \"$t\"; \
-         if ! mv -fT -- \"$t\" \"$1/authorized_keys\"; then rm -f -- \"$t\"; printf %s \"$1/authorized_keys\"; \
-         exit {KEYS_NOT_REPLACED}; fi' sh \"$d\"\n"
+        r#"h=$(getent passwd -- "$u" | cut -d: -f6)
+case $h in /*) h=$(printf '%s' "$h" | sed 's:/*$::'); h=${{h:-/}} ;; *) bad "$h" relative ;; esac
+d="${{h%/}}/.ssh"
+i=$(id -u -- "$u"); g=$(id -g -- "$u")
+if [ ! -e "$h" ] && [ ! -L "$h" ]; then mkdir -p -- "$h"; fi
+nolink "$h"
+[ -d "$h" ] || bad "$h" not-directory
+n=$(basename -- "$h")
+case $n in /) w=/ ;; *) w=$(cd -P -- "$(dirname -- "$h")" && pwd -P); w=${{w%/}}/$n ;; esac
+here() {{ c=$(cd -P . && pwd -P) && [ "$c" = "$1" ] || {{ printf '%s\n%s' "$2" "$c"; exit {SWAPPED}; }}; }}
+cd -P -- "$h"
+here "$w" "$h"
+o=$(stat -c %u .); [ "$o" = "$i" ] || [ "$o" = 0 ] || bad "$h" owner
+if [ -L .ssh ] || {{ [ -e .ssh ] && {{ [ ! -d .ssh ] || [ "$(stat -c %u .ssh)" != "$i" ]; }}; }}; then printf '%s' "$d"; exit {UNSAFE_SSH_DIR}; fi
+m=; if [ ! -e .ssh ]; then mkdir -m 700 .ssh; m=1; fi
+cd -P .ssh
+here "${{w%/}}/.ssh" "$d"
+if [ -n "$m" ]; then chown -h -- "$i:$g" .; fi
+if [ "$(stat -c %u .)" != "$i" ]; then printf '%s' "$d"; exit {UNSAFE_SSH_DIR}; fi
+{AS_USER}$as sh -c 'set -e; chmod 700 -- "$1"; t=$(mktemp "$1/.authorized_keys.XXXXXX"); cat > "$t"; chmod 600 -- "$t"; if ! mv -fT -- "$t" "$1/authorized_keys"; then rm -f -- "$t"; printf %s "$1/authorized_keys"; exit {KEYS_NOT_REPLACED}; fi' sh "$d"
+"#
     )
 }
 
@@ -280,7 +347,7 @@ fn keys_input(attributes: &Attributes) -> Vec<u8> {
 async fn run(ssh: &Ssh, attributes: &Attributes, script: String, what: &str) -> ProviderResult<Attributes> {
     let name = crate::name_of(attributes)?;
     let connection = ssh.connect(Some(attributes)).await?;
-    let script = format!("set -e\nu={}\n{script}{}", quote(&name), keys_script(attributes));
+    let script = format!("set -e\nu={}\n{}{script}{}", quote(&name), check_functions(), keys_script(attributes));
     let output = connection.run(&script, Some(&keys_input(attributes)), None).await?;
     match output.exit_code {
         Some(0) => {}
@@ -301,6 +368,8 @@ async fn run(ssh: &Ssh, attributes: &Attributes, script: String, what: &str) -> 
                  or leave `authorized_keys` out"
             )));
         }
+        Some(UNSAFE_HOME) => return Err(unsafe_home(&name, &output.stdout_text())),
+        Some(SWAPPED) => return Err(swapped(&output.stdout_text())),
         Some(KEYS_NOT_REPLACED) => {
             let path = output.stdout_text();
             return Err(ProviderError::new(format!(
@@ -323,6 +392,57 @@ async fn run(ssh: &Ssh, attributes: &Attributes, script: String, what: &str) -> 
     Ok(with_fingerprint(applied, &connection))
 }
 
+/// The error for a home directory root does not work in: `answer` is the path, a newline
+/// and why (see `UNSAFE_HOME`).
+fn unsafe_home(name: &str, answer: &str) -> ProviderError {
+    let (path, why) = answer.split_once('\n').unwrap_or((answer, ""));
+    let shown = quote(path);
+    let (what, help) = match why.trim() {
+        "link" => (
+            "is a symbolic link".to_string(),
+            format!(
+                "someone who may write in the directory that holds it may have put it there, to make Infra make, \
+                 move or chown directories elsewhere as root: look at it (`ls -ld -- {shown}`); if the link is \
+                 yours, set `home` to the directory it points at (`readlink -f -- {shown}`), else remove it; then \
+                 apply again"
+            ),
+        ),
+        "owner" => (
+            format!("is owned by neither `{name}` nor root"),
+            format!(
+                "whoever owns it could put links in it: look at it (`ls -ld -- {shown}`); if it is the user's, \
+                 `chown {name} {shown}`, and apply again"
+            ),
+        ),
+        "relative" => ("is not an absolute path".to_string(), "set `home` to an absolute path".to_string()),
+        _ => (
+            "is not a directory".to_string(),
+            format!("move what is there out of the way (`ls -ld -- {shown}`), and apply again"),
+        ),
+    };
+    ProviderError::new(format!(
+        "the home directory `{path}` of the user `{name}` {what}: Infra makes, moves and changes nothing through it"
+    ))
+    .on_attribute("home")
+    .with_help(help)
+}
+
+/// The error when the home or `~/.ssh` led elsewhere once entered: `answer` is the path,
+/// a newline and where it led. Nothing was changed there.
+fn swapped(answer: &str) -> ProviderError {
+    let (path, led_to) = answer.split_once('\n').unwrap_or((answer, ""));
+    let led = if led_to.trim().is_empty() { String::new() } else { format!(" (it led to `{}`)", led_to.trim()) };
+    ProviderError::new(format!(
+        "`{path}` on the server was replaced by a link while Infra worked in it{led}; nothing was changed through it"
+    ))
+    .on_attribute(if path.ends_with("/.ssh") { "authorized_keys" } else { "home" })
+    .with_help(format!(
+        "someone else may write in the directory that holds it: look at what is there now (`ls -ld -- {}`), make \
+         that directory writable only by its owner (or sticky), and apply again",
+        quote(path)
+    ))
+}
+
 pub async fn create(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes> {
     let system = attribute(planned, "system").as_bool() == Some(true);
     let mut options = options(planned, false);
@@ -334,8 +454,15 @@ pub async fn create(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribute
     if !system || attribute(planned, "home").as_str().is_some() {
         options.push("-m".to_string());
     }
+    // A link at `home` is refused right before `useradd`, which would otherwise leave it
+    // (it exists) and the keys be written where it leads; a link put there later, before
+    // `useradd` looks, is not seen (see `check_functions`), but the keys script's checks
+    // refuse it.
+    let home =
+        attribute(planned, "home").as_str().map(|home| format!("nolink {}\n", quote(without_trailing_slashes(home))));
     let script = format!(
-        "if getent passwd -- \"$u\" >/dev/null; then exit {EXISTS}; fi\nuseradd {} -- \"$u\"\n",
+        "if getent passwd -- \"$u\" >/dev/null; then exit {EXISTS}; fi\n{}useradd {} -- \"$u\"\n",
+        home.unwrap_or_default(),
         options.join(" ")
     );
     run(ssh, planned, script, "creating").await
@@ -351,7 +478,22 @@ pub async fn update(ssh: &Ssh, prior: &Attributes, planned: &Attributes) -> Prov
         }
     }
     let options = options(&changed, moving_home);
-    let script = if options.is_empty() { String::new() } else { format!("usermod {} -- \"$u\"\n", options.join(" ")) };
+    // `usermod -m` renames the old home to the new path (or copies it there and removes
+    // it, across file systems) by path, as root. Debian 12's fails to move the home from
+    // or onto a link ("cannot rename directory", "directory ... exists"), but has written
+    // the new path into the user's entry by then: the link would be the home, and the
+    // keys script (before these checks) made the directory it points at. So a link at
+    // the old or the new home is refused right before `usermod` runs, which then changes
+    // nothing (the window left is in `check_functions`).
+    let moving = match attribute(&changed, "home").as_str() {
+        Some(home) if moving_home => format!(
+            "o=$(getent passwd -- \"$u\" | cut -d: -f6 | sed 's:/*$::')\n[ -z \"$o\" ] || nolink \"$o\"\nnolink {}\n",
+            quote(without_trailing_slashes(home))
+        ),
+        _ => String::new(),
+    };
+    let script =
+        if options.is_empty() { String::new() } else { format!("{moving}usermod {} -- \"$u\"\n", options.join(" ")) };
     run(ssh, planned, script, "changing").await
 }
 
@@ -400,5 +542,23 @@ mod tests {
         assert_eq!(deploy.groups, ["www-data", "sudo"]);
         assert_eq!(deploy.authorized_keys, ["ssh-ed25519 AAAA one"]);
         assert_eq!(accounts[1], None);
+    }
+
+    #[test]
+    fn an_unsafe_home_is_named_with_why() {
+        let error = unsafe_home("deploy", "/srv/pub/deploy\nlink").message;
+        assert!(
+            error.contains("the home directory `/srv/pub/deploy` of the user `deploy` is a symbolic link"),
+            "{error}"
+        );
+        let error = unsafe_home("deploy", "/srv/pub/deploy\nowner").message;
+        assert!(error.contains("is owned by neither `deploy` nor root"), "{error}");
+        let error = swapped("/home/deploy/.ssh\n/root/.ssh");
+        assert_eq!(error.attribute.as_deref(), Some("authorized_keys"));
+        let error = error.message;
+        assert!(error.contains("`/home/deploy/.ssh` on the server was replaced by a link"), "{error}");
+        assert!(error.contains("(it led to `/root/.ssh`)"), "{error}");
+        assert_eq!(without_trailing_slashes("/srv/x//"), "/srv/x");
+        assert_eq!(without_trailing_slashes("///"), "/");
     }
 }
