@@ -13,7 +13,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use infra_provider_kit::Stop;
+use infra_provider_kit::{Retrying, Stop};
 use infra_runtime::provider::ProviderError;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::Rng;
@@ -73,6 +73,9 @@ pub struct AwsError {
     pub code: String,
     pub message: String,
     pub status: u16,
+    /// A retry pause the run's interruption (Ctrl-C) ended, as the error it is: it says
+    /// only that. (Boxed: errors are returned everywhere, and this is rare.)
+    pub(crate) interrupted: Option<Box<ProviderError>>,
 }
 
 impl AwsError {
@@ -83,6 +86,47 @@ impl AwsError {
             code: String::new(),
             message: message.into(),
             status: 0,
+            interrupted: None,
+        }
+    }
+
+    /// Whether the operation makes an object (`CreateVpc`, `RunInstances`...), which a
+    /// request processed in spite of its error may have made.
+    fn creates(operation: &str) -> bool {
+        (operation.starts_with("Create") && operation != "CreateTags")
+            || operation == "RunInstances"
+            || operation.starts_with("Allocate")
+            || operation.starts_with("Import")
+    }
+
+    /// Whether AWS may have processed the request this error answers: not when it was
+    /// throttled or turned away as unavailable (a 429, 502 or 503 with an AWS error
+    /// code) or refused for a dependency still in use; a lost answer (no code) or a
+    /// server error may have been.
+    fn maybe_processed(&self) -> bool {
+        let refused = self.status == 429
+            || (!self.code.is_empty() && matches!(self.status, 502 | 503))
+            || matches!(
+                self.code.as_str(),
+                "Throttling"
+                    | "ThrottlingException"
+                    | "ThrottledException"
+                    | "RequestLimitExceeded"
+                    | "RequestThrottled"
+                    | "RequestThrottledException"
+                    | "SlowDown"
+                    | "PriorRequestNotComplete"
+                    | "ServiceUnavailable"
+                    | "DependencyViolation"
+            );
+        !refused
+    }
+
+    /// The status, code and message, for the message of an interrupted retry.
+    fn summary(&self) -> String {
+        match (self.status, self.code.as_str()) {
+            (0, _) | (_, "") => self.message.clone(),
+            (status, code) => format!("{status} `{code}`: {}", self.message),
         }
     }
 
@@ -95,6 +139,9 @@ impl AwsError {
     }
 
     fn is_retryable(&self) -> bool {
+        if self.interrupted.is_some() {
+            return false;
+        }
         // Deleting a subnet, group or gateway just after the instance that used it can
         // fail while AWS still cleans up its network interfaces.
         let cleanup = self.operation.starts_with("Delete") || self.operation.starts_with("Detach");
@@ -119,6 +166,9 @@ impl AwsError {
 
 impl From<AwsError> for ProviderError {
     fn from(error: AwsError) -> ProviderError {
+        if let Some(interrupted) = error.interrupted {
+            return *interrupted;
+        }
         if error.code.is_empty() && error.status == 200 {
             return ProviderError::new(format!("{} {}: {}", error.service, error.operation, error.message)).with_help(
                 "AWS answered, and the answer does not fit the configuration: the message says what to change",
@@ -326,13 +376,24 @@ impl Client {
         headers: &[(&str, String)],
         body: Vec<u8>,
     ) -> AwsResult<Answer> {
+        let creates = AwsError::creates(operation);
+        let mut retrying = Retrying::new(format!("{} {operation}", service.title()), creates);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = self.send_once(service, operation, method, path_and_query, headers, &body).await;
             match result {
                 Err(error) if error.is_retryable() && attempt < self.retry.attempts => {
-                    tokio::time::sleep(backoff(attempt, self.retry.base, self.retry.max)).await;
+                    // The pause ends at once when the run is interrupted. Unlike the other
+                    // providers' clients, this one also retries a create after a server
+                    // error or a lost answer, so an interrupted create says it may have
+                    // made its object unless every attempt was refused unprocessed.
+                    let pause = backoff(attempt, self.retry.base, self.retry.max);
+                    let processed = error.maybe_processed();
+                    retrying.pause(&self.stop, pause, error.summary(), processed).await.map_err(|interrupted| {
+                        let local = AwsError::local(service, operation, "interrupted while waiting to retry");
+                        AwsError { interrupted: Some(Box::new(interrupted.into())), ..local }
+                    })?;
                 }
                 other => return other,
             }
@@ -562,6 +623,7 @@ fn error_from(service: Service, operation: &str, answer: &Answer) -> AwsError {
             code,
             message,
             status: answer.status,
+            interrupted: None,
         };
     }
     let document = answer.xml().unwrap_or_default();
@@ -572,7 +634,14 @@ fn error_from(service: Service, operation: &str, answer: &Answer) -> AwsError {
     });
     let message =
         document.find("Message").map(|m| m.text.clone()).unwrap_or_else(|| format!("HTTP status {}", answer.status));
-    AwsError { service: service.title(), operation: operation.to_string(), code, message, status: answer.status }
+    AwsError {
+        service: service.title(),
+        operation: operation.to_string(),
+        code,
+        message,
+        status: answer.status,
+        interrupted: None,
+    }
 }
 
 /// The keys and values of one `[section]` of an INI-style AWS file.
@@ -838,6 +907,7 @@ mod tests {
             code: code.to_string(),
             message: String::new(),
             status,
+            interrupted: None,
         };
         assert!(error("RequestLimitExceeded", 400).is_retryable());
         assert!(error("InternalError", 500).is_retryable());
@@ -883,6 +953,64 @@ mod tests {
         let (endpoint, server) = canned_server(vec![(400, invalid)]);
         let error = runtime.block_on(canned_client(&endpoint, 3).ec2("CreateVpc", &[])).expect_err("refused");
         assert_eq!(error.code, "InvalidParameterValue");
+        assert_eq!(server.join().expect("server").len(), 1);
+    }
+
+    /// Regression: a retry pause went on after the run was interrupted (Ctrl-C). A pause
+    /// in flight ends as soon as the provider is stopped, with an error that says what
+    /// was retried and how it last failed, and the request is not sent again. A create
+    /// answered with a server error may have been processed: the error says to look.
+    #[test]
+    fn a_pending_retry_ends_at_once_when_the_run_is_interrupted() {
+        let (endpoint, server) = canned_server(vec![(500, ec2_error("InternalError"))]);
+        let mut client = canned_client(&endpoint, 2);
+        client.retry = Retry { attempts: 2, base: Duration::from_secs(20), max: Duration::from_secs(20) };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let started = std::time::Instant::now();
+        let (sent, ()) = runtime.block_on(async {
+            let stopping = async {
+                // Stopped once the server has given its one answer.
+                while !server.is_finished() {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                client.stop.stop();
+            };
+            tokio::join!(client.ec2("RunInstances", &[]), stopping)
+        });
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let error = sent.expect_err("interrupted");
+        assert!(!error.is_retryable() && !error.is_not_found(), "{error:?}");
+        let error = ProviderError::from(error);
+        assert_eq!(
+            error.message,
+            "interrupted while waiting to retry EC2 RunInstances (the last attempt failed: 500 `InternalError`: try \
+             later); an attempt may have been processed, so the object may have been made"
+        );
+        assert!(!error.retryable);
+        assert!(error.help.as_deref().unwrap_or_default().contains("infra import"), "{error:?}");
+        assert_eq!(server.join().expect("server").len(), 1);
+    }
+
+    /// Throttling turns a request away before any work: a create interrupted while it
+    /// waits to be retried made nothing, and says so.
+    #[test]
+    fn an_interrupted_retry_of_a_throttled_create_says_nothing_was_made() {
+        let throttled = AwsError::local(Service::Ec2, "CreateVpc", "try later");
+        let throttled = AwsError { code: "RequestLimitExceeded".to_string(), status: 400, ..throttled };
+        assert!(!throttled.maybe_processed() && AwsError::creates("CreateVpc"));
+        let lost = AwsError { status: 503, ..AwsError::local(Service::Ec2, "CreateVpc", "timed out") };
+        assert!(lost.maybe_processed(), "a lost answer may have been processed");
+        assert!(!AwsError::creates("CreateTags") && !AwsError::creates("DescribeVpcs"));
+        let (endpoint, server) = canned_server(vec![(400, ec2_error("RequestLimitExceeded"))]);
+        let client = canned_client(&endpoint, 2);
+        client.stop.stop();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let error = ProviderError::from(runtime.block_on(client.ec2("CreateVpc", &[])).expect_err("interrupted"));
+        assert_eq!(
+            error.message,
+            "interrupted while waiting to retry EC2 CreateVpc (the last attempt failed: 400 `RequestLimitExceeded`: \
+             try later); no attempt was processed (each was turned away or never sent), so nothing was made"
+        );
         assert_eq!(server.join().expect("server").len(), 1);
     }
 

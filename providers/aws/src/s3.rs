@@ -55,6 +55,7 @@ pub async fn bucket_create(client: &Client, planned: &Attributes) -> AwsResult<A
                      as if it made it)"
                 ),
                 status: 409,
+                interrupted: None,
             });
         }
         Vec::new()
@@ -166,6 +167,7 @@ async fn delete_objects(client: &Client, bucket: &str, keys: &[String]) -> AwsRe
         code: failed.text_or_empty("Code"),
         message: format!("cannot delete `{}`: {}", failed.text_or_empty("Key"), failed.text_or_empty("Message")),
         status: answer.status,
+        interrupted: None,
     })
 }
 

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use infra_provider_kit::retry::{backoff, error_chain, retry_after};
-use infra_provider_kit::{Interrupted, Stop};
+use infra_provider_kit::{Interrupted, RetryInterrupted, Retrying, Stop};
 use infra_runtime::provider::ProviderError;
 use serde_json::{json, Value as Json};
 
@@ -37,9 +37,9 @@ pub struct ApiError {
     /// The request never left: no connection to `api_url` could be made, so nothing
     /// reached DigitalOcean (and a create made nothing).
     never_sent: bool,
-    /// A wait the run's interruption ended (Ctrl-C): the error says only that. (Boxed:
-    /// errors are returned everywhere, and this is rare.)
-    interrupted: Option<Box<Interrupted>>,
+    /// A wait or a retry pause the run's interruption ended (Ctrl-C), as the error it
+    /// is: it says only that. (Boxed: errors are returned everywhere, and this is rare.)
+    interrupted: Option<Box<ProviderError>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -110,14 +110,36 @@ impl ApiError {
 impl From<Interrupted> for ApiError {
     fn from(interrupted: Interrupted) -> ApiError {
         let waiting = format!("wait for {}", interrupted.waiting_for);
-        ApiError { interrupted: Some(Box::new(interrupted)), ..ApiError::local(&waiting, "interrupted") }
+        ApiError { interrupted: Some(Box::new(interrupted.into())), ..ApiError::local(&waiting, "interrupted") }
+    }
+}
+
+impl ApiError {
+    /// A retry pause of `operation` the run's interruption ended, carried to the
+    /// [`ProviderError`] unchanged.
+    fn retry_interrupted(operation: &str, interrupted: RetryInterrupted) -> ApiError {
+        ApiError { interrupted: Some(Box::new(interrupted.into())), ..ApiError::local(operation, "interrupted") }
+    }
+
+    /// Whether DigitalOcean may have processed the request this error answers: not when
+    /// it was never sent, nor turned away before any work (429, 502, 503).
+    fn maybe_processed(&self) -> bool {
+        !self.never_sent && !matches!(self.status, 429 | 502 | 503)
+    }
+
+    /// The status and message, for the message of an interrupted retry.
+    fn summary(&self) -> String {
+        match self.status {
+            0 => self.message.clone(),
+            status => format!("{status} ({})", self.message),
+        }
     }
 }
 
 impl From<ApiError> for ProviderError {
     fn from(error: ApiError) -> ProviderError {
         if let Some(interrupted) = error.interrupted {
-            return (*interrupted).into();
+            return *interrupted;
         }
         let retryable = error.is_retryable();
         let lost = error.status == 0 || error.status >= 500;
@@ -224,6 +246,14 @@ impl Client {
         Ok(Client { http, base, token: token.to_string(), wait: WAIT, stop: Stop::new() })
     }
 
+    /// This client, deaf to the run's interruption: its waits and its retry pauses go on
+    /// in full. For an action whose end must be seen to leave the object as it was (see
+    /// `droplet::resize`), from its start (whose retries must not end early either) to
+    /// its completion.
+    pub fn ignoring_stop(&self) -> Client {
+        Client { stop: Stop::new(), ..self.clone() }
+    }
+
     pub async fn get(&self, operation: &str, path: &str) -> ApiResult<Json> {
         self.send(operation, reqwest::Method::GET, path, None).await
     }
@@ -280,16 +310,6 @@ impl Client {
     /// until the run is interrupted (an error saying what the action was at the last
     /// look; the object it acts on is in the state, and the next plan reads it).
     pub async fn complete(&self, operation: &str, action: &Json) -> ApiResult<()> {
-        self.complete_unless(operation, action, &self.stop).await
-    }
-
-    /// [`Client::complete`], which the run's interruption does not end: for an action
-    /// whose end must be seen to leave the object as it was (see `droplet::resize`).
-    pub async fn complete_in_full(&self, operation: &str, action: &Json) -> ApiResult<()> {
-        self.complete_unless(operation, action, &Stop::new()).await
-    }
-
-    async fn complete_unless(&self, operation: &str, action: &Json, stop: &Stop) -> ApiResult<()> {
         let action_id = action["id"].to_string();
         let start = Instant::now();
         let mut interval = self.wait.interval;
@@ -306,7 +326,7 @@ impl Client {
             }
             let seen = format!("`{status}`");
             let interrupted = |_| Interrupted::new(format!("action {action_id} ({operation}) to complete"), seen);
-            stop.sleep(interval).await.map_err(interrupted)?;
+            self.stop.sleep(interval).await.map_err(interrupted)?;
             interval = (interval * 2).min(self.wait.max_interval);
             let answer = self.get(operation, &format!("/v2/actions/{action_id}")).await?;
             status = answer["action"]["status"].as_str().unwrap_or_default().to_string();
@@ -314,15 +334,23 @@ impl Client {
     }
 
     async fn send(&self, operation: &str, method: reqwest::Method, path: &str, body: Option<&Json>) -> ApiResult<Json> {
+        let creates = method == reqwest::Method::POST;
+        let mut retrying = Retrying::new(format!("the DigitalOcean request to {operation} ({method} {path})"), creates);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let sent = self.send_once(operation, method.clone(), path, body).await;
-            let creates = method == reqwest::Method::POST;
             match sent.map_err(|error| error.unsafe_to_repeat_if(creates)) {
                 Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    // The pause ends at once when the run is interrupted. A create is
+                    // only retried when it was never sent or turned away before any work
+                    // (see `is_retryable`), so an interrupted one made nothing.
                     let wait = error.retry_after.unwrap_or_else(|| backoff(attempt, BASE_BACKOFF, MAX_BACKOFF));
-                    tokio::time::sleep(wait).await;
+                    let processed = error.maybe_processed();
+                    retrying
+                        .pause(&self.stop, wait, error.summary(), processed)
+                        .await
+                        .map_err(|interrupted| ApiError::retry_interrupted(operation, interrupted))?;
                 }
                 Err(mut error) if error.is_retryable() => {
                     error.message.push_str(&format!("; gave up after {MAX_ATTEMPTS} attempts"));
@@ -460,6 +488,99 @@ mod tests {
         assert!(provider_error.help.as_deref().unwrap_or_default().contains("DIGITALOCEAN_API_URL"));
         let lost = ProviderError::from(ApiError::local("add the SSH key", "timed out").unsafe_to_repeat_if(true));
         assert!(lost.message.contains("may have made the object"), "{}", lost.message);
+    }
+
+    /// Answers each connection with the next canned `(status, headers, body)` and counts
+    /// the requests it served.
+    fn canned(answers: Vec<(u16, &'static str, &'static str)>) -> (String, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let server = std::thread::spawn(move || {
+            let mut served = 0;
+            for (status, headers, body) in answers {
+                let Ok((mut stream, _)) = listener.accept() else { break };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // The headers, then as much body as they announce.
+                while let Ok(n @ 1..) = stream.read(&mut buffer) {
+                    request.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                    let Some(end) = text.find("\r\n\r\n") else { continue };
+                    let length = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse::<usize>().ok()));
+                    if request.len() >= end + 4 + length.unwrap_or(0) {
+                        break;
+                    }
+                }
+                served += 1;
+                let answer = format!(
+                    "HTTP/1.1 {status} Canned\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\n\
+                     connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+            served
+        });
+        (endpoint, server)
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    }
+
+    const THROTTLED: (u16, &str, &str) =
+        (429, "retry-after: 3600\r\n", r#"{"id": "too_many_requests", "message": "API Rate limit exceeded."}"#);
+
+    /// Regression: a pause for a `Retry-After` (up to a minute) went on after the run was
+    /// interrupted (Ctrl-C). It ends as soon as the provider is stopped, with an error
+    /// that says what was retried and how it last failed, and the request is not sent
+    /// again; a create throttled before any work made nothing, and the error says so.
+    #[test]
+    fn a_pending_retry_after_ends_at_once_when_the_run_is_interrupted() {
+        let (endpoint, server) = canned(vec![THROTTLED]);
+        let client = Client::new(&endpoint, "token").expect("client");
+        let key = json!({"name": "k"});
+        let started = std::time::Instant::now();
+        let (sent, ()) = runtime().block_on(async {
+            let stopping = async {
+                // Stopped once the server has given its one answer.
+                while !server.is_finished() {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                client.stop.stop();
+            };
+            tokio::join!(client.post("create the SSH key", "/v2/account/keys", &key), stopping)
+        });
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let error = sent.expect_err("interrupted");
+        assert!(!error.is_retryable() && !error.is_not_found(), "{error:?}");
+        let error = ProviderError::from(error);
+        assert_eq!(
+            error.message,
+            "interrupted while waiting to retry the DigitalOcean request to create the SSH key (POST \
+             /v2/account/keys) (the last attempt failed: 429 (API Rate limit exceeded.)); no attempt was processed \
+             (each was turned away or never sent), so nothing was made"
+        );
+        assert!(!error.retryable);
+        assert_eq!(server.join().expect("server"), 1);
+    }
+
+    /// What must be seen through (a resize, to power the Droplet on again) is not ended by
+    /// the run's interruption: [`Client::ignoring_stop`] retries as if not stopped.
+    #[test]
+    fn a_client_ignoring_the_stop_retries_in_full() {
+        let (endpoint, server) =
+            canned(vec![(429, "retry-after: 0\r\n", THROTTLED.2), (201, "", r#"{"action": {"id": 1}}"#)]);
+        let client = Client::new(&endpoint, "token").expect("client");
+        client.stop.stop();
+        let whole = client.ignoring_stop();
+        let answer = runtime().block_on(whole.post("power on", "/v2/droplets/1/actions", &json!({"type": "power_on"})));
+        assert_eq!(answer.expect("sent again")["action"]["id"], 1);
+        assert_eq!(server.join().expect("server"), 2);
+        assert!(client.stop.is_stopped() && !whole.stop.is_stopped());
     }
 
     #[test]

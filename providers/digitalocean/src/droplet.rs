@@ -183,10 +183,12 @@ async fn act(client: &Client, droplet_id: &str, body: Json) -> ApiResult<()> {
     client.complete(&operation, &action).await
 }
 
-/// [`act`], waited for in full even when the run is interrupted (see [`resize`]).
+/// [`act`], started and waited for in full even when the run is interrupted (see
+/// [`resize`]): neither its retries nor its wait end early.
 async fn act_in_full(client: &Client, droplet_id: &str, body: Json) -> ApiResult<()> {
+    let client = &client.ignoring_stop();
     let (operation, action) = start(client, droplet_id, body).await?;
-    client.complete_in_full(&operation, &action).await
+    client.complete(&operation, &action).await
 }
 
 /// Changes the Droplet in place: a new `size` first (see [`resize`]), then its name,

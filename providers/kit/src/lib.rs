@@ -1,8 +1,8 @@
 //! What every provider family shares: building schemas ([`schema`]), reading attributes
 //! ([`attributes`]), the planning rule most resource kinds follow ([`plan`]), JSON documents
 //! of REST APIs as attributes ([`json`]), retrying HTTP calls ([`retry`]), reading many
-//! objects of a kind from its list ([`listed`]) and ending polling waits when the run is
-//! interrupted ([`stop`]).
+//! objects of a kind from its list ([`listed`]) and ending polling waits and retry pauses
+//! when the run is interrupted ([`stop`], [`Retrying`]).
 //!
 //! The built-in providers in `stdlib` and each provider family's own crate
 //! (`providers/aws`, ...) depend on this crate, never on each other; `stdlib` registers
@@ -18,5 +18,6 @@ pub mod stop;
 
 pub use attributes::{attribute, is_unset, known, timeout, whole_number};
 pub use plan::{keep_computed, plan_attributes};
+pub use retry::{RetryInterrupted, Retrying};
 pub use schema::{absent_block, kind, provider, resource_schema, timeouts_block, unknown_kind};
 pub use stop::{Interrupted, Stop, Stopped};

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use infra_provider_kit::{Interrupted, Stop};
+use infra_provider_kit::{Interrupted, RetryInterrupted, Retrying, Stop};
 use infra_runtime::provider::ProviderError;
 use serde_json::{json, Value as Json};
 
@@ -47,9 +47,9 @@ pub struct LinodeError {
     unsafe_to_repeat: bool,
     /// The request never reached Linode, and why (see [`NotSent`]).
     not_sent: Option<NotSent>,
-    /// A wait the run's interruption ended (Ctrl-C): the error says only that. (Boxed:
-    /// errors are returned everywhere, and this is rare.)
-    interrupted: Option<Box<Interrupted>>,
+    /// A wait or a retry pause the run's interruption ended (Ctrl-C), as the error it
+    /// is: it says only that. (Boxed: errors are returned everywhere, and this is rare.)
+    interrupted: Option<Box<ProviderError>>,
 }
 
 impl LinodeError {
@@ -137,14 +137,36 @@ impl LinodeError {
 impl From<Interrupted> for LinodeError {
     fn from(interrupted: Interrupted) -> LinodeError {
         let waiting = format!("wait for {}", interrupted.waiting_for);
-        LinodeError { interrupted: Some(Box::new(interrupted)), ..LinodeError::local(&waiting, "interrupted") }
+        LinodeError { interrupted: Some(Box::new(interrupted.into())), ..LinodeError::local(&waiting, "interrupted") }
+    }
+}
+
+impl LinodeError {
+    /// A retry pause of `operation` the run's interruption ended, carried to the
+    /// [`ProviderError`] unchanged.
+    fn retry_interrupted(operation: &str, interrupted: RetryInterrupted) -> LinodeError {
+        LinodeError { interrupted: Some(Box::new(interrupted.into())), ..LinodeError::local(operation, "interrupted") }
+    }
+
+    /// Whether Linode may have processed the request this error answers: not when it was
+    /// never sent, nor turned away before any work (429, 502, 503).
+    fn maybe_processed(&self) -> bool {
+        self.not_sent.is_none() && !matches!(self.status, 429 | 502 | 503)
+    }
+
+    /// The status and reasons, for the message of an interrupted retry.
+    fn summary(&self) -> String {
+        match self.status {
+            0 => self.reasons.join("; "),
+            status => format!("{status} ({})", self.reasons.join("; ")),
+        }
     }
 }
 
 impl From<LinodeError> for ProviderError {
     fn from(error: LinodeError) -> ProviderError {
         if let Some(interrupted) = error.interrupted {
-            return (*interrupted).into();
+            return *interrupted;
         }
         let reasons = error.reasons.join("; ");
         let operation = &error.operation;
@@ -326,15 +348,23 @@ impl Client {
         path: &str,
         body: Option<&Json>,
     ) -> LinodeResult<Json> {
+        let creates = method == reqwest::Method::POST;
+        let mut retrying = Retrying::new(format!("the Linode request to {operation} ({method} {path})"), creates);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let sent = self.send_once(operation, method.clone(), path, body).await;
-            let creates = method == reqwest::Method::POST;
             match sent.map_err(|error| error.unsafe_to_repeat_if(creates)) {
                 Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    // The pause ends at once when the run is interrupted. A create is
+                    // only retried when it was never sent or turned away before any work
+                    // (see `is_retryable`), so an interrupted one made nothing.
                     let wait = error.retry_after.unwrap_or_else(|| backoff(attempt));
-                    tokio::time::sleep(wait).await;
+                    let processed = error.maybe_processed();
+                    retrying
+                        .pause(&self.stop, wait, error.summary(), processed)
+                        .await
+                        .map_err(|interrupted| LinodeError::retry_interrupted(operation, interrupted))?;
                 }
                 Err(mut error) if error.is_retryable() => {
                     error.reasons.push(format!("gave up after {MAX_ATTEMPTS} attempts"));
@@ -482,6 +512,35 @@ mod tests {
         assert_eq!(backoff(1), Duration::from_millis(250));
         assert_eq!(backoff(3), Duration::from_secs(1));
         assert_eq!(backoff(20), MAX_BACKOFF);
+    }
+
+    /// A create that could not connect was never sent: the pause before its retry ends
+    /// at once when the run is interrupted (Ctrl-C), saying that nothing was made.
+    #[test]
+    fn an_interrupted_retry_of_a_create_never_sent_says_nothing_was_made() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let address = closed.local_addr().expect("address");
+        drop(closed);
+        let client = Client::new(&format!("http://{address}/v4"), "token").expect("client");
+        client.stop.stop();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let started = std::time::Instant::now();
+        let sent = runtime.block_on(client.post("create the SSH key", "/profile/sshkeys", &json!({"label": "k"})));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let error = sent.expect_err("interrupted");
+        assert!(!error.is_retryable() && !error.is_not_found(), "{error:?}");
+        let error = ProviderError::from(error);
+        assert!(
+            error.message.starts_with(
+                "interrupted while waiting to retry the Linode request to create the SSH key (POST /profile/sshkeys) \
+                 (the last attempt failed: "
+            ),
+            "{}",
+            error.message
+        );
+        let outcome = "; no attempt was processed (each was turned away or never sent), so nothing was made";
+        assert!(error.message.ends_with(outcome), "{}", error.message);
+        assert!(!error.retryable);
     }
 
     #[test]

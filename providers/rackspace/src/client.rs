@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use infra_provider_kit::Stop;
+use infra_provider_kit::{Retrying, Stop};
 use infra_runtime::provider::ProviderError;
 use rand::Rng;
 use serde_json::Value as Json;
@@ -194,6 +194,10 @@ impl Client {
         token: Option<&str>,
         body: Option<&Json>,
     ) -> Result<Answer, ProviderError> {
+        // Each pause ends at once when the run is interrupted. A create is only retried
+        // when it was turned away before any work (429, 502, 503: see `repeatable`), so
+        // an interrupted one made nothing.
+        let mut retrying = Retrying::new(format!("Rackspace {method} {}", path_of(url)), creates(method, url));
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -203,11 +207,15 @@ impl Client {
             match result {
                 Ok((answer, retry_after)) if !last && repeatable(answer.status) => {
                     let pause = retry_after.unwrap_or_else(|| backoff(attempt, self.retry.base, self.retry.max));
-                    tokio::time::sleep(pause).await;
+                    let failure = format!("{}: {}", status_line(answer.status, &answer.body), error_message(&answer.body));
+                    let processed = !matches!(answer.status, 429 | 502 | 503);
+                    retrying.pause(&self.stop, pause, failure, processed).await?;
                 }
                 Ok((answer, _)) => return Ok(answer),
-                Err(_) if !last && repeatable(0) => {
-                    tokio::time::sleep(backoff(attempt, self.retry.base, self.retry.max)).await
+                Err(message) if !last && repeatable(0) => {
+                    // No answer: it may have been processed all the same.
+                    let pause = backoff(attempt, self.retry.base, self.retry.max);
+                    retrying.pause(&self.stop, pause, message, true).await?;
                 }
                 Err(message) if repeatable(0) => {
                     return Err(ProviderError::new(format!("Rackspace {method} {}: {message}", path_of(url)))
@@ -385,12 +393,16 @@ pub fn error_message(body: &Json) -> String {
 /// unless the request creates something (a compute `POST`, such as a new server), which
 /// may then exist already. Asking identity for a token creates nothing that matters.
 fn repeatable(method: &str, url: &str, status: u16) -> bool {
-    let creates = method == "POST" && !url.ends_with("/tokens");
     match status {
         429 | 502 | 503 => true,
-        0 | 500.. => !creates,
+        0 | 500.. => !creates(method, url),
         _ => false,
     }
+}
+
+/// Whether a request creates something (see [`repeatable`]).
+fn creates(method: &str, url: &str) -> bool {
+    method == "POST" && !url.ends_with("/tokens")
 }
 
 /// An error answer of the compute API as a provider error.
@@ -696,6 +708,43 @@ mod canned_tests {
         let answer = run(client(&endpoint).compute("POST", "servers", Some(&body))).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(answer.body["server"]["id"], "s1");
         assert_eq!(server.join().expect("server").len(), 3);
+    }
+
+    /// Regression: a pause for a `Retry-After` (up to a minute) went on after the run was
+    /// interrupted (Ctrl-C). It ends as soon as the provider is stopped, with an error
+    /// that says what was retried and how it last failed, and the request is not sent
+    /// again; a create throttled before any work made nothing, and the error says so.
+    #[test]
+    fn a_pending_retry_after_ends_at_once_when_the_run_is_interrupted() {
+        let (endpoint, server) = serve(|endpoint| {
+            vec![
+                token(endpoint, "t"),
+                (429, "retry-after: 3600\r\n", r#"{"overLimit": {"message": "slow down", "code": 429}}"#.into()),
+            ]
+        });
+        let client = client(&endpoint);
+        let body = serde_json::json!({"server": {"name": "web"}});
+        let started = std::time::Instant::now();
+        let (sent, ()) = run(async {
+            let stopping = async {
+                // Stopped once the server has given its answers.
+                while !server.is_finished() {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                client.stop.stop();
+            };
+            tokio::join!(client.compute("POST", "servers", Some(&body)), stopping)
+        });
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let error = sent.err().expect("interrupted");
+        assert_eq!(
+            error.message,
+            "interrupted while waiting to retry Rackspace POST /nova/servers (the last attempt failed: 429: slow \
+             down); no attempt was processed (each was turned away or never sent), so nothing was made"
+        );
+        assert!(!error.retryable);
+        assert!(error.help.unwrap_or_default().contains("infra apply"));
+        assert_eq!(server.join().expect("server").len(), 2, "a token and one POST");
     }
 
     #[test]
