@@ -30,6 +30,11 @@ fn optional(text: Option<&str>) -> Value {
 /// Launches the instance and waits until it runs. `progress` hears of it as soon as
 /// `RunInstances` answers with its id, before the wait: a wait that times out or is
 /// interrupted (Ctrl-C) leaves it in the state, and the next plan reads it.
+///
+/// The request carries a `ClientToken` made for this create, the same in each attempt:
+/// the client sends `RunInstances` again after a server error or a timeout, which the
+/// first attempt may have survived, and EC2 answers a repeated token with the instance
+/// the first attempt launched instead of launching a second.
 pub async fn instance_create(
     client: &Client,
     planned: &Attributes,
@@ -40,6 +45,7 @@ pub async fn instance_create(
         p("InstanceType", text(planned, "instance_type").unwrap_or_default()),
         p("MinCount", "1"),
         p("MaxCount", "1"),
+        p("ClientToken", client_token()),
     ];
     for (name, param) in [("subnet_id", "SubnetId"), ("key_name", "KeyName")] {
         if let Some(value) = text(planned, name) {
@@ -72,6 +78,13 @@ pub async fn instance_create(
         return Err(client.failure(Service::Ec2, "RunInstances", message).into());
     };
     Ok(instance_values(&instance, &with(planned, vec![("id", Value::string(&id))])))
+}
+
+/// An idempotency token for one `RunInstances` (EC2 takes up to 64 ASCII characters).
+fn client_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::thread_rng().gen();
+    format!("infra-{}", hex::encode(bytes))
 }
 
 /// Polls until the instance is in `state` (or gone, which is `None`), for at most the
@@ -364,6 +377,42 @@ mod tests {
         let error = runtime.block_on(wait_for(&client, "i-1", "running")).expect_err("times out");
         assert_eq!(error.message, "EC2 DescribeInstances: instance i-1 is still pending after 0 s, not running");
         drop(server);
+    }
+
+    /// A `RunInstances` sent again after a server error carries the same `ClientToken`
+    /// as the first attempt, so EC2 launches one instance however many attempts reach it;
+    /// another create gets another token.
+    #[test]
+    fn a_retried_launch_carries_the_same_client_token() {
+        let failed = "<Response><Errors><Error><Code>InternalError</Code><Message>try later</Message></Error>\
+                      </Errors></Response>"
+            .to_string();
+        let launched = "<RunInstancesResponse><instancesSet><item><instanceId>i-1</instanceId></item>\
+                        </instancesSet></RunInstancesResponse>"
+            .to_string();
+        let running = PENDING.replace("pending", "running");
+        let answers =
+            vec![(500, failed), (200, launched.clone()), (200, running.clone()), (200, launched), (200, running)];
+        let (endpoint, server) = canned_server(answers);
+        let client = canned_client(&endpoint, 3);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let planned: Attributes =
+            [("ami", Value::string("ami-1")), ("instance_type", Value::string("t3.micro"))].into_iter().collect();
+        for _ in 0..2 {
+            let made = runtime.block_on(instance_create(&client, &planned, &CreateProgress::ignored()));
+            assert_eq!(made.expect("launched").get("id").and_then(Value::as_str), Some("i-1"));
+        }
+        let requests = server.join().expect("served");
+        let token = |request: &String| {
+            let body = request.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+            body.split('&').find_map(|pair| pair.strip_prefix("ClientToken=").map(str::to_string))
+        };
+        let launches: Vec<Option<String>> =
+            requests.iter().filter(|r| r.contains("Action=RunInstances")).map(token).collect();
+        assert_eq!(launches.len(), 3, "{requests:#?}");
+        assert!(launches[0].as_ref().is_some_and(|t| t.starts_with("infra-") && t.len() <= 64), "{launches:?}");
+        assert_eq!(launches[0], launches[1], "the retry carries the first attempt's token");
+        assert_ne!(launches[1], launches[2], "another create, another token");
     }
 
     /// Ctrl-C (`Provider::stop`) ends a wait for an instance that stays `pending` after
