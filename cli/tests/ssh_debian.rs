@@ -564,6 +564,36 @@ fn regression_links_planted_in_a_users_ssh_directory_are_never_followed_by_root(
     assert!(!state.contains("root:"), "{state}");
 }
 
+/// Regression: a user made by `useradd` whose keys were then refused (a link at
+/// `~/.ssh`) was not recorded: the create failed after the user existed, and the next
+/// apply said the user "exists on the server already" and asked for an import. The user
+/// is now reported once made, so the state records it and the next apply writes the keys.
+#[test]
+fn a_user_made_before_its_keys_were_refused_is_recorded() {
+    let debian = Debian::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    debian.sh("install -d -m 755 /srv/home-deploy && ln -s /tmp /srv/home-deploy/.ssh");
+    module(
+        dir.path(),
+        &debian,
+        &format!(
+            "resource ssh.user deploy {{\n  name            = \"deploy\"\n  home            = \"/srv/home-deploy\"\n  \
+             authorized_keys = [{KEY_ONE:?}]\n}}\n"
+        ),
+    );
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    assert!(squeezed(&printed).contains("`/srv/home-deploy/.ssh`isasymboliclink"), "{printed}");
+    assert!(debian.succeeds("getent passwd deploy"), "useradd ran before the keys were refused");
+    let listed = ok(dir.path(), &["state", "list"]);
+    assert!(listed.lines().any(|line| line.split_whitespace().next() == Some("deploy")), "recorded: {listed}");
+
+    debian.sh("rm /srv/home-deploy/.ssh");
+    let printed = apply(dir.path());
+    assert!(!printed.contains("exists on the server already"), "{printed}");
+    assert_eq!(debian.sh("cat /srv/home-deploy/.ssh/authorized_keys"), KEY_ONE);
+    converged(dir.path());
+}
+
 /// What a root-owned directory of the container holds, with its mode and owner: for
 /// checking that nothing Infra did as root reached it.
 fn victim(debian: &Debian, path: &str) -> String {

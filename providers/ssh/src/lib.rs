@@ -702,25 +702,27 @@ impl Provider for Ssh {
             "directory" => directory::create(self, planned).await?,
             "package" => package::install(self, planned).await?,
             "service" => service::create(self, planned).await?,
-            "user" => user::create(self, planned).await?,
+            "user" => user::create(self, planned, &CreateProgress::ignored()).await?,
             "group" => group::create(self, planned).await?,
             _ => command::create(self, planned, &CreateProgress::ignored()).await?,
         };
         Ok(complete(schema, created))
     }
 
-    /// A command reports that `create` ran before its `read` runs (see `command::create`).
+    /// A command reports that `create` ran before its `read` runs (see `command::create`);
+    /// a user, that it was made when a later step of its script failed (`user::create`).
     async fn create_reporting(
         &self,
         kind: &str,
         planned: &Attributes,
         progress: &CreateProgress,
     ) -> ProviderResult<Attributes> {
-        if kind != "command" {
-            return self.create(kind, planned).await;
-        }
         let schema = resource_schema(&self.schema, kind)?;
-        Ok(complete(schema, command::create(self, planned, progress).await?))
+        match kind {
+            "command" => Ok(complete(schema, command::create(self, planned, progress).await?)),
+            "user" => Ok(complete(schema, user::create(self, planned, progress).await?)),
+            _ => self.create(kind, planned).await,
+        }
     }
 
     async fn read(&self, kind: &str, current: &Attributes) -> ProviderResult<ReadResult> {

@@ -20,7 +20,7 @@
 
 use infra_compiler::schema::Schema;
 use infra_provider_kit::{attribute, plan_attributes};
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 
 use crate::connection::Connection;
@@ -345,10 +345,31 @@ fn keys_input(attributes: &Attributes) -> Vec<u8> {
 /// Runs `script` for the user in `attributes` (`u` is its name) with the keys on
 /// standard input, then reads the user back.
 async fn run(ssh: &Ssh, attributes: &Attributes, script: String, what: &str) -> ProviderResult<Attributes> {
+    run_reporting(ssh, attributes, script, what, None).await
+}
+
+/// [`run`], telling `progress` of a user the script made when a later step of it failed
+/// (the keys refused, say): the user exists, so the state records it and the next plan
+/// reads it and applies the rest, instead of finding a user it does not know of and
+/// asking for an import.
+async fn run_reporting(
+    ssh: &Ssh,
+    attributes: &Attributes,
+    script: String,
+    what: &str,
+    progress: Option<&CreateProgress>,
+) -> ProviderResult<Attributes> {
     let name = crate::name_of(attributes)?;
     let connection = ssh.connect(Some(attributes)).await?;
     let script = format!("set -e\nu={}\n{}{script}{}", quote(&name), check_functions(), keys_script(attributes));
     let output = connection.run(&script, Some(&keys_input(attributes)), None).await?;
+    if let (Some(progress), false) = (progress, matches!(output.exit_code, Some(0) | Some(EXISTS))) {
+        if let Ok(Some(found)) = read_all(&connection, vec![name.clone()]).await.map(|mut all| all.remove(0)) {
+            let mut made = with_account(attributes.clone(), &found);
+            made.insert("id".to_string(), Value::string(&name));
+            progress.exists(with_fingerprint(made, &connection));
+        }
+    }
     match output.exit_code {
         Some(0) => {}
         Some(EXISTS) => {
@@ -443,7 +464,7 @@ fn swapped(answer: &str) -> ProviderError {
     ))
 }
 
-pub async fn create(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes> {
+pub async fn create(ssh: &Ssh, planned: &Attributes, progress: &CreateProgress) -> ProviderResult<Attributes> {
     let system = attribute(planned, "system").as_bool() == Some(true);
     let mut options = options(planned, false);
     if system {
@@ -465,7 +486,7 @@ pub async fn create(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribute
         home.unwrap_or_default(),
         options.join(" ")
     );
-    run(ssh, planned, script, "creating").await
+    run_reporting(ssh, planned, script, "creating", Some(progress)).await
 }
 
 pub async fn update(ssh: &Ssh, prior: &Attributes, planned: &Attributes) -> ProviderResult<Attributes> {
