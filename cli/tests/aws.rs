@@ -246,6 +246,56 @@ fn drift_is_shown_and_put_back_and_aws_errors_are_diagnostics() {
     assert!(shown.contains("10.9.0.0/24"), "{shown}");
 }
 
+/// Regression: an object made by its first request whose next request failed (an
+/// Elastic IP allocated, then refused association with an instance that does not exist;
+/// a route table made, then a route refused) was not recorded, so it was left in the
+/// account, unknown to the state, and the next apply made another. Each is now reported
+/// once made: the state keeps it, the next apply finishes it, and destroy removes it.
+#[test]
+fn an_object_whose_later_request_failed_is_recorded_and_finished_next_time() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let source = |instance: &str, gateway: &str| {
+        format!(
+            "{TAGGED_VPC}\nresource aws.eip ip {{\n{instance}  tags = {{ Name = \"ip\" }}\n}}\n\n\
+             resource aws.route_table rt {{\n  vpc_id = net.id\n  route {{\n    cidr_block = \"0.0.0.0/0\"\n    \
+             gateway_id = {gateway}\n  }}\n}}\n\nresource aws.internet_gateway gw {{\n  vpc_id = net.id\n}}\n"
+        )
+    };
+    write_module(dir, &source("  instance = \"i-0123456789abcdef0\"\n", "\"igw-00000000\""));
+    let output = moto.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let shown = text(&output);
+    assert!(shown.contains("AssociateAddress"), "{shown}");
+    assert!(shown.contains("CreateRoute"), "{shown}");
+    let listed = text(&moto.infra(dir, &["state", "list"]));
+    for address in ["ip", "rt"] {
+        assert!(listed.lines().any(|l| l.split_whitespace().next() == Some(address)), "{address} kept: {listed}");
+    }
+    let addresses = moto.aws(&["ec2", "describe-addresses"])["Addresses"].as_array().cloned().unwrap_or_default();
+    assert_eq!(addresses.len(), 1, "{addresses:?}");
+
+    // Fixed: the same objects are finished, not made again.
+    write_module(dir, &source("", "gw.id"));
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    let addresses = moto.aws(&["ec2", "describe-addresses"])["Addresses"].as_array().cloned().unwrap_or_default();
+    assert_eq!(addresses.len(), 1, "one Elastic IP, not a second: {addresses:?}");
+    assert_eq!(tag(&addresses[0], "Name"), "ip");
+    let vpc = moto.aws(&["ec2", "describe-vpcs", "--filters", "Name=tag:Team,Values=web"])["Vpcs"][0]["VpcId"].clone();
+    let tables = moto.aws(&[
+        "ec2",
+        "describe-route-tables",
+        "--filters",
+        &format!("Name=vpc-id,Values={}", vpc.as_str().unwrap_or_default()),
+    ]);
+    let tables = tables["RouteTables"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tables.len(), 2, "the VPC's main table and ours, not a second of ours: {tables:?}");
+    assert_exit(&moto.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+    assert_exit(&moto.infra(dir, &["destroy", "--auto-approve"]), 0);
+    assert_eq!(moto.aws(&["ec2", "describe-addresses"])["Addresses"].as_array().map(Vec::len), Some(0));
+}
+
 /// Networking, storage and DNS whose parts change one at a time; `{rules}`, `{routes}`,
 /// `{records}` and `{instance}` are filled in by the test.
 const PARTS: &str = r#"provider aws {

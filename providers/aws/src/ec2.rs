@@ -215,7 +215,7 @@ pub fn block_filters(config: &Attributes) -> Vec<(String, Vec<String>)> {
 
 // --- aws.subnet ----------------------------------------------------------------------
 
-pub async fn subnet_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn subnet_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let mut params = vec![
         p("VpcId", text(planned, "vpc_id").unwrap_or_default()),
         p("CidrBlock", text(planned, "cidr_block").unwrap_or_default()),
@@ -225,6 +225,7 @@ pub async fn subnet_create(client: &Client, planned: &Attributes) -> AwsResult<A
     }
     let answer = client.ec2("CreateSubnet", &params).await?;
     let id = answer.at(&["subnet", "subnetId"]).map(|e| e.text.clone()).unwrap_or_default();
+    progress.exists(super::existing(planned, &id));
     if flag(planned, "map_public_ip_on_launch") == Some(true) {
         map_public_ip(client, &id, true).await?;
     }
@@ -266,9 +267,10 @@ pub async fn subnet_update(client: &Client, prior: &Attributes, planned: &Attrib
 
 // --- aws.internet_gateway ------------------------------------------------------------
 
-pub async fn gateway_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn gateway_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let answer = client.ec2("CreateInternetGateway", &[]).await?;
     let id = answer.at(&["internetGateway", "internetGatewayId"]).map(|e| e.text.clone()).unwrap_or_default();
+    progress.exists(super::existing(planned, &id));
     if let Some(vpc) = text(planned, "vpc_id") {
         client.ec2("AttachInternetGateway", &[p("InternetGatewayId", &id), p("VpcId", vpc)]).await?;
     }
@@ -360,10 +362,15 @@ fn routes(attributes: &Attributes) -> Vec<Route> {
         .collect()
 }
 
-pub async fn route_table_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn route_table_create(
+    client: &Client,
+    planned: &Attributes,
+    progress: &CreateProgress,
+) -> AwsResult<Attributes> {
     let vpc = text(planned, "vpc_id").unwrap_or_default();
     let answer = client.ec2("CreateRouteTable", &[p("VpcId", vpc)]).await?;
     let id = answer.at(&["routeTable", "routeTableId"]).map(|e| e.text.clone()).unwrap_or_default();
+    progress.exists(super::existing(planned, &id));
     for route in routes(planned) {
         client.ec2("CreateRoute", &route.params(&id)).await?;
     }

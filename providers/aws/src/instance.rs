@@ -210,10 +210,11 @@ pub async fn instance_delete(client: &Client, current: &Attributes) -> ProviderR
 
 // --- aws.eip -------------------------------------------------------------------------
 
-pub async fn eip_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn eip_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let domain = text(planned, "domain").unwrap_or_else(|| "vpc".to_string());
     let answer = client.ec2("AllocateAddress", &[p("Domain", domain)]).await?;
     let id = answer.text_or_empty("allocationId");
+    progress.exists(super::existing(planned, &id));
     if let Some(instance) = text(planned, "instance") {
         client.ec2("AssociateAddress", &[p("AllocationId", &id), p("InstanceId", instance)]).await?;
     }

@@ -557,7 +557,9 @@ impl Provider for Aws {
     }
 
     /// The kinds made in several requests report the object as soon as the first one
-    /// made it (a VPC, a security group before its rules, an instance before it runs):
+    /// made it (a VPC, subnet, internet gateway, route table, Elastic IP, bucket or zone
+    /// before its settings, attachment, routes or tags; a security group before its rules,
+    /// an instance before it runs):
     /// if a later request fails, or Infra stops, the object is in the state, to be read
     /// and finished by the next apply, never left behind unknown.
     async fn create_reporting(
@@ -569,17 +571,17 @@ impl Provider for Aws {
         let client = &self.client;
         let created = match kind {
             "vpc" => ec2::vpc_create(client, planned, progress).await,
-            "subnet" => ec2::subnet_create(client, planned).await,
-            "internet_gateway" => ec2::gateway_create(client, planned).await,
-            "route_table" => ec2::route_table_create(client, planned).await,
+            "subnet" => ec2::subnet_create(client, planned, progress).await,
+            "internet_gateway" => ec2::gateway_create(client, planned, progress).await,
+            "route_table" => ec2::route_table_create(client, planned, progress).await,
             "route_table_association" => ec2::association_create(client, planned).await,
             "security_group" => security_group::create(client, planned, progress).await,
             "key_pair" => instance::key_pair_create(client, planned).await,
             "instance" => return Ok(self.complete(kind, instance::instance_create(client, planned, progress).await?)),
-            "eip" => instance::eip_create(client, planned).await,
-            "s3_bucket" => s3::bucket_create(client, planned).await,
+            "eip" => instance::eip_create(client, planned, progress).await,
+            "s3_bucket" => s3::bucket_create(client, planned, progress).await,
             "s3_object" => s3::object_put(client, planned, self.object_body(planned)?).await,
-            "route53_zone" => route53::zone_create(client, planned).await,
+            "route53_zone" => route53::zone_create(client, planned, progress).await,
             "route53_record" => route53::record_create(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),
         };

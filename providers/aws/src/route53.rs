@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use infra_runtime::provider::Attributes;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use percent_encoding::utf8_percent_encode;
 
@@ -31,7 +31,7 @@ fn bare_zone_id(id: &str) -> String {
 
 // --- aws.route53_zone ----------------------------------------------------------------
 
-pub async fn zone_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn zone_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let name = text(planned, "name").unwrap_or_default();
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let comment = text(planned, "comment").unwrap_or_default();
@@ -43,6 +43,7 @@ pub async fn zone_create(client: &Client, planned: &Attributes) -> AwsResult<Att
     );
     let answer = client.route53("CreateHostedZone", "POST", "/hostedzone", Some(body)).await?;
     let id = bare_zone_id(answer.at(&["HostedZone", "Id"]).map(|e| e.text.as_str()).unwrap_or_default());
+    progress.exists(super::existing(planned, &id));
     let state = with(planned, vec![("id", Value::string(&id))]);
     change_zone_tags(client, &id, &BTreeMap::new(), &tags(planned)).await?;
     super::found(zone_read(client, &state).await?, client, "CreateHostedZone")

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine;
-use infra_runtime::provider::Attributes;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use md5::{Digest, Md5};
 use percent_encoding::utf8_percent_encode;
@@ -37,7 +37,7 @@ fn gone<T>(result: AwsResult<T>) -> AwsResult<Option<T>> {
 
 // --- aws.s3_bucket -------------------------------------------------------------------
 
-pub async fn bucket_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
+pub async fn bucket_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let bucket = text(planned, "bucket").unwrap_or_default();
     // us-east-1 is the one region that takes no location constraint.
     let body = if client.region == "us-east-1" {
@@ -68,6 +68,7 @@ pub async fn bucket_create(client: &Client, planned: &Attributes) -> AwsResult<A
         .into_bytes()
     };
     client.s3("CreateBucket", "PUT", &bucket_path(&bucket), &[], body).await?;
+    progress.exists(super::existing(planned, &bucket));
     put_bucket_tags(client, &bucket, &tags(planned)).await?;
     let state = with(planned, vec![("id", Value::string(&bucket))]);
     super::found(bucket_read(client, &state).await?, client, "CreateBucket")
