@@ -848,3 +848,121 @@ output status = web.status
     assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
     prism.assert_no_violations();
 }
+
+/// A proxy in front of Prism, one request a connection: while `refusing` is set, a `PUT`
+/// whose path starts with `refused` is answered 400 as Linode answers a refused setting
+/// (never reaching Prism); every other request is passed on and its answer passed back.
+/// What `api_url` names, and the switch.
+fn refusing_proxy(upstream: u16, refused: &'static str) -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    fn head_end(bytes: &[u8]) -> Option<usize> {
+        bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4)
+    }
+    /// The head's lines but `Connection` and `Keep-Alive`, with `Connection: close`.
+    fn closing(head: &str) -> String {
+        let kept = head.split("\r\n").filter(|line| {
+            let name = line.split(':').next().unwrap_or_default().trim().to_ascii_lowercase();
+            !line.is_empty() && name != "connection" && name != "keep-alive"
+        });
+        format!("{}\r\nConnection: close\r\n\r\n", kept.collect::<Vec<_>>().join("\r\n"))
+    }
+    fn pass(mut client: TcpStream, upstream: u16, refused: &str, refusing: &AtomicBool) -> std::io::Result<()> {
+        let mut request = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let end = loop {
+            if let Some(end) = head_end(&request) {
+                break end;
+            }
+            let read = client.read(&mut chunk)?;
+            if read == 0 {
+                return Ok(());
+            }
+            request.extend_from_slice(&chunk[..read]);
+        };
+        let head = String::from_utf8_lossy(&request[..end]).into_owned();
+        let length = head
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        while request.len() < end + length {
+            let read = client.read(&mut chunk)?;
+            if read == 0 {
+                break;
+            }
+            request.extend_from_slice(&chunk[..read]);
+        }
+        if head.starts_with(&format!("PUT {refused}")) && refusing.load(Ordering::SeqCst) {
+            let body = r#"{"errors": [{"reason": "The request was refused", "field": "status"}]}"#;
+            let answer = format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: \
+                 close\r\n\r\n{body}",
+                body.len()
+            );
+            return client.write_all(answer.as_bytes());
+        }
+        let mut server = TcpStream::connect(("127.0.0.1", upstream))?;
+        server.write_all(closing(head.trim_end()).as_bytes())?;
+        server.write_all(&request[end..])?;
+        let mut answer = Vec::new();
+        server.read_to_end(&mut answer)?;
+        let Some(end) = head_end(&answer) else { return client.write_all(&answer) };
+        client.write_all(closing(String::from_utf8_lossy(&answer[..end]).trim_end()).as_bytes())?;
+        client.write_all(&answer[end..])
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().expect("its address").port());
+    let refusing = std::sync::Arc::new(AtomicBool::new(true));
+    let switch = refusing.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let refusing = refusing.clone();
+            std::thread::spawn(move || pass(client, upstream, refused, &refusing));
+        }
+    });
+    (url, switch)
+}
+
+/// Regression: a firewall Linode made whose next request (the one that disables it) was
+/// refused was not recorded, so it was left at Linode, unknown to the state, and the next
+/// apply made a second. It is now reported once made: the state keeps it, the next apply
+/// disables that one, and destroy removes it. (Nothing in the configuration makes the
+/// stand-in refuse that request, so a proxy in front of Prism refuses it, then lets it
+/// through.)
+#[test]
+fn a_firewall_whose_disabling_was_refused_is_recorded_and_finished_next_time() {
+    let prism = Prism::start(&LINODE);
+    let (url, refusing) = refusing_proxy(prism.port, "/networking/firewalls/");
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        "provider linode {{\n  api_url = \"{url}\"\n}}\n\nresource linode.firewall guard {{\n  label           = \
+         \"guard\"\n  inbound_policy  = \"DROP\"\n  outbound_policy = \"ACCEPT\"\n  disabled        = true\n}}\n"
+    );
+    write_module(dir, &module);
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    assert!(text(&output).contains("disable the firewall"), "{}", text(&output));
+    let listed = text(&prism.infra(dir, &["state", "list"]));
+    assert!(listed.lines().any(|l| l.split_whitespace().next() == Some("guard")), "guard kept: {listed}");
+    assert_eq!(prism.listed("/networking/firewalls").len(), 1);
+
+    // The refusal ends: the same firewall is finished, not made again.
+    refusing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 0);
+    let firewalls = prism.listed("/networking/firewalls");
+    assert_eq!(firewalls.len(), 1, "one firewall, not a second: {firewalls:?}");
+    assert_eq!(firewalls[0]["status"], "disabled");
+    let creates = prism.requests().iter().filter(|r| *r == "POST /networking/firewalls").count();
+    assert_eq!(creates, 1, "{:?}", prism.requests());
+    assert_exit(&prism.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+    assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
+    assert!(prism.listed("/networking/firewalls").is_empty());
+    prism.assert_no_violations();
+}

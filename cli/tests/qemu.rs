@@ -391,3 +391,51 @@ fn a_missing_base_image_is_a_coded_error_at_base_with_a_hint() {
     assert!(printed.contains("make it first"), "the hint: {printed}");
     assert!(!dir.path().join("vms/web.qcow2").exists());
 }
+
+/// Regression: a copy of `source` that `qemu-img` made but could not then grow to `size`
+/// (here beyond what qcow2 takes) was not recorded, so the file stayed at `path`, unknown
+/// to the state, and every later apply was refused with "`path` already exists". The
+/// copy is now reported once made: the state keeps it, the next apply (with a size it can
+/// take) grows that same file, and destroy removes it.
+#[test]
+fn a_copy_that_could_not_be_grown_is_recorded_and_grown_by_the_next_apply() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    std::fs::create_dir(dir.join("images")).expect("images dir");
+    let made = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2", "images/source.qcow2", "1M"])
+        .current_dir(dir)
+        .status()
+        .expect("qemu-img runs");
+    assert!(made.success());
+    let module = |size: &str| {
+        format!("resource qemu.disk copy {{\n  path   = \"vms/copy.qcow2\"\n  source = \"images/source.qcow2\"\n  size   = \"{size}\"\n}}\n")
+    };
+    write_module(dir, &module("4P"));
+    let (code, printed) = outcome(dir, &["apply", "--auto-approve"]);
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("resizing the image"), "{printed}");
+    let listed = ok(dir, &["state", "list"]);
+    assert!(listed.lines().any(|l| l.split_whitespace().next() == Some("copy")), "copy kept: {listed}");
+    let files: Vec<_> = std::fs::read_dir(dir.join("vms")).expect("vms dir").collect();
+    assert_eq!(files.len(), 1, "one copy: {files:?}");
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(dir.join("vms/copy.qcow2")).expect("the copy").ino();
+
+    // Fixed: the same copy is grown, not refused as a file in the way nor made again.
+    write_module(dir, &module("64M"));
+    let printed = ok(dir, &["apply", "--auto-approve"]);
+    assert!(!printed.contains("already exists"), "{printed}");
+    assert_eq!(std::fs::metadata(dir.join("vms/copy.qcow2")).expect("the copy").ino(), inode, "the same file");
+    let info = std::process::Command::new("qemu-img")
+        .args(["info", "--output=json", "-U", "vms/copy.qcow2"])
+        .current_dir(dir)
+        .output()
+        .expect("qemu-img runs");
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("JSON");
+    assert_eq!(info["virtual-size"], 64 << 20, "{info}");
+    let (code, printed) = outcome(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "nothing left to do: {printed}");
+    ok(dir, &["destroy", "--auto-approve"]);
+    assert!(!dir.join("vms/copy.qcow2").exists());
+}

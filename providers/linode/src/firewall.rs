@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use infra_runtime::provider::Attributes;
+use infra_runtime::provider::{Attributes, CreateProgress};
 use infra_runtime::Value;
 use serde_json::{json, Value as Json};
 
@@ -54,7 +54,10 @@ fn status(planned: &Attributes) -> &'static str {
     }
 }
 
-pub async fn create(client: &Client, planned: &Attributes) -> LinodeResult<Attributes> {
+/// Creates the firewall, then disables it when so configured; `progress` hears of it as
+/// soon as Linode has given it an id, so a refused or lost later request leaves it in
+/// the state (the next apply reads it and finishes it) rather than unknown at Linode.
+pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> LinodeResult<Attributes> {
     let linodes: Vec<Json> = strings(planned, "linodes").iter().map(|id| id_number(id)).collect();
     let body = json!({
         "label": text(planned, "label").unwrap_or_default(),
@@ -64,6 +67,7 @@ pub async fn create(client: &Client, planned: &Attributes) -> LinodeResult<Attri
     });
     let created = client.post("create the firewall", "/networking/firewalls", &body).await?;
     let firewall_id = created["id"].to_string();
+    progress.exists(attributes_of(&created, &[], planned));
     if status(planned) == "disabled" {
         client.put("disable the firewall", &path(&firewall_id), &json!({"status": "disabled"})).await?;
     }

@@ -137,7 +137,8 @@ impl Provider for Linode {
     }
 
     /// An instance or a volume is reported as soon as Linode gives it an id, before the
-    /// wait for it to run or to be `active`.
+    /// wait for it to run or to be `active`; a firewall before the request that disables
+    /// it and the reads of it and its devices.
     async fn create_reporting(
         &self,
         kind: &str,
@@ -150,7 +151,7 @@ impl Provider for Linode {
             "sshkey" => sshkey::create(client, planned).await,
             "domain" => domain::domain_create(client, planned).await,
             "domain_record" => domain::record_create(client, planned).await,
-            "firewall" => firewall::create(client, planned).await,
+            "firewall" => firewall::create(client, planned, progress).await,
             "volume" => volume::create(client, planned, progress).await,
             "stackscript" => stackscript::create(client, planned).await,
             _ => return Err(unknown_kind(&self.schema, kind)),

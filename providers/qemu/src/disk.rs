@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use infra_compiler::schema::{AttributeSchema, Schema, Validator};
 use infra_compiler::types::Type;
 use infra_provider_kit::{attribute, kind, known, plan_attributes};
-use infra_runtime::provider::{Attributes, ProviderError, ProviderResult};
+use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use serde_json::Value as Json;
 
@@ -218,7 +218,11 @@ fn existing(qemu: &Qemu, attributes: &Attributes, name: &str) -> ProviderResult<
     Ok(Some(std::path::absolute(&resolved).unwrap_or(resolved)))
 }
 
-pub async fn create(qemu: &Qemu, planned: &Attributes) -> ProviderResult<Attributes> {
+/// Makes the image. `progress` hears of it as soon as `qemu-img` has written it, before
+/// a copy is grown to `size` and the image is read back: a step after that fails leaves
+/// it in the state (the next apply reads it and grows it), not a file in the way of the
+/// next create. What a failed `qemu-img` left at the path (it was free) is removed.
+pub async fn create(qemu: &Qemu, planned: &Attributes, progress: &CreateProgress) -> ProviderResult<Attributes> {
     let path = required_text(planned, "path")?;
     let target = qemu.resolve(&path);
     if target.exists() {
@@ -242,13 +246,11 @@ pub async fn create(qemu: &Qemu, planned: &Attributes) -> ProviderResult<Attribu
         // `size` would be left behind. (Planning refuses it already when the source
         // exists then.)
         check_source_size(source, size.as_deref()).await?;
+        // Hashed before the copy is made, so the copy is reported with it.
+        sha256 = Value::string(hash_file(source).await?);
         let mut args = vec!["convert".into(), "-O".into(), format.clone().into(), source.clone().into_os_string()];
         args.push(target.clone().into_os_string());
-        run(QEMU_IMG, args, &what).await?;
-        sha256 = Value::string(hash_file(source).await?);
-        if let Some(size) = &size {
-            grow(&target, &format, size).await?;
-        }
+        made(run(QEMU_IMG, args, &what).await, &target)?;
     } else {
         let mut args: Vec<std::ffi::OsString> = vec!["create".into(), "-q".into(), "-f".into(), format.clone().into()];
         if let Some(base) = &base {
@@ -257,12 +259,31 @@ pub async fn create(qemu: &Qemu, planned: &Attributes) -> ProviderResult<Attribu
         }
         args.push(target.clone().into_os_string());
         args.extend(size.clone().map(Into::into));
-        run(QEMU_IMG, args, &what).await?;
+        made(run(QEMU_IMG, args, &what).await, &target)?;
+    }
+    let mut reported: Attributes = planned
+        .iter()
+        .map(|(name, value)| (name.clone(), if value.is_wholly_known() { value.clone() } else { Value::null() }))
+        .collect();
+    reported.insert("id".to_string(), Value::string(&path));
+    reported.insert("sha256".to_string(), sha256.clone());
+    progress.exists(reported);
+    if let (Some(_), Some(size)) = (&source, &size) {
+        grow(&target, &format, size).await?;
     }
     let mut created = record(planned.clone(), &info(&target).await?);
     created.insert("id".to_string(), Value::string(path));
     created.insert("sha256".to_string(), sha256);
     Ok(created)
+}
+
+/// What `qemu-img` answered making the image at `target`; when it failed, whatever it
+/// left there (a partial copy) is removed: the path was free before it ran.
+fn made(answer: ProviderResult<String>, target: &Path) -> ProviderResult<()> {
+    if answer.is_err() {
+        let _ = std::fs::remove_file(target);
+    }
+    answer.map(drop)
 }
 
 /// Grows the image at `target` to `size`; refuses to shrink it.

@@ -155,7 +155,8 @@ impl Provider for Qemu {
 
     /// A VM is reported as soon as its QEMU runs, before the wait for its guest to boot:
     /// if Infra stops meanwhile, the next plan reads the VM (and its next start waits
-    /// again) instead of planning a create.
+    /// again) instead of planning a create. A disk is reported once `qemu-img` has
+    /// written it, before a copy is grown to its `size`.
     async fn create_reporting(
         &self,
         kind: &str,
@@ -164,7 +165,7 @@ impl Provider for Qemu {
     ) -> ProviderResult<Attributes> {
         let schema = resource_schema(&self.schema, kind)?;
         let created = match kind {
-            "disk" => disk::create(self, planned).await?,
+            "disk" => disk::create(self, planned, progress).await?,
             "vm" => vm::create(self, planned, progress).await?,
             _ => cloudinit::create(self, planned).await?,
         };
