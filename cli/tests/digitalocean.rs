@@ -211,7 +211,7 @@ fn ctrl_c_ends_the_wait_for_a_new_droplet_and_the_state_keeps_it() {
         assert!(start.elapsed() < std::time::Duration::from_secs(60), "no poll: {:?}", prism.requests());
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let output = interrupt(apply);
+    let output = common::interrupt(apply);
     assert_exit(&output, 130);
     let droplets = prism.listed("/v2/droplets", "droplets");
     assert_eq!(droplets.len(), 1);
@@ -232,22 +232,6 @@ fn ctrl_c_ends_the_wait_for_a_new_droplet_and_the_state_keeps_it() {
     assert_exit(&infra(&["destroy", "--auto-approve"]), 0);
     assert!(prism.listed("/v2/droplets", "droplets").is_empty());
     prism.assert_no_violations();
-}
-
-/// Sends Ctrl-C (SIGINT) to `apply` and waits for it to end, at most 20 s (its wait would
-/// go on for minutes without the stop).
-fn interrupt(mut apply: std::process::Child) -> Output {
-    let sent = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().expect("kill");
-    assert!(sent.success());
-    let interrupted = std::time::Instant::now();
-    while apply.try_wait().expect("apply status").is_none() {
-        if interrupted.elapsed() > std::time::Duration::from_secs(20) {
-            let _ = apply.kill();
-            panic!("the interrupted apply kept waiting");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    apply.wait_with_output().expect("apply ends")
 }
 
 /// A Droplet stuck in `new` past `timeouts.create` fails the apply with a clear error

@@ -438,7 +438,7 @@ fn ctrl_c_ends_the_wait_for_a_new_linode_and_the_state_keeps_it() {
         assert!(start.elapsed() < std::time::Duration::from_secs(60), "no poll: {:?}", prism.requests());
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let output = interrupt(apply);
+    let output = common::interrupt(apply);
     assert_exit(&output, 130);
     assert_no_secrets(&prism, &output);
     let linodes = prism.listed("/linode/instances");
@@ -460,22 +460,6 @@ fn ctrl_c_ends_the_wait_for_a_new_linode_and_the_state_keeps_it() {
     assert_exit(&prism.infra(dir, &["destroy", "--auto-approve"]), 0);
     assert!(prism.listed("/linode/instances").is_empty());
     prism.assert_no_violations();
-}
-
-/// Sends Ctrl-C (SIGINT) to `apply` and waits for it to end, at most 20 s (its wait would
-/// go on for minutes without the stop).
-fn interrupt(mut apply: std::process::Child) -> Output {
-    let sent = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().expect("kill");
-    assert!(sent.success());
-    let interrupted = std::time::Instant::now();
-    while apply.try_wait().expect("apply status").is_none() {
-        if interrupted.elapsed() > std::time::Duration::from_secs(20) {
-            let _ = apply.kill();
-            panic!("the interrupted apply kept waiting");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    apply.wait_with_output().expect("apply ends")
 }
 
 /// A plan over many Linodes reads them from one list, not one GET each; one deleted

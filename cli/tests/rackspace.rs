@@ -214,7 +214,7 @@ fn ctrl_c_ends_the_wait_for_a_building_server_and_the_state_keeps_the_server() {
         assert!(start.elapsed() < std::time::Duration::from_secs(60), "no poll: {:?}", mimic.requests());
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let output = interrupt(apply);
+    let output = common::interrupt(apply);
     assert_exit(&output, 130);
     let printed = flat(&output);
     let loaded = LocalBackend::new(dir.to_path_buf()).load().expect("state saved");
@@ -244,22 +244,6 @@ fn ctrl_c_ends_the_wait_for_a_building_server_and_the_state_keeps_the_server() {
     assert!(mimic.nova(&["list"]).contains(&id), "the server made before Ctrl-C is the one kept: {listed}");
     assert_exit(&mimic.infra(dir, &["destroy", "--auto-approve"]), 0);
     assert!(!mimic.nova(&["list"]).contains("web-1"));
-}
-
-/// Sends Ctrl-C (SIGINT) to `apply` and waits for it to end, at most 20 s (its wait would
-/// go on for minutes without the stop).
-fn interrupt(mut apply: std::process::Child) -> Output {
-    let sent = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().expect("kill");
-    assert!(sent.success());
-    let interrupted = std::time::Instant::now();
-    while apply.try_wait().expect("apply status").is_none() {
-        if interrupted.elapsed() > std::time::Duration::from_secs(20) {
-            let _ = apply.kill();
-            panic!("the interrupted apply kept waiting");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    apply.wait_with_output().expect("apply ends")
 }
 
 /// A server still building past `timeouts.create` fails the apply with E0610 saying so

@@ -51,3 +51,19 @@ pub fn fails(dir: &Path, args: &[&str]) -> String {
     assert_eq!(code, 1, "infra {args:?} should fail:\n{text}");
     text
 }
+
+/// Sends Ctrl-C (SIGINT) to `apply` and waits for it to end, at most 20 s (its wait would
+/// go on for minutes without the stop).
+pub fn interrupt(mut apply: std::process::Child) -> Output {
+    let sent = std::process::Command::new("kill").args(["-INT", &apply.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+    let interrupted = std::time::Instant::now();
+    while apply.try_wait().expect("apply status").is_none() {
+        if interrupted.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = apply.kill();
+            panic!("the interrupted apply kept waiting");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    apply.wait_with_output().expect("apply ends")
+}
