@@ -106,20 +106,24 @@ impl AwsError {
     fn maybe_processed(&self) -> bool {
         let refused = self.status == 429
             || (!self.code.is_empty() && matches!(self.status, 502 | 503))
-            || matches!(
-                self.code.as_str(),
-                "Throttling"
-                    | "ThrottlingException"
-                    | "ThrottledException"
-                    | "RequestLimitExceeded"
-                    | "RequestThrottled"
-                    | "RequestThrottledException"
-                    | "SlowDown"
-                    | "PriorRequestNotComplete"
-                    | "ServiceUnavailable"
-                    | "DependencyViolation"
-            );
+            || self.is_throttled()
+            || matches!(self.code.as_str(), "ServiceUnavailable" | "DependencyViolation");
         !refused
+    }
+
+    /// AWS turned the request away to slow the caller down, whatever the status.
+    fn is_throttled(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "Throttling"
+                | "ThrottlingException"
+                | "ThrottledException"
+                | "RequestLimitExceeded"
+                | "RequestThrottled"
+                | "RequestThrottledException"
+                | "SlowDown"
+                | "PriorRequestNotComplete"
+        )
     }
 
     /// The status, code and message, for the message of an interrupted retry.
@@ -148,19 +152,8 @@ impl AwsError {
         (cleanup && self.code == "DependencyViolation")
             || self.status >= 500
             || self.status == 429
-            || matches!(
-                self.code.as_str(),
-                "Throttling"
-                    | "ThrottlingException"
-                    | "ThrottledException"
-                    | "RequestLimitExceeded"
-                    | "RequestThrottled"
-                    | "RequestThrottledException"
-                    | "SlowDown"
-                    | "PriorRequestNotComplete"
-                    | "InternalError"
-                    | "ServiceUnavailable"
-            )
+            || self.is_throttled()
+            || matches!(self.code.as_str(), "InternalError" | "ServiceUnavailable")
     }
 }
 
