@@ -451,17 +451,13 @@ fn prevented(address: &Address, span: Span) -> Diagnostic {
 /// A failed deletion, with the object's sensitive values taken out of the provider's
 /// message (or the message hidden, see [`Secrets`]).
 fn not_deleted(address: &Address, secrets: &Secrets, error: crate::provider::ProviderError) -> Diagnostic {
-    let help = match error.help {
-        Some(help) => secrets.scrub(&help).map(Some),
-        None => Some(None),
-    };
-    let (Some(message), Some(help)) = (secrets.scrub(&error.message), help) else {
+    let Some(error) = secrets.scrub_error(error) else {
         return Diagnostic::error(
             codes::PROVIDER_FAILED,
             format!("{address}: deleting failed; the message is hidden because the object holds a sensitive value"),
         )
         .with_help("the object is still in state; delete it by hand or fix the cause and apply again");
     };
-    let help = help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
-    Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {message}")).with_help(help)
+    let help = error.help.unwrap_or_else(|| "the object is still in state; fix the cause and apply again".to_string());
+    Diagnostic::error(codes::PROVIDER_FAILED, format!("{address}: {}", error.message)).with_help(help)
 }

@@ -7,15 +7,16 @@
 //! replaced with `(sensitive value)` before the message is shown, journaled or recorded,
 //! so the rest of the message (a path, a permission, an HTTP status) still tells what
 //! went wrong. A secret too short to be looked for without rewriting ordinary words (a
-//! number such as `22`, a `true`, a string of three characters or fewer) cannot be taken
-//! out reliably: then the whole message is hidden, as it always was before.
+//! number such as `22`, a `true`, a string of three characters or fewer), one inside a
+//! longer word, or one an older configuration spliced into a stored string cannot be
+//! taken out reliably: then the whole message is hidden.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use infra_compiler::schema::Schema;
 
-use crate::provider::Attributes;
+use crate::provider::{Attributes, ProviderError};
 use crate::value::{format_number, Kind, Value};
 
 /// What replaces a secret in a provider's message.
@@ -42,8 +43,7 @@ impl Secrets {
         for (name, value) in attributes.iter() {
             secrets.gather(value, sensitive.contains(name.as_str()));
         }
-        secrets.texts.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        secrets.texts.dedup();
+        secrets.settle();
         secrets
     }
 
@@ -54,8 +54,7 @@ impl Secrets {
         for value in seen {
             self.gather(value, false);
         }
-        self.texts.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        self.texts.dedup();
+        self.settle();
         self
     }
 
@@ -82,8 +81,7 @@ impl Secrets {
             // in: hiding every message about the object for it would hide too much.
             covered.texts.extend(held.texts);
         }
-        covered.texts.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        covered.texts.dedup();
+        covered.settle();
         covered
     }
 
@@ -97,6 +95,12 @@ impl Secrets {
     /// hidden whole.
     pub fn unknown() -> Secrets {
         Secrets { texts: Vec::new(), opaque: true }
+    }
+
+    /// The texts longest first (a secret holding another is replaced whole), once each.
+    fn settle(&mut self) {
+        self.texts.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        self.texts.dedup();
     }
 
     /// Whether there is nothing to take out.
@@ -146,8 +150,22 @@ impl Secrets {
         self.texts.push(text.to_string());
     }
 
-    /// `message` with every secret in it replaced, or `None` when a secret is too short
-    /// to look for and the message must be hidden whole.
+    /// `error` with every secret taken out of its message and help, or `None` when either
+    /// must be hidden whole (see [`Secrets::scrub`]).
+    pub fn scrub_error(&self, mut error: ProviderError) -> Option<ProviderError> {
+        if self.is_empty() {
+            return Some(error);
+        }
+        error.message = self.scrub(&error.message)?;
+        error.help = match error.help {
+            Some(help) => Some(self.scrub(&help)?),
+            None => None,
+        };
+        Some(error)
+    }
+
+    /// `message` with every secret in it replaced, or `None` when it must be hidden whole:
+    /// a secret is too short to look for, or stands inside a longer word.
     pub fn scrub(&self, message: &str) -> Option<String> {
         if self.opaque {
             return None;

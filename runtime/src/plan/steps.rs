@@ -582,31 +582,21 @@ pub(super) fn import_error(address: &Address, id: &str, span: Span, error: Provi
 /// configuration holds a secret, the provider's message may repeat it (a command's
 /// stderr can): the secret's text is taken out of it, or the whole message hidden when
 /// the secret is too short to look for (see [`Secrets`]).
-fn provider_error(resource: &Resource, address: &Address, secrets: &Secrets, mut error: ProviderError) -> Diagnostic {
+fn provider_error(resource: &Resource, address: &Address, secrets: &Secrets, error: ProviderError) -> Diagnostic {
     let span = provider_span(resource, &error);
-    if !secrets.is_empty() {
-        let scrubbed = secrets.scrub(&error.message).map(|message| {
-            let help = error.help.as_deref().map(|help| secrets.scrub(help));
-            (message, help)
-        });
-        match scrubbed {
-            Some((message, None)) => error.message = message,
-            Some((message, Some(Some(help)))) => (error.message, error.help) = (message, Some(help)),
-            _ => {
-                return Diagnostic::error(
-                    codes::PROVIDER_FAILED,
-                    format!(
-                        "{address}: the operation failed; its message is hidden because the configuration holds a \
-                         sensitive value too short to take out of it"
-                    ),
-                )
-                .with_label(span, "here")
-                .with_help(
-                    "run the operation by hand to see the error, or remove the secret from what the provider may print",
-                );
-            }
-        }
-    }
+    let Some(error) = secrets.scrub_error(error) else {
+        return Diagnostic::error(
+            codes::PROVIDER_FAILED,
+            format!(
+                "{address}: the operation failed; its message is hidden because it may quote a sensitive value that \
+                 cannot be taken out of it"
+            ),
+        )
+        .with_label(span, "here")
+        .with_help(
+            "run the operation by hand to see the error, or remove the secret from what the provider may print",
+        );
+    };
     if error.about_configuration {
         // The same for every resource of the configuration: one diagnostic, which the
         // engine keeps once (see `Engine::error`); the instance's caller labels it at
@@ -650,17 +640,17 @@ pub(super) fn provider_warning(
     warning: ProviderError,
 ) -> Diagnostic {
     let span = provider_span(resource, &warning);
-    let message = secrets.scrub(&warning.message).map_or_else(
-        || {
+    let generic =
+        || "the provider still did what was asked; a warning often announces a change in a later version".to_string();
+    let (message, help) = match secrets.scrub_error(warning) {
+        Some(warning) => (format!("{address}: {}", warning.message), warning.help.unwrap_or_else(generic)),
+        None => (
             format!(
-                "{address}: the provider warned; its message is hidden because the configuration holds a sensitive \
-                 value too short to take out of it"
-            )
-        },
-        |message| format!("{address}: {message}"),
-    );
-    let help = warning.help.and_then(|help| secrets.scrub(&help)).unwrap_or_else(|| {
-        "the provider still did what was asked; a warning often announces a change in a later version".to_string()
-    });
+                "{address}: the provider warned; its message is hidden because it may quote a sensitive value that \
+                 cannot be taken out of it"
+            ),
+            generic(),
+        ),
+    };
     Diagnostic::warning(codes::PROVIDER_WARNING, message).with_label(span, "here").with_help(help)
 }
