@@ -665,46 +665,7 @@ pub mod canned {
     /// requests it served. Hand-written on purpose: moto never throttles nor fails, and
     /// pages only when asked to, so it cannot show retries or pagination.
     pub fn canned_server(answers: Vec<(u16, String)>) -> (String, std::thread::JoinHandle<Vec<String>>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let server = std::thread::spawn(move || {
-            let mut served = Vec::new();
-            for (status, body) in answers {
-                let Ok((mut stream, _)) = listener.accept() else { break };
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 4096];
-                // The headers, then as much body as they announce.
-                loop {
-                    let n = stream.read(&mut buffer).unwrap_or(0);
-                    request.extend_from_slice(&buffer[..n]);
-                    let text = String::from_utf8_lossy(&request).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
-                            })
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if request.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                    if n == 0 {
-                        break;
-                    }
-                }
-                served.push(String::from_utf8_lossy(&request).to_string());
-                let answer = format!(
-                    "HTTP/1.1 {status} Canned\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            }
-            served
-        });
-        (endpoint, server)
+        infra_provider_kit::canned::serve(|_| answers.into_iter().map(|(status, body)| (status, "", body)).collect())
     }
 
     pub fn canned_client(endpoint: &str, attempts: u32) -> Client {

@@ -490,41 +490,10 @@ mod tests {
         assert!(lost.message.contains("may have made the object"), "{}", lost.message);
     }
 
-    /// Answers each connection with the next canned `(status, headers, body)` and counts
-    /// the requests it served.
-    fn canned(answers: Vec<(u16, &'static str, &'static str)>) -> (String, std::thread::JoinHandle<usize>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let server = std::thread::spawn(move || {
-            let mut served = 0;
-            for (status, headers, body) in answers {
-                let Ok((mut stream, _)) = listener.accept() else { break };
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 4096];
-                // The headers, then as much body as they announce.
-                while let Ok(n @ 1..) = stream.read(&mut buffer) {
-                    request.extend_from_slice(&buffer[..n]);
-                    let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
-                    let Some(end) = text.find("\r\n\r\n") else { continue };
-                    let length = text
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse::<usize>().ok()));
-                    if request.len() >= end + 4 + length.unwrap_or(0) {
-                        break;
-                    }
-                }
-                served += 1;
-                let answer = format!(
-                    "HTTP/1.1 {status} Canned\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\n\
-                     connection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            }
-            served
-        });
-        (endpoint, server)
+    /// Answers each connection with the next canned `(status, headers, body)` (see
+    /// `infra_provider_kit::canned`).
+    fn canned(answers: Vec<(u16, &'static str, &'static str)>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        infra_provider_kit::canned::serve(|_| answers.into_iter().map(|(s, h, b)| (s, h, b.to_string())).collect())
     }
 
     fn runtime() -> tokio::runtime::Runtime {
@@ -565,7 +534,7 @@ mod tests {
              (each was turned away or never sent), so nothing was made"
         );
         assert!(!error.retryable);
-        assert_eq!(server.join().expect("server"), 1);
+        assert_eq!(server.join().expect("server").len(), 1);
     }
 
     /// What must be seen through (a resize, to power the Droplet on again) is not ended by
@@ -579,7 +548,7 @@ mod tests {
         let whole = client.ignoring_stop();
         let answer = runtime().block_on(whole.post("power on", "/v2/droplets/1/actions", &json!({"type": "power_on"})));
         assert_eq!(answer.expect("sent again")["action"]["id"], 1);
-        assert_eq!(server.join().expect("server"), 2);
+        assert_eq!(server.join().expect("server").len(), 2);
         assert!(client.stop.is_stopped() && !whole.stop.is_stopped());
     }
 

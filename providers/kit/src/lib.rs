@@ -9,6 +9,8 @@
 //! them all.
 
 pub mod attributes;
+#[cfg(feature = "canned")]
+pub mod canned;
 pub mod json;
 pub mod listed;
 pub mod plan;

@@ -546,56 +546,7 @@ mod tests {
 /// that pass, and pages ended by `marker` alone.
 #[cfg(test)]
 pub(crate) mod canned {
-    use std::io::{Read, Write};
-
-    /// One canned answer: status, extra header lines, body.
-    pub type Canned = (u16, &'static str, String);
-
-    /// Serves `answers(endpoint)` one per connection and returns the requests served.
-    pub fn serve(answers: impl FnOnce(&str) -> Vec<Canned>) -> (String, std::thread::JoinHandle<Vec<String>>) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let answers = answers(&endpoint);
-        let server = std::thread::spawn(move || {
-            let mut served = Vec::new();
-            for (status, headers, body) in answers {
-                let Ok((mut stream, _)) = listener.accept() else { break };
-                served.push(read_request(&mut stream));
-                let answer = format!(
-                    "HTTP/1.1 {status} Canned\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\n\
-                     connection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            }
-            served
-        });
-        (endpoint, server)
-    }
-
-    /// The request line, headers and as much body as they announce.
-    fn read_request(stream: &mut std::net::TcpStream) -> String {
-        let mut request = Vec::new();
-        let mut buffer = [0u8; 4096];
-        loop {
-            let n = stream.read(&mut buffer).unwrap_or(0);
-            request.extend_from_slice(&buffer[..n]);
-            let text = String::from_utf8_lossy(&request).to_string();
-            if let Some(end) = text.find("\r\n\r\n") {
-                let length = text
-                    .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
-                    .and_then(|v| v.parse::<usize>().ok())
-                    .unwrap_or(0);
-                if request.len() >= end + 4 + length {
-                    return text;
-                }
-            }
-            if n == 0 {
-                return text;
-            }
-        }
-    }
+    pub use infra_provider_kit::canned::{serve, Canned};
 
     /// An identity answer handing out `token`, with the compute endpoint of ORD at
     /// `endpoint/nova`.
