@@ -9,7 +9,7 @@ use infra_compiler::types::Type;
 use infra_runtime::provider::{Attributes, Provider, ProviderError, ProviderFactory, ProviderResult, ReadResult};
 use infra_runtime::Value;
 
-use infra_provider_kit::{keep_computed, kind, known, plan_attributes, provider, resource_schema};
+use infra_provider_kit::{keep_computed, kind, known, plan_attributes, provider, resource_schema, Stop};
 
 use super::stateless::unconfigured_factory;
 
@@ -43,28 +43,22 @@ pub fn schema() -> ProviderSchema {
 
 /// The `time` provider type.
 pub fn factory() -> Arc<dyn ProviderFactory> {
-    let (stopped, _) = tokio::sync::watch::channel(false);
-    unconfigured_factory(schema(), Arc::new(TimeProvider { schema: schema(), stopped }))
+    unconfigured_factory(schema(), Arc::new(TimeProvider { schema: schema(), stopped: Stop::new() }))
 }
 
 struct TimeProvider {
     schema: ProviderSchema,
     /// Set when the run is interrupted: waits in flight end at once, as errors.
-    stopped: tokio::sync::watch::Sender<bool>,
+    stopped: Stop,
 }
 
 impl TimeProvider {
     /// Waits `wait`, unless the run is interrupted first (an error: the wait did not
     /// happen, so the object is not made or not deleted).
     async fn wait(&self, wait: Duration) -> ProviderResult<()> {
-        let mut stopped = self.stopped.subscribe();
-        tokio::select! {
-            () = sleep(wait) => Ok(()),
-            _ = stopped.wait_for(|stopped| *stopped) => Err(ProviderError::new(
-                "interrupted before the wait ended",
-            )
-            .with_help("run `infra apply` again to wait in full")),
-        }
+        self.stopped.unless_stopped(sleep(wait)).await.map_err(|_| {
+            ProviderError::new("interrupted before the wait ended").with_help("run `infra apply` again to wait in full")
+        })
     }
 }
 
@@ -114,7 +108,7 @@ impl Provider for TimeProvider {
 
     /// Ends the waits in flight (Ctrl-C), as Terraform's `time_sleep` does.
     fn stop(&self) {
-        self.stopped.send_replace(true);
+        self.stopped.stop();
     }
 }
 
