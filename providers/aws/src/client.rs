@@ -13,6 +13,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use infra_provider_kit::retry::error_chain;
 use infra_provider_kit::{Retrying, Stop};
 use infra_runtime::provider::ProviderError;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -589,17 +590,6 @@ fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
 
 fn encode(text: &str) -> String {
     utf8_percent_encode(text, UNRESERVED).to_string()
-}
-
-/// A request error with its causes, for a readable message.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
 }
 
 /// The error an AWS answer with an error status describes: its `Code` and `Message`.

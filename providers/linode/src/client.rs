@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use infra_provider_kit::retry::error_chain;
 use infra_provider_kit::{Interrupted, RetryInterrupted, Retrying, Stop};
 use infra_runtime::provider::ProviderError;
 use serde_json::{json, Value as Json};
@@ -490,17 +491,7 @@ fn reasons(document: &Json, status: u16) -> Vec<String> {
 }
 
 fn backoff(attempt: u32) -> Duration {
-    BASE_BACKOFF.saturating_mul(1 << (attempt - 1).min(16)).min(MAX_BACKOFF)
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
+    infra_provider_kit::retry::backoff(attempt, BASE_BACKOFF, MAX_BACKOFF)
 }
 
 #[cfg(test)]

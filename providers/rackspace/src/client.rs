@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use infra_provider_kit::retry::error_chain;
 use infra_provider_kit::{Retrying, Stop};
 use infra_runtime::provider::ProviderError;
 use rand::Rng;
@@ -431,17 +432,6 @@ pub fn failure(method: &str, path: &str, answer: &Answer) -> ProviderError {
 fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
     let ceiling = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1))).min(max);
     ceiling.mul_f64(rand::thread_rng().gen_range(0.0..=1.0))
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
