@@ -74,6 +74,10 @@ fn structured(src: &Source, e: &Expr, base: usize) -> String {
         ExprKind::Splat(s) => splat(src, out, &s.target, &s.steps, base),
         ExprKind::Unary { op, operand } => {
             push_text(out, op.as_str());
+            // `- -1`, not `--1`, which reads as a decrement.
+            if *op == UnaryOp::Neg && matches!(operand.kind, ExprKind::Unary { op: UnaryOp::Neg, .. }) {
+                push_text(out, " ");
+            }
             push_expr(src, out, operand, base);
         }
         ExprKind::Binary { op, lhs, rhs, .. } => {
