@@ -400,6 +400,13 @@ fn a_password_logs_in_and_never_shows() {
         "/usr/sbin/sshd -p {port} -o PasswordAuthentication=yes -o KbdInteractiveAuthentication=no \
          -o PidFile=/run/sshd-password.pid"
     ));
+    // sshd returns as it goes into the background, before it listens: wait for its banner,
+    // or a loaded machine's apply can knock before anyone answers.
+    let start = std::time::Instant::now();
+    while !ssh_banner(port) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the password sshd did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     write_module(
         dir.path(),
         &format!(
@@ -422,6 +429,15 @@ fn a_password_logs_in_and_never_shows() {
     assert!(!refused.contains(wrong) && !refused.contains(secret), "{refused}");
     let state = std::fs::read_to_string(dir.path().join("infra.state.json")).expect("the state file");
     assert!(!state.contains(secret), "the password is not kept in state");
+}
+
+/// Whether an SSH server answers on `port` of 127.0.0.1 with its banner.
+fn ssh_banner(port: u16) -> bool {
+    use std::io::Read;
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let mut banner = [0u8; 4];
+    stream.read_exact(&mut banner).is_ok() && &banner == b"SSH-"
 }
 
 /// Regressions: a system user without `home` got /home/NAME made with the skeleton
