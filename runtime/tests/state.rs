@@ -20,7 +20,7 @@ use infra_runtime::address::Address;
 use infra_runtime::provider::Attributes;
 use infra_runtime::state::{
     attributes_from_json, attributes_to_json, stored_attributes, Action, Instance, JournalEntry, LocalBackend,
-    LockHolder, Mode, PathStep, State, StateBackend, StateError, StateErrorKind, StateWarningKind, Status,
+    LockHolder, Marked, Mode, PathStep, State, StateBackend, StateError, StateErrorKind, StateWarningKind, Status,
 };
 use infra_runtime::Value;
 
@@ -100,12 +100,12 @@ fn every_kind() -> Attributes {
 
 #[test]
 fn attributes_convert_to_json_with_sensitive_paths() {
-    let (json, paths) = ok(attributes_to_json(&every_kind()));
+    let (json, marked) = ok(attributes_to_json(&every_kind()));
     assert_eq!(json["count"].to_string(), "3", "whole numbers are integers");
     assert_eq!(json["ratio"].to_string(), "2.5");
     assert_eq!(json["zones"], serde_json::json!(["a", "b"]), "sets are arrays, in set order");
     assert_eq!(json["password"], "hunter2", "values are stored as they are; only the marks move");
-    let shown: Vec<String> = paths.iter().map(|p| ok(serde_json::to_string(p))).collect();
+    let shown: Vec<String> = marked.sensitive.iter().map(|p| ok(serde_json::to_string(p))).collect();
     assert_eq!(
         shown,
         [
@@ -117,10 +117,33 @@ fn attributes_convert_to_json_with_sensitive_paths() {
             r#"["tags","token"]"#,
         ]
     );
-    let back = ok(attributes_from_json(&json, &paths));
-    let mut expected = every_kind();
-    expected.insert("zones", Value::list(vec![Value::string("a"), Value::string("b")]));
-    assert_eq!(back, expected);
+    let sets: Vec<String> = marked.sets.iter().map(|p| ok(serde_json::to_string(p))).collect();
+    assert_eq!(sets, [r#"["zones"]"#], "where the sets are");
+    // Sets come back sets, with no schema to say so.
+    assert_eq!(ok(attributes_from_json(&json, &marked)), every_kind());
+}
+
+#[test]
+fn sets_come_back_sets_inside_lists_maps_and_other_sets() {
+    let set = |items: Vec<Value>| Value::set(items);
+    let s = Value::string;
+    let attributes = attrs(vec![
+        ("input", set(vec![s("b"), s("a")])),
+        (
+            "triggers",
+            map(vec![
+                ("zones", Value::list(vec![set(vec![s("z"), s("y")]), Value::list(vec![s("x")])])),
+                ("nested", set(vec![set(vec![s("2"), s("1")]), set(vec![s("0")])])),
+                ("secret", set(vec![s("k").mark_sensitive()]).mark_sensitive()),
+            ]),
+        ),
+    ]);
+    let (json, marked) = ok(attributes_to_json(&attributes));
+    assert_eq!(json["input"], serde_json::json!(["a", "b"]));
+    assert_eq!(ok(attributes_from_json(&json, &marked)), attributes);
+    // Without the paths (a state written before they were stored) they are lists.
+    let plain = ok(attributes_from_json(&json, &Marked::default()));
+    assert!(matches!(plain["input"].kind, infra_runtime::Kind::List(_)));
 }
 
 /// The journal and the snapshot serialize attributes straight from the values: the
@@ -138,7 +161,7 @@ fn attributes_serialize_directly() {
             r#""ratio":2.5,"tags":{"Name":"web","nested":{"deep":["x"]},"token":"t0k3n"},"zones":["a","b"]}"#
         )
     );
-    assert_eq!(paths.len(), 6, "{paths:?}");
+    assert_eq!((paths.sensitive.len(), paths.sets.len()), (6, 1), "{paths:?}");
     let unknown = attrs(vec![("tags", map(vec![("id", Value::unknown(Type::String))]))]);
     let infinite = attrs(vec![("ports", Value::list(vec![Value::number(1.0), Value::number(f64::INFINITY)]))]);
     let messages: Vec<String> = [unknown, infinite]
@@ -174,8 +197,9 @@ fn sensitive_paths_that_lead_nowhere_mark_nothing() {
         vec![PathStep::Key("missing".into())],
         vec![],
     ];
-    let attributes = ok(attributes_from_json(&json, &paths));
+    let attributes = ok(attributes_from_json(&json, &Marked { sensitive: paths.clone(), sets: paths }));
     assert!(attributes.values().all(|v| !v.contains_sensitive()));
+    assert!(matches!(attributes["a"].kind, infra_runtime::Kind::List(_)), "a list at a set's path leading nowhere");
 }
 
 #[test]
@@ -194,16 +218,14 @@ fn state_round_trips_through_the_file() {
     state.instances.insert(address("config"), data);
     state.outputs.insert("path".into(), Value::string("out.txt"));
     state.outputs.insert("secret".into(), map(vec![("key", Value::string("k").mark_sensitive())]));
+    let zones = Value::set(vec![Value::string("b"), Value::string("a")]);
+    state.outputs.insert("zones".into(), map(vec![("all", zones.clone()), ("lists", Value::list(vec![zones]))]));
     ok(backend.write_snapshot(&mut state));
     assert_eq!(state.serial, 1);
 
     let loaded = ok(LocalBackend::new(dir.path()).load());
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     let mut expected = state.clone();
-    let web = address("env[\"prod\"].web[\"a\"]");
-    if let Some(instance) = expected.instances.get_mut(&web) {
-        instance.attributes.insert("zones", Value::list(vec![Value::string("a"), Value::string("b")]));
-    }
     // An output's marks are kept as one flag: a sensitive output is marked as a whole.
     expected.outputs.insert("secret".into(), map(vec![("key", Value::string("k"))]).mark_sensitive());
     assert_eq!(loaded.state, expected);
@@ -229,7 +251,13 @@ fn state_round_trips_through_the_file() {
     assert_eq!(lines[7], "  ],");
     assert_eq!(lines[8], "  \"outputs\": {");
     assert_eq!(lines[9], "    \"path\": {\"value\":\"out.txt\",\"sensitive\":false},");
-    assert_eq!(lines[11..], ["  }", "}"]);
+    assert_eq!(
+        lines[11],
+        r#"    "zones": {"value":{"all":["a","b"],"lists":[["a","b"]]},"sensitive":false,"sets":[["all"],["lists",0]]}"#
+    );
+    assert!(lines[6].contains(r#""set_attributes":[["zones"]]"#), "{}", lines[6]);
+    assert!(!lines[5].contains("set_attributes"), "left out where there are none: {}", lines[5]);
+    assert_eq!(lines[12..], ["  }", "}"]);
     assert!(text.ends_with("}\n"));
 }
 

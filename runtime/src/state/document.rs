@@ -8,6 +8,10 @@
 //!   "outputs": { "path": { "value": "out/web.txt", "sensitive": false } } }
 //! ```
 //!
+//! An instance whose attributes hold sets lists where they are in `set_attributes`
+//! (`[["triggers", "zones"]]`), and an output in `sets` (`[[]]` for the value itself):
+//! JSON has only arrays. Both are left out when there are none.
+//!
 //! Instances are listed in address order and object keys are sorted, so the same state
 //! always serializes to the same bytes. Fields this version does not know are ignored;
 //! a change old versions would misread increments `format_version`.
@@ -19,8 +23,8 @@ use serde_json::Value as Json;
 
 use super::error::{StateError, StateErrorKind};
 use super::json::{
-    mark_sensitive, output_to_json, stored_attributes, with_shared_values, AttributePath, ParsedAttributes,
-    ParsedValue, StoredAttributes,
+    output_to_json, restore_marked, restore_output_sets, stored_attributes, with_shared_values, AttributePath,
+    Marked, ParsedAttributes, ParsedValue, StoredAttributes,
 };
 use super::{Instance, Mode, State, Status, FORMAT_VERSION};
 use crate::address::Address;
@@ -137,6 +141,8 @@ struct InstanceOut<'a> {
     status: Status,
     attributes: StoredAttributes<'a>,
     sensitive_attributes: Vec<AttributePath>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    set_attributes: Vec<AttributePath>,
     dependencies: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     triggers: Option<&'a str>,
@@ -155,6 +161,8 @@ struct InstanceDocument {
     #[serde(default)]
     sensitive_attributes: Vec<AttributePath>,
     #[serde(default)]
+    set_attributes: Vec<AttributePath>,
+    #[serde(default)]
     dependencies: Vec<String>,
     #[serde(default)]
     triggers: Option<String>,
@@ -164,6 +172,8 @@ struct InstanceDocument {
 struct OutputDocument {
     value: Json,
     sensitive: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sets: Vec<AttributePath>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +181,8 @@ struct OutputIn {
     value: ParsedValue,
     #[serde(default)]
     sensitive: bool,
+    #[serde(default)]
+    sets: Vec<AttributePath>,
 }
 
 /// The fields every version of the format has, for checking what a write would replace.
@@ -200,8 +212,8 @@ pub fn snapshot(state: &State, serial: u64) -> Result<Snapshot<'_>, StateError> 
     }
     let mut outputs = BTreeMap::new();
     for (name, value) in &state.outputs {
-        let (value, sensitive) = output_to_json(name, value)?;
-        outputs.insert(name.as_str(), OutputDocument { value, sensitive });
+        let (value, sensitive, sets) = output_to_json(name, value)?;
+        outputs.insert(name.as_str(), OutputDocument { value, sensitive, sets });
     }
     Ok(Snapshot(DocumentOut { format_version: FORMAT_VERSION, serial, lineage: &state.lineage, instances, outputs }))
 }
@@ -311,8 +323,9 @@ impl serde_json::ser::Formatter for LineFormatter {
 }
 
 fn instance_document<'a>(address: &Address, instance: &'a Instance) -> Result<InstanceOut<'a>, StateError> {
-    let (attributes, sensitive_attributes) = stored_attributes(&instance.attributes)
-        .map_err(|e| StateError { message: format!("instance `{address}`: {}", e.message), ..e })?;
+    let (attributes, Marked { sensitive: sensitive_attributes, sets: set_attributes }) =
+        stored_attributes(&instance.attributes)
+            .map_err(|e| StateError { message: format!("instance `{address}`: {}", e.message), ..e })?;
     Ok(InstanceOut {
         address: address.to_string(),
         mode: instance.mode,
@@ -321,6 +334,7 @@ fn instance_document<'a>(address: &Address, instance: &'a Instance) -> Result<In
         status: instance.status,
         attributes,
         sensitive_attributes,
+        set_attributes,
         dependencies: instance.dependencies.iter().map(ToString::to_string).collect(),
         triggers: instance.triggers.as_deref(),
     })
@@ -509,14 +523,22 @@ fn state_from_records(
         return Err(corrupt(name, &why));
     }
     let instances = BTreeMap::from_iter(listed.into_iter().map(|(address, _, instance)| (address, instance)));
-    let outputs =
-        document.outputs.into_iter().map(|(output, doc)| (output, doc.value.0.with_mark(doc.sensitive))).collect();
+    let outputs = document
+        .outputs
+        .into_iter()
+        .map(|(output, doc)| {
+            let mut value = doc.value.0;
+            restore_output_sets(&mut value, &doc.sets);
+            (output, value.with_mark(doc.sensitive))
+        })
+        .collect();
     Ok(State { serial: document.serial, lineage: document.lineage, instances, outputs })
 }
 
 fn instance_from_document(record: InstanceDocument, name: &str, names: &mut Names) -> Result<Instance, StateError> {
     let ParsedAttributes(mut attributes) = record.attributes;
-    mark_sensitive(&mut attributes, &record.sensitive_attributes);
+    let marked = Marked { sensitive: record.sensitive_attributes, sets: record.set_attributes };
+    restore_marked(&mut attributes, &marked);
     let dependencies =
         record.dependencies.iter().map(|text| parse_address(text, name, names)).collect::<Result<Vec<_>, _>>()?;
     Ok(Instance {

@@ -26,7 +26,9 @@ use serde_json::Value as Json;
 
 use super::document::address_from_text;
 use super::error::{StateError, StateErrorKind, StateWarning, StateWarningKind};
-use super::json::{attributes_from_json, stored_attributes, with_shared_names, AttributePath, StoredAttributes};
+use super::json::{
+    attributes_from_json, stored_attributes, with_shared_names, AttributePath, Marked, StoredAttributes,
+};
 use super::{Action, Instance, Loaded, Mode, State, Status};
 use crate::address::Address;
 use crate::provider::Attributes;
@@ -289,19 +291,21 @@ pub fn render_line(entry: &JournalEntry) -> Result<Vec<u8>, StateError> {
         provider: None,
         attributes: None,
         sensitive_attributes: Vec::new(),
+        set_attributes: Vec::new(),
         dependencies: Vec::new(),
         triggers: None,
         error: entry.error.as_deref(),
         removed_attributes: entry.removed.iter().map(Name::as_str).collect(),
     };
     if let Some(instance) = &entry.instance {
-        let (attributes, sensitive) = stored_attributes(&instance.attributes)
+        let (attributes, marked) = stored_attributes(&instance.attributes)
             .map_err(|e| StateError { message: format!("instance `{}`: {}", entry.address, e.message), ..e })?;
         line.mode = Some(instance.mode);
         line.resource_type = Some(&instance.resource_type);
         line.provider = Some(&instance.provider);
         line.attributes = Some(attributes);
-        line.sensitive_attributes = sensitive;
+        line.sensitive_attributes = marked.sensitive;
+        line.set_attributes = marked.sets;
         line.dependencies = instance.dependencies.iter().map(ToString::to_string).collect();
         line.triggers = instance.triggers.as_deref();
     }
@@ -375,6 +379,8 @@ struct LineOut<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sensitive_attributes: Vec<AttributePath>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    set_attributes: Vec<AttributePath>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     dependencies: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     triggers: Option<&'a str>,
@@ -401,6 +407,8 @@ struct Line {
     #[serde(default)]
     sensitive_attributes: Vec<AttributePath>,
     #[serde(default)]
+    set_attributes: Vec<AttributePath>,
+    #[serde(default)]
     dependencies: Vec<String>,
     #[serde(default)]
     triggers: Option<String>,
@@ -416,7 +424,10 @@ fn parse_line(text: &[u8]) -> Result<JournalEntry, String> {
     let instance = match (line.mode, line.resource_type, line.provider) {
         (Some(mode), Some(resource_type), Some(provider)) => {
             let attributes = match &line.attributes {
-                Some(json) => attributes_from_json(json, &line.sensitive_attributes).map_err(|e| e.message)?,
+                Some(json) => {
+                    let marked = Marked { sensitive: line.sensitive_attributes, sets: line.set_attributes };
+                    attributes_from_json(json, &marked).map_err(|e| e.message)?
+                }
                 None => Default::default(),
             };
             // The names in one visit to the document's table.

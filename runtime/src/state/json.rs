@@ -2,9 +2,11 @@
 //!
 //! Sensitive marks are not stored inline: converting attributes to JSON also returns the
 //! path of every marked value (`["password"]`, `["tags", "token"]`, `["keys", 0]`), and
-//! converting back re-applies the marks at those paths. Unknown values cannot be stored.
-//! Whole numbers are written as JSON integers. Sets are written as arrays and come back
-//! as lists: the engine converts them with the schema's type, which sorts them again.
+//! converting back re-applies the marks at those paths. Sets are written as arrays, in
+//! their order, and their paths are returned beside the sensitive ones, so that a set
+//! comes back a set even where no schema says so (`null.resource`'s `input`, an output):
+//! read back as a list it would differ from the configuration's set at every plan.
+//! Unknown values cannot be stored. Whole numbers are written as JSON integers.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -107,26 +109,34 @@ pub enum PathStep {
 /// name.
 pub type AttributePath = Vec<PathStep>;
 
-/// The attributes as a JSON object, and the paths of the values marked sensitive (in
-/// attribute order, outer values before the values inside them).
-pub fn attributes_to_json(attributes: &Attributes) -> Result<(Json, Vec<AttributePath>), StateError> {
-    let (stored, sensitive) = stored_attributes(attributes)?;
-    Ok((tree(&stored)?, sensitive))
+/// Where in an instance's attributes the values sit that their JSON does not say all
+/// about: those marked sensitive, and the sets. Each list is in attribute order, outer
+/// values before the values inside them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Marked {
+    pub sensitive: Vec<AttributePath>,
+    pub sets: Vec<AttributePath>,
+}
+
+/// The attributes as a JSON object, and where its sensitive values and sets are.
+pub fn attributes_to_json(attributes: &Attributes) -> Result<(Json, Marked), StateError> {
+    let (stored, marked) = stored_attributes(attributes)?;
+    Ok((tree(&stored)?, marked))
 }
 
 /// The attributes, checked to be storable (every value known, every number finite), to
 /// be serialized straight from the values as the JSON object [`attributes_to_json`]
-/// returns, with the paths of the sensitive values. The journal and the snapshot write
-/// them so, without building a JSON tree first.
-pub fn stored_attributes(attributes: &Attributes) -> Result<(StoredAttributes<'_>, Vec<AttributePath>), StateError> {
-    let mut sensitive = Vec::new();
+/// returns, with where its sensitive values and sets are. The journal and the snapshot
+/// write them so, without building a JSON tree first.
+pub fn stored_attributes(attributes: &Attributes) -> Result<(StoredAttributes<'_>, Marked), StateError> {
+    let mut marked = Marked::default();
     let mut path = Vec::new();
     for (name, value) in attributes {
         path.push(StepRef::Key(name));
-        check_storable(value, &mut path, &mut sensitive)?;
+        check_storable(value, &mut path, &mut marked)?;
         path.pop();
     }
-    Ok((StoredAttributes(attributes), sensitive))
+    Ok((StoredAttributes(attributes), marked))
 }
 
 /// Attributes checked by [`stored_attributes`], serialized as a JSON object.
@@ -172,14 +182,18 @@ fn owned_path(path: &[StepRef<'_>]) -> AttributePath {
         .collect()
 }
 
-/// Checks that `value` can be stored, collecting the paths of its sensitive parts.
+/// Checks that `value` can be stored, collecting the paths of its sensitive parts and
+/// its sets.
 fn check_storable<'a>(
     value: &'a Value,
     path: &mut Vec<StepRef<'a>>,
-    sensitive: &mut Vec<AttributePath>,
+    marked: &mut Marked,
 ) -> Result<(), StateError> {
     if value.sensitive {
-        sensitive.push(owned_path(path));
+        marked.sensitive.push(owned_path(path));
+    }
+    if matches!(value.kind, Kind::Set(_)) {
+        marked.sets.push(owned_path(path));
     }
     match &value.kind {
         Kind::Null | Kind::Bool(_) | Kind::String(_) => {}
@@ -191,14 +205,14 @@ fn check_storable<'a>(
         Kind::List(items) | Kind::Set(items) => {
             for (index, item) in items.iter().enumerate() {
                 path.push(StepRef::Index(index as u64));
-                check_storable(item, path, sensitive)?;
+                check_storable(item, path, marked)?;
                 path.pop();
             }
         }
         Kind::Map(entries) => {
             for (key, item) in entries {
                 path.push(StepRef::Key(key));
-                check_storable(item, path, sensitive)?;
+                check_storable(item, path, marked)?;
                 path.pop();
             }
         }
@@ -207,24 +221,42 @@ fn check_storable<'a>(
     Ok(())
 }
 
-/// Attributes from a JSON object, with the values at `sensitive` marked. A path that leads
-/// nowhere (the value was edited away) marks nothing: there is no value to protect.
-pub fn attributes_from_json(json: &Json, sensitive: &[AttributePath]) -> Result<Attributes, StateError> {
+/// Attributes from a JSON object, with the values `marked` says are sets made sets and
+/// those it says are sensitive marked. A path that leads nowhere (the value was edited
+/// away) changes nothing: there is no value to protect.
+pub fn attributes_from_json(json: &Json, marked: &Marked) -> Result<Attributes, StateError> {
     let Json::Object(object) = json else {
         return Err(StateError::new(StateErrorKind::Corrupt, "instance attributes are not a JSON object"));
     };
     let mut attributes: Attributes =
         object.iter().map(|(name, value)| (name.clone(), value_from_json(value))).collect();
-    mark_sensitive(&mut attributes, sensitive);
+    restore_marked(&mut attributes, marked);
     Ok(attributes)
 }
 
-/// Marks the values at `sensitive`; a path that leads nowhere marks nothing.
-pub fn mark_sensitive(attributes: &mut Attributes, sensitive: &[AttributePath]) {
-    for path in sensitive {
+/// Makes the lists at `marked.sets` sets again and marks the values at
+/// `marked.sensitive`; a path that leads nowhere, or to a value that is not a list,
+/// changes nothing.
+pub fn restore_marked(attributes: &mut Attributes, marked: &Marked) {
+    // Inner sets first (the paths list outer values first): an outer set is then sorted
+    // with its members as they will stay.
+    for path in marked.sets.iter().rev() {
+        if let Some(value) = find_mut(attributes, path) {
+            make_set(value);
+        }
+    }
+    for path in &marked.sensitive {
         if let Some(value) = find_mut(attributes, path) {
             value.sensitive = true;
         }
+    }
+}
+
+/// A list read back where a set was stored, as that set again (its mark kept).
+fn make_set(value: &mut Value) {
+    if let Kind::List(items) = &mut value.kind {
+        let items = std::mem::take(items).into_vec();
+        value.kind = Value::set(items).kind;
     }
 }
 
@@ -411,11 +443,22 @@ pub fn value_to_json(value: &Value) -> Option<Json> {
     serde_json::to_value(StoredValue(value)).ok()
 }
 
-/// A value as JSON, and whether anything in it is sensitive; `name` names it in errors.
-pub(crate) fn output_to_json(name: &str, value: &Value) -> Result<(Json, bool), StateError> {
-    let mut sensitive = Vec::new();
-    check_storable(value, &mut vec![StepRef::Key(name)], &mut sensitive)?;
-    Ok((tree(&StoredValue(value))?, !sensitive.is_empty()))
+/// An output's value as JSON, whether anything in it is sensitive, and the paths of its
+/// sets inside it (`[]` for the value itself); `name` names it in errors.
+pub(crate) fn output_to_json(name: &str, value: &Value) -> Result<(Json, bool, Vec<AttributePath>), StateError> {
+    let mut marked = Marked::default();
+    check_storable(value, &mut vec![StepRef::Key(name)], &mut marked)?;
+    let sets = marked.sets.into_iter().map(|mut path| path.split_off(1)).collect();
+    Ok((tree(&StoredValue(value))?, !marked.sensitive.is_empty(), sets))
+}
+
+/// An output's value read back, with the lists at `sets` (paths inside it) made sets.
+pub(crate) fn restore_output_sets(value: &mut Value, sets: &[AttributePath]) {
+    for path in sets.iter().rev() {
+        if let Some(found) = descend(value, path) {
+            make_set(found);
+        }
+    }
 }
 
 /// The JSON tree of checked values (serializing them cannot fail).
@@ -441,8 +484,12 @@ fn unstorable(path: &AttributePath, why: &str) -> StateError {
 
 fn find_mut<'a>(attributes: &'a mut Attributes, path: &[PathStep]) -> Option<&'a mut Value> {
     let (PathStep::Key(name), rest) = path.split_first()? else { return None };
-    let mut value = attributes.get_mut(name)?;
-    for step in rest {
+    descend(attributes.get_mut(name)?, rest)
+}
+
+/// The value at `path` inside `value`.
+fn descend<'a>(mut value: &'a mut Value, path: &[PathStep]) -> Option<&'a mut Value> {
+    for step in path {
         value = match (&mut value.kind, step) {
             (Kind::Map(entries), PathStep::Key(key)) => entries.get_mut(key)?,
             (Kind::List(items) | Kind::Set(items), PathStep::Index(index)) => {
@@ -527,7 +574,7 @@ mod tests {
         let other = r#"{"name":"web-43","tags":{"Name":"web-43","Team":"infra"},"ports":[80,443,8043]}"#;
         let text = format!(r#"{{"id":"i-1","input":{object},"other":{other},"output":{object}}}"#);
         let tree: Json = serde_json::from_str(&text).expect("json");
-        let expected = attributes_from_json(&tree, &[]).expect("attributes");
+        let expected = attributes_from_json(&tree, &Marked::default()).expect("attributes");
         for shared in [false, true] {
             let read = || serde_json::from_str::<ParsedAttributes>(&text).expect("attributes").0;
             let attributes = if shared { with_shared_values(read) } else { read() };
