@@ -298,6 +298,12 @@ impl Checker<'_> {
     }
 
     fn get_attr(&mut self, target: &Expr, name: &Ident) -> Type {
+        if let Some(diagnostic) = self.typed_resource_reference(target, name) {
+            // `null.resource.web` means `web`: it is used, whatever else is wrong.
+            self.mark_used(&name.name);
+            self.error(diagnostic);
+            return Type::Any;
+        }
         if let ExprKind::Name(root) = &target.kind {
             let declared = self.lookup_local(root).is_some()
                 || self.module.decl(root).is_some()
@@ -317,6 +323,47 @@ impl Checker<'_> {
             self.no_such_attribute(target, &target_ty, name);
             Type::Any
         })
+    }
+
+    /// A resource or data source named with its kind in front, as Terraform names them:
+    /// `null.resource.web` or `aws.instance.web` (the kind as Infra writes it) and
+    /// `aws_instance.web` (as Terraform does), where `web` is declared with that kind and
+    /// nothing declared is called `null`, `aws` or `aws_instance`. (`null.resource.web`
+    /// would otherwise read `resource` of the null literal, an error only when planned.)
+    fn typed_resource_reference(&self, target: &Expr, name: &Ident) -> Option<Diagnostic> {
+        let undeclared = |root: &str| {
+            self.lookup_local(root).is_none()
+                && self.module.decl(root).is_none()
+                && !self.module.providers.contains_key(root)
+        };
+        let written = match &target.kind {
+            ExprKind::GetAttr { target: inner, name: kind } => match &inner.kind {
+                ExprKind::Null => format!("null.{kind}"),
+                ExprKind::Name(root) if undeclared(root) => format!("{root}.{kind}"),
+                _ => return None,
+            },
+            ExprKind::Name(root) if root.contains('_') && undeclared(root) => root.to_string(),
+            _ => return None,
+        };
+        let decl = self.module.decl(&name.name)?;
+        let Item::Resource(resource) = self.module.item(decl.item) else { return None };
+        let kind = format!("{}.{}", resource.ty.provider.name, resource.ty.kind.name);
+        let terraform_kind = format!("{}_{}", resource.ty.provider.name, resource.ty.kind.name);
+        if written != kind && written != terraform_kind {
+            return None;
+        }
+        let what = if decl.kind == DeclKind::Data { "data source" } else { "resource" };
+        Some(
+            Diagnostic::error(
+                codes::TERRAFORM_SYNTAX,
+                format!("`{written}.{}` names a {what} by its kind, as Terraform does", name.name),
+            )
+            .with_label(target.span.to(name.span), "Terraform's syntax")
+            .with_help(format!(
+                "write `{}`: a {what} is read by its name alone, as in `{}.id`",
+                name.name, name.name
+            )),
+        )
     }
 
     fn no_such_attribute(&mut self, target: &Expr, target_ty: &Type, name: &Ident) {
