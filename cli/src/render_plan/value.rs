@@ -183,7 +183,10 @@ pub fn changed(out: &mut Lines, place: Place, before: &Value, after: &Value, sen
     }
     let structured = after.is_known() && before.is_known();
     if let (Some(b), Some(a), true) = (before.as_str(), after.as_str(), structured) {
+        // Only a final newline differing reads best on one line where it fits.
+        let ending_only = b.lines().eq(a.lines()) && place.fits(out, &format!("{old} -> {new}"));
         if (multi_line(before, false).is_some() || multi_line(after, false).is_some())
+            && !ending_only
             && lines_changed(out, place, b, a)
         {
             return;
@@ -253,8 +256,9 @@ fn entries_changed(out: &mut Lines, place: Place, before: &ValueMap, after: &Val
     out.push(place.indent, Mark::Same, format!("}}{}", place.tail));
 }
 
-/// Text of several lines, line by line inside `<<-EOT`; false (nothing written) when no
-/// line differs, as when only a final newline does.
+/// Text of several lines, line by line inside `<<-EOT`; a newline added or removed at the
+/// end is a line of its own, `# (a newline at the end)`. False (nothing written) when no
+/// line differs otherwise (a `\r\n` ending for a `\n`).
 fn lines_changed(out: &mut Lines, place: Place, before: &str, after: &str) -> bool {
     let old: Vec<&str> = before.lines().collect();
     let new: Vec<&str> = after.lines().collect();
@@ -266,8 +270,13 @@ fn lines_changed(out: &mut Lines, place: Place, before: &str, after: &str) -> bo
                 similar::ChangeTag::Delete => Mark::Remove,
                 similar::ChangeTag::Insert => Mark::Add,
             };
-            lines.push((mark, change.value()));
+            lines.push((mark, Some(change.value())));
         }
+    }
+    match (before.ends_with('\n'), after.ends_with('\n')) {
+        (false, true) => lines.push((Mark::Add, None)),
+        (true, false) => lines.push((Mark::Remove, None)),
+        _ => {}
     }
     if lines.iter().all(|(mark, _)| *mark == Mark::Same) {
         return false;
@@ -275,7 +284,8 @@ fn lines_changed(out: &mut Lines, place: Place, before: &str, after: &str) -> bo
     out.push(place.indent, Mark::Change, format!("{}<<-EOT{}", place.head, place.note));
     for shown in elide(lines, |(mark, _)| *mark == Mark::Same) {
         match shown {
-            Shown::Item((mark, line)) => out.push(place.indent + 4, mark, heredoc_line(line)),
+            Shown::Item((mark, Some(line))) => out.push(place.indent + 4, mark, heredoc_line(line)),
+            Shown::Item((mark, None)) => out.push(place.indent + 4, mark, "# (a newline at the end)".to_string()),
             Shown::Hidden(n) => out.push(place.indent + 4, Mark::Same, hidden(n, "line")),
         }
     }
