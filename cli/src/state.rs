@@ -145,8 +145,13 @@ pub struct OutputArgs {
     module_dir: PathBuf,
 
     /// Print JSON: `{"name": {"value": ..., "sensitive": false}}`; sensitive values are null
-    #[arg(long)]
+    #[arg(long, conflicts_with = "raw")]
     json: bool,
+
+    /// Print NAME's text as it is, without quotes or a newline (`$(infra output --raw ip)`);
+    /// NAME must be a string, number or bool, and not sensitive
+    #[arg(long, requires = "name")]
+    raw: bool,
 
     #[command(flatten)]
     backend: BackendArgs,
@@ -608,6 +613,15 @@ pub fn run_output(args: &OutputArgs) -> Report {
                 "`infra output` lists the saved outputs; outputs are saved by `infra apply`",
             );
         };
+        if args.raw {
+            return match raw_output(name, value) {
+                Ok(text) => {
+                    render::to_stdout(&text);
+                    Report::ok()
+                }
+                Err((message, help)) => Report::error(codes::OPTION_NOT_SUPPORTED, &message, &help),
+            };
+        }
         if args.json {
             render::to_stdout(&format!("{}\n", output_json(value)));
         } else {
@@ -625,6 +639,32 @@ pub fn run_output(args: &OutputArgs) -> Report {
         }
     }
     Report::ok()
+}
+
+/// An output's text for `--raw`: a string as it is, a number or bool as the language
+/// writes it; anything else, or a secret, is refused with a message and a hint.
+fn raw_output(name: &str, value: &infra_runtime::Value) -> Result<String, (String, String)> {
+    use infra_runtime::Kind;
+    if value.contains_sensitive() {
+        return Err((
+            format!("output `{name}` is sensitive: `--raw` prints only values that are not"),
+            "a secret is not printed by Infra; pass it to what needs it inside the configuration (an input of a \
+             resource), or drop `sensitive` from the output if it is not a secret"
+                .to_string(),
+        ));
+    }
+    match &value.kind {
+        Kind::String(text) => Ok(text.to_string()),
+        Kind::Number(_) | Kind::Bool(_) => Ok(value.to_string()),
+        Kind::Null => Err((
+            format!("output `{name}` is null: `--raw` has no text to print"),
+            format!("`infra output --json {name}` prints it as JSON `null`"),
+        )),
+        _ => Err((
+            format!("output `{name}` is a {}: `--raw` prints only a string, number or bool", value.type_name()),
+            format!("print it as JSON with `infra output --json {name}`, or output one element of it"),
+        )),
+    }
 }
 
 /// An output as JSON: its value as JSON (a number JSON cannot hold, in the language's

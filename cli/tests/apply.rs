@@ -297,6 +297,41 @@ output secret = db.result
 }
 
 #[test]
+fn output_raw_prints_a_scalar_as_it_is_and_refuses_secrets_and_collections() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write_module(
+        dir,
+        "resource random.password db {\n  length = 12\n}\n\
+         output motd = \"hello \\\"there\\\"\\n\"\noutput port = 8080\noutput on = true\n\
+         output list = [1]\noutput secret = db.result\n",
+    );
+    assert_exit(&infra(dir, &["apply", "--auto-approve"]), 0);
+    let raw = |name: &str| infra(dir, &["output", "--raw", name]);
+    // The text itself: no quotes, no escapes, no newline added.
+    assert_eq!(String::from_utf8_lossy(&raw("motd").stdout), "hello \"there\"\n");
+    assert_eq!(String::from_utf8_lossy(&raw("port").stdout), "8080");
+    assert_eq!(String::from_utf8_lossy(&raw("on").stdout), "true");
+
+    let secret = raw("secret");
+    assert_exit(&secret, 1);
+    let state = std::fs::read_to_string(dir.join("infra.state.json")).expect("state");
+    let password = serde_json::from_str::<serde_json::Value>(&state).expect("json")["instances"][0]["attributes"]
+        ["result"]
+        .as_str()
+        .expect("the password")
+        .to_string();
+    let shown = format!("{}{}", String::from_utf8_lossy(&secret.stdout), String::from_utf8_lossy(&secret.stderr));
+    assert!(shown.contains("E0801") && shown.contains("sensitive"), "{shown}");
+    assert!(!shown.contains(&password), "{shown}");
+
+    let list = raw("list");
+    assert_exit(&list, 1);
+    let shown = String::from_utf8_lossy(&list.stderr).replace('│', " ");
+    assert!(shown.contains("E0801") && shown.contains("infra output --json list"), "{shown}");
+}
+
+#[test]
 fn a_second_apply_fails_fast_naming_the_holder_or_waits_for_the_lock() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
