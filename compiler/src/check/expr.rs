@@ -304,6 +304,15 @@ impl Checker<'_> {
             self.error(diagnostic);
             return Type::Any;
         }
+        if let ExprKind::Null = target.kind {
+            self.error(
+                Diagnostic::error(codes::NO_SUCH_ATTRIBUTE, format!("`null` has no attribute `{}`", name.name))
+                    .with_label(target.span.to(name.span), "always fails")
+                    .with_help("`null` is the null value, not a name: read an attribute of a value that may be null \
+                                 with `x != null ? x.attr : default`"),
+            );
+            return Type::Any;
+        }
         if let ExprKind::Name(root) = &target.kind {
             let declared = self.lookup_local(root).is_some()
                 || self.module.decl(root).is_some()
