@@ -51,8 +51,8 @@ use crate::value::{Name, Value};
 pub use error::{StateError, StateErrorKind, StateWarning, StateWarningKind};
 pub use journal::{replay, JournalEntry, JournalOp, JournalRead};
 pub use json::{
-    attributes_from_json, attributes_to_json, stored_attributes, value_from_json, value_to_json, AttributePath,
-    Marked, PathStep, StoredAttributes,
+    attributes_from_json, attributes_to_json, stored_attributes, value_from_json, value_to_json, AttributePath, Marked,
+    PathStep, StoredAttributes,
 };
 pub use local::LocalBackend;
 pub use lock::LockHolder;

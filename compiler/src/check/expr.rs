@@ -308,8 +308,10 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::error(codes::NO_SUCH_ATTRIBUTE, format!("`null` has no attribute `{}`", name.name))
                     .with_label(target.span.to(name.span), "always fails")
-                    .with_help("`null` is the null value, not a name: read an attribute of a value that may be null \
-                                 with `x != null ? x.attr : default`"),
+                    .with_help(
+                        "`null` is the null value, not a name: read an attribute of a value that may be null \
+                                 with `x != null ? x.attr : default`",
+                    ),
             );
             return Type::Any;
         }
@@ -368,10 +370,7 @@ impl Checker<'_> {
                 format!("`{written}.{}` names a {what} by its kind, as Terraform does", name.name),
             )
             .with_label(target.span.to(name.span), "Terraform's syntax")
-            .with_help(format!(
-                "write `{}`: a {what} is read by its name alone, as in `{}.id`",
-                name.name, name.name
-            )),
+            .with_help(format!("write `{}`: a {what} is read by its name alone, as in `{}.id`", name.name, name.name)),
         )
     }
 

@@ -23,8 +23,8 @@ use serde_json::Value as Json;
 
 use super::error::{StateError, StateErrorKind};
 use super::json::{
-    output_to_json, restore_marked, restore_output_sets, stored_attributes, with_shared_values, AttributePath,
-    Marked, ParsedAttributes, ParsedValue, StoredAttributes,
+    output_to_json, restore_marked, restore_output_sets, stored_attributes, with_shared_values, AttributePath, Marked,
+    ParsedAttributes, ParsedValue, StoredAttributes,
 };
 use super::{Instance, Mode, State, Status, FORMAT_VERSION};
 use crate::address::Address;

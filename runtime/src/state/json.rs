@@ -184,11 +184,7 @@ fn owned_path(path: &[StepRef<'_>]) -> AttributePath {
 
 /// Checks that `value` can be stored, collecting the paths of its sensitive parts and
 /// its sets.
-fn check_storable<'a>(
-    value: &'a Value,
-    path: &mut Vec<StepRef<'a>>,
-    marked: &mut Marked,
-) -> Result<(), StateError> {
+fn check_storable<'a>(value: &'a Value, path: &mut Vec<StepRef<'a>>, marked: &mut Marked) -> Result<(), StateError> {
     if value.sensitive {
         marked.sensitive.push(owned_path(path));
     }
