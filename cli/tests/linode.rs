@@ -950,3 +950,37 @@ fn a_firewall_whose_disabling_was_refused_is_recorded_and_finished_next_time() {
     assert!(prism.listed("/networking/firewalls").is_empty());
     prism.assert_no_violations();
 }
+
+/// Regression: the stand-in stored a new firewall before it looked up the Linodes it
+/// names, so a create refused with a 404 (no such Linode) still left the firewall, which
+/// Linode's API never does: a later list showed a firewall no state knew, and each
+/// apply tried again left another. A refused create now leaves nothing, and the apply
+/// records nothing either.
+#[test]
+fn regression_a_firewall_naming_a_missing_linode_is_refused_and_leaves_no_firewall() {
+    let prism = Prism::start(&LINODE);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module = format!(
+        "provider linode {{\n  api_url = \"{url}\"\n}}\n\nresource linode.firewall guard {{\n  label           = \
+         \"guard\"\n  inbound_policy  = \"DROP\"\n  outbound_policy = \"ACCEPT\"\n  linodes         = \
+         [\"999999\"]\n}}\n",
+        url = prism.url
+    );
+    write_module(dir, &module);
+    let output = prism.infra(dir, &["apply", "--auto-approve"]);
+    assert_exit(&output, 1);
+    let printed = text(&output);
+    assert!(printed.contains("404") || printed.contains("Not found"), "the refusal is shown: {printed}");
+    assert!(prism.listed("/networking/firewalls").is_empty(), "no firewall is left behind");
+    let listed = text(&prism.infra(dir, &["state", "list"]));
+    assert!(!listed.lines().any(|l| l.split_whitespace().next() == Some("guard")), "nothing recorded: {listed}");
+
+    // Straight to the API, the same: the answer is the 404, and nothing was made.
+    let body = json!({"label": "direct", "rules": {"inbound_policy": "DROP", "outbound_policy": "ACCEPT"},
+                      "devices": {"linodes": [999_999]}});
+    let (status, answer) = prism.api("POST", "/networking/firewalls", Some(&body));
+    assert_eq!(status, 404, "{answer}");
+    assert!(prism.listed("/networking/firewalls").is_empty(), "no firewall is left behind");
+    prism.assert_no_violations();
+}

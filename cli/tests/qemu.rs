@@ -3,8 +3,9 @@
 //! booted, and one logged in to with the key its seed gave it and configured by the
 //! `ssh` provider in the same apply, as `examples/local-vm` does; an apply killed while its
 //! VM boots, after which the next plan reads the VM (the create reported it) and the next
-//! apply adopts it and waits for SSH instead of starting a second one; and a missing base
-//! image, as the user sees the error.
+//! apply adopts it and waits for SSH instead of starting a second one; a missing base
+//! image, as the user sees the error; and what failures leave behind: a VM whose QEMU
+//! does not start, a copy ended by Ctrl-C.
 //! One VM test runs at a time on the machine (a lock file shared with the provider's own
 //! tests), since TCG guests slow each other down.
 
@@ -438,4 +439,181 @@ fn a_copy_that_could_not_be_grown_is_recorded_and_grown_by_the_next_apply() {
     assert_eq!(code, 0, "nothing left to do: {printed}");
     ok(dir, &["destroy", "--auto-approve"]);
     assert!(!dir.join("vms/copy.qcow2").exists());
+}
+
+/// Regression: a VM whose QEMU did not start (here its forwarded port is taken, which
+/// QEMU finds only as it starts) left its state directory behind, with the QMP socket
+/// QEMU had made in it, though nothing was recorded: the next create reused it, and no
+/// destroy would ever remove it. A create whose QEMU does not start now removes what it
+/// made, and only that: a state directory that existed before is kept, with what was in
+/// it.
+#[test]
+fn regression_a_vm_whose_qemu_did_not_start_leaves_behind_only_what_was_there_before() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let _leftovers = KillLeftovers(dir.display().to_string());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let taken_port = taken.local_addr().expect("its address").port();
+    let module = |extra: &str| {
+        format!(
+            "resource qemu.vm busy {{\n  name   = \"busy\"\n  memory = 64\n  accel  = \"tcg\"\n{extra}\n  network \
+             {{\n    forward {{\n      host_port  = {taken_port}\n      guest_port = 22\n    }}\n  }}\n}}\n"
+        )
+    };
+    let failed_apply = || {
+        let (code, printed) = outcome(dir, &["apply", "--auto-approve"]);
+        let printed = unwrapped(&printed);
+        assert_eq!(code, 1, "{printed}");
+        assert!(printed.contains("Could not set up host forwarding"), "QEMU's reason is quoted: {printed}");
+        assert!(printed.contains("pick a free `host_port`"), "the hint: {printed}");
+        let listed = ok(dir, &["state", "list"]);
+        assert!(!listed.lines().any(|l| l.split_whitespace().next() == Some("busy")), "nothing recorded: {listed}");
+    };
+
+    // The default state directory, `.qemu/busy`, and `.qemu` with it, were made by the
+    // create: both are gone.
+    write_module(dir, &module(""));
+    failed_apply();
+    assert!(!dir.join(".qemu").exists(), "left behind: {:?}", files_under(&dir.join(".qemu")));
+    assert!(qemu_processes(&dir.display().to_string()).is_empty(), "no QEMU runs");
+
+    // A state directory that was there before stays, with only what it held; the console
+    // log's directory, which the create made, goes.
+    std::fs::create_dir_all(dir.join("vms/busy")).expect("a state directory");
+    std::fs::write(dir.join("vms/busy/notes.txt"), "mine\n").expect("a file of one's own");
+    write_module(dir, &module("  state_dir   = \"vms/busy\"\n  console_log = \"logs/busy/console.log\""));
+    failed_apply();
+    assert_eq!(files_under(&dir.join("vms")), ["busy", "busy/notes.txt"]);
+    assert!(!dir.join("logs").exists(), "left behind: {:?}", files_under(&dir.join("logs")));
+    drop(taken);
+}
+
+/// What `infra` printed with the lines of its wrapped messages joined again.
+fn unwrapped(printed: &str) -> String {
+    printed.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every path under `dir`, relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().filter_map(Result::ok) {
+            let path = entry.path();
+            found.push(path.strip_prefix(dir).expect("under dir").display().to_string());
+            if path.is_dir() {
+                pending.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The pid of the `qemu-img convert` whose command line names `source`, if one runs.
+fn converting(source: &Path) -> Option<u32> {
+    let source = source.display().to_string();
+    std::fs::read_dir("/proc").ok()?.filter_map(Result::ok).find_map(|entry| {
+        let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+        let command = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let command = String::from_utf8_lossy(&command);
+        (command.starts_with("qemu-img\0convert\0") && command.contains(&source)).then_some(pid)
+    })
+}
+
+fn signal(name: &str, pid: u32) {
+    let sent = std::process::Command::new("kill").args([name, &pid.to_string()]).status().expect("kill runs");
+    assert!(sent.success(), "kill {name} {pid}");
+}
+
+/// Bytes no compression or zero detection can skip, from a fixed seed.
+fn noise(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len / 8)
+        .flat_map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()
+        })
+        .collect()
+}
+
+/// Regression: Ctrl-C during a copy of `source` let `qemu-img convert` run on (and a
+/// second Ctrl-C, or `qemu-img` failing, left its partial file at `path`). The copy is
+/// now ended: `qemu-img` is killed, its partial file removed, the error says so, nothing
+/// is recorded, and the next apply makes the copy afresh. `qemu-img` is held still
+/// (SIGSTOP) once it has written part of the copy, so the interruption surely lands
+/// mid-copy; without the fix it is let go after a while, and the test fails on what it
+/// left.
+#[test]
+fn regression_ctrl_c_during_a_copy_kills_qemu_img_and_removes_the_partial_copy() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    std::fs::create_dir(dir.join("images")).expect("images dir");
+    let source = dir.canonicalize().expect("the directory").join("images/source.raw");
+    std::fs::write(&source, noise(128 << 20)).expect("a source image");
+    write_module(
+        dir,
+        "resource qemu.disk copy {\n  path   = \"vms/copy.qcow2\"\n  source = \"images/source.raw\"\n}\n",
+    );
+    let target = dir.join("vms/copy.qcow2");
+    let mut apply = command(dir, &["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("infra apply runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = loop {
+        if let Some(pid) = converting(&source) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "`qemu-img convert` never ran");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    signal("-STOP", pid);
+    // Let it run a moment at a time until part of the copy is written.
+    let written = || std::fs::metadata(&target).map_or(0, |m| m.len());
+    while written() < 1 << 20 {
+        assert!(converting(&source).is_some(), "the copy ended before it could be interrupted");
+        signal("-CONT", pid);
+        std::thread::sleep(Duration::from_millis(1));
+        signal("-STOP", pid);
+    }
+    signal("-INT", apply.id());
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while apply.try_wait().expect("the apply").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ended_by_itself = apply.try_wait().expect("the apply").is_some();
+    if !ended_by_itself {
+        // It waits for `qemu-img`, which was not killed: let the copy finish.
+        signal("-CONT", pid);
+    }
+    let output = apply.wait_with_output().expect("the apply ends");
+    let printed = unwrapped(&common::text(&output));
+    assert!(ended_by_itself, "the apply waited for `qemu-img` after Ctrl-C:\n{printed}");
+    assert_ne!(output.status.code(), Some(0), "{printed}");
+    assert!(
+        printed.contains("interrupted while making the image `")
+            && printed.contains("vms/copy.qcow2`: `qemu-img` was stopped, and what it had written was removed"),
+        "the error says what was interrupted, and what became of the partial copy: {printed}"
+    );
+    assert!(printed.contains("run `infra apply` again"), "the hint: {printed}");
+    assert!(!target.exists(), "the partial copy is removed");
+    assert!(converting(&source).is_none(), "`qemu-img` is killed");
+    let listed = ok(dir, &["state", "list"]);
+    assert!(!listed.lines().any(|l| l.split_whitespace().next() == Some("copy")), "nothing recorded: {listed}");
+
+    // The next apply makes the copy afresh, and it is whole.
+    ok(dir, &["apply", "--auto-approve"]);
+    let compared = std::process::Command::new("qemu-img")
+        .args(["compare", "-f", "raw", "-F", "qcow2", "images/source.raw", "vms/copy.qcow2"])
+        .current_dir(dir)
+        .output()
+        .expect("qemu-img runs");
+    assert!(compared.status.success(), "{}", String::from_utf8_lossy(&compared.stdout));
+    ok(dir, &["destroy", "--auto-approve"]);
+    assert!(!target.exists());
 }

@@ -22,6 +22,8 @@ What it simulates besides plain state:
 - a StackScript deployment (`stackscript_id`, `stackscript_data` on create) is checked
   (the script exists, takes the image, gets every field it declares without a default)
   and recorded; the script is never run;
+- a create checks everything it names first (a firewall's Linodes, a volume's Linode, a
+  StackScript) and stores only then: one that is refused leaves nothing, as Linode's does;
 - throttling: the next N requests are answered 429 with a `Retry-After` header;
 - server errors: the next N requests are answered with a 5xx status (500 or 503).
 
@@ -152,12 +154,13 @@ def instance_create(body):
         raise Failure(400, "region is not valid", "region")
     if body.get("image") and not body.get("root_pass") and not body.get("authorized_keys"):
         raise Failure(400, "root_pass is required when deploying an image", "root_pass")
+    # Every check comes before anything is stored or counted: a refused create makes nothing.
+    script, deployment = stackscript_deployment(body)
     instance_id = new_id()
     ipv4 = [f"192.0.2.{instance_id % 250 + 1}"]
     if body.get("private_ip"):
         ipv4.append(f"192.168.{instance_id // 250 % 250}.{instance_id % 250 + 1}")
     instance_type = next(t for t in TYPES if t["id"] == body["type"])
-    deployment = stackscript_deployment(body)
     stamp = now()
     instance = {
         "id": instance_id,
@@ -184,6 +187,8 @@ def instance_create(body):
     passing(instance, "provisioning", "running" if booted else "offline")
     STATE["instances"][str(instance_id)] = instance
     if deployment:
+        script["deployments_total"] += 1
+        script["deployments_active"] += 1
         STATE["deployments"].append({"linode_id": instance_id, **deployment})
     return instance
 
@@ -193,12 +198,13 @@ def specs(instance_type):
 
 
 def stackscript_deployment(body):
-    """The StackScript a create deploys, checked as Linode checks it: the script exists,
-    lists the image, and gets every user-defined field it declares without a default."""
+    """The StackScript a create deploys and the deployment to record, checked as Linode
+    checks it: the script exists, lists the image, and gets every user-defined field it
+    declares without a default. Nothing is changed here: the create records it."""
     if body.get("stackscript_id") is None:
         if body.get("stackscript_data"):
             raise Failure(400, "stackscript_data requires a stackscript_id", "stackscript_data")
-        return None
+        return None, None
     script = STATE["stackscripts"].get(str(body["stackscript_id"]))
     if script is None:
         raise Failure(400, "StackScript not found", "stackscript_id")
@@ -208,9 +214,7 @@ def stackscript_deployment(body):
     for field in script["user_defined_fields"]:
         if "default" not in field and field["name"] not in data:
             raise Failure(400, f"{field['name']} is required", "stackscript_data")
-    script["deployments_total"] += 1
-    script["deployments_active"] += 1
-    return {"stackscript_id": script["id"], "stackscript_data": data}
+    return script, {"stackscript_id": script["id"], "stackscript_data": data}
 
 
 def instance_resize(instance, body):
@@ -338,12 +342,15 @@ def firewall_rules(body):
 
 
 def firewall_create(body):
+    """A firewall and its devices, made only once every Linode it names exists: a create
+    that is refused (a 404 for a missing Linode) leaves nothing behind, as Linode's does."""
     need(body, "label", "rules")
+    linodes = [find("instances", linode_id) for linode_id in (body.get("devices") or {}).get("linodes", [])]
     firewall = {"id": new_id(), "label": body["label"], "status": "enabled", "tags": sorted(body.get("tags", [])),
                 "rules": firewall_rules(body), "created": now(), "updated": now()}
     STATE["firewalls"][str(firewall["id"])] = firewall
-    for linode_id in (body.get("devices") or {}).get("linodes", []):
-        device_create(firewall["id"], {"type": "linode", "id": linode_id})
+    for instance in linodes:
+        device_store(firewall["id"], instance)
     return firewall
 
 
@@ -359,7 +366,11 @@ def firewall_update(firewall, body):
 
 def device_create(firewall_id, body):
     need(body, "type", "id")
-    instance = find("instances", body["id"])
+    return device_store(firewall_id, find("instances", body["id"]))
+
+
+def device_store(firewall_id, instance):
+    """Stores a device of a firewall for an instance already found: nothing here fails."""
     device = {"id": new_id(), "created": now(), "updated": now(), "_firewall": int(firewall_id),
               "entity": {"id": instance["id"], "type": "linode", "label": instance["label"],
                          "url": f"https://api.linode.com/v4/linode/instances/{instance['id']}"}}
@@ -376,7 +387,10 @@ def volume_create(body):
     linode_id = body.get("linode_id")
     region = body.get("region")
     if linode_id is not None:
-        region = region or find("instances", linode_id)["region"]
+        # Checked even when `region` is given: a volume is never stored attached to a
+        # Linode that does not exist.
+        instance = find("instances", linode_id)
+        region = region or instance["region"]
     if region is None:
         raise Failure(400, "region is required without linode_id", "region")
     volume = {"id": new_id(), "label": body["label"], "size": body.get("size", 20), "region": region,

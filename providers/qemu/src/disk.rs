@@ -1,16 +1,17 @@
 //! `qemu.disk`: a disk image made with `qemu-img`: empty, a copy-on-write overlay of a
 //! base image, or a copy of a source image; grown in place, never shrunk.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use infra_compiler::schema::{AttributeSchema, Schema, Validator};
 use infra_compiler::types::Type;
-use infra_provider_kit::{attribute, kind, known, plan_attributes};
+use infra_provider_kit::{attribute, kind, known, plan_attributes, Stopped};
 use infra_runtime::provider::{Attributes, CreateProgress, ProviderError, ProviderResult};
 use infra_runtime::Value;
 use serde_json::Value as Json;
 
-use crate::tool::run;
+use crate::tool::{run, run_unless_stopped};
 use crate::{one_of, required_text, string, Qemu};
 
 const QEMU_IMG: &str = "qemu-img";
@@ -250,16 +251,16 @@ pub async fn create(qemu: &Qemu, planned: &Attributes, progress: &CreateProgress
         sha256 = Value::string(hash_file(source).await?);
         let mut args = vec!["convert".into(), "-O".into(), format.clone().into(), source.clone().into_os_string()];
         args.push(target.clone().into_os_string());
-        made(run(QEMU_IMG, args, &what).await, &target)?;
+        make(qemu, args, &target, &what).await?;
     } else {
-        let mut args: Vec<std::ffi::OsString> = vec!["create".into(), "-q".into(), "-f".into(), format.clone().into()];
+        let mut args: Vec<OsString> = vec!["create".into(), "-q".into(), "-f".into(), format.clone().into()];
         if let Some(base) = &base {
             let base_format = info(base).await?.format;
             args.extend(["-b".into(), base.clone().into_os_string(), "-F".into(), base_format.into()]);
         }
         args.push(target.clone().into_os_string());
         args.extend(size.clone().map(Into::into));
-        made(run(QEMU_IMG, args, &what).await, &target)?;
+        make(qemu, args, &target, &what).await?;
     }
     let mut reported: Attributes = planned
         .iter()
@@ -277,13 +278,61 @@ pub async fn create(qemu: &Qemu, planned: &Attributes, progress: &CreateProgress
     Ok(created)
 }
 
-/// What `qemu-img` answered making the image at `target`; when it failed, whatever it
-/// left there (a partial copy) is removed: the path was free before it ran.
-fn made(answer: ProviderResult<String>, target: &Path) -> ProviderResult<()> {
-    if answer.is_err() {
-        let _ = std::fs::remove_file(target);
+/// Runs `qemu-img` to make the image at `target`, a path that was free before. When it
+/// fails, or the run is interrupted (Ctrl-C) while it copies, whatever it left there (a
+/// partial copy) is removed: on an interruption `qemu-img` is killed and waited for
+/// first, so nothing is written after the removal. The error says what was removed.
+async fn make(qemu: &Qemu, args: Vec<OsString>, target: &Path, what: &str) -> ProviderResult<()> {
+    let failure = match run_unless_stopped(QEMU_IMG, args, what, &qemu.stop).await {
+        Ok(Ok(_)) => return Ok(()),
+        // A Ctrl-C on a terminal reaches `qemu-img` too, which then ends by the signal:
+        // that is an interruption as well.
+        Ok(Err(error)) if !qemu.stop.is_stopped() => Some(error),
+        Ok(Err(_)) | Err(Stopped) => None,
+    };
+    let removed = remove_partial(target);
+    Err(match failure {
+        Some(error) => failed(error, target, removed),
+        None => interrupted(target, removed),
+    })
+}
+
+/// Removes what a `qemu-img` that did not finish left at `target`; what went wrong, if
+/// the file is still there.
+fn remove_partial(target: &Path) -> Result<(), std::io::Error> {
+    match std::fs::remove_file(target) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
     }
-    answer.map(drop)
+}
+
+/// What became of the partial image, for an error: removed, or why it is still there.
+fn partial_image(target: &Path, removed: &Result<(), std::io::Error>) -> String {
+    match removed {
+        Ok(()) => "what it had written was removed".to_string(),
+        Err(error) => format!("what it had written could not be removed ({error}): delete `{}`", target.display()),
+    }
+}
+
+fn interrupted(target: &Path, removed: Result<(), std::io::Error>) -> ProviderError {
+    ProviderError::new(format!(
+        "interrupted while making the image `{}`: `qemu-img` was stopped, and {}; the image is not recorded",
+        target.display(),
+        partial_image(target, &removed)
+    ))
+    .on_attribute("path")
+    .with_help("run `infra apply` again to make the image afresh")
+}
+
+fn failed(mut error: ProviderError, target: &Path, removed: Result<(), std::io::Error>) -> ProviderError {
+    let help = match removed {
+        Ok(()) => "`qemu-img` says why above; what it had written was removed, so the next apply starts afresh",
+        Err(_) => "`qemu-img` says why above; delete the partial image before the next apply",
+    };
+    if removed.is_err() {
+        error.message = format!("{}\n{}", error.message, partial_image(target, &removed));
+    }
+    error.with_help(help)
 }
 
 /// Grows the image at `target` to `size`; refuses to shrink it.

@@ -75,7 +75,7 @@ pub(crate) struct Qemu {
     schema: ProviderSchema,
     module_dir: PathBuf,
     /// Set when the run is interrupted (`Provider::stop`): a wait for a guest to boot
-    /// ends at once.
+    /// ends at once, and a `qemu-img` making an image is killed.
     pub(crate) stop: Stop,
 }
 
@@ -221,8 +221,10 @@ impl Provider for Qemu {
     }
 
     /// Ends a wait for a guest to boot (`wait_for = "ssh"`) at once, as an error; the VM
-    /// was reported before its wait, so it is not lost. A VM being stopped is still
-    /// waited for (see `vm::stop_within`).
+    /// was reported before its wait, so it is not lost. A `qemu-img` making a disk (a
+    /// copy of `source` can take minutes) is killed and its partial file removed; the
+    /// disk was not reported, so nothing is recorded. A VM being stopped is still waited
+    /// for (see `vm::stop_within`).
     fn stop(&self) {
         self.stop.stop();
     }

@@ -410,18 +410,33 @@ async fn with_disk_formats(qemu: &Qemu, mut attributes: Attributes) -> ProviderR
     Ok(attributes)
 }
 
-/// Starts the VM and waits for `wait_for`. A QEMU that already runs for it is adopted,
-/// never a second started: one a run of Infra left while it booted (it was killed) is
-/// waited for as a fresh one is, and one paused outside Infra is resumed, then waited
-/// for. One that runs and was seen to boot is left alone. `progress` hears of the VM
-/// once its QEMU runs, before the wait.
+/// Starts the VM and waits for `wait_for`: [`run_qemu`], then [`report_and_wait`].
 async fn start(qemu: &Qemu, attributes: &Attributes, paths: &Paths, progress: &CreateProgress) -> ProviderResult<()> {
-    let waits = if live_pid(paths).is_some() {
-        resume(paths).await? || paths.booting.exists()
-    } else {
-        launch(qemu, attributes, paths).await?;
-        true
-    };
+    let waits = run_qemu(qemu, attributes, paths).await?;
+    report_and_wait(qemu, attributes, paths, progress, waits).await
+}
+
+/// Makes sure the VM's QEMU runs; whether its boot is still to be waited for. A QEMU
+/// that already runs for the VM is adopted, never a second started: one a run of Infra
+/// left while it booted (it was killed) is waited for as a fresh one is, and one paused
+/// outside Infra is resumed, then waited for. One that runs and was seen to boot is left
+/// alone.
+async fn run_qemu(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> ProviderResult<bool> {
+    if live_pid(paths).is_some() {
+        return Ok(resume(paths).await? || paths.booting.exists());
+    }
+    launch(qemu, attributes, paths).await?;
+    Ok(true)
+}
+
+/// `progress` hears of the VM, whose QEMU runs, then its boot is waited for (`waits`).
+async fn report_and_wait(
+    qemu: &Qemu,
+    attributes: &Attributes,
+    paths: &Paths,
+    progress: &CreateProgress,
+    waits: bool,
+) -> ProviderResult<()> {
     let mut launched = observed(attributes.clone(), paths).await;
     launched.insert("id".to_string(), attribute(attributes, "state_dir").clone());
     progress.exists(launched);
@@ -454,6 +469,51 @@ async fn launch(qemu: &Qemu, attributes: &Attributes, paths: &Paths) -> Provider
     started.map(drop)
 }
 
+/// What a create made for its VM before QEMU ran: the files of the state directory and
+/// the console log, and the directories holding them, that did not exist when the create
+/// began. A create whose QEMU does not start (nothing was reported to the engine, so
+/// nothing is recorded and no destroy would ever look) removes exactly these, so the
+/// next create starts from what was there before it: a directory that existed is kept,
+/// with whatever else is in it, and one that holds anything else by then is kept too.
+struct MadeByCreate {
+    files: Vec<PathBuf>,
+    /// Deepest first, so that each is empty (if nothing else is in it) when removed.
+    directories: Vec<PathBuf>,
+}
+
+impl MadeByCreate {
+    /// What is missing now, before the create makes anything.
+    fn missing_before(paths: &Paths) -> MadeByCreate {
+        let absent = |path: &Path| std::fs::symlink_metadata(path).is_err();
+        let files = [&paths.pid_file, &paths.qmp_socket, &paths.booting, &paths.console_log];
+        let mut directories: Vec<PathBuf> = Vec::new();
+        for directory in [Some(paths.state_dir.as_path()), paths.console_log.parent()].into_iter().flatten() {
+            for missing in directory.ancestors().take_while(|d| absent(d)) {
+                if !directories.iter().any(|d| d == missing) {
+                    directories.push(missing.to_path_buf());
+                }
+            }
+        }
+        directories.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        MadeByCreate { files: files.into_iter().filter(|f| absent(f)).cloned().collect(), directories }
+    }
+
+    /// Removes what the create made, unless a QEMU runs for the VM after all: its pid
+    /// file and socket are then how the next create finds and adopts it.
+    fn remove(&self, paths: &Paths) {
+        if live_pid(paths).is_some() {
+            return;
+        }
+        for file in &self.files {
+            let _ = std::fs::remove_file(file);
+        }
+        for directory in &self.directories {
+            // Never a directory with anything in it.
+            let _ = std::fs::remove_dir(directory);
+        }
+    }
+}
+
 /// Resumes a VM whose QEMU runs but whose guest does not: paused outside Infra (QMP
 /// `stop`). A guest that cannot simply go on (it panicked, or QEMU stopped it on an
 /// error) is an error that says how to start it afresh. Whether it was resumed.
@@ -480,7 +540,7 @@ fn explain_start_failure(error: ProviderError) -> ProviderError {
     };
     match help {
         Some((attribute, help)) => error.on_attribute(attribute).with_help(help),
-        None => error,
+        None => error.with_help("QEMU says above why it did not start; change that setting and apply again"),
     }
 }
 
@@ -628,7 +688,11 @@ pub async fn create(qemu: &Qemu, planned: &Attributes, progress: &CreateProgress
     let mut planned = planned.clone();
     if attribute(&planned, "running").as_bool().unwrap_or(true) {
         planned = with_disk_formats(qemu, planned).await?;
-        start(qemu, &planned, &paths, progress).await?;
+        let made = MadeByCreate::missing_before(&paths);
+        let waits = run_qemu(qemu, &planned, &paths).await.inspect_err(|_| made.remove(&paths))?;
+        // Reported from here on: a failure after this leaves the VM recorded, for the
+        // next apply to start again or a destroy to remove.
+        report_and_wait(qemu, &planned, &paths, progress, waits).await?;
     } else if !attribute(&planned, "disk_formats").is_known() {
         // Found when the VM first starts.
         planned.insert("disk_formats".to_string(), Value::null());
