@@ -1,11 +1,13 @@
-//! `infra console`: evaluate expressions against a module, interactively with history
-//! on a terminal, or one line at a time from a pipe.
+//! `infra console`: evaluate expressions against a module (an empty one where there
+//! are no `.infra` files), interactively with history on a terminal, or one line at a
+//! time from a pipe.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use clap::Args;
 use infra_compiler::diagnostic::Diagnostic;
+use infra_compiler::resolve::Module;
 use infra_compiler::SourceMap;
 use infra_runtime::module::ModuleScope;
 
@@ -28,8 +30,9 @@ pub struct ConsoleArgs {
 }
 
 pub fn run(args: &ConsoleArgs, out: Output) -> Report {
+    let (analysis, configured) = analyze(&args.module_dir);
     let (analysis, inputs) = match crate::inputs::checked_module(
-        &args.module_dir,
+        analysis,
         &args.inputs,
         "the module has errors; fix them to use the console",
     ) {
@@ -37,24 +40,65 @@ pub fn run(args: &ConsoleArgs, out: Output) -> Report {
         Err(report) => return report,
     };
     let module = &analysis.modules[0];
+    // Without a configuration nothing can read the state, so none is looked for.
+    let stored = if configured { stored_state(args, &analysis, &inputs, out) } else { None };
     let env = |name: &str| std::env::var(name).ok();
     let stdlib = infra_stdlib::builtin();
-    let scope_inputs = &inputs.clone();
-    let scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
-    // After an apply, resources have the attributes the state recorded.
-    let location = crate::session::location(Some(module), scope_inputs, &module.dir, &args.backend);
-    match location.and_then(|location| {
-        location.backend().and_then(|backend| backend.load()).map_err(|error| vec![error.to_diagnostic()])
-    }) {
-        Ok(loaded) => scope.load_state(&loaded.state),
-        Err(diagnostics) => out.show(&diagnostics, &analysis.sources),
+    let mut scope = ModuleScope::new(module, inputs, stdlib, stdlib, &env);
+    if let Some(state) = &stored {
+        scope.load_state_and_calls(state, &analysis.modules);
     }
     let mut sources = analysis.sources.clone();
     Report::exit(if std::io::stdin().is_terminal() {
-        interactive(&scope, &mut sources, out)
+        interactive(&scope, &mut sources, configured, out)
     } else {
         piped(&scope, &mut sources, out)
     })
+}
+
+/// The state of the module, to evaluate against: after an apply, resources have the
+/// attributes the state recorded, and module calls the outputs their modules compute
+/// from them. A state that cannot be read is reported, and everything stays unknown.
+fn stored_state(
+    args: &ConsoleArgs,
+    analysis: &infra_compiler::Analysis,
+    inputs: &std::collections::BTreeMap<String, infra_runtime::Value>,
+    out: Output,
+) -> Option<infra_runtime::state::State> {
+    let module = &analysis.modules[0];
+    let location = crate::session::location(Some(module), inputs, &module.dir, &args.backend);
+    let loaded = location.and_then(|location| {
+        location.backend().and_then(|backend| backend.load()).map_err(|error| vec![error.to_diagnostic()])
+    });
+    match loaded {
+        Ok(loaded) => Some(loaded.state),
+        Err(diagnostics) => {
+            out.show(&diagnostics, &analysis.sources);
+            None
+        }
+    }
+}
+
+/// The module in `dir`, and whether there is one. A directory without `.infra` files is
+/// an empty module, as Terraform's console works in an empty directory: built-in
+/// functions and literals are still worth trying. Every other problem (a directory that
+/// cannot be read, a module with errors) is the analysis' to report.
+fn analyze(dir: &std::path::Path) -> (infra_compiler::Analysis, bool) {
+    let mut analysis = crate::check::analyze(dir);
+    let no_files = |d: &Diagnostic| d.code == infra_compiler::diagnostic::codes::NO_SOURCE_FILES;
+    if !analysis.modules.is_empty() || analysis.diagnostics.is_empty() || !analysis.diagnostics.iter().all(no_files) {
+        return (analysis, true);
+    }
+    analysis.diagnostics.clear();
+    analysis.modules.push(Module {
+        dir: dir.to_path_buf(),
+        files: Vec::new(),
+        decls: Default::default(),
+        outputs: Default::default(),
+        providers: Default::default(),
+        calls: Default::default(),
+    });
+    (analysis, false)
 }
 
 /// Evaluates one line; prints the value on stdout or the diagnostics on stderr.
@@ -117,7 +161,7 @@ fn piped(scope: &ModuleScope<'_>, sources: &mut SourceMap, out: Output) -> u8 {
     }
 }
 
-fn interactive(scope: &ModuleScope<'_>, sources: &mut SourceMap, out: Output) -> u8 {
+fn interactive(scope: &ModuleScope<'_>, sources: &mut SourceMap, configured: bool, out: Output) -> u8 {
     let Ok(mut editor) = rustyline::DefaultEditor::new() else {
         return piped(scope, sources, out);
     };
@@ -125,7 +169,11 @@ fn interactive(scope: &ModuleScope<'_>, sources: &mut SourceMap, out: Output) ->
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
-    render::to_stderr("Evaluate expressions against the module; `exit` or Ctrl-D quits.\n");
+    render::to_stderr(if configured {
+        "Evaluate expressions against the module; `exit` or Ctrl-D quits.\n"
+    } else {
+        "Evaluate expressions (no `.infra` files here: built-in functions and literals); `exit` or Ctrl-D quits.\n"
+    });
     loop {
         match editor.readline("> ") {
             Ok(line) if line.trim() == "exit" => break,

@@ -126,15 +126,14 @@ pub fn resolve(
     resolve_inputs(&context, &given, &mut prompt).map_err(redacted)
 }
 
-/// Checks the root module in `dir` and resolves its inputs: what `console` starts with.
-/// On failure the report has the diagnostics (and `refusal` as its summary when the
-/// module has errors).
+/// Checks that the root module of `analysis` has no errors and resolves its inputs: what
+/// `console` starts with. On failure the report has the diagnostics (and `refusal` as its
+/// summary when the module has errors).
 pub fn checked_module(
-    dir: &std::path::Path,
+    mut analysis: infra_compiler::Analysis,
     args: &InputArgs,
     refusal: &str,
 ) -> Result<(infra_compiler::Analysis, BTreeMap<String, Value>), Report> {
-    let mut analysis = crate::check::analyze(dir);
     if analysis.has_errors() || analysis.modules.is_empty() {
         return Err(Report::failed(analysis.diagnostics, analysis.sources).with_summary(false, refusal));
     }

@@ -1,20 +1,26 @@
 //! Evaluating the declarations of a module: inputs come resolved (see `inputs.rs`),
 //! `let`s are evaluated on first use and remembered, and resources, data sources and
-//! module calls are unknown until there is state to read them from.
+//! module calls are unknown until there is state to read them from (a module call's
+//! value, its outputs, is then computed by its module from the state, as `infra
+//! console` shows it).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use infra_compiler::check::lower_type;
 use infra_compiler::diagnostic::{codes, Diagnostic};
 use infra_compiler::resolve::{DeclKind, Module, SHALLOW};
-use infra_compiler::syntax::ast::{FnDecl, Item, Repeat};
+use infra_compiler::syntax::ast::{ExprKind, FnDecl, Input, Item, ModuleCall, Repeat};
 use infra_compiler::types::Type;
 use infra_compiler::{Schemas, Span};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::address::{Address, InstanceKey, Step};
 use crate::eval::{EvalResult, Evaluator, Globals, Locals};
+use crate::expand::Instance;
 use crate::function::Functions;
+use crate::state::State;
 use crate::value::{Kind, Name, Value};
 
 /// The values of one module's declarations.
@@ -35,6 +41,21 @@ pub struct ModuleScope<'a> {
     resources: RefCell<HashMap<Name, Value>>,
     /// Declarations being evaluated, to stop on a cycle instead of overflowing.
     active: RefCell<Vec<String>>,
+    /// The state this module instance's module calls are computed from, when it was
+    /// loaded with [`ModuleScope::load_state_and_calls`]. (A plain field, not a cell:
+    /// a cell would make the scope invariant in `'a`, and the plan holds it as
+    /// `&'a ModuleScope<'a>` for a shorter `'a`.)
+    stored: Option<Stored<'a>>,
+}
+
+/// Where a module instance's objects are in a state: what its module calls' outputs are
+/// computed from when they are first read.
+struct Stored<'a> {
+    state: &'a State,
+    /// Every module of the configuration, indexed as `Module::calls` says.
+    modules: &'a [Module],
+    /// The module instance's address (empty for the root).
+    prefix: Address,
 }
 
 impl<'a> ModuleScope<'a> {
@@ -55,6 +76,7 @@ impl<'a> ModuleScope<'a> {
             readers: RefCell::new(HashMap::default()),
             resources: RefCell::new(HashMap::default()),
             active: RefCell::new(Vec::new()),
+            stored: None,
         }
     }
 
@@ -79,11 +101,30 @@ impl<'a> ModuleScope<'a> {
 
     /// Gives every resource and data source with instances in `state` its stored
     /// attributes (secrets marked), as `infra console` shows them after an apply.
-    pub fn load_state(&self, state: &crate::state::State) {
-        use crate::address::InstanceKey;
+    pub fn load_state(&self, state: &State) {
+        self.load_instances(state, &Address { steps: Vec::new() });
+    }
+
+    /// [`Self::load_state`], and every module call the outputs its module computes from
+    /// the objects `state` holds for the call's instances and the inputs the call gives
+    /// them (`modules`: every module, the root first), computed when first read. Terraform's
+    /// console shows module outputs so; the state records only the root's. Call it before
+    /// evaluating anything.
+    pub fn load_state_and_calls(&mut self, state: &'a State, modules: &'a [Module]) {
+        self.load_state(state);
+        self.stored = Some(Stored { state, modules, prefix: Address { steps: Vec::new() } });
+    }
+
+    /// The stored attributes of the resources and data sources of the module instance
+    /// at `prefix` (their addresses are `prefix` and one step more).
+    fn load_instances(&self, state: &State, prefix: &Address) {
+        let depth = prefix.steps.len();
         let mut by_name: HashMap<Name, Vec<(Option<InstanceKey>, Value)>> = HashMap::default();
         for (address, instance) in &state.instances {
-            let [step] = address.steps.as_slice() else { continue };
+            let Some((step, within)) = address.steps.split_last() else { continue };
+            if within.len() != depth || within != prefix.steps.as_slice() {
+                continue;
+            }
             let value = Value::object(instance.attributes.clone());
             by_name.entry(step.name.clone()).or_default().push((step.key.clone(), value));
         }
@@ -91,22 +132,7 @@ impl<'a> ModuleScope<'a> {
             let Some(decl) = self.module.decl(&name) else { continue };
             let Item::Resource(resource) = self.module.item(decl.item) else { continue };
             instances.sort_by(|a, b| a.0.cmp(&b.0));
-            let value = match &resource.repeat {
-                Some(Repeat::For(_)) if instances.iter().all(|(k, _)| matches!(k, Some(InstanceKey::Index(_)))) => {
-                    Value::list(instances.into_iter().map(|(_, v)| v).collect())
-                }
-                Some(Repeat::For(_)) => Value::map(
-                    instances
-                        .into_iter()
-                        .filter_map(|(k, v)| match k {
-                            Some(InstanceKey::Name(key)) => Some((key, v)),
-                            _ => None,
-                        })
-                        .collect(),
-                ),
-                _ => instances.into_iter().next().map_or_else(Value::null, |(_, v)| v),
-            };
-            self.set_resource(name, value);
+            self.set_resource(name, instances_value(resource.repeat.as_ref(), instances));
         }
     }
 
@@ -140,13 +166,78 @@ impl<'a> ModuleScope<'a> {
                 Ok(self.resources.borrow()[name].clone())
             }
             (DeclKind::Resource | DeclKind::Data, Item::Resource(item)) => self.unknown_instances(item.repeat.as_ref()),
-            (DeclKind::Module, Item::Module(item)) => self.unknown_instances(item.repeat.as_ref()),
+            (DeclKind::Module, Item::Module(call)) => match &self.stored {
+                Some(stored) => self.stored_call(stored, call),
+                None => self.unknown_instances(call.repeat.as_ref()),
+            },
             (kind, _) => {
                 Err(Diagnostic::error(codes::NOT_A_VALUE, format!("the {} `{name}` is not a value", kind.as_str()))
                     .with_label(span, "used as a value here")
                     .with_help("only inputs, lets, resources, data sources and modules have values"))
             }
         }
+    }
+
+    /// A module call's value from the state: for each of its instances, the outputs its
+    /// module computes from the objects stored under the instance's address. What the
+    /// state does not hold yet is unknown, as before an apply; so is every instance when
+    /// the call's repetition cannot be evaluated.
+    fn stored_call(&self, stored: &Stored<'a>, call: &ModuleCall) -> EvalResult {
+        let child = self.module.calls.get(call.name.name.as_str()).and_then(|&index| stored.modules.get(index));
+        let (Some(child), Ok(instances)) = (child, crate::expand::expand(self, call.repeat.as_ref())) else {
+            return self.unknown_instances(call.repeat.as_ref());
+        };
+        let mut values = Vec::with_capacity(instances.len());
+        for instance in &instances {
+            let step = Step { name: call.name.name.clone(), key: instance.key.clone() };
+            let prefix = Address { steps: vec![step] }.within(&stored.prefix);
+            let inputs = self.call_inputs(call, child, instance)?;
+            let mut scope = ModuleScope::new(child, inputs, self.functions, self.schemas, self.env);
+            scope.load_instances(stored.state, &prefix);
+            scope.stored = Some(Stored { state: stored.state, modules: stored.modules, prefix });
+            values.push((instance.key.clone(), scope.outputs()?));
+        }
+        Ok(instances_value(call.repeat.as_ref(), values))
+    }
+
+    /// The inputs a module call gives one of its instances, evaluated here with the
+    /// instance's variables: converted to the declared types, defaulted (a default is
+    /// evaluated in the called module), optional attributes filled in, sensitive ones
+    /// marked. The plan does the same and reports what is wrong; here a value that does
+    /// not convert is unknown.
+    fn call_inputs(
+        &self,
+        call: &ModuleCall,
+        child: &'a Module,
+        instance: &Instance,
+    ) -> Result<BTreeMap<String, Value>, Diagnostic> {
+        let constants = ModuleScope::new(child, BTreeMap::new(), self.functions, self.schemas, self.env);
+        let mut inputs = BTreeMap::new();
+        for decl in child.decls.values().filter(|d| d.kind == DeclKind::Input) {
+            let Item::Input(input) = child.item(decl.item) else { continue };
+            let name = &input.name.name;
+            let given = match call.body.attribute(name) {
+                Some(attribute) => Some(self.evaluator().eval(&attribute.value, &mut instance.locals())?),
+                None => None,
+            };
+            // A null given for an input with a default means the default.
+            let given = given.filter(|value| !(value.is_null() && input.default.is_some()));
+            inputs.insert(name.to_string(), input_value(&constants, input, given)?);
+        }
+        Ok(inputs)
+    }
+
+    /// The module's outputs, as its callers read them.
+    fn outputs(&self) -> EvalResult {
+        let mut outputs = BTreeMap::new();
+        for (name, decl) in &self.module.outputs {
+            let Item::Output(output) = self.module.item(decl.item) else { continue };
+            let value = self.eval(&output.value)?;
+            let sensitive = output.body.as_ref().and_then(|b| b.attribute("sensitive"));
+            let marked = sensitive.is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)));
+            outputs.insert(name.to_string(), if marked { value.mark_sensitive() } else { value });
+        }
+        Ok(Value::map(outputs))
     }
 
     /// Before apply, every attribute of a resource is unknown; what is known is how many
@@ -252,6 +343,47 @@ impl Globals for ModuleScope<'_> {
             Item::Fn(function) => Some(function),
             _ => None,
         }
+    }
+}
+
+/// One input of a called module: the given value converted to the declared type (unknown
+/// when it does not convert), or the default; optional attributes' defaults filled in.
+fn input_value(constants: &ModuleScope<'_>, input: &Input, given: Option<Value>) -> EvalResult {
+    let ty = input.ty.as_ref().map_or(Type::Any, lower_type);
+    let value = match (given, &input.default) {
+        (Some(value), _) => crate::convert::convert(&value, &ty).unwrap_or_else(|_| Value::unknown(ty.clone())),
+        (None, Some(default)) => {
+            let value = constants.eval(default)?;
+            crate::convert::convert(&value, &ty).unwrap_or_else(|_| Value::unknown(ty.clone()))
+        }
+        (None, None) => Value::unknown(ty.clone()),
+    };
+    let value = match &input.ty {
+        Some(written) => crate::inputs::fill_optional_defaults(value, written, &mut |e| constants.eval(e))?,
+        None => value,
+    };
+    let sensitive = input.body.as_ref().and_then(|b| b.attribute("sensitive"));
+    let marked = sensitive.is_some_and(|a| matches!(a.value.kind, ExprKind::Bool(true)));
+    Ok(if marked { value.mark_sensitive() } else { value })
+}
+
+/// A declaration's value from its instances' (sorted by key): a list when they are
+/// numbered, a map when they are named, the one instance's otherwise.
+fn instances_value(repeat: Option<&Repeat>, instances: Vec<(Option<InstanceKey>, Value)>) -> Value {
+    match repeat {
+        Some(Repeat::For(_)) if instances.iter().all(|(k, _)| matches!(k, Some(InstanceKey::Index(_)))) => {
+            Value::list(instances.into_iter().map(|(_, v)| v).collect())
+        }
+        Some(Repeat::For(_)) => Value::map(
+            instances
+                .into_iter()
+                .filter_map(|(k, v)| match k {
+                    Some(InstanceKey::Name(key)) => Some((key, v)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => instances.into_iter().next().map_or_else(Value::null, |(_, v)| v),
     }
 }
 

@@ -73,12 +73,42 @@ fn is_word_char(c: char) -> bool {
     !c.is_whitespace() && !matches!(c, '"' | '\'' | '`' | ',' | '=' | ':' | '{' | '}' | '[' | ']' | '(' | ')' | ';')
 }
 
-/// Masks the values of the `sensitive` inputs in a var file's `text`: from the `=` (or
-/// the JSON `:`) after the input's name to the end of its line, and every following
-/// line up to the next that starts an assignment at the same or a lesser indentation (a
-/// heredoc, a list or an object over several lines is masked whole). Masking more than
-/// the value is harmless; less is not.
+/// Masks the values of the `sensitive` inputs in a var file's `text`. In a file that is
+/// valid JSON, exactly each such member's value (a string token with its quotes, an
+/// array or object whole), so an error about another member on the same line is shown
+/// as it is. Otherwise, from the `=` (or the JSON `:`) after the input's name to the end
+/// of its line, and every following line up to the next that starts an assignment at
+/// the same or a lesser indentation (a heredoc, a list or an object over several lines
+/// is masked whole). Masking more than the value is harmless; less is not.
 pub fn mask(text: &str, sensitive: &BTreeSet<String>) -> Masked {
+    match json_members(text) {
+        Some(members) => mask_json(text, &members, sensitive),
+        None => mask_lines(text, sensitive),
+    }
+}
+
+/// [`mask`] of a valid JSON var file: the sensitive members' values, byte for byte.
+fn mask_json(text: &str, members: &[JsonMember], sensitive: &BTreeSet<String>) -> Masked {
+    let mut shown = String::with_capacity(text.len());
+    let mut words = BTreeSet::new();
+    let mut kept = 0;
+    for member in members.iter().filter(|m| sensitive.contains(&m.name)) {
+        let secret = &text[member.value.clone()];
+        shown.push_str(&text[kept..member.value.start]);
+        push_masked(&mut shown, secret);
+        add_words(&mut words, secret);
+        // A message quotes the value as read (`"a\u0041"` as `aA`): those words too.
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(secret) {
+            add_json_words(&mut words, &value);
+        }
+        kept = member.value.end;
+    }
+    shown.push_str(&text[kept..]);
+    Masked { shown, secrets: Secrets { words } }
+}
+
+/// [`mask`] of any other var file, line by line.
+fn mask_lines(text: &str, sensitive: &BTreeSet<String>) -> Masked {
     let mut shown = String::with_capacity(text.len());
     let mut words = BTreeSet::new();
     // The indentation of the sensitive assignment being masked.
@@ -100,10 +130,121 @@ pub fn mask(text: &str, sensitive: &BTreeSet<String>) -> Masked {
         };
         let (kept, secret) = line.split_at(from);
         shown.push_str(kept);
-        words.extend(secret.split(|c: char| !is_word_char(c)).filter(|w| !w.is_empty()).map(str::to_string));
-        shown.extend(secret.chars().map(|c| if c.is_whitespace() { c.to_string() } else { "*".repeat(c.len_utf8()) }));
+        add_words(&mut words, secret);
+        push_masked(&mut shown, secret);
     }
     Masked { shown, secrets: Secrets { words } }
+}
+
+/// `secret` with each byte of every character but whitespace made `*`: offsets and
+/// lines stay where they were.
+fn push_masked(shown: &mut String, secret: &str) {
+    shown.extend(secret.chars().map(|c| if c.is_whitespace() { c.to_string() } else { "*".repeat(c.len_utf8()) }));
+}
+
+fn add_words(words: &mut BTreeSet<String>, secret: &str) {
+    words.extend(secret.split(|c: char| !is_word_char(c)).filter(|w| !w.is_empty()).map(str::to_string));
+}
+
+/// The words of every string, number and key in a JSON value.
+fn add_json_words(words: &mut BTreeSet<String>, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => add_words(words, text),
+        serde_json::Value::Number(number) => add_words(words, &number.to_string()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| add_json_words(words, item)),
+        serde_json::Value::Object(members) => members.iter().for_each(|(key, item)| {
+            add_words(words, key);
+            add_json_words(words, item);
+        }),
+        serde_json::Value::Bool(_) | serde_json::Value::Null => {}
+    }
+}
+
+/// One member of a JSON var file's object: its name as read (escapes decoded), where
+/// the name is written (with its quotes), and where its value is.
+struct JsonMember {
+    name: String,
+    key: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+}
+
+/// The members of the top-level object of `text`, in order, when `text` is valid JSON
+/// and an object; `None` otherwise.
+fn json_members(text: &str) -> Option<Vec<JsonMember>> {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).ok()?;
+    // Valid JSON: the scan below need not guard against anything malformed.
+    let bytes = text.as_bytes();
+    let mut at = skip_space(bytes, 0) + 1;
+    let mut members = Vec::new();
+    loop {
+        at = skip_space(bytes, at);
+        if bytes.get(at) != Some(&b'"') {
+            return Some(members);
+        }
+        let key = at..string_end(bytes, at);
+        let name = serde_json::from_str::<String>(&text[key.clone()]).ok()?;
+        let start = skip_space(bytes, skip_space(bytes, key.end) + 1);
+        let value = start..value_end(bytes, start);
+        at = skip_space(bytes, value.end) + 1;
+        members.push(JsonMember { name, key, value });
+    }
+}
+
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// The end of the string token that starts at `at` (after its closing quote).
+fn string_end(bytes: &[u8], at: usize) -> usize {
+    let mut at = at + 1;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// The end of the JSON value that starts at `at`: a string, an array or object (to its
+/// matching bracket), or a number or literal.
+fn value_end(bytes: &[u8], at: usize) -> usize {
+    match bytes.get(at) {
+        Some(b'"') => string_end(bytes, at),
+        Some(b'[' | b'{') => {
+            let mut depth = 0usize;
+            let mut at = at;
+            while let Some(&byte) = bytes.get(at) {
+                match byte {
+                    b'"' => {
+                        at = string_end(bytes, at);
+                        continue;
+                    }
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return at + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                at += 1;
+            }
+            bytes.len()
+        }
+        _ => {
+            let rest = &bytes[at.min(bytes.len())..];
+            at + rest
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(rest.len())
+        }
+    }
 }
 
 /// The name a line starts assigning (`name =`, `"name" =` or `"name":`).
@@ -165,12 +306,15 @@ pub fn parse_json(file: FileId, path: &Path, text: &str) -> Result<Vec<GivenValu
         .with_label(Span::new(file, 0, text.len().min(1)), "expected `{`")
         .with_help("a JSON var file holds one object whose members are inputs: {\"region\": \"eu-west-1\"}"));
     };
+    // Where each member's name is written; the last of a name written twice is the
+    // one read (as serde_json keeps it).
+    let written: std::collections::BTreeMap<String, std::ops::Range<usize>> =
+        json_members(text).unwrap_or_default().into_iter().map(|m| (m.name, m.key)).collect();
     members
         .into_iter()
         .map(|(name, value)| {
-            let quoted = format!("\"{name}\"");
-            let start = text.find(&quoted).unwrap_or(0);
-            let span = Span::new(file, start, start + quoted.len().min(text.len() - start));
+            let key = written.get(&name).cloned().unwrap_or(0..text.len().min(1));
+            let span = Span::new(file, key.start, key.end);
             if let Some(number) = inexact_number(&value) {
                 return Err(Diagnostic::error(
                     codes::INVALID_NUMBER,
@@ -250,6 +394,40 @@ mod tests {
         let masked = mask(one_line, &names(&["db_password"]));
         assert!(!masked.shown.contains("hunter2"), "{}", masked.shown);
         assert!(masked.shown.starts_with("{\"region\": \"eu\""), "{}", masked.shown);
+    }
+
+    /// Bug: on one JSON line, everything after the secret was masked and its words taken
+    /// for the secret's, so errors about the members after it were hidden.
+    #[test]
+    fn masks_exactly_a_json_members_value() {
+        let text = "{\"db_password\": \"hunter2\", \"replicas\": \"x\", \"nope\": 1}";
+        let masked = mask(text, &names(&["db_password"]));
+        assert_eq!(masked.shown, "{\"db_password\": *********, \"replicas\": \"x\", \"nope\": 1}");
+        let message = "the value of `replicas` is not a `number`: cannot convert \"x\" to number";
+        let shown = masked.secrets.redact(Diagnostic::error(codes::INVALID_INPUT, message));
+        assert_eq!(shown.message, message);
+        let quoting = masked.secrets.redact(Diagnostic::error(codes::INVALID_INPUT, "cannot convert \"hunter2\""));
+        assert!(quoting.message.contains("the message is hidden"), "{}", quoting.message);
+    }
+
+    #[test]
+    fn masks_a_json_object_or_escaped_string_whole_and_knows_its_words() {
+        let text = "{\"db\": {\"pass\": \"a}b\", \"list\": [1, \"]\"]}, \"x\": \"h\\u0069dden\", \"region\": \"eu\"}";
+        let masked = mask(text, &names(&["db", "x"]));
+        assert_eq!(masked.shown.len(), text.len());
+        assert!(masked.shown.starts_with("{\"db\": ***"), "{}", masked.shown);
+        assert!(masked.shown.ends_with("\"region\": \"eu\"}"), "{}", masked.shown);
+        assert!(!masked.shown.contains("pass") && !masked.shown.contains("idden"), "{}", masked.shown);
+        // The escaped string as read is a word of the secret too.
+        let quoting = masked.secrets.redact(Diagnostic::error(codes::INVALID_INPUT, "bad `hidden`"));
+        assert!(quoting.message.contains("the message is hidden"), "{}", quoting.message);
+    }
+
+    /// A file that is not valid JSON is masked line by line, to the end of the line.
+    #[test]
+    fn invalid_json_is_masked_to_the_end_of_the_line() {
+        let masked = mask("{\"db_password\": \"hunter2\", \"replicas\": \n", &names(&["db_password"]));
+        assert!(!masked.shown.contains("hunter2") && !masked.shown.contains("replicas"), "{}", masked.shown);
     }
 
     #[test]

@@ -54,11 +54,13 @@ struct TimeProvider {
 
 impl TimeProvider {
     /// Waits `wait`, unless the run is interrupted first (an error: the wait did not
-    /// happen, so the object is not made or not deleted).
-    async fn wait(&self, wait: Duration) -> ProviderResult<()> {
-        self.stopped.unless_stopped(sleep(wait)).await.map_err(|_| {
-            ProviderError::new("interrupted before the wait ended").with_help("run `infra apply` again to wait in full")
-        })
+    /// happen, so the object is not made or not deleted). `help` says which command
+    /// waits again.
+    async fn wait(&self, wait: Duration, help: &str) -> ProviderResult<()> {
+        self.stopped
+            .unless_stopped(sleep(wait))
+            .await
+            .map_err(|_| ProviderError::new("interrupted before the wait ended").with_help(help))
     }
 }
 
@@ -81,7 +83,7 @@ impl Provider for TimeProvider {
     /// Waits `create_duration`; the id is the time the wait ended.
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
         resource_schema(&self.schema, kind)?;
-        self.wait(duration(planned, "create_duration")?).await?;
+        self.wait(duration(planned, "create_duration")?, "run `infra apply` again to wait in full").await?;
         let mut attributes = planned.clone();
         attributes.insert("id".to_string(), Value::string(rfc3339(SystemTime::now())));
         Ok(attributes)
@@ -100,10 +102,13 @@ impl Provider for TimeProvider {
         Ok(keep_computed(schema, prior, planned))
     }
 
-    /// Waits `destroy_duration`.
+    /// Waits `destroy_duration`. A delete is `infra destroy`'s, or `infra apply`'s for an
+    /// object replaced or taken out of the configuration: the help names both.
     async fn delete(&self, kind: &str, current: &Attributes) -> ProviderResult<()> {
         resource_schema(&self.schema, kind)?;
-        self.wait(duration(current, "destroy_duration")?).await
+        let help = "the object is still in the state; run `infra destroy` again to wait in full (or `infra apply`, \
+                    when it was being replaced or removed from the configuration)";
+        self.wait(duration(current, "destroy_duration")?, help).await
     }
 
     /// Ends the waits in flight (Ctrl-C), as Terraform's `time_sleep` does.
