@@ -178,3 +178,175 @@ fn regression_a_bucket_the_account_already_owns_is_not_taken_over_in_us_east_1()
     let tags = moto.aws(&["s3api", "get-bucket-tagging", "--bucket", "existing"]);
     assert_eq!(tags["TagSet"], serde_json::json!([{"Key": "Team", "Value": "infra"}]));
 }
+
+/// A proxy in front of moto: it passes each request on and moto's answer back, except for
+/// the first request `fails` picks out, which moto gets (and carries out) and whose answer
+/// is replaced with a 500 `InternalError`, as AWS's is after a fault that follows the work.
+/// Each connection carries one request (`connection: close` both ways). Returns the
+/// proxy's endpoint; it serves until the test process ends.
+fn failing_after_moto(moto: &Moto, fails: fn(&str) -> bool) -> String {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+    let upstream = moto.endpoint.trim_start_matches("http://").to_string();
+    let failed = Arc::new(AtomicBool::new(false));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut client) = stream else { continue };
+            let (upstream, failed) = (upstream.clone(), failed.clone());
+            std::thread::spawn(move || {
+                let request = read_request(&mut client);
+                let answer = forward(&upstream, &request);
+                let fail = fails(&String::from_utf8_lossy(&request)) && !failed.swap(true, Ordering::SeqCst);
+                let answer = if fail {
+                    let body = "<Response><Errors><Error><Code>InternalError</Code><Message>An internal error has \
+                                occurred</Message></Error></Errors></Response>";
+                    format!(
+                        "HTTP/1.1 500 Internal Server Error\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .into_bytes()
+                } else {
+                    answer
+                };
+                let _ = client.write_all(&answer);
+            });
+        }
+    });
+    endpoint
+}
+
+/// One request: its head, with `connection: close` in place of any `connection` header,
+/// and as much body as it announces.
+fn read_request(stream: &mut std::net::TcpStream) -> Vec<u8> {
+    use std::io::Read;
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut buffer).unwrap_or(0);
+        request.extend_from_slice(&buffer[..n]);
+        let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+            if n == 0 {
+                return request;
+            }
+            continue;
+        };
+        let head = String::from_utf8_lossy(&request[..end]).to_string();
+        let length = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        if request.len() >= end + 4 + length || n == 0 {
+            let lines: Vec<&str> =
+                head.lines().filter(|l| !l.to_ascii_lowercase().starts_with("connection:")).collect();
+            let mut rewritten = format!("{}\r\nconnection: close\r\n\r\n", lines.join("\r\n")).into_bytes();
+            rewritten.extend_from_slice(&request[end + 4..]);
+            return rewritten;
+        }
+    }
+}
+
+/// Moto's whole answer to `request` (it closes the connection after it).
+fn forward(upstream: &str, request: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut moto = std::net::TcpStream::connect(upstream).expect("moto");
+    let _ = moto.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+    moto.write_all(request).expect("to moto");
+    let mut answer = Vec::new();
+    let _ = moto.read_to_end(&mut answer);
+    answer
+}
+
+fn infra_through(moto: &Moto, endpoint: &str, dir: &Path, args: &[&str]) -> Output {
+    command(dir, args)
+        .envs(moto.environment())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("infra runs")
+}
+
+/// The text of an output with the terminal's wrapping and frame undone.
+fn unwrapped(output: &Output) -> String {
+    text(output).replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Regression: a `CreateVpc` that failed with a server error after AWS had made the VPC
+/// was sent again, making a second VPC, one of which Infra never recorded. It is not sent
+/// again now: the apply fails saying which VPC may have been made and how to import it,
+/// and following that makes no second one.
+#[test]
+fn regression_a_vpc_whose_create_failed_after_it_was_made_is_not_made_twice() {
+    let moto = Moto::start();
+    let proxy = failing_after_moto(&moto, |request| request.contains("Action=CreateVpc"));
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &format!("{PROVIDER}\nresource aws.vpc main {{\n  cidr_block = \"10.40.0.0/16\"\n}}\n"));
+    let applied = infra_through(&moto, &proxy, dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 1);
+    let shown = unwrapped(&applied);
+    assert!(shown.contains("EC2 CreateVpc may have made a VPC with CIDR block `10.40.0.0/16`"), "{shown}");
+    assert!(shown.contains("it was not sent again"), "{shown}");
+    assert!(shown.contains("`infra import ADDRESS ID`"), "{shown}");
+    let vpcs = || moto.aws(&["ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.40.0.0/16"])["Vpcs"].clone();
+    let made = vpcs();
+    assert_eq!(made.as_array().map(Vec::len), Some(1), "one VPC: {made}");
+
+    // As the help says: found and imported, then applied, without a second VPC.
+    let id = made[0]["VpcId"].as_str().expect("an id").to_string();
+    assert_exit(&infra_through(&moto, &proxy, dir, &["import", "main", &id]), 0);
+    assert_exit(&infra_through(&moto, &proxy, dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(vpcs().as_array().map(Vec::len), Some(1), "{}", vpcs());
+}
+
+/// Regression: an `ImportKeyPair` that failed with a server error after EC2 had imported
+/// the key was sent again and refused as a duplicate name: the apply failed, and the key
+/// pair it had made was left out of the state. The key pair holding the configuration's
+/// key is now taken.
+#[test]
+fn regression_a_key_pair_whose_import_failed_after_it_was_made_is_taken() {
+    let moto = Moto::start();
+    let proxy = failing_after_moto(&moto, |request| request.contains("Action=ImportKeyPair"));
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKjbyvfOJNZXUJPXIv8W2ESsgyMRCw4L7rxW6Y2zKS3r deploy";
+    write_module(
+        dir,
+        &format!(
+            "{PROVIDER}\nresource aws.key_pair deploy {{\n  key_name   = \"deploy\"\n  public_key = \"{key}\"\n}}\n"
+        ),
+    );
+    let applied = infra_through(&moto, &proxy, dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 0);
+    let pairs = moto.aws(&["ec2", "describe-key-pairs"]);
+    assert_eq!(pairs["KeyPairs"].as_array().map(Vec::len), Some(1), "{pairs}");
+    assert_eq!(text(&infra_through(&moto, &proxy, dir, &["state", "list"])).trim(), "deploy");
+    let planned = infra_through(&moto, &proxy, dir, &["plan"]);
+    assert!(text(&planned).contains("No changes."), "{}", text(&planned));
+}
+
+/// Regression: outside us-east-1, a `CreateBucket` that failed with a server error after
+/// S3 had made the bucket was sent again and refused with `BucketAlreadyOwnedByYou`: the
+/// apply failed, leaving the bucket out of the state. That refusal after a failed attempt
+/// is the bucket this create made, and it is taken.
+#[test]
+fn regression_a_bucket_whose_create_failed_after_it_was_made_is_taken() {
+    let moto = Moto::start();
+    let proxy = failing_after_moto(&moto, |request| request.starts_with("PUT /made-once "));
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    let module =
+        "provider aws {\n  region = \"eu-west-1\"\n}\n\nresource aws.s3_bucket b {\n  bucket = \"made-once\"\n  \
+                  tags   = { Team = \"infra\" }\n}\n";
+    write_module(dir, module);
+    let applied = infra_through(&moto, &proxy, dir, &["apply", "--auto-approve"]);
+    assert_exit(&applied, 0);
+    assert_eq!(text(&infra_through(&moto, &proxy, dir, &["state", "list"])).trim(), "b");
+    let tags = moto.aws(&["s3api", "get-bucket-tagging", "--bucket", "made-once"]);
+    assert_eq!(tags["TagSet"], serde_json::json!([{"Key": "Team", "Value": "infra"}]));
+    let planned = infra_through(&moto, &proxy, dir, &["plan"]);
+    assert!(text(&planned).contains("No changes."), "{}", text(&planned));
+}

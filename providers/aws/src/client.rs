@@ -77,6 +77,17 @@ pub struct AwsError {
     /// A retry pause the run's interruption (Ctrl-C) ended, as the error it is: it says
     /// only that. (Boxed: errors are returned everywhere, and this is rare.)
     pub(crate) interrupted: Option<Box<ProviderError>>,
+    /// The request was sent and no readable answer came back (a timeout, a connection
+    /// reset, an answer cut off): AWS may have carried it out.
+    pub(crate) unanswered: bool,
+    /// An attempt before the one this error answers may have been processed (a server
+    /// error or a lost answer that was retried): an "already exists" answer may then be
+    /// about the object that attempt made.
+    pub(crate) earlier_attempt_processed: bool,
+    /// What a create that may have made its object made, for the error to name ("a VPC
+    /// with CIDR block `10.0.0.0/16`"); see [`AwsError::may_have_made`]. (A `Box<str>`:
+    /// errors are returned everywhere, so the type is kept small.)
+    pub(crate) made: Option<Box<str>>,
 }
 
 impl AwsError {
@@ -88,28 +99,72 @@ impl AwsError {
             message: message.into(),
             status: 0,
             interrupted: None,
+            unanswered: false,
+            earlier_attempt_processed: false,
+            made: None,
         }
     }
 
+    /// A success answer that cannot be read: AWS carried the request out, and what it
+    /// made (if anything) is unknown.
+    fn unreadable(service: Service, operation: &str, problem: String) -> AwsError {
+        AwsError { unanswered: true, ..AwsError::local(service, operation, format!("unreadable answer: {problem}")) }
+    }
+
     /// Whether the operation makes an object (`CreateVpc`, `RunInstances`...), which a
-    /// request processed in spite of its error may have made.
+    /// request processed in spite of its error may have made. (`CreateTags` and
+    /// `CreateRoute` change an object; a repeated `CreateRoute` is refused with
+    /// `RouteAlreadyExists`, which its caller takes as done.)
     fn creates(operation: &str) -> bool {
-        (operation.starts_with("Create") && operation != "CreateTags")
+        (operation.starts_with("Create") && !matches!(operation, "CreateTags" | "CreateRoute"))
             || operation == "RunInstances"
             || operation.starts_with("Allocate")
             || operation.starts_with("Import")
     }
 
-    /// Whether AWS may have processed the request this error answers: not when it was
-    /// throttled or turned away as unavailable (a 429, 502 or 503 with an AWS error
-    /// code) or refused for a dependency still in use; a lost answer (no code) or a
-    /// server error may have been.
+    /// The creates that may be sent again after an attempt AWS may have processed, as no
+    /// repeat can make a second object: those that carry an idempotency token kept
+    /// across attempts (`RunInstances`, `CreateRouteTable`: EC2 answers a repeated
+    /// `ClientToken` with the first attempt's object), and those whose repeat AWS refuses
+    /// with an answer their caller takes the first attempt's object from
+    /// (`CreateHostedZone`'s `HostedZoneAlreadyExists` for its `CallerReference`,
+    /// `CreateBucket`'s `BucketAlreadyOwnedByYou`, `ImportKeyPair`'s duplicate name with
+    /// the same key). Any other create (`CreateVpc`, `CreateSubnet`, `AllocateAddress`...)
+    /// is not sent again after such an attempt.
+    fn repeatable(operation: &str) -> bool {
+        matches!(operation, "RunInstances" | "CreateRouteTable" | "CreateHostedZone" | "CreateBucket" | "ImportKeyPair")
+    }
+
+    /// Whether AWS may have processed the request this error answers: a lost answer
+    /// (the request was sent, no answer read) or a server error may have been; a request
+    /// never sent (no connection) was not, nor one AWS refused: throttled or turned away
+    /// as unavailable (a 429, 502 or 503 with an AWS error code), refused for a
+    /// dependency still in use, or any other answer below 500.
     fn maybe_processed(&self) -> bool {
+        if self.code.is_empty() {
+            return self.unanswered;
+        }
         let refused = self.status == 429
-            || (!self.code.is_empty() && matches!(self.status, 502 | 503))
+            || matches!(self.status, 502 | 503)
             || self.is_throttled()
             || matches!(self.code.as_str(), "ServiceUnavailable" | "DependencyViolation");
-        !refused
+        !refused && (self.status >= 500 || self.code == "InternalError")
+    }
+
+    /// A create that AWS may have carried out although it ended in this error: this
+    /// attempt or an earlier one may have been processed. Its object may exist without
+    /// Infra knowing its id, so the error says what to look for and how to import it.
+    pub fn may_have_made(&self) -> bool {
+        AwsError::creates(&self.operation)
+            && self.interrupted.is_none()
+            && (self.earlier_attempt_processed || self.maybe_processed())
+    }
+
+    /// Names what the create may have made, for its error ("a VPC with CIDR block
+    /// `10.0.0.0/16`"); see [`AwsError::may_have_made`].
+    pub fn made(mut self, what: impl Into<String>) -> AwsError {
+        self.made = Some(what.into().into_boxed_str());
+        self
     }
 
     /// AWS turned the request away to slow the caller down, whatever the status.
@@ -163,6 +218,9 @@ impl From<AwsError> for ProviderError {
         if let Some(interrupted) = error.interrupted {
             return *interrupted;
         }
+        if error.may_have_made() {
+            return may_have_made(&error);
+        }
         if error.code.is_empty() && error.status == 200 {
             return ProviderError::new(format!("{} {}: {}", error.service, error.operation, error.message)).with_help(
                 "AWS answered, and the answer does not fit the configuration: the message says what to change",
@@ -210,6 +268,36 @@ impl From<AwsError> for ProviderError {
         }
         provider_error
     }
+}
+
+/// The error of a create that AWS may have carried out: what it may have made, why
+/// Infra does not know, and how to bring the object under Infra. Never retryable: the
+/// engine's retry would send a new create (a new token, a new reference), which could
+/// make a second object.
+fn may_have_made(error: &AwsError) -> ProviderError {
+    let what = error.made.as_deref().unwrap_or("its object");
+    let how = if error.maybe_processed() {
+        format!("the request failed after AWS may have processed it ({})", error.summary())
+    } else {
+        format!(
+            "an earlier attempt failed after AWS may have processed it, and the last failed with {}",
+            error.summary()
+        )
+    };
+    let repeat = if AwsError::repeatable(&error.operation) {
+        ""
+    } else {
+        "; it was not sent again, as a repeat could make a second one"
+    };
+    ProviderError::new(format!(
+        "{} {} may have made {what}, which Infra has not recorded: {how}{repeat}",
+        error.service, error.operation
+    ))
+    .with_help(format!(
+        "look for {what} in AWS (the console, or the AWS CLI): if it is there, bring it under Infra with `infra \
+         import ADDRESS ID` (this resource's address and the object's id) instead of applying again, which would \
+         make another; if it is not, run `infra apply` again"
+    ))
 }
 
 pub type AwsResult<T> = Result<T, AwsError>;
@@ -371,26 +459,34 @@ impl Client {
         body: Vec<u8>,
     ) -> AwsResult<Answer> {
         let creates = AwsError::creates(operation);
+        // A create without an idempotency token or an answer that finds its object is
+        // never sent again once AWS may have processed it: a repeat could make a second
+        // object, which Infra would never record.
+        let once_processed = creates && !AwsError::repeatable(operation);
         let mut retrying = Retrying::new(format!("{} {operation}", service.title()), creates);
         let mut attempt = 0;
+        let mut earlier_attempt_processed = false;
         loop {
             attempt += 1;
-            let result = self.send_once(service, operation, method, path_and_query, headers, &body).await;
-            match result {
-                Err(error) if error.is_retryable() && attempt < self.retry.attempts => {
-                    // The pause ends at once when the run is interrupted. Unlike the other
-                    // providers' clients, this one also retries a create after a server
-                    // error or a lost answer, so an interrupted create says it may have
-                    // made its object unless every attempt was refused unprocessed.
-                    let pause = backoff(attempt, self.retry.base, self.retry.max);
-                    let processed = error.maybe_processed();
-                    retrying.pause(&self.stop, pause, error.summary(), processed).await.map_err(|interrupted| {
-                        let local = AwsError::local(service, operation, "interrupted while waiting to retry");
-                        AwsError { interrupted: Some(Box::new(interrupted.into())), ..local }
-                    })?;
-                }
-                other => return other,
+            let mut error = match self.send_once(service, operation, method, path_and_query, headers, &body).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            error.earlier_attempt_processed = earlier_attempt_processed;
+            let processed = error.maybe_processed();
+            if !error.is_retryable() || attempt >= self.retry.attempts || (processed && once_processed) {
+                return Err(error);
             }
+            // The pause ends at once when the run is interrupted. A create that carries a
+            // token is retried after a server error or a lost answer too, so an
+            // interrupted create says it may have made its object unless every attempt
+            // was refused unprocessed.
+            let pause = backoff(attempt, self.retry.base, self.retry.max);
+            retrying.pause(&self.stop, pause, error.summary(), processed).await.map_err(|interrupted| {
+                let local = AwsError::local(service, operation, "interrupted while waiting to retry");
+                AwsError { interrupted: Some(Box::new(interrupted.into())), ..local }
+            })?;
+            earlier_attempt_processed |= processed;
         }
     }
 
@@ -419,15 +515,22 @@ impl Client {
         }
         let response = request.send().await.map_err(|e| {
             let mut error = local(format!("cannot reach {url}: {}", error_chain(&e)));
-            if e.is_timeout() || e.is_connect() {
-                // Worth another try, like a server error.
+            if !e.is_builder() {
+                // Worth another try, like a server error. Without a connection nothing was
+                // sent; otherwise the request may have reached AWS, and only its answer
+                // was lost (a timeout, a connection reset or closed before the answer).
                 error.status = 503;
+                error.unanswered = !e.is_connect();
             }
             error
         })?;
         let status = response.status().as_u16();
         let response_headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| local(format!("cannot read the answer: {e}")))?.to_vec();
+        let body = response.bytes().await.map_err(|e| {
+            // The answer was cut off: AWS processed the request, with an outcome unknown.
+            AwsError { status: 503, unanswered: true, ..local(format!("cannot read the answer: {}", error_chain(&e))) }
+        })?;
+        let body = body.to_vec();
         let answer = Answer { status, headers: response_headers, body };
         if status < 300 {
             return Ok(answer);
@@ -444,8 +547,7 @@ impl Client {
         }
         let headers = [("content-type", "application/x-www-form-urlencoded; charset=utf-8".to_string())];
         let answer = self.send(Service::Ec2, action, "POST", "/", &headers, form.into_bytes()).await?;
-        let root =
-            answer.xml().map_err(|e| AwsError::local(Service::Ec2, action, format!("unreadable answer: {e}")))?;
+        let root = answer.xml().map_err(|e| AwsError::unreadable(Service::Ec2, action, e))?;
         Ok(root.children.into_iter().next().unwrap_or_default())
     }
 
@@ -497,9 +599,7 @@ impl Client {
         if answer.body.is_empty() {
             return Ok(Element::default());
         }
-        let root = answer
-            .xml()
-            .map_err(|e| AwsError::local(Service::Route53, operation, format!("unreadable answer: {e}")))?;
+        let root = answer.xml().map_err(|e| AwsError::unreadable(Service::Route53, operation, e))?;
         Ok(root.children.into_iter().next().unwrap_or_default())
     }
 
@@ -600,14 +700,7 @@ fn error_from(service: Service, operation: &str, answer: &Answer) -> AwsError {
     if let Some((document, code)) = json.as_ref().and_then(|d| d["__type"].as_str().map(|code| (d, code))) {
         let code = code.rsplit('#').next().unwrap_or(code).to_string();
         let message = document["message"].as_str().or(document["Message"].as_str()).unwrap_or_default().to_string();
-        return AwsError {
-            service: service.title(),
-            operation: operation.to_string(),
-            code,
-            message,
-            status: answer.status,
-            interrupted: None,
-        };
+        return AwsError { code, status: answer.status, ..AwsError::local(service, operation, message) };
     }
     let document = answer.xml().unwrap_or_default();
     let code = document.find("Code").map(|c| c.text.clone()).unwrap_or_else(|| match answer.status {
@@ -617,14 +710,7 @@ fn error_from(service: Service, operation: &str, answer: &Answer) -> AwsError {
     });
     let message =
         document.find("Message").map(|m| m.text.clone()).unwrap_or_else(|| format!("HTTP status {}", answer.status));
-    AwsError {
-        service: service.title(),
-        operation: operation.to_string(),
-        code,
-        message,
-        status: answer.status,
-        interrupted: None,
-    }
+    AwsError { code, status: answer.status, ..AwsError::local(service, operation, message) }
 }
 
 /// The keys and values of one `[section]` of an INI-style AWS file.
@@ -658,6 +744,73 @@ pub mod canned {
         infra_provider_kit::canned::serve(|_| answers.into_iter().map(|(status, body)| (status, "", body)).collect())
     }
 
+    /// Serves `connections` connections, each answered as `script` says given the
+    /// requests so far (the one to answer last): `Some((status, body))`, or `None` to
+    /// close the connection without an answer, as a lost answer does (the kit's canned
+    /// server always answers). Returns the requests it served.
+    pub fn scripted_server(
+        connections: usize,
+        mut script: impl FnMut(&[String]) -> Option<(u16, String)> + Send + 'static,
+    ) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let server = std::thread::spawn(move || {
+            let mut served = Vec::new();
+            for _ in 0..connections {
+                let Ok((mut stream, _)) = listener.accept() else { break };
+                served.push(read_request(&mut stream));
+                if let Some((status, body)) = script(&served) {
+                    let answer = format!(
+                        "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(answer.as_bytes());
+                }
+            }
+            served
+        });
+        (endpoint, server)
+    }
+
+    /// The request line, headers and as much body as they announce.
+    fn read_request(stream: &mut std::net::TcpStream) -> String {
+        use std::io::Read;
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buffer).unwrap_or(0);
+            request.extend_from_slice(&buffer[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length || n == 0 {
+                    return text;
+                }
+            } else if n == 0 {
+                return text;
+            }
+        }
+    }
+
+    /// The value of `name` in a request's form body or XML body (`<name>value</name>`).
+    pub fn sent(request: &str, name: &str) -> Option<String> {
+        let body = request.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let form = body.split('&').find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string));
+        let open = format!("<{name}>");
+        let element = body.split(&open).nth(1).and_then(|rest| rest.split('<').next()).map(str::to_string);
+        form.or(element)
+    }
+
+    /// An EC2 error document.
+    pub fn ec2_error(code: &str) -> String {
+        format!("<Response><Errors><Error><Code>{code}</Code><Message>try later</Message></Error></Errors></Response>")
+    }
+
     pub fn canned_client(endpoint: &str, attempts: u32) -> Client {
         let environment = [("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b"), ("AWS_REGION", "us-east-1")];
         let mut settings = Settings {
@@ -673,7 +826,7 @@ pub mod canned {
 
 #[cfg(test)]
 mod tests {
-    use super::canned::{canned_client, canned_server};
+    use super::canned::{canned_client, canned_server, ec2_error, scripted_server};
     use super::*;
 
     fn settings(env: &[(&str, &str)]) -> Settings {
@@ -846,12 +999,9 @@ mod tests {
     #[test]
     fn throttling_and_server_errors_are_retried_not_found_is_not() {
         let error = |code: &str, status| AwsError {
-            service: "EC2",
-            operation: "DescribeVpcs".to_string(),
             code: code.to_string(),
-            message: String::new(),
             status,
-            interrupted: None,
+            ..AwsError::local(Service::Ec2, "DescribeVpcs", "")
         };
         assert!(error("RequestLimitExceeded", 400).is_retryable());
         assert!(error("InternalError", 500).is_retryable());
@@ -864,10 +1014,6 @@ mod tests {
         assert!(error("NoSuchBucket", 404).is_not_found());
         let provider_error = ProviderError::from(error("InvalidAMIID.NotFound", 400));
         assert!(provider_error.message.contains("`InvalidAMIID.NotFound`"), "{provider_error:?}");
-    }
-
-    fn ec2_error(code: &str) -> String {
-        format!("<Response><Errors><Error><Code>{code}</Code><Message>try later</Message></Error></Errors></Response>")
     }
 
     #[test]
@@ -942,7 +1088,8 @@ mod tests {
         let throttled = AwsError::local(Service::Ec2, "CreateVpc", "try later");
         let throttled = AwsError { code: "RequestLimitExceeded".to_string(), status: 400, ..throttled };
         assert!(!throttled.maybe_processed() && AwsError::creates("CreateVpc"));
-        let lost = AwsError { status: 503, ..AwsError::local(Service::Ec2, "CreateVpc", "timed out") };
+        let lost =
+            AwsError { status: 503, unanswered: true, ..AwsError::local(Service::Ec2, "CreateVpc", "timed out") };
         assert!(lost.maybe_processed(), "a lost answer may have been processed");
         assert!(!AwsError::creates("CreateTags") && !AwsError::creates("DescribeVpcs"));
         let (endpoint, server) = canned_server(vec![(400, ec2_error("RequestLimitExceeded"))]);
@@ -956,6 +1103,67 @@ mod tests {
              try later); no attempt was processed (each was turned away or never sent), so nothing was made"
         );
         assert_eq!(server.join().expect("server").len(), 1);
+    }
+
+    /// Regression: a create without an idempotency token (`CreateVpc`) was sent again
+    /// after a server error, which AWS may have processed: a second VPC, which Infra
+    /// never recorded. Throttling is still retried (nothing was made); after the server
+    /// error the create is not sent again, and its error names what to look for and how
+    /// to import it, and is not one the engine retries either.
+    #[test]
+    fn regression_a_create_without_a_token_is_not_sent_again_once_aws_may_have_processed_it() {
+        let answers = vec![(400, ec2_error("RequestLimitExceeded")), (500, ec2_error("InternalError"))];
+        let (endpoint, server) = canned_server(answers);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let made = "a VPC with CIDR block `10.0.0.0/16`";
+        let client = canned_client(&endpoint, 6);
+        let error = runtime.block_on(client.ec2("CreateVpc", &[])).expect_err("not sent again").made(made);
+        assert_eq!(server.join().expect("server").len(), 2, "the throttled attempt, then the failed one");
+        assert!(error.may_have_made());
+        let error = ProviderError::from(error);
+        assert_eq!(
+            error.message,
+            "EC2 CreateVpc may have made a VPC with CIDR block `10.0.0.0/16`, which Infra has not recorded: the \
+             request failed after AWS may have processed it (500 `InternalError`: try later); it was not sent again, \
+             as a repeat could make a second one"
+        );
+        let help = error.help.as_deref().unwrap_or_default();
+        assert!(help.starts_with("look for a VPC with CIDR block `10.0.0.0/16` in AWS"), "{help}");
+        assert!(help.contains("`infra import ADDRESS ID`"), "{help}");
+        assert!(!error.retryable, "the engine's retry would send a second create");
+
+        // A lost answer (the connection closed before any answer) likewise.
+        let (endpoint, server) = scripted_server(1, |_| None);
+        let error = runtime.block_on(canned_client(&endpoint, 6).ec2("CreateVpc", &[])).expect_err("lost");
+        assert_eq!(server.join().expect("server").len(), 1);
+        let error = ProviderError::from(error.made(made));
+        assert!(error.message.starts_with("EC2 CreateVpc may have made a VPC"), "{}", error.message);
+        assert!(
+            error.message.contains("the request failed after AWS may have processed it (cannot reach"),
+            "{error:?}"
+        );
+        assert!(!error.retryable);
+    }
+
+    /// A request whose answer was lost (the connection closed before it) is sent again,
+    /// as after a timeout; a create refused before any work (a connection that never
+    /// opened) is no "may have made".
+    #[test]
+    fn a_lost_answer_is_retried_and_a_refused_connection_made_nothing() {
+        let vpcs = "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet></DescribeVpcsResponse>";
+        let (endpoint, server) = scripted_server(2, move |served| (served.len() == 2).then(|| (200, vpcs.to_string())));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let answer = runtime.block_on(canned_client(&endpoint, 3).ec2("DescribeVpcs", &[])).expect("the retry");
+        assert_eq!(answer.items("vpcSet").next().and_then(|v| v.text_of("vpcId")), Some("vpc-1"));
+        assert_eq!(server.join().expect("server").len(), 2);
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", closed.local_addr().expect("address"));
+        drop(closed);
+        let error = runtime.block_on(canned_client(&endpoint, 2).ec2("CreateVpc", &[])).expect_err("no server");
+        assert!(!error.may_have_made(), "{error:?}");
+        let error = ProviderError::from(error);
+        assert!(error.message.starts_with("EC2 CreateVpc: cannot reach"), "{error:?}");
     }
 
     #[test]

@@ -31,6 +31,15 @@ pub async fn describe_one(
     }
 }
 
+/// An idempotency token for one create (`ClientToken`, up to 64 ASCII characters): sent
+/// in each attempt of the create, so EC2 answers a repeat with the object the first
+/// attempt made instead of making a second.
+pub fn client_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::thread_rng().gen();
+    format!("infra-{}", hex::encode(bytes))
+}
+
 /// `Filter.N.Name` / `Filter.N.Value.M` parameters.
 pub fn filters(filters: &[(String, Vec<String>)]) -> Vec<(String, String)> {
     let mut params = Vec::new();
@@ -107,7 +116,8 @@ fn optional_string(text: Option<&str>) -> Value {
 
 pub async fn vpc_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let cidr = text(planned, "cidr_block").unwrap_or_default();
-    let answer = client.ec2("CreateVpc", &[p("CidrBlock", cidr)]).await?;
+    let made = || format!("a VPC with CIDR block `{cidr}`");
+    let answer = client.ec2("CreateVpc", &[p("CidrBlock", &cidr)]).await.map_err(|e| e.made(made()))?;
     let id = answer.at(&["vpc", "vpcId"]).map(|e| e.text.clone()).unwrap_or_default();
     let mut state = planned.clone();
     state.insert("id".to_string(), Value::string(&id));
@@ -223,7 +233,8 @@ pub async fn subnet_create(client: &Client, planned: &Attributes, progress: &Cre
     if let Some(zone) = text(planned, "availability_zone") {
         params.push(p("AvailabilityZone", zone));
     }
-    let answer = client.ec2("CreateSubnet", &params).await?;
+    let made = format!("a subnet with CIDR block `{}` in VPC `{}`", params[1].1, params[0].1);
+    let answer = client.ec2("CreateSubnet", &params).await.map_err(|e| e.made(made))?;
     let id = answer.at(&["subnet", "subnetId"]).map(|e| e.text.clone()).unwrap_or_default();
     progress.exists(super::existing(planned, &id));
     if flag(planned, "map_public_ip_on_launch") == Some(true) {
@@ -268,7 +279,8 @@ pub async fn subnet_update(client: &Client, prior: &Attributes, planned: &Attrib
 // --- aws.internet_gateway ------------------------------------------------------------
 
 pub async fn gateway_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
-    let answer = client.ec2("CreateInternetGateway", &[]).await?;
+    let made = "an internet gateway attached to no VPC";
+    let answer = client.ec2("CreateInternetGateway", &[]).await.map_err(|e| e.made(made))?;
     let id = answer.at(&["internetGateway", "internetGatewayId"]).map(|e| e.text.clone()).unwrap_or_default();
     progress.exists(super::existing(planned, &id));
     if let Some(vpc) = text(planned, "vpc_id") {
@@ -368,11 +380,13 @@ pub async fn route_table_create(
     progress: &CreateProgress,
 ) -> AwsResult<Attributes> {
     let vpc = text(planned, "vpc_id").unwrap_or_default();
-    let answer = client.ec2("CreateRouteTable", &[p("VpcId", vpc)]).await?;
+    let made = || format!("a route table in VPC `{vpc}`");
+    let params = [p("VpcId", &vpc), p("ClientToken", client_token())];
+    let answer = client.ec2("CreateRouteTable", &params).await.map_err(|e| e.made(made()))?;
     let id = answer.at(&["routeTable", "routeTableId"]).map(|e| e.text.clone()).unwrap_or_default();
     progress.exists(super::existing(planned, &id));
     for route in routes(planned) {
-        client.ec2("CreateRoute", &route.params(&id)).await?;
+        create_route(client, &route.params(&id)).await?;
     }
     set_tags(client, &id, &BTreeMap::new(), &super::tags(planned)).await?;
     let state = with(planned, vec![("id", Value::string(&id))]);
@@ -419,12 +433,24 @@ pub async fn route_table_update(client: &Client, prior: &Attributes, planned: &A
         match before.iter().find(|b| b.cidr_block == route.cidr_block) {
             Some(old) if old == route => {}
             Some(_) => drop(client.ec2("ReplaceRoute", &route.params(&id)).await?),
-            None => drop(client.ec2("CreateRoute", &route.params(&id)).await?),
+            None => create_route(client, &route.params(&id)).await?,
         }
     }
     set_tags(client, &id, &super::tags(prior), &super::tags(planned)).await?;
     let state = with(planned, vec![("id", Value::string(&id))]);
     super::found(route_table_read(client, &state).await?, client, "CreateRoute")
+}
+
+/// Adds a route. `CreateRoute` is sent again after a server error or a lost answer: a
+/// table holds one route per destination, so a repeat cannot make a second route, and
+/// when an earlier attempt made it, the repeat is refused with `RouteAlreadyExists`, which
+/// is then the route this create made. (Refused so on the first attempt, the destination
+/// was taken before: an error.) The table is read back afterwards, target included.
+async fn create_route(client: &Client, params: &[(String, String)]) -> AwsResult<()> {
+    match client.ec2("CreateRoute", params).await {
+        Err(error) if error.code == "RouteAlreadyExists" && error.earlier_attempt_processed => Ok(()),
+        other => other.map(drop),
+    }
 }
 
 // --- aws.route_table_association -----------------------------------------------------
@@ -483,4 +509,65 @@ pub async fn availability_zones(client: &Client, config: &Attributes) -> AwsResu
             ("zone_ids", Value::list(zone_ids.into_iter().map(|(_, id)| Value::string(id)).collect())),
         ],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::client::canned::{canned_client, canned_server, ec2_error, sent};
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    }
+
+    /// Regression: `CreateRouteTable` went without a `ClientToken`, so an attempt sent
+    /// again after a server error could make a second table. Each create now sends a token
+    /// of its own, the same in each attempt.
+    #[test]
+    fn regression_a_retried_route_table_create_carries_the_same_client_token() {
+        let created = "<CreateRouteTableResponse><routeTable><routeTableId>rtb-1</routeTableId><vpcId>vpc-1</vpcId>\
+                       </routeTable></CreateRouteTableResponse>"
+            .to_string();
+        let described = "<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1</routeTableId>\
+                         <vpcId>vpc-1</vpcId><routeSet/></item></routeTableSet></DescribeRouteTablesResponse>"
+            .to_string();
+        let answers = vec![
+            (500, ec2_error("InternalError")),
+            (200, created.clone()),
+            (200, described.clone()),
+            (200, created),
+            (200, described),
+        ];
+        let (endpoint, server) = canned_server(answers);
+        let client = canned_client(&endpoint, 3);
+        let planned: Attributes = [("vpc_id", Value::string("vpc-1"))].into_iter().collect();
+        for _ in 0..2 {
+            let made = runtime().block_on(route_table_create(&client, &planned, &CreateProgress::ignored()));
+            assert_eq!(made.expect("created").get("id").and_then(Value::as_str), Some("rtb-1"));
+        }
+        let requests = server.join().expect("served");
+        let tokens: Vec<Option<String>> =
+            requests.iter().filter(|r| r.contains("Action=CreateRouteTable")).map(|r| sent(r, "ClientToken")).collect();
+        assert_eq!(tokens.len(), 3, "{requests:#?}");
+        assert!(tokens[0].as_ref().is_some_and(|t| t.starts_with("infra-") && t.len() <= 64), "{tokens:?}");
+        assert_eq!(tokens[0], tokens[1], "the retry carries the first attempt's token");
+        assert_ne!(tokens[1], tokens[2], "another create, another token");
+    }
+
+    /// A `CreateRoute` sent again after a server error that AWS had processed is refused
+    /// with `RouteAlreadyExists`: that is the route the first attempt added, so it is done.
+    /// The same refusal of a first attempt is an error (the destination was taken).
+    #[test]
+    fn a_route_already_there_after_a_processed_attempt_is_the_one_added() {
+        let params = [p("RouteTableId", "rtb-1"), p("DestinationCidrBlock", "0.0.0.0/0"), p("GatewayId", "igw-1")];
+        let answers = vec![(500, ec2_error("InternalError")), (400, ec2_error("RouteAlreadyExists"))];
+        let (endpoint, server) = canned_server(answers);
+        runtime().block_on(create_route(&canned_client(&endpoint, 3), &params)).expect("the route is there");
+        assert_eq!(server.join().expect("served").len(), 2);
+
+        let (endpoint, server) = canned_server(vec![(400, ec2_error("RouteAlreadyExists"))]);
+        let error = runtime().block_on(create_route(&canned_client(&endpoint, 3), &params)).expect_err("taken");
+        assert_eq!(error.code, "RouteAlreadyExists");
+        assert_eq!(server.join().expect("served").len(), 1);
+    }
 }

@@ -11,7 +11,7 @@ use infra_runtime::Value;
 #[cfg(test)]
 use super::client::Wait;
 use super::client::{AwsError, AwsResult, Client, Service};
-use super::ec2::{block_filters, describe_one, filters, id, p, set_tags, tags_of};
+use super::ec2::{block_filters, client_token, describe_one, filters, id, p, set_tags, tags_of};
 use super::xml::Element;
 use super::{attribute, flag, found, strings, tags, tags_value, text, unordered};
 
@@ -45,8 +45,9 @@ pub async fn instance_create(
         p("InstanceType", text(planned, "instance_type").unwrap_or_default()),
         p("MinCount", "1"),
         p("MaxCount", "1"),
-        p("ClientToken", client_token()),
     ];
+    let token = client_token();
+    params.push(p("ClientToken", &token));
     for (name, param) in [("subnet_id", "SubnetId"), ("key_name", "KeyName")] {
         if let Some(value) = text(planned, name) {
             params.push(p(param, value));
@@ -69,7 +70,11 @@ pub async fn instance_create(
             params.push(p(format!("TagSpecification.1.Tag.{}.Value", i + 1), value));
         }
     }
-    let answer = client.ec2("RunInstances", &params).await?;
+    let made = format!(
+        "an instance launched with client token `{token}` (`aws ec2 describe-instances --filters \
+         Name=client-token,Values={token}`)"
+    );
+    let answer = client.ec2("RunInstances", &params).await.map_err(|e| e.made(made))?;
     let id = answer.items("instancesSet").next().map(|i| i.text_or_empty("instanceId")).unwrap_or_default();
     progress.exists(super::existing(planned, &id));
     let instance = wait_for(client, &id, "running").await?;
@@ -78,13 +83,6 @@ pub async fn instance_create(
         return Err(client.failure(Service::Ec2, "RunInstances", message).into());
     };
     Ok(instance_values(&instance, &with(planned, vec![("id", Value::string(&id))])))
-}
-
-/// An idempotency token for one `RunInstances` (EC2 takes up to 64 ASCII characters).
-fn client_token() -> String {
-    use rand::Rng;
-    let bytes: [u8; 16] = rand::thread_rng().gen();
-    format!("infra-{}", hex::encode(bytes))
 }
 
 /// Polls until the instance is in `state` (or gone, which is `None`), for at most the
@@ -212,7 +210,8 @@ pub async fn instance_delete(client: &Client, current: &Attributes) -> ProviderR
 
 pub async fn eip_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let domain = text(planned, "domain").unwrap_or_else(|| "vpc".to_string());
-    let answer = client.ec2("AllocateAddress", &[p("Domain", domain)]).await?;
+    let made = format!("an Elastic IP of domain `{domain}` associated with no instance");
+    let answer = client.ec2("AllocateAddress", &[p("Domain", &domain)]).await.map_err(|e| e.made(made))?;
     let id = answer.text_or_empty("allocationId");
     progress.exists(super::existing(planned, &id));
     if let Some(instance) = text(planned, "instance") {
@@ -270,15 +269,52 @@ fn ignore_not_found<T>(result: AwsResult<T>) -> AwsResult<()> {
 
 // --- aws.key_pair --------------------------------------------------------------------
 
+/// Imports the key. `ImportKeyPair` is sent again after a server error or a lost answer:
+/// a key pair's name is unique, so a repeat cannot make a second one, and when an earlier
+/// attempt made it, the repeat is refused as a duplicate name; the key pair of that name
+/// is then taken when it holds this configuration's public key, which only the earlier
+/// attempt can have put there. (Refused so on the first attempt, the name was taken
+/// before: an error.)
 pub async fn key_pair_create(client: &Client, planned: &Attributes) -> AwsResult<Attributes> {
     let name = text(planned, "key_name").unwrap_or_default();
-    let material = base64::engine::general_purpose::STANDARD.encode(text(planned, "public_key").unwrap_or_default());
-    let answer = client.ec2("ImportKeyPair", &[p("KeyName", &name), p("PublicKeyMaterial", material)]).await?;
-    let key_pair_id = answer.text_or_empty("keyPairId");
+    let public_key = text(planned, "public_key").unwrap_or_default();
+    let material = base64::engine::general_purpose::STANDARD.encode(&public_key);
+    let made = || format!("a key pair named `{name}`");
+    let key_pair_id = match client.ec2("ImportKeyPair", &[p("KeyName", &name), p("PublicKeyMaterial", material)]).await
+    {
+        Ok(answer) => answer.text_or_empty("keyPairId"),
+        Err(error) if error.code == "InvalidKeyPair.Duplicate" && error.earlier_attempt_processed => {
+            imported_earlier(client, &name, &public_key, error).await.map_err(|e| e.made(made()))?
+        }
+        Err(error) => return Err(error.made(made())),
+    };
     if !key_pair_id.is_empty() {
         set_tags(client, &key_pair_id, &BTreeMap::new(), &tags(planned)).await?;
     }
     found(key_pair_read(client, &with(planned, vec![("id", Value::string(&name))])).await?, client, "ImportKeyPair")
+}
+
+/// The id of the key pair `name` an earlier attempt of its `ImportKeyPair` made, told by
+/// its public key being `public_key`; otherwise `duplicate`, the repeat's refusal, as the
+/// error it is (the name was taken by another key).
+async fn imported_earlier(client: &Client, name: &str, public_key: &str, duplicate: AwsError) -> AwsResult<String> {
+    let params = [p("KeyName.1", name), p("IncludePublicKey", "true")];
+    let keys = client.ec2_describe("DescribeKeyPairs", &params, "keySet").await?;
+    let key = keys.into_iter().find(|k| k.text_of("keyName") == Some(name));
+    match key {
+        Some(key) if same_public_key(key.text_of("publicKey").unwrap_or_default(), public_key) => {
+            Ok(key.text_or_empty("keyPairId"))
+        }
+        _ => Err(AwsError { earlier_attempt_processed: false, ..duplicate }),
+    }
+}
+
+/// Whether two OpenSSH public keys are the same key: the same type and key data, whatever
+/// their comments (EC2 may give the key back with another).
+fn same_public_key(one: &str, other: &str) -> bool {
+    let key = |text: &str| text.split_whitespace().take(2).map(str::to_string).collect::<Vec<_>>();
+    let (one, other) = (key(one), key(other));
+    one.len() == 2 && one == other
 }
 
 /// The public key stays as the state has it; when the state has none (after an import),
@@ -362,7 +398,9 @@ pub async fn ami(client: &Client, config: &Attributes) -> AwsResult<Attributes> 
 mod tests {
     use std::time::Duration;
 
-    use super::super::client::canned::{canned_client, canned_server};
+    use infra_runtime::provider::ProviderError;
+
+    use super::super::client::canned::{canned_client, canned_server, ec2_error, sent};
     use super::*;
 
     const PENDING: &str = "<DescribeInstancesResponse><reservationSet><item><instancesSet><item>\
@@ -414,6 +452,85 @@ mod tests {
         assert!(launches[0].as_ref().is_some_and(|t| t.starts_with("infra-") && t.len() <= 64), "{launches:?}");
         assert_eq!(launches[0], launches[1], "the retry carries the first attempt's token");
         assert_ne!(launches[1], launches[2], "another create, another token");
+    }
+
+    /// A launch whose every attempt failed with a server error may have launched an
+    /// instance (one, thanks to its token): the error names the token to look it up by and
+    /// is not retried by the engine, whose retry would send another token.
+    #[test]
+    fn a_launch_that_keeps_failing_names_its_client_token() {
+        let (endpoint, server) = canned_server(vec![(500, ec2_error("InternalError")); 3]);
+        let client = canned_client(&endpoint, 3);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let planned: Attributes =
+            [("ami", Value::string("ami-1")), ("instance_type", Value::string("t3.micro"))].into_iter().collect();
+        let launched = runtime.block_on(instance_create(&client, &planned, &CreateProgress::ignored()));
+        let error = launched.expect_err("failed");
+        let requests = server.join().expect("served");
+        assert_eq!(requests.len(), 3);
+        let token = sent(&requests[0], "ClientToken").expect("a token");
+        assert!(
+            error.message.starts_with(&format!(
+                "EC2 RunInstances may have made an instance launched with client token `{token}`"
+            )),
+            "{error:?}"
+        );
+        assert!(error.message.contains("(500 `InternalError`: try later)"), "{error:?}");
+        assert!(!error.message.contains("not sent again"), "it was: {error:?}");
+        assert!(error.help.as_deref().unwrap_or_default().contains("infra import"), "{error:?}");
+        assert!(!error.retryable);
+    }
+
+    const PUBLIC_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKxm deploy@laptop";
+
+    fn key_pairs(public_key: &str) -> String {
+        format!(
+            "<DescribeKeyPairsResponse><keySet><item><keyPairId>key-1</keyPairId><keyName>deploy</keyName>\
+             <keyFingerprint>fp</keyFingerprint><publicKey>{public_key}</publicKey></item></keySet>\
+             </DescribeKeyPairsResponse>"
+        )
+    }
+
+    /// Regression: `ImportKeyPair` sent again after a server error that EC2 had processed
+    /// is refused as a duplicate name, and the create failed, leaving the key pair it made
+    /// out of the state. The key pair of that name is taken when it holds the
+    /// configuration's key; holding another key, it is someone else's, and an error.
+    #[test]
+    fn regression_a_key_pair_imported_by_an_attempt_that_failed_is_taken_when_it_holds_the_key() {
+        let planned: Attributes =
+            [("key_name", Value::string("deploy")), ("public_key", Value::string(PUBLIC_KEY))].into_iter().collect();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let stored = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKxm deploy";
+        let answers = vec![
+            (500, ec2_error("InternalError")),
+            (400, ec2_error("InvalidKeyPair.Duplicate")),
+            (200, key_pairs(stored)),
+            (200, key_pairs(stored)),
+        ];
+        let (endpoint, server) = canned_server(answers);
+        let made = runtime.block_on(key_pair_create(&canned_client(&endpoint, 3), &planned)).expect("taken");
+        assert_eq!(made.get("key_pair_id").and_then(Value::as_str), Some("key-1"));
+        let requests = server.join().expect("served");
+        assert_eq!(requests.iter().filter(|r| r.contains("Action=ImportKeyPair")).count(), 2);
+        assert!(requests[2].contains("IncludePublicKey=true"), "{}", requests[2]);
+
+        let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOther deploy";
+        let answers = vec![
+            (500, ec2_error("InternalError")),
+            (400, ec2_error("InvalidKeyPair.Duplicate")),
+            (200, key_pairs(other)),
+        ];
+        let (endpoint, server) = canned_server(answers);
+        let error = runtime.block_on(key_pair_create(&canned_client(&endpoint, 3), &planned)).expect_err("not ours");
+        assert_eq!(server.join().expect("served").len(), 3);
+        let error = ProviderError::from(error);
+        assert_eq!(error.message, "EC2 ImportKeyPair failed with AWS error `InvalidKeyPair.Duplicate`: try later");
+
+        let (endpoint, server) = canned_server(vec![(400, ec2_error("InvalidKeyPair.Duplicate"))]);
+        let error =
+            runtime.block_on(key_pair_create(&canned_client(&endpoint, 3), &planned)).expect_err("taken before");
+        assert_eq!(error.code, "InvalidKeyPair.Duplicate");
+        assert_eq!(server.join().expect("served").len(), 1, "nothing is looked up on a first refusal");
     }
 
     /// Ctrl-C (`Provider::stop`) ends a wait for an instance that stays `pending` after

@@ -31,22 +31,66 @@ fn bare_zone_id(id: &str) -> String {
 
 // --- aws.route53_zone ----------------------------------------------------------------
 
+/// Creates the zone. Its `CallerReference` is made for this create and kept across the
+/// client's attempts: Route 53 refuses a repeat of a request it carried out with
+/// `HostedZoneAlreadyExists`, and after an attempt that may have been processed, the zone
+/// holding this reference is the one this create made. (Refused so on the first attempt,
+/// it is an error: the reference is new, and the zone is not this create's.)
 pub async fn zone_create(client: &Client, planned: &Attributes, progress: &CreateProgress) -> AwsResult<Attributes> {
     let name = text(planned, "name").unwrap_or_default();
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let reference = format!("infra-{nanos}");
     let comment = text(planned, "comment").unwrap_or_default();
     let body = format!(
-        "<CreateHostedZoneRequest xmlns=\"{NAMESPACE}\"><Name>{}</Name><CallerReference>infra-{nanos}</CallerReference>\
+        "<CreateHostedZoneRequest xmlns=\"{NAMESPACE}\"><Name>{}</Name><CallerReference>{reference}</CallerReference>\
          <HostedZoneConfig><Comment>{}</Comment></HostedZoneConfig></CreateHostedZoneRequest>",
         escape(&name),
         escape(&comment)
     );
-    let answer = client.route53("CreateHostedZone", "POST", "/hostedzone", Some(body)).await?;
-    let id = bare_zone_id(answer.at(&["HostedZone", "Id"]).map(|e| e.text.as_str()).unwrap_or_default());
+    let made = || format!("a hosted zone named `{name}` with caller reference `{reference}`");
+    let id = match client.route53("CreateHostedZone", "POST", "/hostedzone", Some(body)).await {
+        Ok(answer) => bare_zone_id(answer.at(&["HostedZone", "Id"]).map(|e| e.text.as_str()).unwrap_or_default()),
+        Err(error) if error.code == "HostedZoneAlreadyExists" && error.earlier_attempt_processed => {
+            // Not found (or not listed): the error says to look for it.
+            match zone_with_reference(client, &name, &reference).await {
+                Ok(Some(id)) => id,
+                _ => return Err(error.made(made())),
+            }
+        }
+        Err(error) => return Err(error.made(made())),
+    };
     progress.exists(super::existing(planned, &id));
     let state = with(planned, vec![("id", Value::string(&id))]);
     change_zone_tags(client, &id, &BTreeMap::new(), &tags(planned)).await?;
     super::found(zone_read(client, &state).await?, client, "CreateHostedZone")
+}
+
+/// The id of the zone named `name` (plain) whose caller reference is `reference`, from
+/// `ListHostedZonesByName`, which lists zones in name order from `name` on.
+async fn zone_with_reference(client: &Client, name: &str, reference: &str) -> AwsResult<Option<String>> {
+    let wanted = plain_name(name);
+    let mut next = (format!("{wanted}."), None::<String>);
+    loop {
+        let mut path = format!("/hostedzonesbyname?dnsname={}", utf8_percent_encode(&next.0, UNRESERVED));
+        if let Some(zone) = &next.1 {
+            path.push_str(&format!("&hostedzoneid={}", utf8_percent_encode(zone, UNRESERVED)));
+        }
+        let answer = client.route53("ListHostedZonesByName", "GET", &path, None).await?;
+        let zones: Vec<&Element> =
+            answer.child("HostedZones").map(|z| z.all("HostedZone").collect()).unwrap_or_default();
+        let ours = zones.iter().find(|z| {
+            plain_name(&z.text_or_empty("Name")) == wanted && z.text_of("CallerReference") == Some(reference)
+        });
+        if let Some(zone) = ours {
+            return Ok(Some(bare_zone_id(&zone.text_or_empty("Id"))));
+        }
+        // Past the zones of this name (the list is in name order), or at the end.
+        let beyond = zones.iter().any(|z| plain_name(&z.text_or_empty("Name")) != wanted);
+        match (answer.text_of("IsTruncated"), answer.text_of("NextDNSName"), answer.text_of("NextHostedZoneId")) {
+            (Some("true"), Some(dns), Some(zone)) if !beyond => next = (dns.to_string(), Some(zone.to_string())),
+            _ => return Ok(None),
+        }
+    }
 }
 
 async fn change_zone_tags(
@@ -287,4 +331,90 @@ pub fn record_seed(id: &str) -> Option<Attributes> {
     let (name, kind) = rest.rsplit_once('_')?;
     let fields = [("zone_id", zone), ("name", name), ("type", kind), ("id", id)];
     Some(fields.into_iter().map(|(k, v)| (k.to_string(), Value::string(v))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use infra_runtime::provider::ProviderError;
+
+    use super::super::client::canned::{canned_client, scripted_server, sent};
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    }
+
+    fn error(code: &str) -> String {
+        format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>taken</Message></Error></ErrorResponse>")
+    }
+
+    fn planned() -> Attributes {
+        [("name", Value::string("example.com"))].into_iter().collect()
+    }
+
+    /// Regression: `CreateHostedZone` sent again after a lost answer keeps its
+    /// `CallerReference`, so Route 53 refuses it with `HostedZoneAlreadyExists`, and the
+    /// zone the first attempt made was left out of the state (and made again by the next
+    /// apply). The zone of that name holding this create's reference is now taken, not
+    /// another zone of the same name.
+    #[test]
+    fn regression_a_zone_made_by_an_attempt_whose_answer_was_lost_is_taken() {
+        let script = |served: &[String]| {
+            let reference = sent(&served[0], "CallerReference").unwrap_or_default();
+            let zone = |id: &str, reference: &str| {
+                format!(
+                    "<HostedZone><Id>/hostedzone/{id}</Id><Name>example.com.</Name><CallerReference>{reference}\
+                     </CallerReference><Config><Comment></Comment></Config></HostedZone>"
+                )
+            };
+            match served.len() {
+                1 => None,
+                2 => Some((400, error("HostedZoneAlreadyExists"))),
+                3 => Some((
+                    200,
+                    format!(
+                        "<ListHostedZonesByNameResponse><HostedZones>{}{}</HostedZones><IsTruncated>false</IsTruncated>\
+                         </ListHostedZonesByNameResponse>",
+                        zone("ZOTHER", "someone-else"),
+                        zone("ZOURS", &reference)
+                    ),
+                )),
+                4 => Some((
+                    200,
+                    format!(
+                        "<GetHostedZoneResponse>{}<DelegationSet><NameServers><NameServer>ns-1.example</NameServer>\
+                         </NameServers></DelegationSet></GetHostedZoneResponse>",
+                        zone("ZOURS", &reference)
+                    ),
+                )),
+                _ => Some((
+                    200,
+                    "<ListTagsForResourceResponse><ResourceTagSet><Tags/></ResourceTagSet></ListTagsForResourceResponse>"
+                        .to_string(),
+                )),
+            }
+        };
+        let (endpoint, server) = scripted_server(5, script);
+        let client = canned_client(&endpoint, 3);
+        let made = runtime().block_on(zone_create(&client, &planned(), &CreateProgress::ignored())).expect("taken");
+        assert_eq!(made.get("zone_id").and_then(Value::as_str), Some("ZOURS"));
+        let requests = server.join().expect("served");
+        assert_eq!(requests.len(), 5, "{requests:#?}");
+        let references: Vec<Option<String>> = requests[..2].iter().map(|r| sent(r, "CallerReference")).collect();
+        assert!(references[0].as_ref().is_some_and(|r| r.starts_with("infra-")), "{references:?}");
+        assert_eq!(references[0], references[1], "the retry keeps the reference");
+        assert!(requests[2].starts_with("GET /2013-04-01/hostedzonesbyname?dnsname=example.com."), "{}", requests[2]);
+    }
+
+    /// `HostedZoneAlreadyExists` answering the first attempt is an error: nothing of this
+    /// create's was processed before, so no zone is taken.
+    #[test]
+    fn a_zone_refused_on_the_first_attempt_is_an_error() {
+        let (endpoint, server) = scripted_server(1, |_| Some((400, error("HostedZoneAlreadyExists"))));
+        let client = canned_client(&endpoint, 3);
+        let created = runtime().block_on(zone_create(&client, &planned(), &CreateProgress::ignored()));
+        let error = ProviderError::from(created.expect_err("refused"));
+        assert_eq!(error.message, "Route 53 CreateHostedZone failed with AWS error `HostedZoneAlreadyExists`: taken");
+        assert_eq!(server.join().expect("served").len(), 1);
+    }
 }

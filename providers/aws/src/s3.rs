@@ -46,17 +46,12 @@ pub async fn bucket_create(client: &Client, planned: &Attributes, progress: &Cre
         // bucket Infra did not make is never taken over (its tags replaced, and deleted
         // by a destroy).
         if client.s3("HeadBucket", "HEAD", &bucket_path(&bucket), &[], Vec::new()).await.is_ok() {
-            return Err(AwsError {
-                service: "S3",
-                operation: "CreateBucket".to_string(),
-                code: "BucketAlreadyOwnedByYou".to_string(),
-                message: format!(
-                    "the bucket `{bucket}` already exists and this account owns it (in us-east-1 S3 answers its create \
-                     as if it made it)"
-                ),
-                status: 409,
-                interrupted: None,
-            });
+            let message = format!(
+                "the bucket `{bucket}` already exists and this account owns it (in us-east-1 S3 answers its create as \
+                 if it made it)"
+            );
+            let code = "BucketAlreadyOwnedByYou".to_string();
+            return Err(AwsError { code, status: 409, ..client.failure(Service::S3, "CreateBucket", message) });
         }
         Vec::new()
     } else {
@@ -67,7 +62,14 @@ pub async fn bucket_create(client: &Client, planned: &Attributes, progress: &Cre
         )
         .into_bytes()
     };
-    client.s3("CreateBucket", "PUT", &bucket_path(&bucket), &[], body).await?;
+    // A repeat of a create AWS carried out is refused as `BucketAlreadyOwnedByYou` (outside
+    // us-east-1; there it succeeds): after an attempt that may have been processed, that
+    // is the bucket this create made. On the first attempt, it was made before: an error.
+    match client.s3("CreateBucket", "PUT", &bucket_path(&bucket), &[], body).await {
+        Err(error) if error.code == "BucketAlreadyOwnedByYou" && error.earlier_attempt_processed => {}
+        Err(error) => return Err(error.made(format!("the bucket `{bucket}`"))),
+        Ok(_) => {}
+    }
     progress.exists(super::existing(planned, &bucket));
     put_bucket_tags(client, &bucket, &tags(planned)).await?;
     let state = with(planned, vec![("id", Value::string(&bucket))]);
@@ -162,14 +164,9 @@ async fn delete_objects(client: &Client, bucket: &str, keys: &[String]) -> AwsRe
     // Quiet: the answer lists only the keys that could not be deleted.
     let failed = document.child("DeleteResult").and_then(|result| result.all("Error").next());
     let Some(failed) = failed else { return Ok(()) };
-    Err(AwsError {
-        service: "S3",
-        operation: "DeleteObjects".to_string(),
-        code: failed.text_or_empty("Code"),
-        message: format!("cannot delete `{}`: {}", failed.text_or_empty("Key"), failed.text_or_empty("Message")),
-        status: answer.status,
-        interrupted: None,
-    })
+    let message = format!("cannot delete `{}`: {}", failed.text_or_empty("Key"), failed.text_or_empty("Message"));
+    let code = failed.text_or_empty("Code");
+    Err(AwsError { code, status: answer.status, ..client.failure(Service::S3, "DeleteObjects", message) })
 }
 
 /// Every key in a bucket, following `ListObjectsV2` continuation tokens.
@@ -278,7 +275,11 @@ mod tests {
     use infra_compiler::schema::validate::Subject;
     use infra_compiler::schema::Validator;
 
-    use super::{key_problem, KEY_FORM, KEY_PATTERN};
+    use infra_runtime::provider::{Attributes, CreateProgress, ProviderError};
+    use infra_runtime::Value;
+
+    use super::super::client::canned::{canned_client, canned_server};
+    use super::{bucket_create, key_problem, KEY_FORM, KEY_PATTERN};
 
     /// `infra check` (the schema's pattern) and the plan ([`key_problem`]) refuse the
     /// same keys.
@@ -295,5 +296,49 @@ mod tests {
             assert_eq!(key_problem(key), None, "{key}");
             assert_eq!(validator.check("key", Subject::Text(key), false), Ok(()), "{key}");
         }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    }
+
+    fn error(code: &str) -> String {
+        format!("<Error><Code>{code}</Code><Message>about the bucket</Message></Error>")
+    }
+
+    fn planned() -> Attributes {
+        [("bucket", Value::string("assets"))].into_iter().collect()
+    }
+
+    /// Regression: outside us-east-1, `CreateBucket` sent again after a server error that
+    /// S3 had processed is refused with `BucketAlreadyOwnedByYou`, and the create failed,
+    /// leaving the bucket it made out of the state. That answer after a processed attempt
+    /// is the bucket this create made; on a first attempt it stays an error.
+    #[test]
+    fn regression_a_bucket_made_by_an_attempt_that_failed_is_taken() {
+        let answers = vec![
+            (500, error("InternalError")),
+            (409, error("BucketAlreadyOwnedByYou")),
+            (204, String::new()),
+            (200, String::new()),
+            (404, error("NoSuchTagSet")),
+        ];
+        let (endpoint, server) = canned_server(answers);
+        let mut client = canned_client(&endpoint, 3);
+        client.region = "eu-west-1".to_string();
+        let made = runtime().block_on(bucket_create(&client, &planned(), &CreateProgress::ignored()));
+        assert_eq!(made.expect("taken").get("id").and_then(Value::as_str), Some("assets"));
+        let requests = server.join().expect("served");
+        let creates = requests.iter().filter(|r| r.starts_with("PUT /assets HTTP")).count();
+        assert_eq!(creates, 2, "{requests:#?}");
+
+        let (endpoint, server) = canned_server(vec![(409, error("BucketAlreadyOwnedByYou"))]);
+        let mut client = canned_client(&endpoint, 3);
+        client.region = "eu-west-1".to_string();
+        let created = runtime().block_on(bucket_create(&client, &planned(), &CreateProgress::ignored()));
+        let error = ProviderError::from(created.expect_err("made before"));
+        assert!(error.message.contains("`BucketAlreadyOwnedByYou`"), "{error:?}");
+        assert!(error.help.as_deref().unwrap_or_default().contains("infra import"), "{error:?}");
+        assert_eq!(server.join().expect("served").len(), 1);
     }
 }

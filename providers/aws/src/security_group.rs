@@ -169,10 +169,13 @@ pub async fn create(client: &Client, planned: &Attributes, progress: &CreateProg
         p("GroupName", text(planned, "name").unwrap_or_default()),
         p("GroupDescription", text(planned, "description").unwrap_or_default()),
     ];
-    if let Some(vpc) = text(planned, "vpc_id") {
+    let vpc = text(planned, "vpc_id");
+    if let Some(vpc) = &vpc {
         params.push(p("VpcId", vpc));
     }
-    let answer = client.ec2("CreateSecurityGroup", &params).await?;
+    let place = vpc.map_or_else(|| "the default VPC".to_string(), |vpc| format!("VPC `{vpc}`"));
+    let made = format!("a security group named `{}` in {place}", params[0].1);
+    let answer = client.ec2("CreateSecurityGroup", &params).await.map_err(|e| e.made(made))?;
     let id = answer.text_or_empty("groupId");
     progress.exists(super::existing(planned, &id));
     // A new group in a VPC allows all outbound traffic; like Terraform, only the rules
