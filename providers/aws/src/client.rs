@@ -744,57 +744,13 @@ pub mod canned {
         infra_provider_kit::canned::serve(|_| answers.into_iter().map(|(status, body)| (status, "", body)).collect())
     }
 
-    /// Serves `connections` connections, each answered as `script` says given the
-    /// requests so far (the one to answer last): `Some((status, body))`, or `None` to
-    /// close the connection without an answer, as a lost answer does (the kit's canned
-    /// server always answers). Returns the requests it served.
+    /// Serves `connections` connections, each answered as `script` says (`None` closes
+    /// the connection without an answer, as a lost answer does): the kit's scripted server.
     pub fn scripted_server(
         connections: usize,
-        mut script: impl FnMut(&[String]) -> Option<(u16, String)> + Send + 'static,
+        script: impl FnMut(&[String]) -> Option<(u16, String)> + Send + 'static,
     ) -> (String, std::thread::JoinHandle<Vec<String>>) {
-        use std::io::Write;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let server = std::thread::spawn(move || {
-            let mut served = Vec::new();
-            for _ in 0..connections {
-                let Ok((mut stream, _)) = listener.accept() else { break };
-                served.push(read_request(&mut stream));
-                if let Some((status, body)) = script(&served) {
-                    let answer = format!(
-                        "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = stream.write_all(answer.as_bytes());
-                }
-            }
-            served
-        });
-        (endpoint, server)
-    }
-
-    /// The request line, headers and as much body as they announce.
-    fn read_request(stream: &mut std::net::TcpStream) -> String {
-        use std::io::Read;
-        let mut request = Vec::new();
-        let mut buffer = [0u8; 4096];
-        loop {
-            let n = stream.read(&mut buffer).unwrap_or(0);
-            request.extend_from_slice(&buffer[..n]);
-            let text = String::from_utf8_lossy(&request).to_string();
-            if let Some(end) = text.find("\r\n\r\n") {
-                let length = text
-                    .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
-                    .and_then(|v| v.parse::<usize>().ok())
-                    .unwrap_or(0);
-                if request.len() >= end + 4 + length || n == 0 {
-                    return text;
-                }
-            } else if n == 0 {
-                return text;
-            }
-        }
+        infra_provider_kit::canned::serve_scripted(connections, script)
     }
 
     /// The value of `name` in a request's form body or XML body (`<name>value</name>`).

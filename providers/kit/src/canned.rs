@@ -32,6 +32,33 @@ pub fn serve(answers: impl FnOnce(&str) -> Vec<Canned>) -> (String, std::thread:
     (endpoint, server)
 }
 
+/// Serves `connections` connections, each answered as `script` says given the requests
+/// so far (the one to answer last): `Some((status, body))`, or `None` to close the
+/// connection without an answer, as a lost answer does. Returns the requests it served.
+pub fn serve_scripted(
+    connections: usize,
+    mut script: impl FnMut(&[String]) -> Option<(u16, String)> + Send + 'static,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+    let server = std::thread::spawn(move || {
+        let mut served = Vec::new();
+        for _ in 0..connections {
+            let Ok((mut stream, _)) = listener.accept() else { break };
+            served.push(read_request(&mut stream));
+            if let Some((status, body)) = script(&served) {
+                let answer = format!(
+                    "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        }
+        served
+    });
+    (endpoint, server)
+}
+
 /// The request line, headers and as much body as they announce.
 fn read_request(stream: &mut std::net::TcpStream) -> String {
     let mut request = Vec::new();
