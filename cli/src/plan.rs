@@ -65,7 +65,7 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
     };
     out.show(&session.warnings(), session.sources());
     // Hashing every source costs a millisecond per 100 KB: only for a plan being saved.
-    let digest = args.out.is_some().then(|| session.digest());
+    let fingerprint = args.out.is_some().then(|| session.fingerprint());
     let run = session.run(PlanOptions { refresh: args.refresh, selection: args.selection.selection(), exiting: true });
     // The files the configuration reads are recorded in a saved plan.
     let file_reads = args.out.is_some().then(infra_stdlib::library::FileReads::start);
@@ -76,8 +76,9 @@ pub fn run(args: &PlanArgs, out: Output) -> Report {
         Ok(plan) => plan,
         Err(diagnostics) => return Report::planned(diagnostics, session.sources().clone()).with_count(),
     };
-    if let (Some(path), Some(digest)) = (&args.out, digest) {
-        if let Err(error) = session.save_plan(path, &plan, digest, run.options(), files, args.backend.workspace_name())
+    if let (Some(path), Some(fingerprint)) = (&args.out, fingerprint) {
+        if let Err(error) =
+            session.save_plan(path, &plan, fingerprint, run.options(), files, args.backend.workspace_name())
         {
             return Report::error(
                 crate::codes::COMMAND_FAILED,

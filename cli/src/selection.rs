@@ -14,7 +14,7 @@ pub struct SelectionArgs {
     #[arg(long = "exclude", value_name = "ADDRESS", value_parser = parse_address)]
     excludes: Vec<Address>,
 
-    /// Replace this instance even if nothing changed (repeatable)
+    /// Replace this instance of a resource even if nothing changed (repeatable)
     #[arg(long = "replace", value_name = "ADDRESS", value_parser = parse_address)]
     pub replace: Vec<Address>,
 }

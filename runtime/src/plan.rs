@@ -37,7 +37,9 @@
 //! configurations; [`execute`] performs and journals operations, [`commit`] batches
 //! the journal's writes; [`orphans`] deletes what the configuration no longer has;
 //! [`lifecycle`] reads `lifecycle` blocks and conditions; [`refactor`] applies `moved`,
-//! `import` and `forget`.
+//! `import` and `forget`; [`selection`] checks what `--target`, `--exclude` and
+//! `--replace` matched once the walk has expanded every declaration, and which outputs a
+//! selection leaves as they were.
 
 mod commit;
 mod engine;
@@ -50,6 +52,7 @@ mod providers;
 mod refactor;
 mod schedule;
 mod secrets;
+mod selection;
 mod steps;
 
 pub(crate) use secrets::seen as seen_secret;
@@ -206,7 +209,7 @@ pub struct Selection {
     pub targets: Vec<Address>,
     /// Leave these out, and everything that depends on them.
     pub excludes: Vec<Address>,
-    /// Replace these instances even if nothing changed.
+    /// Replace these instances even if nothing changed (each one managed instance).
     pub replace: Vec<Address>,
 }
 
@@ -306,6 +309,7 @@ pub async fn plan(context: &PlanContext<'_>) -> Result<Plan, Vec<Diagnostic>> {
     let engine = Engine::new(context, None, Cow::Borrowed(context.state));
     let outputs = engine.run_root().await;
     engine.orphans().await;
+    engine.check_selection_matched();
     let mut plan = engine.finish(outputs)?;
     plan.prior_outputs = context.state.outputs.clone();
     Ok(plan)
@@ -588,21 +592,35 @@ fn declaration_dependencies(graph: &DependencyGraph) -> Vec<(NodeIndex, Name, Ve
     let mut seen = HashSet::default();
     for index in graph.graph.node_indices().filter(|i| is_declaration(*i)) {
         seen.clear();
-        let mut stack: Vec<NodeIndex> = graph.graph.neighbors(index).collect();
-        let mut dependencies = Vec::new();
-        while let Some(next) = stack.pop() {
-            if !seen.insert(next) {
-                continue;
-            }
-            if is_declaration(next) {
-                dependencies.push(next);
-            } else {
-                stack.extend(graph.graph.neighbors(next));
-            }
-        }
+        let dependencies = reached(graph, index, &mut seen);
         out.push((index, graph.graph[index].name.clone(), dependencies));
     }
     out
+}
+
+/// The resource, data and module declarations `index` (any node) depends on, directly
+/// or through nodes of other kinds.
+fn reached_declarations(graph: &DependencyGraph, index: NodeIndex) -> Vec<NodeIndex> {
+    reached(graph, index, &mut HashSet::default())
+}
+
+fn reached(graph: &DependencyGraph, index: NodeIndex, seen: &mut HashSet<NodeIndex>) -> Vec<NodeIndex> {
+    use infra_compiler::graph::NodeKind;
+    let is_declaration =
+        |index: NodeIndex| matches!(graph.graph[index].kind, NodeKind::Resource | NodeKind::Data | NodeKind::Module);
+    let mut stack: Vec<NodeIndex> = graph.graph.neighbors(index).collect();
+    let mut dependencies = Vec::new();
+    while let Some(next) = stack.pop() {
+        if !seen.insert(next) {
+            continue;
+        }
+        if is_declaration(next) {
+            dependencies.push(next);
+        } else {
+            stack.extend(graph.graph.neighbors(next));
+        }
+    }
+    dependencies
 }
 
 /// Where the old object of a create-before-destroy replacement is kept until it is
@@ -660,9 +678,14 @@ pub fn destroy_selection(state: &State, selection: &Selection) -> Option<HashSet
 
 /// What destroy will delete, as a plan to show before it runs: every managed instance
 /// in state, or those `--target` and `--exclude` select (see [`destroy_selection`]). An
+/// instance address of the selection that names no instance in state is E0726; an
 /// instance whose `prevent_destroy` holds refuses the whole destroy (E0607), before
 /// anything is shown or deleted.
 pub fn destroy_plan(context: &PlanContext<'_>) -> Result<Plan, Vec<Diagnostic>> {
+    let unmatched = selection::unmatched(&context.selection, &selection::Existing::of_state(context.state));
+    if !unmatched.is_empty() {
+        return Err(unmatched);
+    }
     let plan = deletions(context.state, context.providers, &context.selection);
     let engine = Engine::new(context, None, Cow::Borrowed(context.state));
     engine.prepare_destroy();

@@ -3,8 +3,10 @@
 //! the environment variables it read are what they were, and planning again (with the
 //! saved `--target`, `--exclude`, `--replace` and refresh setting) gives exactly the
 //! saved actions and values. Secrets are never written: inputs, environment variables
-//! and values are recorded as SHA-256 digests (an environment variable's salted with a
-//! random salt of the file, so a common value cannot be looked up in a table).
+//! and values are recorded as SHA-256 digests (each input's and environment variable's
+//! salted with a random salt of the file, so a common value cannot be looked up in a
+//! table). A plan that no longer applies is refused naming what moved: the state, each
+//! configuration file changed, added or removed, each input whose value differs.
 //!
 //! When the state is encrypted, so is the plan: the file keeps its format and the module's
 //! directory in the clear (the apply needs them to find the configuration, and so the
@@ -12,7 +14,7 @@
 //! that not even a digest of a secret can be guessed at from it.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use infra_compiler::diagnostic::Diagnostic;
@@ -28,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::codes;
 
-const FORMAT: &str = "infra-plan/4";
+const FORMAT: &str = "infra-plan/5";
 
 /// A saved plan file as stored: the format and the module's directory in the clear, and
 /// the plan, or the plan sealed with the state's keys.
@@ -61,6 +63,12 @@ pub struct SavedPlan {
     serial: u64,
     /// SHA-256 of the configuration files and the input values.
     digest: String,
+    /// Each configuration file (relative to the root module) with the SHA-256 of its
+    /// text, so that a refusal names the file that changed.
+    sources: BTreeMap<String, String>,
+    /// Each input with the SHA-256 of `salt` and its value, so that a refusal names the
+    /// input whose value differs without a secret's digest being looked up in a table.
+    inputs: BTreeMap<String, String>,
     /// Every planned change: address and action.
     actions: Vec<(String, String)>,
     /// SHA-256 of every planned change's values and of the outputs, so a file the
@@ -90,8 +98,10 @@ pub struct SavedPlan {
 
 /// What a saved plan was made with besides the state.
 pub struct Basis<'a> {
-    /// See [`digest`].
-    pub digest: String,
+    /// See [`fingerprint`].
+    pub fingerprint: Fingerprint,
+    /// The input values the plan was made with.
+    pub inputs: &'a BTreeMap<String, Value>,
     pub selection: &'a Selection,
     pub refresh: bool,
     pub environment: &'a EnvironmentReads,
@@ -188,9 +198,20 @@ impl SavedPlan {
     }
 }
 
-/// The digest of what a plan is based on besides the state.
-pub fn digest(analysis: &Analysis, inputs: &BTreeMap<String, Value>) -> String {
+/// What a plan is based on besides the state: the digest of the configuration files
+/// and the input values together, and each file's own digest.
+#[derive(Clone, Debug, Default)]
+pub struct Fingerprint {
+    pub digest: String,
+    /// Each configuration file, relative to the root module, with the SHA-256 of its
+    /// text (`changed` for a file changed since it was parsed).
+    pub sources: BTreeMap<String, String>,
+}
+
+/// The fingerprint of the configuration and the input values.
+pub fn fingerprint(analysis: &Analysis, inputs: &BTreeMap<String, Value>) -> Fingerprint {
     let mut hasher = Sha256::new();
+    let mut sources = BTreeMap::new();
     // Paths relative to the root module, so `infra plan` in the module and
     // `infra apply FILE` elsewhere agree.
     let root = analysis.modules.first().map(|m| m.dir.as_path()).unwrap_or(Path::new("."));
@@ -203,11 +224,18 @@ pub fn digest(analysis: &Analysis, inputs: &BTreeMap<String, Value>) -> String {
         // A file changed since it was parsed (its text released and not found again) is
         // hashed as a byte no text holds: the digest then matches no configuration, and
         // a plan made of the old text is not applied to the new.
-        match text {
-            Some(text) => hasher.update(text.as_bytes()),
-            None => hasher.update([0xff]),
-        }
+        let own = match text {
+            Some(text) => {
+                hasher.update(text.as_bytes());
+                hex_string(&Sha256::digest(text.as_bytes()))
+            }
+            None => {
+                hasher.update([0xff]);
+                "changed".to_string()
+            }
+        };
         hasher.update([0]);
+        sources.insert(path.to_string_lossy().into_owned(), own);
     }
     for (name, value) in inputs {
         hasher.update(name.as_bytes());
@@ -216,7 +244,15 @@ pub fn digest(analysis: &Analysis, inputs: &BTreeMap<String, Value>) -> String {
         hasher.update(value.unmarked_deep().to_string().as_bytes());
         hasher.update([0]);
     }
-    hex_string(&hasher.finalize())
+    Fingerprint { digest: hex_string(&hasher.finalize()), sources }
+}
+
+/// Each input's value as a saved plan records it: salted, hashed, never in the clear.
+fn input_digests(salt: &str, inputs: &BTreeMap<String, Value>) -> BTreeMap<String, String> {
+    inputs
+        .iter()
+        .map(|(name, value)| (name.clone(), value_digest(salt, Some(&value.unmarked_deep().to_string()))))
+        .collect()
 }
 
 /// SHA-256 of a plan's serialized contents, hex.
@@ -247,7 +283,9 @@ pub fn save(
     let saved = SavedPlan {
         lineage: state.lineage.clone(),
         serial: state.serial,
-        digest: basis.digest,
+        digest: basis.fingerprint.digest,
+        sources: basis.fingerprint.sources,
+        inputs: input_digests(&salt, basis.inputs),
         actions: actions(plan),
         values: values_digest(plan),
         targets: texts(&basis.selection.targets),
@@ -340,25 +378,28 @@ impl PlanFile {
 /// file's content, `None` when it cannot be read.
 pub type FileDigest<'a> = &'a dyn Fn(&Path) -> Option<String>;
 
-/// Refuses a saved plan whose basis moved; `fresh` is the plan made again now.
-pub fn verify(
-    saved: &SavedPlan,
-    state: &State,
-    digest: &str,
-    fresh: &Plan,
-    file_digest: FileDigest<'_>,
-) -> Result<(), Diagnostic> {
-    let stale = |what: &str| {
-        Diagnostic::error(codes::STALE_PLAN, format!("the saved plan no longer applies: {what}"))
-            .with_help("run `infra plan --out FILE` again, review it, and apply the new file")
-    };
-    // A state never written has no lineage of its own yet (each load makes one up).
-    let lineage_moved = saved.serial > 0 && saved.lineage != state.lineage;
-    if lineage_moved || saved.serial != state.serial {
-        return Err(stale("the state changed since it was saved"));
+/// What a saved plan is checked against: the state, the configuration and the inputs
+/// now, and the plan made again now.
+pub struct Now<'a> {
+    pub state: &'a State,
+    pub fingerprint: &'a Fingerprint,
+    pub inputs: &'a BTreeMap<String, Value>,
+    pub plan: &'a Plan,
+}
+
+const PLAN_AGAIN: &str = "run `infra plan --out FILE` again, review it, and apply the new file";
+
+fn stale(what: &str) -> Diagnostic {
+    Diagnostic::error(codes::STALE_PLAN, format!("the saved plan no longer applies: {what}")).with_help(PLAN_AGAIN)
+}
+
+/// Refuses a saved plan whose basis moved, naming what moved.
+pub fn verify(saved: &SavedPlan, now: &Now<'_>, file_digest: FileDigest<'_>) -> Result<(), Diagnostic> {
+    if let Some(moved) = state_moved(saved, now.state) {
+        return Err(stale(&moved));
     }
-    if saved.digest != digest {
-        return Err(stale("the configuration or the input values changed since it was saved"));
+    if saved.digest != now.fingerprint.digest {
+        return Err(configuration_moved(saved, now));
     }
     let changed: Vec<&str> = saved
         .environment
@@ -380,13 +421,98 @@ pub fn verify(
             path.display()
         )));
     }
-    if saved.actions != actions(fresh) {
+    if saved.actions != actions(now.plan) {
         return Err(stale("planning again gives different actions (something changed outside of Infra)"));
     }
-    if saved.values != values_digest(fresh) {
+    if saved.values != values_digest(now.plan) {
         return Err(stale("planning again gives different values (a file the configuration reads changed?)"));
     }
     Ok(())
+}
+
+/// How the state moved since the plan was saved, if it did.
+fn state_moved(saved: &SavedPlan, state: &State) -> Option<String> {
+    // A state never written has no lineage of its own yet (each load makes one up).
+    if saved.serial > 0 && saved.lineage != state.lineage {
+        return Some(format!(
+            "the state is not the one it was made from (lineage `{}`, now `{}`): it was replaced or another \
+             state is in use",
+            saved.lineage, state.lineage
+        ));
+    }
+    (saved.serial != state.serial).then(|| {
+        format!(
+            "the state changed since it was saved (serial {}, now {}): another apply, import, refresh or state \
+             command ran",
+            saved.serial, state.serial
+        )
+    })
+}
+
+/// E0710 for a configuration or inputs that moved: which files changed, were added or
+/// removed, and which inputs' values differ (named, never shown).
+fn configuration_moved(saved: &SavedPlan, now: &Now<'_>) -> Diagnostic {
+    let files = changed_files(&saved.sources, &now.fingerprint.sources);
+    let inputs = changed_inputs(saved, now.inputs);
+    let mut what = Vec::new();
+    if !files.is_empty() {
+        what.push(format!("the configuration changed since it was saved: {}", and_list(&files)));
+    }
+    if !inputs.is_empty() {
+        let (are, values) = if inputs.len() == 1 { ("is", "value it was") } else { ("are", "values they were") };
+        what.push(format!(
+            "the input values changed since it was saved: {} {are} not the {values} planned with",
+            and_list(&inputs)
+        ));
+    }
+    if what.is_empty() {
+        // Not reached unless the digest itself changed (a file's path outside the root
+        // module, say): still refused, in general terms.
+        return stale("the configuration or the input values changed since it was saved");
+    }
+    let help = if files.is_empty() {
+        format!("apply it with the `--var`s and `--var-file`s it was planned with, or {PLAN_AGAIN}")
+    } else {
+        PLAN_AGAIN.to_string()
+    };
+    stale(&what.join("; ")).with_help(help)
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The files that differ between two fingerprints' sources: `` `main.infra` changed ``,
+/// `` `new.infra` was added ``, `` `old.infra` was removed ``.
+fn changed_files(saved: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> Vec<String> {
+    let names: BTreeSet<&String> = saved.keys().chain(now.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|name| match (saved.get(name), now.get(name)) {
+            (Some(before), Some(after)) if before == after => None,
+            (Some(_), Some(_)) => Some(format!("`{name}` changed")),
+            (None, _) => Some(format!("`{name}` was added")),
+            (_, None) => Some(format!("`{name}` was removed")),
+        })
+        .collect()
+}
+
+/// The inputs whose values differ from those the plan was made with, each as
+/// `` `name` ``: a value, even a digest of one, is never shown. An input declared or
+/// removed since is a configuration file's change, named as such.
+fn changed_inputs(saved: &SavedPlan, inputs: &BTreeMap<String, Value>) -> Vec<String> {
+    let now = input_digests(&saved.salt, inputs);
+    saved
+        .inputs
+        .iter()
+        .filter(|(name, before)| now.get(*name).is_some_and(|after| after != *before))
+        .map(|(name, _)| format!("`{name}`"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -405,6 +531,7 @@ mod tests {
             infra_compiler::analyze_files(dir.path(), &infra_compiler::schema::NoSchemas)
         };
         let inputs = BTreeMap::new();
+        let digest = |analysis: &Analysis, inputs: &BTreeMap<String, Value>| fingerprint(analysis, inputs).digest;
         let old_digest = digest(&analyzed("output a = 1\n"), &inputs);
         let new_digest = digest(&analyzed("output a = 2\n"), &inputs);
         assert_ne!(old_digest, new_digest);

@@ -32,7 +32,7 @@ use crate::function::{AtPlanTime, Functions};
 use crate::module::ModuleScope;
 use crate::plan::{self, ApplyOptions, ApplyReport, Event, Plan, PlanContext, Selection};
 use crate::provider::{Interrupt, ProviderFactory};
-use crate::saved_plan::{self, Basis, EnvironmentReads, FileDigest, PlanFile, SavedPlan};
+use crate::saved_plan::{self, Basis, EnvironmentReads, FileDigest, Fingerprint, PlanFile, SavedPlan};
 use crate::state::read_ahead::ReadAhead;
 use crate::state::{Loaded, LockHolder, State, StateBackend, StateLock};
 use crate::Value;
@@ -307,9 +307,10 @@ impl<'a> Session<'a> {
         self.functions.timestamp = timestamp;
     }
 
-    /// The digest of the configuration and the input values, which a saved plan records.
-    pub fn digest(&self) -> String {
-        saved_plan::digest(&self.analysis, &self.inputs)
+    /// The digest of the configuration and the input values, with each file's, which a
+    /// saved plan records.
+    pub fn fingerprint(&self) -> Fingerprint {
+        saved_plan::fingerprint(&self.analysis, &self.inputs)
     }
 
     /// Saves `plan`, made with `options`, for `infra apply FILE`; `files` are the files
@@ -318,13 +319,14 @@ impl<'a> Session<'a> {
         &self,
         path: &Path,
         plan: &Plan,
-        digest: String,
+        fingerprint: Fingerprint,
         options: &PlanOptions,
         files: BTreeMap<PathBuf, String>,
         workspace: &str,
     ) -> std::io::Result<()> {
         let basis = Basis {
-            digest,
+            fingerprint,
+            inputs: &self.inputs,
             selection: &options.selection,
             refresh: options.refresh,
             environment: &self.environment,
@@ -342,7 +344,10 @@ impl<'a> Session<'a> {
 
     /// Refuses `saved` when what it was based on moved; `fresh` is the plan made again.
     pub fn verify(&self, saved: &SavedPlan, fresh: &Plan, file_digest: FileDigest<'_>) -> Result<(), Diagnostic> {
-        saved_plan::verify(saved, &self.loaded.state, &self.digest(), fresh, file_digest)
+        let fingerprint = self.fingerprint();
+        let now =
+            saved_plan::Now { state: &self.loaded.state, fingerprint: &fingerprint, inputs: &self.inputs, plan: fresh };
+        saved_plan::verify(saved, &now, file_digest)
     }
 }
 
@@ -373,9 +378,10 @@ impl<'s> Run<'s> {
         &self.options
     }
 
-    /// Plans the root module. Returns every error found, not only the first.
-    /// Plans the run. An address of `--target`, `--exclude` or `--replace` that matches
-    /// nothing is an error, before anything is planned.
+    /// Plans the run; returns every error found, not only the first. An address of
+    /// `--target`, `--exclude` or `--replace` that matches no declaration is an error
+    /// before anything is planned; one whose instance key matches no instance, once the
+    /// declarations are expanded.
     pub fn plan(&self) -> Result<Plan, Vec<Diagnostic>> {
         self.session.check_selection(&self.options.selection)?;
         self.session.runtime.block_on(plan::plan(&self.context()))

@@ -195,7 +195,8 @@ impl<'c, 'a> Engine<'c, 'a> {
     }
 
     /// Walks the root module: its declarations, its module calls, then its outputs and
-    /// checks. Returns the root's outputs (empty when they cannot be evaluated).
+    /// checks. Returns the root's outputs (empty when they cannot be evaluated; those a
+    /// selection does not plan, as the state holds them).
     pub async fn run_root(&self) -> BTreeMap<String, Value> {
         let graph = &self.context.graphs[0];
         let frame = Rc::new(Frame::root(self.context.scope, graph, self.context.selection.clone()));
@@ -203,10 +204,11 @@ impl<'c, 'a> Engine<'c, 'a> {
             self.imports.borrow_mut().insert(address.clone(), (id.clone(), Span::default()));
         }
         self.run_frame(frame.clone()).await;
-        let outputs = frame.outputs().unwrap_or_else(|errors| {
+        let mut outputs = frame.outputs().unwrap_or_else(|errors| {
             errors.into_iter().for_each(|e| self.error(e));
             BTreeMap::new()
         });
+        self.keep_unselected_outputs(&mut outputs);
         self.unused_imports();
         outputs
     }

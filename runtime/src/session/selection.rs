@@ -10,8 +10,8 @@ use crate::plan::Selection;
 use crate::state::State;
 
 /// An error for every address of `selection` that neither the configuration declares
-/// nor the state holds. Instance keys are not checked against the configuration: which
-/// keys exist is known only once the plan evaluates the repetition.
+/// nor the state holds. Instance keys are not checked here: which keys exist is known
+/// only once the plan evaluates the repetition, and `plan::selection` checks them then.
 pub fn unmatched(selection: &Selection, modules: &[Module], state: &State) -> Vec<Diagnostic> {
     let flags =
         [("--target", &selection.targets), ("--exclude", &selection.excludes), ("--replace", &selection.replace)];
