@@ -1,8 +1,9 @@
 //! The `local` provider: files on the machine that runs Infra.
 //!
 //! `local.file` writes a file from `content` or as a copy of `source`, and notices when
-//! the file's content or permissions change behind Infra's back; the data source
-//! `local.file` reads one. docs/providers/local.md is the reference for users.
+//! the file's content or permissions change behind Infra's back, and when the `source`
+//! it was copied from changes; the data source `local.file` reads one.
+//! docs/providers/local.md is the reference for users.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,6 +51,20 @@ fn file_resource() -> Schema {
     schema
 }
 
+/// `copied` is computed, yet its change is an update: a copy has no configured content
+/// whose change would be one, and the source file's hash is not configured either.
+/// Planned unknown when the copy is out of date (`planned_digests`), it makes the update
+/// the plan shows (`corrects_drift` is what tells the diff so); a refresh never changes
+/// it, so it corrects no drift of its own.
+fn copied() -> AttributeSchema {
+    AttributeSchema::computed(
+        "copied",
+        Type::String,
+        "The SHA-1 hash, in hexadecimal, of the `source` file's content as it was last copied; null for a file written from `content`.",
+    )
+    .corrects_drift()
+}
+
 fn file_resource_kind() -> Schema {
     kind(
         "A file on the local machine, written from `content` or copied from `source`.",
@@ -83,6 +98,7 @@ fn file_resource_kind() -> Schema {
                     .to_string(),
             }),
             AttributeSchema::computed("size", Type::Number, "The size of the file in bytes."),
+            copied(),
         ],
     )
 }
@@ -131,7 +147,7 @@ impl ProviderFactory for LocalFactory {
 }
 
 /// The attributes of `local.file`, which every result carries (null when unset).
-const FILE_ATTRIBUTES: [&str; 6] = ["id", "path", "content", "source", "mode", "size"];
+const FILE_ATTRIBUTES: [&str; 7] = ["id", "path", "content", "source", "mode", "size", "copied"];
 
 /// The configured provider: the directory relative paths start from.
 struct Local {
@@ -187,10 +203,25 @@ impl Provider for Local {
             let mode = prior_mode.or_else(on_disk).unwrap_or_else(|| Value::string(file::DEFAULT_MODE));
             planned.insert("mode", mode);
         }
-        let (size, id) = self.planned_size_and_id(prior, &planned);
+        let (size, id, copied) = self.planned_digests(prior, &planned);
         planned.insert("size", size);
         planned.insert("id", id);
+        planned.insert("copied", copied);
         Ok(planned)
+    }
+
+    /// A file recorded before `copied` existed gets it: for a copy, its `id`, the hash
+    /// of what was copied then; for a file written from `content`, null.
+    async fn upgrade(&self, kind: &str, stored: &Attributes) -> ProviderResult<Option<Attributes>> {
+        check_kind(kind)?;
+        if stored.contains_key("copied") {
+            return Ok(None);
+        }
+        let mut upgraded = stored.clone();
+        let is_copy = !attribute(stored, "source").is_null();
+        let copied = if is_copy { attribute(stored, "id").clone() } else { Value::null() };
+        upgraded.insert("copied", copied);
+        Ok(Some(upgraded))
     }
 
     async fn create(&self, kind: &str, planned: &Attributes) -> ProviderResult<Attributes> {
@@ -260,23 +291,28 @@ impl Provider for Local {
 }
 
 impl Local {
-    /// `size` and `id` after a create or update. Known `content` gives both at once. A
-    /// `source` file is hashed now only to tell whether it changed: its content may still
-    /// change before apply, so a changed source plans both as unknown.
-    fn planned_size_and_id(&self, prior: Option<&Attributes>, planned: &Attributes) -> (Value, Value) {
-        let unknown = || (Value::unknown(Type::Number), Value::unknown(Type::String));
-        let prior_size_and_id = || prior.map(|p| (attribute(p, "size").clone(), attribute(p, "id").clone()));
+    /// `size`, `id` and `copied` after a create or update. Known `content` gives the
+    /// first two at once. A `source` file is hashed now only to tell whether the copy
+    /// is out of date: when its hash is not the file's `id` (the source changed, or the
+    /// copy was edited on disk, which a refresh found), all three are unknown, which is
+    /// an update. They are unknown then, not the hash just read, since the source may
+    /// still change before apply copies it.
+    fn planned_digests(&self, prior: Option<&Attributes>, planned: &Attributes) -> (Value, Value, Value) {
+        let unknown = || (Value::unknown(Type::Number), Value::unknown(Type::String), Value::unknown(Type::String));
         match (&planned["content"].kind, &planned["source"].kind) {
             (Kind::String(content), _) => {
-                (size_value(content.as_bytes()), Value::string(file::sha1_hex(content.as_bytes())))
+                (size_value(content.as_bytes()), Value::string(file::sha1_hex(content.as_bytes())), Value::null())
+            }
+            (Kind::Unknown(_), Kind::Null) => {
+                (Value::unknown(Type::Number), Value::unknown(Type::String), Value::null())
             }
             (Kind::Null, Kind::String(source)) => {
-                let Some((size, id)) = prior_size_and_id() else { return unknown() };
+                let Some(prior) = prior else { return unknown() };
                 match std::fs::read(file::resolve(&self.module_dir, source)) {
-                    Ok(bytes) if id.as_str() != Some(&file::sha1_hex(&bytes)) => unknown(),
+                    Ok(bytes) if attribute(prior, "id").as_str() != Some(&file::sha1_hex(&bytes)) => unknown(),
                     // Unchanged, or unreadable now (perhaps made later by another
                     // resource): nothing says the copy is out of date.
-                    _ => (size, id),
+                    _ => ["size", "id", "copied"].map(|name| attribute(prior, name).clone()).into(),
                 }
             }
             _ => unknown(),
@@ -289,12 +325,13 @@ impl Local {
         let path = path_of(planned)?;
         let mode_text = attribute(planned, "mode").as_str().unwrap_or(file::DEFAULT_MODE).to_string();
         let mode = file::parse_mode(&mode_text).map_err(bad_mode)?;
-        let bytes = match attribute(planned, "content").as_str() {
-            Some(content) => content.as_bytes().to_vec(),
-            None => self.read_source(planned).await?,
+        let (bytes, is_copy) = match attribute(planned, "content").as_str() {
+            Some(content) => (content.as_bytes().to_vec(), false),
+            None => (self.read_source(planned).await?, true),
         };
         let resolved = file::resolve(&self.module_dir, &path);
         let hash = file::sha1_hex(&bytes);
+        let copied = if is_copy { Value::string(hash.clone()) } else { Value::null() };
         let size = size_value(&bytes);
         blocking(move || file::write_atomically(&resolved, &bytes, mode))
             .await?
@@ -303,6 +340,7 @@ impl Local {
         written.insert("mode", Value::string(mode_text));
         written.insert("size", size);
         written.insert("id", Value::string(hash));
+        written.insert("copied", copied);
         Ok(written)
     }
 

@@ -1,6 +1,7 @@
-//! Running one process for the `exec` provider: spawning it with its environment and
-//! directory, feeding its standard input, collecting its output, killing it (and every
-//! process it started) when it outlives its timeout, and describing how it ended.
+//! Running one process for the `exec` provider: spawning it in a process group of its
+//! own with its environment and directory, feeding its standard input, collecting its
+//! output, killing the group (the process and every process it started) when it
+//! outlives its timeout or is abandoned, and describing how it ended.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -24,8 +25,7 @@ pub(super) struct Invocation {
     /// Written to standard input, which is then closed; with none, standard input is
     /// empty, so a command that reads it does not wait forever.
     pub(super) stdin: Option<Vec<u8>>,
-    /// How long it may run; with one, it runs in a process group of its own, which is
-    /// killed as a whole when the time is up.
+    /// How long it may run; when the time is up, its process group is killed.
     pub(super) timeout: Option<Duration>,
 }
 
@@ -43,10 +43,14 @@ pub(super) struct Finished {
     pub(super) stderr: Vec<u8>,
 }
 
-/// Runs `invocation` to completion, or until its timeout expires. Dropping the future kills
-/// the process (with SIGKILL), so an interrupted apply leaves no command running behind
-/// it. Processes the command started in the background are its own business, as in a
-/// shell, unless a timeout expires: then its whole process group is killed.
+/// Runs `invocation` to completion, or until its timeout expires.
+///
+/// The process leads a process group of its own, so Ctrl-C at the terminal (which
+/// signals the terminal's foreground group, Infra's) does not reach it: only Infra
+/// decides when it ends. A run abandoned before the process ends kills the whole group
+/// with SIGKILL: when its timeout expires, when the future is dropped, and when Infra
+/// exits without dropping it (see [`Group`]). What the command left running in the
+/// background once it has ended is its own business, as in a shell.
 pub(super) async fn run(invocation: Invocation) -> io::Result<Outcome> {
     let mut command = Command::new(&invocation.program);
     command
@@ -57,14 +61,10 @@ pub(super) async fn run(invocation: Invocation) -> io::Result<Outcome> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    // Only a command with a timeout gets a group of its own: one without stays in Infra's,
-    // so Ctrl-C at the terminal reaches it as before.
     #[cfg(unix)]
-    if invocation.timeout.is_some() {
-        command.process_group(0);
-    }
+    command.process_group(0);
     let mut child = command.spawn()?;
-    let group = child.id();
+    let group = Group::watch(child.id());
     let stdin = child.stdin.take();
     let feed = async move {
         if let (Some(mut pipe), Some(bytes)) = (stdin, invocation.stdin) {
@@ -82,13 +82,85 @@ pub(super) async fn run(invocation: Invocation) -> io::Result<Outcome> {
             Ok(output) => output?,
             Err(_elapsed) => {
                 // The wait is dropped by now, which killed the direct child; the group
-                // outlives it while any process it started is alive.
-                kill_group(group);
+                // outlives it while any process it started is alive, until this.
+                drop(group);
                 return Ok(Outcome::TimedOut);
             }
         },
     };
+    group.ended();
     Ok(Outcome::Finished(Finished { status: output.status, stdout: output.stdout, stderr: output.stderr }))
+}
+
+/// The process group of a running command, killed with SIGKILL when it is dropped
+/// before [`Group::ended`].
+///
+/// Infra may also end without dropping it: a second Ctrl-C exits the process at once,
+/// and so does `kill -9`. For those, a watchdog runs beside the command: `sh`, in a
+/// group of its own (so Ctrl-C at the terminal does not reach it either), reading a pipe
+/// whose other end only Infra holds. When Infra exits, for whatever reason, the pipe
+/// closes, the read ends, and the watchdog kills the command's group. A run that ends
+/// as usual kills the watchdog instead, while its pipe is still open.
+struct Group {
+    /// The id of the process that leads the group: the command's own.
+    leader: Option<u32>,
+    watchdog: Option<tokio::process::Child>,
+    ended: bool,
+}
+
+/// The watchdog's script: wait for the end of standard input, then kill the group whose
+/// id is the first argument. `kill -s KILL -- -ID` is the form every POSIX shell's
+/// `kill` reads as a process group.
+const WATCHDOG: &str = r#"read -r line; kill -s KILL -- "-$1""#;
+
+impl Group {
+    /// Watches the group that process `leader` leads. Without a watchdog (when `sh`
+    /// cannot be started), the group is still killed when the run is dropped.
+    fn watch(leader: Option<u32>) -> Group {
+        let watchdog = leader.filter(|_| cfg!(unix)).and_then(|id| spawn_watchdog(id).ok());
+        Group { leader, watchdog, ended: false }
+    }
+
+    /// The command ended by itself: what it left running in the background stays.
+    fn ended(mut self) {
+        self.ended = true;
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if self.ended || cfg!(target_os = "linux") {
+            if !self.ended {
+                // Killed here, at once: by the time the run is gone, so is every
+                // process of its command.
+                kill_group(self.leader);
+            }
+            stop_watchdog(self.watchdog.take());
+        }
+        // Elsewhere the watchdog, dropped alive, finds its pipe closed and kills the
+        // group.
+    }
+}
+
+fn spawn_watchdog(leader: u32) -> io::Result<tokio::process::Child> {
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", WATCHDOG, "infra-exec-watchdog", &leader.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    #[cfg(unix)]
+    command.process_group(0);
+    command.spawn()
+}
+
+/// Kills the watchdog with SIGKILL while its pipe is still open, so it never reads the
+/// end of it; tokio reaps it in the background.
+fn stop_watchdog(watchdog: Option<tokio::process::Child>) {
+    if let Some(mut watchdog) = watchdog {
+        let _ = watchdog.start_kill();
+        drop(watchdog.stdin.take());
+    }
 }
 
 /// Sends SIGKILL to process group `group` (the id of the process that leads it). A group
@@ -102,7 +174,7 @@ fn kill_group(group: Option<u32>) {
             let _ = kill_process_group(pid, Signal::KILL);
         }
     }
-    // Elsewhere only the direct child is killed (when the wait is dropped).
+    // Elsewhere the watchdog kills the group (see `Group`'s `drop`).
     #[cfg(not(target_os = "linux"))]
     let _ = group;
 }
