@@ -599,9 +599,10 @@ fn get_attr(target: &Value, name: &Ident) -> EvalResult {
 }
 
 /// "did you mean ...?" or the list of keys, unless the object is sensitive: its keys are
-/// part of the secret.
+/// part of the secret (an object keyed by a secret is marked whole). A sensitive value
+/// inside it hides nothing of its keys.
 fn keys_help(target: &Value, wanted: &str, keys: &[&str]) -> String {
-    if target.contains_sensitive() {
+    if target.sensitive {
         return "the object is sensitive, so its keys are not shown".to_string();
     }
     suggest(wanted, keys.iter().copied()).unwrap_or_else(|| available(keys))

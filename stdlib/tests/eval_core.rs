@@ -194,6 +194,17 @@ fn sensitive_marks_propagate() {
     ]);
 }
 
+/// A missing key's help lists the keys of an object that only holds a secret (its keys
+/// are not part of it), and hides those of a sensitive object.
+#[test]
+fn a_missing_keys_help_hides_keys_only_of_a_sensitive_object() {
+    let help = |src: &str| infra_stdlib::testing::eval(src).expect_err(src);
+    let holding = help("{ token = sensitive(\"s3cr3t\"), url = \"x\" }.tokn");
+    assert!(holding.contains("`token`") && !holding.contains("s3cr3t"), "{holding}");
+    let whole = help("sensitive({ token = 1 }).tokn");
+    assert!(whole.contains("keys are not shown") && !whole.contains("`token`"), "{whole}");
+}
+
 /// Regression: no error message quotes a sensitive value.
 #[test]
 fn errors_never_quote_secrets() {
