@@ -39,6 +39,80 @@ pub fn to_plugin(value: &Value) -> Result<PluginValue, String> {
     })
 }
 
+/// The whole numbers in a plugin's answer that a 64-bit float cannot hold exactly
+/// (`9007199254740993`, an int64 id), each with where it is: a path of object keys and
+/// list indexes, written as JSON (`["id"]`, `["rule",0,"owner"]`), and the number's exact
+/// text. Infra's numbers hold them rounded; the state keeps these beside them, so that
+/// the plugin is sent back exactly what it answered ([`restore_exact_numbers`]).
+pub fn inexact_numbers(value: &PluginValue) -> Vec<(String, String)> {
+    fn walk(value: &PluginValue, path: &mut Vec<serde_json::Value>, found: &mut Vec<(String, String)>) {
+        match value {
+            PluginValue::Number(n) if !held_exactly(n) => {
+                found.push((serde_json::Value::Array(path.clone()).to_string(), n.to_string()));
+            }
+            PluginValue::List(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    path.push(index.into());
+                    walk(item, path, found);
+                    path.pop();
+                }
+            }
+            PluginValue::Map(fields) => {
+                for (key, item) in fields {
+                    path.push(key.as_str().into());
+                    walk(item, path, found);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(value, &mut Vec::new(), &mut found);
+    found
+}
+
+/// Whether a number a plugin sent is held exactly by a 64-bit float: every float, and the
+/// integers up to 2^53 and those beyond it that happen to be one.
+fn held_exactly(n: &serde_json::Number) -> bool {
+    match (n.as_i64(), n.as_u64()) {
+        (Some(i), _) => i.unsigned_abs() <= EXACT as u64 || (i as f64) as i128 == i128::from(i),
+        (None, Some(u)) => (u as f64) as u128 == u128::from(u),
+        _ => true,
+    }
+}
+
+/// Puts the exact numbers [`inexact_numbers`] found back into a body about to be sent to
+/// the plugin (`recorded`: path → exact text), where the body still holds the rounded
+/// number Infra made of it; a number changed since (by the configuration) is left as it is.
+pub fn restore_exact_numbers(body: &mut PluginValue, recorded: &[(String, String)]) {
+    for (path, exact) in recorded {
+        let (Ok(serde_json::Value::Array(steps)), Ok(exact)) =
+            (serde_json::from_str::<serde_json::Value>(path), exact.parse::<serde_json::Number>())
+        else {
+            continue;
+        };
+        if let Some(PluginValue::Number(held)) = at_path(body, &steps) {
+            if held.as_f64() == exact.as_f64() {
+                *held = exact;
+            }
+        }
+    }
+}
+
+/// The value at `steps` (object keys and list indexes, as JSON) inside `value`.
+fn at_path<'v>(value: &'v mut PluginValue, steps: &[serde_json::Value]) -> Option<&'v mut PluginValue> {
+    let Some((step, rest)) = steps.split_first() else { return Some(value) };
+    let next = match (value, step) {
+        (PluginValue::Map(fields), serde_json::Value::String(key)) => fields.get_mut(key)?,
+        (PluginValue::List(items), serde_json::Value::Number(index)) => {
+            items.get_mut(usize::try_from(index.as_u64()?).ok()?)?
+        }
+        _ => return None,
+    };
+    at_path(next, rest)
+}
+
 /// An instance's attributes as the body a plugin takes.
 pub fn attributes_to_plugin(attributes: &Attributes) -> Result<PluginValue, String> {
     let fields: BTreeMap<String, PluginValue> = attributes
@@ -198,6 +272,45 @@ mod tests {
             }],
             ..Block::default()
         }
+    }
+
+    /// An int64 beyond 2^53 (a plugin's id) is found with its path, and put back into
+    /// the body Infra sends, which holds the rounded number: the plugin gets what it said.
+    /// A number the configuration changed since is left as it is.
+    #[test]
+    fn whole_numbers_a_float_rounds_go_back_to_the_plugin_exactly() {
+        let rule = PluginValue::Map([("cidr".to_string(), PluginValue::String("10.0.0.0/8".into()))].into());
+        let answered = PluginValue::Map(
+            [
+                ("name".to_string(), PluginValue::String("web".into())),
+                ("size".to_string(), PluginValue::Number(9_007_199_254_740_993_i64.into())),
+                ("ports".to_string(), PluginValue::List(vec![PluginValue::Number(9_007_199_254_740_994_i64.into())])),
+                ("rule".to_string(), PluginValue::List(vec![rule])),
+            ]
+            .into(),
+        );
+        // 2^53 + 2 is a float exactly; 2^53 + 1 is not.
+        let found = inexact_numbers(&answered);
+        assert_eq!(found, [(r#"["size"]"#.to_string(), "9007199254740993".to_string())]);
+        let attributes = attributes_from_plugin(&answered, &block()).unwrap();
+        assert_eq!(attributes["size"], Value::number(9_007_199_254_740_992.0), "Infra holds it rounded");
+
+        let mut sent = attributes_to_plugin(&attributes).unwrap();
+        let PluginValue::Map(fields) = &sent else { panic!("a body") };
+        assert_ne!(fields["size"], PluginValue::Number(9_007_199_254_740_993_i64.into()));
+        restore_exact_numbers(&mut sent, &found);
+        let PluginValue::Map(fields) = &sent else { panic!("a body") };
+        assert_eq!(fields["size"], PluginValue::Number(9_007_199_254_740_993_i64.into()));
+
+        let mut changed = attributes.clone();
+        changed.insert("size".to_string(), Value::number(7.0));
+        let mut sent = attributes_to_plugin(&changed).unwrap();
+        restore_exact_numbers(&mut sent, &found);
+        let PluginValue::Map(fields) = &sent else { panic!("a body") };
+        assert_eq!(fields["size"], PluginValue::Number(7.into()));
+        // A path that leads nowhere changes nothing.
+        restore_exact_numbers(&mut sent, &[(r#"["rule",3,"x"]"#.to_string(), "1".to_string())]);
+        assert_eq!(sent, attributes_to_plugin(&changed).unwrap());
     }
 
     #[test]

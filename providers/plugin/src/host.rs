@@ -36,7 +36,7 @@ use infra_runtime::provider::{
 use infra_runtime::Value;
 
 use crate::client::{Connection, PathStep, PluginDiagnostic, PluginError};
-use crate::convert::{attributes_from_plugin, attributes_to_plugin};
+use crate::convert::{attributes_from_plugin, attributes_to_plugin, inexact_numbers, restore_exact_numbers};
 use crate::handshake::{self, ClientCertificate, StartOptions};
 use crate::lifecycle::{Kind, Planned};
 use crate::proposed::proposed_new;
@@ -49,6 +49,12 @@ pub const PRIVATE: &str = "__plugin_private";
 /// The attribute Infra's state keeps the schema version an object was written under, when
 /// it is not 0 (Terraform's `schema_version`; absent means 0).
 pub const SCHEMA_VERSION: &str = "__plugin_schema_version";
+
+/// The attribute Infra's state keeps, for an object whose state holds whole numbers a
+/// 64-bit float cannot hold exactly (an int64 id beyond 2^53), each number's exact text
+/// by its path (`{"[\"id\"]": "9007199254740993"}`): the attributes hold them rounded,
+/// and the plugin is sent the exact numbers back.
+pub const NUMBERS: &str = "__plugin_numbers";
 
 /// How long a plugin has to start and answer its handshake.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -311,13 +317,21 @@ impl PluginProvider {
         let private = attributes.remove(PRIVATE).and_then(|v| v.as_str().map(str::to_string));
         let private =
             private.and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok()).unwrap_or_default();
-        Ok((attributes_to_plugin(&attributes).map_err(ProviderError::new)?, private))
+        let exact = attributes.remove(NUMBERS).map(|recorded| recorded_numbers(&recorded)).unwrap_or_default();
+        let mut body = attributes_to_plugin(&attributes).map_err(ProviderError::new)?;
+        restore_exact_numbers(&mut body, &exact);
+        Ok((body, private))
     }
 
     /// A state the plugin answered as attributes, with its private data.
     fn attributes(&self, state: &PluginValue, block: &Block, private: &[u8]) -> ProviderResult<Attributes> {
         let mut attributes = attributes_from_plugin(state, block)
             .map_err(|e| ProviderError::new(format!("the plugin's answer does not fit its schema: {e}")))?;
+        let inexact = inexact_numbers(state);
+        if !inexact.is_empty() {
+            let recorded = inexact.into_iter().map(|(path, exact)| (path, Value::string(exact))).collect();
+            attributes.insert(NUMBERS.to_string(), Value::map(recorded));
+        }
         if !private.is_empty() {
             let encoded = base64::engine::general_purpose::STANDARD.encode(private);
             attributes.insert(PRIVATE.to_string(), Value::string(encoded).mark_sensitive());
@@ -436,6 +450,7 @@ impl PluginProvider {
             .map_err(|e| self.call_failed(e))?;
         self.checked(answer.diagnostics)?;
         let attributes = self.object(&answer.state, &resource, &answer.private, resource.version)?;
+        warn_inexact(&attributes);
         if let Some((name, _)) = attributes.iter().find(|(_, v)| !v.is_wholly_known()) {
             return Err(
                 ProviderError::new(format!("the plugin left `{name}` unknown after applying")).on_attribute(name)
@@ -501,6 +516,57 @@ impl PluginProvider {
             .collect();
         Ok((planned, replacing))
     }
+}
+
+/// The exact numbers recorded in an object's [`NUMBERS`] attribute: path → exact text.
+fn recorded_numbers(recorded: &Value) -> Vec<(String, String)> {
+    match &recorded.kind {
+        infra_runtime::Kind::Map(entries) => entries
+            .iter()
+            .filter_map(|(path, exact)| Some((path.to_string(), exact.as_str()?.to_string())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A warning for each whole number of a created, updated or imported object that Infra's
+/// numbers hold rounded: expressions that read it get the rounded number.
+fn warn_inexact(attributes: &Attributes) {
+    let Some(recorded) = attributes.get(NUMBERS) else { return };
+    for (path, exact) in recorded_numbers(recorded) {
+        let steps: Vec<serde_json::Value> = serde_json::from_str(&path).unwrap_or_default();
+        let attribute = steps.first().and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+        let rounded = exact.parse::<f64>().map(|n| Value::number(n).to_string()).unwrap_or_default();
+        let mut warning = ProviderError::new(format!(
+            "the plugin answered {exact} for `{}`, a whole number beyond 2^53 that Infra's numbers hold as {rounded}",
+            display_steps(&steps)
+        ))
+        .with_help(
+            "Infra sends the plugin the exact number back, so the object stays the same; an expression that reads \
+             it gets the rounded number, so do not build other values (an id in a URL, another resource's \
+             argument) from it",
+        );
+        if !attribute.is_empty() {
+            warning = warning.on_attribute(&attribute);
+        }
+        infra_runtime::provider::warn(warning);
+    }
+}
+
+/// A path of keys and indexes as the language writes the access: `rule[0].owner`.
+fn display_steps(steps: &[serde_json::Value]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            serde_json::Value::String(key) if out.is_empty() => out.push_str(key),
+            serde_json::Value::String(key) => {
+                out.push('.');
+                out.push_str(key);
+            }
+            other => out.push_str(&format!("[{other}]")),
+        }
+    }
+    out
 }
 
 /// What `UpgradeResourceState` answered, with the object's private data (kept as it was).
@@ -678,6 +744,7 @@ impl Provider for PluginProvider {
             return Err(ProviderError::new(format!("the plugin found no `{kind}` with id `{id}`")));
         };
         let attributes = self.object(&found.state, &resource, &found.private, resource.version)?;
+        warn_inexact(&attributes);
         // What an import finds is read again, as Terraform does: it may hold only the id.
         match self.read(kind, &attributes).await? {
             ReadResult::Found(attributes) => Ok(attributes),
@@ -697,7 +764,11 @@ impl Provider for PluginProvider {
             .and_then(|a| a)
             .map_err(|e| self.call_failed(e))?;
         self.checked(diagnostics)?;
-        self.attributes(&state, &source.block, &[])
+        // A data source is never sent back: the exact numbers are only warned about.
+        let mut attributes = self.attributes(&state, &source.block, &[])?;
+        warn_inexact(&attributes);
+        attributes.remove(NUMBERS);
+        Ok(attributes)
     }
 
     /// Sends `StopProvider` (`Stop` in protocol 5) without waiting for the answer: the
