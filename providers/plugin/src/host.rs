@@ -521,10 +521,9 @@ impl PluginProvider {
 /// The exact numbers recorded in an object's [`NUMBERS`] attribute: path → exact text.
 fn recorded_numbers(recorded: &Value) -> Vec<(String, String)> {
     match &recorded.kind {
-        infra_runtime::Kind::Map(entries) => entries
-            .iter()
-            .filter_map(|(path, exact)| Some((path.to_string(), exact.as_str()?.to_string())))
-            .collect(),
+        infra_runtime::Kind::Map(entries) => {
+            entries.iter().filter_map(|(path, exact)| Some((path.to_string(), exact.as_str()?.to_string()))).collect()
+        }
         _ => Vec::new(),
     }
 }
