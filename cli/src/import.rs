@@ -55,10 +55,13 @@ pub fn run(args: &ImportArgs, out: Output) -> Report {
     out.show(&session.warnings(), session.sources());
     let result = session.import(&args.address, &args.id);
     session.unlock();
-    match result {
-        Ok(()) => {}
-        Err(ImportError::Taken(diagnostic)) => return Report::failed(vec![diagnostic], SourceMap::new()),
-        Err(ImportError::Failed(errors)) => return Report::failed(errors, session.sources().clone()).with_count(),
+    let failed = match result {
+        Ok(()) => None,
+        Err(ImportError::Taken(diagnostic)) => Some(Report::failed(vec![diagnostic], SourceMap::new())),
+        Err(ImportError::Failed(errors)) => Some(Report::failed(errors, session.sources().clone())),
+    };
+    if let Some(report) = failed {
+        return nothing_imported(report);
     }
     render::to_stdout(&format!(
         "Imported {} from id {}. Run `infra plan` to see how it differs from the configuration.\n",
@@ -66,4 +69,10 @@ pub fn run(args: &ImportArgs, out: Output) -> Report {
         infra_runtime::value::quote(&args.id)
     ));
     Report::ok()
+}
+
+/// A failed import writes nothing (`Session::import`), and its summary says so.
+fn nothing_imported(report: Report) -> Report {
+    let count = render::count_summary(report.diagnostics.len(), 0);
+    report.with_summary(false, format!("{count}; nothing was imported, the state is unchanged"))
 }

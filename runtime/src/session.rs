@@ -10,6 +10,7 @@
 //! diagnostics, and the front end renders them. [`state_edit`] edits a state by hand
 //! (`infra state mv`, `rm`, `push`, `migrate`), which needs no configuration.
 
+mod deferred;
 pub mod selection;
 pub mod state_check;
 pub mod state_edit;
@@ -88,11 +89,11 @@ pub enum OpenError {
 /// `env()` for a configuration: a variable's value by name.
 type Env = Box<dyn Fn(&str) -> Option<String>>;
 
-/// Why [`Session::import`] imported nothing.
+/// Why [`Session::import`] imported nothing. Either way the state was not written.
 pub enum ImportError {
     /// The state already holds the address; nothing ran.
     Taken(Diagnostic),
-    /// The import (or planning for it) failed.
+    /// The import, something it evaluated, or writing the state failed.
     Failed(Vec<Diagnostic>),
 }
 
@@ -259,17 +260,21 @@ impl<'a> Session<'a> {
     }
 
     /// Records the object `id` in the state as the instance `address`, through its
-    /// provider's import, changing nothing else.
+    /// provider's import, changing nothing else. The configuration's own `import`
+    /// statements are not run (as `terraform import` leaves `import` blocks to plan and
+    /// apply). All or nothing: the state is written only when the whole run succeeded,
+    /// so an error leaves it as it was.
     pub fn import(&self, address: &Address, id: &str) -> Result<(), ImportError> {
         if self.loaded.state.instances.contains_key(address) {
             return Err(ImportError::Taken(
-                Diagnostic::error(crate::codes::STATE_ADDRESS_TAKEN, format!("{address} is already in the state"))
+                Diagnostic::error(crate::codes::STATE_ADDRESS_TAKEN, format!("`{address}` is already in the state"))
                     .with_help("`infra state rm` it first to import another object in its place"),
             ));
         }
+        let deferred = deferred::Deferred { inner: self.backend.as_ref() };
         let cancelled = Interrupt::new();
         let options = ApplyOptions {
-            backend: self.backend.as_ref(),
+            backend: &deferred,
             parallelism: 10,
             events: &|_: Event| {},
             destroy: false,
@@ -288,11 +293,11 @@ impl<'a> Session<'a> {
         let report = self.runtime.block_on(plan::apply(&context, &options));
         std::mem::forget(context);
         std::mem::forget(run);
-        if report.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ImportError::Failed(report.errors))
+        if !report.errors.is_empty() {
+            return Err(ImportError::Failed(report.errors));
         }
+        let mut state = report.state;
+        self.backend.compact(&mut state).map_err(|error| ImportError::Failed(vec![error.to_diagnostic()]))
     }
 
     /// The plan's time, which `plantimestamp()` gives in every run of the session: when

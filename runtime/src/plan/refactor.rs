@@ -245,6 +245,12 @@ impl<'a> Engine<'_, 'a> {
     }
 
     fn register_import(&self, frame: &Frame<'a>, import: &ast::Import) -> Result<(), Diagnostic> {
+        // `infra import` imports the one object it was given, as `terraform import`
+        // does: the statements wait for a plan. Its walk plans only that instance, so
+        // a statement's instance would otherwise look undeclared (E0211).
+        if self.apply.is_some_and(|a| a.import_only) {
+            return Ok(());
+        }
         let address = self.address(frame, &import.to)?;
         let id = frame.scope.eval(&import.id)?;
         let Some(id) = id.as_str().filter(|_| id.is_wholly_known()) else {
