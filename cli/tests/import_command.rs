@@ -152,3 +152,23 @@ fn import_into_an_undeclared_instance_writes_no_state() {
     assert_eq!(state_files(dir), before, "the state's files are untouched");
     assert_eq!(state_list(dir), ["one[0]"]);
 }
+
+/// Regression: `infra plan --target one` beside `import two from ...` failed with the same
+/// false E0211 (`two` was never walked); a statement for an instance the configuration
+/// does not declare is still E0211 in a plan that includes it.
+#[test]
+fn a_targeted_plan_leaves_an_import_statement_it_does_not_reach_for_later() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    write(dir, "two.txt", "b");
+    write_module(dir, &format!("{TWO_FILES}\nimport two from \"two.txt\"\n"));
+    let targeted = ok(dir, &["plan", "--target", "one"]);
+    assert!(!targeted.contains("E0211") && !targeted.contains("two will be imported"), "{targeted}");
+    let excluded = ok(dir, &["plan", "--exclude", "two"]);
+    assert!(!excluded.contains("E0211"), "{excluded}");
+    write_module(dir, &format!("{TWO_FILES}\nimport three from \"two.txt\"\n"));
+    let undeclared = fails(dir, &["plan", "--target", "one", "--target", "three"]);
+    assert!(undeclared.contains("E0211") || undeclared.contains("E0726"), "{undeclared}");
+    let whole = fails(dir, &["plan"]);
+    assert!(whole.contains("E0211"), "{whole}");
+}

@@ -241,8 +241,16 @@ impl<'c, 'a> Engine<'c, 'a> {
 
     /// `import`s whose instance the configuration does not declare.
     fn unused_imports(&self) {
-        let unused: Vec<(Address, Span)> =
-            self.imports.borrow().iter().map(|(address, (_, span))| (address.clone(), *span)).collect();
+        // A statement for an instance `--target` or `--exclude` leaves out waits for a
+        // plan that includes it: its declaration was never walked.
+        let selection = &self.context.selection;
+        let unused: Vec<(Address, Span)> = self
+            .imports
+            .borrow()
+            .iter()
+            .filter(|(address, _)| selection.includes(address, false))
+            .map(|(address, (_, span))| (address.clone(), *span))
+            .collect();
         for (address, span) in unused {
             let mut diagnostic = Diagnostic::error(
                 codes::INVALID_ADDRESS,
