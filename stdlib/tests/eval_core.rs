@@ -81,6 +81,34 @@ fn template_directives() {
     ]);
 }
 
+/// Regression: a `~` in a heredoc stripped whitespace across lines, so the line after
+/// `%{ for x in xs ~}` lost its indentation (Terraform keeps it: HCL trims only the one
+/// line's literal beside the marker). In a quoted string an escaped newline is no line end.
+/// The answers are Terraform 1.11's but where a comment says otherwise;
+/// `tests/data/terraform/expressions.txt` has such cases for template files.
+#[test]
+fn strip_markers_strip_no_further_than_one_heredoc_line() {
+    check(&[
+        (
+            "<<EOT\na:\n%{ for x in [\"p\", \"q\"] ~}\n  - ${x}\n%{ endfor ~}\nb: 1\nEOT\n",
+            Ok(r#""a:\n  - p\n  - q\nb: 1\n""#),
+        ),
+        ("<<EOT\na\n\n  %{~ if true }b%{ endif }\nEOT\n", Ok(r#""a\n\nb\n""#)),
+        ("<<EOT\na\n\n%{~ if true }b%{ endif }\nEOT\n", Ok(r#""a\nb\n""#)),
+        ("<<EOT\na  \n  ${~ \"X\" ~}  \n  b\nEOT\n", Ok(r#""a  \nX  b\n""#)),
+        // Terraform keeps the `\r`s, a documented difference.
+        ("<<EOT\r\na:\r\n%{ for x in [\"p\"] ~}\r\n  - ${x}\r\n%{ endfor ~}\r\nEOT\r\n", Ok(r#""a:\n  - p\n""#)),
+        // `<<-` removes the common indentation first (Terraform: after the strip markers,
+        // giving "a:\n      - p\n      - q\n    b: 1\n"), a documented difference.
+        (
+            "<<-EOT\n    a:\n    %{ for x in [\"p\", \"q\"] ~}\n      - ${x}\n    %{ endfor ~}\n    b: 1\n    EOT\n",
+            Ok(r#""a:\n  - p\n  - q\nb: 1\n""#),
+        ),
+        (r#""%{ for x in ["p", "q"] ~}\n  - ${x}\n%{ endfor ~}\nb""#, Ok(r#""- p\n- q\nb""#)),
+        (r#""a\n\n  ${~ "X" ~}\n\n  b""#, Ok(r#""aXb""#)),
+    ]);
+}
+
 /// Regression: strings were not normalised. As in Terraform, every string (and every
 /// object key) is in Unicode normal form C, so a decomposed `é` equals a composed one,
 /// counts as one character and hashes alike.

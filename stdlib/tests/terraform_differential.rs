@@ -1,7 +1,9 @@
 //! The differential test against Terraform: every expression of the corpus
 //! (`tests/data/terraform/expressions.txt` and every example in `docs/functions/*.md`) is
 //! evaluated as `jsonencode(EXPR)` by Infra and compared with Terraform 1.11's answer,
-//! recorded in `tests/data/terraform/answers.json` by `tests/terraform/record.py`.
+//! recorded in `tests/data/terraform/answers.json` by `tests/terraform/record.py`. Both
+//! evaluate in a copy of `tests/data/terraform/files/`, so relative paths name the same
+//! files for both (the templates of `templatefile` cases).
 //!
 //! Two answers agree when both are errors, or both are JSON texts of the same value
 //! (numbers compared as numbers). A disagreement fails the test unless
@@ -74,7 +76,8 @@ fn terraform_answers() -> BTreeMap<String, Answer> {
 }
 
 fn infra_answer(expr: &str) -> Answer {
-    match infra_stdlib::testing::eval(&format!("jsonencode({expr})")) {
+    let dir = root().join("tests/data/terraform/files");
+    match infra_stdlib::testing::eval_in(&dir, &[], &format!("jsonencode({expr})")) {
         Ok(value) => match value.as_str() {
             Some(text) => Answer::Json(text.to_string()),
             None => Answer::Error(format!("not a string: {value}")),

@@ -9,6 +9,8 @@ to tests/data/terraform/answers.json, which is committed: the test never runs Te
 
 Run it after adding expressions or examples:  python3 tests/terraform/record.py
 It needs `terraform` (1.11) on PATH and keeps answers it already has unless --all is given.
+Terraform runs in a copy of tests/data/terraform/files/, the directory the test evaluates
+in, so relative paths name the same files for both.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests/data/terraform/expressions.txt"
 ANSWERS = ROOT / "tests/data/terraform/answers.json"
+FILES = ROOT / "tests/data/terraform/files"
 EXAMPLE = re.compile(r"^- `(.+?)` → ")
 
 
@@ -58,6 +62,7 @@ def hcl_string(text):
 def evaluate(expression):
     # Each console in a directory of its own: two in one directory fight over its state lock.
     with tempfile.TemporaryDirectory() as workdir:
+        shutil.copytree(FILES, workdir, dirs_exist_ok=True)
         return ask(expression, workdir)
 
 

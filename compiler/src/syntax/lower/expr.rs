@@ -497,24 +497,11 @@ impl Lower<'_> {
         if indent {
             strip_indent(&mut lines);
         }
-        // Literal runs are joined before strip markers apply, so `~` strips across lines.
-        let mut pieces: Vec<Piece> = Vec::new();
-        for piece in lines.into_iter().flatten() {
-            match (pieces.last_mut(), piece) {
-                (Some(last), next)
-                    if matches!(last.part, PiecePart::Text(_))
-                        && !last.strip_left
-                        && !last.strip_right
-                        && matches!(next.part, PiecePart::Text(_)) =>
-                {
-                    if let (PiecePart::Text(text), PiecePart::Text(next_text)) = (&mut last.part, next.part) {
-                        text.push_str(&next_text);
-                        last.span = last.span.to(next.span);
-                    }
-                }
-                (_, piece) => pieces.push(piece),
-            }
-        }
+        // Each line's literal text stays a piece of its own until the strip markers have
+        // applied, as in HCL, whose scanner makes every heredoc line a token of its own and
+        // trims only the token beside a `~` (`parseTemplateParts`): `%{ for x in xs ~}`
+        // removes the rest of its line and the newline, but not the next line's indentation.
+        let pieces: Vec<Piece> = lines.into_iter().flatten().collect();
         let template = self.finish_template(pieces);
         ExprKind::Heredoc(Box::new(Heredoc { marker: marker.into_boxed_str(), indent, template }))
     }

@@ -1,0 +1,2 @@
+a ${x}  
+%{~ if true }b%{ endif }

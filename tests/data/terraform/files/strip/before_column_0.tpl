@@ -1,0 +1,3 @@
+a:
+  x  
+%{~ if true }y%{ endif }

@@ -1,0 +1,3 @@
+a
+
+%{~ if true }b%{ endif }

@@ -1,0 +1,6 @@
+%{ if c ~}
+  yes
+%{~ else ~}
+  no
+%{ endif ~}
+end

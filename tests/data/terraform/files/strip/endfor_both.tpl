@@ -1,0 +1,4 @@
+%{ for x in xs ~}
+  ${x}
+  %{~ endfor ~}
+z

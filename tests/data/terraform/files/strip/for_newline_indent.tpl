@@ -1,0 +1,5 @@
+a:
+%{ for x in xs ~}
+  - ${x}
+%{ endfor ~}
+b: 1
