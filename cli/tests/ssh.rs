@@ -763,3 +763,153 @@ fn regression_a_directory_over_a_symbolic_link_replaces_the_link_and_never_chang
     assert!(!site.exists());
     unchanged("destroy");
 }
+
+/// The permissions of `path` itself.
+fn permissions(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path).expect("metadata").permissions().mode() & 0o7777
+}
+
+/// Regression: an applied `mode = "0755"` edited to `mode = "755"` planned `~ mode =
+/// "0755" -> "755"` (exit 2, one to change) and applied an update for nothing, though the
+/// two are the same permissions. Now either form is no change, for a file and a
+/// directory, and the recorded form stays.
+#[test]
+fn regression_a_mode_written_with_or_without_its_leading_zero_is_no_change() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (script, bin) = (dir.path().join("hello.sh"), dir.path().join("bin"));
+    let body = |file_mode: &str, directory_mode: &str| {
+        format!(
+            "resource ssh.file hello {{\n  path    = \"{}\"\n  content = \"echo hi\\n\"\n  mode    = \"{file_mode}\"\n}}\n\
+             resource ssh.directory bin {{\n  path = \"{}\"\n  mode = \"{directory_mode}\"\n}}\n",
+            script.display(),
+            bin.display()
+        )
+    };
+    module(dir.path(), &sshd, &body("0755", "0750"));
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    for (file_mode, directory_mode) in [("755", "750"), ("0755", "0750"), ("755", "0750")] {
+        module(dir.path(), &sshd, &body(file_mode, directory_mode));
+        let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+        assert_eq!(code, 0, "{file_mode} and {directory_mode} are no change: {plan}");
+        let applied = ok(dir.path(), &["apply", "--auto-approve"]);
+        assert!(!applied.contains("mode"), "nothing is updated: {applied}");
+    }
+    let state = ok(dir.path(), &["state", "show", "hello"]);
+    assert!(state.contains("\"0755\""), "the recorded form stays: {state}");
+
+    // Other permissions are still a change, in either form.
+    module(dir.path(), &sshd, &body("700", "0700"));
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("\"0755\" -> \"700\"") && plan.contains("\"0750\" -> \"0700\""), "{plan}");
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!((permissions(&script), permissions(&bin)), (0o700, 0o700));
+    let (code, plan) = outcome(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{plan}");
+}
+
+/// Regression: an `ssh.file` whose directory does not exist failed with `mkdir`'s
+/// complaint about Infra's private temporary directory (`mkdir: cannot create directory
+/// '.../bin/.hello.sh.infra-0a91...'`), with no hint and no word of the missing
+/// directory. Now the error names the directory, and its hint how to make it first;
+/// something other than a directory on the way is named the same way.
+#[test]
+fn regression_a_file_whose_directory_is_missing_names_the_directory_with_a_hint() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = dir.path().join("bin");
+    let script = bin.join("hello.sh");
+    let file = |path: &Path| {
+        format!("resource ssh.file hello {{\n  path    = \"{}\"\n  content = \"echo hi\\n\"\n}}\n", path.display())
+    };
+    module(dir.path(), &sshd, &file(&script));
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    let expected = format!("the directory `{}` does not exist on the server", bin.display());
+    assert!(squeezed(&printed).contains(&squeezed(&expected)), "{printed}");
+    assert!(printed.contains("help:") && printed.contains("ssh.directory"), "{printed}");
+    assert!(!printed.contains(".infra-") && !printed.contains("mkdir"), "no shell complaint: {printed}");
+
+    // A regular file where a directory on the way should be.
+    std::fs::write(&bin, "not a directory\n").unwrap();
+    module(dir.path(), &sshd, &file(&bin.join("sub/hello.sh")));
+    let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+    let expected = format!("`{}` on the server is not a directory", bin.display());
+    assert!(squeezed(&printed).contains(&squeezed(&expected)), "{printed}");
+    assert!(printed.contains("help:") && !printed.contains(".infra-"), "{printed}");
+    std::fs::remove_file(&bin).unwrap();
+
+    // What the hint says: the directory managed, the file's path built from it.
+    module(
+        dir.path(),
+        &sshd,
+        &format!(
+            "resource ssh.directory bin {{\n  path = \"{}\"\n}}\n\
+             resource ssh.file hello {{\n  path    = \"${{bin.path}}/hello.sh\"\n  content = \"echo hi\\n\"\n}}\n",
+            bin.display()
+        ),
+    );
+    ok(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(std::fs::read_to_string(&script).unwrap(), "echo hi\n");
+}
+
+/// An sshd whose commands run as `nobody` (65534), as for a login user who is not root.
+fn unprivileged_sshd(dir: &Path) -> Sshd {
+    let wrapper = dir.join("as-nobody.sh");
+    std::fs::write(
+        &wrapper,
+        "#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \"$SSH_ORIGINAL_COMMAND\"\n",
+    )
+    .expect("wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    Sshd::start_with(&format!("ForceCommand {}\n", wrapper.display()))
+}
+
+/// Regression: a login user who may not write in a file's or directory's parent, or give
+/// it the owner configured, got the shell's words (`mkdir: cannot create directory ...:
+/// Permission denied`, naming Infra's temporary directory; `chown: changing ownership of
+/// ...: Operation not permitted`) and no hint. Now the error names the directory or the
+/// owner, with a hint (`sudo = true`), and nothing is left behind.
+#[test]
+fn regression_permission_denied_names_the_directory_or_the_owner_with_a_hint() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sshd = unprivileged_sshd(dir.path());
+    let (locked, open) = (dir.path().join("locked"), dir.path().join("open"));
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let cases = [
+        (
+            format!("resource ssh.file f {{\n  path    = \"{}/f\"\n  content = \"x\\n\"\n}}\n", locked.display()),
+            format!("the login user may not write in the directory `{}`", locked.display()),
+        ),
+        (
+            format!("resource ssh.directory d {{\n  path = \"{}/d/e\"\n}}\n", locked.display()),
+            format!("the login user may not write in the directory `{}`", locked.display()),
+        ),
+        (
+            format!(
+                "resource ssh.file f {{\n  path    = \"{}/f\"\n  content = \"x\\n\"\n  owner   = \"root\"\n}}\n",
+                open.display()
+            ),
+            format!("`{}/f` could not be given the owner `root`", open.display()),
+        ),
+        (
+            format!("resource ssh.directory d {{\n  path  = \"{}/d\"\n  group = \"root\"\n}}\n", open.display()),
+            format!("`{}/d` could not be given the group `root`", open.display()),
+        ),
+    ];
+    for (body, expected) in cases {
+        module(dir.path(), &sshd, &body);
+        let printed = fails(dir.path(), &["apply", "--auto-approve"]);
+        assert!(squeezed(&printed).contains(&squeezed(&expected)), "{body}: {printed}");
+        assert!(printed.contains("help:") && printed.contains("sudo = true"), "{printed}");
+        assert!(!printed.contains(".infra-"), "{printed}");
+    }
+    assert_eq!(std::fs::read_dir(&locked).unwrap().count(), 0);
+    let left: Vec<_> = std::fs::read_dir(&open).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["d"], "the file was not written; the directory was made, without the group");
+}

@@ -21,9 +21,9 @@ use infra_provider_kit::{attribute, plan_attributes};
 use infra_runtime::provider::{warn, Attributes, ProviderError, ProviderResult};
 use infra_runtime::Value;
 
-use crate::file::path_of;
-use crate::shell::quote;
-use crate::stat::{format_mode, parse_mode, set_ownership, Entry};
+use crate::file::{ownership_refused, parent_error, path_of};
+use crate::shell::{self, quote};
+use crate::stat::{format_mode, keep_equal_mode, parse_mode, set_ownership, Entry};
 use crate::{failed, with_fingerprint, Ssh};
 
 /// The exit status of the delete script when the directory is not empty.
@@ -32,6 +32,9 @@ const NOT_EMPTY: u32 = 3;
 /// made (or found) there: a link (or another directory) took its place meanwhile. The
 /// path it led to is on standard output.
 const SWAPPED: u32 = 4;
+/// The exit status of the make script when something other than a directory is at
+/// `path` (a symbolic link is replaced, anything else left as it is).
+const NOT_A_DIRECTORY: u32 = 5;
 
 /// `path` as the scripts name it: without trailing slashes (`/` stays `/`). A trailing
 /// slash makes the server follow a symbolic link at the path: `[ -L "$p" ]` would not
@@ -44,7 +47,10 @@ fn on_server(path: &str) -> &str {
 }
 
 pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) -> Attributes {
-    plan_attributes(schema, prior, config, &[("mode", Value::string("0755")), ("force_destroy", Value::bool(false))])
+    let defaults = [("mode", Value::string("0755")), ("force_destroy", Value::bool(false))];
+    let mut planned = plan_attributes(schema, prior, config, &defaults);
+    keep_equal_mode(&mut planned, prior);
+    planned
 }
 
 /// The script that makes the directory (when missing; in place of a symbolic link) and
@@ -62,18 +68,24 @@ pub fn plan(schema: &Schema, prior: Option<&Attributes>, config: &Attributes) ->
 /// A last component of `/`, `.` or `..` cannot be a link: it is entered as it is.
 fn script(path: &str, attributes: &Attributes) -> String {
     let mut script = format!(
-        "set -e\np={}\nif [ -L \"$p\" ]; then rm -f -- \"$p\"; fi\nif [ -e \"$p\" ] && [ ! -d \"$p\" ]; then echo \"$p exists and is not a directory\" >&2; exit 1; fi\nmkdir -p -- \"$p\"\n\
+        "set -e\np={}\nif [ -L \"$p\" ]; then rm -f -- \"$p\"; fi\nif [ -e \"$p\" ] && [ ! -d \"$p\" ]; then exit {NOT_A_DIRECTORY}; fi\n\
+         if ! mkdir -p -- \"$p\"; then q=$(dirname -- \"$p\"); {explain}; exit 1; fi\n\
          n=$(basename -- \"$p\")\n\
          case $n in /|.|..) cd -P -- \"$p\"; w=$(pwd -P) ;; *) w=$(cd -P -- \"$(dirname -- \"$p\")\" && pwd -P); w=${{w%/}}/$n; cd -P -- \"$p\" ;; esac\n\
          here() {{ h=$(cd -P . && pwd -P) && [ \"$h\" = \"$w\" ] || {{ echo \"$h\"; exit {SWAPPED}; }}; }}\nhere\n",
-        quote(path)
+        quote(path),
+        explain = shell::explain_parent(false),
     );
     if let Some(mode) = attribute(attributes, "mode").as_str().and_then(parse_mode) {
         script.push_str(&format!("chmod {mode:o} .\n"));
     }
     for (name, tool) in [("owner", "chown"), ("group", "chgrp")] {
         if let Some(value) = attribute(attributes, name).as_str() {
-            script.push_str(&format!("{tool} -h {} .\n", quote(value)));
+            script.push_str(&format!(
+                "{tool} -h {} . || {{ echo {name}; exit {}; }}\n",
+                quote(value),
+                shell::OWNERSHIP_REFUSED
+            ));
         }
     }
     script.push_str("here\nstat -c '%a|%U:%u|%G:%g' .\n");
@@ -93,6 +105,14 @@ pub async fn update(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribute
     match output.exit_code {
         Some(0) => {}
         Some(SWAPPED) => return Err(swapped(&path, output.stdout_text().trim())),
+        Some(NOT_A_DIRECTORY) => return Err(not_a_directory(&path)),
+        Some(code @ (shell::PARENT_NOT_DIRECTORY | shell::PARENT_DENIED)) => {
+            return Err(parent_error("directory", &path, code, output.stdout_text().trim()))
+        }
+        Some(shell::OWNERSHIP_REFUSED) => {
+            let outcome = "the directory is there, without that change";
+            return Err(ownership_refused(&path, outcome, planned, &output));
+        }
         _ => return Err(failed(&format!("making the directory `{path}`"), &output).on_attribute("path")),
     }
     let mut made = planned.clone();
@@ -101,6 +121,14 @@ pub async fn update(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attribute
         set_ownership(&mut made, mode, owner, group);
     }
     Ok(with_fingerprint(made, &connection))
+}
+
+/// The error when something other than a directory (a file, a socket) is at `path`:
+/// it is left as it is.
+fn not_a_directory(path: &str) -> ProviderError {
+    ProviderError::new(format!("`{path}` on the server is not a directory"))
+        .on_attribute("path")
+        .with_help("remove what is there, or manage a file with `ssh.file`")
 }
 
 /// The error when `path` led elsewhere (to `led_to`) once the directory was made: a link
@@ -135,9 +163,7 @@ pub async fn read(ssh: &Ssh, current: &Attributes) -> ProviderResult<Option<Attr
             set_ownership(&mut found, &format_mode(facts.mode), &facts.owner, &facts.group);
             Ok(Some(with_fingerprint(found, &connection)))
         }
-        Entry::File(_) | Entry::Other => Err(ProviderError::new(format!("`{path}` on the server is not a directory"))
-            .on_attribute("path")
-            .with_help("remove what is there, or manage a file with `ssh.file`")),
+        Entry::File(_) | Entry::Other => Err(not_a_directory(&path)),
     }
 }
 

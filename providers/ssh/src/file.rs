@@ -38,8 +38,8 @@ use infra_runtime::Value;
 use sha2::{Digest, Sha256};
 
 use crate::connection::Connection;
-use crate::shell::quote;
-use crate::stat::{format_mode, parse_mode, set_ownership, Entry, Facts};
+use crate::shell::{self, quote};
+use crate::stat::{format_mode, keep_equal_mode, parse_mode, set_ownership, Entry, Facts};
 use crate::{failed, with_fingerprint, Ssh};
 
 /// The three ways to give a file's content; exactly one is set.
@@ -133,6 +133,7 @@ pub fn plan(
     config: &Attributes,
 ) -> ProviderResult<Attributes> {
     let mut planned = plan_attributes(schema, prior, config, &[("mode", Value::string("0644"))]);
+    keep_equal_mode(&mut planned, prior);
     // `source` is read now: a file that is missing fails the plan, not the apply. (One
     // whose name is not known yet is hashed at apply.)
     let desired = body(module_dir, config)?.map(|bytes| sha256_hex(&bytes));
@@ -189,7 +190,8 @@ fn write_script(path: &str, private: &str, file: &str, sha256: &str, attributes:
     let mut script = format!(
         "set -e\np={}\nd={}\nf={}\n\
          if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"$p is a directory\" >&2; exit {IS_DIRECTORY}; fi\n\
-         trap 'exit 1' HUP INT TERM PIPE\n(umask 077; mkdir -m 700 -- \"$d\")\n\
+         trap 'exit 1' HUP INT TERM PIPE\nq=$(dirname -- \"$p\")\n\
+         if ! (umask 077; mkdir -m 700 -- \"$d\"); then {explain}; exit 1; fi\n\
          trap 'cd / && rmdir -- \"$d\" 2>/dev/null || true' EXIT\ncd -P -- \"$d\"\n\
          case $(stat -c %u:%a .) in \"$(id -u):700\" | \"$(id -u):2700\") ;; *) false ;; esac && [ -z \"$(ls -A)\" ] || \
          {{ echo \"$d was replaced while the file was written\" >&2; exit 1; }}\n\
@@ -198,13 +200,18 @@ fn write_script(path: &str, private: &str, file: &str, sha256: &str, attributes:
          h=$(sha256sum < \"$f\")\nif [ \"${{h%% *}}\" != {sha256} ]; then echo 'the upload arrived incomplete' >&2; exit {INCOMPLETE}; fi\n",
         quote(path),
         quote(private),
-        quote(&format!("./{name}"))
+        quote(&format!("./{name}")),
+        explain = shell::explain_parent(true),
     );
     let mode = attribute(attributes, "mode").as_str().and_then(parse_mode).unwrap_or(0o644);
     script.push_str(&format!("chmod {mode:o} \"$f\"\n"));
     for (name, tool, format) in [("owner", "chown", "%u"), ("group", "chgrp", "%g")] {
         match attribute(attributes, name).as_str() {
-            Some(value) => script.push_str(&format!("{tool} {} \"$f\"\n", quote(value))),
+            Some(value) => script.push_str(&format!(
+                "{tool} {} \"$f\" || {{ echo {name}; exit {}; }}\n",
+                quote(value),
+                shell::OWNERSHIP_REFUSED
+            )),
             // Left out: an existing file keeps its owner (when the login may give it). A
             // symbolic link's target is not the file being rewritten: the new file is
             // the login user's, as any new file.
@@ -271,6 +278,13 @@ pub async fn write(ssh: &Ssh, planned: &Attributes) -> ProviderResult<Attributes
             )));
         }
         Some(IS_DIRECTORY) => return Err(is_a_directory(&path)),
+        Some(code @ (shell::PARENT_MISSING | shell::PARENT_NOT_DIRECTORY | shell::PARENT_DENIED)) => {
+            return Err(parent_error("file", &path, code, output.stdout_text().trim()))
+        }
+        Some(shell::OWNERSHIP_REFUSED) => {
+            let outcome = "nothing was written (a file already there stays as it was)";
+            return Err(ownership_refused(&path, outcome, planned, &output));
+        }
         _ => return Err(failed(&format!("writing `{path}`"), &output).on_attribute("path")),
     }
     let line = output.stdout_text();
@@ -377,6 +391,71 @@ fn is_a_directory(path: &str) -> ProviderError {
          manage a directory, use `ssh.directory`",
         quote(path)
     ))
+}
+
+/// The error when the file or directory (`what`) at `path` could not be made in its
+/// directory, as `shell::explain_parent` found (`code`, and what it printed: the
+/// directory concerned). Nothing was made.
+pub(crate) fn parent_error(what: &str, path: &str, code: u32, printed: &str) -> ProviderError {
+    let error = match code {
+        shell::PARENT_MISSING => ProviderError::new(format!(
+            "the directory `{printed}` does not exist on the server, so the {what} `{path}` cannot be written in it"
+        ))
+        .with_help(format!(
+            "a file is written only in a directory that exists: manage `{printed}` with an `ssh.directory` (made with \
+             its parents) and build this `path` from it, as in `path = \"${{NAME.path}}/{}\"`, so that the directory \
+             is made first",
+            path.rsplit_once('/').map_or(path, |(_, name)| name)
+        )),
+        shell::PARENT_NOT_DIRECTORY => ProviderError::new(format!(
+            "`{printed}` on the server is not a directory, so the {what} `{path}` cannot be made under it"
+        ))
+        .with_help(format!(
+            "move what is at `{printed}` out of the way (`ls -ld -- {}` shows what it is), or give another `path`",
+            quote(printed)
+        )),
+        _ => {
+            let (verb, directory) = printed.split_once('|').unwrap_or(("write in", printed));
+            ProviderError::new(format!(
+                "the login user may not {verb} the directory `{directory}` on the server (permission denied), so the \
+                 {what} `{path}` cannot be made"
+            ))
+            .with_help(
+                "log in as a user who may, or set `sudo = true` in the `provider ssh` block to work as root (the \
+                 login user then needs `sudo` without a password)",
+            )
+        }
+    };
+    error.on_attribute("path")
+}
+
+/// The error when the server's `chown` or `chgrp` refused the `owner` or `group`
+/// configured (the script printed which; the tool's complaint is on standard error);
+/// `outcome` says what was left.
+pub(crate) fn ownership_refused(
+    path: &str,
+    outcome: &str,
+    planned: &Attributes,
+    output: &crate::connection::Output,
+) -> ProviderError {
+    let name = if output.stdout_text().trim() == "group" { "group" } else { "owner" };
+    let value = attribute(planned, name).as_str().unwrap_or_default();
+    ProviderError::new(format!(
+        "`{path}` could not be given the {name} `{value}` ({}); {outcome}",
+        crate::shell::tail(&output.stderr_text())
+    ))
+    .on_attribute(name)
+    .with_help(match name {
+        "group" => {
+            "the group must exist on the server, and a login user who is not root may give a file only to a \
+                    group it is in: set `sudo = true` in the `provider ssh` block to work as root, or leave `group` \
+                    out"
+        }
+        _ => {
+            "the owner must exist on the server, and only root may give a file to another user: set `sudo = true` \
+              in the `provider ssh` block to work as root, or leave `owner` out"
+        }
+    })
 }
 
 fn not_a_file(path: &str) -> ProviderError {

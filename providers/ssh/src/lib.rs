@@ -70,7 +70,8 @@ fn ownership() -> Vec<AttributeSchema> {
     vec![
         string(
             "mode",
-            "The permissions in octal, such as \"0644\"; left out, a new object gets 0644 (a directory 0755) and an \
+            "The permissions in octal, such as \"0644\" (\"644\" is the same); left out, a new object gets 0644 (a \
+             directory 0755) and an \
              existing one keeps its own.",
         )
         .also_computed()
@@ -85,7 +86,9 @@ fn ownership() -> Vec<AttributeSchema> {
 
 fn file() -> Schema {
     let mut attributes = vec![
-        absolute_path("The file's absolute path on the server; changing it replaces the file."),
+        absolute_path(
+            "The file's absolute path on the server, in a directory that exists; changing it replaces the file.",
+        ),
         string("content", "The file's content as text; set exactly one of `content`, `source` and `content_base64`."),
         string("source", "A local file to upload, relative to the root module's directory."),
         string("content_base64", "The file's content as Base64, for binary files."),

@@ -12,6 +12,47 @@ pub const TIMED_OUT: u32 = 124;
 /// `timeout --kill-after` ends a command that ignored SIGTERM with SIGKILL: 128 + 9.
 pub const KILLED: u32 = 137;
 
+/// The exit status of [`explain_parent`] when the file's directory does not exist (on
+/// standard output: the directory).
+pub const PARENT_MISSING: u32 = 7;
+/// The exit status of [`explain_parent`] when the directory, or one of its ancestors,
+/// is not a directory (on standard output: that path).
+pub const PARENT_NOT_DIRECTORY: u32 = 8;
+/// The exit status of [`explain_parent`] when the login user may not enter or write in
+/// the directory, or one of its ancestors (on standard output: `enter|PATH` or
+/// `write in|PATH`).
+pub const PARENT_DENIED: u32 = 9;
+/// The exit status of a write whose `chown` or `chgrp` failed (on standard output: the
+/// attribute, `owner` or `group`; the tool's complaint on standard error).
+pub const OWNERSHIP_REFUSED: u32 = 10;
+
+/// Shell text run once making something in the directory `$q` failed (the private
+/// directory of a file's write, or a directory with its parents), so that the error
+/// names the reason rather than quoting `mkdir`: the nearest of `$q` and its ancestors
+/// that exists is found, and the script exits with [`PARENT_NOT_DIRECTORY`] when that is
+/// not a directory, [`PARENT_DENIED`] when the login user (not root) may not enter it or
+/// write in it, and, when `missing` (a file's directory is not made for it),
+/// [`PARENT_MISSING`] when it is not `$q` itself. Otherwise (a read-only file system, a
+/// full disk) the caller's `exit 1` follows, after `mkdir`'s own complaint.
+///
+/// It runs only after the failure, so it decides nothing: whatever changes meanwhile,
+/// the worst it does is explain the failure less exactly.
+pub fn explain_parent(missing: bool) -> String {
+    let missing = if missing {
+        format!("if [ \"$a\" != \"$q\" ]; then echo \"$q\"; exit {PARENT_MISSING}; fi; ")
+    } else {
+        String::new()
+    };
+    format!(
+        "a=$q; while [ ! -e \"$a\" ] && [ ! -L \"$a\" ]; do a=$(dirname -- \"$a\"); done; \
+         if [ ! -d \"$a\" ]; then echo \"$a\"; exit {PARENT_NOT_DIRECTORY}; fi; \
+         u=$(id -u); \
+         if [ \"$u\" != 0 ] && [ ! -x \"$a\" ]; then echo \"enter|$a\"; exit {PARENT_DENIED}; fi; \
+         {missing}\
+         if [ \"$u\" != 0 ] && [ ! -w \"$a\" ]; then echo \"write in|$a\"; exit {PARENT_DENIED}; fi"
+    )
+}
+
 /// `text` as one shell word.
 pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))

@@ -175,7 +175,48 @@ pub(crate) fn set_ownership(
     }
 }
 
+/// Plans the prior `mode` in place of a configured one that gives the same permissions
+/// in another form (`"755"` for a recorded `"0755"`): the two are one value, and the
+/// plan shows no change, and applies none, for it. The engine compares attributes
+/// exactly, so the provider keeps the recorded form itself.
+pub(crate) fn keep_equal_mode(
+    planned: &mut infra_runtime::provider::Attributes,
+    prior: Option<&infra_runtime::provider::Attributes>,
+) {
+    let Some(prior) = prior.map(|prior| infra_provider_kit::attribute(prior, "mode")) else { return };
+    let planned_mode = infra_provider_kit::attribute(planned, "mode").as_str().and_then(parse_mode);
+    if planned_mode.is_some() && planned_mode == prior.as_str().and_then(parse_mode) {
+        planned.insert("mode".to_string(), prior.clone());
+    }
+}
+
 /// Whether an owner or group is given as a numeric id.
 fn is_id(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use infra_runtime::provider::Attributes;
+    use infra_runtime::Value;
+
+    use super::keep_equal_mode;
+
+    fn with_mode(mode: &str) -> Attributes {
+        [("mode".to_string(), Value::string(mode))].into_iter().collect()
+    }
+
+    #[test]
+    fn a_mode_equal_to_the_prior_one_keeps_the_prior_form() {
+        for (prior, configured, planned) in
+            [("0755", "755", "0755"), ("755", "0755", "755"), ("0755", "700", "700"), ("0644", "0644", "0644")]
+        {
+            let mut attributes = with_mode(configured);
+            keep_equal_mode(&mut attributes, Some(&with_mode(prior)));
+            assert_eq!(attributes["mode"].as_str(), Some(planned), "{prior} then {configured}");
+        }
+        let mut created = with_mode("755");
+        keep_equal_mode(&mut created, None);
+        assert_eq!(created["mode"].as_str(), Some("755"), "a create plans what is configured");
+    }
 }

@@ -259,7 +259,8 @@ fn a_directory_is_made_kept_when_not_empty_and_forced() {
         let file = sshd.scratch("dirs").join("plain");
         std::fs::write(&file, "x").unwrap();
         let error = create(&provider, "directory", &attributes(&[("path", path_value(&file))])).await.unwrap_err();
-        assert!(error.message.contains("exists and is not a directory"), "{}", error.message);
+        assert!(error.message.ends_with("on the server is not a directory"), "{}", error.message);
+        assert!(error.help.as_deref().is_some_and(|help| help.contains("remove what is there")), "{error:?}");
     });
 }
 
