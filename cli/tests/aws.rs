@@ -537,3 +537,173 @@ fn rules_routes_records_and_objects_change_one_by_one_and_cli_instances_are_impo
     assert_eq!(moto.aws(&["route53", "list-hosted-zones"])["HostedZones"].as_array().map(Vec::len), Some(0));
     assert_eq!(moto.aws(&["s3api", "list-buckets"])["Buckets"].as_array().map(Vec::len), Some(0));
 }
+
+/// Two groups; `{rules}` are the database's.
+const GROUPS: &str = r#"provider aws {
+  region = "us-east-1"
+}
+
+resource aws.vpc net {
+  cidr_block = "10.3.0.0/16"
+}
+
+resource aws.security_group app {
+  name   = "groups-app"
+  vpc_id = net.id
+}
+
+resource aws.security_group db {
+  name   = "groups-db"
+  vpc_id = net.id
+{rules}
+}
+"#;
+
+const FROM_THE_SUBNET: &str =
+    "  ingress { from_port = 5432, to_port = 5432, protocol = \"tcp\", cidr_blocks = [\"10.3.1.0/24\"] }";
+
+/// Rules naming the other group, the group itself and an IPv6 range.
+const FROM_PEERS: &str = r#"
+  ingress {
+    from_port       = 5432
+    to_port         = 5432
+    protocol        = "tcp"
+    security_groups = [app.id]
+    self            = true
+  }
+
+  ingress {
+    from_port        = 443
+    to_port          = 443
+    protocol         = "tcp"
+    ipv6_cidr_blocks = ["::/0"]
+    description      = "https"
+  }"#;
+
+/// A group's rules in one direction as AWS reports them, each as `port peer`, sorted.
+fn group_rules(moto: &Moto, group_id: &str, egress: bool) -> Vec<String> {
+    let answer =
+        moto.aws(&["ec2", "describe-security-group-rules", "--filters", &format!("Name=group-id,Values={group_id}")]);
+    let peer = |rule: &Json| {
+        let fields =
+            [&rule["CidrIpv4"], &rule["CidrIpv6"], &rule["ReferencedGroupInfo"]["GroupId"], &rule["PrefixListId"]];
+        fields.iter().find_map(|f| f.as_str()).unwrap_or_default().to_string()
+    };
+    let mut rules: Vec<String> = answer["SecurityGroupRules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["IsEgress"] == egress)
+        .map(|r| format!("{} {}", r["FromPort"], peer(r)))
+        .collect();
+    rules.sort();
+    rules
+}
+
+/// Rules naming a source group or an IPv6 range, added with the AWS CLI, were not read
+/// (the plan said "No changes"), and such rules could not be configured at all.
+#[test]
+fn regression_rules_naming_groups_or_ipv6_ranges_are_drift_and_can_be_configured() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &GROUPS.replace("{rules}", FROM_THE_SUBNET));
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    let id = |name: &str| {
+        let filter = format!("Name=group-name,Values={name}");
+        let groups = moto.aws(&["ec2", "describe-security-groups", "--filters", &filter]);
+        groups["SecurityGroups"][0]["GroupId"].as_str().expect("group id").to_string()
+    };
+    let (app, db) = (id("groups-app"), id("groups-db"));
+
+    let authorize = |permission: &str| {
+        moto.aws(&["ec2", "authorize-security-group-ingress", "--group-id", &db, "--ip-permissions", permission]);
+    };
+    authorize(&format!("IpProtocol=tcp,FromPort=6432,ToPort=6432,UserIdGroupPairs=[{{GroupId={app}}}]"));
+    authorize("IpProtocol=tcp,FromPort=22,ToPort=22,Ipv6Ranges=[{CidrIpv6=2001:db8::/32}]");
+    let plan = moto.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(text(&plan).contains("# db will be updated in place"), "{}", text(&plan));
+    for seen in [app.as_str(), "2001:db8::/32"] {
+        assert!(text(&plan).contains(seen), "{seen} in {}", text(&plan));
+    }
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_eq!(group_rules(&moto, &db, false), ["5432 10.3.1.0/24"]);
+    assert_exit(&moto.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+
+    write_module(dir, &GROUPS.replace("{rules}", FROM_PEERS));
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    let mut expected = vec!["443 ::/0".to_string(), format!("5432 {app}"), format!("5432 {db}")];
+    expected.sort();
+    assert_eq!(group_rules(&moto, &db, false), expected);
+    assert_exit(&moto.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}
+
+/// Two route tables and two instances, the association and the address on the first.
+const MOVES: &str = r#"provider aws {
+  region = "us-east-1"
+}
+
+resource aws.vpc net {
+  cidr_block = "10.4.0.0/16"
+}
+
+resource aws.subnet a {
+  vpc_id            = net.id
+  cidr_block        = "10.4.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource aws.route_table first {
+  vpc_id = net.id
+}
+
+resource aws.route_table second {
+  vpc_id = net.id
+}
+
+resource aws.instance one {
+  ami           = "ami-1e749f67"
+  instance_type = "t3.micro"
+  subnet_id     = a.id
+}
+
+resource aws.instance two {
+  ami           = "ami-1e749f67"
+  instance_type = "t3.micro"
+  subnet_id     = a.id
+}
+
+resource aws.route_table_association a_table {
+  subnet_id      = a.id
+  route_table_id = {table}.id
+}
+
+resource aws.eip address {
+  instance = {instance}.id
+}
+"#;
+
+/// Moving an association to another route table, or an Elastic IP to another instance,
+/// changes computed attributes (the association's id; the address's `association_id` and
+/// `private_ip`) that the plan showed unchanged.
+#[test]
+fn regression_a_plan_moving_an_association_or_an_elastic_ip_shows_what_the_move_changes_as_unknown() {
+    let moto = Moto::start();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path();
+    write_module(dir, &MOVES.replace("{table}", "first").replace("{instance}", "one"));
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    write_module(dir, &MOVES.replace("{table}", "second").replace("{instance}", "two"));
+    let plan = moto.infra(dir, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    let plan = text(&plan);
+    for name in ["id", "association_id", "private_ip"] {
+        let line =
+            plan.lines().find(|l| l.trim_start().trim_start_matches(['~', ' ']).starts_with(&format!("{name} ")));
+        let line = line.unwrap_or_else(|| panic!("`{name}` changes in {plan}"));
+        assert!(line.contains("(known after apply)"), "{line} in {plan}");
+    }
+    assert_exit(&moto.infra(dir, &["apply", "--auto-approve"]), 0);
+    assert_exit(&moto.infra(dir, &["plan", "--detailed-exitcode"]), 0);
+}

@@ -183,9 +183,15 @@ fn route_table_association() -> Schema {
 const PORT: Validator = Validator::Range { min: -1, max: 65535 };
 
 fn rule_block(name: &str, direction: &str) -> BlockSchema {
+    let peers = |name: &str, description: &str| {
+        AttributeSchema::optional(name, Type::list(Type::String), description).compared(Comparison::Set)
+    };
     repeated(
         name,
-        &format!("An {direction} rule; may be repeated, and with `for`. Each CIDR block is one rule."),
+        &format!(
+            "An {direction} rule; may be repeated, and with `for`. Each CIDR block, IPv6 block, security group, \
+             prefix list and `self` is one rule; a block names at least one."
+        ),
         vec![
             AttributeSchema::required("from_port", Type::Number, "The first port (0 with protocol \"-1\").")
                 .validate(PORT),
@@ -193,9 +199,21 @@ fn rule_block(name: &str, direction: &str) -> BlockSchema {
                 .validate(PORT),
             required("protocol", "The protocol: \"tcp\", \"udp\", \"icmp\", or \"-1\" for all.")
                 .validate(one_of(&["tcp", "udp", "icmp", "-1"])),
-            AttributeSchema::optional("cidr_blocks", Type::list(Type::String), "The IPv4 ranges the rule applies to.")
-                .compared(Comparison::Set)
-                .validate(IPV4_BLOCK),
+            peers("cidr_blocks", "The IPv4 ranges the rule applies to.").validate(IPV4_BLOCK),
+            peers("ipv6_cidr_blocks", "The IPv6 ranges the rule applies to, such as `::/0`.")
+                .validate(Validator::Cidr)
+                .validate(Validator::Regex { pattern: ":".to_string(), description: "an IPv6 block".to_string() }),
+            peers("security_groups", "Other security groups by id (`sg-...`): traffic from or to their members.")
+                .validate(Validator::Regex {
+                    pattern: "^sg-[0-9a-f]+$".to_string(),
+                    description: "a security group id such as `sg-0123456789abcdef0`".to_string(),
+                }),
+            AttributeSchema::optional(
+                "self",
+                Type::Bool,
+                "Whether the group itself is a peer: traffic from or to its own members.",
+            ),
+            peers("prefix_list_ids", "Managed prefix lists by id (`pl-...`)."),
             string("description", "A description of the rule.").validate(length(0, 255)),
         ],
     )
@@ -698,6 +716,9 @@ impl Aws {
         if kind == "s3_object" {
             errors.extend(object_errors(config));
         }
+        if kind == "security_group" {
+            errors.extend(security_group::rule_errors(config));
+        }
         // The groups an instance launched by name are read back as ids, which the engine
         // carries into the configuration when it leaves them unset: not a second setting.
         let carried = prior.is_some_and(|prior| {
@@ -745,6 +766,9 @@ impl Aws {
             };
             planned.insert("etag".to_string(), etag);
         }
+        if let Some(prior) = prior.filter(|_| known(&planned, "id").is_some()) {
+            plan_recomputed(kind, prior, &mut planned);
+        }
         Ok(planned)
     }
 
@@ -787,6 +811,29 @@ impl Aws {
         match self.schema.resources.get(kind) {
             Some(schema) => complete(schema, attributes),
             None => attributes,
+        }
+    }
+}
+
+/// The computed attributes an in-place update gives new values, and the attributes whose
+/// change does: an association moved to another route table is a new association (a
+/// new id), an Elastic IP moved to another instance has another association and private
+/// address, and an object uploaded again has another version.
+const RECOMPUTED: [(&str, &[&str], &[&str]); 3] = [
+    ("route_table_association", &["route_table_id"], &["id"]),
+    ("eip", &["instance"], &["association_id", "private_ip"]),
+    ("s3_object", &["content", "source", "content_type", "etag"], &["version_id"]),
+];
+
+/// What a plan says about an object updated in place (`planned` keeps the prior's id):
+/// the computed attributes the update changes are unknown until it has run, rather than
+/// shown as they were.
+fn plan_recomputed(kind: &str, prior: &Attributes, planned: &mut Attributes) {
+    for (_, drivers, recomputed) in RECOMPUTED.iter().filter(|(k, _, _)| *k == kind) {
+        if drivers.iter().any(|name| !attribute(prior, name).equals(attribute(planned, name))) {
+            for name in recomputed.iter() {
+                planned.insert(name.to_string(), Value::unknown(Type::String));
+            }
         }
     }
 }

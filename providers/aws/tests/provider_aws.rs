@@ -670,3 +670,156 @@ fn regression_force_destroy_deletes_keys_with_dot_segments_and_nothing_elsewhere
     let kept = moto.aws(&["s3api", "list-objects", "--bucket", "victim"]);
     assert_eq!(kept["Contents"][0]["Key"], "keep", "{kept}");
 }
+
+/// A rule block as the engine hands it over: every attribute present, null when unset.
+fn rule_block(port: f64, peers: Vec<(&str, Value)>) -> Value {
+    let mut fields: std::collections::BTreeMap<String, Value> =
+        ["cidr_blocks", "ipv6_cidr_blocks", "security_groups", "self", "prefix_list_ids", "description"]
+            .into_iter()
+            .map(|name| (name.to_string(), Value::null()))
+            .collect();
+    fields.insert("from_port".to_string(), Value::number(port));
+    fields.insert("to_port".to_string(), Value::number(port));
+    fields.insert("protocol".to_string(), Value::string("tcp"));
+    fields.extend(peers.into_iter().map(|(k, v)| (k.to_string(), v)));
+    Value::map(fields)
+}
+
+/// Rules naming an IPv6 range, another group, the group itself or a prefix list were
+/// neither read (one added with the AWS CLI was no drift) nor configurable. They are
+/// authorized, read back as written, and the ones added outside Infra read as new blocks
+/// that the next update revokes.
+#[test]
+fn regression_rules_of_every_peer_are_authorized_read_back_and_revoked_when_added_outside() {
+    let moto = Moto::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let provider = moto.provider();
+    let vpc = moto.aws(&["ec2", "create-vpc", "--cidr-block", "10.11.0.0/16"]);
+    let vpc = vpc["Vpc"]["VpcId"].as_str().expect("vpc id").to_string();
+    let other =
+        moto.aws(&["ec2", "create-security-group", "--group-name", "app", "--description", "app", "--vpc-id", &vpc]);
+    let other = other["GroupId"].as_str().expect("group id").to_string();
+    let list = moto.aws(&[
+        "ec2",
+        "create-managed-prefix-list",
+        "--prefix-list-name",
+        "offices",
+        "--max-entries",
+        "5",
+        "--address-family",
+        "IPv4",
+    ]);
+    let list = list["PrefixList"]["PrefixListId"].as_str().expect("prefix list id").to_string();
+
+    let ingress = Value::list(vec![
+        rule_block(5432.0, vec![("security_groups", strs(&[&other])), ("self", Value::bool(true))]),
+        rule_block(443.0, vec![("ipv6_cidr_blocks", strs(&["::/0"])), ("description", Value::string("https"))]),
+    ]);
+    // moto keeps no description of a prefix list's rule, so this one has none.
+    let egress = Value::list(vec![rule_block(443.0, vec![("prefix_list_ids", strs(&[&list]))])]);
+    let config = attrs(vec![
+        ("name", Value::string("db")),
+        ("vpc_id", Value::string(&vpc)),
+        ("ingress", ingress.clone()),
+        ("egress", egress.clone()),
+    ]);
+    let planned = provider.plan("security_group", None, &config).expect("planned");
+    let created = runtime.block_on(provider.create("security_group", &planned)).expect("created");
+    let group = text(&created, "id").to_string();
+    assert_eq!((created.get("ingress"), created.get("egress")), (Some(&ingress), Some(&egress)));
+    let rules = |egress: bool| {
+        let answer =
+            moto.aws(&["ec2", "describe-security-group-rules", "--filters", &format!("Name=group-id,Values={group}")]);
+        let peer = |r: &serde_json::Value| {
+            let fields = [&r["CidrIpv4"], &r["CidrIpv6"], &r["ReferencedGroupInfo"]["GroupId"], &r["PrefixListId"]];
+            fields.iter().find_map(|f| f.as_str()).unwrap_or_default().to_string()
+        };
+        let all = answer["SecurityGroupRules"].as_array().expect("rules").clone();
+        let mut rules: Vec<String> =
+            all.iter().filter(|r| r["IsEgress"] == egress).map(|r| format!("{} {}", r["FromPort"], peer(r))).collect();
+        rules.sort();
+        rules
+    };
+    let mut expected = vec!["443 ::/0".to_string(), format!("5432 {other}"), format!("5432 {group}")];
+    expected.sort();
+    assert_eq!(rules(false), expected);
+    assert_eq!(rules(true), [format!("443 {list}")]);
+    let read = |state: &Attributes| match runtime.block_on(provider.read("security_group", state)).expect("read") {
+        ReadResult::Found(attributes) => attributes,
+        ReadResult::Gone => panic!("the group is gone"),
+    };
+    assert_eq!(read(&created), created, "read back as written");
+
+    // Added with the AWS CLI: a rule from the other group, one from the group itself, an
+    // IPv6 one and a prefix list's, all on one port.
+    let permission = format!(
+        "IpProtocol=tcp,FromPort=6432,ToPort=6432,UserIdGroupPairs=[{{GroupId={other}}},{{GroupId={group}}}],\
+         Ipv6Ranges=[{{CidrIpv6=2001:db8::/32}}],PrefixListIds=[{{PrefixListId={list}}}]"
+    );
+    moto.aws(&["ec2", "authorize-security-group-ingress", "--group-id", &group, "--ip-permissions", &permission]);
+    let drifted = read(&created);
+    let blocks = drifted.get("ingress").and_then(Value::as_list).expect("ingress").to_vec();
+    assert_eq!(blocks.len(), 3, "{blocks:?}");
+    let added = rule_block(
+        6432.0,
+        vec![
+            ("ipv6_cidr_blocks", strs(&["2001:db8::/32"])),
+            ("security_groups", strs(&[&other])),
+            ("self", Value::bool(true)),
+            ("prefix_list_ids", strs(&[&list])),
+        ],
+    );
+    assert_eq!(blocks[2], added);
+    let planned = provider.plan("security_group", Some(&drifted), &config).expect("planned");
+    let updated = runtime.block_on(provider.update("security_group", &drifted, &planned)).expect("updated");
+    assert_eq!(updated.get("ingress"), Some(&ingress));
+    assert_eq!(rules(false), expected);
+
+    // A block that names no peer stands for no rule: refused, with the way out.
+    let mut empty = config.clone();
+    empty.insert("ingress".to_string(), Value::list(vec![rule_block(22.0, vec![("cidr_blocks", strs(&[]))])]));
+    let error = provider.plan("security_group", Some(&updated), &empty).expect_err("refused");
+    assert_eq!(error.attribute.as_deref(), Some("ingress"));
+    assert!(error.message.contains("names no peer"), "{}", error.message);
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("self = true")), "{:?}", error.help);
+}
+
+/// A plan moving an association to another route table, or an Elastic IP to another
+/// instance, showed the association's id (and the address's `association_id` and
+/// `private_ip`) unchanged, though the update changes them: they are unknown until it has
+/// run. A plan that moves nothing keeps them.
+#[test]
+fn regression_a_plan_moving_an_association_or_an_address_leaves_what_the_move_changes_unknown() {
+    let moto = Moto::start();
+    let provider = moto.provider();
+    let association = attrs(vec![
+        ("id", Value::string("rtbassoc-1")),
+        ("subnet_id", Value::string("subnet-1")),
+        ("route_table_id", Value::string("rtb-1")),
+    ]);
+    let plan = |kind: &str, prior: &Attributes, changes: Vec<(&str, Value)>| {
+        let mut config = prior.clone();
+        config.extend(changes.into_iter().map(|(k, v)| (k.to_string(), v)));
+        provider.plan(kind, Some(prior), &config).unwrap_or_else(|e| panic!("plan aws.{kind}: {e:?}"))
+    };
+    assert!(!plan("route_table_association", &association, vec![("route_table_id", Value::string("rtb-2"))])["id"]
+        .is_known());
+    assert_eq!(plan("route_table_association", &association, vec![])["id"], Value::string("rtbassoc-1"));
+
+    let address = attrs(vec![
+        ("id", Value::string("eipalloc-1")),
+        ("instance", Value::string("i-1")),
+        ("domain", Value::string("vpc")),
+        ("public_ip", Value::string("198.51.100.7")),
+        ("private_ip", Value::string("10.0.0.5")),
+        ("association_id", Value::string("eipassoc-1")),
+    ]);
+    for instance in [Value::string("i-2"), Value::null()] {
+        let planned = plan("eip", &address, vec![("instance", instance)]);
+        assert!(!planned["association_id"].is_known() && !planned["private_ip"].is_known(), "{planned:?}");
+        assert_eq!(planned["public_ip"], Value::string("198.51.100.7"), "the address itself stays");
+    }
+    let unmoved =
+        plan("eip", &address, vec![("tags", Value::map([("Name".to_string(), Value::string("web"))].into()))]);
+    assert_eq!(unmoved["association_id"], Value::string("eipassoc-1"));
+}
