@@ -2,7 +2,7 @@
 //! run next.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -10,6 +10,11 @@ mod common;
 use common::{ok, text, write_module};
 
 /// Waits until the journal of `dir` records that `address` began `action`.
+/// `infra ARGS` in `dir`, started with its output piped, to be interrupted.
+fn piped(dir: &Path, args: &[&str]) -> Child {
+    common::command(dir, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start infra")
+}
+
 fn wait_for_begin(dir: &Path, action: &str, address: &str) {
     let journal = dir.join("infra.state.journal");
     let wanted = format!("\"op\":\"begin\",\"action\":\"{action}\",\"address\":\"{address}\"");
@@ -32,15 +37,7 @@ fn an_interrupted_destroy_wait_says_to_run_destroy_again() {
     let dir = dir.path();
     write_module(dir, "resource time.sleep long {\n  create_duration  = \"0s\"\n  destroy_duration = \"1h\"\n}\n");
     ok(dir, &["apply", "--auto-approve"]);
-    let destroy = Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(["destroy", "--auto-approve"])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start destroy");
+    let destroy = piped(dir, &["destroy", "--auto-approve"]);
     wait_for_begin(dir, "delete", "long");
     let output = common::interrupt(destroy);
     let printed = text(&output);
@@ -58,15 +55,7 @@ fn an_interrupted_create_wait_says_to_run_apply_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
     write_module(dir, "resource time.sleep long {\n  create_duration = \"1h\"\n}\n");
-    let apply = Command::new(env!("CARGO_BIN_EXE_infra"))
-        .args(["apply", "--auto-approve"])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start apply");
+    let apply = piped(dir, &["apply", "--auto-approve"]);
     wait_for_begin(dir, "create", "long");
     let output = common::interrupt(apply);
     let printed = text(&output);
