@@ -624,6 +624,9 @@ impl Provider for Aws {
             "instance" => instance::instance_update(client, prior, planned).await,
             "eip" => instance::eip_update(client, prior, planned).await,
             "s3_bucket" => s3::bucket_update(client, prior, planned).await,
+            // The same bytes and type (an imported object given its `content`): nothing to
+            // upload, and no new version.
+            "s3_object" if !object_changes(prior, planned) => Ok(planned.clone()),
             "s3_object" => s3::object_put(client, planned, self.object_body(planned)?).await,
             "route53_zone" => route53::zone_update(client, prior, planned).await,
             "route53_record" => route53::record_update(client, planned).await,
@@ -822,8 +825,15 @@ impl Aws {
 const RECOMPUTED: [(&str, &[&str], &[&str]); 3] = [
     ("route_table_association", &["route_table_id"], &["id"]),
     ("eip", &["instance"], &["association_id", "private_ip"]),
-    ("s3_object", &["content", "source", "content_type", "etag"], &["version_id"]),
+    ("s3_object", &["content_type", "etag"], &["version_id"]),
 ];
+
+/// Whether an update of an `aws.s3_object` uploads it: its bytes (the `etag` the plan
+/// makes of `content` or `source`) or its type change. `content` set where the state has
+/// none (S3 does not give it back on import) with the same `etag` changes nothing at S3.
+fn object_changes(prior: &Attributes, planned: &Attributes) -> bool {
+    ["etag", "content_type"].iter().any(|name| !attribute(prior, name).equals(attribute(planned, name)))
+}
 
 /// What a plan says about an object updated in place (`planned` keeps the prior's id):
 /// the computed attributes the update changes are unknown until it has run, rather than
