@@ -300,7 +300,18 @@ fn nested_blocks_with_repetition_keep_their_schema() {
             "input ports: list(number)\nresource aws.security_group web {{\n  name = \"web\"\n  {header} {{\n    $0\n  }}\n}}\n"
         );
         let labels = labels(&fixture);
-        assert_eq!(labels, ["cidr_blocks", "description", "from_port", "protocol", "to_port"], "`{header}`");
+        let expected = [
+            "cidr_blocks",
+            "description",
+            "from_port",
+            "ipv6_cidr_blocks",
+            "prefix_list_ids",
+            "protocol",
+            "security_groups",
+            "self",
+            "to_port",
+        ];
+        assert_eq!(labels, expected, "`{header}`");
     }
 }
 
