@@ -552,20 +552,18 @@ fn warn_inexact(attributes: &Attributes) {
     }
 }
 
-/// A path of keys and indexes as the language writes the access: `rule[0].owner`.
+/// A path of keys and indexes (as JSON) as the language writes the access, as the state's
+/// paths are shown: `rule[0].owner`.
 fn display_steps(steps: &[serde_json::Value]) -> String {
-    let mut out = String::new();
-    for step in steps {
-        match step {
-            serde_json::Value::String(key) if out.is_empty() => out.push_str(key),
-            serde_json::Value::String(key) => {
-                out.push('.');
-                out.push_str(key);
-            }
-            other => out.push_str(&format!("[{other}]")),
-        }
-    }
-    out
+    use infra_runtime::state::PathStep;
+    let steps: Vec<PathStep> = steps
+        .iter()
+        .filter_map(|step| match step {
+            serde_json::Value::String(key) => Some(PathStep::Key(key.clone())),
+            other => other.as_u64().map(PathStep::Index),
+        })
+        .collect();
+    infra_runtime::state::json::display_path(&steps)
 }
 
 /// What `UpgradeResourceState` answered, with the object's private data (kept as it was).
@@ -792,6 +790,24 @@ mod tests {
     fn diagnostic(error: bool, summary: &str, attribute: Option<&str>) -> PluginDiagnostic {
         let path = attribute.map(|name| vec![PathStep::Attribute(name.to_string())]).unwrap_or_default();
         PluginDiagnostic { error, summary: summary.to_string(), detail: String::new(), path }
+    }
+
+    /// A rounded number's warning names it where it is, as the language writes the access.
+    #[test]
+    fn an_inexact_numbers_warning_names_its_path_as_the_language_does() {
+        let steps: Vec<serde_json::Value> = serde_json::from_str(r#"["rule",0,"owner id"]"#).unwrap();
+        assert_eq!(display_steps(&steps), r#"rule[0]["owner id"]"#);
+        let mut attributes = Attributes::new();
+        let recorded = [(r#"["size"]"#.to_string(), Value::string("9007199254740993"))];
+        attributes.insert(NUMBERS.to_string(), Value::map(recorded.into_iter().collect()));
+        let ((), warnings) = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(infra_runtime::provider::collecting_warnings(async { warn_inexact(&attributes) }));
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].attribute.as_deref(), Some("size"));
+        assert!(warnings[0].message.contains("9007199254740993 for `size`"), "{}", warnings[0].message);
+        assert!(warnings[0].message.contains("as 9007199254740992"), "{}", warnings[0].message);
     }
 
     #[test]
