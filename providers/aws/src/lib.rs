@@ -832,20 +832,29 @@ const RECOMPUTED: [(&str, &[&str], &[&str]); 3] = [
 /// makes of `content` or `source`) or its type change. `content` set where the state has
 /// none (S3 does not give it back on import) with the same `etag` changes nothing at S3.
 fn object_changes(prior: &Attributes, planned: &Attributes) -> bool {
-    ["etag", "content_type"].iter().any(|name| !attribute(prior, name).equals(attribute(planned, name)))
+    recomputes("s3_object", prior, planned)
 }
 
 /// What a plan says about an object updated in place (`planned` keeps the prior's id):
 /// the computed attributes the update changes are unknown until it has run, rather than
 /// shown as they were.
 fn plan_recomputed(kind: &str, prior: &Attributes, planned: &mut Attributes) {
-    for (_, drivers, recomputed) in RECOMPUTED.iter().filter(|(k, _, _)| *k == kind) {
-        if drivers.iter().any(|name| !attribute(prior, name).equals(attribute(planned, name))) {
+    for (_, _, recomputed) in RECOMPUTED.iter().filter(|(k, _, _)| *k == kind) {
+        if recomputes(kind, prior, planned) {
             for name in recomputed.iter() {
                 planned.insert(name.to_string(), Value::unknown(Type::String));
             }
         }
     }
+}
+
+/// Whether an update of `kind` from `prior` to `planned` changes an attribute that gives
+/// its [`RECOMPUTED`] attributes new values.
+fn recomputes(kind: &str, prior: &Attributes, planned: &Attributes) -> bool {
+    RECOMPUTED
+        .iter()
+        .filter(|(k, _, _)| *k == kind)
+        .any(|(_, drivers, _)| drivers.iter().any(|name| !attribute(prior, name).equals(attribute(planned, name))))
 }
 
 /// Every attribute of the schema present (null when AWS has nothing for it), every
