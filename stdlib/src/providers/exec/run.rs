@@ -129,12 +129,12 @@ impl Group {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        if self.ended || cfg!(target_os = "linux") {
-            if !self.ended {
-                // Killed here, at once: by the time the run is gone, so is every
-                // process of its command.
-                kill_group(self.leader);
-            }
+        if self.ended {
+            stop_watchdog(self.watchdog.take());
+        } else if cfg!(target_os = "linux") {
+            // Killed here, at once: by the time the run is gone, so is every process of
+            // its command.
+            kill_group(self.leader);
             stop_watchdog(self.watchdog.take());
         }
         // Elsewhere the watchdog, dropped alive, finds its pipe closed and kills the
